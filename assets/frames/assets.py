@@ -1,0 +1,59 @@
+import time
+from dataclasses import asdict
+
+import polars as pl
+from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+
+from assets.frames.core import FrameParams, contact_sheet, extract_image_frames, extract_video_frames
+from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
+from orchestration.partitions import film_partitions
+from resources.film_settings import stage_params
+from resources.lineage import StageRun
+from resources.store import StorageResource
+
+CODE_VERSION = "frames-1"
+
+
+class FramesConfig(Config):
+    """Leave a field empty to use the film's settings (configs/defaults.yaml, preset, configs/films/<film>.yaml)."""
+
+    mode: str | None = None
+    content_threshold: float | None = None
+    min_shot_frames: int | None = None
+    frames_per_shot: int | None = None
+    interval_s: float | None = None
+    dedup_hamming: int | None = None
+    min_sharpness: float | None = None
+    min_brightness: float | None = None
+    min_contrast: float | None = None
+
+
+@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="frames", kinds={"python"})
+def frames(context: AssetExecutionContext, config: FramesConfig, storage: StorageResource) -> MaterializeResult:
+    """Shot-aware key frames: shot detection, frames spread across each shot, near-duplicate and quality filters."""
+    film, catalog = context.partition_key, storage.catalog()
+    workspace, source = storage.workspace(film), film_record(catalog, film)
+    params = FrameParams.from_dict(stage_params(film, "frames", config.model_dump()))
+    with StageRun(workspace, catalog, "frames", CODE_VERSION, asdict(params), {"film": source["content_hash"]},
+                  run_id=context.run_id, logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        started = time.perf_counter()
+        extract = extract_image_frames if source["kind"] == "images" else extract_video_frames
+        with workspace.staged_dir("frames") as staging:
+            out = extract(workspace.absolute(source["source_path"]), staging, params,
+                          staged_relative(workspace, "frames", staging))
+        if out.decode_error:
+            context.log.warning(f"{source['source_path']}: {out.decode_error}; kept what decoded")
+        stage.commit(out.frames, {"shots": out.shots}, decoded_frames=out.decoded_frames,
+                     decode_error=out.decode_error)
+        kept = out.frames.filter(pl.col("kept"))
+        strip = contact_sheet([workspace.absolute(p) for p in kept["path"]])
+        return result(stage, {
+            "frames_kept": kept.height, "frames_dropped": out.frames.height - kept.height,
+            "shots": out.shots.height, "decoded_frames": out.decoded_frames,
+            "drop_reasons": counts_markdown(out.frames.with_columns(
+                pl.col("drop_reason").str.replace(r":.*", "")), "drop_reason"),
+            "decode_error": out.decode_error or "", "seconds": round(time.perf_counter() - started, 2),
+            "preview": image_markdown(strip, "kept frames") or MetadataValue.text("no kept frames"),
+        })

@@ -1,0 +1,221 @@
+"""Shot-aware key frames from a video or an image folder. No Dagster, no models.
+
+``extract_video_frames`` decodes the film once: every frame goes downscaled through PySceneDetect's content
+detector, while a per-shot reservoir holds an evenly strided subset of full-size frames; when a shot ends its
+chosen frames are measured, filtered and written. Near-duplicates across the film are removed at the end.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import polars as pl
+
+from assets.frames.decode import DecodedFrame, DecodeReport, decode
+from assets.frames.quality import FrameQuality, measure, near_duplicates, quality_drop_reason
+from assets.frames.sampling import ShotReservoir
+from assets.frames.shots import Shot, ShotDetector
+from resources.errors import BadMediaError
+from resources.media import image_files
+
+log = logging.getLogger(__name__)
+MODES = ("scene", "interval", "hybrid")
+
+FRAME_SCHEMA = {
+    "frame_id": pl.String, "shot": pl.Int32, "pos": pl.Int32, "frame_index": pl.Int64, "timestamp_s": pl.Float64,
+    "source": pl.String, "path": pl.String, "width": pl.Int32, "height": pl.Int32, "sharpness": pl.Float64,
+    "brightness": pl.Float64, "contrast": pl.Float64, "phash": pl.String, "kept": pl.Boolean,
+    "drop_reason": pl.String,
+}
+SHOT_SCHEMA = {"shot": pl.Int32, "start_frame": pl.Int64, "end_frame": pl.Int64, "start_s": pl.Float64,
+               "end_s": pl.Float64}
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    mode: str = "scene"
+    content_threshold: float = 30.0
+    min_shot_frames: int = 15
+    frames_per_shot: int = 10
+    interval_s: float = 1.0
+    detect_width: int = 256
+    dedup_hamming: int = 6
+    min_sharpness: float = 20.0
+    min_brightness: float = 12.0
+    min_contrast: float = 10.0
+    jpeg_quality: int = 95
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"frames.mode must be one of {MODES}, not {self.mode!r}")
+        if self.frames_per_shot < 1 or self.interval_s <= 0:
+            raise ValueError("frames.frames_per_shot must be >= 1 and frames.interval_s > 0")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "FrameParams":
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class FramesResult:
+    frames: pl.DataFrame
+    shots: pl.DataFrame
+    decoded_frames: int = 0
+    decode_error: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def frame_name(shot: int, pos: int, frame_index: int) -> str:
+    return f"scene{shot:04d}_pos{pos}_frame{frame_index:05d}"
+
+
+class _FrameWriter:
+    """Measures chosen frames, applies the quality filter and writes the survivors as JPEG."""
+
+    def __init__(self, out_dir: Path, params: FrameParams, relative: Callable[[Path], str]):
+        self.out_dir = out_dir
+        self.params = params
+        self.relative = relative
+        self.rows: list[dict[str, Any]] = []
+        self.qualities: list[FrameQuality] = []
+
+    def add(self, bgr: np.ndarray, shot: int, pos: int, frame_index: int, timestamp_s: float, source: str) -> None:
+        quality = measure(bgr)
+        reason = quality_drop_reason(quality, self.params.min_sharpness, self.params.min_brightness,
+                                     self.params.min_contrast)
+        frame_id = frame_name(shot, pos, frame_index)
+        path = None
+        if reason is None:
+            target = self.out_dir / f"{frame_id}.jpg"
+            if not cv2.imwrite(str(target), bgr, [cv2.IMWRITE_JPEG_QUALITY, self.params.jpeg_quality]):
+                raise OSError(f"could not write {target}")
+            path = self.relative(target)
+        self.qualities.append(quality)
+        self.rows.append({
+            "frame_id": frame_id, "shot": shot, "pos": pos, "frame_index": frame_index,
+            "timestamp_s": round(timestamp_s, 4), "source": source, "path": path,
+            "width": bgr.shape[1], "height": bgr.shape[0], "sharpness": round(quality.sharpness, 3),
+            "brightness": round(quality.brightness, 3), "contrast": round(quality.contrast, 3),
+            "phash": f"{quality.phash:016x}", "kept": reason is None, "drop_reason": reason,
+        })
+
+    def finish(self) -> pl.DataFrame:
+        candidates = [i for i, row in enumerate(self.rows) if row["kept"]]
+        duplicates = near_duplicates([self.qualities[i].phash for i in candidates],
+                                     [self.qualities[i].sharpness for i in candidates], self.params.dedup_hamming)
+        for dropped, kept in duplicates.items():
+            row = self.rows[candidates[dropped]]
+            (self.out_dir / Path(row["path"]).name).unlink(missing_ok=True)
+            row.update(kept=False, path=None, drop_reason=f"duplicate_of:{self.rows[candidates[kept]]['frame_id']}")
+        return pl.DataFrame(self.rows, schema=FRAME_SCHEMA)
+
+
+def _wanted_for_shot(params: FrameParams, length_frames: int, duration_s: float) -> int:
+    if params.mode == "hybrid":
+        return int(np.clip(round(duration_s / params.interval_s), 1, params.frames_per_shot))
+    return min(params.frames_per_shot, length_frames)
+
+
+def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
+                         relative: Callable[[Path], str] = str) -> FramesResult:
+    """Key frames of a video: one decoding pass, shots, N frames per shot (or by interval), quality, dedup."""
+    report = DecodeReport()
+    writer = _FrameWriter(out_dir, params, relative)
+    shots: list[Shot] = []
+    detector: ShotDetector | None = None
+    reservoir: ShotReservoir[DecodedFrame] | None = None
+    shot_start, shot_start_s = 0, 0.0
+    timestamps: dict[int, float] = {}
+    next_interval_s = 0.0
+    interval_frames: list[DecodedFrame] = []
+    last: DecodedFrame | None = None
+
+    def close_shot(end_frame: int, end_s: float, pending: list[tuple[int, DecodedFrame]]) -> None:
+        nonlocal reservoir, shot_start, shot_start_s
+        shot = Shot(len(shots), shot_start, end_frame, round(shot_start_s, 4), round(end_s, 4))
+        shots.append(shot)
+        if params.mode == "interval":
+            chosen = [(f.index, f) for f in interval_frames if shot.start_frame <= f.index <= end_frame]
+            interval_frames[:] = [f for f in interval_frames if f.index > end_frame]
+        else:
+            wanted = _wanted_for_shot(params, end_frame - shot_start + 1, end_s - shot_start_s)
+            chosen = reservoir.pick(end_frame, wanted, lambda f: not ShotDetector.is_dark(f.small_bgr))
+        for pos, (_, frame) in enumerate(chosen):
+            writer.add(frame.full_bgr(), shot.shot, pos, frame.index, frame.timestamp_s, "")
+        shot_start = end_frame + 1
+        shot_start_s = timestamps.get(shot_start, end_s)
+        reservoir = ShotReservoir(params.frames_per_shot, shot_start)
+        for index, frame in pending:
+            if reservoir.offer(index):
+                reservoir.add(index, frame)
+
+    for frame in decode(video, params.detect_width, report):
+        if detector is None:
+            detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
+            reservoir = ShotReservoir(params.frames_per_shot, 0)
+        timestamps[frame.index] = frame.timestamp_s
+        if params.mode == "interval":
+            if frame.timestamp_s + 1e-6 >= next_interval_s:
+                interval_frames.append(frame)
+                next_interval_s += params.interval_s * max(1, int((frame.timestamp_s - next_interval_s)
+                                                                  // params.interval_s) + 1)
+        elif reservoir.offer(frame.index):
+            reservoir.add(frame.index, frame)
+        for cut in detector.feed(frame.index, frame.small_bgr):
+            if cut <= shot_start:
+                continue
+            close_shot(cut - 1, timestamps[cut], reservoir.split_at(cut))
+        timestamps.pop(frame.index - 4 * max(params.min_shot_frames, 30), None)
+        last = frame
+    for cut in detector.finish():
+        if shot_start < cut <= last.index:
+            close_shot(cut - 1, timestamps.get(cut, last.timestamp_s), reservoir.split_at(cut))
+    end_s = last.timestamp_s + (1.0 / report.fps if report.fps else 0.0)
+    close_shot(last.index, end_s, [])
+    return FramesResult(writer.finish(), pl.DataFrame([s.__dict__ for s in shots], schema=SHOT_SCHEMA),
+                        report.frames, report.error)
+
+
+def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
+                         relative: Callable[[Path], str] = str) -> FramesResult:
+    """An image folder as a film: every readable image is a frame and its own shot; unreadable ones are rows
+    with a drop reason."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    writer = _FrameWriter(out_dir, params, relative)
+    shots = []
+    for index, image_path in enumerate(image_files(folder)):
+        source = str(image_path.relative_to(folder))
+        shots.append({"shot": index, "start_frame": index, "end_frame": index, "start_s": None, "end_s": None})
+        try:
+            with Image.open(image_path) as handle:
+                rgb = np.asarray(ImageOps.exif_transpose(handle).convert("RGB"))
+        except (UnidentifiedImageError, OSError) as error:
+            log.warning("%s: cannot be decoded (%s); recorded as dropped", image_path, error)
+            writer.rows.append({**{k: None for k in FRAME_SCHEMA}, "frame_id": frame_name(index, 0, index),
+                                "shot": index, "pos": 0, "frame_index": index, "source": source, "kept": False,
+                                "drop_reason": f"unreadable: {error.__class__.__name__}"})
+            writer.qualities.append(FrameQuality(0.0, 0.0, 0.0, 0))
+            continue
+        writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source)
+    if not shots:
+        raise BadMediaError(folder, "holds no images")
+    return FramesResult(writer.finish(), pl.DataFrame(shots, schema=SHOT_SCHEMA), len(shots))
+
+
+def contact_sheet(images: list[Path], count: int = 8, height: int = 96) -> np.ndarray | None:
+    """A horizontal strip of up to ``count`` thumbnails spread over ``images`` (BGR), for asset metadata."""
+    if not images:
+        return None
+    picks = [images[int(i)] for i in np.linspace(0, len(images) - 1, min(count, len(images)))]
+    tiles = []
+    for path in picks:
+        bgr = cv2.imread(str(path))
+        if bgr is not None:
+            tiles.append(cv2.resize(bgr, (max(1, round(bgr.shape[1] * height / bgr.shape[0])), height)))
+    return np.hstack(tiles) if tiles else None

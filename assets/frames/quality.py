@@ -1,0 +1,72 @@
+"""Frame quality measures and near-duplicate removal. Pure numpy / OpenCV."""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+SHARPNESS_WIDTH = 512  # sharpness is measured at a fixed width so thresholds do not depend on resolution
+
+
+@dataclass(frozen=True)
+class FrameQuality:
+    sharpness: float  # variance of the Laplacian of the grey frame scaled to 512 px wide
+    brightness: float  # mean grey level, 0-255
+    contrast: float  # grey-level standard deviation
+    phash: int  # 64-bit perceptual hash (DCT of a 32x32 grey thumbnail)
+
+
+def measure(bgr: np.ndarray) -> FrameQuality:
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    height, width = grey.shape
+    scaled = cv2.resize(grey, (SHARPNESS_WIDTH, max(1, round(height * SHARPNESS_WIDTH / width))),
+                        interpolation=cv2.INTER_AREA)
+    sharpness = float(cv2.Laplacian(scaled, cv2.CV_64F).var())
+    return FrameQuality(sharpness, float(grey.mean()), float(grey.std()), perceptual_hash(grey))
+
+
+def perceptual_hash(grey: np.ndarray) -> int:
+    """pHash as in imagehash.phash: DCT of a 32x32 thumbnail, top-left 8x8 against their median."""
+    thumb = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+    low = cv2.dct(thumb)[:8, :8]
+    bits = (low > np.median(low)).flatten()
+    return int(np.packbits(bits).view(">u8")[0])
+
+
+def quality_drop_reason(q: FrameQuality, min_sharpness: float, min_brightness: float,
+                        min_contrast: float) -> str | None:
+    if q.brightness < min_brightness:
+        return "dark"
+    if q.contrast < min_contrast:
+        return "low_contrast"
+    if q.sharpness < min_sharpness:
+        return "blurry"
+    return None
+
+
+def hamming(a: np.ndarray, b: int) -> np.ndarray:
+    """Bit distance between each 64-bit hash in ``a`` and the hash ``b``."""
+    xor = np.bitwise_xor(a.astype(np.uint64), np.uint64(b))
+    return np.unpackbits(xor.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+
+
+def near_duplicates(hashes: list[int], sharpness: list[float], max_distance: int) -> dict[int, int]:
+    """Groups near-duplicate frames and keeps the sharpest of each group.
+
+    Returns {dropped index: index of the kept frame it duplicates}. Greedy in order of decreasing sharpness,
+    so a kept frame is always at least as sharp as every frame it stands for.
+    """
+    order = np.argsort(-np.asarray(sharpness, dtype=np.float64), kind="stable")
+    kept_idx: list[int] = []
+    kept_hashes = np.empty(0, dtype=np.uint64)
+    dropped: dict[int, int] = {}
+    for i in order:
+        if kept_hashes.size:
+            distances = hamming(kept_hashes, hashes[i])
+            nearest = int(np.argmin(distances))
+            if distances[nearest] <= max_distance:
+                dropped[int(i)] = kept_idx[nearest]
+                continue
+        kept_idx.append(int(i))
+        kept_hashes = np.append(kept_hashes, np.uint64(hashes[i]))
+    return dropped

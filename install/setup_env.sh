@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Creates .venv/ with everything castforge needs. CPU machines get the CPU torch and the fixes from
+# ../shared/ENVIRONMENT.md; a machine with CUDA (nvidia-smi answers) gets the stock wheels.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+PIP="$VENV/bin/python -m pip"
+$PIP install -q --upgrade "pip>=25.3" wheel "setuptools>=77.0.3,<81"
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  $PIP install -r install/requirements.txt
+  $PIP install --no-deps -e .
+  exit 0
+fi
+export SAM2_BUILD_CUDA=0
+C=install/constraints-cpu.txt
+$PIP install -c $C --build-constraint $C torch==2.13.0
+$PIP install -c $C --build-constraint $C -r install/requirements.txt
+# torchaudio has no CPU build for torch 2.13: install it without its torch pin and drop its CUDA-linked
+# extensions so it runs in pure-Python mode (loading goes through torchcodec).
+$PIP install -c $C --no-deps "torchaudio==2.11.0"
+SITE=$($VENV/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+rm -f "$SITE"/torchaudio/lib/*.so
+$PIP install --no-deps -e .
+$VENV/bin/python -c "import resources.backends.torch_cpu_fixes as f; f.apply(); import torchvision, torchaudio; print('torch stack ok')"

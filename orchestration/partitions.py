@@ -1,0 +1,3 @@
+from dagster import DynamicPartitionsDefinition
+
+film_partitions = DynamicPartitionsDefinition(name="film")

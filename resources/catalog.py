@@ -1,0 +1,193 @@
+"""The DuckDB catalog: ``$CASTFORGE_HOME/catalog.duckdb``.
+
+Item relations (frames, shots, instances, faces, ...) are Parquet files per film written by the film's workspace;
+the catalog exposes each as a view over ``films/*/tables/<relation>.parquet``, so parallel runs of different films
+never contend for the database. Only small bookkeeping rows (films, materializations, review decisions) are written
+to the database itself, each through one short connection that is retried while another process holds the lock.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import polars as pl
+
+from resources.paths import castforge_home
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS films (
+    film VARCHAR PRIMARY KEY,
+    source_path VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,            -- video | images
+    duration_s DOUBLE,
+    fps DOUBLE,
+    width INTEGER,
+    height INTEGER,
+    frame_count BIGINT,
+    image_count INTEGER,
+    has_audio BOOLEAN,
+    size_bytes BIGINT,
+    ingested_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS materializations (
+    film VARCHAR NOT NULL,
+    asset VARCHAR NOT NULL,
+    run_id VARCHAR,
+    code_version VARCHAR,
+    config_hash VARCHAR,
+    input_fingerprints VARCHAR,       -- JSON: upstream relation -> fingerprint
+    fingerprint VARCHAR,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,          -- success | cached | failed
+    row_count BIGINT,
+    duration_s DOUBLE,
+    error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id VARCHAR PRIMARY KEY,
+    film VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,            -- keep | discard | tag | rename | merge | split | move | noise | undo ...
+    item_id VARCHAR,                  -- stable content id of an instance, or an identity id
+    from_value VARCHAR,
+    to_value VARCHAR,
+    payload VARCHAR,                  -- JSON with anything else the decision needs
+    author VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    superseded_by VARCHAR,            -- set when undone
+    revision BIGINT                   -- the film's review revision this decision produced
+);
+"""
+
+# Relations written as Parquet by the workspaces; registered as views once a file exists.
+_RELATION_FILE_GLOB = "films/*/tables/{relation}.parquet"
+
+
+class Catalog:
+    """Reads and writes the catalog. Every call opens and closes its own connection."""
+
+    def __init__(self, home: Path | None = None, retries: int = 60, retry_wait_s: float = 0.25):
+        self.home = Path(home) if home else castforge_home()
+        self.path = self.home / "catalog.duckdb"
+        self.retries = retries
+        self.retry_wait_s = retry_wait_s
+        self._ready = False
+
+    # -- connections --------------------------------------------------------------------------------------------
+    def _with_retry(self, action: Callable[[], T]) -> T:
+        for attempt in range(self.retries):
+            try:
+                return action()
+            except duckdb.IOException as error:  # another process holds the database lock
+                if "lock" not in str(error).lower() or attempt == self.retries - 1:
+                    raise
+                time.sleep(self.retry_wait_s * (1 + random.random()))
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        con = self._with_retry(lambda: duckdb.connect(str(self.path), read_only=read_only and self.path.exists()))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def ensure_schema(self) -> None:
+        if self._ready:
+            return
+
+        def create() -> None:
+            with self._connect() as con:
+                con.execute(SCHEMA)
+                self._refresh_views(con)
+
+        self._with_retry(create)
+        self._ready = True
+
+    def _refresh_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """(Re)create one view per Parquet relation found under films/*/tables/."""
+        relations = sorted({p.stem for p in self.home.glob("films/*/tables/*.parquet")})
+        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables "
+                                                "WHERE table_type = 'BASE TABLE'").fetchall()}
+        for relation in relations:
+            if relation in tables or not relation.replace("_", "").isalnum():
+                continue
+            glob = str(self.home / _RELATION_FILE_GLOB.format(relation=relation)).replace("'", "''")
+            con.execute(
+                f"CREATE OR REPLACE VIEW {relation} AS "
+                f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+            )
+
+    def refresh_views(self) -> None:
+        """Register views for relations that appeared since (a short write)."""
+        self.ensure_schema()
+
+        def refresh() -> None:
+            with self._connect() as con:
+                self._refresh_views(con)
+
+        self._with_retry(refresh)
+
+    # -- reads and writes ---------------------------------------------------------------------------------------
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        """One short write transaction."""
+        self.ensure_schema()
+
+        def run() -> None:
+            with self._connect() as con:
+                con.execute(sql, params or [])
+
+        self._with_retry(run)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
+        """A read; returns a polars DataFrame."""
+        self.ensure_schema()
+
+        def run() -> pl.DataFrame:
+            with self._connect(read_only=True) as con:
+                return con.execute(sql, params or []).pl()
+
+        return self._with_retry(run)
+
+    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = list(rows[0])
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+        self.ensure_schema()
+
+        def run() -> None:
+            with self._connect() as con:
+                con.executemany(sql, [[row[c] for c in columns] for row in rows])
+
+        self._with_retry(run)
+
+    # -- films --------------------------------------------------------------------------------------------------
+    def film(self, film: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM films WHERE film = ?", [film]).to_dicts()
+        return rows[0] if rows else None
+
+    def film_by_hash(self, content_hash: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM films WHERE content_hash = ?", [content_hash]).to_dicts()
+        return rows[0] if rows else None
+
+    def films(self) -> pl.DataFrame:
+        return self.query("SELECT * FROM films ORDER BY film")
+
+    def last_materializations(self, film: str) -> pl.DataFrame:
+        return self.query(
+            "SELECT * FROM materializations WHERE film = ? "
+            "QUALIFY row_number() OVER (PARTITION BY asset ORDER BY finished_at DESC) = 1 ORDER BY asset",
+            [film],
+        )

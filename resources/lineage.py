@@ -1,0 +1,126 @@
+"""One stage run of one film: fingerprints, cache hits, atomic commit and the lineage row.
+
+A stage's fingerprint hashes its asset name, code version, effective parameters and the fingerprints of what it
+read (upstream stage records, the film's content hash, the review revision). When the film's stored record carries
+the same fingerprint and its table is on disk, the stage is current and is not recomputed: re-materialising with
+unchanged inputs and config is cheap and yields identical rows.
+"""
+
+import hashlib
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import polars as pl
+
+from resources.catalog import Catalog
+from resources.errors import MissingUpstreamError
+from resources.storage import FilmWorkspace
+
+log = logging.getLogger(__name__)
+
+
+def stable_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def upstream_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
+    record = workspace.read_stage_record(relation)
+    if record is None or not workspace.has_table(relation):
+        raise MissingUpstreamError(workspace.film, relation)
+    return record["fingerprint"]
+
+
+class StageRun:
+    """Use as ``with StageRun(...) as stage:``; check ``stage.cached``; else fill and ``stage.commit(table)``."""
+
+    def __init__(
+        self,
+        workspace: FilmWorkspace,
+        catalog: Catalog,
+        asset: str,
+        code_version: str,
+        params: dict[str, Any],
+        inputs: dict[str, str],
+        run_id: str | None = None,
+        logger: logging.Logger | None = None,
+    ):
+        self.workspace = workspace
+        self.catalog = catalog
+        self.asset = asset
+        self.code_version = code_version
+        self.params = params
+        self.inputs = inputs
+        self.run_id = run_id
+        self.log = logger or log
+        self.config_hash = stable_hash(params)
+        self.fingerprint = stable_hash([asset, code_version, self.config_hash, sorted(inputs.items())])
+        record = workspace.read_stage_record(asset)
+        self.cached_record = (
+            record if record and record.get("fingerprint") == self.fingerprint and workspace.has_table(asset) else None
+        )
+        self.row_count: int | None = None
+        self.started = time.monotonic()
+        self.started_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        self.extra_record: dict[str, Any] = {}
+
+    @property
+    def cached(self) -> bool:
+        return self.cached_record is not None
+
+    def __enter__(self) -> "StageRun":
+        return self
+
+    def commit(self, table: pl.DataFrame, extra_tables: dict[str, pl.DataFrame] | None = None,
+               **record: Any) -> pl.DataFrame:
+        """Write the stage's table (and any side relations) atomically, then its stage record."""
+        for relation, side_table in (extra_tables or {}).items():
+            self.workspace.write_table(relation, side_table)
+        self.workspace.write_table(self.asset, table)
+        self.row_count = table.height
+        self.extra_record = record
+        self.workspace.write_stage_record(self.asset, {
+            "asset": self.asset,
+            "fingerprint": self.fingerprint,
+            "code_version": self.code_version,
+            "config_hash": self.config_hash,
+            "params": self.params,
+            "inputs": self.inputs,
+            "row_count": self.row_count,
+            "run_id": self.run_id,
+            "finished_at": datetime.now(timezone.utc).isoformat(),
+            **record,
+        })
+        return table
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        status = "failed" if exc_type else ("cached" if self.cached and self.row_count is None else "success")
+        row_count = self.row_count
+        if status == "cached":
+            row_count = self.cached_record.get("row_count")
+        try:
+            self.catalog.insert_rows("materializations", [{
+                "film": self.workspace.film,
+                "asset": self.asset,
+                "run_id": self.run_id,
+                "code_version": self.code_version,
+                "config_hash": self.config_hash,
+                "input_fingerprints": json.dumps(self.inputs, sort_keys=True),
+                "fingerprint": self.fingerprint,
+                "started_at": self.started_at,
+                "finished_at": datetime.now(timezone.utc).replace(tzinfo=None),
+                "status": status,
+                "row_count": row_count,
+                "duration_s": round(time.monotonic() - self.started, 3),
+                "error": f"{exc_type.__name__}: {exc}" if exc_type else None,
+            }])
+            if status == "success":
+                self.catalog.refresh_views()
+        except Exception as error:  # lineage must never hide the stage's own error
+            if exc_type is None:
+                raise
+            self.log.warning("could not record the failed run of %s in the catalog: %s", self.asset, error)
+        return False
+

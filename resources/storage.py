@@ -1,0 +1,115 @@
+"""A film's workspace on disk: ``$CASTFORGE_HOME/films/<film>/``.
+
+Layout::
+
+    films/<film>/
+        tables/<relation>.parquet      item tables, one per relation (read by DuckDB views across films)
+        tables/<relation>.stage.json   how the table was made: fingerprint, inputs, params, row count
+        <asset>/...                    large artefacts (frames, cut-outs, masks, stems)
+
+Every write is atomic: tables go through a temporary file and ``os.replace``; artefact folders are built in a
+staging folder beside the final one and swapped in only when the asset succeeds, so a failed run leaves the
+previous result intact and no half-written outputs.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from resources.errors import MissingUpstreamError
+from resources.paths import castforge_home
+
+
+class FilmWorkspace:
+    """Files of one film. Pure filesystem; no Dagster, no catalog."""
+
+    def __init__(self, film: str, home: Path | None = None):
+        self.film = film
+        self.home = Path(home) if home else castforge_home()
+        self.root = self.home / "films" / film
+
+    # -- tables -------------------------------------------------------------------------------------------------
+    def table_path(self, relation: str) -> Path:
+        return self.root / "tables" / f"{relation}.parquet"
+
+    def stage_record_path(self, relation: str) -> Path:
+        return self.root / "tables" / f"{relation}.stage.json"
+
+    def has_table(self, relation: str) -> bool:
+        return self.table_path(relation).exists()
+
+    def read_table(self, relation: str) -> pl.DataFrame:
+        path = self.table_path(relation)
+        if not path.exists():
+            raise MissingUpstreamError(self.film, relation)
+        return pl.read_parquet(path)
+
+    def write_table(self, relation: str, table: pl.DataFrame) -> Path:
+        path = self.table_path(relation)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "film" not in table.columns:
+            table = table.with_columns(pl.lit(self.film).alias("film")).select(["film", *table.columns])
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        table.write_parquet(tmp)
+        os.replace(tmp, path)
+        return path
+
+    def read_stage_record(self, relation: str) -> dict[str, Any] | None:
+        path = self.stage_record_path(relation)
+        if not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    def write_stage_record(self, relation: str, record: dict[str, Any]) -> None:
+        write_json_atomic(self.stage_record_path(relation), record)
+
+    # -- artefact folders ---------------------------------------------------------------------------------------
+    def artefact_dir(self, name: str) -> Path:
+        return self.root / name
+
+    @contextmanager
+    def staged_dir(self, name: str) -> Iterator[Path]:
+        """A fresh folder to fill; on success it replaces ``<film>/<name>/`` in one rename, on error it is removed."""
+        final = self.artefact_dir(name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging.", dir=final.parent))
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        swap_in(staging, final)
+
+    def relative(self, path: Path) -> str:
+        """A path relative to CASTFORGE_HOME (how tables store artefact paths)."""
+        return str(Path(path).resolve().relative_to(self.home))
+
+    def absolute(self, stored: str) -> Path:
+        p = Path(stored)
+        return p if p.is_absolute() else self.home / p
+
+
+def swap_in(staging: Path, final: Path) -> None:
+    """Replace ``final`` with ``staging``: the old folder is renamed away first, then removed."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old.{uuid.uuid4().hex}")
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)
