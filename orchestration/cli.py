@@ -140,7 +140,8 @@ def _extensions():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     ensure_dagster_home()
     try:
         return args.handler(args)
