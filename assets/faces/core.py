@@ -1,0 +1,169 @@
+"""Faces of kept instances: detection on the frame with a detector fallback order, each face given to the instance
+whose box holds it, 5-point alignment, identity embeddings, simple quality and head-pose measures. No Dagster.
+
+The analyzer (resources.protocols.FaceAnalyzer) is passed in; nothing here imports a model library.
+"""
+
+import hashlib
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import polars as pl
+
+from resources.errors import BadMediaError
+from resources.protocols import FaceAnalyzer, FaceDetection
+
+log = logging.getLogger(__name__)
+
+FACE_SCHEMA = {
+    "face_id": pl.String, "instance_id": pl.String, "frame_id": pl.String,
+    "fx0": pl.Float32, "fy0": pl.Float32, "fx1": pl.Float32, "fy1": pl.Float32,
+    "landmarks": pl.List(pl.Float32), "det_score": pl.Float32, "face_size": pl.Float32, "blur": pl.Float32,
+    "yaw": pl.Float32, "pitch": pl.Float32, "roll": pl.Float32, "detector": pl.String, "backend": pl.String,
+    "model": pl.String, "embedding": pl.List(pl.Float32), "crop_path": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class FaceParams:
+    min_face_size: int = 64          # px, shorter side of the face box
+    min_face_fraction: float = 0.15  # ... but never more than this fraction of the frame height (low-res sources)
+    min_containment: float = 0.6     # share of the face box inside the instance box for the face to belong to it
+    anime_detector: bool = False
+    save_crops: bool = True
+    jpeg_quality: int = 92
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "FaceParams":
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+    def min_size_for(self, frame_height: int) -> float:
+        return min(float(self.min_face_size), self.min_face_fraction * frame_height)
+
+
+def containment(face: tuple[float, ...], box: tuple[float, ...]) -> float:
+    """Share of ``face``'s area inside ``box``."""
+    ix = max(0.0, min(face[2], box[2]) - max(face[0], box[0]))
+    iy = max(0.0, min(face[3], box[3]) - max(face[1], box[1]))
+    area = max((face[2] - face[0]) * (face[3] - face[1]), 1e-6)
+    return ix * iy / area
+
+
+def owner(face: tuple[float, ...], boxes: dict[str, tuple[float, ...]], min_containment: float) -> str | None:
+    """The instance whose box holds the face best (ties: the smaller box, i.e. the tighter fit)."""
+    best, best_key = None, None
+    for instance_id, box in boxes.items():
+        share = containment(face, box)
+        if share < min_containment:
+            continue
+        key = (round(share, 3), -(box[2] - box[0]) * (box[3] - box[1]))
+        if best_key is None or key > best_key:
+            best, best_key = instance_id, key
+    return best
+
+
+def head_pose(landmarks: np.ndarray | None) -> tuple[float, float, float]:
+    """Rough yaw, pitch, roll (degrees) from 5 landmarks; NaN without landmarks."""
+    if landmarks is None:
+        return math.nan, math.nan, math.nan
+    le, re, nose, ml, mr = (np.asarray(p, dtype=np.float64) for p in landmarks)
+    axis = re - le
+    eye_dist = max(float(np.linalg.norm(axis)), 1e-6)
+    roll = math.degrees(math.atan2(axis[1], axis[0]))
+    unit = axis / eye_dist
+    normal = np.array([-unit[1], unit[0]])
+    eye_mid, mouth_mid = (le + re) / 2, (ml + mr) / 2
+    yaw = math.degrees(math.asin(float(np.clip(2 * np.dot(nose - eye_mid, unit) / eye_dist, -1, 1))))
+    span = max(float(np.dot(mouth_mid - eye_mid, normal)), 1e-6)
+    ratio = float(np.dot(nose - eye_mid, normal)) / span  # ~0.5 for a frontal face
+    pitch = math.degrees(math.asin(float(np.clip(2 * (ratio - 0.5), -1, 1))))
+    return yaw, pitch, roll
+
+
+def blur_score(crop_rgb: np.ndarray) -> float:
+    """Laplacian variance of the aligned crop (higher is sharper)."""
+    return float(cv2.Laplacian(cv2.cvtColor(crop_rgb, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
+
+
+def face_id(instance_id: str, box: tuple[float, ...]) -> str:
+    text = f"{instance_id}:{','.join(f'{v:.1f}' for v in box)}"
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise BadMediaError(path, "frame image cannot be read (missing or corrupt); re-materialise `frames`")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer: FaceAnalyzer,
+                params: FaceParams) -> list[tuple[str, FaceDetection]]:
+    """(instance_id, face) pairs: each detector in fallback order serves the instances still without a face."""
+    pending = set(boxes)
+    min_size = params.min_size_for(image.shape[0])
+    found: list[tuple[str, FaceDetection]] = []
+    for detector in analyzer.detectors:
+        if not pending:
+            break
+        newly = set()
+        for face in analyzer.detect(image, detector):
+            if min(face.box[2] - face.box[0], face.box[3] - face.box[1]) < min_size:
+                continue
+            instance_id = owner(face.box, boxes, params.min_containment)
+            if instance_id in pending:
+                found.append((instance_id, face))
+                newly.add(instance_id)
+        pending -= newly
+    return found
+
+
+def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAnalyzer, params: FaceParams,
+                 resolve: Callable[[str], Path], crops_dir: Path | None = None,
+                 relative: Callable[[Path], str] = str) -> pl.DataFrame:
+    """Faces of the kept instances. ``frames`` needs frame_id and path; ``instances`` instance_id, frame_id,
+    x0..y1 (and ``kept`` when present). ``resolve`` maps a stored path to a file."""
+    kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
+    paths = dict(zip(frames["frame_id"], frames["path"]))
+    rows: list[dict[str, Any]] = []
+    for (frame_id,), group in kept.sort("frame_id").group_by(["frame_id"], maintain_order=True):
+        if paths.get(frame_id) is None:
+            log.warning("frame %s of %d kept instance(s) has no image; skipped", frame_id, group.height)
+            continue
+        image = read_rgb(resolve(paths[frame_id]))
+        boxes = {r["instance_id"]: (r["x0"], r["y0"], r["x1"], r["y1"]) for r in group.iter_rows(named=True)}
+        pairs = frame_faces(image, boxes, analyzer, params)
+        crops = [analyzer.align(image, face) for _, face in pairs]
+        embeddings = analyzer.embed(crops)
+        for (instance_id, face), crop, embedding in zip(pairs, crops, embeddings):
+            fid = face_id(instance_id, face.box)
+            crop_path = None
+            if crops_dir is not None and params.save_crops:
+                target = crops_dir / f"{fid}.jpg"
+                cv2.imwrite(str(target), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, params.jpeg_quality])
+                crop_path = relative(target)
+            yaw, pitch, roll = head_pose(face.landmarks)
+            rows.append({
+                "face_id": fid, "instance_id": instance_id, "frame_id": frame_id,
+                "fx0": face.box[0], "fy0": face.box[1], "fx1": face.box[2], "fy1": face.box[3],
+                "landmarks": None if face.landmarks is None else face.landmarks.reshape(-1).tolist(),
+                "det_score": face.score, "face_size": min(face.box[2] - face.box[0], face.box[3] - face.box[1]),
+                "blur": blur_score(crop), "yaw": yaw, "pitch": pitch, "roll": roll, "detector": face.detector,
+                "backend": analyzer.name, "model": analyzer.model, "embedding": embedding.tolist(),
+                "crop_path": crop_path,
+            })
+    return pl.DataFrame(rows, schema=FACE_SCHEMA)
+
+
+def embedding_matrix(faces: pl.DataFrame) -> np.ndarray:
+    """The faces' embeddings as an (N, D) float32 array."""
+    if faces.height == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.asarray(faces["embedding"].to_list(), dtype=np.float32)
