@@ -66,3 +66,83 @@ class ImageEmbedder(Protocol):
     embedding_dim: int
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray: ...
+
+
+# -- audio (issue 6) ---------------------------------------------------------------------------------------------
+from typing import NamedTuple  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+class SpeakerTurn(NamedTuple):
+    """One stretch of one speaker's speech: seconds from the start of the audio given; ``confidence`` in [0, 1]."""
+
+    start_s: float
+    end_s: float
+    speaker: str
+    confidence: float
+
+
+@runtime_checkable
+class VocalSeparator(Protocol):
+    """Dialogue separated from music and effects.
+
+    ``separate(audio, sample_rate)`` takes ``float32`` audio shaped ``channels x samples`` (1 or 2 channels, values
+    in [-1, 1]) and returns ``(vocals, rest)``, both ``float32`` with the input's shape and sample rate, such that
+    ``vocals + rest`` approximates the input. ``sample_rate`` is the backend's preferred rate (44100 for both
+    shipped backends); callers feed long films in segments, so ``separate`` is called on a few tens of seconds.
+    """
+
+    name: str
+    model: str
+    sample_rate: int
+
+    def separate(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
+class Diarizer(Protocol):
+    """Who speaks when.
+
+    ``diarize(waveform, sample_rate)`` takes ``float32`` mono audio (1-D, 16 kHz expected) and returns
+    ``SpeakerTurn``s sorted by start, with speaker labels local to this call (``SPEAKER_00``, ``SPEAKER_01``, ...).
+    Turns of different speakers may overlap where the backend detects overlapped speech.
+    """
+
+    name: str
+    model: str
+
+    def diarize(self, waveform: np.ndarray, sample_rate: int) -> list[SpeakerTurn]: ...
+
+
+@runtime_checkable
+class PoseEstimator(Protocol):
+    """Single-person 2D pose on a crop holding one character.
+
+    ``estimate(image)`` takes one RGB ``uint8`` image ``H x W x 3`` (an instance crop) and returns a ``float32``
+    array ``17 x 3``: COCO-17 keypoints (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) as
+    ``x, y`` in pixels of the image given and a confidence in [0, 1].
+    """
+
+    name: str
+    model: str
+
+    def estimate(self, image: "object") -> "object": ...
+
+
+@runtime_checkable
+class Captioner(Protocol):
+    """Training captions for character crops.
+
+    ``caption(images, facts)`` takes RGB ``uint8`` images (``H x W x 3``; a cut-out composited on a flat
+    background) and, for each, a dict of what the pipeline measured (``name``: trigger word, ``view``,
+    ``pose``: list of pose phrases, ``shot``: shot size phrase, ``alpha``: optional ``H x W`` bool mask of the
+    character) and returns one caption body per image (no prefix, no trigger word: the caller adds those).
+    ``prompt_version`` names the prompt or template, recorded with every caption.
+    """
+
+    name: str
+    model: str
+    prompt_version: str
+
+    def caption(self, images: list, facts: list[dict]) -> list[str]: ...

@@ -1,0 +1,208 @@
+"""Keypoints per identified instance, views, and pose sub-clusters per identity. No Dagster, no model import.
+
+The estimator runs on each instance's RGBA cut-out composited on black (so other characters in the box do not
+pull the keypoints) and the keypoints are mapped back to frame pixels through the instance's box.
+"""
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import polars as pl
+
+from assets.pose.cluster import subcluster_labels
+from assets.pose.selection import face_yaws
+from assets.pose.views import VIEWS, body_extent, classify_view, pose_features
+
+log = logging.getLogger(__name__)
+
+POSE_SCHEMA = {
+    "instance_id": pl.String, "frame_id": pl.String, "label": pl.String,
+    "keypoints": pl.List(pl.Float32), "mean_confidence": pl.Float32, "confident_keypoints": pl.Int32,
+    "view": pl.String, "view_source": pl.String, "face_yaw": pl.Float32, "body_extent": pl.String,
+    "subcluster": pl.Int32, "pose_bucket": pl.String, "folder": pl.String, "no_pose_reason": pl.String,
+    "backend": pl.String, "model": pl.String,
+}
+SKELETON = ((0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12),
+            (11, 12), (11, 13), (13, 15), (12, 14), (14, 16))
+
+
+@dataclass(frozen=True)
+class PoseParams:
+    method: str = "umap_hdbscan"     # umap_hdbscan | kmeans
+    n_clusters: int = 4              # kmeans
+    min_cluster_size: int = 5        # umap_hdbscan; per identity via min_cluster_size_per_identity
+    min_cluster_size_per_identity: tuple[tuple[str, int], ...] = ()
+    min_confidence: float = 0.3      # a keypoint counts as seen at or above this
+    min_keypoints: int = 5           # fewer seen keypoints: "no pose" (low confidence)
+    min_crop_px: int = 16
+    view_weight: float = 2.0
+    yaw_front_max: float = 20.0
+    yaw_three_quarter_max: float = 55.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in ("umap_hdbscan", "kmeans"):
+            raise ValueError(f"pose.method must be 'umap_hdbscan' or 'kmeans', not {self.method!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "PoseParams":
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        per_identity = known.get("min_cluster_size_per_identity") or {}
+        if isinstance(per_identity, dict):
+            known["min_cluster_size_per_identity"] = tuple(sorted((str(k), int(v)) for k, v in per_identity.items()))
+        return cls(**known)
+
+    def min_cluster_size_for(self, label: str, identity: object) -> int:
+        overrides = dict(self.min_cluster_size_per_identity)
+        return int(overrides.get(label, overrides.get(str(identity), self.min_cluster_size)))
+
+
+def load_cutout_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB composited on black, alpha mask) of an RGBA (or RGB) PNG; raises ValueError when unreadable."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError(f"{path}: not a readable image")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGRA)
+    if image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    alpha = image[:, :, 3] > 127
+    rgb = cv2.cvtColor(image[:, :, :3], cv2.COLOR_BGR2RGB)
+    rgb[~alpha] = 0
+    return rgb, alpha
+
+
+def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, float],
+                 params: PoseParams) -> tuple[np.ndarray | None, str | None]:
+    """Keypoints (17 x 3, frame pixels) and a no-pose reason (None when the pose is usable)."""
+    if not path.exists():
+        return None, f"cut-out missing: {path.name}"
+    try:
+        rgb, _ = load_cutout_rgb(path)
+    except ValueError as error:
+        return None, f"unreadable cut-out: {error}"
+    h, w = rgb.shape[:2]
+    if min(h, w) < params.min_crop_px:
+        return None, f"crop too small: {w}x{h} px < {params.min_crop_px}"
+    kp = np.asarray(estimator.estimate(rgb), np.float32).copy()
+    x0, y0, x1, y1 = box
+    # the cut-out covers the box; scale in case it was stored at another size
+    kp[:, 0] = x0 + kp[:, 0] * ((x1 - x0) / w if x1 > x0 else 1.0)
+    kp[:, 1] = y0 + kp[:, 1] * ((y1 - y0) / h if y1 > y0 else 1.0)
+    seen = int((kp[:, 2] >= params.min_confidence).sum())
+    if seen < params.min_keypoints:
+        return kp, f"low confidence: {seen}/17 keypoints >= {params.min_confidence}"
+    return kp, None
+
+
+def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: Any, params: PoseParams,
+                   absolute: Callable[[str], Path]) -> pl.DataFrame:
+    """One row per identified instance: keypoints (flat x, y, score in frame pixels), view, no_pose_reason."""
+    yaws = face_yaws(faces)
+    out = []
+    for row in rows.iter_rows(named=True):
+        kp, reason = estimate_one(estimator, absolute(row["path"]),
+                                  (row["x0"], row["y0"], row["x1"], row["y1"]), params)
+        yaw = yaws.get(row["instance_id"], (float("nan"), 0.0))[0]
+        usable = kp if reason is None else None
+        view, source = classify_view(usable, yaw if np.isfinite(yaw) else None, params.min_confidence,
+                                     params.yaw_front_max, params.yaw_three_quarter_max)
+        out.append({
+            "instance_id": row["instance_id"], "frame_id": row.get("frame_id"),
+            "label": row["label"], "keypoints": kp.reshape(-1).tolist() if kp is not None else None,
+            "mean_confidence": float(kp[:, 2].mean()) if kp is not None else None,
+            "confident_keypoints": int((kp[:, 2] >= params.min_confidence).sum()) if kp is not None else 0,
+            "view": view, "view_source": source, "face_yaw": yaw if np.isfinite(yaw) else None,
+            "body_extent": body_extent(usable, params.min_confidence), "no_pose_reason": reason,
+            "backend": getattr(estimator, "name", None), "model": getattr(estimator, "model", None),
+        })
+    table = pl.DataFrame(out, schema={k: v for k, v in POSE_SCHEMA.items()
+                                      if k not in ("subcluster", "pose_bucket", "folder")}, strict=False)
+    return table.insert_column(2, rows["identity"])
+
+
+def assign_subclusters(poses: pl.DataFrame, params: PoseParams) -> pl.DataFrame:
+    """Per identity, cluster the usable poses' features; unusable poses are noise (-1)."""
+    labels = np.full(poses.height, -1, np.int32)
+    for (identity, label), group in poses.with_row_index("_row").group_by(["identity", "label"],
+                                                                          maintain_order=True):
+        usable = group.filter(pl.col("no_pose_reason").is_null())
+        if usable.height == 0:
+            continue
+        feats = np.stack([pose_features(np.asarray(k, np.float32).reshape(17, 3), v, params.min_confidence,
+                                        params.view_weight)
+                          for k, v in zip(usable["keypoints"].to_list(), usable["view"])])
+        found = subcluster_labels(feats, params.method, params.min_cluster_size_for(label, identity),
+                                  params.n_clusters, params.seed)
+        labels[usable["_row"].to_numpy()] = found
+    folders = [f"{lab}_pose_{s:03d}" if s >= 0 else f"{lab}_noise" for lab, s in zip(poses["label"], labels)]
+    buckets = [f"pose_{s:03d}" if s >= 0 else "noise" for s in labels]
+    order = ["instance_id", "frame_id", "identity", *[c for c in POSE_SCHEMA if c not in ("instance_id", "frame_id")]]
+    return poses.with_columns(pl.Series("subcluster", labels, pl.Int32), pl.Series("pose_bucket", buckets),
+                              pl.Series("folder", folders)).select(order)
+
+
+def draw_overlay(rgb: np.ndarray, kp_local: np.ndarray, min_conf: float) -> np.ndarray:
+    """BGR image with the skeleton drawn (keypoints in the image's pixels)."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    scale = max(1, round(max(bgr.shape[:2]) / 160))
+    for a, b in SKELETON:
+        if kp_local[a, 2] >= min_conf and kp_local[b, 2] >= min_conf:
+            cv2.line(bgr, tuple(int(v) for v in kp_local[a, :2]), tuple(int(v) for v in kp_local[b, :2]),
+                     (0, 255, 255), scale, cv2.LINE_AA)
+    for x, y, c in kp_local:
+        if c >= min_conf:
+            cv2.circle(bgr, (int(x), int(y)), scale + 1, (0, 0, 255), -1, cv2.LINE_AA)
+    return bgr
+
+
+def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFrame, params: PoseParams,
+                             absolute: Callable[[str], Path]) -> dict[str, Any]:
+    """``<label>_pose_YYY/`` and ``<label>_noise/`` with each cut-out and a keypoint overlay; returns the summary
+    also written to ``pose_subclustering.json``."""
+    boxes = {r["instance_id"]: r for r in rows.select("instance_id", "path", "x0", "y0", "x1", "y1").iter_rows(
+        named=True)}
+    for pose in poses.iter_rows(named=True):
+        folder = out_dir / pose["folder"]
+        folder.mkdir(parents=True, exist_ok=True)
+        src = absolute(boxes[pose["instance_id"]]["path"])
+        if not src.exists():
+            continue
+        shutil.copyfile(src, folder / f"{pose['instance_id']}{src.suffix.lower()}")
+        if pose["keypoints"] is not None:
+            b = boxes[pose["instance_id"]]
+            rgb, _ = load_cutout_rgb(src)
+            kp = np.asarray(pose["keypoints"], np.float32).reshape(17, 3).copy()
+            kp[:, 0] = (kp[:, 0] - b["x0"]) * rgb.shape[1] / max(b["x1"] - b["x0"], 1e-6)
+            kp[:, 1] = (kp[:, 1] - b["y0"]) * rgb.shape[0] / max(b["y1"] - b["y0"], 1e-6)
+            cv2.imwrite(str(folder / f"{pose['instance_id']}_pose.jpg"), draw_overlay(rgb, kp, params.min_confidence))
+    summary = subcluster_summary(poses)
+    (out_dir / "pose_subclustering.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    return summary
+
+
+def subcluster_summary(poses: pl.DataFrame) -> dict[str, Any]:
+    groups: dict[str, Any] = {}
+    for (label, folder, subcluster), g in poses.group_by(["label", "folder", "subcluster"], maintain_order=True):
+        views = {v: int((g["view"] == v).sum()) for v in (*VIEWS, "unknown") if (g["view"] == v).any()}
+        groups[folder] = {"identity_label": label, "subcluster": int(subcluster), "count": g.height, "views": views,
+                          "no_pose": int(g["no_pose_reason"].is_not_null().sum())}
+    return {"instances": poses.height, "subclusters": groups}
+
+
+def subcluster_table(poses: pl.DataFrame) -> pl.DataFrame:
+    """The asset's own table: one row per (identity, subcluster) with counts and the view histogram as JSON."""
+    summary = subcluster_summary(poses)["subclusters"]
+    identity_of = dict(zip(poses["folder"], poses["identity"]))
+    return pl.DataFrame([{"identity": identity_of[f], "label": s["identity_label"], "subcluster": s["subcluster"],
+                          "folder": f, "count": s["count"], "no_pose": s["no_pose"],
+                          "views": json.dumps(s["views"], sort_keys=True)} for f, s in summary.items()],
+                        schema={"identity": poses.schema["identity"], "label": pl.String, "subcluster": pl.Int32, "folder": pl.String,
+                                "count": pl.Int64, "no_pose": pl.Int64, "views": pl.String})

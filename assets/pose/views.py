@@ -1,0 +1,108 @@
+"""View (front / three_quarter / profile / back) and pose features from COCO-17 keypoints. Pure numpy.
+
+Keypoint indices: 0 nose, 1/2 left/right eye, 3/4 left/right ear, 5/6 shoulders, 7/8 elbows, 9/10 wrists,
+11/12 hips, 13/14 knees, 15/16 ankles ("left" is the character's own left).
+"""
+
+import numpy as np
+
+VIEWS = ("front", "three_quarter", "profile", "back")
+NOSE, L_EYE, R_EYE, L_EAR, R_EAR, L_SHO, R_SHO = 0, 1, 2, 3, 4, 5, 6
+L_WRI, R_WRI, L_HIP, R_HIP, L_ANK, R_ANK = 9, 10, 11, 12, 15, 16
+
+
+def view_from_yaw(yaw_deg: float, front_max: float = 20.0, three_quarter_max: float = 55.0) -> str:
+    """A detected face is seen, so never 'back': |yaw| picks front / three_quarter / profile."""
+    yaw = abs(float(yaw_deg))
+    if yaw <= front_max:
+        return "front"
+    return "three_quarter" if yaw <= three_quarter_max else "profile"
+
+
+def view_from_keypoints(kp: np.ndarray, min_conf: float = 0.3) -> str | None:
+    """The view from geometry alone, or None when too few keypoints are confident.
+
+    Facing the camera, the character's left shoulder is on the image's right (x5 > x6); seen from behind the order
+    flips and the face points (nose, eyes) are not visible. The shoulder span relative to torso length separates
+    front (wide) from three-quarter and profile (narrow).
+    """
+    seen = kp[:, 2] >= min_conf
+    face_points = int(seen[NOSE]) + int(seen[L_EYE]) + int(seen[R_EYE])
+    shoulders = bool(seen[L_SHO] and seen[R_SHO])
+    if not shoulders and face_points == 0:
+        return None
+    if shoulders:
+        span = kp[L_SHO, 0] - kp[R_SHO, 0]  # > 0 facing the camera
+        mid_sho = kp[[L_SHO, R_SHO], :2].mean(axis=0)
+        if seen[L_HIP] and seen[R_HIP]:
+            torso = float(np.linalg.norm(kp[[L_HIP, R_HIP], :2].mean(axis=0) - mid_sho))
+        else:
+            torso = abs(span) * 1.5 + 1e-6
+        ratio = abs(span) / max(torso, 1e-6)
+        if face_points == 0 or (span < 0 and ratio > 0.25 and face_points <= 1):
+            return "back"
+        if ratio >= 0.55 and seen[L_EYE] and seen[R_EYE]:
+            return "front"
+        if ratio >= 0.25:
+            return "three_quarter"
+        return "profile"
+    # head only: both eyes -> front-ish, one eye -> profile-ish
+    if seen[L_EYE] and seen[R_EYE]:
+        eye_gap = abs(kp[L_EYE, 0] - kp[R_EYE, 0])
+        ears = int(seen[L_EAR]) + int(seen[R_EAR])
+        return "front" if ears != 1 or eye_gap > 0 else "three_quarter"
+    return "profile"
+
+
+def classify_view(kp: np.ndarray | None, yaw: float | None, min_conf: float = 0.3, front_max: float = 20.0,
+                  three_quarter_max: float = 55.0) -> tuple[str, str]:
+    """(view, source): the face's yaw where a face exists, else keypoint geometry, else ('unknown', 'none')."""
+    if yaw is not None and np.isfinite(yaw):
+        return view_from_yaw(yaw, front_max, three_quarter_max), "face"
+    if kp is not None:
+        view = view_from_keypoints(kp, min_conf)
+        if view is not None:
+            return view, "keypoints"
+    return "unknown", "none"
+
+
+def pose_features(kp: np.ndarray, view: str, min_conf: float = 0.3, view_weight: float = 1.0) -> np.ndarray:
+    """34 numbers (x, y of 17 keypoints, centred on the confident points' mean and divided by their RMS radius;
+    unseen points are 0) followed by the view one-hot times ``view_weight``."""
+    seen = kp[:, 2] >= min_conf
+    xy = np.zeros((17, 2), np.float32)
+    if seen.sum() >= 2:
+        pts = kp[seen, :2]
+        centre = pts.mean(axis=0)
+        scale = float(np.sqrt(((pts - centre) ** 2).sum(axis=1).mean())) or 1.0
+        xy[seen] = (pts - centre) / scale
+    onehot = np.array([view == v for v in VIEWS], np.float32) * view_weight
+    return np.concatenate([xy.reshape(-1), onehot])
+
+
+def pose_phrases(kp: np.ndarray | None, min_conf: float = 0.3) -> list[str]:
+    """Body cues the keypoints show: raised arms, and how much of the body is in the crop."""
+    if kp is None:
+        return []
+    seen = kp[:, 2] >= min_conf
+    phrases = []
+    raised = [w for w, s in ((L_WRI, L_SHO), (R_WRI, R_SHO)) if seen[w] and seen[s] and kp[w, 1] < kp[s, 1]]
+    if len(raised) == 2:
+        phrases.append("arms raised")
+    elif len(raised) == 1:
+        phrases.append("one arm raised")
+    return phrases
+
+
+def body_extent(kp: np.ndarray | None, min_conf: float = 0.3) -> str:
+    """'full_body' (an ankle seen), 'upper_body' (a hip seen), 'head_shoulders' or 'unknown'."""
+    if kp is None:
+        return "unknown"
+    seen = kp[:, 2] >= min_conf
+    if seen[L_ANK] or seen[R_ANK]:
+        return "full_body"
+    if seen[L_HIP] or seen[R_HIP]:
+        return "upper_body"
+    if seen[:7].any():
+        return "head_shoulders"
+    return "unknown"
