@@ -96,6 +96,19 @@ def _probe_image_folder(folder: Path) -> MediaInfo:
                      sum(p.stat().st_size for p in images))
 
 
+def _decodes_near_end(container, stream, duration_s: float) -> bool:
+    """Seek to a second before the declared end and decode one frame: a half-copied file fails here."""
+    import av
+
+    try:
+        container.seek(int((duration_s - 1.0) * 1_000_000), any_frame=False, backward=True)
+        for _ in container.decode(stream):
+            return True
+    except av.error.FFmpegError:
+        return False
+    return False
+
+
 def _probe_av(path: Path) -> MediaInfo:
     import av
 
@@ -117,6 +130,9 @@ def _probe_av(path: Path) -> MediaInfo:
         except (StopIteration, av.error.FFmpegError) as error:
             raise BadMediaError(path, f"its video stream cannot be decoded ({error or 'no frames'}); "
                                       "the file may be truncated or corrupt") from error
+        if duration and duration > 2.0 and not _decodes_near_end(container, video, duration):
+            raise BadMediaError(path, f"is truncated: it declares {duration:.1f} s but nothing decodes near its "
+                                      "end (a half-copied or damaged file?)")
         fps = float(video.average_rate) if video.average_rate else (float(video.guessed_rate or 0) or None)
         if duration is None and video.duration and video.time_base:
             duration = float(video.duration * video.time_base)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from resources.paths import shared_dir
+from resources.paths import ensure_dagster_home, shared_dir
 
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
 KNN_TRAIN = "media/faces/knn_examples/train"
@@ -30,7 +30,7 @@ def _point_env_at(home: Path, shared: Path | None) -> dict[str, str | None]:
     }
     previous = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    ensure_dagster_home()
     return previous
 
 

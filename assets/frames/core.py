@@ -78,6 +78,7 @@ class _FrameWriter:
     """Measures chosen frames, applies the quality filter and writes the survivors as JPEG."""
 
     def __init__(self, out_dir: Path, params: FrameParams, relative: Callable[[Path], str]):
+        out_dir.mkdir(parents=True, exist_ok=True)
         self.out_dir = out_dir
         self.params = params
         self.relative = relative

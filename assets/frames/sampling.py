@@ -51,14 +51,15 @@ class ShotReservoir(Generic[T]):
     def pick(self, last: int, count: int, usable: Callable[[T], bool] | None = None) -> list[tuple[int, T]]:
         """The buffered frames nearest to ``count`` evenly spread positions over the shot, preferring frames for
         which ``usable`` is true (e.g. not black) when there are any."""
-        items = self.items
+        items, first = self.items, self.start
         if usable is not None and any(usable(x) for _, x in items):
             items = [(i, x) for i, x in items if usable(x)]
+            first, last = items[0][0], items[-1][0]  # spread over the usable stretch (e.g. between fades)
         if not items:
             return []
         indices = np.array([i for i, _ in items])
         chosen: dict[int, tuple[int, T]] = {}
-        for target in spread(self.start, last, count):
+        for target in spread(first, last, count):
             nearest = int(np.argmin(np.abs(indices - target)))
             chosen.setdefault(nearest, items[nearest])
         return [chosen[k] for k in sorted(chosen)]

@@ -1,0 +1,40 @@
+# castforge: `make setup` (environment in .venv/), `make demo` (a whole film through the pipeline), `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+SHARED ?= $(abspath ../shared)
+VIDEO ?= $(firstword $(wildcard $(SHARED)/media/video/sintel_trailer_480x204.mp4))
+export CASTFORGE_HOME ?= $(CURDIR)/.castforge
+export CASTFORGE_MODELS ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: setup system-deps demo test ui review bench clean-demo
+
+.venv/.ready: install/requirements.txt install/constraints-cpu.txt install/setup_env.sh pyproject.toml
+	bash install/setup_env.sh
+	touch $@
+
+setup: system-deps .venv/.ready
+
+system-deps:
+	@missing=""; command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; fi
+
+demo: setup
+	@test -n "$(VIDEO)" || { echo "give a video: make demo VIDEO=path/to/film.mp4"; exit 2; }
+	film=$$(.venv/bin/castforge ingest "$(VIDEO)") && .venv/bin/castforge materialize "$$film" && .venv/bin/castforge status "$$film"
+
+test: setup
+	$(PY) -m pytest -q
+
+ui: setup
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CASTFORGE_HOME)/dagster} $(PY) -c "from resources.paths import ensure_dagster_home; ensure_dagster_home()"
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CASTFORGE_HOME)/dagster} .venv/bin/dagster dev -h 127.0.0.1 -w workspace.yaml
+
+review: setup
+	.venv/bin/castforge review
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
