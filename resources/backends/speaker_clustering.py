@@ -1,0 +1,96 @@
+"""Clustering speaker embeddings with the number of speakers estimated: NME-SC (numpy + scikit-learn).
+
+Normalized-maximum-eigengap spectral clustering (Park et al., "Auto-Tuning Spectral Clustering for Speaker
+Diarization Using Normalized Maximum Eigengap", IEEE SPL 2020) has no similarity threshold to tune: for each
+candidate pruning level ``p`` it keeps the ``p`` most similar neighbours of every embedding, measures the largest
+eigengap of the graph Laplacian, and picks the ``p`` whose graph separates best relative to how much it pruned.
+The number of speakers is the position of that largest eigengap.
+"""
+
+import numpy as np
+
+
+def cosine_affinity(embeddings: np.ndarray) -> np.ndarray:
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    return np.clip(unit @ unit.T, -1.0, 1.0)
+
+
+def _binarized(affinity: np.ndarray, p: int) -> np.ndarray:
+    """Keep the p largest entries of each row (set to 1), then symmetrise."""
+    n = affinity.shape[0]
+    top = np.argpartition(-affinity, kth=min(p, n - 1), axis=1)[:, :p]
+    graph = np.zeros_like(affinity)
+    np.put_along_axis(graph, top, 1.0, axis=1)
+    return (graph + graph.T) / 2.0
+
+
+def _laplacian_eigen(graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    laplacian = np.diag(graph.sum(axis=1)) - graph
+    values, vectors = np.linalg.eigh(laplacian)
+    return values, vectors
+
+
+def _eigengap(values: np.ndarray, max_speakers: int) -> tuple[int, float]:
+    gaps = np.diff(values[: max_speakers + 1])
+    k = int(np.argmax(gaps)) + 1
+    return k, float(gaps[k - 1] / (values[-1] + 1e-10))
+
+
+def nme_spectral_clustering(embeddings: np.ndarray, max_speakers: int = 10, min_speakers: int = 1,
+                            max_pruning: float = 0.25, max_candidates: int = 20,
+                            seed: int = 0) -> np.ndarray:
+    """Integer labels ``0..k-1`` for ``embeddings`` (``n x d``), ``k`` estimated in ``[min_speakers, max_speakers]``."""
+    from sklearn.cluster import KMeans
+
+    n = embeddings.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n < 3:
+        return np.zeros(n, dtype=np.int64)
+    affinity = cosine_affinity(embeddings)
+    max_speakers = max(min(max_speakers, n - 1), 1)
+    highest_p = max(2, int(n * max_pruning))
+    candidates = np.unique(np.linspace(2, highest_p, num=min(max_candidates, highest_p - 1)).astype(int))
+    best = None
+    for p in candidates:
+        values, vectors = _laplacian_eigen(_binarized(affinity, int(p)))
+        k, gap = _eigengap(values, max_speakers)
+        ratio = (p / n) / max(gap, 1e-10)
+        if best is None or ratio < best[0]:
+            best = (ratio, k, values, vectors)
+    _, k, values, vectors = best
+    k = int(np.clip(k, min_speakers, max_speakers))
+    if k == 1:
+        return np.zeros(n, dtype=np.int64)
+    spectral = vectors[:, :k]
+    labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(spectral)
+    return _relabel_by_first_appearance(labels)
+
+
+def _relabel_by_first_appearance(labels: np.ndarray) -> np.ndarray:
+    order = {}
+    for label in labels:
+        order.setdefault(int(label), len(order))
+    return np.array([order[int(label)] for label in labels], dtype=np.int64)
+
+
+def cluster_large(embeddings: np.ndarray, max_windows: int = 2000, **kwargs) -> np.ndarray:
+    """NME-SC on at most ``max_windows`` evenly spread embeddings; the rest join the nearest cluster centroid.
+    Dense eigen-decompositions grow as n^3, so a feature film's thousands of windows are clustered by sample."""
+    n = embeddings.shape[0]
+    if n <= max_windows:
+        return nme_spectral_clustering(embeddings, **kwargs)
+    sample = np.linspace(0, n - 1, max_windows).astype(int)
+    sample_labels = nme_spectral_clustering(embeddings[sample], **kwargs)
+    return assign_to_centroids(embeddings, centroids(embeddings[sample], sample_labels))
+
+
+def centroids(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    k = int(labels.max()) + 1 if labels.size else 0
+    cents = np.stack([embeddings[labels == c].mean(axis=0) for c in range(k)]) if k else np.zeros((0, 0))
+    return cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12) if k else cents
+
+
+def assign_to_centroids(embeddings: np.ndarray, cents: np.ndarray) -> np.ndarray:
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    return np.argmax(unit @ cents.T, axis=1).astype(np.int64)
