@@ -135,9 +135,17 @@ def identity_display_name(identity: str | None, names: dict[str, str]) -> str:
 def apply_identity_review(assignments: pl.DataFrame, review: IdentityReview) -> tuple[pl.DataFrame, list[str]]:
     """Apply merges, splits, moves and noise marks, in order, to ``instance_id, identity, source, confidence`` rows.
 
-    Rows a decision changed get ``source = "review"`` (other columns are kept as they are). Returns the reviewed
-    table and one message per decision whose item no longer exists (e.g. an instance that a re-run did not produce).
+    Rows a decision changed get ``source = "review"`` (other columns are kept as they are). An ``auto_identity``
+    column keeps each row's identity from before the review (so the review can be re-applied, or undone, on a
+    table that already has it applied: pass such a table back and it starts again from ``auto_identity``).
+    Returns the reviewed table and one message per decision whose item no longer exists.
     """
+    if "auto_identity" in assignments.columns:
+        assignments = assignments.with_columns(
+            pl.col("auto_identity").fill_null(pl.col("identity")).alias("identity"),
+            pl.when(pl.col("source") == "review").then(pl.lit("auto")).otherwise(pl.col("source")).alias("source"))
+    else:
+        assignments = assignments.with_columns(pl.col("identity").alias("auto_identity"))
     if assignments.is_empty() or not review.operations:
         return assignments, _missing_renames(assignments, review)
     rows = assignments.to_dicts()

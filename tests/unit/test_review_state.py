@@ -137,17 +137,23 @@ def test_identity_review_applies_in_order_and_reports_missing_items(catalog):
                    "c1": rs.NOISE}
     assert dict(zip(reviewed["instance_id"], reviewed["source"]))["a2"] == "auto"
     assert set(reviewed.filter(pl.col("instance_id") != "a2")["source"]) == {"review"}
-    assert reviewed.columns == _assignments().columns and reviewed["by"].to_list() == ["face"] * 6
+    assert reviewed.columns == [*_assignments().columns, "auto_identity"]
+    assert reviewed["by"].to_list() == ["face"] * 6
+    assert reviewed["auto_identity"].to_list() == _assignments()["identity"].to_list()
     assert len(missing) == 3
     assert any("zz" in m for m in missing) and any("gone" in m for m in missing)
     assert any("identity_999" in m for m in missing)
 
 
-def test_undone_identity_decisions_no_longer_apply(catalog):
+def test_undone_identity_decisions_no_longer_apply_even_to_a_reviewed_table(catalog):
     rs.record_decision(catalog, FILM, "merge", "identity_001", "identity_000")
+    once, _ = rs.apply_identity_review(_assignments(), rs.identity_review(catalog, FILM))
+    assert set(once["identity"]) == {"identity_000", "identity_002"}
+    again, _ = rs.apply_identity_review(once, rs.identity_review(catalog, FILM))
+    assert again.equals(once)  # re-applying to a reviewed table is idempotent
     rs.undo(catalog, FILM)
-    reviewed, missing = rs.apply_identity_review(_assignments(), rs.identity_review(catalog, FILM))
-    assert reviewed.equals(_assignments()) and missing == []
+    reviewed, missing = rs.apply_identity_review(once, rs.identity_review(catalog, FILM))
+    assert reviewed.drop("auto_identity").equals(_assignments()) and missing == []
 
 
 def test_instance_review_applies_to_filtered_instances(catalog):

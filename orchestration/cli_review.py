@@ -1,0 +1,43 @@
+"""`castforge review`: serve the review web UI (loopback by default)."""
+
+import argparse
+import logging
+
+log = logging.getLogger("castforge")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("review", help="serve the review UI: keep/discard instances, name/merge/split identities")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--no-dagster", action="store_true",
+                   help="do not report review revisions to the Dagster instance (review_decisions observations)")
+    p.set_defaults(handler=_cmd_review)
+
+
+def report_to_dagster(film: str, revision: int) -> None:
+    """Record an observation of `review_decisions` for the film, so the asset graph shows downstream assets stale
+    at once (without waiting for the source asset to be observed)."""
+    from dagster import AssetKey, AssetObservation, DagsterInstance
+
+    from assets.review.core import data_version_tags
+
+    DagsterInstance.get().report_runless_asset_event(AssetObservation(
+        asset_key=AssetKey("review_decisions"), partition=film, tags=data_version_tags(revision),
+        metadata={"review_revision": revision}))
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from orchestration.review.app import create_app
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("castforge review: serving on %s: anyone who can reach it can change the review", args.host)
+    os.environ.setdefault("CASTFORGE_REVIEW_URL", f"http://{args.host}:{args.port}")
+    app = create_app(on_change=None if args.no_dagster else report_to_dagster)
+    log.info("castforge review: http://%s:%d/", args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,181 @@
+"""The review web app: FastAPI, server-rendered pages (Jinja2, autoescaped) and small static JS; no build step.
+
+Every change is one POST that carries the review revision the page was showing; a stale revision is a 409 with a
+reason, so two tabs never overwrite each other silently.
+"""
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from orchestration.review import data
+from resources import review_state as rs
+from resources.catalog import Catalog
+from resources.errors import CastforgeError
+from resources.paths import castforge_home
+from resources.storage import FilmWorkspace
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+FILM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class DecisionIn(BaseModel):
+    kind: Literal["keep", "discard", "tag", "rename", "merge", "split", "move", "noise"]
+    item_id: str = Field(min_length=1, max_length=200)
+    to_value: str | bool | None = Field(default=None, max_length=200)
+    from_value: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] | None = None
+
+
+class DecisionBatch(BaseModel):
+    expected_revision: int = Field(ge=0)
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=5000)
+    author: str | None = Field(default=None, max_length=80)
+
+
+class RevisionOnly(BaseModel):
+    expected_revision: int = Field(ge=0)
+    author: str | None = Field(default=None, max_length=80)
+
+
+def create_app(home: Path | None = None, on_change=None) -> FastAPI:
+    """The app over the films under ``home`` (default CASTFORGE_HOME). ``on_change(film, revision)`` runs after
+    every recorded change (the CLI uses it to report the new data version of ``review_decisions`` to Dagster)."""
+    home = Path(home).resolve() if home else castforge_home()
+    catalog = Catalog(home)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
+    app = FastAPI(title="castforge review", docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def workspace(film: str) -> FilmWorkspace:
+        if not FILM_KEY.match(film) or catalog.film(film) is None:
+            raise HTTPException(404, f"no film named {film!r} in {home}")
+        return FilmWorkspace(film, home)
+
+    def changed(film: str) -> dict[str, Any]:
+        revision = rs.review_revision(catalog, film)
+        if on_change is not None:
+            try:
+                on_change(film, revision)
+            except Exception as error:  # the decision is saved; reporting it elsewhere is best effort
+                log.warning("review of %s: could not report revision %s: %s", film, revision, error)
+        return {"revision": revision, "can_redo": rs.can_redo(catalog, film)}
+
+    @app.exception_handler(rs.ConflictError)
+    async def conflict(_: Request, error: rs.ConflictError) -> JSONResponse:
+        return JSONResponse({"detail": str(error), "revision": error.current}, status_code=409)
+
+    @app.exception_handler(CastforgeError)
+    async def refused(_: Request, error: CastforgeError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=400)
+
+    # -- pages --------------------------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    def films_page(request: Request) -> Response:
+        return templates.TemplateResponse(request, "films.html", {"films": data.film_list(catalog), "home": home})
+
+    @app.get("/films/{film}", response_class=HTMLResponse)
+    def overview_page(request: Request, film: str) -> Response:
+        ws = workspace(film)
+        view = data.identity_view(ws, catalog, members_per_identity=0)
+        return templates.TemplateResponse(request, "overview.html", {
+            "film": film, "state": data.progress(ws, catalog), "history": data.history(catalog, film),
+            "missing": view["missing"], "identities": view["identities"], "view": "overview"})
+
+    @app.get("/films/{film}/{view}", response_class=HTMLResponse)
+    def view_page(request: Request, film: str, view: str) -> Response:
+        if view not in ("instances", "identities"):
+            raise HTTPException(404, f"no view {view!r}; try instances or identities")
+        workspace(film)
+        return templates.TemplateResponse(request, f"{view}.html", {"film": film, "view": view})
+
+    # -- JSON ---------------------------------------------------------------------------------------------------
+    @app.get("/api/films")
+    def films_json() -> list[dict[str, Any]]:
+        return data.film_list(catalog)
+
+    @app.get("/api/films/{film}/state")
+    def state_json(film: str) -> dict[str, Any]:
+        ws = workspace(film)
+        return {**data.progress(ws, catalog), "can_redo": rs.can_redo(catalog, film),
+                "history": data.history(catalog, film, limit=20)}
+
+    @app.get("/api/films/{film}/instances")
+    def instances_json(film: str) -> dict[str, Any]:
+        ws = workspace(film)
+        return {"revision": rs.review_revision(catalog, film), "items": data.instance_items(ws, catalog)}
+
+    @app.get("/api/films/{film}/identities")
+    def identities_json(film: str, members: int = Query(48, ge=0, le=10000)) -> dict[str, Any]:
+        ws = workspace(film)
+        return {"revision": rs.review_revision(catalog, film), **data.identity_view(ws, catalog, members)}
+
+    @app.post("/api/films/{film}/decisions")
+    def post_decisions(film: str, batch: DecisionBatch) -> dict[str, Any]:
+        workspace(film)
+        rs.record_decisions(catalog, film, [d.model_dump() for d in batch.decisions], author=batch.author,
+                            expected_revision=batch.expected_revision)
+        return changed(film)
+
+    @app.post("/api/films/{film}/undo")
+    def post_undo(film: str, body: RevisionOnly) -> dict[str, Any]:
+        workspace(film)
+        rs.undo(catalog, film, author=body.author, expected_revision=body.expected_revision)
+        return changed(film)
+
+    @app.post("/api/films/{film}/redo")
+    def post_redo(film: str, body: RevisionOnly) -> dict[str, Any]:
+        workspace(film)
+        rs.redo(catalog, film, author=body.author, expected_revision=body.expected_revision)
+        return changed(film)
+
+    # -- media: only image files inside a film workspace --------------------------------------------------------
+    films_root = (home / "films").resolve()
+
+    @app.get("/media/{stored:path}")
+    def media(stored: str, w: int | None = Query(None, ge=16, le=1024)) -> Response:
+        path = (home / stored).resolve()
+        if not path.is_relative_to(films_root) or len(path.relative_to(films_root).parts) < 2:
+            raise HTTPException(403, "only files inside a film's workspace are served")
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise HTTPException(403, f"only images are served, not {path.suffix or 'files without a suffix'}")
+        if not path.is_file():
+            raise HTTPException(404, f"no such file: {stored}")
+        if w is None:
+            return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+        return FileResponse(thumbnail(path, w, films_root), headers={"Cache-Control": "max-age=3600"})
+
+    return app
+
+
+def thumbnail(path: Path, width: int, films_root: Path) -> Path:
+    """A PNG at most ``width`` wide (alpha kept), cached in the film's ``.review_cache``; the source if smaller."""
+    film_dir = films_root / path.relative_to(films_root).parts[0]
+    stat = path.stat()
+    key = hashlib.sha1(f"{path}|{stat.st_mtime_ns}|{stat.st_size}|{width}".encode()).hexdigest()[:20]
+    cached = film_dir / ".review_cache" / "thumbs" / f"{key}.png"
+    if cached.exists():
+        return cached
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise HTTPException(422, f"{path.name}: not a readable image")
+    if image.shape[1] <= width:
+        return path
+    height = max(1, round(image.shape[0] * width / image.shape[1]))
+    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{cached.name}.tmp.png")
+    cv2.imwrite(str(tmp), small)
+    tmp.replace(cached)
+    return cached

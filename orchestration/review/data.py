@@ -1,0 +1,181 @@
+"""What the review UI shows, read from a film's stage tables and the catalog's decisions (no web code here).
+
+Instances come from ``filtered_instances`` (else ``instances``); identities from ``identities`` +
+``instance_identities`` with the review applied; face crops and embeddings from ``faces``.
+"""
+
+import json
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from resources import review_state as rs
+from resources.catalog import Catalog
+from resources.storage import FilmWorkspace
+
+SUGGESTION_MIN_SIMILARITY = 0.35
+MAX_SUGGESTIONS = 12
+
+
+def media_url(stored: str | None, width: int | None = None) -> str | None:
+    """URL of an artefact path stored relative to CASTFORGE_HOME."""
+    if not stored:
+        return None
+    return f"/media/{stored}" + (f"?w={width}" if width else "")
+
+
+def film_list(catalog: Catalog) -> list[dict[str, Any]]:
+    out = []
+    for film in catalog.films().iter_rows(named=True):
+        workspace = FilmWorkspace(film["film"], catalog.home)
+        summary = progress(workspace, catalog)
+        out.append({"film": film["film"], "kind": film["kind"], "source": film["source_path"], **summary})
+    return out
+
+
+def _instances_table(workspace: FilmWorkspace) -> pl.DataFrame | None:
+    for relation in ("filtered_instances", "instances"):
+        if workspace.has_table(relation):
+            table = workspace.read_table(relation)
+            defaults = {"kept": True, "reason": None, "decided_by": "auto", "shot": None, "frame_id": None,
+                        "area": None, "score": None}
+            for column, value in defaults.items():
+                if column not in table.columns:
+                    table = table.with_columns(pl.lit(value).alias(column))
+            return table
+    return None
+
+
+def instance_items(workspace: FilmWorkspace, catalog: Catalog) -> list[dict[str, Any]]:
+    """Every instance with its automatic verdict and the review's (kept / category), in frame order."""
+    table = _instances_table(workspace)
+    if table is None:
+        return []
+    review = rs.instance_review(catalog, workspace.film)
+    sort_by = [c for c in ("frame_id", "instance_id") if c in table.columns]
+    items = []
+    for row in table.sort(sort_by).iter_rows(named=True):
+        state = review.get(row["instance_id"], {})
+        items.append({
+            "instance_id": row["instance_id"], "frame_id": row["frame_id"], "shot": row["shot"],
+            "area": row["area"], "score": row["score"],
+            "auto_kept": bool(row["kept"]) if row["decided_by"] != "review" else None,
+            "reason": row["reason"], "kept": state.get("kept"), "category": state.get("category"),
+            "thumb": media_url(row.get("path"), 200), "image": media_url(row.get("path")),
+        })
+    return items
+
+
+def progress(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, Any]:
+    """The film's review state at a glance."""
+    table = _instances_table(workspace)
+    ids = set(table["instance_id"].to_list()) if table is not None else set()
+    review = rs.instance_review(catalog, workspace.film)
+    decided = {i: s for i, s in review.items() if i in ids}
+    history = rs.decisions(catalog, workspace.film)
+    identity_changes = history.filter(pl.col("kind").is_in(list(rs.IDENTITY_KINDS))) if history.height else history
+    return {
+        "revision": rs.review_revision(catalog, workspace.film),
+        "instances": len(ids),
+        "reviewed": sum(1 for s in decided.values() if s["kept"] is not None),
+        "kept": sum(1 for s in decided.values() if s["kept"] is True),
+        "discarded": sum(1 for s in decided.values() if s["kept"] is False),
+        "tagged": sum(1 for s in decided.values() if s["category"]),
+        "identity_decisions": identity_changes.height,
+        "has_identities": workspace.has_table("instance_identities"),
+    }
+
+
+def history(catalog: Catalog, film: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Latest decisions first, undone ones included (marked)."""
+    rows = rs.decisions(catalog, film, active_only=False)
+    out = []
+    for row in reversed(rows.tail(limit).to_dicts()):
+        out.append({"revision": row["revision"], "kind": row["kind"], "item_id": row["item_id"],
+                    "from_value": row["from_value"], "to_value": row["to_value"], "author": row["author"],
+                    "created_at": row["created_at"].isoformat(timespec="seconds"),
+                    "undone": row["superseded_by"] is not None and row["kind"] not in ("undo", "redo"),
+                    "payload": json.loads(row["payload"]) if row["payload"] else None})
+    return out
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def identity_view(workspace: FilmWorkspace, catalog: Catalog, members_per_identity: int = 48) -> dict[str, Any]:
+    """Reviewed identities (largest first, noise last), each with faces and items far from its prototype first,
+    merge suggestions from prototype similarity, and decisions whose items no longer exist."""
+    if not workspace.has_table("instance_identities"):
+        return {"identities": [], "suggestions": [], "missing": [], "available": False}
+    assignments = workspace.read_table("instance_identities")
+    for column, value in (("source", "auto"), ("confidence", None)):
+        if column not in assignments.columns:
+            assignments = assignments.with_columns(pl.lit(value).alias(column))
+    review = rs.identity_review(catalog, workspace.film)
+    reviewed, missing = rs.apply_identity_review(assignments, review)
+    names = {}
+    if workspace.has_table("identities"):
+        for row in workspace.read_table("identities").iter_rows(named=True):
+            if row.get("name"):
+                names[row["identity"]] = row["name"]
+    names.update(review.names)
+
+    instances = _instances_table(workspace)
+    paths = dict(zip(instances["instance_id"], instances["path"])) if instances is not None else {}
+    faces = workspace.read_table("faces") if workspace.has_table("faces") else None
+    face_of: dict[str, dict[str, Any]] = {}
+    if faces is not None and faces.height:
+        biggest = faces.sort("face_size", descending=True).unique("instance_id", keep="first")
+        for row in biggest.iter_rows(named=True):
+            face_of[row["instance_id"]] = row
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in reviewed.iter_rows(named=True):
+        groups.setdefault(row["identity"], []).append(row)
+    prototypes: dict[str, np.ndarray] = {}
+    identities = []
+    for identity, rows in groups.items():
+        embedded = [r for r in rows if r["instance_id"] in face_of and face_of[r["instance_id"]].get("embedding")]
+        distance: dict[str, float] = {}
+        if embedded:
+            vectors = _normalise(np.array([face_of[r["instance_id"]]["embedding"] for r in embedded], np.float32))
+            prototype = _normalise(vectors.mean(axis=0, keepdims=True))[0]
+            prototypes[identity] = prototype
+            distance = {r["instance_id"]: float(1 - v @ prototype) for r, v in zip(embedded, vectors)}
+        for r in rows:  # without a face, low clustering confidence counts as far
+            distance.setdefault(r["instance_id"], 1.0 - float(r["confidence"]) if r["confidence"] is not None else 0.5)
+        rows = sorted(rows, key=lambda r: -distance[r["instance_id"]])
+        members = [{
+            "instance_id": r["instance_id"], "source": r["source"], "distance": round(distance[r["instance_id"]], 3),
+            "thumb": media_url(paths.get(r["instance_id"]), 160),
+            "face": media_url(face_of.get(r["instance_id"], {}).get("crop_path")),
+        } for r in rows]
+        identities.append({
+            "identity": identity, "name": rs.identity_display_name(identity, names), "renamed": identity in names,
+            "size": len(rows), "noise": identity == rs.NOISE or review.noise.get(identity, False),
+            "faces": [m["face"] for m in members if m["face"]][:12],
+            "members": members[:members_per_identity], "more": max(0, len(members) - members_per_identity),
+        })
+    identities.sort(key=lambda i: (i["noise"], -i["size"], i["identity"]))
+    return {"identities": identities, "suggestions": merge_suggestions(prototypes, names), "missing": missing,
+            "available": True}
+
+
+def merge_suggestions(prototypes: dict[str, np.ndarray], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Pairs of identities whose face prototypes are alike ("same character?"), most similar first."""
+    keys = sorted(k for k in prototypes if k != rs.NOISE)
+    if len(keys) < 2:
+        return []
+    matrix = np.stack([prototypes[k] for k in keys])
+    similarity = matrix @ matrix.T
+    pairs = []
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            if similarity[i, j] >= SUGGESTION_MIN_SIMILARITY:
+                pairs.append({"a": keys[i], "b": keys[j], "a_name": rs.identity_display_name(keys[i], names),
+                              "b_name": rs.identity_display_name(keys[j], names),
+                              "similarity": round(float(similarity[i, j]), 3)})
+    pairs.sort(key=lambda p: -p["similarity"])
+    return pairs[:MAX_SUGGESTIONS]

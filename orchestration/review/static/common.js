@@ -1,0 +1,104 @@
+// Shared by the review pages: the film, its review revision, saving decisions, undo/redo, status messages.
+"use strict";
+const Review = {
+  film: document.body.dataset.film,
+  revision: 0,
+  canRedo: false,
+  onReload: null,
+
+  el(tag, attrs = {}, ...children) {
+    // Builds DOM nodes; text is always set as text, never parsed as HTML (names come from users).
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  },
+
+  status(message, kind = "info") {
+    const box = document.getElementById("status");
+    box.textContent = message;
+    box.className = "status " + kind;
+  },
+
+  api(path) { return `/api/films/${encodeURIComponent(this.film)}/${path}`; },
+
+  async getJSON(path) {
+    const response = await fetch(this.api(path));
+    if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+    return response.json();
+  },
+
+  async post(path, body) {
+    const response = await fetch(this.api(path), {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({expected_revision: this.revision, ...body}),
+    });
+    const answer = await response.json().catch(() => ({detail: response.statusText}));
+    if (response.status === 409) {
+      this.status("Not saved: " + answer.detail + " Reloaded the current state.", "error");
+      if (this.onReload) await this.onReload();
+      return null;
+    }
+    if (!response.ok) {
+      const detail = Array.isArray(answer.detail) ? answer.detail.map(d => d.msg).join("; ") : answer.detail;
+      this.status("Not saved: " + detail, "error");
+      return null;
+    }
+    this.revision = answer.revision;
+    this.canRedo = answer.can_redo;
+    this.updateButtons();
+    return answer;
+  },
+
+  async decide(decisions, message) {
+    const answer = await this.post("decisions", {decisions});
+    if (answer) this.status(`Saved (revision ${answer.revision}): ${message}`, "ok");
+    return answer;
+  },
+
+  async undo() {
+    const answer = await this.post("undo", {});
+    if (answer) { this.status(`Undone (revision ${answer.revision})`, "ok"); if (this.onReload) await this.onReload(); }
+  },
+
+  async redo() {
+    const answer = await this.post("redo", {});
+    if (answer) { this.status(`Redone (revision ${answer.revision})`, "ok"); if (this.onReload) await this.onReload(); }
+  },
+
+  updateButtons() {
+    const redo = document.getElementById("redo");
+    if (redo) redo.disabled = !this.canRedo;
+    const undo = document.getElementById("undo");
+    if (undo) undo.disabled = this.revision === 0;
+  },
+
+  async refreshState() {
+    const state = await this.getJSON("state");
+    this.revision = state.revision;
+    this.canRedo = state.can_redo;
+    this.updateButtons();
+    return state;
+  },
+
+  bindUndoRedo() {
+    document.getElementById("undo").addEventListener("click", () => this.undo());
+    document.getElementById("redo").addEventListener("click", () => this.redo());
+    document.addEventListener("keydown", (event) => {
+      if (event.target.matches("input, select, textarea")) return;
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
+        event.preventDefault();
+        event.shiftKey ? this.redo() : this.undo();
+      } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "y") {
+        event.preventDefault();
+        this.redo();
+      }
+    });
+  },
+};

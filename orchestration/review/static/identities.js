@@ -1,0 +1,132 @@
+// Identities: sample grids and face crops, rename, merge, split, move, noise; merge suggestions.
+"use strict";
+const view = {identities: [], selected: new Map()};  // selected: instance_id -> identity it sits in
+const E = Review.el.bind(Review);
+
+function nameOf(id) {
+  const found = view.identities.find(i => i.identity === id);
+  return found ? found.name : id;
+}
+
+function identityOptions(select, exclude) {
+  select.replaceChildren(E("option", {value: "", text: "choose…"}));
+  for (const i of view.identities) {
+    if (i.identity !== exclude) select.append(E("option", {value: i.identity, text: `${i.name} (${i.size})`}));
+  }
+}
+
+function selectionChanged() {
+  document.getElementById("selection-count").textContent = view.selected.size ? `${view.selected.size} selected` : "";
+  for (const node of document.querySelectorAll(".member")) node.classList.toggle("selected", view.selected.has(node.dataset.id));
+}
+
+function identityCard(identity) {
+  const nameInput = E("input", {class: "name", value: identity.name, "aria-label": `name of ${identity.identity}`,
+                                maxlength: "120"});
+  const mergeSelect = E("select", {class: "merge-target", "aria-label": `merge ${identity.identity} into`});
+  identityOptions(mergeSelect, identity.identity);
+  const rename = async () => {
+    const name = nameInput.value.trim();
+    if (!name || name === identity.name) return;
+    if (await Review.decide([{kind: "rename", item_id: identity.identity, from_value: identity.name, to_value: name}],
+                            `${identity.identity} renamed to ${name}`)) await load();
+  };
+  nameInput.addEventListener("keydown", (event) => { if (event.key === "Enter") rename(); });
+  const members = E("div", {class: "members"});
+  for (const member of identity.members) {
+    members.append(E("figure", {class: "member", tabindex: "0", title: `${member.instance_id} · distance ${member.distance}`,
+                                dataset: {id: member.instance_id, identity: identity.identity},
+                                onclick: () => {
+                                  view.selected.has(member.instance_id) ? view.selected.delete(member.instance_id)
+                                    : view.selected.set(member.instance_id, identity.identity);
+                                  selectionChanged();
+                                }},
+      E("img", {src: member.thumb, loading: "lazy", alt: member.instance_id, width: "120", height: "120"}),
+      member.face ? E("img", {class: "face", src: member.face, loading: "lazy", alt: "face", width: "40", height: "40"}) : null,
+      E("figcaption", {text: `${member.distance.toFixed(2)}${member.source === "review" ? " · moved" : ""}`})));
+  }
+  const faces = E("div", {class: "faces"});
+  for (const src of identity.faces) faces.append(E("img", {src, loading: "lazy", alt: "face crop", width: "56", height: "56"}));
+  return E("section", {class: "identity" + (identity.noise ? " noise" : ""), dataset: {identity: identity.identity}},
+    E("header", {},
+      nameInput,
+      E("button", {class: "rename", onclick: rename, text: "Rename"}),
+      E("small", {class: "idcode", text: identity.identity}),
+      E("span", {class: "size", text: `${identity.size} items`}),
+      E("label", {}, "Merge into ", mergeSelect),
+      E("button", {class: "merge", text: "Merge", onclick: async () => {
+        const target = mergeSelect.value;
+        if (!target) return Review.status("Choose the identity to merge into", "error");
+        if (await Review.decide([{kind: "merge", item_id: identity.identity, to_value: target}],
+                                `${identity.name} merged into ${nameOf(target)}`)) await load();
+      }}),
+      identity.identity === "noise" ? null : E("button", {class: "noise-toggle",
+        text: identity.noise ? "Not noise" : "Mark as noise", onclick: async () => {
+          if (await Review.decide([{kind: "noise", item_id: identity.identity, to_value: !identity.noise}],
+                                  `${identity.name} ${identity.noise ? "is no longer" : "marked as"} noise`)) await load();
+        }})),
+    identity.faces.length ? faces : null,
+    members,
+    identity.more ? E("p", {class: "more", text: `…and ${identity.more} more (closest to the prototype)`}) : null);
+}
+
+function render(answer) {
+  const summary = `${answer.identities.length} identities · revision ${Review.revision}`;
+  document.getElementById("summary").textContent = summary;
+  identityOptions(document.getElementById("move-target"), null);
+  const suggestions = document.getElementById("suggestions");
+  suggestions.replaceChildren();
+  if (answer.suggestions.length) {
+    suggestions.append(E("h2", {text: "Same character?"}));
+    for (const s of answer.suggestions) {
+      suggestions.append(E("div", {class: "suggestion", dataset: {a: s.a, b: s.b}},
+        E("span", {text: `${s.a_name} + ${s.b_name} (similarity ${s.similarity.toFixed(2)})`}),
+        E("button", {text: `Merge ${s.b_name} into ${s.a_name}`, onclick: async () => {
+          if (await Review.decide([{kind: "merge", item_id: s.b, to_value: s.a}], `${s.b_name} merged into ${s.a_name}`))
+            await load();
+        }})));
+    }
+  }
+  const missing = document.getElementById("missing");
+  missing.replaceChildren();
+  if (answer.missing.length) {
+    missing.append(E("h2", {text: "Decisions whose items no longer exist"}));
+    const list = E("ul");
+    for (const m of answer.missing) list.append(E("li", {text: m}));
+    missing.append(list);
+  }
+  const container = document.getElementById("identities");
+  container.replaceChildren(...answer.identities.map(identityCard));
+  if (!answer.available) container.append(E("p", {class: "empty",
+    text: "No identities for this film yet: materialise identity_clusters."}));
+  selectionChanged();
+}
+
+async function load() {
+  const answer = await Review.getJSON("identities");
+  view.identities = answer.identities;
+  await Review.refreshState();
+  view.selected.clear();  // items may have moved: a selection never outlives a change
+  render(answer);
+}
+
+function selectedIds() { return [...view.selected.keys()]; }
+
+document.getElementById("move").addEventListener("click", async () => {
+  const target = document.getElementById("move-target").value, ids = selectedIds();
+  if (!target || !ids.length) return Review.status("Select items, then the identity to move them to", "error");
+  if (await Review.decide(ids.map(id => ({kind: "move", item_id: id, from_value: view.selected.get(id), to_value: target})),
+                          `${ids.length} moved to ${nameOf(target)}`)) await load();
+});
+document.getElementById("split").addEventListener("click", async () => {
+  const ids = selectedIds();
+  if (!ids.length) return Review.status("Select the items that form the new identity", "error");
+  const source = view.selected.get(ids[0]);
+  const fresh = "split_" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+  if (await Review.decide([{kind: "split", item_id: source, to_value: fresh, payload: {instance_ids: ids}}],
+                          `${ids.length} items split into a new identity ${fresh}`)) await load();
+});
+document.getElementById("clear-selection").addEventListener("click", () => { view.selected.clear(); selectionChanged(); });
+Review.onReload = () => load();
+Review.bindUndoRedo();
+load().catch(error => Review.status("Could not load identities: " + error.message, "error"));
