@@ -146,3 +146,16 @@ class Captioner(Protocol):
     prompt_version: str
 
     def caption(self, images: list, facts: list[dict]) -> list[str]: ...
+
+
+@runtime_checkable
+class Segmenter(ModelBackend, Protocol):
+    """Splits an RGB ``H x W x 3`` uint8 frame into instances.
+
+    ``segment(image, cues=None) -> list[dict]``: each dict has ``mask`` (bool ``H x W``, frame pixels), ``score``
+    (float in [0, 1]: the detector's or SAM2's predicted-IoU confidence) and ``seed`` (str: what found it, e.g.
+    ``face+person`` or ``sam2``), plus any other float the backend measured. ``cues`` are the frame's character
+    cues (resources/backends/character_cues.py ``Cues``) when the caller already has them.
+    """
+
+    def segment(self, image, cues=None) -> list[dict]: ...

@@ -1,0 +1,67 @@
+"""Pixels of one instance: content id, soft-edged RGBA cut-out, sharpness, per-frame overlay. numpy / OpenCV only."""
+
+import hashlib
+
+import cv2
+import numpy as np
+
+PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
+           (240, 50, 230), (210, 245, 60), (250, 190, 190), (0, 128, 128)]  # RGB
+
+
+def instance_id(film: str, frame_id: str, mask: np.ndarray) -> str:
+    """16 hex of sha1 over the film, the frame id and the mask's bytes (bool H x W, one byte per pixel)."""
+    digest = hashlib.sha1(f"{film}\0{frame_id}\0{mask.shape[0]}x{mask.shape[1]}\0".encode())
+    digest.update(np.ascontiguousarray(mask, dtype=bool).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 (exclusive ends) of the mask's pixels."""
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def soft_alpha(mask: np.ndarray, feather_frac: float) -> np.ndarray:
+    """uint8 alpha: the mask with a blurred edge whose width scales with the mask's size."""
+    x0, y0, x1, y1 = mask_box(mask)
+    radius = max(1, round(feather_frac * max(x1 - x0, y1 - y0)))
+    alpha = cv2.GaussianBlur(mask.astype(np.float32), (2 * radius + 1, 2 * radius + 1), 0)
+    return np.clip(np.round(alpha * 255), 0, 255).astype(np.uint8)
+
+
+def cutout(rgb: np.ndarray, mask: np.ndarray, margin_frac: float, feather_frac: float):
+    """(RGBA crop, (cx0, cy0, cx1, cy1) crop window in frame pixels, alpha crop)."""
+    height, width = mask.shape
+    x0, y0, x1, y1 = mask_box(mask)
+    margin = max(2, round(margin_frac * max(x1 - x0, y1 - y0)))
+    cx0, cy0, cx1, cy1 = max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
+    alpha = soft_alpha(mask, feather_frac)[cy0:cy1, cx0:cx1]
+    rgba = np.dstack([rgb[cy0:cy1, cx0:cx1], alpha])
+    return rgba, (cx0, cy0, cx1, cy1), alpha
+
+
+def sharpness(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """Variance of the Laplacian over the instance's inner pixels (edge against the background excluded)."""
+    x0, y0, x1, y1 = mask_box(mask)
+    grey = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    inner = cv2.erode(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if inner.sum() < 16:
+        inner = mask[y0:y1, x0:x1]
+    return float(cv2.Laplacian(grey, cv2.CV_64F)[inner].var()) if inner.sum() > 1 else 0.0
+
+
+def overlay(rgb: np.ndarray, masks: list[np.ndarray], labels: list[str]) -> np.ndarray:
+    """A BGR visualisation: each instance tinted in its colour, its box and its number."""
+    canvas = rgb.astype(np.float32)
+    for i, mask in enumerate(masks):
+        canvas[mask] = 0.55 * canvas[mask] + 0.45 * np.array(PALETTE[i % len(PALETTE)], np.float32)
+    bgr = cv2.cvtColor(canvas.astype(np.uint8), cv2.COLOR_RGB2BGR)
+    thickness = max(1, round(max(rgb.shape[:2]) / 400))
+    for i, (mask, label) in enumerate(zip(masks, labels)):
+        x0, y0, x1, y1 = mask_box(mask)
+        colour = tuple(int(c) for c in PALETTE[i % len(PALETTE)][::-1])
+        cv2.rectangle(bgr, (x0, y0), (x1 - 1, y1 - 1), colour, thickness)
+        cv2.putText(bgr, label, (x0 + 2, max(12, y0 + 12 * thickness)), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.4 * thickness, colour, thickness, cv2.LINE_AA)
+    return bgr

@@ -1,0 +1,103 @@
+import time
+from dataclasses import asdict
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+
+from assets.instances.core import InstanceParams, extract_instances, read_rgb
+from assets.instances.filtering import FilterParams, auto_decisions
+from assets.stage_support import cached_result, counts_markdown, image_markdown, result, staged_relative
+from orchestration.partitions import film_partitions
+from resources.film_settings import stage_params
+from resources.lineage import StageRun, upstream_fingerprint
+from resources.segmenter import SegmenterResource
+from resources.store import StorageResource
+
+CODE_VERSION = "instances-1"
+FILTER_CODE_VERSION = "filtered-instances-1"
+
+
+class InstancesConfig(Config):
+    """Leave a field empty to use the film's settings (configs/defaults.yaml `instances:`, preset, film file)."""
+
+    margin: float | None = None
+    feather: float | None = None
+    alpha_threshold: float | None = None
+    max_instances_per_frame: int | None = None
+
+
+class FilteredInstancesConfig(Config):
+    min_size: int | None = None
+    min_alpha_coverage: float | None = None
+    min_blur: float | None = None
+    min_character_score: float | None = None
+
+
+def _review_state():
+    try:
+        from resources import review_state
+    except ImportError as error:
+        raise ImportError("filtered_instances applies review decisions through resources/review_state.py "
+                          "(the review UI's module), which could not be imported") from error
+    return review_state
+
+
+@asset(partitions_def=film_partitions, code_version=CODE_VERSION, deps=[AssetKey("frames")], group_name="instances",
+       kinds={"python", "opencv"}, pool="gpu")
+def instances(context: AssetExecutionContext, config: InstancesConfig, storage: StorageResource,
+              segmenter: SegmenterResource) -> MaterializeResult:
+    """Every character in each kept frame as its own soft-edged RGBA cut-out, with its mask, box and scores."""
+    film, catalog = context.partition_key, storage.catalog()
+    workspace = storage.workspace(film)
+    params = InstanceParams.from_dict(stage_params(film, "instances", config.model_dump()))
+    described = segmenter.describe()
+    stage_config = {**asdict(params), "segmenter": segmenter.model_dump(), **described}
+    with StageRun(workspace, catalog, "instances", CODE_VERSION, stage_config,
+                  {"frames": upstream_fingerprint(workspace, "frames")}, run_id=context.run_id,
+                  logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage, backend=described["backend"])
+        started = time.perf_counter()
+        with workspace.staged_dir("instances") as staging:
+            table = extract_instances(film, workspace.read_table("frames"), workspace.absolute,
+                                      segmenter.segment_frame, staging, staged_relative(workspace, "instances", staging),
+                                      described["backend"], described["model"], params)
+        stage.commit(table, backend=described["backend"], model=described["model"])
+        seconds = time.perf_counter() - started
+        preview = table["overlay_path"].drop_nulls().unique(maintain_order=True).head(1).to_list()
+        return result(stage, {
+            "instances": table.height, "frames_with_instances": table["frame_id"].n_unique(),
+            "backend": described["backend"], "model": described["model"], "seconds": round(seconds, 2),
+            "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),
+            "preview": image_markdown(read_rgb(workspace.absolute(preview[0]))[..., ::-1], "overlay")
+            if preview else MetadataValue.text("no instances"),
+        })
+
+
+@asset(partitions_def=film_partitions, code_version=FILTER_CODE_VERSION, deps=[instances], group_name="instances",
+       kinds={"python"})
+def filtered_instances(context: AssetExecutionContext, config: FilteredInstancesConfig,
+                       storage: StorageResource) -> MaterializeResult:
+    """Characters kept, objects and fragments dropped, each with its reason; a person's review decisions win."""
+    film, catalog = context.partition_key, storage.catalog()
+    workspace, review_state = storage.workspace(film), _review_state()
+    params = FilterParams.from_dict(stage_params(film, "instances", config.model_dump()))
+    inputs = {"instances": upstream_fingerprint(workspace, "instances"),
+              "review": f"r{review_state.review_revision(catalog, film)}"}
+    with StageRun(workspace, catalog, "filtered_instances", FILTER_CODE_VERSION, asdict(params), inputs,
+                  run_id=context.run_id, logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        decided = auto_decisions(workspace.read_table("instances").drop("film"), params)
+        table, missing = review_state.apply_instance_review(decided, review_state.instance_review(catalog, film))
+        for message in missing:
+            context.log.warning(f"film '{film}': {message}")
+        stage.commit(table, review_revision=inputs["review"], review_missing=len(missing))
+        kept = table.filter(pl.col("kept"))
+        return result(stage, {
+            "kept": kept.height, "dropped": table.height - kept.height,
+            "decided_by_review": table.filter(pl.col("decided_by") == "review").height,
+            "review_revision": inputs["review"], "review_missing": len(missing),
+            "reasons": counts_markdown(table.with_columns(pl.col("reason").str.replace(r":.*", "")), "reason")
+            if table.height else MetadataValue.text("no instances"),
+        })

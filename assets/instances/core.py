@@ -1,0 +1,119 @@
+"""Instances of kept frames: segment, score each mask as a character, write cut-outs, masks and overlays.
+
+No Dagster and no model import: the segmenter arrives as a callable ``segment(rgb) -> (instances, cues)``.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import polars as pl
+
+from assets.instances.artefacts import cutout, instance_id, mask_box, overlay, sharpness
+from resources.errors import BadMediaError
+
+log = logging.getLogger(__name__)
+
+INSTANCE_SCHEMA = {
+    "instance_id": pl.String, "frame_id": pl.String, "shot": pl.Int32, "timestamp_s": pl.Float64, "inst": pl.Int32,
+    "x0": pl.Int32, "y0": pl.Int32, "x1": pl.Int32, "y1": pl.Int32, "area": pl.Int64, "alpha_coverage": pl.Float64,
+    "score": pl.Float64, "backend": pl.String, "model": pl.String, "seed": pl.String, "path": pl.String,
+    "mask_path": pl.String, "overlay_path": pl.String, "crop_x0": pl.Int32, "crop_y0": pl.Int32,
+    "frame_width": pl.Int32, "frame_height": pl.Int32, "face_count": pl.Int32, "face_score": pl.Float64,
+    "body_score": pl.Float64, "class_fraction": pl.Float64, "character_score": pl.Float64, "blur": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class InstanceParams:
+    margin: float = 0.08          # cut-out margin around the mask's box, fraction of its longer side
+    feather: float = 0.01         # soft alpha edge width, fraction of the box's longer side
+    alpha_threshold: float = 0.15  # alpha above which a cut-out pixel counts as covered
+    max_instances_per_frame: int = 12
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "InstanceParams":
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+def character_evidence(mask: np.ndarray, cues: Any) -> dict[str, float]:
+    """How much a mask looks like a character: faces whose centre it holds, the best detector box that mostly
+    holds it, and the share of its pixels DeepLab calls a person or an animal."""
+    area = float(mask.sum())
+    faces = [f for f in getattr(cues, "faces", np.zeros((0, 5)))
+             if mask[min(mask.shape[0] - 1, int((f[1] + f[3]) / 2)), min(mask.shape[1] - 1, int((f[0] + f[2]) / 2))]]
+    body_score = 0.0
+    for box in getattr(cues, "bodies", np.zeros((0, 6))):
+        x0, y0, x1, y1 = (int(round(v)) for v in box[:4])
+        inside = float(mask[max(0, y0):y1, max(0, x0):x1].sum())
+        box_area = max(1.0, float((x1 - x0) * (y1 - y0)))
+        if area and inside / area >= 0.5 and inside / box_area >= 0.1:
+            body_score = max(body_score, float(box[4]))
+    class_mask = getattr(cues, "class_mask", None)
+    class_fraction = float((mask & class_mask).sum() / area) if class_mask is not None and area else 0.0
+    face_score = max((float(f[4]) for f in faces), default=0.0)
+    return {"face_count": len(faces), "face_score": face_score, "body_score": body_score,
+            "class_fraction": class_fraction, "character_score": max(face_score, body_score, class_fraction)}
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise BadMediaError(path, "kept frame cannot be read as an image; re-materialise `frames`")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: list[dict], cues: Any,
+                    out_dir: Path, relative: Callable[[Path], str], backend: str, model: str,
+                    params: InstanceParams) -> list[dict[str, Any]]:
+    """Writes one frame's cut-outs, masks and overlay; returns its rows."""
+    frame_id = frame["frame_id"]
+    found = [f for f in found if f["mask"].any()][: params.max_instances_per_frame]
+    rows, masks = [], []
+    for n, item in enumerate(found):
+        mask = item["mask"]
+        rgba, (cx0, cy0, _, _), alpha = cutout(rgb, mask, params.margin, params.feather)
+        x0, y0, x1, y1 = mask_box(mask)
+        box_alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+        name = f"{frame_id}_inst{n}"
+        cut_path, mask_path = out_dir / "cutouts" / f"{name}.png", out_dir / "masks" / f"{name}.png"
+        cv2.imwrite(str(cut_path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+        cv2.imwrite(str(mask_path), mask.astype(np.uint8) * 255)
+        masks.append(mask)
+        rows.append({
+            "instance_id": instance_id(film, frame_id, mask), "frame_id": frame_id, "shot": frame["shot"],
+            "timestamp_s": frame["timestamp_s"], "inst": n, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
+            "area": int(mask.sum()),
+            "alpha_coverage": float((box_alpha > params.alpha_threshold * 255).mean()),
+            "score": float(item.get("score", 0.0)), "backend": backend, "model": model,
+            "seed": str(item.get("seed", backend)), "path": relative(cut_path), "mask_path": relative(mask_path),
+            "crop_x0": cx0, "crop_y0": cy0, "frame_width": rgb.shape[1], "frame_height": rgb.shape[0],
+            **character_evidence(mask, cues), "blur": sharpness(rgb, mask),
+        })
+    if masks:
+        overlay_path = out_dir / "overlays" / f"{frame_id}.jpg"
+        cv2.imwrite(str(overlay_path), overlay(rgb, masks, [f"{n}" for n in range(len(masks))]))
+        for row in rows:
+            row["overlay_path"] = relative(overlay_path)
+    return rows
+
+
+def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
+                      segment: Callable[[np.ndarray], tuple[list[dict], Any]], out_dir: Path,
+                      relative: Callable[[Path], str], backend: str, model: str,
+                      params: InstanceParams) -> pl.DataFrame:
+    """Every kept frame through ``segment``; a frame with no character simply adds no rows."""
+    for sub in ("cutouts", "masks", "overlays"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
+    rows: list[dict[str, Any]] = []
+    for frame in kept.iter_rows(named=True):
+        rgb = read_rgb(resolve(frame["path"]))
+        found, cues = segment(rgb)
+        rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, params)
+        log.debug("%s: %d instances", frame["frame_id"], len(found))
+    return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)

@@ -1,0 +1,55 @@
+"""Automatic keep/discard of instances: characters stay, objects, background pieces and fragments go.
+
+Every row gets ``kept``, ``reason`` and ``decided_by = "auto"``; a person's review decisions are applied on top by
+the asset (resources/review_state.py). Pure polars.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class FilterParams:
+    min_size: int = 64                # px at 1080p frame height, on both sides of the box; scaled with the frame
+    min_size_floor: int = 16          # never below this many pixels, whatever the frame size
+    min_alpha_coverage: float = 0.05  # share of the box the soft alpha covers
+    min_blur: float = 80.0            # Laplacian variance inside the mask (3D preset 80, 2D 100)
+    min_character_score: float = 0.5  # best of face score, person/animal box score, DeepLab class share
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "FilterParams":
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+def min_side(params: FilterParams, frame_height: pl.Expr) -> pl.Expr:
+    return pl.max_horizontal((frame_height * params.min_size / 1080).round(0), pl.lit(params.min_size_floor))
+
+
+def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFrame:
+    """Adds kept, reason, decided_by. Order: size, alpha coverage, then a face keeps it (a detected face is
+    proof enough, even on a soft-focus 3D frame), then blur, then character likelihood."""
+    if instances.is_empty():
+        return instances.with_columns(pl.lit(None, pl.Boolean).alias("kept"), pl.lit(None, pl.String).alias("reason"),
+                                      pl.lit(None, pl.String).alias("decided_by"))
+    width, height = pl.col("x1") - pl.col("x0"), pl.col("y1") - pl.col("y0")
+    side = min_side(params, pl.col("frame_height"))
+    fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
+    reason = (
+        pl.when((width < side) | (height < side))
+        .then(fmt("too_small: {}x{} < {}px", width, height, side.cast(pl.Int32)))
+        .when(pl.col("alpha_coverage") <= params.min_alpha_coverage)
+        .then(fmt("low_alpha_coverage: {}", pl.col("alpha_coverage").round(3)))
+        .when(pl.col("face_count") > 0)
+        .then(fmt("character: {} face(s) inside, score {}", pl.col("face_count"), pl.col("face_score").round(2)))
+        .when(pl.col("blur") < params.min_blur)
+        .then(fmt("blurry: {} < {}", pl.col("blur").round(1), pl.lit(params.min_blur)))
+        .when(pl.col("character_score") >= params.min_character_score)
+        .then(fmt("character: body {} class {}", pl.col("body_score").round(2), pl.col("class_fraction").round(2)))
+        .otherwise(fmt("not_character: score {} < {}", pl.col("character_score").round(2),
+                       pl.lit(params.min_character_score)))
+    )
+    return (instances.with_columns(reason.alias("reason"))
+            .with_columns(pl.col("reason").str.starts_with("character").alias("kept"),
+                          pl.lit("auto").alias("decided_by")))

@@ -1,0 +1,168 @@
+"""Character evidence from real small models in CASTFORGE_MODELS: faces (YuNet via OpenCV, or SCRFD via
+onnxruntime), people and animals (YOLOX-nano, COCO, onnxruntime) and a person/animal class map (DeepLabV3
+MobileNetV2, PASCAL VOC, TFLite via ai-edge-litert).
+
+Used as seeds by the offline character segmenter and, for any segmenter, to score how likely a mask is a
+character (faces inside it, detector boxes over it, class-map coverage). Images are RGB uint8 H x W x 3.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from resources.errors import MissingWeightsError
+from resources.paths import find_model
+
+log = logging.getLogger(__name__)
+
+YUNET = "face/face_detection_yunet_2023mar.onnx"
+YOLOX = "det/yolox_nano_coco.onnx"
+DEEPLAB = "seg/deeplabv3_mnv2_pascal_quant.tflite"
+# COCO classes that are characters in a film: person and animals (a dragon is often called a bird or a horse)
+COCO_CHARACTERS = {0: "person", 14: "bird", 15: "cat", 16: "dog", 17: "horse", 18: "sheep", 19: "cow",
+                   20: "elephant", 21: "bear", 22: "zebra", 23: "giraffe"}
+# PASCAL VOC classes counted as character pixels: bird, cat, cow, dog, horse, person, sheep
+VOC_CHARACTERS = (3, 8, 10, 12, 13, 15, 17)
+
+
+def require_model(relative: str, backend: str) -> str:
+    path = find_model(relative)
+    if path is None:
+        raise MissingWeightsError(backend, relative, "Put the file under a folder listed in CASTFORGE_MODELS "
+                                  "(e.g. CASTFORGE_MODELS=../shared/models) or under $CASTFORGE_HOME/models.")
+    return str(path)
+
+
+@dataclass
+class Cues:
+    """faces: N x 5 (x0, y0, x1, y1, score); bodies: M x 6 (x0, y0, x1, y1, score, coco class);
+    class_mask: bool H x W, pixels DeepLab calls a person or an animal. Frame pixels throughout."""
+
+    faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.float32))
+    bodies: np.ndarray = field(default_factory=lambda: np.zeros((0, 6), np.float32))
+    class_mask: np.ndarray | None = None
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    order, keep = np.argsort(-scores), []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        xx0 = np.maximum(boxes[i, 0], boxes[rest, 0])
+        yy0 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        xx1 = np.minimum(boxes[i, 2], boxes[rest, 2])
+        yy1 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = np.clip(xx1 - xx0, 0, None) * np.clip(yy1 - yy0, 0, None)
+        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+        order = rest[inter / (area(boxes[i]) + area(boxes[rest]) - inter + 1e-9) <= iou]
+    return keep
+
+
+class YunetFaceDetector:
+    name, model = "yunet", YUNET
+
+    def __init__(self, score_threshold: float = 0.6):
+        self.model = require_model(YUNET, "yunet")
+        self.detector = cv2.FaceDetectorYN.create(self.model, "", (320, 320), score_threshold, 0.3, 5000)
+
+    def detect(self, rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        scale = min(1.0, 1280 / max(h, w))  # YuNet is fast but memory grows with the input
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        if scale < 1.0:
+            bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        self.detector.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, found = self.detector.detect(bgr)
+        if found is None:
+            return np.zeros((0, 5), np.float32)
+        boxes = np.c_[found[:, 0], found[:, 1], found[:, 0] + found[:, 2], found[:, 1] + found[:, 3]] / scale
+        boxes = np.clip(boxes, 0, [w, h, w, h])
+        return np.c_[boxes, found[:, 14]].astype(np.float32)
+
+
+class YoloxCharacterDetector:
+    """YOLOX-nano (416 x 416, letterboxed with grey 114, BGR 0-255), decoded on its 8/16/32 stride grids."""
+
+    name, size = "yolox_nano", 416
+
+    def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5):
+        import onnxruntime as ort
+
+        self.model = require_model(YOLOX, "yolox_nano")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        self.session = ort.InferenceSession(self.model, options, providers=["CPUExecutionProvider"])
+        self.score_threshold, self.animal_threshold = score_threshold, animal_threshold
+        grids, strides = [], []
+        for stride in (8, 16, 32):
+            n = self.size // stride
+            yy, xx = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+            grids.append(np.stack([xx, yy], -1).reshape(-1, 2))
+            strides.append(np.full((n * n, 1), stride))
+        self.grid, self.stride = np.concatenate(grids), np.concatenate(strides)
+
+    def detect(self, rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        r = min(self.size / h, self.size / w)
+        canvas = np.full((self.size, self.size, 3), 114, np.uint8)
+        nh, nw = max(1, int(h * r)), max(1, int(w * r))
+        canvas[:nh, :nw] = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), (nw, nh))
+        out = self.session.run(None, {"images": canvas.transpose(2, 0, 1)[None].astype(np.float32)})[0][0]
+        centre, size = (out[:, :2] + self.grid) * self.stride, np.exp(out[:, 2:4]) * self.stride
+        scores = out[:, 4:5] * out[:, 5:]
+        cls, conf = scores.argmax(1), scores.max(1)
+        wanted = np.isin(cls, list(COCO_CHARACTERS))
+        threshold = np.where(cls == 0, self.score_threshold, self.animal_threshold)
+        keep = wanted & (conf >= threshold)
+        if not keep.any():
+            return np.zeros((0, 6), np.float32)
+        boxes = np.c_[centre[keep] - size[keep] / 2, centre[keep] + size[keep] / 2] / r
+        boxes = np.clip(boxes, 0, [w, h, w, h])
+        conf, cls = conf[keep], cls[keep]
+        chosen = nms(boxes, conf, 0.45)
+        return np.c_[boxes[chosen], conf[chosen], cls[chosen]].astype(np.float32)
+
+
+class DeeplabCharacterMask:
+    """DeepLabV3 MobileNetV2 (PASCAL VOC, 513 x 513 uint8) -> bool mask of person/animal pixels."""
+
+    name, size = "deeplabv3_mnv2", 513
+
+    def __init__(self):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.model = require_model(DEEPLAB, "deeplabv3")
+        self.interpreter = Interpreter(model_path=self.model, num_threads=2)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.output = self.interpreter.get_output_details()[0]["index"]
+
+    def mask(self, rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        r = self.size / max(h, w)
+        nh, nw = max(1, round(h * r)), max(1, round(w * r))
+        canvas = np.zeros((self.size, self.size, 3), np.uint8)
+        canvas[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+        self.interpreter.set_tensor(self.input, canvas[None])
+        self.interpreter.invoke()
+        classes = self.interpreter.get_tensor(self.output)[0][:nh, :nw]
+        hit = np.isin(classes, VOC_CHARACTERS).astype(np.uint8)
+        return cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+class CharacterCues:
+    """All three cue models, loaded once."""
+
+    name = "yunet+yolox_nano+deeplabv3"
+
+    def __init__(self, face_score: float = 0.6, person_score: float = 0.35, animal_score: float = 0.5):
+        self.faces = YunetFaceDetector(face_score)
+        self.bodies = YoloxCharacterDetector(person_score, animal_score)
+        self.classes = DeeplabCharacterMask()
+        self.model = ";".join([self.faces.model, self.bodies.model, self.classes.model])
+
+    def __call__(self, rgb: np.ndarray) -> Cues:
+        return Cues(self.faces.detect(rgb), self.bodies.detect(rgb), self.classes.mask(rgb))

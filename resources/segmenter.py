@@ -1,0 +1,83 @@
+"""The ``segmenter`` resource: splits a frame into instances (one per character for the offline default).
+
+Backends: ``characters`` (offline default: YuNet faces + YOLOX-nano people/animals + DeepLabV3 class mask as seeds,
+refined with OpenCV GrabCut and a seeded watershed; weights in CASTFORGE_MODELS), ``sam2`` (SAM2.1 automatic mask
+generator from a local checkpoint), ``auto`` (sam2 when its checkpoint is present, else characters). Whatever the
+backend, the same cue models score every mask (faces inside it, detector boxes, class pixels) for the filter.
+"""
+
+from typing import Literal
+
+import numpy as np
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
+
+
+class SegmenterResource(ConfigurableResource):
+    """Lazily builds its backend and the cue models on first use; frees them after each run."""
+
+    backend: Literal["auto", "characters", "sam2"] = "auto"
+    device: str = "cpu"
+    sam2_size: Literal["tiny", "small", "base_plus", "large"] = "tiny"
+    sam2_checkpoint: str | None = None
+    points_per_side: int = 32
+    points_per_batch: int = 64
+    pred_iou_thresh: float = 0.8
+    stability_score_thresh: float = 0.9
+    min_mask_area_1080p: int = 16384
+    face_score: float = 0.6
+    person_score: float = 0.35
+    animal_score: float = 0.5
+    max_side: int = 640
+
+    _cues = PrivateAttr(default=None)
+    _backend = PrivateAttr(default=None)
+
+    def resolved_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        from resources.backends.sam2 import find_checkpoint
+
+        return "sam2" if self.sam2_checkpoint or find_checkpoint(self.sam2_size) else "characters"
+
+    def cue_models(self):
+        if self._cues is None:
+            from resources.backends.character_cues import CharacterCues
+
+            self._cues = CharacterCues(self.face_score, self.person_score, self.animal_score)
+        return self._cues
+
+    def segmenter(self):
+        if self._backend is None:
+            if self.resolved_backend() == "sam2":
+                from resources.backends.sam2 import Sam2Segmenter
+
+                self._backend = Sam2Segmenter(
+                    self.sam2_size, self.sam2_checkpoint, self.device, self.points_per_side, self.points_per_batch,
+                    self.pred_iou_thresh, self.stability_score_thresh, self.min_mask_area_1080p)
+            else:
+                from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+                self._backend = OpencvCharacterSegmenter(self.cue_models(), self.max_side)
+        return self._backend
+
+    def segment_frame(self, rgb: np.ndarray):
+        """(instances [{mask, score, seed, ...}], cues) for one RGB frame."""
+        cues = self.cue_models()(rgb)
+        return self.segmenter().segment(rgb, cues), cues
+
+    def describe(self) -> dict[str, str]:
+        backend = self.segmenter()
+        return {"backend": backend.name, "model": backend.model, "cues": self.cue_models().model}
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._backend is not None and hasattr(self._backend, "release"):
+            self._backend.release()
+        self._backend = self._cues = None
+
+
+def profile_resources(profile: str) -> dict[str, ConfigurableResource]:
+    if profile == "gpu":
+        return {"segmenter": SegmenterResource(backend="sam2", device="cuda", sam2_size="large",
+                                               points_per_batch=256)}
+    return {"segmenter": SegmenterResource(backend="auto", device="cpu")}
