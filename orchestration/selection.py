@@ -21,6 +21,8 @@ def parse_selection(text: str | None, all_keys: set[str]) -> list[str]:
 def upstream_graph(assets: list[AssetsDefinition]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for definition in assets:
+        if not isinstance(definition, AssetsDefinition) or not definition.is_materializable:
+            continue  # observable source assets (review_decisions) are observed, not materialised
         for key in definition.keys:
             deps = definition.asset_deps.get(key, set())
             graph[key.to_user_string()] = {d.to_user_string() for d in deps}
