@@ -1,0 +1,126 @@
+"""Pose backends on real code paths: MoveNet (real weights from ../shared) on real photos, and RTMPose through
+rtmlib with an ONNX graph this test writes with RTMPose's real signature (input 1x3x256x192, SimCC outputs
+simcc_x 1x17x384 and simcc_y 1x17x512)."""
+
+import glob
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from resources.errors import MissingWeightsError
+
+
+def write_simcc_onnx(path: Path, peak_x_bin: int = 192, peak_y_bin: int = 256) -> Path:
+    """Global-average-pool -> two Gemm heads reshaped to SimCC logits. The bias puts every keypoint's peak at the
+    given bins; the small image-dependent weight keeps the graph a function of its input."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    bias_x = np.zeros((1, 17 * 384), np.float32)
+    bias_y = np.zeros((1, 17 * 512), np.float32)
+    bias_x.reshape(17, 384)[:, peak_x_bin] = 10.0
+    bias_y.reshape(17, 512)[:, peak_y_bin] = 10.0
+    inits = [numpy_helper.from_array(rng.normal(0, 1e-3, (3, 17 * 384)).astype(np.float32), "wx"),
+             numpy_helper.from_array(bias_x, "bx"),
+             numpy_helper.from_array(rng.normal(0, 1e-3, (3, 17 * 512)).astype(np.float32), "wy"),
+             numpy_helper.from_array(bias_y, "by"),
+             numpy_helper.from_array(np.array([1, 17, 384], np.int64), "shape_x"),
+             numpy_helper.from_array(np.array([1, 17, 512], np.int64), "shape_y")]
+    nodes = [helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["flat"]),
+             helper.make_node("Gemm", ["flat", "wx", "bx"], ["gx"]),
+             helper.make_node("Gemm", ["flat", "wy", "by"], ["gy"]),
+             helper.make_node("Reshape", ["gx", "shape_x"], ["simcc_x"]),
+             helper.make_node("Reshape", ["gy", "shape_y"], ["simcc_y"])]
+    graph = helper.make_graph(
+        nodes, "rtmpose_signature", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 256, 192])],
+        [helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, 17, 384]),
+         helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, 17, 512])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+@pytest.fixture
+def photos(shared) -> list[np.ndarray]:
+    return [cv2.imread(p)[:, :, ::-1].copy() for p in sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))]
+
+
+def test_movenet_finds_the_head_in_real_portraits(photos, castforge_home):
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    estimator = LitertMoveNetPoseEstimator()
+    assert estimator.model.endswith("movenet_singlepose_lightning_int8_4.tflite")
+    for image in photos:
+        kp = estimator.estimate(image)
+        assert kp.shape == (17, 3) and kp.dtype == np.float32
+        # every photo is a portrait: nose and both eyes are seen, inside the image, eyes above the nose
+        assert (kp[:3, 2] >= 0.25).all()
+        assert (0 <= kp[:3, 0]).all() and (kp[:3, 0] < image.shape[1]).all()
+        assert kp[1, 1] < kp[0, 1] + 5 and kp[2, 1] < kp[0, 1] + 5
+        # facing the camera: the character's left eye is on the image's right
+        assert kp[1, 0] > kp[2, 0]
+
+
+def test_movenet_maps_padding_back_to_crop_pixels(photos, castforge_home):
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    estimator = LitertMoveNetPoseEstimator()
+    image = photos[0]
+    shifted = np.zeros((image.shape[0], image.shape[1] + 300, 3), np.uint8)
+    shifted[:, 300:] = image
+    a, b = estimator.estimate(image), estimator.estimate(shifted)
+    # same head position up to the 192-px input's quantisation of the larger canvas
+    assert np.abs((b[:3, 0] - 300) - a[:3, 0]).max() < 0.05 * shifted.shape[1]
+
+
+def test_movenet_missing_weights_names_the_file(tmp_path, monkeypatch):
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    monkeypatch.setenv("CASTFORGE_MODELS", str(tmp_path))
+    monkeypatch.setenv("CASTFORGE_HOME", str(tmp_path))
+    with pytest.raises(MissingWeightsError, match="movenet_singlepose_lightning_int8_4.tflite"):
+        LitertMoveNetPoseEstimator()
+
+
+@pytest.mark.parametrize("shape", [(204, 120), (90, 300)])
+def test_rtmpose_through_rtmlib_decodes_simcc_into_crop_pixels(tmp_path, shape):
+    from resources.backends.rtmlib import RtmlibPoseEstimator
+
+    model = write_simcc_onnx(tmp_path / "rtmpose-m.onnx")
+    estimator = RtmlibPoseEstimator(str(model))
+    image = np.random.default_rng(1).integers(0, 255, (*shape, 3), dtype=np.uint8)
+    kp = estimator.estimate(image)
+    assert kp.shape == (17, 3)
+    # peaks at the input's centre bins (x 192/2, y 256/2) decode to the crop's centre through rtmlib's affine
+    np.testing.assert_allclose(kp[:, 0], shape[1] / 2, atol=1.0)
+    np.testing.assert_allclose(kp[:, 1], shape[0] / 2, atol=1.0)
+    assert (kp[:, 2] > 0.5).all()
+
+
+def test_rtmpose_resource_finds_variant_under_models(tmp_path, monkeypatch):
+    from resources.pose_estimator import PoseEstimatorResource
+
+    (tmp_path / "pose").mkdir()
+    write_simcc_onnx(tmp_path / "pose" / "rtmpose-s.onnx", peak_x_bin=0, peak_y_bin=0)
+    monkeypatch.setenv("CASTFORGE_MODELS", str(tmp_path))
+    estimator = PoseEstimatorResource(backend="rtmpose", variant="s").estimator()
+    assert estimator.model.endswith("rtmpose-s.onnx")
+    kp = estimator.estimate(np.zeros((100, 80, 3), np.uint8))
+    # bin 0 is the top-left of the 1.25x padded box
+    assert (kp[:, 0] < 0).all() and (kp[:, 1] < 0).all()
+    with pytest.raises(MissingWeightsError, match="rtmpose-l"):
+        PoseEstimatorResource(backend="rtmpose", variant="l").estimator()
+
+
+def test_profiles_pick_movenet_locally_and_rtmpose_on_gpu():
+    from resources.pose_estimator import profile_resources
+
+    assert profile_resources("local")["pose_estimator"].backend == "movenet"
+    gpu = profile_resources("gpu")["pose_estimator"]
+    assert gpu.backend == "rtmpose" and gpu.device == "cuda"
