@@ -19,9 +19,10 @@ class DecodedFrame:
     timestamp_s: float  # presentation time (correct for variable frame rate)
     small_bgr: np.ndarray  # downscaled copy for shot detection
     frame: Any  # the av.VideoFrame; converted to full-size pixels only when chosen
+    reformatter: Any  # shared swscale context (PyAV builds a new one per call of frame.to_ndarray)
 
     def full_bgr(self) -> np.ndarray:
-        return self.frame.to_ndarray(format="bgr24")
+        return self.reformatter.reformat(self.frame, format="bgr24").to_ndarray()
 
 
 @dataclass
@@ -37,7 +38,9 @@ def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[Deco
     """Yields every frame of the first video stream. A damaged tail stops the iteration and is noted in
     ``report.error``; a file with no decodable frame raises BadMediaError."""
     import av
+    from av.video.reformatter import VideoReformatter
 
+    small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as error:
@@ -60,9 +63,9 @@ def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[Deco
                     timestamp = frame.pts * time_base
                 else:
                     timestamp = report.frames / report.fps if report.fps else 0.0
-                small = frame.to_ndarray(width=small_size[0], height=small_size[1], format="bgr24",
-                                         interpolation="BILINEAR")
-                yield DecodedFrame(report.frames, float(timestamp), small, frame)
+                small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
+                                                   format="bgr24", interpolation="BILINEAR").to_ndarray()
+                yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter)
                 report.frames += 1
         except av.error.FFmpegError as error:
             report.error = f"decoding stopped at frame {report.frames}: {error}"

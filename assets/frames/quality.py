@@ -21,8 +21,9 @@ def measure(bgr: np.ndarray) -> FrameQuality:
     height, width = grey.shape
     scaled = cv2.resize(grey, (SHARPNESS_WIDTH, max(1, round(height * SHARPNESS_WIDTH / width))),
                         interpolation=cv2.INTER_AREA)
-    sharpness = float(cv2.Laplacian(scaled, cv2.CV_64F).var())
-    return FrameQuality(sharpness, float(grey.mean()), float(grey.std()), perceptual_hash(grey))
+    _, laplacian_std = cv2.meanStdDev(cv2.Laplacian(scaled, cv2.CV_32F))
+    mean, std = cv2.meanStdDev(grey)
+    return FrameQuality(float(laplacian_std[0, 0]) ** 2, float(mean[0, 0]), float(std[0, 0]), perceptual_hash(grey))
 
 
 def perceptual_hash(grey: np.ndarray) -> int:

@@ -8,6 +8,7 @@ arrive, at most ``min_shot_frames`` (or the length of a black run) after the bou
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 DARK_LEVEL = 12.0  # mean grey level below which a frame counts as black (PySceneDetect's fade threshold default)
@@ -42,7 +43,8 @@ class ShotDetector:
 
     @staticmethod
     def is_dark(small_bgr: np.ndarray) -> bool:
-        return float(small_bgr.mean()) < DARK_LEVEL
+        blue, green, red, _ = cv2.mean(small_bgr)
+        return (blue + green + red) / 3.0 < DARK_LEVEL
 
     def feed(self, index: int, small_bgr: np.ndarray) -> list[int]:
         self._last = index
