@@ -1,0 +1,40 @@
+"""Appearance vectors of instance cut-outs for placing faceless instances. No Dagster, no model import."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from resources.errors import BadMediaError
+from resources.protocols import ImageEmbedder
+
+BACKGROUND = 127  # cut-outs are composited on mid grey so the background colour carries no identity
+
+
+def load_cutout(path: Path) -> np.ndarray:
+    """An RGBA (or RGB) cut-out as RGB on a neutral background, cropped to its visible part."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise BadMediaError(path, "instance cut-out cannot be read; re-materialise `instances`")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
+        rgb = image[:, :, :3].astype(np.float32) * alpha + BACKGROUND * (1 - alpha)
+        ys, xs = np.nonzero(image[:, :, 3] > 0)
+        image = rgb.astype(np.uint8)
+        if len(ys):
+            image = image[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2RGB)
+
+
+def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve: Callable[[str], Path],
+                       batch_size: int = 16) -> np.ndarray:
+    """(N, D) unit vectors; rows whose cut-out is missing are zero (they match nothing)."""
+    out = np.zeros((len(paths), embedder.embedding_dim), dtype=np.float32)
+    index = [i for i, p in enumerate(paths) if p]
+    for start in range(0, len(index), batch_size):
+        chunk = index[start:start + batch_size]
+        out[chunk] = embedder.embed([load_cutout(resolve(paths[i])) for i in chunk])
+    return out

@@ -1,0 +1,262 @@
+"""Who is who: HDBSCAN over face embeddings, faceless instances placed by appearance, prototypes. No Dagster.
+
+Every kept instance ends in exactly one row of ``instance_identities``: an identity found from faces
+(``by = face``), an identity it resembles closely in appearance (``by = appearance``), a faceless group clustered
+among the faceless (``by = appearance``, identity with ``has_faces = false``), or ``noise``.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+log = logging.getLogger(__name__)
+NOISE = "noise"  # same value as resources.review_state.NOISE
+
+
+@dataclass(frozen=True)
+class IdentityParams:
+    min_cluster_size: int = 10
+    min_samples: int | None = 1            # HDBSCAN min_samples (None: = min_cluster_size); 1 is permissive because
+                                           # every cluster is then verified against max_distance
+    distance_threshold: float = 0.0        # cosine distance under which clusters are not split further (epsilon)
+    max_distance: float = 0.7              # verification: a cluster whose members lie further than this cosine
+                                           # distance from its mean is re-split (average linkage); 0 turns it off
+    reduce: str = "auto"                   # none | pca | umap | auto (pca above reduce_above rows)
+    reduce_dims: int = 16
+    reduce_above: int = 3000
+    appearance_threshold: float = 0.85     # cosine to an identity's appearance prototype to adopt a faceless instance
+    appearance_margin: float = 0.03        # ... and this much closer than to the runner-up
+    faceless_min_cluster_size: int | None = None
+    match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
+    appearance_match_threshold: float = 0.9
+    franchise: str | None = None           # prototype store shared by films of one franchise (default: the film)
+    copy: bool = False                     # identity folders hold copies instead of symlinks
+    plot: str = "pca"                      # pca | umap
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "IdentityParams":
+        params = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        if params.reduce not in ("none", "pca", "umap", "auto") or params.plot not in ("pca", "umap"):
+            raise ValueError("identities.reduce must be none|pca|umap|auto and identities.plot pca|umap")
+        if params.min_cluster_size < 2:
+            raise ValueError("identities.min_cluster_size must be >= 2")
+        return params
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12) if x.size else x
+
+
+def reduce(x: np.ndarray, params: IdentityParams, seed: int = 0) -> tuple[np.ndarray, str]:
+    """Optional PCA / UMAP before density clustering (keeps the result re-normalised for cosine)."""
+    method = params.reduce
+    if method == "auto":
+        method = "pca" if x.shape[0] > params.reduce_above and x.shape[1] > params.reduce_dims else "none"
+    dims = min(params.reduce_dims, x.shape[1], max(x.shape[0] - 1, 1))
+    if method == "none" or dims >= x.shape[1] or x.shape[0] < 3:
+        return x, "none"
+    if method == "umap":
+        import umap  # lazy: importing umap compiles numba code for seconds
+
+        out = umap.UMAP(n_components=dims, metric="cosine", random_state=seed,
+                        n_neighbors=min(15, x.shape[0] - 1)).fit_transform(x)
+        return np.asarray(out, dtype=np.float32), "umap"
+    from sklearn.decomposition import PCA
+
+    out = PCA(n_components=dims, random_state=seed).fit_transform(x)
+    return normalise(out), "pca"
+
+
+def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None = None,
+            use_max_distance: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """HDBSCAN labels (-1 noise; 0 the largest cluster, then by size) and membership strengths in [0, 1]."""
+    started = time.perf_counter()
+    mcs = min_cluster_size or params.min_cluster_size
+    n = x.shape[0]
+    if n < max(mcs, 2):
+        return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32), {"reduced": "none", "seconds": 0.0}
+    import hdbscan
+
+    data, how = reduce(normalise(x), params)
+    # unit vectors: euclidean distance = sqrt(2 * cosine distance), so the threshold converts exactly (without UMAP)
+    epsilon = float(np.sqrt(2 * params.distance_threshold)) if params.distance_threshold > 0 else 0.0
+    model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=min(params.min_samples or mcs, n - 1),
+                            metric="euclidean", cluster_selection_epsilon=epsilon, core_dist_n_jobs=1)
+    raw = model.fit_predict(np.ascontiguousarray(data, dtype=np.float64))
+    split = 0
+    if params.max_distance > 0 and use_max_distance:
+        raw, split = verify(normalise(x), raw, params.max_distance, mcs)
+    labels = relabel_by_size(raw)
+    strength = np.where(labels >= 0, model.probabilities_, 0.0).astype(np.float32)
+    return labels, strength, {"reduced": how, "clusters_resplit": split,
+                              "seconds": round(time.perf_counter() - started, 3)}
+
+
+def verify(unit: np.ndarray, labels: np.ndarray, max_distance: float, min_cluster_size: int,
+           max_linkage_rows: int = 4000) -> tuple[np.ndarray, int]:
+    """Re-split clusters that do not hold together: when a member lies further than ``max_distance`` (cosine) from
+    the mean direction of the cluster's other members, the cluster is cut by average linkage at ``max_distance``; parts smaller than
+    ``min_cluster_size`` become noise. Returns new labels and how many clusters were re-split."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    out = np.asarray(labels).copy()
+    next_label = int(out.max()) + 1 if out.size else 0
+    resplit = 0
+    for label in [v for v in np.unique(out) if v >= 0]:
+        rows = np.flatnonzero(out == label)
+        total = unit[rows].sum(axis=0)
+        others = total[None, :] - unit[rows]  # leave-one-out: in a small cluster a member pulls the mean to itself
+        closeness = np.einsum("ij,ij->i", others, unit[rows]) / np.maximum(np.linalg.norm(others, axis=1), 1e-12)
+        if closeness.min() >= 1 - max_distance:
+            continue
+        mean = normalise(total[None, :])[0]
+        resplit += 1
+        if len(rows) <= max_linkage_rows:
+            parts = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                            distance_threshold=max_distance).fit_predict(unit[rows])
+        else:  # too many for a full linkage: keep the members close to the mean direction
+            parts = np.where(unit[rows] @ mean >= 1 - max_distance, 0, -1)
+        for part in np.unique(parts):
+            members = rows[parts == part]
+            if part < 0 or len(members) < min_cluster_size:
+                out[members] = -1
+            else:
+                out[members] = next_label
+                next_label += 1
+    return out, resplit
+
+
+def relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Cluster 0 is the largest (ties: the one that appears first); noise stays -1."""
+    labels = np.asarray(labels)
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    first = {i: int(np.argmax(labels == i)) for i in ids}
+    order = sorted(ids, key=lambda i: (-counts[list(ids).index(i)], first[i]))
+    mapping = {old: new for new, old in enumerate(order)}
+    return np.array([mapping.get(v, -1) for v in labels], dtype=np.int64)
+
+
+def medoid(x: np.ndarray) -> int:
+    """Index of the row with the highest summed cosine similarity to the others."""
+    unit = normalise(x)
+    return int(np.argmax((unit @ unit.sum(axis=0))))
+
+
+def best_faces(faces: pl.DataFrame) -> pl.DataFrame:
+    """One face per instance: the most confident, largest, sharpest."""
+    if faces.height == 0:
+        return faces
+    quality = pl.col("det_score") * pl.col("face_size").log1p() * pl.col("blur").clip(1, 500).log1p()
+    return (faces.with_columns(quality.alias("_quality")).sort("_quality", descending=True)
+            .unique("instance_id", keep="first", maintain_order=True).drop("_quality"))
+
+
+@dataclass
+class Assignment:
+    """Per-instance result before ids are stable: ``label`` indexes ``groups``; -1 is noise."""
+
+    instance_ids: list[str]
+    labels: np.ndarray
+    confidence: np.ndarray
+    by: list[str]
+    groups: list[dict[str, Any]]   # {"has_faces", "members" (row indices), "prototype_row", "space", "vector"}
+    stats: dict[str, Any]
+
+
+def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarray],
+                      appearance: np.ndarray | None, params: IdentityParams) -> Assignment:
+    """Cluster instances with a face; place the faceless by appearance, else group them among themselves.
+
+    ``appearance`` is (len(instance_ids), D) unit vectors, or None when no faceless instance needs it."""
+    n = len(instance_ids)
+    labels = np.full(n, -1, dtype=np.int64)
+    confidence = np.zeros(n, dtype=np.float32)
+    by = ["face" if i in face_vectors else "appearance" for i in instance_ids]
+    with_face = [k for k, i in enumerate(instance_ids) if i in face_vectors]
+    faceless = [k for k, i in enumerate(instance_ids) if i not in face_vectors]
+    groups: list[dict[str, Any]] = []
+    stats: dict[str, Any] = {"instances": n, "with_face": len(with_face), "faceless": len(faceless)}
+
+    if with_face:
+        x = np.stack([face_vectors[instance_ids[k]] for k in with_face])
+        face_labels, strength, info = cluster(x, params)
+        stats["face_clustering"] = info
+        for label in range(int(face_labels.max()) + 1 if face_labels.size else 0):
+            rows = [with_face[j] for j in np.flatnonzero(face_labels == label)]
+            center = medoid(x[face_labels == label])
+            groups.append({"has_faces": True, "members": rows, "prototype_row": rows[center],
+                           "space": "face", "vector": normalise(x[face_labels == label])[center]})
+        for j, k in enumerate(with_face):
+            labels[k], confidence[k] = face_labels[j], strength[j]
+
+    adopted = 0
+    if faceless and appearance is not None:
+        appearance = normalise(appearance)
+        protos = [normalise(appearance[g["members"]].mean(axis=0, keepdims=True))[0] for g in groups]
+        remaining = []
+        if protos:
+            sims = appearance[faceless] @ np.stack(protos).T
+            for j, k in enumerate(faceless):
+                order = np.argsort(-sims[j])
+                best = sims[j, order[0]]
+                runner = sims[j, order[1]] if len(order) > 1 else -1.0
+                if best >= params.appearance_threshold and best - runner >= params.appearance_margin:
+                    labels[k], confidence[k] = int(order[0]), float(best)
+                    adopted += 1
+                else:
+                    remaining.append(k)
+        else:
+            remaining = list(faceless)
+        if remaining:
+            mcs = params.faceless_min_cluster_size or params.min_cluster_size
+            group_labels, strength, info = cluster(appearance[remaining], params, mcs, use_max_distance=False)
+            stats["faceless_clustering"] = info
+            offset = len(groups)
+            for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
+                rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
+                center = medoid(appearance[rows])
+                groups.append({"has_faces": False, "members": rows, "prototype_row": rows[center],
+                               "space": "appearance", "vector": appearance[rows][center]})
+            for j, k in enumerate(remaining):
+                if group_labels[j] >= 0:
+                    labels[k], confidence[k] = offset + group_labels[j], strength[j]
+    stats["faceless_adopted"] = adopted
+    for index, group in enumerate(groups):  # adopted faceless instances join their identity's members
+        group["members"] = [k for k in range(n) if labels[k] == index]
+    return Assignment(instance_ids, labels, confidence, by, groups, stats)
+
+
+def tables(assignment: Assignment, ids: list[str], names: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``identities`` and ``instance_identities`` from an assignment and the stable id of each group."""
+    ii = pl.DataFrame({
+        "instance_id": assignment.instance_ids,
+        "identity": [ids[label] if label >= 0 else NOISE for label in assignment.labels],
+        "source": ["auto"] * len(assignment.instance_ids),
+        "confidence": assignment.confidence.astype(np.float32),
+        "by": assignment.by,
+    }, schema={"instance_id": pl.String, "identity": pl.String, "source": pl.String,
+               "confidence": pl.Float32, "by": pl.String})
+    identities = identity_table(ii, {ids[i]: g for i, g in enumerate(assignment.groups)},
+                                assignment.instance_ids, names)
+    return identities, ii
+
+
+def identity_table(instance_identities: pl.DataFrame, groups: dict[str, dict[str, Any]], instance_ids: list[str],
+                   names: dict[str, str]) -> pl.DataFrame:
+    """One row per identity present in ``instance_identities`` (after review too), largest first."""
+    counts = (instance_identities.filter(pl.col("identity") != NOISE).group_by("identity")
+              .agg(pl.len().alias("size"), (pl.col("by") == "face").any().alias("face_members")))
+    rows = []
+    for identity, size, face_members in counts.iter_rows():
+        group = groups.get(identity)
+        rows.append({"identity": identity, "name": names.get(identity), "size": size,
+                     "has_faces": bool(group["has_faces"]) if group else bool(face_members),
+                     "prototype_instance_id": instance_ids[group["prototype_row"]] if group else None})
+    schema = {"identity": pl.String, "name": pl.String, "size": pl.Int64, "has_faces": pl.Boolean,
+              "prototype_instance_id": pl.String}
+    return pl.DataFrame(rows, schema=schema).sort(["size", "identity"], descending=[True, False])

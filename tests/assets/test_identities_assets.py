@@ -1,0 +1,118 @@
+"""face_embeddings + identity_clusters materialised on real films (knn_examples photos, the Sintel trailer).
+
+Upstream here: `frames` from the conftest fixtures, and a `filtered_instances` table written by the test in which
+each kept frame is one instance covering the whole frame (cut-out = the frame itself). That isolates these two
+stages from the segmenter; test_identities_chain.py runs them after the real `filtered_instances` when it exists.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from dagster import DagsterInstance, materialize
+
+from resources.lineage import upstream_fingerprint
+from resources.storage import FilmWorkspace
+
+
+def frames_home(tmp_path_factory, shared: Path, source: str, film: str) -> Path:
+    """A home with `frames` materialised (directly, so that only `frames` runs whatever else the graph holds)."""
+    from assets.frames.assets import frames
+    from orchestration.ingest import ingest_source
+    from resources.catalog import Catalog
+    from resources.store import StorageResource
+
+    home = tmp_path_factory.mktemp(f"{film}_faces") / "home"
+    (home / "dagster").mkdir(parents=True)
+    env = {"CASTFORGE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+           "CASTFORGE_MODELS": str(shared / "models"), "HF_HUB_OFFLINE": "1"}
+    previous = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        instance = DagsterInstance.get()
+        ingest_source(Catalog(home), shared / source, film)
+        instance.add_dynamic_partitions("film", [film])
+        assert materialize([frames], partition_key=film, instance=instance,
+                           resources={"storage": StorageResource()}).success
+    finally:
+        for key, value in previous.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    return home
+
+
+@pytest.fixture(scope="module")
+def knn_home(tmp_path_factory, shared) -> Path:
+    return frames_home(tmp_path_factory, shared, "media/faces/knn_examples/train", "knn_train")
+
+
+@pytest.fixture(scope="module")
+def sintel_home(tmp_path_factory, shared) -> Path:
+    return frames_home(tmp_path_factory, shared, "media/video/sintel_trailer_480x204.mp4", "sintel")
+
+
+def whole_frame_instances(home: Path, film: str) -> pl.DataFrame:
+    """Write `filtered_instances` (+ stage record) with one whole-frame instance per kept frame."""
+    workspace = FilmWorkspace(film, home)
+    frames = workspace.read_table("frames").filter(pl.col("kept"))
+    table = frames.select(
+        (pl.lit("inst_") + pl.col("frame_id")).alias("instance_id"), "frame_id", "shot", "timestamp_s",
+        pl.lit(0.0).alias("x0"), pl.lit(0.0).alias("y0"), pl.col("width").cast(pl.Float64).alias("x1"),
+        pl.col("height").cast(pl.Float64).alias("y1"), "path",
+        pl.lit(True).alias("kept"), pl.lit(None, pl.String).alias("reason"), pl.lit("auto").alias("decided_by"))
+    workspace.write_table("filtered_instances", table)
+    workspace.write_stage_record("filtered_instances", {
+        "asset": "filtered_instances", "fingerprint": f"test-{upstream_fingerprint(workspace, 'frames')}",
+        "inputs": {"frames": upstream_fingerprint(workspace, "frames")}, "row_count": table.height})
+    return table
+
+
+def run_stages(film: str, identity_config: dict | None = None):
+    from assets.faces.assets import face_embeddings
+    from assets.identities.assets import identity_clusters, identity_face_coverage
+    from orchestration.profiles import resources_for
+
+    res = resources_for("local")
+    config = {"ops": {"identity_clusters": {"config": identity_config or {}}}}
+    return materialize([face_embeddings, identity_clusters, identity_face_coverage], partition_key=film,
+                       instance=DagsterInstance.get(), run_config=config,
+                       resources={k: res[k] for k in ("storage", "face_analyzer", "image_embedder")})
+
+
+def test_knn_train_photos_form_one_pure_identity_per_person(knn_home, copy_home):
+    home = copy_home(knn_home)
+    instances = whole_frame_instances(home, "knn_train")
+    result = run_stages("knn_train", {"min_cluster_size": 2})
+    assert result.success
+    workspace = FilmWorkspace("knn_train", home)
+    faces = workspace.read_table("faces")
+    assert faces.height == instances.height == 9  # one face in every photo
+    assert len(faces["embedding"][0]) == 128
+    frames = workspace.read_table("frames").select("frame_id", pl.col("source").alias("file"))
+    ii = (workspace.read_table("instance_identities").join(instances.select("instance_id", "frame_id"),
+                                                           on="instance_id").join(frames, on="frame_id")
+          .with_columns(pl.col("file").str.split("/").list.first().alias("person")))
+    for person in ("obama", "biden", "kit_harington", "rose_leslie"):
+        identities = ii.filter(pl.col("person") == person)["identity"].unique().to_list()
+        assert len(identities) == 1 and identities[0] != "noise", (person, identities)
+        members = ii.filter(pl.col("identity") == identities[0])["person"].unique().to_list()
+        assert members == [person], (person, members)  # pure
+    alex = ii.filter(pl.col("person") == "alex_lacamoire")["identity"].to_list()
+    assert alex == ["noise"] or ii.filter(pl.col("identity") == alex[0]).height == 1
+    # outputs a person browses
+    root = workspace.artefact_dir("identities")
+    summary = json.loads((root / "identity_clustering.json").read_text())
+    assert summary["identities"] == 4 and summary["no_face_ratio"] == 0.0
+    assert (root / "identity_map.png").stat().st_size > 1000
+    folder = root / ii.filter(pl.col("person") == "obama")["identity"][0]
+    links = sorted(folder.glob("*.jpg"))
+    assert len(links) == 2 and all(p.is_symlink() and p.resolve().exists() for p in links)
+    assert len(list((folder / "faces").glob("*.jpg"))) == 2
+    checks = result.get_asset_check_evaluations()
+    assert checks and checks[0].passed
+    # a re-run with new clustering parameters keeps the same ids (matched to stored prototypes)
+    before = dict(zip(ii["instance_id"], ii["identity"]))
+    assert run_stages("knn_train", {"min_cluster_size": 2, "distance_threshold": 0.05}).success
+    after = dict(workspace.read_table("instance_identities").select("instance_id", "identity").iter_rows())
+    assert {k: after[k] for k in before if before[k] != "noise"} == {k: v for k, v in before.items() if v != "noise"}
