@@ -105,20 +105,26 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
 
 def split_overlaps(bgr: np.ndarray, masks: list[np.ndarray], cores: list[np.ndarray]) -> list[np.ndarray]:
     """Gives every pixel claimed by several characters to one of them: watershed on the image from each
-    character's core (its face, else the pixels only it claims), limited to the union of the masks."""
+    character's core (its face, else the pixels only it claims); pixels only one character claims stay its own."""
     if len(masks) < 2:
         return masks
     claims = np.sum(masks, axis=0)
     if (claims > 1).sum() == 0:
         return masks
     markers = np.zeros(claims.shape, np.int32)
-    markers[claims == 0] = 1
     kernel = np.ones((3, 3), np.uint8)
     for i, (mask, core) in enumerate(zip(masks, cores)):
         own = cv2.erode((mask & (claims == 1)).astype(np.uint8), kernel).astype(bool)
-        markers[(own | (core & mask)) & (markers == 0)] = i + 2
-    cv2.watershed(bgr, markers)
-    return [mask & (markers == i + 2) for i, mask in enumerate(masks)]
+        markers[(own | (core & mask)) & (markers == 0)] = i + 1
+    if len(np.unique(markers)) < 3:  # fewer than two characters have a core of their own: nothing to split
+        return masks
+    cv2.watershed(bgr, markers)  # no background marker: every pixel goes to some character, -1 on borders
+    out = []
+    for i, mask in enumerate(masks):
+        contested_border = (markers == -1) & mask & (claims > 1)
+        first_claim = contested_border & ~np.any([m for m in masks[:i]] or [np.zeros_like(mask)], axis=0)
+        out.append(mask & ((claims == 1) | (markers == i + 1) | first_claim))
+    return out
 
 
 def component_with(mask: np.ndarray, core: np.ndarray) -> np.ndarray:

@@ -1,0 +1,127 @@
+"""instances core: content ids, cut-outs, character evidence, automatic decisions, and the offline segmenter on
+real photographs (two people -> two instances) and a title card (no characters)."""
+
+import cv2
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.instances.artefacts import cutout, instance_id, mask_box, soft_alpha
+from assets.instances.core import character_evidence
+from assets.instances.filtering import FilterParams, auto_decisions
+from resources.backends.character_cues import Cues
+from resources.backends.opencv_characters import seeds_from_cues, split_overlaps
+
+
+def _disc(shape=(120, 160), centre=(60, 80), radius=30) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.circle(mask, centre[::-1], radius, 1, -1)
+    return mask.astype(bool)
+
+
+def test_instance_id_is_stable_and_changes_with_film_frame_and_mask():
+    mask = _disc()
+    first = instance_id("f", "scene0001_pos0_frame00010", mask)
+    assert first == instance_id("f", "scene0001_pos0_frame00010", mask.copy()) and len(first) == 16
+    moved = np.roll(mask, 1, axis=1)
+    assert len({first, instance_id("g", "scene0001_pos0_frame00010", mask),
+                instance_id("f", "scene0001_pos0_frame00011", mask), instance_id("f", "scene0001_pos0_frame00010",
+                                                                                   moved)}) == 4
+
+
+def test_cutout_is_cropped_with_margin_and_has_a_soft_edge():
+    rgb = np.full((120, 160, 3), 200, np.uint8)
+    mask = _disc()
+    rgba, (cx0, cy0, cx1, cy1), alpha = cutout(rgb, mask, margin_frac=0.1, feather_frac=0.05)
+    x0, y0, x1, y1 = mask_box(mask)
+    assert (cx0, cy0) == (x0 - 6, y0 - 6) and (cx1, cy1) == (x1 + 6, y1 + 6)
+    assert rgba.shape == (cy1 - cy0, cx1 - cx0, 4)
+    assert alpha[alpha.shape[0] // 2, alpha.shape[1] // 2] == 255 and alpha[0, 0] == 0
+    assert ((alpha > 0) & (alpha < 255)).sum() > 50  # a feathered border, not a hard cut
+    assert soft_alpha(mask, 0.0).max() == 255
+
+
+def test_character_evidence_counts_faces_inside_and_detector_boxes():
+    mask = _disc()
+    cues = Cues(faces=np.array([[70, 40, 90, 60, 0.9], [0, 0, 10, 10, 0.8]], np.float32),
+                bodies=np.array([[45, 25, 115, 95, 0.7, 0], [0, 0, 20, 20, 0.95, 0]], np.float32),
+                class_mask=np.zeros((120, 160), bool))
+    evidence = character_evidence(mask, cues)
+    assert evidence["face_count"] == 1 and evidence["face_score"] == pytest.approx(0.9)
+    assert evidence["body_score"] == pytest.approx(0.7) and evidence["class_fraction"] == 0.0
+    assert evidence["character_score"] == pytest.approx(0.9)
+
+
+def _row(**values):
+    base = {"x0": 0, "y0": 0, "x1": 200, "y1": 300, "frame_height": 1080, "alpha_coverage": 0.5, "face_count": 0,
+            "face_score": 0.0, "body_score": 0.0, "class_fraction": 0.0, "character_score": 0.0, "blur": 500.0}
+    return {**base, **values}
+
+
+@pytest.mark.parametrize("row, kept, reason", [
+    (_row(x1=40, face_count=1, face_score=0.9, character_score=0.9), False, "too_small"),
+    (_row(x1=40, frame_height=204, character_score=0.9, body_score=0.9), True, "character"),  # 64 px scales to 16
+    (_row(alpha_coverage=0.03, character_score=0.9), False, "low_alpha_coverage"),
+    (_row(face_count=1, face_score=0.8, character_score=0.8, blur=10.0), True, "character"),
+    (_row(character_score=0.9, body_score=0.9, blur=10.0), False, "blurry"),
+    (_row(character_score=0.3), False, "not_character"),
+    (_row(character_score=0.6, class_fraction=0.6), True, "character"),
+])
+def test_auto_decisions(row, kept, reason):
+    out = auto_decisions(pl.DataFrame([row]), FilterParams(min_blur=80.0)).row(0, named=True)
+    assert out["kept"] is kept and out["reason"].startswith(reason) and out["decided_by"] == "auto"
+
+
+def test_auto_decisions_on_no_instances_is_an_empty_table():
+    out = auto_decisions(pl.DataFrame(schema={"x0": pl.Int32, "x1": pl.Int32}), FilterParams())
+    assert out.is_empty() and {"kept", "reason", "decided_by"} <= set(out.columns)
+
+
+def test_two_faces_in_one_person_box_become_two_seeds_and_a_lone_face_gets_its_own_box():
+    cues = Cues(faces=np.array([[20, 10, 40, 30, 0.9], [60, 12, 80, 32, 0.8], [150, 10, 160, 20, 0.7]], np.float32),
+                bodies=np.array([[0, 0, 100, 120, 0.9, 0]], np.float32))
+    seeds = seeds_from_cues(cues, 200, 120)
+    assert [s.kind for s in seeds] == ["person", "face", "face"]
+    assert seeds[0].face is not None and seeds[0].face[4] == pytest.approx(0.9)
+    assert seeds[2].box[3] > 20 and seeds[2].box[2] <= 200  # head-and-torso box below the face, clipped
+
+
+def test_split_overlaps_gives_each_contested_pixel_to_one_character():
+    bgr = np.zeros((100, 200, 3), np.uint8)
+    bgr[:, 100:] = 255
+    left, right = np.zeros((100, 200), bool), np.zeros((100, 200), bool)
+    left[20:80, 10:140], right[20:80, 60:190] = True, True
+    cores = [np.zeros_like(left), np.zeros_like(left)]
+    cores[0][40:60, 20:40], cores[1][40:60, 160:180] = True, True
+    a, b = split_overlaps(bgr, [left, right], cores)
+    assert not (a & b).any() and (a | b).sum() >= 0.95 * (left | right).sum()
+    assert a[50, 95] and b[50, 105]  # the border follows the image edge at x = 100
+
+
+@pytest.fixture(scope="module")
+def character_segmenter(shared):
+    import os
+
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    return OpencvCharacterSegmenter()
+
+
+@pytest.mark.parametrize("photo", ["obama_and_biden.jpg", "kit_with_rose.jpg"])
+def test_two_people_in_one_photo_are_two_instances(shared, character_segmenter, photo):
+    rgb = cv2.cvtColor(cv2.imread(str(shared / "media/faces/knn_examples/test" / photo)), cv2.COLOR_BGR2RGB)
+    cues = character_segmenter.cues(rgb)
+    found = character_segmenter.segment(rgb, cues)
+    with_face = [f for f in found if character_evidence(f["mask"], cues)["face_count"] == 1]
+    assert len(with_face) >= 2
+    for i, a in enumerate(with_face):
+        for b in with_face[i + 1:]:
+            assert not (a["mask"] & b["mask"]).any()
+        assert a["mask"].mean() > 0.02  # a body, not just a face
+
+
+def test_a_title_card_gives_no_instances(character_segmenter):
+    card = np.full((204, 480, 3), 20, np.uint8)
+    cv2.putText(card, "THE END", (120, 110), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (230, 230, 230), 4)
+    assert character_segmenter.segment(card) == []
