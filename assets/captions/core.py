@@ -17,6 +17,7 @@ from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
 from assets.pose.core import load_cutout_rgb
 from assets.pose.selection import face_yaws
 from assets.pose.views import body_extent, pose_phrases
+from resources.backends.measured_captions import fact_phrases
 
 CAPTION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl.String, "caption": pl.String,
                   "clip_tokens": pl.Int32, "dropped_phrases": pl.Int32, "view": pl.String, "pose_bucket": pl.String,
@@ -86,20 +87,25 @@ def compose(prefix: str, trigger: str, body: str, max_tokens: int) -> tuple[str,
 
 def caption_instances(rows: pl.DataFrame, facts: list[dict[str, Any]], captioner: Any, params: CaptionParams,
                       absolute: Callable[[str], Path], batch_size: int = 16) -> pl.DataFrame:
-    """Caption every row; an unreadable cut-out still gets prefix + trigger + the measured phrases."""
+    """Caption every row; an unreadable cut-out is not shown to the captioner and gets prefix + trigger + the
+    measured view, pose and shot phrases only."""
     out = []
     for start in range(0, rows.height, batch_size):
         chunk = rows.slice(start, batch_size)
-        images, chunk_facts = [], []
-        for row, fact in zip(chunk.iter_rows(named=True), facts[start:start + batch_size]):
+        images, chunk_facts, readable = [], [], []
+        for i, (row, fact) in enumerate(zip(chunk.iter_rows(named=True), facts[start:start + batch_size])):
+            chunk_facts.append(dict(fact))
             try:
                 rgb, alpha = load_cutout_rgb(absolute(row["path"]))
-                rgb[~alpha] = params.background
             except ValueError:
-                rgb, alpha = np.full((32, 32, 3), params.background, np.uint8), np.zeros((32, 32), bool)
+                continue
+            rgb[~alpha] = params.background
             images.append(rgb)
-            chunk_facts.append({**fact, "alpha": alpha})
-        bodies = captioner.caption(images, chunk_facts)
+            chunk_facts[-1]["alpha"] = alpha
+            readable.append(i)
+        bodies = [", ".join(fact_phrases(f)) for f in chunk_facts]
+        for i, body in zip(readable, captioner.caption(images, [chunk_facts[i] for i in readable]) if readable else []):
+            bodies[i] = body
         for row, fact, body in zip(chunk.iter_rows(named=True), chunk_facts, bodies):
             caption, count, dropped = compose(params.prefix, row["trigger"], body, params.max_tokens)
             out.append({"instance_id": row["instance_id"], "identity": str(row["identity"]),

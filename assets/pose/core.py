@@ -39,6 +39,7 @@ class PoseParams:
     n_clusters: int = 4              # kmeans
     min_cluster_size: int = 5        # umap_hdbscan; per identity via min_cluster_size_per_identity
     min_cluster_size_per_identity: tuple[tuple[str, int], ...] = ()
+    umap_min_points: int = 50        # fewer poses: HDBSCAN on the features without UMAP
     min_confidence: float = 0.3      # a keypoint counts as seen at or above this
     min_keypoints: int = 5           # fewer seen keypoints: "no pose" (low confidence)
     min_crop_px: int = 16
@@ -140,13 +141,14 @@ def assign_subclusters(poses: pl.DataFrame, params: PoseParams) -> pl.DataFrame:
                                         params.view_weight)
                           for k, v in zip(usable["keypoints"].to_list(), usable["view"])])
         found = subcluster_labels(feats, params.method, params.min_cluster_size_for(label, identity),
-                                  params.n_clusters, params.seed)
+                                  params.n_clusters, params.seed, params.umap_min_points)
         labels[usable["_row"].to_numpy()] = found
     folders = [f"{lab}_pose_{s:03d}" if s >= 0 else f"{lab}_noise" for lab, s in zip(poses["label"], labels)]
     buckets = [f"pose_{s:03d}" if s >= 0 else "noise" for s in labels]
     order = ["instance_id", "frame_id", "identity", *[c for c in POSE_SCHEMA if c not in ("instance_id", "frame_id")]]
-    return poses.with_columns(pl.Series("subcluster", labels, pl.Int32), pl.Series("pose_bucket", buckets),
-                              pl.Series("folder", folders)).select(order)
+    return poses.with_columns(pl.Series("subcluster", labels, pl.Int32),
+                              pl.Series("pose_bucket", buckets, pl.String),
+                              pl.Series("folder", folders, pl.String)).select(order)
 
 
 def draw_overlay(rgb: np.ndarray, kp_local: np.ndarray, min_conf: float) -> np.ndarray:

@@ -15,7 +15,7 @@ MAX_PIXELS = 40_000  # measurements use an even subsample of the character's pix
 
 
 def character_pixels(rgb: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    pixels = rgb[mask] if mask is not None and mask.any() else rgb.reshape(-1, 3)
+    pixels = rgb[mask] if mask is not None else rgb.reshape(-1, 3)  # an empty mask measures nothing
     if len(pixels) > MAX_PIXELS:
         pixels = pixels[np.linspace(0, len(pixels) - 1, MAX_PIXELS).astype(np.int64)]
     return pixels
@@ -62,6 +62,13 @@ def lighting_phrases(rgb: np.ndarray, mask: np.ndarray | None) -> list[str]:
     return phrases
 
 
+def fact_phrases(fact: dict) -> list[str]:
+    """The phrases the pipeline's own measurements give: view, pose cues, shot size."""
+    phrases = [VIEW_PHRASES[fact["view"]]] if fact.get("view") in VIEW_PHRASES else []
+    phrases += list(fact.get("pose") or [])
+    return phrases + ([fact["shot"]] if fact.get("shot") else [])
+
+
 class MeasuredCaptioner:
     """Caption bodies assembled from measurements; deterministic."""
 
@@ -73,13 +80,7 @@ class MeasuredCaptioner:
         bodies = []
         for image, fact in zip(images, facts):
             mask = fact.get("alpha")
-            phrases = []
-            if fact.get("view") in VIEW_PHRASES:
-                phrases.append(VIEW_PHRASES[fact["view"]])
-            phrases += list(fact.get("pose") or [])
-            if fact.get("shot"):
-                phrases.append(fact["shot"])
-            phrases += lighting_phrases(image, mask)
+            phrases = fact_phrases(fact) + lighting_phrases(image, mask)
             colours = colour_names(image, mask)
             if colours:
                 phrases.append(" and ".join(colours) + " colours")

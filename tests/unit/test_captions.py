@@ -1,0 +1,106 @@
+"""Captions: CLIP token counting with the real CLIP vocabulary, the measured captioner on real photos, the 77-token
+limit, shot sizes, and captioning whole tables."""
+
+import glob
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.captions.core import CaptionParams, caption_facts, caption_instances, compose, shot_size
+from assets.captions.tokens import clip_token_count, clip_tokenizer
+from resources.backends.measured_captions import MeasuredCaptioner, colour_names, lighting_phrases
+
+
+@pytest.fixture(autouse=True)
+def _home(castforge_home):
+    return castforge_home
+
+
+def test_clip_tokenizer_is_clip():
+    # OpenAI CLIP's ids for this sentence (49406 = <|startoftext|>, 49407 = <|endoftext|>)
+    assert clip_tokenizer()("a photo of a cat")["input_ids"] == [49406, 320, 1125, 539, 320, 2368, 49407]
+    assert len(clip_tokenizer()) == 49408
+    assert clip_token_count("") == 2
+
+
+def test_compose_keeps_prefix_and_trigger_and_fits_77_tokens():
+    body = ", ".join(f"phrase number {i} with several extra words" for i in range(40))
+    caption, count, dropped = compose("a 3d animated character, pixar style, smooth shading", "Sintel", body, 77)
+    assert caption.startswith("a 3d animated character, pixar style, smooth shading, Sintel, phrase number 0")
+    assert count <= 77 and count == clip_token_count(caption) and dropped > 0
+    # the trigger is not repeated when the body names it again
+    assert compose("", "Sintel", "sintel, front view", 77)[0] == "Sintel, front view"
+
+
+@pytest.mark.parametrize("colour,name", [((220, 30, 30), "red"), ((30, 40, 200), "blue"), ((20, 20, 20), "black"),
+                                         ((240, 240, 240), "white"), ((40, 160, 40), "green"),
+                                         ((110, 60, 20), "brown")])
+def test_colour_names(colour, name):
+    image = np.zeros((40, 40, 3), np.uint8)
+    image[:] = colour
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    image[~mask] = (255, 255, 0)  # outside the character: must not count
+    assert colour_names(image, mask) == [name]
+
+
+@pytest.mark.parametrize("grey,phrase", [(30, "dark low-key lighting"), (90, "dim lighting"),
+                                         (140, "medium lighting"), (230, "brightly lit")])
+def test_lighting_from_luminance(grey, phrase):
+    assert lighting_phrases(np.full((10, 10, 3), grey, np.uint8), None) == [phrase]
+
+
+@pytest.mark.parametrize("face,inst,frame,extent,shot", [
+    (80, 180, 204, "upper_body", "close-up"), (None, 50, 204, "full_body", "wide shot"),
+    (None, 180, 204, "full_body", "full body shot"), (20, 150, 204, "upper_body", "medium shot"),
+    (None, 100, 204, "head_shoulders", "medium close-up"), (None, 100, None, "unknown", None)])
+def test_shot_size(face, inst, frame, extent, shot):
+    assert shot_size(face, inst, frame, extent, CaptionParams()) == shot
+
+
+def test_measured_captions_on_real_photos_name_identity_and_fit(shared, tmp_path):
+    rows = []
+    for i, p in enumerate(sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))):
+        bgr = cv2.imread(p)
+        bgr = cv2.resize(bgr, (bgr.shape[1] // 4, bgr.shape[0] // 4))
+        out = tmp_path / f"c{i}.png"
+        cv2.imwrite(str(out), cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA))
+        person = Path(p).parent.name
+        rows.append({"instance_id": f"i{i}", "frame_id": f"f{i}", "identity": person, "label": person,
+                     "trigger": person.replace("_", " ").title(), "path": str(out), "x0": 0.0, "y0": 0.0,
+                     "x1": float(bgr.shape[1]), "y1": float(bgr.shape[0])})
+    rows.append({**rows[0], "instance_id": "missing", "path": str(tmp_path / "gone.png")})
+    table = pl.DataFrame(rows)
+    poses = pl.DataFrame({"instance_id": ["i0"], "view": ["three_quarter"], "pose_bucket": ["pose_001"],
+                          "keypoints": [None], "no_pose_reason": ["low confidence: 2/17 keypoints >= 0.3"]},
+                         schema_overrides={"keypoints": pl.List(pl.Float32)})
+    params = CaptionParams(prefix="a photo, realistic")
+    facts = caption_facts(table, poses, None, None, params)
+    captions = caption_instances(table, facts, MeasuredCaptioner(), params, Path)
+    assert captions.height == table.height
+    for row, cap in zip(table.iter_rows(named=True), captions.iter_rows(named=True)):
+        assert cap["caption"].startswith(f"a photo, realistic, {row['trigger']}")
+        assert cap["clip_tokens"] <= 77 and cap["backend"] == "measured" and cap["prompt_version"] == "measured-1"
+    first = captions.row(0, named=True)
+    assert "three-quarter view" in first["caption"] and first["pose_bucket"] == "pose_001"
+    assert "colours" in captions.filter(pl.col("instance_id") == "i1")["caption"][0]
+    # an unreadable cut-out still gets prefix and trigger, and no invented colours
+    missing = captions.filter(pl.col("instance_id") == "missing")["caption"][0]
+    assert missing.startswith("a photo, realistic, Alex Lacamoire") and "colours" not in missing
+
+
+def test_empty_table_gives_empty_captions():
+    empty = pl.DataFrame(schema={"instance_id": pl.String, "identity": pl.String, "trigger": pl.String,
+                                 "path": pl.String, "frame_id": pl.String, "x0": pl.Float64, "y0": pl.Float64,
+                                 "x1": pl.Float64, "y1": pl.Float64})
+    assert caption_instances(empty, [], None, CaptionParams(), Path).height == 0
+
+
+def test_profiles_pick_measured_locally_and_qwen_on_gpu():
+    from resources.captioner import profile_resources
+
+    assert profile_resources("local")["captioner"].backend == "measured"
+    assert profile_resources("gpu")["captioner"].backend == "qwen_vl"
