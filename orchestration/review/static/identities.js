@@ -100,6 +100,7 @@ function render(answer) {
   if (!answer.available) container.append(E("p", {class: "empty",
     text: "No identities for this film yet: materialise identity_clusters."}));
   selectionChanged();
+  container.dataset.revision = String(Review.revision);  // the state this view shows (tests wait on it)
 }
 
 async function load() {

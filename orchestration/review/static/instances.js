@@ -75,6 +75,7 @@ function progress() {
   document.getElementById("progress-text").textContent =
     `${reviewed} / ${total} reviewed (${kept} kept, ${reviewed - kept} discarded) · revision ${Review.revision}`;
   document.getElementById("selection-count").textContent = state.selected.size ? `${state.selected.size} selected` : "";
+  grid.dataset.revision = String(Review.revision);  // the state this view shows (tests wait on it)
 }
 
 function repaint(item) {
