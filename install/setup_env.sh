@@ -7,6 +7,7 @@ PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip"
+export PIP_PROGRESS_BAR=off
 $PIP install -q --upgrade "pip>=25.3" wheel "setuptools>=77.0.3,<81"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   $PIP install -r install/requirements.txt
@@ -15,8 +16,8 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
 fi
 export SAM2_BUILD_CUDA=0
 C=install/constraints-cpu.txt
-$PIP install -c $C --build-constraint $C torch==2.13.0
-$PIP install -c $C --build-constraint $C -r install/requirements.txt
+$PIP install -q -c $C --build-constraint $C torch==2.13.0
+$PIP install -q -c $C --build-constraint $C -r install/requirements.txt 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
 # torchaudio has no CPU build for torch 2.13: install it without its torch pin and drop its CUDA-linked
 # extensions so it runs in pure-Python mode (loading goes through torchcodec).
 $PIP install -c $C --no-deps "torchaudio==2.11.0"
