@@ -116,3 +116,31 @@ def test_knn_train_photos_form_one_pure_identity_per_person(knn_home, copy_home)
     assert run_stages("knn_train", {"min_cluster_size": 2, "distance_threshold": 0.05}).success
     after = dict(workspace.read_table("instance_identities").select("instance_id", "identity").iter_rows())
     assert {k: after[k] for k in before if before[k] != "noise"} == {k: v for k, v in before.items() if v != "noise"}
+
+
+def test_sintel_and_the_shaman_are_different_pure_identities(sintel_home, copy_home):
+    """Judged from the crops: shot 1 (frames 303-323) is the Shaman's close-up; shots 5 and 10 are Sintel's.
+    The trailer is 52 s, so min_cluster_size is set for a clip (4), not a feature film (the 3d preset's 10)."""
+    home = copy_home(sintel_home)
+    whole_frame_instances(home, "sintel")
+    result = run_stages("sintel", {"min_cluster_size": 4})
+    assert result.success
+    workspace = FilmWorkspace("sintel", home)
+    instances = workspace.read_table("filtered_instances").select("instance_id", "shot")
+    faces = workspace.read_table("faces")
+    ii = workspace.read_table("instance_identities").join(instances, on="instance_id")
+    by_face = ii.filter(pl.col("by") == "face")
+    shaman = by_face.filter(pl.col("shot") == 1)["identity"].unique().to_list()
+    sintel_faces = by_face.filter(pl.col("shot").is_in([5, 10]))
+    sintel = sintel_faces.filter(pl.col("identity") != "noise")["identity"].unique().to_list()
+    assert len(shaman) == 1 and shaman != ["noise"]
+    assert len(sintel) == 1 and sintel != shaman
+    assert sintel_faces.filter(pl.col("identity") == sintel[0]).height >= 0.8 * sintel_faces.height
+    assert by_face.filter(pl.col("identity") == shaman[0])["shot"].unique().to_list() == [1]  # pure
+    assert 1 not in by_face.filter(pl.col("identity") == sintel[0])["shot"].to_list()
+    assert faces.height >= 20 and set(faces["detector"]) <= {"scrfd", "yunet"}
+    identities = workspace.read_table("identities")
+    assert identities.filter(pl.col("has_faces"))["identity"].to_list()[:1] == sintel  # largest face identity first
+    # most frames show no face: the coverage check warns (and does not fail the run)
+    check = result.get_asset_check_evaluations()[0]
+    assert not check.passed and check.metadata["no_face_ratio"].value > 0.3
