@@ -1,0 +1,121 @@
+"""Instances benchmark on the Sintel trailer's kept frames: instances/s and frames/s per segmenter backend, peak
+memory, and the face-coverage figure (share of YuNet faces in kept frames that a kept instance covers).
+Each backend runs in its own subprocess so its peak RSS is its own. Prints JSON.
+
+Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-points 8] [--sam2-frames 4]
+sam2 uses the checkpoint under CASTFORGE_MODELS when present; otherwise it runs the real tiny architecture with
+random weights, to time it (its masks are then meaningless), on --sam2-frames frames.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from resources.paths import shared_dir  # noqa: E402
+
+SINTEL = "media/video/sintel_trailer_480x204.mp4"
+
+
+def sintel_frames(out: Path):
+    from assets.frames.core import FrameParams, extract_video_frames
+
+    return extract_video_frames(shared_dir() / SINTEL, out, FrameParams()).frames
+
+
+def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int) -> dict:
+    import polars as pl
+
+    from assets.instances.core import InstanceParams, extract_instances
+    from assets.instances.filtering import FilterParams, auto_decisions
+    from resources.film_settings import stage_params
+
+    frames = sintel_frames(frames_dir)
+    kept = frames.filter(pl.col("kept"))
+    extra: dict = {}
+    if backend == "sam2":
+        from resources.backends.sam2 import Sam2Segmenter, find_checkpoint
+        from resources.segmenter import SegmenterResource
+
+        random_weights = find_checkpoint("tiny") is None
+        segmenter = Sam2Segmenter("tiny", points_per_side=sam2_points, allow_random_weights=random_weights,
+                                  **({"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0} if random_weights else {}))
+        cues = SegmenterResource().cue_models()
+        segment = lambda rgb: (segmenter.segment(rgb), cues(rgb))  # noqa: E731
+        if random_weights:
+            kept = kept.head(sam2_frames)
+        extra = {"random_weights": random_weights, "points_per_side": sam2_points, "model": segmenter.model}
+    else:
+        from resources.segmenter import SegmenterResource
+
+        resource_ = SegmenterResource(backend="characters")
+        segment = resource_.segment_frame
+        extra = {"model": resource_.segmenter().model}
+    frames = frames.with_columns(pl.col("frame_id").is_in(kept["frame_id"].to_list()).alias("kept"))
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
+                                  extra["model"], InstanceParams())
+        seconds = time.perf_counter() - started
+        decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "instances")))
+        coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None
+    return {"backend": backend, "frames": kept.height, "instances": table.height,
+            "kept_instances": int(decided["kept"].sum()) if decided.height else 0, "seconds": round(seconds, 2),
+            "instances_per_s": round(table.height / seconds, 3), "frames_per_s": round(kept.height / seconds, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "face_coverage": coverage, **extra}
+
+
+def face_coverage(kept, decided, out: Path) -> dict:
+    import cv2
+    import polars as pl
+
+    from resources.backends.character_cues import YunetFaceDetector
+
+    detector, faces, covered = YunetFaceDetector(0.6), 0, 0
+    for frame in kept.iter_rows(named=True):
+        rgb = cv2.cvtColor(cv2.imread(frame["path"]), cv2.COLOR_BGR2RGB)
+        masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in decided.filter(
+            (pl.col("frame_id") == frame["frame_id"]) & pl.col("kept")).iter_rows(named=True)]
+        for x0, y0, x1, y1, _ in detector.detect(rgb):
+            faces += 1
+            covered += any(m[int((y0 + y1) / 2), int((x0 + x1) / 2)] for m in masks)
+    return {"faces": faces, "covered": covered, "rate": round(covered / faces, 3) if faces else None,
+            "frames_with_faces_note": "YuNet score >= 0.6, face centre inside a kept instance's mask"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backends", default="characters,sam2")
+    parser.add_argument("--sam2-points", type=int, default=8)
+    parser.add_argument("--sam2-frames", type=int, default=4)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if shared_dir() is None:
+        sys.exit("../shared (or CASTFORGE_SHARED) with the Sintel trailer is needed")
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared_dir() / "models"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.one:
+        with tempfile.TemporaryDirectory() as frames_dir:
+            print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames)))
+        return
+    results = []
+    for backend in args.backends.split(","):
+        done = subprocess.run([sys.executable, __file__, "--one", backend, "--sam2-points", str(args.sam2_points),
+                               "--sam2-frames", str(args.sam2_frames)], capture_output=True, text=True)
+        if done.returncode != 0:
+            results.append({"backend": backend, "error": done.stderr.strip().splitlines()[-1:]})
+            continue
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(json.dumps({"film": "sintel_trailer_480x204", "cpu_count": os.cpu_count(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
