@@ -1,0 +1,56 @@
+"""The ``diarizer`` resource: who speaks when (``protocols.Diarizer``).
+
+Backends: ``silero_resemblyzer`` (default, offline: Silero VAD + resemblyzer GE2E + NME-SC clustering, weights
+shipped in PyPI packages) and ``pyannote`` (pyannote.audio 4 SpeakerDiarization from a local pipeline folder or
+local model checkpoints, resources/backends/pyannote.py). Built on first use, freed after the run.
+"""
+
+from typing import Any, Literal
+
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
+
+from resources.protocols import Diarizer
+
+
+class DiarizerResource(ConfigurableResource):
+    """``pipeline``: a local pyannote pipeline folder (config.yaml + segmentation/, embedding/, plda/), default
+    ``pyannote/speaker-diarization-community-1`` under CASTFORGE_MODELS. ``max_speakers`` bounds the estimate."""
+
+    backend: Literal["silero_resemblyzer", "pyannote"] = "silero_resemblyzer"
+    device: str = "cpu"
+    pipeline: str | None = None
+    max_speakers: int = 10
+
+    _diarizer: Any = PrivateAttr(default=None)
+
+    def get(self) -> Diarizer:
+        if self._diarizer is None:
+            self._diarizer = build_diarizer(self.backend, self.device, self.pipeline, self.max_speakers)
+        return self._diarizer
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.backend, "device": self.device, "pipeline": self.pipeline,
+                "max_speakers": self.max_speakers}
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self._diarizer = None
+
+
+def build_diarizer(backend: str, device: str = "cpu", pipeline: str | None = None,
+                   max_speakers: int = 10) -> Diarizer:
+    if backend == "silero_resemblyzer":
+        from resources.backends.silero_resemblyzer import DiarizationParams, SileroResemblyzerDiarizer
+
+        return SileroResemblyzerDiarizer(device=device, params=DiarizationParams(max_speakers=max_speakers))
+    if backend == "pyannote":
+        from resources.backends.pyannote import PyannoteDiarizer
+
+        return PyannoteDiarizer(pipeline=pipeline, device=device, max_speakers=max_speakers)
+    raise ValueError(f"diarizer.backend must be 'silero_resemblyzer' or 'pyannote', not {backend!r}")
+
+
+def profile_resources(profile: str) -> dict[str, ConfigurableResource]:
+    if profile == "gpu":
+        return {"diarizer": DiarizerResource(backend="pyannote", device="cuda")}
+    return {"diarizer": DiarizerResource()}
