@@ -1,0 +1,81 @@
+"""pose_subclusters -> captions -> character_datasets materialised on a real film (the knn_examples photos as film
+`knn_train`: real faces, real upstream stages), then re-exported after a review renames one identity."""
+
+import json
+
+import polars as pl
+import pytest
+
+CHAIN = ["identity_clusters", "pose_subclusters", "captions", "character_datasets"]
+OVERRIDES = {"identity_clusters": {"min_cluster_size": 2}}
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.timeout(600)
+def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_frames_home, copy_home):
+    home = copy_home(knn_train_frames_home)
+    assert _materialize(["character_datasets"], home)
+    tables = home / "films" / "knn_train" / "tables"
+    kept = pl.read_parquet(tables / "filtered_instances.parquet").filter(pl.col("kept"))
+    assigned = pl.read_parquet(tables / "instance_identities.parquet").filter(pl.col("identity") != "noise")
+    identified = set(kept["instance_id"]) & set(assigned["instance_id"])
+    assert len(identified) >= 4, "the face stages should group the photos of the same people"
+
+    poses = pl.read_parquet(tables / "poses.parquet")
+    assert set(poses["instance_id"]) == identified
+    for pose in poses.iter_rows(named=True):
+        assert (pose["keypoints"] is not None and len(pose["keypoints"]) == 51) or pose["no_pose_reason"]
+        assert pose["view"] in ("front", "three_quarter", "profile", "back")
+        assert pose["view_source"] == "face"  # every photo has a detected face: its yaw decides
+    pose_dir = home / "films" / "knn_train" / "pose_subclusters"
+    summary = json.loads((pose_dir / "pose_subclustering.json").read_text())
+    assert sum(s["count"] for s in summary["subclusters"].values()) == len(identified)
+    assert all((pose_dir / f).is_dir() for f in summary["subclusters"])
+
+    captions = pl.read_parquet(tables / "captions.parquet")
+    assert set(captions["instance_id"]) == identified
+    labels = dict(zip(poses["instance_id"], poses["label"]))
+    for cap in captions.iter_rows(named=True):
+        # preset 3d prefix, then the identity as trigger word
+        assert cap["caption"].startswith(f"a 3d animated character, pixar style, smooth shading, {labels[cap['instance_id']]}")
+        assert cap["clip_tokens"] <= 77
+
+    items = pl.read_parquet(tables / "dataset_items.parquet")
+    assert set(items["instance_id"]) == identified
+    for item in items.iter_rows(named=True):
+        assert (home / item["caption_path"]).read_text().strip() == \
+            captions.filter(pl.col("instance_id") == item["instance_id"])["caption"][0]
+        assert (home / item["image_path"]).exists()
+    datasets = home / "films" / "knn_train" / "datasets"
+    manifest = json.loads((datasets / "manifest.json").read_text())
+    assert manifest["items"] == len(identified)
+    assert pl.read_parquet(datasets / "knn_train_dataset.parquet").height == len(identified)
+
+    # review: name one identity; only its files change, the others stay untouched
+    from resources.catalog import Catalog
+    from resources.review_state import record_decision
+
+    renamed = assigned.filter(pl.col("instance_id").is_in(list(identified)))["identity"][0]
+    before = snapshot(datasets / "kohya")
+    record_decision(Catalog(home), "knn_train", "rename", renamed, "Mira Vale")
+    assert _materialize(CHAIN, home)
+    items2 = pl.read_parquet(tables / "dataset_items.parquet")
+    mine = items2.filter(pl.col("identity") == renamed)
+    assert mine.height and (mine["label"] == "mira_vale").all()
+    assert all(p.startswith("films/knn_train/datasets/kohya/10_mira_vale/") for p in mine["image_path"])
+    assert all("Mira Vale" in (home / p).read_text() for p in mine["caption_path"])
+    after = snapshot(datasets / "kohya")
+    others = {p: t for p, t in before.items() if not str(p).startswith(f"10_{labels[mine['instance_id'][0]]}/")}
+    assert all(after.get(p) == t for p, t in others.items())
+    assert any(d.name.startswith("mira_vale_") for d in pose_dir.iterdir())
+
+
+def _materialize(selection, home):
+    from dagster import DagsterInstance
+
+    from orchestration.cli import materialize_film
+
+    return materialize_film("knn_train", selection, OVERRIDES, instance=DagsterInstance.get()).success
