@@ -145,3 +145,18 @@ def read_audio(path: Path, start_s: float = 0.0, duration_s: float | None = None
     frames = -1 if duration_s is None else int(duration_s * info.samplerate)
     data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
     return data.T.copy(), rate
+
+
+def transcode(source: Path, out_path: Path, rate: int, layout: str = "mono") -> float:
+    """Resample an audio file into a float WAV (``layout`` mono or stereo); returns its duration in seconds."""
+    import av
+
+    channels = 1 if layout == "mono" else 2
+    written = 0
+    with av.open(str(source)) as container, sf.SoundFile(out_path, "w", rate, channels, "FLOAT") as out:
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
+        for frame in container.decode(container.streams.audio[0]):
+            frame.pts = None
+            written += _write(resampler.resample(frame), out, None)
+        written += _write(resampler.resample(None), out, None)
+    return written / rate

@@ -1,0 +1,230 @@
+import importlib
+import pkgutil
+import time
+from dataclasses import asdict
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
+
+import assets as stages
+from assets.audio.extract import extract_audio, read_audio
+from assets.audio.separation import separate_file
+from assets.audio.speech import segments_table, speaker_clips, write_rttm
+from assets.audio.voice_features import VoiceFeatureParams, voice_features as describe_voices
+from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
+from assets.stage_support import cached_result, film_record, result, staged_relative
+from orchestration.partitions import film_partitions
+from resources.diarizer import DiarizerResource
+from resources.film_settings import stage_params
+from resources.lineage import StageRun, upstream_fingerprint
+from resources.storage import FilmWorkspace
+from resources.store import StorageResource
+from resources.vocal_separator import VocalSeparatorResource
+
+AUDIO_SCHEMA = {"has_audio": pl.Boolean, "separation_path": pl.String, "speech_path": pl.String,
+                "duration_s": pl.Float64, "source_rate": pl.Int64, "source_channels": pl.Int64, "codec": pl.String,
+                "loudness_lufs": pl.Float64, "peak_dbfs": pl.Float64, "note": pl.String}
+VOCALS_SCHEMA = {"vocals_path": pl.String, "rest_path": pl.String, "vocals16k_path": pl.String,
+                 "duration_s": pl.Float64, "backend": pl.String, "model": pl.String, "vocals_rms_db": pl.Float64,
+                 "rest_rms_db": pl.Float64}
+IDENTITY_TABLES = ("instances", "instance_identities", "identities")
+
+
+def _identity_asset_deps() -> list[AssetKey]:
+    """``identity_clusters`` when a stage defines it (so voice_map runs after identities are formed)."""
+    for info in pkgutil.iter_modules(stages.__path__):
+        if not info.ispkg or info.name == "audio":
+            continue
+        try:
+            module = importlib.import_module(f"assets.{info.name}.assets")
+        except ImportError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, AssetsDefinition) and AssetKey("identity_clusters") in value.keys:
+                return [AssetKey("identity_clusters")]
+    return []
+
+
+def _optional_inputs(workspace: FilmWorkspace, relations: tuple[str, ...]) -> dict[str, str]:
+    return {r: upstream_fingerprint(workspace, r) for r in relations
+            if workspace.has_table(r) and workspace.read_stage_record(r)}
+
+
+def _markdown(table: pl.DataFrame) -> str:
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.iter_rows()]
+    return "\n".join(lines)
+
+
+def _audio_row(workspace: FilmWorkspace) -> dict | None:
+    table = workspace.read_table("audio")
+    return table.row(0, named=True) if table.height else None
+
+
+class AudioStageConfig(Config):
+    """Leave a field empty to use the film's settings (configs/defaults.yaml `audio:` etc.)."""
+
+    chunk_s: float | None = None
+    source: str | None = None
+    clips_per_speaker: int | None = None
+    min_frames: int | None = None
+    max_analysed_s: float | None = None
+
+
+@asset(partitions_def=film_partitions, code_version="audio-1", group_name="audio", kinds={"python"})
+def audio(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:
+    """The film's soundtrack decoded once: 44.1 kHz stereo (separation) and 16 kHz mono (speech), with loudness."""
+    film, catalog = context.partition_key, storage.catalog()
+    workspace, source = storage.workspace(film), film_record(catalog, film)
+    with StageRun(workspace, catalog, "audio", "audio-1", {}, {"film": source["content_hash"]},
+                  run_id=context.run_id, logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        if source["kind"] == "images" or not source["has_audio"]:
+            note = f"{source['source_path']}: no audio track ({source['kind']}); audio stages yield empty tables"
+            context.log.info(note)
+            stage.commit(pl.DataFrame(schema=AUDIO_SCHEMA), note=note)
+            return result(stage, {"note": note})
+        started = time.perf_counter()
+        with workspace.staged_dir("audio") as staging:
+            out = extract_audio(workspace.absolute(source["source_path"]), staging)
+            rel = staged_relative(workspace, "audio", staging)
+            note = "" if out.loudness_lufs is not None else "silent soundtrack (below the -70 LUFS gate)"
+            row = {"has_audio": True, "separation_path": rel(out.separation_path), "speech_path": rel(out.speech_path),
+                   "duration_s": round(out.duration_s, 3), "source_rate": out.source_rate,
+                   "source_channels": out.source_channels, "codec": out.codec, "loudness_lufs": out.loudness_lufs,
+                   "peak_dbfs": out.peak_dbfs, "note": note}
+        stage.commit(pl.DataFrame([row], schema=AUDIO_SCHEMA))
+        return result(stage, {"duration_s": row["duration_s"], "loudness_lufs": out.loudness_lufs or "silent",
+                              "codec": out.codec, "note": note, "seconds": round(time.perf_counter() - started, 2)})
+
+
+@asset(partitions_def=film_partitions, code_version="vocals-1", group_name="audio", kinds={"python"},
+       deps=[AssetKey("audio")])
+def vocals(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource,
+           vocal_separator: VocalSeparatorResource) -> MaterializeResult:
+    """Dialogue separated from music and effects (vocals / rest stems), segment by segment."""
+    film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
+    params = {**stage_params(film, "vocals", config.model_dump()), "separator": vocal_separator.describe()}
+    params = {k: params[k] for k in ("chunk_s", "overlap_s", "separator") if k in params}
+    with StageRun(workspace, catalog, "vocals", "vocals-1", params, {"audio": upstream_fingerprint(workspace, "audio")},
+                  run_id=context.run_id, logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        row = _audio_row(workspace)
+        if row is None:
+            stage.commit(pl.DataFrame(schema=VOCALS_SCHEMA))
+            return result(stage, {"note": "no audio track"})
+        started, separator = time.perf_counter(), vocal_separator.get()
+        with workspace.staged_dir("vocals") as staging:
+            out = separate_file(workspace.absolute(row["separation_path"]), separator, staging,
+                                params.get("chunk_s", 30.0), params.get("overlap_s", 1.0))
+            rel = staged_relative(workspace, "vocals", staging)
+            table = pl.DataFrame([{"vocals_path": rel(out.vocals_path), "rest_path": rel(out.rest_path),
+                                   "vocals16k_path": rel(out.vocals16k_path), "duration_s": round(out.duration_s, 3),
+                                   "backend": separator.name, "model": separator.model,
+                                   "vocals_rms_db": out.vocals_rms_db, "rest_rms_db": out.rest_rms_db}],
+                                 schema=VOCALS_SCHEMA)
+        stage.commit(table)
+        seconds = time.perf_counter() - started
+        return result(stage, {"backend": separator.name, "model": separator.model, "segments": out.segments,
+                              "vocals_rms_db": out.vocals_rms_db or "silent", "seconds": round(seconds, 2),
+                              "real_time_factor": round(seconds / max(out.duration_s, 1e-9), 3)})
+
+
+@asset(partitions_def=film_partitions, code_version="diarization-1", group_name="audio", kinds={"python"},
+       deps=[AssetKey("audio"), AssetKey("vocals")])
+def diarization(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource,
+                diarizer: DiarizerResource) -> MaterializeResult:
+    """Who speaks when: speech_segments (start, end, speaker, confidence), an RTTM file, sample clips per speaker."""
+    film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
+    params = stage_params(film, "diarization", config.model_dump())
+    params = {"source": params.get("source", "mix"), "clips_per_speaker": params.get("clips_per_speaker", 3),
+              "diarizer": diarizer.describe()}
+    upstream = "vocals" if params["source"] == "vocals" else "audio"
+    with StageRun(workspace, catalog, "diarization", "diarization-1", params,
+                  {upstream: upstream_fingerprint(workspace, upstream)}, run_id=context.run_id,
+                  logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        table = workspace.read_table(upstream)
+        started = time.perf_counter()
+        with workspace.staged_dir("diarization") as staging:
+            if table.height:
+                speech_path = workspace.absolute(table["vocals16k_path" if upstream == "vocals" else "speech_path"][0])
+                waveform, rate = read_audio(speech_path)
+                model = diarizer.get()
+                segments = segments_table(model.diarize(waveform[0], rate))
+                backend = model.name
+            else:
+                speech_path, segments, backend = None, segments_table([]), diarizer.backend
+            write_rttm(segments, film, staging / f"{film}.rttm")
+            speakers = speaker_clips(segments, speech_path, staging, staged_relative(workspace, "diarization", staging),
+                                     params["clips_per_speaker"]) if speech_path else speaker_clips(segments, None, staging, None)
+        stage.commit(speakers, {"speech_segments": segments}, backend=backend)
+        preview = _markdown(speakers.select("speaker", "turns", "speech_s")) \
+            if speakers.height else "no speech found"
+        return result(stage, {"backend": backend, "speakers": speakers.height, "turns": segments.height,
+                              "speech_s": round(float(segments["duration_s"].sum()), 2) if segments.height else 0.0,
+                              "seconds": round(time.perf_counter() - started, 2), "preview": MetadataValue.md(preview)})
+
+
+@asset(partitions_def=film_partitions, code_version="voice_map-1", group_name="audio", kinds={"python"},
+       deps=[AssetKey("diarization"), AssetKey("frames"), *_identity_asset_deps()])
+def voice_map(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource) -> MaterializeResult:
+    """Speakers mapped to identities by audio-visual co-occurrence (confidence, evidence counts)."""
+    film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
+    params = asdict(VoiceMapParams(**{k: v for k, v in stage_params(film, "voice_map", config.model_dump()).items()
+                                      if k in VoiceMapParams.__dataclass_fields__}))
+    inputs = {"diarization": upstream_fingerprint(workspace, "diarization"),
+              **_optional_inputs(workspace, ("frames", *IDENTITY_TABLES))}
+    with StageRun(workspace, catalog, "voice_map", "voice_map-1", params, inputs, run_id=context.run_id,
+                  logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        segments = workspace.read_table("speech_segments")
+        have = {r: workspace.has_table(r) for r in ("frames", "shots", *IDENTITY_TABLES)}
+        if have["frames"] and have["instances"] and have["instance_identities"]:
+            frames = workspace.read_table("frames")
+            spans = frame_spans(frames, workspace.read_table("shots") if have["shots"] else None,
+                                params["max_frame_span_s"])
+            visible = visible_identities(workspace.read_table("instances"), workspace.read_table("instance_identities"))
+            pairs, best = map_voices(segments, spans, visible,
+                                     workspace.read_table("identities") if have["identities"] else None,
+                                     VoiceMapParams(**params))
+            note = ""
+        else:
+            pairs, best = map_voices(segments.head(0), segments.head(0), segments.head(0), None)
+            note = "no identity tables (instances / instance_identities) for this film yet: nothing to map"
+            context.log.info(note)
+        stage.commit(pairs, {"speaker_identities": best}, note=note)
+        preview = _markdown(best) if best.height else (note or "no speaker mapped")
+        return result(stage, {"pairs": pairs.height, "mapped_speakers": best.height,
+                              "preview": MetadataValue.md(preview)})
+
+
+@asset(partitions_def=film_partitions, code_version="voice_features-1", group_name="audio", kinds={"python"},
+       deps=[AssetKey("diarization")])
+def voice_features(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource) -> MaterializeResult:
+    """Per speaker (and its character, once voice_map has run): F0 distribution, speaking rate, timbre, speech time."""
+    film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
+    params = asdict(VoiceFeatureParams(**{k: v for k, v in stage_params(film, "voice_features",
+                                                                          config.model_dump()).items()
+                                          if k in VoiceFeatureParams.__dataclass_fields__}))
+    inputs = {"diarization": upstream_fingerprint(workspace, "diarization"), "audio": upstream_fingerprint(workspace, "audio"),
+              **_optional_inputs(workspace, ("voice_map",))}
+    with StageRun(workspace, catalog, "voice_features", "voice_features-1", params, inputs, run_id=context.run_id,
+                  logger=context.log) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        started, segments, row = time.perf_counter(), workspace.read_table("speech_segments"), _audio_row(workspace)
+        if row is None or segments.height == 0:
+            table = describe_voices(None, 16000, segments.head(0))
+        else:
+            waveform, rate = read_audio(workspace.absolute(row["speech_path"]))
+            table = describe_voices(waveform[0], rate, segments, VoiceFeatureParams(**params))
+        if workspace.has_table("speaker_identities"):
+            table = table.join(workspace.read_table("speaker_identities").select("speaker", "identity", "name"),
+                               on="speaker", how="left")
+        stage.commit(table)
+        return result(stage, {"speakers": table.height, "seconds": round(time.perf_counter() - started, 2)})

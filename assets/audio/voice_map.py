@@ -1,0 +1,89 @@
+"""Speakers mapped to identities by audio-visual co-occurrence. No Dagster, no models.
+
+Every kept frame stands for the stretch of its shot nearest to it (half-way to its neighbours, within the shot).
+While a speaker talks, each identity visible on the frames covering that speech earns the overlapping time. For a
+(speaker, identity) pair: ``presence`` = co-occurring time / the speaker's speech time that frames cover (is the
+identity on screen when this voice talks?), ``specificity`` = the pair's co-occurring time / all speakers' time
+with that identity (does this identity show up with this voice rather than with every voice?); ``confidence`` is
+their product. Each speaker takes its most confident identity when it rests on at least ``min_frames`` frames.
+Mouth movement is not measured (the faces table has no per-frame mouth landmarks over time).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+PAIR_SCHEMA = {"speaker": pl.String, "identity": pl.String, "name": pl.String, "cooccurrence_s": pl.Float64,
+               "speech_s": pl.Float64, "observed_s": pl.Float64, "presence": pl.Float64,
+               "specificity": pl.Float64, "confidence": pl.Float64, "frames": pl.Int64, "segments": pl.Int64}
+MAP_SCHEMA = {"speaker": pl.String, "identity": pl.String, "name": pl.String, "confidence": pl.Float64,
+              "cooccurrence_s": pl.Float64, "frames": pl.Int64, "segments": pl.Int64}
+
+
+@dataclass(frozen=True)
+class VoiceMapParams:
+    min_frames: int = 2
+    max_frame_span_s: float = 2.0  # a frame never stands for more than this either side of it
+
+
+def frame_spans(frames: pl.DataFrame, shots: pl.DataFrame | None, max_span_s: float) -> pl.DataFrame:
+    """frame_id, start_s, end_s: the stretch of film each kept frame stands for."""
+    kept = frames.filter(pl.col("kept")) if "kept" in frames.columns else frames
+    kept = kept.select("frame_id", "shot", "timestamp_s").sort("timestamp_s")
+    bounds = {}
+    if shots is not None and shots.height:
+        bounds = {row["shot"]: (row["start_s"], row["end_s"]) for row in shots.iter_rows(named=True)}
+    rows = []
+    for (shot,), group in kept.group_by(["shot"], maintain_order=True):
+        times = group["timestamp_s"].to_numpy()
+        lo, hi = bounds.get(shot, (times.min() - max_span_s, times.max() + max_span_s))
+        mids = (times[1:] + times[:-1]) / 2
+        starts = np.maximum(np.concatenate([[lo], mids]), times - max_span_s)
+        ends = np.minimum(np.concatenate([mids, [hi]]), times + max_span_s)
+        rows += [{"frame_id": f, "start_s": float(s), "end_s": float(e)}
+                 for f, s, e in zip(group["frame_id"], starts, ends)]
+    return pl.DataFrame(rows, schema={"frame_id": pl.String, "start_s": pl.Float64, "end_s": pl.Float64})
+
+
+def visible_identities(instances: pl.DataFrame, instance_identities: pl.DataFrame) -> pl.DataFrame:
+    """frame_id, identity: which identities appear on which frame (once per frame)."""
+    return (instances.select("instance_id", "frame_id")
+            .join(instance_identities.select("instance_id", "identity"), on="instance_id")
+            .select("frame_id", "identity").unique())
+
+
+def voice_map(segments: pl.DataFrame, spans: pl.DataFrame, visible: pl.DataFrame, identities: pl.DataFrame | None,
+              params: VoiceMapParams = VoiceMapParams()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(every speaker-identity pair with its evidence, the best identity per speaker)."""
+    if segments.height == 0 or spans.height == 0:
+        return pl.DataFrame(schema=PAIR_SCHEMA), pl.DataFrame(schema=MAP_SCHEMA)
+    seg = segments.select("speaker", "start_s", "end_s").with_row_index("segment")
+    overlaps = (seg.join(spans.rename({"start_s": "f_start", "end_s": "f_end"}), how="cross")
+                .with_columns((pl.min_horizontal("end_s", "f_end") - pl.max_horizontal("start_s", "f_start"))
+                              .alias("overlap_s"))
+                .filter(pl.col("overlap_s") > 0))
+    speech = segments.group_by("speaker").agg(pl.col("duration_s").sum().alias("speech_s"))
+    observed = overlaps.group_by("speaker").agg(pl.col("overlap_s").sum().alias("observed_s"))
+    pairs = (overlaps.join(visible, on="frame_id")
+             .group_by("speaker", "identity")
+             .agg(pl.col("overlap_s").sum().alias("cooccurrence_s"), pl.col("frame_id").n_unique().alias("frames"),
+                  pl.col("segment").n_unique().alias("segments")))
+    if pairs.height == 0:
+        return pl.DataFrame(schema=PAIR_SCHEMA), pl.DataFrame(schema=MAP_SCHEMA)
+    identity_total = pairs.group_by("identity").agg(pl.col("cooccurrence_s").sum().alias("identity_s"))
+    names = (identities.select("identity", pl.col("name").cast(pl.String)) if identities is not None
+             and "name" in identities.columns else pl.DataFrame(schema={"identity": pl.String, "name": pl.String}))
+    pairs = (pairs.join(speech, on="speaker").join(observed, on="speaker").join(identity_total, on="identity")
+             .join(names, on="identity", how="left")
+             .with_columns((pl.col("cooccurrence_s") / pl.col("observed_s")).clip(0, 1).alias("presence"),
+                           (pl.col("cooccurrence_s") / pl.col("identity_s")).alias("specificity"))
+             .with_columns((pl.col("presence") * pl.col("specificity")).alias("confidence"))
+             .with_columns(pl.col(c).round(4) for c in ("cooccurrence_s", "observed_s", "speech_s", "presence",
+                                                         "specificity", "confidence"))
+             .select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)
+             .sort(["speaker", "confidence", "identity"], descending=[False, True, False]))
+    best = (pairs.filter(pl.col("frames") >= params.min_frames)
+            .group_by("speaker", maintain_order=True).first()
+            .select(list(MAP_SCHEMA)).cast(MAP_SCHEMA))
+    return pairs, best
