@@ -26,8 +26,7 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     """
     path = Path(path).expanduser().resolve()
     info = probe(path)
-    if info.kind == "audio":
-        raise CastforgeError(f"{path}: audio-only sources are not films yet; give a video or an image folder")
+    # kind "audio" (an audio-only film) is accepted: the audio stages handle it; image stages have no frames to use
     film = film_slug(film) if film else film_slug(path.stem if path.is_file() else path.name)
     digest = content_hash(path)
     same_content = catalog.film_by_hash(digest)
