@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 SEPARATION_RATE = 44100
 SPEECH_RATE = 16000
 LOUDNESS_BLOCK_S = 60.0
+TRUNCATION_SHARE = 0.9  # decoding less than this share of the declared duration means a damaged file
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,21 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
                 raise BadMediaError(source, f"its audio stream cannot be decoded ({error.__class__.__name__}: "
                                             f"{error}); the file may be truncated or corrupt") from error
         codec, source_rate, source_channels = stream.codec_context.name, stream.rate, stream.channels
+        declared = _declared_duration(container, stream)
     if written == 0:
         raise BadMediaError(source, "its audio stream decoded to no samples; the file may be truncated or corrupt")
+    if declared and written / SEPARATION_RATE < TRUNCATION_SHARE * declared:
+        raise BadMediaError(source, f"its audio stream ends after {written / SEPARATION_RATE:.1f} s of the "
+                                    f"{declared:.1f} s its header declares; the file is truncated or corrupt")
     lufs, peak = loudness.result()
     return ExtractedAudio(separation_path, speech_path, written / SEPARATION_RATE, int(source_rate or 0),
                           int(source_channels or 0), codec, lufs, peak)
+
+
+def _declared_duration(container, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return container.duration / 1_000_000 if container.duration else None
 
 
 def _write(frames, out: sf.SoundFile, loudness: "_BlockLoudness | None") -> int:
