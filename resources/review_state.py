@@ -373,8 +373,18 @@ def _check_revision(con: duckdb.DuckDBPyConnection, film: str, expected: int | N
 
 def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
     columns = list(rows[0])
-    con.executemany(f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                    [[row[c] for c in columns] for row in rows])
+    if len(rows) <= 8:
+        con.executemany(f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                        [[row[c] for c in columns] for row in rows])
+        return
+    # a batch: one columnar insert (executemany costs ~2 ms a row)
+    batch = pl.DataFrame(rows, schema={c: (pl.Int64 if c == "revision" else pl.Datetime("us") if c == "created_at"
+                                           else pl.String) for c in columns})
+    con.register("_new_decisions", batch)
+    try:
+        con.execute(f"INSERT INTO decisions ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _new_decisions")
+    finally:
+        con.unregister("_new_decisions")
 
 
 def _transaction(catalog: Catalog, action):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import cv2
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -58,19 +58,27 @@ def create_app(home: Path | None = None, on_change=None) -> FastAPI:
     app = FastAPI(title="castforge review", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    known_films: set[str] = set()  # films are added, never removed: remember the ones seen
+
     def workspace(film: str) -> FilmWorkspace:
-        if not FILM_KEY.match(film) or catalog.film(film) is None:
+        if not FILM_KEY.match(film):
             raise HTTPException(404, f"no film named {film!r} in {home}")
+        if film not in known_films:
+            if catalog.film(film) is None:
+                raise HTTPException(404, f"no film named {film!r} in {home}")
+            known_films.add(film)
         return FilmWorkspace(film, home)
 
-    def changed(film: str) -> dict[str, Any]:
-        revision = rs.review_revision(catalog, film)
+    def report(film: str, revision: int) -> None:
+        try:
+            on_change(film, revision)
+        except Exception as error:  # the decision is saved; reporting it elsewhere is best effort
+            log.warning("review of %s: could not report revision %s: %s", film, revision, error)
+
+    def changed(film: str, revision: int, can_redo: bool, tasks: BackgroundTasks) -> dict[str, Any]:
         if on_change is not None:
-            try:
-                on_change(film, revision)
-            except Exception as error:  # the decision is saved; reporting it elsewhere is best effort
-                log.warning("review of %s: could not report revision %s: %s", film, revision, error)
-        return {"revision": revision, "can_redo": rs.can_redo(catalog, film)}
+            tasks.add_task(report, film, revision)  # after the answer: saving is what the person waits for
+        return {"revision": revision, "can_redo": can_redo}
 
     @app.exception_handler(rs.ConflictError)
     async def conflict(_: Request, error: rs.ConflictError) -> JSONResponse:
@@ -122,23 +130,23 @@ def create_app(home: Path | None = None, on_change=None) -> FastAPI:
         return {"revision": rs.review_revision(catalog, film), **data.identity_view(ws, catalog, members)}
 
     @app.post("/api/films/{film}/decisions")
-    def post_decisions(film: str, batch: DecisionBatch) -> dict[str, Any]:
+    def post_decisions(film: str, batch: DecisionBatch, tasks: BackgroundTasks) -> dict[str, Any]:
         workspace(film)
-        rs.record_decisions(catalog, film, [d.model_dump() for d in batch.decisions], author=batch.author,
-                            expected_revision=batch.expected_revision)
-        return changed(film)
+        rows = rs.record_decisions(catalog, film, [d.model_dump() for d in batch.decisions], author=batch.author,
+                                   expected_revision=batch.expected_revision)
+        return changed(film, rows[0]["revision"], False, tasks)  # a new decision empties the redo stack
 
     @app.post("/api/films/{film}/undo")
-    def post_undo(film: str, body: RevisionOnly) -> dict[str, Any]:
+    def post_undo(film: str, body: RevisionOnly, tasks: BackgroundTasks) -> dict[str, Any]:
         workspace(film)
-        rs.undo(catalog, film, author=body.author, expected_revision=body.expected_revision)
-        return changed(film)
+        row = rs.undo(catalog, film, author=body.author, expected_revision=body.expected_revision)
+        return changed(film, row["revision"], True, tasks)
 
     @app.post("/api/films/{film}/redo")
-    def post_redo(film: str, body: RevisionOnly) -> dict[str, Any]:
+    def post_redo(film: str, body: RevisionOnly, tasks: BackgroundTasks) -> dict[str, Any]:
         workspace(film)
-        rs.redo(catalog, film, author=body.author, expected_revision=body.expected_revision)
-        return changed(film)
+        row = rs.redo(catalog, film, author=body.author, expected_revision=body.expected_revision)
+        return changed(film, row["revision"], rs.can_redo(catalog, film), tasks)
 
     # -- media: only image files inside a film workspace --------------------------------------------------------
     films_root = (home / "films").resolve()

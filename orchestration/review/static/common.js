@@ -34,7 +34,17 @@ const Review = {
     return response.json();
   },
 
-  async post(path, body) {
+  queue: Promise.resolve(),
+
+  post(path, body) {
+    // One change at a time, each on the revision the previous one produced: fast key presses queue up
+    // instead of racing each other into conflicts.
+    const next = this.queue.then(() => this.send(path, body));
+    this.queue = next.catch(() => null);
+    return next;
+  },
+
+  async send(path, body) {
     const response = await fetch(this.api(path), {
       method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({expected_revision: this.revision, ...body}),
@@ -48,6 +58,7 @@ const Review = {
     if (!response.ok) {
       const detail = Array.isArray(answer.detail) ? answer.detail.map(d => d.msg).join("; ") : answer.detail;
       this.status("Not saved: " + detail, "error");
+      if (this.onReload) await this.onReload();  // show what is really saved
       return null;
     }
     this.revision = answer.revision;

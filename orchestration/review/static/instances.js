@@ -115,17 +115,17 @@ function targets() {
   return state.shown[state.focus] ? [state.shown[state.focus]] : [];
 }
 
+// Shown at once and saved in the background (queued in order); a save that fails reloads the saved state.
 async function verdict(kept) {
   const items = targets();
   if (!items.length) return;
-  const answer = await Review.decide(items.map(i => ({kind: kept ? "keep" : "discard", item_id: i.instance_id})),
-    `${items.length} ${kept ? "kept" : "discarded"}`);
-  if (!answer) return;
-  for (const item of items) { item.kept = kept; repaint(item); }
   const batch = state.selected.size > 0;
+  for (const item of items) { item.kept = kept; repaint(item); }
   state.selected.clear();
   if (batch) for (const shown of state.shown.slice(0, state.rendered)) repaint(shown);
   else setFocus(state.focus + 1);
+  await Review.decide(items.map(i => ({kind: kept ? "keep" : "discard", item_id: i.instance_id})),
+    `${items.length} ${kept ? "kept" : "discarded"}`);
   progress();
 }
 
@@ -133,10 +133,9 @@ async function tag(category) {
   const items = targets();
   if (!items.length) return;
   const value = category === "none" ? null : category;
-  const answer = await Review.decide(items.map(i => ({kind: "tag", item_id: i.instance_id, to_value: value})),
-    `${items.length} tagged ${value || "(none)"}`);
-  if (!answer) return;
   for (const item of items) { item.category = value; repaint(item); }
+  await Review.decide(items.map(i => ({kind: "tag", item_id: i.instance_id, to_value: value})),
+    `${items.length} tagged ${value || "(none)"}`);
   progress();
 }
 
