@@ -115,10 +115,14 @@ def identity_view(workspace: FilmWorkspace, catalog: Catalog, members_per_identi
             assignments = assignments.with_columns(pl.lit(value).alias(column))
     review = rs.identity_review(catalog, workspace.film)
     reviewed, missing = rs.apply_identity_review(assignments, review)
+    # names the clustering stage stored (from a franchise's prototype store, or a review applied when it last ran);
+    # a name that came from a rename since undone is not shown
+    history = rs.decisions(catalog, workspace.film, active_only=False)
+    renamed_before = {(r["item_id"], r["to_value"]) for r in history.iter_rows(named=True) if r["kind"] == "rename"}
     names = {}
     if workspace.has_table("identities"):
         for row in workspace.read_table("identities").iter_rows(named=True):
-            if row.get("name"):
+            if row.get("name") and (row["identity"], row["name"]) not in renamed_before:
                 names[row["identity"]] = row["name"]
     names.update(review.names)
 

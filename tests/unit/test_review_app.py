@@ -132,6 +132,18 @@ def test_identities_view_applies_the_review_and_suggests_merges(client):
     assert "&lt;b&gt;luca&lt;/b&gt; &amp; co" in page and "<b>luca</b>" not in page
 
 
+def test_an_undone_rename_baked_into_the_identities_table_is_not_shown(client, castforge_home):
+    assert post(client, "decisions", 0, [{"kind": "rename", "item_id": "identity_000",
+                                          "to_value": "hero"}]).status_code == 200
+    workspace = FilmWorkspace(FILM, castforge_home)  # identity_clusters re-ran and stored the name
+    table = workspace.read_table("identities").drop("film")
+    workspace.write_table("identities", table.with_columns(
+        pl.when(pl.col("identity") == "identity_000").then(pl.lit("hero")).otherwise(pl.lit("villain")).alias("name")))
+    assert post(client, "undo", 1).status_code == 200
+    names = {i["identity"]: i["name"] for i in client.get(f"/api/films/{FILM}/identities").json()["identities"]}
+    assert names == {"identity_000": "identity_000", "identity_001": "villain"}
+
+
 def test_merge_suggestions_rank_similar_prototypes(castforge_home):
     from orchestration.review.data import merge_suggestions
 
