@@ -6,11 +6,13 @@ from resources import review_state
 from resources.store import StorageResource
 
 
-@observable_source_asset(partitions_def=film_partitions, group_name="review",
-                         description="Review decisions per film (catalog table `decisions`); the data version is "
-                                     "the film's review revision, so stages that apply the review show as stale.")
+@observable_source_asset(partitions_def=film_partitions, group_name="review")
 def review_decisions(context, storage: StorageResource) -> DataVersionsByPartition:
-    """Review decisions per film; the data version is the film's review revision."""
+    """Review decisions per film (catalog table `decisions`); data version = the film's review revision.
+
+    Assets that apply the review list it in ``deps`` and so show as stale once a review changes. `castforge review`
+    reports a new observation on every change; observing this asset (Dagster UI: "Observe sources") does the same.
+    """
     catalog = storage.catalog()
     films = catalog.films()["film"].to_list()
     known = set(context.instance.get_dynamic_partitions(film_partitions.name))

@@ -43,3 +43,32 @@ def test_the_cli_reports_a_runless_observation(castforge_home):
     instance.add_dynamic_partitions("film", ["film_a"])
     report_to_dagster("film_a", 5)
     assert _versions(instance) == {"film_a": "review-r5"}
+
+
+def test_an_asset_that_depends_on_the_review_goes_stale_when_the_review_changes(castforge_home):
+    from dagster import Definitions, MaterializeResult, asset, materialize
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    from orchestration.cli_review import report_to_dagster
+    from orchestration.partitions import film_partitions
+
+    @asset(partitions_def=film_partitions, deps=[review_decisions])
+    def reviewed_names() -> MaterializeResult:
+        return MaterializeResult()
+
+    instance = DagsterInstance.get()
+    instance.add_dynamic_partitions("film", ["film_a"])
+    report_to_dagster("film_a", 0)
+    assert materialize([review_decisions, reviewed_names], selection=[reviewed_names], partition_key="film_a",
+                       instance=instance, resources={"storage": StorageResource()}).success
+    graph = Definitions(assets=[review_decisions, reviewed_names],
+                        resources={"storage": StorageResource()}).resolve_asset_graph()
+
+    def status() -> StaleStatus:  # what the asset graph in the Dagster UI shows
+        resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+        return resolver.get_status(AssetKey("reviewed_names"), "film_a")
+
+    assert status() == StaleStatus.FRESH
+    report_to_dagster("film_a", 1)
+    assert status() == StaleStatus.STALE
