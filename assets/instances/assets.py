@@ -2,7 +2,8 @@ import time
 from dataclasses import asdict
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, AssetKey, Config,
+                     MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.instances.core import InstanceParams, extract_instances, read_rgb
 from assets.instances.filtering import FilterParams, auto_decisions
@@ -101,3 +102,17 @@ def filtered_instances(context: AssetExecutionContext, config: FilteredInstances
             "reasons": counts_markdown(table.with_columns(pl.col("reason").str.replace(r":.*", "")), "reason")
             if table.height else MetadataValue.text("no instances"),
         })
+
+
+@asset_check(asset=instances, name="artefacts_on_disk", blocking=True, partitions_def=film_partitions)
+def instances_artefacts_on_disk(context: AssetCheckExecutionContext, storage: StorageResource) -> AssetCheckResult:
+    """Every instance's cut-out and mask file exists: downstream stages read them."""
+    film = context.partition_key if context.has_partition_key else None
+    if film is None:
+        return AssetCheckResult(passed=True, metadata={"note": "no film partition given"})
+    workspace = storage.workspace(film)
+    table = workspace.read_table("instances")
+    missing = [p for p in table["path"].to_list() + table["mask_path"].to_list()
+               if not workspace.absolute(p).exists()]
+    return AssetCheckResult(passed=not missing, metadata={"instances": table.height, "missing": len(missing),
+                                                          "first_missing": missing[0] if missing else ""})

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from dagster import DagsterInstance, materialize
 
-from assets.instances.assets import filtered_instances, instances
+from assets.instances.assets import filtered_instances, instances, instances_artefacts_on_disk
 from resources.catalog import Catalog
 from resources.segmenter import SegmenterResource
 from resources.storage import FilmWorkspace
@@ -19,7 +19,8 @@ TITLE_FRAMES = ("scene0011_pos4_frame00982", "scene0011_pos5_frame00998")  # "SI
 
 
 def _materialise(film: str, selection=(instances, filtered_instances)):
-    return materialize(list(selection), partition_key=film, instance=DagsterInstance.get(),
+    checks = [instances_artefacts_on_disk] if instances in selection else []
+    return materialize([*selection, *checks], partition_key=film, instance=DagsterInstance.get(),
                        resources={"storage": StorageResource(), "segmenter": SegmenterResource(backend="characters")})
 
 
@@ -91,7 +92,10 @@ def test_sintel_faces_are_covered_by_kept_instances_and_review_decisions_win(sin
 
 def test_two_people_per_photo_give_two_kept_instances(castforge_home, shared):
     assert build_film(castforge_home, shared / KNN_TEST, "knn_test", ["frames"]).success
-    assert _materialise("knn_test").success
+    outcome = _materialise("knn_test")
+    assert outcome.success
+    checks = outcome.get_asset_check_evaluations()
+    assert [c.check_name for c in checks] == ["artefacts_on_disk"] and checks[0].passed
     workspace = FilmWorkspace("knn_test", castforge_home)
     frames = workspace.read_table("frames").select("frame_id", "source")
     table = workspace.read_table("filtered_instances").join(frames, on="frame_id")
