@@ -6,7 +6,8 @@ from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, 
 
 from assets.pose.core import PoseParams, assign_subclusters, estimate_poses, subcluster_table, write_subcluster_folders
 from assets.pose.selection import identified_instances, read_optional, table_fingerprint
-from assets.stage_support import cached_result, counts_markdown, result
+from assets.frames.core import contact_sheet
+from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from orchestration.partitions import film_partitions
 from resources.lineage import StageRun
 from resources.film_settings import stage_params
@@ -51,10 +52,13 @@ def pose_subclusters(context: AssetExecutionContext, config: PoseConfig, storage
         with workspace.staged_dir("pose_subclusters") as staging:
             write_subcluster_folders(staging, poses, rows, params, workspace.absolute)
         stage.commit(subcluster_table(poses), {"poses": poses})
+        overlays = sorted(workspace.artefact_dir("pose_subclusters").glob("*/*_pose.jpg"))
         return result(stage, {
             "instances": poses.height, "no_pose": int(poses["no_pose_reason"].is_not_null().sum()),
             "backend": pose_estimator.backend, "model": getattr(estimator, "model", "") or "",
             "views": counts_markdown(poses, "view"), "subclusters": counts_markdown(poses, "folder"),
             "seconds": round(time.perf_counter() - started, 2),
             "folder": MetadataValue.path(str(workspace.artefact_dir("pose_subclusters"))),
+            "preview": image_markdown(contact_sheet(overlays), "keypoint overlays")
+            or MetadataValue.text("no keypoint overlays"),
         })
