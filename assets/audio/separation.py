@@ -61,5 +61,5 @@ def separate_file(separation_wav: Path, separator: VocalSeparator, out_dir: Path
     vocals16k = out_dir / "vocals16k.wav"
     transcode(vocals_path, vocals16k, SPEECH_RATE, "mono")
     samples = max(total * channels, 1)
-    rms = {k: (round(10 * np.log10(v / samples), 2) if v > 0 else None) for k, v in energy.items()}
+    rms = {k: (round(float(10 * np.log10(v / samples)), 2) if v > 0 else None) for k, v in energy.items()}
     return SeparatedAudio(vocals_path, rest_path, vocals16k, total / rate, rms["vocals"], rms["rest"], segments)
