@@ -65,3 +65,21 @@ def overlay(rgb: np.ndarray, masks: list[np.ndarray], labels: list[str]) -> np.n
         cv2.putText(bgr, label, (x0 + 2, max(12, y0 + 12 * thickness)), cv2.FONT_HERSHEY_SIMPLEX,
                     0.4 * thickness, colour, thickness, cv2.LINE_AA)
     return bgr
+
+
+def inpaint_occlusion(rgb: np.ndarray, mask: np.ndarray, others: np.ndarray, radius: int = 5):
+    """Fills the part of a character hidden by other characters (OpenCV Telea inpainting): the hidden part is
+    where the mask's convex hull meets another instance. Returns (rgb, extended mask, inpainted pixel count);
+    the occluders' own pixels are never used as a source."""
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    hull = np.zeros(mask.shape, np.uint8)
+    if points is not None:
+        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    hidden = hull.astype(bool) & others & ~mask
+    if not hidden.any():
+        return rgb, mask, 0
+    filled = cv2.inpaint(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), others.astype(np.uint8) * 255, radius,
+                         cv2.INPAINT_TELEA)
+    out = rgb.copy()
+    out[hidden] = cv2.cvtColor(filled, cv2.COLOR_BGR2RGB)[hidden]
+    return out, mask | hidden, int(hidden.sum())

@@ -25,6 +25,7 @@ class InstancesConfig(Config):
     feather: float | None = None
     alpha_threshold: float | None = None
     max_instances_per_frame: int | None = None
+    inpaint_occlusions: bool | None = None
 
 
 class FilteredInstancesConfig(Config):

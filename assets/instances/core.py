@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import polars as pl
 
-from assets.instances.artefacts import cutout, instance_id, mask_box, overlay, sharpness
+from assets.instances.artefacts import cutout, inpaint_occlusion, instance_id, mask_box, overlay, sharpness
 from resources.errors import BadMediaError
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ INSTANCE_SCHEMA = {
     "mask_path": pl.String, "overlay_path": pl.String, "crop_x0": pl.Int32, "crop_y0": pl.Int32,
     "frame_width": pl.Int32, "frame_height": pl.Int32, "face_count": pl.Int32, "face_score": pl.Float64,
     "body_score": pl.Float64, "class_fraction": pl.Float64, "character_score": pl.Float64, "blur": pl.Float64,
+    "inpainted_px": pl.Int64,
 }
 
 
@@ -34,6 +35,7 @@ class InstanceParams:
     feather: float = 0.01         # soft alpha edge width, fraction of the box's longer side
     alpha_threshold: float = 0.15  # alpha above which a cut-out pixel counts as covered
     max_instances_per_frame: int = 12
+    inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "InstanceParams":
@@ -75,8 +77,11 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
     found = [f for f in found if f["mask"].any()][: params.max_instances_per_frame]
     rows, masks = [], []
     for n, item in enumerate(found):
-        mask = item["mask"]
-        rgba, (cx0, cy0, _, _), alpha = cutout(rgb, mask, params.margin, params.feather)
+        mask, pixels, inpainted = item["mask"], rgb, 0
+        if params.inpaint_occlusions and len(found) > 1:
+            others = np.any([f["mask"] for f in found if f is not item], axis=0)
+            pixels, shown, inpainted = inpaint_occlusion(rgb, mask, others)
+        rgba, (cx0, cy0, _, _), alpha = cutout(pixels, shown if inpainted else mask, params.margin, params.feather)
         x0, y0, x1, y1 = mask_box(mask)
         box_alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
         name = f"{frame_id}_inst{n}"
@@ -92,7 +97,7 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
             "score": float(item.get("score", 0.0)), "backend": backend, "model": model,
             "seed": str(item.get("seed", backend)), "path": relative(cut_path), "mask_path": relative(mask_path),
             "crop_x0": cx0, "crop_y0": cy0, "frame_width": rgb.shape[1], "frame_height": rgb.shape[0],
-            **character_evidence(mask, cues), "blur": sharpness(rgb, mask),
+            **character_evidence(mask, cues), "blur": sharpness(rgb, mask), "inpainted_px": inpainted,
         })
     if masks:
         overlay_path = out_dir / "overlays" / f"{frame_id}.jpg"

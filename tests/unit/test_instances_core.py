@@ -125,3 +125,20 @@ def test_a_title_card_gives_no_instances(character_segmenter):
     card = np.full((204, 480, 3), 20, np.uint8)
     cv2.putText(card, "THE END", (120, 110), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (230, 230, 230), 4)
     assert character_segmenter.segment(card) == []
+
+
+def test_occlusion_inpainting_fills_the_hidden_part_from_the_character_not_the_occluder():
+    from assets.instances.artefacts import inpaint_occlusion
+
+    rgb = np.zeros((100, 100, 3), np.uint8)
+    rgb[20:80, 20:80] = (200, 50, 50)  # the character: a red square
+    rgb[40:60, 40:60] = (0, 0, 255)  # an occluder in front of its centre
+    occluder = np.zeros((100, 100), bool)
+    occluder[40:60, 40:60] = True
+    mask = np.zeros((100, 100), bool)
+    mask[20:80, 20:80] = True
+    mask &= ~occluder
+    filled, extended, count = inpaint_occlusion(rgb, mask, occluder)
+    assert count == 400 and extended[50, 50] and extended.sum() == 3600
+    assert filled[50, 50, 0] > 150 and filled[50, 50, 2] < 60  # red from around it, not the occluder's blue
+    assert inpaint_occlusion(rgb, mask, np.zeros_like(mask))[2] == 0
