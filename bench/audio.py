@@ -1,0 +1,140 @@
+"""Audio path figures, printed as JSON (not a test).
+
+- separation: the AMI meeting speech (ami_seriously/mixture.wav, panned centre) mixed with Big Buck Bunny's
+  soundtrack (music and effects, no speech; stereo) at several speech-to-music ratios; SI-SDR of the vocals
+  estimate (downmixed) against the known speech, and its improvement over the mixture itself. Also the same
+  mixtures downmixed to mono (no panning cue).
+- diarization: DER (pyannote.metrics; collar 0 with overlap scored, and collar 0.25 s without overlap) of the
+  offline diarizer on ami_seriously/mixture.wav and pyannote_sample/sample.wav.
+- real-time factor (processing seconds / audio seconds) of each stage on this CPU.
+
+Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs]
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assets.audio.extract import SEPARATION_RATE, extract_audio, read_audio  # noqa: E402
+from assets.audio.separation import separate_file  # noqa: E402
+from assets.audio.speech import segments_table, write_rttm  # noqa: E402
+from assets.audio.voice_features import voice_features  # noqa: E402
+from orchestration.eval_diarization import diarization_error  # noqa: E402
+from resources.diarizer import build_diarizer  # noqa: E402
+from resources.paths import shared_dir  # noqa: E402
+from resources.vocal_separator import build_separator  # noqa: E402
+
+RATIOS_DB = (-5, 0, 5, 10)
+
+
+def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
+    scale = np.dot(estimate, reference) / np.dot(reference, reference)
+    target = scale * reference
+    return float(10 * np.log10(np.sum(target ** 2) / np.sum((estimate - target) ** 2)))
+
+
+def separation_figures(shared: Path, separator, work: Path) -> dict:
+    import librosa
+
+    bunny = extract_audio(shared / "media/video/big_buck_bunny_0_30.webm", work / "bunny")
+    music, _ = read_audio(bunny.separation_path)
+    speech, _ = sf.read(str(shared / "media/audio/ami_seriously/mixture.wav"), dtype="float32")
+    speech = librosa.resample(speech, orig_sr=16000, target_sr=SEPARATION_RATE)[: music.shape[1]]
+    music = music[:, : speech.shape[0]]
+    speech, music = speech / np.sqrt(np.mean(speech ** 2)), music / np.sqrt(np.mean(music ** 2))
+    rows, seconds, audio_s = [], 0.0, 0.0
+    for ratio in RATIOS_DB:
+        mix = np.stack([speech, speech]) + music * 10 ** (-ratio / 20)
+        row = {"speech_to_music_db": ratio}
+        for layout, signal in (("stereo", mix), ("mono", mix.mean(axis=0, keepdims=True))):
+            started = time.perf_counter()
+            vocals, _ = separator.separate(signal, SEPARATION_RATE)
+            seconds += time.perf_counter() - started
+            audio_s += signal.shape[1] / SEPARATION_RATE
+            before, after = si_sdr(signal.mean(0), speech), si_sdr(vocals.mean(0), speech)
+            row[layout] = {"mixture_si_sdr_db": round(before, 2), "vocals_si_sdr_db": round(after, 2),
+                           "si_sdr_improvement_db": round(after - before, 2)}
+        rows.append(row)
+    return {"backend": separator.name, "model": separator.model, "mixtures": rows,
+            "real_time_factor": round(seconds / audio_s, 4)}
+
+
+def diarization_figures(shared: Path, diarizer, work: Path) -> dict:
+    out, seconds, audio_s = {}, 0.0, 0.0
+    for name, wav, rttm in (("ami_seriously", "ami_seriously/mixture.wav", "ami_seriously/mixture.rttm"),
+                            ("pyannote_sample", "pyannote_sample/sample.wav", "pyannote_sample/sample.rttm")):
+        waveform, rate = sf.read(str(shared / "media/audio" / wav), dtype="float32")
+        started = time.perf_counter()
+        turns = diarizer.diarize(waveform, rate)
+        seconds += time.perf_counter() - started
+        audio_s += waveform.shape[0] / rate
+        hypothesis = write_rttm(segments_table(turns), name, work / f"{name}.rttm")
+        reference = shared / "media/audio" / rttm
+        full = diarization_error(reference, hypothesis)
+        forgiving = diarization_error(reference, hypothesis, collar=0.25, skip_overlap=True)
+        file_scores = next(iter(full["files"].values()))
+        out[name] = {"der": full["der"], "missed": full["missed"], "false_alarm": full["false_alarm"],
+                     "confusion": full["confusion"], "speakers_found": file_scores["hypothesis_speakers"],
+                     "speakers_reference": file_scores["reference_speakers"],
+                     "der_collar_0.25_skip_overlap": forgiving["der"]}
+    return {"backend": diarizer.name, "model": diarizer.model, "files": out,
+            "real_time_factor": round(seconds / audio_s, 4)}
+
+
+def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
+    sintel = shared / "media/video/sintel_trailer_480x204.mp4"
+    started = time.perf_counter()
+    extracted = extract_audio(sintel, work / "sintel")
+    extract_s = time.perf_counter() - started
+    started = time.perf_counter()
+    separate_file(extracted.separation_path, separator, work / "sintel_vocals")
+    separate_s = time.perf_counter() - started
+    waveform, rate = read_audio(shared / "media/audio/ami_seriously/mixture.wav")
+    started = time.perf_counter()
+    segments = segments_table(diarizer.diarize(waveform[0], rate))
+    diarize_s = time.perf_counter() - started
+    started = time.perf_counter()
+    voice_features(waveform[0], rate, segments)
+    features_s = time.perf_counter() - started
+    duration = extracted.duration_s
+    ami_s = waveform.shape[1] / rate
+    return {"audio (decode + resample + loudness), Sintel trailer": round(extract_s / duration, 4),
+            f"vocals ({separator.name}), Sintel trailer": round(separate_s / duration, 4),
+            f"diarization ({diarizer.name}), AMI 60 s": round(diarize_s / ami_s, 4),
+            "voice_features, AMI 60 s (up to 30 s per speaker analysed)": round(features_s / ami_s, 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--separator", default="spectral", choices=["spectral", "demucs"])
+    parser.add_argument("--diarizer", default="silero_resemblyzer", choices=["silero_resemblyzer", "pyannote"])
+    args = parser.parse_args()
+    shared = shared_dir()
+    if shared is None:
+        sys.exit("bench/audio.py needs ../shared (or CASTFORGE_SHARED) with the real media")
+    import os
+
+    import torch
+
+    separator, diarizer = build_separator(args.separator), build_diarizer(args.diarizer)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        figures = {
+            "machine": {"cpu_threads": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+            "separation": separation_figures(shared, separator, work),
+            "diarization": diarization_figures(shared, diarizer, work),
+            "real_time_factor": stage_rtf(shared, separator, diarizer, work),
+        }
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
