@@ -14,7 +14,7 @@ from resources.film_settings import stage_params
 from resources.pose_estimator import PoseEstimatorResource
 from resources.store import StorageResource
 
-CODE_VERSION = "pose-1"
+CODE_VERSION = "pose-2"
 INPUTS = ("filtered_instances", "instance_identities", "identities", "faces")
 
 
