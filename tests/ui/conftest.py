@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from resources.paths import REPO_ROOT, shared_dir
-from review_film import CLUSTER_CONFIG, FILM, materialise, write_photo_instances
+from review_film import CHAIN, CLUSTER_CONFIG, FILM, materialise
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -47,7 +47,7 @@ def _fresh_copy(base: Path, home: Path) -> None:
 
 @pytest.fixture(scope="session")
 def review_film_base(tmp_path_factory, knn_train_frames_home: Path) -> Path:
-    """A read-only home (copy it) with `knn_train` taken through the real face_embeddings and identity_clusters."""
+    """A read-only home (copy it) with `knn_train` taken through identity_clusters (see review_film.py)."""
     from dagster import DagsterInstance
 
     home = tmp_path_factory.mktemp("review_base") / "home"
@@ -55,8 +55,7 @@ def review_film_base(tmp_path_factory, knn_train_frames_home: Path) -> Path:
     previous = _point_env_at(home)
     try:
         DagsterInstance.get().add_dynamic_partitions("film", [FILM])
-        write_photo_instances(home)
-        materialise(["face_embeddings", "identity_clusters"], run_config=CLUSTER_CONFIG)
+        materialise(CHAIN, run_config=CLUSTER_CONFIG)
     finally:
         _restore(previous)
     return home

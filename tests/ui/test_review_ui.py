@@ -89,6 +89,14 @@ def test_a_person_reviews_instances_with_the_keyboard(review_home, review_server
     assert [review[i]["kept"] for i in ids[4:7]] == [True, True, True]
     assert page.locator("#grid .item.kept").count() == 4
 
+    # re-materialising filtered_instances applies the review: a person's verdict wins over the filter's
+    materialise(["filtered_instances"])
+    table = FilmWorkspace(FILM, review_home).read_table("filtered_instances")
+    kept = dict(zip(table["instance_id"], table["kept"]))
+    decided_by = dict(zip(table["instance_id"], table["decided_by"]))
+    assert [kept[i] for i in ids[:7]] == [True, False, True, True, True, True, True]
+    assert [decided_by[i] for i in ids[:8]] == ["review", "review", "auto", "auto", "review", "review", "review", "auto"]
+
 
 def test_a_person_names_splits_merges_and_moves_identities(review_home, review_server, browser):
     catalog = Catalog(review_home)
