@@ -28,6 +28,7 @@ class IdentityParams:
     reduce: str = "auto"                   # none | pca | umap | auto (pca above reduce_above rows)
     reduce_dims: int = 16
     reduce_above: int = 3000
+    sample_above: int = 20000              # HDBSCAN on a sample of this many faces beyond it, the rest assigned
     appearance_threshold: float = 0.85     # cosine to an identity's appearance prototype to adopt a faceless instance
     appearance_margin: float = 0.03        # ... and this much closer than to the runner-up
     faceless_min_cluster_size: int | None = None
@@ -73,35 +74,119 @@ def reduce(x: np.ndarray, params: IdentityParams, seed: int = 0) -> tuple[np.nda
 
 
 def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None = None,
-            use_max_distance: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """HDBSCAN labels (-1 noise; 0 the largest cluster, then by size) and membership strengths in [0, 1]."""
+            max_distance: float | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """HDBSCAN labels (-1 noise; 0 the largest cluster, then by size) and membership strengths in [0, 1].
+
+    Above ``sample_above`` rows, HDBSCAN runs on a random sample (its cost grows faster than linearly with rows in
+    16-d) with ``min_cluster_size`` scaled to the sample, and the other rows join the cluster whose members they are
+    closest to on average, when that is within ``max_distance``; clusters that stay below ``min_cluster_size``
+    become noise."""
     started = time.perf_counter()
     mcs = min_cluster_size or params.min_cluster_size
+    max_distance = params.max_distance if max_distance is None else max_distance
     n = x.shape[0]
     if n < max(mcs, 2):
         return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32), {"reduced": "none", "seconds": 0.0}
+    unit = normalise(x)
+    if n <= params.sample_above or max_distance <= 0:
+        raw, strength, info = _density_clusters(unit, params, mcs, max_distance)
+    else:
+        rng = np.random.default_rng(0)
+        sample = np.sort(rng.choice(n, params.sample_above, replace=False))
+        sample_mcs = max(2, int(round(mcs * params.sample_above / n)))
+        sample_raw, sample_strength, info = _density_clusters(unit[sample], params, sample_mcs, max_distance)
+        raw, strength = _extend(unit, sample, sample_raw, sample_strength, max_distance, mcs)
+        info["sampled"] = int(params.sample_above)
+    labels = relabel_by_size(raw)
+    strength = np.where(labels >= 0, strength, 0.0).astype(np.float32)
+    return labels, strength, {**info, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _density_clusters(unit: np.ndarray, params: IdentityParams, mcs: int, max_distance: float
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     import hdbscan
 
-    data, how = reduce(normalise(x), params)
+    n = unit.shape[0]
+    data, how = reduce(unit, params)
     # unit vectors: euclidean distance = sqrt(2 * cosine distance), so the threshold converts exactly (without UMAP)
     epsilon = float(np.sqrt(2 * params.distance_threshold)) if params.distance_threshold > 0 else 0.0
-    model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=min(params.min_samples or mcs, n - 1),
-                            metric="euclidean", cluster_selection_epsilon=epsilon, core_dist_n_jobs=1)
-    raw = model.fit_predict(np.ascontiguousarray(data, dtype=np.float64))
-    split = 0
-    if params.max_distance > 0 and use_max_distance:
-        raw, split = verify(normalise(x), raw, params.max_distance, mcs)
-    labels = relabel_by_size(raw)
-    strength = np.where(labels >= 0, model.probabilities_, 0.0).astype(np.float32)
-    return labels, strength, {"reduced": how, "clusters_resplit": split,
-                              "seconds": round(time.perf_counter() - started, 3)}
+    data = np.ascontiguousarray(data, dtype=np.float64)
+    min_samples = min(params.min_samples or mcs, n - 1)
+    model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=min_samples, metric="euclidean",
+                            cluster_selection_epsilon=epsilon, core_dist_n_jobs=1)
+    raw = model.fit_predict(data)
+    if (raw < 0).all() and max_distance > 0:
+        # one character only: HDBSCAN never selects the root by default; verification splits it if it is not one
+        model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=min_samples, metric="euclidean",
+                                core_dist_n_jobs=1, allow_single_cluster=True)
+        raw = model.fit_predict(data)
+    split = merged = 0
+    if max_distance > 0:
+        raw, split = verify(unit, raw, max_distance, mcs)
+        raw, merged = merge_close(unit, raw, max_distance)
+    strength = np.asarray(model.probabilities_, dtype=np.float32)
+    return raw, strength, {"reduced": how, "clusters_resplit": split, "clusters_merged": merged}
+
+
+def _extend(unit: np.ndarray, sample: np.ndarray, sample_raw: np.ndarray, sample_strength: np.ndarray,
+            max_distance: float, mcs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels for all rows from a clustered sample: mean similarity to each cluster's members, from its sum."""
+    raw = np.full(unit.shape[0], -1, dtype=np.int64)
+    strength = np.zeros(unit.shape[0], dtype=np.float32)
+    raw[sample], strength[sample] = sample_raw, sample_strength
+    ids = [int(v) for v in np.unique(sample_raw) if v >= 0]
+    if not ids:
+        return raw, strength
+    means = np.stack([unit[sample[sample_raw == i]].mean(axis=0) for i in ids]).astype(np.float32)
+    rest = np.setdiff1d(np.arange(unit.shape[0]), sample)
+    for start in range(0, len(rest), 20000):
+        chunk = rest[start:start + 20000]
+        sims = unit[chunk] @ means.T  # = mean cosine to the cluster's sampled members
+        best = sims.argmax(axis=1)
+        score = sims[np.arange(len(chunk)), best]
+        ok = score >= 1 - max_distance
+        raw[chunk[ok]] = np.asarray(ids)[best[ok]]
+        strength[chunk[ok]] = score[ok]
+    sizes = np.bincount(raw[raw >= 0])
+    raw[(raw >= 0) & (sizes[np.maximum(raw, 0)] < mcs)] = -1
+    return raw, strength
+
+
+def merge_close(unit: np.ndarray, labels: np.ndarray, max_distance: float) -> tuple[np.ndarray, int]:
+    """Merge clusters whose members are on average closer than ``max_distance`` (cosine): the counterpart of
+    ``verify``, for one character that density clustering cut in several (poses, lighting). The mean pairwise
+    similarity of two clusters is exact from their sums: (sum_a . sum_b) / (n_a n_b)."""
+    out = np.asarray(labels).copy()
+    ids = [int(v) for v in np.unique(out) if v >= 0]
+    if len(ids) < 2:
+        return out, 0
+    sums = {i: unit[out == i].sum(axis=0).astype(np.float64) for i in ids}
+    sizes = {i: int((out == i).sum()) for i in ids}
+    merged = 0
+    while len(sums) > 1:
+        keys = list(sums)
+        s = np.stack([sums[k] for k in keys])
+        n = np.array([sizes[k] for k in keys], dtype=np.float64)
+        sim = (s @ s.T) / np.outer(n, n)
+        np.fill_diagonal(sim, -np.inf)
+        a, b = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if sim[a, b] < 1 - max_distance:
+            break
+        keep, gone = keys[a], keys[b]
+        out[out == gone] = keep
+        sums[keep] += sums.pop(gone)
+        sizes[keep] += sizes.pop(gone)
+        merged += 1
+    return out, merged
 
 
 def verify(unit: np.ndarray, labels: np.ndarray, max_distance: float, min_cluster_size: int,
-           max_linkage_rows: int = 4000) -> tuple[np.ndarray, int]:
-    """Re-split clusters that do not hold together: when a member lies further than ``max_distance`` (cosine) from
-    the mean direction of the cluster's other members, the cluster is cut by average linkage at ``max_distance``; parts smaller than
-    ``min_cluster_size`` become noise. Returns new labels and how many clusters were re-split."""
+           max_linkage_rows: int = 2000) -> tuple[np.ndarray, int]:
+    """Re-split clusters that do not hold together: each cluster is cut by average linkage at ``max_distance``
+    (cosine; parts whose members are on average further apart separate), parts smaller than ``min_cluster_size``
+    become noise. Clusters too large for a full linkage are cut on a sample, and each member joins the part whose
+    sampled members it is closest to on average (within ``max_distance``). Returns new labels and how many
+    clusters changed."""
     from sklearn.cluster import AgglomerativeClustering
 
     out = np.asarray(labels).copy()
@@ -109,18 +194,23 @@ def verify(unit: np.ndarray, labels: np.ndarray, max_distance: float, min_cluste
     resplit = 0
     for label in [v for v in np.unique(out) if v >= 0]:
         rows = np.flatnonzero(out == label)
-        total = unit[rows].sum(axis=0)
-        others = total[None, :] - unit[rows]  # leave-one-out: in a small cluster a member pulls the mean to itself
-        closeness = np.einsum("ij,ij->i", others, unit[rows]) / np.maximum(np.linalg.norm(others, axis=1), 1e-12)
-        if closeness.min() >= 1 - max_distance:
+        if len(rows) < 2:
             continue
-        mean = normalise(total[None, :])[0]
-        resplit += 1
         if len(rows) <= max_linkage_rows:
             parts = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
                                             distance_threshold=max_distance).fit_predict(unit[rows])
-        else:  # too many for a full linkage: keep the members close to the mean direction
-            parts = np.where(unit[rows] @ mean >= 1 - max_distance, 0, -1)
+        else:  # too many for a full linkage: cut a sample, every member joins the part it is closest to on average
+            rng = np.random.default_rng(label)
+            picked = rng.choice(len(rows), max_linkage_rows, replace=False)
+            sample_parts = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                                   distance_threshold=max_distance).fit_predict(unit[rows[picked]])
+            means = np.stack([unit[rows[picked[sample_parts == p]]].mean(axis=0)
+                              for p in range(sample_parts.max() + 1)])
+            sims = unit[rows] @ means.T
+            parts = np.where(sims.max(axis=1) >= 1 - max_distance, sims.argmax(axis=1), -1)
+        if len(np.unique(parts)) == 1 and parts[0] >= 0:
+            continue
+        resplit += 1
         for part in np.unique(parts):
             members = rows[parts == part]
             if part < 0 or len(members) < min_cluster_size:
@@ -214,7 +304,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             remaining = list(faceless)
         if remaining:
             mcs = params.faceless_min_cluster_size or params.min_cluster_size
-            group_labels, strength, info = cluster(appearance[remaining], params, mcs, use_max_distance=False)
+            group_labels, strength, info = cluster(appearance[remaining], params, mcs,
+                                                   max_distance=1 - params.appearance_threshold)
             stats["faceless_clustering"] = info
             offset = len(groups)
             for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):

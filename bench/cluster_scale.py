@@ -1,0 +1,83 @@
+"""How identity clustering scales: N x 512-d face-like embeddings (identities on the unit sphere with per-face noise
+tuned to same-identity cosine ~0.5-0.7 and 10% outliers), clustered with identity_clusters' own `cluster()`
+(PCA to 16-d above 3000 rows, HDBSCAN, verification re-split). Prints JSON: seconds per size, and purity /
+recovered identities against the generating labels.
+
+    .venv/bin/python bench/cluster_scale.py [--sizes 10000 30000 100000] [--dim 512]
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assets.identities.core import IdentityParams, cluster  # noqa: E402
+
+
+def synthetic(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    identities = max(20, n // 300)
+    weights = rng.zipf(1.6, identities).astype(np.float64)  # a few leads, many minor characters
+    weights /= weights.sum()
+    n_noise = n // 10
+    labels = rng.choice(identities, size=n - n_noise, p=weights)
+    centers = rng.standard_normal((identities, dim)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    spread = 0.045  # per-dimension noise: same-identity cosine ~0.6 at 512-d
+    faces = centers[labels] + rng.normal(0, spread, (len(labels), dim)).astype(np.float32)
+    outliers = rng.standard_normal((n_noise, dim)).astype(np.float32)
+    x = np.concatenate([faces, outliers])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, np.concatenate([labels, np.full(n_noise, -1)])
+
+
+def quality(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    clustered = pred >= 0
+    purity_hits = 0
+    for label in np.unique(pred[clustered]):
+        members = truth[pred == label]
+        purity_hits += np.bincount(members[members >= 0]).max() if (members >= 0).any() else 0
+    real = truth >= 0
+    return {"purity": round(float(purity_hits / max(clustered.sum(), 1)), 4),
+            "coverage_of_real_faces": round(float((clustered & real).sum() / max(real.sum(), 1)), 4),
+            "outliers_kept_as_noise": round(float((~clustered & ~real).sum() / max((~real).sum(), 1)), 4),
+            "clusters": int(len(np.unique(pred[clustered]))),
+            "identities_generated": int(len(np.unique(truth[real])))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--min-cluster-size", type=int, default=10)
+    args = parser.parse_args()
+    params = IdentityParams(min_cluster_size=args.min_cluster_size)
+    cluster(*synthetic(200, args.dim)[:1], params)  # imports and numba/cython warm-up outside the timings
+    runs = []
+    for n in args.sizes:
+        x, truth = synthetic(n, args.dim)
+        started = time.perf_counter()
+        labels, _, info = cluster(x, params)
+        seconds = time.perf_counter() - started
+        runs.append({"n": n, "dim": args.dim, "seconds": round(seconds, 2), **info, **quality(labels, truth)})
+    growth = [{"from": a["n"], "to": b["n"], "time_ratio": round(b["seconds"] / max(a["seconds"], 1e-9), 2)}
+              for a, b in zip(runs, runs[1:])]
+    print(json.dumps({"benchmark": "cluster_scale", "machine": {"cpus": os.cpu_count(),
+                                                                "python": platform.python_version()},
+                      "params": {"min_cluster_size": params.min_cluster_size, "min_samples": params.min_samples,
+                                 "reduce": params.reduce, "reduce_dims": params.reduce_dims,
+                                 "max_distance": params.max_distance},
+                      "runs": runs, "growth": growth,
+                      "under_60s_at_100k": next((r["seconds"] < 60 for r in runs if r["n"] == 100_000), None)},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
