@@ -41,8 +41,14 @@ def test_sintel_soundtrack_end_to_end(castforge_home: Path, shared: Path):
     assert set(features["speaker"]) == set(speakers["speaker"]) and features["f0_median_hz"].drop_nans().len() >= 1
     again = build_film(castforge_home, shared / SINTEL, "sintel", AUDIO_STAGES)
     assert again.success
-    runs = catalog.query("SELECT asset, status FROM materializations WHERE film = 'sintel' AND asset = 'diarization'")
+    runs = catalog.query("SELECT asset, status FROM materializations WHERE film = 'sintel' AND asset = 'diarization' "
+                         "ORDER BY finished_at")
     assert runs["status"].to_list()[-1] == "cached"
+    on_vocals = build_film(castforge_home, shared / SINTEL, "sintel", ["diarization"],
+                           {"diarization": {"source": "vocals"}})
+    assert on_vocals.success, _failure_messages(on_vocals)
+    assert workspace.read_stage_record("diarization")["params"]["source"] == "vocals"
+    assert workspace.read_table("speech_segments").height >= 1
 
 
 def test_audio_only_film(castforge_home: Path, shared: Path):
