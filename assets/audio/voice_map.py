@@ -59,7 +59,9 @@ def voice_map(segments: pl.DataFrame, spans: pl.DataFrame, visible: pl.DataFrame
     if segments.height == 0 or spans.height == 0:
         return pl.DataFrame(schema=PAIR_SCHEMA), pl.DataFrame(schema=MAP_SCHEMA)
     seg = segments.select("speaker", "start_s", "end_s").with_row_index("segment")
-    overlaps = (seg.join(spans.rename({"start_s": "f_start", "end_s": "f_end"}), how="cross")
+    # an inequality join keeps only overlapping (segment, frame) pairs: a film's thousands of each stay small
+    overlaps = (seg.join_where(spans.rename({"start_s": "f_start", "end_s": "f_end"}),
+                               pl.col("start_s") < pl.col("f_end"), pl.col("end_s") > pl.col("f_start"))
                 .with_columns((pl.min_horizontal("end_s", "f_end") - pl.max_horizontal("start_s", "f_start"))
                               .alias("overlap_s"))
                 .filter(pl.col("overlap_s") > 0))
