@@ -145,3 +145,16 @@ def test_voice_features_measure_pitch():
     f0 = dict(zip(table["speaker"], table["f0_median_hz"]))
     assert f0["low"] == pytest.approx(120, rel=0.05) and f0["high"] == pytest.approx(300, rel=0.05)
     assert table["speech_s"].to_list() == [2.0, 2.0] and len(table["mfcc_mean"][0]) == 13
+
+
+def test_eval_diarization_command_prints_json(shared: Path, castforge_home: Path, capsys):
+    import json
+
+    from orchestration.cli import main
+
+    reference = str(shared / "media/audio/ami_seriously/mixture.rttm")
+    assert main(["eval", "diarization", "--reference", reference, "--hypothesis", reference, "--collar", "0.25"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["der"] == 0.0 and scores["collar"] == 0.25
+    assert scores["files"]["mixture"]["reference_speakers"] == 4
+    assert main(["eval", "diarization", "--reference", reference, "--hypothesis", "/nonexistent.rttm"]) == 2
