@@ -76,7 +76,7 @@ def instances(context: AssetExecutionContext, config: InstancesConfig, storage: 
         })
 
 
-@asset(partitions_def=film_partitions, code_version=FILTER_CODE_VERSION, deps=[instances], group_name="instances",
+@asset(partitions_def=film_partitions, code_version=FILTER_CODE_VERSION, deps=[instances, AssetKey("review_decisions")], group_name="instances",
        kinds={"python"})
 def filtered_instances(context: AssetExecutionContext, config: FilteredInstancesConfig,
                        storage: StorageResource) -> MaterializeResult:
