@@ -223,8 +223,9 @@ def voice_features(context: AssetExecutionContext, config: AudioStageConfig, sto
         else:
             waveform, rate = read_audio(workspace.absolute(row["speech_path"]))
             table = describe_voices(waveform[0], rate, segments, VoiceFeatureParams(**params))
-        if workspace.has_table("speaker_identities"):
-            table = table.join(workspace.read_table("speaker_identities").select("speaker", "identity", "name"),
-                               on="speaker", how="left")
+        mapped = (workspace.read_table("speaker_identities").select("speaker", "identity", "name")
+                  if workspace.has_table("speaker_identities")
+                  else pl.DataFrame(schema={"speaker": pl.String, "identity": pl.String, "name": pl.String}))
+        table = table.join(mapped.cast({"identity": pl.String, "name": pl.String}), on="speaker", how="left")
         stage.commit(table)
         return result(stage, {"speakers": table.height, "seconds": round(time.perf_counter() - started, 2)})
