@@ -29,8 +29,11 @@ class IdentityParams:
     reduce_dims: int = 16
     reduce_above: int = 3000
     sample_above: int = 20000              # HDBSCAN on a sample of this many faces beyond it, the rest assigned
-    appearance_threshold: float = 0.85     # cosine to an identity's appearance prototype to adopt a faceless instance
-    appearance_margin: float = 0.03        # ... and this much closer than to the runner-up
+    appearance_quantile: float = 0.1       # a faceless instance joins an identity when it is as close to the
+                                           # identity's appearance prototype as this quantile of its face members,
+    appearance_threshold: float = 0.6      # ... and at least this close (cosine) ...
+    appearance_margin: float = 0.05        # ... and this much closer than to the runner-up
+    faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_min_cluster_size: int | None = None
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
     appearance_match_threshold: float = 0.9
@@ -288,6 +291,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if faceless and appearance is not None:
         appearance = normalise(appearance)
         protos = [normalise(appearance[g["members"]].mean(axis=0, keepdims=True))[0] for g in groups]
+        # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
+        floors = [max(params.appearance_threshold,
+                      float(np.quantile(appearance[g["members"]] @ p, params.appearance_quantile)))
+                  for g, p in zip(groups, protos)]
+        stats["appearance_thresholds"] = [round(f, 3) for f in floors]
         remaining = []
         if protos:
             sims = appearance[faceless] @ np.stack(protos).T
@@ -295,7 +303,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                 order = np.argsort(-sims[j])
                 best = sims[j, order[0]]
                 runner = sims[j, order[1]] if len(order) > 1 else -1.0
-                if best >= params.appearance_threshold and best - runner >= params.appearance_margin:
+                if best >= floors[order[0]] and best - runner >= params.appearance_margin:
                     labels[k], confidence[k] = int(order[0]), float(best)
                     adopted += 1
                 else:
@@ -305,7 +313,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         if remaining:
             mcs = params.faceless_min_cluster_size or params.min_cluster_size
             group_labels, strength, info = cluster(appearance[remaining], params, mcs,
-                                                   max_distance=1 - params.appearance_threshold)
+                                                   max_distance=params.faceless_max_distance)
             stats["faceless_clustering"] = info
             offset = len(groups)
             for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
