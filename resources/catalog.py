@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS films (
     film VARCHAR PRIMARY KEY,
     source_path VARCHAR NOT NULL,
     content_hash VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,            -- video | images
+    kind VARCHAR NOT NULL,            -- video | images | audio
     duration_s DOUBLE,
     fps DOUBLE,
     width INTEGER,

@@ -4,7 +4,7 @@ from dataclasses import asdict
 import polars as pl
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 
-from assets.frames.core import FrameParams, contact_sheet, extract_image_frames, extract_video_frames
+from assets.frames.core import FRAME_SCHEMA, SHOT_SCHEMA, FrameParams, contact_sheet, extract_image_frames, extract_video_frames
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
 from orchestration.partitions import film_partitions
 from resources.film_settings import stage_params
@@ -38,6 +38,9 @@ def frames(context: AssetExecutionContext, config: FramesConfig, storage: Storag
                   run_id=context.run_id, logger=context.log) as stage:
         if stage.cached:
             return cached_result(stage)
+        if source["kind"] == "audio":  # an audio-only film has no frames; later visual stages see empty tables
+            stage.commit(pl.DataFrame(schema=FRAME_SCHEMA), {"shots": pl.DataFrame(schema=SHOT_SCHEMA)})
+            return result(stage, {"frames_kept": 0, "note": "audio-only film: no frames"})
         started = time.perf_counter()
         extract = extract_image_frames if source["kind"] == "images" else extract_video_frames
         with workspace.staged_dir("frames") as staging:

@@ -55,3 +55,9 @@ def test_cli_ingest_materialize_with_overrides_and_status(shared, castforge_home
     assert "not ingested" in capsys.readouterr().err
     assert main(["materialize", "test_video", "--set", "frames.mode=bogus"]) == 1
     assert "frames" in capsys.readouterr().err
+
+
+def test_an_audio_only_film_has_an_empty_frames_table(shared, castforge_home):
+    assert build_film(castforge_home, shared / "media/audio/pyannote_sample/sample.wav", "sample", ["frames"]).success
+    workspace = FilmWorkspace("sample", castforge_home)
+    assert workspace.read_table("frames").is_empty() and workspace.read_table("shots").is_empty()
