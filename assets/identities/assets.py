@@ -47,7 +47,7 @@ def _review(catalog, film: str):
 
 
 @asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="identities", kinds={"python"},
-       deps=[AssetKey("face_embeddings"), AssetKey("filtered_instances")], pool="gpu")
+       deps=[AssetKey("face_embeddings"), AssetKey("filtered_instances"), AssetKey("review_decisions")], pool="gpu")
 def identity_clusters(context: AssetExecutionContext, config: IdentitiesConfig, storage: StorageResource,
                       image_embedder: ImageEmbedderResource) -> MaterializeResult:
     """Identities: HDBSCAN over face embeddings, faceless instances placed by appearance, stable ids, review applied."""
