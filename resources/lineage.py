@@ -33,6 +33,18 @@ def upstream_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
     return record["fingerprint"]
 
 
+def relation_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
+    """What a stage read, for its own fingerprint: the stage record's fingerprint for a stage's main table, a
+    content hash for a side relation (``identities``, ``poses``, ...), or ``absent``."""
+    path = workspace.table_path(relation)
+    if not path.exists():
+        return "absent"
+    record = workspace.read_stage_record(relation)
+    if record is not None:
+        return record["fingerprint"]
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
 class StageRun:
     """Use as ``with StageRun(...) as stage:``; check ``stage.cached``; else fill and ``stage.commit(table)``."""
 

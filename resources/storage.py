@@ -52,6 +52,10 @@ class FilmWorkspace:
             raise MissingUpstreamError(self.film, relation)
         return pl.read_parquet(path)
 
+    def read_optional_table(self, relation: str) -> pl.DataFrame | None:
+        """The table, or None when that relation was never written for this film."""
+        return self.read_table(relation) if self.has_table(relation) else None
+
     def write_table(self, relation: str, table: pl.DataFrame) -> Path:
         path = self.table_path(relation)
         path.parent.mkdir(parents=True, exist_ok=True)

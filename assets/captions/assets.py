@@ -1,16 +1,15 @@
 import time
 from dataclasses import asdict
 
-import polars as pl
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.captions.core import CaptionParams, caption_facts, caption_instances
-from assets.pose.selection import identified_instances, read_optional, table_fingerprint
+from assets.pose.selection import identified_instances
 from assets.stage_support import cached_result, result
 from orchestration.partitions import film_partitions
 from resources.captioner import CaptionerResource
 from resources.film_settings import stage_params
-from resources.lineage import StageRun
+from resources.lineage import StageRun, relation_fingerprint
 from resources.store import StorageResource
 
 CODE_VERSION = "captions-1"
@@ -34,16 +33,16 @@ def captions(context: AssetExecutionContext, config: CaptionsConfig, storage: St
     params = CaptionParams.from_dict(stage_params(film, "captions", config.model_dump()))
     run_params = {**asdict(params), "backend": captioner.backend, "model": captioner.model,
                   "max_new_tokens": captioner.max_new_tokens}
-    inputs = {name: table_fingerprint(workspace, name) for name in INPUTS}
+    inputs = {name: relation_fingerprint(workspace, name) for name in INPUTS}
     with StageRun(workspace, catalog, "captions", CODE_VERSION, run_params, inputs,
                   run_id=context.run_id, logger=context.log) as stage:
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
         rows = identified_instances(workspace.read_table("filtered_instances"),
-                                    workspace.read_table("instance_identities"), read_optional(workspace, "identities"))
-        facts = caption_facts(rows, read_optional(workspace, "poses"), read_optional(workspace, "faces"),
-                              read_optional(workspace, "frames"), params)
+                                    workspace.read_table("instance_identities"), workspace.read_optional_table("identities"))
+        facts = caption_facts(rows, workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
+                              workspace.read_optional_table("frames"), params)
         model = captioner.captioner() if rows.height else None
         table = caption_instances(rows, facts, model, params, workspace.absolute)
         stage.commit(table)

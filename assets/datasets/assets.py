@@ -4,11 +4,11 @@ from dataclasses import asdict
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.datasets.core import DatasetParams, export_datasets, export_rows, identity_summary
-from assets.pose.selection import identified_instances, read_optional, table_fingerprint
+from assets.pose.selection import identified_instances
 from assets.stage_support import cached_result, counts_markdown, result
 from orchestration.partitions import film_partitions
 from resources.film_settings import stage_params
-from resources.lineage import StageRun
+from resources.lineage import StageRun, relation_fingerprint
 from resources.store import StorageResource
 
 CODE_VERSION = "datasets-1"
@@ -32,15 +32,15 @@ def character_datasets(context: AssetExecutionContext, config: DatasetsConfig,
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
     params = DatasetParams.from_dict(stage_params(film, "datasets", config.model_dump()))
-    inputs = {name: table_fingerprint(workspace, name) for name in INPUTS}
+    inputs = {name: relation_fingerprint(workspace, name) for name in INPUTS}
     with StageRun(workspace, catalog, "character_datasets", CODE_VERSION, asdict(params), inputs,
                   run_id=context.run_id, logger=context.log) as stage:
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
         rows = identified_instances(workspace.read_table("filtered_instances"),
-                                    workspace.read_table("instance_identities"), read_optional(workspace, "identities"))
-        items = export_rows(rows, workspace.read_table("captions"), read_optional(workspace, "poses"), params)
+                                    workspace.read_table("instance_identities"), workspace.read_optional_table("identities"))
+        items = export_rows(rows, workspace.read_table("captions"), workspace.read_optional_table("poses"), params)
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")
         table, manifest = export_datasets(items, out_dir, film, params, workspace.absolute, workspace.relative)

@@ -1,15 +1,14 @@
 import time
 from dataclasses import asdict
 
-import polars as pl
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.pose.core import PoseParams, assign_subclusters, estimate_poses, subcluster_table, write_subcluster_folders
-from assets.pose.selection import identified_instances, read_optional, table_fingerprint
+from assets.pose.selection import identified_instances
 from assets.frames.core import contact_sheet
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from orchestration.partitions import film_partitions
-from resources.lineage import StageRun
+from resources.lineage import StageRun, relation_fingerprint
 from resources.film_settings import stage_params
 from resources.pose_estimator import PoseEstimatorResource
 from resources.store import StorageResource
@@ -38,16 +37,16 @@ def pose_subclusters(context: AssetExecutionContext, config: PoseConfig, storage
     params = PoseParams.from_dict(stage_params(film, "pose", config.model_dump()))
     run_params = {**asdict(params), "backend": pose_estimator.backend, "model": pose_estimator.model,
                   "variant": pose_estimator.variant}
-    inputs = {name: table_fingerprint(workspace, name) for name in INPUTS}
+    inputs = {name: relation_fingerprint(workspace, name) for name in INPUTS}
     with StageRun(workspace, catalog, "pose_subclusters", CODE_VERSION, run_params, inputs,
                   run_id=context.run_id, logger=context.log) as stage:
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
         rows = identified_instances(workspace.read_table("filtered_instances"),
-                                    workspace.read_table("instance_identities"), read_optional(workspace, "identities"))
+                                    workspace.read_table("instance_identities"), workspace.read_optional_table("identities"))
         estimator = pose_estimator.estimator() if rows.height else None
-        poses = assign_subclusters(estimate_poses(rows, read_optional(workspace, "faces"), estimator, params,
+        poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator, params,
                                                   workspace.absolute), params)
         with workspace.staged_dir("pose_subclusters") as staging:
             write_subcluster_folders(staging, poses, rows, params, workspace.absolute)

@@ -1,26 +1,12 @@
 """Which instances the character stages work on: kept by the filter and assigned to an identity. Pure polars."""
 
-import hashlib
 import re
 
 import polars as pl
 
 from resources.errors import CastforgeError
-from resources.storage import FilmWorkspace
 
 NOISE_IDENTITIES = ("noise", "", "-1")
-
-
-def table_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
-    """A content hash of a stage table (changes when a review re-materialises it), or 'absent'."""
-    path = workspace.table_path(relation)
-    if not path.exists():
-        return "absent"
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def read_optional(workspace: FilmWorkspace, relation: str) -> pl.DataFrame | None:
-    return workspace.read_table(relation) if workspace.has_table(relation) else None
 
 
 def identity_label(identity: object, name: str | None) -> str:

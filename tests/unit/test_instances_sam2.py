@@ -1,7 +1,6 @@
 """The sam2 backend on the real SAM2.1 tiny architecture with random weights, and how `auto` picks a backend."""
 
 import cv2
-import numpy as np
 import pytest
 
 from resources.errors import MissingWeightsError
