@@ -1,12 +1,9 @@
-import importlib
-import pkgutil
 import time
 from dataclasses import asdict
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
-import assets as stages
 from assets.audio.extract import extract_audio, read_audio
 from assets.audio.separation import separate_file
 from assets.audio.speech import segments_table, speaker_clips, write_rttm
@@ -28,21 +25,6 @@ VOCALS_SCHEMA = {"vocals_path": pl.String, "rest_path": pl.String, "vocals16k_pa
                  "duration_s": pl.Float64, "backend": pl.String, "model": pl.String, "vocals_rms_db": pl.Float64,
                  "rest_rms_db": pl.Float64}
 IDENTITY_TABLES = ("instances", "instance_identities", "identities")
-
-
-def _identity_asset_deps() -> list[AssetKey]:
-    """``identity_clusters`` when a stage defines it (so voice_map runs after identities are formed)."""
-    for info in pkgutil.iter_modules(stages.__path__):
-        if not info.ispkg or info.name == "audio":
-            continue
-        try:
-            module = importlib.import_module(f"assets.{info.name}.assets")
-        except ImportError:
-            continue
-        for value in vars(module).values():
-            if isinstance(value, AssetsDefinition) and AssetKey("identity_clusters") in value.keys:
-                return [AssetKey("identity_clusters")]
-    return []
 
 
 def _optional_inputs(workspace: FilmWorkspace, relations: tuple[str, ...]) -> dict[str, str]:
@@ -170,7 +152,7 @@ def diarization(context: AssetExecutionContext, config: AudioStageConfig, storag
 
 
 @asset(partitions_def=film_partitions, code_version="voice_map-1", group_name="audio", kinds={"python"},
-       deps=[AssetKey("diarization"), AssetKey("frames"), *_identity_asset_deps()])
+       deps=[AssetKey("diarization"), AssetKey("frames"), AssetKey("identity_clusters")])
 def voice_map(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource) -> MaterializeResult:
     """Speakers mapped to identities by audio-visual co-occurrence (confidence, evidence counts)."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
@@ -204,7 +186,7 @@ def voice_map(context: AssetExecutionContext, config: AudioStageConfig, storage:
 
 
 @asset(partitions_def=film_partitions, code_version="voice_features-1", group_name="audio", kinds={"python"},
-       deps=[AssetKey("diarization")])
+       deps=[AssetKey("diarization"), AssetKey("voice_map")])
 def voice_features(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource) -> MaterializeResult:
     """Per speaker (and its character, once voice_map has run): F0 distribution, speaking rate, timbre, speech time."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
