@@ -166,7 +166,10 @@ def voice_map(context: AssetExecutionContext, config: AudioStageConfig, storage:
             return cached_result(stage)
         segments = workspace.read_table("speech_segments")
         have = {r: workspace.has_table(r) for r in ("frames", "shots", *IDENTITY_TABLES)}
-        if have["frames"] and have["instances"] and have["instance_identities"]:
+        if segments.is_empty():
+            pairs, best = map_voices(segments, segments.head(0), segments.head(0), None)
+            note = "no speech in this film: nothing to map"
+        elif have["frames"] and have["instances"] and have["instance_identities"]:
             frames = workspace.read_table("frames")
             spans = frame_spans(frames, workspace.read_table("shots") if have["shots"] else None,
                                 params["max_frame_span_s"])

@@ -33,7 +33,9 @@ def frame_spans(frames: pl.DataFrame, shots: pl.DataFrame | None, max_span_s: fl
     kept = kept.select("frame_id", "shot", "timestamp_s").sort("timestamp_s")
     bounds = {}
     if shots is not None and shots.height:
-        bounds = {row["shot"]: (row["start_s"], row["end_s"]) for row in shots.iter_rows(named=True)}
+        # image-folder films have shots without times: those frames fall back to max_span_s around themselves
+        bounds = {row["shot"]: (row["start_s"], row["end_s"]) for row in shots.iter_rows(named=True)
+                  if row["start_s"] is not None and row["end_s"] is not None}
     rows = []
     for (shot,), group in kept.group_by(["shot"], maintain_order=True):
         times = group["timestamp_s"].to_numpy()
