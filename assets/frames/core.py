@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import polars as pl
 
-from assets.frames.decode import DecodedFrame, DecodeReport, decode
+from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
 from assets.frames.quality import FrameQuality, measure, near_duplicates, quality_drop_reason
 from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
@@ -155,7 +155,7 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
             if reservoir.offer(index):
                 reservoir.add(index, frame)
 
-    for frame in decode(video, params.detect_width, report):
+    for frame in decode_ahead(video, params.detect_width, report):
         if detector is None:
             detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
             reservoir = ShotReservoir(params.frames_per_shot, 0)

@@ -72,3 +72,45 @@ def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[Deco
             log.warning("%s: %s", path, report.error)
     if report.frames == 0:
         raise BadMediaError(path, f"no frame could be decoded{': ' + report.error if report.error else ''}")
+
+
+_END = object()
+
+
+def decode_ahead(path: Path, detect_width: int, report: DecodeReport, depth: int = 8) -> Iterator[DecodedFrame]:
+    """``decode`` run in a background thread, ``depth`` frames ahead of the consumer: FFmpeg's decoding and scaling
+    release the GIL, so shot detection overlaps with decoding on a second core."""
+    import queue
+    import threading
+
+    frames: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in decode(path, detect_width, report):
+                while not stop.is_set():
+                    try:
+                        frames.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            frames.put(_END)
+        except BaseException as error:  # handed to the consumer, raised there
+            frames.put(error)
+
+    worker = threading.Thread(target=produce, name=f"decode:{Path(path).name}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
