@@ -72,6 +72,30 @@ def _core(seed: Seed, width: int, height: int) -> np.ndarray:
     return core.astype(bool)
 
 
+GRABCUT_MAX_SIDE = 256  # GrabCut's cost grows with the pixels it models; larger regions are cut at this size
+
+
+def _grabcut(roi: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:
+    """Foreground of ``roi`` by GrabCut from ``labels``; regions larger than GRABCUT_MAX_SIDE are cut downscaled
+    and the mask is scaled back (its edge is feathered later anyway)."""
+    height, width = labels.shape
+    scale = min(1.0, GRABCUT_MAX_SIDE / max(height, width))
+    work_roi, work_labels = roi, labels.copy()
+    if scale < 1.0:
+        size = (max(2, round(width * scale)), max(2, round(height * scale)))
+        work_roi = cv2.resize(roi, size, interpolation=cv2.INTER_AREA)
+        work_labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+    bg_model, fg_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(work_roi, work_labels, None, bg_model, fg_model, iterations, cv2.GC_INIT_WITH_MASK)
+    except cv2.error as error:  # degenerate ROI (flat colour): fall back to the initial labelling
+        log.debug("grabCut failed on a %dx%d box: %s", width, height, error)
+    foreground = ((work_labels == cv2.GC_FGD) | (work_labels == cv2.GC_PR_FGD)).astype(np.uint8) * 255
+    if scale < 1.0:
+        foreground = cv2.resize(foreground, (width, height), interpolation=cv2.INTER_LINEAR)
+    return (foreground > 127) | (labels == cv2.GC_FGD)
+
+
 def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations: int = 4) -> np.ndarray:
     """The seed's pixels: GrabCut initialised from its box (outside: background), the DeepLab mask (probably
     foreground) and its core (foreground)."""
@@ -92,14 +116,8 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     labels[core] = cv2.GC_FGD
     if (labels == cv2.GC_BGD).sum() + (labels == cv2.GC_PR_BGD).sum() < 16:
         labels[0, :] = labels[-1, :] = cv2.GC_PR_BGD  # GrabCut needs background samples
-    roi = np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1])
-    bg_model, fg_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(roi, labels, None, bg_model, fg_model, iterations, cv2.GC_INIT_WITH_MASK)
-    except cv2.error as error:  # degenerate ROI (flat colour): fall back to the initial labelling
-        log.debug("grabCut failed on a %dx%d box: %s", rx1 - rx0, ry1 - ry0, error)
     mask = np.zeros((height, width), bool)
-    mask[ry0:ry1, rx0:rx1] = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    mask[ry0:ry1, rx0:rx1] = _grabcut(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), labels, iterations)
     return mask
 
 
