@@ -8,6 +8,7 @@ to the database itself, each through one short connection that is retried while 
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,10 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 """
 
+# Within one process DuckDB refuses a read-only connection to a file while a read-write one is open (and two
+# read-write ones from different threads fight), so every connection of this process takes turns.
+_process_lock = threading.RLock()
+
 # Relations written as Parquet by the workspaces; registered as views once a file exists.
 _RELATION_FILE_GLOB = "films/*/tables/{relation}.parquet"
 
@@ -96,11 +101,31 @@ class Catalog:
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         self.home.mkdir(parents=True, exist_ok=True)
-        con = self._with_retry(lambda: duckdb.connect(str(self.path), read_only=read_only and self.path.exists()))
-        try:
-            yield con
-        finally:
-            con.close()
+        with _process_lock:
+            con = self._with_retry(lambda: duckdb.connect(str(self.path),
+                                                          read_only=read_only and self.path.exists()))
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def transaction(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``action(connection)`` in one transaction on one short connection (retried while another process
+        holds the database): a check and the writes it guards happen atomically."""
+        self.ensure_schema()
+
+        def run() -> T:
+            with self._connect() as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    out = action(con)
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+                return out
+
+        return self._with_retry(run)
 
     def ensure_schema(self) -> None:
         if self._ready:

@@ -20,7 +20,6 @@ Kinds:
 
 import json
 import os
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -41,7 +40,6 @@ DEFAULT_REVIEW_URL = "http://127.0.0.1:8765"
 
 # DuckDB shares one database instance between the connections of a process: serialise this process's
 # read-check-insert sequences here; other processes are kept out by DuckDB's file lock while a connection is open.
-_write_lock = threading.Lock()
 
 
 class ConflictError(CastforgeError):
@@ -62,14 +60,14 @@ class ReviewError(CastforgeError):
 # -- reading ----------------------------------------------------------------------------------------------------------
 def review_revision(catalog: Catalog, film: str) -> int:
     """The film's review revision: 0 before any decision, +1 per change (batches, undos and redos included)."""
-    return _transaction(catalog, lambda con: _check_revision(con, film, None))
+    return catalog.transaction(lambda con: _check_revision(con, film, None))
 
 
 def decisions(catalog: Catalog, film: str, active_only: bool = True) -> pl.DataFrame:
     """The film's decision rows in the order they were made; ``active_only`` leaves out undone and bookkeeping rows."""
     where = "film = ?" + (" AND superseded_by IS NULL AND kind NOT IN ('undo', 'redo')" if active_only else "")
     sql = f"SELECT * FROM decisions WHERE {where} ORDER BY revision, created_at, decision_id"
-    return _transaction(catalog, lambda con: con.execute(sql, [film]).pl())
+    return catalog.transaction(lambda con: con.execute(sql, [film]).pl())
 
 
 def instance_review(catalog: Catalog, film: str) -> dict[str, dict[str, Any]]:
@@ -252,7 +250,7 @@ def record_decisions(catalog: Catalog, film: str, items: list[dict[str, Any]], a
         _insert(con, rows)
         return rows
 
-    return _transaction(catalog, write)
+    return catalog.transaction(write)
 
 
 def undo(catalog: Catalog, film: str, author: str | None = None,
@@ -273,7 +271,7 @@ def undo(catalog: Catalog, film: str, author: str | None = None,
                     "AND superseded_by IS NULL", [row["decision_id"], film, target])
         return row
 
-    return _transaction(catalog, write)
+    return catalog.transaction(write)
 
 
 def redo(catalog: Catalog, film: str, author: str | None = None,
@@ -300,14 +298,14 @@ def redo(catalog: Catalog, film: str, author: str | None = None,
                     [marker["decision_id"], undo_row["decision_id"]])
         return marker
 
-    return _transaction(catalog, write)
+    return catalog.transaction(write)
 
 
 def can_redo(catalog: Catalog, film: str) -> bool:
     def read(con: duckdb.DuckDBPyConnection) -> bool:
         return _redo_target(con, film) is not None
 
-    return _transaction(catalog, read)
+    return catalog.transaction(read)
 
 
 def _redo_target(con: duckdb.DuckDBPyConnection, film: str) -> dict[str, Any] | None:
@@ -385,23 +383,3 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
         con.execute(f"INSERT INTO decisions ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _new_decisions")
     finally:
         con.unregister("_new_decisions")
-
-
-def _transaction(catalog: Catalog, action):
-    """One connection and transaction: the revision check and the writes happen atomically. Reads go through here
-    too: within one process DuckDB refuses a read-only connection while a read-write one is open."""
-    with _write_lock:
-        catalog.ensure_schema()
-
-    def run():
-        with _write_lock, catalog._connect() as con:  # one short connection, like the catalog's own writes
-            con.execute("BEGIN TRANSACTION")
-            try:
-                out = action(con)
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-            return out
-
-    return catalog._with_retry(run)
