@@ -5,8 +5,11 @@
 3. NME-SC spectral clustering (resources/backends/speaker_clustering.py) groups the windows, estimating how many
    speakers there are.
 4. Every 10 ms frame of speech takes the label that the windows covering it vote for (triangular weights, so a
-   window's centre counts most); where a second speaker holds a large share of the votes of a frame inside a
-   change region, both are kept (overlapped speech).
+   window's centre counts most).
+5. Overlapped speech: a window whose embedding is about as similar to the runner-up centroid as windows usually
+   are to their own (the cut is the equal-likelihood point between the recording's own distributions of best and
+   runner-up similarities; ``speaker_clustering.second_speakers``) adds that second speaker to the frames nearest
+   its centre. Optionally (``overlap_share`` > 0) a second speaker holding a large share of a frame's votes is kept.
 """
 
 import logging
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from resources.backends.speaker_clustering import assign_to_centroids, centroids, cluster_large
+from resources.backends.speaker_clustering import assign_to_centroids, centroids, cluster_large, second_speakers
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 from resources.protocols import SpeakerTurn
@@ -36,6 +39,7 @@ class DiarizationParams:
     max_speakers: int = 10
     min_speakers: int = 1
     overlap_share: float = 0.0     # > 0: keep a second speaker whose vote share is at least this (0 = off)
+    detect_overlap: bool = True    # second speaker for windows lying between two centroids (second_speakers)
 
 
 class SileroResemblyzerDiarizer:
@@ -118,15 +122,19 @@ class SileroResemblyzerDiarizer:
         cents = centroids(embeddings, labels)
         labels = assign_to_centroids(embeddings, cents) if len(cents) > 1 else labels
         similarity = np.sum(embeddings * cents[labels], axis=1)
-        return frame_votes_to_turns(regions, spans, labels, similarity, len(waveform), p.overlap_share)
+        second = second_speakers(embeddings, cents) if p.detect_overlap else None
+        return frame_votes_to_turns(regions, spans, labels, similarity, len(waveform), p.overlap_share, second)
 
 
 def frame_votes_to_turns(regions: list[tuple[int, int]], spans: list[tuple[int, int]], labels: np.ndarray,
-                         similarity: np.ndarray, n_samples: int, overlap_share: float = 0.0) -> list[SpeakerTurn]:
-    """Per 10 ms frame, the speaker whose covering windows vote most (centre-weighted), limited to speech."""
+                         similarity: np.ndarray, n_samples: int, overlap_share: float = 0.0,
+                         second: np.ndarray | None = None) -> list[SpeakerTurn]:
+    """Per 10 ms frame, the speaker whose covering windows vote most (centre-weighted), limited to speech.
+    ``second`` (per window, a second speaker or -1) adds that speaker to the frames nearer to that window's centre
+    than to any other window's centre (overlapped speech)."""
     hop = round(FRAME_S * SAMPLE_RATE)
     n_frames = n_samples // hop + 1
-    k = int(labels.max()) + 1
+    k = int(max(labels.max(), second.max() if second is not None and second.size else 0)) + 1
     votes = np.zeros((n_frames, k), dtype=np.float64)
     conf = np.zeros(n_frames, dtype=np.float64)
     weight_sum = np.zeros(n_frames, dtype=np.float64)
@@ -154,6 +162,12 @@ def frame_votes_to_turns(regions: list[tuple[int, int]], spans: list[tuple[int, 
         second = np.argsort(-votes, axis=1)[:, 1] if k > 1 else best
         keep_second = (share[np.arange(n_frames), second] >= overlap_share) & (second != best)
         active[np.arange(n_frames)[keep_second], second[keep_second]] = True
+    if second is not None and np.any(second >= 0):
+        nearest = _nearest_window(spans, n_frames, hop)
+        for i in np.flatnonzero(second >= 0):
+            f0, f1 = spans[i][0] // hop, max(spans[i][1] // hop, spans[i][0] // hop + 1)
+            frames = np.arange(f0, min(f1, n_frames))
+            active[frames[nearest[frames] == i], int(second[i])] = True
     active &= speech[:, None]
     mean_conf = np.clip(conf / np.maximum(weight_sum, 1e-12), 0.0, 1.0)
     turns = []
@@ -164,6 +178,18 @@ def frame_votes_to_turns(regions: list[tuple[int, int]], spans: list[tuple[int, 
             turns.append(SpeakerTurn(round(f0 * FRAME_S, 3), round(f1 * FRAME_S, 3), f"SPEAKER_{speaker:02d}",
                                      round(float(mean_conf[f0:f1].mean()), 4)))
     return sorted(turns, key=lambda t: (t.start_s, t.speaker))
+
+
+def _nearest_window(spans: list[tuple[int, int]], n_frames: int, hop: int) -> np.ndarray:
+    """For every frame, the index of the window whose centre is nearest (ties to the earlier window)."""
+    centres = np.array([(start + end) / 2 / hop for start, end in spans])
+    order = np.argsort(centres, kind="stable")
+    sorted_centres = centres[order]
+    frames = np.arange(n_frames) + 0.5
+    right = np.clip(np.searchsorted(sorted_centres, frames), 0, len(order) - 1)
+    left = np.clip(right - 1, 0, len(order) - 1)
+    take_left = np.abs(frames - sorted_centres[left]) <= np.abs(sorted_centres[right] - frames)
+    return order[np.where(take_left, left, right)]
 
 
 def _load_onnx_vad(path):

@@ -94,3 +94,42 @@ def centroids(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def assign_to_centroids(embeddings: np.ndarray, cents: np.ndarray) -> np.ndarray:
     unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
     return np.argmax(unit @ cents.T, axis=1).astype(np.int64)
+
+
+def equal_likelihood_threshold(within: np.ndarray, between: np.ndarray) -> float:
+    """The similarity at which a Gaussian fitted to ``within`` (similarities of windows to their own centroid) and
+    one fitted to ``between`` (similarities to the runner-up centroid) are equally likely: the Bayes decision
+    boundary between "same speaker" and "another speaker" under equal priors, estimated from the recording itself.
+    ``inf`` (nothing passes) when either sample is too small or the two distributions are not ordered."""
+    within, between = np.asarray(within, dtype=np.float64), np.asarray(between, dtype=np.float64)
+    if within.size < 2 or between.size < 2:
+        return float("inf")
+    mw, sw = within.mean(), max(within.std(), 1e-6)
+    mb, sb = between.mean(), max(between.std(), 1e-6)
+    if mw <= mb:
+        return float("inf")
+    grid = np.linspace(mb, mw, 2001)
+    log_ratio = (-0.5 * ((grid - mw) / sw) ** 2 - np.log(sw)) - (-0.5 * ((grid - mb) / sb) ** 2 - np.log(sb))
+    return float(grid[np.argmin(np.abs(log_ratio))])
+
+
+def second_speakers(embeddings: np.ndarray, cents: np.ndarray) -> np.ndarray:
+    """Per embedding, a second speaker (centroid index) where the window looks like overlapped speech, else -1.
+
+    An overlapped window's embedding lies between the two speakers' centroids: its similarity to the runner-up
+    centroid is as high as a typical window's similarity to its own speaker. The cut is the equal-likelihood point
+    between the recording's distribution of best-centroid similarities and of runner-up similarities
+    (``equal_likelihood_threshold``), so no similarity constant is fitted to any particular recording."""
+    n = embeddings.shape[0]
+    second = np.full(n, -1, dtype=np.int64)
+    if n == 0 or cents.shape[0] < 2:
+        return second
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ cents.T
+    order = np.argsort(-similarity, axis=1)
+    rows = np.arange(n)
+    best, runner_up = similarity[rows, order[:, 0]], similarity[rows, order[:, 1]]
+    threshold = equal_likelihood_threshold(best, runner_up)
+    overlapped = runner_up >= threshold
+    second[overlapped] = order[overlapped, 1]
+    return second
