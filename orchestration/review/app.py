@@ -129,6 +129,16 @@ def create_app(home: Path | None = None, on_change=None) -> FastAPI:
         ws = workspace(film)
         return {"revision": rs.review_revision(catalog, film), **data.identity_view(ws, catalog, members)}
 
+    @app.get("/api/films/{film}/identities/{identity}/members")
+    def identity_members_json(film: str, identity: str, offset: int = Query(0, ge=0),
+                              limit: int = Query(96, ge=1, le=1000)) -> dict[str, Any]:
+        ws = workspace(film)
+        revision = rs.review_revision(catalog, film)
+        page = data.identity_members(ws, catalog, identity, offset, limit)
+        if page is None:
+            raise HTTPException(404, f"no identity {identity!r} in {film} at review revision {revision}")
+        return {"revision": revision, **page}
+
     @app.post("/api/films/{film}/decisions")
     def post_decisions(film: str, batch: DecisionBatch, tasks: BackgroundTasks) -> dict[str, Any]:
         workspace(film)
@@ -184,6 +194,6 @@ def thumbnail(path: Path, width: int, films_root: Path) -> Path:
     small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_name(f".{cached.name}.tmp.png")
-    cv2.imwrite(str(tmp), small)
+    cv2.imwrite(str(tmp), small, [cv2.IMWRITE_PNG_COMPRESSION, 1])  # small already: fast beats smallest
     tmp.replace(cached)
     return cached

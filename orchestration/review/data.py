@@ -105,8 +105,52 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def identity_view(workspace: FilmWorkspace, catalog: Catalog, members_per_identity: int = 48) -> dict[str, Any]:
-    """Reviewed identities (largest first, noise last), each with faces and items far from its prototype first,
-    merge suggestions from prototype similarity, and decisions whose items no longer exist."""
+    """Reviewed identities (largest first, noise last), each with faces and its first ``members_per_identity`` items
+    (far from its prototype first; ``more`` counts the rest, see ``identity_members``), merge suggestions from
+    prototype similarity, and decisions whose items no longer exist."""
+    view = _cached_identity_view(workspace, catalog)
+    identities = [{**identity, "members": identity["members"][:members_per_identity],
+                   "more": max(0, len(identity["members"]) - members_per_identity)} for identity in view["identities"]]
+    return {**view, "identities": identities}
+
+
+def identity_members(workspace: FilmWorkspace, catalog: Catalog, identity: str, offset: int = 0,
+                     limit: int = 96) -> dict[str, Any] | None:
+    """One page of an identity's items in the view's order (far from the prototype first): ``offset`` .. +``limit``,
+    with ``size`` and ``more`` (items after the page); None when the reviewed state has no such identity."""
+    for found in _cached_identity_view(workspace, catalog)["identities"]:
+        if found["identity"] == identity:
+            members = found["members"]
+            page = members[offset:offset + limit]
+            return {"identity": identity, "size": len(members), "offset": offset, "members": page,
+                    "more": max(0, len(members) - offset - len(page))}
+    return None
+
+
+_VIEW_CACHE: dict[tuple, dict[str, Any]] = {}
+_VIEW_CACHE_SIZE = 4
+
+
+def _cached_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, Any]:
+    """The full view, built once per (film, review revision, stage tables' versions): paging through an identity of
+    thousands of items re-uses it instead of re-reading the tables and the decisions for every page. Callers must
+    not modify it."""
+    tables = []
+    for relation in ("instance_identities", "identities", "filtered_instances", "instances", "faces"):
+        path = workspace.table_path(relation)
+        stat = path.stat() if path.exists() else None
+        tables.append((relation, stat.st_mtime_ns, stat.st_size) if stat else (relation, None, None))
+    key = (str(catalog.home), workspace.film, rs.review_revision(catalog, workspace.film), tuple(tables))
+    view = _VIEW_CACHE.get(key)
+    if view is None:
+        view = _full_identity_view(workspace, catalog)
+        if len(_VIEW_CACHE) >= _VIEW_CACHE_SIZE:
+            _VIEW_CACHE.pop(next(iter(_VIEW_CACHE)))
+        _VIEW_CACHE[key] = view
+    return view
+
+
+def _full_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, Any]:
     if not workspace.has_table("instance_identities"):
         return {"identities": [], "suggestions": [], "missing": [], "available": False}
     assignments = workspace.read_table("instance_identities")
@@ -160,7 +204,7 @@ def identity_view(workspace: FilmWorkspace, catalog: Catalog, members_per_identi
             "identity": identity, "name": rs.identity_display_name(identity, names), "renamed": identity in names,
             "size": len(rows), "noise": identity == rs.NOISE or review.noise.get(identity, False),
             "faces": [m["face"] for m in members if m["face"]][:12],
-            "members": members[:members_per_identity], "more": max(0, len(members) - members_per_identity),
+            "members": members,
         })
     identities.sort(key=lambda i: (i["noise"], -i["size"], i["identity"]))
     return {"identities": identities, "suggestions": merge_suggestions(prototypes, names), "missing": missing,

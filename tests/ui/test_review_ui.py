@@ -204,3 +204,46 @@ def test_a_person_names_splits_merges_and_moves_identities(review_home, review_s
     names = dict(zip(*workspace.read_table("identities").select("identity", "name").to_dict(as_series=False).values()))
     assert names[split_identity] == "alex_lacamoire" and names[obama_identity] == "barack_obama"
     assert names[kit_identity] == "<img src=x onerror=alert(1)> kit & co"
+
+
+def test_a_person_pages_through_an_identity_and_splits_an_item_loaded_later(review_home, review_server, browser):
+    """?first=1&page=1 makes the knn film's identities page like a film's big ones: one item shown, the rest fetched
+    on "show more" / "show all" in the far-from-prototype-first order; an item loaded late is selected and split."""
+    import httpx
+
+    catalog = Catalog(review_home)
+    view = httpx.get(f"{review_server}/api/films/{FILM}/identities", params={"members": 1000}).json()
+    biggest = view["identities"][0]
+    assert biggest["size"] >= 3, [i["size"] for i in view["identities"]]
+    order = [m["instance_id"] for m in biggest["members"]]
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{review_server}/films/{FILM}/identities?first=1&page=1")
+    section = page.locator(f"section.identity[data-identity='{biggest['identity']}']")
+    section.wait_for()
+    members = section.locator("figure.member")
+    assert members.count() == 1 and members.first.get_attribute("data-id") == order[0]
+    assert section.locator("button.show-more").text_content() == "Show 1 more"
+    section.locator("button.show-more").click()
+    page.wait_for_selector(f"section.identity[data-identity='{biggest['identity']}'][data-shown='2']", state="attached")
+    section.locator("button.show-all").click()
+    page.wait_for_selector(f"section.identity[data-identity='{biggest['identity']}'][data-shown='{len(order)}']",
+                           state="attached")
+    assert [members.nth(i).get_attribute("data-id") for i in range(members.count())] == order
+    assert section.locator("button.show-more").count() == 0
+    _screenshot(page, "identities_paged")
+
+    # the last item (loaded by "show all") and the second (by "show more") are split into a new identity
+    section.locator(f"figure.member[data-id='{order[-1]}']").click()
+    section.locator(f"figure.member[data-id='{order[1]}']").click()
+    assert page.locator("#selection-count").text_content() == "2 selected"
+    page.click("#split")
+    _saved(page, 1)
+    [split] = rs.identity_review(catalog, FILM).splits
+    assert split[0] == biggest["identity"] and sorted(split[2]) == sorted([order[-1], order[1]])
+    fresh = page.locator(f"section.identity[data-identity='{split[1]}']")
+    assert fresh.locator("figure.member").count() == 2
+    # what the person had opened stays open after the change: every remaining item of the identity is shown
+    rest = [i for i in order if i not in (order[-1], order[1])]
+    page.wait_for_selector(f"section.identity[data-identity='{biggest['identity']}'][data-shown='{len(rest)}']",
+                           state="attached")
+    assert sorted(members.nth(i).get_attribute("data-id") for i in range(members.count())) == sorted(rest)

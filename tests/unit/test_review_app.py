@@ -168,3 +168,34 @@ def test_media_serves_only_images_inside_film_workspaces(client, castforge_home)
                         ("/media/films/toy/tables/notes.txt", 403), ("/media/films/toy/instances/none.png", 404),
                         (item["image"] + "?w=5", 422)]:
         assert client.get(url).status_code == status, url
+
+
+def test_identity_members_page_through_in_the_view_order_and_follow_the_review(client, castforge_home):
+    workspace = make_film(castforge_home, "big", n=40)  # identity_000: a0..b19 (20 items)
+    whole = client.get("/api/films/big/identities", params={"members": 1000}).json()["identities"][0]
+    order = [m["instance_id"] for m in whole["members"]]
+    first = client.get("/api/films/big/identities", params={"members": 8}).json()["identities"][0]
+    assert [m["instance_id"] for m in first["members"]] == order[:8] and first["more"] == 12
+    pages, offset = [], 8
+    while True:
+        page = client.get("/api/films/big/identities/identity_000/members", params={"offset": offset, "limit": 5}).json()
+        assert page["revision"] == 0 and page["size"] == 20
+        pages += [m["instance_id"] for m in page["members"]]
+        offset += len(page["members"])
+        if not page["more"]:
+            break
+    assert pages == order[8:]
+    # a later page's item can be moved; the next page reflects the change (no stale cached view)
+    late = order[-1]
+    answer = client.post("/api/films/big/decisions", json={"expected_revision": 0, "decisions": [
+        {"kind": "move", "item_id": late, "from_value": "identity_000", "to_value": "identity_001"}]})
+    assert answer.status_code == 200
+    page = client.get("/api/films/big/identities/identity_000/members", params={"offset": 0, "limit": 100}).json()
+    assert page["revision"] == 1 and page["size"] == 19 and late not in [m["instance_id"] for m in page["members"]]
+    # a re-materialised table is picked up too
+    assignments = workspace.read_table("instance_identities").drop("film", strict=False)
+    workspace.write_table("instance_identities", assignments.with_columns(pl.lit("identity_000").alias("identity")))
+    page = client.get("/api/films/big/identities/identity_000/members", params={"limit": 1}).json()
+    assert page["size"] == 39 and page["more"] == 38
+    assert client.get("/api/films/big/identities/nobody/members").status_code == 404
+    assert client.get("/api/films/big/identities/identity_000/members", params={"limit": 0}).status_code == 422

@@ -1,7 +1,12 @@
 // Identities: sample grids and face crops, rename, merge, split, move, noise; merge suggestions.
 "use strict";
-const view = {identities: [], selected: new Map()};  // selected: instance_id -> identity it sits in
+const view = {identities: [], selected: new Map(),  // selected: instance_id -> identity it sits in
+              wanted: new Map()};  // identity -> how many items the person has asked to see (kept across reloads)
 const E = Review.el.bind(Review);
+// items shown at first and fetched per "show more" (?first=N&page=N in the URL change them)
+const PARAMS = new URLSearchParams(location.search);
+const FIRST = Math.min(10000, Math.max(0, parseInt(PARAMS.get("first"), 10) || 48));
+const PAGE = Math.max(1, parseInt(PARAMS.get("page"), 10) || 96);
 
 function nameOf(id) {
   const found = view.identities.find(i => i.identity === id);
@@ -33,21 +38,11 @@ function identityCard(identity) {
   };
   nameInput.addEventListener("keydown", (event) => { if (event.key === "Enter") rename(); });
   const members = E("div", {class: "members"});
-  for (const member of identity.members) {
-    members.append(E("figure", {class: "member", tabindex: "0", title: `${member.instance_id} · distance ${member.distance}`,
-                                dataset: {id: member.instance_id, identity: identity.identity},
-                                onclick: () => {
-                                  view.selected.has(member.instance_id) ? view.selected.delete(member.instance_id)
-                                    : view.selected.set(member.instance_id, identity.identity);
-                                  selectionChanged();
-                                }},
-      E("img", {src: member.thumb, loading: "lazy", alt: member.instance_id, width: "120", height: "120"}),
-      member.face ? E("img", {class: "face", src: member.face, loading: "lazy", alt: "face", width: "40", height: "40"}) : null,
-      E("figcaption", {text: `${member.distance.toFixed(2)}${member.source === "review" ? " · moved" : ""}`})));
-  }
+  appendMembers(identity, identity.members, members);
   const faces = E("div", {class: "faces"});
   for (const src of identity.faces) faces.append(E("img", {src, loading: "lazy", alt: "face crop", width: "56", height: "56"}));
-  return E("section", {class: "identity" + (identity.noise ? " noise" : ""), dataset: {identity: identity.identity}},
+  return E("section", {class: "identity" + (identity.noise ? " noise" : ""), dataset: {identity: identity.identity,
+                                                                                   shown: String(identity.members.length)}},
     E("header", {},
       nameInput,
       E("button", {class: "rename", onclick: rename, text: "Rename"}),
@@ -67,7 +62,78 @@ function identityCard(identity) {
         }})),
     identity.faces.length ? faces : null,
     members,
-    identity.more ? E("p", {class: "more", text: `…and ${identity.more} more (closest to the prototype)`}) : null);
+    moreControls(identity));
+}
+
+function memberFigure(identity, member) {
+  return E("figure", {class: "member" + (view.selected.has(member.instance_id) ? " selected" : ""), tabindex: "0",
+                      title: `${member.instance_id} · distance ${member.distance}`,
+                      dataset: {id: member.instance_id, identity: identity.identity},
+                      onclick: () => {
+                        view.selected.has(member.instance_id) ? view.selected.delete(member.instance_id)
+                          : view.selected.set(member.instance_id, identity.identity);
+                        selectionChanged();
+                      }},
+    E("img", {src: member.thumb, loading: "lazy", decoding: "async", alt: member.instance_id, width: "120", height: "120"}),
+    member.face ? E("img", {class: "face", src: member.face, loading: "lazy", decoding: "async", alt: "face",
+                            width: "40", height: "40"}) : null,
+    E("figcaption", {text: `${member.distance.toFixed(2)}${member.source === "review" ? " · moved" : ""}`}));
+}
+
+function appendMembers(identity, list, container) {
+  const fragment = document.createDocumentFragment();
+  for (const member of list) fragment.append(memberFigure(identity, member));
+  container.append(fragment);
+}
+
+// "Show more": the next page of items (nearer the prototype), fetched when asked for, so an identity of thousands
+// of items costs only what is shown; items loaded later can be selected, moved and split like the first ones.
+function moreControls(identity) {
+  const box = E("p", {class: "more", dataset: {identity: identity.identity}});
+  const update = () => {
+    box.replaceChildren();
+    if (!identity.more) return;
+    box.append(E("span", {class: "more-count", text: `${identity.members.length} of ${identity.size} shown · ${identity.more} more (nearer the prototype) `}),
+      E("button", {class: "show-more", text: `Show ${Math.min(PAGE, identity.more)} more`,
+                   onclick: () => showMore(identity, PAGE, update)}),
+      E("button", {class: "show-all", text: `Show all ${identity.size}`,
+                   onclick: () => showMore(identity, identity.more, update)}));
+  };
+  update();
+  return box;
+}
+
+async function fetchMembers(identity, count) {
+  // pages of at most 1000 (the API's limit), in order; a page saved at another revision means the state changed
+  const fetched = [];
+  while (fetched.length < count) {
+    const offset = identity.members.length + fetched.length;
+    const limit = Math.min(1000, count - fetched.length);
+    const page = await Review.getJSON(`identities/${encodeURIComponent(identity.identity)}/members?offset=${offset}&limit=${limit}`);
+    if (page.revision !== Review.revision) return null;
+    fetched.push(...page.members);
+    if (!page.members.length) break;
+  }
+  return fetched;
+}
+
+async function showMore(identity, count, update) {
+  const section = document.querySelector(`section.identity[data-identity="${CSS.escape(identity.identity)}"]`);
+  const fetched = await fetchMembers(identity, count).catch(error => {
+    Review.status("Could not load more items: " + error.message, "error");
+    return undefined;
+  });
+  if (fetched === undefined) return;
+  if (fetched === null) {
+    Review.status("The review changed in another tab: reloaded the current state.", "error");
+    return load();
+  }
+  appendMembers(identity, fetched, section.querySelector(".members"));
+  identity.members.push(...fetched);
+  identity.more = Math.max(0, identity.size - identity.members.length);
+  view.wanted.set(identity.identity, identity.members.length);
+  update();
+  section.dataset.shown = String(identity.members.length);  // tests and the benchmark wait on it
 }
 
 function render(answer) {
@@ -104,9 +170,20 @@ function render(answer) {
 }
 
 async function load() {
-  const answer = await Review.getJSON("identities");
+  const answer = await Review.getJSON(`identities?members=${FIRST}`);
   view.identities = answer.identities;
   await Review.refreshState();
+  if (answer.revision === Review.revision) {
+    // items the person had opened stay open after a change (same order: far from the prototype first)
+    for (const identity of answer.identities) {
+      const more = Math.min(identity.more, (view.wanted.get(identity.identity) || 0) - identity.members.length);
+      if (more <= 0) continue;
+      const fetched = await fetchMembers(identity, more);
+      if (fetched === null) return load();
+      identity.members.push(...fetched);
+      identity.more = Math.max(0, identity.size - identity.members.length);
+    }
+  }
   view.selected.clear();  // items may have moved: a selection never outlives a change
   render(answer);
 }

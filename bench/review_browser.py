@@ -1,0 +1,255 @@
+"""Review UI in a real browser (headless Debian Chromium through Playwright) on a film of thousands of real cut-outs.
+
+The film: crops of Big Buck Bunny frames (shared media) written as real RGBA PNG files, one identity holding
+``--big`` of them and the rest spread over ``--identities`` others, face embeddings around per-identity centres.
+The server is `castforge review --no-dagster` in its own process. Figures (ms, from the page's own clock):
+first grid paint (navigation to the first screen of thumbnails decoded), rendering/scrolling to the last card with its
+thumbnail, a keep key press until it shows and until it is saved, the identities page (first members painted),
+"show more" and "show all" on the big identity, and moving an item loaded late.
+
+Usage: .venv/bin/python bench/review_browser.py [--instances 4000] [--big 3000] [--identities 20] [--presses 20]
+(prints JSON; needs /usr/bin/chromium)
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+VIDEO = "video/big_buck_bunny_0_30.webm"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FILM = "bench_film"
+
+
+def build(home: Path, n: int, big: int, k: int) -> list[str]:
+    """Write the film (real PNG cut-outs + tables); returns the big identity's instance ids."""
+    from resources.catalog import Catalog
+    from resources.paths import shared_dir
+    from resources.storage import FilmWorkspace
+
+    video = shared_dir() / "media" / VIDEO
+    Catalog(home).insert_rows("films", [{"film": FILM, "source_path": str(video), "content_hash": "bench",
+                                         "kind": "video", "ingested_at": datetime(2026, 1, 1)}])
+    ws = FilmWorkspace(FILM, home)
+    out = ws.root / "instances"
+    out.mkdir(parents=True)
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while len(frames) < 120:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if int(capture.get(cv2.CAP_PROP_POS_FRAMES)) % 6 == 0:
+            frames.append(frame)
+    rng = np.random.default_rng(0)
+    paths, frame_ids = [], []
+    for i in range(n):
+        f = i * len(frames) // n
+        frame = frames[f]
+        h, w = int(rng.integers(120, 420)), int(rng.integers(100, 360))
+        y, x = int(rng.integers(0, frame.shape[0] - h)), int(rng.integers(0, frame.shape[1] - w))
+        crop = cv2.cvtColor(frame[y:y + h, x:x + w], cv2.COLOR_BGR2BGRA)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.ellipse(mask, (w // 2, h // 2), (w // 2 - 2, h // 2 - 2), 0, 0, 360, 255, -1)
+        crop[:, :, 3] = mask
+        path = out / f"{i:06d}.png"
+        cv2.imwrite(str(path), crop, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        paths.append(ws.relative(path))
+        frame_ids.append(f"frame{f:06d}")
+    ids = [f"{i:016x}" for i in range(n)]
+    ws.write_table("filtered_instances", pl.DataFrame({
+        "instance_id": ids, "frame_id": frame_ids, "shot": [i // 40 for i in range(n)], "path": paths,
+        "area": rng.uniform(1e3, 1e5, n), "score": rng.uniform(0, 1, n), "kept": rng.uniform(0, 1, n) > 0.2,
+        "reason": [None] * n, "decided_by": ["auto"] * n}))
+    order = rng.permutation(n)
+    identity = [""] * n
+    for rank, i in enumerate(order):
+        identity[i] = "identity_000" if rank < big else f"identity_{1 + rank % k:03d}"
+    ws.write_table("instance_identities", pl.DataFrame({"instance_id": ids, "identity": identity,
+                                                        "source": ["auto"] * n, "confidence": rng.uniform(0, 1, n)}))
+    centres = rng.normal(size=(k + 1, 128))
+    ws.write_table("faces", pl.DataFrame({
+        "face_id": ids, "instance_id": ids, "face_size": rng.uniform(20, 200, n),
+        "embedding": [(centres[int(identity[i][-3:])] + 0.6 * rng.normal(size=128)).astype(np.float32).tolist()
+                      for i in range(n)],
+        "crop_path": paths}))
+    return [ids[i] for i in range(n) if identity[i] == "identity_000"]
+
+
+def serve(home: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CASTFORGE_HOME": str(home), "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "review", "--no-dagster", "--port",
+                                str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    import httpx
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the review server did not answer within 60 s")
+
+
+# resolves once every <img> whose box intersects the viewport has decoded (or failed)
+VISIBLE_IMAGES_DONE = """(selector) => new Promise(resolve => {
+  const check = () => {
+    const imgs = [...document.querySelectorAll(selector)].filter(img => {
+      const r = img.getBoundingClientRect();
+      return r.bottom > 0 && r.top < innerHeight && r.width > 0;
+    });
+    if (imgs.length && imgs.every(img => img.complete)) requestAnimationFrame(() => resolve(performance.now()));
+    else setTimeout(check, 10);
+  };
+  check();
+})"""
+
+# one key press dispatched as the browser would, timed until the card shows the verdict (next frame painted) and
+# until the status line says it is saved
+KEY_PRESS = """async (key) => {
+  const before = Review.revision;
+  const card = document.querySelector('#grid .item.focus');
+  const t0 = performance.now();
+  document.body.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+  await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  const shown = card.classList.contains('kept') ? performance.now() - t0 : null;
+  while (!document.getElementById('status').textContent.includes(`revision ${before + 1})`))
+    await new Promise(r => setTimeout(r, 2));
+  return {shown, saved: performance.now() - t0};
+}"""
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 1)
+
+
+def p95(values: list[float]) -> float:
+    return round(sorted(values)[min(len(values) - 1, int(0.95 * len(values)))], 1)
+
+
+def measure(url: str, big_ids: list[str], presses: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    figures: dict = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        # -- instances: cold (thumbnails made on the fly) then warm (cached thumbnails) first paint
+        for label in ("cold", "warm"):
+            page.goto(f"{url}/films/{FILM}/instances")
+            painted = page.evaluate(VISIBLE_IMAGES_DONE, "#grid .item img")
+            figures[f"grid_first_paint_ms_{label}"] = round(painted, 1)
+        figures["grid_items"] = page.evaluate("state.items.length")
+        # -- scroll to the end as a person would (chunks appear as the sentinel nears the viewport)
+        started = page.evaluate("performance.now()")
+        steps = 0
+        while page.evaluate("state.rendered < state.shown.length"):
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_timeout(16)
+            steps += 1
+        page.evaluate("document.querySelector('#grid .item:last-child').scrollIntoView()")
+        done = page.evaluate(VISIBLE_IMAGES_DONE, "#grid .item img")
+        figures["grid_scroll_to_end_ms"] = round(done - started, 1)
+        figures["grid_scroll_steps"] = steps
+        figures["grid_cards_in_dom"] = page.evaluate("document.querySelectorAll('#grid .item').length")
+        # frame times while scrolling back up through the whole grid with the wheel
+        page.evaluate("""() => { window.__frames = []; let last = performance.now();
+          const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 100000) requestAnimationFrame(tick); };
+          requestAnimationFrame(tick); }""")
+        page.mouse.move(700, 500)
+        for _ in range(60):
+            page.mouse.wheel(0, -2000)
+            page.wait_for_timeout(16)
+        frames = page.evaluate("window.__frames.slice(1)")
+        figures["grid_wheel_scroll_frame_ms_median"] = median(frames)
+        figures["grid_wheel_scroll_frame_ms_p95"] = p95(frames)
+        # -- key presses: near the start, then deep in the grid (focus moved to item 3,500 by keys)
+        page.goto(f"{url}/films/{FILM}/instances")
+        page.wait_for_selector("#grid .item img")
+        for position in ("start", "deep"):
+            if position == "deep":
+                target = min(3500, figures["grid_items"] - presses - 1)
+                page.evaluate(f"setFocus({target})")
+            timings = [page.evaluate(KEY_PRESS, "k") for _ in range(presses)]
+            shown = [t["shown"] for t in timings if t["shown"] is not None]
+            figures[f"keep_key_{position}_shown_ms_median"] = median(shown) if shown else None
+            figures[f"keep_key_{position}_saved_ms_median"] = median([t["saved"] for t in timings])
+            figures[f"keep_key_{position}_saved_ms_p95"] = p95([t["saved"] for t in timings])
+        # -- identities with a big identity
+        started = time.perf_counter()
+        page.goto(f"{url}/films/{FILM}/identities")
+        page.evaluate(VISIBLE_IMAGES_DONE, "figure.member img")
+        figures["identities_first_paint_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        section = "section.identity[data-identity='identity_000']"
+        figures["big_identity_size"] = int(page.locator(f"{section} span.size").text_content().split()[0])
+        started = time.perf_counter()
+        page.click(f"{section} button.show-more")
+        page.wait_for_selector(f"{section}[data-shown='144']", state="attached")
+        figures["show_more_96_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        started = time.perf_counter()
+        page.click(f"{section} button.show-all")
+        page.wait_for_selector(f"{section}[data-shown='{len(big_ids)}']", state="attached")
+        page.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
+        figures["show_all_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        # -- select the last item of the big identity and move it: saved, and the view reloads with all shown
+        last = page.locator(f"{section} figure.member").last
+        last_id = last.get_attribute("data-id")
+        last.click()
+        page.select_option("#move-target", "identity_001")
+        started = time.perf_counter()
+        page.click("#move")
+        page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')")
+        figures["move_late_item_saved_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        page.wait_for_selector(f"section.identity[data-identity='identity_001'] figure.member[data-id='{last_id}']",
+                               state="attached")
+        page.wait_for_selector(f"{section}[data-shown='{len(big_ids) - 1}']", state="attached")
+        figures["move_late_item_reloaded_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        browser.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instances", type=int, default=4000)
+    parser.add_argument("--big", type=int, default=3000)
+    parser.add_argument("--identities", type=int, default=20)
+    parser.add_argument("--presses", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        started = time.perf_counter()
+        big_ids = build(home, args.instances, args.big, args.identities)
+        build_s = time.perf_counter() - started
+        process, url = serve(home)
+        try:
+            figures = measure(url, big_ids, args.presses)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+    print(json.dumps({"instances": args.instances, "big_identity": args.big, "identities": args.identities + 1,
+                      "film_build_s": round(build_s, 1), **figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
