@@ -26,6 +26,7 @@ class IdentitiesConfig(Config):
     """Leave a field empty to use the film's settings (configs/defaults.yaml `identities:`, preset, film file)."""
 
     min_cluster_size: int | None = None
+    min_cluster_fraction: float | None = None
     min_samples: int | None = None
     distance_threshold: float | None = None
     max_distance: float | None = None

@@ -20,6 +20,8 @@ NOISE = "noise"  # same value as resources.review_state.NOISE
 @dataclass(frozen=True)
 class IdentityParams:
     min_cluster_size: int = 10
+    min_cluster_fraction: float | None = 0.15  # short films: clusters need at most this share of the faces (>= 2),
+                                           # so a preset's size for feature films does not erase a trailer's cast
     min_samples: int | None = 1            # HDBSCAN min_samples (None: = min_cluster_size); 1 is permissive because
                                            # every cluster is then verified against max_distance
     distance_threshold: float = 0.0        # cosine distance under which clusters are not split further (epsilon)
@@ -76,6 +78,14 @@ def reduce(x: np.ndarray, params: IdentityParams, seed: int = 0) -> tuple[np.nda
     return normalise(out), "pca"
 
 
+def effective_min_cluster_size(rows: int, configured: int, fraction: float | None) -> int:
+    """``configured``, lowered for small sets to ``fraction`` of the rows (never below 2): min_cluster_size is set
+    for feature films with thousands of faces; a 50-second clip with 26 faces would otherwise form no identity."""
+    if not fraction or fraction <= 0:
+        return configured
+    return max(2, min(configured, int(round(fraction * rows))))
+
+
 def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None = None,
             max_distance: float | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """HDBSCAN labels (-1 noise; 0 the largest cluster, then by size) and membership strengths in [0, 1].
@@ -85,9 +95,9 @@ def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None 
     closest to on average, when that is within ``max_distance``; clusters that stay below ``min_cluster_size``
     become noise."""
     started = time.perf_counter()
-    mcs = min_cluster_size or params.min_cluster_size
-    max_distance = params.max_distance if max_distance is None else max_distance
     n = x.shape[0]
+    mcs = effective_min_cluster_size(n, min_cluster_size or params.min_cluster_size, params.min_cluster_fraction)
+    max_distance = params.max_distance if max_distance is None else max_distance
     if n < max(mcs, 2):
         return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32), {"reduced": "none", "seconds": 0.0}
     unit = normalise(x)
@@ -102,7 +112,7 @@ def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None 
         info["sampled"] = int(params.sample_above)
     labels = relabel_by_size(raw)
     strength = np.where(labels >= 0, strength, 0.0).astype(np.float32)
-    return labels, strength, {**info, "seconds": round(time.perf_counter() - started, 3)}
+    return labels, strength, {**info, "min_cluster_size": mcs, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def _density_clusters(unit: np.ndarray, params: IdentityParams, mcs: int, max_distance: float

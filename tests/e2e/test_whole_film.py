@@ -10,7 +10,7 @@ from orchestration.cli import main
 from resources.catalog import Catalog
 from resources.storage import FilmWorkspace
 
-FILM = "sintel_trailer_480x204"  # configs/films/sintel_trailer_480x204.yaml applies (min_cluster_size 4)
+FILM = "sintel_trailer_480x204"  # default settings: the 3d preset, min_cluster_size scaled to the trailer
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ def test_clusters_numbered_by_size_and_pure():
 
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_too_few_points_are_noise(n):
-    labels, strength, _ = cluster(np.ones((n, 8), np.float32), IdentityParams(min_cluster_size=4))
+    labels, strength, _ = cluster(np.ones((n, 8), np.float32), IdentityParams(min_cluster_size=4, min_cluster_fraction=None))
     assert labels.tolist() == [-1] * n and strength.shape == (n,)
 
 
@@ -151,3 +151,15 @@ def test_a_film_with_a_single_character_gets_one_identity():
     two, _ = blobs([12, 12], dim=32, seed=5)
     merged_by_density = cluster(two, IdentityParams(min_cluster_size=4, max_distance=0))[0]
     assert len(set(merged_by_density[merged_by_density >= 0])) == 2
+
+
+@pytest.mark.parametrize(("rows", "configured", "fraction", "expected"), [
+    (26, 10, 0.15, 4),     # a trailer's faces: the feature-film size would leave everyone noise
+    (9, 10, 0.15, 2),      # never below 2
+    (5000, 10, 0.15, 10),  # a feature film keeps the configured size
+    (26, 10, None, 10),    # turned off
+])
+def test_min_cluster_size_scales_down_for_small_sets(rows, configured, fraction, expected):
+    from assets.identities.core import effective_min_cluster_size
+
+    assert effective_min_cluster_size(rows, configured, fraction) == expected
