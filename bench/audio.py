@@ -5,7 +5,8 @@
   estimate (downmixed) against the known speech, and its improvement over the mixture itself. Also the same
   mixtures downmixed to mono (no panning cue).
 - diarization: DER (pyannote.metrics; collar 0 with overlap scored, and collar 0.25 s without overlap) of the
-  offline diarizer on ami_seriously/mixture.wav and pyannote_sample/sample.wav.
+  offline diarizer on ami_seriously/mixture.wav and pyannote_sample/sample.wav; for the offline diarizer also
+  with its overlap detection switched off (``DiarizationParams.detect_overlap``), to show what it contributes.
 - real-time factor (processing seconds / audio seconds) of each stage on this CPU.
 
 Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs]
@@ -67,7 +68,7 @@ def separation_figures(shared: Path, separator, work: Path) -> dict:
             "real_time_factor": round(seconds / audio_s, 4)}
 
 
-def diarization_figures(shared: Path, diarizer, work: Path) -> dict:
+def diarization_figures(shared: Path, diarizer, work: Path, ablation: bool = False) -> dict:
     out, seconds, audio_s = {}, 0.0, 0.0
     for name, wav, rttm in (("ami_seriously", "ami_seriously/mixture.wav", "ami_seriously/mixture.rttm"),
                             ("pyannote_sample", "pyannote_sample/sample.wav", "pyannote_sample/sample.rttm")):
@@ -85,8 +86,18 @@ def diarization_figures(shared: Path, diarizer, work: Path) -> dict:
                      "confusion": full["confusion"], "speakers_found": file_scores["hypothesis_speakers"],
                      "speakers_reference": file_scores["reference_speakers"],
                      "der_collar_0.25_skip_overlap": forgiving["der"]}
-    return {"backend": diarizer.name, "model": diarizer.model, "files": out,
-            "real_time_factor": round(seconds / audio_s, 4)}
+    figures = {"backend": diarizer.name, "model": diarizer.model, "files": out,
+               "real_time_factor": round(seconds / audio_s, 4)}
+    params = getattr(diarizer, "params", None)
+    if params is not None and getattr(params, "detect_overlap", False) and not ablation:
+        import dataclasses
+
+        diarizer.params = dataclasses.replace(params, detect_overlap=False)
+        try:
+            figures["without_overlap_detection"] = diarization_figures(shared, diarizer, work, ablation=True)["files"]
+        finally:
+            diarizer.params = params
+    return figures
 
 
 def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
