@@ -1,0 +1,30 @@
+from pathlib import Path
+
+import yaml
+
+from orchestration.cli import main
+from orchestration.cli_models import REGISTRY, model_status
+
+BACKENDS = Path(__file__).resolve().parents[2] / "resources" / "backends"
+
+
+def test_every_registered_path_is_one_a_backend_looks_for():
+    source = "\n".join(p.read_text() for p in BACKENDS.glob("*.py"))
+    source += (BACKENDS.parent / "image_embedder.py").read_text()
+    for entry in yaml.safe_load(REGISTRY.read_text())["models"]:
+        # rtmlib's candidates are built per variant (s / m / l): compare with the template
+        names = [p.replace("rtmpose-m", "rtmpose-{variant}") for p in entry["paths"]]
+        assert any(name in source or name.split("/")[-1] in source for name in names), entry
+
+
+def test_the_shared_folder_holds_every_default_model(shared, castforge_home):
+    rows = model_status("local")
+    assert rows and all(row["found"] and row["found"].startswith(str(shared)) for row in rows)
+    assert main(["models", "--profile", "local"]) == 0
+
+
+def test_missing_default_weights_are_listed_with_their_source(castforge_home, monkeypatch, capsys):
+    monkeypatch.setenv("CASTFORGE_MODELS", "")
+    assert main(["models"]) == 1
+    out = capsys.readouterr().out
+    assert "MISSING local segmenter" in out and "opencv_zoo" in out
