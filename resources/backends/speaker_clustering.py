@@ -116,10 +116,14 @@ def equal_likelihood_threshold(within: np.ndarray, between: np.ndarray) -> float
 def second_speakers(embeddings: np.ndarray, cents: np.ndarray) -> np.ndarray:
     """Per embedding, a second speaker (centroid index) where the window looks like overlapped speech, else -1.
 
-    An overlapped window's embedding lies between the two speakers' centroids: its similarity to the runner-up
-    centroid is as high as a typical window's similarity to its own speaker. The cut is the equal-likelihood point
-    between the recording's distribution of best-centroid similarities and of runner-up similarities
-    (``equal_likelihood_threshold``), so no similarity constant is fitted to any particular recording."""
+    An overlapped window's embedding is pulled away from both speakers' centroids and lies between them:
+    - between: its similarity to the runner-up centroid is as high as a window's similarity to its own speaker
+      usually is. The cut is the equal-likelihood point between the recording's distribution of best-centroid
+      similarities and of runner-up similarities (``equal_likelihood_threshold``);
+    - far: its similarity to its best centroid is below the mean of that cluster's windows. A speaker-change window
+      (mostly one speaker, then the next) stays as close to its main speaker as a typical window and is left to
+      the frame votes, which already split it.
+    Both references are the recording's own statistics, so no similarity constant is fitted to any recording."""
     n = embeddings.shape[0]
     second = np.full(n, -1, dtype=np.int64)
     if n == 0 or cents.shape[0] < 2:
@@ -130,6 +134,9 @@ def second_speakers(embeddings: np.ndarray, cents: np.ndarray) -> np.ndarray:
     rows = np.arange(n)
     best, runner_up = similarity[rows, order[:, 0]], similarity[rows, order[:, 1]]
     threshold = equal_likelihood_threshold(best, runner_up)
-    overlapped = runner_up >= threshold
+    typical = np.zeros(cents.shape[0])
+    for c in np.unique(order[:, 0]):
+        typical[c] = best[order[:, 0] == c].mean()
+    overlapped = (runner_up >= threshold) & (best < typical[order[:, 0]])
     second[overlapped] = order[overlapped, 1]
     return second

@@ -38,6 +38,26 @@ def test_windows_between_two_speakers_get_a_second_speaker():
         frozenset((0, 2))}
     assert np.mean(second[:120] >= 0) < 0.05  # pure windows rarely flagged
     assert np.all(second_speakers(embeddings, cents[:1]) == -1)  # one speaker: no overlap
+
+
+def test_a_window_still_close_to_its_main_speaker_is_not_overlap():
+    """A speaker-change window (mostly one speaker, a little of the next) is nearer its main speaker than that
+    speaker's typical window: the frame votes split it, no second speaker is claimed."""
+    rng = np.random.default_rng(2)
+    speakers = _unit(rng.standard_normal((2, 64)))
+    pure = np.concatenate([_unit(s + 0.15 * rng.standard_normal((40, 64))) for s in speakers])
+    cents = centroids(pure, np.repeat([0, 1], 40))
+    change = _unit(speakers[0] + 0.5 * speakers[1])[None]
+    middle = _unit(cents[0] + cents[1])
+    residual = rng.standard_normal((4, 64))
+    residual -= (residual @ cents.T) @ np.linalg.pinv(cents.T)  # orthogonal to both centroids
+    similarity = 0.55  # to both centroids: below a typical window's own (about 0.65), far above a runner-up's
+    a = similarity / float(middle @ cents[0])
+    mixed = a * middle + np.sqrt(1 - a ** 2) * _unit(residual)
+    second = second_speakers(np.concatenate([pure, change, mixed]), cents)
+    runner_up = np.sort(np.concatenate([change, mixed]) @ cents.T, axis=1)[:, 0]
+    assert runner_up.min() > np.sort(pure @ cents.T, axis=1)[:, 0].max()  # all of them lie "between"
+    assert second[80] == -1 and np.all(second[81:] >= 0)
     assert second_speakers(np.zeros((0, 64)), cents).shape == (0,)
 
 
