@@ -8,8 +8,11 @@
   offline diarizer on ami_seriously/mixture.wav and pyannote_sample/sample.wav; for the offline diarizer also
   with its overlap detection (``DiarizationParams.detect_overlap``) switched the other way, to show what it does.
 - real-time factor (processing seconds / audio seconds) of each stage on this CPU.
+- with ``--subsets``: DER of the diarizer on ten more recordings built from the AMI speakers' isolated sources
+  (ami_seriously/sources/, time-aligned with the meeting): every 2- and 3-speaker subset summed, scored against the
+  reference RTTM restricted to those speakers (real turn-taking and overlap; a check beyond the two files above).
 
-Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs]
+Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--subsets]
 """
 
 import argparse
@@ -102,6 +105,64 @@ def diarization_figures(shared: Path, diarizer, work: Path, ablation: bool = Fal
     return figures
 
 
+def read_rttm_turns(path: Path) -> dict[str, list[tuple[float, float]]]:
+    turns: dict[str, list[tuple[float, float]]] = {}
+    for line in path.read_text().splitlines():
+        fields = line.split()
+        if fields and fields[0] == "SPEAKER":
+            turns.setdefault(fields[7], []).append((float(fields[3]), float(fields[4])))
+    return turns
+
+
+def subset_figures(shared: Path, diarizer, work: Path) -> dict:
+    """DER on every 2- and 3-speaker subset of the AMI excerpt, rebuilt from the isolated sources."""
+    import dataclasses
+    import itertools
+
+    folder = shared / "media/audio/ami_seriously"
+    reference = read_rttm_turns(folder / "mixture.rttm")
+    sources = [sf.read(str(path), dtype="float32")[0] for path in sorted((folder / "sources").glob("source*.wav"))]
+    rate = 16000
+
+    def share_inside(signal: np.ndarray, turns: list[tuple[float, float]]) -> float:
+        inside = sum(float(np.sum(signal[int(s * rate):int((s + d) * rate)] ** 2)) for s, d in turns)
+        return inside / max(float(np.sum(signal ** 2)), 1e-12)
+
+    # which source is which speaker: the one with most of its energy inside that speaker's reference turns
+    source_of = {speaker: int(np.argmax([share_inside(src, turns) for src in sources]))
+                 for speaker, turns in reference.items()}
+    params = getattr(diarizer, "params", None)
+    settings = {"default": params}
+    if params is not None and hasattr(params, "detect_overlap"):
+        settings[f"overlap_detection={not params.detect_overlap}"] = dataclasses.replace(
+            params, detect_overlap=not params.detect_overlap)
+    rows, means = [], {}
+    try:
+        for size in (2, 3):
+            for keep in itertools.combinations(sorted(reference), size):
+                name = "+".join(keep)
+                mixture = np.sum([sources[source_of[s]] for s in keep], axis=0).astype(np.float32)
+                ref_path = work / f"subset_{name}.ref.rttm"
+                ref_path.write_text("".join(f"SPEAKER {name} 1 {s:.3f} {d:.3f} <NA> <NA> {k} <NA> <NA>\n"
+                                            for k in keep for s, d in reference[k]))
+                row = {"speakers": name}
+                for label, setting in settings.items():
+                    if setting is not None:
+                        diarizer.params = setting
+                    turns = diarizer.diarize(mixture, rate)
+                    scores = diarization_error(ref_path, write_rttm(segments_table(turns), name,
+                                                                    work / f"subset_{name}.{label}.rttm"))
+                    row[label] = {"der": scores["der"], "missed": scores["missed"],
+                                  "false_alarm": scores["false_alarm"], "confusion": scores["confusion"],
+                                  "speakers_found": len({t.speaker for t in turns})}
+                    means.setdefault(label, []).append(scores["der"])
+                rows.append(row)
+    finally:
+        if params is not None:
+            diarizer.params = params
+    return {"recordings": rows, "mean_der": {k: round(float(np.mean(v)), 4) for k, v in means.items()}}
+
+
 def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
     sintel = shared / "media/video/sintel_trailer_480x204.mp4"
     started = time.perf_counter()
@@ -129,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--separator", default="spectral", choices=["spectral", "demucs"])
     parser.add_argument("--diarizer", default="silero_resemblyzer", choices=["silero_resemblyzer", "pyannote"])
+    parser.add_argument("--subsets", action="store_true", help="also score the 2- and 3-speaker AMI subsets")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
@@ -146,6 +208,8 @@ def main() -> None:
             "diarization": diarization_figures(shared, diarizer, work),
             "real_time_factor": stage_rtf(shared, separator, diarizer, work),
         }
+        if args.subsets:
+            figures["diarization_ami_subsets"] = subset_figures(shared, diarizer, work)
     print(json.dumps(figures, indent=2))
 
 
