@@ -41,13 +41,24 @@ def cutout(rgb: np.ndarray, mask: np.ndarray, margin_frac: float, feather_frac: 
     return rgba, (cx0, cy0, cx1, cy1), alpha
 
 
+BLUR_MAX_SIDE = 256  # sharpness is judged on the cut-out scaled down to at most this size
+
+
 def sharpness(rgb: np.ndarray, mask: np.ndarray) -> float:
-    """Variance of the Laplacian over the instance's inner pixels (edge against the background excluded)."""
+    """Variance of the Laplacian over the instance's inner pixels (edge against the background excluded), on the
+    crop scaled down to at most BLUR_MAX_SIDE: the same sharp edge spread over more pixels has a lower variance,
+    so without it a large, crisp, smoothly shaded 3D character would score as blurrier than a small noisy crop."""
     x0, y0, x1, y1 = mask_box(mask)
     grey = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-    inner = cv2.erode(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    crop_mask = mask[y0:y1, x0:x1].astype(np.uint8)
+    scale = BLUR_MAX_SIDE / max(grey.shape)
+    if scale < 1.0:
+        size = (max(2, round(grey.shape[1] * scale)), max(2, round(grey.shape[0] * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        crop_mask = cv2.resize(crop_mask, size, interpolation=cv2.INTER_NEAREST)
+    inner = cv2.erode(crop_mask, np.ones((5, 5), np.uint8)).astype(bool)
     if inner.sum() < 16:
-        inner = mask[y0:y1, x0:x1]
+        inner = crop_mask.astype(bool)
     return float(cv2.Laplacian(grey, cv2.CV_64F)[inner].var()) if inner.sum() > 1 else 0.0
 
 

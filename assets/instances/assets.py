@@ -14,7 +14,7 @@ from resources.lineage import StageRun, upstream_fingerprint
 from resources.segmenter import SegmenterResource
 from resources.store import StorageResource
 
-CODE_VERSION = "instances-1"
+CODE_VERSION = "instances-2"
 FILTER_CODE_VERSION = "filtered-instances-1"
 
 

@@ -142,3 +142,21 @@ def test_occlusion_inpainting_fills_the_hidden_part_from_the_character_not_the_o
     assert count == 400 and extended[50, 50] and extended.sum() == 3600
     assert filled[50, 50, 0] > 150 and filled[50, 50, 2] < 60  # red from around it, not the occluder's blue
     assert inpaint_occlusion(rgb, mask, np.zeros_like(mask))[2] == 0
+
+
+def test_blur_is_judged_at_one_scale_so_large_sharp_characters_pass(shared):
+    """A large, sharp subject must not score blurrier than the same subject small (the Big Buck Bunny bird at 720p
+    was dropped as blurry when measured at native resolution), while a blurred copy still scores low."""
+    import cv2
+    import numpy as np
+
+    from assets.instances.artefacts import sharpness
+
+    photo = cv2.cvtColor(cv2.imread(str(shared / "media/faces/knn_examples/train/biden/biden.jpg")), cv2.COLOR_BGR2RGB)
+    large = cv2.resize(photo, (photo.shape[1] * 2, photo.shape[0] * 2), interpolation=cv2.INTER_CUBIC)
+    small = cv2.resize(photo, (256, round(photo.shape[0] * 256 / photo.shape[1])), interpolation=cv2.INTER_AREA)
+    full = lambda image: np.ones(image.shape[:2], bool)  # noqa: E731
+    assert abs(np.log(sharpness(large, full(large)) / sharpness(small, full(small)))) < np.log(1.5)
+    # out of focus at the size it is judged at (a 3-pixel blur at 256 px), then shown large
+    blurred = cv2.resize(cv2.GaussianBlur(small, (0, 0), 3), (large.shape[1], large.shape[0]))
+    assert sharpness(blurred, full(blurred)) < sharpness(large, full(large)) / 5
