@@ -94,3 +94,15 @@ def test_core_modules_import_no_dagster():
             "if m.ispkg and importlib.util.find_spec(f'assets.{m.name}.core')]; print('dagster' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_the_gpu_profile_selects_the_production_backends_on_cuda_without_importing_them():
+    code = ("import sys; from orchestration.definitions import build_definitions; d = build_definitions('gpu'); "
+            "r = d.resources; print(';'.join(f'{k}={getattr(v, \"backend\", \"\")}/{getattr(v, \"device\", \"\")}' "
+            "for k, v in sorted(r.items()))); print('torch' in sys.modules)")
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    backends = dict(item.split("=") for item in lines[0].split(";"))
+    assert backends["segmenter"] == "sam2/cuda" and backends["face_analyzer"] == "insightface/cuda"
+    assert backends["diarizer"] == "pyannote/cuda" and backends["vocal_separator"] == "demucs/cuda"
+    assert backends["pose_estimator"] == "rtmpose/cuda" and backends["captioner"] == "qwen_vl/cuda"
+    assert lines[1] == "False"
