@@ -1,8 +1,6 @@
 """Which assets a `castforge materialize` run needs: the selection plus upstream assets that are missing or stale
 for the film (their stage record is absent, or was built from inputs that have since changed)."""
 
-import json
-
 from dagster import AssetKey, AssetsDefinition
 
 from resources.storage import FilmWorkspace
@@ -61,10 +59,6 @@ def run_selection(workspace: FilmWorkspace, graph: dict[str, set[str]], selected
         if not _is_current(workspace, asset, graph) or graph.get(asset, set()) & needed:
             needed.add(asset)
     return sorted(needed)
-
-
-def describe(keys: list[str]) -> str:
-    return json.dumps(keys)
 
 
 def keys(names: list[str]) -> list[AssetKey]:

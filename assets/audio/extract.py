@@ -34,16 +34,6 @@ class ExtractedAudio:
     peak_dbfs: float | None
 
 
-def has_audio_stream(path: Path) -> bool:
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            return bool(container.streams.audio)
-    except (av.error.FFmpegError, UnicodeDecodeError) as error:
-        raise BadMediaError(path, f"cannot be opened to read its audio ({error})") from error
-
-
 def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
     """Decode the first audio stream of ``source`` into ``out_dir``; BadMediaError naming the file if it cannot."""
     import av
