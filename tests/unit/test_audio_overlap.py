@@ -78,3 +78,35 @@ def test_flagged_window_adds_the_second_speaker_near_its_centre():
     outside_speech = frame_votes_to_turns([(0, 2 * second_s)], spans, labels, similarity, 4 * second_s,
                                           second=second)
     assert all(t.end_s <= 2.0 for t in outside_speech)  # never outside the speech regions
+
+
+
+def _voices(n_speakers: int, windows: int, rng) -> np.ndarray:
+    """GE2E-like windows: unit 256-d non-negative vectors, about 0.86 cosine to their speaker's mean."""
+    speakers = np.abs(rng.standard_normal((n_speakers, 256)))
+    return np.concatenate([_unit(np.abs(s + rng.standard_normal((windows, 256)))) for s in speakers])
+
+
+def test_enhanced_count_on_synthetic_voices():
+    from resources.backends.speaker_clustering import enhanced_speaker_count, nme_spectral_clustering
+
+    rng = np.random.default_rng(3)
+    assert enhanced_speaker_count(_voices(1, 30, rng)) == 1
+    two = _voices(2, 20, rng)
+    assert enhanced_speaker_count(two) == 2
+    labels = nme_spectral_clustering(two, enhanced_count_below=80)
+    assert len(set(labels[:20])) == 1 and len(set(labels[20:])) == 1 and labels[0] != labels[-1]
+
+
+def test_enhanced_count_keeps_one_real_voice_in_one_cluster(shared):
+    """One AMI speaker alone (her isolated source, 60 s): the plain eigengap splits her voice into many speakers;
+    NeMo's enhanced counting finds one."""
+    import soundfile as sf
+
+    from resources.backends.silero_resemblyzer import DiarizationParams, SileroResemblyzerDiarizer
+
+    waveform, rate = sf.read(str(shared / "media/audio/ami_seriously/sources/source3.wav"), dtype="float32")
+    diarizer = SileroResemblyzerDiarizer()
+    assert len({t.speaker for t in diarizer.diarize(waveform, rate)}) > 2
+    diarizer.params = DiarizationParams(enhanced_count_below=80)
+    assert len({t.speaker for t in diarizer.diarize(waveform, rate)}) == 1
