@@ -92,13 +92,13 @@ def build(home: Path, n: int, big: int, k: int) -> list[str]:
     return [ids[i] for i in range(n) if identity[i] == "identity_000"]
 
 
-def serve(home: Path) -> tuple[subprocess.Popen, str]:
+def serve(home: Path, log: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "CASTFORGE_HOME": str(home), "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "review", "--no-dagster", "--port",
-                                str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                str(port)], cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
     import httpx
     url = f"http://127.0.0.1:{port}"
@@ -112,14 +112,16 @@ def serve(home: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the review server did not answer within 60 s")
 
 
-# resolves once every <img> whose box intersects the viewport has decoded (or failed)
+# resolves once the images on screen (found by hit-testing a grid of points, which does not force the layout of
+# thousands of off-screen content-visibility:auto cards) have been requested and have decoded (or failed)
 VISIBLE_IMAGES_DONE = """(selector) => new Promise(resolve => {
   const check = () => {
-    const imgs = [...document.querySelectorAll(selector)].filter(img => {
-      const r = img.getBoundingClientRect();
-      return r.bottom > 0 && r.top < innerHeight && r.width > 0;
-    });
-    if (imgs.length && imgs.every(img => img.complete)) requestAnimationFrame(() => resolve(performance.now()));
+    const found = new Set();
+    for (let x = 20; x < innerWidth; x += 60) for (let y = 80; y < innerHeight; y += 60)
+      for (const node of document.elementsFromPoint(x, y)) if (node.matches(selector)) found.add(node);
+    const imgs = [...found];
+    if (imgs.length && imgs.every(img => img.getAttribute('src') && img.complete))
+      requestAnimationFrame(() => resolve(performance.now()));
     else setTimeout(check, 10);
   };
   check();
@@ -152,6 +154,9 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     figures: dict = {}
+
+    def note(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -161,6 +166,7 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
             painted = page.evaluate(VISIBLE_IMAGES_DONE, "#grid .item img")
             figures[f"grid_first_paint_ms_{label}"] = round(painted, 1)
         figures["grid_items"] = page.evaluate("state.items.length")
+        note("grid first paint done")
         # -- scroll to the end as a person would (chunks appear as the sentinel nears the viewport)
         started = page.evaluate("performance.now()")
         steps = 0
@@ -168,11 +174,14 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
             page.wait_for_timeout(16)
             steps += 1
+        rendered = page.evaluate("performance.now()")
         page.evaluate("document.querySelector('#grid .item:last-child').scrollIntoView()")
         done = page.evaluate(VISIBLE_IMAGES_DONE, "#grid .item img")
+        figures["grid_render_all_by_scrolling_ms"] = round(rendered - started, 1)
         figures["grid_scroll_to_end_ms"] = round(done - started, 1)
         figures["grid_scroll_steps"] = steps
         figures["grid_cards_in_dom"] = page.evaluate("document.querySelectorAll('#grid .item').length")
+        note("scrolled to the end")
         # frame times while scrolling back up through the whole grid with the wheel
         page.evaluate("""() => { window.__frames = []; let last = performance.now();
           const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 100000) requestAnimationFrame(tick); };
@@ -184,6 +193,7 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
         frames = page.evaluate("window.__frames.slice(1)")
         figures["grid_wheel_scroll_frame_ms_median"] = median(frames)
         figures["grid_wheel_scroll_frame_ms_p95"] = p95(frames)
+        note("wheel scroll done")
         # -- key presses: near the start, then deep in the grid (focus moved to item 3,500 by keys)
         page.goto(f"{url}/films/{FILM}/instances")
         page.wait_for_selector("#grid .item img")
@@ -196,6 +206,7 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
             figures[f"keep_key_{position}_shown_ms_median"] = median(shown) if shown else None
             figures[f"keep_key_{position}_saved_ms_median"] = median([t["saved"] for t in timings])
             figures[f"keep_key_{position}_saved_ms_p95"] = p95([t["saved"] for t in timings])
+        note("key presses done")
         # -- identities with a big identity
         started = time.perf_counter()
         page.goto(f"{url}/films/{FILM}/identities")
@@ -212,6 +223,7 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
         page.wait_for_selector(f"{section}[data-shown='{len(big_ids)}']", state="attached")
         page.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
         figures["show_all_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        note("identities paged")
         # -- select the last item of the big identity and move it: saved, and the view reloads with all shown
         last = page.locator(f"{section} figure.member").last
         last_id = last.get_attribute("data-id")
@@ -235,13 +247,14 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=3000)
     parser.add_argument("--identities", type=int, default=20)
     parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--server-log", type=Path, default=Path(tempfile.gettempdir()) / "review_browser_server.log")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         started = time.perf_counter()
         big_ids = build(home, args.instances, args.big, args.identities)
         build_s = time.perf_counter() - started
-        process, url = serve(home)
+        process, url = serve(home, args.server_log)
         try:
             figures = measure(url, big_ids, args.presses)
         finally:

@@ -197,7 +197,7 @@ def _full_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str,
         rows = sorted(rows, key=lambda r: -distance[r["instance_id"]])
         members = [{
             "instance_id": r["instance_id"], "source": r["source"], "distance": round(distance[r["instance_id"]], 3),
-            "thumb": media_url(paths.get(r["instance_id"]), 160),
+            "thumb": media_url(paths.get(r["instance_id"]), 200),  # the grid's size: one cached thumbnail
             "face": media_url(face_of.get(r["instance_id"], {}).get("crop_path")),
         } for r in rows]
         identities.append({

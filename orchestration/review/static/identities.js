@@ -74,9 +74,9 @@ function memberFigure(identity, member) {
                           : view.selected.set(member.instance_id, identity.identity);
                         selectionChanged();
                       }},
-    E("img", {src: member.thumb, loading: "lazy", decoding: "async", alt: member.instance_id, width: "120", height: "120"}),
-    member.face ? E("img", {class: "face", src: member.face, loading: "lazy", decoding: "async", alt: "face",
-                            width: "40", height: "40"}) : null,
+    Review.lazyImage(E("img", {decoding: "async", alt: member.instance_id, width: "120", height: "120"}), member.thumb),
+    member.face ? Review.lazyImage(E("img", {class: "face", decoding: "async", alt: "face", width: "40", height: "40"}),
+                                   member.face) : null,
     E("figcaption", {text: `${member.distance.toFixed(2)}${member.source === "review" ? " · moved" : ""}`}));
 }
 

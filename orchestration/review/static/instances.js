@@ -23,7 +23,7 @@ function verdictClass(item) {
 
 function card(item, index) {
   const node = Review.el("figure", {class: "item", tabindex: "-1", dataset: {id: item.instance_id, index: String(index)}},
-    Review.el("img", {src: item.thumb, loading: "lazy", decoding: "async", alt: item.instance_id, width: "160", height: "160"}),
+    Review.lazyImage(Review.el("img", {decoding: "async", alt: item.instance_id, width: "160", height: "160"}), item.thumb),
     Review.el("figcaption", {},
       Review.el("span", {class: "verdict"}),
       Review.el("span", {class: "tag"}),
