@@ -114,7 +114,7 @@ def vocals(context: AssetExecutionContext, config: AudioStageConfig, storage: St
                               "real_time_factor": round(seconds / max(out.duration_s, 1e-9), 3)})
 
 
-@asset(partitions_def=film_partitions, code_version="diarization-1", group_name="audio", kinds={"python"},
+@asset(partitions_def=film_partitions, code_version="diarization-2", group_name="audio", kinds={"python"},
        deps=[AssetKey("audio"), AssetKey("vocals")])
 def diarization(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource,
                 diarizer: DiarizerResource) -> MaterializeResult:
@@ -124,7 +124,7 @@ def diarization(context: AssetExecutionContext, config: AudioStageConfig, storag
     params = {"source": params.get("source", "mix"), "clips_per_speaker": params.get("clips_per_speaker", 3),
               "diarizer": diarizer.describe()}
     upstream = "vocals" if params["source"] == "vocals" else "audio"
-    with StageRun(workspace, catalog, "diarization", "diarization-1", params,
+    with StageRun(workspace, catalog, "diarization", "diarization-2", params,
                   {upstream: upstream_fingerprint(workspace, upstream)}, run_id=context.run_id,
                   logger=context.log) as stage:
         if stage.cached:
