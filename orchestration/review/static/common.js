@@ -22,19 +22,21 @@ const Review = {
 
   lazyImages: null,
 
-  lazyImage(img, src) {
-    // The image is requested when it comes near the viewport and the request is dropped if it is scrolled past
-    // before it loads: scrolling fast through thousands of cut-outs does not leave a queue of thumbnails that the
-    // ones on screen wait behind (the browser fetches only a few at a time from one server).
+  lazyImage(img, src, box = img) {
+    // The image is requested when ``box`` (its card: the element whose size is known without laying out its
+    // content) comes near the viewport, and the request is dropped if it is scrolled past before it loads: scrolling
+    // fast through thousands of cut-outs does not leave a queue of thumbnails that the ones on screen wait behind
+    // (the browser fetches only a few at a time from one server).
     if (!this.lazyImages) this.lazyImages = new IntersectionObserver((entries) => {
       for (const entry of entries) {
-        const image = entry.target;
+        const image = entry.target.lazyImage;
         if (entry.isIntersecting) { if (!image.getAttribute("src")) image.src = image.dataset.src; }
         else if (image.getAttribute("src") && !image.complete) image.removeAttribute("src");
       }
     }, {rootMargin: "600px 0px"});
     img.dataset.src = src;
-    this.lazyImages.observe(img);
+    box.lazyImage = img;
+    this.lazyImages.observe(box);
     return img;
   },
 

@@ -23,11 +23,12 @@ function verdictClass(item) {
 
 function card(item, index) {
   const node = Review.el("figure", {class: "item", tabindex: "-1", dataset: {id: item.instance_id, index: String(index)}},
-    Review.lazyImage(Review.el("img", {decoding: "async", alt: item.instance_id, width: "160", height: "160"}), item.thumb),
+    Review.el("img", {decoding: "async", alt: item.instance_id, width: "160", height: "160"}),
     Review.el("figcaption", {},
       Review.el("span", {class: "verdict"}),
       Review.el("span", {class: "tag"}),
       Review.el("small", {text: item.frame_id || ""})));
+  Review.lazyImage(node.querySelector("img"), item.thumb, node);
   node.addEventListener("click", (event) => select(index, event));
   paint(node, item);
   return node;
