@@ -15,28 +15,11 @@ import pytest
 
 from resources.paths import REPO_ROOT, shared_dir
 from review_film import CHAIN, CLUSTER_CONFIG, FILM, materialise
+from tests.conftest import _point_env_at, _restore
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _point_env_at(home: Path) -> dict[str, str | None]:
-    shared = shared_dir()
-    values = {"CASTFORGE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "HF_HUB_OFFLINE": "1",
-              "CASTFORGE_MODELS": str(shared / "models") if shared else ""}
-    previous = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
-    return previous
-
-
-def _restore(previous: dict[str, str | None]) -> None:
-    for key, value in previous.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def _fresh_copy(base: Path, home: Path) -> None:
@@ -52,7 +35,7 @@ def review_film_base(tmp_path_factory, knn_train_frames_home: Path) -> Path:
 
     home = tmp_path_factory.mktemp("review_base") / "home"
     _fresh_copy(knn_train_frames_home, home)
-    previous = _point_env_at(home)
+    previous = _point_env_at(home, shared_dir())
     try:
         DagsterInstance.get().add_dynamic_partitions("film", [FILM])
         materialise(CHAIN, run_config=CLUSTER_CONFIG)
@@ -68,7 +51,7 @@ def review_home(tmp_path: Path, review_film_base: Path) -> Path:
 
     home = tmp_path / "home"
     _fresh_copy(review_film_base, home)
-    previous = _point_env_at(home)
+    previous = _point_env_at(home, shared_dir())
     DagsterInstance.get().add_dynamic_partitions("film", [FILM])
     yield home
     _restore(previous)
