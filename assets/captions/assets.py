@@ -4,7 +4,7 @@ from dataclasses import asdict
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.captions.core import CaptionParams, caption_facts, caption_instances
-from assets.pose.selection import identified_instances
+from assets.pose.selection import read_identified_instances
 from assets.stage_support import cached_result, result
 from orchestration.partitions import film_partitions
 from resources.captioner import CaptionerResource
@@ -39,8 +39,7 @@ def captions(context: AssetExecutionContext, config: CaptionsConfig, storage: St
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
-        rows = identified_instances(workspace.read_table("filtered_instances"),
-                                    workspace.read_table("instance_identities"), workspace.read_optional_table("identities"))
+        rows = read_identified_instances(workspace)
         facts = caption_facts(rows, workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
                               workspace.read_optional_table("frames"), params)
         model = captioner.captioner() if rows.height else None

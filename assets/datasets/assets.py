@@ -4,7 +4,7 @@ from dataclasses import asdict
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.datasets.core import DatasetParams, export_datasets, export_rows, identity_summary
-from assets.pose.selection import identified_instances
+from assets.pose.selection import read_identified_instances
 from assets.stage_support import cached_result, counts_markdown, result
 from orchestration.partitions import film_partitions
 from resources.film_settings import stage_params
@@ -38,8 +38,7 @@ def character_datasets(context: AssetExecutionContext, config: DatasetsConfig,
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
-        rows = identified_instances(workspace.read_table("filtered_instances"),
-                                    workspace.read_table("instance_identities"), workspace.read_optional_table("identities"))
+        rows = read_identified_instances(workspace)
         items = export_rows(rows, workspace.read_table("captions"), workspace.read_optional_table("poses"), params)
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")

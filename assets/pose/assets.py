@@ -4,7 +4,7 @@ from dataclasses import asdict
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.pose.core import PoseParams, assign_subclusters, estimate_poses, subcluster_table, write_subcluster_folders
-from assets.pose.selection import identified_instances
+from assets.pose.selection import read_identified_instances
 from assets.frames.core import contact_sheet
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from orchestration.partitions import film_partitions
@@ -43,8 +43,7 @@ def pose_subclusters(context: AssetExecutionContext, config: PoseConfig, storage
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
-        rows = identified_instances(workspace.read_table("filtered_instances"),
-                                    workspace.read_table("instance_identities"), workspace.read_optional_table("identities"))
+        rows = read_identified_instances(workspace)
         estimator = pose_estimator.estimator() if rows.height else None
         poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator, params,
                                                   workspace.absolute), params)

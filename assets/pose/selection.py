@@ -1,10 +1,11 @@
-"""Which instances the character stages work on: kept by the filter and assigned to an identity. Pure polars."""
+"""Which instances the character stages work on: kept by the filter and assigned to an identity. Polars over the film's stored tables."""
 
 import re
 
 import polars as pl
 
 from resources.errors import CastforgeError
+from resources.storage import FilmWorkspace
 
 NOISE_IDENTITIES = ("noise", "", "-1")
 
@@ -68,3 +69,9 @@ def face_yaws(faces: pl.DataFrame | None) -> dict[str, tuple[float, float]]:
     yaw = ranked["yaw"] if "yaw" in ranked.columns else pl.Series([None] * ranked.height)
     return {i: (float(y) if y is not None else float("nan"), float(h))
             for i, y, h in zip(ranked["instance_id"], yaw, ranked["_height"])}
+
+
+def read_identified_instances(workspace: FilmWorkspace) -> pl.DataFrame:
+    """``identified_instances`` of a film's stored filter and identity tables (what the character stages read)."""
+    return identified_instances(workspace.read_table("filtered_instances"), workspace.read_table("instance_identities"),
+                                workspace.read_optional_table("identities"))
