@@ -1,0 +1,194 @@
+"""Composites with exact truth: characters with a real alpha channel pasted onto real film frames, and the scores
+that compare predicted masks with that truth (mask IoU, boundary F, found at an IoU).
+
+A scene places 1-3 characters on one background, at several scales, overlapping, some cut by the frame edge; later
+characters stand in front. Each character's truth is what stays visible of it: its alpha (float in [0, 1]) minus
+what the characters in front hide. Everything is drawn from a seeded generator, so a seed gives the same scenes on
+every machine. numpy / OpenCV only.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SCALES = (0.45, 0.65, 0.85, 1.05)  # character height / frame height (1.05: cut by the bottom or top edge)
+
+
+@dataclass
+class Character:
+    name: str
+    rgba: np.ndarray  # H x W x 4 uint8, cropped to the character, straight (not premultiplied) alpha
+
+
+@dataclass
+class PlacedCharacter:
+    name: str
+    box: tuple[int, int, int, int]   # x0, y0, x1, y1 of the pasted image in frame pixels (may leave the frame)
+    alpha: np.ndarray                # float32 H x W in [0, 1]: what stays visible of the character in the frame
+    full_alpha: np.ndarray           # float32 H x W: the character as if nothing stood in front of it
+    occluded_fraction: float         # share of its in-frame pixels that characters in front hide
+    cut_by_frame: bool               # part of the character lies outside the frame
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.alpha >= 0.5
+
+
+@dataclass
+class Scene:
+    background: str                  # "<video>@<seconds>"
+    rgb: np.ndarray                  # H x W x 3 uint8: the composite
+    characters: list[PlacedCharacter] = field(default_factory=list)
+
+
+def load_character(path: Path) -> Character:
+    """An RGBA PNG, cropped to its alpha's box; a file without an alpha channel is an error (no truth to compare)."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.ndim != 3 or image.shape[2] != 4:
+        raise ValueError(f"{path}: not an RGBA image (the alpha channel is the ground truth mask)")
+    rgba = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+    ys, xs = np.nonzero(rgba[..., 3] > 0)
+    return Character(path.stem, np.ascontiguousarray(rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1]))
+
+
+def read_background(video: Path, seconds: float, height: int) -> np.ndarray:
+    """The RGB frame at ``seconds``, resized to ``height`` rows (aspect kept)."""
+    capture = cv2.VideoCapture(str(video))
+    try:
+        capture.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000.0)
+        ok, bgr = capture.read()
+    finally:
+        capture.release()
+    if not ok or bgr is None:
+        raise ValueError(f"{video}: no frame at {seconds:.2f} s")
+    width = round(bgr.shape[1] * height / bgr.shape[0])
+    interpolation = cv2.INTER_AREA if height < bgr.shape[0] else cv2.INTER_CUBIC
+    return cv2.cvtColor(cv2.resize(bgr, (width, height), interpolation=interpolation), cv2.COLOR_BGR2RGB)
+
+
+def _paste(canvas: np.ndarray, layer: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """Float alpha of ``layer`` placed at (x0, y0) in a frame-sized plane; composites ``layer`` into ``canvas``."""
+    height, width = canvas.shape[:2]
+    plane = np.zeros((height, width), np.float32)
+    fx0, fy0 = max(0, x0), max(0, y0)
+    fx1, fy1 = min(width, x0 + layer.shape[1]), min(height, y0 + layer.shape[0])
+    if fx1 <= fx0 or fy1 <= fy0:
+        return plane
+    part = alpha[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
+    plane[fy0:fy1, fx0:fx1] = part
+    region = canvas[fy0:fy1, fx0:fx1].astype(np.float32)
+    colour = layer[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0].astype(np.float32)
+    canvas[fy0:fy1, fx0:fx1] = np.round(colour * part[..., None] + region * (1 - part[..., None])).astype(np.uint8)
+    return plane
+
+
+def compose_scene(background: np.ndarray, label: str, characters: list[Character],
+                  rng: np.random.Generator, max_characters: int = 3) -> Scene:
+    """1..max_characters characters on ``background``: random scale from SCALES, random mirror, positions spread
+    along the width so that neighbours overlap part of the time; later ones stand in front."""
+    canvas = background.copy()
+    height, width = canvas.shape[:2]
+    count = int(rng.integers(1, max_characters + 1))
+    chosen = [characters[int(i)] for i in rng.integers(0, len(characters), count)]
+    centres = np.sort(rng.uniform(0.15, 0.85, count)) * width
+    planes: list[tuple[str, tuple[int, int, int, int], np.ndarray, bool]] = []
+    for character, centre in zip(chosen, centres):
+        scale = float(rng.choice(SCALES)) * rng.uniform(0.9, 1.1)
+        target_h = max(24, round(height * scale))
+        target_w = max(8, round(character.rgba.shape[1] * target_h / character.rgba.shape[0]))
+        rgba = cv2.resize(character.rgba, (target_w, target_h), interpolation=cv2.INTER_AREA)
+        if rng.random() < 0.5:
+            rgba = rgba[:, ::-1]
+        alpha = rgba[..., 3].astype(np.float32) / 255.0
+        x0 = round(centre - target_w / 2)
+        # most stand on or near the bottom; a tall one is cut by the bottom (or, rarely, the top) edge
+        y0 = height - target_h + round(rng.uniform(-0.08, 0.1) * height) if target_h < height else \
+            round(rng.uniform(0.0, 0.15) * height) * (1 if rng.random() < 0.8 else -1)
+        y0 = min(y0, height - target_h // 2)
+        plane = _paste(canvas, rgba[..., :3], alpha, x0, y0)
+        planes.append((character.name, (x0, y0, x0 + target_w, y0 + target_h), plane,
+                       bool(plane.sum() < 0.99 * alpha.sum())))
+    placed = []
+    for i, (name, box, full, cut) in enumerate(planes):
+        in_front = np.zeros_like(full)
+        for _, _, other, _ in planes[i + 1:]:
+            in_front = np.maximum(in_front, other)
+        visible = full * (1.0 - in_front)
+        shown = float((full >= 0.5).sum())
+        hidden = float(((full >= 0.5) & (visible < 0.5)).sum())
+        placed.append(PlacedCharacter(name, box, visible, full, hidden / shown if shown else 1.0, cut))
+    return Scene(label, canvas, placed)
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = float(np.logical_or(a, b).sum())
+    return float(np.logical_and(a, b).sum()) / union if union else 0.0
+
+
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    mask = mask.astype(np.uint8)
+    return (mask - cv2.erode(mask, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)).astype(bool)
+
+
+def boundary_f(predicted: np.ndarray, truth: np.ndarray, tolerance_px: int = 2) -> float:
+    """F-measure of boundary pixels matched within ``tolerance_px`` (the DAVIS contour measure)."""
+    pred_edge, true_edge = _boundary(predicted), _boundary(truth)
+    if not pred_edge.any() and not true_edge.any():
+        return 1.0
+    if not pred_edge.any() or not true_edge.any():
+        return 0.0
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance_px + 1, 2 * tolerance_px + 1))
+    near_true = cv2.dilate(true_edge.astype(np.uint8), disc).astype(bool)
+    near_pred = cv2.dilate(pred_edge.astype(np.uint8), disc).astype(bool)
+    precision = float((pred_edge & near_true).sum()) / float(pred_edge.sum())
+    recall = float((true_edge & near_pred).sum()) / float(true_edge.sum())
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def alpha_error(predicted_alpha: np.ndarray, truth_alpha: np.ndarray, band_px: int = 4) -> float:
+    """Mean absolute alpha error (0-1) in a band of ``band_px`` around the truth's edge: the soft-edge quality."""
+    edge = _boundary(truth_alpha >= 0.5).astype(np.uint8)
+    band = cv2.dilate(edge, np.ones((2 * band_px + 1, 2 * band_px + 1), np.uint8)).astype(bool)
+    if not band.any():
+        return 0.0
+    return float(np.abs(predicted_alpha[band].astype(np.float32) - truth_alpha[band]).mean())
+
+
+def score_scene(scene: Scene, masks: list[np.ndarray], alphas: list[np.ndarray] | None = None,
+                min_visible_px: int = 64) -> list[dict]:
+    """One row per visible character: the best matching predicted mask's IoU, boundary F (2 px), alpha error in
+    the edge band (when ``alphas`` are given: float 0-1 frame-sized mattes, one per mask) and the truth's facts."""
+    rows = []
+    for character in scene.characters:
+        truth = character.mask
+        if truth.sum() < min_visible_px:
+            continue
+        ious = [mask_iou(m, truth) for m in masks]
+        best = int(np.argmax(ious)) if ious else -1
+        row = {"background": scene.background, "character": character.name, "visible_px": int(truth.sum()),
+               "occluded_fraction": round(character.occluded_fraction, 3),
+               "cut_by_frame": character.cut_by_frame,
+               "iou": round(ious[best], 4) if ious else 0.0,
+               "boundary_f": round(boundary_f(masks[best], truth), 4) if ious else 0.0}
+        if alphas is not None:
+            row["alpha_mae_band"] = round(alpha_error(alphas[best], character.alpha), 4) if ious else None
+        rows.append(row)
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean IoU, mean boundary F, found@0.5 and found@0.8 over ``rows`` (one row per visible character)."""
+    if not rows:
+        return {"characters": 0}
+    ious = np.array([r["iou"] for r in rows])
+    summary = {"characters": len(rows), "mean_iou": round(float(ious.mean()), 4),
+               "median_iou": round(float(np.median(ious)), 4),
+               "boundary_f_2px": round(float(np.mean([r["boundary_f"] for r in rows])), 4),
+               "found_at_0_5": round(float((ious >= 0.5).mean()), 4),
+               "found_at_0_8": round(float((ious >= 0.8).mean()), 4)}
+    errors = [r["alpha_mae_band"] for r in rows if r.get("alpha_mae_band") is not None]
+    if errors:
+        summary["alpha_mae_band"] = round(float(np.mean(errors)), 4)
+    return summary
