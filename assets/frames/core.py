@@ -6,6 +6,7 @@ chosen frames are measured, filtered and written. Near-duplicates across the fil
 """
 
 import logging
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,9 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
     detector: ShotDetector | None = None
     reservoir: ShotReservoir[DecodedFrame] | None = None
     shot_start, shot_start_s = 0, 0.0
-    timestamps: dict[int, float] = {}
+    # every frame's presentation time, by decode index (8 bytes a frame: 4 MB for 3 h at 60 fps). A cut may land
+    # anywhere in a black run of any length (a fade's midpoint), so no window of recent frames is enough.
+    timestamps = array("d")
     next_interval_s = 0.0
     interval_frames: list[DecodedFrame] = []
     last: DecodedFrame | None = None
@@ -149,7 +152,7 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
         for pos, (_, frame) in enumerate(chosen):
             writer.add(frame.full_bgr(), shot.shot, pos, frame.index, frame.timestamp_s, "")
         shot_start = end_frame + 1
-        shot_start_s = timestamps.get(shot_start, end_s)
+        shot_start_s = timestamps[shot_start] if shot_start < len(timestamps) else end_s
         reservoir = ShotReservoir(params.frames_per_shot, shot_start)
         for index, frame in pending:
             if reservoir.offer(index):
@@ -159,7 +162,7 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
         if detector is None:
             detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
             reservoir = ShotReservoir(params.frames_per_shot, 0)
-        timestamps[frame.index] = frame.timestamp_s
+        timestamps.append(frame.timestamp_s)  # decode indices are 0, 1, 2, ... so position == index
         if params.mode == "interval":
             if frame.timestamp_s + 1e-6 >= next_interval_s:
                 interval_frames.append(frame)
@@ -171,11 +174,11 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
             if cut <= shot_start:
                 continue
             close_shot(cut - 1, timestamps[cut], reservoir.split_at(cut))
-        timestamps.pop(frame.index - 4 * max(params.min_shot_frames, 30), None)
         last = frame
     for cut in detector.finish():
         if shot_start < cut <= last.index:
-            close_shot(cut - 1, timestamps.get(cut, last.timestamp_s), reservoir.split_at(cut))
+            close_shot(cut - 1, timestamps[cut] if cut < len(timestamps) else last.timestamp_s,
+                       reservoir.split_at(cut))
     end_s = last.timestamp_s + (1.0 / report.fps if report.fps else 0.0)
     close_shot(last.index, end_s, [])
     return FramesResult(writer.finish(), pl.DataFrame([s.__dict__ for s in shots], schema=SHOT_SCHEMA),
