@@ -52,8 +52,11 @@ def materialize_film(film: str, selection: list[str] | str | None = None,
     if not instance.has_dynamic_partition("film", film):
         instance.add_dynamic_partitions("film", [film])
     log.info("materialising %s for film %s", ", ".join(names), film)
-    return materialize(assets, selection=keys(names), partition_key=film, instance=instance,
-                       resources=defs.resources, run_config=run_config, raise_on_error=False)
+    from orchestration.run_health import guarded_run  # fails dead runs, frees their slots, stops on Ctrl-C
+
+    with guarded_run(instance, storage.home_path()) as tags:
+        return materialize(assets, selection=keys(names), partition_key=film, instance=instance,
+                           resources=defs.resources, run_config=run_config, raise_on_error=False, tags=tags)
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

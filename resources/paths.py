@@ -48,16 +48,28 @@ def shared_dir() -> Path | None:
     return candidate.resolve() if candidate.is_dir() else None
 
 
+DAGSTER_YAML_HEADER = "# Written by castforge."
+DAGSTER_YAML = (
+    DAGSTER_YAML_HEADER + " GPU assets share the 'gpu' pool: one model instance per run at a time.\n"
+    "concurrency:\n  pools:\n    default_limit: 1\n"
+    "# A run whose worker died is failed and its pool slots freed (runs launched by the webserver/daemon;\n"
+    "# `castforge materialize` also fails dead runs of its own kind when it starts, see `castforge runs`).\n"
+    "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 180\n  cancel_timeout_seconds: 180\n"
+    "  max_resume_run_attempts: 0\n  poll_interval_seconds: 60\n  free_slots_after_run_end_seconds: 30\n"
+    "telemetry:\n  enabled: false\n"
+)
+
+
 def ensure_dagster_home() -> Path:
-    """Point ``DAGSTER_HOME`` at castforge's default when unset, and give it a dagster.yaml."""
+    """Point ``DAGSTER_HOME`` at castforge's default when unset, and give it castforge's dagster.yaml (a file
+    castforge wrote earlier is brought up to date; one written by someone else is left alone)."""
     home = dagster_home()
     os.environ.setdefault("DAGSTER_HOME", str(home))
     home.mkdir(parents=True, exist_ok=True)
     dagster_yaml = home / "dagster.yaml"
-    if not dagster_yaml.exists():
-        dagster_yaml.write_text(
-            "# Written by castforge. GPU assets share the 'gpu' pool: one model instance per run at a time.\n"
-            "concurrency:\n  pools:\n    default_limit: 1\n"
-            "telemetry:\n  enabled: false\n"
-        )
+    current = dagster_yaml.read_text() if dagster_yaml.exists() else None
+    if current is None or (current.startswith(DAGSTER_YAML_HEADER) and current != DAGSTER_YAML):
+        tmp = dagster_yaml.with_name(f".dagster.yaml.{os.getpid()}.tmp")
+        tmp.write_text(DAGSTER_YAML)
+        os.replace(tmp, dagster_yaml)
     return home

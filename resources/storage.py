@@ -84,7 +84,8 @@ class FilmWorkspace:
         """A fresh folder to fill; on success it replaces ``<film>/<name>/`` in one rename, on error it is removed."""
         final = self.artefact_dir(name)
         final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging.", dir=final.parent))
+        # the pid in the name lets `castforge runs clear` remove the staging folders of processes that were killed
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging.{os.getpid()}.", dir=final.parent))
         try:
             yield staging
         except BaseException:
