@@ -9,6 +9,11 @@ VENV=${VENV:-.venv}
 PIP="$VENV/bin/python -m pip"
 export PIP_PROGRESS_BAR=off
 $PIP install -q --upgrade "pip>=25.3" wheel "setuptools>=77.0.3,<81"
+# animeface (2D anime faces) reads Pillow's internal struct and needs Pillow <= 11.3, older than the main
+# environment's: it gets its own small environment, driven as a subprocess (resources/backends/animeface.py).
+AF=${VENV_ANIMEFACE:-.venv-animeface}
+[ -x "$AF/bin/python" ] || "$PY" -m venv "$AF"
+"$AF/bin/python" -m pip install -q "pillow==11.3.0" "animeface==2.0.3" 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   $PIP install -r install/requirements.txt
   $PIP install --no-deps -e .

@@ -1,0 +1,180 @@
+"""2D anime face detection with AnimeFace 2009 (PyPI ``animeface==2.0.3``), run in an isolated environment.
+
+animeface's C extension reads Pillow's internal image struct (Pillow 4 layout): with Pillow >= 12, which castforge's
+main environment needs, it returns no faces and no error. ``install/setup_env.sh`` therefore builds a small
+``.venv-animeface`` (Pillow 11.3 + animeface, nothing else) and this adapter drives
+``resources/backends/animeface_worker.py`` there as one long-lived subprocess, passing RGB frames over a pipe.
+
+Stable API (other stages use it as a seed cue, keep it backward compatible):
+
+    detector = AnimeFaceDetector()                 # starts nothing yet; fails early if the environment is missing
+    faces: list[AnimeFace] = detector.detect(rgb)  # rgb: (H, W, 3) uint8 ndarray, RGB order
+    face.box            (x0, y0, x1, y1) float pixels in ``rgb``'s frame
+    face.score          AnimeFace likelihood in [0, 1]
+    face.left_eye_box / right_eye_box / mouth_box  (x0, y0, x1, y1); "left"/"right" as seen in the image
+    face.nose, face.chin                           (x, y)
+    face.hair_rgb / skin_rgb / left_eye_rgb / right_eye_rgb   (r, g, b) ints, as AnimeFace measured them
+    face.landmarks5()   (5, 2) float32: image-left eye, image-right eye, nose, mouth left, mouth right corners
+    face.to_detection() resources.protocols.FaceDetection (detector "animeface", with landmarks5)
+    detector.close()    stops the worker (also on garbage collection / interpreter exit)
+
+The interpreter is ``$CASTFORGE_ANIMEFACE_PYTHON`` when set, else ``<repo>/.venv-animeface/bin/python``.
+"""
+
+import json
+import logging
+import os
+import struct
+import subprocess
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from resources.errors import CastforgeError
+from resources.protocols import FaceDetection
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("animeface_worker.py")
+HOW = ("build it with `make setup` (install/setup_env.sh creates .venv-animeface with pillow<=11.3 and "
+       "animeface==2.0.3), or set CASTFORGE_ANIMEFACE_PYTHON to a Python that has both")
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class AnimeFace:
+    """One 2D face found by AnimeFace, in the pixel frame of the image given to ``detect``."""
+
+    box: Box
+    score: float
+    left_eye_box: Box
+    right_eye_box: Box
+    mouth_box: Box
+    nose: tuple[float, float]
+    chin: tuple[float, float]
+    hair_rgb: tuple[int, int, int]
+    skin_rgb: tuple[int, int, int]
+    left_eye_rgb: tuple[int, int, int]
+    right_eye_rgb: tuple[int, int, int]
+
+    def landmarks5(self) -> np.ndarray:
+        """ArcFace-order points: image-left eye, image-right eye, nose, mouth left and right corners."""
+        def centre(b: Box) -> tuple[float, float]:
+            return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+        mx0, my0, mx1, my1 = self.mouth_box
+        mouth_y = (my0 + my1) / 2
+        return np.array([centre(self.left_eye_box), centre(self.right_eye_box), self.nose,
+                         (mx0, mouth_y), (mx1, mouth_y)], dtype=np.float32)
+
+    def to_detection(self, detector: str = "animeface") -> FaceDetection:
+        return FaceDetection(self.box, self.score, detector, self.landmarks5())
+
+
+def _box(xywh: list[float], scale: float) -> Box:
+    x, y, w, h = (float(v) / scale for v in xywh)
+    return x, y, x + w, y + h
+
+
+def parse_face(raw: dict, scale: float = 1.0) -> AnimeFace:
+    """An ``AnimeFace`` from the worker's JSON (coordinates divided by ``scale``, the resize applied before)."""
+    eye_a, eye_b = _box(raw["left_eye_box"], scale), _box(raw["right_eye_box"], scale)
+    colour_a, colour_b = tuple(raw["left_eye_color"]), tuple(raw["right_eye_color"])
+    # AnimeFace's "left" is the character's left (the image's right): order by x so "left" means image-left
+    if eye_a[0] > eye_b[0]:
+        eye_a, eye_b, colour_a, colour_b = eye_b, eye_a, colour_b, colour_a
+    return AnimeFace(
+        box=_box(raw["face_box"], scale), score=float(raw["likelihood"]), left_eye_box=eye_a, right_eye_box=eye_b,
+        mouth_box=_box(raw["mouth_box"], scale),
+        nose=(raw["nose_point"][0] / scale, raw["nose_point"][1] / scale),
+        chin=(raw["chin_point"][0] / scale, raw["chin_point"][1] / scale),
+        hair_rgb=tuple(raw["hair_color"]), skin_rgb=tuple(raw["skin_color"]),
+        left_eye_rgb=colour_a, right_eye_rgb=colour_b)
+
+
+def animeface_python() -> Path:
+    """The interpreter of the isolated animeface environment; a clear error when it is missing."""
+    configured = os.environ.get("CASTFORGE_ANIMEFACE_PYTHON")
+    path = Path(configured) if configured else REPO_ROOT / ".venv-animeface" / "bin" / "python"
+    if not path.exists():
+        raise CastforgeError(f"animeface: interpreter {path} not found; {HOW}")
+    return path
+
+
+class AnimeFaceDetector:
+    """AnimeFace 2009 in a subprocess worker. ``max_side`` bounds the image side sent to the worker (AnimeFace's
+    cost grows with the pixel count: ~14 s for 3072 x 3072 on this CPU); boxes come back in the input's frame."""
+
+    name = "animeface"
+
+    def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None):
+        self.min_score = min_score
+        self.max_side = max_side
+        self.python = python or animeface_python()
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> subprocess.Popen:
+        process = subprocess.Popen([str(self.python), "-I", str(WORKER)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        hello = self._reply(process)
+        if not hello.get("ready"):
+            process.kill()
+            raise CastforgeError(f"animeface worker ({self.python}): {hello.get('error', hello)}; {HOW}")
+        weakref.finalize(self, _stop, process)  # on garbage collection and at interpreter exit
+        return process
+
+    def _reply(self, process: subprocess.Popen) -> dict:
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=5)
+            error = process.stderr.read().decode(errors="replace")[-800:]
+            raise CastforgeError(f"animeface worker ({self.python}) exited with {process.returncode}: {error}")
+        return json.loads(line)
+
+    def detect(self, image: np.ndarray) -> list[AnimeFace]:
+        """2D faces in an RGB uint8 (H, W, 3) image, best first; [] for an image without any."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"animeface: expected an RGB uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
+        scale = 1.0
+        if self.max_side and max(image.shape[:2]) > self.max_side:
+            scale = self.max_side / max(image.shape[:2])
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        data = np.ascontiguousarray(image).tobytes()
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._process = self._start()
+            try:
+                self._process.stdin.write(struct.pack(">II", image.shape[0], image.shape[1]) + data)
+                self._process.stdin.flush()
+            except BrokenPipeError:
+                pass  # the worker died; _reply reports its stderr
+            reply = self._reply(self._process)
+        if "error" in reply:
+            raise CastforgeError(f"animeface worker: {reply['error']}")
+        faces = [parse_face(raw, scale) for raw in reply["faces"]]
+        return sorted((f for f in faces if f.score >= self.min_score), key=lambda f: -f.score)
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Ask the worker to exit (a 0 x 0 request), kill it if it does not."""
+    if process.poll() is not None:
+        return
+    try:
+        process.stdin.write(struct.pack(">II", 0, 0))
+        process.stdin.close()
+        process.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        process.kill()
+        process.wait()

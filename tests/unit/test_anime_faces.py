@@ -1,0 +1,110 @@
+"""AnimeFace 2009 through its isolated environment (resources/backends/animeface.py) on real 2D faces, and the
+hand-labelled detection scoring."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from assets.faces.evaluation import DetectionScore, matches, score_detections
+from resources.errors import CastforgeError
+
+LABELS = Path(__file__).resolve().parents[1] / "data" / "anime_face_grid_labels.json"
+
+
+def grid(shared: Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(shared / "media/faces/anime_face_grid.jpg")), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from resources.backends.animeface import AnimeFaceDetector
+
+    try:
+        built = AnimeFaceDetector(max_side=None)
+    except CastforgeError as error:
+        pytest.skip(f"the animeface environment is not built here: {error}")
+    yield built
+    built.close()
+
+
+def test_animeface_finds_the_labelled_faces_of_a_grid_region(shared, detector):
+    """Tiles of two grid rows (13 labelled faces) through the worker: real faces with real landmarks and colours."""
+    image = grid(shared)[:1024]
+    labels = [b for b in json.loads(LABELS.read_text())["faces"] if b[3] <= 1024]
+    faces = detector.detect(image)
+    score = score_detections([f.box for f in faces], labels)
+    assert len(labels) == 13
+    assert score.recall >= 0.5 and score.precision >= 0.9, score
+    face = faces[0]
+    left, right, nose, mouth_left, mouth_right = face.landmarks5()
+    assert left[0] < right[0] and mouth_left[0] < mouth_right[0]
+    assert face.box[1] < min(left[1], right[1]) < nose[1] < face.box[3]  # eyes above the nose, inside the box
+    assert all(0 <= c <= 255 for c in face.hair_rgb + face.skin_rgb)
+    detection = face.to_detection()
+    assert detection.detector == "animeface" and detection.landmarks.shape == (5, 2)
+
+
+def test_animeface_downscales_large_images_and_maps_boxes_back(shared):
+    from resources.backends.animeface import AnimeFaceDetector
+
+    tile = grid(shared)[:512, 2560:]  # two faces (tile row 0, col 5)
+    try:
+        small = AnimeFaceDetector(max_side=256)
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    big = cv2.resize(tile, (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    faces = small.detect(big)
+    small.close()
+    labels = [[2 * (v - o) for v, o in zip(b, (2560, 0, 2560, 0))] for b in ([2833, 110, 2913, 190],
+                                                                           [2717, 132, 2805, 220])]
+    assert score_detections([f.box for f in faces], labels).hits >= 1
+
+
+def test_animeface_returns_nothing_on_an_empty_frame_and_rejects_a_grey_array(detector):
+    assert detector.detect(np.full((240, 320, 3), 200, np.uint8)) == []
+    with pytest.raises(ValueError, match="RGB uint8"):
+        detector.detect(np.zeros((240, 320), np.uint8))
+
+
+def test_a_missing_animeface_environment_names_the_interpreter_and_the_fix(tmp_path, monkeypatch):
+    from resources.backends.animeface import AnimeFaceDetector
+
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_PYTHON", str(tmp_path / "nowhere" / "python"))
+    with pytest.raises(CastforgeError, match="nowhere/python.*make setup"):
+        AnimeFaceDetector()
+
+
+def test_a_worker_with_a_too_new_pillow_fails_loudly(tmp_path, monkeypatch):
+    """The main environment's Pillow is too new for animeface: the worker says so instead of returning []."""
+    import sys
+
+    import PIL
+
+    from resources.backends.animeface import AnimeFaceDetector
+
+    if tuple(int(v) for v in PIL.__version__.split(".")[:2]) <= (11, 3):
+        pytest.skip("this environment's Pillow is old enough for animeface")
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_PYTHON", sys.executable)
+    detector = AnimeFaceDetector()
+    with pytest.raises(CastforgeError, match="(too new|cannot import)"):
+        detector.detect(np.zeros((64, 64, 3), np.uint8))
+
+
+@pytest.mark.parametrize("box, label, expected", [
+    ((10, 10, 50, 50), (0, 0, 60, 60), True),       # inside, similar size
+    ((10, 10, 20, 20), (0, 0, 100, 100), False),     # far too small: an eye, not the face
+    ((70, 70, 90, 90), (0, 0, 60, 60), False),       # centre outside
+])
+def test_detection_matching_rule(box, label, expected):
+    assert matches(box, label) is expected
+
+
+def test_scoring_counts_each_label_once_and_ignores_doodle_zones():
+    labels = [(0, 0, 100, 100), (200, 0, 300, 100)]
+    detections = [(10, 10, 90, 90), (12, 12, 88, 88), (400, 400, 420, 420), (205, 5, 295, 95)]
+    score = score_detections(detections, labels, ignore=[(390, 390, 430, 430)])
+    assert score == DetectionScore(hits=2, misses=0, false_positives=1)
+    assert score.recall == 1.0 and score.precision == pytest.approx(2 / 3)
