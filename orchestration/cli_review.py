@@ -37,7 +37,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("castforge review: serving on %s: anyone who can reach it can change the review", args.host)
     os.environ.setdefault("CASTFORGE_REVIEW_URL", f"http://{args.host}:{args.port}")
-    app = create_app(on_change=None if args.no_dagster else report_to_dagster)
+    app = create_app(on_change=None if args.no_dagster else report_to_dagster,
+                     hosts=tuple({"127.0.0.1", "localhost", "::1", args.host}))
     log.info("castforge review: http://%s:%d/", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from resources.errors import MissingUpstreamError
+from resources.errors import CastforgeError, MissingUpstreamError
 from resources.paths import castforge_home
 
 
@@ -34,7 +34,7 @@ class FilmWorkspace:
     def __init__(self, film: str, home: Path | None = None):
         self.film = film
         self.home = Path(home) if home else castforge_home()
-        self.root = self.home / "films" / film
+        self.root = contained(self.home / "films", film)
 
     # -- tables -------------------------------------------------------------------------------------------------
     def table_path(self, relation: str) -> Path:
@@ -77,7 +77,7 @@ class FilmWorkspace:
 
     # -- artefact folders ---------------------------------------------------------------------------------------
     def artefact_dir(self, name: str) -> Path:
-        return self.root / name
+        return contained(self.root, name)
 
     @contextmanager
     def staged_dir(self, name: str) -> Iterator[Path]:
@@ -100,6 +100,18 @@ class FilmWorkspace:
     def absolute(self, stored: str) -> Path:
         p = Path(stored)
         return p if p.is_absolute() else self.home / p
+
+
+def contained(root: Path, *parts: str) -> Path:
+    """``root / parts``, refused unless it stays inside ``root``: every path castforge writes from a name it was given
+    (a film key, an identity id, a label) goes through here, so ``../..`` or an absolute name cannot escape the
+    workspace. Symlinks already on disk are followed (a link pointing out of the workspace is refused too)."""
+    target = Path(root).joinpath(*parts)
+    base = Path(root).resolve()
+    resolved = target.resolve()
+    if not resolved.is_relative_to(base) or any(p in ("", ".", "..") or "\x00" in p for p in map(str, parts)):
+        raise CastforgeError(f"refusing to write {target}: {'/'.join(map(str, parts))!r} is not a name inside {base}")
+    return target
 
 
 def swap_in(staging: Path, final: Path) -> None:

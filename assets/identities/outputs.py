@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from assets.identities.core import NOISE, normalise
-from resources.storage import write_json_atomic
+from resources.storage import contained, write_json_atomic
 
 
 def _place(source: Path, target: Path, final_dir: Path, staging: Path, copy: bool) -> None:
@@ -34,7 +34,7 @@ def write_folders(staging: Path, final_dir: Path, instance_identities: pl.DataFr
             crops.setdefault(instance_id, []).append((face_id, crop))
     placed = 0
     for instance_id, identity in instance_identities.select("instance_id", "identity").iter_rows():
-        folder = staging / (identity or NOISE)
+        folder = contained(staging, identity or NOISE)  # an identity id never names a folder outside
         folder.mkdir(parents=True, exist_ok=True)
         if cutouts.get(instance_id):
             source = resolve(cutouts[instance_id])

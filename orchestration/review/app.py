@@ -5,6 +5,7 @@ reason, so two tabs never overwrite each other silently.
 """
 
 import hashlib
+import itertools
 import logging
 import re
 from pathlib import Path
@@ -15,9 +16,12 @@ from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from orchestration.review import data
+from orchestration.review.limits import (
+    LOCAL_HOSTS, THUMB_WIDTHS, RequestGuard, check_identity_ids, known_identities, prune_thumbnails, snap_width,
+)
 from resources import review_state as rs
 from resources.catalog import Catalog
 from resources.errors import CastforgeError
@@ -30,32 +34,45 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 FILM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
+STRICT = ConfigDict(strict=True, extra="forbid")  # "ids" as a string, or an unknown field, is a 422 with a reason
+
+
+class DecisionPayload(BaseModel):
+    model_config = STRICT
+    instance_ids: list[StrictStr] = Field(min_length=1, max_length=5000)
+
+
 class DecisionIn(BaseModel):
+    model_config = STRICT
     kind: Literal["keep", "discard", "tag", "rename", "merge", "split", "move", "noise"]
-    item_id: str = Field(min_length=1, max_length=200)
-    to_value: str | bool | None = Field(default=None, max_length=200)
-    from_value: str | None = Field(default=None, max_length=200)
-    payload: dict[str, Any] | None = None
+    item_id: StrictStr = Field(min_length=1, max_length=200)
+    to_value: StrictStr | StrictBool | None = Field(default=None, max_length=200)
+    from_value: StrictStr | None = Field(default=None, max_length=200)
+    payload: DecisionPayload | None = None
 
 
 class DecisionBatch(BaseModel):
-    expected_revision: int = Field(ge=0)
+    model_config = STRICT
+    expected_revision: StrictInt = Field(ge=0)
     decisions: list[DecisionIn] = Field(min_length=1, max_length=5000)
-    author: str | None = Field(default=None, max_length=80)
+    author: StrictStr | None = Field(default=None, max_length=80)
 
 
 class RevisionOnly(BaseModel):
-    expected_revision: int = Field(ge=0)
-    author: str | None = Field(default=None, max_length=80)
+    model_config = STRICT
+    expected_revision: StrictInt = Field(ge=0)
+    author: StrictStr | None = Field(default=None, max_length=80)
 
 
-def create_app(home: Path | None = None, on_change=None) -> FastAPI:
+def create_app(home: Path | None = None, on_change=None, hosts: tuple[str, ...] = LOCAL_HOSTS) -> FastAPI:
     """The app over the films under ``home`` (default CASTFORGE_HOME). ``on_change(film, revision)`` runs after
-    every recorded change (the CLI uses it to report the new data version of ``review_decisions`` to Dagster)."""
+    every recorded change (the CLI uses it to report the new data version of ``review_decisions`` to Dagster).
+    Requests naming another ``Host`` than ``hosts`` are refused (a DNS-rebinding page cannot reach the server)."""
     home = Path(home).resolve() if home else castforge_home()
     catalog = Catalog(home)
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
     app = FastAPI(title="castforge review", docs_url=None, redoc_url=None)
+    app.add_middleware(RequestGuard, allowed_hosts=tuple(hosts))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     known_films: set[str] = set()  # films are added, never removed: remember the ones seen
@@ -141,10 +158,13 @@ def create_app(home: Path | None = None, on_change=None) -> FastAPI:
 
     @app.post("/api/films/{film}/decisions")
     def post_decisions(film: str, batch: DecisionBatch, tasks: BackgroundTasks) -> dict[str, Any]:
-        workspace(film)
-        rows = rs.record_decisions(catalog, film, [d.model_dump() for d in batch.decisions], author=batch.author,
+        ws = workspace(film)
+        items = [d.model_dump() for d in batch.decisions]
+        minted = check_identity_ids(items, known_identities(ws, catalog, film), film)
+        rows = rs.record_decisions(catalog, film, items, author=batch.author,
                                    expected_revision=batch.expected_revision)
-        return changed(film, rows[0]["revision"], False, tasks)  # a new decision empties the redo stack
+        # a new decision empties the redo stack; ids minted for "new" identities go back to the page
+        return {**changed(film, rows[0]["revision"], False, tasks), "minted": minted}
 
     @app.post("/api/films/{film}/undo")
     def post_undo(film: str, body: RevisionOnly, tasks: BackgroundTasks) -> dict[str, Any]:
@@ -162,8 +182,13 @@ def create_app(home: Path | None = None, on_change=None) -> FastAPI:
     films_root = (home / "films").resolve()
 
     @app.get("/media/{stored:path}")
-    def media(stored: str, w: int | None = Query(None, ge=16, le=1024)) -> Response:
-        path = (home / stored).resolve()
+    def media(stored: str, w: int | None = Query(None, ge=16, le=THUMB_WIDTHS[-1])) -> Response:
+        if "\x00" in stored:
+            raise HTTPException(400, "a media path cannot contain a NUL byte")
+        try:
+            path = (home / stored).resolve()
+        except (OSError, ValueError) as error:
+            raise HTTPException(400, f"not a usable media path ({error.__class__.__name__})") from error
         if not path.is_relative_to(films_root) or len(path.relative_to(films_root).parts) < 2:
             raise HTTPException(403, "only files inside a film's workspace are served")
         if path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -172,9 +197,12 @@ def create_app(home: Path | None = None, on_change=None) -> FastAPI:
             raise HTTPException(404, f"no such file: {stored}")
         if w is None:
             return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
-        return FileResponse(thumbnail(path, w, films_root), headers={"Cache-Control": "max-age=3600"})
+        return FileResponse(thumbnail(path, snap_width(w), films_root), headers={"Cache-Control": "max-age=3600"})
 
     return app
+
+
+_thumbnails_written = itertools.count()
 
 
 def thumbnail(path: Path, width: int, films_root: Path) -> Path:
@@ -196,4 +224,6 @@ def thumbnail(path: Path, width: int, films_root: Path) -> Path:
     tmp = cached.with_name(f".{cached.name}.tmp.png")
     cv2.imwrite(str(tmp), small, [cv2.IMWRITE_PNG_COMPRESSION, 1])  # small already: fast beats smallest
     tmp.replace(cached)
+    if next(_thumbnails_written) % 100 == 0:  # bounded cache; counting the folder on every write would cost more
+        prune_thumbnails(cached.parent)
     return cached

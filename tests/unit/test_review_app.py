@@ -57,7 +57,7 @@ def make_film(home: Path, film: str = FILM, n: int = 6) -> FilmWorkspace:
 @pytest.fixture
 def client(castforge_home):
     make_film(castforge_home)
-    return TestClient(create_app(castforge_home))
+    return TestClient(create_app(castforge_home), base_url="http://127.0.0.1")
 
 
 def post(client, path, revision, decisions=None):
@@ -120,14 +120,16 @@ def test_identities_view_applies_the_review_and_suggests_merges(client):
     assert first["members"][0]["instance_id"] == "a0"  # the outlier embedding is shown first
     assert post(client, "decisions", 0, [{"kind": "rename", "item_id": "identity_000",
                                           "to_value": "<b>luca</b> & co"}]).status_code == 200
-    assert post(client, "decisions", 1, [{"kind": "split", "item_id": "identity_001", "to_value": "split_x",
-                                          "payload": {"instance_ids": ["b4", "b5"]}}]).status_code == 200
+    split = post(client, "decisions", 1, [{"kind": "split", "item_id": "identity_001", "to_value": "new",
+                                           "payload": {"instance_ids": ["b4", "b5"]}}])
+    assert split.status_code == 200
+    (split_x,) = split.json()["minted"]  # the server mints new identity ids
     assert post(client, "decisions", 2, [{"kind": "move", "item_id": "a2", "from_value": "identity_000",
                                           "to_value": "identity_001"}]).status_code == 200
     view = client.get(f"/api/films/{FILM}/identities").json()
     sizes = {i["identity"]: (i["name"], i["size"]) for i in view["identities"]}
     assert sizes == {"identity_000": ("<b>luca</b> & co", 2), "identity_001": ("identity_001", 2),
-                     "split_x": ("split_x", 2)}
+                     split_x: (split_x, 2)}
     page = client.get(f"/films/{FILM}").text
     assert "&lt;b&gt;luca&lt;/b&gt; &amp; co" in page and "<b>luca</b>" not in page
 
@@ -157,10 +159,10 @@ def test_media_serves_only_images_inside_film_workspaces(client, castforge_home)
     item = client.get(f"/api/films/{FILM}/instances").json()["items"][0]
     full = client.get(item["image"])
     assert full.status_code == 200 and full.headers["content-type"] == "image/png"
-    thumb = client.get(item["thumb"].replace("w=200", "w=100"))
+    thumb = client.get(item["thumb"].replace("w=200", "w=100"))  # served at the next fixed width, 128
     assert thumb.status_code == 200
     small = cv2.imdecode(np.frombuffer(thumb.content, np.uint8), cv2.IMREAD_UNCHANGED)
-    assert small.shape == (125, 100, 4)  # aspect and alpha kept
+    assert small.shape == (160, 128, 4)  # aspect and alpha kept
     (castforge_home / "secret.png").write_bytes(full.content)
     (castforge_home / "films" / FILM / "tables" / "notes.txt").write_text("x")
     for url, status in [("/media/secret.png", 403), ("/media/films/../secret.png", 403),

@@ -200,9 +200,9 @@ document.getElementById("split").addEventListener("click", async () => {
   const ids = selectedIds();
   if (!ids.length) return Review.status("Select the items that form the new identity", "error");
   const source = view.selected.get(ids[0]);
-  const fresh = "split_" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
-  if (await Review.decide([{kind: "split", item_id: source, to_value: fresh, payload: {instance_ids: ids}}],
-                          `${ids.length} items split into a new identity ${fresh}`)) await load();
+  // "new": the server mints the new identity's id (ids become folder names, so only the server makes them)
+  if (await Review.decide([{kind: "split", item_id: source, to_value: "new", payload: {instance_ids: ids}}],
+                          `${ids.length} items split into a new identity`)) await load();
 });
 document.getElementById("clear-selection").addEventListener("click", () => { view.selected.clear(); selectionChanged(); });
 Review.onReload = () => load();
