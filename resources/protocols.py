@@ -159,3 +159,17 @@ class Segmenter(ModelBackend, Protocol):
     """
 
     def segment(self, image, cues=None) -> list[dict]: ...
+
+
+@runtime_checkable
+class ImageUpscaler(Protocol):
+    """Super-resolution of small crops before export (``datasets.upscale: sr``).
+
+    ``upscale(rgb)`` takes an RGB ``uint8`` image ``H x W x 3`` and returns it ``scale`` times larger in both sides
+    (``scale*H x scale*W x 3``, ``uint8``, same colours, no flips). ``name`` is recorded with every upscaled item.
+    """
+
+    name: str
+    scale: int
+
+    def upscale(self, rgb: np.ndarray) -> np.ndarray: ...

@@ -1,179 +1,210 @@
-"""Training-ready exports per identity: kohya_ss / sd-scripts folders, a Parquet (Hugging Face ``datasets``) file
-and a manifest. No Dagster, no models.
+"""Training-ready exports per identity, streamed item by item: kohya_ss / sd-scripts folders (image + caption) with
+a ``dataset_config.toml``, a Hugging Face Parquet file, a COCO instance-segmentation file and a manifest.
+No Dagster, no model import (a super-resolution upscaler is passed in).
 
-Re-exporting is incremental: every file is written only when its bytes differ from what is on disk, and files of
-instances no longer in the export are removed, so a review that moves a few instances rewrites only those.
+Every considered (instance, crop) gets a decision with its rule and reason: exported (downscaled, kept size or
+upscaled by a named method) or skipped (too small, below target with ``upscale: skip``, near-duplicate, crop not
+placeable, head cut by the frame edge, identity without a face and too few instances, unreadable cut-out).
+Re-exporting is incremental: a file is written only when its bytes differ, and files of items no longer exported
+are removed, so a review that moves a few instances rewrites only those.
 """
 
 import json
-import os
-import uuid
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import polars as pl
 
-from assets.pose.core import load_cutout_rgb
+from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
+from assets.datasets.crops import caption_variant, crop_boxes
+from assets.datasets.coco import CocoWriter, add_coco_instance, coco_header
+from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
+from assets.datasets.images import (cutout_hash, encode_png, load_cutout, sharpness, size_decision,
+                                    to_training_size)
+from assets.datasets.params import DatasetParams
+from assets.datasets.selection import DECISION_SCHEMA
+from assets.datasets.summary import dataset_manifest
+from assets.frames.quality import hamming, near_duplicates
+from resources.protocols import ImageUpscaler
 
-ITEM_SCHEMA = {"identity": pl.String, "label": pl.String, "instance_id": pl.String, "image_path": pl.String,
-               "caption_path": pl.String, "caption": pl.String, "view": pl.String, "pose_bucket": pl.String,
-               "timestamp_s": pl.Float64, "width": pl.Int32, "height": pl.Int32}
+log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class DatasetParams:
-    target_size: int = 512           # the square side images are fitted into (aspect kept, padded)
-    upscale: bool = False            # smaller crops stay at their size (padded) unless set
-    background: tuple[int, int, int] = (255, 255, 255)  # RGB behind the cut-out
-    repeats: int = 10                # kohya_ss folder prefix: {repeats}_{name}
-    per_bucket: int | None = None    # balanced sampling: at most N instances per (identity, pose bucket)
-    parquet_images: str = "bytes"    # bytes | path
-    min_instances: int = 1           # identities with fewer exported instances are left out
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "DatasetParams":
-        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        if "background" in known:
-            known["background"] = tuple(int(c) for c in known["background"])
-        params = cls(**known)
-        if params.parquet_images not in ("bytes", "path"):
-            raise ValueError(f"datasets.parquet_images must be 'bytes' or 'path', not {params.parquet_images!r}")
-        return params
+ITEM_SCHEMA = {"identity": pl.String, "label": pl.String, "trigger": pl.String, "instance_id": pl.String,
+               "item_id": pl.String, "crop": pl.String, "image_path": pl.String, "caption_path": pl.String,
+               "caption": pl.String, "view": pl.String, "pose_bucket": pl.String, "timestamp_s": pl.Float64,
+               "width": pl.Int32, "height": pl.Int32, "source_width": pl.Int32, "source_height": pl.Int32,
+               "resize": pl.String, "touches_frame_edge": pl.Boolean, "phash": pl.String, "sharpness": pl.Float64}
+EXPORTED_RULE = {"area": "downscaled", "none": "kept_size", "lanczos": "upscaled_lanczos", "sr": "upscaled_sr"}
+PARQUET_NAME, TOML_NAME, COCO_NAME = "{film}_dataset.parquet", "dataset_config.toml", "coco_instances.json"
 
 
-def export_rows(rows: pl.DataFrame, captions: pl.DataFrame, poses: pl.DataFrame | None,
-                params: DatasetParams) -> pl.DataFrame:
-    """Identified instances that have a caption, with view and pose bucket; balanced per bucket when asked."""
-    cap = captions.select("instance_id", "caption")
-    table = rows.join(cap, on="instance_id", how="inner")
-    if poses is not None and poses.height:
-        table = table.join(poses.select("instance_id", "view", "pose_bucket"), on="instance_id", how="left")
-    else:
-        table = table.with_columns(pl.lit(None, pl.String).alias("view"), pl.lit(None, pl.String).alias("pose_bucket"))
-    table = table.with_columns(pl.col("view").fill_null("unknown"), pl.col("pose_bucket").fill_null("noise"),
-                               pl.col("identity").cast(pl.String))
-    if "timestamp_s" not in table.columns:
-        table = table.with_columns(pl.lit(None, pl.Float64).alias("timestamp_s"))
-    if params.per_bucket:
-        # the largest crops first: more pixels for the trainer
-        area = ((pl.col("x1") - pl.col("x0")) * (pl.col("y1") - pl.col("y0"))).alias("_area")
-        table = (table.with_columns(area).sort(["_area", "instance_id"], descending=[True, False])
-                 .group_by(["identity", "pose_bucket"], maintain_order=True).head(params.per_bucket).drop("_area"))
-    counts = table.group_by("identity").len()
-    keep = counts.filter(pl.col("len") >= params.min_instances)["identity"]
-    return table.filter(pl.col("identity").is_in(keep.implode())).sort(["label", "instance_id"])
+def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: str | None,
+             size: tuple[int, int] | None = None) -> dict[str, Any]:
+    return {"instance_id": row["instance_id"], "identity": row["identity"], "trigger": row["trigger"], "crop": crop,
+            "decision": decision, "rule": rule, "reason": reason, "source_width": size[0] if size else None,
+            "source_height": size[1] if size else None}
 
 
-def training_image(path: Path, params: DatasetParams) -> np.ndarray:
-    """BGR: the cut-out on the background colour, fitted into a square of ``target_size`` (no flips, no jitter)."""
-    rgb, alpha = load_cutout_rgb(path)
-    rgb[~alpha] = params.background
-    h, w = rgb.shape[:2]
-    scale = params.target_size / max(h, w)
-    if scale < 1 or params.upscale:
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LANCZOS4
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
-    h, w = rgb.shape[:2]
-    side = max(h, w)
-    canvas = np.empty((side, side, 3), np.uint8)
-    canvas[:] = params.background
-    canvas[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = rgb
-    return cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR)
-
-
-def write_if_changed(path: Path, data: bytes, stats: dict[str, int]) -> None:
-    """Write ``data`` atomically unless the file already holds exactly these bytes."""
-    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        stats["unchanged"] += 1
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    stats["written"] += 1
-
-
-def export_datasets(items: pl.DataFrame, out_dir: Path, film: str, params: DatasetParams,
-                    absolute: Callable[[str], Path], relative: Callable[[Path], str]) -> tuple[pl.DataFrame, dict]:
-    """Writes ``kohya/{repeats}_{label}/{instance_id}.png + .txt``, ``<film>_dataset.parquet`` and
-    ``manifest.json`` under ``out_dir``; returns the ``dataset_items`` rows and the manifest."""
-    stats = {"written": 0, "unchanged": 0, "removed": 0, "unreadable": 0}
-    kohya = out_dir / "kohya"
-    records, parquet_rows, expected = [], [], set()
-    for row in items.iter_rows(named=True):
-        folder = kohya / f"{params.repeats}_{row['label']}"
-        image_path, caption_path = folder / f"{row['instance_id']}.png", folder / f"{row['instance_id']}.txt"
+def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams,
+                           absolute: Callable[[str], Path]) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs and, per identity, near-duplicates
+    (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed."""
+    hashes, sharp, readable, skipped = [], [], [], []
+    for i, row in enumerate(candidates.iter_rows(named=True)):
         try:
-            bgr = training_image(absolute(row["path"]), params)
-        except ValueError:
-            stats["unreadable"] += 1
+            cut = load_cutout(absolute(row["path"]), params.background)
+        except ValueError as error:
+            skipped.append(decision(row, "*", "skipped", "unreadable", str(error)))
             continue
-        ok, png = cv2.imencode(".png", bgr)
-        if not ok:
-            stats["unreadable"] += 1
+        readable.append(i)
+        hashes.append(cutout_hash(cut))
+        sharp.append(sharpness(cut))
+    table = candidates[readable].with_columns(pl.Series("phash", [f"{h:016x}" for h in hashes], pl.String),
+                                              pl.Series("sharpness", sharp, pl.Float64))
+    if params.dedup_distance < 0 or table.height < 2:
+        return table, skipped
+    dropped_rows: set[int] = set()
+    positions = np.arange(table.height)
+    for identity in table["identity"].unique(maintain_order=True):
+        members = positions[(table["identity"] == identity).to_numpy()]
+        group_hashes = [hashes[m] for m in members]
+        for dropped, kept in near_duplicates(group_hashes, [sharp[m] for m in members],
+                                             params.dedup_distance).items():
+            row = table.row(int(members[dropped]), named=True)
+            distance = int(hamming(np.array([group_hashes[kept]], np.uint64), group_hashes[dropped])[0])
+            skipped.append(decision(row, "*", "skipped", "near_duplicate",
+                                    f"near-duplicate of {table['instance_id'][int(members[kept])]} (pHash distance "
+                                    f"{distance} <= {params.dedup_distance}; that one is sharper)"))
+            dropped_rows.add(int(members[dropped]))
+    return table[[i for i in range(table.height) if i not in dropped_rows]], skipped
+
+
+def item_caption(row: dict[str, Any], crop: str) -> str:
+    """The captions relation's caption with the export's trigger word and the crop phrase, within CLIP's tokens."""
+    phrases, fixed = caption_variant(row["caption"], row.get("caption_trigger"), row["trigger"], crop)
+    tokens = row.get("clip_tokens")
+    if tokens is None or tokens + 8 > CLIP_MAX_TOKENS:  # a longer trigger word or the crop phrase may not fit
+        phrases, _ = fit_phrases(phrases, fixed=fixed)
+    return ", ".join(phrases)
+
+
+def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: pl.DataFrame | None, out_dir: Path,
+                    film: str, params: DatasetParams, absolute: Callable[[str], Path],
+                    relative: Callable[[Path], str],
+                    upscaler: ImageUpscaler | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    """Writes under ``out_dir``: ``kohya/{repeats}_{label}/<item>.png + .txt``, ``dataset_config.toml``,
+    ``<film>_dataset.parquet``, ``coco_instances.json`` and ``manifest.json``; returns the ``dataset_items`` rows,
+    every decision and the manifest. ``candidates`` and ``decisions`` come from ``selection.export_candidates``."""
+    stats = {"written": 0, "unchanged": 0, "removed": 0}
+    kohya = out_dir / "kohya"
+    survivors, skipped = remove_near_duplicates(candidates, params, absolute)
+    survivors = survivors.sort(["label", "instance_id"])
+    parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
+    images, categories = coco_header(survivors, frames, out_dir, absolute)
+    coco = CocoWriter(out_dir / COCO_NAME, images, categories, film)
+    records, decided, expected = [], list(skipped), set()
+    image_by_frame = {image["castforge_frame_id"]: image for image in images}
+    category_ids = {category["castforge_identity"]: category["id"] for category in categories}
+    try:
+        for row in survivors.iter_rows(named=True):
+            exported = export_instance(row, kohya, film, params, absolute, relative, upscaler, parquet, records,
+                                       decided, expected, stats)
+            if exported and row["frame_id"] in image_by_frame:
+                add_coco_instance(coco, row, image_by_frame[row["frame_id"]], category_ids[row["identity"]],
+                                  absolute)
+    except BaseException:
+        parquet.abort()
+        coco.abort()
+        raise
+    for changed in (parquet.close(), coco.close()):
+        stats["written" if changed else "unchanged"] += 1
+    folders = sorted({(kohya / f"{params.repeats}_{r['label']}") for r in records})
+    changed = write_bytes_if_changed(out_dir / TOML_NAME, sd_scripts_config(
+        [(folder.resolve(), params.repeats) for folder in folders], params.target_size).encode())
+    stats["written" if changed else "unchanged"] += 1
+    stats["removed"] += remove_stale(kohya, expected)
+    table = pl.DataFrame(records, schema=ITEM_SCHEMA)
+    all_decisions = pl.concat([decisions.select(list(DECISION_SCHEMA)),
+                               pl.DataFrame(decided, schema=DECISION_SCHEMA)], how="vertical_relaxed")
+    manifest = dataset_manifest(table, all_decisions, film, params)
+    write_bytes_if_changed(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
+    return table, all_decisions, {**manifest, "files": stats}
+
+
+def export_instance(row: dict[str, Any], kohya: Path, film: str, params: DatasetParams,
+                    absolute: Callable[[str], Path], relative: Callable[[Path], str], upscaler: ImageUpscaler | None,
+                    parquet: HfParquetWriter, records: list, decided: list, expected: set, stats: dict) -> bool:
+    """Writes the wanted crops of one instance (image, caption, Parquet row); True when at least one was exported."""
+    try:
+        cut = load_cutout(absolute(row["path"]), params.background)
+    except ValueError as error:  # removed or damaged since it was measured
+        decided.append(decision(row, "*", "skipped", "unreadable", str(error)))
+        return False
+    kp = None
+    if row["keypoints"] is not None and row["no_pose_reason"] is None and len(row["keypoints"]) == 51:
+        kp = np.asarray(row["keypoints"], np.float32).reshape(17, 3)
+    face = (row["fx0"], row["fy0"], row["fx1"], row["fy1"]) if row["fx0"] is not None else None
+    origin = (row["crop_x0"] if row["crop_x0"] is not None else int(row["x0"]),
+              row["crop_y0"] if row["crop_y0"] is not None else int(row["y0"]))
+    frame_size = (row["frame_width"], row["frame_height"]) if row["frame_width"] and row["frame_height"] else None
+    touches = row.get("touches_frame_edge")  # only when the instances table measures it
+    boxes = crop_boxes(cut.alpha, origin, kp, face, frame_size, touches, params.crops)
+    folder = kohya / f"{params.repeats}_{row['label']}"
+    exported = False
+    for crop in params.crops:
+        box = boxes[crop]
+        if isinstance(box, str):
+            decided.append(decision(row, crop, "skipped", "cut_by_frame_edge" if "frame edge" in box
+                                    else "crop_not_placed", box))
             continue
-        write_if_changed(image_path, png.tobytes(), stats)
-        write_if_changed(caption_path, (row["caption"] + "\n").encode(), stats)
-        expected |= {image_path, caption_path}
-        records.append({"identity": row["identity"], "label": row["label"], "instance_id": row["instance_id"],
-                        "image_path": relative(image_path), "caption_path": relative(caption_path),
-                        "caption": row["caption"], "view": row["view"], "pose_bucket": row["pose_bucket"],
-                        "timestamp_s": row["timestamp_s"], "width": bgr.shape[1], "height": bgr.shape[0]})
-        parquet_rows.append({"image": {"bytes": png.tobytes() if params.parquet_images == "bytes" else None,
-                                       "path": relative(image_path)},
-                             "caption": row["caption"], "identity": row["label"], "view": row["view"],
-                             "pose_bucket": row["pose_bucket"], "film": film, "timestamp_s": row["timestamp_s"],
-                             "instance_id": row["instance_id"]})
-    for stale in kohya.rglob("*") if kohya.exists() else []:
+        x0, y0, x1, y1 = box
+        size = (x1 - x0, y1 - y0)
+        method, reason = size_decision(*size, params)
+        if method is None:
+            rule = "too_small" if "min_source_size" in reason else "below_target"
+            decided.append(decision(row, crop, "skipped", rule, reason, size))
+            continue
+        rgb = to_training_size(cut.rgb[y0:y1, x0:x1], method, params, upscaler)
+        png = encode_png(rgb, row["path"])
+        item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
+        image_path, caption_path = folder / f"{item_id}.png", folder / f"{item_id}.txt"
+        caption = item_caption(row, crop)
+        for path, data in ((image_path, png), (caption_path, (caption + "\n").encode())):
+            stats["written" if write_bytes_if_changed(path, data) else "unchanged"] += 1
+            expected.add(path)
+        resize = f"sr:{upscaler.name}" if method == "sr" and upscaler is not None else method
+        decided.append(decision(row, crop, "exported", EXPORTED_RULE[method], resize, size))
+        item = {"identity": row["identity"], "label": row["label"], "trigger": row["trigger"],
+                "instance_id": row["instance_id"], "item_id": item_id, "crop": crop,
+                "image_path": relative(image_path), "caption_path": relative(caption_path), "caption": caption,
+                "view": row["view"], "pose_bucket": row["pose_bucket"], "timestamp_s": row["timestamp_s"],
+                "width": rgb.shape[1], "height": rgb.shape[0], "source_width": size[0], "source_height": size[1],
+                "resize": resize, "touches_frame_edge": touches, "phash": row["phash"],
+                "sharpness": row["sharpness"]}
+        records.append(item)
+        parquet.add({**{k: item[k] for k in ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s",
+                                             "instance_id", "width", "height", "source_width", "source_height",
+                                             "resize")},
+                     "identity": row["label"], "film": film,
+                     "image": {"bytes": png if params.parquet_images == "bytes" else None,
+                               "path": image_path.relative_to(kohya.parent).as_posix()}})
+        exported = True
+    return exported
+
+
+def remove_stale(kohya: Path, expected: set[Path]) -> int:
+    """Deletes files under ``kohya`` that this export did not write (items that left it) and empty folders."""
+    removed = 0
+    if not kohya.exists():
+        return 0
+    for stale in kohya.rglob("*"):
         if stale.is_file() and stale not in expected:
             stale.unlink()
-            stats["removed"] += 1
-    for folder in sorted(kohya.glob("*"), reverse=True) if kohya.exists() else []:
+            removed += 1
+    for folder in sorted(kohya.glob("*"), reverse=True):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
-    table = pl.DataFrame(records, schema=ITEM_SCHEMA)
-    parquet = pl.DataFrame(parquet_rows, schema={
-        "image": pl.Struct({"bytes": pl.Binary, "path": pl.String}), "caption": pl.String, "identity": pl.String,
-        "view": pl.String, "pose_bucket": pl.String, "film": pl.String, "timestamp_s": pl.Float64,
-        "instance_id": pl.String})
-    tmp = out_dir / f".{film}_dataset.{uuid.uuid4().hex}.tmp"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    parquet.write_parquet(tmp)
-    final = out_dir / f"{film}_dataset.parquet"
-    if final.exists() and final.read_bytes() == tmp.read_bytes():
-        tmp.unlink()
-    else:
-        os.replace(tmp, final)
-    manifest = dataset_manifest(table, film, params)
-    write_if_changed(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode(),
-                     {"written": 0, "unchanged": 0})
-    return table, {**manifest, "files": stats}
-
-
-def dataset_manifest(items: pl.DataFrame, film: str, params: DatasetParams) -> dict[str, Any]:
-    identities = {}
-    for (label,), group in items.group_by(["label"], maintain_order=True):
-        identities[label] = {
-            "identity": group["identity"][0], "count": group.height,
-            "folder": f"kohya/{params.repeats}_{label}",
-            "views": {v: n for v, n in group.group_by("view").len().sort("view").iter_rows()},
-            "pose_buckets": {b: n for b, n in group.group_by("pose_bucket").len().sort("pose_bucket").iter_rows()},
-        }
-    return {"film": film, "items": items.height, "repeats": params.repeats, "target_size": params.target_size,
-            "balanced_per_bucket": params.per_bucket, "identities": identities}
-
-
-def identity_summary(items: pl.DataFrame) -> pl.DataFrame:
-    """The asset's own table: one row per exported identity."""
-    if items.height == 0:
-        return pl.DataFrame(schema={"identity": pl.String, "label": pl.String, "items": pl.UInt32,
-                                    "views": pl.String})
-    return (items.group_by(["identity", "label"], maintain_order=True)
-            .agg(pl.len().alias("items"), pl.col("view").value_counts(sort=True).alias("_views"))
-            .with_columns(pl.col("_views").map_elements(
-                lambda vs: json.dumps({v["view"]: v["count"] for v in vs}, sort_keys=True), return_dtype=pl.String)
-                .alias("views")).drop("_views"))
+    return removed

@@ -66,8 +66,8 @@ class PoseParams:
         return int(overrides.get(label, overrides.get(str(identity), self.min_cluster_size)))
 
 
-def load_cutout_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(RGB composited on black, alpha mask) of an RGBA (or RGB) PNG; raises ValueError when unreadable."""
+def read_bgra(path: Path) -> np.ndarray:
+    """An image file as BGRA (grey and BGR get an opaque alpha); raises ValueError when unreadable."""
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError(f"{path}: not a readable image")
@@ -75,6 +75,12 @@ def load_cutout_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGRA)
     if image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    return image
+
+
+def load_cutout_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB composited on black, alpha mask) of an RGBA (or RGB) PNG; raises ValueError when unreadable."""
+    image = read_bgra(path)
     alpha = image[:, :, 3] > 127
     rgb = cv2.cvtColor(image[:, :, :3], cv2.COLOR_BGR2RGB)
     rgb[~alpha] = 0

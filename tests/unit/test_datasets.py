@@ -1,8 +1,8 @@
-"""character_datasets core: kohya_ss folders, Parquet export, manifest, balanced sampling and incremental re-export,
-on real photos as cut-outs."""
+"""character_datasets core on real photos as cut-outs (faces found by YuNet) and on a CC0 character with exact alpha
+(keypoints from MoveNet): training resolution, upscale / skip decisions, near-duplicates, crops, trigger words,
+balanced sampling and incremental re-export."""
 
 import glob
-import io
 import json
 from pathlib import Path
 
@@ -10,110 +10,267 @@ import cv2
 import numpy as np
 import polars as pl
 import pytest
-from PIL import Image
 
-from assets.datasets.core import DatasetParams, export_datasets, export_rows, identity_summary, training_image
+from assets.datasets.core import export_datasets
+from assets.datasets.crops import caption_variant, crop_boxes
+from assets.datasets.params import DatasetParams
+from assets.datasets.selection import export_candidates, export_triggers
+from assets.datasets.summary import identity_summary
+
+
+def yunet_face(shared: Path, bgr: np.ndarray) -> tuple[float, float, float, float] | None:
+    detector = cv2.FaceDetectorYN_create(str(shared / "models/face/face_detection_yunet_2023mar.onnx"), "",
+                                         (bgr.shape[1], bgr.shape[0]), 0.6)
+    _, faces = detector.detect(bgr)
+    if faces is None or not len(faces):
+        return None
+    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])[:4]
+    return float(x), float(y), float(x + w), float(y + h)
 
 
 @pytest.fixture
 def inputs(shared, tmp_path):
-    rows, captions, poses = [], [], []
+    """The knn_examples photos as 1/4-size cut-outs (a transparent top band), three unnamed identities, a caption
+    each naming the identity as the captions stage does, poses without keypoints and real YuNet face boxes."""
+    rows, captions, poses, faces = [], [], [], []
     for i, p in enumerate(sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))):
         bgr = cv2.imread(p)
-        bgr = cv2.resize(bgr, (bgr.shape[1] // 6, bgr.shape[0] // 6))
+        bgr = cv2.resize(bgr, (bgr.shape[1] // 4, bgr.shape[0] // 4), interpolation=cv2.INTER_AREA)
         bgra = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
         bgra[:5, :, 3] = 0  # a transparent band: must become the background colour
         out = tmp_path / "cuts" / f"c{i}.png"
         out.parent.mkdir(exist_ok=True)
         cv2.imwrite(str(out), bgra)
-        person = Path(p).parent.name
-        rows.append({"instance_id": f"i{i}", "identity": f"identity_{i % 3:03d}", "label": person,
-                     "trigger": person, "path": str(out), "x0": 0.0, "y0": 0.0, "x1": float(bgr.shape[1]),
-                     "y1": float(bgr.shape[0]), "timestamp_s": float(i)})
-        captions.append({"instance_id": f"i{i}", "caption": f"a photo, {person}, front view"})
+        identity = f"identity_{i % 3:03d}"
+        rows.append({"instance_id": f"i{i}", "identity": identity, "name": None, "label": identity,
+                     "trigger": identity, "path": str(out), "x0": 0.0, "y0": 0.0, "x1": float(bgr.shape[1]),
+                     "y1": float(bgr.shape[0]), "timestamp_s": float(i), "crop_x0": 0, "crop_y0": 0,
+                     "frame_width": bgr.shape[1], "frame_height": bgr.shape[0], "frame_id": f"f{i}"})
+        captions.append({"instance_id": f"i{i}", "trigger": identity, "clip_tokens": 14,
+                         "caption": f"a photo, {identity}, close-up, front view"})
         poses.append({"instance_id": f"i{i}", "view": "front" if i % 2 else "profile",
-                      "pose_bucket": f"pose_{i % 2:03d}"})
-    return pl.DataFrame(rows), pl.DataFrame(captions), pl.DataFrame(poses), tmp_path
+                      "pose_bucket": f"pose_{i % 2:03d}", "keypoints": None, "no_pose_reason": "low confidence"})
+        face = yunet_face(shared, bgr)
+        if face is not None:
+            faces.append({"instance_id": f"i{i}", "fx0": face[0], "fy0": face[1], "fx1": face[2], "fy1": face[3]})
+    return (pl.DataFrame(rows), pl.DataFrame(captions), pl.DataFrame(poses, schema_overrides={
+        "keypoints": pl.List(pl.Float32), "no_pose_reason": pl.String}), pl.DataFrame(faces), tmp_path)
 
 
 def rel(home: Path):
     return lambda p: str(Path(p).relative_to(home))
 
 
-def test_kohya_parquet_and_manifest(inputs):
-    rows, captions, poses, home = inputs
-    params = DatasetParams(target_size=128)
-    items = export_rows(rows, captions, poses, params)
-    table, manifest = export_datasets(items, home / "datasets", "knn", params, Path, rel(home))
-    assert table.height == rows.height
+def run(inputs, params: DatasetParams, film: str = "knn", captions=None, rows=None):
+    base_rows, base_captions, poses, faces, home = inputs
+    candidates, decisions = export_candidates(rows if rows is not None else base_rows,
+                                              captions if captions is not None else base_captions, poses, faces,
+                                              None, film, params)
+    return export_datasets(candidates, decisions, None, home / "datasets", film, params, Path, rel(home))
+
+
+def test_training_resolution_sizes_and_decisions(inputs):
+    rows, *_, home = inputs
+    params = DatasetParams(target_size=192, min_source_size=100, dedup_distance=-1)
+    table, decisions, manifest = run(inputs, params)
+    # every exported image has the target as its longer side: never a silent small image
     for item in table.iter_rows(named=True):
-        image, text = home / item["image_path"], home / item["caption_path"]
-        assert image.parent.name == f"10_{item['label']}" and image.stem == text.stem == item["instance_id"]
-        assert text.read_text().strip() == item["caption"]
-        png = cv2.imread(str(image))
-        assert png.shape[0] == png.shape[1] <= 128
-    # the transparent band is white background, never the photo
-    first = cv2.imread(str(home / table["image_path"][0]))
-    assert (first[0] == 255).all()
-    parquet = pl.read_parquet(home / "datasets" / "knn_dataset.parquet")
-    assert parquet.columns[:7] == ["image", "caption", "identity", "view", "pose_bucket", "film", "timestamp_s"]
-    decoded = Image.open(io.BytesIO(parquet["image"][0]["bytes"]))
-    assert decoded.size[0] == decoded.size[1]
-    assert json.loads((home / "datasets" / "manifest.json").read_text())["items"] == rows.height
-    assert sum(v["count"] for v in manifest["identities"].values()) == rows.height
-    assert manifest["identities"]["biden"]["views"] == {"front": 1, "profile": 1}
-    assert identity_summary(table)["items"].sum() == rows.height
+        png = cv2.imread(str(home / item["image_path"]))
+        assert max(png.shape[:2]) == 192 and (png.shape[1], png.shape[0]) == (item["width"], item["height"])
+        src = max(item["source_width"], item["source_height"])
+        assert item["resize"] == ("area" if src > 192 else "none" if src == 192 else "lanczos")
+        assert (home / item["caption_path"]).read_text().strip() == item["caption"]
+    # every considered crop has a decision with a reason; the counts in the manifest add up
+    assert decisions.filter(pl.col("reason").is_null()).height == 0
+    assert sum(manifest["exported"].values()) == table.height
+    assert sum(manifest["skipped"].values()) == decisions.filter(pl.col("decision") == "skipped").height
+    sizes = manifest["source_sizes"]
+    assert sizes["below_min_source_size"] + sizes["below_target_size"] + sizes["at_or_above_target_size"] == \
+        sizes["crops_measured"]
+    small = decisions.filter(pl.col("rule") == "too_small")
+    assert small.height == sizes["below_min_source_size"] > 0  # head crops of the smaller photos
+    assert all("below min_source_size 100" in r for r in small["reason"])
+    # the transparent band is background, never the photo
+    full = table.filter(pl.col("crop") == "full")
+    assert (cv2.imread(str(home / full["image_path"][0]))[0] == 255).all()
+    assert json.loads((home / "datasets" / "manifest.json").read_text())["items"] == table.height
+
+
+@pytest.mark.parametrize("upscale, rule", [("lanczos", "upscaled_lanczos"), ("skip", "below_target")])
+def test_small_sources_are_upscaled_or_skipped_by_configuration(inputs, upscale, rule):
+    rows = inputs[0]
+    largest = int(max(rows["x1"].max(), rows["y1"].max()))
+    params = DatasetParams(target_size=largest + 64, min_source_size=16, crops=("full",), upscale=upscale,
+                           dedup_distance=-1)
+    table, decisions, manifest = run(inputs, params)
+    assert decisions.filter(pl.col("rule") == rule).height == rows.height  # every source is below the target
+    if upscale == "skip":
+        assert table.height == 0 and manifest["skipped"] == {"below_target": rows.height}
+        assert "upscale: skip" in decisions["reason"][0]
+    else:
+        assert (table["resize"] == "lanczos").all() and manifest["exported"] == {"upscaled_lanczos": rows.height}
+        assert (table.select(pl.max_horizontal("width", "height"))[:, 0] == largest + 64).all()
+
+
+def test_near_duplicates_keep_the_sharpest(inputs):
+    rows, captions, poses, faces, home = inputs
+    # a blurred copy of one cut-out, same identity: a near-duplicate the export must drop
+    source = cv2.imread(rows["path"][3], cv2.IMREAD_UNCHANGED)
+    blurred = home / "cuts" / "blurred.png"
+    cv2.imwrite(str(blurred), np.dstack([cv2.GaussianBlur(source[:, :, :3], (7, 7), 2.0), source[:, :, 3]]))
+    copy = rows[3].with_columns(pl.lit("i3blur").alias("instance_id"), pl.lit(str(blurred)).alias("path"))
+    captions = pl.concat([captions, captions[3].with_columns(pl.lit("i3blur").alias("instance_id"))])
+    params = DatasetParams(target_size=128, min_source_size=16, crops=("full",))
+    table, decisions, manifest = run((pl.concat([rows, copy]), captions, poses, faces, home), params)
+    dropped = decisions.filter(pl.col("rule") == "near_duplicate")
+    assert dropped["instance_id"].to_list() == ["i3blur"] and "near-duplicate of i3 " in dropped["reason"][0]
+    assert "i3" in table["instance_id"].to_list() and manifest["skipped"] == {"near_duplicate": 1}
+    # different people in the same identity are not near-duplicates of each other
+    assert table.height == rows.height
+
+
+def test_head_and_upper_body_crops_from_real_faces(inputs):
+    rows, _, _, faces, home = inputs
+    params = DatasetParams(target_size=128, min_source_size=32, dedup_distance=-1)
+    table, decisions, _ = run(inputs, params)
+    heads = table.filter(pl.col("crop") == "head")
+    assert heads.height >= len(faces) - 2  # a head crop per found face, but where it fills the photo
+    face_by_id = {r["instance_id"]: r for r in faces.iter_rows(named=True)}
+    for item in heads.iter_rows(named=True):
+        face = face_by_id[item["instance_id"]]
+        # the head crop is larger than the face box (hair, chin) and smaller than the photo
+        assert item["source_height"] > face["fy1"] - face["fy0"]
+        assert "portrait" in item["caption"] and "close-up" not in item["caption"]
+        assert item["caption"].startswith(f"a photo, {item['trigger']}, portrait")
+    for item in table.filter(pl.col("crop") == "upper_body").iter_rows(named=True):
+        assert "upper body" in item["caption"]
+    no_face = set(rows["instance_id"]) - set(faces["instance_id"])
+    assert set(decisions.filter(pl.col("crop") == "head", pl.col("rule") == "crop_not_placed")["instance_id"]) \
+        >= no_face
+
+
+def test_crops_from_movenet_keypoints_on_a_full_body_character(shared):
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    rgba = cv2.imread(str(shared / "media/characters_rgba/saha_front.png"), cv2.IMREAD_UNCHANGED)
+    alpha = rgba[:, :, 3] > 38
+    rgb = cv2.cvtColor(rgba[:, :, :3], cv2.COLOR_BGR2RGB)
+    rgb[~alpha] = 127
+    pad = 200  # the model expects context around a person, as the pose stage gives it
+    kp = LitertMoveNetPoseEstimator(str(shared / "models/pose/movenet_singlepose_lightning_int8_4.tflite")).estimate(
+        np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=127))
+    kp[:, :2] -= pad
+    origin = (700, 40)  # the cut-out's place in a frame: keypoints come in frame pixels
+    kp[:, 0] += origin[0]
+    kp[:, 1] += origin[1]
+    boxes = crop_boxes(alpha, origin, kp, None, (1920, 1080), None, ("full", "upper_body", "head"))
+    h, w = alpha.shape
+    assert boxes["full"] == (0, 0, w, h)
+    hx0, hy0, hx1, hy1 = boxes["head"]
+    ux0, uy0, ux1, uy1 = boxes["upper_body"]
+    nose = kp[0, :2] - origin
+    assert hx0 < nose[0] < hx1 and hy0 <= nose[1] < hy1 and hy1 < 0.5 * h  # the head, in the top half
+    hips = kp[11:13, 1].mean() - origin[1]
+    assert abs(uy1 - hips) <= 1 and uy0 == hy0 and uy1 < 0.85 * h  # head top to the hips
+    # cut by the frame edge: the same character pushed off the frame's top gets no head crop
+    edge = crop_boxes(alpha, (origin[0], -150), kp - [0, origin[1] + 150, 0], None, (1920, 1080), True, ("head",))
+    assert edge["head"] == "head cut by the frame edge"
+    # the table has no touches_frame_edge column: the rule is not applied
+    assert isinstance(crop_boxes(alpha, (origin[0], -150), kp - [0, origin[1] + 150, 0], None, (1920, 1080), None,
+                                 ("head",))["head"], tuple)
+
+
+@pytest.mark.parametrize("caption, old, new, crop, expected", [
+    ("pixar style, identity_000, close-up, front view", "identity_000", "film_char0", "head",
+     "pixar style, film_char0, portrait, front view"),
+    ("pixar style, identity_000, full body shot, arms raised", "identity_000", "film_char0", "upper_body",
+     "pixar style, film_char0, upper body, arms raised"),
+    ("Mira Vale, wide shot", "Mira Vale", "Mira Vale", "full", "Mira Vale, wide shot"),
+    ("no trigger here", "identity_004", "film_char4", "full", "film_char4, no trigger here"),
+])
+def test_caption_variants(caption, old, new, crop, expected):
+    phrases, _ = caption_variant(caption, old, new, crop)
+    assert ", ".join(phrases) == expected
+
+
+def test_trigger_words_film_scoped_and_faceless_identities_left_out(inputs):
+    triggers = export_triggers(["identity_000", "identity_002", "7", "abc", "xyz"],
+                               [None, "Mira Vale", None, None, ""], "Sintel Trailer")
+    assert triggers["identity_000"] == ("sintel_trailer_char0", "sintel_trailer_char0")
+    assert triggers["identity_002"] == ("Mira Vale", "mira_vale")
+    assert triggers["7"][0] == "sintel_trailer_char7"
+    assert len({t for t, _ in triggers.values()}) == 5  # unique
+    rows, captions, poses, faces, home = inputs
+    # identity_001 loses its faces: with 3 instances it stays at min_instances 3, and leaves at 4
+    faceless = faces.filter(~pl.col("instance_id").is_in(rows.filter(pl.col("identity") == "identity_001")
+                                                           ["instance_id"].implode()))
+    for min_instances, kept in ((3, True), (4, False)):
+        params = DatasetParams(target_size=128, min_source_size=16, crops=("full",), min_instances=min_instances)
+        table, decisions, _ = run((rows, captions, poses, faceless, home), params)
+        assert ("knn_char1" in set(table["trigger"])) == kept
+        left = decisions.filter(pl.col("rule") == "no_face_few_instances")
+        assert left.height == (0 if kept else 3)
+    assert set(table["trigger"]) == {"knn_char0", "knn_char2"}
+    assert all(c.startswith(f"a photo, {t}, ") for c, t in zip(table["caption"], table["trigger"]))
+    assert all(Path(p).parent.name == f"10_{t}" for p, t in zip(table["image_path"], table["trigger"]))
 
 
 def test_reexport_rewrites_only_what_changed(inputs):
-    rows, captions, poses, home = inputs
-    params = DatasetParams(target_size=96)
+    rows, captions, poses, faces, home = inputs
+    params = DatasetParams(target_size=96, min_source_size=16, crops=("full",))
     out = home / "datasets"
-    table, first = export_datasets(export_rows(rows, captions, poses, params), out, "knn", params, Path, rel(home))
-    assert first["files"]["written"] == 2 * rows.height
+    table, _, first = run(inputs, params)
+    assert first["files"]["written"] == 2 * table.height + 3  # images, captions, Parquet, COCO, toml
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
-    _, again = export_datasets(export_rows(rows, captions, poses, params), out, "knn", params, Path, rel(home))
-    assert again["files"] == {"written": 0, "unchanged": 2 * rows.height, "removed": 0, "unreadable": 0}
+    _, _, again = run(inputs, params)
+    assert again["files"] == {"written": 0, "unchanged": 2 * table.height + 3, "removed": 0}
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
-    # a review: one caption renamed, one instance moved out of the dataset
-    reviewed = captions.with_columns(pl.when(pl.col("instance_id") == "i1").then(pl.lit("a photo, renamed"))
+    # a review: one caption rewritten, one instance out of the export
+    reviewed = captions.with_columns(pl.when(pl.col("instance_id") == "i1").then(pl.lit("a photo, identity_001, x"))
                                      .otherwise(pl.col("caption")).alias("caption"))
     reviewed = reviewed.filter(pl.col("instance_id") != "i2")
-    table, changed = export_datasets(export_rows(rows, reviewed, poses, params), out, "knn", params, Path, rel(home))
-    assert changed["files"] == {"written": 1, "unchanged": 2 * (rows.height - 1) - 1, "removed": 2,
-                                "unreadable": 0}
-    assert "i2" not in table["instance_id"].to_list()
+    table2, _, changed = run(inputs, params, captions=reviewed)
+    assert changed["files"]["removed"] == 2 and "i2" not in table2["instance_id"].to_list()
+    assert changed["files"]["written"] == 1 + 1  # the caption and the Parquet (no frames table: COCO unchanged)
     assert not any(p.stem == "i2" for p in out.rglob("*"))
 
 
 def test_balanced_sampling_per_pose_bucket(inputs):
-    rows, captions, poses, _ = inputs
-    items = export_rows(rows, captions, poses, DatasetParams(per_bucket=1))
-    counts = items.group_by(["identity", "pose_bucket"]).len()
+    rows, captions, poses, faces, _ = inputs
+    candidates, decisions = export_candidates(rows, captions, poses, faces, None, "knn",
+                                              DatasetParams(per_bucket=1, min_instances=1))
+    counts = candidates.group_by(["identity", "pose_bucket"]).len()
     assert counts["len"].max() == 1
     assert counts.height == rows.join(poses, on="instance_id").select("identity", "pose_bucket").unique().height
+    assert decisions.height == rows.height - candidates.height and (decisions["rule"] == "balanced_sampling").all()
 
 
-def test_training_image_keeps_aspect_and_never_flips(inputs):
-    rows, *_ = inputs
-    path = Path(rows["path"][0])
-    bgr = training_image(path, DatasetParams(target_size=64, background=(0, 0, 0)))
-    assert bgr.shape == (64, 64, 3)
-    src = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    h, w = src.shape[:2]
-    small = cv2.resize(src[:, :, :3], (round(w * 64 / max(h, w)), round(h * 64 / max(h, w))),
-                       interpolation=cv2.INTER_AREA)
-    x = (64 - small.shape[1]) // 2
-    y = (64 - small.shape[0]) // 2
-    region = bgr[y + 2:y + small.shape[0], x:x + small.shape[1]].astype(int)
-    assert np.abs(region - small[2:].astype(int)).mean() < 3  # same orientation and colours as the source
+def test_bad_input_gives_decisions_not_failures(inputs):
+    rows, captions, poses, faces, home = inputs
+    broken = rows.with_columns(pl.when(pl.col("instance_id") == "i0").then(pl.lit(str(home / "missing.png")))
+                               .otherwise(pl.col("path")).alias("path"))
+    table, decisions, _ = run(inputs, DatasetParams(target_size=128, min_source_size=16, crops=("full",)),
+                              rows=broken)
+    reason = decisions.filter(pl.col("instance_id") == "i0")["reason"][0]
+    assert "missing.png" in reason and "i0" not in table["instance_id"].to_list()
+
+
+def test_unknown_settings_are_errors():
+    with pytest.raises(ValueError, match="upscale must be one of"):
+        DatasetParams(upscale="bicubic")
+    with pytest.raises(ValueError, match="crops must be"):
+        DatasetParams.from_dict({"crops": ["feet"]})
+    assert DatasetParams.from_dict({"upscale": False}).upscale == "skip"
 
 
 def test_empty_export(tmp_path):
     empty_rows = pl.DataFrame(schema={"instance_id": pl.String, "identity": pl.String, "label": pl.String,
-                                      "path": pl.String, "x0": pl.Float64, "y0": pl.Float64, "x1": pl.Float64,
-                                      "y1": pl.Float64})
-    items = export_rows(empty_rows, pl.DataFrame(schema={"instance_id": pl.String, "caption": pl.String}), None,
-                        DatasetParams())
-    table, manifest = export_datasets(items, tmp_path / "d", "none", DatasetParams(), Path, str)
+                                      "trigger": pl.String, "name": pl.String, "path": pl.String,
+                                      "x0": pl.Float64, "y0": pl.Float64, "x1": pl.Float64, "y1": pl.Float64})
+    candidates, decisions = export_candidates(
+        empty_rows, pl.DataFrame(schema={"instance_id": pl.String, "caption": pl.String}), None, None, None, "none",
+        DatasetParams())
+    table, decisions, manifest = export_datasets(candidates, decisions, None, tmp_path / "d", "none", DatasetParams(),
+                                                 Path, str)
     assert table.height == 0 and manifest["items"] == 0 and identity_summary(table).height == 0
+    assert (tmp_path / "d" / "none_dataset.parquet").exists() and (tmp_path / "d" / "dataset_config.toml").exists()

@@ -1,0 +1,113 @@
+"""COCO instance segmentation of the exported instances: the frames as images, the identities as categories and
+each instance's full-resolution mask as compressed RLE (what pycocotools and FiftyOne's COCODetectionDataset load).
+Streamed: the header first, then one annotation at a time. No Dagster."""
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import polars as pl
+
+from assets.datasets.formats import replace_if_changed, rle_encode
+
+log = logging.getLogger(__name__)
+
+
+def read_mask(path: Path) -> np.ndarray:
+    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if mask is None:
+        raise ValueError(f"{path}: missing or not a readable mask image")
+    return mask > 127
+
+
+def frame_mask(row: dict[str, Any], frame_size: tuple[int, int], absolute: Callable[[str], Path]) -> np.ndarray:
+    """The instance's mask at frame resolution (a mask stored at cut-out size is placed at the cut-out's origin)."""
+    mask = read_mask(absolute(row["mask_path"]))
+    width, height = frame_size
+    if mask.shape == (height, width):
+        return mask
+    x0 = row["crop_x0"] if row["crop_x0"] is not None else int(row["x0"])
+    y0 = row["crop_y0"] if row["crop_y0"] is not None else int(row["y0"])
+    full = np.zeros((height, width), bool)
+    part = mask[:max(0, height - y0), :max(0, width - x0)]
+    full[y0:y0 + part.shape[0], x0:x0 + part.shape[1]] = part
+    return full
+
+
+def coco_header(survivors: pl.DataFrame, frames: pl.DataFrame | None, out_dir: Path,
+                absolute: Callable[[str], Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(images, categories): the frames the instances come from (``file_name`` relative to ``out_dir``) and one
+    category per identity (``name``: its trigger word)."""
+    images: list[dict[str, Any]] = []
+    if frames is not None and frames.height and {"frame_id", "path", "width", "height"} <= set(frames.columns):
+        wanted = frames.filter(pl.col("frame_id").is_in(survivors["frame_id"].implode())
+                               & pl.col("path").is_not_null()).sort("frame_id")
+        for n, frame in enumerate(wanted.iter_rows(named=True), start=1):
+            images.append({"id": n, "width": int(frame["width"]), "height": int(frame["height"]),
+                           "file_name": os.path.relpath(absolute(frame["path"]), out_dir),
+                           "castforge_frame_id": frame["frame_id"]})
+    identities = survivors.select("identity", "trigger", "label").unique("identity").sort("label")
+    categories = [{"id": n, "name": trigger, "supercategory": "character", "castforge_identity": identity}
+                  for n, (identity, trigger, _) in enumerate(identities.iter_rows(), start=1)]
+    return images, categories
+
+
+def add_coco_instance(coco: "CocoWriter", row: dict[str, Any], image: dict[str, Any], category_id: int,
+                      absolute: Callable[[str], Path]) -> None:
+    """Adds the instance's annotation; an unreadable or empty mask is logged and left out, never a failure."""
+    if not row.get("mask_path"):
+        return
+    try:
+        mask = frame_mask(row, (image["width"], image["height"]), absolute)
+    except ValueError as error:
+        log.warning("COCO export: instance %s left out: %s", row["instance_id"], error)
+        return
+    annotation = coco_annotation(mask, coco.annotations + 1, image["id"], category_id, row["instance_id"])
+    if annotation is not None:
+        coco.add(annotation)
+
+
+def coco_annotation(mask: np.ndarray, annotation_id: int, image_id: int, category_id: int,
+                    instance_id: str) -> dict[str, Any] | None:
+    """One COCO instance annotation (RLE segmentation, bbox x, y, w, h, area), None for an empty mask."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return None
+    x0, y0 = int(xs.min()), int(ys.min())
+    return {"id": annotation_id, "image_id": image_id, "category_id": category_id, "iscrowd": 0,
+            "segmentation": rle_encode(mask), "area": int(mask.sum()),
+            "bbox": [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1], "castforge_instance_id": instance_id}
+
+
+class CocoWriter:
+    """Streams a COCO instance-segmentation file: images (the frames) and categories (the identities) up front,
+    then one annotation per exported instance, so masks are never all in memory."""
+
+    def __init__(self, final: Path, images: list[dict[str, Any]], categories: list[dict[str, Any]], film: str):
+        self.final = final
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+        self.file = self.tmp.open("w")
+        head = {"info": {"description": f"castforge character instances of {film}", "version": "1"},
+                "licenses": [], "images": images, "categories": categories}
+        self.file.write(json.dumps(head, sort_keys=True)[:-1] + ', "annotations": [')
+        self.annotations = 0
+
+    def add(self, annotation: dict[str, Any]) -> None:
+        self.file.write(("," if self.annotations else "") + "\n" + json.dumps(annotation, sort_keys=True))
+        self.annotations += 1
+
+    def close(self) -> bool:
+        self.file.write("\n]}\n")
+        self.file.close()
+        return replace_if_changed(self.tmp, self.final)
+
+    def abort(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)

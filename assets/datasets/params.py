@@ -1,0 +1,53 @@
+"""The `datasets:` settings of `character_datasets`, validated once. No Dagster, no models."""
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+UPSCALE_METHODS = ("lanczos", "sr", "skip")
+CROP_TYPES = ("full", "upper_body", "head")
+PARQUET_IMAGES = ("bytes", "path")
+
+
+@dataclass(frozen=True)
+class DatasetParams:
+    target_size: int = 512           # training resolution: an item's longer side after export
+    upscale: str = "lanczos"         # items below target_size: lanczos | sr (super-resolution model) | skip
+    min_source_size: int = 128       # items whose source's longer side is below this are skipped, never upscaled
+    sr_model: str = "upscale/RealESRGAN_x4plus_anime_6B.pth"  # under CASTFORGE_MODELS, for upscale: sr
+    crops: tuple[str, ...] = CROP_TYPES  # which crops of each instance are exported
+    dedup_distance: int = 4          # perceptual-hash Hamming distance (of 64 bits) at or below: near-duplicate; -1 off
+    pad_to_square: bool = False      # False: aspect kept (sd-scripts buckets); True: padded to a target_size square
+    background: tuple[int, int, int] = (255, 255, 255)  # RGB behind the cut-out
+    repeats: int = 10                # sd-scripts num_repeats and kohya folder prefix {repeats}_{trigger}
+    per_bucket: int | None = None    # balanced sampling: at most N instances per (identity, pose bucket)
+    parquet_images: str = "bytes"    # bytes (self-contained Parquet) | path (paths relative to the Parquet file)
+    min_instances: int = 3           # an identity with no face and fewer instances than this is not exported
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.upscale not in UPSCALE_METHODS:
+            problems.append(f"upscale must be one of {UPSCALE_METHODS}, not {self.upscale!r}")
+        unknown = [c for c in self.crops if c not in CROP_TYPES]
+        if unknown or not self.crops:
+            problems.append(f"crops must be a non-empty list of {CROP_TYPES}, not {list(self.crops)!r}")
+        if self.parquet_images not in PARQUET_IMAGES:
+            problems.append(f"parquet_images must be one of {PARQUET_IMAGES}, not {self.parquet_images!r}")
+        if self.target_size < 64 or self.min_source_size < 1:
+            problems.append(f"target_size ({self.target_size}) must be >= 64 and min_source_size "
+                            f"({self.min_source_size}) >= 1")
+        if problems:
+            raise ValueError("datasets: " + "; ".join(problems))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "DatasetParams":
+        names = {f.name for f in fields(cls)}
+        known = {k: v for k, v in values.items() if k in names}
+        if "background" in known:
+            known["background"] = tuple(int(c) for c in known["background"])
+        if "crops" in known:
+            crops = known["crops"]
+            known["crops"] = (crops,) if isinstance(crops, str) else tuple(crops)
+        if isinstance(known.get("upscale"), bool):
+            # the setting's former form: true meant Lanczos up to target_size, false kept small images small
+            known["upscale"] = "lanczos" if known["upscale"] else "skip"
+        return cls(**known)

@@ -1,0 +1,122 @@
+"""Which identified instances an export considers, with everything their crops and captions need, and the reasons
+the others are left out. Polars only; no Dagster, no models."""
+
+import re
+
+import polars as pl
+
+from assets.datasets.params import DatasetParams
+
+DECISION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl.String, "crop": pl.String,
+                   "decision": pl.String, "rule": pl.String, "reason": pl.String, "source_width": pl.Int32, "source_height": pl.Int32}
+FACE_COLUMNS = ("fx0", "fy0", "fx1", "fy1")
+NUMBERED = re.compile(r"^(?:identity_)?(\d+)$")
+
+
+def film_slug(film: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", film.lower()).strip("_") or "film"
+
+
+def export_triggers(identities: list[str], names: list[str | None], film: str) -> dict[str, tuple[str, str]]:
+    """identity -> (trigger word, folder label). A named identity keeps its name (label: its slug); an unnamed one
+    gets a film-scoped word, ``<film>_char<n>``, n from its stable id (``identity_003`` -> 3) so it survives re-runs,
+    else its rank among the unnamed."""
+    out: dict[str, tuple[str, str]] = {}
+    slug = film_slug(film)
+    taken: set[int] = set()
+    unnamed = []
+    for identity, name in sorted(zip(identities, names), key=lambda pair: str(pair[0])):
+        if name and str(name).strip():
+            label = re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_") or f"{slug}_named"
+            out[str(identity)] = (str(name).strip(), label)
+            continue
+        match = NUMBERED.match(str(identity))
+        if match and int(match.group(1)) not in taken:
+            taken.add(int(match.group(1)))
+            out[str(identity)] = (f"{slug}_char{int(match.group(1))}",) * 2
+        else:
+            unnamed.append(str(identity))
+    n = 0
+    for identity in unnamed:
+        while n in taken:
+            n += 1
+        taken.add(n)
+        out[identity] = (f"{slug}_char{n}",) * 2
+    return out
+
+
+def _largest_faces(faces: pl.DataFrame | None) -> pl.DataFrame:
+    schema = {"instance_id": pl.String, **{c: pl.Float64 for c in FACE_COLUMNS}}
+    if faces is None or faces.height == 0 or not set(FACE_COLUMNS) <= set(faces.columns):
+        return pl.DataFrame(schema=schema)
+    area = (pl.col("fx1") - pl.col("fx0")) * (pl.col("fy1") - pl.col("fy0"))
+    return (faces.filter(pl.col("instance_id").is_not_null())
+            .with_columns(*(pl.col(c).cast(pl.Float64) for c in FACE_COLUMNS), area.alias("_area"))
+            .sort(["_area", "instance_id"], descending=[True, False]).unique("instance_id", keep="first")
+            .select(list(schema)))
+
+
+def export_candidates(rows: pl.DataFrame, captions: pl.DataFrame, poses: pl.DataFrame | None,
+                      faces: pl.DataFrame | None, identities: pl.DataFrame | None, film: str,
+                      params: DatasetParams) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(candidates, decisions): identified, captioned instances of identities worth exporting, one row each, with
+    their trigger, caption, view, pose bucket, keypoints and largest face box; and one decision row per instance
+    left out here (identity without a face and too few instances, balanced sampling)."""
+    cap_cols = [c for c in ("caption", "trigger", "clip_tokens") if c in captions.columns]
+    table = rows.drop([c for c in ("caption", "clip_tokens") if c in rows.columns]).join(
+        captions.select("instance_id", *cap_cols).rename({"trigger": "caption_trigger"} if "trigger" in cap_cols
+                                                         else {}), on="instance_id", how="inner")
+    for column, dtype in (("caption_trigger", pl.String), ("clip_tokens", pl.Int32), ("timestamp_s", pl.Float64),
+                          ("frame_id", pl.String), ("mask_path", pl.String), ("crop_x0", pl.Int32),
+                          ("crop_y0", pl.Int32), ("frame_width", pl.Int32), ("frame_height", pl.Int32)):
+        if column not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype).alias(column))
+    pose_cols = [c for c in ("view", "pose_bucket", "keypoints", "no_pose_reason") if poses is not None
+                 and c in poses.columns]
+    if pose_cols:
+        table = table.join(poses.select("instance_id", *pose_cols), on="instance_id", how="left")
+    for column, dtype in (("view", pl.String), ("pose_bucket", pl.String), ("keypoints", pl.List(pl.Float32)),
+                          ("no_pose_reason", pl.String)):
+        if column not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype).alias(column))
+    table = table.join(_largest_faces(faces), on="instance_id", how="left").with_columns(
+        pl.col("view").fill_null("unknown"), pl.col("pose_bucket").fill_null("noise"),
+        pl.col("identity").cast(pl.String), pl.col("fx0").is_not_null().alias("has_face"))
+    names = dict(zip(table["identity"], table["name"] if "name" in table.columns else [None] * table.height))
+    triggers = export_triggers(list(names), list(names.values()), film)
+    table = table.with_columns(
+        pl.col("identity").replace_strict({k: v[0] for k, v in triggers.items()}, return_dtype=pl.String)
+        .alias("trigger"),
+        pl.col("identity").replace_strict({k: v[1] for k, v in triggers.items()}, return_dtype=pl.String)
+        .alias("label")).sort("instance_id")
+
+    faced = set(table.filter(pl.col("has_face"))["identity"])
+    if identities is not None and {"identity", "has_faces"} <= set(identities.columns):
+        faced |= set(identities.filter(pl.col("has_faces").fill_null(False))["identity"].cast(pl.String))
+    sizes = dict(table.group_by("identity").len().iter_rows())
+    too_few = [i for i, n in sizes.items() if i not in faced and n < params.min_instances]
+    left_out = table.filter(pl.col("identity").is_in(too_few)).with_columns(
+        pl.lit("no_face_few_instances").alias("rule"),
+        pl.lit(f"identity has no face and fewer than min_instances ({params.min_instances}) instances").alias("reason"))
+    table = table.filter(~pl.col("identity").is_in(too_few))
+    if params.per_bucket:
+        # the largest crops first: more pixels for the trainer
+        ranked = table.with_columns(((pl.col("x1") - pl.col("x0")) * (pl.col("y1") - pl.col("y0"))).alias("_area"))
+        ranked = ranked.sort(["_area", "instance_id"], descending=[True, False]).with_columns(
+            pl.int_range(pl.len()).over(["identity", "pose_bucket"]).alias("_rank"))
+        sampled = ranked.filter(pl.col("_rank") >= params.per_bucket).drop("_area", "_rank")
+        left_out = pl.concat([left_out, sampled.with_columns(pl.lit("balanced_sampling").alias("rule"), pl.lit(
+            f"balanced sampling: more than per_bucket ({params.per_bucket}) in its pose bucket").alias("reason"))],
+            how="diagonal_relaxed")
+        table = table.filter(~pl.col("instance_id").is_in(sampled["instance_id"].implode()))
+    return table, instance_decisions(left_out)
+
+
+def instance_decisions(table: pl.DataFrame) -> pl.DataFrame:
+    """Decision rows (``skipped``, crop ``*``) for whole instances left out, from their ``rule`` and ``reason``."""
+    if table.height == 0:
+        return pl.DataFrame(schema=DECISION_SCHEMA)
+    return table.select(pl.col("instance_id"), pl.col("identity").cast(pl.String), pl.col("trigger"),
+                        pl.lit("*").alias("crop"), pl.lit("skipped").alias("decision"), pl.col("rule"),
+                        pl.col("reason"), pl.lit(None, pl.Int32).alias("source_width"),
+                        pl.lit(None, pl.Int32).alias("source_height"))
