@@ -1,17 +1,23 @@
-"""Who is who: HDBSCAN over face embeddings, faceless instances placed by appearance, prototypes. No Dagster.
+"""Who is who: HDBSCAN over face embeddings, prototypes from gated faces, tracks, faceless instances placed by
+appearance. No Dagster.
 
 Every kept instance ends in exactly one row of ``instance_identities``: an identity found from faces
-(``by = face``), an identity it resembles closely in appearance (``by = appearance``), a faceless group clustered
-among the faceless (``by = appearance``, identity with ``has_faces = false``), or ``noise``.
+(``by = face``), one whose prototype its face is close to (``by = prototype``), the identity of its track's clear
+faces (``by = track``), an identity it resembles closely in appearance (``by = appearance``), a faceless group
+clustered among the faceless (``by = appearance``, identity with ``has_faces = false``), or ``noise``.
 """
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import polars as pl
+
+from assets.identities.prototypes import best_faces  # noqa: F401  (callers of the earlier layout import it here)
+from assets.identities.prototypes import join_by_prototype, merge_by_prototype, prototype, stability
+from assets.identities.tracks import TrackParams, decide_tracks, link_tracks
 
 log = logging.getLogger(__name__)
 NOISE = "noise"  # same value as resources.review_state.NOISE
@@ -38,10 +44,22 @@ class IdentityParams:
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_min_cluster_size: int | None = None
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
+    gate_min_face_size: float = 24.0       # the strict gate a face passes to shape a prototype or vote in a track:
+    gate_min_blur: float = 15.0            # size (px), sharpness (Laplacian variance), ...
+    gate_max_yaw: float = 35.0             # ... a near-frontal pose (degrees) ...
+    gate_max_roll: float = 25.0
+    gate_min_det_score: float = 0.6        # ... and a confident detection
+    prototype_threshold: float = 0.25      # an unclustered face joins the identity whose prototype is at least this
+                                           # close and prototype_margin above the film's impostor ceiling (the
+                                           # closest any face comes to another identity's prototype) ...
+    prototype_margin: float = 0.1          # ... and this much closer than the runner-up's
+    prototype_merge: float = 0.6           # identities whose prototypes are this alike (cosine) are one
     appearance_match_threshold: float = 0.9
     franchise: str | None = None           # prototype store shared by films of one franchise (default: the film)
     copy: bool = False                     # identity folders hold copies instead of symlinks
     plot: str = "pca"                      # pca | umap
+    tracks: bool = True                    # link instances into tracks within shots; a track is one identity
+    track_vote_share: float = 0.6          # share of a track's clear-face votes its identity needs
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "IdentityParams":
@@ -250,94 +268,170 @@ def medoid(x: np.ndarray) -> int:
     return int(np.argmax((unit @ unit.sum(axis=0))))
 
 
-def best_faces(faces: pl.DataFrame) -> pl.DataFrame:
-    """One face per instance: the most confident, largest, sharpest."""
-    if faces.height == 0:
-        return faces
-    quality = pl.col("det_score") * pl.col("face_size").log1p() * pl.col("blur").clip(1, 500).log1p()
-    return (faces.with_columns(quality.alias("_quality")).sort("_quality", descending=True)
-            .unique("instance_id", keep="first", maintain_order=True).drop("_quality"))
-
-
 @dataclass
 class Assignment:
-    """Per-instance result before ids are stable: ``label`` indexes ``groups``; -1 is noise."""
+    """Per-instance result before ids are stable: ``label`` indexes ``groups``; -1 is noise. ``stability`` is
+    cos(face, the identity's face prototype) (NaN without a face or identity); ``track_ids`` "" without tracks."""
 
     instance_ids: list[str]
     labels: np.ndarray
     confidence: np.ndarray
     by: list[str]
-    groups: list[dict[str, Any]]   # {"has_faces", "members" (row indices), "prototype_row", "space", "vector"}
+    groups: list[dict[str, Any]]   # {"has_faces", "members" (row indices), "prototype_row", "space", "vector",
+                                   #  "prototype_faces" (faces that shaped the prototype)}
     stats: dict[str, Any]
+    stability: np.ndarray | None = None
+    track_ids: list[str] | None = None
 
 
 def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarray],
-                      appearance: np.ndarray | None, params: IdentityParams) -> Assignment:
-    """Cluster instances with a face; place the faceless by appearance, else group them among themselves.
+                      appearance: np.ndarray | None, params: IdentityParams,
+                      face_quality: dict[str, tuple[float, bool]] | None = None,
+                      boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None) -> Assignment:
+    """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
+    clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
+    among themselves.
 
-    ``appearance`` is (len(instance_ids), D) unit vectors, or None when no faceless instance needs it."""
+    ``appearance``: (len(instance_ids), D) unit vectors, or None. ``face_quality``: instance -> (quality, passes
+    the gate) of its face (absent: every face counts as gated with quality 1). ``boxes``: a table aligned with
+    ``instance_ids`` (shot, timestamp_s, frame_id, x0..y1) to link tracks; None: no tracks."""
     n = len(instance_ids)
+    quality = face_quality or {}
     labels = np.full(n, -1, dtype=np.int64)
     confidence = np.zeros(n, dtype=np.float32)
     by = ["face" if i in face_vectors else "appearance" for i in instance_ids]
     with_face = [k for k, i in enumerate(instance_ids) if i in face_vectors]
-    faceless = [k for k, i in enumerate(instance_ids) if i not in face_vectors]
+    stats: dict[str, Any] = {"instances": n, "with_face": len(with_face), "faceless": n - len(with_face)}
+    face_unit = np.zeros((n, 0), dtype=np.float32)
+    prototypes = np.zeros((0, 0), dtype=np.float32)
     groups: list[dict[str, Any]] = []
-    stats: dict[str, Any] = {"instances": n, "with_face": len(with_face), "faceless": len(faceless)}
 
     if with_face:
-        x = np.stack([face_vectors[instance_ids[k]] for k in with_face])
+        x = normalise(np.stack([face_vectors[instance_ids[k]] for k in with_face]))
+        face_unit = np.zeros((n, x.shape[1]), dtype=np.float32)
+        face_unit[with_face] = x
+        q = np.array([quality.get(instance_ids[k], (1.0, True))[0] for k in with_face], dtype=np.float64)
+        gated = np.array([quality.get(instance_ids[k], (1.0, True))[1] for k in with_face], dtype=bool)
         face_labels, strength, info = cluster(x, params)
         stats["face_clustering"] = info
-        for label in range(int(face_labels.max()) + 1 if face_labels.size else 0):
-            rows = [with_face[j] for j in np.flatnonzero(face_labels == label)]
-            center = medoid(x[face_labels == label])
-            groups.append({"has_faces": True, "members": rows, "prototype_row": rows[center],
-                           "space": "face", "vector": normalise(x[face_labels == label])[center]})
+        stats["gated_faces"] = int(gated.sum())
+        face_labels, proto_rows, counts, merged = _prototype_groups(x, face_labels, gated, q, params)
+        stats["merged_by_prototype"] = merged
+        prototypes = x[proto_rows] if proto_rows else np.zeros((0, x.shape[1]), dtype=np.float32)
+        face_labels, joined_similarity, joined = join_by_prototype(
+            x, face_labels, prototypes, params.prototype_threshold, params.prototype_margin)
+        stats["joined_by_prototype"] = joined
         for j, k in enumerate(with_face):
-            labels[k], confidence[k] = face_labels[j], strength[j]
+            labels[k] = face_labels[j]
+            confidence[k] = joined_similarity[j] if joined_similarity[j] > 0 else strength[j]
+            if joined_similarity[j] > 0:
+                by[k] = "prototype"
+        for label, row in enumerate(proto_rows):
+            groups.append({"has_faces": True, "members": [], "prototype_row": with_face[row], "space": "face",
+                           "vector": x[row], "prototype_faces": counts[label]})
 
-    adopted = 0
-    if faceless and appearance is not None:
-        appearance = normalise(appearance)
-        protos = [normalise(appearance[g["members"]].mean(axis=0, keepdims=True))[0] for g in groups]
-        # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
-        floors = [max(params.appearance_threshold,
-                      float(np.quantile(appearance[g["members"]] @ p, params.appearance_quantile)))
-                  for g, p in zip(groups, protos)]
-        stats["appearance_thresholds"] = [round(f, 3) for f in floors]
-        remaining = []
-        if protos:
-            sims = appearance[faceless] @ np.stack(protos).T
-            for j, k in enumerate(faceless):
-                order = np.argsort(-sims[j])
-                best = sims[j, order[0]]
-                runner = sims[j, order[1]] if len(order) > 1 else -1.0
-                if best >= floors[order[0]] and best - runner >= params.appearance_margin:
-                    labels[k], confidence[k] = int(order[0]), float(best)
-                    adopted += 1
-                else:
-                    remaining.append(k)
-        else:
-            remaining = list(faceless)
-        if remaining:
-            mcs = params.faceless_min_cluster_size or params.min_cluster_size
-            group_labels, strength, info = cluster(appearance[remaining], params, mcs,
-                                                   max_distance=params.faceless_max_distance)
-            stats["faceless_clustering"] = info
-            offset = len(groups)
-            for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
-                rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
-                center = medoid(appearance[rows])
-                groups.append({"has_faces": False, "members": rows, "prototype_row": rows[center],
-                               "space": "appearance", "vector": appearance[rows][center]})
-            for j, k in enumerate(remaining):
-                if group_labels[j] >= 0:
-                    labels[k], confidence[k] = offset + group_labels[j], strength[j]
+    remaining, adopted = _adopt_by_appearance(labels, confidence, appearance, groups, params,
+                                              [k for k in range(n) if instance_ids[k] not in face_vectors])
     stats["faceless_adopted"] = adopted
-    for index, group in enumerate(groups):  # adopted faceless instances join their identity's members
+    track_ids = None
+    track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share)
+    if boxes is not None and track_params.enabled and n:
+        labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
+                                                          instance_ids, quality, track_params, stats)
+        remaining = [k for k in remaining if labels[k] < 0]
+    _group_faceless(labels, confidence, appearance, groups, params, remaining, stats)
+    for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
-    return Assignment(instance_ids, labels, confidence, by, groups, stats)
+    face_labels_only = np.where(labels < len(prototypes), labels, -1)
+    steady = stability(face_unit, face_labels_only, prototypes) if len(prototypes) else np.full(n, np.nan, np.float32)
+    return Assignment(instance_ids, labels, confidence, by, groups, stats, steady, track_ids)
+
+
+def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray, quality: np.ndarray,
+                      params: IdentityParams) -> tuple[np.ndarray, list[int], list[int], int]:
+    """Gated-medoid prototypes per cluster; clusters whose prototypes are alike merge (and get a new prototype).
+    Returns labels (0 = largest), prototype rows, faces per prototype, merges made."""
+    merged = 0
+    while True:
+        k = int(face_labels.max()) + 1 if face_labels.size else 0
+        found = [prototype(x[face_labels == label], gated[face_labels == label], quality[face_labels == label])
+                 for label in range(k)]
+        rows = [int(np.flatnonzero(face_labels == label)[r]) for label, (r, _) in enumerate(found)]
+        target = merge_by_prototype(x[rows], params.prototype_merge) if rows else []
+        if all(t == i for i, t in enumerate(target)):
+            return face_labels, rows, [c for _, c in found], merged
+        merged += sum(1 for i, t in enumerate(target) if t != i)
+        face_labels = relabel_by_size(np.array([target[v] if v >= 0 else -1 for v in face_labels]))
+
+
+def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
+                         groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int]
+                         ) -> tuple[list[int], int]:
+    """Faceless rows join a face identity they resemble closely in appearance; returns the rest and the count."""
+    if not faceless or appearance is None or not groups:
+        return list(faceless), 0
+    appearance = normalise(appearance)
+    members = [np.flatnonzero(labels == index) for index in range(len(groups))]
+    protos = [normalise(appearance[m].mean(axis=0, keepdims=True))[0] for m in members]
+    # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
+    floors = [max(params.appearance_threshold, float(np.quantile(appearance[m] @ p, params.appearance_quantile)))
+              for m, p in zip(members, protos)]
+    sims = appearance[faceless] @ np.stack(protos).T
+    remaining, adopted = [], 0
+    for j, k in enumerate(faceless):
+        order = np.argsort(-sims[j])
+        best = sims[j, order[0]]
+        runner = sims[j, order[1]] if len(order) > 1 else -1.0
+        if best >= floors[order[0]] and best - runner >= params.appearance_margin:
+            labels[k], confidence[k] = int(order[0]), float(best)
+            adopted += 1
+        else:
+            remaining.append(k)
+    return remaining, adopted
+
+
+def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str], boxes: pl.DataFrame,
+                      appearance: np.ndarray | None, face_unit: np.ndarray, instance_ids: list[str],
+                      quality: dict[str, tuple[float, bool]], track_params: TrackParams, stats: dict[str, Any]
+                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    gated_faces = {k: face_unit[k] for k, i in enumerate(instance_ids)
+                   if face_unit.shape[1] and np.abs(face_unit[k]).sum() > 0 and quality.get(i, (1.0, True))[1]}
+    track_ids = link_tracks(boxes, track_params, normalise(appearance) if appearance is not None else None,
+                            gated_faces)
+    votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0
+                      for k, i in enumerate(instance_ids)], dtype=np.float64)
+    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params)
+    for k, changed in enumerate(inherited):
+        if changed:
+            by[k], confidence[k] = "track", share[k]
+    stats["tracks"] = len(set(track_ids))
+    stats["track_inherited"] = int(sum(inherited))
+    return labels, confidence, track_ids
+
+
+def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
+                    groups: list[dict[str, Any]], params: IdentityParams, remaining: list[int],
+                    stats: dict[str, Any]) -> None:
+    """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups)."""
+    if not remaining or appearance is None:
+        return
+    appearance = normalise(appearance)
+    # appearance alone is a thin basis: a faceless group needs three members even in a short clip (two blurred
+    # background fragments that look alike are not a character)
+    mcs = max(3, effective_min_cluster_size(len(remaining), params.faceless_min_cluster_size
+                                            or params.min_cluster_size, params.min_cluster_fraction))
+    group_labels, strength, info = cluster(appearance[remaining], replace(params, min_cluster_fraction=None), mcs,
+                                           max_distance=params.faceless_max_distance)
+    stats["faceless_clustering"] = info
+    offset = len(groups)
+    for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
+        rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
+        center = medoid(appearance[rows])
+        groups.append({"has_faces": False, "members": rows, "prototype_row": rows[center],
+                       "space": "appearance", "vector": appearance[rows][center], "prototype_faces": 0})
+    for j, k in enumerate(remaining):
+        if group_labels[j] >= 0:
+            labels[k], confidence[k] = offset + group_labels[j], strength[j]
 
 
 def tables(assignment: Assignment, ids: list[str], names: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -348,8 +442,12 @@ def tables(assignment: Assignment, ids: list[str], names: dict[str, str]) -> tup
         "source": ["auto"] * len(assignment.instance_ids),
         "confidence": assignment.confidence.astype(np.float32),
         "by": assignment.by,
+        "track_id": assignment.track_ids or [None] * len(assignment.instance_ids),
+        "stability": (assignment.stability if assignment.stability is not None
+                      else np.full(len(assignment.instance_ids), np.nan, np.float32)).astype(np.float32),
     }, schema={"instance_id": pl.String, "identity": pl.String, "source": pl.String,
-               "confidence": pl.Float32, "by": pl.String})
+               "confidence": pl.Float32, "by": pl.String, "track_id": pl.String, "stability": pl.Float32})
+    ii = ii.with_columns(pl.col("stability").fill_nan(None))
     identities = identity_table(ii, {ids[i]: g for i, g in enumerate(assignment.groups)},
                                 assignment.instance_ids, names)
     return identities, ii

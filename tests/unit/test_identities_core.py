@@ -4,8 +4,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.identities.core import (NOISE, IdentityParams, assign_identities, best_faces, cluster, medoid,
-                                    relabel_by_size, tables, verify)
+from assets.identities.core import (NOISE, IdentityParams, assign_identities, cluster, medoid, relabel_by_size,
+                                    tables, verify)
+from assets.identities.prototypes import best_faces
 from assets.identities.evaluate import label_instances, read_labels, scores
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
 from resources.errors import BadMediaError
@@ -87,8 +88,12 @@ def test_no_faces_and_no_instances():
 
 def test_best_face_per_instance():
     faces = pl.DataFrame({"instance_id": ["a", "a", "b"], "face_id": ["small", "big", "only"],
-                          "det_score": [0.9, 0.8, 0.5], "face_size": [20.0, 200.0, 50.0], "blur": [50.0, 60.0, 1.0]})
-    assert sorted(best_faces(faces)["face_id"].to_list()) == ["big", "only"]
+                          "det_score": [0.9, 0.8, 0.5], "face_size": [20.0, 200.0, 50.0], "blur": [50.0, 60.0, 1.0],
+                          "yaw": [0.0, 10.0, 0.0], "roll": [0.0, 0.0, 0.0]})
+    chosen = best_faces(faces, IdentityParams())
+    assert sorted(chosen["face_id"].to_list()) == ["big", "only"]
+    assert chosen.filter(pl.col("face_id") == "big")["gated"].to_list() == [True]
+    assert chosen.filter(pl.col("face_id") == "only")["gated"].to_list() == [False]  # blurred
 
 
 def test_stable_ids_survive_reruns_and_carry_names(tmp_path):

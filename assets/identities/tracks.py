@@ -1,0 +1,152 @@
+"""Tracks within shots: a character's instances linked through the key frames of one shot. No Dagster.
+
+Key frames are sparse (a handful per shot), so a character can move a long way between two of them: a link is
+judged on box overlap, on how far the box centre moved relative to the box's size, on the change of scale and,
+when vectors are given, on appearance (a cut-out embedding) and on faces (two clear faces that are plainly different
+people never link). Links are made frame by frame with the Hungarian method, so two characters crossing each other
+are not both given to the nearer track. A track then counts as one identity, decided by its clearest faces
+(``decide_tracks``): a masked, turned or back view in the same shot inherits the identity of its clear frames.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+
+@dataclass(frozen=True)
+class TrackParams:
+    enabled: bool = True
+    max_centre_shift: float = 0.6     # centre movement between linked key frames, in box diagonals
+    min_iou: float = 0.3              # ... unless the boxes overlap at least this much
+    max_scale_change: float = 2.0     # ratio of box diagonals
+    min_appearance: float = 0.65      # cut-out appearance cosine a link needs (when vectors are given)
+    face_conflict: float = 0.15       # two clear faces less alike than this (cosine) are different people
+    max_gap: int = 2                  # a track waits this many key frames of its shot for its character to return
+    vote_share: float = 0.6           # a track's identity needs this share of its clear faces' quality-weighted votes
+
+
+def _boxes(table: pl.DataFrame) -> np.ndarray:
+    return table.select("x0", "y0", "x1", "y1").to_numpy().astype(np.float64)
+
+
+def link_cost(a: np.ndarray, b: np.ndarray, params: TrackParams, appearance: np.ndarray | None = None
+              ) -> np.ndarray:
+    """(len(a), len(b)) link costs in [0, 1] between boxes ``a`` (track ends) and ``b`` (a key frame's instances);
+    ``inf`` where a link is not allowed. ``appearance`` is the (len(a), len(b)) cosine matrix, if known."""
+    ix0, iy0 = np.maximum(a[:, None, 0], b[None, :, 0]), np.maximum(a[:, None, 1], b[None, :, 1])
+    ix1, iy1 = np.minimum(a[:, None, 2], b[None, :, 2]), np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    iou = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    diag_a = np.hypot(a[:, 2] - a[:, 0], a[:, 3] - a[:, 1])
+    diag_b = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    centre_a = np.stack([(a[:, 0] + a[:, 2]) / 2, (a[:, 1] + a[:, 3]) / 2], axis=1)
+    centre_b = np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], axis=1)
+    shift = np.linalg.norm(centre_a[:, None] - centre_b[None], axis=2) / np.maximum(
+        np.maximum(diag_a[:, None], diag_b[None, :]), 1e-9)
+    scale = np.maximum(diag_a[:, None], diag_b[None, :]) / np.maximum(np.minimum(diag_a[:, None], diag_b[None, :]),
+                                                                      1e-9)
+    allowed = ((iou >= params.min_iou) | (shift <= params.max_centre_shift)) & (scale <= params.max_scale_change)
+    motion = 1.0 - iou * 0.5 - 0.5 * np.clip(1 - shift / params.max_centre_shift, 0, 1)
+    cost = motion
+    if appearance is not None:
+        allowed &= appearance >= params.min_appearance
+        cost = 0.5 * motion + 0.5 * np.clip(1 - appearance, 0, 1)
+    return np.where(allowed, cost, np.inf)
+
+
+def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.ndarray | None = None,
+                faces: dict[int, np.ndarray] | None = None) -> list[str]:
+    """A track id per row of ``instances`` (instance_id, shot, timestamp_s, frame_id, x0..y1), in row order.
+
+    ``appearance``: (rows, D) unit vectors or None (zero rows: unknown appearance, judged on motion alone);
+    ``faces``: row -> unit face embedding of the rows whose face passed the quality gate. Ids read
+    ``s<shot>-t<n>`` (n counts from 0 within the shot, in order of the track's first key frame)."""
+    from scipy.optimize import linear_sum_assignment
+
+    n = instances.height
+    track_of = [""] * n
+    if n == 0:
+        return track_of
+    faces = faces or {}
+    boxes = _boxes(instances)
+    order = instances.with_row_index("_row").sort(["shot", "timestamp_s", "frame_id", "_row"])
+    for (shot,), part in order.group_by(["shot"], maintain_order=True):
+        shot_label = "x" if shot is None else str(int(shot))
+        tracks: list[dict] = []  # {"rows": [...], "last": row, "frame": key-frame index}
+        for frame_index, (_, frame) in enumerate(part.group_by(["timestamp_s", "frame_id"], maintain_order=True)):
+            rows = frame["_row"].to_list()
+            live = [t for t in tracks if frame_index - t["frame"] <= params.max_gap + 1]
+            linked: set[int] = set()
+            if live:
+                ends = [t["last"] for t in live]
+                similarity = None
+                if appearance is not None:
+                    similarity = appearance[ends] @ appearance[rows].T
+                    unknown = (np.abs(appearance[ends]).sum(axis=1)[:, None] == 0) | (
+                        np.abs(appearance[rows]).sum(axis=1)[None, :] == 0)
+                    similarity = np.where(unknown, 1.0, similarity)  # a missing cut-out does not veto a link
+                cost = link_cost(boxes[ends], boxes[rows], params, similarity)
+                for i, track in enumerate(live):
+                    face = _track_face(track, faces)
+                    for j, row in enumerate(rows):
+                        if face is not None and row in faces and float(face @ faces[row]) < params.face_conflict:
+                            cost[i, j] = np.inf
+                finite = np.where(np.isfinite(cost), cost, 1e6)
+                for i, j in zip(*linear_sum_assignment(finite)):
+                    if np.isfinite(cost[i, j]):
+                        live[i]["rows"].append(rows[j])
+                        live[i]["last"], live[i]["frame"] = rows[j], frame_index
+                        linked.add(rows[j])
+            for row in rows:
+                if row not in linked:
+                    tracks.append({"rows": [row], "last": row, "frame": frame_index})
+        for number, track in enumerate(tracks):
+            for row in track["rows"]:
+                track_of[row] = f"s{shot_label}-t{number}"
+    return track_of
+
+
+def _track_face(track: dict, faces: dict[int, np.ndarray]) -> np.ndarray | None:
+    """The track's most recent clear face (faces change slowly within a shot)."""
+    for row in reversed(track["rows"]):
+        if row in faces:
+            return faces[row]
+    return None
+
+
+def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, params: TrackParams
+                  ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Each track's identity from its members' votes, and who inherits it.
+
+    ``labels``: each row's identity index (-1 none); ``votes``: each row's vote weight (its face quality when the
+    face passed the gate, else 0). A track whose weighted votes give one identity at least ``vote_share`` gives that
+    identity to every member without a vote of its own (noise, faceless, or an unclear face); members that vote
+    keep their own identity. A track without any clear face is left as it is: appearance alone does not decide a
+    track. Returns (labels, track share per row (0 where no decision), inherited per row)."""
+    out = np.asarray(labels).copy()
+    share = np.zeros(len(out), dtype=np.float32)
+    inherited = [False] * len(out)
+    members: dict[str, list[int]] = {}
+    for row, track in enumerate(track_of):
+        if track:
+            members.setdefault(track, []).append(row)
+    for rows in members.values():
+        tally: dict[int, float] = {}
+        for row in rows:
+            if votes[row] > 0 and labels[row] >= 0:
+                tally[int(labels[row])] = tally.get(int(labels[row]), 0.0) + float(votes[row])
+        if not tally:
+            continue
+        winner, weight = max(tally.items(), key=lambda item: item[1])
+        fraction = weight / sum(tally.values())
+        if fraction < params.vote_share:
+            continue
+        for row in rows:
+            share[row] = fraction
+            voted = votes[row] > 0 and labels[row] >= 0
+            if not voted and out[row] != winner:
+                out[row], inherited[row] = winner, True
+    return out, share, inherited

@@ -1,0 +1,151 @@
+"""Identity quality where the truth is labelled by hand. Prints JSON.
+
+1. A film already taken through ``filtered_instances`` and ``faces`` (default: the Sintel trailer) against
+   ``bench/data/sintel_trailer_identities.csv``: one row per labelled kept instance (``timestamp_s, x, y, identity``:
+   the key frame's time and a point inside the instance's box, so the labels survive changes of instance ids;
+   labelled from the cut-outs by eye; ``background`` marks fragments that are no character). identity_clusters'
+   own ``assign_identities`` runs with and without tracks; purity, coverage and BCubed are reported on the
+   labelled instances with a face and on all labelled instances, plus identities made mostly of background.
+2. BCubed F on real photographs of people never tuned on: ../shared/media/faces/knn_examples (train/<person>/ and
+   the single-person test photos), faces found and embedded by the offline face analyzer.
+
+    CASTFORGE_HOME=... .venv/bin/python bench/identities.py [--film sintel_trailer_480x204] [--labels CSV]
+        [--knn ../shared/media/faces/knn_examples] [--min-cluster-size 4]
+"""
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assets.faces.core import embedding_matrix  # noqa: E402
+from assets.identities.core import NOISE, IdentityParams, assign_identities  # noqa: E402
+from assets.identities.evaluate import scores  # noqa: E402
+from assets.identities.prototypes import best_faces  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SINGLE_PERSON_TEST = {"alex_lacamoire1.jpg": "alex_lacamoire", "johnsnow_test1.jpg": "kit_harington",
+                      "obama1.jpg": "obama"}
+
+
+def label_by_point(instances: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
+    """``instance_id, label``: for each label row, the instance of that key frame whose box holds the point
+    (the nearest box centre when several do)."""
+    rows = []
+    for t, x, y, identity in labels.select("timestamp_s", "x", "y", "identity").iter_rows():
+        found = instances.filter((pl.col("timestamp_s") - t).abs() < 0.02, pl.col("x0") <= x, pl.col("x1") >= x,
+                                 pl.col("y0") <= y, pl.col("y1") >= y)
+        if found.height:
+            centre = ((found["x0"] + found["x1"]) / 2 - x) ** 2 + ((found["y0"] + found["y1"]) / 2 - y) ** 2
+            rows.append((found["instance_id"][int(np.argmin(centre.to_numpy()))], identity))
+    return pl.DataFrame(rows, schema={"instance_id": pl.String, "label": pl.String}, orient="row").unique(
+        "instance_id", keep="first")
+
+
+def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams) -> dict:
+    from resources.image_embedder import ImageEmbedderResource
+    from resources.storage import FilmWorkspace
+
+    from assets.identities.appearance import appearance_vectors
+
+    workspace = FilmWorkspace(film, home)
+    kept = workspace.read_table("filtered_instances").filter(pl.col("kept"))
+    faces = workspace.read_table("faces")
+    chosen = best_faces(faces, params)
+    vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
+    quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
+    appearance = appearance_vectors(kept["path"].to_list(), ImageEmbedderResource().embedder(), workspace.absolute)
+    truth = label_by_point(kept, pl.read_csv(labels_csv))
+    ids = kept["instance_id"].to_list()
+    report: dict = {"film": film, "kept_instances": kept.height, "labelled": truth.height,
+                    "with_face": len(vectors), "gated_faces": int(chosen["gated"].sum())}
+    for name, tracks in (("with_tracks", True), ("without_tracks", False)):
+        result = assign_identities(ids, vectors, appearance, replace(params, tracks=tracks), quality, kept)
+        predicted = pl.DataFrame({"instance_id": ids,
+                                  "identity": [f"g{v}" if v >= 0 else NOISE for v in result.labels],
+                                  "by": result.by})
+        pairs = truth.join(predicted, on="instance_id", how="left").with_columns(pl.col("identity").fill_null(NOISE))
+        characters = pairs.filter(pl.col("label") != "background")
+        faced = characters.filter(pl.col("instance_id").is_in(list(vectors)))
+        background_made = _background_identities(pairs)
+        report[name] = {
+            "faced_instances": _short(scores(faced)), "all_character_instances": _short(scores(characters)),
+            "identities": len(result.groups), "identities_mostly_background": background_made,
+            "stats": {k: v for k, v in result.stats.items() if isinstance(v, (int, float))},
+            "by": dict(predicted.group_by("by").len().iter_rows()),
+        }
+    return report
+
+
+def _background_identities(pairs: pl.DataFrame) -> int:
+    counted = (pairs.filter(pl.col("identity") != NOISE).group_by("identity")
+               .agg((pl.col("label") == "background").mean().alias("background")))
+    return int(counted.filter(pl.col("background") > 0.5).height)
+
+
+def _short(report: dict) -> dict:
+    return {k: report[k] for k in ("labelled_instances", "purity", "coverage", "bcubed_precision", "bcubed_recall",
+                                   "bcubed_f", "identities_predicted", "per_label") if k in report}
+
+
+def photos_report(folder: Path, params: IdentityParams) -> dict:
+    """One face per photo (the largest) from train/<person>/ and the single-person test photos."""
+    from assets.faces.core import FaceParams, detect_faces
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    photos = [(p, p.parent.name) for p in sorted((folder / "train").glob("*/*")) if p.is_file()]
+    photos += [(folder / "test" / name, person) for name, person in SINGLE_PERSON_TEST.items()
+               if (folder / "test" / name).exists()]
+    import cv2
+
+    frames, instances, truth = [], [], []
+    for index, (path, person) in enumerate(photos):
+        height, width = cv2.imread(str(path)).shape[:2]
+        frame_id = f"photo{index:03d}"
+        frames.append({"frame_id": frame_id, "path": str(path)})
+        instances.append({"instance_id": frame_id, "frame_id": frame_id, "x0": 0, "y0": 0, "x1": width,
+                          "y1": height})
+        truth.append((frame_id, person))
+    faces = detect_faces(pl.DataFrame(frames), pl.DataFrame(instances), FaceAnalyzerResource().analyzer(),
+                         FaceParams(), Path)
+    chosen = best_faces(faces, params)
+    vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
+    quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
+    ids = [i["instance_id"] for i in instances]
+    result = assign_identities(ids, vectors, None, params, quality)
+    pairs = pl.DataFrame({"instance_id": ids, "label": [t for _, t in truth],
+                          "identity": [f"g{v}" if v >= 0 else NOISE for v in result.labels]})
+    return {"folder": str(folder), "photos": len(ids), "people": len({t for _, t in truth}),
+            "faces_found": len(vectors), **_short(scores(pairs))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=Path(os.environ.get("CASTFORGE_HOME", "~/.castforge")))
+    parser.add_argument("--film", default="sintel_trailer_480x204")
+    parser.add_argument("--labels", type=Path, default=HERE / "data" / "sintel_trailer_identities.csv")
+    parser.add_argument("--knn", type=Path, default=HERE.parent.parent / "shared" / "media" / "faces" / "knn_examples")
+    parser.add_argument("--min-cluster-size", type=int, default=4)
+    args = parser.parse_args()
+    params = IdentityParams(min_cluster_size=args.min_cluster_size)
+    out: dict = {"parameters": {"min_cluster_size": args.min_cluster_size}}
+    if (args.home.expanduser() / "films" / args.film).exists():
+        out["film"] = film_report(args.home.expanduser(), args.film, args.labels, params)
+    else:
+        out["film"] = {"skipped": f"{args.film} not materialised under {args.home} (run frames..faces first)"}
+    if args.knn.exists():
+        out["photos"] = photos_report(args.knn, IdentityParams(min_cluster_size=2))
+    else:
+        out["photos"] = {"skipped": f"{args.knn} not found"}
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Tracks within shots and prototypes from good faces (pure functions, hand-made cases)."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.identities.core import IdentityParams, assign_identities
+from assets.identities.prototypes import (face_quality, impostor_ceiling, join_by_prototype, merge_by_prototype,
+                                          prototype, stability)
+from assets.identities.tracks import TrackParams, decide_tracks, link_cost, link_tracks
+
+
+def frames(rows: list[tuple[int, float, tuple[int, int, int, int]]]) -> pl.DataFrame:
+    return pl.DataFrame([{"instance_id": f"i{k}", "shot": shot, "timestamp_s": t, "frame_id": f"f{t}",
+                          "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for k, (shot, t, b) in enumerate(rows)])
+
+
+def test_two_characters_crossing_keep_their_tracks_and_shots_split_tracks():
+    left, right = (10, 10, 60, 110), (200, 10, 250, 110)
+    table = frames([(0, 0.0, left), (0, 0.0, right),
+                    (0, 0.5, (25, 12, 75, 112)), (0, 0.5, (185, 8, 235, 108)),   # both moved a little
+                    (0, 1.0, (40, 10, 90, 110)),                                  # right one off screen
+                    (0, 1.5, (170, 10, 220, 110)),                                # ... and back
+                    (1, 2.0, left)])                                              # a new shot: a new track
+    tracks = link_tracks(table, TrackParams())
+    assert tracks[0] == tracks[2] == tracks[4] and tracks[1] == tracks[3] == tracks[5]
+    assert tracks[0] != tracks[1] and tracks[6].startswith("s1-") and tracks[6] != tracks[0]
+
+
+def test_appearance_and_clear_faces_veto_links():
+    box = (10, 10, 60, 110)
+    table = frames([(0, 0.0, box), (0, 0.5, box)])
+    unlike = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    tracks = link_tracks(table, TrackParams(), appearance=unlike)
+    assert tracks[0] != tracks[1]
+    faces = {0: np.array([1, 0], np.float32), 1: np.array([0, 1], np.float32)}  # two different people
+    assert len(set(link_tracks(table, TrackParams(), faces=faces))) == 2
+    unknown = np.zeros((2, 3), np.float32)  # no cut-out: motion alone decides
+    assert len(set(link_tracks(table, TrackParams(), appearance=unknown))) == 1
+
+
+def test_link_cost_forbids_far_jumps_and_scale_changes():
+    a = np.array([[0, 0, 50, 100]], float)
+    b = np.array([[5, 0, 55, 100], [400, 0, 450, 100], [0, 0, 200, 400]], float)
+    cost = link_cost(a, b, TrackParams())
+    assert np.isfinite(cost[0, 0]) and np.isinf(cost[0, 1]) and np.isinf(cost[0, 2])
+
+
+def test_a_track_is_decided_by_its_clear_faces():
+    track_of = ["t0"] * 5 + ["t1"] * 2
+    labels = np.array([0, 0, -1, 1, -1, 1, 0])   # row 3: an unclear face clustered elsewhere; 2, 4: no face
+    votes = np.array([2.0, 1.5, 0.0, 0.0, 0.0, 1.0, 1.0])
+    out, share, inherited = decide_tracks(track_of, labels, votes, TrackParams())
+    assert out[:5].tolist() == [0, 0, 0, 0, 0] and inherited == [False, False, True, True, True, False, False]
+    assert out[5:].tolist() == [1, 0]  # t1 is split 50/50: no decision, nothing changes
+    assert share[0] == pytest.approx(1.0) and share[5] == 0
+
+
+def test_gate_prototype_and_stability():
+    faces = pl.DataFrame({"instance_id": ["a", "b", "c", "d"], "det_score": [0.9, 0.9, 0.3, 0.9],
+                          "face_size": [80.0, 80.0, 80.0, 10.0], "blur": [100.0, 100.0, 100.0, 100.0],
+                          "yaw": [5.0, 60.0, 0.0, 0.0], "roll": [0.0, 0.0, 0.0, None]})
+    gated = face_quality(faces, IdentityParams())["gated"].to_list()
+    assert gated == [True, False, False, False]  # turned, unsure, tiny (and no roll known)
+    unit = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8], [0, 1]], np.float32)
+    row, used = prototype(unit, np.array([False, True, True, False]), np.ones(4))
+    assert used == 2 and row in (1, 2)
+    row, used = prototype(unit, np.zeros(4, bool), np.array([4.0, 3.0, 1.0, 0.5]))  # none gated: the better half
+    assert used == 2 and row in (0, 1)
+    steady = stability(unit, np.array([0, 0, -1, 0]), unit[[1]])
+    assert steady[0] == pytest.approx(0.8) and np.isnan(steady[2])
+
+
+def test_joining_is_calibrated_on_the_films_impostors():
+    protos = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    unit = np.array([[1, 0, 0], [0.6, 0.8, 0], [0, 1, 0], [0.45, 0.0, 0.893], [0.8, 0.6, 0]], np.float32)
+    labels = np.array([0, 0, 1, -1, -1])   # row 1 belongs to 0 but is 0.8 alike to prototype 1: the ceiling
+    assert impostor_ceiling(unit, labels, protos) == pytest.approx(0.8)
+    out, sims, joined = join_by_prototype(unit, labels, protos, threshold=0.25, margin=0.1)
+    assert joined == 0 and out[3] == -1 and out[4] == -1   # 0.45 and 0.8 are below 0.8 + 0.1
+    easy = np.array([0, 1, 1, -1, -1])   # a film whose identities are far apart
+    unit2 = unit.copy()
+    unit2[1] = [0, 1, 0]
+    out, sims, joined = join_by_prototype(unit2, easy, protos, threshold=0.25, margin=0.1)
+    assert out[3] == 0 and sims[3] == pytest.approx(0.45) and out[4] == 0 and joined == 2
+
+
+def test_merge_by_prototype_links_alike_identities():
+    protos = np.array([[1, 0], [0.95, 0.312], [0, 1]], np.float32)
+    assert merge_by_prototype(protos, 0.9) == [0, 0, 2]
+    assert merge_by_prototype(protos, 0.99) == [0, 1, 2]
+
+
+def test_assignment_with_tracks_gives_masked_views_the_clear_faces_identity():
+    """A shot where a character's face is clear in two key frames and masked (no usable face) in two others."""
+    rng = np.random.default_rng(0)
+    centre_a, centre_b = np.eye(8, dtype=np.float32)[0], np.eye(8, dtype=np.float32)[1]
+    ids, vectors, quality, rows = [], {}, {}, []
+    for k in range(12):  # identity A in shot 0..2, identity B in shot 3..5, clear faces
+        identity = centre_a if k < 6 else centre_b
+        ids.append(f"c{k}")
+        vectors[f"c{k}"] = identity + rng.normal(0, 0.05, 8).astype(np.float32)
+        quality[f"c{k}"] = (3.0, True)
+        rows.append((k // 2, float(k), (10, 10, 60, 110)))
+    for k, masked in enumerate(["m0", "m1"]):   # same shot as c0/c1: one with a drifting face, one faceless
+        ids.append(masked)
+        rows.append((0, 0.5 + k * 0.2, (12, 10, 62, 110)))
+    vectors["m0"] = np.eye(8, dtype=np.float32)[5]  # a masked face: its embedding resembles nobody
+    quality["m0"] = (0.5, False)
+    table = frames(rows).with_columns(pl.Series("instance_id", ids)).sort("timestamp_s")
+    order = table["instance_id"].to_list()
+    params = IdentityParams(min_cluster_size=3)
+    with_tracks = assign_identities(order, vectors, None, params, quality, table)
+    without = assign_identities(order, vectors, None, IdentityParams(min_cluster_size=3, tracks=False), quality,
+                                table)
+    a = with_tracks.labels[order.index("c0")]
+    assert a >= 0 and with_tracks.labels[order.index("m0")] == a == with_tracks.labels[order.index("m1")]
+    assert {with_tracks.by[order.index(m)] for m in ("m0", "m1")} == {"track"}
+    assert without.labels[order.index("m0")] == -1 and without.labels[order.index("m1")] == -1
+    assert with_tracks.track_ids[order.index("m0")] == with_tracks.track_ids[order.index("c0")]
+    assert with_tracks.stability[order.index("c0")] > 0.9 and np.isnan(with_tracks.stability[order.index("m1")])
