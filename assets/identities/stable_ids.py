@@ -5,11 +5,20 @@
 that last updated it. A run's groups are matched one-to-one to stored prototypes of the same space (Hungarian on
 cosine similarity, above a threshold) before new ids are minted; minted ids continue the store's numbering, so on a
 first run identity_000 is the largest group. Names given in review are written back and carry over.
+
+Two films of one franchise clustered at once would both read the store, mint the same new ids and overwrite each
+other's rows. So ``load_store`` takes an exclusive lock on ``prototypes.parquet.lock`` (flock: the kernel drops it
+if the process dies) and ``update_store`` writes and then releases it: reading, minting and writing happen as one.
+A process that loaded the store and failed before updating it releases the lock when the loaded table is freed.
 """
 
+import fcntl
 import os
 import re
+import threading
+import time
 import uuid
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +29,10 @@ import polars as pl
 STORE_SCHEMA = {"identity": pl.String, "space": pl.String, "name": pl.String,
                 "prototype": pl.List(pl.Float32), "film": pl.String, "updated_at": pl.String}
 ID_PATTERN = re.compile(r"^identity_(\d+)$")
+LOCK_TIMEOUT_S = 1800.0  # another film's clustering holds the store at most this long
+_held: dict[str, tuple[int, int]] = {}  # lock path -> (open file descriptor, token), locks this process holds
+_tokens = iter(range(1, 1 << 62))
+_held_guard = threading.Lock()
 
 
 def store_path(home: Path, franchise: str) -> Path:
@@ -27,8 +40,55 @@ def store_path(home: Path, franchise: str) -> Path:
     return Path(home) / "identities" / safe / "prototypes.parquet"
 
 
+def _lock_path(path: Path) -> str:
+    return str(Path(path).with_name(Path(path).name + ".lock"))
+
+
+def lock_store(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> int:
+    """Take the store's exclusive lock (re-entrant within this process); returns a token for ``unlock_store``."""
+    lock = _lock_path(path)
+    with _held_guard:
+        if lock in _held:
+            return _held[lock][1]
+    Path(lock).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise TimeoutError(f"{path}: another run (pid {holder}) has held the prototype store for over "
+                                   f"{timeout_s:.0f} s; wait for it or stop it") from None
+            time.sleep(0.2)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    with _held_guard:
+        _held[lock] = (fd, next(_tokens))
+        return _held[lock][1]
+
+
+def unlock_store(path: Path, token: int | None = None) -> None:
+    """Release the store's lock (only the acquisition ``token`` names, when given: a stale finaliser of an
+    earlier load must not release a later one)."""
+    lock = _lock_path(path)
+    with _held_guard:
+        if lock not in _held or (token is not None and _held[lock][1] != token):
+            return
+        fd, _ = _held.pop(lock)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
 def load_store(path: Path) -> pl.DataFrame:
-    return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=STORE_SCHEMA)
+    """The store, read under its lock, which stays held until ``update_store`` (or until the table is freed)."""
+    token = lock_store(path)
+    store = pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=STORE_SCHEMA)
+    weakref.finalize(store, unlock_store, Path(path), token)  # a run that fails before update_store lets go too
+    return store
 
 
 def next_number(store: pl.DataFrame) -> int:
@@ -66,7 +126,17 @@ def match_ids(groups: list[dict[str, Any]], store: pl.DataFrame, thresholds: dic
 
 def update_store(path: Path, store: pl.DataFrame, groups: list[dict[str, Any]], ids: list[str],
                  names: dict[str, str], film: str) -> pl.DataFrame:
-    """Upsert this film's prototypes and names; identities renamed in review keep their names for other films."""
+    """Upsert this film's prototypes and names; identities renamed in review keep their names for other films.
+    Writes atomically under the store's lock, then releases it."""
+    lock_store(path)
+    try:
+        return _write_store(path, store, groups, ids, names, film)
+    finally:
+        unlock_store(path)
+
+
+def _write_store(path: Path, store: pl.DataFrame, groups: list[dict[str, Any]], ids: list[str],
+                 names: dict[str, str], film: str) -> pl.DataFrame:
     now = datetime.now(timezone.utc).isoformat()
     fresh = pl.DataFrame([{"identity": ids[i], "space": g["space"], "name": names.get(ids[i]),
                            "prototype": np.asarray(g["vector"], dtype=np.float32).tolist(), "film": film,
