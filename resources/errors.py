@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from resources.relations import writer_of
+
 
 class CastforgeError(Exception):
     """Base class for errors castforge reports to a person."""
@@ -30,8 +32,15 @@ class MissingWeightsError(CastforgeError):
 
 
 class MissingUpstreamError(CastforgeError):
-    def __init__(self, film: str, asset: str):
-        super().__init__(
-            f"film '{film}': asset '{asset}' has not been materialised yet; "
-            f"run `castforge materialize {film} --select {asset}`"
-        )
+    """A stage's input table is not on disk; the advice names the asset that writes it."""
+
+    def __init__(self, film: str, relation: str):
+        self.film, self.relation, self.writer = film, relation, writer_of(relation)
+        table = f"table '{relation}' (written by asset '{self.writer}')" if self.writer != relation else \
+            f"asset '{relation}'"
+        super().__init__(f"film '{film}': {table} has not been materialised yet; "
+                         f"run `castforge materialize {film} --select {self.writer}`")
+
+
+class ConfigError(CastforgeError):
+    """A configuration layer or a run override that names an unknown section or key, or holds a bad value."""

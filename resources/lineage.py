@@ -6,17 +6,20 @@ the same fingerprint and its table is on disk, the stage is current and is not r
 unchanged inputs and config is cheap and yields identical rows.
 """
 
+import functools
 import hashlib
 import json
 import logging
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from resources.catalog import Catalog
 from resources.errors import MissingUpstreamError
+from resources.relations import RELATIONS, writer_of
 from resources.storage import FilmWorkspace
 
 log = logging.getLogger(__name__)
@@ -27,22 +30,53 @@ def stable_hash(payload: Any) -> str:
 
 
 def upstream_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
-    record = workspace.read_stage_record(relation)
+    """The fingerprint of the stage that wrote ``relation`` (it covers every relation that stage wrote); a
+    ``MissingUpstreamError`` naming the writing asset when the table or its stage record is absent."""
+    record = workspace.read_stage_record(writer_of(relation))
     if record is None or not workspace.has_table(relation):
         raise MissingUpstreamError(workspace.film, relation)
     return record["fingerprint"]
 
 
 def relation_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
-    """What a stage read, for its own fingerprint: the stage record's fingerprint for a stage's main table, a
-    content hash for a side relation (``identities``, ``poses``, ...), or ``absent``."""
+    """What a stage read, for its own fingerprint: the writing stage's fingerprint, a content hash for a table
+    without a stage record (written by hand or by an older version), or ``absent``."""
     path = workspace.table_path(relation)
     if not path.exists():
         return "absent"
-    record = workspace.read_stage_record(relation)
+    record = workspace.read_stage_record(writer_of(relation))
     if record is not None:
         return record["fingerprint"]
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def check_relation(asset: str, name: str, table: pl.DataFrame, logger: logging.Logger = log) -> None:
+    """A stage commits only relations registered to it (resources/relations.py), with their declared columns."""
+    if name not in RELATIONS:
+        logger.warning("%s writes relation %r, which resources/relations.py does not register: register it "
+                       "(writer, columns) so readers can depend on it", asset, name)
+        return
+    declared = RELATIONS[name]
+    if declared.writer != asset:
+        raise ValueError(f"{asset} may not write relation {name!r}: resources/relations.py registers "
+                         f"{declared.writer} as its writer")
+    missing = [c for c in declared.columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{asset}: relation {name!r} lacks the columns {missing} that resources/relations.py "
+                         f"declares (it has {table.columns})")
+
+
+@functools.cache
+def package_code_hash(package_dir: Path) -> str:
+    """A hash of every Python source file in a stage's package (sorted by name): editing its core.py changes the
+    code version, so cached rows made by the old code are not served."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(package_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 class StageRun:
@@ -77,6 +111,7 @@ class StageRun:
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc).replace(tzinfo=None)
         self.extra_record: dict[str, Any] = {}
+        self.settings: Any = None  # the stage's parameter dataclass in effect (set by StageContract.open)
 
     @property
     def cached(self) -> bool:
@@ -88,6 +123,8 @@ class StageRun:
     def commit(self, table: pl.DataFrame, extra_tables: dict[str, pl.DataFrame] | None = None,
                **record: Any) -> pl.DataFrame:
         """Write the stage's table (and any side relations) atomically, then its stage record."""
+        for relation, written in ((self.asset, table), *(extra_tables or {}).items()):
+            check_relation(self.asset, relation, written, self.log)
         for relation, side_table in (extra_tables or {}).items():
             self.workspace.write_table(relation, side_table)
         self.workspace.write_table(self.asset, table)

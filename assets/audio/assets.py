@@ -1,19 +1,18 @@
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.audio.extract import extract_audio, read_audio
 from assets.audio.separation import separate_file
 from assets.audio.speech import segments_table, speaker_clips, write_rttm
 from assets.audio.voice_features import VoiceFeatureParams, voice_features as describe_voices
 from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, result, staged_relative
-from orchestration.partitions import film_partitions
 from resources.diarizer import DiarizerResource
-from resources.film_settings import stage_params
-from resources.lineage import StageRun, upstream_fingerprint
+from resources.relations import FILM_SOURCE
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
 from resources.vocal_separator import VocalSeparatorResource
@@ -27,11 +26,6 @@ VOCALS_SCHEMA = {"vocals_path": pl.String, "rest_path": pl.String, "vocals16k_pa
 IDENTITY_TABLES = ("instances", "instance_identities", "identities")
 
 
-def _optional_inputs(workspace: FilmWorkspace, relations: tuple[str, ...]) -> dict[str, str]:
-    return {r: upstream_fingerprint(workspace, r) for r in relations
-            if workspace.has_table(r) and workspace.read_stage_record(r)}
-
-
 def _markdown(table: pl.DataFrame) -> str:
     lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.iter_rows()]
@@ -43,23 +37,38 @@ def _audio_row(workspace: FilmWorkspace) -> dict | None:
     return table.row(0, named=True) if table.height else None
 
 
-class AudioStageConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `audio:` etc.)."""
-
-    chunk_s: float | None = None
-    source: str | None = None
-    clips_per_speaker: int | None = None
-    min_frames: int | None = None
-    max_analysed_s: float | None = None
+@dataclass(frozen=True)
+class VocalsParams:
+    chunk_s: float = 30.0            # separation runs segment by segment (memory stays flat on a feature film)
+    overlap_s: float = 1.0           # neighbouring segments overlap by this and are cross-faded
 
 
-@asset(partitions_def=film_partitions, code_version="audio-1", group_name="audio", kinds={"python"})
+@dataclass(frozen=True)
+class DiarizationStageParams:
+    source: str = "mix"              # mix: the 16 kHz soundtrack | vocals: the separated dialogue
+    clips_per_speaker: int = 3       # sample clips (longest turns, up to 8 s each) written per speaker
+
+    def __post_init__(self) -> None:
+        if self.source not in ("mix", "vocals"):
+            raise ValueError(f"diarization.source must be 'mix' or 'vocals', not {self.source!r}")
+
+
+AUDIO = StageContract("audio", reads=(FILM_SOURCE,))
+VOCALS = StageContract("vocals", VocalsParams, reads=("audio",))
+# reads vocals only with source=vocals; a missing vocals table then names its writer
+DIARIZATION = StageContract("diarization", DiarizationStageParams, reads=("audio",), optional_reads=("vocals",))
+VOICE_MAP = StageContract("voice_map", VoiceMapParams, reads=("speech_segments",),
+                          optional_reads=("frames", "shots", "instances", "instance_identities", "identities"))
+VOICE_FEATURES = StageContract("voice_features", VoiceFeatureParams, reads=("speech_segments", "audio"),
+                               optional_reads=("speaker_identities",))
+
+
+@asset(**AUDIO.asset_args(group_name="audio"))
 def audio(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:
     """The film's soundtrack decoded once: 44.1 kHz stereo (separation) and 16 kHz mono (speech), with loudness."""
     film, catalog = context.partition_key, storage.catalog()
     workspace, source = storage.workspace(film), film_record(catalog, film)
-    with StageRun(workspace, catalog, "audio", "audio-1", {}, {"film": source["content_hash"]},
-                  run_id=context.run_id, logger=context.log) as stage:
+    with AUDIO.open(context, storage) as stage:
         if stage.cached:
             return cached_result(stage)
         if source["kind"] == "images" or not source["has_audio"]:
@@ -81,16 +90,13 @@ def audio(context: AssetExecutionContext, storage: StorageResource) -> Materiali
                               "codec": out.codec, "note": note, "seconds": round(time.perf_counter() - started, 2)})
 
 
-@asset(partitions_def=film_partitions, code_version="vocals-1", group_name="audio", kinds={"python"},
-       deps=[AssetKey("audio")])
-def vocals(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource,
+@asset(**VOCALS.asset_args(group_name="audio"))
+def vocals(context: AssetExecutionContext, config: VOCALS.Config, storage: StorageResource,
            vocal_separator: VocalSeparatorResource) -> MaterializeResult:
     """Dialogue separated from music and effects (vocals / rest stems), segment by segment."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
-    params = {**stage_params(film, "vocals", config.model_dump()), "separator": vocal_separator.describe()}
-    params = {k: params[k] for k in ("chunk_s", "overlap_s", "separator") if k in params}
-    with StageRun(workspace, catalog, "vocals", "vocals-1", params, {"audio": upstream_fingerprint(workspace, "audio")},
-                  run_id=context.run_id, logger=context.log) as stage:
+    with VOCALS.open(context, storage, config) as stage:
+        params = asdict(stage.settings)
         if stage.cached:
             return cached_result(stage)
         row = _audio_row(workspace)
@@ -114,19 +120,14 @@ def vocals(context: AssetExecutionContext, config: AudioStageConfig, storage: St
                               "real_time_factor": round(seconds / max(out.duration_s, 1e-9), 3)})
 
 
-@asset(partitions_def=film_partitions, code_version="diarization-2", group_name="audio", kinds={"python"},
-       deps=[AssetKey("audio"), AssetKey("vocals")])
-def diarization(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource,
+@asset(**DIARIZATION.asset_args(group_name="audio"))
+def diarization(context: AssetExecutionContext, config: DIARIZATION.Config, storage: StorageResource,
                 diarizer: DiarizerResource) -> MaterializeResult:
     """Who speaks when: speech_segments (start, end, speaker, confidence), an RTTM file, sample clips per speaker."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
-    params = stage_params(film, "diarization", config.model_dump())
-    params = {"source": params.get("source", "mix"), "clips_per_speaker": params.get("clips_per_speaker", 3),
-              "diarizer": diarizer.describe()}
-    upstream = "vocals" if params["source"] == "vocals" else "audio"
-    with StageRun(workspace, catalog, "diarization", "diarization-2", params,
-                  {upstream: upstream_fingerprint(workspace, upstream)}, run_id=context.run_id,
-                  logger=context.log) as stage:
+    with DIARIZATION.open(context, storage, config) as stage:
+        params = asdict(stage.settings)
+        upstream = "vocals" if params["source"] == "vocals" else "audio"
         if stage.cached:
             return cached_result(stage)
         table = workspace.read_table(upstream)
@@ -151,17 +152,12 @@ def diarization(context: AssetExecutionContext, config: AudioStageConfig, storag
                               "seconds": round(time.perf_counter() - started, 2), "preview": MetadataValue.md(preview)})
 
 
-@asset(partitions_def=film_partitions, code_version="voice_map-1", group_name="audio", kinds={"python"},
-       deps=[AssetKey("diarization"), AssetKey("frames"), AssetKey("identity_clusters")])
-def voice_map(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource) -> MaterializeResult:
+@asset(**VOICE_MAP.asset_args(group_name="audio"))
+def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage: StorageResource) -> MaterializeResult:
     """Speakers mapped to identities by audio-visual co-occurrence (confidence, evidence counts)."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
-    params = asdict(VoiceMapParams(**{k: v for k, v in stage_params(film, "voice_map", config.model_dump()).items()
-                                      if k in VoiceMapParams.__dataclass_fields__}))
-    inputs = {"diarization": upstream_fingerprint(workspace, "diarization"),
-              **_optional_inputs(workspace, ("frames", *IDENTITY_TABLES))}
-    with StageRun(workspace, catalog, "voice_map", "voice_map-1", params, inputs, run_id=context.run_id,
-                  logger=context.log) as stage:
+    with VOICE_MAP.open(context, storage, config) as stage:
+        params = asdict(stage.settings)
         if stage.cached:
             return cached_result(stage)
         segments = workspace.read_table("speech_segments")
@@ -188,18 +184,12 @@ def voice_map(context: AssetExecutionContext, config: AudioStageConfig, storage:
                               "preview": MetadataValue.md(preview)})
 
 
-@asset(partitions_def=film_partitions, code_version="voice_features-1", group_name="audio", kinds={"python"},
-       deps=[AssetKey("diarization"), AssetKey("voice_map")])
-def voice_features(context: AssetExecutionContext, config: AudioStageConfig, storage: StorageResource) -> MaterializeResult:
+@asset(**VOICE_FEATURES.asset_args(group_name="audio"))
+def voice_features(context: AssetExecutionContext, config: VOICE_FEATURES.Config, storage: StorageResource) -> MaterializeResult:
     """Per speaker (and its character, once voice_map has run): F0 distribution, speaking rate, timbre, speech time."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
-    params = asdict(VoiceFeatureParams(**{k: v for k, v in stage_params(film, "voice_features",
-                                                                          config.model_dump()).items()
-                                          if k in VoiceFeatureParams.__dataclass_fields__}))
-    inputs = {"diarization": upstream_fingerprint(workspace, "diarization"), "audio": upstream_fingerprint(workspace, "audio"),
-              **_optional_inputs(workspace, ("voice_map",))}
-    with StageRun(workspace, catalog, "voice_features", "voice_features-1", params, inputs, run_id=context.run_id,
-                  logger=context.log) as stage:
+    with VOICE_FEATURES.open(context, storage, config) as stage:
+        params = asdict(stage.settings)
         if stage.cached:
             return cached_result(stage)
         started, segments, row = time.perf_counter(), workspace.read_table("speech_segments"), _audio_row(workspace)

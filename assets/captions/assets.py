@@ -1,41 +1,26 @@
 import time
-from dataclasses import asdict
 
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.captions.core import CaptionParams, caption_facts, caption_instances
 from assets.pose.selection import read_identified_instances
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, result
-from orchestration.partitions import film_partitions
 from resources.captioner import CaptionerResource
-from resources.film_settings import stage_params
-from resources.lineage import StageRun, relation_fingerprint
 from resources.store import StorageResource
 
-CODE_VERSION = "captions-1"
-INPUTS = ("filtered_instances", "instance_identities", "identities", "faces", "poses", "frames")
+CONTRACT = StageContract("captions", CaptionParams, optional_reads=(
+    "filtered_instances", "instance_identities", "identities", "faces", "poses", "frames"))
 
 
-class CaptionsConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `captions:`, preset, film file)."""
-
-    prefix: str | None = None
-    max_tokens: int | None = None
-
-
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="characters", kinds={"python"},
-       deps=[AssetKey("pose_subclusters"), AssetKey("identity_clusters"), AssetKey("filtered_instances")], pool="gpu")
-def captions(context: AssetExecutionContext, config: CaptionsConfig, storage: StorageResource,
+@asset(**CONTRACT.asset_args(group_name="characters", pool="gpu"))
+def captions(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
              captioner: CaptionerResource) -> MaterializeResult:
     """One training caption per kept, identified instance: film prefix, trigger word (identity name), description."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
-    params = CaptionParams.from_dict(stage_params(film, "captions", config.model_dump()))
-    run_params = {**asdict(params), "backend": captioner.backend, "model": captioner.model,
-                  "max_new_tokens": captioner.max_new_tokens}
-    inputs = {name: relation_fingerprint(workspace, name) for name in INPUTS}
-    with StageRun(workspace, catalog, "captions", CODE_VERSION, run_params, inputs,
-                  run_id=context.run_id, logger=context.log) as stage:
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()

@@ -1,53 +1,59 @@
 import time
-from dataclasses import asdict
 
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from assets.datasets.core import DatasetParams, export_datasets, export_rows, identity_summary
+from assets.datasets.core import export_datasets
+from assets.datasets.params import DatasetParams
+from assets.datasets.selection import export_candidates
+from assets.datasets.summary import identity_summary
 from assets.pose.selection import read_identified_instances
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, result
-from orchestration.partitions import film_partitions
-from resources.film_settings import stage_params
-from resources.lineage import StageRun, relation_fingerprint
+from resources.protocols import ImageUpscaler
 from resources.store import StorageResource
 
-CODE_VERSION = "datasets-1"
-INPUTS = ("filtered_instances", "instance_identities", "identities", "poses", "captions")
+CONTRACT = StageContract("character_datasets", DatasetParams, optional_reads=(
+    "filtered_instances", "instance_identities", "identities", "poses", "captions", "faces", "frames"))
 
 
-class DatasetsConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `datasets:`, preset, film file)."""
-
-    target_size: int | None = None
-    repeats: int | None = None
-    per_bucket: int | None = None
-    parquet_images: str | None = None
-
-
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="characters", kinds={"python"},
-       deps=[AssetKey("captions"), AssetKey("pose_subclusters"), AssetKey("identity_clusters")])
-def character_datasets(context: AssetExecutionContext, config: DatasetsConfig,
+@asset(**CONTRACT.asset_args(group_name="characters"))
+def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
                        storage: StorageResource) -> MaterializeResult:
-    """Training-ready exports per identity: kohya_ss folders (image + caption), Parquet, manifest."""
+    """Training-ready exports per identity at training resolution: kohya / sd-scripts, HF Parquet, COCO, manifest."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
-    params = DatasetParams.from_dict(stage_params(film, "datasets", config.model_dump()))
-    inputs = {name: relation_fingerprint(workspace, name) for name in INPUTS}
-    with StageRun(workspace, catalog, "character_datasets", CODE_VERSION, asdict(params), inputs,
-                  run_id=context.run_id, logger=context.log) as stage:
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
-        rows = read_identified_instances(workspace)
-        items = export_rows(rows, workspace.read_table("captions"), workspace.read_optional_table("poses"), params)
+        candidates, decisions = export_candidates(
+            read_identified_instances(workspace), workspace.read_table("captions"),
+            workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
+            workspace.read_optional_table("identities"), film, params)
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")
-        table, manifest = export_datasets(items, out_dir, film, params, workspace.absolute, workspace.relative)
-        stage.commit(identity_summary(table), {"dataset_items": table})
+        table, decisions, manifest = export_datasets(
+            candidates, decisions, workspace.read_optional_table("frames"), out_dir, film, params,
+            workspace.absolute, workspace.relative, upscaler=sr_upscaler(params))
+        stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions})
         return result(stage, {
             "items": table.height, "identities": len(manifest["identities"]),
+            "instances": manifest["instances"], "upscale": params.upscale, "target_size": params.target_size,
+            "source_sizes": MetadataValue.json(manifest["source_sizes"]),
+            "exported": MetadataValue.json(manifest["exported"]), "skipped": MetadataValue.json(manifest["skipped"]),
             "files_written": manifest["files"]["written"], "files_unchanged": manifest["files"]["unchanged"],
-            "files_removed": manifest["files"]["removed"], "views": counts_markdown(table, "view"),
-            "seconds": round(time.perf_counter() - started, 2),
+            "files_removed": manifest["files"]["removed"], "crops": counts_markdown(table, "crop"),
+            "views": counts_markdown(table, "view"), "seconds": round(time.perf_counter() - started, 2),
             "folder": MetadataValue.path(str(out_dir)),
         })
+
+
+def sr_upscaler(params: DatasetParams) -> ImageUpscaler | None:
+    """The super-resolution backend when ``upscale: sr`` (its weights must be local), else None."""
+    if params.upscale != "sr":
+        return None
+    from resources.backends.esrgan_upscaler import EsrganUpscaler
+    from resources.paths import find_model
+
+    return EsrganUpscaler(find_model(params.sr_model) or params.sr_model)

@@ -1,46 +1,30 @@
 import time
-from dataclasses import asdict
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.faces.core import FaceParams, detect_faces
 from assets.frames.core import contact_sheet
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
-from orchestration.partitions import film_partitions
 from resources.face_analyzer import FaceAnalyzerResource
-from resources.film_settings import stage_params
-from resources.lineage import StageRun, upstream_fingerprint
 from resources.store import StorageResource
 
-CODE_VERSION = "faces-1"
+CONTRACT = StageContract("face_embeddings", FaceParams, reads=("frames", "filtered_instances"))
 
 
-class FacesConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `faces:`, preset, films/<film>.yaml)."""
-
-    min_face_size: int | None = None
-    min_face_fraction: float | None = None
-    min_containment: float | None = None
-    anime_detector: bool | None = None
-    save_crops: bool | None = None
-
-
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="identities", kinds={"python"},
-       deps=[AssetKey("frames"), AssetKey("filtered_instances")], pool="gpu")
-def face_embeddings(context: AssetExecutionContext, config: FacesConfig, storage: StorageResource,
+@asset(**CONTRACT.asset_args(group_name="identities", pool="gpu"))
+def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
                     face_analyzer: FaceAnalyzerResource) -> MaterializeResult:
     """Faces of kept instances: detection (fallback order), 5-point alignment, identity embeddings, quality, pose."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
     film_record(catalog, film)
-    params = FaceParams.from_dict(stage_params(film, "faces", config.model_dump()))
+    params = CONTRACT.settings(film, config.model_dump())
     analyzer = face_analyzer.analyzer(anime=params.anime_detector)
-    inputs = {"frames": upstream_fingerprint(workspace, "frames"),
-              "filtered_instances": upstream_fingerprint(workspace, "filtered_instances")}
-    stage_config = {**asdict(params), "backend": analyzer.name, "model": analyzer.model}
-    with StageRun(workspace, catalog, "face_embeddings", CODE_VERSION, stage_config, inputs,
-                  run_id=context.run_id, logger=context.log) as stage:
+    # the key holds the resource's fields (detectors, det_threshold, det_size) and what it actually loaded
+    backend = {"face_analyzer": {**face_analyzer.model_dump(), "backend": analyzer.name, "model": analyzer.model}}
+    with CONTRACT.open(context, storage, config, backends=backend) as stage:
         if stage.cached:
             return cached_result(stage, backend=analyzer.name)
         started = time.perf_counter()

@@ -1,41 +1,24 @@
 import time
-from dataclasses import asdict
 
 import polars as pl
-from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.frames.core import FRAME_SCHEMA, SHOT_SCHEMA, FrameParams, contact_sheet, extract_image_frames, extract_video_frames
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
-from orchestration.partitions import film_partitions
-from resources.film_settings import stage_params
-from resources.lineage import StageRun
+from resources.relations import FILM_SOURCE
 from resources.store import StorageResource
 
-CODE_VERSION = "frames-1"
+CONTRACT = StageContract("frames", FrameParams, reads=(FILM_SOURCE,))
 
 
-class FramesConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml, preset, configs/films/<film>.yaml)."""
-
-    mode: str | None = None
-    content_threshold: float | None = None
-    min_shot_frames: int | None = None
-    frames_per_shot: int | None = None
-    interval_s: float | None = None
-    dedup_hamming: int | None = None
-    min_sharpness: float | None = None
-    min_brightness: float | None = None
-    min_contrast: float | None = None
-
-
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="frames", kinds={"python"})
-def frames(context: AssetExecutionContext, config: FramesConfig, storage: StorageResource) -> MaterializeResult:
+@asset(**CONTRACT.asset_args(group_name="frames"))
+def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource) -> MaterializeResult:
     """Shot-aware key frames: shot detection, frames spread across each shot, near-duplicate and quality filters."""
     film, catalog = context.partition_key, storage.catalog()
     workspace, source = storage.workspace(film), film_record(catalog, film)
-    params = FrameParams.from_dict(stage_params(film, "frames", config.model_dump()))
-    with StageRun(workspace, catalog, "frames", CODE_VERSION, asdict(params), {"film": source["content_hash"]},
-                  run_id=context.run_id, logger=context.log) as stage:
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
         if stage.cached:
             return cached_result(stage)
         if source["kind"] == "audio":  # an audio-only film has no frames; later visual stages see empty tables

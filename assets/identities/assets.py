@@ -4,37 +4,23 @@ from dataclasses import asdict
 import numpy as np
 import polars as pl
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
-                     AssetKey, Config, MaterializeResult, MetadataValue, asset, asset_check)
+                     MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import appearance_vectors
-from assets.identities.core import IdentityParams, assign_identities, best_faces, identity_table, tables
+from assets.identities.core import IdentityParams, assign_identities, identity_table, tables
 from assets.identities.outputs import plot_map, write_folders, write_summary
+from assets.identities.prototypes import best_faces
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, result
 from orchestration.partitions import film_partitions
-from resources.film_settings import stage_params
 from resources.image_embedder import ImageEmbedderResource
-from resources.lineage import StageRun, upstream_fingerprint
+from resources.relations import REVIEW
 from resources.store import StorageResource
 
-CODE_VERSION = "identities-1"
+CONTRACT = StageContract("identity_clusters", IdentityParams, reads=("faces", "filtered_instances", REVIEW))
 NO_FACE_WARN_RATIO = 0.3
-
-
-class IdentitiesConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `identities:`, preset, film file)."""
-
-    min_cluster_size: int | None = None
-    min_cluster_fraction: float | None = None
-    min_samples: int | None = None
-    distance_threshold: float | None = None
-    max_distance: float | None = None
-    reduce: str | None = None
-    appearance_threshold: float | None = None
-    franchise: str | None = None
-    copy: bool | None = None
-    plot: str | None = None
 
 
 def _review(catalog, film: str):
@@ -47,36 +33,32 @@ def _review(catalog, film: str):
             review_state.apply_identity_review)
 
 
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="identities", kinds={"python"},
-       deps=[AssetKey("face_embeddings"), AssetKey("filtered_instances"), AssetKey("review_decisions")], pool="gpu")
-def identity_clusters(context: AssetExecutionContext, config: IdentitiesConfig, storage: StorageResource,
+@asset(**CONTRACT.asset_args(group_name="identities", pool="gpu"))
+def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
                       image_embedder: ImageEmbedderResource) -> MaterializeResult:
     """Identities: HDBSCAN over face embeddings, faceless instances placed by appearance, stable ids, review applied."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
     film_record(catalog, film)
-    params = IdentityParams.from_dict(stage_params(film, "identities", config.model_dump()))
     revision, review, apply_review = _review(catalog, film)
-    inputs = {"face_embeddings": upstream_fingerprint(workspace, "face_embeddings"),
-              "filtered_instances": upstream_fingerprint(workspace, "filtered_instances"),
-              "review_revision": str(revision)}
-    with StageRun(workspace, catalog, "identity_clusters", CODE_VERSION, asdict(params), inputs,
-                  run_id=context.run_id, logger=context.log) as stage:
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
         instances = workspace.read_table("filtered_instances")
         kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
         faces = workspace.read_table("faces")
-        chosen = best_faces(faces)
+        chosen = best_faces(faces, params)
         face_vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
+        face_quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
         ids_in_order = kept["instance_id"].to_list()
         embedder = None
         appearance = None
-        if any(i not in face_vectors for i in ids_in_order):
+        if any(i not in face_vectors for i in ids_in_order) or params.tracks:
             embedder = image_embedder.embedder()
             appearance = appearance_vectors(kept["path"].to_list(), embedder, workspace.absolute)
-        assignment = assign_identities(ids_in_order, face_vectors, appearance, params)
+        assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept)
         face_model = faces["model"][0] if faces.height else "none"
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"
@@ -107,9 +89,12 @@ def identity_clusters(context: AssetExecutionContext, config: IdentitiesConfig, 
                                     {"faces": face_model, "appearance": embedder.model if embedder else "unused"},
                                     messages)
         update_store(store_file, store, assignment.groups, ids, names, film)
+        # the value HDBSCAN ran with (small sets lower the configured one: min_cluster_fraction)
+        effective = {"min_cluster_size": assignment.stats.get("face_clustering", {}).get("min_cluster_size")}
         stage.commit(instance_identities, {"identities": identities, "instance_identities": instance_identities},
-                     no_face_ratio=summary["no_face_ratio"], identities=identities.height)
+                     no_face_ratio=summary["no_face_ratio"], identities=identities.height, effective=effective)
         return result(stage, {
+            "effective_min_cluster_size": effective["min_cluster_size"] or "no faces clustered",
             "identities": identities.height, "faceless_groups": summary["faceless_groups"],
             "noise_ratio": summary["noise_ratio"], "no_face_ratio": summary["no_face_ratio"],
             "faceless_adopted": assignment.stats.get("faceless_adopted", 0),

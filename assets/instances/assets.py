@@ -1,38 +1,20 @@
 import time
-from dataclasses import asdict
 
 import polars as pl
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, AssetKey, Config,
-                     MaterializeResult, MetadataValue, asset, asset_check)
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, MaterializeResult,
+                     MetadataValue, asset, asset_check)
 
 from assets.instances.core import InstanceParams, extract_instances, read_rgb
 from assets.instances.filtering import FilterParams, auto_decisions
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result, staged_relative
 from orchestration.partitions import film_partitions
-from resources.film_settings import stage_params
-from resources.lineage import StageRun, upstream_fingerprint
+from resources.relations import REVIEW
 from resources.segmenter import SegmenterResource
 from resources.store import StorageResource
 
-CODE_VERSION = "instances-2"
-FILTER_CODE_VERSION = "filtered-instances-1"
-
-
-class InstancesConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `instances:`, preset, film file)."""
-
-    margin: float | None = None
-    feather: float | None = None
-    alpha_threshold: float | None = None
-    max_instances_per_frame: int | None = None
-    inpaint_occlusions: bool | None = None
-
-
-class FilteredInstancesConfig(Config):
-    min_size: int | None = None
-    min_alpha_coverage: float | None = None
-    min_blur: float | None = None
-    min_character_score: float | None = None
+CONTRACT = StageContract("instances", InstanceParams, reads=("frames",))
+FILTERED_CONTRACT = StageContract("filtered_instances", FilterParams, reads=("instances", REVIEW))
 
 
 def _review_state():
@@ -44,19 +26,15 @@ def _review_state():
     return review_state
 
 
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, deps=[AssetKey("frames")], group_name="instances",
-       kinds={"python", "opencv"}, pool="gpu")
-def instances(context: AssetExecutionContext, config: InstancesConfig, storage: StorageResource,
+@asset(**CONTRACT.asset_args(group_name="instances", kinds={"python", "opencv"}, pool="gpu"))
+def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
               segmenter: SegmenterResource) -> MaterializeResult:
     """Every character in each kept frame as its own soft-edged RGBA cut-out, with its mask, box and scores."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
-    params = InstanceParams.from_dict(stage_params(film, "instances", config.model_dump()))
     described = segmenter.describe()
-    stage_config = {**asdict(params), "segmenter": segmenter.model_dump(), **described}
-    with StageRun(workspace, catalog, "instances", CODE_VERSION, stage_config,
-                  {"frames": upstream_fingerprint(workspace, "frames")}, run_id=context.run_id,
-                  logger=context.log) as stage:
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
         if stage.cached:
             return cached_result(stage, backend=described["backend"])
         started = time.perf_counter()
@@ -76,18 +54,14 @@ def instances(context: AssetExecutionContext, config: InstancesConfig, storage: 
         })
 
 
-@asset(partitions_def=film_partitions, code_version=FILTER_CODE_VERSION, deps=[instances, AssetKey("review_decisions")], group_name="instances",
-       kinds={"python"})
-def filtered_instances(context: AssetExecutionContext, config: FilteredInstancesConfig,
+@asset(**FILTERED_CONTRACT.asset_args(group_name="instances"))
+def filtered_instances(context: AssetExecutionContext, config: FILTERED_CONTRACT.Config,
                        storage: StorageResource) -> MaterializeResult:
     """Characters kept, objects and fragments dropped, each with its reason; a person's review decisions win."""
     film, catalog = context.partition_key, storage.catalog()
     workspace, review_state = storage.workspace(film), _review_state()
-    params = FilterParams.from_dict(stage_params(film, "instances", config.model_dump()))
-    inputs = {"instances": upstream_fingerprint(workspace, "instances"),
-              "review": f"r{review_state.review_revision(catalog, film)}"}
-    with StageRun(workspace, catalog, "filtered_instances", FILTER_CODE_VERSION, asdict(params), inputs,
-                  run_id=context.run_id, logger=context.log) as stage:
+    with FILTERED_CONTRACT.open(context, storage, config) as stage:
+        params, inputs = stage.settings, stage.inputs
         if stage.cached:
             return cached_result(stage)
         decided = auto_decisions(workspace.read_table("instances").drop("film"), params)

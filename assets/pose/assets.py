@@ -1,45 +1,27 @@
 import time
-from dataclasses import asdict
 
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.pose.core import PoseParams, assign_subclusters, estimate_poses, subcluster_table, write_subcluster_folders
 from assets.pose.selection import read_identified_instances
 from assets.frames.core import contact_sheet
+from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
-from orchestration.partitions import film_partitions
-from resources.lineage import StageRun, relation_fingerprint
-from resources.film_settings import stage_params
 from resources.pose_estimator import PoseEstimatorResource
 from resources.store import StorageResource
 
-CODE_VERSION = "pose-2"
-INPUTS = ("filtered_instances", "instance_identities", "identities", "faces")
+CONTRACT = StageContract("pose_subclusters", PoseParams,
+                          optional_reads=("filtered_instances", "instance_identities", "identities", "faces"))
 
 
-class PoseConfig(Config):
-    """Leave a field empty to use the film's settings (configs/defaults.yaml `pose:`, preset, film file)."""
-
-    method: str | None = None
-    n_clusters: int | None = None
-    min_cluster_size: int | None = None
-    min_confidence: float | None = None
-    view_weight: float | None = None
-
-
-@asset(partitions_def=film_partitions, code_version=CODE_VERSION, group_name="characters", kinds={"python"},
-       deps=[AssetKey("filtered_instances"), AssetKey("face_embeddings"), AssetKey("identity_clusters")], pool="gpu")
-def pose_subclusters(context: AssetExecutionContext, config: PoseConfig, storage: StorageResource,
+@asset(**CONTRACT.asset_args(group_name="characters", pool="gpu"))
+def pose_subclusters(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
                      pose_estimator: PoseEstimatorResource) -> MaterializeResult:
     """COCO-17 keypoints, view (front / three-quarter / profile / back) and pose sub-clusters per identity."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
-    params = PoseParams.from_dict(stage_params(film, "pose", config.model_dump()))
-    run_params = {**asdict(params), "backend": pose_estimator.backend, "model": pose_estimator.model,
-                  "variant": pose_estimator.variant}
-    inputs = {name: relation_fingerprint(workspace, name) for name in INPUTS}
-    with StageRun(workspace, catalog, "pose_subclusters", CODE_VERSION, run_params, inputs,
-                  run_id=context.run_id, logger=context.log) as stage:
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
