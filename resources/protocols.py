@@ -173,3 +173,20 @@ class ImageUpscaler(Protocol):
     scale: int
 
     def upscale(self, rgb: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class FaceLandmarker(Protocol):
+    """Dense face landmarks for expression (reference sets).
+
+    ``landmarks(image, box)`` takes an RGB ``H x W x 3`` uint8 image and a face box (x0, y0, x1, y1) in its pixels and
+    returns ``(points, score)``: ``points`` a float32 ``N x 3`` array (x, y in image pixels, z relative depth in the
+    same scale) in the backend's topology (``topology``, e.g. ``mediapipe_468``), ``score`` the backend's face
+    presence logit (> 0: the mesh fits a face). ``model`` names the weights.
+    """
+
+    name: str
+    model: str
+    topology: str
+
+    def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, float]: ...

@@ -1,0 +1,97 @@
+import time
+from pathlib import Path
+
+import polars as pl
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from assets.identities.prototypes import face_quality
+from assets.references.core import ReferenceParams, select_references
+from assets.references.sheet import contact_sheet
+from assets.references.measure import REFERENCE_SCHEMA, folder_name, measure_faces, note, write_sets
+from assets.stage_contract import StageContract
+from assets.stage_support import cached_result, result
+from resources.face_landmarker import FaceLandmarkerResource
+from resources.film_settings import stage_params
+from resources.image_embedder import ImageEmbedderResource
+from resources.store import StorageResource
+
+CONTRACT = StageContract("identity_references", ReferenceParams,
+                         reads=("instance_identities", "identities", "faces", "filtered_instances", "frames"))
+
+
+@asset(**CONTRACT.asset_args(group_name="identities"))
+def identity_references(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
+                        face_landmarker: FaceLandmarkerResource,
+                        image_embedder: ImageEmbedderResource) -> MaterializeResult:
+    """Reference sets per identity: anchors, pose/expression/occlusion/lighting coverage and challenge images."""
+    film = context.partition_key
+    workspace = storage.workspace(film)
+    with CONTRACT.open(context, storage, config) as stage:
+        params = stage.settings
+        if stage.cached:
+            return cached_result(stage)
+        started = time.perf_counter()
+        identities = workspace.read_table("identities")
+        members = workspace.read_table("instance_identities").filter(pl.col("identity") != "noise")
+        faces = face_quality(workspace.read_table("faces"),
+                             _identity_params(film)).join(members.select("instance_id", "identity", "stability"),
+                                                          on="instance_id")
+        rows: list[dict] = []
+        skipped: dict[str, str] = {}
+        with workspace.staged_dir("references") as staging:
+            if faces.height == 0:
+                note(staging / "summary.json", f"film '{film}' has no faces of any identity: no reference sets")
+            else:
+                rows, skipped = _build(workspace, faces, identities, params, staging, face_landmarker,
+                                       image_embedder)
+            table = pl.DataFrame(rows, schema=REFERENCE_SCHEMA)
+            root = workspace.artefact_dir("references")
+            sheet = contact_sheet(staging / "contact_sheet.png", table,
+                                  lambda stored: staging / workspace.absolute(stored).relative_to(root))
+        stage.commit(table, {"reference_images": table}, identities=table["identity"].n_unique())
+        return result(stage, {
+            "images": table.height, "identities": table["identity"].n_unique(),
+            "per_set": MetadataValue.json({s: table.filter(pl.col("set") == s).height
+                                           for s in ("anchors", "coverage", "challenge")}),
+            "skipped": MetadataValue.json(skipped) if skipped else "none",
+            "note": "no faces: no reference sets" if faces.height == 0 else "",
+            "contact_sheet": str(workspace.artefact_dir("references") / "contact_sheet.png") if sheet else "none",
+            "seconds": round(time.perf_counter() - started, 2)})
+
+
+def _identity_params(film: str):
+    """The identities stage's gate, so 'gated' means the same here as for prototypes."""
+    from assets.identities.core import IdentityParams
+
+    return IdentityParams.from_dict(stage_params(film, "identities", {}))
+
+
+def _build(workspace, faces, identities, params, staging, face_landmarker, image_embedder):
+    frames = workspace.read_table("frames")
+    instances = workspace.read_table("filtered_instances")
+    cutouts = {i: (p, x, y) for i, p, x, y in instances.select(
+        "instance_id", "path", pl.col("crop_x0") if "crop_x0" in instances.columns else pl.lit(0),
+        pl.col("crop_y0") if "crop_y0" in instances.columns else pl.lit(0)).iter_rows()}
+    embedder = image_embedder.embedder()
+    landmarker = face_landmarker.landmarker()
+    measured, vectors, images = measure_faces(faces, dict(zip(frames["frame_id"], frames["path"])), cutouts,
+                                              workspace.absolute, landmarker, embedder, params)
+    versions = {"faces": str(faces["model"][0]), "landmarks": Path(landmarker.model).name,
+                "novelty": Path(embedder.model).name}
+    names = dict(zip(identities["identity"], identities["name"]))
+    rows, skipped = [], {}
+    root = workspace.artefact_dir("references")
+    for (identity,), group in measured.with_row_index("_i").group_by(["identity"], maintain_order=True):
+        if group.height < params.min_faces:
+            skipped[identity] = f"{group.height} face(s) < min_faces {params.min_faces}"
+            continue
+        picked, meta = select_references(group.drop("_i"), vectors[group["_i"].to_numpy()], params)
+        rows += write_sets(staging, identity, names.get(identity), picked, meta, images, versions,
+                           workspace.relative, root)
+    for identity in identities["identity"]:
+        if identity not in set(measured["identity"]):
+            skipped[identity] = "no face of this identity was found (faceless or placed by appearance only)"
+    for identity, why in skipped.items():
+        note(staging / folder_name(identity, names.get(identity)) / "meta.json", f"no reference sets: {why}",
+             identity=identity, name=names.get(identity))
+    return rows, skipped

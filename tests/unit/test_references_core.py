@@ -1,0 +1,87 @@
+"""Reference-set selection (pure): bins, expression from landmarks, anchors/coverage/challenge, empty buckets."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.references.core import (ReferenceParams, expression, face_light, lighting_bin, occlusion_bin, pitch_bin,
+                                    select_references, yaw_bin)
+
+
+@pytest.mark.parametrize("yaw, expected", [(0, "yaw0"), (-4.9, "yaw0"), (12, "yaw+15"), (-25, "yaw-30"),
+                                           (40, "yaw+45"), (-90, "yaw-45"), (None, None)])
+def test_yaw_bins(yaw, expected):
+    assert yaw_bin(yaw) == expected
+
+
+def test_pitch_occlusion_lighting_bins():
+    params = ReferenceParams()
+    assert [pitch_bin(p) for p in (0, 10, -30)] == ["pitch0", "pitch+15", "pitch-30"]
+    assert [occlusion_bin(v, params) for v in (0.95, 0.7, 0.3, None)] == ["clear", "partly_occluded", "occluded",
+                                                                          None]
+    assert lighting_bin(30, 0.0, params) == "dark" and lighting_bin(120, 0.5, params) == "side_lit"
+    assert lighting_bin(120, 0.05, params) == "even" and lighting_bin(230, 0.0, params) == "bright"
+    left_lit = np.zeros((10, 10, 3), np.uint8)
+    left_lit[:, :5] = 200
+    luma, asymmetry = face_light(left_lit)
+    assert luma == pytest.approx(100, abs=1) and asymmetry == pytest.approx(2.0, abs=0.02)
+
+
+def mesh(gap: float = 0.0, eye_open: float = 0.3, lift: float = 0.0) -> np.ndarray:
+    """A 468-point mesh with just the points the expression reads placed (eye corners 100 px apart)."""
+    p = np.zeros((468, 3), np.float32)
+    p[33], p[133], p[362], p[263] = (0, 0, 0), (30, 0, 0), (70, 0, 0), (100, 0, 0)
+    p[159], p[145] = (15, -15 * eye_open, 0), (15, 15 * eye_open, 0)
+    p[386], p[374] = (85, -15 * eye_open, 0), (85, 15 * eye_open, 0)
+    p[13], p[14] = (50, 80 - 50 * gap, 0), (50, 80 + 50 * gap, 0)
+    p[61], p[291] = (30, 80 - 100 * lift, 0), (70, 80 - 100 * lift, 0)
+    return p
+
+
+def test_expression_from_landmarks_and_when_it_cannot_be_judged():
+    params = ReferenceParams()
+    assert expression(mesh(), 5.0, params)[0] == "neutral"
+    assert expression(mesh(gap=0.15), 5.0, params)[0] == "mouth_open"
+    assert expression(mesh(eye_open=0.05), 5.0, params)[0] == "eyes_closed"
+    assert expression(mesh(lift=0.06), 5.0, params)[0] == "smile"
+    label, why = expression(mesh(), -3.0, params)
+    assert label is None and "does not fit" in why
+    assert expression(None, None, params)[0] is None
+
+
+def candidates(n: int, rng: np.random.Generator) -> tuple[pl.DataFrame, np.ndarray]:
+    yaws = np.linspace(-50, 50, n)
+    rows = [{"face_id": f"f{k}", "instance_id": f"i{k}", "quality": float(5 - abs(yaws[k]) / 20),
+             "gated": bool(abs(yaws[k]) < 30), "stability": 0.9 if k % 7 else 0.1, "yaw": float(yaws[k]),
+             "pitch": 0.0, "visible": 1.0 if k % 5 else 0.5, "yaw_bin": yaw_bin(yaws[k]), "pitch_bin": "pitch0",
+             "expression": "neutral" if k % 3 else "mouth_open", "occlusion": "clear" if k % 5 else "occluded",
+             "lighting": "even" if k % 4 else "dark"} for k in range(n)]
+    vectors = rng.normal(size=(n, 16)).astype(np.float32)
+    return pl.DataFrame(rows), vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_sets_respect_the_ratio_and_explain_every_bucket():
+    picked, meta = select_references(*candidates(40, np.random.default_rng(0)), ReferenceParams(ratio="3:10:5"))
+    counts = picked.group_by("set").len().sort("set")
+    assert dict(counts.iter_rows()) == {"anchors": 3, "coverage": 10, "challenge": 5}
+    anchors = picked.filter(pl.col("set") == "anchors")
+    assert (anchors["yaw"].abs() <= 15).all() and anchors["gated"].all() and (anchors["visible"] >= 0.9).all()
+    assert picked["face_id"].n_unique() == picked.height              # an image is in one set only
+    assert (picked.filter(pl.col("set") != "anchors")["stability"] >= 0.3).all()   # stable to the prototype
+    challenge = picked.filter(pl.col("set") == "challenge")
+    assert ((challenge["yaw"].abs() > 25) | (challenge["lighting"] == "dark")
+            | (challenge["occlusion"] == "occluded")).all()
+    assert meta["coverage_filled"]["yaw"] == "7/7" and meta["coverage_filled"]["expression"] == "2/4"
+    assert meta["coverage"]["expression"]["smile"]["empty"] == "no face of this identity in this bucket"
+    assert meta["stop_reason"]
+
+
+def test_few_faces_fill_what_they_can_and_say_why():
+    table, vectors = candidates(3, np.random.default_rng(1))
+    table = table.with_columns(pl.lit(0.1).alias("stability"))     # none stable to the prototype
+    picked, meta = select_references(table, vectors, ReferenceParams())
+    assert picked.filter(pl.col("set") != "anchors").height == 0
+    assert "none stable to the prototype" in meta["coverage"]["yaw"]["yaw0"]["empty"]
+    assert "anchors" in meta["short"] and "challenge" in meta["short"]
+    with pytest.raises(ValueError, match="anchors:coverage:challenge"):
+        ReferenceParams.from_dict({"ratio": "4-12-6"})
