@@ -22,7 +22,7 @@ from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
 from assets.datasets.crops import caption_variant, crop_boxes
 from assets.datasets.coco import CocoWriter, add_coco_instance, coco_header
 from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
-from assets.datasets.images import (cutout_hash, encode_png, load_cutout, sharpness, size_decision,
+from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
                                     to_training_size)
 from assets.datasets.params import DatasetParams
 from assets.datasets.selection import DECISION_SCHEMA
@@ -38,6 +38,8 @@ ITEM_SCHEMA = {"identity": pl.String, "label": pl.String, "trigger": pl.String, 
                "width": pl.Int32, "height": pl.Int32, "source_width": pl.Int32, "source_height": pl.Int32,
                "resize": pl.String, "touches_frame_edge": pl.Boolean, "phash": pl.String, "sharpness": pl.Float64}
 EXPORTED_RULE = {"area": "downscaled", "none": "kept_size", "lanczos": "upscaled_lanczos", "sr": "upscaled_sr"}
+PARQUET_FROM_ITEM = ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s", "instance_id", "width",
+                     "height", "source_width", "source_height", "resize")
 PARQUET_NAME, TOML_NAME, COCO_NAME = "{film}_dataset.parquet", "dataset_config.toml", "coco_instances.json"
 
 
@@ -98,51 +100,42 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     """Writes under ``out_dir``: ``kohya/{repeats}_{label}/<item>.png + .txt``, ``dataset_config.toml``,
     ``<film>_dataset.parquet``, ``coco_instances.json`` and ``manifest.json``; returns the ``dataset_items`` rows,
     every decision and the manifest. ``candidates`` and ``decisions`` come from ``selection.export_candidates``."""
-    stats = {"written": 0, "unchanged": 0, "removed": 0}
-    kohya = out_dir / "kohya"
     survivors, skipped = remove_near_duplicates(candidates, params, absolute)
     survivors = survivors.sort(["label", "instance_id"])
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
     images, categories = coco_header(survivors, frames, out_dir, absolute)
     coco = CocoWriter(out_dir / COCO_NAME, images, categories, film)
-    records, decided, expected = [], list(skipped), set()
+    writer = ItemWriter(out_dir, film, params, relative, parquet, upscaler)
+    writer.decided.extend(skipped)
     image_by_frame = {image["castforge_frame_id"]: image for image in images}
     category_ids = {category["castforge_identity"]: category["id"] for category in categories}
     try:
         for row in survivors.iter_rows(named=True):
-            exported = export_instance(row, kohya, film, params, absolute, relative, upscaler, parquet, records,
-                                       decided, expected, stats)
-            if exported and row["frame_id"] in image_by_frame:
+            if writer.write_instance(row, absolute) and row["frame_id"] in image_by_frame:
                 add_coco_instance(coco, row, image_by_frame[row["frame_id"]], category_ids[row["identity"]],
                                   absolute)
     except BaseException:
         parquet.abort()
         coco.abort()
         raise
+    stats = writer.stats
     for changed in (parquet.close(), coco.close()):
         stats["written" if changed else "unchanged"] += 1
-    folders = sorted({(kohya / f"{params.repeats}_{r['label']}") for r in records})
+    folders = sorted({writer.kohya / f"{params.repeats}_{r['label']}" for r in writer.records})
     changed = write_bytes_if_changed(out_dir / TOML_NAME, sd_scripts_config(
         [(folder.resolve(), params.repeats) for folder in folders], params.target_size).encode())
     stats["written" if changed else "unchanged"] += 1
-    stats["removed"] += remove_stale(kohya, expected)
-    table = pl.DataFrame(records, schema=ITEM_SCHEMA)
+    stats["removed"] += remove_stale(writer.kohya, writer.expected)
+    table = pl.DataFrame(writer.records, schema=ITEM_SCHEMA)
     all_decisions = pl.concat([decisions.select(list(DECISION_SCHEMA)),
-                               pl.DataFrame(decided, schema=DECISION_SCHEMA)], how="vertical_relaxed")
+                               pl.DataFrame(writer.decided, schema=DECISION_SCHEMA)], how="vertical_relaxed")
     manifest = dataset_manifest(table, all_decisions, film, params)
     write_bytes_if_changed(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
     return table, all_decisions, {**manifest, "files": stats}
 
 
-def export_instance(row: dict[str, Any], kohya: Path, film: str, params: DatasetParams,
-                    absolute: Callable[[str], Path], relative: Callable[[Path], str], upscaler: ImageUpscaler | None,
-                    parquet: HfParquetWriter, records: list, decided: list, expected: set, stats: dict) -> bool:
-    """Writes the wanted crops of one instance (image, caption, Parquet row); True when at least one was exported."""
-    try:
-        cut = load_cutout(absolute(row["path"]), params.background)
-    except ValueError as error:  # removed or damaged since it was measured
-        decided.append(decision(row, "*", "skipped", "unreadable", str(error)))
-        return False
+def instance_crops(row: dict[str, Any], cut: Cutout, params: DatasetParams) -> dict[str, tuple | str]:
+    """The wanted crops' boxes (or reasons) of one candidate, from its keypoints, face box and place in the frame."""
     kp = None
     if row["keypoints"] is not None and row["no_pose_reason"] is None and len(row["keypoints"]) == 51:
         kp = np.asarray(row["keypoints"], np.float32).reshape(17, 3)
@@ -150,49 +143,69 @@ def export_instance(row: dict[str, Any], kohya: Path, film: str, params: Dataset
     origin = (row["crop_x0"] if row["crop_x0"] is not None else int(row["x0"]),
               row["crop_y0"] if row["crop_y0"] is not None else int(row["y0"]))
     frame_size = (row["frame_width"], row["frame_height"]) if row["frame_width"] and row["frame_height"] else None
-    touches = row.get("touches_frame_edge")  # only when the instances table measures it
-    boxes = crop_boxes(cut.alpha, origin, kp, face, frame_size, touches, params.crops)
-    folder = kohya / f"{params.repeats}_{row['label']}"
-    exported = False
-    for crop in params.crops:
-        box = boxes[crop]
-        if isinstance(box, str):
-            decided.append(decision(row, crop, "skipped", "cut_by_frame_edge" if "frame edge" in box
-                                    else "crop_not_placed", box))
-            continue
-        x0, y0, x1, y1 = box
-        size = (x1 - x0, y1 - y0)
-        method, reason = size_decision(*size, params)
+    return crop_boxes(cut.alpha, origin, kp, face, frame_size, row.get("touches_frame_edge"), params.crops)
+
+
+class ItemWriter:
+    """Writes export items one at a time (kohya image + caption, a Parquet row) and collects their rows and
+    decisions; nothing but the current item's pixels is held."""
+
+    def __init__(self, out_dir: Path, film: str, params: DatasetParams, relative: Callable[[Path], str],
+                 parquet: HfParquetWriter, upscaler: ImageUpscaler | None):
+        self.kohya, self.film, self.params, self.relative = out_dir / "kohya", film, params, relative
+        self.parquet, self.upscaler = parquet, upscaler
+        self.records: list[dict[str, Any]] = []
+        self.decided: list[dict[str, Any]] = []
+        self.expected: set[Path] = set()
+        self.stats = {"written": 0, "unchanged": 0, "removed": 0}
+
+    def write_instance(self, row: dict[str, Any], absolute: Callable[[str], Path]) -> bool:
+        """Every wanted crop of one candidate; True when at least one was exported."""
+        try:
+            cut = load_cutout(absolute(row["path"]), self.params.background)
+        except ValueError as error:  # removed or damaged since it was measured
+            self.decided.append(decision(row, "*", "skipped", "unreadable", str(error)))
+            return False
+        exported = False
+        for crop, box in instance_crops(row, cut, self.params).items():
+            if isinstance(box, str):
+                rule = "cut_by_frame_edge" if "frame edge" in box else "crop_not_placed"
+                self.decided.append(decision(row, crop, "skipped", rule, box))
+                continue
+            exported |= self.write_item(row, crop, cut.rgb[box[1]:box[3], box[0]:box[2]])
+        return exported
+
+    def write_item(self, row: dict[str, Any], crop: str, source: np.ndarray) -> bool:
+        size = (source.shape[1], source.shape[0])
+        method, reason = size_decision(*size, self.params)
         if method is None:
             rule = "too_small" if "min_source_size" in reason else "below_target"
-            decided.append(decision(row, crop, "skipped", rule, reason, size))
-            continue
-        rgb = to_training_size(cut.rgb[y0:y1, x0:x1], method, params, upscaler)
+            self.decided.append(decision(row, crop, "skipped", rule, reason, size))
+            return False
+        rgb = to_training_size(source, method, self.params, self.upscaler)
         png = encode_png(rgb, row["path"])
         item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
+        folder = self.kohya / f"{self.params.repeats}_{row['label']}"
         image_path, caption_path = folder / f"{item_id}.png", folder / f"{item_id}.txt"
         caption = item_caption(row, crop)
         for path, data in ((image_path, png), (caption_path, (caption + "\n").encode())):
-            stats["written" if write_bytes_if_changed(path, data) else "unchanged"] += 1
-            expected.add(path)
-        resize = f"sr:{upscaler.name}" if method == "sr" and upscaler is not None else method
-        decided.append(decision(row, crop, "exported", EXPORTED_RULE[method], resize, size))
+            self.stats["written" if write_bytes_if_changed(path, data) else "unchanged"] += 1
+            self.expected.add(path)
+        resize = f"sr:{self.upscaler.name}" if method == "sr" and self.upscaler is not None else method
+        self.decided.append(decision(row, crop, "exported", EXPORTED_RULE[method], resize, size))
         item = {"identity": row["identity"], "label": row["label"], "trigger": row["trigger"],
                 "instance_id": row["instance_id"], "item_id": item_id, "crop": crop,
-                "image_path": relative(image_path), "caption_path": relative(caption_path), "caption": caption,
-                "view": row["view"], "pose_bucket": row["pose_bucket"], "timestamp_s": row["timestamp_s"],
-                "width": rgb.shape[1], "height": rgb.shape[0], "source_width": size[0], "source_height": size[1],
-                "resize": resize, "touches_frame_edge": touches, "phash": row["phash"],
+                "image_path": self.relative(image_path), "caption_path": self.relative(caption_path),
+                "caption": caption, "view": row["view"], "pose_bucket": row["pose_bucket"],
+                "timestamp_s": row["timestamp_s"], "width": rgb.shape[1], "height": rgb.shape[0],
+                "source_width": size[0], "source_height": size[1], "resize": resize,
+                "touches_frame_edge": row.get("touches_frame_edge"), "phash": row["phash"],
                 "sharpness": row["sharpness"]}
-        records.append(item)
-        parquet.add({**{k: item[k] for k in ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s",
-                                             "instance_id", "width", "height", "source_width", "source_height",
-                                             "resize")},
-                     "identity": row["label"], "film": film,
-                     "image": {"bytes": png if params.parquet_images == "bytes" else None,
-                               "path": image_path.relative_to(kohya.parent).as_posix()}})
-        exported = True
-    return exported
+        self.records.append(item)
+        self.parquet.add({**{k: item[k] for k in PARQUET_FROM_ITEM}, "identity": row["label"], "film": self.film,
+                          "image": {"bytes": png if self.params.parquet_images == "bytes" else None,
+                                    "path": image_path.relative_to(self.kohya.parent).as_posix()}})
+        return True
 
 
 def remove_stale(kohya: Path, expected: set[Path]) -> int:

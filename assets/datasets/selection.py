@@ -8,7 +8,8 @@ import polars as pl
 from assets.datasets.params import DatasetParams
 
 DECISION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl.String, "crop": pl.String,
-                   "decision": pl.String, "rule": pl.String, "reason": pl.String, "source_width": pl.Int32, "source_height": pl.Int32}
+                   "decision": pl.String, "rule": pl.String, "reason": pl.String, "source_width": pl.Int32,
+                   "source_height": pl.Int32}
 FACE_COLUMNS = ("fx0", "fy0", "fx1", "fy1")
 NUMBERED = re.compile(r"^(?:identity_)?(\d+)$")
 
