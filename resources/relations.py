@@ -75,6 +75,7 @@ RELATIONS: dict[str, Relation] = _relations(
              "one row per character track: speed, direction, movement label"),
     Relation("track_points", "motion", ("track_id", "instance_id", "frame_id", "timestamp_s"),
              "each tracked instance with its velocity"),
+    Relation("motion", "motion", ("scope", "key", "motion_energy"), "motion energy per shot and per identity"),
     Relation("effects", "effects", ("start_s", "end_s", "effect", "intensity", "confidence", "frame_ids"),
              "visual effects with the measurement behind each"),
     Relation("frame_effects", "effects", ("frame_id", "timestamp_s", "effects"), "effect tags per key frame"),

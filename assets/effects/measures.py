@@ -1,0 +1,156 @@
+"""Picture measurements behind the effect detectors, one key frame at a time. No Dagster, no models.
+
+Each function returns the number it is named for; the thresholds that turn a number into a detection live in
+``EffectParams`` (params.py). Frames are BGR uint8, analysed at most ``WORK_WIDTH`` px wide so the measures
+mean the same at 480p and 4K.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_WIDTH = 640
+
+
+def working_copy(bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    """``bgr`` scaled to at most WORK_WIDTH px wide, and the scale applied."""
+    scale = min(1.0, WORK_WIDTH / bgr.shape[1])
+    if scale == 1.0:
+        return bgr, 1.0
+    size = (max(2, round(bgr.shape[1] * scale)), max(2, round(bgr.shape[0] * scale)))
+    return cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), scale
+
+
+@dataclass(frozen=True)
+class Particles:
+    blobs_per_megapixel: float  # small bright specks (white top-hat) per million pixels
+    round_white_per_megapixel: float  # ... of them roughly round and unsaturated (snow flakes)
+    aligned_streaks_per_megapixel: float  # ... elongated, weighted by how much their directions agree (rain)
+    round_colourful_per_megapixel: float  # ... round and saturated (sparkles, embers)
+
+
+def particles(bgr: np.ndarray) -> Particles:
+    """Small bright specks against their surroundings: snow, rain streaks, sparkles."""
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    tophat = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((tophat >= 28).astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero((areas >= 2) & (areas <= 120)) + 1
+    megapixels = grey.size / 1e6
+    if keep.size == 0:
+        return Particles(0.0, 0.0, 0.0, 0.0)
+    saturation = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1]
+    elongations, angles, colourful = [], [], []
+    ys, xs = np.nonzero(np.isin(labels, keep))
+    owner = labels[ys, xs]
+    order = np.argsort(owner, kind="stable")
+    ys, xs, owner = ys[order], xs[order], owner[order]
+    for start, end in zip(np.searchsorted(owner, keep, side="left"), np.searchsorted(owner, keep, side="right")):
+        py, px = ys[start:end].astype(np.float64), xs[start:end].astype(np.float64)
+        if end - start >= 3:
+            cov = np.cov(np.vstack([px, py]))
+            eig = np.sort(np.linalg.eigvalsh(cov))
+            elongations.append(np.sqrt(max(eig[1], 1e-6) / max(eig[0], 0.08)))
+            angles.append(0.5 * np.arctan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))
+        else:
+            elongations.append(1.0)
+            angles.append(0.0)
+        colourful.append(np.median(saturation[ys[start:end], xs[start:end]]) >= 90)
+    elongation, angle, colourful = np.array(elongations), np.array(angles), np.array(colourful)
+    streaks = elongation >= 3.0
+    alignment = float(np.abs(np.exp(2j * angle[streaks]).mean())) if streaks.sum() >= 3 else 0.0
+    round_ = elongation < 2.0
+    return Particles(keep.size / megapixels, float((round_ & ~colourful).sum() / megapixels),
+                     float(streaks.sum() * alignment / megapixels), float((round_ & colourful).sum() / megapixels))
+
+
+def fire_share(bgr: np.ndarray) -> tuple[float, float]:
+    """Share of the frame in flame colours (saturated red-orange-yellow, bright), and the share of those regions
+    with a hot near-white core next to them (flames burn yellow-white inside, red outside; a sunset does not)."""
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    flame = (hue <= 22) & (sat >= 150) & (val >= 170)
+    share = float(flame.mean())
+    if share == 0:
+        return 0.0, 0.0
+    core = (hue <= 35) & (sat < 150) & (val >= 245)
+    near_flame = cv2.dilate(flame.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    return share, float((core & near_flame).sum() / max(flame.sum(), 1))
+
+
+def _detail_ratio(grey: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """Fine detail relative to coarse structure inside ``mask``: |Laplacian| over |difference of Gaussians|.
+    Blur removes fine detail before coarse structure, so the ratio falls with defocus whatever the contrast.
+    Also returns the coarse structure (near 0: a flat area, where blur cannot be judged)."""
+    fine = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
+    coarse = np.abs(cv2.GaussianBlur(grey, (0, 0), 2.0) - cv2.GaussianBlur(grey, (0, 0), 6.0))
+    structure = float(coarse[mask].mean()) if mask.any() else 0.0
+    return (float(fine[mask].mean()) / structure if structure > 1e-3 else 0.0), structure
+
+
+def depth_of_field(bgr: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> tuple[float, float] | None:
+    """Sharpness contrast between the characters and the background: subject detail ratio over background detail
+    ratio (``_detail_ratio``), and the background's coarse structure. None without boxes or background."""
+    if not boxes:
+        return None
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    subject = np.zeros(grey.shape, bool)
+    for x0, y0, x1, y1 in boxes:
+        subject[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
+    shrink = cv2.erode(subject.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0  # box edges mix both
+    background = cv2.erode((~subject).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    if shrink.sum() < 400 or background.sum() < 0.1 * grey.size:
+        return None
+    subject_ratio, _ = _detail_ratio(grey, shrink)
+    background_ratio, structure = _detail_ratio(grey, background)
+    if structure < 1.0 or subject_ratio == 0:
+        return None
+    return subject_ratio / max(background_ratio, 1e-3), structure
+
+
+def directional_blur(bgr: np.ndarray, grid: int = 8) -> tuple[float, float, float]:
+    """Agreement of blur direction across the picture: each textured patch's gradient structure tensor gives a
+    coherence and the direction with the least gradient energy; motion blur smears every patch the same way.
+    Returns (agreement 0..1, blur direction in degrees 0..180, detail ratio of the whole frame)."""
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    height, width = grey.shape
+    energy = gx ** 2 + gy ** 2
+    floor = max(50.0, float(np.percentile(energy, 50)) * 0.5)  # black or flat frames have no direction
+    vectors = []
+    for row in range(grid):
+        for col in range(grid):
+            window = (slice(row * height // grid, (row + 1) * height // grid),
+                      slice(col * width // grid, (col + 1) * width // grid))
+            jxx, jyy, jxy = float((gx[window] ** 2).mean()), float((gy[window] ** 2).mean()), \
+                float((gx[window] * gy[window]).mean())
+            if jxx + jyy < floor:
+                continue  # flat patch: no direction to read
+            coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy)
+            gradient_angle = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # strongest gradient; blur runs across it
+            vectors.append(coherence * np.exp(2j * (gradient_angle + np.pi / 2)))
+    ratio, _ = _detail_ratio(grey, np.ones(grey.shape, bool))
+    if len(vectors) < grid:
+        return 0.0, 0.0, ratio
+    mean = np.mean(vectors)
+    return float(abs(mean)), float(np.degrees(np.angle(mean) / 2) % 180), ratio
+
+
+def lens_flare(bgr: np.ndarray) -> tuple[float, float]:
+    """An anamorphic flare: (streak share, source brightness). The streak share is, over the rows, the largest
+    share of the width where a thin horizontal band is brighter than both the bands above and below it by 25
+    grey levels; the source is the brightest spot within that row's band (a flare streak runs through its light).
+    Round ghost-only flares are not measured (see README)."""
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    height = grey.shape[0]
+    band = cv2.blur(grey, (1, 5))  # each row: the mean of a 5-row band centred on it
+    offset = 11
+    if height <= 2 * offset + 1:
+        return 0.0, 0.0
+    centre = band[offset:height - offset]
+    lift = np.minimum(centre - band[:height - 2 * offset], centre - band[2 * offset:])
+    shares = (lift > 25).mean(axis=1)
+    row = int(np.argmax(shares))
+    source = float(cv2.GaussianBlur(grey, (0, 0), 2.0)[row + offset - 3:row + offset + 4].max())
+    return float(shares[row]), source

@@ -1,0 +1,39 @@
+import polars as pl
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from assets.motion.core import MotionParams, character_motion, motion_energy
+from assets.motion.tracks import POINT_SCHEMA, track_points
+from assets.shot_analysis.reading import table_markdown
+from assets.stage_contract import StageContract
+from assets.stage_support import cached_result, counts_markdown, result
+from resources.store import StorageResource
+
+CONTRACT = StageContract("motion", MotionParams, reads=("frames", "shot_analysis", "frame_signals"),
+                         optional_reads=("filtered_instances", "instance_identities", "poses"))
+
+
+@asset(**CONTRACT.asset_args(group_name="temporal"))
+def motion(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource) -> MaterializeResult:
+    """Character motion: tracks, speed and direction in frame and against the camera, movement labels, energy."""
+    workspace = storage.workspace(context.partition_key)
+    with CONTRACT.open(context, storage, config) as stage:
+        if stage.cached:
+            return cached_result(stage)
+        frames, shots = workspace.read_table("frames"), workspace.read_table("shot_analysis")
+        instances = workspace.read_optional_table("filtered_instances")
+        note = None if instances is not None else "no filtered_instances: no characters to track"
+        points = track_points(instances, frames, workspace.read_optional_table("instance_identities"),
+                              workspace.read_table("frame_signals"), stage.settings.link_iou) \
+            if instances is not None else pl.DataFrame(schema=POINT_SCHEMA)
+        width = float(frames["width"].drop_nulls().max() or 1.0) if frames.height else 1.0
+        tracks = character_motion(points, workspace.read_optional_table("poses"), shots, width, stage.settings)
+        energy = motion_energy(tracks, shots)
+        # the asset's own table holds the energies; tracks and their points are the relations others read
+        stage.commit(energy, {"character_motion": tracks, "track_points": points}, note=note)
+        return result(stage, {
+            "tracks": tracks.height, "points": points.height, "note": note or "",
+            "movements": counts_markdown(tracks, "movement") if tracks.height else MetadataValue.text("no tracks"),
+            "tracks_table": table_markdown(tracks, ["shot", "track_id", "identity", "points", "speed", "rel_speed",
+                                                    "body_speed", "movement", "motion_energy"]),
+            "energy": table_markdown(energy, ["scope", "key", "tracks", "motion_energy", "camera_magnitude"]),
+        })

@@ -1,0 +1,59 @@
+"""What the temporal assets read from a film's workspace, and how they write their pictures. No Dagster."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import polars as pl
+
+from assets.shot_analysis.core import Inputs
+from resources.storage import FilmWorkspace
+
+
+def read_inputs(workspace: FilmWorkspace, source: dict[str, Any]) -> Inputs:
+    """The film's source and every table shot_analysis uses; optional tables are None when absent."""
+    audio = workspace.read_optional_table("audio")
+    speech = None
+    if audio is not None and audio.height and audio["speech_path"][0]:
+        speech = workspace.absolute(audio["speech_path"][0])
+
+    def reader(stored: str) -> np.ndarray | None:
+        return cv2.imread(str(workspace.absolute(stored)))
+
+    return Inputs(kind=source["kind"], source=workspace.absolute(source["source_path"]),
+                  frames=workspace.read_table("frames"), shots=workspace.read_table("shots"),
+                  instances=workspace.read_optional_table("filtered_instances"),
+                  faces=workspace.read_optional_table("faces"),
+                  instance_identities=workspace.read_optional_table("instance_identities"),
+                  speech_segments=workspace.read_optional_table("speech_segments"), speech_wav=speech,
+                  image_reader=reader)
+
+
+def write_picture(workspace: FilmWorkspace, folder: str, name: str, picture: np.ndarray | None) -> Path | None:
+    """``picture`` (BGR) as PNG in the film's ``folder``, written aside and renamed (never half a file)."""
+    if picture is None:
+        return None
+    target = workspace.artefact_dir(folder) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{name}.partial.png")
+    if not cv2.imwrite(str(partial), picture):
+        raise OSError(f"could not write {partial}")
+    os.replace(partial, target)
+    return target
+
+
+def table_markdown(table: pl.DataFrame, columns: list[str], limit: int = 40) -> Any:
+    """The first ``limit`` rows of ``columns`` as a markdown table for the asset's metadata."""
+    from dagster import MetadataValue
+
+    if table.height == 0:
+        return MetadataValue.text("no rows")
+    shown = table.select([c for c in columns if c in table.columns]).head(limit)
+    lines = ["| " + " | ".join(shown.columns) + " |", "|" + " --- |" * len(shown.columns)]
+    lines += ["| " + " | ".join("" if v is None else str(round(v, 3) if isinstance(v, float) else v) for v in row)
+              + " |" for row in shown.iter_rows()]
+    if table.height > limit:
+        lines.append(f"\n({table.height - limit} more rows)")
+    return MetadataValue.md("\n".join(lines))

@@ -1,0 +1,143 @@
+"""One pass over a downscaled decode of the film: per-frame signals, background motion, per-shot appearance.
+
+The frames stage already decodes every frame, but it keeps only what shot detection needs and its decoding is
+being reworked (fades, damage); a second decode at low resolution keeps the two stages independent. Its cost is
+measured against the frames stage in bench/temporal.py (README, "Temporal analysis").
+"""
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+
+from assets.frames.decode import DecodeReport, decode
+from assets.shot_analysis.camera import PairMotion, background_mask, pair_motion
+from assets.shot_analysis.params import ShotAnalysisParams
+
+SIGNAL_SCHEMA = {
+    "frame_index": pl.Int64, "timestamp_s": pl.Float64, "shot": pl.Int32, "luma": pl.Float32,
+    "bright_share": pl.Float32, "lab_a": pl.Float32, "lab_b": pl.Float32, "saturation": pl.Float32,
+    "dx": pl.Float32, "dy": pl.Float32, "log_scale": pl.Float32, "rotation_deg": pl.Float32, "inliers": pl.Int32,
+}
+HIST_BINS = (8, 4, 4)  # hue x saturation x value: coarse enough that lighting noise does not split a palette
+THUMB_SIZE = (32, 18)
+
+
+@dataclass
+class ShotAppearance:
+    """Sums over a shot's sampled frames; normalised when read."""
+
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(int(np.prod(HIST_BINS)), np.float64))
+    thumbnail: np.ndarray = field(default_factory=lambda: np.zeros(THUMB_SIZE[::-1], np.float64))
+    samples: int = 0
+
+    def add(self, bgr: np.ndarray) -> None:
+        hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256]).reshape(-1)
+        self.histogram += hist / max(hist.sum(), 1.0)
+        grey = cv2.cvtColor(cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        self.thumbnail += grey
+        self.samples += 1
+
+    def normalised(self) -> tuple[np.ndarray, np.ndarray]:
+        count = max(self.samples, 1)
+        return self.histogram / count, self.thumbnail / count
+
+
+@dataclass
+class StreamScan:
+    signals: pl.DataFrame
+    pairs: dict[int, list[PairMotion]]  # per shot, consecutive-frame background motions
+    appearance: dict[int, ShotAppearance]
+    width: int  # analysed frame size
+    height: int
+    fps: float
+    decoded_frames: int
+    decode_error: str | None
+
+
+def frame_signals(bgr: np.ndarray) -> dict[str, float]:
+    """Whole-frame light and colour: mean grey, share of near-white pixels, mean Lab chroma (a, b about 0),
+    mean saturation. Flashes, lighting changes and colour casts are read from these."""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
+    grey = lab[:, 0]  # OpenCV's 8-bit L is scaled to 0-255
+    saturation = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1]
+    return {"luma": float(grey.mean()), "bright_share": float((grey >= 240).mean()),
+            "lab_a": float(lab[:, 1].mean() - 128.0), "lab_b": float(lab[:, 2].mean() - 128.0),
+            "saturation": float(saturation.mean())}
+
+
+class ShotLookup:
+    """frame index -> shot number, and each shot's characters' boxes at its analysed key frames."""
+
+    def __init__(self, shots: pl.DataFrame, boxes: dict[int, list[tuple[int, list[tuple[float, ...]]]]]):
+        ordered = shots.sort("start_frame")
+        self.starts = ordered["start_frame"].to_list()
+        self.numbers = ordered["shot"].to_list()
+        self.boxes = {shot: sorted(entries) for shot, entries in boxes.items()}
+
+    def shot_of(self, frame_index: int) -> int:
+        position = bisect.bisect_right(self.starts, frame_index) - 1
+        return self.numbers[max(position, 0)] if self.numbers else 0
+
+    def boxes_near(self, shot: int, frame_index: int, scale: float) -> list[tuple[float, float, float, float]]:
+        entries = self.boxes.get(shot)
+        if not entries:
+            return []
+        nearest = min(entries, key=lambda entry: abs(entry[0] - frame_index))[1]
+        return [tuple(v * scale for v in box) for box in nearest]
+
+
+def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_every: int = 4,
+               params: ShotAnalysisParams = ShotAnalysisParams()) -> StreamScan:
+    """Decode ``video`` once at ``width`` px and measure every frame (see module docstring)."""
+    report = DecodeReport()
+    rows: list[dict] = []
+    pairs: dict[int, list[PairMotion]] = {}
+    appearance: dict[int, ShotAppearance] = {}
+    previous_grey, previous_shot = None, None
+    size = (0, 0)
+    for frame in decode(video, width, report):
+        small = frame.small_bgr
+        size = (small.shape[1], small.shape[0])
+        shot = lookup.shot_of(frame.index)
+        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        motion = None
+        if previous_grey is not None and shot == previous_shot:
+            scale = small.shape[1] / report.width if report.width else 1.0
+            mask = background_mask(grey.shape, lookup.boxes_near(shot, frame.index, scale))
+            motion = pair_motion(previous_grey, grey, mask, params)
+            pairs.setdefault(shot, []).append(motion)
+        if frame.index % appearance_every == 0 or shot != previous_shot:
+            appearance.setdefault(shot, ShotAppearance()).add(small)
+        rows.append({"frame_index": frame.index, "timestamp_s": round(frame.timestamp_s, 4), "shot": shot,
+                     **frame_signals(small), **_motion_columns(motion, small.shape[1])})
+        previous_grey, previous_shot = grey, shot
+    signals = pl.DataFrame(rows, schema=SIGNAL_SCHEMA, strict=False) if rows else pl.DataFrame(schema=SIGNAL_SCHEMA)
+    return StreamScan(signals, pairs, appearance, size[0], size[1], report.fps, report.frames, report.error)
+
+
+def _motion_columns(motion: PairMotion | None, width: int) -> dict[str, float | int | None]:
+    """Background motion from the previous frame in frame widths (resolution-free); null at a shot's first frame
+    and where it could not be estimated."""
+    if motion is None or not motion.valid:
+        return {"dx": None, "dy": None, "log_scale": None, "rotation_deg": None, "inliers": 0}
+    return {"dx": motion.dx / width, "dy": motion.dy / width, "log_scale": motion.log_scale,
+            "rotation_deg": motion.rotation_deg, "inliers": motion.inliers}
+
+
+def scan_images(images: Iterable[tuple[int, np.ndarray | None]], width: int = 192) -> dict[int, ShotAppearance]:
+    """An image-folder film: each image is its own shot; only its appearance is measured (no motion)."""
+    appearance: dict[int, ShotAppearance] = {}
+    for shot, bgr in images:
+        if bgr is None:
+            continue
+        scale = min(1.0, width / bgr.shape[1])
+        small = cv2.resize(bgr, (max(2, round(bgr.shape[1] * scale)), max(2, round(bgr.shape[0] * scale))),
+                           interpolation=cv2.INTER_AREA)
+        appearance.setdefault(shot, ShotAppearance()).add(small)
+    return appearance
