@@ -7,7 +7,7 @@ export CASTFORGE_HOME ?= $(CURDIR)/.castforge
 export CASTFORGE_MODELS ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test ui review bench clean-demo
+.PHONY: setup system-deps demo test test-fast graph-snapshot ui review bench clean-demo
 
 .venv/.ready: install/requirements.txt install/constraints-cpu.txt install/setup_env.sh pyproject.toml
 	bash install/setup_env.sh
@@ -28,6 +28,14 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# the fast tier: unit + sensor tests (no model runs, no whole films), under a minute
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not backends and not assets and not e2e and not ui" tests/unit tests/sensors
+
+# after adding or rewiring an asset: regenerate the pinned asset graph (commit tests/e2e/asset_graph.json)
+graph-snapshot: setup
+	$(PY) -m tests.e2e.graph_snapshot --write
 
 ui: setup
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CASTFORGE_HOME)/dagster} $(PY) -c "from resources.paths import ensure_dagster_home; ensure_dagster_home()"

@@ -10,6 +10,7 @@ the closest match.
 
 import dataclasses
 import difflib
+import functools
 import typing
 from pathlib import Path
 from types import NoneType, UnionType
@@ -53,6 +54,7 @@ class Parameter:
     comment: str
 
 
+@functools.cache
 def parameters(params_class: type) -> dict[str, Parameter]:
     """The declared parameters of a stage: its dataclass fields, their YAML types, defaults and trailing comments."""
     hints = typing.get_type_hints(params_class)
@@ -67,7 +69,8 @@ def parameters(params_class: type) -> dict[str, Parameter]:
 
 
 def _field_comments(params_class: type) -> dict[str, str]:
-    """``name: type = default  # comment`` lines of the class body (continuation comment lines are joined)."""
+    """Each field's comment: ``name: type = default  # comment`` (continued on following comment-only lines), or
+    the comment-only lines right above the field when it has no trailing one."""
     import inspect
 
     try:
@@ -75,18 +78,24 @@ def _field_comments(params_class: type) -> dict[str, str]:
     except (OSError, TypeError):
         return {}
     comments: dict[str, str] = {}
-    last = None
+    last, above = None, []
     for line in lines[1:]:
         code, _, comment = line.partition("#")
         name = code.strip().split(":")[0].strip() if ":" in code and "=" in code else ""
         if name.isidentifier():
             last = name
-            if comment.strip():
-                comments[name] = comment.strip()
-        elif not code.strip() and comment.strip() and last in comments:
-            comments[last] += " " + comment.strip()
-        elif code.strip():
-            last = None
+            text = comment.strip() or " ".join(above)
+            if text:
+                comments[name] = text
+            above = []
+        elif not code.strip() and comment.strip():
+            if last in comments and not above and comments[last] and line.index("#") > 8:
+                comments[last] += " " + comment.strip()   # an indented continuation of the trailing comment
+            else:
+                above.append(comment.strip())
+                last = None
+        else:
+            last, above = None, []
     return comments
 
 

@@ -22,9 +22,9 @@ FEATURE_SCHEMA = {
 
 @dataclass(frozen=True)
 class VoiceFeatureParams:
-    max_analysed_s: float = 30.0
+    max_analysed_s: float = 30.0     # seconds of each speaker analysed (longest turns first)
     min_turn_s: float = 0.3
-    fmin_hz: float = 60.0
+    fmin_hz: float = 60.0            # pYIN search range
     fmax_hz: float = 600.0
     n_mfcc: int = 13
 

@@ -23,7 +23,7 @@ MAP_SCHEMA = {"speaker": pl.String, "identity": pl.String, "name": pl.String, "c
 
 @dataclass(frozen=True)
 class VoiceMapParams:
-    min_frames: int = 2
+    min_frames: int = 2              # a speaker takes an identity only when seen with it on at least this many frames
     max_frame_span_s: float = 2.0  # a frame never stands for more than this either side of it
 
 

@@ -27,7 +27,7 @@ CAPTION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl
 @dataclass(frozen=True)
 class CaptionParams:
     prefix: str = ""                 # per film / preset, e.g. "a 3d animated character, pixar style, smooth shading"
-    max_tokens: int = CLIP_MAX_TOKENS
+    max_tokens: int = CLIP_MAX_TOKENS  # CLIP's context, start/end tokens included; trailing phrases are dropped to fit
     background: int = 127            # grey the cut-out is composited on before captioning
     min_confidence: float = 0.3
     closeup_face_fraction: float = 0.25   # face height / frame height at or above: close-up

@@ -38,16 +38,17 @@ SHOT_SCHEMA = {"shot": pl.Int32, "start_frame": pl.Int64, "end_frame": pl.Int64,
 
 @dataclass(frozen=True)
 class FrameParams:
-    mode: str = "scene"
-    content_threshold: float = 30.0
-    min_shot_frames: int = 15
-    frames_per_shot: int = 10
+    mode: str = "scene"              # scene | interval | hybrid
+    content_threshold: float = 30.0  # PySceneDetect ContentDetector threshold (3D films cut cleanly at 30)
+    min_shot_frames: int = 15        # shorter shots merge into their neighbour
+    frames_per_shot: int = 10        # scene mode: N frames spread across each shot, capped by its length
+    # interval mode: one frame every interval_s; hybrid: per shot, capped by frames_per_shot
     interval_s: float = 1.0
-    detect_width: int = 256
-    dedup_hamming: int = 6
-    min_sharpness: float = 20.0
-    min_brightness: float = 12.0
-    min_contrast: float = 10.0
+    detect_width: int = 256          # shot detection runs on a stream downscaled to this width
+    dedup_hamming: int = 6           # perceptual-hash distance at or below which two frames are near-duplicates
+    min_sharpness: float = 20.0      # Laplacian variance on the frame scaled to 512 px wide
+    min_brightness: float = 12.0     # mean grey level (0-255)
+    min_contrast: float = 10.0       # grey-level standard deviation
     jpeg_quality: int = 95
 
     def __post_init__(self) -> None:

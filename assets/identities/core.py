@@ -25,6 +25,8 @@ NOISE = "noise"  # same value as resources.review_state.NOISE
 
 @dataclass(frozen=True)
 class IdentityParams:
+    # HDBSCAN (presets depart: anime 25); small sets lower it (min_cluster_fraction); the value a run used
+    # is its stage record's `effective.min_cluster_size`
     min_cluster_size: int = 10
     min_cluster_fraction: float | None = 0.15  # short films: clusters need at most this share of the faces (>= 2),
                                            # so a preset's size for feature films does not erase a trailer's cast
@@ -42,7 +44,7 @@ class IdentityParams:
     appearance_threshold: float = 0.6      # ... and at least this close (cosine) ...
     appearance_margin: float = 0.05        # ... and this much closer than to the runner-up
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
-    faceless_min_cluster_size: int | None = None
+    faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
     gate_min_face_size: float = 24.0       # the strict gate a face passes to shape a prototype or vote in a track:
     gate_min_blur: float = 15.0            # size (px), sharpness (Laplacian variance), ...

@@ -38,14 +38,14 @@ class PoseParams:
     method: str = "umap_hdbscan"     # umap_hdbscan | kmeans
     n_clusters: int = 4              # kmeans
     min_cluster_size: int = 5        # umap_hdbscan; per identity via min_cluster_size_per_identity
-    min_cluster_size_per_identity: tuple[tuple[str, int], ...] = ()
+    min_cluster_size_per_identity: tuple[tuple[str, int], ...] = ()  # label or identity id -> min_cluster_size
     umap_min_points: int = 50        # fewer poses: HDBSCAN on the features without UMAP
     min_confidence: float = 0.3      # a keypoint counts as seen at or above this
     min_keypoints: int = 5           # fewer seen keypoints: "no pose" (low confidence)
     min_crop_px: int = 16
     crop_padding: float = 0.75       # black margin added on each side, as a share of the crop's longer side
-    view_weight: float = 2.0
-    yaw_front_max: float = 20.0
+    view_weight: float = 2.0         # weight of the view one-hot beside the 34 normalised keypoint coordinates
+    yaw_front_max: float = 20.0      # |face yaw| <= this: front; <= yaw_three_quarter_max: three_quarter; else profile
     yaw_three_quarter_max: float = 55.0
     seed: int = 0
 
