@@ -70,7 +70,7 @@ def pose_dynamics(points: pl.DataFrame, keypoints: dict[str, np.ndarray], params
         body = row["box_height"]
         hip, knee = _mean_point(kp, HIPS, params.min_keypoint_score), _mean_point(kp, KNEES, params.min_keypoint_score)
         if hip is not None and knee is not None:
-            seated.append(abs(knee[1] - hip[1]) / body <= params.sit_thigh)
+            seated.append(bool(abs(knee[1] - hip[1]) / body <= params.sit_thigh))
         if previous is not None:
             dt = row["timestamp_s"] - previous[0]["timestamp_s"]
             both = (kp[:, 2] >= params.min_keypoint_score) & (previous[1][:, 2] >= params.min_keypoint_score)
@@ -82,7 +82,7 @@ def pose_dynamics(points: pl.DataFrame, keypoints: dict[str, np.ndarray], params
             shoulder_then = _mean_point(previous[1], SHOULDERS, params.min_keypoint_score)
             wrist_now, wrist_then = (_mean_point(kp, WRISTS, params.min_keypoint_score),
                                      _mean_point(previous[1], WRISTS, params.min_keypoint_score))
-            if dt > 0 and None not in (shoulder_now, shoulder_then, wrist_now, wrist_then):
+            if dt > 0 and all(p is not None for p in (shoulder_now, shoulder_then, wrist_now, wrist_then)):
                 relative = (wrist_now - shoulder_now) - (wrist_then - shoulder_then)
                 wrists.append(float(np.linalg.norm(relative)) / body / dt)
         previous = (row, kp)

@@ -2,7 +2,7 @@
 background. No Dagster.
 
 Tracks come from ``instance_identities.track_id`` when the identity stage provides one; otherwise instances are
-linked here, shot by shot, greedily by box overlap between consecutive key frames (same identity preferred).
+linked here, shot by shot, greedily by box overlap (or, for fast characters, a short jump between boxes of\nsimilar size) between consecutive key frames; known different identities never link.
 The background's image motion between two key frames is the sum of shot_analysis' per-frame similarity fits
 (``frame_signals``), evaluated at the character's centre, so a character the camera follows moves in the world
 while standing still in the frame.
@@ -25,9 +25,23 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def link_tracks(rows: pl.DataFrame, min_iou: float = 0.2) -> list[str]:
+def link_score(a: tuple[float, ...], b: tuple[float, ...], min_iou: float, max_jump: float) -> float:
+    """How well box ``b`` continues box ``a``: their overlap when at least ``min_iou``; otherwise, for boxes of
+    similar height whose centres are at most ``max_jump`` body heights apart (a fast character between sparse key
+    frames), a score below ``min_iou`` that falls with the distance; 0 when neither holds."""
+    overlap = iou(a, b)
+    if overlap >= min_iou:
+        return overlap
+    height_a, height_b = a[3] - a[1], b[3] - b[1]
+    if min(height_a, height_b) <= 0 or not 0.7 <= height_a / height_b <= 1.0 / 0.7:
+        return 0.0
+    jump = np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2) / max(height_a, height_b)
+    return min_iou * 0.99 * (1.0 - jump / max_jump) if jump < max_jump else 0.0
+
+
+def link_tracks(rows: pl.DataFrame, min_iou: float = 0.2, max_jump: float = 1.5) -> list[str]:
     """A track id per row of ``rows`` (instance_id, shot, timestamp_s, x0..y1, identity), linking each key frame's
-    instances to the previous key frame's tracks by box overlap, best pairs first; a different known identity
+    instances to the previous key frame's tracks (``link_score``), best pairs first; a different known identity
     never links."""
     track_of: dict[int, str] = {}
     counter: dict[int, int] = {}
@@ -36,12 +50,12 @@ def link_tracks(rows: pl.DataFrame, min_iou: float = 0.2) -> list[str]:
         for _, frame in group.sort("timestamp_s").group_by(["timestamp_s"], maintain_order=True):
             current = [(r["_row"], (r["x0"], r["y0"], r["x1"], r["y1"]), r["identity"])
                        for r in frame.iter_rows(named=True)]
-            pairs = sorted(((iou(box, pbox), i, j) for i, (_, box, ident) in enumerate(current)
+            pairs = sorted(((link_score(pbox, box, min_iou, max_jump), i, j) for i, (_, box, ident) in enumerate(current)
                             for j, (_, pbox, pident) in enumerate(previous)
                             if not (ident and pident and ident != pident)), reverse=True)
             taken_current, taken_previous = set(), set()
-            for overlap, i, j in pairs:
-                if overlap < min_iou or i in taken_current or j in taken_previous:
+            for score, i, j in pairs:
+                if score <= 0 or i in taken_current or j in taken_previous:
                     continue
                 track_of[current[i][0]] = track_of[previous[j][0]]
                 taken_current.add(i)

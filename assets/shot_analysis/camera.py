@@ -97,7 +97,9 @@ def classify_shot_motion(pairs: list[PairMotion], width: int, height: int, fps: 
     """The camera move of one shot from its consecutive-frame background motions (analysed-frame pixels)."""
     valid = [p for p in pairs if p.valid]
     if len(valid) < params.min_pairs:
-        why = (f"too short to estimate motion ({len(pairs) + 1} frames)" if len(pairs) < params.min_pairs
+        frames = len(pairs) + 1
+        why = (f"too short to estimate motion ({frames} frame{'s' if frames != 1 else ''})"
+               if len(pairs) < params.min_pairs
                else f"too little trackable texture ({len(valid)} of {len(pairs)} frame pairs estimated)")
         return ShotCamera(None, 0.0, 0.0, 0.0, 0.0, 0.0, len(valid), why)
     fps = fps if fps > 0 else 24.0

@@ -1,0 +1,113 @@
+"""Effect detectors on real frames with effects inserted (exact truth), and the time-based detectors."""
+
+import cv2
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.effects import synthetic
+from assets.effects.core import catalogue, frame_detections
+from assets.effects.params import EffectParams
+from assets.effects.temporal import colour_cast_events, light_events, transformation_events
+from assets.shot_analysis.stream import SIGNAL_SCHEMA
+
+PARAMS = EffectParams()
+
+
+@pytest.fixture(scope="module")
+def frame(shared) -> np.ndarray:
+    """A plain interior of the Penny & Chip film: no effect of its own."""
+    import av
+
+    with av.open(str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4")) as container:
+        for i, decoded in enumerate(container.decode(video=0)):
+            if i == 1500:
+                return decoded.to_ndarray(format="bgr24")
+    raise AssertionError("clip too short")
+
+
+@pytest.fixture(scope="module")
+def character(shared) -> np.ndarray:
+    return cv2.imread(str(shared / "media/characters_rgba/saha_front.png"), cv2.IMREAD_UNCHANGED)
+
+
+def _effects(bgr: np.ndarray, boxes=()) -> set[str]:
+    return {found["effect"] for found in frame_detections(bgr, list(boxes), PARAMS)}
+
+
+def test_a_clean_frame_has_no_effect(frame, character):
+    picture, box = synthetic.shallow_focus(frame, character, None)
+    assert _effects(frame) == set() and _effects(picture, [box]) == set()
+
+
+@pytest.mark.parametrize("effect", ["snow", "rain", "lens_flare", "motion_blur", "depth_of_field"])
+def test_each_inserted_effect_is_found(frame, character, effect):
+    rng = np.random.default_rng(7)
+    boxes = []
+    if effect == "snow":
+        picture = synthetic.add_snow(frame, rng)
+    elif effect == "rain":
+        picture = synthetic.add_rain(frame, rng)
+    elif effect == "lens_flare":
+        picture = synthetic.add_lens_flare(frame, rng)
+    elif effect == "motion_blur":
+        picture = synthetic.add_motion_blur(frame, 20.0, 15)
+    else:
+        picture, box = synthetic.shallow_focus(frame, character, 4.0)
+        boxes = [box]
+    found = frame_detections(picture, boxes, PARAMS)
+    assert effect in {f["effect"] for f in found}
+    detection = next(f for f in found if f["effect"] == effect)
+    assert 0 < detection["confidence"] <= 1 and detection["measure"]
+
+
+def _signals(luma: list[float], shot: int = 0, lab_b: float = 0.0) -> pl.DataFrame:
+    n = len(luma)
+    return pl.DataFrame({"frame_index": range(n), "timestamp_s": [i / 24 for i in range(n)], "shot": [shot] * n,
+                         "luma": luma, "bright_share": [0.0] * n, "lab_a": [0.0] * n, "lab_b": [lab_b] * n,
+                         "saturation": [0.0] * n, "dx": [0.0] * n, "dy": [0.0] * n, "log_scale": [0.0] * n,
+                         "rotation_deg": [0.0] * n, "inliers": [50] * n}, schema=SIGNAL_SCHEMA)
+
+
+def test_a_flash_and_a_lighting_change_are_told_apart():
+    luma = [80.0] * 30 + [170.0, 150.0, 90.0] + [80.0] * 30 + [130.0] * 40
+    events = light_events(_signals(luma), 24.0, PARAMS)
+    flashes = [e for e in events if e["effect"] == "flash"]
+    changes = [e for e in events if e["effect"] == "lighting_change"]
+    assert len(flashes) == 1 and flashes[0]["start_s"] == pytest.approx(30 / 24) and flashes[0]["measure"] == "luma_rise"
+    assert len(changes) == 1 and changes[0]["start_s"] == pytest.approx(62 / 24, abs=0.5)
+    assert light_events(_signals([80.0] * 60), 24.0, PARAMS) == []  # steady light: nothing
+
+
+def test_a_blue_grade_is_a_colour_cast_and_neutral_is_not():
+    blue = colour_cast_events(_signals([90.0] * 24, lab_b=-25.0), PARAMS)
+    assert len(blue) == 1 and "blue" in blue[0]["detail"] and blue[0]["confidence"] == 1.0
+    assert colour_cast_events(_signals([90.0] * 24, lab_b=3.0), PARAMS) == []
+
+
+def test_a_character_changing_colour_along_its_track_is_a_transformation(character):
+    recoloured = character.copy()
+    recoloured[..., :3] = cv2.cvtColor(cv2.cvtColor(character[..., :3], cv2.COLOR_BGR2HSV) + np.array(
+        [70, 0, 0], np.uint8), cv2.COLOR_HSV2BGR)
+    cutouts = {"a.png": character, "b.png": character, "c.png": recoloured}
+    points = pl.DataFrame({"track_id": ["t"] * 3, "instance_id": ["i1", "i2", "i3"], "frame_id": ["f1", "f2", "f3"],
+                           "timestamp_s": [0.0, 0.5, 1.0]})
+    instances = pl.DataFrame({"instance_id": ["i1", "i2", "i3"], "path": ["a.png", "b.png", "c.png"]})
+    events = transformation_events(points, instances, cutouts.get, PARAMS)
+    assert len(events) == 1 and events[0]["frame_ids"] == ["f2", "f3"] and events[0]["measure"] == "appearance_jump"
+
+
+def test_catalogue_tags_frames_and_marks_heavy_ones(frame):
+    rng = np.random.default_rng(1)
+    pictures = {"clean.jpg": frame, "snow.jpg": synthetic.add_snow(frame, rng, flakes_per_megapixel=4000)}
+    frames = pl.DataFrame({"frame_id": ["c", "s"], "shot": [0, 0], "timestamp_s": [0.5, 1.5],
+                           "path": ["clean.jpg", "snow.jpg"], "kept": [True, True]})
+    signals = _signals([90.0] * 48)
+    out = catalogue(frames, signals, 24.0, None, None, pictures.get, pictures.get, PARAMS)
+    snow = out.effects.filter(pl.col("effect") == "snow")
+    assert snow.height == 1 and snow["frame_ids"][0].to_list() == ["s"]
+    tags = dict(zip(out.frame_effects["frame_id"], out.frame_effects["effects"].to_list()))
+    assert tags == {"c": [], "s": ["snow"]}
+    assert out.frame_effects.filter(pl.col("heavy"))["frame_id"].to_list() == ["s"]
+    empty = catalogue(frames.clear(), signals.clear(), 24.0, None, None, pictures.get, pictures.get, PARAMS)
+    assert empty.effects.height == 0 and "nothing to measure" in empty.note
