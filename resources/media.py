@@ -96,17 +96,30 @@ def _probe_image_folder(folder: Path) -> MediaInfo:
                      sum(p.stat().st_size for p in images))
 
 
-def _decodes_near_end(container, stream, duration_s: float) -> bool:
-    """Seek to a second before the declared end and decode one frame: a half-copied file fails here."""
+def end_tolerance_s(duration_s: float) -> float:
+    """How far before its declared end a file's decoding may stop and still count as whole."""
+    return max(2.0, 0.01 * duration_s)
+
+
+def _decoded_end(container, stream, duration_s: float) -> float | None:
+    """Seek to a few seconds before the declared end and decode on until a frame at most ``end_tolerance_s``
+    from that end; returns the last time reached (None: nothing decodes there). A half-copied file whose
+    header still declares the whole duration, or one whose seek lands early (a WebM cut in the middle), ends
+    short."""
     import av
 
+    reach = duration_s - end_tolerance_s(duration_s)
+    last = None
     try:
-        container.seek(int((duration_s - 1.0) * 1_000_000), any_frame=False, backward=True)
-        for _ in container.decode(stream):
-            return True
+        container.seek(int(max(0.0, duration_s - 3.0) * 1_000_000), any_frame=False, backward=True)
+        for frame in container.decode(stream):
+            if frame.time is not None:
+                last = frame.time
+                if last >= reach:
+                    break
     except av.error.FFmpegError:
-        return False
-    return False
+        pass
+    return last
 
 
 def _probe_av(path: Path) -> MediaInfo:
@@ -130,9 +143,12 @@ def _probe_av(path: Path) -> MediaInfo:
         except (StopIteration, av.error.FFmpegError) as error:
             raise BadMediaError(path, f"its video stream cannot be decoded ({error or 'no frames'}); "
                                       "the file may be truncated or corrupt") from error
-        if duration and duration > 2.0 and not _decodes_near_end(container, video, duration):
-            raise BadMediaError(path, f"is truncated: it declares {duration:.1f} s but nothing decodes near its "
-                                      "end (a half-copied or damaged file?)")
+        if duration and duration > 2.0:
+            end = _decoded_end(container, video, duration)
+            if end is None or end < duration - end_tolerance_s(duration):
+                reached = f"decoding ends at {end:.1f} s" if end is not None else "nothing decodes near its end"
+                raise BadMediaError(path, f"is truncated: it declares {duration:.1f} s but {reached} "
+                                          "(a half-copied or damaged file?)")
         fps = float(video.average_rate) if video.average_rate else (float(video.guessed_rate or 0) or None)
         if duration is None and video.duration and video.time_base:
             duration = float(video.duration * video.time_base)

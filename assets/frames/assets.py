@@ -1,15 +1,18 @@
 import time
 
 import polars as pl
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
+                     MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.frames.core import FRAME_SCHEMA, SHOT_SCHEMA, FrameParams, contact_sheet, extract_image_frames, extract_video_frames
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
+from orchestration.partitions import film_partitions
 from resources.relations import FILM_SOURCE
 from resources.store import StorageResource
 
 CONTRACT = StageContract("frames", FrameParams, reads=(FILM_SOURCE,))
+WHOLE_COVERAGE = 0.99  # below this share of the declared duration decoded, the coverage check warns
 
 
 @asset(**CONTRACT.asset_args(group_name="frames"))
@@ -32,7 +35,7 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
         if out.decode_error:
             context.log.warning(f"{source['source_path']}: {out.decode_error}; kept what decoded")
         stage.commit(out.frames, {"shots": out.shots}, decoded_frames=out.decoded_frames,
-                     decode_error=out.decode_error)
+                     decode_error=out.decode_error, coverage=out.coverage)
         kept = out.frames.filter(pl.col("kept"))
         strip = contact_sheet([workspace.absolute(p) for p in kept["path"]])
         return result(stage, {
@@ -40,6 +43,29 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
             "shots": out.shots.height, "decoded_frames": out.decoded_frames,
             "drop_reasons": counts_markdown(out.frames.with_columns(
                 pl.col("drop_reason").str.replace(r":.*", "")), "drop_reason"),
-            "decode_error": out.decode_error or "", "seconds": round(time.perf_counter() - started, 2),
+            "decode_error": out.decode_error or "", "decode_coverage": out.coverage.get("coverage"),
+            "seconds": round(time.perf_counter() - started, 2),
             "preview": image_markdown(strip, "kept frames") or MetadataValue.text("no kept frames"),
         })
+
+
+@asset_check(asset=frames, name="decode_coverage", blocking=False, partitions_def=film_partitions)
+def frames_decode_coverage(context: AssetCheckExecutionContext, storage: StorageResource) -> AssetCheckResult:
+    """How much of the film's declared duration decoded; warns on damaged packets or gaps (films below
+    frames.min_coverage already failed `frames`)."""
+    film = context.partition_key if context.has_partition_key else None
+    if film is None:
+        return AssetCheckResult(passed=True, metadata={"note": "no film partition given"})
+    return coverage_result(storage.workspace(film).read_stage_record("frames"))
+
+
+def coverage_result(record: dict | None) -> AssetCheckResult:
+    """The decode_coverage check's verdict on a frames stage record."""
+    coverage = (record or {}).get("coverage") or {}
+    if coverage.get("coverage") is None:
+        return AssetCheckResult(passed=True, metadata={"note": "not a video with a declared duration"})
+    whole = coverage["coverage"] >= WHOLE_COVERAGE and not coverage.get("damaged_packets")
+    return AssetCheckResult(passed=whole, severity=AssetCheckSeverity.WARN, metadata={
+        "coverage": coverage["coverage"], "declared_s": coverage["declared_s"], "decoded_s": coverage["decoded_s"],
+        "damaged_packets": coverage.get("damaged_packets", 0),
+        "gaps": ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in coverage.get("gaps", [])) or "none"})

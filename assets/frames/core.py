@@ -50,12 +50,15 @@ class FrameParams:
     min_brightness: float = 12.0     # mean grey level (0-255)
     min_contrast: float = 10.0       # grey-level standard deviation
     jpeg_quality: int = 95
+    min_coverage: float = 0.9  # a video whose decoded share of its declared duration is lower is refused
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"frames.mode must be one of {MODES}, not {self.mode!r}")
         if self.frames_per_shot < 1 or self.interval_s <= 0:
             raise ValueError("frames.frames_per_shot must be >= 1 and frames.interval_s > 0")
+        if not 0.0 <= self.min_coverage <= 1.0:
+            raise ValueError(f"frames.min_coverage must be within [0, 1], not {self.min_coverage}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FrameParams":
@@ -70,6 +73,7 @@ class FramesResult:
     decoded_frames: int = 0
     decode_error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)  # DecodeReport.summary(): declared/decoded seconds, gaps
 
 
 def frame_name(shot: int, pos: int, frame_index: int) -> str:
@@ -180,10 +184,23 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
         if shot_start < cut <= last.index:
             close_shot(cut - 1, timestamps[cut] if cut < len(timestamps) else last.timestamp_s,
                        reservoir.split_at(cut))
+    check_coverage(video, report, params.min_coverage)
     end_s = last.timestamp_s + (1.0 / report.fps if report.fps else 0.0)
     close_shot(last.index, end_s, [])
     return FramesResult(writer.finish(), pl.DataFrame([s.__dict__ for s in shots], schema=SHOT_SCHEMA),
-                        report.frames, report.error)
+                        report.frames, report.error, coverage=report.summary())
+
+
+def check_coverage(video: Path, report: DecodeReport, min_coverage: float) -> None:
+    """Refuse a video that decoded to less than ``min_coverage`` of its declared duration (damaged or truncated)."""
+    if report.coverage is None or report.coverage >= min_coverage:
+        return
+    gaps = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in report.gaps[:5])
+    raise BadMediaError(video, f"decoded only {report.decoded_s:.1f} s of its declared {report.declared_s:.1f} s "
+                               f"({report.coverage:.0%}, below frames.min_coverage {min_coverage:.0%}; "
+                               f"{report.damaged_packets} damaged packet(s){', gaps ' + gaps if gaps else ''}"
+                               f"{', ' + report.error if report.error and 'damaged' not in report.error else ''}). "
+                               "The file is damaged or truncated: replace it, or lower frames.min_coverage")
 
 
 def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,

@@ -1,8 +1,12 @@
-"""One decoding pass over a video with PyAV: every frame once, a small copy for shot detection."""
+"""One decoding pass over a video with PyAV: every frame once, a small copy for shot detection.
+
+Damaged packets (garbage in the middle of a file) are skipped and decoding goes on, as FFmpeg's own tools do; the
+report measures how much of the declared duration was actually decoded, so a damaged or truncated film is seen
+(and refused below a tolerance) instead of silently giving a shorter dataset."""
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +29,83 @@ class DecodedFrame:
         return self.reformatter.reformat(self.frame, format="bgr24").to_ndarray()
 
 
+MAX_REPORTED_GAPS = 20
+
+
 @dataclass
 class DecodeReport:
     frames: int = 0
-    error: str | None = None  # set when decoding stopped early (a truncated or damaged file)
+    error: str | None = None  # set when decoding stopped early or skipped damaged packets
     fps: float = 0.0
     width: int = 0
     height: int = 0
+    declared_s: float | None = None  # what the container says the video lasts
+    decoded_s: float = 0.0  # time covered by decoded frames (a gap over two frame intervals counts as missing)
+    damaged_packets: int = 0
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (from_s, to_s) not decoded, first ones
+    _last_s: float | None = None
+
+    def add_frame_time(self, timestamp_s: float) -> None:
+        frame_s = 1.0 / self.fps if self.fps else 0.04
+        if self._last_s is not None:
+            step = timestamp_s - self._last_s
+            self.decoded_s += min(max(step, 0.0), frame_s)
+            if step > 2 * frame_s and len(self.gaps) < MAX_REPORTED_GAPS:
+                self.gaps.append((round(self._last_s + frame_s, 3), round(timestamp_s, 3)))
+        self._last_s = timestamp_s
+
+    def finish(self) -> None:
+        """Count the last frame's own duration."""
+        if self._last_s is not None:
+            self.decoded_s += 1.0 / self.fps if self.fps else 0.0
+            self._last_s = None
+
+    @property
+    def coverage(self) -> float | None:
+        """Decoded share of the declared duration (None when the container declares none)."""
+        if not self.declared_s:
+            return None
+        return min(1.0, self.decoded_s / self.declared_s)
+
+    def summary(self) -> dict[str, Any]:
+        return {"declared_s": round(self.declared_s, 3) if self.declared_s else None,
+                "decoded_s": round(self.decoded_s, 3), "coverage": round(self.coverage, 4) if self.coverage else None,
+                "damaged_packets": self.damaged_packets, "gaps": [list(g) for g in self.gaps]}
+
+
+def _declared_seconds(container, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return container.duration / 1_000_000 if container.duration else None
+
+
+def _packet_frames(container, stream, report: DecodeReport, path: Path) -> Iterator[Any]:
+    """Frames of ``stream``, packet by packet: a packet the decoder refuses is skipped and counted."""
+    import av
+
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as error:  # the container itself is broken from here on
+            report.error = f"demuxing stopped at frame {report.frames}: {error}"
+            log.warning("%s: %s", path, report.error)
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as error:
+            report.damaged_packets += 1
+            if report.damaged_packets == 1:
+                log.warning("%s: skipping damaged data near frame %d (%s)", path, report.frames, error)
+            continue
+        yield from frames
 
 
 def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[DecodedFrame]:
-    """Yields every frame of the first video stream. A damaged tail stops the iteration and is noted in
-    ``report.error``; a file with no decodable frame raises BadMediaError."""
+    """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
+    of the declared duration was decoded. A file with no decodable frame raises BadMediaError."""
     import av
     from av.video.reformatter import VideoReformatter
 
@@ -51,25 +120,26 @@ def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[Deco
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
+        report.declared_s = _declared_seconds(container, stream)
         time_base = float(stream.time_base) if stream.time_base else None
         small_size: tuple[int, int] | None = None
-        try:
-            for frame in container.decode(stream):
-                if small_size is None:
-                    report.width, report.height = frame.width, frame.height
-                    scale = min(1.0, detect_width / frame.width)
-                    small_size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
-                if frame.pts is not None and time_base:
-                    timestamp = frame.pts * time_base
-                else:
-                    timestamp = report.frames / report.fps if report.fps else 0.0
-                small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
-                                                   format="bgr24", interpolation="BILINEAR").to_ndarray()
-                yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter)
-                report.frames += 1
-        except av.error.FFmpegError as error:
-            report.error = f"decoding stopped at frame {report.frames}: {error}"
-            log.warning("%s: %s", path, report.error)
+        for frame in _packet_frames(container, stream, report, path):  # demux's last, empty packet flushes
+            if small_size is None:
+                report.width, report.height = frame.width, frame.height
+                scale = min(1.0, detect_width / frame.width)
+                small_size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
+            if frame.pts is not None and time_base:
+                timestamp = frame.pts * time_base
+            else:
+                timestamp = report.frames / report.fps if report.fps else 0.0
+            small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
+                                               format="bgr24", interpolation="BILINEAR").to_ndarray()
+            report.add_frame_time(float(timestamp))
+            yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter)
+            report.frames += 1
+        report.finish()
+        if report.damaged_packets and not report.error:
+            report.error = f"skipped {report.damaged_packets} damaged packet(s)"
     if report.frames == 0:
         raise BadMediaError(path, f"no frame could be decoded{': ' + report.error if report.error else ''}")
 
