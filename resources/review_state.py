@@ -15,6 +15,8 @@ Kinds:
     split            item_id = identity split, to_value = the new identity, payload {"instance_ids": [...]}
     move             item_id = instance_id, from_value = old identity, to_value = new identity
     noise            item_id = identity, to_value "true" | "false"
+    accept           item_id = instance_id, to_value = the identity a re-run moved it to (null: it disappeared):
+                     the reviewer has seen that change (identity_changes) and lets it stand
     undo / redo      bookkeeping rows (payload {"revision": n} / {"redo_of": n})
 """
 
@@ -32,7 +34,7 @@ from resources.catalog import Catalog
 from resources.errors import CastforgeError
 
 INSTANCE_KINDS = ("keep", "discard", "tag")
-IDENTITY_KINDS = ("rename", "merge", "split", "move", "noise")
+IDENTITY_KINDS = ("rename", "merge", "split", "move", "noise", "accept")
 KINDS = INSTANCE_KINDS + IDENTITY_KINDS
 CATEGORIES = ("character", "object", "background")
 NOISE = "noise"  # the identity that instances of identities marked as noise are assigned to
@@ -94,6 +96,7 @@ class IdentityReview:
     splits: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (identity, new identity, instance_ids)
     moves: list[tuple[str, str | None, str]] = field(default_factory=list)  # (instance_id, from, to)
     noise: dict[str, bool] = field(default_factory=dict)  # identity -> marked as noise (latest mark)
+    accepted: set[tuple[str, str]] = field(default_factory=set)  # (instance_id, identity or "") changes let stand
 
     def display_name(self, identity: str | None) -> str:
         return identity_display_name(identity, self.names)
@@ -120,6 +123,8 @@ def identity_review(catalog: Catalog, film: str) -> IdentityReview:
             review.moves.append((row["item_id"], row["from_value"], row["to_value"]))
         elif kind == "noise":
             review.noise[row["item_id"]] = str(row["to_value"]).lower() == "true"
+        elif kind == "accept":
+            review.accepted.add((row["item_id"], row["to_value"] or ""))
     return review
 
 

@@ -9,8 +9,10 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import appearance_vectors
 from assets.identities.core import IdentityParams, assign_identities, identity_table, tables
-from assets.identities.outputs import plot_map, write_folders, write_summary
+from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
 from assets.identities.prototypes import best_faces
+from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,
+                                             reviewed_identities)
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, result
@@ -72,8 +74,12 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         messages: list[str] = []
         if review is not None and review.operations:
             instance_identities, messages = apply_review(instance_identities, review)
-            groups = {ids[i]: g for i, g in enumerate(assignment.groups)}
-            identities = identity_table(instance_identities, groups, ids_in_order, names)
+        instance_identities, changes, kept_messages = _honour_review(
+            workspace, catalog, film, review, revision, context.run_id, instance_identities, assignment, ids,
+            face_vectors, appearance)
+        messages += kept_messages
+        identities = identity_table(instance_identities, {ids[i]: g for i, g in enumerate(assignment.groups)},
+                                    ids_in_order, names)
         for message in messages:
             context.log.warning(f"review decision no longer applies: {message}")
         with workspace.staged_dir("identities") as staging:
@@ -87,11 +93,12 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             summary = write_summary(staging / "identity_clustering.json", identities, instance_identities,
                                     asdict(params), assignment.stats,
                                     {"faces": face_model, "appearance": embedder.model if embedder else "unused"},
-                                    messages)
+                                    messages, {"review_revision": revision, "changes_to_review": changes.height})
         update_store(store_file, store, assignment.groups, ids, names, film)
         # the value HDBSCAN ran with (small sets lower the configured one: min_cluster_fraction)
         effective = {"min_cluster_size": assignment.stats.get("face_clustering", {}).get("min_cluster_size")}
-        stage.commit(instance_identities, {"identities": identities, "instance_identities": instance_identities},
+        stage.commit(instance_identities, {"identities": identities, "instance_identities": instance_identities,
+                                           "identity_changes": changes},
                      no_face_ratio=summary["no_face_ratio"], identities=identities.height, effective=effective)
         return result(stage, {
             "effective_min_cluster_size": effective["min_cluster_size"] or "no faces clustered",
@@ -101,8 +108,28 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             "sizes": _sizes_markdown(identities),
             "assigned_by": counts_markdown(instance_identities, "by"),
             "review_revision": revision, "review_messages": len(messages), "plot": plotted,
+            "changes_to_review": changes.height, "tracks": assignment.stats.get("tracks", 0),
+            "track_inherited": assignment.stats.get("track_inherited", 0),
             "prototype_store": str(store_file), "seconds": round(time.perf_counter() - started, 2),
         })
+
+
+def _honour_review(workspace, catalog, film: str, review, revision: int, run_id: str, table: pl.DataFrame,
+                   assignment, ids: list[str], face_vectors: dict, appearance) -> tuple[pl.DataFrame, pl.DataFrame,
+                                                                                          list[str]]:
+    """Kept instances join their nearest identity; changes to reviewed identities are listed until accepted."""
+    from resources import review_state
+
+    kept = {i for i, state in review_state.instance_review(catalog, film).items() if state["kept"]}
+    kept &= set(table["instance_id"].to_list())
+    nearest = nearest_identities(assignment, ids, face_vectors, appearance, sorted(kept))
+    table, messages = place_kept(table, kept, nearest)
+    previous = workspace.read_table("instance_identities") if workspace.has_table("instance_identities") else None
+    carried = workspace.read_table("identity_changes") if workspace.has_table("identity_changes") else None
+    reviewed = reviewed_identities(review, kept, previous)
+    changes = identity_changes(previous, table, reviewed, carried, review.accepted if review else set(), revision,
+                               run_id)
+    return table, changes, messages
 
 
 def _sizes_markdown(identities: pl.DataFrame) -> MetadataValue:
@@ -119,7 +146,7 @@ def identity_face_coverage(context: AssetCheckExecutionContext, storage: Storage
     if film is None:
         return AssetCheckResult(passed=True, metadata={"note": "no film partition given"})
     table = storage.workspace(film).read_table("instance_identities")
-    ratio = table.filter(pl.col("by") != "face").height / table.height if table.height else 0.0
+    ratio = table.filter(~pl.col("by").is_in(FACE_BY)).height / table.height if table.height else 0.0
     return AssetCheckResult(passed=ratio <= NO_FACE_WARN_RATIO, severity=AssetCheckSeverity.WARN,
                             metadata={"no_face_ratio": round(ratio, 3), "instances": table.height,
                                       "threshold": NO_FACE_WARN_RATIO})

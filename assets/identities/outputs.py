@@ -48,10 +48,14 @@ def write_folders(staging: Path, final_dir: Path, instance_identities: pl.DataFr
     return placed
 
 
+FACE_BY = ["face", "prototype"]  # placed by the instance's own face (clustered, or joined to a prototype)
+
+
 def write_summary(path: Path, identities: pl.DataFrame, instance_identities: pl.DataFrame, params: dict[str, Any],
-                  stats: dict[str, Any], backends: dict[str, str], review_messages: list[str]) -> dict[str, Any]:
+                  stats: dict[str, Any], backends: dict[str, str], review_messages: list[str],
+                  review: dict[str, Any] | None = None) -> dict[str, Any]:
     total = instance_identities.height
-    no_face = instance_identities.filter(pl.col("by") != "face").height
+    no_face = instance_identities.filter(~pl.col("by").is_in(FACE_BY)).height
     noise = instance_identities.filter(pl.col("identity") == NOISE).height
     summary = {
         "instances": total, "identities": identities.height,
@@ -63,6 +67,7 @@ def write_summary(path: Path, identities: pl.DataFrame, instance_identities: pl.
         "sizes": dict(zip(identities["identity"].to_list(), identities["size"].to_list())),
         "names": {i: n for i, n in zip(identities["identity"], identities["name"]) if n},
         "parameters": params, "clustering": stats, "backends": backends, "review": review_messages,
+        **(review or {}),
     }
     write_json_atomic(path, summary)
     return summary

@@ -44,7 +44,7 @@ class DecisionPayload(BaseModel):
 
 class DecisionIn(BaseModel):
     model_config = STRICT
-    kind: Literal["keep", "discard", "tag", "rename", "merge", "split", "move", "noise"]
+    kind: Literal["keep", "discard", "tag", "rename", "merge", "split", "move", "noise", "accept"]
     item_id: StrictStr = Field(min_length=1, max_length=200)
     to_value: StrictStr | StrictBool | None = Field(default=None, max_length=200)
     from_value: StrictStr | None = Field(default=None, max_length=200)
@@ -116,7 +116,8 @@ def create_app(home: Path | None = None, on_change=None, hosts: tuple[str, ...] 
         view = data.identity_view(ws, catalog, members_per_identity=0)
         return templates.TemplateResponse(request, "overview.html", {
             "film": film, "state": data.progress(ws, catalog), "history": data.history(catalog, film),
-            "missing": view["missing"], "identities": view["identities"], "view": "overview"})
+            "missing": view["missing"], "identities": view["identities"], "view": "overview",
+            "effects": view.get("effects")})
 
     @app.get("/films/{film}/{view}", response_class=HTMLResponse)
     def view_page(request: Request, film: str, view: str) -> Response:

@@ -207,8 +207,53 @@ def _full_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str,
             "members": members,
         })
     identities.sort(key=lambda i: (i["noise"], -i["size"], i["identity"]))
-    return {"identities": identities, "suggestions": merge_suggestions(prototypes, names), "missing": missing,
-            "available": True}
+    run_messages = _run_summary(workspace).get("review", [])
+    return {"identities": identities, "suggestions": merge_suggestions(prototypes, names),
+            "missing": list(dict.fromkeys([*missing, *run_messages])), "available": True,
+            "effects": review_effects(workspace, catalog, review, names, paths)}
+
+
+def _run_summary(workspace: FilmWorkspace) -> dict[str, Any]:
+    """What identity_clusters wrote about its last run (identity_clustering.json), {} before any run."""
+    path = workspace.artefact_dir("identities") / "identity_clustering.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def review_effects(workspace: FilmWorkspace, catalog: Catalog, review: rs.IdentityReview, names: dict[str, str],
+                   paths: dict[str, str]) -> dict[str, Any]:
+    """Whether the dataset reflects the review: decisions made after identity_clusters last ran (not in the
+    dataset until a re-run), and changes the last re-run made to reviewed identities that nobody has accepted or
+    undone yet (an undo is a move back: pinned, in the dataset after the next run)."""
+    run_revision = _run_summary(workspace).get("review_revision")
+    revision = rs.review_revision(catalog, workspace.film)
+    active = rs.decisions(catalog, workspace.film)
+    pending = []
+    if run_revision is not None:
+        for row in active.filter(pl.col("revision") > run_revision).iter_rows(named=True):
+            pending.append({"revision": row["revision"], "kind": row["kind"], "item_id": row["item_id"],
+                            "to_value": row["to_value"]})
+    undone_revisions = revision - (run_revision or 0) if run_revision is not None else 0
+    moved_after: dict[str, int] = {}
+    for row in active.filter(pl.col("kind") == "move").iter_rows(named=True):
+        moved_after[row["item_id"]] = max(moved_after.get(row["item_id"], 0), row["revision"])
+    changes = []
+    if workspace.has_table("identity_changes"):
+        for row in workspace.read_table("identity_changes").sort("instance_id").iter_rows(named=True):
+            if (row["instance_id"], row["to_identity"] or "") in review.accepted:
+                continue
+            undone = moved_after.get(row["instance_id"], -1) > row["revision"]
+            changes.append({**{k: row[k] for k in ("instance_id", "from_identity", "to_identity", "why")},
+                            "from_name": rs.identity_display_name(row["from_identity"], names),
+                            "to_name": rs.identity_display_name(row["to_identity"], names) or "(gone)",
+                            "thumb": media_url(paths.get(row["instance_id"]), 200),
+                            "status": "undone: in the dataset after the next run" if undone else "to review"})
+    return {"run_revision": run_revision, "revision": revision, "pending": pending,
+            "revisions_since_run": max(0, undone_revisions),
+            "rerun": f"castforge materialize {workspace.film} --select identity_clusters+",
+            "changes": changes}
 
 
 def merge_suggestions(prototypes: dict[str, np.ndarray], names: dict[str, str]) -> list[dict[str, Any]]:

@@ -153,6 +153,7 @@ function render(answer) {
         }})));
     }
   }
+  renderEffects(answer.effects);
   const missing = document.getElementById("missing");
   missing.replaceChildren();
   if (answer.missing.length) {
@@ -167,6 +168,42 @@ function render(answer) {
     text: "No identities for this film yet: materialise identity_clusters."}));
   selectionChanged();
   container.dataset.revision = String(Review.revision);  // the state this view shows (tests wait on it)
+}
+
+// What the dataset owes the review: decisions not yet applied by a run, and changes a re-run made to reviewed
+// identities (accept lets one stand; undo moves the item back, which pins it).
+function renderEffects(effects) {
+  const box = document.getElementById("effects");
+  box.replaceChildren();
+  if (!effects) return;
+  if (effects.pending.length) {
+    box.append(E("p", {class: "pending", text: `${effects.pending.length} decision(s) are not in the dataset yet ` +
+      `(made after identity_clusters last ran, at revision ${effects.run_revision}). Re-run: `},
+      E("code", {text: effects.rerun})));
+  }
+  const open = effects.changes.filter(c => c.status === "to review");
+  if (!effects.changes.length) return;
+  box.append(E("h2", {text: `Since your last review: ${open.length} item(s) moved`}));
+  if (open.length > 1) box.append(E("button", {class: "accept-all", text: `Accept all ${open.length}`, onclick: async () => {
+    if (await Review.decide(open.map(c => ({kind: "accept", item_id: c.instance_id, to_value: c.to_identity})),
+                            `${open.length} changes accepted`)) await load();
+  }}));
+  const list = E("ul", {class: "changes"});
+  for (const c of effects.changes) {
+    const undoable = c.status === "to review" && c.to_identity !== null;
+    list.append(E("li", {class: "change", dataset: {id: c.instance_id}},
+      c.thumb ? E("img", {src: c.thumb, alt: "moved item", width: "48", height: "48", loading: "lazy"}) : null,
+      E("span", {text: `${c.from_name} → ${c.to_name} (${c.why}) · ${c.status}`}),
+      c.status !== "to review" ? null : E("button", {class: "accept", text: "Accept", onclick: async () => {
+        if (await Review.decide([{kind: "accept", item_id: c.instance_id, to_value: c.to_identity}],
+                                `kept the move of ${c.instance_id} to ${c.to_name}`)) await load();
+      }}),
+      !undoable ? null : E("button", {class: "undo-change", text: `Undo: back to ${c.from_name}`, onclick: async () => {
+        if (await Review.decide([{kind: "move", item_id: c.instance_id, from_value: c.to_identity,
+                                  to_value: c.from_identity}], `${c.instance_id} moved back to ${c.from_name}`)) await load();
+      }})));
+  }
+  box.append(list);
 }
 
 async function load() {
