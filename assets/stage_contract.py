@@ -113,13 +113,20 @@ class StageContract:
              backends: dict[str, Any] | None = None) -> StageRun:
         """The StageRun of this asset for ``context``'s film; ``stage.settings`` is the parameter dataclass in
         effect. ``backends`` defaults to every resource the asset takes except ``storage``."""
-        film, catalog = context.partition_key, storage.catalog()
-        workspace = storage.workspace(film)
-        settings = self.settings(film, config.model_dump() if config is not None else None)
-        key = {**dataclasses.asdict(settings), "backends": describe_backends(
-            backends if backends is not None else asset_backends(context))}
+        film = context.partition_key
+        return self.stage_run(storage.workspace(film), storage.catalog(),
+                              config.model_dump() if config is not None else None,
+                              backends if backends is not None else asset_backends(context),
+                              run_id=context.run_id, logger=context.log)
+
+    def stage_run(self, workspace: FilmWorkspace, catalog: Catalog, overrides: dict[str, Any] | None,
+                  backends: dict[str, Any], run_id: str | None = None, logger: Any = None) -> StageRun:
+        """The StageRun whose fingerprint is this stage's cache key: asset, code version, effective parameters,
+        described backends and the fingerprints of everything it reads."""
+        settings = self.settings(workspace.film, overrides)
+        key = {**dataclasses.asdict(settings), "backends": describe_backends(backends)}
         stage = StageRun(workspace, catalog, self.asset, self.code_version, key, self.inputs(workspace, catalog),
-                         run_id=context.run_id, logger=context.log)
+                         run_id=run_id, logger=logger)
         stage.settings = settings
         return stage
 
