@@ -28,6 +28,7 @@ class SegmenterResource(ConfigurableResource):
     face_score: float = 0.6
     person_score: float = 0.35
     animal_score: float = 0.5
+    anime_faces: bool = False  # add AnimeFace 2D face boxes to the cues (needs .venv-animeface; ~0.5 s per 480p frame)
     max_side: int = 640
 
     _cues = PrivateAttr(default=None)
@@ -44,7 +45,7 @@ class SegmenterResource(ConfigurableResource):
         if self._cues is None:
             from resources.backends.character_cues import CharacterCues
 
-            self._cues = CharacterCues(self.face_score, self.person_score, self.animal_score)
+            self._cues = CharacterCues(self.face_score, self.person_score, self.animal_score, self.anime_faces)
         return self._cues
 
     def segmenter(self):
@@ -58,7 +59,8 @@ class SegmenterResource(ConfigurableResource):
             else:
                 from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-                self._backend = OpencvCharacterSegmenter(self.cue_models(), self.max_side)
+                self._backend = OpencvCharacterSegmenter(self.cue_models(), self.max_side,
+                                                         person_score=self.person_score)
         return self._backend
 
     def segment_frame(self, rgb: np.ndarray):

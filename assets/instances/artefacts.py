@@ -30,13 +30,15 @@ def soft_alpha(mask: np.ndarray, feather_frac: float) -> np.ndarray:
     return np.clip(np.round(alpha * 255), 0, 255).astype(np.uint8)
 
 
-def cutout(rgb: np.ndarray, mask: np.ndarray, margin_frac: float, feather_frac: float):
-    """(RGBA crop, (cx0, cy0, cx1, cy1) crop window in frame pixels, alpha crop)."""
+def cutout(rgb: np.ndarray, mask: np.ndarray, margin_frac: float, feather_frac: float,
+           alpha: np.ndarray | None = None):
+    """(RGBA crop, (cx0, cy0, cx1, cy1) crop window in frame pixels, alpha crop). ``alpha`` (uint8, frame-sized,
+    e.g. from assets/instances/matting.py) is used as is; without it the mask's edge is feathered."""
     height, width = mask.shape
     x0, y0, x1, y1 = mask_box(mask)
     margin = max(2, round(margin_frac * max(x1 - x0, y1 - y0)))
     cx0, cy0, cx1, cy1 = max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
-    alpha = soft_alpha(mask, feather_frac)[cy0:cy1, cx0:cx1]
+    alpha = (soft_alpha(mask, feather_frac) if alpha is None else alpha)[cy0:cy1, cx0:cx1]
     rgba = np.dstack([rgb[cy0:cy1, cx0:cx1], alpha])
     return rgba, (cx0, cy0, cx1, cy1), alpha
 
@@ -94,3 +96,29 @@ def inpaint_occlusion(rgb: np.ndarray, mask: np.ndarray, others: np.ndarray, rad
     out = rgb.copy()
     out[hidden] = cv2.cvtColor(filled, cv2.COLOR_BGR2RGB)[hidden]
     return out, mask | hidden, int(hidden.sum())
+
+
+EDGES = ("left", "top", "right", "bottom")
+
+
+def frame_edges_touched(mask: np.ndarray, margin_px: int = 1) -> list[str]:
+    """The frame edges (left, top, right, bottom) the mask reaches within ``margin_px``: there the frame cuts
+    the character, so its cut-out ends in a straight line."""
+    hits = (mask[:, :margin_px].any(), mask[:margin_px].any(), mask[:, -margin_px:].any(), mask[-margin_px:].any())
+    return [edge for edge, hit in zip(EDGES, hits) if hit]
+
+
+def occlusion(mask: np.ndarray, others: list[np.ndarray]) -> tuple[float, list[int]]:
+    """(share of the character hidden, indices of the ``others`` that hide it). The hidden part is where the
+    mask's convex hull meets another instance (the same rule inpaint_occlusion fills)."""
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    if points is None or not others:
+        return 0.0, []
+    hull = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    outside = hull.astype(bool) & ~mask
+    hidden = [outside & other for other in others]
+    hidden_px = int(np.any(hidden, axis=0).sum())
+    # an other instance counts as an occluder when it hides a visible share, not a few border pixels
+    by = [i for i, part in enumerate(hidden) if part.sum() >= max(16, 0.01 * mask.sum())]
+    return (hidden_px / float(mask.sum() + hidden_px) if by else 0.0), by

@@ -13,7 +13,9 @@ import cv2
 import numpy as np
 import polars as pl
 
-from assets.instances.artefacts import cutout, inpaint_occlusion, instance_id, mask_box, overlay, sharpness
+from assets.instances.artefacts import (cutout, frame_edges_touched, inpaint_occlusion, instance_id, mask_box,
+                                        occlusion, overlay, sharpness)
+from assets.instances.matting import matting_radius, refine_alpha
 from resources.errors import BadMediaError
 
 log = logging.getLogger(__name__)
@@ -25,21 +27,44 @@ INSTANCE_SCHEMA = {
     "mask_path": pl.String, "overlay_path": pl.String, "crop_x0": pl.Int32, "crop_y0": pl.Int32,
     "frame_width": pl.Int32, "frame_height": pl.Int32, "face_count": pl.Int32, "face_score": pl.Float64,
     "body_score": pl.Float64, "class_fraction": pl.Float64, "character_score": pl.Float64, "blur": pl.Float64,
-    "inpainted_px": pl.Int64,
+    "inpainted_px": pl.Int64, "touches_frame_edge": pl.Boolean, "frame_edges": pl.String,
+    "occluded_fraction": pl.Float64, "occluded_by": pl.String, "matting": pl.String,
 }
 
 
 @dataclass(frozen=True)
 class InstanceParams:
     margin: float = 0.08          # cut-out margin around the mask's box, fraction of its longer side
-    feather: float = 0.01         # soft alpha edge width, fraction of the box's longer side
+    feather: float = 0.01         # soft alpha edge width, fraction of the box's longer side (matting: feather)
+    matting: str = "guided"       # guided: edge-aware alpha at the source resolution | feather: blurred mask edge
+    matting_band: float = 0.01    # guided: band half-width around the mask edge, fraction of the box's longer side
     alpha_threshold: float = 0.15  # alpha above which a cut-out pixel counts as covered
     max_instances_per_frame: int = 12
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "InstanceParams":
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        params = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        if params.matting not in ("guided", "feather"):
+            raise ValueError(f"instances.matting must be 'guided' or 'feather', not {params.matting!r}")
+        return params
+
+
+def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[tuple[dict, np.ndarray, np.ndarray]]:
+    """(item, mask, alpha or None) per instance: with guided matting the mask is the refined alpha >= 0.5, so mask,
+    box and cut-out agree at the source resolution; instances that vanish in refinement are dropped."""
+    out = []
+    for item in found:
+        mask = item["mask"]
+        if params.matting == "guided":
+            alpha = refine_alpha(rgb, mask, matting_radius(mask, params.matting_band))
+            mask = alpha >= 128
+            if mask.sum() < 16:
+                continue
+            out.append((item, mask, alpha))
+        else:
+            out.append((item, mask, None))
+    return out
 
 
 def character_evidence(mask: np.ndarray, cues: Any) -> dict[str, float]:
@@ -75,13 +100,21 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
     """Writes one frame's cut-outs, masks and overlay; returns its rows."""
     frame_id = frame["frame_id"]
     found = [f for f in found if f["mask"].any()][: params.max_instances_per_frame]
+    instances = refined(rgb, found, params)
+    all_masks = [mask for _, mask, _ in instances]
     rows, masks = [], []
-    for n, item in enumerate(found):
-        mask, pixels, inpainted = item["mask"], rgb, 0
-        if params.inpaint_occlusions and len(found) > 1:
-            others = np.any([f["mask"] for f in found if f is not item], axis=0)
-            pixels, shown, inpainted = inpaint_occlusion(rgb, mask, others)
-        rgba, (cx0, cy0, _, _), alpha = cutout(pixels, shown if inpainted else mask, params.margin, params.feather)
+    for n, (item, mask, soft) in enumerate(instances):
+        pixels, inpainted = rgb, 0
+        others = [m for i, m in enumerate(all_masks) if i != n]
+        occluded, occluders = occlusion(mask, others)
+        others_index = [i for i in range(len(all_masks)) if i != n]
+        if params.inpaint_occlusions and others:
+            pixels, shown, inpainted = inpaint_occlusion(rgb, mask, np.any(others, axis=0))
+            if inpainted and soft is not None:
+                soft = np.maximum(soft, (shown & ~mask).astype(np.uint8) * 255)
+        rgba, (cx0, cy0, _, _), alpha = cutout(pixels, shown if inpainted else mask, params.margin, params.feather,
+                                               soft)
+        edges = frame_edges_touched(mask)
         x0, y0, x1, y1 = mask_box(mask)
         box_alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
         name = f"{frame_id}_inst{n}"
@@ -98,6 +131,9 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
             "seed": str(item.get("seed", backend)), "path": relative(cut_path), "mask_path": relative(mask_path),
             "crop_x0": cx0, "crop_y0": cy0, "frame_width": rgb.shape[1], "frame_height": rgb.shape[0],
             **character_evidence(mask, cues), "blur": sharpness(rgb, mask), "inpainted_px": inpainted,
+            "touches_frame_edge": bool(edges), "frame_edges": ",".join(edges),
+            "occluded_fraction": round(occluded, 4), "occluded_by": ",".join(str(others_index[i]) for i in occluders),
+            "matting": params.matting,
         })
     if masks:
         overlay_path = out_dir / "overlays" / f"{frame_id}.jpg"

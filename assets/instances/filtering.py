@@ -17,6 +17,8 @@ class FilterParams:
     min_alpha_coverage: float = 0.05  # share of the box the soft alpha covers
     min_blur: float = 80.0            # Laplacian variance inside the mask (3D preset 80, 2D 100)
     min_character_score: float = 0.5  # best of face score, person/animal box score, DeepLab class share
+    max_occluded_fraction: float = 0.6  # more of the character hidden by others than this: dropped as "occluded"
+    drop_cut_by_frame_edge: bool = False  # drop characters the frame edge cuts (else kept, the reason says so)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FilterParams":
@@ -28,11 +30,16 @@ def min_side(params: FilterParams, frame_height: pl.Expr) -> pl.Expr:
 
 
 def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFrame:
-    """Adds kept, reason, decided_by. Order: size, alpha coverage, then a face keeps it (a detected face is
-    proof enough, even on a soft-focus 3D frame), then blur, then character likelihood."""
+    """Adds kept, reason, decided_by. Order: size, alpha coverage, occlusion, frame edge (when configured to
+    drop), then a face keeps it (a detected face is proof enough, even on a soft-focus 3D frame), then blur, then
+    character likelihood. A kept character the frame edge cuts says so in its reason (``; cut by frame edge: ...``)."""
     if instances.is_empty():
         return instances.with_columns(pl.lit(None, pl.Boolean).alias("kept"), pl.lit(None, pl.String).alias("reason"),
                                       pl.lit(None, pl.String).alias("decided_by"))
+    for name, dtype, value in (("touches_frame_edge", pl.Boolean, False), ("frame_edges", pl.String, ""),
+                               ("occluded_fraction", pl.Float64, 0.0)):  # tables written before these columns
+        if name not in instances.columns:
+            instances = instances.with_columns(pl.lit(value, dtype).alias(name))
     width, height = pl.col("x1") - pl.col("x0"), pl.col("y1") - pl.col("y0")
     side = min_side(params, pl.col("frame_height"))
     fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
@@ -41,6 +48,10 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .then(fmt("too_small: {}x{} < {}px", width, height, side.cast(pl.Int32)))
         .when(pl.col("alpha_coverage") <= params.min_alpha_coverage)
         .then(fmt("low_alpha_coverage: {}", pl.col("alpha_coverage").round(3)))
+        .when(pl.col("occluded_fraction") > params.max_occluded_fraction)
+        .then(fmt("occluded: {} hidden > {}", pl.col("occluded_fraction").round(2), pl.lit(params.max_occluded_fraction)))
+        .when(pl.col("touches_frame_edge") & pl.lit(params.drop_cut_by_frame_edge))
+        .then(fmt("cut_by_frame_edge: {}", pl.col("frame_edges")))
         .when(pl.col("face_count") > 0)
         .then(fmt("character: {} face(s) inside, score {}", pl.col("face_count"), pl.col("face_score").round(2)))
         .when(pl.col("blur") < params.min_blur)
@@ -50,6 +61,8 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .otherwise(fmt("not_character: score {} < {}", pl.col("character_score").round(2),
                        pl.lit(params.min_character_score)))
     )
-    return (instances.with_columns(reason.alias("reason"))
+    edge_note = pl.when(pl.col("touches_frame_edge") & reason.str.starts_with("character")) \
+        .then(pl.format("; cut by frame edge: {}", pl.col("frame_edges"))).otherwise(pl.lit(""))
+    return (instances.with_columns(pl.concat_str([reason, edge_note]).alias("reason"))
             .with_columns(pl.col("reason").str.starts_with("character").alias("kept"),
                           pl.lit("auto").alias("decided_by")))

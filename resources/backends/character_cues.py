@@ -83,12 +83,18 @@ class YunetFaceDetector:
         return np.c_[boxes, found[:, 14]].astype(np.float32)
 
 
+WEAK_PERSON_SCORE = 0.1  # person boxes from here up are returned; below person_score they only serve a face inside
+
+
 class YoloxCharacterDetector:
-    """YOLOX-nano (416 x 416, letterboxed with grey 114, BGR 0-255), decoded on its 8/16/32 stride grids."""
+    """YOLOX-nano (416 x 416, letterboxed with grey 114, BGR 0-255), decoded on its 8/16/32 stride grids. Person boxes
+    down to ``weak_score`` are returned (drawn characters often score 0.1-0.3); the segmenter trusts them only where
+    a face confirms them."""
 
     name, size = "yolox_nano", 416
 
-    def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5):
+    def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5,
+                 weak_score: float = WEAK_PERSON_SCORE):
         import onnxruntime as ort
 
         self.model = require_model(YOLOX, "yolox_nano")
@@ -96,6 +102,7 @@ class YoloxCharacterDetector:
         options.intra_op_num_threads = 2
         self.session = ort.InferenceSession(self.model, options, providers=["CPUExecutionProvider"])
         self.score_threshold, self.animal_threshold = score_threshold, animal_threshold
+        self.weak_score = min(weak_score, score_threshold)
         grids, strides = [], []
         for stride in (8, 16, 32):
             n = self.size // stride
@@ -115,7 +122,7 @@ class YoloxCharacterDetector:
         scores = out[:, 4:5] * out[:, 5:]
         cls, conf = scores.argmax(1), scores.max(1)
         wanted = np.isin(cls, list(COCO_CHARACTERS))
-        threshold = np.where(cls == 0, self.score_threshold, self.animal_threshold)
+        threshold = np.where(cls == 0, self.weak_score, self.animal_threshold)
         keep = wanted & (conf >= threshold)
         if not keep.any():
             return np.zeros((0, 6), np.float32)
@@ -153,16 +160,54 @@ class DeeplabCharacterMask:
         return cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
+class AnimeFaceCue:
+    """2D (anime / cartoon) faces from AnimeFace 2009 (resources/backends/animeface.py, engineer 3's adapter in its
+    own environment) as N x 5 boxes; YuNet, trained on photos, misses most drawn faces."""
+
+    name = "animeface"
+
+    def __init__(self, min_score: float = 0.5):
+        from resources.backends.animeface import AnimeFaceDetector
+
+        self.detector = AnimeFaceDetector(min_score=min_score)
+        self.model = "animeface==2.0.3 (AnimeFace 2009)"
+
+    def detect(self, rgb: np.ndarray) -> np.ndarray:
+        found = [(*face.box, face.score) for face in self.detector.detect(rgb)]
+        return np.array(found, np.float32).reshape(-1, 5)
+
+
+def merge_faces(*groups: np.ndarray, overlap: float = 0.5) -> np.ndarray:
+    """Face boxes of several detectors as one N x 5 array. Two detectors frame the same face differently (one box
+    often inside the other), so a box is a duplicate when half of the smaller box lies in a better-scored one."""
+    faces = np.concatenate([g.reshape(-1, 5) for g in groups]).astype(np.float32)
+    kept: list[np.ndarray] = []
+    for face in faces[np.argsort(-faces[:, 4])]:
+        if all(_overlap_of_smaller(face, other) < overlap for other in kept):
+            kept.append(face)
+    return np.array(kept, np.float32).reshape(-1, 5)
+
+
+def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(inter / smaller) if smaller > 0 else 0.0
+
+
 class CharacterCues:
-    """All three cue models, loaded once."""
+    """All cue models, loaded once: YuNet faces (plus AnimeFace 2D faces with ``anime_faces``), YOLOX-nano people
+    and animals, DeepLab character pixels."""
 
-    name = "yunet+yolox_nano+deeplabv3"
-
-    def __init__(self, face_score: float = 0.6, person_score: float = 0.35, animal_score: float = 0.5):
+    def __init__(self, face_score: float = 0.6, person_score: float = 0.35, animal_score: float = 0.5,
+                 anime_faces: bool = False):
         self.faces = YunetFaceDetector(face_score)
+        self.anime_faces = AnimeFaceCue() if anime_faces else None
         self.bodies = YoloxCharacterDetector(person_score, animal_score)
         self.classes = DeeplabCharacterMask()
-        self.model = ";".join([self.faces.model, self.bodies.model, self.classes.model])
+        self.name = "yunet+" + ("animeface+" if anime_faces else "") + "yolox_nano+deeplabv3"
+        self.model = ";".join([self.faces.model] + ([self.anime_faces.model] if anime_faces else [])
+                              + [self.bodies.model, self.classes.model])
 
     def __call__(self, rgb: np.ndarray) -> Cues:
-        return Cues(self.faces.detect(rgb), self.bodies.detect(rgb), self.classes.mask(rgb))
+        faces = merge_faces(self.faces.detect(rgb), *([self.anime_faces.detect(rgb)] if self.anime_faces else []))
+        return Cues(faces, self.bodies.detect(rgb), self.classes.mask(rgb))
