@@ -37,6 +37,7 @@ ITEM_SCHEMA = {"identity": pl.String, "label": pl.String, "trigger": pl.String, 
                "caption": pl.String, "view": pl.String, "pose_bucket": pl.String, "timestamp_s": pl.Float64,
                "width": pl.Int32, "height": pl.Int32, "source_width": pl.Int32, "source_height": pl.Int32,
                "resize": pl.String, "touches_frame_edge": pl.Boolean, "phash": pl.String, "sharpness": pl.Float64}
+HASH_BACKGROUND = (128, 128, 128)
 EXPORTED_RULE = {"area": "downscaled", "none": "kept_size", "lanczos": "upscaled_lanczos", "sr": "upscaled_sr"}
 PARQUET_FROM_ITEM = ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s", "instance_id", "width",
                      "height", "source_width", "source_height", "resize")
@@ -57,7 +58,8 @@ def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams,
     hashes, sharp, readable, skipped = [], [], [], []
     for i, row in enumerate(candidates.iter_rows(named=True)):
         try:
-            cut = load_cutout(absolute(row["path"]), params.background)
+            # on mid grey: the mask's outline against white would weigh more in the hash than the character
+            cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
         except ValueError as error:
             skipped.append(decision(row, "*", "skipped", "unreadable", str(error)))
             continue

@@ -16,6 +16,7 @@ HEAD_POINTS = (NOSE, *EYES, *EARS)
 SHOT_PHRASES = ("close-up", "medium close-up", "medium shot", "full body shot", "wide shot")
 CROP_PHRASES = {"full": None, "upper_body": "upper body", "head": "portrait"}
 REPEATS_WHOLE = 0.85  # a crop this tall (share of the cut-out's height) would be the full cut-out again
+EDGE_CUT = 0.1  # a head box more than this share beyond the frame: the head is cut (less is the hair margin)
 
 
 def _seen(keypoints: np.ndarray | None, indices: tuple[int, ...], min_confidence: float) -> np.ndarray:
@@ -55,6 +56,13 @@ def head_box_frame(face: tuple[float, float, float, float] | None, keypoints: np
     return None, "no face box and too few head keypoints"
 
 
+def head_outside_frame(box: tuple[float, float, float, float], frame_size: tuple[int, int]) -> float:
+    """The largest share of the head box's width or height that lies beyond a frame edge."""
+    x0, y0, x1, y1 = box
+    width, height = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
+    return max(-x0 / width, -y0 / height, (x1 - frame_size[0]) / width, (y1 - frame_size[1]) / height, 0.0)
+
+
 def _clip(box: tuple[float, float, float, float], width: int, height: int) -> Box:
     x0, y0, x1, y1 = box
     return (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))),
@@ -83,9 +91,7 @@ def crop_boxes(alpha: np.ndarray, origin: tuple[int, int], keypoints: np.ndarray
     if "head" in wanted:
         if head is None:
             out["head"] = head_reason or "no head"
-        elif touches_frame_edge and frame_size is not None and (
-                head_frame[0] < 0 or head_frame[1] < 0 or head_frame[2] > frame_size[0]
-                or head_frame[3] > frame_size[1]):
+        elif touches_frame_edge and frame_size is not None and head_outside_frame(head_frame, frame_size) > EDGE_CUT:
             out["head"] = "head cut by the frame edge"
         elif (head[3] - head[1]) >= REPEATS_WHOLE * height and (head[2] - head[0]) >= REPEATS_WHOLE * width:
             out["head"] = "head fills the cut-out (the full crop is the head)"

@@ -15,7 +15,7 @@ class DatasetParams:
     min_source_size: int = 128       # items whose source's longer side is below this are skipped, never upscaled
     sr_model: str = "upscale/RealESRGAN_x4plus_anime_6B.pth"  # under CASTFORGE_MODELS, for upscale: sr
     crops: tuple[str, ...] = CROP_TYPES  # which crops of each instance are exported
-    dedup_distance: int = 4          # perceptual-hash Hamming distance (of 64 bits) at or below: near-duplicate; -1 off
+    dedup_distance: int = 10         # perceptual-hash Hamming distance (of 64 bits) at or below: near-duplicate; -1 off
     pad_to_square: bool = False      # False: aspect kept (sd-scripts buckets); True: padded to a target_size square
     background: tuple[int, int, int] = (255, 255, 255)  # RGB behind the cut-out
     repeats: int = 10                # sd-scripts num_repeats and kohya folder prefix {repeats}_{trigger}
