@@ -53,10 +53,17 @@ def test_characters_found_identified_posed_captioned_and_exported(sintel_film):
     captions = workspace.read_table("captions").join(assigned, on="instance_id")
     assert captions.height == assigned.height
     items = workspace.read_table("dataset_items")
-    assert items.height == assigned.height
+    decisions = workspace.read_table("dataset_decisions")
+    # every identified instance has export decisions (exported crops, or skipped with the reason), none is dropped
+    # silently
+    assert set(decisions["instance_id"]) == set(assigned["instance_id"]) and items.height >= 10
+    assert decisions["reason"].is_not_null().all()
+    assert set(items["instance_id"]) <= set(decisions.filter(pl.col("decision") == "exported")["instance_id"])
     for row in items.iter_rows(named=True):
         image, caption = workspace.absolute(row["image_path"]), workspace.absolute(row["caption_path"])
         assert image.exists() and caption.read_text().strip()
+        assert max(row["width"], row["height"]) == 512  # training resolution, never a silent small image
+        assert not row["trigger"].startswith("identity_")  # film-scoped until a person names it
 
 
 def test_dialogue_is_diarized_and_features_measured(sintel_film):
