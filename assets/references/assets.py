@@ -11,7 +11,6 @@ from assets.references.measure import REFERENCE_SCHEMA, folder_name, measure_fac
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, result
 from resources.face_landmarker import FaceLandmarkerResource
-from resources.film_settings import stage_params
 from resources.image_embedder import ImageEmbedderResource
 from resources.store import StorageResource
 
@@ -60,18 +59,17 @@ def identity_references(context: AssetExecutionContext, config: CONTRACT.Config,
 
 
 def _identity_params(film: str):
-    """The identities stage's gate, so 'gated' means the same here as for prototypes."""
-    from assets.identities.core import IdentityParams
+    """The identities stage's settings for the film, so 'gated' means the same here as for prototypes."""
+    from assets.identities.assets import CONTRACT as IDENTITIES
 
-    return IdentityParams.from_dict(stage_params(film, "identities", {}))
+    return IDENTITIES.settings(film)
 
 
 def _build(workspace, faces, identities, params, staging, face_landmarker, image_embedder):
     frames = workspace.read_table("frames")
     instances = workspace.read_table("filtered_instances")
-    cutouts = {i: (p, x, y) for i, p, x, y in instances.select(
-        "instance_id", "path", pl.col("crop_x0") if "crop_x0" in instances.columns else pl.lit(0),
-        pl.col("crop_y0") if "crop_y0" in instances.columns else pl.lit(0)).iter_rows()}
+    offsets = [pl.col(c) if c in instances.columns else pl.lit(0).alias(c) for c in ("crop_x0", "crop_y0")]
+    cutouts = {i: (p, x, y) for i, p, x, y in instances.select("instance_id", "path", *offsets).iter_rows()}
     embedder = image_embedder.embedder()
     landmarker = face_landmarker.landmarker()
     measured, vectors, images = measure_faces(faces, dict(zip(frames["frame_id"], frames["path"])), cutouts,
