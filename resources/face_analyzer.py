@@ -1,7 +1,11 @@
 """The ``face_analyzer`` resource: face detection + alignment + identity embedding (FaceAnalyzer protocol).
 
-Backends: ``onnx`` (offline default: SCRFD-500MF / YuNet / anime cascade + MobileFaceNet 128-d) and ``insightface``
-(model packs such as buffalo_l: SCRFD-10G + ArcFace 512-d; CUDA or CPU).
+Backends: ``onnx`` (offline default: SCRFD-500MF / YuNet + MobileFaceNet 128-d) and ``insightface`` (model packs
+such as buffalo_l: SCRFD-10G + ArcFace 512-d; CUDA or CPU). Photo recognisers fail on drawn faces, so drawn
+films (``faces.anime_detector``, set by the anime preset) get the drawn-face analyzer whatever the backend:
+``drawn_detectors`` in fallback order (AnimeFace, YuNet at a lower threshold, the LBP anime cascade) and the 2D
+recogniser ``drawn_recogniser``: ``drawn`` (general-vision embedding of face and head + design colours, offline)
+or ``ccip`` (deepghs' anime character model from a local ``ccip/<ccip_model>/`` folder).
 """
 
 from typing import Literal
@@ -21,29 +25,45 @@ class FaceAnalyzerResource(ConfigurableResource):
     device: str = "cpu"
     det_threshold: float = 0.5
     det_size: int = 640
+    drawn_detectors: list[str] = ["animeface", "yunet", "anime"]   # 2D faces: fallback order
+    drawn_thresholds: dict[str, float] = {"yunet": 0.35}            # drawn faces score lower on photo detectors
+    drawn_recogniser: Literal["drawn", "ccip"] = "drawn"
+    ccip_model: str = "ccip-caformer-24-randaug-pruned"
 
     _built: dict = PrivateAttr(default_factory=dict)
 
+    def _providers(self) -> list[str]:
+        return (["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.startswith("cuda")
+                else ["CPUExecutionProvider"])
+
     def analyzer(self, anime: bool = False) -> FaceAnalyzer:
-        """The backend; ``anime`` adds the LBP anime-face cascade to the onnx fallback order (first)."""
-        detectors = tuple(self.detectors)
-        if anime and self.backend == "onnx" and "anime" not in detectors:
-            detectors = ("anime", *detectors)
-        key = (self.backend, detectors)
+        """The backend; ``anime`` (drawn films) selects the 2D detectors and the 2D identity recogniser."""
+        key = ("drawn", tuple(self.drawn_detectors), self.drawn_recogniser) if anime else \
+            (self.backend, tuple(self.detectors))
         if key not in self._built:
-            if self.backend == "insightface":
+            if anime:
+                from resources.backends.drawn_faces import DrawnFaceAnalyzer, drawn_recogniser
+
+                recogniser = drawn_recogniser(self.drawn_recogniser, ccip_model=self.ccip_model,
+                                              providers=self._providers())
+                self._built[key] = DrawnFaceAnalyzer(self.drawn_detectors, recogniser, self.det_threshold,
+                                                     self.drawn_thresholds)
+            elif self.backend == "insightface":
                 from resources.backends.insightface import InsightFaceAnalyzer
 
                 self._built[key] = InsightFaceAnalyzer(self.model, self.device, self.det_threshold, self.det_size)
             else:
                 from resources.backends.onnx_faces import OnnxFaceAnalyzer
 
-                providers = (["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.startswith("cuda")
-                             else ["CPUExecutionProvider"])
-                self._built[key] = OnnxFaceAnalyzer(detectors, self.det_threshold, self.det_size, providers)
+                self._built[key] = OnnxFaceAnalyzer(tuple(self.detectors), self.det_threshold, self.det_size,
+                                                    self._providers())
         return self._built[key]
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
+        for built in self._built.values():
+            close = getattr(built, "close", None)
+            if close is not None:
+                close()
         self._built.clear()
 
 

@@ -35,9 +35,10 @@ class FaceParams:
     min_face_size: int = 64          # px, shorter side of the face box
     min_face_fraction: float = 0.15  # ... but never more than this fraction of the frame height (low-res sources)
     min_containment: float = 0.6     # share of the face box inside the instance box for the face to belong to it
-    # the anime preset turns on the LBP anime-face cascade (first in the fallback order)
+    # drawn films (the anime preset): 2D face detectors (AnimeFace, YuNet, the LBP anime cascade) and the 2D identity
+    # embedding instead of photo face recognition (resources/face_analyzer.py)
     anime_detector: bool = False
-    save_crops: bool = True          # aligned 112x112 face crops in films/<film>/faces/ for inspection
+    save_crops: bool = True          # aligned face crops (112 px; drawn faces: 192 px context crops) in faces/
     jpeg_quality: int = 92
 
     @classmethod

@@ -17,7 +17,7 @@ def _side(box: Box) -> float:
     return max(box[2] - box[0], box[3] - box[1], 1e-6)
 
 
-def matches(box: Box, label: Box, size_ratio: float = 2.5) -> bool:
+def matches(box: Box, label: Box, size_ratio: float = 3.0) -> bool:
     """A detection hits a label when its centre lies in the label's box and its side is within ``size_ratio``
     of the label's (either way): the same face, whatever the detector's box convention."""
     ratio = _side(box) / _side(label)

@@ -1,5 +1,5 @@
 """Offline face analysis from small real weights: SCRFD-500MF and YuNet detection (fallback order), the LBP anime
-cascade for 2D faces, 5-point alignment and the 128-d MobileFaceNet recogniser, all on onnxruntime / OpenCV CPU.
+cascade for 2D faces (``OnnxFaceDetectors``, also used by the drawn-face analyzer), 5-point alignment and the 128-d MobileFaceNet recogniser, all on onnxruntime / OpenCV CPU.
 
 Weights are looked up under CASTFORGE_MODELS (``face/det_500m.onnx``, ``face/face_detection_yunet_2023mar.onnx``,
 ``face/lbpcascade_animeface.xml``, ``facerec/mobilefacenet_128d_paddlex.onnx``).
@@ -58,30 +58,30 @@ def align_face(image_rgb: np.ndarray, face: FaceDetection, size: int = 112) -> n
         return norm_crop(image_rgb, np.asarray(face.landmarks, dtype=np.float32), size)
 
 
-class OnnxFaceAnalyzer:
-    """SCRFD / YuNet / anime-cascade detection + MobileFaceNet 128-d embeddings (CPU, offline)."""
+DETECTORS = ("scrfd", "scrfd_2.5g", "yunet", "anime")
 
-    name = "onnx_faces"
+
+class OnnxFaceDetectors:
+    """SCRFD / YuNet / anime-cascade face detection on onnxruntime / OpenCV (CPU, offline). ``thresholds`` gives a
+    detector its own score threshold (e.g. a lower YuNet threshold for drawn faces) instead of ``det_threshold``."""
 
     def __init__(self, detectors: tuple[str, ...] = ("scrfd", "yunet"), det_threshold: float = 0.5,
-                 det_size: int = 640, providers: list[str] | None = None):
-        import onnxruntime as ort
-
-        unknown = [d for d in detectors if d not in ("scrfd", "scrfd_2.5g", "yunet", "anime")]
+                 det_size: int = 640, providers: list[str] | None = None,
+                 thresholds: dict[str, float] | None = None):
+        unknown = [d for d in detectors if d not in DETECTORS]
         if unknown or not detectors:
-            raise ValueError(f"faces.detectors: unknown {unknown}; choose from scrfd, scrfd_2.5g, yunet, anime")
+            raise ValueError(f"faces.detectors: unknown {unknown}; choose from {', '.join(DETECTORS)}")
         self.detectors = tuple(detectors)
         self.det_threshold = det_threshold
+        self.thresholds = dict(thresholds or {})
         self.det_size = det_size
         self.providers = providers or ["CPUExecutionProvider"]
         self._detectors: dict[str, object] = {}
         for detector in self.detectors:  # fail early, naming the missing file
             weight_path(detector)
-        rec_path = weight_path("mobilefacenet")
-        self._rec = ort.InferenceSession(str(rec_path), providers=self.providers)
-        self._rec_input = self._rec.get_inputs()[0].name
-        self.embedding_dim = int(self._rec.get_outputs()[0].shape[-1])
-        self.model = f"{'+'.join(self.detectors)}:{rec_path.name}"
+
+    def threshold(self, name: str) -> float:
+        return self.thresholds.get(name, self.det_threshold)
 
     # -- detection ----------------------------------------------------------------------------------------------
     def _detector(self, name: str):
@@ -91,9 +91,9 @@ class OnnxFaceAnalyzer:
                 from insightface.model_zoo import get_model
 
                 model = get_model(path, providers=self.providers)
-                model.prepare(ctx_id=-1, input_size=(self.det_size, self.det_size), det_thresh=self.det_threshold)
+                model.prepare(ctx_id=-1, input_size=(self.det_size, self.det_size), det_thresh=self.threshold(name))
             elif name == "yunet":
-                model = cv2.FaceDetectorYN.create(path, "", (320, 320), self.det_threshold, 0.3, 5000)
+                model = cv2.FaceDetectorYN.create(path, "", (320, 320), self.threshold(name), 0.3, 5000)
             else:
                 model = cv2.CascadeClassifier(path)
                 if model.empty():
@@ -123,6 +123,23 @@ class OnnxFaceAnalyzer:
         # the cascade has no score; 1.0 marks "accepted by the cascade's stages"
         return [FaceDetection((float(x), float(y), float(x + w), float(y + h)), 1.0, name)
                 for x, y, w, h in (hits if len(hits) else [])]
+
+
+class OnnxFaceAnalyzer(OnnxFaceDetectors):
+    """SCRFD / YuNet / anime-cascade detection + MobileFaceNet 128-d embeddings (CPU, offline)."""
+
+    name = "onnx_faces"
+
+    def __init__(self, detectors: tuple[str, ...] = ("scrfd", "yunet"), det_threshold: float = 0.5,
+                 det_size: int = 640, providers: list[str] | None = None):
+        import onnxruntime as ort
+
+        super().__init__(detectors, det_threshold, det_size, providers)
+        rec_path = weight_path("mobilefacenet")
+        self._rec = ort.InferenceSession(str(rec_path), providers=self.providers)
+        self._rec_input = self._rec.get_inputs()[0].name
+        self.embedding_dim = int(self._rec.get_outputs()[0].shape[-1])
+        self.model = f"{'+'.join(self.detectors)}:{rec_path.name}"
 
     # -- recognition --------------------------------------------------------------------------------------------
     def align(self, image: np.ndarray, face: FaceDetection) -> np.ndarray:

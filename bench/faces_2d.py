@@ -1,0 +1,242 @@
+"""2D faces and 2D identity, printed as JSON (not a test).
+
+- detection: recall / precision (assets/faces/evaluation.py matching) of each 2D detector on the anime face grid
+  (39 faces labelled by hand, tests/data/anime_face_grid_labels.json) and on 26 Penny & Chip frames (one per shot,
+  52 faces labelled by hand with who they are, tests/data/penny_and_chip_faces.json); seconds per image.
+- identity: the drawn-identity embedding's block weights are CALIBRATED on composites of the CC0 characters in
+  ../shared/media/characters_rgba (Sita; Saha front and side) pasted onto frames of the 3D / live videos (Sintel,
+  Big Buck Bunny, PySceneDetect's test video) with scale, mirror, frame-edge and face-box jitter, plus the anime
+  grid's 39 characters each in several jittered, rescaled, mirrored, blurred or compressed variants (39 more
+  identities: the composites alone have two, which colour alone tells apart), and REPORTED on the
+  Penny & Chip faces (hand-labelled boxes and identities; never tuned on): pairwise verification AUC, and BCubed F,
+  purity and coverage of average-linkage clustering at the distance calibrated on the composites.
+- timing: seconds per face of each recogniser.
+
+Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--samples 40]
+"""
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assets.faces.evaluation import DetectionScore, score_detections  # noqa: E402
+from assets.faces.identity_eval import bcubed, pair_auc, threshold_clusters  # noqa: E402
+from resources.paths import shared_dir  # noqa: E402
+from resources.protocols import FaceDetection  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+PENNY_CHIP = "media/video/2d/penny_and_chip_26shots_480p.mp4"
+# face boxes (x0, y0, x1, y1) in the RGBA images, labelled by eye; identity = the character
+RGBA_FACES = {"sita_front": ("sita", (140, 84, 403, 234)), "saha_front": ("saha", (228, 106, 355, 298)),
+              "saha_side": ("saha", (188, 94, 293, 282))}
+BACKGROUNDS = [("sintel_trailer_480x204.mp4", s) for s in (4.0, 10.5, 21.0, 33.5)] + \
+    [("big_buck_bunny_0_30.webm", s) for s in (1.0, 12.0, 23.0)] + \
+    [("pyscenedetect/testvideo.mp4", s) for s in (2.0, 10.0, 18.0)]
+WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
+
+
+def read_frame(video: Path, seconds: float, height: int | None = None) -> np.ndarray:
+    capture = cv2.VideoCapture(str(video))
+    capture.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000)
+    ok, bgr = capture.read()
+    capture.release()
+    if not ok:
+        raise RuntimeError(f"{video}: no frame at {seconds} s")
+    if height:
+        bgr = cv2.resize(bgr, (round(bgr.shape[1] * height / bgr.shape[0]), height), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def composite_faces(shared: Path, samples: int, seed: int = 3) -> tuple[list[np.ndarray], list[FaceDetection],
+                                                                         list[str]]:
+    """``samples`` composites per RGBA image: the character at a random face size (36-120 px), mirrored half the
+    time, at a random place (sometimes cut by the frame edge), with the face box jittered like a detector's."""
+    rng = np.random.default_rng(seed)
+    backgrounds = [read_frame(shared / "media/video" / v, s, 480) for v, s in BACKGROUNDS]
+    images, faces, names = [], [], []
+    for stem, (name, box) in RGBA_FACES.items():
+        rgba = cv2.imread(str(shared / "media/characters_rgba" / f"{stem}.png"), cv2.IMREAD_UNCHANGED)
+        rgba = cv2.cvtColor(rgba, cv2.COLOR_BGRA2RGBA)
+        for _ in range(samples):
+            background = backgrounds[int(rng.integers(len(backgrounds)))].copy()
+            height, width = background.shape[:2]
+            side = float(rng.uniform(36, 120))
+            scale = side / max(box[2] - box[0], box[3] - box[1])
+            layer = cv2.resize(rgba, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            fx0, fy0, fx1, fy1 = (v * scale for v in box)
+            if rng.random() < 0.5:
+                layer = layer[:, ::-1]
+                fx0, fx1 = layer.shape[1] - fx1, layer.shape[1] - fx0
+            ox = int(rng.uniform(-0.2, 0.9) * width - fx0 * 0.5)
+            oy = int(rng.uniform(0.1, 0.55) * height - fy0)
+            ys, xs = slice(max(oy, 0), min(oy + layer.shape[0], height)), slice(max(ox, 0), min(ox + layer.shape[1], width))
+            if ys.stop - ys.start < 8 or xs.stop - xs.start < 8:
+                continue  # the character left the frame
+            part = layer[ys.start - oy:ys.stop - oy, xs.start - ox:xs.stop - ox]
+            alpha = part[..., 3:4].astype(np.float32) / 255
+            background[ys, xs] = (part[..., :3] * alpha + background[ys, xs] * (1 - alpha)).astype(np.uint8)
+            jitter = float(rng.uniform(0.85, 1.2))
+            cx = (fx0 + fx1) / 2 + ox + rng.uniform(-0.1, 0.1) * side
+            cy = (fy0 + fy1) / 2 + oy + rng.uniform(-0.1, 0.1) * side
+            half = jitter * side / 2
+            face_box = (cx - half, cy - half, cx + half, cy + half)
+            if face_box[2] < 8 or face_box[0] > width - 8 or face_box[3] < 8 or face_box[1] > height - 8:
+                continue  # the face left the frame
+            images.append(background)
+            faces.append(FaceDetection(face_box, 1.0, "label"))
+            names.append(name)
+    return images, faces, names
+
+
+def grid_faces(shared: Path, per_face: int, seed: int = 5) -> tuple[list[np.ndarray], list[FaceDetection],
+                                                                   list[str]]:
+    """Each of the anime grid's 39 labelled faces (39 different characters) ``per_face`` times: rescaled so the face
+    is 36-120 px, mirrored half the time, blurred or JPEG-compressed now and then, with the box jittered like a
+    detector's; the same face's variants are one identity."""
+    rng = np.random.default_rng(seed)
+    labels = json.loads((DATA / "anime_face_grid_labels.json").read_text())
+    grid = cv2.cvtColor(cv2.imread(str(shared / labels["image"])), cv2.COLOR_BGR2RGB)
+    images, faces, names = [], [], []
+    for index, box in enumerate(labels["faces"]):
+        tile_x, tile_y = int((box[0] + box[2]) / 2 // 512) * 512, int((box[1] + box[3]) / 2 // 512) * 512
+        tile = grid[tile_y:tile_y + 512, tile_x:tile_x + 512]
+        local = (box[0] - tile_x, box[1] - tile_y, box[2] - tile_x, box[3] - tile_y)
+        for _ in range(per_face):
+            side = float(rng.uniform(36, 120))
+            scale = side / max(local[2] - local[0], local[3] - local[1])
+            image = cv2.resize(tile, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            x0, y0, x1, y1 = (v * scale for v in local)
+            if rng.random() < 0.5:
+                image = np.ascontiguousarray(image[:, ::-1])
+                x0, x1 = image.shape[1] - x1, image.shape[1] - x0
+            if rng.random() < 0.3:
+                image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 1.5)))
+            if rng.random() < 0.3:
+                ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 80))])
+                image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+            half = float(rng.uniform(0.85, 1.2)) * side / 2
+            cx = (x0 + x1) / 2 + rng.uniform(-0.1, 0.1) * side
+            cy = (y0 + y1) / 2 + rng.uniform(-0.1, 0.1) * side
+            images.append(image)
+            faces.append(FaceDetection((cx - half, cy - half, cx + half, cy + half), 1.0, "label"))
+            names.append(f"grid{index:02d}")
+    return images, faces, names
+
+
+def penny_chip_faces(shared: Path) -> tuple[list[np.ndarray], list[FaceDetection], list[str]]:
+    """The 52 hand-labelled Penny & Chip faces (boxes and identities)."""
+    labels = json.loads((DATA / "penny_and_chip_faces.json").read_text())["frames"]
+    images, faces, names = [], [], []
+    for shot, entry in labels.items():
+        frame = read_frame(shared / PENNY_CHIP, 8 * int(shot) + 3.5)
+        for name in ("penny", "chip"):
+            images.append(frame)
+            faces.append(FaceDetection(tuple(float(v) for v in entry[name]), 1.0, "label"))
+            names.append(name)
+    return images, faces, names
+
+
+def identity_scores(vectors: np.ndarray, names: list[str], distance: float) -> dict:
+    labels = threshold_clusters(vectors, distance)
+    return {"auc": round(pair_auc(vectors, names), 4), **bcubed(labels, names), "clusters": int(labels.max() + 1)}
+
+
+def best_distance(vectors: np.ndarray, names: list[str]) -> float:
+    """The clustering distance with the best BCubed F on these (calibration) vectors."""
+    grid = np.round(np.arange(0.05, 0.8, 0.025), 3)
+    return float(max(grid, key=lambda d: (bcubed(threshold_clusters(vectors, float(d)), names)["f"], -d)))
+
+
+def run_identity(shared: Path, samples: int, calibrate: bool) -> dict:
+    from resources.backends.drawn_identity import DEFAULT_WEIGHTS, DrawnIdentityEmbedder, context_crop
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    embedder = DrawnIdentityEmbedder(TfliteImageEmbedder())
+    images, faces, names = composite_faces(shared, samples)
+    more = grid_faces(shared, max(2, samples // 5))
+    images, faces, names = images + more[0], faces + more[1], names + more[2]
+    crops = [context_crop(i, f) for i, f in zip(images, faces)]
+    started = time.perf_counter()
+    blocks = embedder.blocks(crops)
+    per_face = (time.perf_counter() - started) / max(len(crops), 1)
+    out: dict = {"calibration_set": {"faces": len(crops), "identities": sorted(set(names))},
+                 "seconds_per_face": round(per_face, 4)}
+    candidates = [DEFAULT_WEIGHTS]
+    if calibrate:
+        candidates = [dict(zip(DEFAULT_WEIGHTS, w)) for w in itertools.product(WEIGHT_GRID, repeat=3) if any(w)]
+    scored = []
+    for weights in candidates:
+        vectors = DrawnIdentityEmbedder(embedder.image_embedder, weights).combine(blocks)
+        distance = best_distance(vectors, names)
+        scored.append((identity_scores(vectors, names, distance), weights, distance))
+    best = max(scored, key=lambda s: (round(s[0]["f"], 3), s[0]["auc"]))
+    out["calibration"] = {"weights": best[1], "distance": best[2], **best[0]}
+    out["blocks_alone_on_calibration"] = {k: round(pair_auc(blocks[k], names), 4) for k in blocks}
+    # report on Penny & Chip with the calibrated weights and distance, never tuned on
+    images, faces, names = penny_chip_faces(shared)
+    crops = [context_crop(i, f) for i, f in zip(images, faces)]
+    report_blocks = embedder.blocks(crops)
+    vectors = DrawnIdentityEmbedder(embedder.image_embedder, best[1]).combine(report_blocks)
+    out["penny_and_chip_labelled_faces"] = {"faces": len(crops), **identity_scores(vectors, names, best[2]),
+                                            "blocks_alone_auc": {k: round(pair_auc(report_blocks[k], names), 4)
+                                                                 for k in report_blocks}}
+    return out
+
+
+def run_detection(shared: Path) -> dict:
+    from resources.backends.animeface import AnimeFaceDetector
+    from resources.backends.onnx_faces import OnnxFaceDetectors
+
+    grid_labels = json.loads((DATA / "anime_face_grid_labels.json").read_text())
+    grid = cv2.cvtColor(cv2.imread(str(shared / grid_labels["image"])), cv2.COLOR_BGR2RGB)
+    pc_labels = json.loads((DATA / "penny_and_chip_faces.json").read_text())["frames"]
+    frames = {shot: read_frame(shared / PENNY_CHIP, 8 * int(shot) + 3.5) for shot in pc_labels}
+    detectors = {"animeface": AnimeFaceDetector(max_side=None),
+                 "yunet@0.35": OnnxFaceDetectors(("yunet",), thresholds={"yunet": 0.35}),
+                 "yunet@0.5": OnnxFaceDetectors(("yunet",), 0.5),
+                 "anime_lbp_cascade": OnnxFaceDetectors(("anime",))}
+    out = {}
+    for name, detector in detectors.items():
+        def boxes(image: np.ndarray) -> list:
+            return [f.box for f in detector.detect(image)]
+
+        started = time.perf_counter()
+        grid_score = score_detections(boxes(grid), grid_labels["faces"], grid_labels["ignore"])
+        grid_seconds = time.perf_counter() - started
+        total, started = DetectionScore(0, 0, 0), time.perf_counter()
+        for shot, entry in pc_labels.items():
+            total = total + score_detections(boxes(frames[shot]), [entry["penny"], entry["chip"]],
+                                             entry.get("ignore", []))
+        out[name] = {"anime_grid": {**grid_score.as_dict(), "seconds": round(grid_seconds, 2)},
+                     "penny_and_chip": {**total.as_dict(),
+                                        "seconds_per_frame": round((time.perf_counter() - started) / len(frames), 3)}}
+    detectors["animeface"].close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calibrate", action="store_true", help="grid-search the block weights on the composites")
+    parser.add_argument("--skip-detection", action="store_true")
+    parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")
+    args = parser.parse_args()
+    shared = shared_dir()
+    if shared is None:
+        sys.exit("bench/faces_2d.py needs ../shared (or CASTFORGE_SHARED) with the media and models")
+    result = {}
+    if not args.skip_detection:
+        result["detection"] = run_detection(shared)
+    result["identity"] = run_identity(shared, args.samples, args.calibrate)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

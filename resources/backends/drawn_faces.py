@@ -1,0 +1,84 @@
+"""Face analysis for drawn (2D animation, anime) characters: 2D face detectors in fallback order and an identity
+embedding built for drawn faces (``drawn``: resources/backends/drawn_identity.py; or ``ccip``: deepghs' anime
+character model, resources/backends/ccip.py).
+
+Detectors: ``animeface`` (AnimeFace 2009 in its isolated environment, face box + eyes, nose, mouth, chin),
+``yunet`` (OpenCV's YuNet; on western-cartoon faces it finds more than the anime-specific detectors, at a lower
+threshold than for photos), ``anime`` (the LBP anime-face cascade) and ``scrfd``. ``align`` returns the canonical
+*context crop* (192 x 192: the face with the hair above it and the clothing below it), which the recogniser reads.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from resources.backends.drawn_identity import CROP_SIZE, DrawnIdentityEmbedder, context_crop
+from resources.protocols import FaceDetection, ImageEmbedder
+
+DRAWN_DETECTORS = ("animeface", "yunet", "anime", "scrfd")
+
+
+class DrawnFaceAnalyzer:
+    """FaceAnalyzer for 2D characters. ``recogniser`` embeds context crops: a ``DrawnIdentityEmbedder`` or a
+    ``CcipEmbedder`` (anything with ``name``, ``model``, ``embedding_dim`` and ``embed(crops)``)."""
+
+    name = "drawn_faces"
+
+    def __init__(self, detectors: Sequence[str], recogniser: ImageEmbedder, det_threshold: float = 0.5,
+                 thresholds: dict[str, float] | None = None, animeface_max_side: int | None = 1280):
+        unknown = [d for d in detectors if d not in DRAWN_DETECTORS]
+        if unknown or not detectors:
+            raise ValueError(f"faces: unknown 2D detectors {unknown}; choose from {', '.join(DRAWN_DETECTORS)}")
+        self.detectors = tuple(detectors)
+        thresholds = dict(thresholds or {})
+        self._animeface = None
+        if "animeface" in self.detectors:
+            from resources.backends.animeface import AnimeFaceDetector
+
+            self._animeface = AnimeFaceDetector(min_score=thresholds.get("animeface", det_threshold),
+                                                max_side=animeface_max_side)
+        others = tuple(d for d in self.detectors if d != "animeface")
+        self._onnx = None
+        if others:
+            from resources.backends.onnx_faces import OnnxFaceDetectors
+
+            self._onnx = OnnxFaceDetectors(others, det_threshold, thresholds=thresholds)
+        self.recogniser = recogniser
+        self.embedding_dim = recogniser.embedding_dim
+        self.model = f"{'+'.join(self.detectors)}:{recogniser.name}:{recogniser.model.rsplit('/', 1)[-1]}"
+
+    def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
+        name = detector or self.detectors[0]
+        if name == "animeface":
+            return [face.to_detection() for face in self._animeface.detect(image)]
+        if name not in self.detectors:
+            raise ValueError(f"faces: detector {name!r} is not among {self.detectors}")
+        return self._onnx.detect(image, name)
+
+    def align(self, image: np.ndarray, face: FaceDetection) -> np.ndarray:
+        return context_crop(image, face, CROP_SIZE)
+
+    def embed(self, crops: list[np.ndarray]) -> np.ndarray:
+        if not crops:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        return np.asarray(self.recogniser.embed(crops), np.float32)
+
+    def close(self) -> None:
+        if self._animeface is not None:
+            self._animeface.close()
+
+
+def drawn_recogniser(kind: str, image_embedder: ImageEmbedder | None = None, ccip_model: str | None = None,
+                     providers: list[str] | None = None, weights: dict[str, float] | None = None):
+    """The 2D recogniser by name: ``drawn`` (general-vision + colour, needs an image embedder) or ``ccip``."""
+    if kind == "ccip":
+        from resources.backends.ccip import DEFAULT_MODEL, CcipEmbedder
+
+        return CcipEmbedder(ccip_model or DEFAULT_MODEL, providers)
+    if kind == "drawn":
+        if image_embedder is None:
+            from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+            image_embedder = TfliteImageEmbedder()
+        return DrawnIdentityEmbedder(image_embedder, weights)
+    raise ValueError(f"faces: unknown 2D recogniser {kind!r}; choose drawn or ccip")

@@ -1,0 +1,183 @@
+"""2D identity: the context crop and design colours, the drawn-identity embedding on real cartoon faces (hand
+labels), the drawn-face analyzer through the resource, the CCIP backend on its real signature, and the scoring."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from assets.faces.identity_eval import bcubed, pair_auc, threshold_clusters
+from resources.backends.drawn_identity import (REGIONS, colour_histogram, colour_signature, context_crop,
+                                               region_pixels)
+from resources.errors import MissingWeightsError
+from resources.protocols import FaceDetection
+
+LABELS = Path(__file__).resolve().parents[1] / "data" / "penny_and_chip_faces.json"
+PENNY_CHIP = "media/video/2d/penny_and_chip_26shots_480p.mp4"
+
+
+def cartoon(angle: float = 0.0) -> tuple[np.ndarray, FaceDetection]:
+    """A drawn figure: blue hair above a skin-coloured face at (100..160, 80..140), a green shirt below."""
+    image = np.full((320, 260, 3), 255, np.uint8)
+    cv2.rectangle(image, (95, 50), (165, 85), (30, 60, 200), -1)        # hair
+    cv2.rectangle(image, (100, 80), (160, 140), (240, 200, 170), -1)    # face
+    cv2.rectangle(image, (105, 150), (155, 260), (40, 170, 60), -1)     # shirt
+    eyes = np.array([[115, 105], [145, 105], [130, 118], [118, 130], [142, 130]], np.float32)
+    if angle:
+        rotation = cv2.getRotationMatrix2D((130, 110), angle, 1.0)
+        image = cv2.warpAffine(image, rotation, (260, 320), borderValue=(255, 255, 255))
+        eyes = np.hstack([eyes, np.ones((5, 1), np.float32)]) @ rotation.T.astype(np.float32)
+    return image, FaceDetection((100.0, 80.0, 160.0, 140.0), 0.9, "test", eyes.astype(np.float32))
+
+
+def dominant(pixels: np.ndarray) -> np.ndarray:
+    return np.median(pixels.reshape(-1, 3), axis=0)
+
+
+@pytest.mark.parametrize("angle", [0.0, 20.0])
+def test_context_crop_puts_hair_above_and_clothing_below_even_when_the_head_is_rolled(angle):
+    image, face = cartoon(angle)
+    crop = context_crop(image, face)
+    assert crop.shape == (192, 192, 3) and crop.dtype == np.uint8
+    assert np.abs(dominant(region_pixels(crop, "skin")) - (240, 200, 170)).max() < 30
+    assert np.abs(dominant(region_pixels(crop, "hair")) - (30, 60, 200)).max() < 40
+    assert np.abs(dominant(region_pixels(crop, "clothing")) - (40, 170, 60)).max() < 40
+
+
+def test_colour_signature_tells_designs_apart_and_survives_bad_input():
+    image, face = cartoon()
+    recoloured = image.copy()
+    recoloured[(image == (40, 170, 60)).all(axis=2)] = (200, 40, 40)   # same figure, red shirt
+    a, b = colour_signature(context_crop(image, face)), colour_signature(context_crop(recoloured, face))
+    assert float(a @ a) == pytest.approx(1.0, abs=1e-5) and float(a @ b) < 0.9
+    grey = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)  # black-and-white footage
+    assert np.isfinite(colour_signature(context_crop(grey, face))).all()
+    assert not colour_histogram(np.zeros((0, 0, 3), np.uint8)).any()
+    tiny = FaceDetection((250.0, 310.0, 253.0, 313.0), 0.5, "test")  # 3 px face at the frame's corner
+    assert context_crop(image, tiny).shape == (192, 192, 3)
+    assert set(REGIONS) >= {"face", "head", "hair", "skin", "clothing"}
+
+
+def labelled_faces(shared: Path, shots: list[int]) -> tuple[list[np.ndarray], list[str]]:
+    labels = json.loads(LABELS.read_text())["frames"]
+    capture, crops, names = cv2.VideoCapture(str(shared / PENNY_CHIP)), [], []
+    for shot in shots:
+        capture.set(cv2.CAP_PROP_POS_MSEC, (8 * shot + 3.5) * 1000)
+        ok, bgr = capture.read()
+        assert ok
+        frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        for name in ("penny", "chip"):
+            crops.append(context_crop(frame, FaceDetection(tuple(labels[str(shot)][name]), 1.0, "label")))
+            names.append(name)
+    capture.release()
+    return crops, names
+
+
+def test_drawn_identity_embedding_tells_penny_from_chip_across_shots(shared, castforge_home):
+    """Hand-labelled faces of 6 shots (different scenes, poses and scales): each face's nearest other face is the
+    same character, and same-character pairs rank above different-character pairs."""
+    from resources.backends.drawn_identity import DrawnIdentityEmbedder
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    crops, names = labelled_faces(shared, [0, 4, 9, 14, 19, 24])
+    embedder = DrawnIdentityEmbedder(TfliteImageEmbedder())
+    vectors = embedder.embed(crops)
+    assert vectors.shape == (12, embedder.embedding_dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    similarity = vectors @ vectors.T - 2 * np.eye(len(names))
+    nearest_same = [names[int(np.argmax(row))] == name for row, name in zip(similarity, names)]
+    assert sum(nearest_same) >= 11, nearest_same
+    assert pair_auc(vectors, names) >= 0.9
+
+
+def test_drawn_face_analyzer_through_the_resource_finds_and_embeds_a_cartoon_face(shared, castforge_home):
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    resource = FaceAnalyzerResource(drawn_detectors=["yunet", "anime"])  # no subprocess: fast
+    analyzer = resource.analyzer(anime=True)
+    assert analyzer.name == "drawn_faces" and "drawn_identity" in analyzer.model
+    capture = cv2.VideoCapture(str(shared / PENNY_CHIP))
+    capture.set(cv2.CAP_PROP_POS_MSEC, (8 * 11 + 3.5) * 1000)
+    frame = cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB)
+    faces = analyzer.detect(frame, "yunet")
+    assert faces, "YuNet at the 2D threshold finds Chip's face in shot 11"
+    crops = [analyzer.align(frame, f) for f in faces]
+    vectors = analyzer.embed(crops)
+    assert vectors.shape == (len(faces), analyzer.embedding_dim)
+    assert analyzer.embed([]).shape == (0, analyzer.embedding_dim)
+    with pytest.raises(ValueError, match="not among"):
+        analyzer.detect(frame, "scrfd")
+
+
+def export_ccip_shaped(folder: Path, dim: int = 768) -> None:
+    """model_feat.onnx (input (N,3,384,384) -> output (N,768)) and model_metrics.onnx ((N,768) -> (N,N)
+    differences) with CCIP's names and shapes, random weights, plus metrics.json."""
+    import torch
+
+    class Features(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 16, stride=16)
+            self.head = torch.nn.Linear(8 * 4 * 4, dim)
+
+        def forward(self, x):
+            return self.head(torch.nn.functional.adaptive_avg_pool2d(torch.relu(self.conv(x)), 4).flatten(1))
+
+    class Metrics(torch.nn.Module):
+        def forward(self, f):
+            unit = f / f.norm(dim=1, keepdim=True)
+            return 1 - unit @ unit.T
+
+    folder.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.onnx.export(Features().eval(), torch.zeros(1, 3, 384, 384), str(folder / "model_feat.onnx"),
+                      input_names=["input"], output_names=["output"], opset_version=13, dynamo=False,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    torch.onnx.export(Metrics().eval(), torch.zeros(2, dim), str(folder / "model_metrics.onnx"),
+                      input_names=["input"], output_names=["output"], opset_version=13, dynamo=False,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch", 1: "batch2"}})
+    (folder / "metrics.json").write_text(json.dumps({"threshold": 0.178}))
+
+
+def test_ccip_backend_on_its_real_signature(tmp_path, monkeypatch, shared):
+    from resources.backends.ccip import DEFAULT_MODEL, CcipEmbedder, preprocess
+
+    export_ccip_shaped(tmp_path / "models" / "ccip" / DEFAULT_MODEL)
+    monkeypatch.setenv("CASTFORGE_MODELS", f"{tmp_path / 'models'}:{shared / 'models'}")
+    model = CcipEmbedder()
+    image, face = cartoon()
+    crops = [context_crop(image, face), context_crop(image[:, ::-1].copy(), face)]
+    assert preprocess(crops).shape == (2, 3, 384, 384)
+    vectors = model.embed(crops)
+    assert vectors.shape == (2, 768) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    differences = model.differences(model.features(crops))
+    assert differences.shape == (2, 2) and abs(float(differences[0, 0])) < 1e-5
+    assert model.threshold == pytest.approx(0.178)
+
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime"], drawn_recogniser="ccip").analyzer(anime=True)
+    assert analyzer.embedding_dim == 768 and "ccip" in analyzer.model
+
+
+def test_ccip_without_weights_names_the_missing_file(tmp_path, monkeypatch):
+    from resources.backends.ccip import CcipEmbedder
+
+    monkeypatch.setenv("CASTFORGE_MODELS", str(tmp_path))
+    monkeypatch.setenv("CASTFORGE_HOME", str(tmp_path / "home"))
+    with pytest.raises(MissingWeightsError, match="ccip/ccip-caformer-24-randaug-pruned/model_feat.onnx"):
+        CcipEmbedder()
+
+
+def test_identity_scoring_on_known_clusterings():
+    names = ["a", "a", "a", "b", "b"]
+    assert bcubed([0, 0, 0, 1, 1], names)["f"] == 1.0
+    merged = bcubed([0, 0, 0, 0, 0], names)
+    assert merged["recall"] == 1.0 and merged["precision"] == pytest.approx((3 * 3 / 5 + 2 * 2 / 5) / 5, abs=1e-4)
+    assert bcubed([-1, -1, 0, 0, 0], names)["coverage"] == pytest.approx(0.6)  # two noise singletons
+    vectors = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.1, 0.99]], np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert list(threshold_clusters(vectors, 0.2)) in ([0, 0, 1, 1], [1, 1, 0, 0])
+    assert pair_auc(vectors, ["x", "x", "y", "y"]) == 1.0
