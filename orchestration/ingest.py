@@ -46,4 +46,6 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
         "frame_count": info.frame_count, "image_count": info.image_count, "has_audio": info.has_audio,
         "size_bytes": info.size_bytes, "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }])
-    return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind})", digest)
+    skipped = (f"; {len(info.unusable)} unusable image(s) will be skipped: " + "; ".join(info.unusable[:10])
+               if info.unusable else "")
+    return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind}){skipped}", digest)

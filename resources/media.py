@@ -1,9 +1,13 @@
 """Probing and fingerprinting of source media: videos, audio files and image folders. Uses PyAV (FFmpeg)."""
 
 import hashlib
+import math
 import re
+import threading
 import unicodedata
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,13 @@ from resources.errors import BadMediaError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
+# Images above this many pixels are decoded reduced (JPEG: in the DCT, 1/2 to 1/8, without the full image in
+# memory; other formats: decoded, then resized). Above MAX_IMAGE_PIXELS (or a format with no reduced decoding above
+# MAX_FULL_DECODE_PIXELS) an image is reported unusable by name instead of exhausting memory.
+DECODE_PIXELS = 40_000_000
+MAX_FULL_DECODE_PIXELS = 250_000_000
+MAX_IMAGE_PIXELS = 2_000_000_000
+_pil_limit = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,7 @@ class MediaInfo:
     image_count: int | None
     has_audio: bool
     size_bytes: int
+    unusable: tuple[str, ...] = field(default=(), compare=False)  # image folder: "name: reason" per unusable image
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,24 +88,83 @@ def probe(path: Path) -> MediaInfo:
     return _probe_av(path)
 
 
-def _probe_image_folder(folder: Path) -> MediaInfo:
+@contextmanager
+def open_image(path: Path) -> Iterator:
+    """A PIL image opened for its header only (size, mode), past PIL's decompression-bomb refusal, which would
+    otherwise stop at any image over 179 MP with an error that does not name the file. BadMediaError when the file
+    is not an image or claims more than MAX_IMAGE_PIXELS."""
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with _pil_limit:  # PIL reads the limit from a module global when opening
+            previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS // 2
+            try:
+                handle = Image.open(path)
+            finally:
+                Image.MAX_IMAGE_PIXELS = previous
+    except Image.DecompressionBombError as error:
+        raise BadMediaError(path, f"claims too many pixels to decode ({error})") from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise BadMediaError(path, f"is not a readable image ({error.__class__.__name__}: {error})") from error
+    with handle:
+        yield handle
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the header, without decoding pixels."""
+    with open_image(path) as handle:
+        return handle.size
+
+
+def read_image_rgb(path: Path, max_pixels: int = DECODE_PIXELS):
+    """An image as an RGB uint8 array (EXIF orientation applied), decoded reduced to at most ``max_pixels``."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    with open_image(path) as handle:
+        width, height = handle.size
+        try:
+            if width * height > max_pixels:
+                scale = math.sqrt(max_pixels / (width * height))
+                target = (max(1, int(width * scale)), max(1, int(height * scale)))
+                handle.draft("RGB", target)  # JPEG decodes at 1/2..1/8 scale; a no-op for other formats
+                if handle.size[0] * handle.size[1] > MAX_FULL_DECODE_PIXELS:
+                    raise BadMediaError(path, f"is {width}x{height} px and its format cannot be decoded reduced")
+                image = handle.convert("RGB")
+                image.thumbnail(target, Image.Resampling.LANCZOS)
+            else:
+                image = handle.convert("RGB")
+            image = ImageOps.exif_transpose(image)
+        except (OSError, ValueError, SyntaxError) as error:
+            raise BadMediaError(path, f"cannot be decoded ({error.__class__.__name__}: {error})") from error
+        return np.asarray(image)
+
+
+def _image_problem(path: Path) -> str | None:
+    """Why an image cannot be used, from its header and a structural check (no full decode), or None."""
+    try:
+        with open_image(path) as handle:
+            width, height = handle.size
+            if handle.format != "JPEG" and width * height > MAX_FULL_DECODE_PIXELS:
+                return f"{width}x{height} px and its format cannot be decoded reduced"
+            handle.verify()
+    except BadMediaError as error:
+        return error.reason
+    except Exception as error:  # verify() raises format-specific errors on damaged files
+        return f"{error.__class__.__name__}: {error}"
+    return None
+
+
+def _probe_image_folder(folder: Path) -> MediaInfo:
     images = image_files(folder)
     if not images:
         raise BadMediaError(folder, f"holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}), nor any in subfolders")
-    readable = 0
-    for image in images:
-        try:
-            with Image.open(image) as handle:
-                handle.verify()
-            readable += 1
-        except (UnidentifiedImageError, OSError):
-            continue
-    if readable == 0:
-        raise BadMediaError(folder, "none of its images can be decoded")
+    unusable = tuple(f"{image.relative_to(folder)}: {problem}" for image in images
+                     if (problem := _image_problem(image)) is not None)
+    if len(unusable) == len(images):
+        raise BadMediaError(folder, "none of its images can be decoded: " + "; ".join(unusable[:5]))
     return MediaInfo("images", None, None, None, None, None, len(images), False,
-                     sum(p.stat().st_size for p in images))
+                     sum(p.stat().st_size for p in images), unusable)
 
 
 def end_tolerance_s(duration_s: float) -> float:

@@ -21,7 +21,7 @@ from assets.frames.quality import FrameQuality, measure, near_duplicates, qualit
 from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
 from resources.errors import BadMediaError
-from resources.media import image_files
+from resources.media import image_files, read_image_rgb
 
 log = logging.getLogger(__name__)
 MODES = ("scene", "interval", "hybrid")
@@ -207,21 +207,18 @@ def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
                          relative: Callable[[Path], str] = str) -> FramesResult:
     """An image folder as a film: every readable image is a frame and its own shot; unreadable ones are rows
     with a drop reason."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     writer = _FrameWriter(out_dir, params, relative)
     shots = []
     for index, image_path in enumerate(image_files(folder)):
         source = str(image_path.relative_to(folder))
         shots.append({"shot": index, "start_frame": index, "end_frame": index, "start_s": None, "end_s": None})
-        try:
-            with Image.open(image_path) as handle:
-                rgb = np.asarray(ImageOps.exif_transpose(handle).convert("RGB"))
-        except (UnidentifiedImageError, OSError) as error:
-            log.warning("%s: cannot be decoded (%s); recorded as dropped", image_path, error)
+        try:  # a huge image is decoded reduced; one that cannot be used is a dropped row naming why
+            rgb = read_image_rgb(image_path)
+        except BadMediaError as error:
+            log.warning("%s; recorded as dropped", error)
             writer.rows.append({**{k: None for k in FRAME_SCHEMA}, "frame_id": frame_name(index, 0, index),
                                 "shot": index, "pos": 0, "frame_index": index, "source": source, "kept": False,
-                                "drop_reason": f"unreadable: {error.__class__.__name__}"})
+                                "drop_reason": f"unreadable: {error.reason}"})
             writer.qualities.append(FrameQuality(0.0, 0.0, 0.0, 0))
             continue
         writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source)

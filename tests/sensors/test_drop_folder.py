@@ -1,55 +1,158 @@
 import json
 import shutil
+from pathlib import Path
 
+import pytest
 from dagster import DagsterInstance, SensorResult, build_sensor_context
 
+from resources.catalog import Catalog
 from resources.store import StorageResource
-from sensors.drop_folder import drop_folder_sensor
-from sensors.scan import scan_drop_folder
+from sensors.drop_folder import QUIET_ENV, drop_folder_sensor
+from sensors.ingest_job import INGEST_JOB, ingest_drop_job
+from sensors.scan import paths_open_for_writing, scan_drop_folder
+
+TEST_VIDEO = "media/video/pyscenedetect/testvideo.mp4"
 
 
-def _tick(instance, home, cursor):
-    context = build_sensor_context(instance=instance, cursor=cursor,
+@pytest.fixture
+def drop(castforge_home: Path, monkeypatch) -> Path:
+    monkeypatch.setenv(QUIET_ENV, "0")  # the quiet period has its own test; here two equal ticks suffice
+    folder = castforge_home / "drop"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _tick(home: Path, cursor: str | None) -> SensorResult:
+    context = build_sensor_context(instance=DagsterInstance.get(), cursor=cursor,
                                    resources={"storage": StorageResource(home=str(home))})
     result = drop_folder_sensor(context)
     assert isinstance(result, SensorResult)
     return result
 
 
-def test_a_dropped_video_becomes_a_partition_and_a_run_once_it_stops_growing(shared, castforge_home):
-    drop = castforge_home / "drop"
-    drop.mkdir(parents=True)
-    instance = DagsterInstance.get()
-    video = drop / "test video é.mp4"
-    source = (shared / "media/video/pyscenedetect/testvideo.mp4").read_bytes()
-    video.write_bytes(source[: len(source) // 3])  # a copy in progress
+def _run_ingests(home: Path, result: SensorResult) -> list:
+    """Execute the ingest runs a tick requested, as the daemon would."""
+    outcomes = []
+    for request in result.run_requests:
+        if request.job_name == INGEST_JOB:
+            run = ingest_drop_job.execute_in_process(run_config=request.run_config, instance=DagsterInstance.get(),
+                                                     resources={"storage": StorageResource(home=str(home))})
+            assert run.success
+            outcomes.append(run.output_for_node("ingest_dropped"))
+    return outcomes
 
-    first = _tick(instance, castforge_home, None)
+
+def _ticks_until_requests(home: Path, cursor: str | None, ticks: int = 3) -> SensorResult:
+    for _ in range(ticks):
+        result = _tick(home, cursor)
+        if result.run_requests:
+            return result
+        cursor = result.cursor
+    raise AssertionError(f"no run requested after {ticks} ticks: {result.skip_reason}")
+
+
+def test_a_dropped_video_is_ingested_in_a_run_then_gets_its_film_run(shared, castforge_home, drop, monkeypatch):
+    video = drop / "test video é.mp4"
+    source = (shared / TEST_VIDEO).read_bytes()
+    video.write_bytes(source[: len(source) // 3])  # a copy in progress
+    first = _tick(castforge_home, None)
     assert not first.run_requests and "waiting for test video é.mp4" in first.skip_reason.skip_message
     video.write_bytes(source)  # the copy grew and finished
-    second = _tick(instance, castforge_home, first.cursor)
+    second = _tick(castforge_home, first.cursor)
     assert not second.run_requests  # changed since the last tick: not yet
-    third = _tick(instance, castforge_home, second.cursor)
-    assert [r.partition_key for r in third.run_requests] == ["test_video_e"]
-    assert third.dynamic_partitions_requests[0].partition_keys == ["test_video_e"]
-    instance.add_dynamic_partitions("film", ["test_video_e"])
-    # the cursor survives a restart: the same file is not requested again
-    fourth = _tick(instance, castforge_home, json.loads(json.dumps(third.cursor)))
-    assert not fourth.run_requests and not fourth.dynamic_partitions_requests
+
+    # the tick itself never reads a file's contents: hashing and probing happen in the ingest run
+    import orchestration.ingest as ingest_module
+
+    def no_reading(*_):
+        raise AssertionError("a sensor tick read a file")
+    with monkeypatch.context() as patched:
+        patched.setattr(ingest_module, "content_hash", no_reading)
+        patched.setattr(ingest_module, "probe", no_reading)
+        third = _tick(castforge_home, second.cursor)
+    assert [r.job_name for r in third.run_requests] == [INGEST_JOB]
+    assert _run_ingests(castforge_home, third) == ["test_video_e"]
+    assert DagsterInstance.get().has_dynamic_partition("film", "test_video_e")
+
+    fourth = _tick(castforge_home, third.cursor)
+    assert [(r.job_name, r.partition_key) for r in fourth.run_requests] == [("film_pipeline", "test_video_e")]
+    # the cursor survives a restart: nothing is requested again
+    fifth = _tick(castforge_home, json.loads(json.dumps(fourth.cursor)))
+    assert not fifth.run_requests and not fifth.dynamic_partitions_requests
 
 
-def test_an_image_folder_is_a_film_and_an_unreadable_file_is_rejected_with_a_reason(shared, castforge_home):
-    drop = castforge_home / "drop"
-    drop.mkdir(parents=True)
+def test_an_image_folder_is_a_film_and_an_unreadable_file_is_rejected_with_a_reason(shared, castforge_home, drop):
     shutil.copytree(shared / "media/faces/knn_examples/test", drop / "Stills")
     (drop / "notes.mkv").write_text("not a video at all\n" * 50)
-    instance = DagsterInstance.get()
-    cursor = _tick(instance, castforge_home, None).cursor
-    result = _tick(instance, castforge_home, cursor)
-    assert [r.partition_key for r in result.run_requests] == ["stills"]
+    result = _ticks_until_requests(castforge_home, None)
+    assert sorted(_run_ingests(castforge_home, result), key=str) == [None, "stills"]
     assert not (drop / "notes.mkv").exists()
     reason = (drop / "rejected" / "notes.mkv.reason.txt").read_text()
     assert "notes.mkv" in reason and "not a readable video" in reason
     assert (drop / "rejected" / "notes.mkv").exists()
-    # the sensor goes on: the rejected folder itself is not a candidate
-    assert scan_drop_folder(drop, result.cursor).ready == []
+    after = _tick(castforge_home, result.cursor)  # the rejected folder itself is not a candidate
+    assert [(r.job_name, r.partition_key) for r in after.run_requests] == [("film_pipeline", "stills")]
+
+
+def test_a_dropped_audio_file_becomes_an_audio_film_and_unknown_files_are_reported_once(shared, castforge_home,
+                                                                                         drop):
+    shutil.copy(shared / "media/audio/ami_seriously/mixture.wav", drop / "Meeting.wav")
+    (drop / "notes.docx").write_bytes(b"PK\x03\x04 not castforge's business")
+    first = _tick(castforge_home, None)
+    second = _tick(castforge_home, first.cursor)
+    assert json.loads(first.cursor)["reported"] == ["notes.docx"]
+    assert _run_ingests(castforge_home, second) == ["meeting"]
+    assert Catalog(castforge_home).film("meeting")["kind"] == "audio"
+    assert (drop / "notes.docx").exists()  # left alone, reported on the first tick only
+    assert scan_drop_folder(drop, second.cursor, now=1e10).unknown == []
+
+
+def test_quiet_period_and_open_for_writing_hold_an_entry_back(shared, castforge_home, drop):
+    video = drop / "slow copy.mp4"
+    video.write_bytes((shared / TEST_VIDEO).read_bytes())
+    mtime = video.stat().st_mtime
+    first = scan_drop_folder(drop, None, now=mtime + 1, quiet_s=30)
+    later = scan_drop_folder(drop, json.dumps(first.cursor), now=mtime + 20, quiet_s=30)
+    assert not later.ready and "of the 30 s quiet period" in later.waiting[0][1]
+    quiet = scan_drop_folder(drop, json.dumps(later.cursor), now=mtime + 40, quiet_s=30)
+    assert quiet.ready == [video]
+    with open(video, "ab") as writer:  # a copy that paused: unchanged, quiet, but still open for writing
+        writer.flush()
+        busy = paths_open_for_writing(drop)
+        assert str(video.resolve()) in busy
+        held = scan_drop_folder(drop, json.dumps(later.cursor), now=mtime + 40, quiet_s=30, open_for_writing=busy)
+        assert not held.ready and held.waiting[0][1].startswith("open for writing by pid")
+
+
+@pytest.mark.slow
+def test_a_rejected_entry_that_changes_afterwards_is_retried(shared, castforge_home, drop):
+    source = (shared / TEST_VIDEO).read_bytes()
+    video = drop / "paused.mp4"
+    video.write_bytes(source[: len(source) // 2])  # the copy paused long enough to be taken as finished
+    result = _ticks_until_requests(castforge_home, None)
+    assert _run_ingests(castforge_home, result) == [None]  # rejected: truncated
+    rejected = drop / "rejected" / "paused.mp4"
+    assert rejected.exists() and (drop / "rejected" / "paused.mp4.reason.txt").read_text().startswith("paused.mp4: ")
+    rejected.write_bytes(source)  # the writer finishes its copy inside rejected/
+    retry = _ticks_until_requests(castforge_home, result.cursor)
+    assert (drop / "paused.mp4").exists() and not rejected.exists()
+    assert _run_ingests(castforge_home, retry) == ["paused"]
+
+
+@pytest.mark.slow
+def test_one_bad_entry_never_stops_the_tick(shared, castforge_home, drop):
+    from PIL import Image
+
+    folder = drop / "Huge stills"
+    folder.mkdir()
+    Image.new("L", (20000, 10000), 90).save(folder / "poster_200mp.jpg", quality=60)  # 200 MP
+    shutil.copy(shared / "media/faces/knn_examples/test/obama_and_biden.jpg", folder / "small.jpg")
+    (drop / "empty.mp4").write_bytes(b"")
+    (drop / "garbage.mkv").write_bytes(b"\x00" * 5000)
+    shutil.copy(shared / TEST_VIDEO, drop / "good.mp4")
+    result = _ticks_until_requests(castforge_home, None)
+    films = _run_ingests(castforge_home, result)
+    assert sorted(f for f in films if f) == ["good", "huge_stills"]
+    assert (drop / "rejected" / "garbage.mkv").exists() and (drop / "empty.mp4").exists()  # empty: still waiting
+    after = _tick(castforge_home, result.cursor)
+    assert sorted(r.partition_key for r in after.run_requests) == ["good", "huge_stills"]
