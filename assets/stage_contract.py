@@ -30,7 +30,7 @@ from orchestration.partitions import film_partitions
 from resources.catalog import Catalog
 from resources.errors import FilmNotFoundError
 from resources.film_settings import Schema, parameters, stage_params
-from resources.lineage import StageRun, package_code_hash, relation_fingerprint, upstream_fingerprint
+from resources.lineage import StageRun, package_code_hash, record_failure, relation_fingerprint, upstream_fingerprint
 from resources.relations import FILM_SOURCE, REVIEW, writer_of
 from resources.storage import FilmWorkspace
 
@@ -113,11 +113,15 @@ class StageContract:
              backends: dict[str, Any] | None = None) -> StageRun:
         """The StageRun of this asset for ``context``'s film; ``stage.settings`` is the parameter dataclass in
         effect. ``backends`` defaults to every resource the asset takes except ``storage``."""
-        film = context.partition_key
-        return self.stage_run(storage.workspace(film), storage.catalog(),
-                              config.model_dump() if config is not None else None,
-                              backends if backends is not None else asset_backends(context),
-                              run_id=context.run_id, logger=context.log)
+        film, catalog = context.partition_key, storage.catalog()
+        try:
+            return self.stage_run(storage.workspace(film), catalog,
+                                  config.model_dump() if config is not None else None,
+                                  backends if backends is not None else asset_backends(context),
+                                  run_id=context.run_id, logger=context.log)
+        except Exception as error:  # failed before the stage started: `castforge status` shows it too
+            record_failure(catalog, film, self.asset, context.run_id, error)
+            raise
 
     def stage_run(self, workspace: FilmWorkspace, catalog: Catalog, overrides: dict[str, Any] | None,
                   backends: dict[str, Any], run_id: str | None = None, logger: Any = None) -> StageRun:

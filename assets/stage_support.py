@@ -45,6 +45,32 @@ def result(stage: StageRun, metadata: dict[str, Any]) -> MaterializeResult:
     )
 
 
+def counted(function: Callable[..., Any], stage: StageRun, total: int, what: str) -> Callable[..., Any]:
+    """``function``, reporting ``stage.progress`` after each call: progress for a core loop that takes a callable
+    per item (a frame to segment, a crop batch to embed) without the core knowing about it."""
+    done = 0
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal done
+        value = function(*args, **kwargs)
+        done += 1
+        stage.progress(min(done, total), total, what)
+        return value
+
+    return call
+
+
+class CountedCalls:
+    """``target`` with one method counted by :func:`counted` (e.g. a face analyzer's per-frame ``embed``)."""
+
+    def __init__(self, target: Any, method: str, stage: StageRun, total: int, what: str):
+        self._target = target
+        setattr(self, method, counted(getattr(target, method), stage, total, what))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
 def image_markdown(bgr: np.ndarray | None, alt: str = "preview", max_width: int = 960) -> MetadataValue | None:
     """An inline JPEG (data URI) for the UI's metadata panel."""
     if bgr is None:

@@ -1,17 +1,30 @@
-"""The `castforge` command: ingest, materialize, status (and the subcommands later stages add)."""
+"""The `castforge` command: ingest, materialize, status, params, and the subcommands listed in SUBCOMMANDS.
+
+Every mistake a person can make on the command line (an unknown asset, film, parameter or value, a bad config file)
+exits with status 2 and one line that says what is wrong and suggests close matches; ``-v`` adds the traceback and
+echoes the log. A failed step exits with status 1.
+"""
 
 import argparse
+import difflib
+import importlib
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from resources.errors import CastforgeError
-from resources.paths import ensure_dagster_home
+from resources.errors import CastforgeError, ConfigError, FilmNotFoundError
+from resources.paths import castforge_home, ensure_dagster_home
 
 log = logging.getLogger("castforge")
+
+# modules that add a subcommand with `register(subparsers)`; a new one is added here, by name
+SUBCOMMANDS = ("orchestration.cli_status", "orchestration.cli_review", "orchestration.cli_runs",
+               "orchestration.cli_eval", "orchestration.cli_models")
+RUN_JOB = "castforge_materialize"
 
 
 def parse_sets(pairs: list[str]) -> dict[str, dict[str, Any]]:
@@ -21,42 +34,101 @@ def parse_sets(pairs: list[str]) -> dict[str, dict[str, Any]]:
         key, sep, raw = pair.partition("=")
         asset, dot, param = key.partition(".")
         if not sep or not dot or not asset or not param:
-            raise CastforgeError(f"--set {pair!r}: expected ASSET.PARAM=VALUE, e.g. frames.mode=interval")
-        overrides.setdefault(asset, {})[param] = yaml.safe_load(raw)
+            raise ConfigError(f"--set {pair!r}: expected ASSET.PARAM=VALUE, e.g. frames.mode=interval")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        if value is None:
+            raise ConfigError(f"--set {pair!r}: null cannot be set from the command line; put it in "
+                              f"configs/films/<film>.yaml instead")
+        overrides.setdefault(asset, {})[param] = value
     return overrides
 
 
-def materialize_film(film: str, selection: list[str] | str | None = None,
-                     overrides: dict[str, dict[str, Any]] | None = None, instance=None):
-    """Materialise ``selection`` (default all) for one film, plus missing or stale upstream assets, in process."""
-    from dagster import DagsterInstance, materialize
+def require_film(catalog, film: str) -> dict[str, Any]:
+    record = catalog.film(film)
+    if record is None:
+        known = catalog.films()["film"].to_list()
+        close = difflib.get_close_matches(film, known, n=3, cutoff=0.5)
+        if close:
+            raise CastforgeError(f"film '{film}' is not ingested; did you mean {' or '.join(map(repr, close))}? "
+                                 f"(`castforge status` lists films)")
+        raise FilmNotFoundError(film)
+    return record
 
+
+def plan_run(film: str, selection: list[str] | str | None, overrides: dict[str, dict[str, Any]] | None):
+    """(definitions, asset names to run in order, asset-keyed overrides), every user input checked first."""
+    from assets.stage_contract import CONTRACTS, parameter_schema
     from orchestration.definitions import build_definitions
-    from orchestration.selection import keys, parse_selection, run_selection, upstream_graph
+    from orchestration.selection import check_overrides, parse_selection, run_selection, upstream_graph
+    from resources.film_settings import normalise
     from resources.store import StorageResource
 
     defs = build_definitions()
-    assets = list(defs.assets)
-    graph = upstream_graph(assets)
-    wanted = parse_selection(",".join(selection) if isinstance(selection, list) else selection, set(graph))
+    graph = upstream_graph(list(defs.assets))
+    wanted = parse_selection(selection, set(graph))
     storage = StorageResource()
-    if storage.catalog().film(film) is None:
-        raise CastforgeError(f"film '{film}' is not ingested; run `castforge ingest PATH` first")
-    names = run_selection(storage.workspace(film), graph, wanted)
-    overrides = overrides or {}
-    unknown = sorted(set(overrides) - set(graph))
-    if unknown:
-        raise CastforgeError(f"--set names unknown asset(s) {unknown}")
-    run_config = {"ops": {asset: {"config": params} for asset, params in overrides.items() if asset in names}}
+    catalog = storage.catalog()
+    require_film(catalog, film)
+    checked = normalise(overrides or {}, parameter_schema(), "--set", top_level=False)
+    check_overrides(checked, wanted, graph)
+    names = run_selection(storage.workspace(film), graph, wanted, catalog, checked)
+    for asset in names:  # values the stage itself refuses (an unknown mode) are mistakes too: say so before running
+        if asset in CONTRACTS:
+            try:
+                CONTRACTS[asset].settings(film, checked.get(asset))
+            except (ValueError, TypeError) as error:
+                raise ConfigError(f"{asset}: {error}") from None
+    return defs, names, checked
+
+
+def observe_review(instance, film: str) -> None:
+    """Record the film's review revision as an observation of `review_decisions` before a run, so the assets that
+    apply the review record which revision they used and show stale from the first decision on."""
+    from dagster import AssetKey, AssetObservation
+
+    from assets.review.core import data_version_tags
+    from resources import review_state
+    from resources.store import StorageResource
+
+    revision = review_state.review_revision(StorageResource().catalog(), film)
+    instance.report_runless_asset_event(AssetObservation(
+        asset_key=AssetKey("review_decisions"), partition=film, tags=data_version_tags(revision),
+        metadata={"review_revision": revision}))
+
+
+def materialize_film(film: str, selection: list[str] | str | None = None,
+                     overrides: dict[str, dict[str, Any]] | None = None, instance=None, console=None):
+    """Materialise ``selection`` (default all) for one film, plus missing or stale upstream assets, in process.
+    With ``console`` (orchestration/console.py) the run's events are shown to a person instead of logged raw."""
+    from dagster import DagsterInstance, Definitions, define_asset_job
+
+    from orchestration.console import console_logger
+    from orchestration.run_health import guarded_run  # fails dead runs, frees their slots, stops on Ctrl-C
+    from orchestration.selection import keys
+    from resources.store import StorageResource
+
+    defs, names, checked = plan_run(film, selection, overrides)
+    run_config: dict[str, Any] = {"ops": {asset: {"config": params} for asset, params in checked.items()
+                                          if asset in names}}
     instance = instance or DagsterInstance.get()
     if not instance.has_dynamic_partition("film", film):
         instance.add_dynamic_partitions("film", [film])
-    log.info("materialising %s for film %s", ", ".join(names), film)
-    from orchestration.run_health import guarded_run  # fails dead runs, frees their slots, stops on Ctrl-C
-
-    with guarded_run(instance, storage.home_path()) as tags:
-        return materialize(assets, selection=keys(names), partition_key=film, instance=instance,
-                           resources=defs.resources, run_config=run_config, raise_on_error=False, tags=tags)
+    observe_review(instance, film)
+    if console is not None:
+        console.say(f"castforge: film {film}: {len(names)} step(s): {', '.join(names)}")
+    run_defs = Definitions(
+        assets=list(defs.assets), resources=defs.resources,
+        jobs=[define_asset_job(RUN_JOB, selection=keys(names))],
+        loggers={"castforge_console": console_logger} if console is not None else None)
+    if console is not None:  # configured loggers replace Dagster's default console logger for this run
+        run_config["loggers"] = {"castforge_console": {}}
+    job = run_defs.resolve_job_def(RUN_JOB)
+    with guarded_run(instance, StorageResource().home_path()) as tags:
+        return job.execute_in_process(run_config=run_config, instance=instance, partition_key=film,
+                                      raise_on_error=False, tags=tags)
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -73,44 +145,25 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_materialize(args: argparse.Namespace) -> int:
-    result = materialize_film(args.film, args.select, parse_sets(args.set or []))
-    if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        for event in failures:
-            error = event.step_failure_data.error
-            message = error.cause.message if error and error.cause else (error.message if error else "")
-            print(f"castforge: {event.step_key} failed for film {args.film}: {message.strip()}", file=sys.stderr)
-        return 1
-    print(f"materialised film {args.film}", file=sys.stderr)
-    return 0
+    from orchestration.console import Console, attach, detach
+    from orchestration.summary import summary_lines
 
-
-def _cmd_status(args: argparse.Namespace) -> int:
-    from resources.store import StorageResource
-
-    catalog = StorageResource().catalog()
-    films = catalog.films()
-    if args.film:
-        if catalog.film(args.film) is None:
-            raise CastforgeError(f"film '{args.film}' is not ingested")
-        films = films.filter(films["film"] == args.film)
-    if films.is_empty():
-        print("no films yet: `castforge ingest PATH`")
-        return 0
-    for film in films.iter_rows(named=True):
-        print(f"{film['film']}  [{film['kind']}]  {film['source_path']}")
-        runs = catalog.last_materializations(film["film"])
-        if runs.is_empty():
-            print("    (nothing materialised yet)")
-        for run in runs.iter_rows(named=True):
-            print(f"    {run['asset']:<22} {run['status']:<8} rows={run['row_count']!s:<7} "
-                  f"at {run['finished_at']:%Y-%m-%d %H:%M:%S}  run {str(run['run_id'])[:8]}")
-    return 0
+    log_path = castforge_home() / "logs" / f"{args.film}-{datetime.now():%Y%m%d-%H%M%S}.log"
+    console = Console(log_path, verbose=args.verbose)
+    handlers = attach(console)
+    try:
+        result = materialize_film(args.film, args.select, parse_sets(args.set or []), console=console)
+        for line in summary_lines(args.film, console.results, result.success, log_path):
+            console.say(line)
+    finally:
+        detach(console, handlers)
+    return 0 if result.success else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="castforge", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser = argparse.ArgumentParser(prog="castforge", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="echo the full log (Dagster's event lines, library warnings) and show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="register a video file or an image folder as a film")
     p.add_argument("path")
@@ -119,38 +172,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("materialize", help="materialise assets for a film (with upstream assets it needs)")
     p.add_argument("film")
     p.add_argument("--select", help="asset names separated by commas (default: everything)")
-    p.add_argument("--set", action="append", metavar="ASSET.PARAM=VALUE", help="override an asset's config")
+    p.add_argument("--set", action="append", metavar="ASSET.PARAM=VALUE",
+                   help="set a parameter for this run (`castforge params` lists them), e.g. frames.mode=interval")
     p.set_defaults(handler=_cmd_materialize)
-    p = sub.add_parser("status", help="what exists for a film, per asset")
-    p.add_argument("film", nargs="?")
-    p.set_defaults(handler=_cmd_status)
-    for register in _extensions():
-        register(sub)
+    for module in SUBCOMMANDS:
+        importlib.import_module(module).register(sub)
     return parser
 
 
-def _extensions():
-    """Subcommands contributed by stages: modules orchestration/cli_*.py with a `register(subparsers)` function."""
-    import importlib
-    import pkgutil
-
-    import orchestration
-
-    for info in sorted(pkgutil.iter_modules(orchestration.__path__), key=lambda m: m.name):
-        if info.name.startswith("cli_"):
-            yield importlib.import_module(f"orchestration.{info.name}").register
+def _console_logging(verbose: bool) -> None:
+    """Without -v a person sees castforge's own warnings only; with -v every record (DEBUG and up)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "castforge", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.castforge = True
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s"))
+    handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not verbose:
+        handler.addFilter(lambda record: record.name.startswith("castforge"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.captureWarnings(True)  # library warnings are log records: in the run's log file, on screen with -v
+    argv = sys.argv[1:] if argv is None else argv
+    _console_logging("-v" in argv or "--verbose" in argv)  # before subcommands import Dagster (and its warnings)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
-    log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     ensure_dagster_home()
     try:
         return args.handler(args)
     except CastforgeError as error:
+        if args.verbose:
+            log.exception("castforge: %s", error)
         print(f"castforge: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("castforge: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -79,6 +79,17 @@ def package_code_hash(package_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def record_failure(catalog: Catalog, film: str, asset: str, run_id: str | None, error: BaseException) -> None:
+    """A stage that failed before its StageRun existed (a missing input, a bad parameter) is recorded as failed."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    try:
+        catalog.insert_rows("materializations", [{
+            "film": film, "asset": asset, "run_id": run_id, "started_at": now, "finished_at": now,
+            "status": "failed", "error": f"{type(error).__name__}: {error}"}])
+    except Exception as failure:  # never hide the stage's own error
+        log.warning("could not record the failed run of %s in the catalog: %s", asset, failure)
+
+
 class StageRun:
     """Use as ``with StageRun(...) as stage:``; check ``stage.cached``; else fill and ``stage.commit(table)``."""
 
@@ -112,6 +123,16 @@ class StageRun:
         self.started_at = datetime.now(timezone.utc).replace(tzinfo=None)
         self.extra_record: dict[str, Any] = {}
         self.settings: Any = None  # the stage's parameter dataclass in effect (set by StageContract.open)
+        self._last_progress = 0.0
+
+    def progress(self, done: int, total: int, what: str) -> None:
+        """Report progress inside a long step (``castforge materialize`` shows a bar with rate and ETA); at most
+        one record a second, and always the last one."""
+        now = time.monotonic()
+        if done < total and now - self._last_progress < 1.0:
+            return
+        self._last_progress = now
+        logging.getLogger("castforge.progress").info("%s: %d/%d %s", self.asset, done, total, what)
 
     @property
     def cached(self) -> bool:

@@ -6,7 +6,8 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.faces.core import FaceParams, detect_faces
 from assets.frames.core import contact_sheet
 from assets.stage_contract import StageContract
-from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
+from assets.stage_support import (CountedCalls, cached_result, counts_markdown, film_record, image_markdown, result,
+                                  staged_relative)
 from resources.face_analyzer import FaceAnalyzerResource
 from resources.store import StorageResource
 
@@ -29,8 +30,10 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
             return cached_result(stage, backend=analyzer.name)
         started = time.perf_counter()
         frames, instances = workspace.read_table("frames"), workspace.read_table("filtered_instances")
+        kept_frames = (instances.filter(pl.col("kept")) if "kept" in instances.columns else instances)["frame_id"]
+        counting = CountedCalls(analyzer, "embed", stage, kept_frames.n_unique(), "frames' faces embedded")
         with workspace.staged_dir("faces") as staging:
-            faces = detect_faces(frames, instances, analyzer, params, workspace.absolute, staging,
+            faces = detect_faces(frames, instances, counting, params, workspace.absolute, staging,
                                  staged_relative(workspace, "faces", staging))
         # `faces` is the relation other stages read; `face_embeddings` (the asset's own table) keeps the vectors
         stage.commit(faces.select("face_id", "instance_id", "frame_id", "embedding"), {"faces": faces})

@@ -7,7 +7,8 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutio
 from assets.instances.core import InstanceParams, extract_instances, read_rgb
 from assets.instances.filtering import FilterParams, auto_decisions
 from assets.stage_contract import StageContract
-from assets.stage_support import cached_result, counts_markdown, image_markdown, result, staged_relative
+from assets.stage_support import (cached_result, counted, counts_markdown, image_markdown, result,
+                                  staged_relative)
 from orchestration.partitions import film_partitions
 from resources.relations import REVIEW
 from resources.segmenter import SegmenterResource
@@ -38,9 +39,11 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
         if stage.cached:
             return cached_result(stage, backend=described["backend"])
         started = time.perf_counter()
+        frames = workspace.read_table("frames")
+        segment = counted(segmenter.segment_frame, stage, int(frames["kept"].sum()), "frames segmented")
         with workspace.staged_dir("instances") as staging:
-            table = extract_instances(film, workspace.read_table("frames"), workspace.absolute,
-                                      segmenter.segment_frame, staging, staged_relative(workspace, "instances", staging),
+            table = extract_instances(film, frames, workspace.absolute,
+                                      segment, staging, staged_relative(workspace, "instances", staging),
                                       described["backend"], described["model"], params)
         stage.commit(table, backend=described["backend"], model=described["model"])
         seconds = time.perf_counter() - started

@@ -53,8 +53,8 @@ def test_cli_ingest_materialize_with_overrides_and_status(shared, castforge_home
     assert "test_video" in out and "frames" in out and "success" in out
     assert main(["materialize", "nope"]) == 2
     assert "not ingested" in capsys.readouterr().err
-    assert main(["materialize", "test_video", "--set", "frames.mode=bogus"]) == 1
-    assert "frames" in capsys.readouterr().err
+    assert main(["materialize", "test_video", "--set", "frames.mode=bogus"]) == 2  # a user mistake, before running
+    assert "frames.mode must be one of" in capsys.readouterr().err
 
 
 def test_an_audio_only_film_has_an_empty_frames_table(shared, castforge_home):
