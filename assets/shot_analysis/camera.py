@@ -87,7 +87,7 @@ class ShotCamera:
     pan_rate: float  # signed, frame widths per second of the camera (right > 0)
     tilt_rate: float  # signed, frame widths per second of the camera (down > 0)
     zoom_rate: float  # signed, log-scale per second (in > 0)
-    jitter: float  # RMS wobble around the trend, frame widths per frame
+    jitter: float  # RMS wander of the camera path around 1 s straight pieces, frame widths
     estimated_pairs: int
     note: str | None
 
@@ -110,30 +110,36 @@ def classify_shot_motion(pairs: list[PairMotion], width: int, height: int, fps: 
     # the camera moves opposite to the background; medians ignore single-pair tracking failures
     pan, tilt, zoom_rate = -np.median(dx) * fps, -np.median(dy) * fps, float(np.median(zoom) * fps)
     rates = {"pan": abs(pan), "tilt": abs(tilt), "zoom": abs(zoom_rate) * half_diagonal}
-    jitter = float(np.sqrt(np.mean((dx - _smooth(dx)) ** 2 + (dy - _smooth(dy)) ** 2)))
+    jitter = _wobble(np.cumsum(dx), np.cumsum(dy), max(8, int(round(fps))))
     magnitude = float(np.hypot(rates["pan"], rates["tilt"]) + rates["zoom"])
     ordered = sorted(rates.items(), key=lambda item: item[1], reverse=True)
     (leader, lead_rate), (_, second_rate) = ordered[0], ordered[1]
-    if lead_rate < params.static_rate:
-        label = "handheld" if jitter >= params.handheld_jitter else "static"
-        magnitude = magnitude if label == "static" else jitter * fps
-    elif lead_rate < params.dominance * second_rate:
+    shaky = jitter >= params.handheld_jitter
+    if shaky and lead_rate < params.handheld_move_rate:
+        label, magnitude = "handheld", jitter  # the wobble is the move; its size is the magnitude
+    elif lead_rate < params.static_rate:
+        label = "static"
+    elif lead_rate < params.dominance * second_rate and not shaky:
         label = "complex"
-    elif jitter >= params.handheld_jitter and lead_rate < 3 * params.static_rate:
-        label = "handheld"  # a slow drift under strong wobble is a hand-held camera, not a deliberate move
-        magnitude = jitter * fps
-    else:
+    else:  # a deliberate move, hand-held or not, is named for its leading component
         label = {"pan": "pan_right" if pan > 0 else "pan_left", "tilt": "tilt_down" if tilt > 0 else "tilt_up",
                  "zoom": "zoom_in" if zoom_rate > 0 else "zoom_out"}[leader]
     return ShotCamera(label, round(magnitude, 4), round(float(pan), 4), round(float(tilt), 4),
                       round(zoom_rate, 4), round(jitter, 5), len(valid), None)
 
 
-def _smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
-    """A centred moving median: the deliberate part of the motion, around which wobble is measured."""
-    half = window // 2
-    padded = np.pad(values, half, mode="edge")
-    return np.array([np.median(padded[i:i + window]) for i in range(len(values))])
+def _wobble(x: np.ndarray, y: np.ndarray, chunk: int) -> float:
+    """RMS distance (frame widths) of the camera path from straight lines fitted over ``chunk``-pair pieces:
+    a deliberate move is smooth over a second, a hand-held camera wanders around it."""
+    residuals = []
+    for start in range(0, len(x), chunk):
+        piece = slice(start, min(start + chunk, len(x)))
+        if piece.stop - piece.start < 4:
+            continue
+        t = np.arange(piece.stop - piece.start)
+        for values in (x[piece], y[piece]):
+            residuals.append(values - np.polyval(np.polyfit(t, values, 1), t))
+    return float(np.sqrt(np.mean(np.concatenate(residuals) ** 2))) if residuals else 0.0
 
 
 def camera_row(camera: ShotCamera) -> dict[str, Any]:

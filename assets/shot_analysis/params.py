@@ -13,13 +13,14 @@ class ShotAnalysisParams:
     ransac_px: float = 1.0  # RANSAC reprojection threshold, px of the analysed frame
     min_pairs: int = 6  # a shot with fewer estimated frame pairs is "too short to estimate motion"
     static_rate: float = 0.02  # frame widths per second: below this on every axis the camera is static
-    handheld_jitter: float = 0.0025  # frame widths per frame: RMS wobble around the trend that reads as handheld
+    handheld_jitter: float = 0.0015  # frame widths: RMS wander of the camera path around 1 s straight pieces ...
+    handheld_move_rate: float = 0.05  # ... reads as handheld unless a deliberate move this fast (frame widths/s) leads
     dominance: float = 2.0  # the leading move must be this many times the next, else the move is "complex"
     # shot types (fractions of the frame height; see shot_types.py)
-    extreme_close_up_face: float = 0.5  # face at least this tall: extreme close-up
-    close_up_face: float = 0.22  # face at least this tall: close-up
+    extreme_close_up_face: float = 0.85  # face at least this tall (cut by the frame): extreme close-up
+    close_up_face: float = 0.4  # face at least this tall: close-up
     close_up_area: float = 0.45  # no face found, a character box covering this share of the frame: close-up
-    medium_face: float = 0.1  # face at least this tall: medium
+    medium_face: float = 0.15  # face at least this tall: medium
     medium_height: float = 0.5  # character cut by the bottom edge and at least this tall: medium
     full_height: float = 0.3  # character at least this tall (not cut): full; smaller or none: wide
     bottom_margin: float = 0.03  # a box ending this close to the bottom edge is cut by the frame

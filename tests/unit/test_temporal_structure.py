@@ -19,10 +19,10 @@ SHOT_COLUMNS = {"shot": pl.Int32, "start_frame": pl.Int64, "end_frame": pl.Int64
 
 
 @pytest.mark.parametrize("faces, boxes, expected", [
-    ([0.8], [(0.1, 0.0, 0.9, 1.0)], "extreme_close_up"),
-    ([0.3], [(0.2, 0.0, 0.8, 1.0)], "close_up"),
+    ([0.9], [(0.1, 0.0, 0.9, 1.0)], "extreme_close_up"),
+    ([0.5], [(0.2, 0.0, 0.8, 1.0)], "close_up"),
     ([], [(0.1, 0.0, 0.9, 1.0)], "close_up"),           # a faceless character filling the picture
-    ([0.12], [(0.4, 0.1, 0.6, 1.0)], "medium"),
+    ([0.2], [(0.4, 0.1, 0.6, 0.9)], "medium"),           # a face a fifth of the height
     ([], [(0.45, 0.4, 0.55, 1.0)], "medium"),           # cut by the bottom edge, more than half the height
     ([0.05], [(0.45, 0.3, 0.55, 0.9)], "full"),         # the whole body, 60% of the height
     ([], [(0.45, 0.7, 0.5, 0.85)], "wide"),             # a small figure in a landscape
@@ -39,7 +39,7 @@ def test_shot_type_shares_and_dominant_type_from_faces_and_instances():
     instances = pl.DataFrame({"instance_id": ["a", "b", "c"], "frame_id": ["f0", "f1", "f2"], "shot": [0, 0, 0],
                               "x0": [100.0] * 3, "y0": [0.0, 0.0, 150.0], "x1": [300.0] * 3,
                               "y1": [200.0, 200.0, 190.0], "kept": [True, True, True]})
-    faces = pl.DataFrame({"frame_id": ["f0", "f1"], "fy0": [10.0, 20.0], "fy1": [90.0, 70.0]})
+    faces = pl.DataFrame({"frame_id": ["f0", "f1"], "fy0": [10.0, 20.0], "fy1": [100.0, 110.0]})
     per_frame = key_frame_shot_types(frames, instances, faces)
     assert per_frame["shot_type"].to_list() == ["close_up", "close_up", "wide", "wide"]
     dominant, shares, characters = shot_type_summary(per_frame, 0)
