@@ -189,6 +189,10 @@ def film_settings(film: str, schema: Schema | None = None) -> dict[str, Any]:
         settings = _merge(settings, normalise(_load_yaml(path), schema, str(path)))
     film_layers = [normalise(_load_yaml(p), schema, str(p)) for p in _first_existing(f"films/{film}.yaml")]
     preset = next((layer["preset"] for layer in reversed(film_layers) if "preset" in layer), settings.get("preset"))
+    if preset == "auto":  # measured once from the film's frames, recorded with its reason in films/<film>/style.json
+        from resources.style import auto_preset
+
+        preset = auto_preset(film)
     if preset:
         preset_files = _first_existing(f"presets/{preset}.yaml")
         if not preset_files:

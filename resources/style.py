@@ -1,0 +1,144 @@
+"""``preset: auto``: tell drawn (2D animation, anime) films from 3D-rendered ones by measuring a sample of frames.
+
+Drawn frames are outlined: a large share of their edges are thin dark ink lines on both sides of which lies flat
+colour. Rendered 3D (and live action) frames have their edges between shaded surfaces, few of them dark lines, and
+smooth shading ramps across surfaces. ``frame_style`` measures, per frame (at 320 px width):
+
+- ``line_art``: share of Canny edges lying on a thin dark line (darker than its 7 x 7 surroundings by 25+ levels);
+- ``flat``: share of pixels whose 5 x 5 Lab neighbourhood is flat (std < 1.5): cel-painted regions;
+- ``shading``: share of pixels on a gentle luminance ramp (0.7-4 levels per pixel): smooth 3D shading.
+
+``measure_style`` takes the median over the frames and picks ``anime`` when ``line_art`` reaches ``LINE_ART_ANIME``
+and ``flat`` reaches ``FLAT_ANIME`` (outlines alone also come from live action's dark detail), else ``3d``, with the
+figures in its reason. The threshold was set on Penny & Chip (2D) and the Sintel trailer (3D)
+and checked on material it was not set on (Big Buck Bunny, PySceneDetect's test video, each Penny & Chip clip,
+the anime face grid's tiles): bench/faces_2d.py ``--style``.
+
+``auto_preset(film)`` measures the film's source once (a video: ``SAMPLE_FRAMES`` frames spread over 5-95 % of it;
+an image folder: up to that many images) and records the choice, the figures and the reason in the film's
+workspace (``films/<film>/style.json``); later lookups read that record. An explicit ``preset:`` in the film's
+config always wins (resources/film_settings.py asks only when the preset is ``auto``). Unreadable or missing
+sources degrade to ``3d`` with the reason recorded, never an error.
+"""
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+LINE_ART_ANIME = 0.3     # median share of edges on dark lines at which a film counts as drawn ...
+FLAT_ANIME = 0.15        # ... when at least this share of its pixels is flat colour
+SAMPLE_FRAMES = 12
+WIDTH = 320
+STYLE_VERSION = 1
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+@dataclass(frozen=True)
+class StyleMeasure:
+    preset: str
+    reason: str
+    frames: int
+    line_art: float
+    flat: float
+    shading: float
+    colourless: bool
+    version: int = STYLE_VERSION
+
+
+def frame_style(rgb: np.ndarray) -> tuple[float, float, float]:
+    """(line_art, flat, shading) of one RGB uint8 frame; see the module docstring."""
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (WIDTH, max(8, round(height * WIDTH / width))), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    mean, square = cv2.blur(lab, (5, 5)), cv2.blur(lab * lab, (5, 5))
+    local_std = np.sqrt(np.maximum(square - mean * mean, 0)).max(axis=2)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)) / 8
+    edges = cv2.Canny(grey, 60, 150) > 0
+    dark = grey.astype(np.int32) < np.minimum(cv2.blur(grey, (7, 7)).astype(np.int32) - 25, 90)
+    near_dark = cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    line_art = float((edges & near_dark).sum() / max(int(edges.sum()), 1))
+    return line_art, float((local_std < 1.5).mean()), float(((gradient > 0.7) & (gradient < 4)).mean())
+
+
+def _colourless(frames: list[np.ndarray]) -> bool:
+    return all(float(cv2.cvtColor(f, cv2.COLOR_RGB2HSV)[..., 1].mean()) < 12 for f in frames)
+
+
+def measure_style(frames: list[np.ndarray]) -> StyleMeasure:
+    """The preset for frames of one film, with the figures and a reason a person can check."""
+    if not frames:
+        return StyleMeasure("3d", "no frame could be read to measure the style; 3d (the default) kept", 0,
+                            0.0, 0.0, 0.0, False)
+    line_art, flat, shading = (float(v) for v in np.median([frame_style(f) for f in frames], axis=0))
+    colourless = _colourless(frames)
+    drawn = line_art >= LINE_ART_ANIME and flat >= FLAT_ANIME
+    figures = (f"{len(frames)} frames: {line_art:.0%} of edges on dark outlines (anime from {LINE_ART_ANIME:.0%}), "
+               f"{flat:.0%} flat-colour pixels (from {FLAT_ANIME:.0%}), {shading:.0%} on shading ramps")
+    verdict = ("outlined flat-colour drawing: anime" if drawn else
+               "few outlines: shaded surfaces, 3d" if line_art < LINE_ART_ANIME else
+               "outlines without flat colour (live action or painterly detail): 3d")
+    note = "; black-and-white footage: no colour cue, decided on the outlines alone" if colourless else ""
+    return StyleMeasure("anime" if drawn else "3d", f"{figures}; {verdict}{note}", len(frames),
+                        round(line_art, 4), round(flat, 4), round(shading, 4), colourless)
+
+
+def sample_frames(source: Path, count: int = SAMPLE_FRAMES) -> list[np.ndarray]:
+    """Up to ``count`` RGB frames spread over a video (5-95 % of it) or an image folder; unreadable ones skipped."""
+    source = Path(source)
+    if source.is_dir():
+        images = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        picked = [images[int(i)] for i in np.linspace(0, len(images) - 1, min(count, len(images)))] if images else []
+        frames = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in picked]
+        return [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames if f is not None]
+    capture = cv2.VideoCapture(str(source))
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    frames = []
+    for index in np.linspace(total * 0.05, total * 0.95, count).astype(int) if total > 0 else []:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
+        ok, bgr = capture.read()
+        if ok and bgr is not None:
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return frames
+
+
+def style_record_path(film: str) -> Path:
+    from resources.storage import FilmWorkspace
+
+    return FilmWorkspace(film).root / "style.json"
+
+
+def auto_preset(film: str) -> str:
+    """The measured preset of ``film`` (``anime`` or ``3d``), measured once and recorded in its workspace."""
+    path = style_record_path(film)
+    if path.exists():
+        try:
+            record = json.loads(path.read_text())
+            if record.get("version") == STYLE_VERSION and record.get("preset") in ("anime", "3d"):
+                return record["preset"]
+        except (OSError, ValueError):
+            log.warning("%s: unreadable style record; measuring again", path)
+    from resources.catalog import Catalog
+    from resources.paths import castforge_home
+
+    if not (castforge_home() / "catalog.duckdb").exists():  # nothing ingested here: nothing to measure
+        return "3d"
+    film_row = Catalog().film(film)
+    if film_row is None:  # not ingested (yet): nothing to measure, nothing recorded
+        return "3d"
+    source = Path(film_row["source_path"])
+    measure = measure_style(sample_frames(source)) if source.exists() else StyleMeasure(
+        "3d", f"{source}: source missing, style not measured; 3d (the default) kept", 0, 0.0, 0.0, 0.0, False)
+    from resources.storage import write_json_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, {**asdict(measure), "film": film, "source": str(source)})
+    log.info("film '%s': preset auto -> %s (%s)", film, measure.preset, measure.reason)
+    return measure.preset
