@@ -46,13 +46,16 @@ def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_fr
     items = pl.read_parquet(tables / "dataset_items.parquet")
     assert set(items["instance_id"]) == identified
     for item in items.iter_rows(named=True):
-        assert (home / item["caption_path"]).read_text().strip() == \
-            captions.filter(pl.col("instance_id") == item["instance_id"])["caption"][0]
-        assert (home / item["image_path"]).exists()
+        # the caption's trigger word is film-scoped until the identity is named; the crop adds its phrase
+        text = (home / item["caption_path"]).read_text().strip()
+        assert text == item["caption"] and item["trigger"].startswith("knn_train_char")
+        assert text.startswith(f"a 3d animated character, pixar style, smooth shading, {item['trigger']}")
+        assert (home / item["image_path"]).exists() and max(item["width"], item["height"]) == 512
+    assert {"full", "head"} <= set(items["crop"])  # every photo has a face: head crops
     datasets = home / "films" / "knn_train" / "datasets"
     manifest = json.loads((datasets / "manifest.json").read_text())
-    assert manifest["items"] == len(identified)
-    assert pl.read_parquet(datasets / "knn_train_dataset.parquet").height == len(identified)
+    assert manifest["instances"] == len(identified) and manifest["items"] == items.height
+    assert pl.read_parquet(datasets / "knn_train_dataset.parquet").height == items.height
 
     # review: name one identity; only its files change, the others stay untouched
     from resources.catalog import Catalog
@@ -68,7 +71,9 @@ def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_fr
     assert all(p.startswith("films/knn_train/datasets/kohya/10_mira_vale/") for p in mine["image_path"])
     assert all("Mira Vale" in (home / p).read_text() for p in mine["caption_path"])
     after = snapshot(datasets / "kohya")
-    others = {p: t for p, t in before.items() if not str(p).startswith(f"10_{labels[mine['instance_id'][0]]}/")}
+    old_folder = f"10_{items.filter(pl.col('identity') == renamed)['trigger'][0]}/"
+    others = {p: t for p, t in before.items() if not str(p).startswith(old_folder)}
+    assert others and len(others) < len(before)
     assert all(after.get(p) == t for p, t in others.items())
     assert any(d.name.startswith("mira_vale_") for d in pose_dir.iterdir())
 
