@@ -2,8 +2,10 @@
 
 Backends: ``characters`` (offline default: YuNet faces + YOLOX-nano people/animals + DeepLabV3 class mask as seeds,
 refined with OpenCV GrabCut and a seeded watershed; weights in CASTFORGE_MODELS), ``sam2`` (SAM2.1 automatic mask
-generator from a local checkpoint), ``auto`` (sam2 when its checkpoint is present, else characters). Whatever the
-backend, the same cue models score every mask (faces inside it, detector boxes, class pixels) for the filter.
+generator from a local checkpoint; its part masks are merged into whole characters by the characters backend's
+coarse masks), ``auto`` (sam2 when its checkpoint is present, else characters). Whatever the backend, the same
+cue models score every mask (faces inside it, detector boxes, class pixels) for the filter, and the instances
+stage refines every mask's edge at the source resolution (assets/instances/matting.py).
 """
 
 from typing import Literal
@@ -30,6 +32,7 @@ class SegmenterResource(ConfigurableResource):
     animal_score: float = 0.5
     anime_faces: bool = False  # add AnimeFace 2D face boxes to the cues (needs .venv-animeface; ~0.5 s per 480p frame)
     max_side: int = 640
+    merge_sam2_parts: bool = True  # sam2: group its part masks into whole characters with the characters backend
 
     _cues = PrivateAttr(default=None)
     _backend = PrivateAttr(default=None)
@@ -50,17 +53,18 @@ class SegmenterResource(ConfigurableResource):
 
     def segmenter(self):
         if self._backend is None:
+            from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+            characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score)
             if self.resolved_backend() == "sam2":
                 from resources.backends.sam2 import Sam2Segmenter
 
                 self._backend = Sam2Segmenter(
                     self.sam2_size, self.sam2_checkpoint, self.device, self.points_per_side, self.points_per_batch,
-                    self.pred_iou_thresh, self.stability_score_thresh, self.min_mask_area_1080p)
+                    self.pred_iou_thresh, self.stability_score_thresh, self.min_mask_area_1080p,
+                    characters=characters if self.merge_sam2_parts else None)
             else:
-                from resources.backends.opencv_characters import OpencvCharacterSegmenter
-
-                self._backend = OpencvCharacterSegmenter(self.cue_models(), self.max_side,
-                                                         person_score=self.person_score)
+                self._backend = characters
         return self._backend
 
     def segment_frame(self, rgb: np.ndarray):

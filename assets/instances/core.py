@@ -37,7 +37,7 @@ class InstanceParams:
     margin: float = 0.08          # cut-out margin around the mask's box, fraction of its longer side
     feather: float = 0.01         # soft alpha edge width, fraction of the box's longer side (matting: feather)
     matting: str = "guided"       # guided: edge-aware alpha at the source resolution | feather: blurred mask edge
-    matting_band: float = 0.01    # guided: band half-width around the mask edge, fraction of the box's longer side
+    matting_band: float = 0.015   # guided: band half-width around the mask edge, fraction of the box's longer side
     alpha_threshold: float = 0.15  # alpha above which a cut-out pixel counts as covered
     max_instances_per_frame: int = 12
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)

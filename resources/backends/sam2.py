@@ -2,7 +2,8 @@
 
 Built from the package's own Hydra config (real architecture) and a local checkpoint found under
 CASTFORGE_MODELS (``sam2.1_hiera_tiny.pt`` ...). ``checkpoint=None`` with ``allow_random_weights`` builds the real
-architecture with random weights: tests use that; a profile never does.
+architecture with random weights: tests use that; a profile never does. Given the frame's character cues and the
+offline character segmenter, SAM2's parts are merged into whole characters (resources/backends/character_parts.py).
 """
 
 import logging
@@ -59,7 +60,7 @@ class Sam2Segmenter:
     def __init__(self, size: str = "tiny", checkpoint: str | None = None, device: str = "cpu",
                  points_per_side: int = 32, points_per_batch: int = 64, pred_iou_thresh: float = 0.8,
                  stability_score_thresh: float = 0.9, min_mask_area_1080p: int = 16384,
-                 allow_random_weights: bool = False):
+                 allow_random_weights: bool = False, characters=None):
         import torch
 
         build_sam2, generator_cls = _import_sam2()
@@ -77,19 +78,28 @@ class Sam2Segmenter:
             self.sam, points_per_side=points_per_side, points_per_batch=points_per_batch,
             pred_iou_thresh=pred_iou_thresh, stability_score_thresh=stability_score_thresh)
         self._torch = torch
+        # the offline character segmenter (same cues): its coarse masks group SAM2's parts into whole characters
+        self.characters = characters
 
     def min_area(self, height: int, width: int) -> int:
         """The minimum mask area scaled from 1080p by the frame's pixel count."""
         return max(16, round(self.min_mask_area_1080p * (height * width) / (1920 * 1080)))
 
     def segment(self, rgb: np.ndarray, cues=None) -> list[dict]:
+        """SAM2's masks; with ``cues`` and a character segmenter, parts are merged into whole characters
+        (resources/backends/character_parts.py)."""
         height, width = rgb.shape[:2]
         with self._torch.inference_mode():
             found = self.generator.generate(np.ascontiguousarray(rgb))
         minimum = self.min_area(height, width)
-        return [{"mask": np.asarray(m["segmentation"], bool), "score": float(m["predicted_iou"]),
-                 "stability": float(m["stability_score"]), "seed": "sam2"}
-                for m in sorted(found, key=lambda m: -m["area"]) if m["area"] >= minimum]
+        parts = [{"mask": np.asarray(m["segmentation"], bool), "score": float(m["predicted_iou"]),
+                  "stability": float(m["stability_score"]), "seed": "sam2"}
+                 for m in sorted(found, key=lambda m: -m["area"]) if m["area"] >= minimum]
+        if cues is None or self.characters is None:
+            return parts
+        from resources.backends.character_parts import merge_instances
+
+        return merge_instances(parts, self.characters.segment(rgb, cues))
 
     def release(self) -> None:
         """Frees the model (and the GPU memory it held) between films."""

@@ -60,3 +60,27 @@ def test_profiles():
     assert profile_resources("local")["segmenter"].backend == "auto"
     gpu = profile_resources("gpu")["segmenter"]
     assert gpu.backend == "sam2" and gpu.device == "cuda"
+
+
+@pytest.mark.slow
+def test_sam2_parts_are_merged_into_the_characters_the_cues_find(shared, no_models, monkeypatch):
+    """Real SAM2.1 tiny architecture (random weights) + the real cue models: every character the offline
+    segmenter finds comes out once, as a merged SAM2 instance, so both backends give whole characters."""
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+    from resources.backends.sam2 import Sam2Segmenter
+
+    characters = OpencvCharacterSegmenter()
+    segmenter = Sam2Segmenter("tiny", points_per_side=4, pred_iou_thresh=0.0, stability_score_thresh=0.0,
+                              min_mask_area_1080p=0, allow_random_weights=True, characters=characters)
+    rgb = cv2.cvtColor(cv2.imread(str(shared / "media/faces/knn_examples/test/obama_and_biden.jpg")),
+                       cv2.COLOR_BGR2RGB)
+    rgb = cv2.resize(rgb, (320, round(rgb.shape[0] * 320 / rgb.shape[1])))
+    cues = characters.cues(rgb)
+    coarse = characters.segment(rgb, cues)
+    found = segmenter.segment(rgb, cues)
+    merged = [f for f in found if f["seed"].startswith("sam2+")]
+    assert len(coarse) >= 2 and len(merged) == len(coarse)
+    assert sorted(f["seed"] for f in merged) == sorted(f"sam2+{c['seed']}" for c in coarse)
+    assert all(f["mask"].shape == rgb.shape[:2] and f["mask"].any() for f in found)
+    segmenter.release()

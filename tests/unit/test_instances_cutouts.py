@@ -1,0 +1,146 @@
+"""Cut-outs measured against exact truth: 2D characters (exact alpha) composited on real film frames, matting that
+keeps soft alpha at the edge, frame-edge and occlusion records, the filter's use of them, and SAM2 part merging."""
+
+import cv2
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.instances.artefacts import frame_edges_touched, occlusion
+from assets.instances.composites import (alpha_error, boundary_f, compose_scene, load_character, mask_iou,
+                                         read_background, score_scene, summarise)
+from assets.instances.core import InstanceParams, frame_instances
+from assets.instances.filtering import FilterParams, auto_decisions
+from assets.instances.matting import refine_alpha
+from resources.backends.character_parts import group_parts, merge_instances
+
+SINTEL = "media/video/sintel_trailer_480x204.mp4"
+CHARACTERS = ("sita_front", "saha_side", "saha_front")
+
+
+@pytest.fixture(scope="module")
+def characters(shared):
+    return [load_character(shared / "media" / "characters_rgba" / f"{name}.png") for name in CHARACTERS]
+
+
+def test_composites_are_seeded_and_their_truth_is_what_stays_visible(shared, characters):
+    background = read_background(shared / SINTEL, 21.0, 240)
+    first = [compose_scene(background, "sintel@21", characters, np.random.default_rng(3)) for _ in range(4)]
+    again = [compose_scene(background, "sintel@21", characters, np.random.default_rng(3)) for _ in range(4)]
+    assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(first, again))
+    scene = compose_scene(background, "sintel@21", characters, np.random.default_rng(11), max_characters=3)
+    for n, placed in enumerate(scene.characters):
+        in_front = scene.characters[n + 1:]
+        assert not any((placed.mask & other.mask).any() for other in in_front)  # the front one owns shared pixels
+        assert 0.0 <= placed.occluded_fraction <= 1.0
+    rows = score_scene(scene, [c.mask for c in scene.characters], [c.alpha for c in scene.characters])
+    assert rows and all(r["iou"] == 1.0 and r["boundary_f"] == 1.0 and r["alpha_mae_band"] == 0.0 for r in rows)
+    assert summarise(rows)["found_at_0_8"] == 1.0
+    assert summarise(score_scene(scene, []))["mean_iou"] == 0.0
+
+
+def test_boundary_f_tolerates_two_pixels_and_not_more():
+    truth = np.zeros((100, 100), bool)
+    truth[20:80, 20:80] = True
+    assert boundary_f(np.roll(truth, 2, axis=1), truth) == 1.0
+    assert boundary_f(np.roll(truth, 5, axis=1), truth) < 0.6
+    assert mask_iou(truth, truth) == 1.0 and mask_iou(truth, ~truth) == 0.0
+
+
+def test_matting_restores_soft_alpha_at_full_resolution_on_a_real_character(shared, characters):
+    """A coarse mask (cut at an eighth of the resolution and scaled back) gets its edge back from the image."""
+    background = read_background(shared / SINTEL, 21.0, 480)
+    scene = compose_scene(background, "sintel@21", characters[:1], np.random.default_rng(7), max_characters=1)
+    truth = scene.characters[0]
+    height, width = truth.mask.shape
+    small = cv2.resize(truth.mask.astype(np.uint8) * 255, (width // 8, height // 8), interpolation=cv2.INTER_AREA)
+    coarse = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST) > 127
+    alpha = refine_alpha(scene.rgb, coarse, radius=4)
+    refined = alpha >= 128
+    soft = (alpha > 0) & (alpha < 255)
+    edge_px = int((coarse ^ cv2.erode(coarse.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)).sum())
+    assert soft.sum() > edge_px  # a soft band along the whole edge, not a hard cut
+    assert alpha[cv2.erode(coarse.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)].min() == 255
+    assert alpha[~cv2.dilate(coarse.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)].max() == 0
+    # measured on this scene: boundary F 0.75 -> 0.96, IoU 0.943 -> 0.972, band alpha error 0.169 -> 0.142
+    assert boundary_f(refined, truth.mask) > boundary_f(coarse, truth.mask) + 0.15
+    assert mask_iou(refined, truth.mask) > mask_iou(coarse, truth.mask) + 0.015
+    assert alpha_error(alpha / 255.0, truth.alpha) < alpha_error(coarse.astype(np.float32), truth.alpha)
+
+
+def test_frame_edges_and_occlusion_are_recorded_and_used_by_the_filter(tmp_path):
+    rgb = np.full((120, 160, 3), 90, np.uint8)
+    rgb[30:120, 0:50] = (200, 60, 60)
+    rgb[40:100, 70:150] = (60, 60, 200)
+    cut, whole = np.zeros((120, 160), bool), np.zeros((120, 160), bool)
+    cut[30:120, 0:50] = True  # cut by the left and bottom edges
+    whole[40:100, 70:150] = True
+    whole[60:80, 60:70] = True  # an arm reaching behind ...
+    front = np.zeros_like(whole)
+    front[50:90, 100:125] = True  # ... and a character standing in front of its middle
+    whole &= ~front
+    assert frame_edges_touched(cut) == ["left", "bottom"] and frame_edges_touched(whole) == []
+    hidden, by = occlusion(whole, [cut, front])
+    assert by == [1] and 0.1 < hidden < 0.3
+    for sub in ("cutouts", "masks", "overlays"):
+        (tmp_path / sub).mkdir()
+    found = [{"mask": m, "score": 0.9, "seed": "test"} for m in (cut, whole, front)]
+    frame = {"frame_id": "f0", "shot": 0, "timestamp_s": 0.0}
+    rows = frame_instances("film", frame, rgb, found, None, tmp_path, str, "test", "test", InstanceParams())
+    table = pl.DataFrame(rows)
+    assert table["touches_frame_edge"].to_list() == [True, False, False]
+    assert table["frame_edges"][0] == "left,bottom" and table["occluded_by"][1] == "2"
+    table = table.with_columns(pl.lit(0.9).alias("character_score"), pl.lit(1000.0).alias("blur"))
+    kept = auto_decisions(table, FilterParams())
+    assert kept["kept"].to_list() == [True, True, True] and kept["reason"][0].endswith("cut by frame edge: left,bottom")
+    dropped = auto_decisions(table, FilterParams(drop_cut_by_frame_edge=True, max_occluded_fraction=0.1))
+    assert dropped["reason"].to_list()[:2] == ["cut_by_frame_edge: left,bottom",
+                                               f"occluded: {round(table['occluded_fraction'][1], 2)} hidden > 0.1"]
+
+
+def test_sam2_parts_are_grouped_into_whole_characters_by_the_coarse_masks():
+    shape = (100, 100)
+    plane = lambda y0, y1, x0, x1: np.pad(np.ones((y1 - y0, x1 - x0), bool),  # noqa: E731
+                                          ((y0, shape[0] - y1), (x0, shape[1] - x1)))
+    head, body, legs = plane(10, 30, 40, 60), plane(30, 70, 35, 65), plane(70, 95, 40, 60)
+    background = ~(plane(10, 95, 35, 65))
+    other = plane(40, 90, 75, 95)
+    coarse = plane(8, 90, 33, 67)  # the offline segmenter's blocky character: legs half outside it
+    lone = plane(40, 60, 5, 20)  # a character SAM2 has no part for
+    grouped, leftover = group_parts([background, head, body, legs, other], [coarse, lone])
+    assert grouped[0][1] == [1, 2, 3] and np.array_equal(grouped[0][0], head | body | legs)
+    assert grouped[1][1] == [] and np.array_equal(grouped[1][0], lone)
+    assert leftover == [0, 4]
+    merged = merge_instances([{"mask": m, "score": 0.5 + i / 10, "seed": "sam2"}
+                              for i, m in enumerate([background, head, body])],
+                             [{"mask": coarse, "seed": "face+person", "score": 0.9}])
+    assert [m["seed"] for m in merged] == ["sam2", "sam2+face+person"] and merged[1]["parts"] == 2
+
+
+@pytest.mark.slow
+def test_the_offline_segmenter_cuts_out_whole_2d_characters_on_real_frames(shared, characters, tmp_path, monkeypatch):
+    """Held-out backgrounds (PySceneDetect's test video, Penny & Chip), none of them used to tune the segmenter."""
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.segmenter import SegmenterResource
+
+    segmenter = SegmenterResource(backend="characters")
+    backgrounds = [("pyscenedetect/testvideo.mp4", 6.0), ("2d/penny_and_chip_26shots_480p.mp4", 51.0),
+                   ("pyscenedetect/testvideo.mp4", 14.0), ("2d/penny_and_chip_26shots_480p.mp4", 139.0)]
+    rng, rows = np.random.default_rng(7), []
+    for sub in ("cutouts", "masks", "overlays"):
+        (tmp_path / sub).mkdir()
+    for n, (video, seconds) in enumerate(backgrounds):
+        background = read_background(shared / "media" / "video" / video, seconds, 360)
+        scene = compose_scene(background, f"{video}@{seconds}", characters, rng, max_characters=2)
+        found, cues = segmenter.segment_frame(scene.rgb)
+        frame = {"frame_id": f"s{n}", "shot": n, "timestamp_s": 0.0}
+        table = pl.DataFrame(frame_instances("c", frame, scene.rgb, found, cues, tmp_path, str, "characters", "m",
+                                             InstanceParams()))
+        masks = [cv2.imread(p, cv2.IMREAD_GRAYSCALE) > 0 for p in table["mask_path"]] if table.height else []
+        rows += score_scene(scene, masks)
+    # measured (YuNet + YOLOX cues, no AnimeFace): Saha (a person to YOLOX) IoU 0.75-0.94 where not hidden;
+    # Sita (big-eyed, dress: no detector sees her without AnimeFace) is missed; mean over all 0.36
+    people = [r for r in rows if r["character"].startswith("saha") and r["occluded_fraction"] < 0.3]
+    assert len(people) >= 3 and min(r["iou"] for r in people) >= 0.65
+    assert np.mean([r["boundary_f"] for r in people]) >= 0.7
+    assert summarise(rows)["mean_iou"] >= 0.3
