@@ -274,3 +274,16 @@ def test_empty_export(tmp_path):
                                                  Path, str)
     assert table.height == 0 and manifest["items"] == 0 and identity_summary(table).height == 0
     assert (tmp_path / "d" / "none_dataset.parquet").exists() and (tmp_path / "d" / "dataset_config.toml").exists()
+
+
+def test_pad_to_square_keeps_the_character_centred(inputs):
+    rows, *_, home = inputs
+    params = DatasetParams(target_size=96, min_source_size=16, crops=("full",), pad_to_square=True,
+                           background=(0, 0, 255), dedup_distance=-1)
+    table, _, _ = run(inputs, params)
+    for item in table.iter_rows(named=True):
+        bgr = cv2.imread(str(home / item["image_path"]))
+        assert bgr.shape == (96, 96, 3) and item["width"] == item["height"] == 96
+        wide = item["source_width"] > item["source_height"]
+        band = bgr[0] if wide else bgr[:, 0]  # the padded side shows the background colour
+        assert (band == (255, 0, 0)).all() or item["source_width"] == item["source_height"]
