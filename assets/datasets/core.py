@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
-from assets.datasets.crops import caption_variant, crop_boxes
+from assets.datasets.crops import CROP_PHRASES, caption_variant, crop_boxes
 from assets.datasets.coco import CocoWriter, add_coco_instance, coco_header
 from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
 from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
@@ -90,7 +90,10 @@ def item_caption(row: dict[str, Any], crop: str) -> str:
     """The captions relation's caption with the export's trigger word and the crop phrase, within CLIP's tokens."""
     phrases, fixed = caption_variant(row["caption"], row.get("caption_trigger"), row["trigger"], crop)
     tokens = row.get("clip_tokens")
-    if tokens is None or tokens + 8 > CLIP_MAX_TOKENS:  # a longer trigger word or the crop phrase may not fit
+    # a BPE token holds at least one character: the new trigger and crop phrase add at most their length in tokens,
+    # so the tokenizer (seconds to load) is only needed when that bound could pass CLIP's limit
+    added = len(row["trigger"]) + len(CROP_PHRASES[crop] or "") + 4
+    if tokens is None or tokens + added > CLIP_MAX_TOKENS:
         phrases, _ = fit_phrases(phrases, fixed=fixed)
     return ", ".join(phrases)
 

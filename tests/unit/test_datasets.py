@@ -287,3 +287,18 @@ def test_pad_to_square_keeps_the_character_centred(inputs):
         wide = item["source_width"] > item["source_height"]
         band = bgr[0] if wide else bgr[:, 0]  # the padded side shows the background colour
         assert (band == (255, 0, 0)).all() or item["source_width"] == item["source_height"]
+
+
+def test_item_captions_stay_within_clip_tokens():
+    from assets.captions.tokens import clip_token_count
+    from assets.datasets.core import item_caption
+
+    body = ", ".join(f"detail number {n}" for n in range(20))
+    caption = f"a 3d animated character, pixar style, identity_000, {body}"
+    tokens = clip_token_count(caption)
+    assert tokens > 70  # the captions stage's limit is nearly used
+    row = {"caption": caption, "caption_trigger": "identity_000", "trigger": "sintel_trailer_480x204_char0",
+           "clip_tokens": tokens}
+    text = item_caption(row, "upper_body")
+    assert clip_token_count(text) <= 77
+    assert text.startswith("a 3d animated character, pixar style, sintel_trailer_480x204_char0, upper body, detail")
