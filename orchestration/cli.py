@@ -138,7 +138,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from resources.store import StorageResource
 
     outcome = ingest_source(StorageResource().catalog(), Path(args.path), args.film)
-    DagsterInstance.get().add_dynamic_partitions("film", [outcome.film])
+    instance = DagsterInstance.get()
+    instance.add_dynamic_partitions("film", [outcome.film])
+    observe_review(instance, outcome.film)  # runs launched from the UI then record review revision 0 as well
     print(outcome.message, file=sys.stderr)
     print(outcome.film)
     return 0
