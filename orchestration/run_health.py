@@ -92,13 +92,33 @@ class RunState:
         return f"{self.run_id}  {self.status:<9} film={self.film or '-'}  {who}{held}{waits}"
 
 
-def _alive(run) -> tuple[int | None, bool | None]:
+def _run_worker_pid(instance, run) -> tuple[int, float] | None:
+    """(pid, run start time) of the process that started ``run``, from its RUN_START event: how runs launched by
+    the webserver or daemon (not tagged by castforge) are told apart. Only for an instance on this machine's disk."""
+    from dagster import DagsterEventType
+
+    if "sqlite" not in type(instance.run_storage).__name__.lower():
+        return None  # a shared database: the run may live on another machine
+    for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_START):
+        if entry.dagster_event is not None and entry.dagster_event.pid:
+            return entry.dagster_event.pid, entry.timestamp
+    return None
+
+
+def _alive(instance, run) -> tuple[int | None, bool | None]:
     tags = run.tags
-    if PID_TAG not in tags or tags.get(HOST_TAG) != socket.gethostname():
+    if PID_TAG in tags:
+        if tags.get(HOST_TAG) != socket.gethostname():
+            return None, None
+        pid = int(tags[PID_TAG])
+        return pid, process_alive(pid, float(tags.get(PID_STARTED_TAG) or 0.0) or None)
+    worker = _run_worker_pid(instance, run)
+    if worker is None:
         return None, None
-    pid = int(tags[PID_TAG])
-    started = float(tags.get(PID_STARTED_TAG) or 0.0) or None
-    return pid, process_alive(pid, started)
+    pid, run_started = worker
+    process_started = _process_started(pid)
+    # a process that began after the run did is another one that got the same pid
+    return pid, process_started is not None and process_started <= run_started + 1.0
 
 
 def _pool_usage(instance) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -132,7 +152,7 @@ def active_runs(instance) -> list[RunState]:
             runs[run_id] = run
     states = []
     for run in runs.values():
-        pid, alive = _alive(run)
+        pid, alive = _alive(instance, run)
         if run.is_finished:
             alive = False  # a finished run has no process that still needs its slots
         states.append(RunState(run.run_id, run.job_name, run.tags.get(PARTITION_TAG), run.status.value, pid, alive,

@@ -91,14 +91,18 @@ def gpu_step(context: AssetExecutionContext) -> None:
     time.sleep(float(sys.argv[1]))
 
 instance = DagsterInstance.get()
-with guarded_run(instance, castforge_home(), poll_s=0.5) as tags:
-    result = materialize([gpu_step], instance=instance, tags=tags, raise_on_error=False)
+if sys.argv[2] == "untagged":  # as the webserver's run launcher starts a run: no castforge tags
+    result = materialize([gpu_step], instance=instance, raise_on_error=False)
+else:
+    with guarded_run(instance, castforge_home(), poll_s=0.5) as tags:
+        result = materialize([gpu_step], instance=instance, tags=tags, raise_on_error=False)
 print("DONE", result.success, flush=True)
 """
 
 
-def _child(seconds: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(seconds)], cwd=REPO_ROOT, env=os.environ.copy(),
+def _child(seconds: float, tagged: bool = True) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(seconds), "tagged" if tagged else "untagged"],
+                            cwd=REPO_ROOT, env=os.environ.copy(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -115,8 +119,9 @@ def _wait_for_line(process: subprocess.Popen, needle: str, timeout_s: float = 90
 
 
 @pytest.mark.slow
-def test_kill_9_during_a_gpu_step_then_a_new_run_goes_through(castforge_home: Path):
-    first = _child(600)
+@pytest.mark.parametrize("tagged", [True, False], ids=["castforge_run", "launched_elsewhere"])
+def test_kill_9_during_a_gpu_step_then_a_new_run_goes_through(castforge_home: Path, tagged: bool):
+    first = _child(600, tagged)
     _wait_for_line(first, "HOLDING")
     first.send_signal(signal.SIGKILL)
     first.wait()
