@@ -144,3 +144,38 @@ def test_sintel_and_the_shaman_are_different_pure_identities(sintel_home, copy_h
     # most frames show no face: the coverage check warns (and does not fail the run)
     check = result.get_asset_check_evaluations()[0]
     assert not check.passed and check.metadata["no_face_ratio"].value > 0.3
+
+
+def test_a_review_is_honoured_by_a_re_run(sintel_home, copy_home):
+    """Keep an instance that clustering left in noise, move another, rename the heroine, then re-run with other
+    settings: the kept one is in an identity, the moved one is pinned, tracks and stability are recorded, and every
+    change the re-run made to a reviewed identity is listed in identity_changes (none is silent)."""
+    from resources import review_state
+    from resources.catalog import Catalog
+
+    home = copy_home(sintel_home)
+    whole_frame_instances(home, "sintel")
+    assert run_stages("sintel", {"min_cluster_size": 4}).success
+    workspace = FilmWorkspace("sintel", home)
+    first = workspace.read_table("instance_identities")
+    assert {"track_id", "stability"} <= set(first.columns) and first["track_id"].null_count() == 0
+    faced = first.filter(pl.col("by") == "face", pl.col("identity") != "noise")
+    assert faced["stability"].null_count() == 0 and (faced["stability"] <= 1.0001).all()
+    heroine = first.filter(pl.col("identity") != "noise").group_by("identity").len().sort("len")["identity"][-1]
+    noise = first.filter(pl.col("identity") == "noise")["instance_id"].to_list()
+    catalog = Catalog(home)
+    review_state.record_decision(catalog, "sintel", "rename", heroine, "Sintel")
+    review_state.record_decision(catalog, "sintel", "keep", noise[0], None)
+    review_state.record_decision(catalog, "sintel", "move", noise[1], heroine, from_value="noise")
+    assert run_stages("sintel", {"min_cluster_size": 4, "tracks": False, "max_distance": 0.6}).success
+    second = workspace.read_table("instance_identities")
+    by_id = {r["instance_id"]: r for r in second.iter_rows(named=True)}
+    assert by_id[noise[0]]["identity"] != "noise" and by_id[noise[0]]["by"] == "kept"
+    assert by_id[noise[1]]["identity"] == heroine and by_id[noise[1]]["source"] == "review"
+    changes = workspace.read_table("identity_changes")
+    before = dict(first.select("instance_id", "identity").iter_rows())
+    moved = [i for i, r in by_id.items() if before.get(i) != r["identity"] and r["source"] != "review"
+             and r["by"] != "kept" and heroine in (before.get(i), r["identity"])]
+    assert moved and sorted(changes["instance_id"].to_list()) == sorted(moved)  # every change to her is listed
+    summary = json.loads((workspace.artefact_dir("identities") / "identity_clustering.json").read_text())
+    assert summary["review_revision"] == 3 and summary["changes_to_review"] == changes.height
