@@ -109,3 +109,20 @@ def copy_home(tmp_path: Path):
     yield _copy
     for previous in reversed(restores):
         _restore(previous)
+
+
+# Test tiers (markers registered in pyproject.toml): a test's tier follows from where it lives; unit modules that
+# run real model backends are named here (or set `pytestmark = pytest.mark.backends` themselves).
+TIER_BY_FOLDER = {"assets": "assets", "e2e": "e2e", "ui": "ui"}
+BACKEND_MODULES = ("backends", "sam2", "qwen", "esrgan", "anime_faces", "2d_identity", "face_landmarks",
+                   "instances_cutouts")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        folder = path.parent.name
+        if folder in TIER_BY_FOLDER:
+            item.add_marker(getattr(pytest.mark, TIER_BY_FOLDER[folder]))
+        elif folder == "unit" and any(name in path.stem for name in BACKEND_MODULES):
+            item.add_marker(pytest.mark.backends)
