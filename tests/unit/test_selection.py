@@ -1,0 +1,62 @@
+"""Stale selection: after a complete run nothing upstream is rebuilt; a review decision (a rename) makes the stages
+that apply the review stale and, through them, every output that reads identities, voice_map included."""
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from assets.stage_contract import load_contracts
+from orchestration.selection import graph_order, run_selection, stale_reason, upstream_graph
+from resources.catalog import Catalog
+from resources.relations import written_by
+from resources.storage import FilmWorkspace
+
+
+@pytest.fixture
+def complete_film(castforge_home):
+    """Every stage of the graph run once (empty tables with the declared columns, real stage records)."""
+    from orchestration.definitions import build_definitions
+    from resources.relations import RELATIONS
+
+    catalog = Catalog(castforge_home)
+    catalog.insert_rows("films", [{"film": "f", "source_path": "f.mp4", "content_hash": "c", "kind": "video",
+                                   "ingested_at": datetime(2026, 11, 30)}])
+    workspace = FilmWorkspace("f", castforge_home)
+    graph = upstream_graph(list(build_definitions("local").assets))
+    contracts = load_contracts()
+    for asset in graph_order(graph):
+        tables = {name: pl.DataFrame({c: [] for c in RELATIONS[name].columns}) for name in written_by(asset)}
+        with contracts[asset].stage_run(workspace, catalog, None, {}) as stage:
+            stage.commit(tables.pop(asset, pl.DataFrame({"row": []})), tables)
+    return workspace, catalog, graph
+
+
+def test_nothing_upstream_is_rebuilt_after_a_complete_run(complete_film):
+    workspace, catalog, graph = complete_film
+    assert run_selection(workspace, graph, ["voice_map"], catalog) == ["voice_map"]
+    assert all(stale_reason(workspace, catalog, asset) is None for asset in graph)
+
+
+def test_a_rename_reaches_identities_and_voice_map(complete_film):
+    from resources import review_state
+
+    workspace, catalog, graph = complete_film
+    review_state.record_decision(catalog, "f", "rename", "identity_000", "Sintel")
+    assert stale_reason(workspace, catalog, "identity_clusters") == "review changed"
+    needed = run_selection(workspace, graph, ["voice_map", "character_datasets"], catalog)
+    assert {"filtered_instances", "face_embeddings", "identity_clusters", "voice_map", "pose_subclusters",
+            "captions", "character_datasets"} <= set(needed)
+    assert needed.index("identity_clusters") < needed.index("voice_map")
+    assert "frames" not in needed and "instances" not in needed   # upstream of the review: still current
+
+
+def test_changed_parameters_and_overrides_make_an_ancestor_stale(complete_film, castforge_home):
+    workspace, catalog, graph = complete_film
+    assert "instances" in run_selection(workspace, graph, ["face_embeddings"], catalog,
+                                        {"instances": {"margin": 0.2}})
+    films = castforge_home / "configs" / "films"
+    films.mkdir(parents=True)
+    (films / "f.yaml").write_text("frames: {frames_per_shot: 4}\n")
+    assert stale_reason(workspace, catalog, "frames") == "parameters changed"
+    assert run_selection(workspace, graph, ["instances"], catalog) == ["frames", "instances"]
