@@ -26,7 +26,8 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets.faces.core import embedding_matrix  # noqa: E402
-from assets.identities.core import NOISE, IdentityParams, assign_identities  # noqa: E402
+from assets.identities.assignment import assign_identities  # noqa: E402
+from assets.identities.core import NOISE, IdentityParams  # noqa: E402
 from assets.identities.evaluate import scores  # noqa: E402
 from assets.identities.prototypes import best_faces  # noqa: E402
 

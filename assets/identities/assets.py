@@ -8,7 +8,8 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import appearance_vectors
-from assets.identities.core import IdentityParams, assign_identities, identity_table, tables
+from assets.identities.assignment import assign_identities, identity_table, tables
+from assets.identities.core import IdentityParams
 from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
 from assets.identities.prototypes import best_faces
 from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from assets.identities.core import NOISE, Assignment, normalise
+from assets.identities.assignment import Assignment
+from assets.identities.core import NOISE, normalise
 
 CHANGE_SCHEMA = {"instance_id": pl.String, "from_identity": pl.String, "to_identity": pl.String,
                  "revision": pl.Int64, "run_id": pl.String, "why": pl.String}

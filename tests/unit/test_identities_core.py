@@ -4,8 +4,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.identities.core import (NOISE, IdentityParams, assign_identities, cluster, medoid, relabel_by_size,
-                                    tables, verify)
+from assets.identities.assignment import assign_identities, tables
+from assets.identities.core import NOISE, IdentityParams, cluster, medoid, relabel_by_size, verify
 from assets.identities.prototypes import best_faces
 from assets.identities.evaluate import label_instances, read_labels, scores
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store

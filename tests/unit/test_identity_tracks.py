@@ -4,7 +4,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.identities.core import IdentityParams, assign_identities
+from assets.identities.assignment import assign_identities
+from assets.identities.core import IdentityParams
 from assets.identities.prototypes import (face_quality, impostor_ceiling, join_by_prototype, merge_by_prototype,
                                           prototype, stability)
 from assets.identities.tracks import TrackParams, decide_tracks, link_cost, link_tracks

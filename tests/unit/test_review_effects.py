@@ -7,7 +7,8 @@ import numpy as np
 import polars as pl
 from fastapi.testclient import TestClient
 
-from assets.identities.core import NOISE, Assignment
+from assets.identities.assignment import Assignment
+from assets.identities.core import NOISE
 from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,
                                               reviewed_identities)
 from orchestration.review.app import create_app

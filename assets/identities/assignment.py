@@ -1,0 +1,221 @@
+"""Who is who, the assignment half: instances with a face are clustered (core.py), prototypes come from gated
+faces, loose faces join by prototype, tracks give their clear faces' identity to the rest of the track, faceless
+instances are placed by appearance or grouped among themselves. No Dagster.
+
+Every kept instance ends in exactly one row of ``instance_identities``: an identity found from faces
+(``by = face``), one whose prototype its face is close to (``by = prototype``), the identity of its track's clear
+faces (``by = track``), an identity it resembles closely in appearance (``by = appearance``), a faceless group
+clustered among the faceless (``by = appearance``, identity with ``has_faces = false``), or ``noise``.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
+                                    relabel_by_size)
+from assets.identities.prototypes import join_by_prototype, merge_by_prototype, prototype, stability
+from assets.identities.tracks import TrackParams, decide_tracks, link_tracks
+
+
+@dataclass
+class Assignment:
+    """Per-instance result before ids are stable: ``label`` indexes ``groups``; -1 is noise. ``stability`` is
+    cos(face, the identity's face prototype) (NaN without a face or identity); ``track_ids`` "" without tracks."""
+
+    instance_ids: list[str]
+    labels: np.ndarray
+    confidence: np.ndarray
+    by: list[str]
+    groups: list[dict[str, Any]]   # {"has_faces", "members" (row indices), "prototype_row", "space", "vector",
+                                   #  "prototype_faces" (faces that shaped the prototype)}
+    stats: dict[str, Any]
+    stability: np.ndarray | None = None
+    track_ids: list[str] | None = None
+
+
+def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarray],
+                      appearance: np.ndarray | None, params: IdentityParams,
+                      face_quality: dict[str, tuple[float, bool]] | None = None,
+                      boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None) -> Assignment:
+    """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
+    clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
+    among themselves.
+
+    ``appearance``: (len(instance_ids), D) unit vectors, or None. ``face_quality``: instance -> (quality, passes
+    the gate) of its face (absent: every face counts as gated with quality 1). ``boxes``: a table aligned with
+    ``instance_ids`` (shot, timestamp_s, frame_id, x0..y1) to link tracks; None: no tracks."""
+    n = len(instance_ids)
+    quality = face_quality or {}
+    labels = np.full(n, -1, dtype=np.int64)
+    confidence = np.zeros(n, dtype=np.float32)
+    by = ["face" if i in face_vectors else "appearance" for i in instance_ids]
+    with_face = [k for k, i in enumerate(instance_ids) if i in face_vectors]
+    stats: dict[str, Any] = {"instances": n, "with_face": len(with_face), "faceless": n - len(with_face)}
+    face_unit = np.zeros((n, 0), dtype=np.float32)
+    prototypes = np.zeros((0, 0), dtype=np.float32)
+    groups: list[dict[str, Any]] = []
+
+    if with_face:
+        x = normalise(np.stack([face_vectors[instance_ids[k]] for k in with_face]))
+        face_unit = np.zeros((n, x.shape[1]), dtype=np.float32)
+        face_unit[with_face] = x
+        q = np.array([quality.get(instance_ids[k], (1.0, True))[0] for k in with_face], dtype=np.float64)
+        gated = np.array([quality.get(instance_ids[k], (1.0, True))[1] for k in with_face], dtype=bool)
+        face_labels, strength, info = cluster(x, params)
+        stats["face_clustering"] = info
+        stats["gated_faces"] = int(gated.sum())
+        face_labels, proto_rows, counts, merged = _prototype_groups(x, face_labels, gated, q, params)
+        stats["merged_by_prototype"] = merged
+        prototypes = x[proto_rows] if proto_rows else np.zeros((0, x.shape[1]), dtype=np.float32)
+        face_labels, joined_similarity, joined = join_by_prototype(
+            x, face_labels, prototypes, params.prototype_threshold, params.prototype_margin)
+        stats["joined_by_prototype"] = joined
+        for j, k in enumerate(with_face):
+            labels[k] = face_labels[j]
+            confidence[k] = joined_similarity[j] if joined_similarity[j] > 0 else strength[j]
+            if joined_similarity[j] > 0:
+                by[k] = "prototype"
+        for label, row in enumerate(proto_rows):
+            groups.append({"has_faces": True, "members": [], "prototype_row": with_face[row], "space": "face",
+                           "vector": x[row], "prototype_faces": counts[label]})
+
+    remaining, adopted = _adopt_by_appearance(labels, confidence, appearance, groups, params,
+                                              [k for k in range(n) if instance_ids[k] not in face_vectors])
+    stats["faceless_adopted"] = adopted
+    track_ids = None
+    track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share)
+    if boxes is not None and track_params.enabled and n:
+        labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
+                                                          instance_ids, quality, track_params, stats)
+        remaining = [k for k in remaining if labels[k] < 0]
+    _group_faceless(labels, confidence, appearance, groups, params, remaining, stats)
+    for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
+        group["members"] = [k for k in range(n) if labels[k] == index]
+    face_labels_only = np.where(labels < len(prototypes), labels, -1)
+    steady = stability(face_unit, face_labels_only, prototypes) if len(prototypes) else np.full(n, np.nan, np.float32)
+    return Assignment(instance_ids, labels, confidence, by, groups, stats, steady, track_ids)
+
+
+def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray, quality: np.ndarray,
+                      params: IdentityParams) -> tuple[np.ndarray, list[int], list[int], int]:
+    """Gated-medoid prototypes per cluster; clusters whose prototypes are alike merge (and get a new prototype).
+    Returns labels (0 = largest), prototype rows, faces per prototype, merges made."""
+    merged = 0
+    while True:
+        k = int(face_labels.max()) + 1 if face_labels.size else 0
+        found = [prototype(x[face_labels == label], gated[face_labels == label], quality[face_labels == label])
+                 for label in range(k)]
+        rows = [int(np.flatnonzero(face_labels == label)[r]) for label, (r, _) in enumerate(found)]
+        target = merge_by_prototype(x[rows], params.prototype_merge) if rows else []
+        if all(t == i for i, t in enumerate(target)):
+            return face_labels, rows, [c for _, c in found], merged
+        merged += sum(1 for i, t in enumerate(target) if t != i)
+        face_labels = relabel_by_size(np.array([target[v] if v >= 0 else -1 for v in face_labels]))
+
+
+def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
+                         groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int]
+                         ) -> tuple[list[int], int]:
+    """Faceless rows join a face identity they resemble closely in appearance; returns the rest and the count."""
+    if not faceless or appearance is None or not groups:
+        return list(faceless), 0
+    appearance = normalise(appearance)
+    members = [np.flatnonzero(labels == index) for index in range(len(groups))]
+    protos = [normalise(appearance[m].mean(axis=0, keepdims=True))[0] for m in members]
+    # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
+    floors = [max(params.appearance_threshold, float(np.quantile(appearance[m] @ p, params.appearance_quantile)))
+              for m, p in zip(members, protos)]
+    sims = appearance[faceless] @ np.stack(protos).T
+    remaining, adopted = [], 0
+    for j, k in enumerate(faceless):
+        order = np.argsort(-sims[j])
+        best = sims[j, order[0]]
+        runner = sims[j, order[1]] if len(order) > 1 else -1.0
+        if best >= floors[order[0]] and best - runner >= params.appearance_margin:
+            labels[k], confidence[k] = int(order[0]), float(best)
+            adopted += 1
+        else:
+            remaining.append(k)
+    return remaining, adopted
+
+
+def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str], boxes: pl.DataFrame,
+                      appearance: np.ndarray | None, face_unit: np.ndarray, instance_ids: list[str],
+                      quality: dict[str, tuple[float, bool]], track_params: TrackParams, stats: dict[str, Any]
+                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    gated_faces = {k: face_unit[k] for k, i in enumerate(instance_ids)
+                   if face_unit.shape[1] and np.abs(face_unit[k]).sum() > 0 and quality.get(i, (1.0, True))[1]}
+    track_ids = link_tracks(boxes, track_params, normalise(appearance) if appearance is not None else None,
+                            gated_faces)
+    votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0
+                      for k, i in enumerate(instance_ids)], dtype=np.float64)
+    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params)
+    for k, changed in enumerate(inherited):
+        if changed:
+            by[k], confidence[k] = "track", share[k]
+    stats["tracks"] = len(set(track_ids))
+    stats["track_inherited"] = int(sum(inherited))
+    return labels, confidence, track_ids
+
+
+def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
+                    groups: list[dict[str, Any]], params: IdentityParams, remaining: list[int],
+                    stats: dict[str, Any]) -> None:
+    """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups)."""
+    if not remaining or appearance is None:
+        return
+    appearance = normalise(appearance)
+    # appearance alone is a thin basis: a faceless group needs three members even in a short clip (two blurred
+    # background fragments that look alike are not a character)
+    mcs = max(3, effective_min_cluster_size(len(remaining), params.faceless_min_cluster_size
+                                            or params.min_cluster_size, params.min_cluster_fraction))
+    group_labels, strength, info = cluster(appearance[remaining], replace(params, min_cluster_fraction=None), mcs,
+                                           max_distance=params.faceless_max_distance)
+    stats["faceless_clustering"] = info
+    offset = len(groups)
+    for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
+        rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
+        center = medoid(appearance[rows])
+        groups.append({"has_faces": False, "members": rows, "prototype_row": rows[center],
+                       "space": "appearance", "vector": appearance[rows][center], "prototype_faces": 0})
+    for j, k in enumerate(remaining):
+        if group_labels[j] >= 0:
+            labels[k], confidence[k] = offset + group_labels[j], strength[j]
+
+
+def tables(assignment: Assignment, ids: list[str], names: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``identities`` and ``instance_identities`` from an assignment and the stable id of each group."""
+    ii = pl.DataFrame({
+        "instance_id": assignment.instance_ids,
+        "identity": [ids[label] if label >= 0 else NOISE for label in assignment.labels],
+        "source": ["auto"] * len(assignment.instance_ids),
+        "confidence": assignment.confidence.astype(np.float32),
+        "by": assignment.by,
+        "track_id": assignment.track_ids or [None] * len(assignment.instance_ids),
+        "stability": (assignment.stability if assignment.stability is not None
+                      else np.full(len(assignment.instance_ids), np.nan, np.float32)).astype(np.float32),
+    }, schema={"instance_id": pl.String, "identity": pl.String, "source": pl.String,
+               "confidence": pl.Float32, "by": pl.String, "track_id": pl.String, "stability": pl.Float32})
+    ii = ii.with_columns(pl.col("stability").fill_nan(None))
+    identities = identity_table(ii, {ids[i]: g for i, g in enumerate(assignment.groups)},
+                                assignment.instance_ids, names)
+    return identities, ii
+
+
+def identity_table(instance_identities: pl.DataFrame, groups: dict[str, dict[str, Any]], instance_ids: list[str],
+                   names: dict[str, str]) -> pl.DataFrame:
+    """One row per identity present in ``instance_identities`` (after review too), largest first."""
+    counts = (instance_identities.filter(pl.col("identity") != NOISE).group_by("identity")
+              .agg(pl.len().alias("size"), (pl.col("by") == "face").any().alias("face_members")))
+    rows = []
+    for identity, size, face_members in counts.iter_rows():
+        group = groups.get(identity)
+        rows.append({"identity": identity, "name": names.get(identity), "size": size,
+                     "has_faces": bool(group["has_faces"]) if group else bool(face_members),
+                     "prototype_instance_id": instance_ids[group["prototype_row"]] if group else None})
+    schema = {"identity": pl.String, "name": pl.String, "size": pl.Int64, "has_faces": pl.Boolean,
+              "prototype_instance_id": pl.String}
+    return pl.DataFrame(rows, schema=schema).sort(["size", "identity"], descending=[True, False])
