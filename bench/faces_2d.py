@@ -77,7 +77,8 @@ def composite_faces(shared: Path, samples: int, seed: int = 3) -> tuple[list[np.
                 fx0, fx1 = layer.shape[1] - fx1, layer.shape[1] - fx0
             ox = int(rng.uniform(-0.2, 0.9) * width - fx0 * 0.5)
             oy = int(rng.uniform(0.1, 0.55) * height - fy0)
-            ys, xs = slice(max(oy, 0), min(oy + layer.shape[0], height)), slice(max(ox, 0), min(ox + layer.shape[1], width))
+            ys = slice(max(oy, 0), min(oy + layer.shape[0], height))
+            xs = slice(max(ox, 0), min(ox + layer.shape[1], width))
             if ys.stop - ys.start < 8 or xs.stop - xs.start < 8:
                 continue  # the character left the frame
             part = layer[ys.start - oy:ys.stop - oy, xs.start - ox:xs.stop - ox]
@@ -226,6 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calibrate", action="store_true", help="grid-search the block weights on the composites")
     parser.add_argument("--skip-detection", action="store_true")
+    parser.add_argument("--skip-identity", action="store_true")
     parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")
     args = parser.parse_args()
     shared = shared_dir()
@@ -234,7 +236,8 @@ def main() -> None:
     result = {}
     if not args.skip_detection:
         result["detection"] = run_detection(shared)
-    result["identity"] = run_identity(shared, args.samples, args.calibrate)
+    if not args.skip_identity:
+        result["identity"] = run_identity(shared, args.samples, args.calibrate)
     print(json.dumps(result, indent=2))
 
 

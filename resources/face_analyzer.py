@@ -3,8 +3,8 @@
 Backends: ``onnx`` (offline default: SCRFD-500MF / YuNet + MobileFaceNet 128-d) and ``insightface`` (model packs
 such as buffalo_l: SCRFD-10G + ArcFace 512-d; CUDA or CPU). Photo recognisers fail on drawn faces, so drawn
 films (``faces.anime_detector``, set by the anime preset) get the drawn-face analyzer whatever the backend:
-``drawn_detectors`` in fallback order (AnimeFace, YuNet at a lower threshold, the LBP anime cascade) and the 2D
-recogniser ``drawn_recogniser``: ``drawn`` (general-vision embedding of face and head + design colours, offline)
+``drawn_detectors`` in fallback order (AnimeFace, the LBP anime cascade, YuNet at a lower threshold) and the
+2D recogniser ``drawn_recogniser``: ``drawn`` (general-vision embedding of face and head + design colours, offline)
 or ``ccip`` (deepghs' anime character model from a local ``ccip/<ccip_model>/`` folder).
 """
 
@@ -25,7 +25,7 @@ class FaceAnalyzerResource(ConfigurableResource):
     device: str = "cpu"
     det_threshold: float = 0.5
     det_size: int = 640
-    drawn_detectors: list[str] = ["animeface", "yunet", "anime"]   # 2D faces: fallback order
+    drawn_detectors: list[str] = ["animeface", "anime", "yunet"]   # 2D faces: fallback order
     drawn_thresholds: dict[str, float] = {"yunet": 0.35}            # drawn faces score lower on photo detectors
     drawn_recogniser: Literal["drawn", "ccip"] = "drawn"
     ccip_model: str = "ccip-caformer-24-randaug-pruned"

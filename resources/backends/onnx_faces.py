@@ -1,5 +1,6 @@
 """Offline face analysis from small real weights: SCRFD-500MF and YuNet detection (fallback order), the LBP anime
-cascade for 2D faces (``OnnxFaceDetectors``, also used by the drawn-face analyzer), 5-point alignment and the 128-d MobileFaceNet recogniser, all on onnxruntime / OpenCV CPU.
+cascade for 2D faces (``OnnxFaceDetectors``, also used by the drawn-face analyzer), 5-point alignment and the 128-d
+MobileFaceNet recogniser, all on onnxruntime / OpenCV CPU.
 
 Weights are looked up under CASTFORGE_MODELS (``face/det_500m.onnx``, ``face/face_detection_yunet_2023mar.onnx``,
 ``face/lbpcascade_animeface.xml``, ``facerec/mobilefacenet_128d_paddlex.onnx``).
