@@ -7,6 +7,7 @@ import polars as pl
 import soundfile as sf
 
 from resources.protocols import SpeakerTurn
+from resources.storage import contained
 
 SEGMENT_SCHEMA = {"start_s": pl.Float64, "end_s": pl.Float64, "speaker": pl.String, "confidence": pl.Float64,
                   "duration_s": pl.Float64}
@@ -55,7 +56,7 @@ def speaker_clips(segments: pl.DataFrame, audio_path: Path, out_dir: Path, relat
             start = int(row["start_s"] * info.samplerate)
             length = int(min(row["duration_s"], max_clip_s) * info.samplerate)
             data, rate = sf.read(str(audio_path), start=start, frames=length, dtype="float32", always_2d=True)
-            path = out_dir / f"{speaker}_{i:02d}_{row['start_s']:09.3f}.wav"
+            path = contained(out_dir, f"{speaker}_{i:02d}_{row['start_s']:09.3f}.wav")  # speaker names are data
             sf.write(path, data, rate, subtype="PCM_16")
             clips.append(relative(path))
         rows.append({"speaker": speaker, "turns": own.height, "speech_s": round(float(own["duration_s"].sum()), 3),

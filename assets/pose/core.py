@@ -19,6 +19,7 @@ import polars as pl
 from assets.pose.cluster import subcluster_labels
 from assets.pose.selection import face_yaws
 from assets.pose.views import VIEWS, body_extent, classify_view, pose_features
+from resources.storage import contained
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFr
     boxes = {r["instance_id"]: r for r in rows.select("instance_id", "path", "x0", "y0", "x1", "y1").iter_rows(
         named=True)}
     for pose in poses.iter_rows(named=True):
-        folder = out_dir / pose["folder"]
+        folder = contained(out_dir, pose["folder"])  # a label never names a folder outside
         folder.mkdir(parents=True, exist_ok=True)
         src = absolute(boxes[pose["instance_id"]]["path"])
         if not src.exists():
