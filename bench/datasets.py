@@ -9,6 +9,7 @@ export is written into a temporary folder, never into the film's workspace.
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -37,15 +38,12 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=None, help="datasets.target_size (default: the film's)")
     parser.add_argument("--upscale", default=None, help="lanczos | sr | skip (default: the film's)")
     args = parser.parse_args()
-    import os
-
     os.environ["CASTFORGE_HOME"] = str(Path(args.home).resolve())
     from assets.datasets.core import export_datasets
     from assets.datasets.images import load_cutout
     from assets.datasets.params import DatasetParams
     from assets.datasets.selection import export_candidates
     from assets.pose.selection import read_identified_instances
-    from assets.stage_contract import StageContract  # noqa: F401  (the contract registry resolves the settings)
     from resources.film_settings import stage_params
     from resources.storage import FilmWorkspace
 
