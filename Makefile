@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 
 .PHONY: setup system-deps demo test test-fast graph-snapshot ui review bench clean-demo
 
-.venv/.ready: install/requirements.txt install/constraints-cpu.txt install/setup_env.sh pyproject.toml
+.venv/.ready: install/requirements.txt install/requirements.lock install/constraints-cpu.txt install/setup_env.sh pyproject.toml
 	bash install/setup_env.sh
 	touch $@
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv/ with everything castforge needs. CPU machines get the CPU torch and the fixes from
-# ../shared/ENVIRONMENT.md; a machine with CUDA (nvidia-smi answers) gets the stock wheels.
+# ../shared/ENVIRONMENT.md; a machine with CUDA (nvidia-smi answers) gets the stock wheels. Both install
+# install/requirements.txt constrained by install/requirements.lock (one resolved, pinned set written by
+# install/lock.sh), so both get the same versions (antlr4 4.13, duckdb 1.x, OpenCV 4.14, ...), and end with `pip check`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -14,19 +16,26 @@ $PIP install -q --upgrade "pip>=25.3" wheel "setuptools>=77.0.3,<81"
 AF=${VENV_ANIMEFACE:-.venv-animeface}
 [ -x "$AF/bin/python" ] || "$PY" -m venv "$AF"
 "$AF/bin/python" -m pip install -q "pillow==11.3.0" "animeface==2.0.3" 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
+L=install/requirements.lock
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-  $PIP install -r install/requirements.txt
+  # the locked versions; torch and torchvision come as the index's CUDA builds of them (sam2's build uses the same)
+  $PIP install -c $L --build-constraint $L -r install/requirements.txt
   $PIP install --no-deps -e .
+  $PIP check
   exit 0
 fi
 export SAM2_BUILD_CUDA=0
 C=install/constraints-cpu.txt
-$PIP install -q -c $C --build-constraint $C torch==2.13.0
-$PIP install -q -c $C --build-constraint $C -r install/requirements.txt 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
+# CPU wheels of torch are on PyTorch's CPU index (PyPI's are CUDA builds): named here, so a pip without a
+# pre-configured local wheel folder finds them. TORCH_CPU_INDEX points elsewhere (a mirror).
+CPU_INDEX="--extra-index-url ${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}"
+$PIP install -q $CPU_INDEX -c $C -c $L --build-constraint $C torch==2.13.0
+$PIP install -q $CPU_INDEX -c $C -c $L --build-constraint $C -r install/requirements.txt 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
 # torchaudio has no CPU build for torch 2.13: install it without its torch pin and drop its CUDA-linked
 # extensions so it runs in pure-Python mode (loading goes through torchcodec).
-$PIP install -c $C --no-deps "torchaudio==2.11.0"
+$PIP install $CPU_INDEX -c $C -c $L --no-deps "torchaudio==2.11.0"
 SITE=$($VENV/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 rm -f "$SITE"/torchaudio/lib/*.so
 $PIP install --no-deps -e .
+$PIP check
 $VENV/bin/python -c "import resources.backends.torch_cpu_fixes as f; f.apply(); import torchvision, torchaudio; print('torch stack ok')"
