@@ -1,15 +1,19 @@
 import time
 
+import numpy as np
+import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.datasets.core import export_datasets
+from assets.datasets.images import contact_sheet
 from assets.datasets.params import DatasetParams
 from assets.datasets.selection import export_candidates
 from assets.datasets.summary import identity_summary
 from assets.pose.selection import read_identified_instances
 from assets.stage_contract import StageContract
-from assets.stage_support import cached_result, counts_markdown, result
+from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from resources.protocols import ImageUpscaler
+from resources.storage import FilmWorkspace
 from resources.store import StorageResource
 
 CONTRACT = StageContract("character_datasets", DatasetParams, optional_reads=(
@@ -45,6 +49,7 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             "files_written": manifest["files"]["written"], "files_unchanged": manifest["files"]["unchanged"],
             "files_removed": manifest["files"]["removed"], "crops": counts_markdown(table, "crop"),
             "views": counts_markdown(table, "view"), "seconds": round(time.perf_counter() - started, 2),
+            "preview": image_markdown(preview(table, workspace), "exported items") or MetadataValue.text("no items"),
             "folder": MetadataValue.path(str(out_dir)),
         })
 
@@ -57,3 +62,11 @@ def sr_upscaler(params: DatasetParams) -> ImageUpscaler | None:
     from resources.paths import find_model
 
     return EsrganUpscaler(find_model(params.sr_model) or params.sr_model)
+
+
+def preview(table: pl.DataFrame, workspace: FilmWorkspace) -> np.ndarray | None:
+    """A contact sheet of up to 12 exported items, a few per crop type."""
+    sample = table.group_by("crop", maintain_order=True).head(4).head(12) if table.height else table
+    return contact_sheet([workspace.absolute(p) for p in sample["image_path"]],
+                         [f"{c} {w}x{h}" for c, w, h in zip(sample["crop"], sample["source_width"],
+                                                           sample["source_height"])])

@@ -99,3 +99,23 @@ def encode_png(rgb: np.ndarray, source: str) -> bytes:
     if not ok:
         raise ValueError(f"{source}: the export image could not be encoded as PNG")
     return png.tobytes()
+
+
+def contact_sheet(paths: list[Path], labels: list[str], tile: int = 160, columns: int = 6) -> np.ndarray | None:
+    """BGR grid of exported images (each fitted into ``tile``) with a label under each; None when none is readable."""
+    tiles = []
+    for path, label in zip(paths, labels):
+        bgr = cv2.imread(str(path))
+        if bgr is None:
+            continue
+        scale = tile / max(bgr.shape[:2])
+        bgr = cv2.resize(bgr, (max(1, round(bgr.shape[1] * scale)), max(1, round(bgr.shape[0] * scale))),
+                         interpolation=cv2.INTER_AREA)
+        cell = np.full((tile + 18, tile, 3), 255, np.uint8)
+        cell[:bgr.shape[0], :bgr.shape[1]] = bgr
+        cv2.putText(cell, label[:26], (2, tile + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(cell)
+    if not tiles:
+        return None
+    tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % columns)
+    return np.vstack([np.hstack(tiles[i:i + columns]) for i in range(0, len(tiles), columns)])
