@@ -49,7 +49,7 @@ RELATIONS: dict[str, Relation] = _relations(
              "reference images per identity (the asset's own table; reference_images is the same rows)"),
     Relation("reference_images", "identity_references", ("identity", "set", "path", "face_id", "instance_id"),
              "reference images per identity: anchors, coverage and challenge sets with their bins and quality"),
-    Relation("pose_subclusters", "pose_subclusters", ("instance_id",), "pose sub-cluster per identified instance"),
+    Relation("pose_subclusters", "pose_subclusters", ("identity", "subcluster"), "pose sub-clusters per identity"),
     Relation("poses", "pose_subclusters", ("instance_id", "view"), "keypoints and view per identified instance"),
     Relation("captions", "captions", ("instance_id", "caption", "clip_tokens"), "one training caption per instance"),
     Relation("character_datasets", "character_datasets", ("identity",), "exported items per identity"),
