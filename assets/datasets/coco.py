@@ -41,21 +41,24 @@ def frame_mask(row: dict[str, Any], frame_size: tuple[int, int], absolute: Calla
 
 
 def coco_header(survivors: pl.DataFrame, frames: pl.DataFrame | None, out_dir: Path,
-                absolute: Callable[[str], Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(images, categories): the frames the instances come from (``file_name`` relative to ``out_dir``) and one
-    category per identity (``name``: its trigger word)."""
+                absolute: Callable[[str], Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """(images, categories, images folder): the frames the instances come from, ``file_name`` relative to the
+    folder that holds them all (FiftyOne's ``data_path`` looks names up under it), that folder relative to
+    ``out_dir``, and one category per identity (``name``: its trigger word)."""
     images: list[dict[str, Any]] = []
+    root = out_dir
     if frames is not None and frames.height and {"frame_id", "path", "width", "height"} <= set(frames.columns):
         wanted = frames.filter(pl.col("frame_id").is_in(survivors["frame_id"].implode())
                                & pl.col("path").is_not_null()).sort("frame_id")
-        for n, frame in enumerate(wanted.iter_rows(named=True), start=1):
+        paths = [absolute(p) for p in wanted["path"]]
+        root = Path(os.path.commonpath([p.parent for p in paths])) if paths else out_dir
+        for n, (frame, path) in enumerate(zip(wanted.iter_rows(named=True), paths), start=1):
             images.append({"id": n, "width": int(frame["width"]), "height": int(frame["height"]),
-                           "file_name": os.path.relpath(absolute(frame["path"]), out_dir),
-                           "castforge_frame_id": frame["frame_id"]})
+                           "file_name": path.relative_to(root).as_posix(), "castforge_frame_id": frame["frame_id"]})
     identities = survivors.select("identity", "trigger", "label").unique("identity").sort("label")
     categories = [{"id": n, "name": trigger, "supercategory": "character", "castforge_identity": identity}
                   for n, (identity, trigger, _) in enumerate(identities.iter_rows(), start=1)]
-    return images, categories
+    return images, categories, Path(os.path.relpath(root, out_dir)).as_posix()
 
 
 def add_coco_instance(coco: "CocoWriter", row: dict[str, Any], image: dict[str, Any], category_id: int,
@@ -89,12 +92,14 @@ class CocoWriter:
     """Streams a COCO instance-segmentation file: images (the frames) and categories (the identities) up front,
     then one annotation per exported instance, so masks are never all in memory."""
 
-    def __init__(self, final: Path, images: list[dict[str, Any]], categories: list[dict[str, Any]], film: str):
+    def __init__(self, final: Path, images: list[dict[str, Any]], categories: list[dict[str, Any]], film: str,
+                 images_dir: str = "."):
         self.final = final
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
         self.file = self.tmp.open("w")
-        head = {"info": {"description": f"castforge character instances of {film}", "version": "1"},
+        head = {"info": {"description": f"castforge character instances of {film}", "version": "1",
+                         "castforge_images_dir": images_dir},  # file_name is relative to it (from this file)
                 "licenses": [], "images": images, "categories": categories}
         self.file.write(json.dumps(head, sort_keys=True)[:-1] + ', "annotations": [')
         self.annotations = 0

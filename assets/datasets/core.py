@@ -108,8 +108,8 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     survivors, skipped = remove_near_duplicates(candidates, params, absolute)
     survivors = survivors.sort(["label", "instance_id"])
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
-    images, categories = coco_header(survivors, frames, out_dir, absolute)
-    coco = CocoWriter(out_dir / COCO_NAME, images, categories, film)
+    images, categories, images_dir = coco_header(survivors, frames, out_dir, absolute)
+    coco = CocoWriter(out_dir / COCO_NAME, images, categories, film, images_dir)
     writer = ItemWriter(out_dir, film, params, relative, parquet, upscaler)
     writer.decided.extend(skipped)
     image_by_frame = {image["castforge_frame_id"]: image for image in images}

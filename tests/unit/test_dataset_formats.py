@@ -128,11 +128,15 @@ def test_coco_instance_segmentation_loads_with_pycocotools(film):
     rows, *_ = film
     table, decisions, _, out = export(film, DatasetParams(target_size=256, min_source_size=32, min_instances=1))
     coco = coco_api.COCO(str(out / "coco_instances.json"))
+    images_dir = out / coco.dataset["info"]["castforge_images_dir"]
+    # FiftyOne's COCODetectionDataset looks each file_name up among the files under its data_path
+    listed = {p.relative_to(images_dir).as_posix() for p in images_dir.rglob("*") if p.is_file()}
+    assert {image["file_name"] for image in coco.dataset["images"]} <= listed
     assert sorted(c["name"] for c in coco.loadCats(coco.getCatIds())) == ["sintel_char0", "sintel_char1"]
     assert len(coco.getImgIds()) == 2 and len(coco.getAnnIds()) == rows.height
     for ann in coco.loadAnns(coco.getAnnIds()):
         image = coco.loadImgs(ann["image_id"])[0]
-        assert cv2.imread(str(out / image["file_name"])).shape[:2] == (image["height"], image["width"])
+        assert cv2.imread(str(images_dir / image["file_name"])).shape[:2] == (image["height"], image["width"])
         row = rows.filter(pl.col("instance_id") == ann["castforge_instance_id"]).row(0, named=True)
         truth = cv2.imread(row["mask_path"], cv2.IMREAD_GRAYSCALE) > 127
         assert np.array_equal(coco.annToMask(ann).astype(bool), truth)  # exact masks
