@@ -26,7 +26,7 @@ from typing import Any
 import pydantic
 from dagster import AssetExecutionContext, AssetKey, Config, ConfigurableResource
 
-from orchestration.partitions import film_partitions
+from resources.partitions import film_partitions
 from resources.catalog import Catalog
 from resources.errors import FilmNotFoundError
 from resources.film_settings import Schema, parameters, stage_params

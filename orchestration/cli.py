@@ -134,7 +134,7 @@ def materialize_film(film: str, selection: list[str] | str | None = None,
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
-    from orchestration.ingest import ingest_source
+    from resources.ingest import ingest_source
     from resources.store import StorageResource
 
     outcome = ingest_source(StorageResource().catalog(), Path(args.path), args.film)

@@ -1,40 +1,32 @@
 """The one Definitions of the castforge code location.
 
-Every ``assets/<stage>/assets.py`` is discovered; loading this module imports no model library.
+Every asset and asset check under ``assets/`` (the defs folder, ``[tool.dg]`` in pyproject.toml) is loaded by
+Dagster's own loader (``dg.load_defs``), so a new stage needs no edit here; the jobs, the sensor and the active
+profile's resources (orchestration/profiles.py) are added to it. Loading this module imports no model library.
 """
 
-import importlib
-import pkgutil
-
-from dagster import Definitions, in_process_executor, load_asset_checks_from_modules, load_assets_from_modules
-from dagster import multiprocess_executor
+import dagster as dg
 
 import assets
-from orchestration.jobs import film_pipeline_job
+from orchestration.jobs import JOBS
 from orchestration.profiles import active_profile, resources_for
 from sensors.drop_folder import drop_folder_sensor
 
 
-def stage_modules() -> list:
-    return [
-        importlib.import_module(f"assets.{info.name}.assets")
-        for info in sorted(pkgutil.iter_modules(assets.__path__), key=lambda m: m.name)
-        if info.ispkg and importlib.util.find_spec(f"assets.{info.name}.assets") is not None
-    ]
-
-
-def build_definitions(profile: str | None = None) -> Definitions:
+def build_definitions(profile: str | None = None) -> dg.Definitions:
     profile = profile or active_profile()
-    modules = stage_modules()
-    return Definitions(
-        assets=load_assets_from_modules(modules),
-        asset_checks=load_asset_checks_from_modules(modules),
-        jobs=[film_pipeline_job],
-        sensors=[drop_folder_sensor],
-        resources=resources_for(profile),
-        # local: one process, so one model instance serves the whole run; gpu: parallel, GPU assets share a pool
-        executor=in_process_executor if profile == "local" else multiprocess_executor,
+    return dg.Definitions.merge(
+        dg.load_defs(assets),
+        dg.Definitions(
+            jobs=JOBS,
+            sensors=[drop_folder_sensor],
+            resources=resources_for(profile),
+            # local: one process, so one model instance serves the whole run; gpu: parallel, GPU assets share a pool
+            executor=dg.in_process_executor if profile == "local" else dg.multiprocess_executor,
+        ),
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

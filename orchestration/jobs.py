@@ -1,10 +1,6 @@
-from dagster import AssetSelection, define_asset_job
+"""Every job of the code location (the sensors define the jobs they launch)."""
 
-from orchestration.partitions import film_partitions
+from sensors.film_job import film_pipeline_job
+from sensors.ingest_job import ingest_drop_job
 
-film_pipeline_job = define_asset_job(
-    "film_pipeline",
-    selection=AssetSelection.all(),
-    partitions_def=film_partitions,
-    description="Every asset for one film (what the drop-folder sensor launches).",
-)
+JOBS = [film_pipeline_job, ingest_drop_job]

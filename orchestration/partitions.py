@@ -1,3 +1,4 @@
-from dagster import DynamicPartitionsDefinition
+"""Moved to resources/partitions.py (assets and sensors import it from there, never from orchestration);
+this name stays for existing imports."""
 
-film_partitions = DynamicPartitionsDefinition(name="film")
+from resources.partitions import film_partitions  # noqa: F401

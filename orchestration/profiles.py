@@ -1,18 +1,28 @@
 """Resource sets per profile, chosen by CASTFORGE_PROFILE: ``local`` (default: CPU, offline backends) or ``gpu``.
 
-Every module ``resources/<name>.py`` that defines ``profile_resources(profile)`` contributes its resources, so a
-new capability plugs in without editing this file. Resource modules import no heavy library at import time.
+RESOURCE_MODULES lists, in one place, every module that configures a resource per profile with
+``profile_resources(profile) -> {key: ConfigurableResource}``; ``resources_for`` builds the whole mapping (a test
+checks that no such module is left out). A new capability adds its module here. Resource modules import no heavy
+library at import time.
 """
 
 import importlib
 import os
-import pkgutil
 
 from dagster import ConfigurableResource
 
-import resources
-
 PROFILES = ("local", "gpu")
+RESOURCE_MODULES = (
+    "resources.store",            # storage: CASTFORGE_HOME, film workspaces, the DuckDB catalog
+    "resources.segmenter",        # segmenter: characters (OpenCV + cue models) | sam2
+    "resources.face_analyzer",    # face_analyzer: onnx (SCRFD/YuNet + MobileFaceNet) | insightface
+    "resources.face_landmarker",  # face_landmarker: dense face landmarks
+    "resources.image_embedder",   # image_embedder: tflite MobileNet | transformers (CLIP / DINOv2)
+    "resources.pose_estimator",   # pose_estimator: movenet | rtmpose
+    "resources.captioner",        # captioner: measured facts | qwen_vl
+    "resources.vocal_separator",  # vocal_separator: offline separator | demucs
+    "resources.diarizer",         # diarizer: silero_resemblyzer | pyannote
+)
 
 
 def active_profile() -> str:
@@ -23,17 +33,12 @@ def active_profile() -> str:
 
 
 def resources_for(profile: str | None = None) -> dict[str, ConfigurableResource]:
+    """The profile's resources: one mapping, resource key -> configured resource."""
     profile = profile or active_profile()
     merged: dict[str, ConfigurableResource] = {}
-    for info in sorted(pkgutil.iter_modules(resources.__path__), key=lambda m: m.name):
-        if info.ispkg:
-            continue
-        module = importlib.import_module(f"resources.{info.name}")
-        provider = getattr(module, "profile_resources", None)
-        if provider is None:
-            continue
-        for key, resource in provider(profile).items():
+    for name in RESOURCE_MODULES:
+        for key, resource in importlib.import_module(name).profile_resources(profile).items():
             if key in merged:
-                raise ValueError(f"resource key {key!r} is defined twice (second in resources/{info.name}.py)")
+                raise ValueError(f"resource key {key!r} is defined twice (second in {name})")
             merged[key] = resource
     return merged

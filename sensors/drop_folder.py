@@ -12,9 +12,9 @@ from dagster import (
     sensor,
 )
 
-from orchestration.jobs import film_pipeline_job
-from orchestration.partitions import film_partitions
+from resources.partitions import film_partitions
 from resources.store import StorageResource
+from sensors.film_job import film_pipeline_job
 from sensors.ingest_job import INGEST_JOB, ingest_drop_job
 from sensors.scan import DEFAULT_QUIET_S, mark_requested, paths_open_for_writing, retry_changed_rejections, scan_drop_folder
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 from dagster import Config, MetadataValue, OpExecutionContext, Output, job, op
 
-from orchestration.ingest import ingest_source
-from orchestration.partitions import film_partitions
 from resources.errors import BadMediaError
+from resources.ingest import ingest_source
+from resources.partitions import film_partitions
 from resources.store import StorageResource
 from sensors.scan import reject
 

@@ -56,7 +56,7 @@ def build_film(home: Path, source: Path, film: str, selection: list[str], run_co
     from dagster import DagsterInstance
 
     from orchestration.cli import materialize_film
-    from orchestration.ingest import ingest_source
+    from resources.ingest import ingest_source
     from resources.catalog import Catalog
 
     instance = DagsterInstance.get()

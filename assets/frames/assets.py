@@ -7,7 +7,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 from assets.frames.core import FRAME_SCHEMA, SHOT_SCHEMA, FrameParams, contact_sheet, extract_image_frames, extract_video_frames
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
-from orchestration.partitions import film_partitions
+from resources.partitions import film_partitions
 from resources.relations import FILM_SOURCE
 from resources.store import StorageResource
 

@@ -17,7 +17,7 @@ from assets.identities.review_effects import (identity_changes, nearest_identiti
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, result
-from orchestration.partitions import film_partitions
+from resources.partitions import film_partitions
 from resources.image_embedder import ImageEmbedderResource
 from resources.relations import REVIEW
 from resources.store import StorageResource

@@ -9,7 +9,7 @@ from assets.instances.filtering import FilterParams, auto_decisions
 from assets.stage_contract import StageContract
 from assets.stage_support import (cached_result, counted, counts_markdown, image_markdown, result,
                                   staged_relative)
-from orchestration.partitions import film_partitions
+from resources.partitions import film_partitions
 from resources.relations import REVIEW
 from resources.segmenter import SegmenterResource
 from resources.store import StorageResource

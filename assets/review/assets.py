@@ -1,7 +1,7 @@
 from dagster import DataVersion, DataVersionsByPartition, MetadataValue, observable_source_asset
 
 from assets.review.core import data_version
-from orchestration.partitions import film_partitions
+from resources.partitions import film_partitions
 from resources import review_state
 from resources.store import StorageResource
 

@@ -91,7 +91,7 @@ def test_a_second_run_is_cached_and_the_catalog_is_queryable_from_a_fresh_proces
 
 
 def test_loading_the_definitions_imports_no_model_library():
-    code = ("import sys, orchestration.definitions as d; d.defs.resolve_asset_graph(); "
+    code = ("import sys, orchestration.definitions as d; d.build_definitions().resolve_asset_graph(); "
             "heavy = [m for m in ('torch', 'sam2', 'insightface', 'transformers', 'umap', 'pyannote', 'demucs', "
             "'onnxruntime', 'librosa') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -62,7 +62,7 @@ def test_a_dropped_video_is_ingested_in_a_run_then_gets_its_film_run(shared, cas
     assert not second.run_requests  # changed since the last tick: not yet
 
     # the tick itself never reads a file's contents: hashing and probing happen in the ingest run
-    import orchestration.ingest as ingest_module
+    import resources.ingest as ingest_module
 
     def no_reading(*_):
         raise AssertionError("a sensor tick read a file")

@@ -1,0 +1,51 @@
+"""Registering a source (video file or image folder) as a film in the catalog. No Dagster here: callers add the
+dynamic partition (the CLI through the instance, the sensor through its SensorResult)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from resources.catalog import Catalog
+from resources.errors import CastforgeError
+from resources.media import content_hash, film_slug, probe
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    film: str
+    created: bool
+    message: str
+    content_hash: str
+
+
+def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> IngestOutcome:
+    """Probe ``path``, then record it as film ``film`` (default: a slug of its name).
+
+    The same content ingested again is a no-op that says so; a film name already used for other content is an
+    error (pick another with ``--film``). A file that is not usable media raises BadMediaError naming it.
+    """
+    path = Path(path).expanduser().resolve()
+    info = probe(path)
+    # kind "audio" (an audio-only film) is accepted: the audio stages handle it; image stages have no frames to use
+    film = film_slug(film) if film else film_slug(path.stem if path.is_file() else path.name)
+    digest = content_hash(path)
+    same_content = catalog.film_by_hash(digest)
+    if same_content is not None:
+        return IngestOutcome(same_content["film"], False,
+                             f"already ingested as film '{same_content['film']}' (same content); nothing to do",
+                             digest)
+    existing = catalog.film(film)
+    if existing is not None:
+        raise CastforgeError(
+            f"{path}: film '{film}' already exists for other content ({existing['source_path']}); "
+            f"choose another name with --film"
+        )
+    catalog.insert_rows("films", [{
+        "film": film, "source_path": str(path), "content_hash": digest, "kind": info.kind,
+        "duration_s": info.duration_s, "fps": info.fps, "width": info.width, "height": info.height,
+        "frame_count": info.frame_count, "image_count": info.image_count, "has_audio": info.has_audio,
+        "size_bytes": info.size_bytes, "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
+    }])
+    skipped = (f"; {len(info.unusable)} unusable image(s) will be skipped: " + "; ".join(info.unusable[:10])
+               if info.unusable else "")
+    return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind}){skipped}", digest)
