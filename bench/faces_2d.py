@@ -223,16 +223,57 @@ def run_detection(shared: Path) -> dict:
     return out
 
 
+def run_film(film: str, labels_csv: Path) -> dict:
+    """A materialised film's identities against instance labels (CSV: instance_id, label): per character, the
+    identity holding most of its faced instances, that identity's purity among faced labelled instances and the
+    share of the character's faced instances it holds; instances labelled ``both`` / ``other`` are reported apart."""
+    import polars as pl
+
+    from resources.storage import FilmWorkspace
+
+    workspace = FilmWorkspace(film)
+    labels = pl.read_csv(labels_csv).select("instance_id", "label")
+    faces = workspace.read_table("faces").select("instance_id", "detector").unique("instance_id")
+    assigned = workspace.read_table("instance_identities").select("instance_id", "identity", "by")
+    table = labels.join(faces, on="instance_id", how="left").join(assigned, on="instance_id", how="left")
+    faced = table.filter(pl.col("detector").is_not_null())
+    out: dict = {"film": film, "instances_labelled": labels.height, "faced": faced.height,
+                 "faced_by_label": dict(faced.group_by("label").len().iter_rows()),
+                 "identities": faced.filter(pl.col("identity").is_not_null() & (pl.col("identity") != "noise"))
+                 ["identity"].n_unique(),
+                 "faced_noise": faced.filter(pl.col("identity").is_null() | (pl.col("identity") == "noise")).height}
+    characters = faced.filter(pl.col("label").is_in(["penny", "chip"]))
+    for name in ("penny", "chip"):
+        mine = characters.filter((pl.col("label") == name) & pl.col("identity").is_not_null()
+                                 & (pl.col("identity") != "noise"))
+        if mine.height == 0:
+            out[name] = {"faced": characters.filter(pl.col("label") == name).height, "identity": None}
+            continue
+        identity = mine.group_by("identity").len().sort("len", descending=True)["identity"][0]
+        members = characters.filter(pl.col("identity") == identity)
+        out[name] = {"faced": characters.filter(pl.col("label") == name).height, "identity": identity,
+                     "purity": round(members.filter(pl.col("label") == name).height / members.height, 3),
+                     "holds": round(mine.filter(pl.col("identity") == identity).height
+                                    / characters.filter(pl.col("label") == name).height, 3)}
+    out["table"] = characters.group_by("label", "identity").len().sort("label", "len").rows()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calibrate", action="store_true", help="grid-search the block weights on the composites")
     parser.add_argument("--skip-detection", action="store_true")
     parser.add_argument("--skip-identity", action="store_true")
+    parser.add_argument("--film", help="evaluate this materialised film's identities against --labels instead")
+    parser.add_argument("--labels", type=Path, default=Path(__file__).parent / "data" / "penny_and_chip_instances.csv")
     parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
         sys.exit("bench/faces_2d.py needs ../shared (or CASTFORGE_SHARED) with the media and models")
+    if args.film:
+        print(json.dumps(run_film(args.film, args.labels), indent=2, default=str))
+        return
     result = {}
     if not args.skip_detection:
         result["detection"] = run_detection(shared)

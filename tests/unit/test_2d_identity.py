@@ -181,3 +181,37 @@ def test_identity_scoring_on_known_clusterings():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     assert list(threshold_clusters(vectors, 0.2)) in ([0, 0, 1, 1], [1, 1, 0, 0])
     assert pair_auc(vectors, ["x", "x", "y", "y"]) == 1.0
+
+
+def test_face_stage_core_gives_drawn_faces_the_2d_embedding(shared, castforge_home, tmp_path):
+    """assets/faces/core.detect_faces with the drawn analyzer on real frames: instance boxes around each labelled
+    character; faces found are owned by the right instance and carry the 2D embedding and a context crop."""
+    import polars as pl
+
+    from assets.faces.core import FaceParams, detect_faces
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    labels = json.loads(LABELS.read_text())["frames"]
+    capture, frames, instances = cv2.VideoCapture(str(shared / PENNY_CHIP)), [], []
+    for shot in (1, 11, 19, 22):
+        capture.set(cv2.CAP_PROP_POS_MSEC, (8 * shot + 3.5) * 1000)
+        path = tmp_path / f"shot{shot}.png"
+        cv2.imwrite(str(path), capture.read()[1])
+        frames.append({"frame_id": f"f{shot}", "path": str(path)})
+        for name in ("penny", "chip"):
+            x0, y0, x1, y1 = labels[str(shot)][name]
+            instances.append({"instance_id": f"{name}{shot}", "frame_id": f"f{shot}", "x0": x0 - 40.0,
+                              "y0": y0 - 30.0, "x1": x1 + 40.0, "y1": 479.0, "kept": True})
+    capture.release()
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).analyzer(anime=True)
+    (tmp_path / "crops").mkdir()
+    faces = detect_faces(pl.DataFrame(frames), pl.DataFrame(instances), analyzer,
+                         FaceParams(min_face_size=32, anime_detector=True), Path, tmp_path / "crops", str)
+    assert faces.height >= 3  # YuNet at the 2D threshold finds about half of these cartoon faces (bench/faces_2d.py)
+    assert (faces["backend"] == "drawn_faces").all() and len(faces["embedding"][0]) == analyzer.embedding_dim
+    assert cv2.imread(faces["crop_path"][0]).shape == (192, 192, 3)
+    for row in faces.iter_rows(named=True):  # the face lies inside its owner's labelled face box
+        shot, name = row["frame_id"][1:], row["instance_id"].rstrip("0123456789")
+        x0, y0, x1, y1 = labels[shot][name]
+        cx, cy = (row["fx0"] + row["fx1"]) / 2, (row["fy0"] + row["fy1"]) / 2
+        assert x0 - 10 <= cx <= x1 + 10 and y0 - 10 <= cy <= y1 + 10, row
