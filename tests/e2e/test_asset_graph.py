@@ -78,3 +78,28 @@ def test_every_relation_has_a_registered_writer_that_is_an_asset(contracts):
     declared, _ = contracts
     for relation in RELATIONS.values():
         assert relation.writer in declared, f"relation {relation.name}: writer {relation.writer} is no stage"
+
+
+def test_every_table_a_stage_commits_is_registered_to_it(contracts):
+    """``stage.commit(table, {"faces": faces})``: each side relation is registered with this asset as its writer."""
+    import ast
+    import textwrap
+
+    from resources.relations import RELATIONS
+
+    declared, defs = contracts
+    found = 0
+    for definition in defs.assets:
+        name = definition.key.to_user_string() if len(getattr(definition, "keys", ())) == 1 else None
+        if name not in declared:
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(definition.op.compute_fn.decorated_fn)))
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "commit" and len(call.args) > 1 \
+                    and isinstance(call.args[1], ast.Dict):
+                for key in call.args[1].keys:
+                    relation = key.value if isinstance(key, ast.Constant) else None
+                    found += 1
+                    assert relation in RELATIONS, f"{name} commits {relation!r}: register it in resources/relations.py"
+                    assert RELATIONS[relation].writer == name, f"{name} commits {relation!r}, registered to another"
+    assert found >= 10
