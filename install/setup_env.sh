@@ -27,8 +27,16 @@ fi
 export SAM2_BUILD_CUDA=0
 C=install/constraints-cpu.txt
 # CPU wheels of torch are on PyTorch's CPU index (PyPI's are CUDA builds): named here, so a pip without a
-# pre-configured local wheel folder finds them. TORCH_CPU_INDEX points elsewhere (a mirror).
-CPU_INDEX="--extra-index-url ${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}"
+# pre-configured source of them finds them. TORCH_CPU_INDEX names a mirror; a pip already configured with a wheel
+# folder that holds the CPU torch (as on the development machines, which cannot reach that index) gets no extra index.
+TORCH_SOURCES=$($PIP index versions torch 2>/dev/null || true)
+if [ -n "${TORCH_CPU_INDEX:-}" ]; then
+  CPU_INDEX="--extra-index-url $TORCH_CPU_INDEX"
+elif [[ "$TORCH_SOURCES" == *"2.13.0+cpu"* ]]; then
+  CPU_INDEX=""
+else
+  CPU_INDEX="--extra-index-url https://download.pytorch.org/whl/cpu"
+fi
 $PIP install -q $CPU_INDEX -c $C -c $L --build-constraint $C torch==2.13.0
 $PIP install -q $CPU_INDEX -c $C -c $L --build-constraint $C -r install/requirements.txt 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
 # torchaudio has no CPU build for torch 2.13: install it without its torch pin and drop its CUDA-linked
