@@ -119,7 +119,7 @@ def classify_shot_motion(pairs: list[PairMotion], width: int, height: int, fps: 
         label, magnitude = "handheld", jitter  # the wobble is the move; its size is the magnitude
     elif lead_rate < params.static_rate:
         label = "static"
-    elif lead_rate < params.dominance * second_rate and not shaky:
+    elif lead_rate < params.dominance * second_rate:
         label = "complex"
     else:  # a deliberate move, hand-held or not, is named for its leading component
         label = {"pan": "pan_right" if pan > 0 else "pan_left", "tilt": "tilt_down" if tilt > 0 else "tilt_up",
