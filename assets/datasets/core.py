@@ -148,7 +148,8 @@ def instance_crops(row: dict[str, Any], cut: Cutout, params: DatasetParams) -> d
     origin = (row["crop_x0"] if row["crop_x0"] is not None else int(row["x0"]),
               row["crop_y0"] if row["crop_y0"] is not None else int(row["y0"]))
     frame_size = (row["frame_width"], row["frame_height"]) if row["frame_width"] and row["frame_height"] else None
-    return crop_boxes(cut.alpha, origin, kp, face, frame_size, row.get("touches_frame_edge"), params.crops)
+    return crop_boxes(cut.alpha, origin, kp, face, frame_size, row.get("touches_frame_edge"), params.crops,
+                      frame_edges=row.get("frame_edges"))
 
 
 class ItemWriter:

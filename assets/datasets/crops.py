@@ -56,11 +56,21 @@ def head_box_frame(face: tuple[float, float, float, float] | None, keypoints: np
     return None, "no face box and too few head keypoints"
 
 
-def head_outside_frame(box: tuple[float, float, float, float], frame_size: tuple[int, int]) -> float:
-    """The largest share of the head box's width or height that lies beyond a frame edge."""
+def head_outside_frame(box: tuple[float, float, float, float], frame_size: tuple[int, int]) -> dict[str, float]:
+    """Per frame edge (left, top, right, bottom): the share of the head box's width or height beyond it."""
     x0, y0, x1, y1 = box
     width, height = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
-    return max(-x0 / width, -y0 / height, (x1 - frame_size[0]) / width, (y1 - frame_size[1]) / height, 0.0)
+    return {"left": max(0.0, -x0 / width), "top": max(0.0, -y0 / height),
+            "right": max(0.0, (x1 - frame_size[0]) / width), "bottom": max(0.0, (y1 - frame_size[1]) / height)}
+
+
+def head_cut_by_edge(box: tuple[float, float, float, float], frame_size: tuple[int, int],
+                     frame_edges: str | None) -> bool:
+    """The head box leaves the frame by more than EDGE_CUT across an edge the character touches (every edge when
+    the instances table does not say which)."""
+    beyond = head_outside_frame(box, frame_size)
+    edges = [e for e in (frame_edges or "").split(",") if e in beyond] or list(beyond)
+    return max(beyond[e] for e in edges) > EDGE_CUT
 
 
 def _clip(box: tuple[float, float, float, float], width: int, height: int) -> Box:
@@ -72,11 +82,12 @@ def _clip(box: tuple[float, float, float, float], width: int, height: int) -> Bo
 def crop_boxes(alpha: np.ndarray, origin: tuple[int, int], keypoints: np.ndarray | None,
                face: tuple[float, float, float, float] | None, frame_size: tuple[int, int] | None,
                touches_frame_edge: bool | None, wanted: tuple[str, ...],
-               min_confidence: float = 0.3) -> dict[str, Box | str]:
+               min_confidence: float = 0.3, frame_edges: str | None = None) -> dict[str, Box | str]:
     """Per wanted crop: its box in the cut-out (x0, y0, x1, y1), or the reason it is not made.
 
     ``alpha``: the cut-out's coverage (bool, H x W); ``origin``: the cut-out's top-left in frame pixels;
-    ``touches_frame_edge``: the instances table's column when it has one (None: the rule is not applied)."""
+    ``touches_frame_edge``: the instances table's column when it has one (None: the rule is not applied);
+    ``frame_edges``: which edges it touches (``"left,top"``), when the table says."""
     height, width = alpha.shape
     ox, oy = origin
     out: dict[str, Box | str] = {}
@@ -91,7 +102,7 @@ def crop_boxes(alpha: np.ndarray, origin: tuple[int, int], keypoints: np.ndarray
     if "head" in wanted:
         if head is None:
             out["head"] = head_reason or "no head"
-        elif touches_frame_edge and frame_size is not None and head_outside_frame(head_frame, frame_size) > EDGE_CUT:
+        elif touches_frame_edge and frame_size is not None and head_cut_by_edge(head_frame, frame_size, frame_edges):
             out["head"] = "head cut by the frame edge"
         elif (head[3] - head[1]) >= REPEATS_WHOLE * height and (head[2] - head[0]) >= REPEATS_WHOLE * width:
             out["head"] = "head fills the cut-out (the full crop is the head)"

@@ -175,6 +175,11 @@ def test_crops_from_movenet_keypoints_on_a_full_body_character(shared):
     # cut by the frame edge: the same character pushed off the frame's top gets no head crop
     edge = crop_boxes(alpha, (origin[0], -150), kp - [0, origin[1] + 150, 0], None, (1920, 1080), True, ("head",))
     assert edge["head"] == "head cut by the frame edge"
+    # the instances table says which edges the character touches: only those cut it
+    for edges, cut in (("top", True), ("bottom,left", False)):
+        boxes = crop_boxes(alpha, (origin[0], -150), kp - [0, origin[1] + 150, 0], None, (1920, 1080), True,
+                           ("head",), frame_edges=edges)
+        assert (boxes["head"] == "head cut by the frame edge") == cut
     # the table has no touches_frame_edge column: the rule is not applied
     assert isinstance(crop_boxes(alpha, (origin[0], -150), kp - [0, origin[1] + 150, 0], None, (1920, 1080), None,
                                  ("head",))["head"], tuple)
