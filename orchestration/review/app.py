@@ -6,6 +6,7 @@ reason, so two tabs never overwrite each other silently.
 
 import hashlib
 import itertools
+import json
 import logging
 import re
 from pathlib import Path
@@ -171,7 +172,9 @@ def create_app(home: Path | None = None, on_change=None, hosts: tuple[str, ...] 
     def post_undo(film: str, body: RevisionOnly, tasks: BackgroundTasks) -> dict[str, Any]:
         workspace(film)
         row = rs.undo(catalog, film, author=body.author, expected_revision=body.expected_revision)
-        return changed(film, row["revision"], True, tasks)
+        undone = json.loads(row["payload"])["revision"]  # the page says what was taken back
+        return {**changed(film, row["revision"], True, tasks), "undone_revision": undone,
+                "undone": data.describe_revision(catalog, film, undone)}
 
     @app.post("/api/films/{film}/redo")
     def post_redo(film: str, body: RevisionOnly, tasks: BackgroundTasks) -> dict[str, Any]:

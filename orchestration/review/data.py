@@ -54,17 +54,48 @@ def instance_items(workspace: FilmWorkspace, catalog: Catalog) -> list[dict[str,
         return []
     review = rs.instance_review(catalog, workspace.film)
     sort_by = [c for c in ("frame_id", "instance_id") if c in table.columns]
+    who = _reviewed_identities(workspace, catalog)
+    frames = workspace.read_optional_table("frames")
+    frame_paths = dict(zip(frames["frame_id"], frames["path"])) if frames is not None and "path" in frames.columns \
+        else {}
     items = []
     for row in table.sort(sort_by).iter_rows(named=True):
         state = review.get(row["instance_id"], {})
+        identity = who.get(row["instance_id"], {})
         items.append({
             "instance_id": row["instance_id"], "frame_id": row["frame_id"], "shot": row["shot"],
             "area": row["area"], "score": row["score"],
             "auto_kept": bool(row["kept"]) if row["decided_by"] != "review" else None,
             "reason": row["reason"], "kept": state.get("kept"), "category": state.get("category"),
             "thumb": media_url(row.get("path"), 200), "image": media_url(row.get("path")),
+            "identity": identity.get("identity"), "identity_name": identity.get("name"),
+            "track_id": identity.get("track_id"), "by": identity.get("by"), "stability": identity.get("stability"),
+            "frame": media_url(frame_paths.get(row["frame_id"])), "overlay": media_url(row.get("overlay_path")),
+            "box": [row.get(c) for c in ("x0", "y0", "x1", "y1")] if row.get("x0") is not None else None,
         })
     return items
+
+
+def _reviewed_identities(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """instance_id -> its identity as the review has it (id, display name, track, how placed, stability)."""
+    assignments = workspace.read_optional_table("instance_identities")
+    if assignments is None:
+        return {}
+    review = rs.identity_review(catalog, workspace.film)
+    reviewed, _ = rs.apply_identity_review(assignments, review)
+    names = {}
+    identities = workspace.read_optional_table("identities")
+    if identities is not None:
+        names = {i: n for i, n in zip(identities["identity"], identities["name"]) if n}
+    names.update(review.names)
+    out = {}
+    for row in reviewed.iter_rows(named=True):
+        stability = row.get("stability")
+        out[row["instance_id"]] = {"identity": row["identity"], "name": rs.identity_display_name(row["identity"], names),
+                                   "track_id": row.get("track_id"), "by": row.get("by"),
+                                   "stability": None if stability is None or stability != stability
+                                   else round(float(stability), 3)}
+    return out
 
 
 def progress(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, Any]:
@@ -98,6 +129,21 @@ def history(catalog: Catalog, film: str, limit: int = 50) -> list[dict[str, Any]
                     "undone": row["superseded_by"] is not None and row["kind"] not in ("undo", "redo"),
                     "payload": json.loads(row["payload"]) if row["payload"] else None})
     return out
+
+
+def describe_revision(catalog: Catalog, film: str, revision: int, limit: int = 5) -> list[str]:
+    """What the decisions of one revision did, in words ("keep a1", "move b4 to Ann", ... and N more)."""
+    rows = rs.decisions(catalog, film, active_only=False)
+    rows = rows.filter((pl.col("revision") == revision) & ~pl.col("kind").is_in(["undo", "redo"]))
+    names = rs.identity_review(catalog, film).names
+    words = []
+    for row in rows.head(limit).iter_rows(named=True):
+        target = rs.identity_display_name(row["to_value"], names) if row["to_value"] else ""
+        item = rs.identity_display_name(row["item_id"], names)
+        words.append(f"{row['kind']} {item}" + (f" to {target}" if target and row["kind"] != "keep" else ""))
+    if rows.height > limit:
+        words.append(f"and {rows.height - limit} more")
+    return words
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

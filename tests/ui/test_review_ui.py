@@ -114,6 +114,7 @@ def test_a_person_names_splits_merges_and_moves_identities(review_home, review_s
     holder = page.locator(f"section.identity:has(figure.member[data-id='{alex}'])")
     assert holder.locator("figure.member").first.get_attribute("data-id") == alex
     holder.locator(f"figure.member[data-id='{alex}']").click()
+    page.once("dialog", lambda dialog: dialog.accept(""))  # split asks for a name: named below instead
     page.click("#split")
     _saved(page, 1)
     split_section = page.locator("section.identity:has(figure.member[data-id='%s'])" % alex)
@@ -239,10 +240,12 @@ def test_a_person_pages_through_an_identity_and_splits_an_item_loaded_later(revi
     section.locator(f"figure.member[data-id='{order[-1]}']").click()
     section.locator(f"figure.member[data-id='{order[1]}']").click()
     assert page.locator("#selection-count").text_content() == "2 selected"
+    page.once("dialog", lambda dialog: dialog.accept("second_look"))  # split asks for the new identity's name
     page.click("#split")
-    _saved(page, 2)
+    _saved(page, 3)  # the split (revision 2) and the name given (3)
     [split] = rs.identity_review(catalog, FILM).splits
     assert split[0] == biggest["identity"] and sorted(split[2]) == sorted([order[-1], order[1]])
+    assert rs.identity_review(catalog, FILM).names == {split[1]: "second_look"}
     fresh = page.locator(f"section.identity[data-identity='{split[1]}']")
     assert fresh.locator("span.size").text_content() == "2 items"  # one shown (first=1), one behind "show more"
     assert fresh.locator("figure.member").count() == 1 and fresh.locator("button.show-more").count() == 1

@@ -85,7 +85,8 @@ def test_instances_keep_discard_and_undo(client, castforge_home):
     assert post(client, "decisions", 1, [{"kind": "tag", "item_id": "a0", "to_value": "object"}]).status_code == 200
     state = client.get(f"/api/films/{FILM}/state").json()
     assert (state["reviewed"], state["kept"], state["discarded"], state["tagged"]) == (2, 1, 1, 1)
-    assert post(client, "undo", 2).json() == {"revision": 3, "can_redo": True}
+    assert post(client, "undo", 2).json() == {"revision": 3, "can_redo": True, "undone_revision": 2,
+                                               "undone": ["tag a0 to object"]}  # says what it took back
     assert rs.instance_review(Catalog(castforge_home), FILM) == {"a0": {"kept": True, "category": None},
                                                                  "a1": {"kept": False, "category": None}}
 

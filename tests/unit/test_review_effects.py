@@ -93,3 +93,25 @@ def test_review_ui_lists_changes_pending_decisions_and_accepts(castforge_home):
         {"kind": "move", "item_id": "b4", "from_value": "identity_001", "to_value": "identity_000"}]})
     change = client.get(f"/api/films/{FILM}/identities").json()["effects"]["changes"][0]
     assert change["status"].startswith("undone")
+
+
+def test_instance_cards_carry_identity_track_and_frame_and_undo_says_what_it_undid(castforge_home):
+    workspace = make_film(castforge_home)
+    ii = workspace.read_table("instance_identities").with_columns(
+        pl.Series("track_id", ["s0-t0", "s0-t0", "s0-t1", "s0-t2", "s0-t2", "s0-t2"]),
+        pl.Series("stability", [0.9, 0.8, None, 0.7, 0.6, 0.5], dtype=pl.Float32))
+    workspace.write_table("instance_identities", ii)
+    catalog = Catalog(castforge_home)
+    rs.record_decision(catalog, FILM, "rename", "identity_000", "Ann")
+    client = TestClient(create_app(castforge_home), base_url="http://127.0.0.1")
+    items = {i["instance_id"]: i for i in client.get(f"/api/films/{FILM}/instances").json()["items"]}
+    assert items["a0"]["identity_name"] == "Ann" and items["a0"]["track_id"] == "s0-t0"
+    assert items["a2"]["stability"] is None and items["b3"]["stability"] == 0.7
+    page = client.get(f"/films/{FILM}/instances").text
+    assert 'id="identity-filter"' in page and 'id="large"' in page
+    client.post(f"/api/films/{FILM}/decisions", json={"expected_revision": 1, "decisions": [
+        {"kind": "move", "item_id": "a1", "from_value": "identity_000", "to_value": "identity_001"},
+        {"kind": "keep", "item_id": "a2"}]})
+    undone = client.post(f"/api/films/{FILM}/undo", json={"expected_revision": 2}).json()
+    assert undone["undone_revision"] == 2
+    assert sorted(undone["undone"]) == ["keep a2", "move a1 to identity_001"]

@@ -95,7 +95,12 @@ const Review = {
 
   async undo() {
     const answer = await this.post("undo", {});
-    if (answer) { this.status(`Undone (revision ${answer.revision})`, "ok"); if (this.onReload) await this.onReload(); }
+    if (answer) {
+      const what = answer.undone && answer.undone.length
+        ? `: took back ${answer.undone.join("; ")} (revision ${answer.undone_revision})` : "";
+      this.status(`Undone (revision ${answer.revision})${what}`, "ok");
+      if (this.onReload) await this.onReload();
+    }
   },
 
   async redo() {
@@ -116,6 +121,21 @@ const Review = {
     this.canRedo = state.can_redo;
     this.updateButtons();
     return state;
+  },
+
+  // "?" opens a list of the page's keys (``keys``: [key, what it does] pairs); Esc closes it.
+  bindHelp(keys) {
+    const dialog = this.el("dialog", {class: "keys", id: "keys-help"},
+      this.el("h2", {text: "Keys"}),
+      this.el("table", {}, ...[...keys, ["?", "this list"], ["Ctrl+Z / Ctrl+Shift+Z", "undo / redo"]].map(([key, what]) =>
+        this.el("tr", {}, this.el("td", {}, this.el("kbd", {text: key})), this.el("td", {text: what})))),
+      this.el("button", {text: "Close", onclick: () => dialog.close()}));
+    document.body.append(dialog);
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "?" || event.target.matches("input, select, textarea")) return;
+      event.preventDefault();
+      dialog.open ? dialog.close() : dialog.showModal();
+    });
   },
 
   bindUndoRedo() {

@@ -142,15 +142,19 @@ function render(answer) {
   identityOptions(document.getElementById("move-target"), null);
   const suggestions = document.getElementById("suggestions");
   suggestions.replaceChildren();
-  if (answer.suggestions.length) {
-    suggestions.append(E("h2", {text: "Same character?"}));
-    for (const s of answer.suggestions) {
+  const queue = answer.suggestions.filter(s => !rejected().has(`${s.a}|${s.b}`));
+  view.queue = queue;
+  if (queue.length) {
+    suggestions.append(E("h2", {text: `Same character? ${queue.length} pair(s) from prototype similarity · ` +
+                                      "Y: merge the first · N: not the same"}));
+    for (const s of queue) {
       suggestions.append(E("div", {class: "suggestion", dataset: {a: s.a, b: s.b}},
         E("span", {text: `${s.a_name} + ${s.b_name} (similarity ${s.similarity.toFixed(2)})`}),
         E("button", {text: `Merge ${s.b_name} into ${s.a_name}`, onclick: async () => {
           if (await Review.decide([{kind: "merge", item_id: s.b, to_value: s.a}], `${s.b_name} merged into ${s.a_name}`))
             await load();
-        }})));
+        }}),
+        E("button", {class: "not-same", text: "Not the same", onclick: () => rejectPair(s)})));
     }
   }
   renderEffects(answer.effects);
@@ -237,11 +241,45 @@ document.getElementById("split").addEventListener("click", async () => {
   const ids = selectedIds();
   if (!ids.length) return Review.status("Select the items that form the new identity", "error");
   const source = view.selected.get(ids[0]);
+  const name = window.prompt(`Name of the new identity made of ${ids.length} item(s) (leave empty to name it later)`, "");
+  if (name === null) return Review.status("Split cancelled", "info");
   // "new": the server mints the new identity's id (ids become folder names, so only the server makes them)
-  if (await Review.decide([{kind: "split", item_id: source, to_value: "new", payload: {instance_ids: ids}}],
-                          `${ids.length} items split into a new identity`)) await load();
+  const answer = await Review.decide([{kind: "split", item_id: source, to_value: "new", payload: {instance_ids: ids}}],
+                                     `${ids.length} items split into a new identity`);
+  if (answer && name.trim() && answer.minted && answer.minted.length) {
+    await Review.decide([{kind: "rename", item_id: answer.minted[0], to_value: name.trim()}],
+                        `${ids.length} items split into ${name.trim()}`);
+  }
+  if (answer) await load();
 });
 document.getElementById("clear-selection").addEventListener("click", () => { view.selected.clear(); selectionChanged(); });
+// "Not the same" answers are kept in this browser (per film): the pair leaves the queue, no decision is recorded.
+function rejected() {
+  try { return new Set(JSON.parse(localStorage.getItem(`castforge:${Review.film}:not-same`) || "[]")); }
+  catch { return new Set(); }
+}
+function rejectPair(pair) {
+  const seen = rejected();
+  seen.add(`${pair.a}|${pair.b}`);
+  localStorage.setItem(`castforge:${Review.film}:not-same`, JSON.stringify([...seen]));
+  Review.status(`${pair.a_name} and ${pair.b_name} kept apart`, "ok");
+  load();
+}
+document.addEventListener("keydown", async (event) => {
+  if (event.target.matches("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+  const first = (view.queue || [])[0];
+  if (!first) return;
+  if (event.key.toLowerCase() === "y") {
+    event.preventDefault();
+    if (await Review.decide([{kind: "merge", item_id: first.b, to_value: first.a}], `${first.b_name} merged into ${first.a_name}`))
+      await load();
+  } else if (event.key.toLowerCase() === "n") {
+    event.preventDefault();
+    rejectPair(first);
+  }
+});
 Review.onReload = () => load();
 Review.bindUndoRedo();
+Review.bindHelp([["Y", "same character: merge the first suggested pair"], ["N", "not the same: drop the first pair"],
+  ["Enter (in a name)", "rename"], ["click", "select an item (Shift / Ctrl: more)"]]);
 load().catch(error => Review.status("Could not load identities: " + error.message, "error"));

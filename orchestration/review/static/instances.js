@@ -27,7 +27,8 @@ function card(item, index) {
     Review.el("figcaption", {},
       Review.el("span", {class: "verdict"}),
       Review.el("span", {class: "tag"}),
-      Review.el("small", {text: item.frame_id || ""})));
+      Review.el("small", {text: item.frame_id || ""}),
+      Review.el("small", {class: "who", text: item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : ""})));
   Review.lazyImage(node.querySelector("img"), item.thumb, node);
   node.addEventListener("click", (event) => select(index, event));
   paint(node, item);
@@ -57,9 +58,20 @@ function renderMore() {
     state.rendered < state.shown.length ? `showing ${state.rendered} of ${state.shown.length}` : "";
 }
 
+const SORTS = {
+  frame: null,
+  identity: (a, b) => (a.identity_name || "~").localeCompare(b.identity_name || "~"),
+  track: (a, b) => (a.track_id || "~").localeCompare(b.track_id || "~", undefined, {numeric: true}),
+  score: (a, b) => (a.score ?? 2) - (b.score ?? 2),
+  stability: (a, b) => (a.stability ?? 2) - (b.stability ?? 2),
+};
+
 function render() {
   const filter = document.getElementById("filter").value;
-  state.shown = state.items.filter(item => matches(item, filter));
+  const identity = document.getElementById("identity-filter").value;
+  state.shown = state.items.filter(item => matches(item, filter) && (!identity || item.identity === identity));
+  const order = SORTS[document.getElementById("sort").value];
+  if (order) state.shown = state.shown.slice().sort(order);  // stable: frame order within equal keys
   state.rendered = 0;
   state.cards.clear();
   grid.replaceChildren();
@@ -140,9 +152,53 @@ async function tag(category) {
   progress();
 }
 
+function identityOptions() {
+  const select = document.getElementById("identity-filter"), chosen = select.value;
+  const counts = new Map();
+  for (const item of state.items) if (item.identity) counts.set(item.identity, [item.identity_name, (counts.get(item.identity)?.[1] || 0) + 1]);
+  select.replaceChildren(Review.el("option", {value: "", text: "any"}),
+    ...[...counts].sort((a, b) => b[1][1] - a[1][1]).map(([id, [name, n]]) => Review.el("option", {value: id, text: `${name} (${n})`})));
+  select.value = counts.has(chosen) ? chosen : "";
+}
+
+// The focused item large: its cut-out, the key frame it came from with its box, and the segmentation overlay.
+function openLarge() {
+  const item = state.shown[state.focus];
+  if (!item) return;
+  const dialog = document.getElementById("large"), body = dialog.querySelector(".large-body");
+  const frame = Review.el("div", {class: "frame-box"});
+  if (item.frame) {
+    const image = Review.el("img", {src: item.frame, alt: `frame ${item.frame_id}`});
+    frame.append(image);
+    if (item.box) image.addEventListener("load", () => {
+      const [x0, y0, x1, y1] = item.box, sx = image.clientWidth / image.naturalWidth, sy = image.clientHeight / image.naturalHeight;
+      frame.append(Review.el("div", {class: "box", style: `left:${x0 * sx}px;top:${y0 * sy}px;width:${(x1 - x0) * sx}px;height:${(y1 - y0) * sy}px`}));
+    });
+  }
+  body.replaceChildren(
+    Review.el("figure", {}, Review.el("img", {src: item.image, alt: item.instance_id}), Review.el("figcaption", {text: "cut-out"})),
+    Review.el("figure", {}, frame, Review.el("figcaption", {text: `key frame ${item.frame_id || ""} · shot ${item.shot ?? "?"}`})),
+    item.overlay ? Review.el("figure", {}, Review.el("img", {src: item.overlay, alt: "overlay"}), Review.el("figcaption", {text: "segmentation overlay"})) : null,
+    Review.el("p", {text: `${item.identity_name || "no identity"}${item.track_id ? " · track " + item.track_id : ""}` +
+      `${item.by ? " · placed by " + item.by : ""}${item.stability != null ? " · stability " + item.stability : ""}` +
+      ` · score ${item.score ?? "?"}`}));
+  dialog.showModal();
+}
+
+function rowStep(direction) {
+  // cards per row from the layout: those sharing the first card's top edge
+  const cards = grid.querySelectorAll("figure.item");
+  if (!cards.length) return;
+  const top = cards[0].offsetTop;
+  let perRow = 0;
+  for (const node of cards) { if (node.offsetTop !== top) break; perRow++; }
+  setFocus(state.focus + direction * Math.max(1, perRow));
+}
+
 async function load() {
   const answer = await Review.getJSON("instances");
   state.items = answer.items;
+  identityOptions();
   await Review.refreshState();
   state.selected.clear();
   render();
@@ -152,7 +208,15 @@ async function load() {
 
 Review.onReload = load;
 Review.bindUndoRedo();
+Review.bindHelp([["K", "keep"], ["D / X", "discard"], ["1 / 2 / 3", "tag character / object / background"],
+  ["0", "clear the tag"], ["→ / Space / N", "next"], ["← / P", "previous"], ["↓ / ↑", "the item below / above"],
+  ["O / Enter / double-click", "open large with its key frame and overlay"], ["A", "select everything shown"],
+  ["Esc", "clear the selection"], ["Shift / Ctrl + click", "select a range / one more"]]);
 document.getElementById("filter").addEventListener("change", () => { state.focus = 0; render(); });
+document.getElementById("identity-filter").addEventListener("change", () => { state.focus = 0; render(); });
+document.getElementById("sort").addEventListener("change", () => { state.focus = 0; render(); });
+document.querySelector("#large .close").addEventListener("click", () => document.getElementById("large").close());
+grid.addEventListener("dblclick", (event) => { if (event.target.closest("figure.item")) openLarge(); });
 document.getElementById("keep").addEventListener("click", () => verdict(true));
 document.getElementById("discard").addEventListener("click", () => verdict(false));
 document.getElementById("category").addEventListener("change", (event) => {
@@ -164,11 +228,13 @@ new IntersectionObserver((entries) => {
 }, {rootMargin: "800px"}).observe(document.getElementById("more"));
 document.addEventListener("keydown", (event) => {
   if (event.target.matches("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (document.getElementById("large").open) return;  // the dialog handles Esc itself
   const actions = {
     k: () => verdict(true), d: () => verdict(false), x: () => verdict(false),
     "1": () => tag("character"), "2": () => tag("object"), "3": () => tag("background"), "0": () => tag("none"),
     ArrowRight: () => setFocus(state.focus + 1), " ": () => setFocus(state.focus + 1), n: () => setFocus(state.focus + 1),
     ArrowLeft: () => setFocus(state.focus - 1), p: () => setFocus(state.focus - 1),
+    ArrowDown: () => rowStep(1), ArrowUp: () => rowStep(-1), o: openLarge, Enter: openLarge,
     a: () => { for (const i of state.shown) state.selected.add(i.instance_id); render(); },
     Escape: () => { state.selected.clear(); render(); },
   };
