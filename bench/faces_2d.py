@@ -12,7 +12,12 @@
   purity and coverage of average-linkage clustering at the distance calibrated on the composites.
 - timing: seconds per face of each recogniser.
 
-Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--samples 40]
+- film (``--film FILM``): a materialised film's identities against instances labelled by hand
+  (bench/data/penny_and_chip_instances.csv: 163 kept instances of Penny & Chip ingested as film ``pc`` with the anime
+  preset; their ids depend on the segmentation, so relabel after the cut-outs change).
+
+Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--skip-identity] [--samples 40]
+       .venv/bin/python bench/faces_2d.py --film pc [--labels CSV]
 """
 
 import argparse
@@ -224,7 +229,8 @@ def run_detection(shared: Path) -> dict:
 
 
 def run_film(film: str, labels_csv: Path) -> dict:
-    """A materialised film's identities against instance labels (CSV: instance_id, label): per character, the
+    """A materialised film's identities against instance labels (CSV: instance_id, label, optional face_label for
+    instances labelled ``both`` or ``other``: whose face the run found in them): per character, the
     identity holding most of its faced instances, that identity's purity among faced labelled instances and the
     share of the character's faced instances it holds; instances labelled ``both`` / ``other`` are reported apart."""
     import polars as pl
@@ -232,7 +238,10 @@ def run_film(film: str, labels_csv: Path) -> dict:
     from resources.storage import FilmWorkspace
 
     workspace = FilmWorkspace(film)
-    labels = pl.read_csv(labels_csv).select("instance_id", "label")
+    labels = pl.read_csv(labels_csv)
+    if "face_label" in labels.columns:  # instances holding both characters: who the face found in them shows
+        labels = labels.with_columns(pl.coalesce("face_label", "label").alias("label"))
+    labels = labels.select("instance_id", "label")
     faces = workspace.read_table("faces").select("instance_id", "detector").unique("instance_id")
     assigned = workspace.read_table("instance_identities").select("instance_id", "identity", "by")
     table = labels.join(faces, on="instance_id", how="left").join(assigned, on="instance_id", how="left")

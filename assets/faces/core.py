@@ -107,22 +107,29 @@ def read_rgb(path: Path) -> np.ndarray:
 
 def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer: FaceAnalyzer,
                 params: FaceParams) -> list[tuple[str, FaceDetection]]:
-    """(instance_id, face) pairs: each detector in fallback order serves the instances still without a face."""
+    """(instance_id, face) pairs, at most one face per instance: each detector in fallback order serves the
+    instances still without a face; where one box holds several faces (two characters cut out together) the
+    largest, then the most confident, is the instance's."""
     pending = set(boxes)
     min_size = params.min_size_for(image.shape[0])
     found: list[tuple[str, FaceDetection]] = []
     for detector in analyzer.detectors:
         if not pending:
             break
-        newly = set()
+        best: dict[str, FaceDetection] = {}
         for face in analyzer.detect(image, detector):
-            if min(face.box[2] - face.box[0], face.box[3] - face.box[1]) < min_size:
+            side = min(face.box[2] - face.box[0], face.box[3] - face.box[1])
+            if side < min_size:
                 continue
             instance_id = owner(face.box, boxes, params.min_containment)
-            if instance_id in pending:
-                found.append((instance_id, face))
-                newly.add(instance_id)
-        pending -= newly
+            if instance_id not in pending:
+                continue
+            held = best.get(instance_id)
+            if held is None or (side, face.score) > (min(held.box[2] - held.box[0], held.box[3] - held.box[1]),
+                                                     held.score):
+                best[instance_id] = face
+        found.extend(best.items())
+        pending -= set(best)
     return found
 
 

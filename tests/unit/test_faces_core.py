@@ -114,6 +114,23 @@ def test_detector_fallback_serves_only_instances_still_without_face(tmp_path):
     assert faces.filter(pl.col("landmarks").is_null()).height == 2 and faces["yaw"].is_nan().all()
 
 
+def test_an_instance_holding_two_faces_keeps_one_the_larger(tmp_path):
+    """Two characters cut out as one instance: one face row, the larger face, not two rows for one instance."""
+    image_path = tmp_path / "frame.png"
+    cv2.imwrite(str(image_path), np.full((100, 200, 3), 128, np.uint8))
+    frames = pl.DataFrame({"frame_id": ["f"], "path": [str(image_path)]})
+    instances = pl.DataFrame({"instance_id": ["both"], "frame_id": ["f"], "x0": [0.0], "y0": [0.0], "x1": [200.0],
+                              "y1": [100.0], "kept": [True]})
+    faces = detect_faces(frames, instances, FakeFallbackAnalyzer(), FaceParams(min_face_size=10), Path)
+    assert faces.height == 1 and faces["detector"][0] == "first"  # served by the first detector, its only face
+    wide = FakeFallbackAnalyzer()
+    wide.detectors = ("second",)
+    wide.detect = lambda image, detector=None: [FaceDetection((10, 10, 50, 50), 0.95, "second"),
+                                                FaceDetection((110, 10, 190, 90), 0.8, "second")]
+    faces = detect_faces(frames, instances, wide, FaceParams(min_face_size=10), Path)
+    assert faces.height == 1 and faces["fx0"][0] == 110  # the larger face wins over the more confident one
+
+
 @pytest.mark.parametrize("face,box,expected", [
     ((0, 0, 10, 10), (0, 0, 20, 20), 1.0), ((0, 0, 10, 10), (5, 0, 20, 20), 0.5), ((0, 0, 10, 10), (20, 20, 30, 30), 0.0)])
 def test_containment(face, box, expected):
