@@ -25,7 +25,7 @@ import numpy as np
 from resources.protocols import FaceDetection, ImageEmbedder
 
 CROP_SIZE = 192          # px side of the context crop
-CONTEXT_SIDE = 3.0       # ... in face sizes: 1 above the face's centre line's top half, 1.5 below the chin
+CONTEXT_SIDE = 3.0       # ... in face sizes: half a face of hair above the face box, 1.5 faces of body below it
 UNIT = CROP_SIZE / CONTEXT_SIDE
 # regions of the context crop, (x0, y0, x1, y1) in face-size units; the face's centre sits at (1.5, 1.0)
 FACE_BOX = (1.0, 0.5, 2.0, 1.5)
