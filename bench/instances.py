@@ -3,6 +3,7 @@ memory, and the face-coverage figure (share of YuNet faces in kept frames that a
 Each backend runs in its own subprocess so its peak RSS is its own. Prints JSON.
 
 Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-points 8] [--sam2-frames 4]
+       [--keep DIR] (keeps the cut-outs and the decided table, e.g. for docs/screenshots/instances_sintel.png)
 sam2 uses the checkpoint under CASTFORGE_MODELS when present; otherwise it runs the real tiny architecture with
 random weights, to time it (its masks are then meaningless), on --sam2-frames frames.
 """
@@ -30,7 +31,7 @@ def sintel_frames(out: Path):
     return extract_video_frames(shared_dir() / SINTEL, out, FrameParams()).frames
 
 
-def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int) -> dict:
+def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None) -> dict:
     import polars as pl
 
     from assets.instances.core import InstanceParams, extract_instances
@@ -59,18 +60,27 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
         segment = resource_.segment_frame
         extra = {"model": resource_.segmenter().model}
     frames = frames.with_columns(pl.col("frame_id").is_in(kept["frame_id"].to_list()).alias("kept"))
-    with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(keep) / backend) if keep else tmp
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
                                   extra["model"], InstanceParams())
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
         decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "instances")))
         coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None
+        if keep:
+            decided.write_parquet(Path(out) / "filtered_instances.parquet")
     return {"backend": backend, "frames": kept.height, "instances": table.height,
             "kept_instances": int(decided["kept"].sum()) if decided.height else 0, "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),  # user + system time of this process: robust when the cores are shared
             "instances_per_s": round(table.height / seconds, 3), "frames_per_s": round(kept.height / seconds, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "face_coverage": coverage, **extra}
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def face_coverage(kept, decided, out: Path) -> dict:
@@ -96,6 +106,7 @@ def main() -> None:
     parser.add_argument("--backends", default="characters,sam2")
     parser.add_argument("--sam2-points", type=int, default=8)
     parser.add_argument("--sam2-frames", type=int, default=4)
+    parser.add_argument("--keep", help="keep the cut-outs, masks and the decided table under KEEP/<backend>")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if shared_dir() is None:
@@ -104,12 +115,13 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.one:
         with tempfile.TemporaryDirectory() as frames_dir:
-            print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames)))
+            print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep)))
         return
     results = []
     for backend in args.backends.split(","):
         done = subprocess.run([sys.executable, __file__, "--one", backend, "--sam2-points", str(args.sam2_points),
-                               "--sam2-frames", str(args.sam2_frames)], capture_output=True, text=True)
+                               "--sam2-frames", str(args.sam2_frames)] + (["--keep", args.keep] if args.keep else []),
+                              capture_output=True, text=True)
         if done.returncode != 0:
             results.append({"backend": backend, "error": done.stderr.strip().splitlines()[-1:]})
             continue

@@ -95,6 +95,7 @@ def _core(seed: Seed, width: int, height: int) -> np.ndarray:
 
 
 GRABCUT_MAX_SIDE = 256  # GrabCut's cost grows with the pixels it models; larger windows are cut at this size
+CLASS_SHARE = 0.15  # DeepLab pixels covering this share of the seed box: its class map, not colour regions, seeds
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
 
@@ -126,8 +127,10 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     # a face seed's box is a guess: outside it is only probably background; a detector's box is trusted
     labels = np.full(regions.shape, cv2.GC_PR_BGD if seed.kind == "face" else cv2.GC_BGD, np.uint8)
     labels[inside] = cv2.GC_PR_BGD
-    labels[inside & ~outer] = cv2.GC_PR_FGD
-    labels[inside & classes] = cv2.GC_PR_FGD
+    if (inside & classes).sum() >= CLASS_SHARE * inside.sum():
+        labels[inside & classes] = cv2.GC_PR_FGD  # DeepLab sees this character (photos, 3D): trust its pixels
+    else:  # DeepLab is blind here (drawn characters): enclosed colour regions instead
+        labels[inside & (~outer | classes)] = cv2.GC_PR_FGD
     if seed.kind != "face":
         axis = np.zeros_like(inside)
         h, w = axis.shape
