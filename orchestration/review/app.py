@@ -116,7 +116,7 @@ def create_app(home: Path | None = None, on_change=None, hosts: tuple[str, ...] 
         ws = workspace(film)
         view = data.identity_view(ws, catalog, members_per_identity=0)
         return templates.TemplateResponse(request, "overview.html", {
-            "film": film, "state": data.progress(ws, catalog), "history": data.history(catalog, film),
+            "film": film, "state": data.progress(ws, catalog), "history": data.history(catalog, film, workspace=ws),
             "missing": view["missing"], "identities": view["identities"], "view": "overview",
             "effects": view.get("effects")})
 

@@ -118,16 +118,27 @@ def progress(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def history(catalog: Catalog, film: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Latest decisions first, undone ones included (marked)."""
+def history(catalog: Catalog, film: str, limit: int = 50, workspace: FilmWorkspace | None = None
+            ) -> list[dict[str, Any]]:
+    """Latest decisions first, undone ones included (marked). With the film's ``workspace``, identities are shown
+    by their names and instances by a thumbnail (``item_name``, ``from_name``, ``to_name``, ``thumb``)."""
     rows = rs.decisions(catalog, film, active_only=False)
+    names = rs.identity_review(catalog, film).names
+    paths: dict[str, str] = {}
+    if workspace is not None:
+        table = _instances_table(workspace)
+        paths = dict(zip(table["instance_id"], table["path"])) if table is not None and "path" in table.columns else {}
     out = []
     for row in reversed(rows.tail(limit).to_dicts()):
         out.append({"revision": row["revision"], "kind": row["kind"], "item_id": row["item_id"],
                     "from_value": row["from_value"], "to_value": row["to_value"], "author": row["author"],
                     "created_at": row["created_at"].isoformat(timespec="seconds"),
                     "undone": row["superseded_by"] is not None and row["kind"] not in ("undo", "redo"),
-                    "payload": json.loads(row["payload"]) if row["payload"] else None})
+                    "payload": json.loads(row["payload"]) if row["payload"] else None,
+                    "item_name": names.get(row["item_id"]) or row["item_id"],
+                    "from_name": rs.identity_display_name(row["from_value"], names) if row["from_value"] else None,
+                    "to_name": rs.identity_display_name(row["to_value"], names) if row["to_value"] else None,
+                    "thumb": media_url(paths.get(row["item_id"] or ""), 200)})
     return out
 
 

@@ -115,3 +115,13 @@ def test_instance_cards_carry_identity_track_and_frame_and_undo_says_what_it_und
     undone = client.post(f"/api/films/{FILM}/undo", json={"expected_revision": 2}).json()
     assert undone["undone_revision"] == 2
     assert sorted(undone["undone"]) == ["keep a2", "move a1 to identity_001"]
+
+
+def test_history_shows_names_and_thumbnails(castforge_home):
+    make_film(castforge_home)
+    catalog = Catalog(castforge_home)
+    rs.record_decision(catalog, FILM, "rename", "identity_000", "Ann")
+    rs.record_decision(catalog, FILM, "move", "b4", "identity_000", from_value="identity_001")
+    client = TestClient(create_app(castforge_home), base_url="http://127.0.0.1")
+    page = client.get(f"/films/{FILM}").text
+    assert "<td>Ann</td>" in page and 'alt="b4"' in page    # the moved item's thumbnail, the target by its name
