@@ -117,6 +117,16 @@ def test_sd_scripts_config_needs_no_flags(film):
     assert dataset["min_bucket_reso"] == 128 and dataset["max_bucket_reso"] == 512
     subsets = dataset["subsets"]
     assert {Path(s["image_dir"]).name for s in subsets} == {f"7_{t}" for t in table["trigger"].unique()}
+    # the keys and types sd-scripts' ConfigSanitizer accepts (library/config_util.py, DreamBooth-style subsets with
+    # caption files): an unknown key or a wrong type makes train_network.py refuse the file
+    general_schema = {"caption_extension": str, "shuffle_caption": bool}
+    dataset_schema = {"resolution": int, "batch_size": int, "enable_bucket": bool, "min_bucket_reso": int,
+                      "max_bucket_reso": int, "bucket_reso_steps": int, "bucket_no_upscale": bool, "subsets": list}
+    subset_schema = {"image_dir": str, "num_repeats": int}
+    for values, schema in [(config["general"], general_schema), (dataset, dataset_schema),
+                           *[(s, subset_schema) for s in subsets]]:
+        assert set(values) <= set(schema) and all(isinstance(v, schema[k]) for k, v in values.items())
+    assert set(config) == {"general", "datasets"}
     for subset in subsets:
         assert subset["num_repeats"] == 7
         images = sorted(Path(subset["image_dir"]).glob("*.png"))
