@@ -7,7 +7,7 @@ export CASTFORGE_HOME ?= $(CURDIR)/.castforge
 export CASTFORGE_MODELS ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test test-fast graph-snapshot ui review bench clean-demo
+.PHONY: setup system-deps demo test test-fast graph-snapshot check-defs ui review bench clean-demo
 
 .venv/.ready: install/requirements.txt install/requirements.lock install/constraints-cpu.txt install/setup_env.sh pyproject.toml
 	bash install/setup_env.sh
@@ -32,6 +32,10 @@ test: setup
 # the fast tier: unit + sensor tests (no model runs, no whole films), under a minute
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not backends and not assets and not e2e and not ui" tests/unit tests/sensors
+
+# Dagster's own check of the code location (dg lives in .venv-dg, built by install/setup_dg.sh)
+check-defs: setup
+	.venv-dg/bin/dg check defs
 
 # after adding or rewiring an asset: regenerate the pinned asset graph (commit tests/e2e/asset_graph.json)
 graph-snapshot: setup

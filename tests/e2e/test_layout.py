@@ -39,12 +39,13 @@ def test_every_resource_module_and_subcommand_is_listed():
     assert commands == set(SUBCOMMANDS)
 
 
-def test_dagster_validates_the_code_location():
-    """What `dg check defs` runs: Dagster loads orchestration.definitions (@dg.definitions over dg.load_defs)."""
+def test_dg_check_defs_passes():
+    """`dg check defs`: Dagster's dg loads the code location ([tool.dg] in pyproject.toml) and validates it."""
     import subprocess
-    import sys
 
-    dagster = Path(sys.executable).with_name("dagster")
-    done = subprocess.run([str(dagster), "definitions", "validate", "-m", "orchestration.definitions"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0 and "Validation successful" in done.stderr + done.stdout, done.stderr[-2000:]
+    dg = ROOT / ".venv-dg" / "bin" / "dg"
+    if not dg.exists():
+        pytest.skip(".venv-dg (the dg command) is absent: `make setup` builds it (install/setup_dg.sh)")
+    done = subprocess.run([str(dg), "check", "defs"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "All definitions loaded successfully" in done.stdout + done.stderr, (
+        done.stdout[-2000:] + done.stderr[-2000:])
