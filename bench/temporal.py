@@ -1,7 +1,7 @@
 """Temporal analysis figures (JSON on stdout): camera motion on exact synthetic moves, shot types and scenes
 against hand labels, effects precision / recall on exact insertions, cost against the frames stage.
 
-    .venv/bin/python bench/temporal.py [--only camera,effects,scenes,shot_types,cost] [--home DIR]
+    .venv/bin/python bench/temporal.py [--only camera,motion,effects,scenes,cost] [--home DIR]
 
 Camera moves and effects are rendered over real frames of the shared videos: frames of the Penny & Chip film are
 the tuning set the thresholds were chosen on; Big Buck Bunny and Sintel frames are held out and reported apart.
@@ -116,6 +116,57 @@ def camera_bench(shared: Path, stills_per_video: int = 3) -> dict:
                         entry["predicted"].append(_classify(frames, boxes, params))
     return {"seconds": round(time.perf_counter() - started, 1),
             **{key: _confusion_summary(v["truth"], v["predicted"]) for key, v in sorted(results.items())}}
+
+
+def motion_bench(shared: Path) -> dict:
+    """A character crossing the frame at a known speed while the camera pans, tilts, zooms or stays: its speed
+    against the background (``rel_vx``) from the tracks and frame signals, against the rendered truth."""
+    import polars as pl
+
+    from assets.motion.tracks import track_points
+    from assets.shot_analysis.stream import SIGNAL_SCHEMA
+
+    params = ShotAnalysisParams()
+    sprite = cv2.imread(str(shared / "media/characters_rgba/sita_front.png"), cv2.IMREAD_UNCHANGED)
+    errors: dict[str, list[float]] = {}
+    for video, relative in VIDEOS.items():
+        for s, still in enumerate(_stills(shared / relative, 2)):
+            for move in ("static", "pan_left", "pan_right", "tilt_up"):  # a zoom has no world speed for an overlay
+                spec = ClipSpec(move, frames=48, rate=0.15, seed=s)
+                frames = render_clip(still, spec, sprite)
+                width, height = spec.size
+                boxes = [character_box(spec.size, sprite, k / (spec.frames - 1)) for k in range(spec.frames)]
+                greys = [cv2.cvtColor(cv2.resize(f, (params.analysis_width, round(height * params.analysis_width
+                                                                                 / width))), cv2.COLOR_BGR2GRAY)
+                         for f in frames]
+                scale = params.analysis_width / width
+                rows = [{"frame_index": 0, "timestamp_s": 0.0, "shot": 0}]
+                for k in range(1, len(frames)):
+                    mask = background_mask(greys[k].shape, [tuple(v * scale for v in boxes[k - 1])])
+                    pair = pair_motion(greys[k - 1], greys[k], mask, params)
+                    rows.append({"frame_index": k, "timestamp_s": k / spec.fps, "shot": 0,
+                                 "dx": pair.dx / params.analysis_width, "dy": pair.dy / params.analysis_width,
+                                 "log_scale": pair.log_scale})
+                signals = pl.DataFrame(rows, schema={k: SIGNAL_SCHEMA[k] for k in ("frame_index", "timestamp_s",
+                                                                                  "shot", "dx", "dy", "log_scale")})
+                keys = list(range(0, spec.frames, 6))
+                table = pl.DataFrame({"instance_id": [f"i{k}" for k in keys], "frame_id": [f"f{k}" for k in keys],
+                                      "shot": [0] * len(keys), "timestamp_s": [k / spec.fps for k in keys],
+                                      "x0": [boxes[k][0] for k in keys], "y0": [boxes[k][1] for k in keys],
+                                      "x1": [boxes[k][2] for k in keys], "y1": [boxes[k][3] for k in keys]})
+                key_frames = pl.DataFrame({"frame_id": [f"f{k}" for k in keys], "frame_index": keys,
+                                           "width": [width] * len(keys), "height": [height] * len(keys)})
+                points = track_points(table, key_frames, None, signals).drop_nulls("rel_vx")
+                # inside the frame the sprite is not clipped: its centre moves at a constant speed
+                inside = points.filter((pl.col("cx") > 0.25 * width) & (pl.col("cx") < 0.75 * width))
+                sprite_width = int(sprite.shape[1] * int(height * 0.6) / sprite.shape[0])  # as paste() sizes it
+                frame_speed = (width - 0.6 * sprite_width) / (spec.frames - 1) * spec.fps
+                camera = {"pan_right": spec.rate * width, "pan_left": -spec.rate * width}.get(move, 0.0)
+                truth = frame_speed + camera
+                if inside.height:
+                    errors.setdefault(move, []).append(abs(float(inside["rel_vx"].median()) - truth) / abs(truth))
+    return {move: {"clips": len(v), "median_relative_error": round(float(np.median(v)), 3),
+                   "max_relative_error": round(float(np.max(v)), 3)} for move, v in errors.items()}
 
 
 def _precision_recall(truth: list[bool], found: list[bool]) -> dict:
@@ -300,7 +351,7 @@ def cost_bench(shared: Path, home: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="camera,effects,scenes,cost")
+    parser.add_argument("--only", default="camera,motion,effects,scenes,cost")
     parser.add_argument("--home", type=Path, default=None, help="CASTFORGE_HOME to build films in (default: temp)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -311,6 +362,8 @@ def main() -> None:
     report: dict = {}
     if "camera" in only:
         report["camera_motion"] = camera_bench(shared)
+    if "motion" in only:
+        report["character_motion"] = motion_bench(shared)
     if "effects" in only:
         report["effects"] = effects_bench(shared)
     if only & {"scenes", "shot_types", "cost"}:
