@@ -61,7 +61,7 @@ def sr_upscaler(params: DatasetParams) -> ImageUpscaler | None:
     from resources.backends.esrgan_upscaler import EsrganUpscaler
     from resources.paths import find_model
 
-    return EsrganUpscaler(find_model(params.sr_model) or params.sr_model)
+    return EsrganUpscaler(find_model(params.sr_model) or params.sr_model, device=params.sr_device)
 
 
 def preview(table: pl.DataFrame, workspace: FilmWorkspace) -> np.ndarray | None:

@@ -14,6 +14,7 @@ class DatasetParams:
     upscale: str = "lanczos"         # items below target_size: lanczos | sr (super-resolution model) | skip
     min_source_size: int = 128       # items whose source's longer side is below this are skipped, never upscaled
     sr_model: str = "upscale/RealESRGAN_x4plus_anime_6B.pth"  # under CASTFORGE_MODELS, for upscale: sr
+    sr_device: str = "cpu"           # torch device for upscale: sr (cpu | cuda | cuda:N)
     crops: tuple[str, ...] = CROP_TYPES  # which crops of each instance are exported
     dedup_distance: int = 10         # perceptual-hash Hamming distance (of 64 bits) at or below: near-duplicate; -1 off
     pad_to_square: bool = False      # False: aspect kept (sd-scripts buckets); True: padded to a target_size square
