@@ -29,9 +29,9 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-# the fast tier: unit + sensor tests (no model runs, no whole films), under a minute
+# the fast tier: unit + sensor tests on hand-made inputs (no model backends, no real media, nothing slow)
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow and not backends and not assets and not e2e and not ui" tests/unit tests/sensors
+	$(PY) -m pytest -q -m "not slow and not backends and not media" tests/unit tests/sensors
 
 # Dagster's own check of the code location (dg lives in .venv-dg, built by install/setup_dg.sh)
 check-defs: setup

@@ -19,6 +19,7 @@ PROGRESS_LOGGER = "castforge.progress"   # stages report progress here (resource
 # metadata that is bookkeeping, not a count a person wants on the step's line
 NOT_COUNTS = {"rows", "seconds", "fingerprint", "cached", "review_revision", "decoded_frames", "embedding_dim"}
 MAX_COUNTS = 4
+PIPED_EVERY_S = 10.0   # progress lines when the output is not a terminal
 
 
 class Console:
@@ -34,6 +35,7 @@ class Console:
         self.results: dict[str, dict[str, Any]] = {}     # asset -> {"status", "rows", "counts", "seconds"}
         self.started: dict[str, float] = {}
         self._progress_open = False
+        self._piped_at: dict[str, float] = {}
 
     # -- output ----------------------------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -77,7 +79,8 @@ class Console:
             self._progress_open = done < total
             if done >= total:
                 self.stream.write("\n")
-        else:
+        elif done >= total or time.monotonic() - self._piped_at.get(asset, 0.0) >= PIPED_EVERY_S:
+            self._piped_at[asset] = time.monotonic()   # piped: a plain line now and then, and the last one
             self.say(f"  {asset:<20} {text}")
 
     def _event(self, event: Any) -> None:

@@ -123,15 +123,16 @@ class StageRun:
         self.started_at = datetime.now(timezone.utc).replace(tzinfo=None)
         self.extra_record: dict[str, Any] = {}
         self.settings: Any = None  # the stage's parameter dataclass in effect (set by StageContract.open)
-        self._last_progress = 0.0
+        self._last_progress, self._final_reported = 0.0, False
 
     def progress(self, done: int, total: int, what: str) -> None:
         """Report progress inside a long step (``castforge materialize`` shows a bar with rate and ETA); at most
         one record a second, and always the last one."""
         now = time.monotonic()
-        if done < total and now - self._last_progress < 1.0:
+        final = total > 0 and done >= total
+        if (final and self._final_reported) or (not final and now - self._last_progress < 1.0):
             return
-        self._last_progress = now
+        self._last_progress, self._final_reported = now, final
         logging.getLogger("castforge.progress").info("%s: %d/%d %s", self.asset, done, total, what)
 
     @property

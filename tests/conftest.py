@@ -120,6 +120,8 @@ BACKEND_MODULES = ("backends", "sam2", "qwen", "esrgan", "anime_faces", "2d_iden
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if "shared" in item.fixturenames:  # reads the real media or models in ../shared: not the fast tier
+            item.add_marker(pytest.mark.media)
         path = Path(str(item.fspath))
         folder = path.parent.name
         if folder in TIER_BY_FOLDER:

@@ -30,8 +30,10 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
         started = time.perf_counter()
         extract = extract_image_frames if source["kind"] == "images" else extract_video_frames
         with workspace.staged_dir("frames") as staging:
+            total = int(source["frame_count"] or source["image_count"] or 0)
             out = extract(workspace.absolute(source["source_path"]), staging, params,
-                          staged_relative(workspace, "frames", staging))
+                          staged_relative(workspace, "frames", staging),
+                          on_frame=lambda n: stage.progress(min(n, total), total, "frames decoded"))
         if out.decode_error:
             context.log.warning(f"{source['source_path']}: {out.decode_error}; kept what decoded")
         stage.commit(out.frames, {"shots": out.shots}, decoded_frames=out.decoded_frames,

@@ -129,8 +129,10 @@ def _wanted_for_shot(params: FrameParams, length_frames: int, duration_s: float)
 
 
 def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
-                         relative: Callable[[Path], str] = str) -> FramesResult:
-    """Key frames of a video: one decoding pass, shots, N frames per shot (or by interval), quality, dedup."""
+                         relative: Callable[[Path], str] = str,
+                         on_frame: Callable[[int], None] | None = None) -> FramesResult:
+    """Key frames of a video: one decoding pass, shots, N frames per shot (or by interval), quality, dedup.
+    ``on_frame(n)`` is told after each decoded frame (progress)."""
     report = DecodeReport()
     writer = _FrameWriter(out_dir, params, relative)
     shots: list[Shot] = []
@@ -168,6 +170,8 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
             detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
             reservoir = ShotReservoir(params.frames_per_shot, 0)
         timestamps.append(frame.timestamp_s)  # decode indices are 0, 1, 2, ... so position == index
+        if on_frame is not None:
+            on_frame(len(timestamps))
         if params.mode == "interval":
             if frame.timestamp_s + 1e-6 >= next_interval_s:
                 interval_frames.append(frame)
@@ -204,12 +208,15 @@ def check_coverage(video: Path, report: DecodeReport, min_coverage: float) -> No
 
 
 def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
-                         relative: Callable[[Path], str] = str) -> FramesResult:
+                         relative: Callable[[Path], str] = str,
+                         on_frame: Callable[[int], None] | None = None) -> FramesResult:
     """An image folder as a film: every readable image is a frame and its own shot; unreadable ones are rows
     with a drop reason."""
     writer = _FrameWriter(out_dir, params, relative)
     shots = []
     for index, image_path in enumerate(image_files(folder)):
+        if on_frame is not None:
+            on_frame(index + 1)
         source = str(image_path.relative_to(folder))
         shots.append({"shot": index, "start_frame": index, "end_frame": index, "start_s": None, "end_s": None})
         try:  # a huge image is decoded reduced; one that cannot be used is a dropped row naming why
