@@ -189,7 +189,7 @@ def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--separator", default="spectral", choices=["spectral", "demucs"])
-    parser.add_argument("--diarizer", default="silero_resemblyzer", choices=["silero_resemblyzer", "pyannote"])
+    parser.add_argument("--diarizer", default="pyannote_onnx", choices=["pyannote_onnx", "silero_resemblyzer", "pyannote"])
     parser.add_argument("--subsets", action="store_true", help="also score the 2- and 3-speaker AMI subsets")
     args = parser.parse_args()
     shared = shared_dir()

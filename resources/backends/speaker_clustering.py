@@ -180,3 +180,29 @@ def second_speakers(embeddings: np.ndarray, cents: np.ndarray) -> np.ndarray:
     overlapped = (runner_up >= threshold) & (best < typical[order[:, 0]])
     second[overlapped] = order[overlapped, 1]
     return second
+
+
+def agglomerative_clustering(embeddings: np.ndarray, threshold: float, min_cluster_size: int = 3,
+                             max_speakers: int = 10) -> np.ndarray:
+    """Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``; clusters with fewer
+    than ``min_cluster_size`` members join the nearest large cluster (pyannote's ``AgglomerativeClustering``).
+
+    Used for utterance-level embeddings (several seconds of one speaker each). There NME-SC's nearest-neighbour
+    graph fails: overlapping windows give near-duplicate embeddings, so each speaker's graph splits in time."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = embeddings.shape[0]
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    tree = linkage(unit, method="average", metric="cosine")
+    labels = fcluster(tree, threshold, criterion="distance") - 1
+    sizes = np.bincount(labels)
+    large = np.flatnonzero(sizes >= min(min_cluster_size, sizes.max()))
+    # never more than max_speakers: the largest clusters stay, the others join them
+    large = large[np.argsort(-sizes[large], kind="stable")][:max_speakers]
+    cents = centroids(unit, labels)[large]
+    small = ~np.isin(labels, large)
+    if small.any():
+        labels[small] = large[np.argmax(unit[small] @ cents.T, axis=1)]
+    return _relabel_by_first_appearance(labels)

@@ -1,0 +1,175 @@
+"""The pyannote 3.x diarization recipe on per-window powerset segmentations, in numpy (no model, no Dagster).
+
+A segmentation model such as pyannote's segmentation-3.0 looks at one window (10 s) at a time and answers, per
+frame, which of up to 3 *local* speakers talk (powerset classes: none, s1, s2, s3, s1+s2, s1+s3, s2+s3). Local
+speaker 1 of one window has nothing to do with local speaker 1 of the next: a speaker embedding per local speaker
+links windows (clustering), and the aggregated segmentation says how many speakers talk at each frame (overlap).
+
+Shapes: ``powerset`` is ``windows x frames x 7`` probabilities; ``activity`` ``windows x frames x 3`` in [0, 1];
+``starts`` the first global frame of each window (the global frame grid has the model's frame step).
+"""
+
+import numpy as np
+
+# powerset class -> the local speakers it holds (segmentation-3.0: max 3 speakers, at most 2 at once)
+POWERSET_CLASSES = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
+
+
+def powerset_to_activity(powerset: np.ndarray, speech_threshold: float | None = None) -> np.ndarray:
+    """Per local speaker, hard activity (0/1) from powerset probabilities.
+
+    ``speech_threshold`` None: pyannote's decoding (the most probable class at each frame). A number: a frame is
+    speech when ``P(not none) >= threshold``; its speakers are then the most probable *speech* class. A lower
+    threshold recovers quiet speech that the model still ranks as more likely than in silence."""
+    classes = np.asarray(powerset)
+    mapping = np.zeros((len(POWERSET_CLASSES), 3), dtype=np.float32)
+    for c, speakers in enumerate(POWERSET_CLASSES):
+        mapping[c, list(speakers)] = 1.0
+    if speech_threshold is None:
+        best = classes.argmax(axis=-1)
+    else:
+        speech_class = classes[..., 1:].argmax(axis=-1) + 1
+        best = np.where(1.0 - classes[..., 0] >= speech_threshold, speech_class, 0)
+    return mapping[best]
+
+
+def adaptive_speech_threshold(powerset: np.ndarray, floor: float = 0.2, ceiling: float = 0.5) -> float:
+    """A recording-specific speech threshold on ``P(speech) = 1 - P(none)``.
+
+    The model's speech probability is bimodal on most recordings (silence near 0, speech near 1) and then the
+    usual 0.5 is right. On quiet recordings and short replies, speech frames sit at intermediate values: the cut
+    moves down to the valley between the two modes (Otsu's threshold on the frames' speech probability), never
+    below ``floor`` (which would take breaths and room noise) nor above ``ceiling`` (the argmax point)."""
+    speech = (1.0 - np.asarray(powerset)[..., 0]).reshape(-1)
+    if speech.size == 0 or speech.max() - speech.min() < 1e-3:
+        return ceiling
+    hist, edges = np.histogram(speech, bins=50, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(hist)
+    mean = np.cumsum(hist * centres)
+    total, total_mean = weight[-1], mean[-1]
+    between = (total_mean * weight / total - mean) ** 2 / np.maximum(weight * (total - weight), 1e-12)
+    # an empty valley leaves a plateau of equally good cuts: take its middle, not its lower edge
+    plateau = np.flatnonzero(between >= between.max() * (1 - 1e-6))
+    return float(np.clip(edges[int(np.round(np.median(plateau))) + 1], floor, ceiling))
+
+
+def overlap_add(values: np.ndarray, starts: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sum over windows of ``values`` on the global frame grid, how many windows cover each frame).
+    ``values`` is ``windows x frames x k``; NaN entries (a cluster absent from a window) add nothing."""
+    windows, frames, k = values.shape
+    total = np.zeros((n_frames, k), dtype=np.float64)
+    covered = np.zeros((n_frames, 1), dtype=np.float64)
+    for w in range(windows):
+        lo = int(starts[w])
+        hi = min(lo + frames, n_frames)
+        chunk = values[w, : hi - lo]
+        total[lo:hi] += np.nan_to_num(chunk, nan=0.0)
+        covered[lo:hi] += 1.0
+    return total, covered
+
+
+def speaker_count(activity: np.ndarray, starts: np.ndarray, n_frames: int, max_count: int = 3) -> np.ndarray:
+    """How many speakers talk at each global frame: the mean over covering windows of their number of active
+    local speakers, rounded (pyannote's ``speaker_count``)."""
+    total, covered = overlap_add(activity.sum(axis=-1, keepdims=True), starts, n_frames)
+    return np.clip(np.rint(total[:, 0] / np.maximum(covered[:, 0], 1.0)), 0, max_count).astype(np.int64)
+
+
+def constrained_assignment(similarity: np.ndarray, window_of: np.ndarray) -> np.ndarray:
+    """Cluster per local speaker, such that two local speakers of one window never share a cluster: per window
+    the assignment that maximises the summed similarity (Hungarian), as pyannote's ``constrained_argmax``.
+    ``similarity`` is ``local speakers x clusters``; a window with more local speakers than clusters leaves the
+    weakest ones at -1."""
+    from scipy.optimize import linear_sum_assignment
+
+    labels = np.full(similarity.shape[0], -1, dtype=np.int64)
+    for window in np.unique(window_of):
+        rows = np.flatnonzero(window_of == window)
+        picked, clusters = linear_sum_assignment(-similarity[rows])
+        labels[rows[picked]] = clusters
+    return labels
+
+
+def reconstruct(activity: np.ndarray, starts: np.ndarray, local_index: np.ndarray, labels: np.ndarray,
+                count: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Global ``frames x clusters`` binary activity with overlap kept: each window's local speakers are renamed
+    to their clusters, the windows are averaged on the global grid, and at every frame the ``count`` most active
+    clusters are on (pyannote's ``reconstruct`` + ``to_diarization``).
+    ``local_index`` is ``(window, local speaker)`` per clustered local speaker, ``labels`` their clusters."""
+    windows, frames, _ = activity.shape
+    clustered = np.full((windows, frames, max(n_clusters, 1)), np.nan, dtype=np.float32)
+    for (window, local), cluster in zip(local_index, labels):
+        if cluster < 0:
+            continue
+        current = clustered[window, :, cluster]
+        clustered[window, :, cluster] = np.fmax(current, activity[window, :, local])
+    total, covered = overlap_add(clustered, starts, len(count))
+    mean = total / np.maximum(covered, 1.0)
+    order = np.argsort(-mean, axis=1, kind="stable")
+    binary = np.zeros_like(mean, dtype=bool)
+    rows = np.arange(len(count))
+    for rank in range(min(int(count.max(initial=0)), mean.shape[1])):
+        on = count > rank
+        binary[rows[on], order[on, rank]] = True
+    return binary & (mean > 0)
+
+
+def frames_to_turns(binary: np.ndarray, score: np.ndarray, frame_step_s: float, frame_offset_s: float,
+                    min_off_s: float = 0.0) -> list[tuple[float, float, int, float]]:
+    """(start_s, end_s, cluster, mean score) per run of active frames; gaps shorter than ``min_off_s`` between two
+    runs of one cluster are closed."""
+    turns = []
+    bridge = int(round(min_off_s / frame_step_s))
+    for cluster in range(binary.shape[1]):
+        on = binary[:, cluster].copy()
+        if bridge > 0:
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+            for end, start in zip(edges[1:-1:2], edges[2::2]):
+                if start - end <= bridge:
+                    on[end:start] = True
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+        for f0, f1 in zip(edges[::2], edges[1::2]):
+            start = max(f0 * frame_step_s + frame_offset_s, 0.0)
+            end = f1 * frame_step_s + frame_offset_s
+            turns.append((round(start, 3), round(end, 3), cluster, float(np.clip(score[f0:f1, cluster].mean(), 0, 1))))
+    return sorted(turns)
+
+
+def loudness_reference(waveform: np.ndarray, speech: np.ndarray, hop: int, frame: int,
+                       block_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(per global frame its level in dB, the loud-speech level around it: the 95th percentile of the speech
+    frames' levels in its block of ``block_frames``, or of the whole recording for a block with little speech)."""
+    n = len(speech)
+    padded = np.pad(waveform.astype(np.float64), (0, max(n * hop + frame - len(waveform), 0)))
+    power = np.array([np.mean(padded[i * hop:i * hop + frame] ** 2) for i in range(n)])
+    level = 10 * np.log10(power + 1e-12)
+    reference = np.full(n, np.inf)
+    if not speech.any():
+        return level, reference
+    fallback = np.percentile(level[speech], 95)
+    for lo in range(0, n, block_frames):
+        block = slice(lo, min(lo + block_frames, n))
+        loud = level[block][speech[block]]
+        reference[block] = np.percentile(loud, 95) if loud.size >= block_frames // 20 else fallback
+    return level, reference
+
+
+def gate_quiet_runs(activity: np.ndarray, starts: np.ndarray, level: np.ndarray, reference: np.ndarray,
+                    max_below_db: float) -> None:
+    """Silences, in place, every run of a local speaker's activity whose loud part (90th percentile level) lies
+    more than ``max_below_db`` below the recording's loud speech around it.
+
+    The segmentation model normalises each window's level, so it hears crosstalk from other microphones, a
+    distant TV or faint background walla as speech; those sit 25-35 dB below the dialogue, while a quiet speaker's
+    reply is within ~15 dB of it. Whole runs are judged, so the quiet ends of loud words stay."""
+    n = len(level)
+    for window, start in enumerate(starts):
+        lo = int(start)
+        for speaker in range(activity.shape[2]):
+            on = activity[window, : max(min(n - lo, activity.shape[1]), 0), speaker] > 0
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+            for f0, f1 in zip(edges[::2], edges[1::2]):
+                loud = np.percentile(level[lo + f0:lo + f1], 90)
+                if loud < np.median(reference[lo + f0:lo + f1]) - max_below_db:
+                    activity[window, f0:f1, speaker] = 0.0

