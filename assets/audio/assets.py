@@ -8,10 +8,14 @@ from assets.audio.extract import extract_audio, read_audio
 from assets.audio.separation import separate_file
 from assets.audio.speech import segments_table, speaker_clips, write_rttm
 from assets.audio.voice_features import VoiceFeatureParams, voice_features as describe_voices
+from assets.audio.active_speakers import EVIDENCE_SCHEMA, ActiveSpeakerParams, pooled_evidence
+from assets.audio.mouth_tracks import lip_sync_evidence
 from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
+from assets.audio.voice_map import with_lip_sync
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, result, staged_relative
 from resources.diarizer import DiarizerResource
+from resources.paths import find_model
 from resources.relations import FILM_SOURCE
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
@@ -57,8 +61,9 @@ AUDIO = StageContract("audio", reads=(FILM_SOURCE,))
 VOCALS = StageContract("vocals", VocalsParams, reads=("audio",))
 # reads vocals only with source=vocals; a missing vocals table then names its writer
 DIARIZATION = StageContract("diarization", DiarizationStageParams, reads=("audio",), optional_reads=("vocals",))
-VOICE_MAP = StageContract("voice_map", VoiceMapParams, reads=("speech_segments",),
-                          optional_reads=("frames", "shots", "instances", "instance_identities", "identities"))
+VOICE_MAP = StageContract("voice_map", VoiceMapParams, reads=("speech_segments", FILM_SOURCE),
+                          optional_reads=("frames", "shots", "instances", "instance_identities", "identities",
+                                          "faces"))
 VOICE_FEATURES = StageContract("voice_features", VoiceFeatureParams, reads=("speech_segments", "audio"),
                                optional_reads=("speaker_identities",))
 
@@ -154,7 +159,7 @@ def diarization(context: AssetExecutionContext, config: DIARIZATION.Config, stor
 
 @asset(**VOICE_MAP.asset_args(group_name="audio"))
 def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage: StorageResource) -> MaterializeResult:
-    """Speakers mapped to identities by audio-visual co-occurrence (confidence, evidence counts)."""
+    """Speakers mapped to the characters on screen: mouths moving with each voice (lip sync), co-occurrence as prior."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
     with VOICE_MAP.open(context, storage, config) as stage:
         params = asdict(stage.settings)
@@ -170,18 +175,48 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
             spans = frame_spans(frames, workspace.read_table("shots") if have["shots"] else None,
                                 params["max_frame_span_s"])
             visible = visible_identities(workspace.read_table("instances"), workspace.read_table("instance_identities"))
+            settings = VoiceMapParams(**params)
             pairs, best = map_voices(segments, spans, visible,
-                                     workspace.read_table("identities") if have["identities"] else None,
-                                     VoiceMapParams(**params))
-            note = ""
+                                     workspace.read_table("identities") if have["identities"] else None, settings)
+            sync, note = _lip_sync(context, workspace, film_record(catalog, film), segments, settings)
+            pairs, best = with_lip_sync(pairs, best, pooled_evidence(sync, _sync_params(settings)), settings)
         else:
             pairs, best = map_voices(segments.head(0), segments.head(0), segments.head(0), None)
             note = "no identity tables (instances / instance_identities) for this film yet: nothing to map"
             context.log.info(note)
         stage.commit(pairs, {"speaker_identities": best}, note=note)
-        preview = _markdown(best) if best.height else (note or "no speaker mapped")
-        return result(stage, {"pairs": pairs.height, "mapped_speakers": best.height,
+        preview = _markdown(best.select("speaker", "identity", "name", "confidence", "evidence",
+                                        "sync_correlation", "sync_lag_s")) if best.height else (note or "no speaker mapped")
+        return result(stage, {"pairs": pairs.height, "mapped_speakers": best.height, "note": note,
+                              "lip_sync_mapped": int((best["evidence"] == "lip_sync").sum()) if best.height else 0,
                               "preview": MetadataValue.md(preview)})
+
+
+def _sync_params(settings: VoiceMapParams) -> ActiveSpeakerParams:
+    return ActiveSpeakerParams(rate=settings.sync_rate, max_lag_s=settings.max_lag_s,
+                               min_correlation=settings.min_sync_correlation)
+
+
+def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: dict, segments: pl.DataFrame,
+              settings: VoiceMapParams) -> tuple[pl.DataFrame, str]:
+    """Mouth evidence for the film (active_speakers.EVIDENCE_SCHEMA) and a note saying why there is none."""
+    empty = pl.DataFrame(schema=EVIDENCE_SCHEMA)
+    if not settings.lip_sync:
+        return empty, "lip sync off (voice_map.lip_sync): co-occurrence only"
+    if source["kind"] != "video" or not workspace.has_table("faces") or not workspace.has_table("shots"):
+        return empty, "no video faces for this film: co-occurrence only"
+    mesh = None
+    if settings.mouth_model and find_model(settings.mouth_model, settings.mouth_model.split("/")[-1]):
+        from resources.backends.mouth_landmarks import MeshMouth
+
+        mesh = MeshMouth(settings.mouth_model)
+    started = time.perf_counter()
+    evidence = lip_sync_evidence(workspace.absolute(source["source_path"]), segments, workspace.read_table("shots"),
+                                 workspace.read_table("frames"), workspace.read_table("faces"),
+                                 workspace.read_table("instance_identities"), mesh, _sync_params(settings))
+    context.log.info(f"lip sync: {evidence.height} speaker-face-shot measurements in "
+                     f"{time.perf_counter() - started:.1f} s ({'face mesh' if mesh else 'lower-face motion'})")
+    return evidence, "" if evidence.height else "no identified face seen while someone speaks: co-occurrence only"
 
 
 @asset(**VOICE_FEATURES.asset_args(group_name="audio"))

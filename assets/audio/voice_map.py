@@ -6,7 +6,12 @@ While a speaker talks, each identity visible on the frames covering that speech 
 identity on screen when this voice talks?), ``specificity`` = the pair's co-occurring time / all speakers' time
 with that identity (does this identity show up with this voice rather than with every voice?); ``confidence`` is
 their product. Each speaker takes its most confident identity when it rests on at least ``min_frames`` frames.
-Mouth movement is not measured (the faces table has no per-frame mouth landmarks over time).
+
+Mouth movement (assets/audio/active_speakers.py) is the stronger evidence where faces were followed while a voice
+talked: ``sync_correlation`` (mouth movement against the speaker's activity, at the best lip-sync offset
+``sync_lag_s``). Where it exists the pair's confidence is ``(1 - sync_weight) * co-occurrence + sync_weight *
+max(sync_correlation, 0)`` and ``evidence`` says ``lip_sync``; a speaker heard while faces were followed but whose
+voice no mouth follows (every correlation below ``min_sync_correlation``) is off-screen and stays unmapped.
 """
 
 from dataclasses import dataclass
@@ -17,14 +22,23 @@ import polars as pl
 PAIR_SCHEMA = {"speaker": pl.String, "identity": pl.String, "name": pl.String, "cooccurrence_s": pl.Float64,
                "speech_s": pl.Float64, "observed_s": pl.Float64, "presence": pl.Float64,
                "specificity": pl.Float64, "confidence": pl.Float64, "frames": pl.Int64, "segments": pl.Int64}
+SYNC_COLUMNS = {"sync_correlation": pl.Float64, "sync_lag_s": pl.Float64, "sync_observed_s": pl.Float64,
+                "sync_shots": pl.Int64}
 MAP_SCHEMA = {"speaker": pl.String, "identity": pl.String, "name": pl.String, "confidence": pl.Float64,
-              "cooccurrence_s": pl.Float64, "frames": pl.Int64, "segments": pl.Int64}
+              "cooccurrence_s": pl.Float64, "frames": pl.Int64, "segments": pl.Int64,
+              "cooccurrence_confidence": pl.Float64, **SYNC_COLUMNS, "evidence": pl.String}
 
 
 @dataclass(frozen=True)
 class VoiceMapParams:
     min_frames: int = 2              # a speaker takes an identity only when seen with it on at least this many frames
     max_frame_span_s: float = 2.0  # a frame never stands for more than this either side of it
+    lip_sync: bool = True          # follow the faces' mouths around speech (decodes the video there)
+    sync_rate: float = 12.5        # mouth samples per second
+    max_lag_s: float = 0.4         # lip-sync offsets searched either way
+    sync_weight: float = 0.7       # share of the mouth evidence in a pair's confidence where it exists
+    min_sync_correlation: float = 0.15  # below this a mouth does not follow the voice
+    mouth_model: str = "face/mp_face_landmark.tflite"  # face mesh for lip openness; missing: lower-face motion
 
 
 def frame_spans(frames: pl.DataFrame, shots: pl.DataFrame | None, max_span_s: float) -> pl.DataFrame:
@@ -89,5 +103,34 @@ def voice_map(segments: pl.DataFrame, spans: pl.DataFrame, visible: pl.DataFrame
              .sort(["speaker", "confidence", "identity"], descending=[False, True, False]))
     best = (pairs.filter(pl.col("frames") >= params.min_frames)
             .group_by("speaker", maintain_order=True).first()
+            .with_columns(pl.col("confidence").alias("cooccurrence_confidence"), pl.lit("cooccurrence").alias("evidence"),
+                          *(pl.lit(None, dtype=t).alias(c) for c, t in SYNC_COLUMNS.items()))
             .select(list(MAP_SCHEMA)).cast(MAP_SCHEMA))
     return pairs, best
+
+
+def with_lip_sync(pairs: pl.DataFrame, best: pl.DataFrame, sync: pl.DataFrame,
+                  params: VoiceMapParams = VoiceMapParams()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pairs and the best identity per speaker with the mouth evidence (``active_speakers.pooled_evidence``)
+    folded in; co-occurrence stays the prior; off-screen voices (followed faces, no mouth moving with them) drop."""
+    if sync.is_empty() or pairs.is_empty():
+        return pairs.with_columns(*(pl.lit(None, dtype=t).alias(c) for c, t in SYNC_COLUMNS.items())), best
+    w = params.sync_weight
+    pairs = (pairs.join(sync, on=["speaker", "identity"], how="left")
+             .with_columns(pl.col("confidence").alias("cooccurrence_confidence"))
+             .with_columns(pl.when(pl.col("sync_correlation").is_not_null())
+                           .then((1 - w) * pl.col("confidence") + w * pl.col("sync_correlation").clip(0, 1))
+                           .otherwise(pl.col("confidence")).round(4).alias("confidence"),
+                           pl.when(pl.col("sync_correlation").is_not_null()).then(pl.lit("lip_sync"))
+                           .otherwise(pl.lit("cooccurrence")).alias("evidence"))
+             .sort(["speaker", "confidence", "identity"], descending=[False, True, False]))
+    followed = sync.group_by("speaker").agg(pl.col("sync_correlation").max().alias("best_sync"))
+    off_screen = followed.filter(pl.col("best_sync") < params.min_sync_correlation)["speaker"]
+    lip = pairs.filter(pl.col("sync_correlation") >= params.min_sync_correlation)
+    prior = pairs.filter(~pl.col("speaker").is_in(followed["speaker"].implode()) & (pl.col("frames") >= params.min_frames))
+    best = (pl.concat([lip, prior], how="diagonal_relaxed")
+            .filter(~pl.col("speaker").is_in(off_screen.implode()))
+            .sort(["speaker", "confidence", "identity"], descending=[False, True, False])
+            .group_by("speaker", maintain_order=True).first()
+            .select(list(MAP_SCHEMA)).cast(MAP_SCHEMA))
+    return pairs.select(*PAIR_SCHEMA, "cooccurrence_confidence", *SYNC_COLUMNS, "evidence"), best

@@ -1,0 +1,117 @@
+"""Mouth series of the faces seen in a shot, decoded from the video around its speech. No Dagster.
+
+Kept frames are sparse (a few per shot), too few for lips, so the video is decoded again (PyAV, seeking to each
+stretch) at ``rate`` Hz over the stretches where someone speaks. Each face keeps the box it had on the kept frame
+of its shot nearest in time (faces move little within a shot; the box is widened by ``box_margin`` so a small
+move stays inside).
+"""
+
+import logging
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import polars as pl
+
+from assets.audio.active_speakers import (EVIDENCE_SCHEMA, ActiveSpeakerParams, grid, shot_evidence,
+                                          speech_spans_in_shot)
+from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
+from resources.errors import BadMediaError
+
+log = logging.getLogger(__name__)
+
+
+def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(index into ``times``, RGB frame) for the decoded frame nearest each time, in order; one seek per call."""
+    import av
+
+    if len(times) == 0:
+        return
+    try:
+        container = av.open(str(video))
+    except av.error.FFmpegError as error:
+        raise BadMediaError(video, f"cannot be opened as a video ({error})") from error
+    with container:
+        if not container.streams.video:
+            raise BadMediaError(video, "has no video stream")
+        stream = container.streams.video[0]
+        base = float(stream.time_base)
+        container.seek(max(int((times[0] - 1.0) / base), 0), stream=stream, backward=True)
+        wanted, previous = 0, None
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            t = frame.pts * base
+            while wanted < len(times) and t >= times[wanted]:
+                # the nearer of this frame and the previous one
+                pick = frame if previous is None or abs(t - times[wanted]) <= abs(previous[0] - times[wanted]) \
+                    else previous[1]
+                yield wanted, pick.to_ndarray(format="rgb24")
+                wanted += 1
+            if wanted >= len(times):
+                return
+            previous = (t, frame)
+
+
+def widened(box: tuple[float, float, float, float], margin: float) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
+def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[float, tuple]]], mesh=None,
+                 box_margin: float = 0.1, frame_width: int | None = None) -> dict[str, tuple[np.ndarray, bool]]:
+    """Per identity: (its series on ``times``, whether it is lower-face motion rather than lip openness).
+    ``faces`` maps an identity to its (kept-frame time, face box) observations in this shot, boxes in pixels of
+    kept frames ``frame_width`` wide (None: the video's own size);
+    ``mesh`` a ``MeshMouth`` or None (motion only). An identity takes landmarks when the mesh measured it on at
+    least half the samples (a drawn face the mesh rejects falls back to motion)."""
+    openness = {identity: np.full(len(times), np.nan) for identity in faces}
+    motion = {identity: np.full(len(times), np.nan) for identity in faces}
+    previous: dict[str, np.ndarray | None] = {identity: None for identity in faces}
+    for i, image in frames_at(video, times):
+        scale = frame_width / image.shape[1] if frame_width else 1.0
+        for identity, observations in faces.items():
+            nearest = min(observations, key=lambda o: abs(o[0] - times[i]))
+            box = tuple(v / scale for v in nearest[1])
+            patch = lower_face_patch(image, widened(box, box_margin))
+            motion[identity][i] = lower_face_motion(previous[identity], patch)
+            previous[identity] = patch
+            if mesh is not None:
+                value = mesh.openness(image, box)
+                openness[identity][i] = np.nan if value is None else value
+    out = {}
+    for identity in faces:
+        measured = np.isfinite(openness[identity]).mean() if len(times) else 0.0
+        out[identity] = (openness[identity], False) if mesh is not None and measured >= 0.5 \
+            else (motion[identity], True)
+    return out
+
+
+def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, frames: pl.DataFrame,
+                      faces: pl.DataFrame, instance_identities: pl.DataFrame, mesh=None,
+                      params: ActiveSpeakerParams = ActiveSpeakerParams()) -> pl.DataFrame:
+    """``active_speakers.EVIDENCE_SCHEMA`` rows for every shot with speech and identified faces."""
+    seen = (faces.select("instance_id", "frame_id", "fx0", "fy0", "fx1", "fy1")
+            .join(instance_identities.select("instance_id", pl.col("identity").cast(pl.String)), on="instance_id")
+            .join(frames.select("frame_id", "shot", "timestamp_s", "width"), on="frame_id"))
+    rows = []
+    for shot in shots.iter_rows(named=True):
+        if shot["start_s"] is None or shot["end_s"] is None:
+            continue
+        span = speech_spans_in_shot(segments, shot["start_s"], shot["end_s"], params.pad_s)
+        in_shot = seen.filter(pl.col("shot") == shot["shot"])
+        if span is None or in_shot.is_empty():
+            continue
+        observations: dict[str, list] = {}
+        for row in in_shot.iter_rows(named=True):
+            observations.setdefault(row["identity"], []).append(
+                (row["timestamp_s"], (row["fx0"], row["fy0"], row["fx1"], row["fy1"])))
+        times = grid(span[0], span[1], params.rate)
+        if len(times) < 4:
+            continue
+        series = mouth_series(video, times, observations, mesh, frame_width=int(in_shot["width"][0] or 0) or None)
+        rows += shot_evidence(segments, int(shot["shot"]), times, series, params)
+        log.info("%s: shot %s, %d face(s) followed over %.1f s", video.name, shot["shot"], len(series),
+                 span[1] - span[0])
+    return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA)
