@@ -95,7 +95,7 @@ def _core(seed: Seed, width: int, height: int) -> np.ndarray:
 
 
 GRABCUT_MAX_SIDE = 256  # GrabCut's cost grows with the pixels it models; larger windows are cut at this size
-CLASS_SHARE = 0.15  # DeepLab pixels covering this share of the seed box: its class map, not colour regions, seeds
+CLASS_SHARE = 0.3  # DeepLab pixels covering this share of the seed box: its class map, not colour regions, seeds
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
 
@@ -182,16 +182,20 @@ def split_overlaps(bgr: np.ndarray, masks: list[np.ndarray], cores: list[np.ndar
     return out
 
 
-def component_with(mask: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """The connected parts of ``mask`` that touch ``core`` (else its largest part): drops stray fragments."""
+def component_with(mask: np.ndarray, core: np.ndarray, min_share: float = 0.1) -> np.ndarray:
+    """The connected parts of ``mask`` that touch ``core`` (else its largest part), plus any part holding at least
+    ``min_share`` of the mask: drops stray fragments, but keeps a drawn body that its own dark outline, lost against
+    a dark background, separates from the head."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if count <= 2:
         return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
     touching = np.unique(labels[core & mask])
     touching = touching[touching > 0]
     if touching.size == 0:
-        touching = np.array([1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))])
-    return np.isin(labels, touching)
+        touching = np.array([1 + int(np.argmax(areas))])
+    large = 1 + np.flatnonzero(areas >= min_share * areas.sum())
+    return np.isin(labels, np.union1d(touching, large))
 
 
 class OpencvCharacterSegmenter:
