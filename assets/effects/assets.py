@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.effects.core import catalogue
 from assets.effects.params import EffectParams
 from assets.effects.temporal import read_rgba
-from assets.shot_analysis.reading import table_markdown, write_picture
+from assets.shot_analysis.reading import table_markdown, thumbnails, write_picture
 from assets.shot_analysis.timeline import effects_timeline
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result
@@ -42,6 +42,9 @@ def effects(context: AssetExecutionContext, config: CONTRACT.Config, storage: St
                                                   "measure", "detail"]),
             "timeline": image_markdown(picture, "effects timeline") or MetadataValue.text("no events"),
             "timeline_png": MetadataValue.path(str(path)) if path else MetadataValue.text("none"),
+            "preview": image_markdown(thumbnails(workspace, frames, [ids[len(ids) // 2] for ids in out.effects[
+                "frame_ids"].to_list() if ids is not None and len(ids)]), "a key frame of each event")
+            or MetadataValue.text("no event on a key frame"),
         })
 
 

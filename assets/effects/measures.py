@@ -41,23 +41,25 @@ def particles(bgr: np.ndarray) -> Particles:
     if keep.size == 0:
         return Particles(0.0, 0.0, 0.0, 0.0)
     saturation = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1]
-    elongations, angles, colourful = [], [], []
-    ys, xs = np.nonzero(np.isin(labels, keep))
+    # second moments of every speck at once (per-label sums), instead of a Python loop over specks
+    ys, xs = np.nonzero(labels > 0)
     owner = labels[ys, xs]
-    order = np.argsort(owner, kind="stable")
-    ys, xs, owner = ys[order], xs[order], owner[order]
-    for start, end in zip(np.searchsorted(owner, keep, side="left"), np.searchsorted(owner, keep, side="right")):
-        py, px = ys[start:end].astype(np.float64), xs[start:end].astype(np.float64)
-        if end - start >= 3:
-            cov = np.cov(np.vstack([px, py]))
-            eig = np.sort(np.linalg.eigvalsh(cov))
-            elongations.append(np.sqrt(max(eig[1], 1e-6) / max(eig[0], 0.08)))
-            angles.append(0.5 * np.arctan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))
-        else:
-            elongations.append(1.0)
-            angles.append(0.0)
-        colourful.append(np.median(saturation[ys[start:end], xs[start:end]]) >= 90)
-    elongation, angle, colourful = np.array(elongations), np.array(angles), np.array(colourful)
+
+    def per_label(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owner, weights=values, minlength=count)[keep]
+
+    n = per_label(np.ones(len(owner)))
+    mx, my = per_label(xs.astype(np.float64)) / n, per_label(ys.astype(np.float64)) / n
+    cxx = per_label(xs.astype(np.float64) ** 2) / n - mx ** 2
+    cyy = per_label(ys.astype(np.float64) ** 2) / n - my ** 2
+    cxy = per_label(xs.astype(np.float64) * ys) / n - mx * my
+    unbiased = n / np.maximum(n - 1, 1)  # sample covariance, as the thresholds were set with
+    cxx, cyy, cxy = cxx * unbiased, cyy * unbiased, cxy * unbiased
+    spread = np.sqrt(((cxx - cyy) / 2) ** 2 + cxy ** 2)
+    major, minor = (cxx + cyy) / 2 + spread, (cxx + cyy) / 2 - spread
+    elongation = np.where(n >= 3, np.sqrt(np.maximum(major, 1e-6) / np.maximum(minor, 0.08)), 1.0)
+    angle = np.where(n >= 3, 0.5 * np.arctan2(2 * cxy, cxx - cyy), 0.0)
+    colourful = per_label(saturation[ys, xs].astype(np.float64)) / n >= 90
     streaks = elongation >= 3.0
     alignment = float(np.abs(np.exp(2j * angle[streaks]).mean())) if streaks.sum() >= 3 else 0.0
     round_ = elongation < 2.0

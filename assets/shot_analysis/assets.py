@@ -1,9 +1,10 @@
+import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.shot_analysis.core import Inputs, analyse
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.shot_analysis.timeline import structure_timeline
-from assets.shot_analysis.reading import read_inputs, table_markdown, write_picture
+from assets.shot_analysis.reading import read_inputs, table_markdown, thumbnails, write_picture
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result
 from resources.relations import FILM_SOURCE
@@ -42,4 +43,13 @@ def shot_analysis(context: AssetExecutionContext, config: CONTRACT.Config, stora
                                                 "motion_magnitude", "start_s", "end_s"]),
             "timeline": image_markdown(picture, "structure timeline") or MetadataValue.text("no timed shots"),
             "timeline_png": MetadataValue.path(str(path)) if path else MetadataValue.text("none"),
+            "scenes_preview": image_markdown(thumbnails(workspace, inputs.frames, _first_key_frame_per_scene(
+                out.key_frames, out.shots)), "first key frame of each scene") or MetadataValue.text("no key frames"),
         })
+
+
+def _first_key_frame_per_scene(key_frames: pl.DataFrame, shots: pl.DataFrame) -> list[str]:
+    if key_frames.height == 0 or shots.height == 0:
+        return []
+    joined = key_frames.join(shots.select("shot", "scene"), on="shot").sort("timestamp_s")
+    return joined.group_by("scene", maintain_order=True).first()["frame_id"].to_list()

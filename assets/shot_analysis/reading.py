@@ -57,3 +57,14 @@ def table_markdown(table: pl.DataFrame, columns: list[str], limit: int = 40) -> 
     if table.height > limit:
         lines.append(f"\n({table.height - limit} more rows)")
     return MetadataValue.md("\n".join(lines))
+
+
+def thumbnails(workspace: FilmWorkspace, frames: pl.DataFrame, frame_ids: list[str], count: int = 12
+               ) -> np.ndarray | None:
+    """A strip of the kept key frames named by ``frame_ids`` (spread over them when there are more), for metadata."""
+    from assets.frames.core import contact_sheet
+
+    if not frame_ids or frames.height == 0:
+        return None
+    paths = dict(frames.filter(pl.col("path").is_not_null()).select("frame_id", "path").iter_rows())
+    return contact_sheet([workspace.absolute(paths[f]) for f in frame_ids if f in paths], count=count)
