@@ -11,6 +11,11 @@ DECISION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": p
                    "decision": pl.String, "rule": pl.String, "reason": pl.String, "source_width": pl.Int32,
                    "source_height": pl.Int32}
 FACE_COLUMNS = ("fx0", "fy0", "fx1", "fy1")
+POSE_COLUMNS = ("view", "pose_bucket", "keypoints", "no_pose_reason")
+OPTIONAL_COLUMNS = {"caption_trigger": pl.String, "clip_tokens": pl.Int32, "timestamp_s": pl.Float64,
+                    "frame_id": pl.String, "mask_path": pl.String, "crop_x0": pl.Int32, "crop_y0": pl.Int32,
+                    "frame_width": pl.Int32, "frame_height": pl.Int32, "view": pl.String, "pose_bucket": pl.String,
+                    "keypoints": pl.List(pl.Float32), "no_pose_reason": pl.String}
 NUMBERED = re.compile(r"^(?:identity_)?(\d+)$")
 
 
@@ -67,19 +72,12 @@ def export_candidates(rows: pl.DataFrame, captions: pl.DataFrame, poses: pl.Data
     table = rows.drop([c for c in ("caption", "clip_tokens") if c in rows.columns]).join(
         captions.select("instance_id", *cap_cols).rename({"trigger": "caption_trigger"} if "trigger" in cap_cols
                                                          else {}), on="instance_id", how="inner")
-    for column, dtype in (("caption_trigger", pl.String), ("clip_tokens", pl.Int32), ("timestamp_s", pl.Float64),
-                          ("frame_id", pl.String), ("mask_path", pl.String), ("crop_x0", pl.Int32),
-                          ("crop_y0", pl.Int32), ("frame_width", pl.Int32), ("frame_height", pl.Int32)):
-        if column not in table.columns:
-            table = table.with_columns(pl.lit(None, dtype).alias(column))
-    pose_cols = [c for c in ("view", "pose_bucket", "keypoints", "no_pose_reason") if poses is not None
-                 and c in poses.columns]
+    pose_cols = [c for c in POSE_COLUMNS if poses is not None and c in poses.columns]
     if pose_cols:
         table = table.join(poses.select("instance_id", *pose_cols), on="instance_id", how="left")
-    for column, dtype in (("view", pl.String), ("pose_bucket", pl.String), ("keypoints", pl.List(pl.Float32)),
-                          ("no_pose_reason", pl.String)):
-        if column not in table.columns:
-            table = table.with_columns(pl.lit(None, dtype).alias(column))
+    # what older or partial upstream tables lack is unknown, never guessed
+    table = table.with_columns(pl.lit(None, dtype).alias(column) for column, dtype in OPTIONAL_COLUMNS.items()
+                               if column not in table.columns)
     table = table.join(_largest_faces(faces), on="instance_id", how="left").with_columns(
         pl.col("view").fill_null("unknown"), pl.col("pose_bucket").fill_null("noise"),
         pl.col("identity").cast(pl.String), pl.col("fx0").is_not_null().alias("has_face"))
