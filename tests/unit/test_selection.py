@@ -60,3 +60,25 @@ def test_changed_parameters_and_overrides_make_an_ancestor_stale(complete_film, 
     (films / "f.yaml").write_text("frames: {frames_per_shot: 4}\n")
     assert stale_reason(workspace, catalog, "frames") == "parameters changed"
     assert run_selection(workspace, graph, ["instances"], catalog) == ["frames", "instances"]
+
+
+def test_status_lists_assets_in_graph_order_with_stale_failed_and_what_rows_count(complete_film, capsys):
+    from orchestration.cli import main
+    from orchestration.cli_status import asset_states
+    from resources import review_state
+    from resources.lineage import record_failure
+    from resources.relations import RELATIONS
+
+    workspace, catalog, graph = complete_film
+    review_state.record_decision(catalog, "f", "rename", "identity_000", "Sintel")
+    # a run that failed before its stage started (a missing input, a bad parameter) is recorded too
+    record_failure(catalog, "f", "captions", "run-1", ValueError("captions.max_tokens must be > 0"))
+    states = {row["asset"]: row for row in asset_states("f")}
+    assert list(states) == graph_order(graph)
+    assert states["frames"]["state"] == "current" and states["frames"]["counts"] == RELATIONS["frames"].description
+    assert states["identity_clusters"]["state"] == "stale" and states["identity_clusters"]["why"] == "review changed"
+    assert states["voice_map"]["state"] == "stale" and "identity_clusters" in states["voice_map"]["why"]
+    assert states["captions"]["state"] == "failed" and "max_tokens" in states["captions"]["why"]
+    assert main(["status", "f"]) == 0
+    out = capsys.readouterr().out
+    assert "identity_clusters    STALE" in out and "(review changed)" in out and "captions             FAILED" in out
