@@ -70,7 +70,7 @@ def main() -> None:
     tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % columns)
     sheet = np.vstack([np.hstack(tiles[i:i + columns]) for i in range(0, len(tiles), columns)])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(args.out, sheet)
+    cv2.imwrite(args.out, sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     labelled = sum(v for k, v in counts.items() if k != "unlabelled")
     print(json.dumps({"kept": table.height, "labels": counts, "sheet": args.out,
                       "whole_share": round(counts.get("whole", 0) / labelled, 3) if labelled else None}, indent=2))
