@@ -119,8 +119,9 @@ def materialize_film(film: str, selection: list[str] | str | None = None,
     observe_review(instance, film)
     if console is not None:
         console.say(f"castforge: film {film}: {len(names)} step(s): {', '.join(names)}")
+        console.check_steps = {check.node_def.name for check in defs.asset_checks or []}
     run_defs = Definitions(
-        assets=list(defs.assets), resources=defs.resources,
+        assets=list(defs.assets), asset_checks=list(defs.asset_checks or []), resources=defs.resources,
         jobs=[define_asset_job(RUN_JOB, selection=keys(names))],
         loggers={"castforge_console": console_logger} if console is not None else None)
     if console is not None:  # configured loggers replace Dagster's default console logger for this run

@@ -36,6 +36,7 @@ class Console:
         self.started: dict[str, float] = {}
         self._progress_open = False
         self._piped_at: dict[str, float] = {}
+        self.check_steps: set[str] = set()   # steps that only evaluate an asset check: their verdict is the line
 
     # -- output ----------------------------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -88,7 +89,8 @@ class Console:
         asset = event.step_key or ""
         if kind == "STEP_START":
             self.started[asset] = time.monotonic()
-            self.say(f"  {asset:<20} started")
+            if asset not in self.check_steps:
+                self.say(f"  {asset:<20} started")
         elif kind == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             asset = materialization.asset_key.to_user_string()
@@ -97,10 +99,20 @@ class Console:
                       if isinstance(v, int) and not isinstance(v, bool) and k not in NOT_COUNTS}
             self.results[asset] = {"status": "cached" if metadata.get("cached") else "done",
                                    "rows": metadata.get("rows"), "counts": counts}
+        elif kind == "ASSET_CHECK_EVALUATION":
+            check = event.event_specific_data
+            severity = getattr(check.severity, "value", str(check.severity)).lower()
+            verdict = "passed" if check.passed else f"FAILED ({severity})"
+            values = ", ".join(f"{k} {getattr(v, 'value', v)}" for k, v in list(check.metadata.items())[:3])
+            target = check.asset_key.to_user_string()
+            self.say(f"  {target:<20} check {check.check_name} {verdict}" + (f": {values}" if values else ""))
         elif kind == "STEP_SUCCESS":
-            result = self.results.setdefault(asset, {"status": "done", "rows": None, "counts": {}})
+            result = self.results.get(asset)
             seconds = time.monotonic() - self.started.get(asset, time.monotonic())
-            if result["status"] == "cached":
+            if result is None:  # a step that materialises nothing (an asset check): its verdict was said
+                if asset not in self.check_steps:
+                    self.say(f"  {asset:<20} done in {seconds:.1f} s")
+            elif result["status"] == "cached":
                 self.say(f"  {asset:<20} cached ({result['rows']} rows, inputs and parameters unchanged)")
             else:
                 shown = ", ".join(f"{k} {v}" for k, v in list(result["counts"].items())[:MAX_COUNTS])
