@@ -12,13 +12,13 @@ pytestmark = pytest.mark.assets
 TEMPORAL = ["shot_analysis", "motion", "effects"]
 
 
-def _materialize(names: list[str]):
+def _materialize(names: list[str], film: str = "sintel"):
     from dagster import AssetKey, DagsterInstance, materialize
 
     from orchestration.definitions import build_definitions
 
     defs = build_definitions()
-    return materialize(list(defs.assets), selection=[AssetKey(n) for n in names], partition_key="sintel",
+    return materialize(list(defs.assets), selection=[AssetKey(n) for n in names], partition_key=film,
                        instance=DagsterInstance.get(), resources=defs.resources, raise_on_error=False)
 
 
@@ -63,3 +63,17 @@ def test_temporal_assets_on_the_sintel_trailer(sintel_frames_home, copy_home):
     statuses = Catalog(home).query("SELECT asset, status FROM materializations WHERE film = 'sintel' AND asset IN "
                                    "('shot_analysis', 'motion', 'effects') ORDER BY finished_at")
     assert statuses["status"].to_list()[-3:] == ["cached"] * 3
+
+
+def test_an_image_folder_film_gets_trivial_rows_with_notes(knn_train_frames_home, copy_home):
+    home = copy_home(knn_train_frames_home)
+    assert _materialize(TEMPORAL, "knn_train").success
+    workspace = FilmWorkspace("knn_train", home)
+    analysis, shots = workspace.read_table("shot_analysis"), workspace.read_table("shots")
+    assert analysis.height == shots.height > 1  # every photo is its own shot
+    assert analysis["camera_motion"].null_count() == analysis.height
+    assert "image folder" in workspace.read_stage_record("shot_analysis")["note"]
+    assert workspace.read_table("frame_signals").height == 0
+    effects = workspace.read_table("effects")
+    assert set(effects["effect"]) <= {"snow", "rain", "sparkles", "fire", "lens_flare", "depth_of_field",
+                                      "motion_blur"}  # nothing along time without a stream

@@ -128,3 +128,25 @@ def test_one_frame_video_is_one_trivial_shot(tmp_path):
     assert row["camera_motion"] is None and "too short to estimate motion (1 frame)" in row["motion_note"]
     assert row["scene"] == 0 and row["sequence"] == 0 and "one-shot film" in out.note
     assert json.loads(row["shot_type_shares"]) == {} and out.signals.height == 1
+
+
+def test_audio_continuity_from_the_soundtrack_and_speech_across_a_cut(tmp_path):
+    import soundfile as sf
+
+    from assets.shot_analysis.core import _add_audio_cues
+
+    rate, rng = 16000, np.random.default_rng(0)
+    hum = np.sin(2 * np.pi * 220 * np.arange(4 * rate) / rate) * 0.3  # shots 0-1: the same tone goes on
+    noise = rng.normal(0, 0.3, 2 * rate)  # shot 2: broadband noise, another place
+    wav = tmp_path / "speech16k.wav"
+    sf.write(wav, np.concatenate([hum, noise]).astype(np.float32), rate)
+    features = [ShotFeatures(None, None, frozenset()) for _ in range(3)]
+    speech = pl.DataFrame({"start_s": [1.5], "end_s": [2.6]})  # a line of dialogue runs over the cut at 2 s
+    inputs = Inputs("video", None, pl.DataFrame(), pl.DataFrame(), speech_segments=speech, speech_wav=wav)
+    _add_audio_cues(features, [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0)], inputs, ShotAnalysisParams())
+    params = ShotAnalysisParams()
+    assert continuity(features[0], features[1], params)[1] == {"audio": 1.0}  # the speech turn decides
+    changed = continuity(features[1], features[2], params)[1]["audio"]
+    features[1].speech_into = False
+    tone = continuity(features[0], features[1], params)[1]["audio"]
+    assert tone > 0.9 > changed + 0.3
