@@ -67,9 +67,10 @@ class SegmenterResource(ConfigurableResource):
                 self._backend = characters
         return self._backend
 
-    def segment_frame(self, rgb: np.ndarray):
-        """(instances [{mask, score, seed, ...}], cues) for one RGB frame."""
-        cues = self.cue_models()(rgb)
+    def segment_frame(self, rgb: np.ndarray, anime_faces: bool | None = None):
+        """(instances [{mask, score, seed, ...}], cues) for one RGB frame; ``anime_faces`` (the instances stage's
+        parameter, on in the anime preset) adds AnimeFace 2D faces to the cues, None keeps the resource's choice."""
+        cues = self.cue_models()(rgb, anime_faces)
         return self.segmenter().segment(rgb, cues), cues
 
     def describe(self) -> dict[str, str]:

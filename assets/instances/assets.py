@@ -1,3 +1,4 @@
+import functools
 import time
 
 import polars as pl
@@ -40,7 +41,8 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
             return cached_result(stage, backend=described["backend"])
         started = time.perf_counter()
         frames = workspace.read_table("frames")
-        segment = counted(segmenter.segment_frame, stage, int(frames["kept"].sum()), "frames segmented")
+        segment = counted(functools.partial(segmenter.segment_frame, anime_faces=params.anime_faces), stage,
+                          int(frames["kept"].sum()), "frames segmented")
         with workspace.staged_dir("instances") as staging:
             table = extract_instances(film, frames, workspace.absolute,
                                       segment, staging, staged_relative(workspace, "instances", staging),

@@ -41,6 +41,7 @@ class InstanceParams:
     alpha_threshold: float = 0.15  # alpha above which a cut-out pixel counts as covered
     max_instances_per_frame: int = 12
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
+    anime_faces: bool = False     # add AnimeFace 2D faces to the segmenter's cues (anime preset; .venv-animeface)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "InstanceParams":

@@ -195,19 +195,34 @@ def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class CharacterCues:
-    """All cue models, loaded once: YuNet faces (plus AnimeFace 2D faces with ``anime_faces``), YOLOX-nano people
-    and animals, DeepLab character pixels."""
+    """All cue models, loaded once: YuNet faces (plus AnimeFace 2D faces with ``anime_faces``, started on first
+    use), YOLOX-nano people and animals, DeepLab character pixels."""
 
     def __init__(self, face_score: float = 0.6, person_score: float = 0.35, animal_score: float = 0.5,
                  anime_faces: bool = False):
         self.faces = YunetFaceDetector(face_score)
-        self.anime_faces = AnimeFaceCue() if anime_faces else None
         self.bodies = YoloxCharacterDetector(person_score, animal_score)
         self.classes = DeeplabCharacterMask()
+        self.anime_faces_default = anime_faces
+        self._anime: AnimeFaceCue | None = None
+        self._anime_missing: str | None = None
         self.name = "yunet+" + ("animeface+" if anime_faces else "") + "yolox_nano+deeplabv3"
-        self.model = ";".join([self.faces.model] + ([self.anime_faces.model] if anime_faces else [])
+        self.model = ";".join([self.faces.model] + (["animeface==2.0.3"] if anime_faces else [])
                               + [self.bodies.model, self.classes.model])
 
-    def __call__(self, rgb: np.ndarray) -> Cues:
-        faces = merge_faces(self.faces.detect(rgb), *([self.anime_faces.detect(rgb)] if self.anime_faces else []))
+    def anime_detector(self) -> "AnimeFaceCue | None":
+        """The AnimeFace cue, or None (warned once) where its environment is missing: the frame is then cut from
+        the other cues, never failed."""
+        if self._anime is None and self._anime_missing is None:
+            try:
+                self._anime = AnimeFaceCue()
+            except Exception as error:  # missing .venv-animeface: named in the warning, the other cues still work
+                self._anime_missing = str(error)
+                log.warning("2D faces (AnimeFace) unavailable, cutting out without them: %s", error)
+        return self._anime
+
+    def __call__(self, rgb: np.ndarray, anime_faces: bool | None = None) -> Cues:
+        use_anime = self.anime_faces_default if anime_faces is None else anime_faces
+        anime = self.anime_detector() if use_anime else None
+        faces = merge_faces(self.faces.detect(rgb), *([anime.detect(rgb)] if anime is not None else []))
         return Cues(faces, self.bodies.detect(rgb), self.classes.mask(rgb))

@@ -144,3 +144,15 @@ def test_the_offline_segmenter_cuts_out_whole_2d_characters_on_real_frames(share
     assert len(people) >= 3 and min(r["iou"] for r in people) >= 0.6
     assert np.mean([r["boundary_f"] for r in people]) >= 0.7
     assert summarise(rows)["mean_iou"] >= 0.3
+
+
+def test_2d_faces_missing_their_environment_degrade_to_the_other_cues(shared, monkeypatch, caplog):
+    """The anime preset asks for AnimeFace cues; without .venv-animeface a frame is still cut out, with a warning."""
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_PYTHON", "/nonexistent/python")
+    from resources.segmenter import SegmenterResource
+
+    rgb = cv2.cvtColor(cv2.imread(str(shared / "media/faces/knn_examples/test/obama_and_biden.jpg")), cv2.COLOR_BGR2RGB)
+    found, cues = SegmenterResource(backend="characters").segment_frame(rgb, anime_faces=True)
+    assert len(found) >= 2 and len(cues.faces) >= 2
+    assert "AnimeFace" in caplog.text and "CASTFORGE_ANIMEFACE_PYTHON" in caplog.text
