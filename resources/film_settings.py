@@ -8,6 +8,7 @@ or a value of the wrong type, in any layer is a ``ConfigError`` naming the file,
 the closest match.
 """
 
+import copy
 import dataclasses
 import difflib
 import functools
@@ -100,6 +101,12 @@ def _field_comments(params_class: type) -> dict[str, str]:
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
+    stat = path.stat()  # parsed once per version of the file: every stage of every run reads these layers
+    return copy.deepcopy(_parse_yaml(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
