@@ -114,7 +114,8 @@ def depth_of_field(bgr: np.ndarray, boxes: list[tuple[float, float, float, float
 def directional_blur(bgr: np.ndarray, grid: int = 8) -> tuple[float, float, float]:
     """Agreement of blur direction across the picture: each textured patch's gradient structure tensor gives a
     coherence and the direction with the least gradient energy; motion blur smears every patch the same way.
-    Returns (agreement 0..1, blur direction in degrees 0..180, detail ratio of the whole frame)."""
+    Returns (agreement 0..1, blur direction in degrees 0..180 counter-clockwise on screen, detail ratio of
+    the whole frame)."""
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     height, width = grey.shape
@@ -136,7 +137,8 @@ def directional_blur(bgr: np.ndarray, grid: int = 8) -> tuple[float, float, floa
     if len(vectors) < grid:
         return 0.0, 0.0, ratio
     mean = np.mean(vectors)
-    return float(abs(mean)), float(np.degrees(np.angle(mean) / 2) % 180), ratio
+    # image y points down: report the direction counter-clockwise on screen (0 horizontal, 90 vertical)
+    return float(abs(mean)), float(-np.degrees(np.angle(mean) / 2) % 180), ratio
 
 
 def lens_flare(bgr: np.ndarray) -> tuple[float, float]:

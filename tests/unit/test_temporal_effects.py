@@ -111,3 +111,15 @@ def test_catalogue_tags_frames_and_marks_heavy_ones(frame):
     assert out.frame_effects.filter(pl.col("heavy"))["frame_id"].to_list() == ["s"]
     empty = catalogue(frames.clear(), signals.clear(), 24.0, None, None, pictures.get, pictures.get, PARAMS)
     assert empty.effects.height == 0 and "nothing to measure" in empty.note
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, 150.0])
+def test_motion_blur_direction_is_recovered(angle):
+    from assets.effects.measures import directional_blur
+
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur((rng.random((360, 640, 3)) * 255).astype(np.uint8), (0, 0), 1.5)
+    agreement, direction, _ = directional_blur(synthetic.add_motion_blur(texture, angle, 21))
+    assert agreement > 0.6
+    assert min(abs(direction - angle), 180 - abs(direction - angle)) < 3  # counter-clockwise on screen
+    assert directional_blur(texture)[0] < 0.1  # isotropic texture: no direction
