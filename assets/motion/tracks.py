@@ -97,8 +97,16 @@ def track_points(instances: pl.DataFrame, frames: pl.DataFrame, identities: pl.D
                          on="instance_id", how="left")
     if "identity" not in rows.columns:
         rows = rows.with_columns(pl.lit(None, pl.String).alias("identity"))
-    if "track_id" not in rows.columns or rows["track_id"].null_count() == rows.height:
-        rows = rows.with_columns(pl.Series("track_id", link_tracks(rows, link_iou), pl.String))
+    if "track_id" not in rows.columns:
+        rows = rows.with_columns(pl.lit(None, pl.String).alias("track_id"))
+    # the identity stage's tracks where it made them ("" or null where it did not); the rest are linked here
+    rows = rows.with_columns(pl.when(pl.col("track_id") == "").then(None).otherwise(pl.col("track_id"))
+                             .alias("track_id"))
+    untracked = rows["track_id"].is_null()
+    if untracked.any():
+        linked = iter(link_tracks(rows.filter(untracked), link_iou))
+        rows = rows.with_columns(pl.Series("track_id", [next(linked) if missing else given for given, missing
+                                                         in zip(rows["track_id"], untracked)], pl.String))
     rows = rows.with_columns(((pl.col("x0") + pl.col("x1")) / 2).alias("cx"), ((pl.col("y0") + pl.col("y1")) / 2)
                              .alias("cy"), (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("box_height"))
     out = []
