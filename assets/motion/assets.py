@@ -25,8 +25,10 @@ def motion(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
         points = track_points(instances, frames, workspace.read_optional_table("instance_identities"),
                               workspace.read_table("frame_signals"), stage.settings.link_iou) \
             if instances is not None else pl.DataFrame(schema=POINT_SCHEMA)
-        width = float(frames["width"].drop_nulls().max() or 1.0) if frames.height else 1.0
-        tracks = character_motion(points, workspace.read_optional_table("poses"), shots, width, stage.settings)
+        width, height = ((float(frames[c].drop_nulls().max() or 1.0) if frames.height else 1.0)
+                         for c in ("width", "height"))
+        tracks = character_motion(points, workspace.read_optional_table("poses"), shots, width, stage.settings,
+                                  height)
         energy = motion_energy(tracks, shots)
         # the asset's own table holds the energies; tracks and their points are the relations others read
         stage.commit(energy, {"character_motion": tracks, "track_points": points}, note=note)

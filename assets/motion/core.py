@@ -3,7 +3,8 @@ a movement label, motion energy per track, per shot and per identity. No Dagster
 
 Movement labels are heuristics on the track's key frames (speeds in body heights per second, the character's
 box height being one body height; thresholds in ``MotionParams``), checked in this order:
-- jumping: the feet (box bottom) rise against the background by ``jump_rise`` body heights within the track;
+- jumping: the feet (box bottom, when seen and the character keeps its size) rise against the background by
+  ``jump_rise`` body heights within the track;
 - running: speed against the background at least ``run_speed``;
 - walking: at least ``walk_speed``;
 - sitting: confident hips and knees level (vertical hip-knee gap under ``sit_thigh`` body heights);
@@ -115,7 +116,7 @@ def _angle(vx: float, vy: float) -> float:
 
 
 def character_motion(points: pl.DataFrame, poses: pl.DataFrame | None, shot_table: pl.DataFrame | None,
-                     frame_width: float, params: MotionParams) -> pl.DataFrame:
+                     frame_width: float, params: MotionParams, frame_height: float | None = None) -> pl.DataFrame:
     """One row per track (see MOTION_SCHEMA): speeds in frame widths per second (``speed``, in the frame;
     ``rel_speed`` against the background) and in body heights per second (``body_speed``, against the background
     where known, else in the frame)."""
@@ -140,7 +141,7 @@ def character_motion(points: pl.DataFrame, poses: pl.DataFrame | None, shot_tabl
                 note = "camera motion unknown: speeds are in the frame"
             heights = source["box_height"].to_numpy()
             body_speed = float(np.median(np.hypot(rx, ry) / np.maximum(heights, 1.0)))
-            feet_rise = _feet_rise(track_points, relative.height > 0)
+            feet_rise = _feet_rise(track_points, relative.height > 0, frame_height)
         articulation, wrist_speed, seated = pose_dynamics(track_points, keypoints, params)
         movement, evidence = movement_label(body_speed, feet_rise, seated, wrist_speed, params)
         energy = (body_speed or 0.0) + (articulation or 0.0)
@@ -155,10 +156,17 @@ def character_motion(points: pl.DataFrame, poses: pl.DataFrame | None, shot_tabl
     return pl.DataFrame(rows, schema=MOTION_SCHEMA) if rows else pl.DataFrame(schema=MOTION_SCHEMA)
 
 
-def _feet_rise(points: pl.DataFrame, compensated: bool) -> float | None:
+def _feet_rise(points: pl.DataFrame, compensated: bool, frame_height: float | None) -> float | None:
     """How far the box bottom rises above its lowest level along the track, in body heights, after removing the
-    background's vertical motion (integrated from the velocities) when it is known."""
+    background's vertical motion (integrated from the velocities) when it is known. None when the feet are not
+    seen (a box cut by the bottom edge) or the character changes size by more than 30% (walking toward the
+    camera moves the box bottom without a jump)."""
     if points.height < 3:
+        return None
+    heights = points["box_height"].to_numpy()
+    if heights.min() <= 0 or heights.max() / heights.min() > 1.3:
+        return None
+    if frame_height and float((points["cy"] + points["box_height"] / 2).max()) >= 0.98 * frame_height:
         return None
     times = points["timestamp_s"].to_numpy()
     bottoms = (points["cy"] + points["box_height"] / 2).to_numpy()

@@ -71,8 +71,13 @@ def test_speed_labels(shift_per_point, expected):
 def test_jump_from_the_feet_rising():
     lifts = [0, 30, 60, 30, 0]
     boxes = [(200, 60 - lift, 300, 300 - lift) for lift in lifts]
-    motion = character_motion(track_points(_instances({"a": boxes}), _frames(5), None, None), None, None, W, PARAMS)
+    motion = character_motion(track_points(_instances({"a": boxes}), _frames(5), None, None), None, None, W, PARAMS, H)
     assert motion["movement"][0] == "jumping"
+    # walking toward the camera: the box grows and its bottom moves, but nobody jumps
+    approach = [(300 - 10 * i, 100 - 20 * i, 340 + 10 * i, 200 + 30 * i) for i in range(5)]
+    motion = character_motion(track_points(_instances({"a": approach}), _frames(5), None, None), None, None, W,
+                              PARAMS, H)
+    assert motion["movement"][0] != "jumping"
 
 
 def _pose(hip_y: float, knee_y: float, wrist_x: float) -> list[float]:
