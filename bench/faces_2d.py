@@ -12,12 +12,14 @@
   purity and coverage of average-linkage clustering at the distance calibrated on the composites.
 - timing: seconds per face of each recogniser.
 
+- style (``--style``): ``preset: auto``'s choice on every shared video, each Penny & Chip clip and the photo folders.
 - film (``--film FILM``): a materialised film's identities against instances labelled by hand
   (bench/data/penny_and_chip_instances.csv: 163 kept instances of Penny & Chip ingested as film ``pc`` with the anime
   preset; their ids depend on the segmentation, so relabel after the cut-outs change).
 
 Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--skip-identity] [--samples 40]
        .venv/bin/python bench/faces_2d.py --film pc [--labels CSV]
+       .venv/bin/python bench/faces_2d.py --style
 """
 
 import argparse
@@ -228,6 +230,27 @@ def run_detection(shared: Path) -> dict:
     return out
 
 
+def run_style(shared: Path) -> dict:
+    """preset auto's choice on every shared video, each Penny & Chip clip and the photo folders (12 frames each)."""
+    from resources.style import measure_style, sample_frames
+
+    media = shared / "media"
+    sources = {p.relative_to(media).as_posix(): p for p in sorted((media / "video").rglob("*.mp4"))
+               + sorted((media / "video").rglob("*.webm"))}
+    sources.update({"faces/knn_examples": media / "faces/knn_examples", "characters_rgba": media / "characters_rgba"})
+    out = {}
+    for name, path in sources.items():
+        started = time.perf_counter()
+        measure = measure_style(sample_frames(path))
+        out[name] = {"preset": measure.preset, "line_art": measure.line_art, "flat": measure.flat,
+                     "shading": measure.shading, "seconds": round(time.perf_counter() - started, 2)}
+    drawn = [k for k in out if "/2d/" in k]
+    others = [k for k in out if k not in drawn and k != "characters_rgba"]
+    out["summary"] = {"2d_sources_called_anime": f"{sum(out[k]['preset'] == 'anime' for k in drawn)} of {len(drawn)}",
+                      "other_sources_called_3d": f"{sum(out[k]['preset'] == '3d' for k in others)} of {len(others)}"}
+    return out
+
+
 def run_film(film: str, labels_csv: Path) -> dict:
     """A materialised film's identities against instance labels (CSV: instance_id, label, optional face_label for
     instances labelled ``both`` or ``other``: whose face the run found in them): per character, the
@@ -273,6 +296,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="grid-search the block weights on the composites")
     parser.add_argument("--skip-detection", action="store_true")
     parser.add_argument("--skip-identity", action="store_true")
+    parser.add_argument("--style", action="store_true", help="preset auto's choice on the shared media, then stop")
     parser.add_argument("--film", help="evaluate this materialised film's identities against --labels instead")
     parser.add_argument("--labels", type=Path, default=Path(__file__).parent / "data" / "penny_and_chip_instances.csv")
     parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")
@@ -282,6 +306,9 @@ def main() -> None:
         sys.exit("bench/faces_2d.py needs ../shared (or CASTFORGE_SHARED) with the media and models")
     if args.film:
         print(json.dumps(run_film(args.film, args.labels), indent=2, default=str))
+        return
+    if args.style:
+        print(json.dumps(run_style(shared), indent=2))
         return
     result = {}
     if not args.skip_detection:
