@@ -74,6 +74,7 @@ def test_pose_phrases_arms_raised():
     assert pose_phrases(kp) == ["one arm raised"]
 
 
+@pytest.mark.slow  # numba compiles UMAP: about 19 s of CPU, a quarter of the fast tier on its own
 def test_subclusters_kmeans_and_umap_hdbscan_separate_two_pose_groups():
     rng = np.random.default_rng(0)
     a = rng.normal(0, 0.05, (30, 38)) + np.r_[np.ones(19), np.zeros(19)]
