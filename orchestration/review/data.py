@@ -256,12 +256,13 @@ def _full_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str,
             "instance_id": r["instance_id"], "source": r["source"], "distance": round(distance[r["instance_id"]], 3),
             "thumb": media_url(paths.get(r["instance_id"]), 200),  # the grid's size: one cached thumbnail
             "face": media_url(face_of.get(r["instance_id"], {}).get("crop_path")),
+            "track_id": r.get("track_id"),
         } for r in rows]
         identities.append({
             "identity": identity, "name": rs.identity_display_name(identity, names), "renamed": identity in names,
             "size": len(rows), "noise": identity == rs.NOISE or review.noise.get(identity, False),
             "faces": [m["face"] for m in members if m["face"]][:12],
-            "members": members,
+            "members": members, "tracks": _track_strip(members),
         })
     identities.sort(key=lambda i: (i["noise"], -i["size"], i["identity"]))
     run_messages = _run_summary(workspace).get("review", [])
@@ -311,6 +312,23 @@ def review_effects(workspace: FilmWorkspace, catalog: Catalog, review: rs.Identi
             "revisions_since_run": max(0, undone_revisions),
             "rerun": f"castforge materialize {workspace.film} --select identity_clusters+",
             "changes": changes}
+
+
+def _track_strip(members: list[dict[str, Any]], limit: int = 24) -> list[dict[str, Any]]:
+    """An identity's tracks (shot order), each with its size, its members and one thumbnail."""
+    tracks: dict[str, dict[str, Any]] = {}
+    for member in members:
+        if member.get("track_id"):
+            track = tracks.setdefault(member["track_id"], {"track_id": member["track_id"], "members": [],
+                                                           "thumb": member["thumb"]})
+            track["members"].append(member["instance_id"])
+
+    def shot_order(track_id: str) -> tuple:
+        shot, _, number = track_id.partition("-t")
+        return (int(shot[1:]) if shot[1:].isdigit() else 10**9, int(number) if number.isdigit() else 0, track_id)
+
+    ordered = [tracks[t] for t in sorted(tracks, key=shot_order)]
+    return [{**t, "size": len(t["members"])} for t in ordered[:limit]]
 
 
 def merge_suggestions(prototypes: dict[str, np.ndarray], names: dict[str, str]) -> list[dict[str, Any]]:

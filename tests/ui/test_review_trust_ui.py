@@ -65,8 +65,10 @@ def test_changes_after_a_re_run_are_listed_and_handled(review_home, review_serve
     materialise(["identity_clusters"], run_config=CLUSTER_CONFIG)
     rerun = workspace.read_table("instance_identities")
     moved = members[0]
-    workspace.write_table("instance_identities", rerun.with_columns(
-        pl.when(pl.col("instance_id") == moved).then(pl.lit("noise")).otherwise(pl.col("identity")).alias("identity")))
+    rerun = rerun.with_columns(  # both the reviewed and the automatic identity (the view re-applies the review)
+        pl.when(pl.col("instance_id") == moved).then(pl.lit("noise")).otherwise(pl.col(c)).alias(c)
+        for c in ("identity", "auto_identity") if c in rerun.columns)
+    workspace.write_table("instance_identities", rerun)
     workspace.write_table("identity_changes", pl.DataFrame({
         "instance_id": [moved], "from_identity": [biggest], "to_identity": ["noise"], "revision": [1],
         "run_id": ["test"], "why": ["re-run placed it by face"]}))
@@ -74,6 +76,14 @@ def test_changes_after_a_re_run_are_listed_and_handled(review_home, review_serve
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{review_server}/films/{FILM}/identities")
     page.wait_for_selector("#effects h2")
+    # the lead's track strip: a click selects every item of that track
+    lead = page.locator(f"section.identity[data-identity='{biggest}']")
+    first_track = lead.locator("button.track").first
+    track_id = first_track.get_attribute("data-track")
+    first_track.click()
+    in_track = rerun.filter(pl.col("track_id") == track_id, pl.col("identity") == biggest).height
+    assert page.locator("#selection-count").text_content() == f"{in_track} selected"
+    page.click("#clear-selection")
     effects = page.locator("#effects").text_content()
     assert "Since your last review: 1 item(s) moved" in effects and "Lead → noise" in effects
     assert "not in the dataset yet" in effects and "identity_clusters" in effects

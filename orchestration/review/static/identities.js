@@ -39,6 +39,17 @@ function identityCard(identity) {
   nameInput.addEventListener("keydown", (event) => { if (event.key === "Enter") rename(); });
   const members = E("div", {class: "members"});
   appendMembers(identity, identity.members, members);
+  // the identity's tracks within shots: a click selects the whole track (to move or split it at once)
+  const strip = E("div", {class: "tracks", "aria-label": "tracks"});
+  for (const track of identity.tracks || []) {
+    strip.append(E("button", {class: "track", title: `track ${track.track_id}: ${track.size} item(s); click to select them`,
+                              dataset: {track: track.track_id}, onclick: () => {
+        for (const id of track.members) view.selected.set(id, identity.identity);
+        selectionChanged();
+      }},
+      track.thumb ? E("img", {src: track.thumb, alt: track.track_id, width: "40", height: "40", loading: "lazy"}) : null,
+      E("span", {text: `${track.track_id} · ${track.size}`})));
+  }
   const faces = E("div", {class: "faces"});
   for (const src of identity.faces) faces.append(E("img", {src, loading: "lazy", alt: "face crop", width: "56", height: "56"}));
   return E("section", {class: "identity" + (identity.noise ? " noise" : ""), dataset: {identity: identity.identity,
@@ -61,6 +72,7 @@ function identityCard(identity) {
                                   `${identity.name} ${identity.noise ? "is no longer" : "marked as"} noise`)) await load();
         }})),
     identity.faces.length ? faces : null,
+    strip.childElementCount ? strip : null,
     members,
     moreControls(identity));
 }
