@@ -126,18 +126,17 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
     features = [features_from_appearance(appearance.get(s), identities.get(s, frozenset())) for s in numbers]
     spans = list(zip(shots["start_s"].to_list(), shots["end_s"].to_list()))
     _add_audio_cues(features, spans, inputs, params)
-    scene_of, links = group_scenes(features, params)
+    scene_of, links, link_cues = group_scenes(features, params)
     rows = []
     for index, shot in enumerate(numbers):
         dominant, shares, characters = shot_type_summary(key_frames, shot)
         camera = _shot_camera(scan, shot, params) if scan else ShotCamera(
             None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, "image folder: no motion")
-        cues = {} if index == 0 else _best_cues(features, index, scene_of, params)
         start, end = spans[index]
         rows.append({"shot": shot, "scene": scene_of[index], "shot_type": dominant,
                      "shot_type_shares": json.dumps(shares), "establishing": dominant == "wide" and characters == 0,
                      "characters": characters, **camera_row(camera), "continuity": links[index],
-                     "continuity_cues": json.dumps(cues), "start_s": start, "end_s": end,
+                     "continuity_cues": json.dumps(link_cues[index]), "start_s": start, "end_s": end,
                      "duration_s": round(end - start, 4) if start is not None and end is not None else None,
                      "key_frames": int((key_frames["shot"] == shot).sum()) if key_frames.height else 0})
     table = pl.DataFrame(rows, schema={k: v for k, v in SHOT_ANALYSIS_SCHEMA.items() if k != "sequence"},
@@ -149,6 +148,8 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
     scenes = scene_table(table, features)
     if shots.height == 1:
         note = (note + "; " if note else "") + "one-shot film: one scene, one sequence"
+    if scan is not None and scan.decode_error:  # a damaged tail: shots past it have no motion and say so
+        note = (note + "; " if note else "") + f"{inputs.source}: {scan.decode_error}"
     stats = {"shot_durations": duration_stats(table["duration_s"].to_list()),
              "scene_durations": duration_stats(scenes["duration_s"].to_list())}
     return ShotAnalysis(table, scenes, scan.signals if scan else empty_signals, key_frames, note,
@@ -157,14 +158,6 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
 
 def _shot_camera(scan: StreamScan, shot: int, params: ShotAnalysisParams) -> ShotCamera:
     return classify_shot_motion(scan.pairs.get(shot, []), scan.width, scan.height, scan.fps, params)
-
-
-def _best_cues(features: list[ShotFeatures], index: int, scene_of: list[int], params: ShotAnalysisParams) -> dict:
-    from assets.shot_analysis.scenes import continuity
-
-    candidates = [continuity(features[j], features[index], params) for j in range(max(0, index - params.lookback),
-                                                                                   index)]
-    return max(candidates, key=lambda c: c[0])[1] if candidates else {}
 
 
 def _scene_palettes(features: list[ShotFeatures], scene_of: list[int]) -> list[np.ndarray | None]:

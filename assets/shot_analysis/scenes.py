@@ -62,19 +62,23 @@ def continuity(a: ShotFeatures, b: ShotFeatures, params: ShotAnalysisParams) -> 
     return round(score, 4), {k: round(v, 4) for k, v in cues.items()}
 
 
-def group_scenes(features: list[ShotFeatures], params: ShotAnalysisParams) -> tuple[list[int], list[float]]:
-    """Scene number per shot (in order) and each shot's best continuity with the scene it followed (1.0 first)."""
-    scenes, links = [], []
+def group_scenes(features: list[ShotFeatures], params: ShotAnalysisParams
+                 ) -> tuple[list[int], list[float], list[dict[str, float]]]:
+    """Scene number per shot (in order), each shot's best continuity with the scene it followed (1.0 for the
+    first) and the cues of that best link."""
+    scenes, links, cues = [], [], []
     current: list[int] = []
     for index, shot in enumerate(features):
-        best = max((continuity(features[j], shot, params)[0] for j in current[-params.lookback:]), default=0.0)
+        best, best_cues = max((continuity(features[j], shot, params) for j in current[-params.lookback:]),
+                              key=lambda link: link[0], default=(0.0, {}))
         if index and best >= params.scene_threshold:
             current.append(index)
         else:
             current = [index]
         scenes.append(scenes[-1] + (0 if len(current) > 1 else 1) if scenes else 0)
         links.append(best if index else 1.0)
-    return scenes, links
+        cues.append(best_cues)
+    return scenes, links, cues
 
 
 def change_points(vectors: np.ndarray, penalty: float, min_size: int = 1) -> list[int]:

@@ -63,9 +63,10 @@ def test_scenes_group_shot_reverse_shot_and_split_at_a_new_place():
     hut, reverse, desert = (40, 60, 160), (50, 70, 150), (30, 200, 230)
     features = [_features(hut, 8, 0), _features(reverse, 8, 1), _features(hut, 8, 2), _features(desert, 8, 3),
                 _features(desert, 8, 4)]
-    scenes, links = group_scenes(features, params)
+    scenes, links, cues = group_scenes(features, params)
     assert scenes == [0, 0, 0, 1, 1]
     assert links[3] < params.scene_threshold <= min(links[1], links[2], links[4])
+    assert cues[0] == {} and set(cues[3]) == {"palette", "background"}
     score, cues = continuity(features[0], features[3], params)
     assert set(cues) == {"palette", "background"} and score < 0.3
 
