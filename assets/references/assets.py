@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.identities.prototypes import face_quality
 from assets.references.core import ReferenceParams, select_references
 from assets.references.sheet import contact_sheet
-from assets.references.measure import REFERENCE_SCHEMA, folder_name, measure_faces, note, write_sets
+from assets.references.measure import REFERENCE_SCHEMA, measure_faces, note, unique_folders, write_sets
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, result
 from resources.face_landmarker import FaceLandmarkerResource
@@ -77,6 +77,7 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
     versions = {"faces": str(faces["model"][0]), "landmarks": Path(landmarker.model).name,
                 "novelty": Path(embedder.model).name}
     names = dict(zip(identities["identity"], identities["name"]))
+    folders = unique_folders(names)
     rows, skipped = [], {}
     root = workspace.artefact_dir("references")
     for (identity,), group in measured.with_row_index("_i").group_by(["identity"], maintain_order=True):
@@ -84,12 +85,12 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
             skipped[identity] = f"{group.height} face(s) < min_faces {params.min_faces}"
             continue
         picked, meta = select_references(group.drop("_i"), vectors[group["_i"].to_numpy()], params)
-        rows += write_sets(staging, identity, names.get(identity), picked, meta, images, versions,
-                           workspace.relative, root)
+        rows += write_sets(staging, identity, names.get(identity), folders.get(identity, identity), picked, meta,
+                           images, versions, workspace.relative, root)
     for identity in identities["identity"]:
         if identity not in set(measured["identity"]):
             skipped[identity] = "no face of this identity was found (faceless or placed by appearance only)"
     for identity, why in skipped.items():
-        note(staging / folder_name(identity, names.get(identity)) / "meta.json", f"no reference sets: {why}",
+        note(staging / folders.get(identity, identity) / "meta.json", f"no reference sets: {why}",
              identity=identity, name=names.get(identity))
     return rows, skipped

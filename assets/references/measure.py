@@ -90,12 +90,24 @@ def folder_name(identity: str, name: str | None) -> str:
     return safe or identity
 
 
-def write_sets(staging: Path, identity: str, name: str | None, picked: pl.DataFrame, meta: dict[str, Any],
-               images: dict[str, np.ndarray], versions: dict[str, str], relative: Callable[[Path], str],
-               final_root: Path) -> list[dict[str, Any]]:
-    """``<name>/{anchors,coverage,challenge}/<face_id>.png`` with a ``<face_id>.json`` each, and ``<name>/meta.json``.
-    Returns the reference_images rows (paths as they will be once ``staging`` becomes ``final_root``)."""
-    folder = staging / folder_name(identity, name)
+def unique_folders(names: dict[str, str | None]) -> dict[str, str]:
+    """identity -> its folder: the display name, or ``<name>_<identity>`` where two identities share a name (two
+    identities renamed alike must not write into one folder)."""
+    wanted = {identity: folder_name(identity, name) for identity, name in names.items()}
+    counts: dict[str, int] = {}
+    for folder in wanted.values():
+        counts[folder] = counts.get(folder, 0) + 1
+    return {identity: folder if counts[folder] == 1 or folder == identity else f"{folder}_{identity}"
+            for identity, folder in wanted.items()}
+
+
+def write_sets(staging: Path, identity: str, name: str | None, folder_name_: str, picked: pl.DataFrame,
+               meta: dict[str, Any], images: dict[str, np.ndarray], versions: dict[str, str],
+               relative: Callable[[Path], str], final_root: Path) -> list[dict[str, Any]]:
+    """``<folder>/{anchors,coverage,challenge}/<face_id>.png`` with a ``<face_id>.json`` each, and
+    ``<folder>/meta.json``. Returns the reference_images rows (paths as they will be once ``staging`` becomes
+    ``final_root``)."""
+    folder = staging / folder_name_
     out = []
     for row in picked.iter_rows(named=True):
         target = folder / row["set"] / f"{row['face_id']}.png"

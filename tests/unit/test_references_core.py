@@ -85,3 +85,12 @@ def test_few_faces_fill_what_they_can_and_say_why():
     assert "anchors" in meta["short"] and "challenge" in meta["short"]
     with pytest.raises(ValueError, match="anchors:coverage:challenge"):
         ReferenceParams.from_dict({"ratio": "4-12-6"})
+
+
+def test_identities_named_alike_get_their_own_folders():
+    from assets.references.measure import unique_folders
+
+    folders = unique_folders({"identity_000": "Sintel", "identity_001": "Sintel", "identity_002": None,
+                              "identity_003": "../etc/x y"})
+    assert folders["identity_000"] == "Sintel_identity_000" and folders["identity_001"] == "Sintel_identity_001"
+    assert folders["identity_002"] == "identity_002" and "/" not in folders["identity_003"]
