@@ -156,3 +156,20 @@ def test_2d_faces_missing_their_environment_degrade_to_the_other_cues(shared, mo
     found, cues = SegmenterResource(backend="characters").segment_frame(rgb, anime_faces=True)
     assert len(found) >= 2 and len(cues.faces) >= 2
     assert "AnimeFace" in caplog.text and "CASTFORGE_ANIMEFACE_PYTHON" in caplog.text
+
+
+def test_body_keypoint_lines_lie_on_the_character(shared, characters, monkeypatch):
+    """MoveNet's confident limbs on a drawn character: most of their pixels are the character's (exact truth).
+    Measured on four placements of saha_front: 0.85-0.97 of the line pixels inside the truth."""
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.character_skeleton import SkeletonCue
+
+    cue = SkeletonCue()
+    background = read_background(shared / "media/video/pyscenedetect/testvideo.mp4", 10.0, 360)
+    for seed in range(4):
+        scene = compose_scene(background, "testvideo@10", characters[2:], np.random.default_rng(seed), 1)
+        truth = scene.characters[0]
+        x0, y0, x1, y1 = truth.box
+        box = (max(0, x0 - 20), max(0, y0 - 20), min(scene.rgb.shape[1], x1 + 20), min(scene.rgb.shape[0], y1 + 20))
+        lines = cue.lines(scene.rgb, box, 3)
+        assert lines.sum() > 500 and (lines & truth.mask).sum() >= 0.75 * lines.sum()
