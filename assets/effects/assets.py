@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.effects.core import catalogue
 from assets.effects.params import EffectParams
 from assets.effects.temporal import read_rgba
-from assets.shot_analysis.reading import table_markdown, thumbnails, write_picture
+from assets.shot_analysis.reading import film_span, table_markdown, thumbnails, write_picture
 from assets.shot_analysis.timeline import effects_timeline
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result
@@ -29,8 +29,7 @@ def effects(context: AssetExecutionContext, config: CONTRACT.Config, storage: St
                         workspace.read_optional_table("track_points"),
                         lambda stored: cv2.imread(str(workspace.absolute(stored))),
                         lambda stored: read_rgba(workspace.absolute(stored)), stage.settings)
-        total = float(shots["end_s"].max() or 0.0) if shots.height and shots["end_s"].null_count() < shots.height \
-            else 0.0
+        total = film_span(shots)
         picture = effects_timeline(out.effects, total) if total else None
         path = write_picture(workspace, "effects", "effects_timeline.png", picture)
         stage.commit(out.effects, {"frame_effects": out.frame_effects}, note=out.note)

@@ -68,3 +68,10 @@ def thumbnails(workspace: FilmWorkspace, frames: pl.DataFrame, frame_ids: list[s
         return None
     paths = dict(frames.filter(pl.col("path").is_not_null()).select("frame_id", "path").iter_rows())
     return contact_sheet([workspace.absolute(paths[f]) for f in frame_ids if f in paths], count=count)
+
+
+def film_span(shots: pl.DataFrame) -> float:
+    """Seconds from the film's start to the end of its last timed shot (0 for image folders and empty films)."""
+    if shots.height == 0 or "end_s" not in shots.columns or shots["end_s"].null_count() == shots.height:
+        return 0.0
+    return float(shots["end_s"].max())

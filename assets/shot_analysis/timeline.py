@@ -77,3 +77,18 @@ def effects_timeline(events: pl.DataFrame, total_s: float, width: int = 960) -> 
                                    for s, e in rows.select("start_s", "end_s").iter_rows()]))
     legend = {name: EFFECT_COLOURS[name] for name, _ in lanes}
     return draw_timeline(lanes, total_s, legend, width)
+
+
+MOVEMENT_COLOURS: dict[str, Colour] = {"still": (180, 180, 180), "gesturing": (200, 120, 200), "sitting": (120, 160, 80),
+                                       "walking": (60, 180, 60), "running": (40, 140, 240), "jumping": (40, 40, 220)}
+
+
+def motion_timeline(tracks: pl.DataFrame, total_s: float, width: int = 960) -> np.ndarray | None:
+    """One lane per movement label, each track a span from its first to its last key frame."""
+    labelled = tracks.drop_nulls("movement") if tracks.height else tracks
+    if labelled.height == 0 or total_s <= 0:
+        return None
+    lanes = [(label, [(s, max(e, s + total_s / width), colour) for s, e in
+                      labelled.filter(pl.col("movement") == label).select("start_s", "end_s").iter_rows()])
+             for label, colour in MOVEMENT_COLOURS.items()]
+    return draw_timeline([lane for lane in lanes if lane[1]], total_s, MOVEMENT_COLOURS, width)

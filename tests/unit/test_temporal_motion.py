@@ -125,6 +125,11 @@ def test_energy_per_shot_and_identity():
     hero = energy.filter(pl.col("scope") == "identity").row(0, named=True)
     assert hero["key"] == "hero" and hero["motion_energy"] == pytest.approx(motion["motion_energy"][0])
 
+    from assets.shot_analysis.timeline import motion_timeline
+
+    picture = motion_timeline(motion, 2.0)
+    assert picture is not None and picture.shape[2] == 3 and motion_timeline(motion.clear(), 2.0) is None
+
 
 def test_the_identity_stages_tracks_are_used_and_gaps_linked_here():
     left = [(100 + 20 * i, 100, 200 + 20 * i, 300) for i in range(4)]
