@@ -117,7 +117,8 @@ def identity_changes(previous: pl.DataFrame | None, current: pl.DataFrame, revie
         row = now.get(instance_id)
         new = row["identity"] if row else None
         # a decision's own effect (a move, a split, a kept instance placed) is not a change a re-run made
-        if new == old or (old not in reviewed and new not in reviewed) or (row and (row["source"] == "review" or row["by"] == "kept")):
+        decided = row is not None and (row["source"] == "review" or row["by"] == "kept")
+        if new == old or (old not in reviewed and new not in reviewed) or decided:
             continue
         origin = origins.get(instance_id, old)
         why = ("the instance is no longer in the film's kept instances" if row is None

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.identities.prototypes import face_quality
 from assets.references.core import ReferenceParams, select_references
+from assets.references.pairs import select_pairs, write_pairs
 from assets.references.sheet import contact_sheet
 from assets.references.measure import REFERENCE_SCHEMA, measure_faces, note, unique_folders, write_sets
 from assets.stage_contract import StageContract
@@ -51,7 +52,7 @@ def identity_references(context: AssetExecutionContext, config: CONTRACT.Config,
         return result(stage, {
             "images": table.height, "identities": table["identity"].n_unique(),
             "per_set": MetadataValue.json({s: table.filter(pl.col("set") == s).height
-                                           for s in ("anchors", "coverage", "challenge")}),
+                                           for s in ("anchors", "coverage", "challenge", "pairs")}),
             "skipped": MetadataValue.json(skipped) if skipped else "none",
             "note": "no faces: no reference sets" if faces.height == 0 else "",
             "contact_sheet": str(workspace.artefact_dir("references") / "contact_sheet.png") if sheet else "none",
@@ -93,4 +94,11 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
     for identity, why in skipped.items():
         note(staging / folders.get(identity, identity) / "meta.json", f"no reference sets: {why}",
              identity=identity, name=names.get(identity))
+    if params.pairs_per_couple > 0:
+        boxes = {i: (x0, y0, x1, y1) for i, x0, y0, x1, y1 in
+                 instances.select("instance_id", "x0", "y0", "x1", "y1").iter_rows()}
+        pairs = select_pairs(measured, boxes, params.min_stability, params.pair_max_overlap, params.pairs_per_couple)
+        rows += [{**row, "name": names.get(row["identity"])} for row in write_pairs(
+            staging, pairs, boxes, dict(zip(frames["frame_id"], frames["path"])), workspace.absolute, folders,
+            workspace.relative, root, params.context)]
     return rows, skipped

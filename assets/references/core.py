@@ -44,6 +44,8 @@ class ReferenceParams:
     eyes_closed_below: float = 0.15     # eyelid gap / eye width (both eyes)
     smile_lift_above: float = 0.035     # mouth corners above the lip centre / eye-corner distance
     context: float = 0.6                # saved images: the face box plus this share of its size on each side
+    pairs_per_couple: int = 3           # pair set: key frames kept per two identities seen together (0: none)
+    pair_max_overlap: float = 0.2       # ... whose boxes overlap at most this (share of the smaller box)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ReferenceParams":
@@ -160,7 +162,8 @@ def select_references(candidates: pl.DataFrame, vectors: np.ndarray, params: Ref
         coverage[axis] = {}
         for bucket in buckets:
             in_bucket = [r for r in rows if r[key] == bucket]
-            good = sorted((r for r in in_bucket if r["_row"] in stable_rows), key=lambda r: -r["quality"] * r["stability"])
+            good = sorted((r for r in in_bucket if r["_row"] in stable_rows),
+                          key=lambda r: -r["quality"] * r["stability"])
             if good:
                 best = good[0]
                 if best["_row"] not in chosen and _count(chosen, "coverage") < sizes["coverage"]:
@@ -183,7 +186,8 @@ def select_references(candidates: pl.DataFrame, vectors: np.ndarray, params: Ref
     picked = [{**{k: v for k, v in r.items() if k != "_row"}, "set": chosen[r["_row"]][0],
                "novelty": novelty.get(r["_row"]), "reason": chosen[r["_row"]][1]}
               for r in rows if r["_row"] in chosen]
-    filled = {axis: f"{sum(1 for b in found.values() if b['face_id'])}/{len(found)}" for axis, found in coverage.items()}
+    filled = {axis: f"{sum(1 for b in found.values() if b['face_id'])}/{len(found)}"
+              for axis, found in coverage.items()}
     meta = {"faces": len(rows), "stable_faces": len(stable), "sizes": sizes,
             "counts": {s: sum(1 for p in picked if p["set"] == s) for s in SETS},
             "coverage_filled": filled, "coverage": coverage, "stop_reason": stop,

@@ -140,8 +140,9 @@ def write_sets(staging: Path, identity: str, name: str | None, folder_name_: str
     return out
 
 
-REFERENCE_SCHEMA = {"identity": pl.String, "name": pl.String, "set": pl.String, "path": pl.String,
-                    "face_id": pl.String, "instance_id": pl.String, "frame_id": pl.String, "yaw_bin": pl.String,
+REFERENCE_SCHEMA = {"identity": pl.String, "name": pl.String, "partner": pl.String, "set": pl.String,
+                    "path": pl.String, "face_id": pl.String, "instance_id": pl.String, "frame_id": pl.String,
+                    "yaw_bin": pl.String,
                     "pitch_bin": pl.String, "expression": pl.String, "occlusion": pl.String, "lighting": pl.String,
                     "quality": pl.Float64, "stability": pl.Float64, "novelty": pl.Float64}
 

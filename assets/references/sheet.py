@@ -20,6 +20,9 @@ def contact_sheet(path: Path, references: pl.DataFrame, resolve, max_per_row: in
     if references.height == 0:
         return False
     rows = []
+    references = references.filter(pl.col("set") != "pairs") if "set" in references.columns else references
+    if references.height == 0:
+        return False
     for (identity,), group in references.sort("identity").group_by(["identity"], maintain_order=True):
         group = group.with_columns(pl.col("set").replace_strict(ORDER, default=3).alias("_order")).sort("_order")
         tiles = [_tile(resolve(r["path"]), r) for r in group.head(max_per_row).iter_rows(named=True)]

@@ -91,7 +91,8 @@ def _reviewed_identities(workspace: FilmWorkspace, catalog: Catalog) -> dict[str
     out = {}
     for row in reviewed.iter_rows(named=True):
         stability = row.get("stability")
-        out[row["instance_id"]] = {"identity": row["identity"], "name": rs.identity_display_name(row["identity"], names),
+        out[row["instance_id"]] = {"identity": row["identity"],
+                                   "name": rs.identity_display_name(row["identity"], names),
                                    "track_id": row.get("track_id"), "by": row.get("by"),
                                    "stability": None if stability is None or stability != stability
                                    else round(float(stability), 3)}

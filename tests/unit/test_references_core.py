@@ -94,3 +94,20 @@ def test_identities_named_alike_get_their_own_folders():
                               "identity_003": "../etc/x y"})
     assert folders["identity_000"] == "Sintel_identity_000" and folders["identity_001"] == "Sintel_identity_001"
     assert folders["identity_002"] == "identity_002" and "/" not in folders["identity_003"]
+
+
+def test_pairs_of_characters_seen_together():
+    from assets.references.pairs import box_overlap, relative_position, select_pairs
+
+    faces = pl.DataFrame({"instance_id": ["a1", "b1", "a2", "b2", "a3", "c3"], "frame_id": ["f1", "f1", "f2", "f2",
+                                                                                          "f3", "f3"],
+                          "identity": ["A", "B", "A", "B", "A", "C"], "stability": [0.9, 0.8, 0.9, 0.1, 0.9, 0.9],
+                          "quality": [3.0, 2.0, 3.0, 3.0, 3.0, 3.0]})
+    boxes = {"a1": (0, 0, 50, 100), "b1": (60, 0, 110, 100), "a2": (0, 0, 50, 100), "b2": (60, 0, 110, 100),
+             "a3": (0, 0, 50, 100), "c3": (10, 0, 60, 100)}
+    pairs = select_pairs(faces, boxes, min_stability=0.3, max_overlap=0.2, per_couple=3)
+    # f2: B is not stable to its prototype; f3: C stands in front of A (overlap 0.8)
+    assert [(p["frame_id"], p["identities"]) for p in pairs] == [("f1", ["A", "B"])]
+    assert pairs[0]["position"] == "A left of B" and pairs[0]["overlap"] == 0.0
+    assert box_overlap((0, 0, 10, 10), (5, 0, 15, 10)) == 0.5
+    assert relative_position((0, 50, 1, 60), (0, 0, 1, 10)) == "below"
