@@ -1,9 +1,11 @@
 import shutil
 
 import polars as pl
+import pytest
 
 from orchestration.cli import main, materialize_film
 from resources.catalog import Catalog
+from resources.errors import ConfigError
 from resources.storage import FilmWorkspace
 from tests.conftest import build_film
 
@@ -24,7 +26,8 @@ def test_frames_rerun_is_cached_and_a_failed_run_keeps_the_previous_result(share
     statuses = catalog.query("SELECT status FROM materializations WHERE film = 'tv' ORDER BY finished_at")["status"]
     assert statuses.to_list() == ["success", "cached"]
 
-    assert not materialize_film("tv", ["frames"], {"frames": {"mode": "every_frame"}}).success
+    with pytest.raises(ConfigError, match="frames.mode must be one of"):  # refused before anything runs
+        materialize_film("tv", ["frames"], {"frames": {"mode": "every_frame"}})
     video.unlink()  # the source moved away: a run with new settings fails, naming the file
     failed = materialize_film("tv", ["frames"], {"frames": {"frames_per_shot": 2}})
     assert not failed.success
@@ -50,7 +53,8 @@ def test_cli_ingest_materialize_with_overrides_and_status(shared, castforge_home
     assert frames.height == 6  # one every 4 s over 24 s
     assert main(["status", "test_video"]) == 0
     out = capsys.readouterr().out
-    assert "test_video" in out and "frames" in out and "success" in out
+    # the frames on disk were made with this run's --set, not the film's settings: status says so
+    assert "test_video" in out and "frames               STALE" in out and "(parameters changed)" in out
     assert main(["materialize", "nope"]) == 2
     assert "not ingested" in capsys.readouterr().err
     assert main(["materialize", "test_video", "--set", "frames.mode=bogus"]) == 2  # a user mistake, before running
