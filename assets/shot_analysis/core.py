@@ -73,7 +73,7 @@ def _identities_by_shot(instances: pl.DataFrame | None, assigned: pl.DataFrame |
         return {}
     joined = assigned.select("instance_id", "identity").join(instances.select("instance_id", "shot"), on="instance_id")
     out: dict[int, set] = {}
-    for identity, shot in joined.drop_nulls("identity").iter_rows():
+    for identity, shot in joined.drop_nulls("identity").select("identity", "shot").iter_rows():
         out.setdefault(shot, set()).add(str(identity))
     return {shot: frozenset(ids) for shot, ids in out.items()}
 

@@ -47,7 +47,8 @@ def continuity(a: ShotFeatures, b: ShotFeatures, params: ShotAnalysisParams) -> 
     if a.thumbnail is not None and b.thumbnail is not None:
         x, y = a.thumbnail.ravel() - a.thumbnail.mean(), b.thumbnail.ravel() - b.thumbnail.mean()
         norm = float(np.linalg.norm(x) * np.linalg.norm(y))
-        cues["background"] = float(np.clip(x @ y / norm, 0.0, 1.0)) if norm > 1e-6 else 1.0
+        if norm > 1e-6:  # a flat picture (black, one colour) has no layout to compare
+            cues["background"] = float(np.clip(x @ y / norm, 0.0, 1.0))
     if a.identities and b.identities:
         cues["characters"] = len(a.identities & b.identities) / len(a.identities | b.identities)
     if b.speech_into:

@@ -99,11 +99,18 @@ def test_image_folder_film_gets_shot_types_and_scenes_but_no_motion():
     frames = _frames([("f0", 0, "a.jpg"), ("f1", 1, "b.jpg"), ("f2", 2, None)])
     shots = pl.DataFrame({"shot": [0, 1, 2], "start_frame": [0, 1, 2], "end_frame": [0, 1, 2],
                           "start_s": [None] * 3, "end_s": [None] * 3}, schema=SHOT_COLUMNS)
-    out = analyse(Inputs("images", None, frames, shots, image_reader=images.get))
+    instances = pl.DataFrame({"instance_id": ["i0", "i1"], "frame_id": ["f0", "f1"], "shot": [0, 1],
+                              "x0": [10.0, 10.0], "y0": [10.0, 10.0], "x1": [20.0, 20.0], "y1": [30.0, 30.0],
+                              "kept": [True, True]})
+    identities = pl.DataFrame({"instance_id": ["i0", "i1"], "identity": ["hero", "hero"]})
+    out = analyse(Inputs("images", None, frames, shots, instances=instances, instance_identities=identities,
+                         image_reader=images.get))
+    assert out.scenes["identities"].to_list()[:2] == [["hero"], ["hero"]]
+    assert json.loads(out.shots["continuity_cues"][1])["characters"] == 1.0
     assert out.shots.height == 3 and out.signals.height == 0
     assert out.shots["camera_motion"].null_count() == 3 and "image folder" in out.note
     assert out.shots["motion_note"].to_list() == ["image folder: no motion"] * 3
-    assert out.shots["shot_type"].to_list()[:2] == ["wide", "wide"] and out.shots["shot_type"][2] is None
+    assert out.shots["shot_type"].to_list()[:2] == ["full", "full"] and out.shots["shot_type"][2] is None
 
 
 def test_audio_only_and_empty_films_give_empty_tables_with_a_note():
