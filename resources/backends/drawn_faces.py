@@ -22,6 +22,7 @@ DRAWN_DETECTORS = ("animeface", "yunet", "anime", "scrfd")
 # context crop is cut from the box scaled to one convention (about the cascade's: the whole face), so one character
 # gives the same crop whichever detector found it.
 BOX_SCALE = {"animeface": 1.3, "yunet": 1.1, "anime": 1.0, "scrfd": 1.1}
+CROP_VERSION = 2  # part of ``model`` (and so of the faces stage's cache key): bump when the crop changes
 
 
 class DrawnFaceAnalyzer:
@@ -51,7 +52,8 @@ class DrawnFaceAnalyzer:
             self._onnx = OnnxFaceDetectors(others, det_threshold, thresholds=thresholds)
         self.recogniser = recogniser
         self.embedding_dim = recogniser.embedding_dim
-        self.model = f"{'+'.join(self.detectors)}:{recogniser.name}:{recogniser.model.rsplit('/', 1)[-1]}"
+        self.model = (f"{'+'.join(self.detectors)}:crop{CROP_VERSION}:{recogniser.name}:"
+                      f"{recogniser.model.rsplit('/', 1)[-1]}")
 
     def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
         name = detector or self.detectors[0]
