@@ -87,16 +87,11 @@ def plan_run(film: str, selection: list[str] | str | None, overrides: dict[str, 
 def observe_review(instance, film: str) -> None:
     """Record the film's review revision as an observation of `review_decisions` before a run, so the assets that
     apply the review record which revision they used and show stale from the first decision on."""
-    from dagster import AssetKey, AssetObservation
-
-    from assets.review.core import data_version_tags
+    from assets.review.assets import observe_review_revision
     from resources import review_state
     from resources.store import StorageResource
 
-    revision = review_state.review_revision(StorageResource().catalog(), film)
-    instance.report_runless_asset_event(AssetObservation(
-        asset_key=AssetKey("review_decisions"), partition=film, tags=data_version_tags(revision),
-        metadata={"review_revision": revision}))
+    observe_review_revision(instance, film, review_state.review_revision(StorageResource().catalog(), film))
 
 
 def materialize_film(film: str, selection: list[str] | str | None = None,

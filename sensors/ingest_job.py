@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 from dagster import Config, MetadataValue, OpExecutionContext, Output, job, op
 
+from assets.review.assets import observe_review_revision
 from resources.errors import BadMediaError
+from resources.review_state import review_revision
 from resources.ingest import ingest_source
 from resources.partitions import film_partitions
 from resources.store import StorageResource
@@ -42,6 +44,8 @@ def ingest_dropped(context: OpExecutionContext, config: DroppedEntry, storage: S
         return Output(None, metadata={"rejected": MetadataValue.path(str(moved)), "reason": reason})
     if not context.instance.has_dynamic_partition(film_partitions.name, outcome.film):
         context.instance.add_dynamic_partitions(film_partitions.name, [outcome.film])
+        # its pipeline run then records the review revision it used, and the first decision shows it stale
+        observe_review_revision(context.instance, outcome.film, review_revision(storage.catalog(), outcome.film))
     context.log.info(outcome.message)
     return Output(outcome.film, metadata={"film": outcome.film, "created": outcome.created,
                                           "message": outcome.message})

@@ -1,6 +1,7 @@
-from dagster import DataVersion, DataVersionsByPartition, MetadataValue, observable_source_asset
+from dagster import (AssetKey, AssetObservation, DagsterInstance, DataVersion, DataVersionsByPartition, MetadataValue,
+                     observable_source_asset)
 
-from assets.review.core import data_version
+from assets.review.core import data_version, data_version_tags
 from resources.partitions import film_partitions
 from resources import review_state
 from resources.store import StorageResource
@@ -21,3 +22,12 @@ def review_decisions(context, storage: StorageResource) -> DataVersionsByPartiti
     context.log.info(f"review revisions: {versions}; review UI: {review_state.review_url()}")
     context.add_output_metadata({"review_ui": MetadataValue.url(review_state.review_url())})
     return DataVersionsByPartition(versions)
+
+
+def observe_review_revision(instance: DagsterInstance, film: str, revision: int) -> None:
+    """Record the film's review revision as an observation of `review_decisions`. Done before a film's runs (its
+    ingest, `castforge materialize`), the assets that apply the review record which revision they used, so the
+    asset graph shows them stale from the first decision on (not only from the second)."""
+    instance.report_runless_asset_event(AssetObservation(
+        asset_key=AssetKey("review_decisions"), partition=film, tags=data_version_tags(revision),
+        metadata={"review_revision": revision}))

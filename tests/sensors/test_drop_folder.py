@@ -73,6 +73,11 @@ def test_a_dropped_video_is_ingested_in_a_run_then_gets_its_film_run(shared, cas
     assert [r.job_name for r in third.run_requests] == [INGEST_JOB]
     assert _run_ingests(castforge_home, third) == ["test_video_e"]
     assert DagsterInstance.get().has_dynamic_partition("film", "test_video_e")
+    # the review revision is observed at ingest, so the first review decision shows the film's assets stale
+    from dagster import AssetKey
+
+    observed = DagsterInstance.get().fetch_observations(AssetKey("review_decisions"), limit=5).records
+    assert [r.partition_key for r in observed] == ["test_video_e"]
 
     fourth = _tick(castforge_home, third.cursor)
     assert [(r.job_name, r.partition_key) for r in fourth.run_requests] == [("film_pipeline", "test_video_e")]
