@@ -20,6 +20,7 @@ import importlib
 import pkgutil
 import sys
 import typing
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,9 @@ def config_class(asset: str, params: type) -> type[Config]:
         f"{p.comment} (default {p.default!r})" if p.comment else f"default {p.default!r}")))
         for name, p in parameters(params).items()}
     name = "".join(part.title() for part in asset.split("_")) + "Config"
-    model = pydantic.create_model(name, __base__=Config, **fields)
+    with warnings.catch_warnings():  # a parameter may be called `copy` (identities): it shadows nothing we call
+        warnings.filterwarnings("ignore", message=r'Field name "\w+" in "\w+" shadows an attribute')
+        model = pydantic.create_model(name, __base__=Config, **fields)
     model.__doc__ = (f"Parameters of {asset}; leave a field empty to use the film's settings (declared defaults, "
                      f"preset, configs/films/<film>.yaml).")
     return model
