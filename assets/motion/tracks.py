@@ -11,6 +11,8 @@ while standing still in the frame.
 import numpy as np
 import polars as pl
 
+from resources.review_state import NOISE
+
 POINT_SCHEMA = {"track_id": pl.String, "instance_id": pl.String, "frame_id": pl.String, "shot": pl.Int32,
                 "identity": pl.String, "timestamp_s": pl.Float64, "frame_index": pl.Int64, "cx": pl.Float64,
                 "cy": pl.Float64, "box_height": pl.Float64, "vx": pl.Float64, "vy": pl.Float64,
@@ -97,6 +99,9 @@ def track_points(instances: pl.DataFrame, frames: pl.DataFrame, identities: pl.D
                          on="instance_id", how="left")
     if "identity" not in rows.columns:
         rows = rows.with_columns(pl.lit(None, pl.String).alias("identity"))
+    # instances no identity claimed are unknown, not one shared character
+    rows = rows.with_columns(pl.when(pl.col("identity") == NOISE).then(None).otherwise(pl.col("identity"))
+                             .alias("identity"))
     if "track_id" not in rows.columns:
         rows = rows.with_columns(pl.lit(None, pl.String).alias("track_id"))
     # the identity stage's tracks where it made them ("" or null where it did not); the rest are linked here

@@ -20,6 +20,7 @@ from assets.shot_analysis.scenes import (ShotFeatures, band_energies, duration_s
                                          features_from_appearance, group_scenes, scene_table, sequences_of)
 from assets.shot_analysis.shot_types import key_frame_shot_types, shot_type_summary
 from assets.shot_analysis.stream import SIGNAL_SCHEMA, ShotLookup, StreamScan, scan_images, scan_video
+from resources.review_state import NOISE  # instances no identity claimed
 
 SHOT_ANALYSIS_SCHEMA = {
     "shot": pl.Int32, "scene": pl.Int32, "sequence": pl.Int32, "shot_type": pl.String,
@@ -73,7 +74,8 @@ def _identities_by_shot(instances: pl.DataFrame | None, assigned: pl.DataFrame |
         return {}
     joined = assigned.select("instance_id", "identity").join(instances.select("instance_id", "shot"), on="instance_id")
     out: dict[int, set] = {}
-    for identity, shot in joined.drop_nulls("identity").select("identity", "shot").iter_rows():
+    for identity, shot in joined.drop_nulls("identity").filter(pl.col("identity").cast(pl.String) != NOISE).select(
+            "identity", "shot").iter_rows():
         out.setdefault(shot, set()).add(str(identity))
     return {shot: frozenset(ids) for shot, ids in out.items()}
 

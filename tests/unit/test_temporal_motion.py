@@ -135,9 +135,10 @@ def test_the_identity_stages_tracks_are_used_and_gaps_linked_here():
     left = [(100 + 20 * i, 100, 200 + 20 * i, 300) for i in range(4)]
     right = [(400, 110, 500, 310)] * 4
     identities = pl.DataFrame({"instance_id": [f"a{i}" for i in range(4)] + [f"b{i}" for i in range(4)],
-                               "identity": ["hero"] * 4 + ["friend"] * 4,
+                               "identity": ["hero"] * 4 + ["noise"] * 4,  # noise: no identity claimed them
                                "track_id": ["s0-t0"] * 4 + [""] * 4})  # "": the identity stage made no track
     points = track_points(_instances({"a": left, "b": right}), _frames(4), identities, None)
     tracks = dict(zip(points["instance_id"], points["track_id"]))
     assert {tracks[f"a{i}"] for i in range(4)} == {"s0-t0"}
     assert len({tracks[f"b{i}"] for i in range(4)}) == 1 and tracks["b0"] not in ("", "s0-t0", None)
+    assert points.filter(pl.col("instance_id").str.starts_with("b"))["identity"].null_count() == 4

@@ -99,10 +99,10 @@ def test_image_folder_film_gets_shot_types_and_scenes_but_no_motion():
     frames = _frames([("f0", 0, "a.jpg"), ("f1", 1, "b.jpg"), ("f2", 2, None)])
     shots = pl.DataFrame({"shot": [0, 1, 2], "start_frame": [0, 1, 2], "end_frame": [0, 1, 2],
                           "start_s": [None] * 3, "end_s": [None] * 3}, schema=SHOT_COLUMNS)
-    instances = pl.DataFrame({"instance_id": ["i0", "i1"], "frame_id": ["f0", "f1"], "shot": [0, 1],
-                              "x0": [10.0, 10.0], "y0": [10.0, 10.0], "x1": [20.0, 20.0], "y1": [30.0, 30.0],
-                              "kept": [True, True]})
-    identities = pl.DataFrame({"instance_id": ["i0", "i1"], "identity": ["hero", "hero"]})
+    instances = pl.DataFrame({"instance_id": ["i0", "i1", "i2"], "frame_id": ["f0", "f1", "f1"], "shot": [0, 1, 1],
+                              "x0": [10.0, 10.0, 30.0], "y0": [10.0, 10.0, 10.0], "x1": [20.0, 20.0, 40.0],
+                              "y1": [30.0, 30.0, 30.0], "kept": [True, True, True]})
+    identities = pl.DataFrame({"instance_id": ["i0", "i1", "i2"], "identity": ["hero", "hero", "noise"]})
     out = analyse(Inputs("images", None, frames, shots, instances=instances, instance_identities=identities,
                          image_reader=images.get))
     assert out.scenes["identities"].to_list()[:2] == [["hero"], ["hero"]]
