@@ -259,16 +259,20 @@ def record_decisions(catalog: Catalog, film: str, items: list[dict[str, Any]], a
 
 
 def undo(catalog: Catalog, film: str, author: str | None = None,
-         expected_revision: int | None = None) -> dict[str, Any]:
-    """Take back the latest revision that is still in effect; returns the undo row (payload names the revision)."""
+         expected_revision: int | None = None, kinds: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Take back the latest revision that is still in effect; returns the undo row (payload names the revision).
+    ``kinds``: only a revision holding decisions of these kinds (a page's undo takes back that page's decisions,
+    e.g. INSTANCE_KINDS on the instance grid, even when an identity decision was made since)."""
 
     def write(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         current = _check_revision(con, film, expected_revision)
+        scoped = f" AND kind IN ({', '.join('?' for _ in kinds)})" if kinds else ""
         target = con.execute(
             "SELECT max(revision) FROM decisions WHERE film = ? AND superseded_by IS NULL "
-            "AND kind NOT IN ('undo', 'redo')", [film]).fetchone()[0]
+            f"AND kind NOT IN ('undo', 'redo'){scoped}", [film, *(kinds or ())]).fetchone()[0]
         if target is None:
-            raise ReviewError(f"film '{film}': nothing to undo")
+            what = f" among {', '.join(kinds)} decisions" if kinds else ""
+            raise ReviewError(f"film '{film}': nothing to undo{what}")
         row = _row(film, {"kind": "undo", "item_id": None, "to_value": None,
                           "payload": {"revision": int(target)}}, author, current + 1)
         _insert(con, [row])

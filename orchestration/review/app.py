@@ -63,6 +63,10 @@ class RevisionOnly(BaseModel):
     model_config = STRICT
     expected_revision: StrictInt = Field(ge=0)
     author: StrictStr | None = Field(default=None, max_length=80)
+    scope: Literal["instances", "identities"] | None = None  # undo: the latest change of this page's kind
+
+
+UNDO_SCOPES = {"instances": rs.INSTANCE_KINDS, "identities": rs.IDENTITY_KINDS}
 
 
 def create_app(home: Path | None = None, on_change=None, hosts: tuple[str, ...] = LOCAL_HOSTS) -> FastAPI:
@@ -171,7 +175,8 @@ def create_app(home: Path | None = None, on_change=None, hosts: tuple[str, ...] 
     @app.post("/api/films/{film}/undo")
     def post_undo(film: str, body: RevisionOnly, tasks: BackgroundTasks) -> dict[str, Any]:
         workspace(film)
-        row = rs.undo(catalog, film, author=body.author, expected_revision=body.expected_revision)
+        row = rs.undo(catalog, film, author=body.author, expected_revision=body.expected_revision,
+                      kinds=UNDO_SCOPES.get(body.scope or ""))
         undone = json.loads(row["payload"])["revision"]  # the page says what was taken back
         return {**changed(film, row["revision"], True, tasks), "undone_revision": undone,
                 "undone": data.describe_revision(catalog, film, undone)}

@@ -125,3 +125,18 @@ def test_history_shows_names_and_thumbnails(castforge_home):
     client = TestClient(create_app(castforge_home), base_url="http://127.0.0.1")
     page = client.get(f"/films/{FILM}").text
     assert "<td>Ann</td>" in page and 'alt="b4"' in page    # the moved item's thumbnail, the target by its name
+
+
+def test_undo_is_scoped_to_the_pages_kind_of_decision(castforge_home):
+    make_film(castforge_home)
+    catalog = Catalog(castforge_home)
+    rs.record_decision(catalog, FILM, "keep", "a0", None)                       # revision 1: the instance grid
+    rs.record_decision(catalog, FILM, "rename", "identity_000", "Ann")          # revision 2: the identities page
+    client = TestClient(create_app(castforge_home), base_url="http://127.0.0.1")
+    answer = client.post(f"/api/films/{FILM}/undo", json={"expected_revision": 2, "scope": "instances"}).json()
+    assert answer["undone_revision"] == 1 and answer["undone"] == ["keep a0"]
+    assert rs.instance_review(catalog, FILM) == {} and rs.identity_review(catalog, FILM).names == {"identity_000": "Ann"}
+    refused = client.post(f"/api/films/{FILM}/undo", json={"expected_revision": 3, "scope": "instances"})
+    assert refused.status_code == 400 and "nothing to undo among keep" in refused.json()["detail"]
+    undone = client.post(f"/api/films/{FILM}/undo", json={"expected_revision": 3, "scope": "identities"}).json()
+    assert undone["undone"] == ["rename identity_000 to Ann"] and rs.identity_review(catalog, FILM).names == {}

@@ -93,8 +93,10 @@ const Review = {
     return answer;
   },
 
+  scope: null,  // "instances" | "identities": undo takes back the latest change of the page's kind
+
   async undo() {
-    const answer = await this.post("undo", {});
+    const answer = await this.post("undo", this.scope ? {scope: this.scope} : {});
     if (answer) {
       const what = answer.undone && answer.undone.length
         ? `: took back ${answer.undone.join("; ")} (revision ${answer.undone_revision})` : "";

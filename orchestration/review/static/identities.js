@@ -291,6 +291,7 @@ document.addEventListener("keydown", async (event) => {
   }
 });
 Review.onReload = () => load();
+Review.scope = "identities";  // undo here takes back this page's kind of decision
 Review.bindUndoRedo();
 Review.bindHelp([["Y", "same character: merge the first suggested pair"], ["N", "not the same: drop the first pair"],
   ["Enter (in a name)", "rename"], ["click", "select an item (Shift / Ctrl: more)"]]);

@@ -207,6 +207,7 @@ async function load() {
 }
 
 Review.onReload = load;
+Review.scope = "instances";  // undo here takes back this page's kind of decision
 Review.bindUndoRedo();
 Review.bindHelp([["K", "keep"], ["D / X", "discard"], ["1 / 2 / 3", "tag character / object / background"],
   ["0", "clear the tag"], ["→ / Space / N", "next"], ["← / P", "previous"], ["↓ / ↑", "the item below / above"],
