@@ -72,12 +72,11 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
         return track_of
     faces = faces or {}
     boxes = _boxes(instances)
-    order = instances.with_row_index("_row").sort(["shot", "timestamp_s", "frame_id", "_row"])
-    for (shot,), part in order.group_by(["shot"], maintain_order=True):
+    known = np.abs(appearance).sum(axis=1) > 0 if appearance is not None else None
+    for shot, frames in _shots_and_frames(instances):
         shot_label = "x" if shot is None else str(int(shot))
         tracks: list[dict] = []  # {"rows": [...], "last": row, "frame": key-frame index}
-        for frame_index, (_, frame) in enumerate(part.group_by(["timestamp_s", "frame_id"], maintain_order=True)):
-            rows = frame["_row"].to_list()
+        for frame_index, rows in enumerate(frames):
             live = [t for t in tracks if frame_index - t["frame"] <= params.max_gap + 1]
             linked: set[int] = set()
             if live:
@@ -85,17 +84,20 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
                 similarity = None
                 if appearance is not None:
                     similarity = appearance[ends] @ appearance[rows].T
-                    unknown = (np.abs(appearance[ends]).sum(axis=1)[:, None] == 0) | (
-                        np.abs(appearance[rows]).sum(axis=1)[None, :] == 0)
+                    unknown = ~known[ends][:, None] | ~known[rows][None, :]
                     similarity = np.where(unknown, 1.0, similarity)  # a missing cut-out does not veto a link
                 cost = link_cost(boxes[ends], boxes[rows], params, similarity)
-                for i, track in enumerate(live):
-                    face = _track_face(track, faces)
-                    for j, row in enumerate(rows):
-                        if face is not None and row in faces and float(face @ faces[row]) < params.face_conflict:
-                            cost[i, j] = np.inf
-                finite = np.where(np.isfinite(cost), cost, 1e6)
-                for i, j in zip(*linear_sum_assignment(finite)):
+                if faces:
+                    for i, track in enumerate(live):
+                        face = _track_face(track, faces)
+                        for j, row in enumerate(rows):
+                            if face is not None and row in faces and float(face @ faces[row]) < params.face_conflict:
+                                cost[i, j] = np.inf
+                if cost.size == 1:  # the common case (one character on screen): no assignment problem to solve
+                    pairs = [(0, 0)]
+                else:
+                    pairs = zip(*linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6)))
+                for i, j in pairs:
                     if np.isfinite(cost[i, j]):
                         live[i]["rows"].append(rows[j])
                         live[i]["last"], live[i]["frame"] = rows[j], frame_index
@@ -107,6 +109,33 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
             for row in track["rows"]:
                 track_of[row] = f"s{shot_label}-t{number}"
     return track_of
+
+
+def _shots_and_frames(instances: pl.DataFrame):
+    """(shot, [rows of each key frame, in time order]) per shot, with row numbers of ``instances``; numpy grouping
+    (a feature film has tens of thousands of key frames: per-group DataFrame work would dominate)."""
+    table = instances.select(pl.col("shot"), pl.col("timestamp_s").fill_null(0.0),
+                             pl.col("frame_id").cast(pl.String).fill_null(""))
+    shots = table["shot"].to_list()
+    times = table["timestamp_s"].to_numpy()
+    frames = table["frame_id"].to_list()
+    shot_key = [(-1 if v is None else int(v)) for v in shots]
+    order = sorted(range(len(shots)), key=lambda r: (shot_key[r], times[r], frames[r], r))
+    start = 0
+    while start < len(order):
+        shot = shot_key[order[start]]
+        end = start
+        while end < len(order) and shot_key[order[end]] == shot:
+            end += 1
+        grouped: list[list[int]] = []
+        for k in range(start, end):
+            row = order[k]
+            if grouped and times[grouped[-1][0]] == times[row] and frames[grouped[-1][0]] == frames[row]:
+                grouped[-1].append(row)
+            else:
+                grouped.append([row])
+        yield (None if shot == -1 else shot), grouped
+        start = end
 
 
 def _track_face(track: dict, faces: dict[int, np.ndarray]) -> np.ndarray | None:
