@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.audio.extract import extract_audio, read_audio
 from assets.audio.separation import separate_file
-from assets.audio.speech import segments_table, speaker_clips, write_rttm
+from assets.audio.speech import markdown_table, segments_table, speaker_clips, write_rttm
 from assets.audio.voice_features import VoiceFeatureParams, voice_features as describe_voices
 from assets.audio.active_speakers import EVIDENCE_SCHEMA, ActiveSpeakerParams, pooled_evidence
 from assets.audio.mouth_tracks import lip_sync_evidence
@@ -28,12 +28,6 @@ VOCALS_SCHEMA = {"vocals_path": pl.String, "rest_path": pl.String, "vocals16k_pa
                  "duration_s": pl.Float64, "backend": pl.String, "model": pl.String, "vocals_rms_db": pl.Float64,
                  "rest_rms_db": pl.Float64}
 IDENTITY_TABLES = ("instances", "instance_identities", "identities")
-
-
-def _markdown(table: pl.DataFrame) -> str:
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.iter_rows()]
-    return "\n".join(lines)
 
 
 def _audio_row(workspace: FilmWorkspace) -> dict | None:
@@ -150,7 +144,7 @@ def diarization(context: AssetExecutionContext, config: DIARIZATION.Config, stor
             speakers = speaker_clips(segments, speech_path, staging, staged_relative(workspace, "diarization", staging),
                                      params["clips_per_speaker"]) if speech_path else speaker_clips(segments, None, staging, None)
         stage.commit(speakers, {"speech_segments": segments}, backend=backend)
-        preview = _markdown(speakers.select("speaker", "turns", "speech_s")) \
+        preview = markdown_table(speakers.select("speaker", "turns", "speech_s")) \
             if speakers.height else "no speech found"
         return result(stage, {"backend": backend, "speakers": speakers.height, "turns": segments.height,
                               "speech_s": round(float(segments["duration_s"].sum()), 2) if segments.height else 0.0,
@@ -185,7 +179,7 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
             note = "no identity tables (instances / instance_identities) for this film yet: nothing to map"
             context.log.info(note)
         stage.commit(pairs, {"speaker_identities": best}, note=note)
-        preview = _markdown(best.select("speaker", "identity", "name", "confidence", "evidence",
+        preview = markdown_table(best.select("speaker", "identity", "name", "confidence", "evidence",
                                         "sync_correlation", "sync_lag_s")) if best.height else (note or "no speaker mapped")
         return result(stage, {"pairs": pairs.height, "mapped_speakers": best.height, "note": note,
                               "lip_sync_mapped": int((best["evidence"] == "lip_sync").sum()) if best.height else 0,

@@ -64,3 +64,9 @@ def speaker_clips(segments: pl.DataFrame, audio_path: Path, out_dir: Path, relat
                      "mean_confidence": round(float(np.average(own["confidence"], weights=own["duration_s"])), 4),
                      "clip_paths": clips})
     return pl.DataFrame(rows, schema=SPEAKER_SCHEMA)
+
+
+def markdown_table(table: pl.DataFrame) -> str:
+    """A small table as markdown (asset metadata previews)."""
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
+    return "\n".join(lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in table.iter_rows()])

@@ -130,3 +130,20 @@ def test_voice_map_on_sintel_with_identities(copy_home, sintel_frames_home: Path
     hero = mapped.filter(pl.col("speaker") == talker["speaker"]).row(0, named=True)
     assert (hero["identity"], hero["name"]) == ("id_hero", "Hero") and 0 < hero["confidence"] <= 1
     assert hero["frames"] >= 1
+    # the multimodal dataset: the hero's lines with the hero's cut-outs, exported for datasets and TTS trainers
+    import datasets
+
+    workspace.write_table("instances", instances.with_columns(pl.lit("").alias("path")))
+    result = materialize(list(defs.assets), selection=[AssetKey("multimodal_datasets")], partition_key="sintel",
+                         resources=defs.resources, instance=DagsterInstance.get())
+    assert result.success, _failure_messages(result)
+    items = workspace.read_table("multimodal_items")
+    hero_items = items.filter(pl.col("speaker") == talker["speaker"])
+    assert hero_items.height >= 1 and set(hero_items["character"]) == {"Hero"} and set(hero_items["name"]) == {"Hero"}
+    assert all(workspace.absolute(p).exists() for p in hero_items["vocals_clip"].to_list() + hero_items["mix_clip"].to_list())
+    assert (hero_items["transcript_note"].str.contains("no ASR weights")).all()  # no Whisper in ../shared
+    manifest = Catalog(home).query("SELECT * FROM multimodal_datasets WHERE film = 'sintel'")
+    assert manifest.filter(pl.col("character") == "Hero")["utterances"][0] == hero_items.height
+    folder = workspace.artefact_dir("multimodal")
+    assert (folder / "voices/Hero/metadata.csv").exists()
+    assert datasets.load_dataset(str(folder / "hf"), split="train").num_rows >= hero_items.height

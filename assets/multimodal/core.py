@@ -1,0 +1,180 @@
+"""Character-voice-face triplets and the files trainers read. No Dagster, no models (the ASR is passed in).
+
+Per mapped utterance (a speech segment whose speaker ``voice_map`` tied to an identity): a clip from the
+separated vocals and one from the mix, the face crops and cut-outs of that identity on the kept frames during it
+(``context_s`` either side, within its shot's reach), identity and name, timing and the speaker's voice features.
+Exports: a Hugging Face ``datasets`` folder (Parquet with ``Audio`` and ``Image`` features; one row per
+utterance-image pair, and utterances without an image once, image None), an LJSpeech folder per character
+(``wavs/``, ``metadata.csv``; loudness-normalised 22.05 kHz mono PCM16) and a manifest per character.
+"""
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import soundfile as sf
+
+ITEM_SCHEMA = {"item_id": pl.String, "identity": pl.String, "name": pl.String, "character": pl.String,
+               "speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64, "duration_s": pl.Float64,
+               "vocals_clip": pl.String, "mix_clip": pl.String, "voice_clip": pl.String,
+               "face_paths": pl.List(pl.String), "cutout_paths": pl.List(pl.String),
+               "instance_ids": pl.List(pl.String), "transcript": pl.String, "transcript_note": pl.String,
+               "confidence": pl.Float64, "evidence": pl.String, "f0_median_hz": pl.Float64,
+               "speaking_rate": pl.Float64, "loudness_lufs": pl.Float64}
+MANIFEST_SCHEMA = {"character": pl.String, "identity": pl.String, "name": pl.String, "utterances": pl.Int64,
+                   "speech_s": pl.Float64, "images": pl.Int64, "faces": pl.Int64, "cutouts": pl.Int64,
+                   "voice_folder": pl.String, "note": pl.String}
+
+
+@dataclass(frozen=True)
+class MultimodalParams:
+    min_utterance_s: float = 0.4      # shorter turns are breaths or fragments, not lines
+    max_utterance_s: float = 15.0     # TTS trainers expect single lines; longer turns are cut here
+    context_s: float = 1.0            # frames this far before / after an utterance still show its speaker
+    voice_rate: int = 22050           # LJSpeech's sample rate
+    target_lufs: float = -23.0        # EBU R128 programme loudness for the voice folders
+    min_confidence: float = 0.0       # only speakers mapped at least this confidently
+    asr_model: str = ""               # Whisper save_pretrained folder ("" = $CASTFORGE_MODELS/asr/whisper-*; off)
+
+
+def character_slug(identity: str, name: str | None) -> str:
+    """The folder and column name of a character: its reviewed name when it has one, else its identity."""
+    text = (name or "").strip() or str(identity)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or str(identity)
+
+
+def mapped_utterances(segments: pl.DataFrame, speaker_identities: pl.DataFrame, identities: pl.DataFrame | None,
+                      params: MultimodalParams) -> pl.DataFrame:
+    """speech segments of mapped speakers, with identity, current name and character slug."""
+    if segments.is_empty() or speaker_identities.is_empty():
+        return pl.DataFrame(schema={"speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64,
+                                    "identity": pl.String, "name": pl.String, "character": pl.String,
+                                    "confidence": pl.Float64, "evidence": pl.String})
+    mapped = speaker_identities.filter(pl.col("confidence") >= params.min_confidence)
+    mapped = mapped.select("speaker", pl.col("identity").cast(pl.String), "confidence",
+                           (pl.col("evidence") if "evidence" in mapped.columns else pl.lit("cooccurrence")).alias("evidence"))
+    if identities is not None and "name" in identities.columns:  # the review's current names, not voice_map's copy
+        mapped = mapped.join(identities.select(pl.col("identity").cast(pl.String), pl.col("name").cast(pl.String)),
+                             on="identity", how="left")
+    else:
+        mapped = mapped.with_columns(pl.lit(None, dtype=pl.String).alias("name"))
+    out = (segments.filter(pl.col("duration_s") >= params.min_utterance_s)
+           .select("speaker", "start_s", pl.min_horizontal(pl.col("end_s"), pl.col("start_s") + params.max_utterance_s)
+                   .alias("end_s"))
+           .join(mapped, on="speaker").sort("start_s"))
+    slugs = [character_slug(i, n) for i, n in zip(out["identity"], out["name"])]
+    return out.with_columns(pl.Series("character", slugs, dtype=pl.String))
+
+
+def images_during(utterances: pl.DataFrame, instances: pl.DataFrame, faces: pl.DataFrame | None,
+                  context_s: float) -> list[tuple[list[str], list[str], list[str]]]:
+    """Per utterance: (instance ids, face crop paths, cut-out paths) of its identity on frames within
+    ``context_s`` of it. ``instances`` carries instance_id, identity, timestamp_s and path (the RGBA cut-out)."""
+    crops = {} if faces is None or faces.is_empty() or "crop_path" not in faces.columns else dict(
+        zip(faces["instance_id"].to_list(), faces["crop_path"].to_list()))
+    out = []
+    for row in utterances.iter_rows(named=True):
+        near = instances.filter((pl.col("identity") == row["identity"])
+                                & (pl.col("timestamp_s") >= row["start_s"] - context_s)
+                                & (pl.col("timestamp_s") <= row["end_s"] + context_s)).sort("timestamp_s")
+        ids = near["instance_id"].to_list()
+        out.append((ids, [crops[i] for i in ids if crops.get(i)], [p for p in near["path"].to_list() if p]))
+    return out
+
+
+def cut_clip(source: Path, start_s: float, end_s: float, out_path: Path) -> Path:
+    data, rate = sf.read(str(source), start=int(start_s * sf.info(str(source)).samplerate),
+                         frames=max(int((end_s - start_s) * sf.info(str(source)).samplerate), 1),
+                         dtype="float32", always_2d=True)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(out_path), data, rate, subtype="PCM_16")
+    return out_path
+
+
+def voice_clip(source: Path, start_s: float, end_s: float, out_path: Path, rate: int,
+               target_lufs: float) -> tuple[Path, float | None]:
+    """Mono ``rate`` Hz PCM16, loudness-normalised to ``target_lufs`` (peak kept below -1 dBFS);
+    returns the path and the clip's loudness before normalisation (None when too short or silent to measure)."""
+    import librosa
+    import pyloudnorm
+
+    info = sf.info(str(source))
+    data, _ = sf.read(str(source), start=int(start_s * info.samplerate),
+                      frames=max(int((end_s - start_s) * info.samplerate), 1), dtype="float32", always_2d=True)
+    mono = librosa.resample(data.mean(axis=1), orig_sr=info.samplerate, target_sr=rate)
+    loudness = None
+    if len(mono) >= int(0.4 * rate):  # the meter's 400 ms gating block
+        measured = pyloudnorm.Meter(rate).integrated_loudness(mono)
+        if np.isfinite(measured) and measured > -70:
+            loudness = float(measured)
+            mono = mono * 10 ** ((target_lufs - measured) / 20)
+    peak = float(np.max(np.abs(mono))) if len(mono) else 0.0
+    if peak > 10 ** (-1 / 20):
+        mono = mono * (10 ** (-1 / 20) / peak)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(out_path), mono.astype(np.float32), rate, subtype="PCM_16")
+    return out_path, loudness
+
+
+def write_ljspeech_metadata(items: pl.DataFrame, folder: Path) -> Path:
+    """``metadata.csv``: ``id|transcript|normalised transcript`` per clip, pipe-separated, no header (LJSpeech)."""
+    path = folder / "metadata.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="|", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        for row in items.iter_rows(named=True):
+            text = (row["transcript"] or "").strip()
+            writer.writerow([Path(row["voice_clip"]).stem, text, " ".join(text.lower().split())])
+    return path
+
+
+def manifest(items: pl.DataFrame, voice_folders: dict[str, str], note: str = "") -> pl.DataFrame:
+    if items.is_empty():
+        return pl.DataFrame(schema=MANIFEST_SCHEMA)
+    rows = []
+    for (character,), group in items.group_by(["character"], maintain_order=True):
+        faces = sum(len(v) for v in group["face_paths"].to_list())
+        cutouts = sum(len(v) for v in group["cutout_paths"].to_list())
+        rows.append({"character": character, "identity": group["identity"][0], "name": group["name"][0],
+                     "utterances": group.height, "speech_s": round(float(group["duration_s"].sum()), 3),
+                     "images": faces + cutouts, "faces": faces, "cutouts": cutouts,
+                     "voice_folder": voice_folders.get(character, ""), "note": note})
+    return pl.DataFrame(rows, schema=MANIFEST_SCHEMA)
+
+
+def hf_rows(items: pl.DataFrame, absolute) -> dict[str, list]:
+    """Columns for a ``datasets.Dataset``: one row per (utterance, image), an utterance without images once."""
+    columns: dict[str, list] = {k: [] for k in ("item_id", "character", "identity", "name", "speaker", "start_s",
+                                                "end_s", "transcript", "audio", "mix_audio", "image", "image_kind")}
+    for row in items.iter_rows(named=True):
+        images = [(p, "face") for p in row["face_paths"]] + [(p, "cutout") for p in row["cutout_paths"]]
+        for path, kind in images or [(None, None)]:
+            for key in ("item_id", "character", "identity", "name", "speaker", "start_s", "end_s", "transcript"):
+                columns[key].append(row[key])
+            columns["audio"].append(_embedded(absolute(row["vocals_clip"])))
+            columns["mix_audio"].append(_embedded(absolute(row["mix_clip"])))
+            columns["image"].append(None if path is None else _embedded(absolute(path)))
+            columns["image_kind"].append(kind)
+    return columns
+
+
+def _embedded(path: Path) -> dict:
+    """A file as ``datasets`` stores it inside Parquet: its bytes and its name (the export stands alone)."""
+    return {"bytes": Path(path).read_bytes(), "path": Path(path).name}
+
+
+def write_hf_dataset(items: pl.DataFrame, absolute, folder: Path) -> Path:
+    """A Parquet shard under ``folder/data/`` with the audio and image bytes embedded (``datasets`` ``Audio`` /
+    ``Image`` features): ``datasets.load_dataset(str(folder))`` reads it with nothing else on disk."""
+    from datasets import Audio, Dataset, Features, Image, Value
+
+    features = Features({"item_id": Value("string"), "character": Value("string"), "identity": Value("string"),
+                         "name": Value("string"), "speaker": Value("string"), "start_s": Value("float64"),
+                         "end_s": Value("float64"), "transcript": Value("string"), "audio": Audio(),
+                         "mix_audio": Audio(), "image": Image(), "image_kind": Value("string")})
+    dataset = Dataset.from_dict(hf_rows(items, absolute), features=features)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    dataset.to_parquet(str(folder / "data" / "train-00000-of-00001.parquet"))
+    return folder

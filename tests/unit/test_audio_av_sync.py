@@ -1,0 +1,67 @@
+"""av_sync's measurements on a synthetic clip with known truth: flashes in the picture, clicks in the sound a
+known offset later, cuts placed on a metronome's beats."""
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.av_sync.core import AvSyncParams, audio_onsets, summarise, timeline_png, visual_change
+
+FPS, RATE, DURATION = 25, 22050, 10.0
+FLASHES = [0.8, 1.9, 2.6, 3.9, 4.4, 5.7, 6.5, 7.8, 8.6, 9.3]
+
+
+def flashing_clip(path: Path) -> Path:
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 128, 72, "yuv420p"
+        for index in range(int(DURATION * FPS)):
+            t = index / FPS
+            level = 230 if any(0 <= t - f < 0.08 for f in FLASHES) else 30
+            frame = av.VideoFrame.from_ndarray(np.full((72, 128, 3), level, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def clicks(offset_s: float) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    signal = 0.001 * rng.standard_normal(int(DURATION * RATE)).astype(np.float32)
+    for f in FLASHES:
+        start = int((f + offset_s) * RATE)
+        signal[start:start + 400] += 0.8 * np.hanning(400) * rng.standard_normal(400)
+    return signal
+
+
+@pytest.mark.slow
+def test_onsets_against_motion_find_the_offset(tmp_path: Path):
+    params, offset_s = AvSyncParams(), 0.24
+    times, change = visual_change(flashing_clip(tmp_path / "flash.mp4"), params.rate)
+    strength, onsets, tempo, beats = audio_onsets(clicks(offset_s), RATE, times)
+    cuts = np.array([2.6, 5.7])
+    summary, events = summarise(None, times, change, strength, onsets, tempo, beats, cuts, params)
+    row = summary.row(0, named=True)
+    # picture vs sound: the sound is late by offset_s, so the picture leads: lag of change after strength = -offset
+    assert abs(row["onset_motion_offset_s"] + offset_s) <= 1.01 / params.rate and row["onset_motion_correlation"] > 0.5
+    assert row["motion_events"] >= 6 and "lip-sync" in row["note"]
+    assert row["motion_with_onset"] <= 0.2  # the sound is late by more than on_beat_s: events do not coincide
+    assert set(events["kind"]) >= {"cut", "onset", "motion_event"}
+    assert timeline_png(times, change, strength, events, None, tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_cuts_on_the_beat_and_lip_sync_offset():
+    params = AvSyncParams()
+    beats = np.arange(0.5, 10, 0.5)
+    lip = pl.DataFrame({"sync_correlation": [0.6, 0.7, 0.1], "sync_lag_s": [0.08, 0.08, -0.4]})
+    times = np.arange(0, 10, 0.08)
+    summary, _ = summarise(lip, times, np.ones_like(times), np.ones_like(times), beats, 120.0, beats,
+                           beats[::4] + 0.02, params)
+    row = summary.row(0, named=True)
+    assert row["cuts_on_beat"] == 1.0 and row["cuts_on_beat_by_chance"] == pytest.approx(0.4)
+    assert row["lip_sync_offset_s"] == pytest.approx(0.08) and row["lip_sync_pairs"] == 2
