@@ -7,6 +7,7 @@ sees each step event as it happens and decides what a person reads.
 """
 
 import logging
+import os
 import sys
 import time
 from datetime import datetime
@@ -36,6 +37,7 @@ class Console:
         self.started: dict[str, float] = {}
         self._progress_open = False
         self._piped_at: dict[str, float] = {}
+        self.saved_stderr: int | None = None   # the terminal's stderr while native library output goes to the log
         self.check_steps: set[str] = set()   # steps that only evaluate an asset check: their verdict is the line
 
     # -- output ----------------------------------------------------------------------------------------------------
@@ -157,8 +159,14 @@ def console_logger(init_context) -> logging.Logger:
 
 
 def attach(console: Console) -> list[logging.Handler]:
-    """Route castforge's progress records, Python warnings and library logging to ``console`` (file; -v echoes)."""
+    """Route castforge's progress records, Python warnings and library logging to ``console`` (file; -v echoes).
+    Without -v, what native libraries write straight to the process's stderr (TFLite, ONNX Runtime, ffmpeg
+    notices) goes to the log file as well."""
     ACTIVE.append(console)
+    if not console.verbose:
+        sys.stderr.flush()
+        console.saved_stderr = os.dup(2)
+        os.dup2(console.file.fileno(), 2)
     logging.captureWarnings(True)
     handler = _ConsoleHandler(console)
     progress = logging.getLogger(PROGRESS_LOGGER)
@@ -172,6 +180,11 @@ def attach(console: Console) -> list[logging.Handler]:
 
 
 def detach(console: Console, handlers: list[logging.Handler]) -> None:
+    if console.saved_stderr is not None:
+        sys.stderr.flush()
+        os.dup2(console.saved_stderr, 2)
+        os.close(console.saved_stderr)
+        console.saved_stderr = None
     logging.getLogger(PROGRESS_LOGGER).removeHandler(handlers[0])
     logging.getLogger().removeHandler(handlers[1])
     logging.captureWarnings(False)
