@@ -216,12 +216,3 @@ def test_face_stage_core_gives_drawn_faces_the_2d_embedding(shared, castforge_ho
         cx, cy = (row["fx0"] + row["fx1"]) / 2, (row["fy0"] + row["fy1"]) / 2
         assert x0 - 10 <= cx <= x1 + 10 and y0 - 10 <= cy <= y1 + 10, row
 
-
-def test_detector_boxes_are_brought_to_one_convention_before_cropping():
-    from resources.backends.drawn_faces import BOX_SCALE, normalised_box
-
-    tight = FaceDetection((100.0, 100.0, 140.0, 140.0), 0.9, "animeface")
-    scaled = normalised_box(tight)
-    assert scaled.box == pytest.approx((94.0, 94.0, 146.0, 146.0)) and BOX_SCALE["animeface"] == 1.3
-    cascade = FaceDetection((100.0, 100.0, 140.0, 140.0), 1.0, "anime")
-    assert normalised_box(cascade) is cascade
