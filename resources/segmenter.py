@@ -32,6 +32,7 @@ class SegmenterResource(ConfigurableResource):
     animal_score: float = 0.5
     anime_faces: bool = False  # add AnimeFace 2D face boxes to the cues (needs .venv-animeface; ~0.5 s per 480p frame)
     max_side: int = 640
+    body_keypoints: bool = True  # characters: MoveNet limb lines are sure foreground (pose/movenet_... weights)
     merge_sam2_parts: bool = True  # sam2: group its part masks into whole characters with the characters backend
 
     _cues = PrivateAttr(default=None)
@@ -55,7 +56,8 @@ class SegmenterResource(ConfigurableResource):
         if self._backend is None:
             from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-            characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score)
+            characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score,
+                                                  body_keypoints=self.body_keypoints)
             if self.resolved_backend() == "sam2":
                 from resources.backends.sam2 import Sam2Segmenter
 
