@@ -23,7 +23,7 @@ log = logging.getLogger("castforge")
 
 # modules that add a subcommand with `register(subparsers)`; a new one is added here, by name
 SUBCOMMANDS = ("orchestration.cli_status", "orchestration.cli_review", "orchestration.cli_runs",
-               "orchestration.cli_eval", "orchestration.cli_models")
+               "orchestration.cli_eval", "orchestration.cli_models", "orchestration.cli_backfill")
 RUN_JOB = "castforge_materialize"
 
 

@@ -8,6 +8,7 @@ profile's resources (orchestration/profiles.py) are added to it. Loading this mo
 import dagster as dg
 
 import assets
+from orchestration.executors import executor_for, gpu_pool_steps
 from orchestration.jobs import JOBS
 from orchestration.profiles import active_profile, resources_for
 from sensors.drop_folder import drop_folder_sensor
@@ -15,14 +16,16 @@ from sensors.drop_folder import drop_folder_sensor
 
 def build_definitions(profile: str | None = None) -> dg.Definitions:
     profile = profile or active_profile()
+    asset_defs = dg.load_defs(assets)
     return dg.Definitions.merge(
-        dg.load_defs(assets),
+        asset_defs,
         dg.Definitions(
             jobs=JOBS,
             sensors=[drop_folder_sensor],
             resources=resources_for(profile),
-            # local: one process, so one model instance serves the whole run; gpu: parallel, GPU assets share a pool
-            executor=dg.in_process_executor if profile == "local" else dg.multiprocess_executor,
+            # local: one process, so one model instance serves the whole run; gpu: parallel, GPU assets share a
+            # pool; cluster: Celery, gpu-pool steps on the gpu queue; k8s: a pod per step (orchestration/executors.py)
+            executor=executor_for(profile, gpu_pool_steps(asset_defs)),
         ),
     )
 

@@ -1,4 +1,5 @@
-"""Resource sets per profile, chosen by CASTFORGE_PROFILE: ``local`` (default: CPU, offline backends) or ``gpu``.
+"""Resource sets per profile, chosen by CASTFORGE_PROFILE: ``local`` (default: CPU, offline backends) or ``gpu``;
+``cluster`` and ``k8s`` run one of those two sets on a distributed executor (orchestration/executors.py).
 
 RESOURCE_MODULES lists, in one place, every module that configures a resource per profile with
 ``profile_resources(profile) -> {key: ConfigurableResource}``; ``resources_for`` builds the whole mapping (a test
@@ -11,7 +12,9 @@ import os
 
 from dagster import ConfigurableResource
 
-PROFILES = ("local", "gpu")
+from orchestration.executors import resource_profile
+
+PROFILES = ("local", "gpu", "cluster", "k8s")  # cluster, k8s: distributed executors (orchestration/executors.py)
 RESOURCE_MODULES = (
     "resources.store",            # storage: CASTFORGE_HOME, film workspaces, the DuckDB catalog
     "resources.segmenter",        # segmenter: characters (OpenCV + cue models) | sam2
@@ -34,7 +37,7 @@ def active_profile() -> str:
 
 def resources_for(profile: str | None = None) -> dict[str, ConfigurableResource]:
     """The profile's resources: one mapping, resource key -> configured resource."""
-    profile = profile or active_profile()
+    profile = resource_profile(profile or active_profile())   # cluster and k8s run the local or gpu resource set
     merged: dict[str, ConfigurableResource] = {}
     for name in RESOURCE_MODULES:
         for key, resource in importlib.import_module(name).profile_resources(profile).items():

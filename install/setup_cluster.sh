@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# .venv-cluster/: what the scale-out profiles need (dagster-postgres, dagster-celery with redis, dagster-k8s).
+# Their newest releases (0.29.27) pin dagster==1.13.27 while the project runs dagster 1.13.28, so, as for .venv-dg,
+# they get a small environment of their own that sees the project's packages through a .pth file (site.addsitedir,
+# so the project's own .pth files, its editable install included, are read too); they are installed without their
+# dagster pin, with their other dependencies named and pinned here. The embedded default (.venv) is unchanged.
+# Usage: install/setup_cluster.sh [PROJECT_VENV]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-.venv}
+CL=${VENV_CLUSTER:-.venv-cluster}
+PY=${PYTHON:-python3}
+[ -x "$CL/bin/python" ] || "$PY" -m venv --without-pip "$CL"
+SITE=$("$CL/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+PROJECT_SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "import site; site.addsitedir('$(cd "$PROJECT_SITE" && pwd)')" > "$SITE/zz_castforge_project.pth"
+"$VENV/bin/python" -m pip --python "$CL/bin/python" install -q --no-deps \
+  dagster-postgres==0.29.27 dagster-celery==0.29.27 dagster-k8s==0.29.27 psycopg2-binary==2.9.13 \
+  celery==5.7.0 kombu==5.7.0 billiard==4.3.2 vine==5.1.0 amqp==5.4.2 redis==8.1.0 tzlocal==5.4.5 \
+  click-didyoumean==0.3.1 click-plugins==1.1.1.2 click-repl==0.4.1 prompt-toolkit==3.0.53 \
+  kubernetes==36.0.3 durationpy==0.11 google-auth==2.63.0 pyasn1==0.6.5 pyasn1-modules==0.4.2 \
+  requests-oauthlib==2.0.0 oauthlib==4.0.1 websocket-client==1.9.2 cryptography==50.0.2 \
+  2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
+"$CL/bin/python" -c "import dagster_postgres, dagster_celery, dagster_k8s, celery, redis; print('cluster stack ok')"
