@@ -3,10 +3,12 @@
 Item relations (frames, shots, instances, faces, ...) are Parquet files per film written by the film's workspace;
 the catalog exposes each as a view over ``films/*/tables/<relation>.parquet``, so parallel runs of different films
 never contend for the database. Only small bookkeeping rows (films, materializations, review decisions) are written
-to the database itself, each through one short connection that is retried while another process holds the lock.
+to the database itself, each through one short connection that waits, once and bounded, while another process holds the lock.
+Views name their Parquet files relative to the home, so the home can be moved or mounted elsewhere.
 """
 
 import logging
+import os
 import random
 import threading
 import time
@@ -18,6 +20,7 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
+from resources.errors import CastforgeError
 from resources.paths import castforge_home
 
 log = logging.getLogger(__name__)
@@ -77,41 +80,69 @@ _process_lock = threading.RLock()
 _RELATION_FILE_GLOB = "films/*/tables/{relation}.parquet"
 
 
+DEFAULT_LOCK_WAIT_S = 120.0
+LOCK_WAITS: list[float] = []   # seconds each connection of this process waited for another process's lock
+
+
+class CatalogBusyError(CastforgeError):
+    """Another process held the catalog longer than the bounded wait."""
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
 class Catalog:
     """Reads and writes the catalog. Every call opens and closes its own connection."""
 
-    def __init__(self, home: Path | None = None, retries: int = 60, retry_wait_s: float = 0.25):
+    def __init__(self, home: Path | None = None, lock_wait_s: float | None = None):
         self.home = Path(home) if home else castforge_home()
         self.path = self.home / "catalog.duckdb"
-        self.retries = retries
-        self.retry_wait_s = retry_wait_s
+        self.lock_wait_s = lock_wait_s if lock_wait_s is not None else float(
+            os.environ.get("CASTFORGE_CATALOG_LOCK_WAIT_S", DEFAULT_LOCK_WAIT_S))
         self._ready = False
 
     # -- connections --------------------------------------------------------------------------------------------
-    def _with_retry(self, action: Callable[[], T]) -> T:
-        for attempt in range(self.retries):
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A connection, waiting (once, bounded by ``lock_wait_s``) while another process holds the database; a
+        wait is recorded in LOCK_WAITS and a long one reported. The lock is only ever taken here, at connect."""
+        start = time.monotonic()
+        delay = 0.02
+        while True:
             try:
-                return action()
-            except duckdb.IOException as error:  # another process holds the database lock
-                if "lock" not in str(error).lower() or attempt == self.retries - 1:
+                con = duckdb.connect(str(self.path), read_only=read_only and self.path.exists())
+                break
+            except duckdb.IOException as error:
+                waited = time.monotonic() - start
+                if "lock" not in str(error).lower():
                     raise
-                time.sleep(self.retry_wait_s * (1 + random.random()))
-        raise AssertionError("unreachable")
+                if waited >= self.lock_wait_s:
+                    raise CatalogBusyError(
+                        f"{self.path}: another process held the catalog lock for {waited:.0f} s (the wait is "
+                        f"bounded by CASTFORGE_CATALOG_LOCK_WAIT_S={self.lock_wait_s:g}): {error}") from None
+                time.sleep(min(delay * (1 + random.random()), max(0.0, self.lock_wait_s - waited)))
+                delay = min(delay * 2, 0.5)
+        # relative paths (the views' Parquet globs) resolve against this home, wherever it is now mounted
+        con.execute(f"SET file_search_path = '{_sql_text(str(self.home))}'")
+        waited = time.monotonic() - start
+        if waited > 0.05:
+            LOCK_WAITS.append(waited)
+            (log.warning if waited > 5 else log.info)("catalog: waited %.2f s for %s's lock", waited, self.path)
+        return con
 
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         self.home.mkdir(parents=True, exist_ok=True)
         with _process_lock:
-            con = self._with_retry(lambda: duckdb.connect(str(self.path),
-                                                          read_only=read_only and self.path.exists()))
+            con = self._open(read_only)
             try:
                 yield con
             finally:
                 con.close()
 
     def transaction(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``action(connection)`` in one transaction on one short connection (retried while another process
-        holds the database): a check and the writes it guards happen atomically."""
+        """Run ``action(connection)`` in one transaction on one short connection (which waits, bounded, while
+        another process holds the database): a check and the writes it guards happen atomically."""
         self.ensure_schema()
 
         def run() -> T:
@@ -125,7 +156,7 @@ class Catalog:
                 con.execute("COMMIT")
                 return out
 
-        return self._with_retry(run)
+        return run()
 
     def ensure_schema(self) -> None:
         if self._ready:
@@ -136,7 +167,7 @@ class Catalog:
                 con.execute(SCHEMA)
                 self._refresh_views(con)
 
-        self._with_retry(create)
+        create()
         self._ready = True
 
     def _refresh_views(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -147,7 +178,8 @@ class Catalog:
         for relation in relations:
             if relation in tables or not relation.replace("_", "").isalnum():
                 continue
-            glob = str(self.home / _RELATION_FILE_GLOB.format(relation=relation)).replace("'", "''")
+            # relative to the home (file_search_path): moving or mounting CASTFORGE_HOME elsewhere keeps the views
+            glob = _sql_text(_RELATION_FILE_GLOB.format(relation=relation))
             con.execute(
                 f"CREATE OR REPLACE VIEW {relation} AS "
                 f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
@@ -161,7 +193,7 @@ class Catalog:
             with self._connect() as con:
                 self._refresh_views(con)
 
-        self._with_retry(refresh)
+        refresh()
 
     # -- reads and writes ---------------------------------------------------------------------------------------
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
@@ -172,7 +204,7 @@ class Catalog:
             with self._connect() as con:
                 con.execute(sql, params or [])
 
-        self._with_retry(run)
+        run()
 
     def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         """A read; returns a polars DataFrame."""
@@ -182,7 +214,7 @@ class Catalog:
             with self._connect(read_only=True) as con:
                 return con.execute(sql, params or []).pl()
 
-        return self._with_retry(run)
+        return run()
 
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -196,7 +228,7 @@ class Catalog:
             with self._connect() as con:
                 con.executemany(sql, [[row[c] for c in columns] for row in rows])
 
-        self._with_retry(run)
+        run()
 
     # -- films --------------------------------------------------------------------------------------------------
     def film(self, film: str) -> dict[str, Any] | None:
