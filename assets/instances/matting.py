@@ -17,8 +17,11 @@ def box_mean(image: np.ndarray, radius: int) -> np.ndarray:
                          borderType=cv2.BORDER_REFLECT)
 
 
-def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """Colour guided filter: ``guide`` H x W x 3 float32 in [0, 1], ``source`` H x W float32 -> H x W float32."""
+def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float,
+                  needed: np.ndarray | None = None) -> np.ndarray:
+    """Colour guided filter: ``guide`` H x W x 3 float32 in [0, 1], ``source`` H x W float32 -> H x W float32.
+    With ``needed`` (bool H x W) the output is exact only there: the per-pixel 3 x 3 solves, the costly part, are
+    done only within ``radius`` of those pixels."""
     mean_i = box_mean(guide, radius)
     mean_p = box_mean(source, radius)
     mean_ip = box_mean(guide * source[..., None], radius)
@@ -30,7 +33,12 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
             value = box_mean(guide[..., a] * guide[..., b], radius) - mean_i[..., a] * mean_i[..., b]
             var[..., a, b] = var[..., b, a] = value
     var += eps * np.eye(3, dtype=np.float32)
-    coeff = np.linalg.solve(var, cov_ip[..., None])[..., 0]
+    if needed is None:
+        coeff = np.linalg.solve(var, cov_ip[..., None])[..., 0]
+    else:
+        near = cv2.dilate(needed.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).astype(bool)
+        coeff = np.zeros_like(cov_ip)
+        coeff[near] = np.linalg.solve(var[near], cov_ip[near][..., None])[..., 0]
     offset = mean_p - (coeff * mean_i).sum(-1)
     return (box_mean(coeff, radius) * guide).sum(-1) + box_mean(offset, radius)
 
@@ -65,7 +73,7 @@ def refine_alpha(rgb: np.ndarray, mask: np.ndarray, radius: int, eps: float = 1e
     y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
     x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
     guide = rgb[y0:y1, x0:x1].astype(np.float32) / 255.0
-    filtered = guided_filter(guide, alpha[y0:y1, x0:x1], radius, eps)
     crop_band = band[y0:y1, x0:x1]
+    filtered = guided_filter(guide, alpha[y0:y1, x0:x1], radius, eps, needed=crop_band)
     alpha[y0:y1, x0:x1][crop_band] = np.clip(filtered[crop_band], 0.0, 1.0)
     return np.round(alpha * 255).astype(np.uint8)
