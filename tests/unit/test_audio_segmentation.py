@@ -59,13 +59,10 @@ def test_reconstruction_keeps_the_counted_overlap():
     assert not binary[4:].any()
 
 
-def test_quiet_runs_far_below_the_speech_are_dropped():
+def test_frames_far_below_the_speech_are_not_speech():
     level = np.array([-20.0] * 10 + [-50.0] * 10)
-    activity = np.ones((1, 20, 3), dtype=np.float32)
-    activity[0, :, 1:] = 0
-    activity[0, 10, 0] = 0  # two runs: loud speech, then crosstalk 30 dB down
-    ps.gate_quiet_runs(activity, np.array([0]), level, np.full(20, -20.0), max_below_db=25)
-    assert activity[0, :10, 0].all() and not activity[0, 11:, 0].any()
+    keep = ps.loud_enough(level, np.full(20, -18.0), max_below_db=25, spread_frames=2)
+    assert keep[:12].all() and not keep[12:].any()  # two frames after the loud run still count (word ends)
 
 
 @pytest.fixture(scope="module")
