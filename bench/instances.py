@@ -66,7 +66,7 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
         table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
                                   extra["model"], InstanceParams())
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-        decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "instances")))
+        decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "filtered_instances")))
         coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None
         if keep:
             decided.write_parquet(Path(out) / "filtered_instances.parquet")
