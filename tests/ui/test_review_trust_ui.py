@@ -11,6 +11,7 @@ from resources.catalog import Catalog
 from resources.storage import FilmWorkspace
 
 from review_film import CLUSTER_CONFIG, FILM, materialise
+from test_review_ui import _screenshot
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -41,6 +42,7 @@ def test_cards_large_view_keys_and_help(review_home, review_server, browser):
     page.wait_for_selector("dialog#large[open] .frame-box img")
     page.wait_for_selector("dialog#large[open] .frame-box .box", state="attached")
     assert "key frame" in page.locator("dialog#large").text_content()
+    _screenshot(page, "instance_large")
     page.keyboard.press("Escape")
     assert page.locator("dialog#large[open]").count() == 0
     page.keyboard.press("?")
@@ -87,6 +89,7 @@ def test_changes_after_a_re_run_are_listed_and_handled(review_home, review_serve
     effects = page.locator("#effects").text_content()
     assert "Since your last review: 1 item(s) moved" in effects and "Lead → noise" in effects
     assert "not in the dataset yet" in effects and "identity_clusters" in effects
+    _screenshot(page, "identities_changes")
     page.click("#effects button.undo-change")
     page.wait_for_selector("#effects li.change:has-text('undone')")
     moves = rs.identity_review(catalog, FILM).moves
