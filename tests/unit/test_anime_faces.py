@@ -30,6 +30,7 @@ def detector():
     built.close()
 
 
+@pytest.mark.slow
 def test_animeface_finds_the_labelled_faces_of_a_grid_region(shared, detector):
     """Tiles of two grid rows (13 labelled faces) through the worker: real faces with real landmarks and colours."""
     image = grid(shared)[:1024]

@@ -44,6 +44,7 @@ def test_nothing_to_measure_degrades_to_3d_with_a_reason(tmp_path):
     assert measure_style([np.zeros((48, 64, 3), np.uint8)]).preset == "3d"  # a black frame has no outlines
 
 
+@pytest.mark.slow
 def test_auto_preset_is_recorded_once_and_an_explicit_preset_wins(shared, castforge_home):
     from orchestration.ingest import ingest_source
     from resources.catalog import Catalog
