@@ -3,6 +3,7 @@ memory, and the face-coverage figure (share of YuNet faces in kept frames that a
 Each backend runs in its own subprocess so its peak RSS is its own. Prints JSON.
 
 Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-points 8] [--sam2-frames 4]
+sam2 runs the production path: its parts merged into whole characters by the characters backend (same cues).
        [--keep DIR] (keeps the cut-outs and the decided table, e.g. for docs/screenshots/instances_sintel.png)
 sam2 uses the checkpoint under CASTFORGE_MODELS when present; otherwise it runs the real tiny architecture with
 random weights, to time it (its masks are then meaningless), on --sam2-frames frames.
@@ -46,10 +47,16 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
         from resources.segmenter import SegmenterResource
 
         random_weights = find_checkpoint("tiny") is None
+        resource_ = SegmenterResource(backend="characters")
+        cues = resource_.cue_models()
+        # the production path: SAM2's parts merged into whole characters by the characters backend (same cues)
         segmenter = Sam2Segmenter("tiny", points_per_side=sam2_points, allow_random_weights=random_weights,
+                                  characters=resource_.segmenter(),
                                   **({"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0} if random_weights else {}))
-        cues = SegmenterResource().cue_models()
-        segment = lambda rgb: (segmenter.segment(rgb), cues(rgb))  # noqa: E731
+
+        def segment(rgb):
+            frame_cues = cues(rgb)
+            return segmenter.segment(rgb, frame_cues), frame_cues
         if random_weights:
             kept = kept.head(sam2_frames)
         extra = {"random_weights": random_weights, "points_per_side": sam2_points, "model": segmenter.model}
