@@ -3,10 +3,10 @@ memory, and the face-coverage figure (share of YuNet faces in kept frames that a
 Each backend runs in its own subprocess so its peak RSS is its own. Prints JSON.
 
 Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-points 8] [--sam2-frames 4]
-sam2 runs the production path: its parts merged into whole characters by the characters backend (same cues).
        [--keep DIR] (keeps the cut-outs and the decided table, e.g. for docs/screenshots/instances_sintel.png)
 sam2 uses the checkpoint under CASTFORGE_MODELS when present; otherwise it runs the real tiny architecture with
-random weights, to time it (its masks are then meaningless), on --sam2-frames frames.
+random weights, to time it (its masks are then meaningless), on --sam2-frames frames. sam2 runs the production
+path: its parts merged into whole characters by the characters backend (same cues).
 """
 
 import argparse
