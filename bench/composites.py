@@ -127,7 +127,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces) for s in splits}
-    print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "seed": args.seed, "cpu_count": os.cpu_count(),
+    print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "seed": args.seed,
+                      "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
 
 

@@ -36,7 +36,8 @@ def tile(path: str, caption: str, label: str | None) -> np.ndarray:
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
     y0, x0 = (TILE - 20 - rgba.shape[0]) // 2, (TILE - rgba.shape[1]) // 2
     region = canvas[y0:y0 + rgba.shape[0], x0:x0 + rgba.shape[1]].astype(np.float32)
-    canvas[y0:y0 + rgba.shape[0], x0:x0 + rgba.shape[1]] = (rgba[..., :3] * alpha + region * (1 - alpha)).astype(np.uint8)
+    blended = rgba[..., :3] * alpha + region * (1 - alpha)
+    canvas[y0:y0 + rgba.shape[0], x0:x0 + rgba.shape[1]] = blended.astype(np.uint8)
     colour = COLOURS.get(label or "", (90, 90, 90))
     cv2.rectangle(canvas, (0, TILE - 20), (TILE - 1, TILE - 1), colour, -1)
     cv2.putText(canvas, caption[:26], (3, TILE - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.36, (255, 255, 255), 1, cv2.LINE_AA)
@@ -52,7 +53,8 @@ def main() -> None:
     parser.add_argument("--out", default="docs/screenshots/instances_sintel.png")
     parser.add_argument("--columns", type=int, default=8)
     args = parser.parse_args()
-    table = pl.read_parquet(Path(args.run) / "filtered_instances.parquet").filter(pl.col("kept")).sort("frame_id", "inst")
+    table = pl.read_parquet(Path(args.run) / "filtered_instances.parquet")
+    table = table.filter(pl.col("kept")).sort("frame_id", "inst")
     labels = {}
     if args.labels:
         with open(args.labels) as handle:

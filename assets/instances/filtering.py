@@ -49,7 +49,8 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .when(pl.col("alpha_coverage") <= params.min_alpha_coverage)
         .then(fmt("low_alpha_coverage: {}", pl.col("alpha_coverage").round(3)))
         .when(pl.col("occluded_fraction") > params.max_occluded_fraction)
-        .then(fmt("occluded: {} hidden > {}", pl.col("occluded_fraction").round(2), pl.lit(params.max_occluded_fraction)))
+        .then(fmt("occluded: {} hidden > {}", pl.col("occluded_fraction").round(2),
+                  pl.lit(params.max_occluded_fraction)))
         .when(pl.col("touches_frame_edge") & pl.lit(params.drop_cut_by_frame_edge))
         .then(fmt("cut_by_frame_edge: {}", pl.col("frame_edges")))
         .when(pl.col("face_count") > 0)

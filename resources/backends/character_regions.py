@@ -10,7 +10,8 @@ Images are BGR uint8 (OpenCV order); masks bool, same size.
 import numpy as np
 
 
-def colour_regions(bgr: np.ndarray, scale: float = 150.0, sigma: float = 0.6, min_size: int | None = None) -> np.ndarray:
+def colour_regions(bgr: np.ndarray, scale: float = 150.0, sigma: float = 0.6,
+                   min_size: int | None = None) -> np.ndarray:
     """int32 region labels (0..n-1) of ``bgr``; ``min_size`` defaults to 0.05 % of the pixels (at least 20)."""
     from skimage.segmentation import felzenszwalb
 

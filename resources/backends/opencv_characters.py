@@ -35,8 +35,8 @@ def _contains(box: np.ndarray, x: float, y: float) -> bool:
 def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0.35) -> list[Seed]:
     """Pairs faces with body boxes; a face that no box holds gets a body box guessed from the face. In a box that
     holds several faces the highest is its head; a face level with it is a second character (its own seed), one
-    well below it is dropped (drawn hands and jewellery get taken for faces). A person box scoring below ``person_score`` (a weak one: drawn characters often score low) is a
-    seed only with a face."""
+    well below it is dropped (drawn hands and jewellery get taken for faces). A person box scoring below
+    ``person_score`` (a weak one: drawn characters often score low) is a seed only with a face."""
     seeds = [Seed(b[:4].astype(np.float32), float(b[4]), COCO_CHARACTERS.get(int(b[5]), "object"))
              for b in cues.bodies]
     unclaimed = list(cues.faces)
@@ -120,7 +120,10 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     scale = min(1.0, GRABCUT_MAX_SIDE / max(rx1 - rx0, ry1 - ry0))
     size = (max(8, round((rx1 - rx0) * scale)), max(8, round((ry1 - ry0) * scale)))
     roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
-    fit = lambda plane: cv2.resize(plane.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
+
+    def fit(plane: np.ndarray) -> np.ndarray:
+        return cv2.resize(plane.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+
     inside = np.zeros((ry1 - ry0, rx1 - rx0), bool)
     inside[by0 - ry0:by1 - ry0, bx0 - rx0:bx1 - rx0] = True
     inside, classes = fit(inside), fit(class_mask[ry0:ry1, rx0:rx1])
