@@ -103,9 +103,11 @@ def _packet_frames(container, stream, report: DecodeReport, path: Path) -> Itera
         yield from frames
 
 
-def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[DecodedFrame]:
+def decode(path: Path, detect_width: int, report: DecodeReport,
+           interpolation: str = "BILINEAR") -> Iterator[DecodedFrame]:
     """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
-    of the declared duration was decoded. A file with no decodable frame raises BadMediaError."""
+    of the declared duration was decoded. A file with no decodable frame raises BadMediaError. ``interpolation``:
+    swscale's filter for the small copy (``AREA`` is about 4x cheaper than ``BILINEAR`` at 720p -> 192 px)."""
     import av
     from av.video.reformatter import VideoReformatter
 
@@ -133,7 +135,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport) -> Iterator[Deco
             else:
                 timestamp = report.frames / report.fps if report.fps else 0.0
             small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
-                                               format="bgr24", interpolation="BILINEAR").to_ndarray()
+                                               format="bgr24", interpolation=interpolation).to_ndarray()
             report.add_frame_time(float(timestamp))
             yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter)
             report.frames += 1
