@@ -7,7 +7,7 @@ export CASTFORGE_HOME ?= $(CURDIR)/.castforge
 export CASTFORGE_MODELS ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test test-fast graph-snapshot check-defs ui review bench clean-demo
+.PHONY: setup system-deps demo test test-cluster cluster-up cluster-down test-fast graph-snapshot check-defs ui review bench clean-demo
 
 .venv/.ready: install/requirements.txt install/requirements.lock install/constraints-cpu.txt install/setup_env.sh pyproject.toml
 	bash install/setup_env.sh
@@ -27,7 +27,18 @@ demo: setup
 	film=$$(.venv/bin/castforge ingest "$(VIDEO)") && .venv/bin/castforge materialize "$$film" && .venv/bin/castforge status "$$film"
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not cluster"
+
+# the scale-out path on loopback (Postgres, Redis, two Celery workers; ~3-6 min on 2 cores): tests/cluster
+test-cluster: setup
+	$(PY) -m pytest -q -m cluster tests/cluster
+
+# a loopback cluster for the `cluster` profile (deploy/cluster.sh); then `source $$CASTFORGE_HOME/cluster/env`
+cluster-up: setup
+	bash deploy/cluster.sh up
+
+cluster-down:
+	bash deploy/cluster.sh down
 
 # the fast tier: unit + sensor tests on hand-made inputs (no model backends, no real media, nothing slow)
 test-fast: setup

@@ -21,4 +21,3 @@ echo "import site; site.addsitedir('$(cd "$PROJECT_SITE" && pwd)')" > "$SITE/zz_
   kubernetes==36.0.3 durationpy==0.11 google-auth==2.63.0 pyasn1==0.6.5 pyasn1-modules==0.4.2 \
   requests-oauthlib==2.0.0 oauthlib==4.0.1 websocket-client==1.9.2 cryptography==50.0.2 \
   2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
-"$CL/bin/python" -c "import dagster_postgres, dagster_celery, dagster_k8s, celery, redis; print('cluster stack ok')"

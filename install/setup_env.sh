@@ -17,6 +17,7 @@ AF=${VENV_ANIMEFACE:-.venv-animeface}
 [ -x "$AF/bin/python" ] || "$PY" -m venv "$AF"
 "$AF/bin/python" -m pip install -q "pillow==11.3.0" "animeface==2.0.3" 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
 bash install/setup_dg.sh "$VENV"   # .venv-dg: the `dg` command (dg check defs), layered over $VENV
+bash install/setup_cluster.sh "$VENV"   # .venv-cluster: dagster-postgres/celery/k8s for the scale-out profiles
 L=install/requirements.lock
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   # the locked versions; torch and torchvision come as the index's CUDA builds of them (sam2's build uses the same)
