@@ -29,7 +29,7 @@ from assets.effects.params import EffectParams  # noqa: E402
 from assets.effects.temporal import light_events  # noqa: E402
 from assets.shot_analysis.camera import CAMERA_MOTIONS, background_mask, classify_shot_motion, pair_motion  # noqa: E402
 from assets.shot_analysis.params import ShotAnalysisParams  # noqa: E402
-from assets.shot_analysis.stream import frame_signals  # noqa: E402
+from assets.shot_analysis.stream import frame_signals, per_frame  # noqa: E402
 from assets.shot_analysis.synthetic import MOVES, ClipSpec, character_box, render_clip  # noqa: E402
 from resources.paths import shared_dir  # noqa: E402
 
@@ -76,9 +76,10 @@ def _classify(frames: list[np.ndarray], boxes: list | None, params: ShotAnalysis
                           cv2.COLOR_BGR2GRAY) for f in frames]
     scale = width / frames[0].shape[1]
     pairs = []
-    for k in range(1, len(greys)):
+    step = params.motion_every  # as scan_video measures: frames this far apart, spread over the frames between
+    for k in range(step, len(greys), step):
         mask = background_mask(greys[k].shape, [tuple(v * scale for v in b) for b in boxes[k]]) if boxes else None
-        pairs.append(pair_motion(greys[k - 1], greys[k], mask, params))
+        pairs.extend([per_frame(pair_motion(greys[k - step], greys[k], mask, params), step)] * step)
     return classify_shot_motion(pairs, greys[0].shape[1], greys[0].shape[0], 24.0, params).camera_motion
 
 
@@ -140,13 +141,14 @@ def motion_bench(shared: Path) -> dict:
                                                                                  / width))), cv2.COLOR_BGR2GRAY)
                          for f in frames]
                 scale = params.analysis_width / width
-                rows = [{"frame_index": 0, "timestamp_s": 0.0, "shot": 0}]
-                for k in range(1, len(frames)):
-                    mask = background_mask(greys[k].shape, [tuple(v * scale for v in boxes[k - 1])])
-                    pair = pair_motion(greys[k - 1], greys[k], mask, params)
-                    rows.append({"frame_index": k, "timestamp_s": k / spec.fps, "shot": 0,
-                                 "dx": pair.dx / params.analysis_width, "dy": pair.dy / params.analysis_width,
-                                 "log_scale": pair.log_scale})
+                rows = [{"frame_index": k, "timestamp_s": k / spec.fps, "shot": 0} for k in range(len(frames))]
+                step = params.motion_every  # as scan_video measures
+                for k in range(step, len(frames), step):
+                    mask = background_mask(greys[k].shape, [tuple(v * scale for v in boxes[k - step])])
+                    pair = per_frame(pair_motion(greys[k - step], greys[k], mask, params), step)
+                    for row in rows[k - step + 1:k + 1]:
+                        row.update(dx=pair.dx / params.analysis_width, dy=pair.dy / params.analysis_width,
+                                   log_scale=pair.log_scale)
                 signals = pl.DataFrame(rows, schema={k: SIGNAL_SCHEMA[k] for k in ("frame_index", "timestamp_s",
                                                                                   "shot", "dx", "dy", "log_scale")})
                 keys = list(range(0, spec.frames, 6))

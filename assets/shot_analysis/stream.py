@@ -99,26 +99,41 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
     rows: list[dict] = []
     pairs: dict[int, list[PairMotion]] = {}
     appearance: dict[int, ShotAppearance] = {}
-    previous_grey, previous_shot = None, None
+    previous_shot = None
+    anchor: tuple[np.ndarray, int] | None = None  # the last frame motion was measured from, in this shot
     size = (0, 0)
-    for frame in decode(video, width, report):
+    for frame in decode(video, width, report, interpolation="AREA"):  # area averaging: cheap and anti-aliased
         small = frame.small_bgr
         size = (small.shape[1], small.shape[0])
         shot = lookup.shot_of(frame.index)
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         motion = None
-        if previous_grey is not None and shot == previous_shot:
+        if shot != previous_shot:
+            anchor = (grey, frame.index)
+        elif frame.index - anchor[1] >= params.motion_every:
+            gap = frame.index - anchor[1]
             scale = small.shape[1] / report.width if report.width else 1.0
             mask = background_mask(grey.shape, lookup.boxes_near(shot, frame.index, scale))
-            motion = pair_motion(previous_grey, grey, mask, params)
-            pairs.setdefault(shot, []).append(motion)
+            motion = per_frame(pair_motion(anchor[0], grey, mask, params), gap)
+            pairs.setdefault(shot, []).extend([motion] * gap)  # one step per frame: paths and medians stay per frame
+            for row in rows[len(rows) - (gap - 1):] if gap > 1 else []:
+                row.update(_motion_columns(motion, small.shape[1]))  # the frames skipped in between
+            anchor = (grey, frame.index)
         if frame.index % appearance_every == 0 or shot != previous_shot:
             appearance.setdefault(shot, ShotAppearance()).add(small)
         rows.append({"frame_index": frame.index, "timestamp_s": round(frame.timestamp_s, 4), "shot": shot,
                      **frame_signals(small), **_motion_columns(motion, small.shape[1])})
-        previous_grey, previous_shot = grey, shot
+        previous_shot = shot
     signals = pl.DataFrame(rows, schema=SIGNAL_SCHEMA, strict=False) if rows else pl.DataFrame(schema=SIGNAL_SCHEMA)
     return StreamScan(signals, pairs, appearance, size[0], size[1], report.fps, report.frames, report.error)
+
+
+def per_frame(motion: PairMotion, gap: int) -> PairMotion:
+    """A motion measured across ``gap`` frames as the motion of each of them (constant over so short a span)."""
+    if gap == 1 or not motion.valid:
+        return motion
+    return PairMotion(motion.dx / gap, motion.dy / gap, motion.log_scale / gap, motion.rotation_deg / gap,
+                      motion.inliers, motion.tracked)
 
 
 def _motion_columns(motion: PairMotion | None, width: int) -> dict[str, float | int | None]:
