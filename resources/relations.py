@@ -38,6 +38,8 @@ RELATIONS: dict[str, Relation] = _relations(
              "identity embedding per face"),
     Relation("faces", "face_embeddings", ("face_id", "instance_id", "frame_id", "det_score", "embedding", "model"),
              "faces of kept instances: boxes, landmarks, quality, head pose, embedding"),
+    Relation("face_misses", "face_embeddings", ("instance_id", "frame_id", "reason"),
+             "kept instances without a face, with why (none found, too small, no frame image)"),
     Relation("identity_clusters", "identity_clusters", ("instance_id", "identity"), "instance -> identity"),
     Relation("identities", "identity_clusters", ("identity", "name", "size", "has_faces"), "one row per identity"),
     Relation("instance_identities", "identity_clusters", ("instance_id", "identity", "source", "confidence", "by",

@@ -3,7 +3,7 @@ import time
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from assets.faces.core import FaceParams, detect_faces
+from assets.faces.core import FaceParams, detect_faces, misses_table
 from assets.frames.core import contact_sheet
 from assets.stage_contract import StageContract
 from assets.stage_support import (CountedCalls, cached_result, counts_markdown, film_record, image_markdown, result,
@@ -32,11 +32,15 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
         frames, instances = workspace.read_table("frames"), workspace.read_table("filtered_instances")
         kept_frames = (instances.filter(pl.col("kept")) if "kept" in instances.columns else instances)["frame_id"]
         counting = CountedCalls(analyzer, "embed", stage, kept_frames.n_unique(), "frames' faces embedded")
+        misses: dict[str, str] = {}
         with workspace.staged_dir("faces") as staging:
             faces = detect_faces(frames, instances, counting, params, workspace.absolute, staging,
-                                 staged_relative(workspace, "faces", staging))
-        # `faces` is the relation other stages read; `face_embeddings` (the asset's own table) keeps the vectors
-        stage.commit(faces.select("face_id", "instance_id", "frame_id", "embedding"), {"faces": faces})
+                                 staged_relative(workspace, "faces", staging), misses)
+        missed = misses_table(misses, instances)
+        # `faces` is the relation other stages read; `face_embeddings` (the asset's own table) keeps the vectors;
+        # `face_misses` says why a kept instance has no face
+        stage.commit(faces.select("face_id", "instance_id", "frame_id", "embedding"),
+                     {"faces": faces, "face_misses": missed})
         kept = instances.filter(pl.col("kept")).height if "kept" in instances.columns else instances.height
         with_face = faces["instance_id"].n_unique() if faces.height else 0
         strip = contact_sheet([workspace.absolute(p) for p in faces["crop_path"].drop_nulls()], count=12)
@@ -45,6 +49,8 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
             "no_face_ratio": round(1 - with_face / kept, 3) if kept else 0.0,
             "backend": analyzer.name, "model": analyzer.model, "embedding_dim": analyzer.embedding_dim,
             "detectors": counts_markdown(faces, "detector") if faces.height else MetadataValue.text("no faces"),
+            "why_no_face": (counts_markdown(missed.with_columns(pl.col("reason").str.replace(r":.*", "")), "reason")
+                            if missed.height else MetadataValue.text("every kept instance has a face")),
             "seconds": round(time.perf_counter() - started, 2),
             "preview": image_markdown(strip, "face crops") or MetadataValue.text("no faces"),
         })

@@ -106,10 +106,11 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer: FaceAnalyzer,
-                params: FaceParams) -> list[tuple[str, FaceDetection]]:
+                params: FaceParams, misses: dict[str, str] | None = None) -> list[tuple[str, FaceDetection]]:
     """(instance_id, face) pairs, at most one face per instance: each detector in fallback order serves the
     instances still without a face; where one box holds several faces (two characters cut out together) the
-    largest, then the most confident, is the instance's."""
+    largest, then the most confident, is the instance's. ``misses`` collects why an instance got none, where a
+    detector saw a face too small to use."""
     pending = set(boxes)
     min_size = params.min_size_for(image.shape[0])
     found: list[tuple[str, FaceDetection]] = []
@@ -120,6 +121,9 @@ def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer
         for face in analyzer.detect(image, detector):
             side = min(face.box[2] - face.box[0], face.box[3] - face.box[1])
             if side < min_size:
+                small_owner = owner(face.box, boxes, params.min_containment)
+                if misses is not None and small_owner is not None:
+                    misses[small_owner] = f"face too small: {side:.0f} px < {min_size:.0f} px ({detector})"
                 continue
             instance_id = owner(face.box, boxes, params.min_containment)
             if instance_id not in pending:
@@ -135,19 +139,29 @@ def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer
 
 def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAnalyzer, params: FaceParams,
                  resolve: Callable[[str], Path], crops_dir: Path | None = None,
-                 relative: Callable[[Path], str] = str) -> pl.DataFrame:
+                 relative: Callable[[Path], str] = str, misses: dict[str, str] | None = None) -> pl.DataFrame:
     """Faces of the kept instances. ``frames`` needs frame_id and path; ``instances`` instance_id, frame_id,
-    x0..y1 (and ``kept`` when present). ``resolve`` maps a stored path to a file."""
+    x0..y1 (and ``kept`` when present). ``resolve`` maps a stored path to a file. ``misses`` (when given) receives
+    instance_id -> why a kept instance has no face (``face_misses``)."""
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     paths = dict(zip(frames["frame_id"], frames["path"]))
     rows: list[dict[str, Any]] = []
     for (frame_id,), group in kept.sort("frame_id").group_by(["frame_id"], maintain_order=True):
         if paths.get(frame_id) is None:
             log.warning("frame %s of %d kept instance(s) has no image; skipped", frame_id, group.height)
+            if misses is not None:
+                misses.update({i: "frame has no image" for i in group["instance_id"]})
             continue
         image = read_rgb(resolve(paths[frame_id]))
         boxes = {r["instance_id"]: (r["x0"], r["y0"], r["x1"], r["y1"]) for r in group.iter_rows(named=True)}
-        pairs = frame_faces(image, boxes, analyzer, params)
+        frame_misses: dict[str, str] = {}
+        pairs = frame_faces(image, boxes, analyzer, params, frame_misses)
+        if misses is not None:
+            faced = {instance_id for instance_id, _ in pairs}
+            for instance_id in boxes:
+                if instance_id not in faced:
+                    misses[instance_id] = frame_misses.get(
+                        instance_id, f"no face found by {', '.join(analyzer.detectors)}")
         crops = [analyzer.align(image, face) for _, face in pairs]
         embeddings = analyzer.embed(crops)
         for (instance_id, face), crop, embedding in zip(pairs, crops, embeddings):
@@ -169,6 +183,14 @@ def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAn
                 "crop_path": crop_path,
             })
     return pl.DataFrame(rows, schema=FACE_SCHEMA)
+
+
+def misses_table(misses: dict[str, str], instances: pl.DataFrame) -> pl.DataFrame:
+    """``face_misses``: one row per kept instance without a face, with why (no face found, too small, no image)."""
+    frame_of = dict(zip(instances["instance_id"], instances["frame_id"]))
+    return pl.DataFrame({"instance_id": list(misses), "frame_id": [frame_of.get(i) for i in misses],
+                         "reason": list(misses.values())},
+                        schema={"instance_id": pl.String, "frame_id": pl.String, "reason": pl.String})
 
 
 def embedding_matrix(faces: pl.DataFrame) -> np.ndarray:

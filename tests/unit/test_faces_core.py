@@ -131,6 +131,28 @@ def test_an_instance_holding_two_faces_keeps_one_the_larger(tmp_path):
     assert faces.height == 1 and faces["fx0"][0] == 110  # the larger face wins over the more confident one
 
 
+def test_instances_without_a_face_say_why(tmp_path):
+    """face_misses: too small (with the sizes and the detector), none found (with the detectors), no frame image."""
+    from assets.faces.core import misses_table
+    from resources.lineage import check_relation
+
+    image_path = tmp_path / "frame.png"
+    cv2.imwrite(str(image_path), np.full((100, 300, 3), 128, np.uint8))
+    frames = pl.DataFrame({"frame_id": ["f", "g"], "path": [str(image_path), None]})
+    instances = pl.DataFrame({"instance_id": ["a", "b", "c", "d"], "frame_id": ["f", "f", "f", "g"],
+                              "x0": [0.0, 100.0, 200.0, 0.0], "y0": [0.0] * 4, "x1": [100.0, 200.0, 300.0, 100.0],
+                              "y1": [100.0] * 4, "kept": [True] * 4})
+    misses: dict[str, str] = {}
+    faces = detect_faces(frames, instances, FakeFallbackAnalyzer(),
+                         FaceParams(min_face_size=100, min_face_fraction=1.0), Path, misses=misses)
+    assert faces.height == 0
+    assert misses["a"].startswith("face too small: 80 px < 100 px (")
+    assert misses["c"] == "no face found by first, second" and misses["d"] == "frame has no image"
+    table = misses_table(misses, instances)
+    assert table.height == 4 and dict(zip(table["instance_id"], table["frame_id"]))["d"] == "g"
+    check_relation("face_embeddings", "face_misses", table)  # registered, with its declared columns
+
+
 @pytest.mark.parametrize("face,box,expected", [
     ((0, 0, 10, 10), (0, 0, 20, 20), 1.0), ((0, 0, 10, 10), (5, 0, 20, 20), 0.5), ((0, 0, 10, 10), (20, 20, 30, 30), 0.0)])
 def test_containment(face, box, expected):
