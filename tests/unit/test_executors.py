@@ -70,3 +70,21 @@ def test_an_unreachable_service_is_one_clear_error_naming_it_and_its_setting(mon
             check_cluster_services()
         assert "secret" not in str(error.value)
     assert time.monotonic() - started < 2 * executors.SERVICE_TIMEOUT_S + 1
+
+
+@pytest.mark.parametrize("template", ["deploy/dagster.cluster.yaml", "deploy/k8s/dagster.k8s.yaml"])
+def test_the_instance_templates_are_valid_dagster_instances(template, tmp_path, monkeypatch):
+    import shutil
+
+    from dagster._core.instance.config import dagster_instance_config
+
+    from resources.paths import REPO_ROOT
+
+    shutil.copy(REPO_ROOT / template, tmp_path / "dagster.yaml")
+    monkeypatch.setenv("CASTFORGE_POSTGRES_URL", "postgresql+psycopg2://castforge@127.0.0.1:5439/castforge")
+    monkeypatch.setenv("CASTFORGE_K8S_NAMESPACE", "castforge")
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert "postgres" in config["storage"] and config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+    assert config["run_monitoring"]["enabled"]
