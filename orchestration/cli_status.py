@@ -15,15 +15,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_params)
 
 
-def asset_states(film: str) -> list[dict]:
+def asset_graph() -> dict[str, set[str]]:
+    from orchestration.definitions import build_definitions
+    from orchestration.selection import upstream_graph
+
+    return upstream_graph(list(build_definitions().assets))
+
+
+def asset_states(film: str, graph: dict[str, set[str]] | None = None) -> list[dict]:
     """One row per materialisable asset in graph order: state (current | stale | failed | missing), why, rows,
     what the rows are, the last run."""
-    from orchestration.definitions import build_definitions
-    from orchestration.selection import graph_order, stale_reason, upstream_graph
+    from orchestration.selection import graph_order, stale_reason
     from resources.relations import RELATIONS
     from resources.store import StorageResource
 
-    graph = upstream_graph(list(build_definitions().assets))
+    graph = graph if graph is not None else asset_graph()
     storage = StorageResource()
     catalog, workspace = storage.catalog(), storage.workspace(film)
     runs = {row["asset"]: row for row in catalog.last_materializations(film).iter_rows(named=True)}
@@ -60,9 +66,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if films.is_empty():
         print("no films yet: `castforge ingest PATH`")
         return 0
+    graph = asset_graph()
     for film in films.iter_rows(named=True):
         print(f"{film['film']}  [{film['kind']}]  {film['source_path']}")
-        for row in asset_states(film["film"]):
+        for row in asset_states(film["film"], graph):
             run = row["run"]
             when = f"{run['finished_at']:%Y-%m-%d %H:%M} run {str(run['run_id'])[:8]}" if run else ""
             state = row["state"].upper() if row["state"] in ("stale", "failed") else row["state"]
