@@ -1,7 +1,9 @@
 """Stale selection: after a complete run nothing upstream is rebuilt; a review decision (a rename) makes the stages
 that apply the review stale and, through them, every output that reads identities, voice_map included."""
 
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,23 +15,40 @@ from resources.relations import written_by
 from resources.storage import FilmWorkspace
 
 
-@pytest.fixture
-def complete_film(castforge_home):
-    """Every stage of the graph run once (empty tables with the declared columns, real stage records)."""
+@pytest.fixture(scope="module")
+def complete_home(tmp_path_factory) -> Path:
+    """A CASTFORGE_HOME where every stage of the graph ran once for film `f` (empty tables with the declared
+    columns, real stage records); built once, copied for each test."""
     from orchestration.definitions import build_definitions
+    from resources.paths import shared_dir
     from resources.relations import RELATIONS
+    from tests.conftest import _point_env_at, _restore
 
-    catalog = Catalog(castforge_home)
-    catalog.insert_rows("films", [{"film": "f", "source_path": "f.mp4", "content_hash": "c", "kind": "video",
-                                   "ingested_at": datetime(2026, 11, 30)}])
-    workspace = FilmWorkspace("f", castforge_home)
+    home = tmp_path_factory.mktemp("complete") / "home"
+    previous = _point_env_at(home, shared_dir())
+    try:
+        catalog = Catalog(home)
+        catalog.insert_rows("films", [{"film": "f", "source_path": "f.mp4", "content_hash": "c", "kind": "video",
+                                       "ingested_at": datetime(2026, 11, 30)}])
+        workspace = FilmWorkspace("f", home)
+        graph = upstream_graph(list(build_definitions("local").assets))
+        contracts = load_contracts()
+        for asset in graph_order(graph):
+            tables = {name: pl.DataFrame({c: [] for c in RELATIONS[name].columns}) for name in written_by(asset)}
+            with contracts[asset].stage_run(workspace, catalog, None, {}) as stage:
+                stage.commit(tables.pop(asset, pl.DataFrame({"row": []})), tables)
+    finally:
+        _restore(previous)
+    return home
+
+
+@pytest.fixture
+def complete_film(complete_home, castforge_home):
+    from orchestration.definitions import build_definitions
+
+    shutil.copytree(complete_home, castforge_home, dirs_exist_ok=True)
     graph = upstream_graph(list(build_definitions("local").assets))
-    contracts = load_contracts()
-    for asset in graph_order(graph):
-        tables = {name: pl.DataFrame({c: [] for c in RELATIONS[name].columns}) for name in written_by(asset)}
-        with contracts[asset].stage_run(workspace, catalog, None, {}) as stage:
-            stage.commit(tables.pop(asset, pl.DataFrame({"row": []})), tables)
-    return workspace, catalog, graph
+    return FilmWorkspace("f", castforge_home), Catalog(castforge_home), graph
 
 
 def test_nothing_upstream_is_rebuilt_after_a_complete_run(complete_film):
