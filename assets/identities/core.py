@@ -30,7 +30,7 @@ class IdentityParams:
     reduce: str = "auto"                   # none | pca | umap | auto (pca above reduce_above rows)
     reduce_dims: int = 16
     reduce_above: int = 3000
-    sample_above: int = 20000              # HDBSCAN on a sample of this many faces beyond it, the rest assigned
+    sample_above: int = 20000              # beyond this many faces: kNN-graph density clustering (scale.py)
     appearance_quantile: float = 0.1       # a faceless instance joins an identity when it is as close to the
                                            # identity's appearance prototype as this quantile of its face members,
     appearance_threshold: float = 0.6      # ... and at least this close (cosine) ...
@@ -102,10 +102,8 @@ def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None 
             max_distance: float | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """HDBSCAN labels (-1 noise; 0 the largest cluster, then by size) and membership strengths in [0, 1].
 
-    Above ``sample_above`` rows, HDBSCAN runs on a random sample (its cost grows faster than linearly with rows in
-    16-d) with ``min_cluster_size`` scaled to the sample, and the other rows join the cluster whose members they are
-    closest to on average, when that is within ``max_distance``; clusters that stay below ``min_cluster_size``
-    become noise."""
+    Above ``sample_above`` rows (HDBSCAN's cost grows faster than linearly), every face is clustered by density
+    over its k-nearest-neighbour graph instead (assets/identities/scale.py), so minor characters are kept."""
     started = time.perf_counter()
     n = x.shape[0]
     mcs = effective_min_cluster_size(n, min_cluster_size or params.min_cluster_size, params.min_cluster_fraction)
@@ -115,13 +113,12 @@ def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None 
     unit = normalise(x)
     if n <= params.sample_above or max_distance <= 0:
         raw, strength, info = _density_clusters(unit, params, mcs, max_distance)
-    else:
-        rng = np.random.default_rng(0)
-        sample = np.sort(rng.choice(n, params.sample_above, replace=False))
-        sample_mcs = max(2, int(round(mcs * params.sample_above / n)))
-        sample_raw, sample_strength, info = _density_clusters(unit[sample], params, sample_mcs, max_distance)
-        raw, strength = _extend(unit, sample, sample_raw, sample_strength, max_distance, mcs)
-        info["sampled"] = int(params.sample_above)
+    else:  # many faces: density over a kNN graph of every face (assets/identities/scale.py), then verified
+        from assets.identities.scale import graph_density_clusters
+
+        raw, strength, info = graph_density_clusters(unit, mcs, max_distance)
+        raw, info["clusters_resplit"] = verify(unit, raw, max_distance, mcs)
+        raw, info["clusters_merged"] = merge_close(unit, raw, max_distance)
     labels = relabel_by_size(raw)
     strength = np.where(labels >= 0, strength, 0.0).astype(np.float32)
     return labels, strength, {**info, "min_cluster_size": mcs, "seconds": round(time.perf_counter() - started, 3)}
@@ -151,30 +148,6 @@ def _density_clusters(unit: np.ndarray, params: IdentityParams, mcs: int, max_di
         raw, merged = merge_close(unit, raw, max_distance)
     strength = np.asarray(model.probabilities_, dtype=np.float32)
     return raw, strength, {"reduced": how, "clusters_resplit": split, "clusters_merged": merged}
-
-
-def _extend(unit: np.ndarray, sample: np.ndarray, sample_raw: np.ndarray, sample_strength: np.ndarray,
-            max_distance: float, mcs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Labels for all rows from a clustered sample: mean similarity to each cluster's members, from its sum."""
-    raw = np.full(unit.shape[0], -1, dtype=np.int64)
-    strength = np.zeros(unit.shape[0], dtype=np.float32)
-    raw[sample], strength[sample] = sample_raw, sample_strength
-    ids = [int(v) for v in np.unique(sample_raw) if v >= 0]
-    if not ids:
-        return raw, strength
-    means = np.stack([unit[sample[sample_raw == i]].mean(axis=0) for i in ids]).astype(np.float32)
-    rest = np.setdiff1d(np.arange(unit.shape[0]), sample)
-    for start in range(0, len(rest), 20000):
-        chunk = rest[start:start + 20000]
-        sims = unit[chunk] @ means.T  # = mean cosine to the cluster's sampled members
-        best = sims.argmax(axis=1)
-        score = sims[np.arange(len(chunk)), best]
-        ok = score >= 1 - max_distance
-        raw[chunk[ok]] = np.asarray(ids)[best[ok]]
-        strength[chunk[ok]] = score[ok]
-    sizes = np.bincount(raw[raw >= 0])
-    raw[(raw >= 0) & (sizes[np.maximum(raw, 0)] < mcs)] = -1
-    return raw, strength
 
 
 def merge_close(unit: np.ndarray, labels: np.ndarray, max_distance: float) -> tuple[np.ndarray, int]:
