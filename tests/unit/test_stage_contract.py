@@ -2,6 +2,7 @@
 advice for a missing table names the asset that writes it."""
 
 import dataclasses
+import shutil
 import typing
 from datetime import datetime
 from pathlib import Path
@@ -19,16 +20,24 @@ CONTRACTS = load_contracts()
 NO_OTHER = object()  # a Literal with a single choice cannot change
 
 
-@pytest.fixture
-def film(castforge_home: Path) -> tuple[FilmWorkspace, Catalog]:
-    catalog = Catalog(castforge_home)
+@pytest.fixture(scope="module")
+def film_home(tmp_path_factory) -> Path:
+    """Film `f` with every registered relation on disk and a stage record per writer; built once, copied per test."""
+    home = tmp_path_factory.mktemp("film") / "home"
+    catalog = Catalog(home)
     catalog.insert_rows("films", [{"film": "f", "source_path": "f.mp4", "content_hash": "content-1", "kind": "video",
                                    "ingested_at": datetime(2026, 11, 30)}])
-    workspace = FilmWorkspace("f", castforge_home)
+    workspace = FilmWorkspace("f", home)
     for relation in RELATIONS.values():
         workspace.write_table(relation.name, pl.DataFrame({c: [] for c in relation.columns}))
         workspace.write_stage_record(relation.writer, {"fingerprint": f"{relation.writer}-1"})
-    return workspace, catalog
+    return home
+
+
+@pytest.fixture
+def film(film_home: Path, castforge_home: Path) -> tuple[FilmWorkspace, Catalog]:
+    shutil.copytree(film_home, castforge_home, dirs_exist_ok=True)
+    return FilmWorkspace("f", castforge_home), Catalog(castforge_home)
 
 
 def _key(contract, workspace, catalog, overrides=None, backends=None) -> str:
