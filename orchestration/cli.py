@@ -6,7 +6,6 @@ echoes the log. A failed step exits with status 1.
 """
 
 import argparse
-import difflib
 import importlib
 import logging
 import sys
@@ -16,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from resources.errors import CastforgeError, ConfigError, FilmNotFoundError
+from resources.errors import CastforgeError, ConfigError, FilmNotFoundError, did_you_mean
 from resources.paths import castforge_home, ensure_dagster_home
 
 log = logging.getLogger("castforge")
@@ -49,11 +48,9 @@ def parse_sets(pairs: list[str]) -> dict[str, dict[str, Any]]:
 def require_film(catalog, film: str) -> dict[str, Any]:
     record = catalog.film(film)
     if record is None:
-        known = catalog.films()["film"].to_list()
-        close = difflib.get_close_matches(film, known, n=3, cutoff=0.5)
-        if close:
-            raise CastforgeError(f"film '{film}' is not ingested; did you mean {' or '.join(map(repr, close))}? "
-                                 f"(`castforge status` lists films)")
+        hint = did_you_mean(film, catalog.films()["film"].to_list())
+        if hint:
+            raise CastforgeError(f"film '{film}' is not ingested{hint} (`castforge status` lists films)")
         raise FilmNotFoundError(film)
     return record
 

@@ -3,7 +3,7 @@
 
 import argparse
 
-from resources.errors import CastforgeError
+from resources.errors import CastforgeError, did_you_mean
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,11 +87,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
     schema = parameter_schema()
     asset = ALIASES.get(args.asset, args.asset) if args.asset else None
     if asset is not None and asset not in schema:
-        import difflib
-
-        close = difflib.get_close_matches(asset, sorted(schema), n=3, cutoff=0.5)
-        raise CastforgeError(f"params: unknown asset '{args.asset}'"
-                             + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""))
+        raise CastforgeError(f"params: unknown asset '{args.asset}'{did_you_mean(asset, schema)}")
     for name in [asset] if asset else sorted(schema):
         declared = parameters(schema[name])
         if not declared:

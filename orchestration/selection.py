@@ -3,13 +3,12 @@ for the film. Stale is judged by each stage's contract: its stored record was ma
 parameters, or from inputs that have since changed (an upstream stage re-ran, the review moved on)."""
 
 import dataclasses
-import difflib
 from typing import Any
 
 from dagster import AssetKey, AssetsDefinition
 
 from resources.catalog import Catalog
-from resources.errors import CastforgeError, ConfigError, MissingUpstreamError
+from resources.errors import CastforgeError, ConfigError, MissingUpstreamError, did_you_mean
 from resources.storage import FilmWorkspace
 
 
@@ -23,9 +22,8 @@ def parse_selection(text: str | list[str] | None, all_keys: set[str]) -> list[st
     names = [part.strip() for part in text.split(",") if part.strip()]
     for name in names:
         if name not in all_keys:
-            close = difflib.get_close_matches(name, sorted(all_keys), n=3, cutoff=0.5)
-            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise CastforgeError(f"--select: unknown asset '{name}'{hint} (assets: {', '.join(sorted(all_keys))})")
+            raise CastforgeError(f"--select: unknown asset '{name}'{did_you_mean(name, all_keys)} "
+                                 f"(assets: {', '.join(sorted(all_keys))})")
     return names
 
 

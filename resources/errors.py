@@ -1,8 +1,16 @@
 """Errors that name the file or film and say what to do."""
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 from resources.relations import writer_of
+
+
+def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
+    """``; did you mean 'a' or 'b'?`` for the names closest to a mistyped one, or an empty string."""
+    close = difflib.get_close_matches(str(word), sorted(choices), n=n, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 class CastforgeError(Exception):

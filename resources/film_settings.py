@@ -10,7 +10,6 @@ the closest match.
 
 import copy
 import dataclasses
-import difflib
 import functools
 import typing
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pydantic
 import yaml
 
-from resources.errors import ConfigError
+from resources.errors import ConfigError, did_you_mean
 from resources.paths import config_dirs
 
 # old section name -> asset name (sections used to be named after stages, `--set` after assets)
@@ -117,8 +116,8 @@ def _parse_yaml(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
 
 
 def _close(word: str, choices: list[str]) -> str:
-    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    hint = did_you_mean(word, choices, n=1)
+    return f" ({hint[2:]})" if hint else ""
 
 
 def validate_value(source: str, section: str, key: str, value: Any, parameter: Parameter) -> Any:
