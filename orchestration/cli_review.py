@@ -18,13 +18,11 @@ def register(subparsers) -> None:
 def report_to_dagster(film: str, revision: int) -> None:
     """Record an observation of `review_decisions` for the film, so the asset graph shows downstream assets stale
     at once (without waiting for the source asset to be observed)."""
-    from dagster import AssetKey, AssetObservation, DagsterInstance
+    from dagster import DagsterInstance
 
-    from assets.review.core import data_version_tags
+    from assets.review.assets import observe_review_revision
 
-    DagsterInstance.get().report_runless_asset_event(AssetObservation(
-        asset_key=AssetKey("review_decisions"), partition=film, tags=data_version_tags(revision),
-        metadata={"review_revision": revision}))
+    observe_review_revision(DagsterInstance.get(), film, revision)
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
