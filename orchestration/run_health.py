@@ -2,9 +2,10 @@
 
 A `castforge materialize` killed with SIGKILL leaves its Dagster run STARTED and its claimed `gpu` pool slot held
 forever, so every later run waits at its first `gpu` step. Each castforge run is tagged with the pid (and that
-process's start time, against pid reuse) of the process that executes it; a run whose process no longer exists on
-this host is dead. Runs launched elsewhere (the webserver's run launcher) are left to Dagster's run monitoring,
-which ``resources.paths.ensure_dagster_home`` enables.
+process's start time, against pid reuse) of the process that executes it; runs launched by the webserver or daemon
+are known by the pid of their RUN_START event (on an instance stored on this machine). A run whose process no
+longer exists is dead. Dagster's run monitoring (enabled by ``resources.paths.ensure_dagster_home``) adds start and
+cancel timeouts and frees the slots of finished runs; its default launcher cannot see a dead worker, this can.
 """
 
 import logging
