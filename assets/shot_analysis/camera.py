@@ -83,7 +83,8 @@ def pair_motion(previous: np.ndarray, current: np.ndarray, mask: np.ndarray | No
 @dataclass(frozen=True)
 class ShotCamera:
     camera_motion: str | None  # one of CAMERA_MOTIONS, None when it could not be estimated (see note)
-    motion_magnitude: float  # frame widths per second (a zoom: the corners' displacement rate)
+    motion_magnitude: float  # frame widths per second (a zoom: the corners' displacement rate); handheld: the
+    # RMS wander of the camera path in frame widths
     pan_rate: float  # signed, frame widths per second of the camera (right > 0)
     tilt_rate: float  # signed, frame widths per second of the camera (down > 0)
     zoom_rate: float  # signed, log-scale per second (in > 0)
