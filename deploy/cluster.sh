@@ -30,6 +30,9 @@ export CASTFORGE_CELERY_BROKER=redis://127.0.0.1:$REDIS_PORT/0
 export CASTFORGE_CELERY_RESULTS=redis://127.0.0.1:$REDIS_PORT/1
 export PYTHONWARNINGS=ignore:Found\ version\ mismatch
 EOT
+  # the workers load the weights from the folders of the shell that started them
+  [ -n "${CASTFORGE_MODELS:-}" ] && echo "export CASTFORGE_MODELS=$CASTFORGE_MODELS"
+  return 0
 }
 
 need() { command -v "$1" >/dev/null || [ -x "$1" ] || { echo "cluster: $1 is missing ($2)" >&2; exit 3; }; }
