@@ -1,7 +1,7 @@
-// Instance grid: lazy thumbnails rendered in chunks, keyboard keep/discard/next, batch select, category tags.
+// Instance grid: virtualised (virtual_grid.js), lazy thumbnails, keyboard keep/discard/next, batch select, tags.
+// Focus and selection live here (indices into ``shown`` and instance ids), never in the recycled card nodes.
 "use strict";
-const CHUNK = 120;
-const state = {items: [], shown: [], rendered: 0, focus: 0, selected: new Set(), anchor: null, cards: new Map()};
+const state = {items: [], shown: [], focus: 0, selected: new Set(), anchor: null, cards: new Map()};
 const grid = document.getElementById("grid");
 
 function matches(item, filter) {
@@ -21,19 +21,34 @@ function verdictClass(item) {
   return item.auto_kept === false ? "auto-dropped" : "unreviewed";
 }
 
-function card(item, index) {
-  const node = Review.el("figure", {class: "item", tabindex: "-1", dataset: {id: item.instance_id, index: String(index)}},
-    Review.el("img", {decoding: "async", alt: item.instance_id, width: "160", height: "160"}),
+function makeCard() {
+  const node = Review.el("figure", {class: "item", tabindex: "-1"},
+    Review.el("img", {decoding: "async", width: "160", height: "160"}),
     Review.el("figcaption", {},
       Review.el("span", {class: "verdict"}),
       Review.el("span", {class: "tag"}),
-      Review.el("small", {text: item.frame_id || ""}),
-      Review.el("small", {class: "who", text: item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : ""})));
-  Review.lazyImage(node.querySelector("img"), item.thumb, node);
-  node.addEventListener("click", (event) => select(index, event));
-  paint(node, item);
+      Review.el("small", {class: "frame"}),
+      Review.el("small", {class: "who"})));
+  node.image = node.querySelector("img");
   return node;
 }
+
+function fillCard(node, index) {
+  const item = state.shown[index];
+  node.dataset.index = String(index);
+  if (node.dataset.id !== item.instance_id) {
+    node.dataset.id = item.instance_id;
+    node.image.alt = item.instance_id;
+    vgrid.showThumbnail(node, item.thumb);
+    node.querySelector(".frame").textContent = item.frame_id || "";
+    node.querySelector(".who").textContent =
+      item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : "";
+  }
+  state.cards.set(item.instance_id, node);
+  paint(node, item);
+}
+
+const vgrid = new VirtualGrid(grid, {make: makeCard, fill: fillCard});
 
 function paint(node, item) {
   node.className = "item " + verdictClass(item);
@@ -42,20 +57,6 @@ function paint(node, item) {
   node.querySelector(".verdict").textContent =
     item.kept === true ? "kept" : item.kept === false ? "discarded" : item.auto_kept === false ? `auto: ${item.reason || "dropped"}` : "";
   node.querySelector(".tag").textContent = item.category || "";
-}
-
-function renderMore() {
-  const end = Math.min(state.shown.length, state.rendered + CHUNK);
-  const fragment = document.createDocumentFragment();
-  for (let i = state.rendered; i < end; i++) {
-    const node = card(state.shown[i], i);
-    state.cards.set(state.shown[i].instance_id, node);
-    fragment.append(node);
-  }
-  grid.append(fragment);
-  state.rendered = end;
-  document.getElementById("more").textContent =
-    state.rendered < state.shown.length ? `showing ${state.rendered} of ${state.shown.length}` : "";
 }
 
 const SORTS = {
@@ -72,11 +73,11 @@ function render() {
   state.shown = state.items.filter(item => matches(item, filter) && (!identity || item.identity === identity));
   const order = SORTS[document.getElementById("sort").value];
   if (order) state.shown = state.shown.slice().sort(order);  // stable: frame order within equal keys
-  state.rendered = 0;
   state.cards.clear();
-  grid.replaceChildren();
   state.focus = Math.min(state.focus, Math.max(0, state.shown.length - 1));
-  renderMore();
+  vgrid.setCount(state.shown.length);
+  document.getElementById("more").textContent = state.items.length
+    ? `${state.shown.length} shown` : "No instances for this film yet: materialise instances and filtered_instances.";
   progress();
 }
 
@@ -92,19 +93,22 @@ function progress() {
 }
 
 function repaint(item) {
-  const node = state.cards.get(item.instance_id);
-  if (node) paint(node, item);
+  const node = state.cards.get(item.instance_id);  // a node reused for another item since is not this item's
+  if (node && node.isConnected && node.dataset.id === item.instance_id) paint(node, item);
 }
+
+function repaintShown() { vgrid.forEachShown((node, index) => paint(node, state.shown[index])); }
+
+// the sticky header and toolbar cover the top of the viewport: a focused card is scrolled to below them
+const obscuredTop = () => document.querySelector(".toolbar").getBoundingClientRect().bottom;
 
 function setFocus(index) {
   if (!state.shown.length) return;
   const previous = state.shown[state.focus];
   state.focus = Math.max(0, Math.min(state.shown.length - 1, index));
-  while (state.focus >= state.rendered) renderMore();
   if (previous) repaint(previous);
-  const item = state.shown[state.focus];
-  repaint(item);
-  state.cards.get(item.instance_id).scrollIntoView({block: "nearest"});
+  vgrid.reveal(state.focus, obscuredTop());
+  repaint(state.shown[state.focus]);
 }
 
 function select(index, event) {
@@ -118,7 +122,7 @@ function select(index, event) {
     state.selected.clear();
   }
   state.anchor = index;
-  for (const shown of state.shown.slice(0, state.rendered)) repaint(shown);
+  repaintShown();
   setFocus(index);
   progress();
 }
@@ -135,7 +139,7 @@ async function verdict(kept) {
   const batch = state.selected.size > 0;
   for (const item of items) { item.kept = kept; repaint(item); }
   state.selected.clear();
-  if (batch) for (const shown of state.shown.slice(0, state.rendered)) repaint(shown);
+  if (batch) repaintShown();
   else setFocus(state.focus + 1);
   await Review.decide(items.map(i => ({kind: kept ? "keep" : "discard", item_id: i.instance_id})),
     `${items.length} ${kept ? "kept" : "discarded"}`);
@@ -186,13 +190,7 @@ function openLarge() {
 }
 
 function rowStep(direction) {
-  // cards per row from the layout: those sharing the first card's top edge
-  const cards = grid.querySelectorAll("figure.item");
-  if (!cards.length) return;
-  const top = cards[0].offsetTop;
-  let perRow = 0;
-  for (const node of cards) { if (node.offsetTop !== top) break; perRow++; }
-  setFocus(state.focus + direction * Math.max(1, perRow));
+  setFocus(state.focus + direction * vgrid.columns);
 }
 
 async function load() {
@@ -202,8 +200,6 @@ async function load() {
   await Review.refreshState();
   state.selected.clear();
   render();
-  if (!state.items.length) grid.append(Review.el("p", {class: "empty",
-    text: "No instances for this film yet: materialise instances and filtered_instances."}));
 }
 
 Review.onReload = load;
@@ -217,6 +213,10 @@ document.getElementById("filter").addEventListener("change", () => { state.focus
 document.getElementById("identity-filter").addEventListener("change", () => { state.focus = 0; render(); });
 document.getElementById("sort").addEventListener("change", () => { state.focus = 0; render(); });
 document.querySelector("#large .close").addEventListener("click", () => document.getElementById("large").close());
+grid.addEventListener("click", (event) => {
+  const node = event.target.closest("figure.item");
+  if (node) select(Number(node.dataset.index), event);
+});
 grid.addEventListener("dblclick", (event) => { if (event.target.closest("figure.item")) openLarge(); });
 document.getElementById("keep").addEventListener("click", () => verdict(true));
 document.getElementById("discard").addEventListener("click", () => verdict(false));
@@ -224,9 +224,6 @@ document.getElementById("category").addEventListener("change", (event) => {
   if (event.target.value) tag(event.target.value);
   event.target.value = "";
 });
-new IntersectionObserver((entries) => {
-  if (entries.some(e => e.isIntersecting) && state.rendered < state.shown.length) renderMore();
-}, {rootMargin: "800px"}).observe(document.getElementById("more"));
 document.addEventListener("keydown", (event) => {
   if (event.target.matches("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
   if (document.getElementById("large").open) return;  // the dialog handles Esc itself
@@ -236,8 +233,8 @@ document.addEventListener("keydown", (event) => {
     ArrowRight: () => setFocus(state.focus + 1), " ": () => setFocus(state.focus + 1), n: () => setFocus(state.focus + 1),
     ArrowLeft: () => setFocus(state.focus - 1), p: () => setFocus(state.focus - 1),
     ArrowDown: () => rowStep(1), ArrowUp: () => rowStep(-1), o: openLarge, Enter: openLarge,
-    a: () => { for (const i of state.shown) state.selected.add(i.instance_id); render(); },
-    Escape: () => { state.selected.clear(); render(); },
+    a: () => { for (const i of state.shown) state.selected.add(i.instance_id); repaintShown(); progress(); },
+    Escape: () => { state.selected.clear(); repaintShown(); progress(); },
   };
   const action = actions[event.key.length === 1 ? event.key.toLowerCase() : event.key];
   if (action) { event.preventDefault(); action(); }

@@ -1,0 +1,80 @@
+"""In Chromium: the instance grid is virtualised. With 10,000 cards only the rows near the viewport are in the DOM,
+the grid is as tall as all its rows, keys reach cards far down (scrolled into view), and selection and focus survive
+the card nodes being reused for other items. The 10,000 items are the film's real items repeated with unique ids
+(made in the page: nothing here is saved, so no decision is sent for an id the film lacks)."""
+
+import math
+
+import pytest
+
+from review_film import FILM
+
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
+
+MANY = 10_000
+VIEWPORT = {"width": 1000, "height": 800}
+
+
+def _focused_index(page) -> int:
+    assert page.locator("#grid .item.focus").count() == 1
+    return int(page.locator("#grid .item.focus").get_attribute("data-index"))
+
+
+def _in_viewport(page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"]
+
+
+def test_ten_thousand_cards_keep_a_small_dom_and_their_state(review_server, browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{review_server}/films/{FILM}/instances")
+    page.wait_for_selector("#grid .item img[src]")
+    page.evaluate(f"""() => {{ const base = state.items; state.items = Array.from({{length: {MANY}}}, (_, i) =>
+        ({{...base[i % base.length], instance_id: `${{base[i % base.length].instance_id}}_${{i}}`}})); render(); }}""")
+    columns = page.evaluate("vgrid.columns")
+    assert columns == math.floor((page.evaluate("grid.clientWidth") + 8) / (170 + 8))
+    assert page.evaluate("grid.offsetHeight") == math.ceil(MANY / columns) * 200 - 8
+    # the rows on screen, one cut in half, and two more above and below
+    bound = columns * (math.ceil(VIEWPORT["height"] / 200) + 1 + 2 * 2)
+    assert 0 < page.locator("#grid .item").count() <= bound
+    assert page.locator("#more").text_content() == f"{MANY} shown"
+
+    # a range selected by clicks, then the focus moved 30 rows down by keys: that card is on screen, the first not
+    page.locator("#grid .item[data-index='0']").click()
+    page.locator("#grid .item[data-index='2']").click(modifiers=["Shift"])
+    assert page.locator("#selection-count").text_content() == "3 selected"
+    for _ in range(30):
+        page.keyboard.press("ArrowDown")
+    deep = 2 + 30 * columns
+    assert _focused_index(page) == deep
+    assert _in_viewport(page, "#grid .item.focus")
+    assert page.locator("#grid .item[data-index='0']").count() == 0  # its node was reused further down
+    assert page.locator("#grid .item").count() <= bound
+
+    # at the end: the last card with its thumbnail; no reused node shows the selection of the item it showed before
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_selector(f"#grid .item[data-index='{MANY - 1}'] img[src]")
+    assert page.locator("#grid .item.selected").count() == 0 and page.locator("#grid .item.focus").count() == 0
+    # back at the top the three are still selected; the focus is still deep, and the next key press reveals it
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("document.querySelectorAll('#grid .item.selected').length === 3")
+    selected = page.locator("#grid .item.selected")
+    assert sorted(selected.nth(i).get_attribute("data-index") for i in range(3)) == ["0", "1", "2"]
+    page.keyboard.press("ArrowUp")
+    assert _focused_index(page) == deep - columns and _in_viewport(page, "#grid .item.focus")
+    page.keyboard.press("ArrowLeft")
+    assert _focused_index(page) == deep - columns - 1
+
+    # A selects everything shown (not just the cards in the DOM); Esc clears it
+    page.keyboard.press("a")
+    assert page.locator("#selection-count").text_content() == f"{MANY} selected"
+    assert page.locator("#grid .item.selected").count() == page.locator("#grid .item").count()
+    page.keyboard.press("Escape")
+    assert page.locator("#selection-count").text_content() == ""
+
+    # a sort re-fills the reused nodes: the first card is the lowest score, the grid keeps its height
+    page.select_option("#sort", "score")
+    lowest = page.evaluate("state.items.reduce((a, b) => (b.score ?? 2) < (a.score ?? 2) ? b : a).instance_id")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_selector(f"#grid .item[data-index='0'][data-id='{lowest}']")
+    assert page.evaluate("grid.offsetHeight") == math.ceil(MANY / columns) * 200 - 8
