@@ -130,3 +130,41 @@ def test_three_films_across_the_workers_equal_a_single_process_run(cluster, film
         assert not re.search(rf" - {film_step} - STEP_START", logs[other]), f"{film_step} ran on the {other} worker"
     waits = [float(w) for w in re.findall(r"catalog: waited ([0-9.]+) s", "".join(logs.values()))]
     assert max(waits, default=0.0) < 1.0, f"catalog lock waits: {waits}"
+
+
+def test_a_worker_killed_mid_step_has_its_step_run_again_and_the_run_succeeds(cluster, films, shared):
+    """The gpu worker's process is killed (SIGKILL) while it executes `instances`: Celery puts the step back on the
+    queue (acks late, rejected on worker loss), a fresh worker process runs it, the run succeeds and the film's
+    frames stay intact."""
+    import signal
+    import time
+
+    home, cluster_dir, env = cluster
+    film = "killed"
+    (films / film).mkdir()
+    (films / film / "kit_with_rose.jpg").symlink_to(shared / "media/faces/knn_examples/test/kit_with_rose.jpg")
+    _castforge(CLUSTER_PY, env, "ingest", str(films / film))
+    _castforge(CLUSTER_PY, env, "backfill", film, "--select", "frames")
+    frames_before = _rows(home)[(film, "frames")]
+    log = cluster_dir / "logs" / "worker-gpu.log"
+    seen = log.read_text().count(" - instances - STEP_START")
+    backfill = subprocess.Popen([str(CLUSTER_PY), "-m", "orchestration.cli", "backfill", film, "--select", SELECT],
+                                cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while log.read_text().count(" - instances - STEP_START") == seen:
+            assert time.monotonic() < deadline and backfill.poll() is None, "instances never started"
+            time.sleep(0.5)
+        worker = int((cluster_dir / "worker-gpu.pid").read_text())
+        children = subprocess.run(["pgrep", "-P", str(worker)], capture_output=True, text=True).stdout.split()
+        assert children, "the gpu worker has no pool process"
+        os.kill(int(children[0]), signal.SIGKILL)
+        _, stderr = backfill.communicate(timeout=400)
+    finally:
+        if backfill.poll() is None:
+            backfill.kill()
+    assert backfill.returncode == 0, stderr[-3000:]
+    text = log.read_text()
+    assert "WorkerLostError" in text and text.count(" - instances - STEP_START") == seen + 2
+    rows = _rows(home)
+    assert rows[(film, "instances")][0] == "success" and rows[(film, "frames")][1] == frames_before[1]
