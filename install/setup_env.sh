@@ -16,14 +16,18 @@ $PIP install -q --upgrade "pip>=25.3" wheel "setuptools>=77.0.3,<81"
 AF=${VENV_ANIMEFACE:-.venv-animeface}
 [ -x "$AF/bin/python" ] || "$PY" -m venv "$AF"
 "$AF/bin/python" -m pip install -q "pillow==11.3.0" "animeface==2.0.3" 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
-bash install/setup_dg.sh "$VENV"   # .venv-dg: the `dg` command (dg check defs), layered over $VENV
-bash install/setup_cluster.sh "$VENV"   # .venv-cluster: dagster-postgres/celery/k8s for the scale-out profiles
+# environments layered over $VENV (they read its packages through a .pth file): built once $VENV is complete
+layered_envs() {
+  bash install/setup_dg.sh "$VENV"   # .venv-dg: the `dg` command (dg check defs)
+  bash install/setup_cluster.sh "$VENV"   # .venv-cluster: dagster-postgres/celery/k8s for the scale-out profiles
+}
 L=install/requirements.lock
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   # the locked versions; torch and torchvision come as the index's CUDA builds of them (sam2's build uses the same)
   $PIP install -c $L --build-constraint $L -r install/requirements.txt
   $PIP install --no-deps -e .
   $PIP check
+  layered_envs
   exit 0
 fi
 export SAM2_BUILD_CUDA=0
@@ -49,3 +53,4 @@ rm -f "$SITE"/torchaudio/lib/*.so
 $PIP install --no-deps -e .
 $PIP check
 $VENV/bin/python -c "import resources.backends.torch_cpu_fixes as f; f.apply(); import torchvision, torchaudio; print('torch stack ok')"
+layered_envs
