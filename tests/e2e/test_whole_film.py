@@ -84,9 +84,11 @@ def test_a_second_run_is_cached_and_the_catalog_is_queryable_from_a_fresh_proces
         "SELECT asset, status FROM materializations WHERE film = ? "
         "QUALIFY row_number() OVER (PARTITION BY asset ORDER BY finished_at DESC) = 1", [FILM])
     assert runs["status"].unique().to_list() == ["cached"]
-    query = ("import duckdb; con = duckdb.connect(r'%s', read_only=True); "
-             "print(con.execute(\"SELECT count(*) FROM instances\").fetchone()[0])" % (sintel_film / "catalog.duckdb"))
-    out = subprocess.run([sys.executable, "-c", query], capture_output=True, text=True, check=True).stdout
+    # as the README shows a plain DuckDB user: from inside the home, where the views' relative Parquet paths resolve
+    query = ("import duckdb; con = duckdb.connect('catalog.duckdb', read_only=True); "
+             "print(con.execute(\"SELECT count(*) FROM instances\").fetchone()[0])")
+    out = subprocess.run([sys.executable, "-c", query], capture_output=True, text=True, check=True,
+                         cwd=sintel_film).stdout
     assert int(out) >= 30
 
 
