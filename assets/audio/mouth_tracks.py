@@ -15,26 +15,17 @@ import polars as pl
 
 from assets.audio.active_speakers import (EVIDENCE_SCHEMA, ActiveSpeakerParams, grid, shot_evidence,
                                           speech_spans_in_shot)
+from assets.frames.decode import open_video_stream
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
-from resources.errors import BadMediaError
 
 log = logging.getLogger(__name__)
 
 
 def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     """(index into ``times``, RGB frame) for the decoded frame nearest each time, in order; one seek per call."""
-    import av
-
     if len(times) == 0:
         return
-    try:
-        container = av.open(str(video))
-    except av.error.FFmpegError as error:
-        raise BadMediaError(video, f"cannot be opened as a video ({error})") from error
-    with container:
-        if not container.streams.video:
-            raise BadMediaError(video, "has no video stream")
-        stream = container.streams.video[0]
+    with open_video_stream(video) as (container, stream):
         base = float(stream.time_base)
         container.seek(max(int((times[0] - 1.0) / base), 0), stream=stream, backward=True)
         wanted, previous = 0, None

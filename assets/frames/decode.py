@@ -6,6 +6,7 @@ report measures how much of the declared duration was actually decoded, so a dam
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,15 +104,12 @@ def _packet_frames(container, stream, report: DecodeReport, path: Path) -> Itera
         yield from frames
 
 
-def decode(path: Path, detect_width: int, report: DecodeReport,
-           interpolation: str = "BILINEAR") -> Iterator[DecodedFrame]:
-    """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
-    of the declared duration was decoded. A file with no decodable frame raises BadMediaError. ``interpolation``:
-    swscale's filter for the small copy (``AREA`` is about 4x cheaper than ``BILINEAR`` at 720p -> 192 px)."""
+@contextmanager
+def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
+    """``(container, first video stream)`` of a PyAV-opened file, closed on exit; a file that cannot be opened or has
+    no video stream raises BadMediaError naming it."""
     import av
-    from av.video.reformatter import VideoReformatter
 
-    small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as error:
@@ -119,7 +117,18 @@ def decode(path: Path, detect_width: int, report: DecodeReport,
     with container:
         if not container.streams.video:
             raise BadMediaError(path, "has no video stream")
-        stream = container.streams.video[0]
+        yield container, container.streams.video[0]
+
+
+def decode(path: Path, detect_width: int, report: DecodeReport,
+           interpolation: str = "BILINEAR") -> Iterator[DecodedFrame]:
+    """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
+    of the declared duration was decoded. A file with no decodable frame raises BadMediaError. ``interpolation``:
+    swscale's filter for the small copy (``AREA`` is about 4x cheaper than ``BILINEAR`` at 720p -> 192 px)."""
+    from av.video.reformatter import VideoReformatter
+
+    small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
+    with open_video_stream(path) as (container, stream):
         stream.thread_type = "AUTO"
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
         report.declared_s = _declared_seconds(container, stream)
