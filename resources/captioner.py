@@ -2,11 +2,13 @@
 
 from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
+
+from resources.lazy_backend import LazyBackendResource
+from resources.protocols import Captioner
 
 
-class CaptionerResource(ConfigurableResource):
+class CaptionerResource(LazyBackendResource):
     """``measured`` needs no weights; ``qwen_vl`` loads ``model`` (a local folder; empty: ``qwen-vl/`` and the
     usual Qwen-VL folder names under CASTFORGE_MODELS)."""
 
@@ -16,20 +18,25 @@ class CaptionerResource(ConfigurableResource):
     max_new_tokens: int = 60
     batch_size: int = 4
 
-    _captioner: object | None = PrivateAttr(default=None)
+    def get(self) -> Captioner:
+        return self.built("captioner", self._build)
 
-    def captioner(self):
-        if self._captioner is None:
-            if self.backend == "measured":
-                from resources.backends.measured_captions import MeasuredCaptioner
-                self._captioner = MeasuredCaptioner()
-            else:
-                from resources.backends.qwen_vl import QwenVLCaptioner
-                self._captioner = QwenVLCaptioner(self.model, self.device, self.max_new_tokens, self.batch_size)
-        return self._captioner
+    def _build(self) -> Captioner:
+        if self.backend == "measured":
+            from resources.backends.measured_captions import MeasuredCaptioner
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self._captioner = None
+            return MeasuredCaptioner()
+        from resources.backends.qwen_vl import QwenVLCaptioner
+
+        return QwenVLCaptioner(self.model, self.device, self.max_new_tokens, self.batch_size)
+
+    def describe(self) -> dict[str, str]:
+        """Qwen-VL is named by the folder it would load, without loading it: a cached captions stage stays cheap."""
+        if self.backend == "qwen_vl" and "captioner" not in self._built:
+            from resources.backends.qwen_vl import resolve_model
+
+            return {"backend": "qwen_vl", "model": resolve_model(self.model)}
+        return super().describe()
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:

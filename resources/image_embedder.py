@@ -6,33 +6,28 @@ Backends: ``tflite`` (offline default: MobileNetV1 1024-d from ../shared/models/
 
 from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
 
+from resources.lazy_backend import LazyBackendResource
 from resources.protocols import ImageEmbedder
 
 
-class ImageEmbedderResource(ConfigurableResource):
+class ImageEmbedderResource(LazyBackendResource):
     backend: Literal["tflite", "transformers"] = "tflite"
     model: str = "embed/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"
     device: str = "cpu"
 
-    _built: dict = PrivateAttr(default_factory=dict)
+    def get(self) -> ImageEmbedder:
+        return self.built("embedder", self._build)
 
-    def embedder(self) -> ImageEmbedder:
-        if "embedder" not in self._built:
-            if self.backend == "transformers":
-                from resources.backends.transformers_embedder import TransformersImageEmbedder
+    def _build(self) -> ImageEmbedder:
+        if self.backend == "transformers":
+            from resources.backends.transformers_embedder import TransformersImageEmbedder
 
-                self._built["embedder"] = TransformersImageEmbedder(self.model, self.device)
-            else:
-                from resources.backends.tflite_embedder import TfliteImageEmbedder
+            return TransformersImageEmbedder(self.model, self.device)
+        from resources.backends.tflite_embedder import TfliteImageEmbedder
 
-                self._built["embedder"] = TfliteImageEmbedder(self.model)
-        return self._built["embedder"]
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self._built.clear()
+        return TfliteImageEmbedder(self.model)
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:

@@ -2,11 +2,13 @@
 
 from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
+
+from resources.lazy_backend import LazyBackendResource
+from resources.protocols import PoseEstimator
 
 
-class PoseEstimatorResource(ConfigurableResource):
+class PoseEstimatorResource(LazyBackendResource):
     """COCO-17 keypoints per character crop. ``model`` is a local file; empty means the default file name looked up
     under CASTFORGE_MODELS (``pose/movenet_singlepose_lightning_int8_4.tflite`` or ``pose/rtmpose-<variant>.onnx``)."""
 
@@ -15,20 +17,17 @@ class PoseEstimatorResource(ConfigurableResource):
     variant: Literal["s", "m", "l"] = "m"
     device: str = "cpu"
 
-    _estimator: object | None = PrivateAttr(default=None)
+    def get(self) -> PoseEstimator:
+        return self.built("estimator", self._build)
 
-    def estimator(self):
-        if self._estimator is None:
-            if self.backend == "movenet":
-                from resources.backends.litert_pose import LitertMoveNetPoseEstimator
-                self._estimator = LitertMoveNetPoseEstimator(self.model)
-            else:
-                from resources.backends.rtmlib import RtmlibPoseEstimator
-                self._estimator = RtmlibPoseEstimator(self.model, self.variant, self.device)
-        return self._estimator
+    def _build(self) -> PoseEstimator:
+        if self.backend == "movenet":
+            from resources.backends.litert_pose import LitertMoveNetPoseEstimator
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self._estimator = None
+            return LitertMoveNetPoseEstimator(self.model)
+        from resources.backends.rtmlib import RtmlibPoseEstimator
+
+        return RtmlibPoseEstimator(self.model, self.variant, self.device)
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:

@@ -7,7 +7,12 @@ times are seconds. Each adapter exposes ``name`` (backend id, recorded with ever
 (the weights it loaded: a path or hub id).
 """
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NotRequired, Protocol, TypedDict, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:  # the cue models are a backend module: imported for the annotation only
+    from resources.backends.character_cues import Cues
 
 
 @runtime_checkable
@@ -18,8 +23,6 @@ class ModelBackend(Protocol):
 
 # -- faces and identities (issue 4) ----------------------------------------------------------------------------------
 from dataclasses import dataclass, field  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 
 @dataclass
@@ -70,8 +73,6 @@ class ImageEmbedder(Protocol):
 
 # -- audio (issue 6) ---------------------------------------------------------------------------------------------
 from typing import NamedTuple  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 
 class SpeakerTurn(NamedTuple):
@@ -127,7 +128,18 @@ class PoseEstimator(Protocol):
     name: str
     model: str
 
-    def estimate(self, image: "object") -> "object": ...
+    def estimate(self, image: np.ndarray) -> np.ndarray: ...
+
+
+class CaptionFacts(TypedDict, total=False):
+    """What the pipeline measured about one crop, given to ``Captioner.caption`` (every key optional)."""
+
+    name: str                 # the trigger word (the caller adds it; a captioner may use it as the subject)
+    view: str | None          # front, three_quarter, profile, back, unknown
+    pose: list[str]           # pose phrases, e.g. "arms raised"
+    shot: str | None          # shot size phrase, e.g. "close-up"
+    pose_bucket: str | None   # the coarse pose group used to balance the dataset
+    alpha: np.ndarray         # H x W bool: the character's pixels in the image
 
 
 @runtime_checkable
@@ -145,20 +157,28 @@ class Captioner(Protocol):
     model: str
     prompt_version: str
 
-    def caption(self, images: list, facts: list[dict]) -> list[str]: ...
+    def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]: ...
+
+
+class SegmentedInstance(TypedDict):
+    """One instance found by ``Segmenter.segment``."""
+
+    mask: np.ndarray              # bool H x W, frame pixels
+    score: float                  # in [0, 1]: the detector's or SAM2's predicted-IoU confidence
+    seed: str                     # what found it, e.g. "face+person", "sam2", "sam2+face+person"
+    stability: NotRequired[float]  # sam2: the mask's stability score
+    parts: NotRequired[int]        # sam2 merged into characters: how many part masks it joined
 
 
 @runtime_checkable
 class Segmenter(ModelBackend, Protocol):
     """Splits an RGB ``H x W x 3`` uint8 frame into instances.
 
-    ``segment(image, cues=None) -> list[dict]``: each dict has ``mask`` (bool ``H x W``, frame pixels), ``score``
-    (float in [0, 1]: the detector's or SAM2's predicted-IoU confidence) and ``seed`` (str: what found it, e.g.
-    ``face+person`` or ``sam2``), plus any other float the backend measured. ``cues`` are the frame's character
-    cues (resources/backends/character_cues.py ``Cues``) when the caller already has them.
+    ``segment(image, cues=None)`` returns ``SegmentedInstance``s. ``cues`` are the frame's character cues
+    (resources/backends/character_cues.py ``Cues``) when the caller already has them.
     """
 
-    def segment(self, image, cues=None) -> list[dict]: ...
+    def segment(self, image: np.ndarray, cues: "Cues | None" = None) -> list[SegmentedInstance]: ...
 
 
 @runtime_checkable

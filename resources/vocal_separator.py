@@ -5,15 +5,15 @@ and ``demucs`` (htdemucs from a local model file, resources/backends/demucs.py).
 the run.
 """
 
-from typing import Any, Literal
+from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
 
+from resources.lazy_backend import LazyBackendResource
 from resources.protocols import VocalSeparator
 
 
-class VocalSeparatorResource(ConfigurableResource):
+class VocalSeparatorResource(LazyBackendResource):
     """Which separator the ``vocals`` asset uses. ``weights``: a demucs ``.th`` file or model-repo folder (default:
     ``demucs/htdemucs.th`` under CASTFORGE_MODELS). ``segment_s``: demucs' inner window (None: the model's own)."""
 
@@ -23,20 +23,9 @@ class VocalSeparatorResource(ConfigurableResource):
     segment_s: float | None = None
     centre_sharpness: float = 8.0
 
-    _separator: Any = PrivateAttr(default=None)
-
     def get(self) -> VocalSeparator:
-        if self._separator is None:
-            self._separator = build_separator(self.backend, self.device, self.weights, self.segment_s,
-                                              self.centre_sharpness)
-        return self._separator
-
-    def describe(self) -> dict[str, Any]:
-        return {"backend": self.backend, "device": self.device, "weights": self.weights,
-                "segment_s": self.segment_s, "centre_sharpness": self.centre_sharpness}
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self._separator = None
+        return self.built("separator", lambda: build_separator(self.backend, self.device, self.weights,
+                                                               self.segment_s, self.centre_sharpness))
 
 
 def build_separator(backend: str, device: str = "cpu", weights: str | None = None, segment_s: float | None = None,
