@@ -8,14 +8,19 @@ cue models score every mask (faces inside it, detector boxes, class pixels) for 
 stage refines every mask's edge at the source resolution (assets/instances/matting.py).
 """
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
+
+from resources.lazy_backend import LazyBackendResource
+from resources.protocols import SegmentedInstance, Segmenter
+
+if TYPE_CHECKING:
+    from resources.backends.character_cues import CharacterCues, Cues
 
 
-class SegmenterResource(ConfigurableResource):
+class SegmenterResource(LazyBackendResource):
     """Lazily builds its backend and the cue models on first use; frees them after each run."""
 
     backend: Literal["auto", "characters", "sam2"] = "auto"
@@ -35,9 +40,6 @@ class SegmenterResource(ConfigurableResource):
     body_keypoints: bool = True  # characters: MoveNet limb lines are sure foreground (pose/movenet_... weights)
     merge_sam2_parts: bool = True  # sam2: group its part masks into whole characters with the characters backend
 
-    _cues = PrivateAttr(default=None)
-    _backend = PrivateAttr(default=None)
-
     def resolved_backend(self) -> str:
         if self.backend != "auto":
             return self.backend
@@ -45,44 +47,38 @@ class SegmenterResource(ConfigurableResource):
 
         return "sam2" if self.sam2_checkpoint or find_checkpoint(self.sam2_size) else "characters"
 
-    def cue_models(self):
-        if self._cues is None:
+    def cue_models(self) -> "CharacterCues":
+        def build() -> "CharacterCues":
             from resources.backends.character_cues import CharacterCues
 
-            self._cues = CharacterCues(self.face_score, self.person_score, self.animal_score, self.anime_faces)
-        return self._cues
+            return CharacterCues(self.face_score, self.person_score, self.animal_score, self.anime_faces)
 
-    def segmenter(self):
-        if self._backend is None:
-            from resources.backends.opencv_characters import OpencvCharacterSegmenter
+        return self.built("cues", build)
 
-            characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score,
-                                                  body_keypoints=self.body_keypoints)
-            if self.resolved_backend() == "sam2":
-                from resources.backends.sam2 import Sam2Segmenter
+    def get(self) -> Segmenter:
+        return self.built("segmenter", self._build)
 
-                self._backend = Sam2Segmenter(
-                    self.sam2_size, self.sam2_checkpoint, self.device, self.points_per_side, self.points_per_batch,
-                    self.pred_iou_thresh, self.stability_score_thresh, self.min_mask_area_1080p,
-                    characters=characters if self.merge_sam2_parts else None)
-            else:
-                self._backend = characters
-        return self._backend
+    def _build(self) -> Segmenter:
+        from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-    def segment_frame(self, rgb: np.ndarray, anime_faces: bool | None = None):
-        """(instances [{mask, score, seed, ...}], cues) for one RGB frame; ``anime_faces`` (the instances stage's
-        parameter, on in the anime preset) adds AnimeFace 2D faces to the cues, None keeps the resource's choice."""
+        characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score,
+                                              body_keypoints=self.body_keypoints)
+        if self.resolved_backend() != "sam2":
+            return characters
+        from resources.backends.sam2 import Sam2Segmenter
+
+        return Sam2Segmenter(self.sam2_size, self.sam2_checkpoint, self.device, self.points_per_side,
+                             self.points_per_batch, self.pred_iou_thresh, self.stability_score_thresh,
+                             self.min_mask_area_1080p, characters=characters if self.merge_sam2_parts else None)
+
+    def segment_frame(self, rgb: np.ndarray, anime_faces: bool | None = None) -> tuple[list[SegmentedInstance], "Cues"]:
+        """(instances, cues) for one RGB frame; ``anime_faces`` (the instances stage's parameter, on in the anime
+        preset) adds AnimeFace 2D faces to the cues, None keeps the resource's choice."""
         cues = self.cue_models()(rgb, anime_faces)
-        return self.segmenter().segment(rgb, cues), cues
+        return self.get().segment(rgb, cues), cues
 
     def describe(self) -> dict[str, str]:
-        backend = self.segmenter()
-        return {"backend": backend.name, "model": backend.model, "cues": self.cue_models().model}
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        if self._backend is not None and hasattr(self._backend, "release"):
-            self._backend.release()
-        self._backend = self._cues = None
+        return {**super().describe(), "cues": self.cue_models().model}
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:
