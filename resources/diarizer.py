@@ -7,15 +7,15 @@ Backends: ``pyannote_onnx`` (default, offline, overlap-aware: pyannote's segment
 checkpoints, resources/backends/pyannote.py). Built on first use, freed after the run.
 """
 
-from typing import Any, Literal
+from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
 
+from resources.lazy_backend import LazyBackendResource
 from resources.protocols import Diarizer
 
 
-class DiarizerResource(ConfigurableResource):
+class DiarizerResource(LazyBackendResource):
     """``pipeline``: a local pyannote pipeline folder (config.yaml + segmentation/, embedding/, plda/), default
     ``pyannote/speaker-diarization-community-1`` under CASTFORGE_MODELS (backend ``pyannote``); for
     ``pyannote_onnx`` a segmentation ONNX export other than the packaged one. ``max_speakers`` bounds the estimate."""
@@ -25,19 +25,9 @@ class DiarizerResource(ConfigurableResource):
     pipeline: str | None = None
     max_speakers: int = 10
 
-    _diarizer: Any = PrivateAttr(default=None)
-
     def get(self) -> Diarizer:
-        if self._diarizer is None:
-            self._diarizer = build_diarizer(self.backend, self.device, self.pipeline, self.max_speakers)
-        return self._diarizer
-
-    def describe(self) -> dict[str, Any]:
-        return {"backend": self.backend, "device": self.device, "pipeline": self.pipeline,
-                "max_speakers": self.max_speakers}
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self._diarizer = None
+        return self.built("diarizer", lambda: build_diarizer(self.backend, self.device, self.pipeline,
+                                                             self.max_speakers))
 
 
 def build_diarizer(backend: str, device: str = "cpu", pipeline: str | None = None,
