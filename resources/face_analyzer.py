@@ -10,13 +10,13 @@ or ``ccip`` (deepghs' anime character model from a local ``ccip/<ccip_model>/`` 
 
 from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
 
+from resources.lazy_backend import LazyBackendResource
 from resources.protocols import FaceAnalyzer
 
 
-class FaceAnalyzerResource(ConfigurableResource):
+class FaceAnalyzerResource(LazyBackendResource):
     """Builds its backend lazily on first use; one instance per detector set serves the whole run."""
 
     backend: Literal["onnx", "insightface"] = "onnx"
@@ -30,41 +30,28 @@ class FaceAnalyzerResource(ConfigurableResource):
     drawn_recogniser: Literal["drawn", "ccip"] = "drawn"
     ccip_model: str = "ccip-caformer-24-randaug-pruned"
 
-    _built: dict = PrivateAttr(default_factory=dict)
-
     def _providers(self) -> list[str]:
         return (["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.startswith("cuda")
                 else ["CPUExecutionProvider"])
 
-    def analyzer(self, anime: bool = False) -> FaceAnalyzer:
+    def get(self, anime: bool = False) -> FaceAnalyzer:
         """The backend; ``anime`` (drawn films) selects the 2D detectors and the 2D identity recogniser."""
-        key = ("drawn", tuple(self.drawn_detectors), self.drawn_recogniser) if anime else \
-            (self.backend, tuple(self.detectors))
-        if key not in self._built:
-            if anime:
-                from resources.backends.drawn_faces import DrawnFaceAnalyzer, drawn_recogniser
+        return self.built("drawn" if anime else "photo", self._build_drawn if anime else self._build_photo)
 
-                recogniser = drawn_recogniser(self.drawn_recogniser, ccip_model=self.ccip_model,
-                                              providers=self._providers())
-                self._built[key] = DrawnFaceAnalyzer(self.drawn_detectors, recogniser, self.det_threshold,
-                                                     self.drawn_thresholds)
-            elif self.backend == "insightface":
-                from resources.backends.insightface import InsightFaceAnalyzer
+    def _build_drawn(self) -> FaceAnalyzer:
+        from resources.backends.drawn_faces import DrawnFaceAnalyzer, drawn_recogniser
 
-                self._built[key] = InsightFaceAnalyzer(self.model, self.device, self.det_threshold, self.det_size)
-            else:
-                from resources.backends.onnx_faces import OnnxFaceAnalyzer
+        recogniser = drawn_recogniser(self.drawn_recogniser, ccip_model=self.ccip_model, providers=self._providers())
+        return DrawnFaceAnalyzer(self.drawn_detectors, recogniser, self.det_threshold, self.drawn_thresholds)
 
-                self._built[key] = OnnxFaceAnalyzer(tuple(self.detectors), self.det_threshold, self.det_size,
-                                                    self._providers())
-        return self._built[key]
+    def _build_photo(self) -> FaceAnalyzer:
+        if self.backend == "insightface":
+            from resources.backends.insightface import InsightFaceAnalyzer
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        for built in self._built.values():
-            close = getattr(built, "close", None)
-            if close is not None:
-                close()
-        self._built.clear()
+            return InsightFaceAnalyzer(self.model, self.device, self.det_threshold, self.det_size)
+        from resources.backends.onnx_faces import OnnxFaceAnalyzer
+
+        return OnnxFaceAnalyzer(tuple(self.detectors), self.det_threshold, self.det_size, self._providers())
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:
