@@ -6,27 +6,23 @@ CASTFORGE_MODELS/face/mp_face_landmark.tflite, on ai-edge-litert; the same model
 
 from typing import Literal
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
+from dagster import ConfigurableResource
 
+from resources.lazy_backend import LazyBackendResource
 from resources.protocols import FaceLandmarker
 
 
-class FaceLandmarkerResource(ConfigurableResource):
+class FaceLandmarkerResource(LazyBackendResource):
     backend: Literal["litert"] = "litert"
     model: str = "face/mp_face_landmark.tflite"
 
-    _built: dict = PrivateAttr(default_factory=dict)
-
-    def landmarker(self) -> FaceLandmarker:
-        if "landmarker" not in self._built:
+    def get(self) -> FaceLandmarker:
+        def build() -> FaceLandmarker:
             from resources.backends.litert_face_mesh import LitertFaceMesh
 
-            self._built["landmarker"] = LitertFaceMesh(self.model)
-        return self._built["landmarker"]
+            return LitertFaceMesh(self.model)
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self._built.clear()
+        return self.built("landmarker", build)
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:
