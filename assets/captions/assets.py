@@ -27,7 +27,7 @@ def captions(context: AssetExecutionContext, config: CONTRACT.Config, storage: S
         rows = read_identified_instances(workspace)
         facts = caption_facts(rows, workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
                               workspace.read_optional_table("frames"), params)
-        model = captioner.captioner() if rows.height else None
+        model = captioner.get() if rows.height else None
         table = caption_instances(rows, facts, model, params, workspace.absolute)
         stage.commit(table)
         preview = ["| instance | caption | tokens |", "| --- | --- | ---: |"] + [
