@@ -22,7 +22,7 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
     workspace = storage.workspace(film)
     film_record(catalog, film)
     params = CONTRACT.settings(film, config.model_dump())
-    analyzer = face_analyzer.analyzer(anime=params.anime_detector)
+    analyzer = face_analyzer.get(anime=params.anime_detector)
     # the key holds the resource's fields (detectors, det_threshold, det_size) and what it actually loaded
     backend = {"face_analyzer": {**face_analyzer.model_dump(), "backend": analyzer.name, "model": analyzer.model}}
     with CONTRACT.open(context, storage, config, backends=backend) as stage:
