@@ -59,7 +59,7 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         embedder = None
         appearance = None
         if any(i not in face_vectors for i in ids_in_order) or params.tracks:
-            embedder = image_embedder.embedder()
+            embedder = image_embedder.get()
             appearance = appearance_vectors(kept["path"].to_list(), embedder, workspace.absolute)
         assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept)
         face_model = faces["model"][0] if faces.height else "none"
