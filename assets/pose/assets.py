@@ -26,7 +26,7 @@ def pose_subclusters(context: AssetExecutionContext, config: CONTRACT.Config, st
             return cached_result(stage)
         started = time.perf_counter()
         rows = read_identified_instances(workspace)
-        estimator = pose_estimator.estimator() if rows.height else None
+        estimator = pose_estimator.get() if rows.height else None
         poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator, params,
                                                   workspace.absolute), params)
         with workspace.staged_dir("pose_subclusters") as staging:
