@@ -71,8 +71,8 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
     instances = workspace.read_table("filtered_instances")
     offsets = [pl.col(c) if c in instances.columns else pl.lit(0).alias(c) for c in ("crop_x0", "crop_y0")]
     cutouts = {i: (p, x, y) for i, p, x, y in instances.select("instance_id", "path", *offsets).iter_rows()}
-    embedder = image_embedder.embedder()
-    landmarker = face_landmarker.landmarker()
+    embedder = image_embedder.get()
+    landmarker = face_landmarker.get()
     measured, vectors, images = measure_faces(faces, dict(zip(frames["frame_id"], frames["path"])), cutouts,
                                               workspace.absolute, landmarker, embedder, params)
     versions = {"faces": str(faces["model"][0]), "landmarks": Path(landmarker.model).name,
