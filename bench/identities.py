@@ -62,7 +62,7 @@ def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams)
     chosen = best_faces(faces, params)
     vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
     quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
-    appearance = appearance_vectors(kept["path"].to_list(), ImageEmbedderResource().embedder(), workspace.absolute)
+    appearance = appearance_vectors(kept["path"].to_list(), ImageEmbedderResource().get(), workspace.absolute)
     truth = label_by_point(kept, pl.read_csv(labels_csv))
     ids = kept["instance_id"].to_list()
     report: dict = {"film": film, "kept_instances": kept.height, "labelled": truth.height,
@@ -114,7 +114,7 @@ def photos_report(folder: Path, params: IdentityParams) -> dict:
         instances.append({"instance_id": frame_id, "frame_id": frame_id, "x0": 0, "y0": 0, "x1": width,
                           "y1": height})
         truth.append((frame_id, person))
-    faces = detect_faces(pl.DataFrame(frames), pl.DataFrame(instances), FaceAnalyzerResource().analyzer(),
+    faces = detect_faces(pl.DataFrame(frames), pl.DataFrame(instances), FaceAnalyzerResource().get(),
                          FaceParams(), Path)
     chosen = best_faces(faces, params)
     vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))

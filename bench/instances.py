@@ -51,7 +51,7 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
         cues = resource_.cue_models()
         # the production path: SAM2's parts merged into whole characters by the characters backend (same cues)
         segmenter = Sam2Segmenter("tiny", points_per_side=sam2_points, allow_random_weights=random_weights,
-                                  characters=resource_.segmenter(),
+                                  characters=resource_.get(),
                                   **({"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0} if random_weights else {}))
 
         def segment(rgb):
@@ -65,7 +65,7 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
 
         resource_ = SegmenterResource(backend="characters")
         segment = resource_.segment_frame
-        extra = {"model": resource_.segmenter().model}
+        extra = {"model": resource_.get().model}
     frames = frames.with_columns(pl.col("frame_id").is_in(kept["frame_id"].to_list()).alias("kept"))
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(keep) / backend) if keep else tmp

@@ -64,7 +64,7 @@ def bench_pose(images, repeat: int) -> dict:
     for backend, variant in (("movenet", "m"), ("rtmpose", "s"), ("rtmpose", "m"), ("rtmpose", "l")):
         key = backend if backend == "movenet" else f"rtmpose-{variant}"
         try:
-            estimator = PoseEstimatorResource(backend=backend, variant=variant).estimator()
+            estimator = PoseEstimatorResource(backend=backend, variant=variant).get()
         except MissingWeightsError as error:
             results[key] = {"skipped": str(error)}
             continue
@@ -80,10 +80,10 @@ def bench_captions(images, repeat: int) -> dict:
              for _, alpha in images]
     rgbs = [rgb for rgb, _ in images]
     results = {}
-    measured = CaptionerResource(backend="measured").captioner()
+    measured = CaptionerResource(backend="measured").get()
     results["measured"] = timed(lambda: measured.caption(rgbs, facts), len(rgbs), repeat)
     try:
-        qwen = CaptionerResource(backend="qwen_vl", max_new_tokens=40).captioner()
+        qwen = CaptionerResource(backend="qwen_vl", max_new_tokens=40).get()
         results["qwen_vl"] = {"model": qwen.model, **timed(lambda: qwen.caption(rgbs, facts), len(rgbs), 1)}
     except MissingWeightsError as error:
         results["qwen_vl"] = {"skipped": str(error)}

@@ -96,7 +96,7 @@ def test_drawn_face_analyzer_through_the_resource_finds_and_embeds_a_cartoon_fac
     from resources.face_analyzer import FaceAnalyzerResource
 
     resource = FaceAnalyzerResource(drawn_detectors=["yunet", "anime"])  # no subprocess: fast
-    analyzer = resource.analyzer(anime=True)
+    analyzer = resource.get(anime=True)
     assert analyzer.name == "drawn_faces" and "drawn_identity" in analyzer.model
     capture = cv2.VideoCapture(str(shared / PENNY_CHIP))
     capture.set(cv2.CAP_PROP_POS_MSEC, (8 * 11 + 3.5) * 1000)
@@ -158,7 +158,7 @@ def test_ccip_backend_on_its_real_signature(tmp_path, monkeypatch, shared):
 
     from resources.face_analyzer import FaceAnalyzerResource
 
-    analyzer = FaceAnalyzerResource(drawn_detectors=["anime"], drawn_recogniser="ccip").analyzer(anime=True)
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime"], drawn_recogniser="ccip").get(anime=True)
     assert analyzer.embedding_dim == 768 and "ccip" in analyzer.model
 
 
@@ -203,7 +203,7 @@ def test_face_stage_core_gives_drawn_faces_the_2d_embedding(shared, castforge_ho
             instances.append({"instance_id": f"{name}{shot}", "frame_id": f"f{shot}", "x0": x0 - 40.0,
                               "y0": y0 - 30.0, "x1": x1 + 40.0, "y1": 479.0, "kept": True})
     capture.release()
-    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).analyzer(anime=True)
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).get(anime=True)
     (tmp_path / "crops").mkdir()
     faces = detect_faces(pl.DataFrame(frames), pl.DataFrame(instances), analyzer,
                          FaceParams(min_face_size=32, anime_detector=True), Path, tmp_path / "crops", str)

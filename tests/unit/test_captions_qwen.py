@@ -87,7 +87,7 @@ def test_qwen_vl_captioner_resource_finds_folder_under_models(tiny_qwen, photos,
 
     monkeypatch.setenv("CASTFORGE_MODELS", str(tiny_qwen.parent))
     resource = CaptionerResource(backend="qwen_vl", max_new_tokens=4, batch_size=3)
-    assert len(resource.captioner().caption(photos, [{"name": "a"}] * 3)) == 3
+    assert len(resource.get().caption(photos, [{"name": "a"}] * 3)) == 3
 
 
 def test_qwen_vl_missing_weights_names_the_folder(tmp_path, monkeypatch):

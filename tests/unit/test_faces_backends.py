@@ -49,7 +49,7 @@ def pack(shared, tmp_path, monkeypatch) -> Path:
 def test_insightface_pack_detects_aligns_and_embeds_in_batches(pack, shared):
     from resources.face_analyzer import FaceAnalyzerResource
 
-    analyzer = FaceAnalyzerResource(backend="insightface", model="tiny_pack").analyzer()
+    analyzer = FaceAnalyzerResource(backend="insightface", model="tiny_pack").get()
     assert isinstance(analyzer, FaceAnalyzer)
     assert analyzer.name == "insightface" and analyzer.embedding_dim == 512
     assert "det_500m.onnx" in analyzer.model and "w600k_tiny.onnx" in analyzer.model
@@ -90,7 +90,7 @@ def test_tflite_embedder_on_real_photos(shared, monkeypatch):
     monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
     from resources.image_embedder import ImageEmbedderResource
 
-    embedder = ImageEmbedderResource().embedder()
+    embedder = ImageEmbedderResource().get()
     assert isinstance(embedder, ImageEmbedder) and embedder.embedding_dim == 1024
     paths = sorted((shared / KNN / "train").glob("*/*"))[:3]
     images = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths]
@@ -125,10 +125,10 @@ def test_transformers_embedder_from_a_local_folder(kind, tmp_path, monkeypatch):
     monkeypatch.setenv("CASTFORGE_MODELS", str(tmp_path))
     from resources.image_embedder import ImageEmbedderResource
 
-    embedder = ImageEmbedderResource(backend="transformers", model=f"tiny-{kind}").embedder()
+    embedder = ImageEmbedderResource(backend="transformers", model=f"tiny-{kind}").get()
     vectors = embedder.embed([np.random.default_rng(i).integers(0, 255, (40, 60, 3), dtype=np.uint8)
                               for i in range(3)])
     assert embedder.embedding_dim == expected and vectors.shape == (3, expected)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     with pytest.raises(MissingWeightsError, match="save_pretrained"):
-        ImageEmbedderResource(backend="transformers", model="no-such-model").embedder()
+        ImageEmbedderResource(backend="transformers", model="no-such-model").get()

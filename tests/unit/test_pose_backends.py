@@ -109,13 +109,13 @@ def test_rtmpose_resource_finds_variant_under_models(tmp_path, monkeypatch):
     (tmp_path / "pose").mkdir()
     write_simcc_onnx(tmp_path / "pose" / "rtmpose-s.onnx", peak_x_bin=0, peak_y_bin=0)
     monkeypatch.setenv("CASTFORGE_MODELS", str(tmp_path))
-    estimator = PoseEstimatorResource(backend="rtmpose", variant="s").estimator()
+    estimator = PoseEstimatorResource(backend="rtmpose", variant="s").get()
     assert estimator.model.endswith("rtmpose-s.onnx")
     kp = estimator.estimate(np.zeros((100, 80, 3), np.uint8))
     # bin 0 is the top-left of the 1.25x padded box
     assert (kp[:, 0] < 0).all() and (kp[:, 1] < 0).all()
     with pytest.raises(MissingWeightsError, match="rtmpose-l"):
-        PoseEstimatorResource(backend="rtmpose", variant="l").estimator()
+        PoseEstimatorResource(backend="rtmpose", variant="l").get()
 
 
 def test_profiles_pick_movenet_locally_and_rtmpose_on_gpu():
