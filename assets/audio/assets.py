@@ -89,7 +89,7 @@ def audio(context: AssetExecutionContext, storage: StorageResource) -> Materiali
                               "codec": out.codec, "note": note, "seconds": round(time.perf_counter() - started, 2)})
 
 
-@asset(**VOCALS.asset_args(group_name="audio"))
+@asset(**VOCALS.asset_args(group_name="audio", pool="gpu"))
 def vocals(context: AssetExecutionContext, config: VOCALS.Config, storage: StorageResource,
            vocal_separator: VocalSeparatorResource) -> MaterializeResult:
     """Dialogue separated from music and effects (vocals / rest stems), segment by segment."""
@@ -119,7 +119,7 @@ def vocals(context: AssetExecutionContext, config: VOCALS.Config, storage: Stora
                               "real_time_factor": round(seconds / max(out.duration_s, 1e-9), 3)})
 
 
-@asset(**DIARIZATION.asset_args(group_name="audio"))
+@asset(**DIARIZATION.asset_args(group_name="audio", pool="gpu"))
 def diarization(context: AssetExecutionContext, config: DIARIZATION.Config, storage: StorageResource,
                 diarizer: DiarizerResource) -> MaterializeResult:
     """Who speaks when: speech_segments (start, end, speaker, confidence), an RTTM file, sample clips per speaker."""
