@@ -84,6 +84,7 @@ class YunetFaceDetector:
 
 
 WEAK_PERSON_SCORE = 0.1  # person boxes from here up are returned; below person_score they only serve a face inside
+ZOOM_OUT = (1.0, 2.0)  # YOLOX passes: the frame as is, and at half size on a grey canvas (characters filling the frame)
 
 
 class YoloxCharacterDetector:
@@ -94,7 +95,7 @@ class YoloxCharacterDetector:
     name, size = "yolox_nano", 416
 
     def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5,
-                 weak_score: float = WEAK_PERSON_SCORE):
+                 weak_score: float = WEAK_PERSON_SCORE, zoom_out: tuple[float, ...] = ZOOM_OUT):
         import onnxruntime as ort
 
         self.model = require_model(YOLOX, "yolox_nano")
@@ -103,6 +104,7 @@ class YoloxCharacterDetector:
         self.session = ort.InferenceSession(self.model, options, providers=["CPUExecutionProvider"])
         self.score_threshold, self.animal_threshold = score_threshold, animal_threshold
         self.weak_score = min(weak_score, score_threshold)
+        self.zoom_out = zoom_out
         grids, strides = [], []
         for stride in (8, 16, 32):
             n = self.size // stride
@@ -112,11 +114,30 @@ class YoloxCharacterDetector:
         self.grid, self.stride = np.concatenate(grids), np.concatenate(strides)
 
     def detect(self, rgb: np.ndarray) -> np.ndarray:
+        """N x 6 boxes from every pass in ``zoom_out`` (1.0: the frame fills the input; 2.0: the frame at half size
+        in the middle of a grey canvas, so a character as tall as the frame looks like one YOLOX-nano was trained
+        on: drawn characters filling the frame score near 0 at 1.0 and 0.3-0.7 at 2.0), merged by NMS."""
         h, w = rgb.shape[:2]
-        r = min(self.size / h, self.size / w)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        found = [self._pass(bgr, zoom) for zoom in self.zoom_out]
+        boxes = np.concatenate(found)
+        if not len(boxes):
+            return np.zeros((0, 6), np.float32)
+        boxes[:, :4] = np.clip(boxes[:, :4], 0, [w, h, w, h])
+        chosen = [i for c in np.unique(boxes[:, 5]) for i in np.flatnonzero(boxes[:, 5] == c)[
+            nms(boxes[boxes[:, 5] == c, :4], boxes[boxes[:, 5] == c, 4], 0.45)]]
+        return boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
+
+    def _pass(self, bgr: np.ndarray, zoom: float) -> np.ndarray:
+        """One letterboxed run on the frame padded to ``zoom`` times its size (centred); boxes in frame pixels."""
+        h, w = bgr.shape[:2]
+        ch, cw = round(h * zoom), round(w * zoom)
+        oy, ox = (ch - h) // 2, (cw - w) // 2
+        r = min(self.size / ch, self.size / cw)
         canvas = np.full((self.size, self.size, 3), 114, np.uint8)
         nh, nw = max(1, int(h * r)), max(1, int(w * r))
-        canvas[:nh, :nw] = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), (nw, nh))
+        py, px = int(oy * r), int(ox * r)
+        canvas[py:py + nh, px:px + nw] = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA)
         out = self.session.run(None, {"images": canvas.transpose(2, 0, 1)[None].astype(np.float32)})[0][0]
         centre, size = (out[:, :2] + self.grid) * self.stride, np.exp(out[:, 2:4]) * self.stride
         scores = out[:, 4:5] * out[:, 5:]
@@ -124,13 +145,9 @@ class YoloxCharacterDetector:
         wanted = np.isin(cls, list(COCO_CHARACTERS))
         threshold = np.where(cls == 0, self.weak_score, self.animal_threshold)
         keep = wanted & (conf >= threshold)
-        if not keep.any():
-            return np.zeros((0, 6), np.float32)
-        boxes = np.c_[centre[keep] - size[keep] / 2, centre[keep] + size[keep] / 2] / r
-        boxes = np.clip(boxes, 0, [w, h, w, h])
-        conf, cls = conf[keep], cls[keep]
-        chosen = nms(boxes, conf, 0.45)
-        return np.c_[boxes[chosen], conf[chosen], cls[chosen]].astype(np.float32)
+        boxes = (np.c_[centre[keep] - size[keep] / 2, centre[keep] + size[keep] / 2] - [px, py, px, py]) \
+            * [w / nw, h / nh, w / nw, h / nh]
+        return np.c_[boxes, conf[keep], cls[keep]].reshape(-1, 6)
 
 
 class DeeplabCharacterMask:
