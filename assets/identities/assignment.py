@@ -16,7 +16,8 @@ import polars as pl
 
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size)
-from assets.identities.prototypes import join_by_prototype, merge_by_prototype, prototype, stability
+from assets.identities.prototypes import (impostor_ceiling, join_by_prototype, merge_by_prototype, prototype,
+                                          stability)
 from assets.identities.tracks import TrackParams, decide_tracks, link_tracks
 
 
@@ -89,7 +90,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share)
     if boxes is not None and track_params.enabled and n:
         labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
-                                                          instance_ids, quality, track_params, stats)
+                                                          prototypes, params.max_distance, instance_ids, quality,
+                                                          track_params, stats)
         remaining = [k for k in remaining if labels[k] < 0]
     _group_faceless(labels, confidence, appearance, groups, params, remaining, stats)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
@@ -143,22 +145,63 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
 
 
 def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str], boxes: pl.DataFrame,
-                      appearance: np.ndarray | None, face_unit: np.ndarray, instance_ids: list[str],
+                      appearance: np.ndarray | None, face_unit: np.ndarray, prototypes: np.ndarray,
+                      max_distance: float, instance_ids: list[str],
                       quality: dict[str, tuple[float, bool]], track_params: TrackParams, stats: dict[str, Any]
                       ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     gated_faces = {k: face_unit[k] for k, i in enumerate(instance_ids)
                    if face_unit.shape[1] and np.abs(face_unit[k]).sum() > 0 and quality.get(i, (1.0, True))[1]}
     track_ids = link_tracks(boxes, track_params, normalise(appearance) if appearance is not None else None,
                             gated_faces)
+    stats["track_faces_agreeing"] = join_agreeing_track_faces(track_ids, labels, confidence, by, face_unit,
+                                                              prototypes, max_distance)
     votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0
                       for k, i in enumerate(instance_ids)], dtype=np.float64)
-    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params)
+    own = np.array([b in ("face", "prototype") for b in by])
+    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params, own)
     for k, changed in enumerate(inherited):
         if changed:
             by[k], confidence[k] = "track", share[k]
     stats["tracks"] = len(set(track_ids))
     stats["track_inherited"] = int(sum(inherited))
     return labels, confidence, track_ids
+
+
+def join_agreeing_track_faces(track_ids: list[str], labels: np.ndarray, confidence: np.ndarray, by: list[str],
+                              face_unit: np.ndarray, prototypes: np.ndarray, max_distance: float) -> int:
+    """Faces left unplaced that share a track and agree join an identity together (``by = prototype``).
+
+    One masked or turned face near no prototype is weak evidence, and a stranger's face can come as close; two
+    or more faces of one track that are alike (mean pairwise cosine >= 1 - ``max_distance``) and each lean to the
+    same identity (closest to its prototype, above the film's impostor ceiling) are independent looks that agree,
+    which stands in for the single face's margin. A track holding a face already placed elsewhere is left alone.
+    Changes ``labels``, ``confidence`` and ``by`` in place; returns how many faces joined."""
+    if len(prototypes) < 2 or not face_unit.shape[1]:
+        return 0  # with one identity there is no impostor ceiling to calibrate the bar on
+    has_face = np.abs(face_unit).sum(axis=1) > 0
+    ceiling = impostor_ceiling(face_unit, np.where(has_face, labels, -1), prototypes)
+    members: dict[str, list[int]] = {}
+    for row, track in enumerate(track_ids):
+        if track and has_face[row]:
+            members.setdefault(track, []).append(row)
+    joined = 0
+    for rows in members.values():
+        loose = [r for r in rows if labels[r] < 0]
+        if len(loose) < 2 or ceiling is None:
+            continue
+        sims = face_unit[loose] @ prototypes.T
+        best = sims.argmax(axis=1)
+        target = int(best[0])
+        placed_elsewhere = any(labels[r] >= 0 and labels[r] != target for r in rows)
+        alike = face_unit[loose] @ face_unit[loose].T
+        agreement = (alike.sum() - len(loose)) / (len(loose) * (len(loose) - 1))
+        if (placed_elsewhere or (best != target).any() or (sims[:, target] <= ceiling).any()
+                or agreement < 1 - max_distance):
+            continue
+        for j, r in enumerate(loose):
+            labels[r], confidence[r], by[r] = target, float(sims[j, target]), "prototype"
+        joined += len(loose)
+    return joined
 
 
 def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,

@@ -146,15 +146,17 @@ def _track_face(track: dict, faces: dict[int, np.ndarray]) -> np.ndarray | None:
     return None
 
 
-def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, params: TrackParams
-                  ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, params: TrackParams,
+                  own: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """Each track's identity from its members' votes, and who inherits it.
 
     ``labels``: each row's identity index (-1 none); ``votes``: each row's vote weight (its face quality when the
     face passed the gate, else 0). A track whose weighted votes give one identity at least ``vote_share`` gives that
     identity to every member without a vote of its own (noise, faceless, or an unclear face); members that vote
-    keep their own identity. A track without any clear face is left as it is: appearance alone does not decide a
-    track. Returns (labels, track share per row (0 where no decision), inherited per row)."""
+    keep their own identity, and so do the rows ``own`` marks (an unclear face that its own embedding placed in
+    an identity: direct evidence, where the track's is indirect, and two characters whose boxes overlap can share
+    a track). A track without any clear face is left as it is: appearance alone does not decide a track. Returns
+    (labels, track share per row (0 where no decision), inherited per row)."""
     out = np.asarray(labels).copy()
     share = np.zeros(len(out), dtype=np.float32)
     inherited = [False] * len(out)
@@ -176,6 +178,7 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
         for row in rows:
             share[row] = fraction
             voted = votes[row] > 0 and labels[row] >= 0
-            if not voted and out[row] != winner:
+            kept_own = own is not None and bool(own[row]) and labels[row] >= 0
+            if not voted and not kept_own and out[row] != winner:
                 out[row], inherited[row] = winner, True
     return out, share, inherited
