@@ -4,6 +4,9 @@
 # they get a small environment of their own that sees the project's packages through a .pth file (site.addsitedir,
 # so the project's own .pth files, its editable install included, are read too); they are installed without their
 # dagster pin, with their other dependencies named and pinned here. The embedded default (.venv) is unchanged.
+# The shared catalog (CASTFORGE_CATALOG=postgresql://... or ducklake:...) needs DuckDB's postgres / ducklake / httpfs
+# extensions; their PyPI wheels are built for DuckDB 1.4.4 exactly, so .venv-cluster pins that DuckDB beside them
+# (it shadows the project's newer DuckDB there; the embedded default keeps it).
 # Usage: install/setup_cluster.sh [PROJECT_VENV]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +23,6 @@ echo "import site; site.addsitedir('$(cd "$PROJECT_SITE" && pwd)')" > "$SITE/zz_
   click-didyoumean==0.3.1 click-plugins==1.1.1.2 click-repl==0.4.1 prompt-toolkit==3.0.53 \
   kubernetes==36.0.3 durationpy==0.11 google-auth==2.63.0 pyasn1==0.6.5 pyasn1-modules==0.4.2 \
   requests-oauthlib==2.0.0 oauthlib==4.0.1 websocket-client==1.9.2 cryptography==50.0.2 \
+  duckdb==1.4.4 duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-ducklake==1.4.4.20260205 \
+  duckdb-ext-httpfs==1.4.4.20260205 \
   2>&1 | sed "/is ignored: it is neither a file nor a directory/d"

@@ -5,6 +5,8 @@ the catalog exposes each as a view over ``films/*/tables/<relation>.parquet``, s
 never contend for the database. Only small bookkeeping rows (films, materializations, review decisions) are written
 to the database itself, each through one short connection that waits, once and bounded, while another process holds the lock.
 Views name their Parquet files relative to the home, so the home can be moved or mounted elsewhere.
+With ``CASTFORGE_CATALOG`` set, the small tables live in Postgres or a DuckLake catalog instead, which many machines
+share without a file lock (resources/catalog_shared.py).
 """
 
 import logging
@@ -20,6 +22,8 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
+from resources import catalog_shared
+from resources.catalog_shared import sql_text as _sql_text
 from resources.errors import CastforgeError
 from resources.paths import castforge_home
 
@@ -88,16 +92,14 @@ class CatalogBusyError(CastforgeError):
     """Another process held the catalog longer than the bounded wait."""
 
 
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
-
-
 class Catalog:
     """Reads and writes the catalog. Every call opens and closes its own connection."""
 
-    def __init__(self, home: Path | None = None, lock_wait_s: float | None = None):
+    def __init__(self, home: Path | None = None, lock_wait_s: float | None = None, url: str | None = None):
         self.home = Path(home) if home else castforge_home()
         self.path = self.home / "catalog.duckdb"
+        # None: the embedded DuckDB file; else the shared Postgres / DuckLake tables (url default CASTFORGE_CATALOG)
+        self.shared = catalog_shared.shared_catalog(url, self.home)
         self.lock_wait_s = lock_wait_s if lock_wait_s is not None else float(
             os.environ.get("CASTFORGE_CATALOG_LOCK_WAIT_S", DEFAULT_LOCK_WAIT_S))
         self._ready = False
@@ -133,6 +135,15 @@ class Catalog:
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.shared is not None:
+            with _process_lock:
+                con = catalog_shared.connection(self.shared, self.home)
+                try:
+                    yield con
+                except (duckdb.ConnectionException, duckdb.IOException):
+                    catalog_shared.forget(self.shared, self.home)
+                    raise
+            return
         with _process_lock:
             con = self._open(read_only)
             try:
@@ -142,13 +153,17 @@ class Catalog:
 
     def transaction(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``action(connection)`` in one transaction on one short connection (which waits, bounded, while
-        another process holds the database): a check and the writes it guards happen atomically."""
+        another process holds the database): a check and the writes it guards happen atomically. On a shared
+        catalog every transaction first claims the one ``catalog_lock`` row, so two at once conflict and the later
+        one runs again (bounded by ``lock_wait_s``) and sees what the first wrote."""
         self.ensure_schema()
 
         def run() -> T:
             with self._connect() as con:
                 con.execute("BEGIN TRANSACTION")
                 try:
+                    if self.shared is not None:
+                        catalog_shared.claim(con)
                     out = action(con)
                 except BaseException:
                     con.execute("ROLLBACK")
@@ -156,7 +171,9 @@ class Catalog:
                 con.execute("COMMIT")
                 return out
 
-        return run()
+        if self.shared is None:
+            return run()
+        return catalog_shared.retry_conflicts(run, self.lock_wait_s)
 
     def ensure_schema(self) -> None:
         if self._ready:
@@ -164,11 +181,21 @@ class Catalog:
 
         def create() -> None:
             with self._connect() as con:
-                con.execute(SCHEMA)
+                # DuckLake tables take no PRIMARY KEY constraint; the writers never relied on it to reject a row
+                con.execute(SCHEMA.replace(" PRIMARY KEY", "") if self._ducklake else SCHEMA)
+                if self.shared is not None:
+                    catalog_shared.create_lock_row(con)
                 self._refresh_views(con)
 
-        create()
+        if self.shared is None:
+            create()
+        else:   # two processes creating the shared tables at once: the later one fails, then finds them made
+            catalog_shared.retry_conflicts(create, self.lock_wait_s, also=catalog_shared.is_ddl_race)
         self._ready = True
+
+    @property
+    def _ducklake(self) -> bool:
+        return self.shared is not None and self.shared.kind == "ducklake"
 
     def _refresh_views(self, con: duckdb.DuckDBPyConnection) -> None:
         """(Re)create one view per Parquet relation found under films/*/tables/."""
@@ -180,8 +207,9 @@ class Catalog:
                 continue
             # relative to the home (file_search_path): moving or mounting CASTFORGE_HOME elsewhere keeps the views
             glob = _sql_text(_RELATION_FILE_GLOB.format(relation=relation))
+            # shared: each process's in-memory connection holds the views (the shared database never sees them)
             con.execute(
-                f"CREATE OR REPLACE VIEW {relation} AS "
+                f"CREATE OR REPLACE {'TEMP ' if self.shared else ''}VIEW {relation} AS "
                 f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
             )
 
