@@ -4,6 +4,7 @@
 #   up    start everything (idempotent), write $CLUSTER_DIR/env to source: CASTFORGE_PROFILE=cluster and the URLs
 #   down  stop the workers, Redis and Postgres (data kept under $CLUSTER_DIR)
 #   env   print the settings of a running cluster
+# CASTFORGE_CATALOG=postgres (or a full postgresql:// / ducklake: setting) gives the workers a shared catalog.
 # State lives in $CASTFORGE_CLUSTER_DIR (default $CASTFORGE_HOME/cluster). Ports: CASTFORGE_PG_PORT (5439),
 # CASTFORGE_REDIS_PORT (6390). Needs Debian's postgresql and redis-server and .venv-cluster.
 set -euo pipefail
@@ -32,6 +33,11 @@ export PYTHONWARNINGS=ignore:Found\ version\ mismatch
 EOT
   # the workers load the weights from the folders of the shell that started them
   [ -n "${CASTFORGE_MODELS:-}" ] && echo "export CASTFORGE_MODELS=$CASTFORGE_MODELS"
+  # CASTFORGE_CATALOG=postgres puts the catalog's small tables in this cluster's Postgres (resources/catalog_shared.py)
+  case "${CASTFORGE_CATALOG:-}" in
+    postgres) echo "export CASTFORGE_CATALOG=postgresql://castforge@127.0.0.1:$PG_PORT/castforge" ;;
+    ?*) echo "export CASTFORGE_CATALOG='$CASTFORGE_CATALOG'" ;;
+  esac
   return 0
 }
 
