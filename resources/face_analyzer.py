@@ -34,15 +34,19 @@ class FaceAnalyzerResource(LazyBackendResource):
         return (["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.startswith("cuda")
                 else ["CPUExecutionProvider"])
 
-    def get(self, anime: bool = False) -> FaceAnalyzer:
-        """The backend; ``anime`` (drawn films) selects the 2D detectors and the 2D identity recogniser."""
-        return self.built("drawn" if anime else "photo", self._build_drawn if anime else self._build_photo)
+    def get(self, anime: bool = False, also: tuple[str, ...] = ()) -> FaceAnalyzer:
+        """The backend; ``anime`` (drawn films) selects the 2D detectors and the 2D identity recogniser; ``also``
+        adds detectors to the drawn set (a film mixing drawn and rendered shots: the photo detectors)."""
+        if not anime:
+            return self.built("photo", self._build_photo)
+        detectors = tuple(self.drawn_detectors) + tuple(d for d in also if d not in self.drawn_detectors)
+        return self.built("drawn:" + "+".join(detectors), lambda: self._build_drawn(detectors))
 
-    def _build_drawn(self) -> FaceAnalyzer:
+    def _build_drawn(self, detectors: tuple[str, ...]) -> FaceAnalyzer:
         from resources.backends.drawn_faces import DrawnFaceAnalyzer, drawn_recogniser
 
         recogniser = drawn_recogniser(self.drawn_recogniser, ccip_model=self.ccip_model, providers=self._providers())
-        return DrawnFaceAnalyzer(self.drawn_detectors, recogniser, self.det_threshold, self.drawn_thresholds)
+        return DrawnFaceAnalyzer(detectors, recogniser, self.det_threshold, self.drawn_thresholds)
 
     def _build_photo(self) -> FaceAnalyzer:
         if self.backend == "insightface":
