@@ -1,8 +1,9 @@
 """The film's soundtrack decoded once (PyAV / FFmpeg) into two WAV files, plus its loudness. No Dagster.
 
 ``separation.wav``: 44.1 kHz stereo (what vocal separators expect); ``speech16k.wav``: 16 kHz mono (what speech
-models expect). Both are float WAV (decoders may overshoot full scale) written while decoding, so a feature film
-never has to fit in memory.
+models expect). Both are 16-bit PCM WAV (``AUDIO_SUBTYPE``: 96 dB of dynamic range, a quarter of float64 and half
+of float32 on disk; decoder overshoot past full scale is clipped, and ``peak_dbfs`` still reports it), written while
+decoding, so a feature film never has to fit in memory.
 """
 
 import logging
@@ -20,6 +21,7 @@ SEPARATION_RATE = 44100
 SPEECH_RATE = 16000
 LOUDNESS_BLOCK_S = 60.0
 TRUNCATION_SHARE = 0.9  # decoding less than this share of the declared duration means a damaged file
+AUDIO_SUBTYPE = "PCM_16"  # intermediate WAVs: speech models and separators work at this precision anyway
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
         stream = container.streams.audio[0]
         to_stereo = av.AudioResampler(format="flt", layout="stereo", rate=SEPARATION_RATE)
         to_mono = av.AudioResampler(format="flt", layout="mono", rate=SPEECH_RATE)
-        with sf.SoundFile(separation_path, "w", SEPARATION_RATE, 2, "FLOAT") as stereo_out, \
-                sf.SoundFile(speech_path, "w", SPEECH_RATE, 1, "FLOAT") as mono_out:
+        with sf.SoundFile(separation_path, "w", SEPARATION_RATE, 2, AUDIO_SUBTYPE) as stereo_out, \
+                sf.SoundFile(speech_path, "w", SPEECH_RATE, 1, AUDIO_SUBTYPE) as mono_out:
             try:
                 for frame in container.decode(stream):
                     frame.pts = None  # let the resamplers keep their own clock across decoder resets
@@ -88,11 +90,16 @@ def _write(frames, out: sf.SoundFile, loudness: "_BlockLoudness | None") -> int:
     for frame in frames or []:
         data = frame.to_ndarray()  # packed flt: (1, samples * channels)
         block = data.reshape(-1, out.channels).astype(np.float32)
-        out.write(block)
+        write_clipped(out, block)
         if loudness is not None:
             loudness.add(block)
         total += block.shape[0]
     return total
+
+
+def write_clipped(out: sf.SoundFile, block: np.ndarray) -> None:
+    """Write ``samples x channels`` float audio; into an integer WAV clipped to full scale (libsndfile would wrap)."""
+    out.write(np.clip(block, -1.0, 1.0) if out.subtype.startswith("PCM") else block)
 
 
 class _BlockLoudness:
@@ -149,12 +156,12 @@ def read_audio(path: Path, start_s: float = 0.0, duration_s: float | None = None
 
 
 def transcode(source: Path, out_path: Path, rate: int, layout: str = "mono") -> float:
-    """Resample an audio file into a float WAV (``layout`` mono or stereo); returns its duration in seconds."""
+    """Resample an audio file into a 16-bit WAV (``layout`` mono or stereo); returns its duration in seconds."""
     import av
 
     channels = 1 if layout == "mono" else 2
     written = 0
-    with av.open(str(source)) as container, sf.SoundFile(out_path, "w", rate, channels, "FLOAT") as out:
+    with av.open(str(source)) as container, sf.SoundFile(out_path, "w", rate, channels, AUDIO_SUBTYPE) as out:
         resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
         for frame in container.decode(container.streams.audio[0]):
             frame.pts = None

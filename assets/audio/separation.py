@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from assets.audio.extract import SPEECH_RATE, transcode
+from assets.audio.extract import AUDIO_SUBTYPE, SPEECH_RATE, transcode, write_clipped
 from resources.protocols import VocalSeparator
 
 
@@ -36,8 +36,8 @@ def separate_file(separation_wav: Path, separator: VocalSeparator, out_dir: Path
     tail: np.ndarray | None = None
     segments = 0
     with sf.SoundFile(str(separation_wav)) as source, \
-            sf.SoundFile(vocals_path, "w", rate, channels, "FLOAT") as vocals_out, \
-            sf.SoundFile(rest_path, "w", rate, channels, "FLOAT") as rest_out:
+            sf.SoundFile(vocals_path, "w", rate, channels, AUDIO_SUBTYPE) as vocals_out, \
+            sf.SoundFile(rest_path, "w", rate, channels, AUDIO_SUBTYPE) as rest_out:
         position = 0
         while position < total:
             source.seek(position)
@@ -50,8 +50,8 @@ def separate_file(separation_wav: Path, separator: VocalSeparator, out_dir: Path
             last = position + mix.shape[1] >= total
             keep = mix.shape[1] if last else chunk
             vocals_part, rest_part = vocals[:, :keep], mix[:, :keep] - vocals[:, :keep]
-            vocals_out.write(vocals_part.T)
-            rest_out.write(rest_part.T)
+            write_clipped(vocals_out, vocals_part.T)
+            write_clipped(rest_out, rest_part.T)
             energy["vocals"] += float(np.sum(vocals_part.astype(np.float64) ** 2))
             energy["rest"] += float(np.sum(rest_part.astype(np.float64) ** 2))
             if last:

@@ -33,6 +33,7 @@ def test_extract_sintel_soundtrack(shared: Path, tmp_path: Path):
     out = extract_audio(shared / SINTEL, tmp_path)
     stereo, mono = sf.info(str(out.separation_path)), sf.info(str(out.speech_path))
     assert (stereo.samplerate, stereo.channels, mono.samplerate, mono.channels) == (SEPARATION_RATE, 2, SPEECH_RATE, 1)
+    assert stereo.subtype == mono.subtype == "PCM_16"  # intermediate audio at 16 bits, not float
     assert out.duration_s == pytest.approx(52.15, abs=0.2) and mono.duration == pytest.approx(out.duration_s, abs=0.05)
     assert out.codec == "aac" and -30 < out.loudness_lufs < -5
 
@@ -81,8 +82,21 @@ def test_separate_file_in_segments_is_seamless(tmp_path: Path):
     vocals, _ = sf.read(str(out.vocals_path), dtype="float32")
     rest, _ = sf.read(str(out.rest_path), dtype="float32")
     assert out.segments == 4 and vocals.shape == audio.shape
-    assert np.allclose(vocals + rest, audio, atol=1e-5)
+    assert np.allclose(vocals + rest, audio, atol=2 / 32768)  # each stem within half a 16-bit step
     assert sf.info(str(out.vocals16k_path)).samplerate == SPEECH_RATE
+    assert {sf.info(str(p)).subtype for p in (out.vocals_path, out.rest_path, out.vocals16k_path)} == {"PCM_16"}
+
+
+def test_overshoot_past_full_scale_is_clipped_not_wrapped(tmp_path: Path):
+    t = np.arange(SPEECH_RATE) / SPEECH_RATE
+    loud = (1.5 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)  # 3.5 dB over full scale
+    source = tmp_path / "loud.wav"
+    sf.write(source, loud, SPEECH_RATE, subtype="FLOAT")
+    out = extract_audio(source, tmp_path / "out")
+    speech, _ = sf.read(str(out.speech_path), dtype="float32")
+    peaks = speech[np.abs(loud[: len(speech)]) > 1.2]
+    assert peaks.size and np.all(np.abs(peaks) > 0.99)  # wrapped samples would flip sign and land near zero
+    assert out.peak_dbfs > 0.3  # the overshoot is still reported (measured before the 16-bit write)
 
 
 @pytest.mark.parametrize("centres,expected", [(1, 1), (2, 2), (4, 4)])
