@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 
@@ -50,6 +51,11 @@ class DemucsVocalSeparator:
         self.sample_rate = int(model.samplerate)
         self.vocals_index = list(model.sources).index("vocals")
         self.model = str(path)
+
+    def release(self) -> None:
+        """Frees the model (and the GPU memory it held)."""
+        self.net = None
+        free_torch_memory(self.device)
 
     def separate(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
         if sample_rate != self.sample_rate:

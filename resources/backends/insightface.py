@@ -68,6 +68,10 @@ class InsightFaceAnalyzer:
         self.embedding_dim = int(probe.shape[-1])
         self.model = f"{folder.name}:{Path(self.detector_model.model_file).name}+{Path(self.recognizer.model_file).name}"
 
+    def release(self) -> None:
+        """Frees the detector's and recogniser's ONNX Runtime sessions (and the GPU memory they held)."""
+        self.detector_model = self.recognizer = None
+
     def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
         boxes, kps = self.detector_model.detect(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), max_num=0)
         return [FaceDetection(tuple(float(v) for v in b[:4]), float(b[4]), "insightface",

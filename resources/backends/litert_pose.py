@@ -49,6 +49,10 @@ class LitertMoveNetPoseEstimator:
         self._output = self._interpreter.get_output_details()[0]
         self.input_size = int(self._input["shape"][1])
 
+    def release(self) -> None:
+        """Frees the TFLite interpreter and its tensors."""
+        self._interpreter = None
+
     def estimate(self, image: np.ndarray) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 2 or image.shape[1] < 2:
             raise ValueError(f"movenet: expected an RGB image H x W x 3, got shape {image.shape}")

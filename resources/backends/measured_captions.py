@@ -7,6 +7,8 @@ histogram. Every phrase maps to a measurement and a threshold documented below.
 
 import numpy as np
 
+from resources.protocols import CaptionFacts
+
 VIEW_PHRASES = {"front": "front view", "three_quarter": "three-quarter view", "profile": "side view",
                 "back": "back view, from behind"}
 
@@ -76,7 +78,7 @@ class MeasuredCaptioner:
     model = "measured-template"
     prompt_version = "measured-1"
 
-    def caption(self, images: list[np.ndarray], facts: list[dict]) -> list[str]:
+    def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]:
         bodies = []
         for image, fact in zip(images, facts):
             mask = fact.get("alpha")

@@ -143,6 +143,11 @@ class OnnxFaceAnalyzer(OnnxFaceDetectors):
         self.model = f"{'+'.join(self.detectors)}:{rec_path.name}"
 
     # -- recognition --------------------------------------------------------------------------------------------
+    def release(self) -> None:
+        """Frees the detectors' and the recogniser's sessions (and the GPU memory they held)."""
+        self._detectors.clear()
+        self._rec = None
+
     def align(self, image: np.ndarray, face: FaceDetection) -> np.ndarray:
         return align_face(image, face, 112)
 

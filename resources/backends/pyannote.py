@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 from resources.protocols import SpeakerTurn
@@ -66,6 +67,12 @@ class PyannoteDiarizer:
             self.model = str(path)
         self.pipeline = built.to(torch.device(device))
         self.max_speakers = max_speakers
+        self.device = device
+
+    def release(self) -> None:
+        """Frees the pipeline's models (and the GPU memory they held)."""
+        self.pipeline = None
+        free_torch_memory(self.device)
 
     def diarize(self, waveform: np.ndarray, sample_rate: int) -> list[SpeakerTurn]:
         audio = {"waveform": self.torch.from_numpy(np.asarray(waveform, dtype=np.float32).reshape(1, -1)),

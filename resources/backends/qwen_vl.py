@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
+from resources.protocols import CaptionFacts
 
 QWEN_CANDIDATES = ("qwen-vl", "Qwen2.5-VL-3B-Instruct", "Qwen2.5-VL-7B-Instruct", "Qwen2-VL-2B-Instruct")
 PROMPT = ("This is a frame crop of {name}, a character from a 3D animated film, seen in {view}. Write one training "
@@ -63,7 +65,12 @@ class QwenVLCaptioner:
         self._processor.tokenizer.padding_side = "left"  # batched generation continues every row at its end
         self._model = AutoModelForImageTextToText.from_pretrained(self.model, dtype=dtype).to(device).eval()
 
-    def _messages(self, image: np.ndarray, fact: dict) -> list[dict]:
+    def release(self) -> None:
+        """Frees the vision-language model (and the GPU memory it held)."""
+        self._model = self._processor = None
+        free_torch_memory(self.device)
+
+    def _messages(self, image: np.ndarray, fact: CaptionFacts) -> list[dict]:
         from PIL import Image
 
         view = {"three_quarter": "three-quarter view", "unknown": "an unknown view"}.get(fact.get("view") or "unknown",
@@ -72,7 +79,7 @@ class QwenVLCaptioner:
             {"type": "image", "image": Image.fromarray(image), "max_pixels": self.max_pixels},
             {"type": "text", "text": PROMPT.format(name=fact.get("name") or "a character", view=view)}]}]
 
-    def caption(self, images: list[np.ndarray], facts: list[dict]) -> list[str]:
+    def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]:
         out: list[str] = []
         for start in range(0, len(images), self.batch_size):
             batch = [self._messages(img, fact) for img, fact in

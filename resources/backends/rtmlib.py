@@ -42,6 +42,10 @@ class RtmlibPoseEstimator:
         self._model = RTMPose(self.model, model_input_size=tuple(input_size), backend="onnxruntime",
                               device=self.device)
 
+    def release(self) -> None:
+        """Frees the ONNX Runtime session (and the GPU memory it held)."""
+        self._model = None
+
     def estimate(self, image: np.ndarray) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 2 or image.shape[1] < 2:
             raise ValueError(f"rtmpose: expected an RGB image H x W x 3, got shape {image.shape}")

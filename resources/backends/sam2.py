@@ -8,11 +8,17 @@ offline character segmenter, SAM2's parts are merged into whole characters (reso
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
+from resources.protocols import SegmentedInstance
+
+if TYPE_CHECKING:
+    from resources.backends.character_cues import Cues
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +91,7 @@ class Sam2Segmenter:
         """The minimum mask area scaled from 1080p by the frame's pixel count."""
         return max(16, round(self.min_mask_area_1080p * (height * width) / (1920 * 1080)))
 
-    def segment(self, rgb: np.ndarray, cues=None) -> list[dict]:
+    def segment(self, rgb: np.ndarray, cues: "Cues | None" = None) -> list[SegmentedInstance]:
         """SAM2's masks; with ``cues`` and a character segmenter, parts are merged into whole characters
         (resources/backends/character_parts.py)."""
         height, width = rgb.shape[:2]
@@ -104,5 +110,4 @@ class Sam2Segmenter:
     def release(self) -> None:
         """Frees the model (and the GPU memory it held) between films."""
         self.generator = self.sam = None
-        if self.device.startswith("cuda") and self._torch.cuda.is_available():
-            self._torch.cuda.empty_cache()
+        free_torch_memory(self.device)

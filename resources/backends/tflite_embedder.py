@@ -28,6 +28,10 @@ class TfliteImageEmbedder:
         self._size = tuple(int(v) for v in self._input["shape"][1:3])
         self.embedding_dim = int(np.prod(self._output["shape"][1:]))
 
+    def release(self) -> None:
+        """Frees the TFLite interpreter and its tensors."""
+        self._interpreter = None
+
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         resized = cv2.resize(image, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
         if self._input["dtype"] == np.uint8:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 
@@ -46,6 +47,11 @@ class TransformersImageEmbedder:
         self._processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
         self._model = AutoModel.from_pretrained(folder, local_files_only=True).to(device).eval()
         self.embedding_dim = int(self.embed([np.zeros((32, 32, 3), np.uint8)]).shape[1])
+
+    def release(self) -> None:
+        """Frees the model (and the GPU memory it held)."""
+        self._model = self._processor = None
+        free_torch_memory(self.device)
 
     def _features(self, pixel_values):
         model = self._model
