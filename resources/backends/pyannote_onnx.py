@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from resources.backends import powerset as ps
+from resources.backends.memory import free_torch_memory
 from resources.backends.silero_resemblyzer import encode_mels
 from resources.backends.speaker_clustering import agglomerative_clustering, centroids
 from resources.errors import MissingWeightsError
@@ -97,6 +98,11 @@ class PyannoteOnnxDiarizer:
         self.params = params or SegmentationDiarizationParams()
         self.model = f"segmentation-3.0 ONNX ({path.name}) + resemblyzer GE2E (pretrained.pt)"
         self.last_threshold: float | None = None
+
+    def release(self) -> None:
+        """Frees the segmentation session and the voice encoder (and the GPU memory it held)."""
+        self.session = self.encoder = None
+        free_torch_memory(self.device)
 
     # -- steps ---------------------------------------------------------------------------------------------------
     def segment(self, waveform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
