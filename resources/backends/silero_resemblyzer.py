@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.backends.speaker_clustering import assign_to_centroids, centroids, cluster_large, second_speakers
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
@@ -71,6 +72,11 @@ class SileroResemblyzerDiarizer:
         self.encoder = VoiceEncoder(device=device, verbose=False)
         self.device = device
         self.model = f"silero_vad:{local_vad or 'silero-vad package'} + resemblyzer GE2E (pretrained.pt)"
+
+    def release(self) -> None:
+        """Frees the VAD and the voice encoder (and the GPU memory it held)."""
+        self.vad = self.encoder = None
+        free_torch_memory(self.device)
 
     # -- steps ---------------------------------------------------------------------------------------------------
     def speech_regions(self, waveform: np.ndarray) -> list[tuple[int, int]]:
