@@ -31,6 +31,10 @@ class LitertFaceMesh:
         self._points = next(o for o in outputs if int(np.prod(o["shape"])) == 468 * 3)
         self._score = next(o for o in outputs if int(np.prod(o["shape"])) == 1)
 
+    def release(self) -> None:
+        """Frees the TFLite interpreter and its tensors."""
+        self._interpreter = None
+
     def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, float]:
         x0, y0, x1, y1 = box
         side = max(x1 - x0, y1 - y0) * (1 + 2 * MARGIN)
