@@ -33,7 +33,7 @@ class SegmenterResource(LazyBackendResource):
     stability_score_thresh: float = 0.9
     min_mask_area_1080p: int = 16384
     face_score: float = 0.6
-    person_score: float = 0.35
+    person_score: float = 0.3
     animal_score: float = 0.5
     anime_faces: bool = False  # add AnimeFace 2D face boxes to the cues (needs .venv-animeface; ~0.5 s per 480p frame)
     max_side: int = 640
