@@ -167,6 +167,11 @@ def test_a_review_is_honoured_by_a_re_run(sintel_home, copy_home):
     review_state.record_decision(catalog, "sintel", "rename", heroine, "Sintel")
     review_state.record_decision(catalog, "sintel", "keep", noise[0], None)
     review_state.record_decision(catalog, "sintel", "move", noise[1], heroine, from_value="noise")
+    # decisions whose items have gone since (re-segmented instances, identities a re-run no longer forms)
+    review_state.record_decision(catalog, "sintel", "move", "scene0099_pos0_frame09999_inst0", heroine)
+    review_state.record_decision(catalog, "sintel", "merge", "identity_999", heroine)
+    review_state.record_decision(catalog, "sintel", "noise", "identity_998", True)
+    review_state.record_decision(catalog, "sintel", "rename", "identity_997", "Ghost")
     assert run_stages("sintel", {"min_cluster_size": 4, "tracks": False, "max_distance": 0.6}).success
     second = workspace.read_table("instance_identities")
     by_id = {r["instance_id"]: r for r in second.iter_rows(named=True)}
@@ -178,4 +183,11 @@ def test_a_review_is_honoured_by_a_re_run(sintel_home, copy_home):
              and r["by"] != "kept" and heroine in (before.get(i), r["identity"])]
     assert moved and sorted(changes["instance_id"].to_list()) == sorted(moved)  # every change to her is listed
     summary = json.loads((workspace.artefact_dir("identities") / "identity_clustering.json").read_text())
-    assert summary["review_revision"] == 3 and summary["changes_to_review"] == changes.height
+    assert summary["review_revision"] == 7 and summary["changes_to_review"] == changes.height
+    # each is reported by name, none is dropped silently, and none touched another item: the only instance the
+    # review put in the heroine is the one moved there
+    gone = ["scene0099_pos0_frame09999_inst0", "identity_999", "identity_998", "identity_997"]
+    assert all(sum(name in message for message in summary["review"]) == 1 for name in gone), summary["review"]
+    assert second.filter(pl.col("source") == "review", pl.col("identity") == heroine)["instance_id"].to_list() == [
+        noise[1]]
+    assert second["instance_id"].n_unique() == second.height and "Ghost" not in second["identity"].to_list()
