@@ -60,7 +60,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
     import cv2
     import polars as pl
 
-    from assets.instances.composites import score_scene, summarise
+    from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
     from assets.instances.core import InstanceParams, extract_instances
     from assets.instances.filtering import FilterParams, auto_decisions
     from resources.segmenter import SegmenterResource
@@ -86,13 +86,19 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
         shape = scene.rgb.shape[:2]
         masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in kept.iter_rows(named=True)]
         alphas = [frame_alpha(r, shape, read) for r in kept.iter_rows(named=True)]
-        scored += [{**r, "scene": n} for r in score_scene(scene, masks, alphas)]
+        every = decided.filter(pl.col("frame_id") == f"scene{n:04d}") if decided.height else decided
+        any_masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in every.iter_rows(named=True)]
+        reasons = every["reason"].to_list() if every.height else []
+        for row, best_any in zip(score_scene(scene, masks, alphas), score_scene(scene, any_masks)):
+            dropped = reasons[best_any["match"]] if best_any["iou"] > row["iou"] else None
+            scored.append({**row, "scene": n, "iou_any": best_any["iou"], "loss": loss_cause(row, best_any["iou"]),
+                           **({"dropped_reason": dropped} if dropped else {})})
     by = lambda key: {k: summarise([r for r in scored if r[key] == k])  # noqa: E731
                       for k in sorted({r[key] for r in scored})}
     return {"scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
             "cpu_seconds_per_frame": round(cpu / len(scenes), 3),
             "instances": table.height, "kept": int(decided["kept"].sum()) if decided.height else 0,
-            **summarise(scored), "by_character": by("character"),
+            **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
             "by_background": by_video(scored, summarise),
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
             "worst": sorted(scored, key=lambda r: r["iou"])[:5]}

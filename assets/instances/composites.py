@@ -171,11 +171,54 @@ def score_scene(scene: Scene, masks: list[np.ndarray], alphas: list[np.ndarray] 
                "occluded_fraction": round(character.occluded_fraction, 3),
                "cut_by_frame": character.cut_by_frame,
                "iou": round(ious[best], 4) if ious else 0.0,
-               "boundary_f": round(boundary_f(masks[best], truth), 4) if ious else 0.0}
+               "boundary_f": round(boundary_f(masks[best], truth), 4) if ious else 0.0,
+               "match": best, **_match_facts(masks[best] if ious else None, truth,
+                                             [c.mask for c in scene.characters if c is not character])}
         if alphas is not None:
             row["alpha_mae_band"] = round(alpha_error(alphas[best], character.alpha), 4) if ious else None
         rows.append(row)
     return rows
+
+
+def _match_facts(mask: np.ndarray | None, truth: np.ndarray, others: list[np.ndarray]) -> dict:
+    """Where the best match loses IoU: precision (its share on the truth), recall (the truth's share it covers) and
+    the share of it lying on other characters (two characters merged into one mask)."""
+    if mask is None or not mask.any():
+        return {"precision": 0.0, "recall": 0.0, "on_others": 0.0}
+    area, hit = float(mask.sum()), float((mask & truth).sum())
+    on_others = float((mask & ~truth & np.any(others, axis=0)).sum()) / area if others else 0.0
+    return {"precision": round(hit / area, 4), "recall": round(hit / float(truth.sum()), 4),
+            "on_others": round(on_others, 4)}
+
+
+LOSSES = ("missed", "filtered_away", "merged", "leaks_into_background", "misses_parts")
+
+
+def loss_cause(row: dict, iou_any: float) -> str | None:
+    """Why a character's best kept mask falls short of IoU 0.8 (None when it does not): no instance at all near it
+    (missed), a good instance the filter dropped (filtered_away), its mask on another character (merged), more of
+    the mask outside the truth than of the truth outside the mask (leaks_into_background), else misses_parts."""
+    if row["iou"] >= 0.8:
+        return None
+    if iou_any < 0.1:
+        return "missed"
+    if iou_any >= max(0.5, row["iou"] + 0.2):
+        return "filtered_away"
+    if row["on_others"] >= 0.1:
+        return "merged"
+    return "leaks_into_background" if 1 - row["precision"] > 1 - row["recall"] else "misses_parts"
+
+
+def loss_profile(rows: list[dict]) -> dict:
+    """Per cause: how many characters and how much mean IoU (over all rows) it costs against a perfect mask."""
+    total = max(1, len(rows))
+    out = {}
+    for cause in LOSSES:
+        hit = [r for r in rows if r.get("loss") == cause]
+        out[cause] = {"characters": len(hit), "mean_iou_lost": round(sum(1 - r["iou"] for r in hit) / total, 4)}
+    fine = [r for r in rows if r.get("loss") is None]
+    out["above_0_8"] = {"characters": len(fine), "mean_iou_lost": round(sum(1 - r["iou"] for r in fine) / total, 4)}
+    return out
 
 
 def summarise(rows: list[dict]) -> dict:

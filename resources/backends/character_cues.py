@@ -215,7 +215,7 @@ class CharacterCues:
     """All cue models, loaded once: YuNet faces (plus AnimeFace 2D faces with ``anime_faces``, started on first
     use), YOLOX-nano people and animals, DeepLab character pixels."""
 
-    def __init__(self, face_score: float = 0.6, person_score: float = 0.35, animal_score: float = 0.5,
+    def __init__(self, face_score: float = 0.6, person_score: float = 0.3, animal_score: float = 0.5,
                  anime_faces: bool = False):
         self.faces = YunetFaceDetector(face_score)
         self.bodies = YoloxCharacterDetector(person_score, animal_score)

@@ -32,7 +32,7 @@ def _contains(box: np.ndarray, x: float, y: float) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
-def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0.35) -> list[Seed]:
+def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0.3) -> list[Seed]:
     """Pairs faces with body boxes; a face that no box holds gets a body box guessed from the face. In a box that
     holds several faces the highest is its head; a face level with it is a second character (its own seed), one
     well below it is dropped (drawn hands and jewellery get taken for faces). A person box scoring below
@@ -212,7 +212,7 @@ class OpencvCharacterSegmenter:
     name = "characters"
 
     def __init__(self, cues: CharacterCues | None = None, max_side: int = 640, iterations: int = 4,
-                 person_score: float = 0.35, body_keypoints: bool = True):
+                 person_score: float = 0.3, body_keypoints: bool = True):
         self.cues = cues or CharacterCues()
         self.skeleton = skeleton_cue() if body_keypoints else None
         self.person_score = person_score

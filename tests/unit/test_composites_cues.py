@@ -40,3 +40,26 @@ def test_zoomed_out_pass_finds_a_character_that_fills_the_frame(shared, tall_sit
     boxes = YoloxCharacterDetector(zoom_out=zoom_out).detect(rgb)
     best = max((b[4] for b in boxes if b[5] == 0 and _box_iou(b[:4], truth) >= 0.7), default=0.0)
     assert (best >= 0.35) == found, f"best person box on the truth scores {best:.2f}"
+
+
+def test_loss_cause_names_where_a_character_loses_iou():
+    from assets.instances.composites import _match_facts, loss_cause
+
+    truth = np.zeros((100, 100), bool)
+    truth[20:80, 30:60] = True
+    other = np.zeros_like(truth)
+    other[20:80, 60:90] = True
+    leak, part, merged = truth.copy(), truth.copy(), truth | other
+    leak[5:95, 10:60] = True
+    part[50:80] = False
+
+    def cause(mask, iou_any=None):
+        row = {"iou": float((mask & truth).sum() / (mask | truth).sum()), **_match_facts(mask, truth, [other])}
+        return loss_cause(row, row["iou"] if iou_any is None else iou_any)
+
+    assert cause(truth) is None
+    assert cause(leak) == "leaks_into_background"
+    assert cause(part) == "misses_parts"
+    assert cause(merged) == "merged"
+    assert cause(part, iou_any=0.95) == "filtered_away"
+    assert cause(np.zeros_like(truth), iou_any=0.0) == "missed"

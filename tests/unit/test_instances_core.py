@@ -64,7 +64,8 @@ def _row(**values):
     (_row(alpha_coverage=0.03, character_score=0.9), False, "low_alpha_coverage"),
     (_row(face_count=1, face_score=0.8, character_score=0.8, blur=10.0), True, "character"),
     (_row(character_score=0.9, body_score=0.9, blur=10.0), False, "blurry"),
-    (_row(character_score=0.3), False, "not_character"),
+    (_row(character_score=0.2), False, "not_character"),
+    (_row(character_score=0.32, body_score=0.32), True, "character"),  # a weak person box, no face: drawn characters
     (_row(character_score=0.6, class_fraction=0.6), True, "character"),
 ])
 def test_auto_decisions(row, kept, reason):
