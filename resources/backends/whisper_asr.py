@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 
@@ -48,6 +49,11 @@ class WhisperTranscriber:
         self.model = WhisperForConditionalGeneration.from_pretrained(str(path), local_files_only=True).to(device).eval()
         self.device, self.language, self.max_new_tokens = device, language, max_new_tokens
         self.model_path = str(path)
+
+    def release(self) -> None:
+        """Frees the model (and the GPU memory it held)."""
+        self.model = self.processor = None
+        free_torch_memory(self.device)
 
     def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
         import torch
