@@ -61,6 +61,8 @@ def multimodal_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
         with workspace.staged_dir("multimodal") as staging:
             items, manifest, note = build(inputs, staging, staged_relative(workspace, "multimodal", staging),
                                           workspace.absolute, params, transcriber)
+        if transcriber is not None:
+            transcriber.release()  # free Whisper before the stage records its outputs
         if note:
             context.log.info(f"{film}: {note}")
         stage.commit(manifest, {"multimodal_items": items}, note=note)
