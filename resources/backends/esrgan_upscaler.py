@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from resources.backends.memory import free_torch_memory
 from resources.errors import MissingWeightsError
 
 WEIGHTS_HINT = ("put a Real-ESRGAN .pth (e.g. RealESRGAN_x4plus_anime_6B.pth or realesr-animevideov3.pth from "
@@ -149,6 +150,11 @@ class EsrganUpscaler:
     def describe(self) -> dict[str, Any]:
         return {"backend": "esrgan", "architecture": self.architecture, "scale": self.scale,
                 "weights": self.weights.name}
+
+    def release(self) -> None:
+        """Frees the network (and the GPU memory it held)."""
+        self.model = None
+        free_torch_memory(self.device)
 
     def upscale(self, rgb: np.ndarray) -> np.ndarray:
         """H x W x 3 uint8 RGB -> (scale*H) x (scale*W) x 3 uint8 RGB, tile by tile (memory stays flat)."""
