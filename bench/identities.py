@@ -10,7 +10,8 @@
    the single-person test photos), faces found and embedded by the offline face analyzer.
 
     CASTFORGE_HOME=... .venv/bin/python bench/identities.py [--film sintel_trailer_480x204] [--labels CSV]
-        [--knn ../shared/media/faces/knn_examples] [--min-cluster-size 4]
+        [--preset 3d] [--knn ../shared/media/faces/knn_examples] [--min-cluster-size N]
+        [--held-out-home HOME --held-out-film pc --held-out-labels CSV --held-out-preset anime]
 """
 
 import argparse
@@ -50,7 +51,49 @@ def label_by_point(instances: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFram
         "instance_id", keep="first")
 
 
-def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams) -> dict:
+NOT_CHARACTERS = ("background", "other")  # fragments that are no character / none of the film's named characters
+
+
+def read_truth(kept: pl.DataFrame, labels_csv: Path) -> pl.DataFrame:
+    """``instance_id, label`` from either label format: ``timestamp_s, x, y, identity`` (a point in the instance's
+    box; survives changes of instance ids) or ``instance_id, label[, face_label]`` (bench/faces_2d.py's film labels:
+    an instance holding two characters takes the label of the face found in it, and is left out without one)."""
+    labels = pl.read_csv(labels_csv)
+    if "instance_id" not in labels.columns:
+        return label_by_point(kept, labels)
+    if "face_label" in labels.columns:
+        labels = labels.with_columns(pl.coalesce("face_label", "label").alias("label"))
+    return (labels.filter(pl.col("label") != "both").select("instance_id", "label")
+            .join(kept.select("instance_id"), on="instance_id"))
+
+
+def preset_params(preset: str | None, min_cluster_size: int | None) -> IdentityParams:
+    """The identities parameters a film with ``preset`` runs with (defaults, then the preset's section)."""
+    values: dict = {}
+    if preset:
+        import yaml
+
+        values = (yaml.safe_load((HERE.parent / "configs" / "presets" / f"{preset}.yaml").read_text()) or {}).get(
+            "identities", {})
+    if min_cluster_size:
+        values["min_cluster_size"] = min_cluster_size
+    return IdentityParams.from_dict(values)
+
+
+def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams,
+                windows: dict[str, tuple[float, float]] | None = None) -> dict:
+    """Scores of ``assign_identities`` on the film's labelled instances; with ``windows`` (name -> (start, end)
+    seconds), scored apart on the labelled instances of each window (the assignment always runs on the whole
+    film), so one part can be tuned on and the other held out."""
+    windows = windows or {"all": (0.0, float("inf"))}
+    report: dict = {}
+    for name, (start, end) in windows.items():
+        report[name] = _film_window(home, film, labels_csv, params, start, end)
+    return report if len(windows) > 1 else report[next(iter(windows))]
+
+
+def _film_window(home: Path, film: str, labels_csv: Path, params: IdentityParams, start: float, end: float
+                 ) -> dict:
     from resources.image_embedder import ImageEmbedderResource
     from resources.storage import FilmWorkspace
 
@@ -63,9 +106,10 @@ def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams)
     vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
     quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
     appearance = appearance_vectors(kept["path"].to_list(), ImageEmbedderResource().get(), workspace.absolute)
-    truth = label_by_point(kept, pl.read_csv(labels_csv))
+    times = kept.filter(pl.col("timestamp_s").is_between(start, end, closed="left"))["instance_id"]
+    truth = read_truth(kept, labels_csv).filter(pl.col("instance_id").is_in(times.to_list()))
     ids = kept["instance_id"].to_list()
-    report: dict = {"film": film, "kept_instances": kept.height, "labelled": truth.height,
+    report: dict = {"film": film, "window_s": [start, end if np.isfinite(end) else None], "kept_instances": kept.height, "labelled": truth.height,
                     "with_face": len(vectors), "gated_faces": int(chosen["gated"].sum())}
     for name, tracks in (("with_tracks", True), ("without_tracks", False)):
         result = assign_identities(ids, vectors, appearance, replace(params, tracks=tracks), quality, kept)
@@ -73,7 +117,7 @@ def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams)
                                   "identity": [f"g{v}" if v >= 0 else NOISE for v in result.labels],
                                   "by": result.by})
         pairs = truth.join(predicted, on="instance_id", how="left").with_columns(pl.col("identity").fill_null(NOISE))
-        characters = pairs.filter(pl.col("label") != "background")
+        characters = pairs.filter(~pl.col("label").is_in(NOT_CHARACTERS))
         faced = characters.filter(pl.col("instance_id").is_in(list(vectors)))
         background_made = _background_identities(pairs)
         report[name] = {
@@ -87,7 +131,7 @@ def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams)
 
 def _background_identities(pairs: pl.DataFrame) -> int:
     counted = (pairs.filter(pl.col("identity") != NOISE).group_by("identity")
-               .agg((pl.col("label") == "background").mean().alias("background")))
+               .agg(pl.col("label").is_in(NOT_CHARACTERS).mean().alias("background")))
     return int(counted.filter(pl.col("background") > 0.5).height)
 
 
@@ -132,15 +176,27 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path(os.environ.get("CASTFORGE_HOME", "~/.castforge")))
     parser.add_argument("--film", default="sintel_trailer_480x204")
     parser.add_argument("--labels", type=Path, default=HERE / "data" / "sintel_trailer_identities.csv")
+    parser.add_argument("--preset", default=None, help="the film's preset (its identities section applies)")
+    parser.add_argument("--held-out-home", type=Path, default=None, help="default: --home")
+    parser.add_argument("--held-out-film", default="pc")
+    parser.add_argument("--held-out-labels", type=Path, default=HERE / "data" / "penny_and_chip_instances.csv")
+    parser.add_argument("--held-out-preset", default="anime")
+    parser.add_argument("--held-out-split-s", type=float, default=104.0,
+                        help="the held-out film's labels before this time were looked at while tuning; after it, not")
     parser.add_argument("--knn", type=Path, default=HERE.parent.parent / "shared" / "media" / "faces" / "knn_examples")
-    parser.add_argument("--min-cluster-size", type=int, default=4)
+    parser.add_argument("--min-cluster-size", type=int, default=None, help="default: the preset's")
     args = parser.parse_args()
-    params = IdentityParams(min_cluster_size=args.min_cluster_size)
-    out: dict = {"parameters": {"min_cluster_size": args.min_cluster_size}}
-    if (args.home.expanduser() / "films" / args.film).exists():
-        out["film"] = film_report(args.home.expanduser(), args.film, args.labels, params)
-    else:
-        out["film"] = {"skipped": f"{args.film} not materialised under {args.home} (run frames..faces first)"}
+    out: dict = {"parameters": {"min_cluster_size": args.min_cluster_size, "preset": args.preset}}
+    split = args.held_out_split_s
+    runs = [("film", args.home, args.film, args.labels, args.preset, None),
+            ("second_film", args.held_out_home or args.home, args.held_out_film, args.held_out_labels,
+             args.held_out_preset, {"tuned_on": (0.0, split), "held_out": (split, float("inf"))})]
+    for key, home, film, labels, preset, windows in runs:
+        home = home.expanduser()
+        if (home / "films" / film).exists():
+            out[key] = film_report(home, film, labels, preset_params(preset, args.min_cluster_size), windows)
+        else:
+            out[key] = {"skipped": f"{film} not materialised under {home} (run frames..face_embeddings first)"}
     if args.knn.exists():
         out["photos"] = photos_report(args.knn, IdentityParams(min_cluster_size=2))
     else:
