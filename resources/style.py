@@ -15,6 +15,11 @@ some dark outlines too, ~30 %, but ~40 % of their pixels on shading ramps; cel a
 after measuring every shared source (``bench/faces_2d.py --style``: all 26 Penny & Chip clips and the 480p cut,
 Sintel, Big Buck Bunny, PySceneDetect's test video, the knn photographs), so no held-out check of it remains here.
 
+Per shot (``shot_styles``), a film that mixes drawn and rendered shots is told apart shot by shot from a few frames
+of each; a shot with under ``MIN_EDGE_SHARE`` of its pixels on edges (black frames, title cards on black, dark
+night shots) is too bare to tell and keeps the film's preset. The decisions and reasons go into ``style.json``
+under ``shots`` (``record_shot_styles``); the faces stage reads them to pick detectors per shot.
+
 ``auto_preset(film)`` measures the film's source once (a video: ``SAMPLE_FRAMES`` frames spread over 5-95 % of it;
 an image folder: up to that many images) and records the choice, the figures and the reason in the film's
 workspace (``films/<film>/style.json``); later lookups read that record. An explicit ``preset:`` in the film's
@@ -36,6 +41,9 @@ DRAWN_SCORE = 0.17       # line_art - SHADING_WEIGHT * shading (medians) at whic
 SHADING_WEIGHT = 0.5
 SAMPLE_FRAMES = 12
 WIDTH = 320
+# a shot needs this share of edge pixels to be told apart (Sintel's title cards 1.4-1.9 %, its dark shots 0-1.3 %,
+# Penny & Chip frames 18-24 %; set after seeing those two films, so not a held-out figure)
+MIN_EDGE_SHARE = 0.025
 STYLE_VERSION = 1
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
@@ -52,10 +60,19 @@ class StyleMeasure:
     version: int = STYLE_VERSION
 
 
+def _small(rgb: np.ndarray) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    return cv2.resize(rgb, (WIDTH, max(8, round(height * WIDTH / width))), interpolation=cv2.INTER_AREA)
+
+
+def edge_share(rgb: np.ndarray) -> float:
+    """Share of the frame's pixels (at ``WIDTH``) on Canny edges: how much drawn or textured content it has."""
+    return float((cv2.Canny(cv2.cvtColor(_small(rgb), cv2.COLOR_RGB2GRAY), 60, 150) > 0).mean())
+
+
 def frame_style(rgb: np.ndarray) -> tuple[float, float, float]:
     """(line_art, flat, shading) of one RGB uint8 frame; see the module docstring."""
-    height, width = rgb.shape[:2]
-    small = cv2.resize(rgb, (WIDTH, max(8, round(height * WIDTH / width))), interpolation=cv2.INTER_AREA)
+    small = _small(rgb)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     mean, square = cv2.blur(lab, (5, 5)), cv2.blur(lab * lab, (5, 5))
     local_std = np.sqrt(np.maximum(square - mean * mean, 0)).max(axis=2)
@@ -87,6 +104,74 @@ def measure_style(frames: list[np.ndarray]) -> StyleMeasure:
     note = "; black-and-white footage: no colour cue, decided on the outlines alone" if colourless else ""
     return StyleMeasure("anime" if drawn else "3d", f"{figures}; {verdict}{note}", len(frames),
                         round(line_art, 4), round(flat, 4), round(shading, 4), colourless)
+
+
+@dataclass(frozen=True)
+class ShotStyle:
+    preset: str
+    reason: str
+    measured: bool       # False: too bare to tell, the film's preset kept
+
+
+def shot_styles(frames_by_shot: dict[int, list[np.ndarray]], film_preset: str) -> dict[int, ShotStyle]:
+    """Each shot's preset from a few of its frames; a shot too bare to tell (no frame, under ``MIN_EDGE_SHARE``
+    edge pixels) keeps ``film_preset`` and says so."""
+    styles = {}
+    for shot, frames in sorted(frames_by_shot.items()):
+        share = float(np.median([edge_share(f) for f in frames])) if frames else 0.0
+        if share < MIN_EDGE_SHARE:
+            why = "no frame readable" if not frames else f"{share:.1%} edge pixels (< {MIN_EDGE_SHARE:.1%})"
+            styles[shot] = ShotStyle(film_preset, f"{why}: too bare to tell; the film's preset kept", False)
+            continue
+        measure = measure_style(frames)
+        styles[shot] = ShotStyle(measure.preset, measure.reason, True)
+    return styles
+
+
+def is_mixed(styles: dict[int, ShotStyle]) -> bool:
+    """True when measured shots disagree: the film mixes drawn and rendered (or filmed) shots."""
+    return len({s.preset for s in styles.values() if s.measured}) > 1
+
+
+def configured_preset(film: str) -> str | None:
+    """The ``preset`` the film's configuration names (its films/<film>.yaml, else defaults.yaml): ``auto``, a
+    preset's name, or None. Only ``auto`` lets measured styles (film or per shot) choose."""
+    import yaml
+
+    from resources.paths import config_dirs
+
+    found = None
+    for relative in ("defaults.yaml", f"films/{film}.yaml"):
+        for folder in config_dirs():
+            path = folder / relative
+            if path.exists():
+                layer = yaml.safe_load(path.read_text()) or {}
+                found = layer.get("preset", found) if isinstance(layer, dict) else found
+    return found
+
+
+def read_style_record(film: str) -> dict:
+    """The film's ``style.json`` as a dict ({} when absent or unreadable)."""
+    path = style_record_path(film)
+    try:
+        record = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, frames_fingerprint: str) -> None:
+    """Add the per-shot decisions, what used them and which frames they were measured on to ``style.json``."""
+    from resources.storage import write_json_atomic
+
+    path = style_record_path(film)
+    record = read_style_record(film)
+    record["shots"] = {str(k): asdict(v) for k, v in styles.items()}
+    record["mixed"] = is_mixed(styles)
+    record["shots_used_for"] = used_for
+    record["shots_frames"] = frames_fingerprint
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, record)
 
 
 def sample_frames(source: Path, count: int = SAMPLE_FRAMES) -> list[np.ndarray]:

@@ -4,6 +4,7 @@ import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.faces.core import FaceParams, detect_faces, misses_table
+from assets.faces.mixed_styles import PHOTO_DETECTORS, shot_mix
 from assets.frames.core import contact_sheet
 from assets.stage_contract import StageContract
 from assets.stage_support import (CountedCalls, cached_result, counts_markdown, film_record, image_markdown, result,
@@ -22,20 +23,23 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
     workspace = storage.workspace(film)
     film_record(catalog, film)
     params = CONTRACT.settings(film, config.model_dump())
-    analyzer = face_analyzer.get(anime=params.anime_detector)
+    frames = workspace.read_table("frames")
+    # preset auto: shots measured one by one; a film mixing drawn and rendered shots gets detectors per shot
+    mix = shot_mix(film, frames, workspace.absolute, params.anime_detector, face_analyzer.drawn_detectors)
+    analyzer = face_analyzer.get(anime=params.anime_detector or mix.mixed, also=PHOTO_DETECTORS if mix.mixed else ())
     # the key holds the resource's fields (detectors, det_threshold, det_size) and what it actually loaded
     backend = {"face_analyzer": {**face_analyzer.model_dump(), "backend": analyzer.name, "model": analyzer.model}}
     with CONTRACT.open(context, storage, config, backends=backend) as stage:
         if stage.cached:
             return cached_result(stage, backend=analyzer.name)
         started = time.perf_counter()
-        frames, instances = workspace.read_table("frames"), workspace.read_table("filtered_instances")
+        instances = workspace.read_table("filtered_instances")
         kept_frames = (instances.filter(pl.col("kept")) if "kept" in instances.columns else instances)["frame_id"]
         counting = CountedCalls(analyzer, "embed", stage, kept_frames.n_unique(), "frames' faces embedded")
         misses: dict[str, str] = {}
         with workspace.staged_dir("faces") as staging:
             faces = detect_faces(frames, instances, counting, params, workspace.absolute, staging,
-                                 staged_relative(workspace, "faces", staging), misses)
+                                 staged_relative(workspace, "faces", staging), misses, mix.detectors_for())
         missed = misses_table(misses, instances)
         # `faces` is the relation other stages read; `face_embeddings` (the asset's own table) keeps the vectors;
         # `face_misses` says why a kept instance has no face
@@ -48,6 +52,7 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
             "faces": faces.height, "kept_instances": kept, "instances_with_face": with_face,
             "no_face_ratio": round(1 - with_face / kept, 3) if kept else 0.0,
             "backend": analyzer.name, "model": analyzer.model, "embedding_dim": analyzer.embedding_dim,
+            "mixed_styles": mix.mixed,
             "detectors": counts_markdown(faces, "detector") if faces.height else MetadataValue.text("no faces"),
             "why_no_face": (counts_markdown(missed.with_columns(pl.col("reason").str.replace(r":.*", "")), "reason")
                             if missed.height else MetadataValue.text("every kept instance has a face")),

@@ -7,7 +7,7 @@ The analyzer (resources.protocols.FaceAnalyzer) is passed in; nothing here impor
 import hashlib
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,15 +106,16 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer: FaceAnalyzer,
-                params: FaceParams, misses: dict[str, str] | None = None) -> list[tuple[str, FaceDetection]]:
-    """(instance_id, face) pairs, at most one face per instance: each detector in fallback order serves the
-    instances still without a face; where one box holds several faces (two characters cut out together) the
-    largest, then the most confident, is the instance's. ``misses`` collects why an instance got none, where a
-    detector saw a face too small to use."""
+                params: FaceParams, misses: dict[str, str] | None = None,
+                detectors: Sequence[str] | None = None) -> list[tuple[str, FaceDetection]]:
+    """(instance_id, face) pairs, at most one face per instance: each detector in fallback order (``detectors``,
+    else the analyzer's) serves the instances still without a face; where one box holds several faces (two
+    characters cut out together) the largest, then the most confident, is the instance's. ``misses`` collects why
+    an instance got none, where a detector saw a face too small to use."""
     pending = set(boxes)
     min_size = params.min_size_for(image.shape[0])
     found: list[tuple[str, FaceDetection]] = []
-    for detector in analyzer.detectors:
+    for detector in detectors or analyzer.detectors:
         if not pending:
             break
         best: dict[str, FaceDetection] = {}
@@ -139,10 +140,12 @@ def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer
 
 def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAnalyzer, params: FaceParams,
                  resolve: Callable[[str], Path], crops_dir: Path | None = None,
-                 relative: Callable[[Path], str] = str, misses: dict[str, str] | None = None) -> pl.DataFrame:
+                 relative: Callable[[Path], str] = str, misses: dict[str, str] | None = None,
+                 detectors_for: Callable[[str], Sequence[str]] | None = None) -> pl.DataFrame:
     """Faces of the kept instances. ``frames`` needs frame_id and path; ``instances`` instance_id, frame_id,
     x0..y1 (and ``kept`` when present). ``resolve`` maps a stored path to a file. ``misses`` (when given) receives
-    instance_id -> why a kept instance has no face (``face_misses``)."""
+    instance_id -> why a kept instance has no face (``face_misses``). ``detectors_for`` (frame_id -> detector
+    order) picks the detectors per frame: a film mixing drawn and rendered shots (assets/faces/mixed_styles.py)."""
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     paths = dict(zip(frames["frame_id"], frames["path"]))
     rows: list[dict[str, Any]] = []
@@ -155,13 +158,13 @@ def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAn
         image = read_rgb(resolve(paths[frame_id]))
         boxes = {r["instance_id"]: (r["x0"], r["y0"], r["x1"], r["y1"]) for r in group.iter_rows(named=True)}
         frame_misses: dict[str, str] = {}
-        pairs = frame_faces(image, boxes, analyzer, params, frame_misses)
+        order = tuple(detectors_for(frame_id)) if detectors_for else tuple(analyzer.detectors)
+        pairs = frame_faces(image, boxes, analyzer, params, frame_misses, order)
         if misses is not None:
             faced = {instance_id for instance_id, _ in pairs}
             for instance_id in boxes:
                 if instance_id not in faced:
-                    misses[instance_id] = frame_misses.get(
-                        instance_id, f"no face found by {', '.join(analyzer.detectors)}")
+                    misses[instance_id] = frame_misses.get(instance_id, f"no face found by {', '.join(order)}")
         crops = [analyzer.align(image, face) for _, face in pairs]
         embeddings = analyzer.embed(crops)
         for (instance_id, face), crop, embedding in zip(pairs, crops, embeddings):

@@ -1,0 +1,98 @@
+"""A film mixing drawn and rendered shots (Penny & Chip frames cut together with the Sintel trailer's): each shot's
+style measured and recorded with its reason, bare shots (title cards on black) keeping the film's preset, and the
+faces stage's core using the 2D detectors in drawn shots and the photo detectors in the others."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+import pytest
+
+from resources.style import is_mixed, shot_styles
+
+PENNY_CHIP = "media/video/2d/penny_and_chip_26shots_480p.mp4"
+SINTEL = "media/video/sintel_trailer_480x204.mp4"
+# shot -> (video, seconds): two drawn shots, two rendered ones, and Sintel's title card on black
+SHOTS = {0: (PENNY_CHIP, (3.5, 5.0)), 1: (SINTEL, (25.0, 25.5)), 2: (PENNY_CHIP, (91.5, 93.0)),
+         3: (SINTEL, (31.0, 31.5)), 4: (SINTEL, (43.0, 43.5))}
+
+
+def read(video: Path, seconds: float) -> np.ndarray:
+    capture = cv2.VideoCapture(str(video))
+    capture.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000)
+    ok, bgr = capture.read()
+    capture.release()
+    assert ok, f"{video} at {seconds} s"
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def mixed_film(shared) -> dict[int, list[np.ndarray]]:
+    return {shot: [read(shared / video, t) for t in times] for shot, (video, times) in SHOTS.items()}
+
+
+def frames_table(tmp_path: Path, film: dict[int, list[np.ndarray]]) -> pl.DataFrame:
+    rows = []
+    for shot, images in film.items():
+        for pos, image in enumerate(images):
+            path = tmp_path / f"s{shot}_{pos}.png"
+            cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            rows.append({"frame_id": f"s{shot}_{pos}", "shot": shot, "path": str(path)})
+    return pl.DataFrame(rows)
+
+
+def test_each_shot_is_measured_and_bare_shots_keep_the_films_preset(mixed_film):
+    styles = shot_styles(mixed_film, "3d")
+    assert {shot: s.preset for shot, s in styles.items()} == {0: "anime", 1: "3d", 2: "anime", 3: "3d", 4: "3d"}
+    assert styles[4].measured is False and "too bare to tell" in styles[4].reason   # the title card
+    assert all(s.measured for shot, s in styles.items() if shot != 4)
+    assert "outlined drawing: anime" in styles[0].reason and is_mixed(styles)
+    assert not is_mixed({k: v for k, v in styles.items() if k in (1, 3, 4)})
+    assert shot_styles({7: []}, "anime")[7].preset == "anime"   # nothing readable: the film's preset, said so
+
+
+def test_mixed_film_gets_detectors_per_shot_and_records_why(shared, castforge_home, tmp_path, mixed_film,
+                                                            monkeypatch):
+    from assets.faces.core import FaceParams, detect_faces
+    from assets.faces.mixed_styles import PHOTO_DETECTORS, shot_mix
+    from resources.face_analyzer import FaceAnalyzerResource
+    from resources.style import style_record_path
+
+    frames = frames_table(tmp_path, mixed_film)
+    mix = shot_mix("mixed", frames, Path, False, ["anime", "yunet"])
+    assert mix.mixed
+    order = mix.detectors_for()
+    assert order("s0_0") == ("anime", "yunet") and order("s1_1") == PHOTO_DETECTORS == order("s4_0")
+    record = json.loads(style_record_path("mixed").read_text())
+    assert record["mixed"] and record["shots"]["1"]["preset"] == "3d" and "photo detectors" in record["shots_used_for"]
+    # measured once per set of frames: the record is read back, not measured again
+    monkeypatch.setattr("resources.style.shot_styles", lambda *a: pytest.fail("shots measured twice"))
+    assert shot_mix("mixed", frames, Path, False, ["anime", "yunet"]).plan == mix.plan
+
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).get(anime=True, also=PHOTO_DETECTORS)
+    assert analyzer.detectors == ("anime", "yunet", "scrfd")
+    instances = pl.DataFrame([{"instance_id": f"i_{row['frame_id']}", "frame_id": row["frame_id"], "x0": 0.0,
+                               "y0": 0.0, "x1": 2000.0, "y1": 2000.0, "kept": True} for row in frames.to_dicts()])
+    misses: dict[str, str] = {}
+    faces = detect_faces(frames, instances, analyzer, FaceParams(min_face_size=32, anime_detector=True), Path,
+                         None, str, misses, order)
+    for row in faces.iter_rows(named=True):
+        shot = int(row["frame_id"][1])
+        assert row["detector"] in (PHOTO_DETECTORS if shot in (1, 3, 4) else ("anime", "yunet")), row
+    for instance_id, reason in misses.items():
+        shot = int(instance_id.split("_")[1][1])
+        named = "scrfd, yunet" if shot in (1, 3, 4) else "anime, yunet"
+        assert reason.endswith(named) or reason.startswith("face too small"), (instance_id, reason)
+    assert len(faces) + len(misses) == frames.height
+
+
+def test_an_explicit_preset_means_no_per_shot_choice(castforge_home, tmp_path, mixed_film):
+    from assets.faces.mixed_styles import shot_mix
+
+    film_yaml = castforge_home / "configs" / "films" / "fixed.yaml"
+    film_yaml.parent.mkdir(parents=True, exist_ok=True)
+    film_yaml.write_text("preset: anime\n")
+    mix = shot_mix("fixed", frames_table(tmp_path, mixed_film), Path, True, ["anime", "yunet"])
+    assert not mix.mixed and mix.detectors_for() is None
