@@ -6,7 +6,8 @@
 # dagster pin, with their other dependencies named and pinned here. The embedded default (.venv) is unchanged.
 # The shared catalog (CASTFORGE_CATALOG=postgresql://... or ducklake:...) needs DuckDB's postgres / ducklake / httpfs
 # extensions; their PyPI wheels are built for DuckDB 1.4.4 exactly, so .venv-cluster pins that DuckDB beside them
-# (it shadows the project's newer DuckDB there; the embedded default keeps it).
+# (it shadows the project's newer DuckDB there; the embedded default keeps it). Artefacts on object storage
+# (CASTFORGE_ARTEFACTS=s3://...) go through s3fs; moto's S3 server stands in for S3 on loopback in tests/cluster.
 # Usage: install/setup_cluster.sh [PROJECT_VENV]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,8 @@ echo "import site; site.addsitedir('$(cd "$PROJECT_SITE" && pwd)')" > "$SITE/zz_
   requests-oauthlib==2.0.0 oauthlib==4.0.1 websocket-client==1.9.2 cryptography==50.0.2 \
   duckdb==1.4.4 duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-ducklake==1.4.4.20260205 \
   duckdb-ext-httpfs==1.4.4.20260205 \
+  s3fs==2026.9.0 aiobotocore==3.10.0 aioitertools==0.13.0 botocore==1.43.117 boto3==1.43.117 s3transfer==0.19.3 \
+  jmespath==1.1.0 wrapt==2.5.2 \
+  moto==5.2.5 flask==3.1.3 flask-cors==6.0.5 werkzeug==3.1.9 blinker==1.9.0 itsdangerous==2.2.0 \
+  responses==0.26.3 xmltodict==1.0.4 py-partiql-parser==0.6.3 \
   2>&1 | sed "/is ignored: it is neither a file nor a directory/d"

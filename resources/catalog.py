@@ -198,15 +198,20 @@ class Catalog:
         return self.shared is not None and self.shared.kind == "ducklake"
 
     def _refresh_views(self, con: duckdb.DuckDBPyConnection) -> None:
-        """(Re)create one view per Parquet relation found under films/*/tables/."""
-        relations = sorted({p.stem for p in self.home.glob("films/*/tables/*.parquet")})
+        """(Re)create one view per Parquet relation found under films/*/tables/ (in the object store's copy of
+        the home when a shared catalog meets CASTFORGE_ARTEFACTS=s3://...: DuckDB reads it through httpfs)."""
+        mirror = catalog_shared.views_mirror(self.shared, self.home)
+        files = mirror.glob(_RELATION_FILE_GLOB.format(relation="*")) if mirror else \
+            self.home.glob(_RELATION_FILE_GLOB.format(relation="*"))
+        relations = sorted({Path(p).stem for p in files})
         tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables "
                                                 "WHERE table_type = 'BASE TABLE'").fetchall()}
         for relation in relations:
             if relation in tables or not relation.replace("_", "").isalnum():
                 continue
             # relative to the home (file_search_path): moving or mounting CASTFORGE_HOME elsewhere keeps the views
-            glob = _sql_text(_RELATION_FILE_GLOB.format(relation=relation))
+            glob = _RELATION_FILE_GLOB.format(relation=relation)
+            glob = _sql_text(mirror.url_of(glob) if mirror else glob)
             # shared: each process's in-memory connection holds the views (the shared database never sees them)
             con.execute(
                 f"CREATE OR REPLACE {'TEMP ' if self.shared else ''}VIEW {relation} AS "

@@ -126,6 +126,8 @@ def _attach(catalog: SharedCatalog, home: Path) -> duckdb.DuckDBPyConnection:
             raise CastforgeError(f"catalog: cannot attach the shared catalog {catalog.describe()} ({SETTING}): "
                                  f"{str(error).splitlines()[0]}") from None
     con.execute(f"USE {ALIAS}")
+    if views_mirror(catalog, home) is not None:
+        _read_object_store(con)
     # relative paths (the views' Parquet globs) resolve against this home, wherever it is now mounted
     con.execute(f"SET file_search_path = '{sql_text(str(home))}'")
     return con
@@ -196,3 +198,24 @@ def retry_conflicts(run: Callable[[], T], budget_s: float,
             CONFLICT_RETRIES.append(waited)
             log.info("catalog: a transaction ran again after a write conflict (%.2f s)", waited)
         return out
+
+
+def views_mirror(catalog: SharedCatalog | None, home: Path):  # -> ArtefactMirror | None
+    """The object store the shared catalog's views read the per-film tables from (CASTFORGE_ARTEFACTS), if any."""
+    if catalog is None:
+        return None
+    from resources.object_store import artefact_mirror
+    return artefact_mirror(home)
+
+
+def _read_object_store(con: duckdb.DuckDBPyConnection) -> None:
+    """httpfs with an S3 secret from the AWS environment (path-style, plain HTTP for an http:// endpoint)."""
+    con.execute("LOAD httpfs")
+    options = {"KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID"), "SECRET": os.environ.get("AWS_SECRET_ACCESS_KEY"),
+               "REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options.update(ENDPOINT=re.sub(r"^https?://", "", endpoint).rstrip("/"), URL_STYLE="path")
+        options["USE_SSL"] = "false" if endpoint.startswith("http://") else "true"
+    fields = ", ".join(f"{k} {v}" if k == "USE_SSL" else f"{k} '{sql_text(v)}'" for k, v in options.items() if v)
+    con.execute(f"CREATE OR REPLACE SECRET castforge_artefacts (TYPE s3{', ' + fields if fields else ''})")

@@ -9,7 +9,8 @@ Layout::
 
 Every write is atomic: tables go through a temporary file and ``os.replace``; artefact folders are built in a
 staging folder beside the final one and swapped in only when the asset succeeds, so a failed run leaves the
-previous result intact and no half-written outputs.
+previous result intact and no half-written outputs. With ``CASTFORGE_ARTEFACTS=s3://...`` each finished table and
+folder is also published there and a missing one fetched from there (resources/object_store.py).
 """
 
 import json
@@ -25,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from resources.errors import CastforgeError, MissingUpstreamError
+from resources.object_store import artefact_mirror
 from resources.paths import castforge_home
 
 
@@ -35,6 +37,7 @@ class FilmWorkspace:
         self.film = film
         self.home = Path(home) if home else castforge_home()
         self.root = contained(self.home / "films", film)
+        self.mirror = artefact_mirror(self.home)   # None: local folders only (the default)
 
     # -- tables -------------------------------------------------------------------------------------------------
     def table_path(self, relation: str) -> Path:
@@ -43,12 +46,16 @@ class FilmWorkspace:
     def stage_record_path(self, relation: str) -> Path:
         return self.root / "tables" / f"{relation}.stage.json"
 
+    def _local(self, path: Path) -> bool:
+        """Whether ``path`` is here, fetching it from the object store first when it is only there."""
+        return path.exists() or (self.mirror is not None and self.mirror.fetch(path))
+
     def has_table(self, relation: str) -> bool:
-        return self.table_path(relation).exists()
+        return self._local(self.table_path(relation))
 
     def read_table(self, relation: str) -> pl.DataFrame:
         path = self.table_path(relation)
-        if not path.exists():
+        if not self._local(path):
             raise MissingUpstreamError(self.film, relation)
         return pl.read_parquet(path)
 
@@ -64,16 +71,20 @@ class FilmWorkspace:
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         table.write_parquet(tmp)
         os.replace(tmp, path)
+        if self.mirror is not None:
+            self.mirror.publish_file(path)
         return path
 
     def read_stage_record(self, relation: str) -> dict[str, Any] | None:
         path = self.stage_record_path(relation)
-        if not path.exists():
+        if not self._local(path):
             return None
         return json.loads(path.read_text())
 
     def write_stage_record(self, relation: str, record: dict[str, Any]) -> None:
         write_json_atomic(self.stage_record_path(relation), record)
+        if self.mirror is not None:
+            self.mirror.publish_file(self.stage_record_path(relation))
 
     # -- artefact folders ---------------------------------------------------------------------------------------
     def artefact_dir(self, name: str) -> Path:
@@ -92,14 +103,22 @@ class FilmWorkspace:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         swap_in(staging, final)
+        if self.mirror is not None:
+            self.mirror.publish_dir(final)
 
     def relative(self, path: Path) -> str:
         """A path relative to CASTFORGE_HOME (how tables store artefact paths)."""
         return str(Path(path).resolve().relative_to(self.home))
 
     def absolute(self, stored: str) -> Path:
+        """A stored path made absolute; an artefact only in the object store is fetched first."""
         p = Path(stored)
-        return p if p.is_absolute() else self.home / p
+        if p.is_absolute():
+            return p
+        local = self.home / p
+        if self.mirror is not None:
+            self._local(local)
+        return local
 
 
 def contained(root: Path, *parts: str) -> Path:

@@ -9,10 +9,7 @@ About 30 s on 2 cores."""
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,11 +17,10 @@ import polars as pl
 import pytest
 
 from resources.paths import REPO_ROOT
+from tests.cluster.conftest import CLUSTER_PY, PG_BIN, free_port
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
-CLUSTER_PY = REPO_ROOT / ".venv-cluster" / "bin" / "python"
-PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=None, key=lambda p: int(p.parent.name))
 ROWS_PER_WRITER = 10
 
 # One writer: waits for the start file, then per item ingests a film, records two materializations and one review
@@ -55,38 +51,6 @@ for i in range(n):
     catalog.transaction(decide)
 print(json.dumps({"seconds": time.monotonic() - began, "lock_waits": LOCK_WAITS, "retries": CONFLICT_RETRIES}))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throwaway Postgres on a free loopback port (as the postgres user when we are root); yields its URL base."""
-    if PG_BIN is None or not (PG_BIN / "postgres").exists():
-        pytest.skip("Debian's postgresql is not installed (apt-get install postgresql)")
-    if not CLUSTER_PY.exists():
-        pytest.skip(".venv-cluster is missing (bash install/setup_cluster.sh)")
-    base = Path(tempfile.mkdtemp(prefix="castforge-pg-"))
-    base.chmod(0o755)
-    data, port = base / "data", _free_port()
-    run_as = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-    if run_as:
-        shutil.chown(base, "postgres")
-    try:
-        subprocess.run([*run_as, str(PG_BIN / "initdb"), "-D", str(data), "-U", "castforge", "--auth=trust",
-                        "-E", "UTF8"], check=True, capture_output=True, timeout=120)
-        subprocess.run([*run_as, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-t", "30",
-                        "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {base}", "start"],
-                       check=True, capture_output=True, timeout=60)
-        yield f"127.0.0.1:{port}", port
-    finally:
-        subprocess.run([*run_as, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def _createdb(port: int, name: str) -> None:
@@ -159,7 +123,7 @@ def test_two_writer_processes_share_the_catalog_without_lock_waits(postgres, tmp
 def test_an_unreachable_postgres_is_named_within_seconds(tmp_path):
     if not CLUSTER_PY.exists():
         pytest.skip(".venv-cluster is missing (bash install/setup_cluster.sh)")
-    env = _env(tmp_path / "home", f"postgresql://castforge@127.0.0.1:{_free_port()}/nowhere")
+    env = _env(tmp_path / "home", f"postgresql://castforge@127.0.0.1:{free_port()}/nowhere")
     began = time.monotonic()
     done = subprocess.run([str(CLUSTER_PY), "-c", "from resources.catalog import Catalog; Catalog().films()"],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
