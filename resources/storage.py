@@ -103,8 +103,12 @@ class FilmWorkspace:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         swap_in(staging, final)
-        if self.mirror is not None:
-            self.mirror.publish_dir(final)
+        self.publish_dir(name)
+
+    def publish_dir(self, name: str) -> None:
+        """Copy ``<film>/<name>/`` to the object store (CASTFORGE_ARTEFACTS), for a folder written in place."""
+        if self.mirror is not None and self.artefact_dir(name).is_dir():
+            self.mirror.publish_dir(self.artefact_dir(name))
 
     def relative(self, path: Path) -> str:
         """A path relative to CASTFORGE_HOME (how tables store artefact paths)."""
