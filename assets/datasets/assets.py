@@ -41,6 +41,7 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             candidates, decisions, workspace.read_optional_table("frames"), out_dir, film, params,
             workspace.absolute, workspace.relative, upscaler=sr_upscaler(params))
         stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions})
+        workspace.publish_dir("datasets")   # exports written in place: to the object store when configured
         return result(stage, {
             "items": table.height, "identities": len(manifest["identities"]),
             "instances": manifest["instances"], "upscale": params.upscale, "target_size": params.target_size,
