@@ -185,7 +185,7 @@ def effects_bench(shared: Path, stills_per_video: int = 8) -> dict:
     params = EffectParams()
     rng = np.random.default_rng(11)
     sprite = cv2.imread(str(shared / "media/characters_rgba/saha_front.png"), cv2.IMREAD_UNCHANGED)
-    kinds = ("snow", "rain", "lens_flare", "motion_blur", "depth_of_field")
+    kinds = ("snow", "rain", "lens_flare", "motion_blur", "depth_of_field", "bloom")
     out: dict[str, dict] = {}
     for split in ("tuning", "held_out"):
         truth: dict[str, list[bool]] = {k: [] for k in kinds}
@@ -200,7 +200,9 @@ def effects_bench(shared: Path, stills_per_video: int = 8) -> dict:
                          "snow": (fx.add_snow(still, rng), []), "rain": (fx.add_rain(still, rng), []),
                          "lens_flare": (fx.add_lens_flare(still, rng), []),
                          "motion_blur": (fx.add_motion_blur(still, float(rng.uniform(0, 180)), 15), []),
-                         "depth_of_field": (blurred, [box])}
+                         "depth_of_field": (blurred, [box]),
+                         "crisp_lights": (fx.add_lights(still, rng), []),  # bloom's negative: the same lamps
+                         "bloom": (fx.add_lights(still, rng, glow=float(rng.uniform(0.5, 0.9))), [])}
                 for inserted, (picture, boxes) in cases.items():
                     seen = {f["effect"] for f in frame_detections(picture, boxes, params)}
                     for kind in kinds:
@@ -326,6 +328,46 @@ def structure_bench(shared: Path, home: Path, threshold_sweep: tuple[float, ...]
     return out
 
 
+def _materialize_only(film: str, names: list[str]) -> float:
+    """Materialises exactly ``names`` for the film (no upstream added); returns the seconds with Dagster."""
+    from dagster import AssetKey, DagsterInstance, materialize
+
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    started = time.perf_counter()
+    result = materialize(list(defs.assets), selection=[AssetKey(n) for n in names], partition_key=film,
+                         instance=DagsterInstance.get(), resources=defs.resources, raise_on_error=False)
+    if not result.success:
+        raise RuntimeError(f"{names} failed on {film}")
+    return time.perf_counter() - started
+
+
+def real_effects_bench(shared: Path, home: Path, every: int = 6) -> dict:
+    """Effects on the Sintel trailer (tuning) and Big Buck Bunny (held out) against labels made by eye; writes the
+    contact sheets docs/screenshots/effects_<film>.png (see bench/temporal_real_effects.py)."""
+    import temporal_real_effects as real
+
+    from resources.storage import FilmWorkspace
+
+    labels = real.read_labels()
+    out: dict = {"labels": str(real.LABELS.relative_to(Path(__file__).resolve().parents[1])), "every_nth_frame": every}
+    for film, split in real.SPLITS.items():
+        _film(home, shared, VIDEOS[film], film, ["frames"])
+        _materialize_only(film, ["shot_analysis"])  # not its optional upstream (instances, audio): not read here
+        workspace = FilmWorkspace(film, home)
+        events, frames, pictures = real.film_effects(shared / VIDEOS[film], workspace.read_table("shots"),
+                                                     workspace.read_table("frame_signals"), every, EffectParams())
+        mine = [label for label in labels if label["film"] == film]
+        per_effect = real.score(mine, events)
+        out[film] = {"split": split, "pooled": real.pooled(per_effect), "per_effect": per_effect,
+                     "events": dict(events.group_by("effect").len().sort("effect").iter_rows())}
+        sheet = real.contact_sheet(mine, events, frames, pictures)
+        if sheet is not None:
+            cv2.imwrite(str(Path(__file__).resolve().parents[1] / "docs/screenshots" / f"effects_{film}.png"), sheet)
+    return out
+
+
 def cost_bench(shared: Path, home: Path) -> dict:
     """Seconds of the three temporal stages against the frames stage on the same film (wall clock, 2 shared
     cores: ratios matter more than seconds)."""
@@ -333,19 +375,9 @@ def cost_bench(shared: Path, home: Path) -> dict:
     for film, relative in (("sintel", VIDEOS["sintel"]), ("big_buck_bunny", VIDEOS["big_buck_bunny"])):
         _film(home, shared, relative, film, ["frames"])
         seconds = {"frames": _stage_seconds(home, film, "frames")}
-        from dagster import AssetKey, DagsterInstance, materialize
-
-        from orchestration.definitions import build_definitions
-
-        defs = build_definitions()
         for name in ("shot_analysis", "motion", "effects"):
-            started = time.perf_counter()
-            result = materialize(list(defs.assets), selection=[AssetKey(name)], partition_key=film,
-                                 instance=DagsterInstance.get(), resources=defs.resources, raise_on_error=False)
-            if not result.success:
-                raise RuntimeError(f"{name} failed on {film}")
+            seconds[f"{name}_with_dagster_s"] = round(_materialize_only(film, [name]), 2)
             seconds[name] = round(_stage_seconds(home, film, name), 2)
-            seconds[f"{name}_with_dagster_s"] = round(time.perf_counter() - started, 2)
         temporal = sum(seconds[n] for n in ("shot_analysis", "motion", "effects"))
         out[film] = {**seconds, "temporal_over_frames": round(temporal / seconds["frames"], 2)}
     return out
@@ -353,7 +385,7 @@ def cost_bench(shared: Path, home: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="camera,motion,effects,scenes,cost")
+    parser.add_argument("--only", default="camera,motion,effects,effects_real,scenes,cost")
     parser.add_argument("--home", type=Path, default=None, help="CASTFORGE_HOME to build films in (default: temp)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -368,7 +400,7 @@ def main() -> None:
         report["character_motion"] = motion_bench(shared)
     if "effects" in only:
         report["effects"] = effects_bench(shared)
-    if only & {"scenes", "shot_types", "cost"}:
+    if only & {"scenes", "shot_types", "cost", "effects_real"}:
         home = args.home or Path(tempfile.mkdtemp(prefix="castforge_temporal_")) / "home"
         os.environ.update({"CASTFORGE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
                            "CASTFORGE_MODELS": str(shared / "models"), "HF_HUB_OFFLINE": "1"})
@@ -377,6 +409,8 @@ def main() -> None:
         ensure_dagster_home()
         if only & {"scenes", "shot_types"}:
             report["structure"] = structure_bench(shared, home)
+        if "effects_real" in only:
+            report["effects_real"] = real_effects_bench(shared, home)
         if "cost" in only:
             report["cost"] = cost_bench(shared, home)
     print(json.dumps(report, indent=1))

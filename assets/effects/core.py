@@ -24,7 +24,7 @@ FRAME_EFFECT_SCHEMA = {"frame_id": pl.String, "shot": pl.Int32, "timestamp_s": p
 # effects that hide or alter what a character looks like: a frame with one of these at heavy intensity is a poor
 # training image (colour casts, lighting changes and depth of field are style, not damage)
 OBSCURING = frozenset({"flash", "snow", "rain", "sparkles", "fire", "lens_flare", "motion_blur", "transformation"})
-EFFECTS = ("flash", "lighting_change", "colour_cast", "snow", "rain", "sparkles", "fire", "lens_flare",
+EFFECTS = ("flash", "lighting_change", "colour_cast", "snow", "rain", "sparkles", "fire", "lens_flare", "bloom",
            "depth_of_field", "motion_blur", "transformation")
 
 
@@ -40,18 +40,24 @@ def frame_detections(bgr: np.ndarray, boxes: list[tuple[float, float, float, flo
                       "measure": measure, "detail": detail})
 
     specks = measures.particles(work)
-    if specks.round_white_per_megapixel >= params.snow_specks:
+    if specks.round_white_per_megapixel >= params.snow_specks and \
+            specks.round_white_per_megapixel - specks.round_dark_per_megapixel >= params.snow_excess:
         add("snow", specks.round_white_per_megapixel, params.snow_specks, "round_white_specks_per_mp",
-            f"{specks.round_white_per_megapixel:.0f} specks/MP")
-    if specks.aligned_streaks_per_megapixel >= params.rain_streaks:
+            f"{specks.round_white_per_megapixel:.0f} specks/MP ({specks.round_dark_per_megapixel:.0f} dark)")
+    if specks.aligned_streaks_per_megapixel >= params.rain_streaks and \
+            specks.aligned_streaks_per_megapixel >= params.rain_dark_ratio * specks.dark_streaks_per_megapixel:
         add("rain", specks.aligned_streaks_per_megapixel, params.rain_streaks, "aligned_streaks_per_mp",
-            f"{specks.aligned_streaks_per_megapixel:.0f} streaks/MP")
+            f"{specks.aligned_streaks_per_megapixel:.0f} streaks/MP ({specks.dark_streaks_per_megapixel:.0f} dark)")
     if specks.round_colourful_per_megapixel >= params.sparkle_specks:
         add("sparkles", specks.round_colourful_per_megapixel, params.sparkle_specks, "round_colourful_specks_per_mp",
             f"{specks.round_colourful_per_megapixel:.0f} specks/MP")
-    flame, core = measures.fire_share(work)
-    if flame >= params.fire_share and core >= params.fire_core:
-        add("fire", flame, params.fire_share, "flame_colour_share", f"{flame:.1%} flame colours, core {core:.2f}")
+    flame, glowing = measures.fire_share(work)
+    if flame >= params.fire_share and glowing >= params.fire_glowing:
+        add("fire", flame, params.fire_share, "glowing_flame_share",
+            f"{flame:.1%} glowing flame colours ({glowing:.0%} of the flame-coloured pixels)")
+    glow = measures.bloom(work)
+    if glow >= params.bloom_share:
+        add("bloom", glow, params.bloom_share, "glowing_highlight_share", f"{glow:.0%} of the lights glow")
     streak, source = measures.lens_flare(work)
     if streak >= params.flare_streak and source >= params.flare_source:
         add("lens_flare", streak, params.flare_streak, "streak_width_share", f"streak over {streak:.0%} of the width")

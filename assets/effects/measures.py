@@ -28,10 +28,22 @@ class Particles:
     round_white_per_megapixel: float  # ... of them roughly round and unsaturated (snow flakes)
     aligned_streaks_per_megapixel: float  # ... elongated, weighted by how much their directions agree (rain)
     round_colourful_per_megapixel: float  # ... round and saturated (sparkles, embers)
+    # the same counts on the negative picture: dark specks. Texture (stone, foliage, cobbles) makes dark specks as
+    # often as bright ones; snow and rain add bright ones only, so the detectors read the bright excess
+    round_dark_per_megapixel: float = 0.0
+    dark_streaks_per_megapixel: float = 0.0
 
 
 def particles(bgr: np.ndarray) -> Particles:
-    """Small bright specks against their surroundings: snow, rain streaks, sparkles."""
+    """Small bright specks against their surroundings (snow, rain streaks, sparkles), and as many dark ones."""
+    bright = _specks(bgr)
+    dark = _specks(255 - bgr)
+    return Particles(*bright, round_dark_per_megapixel=dark[1], dark_streaks_per_megapixel=dark[2])
+
+
+def _specks(bgr: np.ndarray) -> tuple[float, float, float, float]:
+    """Per megapixel: small bright specks (white top-hat), the round unsaturated ones, the elongated ones weighted by
+    their directions' agreement, the round saturated ones."""
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     tophat = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats((tophat >= 28).astype(np.uint8), connectivity=8)
@@ -39,7 +51,7 @@ def particles(bgr: np.ndarray) -> Particles:
     keep = np.flatnonzero((areas >= 2) & (areas <= 120)) + 1
     megapixels = grey.size / 1e6
     if keep.size == 0:
-        return Particles(0.0, 0.0, 0.0, 0.0)
+        return 0.0, 0.0, 0.0, 0.0
     saturation = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1]
     # second moments of every speck at once (per-label sums), instead of a Python loop over specks
     ys, xs = np.nonzero(labels > 0)
@@ -63,22 +75,23 @@ def particles(bgr: np.ndarray) -> Particles:
     streaks = elongation >= 3.0
     alignment = float(np.abs(np.exp(2j * angle[streaks]).mean())) if streaks.sum() >= 3 else 0.0
     round_ = elongation < 2.0
-    return Particles(keep.size / megapixels, float((round_ & ~colourful).sum() / megapixels),
-                     float(streaks.sum() * alignment / megapixels), float((round_ & colourful).sum() / megapixels))
+    return (keep.size / megapixels, float((round_ & ~colourful).sum() / megapixels),
+            float(streaks.sum() * alignment / megapixels), float((round_ & colourful).sum() / megapixels))
 
 
 def fire_share(bgr: np.ndarray) -> tuple[float, float]:
-    """Share of the frame in flame colours (saturated red-orange-yellow, bright), and the share of those regions
-    with a hot near-white core next to them (flames burn yellow-white inside, red outside; a sunset does not)."""
+    """Flames are light sources: (share of the frame in flame colours, saturated red-orange-yellow and bright, that
+    is also 40 grey levels brighter than its surroundings; that share over all flame-coloured pixels). A sunset sky
+    or a red costume has flame colours but is no brighter than what is around it."""
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     flame = (hue <= 22) & (sat >= 150) & (val >= 170)
-    share = float(flame.mean())
-    if share == 0:
+    if not flame.any():
         return 0.0, 0.0
-    core = (hue <= 35) & (sat < 150) & (val >= 245)
-    near_flame = cv2.dilate(flame.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    return share, float((core & near_flame).sum() / max(flame.sum(), 1))
+    value = val.astype(np.float32)
+    surroundings = cv2.GaussianBlur(value, (0, 0), bgr.shape[1] / 40)
+    glowing = flame & (value - surroundings >= 40)
+    return float(glowing.mean()), float(glowing.sum() / flame.sum())
 
 
 def _detail_ratio(grey: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
@@ -158,3 +171,38 @@ def lens_flare(bgr: np.ndarray) -> tuple[float, float]:
     row = int(np.argmax(shares))
     source = float(cv2.GaussianBlur(grey, (0, 0), 2.0)[row + offset - 3:row + offset + 4].max())
     return float(shares[row]), source
+
+
+def bloom(bgr: np.ndarray, highlight: float = 235, rise: float = 20, cover: float = 0.8,
+          roughness: float = 6.0) -> float:
+    """Glow around bright lights: of the compact highlights (grey >= ``highlight``, each at most 2% of the frame),
+    the share (by area) whose surrounding ring (2-10 px out at 640 px wide) is almost all (``cover``) at least
+    ``rise`` grey levels brighter than the ring 22-36 px out, and smooth (mean |Laplacian| at most ``roughness``:
+    a halo is a soft gradient, the bright bits of a textured wall are not). A crisp light against a dark background
+    has a dark ring; a glowing one spills light into it. Large bright areas (sky, white walls) are not lights."""
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    scale = bgr.shape[1] / WORK_WIDTH
+    highlights = (grey >= highlight).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(highlights, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    glowing = total = 0.0
+    pad = int(np.ceil(40 * scale))
+    detail = np.abs(cv2.Laplacian(cv2.GaussianBlur(grey, (0, 0), 0.8), cv2.CV_32F))
+    for index in np.argsort(-areas)[:12]:  # the largest lights decide what a viewer sees
+        area = areas[index]
+        if area < 12 * scale ** 2 or area > 0.02 * grey.size:
+            continue
+        x, y, w, h = stats[index + 1, :4]
+        box = (slice(max(0, y - pad), y + h + pad), slice(max(0, x - pad), x + w + pad))
+        light = labels[box] == index + 1
+        distance = cv2.distanceTransform((~light).astype(np.uint8), cv2.DIST_L2, 5)
+        elsewhere = highlights[box].astype(bool) & ~light  # other lights are not this one's glow
+        ring = (distance > 2 * scale) & (distance <= 10 * scale) & ~elsewhere
+        outer = (distance > 22 * scale) & (distance <= 36 * scale) & ~elsewhere
+        if ring.sum() < 10 or outer.sum() < 10:
+            continue
+        total += area
+        lit = float((grey[box][ring] >= np.median(grey[box][outer]) + rise).mean())
+        if lit >= cover and float(detail[box][ring].mean()) <= roughness:
+            glowing += area
+    return glowing / total if total else 0.0

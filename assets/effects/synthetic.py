@@ -89,3 +89,19 @@ def shallow_focus(bgr: np.ndarray, character: np.ndarray, blur_sigma: float | No
     region = background[y0:y0 + ch, x0:x0 + cw].astype(np.float32)
     background[y0:y0 + ch, x0:x0 + cw] = (sprite[..., :3] * alpha + region * (1 - alpha)).astype(np.uint8)
     return background, (float(x0), float(y0), float(x0 + cw), float(y0 + ch))
+
+
+def add_lights(bgr: np.ndarray, rng: np.random.Generator, glow: float = 0.0, lights: int = 3) -> np.ndarray:
+    """``lights`` small bright lamps pasted over ``bgr``; with ``glow`` > 0 each spills a soft halo around it
+    (bloom: the light's blurred excess added back, ``glow`` times its peak). ``glow`` 0 is the crisp negative."""
+    height, width = bgr.shape[:2]
+    lamp = np.zeros((height, width), np.float32)
+    for _ in range(lights):
+        centre = (int(rng.uniform(0.15, 0.85) * width), int(rng.uniform(0.15, 0.85) * height))
+        cv2.circle(lamp, centre, max(2, int(rng.uniform(0.008, 0.02) * width)), 1.0, -1, cv2.LINE_AA)
+    out = bgr.astype(np.float32) * (1 - lamp[..., None]) + 250 * lamp[..., None]
+    if glow > 0:
+        halo = cv2.GaussianBlur(lamp, (0, 0), width / 50)
+        halo = np.clip(halo / max(float(halo.max()), 1e-6) * glow, 0, 1)[..., None]
+        out = 255 - (255 - out) * (1 - halo)  # screen blend: the halo brightens toward white, never darkens
+    return np.clip(out, 0, 255).astype(np.uint8)

@@ -15,39 +15,90 @@ Event = dict  # start_s, end_s, effect, intensity, confidence, measure, detail, 
 
 def light_events(signals: pl.DataFrame, fps: float, params: EffectParams) -> list[Event]:
     """Flashes (a surge of the mean grey level that falls back within ``flash_max_s``) and lighting changes (a
-    lasting step between the second before and the second after), inside each shot: a cut is not an effect."""
+    lasting step between the second before and the second after), inside each lit stretch of a shot: a cut is not
+    an effect, and neither is a fade. Frames darker than ``black_level`` split a shot (a dip to black is a cut by
+    other means), and the ramps that rise out of black or sink into it (fades) are never read as light."""
     events: list[Event] = []
     if signals.height == 0:
         return events
     fps = fps if fps > 0 else 24.0
     window, back = max(3, int(round(fps))), max(1, int(round(params.flash_max_s * fps)))
     for (_,), shot in signals.sort("frame_index").group_by(["shot"], maintain_order=True):
-        luma, times = shot["luma"].to_numpy().astype(np.float64), shot["timestamp_s"].to_numpy()
-        frames = shot["frame_index"].to_numpy()
-        flagged = np.zeros(len(luma), bool)
-        for i in range(1, len(luma)):
-            before = luma[max(0, i - window):i]
-            rise = luma[i] - np.median(before)
-            if rise < params.flash_rise:
-                continue
-            after = luma[i + 1:i + 1 + back]
-            if after.size and after.min() - np.median(before) < rise / 2:
-                flagged[i] = True
-        for start, end in _runs(flagged):
-            peak = float(max(luma[start:end + 1] - np.median(luma[max(0, start - window):start])))
-            events.append(_event("flash", times[start], times[end], peak / 255.0,
-                                 min(1.0, peak / (2 * params.flash_rise)), "luma_rise", f"+{peak:.0f} grey levels",
-                                 frames[start:end + 1]))
-        for i in range(window, len(luma) - window + 1, max(1, window // 2)):
-            step = luma[i:i + window].mean() - luma[i - window:i].mean()
-            if abs(step) >= params.lighting_step and not flagged[max(0, i - window):i + window].any():
-                if events and events[-1]["effect"] == "lighting_change" and events[-1]["end_s"] >= times[i - 1]:
-                    events[-1]["end_s"] = float(times[min(i + window, len(times)) - 1])
-                    continue
-                events.append(_event("lighting_change", times[i - 1], times[min(i + window, len(times)) - 1],
-                                     abs(step) / 255.0, min(1.0, abs(step) / (2 * params.lighting_step)),
-                                     "luma_step", f"{'brighter' if step > 0 else 'darker'} by {abs(step):.0f}",
-                                     frames[i - 1:i + 1]))
+        all_luma = shot["luma"].to_numpy().astype(np.float64)
+        for first, last in lit_stretches(all_luma, params.black_level):
+            part = shot[first:last + 1]
+            luma, times, frames = all_luma[first:last + 1], part["timestamp_s"].to_numpy(), part["frame_index"].to_numpy()
+            fading = fade_ramps(luma, params.black_level, from_black=first > 0 or luma[0] < 2 * params.black_level,
+                                to_black=last < len(all_luma) - 1 or luma[-1] < 2 * params.black_level)
+            events += _flashes(luma, times, frames, fading, window, back, params)
+            events += _lighting_changes(luma, times, frames, fading, window, params)
+    return events
+
+
+def lit_stretches(luma: np.ndarray, black_level: float) -> list[tuple[int, int]]:
+    """(first, last) index of each run of frames at or above ``black_level``."""
+    return _runs(luma >= black_level)
+
+
+def fade_ramps(luma: np.ndarray, black_level: float, from_black: bool, to_black: bool, ahead: int = 6) -> np.ndarray:
+    """Frames of a lit stretch that belong to a fade: from its start while the level keeps rising (by a grey level
+    over the next ``ahead`` frames: render noise wobbles a fade frame to frame) when the stretch rises out of black,
+    and back from its end while it keeps falling when it sinks into black."""
+    fading = np.zeros(len(luma), bool)
+    if len(luma) == 0:
+        return fading
+    smooth = np.convolve(np.pad(luma.astype(np.float64), 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    last = len(smooth) - 1
+    if from_black:
+        i = 0
+        while i < last and (smooth[min(i + ahead, last)] - smooth[i] >= 1.0 or smooth[i] < 2 * black_level):
+            i += 1
+        fading[:i + 1] = True
+    if to_black:
+        i = last
+        while i > 0 and (smooth[max(i - ahead, 0)] - smooth[i] >= 1.0 or smooth[i] < 2 * black_level):
+            i -= 1
+        fading[i:] = True
+    return fading
+
+
+def _flashes(luma: np.ndarray, times: np.ndarray, frames: np.ndarray, fading: np.ndarray, window: int, back: int,
+             params: EffectParams) -> list[Event]:
+    flagged = np.zeros(len(luma), bool)
+    for i in range(1, len(luma)):
+        before = luma[max(0, i - window):i]
+        if fading[i] or fading[max(0, i - window):i].any():
+            continue
+        rise = luma[i] - np.median(before)
+        if rise < params.flash_rise:
+            continue
+        after = luma[i + 1:i + 1 + back]
+        if after.size and after.min() - np.median(before) < rise / 2:
+            flagged[i] = True
+    events = []
+    for start, end in _runs(flagged):
+        peak = float(max(luma[start:end + 1] - np.median(luma[max(0, start - window):start])))
+        events.append(_event("flash", times[start], times[end], peak / 255.0,
+                             min(1.0, peak / (2 * params.flash_rise)), "luma_rise", f"+{peak:.0f} grey levels",
+                             frames[start:end + 1]))
+    return events
+
+
+def _lighting_changes(luma: np.ndarray, times: np.ndarray, frames: np.ndarray, fading: np.ndarray, window: int,
+                      params: EffectParams) -> list[Event]:
+    events: list[Event] = []
+    for i in range(window, len(luma) - window + 1, max(1, window // 2)):
+        if fading[i - window:i + window].any():
+            continue
+        step = luma[i:i + window].mean() - luma[i - window:i].mean()
+        if abs(step) < params.lighting_step:
+            continue
+        if events and events[-1]["end_s"] >= times[i - 1]:
+            events[-1]["end_s"] = float(times[min(i + window, len(times)) - 1])
+            continue
+        events.append(_event("lighting_change", times[i - 1], times[min(i + window, len(times)) - 1],
+                             abs(step) / 255.0, min(1.0, abs(step) / (2 * params.lighting_step)), "luma_step",
+                             f"{'brighter' if step > 0 else 'darker'} by {abs(step):.0f}", frames[i - 1:i + 1]))
     return events
 
 
@@ -61,10 +112,14 @@ def colour_cast_events(signals: pl.DataFrame, params: EffectParams) -> list[Even
     events: list[Event] = []
     if signals.height == 0:
         return events
+    stretches = []
     for (_,), shot in signals.sort("frame_index").group_by(["shot"], maintain_order=True):
+        luma = shot["luma"].to_numpy()
+        stretches += [shot[first:last + 1] for first, last in lit_stretches(luma, params.black_level)]
+    for shot in stretches:  # each lit stretch of a shot: a fade through black may join two scenes in one "shot"
         a, b = shot["lab_a"].to_numpy(), shot["lab_b"].to_numpy()
         chroma = np.hypot(a, b)
-        if shot.height == 0 or shot["luma"].mean() < 15 or float(np.median(chroma)) < params.cast_chroma:
+        if shot.height < 6 or shot["luma"].mean() < 15 or float(np.median(chroma)) < params.cast_chroma:
             continue  # near-black frames have no meaningful colour
         angle = float(np.degrees(np.arctan2(np.median(b), np.median(a))) % 360)
         name = next(label for limit, label in reversed(HUES) if angle >= limit)
