@@ -5,6 +5,7 @@ import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.datasets.core import export_datasets
+from assets.datasets.effects import apply_frame_effects
 from assets.datasets.images import contact_sheet
 from assets.datasets.params import DatasetParams
 from assets.datasets.selection import export_candidates
@@ -17,7 +18,8 @@ from resources.storage import FilmWorkspace
 from resources.store import StorageResource
 
 CONTRACT = StageContract("character_datasets", DatasetParams, optional_reads=(
-    "filtered_instances", "instance_identities", "identities", "poses", "captions", "faces", "frames"))
+    "filtered_instances", "instance_identities", "identities", "poses", "captions", "faces", "frames",
+    "frame_effects"))
 
 
 @asset(**CONTRACT.asset_args(group_name="characters"))
@@ -35,6 +37,9 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             read_identified_instances(workspace), workspace.read_table("captions"),
             workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
             workspace.read_optional_table("identities"), film, params)
+        candidates, effect_decisions = apply_frame_effects(candidates, workspace.read_optional_table("frame_effects"),
+                                                           params.effects)
+        decisions = pl.concat([decisions, effect_decisions], how="vertical_relaxed")
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")
         table, decisions, manifest = export_datasets(
@@ -49,6 +54,7 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             "exported": MetadataValue.json(manifest["exported"]), "skipped": MetadataValue.json(manifest["skipped"]),
             "files_written": manifest["files"]["written"], "files_unchanged": manifest["files"]["unchanged"],
             "files_removed": manifest["files"]["removed"], "crops": counts_markdown(table, "crop"),
+            "effects": params.effects, "tagged_or_dropped_for_effects": effect_decisions.height,
             "views": counts_markdown(table, "view"), "seconds": round(time.perf_counter() - started, 2),
             "preview": image_markdown(preview(table, workspace), "exported items") or MetadataValue.text("no items"),
             "folder": MetadataValue.path(str(out_dir)),

@@ -36,11 +36,12 @@ ITEM_SCHEMA = {"identity": pl.String, "label": pl.String, "trigger": pl.String, 
                "item_id": pl.String, "crop": pl.String, "image_path": pl.String, "caption_path": pl.String,
                "caption": pl.String, "view": pl.String, "pose_bucket": pl.String, "timestamp_s": pl.Float64,
                "width": pl.Int32, "height": pl.Int32, "source_width": pl.Int32, "source_height": pl.Int32,
-               "resize": pl.String, "touches_frame_edge": pl.Boolean, "phash": pl.String, "sharpness": pl.Float64}
+               "resize": pl.String, "touches_frame_edge": pl.Boolean, "phash": pl.String, "sharpness": pl.Float64,
+               "effects": pl.String}
 HASH_BACKGROUND = (128, 128, 128)
 EXPORTED_RULE = {"area": "downscaled", "none": "kept_size", "lanczos": "upscaled_lanczos", "sr": "upscaled_sr"}
 PARQUET_FROM_ITEM = ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s", "instance_id", "width",
-                     "height", "source_width", "source_height", "resize")
+                     "height", "source_width", "source_height", "resize", "effects")
 PARQUET_NAME, TOML_NAME, COCO_NAME = "{film}_dataset.parquet", "dataset_config.toml", "coco_instances.json"
 
 
@@ -206,7 +207,7 @@ class ItemWriter:
                 "timestamp_s": row["timestamp_s"], "width": rgb.shape[1], "height": rgb.shape[0],
                 "source_width": size[0], "source_height": size[1], "resize": resize,
                 "touches_frame_edge": row.get("touches_frame_edge"), "phash": row["phash"],
-                "sharpness": row["sharpness"]}
+                "sharpness": row["sharpness"], "effects": row.get("effects")}
         self.records.append(item)
         self.parquet.add({**{k: item[k] for k in PARQUET_FROM_ITEM}, "identity": row["label"], "film": self.film,
                           "image": {"bytes": png if self.params.parquet_images == "bytes" else None,

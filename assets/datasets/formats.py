@@ -35,6 +35,7 @@ HF_COLUMNS: dict[str, tuple[pa.DataType, dict[str, str]]] = {
     "source_width": (pa.int32(), {"dtype": "int32", "_type": "Value"}),
     "source_height": (pa.int32(), {"dtype": "int32", "_type": "Value"}),
     "resize": (pa.string(), {"dtype": "string", "_type": "Value"}),
+    "effects": (pa.string(), {"dtype": "string", "_type": "Value"}),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 UPSCALE_METHODS = ("lanczos", "sr", "skip")
 CROP_TYPES = ("full", "upper_body", "head")
 PARQUET_IMAGES = ("bytes", "path")
+EFFECT_MODES = ("keep", "tag", "drop_heavy")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class DatasetParams:
     per_bucket: int | None = None    # balanced sampling: at most N instances per (identity, pose bucket)
     parquet_images: str = "bytes"    # bytes (self-contained Parquet) | path (paths relative to the Parquet file)
     min_instances: int = 3           # an identity with no face and fewer instances than this is not exported
+    effects: str = "tag"             # effects on an instance's frame (effects stage): keep (ignore) | tag (caption
+                                     # and metadata) | drop_heavy (also leave out frames with a heavy obscuring one)
 
     def __post_init__(self) -> None:
         problems = []
@@ -31,6 +34,8 @@ class DatasetParams:
         unknown = [c for c in self.crops if c not in CROP_TYPES]
         if unknown or not self.crops:
             problems.append(f"crops must be a non-empty list of {CROP_TYPES}, not {list(self.crops)!r}")
+        if self.effects not in EFFECT_MODES:
+            problems.append(f"effects must be one of {EFFECT_MODES}, not {self.effects!r}")
         if self.parquet_images not in PARQUET_IMAGES:
             problems.append(f"parquet_images must be one of {PARQUET_IMAGES}, not {self.parquet_images!r}")
         if self.target_size < 64 or self.min_source_size < 1:
