@@ -9,7 +9,9 @@ sita_front and saha_side); the "held_out" split (PySceneDetect's test video and 
 images, saha_front never seen while tuning) is the figure to quote.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--anime-faces] [--keep DIR]
+       [--anime-faces] [--keep DIR] [--sequence 5] [--no-shot-consistency]
+With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
+cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency).
 """
 
 import argparse
@@ -35,14 +37,21 @@ CHARACTERS = {"tune": ["sita_front", "saha_side"], "held_out": ["sita_front", "s
 HEIGHT = 480  # every background is resized to this many rows
 
 
-def build_scenes(split: str, count: int, seed: int):
-    from assets.instances.composites import compose_scene, load_character, read_background
+def build_scenes(split: str, count: int, seed: int, sequence: int = 1) -> tuple[list, list[int]]:
+    """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
+    frames each, the characters walking 1% of the width per frame."""
+    from assets.instances.composites import compose_scene, compose_sequence, load_character, read_background
 
     shared = shared_dir()
     characters = [load_character(shared / "media" / "characters_rgba" / f"{n}.png") for n in CHARACTERS[split]]
     backgrounds = [(f"{v}@{s}", read_background(shared / VIDEO / v, s, HEIGHT)) for v, s in BACKGROUNDS[split]]
     rng = __import__("numpy").random.default_rng(seed)
-    return [compose_scene(*backgrounds[i % len(backgrounds)][::-1], characters, rng) for i in range(count)]
+    if sequence <= 1:
+        return [compose_scene(*backgrounds[i % len(backgrounds)][::-1], characters, rng) for i in range(count)], \
+            list(range(count))
+    shots = [compose_sequence(*backgrounds[i % len(backgrounds)][::-1], characters, rng, sequence)
+             for i in range(count)]
+    return [scene for shot in shots for scene in shot], [i for i in range(count) for _ in range(sequence)]
 
 
 def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
@@ -56,7 +65,8 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
     return plane
 
 
-def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool) -> dict:
+def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
+              sequence: int = 1, shot_consistency: bool = True) -> dict:
     import cv2
     import polars as pl
 
@@ -65,18 +75,20 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
     from assets.instances.filtering import FilterParams, auto_decisions
     from resources.segmenter import SegmenterResource
 
-    scenes = build_scenes(split, count, seed)
+    scenes, shots = build_scenes(split, count, seed, sequence)
     frames_dir, out_dir = workdir / split / "frames", workdir / split / "out"
     frames_dir.mkdir(parents=True)
     rows = []
     for n, scene in enumerate(scenes):
         path = frames_dir / f"scene{n:04d}.png"
         cv2.imwrite(str(path), cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2BGR))
-        rows.append({"frame_id": f"scene{n:04d}", "shot": n, "timestamp_s": float(n), "kept": True, "path": str(path)})
+        rows.append({"frame_id": f"scene{n:04d}", "shot": shots[n], "timestamp_s": float(n), "kept": True,
+                     "path": str(path)})
     segmenter = SegmenterResource(backend=backend, anime_faces=anime_faces)
     started, cpu_started = time.perf_counter(), cpu_seconds()
     table = extract_instances("composites", pl.DataFrame(rows), Path, segmenter.segment_frame, out_dir, str,
-                              backend, segmenter.describe()["model"], InstanceParams())
+                              backend, segmenter.describe()["model"],
+                              InstanceParams(shot_consistency=shot_consistency))
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     decided = auto_decisions(table, FilterParams())  # the code's defaults
     read = lambda p: cv2.cvtColor(cv2.imread(p, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)  # noqa: E731
@@ -125,6 +137,10 @@ def main() -> None:
     parser.add_argument("--split", default="both", choices=["both", "tune", "held_out"])
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
+    parser.add_argument("--sequence", type=int, default=1,
+                        help="key frames per shot: each scene becomes a shot whose characters walk 1%% of the "
+                             "width per frame (measures the neighbouring-frame cue)")
+    parser.add_argument("--no-shot-consistency", action="store_true", help="leave out the neighbouring-frame vote")
     args = parser.parse_args()
     if shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with media/characters_rgba and the videos is needed")
@@ -132,8 +148,10 @@ def main() -> None:
     splits = ["tune", "held_out"] if args.split == "both" else [args.split]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
-        results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces) for s in splits}
+        results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
+                                not args.no_shot_consistency) for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "seed": args.seed,
+                      "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
 

@@ -85,16 +85,18 @@ def _paste(canvas: np.ndarray, layer: np.ndarray, alpha: np.ndarray, x0: int, y0
 
 
 def compose_scene(background: np.ndarray, label: str, characters: list[Character],
-                  rng: np.random.Generator, max_characters: int = 3) -> Scene:
+                  rng: np.random.Generator, max_characters: int = 3, shift: float = 0.0) -> Scene:
     """1..max_characters characters on ``background``: random scale from SCALES, random mirror, positions spread
-    along the width so that neighbours overlap part of the time; later ones stand in front."""
+    along the width so that neighbours overlap part of the time; later ones stand in front. ``shift`` (fraction of
+    the width) moves every character sideways, alternately right and left, the same draws otherwise."""
     canvas = background.copy()
     height, width = canvas.shape[:2]
     count = int(rng.integers(1, max_characters + 1))
     chosen = [characters[int(i)] for i in rng.integers(0, len(characters), count)]
     centres = np.sort(rng.uniform(0.15, 0.85, count)) * width
     planes: list[tuple[str, tuple[int, int, int, int], np.ndarray, bool]] = []
-    for character, centre in zip(chosen, centres):
+    for n, (character, centre) in enumerate(zip(chosen, centres)):
+        centre += shift * width * (1 if n % 2 == 0 else -1)
         scale = float(rng.choice(SCALES)) * rng.uniform(0.9, 1.1)
         target_h = max(24, round(height * scale))
         target_w = max(8, round(character.rgba.shape[1] * target_h / character.rgba.shape[0]))
@@ -120,6 +122,18 @@ def compose_scene(background: np.ndarray, label: str, characters: list[Character
         hidden = float(((full >= 0.5) & (visible < 0.5)).sum())
         placed.append(PlacedCharacter(name, box, visible, full, hidden / shown if shown else 1.0, cut))
     return Scene(label, canvas, placed)
+
+
+def compose_sequence(background: np.ndarray, label: str, characters: list[Character], rng: np.random.Generator,
+                     frames: int = 5, step: float = 0.01) -> list[Scene]:
+    """One shot: the same scene ``frames`` times, its characters walking ``step`` of the width per frame (key frames
+    of a shot where the characters move a little)."""
+    state = rng.bit_generator.state
+    scenes = []
+    for k in range(frames):
+        rng.bit_generator.state = state
+        scenes.append(compose_scene(background, label, characters, rng, shift=k * step))
+    return scenes
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -16,6 +16,7 @@ import polars as pl
 from assets.instances.artefacts import (cutout, frame_edges_touched, inpaint_occlusion, instance_id, mask_box,
                                         occlusion, overlay, sharpness)
 from assets.instances.matting import matting_radius, refine_alpha
+from assets.instances.shot_consistency import vote_shot
 from resources.errors import BadMediaError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class InstanceParams:
     max_instances_per_frame: int = 12
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
     anime_faces: bool = False     # add AnimeFace 2D faces to the segmenter's cues (anime preset; .venv-animeface)
+    shot_consistency: bool = True  # majority of each mask and its counterparts in the shot's neighbouring key frames
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "InstanceParams":
@@ -153,9 +155,26 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
     rows: list[dict[str, Any]] = []
-    for frame in kept.iter_rows(named=True):
-        rgb = read_rgb(resolve(frame["path"]))
-        found, cues = segment(rgb)
-        rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, params)
-        log.debug("%s: %d instances", frame["frame_id"], len(found))
+    for shot in _shots(kept):
+        segmented = []
+        for frame in shot:
+            rgb = read_rgb(resolve(frame["path"]))
+            found, cues = segment(rgb)
+            segmented.append((frame, rgb, [f for f in found if f["mask"].any()], cues))
+            log.debug("%s: %d instances", frame["frame_id"], len(found))
+        if params.shot_consistency and len(segmented) >= 3:
+            voted = vote_shot([rgb for _, rgb, _, _ in segmented], [[f["mask"] for f in found]
+                                                                    for _, _, found, _ in segmented])
+            segmented = [(frame, rgb, [{**f, "mask": m} for f, m in zip(found, masks)], cues)
+                         for (frame, rgb, found, cues), masks in zip(segmented, voted)]
+        for frame, rgb, found, cues in segmented:
+            rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, params)
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
+
+
+def _shots(kept: pl.DataFrame) -> list[list[dict[str, Any]]]:
+    """Kept frames grouped by shot, each group in time order (a frame without a shot is a group of its own)."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for n, frame in enumerate(kept.iter_rows(named=True)):
+        groups.setdefault(("shot", frame["shot"]) if frame.get("shot") is not None else ("frame", n), []).append(frame)
+    return [sorted(group, key=lambda f: f.get("timestamp_s") or 0.0) for group in groups.values()]

@@ -1,0 +1,39 @@
+"""The neighbouring-frame cue on real media: Saha (characters_rgba, exact alpha) walking across a real Big Buck Bunny
+frame for three key frames of one shot. A leak and a missed arm in the middle frame's mask are outvoted by the
+masks of the two neighbours carried over by optical flow; a character the neighbours do not hold is left alone."""
+
+import numpy as np
+import pytest
+
+from assets.instances.composites import compose_sequence, load_character, mask_iou, read_background
+from assets.instances.shot_consistency import vote_shot
+
+
+@pytest.fixture(scope="module")
+def walking(shared):
+    background = read_background(shared / "media/video/big_buck_bunny_0_30.webm", 6.5, 360)
+    saha = load_character(shared / "media/characters_rgba/saha_front.png")
+    rng = np.random.default_rng(3)
+    scenes = compose_sequence(background, "bbb@6.5", [saha], rng, frames=3, step=0.02)
+    return [s.rgb for s in scenes], [s.characters[0].mask for s in scenes]
+
+
+def test_a_leak_and_a_missed_part_in_one_frame_are_outvoted_by_its_neighbours(walking):
+    frames, truths = walking
+    ys, xs = np.nonzero(truths[1])
+    damaged = truths[1].copy()
+    damaged[ys.min():ys.min() + (ys.max() - ys.min()) // 4] = False  # the head and shoulders missed
+    damaged[ys.max() - 40:ys.max(), max(0, xs.min() - 60):xs.min()] = True  # background beside the feet
+    before = mask_iou(damaged, truths[1])
+    voted = vote_shot(frames, [[truths[0]], [damaged], [truths[2]]])
+    assert before < 0.8
+    assert mask_iou(voted[1][0], truths[1]) > max(0.93, before + 0.1)
+    assert voted[0][0] is truths[0] and voted[2][0] is truths[2]  # the shot's ends keep their own masks
+
+
+def test_a_mask_without_counterparts_in_both_neighbours_is_unchanged(walking):
+    frames, truths = walking
+    elsewhere = np.zeros_like(truths[1])
+    elsewhere[:40, :40] = True
+    voted = vote_shot(frames, [[truths[0]], [truths[1], elsewhere], []])
+    assert voted[1][0] is truths[1] and voted[1][1] is elsewhere
