@@ -7,7 +7,7 @@ export CASTFORGE_HOME ?= $(CURDIR)/.castforge
 export CASTFORGE_MODELS ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test test-cluster cluster-up cluster-down test-fast graph-snapshot check-defs ui review bench clean-demo
+.PHONY: setup system-deps demo test test-cluster cluster-up cluster-down test-fast graph-snapshot check-defs dg-dev ui review bench clean-demo
 
 .venv/.ready: install/requirements.txt install/requirements.lock install/constraints-cpu.txt install/setup_env.sh pyproject.toml
 	bash install/setup_env.sh
@@ -44,9 +44,16 @@ cluster-down:
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not backends and not media" tests/unit tests/sensors
 
-# Dagster's own check of the code location (dg lives in .venv-dg, built by install/setup_dg.sh)
+# Dagster's own check of the code location (dg lives in .venv-dg, built by install/setup_dg.sh); VIRTUAL_ENV names
+# the project's .venv, the interpreter dg runs the code location with; the dg packages' version warnings are hidden
+DG = VIRTUAL_ENV=$(CURDIR)/.venv PYTHONWARNINGS="ignore:Found version mismatch" .venv-dg/bin/dg
 check-defs: setup
-	.venv-dg/bin/dg check defs
+	$(DG) check defs
+
+# the Dagster UI and daemon through dg (the [tool.dg] project in pyproject.toml) on loopback, PORT (default 3000)
+dg-dev: setup
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CASTFORGE_HOME)/dagster} $(PY) -c "from resources.paths import ensure_dagster_home; ensure_dagster_home()"
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CASTFORGE_HOME)/dagster} $(DG) dev --host 127.0.0.1 --port $${PORT:-3000}
 
 # after adding or rewiring an asset: regenerate the pinned asset graph (commit tests/e2e/asset_graph.json)
 graph-snapshot: setup
