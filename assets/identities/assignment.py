@@ -3,7 +3,8 @@ faces, loose faces join by prototype, tracks give their clear faces' identity to
 instances are placed by appearance or grouped among themselves. No Dagster.
 
 Every kept instance ends in exactly one row of ``instance_identities``: an identity found from faces
-(``by = face``), one whose prototype its face is close to (``by = prototype``), the identity of its track's clear
+(``by = face``), one whose prototype its face is close to, alone or with the agreeing faces of its track
+(``by = prototype``), the identity of its track's clear
 faces (``by = track``), an identity it resembles closely in appearance (``by = appearance``), a faceless group
 clustered among the faceless (``by = appearance``, identity with ``has_faces = false``), or ``noise``.
 """
