@@ -1,0 +1,259 @@
+"""Film scale: longer films built from the shared clips, run through the whole graph, and a 90-minute 1080p projection.
+
+Films of 2, 6 and 15 minutes (by default) are cut from one cycle of varied content, each source normalised once to
+854x480 at 24 fps with AAC stereo (testvideo has no sound: silence is added) and joined with ffmpeg's concat demuxer:
+the Sintel trailer (3D, dark, fast cuts), Big Buck Bunny (3D, daylight), testvideo (live action, camera moves) and
+Penny & Chip (2D, 26 shots). Each film gets a fresh CASTFORGE_HOME and runs as `castforge ingest` then
+`castforge materialize <film>` (every asset, the embedded default profile), while the process tree's RSS and CPU
+time are sampled every 0.5 s. Per asset: wall seconds and rows (the catalog's lineage rows) and peak RSS during it.
+
+The projection for a 90-minute 1080p film fits each asset's seconds to a line in film length over the runs, takes
+it to 90 minutes, and scales the `frames` stage by its measured 1080p/480p ratio on the same 60 s of content; the
+decode floor is PyAV decoding every frame of that 1080p clip (one thread, as the frames stage does), times 90 min.
+On a machine others share, wall time counts their load too (the JSON gives the load average): the CPU-time line
+(CPU seconds of the run's process tree, over the cores) is the steadier projection there.
+
+    nice -n 5 .venv/bin/python bench/film_scale.py [--minutes 2 6 15] [--work /tmp/film_scale] [--no-floor]
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from resources.paths import REPO_ROOT, shared_dir  # noqa: E402
+
+SOURCES = (  # one cycle of varied content, in this order
+    ("sintel", "media/video/sintel_trailer_480x204.mp4"),
+    ("bbb", "media/video/big_buck_bunny_0_30.webm"),
+    ("testvideo", "media/video/pyscenedetect/testvideo.mp4"),
+    ("penny_and_chip", "media/video/2d/penny_and_chip_26shots_480p.mp4"),
+)
+FPS = 24
+TARGET_MINUTES = 90
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.strip())
+
+
+def has_audio(path: Path) -> bool:
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def normalised(shared: Path, work: Path, height: int = 480, sources: tuple = SOURCES) -> list[Path]:
+    """Each source once as <height>p (16:9 box, letterboxed), 24 fps, H.264 + AAC 48 kHz stereo (cached in work)."""
+    width = {480: 854, 1080: 1920}[height]
+    out = []
+    for name, relative in sources:
+        target = work / f"{name}_{height}p.mp4"
+        if not target.exists():
+            source = shared / relative
+            video = (f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
+                     f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,fps={FPS},format=yuv420p,setsar=1")
+            audio = [] if has_audio(source) else ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
+            ffmpeg("-i", str(source), *audio, "-map", "0:v:0", "-map", "0:a:0" if not audio else "1:a:0",
+                   "-vf", video, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(FPS * 4),
+                   "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", "-shortest", str(target.with_suffix(".tmp.mp4")))
+            target.with_suffix(".tmp.mp4").rename(target)
+        out.append(target)
+    return out
+
+
+def build_film(segments: list[Path], minutes: float, target: Path) -> Path:
+    """``minutes`` of the segments in cycle order (repeated as needed), joined without re-encoding."""
+    if target.exists():
+        return target
+    lengths = [duration(s) for s in segments]
+    playlist, total, i = [], 0.0, 0
+    while total < minutes * 60:
+        playlist.append(segments[i % len(segments)])
+        total += lengths[i % len(segments)]
+        i += 1
+    listing = target.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p}'\n" for p in playlist))
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-t", str(minutes * 60), "-c", "copy", str(target))
+    return target
+
+
+class TreeSampler:
+    """RSS of a process and its descendants every ``interval`` s, with wall-clock times (UTC)."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        self.process, self.interval = psutil.Process(pid), interval
+        self.samples: list[tuple[datetime, float]] = []
+        self.cpu_s = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+                rss, cpu = 0, 0.0
+                for p in tree:
+                    try:
+                        rss += p.memory_info().rss
+                        t = p.cpu_times()
+                        cpu += t.user + t.system
+                    except psutil.Error:
+                        pass
+                self.samples.append((datetime.now(timezone.utc).replace(tzinfo=None), rss / 2**20))
+                self.cpu_s = max(self.cpu_s, cpu)
+            except psutil.Error:
+                break
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: datetime | None = None, end: datetime | None = None) -> float | None:
+        inside = [rss for t, rss in self.samples if (start is None or t >= start) and (end is None or t <= end)]
+        return round(max(inside), 1) if inside else None
+
+
+def castforge(env: dict[str, str], *args: str) -> tuple[float, float, TreeSampler]:
+    """Runs the castforge command; returns wall seconds, CPU seconds of its process tree, the RSS sampler."""
+    before = os.times()
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], cwd=REPO_ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(child.pid)
+    _, err = child.communicate()
+    sampler.stop()
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        raise RuntimeError(f"castforge {' '.join(args)} exited {child.returncode}:\n{err[-3000:]}")
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu, sampler
+
+
+def run_film(video: Path, home: Path, shared: Path, film: str, select: str | None = None) -> dict:
+    from resources.catalog import Catalog
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CASTFORGE_", "DAGSTER_"))}
+    env.update(CASTFORGE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), CASTFORGE_MODELS=str(shared / "models"),
+               HF_HUB_OFFLINE="1", PYTHONWARNINGS="ignore")
+    castforge(env, "ingest", str(video), "--film", film)
+    wall, cpu, sampler = castforge(env, "materialize", film, *(["--select", select] if select else []))
+    rows = Catalog(home).query("SELECT asset, status, row_count, duration_s, started_at, finished_at "
+                               "FROM materializations WHERE film = ? ORDER BY started_at", [film]).to_dicts()
+    assets = {r["asset"]: {"seconds": round(r["duration_s"], 2), "rows": r["row_count"], "status": r["status"],
+                           "peak_rss_mb": sampler.peak(r["started_at"], r["finished_at"])} for r in rows}
+    return {"film_minutes": round(duration(video) / 60, 2), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "cores_used": round(cpu / wall, 2), "peak_rss_mb": sampler.peak(), "assets": assets}
+
+
+def decode_floor(video: Path) -> dict:
+    """PyAV decoding every frame of ``video`` in one thread (the frames stage's decoder): seconds per film second."""
+    import av
+
+    started, frames = time.perf_counter(), 0
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            frame.to_ndarray(format="rgb24")
+            frames += 1
+    seconds = time.perf_counter() - started
+    length = duration(video)
+    return {"clip_s": round(length, 1), "frames": frames, "decode_s": round(seconds, 2),
+            "decode_s_per_film_s": round(seconds / length, 4),
+            "projected_90min_decode_min": round(seconds / length * TARGET_MINUTES * 60 / 60, 1)}
+
+
+def _at_90(minutes: np.ndarray, seconds: np.ndarray) -> float:
+    """Seconds at 90 minutes from a least-squares line through (minutes, seconds), never below zero."""
+    if len(minutes) < 2:
+        return float(seconds[0] / minutes[0] * TARGET_MINUTES)
+    slope, intercept = np.polyfit(minutes, seconds, 1)
+    return max(0.0, float(intercept + slope * TARGET_MINUTES))
+
+
+def projection(runs: list[dict], frames_ratio: float | None) -> dict:
+    """Each asset's seconds and the whole run's wall time as lines in film length, taken to 90 minutes at 480p;
+    at 1080p the frames stage is scaled by its measured 1080p/480p ratio (the other stages work on frames scaled
+    down to fixed model sizes, so they are taken as unchanged: a lower bound for them)."""
+    minutes = np.array([r["film_minutes"] for r in runs])
+    per_asset = {asset: _at_90(minutes, np.array([r["assets"].get(asset, {}).get("seconds", 0.0) for r in runs]))
+                 for asset in runs[-1]["assets"]}
+    wall_480 = _at_90(minutes, np.array([r["wall_s"] for r in runs]))
+    # on a shared machine wall time measures the neighbours too: CPU time / cores is what this code needs
+    cpu_480 = _at_90(minutes, np.array([r["cpu_s"] for r in runs]))
+    extra = per_asset.get("frames", 0.0) * (frames_ratio - 1) if frames_ratio else 0.0
+    if frames_ratio:
+        per_asset["frames"] *= frames_ratio
+    cores = os.cpu_count() or 1
+    return {"wall_minutes_480p": round(wall_480 / 60, 1),
+            "cpu_minutes_480p": round(cpu_480 / 60, 1),
+            f"cpu_minutes_480p_over_{cores}_cores": round(cpu_480 / 60 / cores, 1),
+            "wall_minutes_1080p": round((wall_480 + extra) / 60, 1) if frames_ratio else None,
+            "per_asset_minutes_1080p": {a: round(s / 60, 1) for a, s in sorted(per_asset.items(), key=lambda kv: -kv[1])}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, nargs="+", default=[2, 6, 15])
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "castforge_film_scale")
+    parser.add_argument("--no-floor", action="store_true", help="skip the 1080p decode floor and frames ratio")
+    args = parser.parse_args()
+    shared = shared_dir()
+    if shared is None:
+        sys.exit("../shared (or CASTFORGE_SHARED) with the clips is needed")
+    args.work.mkdir(parents=True, exist_ok=True)
+    segments = normalised(shared, args.work)
+    runs, load_before = [], os.getloadavg()[0]
+    for minutes in args.minutes:
+        video = build_film(segments, minutes, args.work / f"film_{minutes:g}min_480p.mp4")
+        with tempfile.TemporaryDirectory(dir=args.work) as home:
+            runs.append(run_film(video, Path(home), shared, f"film_{minutes:g}min".replace(".", "_")))
+        print(json.dumps({"progress": runs[-1]}), file=sys.stderr, flush=True)
+    floor, ratio = None, None
+    if not args.no_floor:
+        clip_480 = build_film(segments, 1, args.work / "clip_1min_480p.mp4")
+        # the first minute of the cycle is Sintel then Big Buck Bunny: only those two are needed at 1080p
+        clip_1080 = build_film(normalised(shared, args.work, 1080, SOURCES[:2]), 1, args.work / "clip_1min_1080p.mp4")
+        floor = decode_floor(clip_1080)
+        floor["decode_s_per_film_s_480p"] = decode_floor(clip_480)["decode_s_per_film_s"]
+        frames_s = {}
+        for name, clip in (("480p", clip_480), ("1080p", clip_1080)):
+            with tempfile.TemporaryDirectory(dir=args.work) as home:
+                frames_s[name] = run_film(clip, Path(home), shared, f"clip_{name}", "frames")["assets"]["frames"]["seconds"]
+        ratio = round(frames_s["1080p"] / frames_s["480p"], 2)
+        floor["frames_stage_s"] = frames_s
+    print(json.dumps({
+        "benchmark": "film_scale",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_avg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]},
+        "runs": runs,
+        "frames_1080p_over_480p": ratio,
+        "decode_floor_1080p": floor,
+        "projection_90min": projection(runs, ratio),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
