@@ -9,13 +9,15 @@ from assets.audio.separation import separate_file
 from assets.audio.speech import markdown_table, segments_table, speaker_clips, write_rttm
 from assets.audio.voice_features import VoiceFeatureParams, voice_features as describe_voices
 from assets.audio.active_speakers import EVIDENCE_SCHEMA, ActiveSpeakerParams, pooled_evidence
-from assets.audio.mouth_tracks import lip_sync_evidence
+from assets.audio.mouth_tracks import DRAWN_DETECTORS, lip_sync_evidence
 from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
 from assets.audio.voice_map import with_lip_sync
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, result, staged_relative
 from resources.diarizer import DiarizerResource
-from resources.paths import find_model
+from resources.errors import CastforgeError
+from resources.face_analyzer import FaceAnalyzerResource
+from resources.face_landmarker import FaceLandmarkerResource
 from resources.relations import FILM_SOURCE
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
@@ -134,9 +136,12 @@ def diarization(context: AssetExecutionContext, config: DIARIZATION.Config, stor
         with workspace.staged_dir("diarization") as staging:
             if table.height:
                 speech_path = workspace.absolute(table["vocals16k_path" if upstream == "vocals" else "speech_path"][0])
-                waveform, rate = read_audio(speech_path)
                 model = diarizer.get()
-                segments = segments_table(model.diarize(waveform[0], rate))
+                if callable(getattr(model, "diarize_file", None)):  # streamed: memory flat with the film's length
+                    segments = segments_table(model.diarize_file(speech_path))
+                else:
+                    waveform, rate = read_audio(speech_path)
+                    segments = segments_table(model.diarize(waveform[0], rate))
                 backend = model.name
             else:
                 speech_path, segments, backend = None, segments_table([]), diarizer.backend
@@ -152,10 +157,13 @@ def diarization(context: AssetExecutionContext, config: DIARIZATION.Config, stor
 
 
 @asset(**VOICE_MAP.asset_args(group_name="audio"))
-def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage: StorageResource) -> MaterializeResult:
+def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage: StorageResource,
+              face_landmarker: FaceLandmarkerResource, face_analyzer: FaceAnalyzerResource) -> MaterializeResult:
     """Speakers mapped to the characters on screen: mouths moving with each voice (lip sync), co-occurrence as prior."""
     film, catalog, workspace = context.partition_key, storage.catalog(), storage.workspace(context.partition_key)
-    with VOICE_MAP.open(context, storage, config) as stage:
+    # the mouth readers are built only where a shot needs them: their settings key the cache, not a loaded model
+    backends = {"face_landmarker": face_landmarker.model_dump(), "face_analyzer": face_analyzer.model_dump()}
+    with VOICE_MAP.open(context, storage, config, backends=backends) as stage:
         params = asdict(stage.settings)
         if stage.cached:
             return cached_result(stage)
@@ -172,7 +180,8 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
             settings = VoiceMapParams(**params)
             pairs, best = map_voices(segments, spans, visible,
                                      workspace.read_table("identities") if have["identities"] else None, settings)
-            sync, note = _lip_sync(context, workspace, film_record(catalog, film), segments, settings)
+            sync, note = _lip_sync(context, workspace, film_record(catalog, film), segments, settings,
+                                   MouthReaders(face_landmarker, face_analyzer, settings, context.log))
             pairs, best = with_lip_sync(pairs, best, pooled_evidence(sync, _sync_params(settings)), settings)
         else:
             pairs, best = map_voices(segments.head(0), segments.head(0), segments.head(0), None)
@@ -191,25 +200,55 @@ def _sync_params(settings: VoiceMapParams) -> ActiveSpeakerParams:
                                min_correlation=settings.min_sync_correlation)
 
 
+class MouthReaders:
+    """The mouth readers voice_map asks its resources for, each built on first use; a reader whose weights or
+    environment are missing is logged once and replaced by lower-face motion (None)."""
+
+    def __init__(self, landmarker: FaceLandmarkerResource, analyzer: FaceAnalyzerResource, settings: VoiceMapParams,
+                 log):
+        self.landmarker, self.analyzer, self.settings, self.log = landmarker, analyzer, settings, log
+        self.used: list[str] = []
+
+    def _build(self, what: str, build) -> object | None:
+        try:
+            reader = build()
+        except CastforgeError as error:
+            self.log.warning(f"voice_map: {what} unavailable, lower-face motion instead: {error}")
+            return None
+        self.used.append(what)
+        return reader
+
+    def mesh(self):
+        from resources.backends.mouth_landmarks import MeshMouth
+
+        return self._build("face mesh", lambda: MeshMouth(self.landmarker.get())) \
+            if self.settings.face_mesh_mouths else None
+
+    def drawn(self):
+        from resources.backends.mouth_landmarks import DrawnMouth
+
+        return self._build("2D mouth corners", lambda: DrawnMouth(self.analyzer.get(anime=True))) \
+            if self.settings.drawn_mouths else None
+
+
 def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: dict, segments: pl.DataFrame,
-              settings: VoiceMapParams) -> tuple[pl.DataFrame, str]:
+              settings: VoiceMapParams, readers: MouthReaders) -> tuple[pl.DataFrame, str]:
     """Mouth evidence for the film (active_speakers.EVIDENCE_SCHEMA) and a note saying why there is none."""
     empty = pl.DataFrame(schema=EVIDENCE_SCHEMA)
     if not settings.lip_sync:
         return empty, "lip sync off (voice_map.lip_sync): co-occurrence only"
     if source["kind"] != "video" or not workspace.has_table("faces") or not workspace.has_table("shots"):
         return empty, "no video faces for this film: co-occurrence only"
-    mesh = None
-    if settings.mouth_model and find_model(settings.mouth_model, settings.mouth_model.split("/")[-1]):
-        from resources.backends.mouth_landmarks import MeshMouth
-
-        mesh = MeshMouth(settings.mouth_model)
+    faces = workspace.read_table("faces")
+    drawn_faces = "detector" in faces.columns and faces["detector"].is_in(list(DRAWN_DETECTORS)).any()
+    photo_faces = "detector" not in faces.columns or (~faces["detector"].is_in(list(DRAWN_DETECTORS))).any()
     started = time.perf_counter()
     evidence = lip_sync_evidence(workspace.absolute(source["source_path"]), segments, workspace.read_table("shots"),
-                                 workspace.read_table("frames"), workspace.read_table("faces"),
-                                 workspace.read_table("instance_identities"), mesh, _sync_params(settings))
+                                 workspace.read_table("frames"), faces, workspace.read_table("instance_identities"),
+                                 readers.mesh() if photo_faces else None, _sync_params(settings),
+                                 drawn=readers.drawn() if drawn_faces else None)
     context.log.info(f"lip sync: {evidence.height} speaker-face-shot measurements in "
-                     f"{time.perf_counter() - started:.1f} s ({'face mesh' if mesh else 'lower-face motion'})")
+                     f"{time.perf_counter() - started:.1f} s (mouths: {', '.join(readers.used) or 'lower-face motion'})")
     return evidence, "" if evidence.height else "no identified face seen while someone speaks: co-occurrence only"
 
 

@@ -52,11 +52,13 @@ def widened(box: tuple[float, float, float, float], margin: float) -> tuple[floa
 
 def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[float, tuple]]], mesh=None,
                  box_margin: float = 0.1, frame_width: int | None = None) -> dict[str, tuple[np.ndarray, bool]]:
-    """Per identity: (its series on ``times``, whether it is lower-face motion rather than lip openness).
+    """Per identity: (its series on ``times``, whether it is lower-face motion rather than mouth openness).
     ``faces`` maps an identity to its (kept-frame time, face box) observations in this shot, boxes in pixels of
     kept frames ``frame_width`` wide (None: the video's own size);
-    ``mesh`` a ``MeshMouth`` or None (motion only). An identity takes landmarks when the mesh measured it on at
-    least half the samples (a drawn face the mesh rejects falls back to motion)."""
+    ``mesh`` the mouth reader (resources/backends/mouth_landmarks.py: ``MeshMouth``, ``DrawnMouth``) for every
+    face, or a dict identity -> reader, or None (motion only). An identity takes the reader's openness when it
+    measured the face on at least half the samples (a face the reader rejects falls back to motion)."""
+    readers = mesh if isinstance(mesh, dict) else {identity: mesh for identity in faces}
     openness = {identity: np.full(len(times), np.nan) for identity in faces}
     motion = {identity: np.full(len(times), np.nan) for identity in faces}
     previous: dict[str, np.ndarray | None] = {identity: None for identity in faces}
@@ -68,22 +70,29 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
             patch = lower_face_patch(image, widened(box, box_margin))
             motion[identity][i] = lower_face_motion(previous[identity], patch)
             previous[identity] = patch
-            if mesh is not None:
-                value = mesh.openness(image, box)
+            if readers.get(identity) is not None:
+                value = readers[identity].openness(image, box)
                 openness[identity][i] = np.nan if value is None else value
     out = {}
     for identity in faces:
         measured = np.isfinite(openness[identity]).mean() if len(times) else 0.0
-        out[identity] = (openness[identity], False) if mesh is not None and measured >= 0.5 \
+        out[identity] = (openness[identity], False) if readers.get(identity) is not None and measured >= 0.5 \
             else (motion[identity], True)
     return out
 
 
+DRAWN_DETECTORS = ("animeface", "anime")  # faces these found are drawn: their mouths are read by ``drawn``
+
+
 def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, frames: pl.DataFrame,
                       faces: pl.DataFrame, instance_identities: pl.DataFrame, mesh=None,
-                      params: ActiveSpeakerParams = ActiveSpeakerParams()) -> pl.DataFrame:
-    """``active_speakers.EVIDENCE_SCHEMA`` rows for every shot with speech and identified faces."""
-    seen = (faces.select("instance_id", "frame_id", "fx0", "fy0", "fx1", "fy1")
+                      params: ActiveSpeakerParams = ActiveSpeakerParams(), drawn=None) -> pl.DataFrame:
+    """``active_speakers.EVIDENCE_SCHEMA`` rows for every shot with speech and identified faces. ``mesh`` reads
+    the mouths of photo / 3D faces, ``drawn`` those a 2D detector found (``faces.detector`` in DRAWN_DETECTORS);
+    None: lower-face motion for those faces."""
+    if "detector" not in faces.columns:
+        faces = faces.with_columns(pl.lit(None, pl.String).alias("detector"))
+    seen = (faces.select("instance_id", "frame_id", "fx0", "fy0", "fx1", "fy1", "detector")
             .join(instance_identities.select("instance_id", pl.col("identity").cast(pl.String)), on="instance_id")
             .join(frames.select("frame_id", "shot", "timestamp_s", "width"), on="frame_id"))
     rows = []
@@ -95,13 +104,16 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
         if span is None or in_shot.is_empty():
             continue
         observations: dict[str, list] = {}
+        drawn_votes: dict[str, list[bool]] = {}
         for row in in_shot.iter_rows(named=True):
             observations.setdefault(row["identity"], []).append(
                 (row["timestamp_s"], (row["fx0"], row["fy0"], row["fx1"], row["fy1"])))
+            drawn_votes.setdefault(row["identity"], []).append(row["detector"] in DRAWN_DETECTORS)
+        readers = {identity: drawn if np.mean(votes) >= 0.5 else mesh for identity, votes in drawn_votes.items()}
         times = grid(span[0], span[1], params.rate)
         if len(times) < 4:
             continue
-        series = mouth_series(video, times, observations, mesh, frame_width=int(in_shot["width"][0] or 0) or None)
+        series = mouth_series(video, times, observations, readers, frame_width=int(in_shot["width"][0] or 0) or None)
         rows += shot_evidence(segments, int(shot["shot"]), times, series, params)
         log.info("%s: shot %s, %d face(s) followed over %.1f s", video.name, shot["shot"], len(series),
                  span[1] - span[0])

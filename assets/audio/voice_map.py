@@ -38,7 +38,8 @@ class VoiceMapParams:
     max_lag_s: float = 0.4         # lip-sync offsets searched either way
     sync_weight: float = 0.7       # share of the mouth evidence in a pair's confidence where it exists
     min_sync_correlation: float = 0.15  # below this a mouth does not follow the voice
-    mouth_model: str = "face/mp_face_landmark.tflite"  # face mesh for lip openness; missing: lower-face motion
+    face_mesh_mouths: bool = True  # photo / 3D mouths from the face_landmarker resource (missing: lower-face motion)
+    drawn_mouths: bool = True      # 2D mouths from the drawn face detector's mouth corners (face_analyzer resource)
 
 
 def frame_spans(frames: pl.DataFrame, shots: pl.DataFrame | None, max_span_s: float) -> pl.DataFrame:

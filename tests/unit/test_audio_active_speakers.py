@@ -11,6 +11,7 @@ import pytest
 from assets.audio.active_speakers import (ActiveSpeakerParams, film_offset, lagged_correlation, pooled_evidence,
                                           shot_evidence)
 from assets.audio.mouth_tracks import lip_sync_evidence, mouth_series
+from tests.unit.test_anime_faces import detector as anime_detector  # noqa: F401 (the AnimeFace worker fixture)
 
 FPS, SIZE, DURATION = 25, (320, 160), 8.0
 TURNS = {"A": [(0.5, 2.4), (4.6, 6.0)], "B": [(2.8, 4.2), (6.4, 7.6)]}
@@ -110,3 +111,76 @@ def test_mouth_evidence_overrides_cooccurrence_and_off_screen_voices_stay_unmapp
     assert "S1" not in mapped                    # heard while faces were followed, no mouth moves: off-screen
     assert mapped["S2"]["evidence"] == "cooccurrence"  # never followed: co-occurrence stays the prior
     assert set(best.columns) == set(MAP_SCHEMA) and "sync_lag_s" in pairs.columns
+
+
+# -- drawn 2D faces: two real anime faces from ../shared, their mouths repainted to talk with a known offset --------
+DRAWN_TURNS = {"A": [(0.3, 1.6), (2.9, 3.9)], "B": [(1.7, 2.8), (4.0, 4.8)]}
+DRAWN_DURATION, TILE = 5.0, 160
+
+
+def drawn_talking_clip(shared: Path, path: Path, offset_s: float, detector) -> dict[str, tuple]:
+    """Writes the clip; returns each face's box. Each tile's mouth (found once by AnimeFace) is painted over with
+    the skin colour and redrawn every frame, opening 4 times a second while its voice talks, ``offset_s`` late."""
+    import av
+
+    grid = cv2.cvtColor(cv2.imread(str(shared / "media/faces/anime_face_grid.jpg")), cv2.COLOR_BGR2RGB)
+    tiles, mouths, boxes = [], [], {}
+    for i, (face, (x0, y0, x1, y1)) in enumerate({"left": (1253, 108, 1349, 204),
+                                                  "right": (2717, 132, 2805, 220)}.items()):
+        margin = (x1 - x0) // 2
+        tile = cv2.resize(grid[y0 - margin:y1 + margin, x0 - margin:x1 + margin], (TILE, TILE),
+                          interpolation=cv2.INTER_AREA)
+        found = detector.detect(tile)[0]
+        mx0, my0, mx1, my1 = (int(v) for v in found.mouth_box)
+        cv2.rectangle(tile, (mx0 - 2, my0 - 2), (mx1 + 2, my1 + 2), tuple(int(c) for c in found.skin_rgb), -1)
+        tiles.append(tile)
+        mouths.append(((mx0 + mx1) // 2 + i * TILE, (my0 + my1) // 2, max((mx1 - mx0) // 2, 4)))
+        boxes[face] = (found.box[0] + i * TILE, found.box[1], found.box[2] + i * TILE, found.box[3])
+    background = np.concatenate(tiles, axis=1)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 2 * TILE, TILE, "yuv420p"
+        for index in range(int(DRAWN_DURATION * FPS)):
+            t = index / FPS - offset_s
+            image = background.copy()
+            for (cx, cy, half), voice in zip(mouths, ("A", "B")):
+                talking = any(s <= t < e for s, e in DRAWN_TURNS[voice])
+                opening = 1 + int(0.9 * half * abs(np.sin(np.pi * 4 * t))) if talking else 1
+                cv2.ellipse(image, (cx, cy + opening // 2), (half, opening), 0, 0, 360, (120, 30, 45), -1)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return boxes
+
+
+class AnimeFaceAnalyzer:
+    """The slice of the drawn FaceAnalyzer that DrawnMouth calls (``detect(image, "animeface")``), on AnimeFace."""
+
+    name = "animeface_only"
+
+    def __init__(self, detector):
+        self.detector = detector
+
+    def detect(self, image: np.ndarray, detector: str | None = None):
+        return [face.to_detection() for face in self.detector.detect(image)]
+
+
+@pytest.mark.slow
+def test_drawn_mouths_from_the_2d_detector_name_their_voice_and_the_offset(shared, tmp_path: Path, anime_detector):
+    from resources.backends.mouth_landmarks import DrawnMouth
+
+    offset_s, params = 0.16, ActiveSpeakerParams()
+    boxes = drawn_talking_clip(shared, tmp_path / "drawn.mp4", offset_s, anime_detector)
+    times = np.arange(0.0, DRAWN_DURATION - 0.2, 1 / params.rate)
+    series = mouth_series(tmp_path / "drawn.mp4", times, {face: [(2.5, box)] for face, box in boxes.items()},
+                          DrawnMouth(AnimeFaceAnalyzer(anime_detector)))
+    assert not any(is_motion for _, is_motion in series.values())  # the 2D detector measured both mouths
+    rows = [{"start_s": s, "end_s": e, "speaker": f"SPEAKER_{k}", "confidence": 1.0, "duration_s": e - s}
+            for k, turns in DRAWN_TURNS.items() for s, e in turns]
+    evidence = pooled_evidence(pl.DataFrame(shot_evidence(pl.DataFrame(rows).sort("start_s"), 0, times, series,
+                                                          params)), params)
+    for face, speaker in (("left", "A"), ("right", "B")):
+        own = evidence.filter(pl.col("identity") == face).sort("sync_correlation", descending=True).row(0, named=True)
+        assert own["speaker"] == f"SPEAKER_{speaker}" and own["sync_correlation"] > 0.5
+        assert abs(own["sync_lag_s"] - offset_s) <= 1.01 / params.rate  # within one sample of the true offset
