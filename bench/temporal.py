@@ -1,7 +1,8 @@
 """Temporal analysis figures (JSON on stdout): camera motion on exact synthetic moves, shot types and scenes
-against hand labels, effects precision / recall on exact insertions, cost against the frames stage.
+against hand labels, effects precision / recall on exact insertions and on real footage labelled by eye, cost
+against the frames stage.
 
-    .venv/bin/python bench/temporal.py [--only camera,motion,effects,scenes,cost] [--home DIR]
+    .venv/bin/python bench/temporal.py [--only camera,motion,effects,effects_real,scenes,cost] [--home DIR]
 
 Camera moves and effects are rendered over real frames of the shared videos: frames of the Penny & Chip film are
 the tuning set the thresholds were chosen on; Big Buck Bunny and Sintel frames are held out and reported apart.
@@ -39,6 +40,7 @@ VIDEOS = {"penny_and_chip": "media/video/2d/penny_and_chip_26shots_480p.mp4",
           "sintel": "media/video/sintel_trailer_480x204.mp4"}
 TUNING = {"penny_and_chip"}
 CHARACTERS = ("sita_front.png", "saha_front.png", "saha_side.png")
+PENNY_SHOT_TYPES = Path(__file__).resolve().parent / "data" / "penny_and_chip_shot_types.csv"
 
 # The Sintel trailer by eye (24 fps frame ranges): shot type and scene of each true shot. Title cards count as
 # wide shots with nobody in them.
@@ -206,6 +208,8 @@ def effects_bench(shared: Path, stills_per_video: int = 8) -> dict:
                 for inserted, (picture, boxes) in cases.items():
                     seen = {f["effect"] for f in frame_detections(picture, boxes, params)}
                     for kind in kinds:
+                        if kind == "bloom" and inserted == "lens_flare":
+                            continue  # a flare's source is drawn glowing: bloom there is right, not a false alarm
                         truth[kind].append(inserted == kind)
                         found[kind].append(kind in seen)
         out[split] = {kind: _precision_recall(truth[kind], found[kind]) for kind in kinds}
@@ -295,8 +299,9 @@ def structure_bench(shared: Path, home: Path, threshold_sweep: tuple[float, ...]
     out: dict = {}
     catalog = Catalog(home)
     for film, relative in (("sintel", VIDEOS["sintel"]), ("penny_and_chip", VIDEOS["penny_and_chip"])):
-        selection = ["face_embeddings"] if film == "sintel" else ["frames"]
-        _film(home, shared, relative, film, selection)
+        _film(home, shared, relative, film, ["frames"])
+        # what shot types read (characters' boxes and faces), not the rest of the graph
+        _materialize_only(film, ["instances", "filtered_instances", "face_embeddings"])
         workspace = FilmWorkspace(film, home)
         frames_seconds = _stage_seconds(home, film, "frames")
         inputs = read_inputs(workspace, catalog.film(film))
@@ -312,20 +317,30 @@ def structure_bench(shared: Path, home: Path, threshold_sweep: tuple[float, ...]
                 truth = [str(int(s // 8.0 + 0.02)) for s in starts]  # a cut every 8.0 s
             report[f"scenes@{threshold}"] = _scene_scores(analysis.shots["scene"].to_list(), truth)
             report.setdefault("shot_analysis_s", round(seconds, 2))
-        if film == "sintel":
-            key = analysis.key_frames.join(workspace.read_table("frames").select("frame_id", "frame_index"),
-                                           on="frame_id")
+        key = analysis.key_frames.join(workspace.read_table("frames").select("frame_id", "frame_index"),
+                                       on="frame_id")
+        if film == "sintel":  # the labels the shot-type rules were tuned on
             truth = [_sintel_label(i, 2) for i in key["frame_index"].to_list()]
-            hits = [t == p for t, p in zip(truth, key["shot_type"].to_list())]
-            classes = sorted(set(truth))
-            report["shot_types"] = {
-                "key_frames": len(truth), "accuracy": round(float(np.mean(hits)), 3),
-                "per_class_accuracy": {c: round(float(np.mean([h for h, t in zip(hits, truth) if t == c])), 3)
-                                       for c in classes},
-                "confusion": {c: dict(pl.Series([p for p, t in zip(key["shot_type"].to_list(), truth) if t == c])
-                                      .value_counts().iter_rows()) for c in classes}}
+            report["shot_types"] = {"split": "tuning", **_shot_type_scores(truth, key["shot_type"].to_list())}
+        else:  # labelled by eye on the frames stage's key frames, never tuned on
+            labels = dict(pl.read_csv(PENNY_SHOT_TYPES).select("frame_index", "shot_type").iter_rows())
+            key = key.filter(pl.col("frame_index").is_in(list(labels)))
+            report["shot_types"] = {"split": "held_out", "labelled_key_frames": len(labels), **_shot_type_scores(
+                [labels[i] for i in key["frame_index"].to_list()], key["shot_type"].to_list())}
         out[film] = report
     return out
+
+
+def _shot_type_scores(truth: list[str], predicted: list[str]) -> dict:
+    import polars as pl
+
+    hits = [t == p for t, p in zip(truth, predicted)]
+    classes = sorted(set(truth))
+    return {"key_frames": len(truth), "accuracy": round(float(np.mean(hits)), 3) if hits else None,
+            "per_class_accuracy": {c: round(float(np.mean([h for h, t in zip(hits, truth) if t == c])), 3)
+                                   for c in classes},
+            "confusion": {c: dict(pl.Series([p for p, t in zip(predicted, truth) if t == c]).value_counts()
+                                  .iter_rows()) for c in classes}}
 
 
 def _materialize_only(film: str, names: list[str]) -> float:
@@ -345,7 +360,8 @@ def _materialize_only(film: str, names: list[str]) -> float:
 
 def real_effects_bench(shared: Path, home: Path, every: int = 6) -> dict:
     """Effects on the Sintel trailer (tuning) and Big Buck Bunny (held out) against labels made by eye; writes the
-    contact sheets docs/screenshots/effects_<film>.png (see bench/temporal_real_effects.py)."""
+    contact sheets docs/screenshots/effects_sintel_trailer.png and effects_big_buck_bunny.png (see
+    bench/temporal_real_effects.py)."""
     import temporal_real_effects as real
 
     from resources.storage import FilmWorkspace
@@ -364,7 +380,7 @@ def real_effects_bench(shared: Path, home: Path, every: int = 6) -> dict:
                      "events": dict(events.group_by("effect").len().sort("effect").iter_rows())}
         sheet = real.contact_sheet(mine, events, frames, pictures)
         if sheet is not None:
-            cv2.imwrite(str(Path(__file__).resolve().parents[1] / "docs/screenshots" / f"effects_{film}.png"), sheet)
+            cv2.imwrite(str(Path(__file__).resolve().parents[1] / "docs/screenshots" / real.SHEETS[film]), sheet)
     return out
 
 

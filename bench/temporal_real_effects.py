@@ -21,6 +21,7 @@ from assets.effects.params import EffectParams
 
 LABELS = Path(__file__).resolve().parent / "data" / "sintel_trailer_effects.csv"
 SPLITS = {"sintel": "tuning", "big_buck_bunny": "held_out"}
+SHEETS = {"sintel": "effects_sintel_trailer.png", "big_buck_bunny": "effects_big_buck_bunny.png"}
 
 
 def read_labels(path: Path = LABELS) -> list[dict]:

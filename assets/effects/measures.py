@@ -179,7 +179,9 @@ def bloom(bgr: np.ndarray, highlight: float = 235, rise: float = 20, cover: floa
     the share (by area) whose surrounding ring (2-10 px out at 640 px wide) is almost all (``cover``) at least
     ``rise`` grey levels brighter than the ring 22-36 px out, and smooth (mean |Laplacian| at most ``roughness``:
     a halo is a soft gradient, the bright bits of a textured wall are not). A crisp light against a dark background
-    has a dark ring; a glowing one spills light into it. Large bright areas (sky, white walls) are not lights."""
+    has a dark ring; a glowing one spills light into it. Large bright areas (sky, white walls) are not lights.
+    The spill must also fade out gradually (``_fades_out``): a white collar against a dark suit drops at once, a
+    bright plateau (a lit wall) does not fall at all."""
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     scale = bgr.shape[1] / WORK_WIDTH
     highlights = (grey >= highlight).astype(np.uint8)
@@ -203,6 +205,20 @@ def bloom(bgr: np.ndarray, highlight: float = 235, rise: float = 20, cover: floa
             continue
         total += area
         lit = float((grey[box][ring] >= np.median(grey[box][outer]) + rise).mean())
-        if lit >= cover and float(detail[box][ring].mean()) <= roughness:
+        if lit >= cover and float(detail[box][ring].mean()) <= roughness and \
+                _fades_out(grey[box], distance, elsewhere, scale):
             glowing += area
     return glowing / total if total else 0.0
+
+
+def _fades_out(grey: np.ndarray, distance: np.ndarray, elsewhere: np.ndarray, scale: float) -> bool:
+    """A halo's profile: the median grey 2-6, 6-12, 12-20 and 22-36 px out (at 640 px wide) keeps falling, from
+    close to the light (6-12 px keeps 60% of the 2-6 px level), by 10 grey levels over the first three rings and 5
+    more beyond them."""
+    levels = []
+    for near, far in ((2, 6), (6, 12), (12, 20), (22, 36)):
+        ring = (distance > near * scale) & (distance <= far * scale) & ~elsewhere
+        if not ring.any():
+            return False
+        levels.append(float(np.median(grey[ring])))
+    return levels[1] >= 0.6 * levels[0] and levels[0] - levels[2] >= 10 and levels[2] - levels[3] >= 5
