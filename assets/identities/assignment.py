@@ -94,7 +94,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                                                           prototypes, params.max_distance, instance_ids, quality,
                                                           track_params, stats)
         remaining = [k for k in remaining if labels[k] < 0]
-    _group_faceless(labels, confidence, appearance, groups, params, remaining, stats)
+    shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
+    _group_faceless(labels, confidence, appearance, groups, params, remaining, stats, shots)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
@@ -207,8 +208,9 @@ def join_agreeing_track_faces(track_ids: list[str], labels: np.ndarray, confiden
 
 def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
                     groups: list[dict[str, Any]], params: IdentityParams, remaining: list[int],
-                    stats: dict[str, Any]) -> None:
-    """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups)."""
+                    stats: dict[str, Any], shots: list | None = None) -> None:
+    """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups). With
+    ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise."""
     if not remaining or appearance is None:
         return
     appearance = normalise(appearance)
@@ -219,6 +221,8 @@ def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.n
     group_labels, strength, info = cluster(appearance[remaining], replace(params, min_cluster_fraction=None), mcs,
                                            max_distance=params.faceless_max_distance)
     stats["faceless_clustering"] = info
+    if shots is not None and params.faceless_min_shots > 1:
+        group_labels = _recurring_only(group_labels, [shots[k] for k in remaining], params.faceless_min_shots, stats)
     offset = len(groups)
     for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
         rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
@@ -228,6 +232,19 @@ def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.n
     for j, k in enumerate(remaining):
         if group_labels[j] >= 0:
             labels[k], confidence[k] = offset + group_labels[j], strength[j]
+
+
+def _recurring_only(group_labels: np.ndarray, shots: list, min_shots: int, stats: dict[str, Any]) -> np.ndarray:
+    """Groups seen in fewer than ``min_shots`` distinct shots become noise; the rest renumbered by size."""
+    out = np.asarray(group_labels).copy()
+    dropped = 0
+    for label in [v for v in np.unique(out) if v >= 0]:
+        rows = np.flatnonzero(out == label)
+        if len({shots[r] for r in rows}) < min_shots:
+            out[rows] = -1
+            dropped += 1
+    stats["faceless_groups_in_one_shot"] = dropped
+    return relabel_by_size(out) if dropped else out
 
 
 def tables(assignment: Assignment, ids: list[str], names: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:

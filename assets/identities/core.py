@@ -37,6 +37,8 @@ class IdentityParams:
     appearance_margin: float = 0.05        # ... and this much closer than to the runner-up
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
+    faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
+                                           # followed through the key frames of one shot always looks alike
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
     gate_min_face_size: float = 24.0       # the strict gate a face passes to shape a prototype or vote in a track:
     gate_min_blur: float = 15.0            # size (px), sharpness (Laplacian variance), ...

@@ -62,3 +62,33 @@ def test_a_track_holding_a_face_placed_elsewhere_is_left_alone():
     assert join_agreeing_track_faces(["x", "a", "a", "a"], labels, np.zeros(4, np.float32), by, faces,
                                      PROTOTYPES, 0.7) == 0
     assert labels.tolist() == [0, 1, -1, -1]
+
+
+def test_a_faceless_group_seen_in_one_shot_only_stays_noise():
+    """Two faceless look-alike sets of six: a creature met in three shots is a group; a prop followed through the
+    key frames of one shot (it always looks like itself there) is not a character."""
+    import polars as pl
+
+    from assets.identities.assignment import assign_identities
+    from assets.identities.core import IdentityParams
+
+    rng = np.random.default_rng(5)
+    people = rng.standard_normal((2, 32))
+    face_rows = 12
+    faces = {f"p{k}": people[k % 2] + rng.normal(0, 0.05, 32) for k in range(face_rows)}
+    look = rng.standard_normal((4, 16))
+    appearance = np.concatenate([look[[k % 2 for k in range(face_rows)]] + rng.normal(0, 0.05, (face_rows, 16)),
+                                 look[[2, 3]].repeat(6, axis=0) + rng.normal(0, 0.05, (12, 16))])
+    ids = [*faces, *(f"creature{k}" for k in range(6)), *(f"prop{k}" for k in range(6))]
+    shots = [k % 4 for k in range(face_rows)] + [0, 0, 1, 1, 2, 2] + [3] * 6
+    boxes = pl.DataFrame({"instance_id": ids, "shot": shots, "timestamp_s": [float(k) for k in range(len(ids))],
+                          "frame_id": [f"f{k}" for k in range(len(ids))],
+                          "x0": [0.0] * len(ids), "y0": [0.0] * len(ids), "x1": [50.0] * len(ids),
+                          "y1": [100.0] * len(ids)})
+    result = assign_identities(ids, faces, appearance, IdentityParams(min_cluster_size=4), None, boxes)
+    creature, prop = result.labels[face_rows:face_rows + 6], result.labels[face_rows + 6:]
+    assert len(set(creature.tolist())) == 1 and creature[0] >= 0 and not result.groups[creature[0]]["has_faces"]
+    assert (prop == -1).all() and result.stats["faceless_groups_in_one_shot"] == 1
+    # without shot information (no boxes) both sets are groups, as before
+    unboxed = assign_identities(ids, faces, appearance, IdentityParams(min_cluster_size=4))
+    assert len({int(v) for v in unboxed.labels[face_rows:]}) == 2 and (unboxed.labels[face_rows:] >= 0).all()
