@@ -10,13 +10,20 @@ notch, thumbnails loading on the way) with the grid's own work per frame, a keep
 until it is saved, near the start and deep in the grid, the identities page (first members painted),
 "show more" and "show all" on the big identity, and moving an item loaded late.
 
+While scrolling, the Long Animation Frames API (frames whose main-thread work took over 50 ms) splits the slow frames
+into script, style + layout and rendering (style, layout, paint, commit): where a dropped frame went. The same wheel
+scroll over a blank page as tall (``blank_page_*``) is the floor the machine and browser set: frames dropped there
+are not the grid's.
+
 Usage: .venv/bin/python bench/review_browser.py [--instances 10000] [--big 3000] [--identities 20] [--presses 20]
+       [--parts grid,keys,identities] [--home DIR (keep the built film there and reuse it: building takes minutes)]
 (prints JSON; needs /usr/bin/chromium)
 """
 
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -95,6 +102,17 @@ def build(home: Path, n: int, big: int, k: int) -> list[str]:
     return [ids[i] for i in range(n) if identity[i] == "identity_000"]
 
 
+def built_big_ids(home: Path) -> list[str] | None:
+    """The big identity's instance ids of a film built before in ``home`` (None when there is none)."""
+    from resources.storage import FilmWorkspace
+
+    workspace = FilmWorkspace(FILM, home)
+    if not workspace.has_table("instance_identities"):
+        return None
+    table = workspace.read_table("instance_identities")
+    return table.filter(pl.col("identity") == "identity_000")["instance_id"].to_list()
+
+
 def serve(home: Path, log: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -153,7 +171,50 @@ def p95(values: list[float]) -> float:
     return round(sorted(values)[min(len(values) - 1, int(0.95 * len(values)))], 1)
 
 
-def measure(url: str, big_ids: list[str], presses: int) -> dict:
+# long animation frames (main-thread work over 50 ms) split into script, style + layout and the rest
+LONG_FRAMES_START = """() => { window.__long = [];
+  window.__longObserver = new PerformanceObserver(list => window.__long.push(...list.getEntries()));
+  window.__longObserver.observe({type: 'long-animation-frame', buffered: false}); }"""
+LONG_FRAMES_STOP = """() => { window.__longObserver.disconnect();
+  return window.__long.map(f => { const script = f.scripts.reduce((s, x) => s + x.duration, 0);
+    const layout = f.styleAndLayoutStart ? f.startTime + f.duration - f.styleAndLayoutStart : 0;
+    return {duration: f.duration, blocking: f.blockingDuration, script, render_start: f.renderStart
+      ? f.startTime + f.duration - f.renderStart : 0, style_layout: layout}; }); }"""
+
+
+SCROLLS = (("fast", 60, 2000), ("slow", 100, 300))  # notches of the wheel and pixels a notch
+
+
+def wheel_frames(page, label: str, notches: int, step: int) -> dict:
+    """Frame times (requestAnimationFrame deltas) while the wheel scrolls ``page`` up, and its long frames."""
+    page.evaluate("""() => { window.__frames = []; let last = performance.now(); window.__ticking = true;
+      const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__ticking) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick); }""")
+    page.evaluate(LONG_FRAMES_START)
+    for _ in range(notches):
+        page.mouse.wheel(0, -step)
+        page.wait_for_timeout(16)
+    frames = page.evaluate("window.__ticking = false; window.__frames.slice(1)")
+    # a frame over 1.5 vsync intervals (60 Hz) is a dropped frame
+    return {f"{label}_frames": len(frames), f"{label}_frame_ms_median": median(frames),
+            f"{label}_frame_ms_p95": p95(frames),
+            f"{label}_frames_over_25ms_pct": round(100 * sum(f > 25 for f in frames) / max(1, len(frames)), 1),
+            **long_frame_figures(label, page.evaluate(LONG_FRAMES_STOP))}
+
+
+def long_frame_figures(label: str, frames: list[dict]) -> dict:
+    if not frames:
+        return {f"{label}_long_frames": 0}
+    total = sum(f["duration"] for f in frames)
+    share = lambda key: round(sum(f[key] for f in frames) / total, 2)  # noqa: E731
+    return {f"{label}_long_frames": len(frames),
+            f"{label}_long_frame_ms_median": median([f["duration"] for f in frames]),
+            f"{label}_long_frame_script_share": share("script"),
+            f"{label}_long_frame_style_layout_share": share("style_layout"),
+            f"{label}_long_frame_rendering_share": share("render_start")}
+
+
+def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict:
     from playwright.sync_api import sync_playwright
 
     figures: dict = {}
@@ -170,7 +231,7 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
             figures[f"grid_first_paint_ms_{label}"] = round(painted, 1)
         figures["grid_items"] = page.evaluate("state.items.length")
         note("grid first paint done")
-        figures["grid_cards_in_dom"] = page.evaluate("document.querySelectorAll('#grid .item').length")
+        figures["grid_cards_in_dom"] = page.evaluate("document.querySelectorAll('#grid .item:not([hidden])').length")
         # -- jump to the end (the scroll bar dragged down): until the last screen's thumbnails are decoded
         started = page.evaluate("performance.now()")
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
@@ -184,28 +245,29 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
         # the grid's own work in a scroll frame (placing and filling the cards that enter), separate from the vsync
         page.evaluate("""() => { const update = vgrid.update.bind(vgrid); window.__work = [];
           vgrid.update = (force) => { const t = performance.now(); update(force); window.__work.push(performance.now() - t); }; }""")
-        for label, notches, step in (("fast", 60, 2000), ("slow", 100, 300)):
-            page.evaluate("""() => { window.__frames = []; let last = performance.now(); window.__ticking = true;
-              const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__ticking) requestAnimationFrame(tick); };
-              requestAnimationFrame(tick); }""")
-            for _ in range(notches):
-                page.mouse.wheel(0, -step)
-                page.wait_for_timeout(16)
-            frames = page.evaluate("window.__ticking = false; window.__frames.slice(1)")
+        for label, notches, step in SCROLLS:
+            figures.update(wheel_frames(page, f"grid_wheel_scroll_{label}", notches, step))
             work = page.evaluate("window.__work.splice(0)")
-            figures[f"grid_wheel_scroll_{label}_frames"] = len(frames)
-            figures[f"grid_wheel_scroll_{label}_frame_ms_median"] = median(frames)
-            figures[f"grid_wheel_scroll_{label}_frame_ms_p95"] = p95(frames)
-            # a frame over 1.5 vsync intervals (60 Hz) is a dropped frame
-            figures[f"grid_wheel_scroll_{label}_frames_over_25ms_pct"] = round(
-                100 * sum(f > 25 for f in frames) / max(1, len(frames)), 1)
             figures[f"grid_wheel_scroll_{label}_update_ms_p95"] = p95(work) if work else None
-        figures["grid_cards_in_dom_after_scrolling"] = page.evaluate("document.querySelectorAll('#grid .item').length")
+        figures["grid_cards_in_dom_after_scrolling"] = page.evaluate(
+            "document.querySelectorAll('#grid .item:not([hidden])').length")
         note("wheel scroll done")
+        # the floor this machine sets: the same wheel scroll over a page as tall with nothing to lay out or decode
+        control = browser.new_page(viewport={"width": 1440, "height": 900})
+        control.set_content("<body style='margin:0'><div style='height:400000px;background:repeating-linear-gradient("
+                            "#222 0 100px, #333 100px 200px)'></div></body>")
+        control.evaluate("window.scrollTo(0, 200000)")
+        control.mouse.move(700, 500)
+        for label, notches, step in SCROLLS:
+            figures.update(wheel_frames(control, f"blank_page_wheel_scroll_{label}", notches, step))
+        control.close()
+        if "keys" not in parts and "identities" not in parts:
+            browser.close()
+            return figures
         # -- key presses: near the start, then deep in the grid (focus moved 90% of the way in)
         page.goto(f"{url}/films/{FILM}/instances")
         page.wait_for_selector("#grid .item img")
-        for position in ("start", "deep"):
+        for position in ("start", "deep") if "keys" in parts else ():
             if position == "deep":
                 target = min(int(0.9 * figures["grid_items"]), figures["grid_items"] - presses - 1)
                 page.evaluate(f"setFocus({target})")
@@ -215,6 +277,9 @@ def measure(url: str, big_ids: list[str], presses: int) -> dict:
             figures[f"keep_key_{position}_saved_ms_median"] = median([t["saved"] for t in timings])
             figures[f"keep_key_{position}_saved_ms_p95"] = p95([t["saved"] for t in timings])
         note("key presses done")
+        if "identities" not in parts:
+            browser.close()
+            return figures
         # -- identities with a big identity
         started = time.perf_counter()
         page.goto(f"{url}/films/{FILM}/identities")
@@ -255,16 +320,23 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=3000)
     parser.add_argument("--identities", type=int, default=20)
     parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--parts", default="grid,keys,identities",
+                        help="what to measure after the grid: keys (key presses), identities (the identities page)")
+    parser.add_argument("--home", type=Path, help="build the film here once and reuse it (default: a temporary folder)")
     parser.add_argument("--server-log", type=Path, default=Path(tempfile.gettempdir()) / "review_browser_server.log")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
+        home = args.home or Path(tmp)
         started = time.perf_counter()
-        big_ids = build(home, args.instances, args.big, args.identities)
+        big_ids = built_big_ids(home) if args.home else None
+        if big_ids is not None:  # the same start as a fresh build: thumbnails are made again
+            shutil.rmtree(home / "films" / FILM / ".review_cache", ignore_errors=True)
+        if big_ids is None:
+            big_ids = build(home, args.instances, args.big, args.identities)
         build_s = time.perf_counter() - started
         process, url = serve(home, args.server_log)
         try:
-            figures = measure(url, big_ids, args.presses)
+            figures = measure(url, big_ids, args.presses, set(args.parts.split(",")))
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=10)

@@ -19,10 +19,11 @@ MAX_SUGGESTIONS = 12
 
 
 def media_url(stored: str | None, width: int | None = None) -> str | None:
-    """URL of an artefact path stored relative to CASTFORGE_HOME."""
+    """URL of an artefact path stored relative to CASTFORGE_HOME; with ``width``, a thumbnail that fits in a
+    ``width`` square (every thumbnail is shown in a square cell)."""
     if not stored:
         return None
-    return f"/media/{stored}" + (f"?w={width}" if width else "")
+    return f"/media/{stored}" + (f"?w={width}&h={width}" if width else "")
 
 
 def film_list(catalog: Catalog) -> list[dict[str, Any]]:
@@ -311,8 +312,38 @@ def review_effects(workspace: FilmWorkspace, catalog: Catalog, review: rs.Identi
                             "status": "undone: in the dataset after the next run" if undone else "to review"})
     return {"run_revision": run_revision, "revision": revision, "pending": pending,
             "revisions_since_run": max(0, undone_revisions),
-            "rerun": f"castforge materialize {workspace.film} --select identity_clusters+",
+            "rerun": rerun_command(workspace),
             "changes": changes}
+
+
+def rerun_command(workspace: FilmWorkspace) -> str:
+    """The command that puts the review into everything this film has built from it: the assets whose stage
+    records read the review, or read what such an asset wrote (identity folders, references, exports), named by
+    the last of them only, since `castforge materialize` re-runs their stale ancestors first."""
+    from resources.relations import FILM_SOURCE, REVIEW, writer_of
+
+    upstream: dict[str, set[str]] = {}
+    uses_review: set[str] = set()
+    for path in sorted(workspace.stage_record_path("x").parent.glob("*.stage.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # a record being written: the next page load reads it
+        inputs = record.get("inputs") or {}
+        asset = record.get("asset") or path.name.removesuffix(".stage.json")
+        upstream[asset] = {writer_of(name) for name in inputs if name not in (FILM_SOURCE, REVIEW)} - {asset}
+        if REVIEW in inputs:
+            uses_review.add(asset)
+    reached, grew = set(uses_review), True
+    while grew:
+        grew = False
+        for asset, parents in upstream.items():
+            if asset not in reached and parents & reached:
+                reached.add(asset)
+                grew = True
+    feeding = set().union(*(upstream[a] for a in reached)) if reached else set()
+    last = sorted(reached - feeding) or ["identity_clusters"]
+    return f"castforge materialize {workspace.film} --select {','.join(last)}"
 
 
 def _track_strip(members: list[dict[str, Any]], limit: int = 24) -> list[dict[str, Any]]:

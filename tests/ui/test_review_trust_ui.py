@@ -31,8 +31,10 @@ def test_cards_large_view_keys_and_help(review_home, review_server, browser):
     # four directions: right, then down a row and back up
     page.keyboard.press("ArrowRight")
     assert page.locator("figure.item.focus").get_attribute("data-index") == "1"
-    per_row = page.evaluate("""() => { const c = [...document.querySelectorAll('figure.item')];
-                                       return c.filter(n => n.offsetTop === c[0].offsetTop).length; }""")
+    per_row = page.evaluate("""() => { const c = [...document.querySelectorAll('figure.item')];  // placed by transforms
+                                       const top = n => n.getBoundingClientRect().top;
+                                       return c.filter(n => top(n) === top(c[0])).length; }""")
+    assert per_row == page.evaluate("vgrid.columns")
     page.keyboard.press("ArrowDown")
     assert page.locator("figure.item.focus").get_attribute("data-index") == str(min(1 + per_row, ii.height - 1))
     page.keyboard.press("ArrowUp")
@@ -100,3 +102,74 @@ def test_changes_after_a_re_run_are_listed_and_handled(review_home, review_serve
     page.click("#effects button.accept")
     page.wait_for_function("!document.querySelector('#effects li.change')")
     assert (moved, "noise") in rs.identity_review(catalog, FILM).accepted
+
+
+def _tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focused element matches ``selector`` (keyboard only, as a person would)."""
+    for _ in range(limit):
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_queue_and_changes_list_with_the_keyboard_only(review_home, review_server, browser):
+    import httpx
+
+    catalog = Catalog(review_home)
+    workspace = FilmWorkspace(FILM, review_home)
+    ii = workspace.read_table("instance_identities")
+    sizes = ii.filter(pl.col("identity") != "noise").group_by("identity").len().sort("identity")
+    pairs = [ii.filter(pl.col("identity") == i)["instance_id"].sort().to_list() for i in sizes["identity"][:2]]
+    api = f"{review_server}/api/films/{FILM}"
+    # two identities each lose one photo to an identity of its own: two "same character?" pairs (same faces)
+    for revision, (identity, members) in enumerate(zip(sizes["identity"][:2], pairs)):
+        assert httpx.post(f"{api}/decisions", json={"expected_revision": revision, "decisions": [
+            {"kind": "split", "item_id": identity, "to_value": "new", "payload": {"instance_ids": members[-1:]}}]}
+        ).status_code == 200
+    # and a re-run moved two items of a reviewed identity: two changes to answer
+    workspace.write_table("identity_changes", pl.DataFrame({
+        "instance_id": [pairs[0][0], pairs[1][0]], "from_identity": ["noise", "noise"],
+        "to_identity": list(sizes["identity"][:2]), "revision": [2, 2], "run_id": ["test"] * 2,
+        "why": ["re-run placed it by face"] * 2}))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{review_server}/films/{FILM}/identities")
+    page.wait_for_selector("#suggestions .suggestion.current")
+    queue = page.evaluate("view.queue.map(s => [s.a, s.b].sort().join('|'))")
+    assert len(queue) >= 2
+
+    # the changes list: Tab to the first Accept, Enter; the focus goes on to the next change's Accept
+    _tab_to(page, "#effects li.change button.accept")
+    first = page.evaluate("document.activeElement.closest('li').dataset.id")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-revision='3']", state="attached")
+    page.wait_for_function(f"document.activeElement.matches('#effects li.change button.accept') && "
+                           f"document.activeElement.closest('li').dataset.id !== '{first}'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-revision='4']", state="attached")
+    assert page.locator("#effects li.change").count() == 0
+    assert {i for i, _ in rs.identity_review(catalog, FILM).accepted} == {pairs[0][0], pairs[1][0]}
+
+    # the queue: Y merges the marked pair, once, even when pressed twice while it is saved; N drops the next
+    marked = page.locator("#suggestions .suggestion.current")
+    merged = sorted([marked.get_attribute("data-a"), marked.get_attribute("data-b")])
+    page.keyboard.press("y")
+    page.keyboard.press("y")
+    page.wait_for_selector("[data-revision='5']", state="attached")
+    page.wait_for_timeout(500)
+    assert rs.review_revision(catalog, FILM) == 5
+    review = rs.identity_review(catalog, FILM)
+    assert [sorted(m) for m in review.merges] == [merged]
+    after = page.evaluate("view.queue.map(s => [s.a, s.b].sort().join('|'))")
+    assert "|".join(merged) not in after and len(after) >= 1
+    page.keyboard.press("n")
+    page.wait_for_function(f"view.queue.length === {len(after) - 1}")
+    assert rs.review_revision(catalog, FILM) == 5                       # "not the same" records no decision
+
+    # an item selected with the keyboard: Tab to it, Space
+    _tab_to(page, "figure.member")
+    page.keyboard.press("Space")
+    assert page.locator("#selection-count").text_content() == "1 selected"
+    assert page.locator("figure.member.selected").count() == 1
+    page.keyboard.press("Enter")
+    assert page.locator("#selection-count").text_content() == ""

@@ -19,10 +19,12 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 
 def _source_of(home: Path) -> dict[str, str]:
-    """instance_id -> the photo's folder (the person), from the frames table."""
+    """instance_id -> the photo's folder (the person), from the frames table, for the cut-outs with a face (a photo
+    may also give a faceless or a blurry cut-out, which says nothing about the person)."""
     workspace = FilmWorkspace(FILM, home)
     frames = workspace.read_table("frames").select("frame_id", pl.col("source").alias("photo"))
-    table = workspace.read_table("filtered_instances").join(frames, on="frame_id")
+    faced = workspace.read_table("faces").select("instance_id").unique()
+    table = workspace.read_table("filtered_instances").join(frames, on="frame_id").join(faced, on="instance_id")
     return {row["instance_id"]: row["photo"].split("/")[0] for row in table.iter_rows(named=True)}
 
 
@@ -45,8 +47,9 @@ def test_a_person_reviews_instances_with_the_keyboard(review_home, review_server
     page.goto(f"{review_server}/films/{FILM}/instances")
     page.wait_for_selector("#grid .item img")
     items = page.locator("#grid .item")
-    assert items.count() == 9
-    ids = [items.nth(i).get_attribute("data-id") for i in range(9)]
+    count = FilmWorkspace(FILM, review_home).read_table("filtered_instances").height  # 9 photos: 9 or 10 cut-outs
+    assert count >= 9 and items.count() == count
+    ids = [items.nth(i).get_attribute("data-id") for i in range(count)]
     page.keyboard.press("k")  # keep the first, focus moves on
     _saved(page, 1)
     page.keyboard.press("d")  # discard the second
@@ -68,13 +71,13 @@ def test_a_person_reviews_instances_with_the_keyboard(review_home, review_server
     _saved(page, 5)
     assert {i for i, s in rs.instance_review(catalog, FILM).items() if s["kept"] is False} == {ids[1], *ids[4:7]}
     assert page.locator("#grid .item.discarded").count() == 4
-    assert "2 / 9" not in page.locator("#progress-text").text_content()
+    assert f"2 / {count}" not in page.locator("#progress-text").text_content()
     _screenshot(page, "instances")
     page.click("#undo")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Undone (revision 6)')")
     page.wait_for_selector("[data-revision='6']", state="attached")
     assert {i for i, s in rs.instance_review(catalog, FILM).items() if s["kept"] is False} == {ids[1]}
-    assert "2 / 9 reviewed" in page.locator("#progress-text").text_content()
+    assert f"2 / {count} reviewed" in page.locator("#progress-text").text_content()
     page.click("#redo")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Redone (revision 7)')")
     page.wait_for_selector("[data-revision='7']", state="attached")
@@ -112,7 +115,8 @@ def test_a_person_names_splits_merges_and_moves_identities(review_home, review_s
     # item farthest from the prototype (shown first); either way he is split out into an identity of his own
     alex = next(i for i, p in person.items() if p == "alex_lacamoire")
     holder = page.locator(f"section.identity:has(figure.member[data-id='{alex}'])")
-    assert holder.locator("figure.member").first.get_attribute("data-id") == alex
+    if holder.get_attribute("data-identity") != "noise":  # noise has no prototype to be far from
+        assert holder.locator("figure.member").first.get_attribute("data-id") == alex
     holder.locator(f"figure.member[data-id='{alex}']").click()
     page.once("dialog", lambda dialog: dialog.accept(""))  # split asks for a name: named below instead
     page.click("#split")

@@ -1,7 +1,8 @@
 // Identities: sample grids and face crops, rename, merge, split, move, noise; merge suggestions.
 "use strict";
 const view = {identities: [], selected: new Map(),  // selected: instance_id -> identity it sits in
-              wanted: new Map()};  // identity -> how many items the person has asked to see (kept across reloads)
+              wanted: new Map(),  // identity -> how many items the person has asked to see (kept across reloads)
+              refocus: null};     // where the keyboard focus goes after the next render (see refocus())
 const E = Review.el.bind(Review);
 // items shown at first and fetched per "show more" (?first=N&page=N in the URL change them)
 const PARAMS = new URLSearchParams(location.search);
@@ -81,15 +82,21 @@ function memberFigure(identity, member) {
   return E("figure", {class: "member" + (view.selected.has(member.instance_id) ? " selected" : ""), tabindex: "0",
                       title: `${member.instance_id} · distance ${member.distance}`,
                       dataset: {id: member.instance_id, identity: identity.identity},
-                      onclick: () => {
-                        view.selected.has(member.instance_id) ? view.selected.delete(member.instance_id)
-                          : view.selected.set(member.instance_id, identity.identity);
-                        selectionChanged();
+                      onclick: () => toggle(member.instance_id, identity.identity),
+                      onkeydown: (event) => {  // keyboard only: Tab to an item, Space or Enter selects it
+                        if (event.key !== " " && event.key !== "Enter") return;
+                        event.preventDefault();
+                        toggle(member.instance_id, identity.identity);
                       }},
     Review.lazyImage(E("img", {decoding: "async", alt: member.instance_id, width: "120", height: "120"}), member.thumb),
     member.face ? Review.lazyImage(E("img", {class: "face", decoding: "async", alt: "face", width: "40", height: "40"}),
                                    member.face) : null,
     E("figcaption", {text: `${member.distance.toFixed(2)}${member.source === "review" ? " · moved" : ""}`}));
+}
+
+function toggle(id, identity) {
+  view.selected.has(id) ? view.selected.delete(id) : view.selected.set(id, identity);
+  selectionChanged();
 }
 
 function appendMembers(identity, list, container) {
@@ -159,15 +166,13 @@ function render(answer) {
   if (queue.length) {
     suggestions.append(E("h2", {text: `Same character? ${queue.length} pair(s) from prototype similarity · ` +
                                       "Y: merge the first · N: not the same"}));
-    for (const s of queue) {
-      suggestions.append(E("div", {class: "suggestion", dataset: {a: s.a, b: s.b}},
+    queue.forEach((s, index) => {
+      suggestions.append(E("div", {class: "suggestion" + (index ? "" : " current"), dataset: {a: s.a, b: s.b},
+                                   "aria-current": index ? null : "true"},
         E("span", {text: `${s.a_name} + ${s.b_name} (similarity ${s.similarity.toFixed(2)})`}),
-        E("button", {text: `Merge ${s.b_name} into ${s.a_name}`, onclick: async () => {
-          if (await Review.decide([{kind: "merge", item_id: s.b, to_value: s.a}], `${s.b_name} merged into ${s.a_name}`))
-            await load();
-        }}),
-        E("button", {class: "not-same", text: "Not the same", onclick: () => rejectPair(s)})));
-    }
+        E("button", {class: "same", text: `Merge ${s.b_name} into ${s.a_name}`, onclick: () => mergePair(s, "button.same")}),
+        E("button", {class: "not-same", text: "Not the same", onclick: () => rejectPair(s, "button.not-same")})));
+    });
   }
   renderEffects(answer.effects);
   const missing = document.getElementById("missing");
@@ -184,6 +189,17 @@ function render(answer) {
     text: "No identities for this film yet: materialise identity_clusters."}));
   selectionChanged();
   container.dataset.revision = String(Review.revision);  // the state this view shows (tests wait on it)
+  refocus();
+}
+
+// A change re-renders the page; a keyboard user's focus goes on from where it was: the next change or pair of the
+// list just worked on (``view.refocus``: a selector), else the list itself.
+function refocus() {
+  if (!view.refocus) return;
+  const [selector, fallback] = [view.refocus, view.refocus.split(" ")[0]];
+  view.refocus = null;
+  const target = document.querySelector(selector) || document.querySelector(fallback);
+  if (target) target.focus();
 }
 
 // What the dataset owes the review: decisions not yet applied by a run, and changes a re-run made to reviewed
@@ -201,6 +217,7 @@ function renderEffects(effects) {
   if (!effects.changes.length) return;
   box.append(E("h2", {text: `Since your last review: ${open.length} item(s) moved`}));
   if (open.length > 1) box.append(E("button", {class: "accept-all", text: `Accept all ${open.length}`, onclick: async () => {
+    view.refocus = "#effects";
     if (await Review.decide(open.map(c => ({kind: "accept", item_id: c.instance_id, to_value: c.to_identity})),
                             `${open.length} changes accepted`)) await load();
   }}));
@@ -211,10 +228,12 @@ function renderEffects(effects) {
       c.thumb ? E("img", {src: c.thumb, alt: "moved item", width: "48", height: "48", loading: "lazy"}) : null,
       E("span", {text: `${c.from_name} → ${c.to_name} (${c.why}) · ${c.status}`}),
       c.status !== "to review" ? null : E("button", {class: "accept", text: "Accept", onclick: async () => {
+        view.refocus = "#effects li.change button.accept";  // the next change still to review
         if (await Review.decide([{kind: "accept", item_id: c.instance_id, to_value: c.to_identity}],
                                 `kept the move of ${c.instance_id} to ${c.to_name}`)) await load();
       }}),
       !undoable ? null : E("button", {class: "undo-change", text: `Undo: back to ${c.from_name}`, onclick: async () => {
+        view.refocus = "#effects li.change button.accept";
         if (await Review.decide([{kind: "move", item_id: c.instance_id, from_value: c.to_identity,
                                   to_value: c.from_identity}], `${c.instance_id} moved back to ${c.from_name}`)) await load();
       }})));
@@ -270,29 +289,36 @@ function rejected() {
   try { return new Set(JSON.parse(localStorage.getItem(`castforge:${Review.film}:not-same`) || "[]")); }
   catch { return new Set(); }
 }
-function rejectPair(pair) {
+function rejectPair(pair, focus = null) {
   const seen = rejected();
   seen.add(`${pair.a}|${pair.b}`);
   localStorage.setItem(`castforge:${Review.film}:not-same`, JSON.stringify([...seen]));
   Review.status(`${pair.a_name} and ${pair.b_name} kept apart`, "ok");
-  load();
+  view.refocus = focus && `#suggestions .suggestion ${focus}`;
+  return load();
 }
+async function mergePair(pair, focus = null) {
+  view.refocus = focus && `#suggestions .suggestion ${focus}`;
+  if (await Review.decide([{kind: "merge", item_id: pair.b, to_value: pair.a}], `${pair.b_name} merged into ${pair.a_name}`))
+    await load();
+}
+// Y / N answer the first pair of the queue; one answer at a time (a key held down or pressed twice while the merge
+// is saved must not merge the next pair unseen), never while a dialog is open
+let answering = false;
 document.addEventListener("keydown", async (event) => {
   if (event.target.matches("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
-  const first = (view.queue || [])[0];
-  if (!first) return;
-  if (event.key.toLowerCase() === "y") {
-    event.preventDefault();
-    if (await Review.decide([{kind: "merge", item_id: first.b, to_value: first.a}], `${first.b_name} merged into ${first.a_name}`))
-      await load();
-  } else if (event.key.toLowerCase() === "n") {
-    event.preventDefault();
-    rejectPair(first);
-  }
+  const key = event.key.toLowerCase(), first = (view.queue || [])[0];
+  if ((key !== "y" && key !== "n") || !first || document.querySelector("dialog[open]")) return;
+  event.preventDefault();
+  if (answering || event.repeat) return;
+  answering = true;
+  try { await (key === "y" ? mergePair(first) : rejectPair(first)); } finally { answering = false; }
 });
 Review.onReload = () => load();
 Review.scope = "identities";  // undo here takes back this page's kind of decision
 Review.bindUndoRedo();
-Review.bindHelp([["Y", "same character: merge the first suggested pair"], ["N", "not the same: drop the first pair"],
-  ["Enter (in a name)", "rename"], ["click", "select an item (Shift / Ctrl: more)"]]);
+Review.bindHelp([["Y", "same character: merge the first suggested pair (marked)"], ["N", "not the same: drop the first pair"],
+  ["Tab / Shift+Tab", "the next / previous item, button or name"], ["Space / Enter (on an item)", "select it or not"],
+  ["Enter (in a name)", "rename"], ["Enter (on Accept / Undo)", "answer one change; the focus goes to the next"],
+  ["click", "select an item"]]);
 load().catch(error => Review.status("Could not load identities: " + error.message, "error"));

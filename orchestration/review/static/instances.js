@@ -29,7 +29,9 @@ function makeCard() {
       Review.el("span", {class: "tag"}),
       Review.el("small", {class: "frame"}),
       Review.el("small", {class: "who"})));
-  node.image = node.querySelector("img");
+  // the parts a fill changes, found once (a node is re-filled every time a row scrolls in)
+  [node.image, node.verdict, node.tag, node.frame, node.who] = ["img", ".verdict", ".tag", ".frame", ".who"].map(
+    selector => node.querySelector(selector));
   return node;
 }
 
@@ -40,8 +42,8 @@ function fillCard(node, index) {
     node.dataset.id = item.instance_id;
     node.image.alt = item.instance_id;
     vgrid.showThumbnail(node, item.thumb);
-    node.querySelector(".frame").textContent = item.frame_id || "";
-    node.querySelector(".who").textContent =
+    node.frame.textContent = item.frame_id || "";
+    node.who.textContent =
       item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : "";
   }
   state.cards.set(item.instance_id, node);
@@ -54,9 +56,9 @@ function paint(node, item) {
   node.className = "item " + verdictClass(item);
   node.classList.toggle("selected", state.selected.has(item.instance_id));
   node.classList.toggle("focus", state.shown[state.focus] === item);
-  node.querySelector(".verdict").textContent =
+  node.verdict.textContent =
     item.kept === true ? "kept" : item.kept === false ? "discarded" : item.auto_kept === false ? `auto: ${item.reason || "dropped"}` : "";
-  node.querySelector(".tag").textContent = item.category || "";
+  node.tag.textContent = item.category || "";
 }
 
 const SORTS = {

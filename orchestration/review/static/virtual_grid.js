@@ -1,22 +1,27 @@
-// A virtualised grid of fixed-size cells scrolled with the page: only the rows in and near the viewport exist in the
-// DOM (absolutely placed in a container as tall as every row), and cells scrolled out are reused for the ones
-// scrolled in. With 10,000 cut-outs the browser lays out and paints ~100 cards instead of 10,000, so a scroll frame
-// costs the same at any size. The page's state (focus, selection) lives in JS: a node only shows an item for a while.
+// A virtualised grid of fixed-size cells scrolled with the page. A fixed pool of card nodes covers the rows in and
+// near the viewport (the container is as tall as every row); item ``index`` is always shown by pool node
+// ``index % pool.length``, so a scroll that brings one row in re-fills exactly that row's nodes: nothing is created,
+// removed or re-ordered in the DOM, and a node is moved with a transform (no layout). With 10,000 cut-outs the
+// browser lays out and paints ~70 cards instead of 10,000, so a scroll frame costs the same at any size.
+// The page's state (focus, selection) lives in JS: a node only shows an item for a while.
 "use strict";
 class VirtualGrid {
   // make(): a new empty cell node whose thumbnail <img> is ``node.image``; fill(node, index): show item ``index``
-  constructor(container, {make, fill, minWidth = 170, rowHeight = 200, gap = 8, overscanRows = 2}) {
-    Object.assign(this, {container, make, fill, minWidth, rowHeight, gap, overscanRows});
+  constructor(container, {make, fill, minWidth = 170, rowHeight = 200, gap = 8, overscanRows = 2, thumbEveryMs = 100,
+                          budgetMs = 4}) {
+    Object.assign(this, {container, make, fill, minWidth, rowHeight, gap, overscanRows, thumbEveryMs, budgetMs});
+    this.behind = false;     // overscan rows left for the next frame
     this.count = 0;
     this.columns = 1;
     this.width = -1;
-    this.nodes = new Map();  // item index -> the node showing it
-    this.free = [];          // nodes scrolled out, detached, kept for reuse
+    this.pool = [];          // node k shows the item with index % pool.length === k (node.index; -1: hidden)
     this.range = [0, 0];
     this.frameRequested = false;
+    this.thumbsDue = false;
     this.thumbTimer = null;
+    this.thumbsAt = 0;
     addEventListener("scroll", () => this.schedule(), {passive: true});
-    addEventListener("resize", () => this.schedule());
+    addEventListener("resize", () => { this.measure(); this.schedule(); }, {passive: true});
     new ResizeObserver(() => {
       if (this.container.clientWidth !== this.width) { this.measure(); this.update(true); }
     }).observe(container);
@@ -30,6 +35,29 @@ class VirtualGrid {
     this.container.style.setProperty("--cell-width", `${cell}px`);
     this.cellStep = cell + this.gap;
     this.container.style.height = `${Math.max(0, this.rows * this.rowHeight - this.gap)}px`;
+    // the most rows visibleRows() can span: the viewport's rows, one cut in half, the overscan on both sides
+    const windowRows = Math.ceil(innerHeight / this.rowHeight) + 1 + 2 * this.overscanRows;
+    this.resizePool(Math.min(this.count, windowRows * this.columns));
+  }
+
+  resizePool(size) {
+    if (size === this.pool.length) return;
+    while (this.pool.length < size) {
+      const node = this.make();
+      this.hide(node);
+      this.pool.push(node);
+      this.container.append(node);
+    }
+    for (const node of this.pool.splice(size)) node.remove();
+    for (const node of this.pool) this.hide(node);  // the index -> node mapping changed: every node is re-filled
+    this.range = [-1, -1];
+  }
+
+  hide(node) {
+    node.index = -1;
+    node.hidden = true;
+    node.className = "item";  // a hidden node keeps no state of the item it showed (selection, focus)
+    delete node.dataset.index;
   }
 
   get rows() { return Math.ceil(this.count / this.columns); }
@@ -47,54 +75,73 @@ class VirtualGrid {
     requestAnimationFrame(() => { this.frameRequested = false; this.update(); });
   }
 
-  visibleRows(overscan) {
-    const top = this.container.getBoundingClientRect().top;  // layout is clean in a scroll frame: cheap
+  // ``top``: the container's top in the viewport, read once per update before anything is written (a read after a
+  // write would force a synchronous layout in the middle of the frame)
+  visibleRows(top, overscan) {
     const first = Math.max(0, Math.floor(-top / this.rowHeight) - overscan);
     const last = Math.min(this.rows, Math.ceil((innerHeight - top) / this.rowHeight) + overscan);
     return [first, Math.max(first, last)];
   }
 
-  // force: every cell is filled again (new items, new columns); otherwise only cells entering the window are
+  // force: every cell is filled again (new items, new columns); otherwise only cells entering the window are.
+  // The rows on screen are filled first; the overscan rows (filled before they scroll in) only while the frame has
+  // ``budgetMs`` left, the rest in the next frame: a flick past thousands of cards fills only what is seen. A
+  // forced update (new items) fills every row at once: what a script or a test reads next is all there.
   update(force = false) {
-    const [first, last] = this.visibleRows(this.overscanRows);
+    const started = performance.now();
+    const top = this.container.getBoundingClientRect().top;  // layout is clean at the start of a frame: cheap
+    const [first, last] = this.visibleRows(top, this.overscanRows);
     const start = first * this.columns, end = Math.min(this.count, last * this.columns);
-    if (!force && start === this.range[0] && end === this.range[1]) return;
-    this.range = [start, end];
-    let kept = Infinity;  // the first index still shown
-    for (const [index, node] of this.nodes) {
-      if (force || index < start || index >= end) {
-        this.nodes.delete(index);
-        this.free.push(node);
-        node.remove();  // out of the DOM: queries and the layout see only shown cells
-      } else kept = Math.min(kept, index);
+    if (force || this.behind || start !== this.range[0] || end !== this.range[1]) {
+      this.range = [start, end];
+      if (force) for (const node of this.pool) node.index = -1;
+      const [shownFirst, shownLast] = this.visibleRows(top, 0);
+      const shown = [shownFirst * this.columns, Math.min(end, shownLast * this.columns)];
+      this.behind = false;
+      for (let index = shown[0]; index < shown[1]; index++) this.place(index);
+      // then outwards from the screen: the rows about to scroll in first
+      for (let below = shown[1], above = shown[0] - 1; below < end || above >= start; below++, above--) {
+        if (!force && performance.now() - started > this.budgetMs) { this.behind = true; break; }
+        if (below < end) this.place(below);
+        if (above >= start) this.place(above);
+      }
+      for (const node of this.pool) if ((node.index < start || node.index >= end) && !node.hidden) this.hide(node);
+      if (this.behind) this.schedule();
     }
-    const above = [], below = [];
-    for (let index = start; index < end; index++) {
-      if (this.nodes.has(index)) continue;
-      const node = this.free.pop() || this.make();
-      node.style.left = `${(index % this.columns) * this.cellStep}px`;
-      node.style.top = `${Math.floor(index / this.columns) * this.rowHeight}px`;
-      this.fill(node, index);
-      this.nodes.set(index, node);
-      (index < kept ? above : below).push(node);
-    }
-    // the DOM keeps the items' order (reading and tab order, and what scripts see): cards entering above the ones
-    // kept go first, those entering below go last
-    if (above.length) this.container.prepend(...above);
-    if (below.length) this.container.append(...below);
-    if (force) this.loadThumbnails();
-    else if (!this.thumbTimer) this.thumbTimer = setTimeout(() => { this.thumbTimer = null; this.loadThumbnails(); }, 100);
+    this.thumbnails(top, force);
   }
 
-  // Thumbnails of the cells on screen (and a row either side) are requested at most every 100 ms while scrolling:
-  // cards flown past are reused before their thumbnail is asked for, and reusing a node drops a pending request
-  // (its src is replaced), so a fast scroll leaves no queue of thumbnails that the ones on screen wait behind.
-  loadThumbnails() {
-    const [first, last] = this.visibleRows(1);
-    for (const [index, node] of this.nodes) {
-      const row = Math.floor(index / this.columns), image = node.image;
-      if (row >= first && row < last && image.dataset.src && image.getAttribute("src") !== image.dataset.src)
-        image.src = image.dataset.src;
+  place(index) {
+    const node = this.pool[index % this.pool.length];
+    if (node.index === index) return;
+    node.index = index;
+    node.style.transform =
+      `translate(${(index % this.columns) * this.cellStep}px, ${Math.floor(index / this.columns) * this.rowHeight}px)`;
+    this.fill(node, index);
+    node.hidden = false;
+  }
+
+  // Thumbnails of the cells on screen (and a row either side) are requested at most every ``thumbEveryMs`` while
+  // scrolling: cards flown past are re-filled before their thumbnail is asked for, and re-filling a node drops a
+  // pending request (its src is removed), so a fast scroll leaves no queue of thumbnails that the ones on screen
+  // wait behind. They are asked for inside a frame's update, with its layout read: never a forced layout.
+  thumbnails(top, now) {
+    const wait = this.thumbsAt + this.thumbEveryMs - performance.now();
+    if (!now && !this.thumbsDue && wait > 0) {
+      if (!this.thumbTimer) this.thumbTimer = setTimeout(() => {
+        this.thumbTimer = null;
+        this.thumbsDue = true;
+        this.schedule();
+      }, wait);
+      return;
+    }
+    this.thumbsDue = false;
+    this.thumbsAt = performance.now();
+    const [first, last] = this.visibleRows(top, 1);
+    for (const node of this.pool) {
+      const row = Math.floor(node.index / this.columns), image = node.image;
+      if (node.index >= 0 && row >= first && row < last && image.dataset.src &&
+          image.getAttribute("src") !== image.dataset.src) image.src = image.dataset.src;
     }
   }
 
@@ -114,7 +161,10 @@ class VirtualGrid {
     this.update();
   }
 
-  node(index) { return this.nodes.get(index); }
+  node(index) {
+    const node = this.pool.length ? this.pool[index % this.pool.length] : undefined;
+    return node && node.index === index ? node : undefined;
+  }
 
-  forEachShown(callback) { for (const [index, node] of this.nodes) callback(node, index); }
+  forEachShown(callback) { for (const node of this.pool) if (node.index >= 0) callback(node, node.index); }
 }
