@@ -9,7 +9,7 @@ sita_front and saha_side); the "held_out" split (PySceneDetect's test video and 
 images, saha_front never seen while tuning) is the figure to quote.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--anime-faces] [--keep DIR] [--sequence 5] [--no-shot-consistency]
+       [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
 cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency).
 """
@@ -66,7 +66,7 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 
 
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
-              sequence: int = 1, shot_consistency: bool = True) -> dict:
+              sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None) -> dict:
     import cv2
     import polars as pl
 
@@ -84,13 +84,16 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
         cv2.imwrite(str(path), cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2BGR))
         rows.append({"frame_id": f"scene{n:04d}", "shot": shots[n], "timestamp_s": float(n), "kept": True,
                      "path": str(path)})
+    preset = preset_sections(preset_name)
+    anime_faces = anime_faces or bool(preset.get("instances", {}).get("anime_faces"))
     segmenter = SegmenterResource(backend=backend, anime_faces=anime_faces)
     started, cpu_started = time.perf_counter(), cpu_seconds()
     table = extract_instances("composites", pl.DataFrame(rows), Path, segmenter.segment_frame, out_dir, str,
                               backend, segmenter.describe()["model"],
-                              InstanceParams(shot_consistency=shot_consistency))
+                              InstanceParams.from_dict({**preset.get("instances", {}), "anime_faces": anime_faces,
+                                                        "shot_consistency": shot_consistency}))
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    decided = auto_decisions(table, FilterParams())  # the code's defaults
+    decided = auto_decisions(table, FilterParams.from_dict(preset.get("filtered_instances", {})))
     read = lambda p: cv2.cvtColor(cv2.imread(p, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)  # noqa: E731
     scored = []
     for n, scene in enumerate(scenes):
@@ -114,6 +117,20 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             "by_background": by_video(scored, summarise),
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
             "worst": sorted(scored, key=lambda r: r["iou"])[:5]}
+
+
+def preset_sections(name: str | None) -> dict:
+    """The ``instances`` and ``filtered_instances`` sections of configs/presets/<name>.yaml (none: the code's
+    defaults, which are the 3D settings)."""
+    if not name:
+        return {}
+    import yaml
+
+    from resources.film_settings import default_schema, normalise
+
+    path = Path(__file__).resolve().parents[1] / "configs" / "presets" / f"{name}.yaml"
+    sections = normalise(yaml.safe_load(path.read_text()) or {}, default_schema(), str(path))
+    return {k: sections.get(k) or {} for k in ("instances", "filtered_instances")}
 
 
 def cpu_seconds() -> float:
@@ -141,6 +158,8 @@ def main() -> None:
                         help="key frames per shot: each scene becomes a shot whose characters walk 1%% of the "
                              "width per frame (measures the neighbouring-frame cue)")
     parser.add_argument("--no-shot-consistency", action="store_true", help="leave out the neighbouring-frame vote")
+    parser.add_argument("--preset", help="apply configs/presets/<name>.yaml's instances and filtered_instances "
+                                         "settings (anime: AnimeFace faces, min_character_score 0.3)")
     args = parser.parse_args()
     if shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with media/characters_rgba and the videos is needed")
@@ -149,8 +168,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
-                                not args.no_shot_consistency) for s in splits}
-    print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "seed": args.seed,
+                                not args.no_shot_consistency, args.preset) for s in splits}
+    print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
+                      "seed": args.seed,
                       "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))

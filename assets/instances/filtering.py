@@ -16,8 +16,9 @@ class FilterParams:
     min_size_floor: int = 16          # never below this many pixels, whatever the frame size
     min_alpha_coverage: float = 0.05  # share of the box the soft alpha covers
     min_blur: float = 80.0            # Laplacian variance inside the mask (3D preset 80, 2D 100)
-    min_character_score: float = 0.3  # best of face score, person/animal box score, DeepLab class share (the seed
-    # threshold: a drawn character, or a 3D one turned from the camera, has no face and scores 0.3-0.5 as a person)
+    min_character_score: float = 0.5  # best of face score, person/animal box score, DeepLab class share (the anime
+    # preset: 0.3, where faceless drawn characters score 0.3-0.5 as a person; on the Sintel trailer that band holds
+    # more blurred objects and scenery than characters)
     max_occluded_fraction: float = 0.6  # more of the character hidden by others than this: dropped as "occluded"
     drop_cut_by_frame_edge: bool = False  # drop characters the frame edge cuts (else kept, the reason says so)
 

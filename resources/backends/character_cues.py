@@ -85,6 +85,7 @@ class YunetFaceDetector:
 
 WEAK_PERSON_SCORE = 0.1  # person boxes from here up are returned; below person_score they only serve a face inside
 ZOOM_OUT = (1.0, 2.0)  # YOLOX passes: the frame as is, and at half size on a grey canvas (characters filling the frame)
+ZOOM_MIN_HEIGHT = 0.4  # a zoomed-out pass's box counts only this tall (fraction of the frame's height) or taller
 
 
 class YoloxCharacterDetector:
@@ -120,6 +121,9 @@ class YoloxCharacterDetector:
         h, w = rgb.shape[:2]
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         found = [self._pass(bgr, zoom) for zoom in self.zoom_out]
+        # a zoomed-out pass is for characters that fill the frame; its smaller boxes are blurred foreground objects
+        # and distant scenery more often than characters the plain pass missed
+        found = [f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h] for f, zoom in zip(found, self.zoom_out)]
         boxes = np.concatenate(found)
         if not len(boxes):
             return np.zeros((0, 6), np.float32)

@@ -65,12 +65,17 @@ def _row(**values):
     (_row(face_count=1, face_score=0.8, character_score=0.8, blur=10.0), True, "character"),
     (_row(character_score=0.9, body_score=0.9, blur=10.0), False, "blurry"),
     (_row(character_score=0.2), False, "not_character"),
-    (_row(character_score=0.32, body_score=0.32), True, "character"),  # a weak person box, no face: drawn characters
     (_row(character_score=0.6, class_fraction=0.6), True, "character"),
 ])
 def test_auto_decisions(row, kept, reason):
     out = auto_decisions(pl.DataFrame([row]), FilterParams(min_blur=80.0)).row(0, named=True)
     assert out["kept"] is kept and out["reason"].startswith(reason) and out["decided_by"] == "auto"
+
+
+def test_a_weak_person_box_without_a_face_is_a_character_only_at_the_anime_threshold():
+    row = pl.DataFrame([_row(character_score=0.32, body_score=0.32)])
+    assert not auto_decisions(row, FilterParams())["kept"][0]
+    assert auto_decisions(row, FilterParams(min_character_score=0.3))["kept"][0]
 
 
 def test_auto_decisions_on_no_instances_is_an_empty_table():
