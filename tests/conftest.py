@@ -118,6 +118,36 @@ BACKEND_MODULES = ("backends", "sam2", "qwen", "esrgan", "anime_faces", "2d_iden
                    "instances_cutouts")
 
 
+# Unit tests that take seconds each on a quiet machine (real DSP on synthetic voices, ffmpeg encodes, Dagster runs and
+# instances, subprocesses, timed lock waits, the CLIP tokenizer's transformers import) are `slow`, so `make test-fast`
+# stays under a minute; `make test` runs them. Module -> test function names (every parametrisation); a test checks
+# that each name exists (tests/unit/test_layout_tiers.py). The fast tier keeps the configuration layering
+# (test_film_settings), cache-key (test_stage_contract) and stale-selection (test_selection) tests.
+SLOW_TESTS = {
+    "test_audio_core": {"test_extract_silent_audio_has_no_loudness", "test_nme_sc_estimates_the_number_of_speakers",
+                        "test_separate_file_in_segments_is_seamless", "test_voice_features_measure_pitch"},
+    "test_audio_overlap": {"test_enhanced_count_on_synthetic_voices"},
+    "test_audio_active_speakers": {"test_the_moving_mouth_names_its_voice_and_the_offset"},
+    "test_captions": {"test_clip_tokenizer_is_clip", "test_compose_keeps_prefix_and_trigger_and_fits_77_tokens"},
+    "test_catalog_portable": {"test_a_held_lock_is_waited_for_once_and_the_wait_is_recorded",
+                              "test_a_lock_held_past_the_bound_is_one_clear_error"},
+    "test_console": {"test_a_review_marks_its_dependants_stale_in_dagster_from_the_first_decision",
+                     "test_one_line_per_step_with_counts_progress_and_the_rest_in_the_log_file"},
+    "test_media_and_catalog": {"test_catalog_views_span_films_and_survive_a_concurrent_writer"},
+    "test_reliability_frames": {"test_a_truncated_webm_is_refused_at_ingest_naming_both_durations"},
+    "test_reliability_install": {"test_pyproject_dependencies_are_enough_to_load_the_code_location"},
+    "test_reliability_runs": {"test_a_run_whose_process_is_gone_is_failed_and_frees_its_slot",
+                              "test_dagster_yaml_enables_run_monitoring_and_is_upgraded",
+                              "test_runs_clear_by_id_and_dead_staging_folders"},
+    "test_reliability_store": {"test_two_films_clustered_at_once_mint_distinct_ids_and_keep_both"},
+    "test_review_app": {"test_identity_members_page_through_in_the_view_order_and_follow_the_review",
+                        "test_identities_view_applies_the_review_and_suggests_merges"},
+    "test_review_asset": {"test_an_asset_that_depends_on_the_review_goes_stale_when_the_review_changes",
+                          "test_the_cli_reports_a_runless_observation"},
+    "test_selection": {"test_status_lists_assets_in_graph_order_with_stale_failed_and_what_rows_count"},
+}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "shared" in item.fixturenames:  # reads the real media or models in ../shared: not the fast tier
@@ -128,3 +158,5 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, TIER_BY_FOLDER[folder]))
         elif folder == "unit" and any(name in path.stem for name in BACKEND_MODULES):
             item.add_marker(pytest.mark.backends)
+        if getattr(item, "originalname", item.name) in SLOW_TESTS.get(path.stem, ()):
+            item.add_marker(pytest.mark.slow)
