@@ -6,19 +6,23 @@
    labelled from the cut-outs by eye; ``background`` marks fragments that are no character). identity_clusters'
    own ``assign_identities`` runs with and without tracks; purity, coverage and BCubed are reported on the
    labelled instances with a face and on all labelled instances, plus identities made mostly of background.
-2. BCubed F on real photographs of people never tuned on: ../shared/media/faces/knn_examples (train/<person>/ and
+2. A second film labelled by instance id (default ``pc``: the 26 Penny & Chip clips, 2D, taken through
+   ``face_embeddings``; bench/data/penny_and_chip_instances.csv), scored apart on the labelled instances before
+   ``--held-out-split-s`` (looked at while tuning) and after it (held out), with the identities parameters of its
+   last identity_clusters run (the thresholds set for the face model its faces were embedded with).
+3. BCubed F on real photographs of people never tuned on: ../shared/media/faces/knn_examples (train/<person>/ and
    the single-person test photos), faces found and embedded by the offline face analyzer.
 
     CASTFORGE_HOME=... .venv/bin/python bench/identities.py [--film sintel_trailer_480x204] [--labels CSV]
         [--preset 3d] [--knn ../shared/media/faces/knn_examples] [--min-cluster-size N]
-        [--held-out-home HOME --held-out-film pc --held-out-labels CSV --held-out-preset anime]
+        [--held-out-home HOME --held-out-film pc --held-out-labels CSV --held-out-preset recorded|PRESET]
 """
 
 import argparse
 import json
 import os
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +82,15 @@ def preset_params(preset: str | None, min_cluster_size: int | None) -> IdentityP
     if min_cluster_size:
         values["min_cluster_size"] = min_cluster_size
     return IdentityParams.from_dict(values)
+
+
+def recorded_params(home: Path, film: str) -> IdentityParams | None:
+    """The identities parameters the film's last ``identity_clusters`` run used (its stage record), or None: a
+    film whose faces were embedded by an earlier face model is judged with the thresholds set for that model."""
+    record = home / "films" / film / "tables" / "identity_clusters.stage.json"
+    if not record.exists():
+        return None
+    return IdentityParams.from_dict(json.loads(record.read_text()).get("params", {}))
 
 
 def film_report(home: Path, film: str, labels_csv: Path, params: IdentityParams,
@@ -180,7 +193,9 @@ def main() -> None:
     parser.add_argument("--held-out-home", type=Path, default=None, help="default: --home")
     parser.add_argument("--held-out-film", default="pc")
     parser.add_argument("--held-out-labels", type=Path, default=HERE / "data" / "penny_and_chip_instances.csv")
-    parser.add_argument("--held-out-preset", default="anime")
+    parser.add_argument("--held-out-preset", default="recorded",
+                        help="'recorded' (those of its last identity_clusters run, matching the face model its faces "
+                             "were embedded with) or a preset name (that preset's identities parameters)")
     parser.add_argument("--held-out-split-s", type=float, default=104.0,
                         help="the held-out film's labels before this time were looked at while tuning; after it, not")
     parser.add_argument("--knn", type=Path, default=HERE.parent.parent / "shared" / "media" / "faces" / "knn_examples")
@@ -193,10 +208,16 @@ def main() -> None:
              args.held_out_preset, {"tuned_on": (0.0, split), "held_out": (split, float("inf"))})]
     for key, home, film, labels, preset, windows in runs:
         home = home.expanduser()
-        if (home / "films" / film).exists():
-            out[key] = film_report(home, film, labels, preset_params(preset, args.min_cluster_size), windows)
-        else:
+        params = recorded_params(home, film) if preset == "recorded" else preset_params(preset, args.min_cluster_size)
+        if not (home / "films" / film).exists():
             out[key] = {"skipped": f"{film} not materialised under {home} (run frames..face_embeddings first)"}
+        elif params is None:
+            out[key] = {"skipped": f"{film} has no identity_clusters record: pass --held-out-preset PRESET"}
+        else:
+            out[key] = film_report(home, film, labels, params, windows)
+            out[key]["parameters"] = {"source": preset or "defaults", **{
+                k: v for k, v in asdict(params).items() if k in ("min_cluster_size", "max_distance",
+                                                                 "prototype_threshold", "prototype_merge")}}
     if args.knn.exists():
         out["photos"] = photos_report(args.knn, IdentityParams(min_cluster_size=2))
     else:
