@@ -14,12 +14,14 @@
 - timing: seconds per frame of each 2D detector, seconds per face of the embedder.
 
 - style (``--style``): ``preset: auto``'s choice on every shared video, each Penny & Chip clip and the photo folders.
-- film (``--film FILM``): a materialised film's identities against instances labelled by hand
-  (bench/data/penny_and_chip_instances.csv: 163 kept instances of Penny & Chip ingested as film ``pc`` with the anime
-  preset; their ids depend on the segmentation, so relabel after the cut-outs change).
+- film (``--film FILM``): a materialised film's identities against labels made by hand
+  (bench/data/penny_and_chip_faces_found.csv: the 197 faces a run found in Penny & Chip ingested as film ``pc``,
+  each labelled penny / chip / other from its context crop; keyed by instance id, which depends on the
+  segmentation, so relabel after the cut-outs change; bench/data/penny_and_chip_instances.csv: an older
+  segmentation's instances). ``--reassign`` re-runs the identity step on the stored faces with the current settings.
 
 Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--skip-identity] [--samples 40]
-       .venv/bin/python bench/faces_2d.py --film pc [--labels CSV]
+       .venv/bin/python bench/faces_2d.py --film pc [--labels CSV] [--reassign]
        .venv/bin/python bench/faces_2d.py --style
 """
 
@@ -286,7 +288,35 @@ def character_scores(faced: "pl.DataFrame") -> dict:
     return out
 
 
-def run_film(film: str, labels_csv: Path) -> dict:
+def reassigned(film: str) -> "pl.DataFrame":
+    """The identity step (assets/identities: best faces, clustering, prototypes, tracks, appearance) run again on the
+    film's stored faces and instances with the film's current settings (e.g. a changed preset), without re-running
+    detection: the same functions identity_clusters calls, minus review and stable ids."""
+    import polars as pl
+
+    from assets.faces.core import embedding_matrix
+    from assets.identities.appearance import appearance_vectors
+    from assets.identities.assignment import assign_identities
+    from assets.identities.core import IdentityParams
+    from assets.identities.prototypes import best_faces
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+    from resources.film_settings import stage_params
+    from resources.storage import FilmWorkspace
+
+    workspace = FilmWorkspace(film)
+    instances = workspace.read_table("filtered_instances")
+    kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
+    params = IdentityParams.from_dict(stage_params(film, "identity_clusters"))
+    chosen = best_faces(workspace.read_table("faces"), params)
+    ids = chosen["instance_id"].to_list()
+    assignment = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))),
+                                   appearance_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute),
+                                   params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept)
+    return pl.DataFrame({"instance_id": assignment.instance_ids, "by": assignment.by,
+                         "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in assignment.labels]})
+
+
+def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
     """A materialised film's identities against labels (CSV: instance_id, label (penny, chip, other), optional
     face_label: whose face the run found in an instance labelled ``both`` or ``other``). Per character (all shots,
     then odd and even source shots apart: shot = timestamp // 8 s), ``character_scores``."""
@@ -300,7 +330,8 @@ def run_film(film: str, labels_csv: Path) -> dict:
         labels = labels.with_columns(pl.coalesce("face_label", "label").alias("label"))
     labels = labels.select("instance_id", "label")
     faces = workspace.read_table("faces").select("instance_id", "detector").unique("instance_id")
-    assigned = workspace.read_table("instance_identities").select("instance_id", "identity", "by")
+    assigned = (reassigned(film) if reassign else workspace.read_table("instance_identities")).select(
+        "instance_id", "identity", "by")
     shots = workspace.read_table("filtered_instances").select(
         "instance_id", (pl.col("timestamp_s") // 8).cast(pl.Int32).alias("source_shot"))
     table = (labels.join(faces, on="instance_id", how="left").join(assigned, on="instance_id", how="left")
@@ -326,14 +357,17 @@ def main() -> None:
     parser.add_argument("--skip-identity", action="store_true")
     parser.add_argument("--style", action="store_true", help="preset auto's choice on the shared media, then stop")
     parser.add_argument("--film", help="evaluate this materialised film's identities against --labels instead")
-    parser.add_argument("--labels", type=Path, default=Path(__file__).parent / "data" / "penny_and_chip_instances.csv")
+    parser.add_argument("--labels", type=Path,
+                        default=Path(__file__).parent / "data" / "penny_and_chip_faces_found.csv")
+    parser.add_argument("--reassign", action="store_true",
+                        help="--film: run the identity step again on the stored faces with the current settings")
     parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
         sys.exit("bench/faces_2d.py needs ../shared (or CASTFORGE_SHARED) with the media and models")
     if args.film:
-        print(json.dumps(run_film(args.film, args.labels), indent=2, default=str))
+        print(json.dumps(run_film(args.film, args.labels, args.reassign), indent=2, default=str))
         return
     if args.style:
         print(json.dumps(run_style(shared), indent=2))
