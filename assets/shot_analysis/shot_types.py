@@ -4,8 +4,9 @@ Heuristics, with their thresholds in ``ShotAnalysisParams`` (fractions of the fr
 - a face at least ``extreme_close_up_face`` tall: extreme close-up; at least ``close_up_face``: close-up;
 - no face that large, but a character box covering ``close_up_area`` of the frame: close-up (a faceless or
   undetected face filling the picture);
+- a character at least ``full_height`` tall and not cut at the bottom: full (its whole body is in frame, whatever
+  its face measures: cartoon heads are large);
 - a character box cut by the bottom edge and at least ``medium_height`` tall, or a face of ``medium_face``: medium;
-- a character at least ``full_height`` tall and not cut at the bottom: full;
 - smaller characters, or none: wide (establishing when there is no character at all).
 """
 
@@ -32,6 +33,8 @@ def frame_shot_type(face_heights: list[float], boxes: list[tuple[float, float, f
         return "close_up"
     tallest = max(boxes, key=lambda b: b[3] - b[1])
     height, cut = tallest[3] - tallest[1], tallest[3] >= 1.0 - params.bottom_margin
+    if not cut and height >= params.full_height:
+        return "full"  # the whole body in frame, however large the head (cartoon proportions)
     if face >= params.medium_face or (cut and height >= params.medium_height):
         return "medium"
     return "full" if height >= params.full_height else "wide"

@@ -22,7 +22,8 @@ SHOT_COLUMNS = {"shot": pl.Int32, "start_frame": pl.Int64, "end_frame": pl.Int64
     ([0.9], [(0.1, 0.0, 0.9, 1.0)], "extreme_close_up"),
     ([0.5], [(0.2, 0.0, 0.8, 1.0)], "close_up"),
     ([], [(0.1, 0.0, 0.9, 1.0)], "close_up"),           # a faceless character filling the picture
-    ([0.2], [(0.4, 0.1, 0.6, 0.9)], "medium"),           # a face a fifth of the height
+    ([0.2], [(0.4, 0.1, 0.6, 1.0)], "medium"),           # a face a fifth of the height, the body cut
+    ([0.25], [(0.3, 0.05, 0.7, 0.9)], "full"),          # the whole body in frame, however large the head
     ([], [(0.45, 0.4, 0.55, 1.0)], "medium"),           # cut by the bottom edge, more than half the height
     ([0.05], [(0.45, 0.3, 0.55, 0.9)], "full"),         # the whole body, 60% of the height
     ([], [(0.45, 0.7, 0.5, 0.85)], "wide"),             # a small figure in a landscape
