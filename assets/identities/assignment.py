@@ -235,12 +235,13 @@ def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.n
 
 
 def _recurring_only(group_labels: np.ndarray, shots: list, min_shots: int, stats: dict[str, Any]) -> np.ndarray:
-    """Groups seen in fewer than ``min_shots`` distinct shots become noise; the rest renumbered by size."""
+    """Groups seen in fewer than ``min_shots`` distinct shots become noise; the rest renumbered by size. A row
+    whose shot is unknown (null) counts as a shot of its own: missing shot data never erases a group."""
     out = np.asarray(group_labels).copy()
     dropped = 0
     for label in [v for v in np.unique(out) if v >= 0]:
         rows = np.flatnonzero(out == label)
-        if len({shots[r] for r in rows}) < min_shots:
+        if len({shots[r] if shots[r] is not None else ("unknown", r) for r in rows}) < min_shots:
             out[rows] = -1
             dropped += 1
     stats["faceless_groups_in_one_shot"] = dropped

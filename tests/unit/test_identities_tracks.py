@@ -89,6 +89,9 @@ def test_a_faceless_group_seen_in_one_shot_only_stays_noise():
     creature, prop = result.labels[face_rows:face_rows + 6], result.labels[face_rows + 6:]
     assert len(set(creature.tolist())) == 1 and creature[0] >= 0 and not result.groups[creature[0]]["has_faces"]
     assert (prop == -1).all() and result.stats["faceless_groups_in_one_shot"] == 1
-    # without shot information (no boxes) both sets are groups, as before
+    # without shot information (no boxes, or null shots) both sets are groups, as before
     unboxed = assign_identities(ids, faces, appearance, IdentityParams(min_cluster_size=4))
     assert len({int(v) for v in unboxed.labels[face_rows:]}) == 2 and (unboxed.labels[face_rows:] >= 0).all()
+    unknown = boxes.with_columns(pl.lit(None, pl.Int64).alias("shot"))
+    nulls = assign_identities(ids, faces, appearance, IdentityParams(min_cluster_size=4), None, unknown)
+    assert (nulls.labels[face_rows:] >= 0).all() and nulls.stats["faceless_groups_in_one_shot"] == 0
