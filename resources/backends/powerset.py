@@ -41,17 +41,36 @@ def adaptive_speech_threshold(powerset: np.ndarray, floor: float = 0.2, ceiling:
     moves down to the valley between the two modes (Otsu's threshold on the frames' speech probability), never
     below ``floor`` (which would take breaths and room noise) nor above ``ceiling`` (the argmax point)."""
     speech = (1.0 - np.asarray(powerset)[..., 0]).reshape(-1)
-    if speech.size == 0 or speech.max() - speech.min() < 1e-3:
-        return ceiling
-    hist, edges = np.histogram(speech, bins=50, range=(0.0, 1.0))
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(hist)
-    mean = np.cumsum(hist * centres)
-    total, total_mean = weight[-1], mean[-1]
-    between = (total_mean * weight / total - mean) ** 2 / np.maximum(weight * (total - weight), 1e-12)
-    # an empty valley leaves a plateau of equally good cuts: take its middle, not its lower edge
-    plateau = np.flatnonzero(between >= between.max() * (1 - 1e-6))
-    return float(np.clip(edges[int(np.round(np.median(plateau))) + 1], floor, ceiling))
+    histogram = SpeechHistogram()
+    histogram.add(speech)
+    return histogram.threshold(floor, ceiling)
+
+
+class SpeechHistogram:
+    """The frames' speech probabilities, kept as a 50-bin histogram so a film can be added window by window."""
+
+    def __init__(self):
+        self.counts = np.zeros(50, dtype=np.int64)
+        self.low, self.high = np.inf, -np.inf
+
+    def add(self, speech: np.ndarray) -> None:
+        if speech.size:
+            self.counts += np.histogram(speech, bins=50, range=(0.0, 1.0))[0]
+            self.low, self.high = min(self.low, float(speech.min())), max(self.high, float(speech.max()))
+
+    def threshold(self, floor: float = 0.2, ceiling: float = 0.5) -> float:
+        """Otsu's cut (see ``adaptive_speech_threshold``)."""
+        if not self.counts.any() or self.high - self.low < 1e-3:
+            return ceiling
+        edges = np.linspace(0.0, 1.0, 51)
+        centres = (edges[:-1] + edges[1:]) / 2
+        weight = np.cumsum(self.counts)
+        mean = np.cumsum(self.counts * centres)
+        total, total_mean = weight[-1], mean[-1]
+        between = (total_mean * weight / total - mean) ** 2 / np.maximum(weight * (total - weight), 1e-12)
+        # an empty valley leaves a plateau of equally good cuts: take its middle, not its lower edge
+        plateau = np.flatnonzero(between >= between.max() * (1 - 1e-6))
+        return float(np.clip(edges[int(np.round(np.median(plateau))) + 1], floor, ceiling))
 
 
 def overlap_add(values: np.ndarray, starts: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,20 +115,29 @@ def reconstruct(activity: np.ndarray, starts: np.ndarray, local_index: np.ndarra
     """Global ``frames x clusters`` binary activity with overlap kept: each window's local speakers are renamed
     to their clusters, the windows are averaged on the global grid, and at every frame the ``count`` most active
     clusters are on (pyannote's ``reconstruct`` + ``to_diarization``).
-    ``local_index`` is ``(window, local speaker)`` per clustered local speaker, ``labels`` their clusters."""
+    ``local_index`` is ``(window, local speaker)`` per clustered local speaker, ``labels`` their clusters.
+    Accumulated window by window on the global grid (memory: frames x clusters, not windows x frames x clusters)."""
     windows, frames, _ = activity.shape
-    clustered = np.full((windows, frames, max(n_clusters, 1)), np.nan, dtype=np.float32)
+    n_frames, k = len(count), max(n_clusters, 1)
+    total = np.zeros((n_frames, k), dtype=np.float32)
+    covered = np.zeros((n_frames, 1), dtype=np.float32)
+    by_window: dict[int, list[tuple[int, int]]] = {}
     for (window, local), cluster in zip(local_index, labels):
-        if cluster < 0:
-            continue
-        current = clustered[window, :, cluster]
-        clustered[window, :, cluster] = np.fmax(current, activity[window, :, local])
-    total, covered = overlap_add(clustered, starts, len(count))
+        if cluster >= 0:
+            by_window.setdefault(int(window), []).append((int(local), int(cluster)))
+    for window in range(windows):
+        lo = int(starts[window])
+        hi = min(lo + frames, n_frames)
+        covered[lo:hi] += 1.0
+        chunk = np.zeros((hi - lo, k), dtype=np.float32)
+        for local, cluster in by_window.get(window, []):
+            chunk[:, cluster] = np.fmax(chunk[:, cluster], activity[window, : hi - lo, local])
+        total[lo:hi] += chunk
     mean = total / np.maximum(covered, 1.0)
     order = np.argsort(-mean, axis=1, kind="stable")
     binary = np.zeros_like(mean, dtype=bool)
-    rows = np.arange(len(count))
-    for rank in range(min(int(count.max(initial=0)), mean.shape[1])):
+    rows = np.arange(n_frames)
+    for rank in range(min(int(count.max(initial=0)), k)):
         on = count > rank
         binary[rows[on], order[on, rank]] = True
     return binary & (mean > 0)
@@ -136,23 +164,36 @@ def frames_to_turns(binary: np.ndarray, score: np.ndarray, frame_step_s: float, 
     return sorted(turns)
 
 
-def loudness_reference(waveform: np.ndarray, speech: np.ndarray, hop: int, frame: int,
-                       block_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """(per global frame its level in dB, the loud-speech level around it: the 95th percentile of the speech
-    frames' levels in its block of ``block_frames``, or of the whole recording for a block with little speech)."""
+def frame_levels(samples: np.ndarray, hop: int, frame: int, n_frames: int) -> np.ndarray:
+    """Level in dB of ``n_frames`` frames of ``frame`` samples, ``hop`` apart, from the first sample of ``samples``
+    (zero-padded past its end)."""
+    need = (n_frames - 1) * hop + frame if n_frames else 0
+    padded = np.pad(np.asarray(samples, dtype=np.float64)[:need], (0, max(need - len(samples), 0)))
+    squared = np.concatenate([[0.0], np.cumsum(padded ** 2)])
+    first = np.arange(n_frames) * hop
+    return 10 * np.log10((squared[first + frame] - squared[first]) / frame + 1e-12)
+
+
+def level_reference(level: np.ndarray, speech: np.ndarray, block_frames: int) -> np.ndarray:
+    """Per global frame, the loud-speech level around it: the 95th percentile of the speech frames' levels in its
+    block of ``block_frames``, or of the whole recording for a block with little speech (inf without speech)."""
     n = len(speech)
-    padded = np.pad(waveform.astype(np.float64), (0, max(n * hop + frame - len(waveform), 0)))
-    power = np.array([np.mean(padded[i * hop:i * hop + frame] ** 2) for i in range(n)])
-    level = 10 * np.log10(power + 1e-12)
     reference = np.full(n, np.inf)
     if not speech.any():
-        return level, reference
+        return reference
     fallback = np.percentile(level[speech], 95)
     for lo in range(0, n, block_frames):
         block = slice(lo, min(lo + block_frames, n))
         loud = level[block][speech[block]]
         reference[block] = np.percentile(loud, 95) if loud.size >= block_frames // 20 else fallback
-    return level, reference
+    return reference
+
+
+def loudness_reference(waveform: np.ndarray, speech: np.ndarray, hop: int, frame: int,
+                       block_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(per global frame its level in dB, the loud-speech level around it: ``level_reference``)."""
+    level = frame_levels(waveform, hop, frame, len(speech))
+    return level, level_reference(level, speech, block_frames)
 
 
 def loud_enough(level: np.ndarray, reference: np.ndarray, max_below_db: float, spread_frames: int) -> np.ndarray:
@@ -166,3 +207,55 @@ def loud_enough(level: np.ndarray, reference: np.ndarray, max_below_db: float, s
 
     loudest_near = maximum_filter1d(level, size=2 * spread_frames + 1) if spread_frames > 0 else level
     return loudest_near >= reference - max_below_db
+
+
+def quiet_local_speakers(activity: np.ndarray, starts: np.ndarray, level: np.ndarray, reference: np.ndarray,
+                         max_below_db: float) -> np.ndarray:
+    """``windows x 3`` mask of local speakers whose speech, as a whole, is far below the loud speech around it: the
+    median over their active frames of (frame level - ``reference``) under ``-max_below_db``.
+
+    A frame gate (``loud_enough``) must stay lenient, since the quiet ends of real words dip 30 dB; a whole local
+    speaker is steadier: on the AMI sources the speakers' own speech sits ~10 dB (median) below the loud speech and
+    the other speakers' crosstalk ~32-36 dB below, as would a distant TV or background walla in a film."""
+    windows, frames, speakers = activity.shape
+    quiet = np.zeros((windows, speakers), dtype=bool)
+    n = len(level)
+    for window, start in enumerate(starts):
+        lo, hi = int(start), min(int(start) + frames, n)
+        relative = level[lo:hi] - reference[lo:hi]
+        for speaker in range(speakers):
+            on = activity[window, : hi - lo, speaker] > 0
+            if on.any():
+                quiet[window, speaker] = np.median(relative[on]) < -max_below_db
+    return quiet
+
+
+class CompactPowerset:
+    """Per window and frame, what decoding needs of the powerset probabilities, in 4 bytes instead of 28: the speech
+    probability (16-bit), the most probable speech class and whether "none" is the most probable class overall.
+    A film's windows fit in a few MB per hour this way (``powerset_to_activity`` on the full array needs them all)."""
+
+    def __init__(self, windows: int, frames: int):
+        self.speech = np.zeros((windows, frames), dtype=np.uint16)
+        self.speech_class = np.zeros((windows, frames), dtype=np.uint8)
+        self.none_wins = np.zeros((windows, frames), dtype=bool)
+
+    def put(self, first_window: int, powerset: np.ndarray) -> np.ndarray:
+        """Stores ``powerset`` (``windows x frames x 7``) from ``first_window`` on; returns its speech probability."""
+        rows = slice(first_window, first_window + len(powerset))
+        speech = 1.0 - powerset[..., 0]
+        self.speech[rows] = np.rint(np.clip(speech, 0.0, 1.0) * 65535)
+        self.speech_class[rows] = powerset[..., 1:].argmax(axis=-1) + 1
+        self.none_wins[rows] = powerset.argmax(axis=-1) == 0
+        return speech
+
+    def activity(self, speech_threshold: float | None = None) -> np.ndarray:
+        """``windows x frames x 3`` uint8 activity, decoded as ``powerset_to_activity`` decodes."""
+        mapping = np.zeros((len(POWERSET_CLASSES), 3), dtype=np.uint8)
+        for c, speakers in enumerate(POWERSET_CLASSES):
+            mapping[c, list(speakers)] = 1
+        if speech_threshold is None:
+            best = np.where(self.none_wins, 0, self.speech_class)
+        else:
+            best = np.where(self.speech >= speech_threshold * 65535, self.speech_class, 0)
+        return mapping[best]

@@ -65,6 +65,44 @@ def test_frames_far_below_the_speech_are_not_speech():
     assert keep[:12].all() and not keep[12:].any()  # two frames after the loud run still count (word ends)
 
 
+def test_a_local_speaker_quiet_as_a_whole_is_dropped_with_its_loud_neighbour_kept():
+    """Window 0: local speaker 0 talks at the loud speech's level with word ends dipping 35 dB, local speaker 1 is
+    background 32 dB down throughout (crosstalk). Only the background one is dropped, and only in its window."""
+    activity = np.zeros((2, 20, 3), dtype=np.float32)
+    activity[0, :10, 0] = activity[0, 10:, 1] = activity[1, 10:, 0] = 1
+    level = np.array([-20.0] * 7 + [-55.0] * 3 + [-52.0] * 10 + [-20.0] * 10)  # global frames = 2 windows apart
+    starts = np.array([0, 10])
+    quiet = ps.quiet_local_speakers(activity, starts, level, np.full(30, -20.0), max_below_db=20)
+    assert quiet.tolist() == [[False, True, False], [False, False, False]]
+
+
+@pytest.mark.parametrize("threshold", [None, 0.3, 0.5])
+def test_compact_windows_decode_as_the_full_probabilities(threshold):
+    rng = np.random.default_rng(3)
+    powerset = rng.dirichlet(np.full(7, 0.3), size=(4, 50)).astype(np.float32)
+    compact = ps.CompactPowerset(4, 50)
+    compact.put(0, powerset[:2])
+    speech = compact.put(2, powerset[2:])
+    assert np.allclose(speech, 1 - powerset[2:, :, 0])
+    assert np.array_equal(compact.activity(threshold), ps.powerset_to_activity(powerset, threshold).astype(np.uint8))
+
+
+def test_a_file_read_in_blocks_reads_what_the_array_holds_and_names_a_wrong_rate(tmp_path: Path):
+    from resources.backends.sample_source import ArraySamples, FileSamples
+
+    signal = np.random.default_rng(0).uniform(-0.5, 0.5, 16000 * 3).astype(np.float32)
+    sf.write(tmp_path / "s.wav", signal, 16000, subtype="FLOAT")
+    with FileSamples(tmp_path / "s.wav") as samples:
+        assert samples.n == len(signal)
+        for start, stop in ((0, 100), (47000, 49000), (-20, 10)):  # inside, across the end, before the start
+            expected = np.pad(signal, (20, 2000))[start + 20:stop + 20]
+            assert np.array_equal(samples.read(start, stop), expected)
+        assert np.array_equal(ArraySamples(signal).read(47000, 49000), samples.read(47000, 49000))
+    sf.write(tmp_path / "cd.wav", signal, 44100)
+    with pytest.raises(ValueError, match="cd.wav is 44100 Hz"):
+        FileSamples(tmp_path / "cd.wav")
+
+
 @pytest.fixture(scope="module")
 def diarizer():
     from resources.diarizer import build_diarizer
@@ -109,3 +147,23 @@ def test_pyannote_sample_two_speakers_and_its_overlap(shared: Path, tmp_path: Pa
 def test_ami_excerpt(shared: Path, tmp_path: Path, diarizer):
     scores, turns = _der(shared, tmp_path, diarizer, "ami", "ami_seriously/mixture.wav", "ami_seriously/mixture.rttm")
     assert scores["der"] < 0.22 and 3 <= len({t.speaker for t in turns}) <= 5
+
+
+@pytest.mark.slow
+def test_a_file_streamed_in_blocks_diarizes_as_the_whole_array(shared: Path, tmp_path: Path, diarizer):
+    """diarize_file reads the WAV a block at a time (memory flat with length); the turns equal diarize's on the
+    array, and embedding two windows at a time gives the embeddings of one pass over everything."""
+    from resources.backends.pyannote_onnx import ArraySamples, FRAME_HOP
+
+    waveform, rate = sf.read(str(shared / "media/audio/pyannote_sample/sample.wav"), dtype="float32",
+                             frames=16000 * 24)
+    sf.write(tmp_path / "part.wav", waveform, rate, subtype="PCM_16")
+    pcm, _ = sf.read(str(tmp_path / "part.wav"), dtype="float32")
+    assert diarizer.diarize_file(tmp_path / "part.wav") == diarizer.diarize(pcm, rate) != []
+    samples = ArraySamples(pcm)
+    offsets = diarizer.window_offsets(samples.n)
+    starts = np.rint(offsets / FRAME_HOP).astype(np.int64)
+    activity = diarizer.segment(samples, offsets)[0].activity(0.5)
+    whole = diarizer.embed_in_blocks(samples, offsets, activity, starts, 1.0, block_windows=len(offsets))
+    blocks = diarizer.embed_in_blocks(samples, offsets, activity, starts, 1.0, block_windows=2)
+    assert np.array_equal(whole[0], blocks[0]) and np.allclose(whole[1], blocks[1], atol=1e-5)
