@@ -14,6 +14,7 @@ On a machine others share, wall time counts their load too (the JSON gives the l
 (CPU seconds of the run's process tree, over the cores) is the steadier projection there.
 
     nice -n 5 .venv/bin/python bench/film_scale.py [--minutes 2 6 15] [--work /tmp/film_scale] [--no-floor]
+        [--merge earlier.json ...]   # runs measured separately (one length at a time) join one projection
 """
 
 import argparse
@@ -195,7 +196,7 @@ def _at_90(minutes: np.ndarray, seconds: np.ndarray) -> float:
     return max(0.0, float(intercept + slope * TARGET_MINUTES))
 
 
-def projection(runs: list[dict], frames_ratio: float | None) -> dict:
+def projection(runs: list[dict], frames_ratio: float | None, floor: dict | None = None) -> dict:
     """Each asset's seconds and the whole run's wall time as lines in film length, taken to 90 minutes at 480p;
     at 1080p the frames stage is scaled by its measured 1080p/480p ratio (the other stages work on frames scaled
     down to fixed model sizes, so they are taken as unchanged: a lower bound for them)."""
@@ -209,7 +210,12 @@ def projection(runs: list[dict], frames_ratio: float | None) -> dict:
     if frames_ratio:
         per_asset["frames"] *= frames_ratio
     cores = os.cpu_count() or 1
+    cpu_1080 = None
+    if floor and "decode_cpu_s_per_film_s_480p" in floor:   # 1080p costs at least its extra decoding
+        extra_decode = (floor["decode_cpu_s_per_film_s"] - floor["decode_cpu_s_per_film_s_480p"]) * TARGET_MINUTES * 60
+        cpu_1080 = round((cpu_480 + extra_decode) / 60, 1)
     return {"wall_minutes_480p": round(wall_480 / 60, 1),
+            "cpu_minutes_1080p_at_least": cpu_1080,
             "cpu_minutes_480p": round(cpu_480 / 60, 1),
             f"cpu_minutes_480p_over_{cores}_cores": round(cpu_480 / 60 / cores, 1),
             "wall_minutes_1080p": round((wall_480 + extra) / 60, 1) if frames_ratio else None,
@@ -222,6 +228,8 @@ def main() -> None:
                         help="film lengths to run (none: only the 1080p decode floor and frames ratio)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "castforge_film_scale")
     parser.add_argument("--no-floor", action="store_true", help="skip the 1080p decode floor and frames ratio")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[],
+                        help="earlier outputs of this bench whose runs (and frames ratio) join the projection")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
@@ -240,13 +248,19 @@ def main() -> None:
         # the first minute of the cycle is Sintel then Big Buck Bunny: only those two are needed at 1080p
         clip_1080 = build_film(normalised(shared, args.work, 1080, SOURCES[:2]), 1, args.work / "clip_1min_1080p.mp4")
         floor = decode_floor(clip_1080)
-        floor["decode_s_per_film_s_480p"] = decode_floor(clip_480)["decode_s_per_film_s"]
+        at_480 = decode_floor(clip_480)
+        floor["decode_s_per_film_s_480p"] = at_480["decode_s_per_film_s"]
+        floor["decode_cpu_s_per_film_s_480p"] = at_480["decode_cpu_s_per_film_s"]
         frames_s = {}
         for name, clip in (("480p", clip_480), ("1080p", clip_1080)):
             with tempfile.TemporaryDirectory(dir=args.work) as home:
                 frames_s[name] = run_film(clip, Path(home), shared, f"clip_{name}", "frames")["assets"]["frames"]["seconds"]
         ratio = round(frames_s["1080p"] / frames_s["480p"], 2)
         floor["frames_stage_s"] = frames_s
+    for earlier in map(json.loads, (p.read_text() for p in args.merge)):
+        runs = sorted([*runs, *earlier["runs"]], key=lambda r: r["film_minutes"])
+        ratio = ratio or earlier.get("frames_1080p_over_480p")
+        floor = floor or earlier.get("decode_floor_1080p")
     print(json.dumps({
         "benchmark": "film_scale",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -254,7 +268,7 @@ def main() -> None:
         "runs": runs,
         "frames_1080p_over_480p": ratio,
         "decode_floor_1080p": floor,
-        "projection_90min": projection(runs, ratio) if runs else None,
+        "projection_90min": projection(runs, ratio, floor) if runs else None,
     }, indent=1))
 
 
