@@ -4,7 +4,7 @@ import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.faces.core import FaceParams, detect_faces, misses_table
-from assets.faces.mixed_styles import PHOTO_DETECTORS, shot_mix
+from assets.faces.mixed_styles import shot_mix
 from assets.frames.core import contact_sheet
 from assets.stage_contract import StageContract
 from assets.stage_support import (CountedCalls, cached_result, counts_markdown, film_record, image_markdown, result,
@@ -25,8 +25,9 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
     params = CONTRACT.settings(film, config.model_dump())
     frames = workspace.read_table("frames")
     # preset auto: shots measured one by one; a film mixing drawn and rendered shots gets detectors per shot
-    mix = shot_mix(film, frames, workspace.absolute, params.anime_detector, face_analyzer.drawn_detectors)
-    analyzer = face_analyzer.get(anime=params.anime_detector or mix.mixed, also=PHOTO_DETECTORS if mix.mixed else ())
+    mix = shot_mix(film, frames, workspace.absolute, params.anime_detector, face_analyzer.drawn_detectors,
+                   face_analyzer.backend, face_analyzer.detectors)
+    analyzer = face_analyzer.get(anime=params.anime_detector, also=mix.also)
     # the key holds the resource's fields (detectors, det_threshold, det_size) and what it actually loaded
     backend = {"face_analyzer": {**face_analyzer.model_dump(), "backend": analyzer.name, "model": analyzer.model}}
     with CONTRACT.open(context, storage, config, backends=backend) as stage:

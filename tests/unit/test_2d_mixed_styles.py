@@ -55,23 +55,27 @@ def test_each_shot_is_measured_and_bare_shots_keep_the_films_preset(mixed_film):
 
 def test_mixed_film_gets_detectors_per_shot_and_records_why(shared, castforge_home, tmp_path, mixed_film,
                                                             monkeypatch):
+    """A film measured anime keeps the drawn analyzer (and its embedding) and adds the photo detectors for its
+    rendered shots; the faces core then uses the 2D detectors in drawn shots and SCRFD / YuNet in the others."""
     from assets.faces.core import FaceParams, detect_faces
     from assets.faces.mixed_styles import PHOTO_DETECTORS, shot_mix
     from resources.face_analyzer import FaceAnalyzerResource
     from resources.style import style_record_path
 
     frames = frames_table(tmp_path, mixed_film)
-    mix = shot_mix("mixed", frames, Path, False, ["anime", "yunet"])
-    assert mix.mixed
+    mix = shot_mix("mixed", frames, Path, True, ["anime", "yunet"])
+    assert mix.mixed and mix.also == PHOTO_DETECTORS
     order = mix.detectors_for()
-    assert order("s0_0") == ("anime", "yunet") and order("s1_1") == PHOTO_DETECTORS == order("s4_0")
+    assert order("s0_0") == ("anime", "yunet") and order("s1_1") == PHOTO_DETECTORS
+    assert order("s4_0") == ("anime", "yunet")  # the bare title card keeps the film's preset
     record = json.loads(style_record_path("mixed").read_text())
-    assert record["mixed"] and record["shots"]["1"]["preset"] == "3d" and "photo detectors" in record["shots_used_for"]
+    assert record["mixed"] and record["shots"]["1"]["preset"] == "3d"
+    assert "drawn identity embedding for every face" in record["shots_used_for"]
     # measured once per set of frames: the record is read back, not measured again
     monkeypatch.setattr("resources.style.shot_styles", lambda *a: pytest.fail("shots measured twice"))
-    assert shot_mix("mixed", frames, Path, False, ["anime", "yunet"]).plan == mix.plan
+    assert shot_mix("mixed", frames, Path, True, ["anime", "yunet"]).plan == mix.plan
 
-    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).get(anime=True, also=PHOTO_DETECTORS)
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).get(anime=True, also=mix.also)
     assert analyzer.detectors == ("anime", "yunet", "scrfd")
     instances = pl.DataFrame([{"instance_id": f"i_{row['frame_id']}", "frame_id": row["frame_id"], "x0": 0.0,
                                "y0": 0.0, "x1": 2000.0, "y1": 2000.0, "kept": True} for row in frames.to_dicts()])
@@ -80,12 +84,27 @@ def test_mixed_film_gets_detectors_per_shot_and_records_why(shared, castforge_ho
                          None, str, misses, order)
     for row in faces.iter_rows(named=True):
         shot = int(row["frame_id"][1])
-        assert row["detector"] in (PHOTO_DETECTORS if shot in (1, 3, 4) else ("anime", "yunet")), row
+        assert row["detector"] in (PHOTO_DETECTORS if shot in (1, 3) else ("anime", "yunet")), row
     for instance_id, reason in misses.items():
         shot = int(instance_id.split("_")[1][1])
-        named = "scrfd, yunet" if shot in (1, 3, 4) else "anime, yunet"
+        named = "scrfd, yunet" if shot in (1, 3) else "anime, yunet"
         assert reason.endswith(named) or reason.startswith("face too small"), (instance_id, reason)
     assert len(faces) + len(misses) == frames.height
+
+
+def test_a_mixed_film_measured_3d_keeps_the_photo_embedding_and_adds_the_cascade(castforge_home, tmp_path,
+                                                                                mixed_film):
+    """The identities stage applies the film preset's thresholds, so the embedding follows the film's preset:
+    a film measured 3d keeps the photo analyzer; its drawn shots get the anime cascade first (ONNX backend)."""
+    from assets.faces.mixed_styles import shot_mix
+
+    frames = frames_table(tmp_path, mixed_film)
+    mix = shot_mix("mostly_3d", frames, Path, False, ["animeface", "anime", "yunet"])
+    assert mix.mixed and mix.also == ()
+    order = mix.detectors_for()
+    assert order("s0_1") == ("anime", "scrfd", "yunet") and order("s3_0") == ("scrfd", "yunet")
+    insightface = shot_mix("mostly_3d", frames, Path, False, ["anime", "yunet"], "insightface", ["scrfd"])
+    assert insightface.detectors_for()("s0_1") == ("scrfd",)  # InsightFace's detectors only
 
 
 def test_an_explicit_preset_means_no_per_shot_choice(castforge_home, tmp_path, mixed_film):
