@@ -61,6 +61,12 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
     return keep
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 class YunetFaceDetector:
     name, model = "yunet", YUNET
 
@@ -127,9 +133,15 @@ class YoloxCharacterDetector:
         boxes = np.concatenate(found)
         if not len(boxes):
             return np.zeros((0, 6), np.float32)
+        zoomed = np.concatenate([np.full(len(f), zoom > 1.0) for f, zoom in zip(found, self.zoom_out)])
         boxes[:, :4] = np.clip(boxes[:, :4], 0, [w, h, w, h])
         chosen = [i for c in np.unique(boxes[:, 5]) for i in np.flatnonzero(boxes[:, 5] == c)[
             nms(boxes[boxes[:, 5] == c, :4], boxes[boxes[:, 5] == c, 4], 0.45)]]
+        # a zoomed-out box on a better plain box of another class is the same character named again (a girl seen
+        # as a person at full size and as a bird zoomed out): one seed, not two
+        plain = [j for j in chosen if not zoomed[j]]
+        chosen = [i for i in chosen if not zoomed[i] or not any(
+            boxes[j, 4] >= boxes[i, 4] and box_iou(boxes[i, :4], boxes[j, :4]) > 0.45 for j in plain)]
         return boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
 
     def _pass(self, bgr: np.ndarray, zoom: float) -> np.ndarray:
