@@ -267,12 +267,14 @@ def run_style(shared: Path) -> dict:
 
 
 def character_scores(faced: "pl.DataFrame") -> dict:
-    """Per character (penny, chip): the identity holding most of its faced instances, that identity's purity among
-    the labelled characters' instances and the share of the character's faced instances it holds."""
+    """BCubed over the labelled characters' faced instances (noise: singletons) and per character (penny, chip):
+    the identity holding most of its faced instances, that identity's purity among the labelled characters'
+    instances and the share of the character's faced instances it holds."""
     import polars as pl
 
     characters = faced.filter(pl.col("label").is_in(["penny", "chip"]))
-    out: dict = {}
+    out: dict = {"bcubed_penny_chip": bcubed([i if i not in (None, "noise") else -1 for i in characters["identity"]],
+                                             characters["label"].to_list())}
     for name in ("penny", "chip"):
         total = characters.filter(pl.col("label") == name).height
         mine = characters.filter((pl.col("label") == name) & pl.col("identity").is_not_null()
