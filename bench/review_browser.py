@@ -5,8 +5,9 @@ The film: crops of Big Buck Bunny frames (shared media) written as real RGBA PNG
 The server is `castforge review --no-dagster` in its own process. Figures (ms, from the page's own clock):
 first grid paint (navigation to the first screen of thumbnails decoded), jumping to the end of the grid until the last
 screen's thumbnails are decoded, frame times (requestAnimationFrame deltas, median and p95, with the share of frames
-over 25 ms: dropped at 60 Hz) while wheel-scrolling the virtualised grid fast (2,000 px a notch) and slowly (300 px a
-notch, thumbnails loading on the way) with the grid's own work per frame, a keep key press until it shows and
+over 25 ms: dropped at 60 Hz) while wheel-scrolling the virtualised grid fast (2,000 px a notch), slowly (300 px a
+notch, 16 ms apart) and at reading speed (100 px a notch, 50 ms apart: thumbnails load and decode on the way) with
+the grid's own work per frame, a keep key press until it shows and
 until it is saved, near the start and deep in the grid, the identities page (first members painted),
 "show more" and "show all" on the big identity, and moving an item loaded late.
 
@@ -182,10 +183,12 @@ LONG_FRAMES_STOP = """() => { window.__longObserver.disconnect();
       ? f.startTime + f.duration - f.renderStart : 0, style_layout: layout}; }); }"""
 
 
-SCROLLS = (("fast", 60, 2000), ("slow", 100, 300))  # notches of the wheel and pixels a notch
+# notches of the wheel, pixels a notch, ms between notches: a flick (125 px/ms), a quick scroll (19 px/ms: the grid
+# passes too fast for pictures to be asked for) and reading speed (2 px/ms: thumbnails load and decode on the way)
+SCROLLS = (("fast", 60, 2000, 16), ("slow", 100, 300, 16), ("reading", 60, 100, 50))
 
 
-def wheel_frames(page, label: str, notches: int, step: int) -> dict:
+def wheel_frames(page, label: str, notches: int, step: int, every_ms: int) -> dict:
     """Frame times (requestAnimationFrame deltas) while the wheel scrolls ``page`` up, and its long frames."""
     page.evaluate("""() => { window.__frames = []; let last = performance.now(); window.__ticking = true;
       const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__ticking) requestAnimationFrame(tick); };
@@ -193,7 +196,7 @@ def wheel_frames(page, label: str, notches: int, step: int) -> dict:
     page.evaluate(LONG_FRAMES_START)
     for _ in range(notches):
         page.mouse.wheel(0, -step)
-        page.wait_for_timeout(16)
+        page.wait_for_timeout(every_ms)
     frames = page.evaluate("window.__ticking = false; window.__frames.slice(1)")
     # a frame over 1.5 vsync intervals (60 Hz) is a dropped frame
     return {f"{label}_frames": len(frames), f"{label}_frame_ms_median": median(frames),
@@ -245,8 +248,8 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict
         # the grid's own work in a scroll frame (placing and filling the cards that enter), separate from the vsync
         page.evaluate("""() => { const update = vgrid.update.bind(vgrid); window.__work = [];
           vgrid.update = (force) => { const t = performance.now(); update(force); window.__work.push(performance.now() - t); }; }""")
-        for label, notches, step in SCROLLS:
-            figures.update(wheel_frames(page, f"grid_wheel_scroll_{label}", notches, step))
+        for label, *scroll in SCROLLS:
+            figures.update(wheel_frames(page, f"grid_wheel_scroll_{label}", *scroll))
             work = page.evaluate("window.__work.splice(0)")
             figures[f"grid_wheel_scroll_{label}_update_ms_p95"] = p95(work) if work else None
         figures["grid_cards_in_dom_after_scrolling"] = page.evaluate(
@@ -258,8 +261,8 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict
                             "#222 0 100px, #333 100px 200px)'></div></body>")
         control.evaluate("window.scrollTo(0, 200000)")
         control.mouse.move(700, 500)
-        for label, notches, step in SCROLLS:
-            figures.update(wheel_frames(control, f"blank_page_wheel_scroll_{label}", notches, step))
+        for label, *scroll in SCROLLS:
+            figures.update(wheel_frames(control, f"blank_page_wheel_scroll_{label}", *scroll))
         control.close()
         if "keys" not in parts and "identities" not in parts:
             browser.close()

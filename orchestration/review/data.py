@@ -285,10 +285,12 @@ def _run_summary(workspace: FilmWorkspace) -> dict[str, Any]:
 def review_effects(workspace: FilmWorkspace, catalog: Catalog, review: rs.IdentityReview, names: dict[str, str],
                    paths: dict[str, str]) -> dict[str, Any]:
     """Whether the dataset reflects the review: decisions made after identity_clusters last ran (not in the
-    dataset until a re-run), and changes the last re-run made to reviewed identities that nobody has accepted or
-    undone yet (an undo is a move back: pinned, in the dataset after the next run)."""
+    dataset until a re-run), the assets built from the review that are behind it (references and exports not
+    re-run since), the command that re-runs them, and changes the last re-run made to reviewed identities that
+    nobody has accepted or undone yet (an undo is a move back: pinned, in the dataset after the next run)."""
     run_revision = _run_summary(workspace).get("review_revision")
     revision = rs.review_revision(catalog, workspace.film)
+    last, behind = review_reach(workspace, revision)
     active = rs.decisions(catalog, workspace.film)
     pending = []
     if run_revision is not None:
@@ -312,38 +314,47 @@ def review_effects(workspace: FilmWorkspace, catalog: Catalog, review: rs.Identi
                             "status": "undone: in the dataset after the next run" if undone else "to review"})
     return {"run_revision": run_revision, "revision": revision, "pending": pending,
             "revisions_since_run": max(0, undone_revisions),
-            "rerun": rerun_command(workspace),
+            "rerun": rerun_command(workspace.film, last), "behind": behind,
             "changes": changes}
 
 
-def rerun_command(workspace: FilmWorkspace) -> str:
-    """The command that puts the review into everything this film has built from it: the assets whose stage
-    records read the review, or read what such an asset wrote (identity folders, references, exports), named by
-    the last of them only, since `castforge materialize` re-runs their stale ancestors first."""
+def review_reach(workspace: FilmWorkspace, revision: int) -> tuple[list[str], list[str]]:
+    """What the review reaches in this film, from its stage records: (the last of the assets that read the review or
+    read what such an asset wrote: identity folders, references, exports; the reached assets not yet built from the
+    review's current revision: they read an older revision, or inputs since rebuilt, or an asset that is behind)."""
     from resources.relations import FILM_SOURCE, REVIEW, writer_of
 
-    upstream: dict[str, set[str]] = {}
-    uses_review: set[str] = set()
+    records: dict[str, dict[str, Any]] = {}
     for path in sorted(workspace.stage_record_path("x").parent.glob("*.stage.json")):
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue  # a record being written: the next page load reads it
-        inputs = record.get("inputs") or {}
-        asset = record.get("asset") or path.name.removesuffix(".stage.json")
-        upstream[asset] = {writer_of(name) for name in inputs if name not in (FILM_SOURCE, REVIEW)} - {asset}
-        if REVIEW in inputs:
-            uses_review.add(asset)
-    reached, grew = set(uses_review), True
+        records[record.get("asset") or path.name.removesuffix(".stage.json")] = record
+    inputs = {asset: record.get("inputs") or {} for asset, record in records.items()}
+    upstream = {asset: {writer_of(name) for name in read if name not in (FILM_SOURCE, REVIEW)} - {asset}
+                for asset, read in inputs.items()}
+    reached = {asset for asset, read in inputs.items() if REVIEW in read}
+    behind = {asset for asset in reached if inputs[asset][REVIEW] != f"r{revision}"}
+    grew = True
     while grew:
         grew = False
         for asset, parents in upstream.items():
             if asset not in reached and parents & reached:
                 reached.add(asset)
                 grew = True
+            rebuilt = any(writer_of(name) in records and records[writer_of(name)].get("fingerprint") != value
+                          for name, value in inputs[asset].items() if name not in (FILM_SOURCE, REVIEW))
+            if asset in reached and asset not in behind and (rebuilt or parents & behind):
+                behind.add(asset)
+                grew = True
     feeding = set().union(*(upstream[a] for a in reached)) if reached else set()
-    last = sorted(reached - feeding) or ["identity_clusters"]
-    return f"castforge materialize {workspace.film} --select {','.join(last)}"
+    return sorted(reached - feeding), sorted(behind)
+
+
+def rerun_command(film: str, last: list[str]) -> str:
+    """The command that rebuilds ``last`` and, first, every stale asset before them (`castforge materialize`)."""
+    return f"castforge materialize {film} --select {','.join(last or ['identity_clusters'])}"
 
 
 def _track_strip(members: list[dict[str, Any]], limit: int = 24) -> list[dict[str, Any]]:

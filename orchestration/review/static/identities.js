@@ -208,10 +208,11 @@ function renderEffects(effects) {
   const box = document.getElementById("effects");
   box.replaceChildren();
   if (!effects) return;
-  if (effects.pending.length) {
-    box.append(E("p", {class: "pending", text: `${effects.pending.length} decision(s) are not in the dataset yet ` +
-      `(made after identity_clusters last ran, at revision ${effects.run_revision}). Re-run: `},
-      E("code", {text: effects.rerun})));
+  if (effects.pending.length || effects.behind.length) {
+    const pending = effects.pending.length ? `${effects.pending.length} decision(s) are not in the dataset yet ` +
+      `(made after identity_clusters last ran, at revision ${effects.run_revision}). ` : "";
+    const behind = effects.behind.length ? `Not built from the review as it is now: ${effects.behind.join(", ")}. ` : "";
+    box.append(E("p", {class: "pending", text: `${pending}${behind}Re-run: `}, E("code", {text: effects.rerun})));
   }
   const open = effects.changes.filter(c => c.status === "to review");
   if (!effects.changes.length) return;

@@ -8,8 +8,10 @@
 class VirtualGrid {
   // make(): a new empty cell node whose thumbnail <img> is ``node.image``; fill(node, index): show item ``index``
   constructor(container, {make, fill, minWidth = 170, rowHeight = 200, gap = 8, overscanRows = 2, thumbEveryMs = 100,
-                          budgetMs = 4}) {
-    Object.assign(this, {container, make, fill, minWidth, rowHeight, gap, overscanRows, thumbEveryMs, budgetMs});
+                          thumbMaxSpeed = 3, budgetMs = 4}) {
+    Object.assign(this, {container, make, fill, minWidth, rowHeight, gap, overscanRows, thumbEveryMs, thumbMaxSpeed,
+                         budgetMs});
+    [this.lastTop, this.lastAt] = [0, 0];  // the container's top at the last update, and when (scroll speed)
     this.behind = false;     // overscan rows left for the next frame
     this.count = 0;
     this.columns = 1;
@@ -126,13 +128,19 @@ class VirtualGrid {
   // pending request (its src is removed), so a fast scroll leaves no queue of thumbnails that the ones on screen
   // wait behind. They are asked for inside a frame's update, with its layout read: never a forced layout.
   thumbnails(top, now) {
-    const wait = this.thumbsAt + this.thumbEveryMs - performance.now();
-    if (!now && !this.thumbsDue && wait > 0) {
+    const at = performance.now();
+    const speed = Math.abs(top - this.lastTop) / Math.max(1, at - this.lastAt);  // px per ms since the last update
+    [this.lastTop, this.lastAt] = [top, at];
+    const wait = this.thumbsAt + this.thumbEveryMs - at;
+    // while the grid flies past faster than ``thumbMaxSpeed`` no picture is asked for: decoding a dozen cut-outs a
+    // frame is what dropped frames, and none of them would be looked at; they come once the scroll slows down
+    if (!now && (wait > 0 && !this.thumbsDue || speed > this.thumbMaxSpeed)) {
+      this.thumbsDue = this.thumbsDue || wait <= 0;
       if (!this.thumbTimer) this.thumbTimer = setTimeout(() => {
         this.thumbTimer = null;
         this.thumbsDue = true;
         this.schedule();
-      }, wait);
+      }, Math.max(wait, this.thumbEveryMs / 2));
       return;
     }
     this.thumbsDue = false;
