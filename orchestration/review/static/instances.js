@@ -95,8 +95,8 @@ function progress() {
 }
 
 function repaint(item) {
-  const node = state.cards.get(item.instance_id);  // a node reused for another item since is not this item's
-  if (node && node.isConnected && node.dataset.id === item.instance_id) paint(node, item);
+  const node = state.cards.get(item.instance_id);  // a node reused for another item since is not this item's,
+  if (node && !node.hidden && node.dataset.id === item.instance_id) paint(node, item);  // nor a pool node put away
 }
 
 function repaintShown() { vgrid.forEachShown((node, index) => paint(node, state.shown[index])); }
