@@ -211,11 +211,11 @@ def auto_preset(film: str) -> str:
         except (OSError, ValueError):
             log.warning("%s: unreadable style record; measuring again", path)
     from resources.catalog import Catalog
-    from resources.paths import castforge_home
 
-    if not (castforge_home() / "catalog.duckdb").exists():  # nothing ingested here: nothing to measure
+    catalog = Catalog()
+    if catalog.shared is None and not catalog.path.exists():  # nothing ingested here: nothing to measure
         return "3d"
-    film_row = Catalog().film(film)
+    film_row = catalog.film(film)
     if film_row is None:  # not ingested (yet): nothing to measure, nothing recorded
         return "3d"
     source = Path(film_row["source_path"])
