@@ -2,7 +2,8 @@
 workers (queues gpu and cpu); `castforge backfill` runs three small films (one photo each, from
 ../shared/media/faces/knn_examples) through frames and instances across them. Every step succeeds, the model step
 (instances, gpu pool) ran on the gpu worker and frames on the cpu worker, the rows equal a single-process run of
-the same films, and no connection waited on the catalog lock for more than a second.
+the same films, the gpu worker loaded its segmentation models once and reused them for the later films, and no
+connection waited on the catalog lock for more than a second.
 
 Skipped, with the reason, where Debian's postgresql / redis-server or .venv-cluster (install/setup_cluster.sh) are
 missing. About 2-3 minutes on 2 cores (most of it the instances step loading its models once per film)."""
@@ -128,6 +129,10 @@ def test_three_films_across_the_workers_equal_a_single_process_run(cluster, film
         assert len(done) == len(PHOTOS), f"{film_step} ran {len(done)}x on the {queue} worker"
         other = "cpu" if queue == "gpu" else "gpu"
         assert not re.search(rf" - {film_step} - STEP_START", logs[other]), f"{film_step} ran on the {other} worker"
+    # the gpu worker kept its segmentation models across the three films' steps (CASTFORGE_KEEP_MODELS)
+    built = len(re.findall(r"model cache: built SegmenterResource", logs["gpu"]))
+    reused = len(re.findall(r"model cache: reusing SegmenterResource", logs["gpu"]))
+    assert built >= 1 and reused >= len(PHOTOS) - 1, f"segmenter built {built}x, reused {reused}x"
     waits = [float(w) for w in re.findall(r"catalog: waited ([0-9.]+) s", "".join(logs.values()))]
     assert max(waits, default=0.0) < 1.0, f"catalog lock waits: {waits}"
 
