@@ -13,6 +13,7 @@ from assets.datasets.summary import identity_summary
 from assets.pose.selection import read_identified_instances
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
+from resources import model_cache
 from resources.protocols import ImageUpscaler
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
@@ -42,9 +43,14 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
         decisions = pl.concat([decisions, effect_decisions], how="vertical_relaxed")
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")
-        table, decisions, manifest = export_datasets(
-            candidates, decisions, workspace.read_optional_table("frames"), out_dir, film, params,
-            workspace.absolute, workspace.relative, upscaler=sr_upscaler(params))
+        upscaler = sr_upscaler(params)
+        try:
+            table, decisions, manifest = export_datasets(
+                candidates, decisions, workspace.read_optional_table("frames"), out_dir, film, params,
+                workspace.absolute, workspace.relative, upscaler=upscaler)
+        finally:
+            if upscaler is not None:   # the super-resolution network is freed as soon as the export is written
+                model_cache.release(upscaler)
         stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions})
         workspace.publish_dir("datasets")   # exports written in place: to the object store when configured
         return result(stage, {

@@ -74,6 +74,11 @@ class CcipEmbedder:
         self.threshold = float(json.loads(config.read_text())["threshold"]) if config.exists() else None
         self.model = f"{model}"
 
+    def release(self) -> None:
+        """Frees both ONNX Runtime sessions (and the GPU memory they held)."""
+        self._feat = None
+        self._metrics = None
+
     def features(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Raw (N, 768) CCIP features of RGB uint8 character images (any size)."""
         if not images:

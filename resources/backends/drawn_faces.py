@@ -72,6 +72,15 @@ class DrawnFaceAnalyzer:
         if self._animeface is not None:
             self._animeface.close()
 
+    def release(self) -> None:
+        """Stops the AnimeFace worker and frees the detectors' sessions and the recogniser's model."""
+        from resources import model_cache
+
+        self.close()
+        for held in (self._onnx, self.recogniser):
+            if held is not None:
+                model_cache.release(held)
+
 
 def drawn_recogniser(kind: str, image_embedder: ImageEmbedder | None = None, ccip_model: str | None = None,
                      providers: list[str] | None = None, weights: dict[str, float] | None = None):

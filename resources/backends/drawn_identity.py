@@ -114,6 +114,12 @@ class DrawnIdentityEmbedder:
         described = ",".join(f"{k}={v:g}" for k, v in self.weights.items())
         self.model = f"{image_embedder.name}:{image_embedder.model.rsplit('/', 1)[-1]}+colour[{described}]"
 
+    def release(self) -> None:
+        """Frees the general-vision embedder's model."""
+        from resources import model_cache
+
+        model_cache.release(self.image_embedder)
+
     def blocks(self, crops: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         """The unweighted unit blocks (face, head, colour) of context crops, for calibration and inspection."""
         if not crops:

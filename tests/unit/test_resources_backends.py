@@ -48,3 +48,15 @@ def test_teardown_after_a_run_releases_the_loaded_model(shared, castforge_home):
     assert used and used[0]._interpreter is None  # the TFLite interpreter was freed after the run
     with pytest.raises(AttributeError):
         used[0].estimate(np.zeros((192, 128, 3), np.uint8))
+
+
+def test_the_drawn_face_analyzer_releases_its_detectors_and_recogniser(shared, castforge_home):
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    resource = FaceAnalyzerResource()
+    drawn = resource.get(anime=True)
+    embedder = drawn.recogniser.image_embedder
+    assert drawn.embed([np.zeros((192, 192, 3), np.uint8)]).shape == (1, drawn.embedding_dim)
+    resource.release()
+    assert embedder._interpreter is None  # the general-vision model under the 2D recogniser was freed
+    assert drawn._animeface is None or drawn._animeface._process is None
