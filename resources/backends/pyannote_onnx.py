@@ -81,6 +81,16 @@ def bundled_segmentation_model() -> Path | None:
     return path if path.exists() else None
 
 
+def segmentation_model_path(model: str | Path | None = None) -> Path | None:
+    """The segmentation ONNX a diarizer configured with ``model`` loads: that file, else the packaged one."""
+    return Path(model) if model else bundled_segmentation_model()
+
+
+def described_model(path: Path) -> str:
+    """What the diarizer loads from ``path``, as ``model`` reports it (and as the stage's cache key records it)."""
+    return f"segmentation-3.0 ONNX ({path.name}) + resemblyzer GE2E (pretrained.pt)"
+
+
 class PyannoteOnnxDiarizer:
     """Implements ``resources.protocols.Diarizer`` on the CPU with no hub access."""
 
@@ -94,7 +104,7 @@ class PyannoteOnnxDiarizer:
         except ImportError as error:
             raise MissingWeightsError(self.name, f"python package {error.name}",
                                       "install it: .venv/bin/python -m pip install onnxruntime resemblyzer") from error
-        path = Path(model) if model else bundled_segmentation_model()
+        path = segmentation_model_path(model)
         if path is None or not path.exists():
             raise MissingWeightsError(self.name, f"segmentation model {path or 'segmentation-3.0.onnx'}",
                                       "install the package that ships it: .venv/bin/python -m pip install "
@@ -108,7 +118,7 @@ class PyannoteOnnxDiarizer:
         self.encoder = VoiceEncoder(device=device, verbose=False)
         self.device = device
         self.params = params or SegmentationDiarizationParams()
-        self.model = f"segmentation-3.0 ONNX ({path.name}) + resemblyzer GE2E (pretrained.pt)"
+        self.model = described_model(path)
         self.last_threshold: float | None = None
 
     def release(self) -> None:

@@ -60,3 +60,14 @@ def test_the_drawn_face_analyzer_releases_its_detectors_and_recogniser(shared, c
     resource.release()
     assert embedder._interpreter is None  # the general-vision model under the 2D recogniser was freed
     assert drawn._animeface is None or drawn._animeface._process is None
+
+
+def test_the_offline_diarizer_is_described_without_being_loaded(shared, castforge_home):
+    from resources.diarizer import DiarizerResource
+
+    resource = DiarizerResource()
+    described = resource.describe()
+    assert "diarizer" not in resource._built  # a cached diarization stage does not load torch and the encoder
+    assert described == {"backend": "pyannote_onnx", "model": resource.get().model}
+    assert resource.describe() == described  # the same description once it is loaded: the cache key is stable
+    resource.release()
