@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from resources.backends.memory import release_model
+
 SETTING = "CASTFORGE_KEEP_MODELS"
 log = logging.getLogger(__name__)
 _kept: "OrderedDict[tuple[int, str, str, str], Any]" = OrderedDict()
@@ -60,10 +62,8 @@ def kept_or_built(owner: str, config: dict[str, Any], key: str, build: Callable[
 
 
 def release(thing: Any) -> None:
-    """``thing.release()`` or ``thing.close()``, whichever it has."""
-    free = getattr(thing, "release", None) or getattr(thing, "close", None)
-    if callable(free):
-        free()
+    """``thing.release()`` or ``thing.close()``, whichever it has, counted."""
+    if release_model(thing):
         STATS["released"] += 1
 
 

@@ -13,7 +13,7 @@ from assets.datasets.summary import identity_summary
 from assets.pose.selection import read_identified_instances
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
-from resources import model_cache
+from resources.backends.memory import release_model
 from resources.protocols import ImageUpscaler
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
@@ -50,7 +50,7 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
                 workspace.absolute, workspace.relative, upscaler=upscaler)
         finally:
             if upscaler is not None:   # the super-resolution network is freed as soon as the export is written
-                model_cache.release(upscaler)
+                release_model(upscaler)
         stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions})
         workspace.publish_dir("datasets")   # exports written in place: to the object store when configured
         return result(stage, {

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from resources.backends.drawn_identity import CROP_SIZE, DrawnIdentityEmbedder, context_crop
+from resources.backends.memory import release_model
 from resources.protocols import FaceDetection, ImageEmbedder
 
 DRAWN_DETECTORS = ("animeface", "yunet", "anime", "scrfd")
@@ -74,12 +75,10 @@ class DrawnFaceAnalyzer:
 
     def release(self) -> None:
         """Stops the AnimeFace worker and frees the detectors' sessions and the recogniser's model."""
-        from resources import model_cache
-
         self.close()
         for held in (self._onnx, self.recogniser):
             if held is not None:
-                model_cache.release(held)
+                release_model(held)
 
 
 def drawn_recogniser(kind: str, image_embedder: ImageEmbedder | None = None, ccip_model: str | None = None,

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from resources.backends.memory import release_model
 from resources.protocols import FaceDetection, ImageEmbedder
 
 CROP_SIZE = 192          # px side of the context crop
@@ -116,9 +117,7 @@ class DrawnIdentityEmbedder:
 
     def release(self) -> None:
         """Frees the general-vision embedder's model."""
-        from resources import model_cache
-
-        model_cache.release(self.image_embedder)
+        release_model(self.image_embedder)
 
     def blocks(self, crops: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         """The unweighted unit blocks (face, head, colour) of context crops, for calibration and inspection."""
