@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 
 .PHONY: setup system-deps demo test test-cluster cluster-up cluster-down test-fast graph-snapshot check-defs dg-dev ui review bench clean-demo
 
-.venv/.ready: install/requirements.txt install/requirements.lock install/constraints-cpu.txt install/setup_env.sh pyproject.toml
+.venv/.ready: install/requirements.txt install/requirements.lock install/constraints-cpu.txt install/setup_env.sh install/layered_venv.sh pyproject.toml
 	bash install/setup_env.sh
 	touch $@
 

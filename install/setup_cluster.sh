@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # .venv-cluster/: what the scale-out profiles need (dagster-postgres, dagster-celery with redis, dagster-k8s).
 # Their newest releases (0.29.27) pin dagster==1.13.27 while the project runs dagster 1.13.28, so, as for .venv-dg,
-# they get a small environment of their own that sees the project's packages through a .pth file (site.addsitedir,
-# so the project's own .pth files, its editable install included, are read too); they are installed without their
-# dagster pin, with their other dependencies named and pinned here. The embedded default (.venv) is unchanged.
+# they get a small environment layered over the project's (install/layered_venv.sh), installed without their dagster
+# pin, with their other dependencies named and pinned here. The embedded default (.venv) is unchanged.
 # The shared catalog (CASTFORGE_CATALOG=postgresql://... or ducklake:...) needs DuckDB's postgres / ducklake / httpfs
 # extensions; their PyPI wheels are built for DuckDB 1.4.4 exactly, so .venv-cluster pins that DuckDB beside them
 # (it shadows the project's newer DuckDB there; the embedded default keeps it). Artefacts on object storage
@@ -11,13 +10,10 @@
 # Usage: install/setup_cluster.sh [PROJECT_VENV]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source install/layered_venv.sh
 VENV=${1:-.venv}
 CL=${VENV_CLUSTER:-.venv-cluster}
-PY=${PYTHON:-python3}
-[ -x "$CL/bin/python" ] || "$PY" -m venv --without-pip "$CL"
-SITE=$("$CL/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-PROJECT_SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "import site; site.addsitedir('$(cd "$PROJECT_SITE" && pwd)')" > "$SITE/zz_castforge_project.pth"
+layered_venv "$CL" "$VENV"
 "$VENV/bin/python" -m pip --python "$CL/bin/python" install -q --no-deps \
   dagster-postgres==0.29.27 dagster-celery==0.29.27 dagster-k8s==0.29.27 psycopg2-binary==2.9.13 \
   celery==5.7.0 kombu==5.7.0 billiard==4.3.2 vine==5.1.0 amqp==5.4.2 redis==8.1.0 tzlocal==5.4.5 \

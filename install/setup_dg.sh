@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
-# .venv-dg/: the `dg` command (dagster-dg-cli) for `dg check defs` / `dg dev`. dagster-dg-cli's newest release pins
-# an older dagster than the project's, so it gets a small environment of its own that sees the project's packages
-# through a .pth file (dg loads the code location in its own interpreter): the dg packages are installed without
-# their dagster pin and run against the project's dagster 1.13. Usage: install/setup_dg.sh [PROJECT_VENV]
+# .venv-dg/: the `dg` command (dagster-dg-cli) for `dg check defs` / `dg dev`, layered over the project's environment
+# (install/layered_venv.sh: dagster-dg-cli's newest release pins an older dagster; dg loads the code location in its
+# own interpreter, against the project's dagster 1.13). Usage: install/setup_dg.sh [PROJECT_VENV]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source install/layered_venv.sh
 VENV=${1:-.venv}
 DG=${VENV_DG:-.venv-dg}
-PY=${PYTHON:-python3}
-[ -x "$DG/bin/python" ] || "$PY" -m venv --without-pip "$DG"
-SITE=$("$DG/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-PROJECT_SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$(cd "$PROJECT_SITE" && pwd)" > "$SITE/zz_castforge_project.pth"   # after dg's own packages
+layered_venv "$DG" "$VENV"
 "$VENV/bin/python" -m pip --python "$DG/bin/python" install -q --no-deps \
   dagster-dg-cli==1.13.27 dagster-dg-core==1.13.27 dagster-cloud-cli==1.13.27 dagster-rest-resources==0.29.27 \
   click-aliases==1.0.7 yaspin==3.5.1 github3.py==4.0.1 gitpython==3.2.1 questionary==2.1.1 validators==0.36.0 \
