@@ -7,8 +7,10 @@ frames, cut-outs, masks, stems, exports) to the same relative key under the pref
 a table names fetches it on first use. So a step can run on any worker, and the bucket is the shared copy.
 
 What stays local: the catalog connection, the models, staging folders and anything a stage reads by listing a folder
-rather than through a table's path column. A folder is replaced on S3 by deleting its old keys and then uploading
-(S3 has no rename): a reader listing it during that moment can miss files; tables, single objects, swap atomically.
+rather than through a table's path column. S3 has no rename, so a folder is replaced by uploading every new object
+first (each key swaps atomically) and only then removing the keys the new folder no longer holds: a reader listing it
+meanwhile sees the whole old or new file under every name, never a folder with files missing. Tables are published
+after their folders (a stage commits its folders, then its table), so a table never names a key not yet uploaded.
 
 Credentials and endpoint come from the usual AWS settings (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
 ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for an S3-compatible server such as MinIO). fsspec with s3fs does the transfers;
@@ -72,15 +74,17 @@ class ArtefactMirror:
         self._call("upload", local, lambda: self.fs.put_file(str(local), self.key(local)))
 
     def publish_dir(self, local: Path) -> None:
-        """Replace the folder's copy with ``local``'s files (old keys removed first: S3 has no rename)."""
+        """Replace the folder's copy with ``local``'s files: upload them all, then remove the stale keys only."""
         key = self.key(local)
 
         def replace() -> None:
-            if self.fs.exists(key):
-                self.fs.rm(key, recursive=True)
             files = [p for p in Path(local).rglob("*") if p.is_file()]
+            fresh = [self.key(p) for p in files]
             if files:
-                self.fs.put([str(p) for p in files], [self.key(p) for p in files])
+                self.fs.put([str(p) for p in files], fresh)
+            stale = sorted(set(self.fs.find(key)) - set(fresh)) if self.fs.exists(key) else []
+            if stale:
+                self.fs.rm(stale)
 
         self._call("upload", local, replace)
 
