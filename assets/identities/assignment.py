@@ -19,7 +19,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, effective_mi
                                     relabel_by_size)
 from assets.identities.prototypes import (impostor_ceiling, join_by_prototype, merge_by_prototype, prototype,
                                           stability)
-from assets.identities.tracks import TrackParams, decide_tracks, link_tracks
+from assets.identities.tracks import TrackParams, decide_tracks, face_leans, link_tracks
 
 
 @dataclass
@@ -153,8 +153,9 @@ def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str],
                       ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     gated_faces = {k: face_unit[k] for k, i in enumerate(instance_ids)
                    if face_unit.shape[1] and np.abs(face_unit[k]).sum() > 0 and quality.get(i, (1.0, True))[1]}
+    leans = face_leans(face_unit, labels, prototypes, sorted(gated_faces), track_params.lean_margin)
     track_ids = link_tracks(boxes, track_params, normalise(appearance) if appearance is not None else None,
-                            gated_faces)
+                            gated_faces, leans)
     stats["track_faces_agreeing"] = join_agreeing_track_faces(track_ids, labels, confidence, by, face_unit,
                                                               prototypes, max_distance)
     votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0

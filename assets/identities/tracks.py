@@ -2,8 +2,11 @@
 
 Key frames are sparse (a handful per shot), so a character can move a long way between two of them: a link is
 judged on box overlap, on how far the box centre moved relative to the box's size, on the change of scale and,
-when vectors are given, on appearance (a cut-out embedding) and on faces (two clear faces that are plainly different
-people never link). Links are made frame by frame with the Hungarian method, so two characters crossing each other
+when vectors are given, on appearance (a cut-out embedding) and on faces: two clear faces that are plainly different
+people never link, and neither do two clear faces that lean to different identities (``leans``: the identity each
+face's own embedding was clustered into, or the prototype it is nearest by ``lean_margin``). The second rule is the
+one that holds for every embedder: a fixed cosine says "different" for photo faces (~0.0) but not for drawn
+characters, whose different-character cosines sit at 0.55-0.75, where two characters sharing a shot were linked. Links are made frame by frame with the Hungarian method, so two characters crossing each other
 are not both given to the nearer track. A track then counts as one identity, decided by its clearest faces
 (``decide_tracks``): a masked, turned or back view in the same shot inherits the identity of its clear frames.
 """
@@ -24,6 +27,8 @@ class TrackParams:
     face_conflict: float = 0.15       # two clear faces less alike than this (cosine) are different people
     max_gap: int = 2                  # a track waits this many key frames of its shot for its character to return
     vote_share: float = 0.6           # a track's identity needs this share of its clear faces' quality-weighted votes
+    lean_margin: float = 0.02         # an unclustered clear face leans to its nearest prototype by this margin
+                                      # (0.02 chosen on the odd shots of Penny & Chip; 0.0 ties, 0.05 links them)
 
 
 def _boxes(table: pl.DataFrame) -> np.ndarray:
@@ -58,11 +63,13 @@ def link_cost(a: np.ndarray, b: np.ndarray, params: TrackParams, appearance: np.
 
 
 def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.ndarray | None = None,
-                faces: dict[int, np.ndarray] | None = None) -> list[str]:
+                faces: dict[int, np.ndarray] | None = None, leans: dict[int, int] | None = None) -> list[str]:
     """A track id per row of ``instances`` (instance_id, shot, timestamp_s, frame_id, x0..y1), in row order.
 
     ``appearance``: (rows, D) unit vectors or None (zero rows: unknown appearance, judged on motion alone);
-    ``faces``: row -> unit face embedding of the rows whose face passed the quality gate. Ids read
+    ``faces``: row -> unit face embedding of the rows whose face passed the quality gate; ``leans``: row -> the
+    identity such a face leans to (``face_leans``): a track whose clear faces lean to one identity takes no clear
+    face leaning to another. Ids read
     ``s<shot>-t<n>`` (n counts from 0 within the shot, in order of the track's first key frame)."""
     from scipy.optimize import linear_sum_assignment
 
@@ -89,9 +96,11 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
                 cost = link_cost(boxes[ends], boxes[rows], params, similarity)
                 if faces:
                     for i, track in enumerate(live):
-                        face = _track_face(track, faces)
+                        face, lean = _track_face(track, faces), _track_lean(track, leans or {})
                         for j, row in enumerate(rows):
                             if face is not None and row in faces and float(face @ faces[row]) < params.face_conflict:
+                                cost[i, j] = np.inf
+                            if lean >= 0 and (leans or {}).get(row, -1) not in (-1, lean):
                                 cost[i, j] = np.inf
                 if cost.size == 1:  # the common case (one character on screen): no assignment problem to solve
                     pairs = [(0, 0)]
@@ -144,6 +153,31 @@ def _track_face(track: dict, faces: dict[int, np.ndarray]) -> np.ndarray | None:
         if row in faces:
             return faces[row]
     return None
+
+
+def _track_lean(track: dict, leans: dict[int, int]) -> int:
+    """The identity most of the track's leaning clear faces lean to (-1 when none leans; ties: the latest)."""
+    found = [leans[row] for row in track["rows"] if leans.get(row, -1) >= 0]
+    return max(reversed(found), key=found.count) if found else -1
+
+
+def face_leans(face_unit: np.ndarray, labels: np.ndarray, prototypes: np.ndarray, rows: list[int],
+               margin: float) -> dict[int, int]:
+    """row -> the face identity each of ``rows`` (clear faces) leans to: its own label when its embedding was
+    placed in a face identity (index below ``len(prototypes)``), else the nearest prototype when it is at least
+    ``margin`` nearer than the runner-up; rows leaning nowhere are left out."""
+    out: dict[int, int] = {}
+    if not len(prototypes):
+        return out
+    for row in rows:
+        if 0 <= labels[row] < len(prototypes):
+            out[row] = int(labels[row])
+            continue
+        sims = prototypes @ face_unit[row]
+        order = np.argsort(-sims)
+        if len(order) == 1 or sims[order[0]] - sims[order[1]] >= margin:
+            out[row] = int(order[0])
+    return out
 
 
 def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, params: TrackParams,

@@ -9,7 +9,7 @@ from assets.identities.assignment import assign_identities, join_agreeing_track_
 from assets.identities.core import IdentityParams
 from assets.identities.prototypes import (face_quality, impostor_ceiling, join_by_prototype, merge_by_prototype,
                                           prototype, stability)
-from assets.identities.tracks import TrackParams, decide_tracks, link_cost, link_tracks
+from assets.identities.tracks import TrackParams, decide_tracks, face_leans, link_cost, link_tracks
 
 
 def frames(rows: list[tuple[int, float, tuple[int, int, int, int]]]) -> pl.DataFrame:
@@ -39,6 +39,25 @@ def test_appearance_and_clear_faces_veto_links():
     assert len(set(link_tracks(table, TrackParams(), faces=faces))) == 2
     unknown = np.zeros((2, 3), np.float32)  # no cut-out: motion alone decides
     assert len(set(link_tracks(table, TrackParams(), appearance=unknown))) == 1
+
+
+def test_faces_leaning_to_different_identities_never_link_whatever_the_embedder_scale():
+    """Drawn characters' embeddings are compressed: two characters' clear faces sit at cosine ~0.6, far above the
+    photo-scale face_conflict, so only the identities the faces lean to keep two characters sharing a shot apart."""
+    box = (10, 10, 60, 110)
+    table = frames([(0, 0.0, box), (0, 0.5, box), (0, 1.0, box)])
+    chip, penny = np.array([1.0, 0.0, 0.0]), np.array([0.6, 0.8, 0.0])
+    prototypes = np.stack([chip, penny]).astype(np.float32)
+    faces = {0: chip.astype(np.float32), 1: np.array([0.62, 0.78, 0.1], np.float32)}
+    faces[1] /= np.linalg.norm(faces[1])
+    assert len(set(link_tracks(table, TrackParams(), faces=faces))) == 1  # cosine 0.6: no photo-scale conflict
+    face_unit = np.stack([faces[0], faces[1], np.zeros(3, np.float32)])
+    labels = np.array([0, -1, -1])  # row 0 clustered as chip; row 1 left loose, nearest to penny's prototype
+    leans = face_leans(face_unit, labels, prototypes, [0, 1], margin=0.02)
+    assert leans == {0: 0, 1: 1}
+    tracks = link_tracks(table, TrackParams(), faces=faces, leans=leans)
+    assert tracks[0] != tracks[1] and tracks[2] in (tracks[0], tracks[1])  # the faceless row still links
+    assert face_leans(face_unit, labels, prototypes, [1], margin=0.5) == {}  # too close to call: no lean
 
 
 def test_link_cost_forbids_far_jumps_and_scale_changes():
