@@ -10,6 +10,10 @@ Two films of one franchise clustered at once would both read the store, mint the
 other's rows. So ``load_store`` takes an exclusive lock on ``prototypes.parquet.lock`` (flock: the kernel drops it
 if the process dies) and ``update_store`` writes and then releases it: reading, minting and writing happen as one.
 A process that loaded the store and failed before updating it releases the lock when the loaded table is freed.
+
+With a shared catalog (``CASTFORGE_CATALOG`` = Postgres or DuckLake) the same functions keep the store in the
+catalog's ``franchise_prototypes`` table instead, held by a lease that writers on every machine honour
+(assets/identities/shared_prototypes.py); the path then only names the franchise. The embedded default is the file.
 """
 
 import fcntl
@@ -25,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+
+from assets.identities.shared_prototypes import shared_store_for
 
 STORE_SCHEMA = {"identity": pl.String, "space": pl.String, "name": pl.String,
                 "prototype": pl.List(pl.Float32), "film": pl.String, "updated_at": pl.String}
@@ -85,6 +91,12 @@ def unlock_store(path: Path, token: int | None = None) -> None:
 
 def load_store(path: Path) -> pl.DataFrame:
     """The store, read under its lock, which stays held until ``update_store`` (or until the table is freed)."""
+    shared = shared_store_for(path)
+    if shared is not None:
+        lease = shared.acquire(LOCK_TIMEOUT_S)
+        store = shared.read(STORE_SCHEMA)
+        weakref.finalize(store, shared.release, lease)
+        return store
     token = lock_store(path)
     store = pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=STORE_SCHEMA)
     weakref.finalize(store, unlock_store, Path(path), token)  # a run that fails before update_store lets go too
@@ -128,15 +140,25 @@ def update_store(path: Path, store: pl.DataFrame, groups: list[dict[str, Any]], 
                  names: dict[str, str], film: str) -> pl.DataFrame:
     """Upsert this film's prototypes and names; identities renamed in review keep their names for other films.
     Writes atomically under the store's lock, then releases it."""
+    merged = merge_store(store, groups, ids, names, film)
+    shared = shared_store_for(path)
+    if shared is not None:
+        shared.write(merged, LOCK_TIMEOUT_S)
+        return merged
     lock_store(path)
     try:
-        return _write_store(path, store, groups, ids, names, film)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        merged.write_parquet(tmp)
+        os.replace(tmp, path)
+        return merged
     finally:
         unlock_store(path)
 
 
-def _write_store(path: Path, store: pl.DataFrame, groups: list[dict[str, Any]], ids: list[str],
-                 names: dict[str, str], film: str) -> pl.DataFrame:
+def merge_store(store: pl.DataFrame, groups: list[dict[str, Any]], ids: list[str], names: dict[str, str],
+                film: str) -> pl.DataFrame:
+    """The store with this film's prototypes upserted and review names applied to the identities it keeps."""
     now = datetime.now(timezone.utc).isoformat()
     fresh = pl.DataFrame([{"identity": ids[i], "space": g["space"], "name": names.get(ids[i]),
                            "prototype": np.asarray(g["vector"], dtype=np.float32).tolist(), "film": film,
@@ -144,12 +166,7 @@ def _write_store(path: Path, store: pl.DataFrame, groups: list[dict[str, Any]], 
     keep = store.join(fresh.select("identity", "space"), on=["identity", "space"], how="anti")
     renamed = keep.with_columns(pl.col("identity").replace_strict(names, default=None).fill_null(pl.col("name"))
                                 .alias("name")) if names and keep.height else keep
-    merged = pl.concat([renamed, fresh], how="vertical_relaxed").sort(["identity", "space"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    merged.write_parquet(tmp)
-    os.replace(tmp, path)
-    return merged
+    return pl.concat([renamed, fresh], how="vertical_relaxed").sort(["identity", "space"])
 
 
 def stored_names(store: pl.DataFrame) -> dict[str, str]:

@@ -1,0 +1,153 @@
+"""The franchise prototype store in a shared catalog (CASTFORGE_CATALOG = Postgres or DuckLake on a loopback Postgres):
+two writer processes cluster films of one franchise at once through load_store / match_ids / update_store. Every
+film's identities arrive, no id is minted twice, the recurring character keeps one id, and no prototypes.parquet is
+written. A live holder keeps renewing its lease (a claim times out naming it); one killed with SIGKILL is taken
+over at once from the same host; another host's lease once it lapses. Skipped, with the reason, where Debian's postgresql or .venv-cluster are missing. About 40 s on 2 cores."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from resources.paths import REPO_ROOT
+from tests.cluster.conftest import CLUSTER_PY
+from tests.cluster.test_shared_catalog import _createdb, _env
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+FILMS_PER_WRITER = 5
+
+# One writer: per film, the franchise's hero (one direction, a little noise) and one new character of its own.
+WRITER = r"""
+import json, sys, time, zlib
+from pathlib import Path
+import numpy as np
+from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
+name, home, start, n = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+path = store_path(home, "saga")
+hero = np.random.default_rng(0).normal(size=64)
+rng = np.random.default_rng(zlib.crc32(name.encode()))
+while not start.exists():
+    time.sleep(0.01)
+minted = {}
+for i in range(n):
+    film = f"{name}_{i}"
+    vectors = [hero + rng.normal(scale=0.05, size=64), rng.normal(size=64)]
+    groups = [{"space": "face:test", "vector": v / np.linalg.norm(v)} for v in vectors]
+    store = load_store(path)
+    ids = match_ids(groups, store, {"face": 0.8})
+    time.sleep(0.05)   # the other writer tries to read the store meanwhile
+    names = {**stored_names(store), **({ids[0]: "Hero"} if i == 0 else {})}   # as identity_clusters carries them
+    update_store(path, store, groups, ids, names, film)
+    minted[film] = ids
+print(json.dumps(minted))
+"""
+
+READ = r"""
+import json, sys
+from pathlib import Path
+from assets.identities.stable_ids import load_store, store_path
+store = load_store(store_path(Path(sys.argv[1]), "saga"))
+print(json.dumps(store.drop("prototype").to_dicts()))
+"""
+
+HOLD = r"""
+import sys, time
+from pathlib import Path
+from assets.identities.stable_ids import load_store, store_path
+store = load_store(store_path(Path(sys.argv[1]), "saga"))
+print("HELD", flush=True)
+time.sleep(600)
+"""
+
+# Another machine's holder whose lease lapses in 3 s: the next load waits for the lapse, then takes over.
+ELSEWHERE = r"""
+import json, sys, time, zlib
+from pathlib import Path
+from assets.identities.shared_prototypes import shared_store_for
+from assets.identities.stable_ids import load_store, store_path
+path = store_path(Path(sys.argv[1]), "saga")
+shared = shared_store_for(path)
+shared.ensure_tables()
+shared.catalog.transaction(lambda con: (con.execute("DELETE FROM franchise_leases"), con.execute(
+    "INSERT INTO franchise_leases VALUES ('saga', 'other-host:1:abc', ?)", [time.time() + 3])))
+began = time.monotonic()
+load_store(path)
+print(json.dumps({"waited": time.monotonic() - began}))
+"""
+
+
+# While the holder lives it renews its 1.5 s lease: a claim four seconds long times out naming the holder.
+PROBE = r"""
+import sys
+from pathlib import Path
+from assets.identities.shared_prototypes import shared_store_for
+from assets.identities.stable_ids import store_path
+try:
+    shared_store_for(store_path(Path(sys.argv[1]), "saga")).acquire(4)
+    print("TAKEN")
+except TimeoutError as error:
+    print(str(error).replace(chr(10), " "))
+"""
+
+
+def _run(env: dict[str, str], code: str, *args: str) -> str:
+    done = subprocess.run([str(CLUSTER_PY), "-c", code, *args], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("kind", ["postgres", "ducklake"])
+def test_two_writers_on_one_franchise_lose_no_prototype(postgres, tmp_path, kind):
+    host, port = postgres
+    _createdb(port, f"prototypes_{kind}")
+    home = tmp_path / "home"
+    env = _env(home, f"postgresql://castforge@{host}/prototypes_{kind}" if kind == "postgres" else
+               f"ducklake:postgres:host=127.0.0.1 port={port} user=castforge dbname=prototypes_{kind}")
+    start = tmp_path / "start"
+    writers = [subprocess.Popen([str(CLUSTER_PY), "-c", WRITER, name, str(home), str(start), str(FILMS_PER_WRITER)],
+                                cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for name in ("writer_a", "writer_b")]
+    time.sleep(3)   # both imported and attached
+    start.touch()
+    minted: dict[str, list[str]] = {}
+    for writer in writers:
+        out, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err[-3000:]
+        minted.update(json.loads(out.strip().splitlines()[-1]))
+
+    heroes = {ids[0] for ids in minted.values()}
+    newcomers = [ids[1] for ids in minted.values()]
+    assert len(heroes) == 1, minted                       # the recurring character kept one id across writers
+    assert len(set(newcomers)) == 2 * FILMS_PER_WRITER and not heroes & set(newcomers), minted  # none minted twice
+    rows = json.loads(_run(env, READ, str(home)))
+    assert sorted(r["identity"] for r in rows) == sorted([*heroes, *newcomers])   # no film's update was lost
+    assert {r["identity"]: r["name"] for r in rows}[heroes.pop()] == "Hero"
+    assert {r["film"] for r in rows} >= {f"{w}_{i}" for w in ("writer_a", "writer_b")
+                                         for i in range(1, FILMS_PER_WRITER)}
+    assert not list(home.rglob("prototypes.parquet*")), "the shared store wrote the embedded file"
+
+
+def test_a_killed_holder_and_a_lapsed_lease_are_taken_over(postgres, tmp_path):
+    host, port = postgres
+    _createdb(port, "prototypes_lease")
+    home = tmp_path / "home"
+    env = {**_env(home, f"postgresql://castforge@{host}/prototypes_lease"), "CASTFORGE_PROTOTYPE_LEASE_S": "1.5"}
+    holder = subprocess.Popen([str(CLUSTER_PY), "-c", HOLD, str(home)], cwd=REPO_ROOT, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert holder.stdout.readline().strip() == "HELD", holder.stderr.read()[-3000:]
+        refused = _run(env, PROBE, str(home))
+        assert "has held the prototype store for over 4 s" in refused and f":{holder.pid}:" in refused, refused
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)   # a worker killed while it holds the store
+        holder.wait(timeout=30)
+    began = time.monotonic()
+    _run(env, READ, str(home))
+    assert time.monotonic() - began < 20   # taken over at once (its pid is gone)
+    waited = json.loads(_run(env, ELSEWHERE, str(home)))["waited"]
+    assert 1.5 < waited < 15, waited
