@@ -1,15 +1,14 @@
-import functools
 import time
 
 import polars as pl
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, MaterializeResult,
                      MetadataValue, asset, asset_check)
 
-from assets.instances.core import InstanceParams, extract_instances, read_rgb
+from assets.instances.core import InstanceParams, read_rgb
 from assets.instances.filtering import FilterParams, auto_decisions
+from assets.instances.parallel import segment_film
 from assets.stage_contract import StageContract
-from assets.stage_support import (cached_result, counted, counts_markdown, image_markdown, result,
-                                  staged_relative)
+from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from resources.partitions import film_partitions
 from resources.relations import REVIEW
 from resources.segmenter import SegmenterResource
@@ -41,18 +40,20 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
             return cached_result(stage, backend=described["backend"])
         started = time.perf_counter()
         frames = workspace.read_table("frames")
-        segment = counted(functools.partial(segmenter.segment_frame, anime_faces=params.anime_faces), stage,
-                          int(frames["kept"].sum()), "frames segmented")
+        total = int(frames["kept"].sum())
         with workspace.staged_dir("instances") as staging:
-            table = extract_instances(film, frames, workspace.absolute,
-                                      segment, staging, staged_relative(workspace, "instances", staging),
-                                      described["backend"], described["model"], params)
+            # across cores: a pool of processes, each with its own segmenter (CASTFORGE_WORKERS; parallel.py)
+            table, pool = segment_film(film, frames, workspace, segmenter, params.anime_faces, staging,
+                                       workspace.artefact_dir("instances"), described["backend"],
+                                       described["model"], params,
+                                       lambda done: stage.progress(min(done, total), total, "frames segmented"))
         stage.commit(table, backend=described["backend"], model=described["model"])
         seconds = time.perf_counter() - started
         preview = table["overlay_path"].drop_nulls().unique(maintain_order=True).head(1).to_list()
         return result(stage, {
             "instances": table.height, "frames_with_instances": table["frame_id"].n_unique(),
             "backend": described["backend"], "model": described["model"], "seconds": round(seconds, 2),
+            "workers": pool["workers"], "worker_peak_rss_mb": max(pool["peak_rss_mb_per_worker"]),
             "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),
             "preview": image_markdown(read_rgb(workspace.absolute(preview[0]))[..., ::-1], "overlay")
             if preview else MetadataValue.text("no instances"),
