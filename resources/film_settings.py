@@ -187,14 +187,16 @@ def preset_names() -> list[str]:
     return sorted({p.stem for d in config_dirs() for p in (d / "presets").glob("*.yaml")})
 
 
-def film_settings(film: str, schema: Schema | None = None) -> dict[str, Any]:
-    """Every stage's departures from its declared defaults for this film (asset-keyed sections) and ``preset``."""
+def film_settings(film: str, schema: Schema | None = None, preset: str | None = None) -> dict[str, Any]:
+    """Every stage's departures from its declared defaults for this film (asset-keyed sections) and ``preset``.
+    ``preset``: this preset in place of the film's (the shots of the other style in a film that mixes styles)."""
     schema = schema if schema is not None else default_schema()
     settings: dict[str, Any] = {}
     for path in _first_existing("defaults.yaml"):
         settings = _merge(settings, normalise(_load_yaml(path), schema, str(path)))
     film_layers = [normalise(_load_yaml(p), schema, str(p)) for p in _first_existing(f"films/{film}.yaml")]
-    preset = next((layer["preset"] for layer in reversed(film_layers) if "preset" in layer), settings.get("preset"))
+    preset = preset or next((layer["preset"] for layer in reversed(film_layers) if "preset" in layer),
+                            settings.get("preset"))
     if preset == "auto":  # measured once from the film's frames, recorded with its reason in films/<film>/style.json
         from resources.style import auto_preset
 
@@ -213,14 +215,15 @@ def film_settings(film: str, schema: Schema | None = None) -> dict[str, Any]:
 
 
 def stage_params(film: str, asset: str, overrides: dict[str, Any] | None = None,
-                 schema: Schema | None = None) -> dict[str, Any]:
-    """The effective parameters of one asset: declared defaults, the film's settings, then non-None overrides."""
+                 schema: Schema | None = None, preset: str | None = None) -> dict[str, Any]:
+    """The effective parameters of one asset: declared defaults, the film's settings (with ``preset`` in place of
+    the film's, when given), then non-None overrides."""
     schema = schema if schema is not None else default_schema()
     asset = ALIASES.get(asset, asset)
     if asset not in schema:
-        return dict(film_settings(film, schema).get(asset) or {})
+        return dict(film_settings(film, schema, preset).get(asset) or {})
     params = {name: p.default for name, p in parameters(schema[asset]).items()}
-    params.update(film_settings(film, schema).get(asset) or {})
+    params.update(film_settings(film, schema, preset).get(asset) or {})
     checked = normalise({asset: {k: v for k, v in (overrides or {}).items() if v is not None}}, schema,
                         "run config", top_level=False)
     params.update(checked.get(asset, {}))

@@ -18,7 +18,8 @@ Sintel, Big Buck Bunny, PySceneDetect's test video, the knn photographs), so no 
 Per shot (``shot_styles``), a film that mixes drawn and rendered shots is told apart shot by shot from a few frames
 of each; a shot with under ``MIN_EDGE_SHARE`` of its pixels on edges (black frames, title cards on black, dark
 night shots) is too bare to tell and keeps the film's preset. The decisions and reasons go into ``style.json``
-under ``shots`` (``record_shot_styles``); the faces stage reads them to pick detectors per shot.
+under ``shots`` (``record_shot_styles``); filtered_instances reads them to apply each shot's preset values and the
+faces stage to pick detectors per shot.
 
 ``auto_preset(film)`` measures the film's source once (a video: ``SAMPLE_FRAMES`` frames spread over 5-95 % of it;
 an image folder: up to that many images) and records the choice, the figures and the reason in the film's
@@ -160,15 +161,21 @@ def read_style_record(film: str) -> dict:
     return record if isinstance(record, dict) else {}
 
 
-def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, frames_fingerprint: str) -> None:
-    """Add the per-shot decisions, what used them and which frames they were measured on to ``style.json``."""
+def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, frames_fingerprint: str,
+                       stage: str = "faces") -> None:
+    """Add the per-shot decisions, what ``stage`` used them for (``shots_used_by``, and all of it joined in
+    ``shots_used_for``) and which frames they were measured on to ``style.json``."""
     from resources.storage import write_json_atomic
 
     path = style_record_path(film)
     record = read_style_record(film)
+    same_frames = record.get("shots_frames") == frames_fingerprint
+    used_by = record.get("shots_used_by") if same_frames and isinstance(record.get("shots_used_by"), dict) else {}
+    used_by[stage] = used_for
     record["shots"] = {str(k): asdict(v) for k, v in styles.items()}
     record["mixed"] = is_mixed(styles)
-    record["shots_used_for"] = used_for
+    record["shots_used_by"] = used_by
+    record["shots_used_for"] = "; ".join(used_by[k] for k in sorted(used_by))
     record["shots_frames"] = frames_fingerprint
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, record)

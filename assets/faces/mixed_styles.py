@@ -6,17 +6,26 @@ embedding spaces cannot be clustered together), the one of the film's preset, wh
 identities stage applies: a film measured ``anime`` keeps the drawn-face analyzer (its general-vision + colour
 embedding reads rendered faces too) and its rendered shots get the photo detectors (SCRFD, then YuNet); a film
 measured ``3d`` keeps the photo analyzer and its drawn shots get the LBP anime cascade before its detectors (ONNX
-backend; InsightFace's detectors stay as they are). Only the detectors change per shot.
+backend; InsightFace's detectors stay as they are). Only the detectors change per shot in the faces stage.
+
+filtered_instances (``filter_by_shot_style``) applies each shot's preset values (the anime preset's
+``min_character_score`` 0.3 and ``min_blur`` 100 to drawn shots, the 3d ones to rendered shots; the film's config
+and run overrides on top of both), from the same measurement, recorded in the same style.json.
 """
 
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from assets.instances.filtering import FilterParams
+    from resources.style import ShotStyle
 
 PHOTO_DETECTORS = ("scrfd", "yunet")
 
@@ -73,30 +82,69 @@ def frames_fingerprint(frames: pl.DataFrame) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def measured_shot_styles(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
+                         film_preset: str) -> "dict[int, ShotStyle] | None":
+    """With ``preset: auto``, each shot's style (``resources/style.shot_styles``), read back from the film's
+    style.json when it was measured on these frames; None with an explicit preset or no frames."""
+    from resources.style import ShotStyle, configured_preset, read_style_record, shot_styles
+
+    if configured_preset(film) != "auto" or frames.height == 0:
+        return None
+    record = read_style_record(film)
+    if record.get("shots_frames") == frames_fingerprint(frames) and isinstance(record.get("shots"), dict):
+        return {int(k): ShotStyle(**v) for k, v in record["shots"].items()}
+    return shot_styles(shot_frames(frames, resolve), film_preset)
+
+
 def shot_mix(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path], anime: bool,
              drawn_detectors: Sequence[str], photo_backend: str = "onnx",
              photo_detectors: Sequence[str] = PHOTO_DETECTORS) -> ShotMix:
     """With ``preset: auto``: each shot's style (measured once per set of frames, recorded in the film's
     style.json with the reasons) and, for a mixed film, the detectors to add to the film's analyzer and the
     per-frame detector plan (``orders``). An explicit preset: no mix."""
-    from resources.style import (ShotStyle, configured_preset, is_mixed, read_style_record, record_shot_styles,
-                                 shot_styles)
+    from resources.style import is_mixed, record_shot_styles
 
-    if configured_preset(film) != "auto" or frames.height == 0:
+    styles = measured_shot_styles(film, frames, resolve, "anime" if anime else "3d")
+    if styles is None:
         return ShotMix(False, {})
-    fingerprint = frames_fingerprint(frames)
-    record = read_style_record(film)
-    if record.get("shots_frames") == fingerprint and isinstance(record.get("shots"), dict):
-        styles = {int(k): ShotStyle(**v) for k, v in record["shots"].items()}
-    else:
-        styles = shot_styles(shot_frames(frames, resolve), "anime" if anime else "3d")
     mixed = is_mixed(styles)
     also, drawn_order, other_order = orders(anime, drawn_detectors, photo_backend, photo_detectors)
     used = (f"faces: {'drawn' if anime else 'photo'} identity embedding for every face (the film's preset); "
             f"detectors {', '.join(drawn_order)} in drawn shots, {', '.join(other_order)} in the others" if mixed
             else "faces: one kind of shot; the film's preset everywhere")
-    record_shot_styles(film, styles, used, fingerprint)
+    record_shot_styles(film, styles, used, frames_fingerprint(frames))
     if not mixed:
         return ShotMix(False, {})
     plan = detector_plan(frames, {shot: style.preset for shot, style in styles.items()}, drawn_order, other_order)
     return ShotMix(True, plan, drawn_order, also)
+
+
+STYLE_WORDS = {"anime": "drawn", "3d": "rendered or filmed"}
+
+
+def filter_by_shot_style(film: str, instances: pl.DataFrame, frames: pl.DataFrame | None,
+                         resolve: Callable[[str], Path], params: "FilterParams") -> pl.DataFrame:
+    """filtered_instances' automatic decisions: ``params`` everywhere, unless the film (``preset: auto``) mixes
+    drawn and rendered shots; then each shot gets its own preset's values, with what ``params`` sets beyond the
+    film's configuration (run overrides) on top, and every reason names the shot's style."""
+    from dataclasses import asdict
+
+    from assets.instances.filtering import FilterParams, auto_decisions, decisions_by_shot_style
+    from resources.film_settings import film_settings, stage_params
+    from resources.style import is_mixed, record_shot_styles
+
+    film_preset = film_settings(film).get("preset") or "3d"
+    styles = measured_shot_styles(film, frames, resolve, film_preset) if frames is not None else None
+    if not styles or not is_mixed(styles):
+        return auto_decisions(instances, params)
+    configured = stage_params(film, "filtered_instances")
+    overrides = {k: v for k, v in asdict(params).items() if configured.get(k) != v}
+    by_preset = {preset: params if preset == film_preset else FilterParams.from_dict(
+        stage_params(film, "filtered_instances", overrides, preset=preset))
+        for preset in {s.preset for s in styles.values()} | {film_preset}}
+    told = {shot: (s.preset, STYLE_WORDS.get(s.preset, s.preset) if s.measured else "too bare to tell")
+            for shot, s in styles.items()}
+    record_shot_styles(film, styles, "filtered_instances: each shot's preset values (" + ", ".join(
+        f"{p}: min_character_score {v.min_character_score}, min_blur {v.min_blur}" for p, v in sorted(
+            by_preset.items())) + ")", frames_fingerprint(frames), stage="filtered_instances")
+    return decisions_by_shot_style(instances, by_preset, told, film_preset)

@@ -4,8 +4,9 @@ import polars as pl
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, MaterializeResult,
                      MetadataValue, asset, asset_check)
 
+from assets.faces.mixed_styles import filter_by_shot_style
 from assets.instances.core import InstanceParams, read_rgb
-from assets.instances.filtering import FilterParams, auto_decisions
+from assets.instances.filtering import FilterParams
 from assets.instances.parallel import segment_film
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
@@ -70,7 +71,9 @@ def filtered_instances(context: AssetExecutionContext, config: FILTERED_CONTRACT
         params, inputs = stage.settings, stage.inputs
         if stage.cached:
             return cached_result(stage)
-        decided = auto_decisions(workspace.read_table("instances").drop("film"), params)
+        decided = filter_by_shot_style(film, workspace.read_table("instances").drop("film"),  # per-shot preset
+                                       workspace.read_table("frames") if workspace.has_table("frames") else None,
+                                       workspace.absolute, params)
         table, missing = review_state.apply_instance_review(decided, review_state.instance_review(catalog, film))
         for message in missing:
             context.log.warning(f"film '{film}': {message}")

@@ -1,7 +1,9 @@
 """Automatic keep/discard of instances: characters stay, objects, background pieces and fragments go.
 
 Every row gets ``kept``, ``reason`` and ``decided_by = "auto"``; a person's review decisions are applied on top by
-the asset (resources/review_state.py). Pure polars.
+the asset (resources/review_state.py). A film that mixes drawn and rendered shots (``preset: auto``) is decided shot
+by shot with each shot's preset values (``decisions_by_shot_style``), every reason naming the shot's style. Pure
+polars.
 """
 
 from dataclasses import dataclass
@@ -69,3 +71,26 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
     return (instances.with_columns(pl.concat_str([reason, edge_note]).alias("reason"))
             .with_columns(pl.col("reason").str.starts_with("character").alias("kept"),
                           pl.lit("auto").alias("decided_by")))
+
+
+def decisions_by_shot_style(instances: pl.DataFrame, params_by_preset: dict[str, FilterParams],
+                            shot_styles: dict[int, tuple[str, str]], film_preset: str) -> pl.DataFrame:
+    """``auto_decisions`` with each shot's own preset values: ``shot_styles`` maps a shot to (preset, how its
+    style was told), ``params_by_preset`` each preset to its values; rows of shots without a decision (or
+    without a shot) take ``film_preset``'s. Every reason ends with ``; shot N <style>: <preset> values``. Row
+    order is kept."""
+    if instances.is_empty():
+        return auto_decisions(instances, params_by_preset[film_preset])
+    shots = instances["shot"].to_list() if "shot" in instances.columns else [None] * instances.height
+    presets, notes = [], []
+    for shot in shots:
+        preset, told = shot_styles.get(int(shot), (film_preset, "not measured")) if shot is not None else (
+            film_preset, "unknown")
+        presets.append(preset)
+        notes.append(f"; shot {'?' if shot is None else int(shot)} {told}: {preset} values")
+    table = instances.with_row_index("_row").with_columns(pl.Series("_preset", presets), pl.Series("_note", notes))
+    parts = [auto_decisions(part.drop("_preset"), params_by_preset[preset])
+             for (preset,), part in table.group_by(["_preset"], maintain_order=True)]
+    return (pl.concat(parts, how="diagonal_relaxed").sort("_row")
+            .with_columns(pl.concat_str([pl.col("reason"), pl.col("_note")]).alias("reason"))
+            .drop("_row", "_note"))

@@ -115,3 +115,58 @@ def test_an_explicit_preset_means_no_per_shot_choice(castforge_home, tmp_path, m
     film_yaml.write_text("preset: anime\n")
     mix = shot_mix("fixed", frames_table(tmp_path, mixed_film), Path, True, ["anime", "yunet"])
     assert not mix.mixed and mix.detectors_for() is None
+
+
+def test_filtered_instances_apply_each_shots_preset_values_and_say_which(castforge_home, tmp_path, mixed_film):
+    """Drawn shots take the anime values (min_character_score 0.3, min_blur 100), rendered shots the 3d ones
+    (0.5, 80), the bare title card the film's (measured 3d: not ingested here); each reason names the shot's
+    style. A faceless figure scoring 0.4 as a character stays in drawn shots and goes in rendered ones; a sharp
+    enough 3D blur (90) is too soft for flat drawn colours."""
+    from assets.faces.mixed_styles import filter_by_shot_style
+    from assets.instances.filtering import FilterParams
+    from resources.style import style_record_path
+
+    frames = frames_table(tmp_path, mixed_film)
+    rows = []
+    for frame_id, shot in frames.select("frame_id", "shot").iter_rows():
+        for kind, blur, score in (("figure", 200.0, 0.4), ("soft", 90.0, 0.9)):
+            rows.append({"instance_id": f"{kind}_{frame_id}", "frame_id": frame_id, "shot": shot, "x0": 0, "y0": 0,
+                         "x1": 200, "y1": 300, "frame_height": 480, "alpha_coverage": 0.5, "face_count": 0,
+                         "face_score": 0.0, "blur": blur, "character_score": score, "body_score": score,
+                         "class_fraction": 0.0})
+    instances = pl.DataFrame(rows)
+    decided = filter_by_shot_style("mixed", instances, frames, Path, FilterParams())
+    assert decided["instance_id"].to_list() == instances["instance_id"].to_list()
+    for row in decided.iter_rows(named=True):
+        drawn = row["shot"] in (0, 2)
+        assert row["kept"] == (drawn if row["instance_id"].startswith("figure") else not drawn), row
+        style = ("drawn: anime" if drawn else "too bare to tell: 3d" if row["shot"] == 4
+                 else "rendered or filmed: 3d")
+        assert row["reason"].endswith(f"; shot {row['shot']} {style} values"), row
+    assert decided.filter(pl.col("instance_id") == "soft_s0_0")["reason"][0].startswith("blurry: 90.0 < 100")
+    record = json.loads(style_record_path("mixed").read_text())
+    assert "min_character_score 0.3, min_blur 100.0" in record["shots_used_by"]["filtered_instances"]
+    # a run override (min_blur 50) holds in every shot, whatever its preset
+    soft = filter_by_shot_style("mixed", instances, frames, Path, FilterParams(min_blur=50.0))
+    assert soft.filter(pl.col("instance_id").str.starts_with("soft"))["kept"].all()
+
+
+def test_filtered_instances_of_one_style_or_an_explicit_preset_keep_the_films_values(castforge_home, tmp_path,
+                                                                                    mixed_film):
+    from assets.faces.mixed_styles import filter_by_shot_style
+    from assets.instances.filtering import FilterParams, auto_decisions
+
+    film_yaml = castforge_home / "configs" / "films" / "fixed.yaml"
+    film_yaml.parent.mkdir(parents=True, exist_ok=True)
+    film_yaml.write_text("preset: anime\n")
+    frames = frames_table(tmp_path, mixed_film)
+    instances = pl.DataFrame([{"instance_id": f"i_{f}", "frame_id": f, "shot": s, "x0": 0, "y0": 0, "x1": 200,
+                               "y1": 300, "frame_height": 480, "alpha_coverage": 0.5, "face_count": 0,
+                               "face_score": 0.0, "blur": 90.0, "character_score": 0.4, "body_score": 0.4,
+                               "class_fraction": 0.0} for f, s in frames.select("frame_id", "shot").iter_rows()])
+    params = FilterParams(min_blur=100.0, min_character_score=0.3)
+    assert filter_by_shot_style("fixed", instances, frames, Path, params).equals(auto_decisions(instances, params))
+    sintel_only = frames.filter(pl.col("shot").is_in([1, 3]))
+    decided = filter_by_shot_style("rendered", instances.filter(pl.col("shot").is_in([1, 3])), sintel_only, Path,
+                                   FilterParams())
+    assert not decided["reason"].str.contains("; shot").any()
