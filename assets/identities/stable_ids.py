@@ -16,11 +16,8 @@ catalog's ``franchise_prototypes`` table instead, held by a lease that writers o
 (assets/identities/shared_prototypes.py); the path then only names the franchise. The embedded default is the file.
 """
 
-import fcntl
 import os
 import re
-import threading
-import time
 import uuid
 import weakref
 from datetime import datetime, timezone
@@ -31,14 +28,12 @@ import numpy as np
 import polars as pl
 
 from assets.identities.shared_prototypes import shared_store_for
+from resources.holds import file_lock, file_unlock
 
 STORE_SCHEMA = {"identity": pl.String, "space": pl.String, "name": pl.String,
                 "prototype": pl.List(pl.Float32), "film": pl.String, "updated_at": pl.String}
 ID_PATTERN = re.compile(r"^identity_(\d+)$")
 LOCK_TIMEOUT_S = 1800.0  # another film's clustering holds the store at most this long
-_held: dict[str, tuple[int, int]] = {}  # lock path -> (open file descriptor, token), locks this process holds
-_tokens = iter(range(1, 1 << 62))
-_held_guard = threading.Lock()
 
 
 def store_path(home: Path, franchise: str) -> Path:
@@ -52,41 +47,13 @@ def _lock_path(path: Path) -> str:
 
 def lock_store(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> int:
     """Take the store's exclusive lock (re-entrant within this process); returns a token for ``unlock_store``."""
-    lock = _lock_path(path)
-    with _held_guard:
-        if lock in _held:
-            return _held[lock][1]
-    Path(lock).parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                raise TimeoutError(f"{path}: another run (pid {holder}) has held the prototype store for over "
-                                   f"{timeout_s:.0f} s; wait for it or stop it") from None
-            time.sleep(0.2)
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
-    with _held_guard:
-        _held[lock] = (fd, next(_tokens))
-        return _held[lock][1]
+    return file_lock(_lock_path(path), timeout_s, f"{path}: the prototype store")
 
 
 def unlock_store(path: Path, token: int | None = None) -> None:
     """Release the store's lock (only the acquisition ``token`` names, when given: a stale finaliser of an
     earlier load must not release a later one)."""
-    lock = _lock_path(path)
-    with _held_guard:
-        if lock not in _held or (token is not None and _held[lock][1] != token):
-            return
-        fd, _ = _held.pop(lock)
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
+    file_unlock(_lock_path(path), token)
 
 
 def load_store(path: Path) -> pl.DataFrame:

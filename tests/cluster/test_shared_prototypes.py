@@ -71,9 +71,9 @@ from assets.identities.shared_prototypes import shared_store_for
 from assets.identities.stable_ids import load_store, store_path
 path = store_path(Path(sys.argv[1]), "saga")
 shared = shared_store_for(path)
-shared.ensure_tables()
-shared.catalog.transaction(lambda con: (con.execute("DELETE FROM franchise_leases"), con.execute(
-    "INSERT INTO franchise_leases VALUES ('saga', 'other-host:1:abc', ?)", [time.time() + 3])))
+shared.lease.ensure_table()
+shared.catalog.transaction(lambda con: (con.execute("DELETE FROM castforge_leases"), con.execute(
+    "INSERT INTO castforge_leases VALUES ('franchise:saga', 'other-host:1:abc', ?)", [time.time() + 3])))
 began = time.monotonic()
 load_store(path)
 print(json.dumps({"waited": time.monotonic() - began}))
@@ -136,13 +136,13 @@ def test_a_killed_holder_and_a_lapsed_lease_are_taken_over(postgres, tmp_path):
     host, port = postgres
     _createdb(port, "prototypes_lease")
     home = tmp_path / "home"
-    env = {**_env(home, f"postgresql://castforge@{host}/prototypes_lease"), "CASTFORGE_PROTOTYPE_LEASE_S": "1.5"}
+    env = {**_env(home, f"postgresql://castforge@{host}/prototypes_lease"), "CASTFORGE_LEASE_S": "1.5"}
     holder = subprocess.Popen([str(CLUSTER_PY), "-c", HOLD, str(home)], cwd=REPO_ROOT, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         assert holder.stdout.readline().strip() == "HELD", holder.stderr.read()[-3000:]
         refused = _run(env, PROBE, str(home))
-        assert "has held the prototype store for over 4 s" in refused and f":{holder.pid}:" in refused, refused
+        assert "has held it for over 4 s" in refused and f":{holder.pid}:" in refused, refused
     finally:
         os.killpg(holder.pid, signal.SIGKILL)   # a worker killed while it holds the store
         holder.wait(timeout=30)
