@@ -23,7 +23,7 @@ function verdictClass(item) {
 
 function makeCard() {
   const node = Review.el("figure", {class: "item", tabindex: "-1"},
-    Review.el("img", {decoding: "async", width: "160", height: "160"}),
+    Review.el("img", {decoding: "async", width: "160", height: "160", alt: ""}),
     Review.el("figcaption", {},
       Review.el("span", {class: "verdict"}),
       Review.el("span", {class: "tag"}),
@@ -40,11 +40,9 @@ function fillCard(node, index) {
   node.dataset.index = String(index);
   if (node.dataset.id !== item.instance_id) {
     node.dataset.id = item.instance_id;
-    node.image.alt = item.instance_id;
-    vgrid.showThumbnail(node, item.thumb);
-    node.frame.textContent = item.frame_id || "";
-    node.who.textContent =
-      item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : "";
+    vgrid.showThumbnail(node, item.thumb, item.instance_id);
+    setText(node.frame, item.frame_id || "");
+    setText(node.who, item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : "");
   }
   state.cards.set(item.instance_id, node);
   paint(node, item);
@@ -52,14 +50,17 @@ function fillCard(node, index) {
 
 const vgrid = new VirtualGrid(grid, {make: makeCard, fill: fillCard});
 
+// Writes only what differs from what the node shows: an unchanged class or text invalidates nothing.
 function paint(node, item) {
-  node.className = "item " + verdictClass(item);
-  node.classList.toggle("selected", state.selected.has(item.instance_id));
-  node.classList.toggle("focus", state.shown[state.focus] === item);
-  node.verdict.textContent =
-    item.kept === true ? "kept" : item.kept === false ? "discarded" : item.auto_kept === false ? `auto: ${item.reason || "dropped"}` : "";
-  node.tag.textContent = item.category || "";
+  const className = "item " + verdictClass(item) + (state.selected.has(item.instance_id) ? " selected" : "") +
+    (state.shown[state.focus] === item ? " focus" : "");
+  if (node.className !== className) node.className = className;
+  setText(node.verdict,
+    item.kept === true ? "kept" : item.kept === false ? "discarded" : item.auto_kept === false ? `auto: ${item.reason || "dropped"}` : "");
+  setText(node.tag, item.category || "");
 }
+
+function setText(element, text) { if (element.textContent !== text) element.textContent = text; }
 
 const SORTS = {
   frame: null,

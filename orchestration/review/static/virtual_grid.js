@@ -3,16 +3,22 @@
 // ``index % pool.length``, so a scroll that brings one row in re-fills exactly that row's nodes: nothing is created,
 // removed or re-ordered in the DOM, and a node is moved with a transform (no layout). With 10,000 cut-outs the
 // browser lays out and paints ~70 cards instead of 10,000, so a scroll frame costs the same at any size.
+// A flick (the rows on screen share none with the rows filled, while the page keeps moving) fills nothing: the
+// compositor scrolls the empty page with no main-thread work, and the cards are filled once the page has not moved
+// for ``landMs``.
 // The page's state (focus, selection) lives in JS: a node only shows an item for a while.
 "use strict";
 class VirtualGrid {
   // make(): a new empty cell node whose thumbnail <img> is ``node.image``; fill(node, index): show item ``index``
   constructor(container, {make, fill, minWidth = 170, rowHeight = 200, gap = 8, overscanRows = 2, thumbEveryMs = 100,
-                          thumbMaxSpeed = 3, budgetMs = 4}) {
+                          thumbMaxSpeed = 3, budgetMs = 4, landMs = 60}) {
     Object.assign(this, {container, make, fill, minWidth, rowHeight, gap, overscanRows, thumbEveryMs, thumbMaxSpeed,
-                         budgetMs});
+                         budgetMs, landMs});
+    [this.scrollAt, this.scrolledBefore] = [-Infinity, -Infinity];  // the last two scroll events (a flick or a jump)
+    this.landTimer = null;
     [this.lastTop, this.lastAt] = [0, 0];  // the container's top at the last update, and when (scroll speed)
     this.behind = false;     // overscan rows left for the next frame
+    this.landing = false;    // a flick ended: the screen is being filled
     this.count = 0;
     this.columns = 1;
     this.width = -1;
@@ -22,7 +28,10 @@ class VirtualGrid {
     this.thumbsDue = false;
     this.thumbTimer = null;
     this.thumbsAt = 0;
-    addEventListener("scroll", () => this.schedule(), {passive: true});
+    addEventListener("scroll", () => {
+      [this.scrolledBefore, this.scrollAt] = [this.scrollAt, performance.now()];
+      this.schedule();
+    }, {passive: true});
     addEventListener("resize", () => { this.measure(); this.schedule(); }, {passive: true});
     new ResizeObserver(() => {
       if (this.container.clientWidth !== this.width) { this.measure(); this.update(true); }
@@ -94,15 +103,26 @@ class VirtualGrid {
     const top = this.container.getBoundingClientRect().top;  // layout is clean at the start of a frame: cheap
     const [first, last] = this.visibleRows(top, this.overscanRows);
     const start = first * this.columns, end = Math.min(this.count, last * this.columns);
+    if (!force && this.flying(top, started)) return;
     if (force || this.behind || start !== this.range[0] || end !== this.range[1]) {
       this.range = [start, end];
       if (force) for (const node of this.pool) node.index = -1;
       const [shownFirst, shownLast] = this.visibleRows(top, 0);
       const shown = [shownFirst * this.columns, Math.min(end, shownLast * this.columns)];
       this.behind = false;
-      for (let index = shown[0]; index < shown[1]; index++) this.place(index);
+      // after a flick the screen is filled over a few frames (a row at least each), within the budget: filling a
+      // whole screen of cards in one frame is a frame of 50-100 ms on a busy machine
+      const landing = this.landing && !force;
+      for (let index = shown[0]; index < shown[1]; index++) {
+        if (landing && index >= shown[0] + this.columns && performance.now() - started > this.budgetMs) {
+          this.behind = true;
+          break;
+        }
+        this.place(index);
+      }
+      this.landing = landing && this.behind;
       // then outwards from the screen: the rows about to scroll in first
-      for (let below = shown[1], above = shown[0] - 1; below < end || above >= start; below++, above--) {
+      for (let below = shown[1], above = shown[0] - 1; !this.behind && (below < end || above >= start); below++, above--) {
         if (!force && performance.now() - started > this.budgetMs) { this.behind = true; break; }
         if (below < end) this.place(below);
         if (above >= start) this.place(above);
@@ -113,6 +133,23 @@ class VirtualGrid {
     this.thumbnails(top, force);
   }
 
+  // A flick: the page moved a screen or more past the cards filled and is still moving (two scroll events less than
+  // ``landMs`` apart, the latest less than ``landMs`` ago). Filling a screen of cards every frame is what dropped
+  // frames, and nobody reads cards flying past: the empty page shows instead, and the cards are filled when
+  // the page has not moved for ``landMs`` (a timer). A single jump (scroll bar, End, a key) is filled at once.
+  flying(top, now) {
+    const [shownFirst, shownLast] = this.visibleRows(top, 0);
+    const seen = this.range[1] > this.range[0] &&
+      shownLast * this.columns > this.range[0] && shownFirst * this.columns < this.range[1];
+    const moving = now - this.scrollAt < this.landMs && this.scrollAt - this.scrolledBefore < this.landMs;
+    if (seen || !moving) return false;
+    this.landing = true;
+    clearTimeout(this.landTimer);
+    this.landTimer = setTimeout(() => { this.landTimer = null; this.schedule(); }, this.landMs);
+    [this.lastTop, this.lastAt] = [top, now];  // the scroll speed the thumbnails see stays current
+    return true;
+  }
+
   place(index) {
     const node = this.pool[index % this.pool.length];
     if (node.index === index) return;
@@ -120,7 +157,7 @@ class VirtualGrid {
     node.style.transform =
       `translate(${(index % this.columns) * this.cellStep}px, ${Math.floor(index / this.columns) * this.rowHeight}px)`;
     this.fill(node, index);
-    node.hidden = false;
+    if (node.hidden) node.hidden = false;
   }
 
   // Thumbnails of the cells on screen (and a row either side) are requested at most every ``thumbEveryMs`` while
@@ -149,15 +186,21 @@ class VirtualGrid {
     for (const node of this.pool) {
       const row = Math.floor(node.index / this.columns), image = node.image;
       if (node.index >= 0 && row >= first && row < last && image.dataset.src &&
-          image.getAttribute("src") !== image.dataset.src) image.src = image.dataset.src;
+          image.getAttribute("src") !== image.dataset.src) {
+        image.src = image.dataset.src;
+        image.alt = image.dataset.alt;
+      }
     }
   }
 
-  showThumbnail(node, src) {
-    // called by fill(): a reused node forgets the previous item's picture (and its pending request)
+  // called by fill(): a reused node forgets the previous item's picture (and its pending request). The alt text
+  // comes with the picture: an <img> with an alt and no src is drawn as that text, laid out and painted for every
+  // card that scrolls in while thumbnails wait.
+  showThumbnail(node, src, alt = "") {
     if (node.image.dataset.src === src) return;
-    node.image.dataset.src = src || "";
+    Object.assign(node.image.dataset, {src: src || "", alt});
     node.image.removeAttribute("src");
+    node.image.alt = "";
   }
 
   // Scrolls the least that shows item ``index`` below ``obscuredTop`` (the sticky bars) and lays the window out now.
