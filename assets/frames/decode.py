@@ -121,10 +121,11 @@ def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
 
 
 def decode(path: Path, detect_width: int, report: DecodeReport,
-           interpolation: str = "BILINEAR") -> Iterator[DecodedFrame]:
+           interpolation: str = "AREA") -> Iterator[DecodedFrame]:
     """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
     of the declared duration was decoded. A file with no decodable frame raises BadMediaError. ``interpolation``:
-    swscale's filter for the small copy (``AREA`` is about 4x cheaper than ``BILINEAR`` at 720p -> 192 px)."""
+    swscale's filter for the small copy (``AREA``, anti-aliased, is 2-4x cheaper than ``BILINEAR`` from 720p or
+    1080p to 256 px)."""
     from av.video.reformatter import VideoReformatter
 
     small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
