@@ -9,7 +9,9 @@
   the process lives, so a dead holder stops renewing: its lease is taken over once it lapses, or at once from the
   same host when its pid is gone.
 
-``hold(home, name, lock_file)`` chooses between them. The franchise prototype store and each film's stages use it.
+``hold(home, name, lock_file)`` chooses between them. The franchise prototype store uses it, and every stage of a
+film (``stage_hold``, taken by StageRun): two workers never write the same film's stage at once; the later one waits
+(at most ``CASTFORGE_STAGE_WAIT_S``, default 3600 s) and then finds the first one's result cached.
 """
 
 import fcntl
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from resources.catalog import Catalog
 from resources.catalog_shared import is_ddl_race, retry_conflicts, shared_catalog
@@ -31,6 +34,7 @@ from resources.errors import CastforgeError
 
 log = logging.getLogger(__name__)
 LEASE_SETTING = "CASTFORGE_LEASE_S"
+STAGE_WAIT_SETTING = "CASTFORGE_STAGE_WAIT_S"
 LEASES = "CREATE TABLE IF NOT EXISTS castforge_leases (name VARCHAR NOT NULL, holder VARCHAR NOT NULL, " \
          "expires_at DOUBLE NOT NULL)"
 
@@ -234,3 +238,10 @@ def hold(home: Path, name: str, lock_file: Path, timeout_s: float, what: str) ->
         yield
     finally:
         file_unlock(lock_file, token_)
+
+
+def stage_hold(workspace: Any, asset: str):  # workspace: FilmWorkspace -> a context manager
+    """The hold on ``asset``'s stage of ``workspace``'s film (its flock file sits beside the stage record)."""
+    lock = Path(workspace.stage_record_path(asset)).with_suffix(".hold")
+    return hold(workspace.home, f"stage:{workspace.film}/{asset}", lock,
+                float(os.environ.get(STAGE_WAIT_SETTING, "3600")), f"stage {asset} of film {workspace.film}")

@@ -19,6 +19,7 @@ import polars as pl
 
 from resources.catalog import Catalog
 from resources.errors import MissingUpstreamError
+from resources.holds import stage_hold
 from resources.relations import RELATIONS, writer_of
 from resources.storage import FilmWorkspace
 
@@ -114,10 +115,7 @@ class StageRun:
         self.log = logger or log
         self.config_hash = stable_hash(params)
         self.fingerprint = stable_hash([asset, code_version, self.config_hash, sorted(inputs.items())])
-        record = workspace.read_stage_record(asset)
-        self.cached_record = (
-            record if record and record.get("fingerprint") == self.fingerprint and workspace.has_table(asset) else None
-        )
+        self.cached_record = self._cached_record()
         self.row_count: int | None = None
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -139,7 +137,21 @@ class StageRun:
     def cached(self) -> bool:
         return self.cached_record is not None
 
+    def _cached_record(self) -> dict[str, Any] | None:
+        record = self.workspace.read_stage_record(self.asset)
+        return record if record and record.get("fingerprint") == self.fingerprint and \
+            self.workspace.has_table(self.asset) else None
+
     def __enter__(self) -> "StageRun":
+        # one writer per film and stage on every machine (a second run of the film, a step its queue delivered
+        # again): the later one waits, then finds the first one's result cached (resources/holds.py)
+        self._hold = stage_hold(self.workspace, self.asset)
+        self._hold.__enter__()
+        try:
+            self.cached_record = self._cached_record()
+        except BaseException:
+            self._hold.__exit__(None, None, None)
+            raise
         return self
 
     def commit(self, table: pl.DataFrame, extra_tables: dict[str, pl.DataFrame] | None = None,
@@ -193,5 +205,7 @@ class StageRun:
             if exc_type is None:
                 raise
             self.log.warning("could not record the failed run of %s in the catalog: %s", self.asset, error)
+        finally:
+            self._hold.__exit__(None, None, None)
         return False
 
