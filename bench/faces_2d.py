@@ -15,7 +15,8 @@
 
 - style (``--style``): ``preset: auto``'s choice on every shared video, each Penny & Chip clip and the photo folders.
 - film (``--film FILM``): a materialised film's identities against labels made by hand
-  (bench/data/penny_and_chip_faces_found.csv: the 197 faces a run found in Penny & Chip ingested as film ``pc``,
+  (bench/data/penny_and_chip_faces_found.csv: the 197 faces a run found in Penny & Chip ingested as film ``pc``, and
+  the 17 that the upscaled second pass (faces ``upscale_pass: 2``) found on that run's faceless instances,
   each labelled penny / chip / other from its context crop; keyed by instance id, which depends on the
   segmentation, so relabel after the cut-outs change; bench/data/penny_and_chip_instances.csv: an older
   segmentation's instances). ``--reassign`` re-runs the identity step on the stored faces with the current settings.

@@ -109,3 +109,51 @@ def test_scoring_counts_each_label_once_and_ignores_doodle_zones():
     score = score_detections(detections, labels, ignore=[(390, 390, 430, 430)])
     assert score == DetectionScore(hits=2, misses=0, false_positives=1)
     assert score.recall == 1.0 and score.precision == pytest.approx(2 / 3)
+
+
+class _YunetOnly:
+    """The FaceAnalyzer detection half over YuNet at the drawn-face threshold."""
+
+    detectors = ("yunet",)
+
+    def __init__(self) -> None:
+        from resources.backends.onnx_faces import OnnxFaceDetectors
+
+        self._onnx = OnnxFaceDetectors(("yunet",), thresholds={"yunet": 0.35})
+
+    def detect(self, image: np.ndarray, detector: str | None = None) -> list:
+        return self._onnx.detect(image, "yunet")
+
+
+def test_the_upscaled_pass_finds_small_drawn_faces_the_frame_scale_pass_misses(shared):
+    """Penny & Chip (shot 3, labelled faces) at half size: faces of 40-60 px that YuNet misses at frame scale are
+    found in each character's box upscaled 2x, and mapped back onto the labelled faces."""
+    from assets.faces.core import FaceParams, frame_faces
+
+    labels = json.loads((LABELS.parent / "penny_and_chip_faces.json").read_text())["frames"]["3"]
+    capture = cv2.VideoCapture(str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"))
+    capture.set(cv2.CAP_PROP_POS_MSEC, (8 * 3 + 3.5) * 1000)
+    ok, bgr = capture.read()
+    capture.release()
+    assert ok
+    image = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    faces, boxes = {}, {}
+    for name in ("penny", "chip"):  # the label's face, and a body box below it as the instance
+        x0, y0, x1, y1 = (v * 0.5 for v in labels[name])
+        faces[name], side = (x0, y0, x1, y1), x1 - x0
+        boxes[name] = (max(x0 - side, 0), max(y0 - 0.3 * side, 0), min(x1 + side, image.shape[1]),
+                       min(y1 + 3 * side, image.shape[0]))
+    analyzer = _YunetOnly()
+    assert frame_faces(image, boxes, analyzer, FaceParams(min_face_size=12)) == []
+    found = dict(frame_faces(image, boxes, analyzer, FaceParams(min_face_size=12, upscale_pass=2.0)))
+    assert set(found) == {"penny", "chip"}
+    for name, face in found.items():
+        cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+        x0, y0, x1, y1 = faces[name]
+        assert x0 <= cx <= x1 and y0 <= cy <= y1, (name, face.box, faces[name])
+        assert face.detector == "yunet@x2.0" and face.landmarks.shape == (5, 2)
+    # the upscaled side is capped: a box already that large is not searched again
+    whole = {"penny": (0, 0, image.shape[1], image.shape[0])}
+    assert frame_faces(image, whole, analyzer, FaceParams(min_face_size=12, upscale_pass=2.0)) != []
+    assert frame_faces(image, whole, analyzer, FaceParams(min_face_size=12, upscale_pass=2.0,
+                                                          upscale_max_side=image.shape[1])) == []
