@@ -92,14 +92,17 @@ def observe_review(instance, film: str) -> None:
 
 
 def materialize_film(film: str, selection: list[str] | str | None = None,
-                     overrides: dict[str, dict[str, Any]] | None = None, instance=None, console=None):
+                     overrides: dict[str, dict[str, Any]] | None = None, instance=None, console=None,
+                     threads: bool = False):
     """Materialise ``selection`` (default all) for one film, plus missing or stale upstream assets, in process.
-    With ``console`` (orchestration/console.py) the run's events are shown to a person instead of logged raw."""
+    With ``console`` (orchestration/console.py) the run's events are shown to a person instead of logged raw;
+    with ``threads`` independent steps run at once on threads of this process (orchestration/threaded_executor.py)."""
     from dagster import DagsterInstance, Definitions, define_asset_job
 
     from orchestration.console import console_logger
     from orchestration.run_health import guarded_run  # fails dead runs, frees their slots, stops on Ctrl-C
     from orchestration.selection import keys
+    from orchestration.threaded_executor import execute_with_threads, in_process_threads_executor
     from resources.store import StorageResource
 
     defs, names, checked = plan_run(film, selection, overrides)
@@ -114,12 +117,15 @@ def materialize_film(film: str, selection: list[str] | str | None = None,
         console.check_steps = {check.node_def.name for check in defs.asset_checks or []}
     run_defs = Definitions(
         assets=list(defs.assets), asset_checks=list(defs.asset_checks or []), resources=defs.resources,
-        jobs=[define_asset_job(RUN_JOB, selection=keys(names))],
+        jobs=[define_asset_job(RUN_JOB, selection=keys(names),
+                               executor_def=in_process_threads_executor if threads else None)],
         loggers={"castforge_console": console_logger} if console is not None else None)
     if console is not None:  # configured loggers replace Dagster's default console logger for this run
         run_config["loggers"] = {"castforge_console": {}}
     job = run_defs.resolve_job_def(RUN_JOB)
     with guarded_run(instance, StorageResource().home_path()) as tags:
+        if threads:
+            return execute_with_threads(job, run_config, instance, film, tags)
         return job.execute_in_process(run_config=run_config, instance=instance, partition_key=film,
                                       raise_on_error=False, tags=tags)
 
@@ -139,6 +145,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def steps_on_threads(flag: bool | None) -> bool:
+    """--threads / --no-threads, else whether the profile's executor (CASTFORGE_EXECUTOR) is the threaded one."""
+    from orchestration.executors import executor_name
+    from orchestration.profiles import active_profile
+    from orchestration.threaded_executor import NAME
+
+    return flag if flag is not None else executor_name(active_profile()) == NAME
+
+
 def _cmd_materialize(args: argparse.Namespace) -> int:
     from orchestration.console import Console, attach, detach
     from orchestration.summary import summary_lines
@@ -147,7 +162,8 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
     console = Console(log_path, verbose=args.verbose)
     handlers = attach(console)
     try:
-        result = materialize_film(args.film, args.select, parse_sets(args.set or []), console=console)
+        result = materialize_film(args.film, args.select, parse_sets(args.set or []), console=console,
+                                  threads=steps_on_threads(args.threads))
         for line in summary_lines(args.film, console.results, result.success, log_path):
             console.say(line)
     finally:
@@ -169,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select", help="asset names separated by commas (default: everything)")
     p.add_argument("--set", action="append", metavar="ASSET.PARAM=VALUE",
                    help="set a parameter for this run (`castforge params` lists them), e.g. frames.mode=interval")
+    p.add_argument("--threads", action=argparse.BooleanOptionalAction, default=None,
+                   help="run independent steps at once on threads of this process (default: when "
+                        "CASTFORGE_EXECUTOR=in_process_threads)")
     p.set_defaults(handler=_cmd_materialize)
     for module in SUBCOMMANDS:
         importlib.import_module(module).register(sub)

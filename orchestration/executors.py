@@ -1,5 +1,6 @@
 """The executor of each profile: in-process (``local``, the default), multiprocess (``gpu``), Celery (``cluster``)
-and Kubernetes (``k8s``); ``CASTFORGE_EXECUTOR`` overrides the profile's choice.
+and Kubernetes (``k8s``); ``CASTFORGE_EXECUTOR`` overrides the profile's choice (``in_process_threads``: one
+process, independent steps at once on threads; orchestration/threaded_executor.py).
 
 Model steps go where the models are: an asset in the ``gpu`` pool (``pool="gpu"`` on its ``@asset``) is sent to the
 Celery queue ``gpu`` (a worker started on a GPU machine) and every other step to the queue ``cpu``; on Kubernetes the
@@ -20,7 +21,7 @@ import dagster as dg
 
 from resources.errors import CastforgeError
 
-EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
+EXECUTORS = ("in_process", "in_process_threads", "multiprocess", "celery", "k8s")
 PROFILE_EXECUTOR = {"local": "in_process", "gpu": "multiprocess", "cluster": "celery", "k8s": "k8s"}
 # the resource set (model backends) each profile uses: the loopback cluster runs the offline CPU backends
 # (CASTFORGE_BACKENDS=gpu on machines with CUDA), Kubernetes the production ones
@@ -162,6 +163,10 @@ def executor_for(profile: str, gpu_steps: Iterable[str] = ()) -> dg.ExecutorDefi
     name = executor_name(profile)
     if name == "in_process":
         return dg.in_process_executor
+    if name == "in_process_threads":   # independent steps at once on threads (orchestration/threaded_executor.py)
+        from orchestration.threaded_executor import in_process_threads_executor
+
+        return in_process_threads_executor
     if name == "multiprocess":
         return dg.multiprocess_executor
     try:

@@ -1,0 +1,103 @@
+"""The threaded executor: independent steps run at once in one process, steps sharing a model resource never do,
+a failure stops only what depends on it (on real media: tests/assets/test_materialize_threads.py)."""
+
+import threading
+import time
+
+import dagster as dg
+
+from orchestration.threaded_executor import NAME, execute_with_threads, in_process_threads_executor
+
+WAIT_S = 30   # a safety bound: the barrier releases as soon as both steps reach it
+
+
+def _run(assets: list, max_concurrent: int = 2, resources: dict | None = None):
+    defs = dg.Definitions(assets=assets, resources=resources or {},
+                          jobs=[dg.define_asset_job("j", executor_def=in_process_threads_executor)])
+    config = {"execution": {"config": {"max_concurrent": max_concurrent, "pools": False}}}
+    return execute_with_threads(defs.resolve_job_def("j"), config, dg.DagsterInstance.ephemeral(), None, {})
+
+
+def _materialized(result) -> set[str]:
+    return {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+
+
+def test_independent_branches_run_at_once_and_their_join_after_both():
+    meet, order = threading.Barrier(2, timeout=WAIT_S), []
+
+    @dg.asset
+    def soundtrack() -> None:
+        meet.wait()   # returns only while the other branch is running too
+        order.append("soundtrack")
+
+    @dg.asset
+    def key_frames() -> None:
+        meet.wait()
+        order.append("key_frames")
+
+    @dg.asset(deps=[soundtrack, key_frames])
+    def joined() -> None:
+        order.append("joined")
+
+    result = _run([soundtrack, key_frames, joined])
+    assert result.success and _materialized(result) == {"soundtrack", "key_frames", "joined"}
+    assert order[-1] == "joined" and not meet.broken
+
+
+class Model(dg.ConfigurableResource):
+    name: str = "m"
+
+
+def test_steps_sharing_a_model_resource_never_overlap():
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def use() -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+
+    @dg.asset
+    def first(model: Model) -> None:
+        use()
+
+    @dg.asset
+    def second(model: Model) -> None:
+        use()
+
+    result = _run([first, second], resources={"model": Model()})
+    assert result.success and _materialized(result) == {"first", "second"} and most[0] == 1
+
+
+def test_a_failed_step_stops_its_dependants_and_not_the_other_branch():
+    @dg.asset
+    def broken() -> None:
+        raise ValueError("film 'x': the soundtrack cannot be decoded")
+
+    @dg.asset(deps=[broken])
+    def after_broken() -> None:
+        pass
+
+    @dg.asset
+    def fine() -> None:
+        pass
+
+    result = _run([broken, after_broken, fine])
+    assert not result.success and _materialized(result) == {"fine"}
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in failures] == ["broken"]
+    assert "cannot be decoded" in failures[0].step_failure_data.error.cause.message
+    assert not any(e.step_key == "after_broken" and e.is_step_start for e in result.all_events)
+
+
+def test_the_executor_is_chosen_by_name(monkeypatch):
+    from orchestration.cli import steps_on_threads
+    from orchestration.executors import executor_for
+
+    monkeypatch.setenv("CASTFORGE_EXECUTOR", NAME)
+    assert executor_for("local") is in_process_threads_executor and steps_on_threads(None)
+    assert not steps_on_threads(False)
+    monkeypatch.setenv("CASTFORGE_EXECUTOR", "in_process")
+    assert not steps_on_threads(None) and steps_on_threads(True)
