@@ -42,7 +42,7 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
         strip = contact_sheet([workspace.absolute(p) for p in kept["path"]])
         return result(stage, {
             "frames_kept": kept.height, "frames_dropped": out.frames.height - kept.height,
-            "shots": out.shots.height, "decoded_frames": out.decoded_frames,
+            "shots": out.shots.height, "decoded_frames": out.decoded_frames, "analysed_frames": out.analysed_frames,
             "drop_reasons": counts_markdown(out.frames.with_columns(
                 pl.col("drop_reason").str.replace(r":.*", "")), "drop_reason"),
             "decode_error": out.decode_error or "", "decode_coverage": out.coverage.get("coverage"),

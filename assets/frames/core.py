@@ -51,6 +51,9 @@ class FrameParams:
     min_contrast: float = 10.0       # grey-level standard deviation
     jpeg_quality: int = 95
     min_coverage: float = 0.9  # a video whose decoded share of its declared duration is lower is refused
+    # scene / hybrid modes decode only the frames others are predicted from (I, P, reference B): shots are found
+    # and key frames chosen among them, decoded exactly; interval mode decodes every frame for exact times
+    skip_non_reference: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -70,10 +73,11 @@ class FrameParams:
 class FramesResult:
     frames: pl.DataFrame
     shots: pl.DataFrame
-    decoded_frames: int = 0
+    decoded_frames: int = 0  # the video's frames in display order (decoded, or skipped as non-reference)
     decode_error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)  # DecodeReport.summary(): declared/decoded seconds, gaps
+    analysed_frames: int = 0  # frames actually decoded and seen by shot detection
 
 
 def frame_name(shot: int, pos: int, frame_index: int) -> str:
@@ -165,11 +169,13 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
             if reservoir.offer(index):
                 reservoir.add(index, frame)
 
-    for frame in decode_ahead(video, params.detect_width, report):
+    skip = params.skip_non_reference and params.mode != "interval"
+    for frame in decode_ahead(video, params.detect_width, report, skip_non_reference=skip):
         if detector is None:
             detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
             reservoir = ShotReservoir(params.frames_per_shot, 0)
-        timestamps.append(frame.timestamp_s)  # decode indices are 0, 1, 2, ... so position == index
+        timestamps.extend(frame.skipped_s)  # display indices 0, 1, 2, ... (skipped frames too): position == index
+        timestamps.append(frame.timestamp_s)
         if on_frame is not None:
             on_frame(len(timestamps))
         if params.mode == "interval":
@@ -184,15 +190,17 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
                 continue
             close_shot(cut - 1, timestamps[cut], reservoir.split_at(cut))
         last = frame
+    timestamps.extend(report.skipped_tail_s)
+    last_index = len(timestamps) - 1
     for cut in detector.finish():
         if shot_start < cut <= last.index:
             close_shot(cut - 1, timestamps[cut] if cut < len(timestamps) else last.timestamp_s,
                        reservoir.split_at(cut))
     check_coverage(video, report, params.min_coverage)
-    end_s = last.timestamp_s + (1.0 / report.fps if report.fps else 0.0)
-    close_shot(last.index, end_s, [])
+    end_s = timestamps[last_index] + (1.0 / report.fps if report.fps else 0.0)
+    close_shot(last_index, end_s, [])
     return FramesResult(writer.finish(), pl.DataFrame([s.__dict__ for s in shots], schema=SHOT_SCHEMA),
-                        report.frames, report.error, coverage=report.summary())
+                        report.frames, report.error, coverage=report.summary(), analysed_frames=report.analysed)
 
 
 def check_coverage(video: Path, report: DecodeReport, min_coverage: float) -> None:
@@ -231,7 +239,8 @@ def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
         writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source)
     if not shots:
         raise BadMediaError(folder, "holds no images")
-    return FramesResult(writer.finish(), pl.DataFrame(shots, schema=SHOT_SCHEMA), len(shots))
+    return FramesResult(writer.finish(), pl.DataFrame(shots, schema=SHOT_SCHEMA), len(shots),
+                        analysed_frames=len(shots))
 
 
 def contact_sheet(images: list[Path], count: int = 8, height: int = 96) -> np.ndarray | None:

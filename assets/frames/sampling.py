@@ -31,16 +31,20 @@ class ShotReservoir(Generic[T]):
         self.start = start
         self.stride = 1
         self.items: list[tuple[int, T]] = []
+        self._next = start
 
     def offer(self, index: int) -> bool:
-        """Whether frame ``index`` should be kept (call ``add`` with it if so)."""
-        return (index - self.start) % self.stride == 0
+        """Whether frame ``index`` should be kept (call ``add`` with it if so): at least ``stride`` frames after
+        the last kept one, so a stream with frames missing (skipped non-reference frames) is still sampled."""
+        return index >= self._next
 
     def add(self, index: int, item: T) -> None:
         self.items.append((index, item))
+        self._next = index + self.stride
         if len(self.items) >= self.capacity:
             self.stride *= 2
-            self.items = [(i, x) for i, x in self.items if (i - self.start) % self.stride == 0]
+            self.items = self.items[::2]
+            self._next = self.items[-1][0] + self.stride
 
     def split_at(self, index: int) -> list[tuple[int, T]]:
         """Remove and return the frames at or after ``index`` (a cut reported late belongs to the next shot)."""
