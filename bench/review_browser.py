@@ -11,6 +11,10 @@ the grid's own work per frame, a keep key press until it shows and
 until it is saved, near the start and deep in the grid, the identities page (first members painted),
 "show more" and "show all" on the big identity, and moving an item loaded late.
 
+A requestAnimationFrame interval cannot be under one vsync (16.7 ms at 60 Hz): it says whether frames were dropped.
+Each scroll is then repeated downwards under CDP tracing (bench/frame_trace.py): the rendering work of each frame,
+main thread (script, style, layout, paint, commit) and raster workers, as wall time and as CPU time (``_trace_*``),
+and the compositor's own count of dropped frames and of frames shown with content missing.
 While scrolling, the Long Animation Frames API (frames whose main-thread work took over 50 ms) splits the slow frames
 into script, style + layout and rendering (style, layout, paint, commit): where a dropped frame went. The same wheel
 scroll over a blank page as tall (``blank_page_*``) is the floor the machine and browser set: frames dropped there
@@ -188,6 +192,25 @@ LONG_FRAMES_STOP = """() => { window.__longObserver.disconnect();
 SCROLLS = (("fast", 60, 2000, 16), ("slow", 100, 300, 16), ("reading", 60, 100, 50))
 
 
+# the trace figures reported per scroll (frame_trace.frame_work has more)
+TRACE_FIGURES = ("main_frame_wall_ms_p95", "main_frame_cpu_ms_median", "main_frame_cpu_ms_p95",
+                 "main_cpu_ms_per_vsync_p95", "raster_cpu_ms_per_vsync_p95", "work_cpu_ms_per_vsync_p95",
+                 "vsyncs_over_16ms_cpu_work_pct", "work_wall_ms_per_vsync_p95", "compositor_frames_dropped_pct",
+                 "compositor_frames_partial_pct", "compositor_frames_missing_content_pct", "main_ms_per_frame_by_phase")
+
+
+def traced_wheel(browser, page, label: str, notches: int, step: int, every_ms: int) -> dict:
+    """The same wheel scroll, down this time, under CDP tracing: the rendering work of each frame."""
+    from frame_trace import CATEGORIES, frame_work
+
+    browser.start_tracing(page=page, categories=CATEGORIES)
+    for _ in range(notches):
+        page.mouse.wheel(0, step)
+        page.wait_for_timeout(every_ms)
+    work = frame_work(browser.stop_tracing())
+    return {f"{label}_trace_{name}": work[name] for name in TRACE_FIGURES}
+
+
 def wheel_frames(page, label: str, notches: int, step: int, every_ms: int) -> dict:
     """Frame times (requestAnimationFrame deltas) while the wheel scrolls ``page`` up, and its long frames."""
     page.evaluate("""() => { window.__frames = []; let last = performance.now(); window.__ticking = true;
@@ -252,6 +275,7 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict
             figures.update(wheel_frames(page, f"grid_wheel_scroll_{label}", *scroll))
             work = page.evaluate("window.__work.splice(0)")
             figures[f"grid_wheel_scroll_{label}_update_ms_p95"] = p95(work) if work else None
+            figures.update(traced_wheel(browser, page, f"grid_wheel_scroll_{label}", *scroll))
         figures["grid_cards_in_dom_after_scrolling"] = page.evaluate(
             "document.querySelectorAll('#grid .item:not([hidden])').length")
         note("wheel scroll done")
@@ -263,6 +287,7 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict
         control.mouse.move(700, 500)
         for label, *scroll in SCROLLS:
             figures.update(wheel_frames(control, f"blank_page_wheel_scroll_{label}", *scroll))
+            figures.update(traced_wheel(browser, control, f"blank_page_wheel_scroll_{label}", *scroll))
         control.close()
         if "keys" not in parts and "identities" not in parts:
             browser.close()
