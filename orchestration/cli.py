@@ -8,6 +8,7 @@ echoes the log. A failed step exits with status 1.
 import argparse
 import importlib
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -146,12 +147,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def steps_on_threads(flag: bool | None) -> bool:
-    """--threads / --no-threads, else whether the profile's executor (CASTFORGE_EXECUTOR) is the threaded one."""
-    from orchestration.executors import executor_name
-    from orchestration.profiles import active_profile
-    from orchestration.threaded_executor import NAME
-
-    return flag if flag is not None else executor_name(active_profile()) == NAME
+    """--threads / --no-threads, else on unless CASTFORGE_EXECUTOR=in_process asks for one step at a time."""
+    if flag is not None:
+        return flag
+    return os.environ.get("CASTFORGE_EXECUTOR", "").strip() != "in_process"
 
 
 def _cmd_materialize(args: argparse.Namespace) -> int:
@@ -186,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="ASSET.PARAM=VALUE",
                    help="set a parameter for this run (`castforge params` lists them), e.g. frames.mode=interval")
     p.add_argument("--threads", action=argparse.BooleanOptionalAction, default=None,
-                   help="run independent steps at once on threads of this process (default: when "
-                        "CASTFORGE_EXECUTOR=in_process_threads)")
+                   help="run independent steps at once on threads of this process (default: on; "
+                        "--no-threads or CASTFORGE_EXECUTOR=in_process: one step at a time)")
     p.set_defaults(handler=_cmd_materialize)
     for module in SUBCOMMANDS:
         importlib.import_module(module).register(sub)

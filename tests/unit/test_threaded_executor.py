@@ -101,3 +101,5 @@ def test_the_executor_is_chosen_by_name(monkeypatch):
     assert not steps_on_threads(False)
     monkeypatch.setenv("CASTFORGE_EXECUTOR", "in_process")
     assert not steps_on_threads(None) and steps_on_threads(True)
+    monkeypatch.delenv("CASTFORGE_EXECUTOR")
+    assert steps_on_threads(None)   # castforge materialize: independent steps at once by default
