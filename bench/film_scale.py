@@ -4,8 +4,10 @@ Films of 2, 6 and 15 minutes (by default) are cut from one cycle of varied conte
 854x480 at 24 fps with AAC stereo (testvideo has no sound: silence is added) and joined with ffmpeg's concat demuxer:
 the Sintel trailer (3D, dark, fast cuts), Big Buck Bunny (3D, daylight), testvideo (live action, camera moves) and
 Penny & Chip (2D, 26 shots). Each film gets a fresh CASTFORGE_HOME and runs as `castforge ingest` then
-`castforge materialize <film>` (every asset, the embedded default profile), while the process tree's RSS and CPU
-time are sampled every 0.5 s. Per asset: wall seconds and rows (the catalog's lineage rows) and peak RSS during it.
+`castforge materialize <film>` (every asset, the embedded default profile: independent steps at once on threads,
+`instances` on a pool of worker processes; `--no-threads` runs one step at a time, CASTFORGE_WORKERS=1 keeps
+`instances` in process), while the process tree's RSS and CPU time are sampled every 0.5 s. Per asset: wall seconds
+and rows (the catalog's lineage rows) and peak RSS during it; the largest single worker process's RSS.
 
 The projection for a 90-minute 1080p film fits each asset's seconds to a line in film length over the runs, takes
 it to 90 minutes, and scales the `frames` stage by its measured 1080p/480p ratio on the same 60 s of content; the
@@ -13,7 +15,7 @@ decode floor is PyAV decoding every frame of that 1080p clip (one thread, as the
 On a machine others share, wall time counts their load too (the JSON gives the load average): the CPU-time line
 (CPU seconds of the run's process tree, over the cores) is the steadier projection there.
 
-    nice -n 5 .venv/bin/python bench/film_scale.py [--minutes 2 6 15] [--work /tmp/film_scale] [--no-floor]
+    nice -n 5 .venv/bin/python bench/film_scale.py [--minutes 2 6 15] [--work /tmp/film_scale] [--no-floor] [--no-threads]
         [--merge earlier.json ...]   # runs measured separately (one length at a time) join one projection
 """
 
@@ -34,6 +36,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from resources.cores import available_cores  # noqa: E402
 from resources.paths import REPO_ROOT, shared_dir  # noqa: E402
 
 SOURCES = (  # one cycle of varied content, in this order
@@ -104,6 +107,7 @@ class TreeSampler:
         self.process, self.interval = psutil.Process(pid), interval
         self.samples: list[tuple[datetime, float]] = []
         self.cpu_s = 0.0
+        self.child_peak_mb = 0.0   # the largest single descendant (an instances worker) at any sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -116,6 +120,8 @@ class TreeSampler:
                 for p in tree:
                     try:
                         rss += p.memory_info().rss
+                        if p.pid != self.process.pid:
+                            self.child_peak_mb = max(self.child_peak_mb, p.memory_info().rss / 2**20)
                         t = p.cpu_times()
                         cpu += t.user + t.system
                     except psutil.Error:
@@ -152,20 +158,25 @@ def castforge(env: dict[str, str], *args: str) -> tuple[float, float, TreeSample
     return wall, cpu, sampler
 
 
-def run_film(video: Path, home: Path, shared: Path, film: str, select: str | None = None) -> dict:
+def run_film(video: Path, home: Path, shared: Path, film: str, select: str | None = None,
+             threads: bool = True) -> dict:
     from resources.catalog import Catalog
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASTFORGE_", "DAGSTER_"))}
     env.update(CASTFORGE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), CASTFORGE_MODELS=str(shared / "models"),
                HF_HUB_OFFLINE="1", PYTHONWARNINGS="ignore")
     castforge(env, "ingest", str(video), "--film", film)
-    wall, cpu, sampler = castforge(env, "materialize", film, *(["--select", select] if select else []))
+    wall, cpu, sampler = castforge(env, "materialize", film, "--threads" if threads else "--no-threads",
+                                   *(["--select", select] if select else []))
     rows = Catalog(home).query("SELECT asset, status, row_count, duration_s, started_at, finished_at "
                                "FROM materializations WHERE film = ? ORDER BY started_at", [film]).to_dicts()
     assets = {r["asset"]: {"seconds": round(r["duration_s"], 2), "rows": r["row_count"], "status": r["status"],
                            "peak_rss_mb": sampler.peak(r["started_at"], r["finished_at"])} for r in rows}
     return {"film_minutes": round(duration(video) / 60, 2), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "cores_used": round(cpu / wall, 2), "peak_rss_mb": sampler.peak(), "assets": assets}
+            "cores_used": round(cpu / wall, 2), "peak_rss_mb": sampler.peak(),
+            "largest_worker_rss_mb": round(sampler.child_peak_mb, 1),
+            "executor": "in_process_threads" if threads else "in_process",
+            "instances_workers": os.environ.get("CASTFORGE_WORKERS") or available_cores(), "assets": assets}
 
 
 def decode_floor(video: Path) -> dict:
@@ -228,6 +239,8 @@ def main() -> None:
                         help="film lengths to run (none: only the 1080p decode floor and frames ratio)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "castforge_film_scale")
     parser.add_argument("--no-floor", action="store_true", help="skip the 1080p decode floor and frames ratio")
+    parser.add_argument("--threads", action=argparse.BooleanOptionalAction, default=True,
+                        help="independent steps at once (castforge materialize --threads; --no-threads: one by one)")
     parser.add_argument("--merge", type=Path, nargs="*", default=[],
                         help="earlier outputs of this bench whose runs (and frames ratio) join the projection")
     args = parser.parse_args()
@@ -240,7 +253,8 @@ def main() -> None:
     for minutes in args.minutes:
         video = build_film(segments, minutes, args.work / f"film_{minutes:g}min_480p.mp4")
         with tempfile.TemporaryDirectory(dir=args.work) as home:
-            runs.append(run_film(video, Path(home), shared, f"film_{minutes:g}min".replace(".", "_")))
+            runs.append(run_film(video, Path(home), shared, f"film_{minutes:g}min".replace(".", "_"),
+                                 threads=args.threads))
         print(json.dumps({"progress": runs[-1]}), file=sys.stderr, flush=True)
     floor, ratio = None, None
     if not args.no_floor:
