@@ -3,7 +3,9 @@
 1. A film already taken through ``filtered_instances`` and ``faces`` (default: the Sintel trailer) against
    ``bench/data/sintel_trailer_identities.csv``: one row per labelled kept instance (``timestamp_s, x, y, identity``:
    the key frame's time and a point inside the instance's box, so the labels survive changes of instance ids;
-   labelled from the cut-outs by eye; ``background`` marks fragments that are no character). identity_clusters'
+   labelled from the cut-outs by eye; ``background`` marks fragments that are no character;
+   ``bench/data/sintel_cut_14_36_identities.csv`` labels the held-out 14-36 s cut at 640x272 the same way, ``other``
+   marking cut-outs that hold two characters). identity_clusters'
    own ``assign_identities`` runs with and without tracks; purity, coverage and BCubed are reported on the
    labelled instances with a face and on all labelled instances, plus identities made mostly of background.
 2. A second film labelled by instance id (default ``pc``: the 26 Penny & Chip clips, 2D, taken through
