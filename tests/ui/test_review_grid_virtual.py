@@ -25,12 +25,24 @@ def _in_viewport(page, selector: str) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"]
 
 
+def _show_many(page) -> None:
+    page.evaluate(f"""() => {{ const base = state.items; state.items = Array.from({{length: {MANY}}}, (_, i) =>
+        ({{...base[i % base.length], instance_id: `${{base[i % base.length].instance_id}}_${{i}}`}})); render(); }}""")
+
+
+# the rows on screen that no card shows (the screen's indices without a node showing them)
+UNFILLED_ON_SCREEN = """() => { const [first, last] = vgrid.visibleRows(grid.getBoundingClientRect().top, 0);
+  const missing = [];
+  for (let i = first * vgrid.columns; i < Math.min(vgrid.count, last * vgrid.columns); i++)
+    if (vgrid.node(i) === undefined) missing.push(i);
+  return missing; }"""
+
+
 def test_ten_thousand_cards_keep_a_small_dom_and_their_state(review_server, browser):
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"{review_server}/films/{FILM}/instances")
     page.wait_for_selector("#grid .item img[src]")
-    page.evaluate(f"""() => {{ const base = state.items; state.items = Array.from({{length: {MANY}}}, (_, i) =>
-        ({{...base[i % base.length], instance_id: `${{base[i % base.length].instance_id}}_${{i}}`}})); render(); }}""")
+    _show_many(page)
     columns = page.evaluate("vgrid.columns")
     assert columns == math.floor((page.evaluate("grid.clientWidth") + 8) / (170 + 8))
     assert page.evaluate("grid.offsetHeight") == math.ceil(MANY / columns) * 200 - 8
@@ -78,3 +90,47 @@ def test_ten_thousand_cards_keep_a_small_dom_and_their_state(review_server, brow
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_selector(f"#grid .item[data-index='0'][data-id='{lowest}']")
     assert page.evaluate("grid.offsetHeight") == math.ceil(MANY / columns) * 200 - 8
+
+
+def test_a_flick_fills_no_card_until_the_page_stops_then_fills_the_screen(review_server, browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{review_server}/films/{FILM}/instances")
+    page.wait_for_selector("#grid .item img[src]")
+    _show_many(page)
+    # a flick: the page moves three screens a frame, scroll events one frame apart (the pause that ends a flick is
+    # raised to 1.5 s so that a busy machine's slow frames still make one flick); cards filled are counted
+    fills = page.evaluate("""async () => {
+      vgrid.landMs = 1500;
+      const fills = []; let count = 0; const place = vgrid.place.bind(vgrid);
+      vgrid.place = (index) => { if (vgrid.node(index) === undefined) count++; place(index); };
+      for (let i = 0; i < 12; i++) {
+        scrollBy(0, 2400);
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        fills.push(count);
+      }
+      return fills; }""")
+    # the first jump is filled (a page that was still: the scroll bar dragged; its overscan rows the next frame);
+    # then, for ten frames of flight, nothing
+    assert fills[0] > 0 and fills[-1] == fills[1] <= page.evaluate("vgrid.pool.length"), fills
+    assert len(page.evaluate(UNFILLED_ON_SCREEN)) > 0
+    # once the page has not moved for landMs the screen is filled, every card with its item
+    page.wait_for_function(f"({UNFILLED_ON_SCREEN})().length === 0", timeout=10_000)
+    assert page.evaluate("""() => { const [first, last] = vgrid.visibleRows(grid.getBoundingClientRect().top, 0);
+      for (let i = first * vgrid.columns; i < last * vgrid.columns; i++)
+        if (vgrid.node(i).dataset.id !== state.shown[i].instance_id) return false;
+      return true; }""")
+    page.wait_for_selector("#grid .item:not([hidden]) img[src]")  # thumbnails come once it is still
+
+    # a single jump from a still page (End, the scroll bar) is filled at once: one frame later nothing is missing
+    page.evaluate("vgrid.landMs = 60")
+    page.wait_for_timeout(100)
+    missing = page.evaluate(f"""async () => {{ scrollTo(0, grid.offsetHeight / 3);
+      await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+      return ({UNFILLED_ON_SCREEN})(); }}""")
+    assert missing == []
+    # and the keys still reach the cards there
+    page.locator("#grid .item:not([hidden])").first.click()
+    index = _focused_index(page)
+    page.keyboard.press("ArrowDown")
+    assert _focused_index(page) == index + page.evaluate("vgrid.columns")
+    assert _in_viewport(page, "#grid .item.focus")
