@@ -170,3 +170,18 @@ def test_filtered_instances_of_one_style_or_an_explicit_preset_keep_the_films_va
     decided = filter_by_shot_style("rendered", instances.filter(pl.col("shot").is_in([1, 3])), sintel_only, Path,
                                    FilterParams())
     assert not decided["reason"].str.contains("; shot").any()
+
+
+def test_shots_without_a_decision_take_the_films_values_and_say_so():
+    from assets.instances.filtering import FilterParams, decisions_by_shot_style
+
+    row = {"x0": 0, "y0": 0, "x1": 200, "y1": 300, "frame_height": 480, "alpha_coverage": 0.5, "face_count": 0,
+           "face_score": 0.0, "blur": 200.0, "character_score": 0.4, "body_score": 0.4, "class_fraction": 0.0}
+    table = pl.DataFrame([{**row, "instance_id": "a", "shot": 0}, {**row, "instance_id": "b", "shot": 7},
+                          {**row, "instance_id": "c", "shot": None}], schema_overrides={"shot": pl.Int32})
+    by_preset = {"anime": FilterParams(min_character_score=0.3), "3d": FilterParams()}
+    decided = decisions_by_shot_style(table, by_preset, {0: ("anime", "drawn")}, "3d")
+    assert decided["kept"].to_list() == [True, False, False]
+    assert decided["reason"].to_list()[1:] == ["not_character: score 0.4 < 0.5; shot 7 not measured: 3d values",
+                                               "not_character: score 0.4 < 0.5; shot ? unknown: 3d values"]
+    assert decisions_by_shot_style(table.clear(), by_preset, {}, "3d").is_empty()
