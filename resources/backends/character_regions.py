@@ -10,7 +10,13 @@ Images are BGR uint8 (OpenCV order); masks bool, same size.
 import numpy as np
 
 
-def colour_regions(bgr: np.ndarray, scale: float = 150.0, sigma: float = 0.6,
+# Felzenszwalb's scale: at 150 a textured background (foliage, water, rock) breaks into small regions that do not
+# reach the window's border and so started as the character; at 800 texture merges into regions that do, while a
+# drawn character's flat, outlined parts stay apart (composites tune split, anime preset: mean IoU 0.793 -> 0.810)
+REGION_SCALE = 800.0
+
+
+def colour_regions(bgr: np.ndarray, scale: float = REGION_SCALE, sigma: float = 0.6,
                    min_size: int | None = None) -> np.ndarray:
     """int32 region labels (0..n-1) of ``bgr``; ``min_size`` defaults to 0.05 % of the pixels (at least 20)."""
     from skimage.segmentation import felzenszwalb

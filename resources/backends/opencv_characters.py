@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from resources.backends.character_cues import COCO_CHARACTERS, CharacterCues, Cues
+from resources.backends.character_edges import refine_apart
 from resources.backends.character_regions import border_regions, colour_regions
 from resources.backends.character_skeleton import skeleton_cue
 
@@ -238,11 +239,14 @@ class OpencvCharacterSegmenter:
         masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s)) for s in scaled]
         cores = [_core(s, small[0], small[1]) for s in scaled]
         masks = split_overlaps(bgr, masks, cores)
-        out = []
-        for seed, mask, core in zip(seeds, masks, cores):
+        coarse = []
+        for mask, core in zip(masks, cores):
             mask = component_with(mask, core)
             if scale < 1.0:
                 mask = cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_LINEAR) > 0
+            coarse.append(mask)
+        out = []
+        for seed, mask in zip(seeds, refine_apart(rgb, coarse)):
             if mask.sum() < 16:
                 continue
             kind = f"face+{seed.kind}" if seed.face is not None and seed.kind != "face" else seed.kind
