@@ -2,7 +2,9 @@
 two writer processes cluster films of one franchise at once through load_store / match_ids / update_store. Every
 film's identities arrive, no id is minted twice, the recurring character keeps one id, and no prototypes.parquet is
 written. A live holder keeps renewing its lease (a claim times out naming it); one killed with SIGKILL is taken
-over at once from the same host; another host's lease once it lapses. Skipped, with the reason, where Debian's postgresql or .venv-cluster are missing. About 40 s on 2 cores."""
+over at once from the same host; another host's lease once it lapses. A film's stage opened by two processes at
+once is written by one of them under its lease; the other waits and finds it cached. Skipped, with the reason,
+where Debian's postgresql or .venv-cluster are missing. About 2 min on 2 shared cores."""
 
 import json
 import os
@@ -151,3 +153,20 @@ def test_a_killed_holder_and_a_lapsed_lease_are_taken_over(postgres, tmp_path):
     assert time.monotonic() - began < 20   # taken over at once (its pid is gone)
     waited = json.loads(_run(env, ELSEWHERE, str(home)))["waited"]
     assert 1.5 < waited < 15, waited
+
+
+def test_a_films_stage_has_one_writer_with_a_shared_catalog(postgres, tmp_path):
+    """The stage hold of tests/unit/test_stage_hold.py as a lease in the shared catalog (no flock file involved)."""
+    from tests.unit.test_stage_hold import run_workers
+
+    host, port = postgres
+    _createdb(port, "stage_holds")
+    home = tmp_path / "home"
+    same_a, same_b, other = run_workers(home, ["film_a", "film_a", "film_b"],
+                                        _env(home, f"postgresql://castforge@{host}/stage_holds"), str(CLUSTER_PY),
+                                        hold_s=4.0)
+    first, second = sorted([same_a, same_b], key=lambda r: r["entered"])
+    assert not first["cached"] and second["cached"] and second["entered"] >= first["left"] - 0.05, (first, second)
+    assert first["writer"] == second["writer"] == first["who"]
+    assert not other["cached"] and other["entered"] < first["left"], (first, other)   # another film: no wait
+    assert not list(home.rglob("*.hold")), "the shared catalog's lease was not used"

@@ -46,14 +46,20 @@ def run_workers(home: Path, films: list[str], env: dict[str, str], python: str =
         workers.append(subprocess.Popen([python, "-c", WORKER, str(home), film, f"w{i}", str(start), str(hold_s)],
                                         cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE))
-    for worker in workers:   # imported, catalog attached
-        assert worker.stdout.readline().strip() == "READY", worker.stderr.read()[-3000:]
-    start.touch()
-    reports = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err[-3000:]
-        reports.append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for worker in workers:   # imported, catalog attached (skipping anything a library prints first)
+            if not any(line.strip() == "READY" for line in worker.stdout):
+                raise AssertionError(f"a worker exited before it was ready: {worker.stderr.read()[-3000:]}")
+        start.touch()
+        reports = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err[-3000:]
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
     return reports
 
 
@@ -65,4 +71,4 @@ def test_the_same_films_stage_is_written_once_and_another_film_does_not_wait(tmp
     assert not first["cached"] and second["cached"], (first, second)      # written once, then served
     assert second["entered"] >= first["left"] - 0.05, (first, second)    # never inside the stage together
     assert first["writer"] == second["writer"] == first["who"]
-    assert not other["cached"] and other["entered"] - other["began"] < 1.0   # another film's stage is free
+    assert not other["cached"] and other["entered"] < first["left"], (first, other)   # another film: no wait
