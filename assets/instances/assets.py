@@ -16,7 +16,8 @@ from resources.segmenter import SegmenterResource
 from resources.store import StorageResource
 
 CONTRACT = StageContract("instances", InstanceParams, reads=("frames",))
-FILTERED_CONTRACT = StageContract("filtered_instances", FilterParams, reads=("instances", REVIEW))
+FILTERED_CONTRACT = StageContract("filtered_instances", FilterParams, reads=("instances", REVIEW),
+                                   optional_reads=("frames",))  # each shot's style in a mixed film
 
 
 def _review_state():
