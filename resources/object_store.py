@@ -9,8 +9,9 @@ a table names fetches it on first use. So a step can run on any worker, and the 
 What stays local: the catalog connection, the models, staging folders and anything a stage reads by listing a folder
 rather than through a table's path column. S3 has no rename, so a folder is replaced by uploading every new object
 first (each key swaps atomically) and only then removing the keys the new folder no longer holds: a reader listing it
-meanwhile sees the whole old or new file under every name, never a folder with files missing. Tables are published
-after their folders (a stage commits its folders, then its table), so a table never names a key not yet uploaded.
+meanwhile sees the whole old or new file under every name, never a folder with files missing. A staged folder is
+published as it swaps in, before its stage commits the table naming its files; the datasets export, written in
+place, is published just after its table (a reader in between may fetch a name not yet uploaded: it gets no file).
 
 Credentials and endpoint come from the usual AWS settings (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
 ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for an S3-compatible server such as MinIO). fsspec with s3fs does the transfers;
