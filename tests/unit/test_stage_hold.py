@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from resources.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow   # three processes importing polars and DuckDB: out of `make test-fast`
 
 # One worker: waits for the start file, opens the stage and, unless its result is cached, holds it `hold_s` seconds.
 WORKER = r"""
