@@ -187,11 +187,24 @@ class VirtualGrid {
     for (const node of this.pool) {
       const row = Math.floor(node.index / this.columns), image = node.image;
       if (node.index >= 0 && row >= first && row < last && image.dataset.src &&
-          image.getAttribute("src") !== image.dataset.src) {
-        image.src = image.dataset.src;
-        image.alt = image.dataset.alt;
-      }
+          image.getAttribute("src") !== image.dataset.src) this.load(image);
     }
+  }
+
+  // The picture is fetched and decoded off the page (Image.decode()) and put in the card once decoded: the frame
+  // that shows it only draws it, instead of decoding a dozen PNGs in its raster tasks. A node re-filled meanwhile
+  // (another item) is left alone.
+  load(image) {
+    const {src, alt} = image.dataset;
+    if (image.loading === src) return;
+    image.loading = src;
+    const loader = new Image();
+    loader.src = src;
+    const show = () => {
+      if (image.loading === src) image.loading = null;
+      if (image.dataset.src === src) Object.assign(image, {src, alt});
+    };
+    loader.decode().then(show, show);  // a picture that fails is shown failing (its alt text)
   }
 
   // called by fill(): a reused node forgets the previous item's picture (and its pending request). The alt text
@@ -200,6 +213,7 @@ class VirtualGrid {
   showThumbnail(node, src, alt = "") {
     if (node.image.dataset.src === src) return;
     Object.assign(node.image.dataset, {src: src || "", alt});
+    node.image.loading = null;
     node.image.removeAttribute("src");
     node.image.alt = "";
   }
