@@ -7,7 +7,8 @@
   transactions (they claim the catalog's lock row first, so two claims at once conflict and the later one runs
   again and sees the first). A thread renews the lease every quarter of ``CASTFORGE_LEASE_S`` (default 60 s) while
   the process lives, so a dead holder stops renewing: its lease is taken over once it lapses, or at once from the
-  same host when its pid is gone.
+  same host when its pid is gone. Lapse times are wall-clock seconds written by the holder's machine: the machines'
+  clocks must agree to well within the lease (NTP).
 
 ``hold(home, name, lock_file)`` chooses between them. The franchise prototype store uses it, and every stage of a
 film (``stage_hold``, taken by StageRun): two workers never write the same film's stage at once; the later one waits
