@@ -91,7 +91,8 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
     table = extract_instances("composites", pl.DataFrame(rows), Path, segmenter.segment_frame, out_dir, str,
                               backend, segmenter.describe()["model"],
                               InstanceParams.from_dict({**preset.get("instances", {}), "anime_faces": anime_faces,
-                                                        "shot_consistency": shot_consistency}))
+                                                        "shot_consistency": shot_consistency}),
+                              drawn=None)  # the preset chosen here holds in every scene
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     decided = auto_decisions(table, FilterParams.from_dict(preset.get("filtered_instances", {})))
     read = lambda p: cv2.cvtColor(cv2.imread(p, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)  # noqa: E731

@@ -149,17 +149,21 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
 def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
                       segment: Callable[[np.ndarray], tuple[list[dict], Any]], out_dir: Path,
                       relative: Callable[[Path], str], backend: str, model: str,
-                      params: InstanceParams) -> pl.DataFrame:
-    """Every kept frame through ``segment``; a frame with no character simply adds no rows."""
+                      params: InstanceParams, drawn: "dict[int, bool] | None | str" = "measure") -> pl.DataFrame:
+    """Every kept frame through ``segment``; a frame with no character simply adds no rows. ``drawn`` (shot ->
+    drawn; ``"measure"``: ``drawn_shots`` of these frames; None: no per-shot choice): in a film that mixes drawn and
+    rendered shots the 2D cues go to its drawn shots only, ``segment(rgb, anime_faces=...)`` per shot."""
     for sub in ("cutouts", "masks", "overlays"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
+    drawn = drawn_shots(film, kept, resolve) if drawn == "measure" else drawn
     rows: list[dict[str, Any]] = []
     for shot in _shots(kept):
         segmented = []
+        anime = drawn.get(shot[0].get("shot")) if isinstance(drawn, dict) else None
         for frame in shot:
             rgb = read_rgb(resolve(frame["path"]))
-            found, cues = segment(rgb)
+            found, cues = segment(rgb) if anime is None else segment(rgb, anime_faces=anime)
             segmented.append((frame, rgb, [f for f in found if f["mask"].any()], cues))
             log.debug("%s: %d instances", frame["frame_id"], len(found))
         if params.shot_consistency and len(segmented) >= 3:
@@ -170,6 +174,23 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         for frame, rgb, found, cues in segmented:
             rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, params)
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
+
+
+def drawn_shots(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path]) -> dict[int, bool] | None:
+    """shot -> drawn (True) or rendered / filmed (False) where the film (``preset: auto``) mixes both, from the
+    per-shot styles the faces stage records in style.json (measured here when absent: resources/style.py);
+    None for a film of one kind or an explicit preset, whose ``anime_faces`` then holds everywhere. A shot too
+    bare to tell is left out (the film's setting)."""
+    from assets.faces.mixed_styles import measured_shot_styles
+    from resources.style import is_mixed
+
+    styles = measured_shot_styles(film, frames, resolve, "unmeasured")
+    if not styles or not is_mixed(styles):
+        return None
+    drawn = {shot: style.preset == "anime" for shot, style in styles.items() if style.measured}
+    log.info("%s mixes drawn and rendered shots: 2D cues (AnimeFace faces) in the %d drawn of %d shots", film,
+             sum(drawn.values()), len(styles))
+    return drawn
 
 
 def _shots(kept: pl.DataFrame) -> list[list[dict[str, Any]]]:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import polars as pl
 
-from assets.instances.core import INSTANCE_SCHEMA, InstanceParams, _shots, extract_instances
+from assets.instances.core import INSTANCE_SCHEMA, InstanceParams, _shots, drawn_shots, extract_instances
 from resources.cores import available_cores
 from resources.storage import FilmWorkspace
 
@@ -60,9 +60,9 @@ def workers_for(kept_frames: int, shots: int, configured: int | None = None) -> 
 
 def seeded(segment: Segment) -> Segment:
     """``segment`` starting every frame from the same OpenCV random state, so a frame's masks are its own."""
-    def call(rgb: np.ndarray) -> tuple[list[dict], Any]:
+    def call(rgb: np.ndarray, **options: Any) -> tuple[list[dict], Any]:
         cv2.setRNGSeed(RNG_SEED)
-        return segment(rgb)
+        return segment(rgb, **options)
 
     return call
 
@@ -82,19 +82,20 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     overrides the automatic choice (``workers_for``)."""
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
     groups = _shots(kept)
+    drawn = drawn_shots(film, kept, workspace.absolute)  # per-shot 2D cues where the film mixes styles (core.py)
     workers = workers_for(kept.height, len(groups)) if workers is None else max(1, min(workers, len(groups)))
     if workers == 1:
         done = 0
 
-        def counted(rgb: np.ndarray) -> tuple[list[dict], Any]:
+        def counted(rgb: np.ndarray, **options: Any) -> tuple[list[dict], Any]:
             nonlocal done
-            value = segmenter.segment_frame(rgb, anime_faces=anime_faces)
+            value = segmenter.segment_frame(rgb, **{"anime_faces": anime_faces, **options})
             done += 1
             progress(done)
             return value
 
         table = extract_instances(film, frames, workspace.absolute, seeded(counted), out_dir,
-                                  _relative(workspace, out_dir, final_dir), backend, model, params)
+                                  _relative(workspace, out_dir, final_dir), backend, model, params, drawn)
         return table, {"workers": 1, "peak_rss_mb_per_worker": [peak_rss_mb()]}
     chunks = [kept.filter(pl.col("frame_id").is_in([f["frame_id"] for f in group])) for group in groups]
     tables: list[pl.DataFrame | None] = [None] * len(chunks)
@@ -107,7 +108,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
         pending: dict[Future, int] = {}
         for n in sorted(range(len(chunks)), key=lambda i: -chunks[i].height):   # longest shots first
             pending[pool.submit(_segment_chunk, film, chunks[n], workspace.home, out_dir, final_dir, backend, model,
-                                params)] = n
+                                params, drawn)] = n
         done_frames = 0
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -138,13 +139,15 @@ def _start_worker(resource_class: type, config: dict[str, Any], anime_faces: boo
     """Builds this worker's segmenter once; its models load on the first frame."""
     cv2.setNumThreads(1)   # the pool is the parallelism: OpenCV's own threads would only compete with the others
     segmenter = resource_class(**config)
-    _worker["segment"] = seeded(lambda rgb: segmenter.segment_frame(rgb, anime_faces=anime_faces))
+    _worker["segment"] = seeded(lambda rgb, **options: segmenter.segment_frame(rgb, **{"anime_faces": anime_faces,
+                                                                                       **options}))
 
 
 def _segment_chunk(film: str, frames: pl.DataFrame, home: Path, out_dir: Path, final_dir: Path, backend: str,
-                   model: str, params: InstanceParams) -> tuple[pl.DataFrame, int, float]:
+                   model: str, params: InstanceParams,
+                   drawn: dict[int, bool] | None = None) -> tuple[pl.DataFrame, int, float]:
     """One shot's rows, this worker's pid and its peak RSS so far."""
     workspace = FilmWorkspace(film, home)
     table = extract_instances(film, frames, workspace.absolute, _worker["segment"], out_dir,
-                              _relative(workspace, out_dir, final_dir), backend, model, params)
+                              _relative(workspace, out_dir, final_dir), backend, model, params, drawn)
     return table, os.getpid(), peak_rss_mb()
