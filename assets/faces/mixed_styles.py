@@ -139,11 +139,12 @@ def filter_by_shot_style(film: str, instances: pl.DataFrame, frames: pl.DataFram
         return auto_decisions(instances, params)
     configured = stage_params(film, "filtered_instances")
     overrides = {k: v for k, v in asdict(params).items() if configured.get(k) != v}
+    # a shot too bare to tell takes the film's preset, whatever placeholder another stage measured it with
+    told = {shot: (s.preset, STYLE_WORDS.get(s.preset, s.preset)) if s.measured else (film_preset, "too bare to tell")
+            for shot, s in styles.items()}
     by_preset = {preset: params if preset == film_preset else FilterParams.from_dict(
         stage_params(film, "filtered_instances", overrides, preset=preset))
-        for preset in {s.preset for s in styles.values()} | {film_preset}}
-    told = {shot: (s.preset, STYLE_WORDS.get(s.preset, s.preset) if s.measured else "too bare to tell")
-            for shot, s in styles.items()}
+        for preset in {preset for preset, _ in told.values()} | {film_preset}}
     record_shot_styles(film, styles, "filtered_instances: each shot's preset values (" + ", ".join(
         f"{p}: min_character_score {v.min_character_score}, min_blur {v.min_blur}" for p, v in sorted(
             by_preset.items())) + ")", frames_fingerprint(frames), stage="filtered_instances")

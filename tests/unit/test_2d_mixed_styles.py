@@ -149,6 +149,11 @@ def test_filtered_instances_apply_each_shots_preset_values_and_say_which(castfor
     # a run override (min_blur 50) holds in every shot, whatever its preset
     soft = filter_by_shot_style("mixed", instances, frames, Path, FilterParams(min_blur=50.0))
     assert soft.filter(pl.col("instance_id").str.starts_with("soft"))["kept"].all()
+    # a bare shot recorded with another stage's placeholder preset still takes the film's values
+    record["shots"]["4"]["preset"] = "unmeasured"
+    style_record_path("mixed").write_text(json.dumps(record))
+    again = filter_by_shot_style("mixed", instances, frames, Path, FilterParams())
+    assert again.filter(pl.col("shot") == 4)["reason"].str.ends_with("shot 4 too bare to tell: 3d values").all()
 
 
 def test_filtered_instances_of_one_style_or_an_explicit_preset_keep_the_films_values(castforge_home, tmp_path,
