@@ -115,7 +115,9 @@ def shot_mix(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path], an
     record_shot_styles(film, styles, used, frames_fingerprint(frames))
     if not mixed:
         return ShotMix(False, {})
-    plan = detector_plan(frames, {shot: style.preset for shot, style in styles.items()}, drawn_order, other_order)
+    film_preset = "anime" if anime else "3d"  # a bare shot takes it, whatever placeholder it was recorded with
+    plan = detector_plan(frames, {shot: style.preset if style.measured else film_preset
+                                  for shot, style in styles.items()}, drawn_order, other_order)
     return ShotMix(True, plan, drawn_order, also)
 
 
