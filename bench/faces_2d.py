@@ -28,6 +28,7 @@ Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--sk
 
 import argparse
 import itertools
+from collections import Counter
 import json
 import sys
 import time
@@ -285,9 +286,16 @@ def character_scores(faced: "pl.DataFrame") -> dict:
             continue
         identity = mine.group_by("identity").len().sort(["len", "identity"], descending=[True, False])["identity"][0]
         members = characters.filter(pl.col("identity") == identity)
+        lost = characters.filter((pl.col("label") == name) & (pl.col("identity").is_null()
+                                                              | (pl.col("identity") != identity)))
         out[name] = {"faced": total, "identity": identity,
                      "purity": round(members.filter(pl.col("label") == name).height / members.height, 3),
-                     "holds": round(mine.filter(pl.col("identity") == identity).height / total, 3)}
+                     "holds": round(mine.filter(pl.col("identity") == identity).height / total, 3),
+                     # where the rest went: noise, or another identity and by what (face, prototype, track, ...)
+                     "elsewhere": {f"{'noise' if i in (None, 'noise') else 'other identity'} by {b}": n
+                                   for (i, b), n in Counter(zip(lost["identity"], lost["by"]
+                                                                if "by" in lost.columns else [None] * lost.height)
+                                                            ).items()}}
     return out
 
 
