@@ -30,7 +30,7 @@ from dagster import AssetExecutionContext, AssetKey, Config, ConfigurableResourc
 from resources.partitions import film_partitions
 from resources.catalog import Catalog
 from resources.errors import FilmNotFoundError
-from resources.film_settings import Schema, parameters, stage_params
+from resources.film_settings import Schema, parameters, preset_names, stage_params
 from resources.lineage import StageRun, package_code_hash, record_failure, relation_fingerprint, upstream_fingerprint
 from resources.relations import FILM_SOURCE, REVIEW, writer_of
 from resources.storage import FilmWorkspace
@@ -49,11 +49,15 @@ class StageContract:
     """``reads``: relations the stage needs (a missing one is an error naming its writer), ``FILM_SOURCE``
     (``"film"``: the ingested source's content hash) and ``REVIEW`` (``"review"``: the film's review revision).
     ``optional_reads``: relations it uses when present. ``params``: the parameter dataclass (one declaration per
-    parameter: type, default, comment); it may define ``from_dict`` to build itself from plain values."""
+    parameter: type, default, comment); it may define ``from_dict`` to build itself from plain values.
+    ``per_shot_presets``: the stage gives each shot of a film that mixes styles its own preset's values, so with
+    ``preset: auto`` every preset's values for the stage are in its cache key."""
 
     def __init__(self, asset: str, params: type = NoParams, reads: tuple[str, ...] = (),
-                 optional_reads: tuple[str, ...] = (), package_dir: Path | None = None):
+                 optional_reads: tuple[str, ...] = (), package_dir: Path | None = None,
+                 per_shot_presets: bool = False):
         self.asset = asset
+        self.per_shot_presets = per_shot_presets  # applies each shot's preset in a film that mixes styles
         self.params = params
         self.reads = tuple(reads)
         self.optional_reads = tuple(optional_reads)
@@ -130,10 +134,19 @@ class StageContract:
         described backends and the fingerprints of everything it reads."""
         settings = self.settings(workspace.film, overrides)
         key = {**dataclasses.asdict(settings), "backends": describe_backends(backends)}
+        if self.per_shot_presets and _configured_preset(workspace.film) == "auto":  # any shot may take any preset
+            key["values_by_preset"] = {preset: stage_params(workspace.film, self.asset, overrides, preset=preset)
+                                       for preset in preset_names()}
         stage = StageRun(workspace, catalog, self.asset, self.code_version, key, self.inputs(workspace, catalog),
                          run_id=run_id, logger=logger)
         stage.settings = settings
         return stage
+
+
+def _configured_preset(film: str) -> str | None:
+    from resources.style import configured_preset  # lazy: resources.style imports OpenCV
+
+    return configured_preset(film)
 
 
 def asset_backends(context: AssetExecutionContext) -> dict[str, Any]:

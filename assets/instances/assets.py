@@ -17,7 +17,7 @@ from resources.store import StorageResource
 
 CONTRACT = StageContract("instances", InstanceParams, reads=("frames",))
 FILTERED_CONTRACT = StageContract("filtered_instances", FilterParams, reads=("instances", REVIEW),
-                                   optional_reads=("frames",))  # each shot's style in a mixed film
+                                   optional_reads=("frames",), per_shot_presets=True)  # mixed films
 
 
 def _review_state():

@@ -164,3 +164,24 @@ def test_a_missing_table_names_the_asset_that_writes_it(castforge_home, relation
         upstream_fingerprint(FilmWorkspace("f", castforge_home), relation)
     writer = RELATIONS[relation].writer
     assert f"--select {writer}`" in str(error.value) and writer != relation
+
+
+def test_a_mixed_films_filter_is_keyed_by_every_presets_values(film):
+    """With ``preset: auto`` a shot of either style takes its preset's values in filtered_instances, so editing the
+    preset the film was not measured as still changes its key; a film with an explicit preset ignores the others."""
+    from resources.film_settings import film_settings
+
+    workspace, catalog = film
+    contract = CONTRACTS["filtered_instances"]
+    configs = Path(workspace.home) / "configs"
+    (configs / "films").mkdir(parents=True)
+    (configs / "presets").mkdir()
+    (configs / "films" / "f.yaml").write_text("preset: auto\n")
+    other = "anime" if film_settings("f")["preset"] == "3d" else "3d"
+    before = _key(contract, workspace, catalog)
+    (configs / "presets" / f"{other}.yaml").write_text("filtered_instances:\n  min_blur: 123\n")
+    assert _key(contract, workspace, catalog) != before, f"editing the {other} preset left a mixed film's key"
+    (configs / "films" / "f.yaml").write_text(f"preset: {'3d' if other == 'anime' else 'anime'}\n")
+    explicit = _key(contract, workspace, catalog)
+    (configs / "presets" / f"{other}.yaml").write_text("filtered_instances:\n  min_blur: 140\n")
+    assert _key(contract, workspace, catalog) == explicit
