@@ -22,6 +22,7 @@ are not the grid's.
 
 Usage: .venv/bin/python bench/review_browser.py [--instances 10000] [--big 3000] [--identities 20] [--presses 20]
        [--parts grid,keys,identities] [--home DIR (keep the built film there and reuse it: building takes minutes)]
+       [--viewport 1440x900] [--static-from GIT_REVISION (the UI's JS and CSS as they were then: before / after)]
 (prints JSON; needs /usr/bin/chromium)
 """
 
@@ -240,7 +241,19 @@ def long_frame_figures(label: str, frames: list[dict]) -> dict:
             f"{label}_long_frame_rendering_share": share("render_start")}
 
 
-def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict:
+def serve_static_from(page, revision: str) -> None:
+    """The page gets the review UI's static files (JS, CSS) as they were at git ``revision``: the same film, server
+    and browser measure the code before a change and after it."""
+    def answer(route) -> None:
+        name = route.request.url.split("/static/", 1)[1].split("?")[0]
+        shown = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:orchestration/review/static/{name}"],
+                               capture_output=True, check=True).stdout
+        route.fulfill(body=shown, content_type="text/css" if name.endswith(".css") else "text/javascript")
+    page.route("**/static/*", answer)
+
+
+def measure(url: str, big_ids: list[str], presses: int, parts: set[str], viewport: dict,
+            static_from: str | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     figures: dict = {}
@@ -249,7 +262,9 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page = browser.new_page(viewport=viewport)
+        if static_from:
+            serve_static_from(page, static_from)
         # -- instances: cold (thumbnails made on the fly) then warm (cached thumbnails) first paint
         for label in ("cold", "warm"):
             page.goto(f"{url}/films/{FILM}/instances")
@@ -280,7 +295,7 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str]) -> dict
             "document.querySelectorAll('#grid .item:not([hidden])').length")
         note("wheel scroll done")
         # the floor this machine sets: the same wheel scroll over a page as tall with nothing to lay out or decode
-        control = browser.new_page(viewport={"width": 1440, "height": 900})
+        control = browser.new_page(viewport=viewport)
         control.set_content("<body style='margin:0'><div style='height:400000px;background:repeating-linear-gradient("
                             "#222 0 100px, #333 100px 200px)'></div></body>")
         control.evaluate("window.scrollTo(0, 200000)")
@@ -350,6 +365,8 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=20)
     parser.add_argument("--parts", default="grid,keys,identities",
                         help="what to measure after the grid: keys (key presses), identities (the identities page)")
+    parser.add_argument("--viewport", default="1440x900", help="the browser window, WIDTHxHEIGHT")
+    parser.add_argument("--static-from", help="serve the UI's JS and CSS as at this git revision (a before/after pair)")
     parser.add_argument("--home", type=Path, help="build the film here once and reuse it (default: a temporary folder)")
     parser.add_argument("--server-log", type=Path, default=Path(tempfile.gettempdir()) / "review_browser_server.log")
     args = parser.parse_args()
@@ -364,12 +381,16 @@ def main() -> None:
         build_s = time.perf_counter() - started
         process, url = serve(home, args.server_log)
         try:
-            figures = measure(url, big_ids, args.presses, set(args.parts.split(",")))
+            width, height = (int(x) for x in args.viewport.split("x"))
+            figures = measure(url, big_ids, args.presses, set(args.parts.split(",")), {"width": width, "height": height},
+                              args.static_from)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=10)
     print(json.dumps({"instances": args.instances, "big_identity": args.big, "identities": args.identities + 1,
-                      "film_build_s": round(build_s, 1), **figures}, indent=2))
+                      "viewport": args.viewport, "static_from": args.static_from,
+                      "load_average_1min": round(os.getloadavg()[0], 1), "film_build_s": round(build_s, 1),
+                      **figures}, indent=2))
 
 
 if __name__ == "__main__":
