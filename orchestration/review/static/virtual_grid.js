@@ -16,7 +16,7 @@ class VirtualGrid {
                          budgetMs, landMs});
     [this.scrollAt, this.scrolledBefore] = [-Infinity, -Infinity];  // the last two scroll events (a flick or a jump)
     this.landTimer = null;
-    [this.lastTop, this.lastAt] = [0, 0];  // the container's top at the last update, and when (scroll speed)
+    this.positions = [];     // [when, the container's top] at the updates of the last ``thumbEveryMs`` (and one before)
     this.behind = false;     // overscan rows left for the next frame
     this.landing = false;    // a flick ended: the screen is being filled
     this.count = 0;
@@ -147,7 +147,7 @@ class VirtualGrid {
     this.landing = true;
     clearTimeout(this.landTimer);
     this.landTimer = setTimeout(() => { this.landTimer = null; this.schedule(); }, this.landMs);
-    [this.lastTop, this.lastAt] = [top, now];  // the scroll speed the thumbnails see stays current
+    this.speed(top, now);  // the scroll speed the thumbnails see stays current
     return true;
   }
 
@@ -161,14 +161,22 @@ class VirtualGrid {
     if (node.hidden) node.hidden = false;
   }
 
+  // px per ms over the last ``thumbEveryMs`` at least: the distance since the previous update alone is too noisy (a
+  // frame that only finishes the overscan rows between two wheel notches saw 0 and asked for a screen of pictures)
+  speed(top, at) {
+    this.positions.push([at, top]);
+    while (this.positions.length > 2 && at - this.positions[1][0] >= this.thumbEveryMs) this.positions.shift();
+    const [since, from] = this.positions[0];
+    return Math.abs(top - from) / Math.max(1, at - since);
+  }
+
   // Thumbnails of the cells on screen (and a row either side) are requested at most every ``thumbEveryMs`` while
   // scrolling: cards flown past are re-filled before their thumbnail is asked for, and re-filling a node drops a
   // pending request (its src is removed), so a fast scroll leaves no queue of thumbnails that the ones on screen
   // wait behind. They are asked for inside a frame's update, with its layout read: never a forced layout.
   thumbnails(top, now) {
     const at = performance.now();
-    const speed = Math.abs(top - this.lastTop) / Math.max(1, at - this.lastAt);  // px per ms since the last update
-    [this.lastTop, this.lastAt] = [top, at];
+    const speed = this.speed(top, at);
     const wait = this.thumbsAt + this.thumbEveryMs - at;
     // while the grid flies past faster than ``thumbMaxSpeed`` no picture is asked for: decoding a dozen cut-outs a
     // frame is what dropped frames, and none of them would be looked at; they come once the scroll slows down
