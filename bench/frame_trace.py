@@ -66,7 +66,7 @@ def _per_vsync(tasks: list[dict], start: float, count: int, cpu: bool) -> list[f
 
 
 def frame_work(trace: bytes | str | dict) -> dict:
-    """Per-frame rendering work of the busiest renderer in ``trace`` (Tracing JSON as Playwright's stop_tracing gives)."""
+    """Per-frame rendering work of the busiest renderer in ``trace`` (JSON, as Playwright's stop_tracing gives it)."""
     data = json.loads(trace) if isinstance(trace, (bytes, str)) else trace
     events = data["traceEvents"] if isinstance(data, dict) else data
     names = _thread_names(events)
@@ -101,9 +101,10 @@ def frame_work(trace: bytes | str | dict) -> dict:
         if e.get("ph") == "X" and e.get("name") in PHASES and names.get((pid, e["tid"])) == MAIN_THREAD:
             phases[e["name"]] += e.get("tdur", e["dur"]) / 1000  # CPU time
     # one report per compositor frame (a frame the main thread's update forked from is reported twice)
-    reports = list({(r.get("frame_source"), r.get("frame_sequence")): r for r in (
-        e["args"]["frame_reporter"] for e in mine if e.get("name") == "PipelineReporter" and e.get("ph") == "b"
-        and "frame_reporter" in e.get("args", {}) and start <= e["ts"] <= end) if r.get("frame_type") != "FORKED"}.values())
+    begun = (e["args"]["frame_reporter"] for e in mine if e.get("name") == "PipelineReporter" and e.get("ph") == "b"
+             and "frame_reporter" in e.get("args", {}) and start <= e["ts"] <= end)
+    reports = list({(r.get("frame_source"), r.get("frame_sequence")): r for r in begun
+                     if r.get("frame_type") != "FORKED"}.values())
     states = Counter(r.get("state") for r in reports if r.get("state") != "STATE_NO_UPDATE_DESIRED")
     shown = sum(states.values())
     return {**figures, "main_frames": len(frames), "compositor_frames": shown,

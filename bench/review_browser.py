@@ -382,8 +382,8 @@ def main() -> None:
         process, url = serve(home, args.server_log)
         try:
             width, height = (int(x) for x in args.viewport.split("x"))
-            figures = measure(url, big_ids, args.presses, set(args.parts.split(",")), {"width": width, "height": height},
-                              args.static_from)
+            figures = measure(url, big_ids, args.presses, set(args.parts.split(",")),
+                              {"width": width, "height": height}, args.static_from)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=10)

@@ -123,7 +123,8 @@ class VirtualGrid {
       }
       this.landing = landing && this.behind;
       // then outwards from the screen: the rows about to scroll in first
-      for (let below = shown[1], above = shown[0] - 1; !this.behind && (below < end || above >= start); below++, above--) {
+      for (let below = shown[1], above = shown[0] - 1; !this.behind && (below < end || above >= start);
+           below++, above--) {
         if (!force && performance.now() - started > this.budgetMs) { this.behind = true; break; }
         if (below < end) this.place(below);
         if (above >= start) this.place(above);
@@ -204,24 +205,24 @@ class VirtualGrid {
   // (another item) is left alone.
   load(image) {
     const {src, alt} = image.dataset;
-    if (image.loading === src) return;
-    image.loading = src;
+    if (image.fetching === src) return;  // (not ``loading``: <img> has that attribute)
+    image.fetching = src;
     const loader = new Image();
     loader.src = src;
     const show = () => {
-      if (image.loading === src) image.loading = null;
+      if (image.fetching === src) image.fetching = null;
       if (image.dataset.src === src) Object.assign(image, {src, alt});
     };
     loader.decode().then(show, show);  // a picture that fails is shown failing (its alt text)
   }
 
-  // called by fill(): a reused node forgets the previous item's picture (and its pending request). The alt text
-  // comes with the picture: an <img> with an alt and no src is drawn as that text, laid out and painted for every
-  // card that scrolls in while thumbnails wait.
+  // called by fill(): a reused node forgets the previous item's picture (one still being fetched is not put in).
+  // The alt text comes with the picture: an <img> with an alt and no src is drawn as that text, laid out and painted
+  // for every card that scrolls in while thumbnails wait.
   showThumbnail(node, src, alt = "") {
     if (node.image.dataset.src === src) return;
     Object.assign(node.image.dataset, {src: src || "", alt});
-    node.image.loading = null;
+    node.image.fetching = null;
     node.image.removeAttribute("src");
     node.image.alt = "";
   }
