@@ -1,5 +1,6 @@
 """Frames benchmark: castforge's `frames` extraction against PySceneDetect's content detector alone, same file,
-same run. Prints JSON. Usage: .venv/bin/python bench/frames.py [VIDEO ...] (default: the shared test videos)."""
+same run. Prints JSON. Usage: .venv/bin/python bench/frames.py [VIDEO ...] (default: the shared test videos).
+``bench/frames.py --scale [--work DIR] [--before CHECKOUT]``: film-scale figures (bench/frames_scale.py)."""
 
 import json
 import statistics
@@ -35,6 +36,12 @@ def castforge_s(video: Path, params: FrameParams) -> tuple[float, float, dict]:
 
 
 def main() -> None:
+    if "--scale" in sys.argv:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from frames_scale import main as scale_main
+
+        scale_main()
+        return
     shared = shared_dir()
     videos = [Path(a) for a in sys.argv[1:]] or [
         shared / "media/video/sintel_trailer_480x204.mp4",

@@ -38,6 +38,9 @@ class ShotDetector:
         self._timecode = FrameTimecode
         self._fps = fps or 24.0
         self._detector = ContentDetector(threshold=threshold, min_scene_len=min_shot_frames)
+        if not hasattr(self._detector, "_threshold"):  # raised per skipped frame in feed(); see the lock file's pin
+            raise RuntimeError("this scenedetect's ContentDetector keeps no _threshold; frames.skip_non_reference "
+                               "needs the version pinned in install/requirements.lock")
         self._threshold = threshold
         self._window = min_shot_frames
         self._last = -1

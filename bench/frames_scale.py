@@ -1,0 +1,171 @@
+"""Film-scale figures of the `frames` stage (run through ``bench/frames.py --scale``): seconds per film minute at
+480p and 1080p for the decode floor and the stage (every frame decoded, or reference frames only), peak memory at
+two lengths, cut accuracy on a held-out 1080p film with known cuts, and the projection to 90 minutes.
+
+Sources are built with ffmpeg under ``--work`` (never in the repository): the Sintel + Big Buck Bunny minute of
+bench/film_scale.py at 480p and 1080p (and 3 minutes of it at 1080p, for memory against length), and a held-out
+1080p film of the 26 Penny & Chip clips upscaled from 720p in reverse order with x264 ``fast`` (its own B-frame
+placement): a cut every 192 frames. Every measurement runs in its own process (clean peak RSS); ``--code DIR``
+measures another checkout's stage (e.g. the code before a change, from ``git archive``)."""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from film_scale import SOURCES, build_film, ffmpeg, normalised  # noqa: E402
+
+TARGET_MINUTES = 90
+HELD_OUT_CLIP_FRAMES = 192  # each Penny & Chip clip: 8 s at 24 fps, one shot
+
+
+def held_out_2d(shared: Path, work: Path) -> Path:
+    """The 26 Penny & Chip clips, reverse name order, 1920x1080, x264 fast (cached)."""
+    target = work / "penny_reversed_1080p.mp4"
+    if not target.exists():
+        clips = sorted((shared / "media/video/2d/penny_and_chip").glob("penny_and_chip_*.mp4"), reverse=True)
+        listing = work / "penny_reversed.txt"
+        listing.write_text("".join(f"file '{c}'\n" for c in clips))
+        ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-an", "-vf", "scale=1920:1080,format=yuv420p",
+               "-c:v", "libx264", "-preset", "fast", "-crf", "20", str(target.with_suffix(".tmp.mp4")))
+        target.with_suffix(".tmp.mp4").rename(target)
+    return target
+
+
+def exact_by_seeks(video: Path, times_s: list[float]) -> int:
+    """The second pass of a two-pass design: each chosen frame decoded exactly by a seek to the keyframe before
+    it and decoding on (reference frames only) up to it. Returns frames decoded."""
+    import av
+
+    decoded = 0
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONREF"
+        for time_s in times_s:
+            container.seek(int(time_s / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                decoded += 1
+                if frame.time is not None and frame.time >= time_s - 1e-3:
+                    break
+    return decoded
+
+
+def measure(kind: str, video: Path) -> dict:
+    """One measurement in this process: ``decode`` (every frame), ``decode_reference`` (reference frames only),
+    ``analysis_floor`` (reference frames without the loop filter: inexact, a two-pass design's first pass),
+    ``exact_by_seeks`` (its second pass: the stage's chosen frames by seeks), ``frames`` / ``frames_reference``
+    (the stage with frames.skip_non_reference off / on)."""
+    import av
+
+    from assets.frames.core import FrameParams, extract_video_frames
+
+    chosen = []
+    if kind == "exact_by_seeks":  # untimed: which frames the stage chooses
+        with tempfile.TemporaryDirectory() as folder:
+            chosen = extract_video_frames(video, Path(folder), FrameParams()).frames["timestamp_s"].to_list()
+    started, cpu = time.perf_counter(), time.process_time()
+    if kind == "exact_by_seeks":
+        out = {"chosen_frames": len(chosen), "analysed_frames": exact_by_seeks(video, chosen)}
+    elif kind in ("decode", "decode_reference", "analysis_floor"):
+        frames = 0
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if kind == "analysis_floor":
+                stream.codec_context.options = {"skip_loop_filter": "all"}
+            if kind != "decode":
+                stream.codec_context.skip_frame = "NONREF"
+            for _ in container.decode(stream):
+                frames += 1
+        out = {"analysed_frames": frames}
+    else:
+        params = FrameParams.from_dict({"skip_non_reference": kind == "frames_reference"})
+        with tempfile.TemporaryDirectory() as folder:
+            result = extract_video_frames(video, Path(folder), params)
+        out = {"frames": result.decoded_frames, "analysed_frames": getattr(result, "analysed_frames", None),
+               "shot_starts": result.shots["start_frame"].to_list(), "kept": int(result.frames["kept"].sum())}
+    return {"kind": kind, "wall_s": round(time.perf_counter() - started, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **out}
+
+
+def in_process(kind: str, video: Path, code: Path | None = None) -> dict:
+    command = [sys.executable, __file__, "--measure", kind, str(video)] + (["--code", str(code)] if code else [])
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def cut_accuracy(found: list[int], frames: int, clip_frames: int, tolerance: int = 12) -> dict:
+    """Recall and precision of shot starts against a cut every ``clip_frames`` frames, within ``tolerance`` (half a
+    second: several clips open or close on a fade, whose boundary is placed at its midpoint)."""
+    truth = list(range(clip_frames, frames - 1, clip_frames))  # the film's last frame is no cut
+    found = [f for f in found if f > 0]
+    hits = sum(any(abs(f - t) <= tolerance for f in found) for t in truth)
+    true_found = sum(any(abs(f - t) <= tolerance for t in truth) for f in found)
+    return {"cuts": len(truth), "found": len(found), "recall": round(hits / len(truth), 3),
+            "precision": round(true_found / len(found), 3) if found else None, "tolerance_frames": tolerance}
+
+
+def per_minute(figures: dict, minutes: float) -> dict:
+    return {"wall_s_per_min": round(figures["wall_s"] / minutes, 2), "cpu_s_per_min": round(figures["cpu_s"] / minutes, 2),
+            "projected_90min_wall_min": round(figures["wall_s"] / minutes * TARGET_MINUTES / 60, 1),
+            "projected_90min_cpu_min": round(figures["cpu_s"] / minutes * TARGET_MINUTES / 60, 1)}
+
+
+def run(work: Path, before: Path | None) -> dict:
+    from resources.paths import shared_dir
+
+    shared = shared_dir()
+    work.mkdir(parents=True, exist_ok=True)
+    clips = {"3d_1min_480p": (build_film(normalised(shared, work, 480, SOURCES[:2]), 1, work / "clip_1min_480p.mp4"), 1.0),
+             "3d_1min_1080p": (build_film(normalised(shared, work, 1080, SOURCES[:2]), 1, work / "clip_1min_1080p.mp4"), 1.0),
+             "3d_3min_1080p": (build_film(normalised(shared, work, 1080, SOURCES[:2]), 3, work / "clip_3min_1080p.mp4"), 3.0)}
+    held_out = held_out_2d(shared, work)
+    clips["2d_held_out_1080p"] = (held_out, 26 * HELD_OUT_CLIP_FRAMES / 24 / 60)
+    kinds = {"3d_1min_480p": ["decode", "decode_reference", "frames", "frames_reference"],
+             "3d_1min_1080p": ["decode", "decode_reference", "analysis_floor", "exact_by_seeks", "frames",
+                               "frames_reference"],
+             "3d_3min_1080p": ["frames", "frames_reference"],  # memory against length
+             "2d_held_out_1080p": ["decode", "decode_reference", "frames", "frames_reference"]}
+    report: dict = {}
+    for name, (video, minutes) in clips.items():
+        entry = report[name] = {"video": str(video), "minutes": round(minutes, 2)}
+        if before is not None and name != "3d_3min_1080p":
+            entry["frames_before"] = {**(measured := in_process("frames", video, before)), **per_minute(measured, minutes)}
+        for kind in kinds[name]:
+            measured = in_process(kind, video)
+            entry[kind] = {**measured, **per_minute(measured, minutes)}
+        for kind in ("frames_before", "frames", "frames_reference"):
+            if kind in entry:
+                starts = entry[kind].pop("shot_starts")
+                if name == "2d_held_out_1080p":
+                    entry[kind]["cut_accuracy"] = cut_accuracy(starts, entry[kind]["frames"], HELD_OUT_CLIP_FRAMES)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "frames_bench")
+    parser.add_argument("--before", type=Path, help="a checkout (assets/, resources/) to measure as 'before'")
+    parser.add_argument("--measure", nargs=2, metavar=("KIND", "VIDEO"), help=argparse.SUPPRESS)
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        if args.code:
+            sys.path.insert(0, str(args.code))
+        print(json.dumps(measure(args.measure[0], Path(args.measure[1]))))
+        return
+    print(json.dumps({"benchmark": "frames_scale", "target_minutes": TARGET_MINUTES,
+                      "results": run(args.work, args.before)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
