@@ -55,13 +55,20 @@ class InstanceParams:
 
 def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[tuple[dict, np.ndarray, np.ndarray]]:
     """(item, mask, alpha or None) per instance: with guided matting the mask is the refined alpha >= 0.5, so mask,
-    box and cut-out agree at the source resolution; instances that vanish in refinement are dropped."""
+    box and cut-out agree at the source resolution; instances that vanish in refinement are dropped. Matting never
+    hands one character's pixels to another: where a refined mask spreads onto a pixel another instance held (or an
+    earlier one took), its alpha stays below 0.5 there."""
     out = []
+    claims = np.sum([item["mask"] for item in found], axis=0, dtype=np.int32) if found else None
+    taken = np.zeros(rgb.shape[:2], bool)
     for item in found:
         mask = item["mask"]
         if params.matting == "guided":
             alpha = refine_alpha(rgb, mask, matting_radius(mask, params.matting_band))
+            theirs = ((claims - mask) > 0) & ~mask | taken
+            alpha[theirs] = np.minimum(alpha[theirs], 127)
             mask = alpha >= 128
+            taken |= mask
             if mask.sum() < 16:
                 continue
             out.append((item, mask, alpha))
@@ -156,7 +163,7 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
     for sub in ("cutouts", "masks", "overlays"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
-    drawn = drawn_shots(film, kept, resolve) if drawn == "measure" else drawn
+    drawn = drawn_shots(film, frames, resolve) if drawn == "measure" else drawn  # all frames, as faces reads them
     rows: list[dict[str, Any]] = []
     for shot in _shots(kept):
         segmented = []

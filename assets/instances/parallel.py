@@ -82,7 +82,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     overrides the automatic choice (``workers_for``)."""
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
     groups = _shots(kept)
-    drawn = drawn_shots(film, kept, workspace.absolute)  # per-shot 2D cues where the film mixes styles (core.py)
+    drawn = drawn_shots(film, frames, workspace.absolute)  # per-shot 2D cues in a film mixing styles (core.py)
     workers = workers_for(kept.height, len(groups)) if workers is None else max(1, min(workers, len(groups)))
     if workers == 1:
         done = 0

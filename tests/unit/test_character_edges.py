@@ -13,7 +13,8 @@ BACKGROUND = "media/video/big_buck_bunny_0_30.webm"
 
 @pytest.fixture(scope="module")
 def scene(shared):
-    characters = [load_character(shared / "media" / "characters_rgba" / f"{n}.png") for n in ("sita_front", "saha_side")]
+    folder = shared / "media" / "characters_rgba"
+    characters = [load_character(folder / f"{n}.png") for n in ("sita_front", "saha_side")]
     background = read_background(shared / BACKGROUND, 12.0, 480)
     rng = np.random.default_rng(5)
     return next(s for s in (compose_scene(background, "bbb@12", characters, rng) for _ in range(20))

@@ -173,3 +173,28 @@ def test_body_keypoint_lines_lie_on_the_character(shared, characters, monkeypatc
         box = (max(0, x0 - 20), max(0, y0 - 20), min(scene.rgb.shape[1], x1 + 20), min(scene.rgb.shape[0], y1 + 20))
         lines = cue.lines(scene.rgb, box, 3)
         assert lines.sum() > 500 and (lines & truth.mask).sum() >= 0.75 * lines.sum()
+
+
+def test_matting_never_gives_one_characters_pixels_to_another(shared, characters):
+    """Two characters that touch, each matted on its own, would share edge pixels; the refined masks do not."""
+    from assets.instances.core import refined
+    from assets.instances.matting import matting_radius
+
+    background = read_background(shared / SINTEL, 21.0, 480)
+    scene = next(s for s in (compose_scene(background, "sintel@21", characters, np.random.default_rng(n))
+                             for n in range(40))
+                 if sum(c.mask.any() for c in s.characters) >= 2
+                 and cv2.dilate(scene_mask(s, 0), np.ones((5, 5), np.uint8)).astype(bool)[scene_mask(s, 1) > 0].any())
+    masks = [c.mask for c in scene.characters if c.mask.any()]
+    alone = [refine_alpha(scene.rgb, m, matting_radius(m, 0.015)) >= 128 for m in masks]
+    assert any((a & b).any() for i, a in enumerate(alone) for b in alone[i + 1:])  # what the rule prevents
+    out = refined(scene.rgb, [{"mask": m} for m in masks], InstanceParams())
+    assert len(out) == len(masks)
+    for i, (_, a, alpha) in enumerate(out):
+        assert np.array_equal(a, alpha >= 128)  # mask and cut-out still agree
+        assert all(not (a & b).any() for _, b, _ in out[i + 1:])
+
+
+def scene_mask(scene, n: int) -> np.ndarray:
+    visible = [c.mask for c in scene.characters if c.mask.any()]
+    return visible[n].astype(np.uint8) if n < len(visible) else np.zeros(scene.rgb.shape[:2], np.uint8)

@@ -9,8 +9,8 @@ import pytest
 
 from assets.instances.core import InstanceParams, drawn_shots, extract_instances
 
-SHOTS = {0: ("media/video/2d/penny_and_chip_26shots_480p.mp4", 3.5), 1: ("media/video/sintel_trailer_480x204.mp4", 25.0),
-         2: ("media/video/2d/penny_and_chip_26shots_480p.mp4", 91.5)}
+PENNY_CHIP, SINTEL = "media/video/2d/penny_and_chip_26shots_480p.mp4", "media/video/sintel_trailer_480x204.mp4"
+SHOTS = {0: (PENNY_CHIP, 3.5), 1: (SINTEL, 25.0), 2: (PENNY_CHIP, 91.5)}
 
 
 @pytest.fixture()
