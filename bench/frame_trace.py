@@ -76,18 +76,18 @@ def frame_work(trace: bytes | str | dict) -> dict:
                   and names.get((pid, e["tid"])) == MAIN_THREAD]
     raster = [e for e in mine if e.get("ph") == "X" and e.get("name") in RASTER_EVENTS
               and names.get((pid, e["tid"]), "").startswith(("ThreadPool", "CompositorTileWorker"))]
-    # the window: from the first to the last main-thread frame (BeginMainFrame) of the scroll
+    # the window: from the first to the last main-thread frame (BeginMainFrame) of the scroll, or, where the
+    # compositor scrolled alone (a page with nothing to update), the main thread's first to last task
     frames = [e for e in mine if e.get("ph") == "X" and e.get("name") == "ProxyMain::BeginMainFrame"]
-    if not frames:
-        raise ValueError("the trace has no main-thread frames (ProxyMain::BeginMainFrame)")
-    start, end = frames[0]["ts"], frames[-1]["ts"] + frames[-1]["dur"]
+    bounds = frames or main_tasks
+    start, end = bounds[0]["ts"], max(e["ts"] + e["dur"] for e in bounds)
     count = max(1, int((end - start) // (VSYNC_MS * 1000)) + 1)
     figures: dict = {"vsyncs": count}
     for clock in ("wall", "cpu"):
         main = _per_vsync(main_tasks, start, count, clock == "cpu")
         rastered = _per_vsync(raster, start, count, clock == "cpu")
         both = [m + r for m, r in zip(main, rastered)]
-        frame_ms = [(e.get("tdur", e["dur"]) if clock == "cpu" else e["dur"]) / 1000 for e in frames]
+        frame_ms = [(e.get("tdur", e["dur"]) if clock == "cpu" else e["dur"]) / 1000 for e in frames] or [0.0]
         figures.update({
             f"main_{clock}_ms_per_vsync_median": round(statistics.median(main), 1),
             f"main_{clock}_ms_per_vsync_p95": _percentile(main, .95),
@@ -113,5 +113,5 @@ def frame_work(trace: bytes | str | dict) -> dict:
             "compositor_frames_missing_content_pct": round(
                 100 * sum(bool(r.get("has_missing_content") or r.get("checkerboarded_needs_raster")) for r in reports
                           if r.get("state") != "STATE_NO_UPDATE_DESIRED") / max(1, shown), 1),
-            "main_ms_per_frame_by_phase": {name: round(ms / len(frames), 2) for name, ms in
+            "main_ms_per_frame_by_phase": {name: round(ms / max(1, len(frames)), 2) for name, ms in
                                            sorted(phases.items(), key=lambda item: -item[1])}}

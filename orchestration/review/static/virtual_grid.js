@@ -129,7 +129,11 @@ class VirtualGrid {
         if (below < end) this.place(below);
         if (above >= start) this.place(above);
       }
-      for (const node of this.pool) if ((node.index < start || node.index >= end) && !node.hidden) this.hide(node);
+      // the nodes left outside the window are put away, but not while a landing fills the screen: they are off
+      // screen (where the flick started) and most are re-filled a row later; hiding 60 of them at once was a frame
+      if (!this.landing) {
+        for (const node of this.pool) if ((node.index < start || node.index >= end) && !node.hidden) this.hide(node);
+      }
       if (this.behind) this.schedule();
     }
     this.thumbnails(top, force);
