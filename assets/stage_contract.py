@@ -95,6 +95,16 @@ class StageContract:
         build = getattr(self.params, "from_dict", None)
         return build(values) if build else self.params(**values)
 
+    def parameters_key(self, film: str, overrides: dict[str, Any] | None = None, settings: Any = None) -> dict[str, Any]:
+        """The parameters part of the cache key: the values in effect and, for a stage that gives each shot of a
+        ``preset: auto`` film its own preset (``per_shot_presets``), every preset's values for it."""
+        settings = settings if settings is not None else self.settings(film, overrides)
+        key = dataclasses.asdict(settings)
+        if self.per_shot_presets and _configured_preset(film) == "auto":  # any shot may take any preset
+            key["values_by_preset"] = {preset: stage_params(film, self.asset, overrides, preset=preset)
+                                       for preset in preset_names()}
+        return key
+
     def inputs(self, workspace: FilmWorkspace, catalog: Catalog) -> dict[str, str]:
         """What the stage reads, fingerprinted; raises MissingUpstreamError (naming the writer) for a missing read."""
         inputs: dict[str, str] = {}
@@ -133,10 +143,7 @@ class StageContract:
         """The StageRun whose fingerprint is this stage's cache key: asset, code version, effective parameters,
         described backends and the fingerprints of everything it reads."""
         settings = self.settings(workspace.film, overrides)
-        key = {**dataclasses.asdict(settings), "backends": describe_backends(backends)}
-        if self.per_shot_presets and _configured_preset(workspace.film) == "auto":  # any shot may take any preset
-            key["values_by_preset"] = {preset: stage_params(workspace.film, self.asset, overrides, preset=preset)
-                                       for preset in preset_names()}
+        key = {**self.parameters_key(workspace.film, overrides, settings), "backends": describe_backends(backends)}
         stage = StageRun(workspace, catalog, self.asset, self.code_version, key, self.inputs(workspace, catalog),
                          run_id=run_id, logger=logger)
         stage.settings = settings

@@ -2,7 +2,6 @@
 for the film. Stale is judged by each stage's contract: its stored record was made by other code, with other
 parameters, or from inputs that have since changed (an upstream stage re-ran, the review moved on)."""
 
-import dataclasses
 from typing import Any
 
 from dagster import AssetKey, AssetsDefinition
@@ -84,7 +83,7 @@ def stale_reason(workspace: FilmWorkspace, catalog: Catalog, asset: str,
                          if inputs.get(k) != record.get("inputs", {}).get(k))
         return f"{', '.join(changed)} changed"
     stored = {k: v for k, v in (record.get("params") or {}).items() if k != "backends"}
-    current = dataclasses.asdict(contract.settings(workspace.film, overrides))
+    current = contract.parameters_key(workspace.film, overrides)
     if _jsonish(stored) != _jsonish(current):
         return "parameters changed"
     return None
