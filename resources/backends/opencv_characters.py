@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from resources.backends.character_cues import COCO_CHARACTERS, CharacterCues, Cues
-from resources.backends.character_edges import refine_apart
+from resources.backends.character_edges import refine_apart, seeded_grabcut
 from resources.backends.character_regions import border_regions, colour_regions
 from resources.backends.character_skeleton import skeleton_cue
 
@@ -155,9 +155,8 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     labels[border & (labels != cv2.GC_FGD)] = cv2.GC_BGD
     if not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
         labels[0, :] = labels[-1, :] = cv2.GC_PR_BGD
-    bg_model, fg_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(roi, labels, None, bg_model, fg_model, iterations, cv2.GC_INIT_WITH_MASK)
+        seeded_grabcut(roi, labels, iterations)
     except cv2.error as error:  # degenerate window (flat colour): keep the initial labelling
         log.debug("grabCut failed on a %dx%d window: %s", size[0], size[1], error)
     foreground = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
