@@ -84,6 +84,9 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     groups = _shots(kept)
     drawn = drawn_shots(film, frames, workspace.absolute)  # per-shot 2D cues in a film mixing styles (core.py)
     workers = workers_for(kept.height, len(groups)) if workers is None else max(1, min(workers, len(groups)))
+    if workers > 1 and multiprocessing.current_process().daemon:   # e.g. a pool worker: it may not start processes
+        log.info("%s: segmenting in process: a daemonic process cannot start worker processes", film)
+        workers = 1
     if workers == 1:
         done = 0
 
