@@ -22,7 +22,7 @@ def _subset(frames: pl.DataFrame) -> pl.DataFrame:
     return frames.with_columns((pl.col("kept") & pl.col("frame_id").is_in(chosen)).alias("kept"))
 
 
-def test_two_worker_processes_write_the_rows_and_files_of_one(sintel_frames_home, tmp_path, shared):
+def test_two_worker_processes_write_the_rows_and_files_of_one(sintel_frames_home, castforge_home, tmp_path, shared):
     workspace = FilmWorkspace("sintel", sintel_frames_home)
     frames = _subset(workspace.read_table("frames"))
     assert frames["kept"].sum() == SHOTS * FRAMES_PER_SHOT
@@ -48,7 +48,7 @@ def test_two_worker_processes_write_the_rows_and_files_of_one(sintel_frames_home
             assert (tmp_path / "workers1" / name).read_bytes() == (tmp_path / "workers2" / name).read_bytes(), name
 
 
-def test_a_frames_masks_do_not_depend_on_the_frames_segmented_before_it(sintel_frames_home, shared):
+def test_a_frames_masks_do_not_depend_on_the_frames_segmented_before_it(sintel_frames_home, castforge_home, shared):
     """GrabCut's k-means draws from OpenCV's per-thread generator: without a seed per frame, the last of these
     frames lost or gained up to ~2,000 mask pixels depending on what the process had segmented before."""
     workspace = FilmWorkspace("sintel", sintel_frames_home)
