@@ -25,8 +25,7 @@ def film_record(catalog: Catalog, film: str) -> dict[str, Any]:
 
 def staged_relative(workspace: FilmWorkspace, name: str, staging: Path) -> Callable[[Path], str]:
     """Maps a file written in a staging folder to the path it will have once swapped in, relative to home."""
-    final = workspace.artefact_dir(name)
-    return lambda path: workspace.relative(final / Path(path).relative_to(staging))
+    return workspace.relative_once_moved(staging, workspace.artefact_dir(name))
 
 
 def cached_result(stage: StageRun, **metadata: Any) -> MaterializeResult:

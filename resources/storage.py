@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,10 @@ class FilmWorkspace:
     def relative(self, path: Path) -> str:
         """A path relative to CASTFORGE_HOME (how tables store artefact paths)."""
         return str(Path(path).resolve().relative_to(self.home))
+
+    def relative_once_moved(self, staging: Path, final: Path) -> Callable[[Path], str]:
+        """Maps a file written under ``staging`` to the stored path it will have once moved to ``final``."""
+        return lambda path: self.relative(final / Path(path).relative_to(staging))
 
     def absolute(self, stored: str) -> Path:
         """A stored path made absolute; an artefact only in the object store is fetched first."""

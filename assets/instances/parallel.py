@@ -88,17 +88,17 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
         log.info("%s: segmenting in process: a daemonic process cannot start worker processes", film)
         workers = 1
     if workers == 1:
-        done = 0
+        done, segment = 0, with_anime_faces(segmenter, anime_faces)
 
         def counted(rgb: np.ndarray, **options: Any) -> tuple[list[dict], Any]:
             nonlocal done
-            value = segmenter.segment_frame(rgb, **{"anime_faces": anime_faces, **options})
+            value = segment(rgb, **options)
             done += 1
             progress(done)
             return value
 
         table = extract_instances(film, frames, workspace.absolute, seeded(counted), out_dir,
-                                  _relative(workspace, out_dir, final_dir), backend, model, params, drawn)
+                                  workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn)
         return table, {"workers": 1, "peak_rss_mb_per_worker": [peak_rss_mb()]}
     chunks = [kept.filter(pl.col("frame_id").is_in([f["frame_id"] for f in group])) for group in groups]
     tables: list[pl.DataFrame | None] = [None] * len(chunks)
@@ -128,9 +128,9 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     return table, {"workers": workers, "peak_rss_mb_per_worker": sorted(peaks.values(), reverse=True)}
 
 
-def _relative(workspace: FilmWorkspace, out_dir: Path, final_dir: Path) -> Callable[[Path], str]:
-    """A file written under the staging ``out_dir`` -> its path once moved to ``final_dir``, relative to home."""
-    return lambda path: workspace.relative(final_dir / Path(path).relative_to(out_dir))
+def with_anime_faces(segmenter: Any, anime_faces: bool) -> Segment:
+    """``segmenter.segment_frame`` with the stage's ``anime_faces`` unless a shot's own choice is passed."""
+    return lambda rgb, **options: segmenter.segment_frame(rgb, **{"anime_faces": anime_faces, **options})
 
 
 # -- in a worker process ------------------------------------------------------------------------------------------
@@ -142,8 +142,7 @@ def _start_worker(resource_class: type, config: dict[str, Any], anime_faces: boo
     """Builds this worker's segmenter once; its models load on the first frame."""
     cv2.setNumThreads(1)   # the pool is the parallelism: OpenCV's own threads would only compete with the others
     segmenter = resource_class(**config)
-    _worker["segment"] = seeded(lambda rgb, **options: segmenter.segment_frame(rgb, **{"anime_faces": anime_faces,
-                                                                                       **options}))
+    _worker["segment"] = seeded(with_anime_faces(segmenter, anime_faces))
 
 
 def _segment_chunk(film: str, frames: pl.DataFrame, home: Path, out_dir: Path, final_dir: Path, backend: str,
@@ -152,5 +151,5 @@ def _segment_chunk(film: str, frames: pl.DataFrame, home: Path, out_dir: Path, f
     """One shot's rows, this worker's pid and its peak RSS so far."""
     workspace = FilmWorkspace(film, home)
     table = extract_instances(film, frames, workspace.absolute, _worker["segment"], out_dir,
-                              _relative(workspace, out_dir, final_dir), backend, model, params, drawn)
+                              workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn)
     return table, os.getpid(), peak_rss_mb()
