@@ -43,6 +43,9 @@ FRAME_HOP = 270                   # samples between output frames (SincNet strid
 RECEPTIVE_FIELD = 721             # samples one output frame sees
 MEL_HOP_S = 0.01                  # resemblyzer's mel frames
 PARTIAL_FRAMES = 160              # GE2E partial utterance: 1.6 s of mel frames
+# the segmentation model's threads (0 = ONNX Runtime's default, one per core): a batch of 16 windows took 0.75 CPU-s
+# on one thread against 1.0 on two, and the audio branch shares the cores with the visual one
+SEGMENTATION_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class PyannoteOnnxDiarizer:
     name = "pyannote_onnx"
 
     def __init__(self, model: str | Path | None = None, device: str = "cpu",
-                 params: SegmentationDiarizationParams | None = None, threads: int = 0):
+                 params: SegmentationDiarizationParams | None = None, threads: int = SEGMENTATION_THREADS):
         try:
             import onnxruntime
             from resemblyzer import VoiceEncoder
@@ -113,6 +116,8 @@ class PyannoteOnnxDiarizer:
         options.enable_cpu_mem_arena = False  # an arena grows with every batch shape it sees; memory stays flat without
         if threads:
             options.intra_op_num_threads = threads
+        # idle ONNX Runtime threads spin for work by default: CPU seconds taken from the branch running beside this one
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.encoder = VoiceEncoder(device=device, verbose=False)
