@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from assets.instances.core import INSTANCE_SCHEMA, InstanceParams, _shots, drawn_shots, extract_instances
-from resources.cores import available_cores
+from resources.cores import MODEL_THREADS_ENV, available_cores, positive_setting, threads_per_worker
 from resources.storage import FilmWorkspace
 
 log = logging.getLogger(__name__)
@@ -40,16 +40,7 @@ Segment = Callable[[np.ndarray], tuple[list[dict], Any]]
 
 def configured_workers() -> int:
     """``CASTFORGE_WORKERS`` (a positive integer), else the available cores."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if not raw:
-        return available_cores()
-    try:
-        workers = int(raw)
-    except ValueError:
-        workers = 0
-    if workers < 1:
-        raise ValueError(f"{WORKERS_ENV}={raw!r}: expected a positive number of worker processes (1: in process)")
-    return workers
+    return positive_setting(WORKERS_ENV, available_cores(), "worker processes (1: in process)")
 
 
 def workers_for(kept_frames: int, shots: int, configured: int | None = None) -> int:
@@ -106,7 +97,8 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     peaks: dict[int, float] = {}
     context = multiprocessing.get_context("spawn")   # never fork a process holding Dagster's and the models' threads
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(type(segmenter), segmenter.model_dump(), anime_faces))
+                               initargs=(type(segmenter), segmenter.model_dump(), anime_faces,
+                                         threads_per_worker(workers)))
     try:
         pending: dict[Future, int] = {}
         for n in sorted(range(len(chunks)), key=lambda i: -chunks[i].height):   # longest shots first
@@ -138,9 +130,12 @@ def with_anime_faces(segmenter: Any, anime_faces: bool) -> Segment:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(resource_class: type, config: dict[str, Any], anime_faces: bool) -> None:
-    """Builds this worker's segmenter once; its models load on the first frame."""
-    cv2.setNumThreads(1)   # the pool is the parallelism: OpenCV's own threads would only compete with the others
+def _start_worker(resource_class: type, config: dict[str, Any], anime_faces: bool, model_threads: int = 1) -> None:
+    """Builds this worker's segmenter once; its models load on the first frame, each on ``model_threads`` threads
+    (the worker's share of the cores: the pool is the parallelism, more threads would only compete with the
+    other workers; the masks do not depend on it)."""
+    cv2.setNumThreads(1)
+    os.environ.setdefault(MODEL_THREADS_ENV, str(model_threads))   # an explicit setting wins
     segmenter = resource_class(**config)
     _worker["segment"] = seeded(with_anime_faces(segmenter, anime_faces))
 

@@ -11,6 +11,8 @@ import logging
 import cv2
 import numpy as np
 
+from resources.cores import model_threads
+
 log = logging.getLogger(__name__)
 
 # COCO keypoints: 5/6 shoulders, 7/8 elbows, 9/10 wrists, 11/12 hips, 13/14 knees, 15/16 ankles
@@ -24,7 +26,7 @@ class SkeletonCue:
     def __init__(self, min_score: float = 0.4):
         from resources.backends.litert_pose import LitertMoveNetPoseEstimator
 
-        self.estimator = LitertMoveNetPoseEstimator()
+        self.estimator = LitertMoveNetPoseEstimator(threads=model_threads())
         self.model = self.estimator.model
         self.min_score = min_score
 
