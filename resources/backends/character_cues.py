@@ -59,6 +59,10 @@ class Cues:
     def class_mask(self, value: np.ndarray | None) -> None:
         self._class_mask, self._class_mask_of = value, None
 
+    def __getstate__(self) -> dict:
+        """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
+        return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None}
+
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
     order, keep = np.argsort(-scores), []

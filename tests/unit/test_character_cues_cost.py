@@ -78,3 +78,12 @@ def test_model_threads_follow_the_setting_and_split_the_cores(monkeypatch):
             model_threads()
     cores = len(os.sched_getaffinity(0))
     assert threads_per_worker(1) == cores and threads_per_worker(cores) == 1 and threads_per_worker(4 * cores) == 1
+
+
+def test_cues_pickle_with_their_class_map(segmenter, photo):
+    import pickle
+
+    cues = segmenter.cues(photo)
+    copy = pickle.loads(pickle.dumps(cues))
+    assert np.array_equal(copy.faces, cues.faces) and np.array_equal(copy.bodies, cues.bodies)
+    assert copy.class_mask.any() and (copy.class_mask == cues.class_mask).all()
