@@ -277,6 +277,7 @@ def character_scores(faced: "pl.DataFrame") -> dict:
     characters = faced.filter(pl.col("label").is_in(["penny", "chip"]))
     out: dict = {"bcubed_penny_chip": bcubed([i if i not in (None, "noise") else -1 for i in characters["identity"]],
                                              characters["label"].to_list())}
+    chosen: set = set()
     for name in ("penny", "chip"):
         total = characters.filter(pl.col("label") == name).height
         mine = characters.filter((pl.col("label") == name) & pl.col("identity").is_not_null()
@@ -285,6 +286,7 @@ def character_scores(faced: "pl.DataFrame") -> dict:
             out[name] = {"faced": total, "identity": None}
             continue
         identity = mine.group_by("identity").len().sort(["len", "identity"], descending=[True, False])["identity"][0]
+        chosen.add(identity)
         members = characters.filter(pl.col("identity") == identity)
         lost = characters.filter((pl.col("label") == name) & (pl.col("identity").is_null()
                                                               | (pl.col("identity") != identity)))
@@ -296,6 +298,10 @@ def character_scores(faced: "pl.DataFrame") -> dict:
                                    for (i, b), n in Counter(zip(lost["identity"], lost["by"]
                                                                 if "by" in lost.columns else [None] * lost.height)
                                                             ).items()}}
+    # faces labelled other (extras, props, bodies) that the two characters' identities took: purity above counts
+    # only Penny and Chip
+    out["other_faces_in_their_identities"] = faced.filter((pl.col("label") == "other")
+                                                          & pl.col("identity").is_in(list(chosen))).height
     return out
 
 
@@ -322,7 +328,8 @@ def reassigned(film: str) -> "pl.DataFrame":
     ids = chosen["instance_id"].to_list()
     assignment = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))),
                                    appearance_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute),
-                                   params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept)
+                                   params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
+                                   face_detectors=dict(zip(ids, chosen["detector"])))
     return pl.DataFrame({"instance_id": assignment.instance_ids, "by": assignment.by,
                          "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in assignment.labels]})
 

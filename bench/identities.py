@@ -127,7 +127,8 @@ def _film_window(home: Path, film: str, labels_csv: Path, params: IdentityParams
     report: dict = {"film": film, "window_s": [start, end if np.isfinite(end) else None], "kept_instances": kept.height, "labelled": truth.height,
                     "with_face": len(vectors), "gated_faces": int(chosen["gated"].sum())}
     for name, tracks in (("with_tracks", True), ("without_tracks", False)):
-        result = assign_identities(ids, vectors, appearance, replace(params, tracks=tracks), quality, kept)
+        result = assign_identities(ids, vectors, appearance, replace(params, tracks=tracks), quality, kept,
+                                   face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])))
         predicted = pl.DataFrame({"instance_id": ids,
                                   "identity": [f"g{v}" if v >= 0 else NOISE for v in result.labels],
                                   "by": result.by})
@@ -179,7 +180,8 @@ def photos_report(folder: Path, params: IdentityParams) -> dict:
     vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
     quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
     ids = [i["instance_id"] for i in instances]
-    result = assign_identities(ids, vectors, None, params, quality)
+    result = assign_identities(ids, vectors, None, params, quality,
+                               face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])))
     pairs = pl.DataFrame({"instance_id": ids, "label": [t for _, t in truth],
                           "identity": [f"g{v}" if v >= 0 else NOISE for v in result.labels]})
     return {"folder": str(folder), "photos": len(ids), "people": len({t for _, t in truth}),

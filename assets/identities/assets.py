@@ -61,7 +61,8 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         if any(i not in face_vectors for i in ids_in_order) or params.tracks:
             embedder = image_embedder.get()
             appearance = appearance_vectors(kept["path"].to_list(), embedder, workspace.absolute)
-        assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept)
+        assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
+                                       face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])))
         face_model = faces["model"][0] if faces.height else "none"
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"

@@ -17,8 +17,8 @@ import polars as pl
 
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size)
-from assets.identities.prototypes import (impostor_ceiling, join_by_prototype, merge_by_prototype, prototype,
-                                          stability)
+from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
+                                          join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.tracks import TrackParams, decide_tracks, face_leans, link_tracks
 
 
@@ -41,14 +41,16 @@ class Assignment:
 def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarray],
                       appearance: np.ndarray | None, params: IdentityParams,
                       face_quality: dict[str, tuple[float, bool]] | None = None,
-                      boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None) -> Assignment:
+                      boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None,
+                      face_detectors: dict[str, str] | None = None) -> Assignment:
     """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
     clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
     among themselves.
 
     ``appearance``: (len(instance_ids), D) unit vectors, or None. ``face_quality``: instance -> (quality, passes
     the gate) of its face (absent: every face counts as gated with quality 1). ``boxes``: a table aligned with
-    ``instance_ids`` (shot, timestamp_s, frame_id, x0..y1) to link tracks; None: no tracks."""
+    ``instance_ids`` (shot, timestamp_s, frame_id, x0..y1) to link tracks; None: no tracks. ``face_detectors``:
+    instance -> the detector that found its face (per-detector prototypes, ``params.prototype_per_detector``)."""
     n = len(instance_ids)
     quality = face_quality or {}
     labels = np.full(n, -1, dtype=np.int64)
@@ -75,6 +77,13 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         face_labels, joined_similarity, joined = join_by_prototype(
             x, face_labels, prototypes, params.prototype_threshold, params.prototype_margin)
         stats["joined_by_prototype"] = joined
+        if params.join_lead_quantile is not None:
+            detectors = [(face_detectors or {}).get(instance_ids[k], "") if params.prototype_per_detector else ""
+                         for k in with_face]
+            sims = detector_prototype_similarities(x, face_labels, gated, q, detectors, prototypes)
+            face_labels, lead_similarity, stats["joined_by_lead"] = join_by_calibrated_lead(
+                sims, face_labels, params.join_lead_quantile)
+            joined_similarity = np.maximum(joined_similarity, lead_similarity)
         for j, k in enumerate(with_face):
             labels[k] = face_labels[j]
             confidence[k] = joined_similarity[j] if joined_similarity[j] > 0 else strength[j]

@@ -49,6 +49,11 @@ class IdentityParams:
                                            # close and prototype_margin above the film's impostor ceiling (the
                                            # closest any face comes to another identity's prototype) ...
     prototype_margin: float = 0.1          # ... and this much closer than the runner-up's
+    join_lead_quantile: float | None = None  # then a face still loose joins the identity it is nearest to when
+                                           # nearer than the film's impostor ceiling and ahead of the runner-up by
+                                           # this quantile of the clustered faces' own leads (None: off; anime 0.05)
+    prototype_per_detector: bool = False   # ... judged against each identity's prototype of the face's own
+                                           # detector (drawn faces: detectors frame a face differently)
     prototype_merge: float = 0.6           # identities whose prototypes are this alike (cosine) are one
     appearance_match_threshold: float = 0.9
     franchise: str | None = None           # prototype store shared by films of one franchise (default: the film)

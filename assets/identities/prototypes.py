@@ -118,3 +118,53 @@ def stability(unit: np.ndarray, labels: np.ndarray, prototypes: np.ndarray) -> n
     if len(rows) and len(prototypes):
         out[rows] = np.einsum("ij,ij->i", unit[rows], prototypes[np.asarray(labels)[rows]])
     return out
+
+
+def detector_prototype_similarities(unit: np.ndarray, labels: np.ndarray, gated: np.ndarray, quality: np.ndarray,
+                                    detectors: list[str], prototypes: np.ndarray, min_faces: int = 3) -> np.ndarray:
+    """(rows, identities) cosine of each face to each identity's prototype for faces of the face's own detector.
+
+    Detectors frame a face differently (AnimeFace's box is the eye region, YuNet's the whole face), and a drawn-face
+    embedding reads a context crop scaled from that box, so one character's faces from two detectors sit apart. An
+    identity with at least ``min_faces`` clustered faces (``labels``) from a detector gets a prototype of its own
+    for that detector (the gated medoid, as ``prototype``); otherwise its overall prototype (``prototypes``) serves."""
+    labels = np.asarray(labels)
+    names = np.asarray(detectors, dtype=object)
+    sims = unit @ prototypes.T if len(prototypes) else np.zeros((len(unit), 0), dtype=np.float32)
+    for detector in sorted(set(detectors) - {""}):   # "": detector unknown, the overall prototypes serve
+        rows = np.flatnonzero(names == detector)
+        local = prototypes.copy()
+        for identity in range(len(prototypes)):
+            members = rows[labels[rows] == identity]
+            if len(members) >= min_faces:
+                row, _ = prototype(unit[members], gated[members], quality[members])
+                local[identity] = unit[members[row]]
+        sims[rows] = unit[rows] @ local.T
+    return sims
+
+
+def join_by_calibrated_lead(sims: np.ndarray, labels: np.ndarray, lead_quantile: float
+                            ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows without a label (-1) join the identity they are nearest to, when they are clearly closer to it than to
+    any other: nearer than any clustered face ever came to an identity not its own (the film's impostor ceiling),
+    and leading the runner-up by at least the ``lead_quantile`` quantile of the leads the clustered faces show
+    (own prototype minus nearest other). Both bars come from the film's own clustered faces, so they follow the
+    embedder's cosine scale (drawn faces: different characters at 0.5-0.7) instead of a fixed number. ``sims``:
+    (rows, identities) face-prototype cosines (``detector_prototype_similarities``). Needs two identities (no
+    impostor scale otherwise). Returns labels, each joined row's similarity (0 elsewhere), how many joined."""
+    out = np.asarray(labels).copy()
+    similarity = np.zeros(len(out), dtype=np.float32)
+    clustered, loose = np.flatnonzero(out >= 0), np.flatnonzero(out < 0)
+    if sims.shape[1] < 2 or len(clustered) == 0 or len(loose) == 0:
+        return out, similarity, 0
+    own = sims[clustered, out[clustered]]
+    others = sims[clustered].copy()
+    others[np.arange(len(clustered)), out[clustered]] = -np.inf
+    ceiling = float(others.max())
+    lead_bar = float(np.quantile(own - others.max(axis=1), lead_quantile))
+    ranked = np.sort(sims[loose], axis=1)
+    best, runner = ranked[:, -1], ranked[:, -2]
+    ok = (best > ceiling) & (best - runner >= lead_bar)
+    out[loose[ok]] = sims[loose[ok]].argmax(axis=1)
+    similarity[loose[ok]] = best[ok]
+    return out, similarity, int(ok.sum())

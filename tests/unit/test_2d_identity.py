@@ -216,3 +216,48 @@ def test_face_stage_core_gives_drawn_faces_the_2d_embedding(shared, castforge_ho
         cx, cy = (row["fx0"] + row["fx1"]) / 2, (row["fy0"] + row["fy1"]) / 2
         assert x0 - 10 <= cx <= x1 + 10 and y0 - 10 <= cy <= y1 + 10, row
 
+
+
+def test_drawn_faces_framed_by_another_detector_are_placed_by_that_detectors_prototype(shared, castforge_home):
+    """Penny and Chip (hand boxes, 13 shots) framed two ways, the whole face (as YuNet frames it) and the eye band
+    (as AnimeFace does): against each identity's prototype of the face's own framing, the eye-band faces of 10
+    shots lead the other character by more than against the whole-face prototype, and the calibrated lead rule
+    places them without a mistake."""
+    from assets.identities.prototypes import detector_prototype_similarities, join_by_calibrated_lead, prototype
+    from resources.backends.drawn_identity import DrawnIdentityEmbedder
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    labels = json.loads(LABELS.read_text())["frames"]
+    capture, crops, truth, framing, shots = cv2.VideoCapture(str(shared / PENNY_CHIP)), [], [], [], []
+    for shot in range(0, 26, 2):
+        capture.set(cv2.CAP_PROP_POS_MSEC, (8 * shot + 3.5) * 1000)
+        ok, bgr = capture.read()
+        assert ok
+        frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        for character, (x0, y0, x1, y1) in ((c, labels[str(shot)][c]) for c in ("penny", "chip")):
+            w, h = x1 - x0, y1 - y0
+            for name, box in (("face", (x0, y0, x1, y1)), ("eyes", (x0 + w / 5, y0 + h / 5, x1 - w / 5, y0 + h * 0.6))):
+                crops.append(context_crop(frame, FaceDetection(tuple(map(float, box)), 1.0, name)))
+                truth.append(0 if character == "penny" else 1)
+                framing.append(name)
+                shots.append(shot)
+    capture.release()
+    x = DrawnIdentityEmbedder(TfliteImageEmbedder()).embed(crops)
+    truth_array = np.array(truth)
+    clustered = np.array([f == "face" or s <= 4 for f, s in zip(framing, shots)])  # 3 shots' eye bands clustered
+    labels_in = np.where(clustered, truth_array, -1)
+    gated, quality = np.ones(len(x), bool), np.ones(len(x))
+    whole = [np.flatnonzero((labels_in == k) & (np.array(framing) == "face")) for k in (0, 1)]
+    prototypes = np.stack([x[rows[prototype(x[rows], gated[rows], quality[rows])[0]]] for rows in whole])
+    loose = np.flatnonzero(labels_in < 0)
+    own, other = truth_array[loose], 1 - truth_array[loose]
+
+    def leads(sims: np.ndarray) -> np.ndarray:
+        return sims[loose, own] - sims[loose, other]
+
+    per_detector = detector_prototype_similarities(x, labels_in, gated, quality, framing, prototypes)
+    single = detector_prototype_similarities(x, labels_in, gated, quality, [""] * len(x), prototypes)
+    assert len(loose) == 20 and (leads(per_detector) > 0).all()
+    assert np.median(leads(per_detector)) > np.median(leads(single)) + 0.03
+    placed, _, joined = join_by_calibrated_lead(per_detector, labels_in, 0.05)
+    assert joined >= 16 and (placed[loose][placed[loose] >= 0] == own[placed[loose] >= 0]).all()

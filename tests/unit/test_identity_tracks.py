@@ -1,14 +1,17 @@
 """Tracks within shots and prototypes from good faces; what a track may decide: faces of one track that agree join
 together, an unclear face keeps the identity its own embedding gave it (pure functions, hand-made cases)."""
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 import pytest
 
 from assets.identities.assignment import assign_identities, join_agreeing_track_faces
 from assets.identities.core import IdentityParams
-from assets.identities.prototypes import (face_quality, impostor_ceiling, join_by_prototype, merge_by_prototype,
-                                          prototype, stability)
+from assets.identities.prototypes import (detector_prototype_similarities, face_quality, impostor_ceiling,
+                                          join_by_calibrated_lead, join_by_prototype, merge_by_prototype, prototype,
+                                          stability)
 from assets.identities.tracks import TrackParams, decide_tracks, face_leans, link_cost, link_tracks
 
 
@@ -104,6 +107,56 @@ def test_joining_is_calibrated_on_the_films_impostors():
     unit2[1] = [0, 1, 0]
     out, sims, joined = join_by_prototype(unit2, easy, protos, threshold=0.25, margin=0.1)
     assert out[3] == 0 and sims[3] == pytest.approx(0.45) and out[4] == 0 and joined == 2
+
+
+def test_a_loose_face_joins_when_it_leads_like_the_clustered_faces_and_beats_every_impostor():
+    # two identities; clustered faces lead their own prototype by 0.3-0.5 and come at most 0.6 to the other one
+    sims = np.array([[0.9, 0.4], [0.8, 0.5], [0.95, 0.6], [0.3, 0.8], [0.45, 0.9],
+                     [0.65, 0.3],     # above the ceiling (0.6), leads by 0.35: joins 0
+                     [0.7, 0.55],     # above the ceiling but leads by 0.15 only: a face between two characters
+                     [0.58, 0.1],     # leads far, but no nearer than other characters' faces come: stays loose
+                     [0.2, 0.75]], np.float32)  # joins 1
+    labels = np.array([0, 0, 0, 1, 1, -1, -1, -1, -1])
+    out, similarity, joined = join_by_calibrated_lead(sims, labels, lead_quantile=0.0)
+    assert out[5:].tolist() == [0, -1, -1, 1] and joined == 2
+    assert similarity[5] == pytest.approx(0.65) and similarity[6] == 0
+    assert join_by_calibrated_lead(sims, labels, lead_quantile=1.0)[0][5:].tolist() == [-1, -1, -1, 1]  # 0.5 bar
+    one = join_by_calibrated_lead(sims[:, :1], np.where(labels == 1, 0, labels), 0.0)
+    assert one[2] == 0   # a single identity has no impostors to calibrate on: nothing joins
+
+
+def test_faces_are_compared_with_the_prototype_of_their_own_detector():
+    # identity 0 seen by detector "eyes" (direction x) and by detector "face" (direction z: another framing);
+    # identity 1 only by "face" (direction y)
+    unit_rows = unit((1, 0, 0), (1, 0.1, 0), (1, 0, 0.1), (0.1, 0, 1), (0, 0.1, 1), (0.1, 0.1, 1),
+                     (0, 1, 0), (0.1, 1, 0), (0, 1, 0.1), (0.2, 0.1, 1))
+    labels = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, -1])
+    detectors = ["eyes"] * 3 + ["face"] * 7
+    gated, quality = np.ones(10, bool), np.ones(10)
+    prototypes = unit_rows[[0, 6]]   # identity 0's overall prototype is an "eyes" face
+    sims = detector_prototype_similarities(unit_rows, labels, gated, quality, detectors, prototypes)
+    assert sims[9, 0] > 0.95 and sims[9, 1] < 0.2    # the loose "face" face is close to 0's "face" prototype
+    single = detector_prototype_similarities(unit_rows, labels, gated, quality, [""] * 10, prototypes)
+    assert single[9, 0] < 0.3 and np.allclose(single, unit_rows @ prototypes.T)
+    few = detector_prototype_similarities(unit_rows, labels, gated, quality, detectors, prototypes, min_faces=4)
+    assert few[9, 0] < 0.3   # under min_faces of a detector: the overall prototype serves
+
+
+def test_assignment_joins_loose_faces_by_lead_only_when_asked():
+    rng = np.random.default_rng(0)
+    centres = unit((1, 0, 0, 0), (0.6, 0.8, 0, 0))   # two characters drawn alike (cosine 0.6): leads near 0.4
+    loose = unit((0.92, -0.1, 0.38, 0))[0]            # 0.92 to the first, 0.47 to the second: leads by 0.45
+    faces = [centres[k % 2] + rng.normal(0, 0.01, 4) for k in range(12)] + [loose]
+    ids = [f"i{k}" for k in range(13)]
+    vectors = dict(zip(ids, faces))
+    # the fixed floor (prototype_threshold) keeps the loose face out; the calibrated lead lets it in
+    params = IdentityParams(min_cluster_size=3, max_distance=0.02, tracks=False, prototype_threshold=0.99)
+    off = assign_identities(ids, vectors, None, params)
+    assert off.labels[12] == -1 and "joined_by_lead" not in off.stats
+    on = assign_identities(ids, vectors, None, replace(params, join_lead_quantile=0.0, prototype_per_detector=True),
+                           face_detectors={i: "yunet" for i in ids})
+    assert on.labels[12] == on.labels[0] and on.by[12] == "prototype" and on.stats["joined_by_lead"] == 1
+    assert (on.labels[:12] == off.labels[:12]).all()
 
 
 def test_merge_by_prototype_links_alike_identities():
