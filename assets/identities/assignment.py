@@ -19,7 +19,8 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, effective_mi
                                     relabel_by_size)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
-from assets.identities.tracks import TrackParams, decide_tracks, face_leans, link_tracks
+from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_tracks,
+                                      veto_contradicted_inheritance)
 
 
 @dataclass
@@ -59,6 +60,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     with_face = [k for k, i in enumerate(instance_ids) if i in face_vectors]
     stats: dict[str, Any] = {"instances": n, "with_face": len(with_face), "faceless": n - len(with_face)}
     face_unit = np.zeros((n, 0), dtype=np.float32)
+    face_sims = np.zeros((n, 0), dtype=np.float32)
     prototypes = np.zeros((0, 0), dtype=np.float32)
     groups: list[dict[str, Any]] = []
 
@@ -77,10 +79,12 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         face_labels, joined_similarity, joined = join_by_prototype(
             x, face_labels, prototypes, params.prototype_threshold, params.prototype_margin)
         stats["joined_by_prototype"] = joined
+        detectors = [(face_detectors or {}).get(instance_ids[k], "") if params.prototype_per_detector else ""
+                     for k in with_face]
+        sims = detector_prototype_similarities(x, face_labels, gated, q, detectors, prototypes)
+        face_sims = np.full((n, len(prototypes)), np.nan, dtype=np.float32)
+        face_sims[with_face] = sims
         if params.join_lead_quantile is not None:
-            detectors = [(face_detectors or {}).get(instance_ids[k], "") if params.prototype_per_detector else ""
-                         for k in with_face]
-            sims = detector_prototype_similarities(x, face_labels, gated, q, detectors, prototypes)
             face_labels, lead_similarity, stats["joined_by_lead"] = join_by_calibrated_lead(
                 sims, face_labels, params.join_lead_quantile)
             joined_similarity = np.maximum(joined_similarity, lead_similarity)
@@ -102,6 +106,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
                                                           prototypes, params.max_distance, instance_ids, quality,
                                                           track_params, stats)
+        if track_params.face_veto:
+            stats["track_vetoed_by_face"] = veto_contradicted_inheritance(labels, confidence, by, face_sims,
+                                                                          track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
     _group_faceless(labels, confidence, appearance, groups, params, remaining, stats, shots)

@@ -29,6 +29,8 @@ class TrackParams:
     vote_share: float = 0.6           # a track's identity needs this share of its clear faces' quality-weighted votes
     lean_margin: float = 0.02         # an unclustered clear face leans to its nearest prototype by this margin
                                       # (0.02 chosen on the odd shots of Penny & Chip; 0.0 ties, 0.05 links them)
+    face_veto: bool = True            # a face that looks like another identity (nearer its prototype by
+                                      # lean_margin) never inherits its track's identity (stays loose)
 
 
 def _boxes(table: pl.DataFrame) -> np.ndarray:
@@ -216,3 +218,28 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
             if not voted and not kept_own and out[row] != winner:
                 out[row], inherited[row] = winner, True
     return out, share, inherited
+
+
+def veto_contradicted_inheritance(labels: np.ndarray, confidence: np.ndarray, by: list[str], face_sims: np.ndarray,
+                                  margin: float) -> int:
+    """Rows that inherited their track's identity (``by = track``) although their own face looks like another
+    identity go back to noise (``by = face``): a track's vote is indirect evidence, a face that contradicts it is
+    direct, and two characters whose cut-outs overlap can share a track. Looks like another identity: nearer its
+    prototype by at least ``margin``, and as near as the least alike face clustered into an identity is to its
+    own (a face that resembles nobody, masked or turned, contradicts nothing). ``face_sims``: (rows, face
+    identities) face-prototype cosines, NaN for rows without a face. Changes the arrays in place; returns how
+    many rows were vetoed."""
+    k = face_sims.shape[1]
+    clustered = [row for row, how in enumerate(by) if how == "face" and 0 <= labels[row] < k]
+    if k < 2 or not clustered:
+        return 0
+    floor = float(np.nanmin(face_sims[clustered, labels[clustered]]))
+    vetoed = 0
+    for row, how in enumerate(by):
+        label = int(labels[row])
+        if how != "track" or not 0 <= label < k or np.isnan(face_sims[row]).any():
+            continue
+        if face_sims[row].max() - face_sims[row, label] >= margin and face_sims[row].max() >= floor:
+            labels[row], confidence[row], by[row] = -1, 0.0, "face"
+            vetoed += 1
+    return vetoed

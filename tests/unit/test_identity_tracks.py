@@ -12,7 +12,8 @@ from assets.identities.core import IdentityParams
 from assets.identities.prototypes import (detector_prototype_similarities, face_quality, impostor_ceiling,
                                           join_by_calibrated_lead, join_by_prototype, merge_by_prototype, prototype,
                                           stability)
-from assets.identities.tracks import TrackParams, decide_tracks, face_leans, link_cost, link_tracks
+from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_cost, link_tracks,
+                                      veto_contradicted_inheritance)
 
 
 def frames(rows: list[tuple[int, float, tuple[int, int, int, int]]]) -> pl.DataFrame:
@@ -157,6 +158,19 @@ def test_assignment_joins_loose_faces_by_lead_only_when_asked():
                            face_detectors={i: "yunet" for i in ids})
     assert on.labels[12] == on.labels[0] and on.by[12] == "prototype" and on.stats["joined_by_lead"] == 1
     assert (on.labels[:12] == off.labels[:12]).all()
+
+
+def test_a_face_nearer_another_prototype_does_not_inherit_its_tracks_identity():
+    labels = np.array([0, 1, 0, 0, 1, 0, 0])
+    by = ["face", "face", "track", "track", "track", "track", "track"]
+    confidence = np.full(7, 0.9, np.float32)
+    sims = np.array([[0.9, 0.2], [0.3, 0.65], [0.5, 0.7], [0.6, 0.59], [0.4, 0.8], [np.nan, np.nan], [0.1, 0.3]],
+                    np.float32)
+    # row 2 looks like identity 1 (0.7, above the least alike clustered face, 0.65): vetoed; row 3 leans its own
+    # way; row 4 agrees; row 5 has no face (a faceless view); row 6 leans to 1 but resembles nobody (a masked face)
+    assert veto_contradicted_inheritance(labels, confidence, by, sims, margin=0.02) == 1
+    assert labels.tolist() == [0, 1, -1, 0, 1, 0, 0] and by[2] == "face" and confidence[2] == 0
+    assert by[3:] == ["track"] * 4
 
 
 def test_merge_by_prototype_links_alike_identities():
