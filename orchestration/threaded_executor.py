@@ -12,14 +12,20 @@ location and its models again: ~2 CPU-s each before any work).
 ``CASTFORGE_EXECUTOR=in_process_threads`` (or ``castforge materialize --threads``) chooses it; max_concurrent
 defaults to the cores this process may use. Pool slots (the ``gpu`` pool) are claimed as by the other executors
 except with the offline CPU resource set, where they would only put the audio branch's model steps back behind
-`instances`. Ctrl-C stops starting new steps; running steps finish first.
+`instances`. Ctrl-C (SIGTERM too, under `castforge materialize`) starts no new step and interrupts the running ones
+as Dagster's in-process executor does its one step: a KeyboardInterrupt raised in each step's thread, so its
+staging folder is removed, its stage hold released and its earlier outputs left as they were. A thread blocked in
+one long native call sees it only when that call returns: after ``interrupt_grace_s`` the run ends without it (a
+daemon thread; the process's exit releases its file locks, and the next run removes its staging folder).
 """
 
 import contextlib
+import ctypes
 import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -41,6 +47,7 @@ from resources.cores import available_cores
 NAME = "in_process_threads"
 SHARED_RESOURCES = frozenset({"storage", "io_manager"})   # thread-safe (the catalog holds a process lock)
 _DONE = object()
+INTERRUPT_GRACE_S = 60.0   # how long an interrupted run waits for its running steps to stop
 
 
 def pools_matter() -> bool:
@@ -54,8 +61,10 @@ def pools_matter() -> bool:
 
 
 class ThreadedExecutor(Executor):
-    def __init__(self, retries: RetryMode, max_concurrent: int | None = None, pools: bool | None = None):
+    def __init__(self, retries: RetryMode, max_concurrent: int | None = None, pools: bool | None = None,
+                 interrupt_grace_s: float = INTERRUPT_GRACE_S):
         self._retries = retries
+        self.interrupt_grace_s = interrupt_grace_s
         self.max_concurrent = max(1, max_concurrent or available_cores())
         self.pools = pools_matter() if pools is None else pools
 
@@ -82,6 +91,8 @@ class ThreadedExecutor(Executor):
         step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
         events: queue.Queue = queue.Queue()
         running: dict[str, tuple[object, set[str], list[DagsterEvent]]] = {}   # key -> (context, models, events)
+        threads: dict[str, threading.Thread] = {}
+        interrupted_at = None
         waiting: list[ExecutionStep] = []
         claims = InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) if self.pools \
             else contextlib.nullcontext(None)
@@ -94,10 +105,18 @@ class ThreadedExecutor(Executor):
                 stopping = False
                 while (not stopping and (not active.is_complete or waiting)) or running:
                     if not stopping and active.check_for_interrupts():
-                        stopping = True   # threads cannot be stopped: let the running steps finish, start none
+                        stopping, interrupted_at = True, time.monotonic()
                         active.mark_interrupted()
-                        yield DagsterEvent.engine_event(job_context, "Interrupted: no new steps; waiting for "
+                        for key in running:
+                            _interrupt(threads[key])
+                        yield DagsterEvent.engine_event(job_context, "Interrupted: no new steps; stopping "
                                                         f"{', '.join(running) or 'none'}", EngineEventData())
+                    if stopping and running and time.monotonic() - interrupted_at > self.interrupt_grace_s:
+                        yield DagsterEvent.engine_event(
+                            job_context, f"Interrupted: {', '.join(running)} did not stop within "
+                            f"{self.interrupt_grace_s:.0f} s (a long native call); the run ends without them",
+                            EngineEventData())
+                        break
                     free = self.max_concurrent - len(running) - len(waiting)
                     if free > 0 and not stopping and not active.is_complete:
                         waiting += active.get_steps_to_execute(limit=free)
@@ -110,8 +129,9 @@ class ThreadedExecutor(Executor):
                             waiting.remove(step)
                             busy |= models
                             running[step.key] = (context, models, [])
-                            threading.Thread(target=_run_step, args=(step.key, context, events),
-                                             name=f"castforge-{step.key}", daemon=True).start()
+                            threads[step.key] = threading.Thread(target=_run_step, args=(step.key, context, events),
+                                                                 name=f"castforge-{step.key}", daemon=True)
+                            threads[step.key].start()
                     if not running:
                         if not active.is_complete:
                             active.sleep_til_ready()
@@ -149,6 +169,12 @@ def _run_step(key: str, context: object, events: queue.Queue) -> None:
         events.put((key, _DONE))
 
 
+def _interrupt(thread: threading.Thread) -> None:
+    """Raises KeyboardInterrupt in ``thread`` at its next Python instruction (a signal reaches the main thread only)."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
+
+
 def _failure_data(exc_info):
     from dagster._core.execution.plan.objects import ErrorSource, StepFailureData
 
@@ -161,10 +187,13 @@ def _failure_data(exc_info):
                                description="steps at once (default: the cores this process may use)"),
     "pools": dg.Field(dg.Noneable(bool), is_required=False, default_value=None,
                       description="claim pool slots (default: unless the resources are the offline CPU set)"),
+    "interrupt_grace_s": dg.Field(float, is_required=False, default_value=INTERRUPT_GRACE_S,
+                                  description="after Ctrl-C, how long to wait for the running steps to stop"),
     "retries": get_retries_config()})
 def in_process_threads_executor(init_context) -> ThreadedExecutor:
     config = init_context.executor_config
-    return ThreadedExecutor(RetryMode.from_config(config["retries"]), config.get("max_concurrent"), config.get("pools"))
+    return ThreadedExecutor(RetryMode.from_config(config["retries"]), config.get("max_concurrent"), config.get("pools"),
+                            config.get("interrupt_grace_s", INTERRUPT_GRACE_S))
 
 
 def execute_with_threads(job_def: dg.JobDefinition, run_config: dict, instance: dg.DagsterInstance,
