@@ -4,6 +4,8 @@ Each backend runs in its own subprocess so its peak RSS is its own. Prints JSON.
 
 Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-points 8] [--sam2-frames 4]
        [--keep DIR] (keeps the cut-outs and the decided table, e.g. for docs/screenshots/instances_sintel.png)
+       [--workers N] (characters: the stage's pool of N worker processes, assets/instances/parallel.py; CPU
+       seconds then count the whole process tree)
 sam2 uses the checkpoint under CASTFORGE_MODELS when present; otherwise it runs the real tiny architecture with
 random weights, to time it (its masks are then meaningless), on --sam2-frames frames. sam2 runs the production
 path: its parts merged into whole characters by the characters backend (same cues).
@@ -32,7 +34,8 @@ def sintel_frames(out: Path):
     return extract_video_frames(shared_dir() / SINTEL, out, FrameParams()).frames
 
 
-def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None) -> dict:
+def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None,
+                workers: int | None = None) -> dict:
     import polars as pl
 
     from assets.instances.core import InstanceParams, extract_instances
@@ -70,8 +73,12 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(keep) / backend) if keep else tmp
         started, cpu_started = time.perf_counter(), cpu_seconds()
-        table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
-                                  extra["model"], InstanceParams())
+        if workers and backend == "characters":
+            table, made = pooled_instances(frames, resource_, Path(out), extra["model"], workers)
+            extra["workers"], extra["peak_rss_mb_per_worker"] = made["workers"], made["peak_rss_mb_per_worker"]
+        else:
+            table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
+                                      extra["model"], InstanceParams())
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
         decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "filtered_instances")))
         coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None
@@ -85,9 +92,24 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
             "face_coverage": coverage, **extra}
 
 
+def pooled_instances(frames, segmenter, out: Path, model: str, workers: int):
+    """The stage's own path (assets/instances/parallel.py) on ``workers`` processes; paths stay absolute."""
+    from assets.instances.core import InstanceParams
+    from assets.instances.parallel import segment_film
+    from resources.storage import FilmWorkspace
+
+    import polars as pl
+
+    workspace = FilmWorkspace("sintel", Path("/"))   # home is the root: stored paths are absolute without the "/"
+    table, made = segment_film("sintel", frames, workspace, segmenter, False, out, out, "characters", model,
+                               InstanceParams(), workers=workers)
+    return table.with_columns(("/" + pl.col(c)).alias(c) for c in ("path", "mask_path", "overlay_path")), made
+
+
 def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """User + system time of this process and of its finished children (the pool's workers)."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def face_coverage(kept, decided, out: Path) -> dict:
@@ -114,6 +136,7 @@ def main() -> None:
     parser.add_argument("--sam2-points", type=int, default=8)
     parser.add_argument("--sam2-frames", type=int, default=4)
     parser.add_argument("--keep", help="keep the cut-outs, masks and the decided table under KEEP/<backend>")
+    parser.add_argument("--workers", type=int, help="characters: segment on the stage's pool of N processes")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if shared_dir() is None:
@@ -122,12 +145,14 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.one:
         with tempfile.TemporaryDirectory() as frames_dir:
-            print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep)))
+            print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep,
+                                         args.workers)))
         return
     results = []
     for backend in args.backends.split(","):
         done = subprocess.run([sys.executable, __file__, "--one", backend, "--sam2-points", str(args.sam2_points),
-                               "--sam2-frames", str(args.sam2_frames)] + (["--keep", args.keep] if args.keep else []),
+                               "--sam2-frames", str(args.sam2_frames)] + (["--keep", args.keep] if args.keep else [])
+                              + (["--workers", str(args.workers)] if args.workers else []),
                               capture_output=True, text=True)
         if done.returncode != 0:
             results.append({"backend": backend, "error": done.stderr.strip().splitlines()[-1:]})
