@@ -9,7 +9,12 @@ dropped, not how much of the frame the page used. This reads what the browser di
 each as wall time (what the frame took, waiting for a core included) and as the threads' CPU time (the work itself:
 on a machine shared with other jobs the two differ by several times);
 - compositor frames (``PipelineReporter``): presented, partly presented (the main thread's update missed it) or
-  dropped, and frames shown with content missing (checkerboard: raster had not caught up with the scroll).
+  dropped, and frames shown with content missing (checkerboard: raster had not caught up with the scroll);
+- why the page's compositor produced no frame in a vsync (``DidNotProduceFrame``): it waited for the main thread's
+  frame (``kWaitingOnMain``) or had nothing new to draw (``kNoDamage``: no scroll delta had arrived), per vsync;
+- ``display``: the display compositor (the GPU process's ``VizCompositorThread``, drawing every frame in software
+  under ``--disable-gpu``) in CPU time per vsync: work the page does not do but shares the cores with;
+- pictures asked for (``ResourceSendRequest`` of images) and their decoding's CPU time on the raster workers.
 Used by bench/review_browser.py; prints nothing itself.
 """
 
@@ -22,6 +27,7 @@ CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline",
 VSYNC_MS = 1000 / 60
 MAIN_THREAD = "CrRendererMain"
 RASTER_EVENTS = {"RasterTask", "ImageDecodeTask"}
+DISPLAY_THREAD = "VizCompositorThread"
 # the main thread's frame phases, for where a frame's time went
 PHASES = ("FireAnimationFrame", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize", "Commit", "HitTest",
           "Decode Image", "EventDispatch", "TimerFire")
@@ -96,6 +102,21 @@ def frame_work(trace: bytes | str | dict) -> dict:
             f"vsyncs_over_16ms_{clock}_work_pct": round(100 * sum(w > VSYNC_MS for w in both) / count, 1),
             f"main_frame_{clock}_ms_median": round(statistics.median(frame_ms), 1),
             f"main_frame_{clock}_ms_p95": _percentile(frame_ms, .95)})
+    display = [e for e in events if e.get("ph") == "X" and e.get("name") == "RunTask"
+               and names.get((e["pid"], e["tid"])) == DISPLAY_THREAD]
+    drawn = _per_vsync(display, start, count, True)
+    figures["display_cpu_ms_per_vsync_median"] = round(statistics.median(drawn), 1)
+    figures["display_cpu_ms_per_vsync_p95"] = _percentile(drawn, .95)
+    skipped = Counter(e.get("args", {}).get("FrameSkippedReason") for e in mine
+                      if e.get("name") == "LayerTreeHostImpl::DidNotProduceFrame" and start <= e["ts"] <= end)
+    figures["vsyncs_waiting_on_main_pct"] = round(100 * skipped["kWaitingOnMain"] / count, 1)
+    figures["vsyncs_no_damage_pct"] = round(100 * skipped["kNoDamage"] / count, 1)
+    # pictures asked for during the scroll and the CPU their decoding took (raster workers)
+    figures["image_requests"] = sum(
+        1 for e in mine if e.get("name") == "ResourceSendRequest" and start <= e["ts"] <= end
+        and e.get("args", {}).get("data", {}).get("initiator", {}).get("fetchType") == "img")
+    figures["image_decode_cpu_ms"] = round(sum(
+        e.get("tdur", e["dur"]) for e in raster if e["name"] == "ImageDecodeTask" and start <= e["ts"] <= end) / 1000, 1)
     phases: defaultdict = defaultdict(float)
     for e in mine:
         if e.get("ph") == "X" and e.get("name") in PHASES and names.get((pid, e["tid"])) == MAIN_THREAD:

@@ -7,7 +7,8 @@ first grid paint (navigation to the first screen of thumbnails decoded), jumping
 screen's thumbnails are decoded, frame times (requestAnimationFrame deltas, median and p95, with the share of frames
 over 25 ms: dropped at 60 Hz) while wheel-scrolling the virtualised grid fast (2,000 px a notch), slowly (300 px a
 notch, 16 ms apart) and at reading speed (100 px a notch, 50 ms apart: thumbnails load and decode on the way) with
-the grid's own work per frame, a keep key press until it shows and
+the grid's own work per frame; the same scrolls over the same virtual grid of plain coloured boxes (``box_grid_*``:
+no pictures, no text, no per-card script: the control for what the cards cost); a keep key press until it shows and
 until it is saved, near the start and deep in the grid, the identities page (first members painted),
 "show more" and "show all" on the big identity, and moving an item loaded late.
 
@@ -197,7 +198,10 @@ SCROLLS = (("fast", 60, 2000, 16), ("slow", 100, 300, 16), ("reading", 60, 100, 
 TRACE_FIGURES = ("main_frame_wall_ms_p95", "main_frame_cpu_ms_median", "main_frame_cpu_ms_p95",
                  "main_cpu_ms_per_vsync_p95", "raster_cpu_ms_per_vsync_p95", "work_cpu_ms_per_vsync_p95",
                  "vsyncs_over_16ms_cpu_work_pct", "work_wall_ms_per_vsync_p95", "compositor_frames_dropped_pct",
-                 "compositor_frames_partial_pct", "compositor_frames_missing_content_pct", "main_ms_per_frame_by_phase")
+                 "compositor_frames_partial_pct", "compositor_frames_missing_content_pct",
+                 "display_cpu_ms_per_vsync_p95", "vsyncs_waiting_on_main_pct", "vsyncs_no_damage_pct",
+                 "image_requests", "image_decode_cpu_ms",
+                 "main_ms_per_frame_by_phase")
 
 
 def traced_wheel(browser, page, label: str, notches: int, step: int, every_ms: int) -> dict:
@@ -241,15 +245,52 @@ def long_frame_figures(label: str, frames: list[dict]) -> dict:
             f"{label}_long_frame_rendering_share": share("render_start")}
 
 
+def static_file(name: str, revision: str | None = None) -> bytes:
+    """One of the review UI's static files (JS, CSS), as it is now or as it was at git ``revision``."""
+    if revision is None:
+        return (REPO / "orchestration" / "review" / "static" / name).read_bytes()
+    return subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:orchestration/review/static/{name}"],
+                          capture_output=True, check=True).stdout
+
+
 def serve_static_from(page, revision: str) -> None:
     """The page gets the review UI's static files (JS, CSS) as they were at git ``revision``: the same film, server
     and browser measure the code before a change and after it."""
     def answer(route) -> None:
         name = route.request.url.split("/static/", 1)[1].split("?")[0]
-        shown = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:orchestration/review/static/{name}"],
-                               capture_output=True, check=True).stdout
-        route.fulfill(body=shown, content_type="text/css" if name.endswith(".css") else "text/javascript")
+        route.fulfill(body=static_file(name, revision),
+                      content_type="text/css" if name.endswith(".css") else "text/javascript")
     page.route("**/static/*", answer)
+
+
+# the control for the grid: the same virtual grid (virtual_grid.js, review.css: cell size, pool, transforms,
+# contained cards) over as many items, each card a plain coloured box: no picture, no text, no per-card script
+BOX_GRID = """(count) => {
+  window.vgrid = new VirtualGrid(document.getElementById('grid'), {
+    make: () => Object.assign(document.createElement('figure'), {className: 'item', image: new Image()}),
+    fill: (node, index) => { node.style.backgroundColor = `hsl(${(index * 37) % 360} 35% 30%)`; }});
+  vgrid.setCount(count); }"""
+
+
+def box_grid_page(browser, viewport: dict, count: int, revision: str | None = None):
+    """A page with the grid's geometry and recycling but plain coloured boxes: frames it drops are not the cards'."""
+    page = browser.new_page(viewport=viewport)
+    page.set_content(f"<html><head><style>{static_file('review.css', revision).decode()}</style></head>"
+                     "<body><main><div id='grid' class='grid'></div></main></body></html>")
+    page.add_script_tag(content=static_file("virtual_grid.js", revision).decode())
+    page.evaluate(BOX_GRID, count)
+    return page
+
+
+def control_scrolls(browser, page, label: str) -> dict:
+    """The grid's wheel scrolls over a control page (then closed): frame times and traced rendering work."""
+    figures: dict = {}
+    page.mouse.move(700, 500)
+    for speed, *scroll in SCROLLS:
+        figures.update(wheel_frames(page, f"{label}_wheel_scroll_{speed}", *scroll))
+        figures.update(traced_wheel(browser, page, f"{label}_wheel_scroll_{speed}", *scroll))
+    page.close()
+    return figures
 
 
 def measure(url: str, big_ids: list[str], presses: int, parts: set[str], viewport: dict,
@@ -294,16 +335,16 @@ def measure(url: str, big_ids: list[str], presses: int, parts: set[str], viewpor
         figures["grid_cards_in_dom_after_scrolling"] = page.evaluate(
             "document.querySelectorAll('#grid .item:not([hidden])').length")
         note("wheel scroll done")
+        # the same grid of plain coloured boxes, scrolled the same way from the same place (the end, upwards)
+        boxes = box_grid_page(browser, viewport, figures["grid_items"], static_from)
+        boxes.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        figures.update(control_scrolls(browser, boxes, "box_grid"))
         # the floor this machine sets: the same wheel scroll over a page as tall with nothing to lay out or decode
-        control = browser.new_page(viewport=viewport)
-        control.set_content("<body style='margin:0'><div style='height:400000px;background:repeating-linear-gradient("
-                            "#222 0 100px, #333 100px 200px)'></div></body>")
-        control.evaluate("window.scrollTo(0, 200000)")
-        control.mouse.move(700, 500)
-        for label, *scroll in SCROLLS:
-            figures.update(wheel_frames(control, f"blank_page_wheel_scroll_{label}", *scroll))
-            figures.update(traced_wheel(browser, control, f"blank_page_wheel_scroll_{label}", *scroll))
-        control.close()
+        blank = browser.new_page(viewport=viewport)
+        blank.set_content("<body style='margin:0'><div style='height:400000px;background:repeating-linear-gradient("
+                          "#222 0 100px, #333 100px 200px)'></div></body>")
+        blank.evaluate("window.scrollTo(0, 200000)")
+        figures.update(control_scrolls(browser, blank, "blank_page"))
         if "keys" not in parts and "identities" not in parts:
             browser.close()
             return figures

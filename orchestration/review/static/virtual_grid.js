@@ -166,13 +166,16 @@ class VirtualGrid {
     if (node.hidden) node.hidden = false;
   }
 
-  // px per ms over the last ``thumbEveryMs`` at least: the distance since the previous update alone is too noisy (a
-  // frame that only finishes the overscan rows between two wheel notches saw 0 and asked for a screen of pictures)
+  // px per ms over the last ``thumbEveryMs``: how far the page is from where it was ``thumbEveryMs`` ago (the last
+  // position seen at or before then: updates follow scroll events, so the page stood there until the next one). The
+  // distance since the previous update alone is too noisy (a frame that only finished the overscan between two
+  // wheel notches saw 0), and dividing by the time since an old sample is wrong: a scroll starting after the page
+  // stood still for 2 s read as 0.15 px/ms, and each start, or a pause of the wheel, asked for a screen of pictures
+  // (80 fetched and decoded in one frame, mostly for cards re-filled a few frames later).
   speed(top, at) {
     this.positions.push([at, top]);
-    while (this.positions.length > 2 && at - this.positions[1][0] >= this.thumbEveryMs) this.positions.shift();
-    const [since, from] = this.positions[0];
-    return Math.abs(top - from) / Math.max(1, at - since);
+    while (this.positions.length > 1 && this.positions[1][0] <= at - this.thumbEveryMs) this.positions.shift();
+    return Math.abs(top - this.positions[0][1]) / this.thumbEveryMs;
   }
 
   // Thumbnails of the cells on screen (and a row either side) are requested at most every ``thumbEveryMs`` while
@@ -185,7 +188,7 @@ class VirtualGrid {
     const wait = this.thumbsAt + this.thumbEveryMs - at;
     // while the grid flies past faster than ``thumbMaxSpeed`` no picture is asked for: decoding a dozen cut-outs a
     // frame is what dropped frames, and none of them would be looked at; they come once the scroll slows down
-    if (!now && (wait > 0 && !this.thumbsDue || speed > this.thumbMaxSpeed)) {
+    if (!now && (wait > 0 && !this.thumbsDue || speed >= this.thumbMaxSpeed)) {
       this.thumbsDue = this.thumbsDue || wait <= 0;
       if (!this.thumbTimer) this.thumbTimer = setTimeout(() => {
         this.thumbTimer = null;
@@ -206,26 +209,31 @@ class VirtualGrid {
 
   // The picture is fetched and decoded off the page (Image.decode()) and put in the card once decoded: the frame
   // that shows it only draws it, instead of decoding a dozen PNGs in its raster tasks. A node re-filled meanwhile
-  // (another item) is left alone.
+  // (another item) cancels the fetch (see showThumbnail), so a picture nobody will see is not decoded.
   load(image) {
     const {src, alt} = image.dataset;
     if (image.fetching === src) return;  // (not ``loading``: <img> has that attribute)
     image.fetching = src;
-    const loader = new Image();
+    const loader = image.loader = new Image();
     loader.src = src;
     const show = () => {
+      if (image.loader === loader) image.loader = null;
       if (image.fetching === src) image.fetching = null;
       if (image.dataset.src === src) Object.assign(image, {src, alt});
     };
     loader.decode().then(show, show);  // a picture that fails is shown failing (its alt text)
   }
 
-  // called by fill(): a reused node forgets the previous item's picture (one still being fetched is not put in).
-  // The alt text comes with the picture: an <img> with an alt and no src is drawn as that text, laid out and painted
-  // for every card that scrolls in while thumbnails wait.
+  // called by fill(): a reused node forgets the previous item's picture: one still being fetched is cancelled (its
+  // loader loses its src) and not put in. The alt text comes with the picture: an <img> with an alt and no src is
+  // drawn as that text, laid out and painted for every card that scrolls in while thumbnails wait.
   showThumbnail(node, src, alt = "") {
     if (node.image.dataset.src === src) return;
     Object.assign(node.image.dataset, {src: src || "", alt});
+    if (node.image.loader) {
+      node.image.loader.removeAttribute("src");
+      node.image.loader = null;
+    }
     node.image.fetching = null;
     node.image.removeAttribute("src");
     node.image.alt = "";
