@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from resources.backends.onnx_faces import align_face
+from resources.backends.onnx_faces import align_face, session_options
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 from resources.protocols import FaceDetection
@@ -47,7 +47,7 @@ class InsightFaceAnalyzer:
         self.detector_model = self.recognizer = None
         for onnx in sorted(folder.glob("*.onnx")):
             try:
-                model = get_model(str(onnx), providers=self.providers)
+                model = get_model(str(onnx), providers=self.providers, sess_options=session_options())
             except Exception as error:  # a pack may hold models model_zoo cannot route; skip those
                 log.info("insightface: %s not loadable by model_zoo (%s)", onnx.name, error)
                 continue

@@ -65,3 +65,41 @@ def test_cuts_on_the_beat_and_lip_sync_offset():
     row = summary.row(0, named=True)
     assert row["cuts_on_beat"] == 1.0 and row["cuts_on_beat_by_chance"] == pytest.approx(0.4)
     assert row["lip_sync_offset_s"] == pytest.approx(0.08) and row["lip_sync_pairs"] == 2
+
+
+def full_frame_change(video: Path, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """The picture change as visual_change measured it before: each sample converted to a full-size grey frame,
+    then shrunk with OpenCV's area filter."""
+    import av
+    import cv2
+
+    times, change, previous, next_t = [], [], None, 0.0
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        base = float(stream.time_base)
+        for frame in container.decode(stream):
+            t = frame.pts * base
+            if t < next_t:
+                continue
+            next_t = t + 1.0 / rate
+            grey = cv2.resize(frame.to_ndarray(format="gray"), (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+            if previous is not None:
+                times.append(t)
+                change.append(float(np.mean(np.abs(grey - previous))) / 255.0)
+            previous = grey
+    return np.array(times), np.array(change)
+
+
+def test_visual_change_shrinking_while_converting_matches_the_full_frame_path(shared: Path):
+    """swscale's one-pass shrink (area filter, full-range grey) gives the change the full-size conversion gave, on
+    a real film's cuts and motion (the Sintel trailer: dark, fast cuts)."""
+    from assets.av_sync.core import motion_events
+
+    video, params = shared / "media/video/sintel_trailer_480x204.mp4", AvSyncParams()
+    times, change = visual_change(video, params.rate)
+    old_times, old_change = full_frame_change(video, params.rate)
+    assert np.array_equal(times, old_times) and len(times) > 500
+    assert np.abs(change - old_change).max() < 0.01 and np.corrcoef(change, old_change)[0, 1] > 0.999
+    new_events, old_events = motion_events(times, change, times[:0]), motion_events(times, old_change, times[:0])
+    assert len(new_events) >= 10
+    assert len(set(new_events) & set(old_events)) >= 0.9 * max(len(new_events), len(old_events))

@@ -132,3 +132,27 @@ def test_transformers_embedder_from_a_local_folder(kind, tmp_path, monkeypatch):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     with pytest.raises(MissingWeightsError, match="save_pretrained"):
         ImageEmbedderResource(backend="transformers", model="no-such-model").get()
+
+
+def test_face_sessions_do_not_spin_and_find_the_same_faces(shared, monkeypatch):
+    """The face models' ONNX Runtime sessions run on ``model_threads()`` threads that sleep between ops (spinning
+    threads burn the CPU other steps share) and find exactly the faces a default session finds."""
+    import onnxruntime as ort
+    from insightface.model_zoo import get_model
+
+    from resources.backends.onnx_faces import OnnxFaceAnalyzer, weight_path
+
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    monkeypatch.setenv("CASTFORGE_MODEL_THREADS", "1")
+    analyzer = OnnxFaceAnalyzer(("scrfd",))
+    image = cv2.cvtColor(cv2.imread(str(shared / KNN / "test" / "obama_and_biden.jpg")), cv2.COLOR_BGR2RGB)
+    faces = analyzer.detect(image, "scrfd")
+    session = analyzer._detector("scrfd").session
+    assert session.get_session_options().intra_op_num_threads == 1
+    assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert analyzer._rec.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    default = get_model(str(weight_path("scrfd")), providers=["CPUExecutionProvider"],
+                        sess_options=ort.SessionOptions())
+    default.prepare(ctx_id=-1, input_size=(640, 640), det_thresh=0.5)
+    boxes, _ = default.detect(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), max_num=0)
+    assert len(faces) >= 2 and np.array_equal(np.array([f.box for f in faces]), boxes[:, :4].astype(np.float64))
