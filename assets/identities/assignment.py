@@ -79,8 +79,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         face_labels, joined_similarity, joined = join_by_prototype(
             x, face_labels, prototypes, params.prototype_threshold, params.prototype_margin)
         stats["joined_by_prototype"] = joined
-        detectors = [(face_detectors or {}).get(instance_ids[k], "") if params.prototype_per_detector else ""
-                     for k in with_face]
+        detectors = [((face_detectors or {}).get(instance_ids[k]) or "") if params.prototype_per_detector else ""
+                     for k in with_face]   # a null detector is an unknown one: the overall prototypes serve
         sims = detector_prototype_similarities(x, face_labels, gated, q, detectors, prototypes)
         face_sims = np.full((n, len(prototypes)), np.nan, dtype=np.float32)
         face_sims[with_face] = sims

@@ -155,7 +155,7 @@ def test_assignment_joins_loose_faces_by_lead_only_when_asked():
     off = assign_identities(ids, vectors, None, params)
     assert off.labels[12] == -1 and "joined_by_lead" not in off.stats
     on = assign_identities(ids, vectors, None, replace(params, join_lead_quantile=0.0, prototype_per_detector=True),
-                           face_detectors={i: "yunet" for i in ids})
+                           face_detectors={i: "yunet" if k % 3 else None for k, i in enumerate(ids)})
     assert on.labels[12] == on.labels[0] and on.by[12] == "prototype" and on.stats["joined_by_lead"] == 1
     assert (on.labels[:12] == off.labels[:12]).all()
 
