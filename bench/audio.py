@@ -83,14 +83,23 @@ def separation_figures(shared: Path, separator, work: Path) -> dict:
             "real_time_factor": round(seconds / audio_s, 4)}
 
 
+def warm_up(shared: Path, diarizer) -> None:
+    """One short diarization first, so the figures do not count lazy imports (librosa) and first-call set-up."""
+    waveform, rate = sf.read(str(shared / "media/audio/pyannote_sample/sample.wav"), dtype="float32")
+    diarizer.diarize(waveform[: 12 * rate], rate)
+
+
 def diarization_figures(shared: Path, diarizer, work: Path, ablation: bool = False) -> dict:
-    out, seconds, audio_s = {}, 0.0, 0.0
+    """DER of ``diarizer`` on the two reference files; real-time factor in wall seconds and in CPU seconds of this
+    process (all its threads: on a shared machine the steadier figure)."""
+    out, seconds, cpu_s, audio_s = {}, 0.0, 0.0, 0.0
     for name, wav, rttm in (("ami_seriously", "ami_seriously/mixture.wav", "ami_seriously/mixture.rttm"),
                             ("pyannote_sample", "pyannote_sample/sample.wav", "pyannote_sample/sample.rttm")):
         waveform, rate = sf.read(str(shared / "media/audio" / wav), dtype="float32")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         turns = diarizer.diarize(waveform, rate)
         seconds += time.perf_counter() - started
+        cpu_s += time.process_time() - cpu_started
         audio_s += waveform.shape[0] / rate
         hypothesis = write_rttm(segments_table(turns), name, work / f"{name}.rttm")
         reference = shared / "media/audio" / rttm
@@ -102,7 +111,7 @@ def diarization_figures(shared: Path, diarizer, work: Path, ablation: bool = Fal
                      "speakers_reference": file_scores["reference_speakers"],
                      "der_collar_0.25_skip_overlap": forgiving["der"]}
     figures = {"backend": diarizer.name, "model": diarizer.model, "files": out,
-               "real_time_factor": round(seconds / audio_s, 4)}
+               "real_time_factor": round(seconds / audio_s, 4), "cpu_real_time_factor": round(cpu_s / audio_s, 4)}
     params = getattr(diarizer, "params", None)
     if params is not None and hasattr(params, "detect_overlap") and not ablation:
         import dataclasses
@@ -172,7 +181,7 @@ def subset_figures(shared: Path, diarizer, work: Path, splits: tuple[str, ...] =
     """DER on the AMI subsets (``ami_subsets``), per variant and split; scored against the reference RTTM
     restricted to the subset's speakers (real turn-taking and overlap)."""
     subsets, rate = ami_subsets(shared)
-    rows, scores_by = [], {}
+    rows, scores_by, cpu_s, audio_s = [], {}, 0.0, 0.0
     for subset in subsets:
         if subset["split"] not in splits:
             continue
@@ -182,7 +191,10 @@ def subset_figures(shared: Path, diarizer, work: Path, splits: tuple[str, ...] =
                                     for k, turns in subset["reference"].items() for s, d in turns))
         row = {"speakers": name, "split": subset["split"]}
         for variant in ("turn_gated", "with_crosstalk"):
+            cpu_started = time.process_time()
             turns = diarizer.diarize(subset[variant], rate)
+            cpu_s += time.process_time() - cpu_started
+            audio_s += len(subset[variant]) / rate
             scores = diarization_error(ref_path, write_rttm(segments_table(turns), name,
                                                             work / f"subset_{name}.{variant}.rttm"))
             row[variant] = {"der": scores["der"], "missed": scores["missed"], "false_alarm": scores["false_alarm"],
@@ -190,6 +202,7 @@ def subset_figures(shared: Path, diarizer, work: Path, splits: tuple[str, ...] =
             scores_by.setdefault(f"{variant}/{subset['split']}", []).append(scores["der"])
         rows.append(row)
     return {"recordings": rows, "mean_der": {k: round(float(np.mean(v)), 4) for k, v in sorted(scores_by.items())},
+            "cpu_real_time_factor": round(cpu_s / max(audio_s, 1e-9), 4),
             "splits": "dev: even-numbered subsets (tuning); held_out: odd-numbered ones (never tuned on)"}
 
 
@@ -370,7 +383,9 @@ def main() -> None:
     separator, diarizer = build_separator(args.separator), build_diarizer(args.diarizer)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        figures = {"machine": {"cpu_threads": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+        warm_up(shared, diarizer)
+        figures = {"machine": {"cpu_threads": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                               "load_average_1min": round(os.getloadavg()[0], 1)},
                    "diarization": diarization_figures(shared, diarizer, work)}
         if not args.only_extras:
             figures["separation"] = separation_figures(shared, separator, work)
