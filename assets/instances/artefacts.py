@@ -17,9 +17,10 @@ def instance_id(film: str, frame_id: str, mask: np.ndarray) -> str:
 
 
 def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """x0, y0, x1, y1 (exclusive ends) of the mask's pixels."""
-    ys, xs = np.nonzero(mask)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    """x0, y0, x1, y1 (exclusive ends) of the mask's pixels (from its occupied rows and columns: no index arrays
+    of every pixel, which at 1080p cost more than the rest of a cut-out)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def soft_alpha(mask: np.ndarray, feather_frac: float) -> np.ndarray:
@@ -66,10 +67,15 @@ def sharpness(rgb: np.ndarray, mask: np.ndarray) -> float:
 
 def overlay(rgb: np.ndarray, masks: list[np.ndarray], labels: list[str]) -> np.ndarray:
     """A BGR visualisation: each instance tinted in its colour, its box and its number."""
-    canvas = rgb.astype(np.float32)
+    # tinted in float32 on the instances' pixels only (the same values as tinting a float copy of the frame)
+    tinted = rgb.copy()
+    where = np.flatnonzero(np.any(masks, axis=0)) if masks else np.zeros(0, np.intp)
+    pixels = tinted.reshape(-1, 3)[where].astype(np.float32)
     for i, mask in enumerate(masks):
-        canvas[mask] = 0.55 * canvas[mask] + 0.45 * np.array(PALETTE[i % len(PALETTE)], np.float32)
-    bgr = cv2.cvtColor(canvas.astype(np.uint8), cv2.COLOR_RGB2BGR)
+        inside = mask.reshape(-1)[where]
+        pixels[inside] = 0.55 * pixels[inside] + 0.45 * np.array(PALETTE[i % len(PALETTE)], np.float32)
+    tinted.reshape(-1, 3)[where] = pixels.astype(np.uint8)
+    bgr = cv2.cvtColor(tinted, cv2.COLOR_RGB2BGR)
     thickness = max(1, round(max(rgb.shape[:2]) / 400))
     for i, (mask, label) in enumerate(zip(masks, labels)):
         x0, y0, x1, y1 = mask_box(mask)
