@@ -15,7 +15,7 @@ import numpy as np
 
 from resources.backends.character_cues import COCO_CHARACTERS, CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
-from resources.backends.character_regions import border_regions, colour_regions
+from resources.backends.character_regions import border_regions, colour_regions, flat_parts
 from resources.backends.character_skeleton import skeleton_cue
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def _core(seed: Seed, width: int, height: int) -> np.ndarray:
 
 GRABCUT_MAX_SIDE = 256  # GrabCut's cost grows with the pixels it models; larger windows are cut at this size
 CLASS_SHARE = 0.3  # DeepLab pixels covering this share of the seed box: its class map, not colour regions, seeds
+FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are kept (character_regions)
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
 
@@ -106,6 +107,28 @@ def _window(seed: Seed, width: int, height: int) -> tuple[tuple[int, int, int, i
     bx0, by0, bx1, by1 = _ints(seed.box, width, height)
     mw, mh = int(WINDOW_MARGIN * (bx1 - bx0)) + 2, int(WINDOW_MARGIN * (by1 - by0)) + 2
     return (bx0, by0, bx1, by1), (max(0, bx0 - mw), max(0, by0 - mh), min(width, bx1 + mw), min(height, by1 + mh))
+
+
+def _cut_window(seed: Seed, width: int, height: int) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int],
+                                                                float, tuple[int, int]]:
+    """(seed box, search window, scale, cut size): the window is cut at ``scale`` (at most GRABCUT_MAX_SIDE),
+    ``cut size`` its (width, height) there."""
+    box, (rx0, ry0, rx1, ry1) = _window(seed, width, height)
+    scale = min(1.0, GRABCUT_MAX_SIDE / max(rx1 - rx0, ry1 - ry0))
+    return box, (rx0, ry0, rx1, ry1), scale, (max(8, round((rx1 - rx0) * scale)), max(8, round((ry1 - ry0) * scale)))
+
+
+def _box_plane(seed: Seed, width: int, height: int) -> np.ndarray:
+    """bool plane of the search window, true inside the seed box."""
+    (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1) = _window(seed, width, height)
+    inside = np.zeros((ry1 - ry0, rx1 - rx0), bool)
+    inside[by0 - ry0:by1 - ry0, bx0 - rx0:bx1 - rx0] = True
+    return inside
+
+
+def _fit(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A bool window plane at the cut size (nearest neighbour)."""
+    return cv2.resize(plane.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
 def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations: int = 4,
@@ -117,17 +140,13 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     (Snapping the result to whole regions was measured and lowered the composites' IoU: dark
     clothing merges with dark backgrounds into one region.) The edge is refined later at full resolution."""
     height, width = class_mask.shape
-    (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1) = _window(seed, width, height)
-    scale = min(1.0, GRABCUT_MAX_SIDE / max(rx1 - rx0, ry1 - ry0))
-    size = (max(8, round((rx1 - rx0) * scale)), max(8, round((ry1 - ry0) * scale)))
+    (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1), scale, size = _cut_window(seed, width, height)
     roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
 
     def fit(plane: np.ndarray) -> np.ndarray:
-        return cv2.resize(plane.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        return _fit(plane, size)
 
-    inside = np.zeros((ry1 - ry0, rx1 - rx0), bool)
-    inside[by0 - ry0:by1 - ry0, bx0 - rx0:bx1 - rx0] = True
-    inside, classes = fit(inside), fit(class_mask[ry0:ry1, rx0:rx1])
+    inside, classes = fit(_box_plane(seed, width, height)), fit(class_mask[ry0:ry1, rx0:rx1])
     core = fit(_core(seed, width, height)[ry0:ry1, rx0:rx1])
     regions = colour_regions(roi)
     outer = border_regions(regions, (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height))
@@ -164,6 +183,30 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     mask[ry0:ry1, rx0:rx1] = cv2.resize(foreground.astype(np.uint8) * 255, (rx1 - rx0, ry1 - ry0),
                                         interpolation=cv2.INTER_LINEAR) > 127
     return mask
+
+
+def with_flat_parts(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, mask: np.ndarray,
+                    others: np.ndarray) -> np.ndarray:
+    """``mask`` (the seed's GrabCut cut) plus the flat, enclosed parts of a drawn character that join it
+    (``character_regions.flat_parts``: black hair or dark trousers that colour alone gave to a dark background), on
+    the same window as ``grabcut_seed``; pixels ``others`` (the other characters' cuts) hold are never added. A
+    character DeepLab sees (photos, 3D) keeps its mask: its fills are not flat."""
+    height, width = class_mask.shape
+    _, (rx0, ry0, rx1, ry1), _, size = _cut_window(seed, width, height)
+    if not mask[ry0:ry1, rx0:rx1].any():
+        return mask
+    inside = _fit(_box_plane(seed, width, height), size)
+    if (inside & _fit(class_mask[ry0:ry1, rx0:rx1], size)).sum() >= CLASS_SHARE * inside.sum():
+        return mask
+    roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
+    added = flat_parts(roi, _fit(mask[ry0:ry1, rx0:rx1], size), inside & ~_fit(others[ry0:ry1, rx0:rx1], size),
+                       (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height))
+    if not added.any():
+        return mask
+    grown = np.zeros_like(mask)
+    grown[ry0:ry1, rx0:rx1] = cv2.resize(added.astype(np.uint8) * 255, (rx1 - rx0, ry1 - ry0),
+                                         interpolation=cv2.INTER_LINEAR) > 127
+    return mask | (grown & ~others)
 
 
 def split_overlaps(bgr: np.ndarray, masks: list[np.ndarray], cores: list[np.ndarray]) -> list[np.ndarray]:
@@ -236,6 +279,10 @@ class OpencvCharacterSegmenter:
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]]) for s in seeds]
         masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s)) for s in scaled]
+        if FLAT_PARTS:
+            masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
+                                                                     or [np.zeros_like(m)], axis=0))
+                     for i, (s, m) in enumerate(zip(scaled, masks))]
         cores = [_core(s, small[0], small[1]) for s in scaled]
         masks = split_overlaps(bgr, masks, cores)
         coarse = []
