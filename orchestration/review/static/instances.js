@@ -35,12 +35,18 @@ function makeCard() {
   return node;
 }
 
-function fillCard(node, index) {
+// sketch: the grid moves fast; the caption keeps the previous item's text, hidden (class sketch), until a fill
+// without sketch writes it (virtual_grid.js)
+function fillCard(node, index, sketch = false) {
   const item = state.shown[index];
   node.dataset.index = String(index);
   if (node.dataset.id !== item.instance_id) {
     node.dataset.id = item.instance_id;
     vgrid.showThumbnail(node, item.thumb, item.instance_id);
+    node.sketch = true;
+  }
+  if (node.sketch && !sketch) {
+    node.sketch = false;
     setText(node.frame, item.frame_id || "");
     setText(node.who, item.identity ? `${item.identity_name}${item.track_id ? " · " + item.track_id : ""}` : "");
   }
@@ -53,8 +59,9 @@ const vgrid = new VirtualGrid(grid, {make: makeCard, fill: fillCard});
 // Writes only what differs from what the node shows: an unchanged class or text invalidates nothing.
 function paint(node, item) {
   const className = "item " + verdictClass(item) + (state.selected.has(item.instance_id) ? " selected" : "") +
-    (state.shown[state.focus] === item ? " focus" : "");
+    (state.shown[state.focus] === item ? " focus" : "") + (node.sketch ? " sketch" : "");
   if (node.className !== className) node.className = className;
+  if (node.sketch) return;
   setText(node.verdict,
     item.kept === true ? "kept" : item.kept === false ? "discarded" : item.auto_kept === false ? `auto: ${item.reason || "dropped"}` : "");
   setText(node.tag, item.category || "");

@@ -9,7 +9,10 @@
 // The page's state (focus, selection) lives in JS: a node only shows an item for a while.
 "use strict";
 class VirtualGrid {
-  // make(): a new empty cell node whose thumbnail <img> is ``node.image``; fill(node, index): show item ``index``
+  // make(): a new empty cell node whose thumbnail <img> is ``node.image``; fill(node, index, sketch): show item
+  // ``index``; with ``sketch`` (the grid moves faster than ``thumbMaxSpeed``) only what is cheap to draw (its class,
+  // not its text: the caption waits, hidden, like the picture), marking the node ``node.sketch``; such nodes are
+  // filled again without it once the grid slows down, with the pictures
   constructor(container, {make, fill, minWidth = 170, rowHeight = 200, gap = 8, overscanRows = 2, thumbEveryMs = 100,
                           thumbMaxSpeed = 3, budgetMs = 4, landMs = 60}) {
     Object.assign(this, {container, make, fill, minWidth, rowHeight, gap, overscanRows, thumbEveryMs, thumbMaxSpeed,
@@ -104,6 +107,9 @@ class VirtualGrid {
     const [first, last] = this.visibleRows(top, this.overscanRows);
     const start = first * this.columns, end = Math.min(this.count, last * this.columns);
     if (!force && this.flying(top, started)) return;
+    // a quick scroll re-fills a row or two a frame: the cards' text (style, layout and paint of a dozen captions) made
+    // those frames 10 ms of CPU where plain boxes took 3, and the compositor waited for them
+    this.fast = !force && this.speed(top, started) >= this.thumbMaxSpeed;
     if (force || this.behind || start !== this.range[0] || end !== this.range[1]) {
       this.range = [start, end];
       if (force) for (const node of this.pool) node.index = -1;
@@ -162,7 +168,7 @@ class VirtualGrid {
     node.index = index;
     node.style.transform =
       `translate(${(index % this.columns) * this.cellStep}px, ${Math.floor(index / this.columns) * this.rowHeight}px)`;
-    this.fill(node, index);
+    this.fill(node, index, this.fast);
     if (node.hidden) node.hidden = false;
   }
 
@@ -202,8 +208,9 @@ class VirtualGrid {
     const [first, last] = this.visibleRows(top, 1);
     for (const node of this.pool) {
       const row = Math.floor(node.index / this.columns), image = node.image;
-      if (node.index >= 0 && row >= first && row < last && image.dataset.src &&
-          image.getAttribute("src") !== image.dataset.src) this.load(image);
+      if (node.index < 0 || row < first || row >= last) continue;
+      if (node.sketch) this.fill(node, node.index, false);
+      if (image.dataset.src && image.getAttribute("src") !== image.dataset.src) this.load(image);
     }
   }
 
