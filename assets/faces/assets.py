@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.faces.core import FaceParams, detect_faces, misses_table
 from assets.faces.mixed_styles import shot_mix
+from assets.faces.parallel import faces_in_pool, workers_for
 from assets.frames.core import contact_sheet
 from assets.stage_contract import StageContract
 from assets.stage_support import (CountedCalls, cached_result, counts_markdown, film_record, image_markdown, result,
@@ -36,11 +37,19 @@ def face_embeddings(context: AssetExecutionContext, config: CONTRACT.Config, sto
         started = time.perf_counter()
         instances = workspace.read_table("filtered_instances")
         kept_frames = (instances.filter(pl.col("kept")) if "kept" in instances.columns else instances)["frame_id"]
-        counting = CountedCalls(analyzer, "embed", stage, kept_frames.n_unique(), "frames' faces embedded")
+        total, what = kept_frames.n_unique(), "frames' faces embedded"
+        workers = workers_for(total)
         misses: dict[str, str] = {}
         with workspace.staged_dir("faces") as staging:
-            faces = detect_faces(frames, instances, counting, params, workspace.absolute, staging,
-                                 staged_relative(workspace, "faces", staging), misses, mix.detectors_for())
+            if workers > 1:   # frames on a pool of processes, each with its own analyzer (assets/faces/parallel.py)
+                faces, misses = faces_in_pool(
+                    film, workspace.home, frames, instances, params, type(face_analyzer), face_analyzer.model_dump(),
+                    params.anime_detector, mix.also, staging, workspace.artefact_dir("faces"), workers,
+                    mix.detectors_for(), lambda done: stage.progress(min(done, total), total, what))
+            else:
+                faces = detect_faces(frames, instances, CountedCalls(analyzer, "embed", stage, total, what), params,
+                                     workspace.absolute, staging, staged_relative(workspace, "faces", staging),
+                                     misses, mix.detectors_for())
         missed = misses_table(misses, instances)
         # `faces` is the relation other stages read; `face_embeddings` (the asset's own table) keeps the vectors;
         # `face_misses` says why a kept instance has no face
