@@ -151,7 +151,15 @@ def test_a_quick_scroll_asks_for_no_picture_and_a_refilled_card_cancels_its_own(
       vgrid.load = load;
       return asked; }""")
     assert asked == 0
+    # the cards filled on the way are sketches (caption hidden: it still holds the text of the item shown before)
+    assert page.locator("#grid .item.sketch:not([hidden])").count() > 0
     page.wait_for_selector("#grid .item:not([hidden]) img[src]")  # thumbnails come once it is still
+    # and with them every card on screen gets its own caption
+    page.wait_for_function("""() => { const [first, last] = vgrid.visibleRows(grid.getBoundingClientRect().top, 0);
+      for (let i = first * vgrid.columns; i < last * vgrid.columns; i++) { const node = vgrid.node(i);
+        if (!node || node.sketch || node.classList.contains('sketch') ||
+            node.querySelector('.frame').textContent !== (state.shown[i].frame_id || '')) return false; }
+      return true; }""", timeout=10_000)
     # the screen's pictures asked for, then a jump re-fills every card before they arrive: each fetch is cancelled
     cancelled = page.evaluate("""() => {
       const loaders = []; const load = vgrid.load.bind(vgrid);
