@@ -158,13 +158,16 @@ class ThreadedExecutor(Executor):
 
 def _run_step(key: str, context: object, events: queue.Queue) -> None:
     """One step's events onto ``events``, then _DONE; an error outside the step's own handling fails the step."""
+    failed = False
     try:
         for event in dagster_event_sequence_for_step(context):
+            failed = failed or event.is_step_failure
             events.put((key, event))
     except BaseException:   # dagster_event_sequence_for_step turns user errors into events; this is the rest
-        events.put((key, DagsterEvent.step_failure_event(
-            step_context=context,
-            step_failure_data=_failure_data(sys.exc_info()))))
+        if not failed:      # an interrupt is reported as the step's failure, then raised again: once is enough
+            events.put((key, DagsterEvent.step_failure_event(
+                step_context=context,
+                step_failure_data=_failure_data(sys.exc_info()))))
     finally:
         events.put((key, _DONE))
 
