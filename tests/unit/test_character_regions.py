@@ -58,3 +58,18 @@ def test_nothing_is_added_outside_the_seed_box_or_to_an_empty_cut(window):
     cut = truth & (cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)[..., 0] >= 40)
     assert not flat_parts(bgr, cut, np.zeros_like(inside), (True, True, True, False)).any()
     assert not flat_parts(bgr, np.zeros_like(cut), inside, (True, True, True, False)).any()
+
+
+def test_the_segmenter_gives_a_drawn_character_its_flat_parts_but_never_another_characters_pixels(window):
+    from resources.backends.opencv_characters import Seed, with_flat_parts
+
+    bgr, truth, inside = window
+    ys, xs = np.nonzero(inside)
+    seed = Seed(np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32), 0.9, "person")
+    hair = truth & (cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)[..., 0] < 40)
+    cut, blind = truth & ~hair, np.zeros_like(truth)
+    grown = with_flat_parts(bgr, seed, blind, cut, blind)
+    assert (grown & cut).sum() == cut.sum() and (grown & hair).sum() > 0.35 * hair.sum()
+    assert not (with_flat_parts(bgr, seed, blind, cut, hair) & hair).any()  # another character's cut holds it
+    seen = np.ones_like(truth)  # DeepLab sees the character (photo, 3D): its cut is kept as it is
+    assert (with_flat_parts(bgr, seed, seen, cut, blind) == cut).all()
