@@ -43,8 +43,9 @@ def border_regions(labels: np.ndarray, sides: tuple[bool, bool, bool, bool] = (T
 # trousers that GrabCut's colour models give to a dark background of the same colour stay flat and enclosed at a
 # fine Felzenszwalb scale. Chosen on the composites' tune split: black hair and dark trousers 0.0-0.4, blurred or
 # compressed dark backgrounds from 0.0 (which the contrast test below sets apart), textured ones 2-10; at 1.5 a
-# sky's smooth gradient between two characters was taken.
-FINE_SCALE = 150.0
+# sky's smooth gradient between two characters was taken. Fine scale on the tune split (anime preset, mean IoU):
+# 50: 0.815, 70: 0.816, 100: 0.815, 150: 0.810, 250: 0.807.
+FINE_SCALE = 70.0
 FLAT_STD = 0.5
 MIN_CONTRAST = 5.0
 
@@ -82,12 +83,15 @@ def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
     at_frame = set(np.unique(regions[border_regions(regions, frame_sides)]).tolist()) if any(frame_sides) else set()
     means = np.stack([np.bincount(regions.ravel(), lab[..., c].ravel(), count) for c in range(3)], 1) \
         / np.maximum(area, 1)[:, None]
+    # a fill the fine scale splits into pieces of one colour: its pieces are not each other's background
+    flat_pieces = candidate[regions]
     added = np.zeros(regions.shape, bool)
     grown = foreground.copy()
     for _ in range(rounds):
         touching = np.unique(regions[cv2.dilate(grown.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0])
         new = touching[candidate[touching]]
-        new = new[[_stands_out(regions, r, means, grown, outer_ids if r in at_frame else ()) for r in new]]
+        new = new[[_stands_out(regions, r, means, grown | flat_pieces, outer_ids if r in at_frame else ())
+                   for r in new]]
         if new.size == 0:
             break
         candidate[new] = False
