@@ -295,20 +295,24 @@ def sintel_mapping_figures(home: Path, film: str) -> dict:
     return {"lines": rows, "mapping_accuracy": round(correct / max(labels.height, 1), 3)}
 
 
+# peak RSS from /proc (VmHWM, kB): getrusage's ru_maxrss starts a child at its parent's peak (Linux keeps it
+# across fork and exec), so after this bench's own diarization every probe read the bench's peak (933 MB)
 MEMORY_PROBE = """
-import resource, sys, time
+import sys, time
 sys.path.insert(0, {repo!r})
+def peak_kb():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 from resources.diarizer import build_diarizer
 model = build_diarizer("pyannote_onnx")
 model.params = __import__("dataclasses").replace(model.params, **{params!r})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 started = time.perf_counter()
 if {mode!r} == "streamed":
     turns = model.diarize_file({path!r})
 else:
     import soundfile
     turns = model.diarize(soundfile.read({path!r}, dtype="float32")[0], 16000)
-print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - started, len(turns))
+print(before, peak_kb(), time.perf_counter() - started, len(turns))
 """
 
 
