@@ -6,6 +6,9 @@ Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-
        [--keep DIR] (keeps the cut-outs and the decided table, e.g. for docs/screenshots/instances_sintel.png)
        [--workers N] (characters: the stage's pool of N worker processes, assets/instances/parallel.py; CPU
        seconds then count the whole process tree)
+       .venv/bin/python bench/instances.py --cue-costs: CPU-ms a frame of each cue model (YuNet, YOLOX, DeepLab) on
+       30 Sintel frames, one frame of each Penny & Chip clip (720p) and both upscaled to 1080p, and YuNet at smaller
+       input sizes against its default (faces found, and how many of the default's it finds again)
 sam2 uses the checkpoint under CASTFORGE_MODELS when present; otherwise it runs the real tiny architecture with
 random weights, to time it (its masks are then meaningless), on --sam2-frames frames. sam2 runs the production
 path: its parts merged into whole characters by the characters backend (same cues).
@@ -130,6 +133,71 @@ def face_coverage(kept, decided, out: Path) -> dict:
             "frames_with_faces_note": "YuNet score >= 0.6, face centre inside a kept instance's mask"}
 
 
+def video_frames(video: Path, every: int, limit: int) -> list:
+    """RGB frames ``every`` frames apart (from the middle of the first interval), at most ``limit``."""
+    import av
+
+    found = []
+    with av.open(str(video)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index % every == every // 2:
+                found.append(frame.to_ndarray(format="rgb24"))
+            if len(found) >= limit:
+                break
+    return found
+
+
+YUNET_SIDES = (960, 800, 640)  # smaller YuNet inputs compared with the default
+
+
+def cue_costs() -> dict:
+    """CPU-ms a frame of each cue model, and YuNet at smaller input sizes against its default."""
+    import cv2
+
+    from resources.backends.character_cues import (YUNET_MAX_SIDE, DeeplabCharacterMask, YoloxCharacterDetector,
+                                                   YunetFaceDetector, box_iou)
+
+    shared = shared_dir()
+    sintel = video_frames(shared / SINTEL, 40, 30)
+    penny = [video_frames(clip, 60, 1)[0] for clip in sorted((shared / "media/video/2d/penny_and_chip").glob("*.mp4"))]
+
+    def at_1080p(frames):
+        return [cv2.resize(f, (1920, round(1920 * f.shape[0] / f.shape[1])), interpolation=cv2.INTER_CUBIC)
+                for f in frames]
+
+    sets = {"sintel": sintel, "penny_and_chip": penny, "sintel_1080p": at_1080p(sintel),
+            "penny_and_chip_1080p": at_1080p(penny)}
+    models = {"yunet": YunetFaceDetector(0.6).detect, "yolox_two_passes": YoloxCharacterDetector(0.3, 0.5).detect,
+              "deeplab": DeeplabCharacterMask().mask}
+
+    def timed(detect, frames):
+        detect(frames[0])  # first call: allocations, not counted
+        started = cpu_seconds()
+        found = [detect(f) for f in frames]
+        return found, round((cpu_seconds() - started) / len(frames) * 1000, 1)
+
+    report = {}
+    for name, frames in sets.items():
+        row = {"frames": len(frames), "size": list(frames[0].shape[1::-1]), "cpu_ms_per_frame": {}, "yunet_sides": {}}
+        reference = None
+        for model, detect in models.items():
+            found, row["cpu_ms_per_frame"][model] = timed(detect, frames)
+            if model == "yunet":
+                reference = found
+        for side in YUNET_SIDES:
+            if side >= max(frames[0].shape[:2]):
+                continue
+            found, cost = timed(YunetFaceDetector(0.6, max_side=side).detect, frames)
+            again = sum(any(box_iou(a[:4], b[:4]) > 0.5 for b in theirs) for ours, theirs in zip(reference, found)
+                        for a in ours)
+            row["yunet_sides"][side] = {"cpu_ms_per_frame": cost, "faces": int(sum(len(f) for f in found)),
+                                        f"of_{YUNET_MAX_SIDE}_faces": int(sum(len(f) for f in reference)),
+                                        "found_again": int(again)}
+        report[name] = row
+    return {"benchmark": "instances_cue_costs", "model_threads": os.environ.get("CASTFORGE_MODEL_THREADS"),
+            "yunet_max_side": YUNET_MAX_SIDE, "results": report}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backends", default="characters,sam2")
@@ -137,12 +205,16 @@ def main() -> None:
     parser.add_argument("--sam2-frames", type=int, default=4)
     parser.add_argument("--keep", help="keep the cut-outs, masks and the decided table under KEEP/<backend>")
     parser.add_argument("--workers", type=int, help="characters: segment on the stage's pool of N processes")
+    parser.add_argument("--cue-costs", action="store_true", help="CPU-ms a frame of each cue model; YuNet sizes")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with the Sintel trailer is needed")
     os.environ.setdefault("CASTFORGE_MODELS", str(shared_dir() / "models"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.cue_costs:
+        print(json.dumps(cue_costs(), indent=2))
+        return
     if args.one:
         with tempfile.TemporaryDirectory() as frames_dir:
             print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep,

@@ -86,16 +86,23 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+# YuNet reads a larger frame at this many pixels on its long side (memory and time grow with the input). Smaller
+# is cheaper (62 -> 39 / 17 CPU-ms a 720p frame at 960 / 640) but not the same faces: 2-6 of the 12 faces of 30
+# Sintel frames at 1080p are lost and drawn frames gain false ones (bench/instances.py --cue-costs)
+YUNET_MAX_SIDE = 1280
+
+
 class YunetFaceDetector:
     name, model = "yunet", YUNET
 
-    def __init__(self, score_threshold: float = 0.6):
+    def __init__(self, score_threshold: float = 0.6, max_side: int = YUNET_MAX_SIDE):
         self.model = require_model(YUNET, "yunet")
         self.detector = cv2.FaceDetectorYN.create(self.model, "", (320, 320), score_threshold, 0.3, 5000)
+        self.max_side = max_side
 
     def detect(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
-        scale = min(1.0, 1280 / max(h, w))  # YuNet is fast but memory grows with the input
+        scale = min(1.0, self.max_side / max(h, w))
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         if scale < 1.0:
             bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)

@@ -87,3 +87,21 @@ def test_cues_pickle_with_their_class_map(segmenter, photo):
     copy = pickle.loads(pickle.dumps(cues))
     assert np.array_equal(copy.faces, cues.faces) and np.array_equal(copy.bodies, cues.bodies)
     assert copy.class_mask.any() and (copy.class_mask == cues.class_mask).all()
+
+
+def test_yunet_reads_a_large_frame_at_its_input_cap_and_answers_in_frame_pixels(shared, photo):
+    import os
+
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.character_cues import YUNET_MAX_SIDE, YunetFaceDetector, box_iou
+
+    frame = np.full((1080, 1920, 3), 90, np.uint8)   # the photo as a medium shot in a 1080p frame
+    height = 700
+    width = round(photo.shape[1] * height / photo.shape[0])
+    frame[200:200 + height, 300:300 + width] = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA)
+    capped = YunetFaceDetector(0.6).detect(frame)            # read at YUNET_MAX_SIDE px wide
+    full = YunetFaceDetector(0.6, max_side=1920).detect(frame)  # read as it is
+    assert YUNET_MAX_SIDE < 1920 and len(capped) == len(full) >= 2
+    for face in capped:
+        assert max(box_iou(face[:4], other[:4]) for other in full) > 0.8
+        assert 300 <= face[0] < face[2] <= 300 + width and 200 <= face[1] < face[3] <= 200 + height
