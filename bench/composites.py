@@ -66,7 +66,8 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 
 
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
-              sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None) -> dict:
+              sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
+              worst: int = 5) -> dict:
     import cv2
     import polars as pl
 
@@ -117,7 +118,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
             "by_background": by_video(scored, summarise),
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
-            "worst": sorted(scored, key=lambda r: r["iou"])[:5]}
+            "worst": sorted(scored, key=lambda r: r["iou"])[:worst]}
 
 
 def preset_sections(name: str | None) -> dict:
@@ -158,6 +159,8 @@ def main() -> None:
     parser.add_argument("--sequence", type=int, default=1,
                         help="key frames per shot: each scene becomes a shot whose characters walk 1%% of the "
                              "width per frame (measures the neighbouring-frame cue)")
+    parser.add_argument("--worst", type=int, default=5, help="how many of the worst characters to list (the loss "
+                                                                 "analysis: every character with a large number)")
     parser.add_argument("--no-shot-consistency", action="store_true", help="leave out the neighbouring-frame vote")
     parser.add_argument("--preset", help="apply configs/presets/<name>.yaml's instances and filtered_instances "
                                          "settings (anime: AnimeFace faces, min_character_score 0.3)")
@@ -169,7 +172,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
-                                not args.no_shot_consistency, args.preset) for s in splits}
+                                not args.no_shot_consistency, args.preset, args.worst) for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed,
                       "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,

@@ -233,20 +233,33 @@ def split_overlaps(bgr: np.ndarray, masks: list[np.ndarray], cores: list[np.ndar
     return out
 
 
+# Parts of a mask this close to each other (pixels of the segmenter's working frame, at most max_side = 640 wide)
+# are one part: a drawn character's trousers, which flat_parts joins to the cut, sit an outline's width below the
+# jacket. Tune split (anime preset): 0 / 1 / 2 / 3 px
+# read 0.821 / 0.826 / 0.826 / 0.826 mean IoU.
+COMPONENT_GAP_PX = 2
+
+
 def component_with(mask: np.ndarray, core: np.ndarray, min_share: float = 0.1) -> np.ndarray:
     """The connected parts of ``mask`` that touch ``core`` (else its largest part), plus any part holding at least
     ``min_share`` of the mask: drops stray fragments, but keeps a drawn body that its own dark outline, lost against
-    a dark background, separates from the head."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    a dark background, separates from the head. Parts at most COMPONENT_GAP_PX apart count as one (a gap of
+    outline pixels between a drawn character's jacket and its trousers)."""
+    joined = mask.astype(np.uint8)
+    if COMPONENT_GAP_PX:
+        joined = cv2.dilate(joined, np.ones((2 * COMPONENT_GAP_PX + 1,) * 2, np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     if count <= 2:
         return mask
+    labels[~mask] = 0
+    stats[:, cv2.CC_STAT_AREA] = np.bincount(labels.ravel(), minlength=count)
     areas = stats[1:, cv2.CC_STAT_AREA]
     touching = np.unique(labels[core & mask])
     touching = touching[touching > 0]
     if touching.size == 0:
         touching = np.array([1 + int(np.argmax(areas))])
     large = 1 + np.flatnonzero(areas >= min_share * areas.sum())
-    return np.isin(labels, np.union1d(touching, large))
+    return np.isin(labels, np.union1d(touching, large)) & mask
 
 
 class OpencvCharacterSegmenter:
