@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import polars as pl
 
-from assets.frames.decode import DecodeReport, decode
+from assets.frames.decode import DecodeReport, decode_ahead
 from assets.shot_analysis.camera import PairMotion, background_mask, pair_motion
 from assets.shot_analysis.params import ShotAnalysisParams
 
@@ -63,12 +63,16 @@ class StreamScan:
 def frame_signals(bgr: np.ndarray) -> dict[str, float]:
     """Whole-frame light and colour: mean grey, share of near-white pixels, mean Lab chroma (a, b about 0),
     mean saturation. Flashes, lighting changes and colour casts are read from these."""
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
-    grey = lab[:, 0]  # OpenCV's 8-bit L is scaled to 0-255
-    saturation = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1]
-    return {"luma": float(grey.mean()), "bright_share": float((grey >= 240).mean()),
-            "lab_a": float(lab[:, 1].mean() - 128.0), "lab_b": float(lab[:, 2].mean() - 128.0),
-            "saturation": float(saturation.mean())}
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)  # OpenCV's 8-bit L is scaled to 0-255
+    pixels = lab.shape[0] * lab.shape[1]
+    sums = cv2.sumElems(lab)  # exact channel sums in one pass, no float copy of the frame
+
+    def mean(total: float) -> float:  # single precision, as the float32 means these columns were first taken with
+        return float(np.float32(total) / np.float32(pixels))
+
+    saturation = cv2.sumElems(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV))[1]
+    return {"luma": mean(sums[0]), "bright_share": np.count_nonzero(lab[..., 0] >= 240) / pixels,
+            "lab_a": mean(sums[1]) - 128.0, "lab_b": mean(sums[2]) - 128.0, "saturation": saturation / pixels}
 
 
 class ShotLookup:
@@ -102,7 +106,9 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
     previous_shot = None
     anchor: tuple[np.ndarray, int] | None = None  # the last frame motion was measured from, in this shot
     size = (0, 0)
-    for frame in decode(video, width, report, interpolation="AREA"):  # area averaging: cheap and anti-aliased
+    # a background thread decodes and scales (swscale's area filter: cheap, anti-aliased) while this one measures:
+    # FFmpeg and OpenCV release the GIL, so the two overlap on two cores; the frames are the same as decoding inline
+    for frame in decode_ahead(video, width, report):
         small = frame.small_bgr
         size = (small.shape[1], small.shape[0])
         shot = lookup.shot_of(frame.index)

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from assets.effects import synthetic
-from assets.effects.core import catalogue, frame_detections
+from assets.effects.core import catalogue, frame_detections, key_frame_detections
 from assets.effects.params import EffectParams
 from assets.effects.temporal import colour_cast_events, light_events, transformation_events
 from assets.shot_analysis.stream import SIGNAL_SCHEMA
@@ -123,3 +123,18 @@ def test_motion_blur_direction_is_recovered(angle):
     assert agreement > 0.6
     assert min(abs(direction - angle), 180 - abs(direction - angle)) < 3  # counter-clockwise on screen
     assert directional_blur(texture)[0] < 0.1  # isotropic texture: no direction
+
+
+def test_key_frames_measured_on_threads_give_the_one_thread_list(frame, character):
+    rng = np.random.default_rng(2)
+    focused, box = synthetic.shallow_focus(frame, character, 4.0)
+    pictures = {"clean.jpg": frame, "snow.jpg": synthetic.add_snow(frame, rng, flakes_per_megapixel=4000),
+                "rain.jpg": synthetic.add_rain(frame, rng), "focus.jpg": focused}
+    names = ["snow.jpg", "clean.jpg", "focus.jpg", "rain.jpg", "missing.jpg", "snow.jpg"]
+    kept = pl.DataFrame({"frame_id": [f"f{i}" for i in range(len(names))], "shot": [0, 0, 1, 1, 1, 2],
+                         "timestamp_s": [0.5 * i for i in range(len(names))], "path": names})
+    boxes = {"f2": [box]}
+    one = key_frame_detections(kept, boxes, pictures.get, PARAMS, workers=1)
+    assert [(f["frame_id"], f["effect"]) for f in one if f["effect"] in ("snow", "depth_of_field")] == [
+        ("f0", "snow"), ("f2", "depth_of_field"), ("f5", "snow")]
+    assert key_frame_detections(kept, boxes, pictures.get, PARAMS, workers=3) == one
