@@ -6,7 +6,8 @@ Sources are built with ffmpeg under ``--work`` (never in the repository): the Si
 bench/film_scale.py at 480p and 1080p (and 3 minutes of it at 1080p, for memory against length), and a held-out
 1080p film of the 26 Penny & Chip clips upscaled from 720p in reverse order with x264 ``fast`` (its own B-frame
 placement): a cut every 192 frames. Every measurement runs in its own process (clean peak RSS); ``--code DIR``
-measures another checkout's stage (e.g. the code before a change, from ``git archive``)."""
+measures another checkout's stage (e.g. the code before a change, from ``git archive``); ``--measure KIND VIDEO``
+takes one figure of any video (e.g. bench/film_scale.py's cached 1080p minute) without building the sources."""
 
 import argparse
 import json
@@ -154,7 +155,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "frames_bench")
     parser.add_argument("--before", type=Path, help="a checkout (assets/, resources/) to measure as 'before'")
-    parser.add_argument("--measure", nargs=2, metavar=("KIND", "VIDEO"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=2, metavar=("KIND", "VIDEO"),
+                        help="one figure of one video in this process, as JSON; KIND: decode, decode_reference, "
+                             "analysis_floor, exact_by_seeks, frames or frames_reference (see measure())")
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
