@@ -6,7 +6,9 @@ measured against the frames stage in bench/temporal.py (README, "Temporal analys
 """
 
 import bisect
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,7 @@ SIGNAL_SCHEMA = {
 }
 HIST_BINS = (8, 4, 4)  # hue x saturation x value: coarse enough that lighting noise does not split a palette
 THUMB_SIZE = (32, 18)
+MAX_PENDING_PAIRS = 32  # frame pairs queued for the motion tracker at most (their grey frames stay in memory)
 
 
 @dataclass
@@ -98,7 +101,11 @@ class ShotLookup:
 
 def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_every: int = 4,
                params: ShotAnalysisParams = ShotAnalysisParams()) -> StreamScan:
-    """Decode ``video`` once at ``width`` px and measure every frame (see module docstring)."""
+    """Decode ``video`` once at ``width`` px and measure every frame (see module docstring).
+
+    Three threads share the work: one decodes and scales (``decode_ahead``), this one measures the frames' light
+    and colour, one tracks the background between frame pairs (``pair_motion``); FFmpeg and OpenCV release the
+    GIL, so they run at once. Each pair's motion is folded in in film order, so the tables are those of one thread."""
     report = DecodeReport()
     rows: list[dict] = []
     pairs: dict[int, list[PairMotion]] = {}
@@ -106,30 +113,41 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
     previous_shot = None
     anchor: tuple[np.ndarray, int] | None = None  # the last frame motion was measured from, in this shot
     size = (0, 0)
-    # a background thread decodes and scales (swscale's area filter: cheap, anti-aliased) while this one measures:
-    # FFmpeg and OpenCV release the GIL, so the two overlap on two cores; the frames are the same as decoding inline
-    for frame in decode_ahead(video, width, report):
-        small = frame.small_bgr
-        size = (small.shape[1], small.shape[0])
-        shot = lookup.shot_of(frame.index)
-        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        motion = None
-        if shot != previous_shot:
-            anchor = (grey, frame.index)
-        elif frame.index - anchor[1] >= params.motion_every:
-            gap = frame.index - anchor[1]
-            scale = small.shape[1] / report.width if report.width else 1.0
-            mask = background_mask(grey.shape, lookup.boxes_near(shot, frame.index, scale))
-            motion = per_frame(pair_motion(anchor[0], grey, mask, params), gap)
+    pending: deque[tuple[Future, int, int, list[dict]]] = deque()  # (motion, shot, gap, rows it fills), film order
+
+    def settle(keep: int) -> None:
+        """Fold in the finished motions in order, waiting for the oldest while more than ``keep`` are pending."""
+        while pending and (len(pending) > keep or pending[0][0].done()):
+            future, shot, gap, filled = pending.popleft()
+            motion = per_frame(future.result(), gap)
             pairs.setdefault(shot, []).extend([motion] * gap)  # one step per frame: paths and medians stay per frame
-            for row in rows[len(rows) - (gap - 1):] if gap > 1 else []:
-                row.update(_motion_columns(motion, small.shape[1]))  # the frames skipped in between
-            anchor = (grey, frame.index)
-        if frame.index % appearance_every == 0 or shot != previous_shot:
-            appearance.setdefault(shot, ShotAppearance()).add(small)
-        rows.append({"frame_index": frame.index, "timestamp_s": round(frame.timestamp_s, 4), "shot": shot,
-                     **frame_signals(small), **_motion_columns(motion, small.shape[1])})
-        previous_shot = shot
+            for row in filled:  # the frame measured and the frames skipped in between
+                row.update(_motion_columns(motion, size[0]))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="camera_motion") as tracker:
+        for frame in decode_ahead(video, width, report):  # swscale's area filter: cheap and anti-aliased
+            small = frame.small_bgr
+            size = (small.shape[1], small.shape[0])
+            shot = lookup.shot_of(frame.index)
+            grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+            row = {"frame_index": frame.index, "timestamp_s": round(frame.timestamp_s, 4), "shot": shot,
+                   **frame_signals(small), **_motion_columns(None, small.shape[1])}
+            if shot != previous_shot:
+                anchor = (grey, frame.index)
+            elif frame.index - anchor[1] >= params.motion_every:
+                gap = frame.index - anchor[1]
+                scale = small.shape[1] / report.width if report.width else 1.0
+                mask = background_mask(grey.shape, lookup.boxes_near(shot, frame.index, scale))
+                skipped = rows[len(rows) - (gap - 1):] if gap > 1 else []
+                pending.append((tracker.submit(pair_motion, anchor[0], grey, mask, params), shot, gap,
+                                [*skipped, row]))
+                anchor = (grey, frame.index)
+            if frame.index % appearance_every == 0 or shot != previous_shot:
+                appearance.setdefault(shot, ShotAppearance()).add(small)
+            rows.append(row)
+            previous_shot = shot
+            settle(MAX_PENDING_PAIRS)
+        settle(0)
     signals = pl.DataFrame(rows, schema=SIGNAL_SCHEMA, strict=False) if rows else pl.DataFrame(schema=SIGNAL_SCHEMA)
     return StreamScan(signals, pairs, appearance, size[0], size[1], report.fps, report.frames, report.error)
 
