@@ -19,6 +19,12 @@ Stable API (other stages use it as a seed cue, keep it backward compatible):
     detector.close()    stops the worker (also on garbage collection / interpreter exit)
 
 The interpreter is ``$CASTFORGE_ANIMEFACE_PYTHON`` when set, else ``<repo>/.venv-animeface/bin/python``.
+
+Each answer is kept in a content-addressed cache (``$CASTFORGE_HOME/cache/animeface``; resources/backends/
+result_cache.py) keyed by the exact pixels sent to the worker, their shape and the worker's version, before the
+``min_score`` filter: on drawn films ``instances`` (the AnimeFace seed cue) and ``face_embeddings`` give AnimeFace
+the same frames, so the second stage reads the first one's answers instead of running it again. ``cache_dir=None``
+turns it off; a missing or corrupt entry is computed again.
 """
 
 import json
@@ -34,7 +40,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.backends.result_cache import ResultCache, content_key
 from resources.errors import CastforgeError
+from resources.paths import castforge_home
 from resources.protocols import FaceDetection
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,12 @@ HOW = ("build it with `make setup` (install/setup_env.sh creates .venv-animeface
        "animeface==2.0.3), or set CASTFORGE_ANIMEFACE_PYTHON to a Python that has both")
 
 Box = tuple[float, float, float, float]
+DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/animeface``, resolved when the detector is built
+
+
+def cache_version() -> str:
+    """Part of every cache key: the library and the worker's code (its reply format); changing either misses."""
+    return "animeface==2.0.3;worker:" + content_key(WORKER.read_text(), b"")[:12]
 
 
 @dataclass(frozen=True)
@@ -113,10 +127,16 @@ class AnimeFaceDetector:
 
     name = "animeface"
 
-    def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None):
+    def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None,
+                 cache_dir: Path | str | None = DEFAULT_CACHE):
         self.min_score = min_score
         self.max_side = max_side
         self.python = python or animeface_python()
+        if cache_dir == DEFAULT_CACHE:
+            cache_dir = castforge_home() / "cache" / "animeface"
+        self.cache = ResultCache(Path(cache_dir)) if cache_dir is not None else None
+        self._version = cache_version()
+        self.calls = {"worker": 0, "cached": 0}
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
@@ -147,19 +167,44 @@ class AnimeFaceDetector:
             scale = self.max_side / max(image.shape[:2])
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         data = np.ascontiguousarray(image).tobytes()
+        shape = struct.pack(">II", image.shape[0], image.shape[1])
+        key = content_key(self._version, shape, data) if self.cache is not None else None
+        faces = self._cached(key, scale)
+        if faces is None:
+            reply = self._ask(shape, data)
+            if key is not None:
+                self.cache.put(key, reply)
+            faces = [parse_face(raw, scale) for raw in reply["faces"]]
+        return sorted((f for f in faces if f.score >= self.min_score), key=lambda f: -f.score)
+
+    def _cached(self, key: str | None, scale: float) -> list[AnimeFace] | None:
+        """The faces of a stored answer, or None when there is none or it does not parse (then it is recomputed)."""
+        reply = self.cache.get(key) if key is not None else None
+        if reply is None:
+            return None
+        try:
+            faces = [parse_face(raw, scale) for raw in reply["faces"]]
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            log.warning("animeface: cached answer %s is malformed (%r); detecting again", key, error)
+            return None
+        self.calls["cached"] += 1
+        return faces
+
+    def _ask(self, shape: bytes, data: bytes) -> dict:
+        """The worker's reply for one image (``shape``: the ``>II`` header), starting the worker when needed."""
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._process = self._start()
             try:
-                self._process.stdin.write(struct.pack(">II", image.shape[0], image.shape[1]) + data)
+                self._process.stdin.write(shape + data)
                 self._process.stdin.flush()
             except BrokenPipeError:
                 pass  # the worker died; _reply reports its stderr
             reply = self._reply(self._process)
         if "error" in reply:
             raise CastforgeError(f"animeface worker: {reply['error']}")
-        faces = [parse_face(raw, scale) for raw in reply["faces"]]
-        return sorted((f for f in faces if f.score >= self.min_score), key=lambda f: -f.score)
+        self.calls["worker"] += 1
+        return reply
 
     def close(self) -> None:
         process, self._process = self._process, None

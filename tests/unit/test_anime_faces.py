@@ -23,7 +23,7 @@ def detector():
     from resources.backends.animeface import AnimeFaceDetector
 
     try:
-        built = AnimeFaceDetector(max_side=None)
+        built = AnimeFaceDetector(max_side=None, cache_dir=None)  # always the worker, never a stored answer
     except CastforgeError as error:
         pytest.skip(f"the animeface environment is not built here: {error}")
     yield built
@@ -53,7 +53,7 @@ def test_animeface_downscales_large_images_and_maps_boxes_back(shared):
 
     tile = grid(shared)[:512, 2560:]  # two faces (tile row 0, col 5)
     try:
-        small = AnimeFaceDetector(max_side=256)
+        small = AnimeFaceDetector(max_side=256, cache_dir=None)
     except CastforgeError as error:
         pytest.skip(str(error))
     big = cv2.resize(tile, (1024, 1024), interpolation=cv2.INTER_CUBIC)
@@ -89,9 +89,42 @@ def test_a_worker_with_a_too_new_pillow_fails_loudly(tmp_path, monkeypatch):
     if tuple(int(v) for v in PIL.__version__.split(".")[:2]) <= (11, 3):
         pytest.skip("this environment's Pillow is old enough for animeface")
     monkeypatch.setenv("CASTFORGE_ANIMEFACE_PYTHON", sys.executable)
-    detector = AnimeFaceDetector()
+    detector = AnimeFaceDetector(cache_dir=None)
     with pytest.raises(CastforgeError, match="(too new|cannot import)"):
         detector.detect(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_a_second_detector_reads_the_first_ones_answers_and_recomputes_a_corrupt_one(shared, tmp_path):
+    """The AnimeFace cache: two stages (two detectors, other thresholds) asking about the same pixels run the worker
+    once and get the same faces; a corrupt or malformed stored answer is detected again and rewritten."""
+    from resources.backends.animeface import AnimeFaceDetector
+
+    tile = np.ascontiguousarray(grid(shared)[:512, 2560:])  # two faces (tile row 0, col 5)
+    try:
+        first = AnimeFaceDetector(cache_dir=tmp_path)
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    faces = first.detect(tile)
+    first.close()
+    assert faces and first.calls == {"worker": 1, "cached": 0}
+    stored = list(tmp_path.glob("*/*.json"))
+    assert len(stored) == 1
+
+    same = AnimeFaceDetector(cache_dir=tmp_path)
+    assert same.detect(tile) == faces and same.calls == {"worker": 0, "cached": 1}
+    assert same._process is None  # answered without starting the worker
+    stricter = AnimeFaceDetector(cache_dir=tmp_path, min_score=1.01)  # the threshold applies to stored answers
+    assert stricter.detect(tile) == [] and stricter.calls == {"worker": 0, "cached": 1}
+    same.detect(tile[:, ::-1].copy())  # other pixels: asked
+    assert same.calls["worker"] == 1 and len(list(tmp_path.glob("*/*.json"))) == 2
+
+    for broken in ("{not json", '{"faces": [{"likelihood": 0.9}]}'):
+        stored[0].write_text(broken)
+        third = AnimeFaceDetector(cache_dir=tmp_path)
+        assert third.detect(tile) == faces and third.calls == {"worker": 1, "cached": 0}
+        third.close()
+        assert json.loads(stored[0].read_text())["faces"]
+    same.close()
 
 
 @pytest.mark.parametrize("box, label, expected", [
