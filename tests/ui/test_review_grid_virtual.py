@@ -135,6 +135,16 @@ def test_a_flick_fills_no_card_until_the_page_stops_then_fills_the_screen(review
     assert _focused_index(page) == index + page.evaluate("vgrid.columns")
     assert _in_viewport(page, "#grid .item.focus")
 
+    # a card put away (outside the window) is unseen and takes no click, but keeps its boxes: shown again, it is not
+    # built anew (style, layout and text of a whole card)
+    put_away = page.evaluate("""() => { const node = vgrid.node(vgrid.range[0] + vgrid.columns * 3), box =
+        node.getBoundingClientRect(); vgrid.hide(node);
+      const under = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+      return {hit: node.contains(under), visibility: getComputedStyle(node).visibility, height: node.offsetHeight,
+              captionWidth: node.querySelector('figcaption').offsetWidth}; }""")
+    assert put_away == {"hit": False, "visibility": "hidden", "height": 192, "captionWidth": put_away["captionWidth"]}
+    assert put_away["captionWidth"] > 0
+
 
 def test_a_quick_scroll_asks_for_no_picture_and_a_refilled_card_cancels_its_own(review_server, browser):
     page = browser.new_page(viewport=VIEWPORT)
