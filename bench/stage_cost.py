@@ -1,0 +1,113 @@
+"""CPU seconds and wall time of the temporal stages' work on a film already materialised (JSON on stdout), and
+whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
+
+    .venv/bin/python bench/stage_cost.py --home HOME --film FILM [--stages shot_analysis,effects] [--out DIR]
+        [--against DIR] [--repeat N]
+
+Each stage's pure work runs in this process on the film's stored inputs (``analyse`` for shot_analysis,
+``catalogue`` for effects), as the asset calls it, without the catalog write; its tables are written to
+``--out/<stage>/`` and compared column by column with ``--against/<stage>/`` (an earlier run, e.g. of the code
+before a change: ``PYTHONPATH=<export of that commit> .venv/bin/python bench/stage_cost.py ...``). CPU seconds
+count every thread of the process (decoding, tracking and measuring threads included); imports are not timed.
+Build a home with ``castforge ingest`` + ``castforge materialize FILM --select effects`` (CASTFORGE_HOME set).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import polars as pl
+
+if not os.environ.get("PYTHONPATH"):  # an explicit PYTHONPATH (another commit's code) wins over this checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assets.effects import assets as effects_assets  # noqa: E402
+from assets.effects.core import catalogue  # noqa: E402
+from assets.effects.params import EffectParams  # noqa: E402
+from assets.effects.temporal import read_rgba  # noqa: E402
+from assets.shot_analysis.core import analyse  # noqa: E402
+from assets.shot_analysis.reading import read_inputs  # noqa: E402
+from resources.catalog import Catalog  # noqa: E402
+from resources.storage import FilmWorkspace  # noqa: E402
+
+
+def shot_analysis_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
+    workspace = FilmWorkspace(film, home)
+    record = Catalog(home).film(film)
+    if record is None:
+        raise SystemExit(f"{home}: no film {film!r} in its catalog (castforge ingest it first)")
+    out = analyse(read_inputs(workspace, record))
+    return {"shot_analysis": out.shots, "scenes": out.scenes, "frame_signals": out.signals}
+
+
+def effects_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
+    workspace = FilmWorkspace(film, home)
+    signals = workspace.read_table("frame_signals")
+    out = catalogue(workspace.read_table("frames"), signals, effects_assets._fps(signals),
+                    workspace.read_optional_table("filtered_instances"), workspace.read_optional_table("track_points"),
+                    lambda stored: cv2.imread(str(workspace.absolute(stored))),
+                    lambda stored: read_rgba(workspace.absolute(stored)), EffectParams())
+    return {"effects": out.effects, "frame_effects": out.frame_effects}
+
+
+STAGES: dict[str, Callable[[Path, str], dict[str, pl.DataFrame]]] = {
+    "shot_analysis": shot_analysis_tables, "effects": effects_tables}
+
+
+def compare(tables: dict[str, pl.DataFrame], against: Path) -> dict[str, str]:
+    """Per table: identical, or which columns differ (or that the other run has no such table)."""
+    verdicts = {}
+    for name, table in tables.items():
+        path = against / f"{name}.parquet"
+        if not path.exists():
+            verdicts[name] = f"no {path}"
+            continue
+        other = pl.read_parquet(path)
+        if table.equals(other):
+            verdicts[name] = "identical"
+        elif table.shape != other.shape or table.columns != other.columns:
+            verdicts[name] = f"shape {table.shape} against {other.shape}"
+        else:
+            verdicts[name] = "differs in " + ", ".join(c for c in table.columns if not table[c].equals(other[c]))
+    return verdicts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--film", required=True)
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--out", type=Path, help="write each stage's tables under OUT/<stage>/")
+    parser.add_argument("--against", type=Path, help="compare with the tables of an earlier run under DIR/<stage>/")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per stage (figures of each)")
+    args = parser.parse_args()
+    code = str(Path(analyse.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run
+    report: dict = {"benchmark": "stage_cost", "film": args.film, "code": code,
+                    "load_avg_1m": round(os.getloadavg()[0], 2), "stages": {}}
+    for stage in args.stages.split(","):
+        if stage not in STAGES:
+            raise SystemExit(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            tables = STAGES[stage](args.home, args.film)
+            runs.append({"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2)})
+        entry = {"runs": runs, "rows": {name: table.height for name, table in tables.items()}}
+        if args.out:
+            (args.out / stage).mkdir(parents=True, exist_ok=True)
+            for name, table in tables.items():
+                table.write_parquet(args.out / stage / f"{name}.parquet")
+        if args.against:
+            entry["against"] = compare(tables, args.against / stage)
+        report["stages"][stage] = entry
+    report["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
