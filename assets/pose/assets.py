@@ -27,10 +27,12 @@ def pose_subclusters(context: AssetExecutionContext, config: CONTRACT.Config, st
         started = time.perf_counter()
         rows = read_identified_instances(workspace)
         estimator = pose_estimator.get() if rows.height else None
-        poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator, params,
-                                                  workspace.absolute), params)
         with workspace.staged_dir("pose_subclusters") as staging:
-            write_subcluster_folders(staging, poses, rows, params, workspace.absolute)
+            overlays = staging / ".overlays"  # drawn while each cut-out is decoded for its estimate, then filed
+            overlays.mkdir()
+            poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator,
+                                                      params, workspace.absolute, overlays), params)
+            write_subcluster_folders(staging, poses, rows, params, workspace.absolute, overlays)
         stage.commit(subcluster_table(poses), {"poses": poses})
         overlays = sorted(workspace.artefact_dir("pose_subclusters").glob("*/*_pose.jpg"))
         return result(stage, {

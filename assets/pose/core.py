@@ -6,6 +6,7 @@ pull the keypoints) and the keypoints are mapped back to frame pixels through th
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,8 +90,9 @@ def load_cutout_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, float],
-                 params: PoseParams) -> tuple[np.ndarray | None, str | None]:
-    """Keypoints (17 x 3, frame pixels) and a no-pose reason (None when the pose is usable)."""
+                 params: PoseParams, overlay: Path | None = None) -> tuple[np.ndarray | None, str | None]:
+    """Keypoints (17 x 3, frame pixels) and a no-pose reason (None when the pose is usable). ``overlay``: where to
+    write the keypoint overlay while the cut-out is decoded (``write_subcluster_folders`` then moves it)."""
     if not path.exists():
         return None, f"cut-out missing: {path.name}"
     try:
@@ -110,6 +112,8 @@ def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, flo
     # the cut-out covers the box; scale in case it was stored at another size
     kp[:, 0] = x0 + kp[:, 0] * ((x1 - x0) / w if x1 > x0 else 1.0)
     kp[:, 1] = y0 + kp[:, 1] * ((y1 - y0) / h if y1 > y0 else 1.0)
+    if overlay is not None:
+        cv2.imwrite(str(overlay), draw_overlay(rgb, cutout_keypoints(kp, box, rgb.shape), params.min_confidence))
     seen = int((kp[:, 2] >= params.min_confidence).sum())
     if seen < params.min_keypoints:
         return kp, f"low confidence: {seen}/17 keypoints >= {params.min_confidence}"
@@ -117,13 +121,16 @@ def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, flo
 
 
 def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: Any, params: PoseParams,
-                   absolute: Callable[[str], Path]) -> pl.DataFrame:
-    """One row per identified instance: keypoints (flat x, y, score in frame pixels), view, no_pose_reason."""
+                   absolute: Callable[[str], Path], overlay_dir: Path | None = None) -> pl.DataFrame:
+    """One row per identified instance: keypoints (flat x, y, score in frame pixels), view, no_pose_reason.
+    ``overlay_dir``: each keypoint overlay is drawn there as ``<instance_id>_pose.jpg`` from the cut-out already
+    decoded for the estimate, so ``write_subcluster_folders`` does not decode every cut-out a second time."""
     yaws = face_yaws(faces)
     out = []
     for row in rows.iter_rows(named=True):
         kp, reason = estimate_one(estimator, absolute(row["path"]),
-                                  (row["x0"], row["y0"], row["x1"], row["y1"]), params)
+                                  (row["x0"], row["y0"], row["x1"], row["y1"]), params,
+                                  overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None)
         yaw = yaws.get(row["instance_id"], (float("nan"), 0.0))[0]
         usable = kp if reason is None else None
         view, source = classify_view(usable, yaw if np.isfinite(yaw) else None, params.min_confidence,
@@ -164,6 +171,15 @@ def assign_subclusters(poses: pl.DataFrame, params: PoseParams) -> pl.DataFrame:
                               pl.Series("folder", folders, pl.String)).select(order)
 
 
+def cutout_keypoints(kp: np.ndarray, box: tuple[float, float, float, float], shape: tuple[int, ...]) -> np.ndarray:
+    """Keypoints in frame pixels (17 x 3) moved into the pixels of the cut-out of ``box`` (``shape``: its array's)."""
+    x0, y0, x1, y1 = box
+    local = np.asarray(kp, np.float32).reshape(17, 3).copy()
+    local[:, 0] = (local[:, 0] - x0) * shape[1] / max(x1 - x0, 1e-6)
+    local[:, 1] = (local[:, 1] - y0) * shape[0] / max(y1 - y0, 1e-6)
+    return local
+
+
 def draw_overlay(rgb: np.ndarray, kp_local: np.ndarray, min_conf: float) -> np.ndarray:
     """BGR image with the skeleton drawn (keypoints in the image's pixels)."""
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
@@ -179,8 +195,9 @@ def draw_overlay(rgb: np.ndarray, kp_local: np.ndarray, min_conf: float) -> np.n
 
 
 def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFrame, params: PoseParams,
-                             absolute: Callable[[str], Path]) -> dict[str, Any]:
-    """``<label>_pose_YYY/`` and ``<label>_noise/`` with each cut-out and a keypoint overlay; returns the summary
+                             absolute: Callable[[str], Path], overlay_dir: Path | None = None) -> dict[str, Any]:
+    """``<label>_pose_YYY/`` and ``<label>_noise/`` with each cut-out and a keypoint overlay (moved from
+    ``overlay_dir`` where ``estimate_poses`` drew it, which is then removed; else drawn here); returns the summary
     also written to ``pose_subclustering.json``."""
     boxes = {r["instance_id"]: r for r in rows.select("instance_id", "path", "x0", "y0", "x1", "y1").iter_rows(
         named=True)}
@@ -192,12 +209,16 @@ def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFr
             continue
         shutil.copyfile(src, folder / f"{pose['instance_id']}{src.suffix.lower()}")
         if pose["keypoints"] is not None:
+            name = f"{pose['instance_id']}_pose.jpg"
+            if overlay_dir is not None and (overlay_dir / name).exists():
+                os.replace(overlay_dir / name, folder / name)
+                continue
             b = boxes[pose["instance_id"]]
             rgb, _ = load_cutout_rgb(src)
-            kp = np.asarray(pose["keypoints"], np.float32).reshape(17, 3).copy()
-            kp[:, 0] = (kp[:, 0] - b["x0"]) * rgb.shape[1] / max(b["x1"] - b["x0"], 1e-6)
-            kp[:, 1] = (kp[:, 1] - b["y0"]) * rgb.shape[0] / max(b["y1"] - b["y0"], 1e-6)
-            cv2.imwrite(str(folder / f"{pose['instance_id']}_pose.jpg"), draw_overlay(rgb, kp, params.min_confidence))
+            kp = cutout_keypoints(pose["keypoints"], (b["x0"], b["y0"], b["x1"], b["y1"]), rgb.shape)
+            cv2.imwrite(str(folder / name), draw_overlay(rgb, kp, params.min_confidence))
+    if overlay_dir is not None:
+        shutil.rmtree(overlay_dir, ignore_errors=True)  # overlays of instances without a folder entry
     summary = subcluster_summary(poses)
     (out_dir / "pose_subclustering.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     return summary

@@ -147,6 +147,17 @@ def test_estimate_poses_on_real_photos_in_frame_coordinates(photo_rows, castforg
     first = poses.row(0, named=True)
     assert (tmp_path / "out" / first["folder"] / f"{first['instance_id']}_pose.jpg").exists()
     assert subcluster_table(poses)["count"].sum() == poses.height
+    # overlays drawn while the cut-outs are decoded for the estimate: the same poses and the same files
+    (tmp_path / "early").mkdir()
+    (tmp_path / "early" / ".overlays").mkdir()
+    early = assign_subclusters(estimate_poses(photo_rows, faces, estimator, PoseParams(), Path,
+                                              tmp_path / "early" / ".overlays"),
+                               PoseParams(method="kmeans", n_clusters=2))
+    assert early.equals(poses)
+    write_subcluster_folders(tmp_path / "early", early, photo_rows, PoseParams(), Path, tmp_path / "early" / ".overlays")
+    files = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "early") for p in (tmp_path / "early").rglob("*") if p.is_file())
+    assert all((tmp_path / "out" / f).read_bytes() == (tmp_path / "early" / f).read_bytes() for f in files)
 
 
 def test_no_pose_reasons(tmp_path):
