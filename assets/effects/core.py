@@ -60,14 +60,15 @@ def frame_detections(bgr: np.ndarray, boxes: list[tuple[float, float, float, flo
     glow = measures.bloom(work)
     if glow >= params.bloom_share:
         add("bloom", glow, params.bloom_share, "glowing_highlight_share", f"{glow:.0%} of the lights glow")
-    streak, source = measures.lens_flare(work)
+    maps = measures.detail_maps(work)  # grey level and detail maps, shared by the measures below
+    streak, source = measures.lens_flare(work, maps)
     if streak >= params.flare_streak and source >= params.flare_source:
         add("lens_flare", streak, params.flare_streak, "streak_width_share", f"streak over {streak:.0%} of the width")
-    focus = measures.depth_of_field(work, [tuple(v * scale for v in box) for box in boxes])
+    focus = measures.depth_of_field(work, [tuple(v * scale for v in box) for box in boxes], maps)
     if focus is not None and focus[0] >= params.dof_ratio:
         add("depth_of_field", focus[0], params.dof_ratio, "subject_background_detail_ratio",
             f"subject {focus[0]:.1f}x the background's detail")
-    agreement, direction, detail = measures.directional_blur(work)
+    agreement, direction, detail = measures.directional_blur(work, maps=maps)
     if agreement >= params.blur_agreement and detail <= params.blur_detail:
         add("motion_blur", agreement, params.blur_agreement, "blur_direction_agreement",
             f"along {direction:.0f} deg, detail ratio {detail:.1f}")

@@ -94,42 +94,60 @@ def fire_share(bgr: np.ndarray) -> tuple[float, float]:
     return float(glowing.mean()), float(glowing.sum() / flame.sum())
 
 
-def _detail_ratio(grey: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+@dataclass(frozen=True)
+class DetailMaps:
+    """A frame's grey levels and the filtered copies several measures read, computed once per frame."""
+
+    grey: np.ndarray  # float32
+    smooth: np.ndarray  # Gaussian, sigma 2 px
+    fine: np.ndarray  # |Laplacian|
+    coarse: np.ndarray  # |difference of Gaussians, sigma 2 and 6 px|
+
+
+def detail_maps(bgr: np.ndarray) -> DetailMaps:
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    smooth = cv2.GaussianBlur(grey, (0, 0), 2.0)
+    return DetailMaps(grey, smooth, np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3)),
+                      np.abs(smooth - cv2.GaussianBlur(grey, (0, 0), 6.0)))
+
+
+def _detail_ratio(maps: DetailMaps, mask: np.ndarray) -> tuple[float, float]:
     """Fine detail relative to coarse structure inside ``mask``: |Laplacian| over |difference of Gaussians|.
     Blur removes fine detail before coarse structure, so the ratio falls with defocus whatever the contrast.
     Also returns the coarse structure (near 0: a flat area, where blur cannot be judged)."""
-    fine = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
-    coarse = np.abs(cv2.GaussianBlur(grey, (0, 0), 2.0) - cv2.GaussianBlur(grey, (0, 0), 6.0))
-    structure = float(coarse[mask].mean()) if mask.any() else 0.0
-    return (float(fine[mask].mean()) / structure if structure > 1e-3 else 0.0), structure
+    structure = float(maps.coarse[mask].mean()) if mask.any() else 0.0
+    return (float(maps.fine[mask].mean()) / structure if structure > 1e-3 else 0.0), structure
 
 
-def depth_of_field(bgr: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> tuple[float, float] | None:
+def depth_of_field(bgr: np.ndarray, boxes: list[tuple[float, float, float, float]],
+                   maps: DetailMaps | None = None) -> tuple[float, float] | None:
     """Sharpness contrast between the characters and the background: subject detail ratio over background detail
-    ratio (``_detail_ratio``), and the background's coarse structure. None without boxes or background."""
+    ratio (``_detail_ratio``), and the background's coarse structure. None without boxes or background.
+    ``maps``: the frame's ``detail_maps`` when the caller has them."""
     if not boxes:
         return None
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    subject = np.zeros(grey.shape, bool)
+    subject = np.zeros(bgr.shape[:2], bool)
     for x0, y0, x1, y1 in boxes:
         subject[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
     shrink = cv2.erode(subject.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0  # box edges mix both
     background = cv2.erode((~subject).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
-    if shrink.sum() < 400 or background.sum() < 0.1 * grey.size:
+    if shrink.sum() < 400 or background.sum() < 0.1 * subject.size:
         return None
-    subject_ratio, _ = _detail_ratio(grey, shrink)
-    background_ratio, structure = _detail_ratio(grey, background)
+    maps = maps or detail_maps(bgr)
+    subject_ratio, _ = _detail_ratio(maps, shrink)
+    background_ratio, structure = _detail_ratio(maps, background)
     if structure < 1.0 or subject_ratio == 0:
         return None
     return subject_ratio / max(background_ratio, 1e-3), structure
 
 
-def directional_blur(bgr: np.ndarray, grid: int = 8) -> tuple[float, float, float]:
+def directional_blur(bgr: np.ndarray, grid: int = 8, maps: DetailMaps | None = None) -> tuple[float, float, float]:
     """Agreement of blur direction across the picture: each textured patch's gradient structure tensor gives a
     coherence and the direction with the least gradient energy; motion blur smears every patch the same way.
     Returns (agreement 0..1, blur direction in degrees 0..180 counter-clockwise on screen, detail ratio of
-    the whole frame)."""
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    the whole frame). ``maps``: the frame's ``detail_maps`` when the caller has them."""
+    maps = maps or detail_maps(bgr)
+    grey = maps.grey
     gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     height, width = grey.shape
     energy = gx ** 2 + gy ** 2
@@ -146,7 +164,7 @@ def directional_blur(bgr: np.ndarray, grid: int = 8) -> tuple[float, float, floa
             coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy)
             gradient_angle = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # strongest gradient; blur runs across it
             vectors.append(coherence * np.exp(2j * (gradient_angle + np.pi / 2)))
-    ratio, _ = _detail_ratio(grey, np.ones(grey.shape, bool))
+    ratio, _ = _detail_ratio(maps, np.ones(grey.shape, bool))
     if len(vectors) < grid:
         return 0.0, 0.0, ratio
     mean = np.mean(vectors)
@@ -154,12 +172,13 @@ def directional_blur(bgr: np.ndarray, grid: int = 8) -> tuple[float, float, floa
     return float(abs(mean)), float(-np.degrees(np.angle(mean) / 2) % 180), ratio
 
 
-def lens_flare(bgr: np.ndarray) -> tuple[float, float]:
+def lens_flare(bgr: np.ndarray, maps: DetailMaps | None = None) -> tuple[float, float]:
     """An anamorphic flare: (streak share, source brightness). The streak share is, over the rows, the largest
     share of the width where a thin horizontal band is brighter than both the bands above and below it by 25
     grey levels; the source is the brightest spot within that row's band (a flare streak runs through its light).
-    Round ghost-only flares are not measured (see README)."""
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    Round ghost-only flares are not measured (see README). ``maps``: the frame's ``detail_maps`` if at hand."""
+    maps = maps or detail_maps(bgr)
+    grey = maps.grey
     height = grey.shape[0]
     band = cv2.blur(grey, (1, 5))  # each row: the mean of a 5-row band centred on it
     offset = 11
@@ -169,7 +188,7 @@ def lens_flare(bgr: np.ndarray) -> tuple[float, float]:
     lift = np.minimum(centre - band[:height - 2 * offset], centre - band[2 * offset:])
     shares = (lift > 25).mean(axis=1)
     row = int(np.argmax(shares))
-    source = float(cv2.GaussianBlur(grey, (0, 0), 2.0)[row + offset - 3:row + offset + 4].max())
+    source = float(maps.smooth[row + offset - 3:row + offset + 4].max())
     return float(shares[row]), source
 
 
