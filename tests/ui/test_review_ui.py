@@ -117,7 +117,10 @@ def test_a_person_names_splits_merges_and_moves_identities(review_home, review_s
     holder = page.locator(f"section.identity:has(figure.member[data-id='{alex}'])")
     if holder.get_attribute("data-identity") != "noise":  # noise has no prototype to be far from
         assert holder.locator("figure.member").first.get_attribute("data-id") == alex
-    holder.locator(f"figure.member[data-id='{alex}']").click()
+    # the click goes to the element itself (a page still settling under load can move it between Playwright's aim
+    # and its click), and the split waits until the page has the selection
+    holder.locator(f"figure.member[data-id='{alex}']").dispatch_event("click")
+    page.wait_for_function("document.getElementById('selection-count').textContent === '1 selected'")
     page.once("dialog", lambda dialog: dialog.accept(""))  # split asks for a name: named below instead
     page.click("#split")
     _saved(page, 1)
