@@ -153,7 +153,13 @@ def swap_in(staging: Path, final: Path) -> None:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
+    """Writes ``payload`` to a unique temporary file beside ``path`` and renames it into place, so readers and
+    concurrent writers only ever see a whole file; the temporary file is removed when the write fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -3,16 +3,17 @@
 A model's answer for one input is stored under a key that hashes the exact input bytes with the model's version,
 so whichever stage asks first fills it and any later stage (or another worker process) asking the same question
 reads it: on drawn films AnimeFace runs once per frame, though both ``instances`` and ``face_embeddings`` ask.
-Writes are atomic (a unique temporary file renamed into place), so two processes filling one key at once both
+Writes are atomic (``write_json_atomic``: a unique temporary file renamed into place), so two processes filling
+one key at once both
 leave a whole file; an unreadable or corrupt entry reads as missing and is computed and written again.
 """
 
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
+
+from resources.storage import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,6 @@ class ResultCache:
         """Stores ``value`` atomically; a cache that cannot be written (read-only, disk full) is logged, not fatal."""
         path = self.path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(handle, "w") as out:
-                    json.dump(value, out)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_json_atomic(path, value)
         except OSError as error:
             log.warning("result cache: cannot write %s (%s); the result is not kept", path, error)
