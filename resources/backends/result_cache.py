@@ -4,8 +4,8 @@ A model's answer for one input is stored under a key that hashes the exact input
 so whichever stage asks first fills it and any later stage (or another worker process) asking the same question
 reads it: on drawn films AnimeFace runs once per frame, though both ``instances`` and ``face_embeddings`` ask.
 Writes are atomic (``write_json_atomic``: a unique temporary file renamed into place), so two processes filling
-one key at once both
-leave a whole file; an unreadable or corrupt entry reads as missing and is computed and written again.
+one key at once both leave a whole file; an unreadable or corrupt entry reads as missing and is computed and
+written again.
 """
 
 import hashlib
