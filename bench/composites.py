@@ -37,14 +37,15 @@ CHARACTERS = {"tune": ["sita_front", "saha_side"], "held_out": ["sita_front", "s
 HEIGHT = 480  # every background is resized to this many rows
 
 
-def build_scenes(split: str, count: int, seed: int, sequence: int = 1) -> tuple[list, list[int]]:
+def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
+                 height: int = HEIGHT) -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
     frames each, the characters walking 1% of the width per frame."""
     from assets.instances.composites import compose_scene, compose_sequence, load_character, read_background
 
     shared = shared_dir()
     characters = [load_character(shared / "media" / "characters_rgba" / f"{n}.png") for n in CHARACTERS[split]]
-    backgrounds = [(f"{v}@{s}", read_background(shared / VIDEO / v, s, HEIGHT)) for v, s in BACKGROUNDS[split]]
+    backgrounds = [(f"{v}@{s}", read_background(shared / VIDEO / v, s, height)) for v, s in BACKGROUNDS[split]]
     rng = __import__("numpy").random.default_rng(seed)
     if sequence <= 1:
         return [compose_scene(*backgrounds[i % len(backgrounds)][::-1], characters, rng) for i in range(count)], \
@@ -67,7 +68,7 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
-              worst: int = 5) -> dict:
+              worst: int = 5, height: int = HEIGHT) -> dict:
     import cv2
     import polars as pl
 
@@ -76,7 +77,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
     from assets.instances.filtering import FilterParams, auto_decisions
     from resources.segmenter import SegmenterResource
 
-    scenes, shots = build_scenes(split, count, seed, sequence)
+    scenes, shots = build_scenes(split, count, seed, sequence, height)
     frames_dir, out_dir = workdir / split / "frames", workdir / split / "out"
     frames_dir.mkdir(parents=True)
     rows = []
@@ -161,6 +162,8 @@ def main() -> None:
                              "width per frame (measures the neighbouring-frame cue)")
     parser.add_argument("--worst", type=int, default=5, help="how many of the worst characters to list (the loss "
                                                                  "analysis: every character with a large number)")
+    parser.add_argument("--height", type=int, default=HEIGHT, help="rows of every scene (1080: the characters "
+                        "composited at 1080p, near their own size, on backgrounds scaled up from the videos)")
     parser.add_argument("--no-shot-consistency", action="store_true", help="leave out the neighbouring-frame vote")
     parser.add_argument("--preset", help="apply configs/presets/<name>.yaml's instances and filtered_instances "
                                          "settings (anime: AnimeFace faces, min_character_score 0.3)")
@@ -172,9 +175,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
-                                not args.no_shot_consistency, args.preset, args.worst) for s in splits}
+                                not args.no_shot_consistency, args.preset, args.worst, args.height) for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
-                      "seed": args.seed,
+                      "seed": args.seed, "height": args.height,
                       "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
