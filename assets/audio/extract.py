@@ -7,20 +7,20 @@ decoding, so a feature film never has to fit in memory.
 """
 
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from assets.audio.loudness import BlockLoudness
 from resources.errors import BadMediaError
 
 log = logging.getLogger(__name__)
 SEPARATION_RATE = 44100
 SPEECH_RATE = 16000
-LOUDNESS_BLOCK_S = 60.0
 TRUNCATION_SHARE = 0.9  # decoding less than this share of the declared duration means a damaged file
+GROUP_S = 2.0  # seconds of decoded audio per resample / write call
 AUDIO_SUBTYPE = "PCM_16"  # intermediate WAVs: speech models and separators work at this precision anyway
 
 
@@ -47,7 +47,7 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
         container = av.open(str(source))
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise BadMediaError(source, f"cannot be opened to read its audio ({error})") from error
-    loudness = _BlockLoudness(SEPARATION_RATE)
+    loudness = BlockLoudness(SEPARATION_RATE)
     written = 0
     with container:
         if not container.streams.audio:
@@ -58,8 +58,7 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
         with sf.SoundFile(separation_path, "w", SEPARATION_RATE, 2, AUDIO_SUBTYPE) as stereo_out, \
                 sf.SoundFile(speech_path, "w", SPEECH_RATE, 1, AUDIO_SUBTYPE) as mono_out:
             try:
-                for frame in container.decode(stream):
-                    frame.pts = None  # let the resamplers keep their own clock across decoder resets
+                for frame in grouped_frames(container.decode(stream)):
                     written += _write(to_stereo.resample(frame), stereo_out, loudness)
                     _write(to_mono.resample(frame), mono_out, None)
                 written += _write(to_stereo.resample(None), stereo_out, loudness)
@@ -85,11 +84,39 @@ def _declared_duration(container, stream) -> float | None:
     return container.duration / 1_000_000 if container.duration else None
 
 
-def _write(frames, out: sf.SoundFile, loudness: "_BlockLoudness | None") -> int:
+def grouped_frames(frames, seconds: float = GROUP_S):
+    """Decoded frames joined into frames of about ``seconds`` (each without a timestamp, so the resamplers keep
+    their own clock across decoder resets). A decoder hands out ~21 ms frames; every resample and write call has a
+    fixed cost, so a film's ~250,000 frames cost more in calls than in samples. FFmpeg's resampler is a stream: the
+    same samples in larger frames give the same output."""
+    import av
+
+    pending, pending_samples, kind = [], 0, None
+    for frame in frames:
+        this = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if pending and (this != kind or pending_samples >= seconds * kind[2]):
+            yield _joined(pending, kind)
+            pending, pending_samples = [], 0
+        kind = this
+        pending.append(frame.to_ndarray())  # planar: channels x samples; packed: 1 x samples * channels
+        pending_samples += frame.samples
+    if pending:
+        yield _joined(pending, kind)
+
+
+def _joined(arrays: list[np.ndarray], kind: tuple[str, str, int]):
+    import av
+
+    joined = av.AudioFrame.from_ndarray(np.concatenate(arrays, axis=1) if len(arrays) > 1 else arrays[0],
+                                        format=kind[0], layout=kind[1])
+    joined.sample_rate = kind[2]
+    return joined
+
+
+def _write(frames, out: sf.SoundFile, loudness: "BlockLoudness | None") -> int:
     total = 0
     for frame in frames or []:
-        data = frame.to_ndarray()  # packed flt: (1, samples * channels)
-        block = data.reshape(-1, out.channels).astype(np.float32)
+        block = frame.to_ndarray().reshape(-1, out.channels)  # packed flt: (1, samples * channels), float32
         write_clipped(out, block)
         if loudness is not None:
             loudness.add(block)
@@ -100,50 +127,6 @@ def _write(frames, out: sf.SoundFile, loudness: "_BlockLoudness | None") -> int:
 def write_clipped(out: sf.SoundFile, block: np.ndarray) -> None:
     """Write ``samples x channels`` float audio; into an integer WAV clipped to full scale (libsndfile would wrap)."""
     out.write(np.clip(block, -1.0, 1.0) if out.subtype.startswith("PCM") else block)
-
-
-class _BlockLoudness:
-    """Integrated loudness (ITU-R BS.1770, pyloudnorm) over minute-long blocks, combined by mean energy.
-
-    pyloudnorm measures a whole array at once; a film is measured per block so memory stays flat. Blocks below the
-    absolute gate (silent ones) are left out, as BS.1770's gating would leave them out."""
-
-    def __init__(self, rate: int):
-        import pyloudnorm
-
-        self.rate = rate
-        self.meter = pyloudnorm.Meter(rate)
-        self.pending: list[np.ndarray] = []
-        self.pending_len = 0
-        self.energies: list[tuple[float, int]] = []
-        self.peak = 0.0
-
-    def add(self, block: np.ndarray) -> None:
-        self.peak = max(self.peak, float(np.abs(block).max(initial=0.0)))
-        self.pending.append(block)
-        self.pending_len += block.shape[0]
-        if self.pending_len >= LOUDNESS_BLOCK_S * self.rate:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self.pending:
-            return
-        data = np.concatenate(self.pending).astype(np.float64)
-        self.pending, self.pending_len = [], 0
-        if data.shape[0] < 0.4 * self.rate:  # shorter than one BS.1770 gating block
-            return
-        lufs = self.meter.integrated_loudness(data)
-        if math.isfinite(lufs) and lufs > -70.0:
-            self.energies.append((10 ** (lufs / 10), data.shape[0]))
-
-    def result(self) -> tuple[float | None, float | None]:
-        self._flush()
-        peak = 20 * math.log10(self.peak) if self.peak > 0 else None
-        if not self.energies:
-            return None, (round(peak, 2) if peak is not None else None)
-        total = sum(n for _, n in self.energies)
-        mean_energy = sum(e * n for e, n in self.energies) / total
-        return round(10 * math.log10(mean_energy), 2), (round(peak, 2) if peak is not None else None)
 
 
 def read_audio(path: Path, start_s: float = 0.0, duration_s: float | None = None) -> tuple[np.ndarray, int]:
@@ -163,8 +146,7 @@ def transcode(source: Path, out_path: Path, rate: int, layout: str = "mono") -> 
     written = 0
     with av.open(str(source)) as container, sf.SoundFile(out_path, "w", rate, channels, AUDIO_SUBTYPE) as out:
         resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
-        for frame in container.decode(container.streams.audio[0]):
-            frame.pts = None
+        for frame in grouped_frames(container.decode(container.streams.audio[0])):
             written += _write(resampler.resample(frame), out, None)
         written += _write(resampler.resample(None), out, None)
     return written / rate
