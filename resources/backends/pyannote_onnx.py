@@ -32,6 +32,7 @@ import numpy as np
 from resources.backends import powerset as ps
 from resources.backends.memory import free_torch_memory
 from resources.backends.sample_source import SAMPLE_RATE, ArraySamples, FileSamples, Samples
+from resources.backends.shared_sinc import SharedSincSegmentation, split_segmentation
 from resources.backends.silero_resemblyzer import encode_mels
 from resources.backends.speaker_clustering import agglomerative_clustering, centroids
 from resources.errors import MissingWeightsError
@@ -100,7 +101,8 @@ class PyannoteOnnxDiarizer:
     name = "pyannote_onnx"
 
     def __init__(self, model: str | Path | None = None, device: str = "cpu",
-                 params: SegmentationDiarizationParams | None = None, threads: int = SEGMENTATION_THREADS):
+                 params: SegmentationDiarizationParams | None = None, threads: int = SEGMENTATION_THREADS,
+                 shared_front: bool = True):
         try:
             import onnxruntime
             from resemblyzer import VoiceEncoder
@@ -118,8 +120,12 @@ class PyannoteOnnxDiarizer:
             options.intra_op_num_threads = threads
         # idle ONNX Runtime threads spin for work by default: CPU seconds taken from the branch running beside this one
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+        # overlapping windows share SincNet's first convolution (resources/backends/shared_sinc.py); an export
+        # whose graph does not open that way runs whole
+        split = split_segmentation(path.read_bytes()) if shared_front else None
+        self.shared = SharedSincSegmentation(*split, options, WINDOW_SAMPLES) if split else None
+        self.session = None if split else onnxruntime.InferenceSession(str(path), options,
+                                                                      providers=["CPUExecutionProvider"])
         self.encoder = VoiceEncoder(device=device, verbose=False)
         self.device = device
         self.params = params or SegmentationDiarizationParams()
@@ -128,7 +134,7 @@ class PyannoteOnnxDiarizer:
 
     def release(self) -> None:
         """Frees the segmentation session and the voice encoder (and the GPU memory it held)."""
-        self.session = self.encoder = None
+        self.session = self.shared = self.encoder = None
         free_torch_memory(self.device)
 
     # -- steps (each reads the signal block by block: memory stays flat with the recording's length) --------------
@@ -141,9 +147,13 @@ class PyannoteOnnxDiarizer:
             offsets.append(last)
         return np.array(offsets, dtype=np.int64)
 
-    def run_windows(self, windows: np.ndarray) -> np.ndarray:
-        """segmentation-3.0 on ``batch x 160000`` samples: powerset probabilities ``batch x 589 x 7``."""
-        return np.exp(self.session.run(None, {self.input_name: windows[:, None, :].astype(np.float32)})[0])
+    def run_windows(self, block: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """segmentation-3.0 on the 10 s windows starting ``starts`` samples into ``block``: powerset probabilities
+        ``windows x 589 x 7``."""
+        if self.shared is not None:
+            return np.exp(self.shared.run(block, starts))
+        windows = np.stack([block[o:o + WINDOW_SAMPLES] for o in starts])[:, None, :].astype(np.float32)
+        return np.exp(self.session.run(None, {self.session.get_inputs()[0].name: windows})[0])
 
     def segment(self, samples: Samples, offsets: np.ndarray) -> tuple[ps.CompactPowerset, ps.SpeechHistogram]:
         """Every window through the model, a batch at a time, kept compact, and the histogram of the frames'
@@ -152,8 +162,7 @@ class PyannoteOnnxDiarizer:
         for i in range(0, len(offsets), self.params.batch_windows):
             batch = offsets[i:i + self.params.batch_windows]
             block = samples.read(int(batch[0]), int(batch[-1]) + WINDOW_SAMPLES)
-            probabilities = self.run_windows(np.stack([block[o - batch[0]:o - batch[0] + WINDOW_SAMPLES]
-                                                       for o in batch]))
+            probabilities = self.run_windows(block, batch - batch[0])
             store = store or ps.CompactPowerset(len(offsets), probabilities.shape[1])
             histogram.add(store.put(i, probabilities).reshape(-1))
         return store, histogram

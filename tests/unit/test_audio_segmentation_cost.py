@@ -1,0 +1,61 @@
+"""segmentation-3.0 with SincNet's first convolution shared by overlapping windows (resources/backends/shared_sinc.py):
+the same probabilities as the whole model on real speech, windows on any sample; other graphs run whole."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from resources.backends.pyannote_onnx import WINDOW_SAMPLES, bundled_segmentation_model
+from resources.backends.shared_sinc import SharedSincSegmentation, split_segmentation
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    import onnxruntime
+
+    path = bundled_segmentation_model()
+    if path is None:
+        pytest.skip("pyannote-onnx (segmentation-3.0.onnx) not installed")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    split = split_segmentation(path.read_bytes())
+    assert split is not None, "the packaged segmentation-3.0 export was not recognised"
+    whole = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return whole, SharedSincSegmentation(*split, options, WINDOW_SAMPLES)
+
+
+def test_shared_front_gives_the_whole_models_probabilities(shared: Path, sessions):
+    whole, shared_front = sessions
+    audio, rate = sf.read(str(shared / "media/audio/ami_seriously/mixture.wav"), dtype="float32")
+    assert rate == 16000
+    block = audio[: 16 * rate]
+    # 1 s apart (a stride multiple: one convolution for all), plus windows on other phases of the stride
+    starts = np.array([0, 16000, 32000, 48000, 3, 47997, 16000 * 6 - 1])
+    expected = np.exp(whole.run(None, {"input": np.stack([block[o:o + WINDOW_SAMPLES] for o in starts])[:, None]})[0])
+    got = np.exp(shared_front.run(block, starts))
+    assert got.shape == expected.shape == (len(starts), 589, 7)
+    assert np.abs(got - expected).max() < 1e-4
+    assert np.array_equal(got.argmax(axis=-1), expected.argmax(axis=-1))
+    assert (expected[..., 0] < 0.5).mean() > 0.3  # speech is found: the comparison is not on silence
+
+
+def test_quiet_and_offset_audio_normalise_per_window(sessions):
+    """The window's own mean and level are folded in after the convolution (InstanceNorm is per window)."""
+    whole, shared_front = sessions
+    rng = np.random.default_rng(1)
+    block = (rng.standard_normal(WINDOW_SAMPLES + 32000) * 0.001 + 0.02).astype(np.float32)  # quiet, DC offset
+    block[50000:90000] *= 30
+    starts = np.array([0, 16000, 32000])
+    expected = whole.run(None, {"input": np.stack([block[o:o + WINDOW_SAMPLES] for o in starts])[:, None]})[0]
+    assert np.abs(np.exp(shared_front.run(block, starts)) - np.exp(expected)).max() < 1e-4
+
+
+def test_an_unrecognised_graph_runs_whole():
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Relu", ["input"], ["output"])], "other",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, 1, None])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [None, 1, None])])
+    assert split_segmentation(helper.make_model(graph).SerializeToString()) is None
