@@ -6,6 +6,8 @@ Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-
        [--keep DIR] (keeps the cut-outs and the decided table, e.g. for docs/screenshots/instances_sintel.png)
        [--workers N] (characters: the stage's pool of N worker processes, assets/instances/parallel.py; CPU
        seconds then count the whole process tree)
+       [--video PATH] [--limit N] (another video's first N kept frames, e.g. bench/film_scale.py's 1080p minute
+       /tmp/castforge_film_scale/clip_1min_1080p.mp4 and its 480p twin clip_1min_480p.mp4: CPU per 1080p frame)
        .venv/bin/python bench/instances.py --cue-costs: CPU-ms a frame of each cue model (YuNet, YOLOX, DeepLab) on
        30 Sintel frames, one frame of each Penny & Chip clip (720p) and both upscaled to 1080p, and YuNet at smaller
        input sizes against its default (faces found, and how many of the default's it finds again)
@@ -31,22 +33,25 @@ from resources.paths import shared_dir  # noqa: E402
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
 
 
-def sintel_frames(out: Path):
+def sintel_frames(out: Path, video: Path | None = None):
+    """The frames table of ``video`` (default: the Sintel trailer), key frames written under ``out``."""
     from assets.frames.core import FrameParams, extract_video_frames
 
-    return extract_video_frames(shared_dir() / SINTEL, out, FrameParams()).frames
+    return extract_video_frames(video or shared_dir() / SINTEL, out, FrameParams()).frames
 
 
 def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None,
-                workers: int | None = None) -> dict:
+                workers: int | None = None, video: Path | None = None, limit: int | None = None) -> dict:
     import polars as pl
 
     from assets.instances.core import InstanceParams, extract_instances
     from assets.instances.filtering import FilterParams, auto_decisions
     from resources.film_settings import stage_params
 
-    frames = sintel_frames(frames_dir)
-    kept = frames.filter(pl.col("kept"))
+    frames = sintel_frames(frames_dir, video)
+    kept = frames.filter(pl.col("kept")).sort("frame_id")
+    if limit:
+        kept = kept.head(limit)
     extra: dict = {}
     if backend == "sam2":
         from resources.backends.sam2 import Sam2Segmenter, find_checkpoint
@@ -87,7 +92,10 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
         coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None
         if keep:
             decided.write_parquet(Path(out) / "filtered_instances.parquet")
-    return {"backend": backend, "frames": kept.height, "instances": table.height,
+    size = [int(kept["width"][0]), int(kept["height"][0])] if kept.height else None
+    return {"backend": backend, "video": str(video or SINTEL), "frame_size": size,
+            "frames": kept.height, "instances": table.height,
+            "cpu_seconds_per_frame": round(cpu / max(1, kept.height), 3),
             "kept_instances": int(decided["kept"].sum()) if decided.height else 0, "seconds": round(seconds, 2),
             "cpu_seconds": round(cpu, 2),  # user + system time of this process: robust when the cores are shared
             "instances_per_s": round(table.height / seconds, 3), "frames_per_s": round(kept.height / seconds, 3),
@@ -206,6 +214,8 @@ def main() -> None:
     parser.add_argument("--keep", help="keep the cut-outs, masks and the decided table under KEEP/<backend>")
     parser.add_argument("--workers", type=int, help="characters: segment on the stage's pool of N processes")
     parser.add_argument("--cue-costs", action="store_true", help="CPU-ms a frame of each cue model; YuNet sizes")
+    parser.add_argument("--video", help="another video instead of the Sintel trailer (e.g. a 1080p film)")
+    parser.add_argument("--limit", type=int, help="only the first N kept frames (by frame id)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if shared_dir() is None:
@@ -218,19 +228,21 @@ def main() -> None:
     if args.one:
         with tempfile.TemporaryDirectory() as frames_dir:
             print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep,
-                                         args.workers)))
+                                         args.workers, Path(args.video) if args.video else None, args.limit)))
         return
     results = []
     for backend in args.backends.split(","):
         done = subprocess.run([sys.executable, __file__, "--one", backend, "--sam2-points", str(args.sam2_points),
                                "--sam2-frames", str(args.sam2_frames)] + (["--keep", args.keep] if args.keep else [])
-                              + (["--workers", str(args.workers)] if args.workers else []),
+                              + (["--workers", str(args.workers)] if args.workers else [])
+                              + (["--video", args.video] if args.video else [])
+                              + (["--limit", str(args.limit)] if args.limit else []),
                               capture_output=True, text=True)
         if done.returncode != 0:
             results.append({"backend": backend, "error": done.stderr.strip().splitlines()[-1:]})
             continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print(json.dumps({"film": "sintel_trailer_480x204", "cpu_count": os.cpu_count(), "results": results}, indent=2))
+    print(json.dumps({"film": Path(args.video).stem if args.video else "sintel_trailer_480x204", "cpu_count": os.cpu_count(), "results": results}, indent=2))
 
 
 if __name__ == "__main__":

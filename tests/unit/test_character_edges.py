@@ -11,14 +11,19 @@ from resources.backends.character_edges import edge_band_px, refine_apart, refin
 BACKGROUND = "media/video/big_buck_bunny_0_30.webm"
 
 
-@pytest.fixture(scope="module")
-def scene(shared):
+def two_characters(shared, height: int):
+    """A composite of two characters on a Big Buck Bunny frame ``height`` rows tall."""
     folder = shared / "media" / "characters_rgba"
     characters = [load_character(folder / f"{n}.png") for n in ("sita_front", "saha_side")]
-    background = read_background(shared / BACKGROUND, 12.0, 480)
+    background = read_background(shared / BACKGROUND, 12.0, height)
     rng = np.random.default_rng(5)
     return next(s for s in (compose_scene(background, "bbb@12", characters, rng) for _ in range(20))
                 if len(s.characters) >= 2)
+
+
+@pytest.fixture(scope="module")
+def scene(shared):
+    return two_characters(shared, 480)
 
 
 def _coarse(mask: np.ndarray, factor: int = 8) -> np.ndarray:
@@ -51,3 +56,31 @@ def test_refined_characters_stay_apart_and_empty_masks_pass_through(scene):
         for b in refined[i + 1:]:
             assert not (a & b).any()
     assert edge_band_px(480) == 4 and edge_band_px(1080) == 9 and edge_band_px(100) == 3
+
+
+@pytest.fixture(scope="module")
+def scene_1080p(shared):
+    return two_characters(shared, 1080)
+
+
+def test_a_1080p_frame_is_re_cut_at_the_capped_size_and_keeps_its_edges(scene_1080p, monkeypatch):
+    """Above EDGE_MAX_SIDE the GrabCut runs on the frame scaled down (a quarter of the pixels at 1080p), and the
+    masks scaled back up still beat the coarse cut against the exact truth at the source resolution."""
+    from resources.backends import character_edges
+
+    shapes = []
+    real = character_edges.seeded_grabcut
+    monkeypatch.setattr(character_edges, "seeded_grabcut",
+                        lambda image, labels, n: (shapes.append(image.shape), real(image, labels, n))[1])
+    coarse = [_coarse(c.mask, 16) for c in scene_1080p.characters]
+    for i in range(1, len(coarse)):
+        coarse[i] &= ~np.any(coarse[:i], axis=0)
+    refined = refine_apart(scene_1080p.rgb, coarse)
+    assert shapes and all(max(s[:2]) <= character_edges.EDGE_MAX_SIDE for s in shapes)
+    assert all(m.shape == scene_1080p.rgb.shape[:2] for m in refined)
+    for i, a in enumerate(refined):
+        assert all(not (a & b).any() for b in refined[i + 1:])
+    for character, before, after in zip(scene_1080p.characters, coarse, refined):
+        if character.mask.sum() < 5000:
+            continue
+        assert mask_iou(after, character.mask) > mask_iou(before, character.mask)

@@ -47,14 +47,19 @@ def test_boundary_f_tolerates_two_pixels_and_not_more():
     assert mask_iou(truth, truth) == 1.0 and mask_iou(truth, ~truth) == 0.0
 
 
-def test_matting_restores_soft_alpha_at_full_resolution_on_a_real_character(shared, characters):
-    """A coarse mask (cut at an eighth of the resolution and scaled back) gets its edge back from the image."""
-    background = read_background(shared / SINTEL, 21.0, 480)
+def coarse_character(shared, characters, height: int):
+    """(scene, its one character, that character's mask cut at an eighth of the resolution and scaled back)."""
+    background = read_background(shared / SINTEL, 21.0, height)
     scene = compose_scene(background, "sintel@21", characters[:1], np.random.default_rng(7), max_characters=1)
     truth = scene.characters[0]
-    height, width = truth.mask.shape
-    small = cv2.resize(truth.mask.astype(np.uint8) * 255, (width // 8, height // 8), interpolation=cv2.INTER_AREA)
-    coarse = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST) > 127
+    rows, cols = truth.mask.shape
+    small = cv2.resize(truth.mask.astype(np.uint8) * 255, (cols // 8, rows // 8), interpolation=cv2.INTER_AREA)
+    return scene, truth, cv2.resize(small, (cols, rows), interpolation=cv2.INTER_NEAREST) > 127
+
+
+def test_matting_restores_soft_alpha_at_full_resolution_on_a_real_character(shared, characters):
+    """A coarse mask (cut at an eighth of the resolution and scaled back) gets its edge back from the image."""
+    scene, truth, coarse = coarse_character(shared, characters, 480)
     alpha = refine_alpha(scene.rgb, coarse, radius=4)
     refined = alpha >= 128
     soft = (alpha > 0) & (alpha < 255)
@@ -198,3 +203,26 @@ def test_matting_never_gives_one_characters_pixels_to_another(shared, characters
 def scene_mask(scene, n: int) -> np.ndarray:
     visible = [c.mask for c in scene.characters if c.mask.any()]
     return visible[n].astype(np.uint8) if n < len(visible) else np.zeros(scene.rgb.shape[:2], np.uint8)
+
+
+def test_fast_matting_at_1080p_follows_the_exact_guided_filter(shared, characters):
+    """A large radius (a 1080p character) runs the guided filter on a subsampled grid: the alpha stays within a
+    few levels of the exact filter's and the mask it gives within a fraction of a percent; a small radius is the
+    exact filter, and working on the mask's box gives what the whole frame gives."""
+    from assets.instances.matting import boundary_band, guided_filter, matting_radius
+
+    scene, truth, coarse = coarse_character(shared, characters, 1080)
+    radius = matting_radius(coarse, 0.015)
+    assert radius >= 8  # subsampled
+    exact, fast = refine_alpha(scene.rgb, coarse, radius, fast=False), refine_alpha(scene.rgb, coarse, radius)
+    band = boundary_band(coarse, radius)
+    assert not np.array_equal(exact, fast)
+    assert np.abs(exact.astype(int) - fast)[band].mean() < 3
+    assert ((exact >= 128) != (fast >= 128)).sum() < 0.002 * coarse.sum()
+    assert boundary_f(fast >= 128, truth.mask) > boundary_f(coarse, truth.mask) + 0.1
+    assert abs(boundary_f(fast >= 128, truth.mask) - boundary_f(exact >= 128, truth.mask)) < 0.01
+    # exact mode on the crop is the filter over the whole frame
+    whole = guided_filter(scene.rgb.astype(np.float32) / 255.0, coarse.astype(np.float32), radius, 1e-3, band)
+    reference = np.where(band, np.clip(whole, 0, 1), coarse.astype(np.float32))
+    assert np.abs(np.round(reference * 255).astype(int) - exact).max() <= 1
+    assert np.array_equal(refine_alpha(scene.rgb, coarse, 4), refine_alpha(scene.rgb, coarse, 4, fast=False))
