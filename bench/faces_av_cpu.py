@@ -85,10 +85,12 @@ def faces_cpu(home: Path, film: str, workers: int, save: Path | None = None) -> 
 
 
 def av_cpu(video: Path) -> dict:
-    from assets.av_sync.core import AvSyncParams, visual_change
+    from assets.av_sync import core
 
+    if not hasattr(core, "visual_change"):
+        return {"video": str(video), "note": "av_sync decodes no video: it reads shot_analysis' picture_change"}
     cpu, wall = tree_cpu(), time.perf_counter()
-    times, _ = visual_change(video, AvSyncParams().rate)
+    times, _ = core.visual_change(video, core.AvSyncParams().rate)
     return {"video": str(video), "samples": len(times), "cpu_s": round(tree_cpu() - cpu, 2),
             "wall_s": round(time.perf_counter() - wall, 2)}
 

@@ -1,11 +1,13 @@
 """CPU seconds and wall time of the temporal stages' work on a film already materialised (JSON on stdout), and
 whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
 
-    .venv/bin/python bench/stage_cost.py --home HOME --film FILM [--stages shot_analysis,effects] [--out DIR]
+    .venv/bin/python bench/stage_cost.py --home HOME --film FILM [--stages shot_analysis,effects,av_sync] [--out DIR]
         [--against DIR] [--repeat N]
 
 Each stage's pure work runs in this process on the film's stored inputs (``analyse`` for shot_analysis,
-``catalogue`` for effects), as the asset calls it, without the catalog write; its tables are written to
+``catalogue`` for effects, the picture change, onsets and ``summarise`` for av_sync), as the asset calls it,
+without the catalog write; av_sync reads the ``picture_change`` that shot_analysis produced in this run (or the
+home's), or, with code from before that relation existed, decodes the film itself as it did; its tables are written to
 ``--out/<stage>/`` and compared column by column with ``--against/<stage>/`` (an earlier run, e.g. of the code
 before a change: ``PYTHONPATH=<export of that commit> .venv/bin/python bench/stage_cost.py ...``). CPU seconds
 count every thread of the process (decoding, tracking and measuring threads included); imports are not timed.
@@ -42,7 +44,10 @@ def shot_analysis_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
     if record is None:
         raise SystemExit(f"{home}: no film {film!r} in its catalog (castforge ingest it first)")
     out = analyse(read_inputs(workspace, record))
-    return {"shot_analysis": out.shots, "scenes": out.scenes, "frame_signals": out.signals}
+    tables = {"shot_analysis": out.shots, "scenes": out.scenes, "frame_signals": out.signals}
+    if hasattr(out, "picture_change"):  # absent from code before av_sync read it from here
+        tables["picture_change"] = out.picture_change
+    return tables
 
 
 def effects_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
@@ -55,8 +60,31 @@ def effects_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
     return {"effects": out.effects, "frame_effects": out.frame_effects}
 
 
-STAGES: dict[str, Callable[[Path, str], dict[str, pl.DataFrame]]] = {
-    "shot_analysis": shot_analysis_tables, "effects": effects_tables}
+def av_sync_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    from assets.audio.extract import read_audio
+    from assets.av_sync import core
+
+    workspace, params = FilmWorkspace(film, home), core.AvSyncParams()
+    if hasattr(core, "visual_change"):  # code from before picture_change: av_sync decoded the film itself
+        times, change = core.visual_change(workspace.absolute(Catalog(home).film(film)["source_path"]), params.rate)
+        finish: tuple = (params,)
+    else:
+        stored = produced.get("picture_change")
+        times, change, rate = core.change_signal(stored if stored is not None else
+                                                 workspace.read_table("picture_change"))
+        finish = (params, rate)
+    waveform, sample_rate = read_audio(workspace.absolute(workspace.read_table("audio")["speech_path"][0]))
+    strength, onsets, tempo, beats = core.audio_onsets(waveform[0], sample_rate, times)
+    shots = workspace.read_table("shots")
+    cuts = shots.filter(pl.col("start_s") > 0)["start_s"].drop_nulls().to_numpy()
+    summary, events = core.summarise(workspace.read_optional_table("voice_map"), times, change, strength, onsets,
+                                     tempo, beats, cuts, *finish)
+    return {"av_sync": summary, "av_events": events}
+
+
+STAGES: dict[str, Callable[[Path, str, dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]] = {
+    "shot_analysis": lambda home, film, _: shot_analysis_tables(home, film),
+    "effects": lambda home, film, _: effects_tables(home, film), "av_sync": av_sync_tables}
 
 
 def compare(tables: dict[str, pl.DataFrame], against: Path) -> dict[str, str]:
@@ -89,14 +117,16 @@ def main() -> None:
     code = str(Path(analyse.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run
     report: dict = {"benchmark": "stage_cost", "film": args.film, "code": code,
                     "load_avg_1m": round(os.getloadavg()[0], 2), "stages": {}}
+    produced: dict[str, pl.DataFrame] = {}  # tables of the stages run so far (av_sync reads shot_analysis')
     for stage in args.stages.split(","):
         if stage not in STAGES:
             raise SystemExit(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
         runs = []
         for _ in range(max(1, args.repeat)):
             wall, cpu = time.perf_counter(), time.process_time()
-            tables = STAGES[stage](args.home, args.film)
+            tables = STAGES[stage](args.home, args.film, produced)
             runs.append({"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2)})
+        produced.update(tables)
         entry = {"runs": runs, "rows": {name: table.height for name, table in tables.items()}}
         if args.out:
             (args.out / stage).mkdir(parents=True, exist_ok=True)

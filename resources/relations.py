@@ -81,6 +81,8 @@ RELATIONS: dict[str, Relation] = _relations(
              "consecutive shots grouped by visual and audio continuity"),
     Relation("frame_signals", "shot_analysis", ("frame_index", "timestamp_s", "shot", "luma", "dx", "dy",
                                                 "log_scale"), "light, colour and background motion of every frame"),
+    Relation("picture_change", "shot_analysis", ("frame_index", "time_s", "change", "rate_hz"),
+             "the grey picture's change between samples taken at rate_hz (av_sync reads it)"),
     Relation("character_motion", "motion", ("shot", "track_id", "identity", "start_s", "end_s", "speed",
                                             "direction_deg", "movement", "motion_energy"),
              "one row per character track: speed, direction, movement label"),

@@ -6,14 +6,14 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.audio.extract import read_audio
 from assets.audio.speech import markdown_table
-from assets.av_sync.core import AvSyncParams, SUMMARY_SCHEMA, EVENT_SCHEMA, audio_onsets, summarise, timeline_png
-from assets.av_sync.core import visual_change
+from assets.av_sync.core import (AvSyncParams, SUMMARY_SCHEMA, EVENT_SCHEMA, audio_onsets, change_signal, summarise,
+                                 timeline_png)
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, image_markdown, result
 from resources.relations import FILM_SOURCE
 from resources.store import StorageResource
 
-CONTRACT = StageContract("av_sync", AvSyncParams, reads=(FILM_SOURCE, "audio"),
+CONTRACT = StageContract("av_sync", AvSyncParams, reads=(FILM_SOURCE, "audio", "picture_change"),
                          optional_reads=("shots", "speech_segments", "voice_map"))
 
 
@@ -33,14 +33,14 @@ def av_sync(context: AssetExecutionContext, config: CONTRACT.Config, storage: St
                          {"av_events": pl.DataFrame(schema=EVENT_SCHEMA)}, note=note)
             return result(stage, {"note": note})
         started = time.perf_counter()
-        times, change = visual_change(workspace.absolute(source["source_path"]), params.rate)
-        waveform, rate = read_audio(workspace.absolute(audio["speech_path"][0]))
-        strength, onsets, tempo, beats = audio_onsets(waveform[0], rate, times)
+        times, change, change_rate = change_signal(workspace.read_table("picture_change"))
+        waveform, sample_rate = read_audio(workspace.absolute(audio["speech_path"][0]))
+        strength, onsets, tempo, beats = audio_onsets(waveform[0], sample_rate, times)
         shots = workspace.read_optional_table("shots")
         cuts = (shots.filter(pl.col("start_s") > 0)["start_s"].drop_nulls().to_numpy()
                 if shots is not None and shots.height else times[:0])
         summary, events = summarise(workspace.read_optional_table("voice_map"), times, change, strength, onsets,
-                                    tempo, beats, cuts, params)
+                                    tempo, beats, cuts, params, change_rate)
         with workspace.staged_dir("av_sync") as staging:
             plot = timeline_png(times, change, strength, events, workspace.read_optional_table("speech_segments"),
                                 staging / "timeline.png")

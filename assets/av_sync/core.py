@@ -1,10 +1,11 @@
 """Audio-visual timing of a film: lip-sync offset, music beats against shot cuts, sound onsets against visual
-motion events. No Dagster; librosa, PyAV and matplotlib are imported where used.
+motion events. No Dagster; librosa and matplotlib are imported where used. The picture's change comes from
+shot_analysis' ``picture_change`` relation (sampled during its decode): this stage decodes no video.
 
 - offset (lip sync): the median lag of the speaker-face pairs whose mouths clearly follow their voice
   (voice_map's ``sync_lag_s``, positive = picture late).
 - offset (onsets): the lag maximising the correlation of the sound's onset strength with the picture's frame-to-
-  frame change (both at ``rate`` Hz): a global estimate that needs no faces.
+  frame change (both at the picture change's rate): a global estimate that needs no faces.
 - beats against cuts: each cut's distance to the nearest beat; the share of cuts within ``on_beat_s`` of a beat
   against the share expected by chance (2 x on_beat_s / median beat period), i.e. whether the editing follows
   the music.
@@ -28,35 +29,18 @@ SUMMARY_SCHEMA = {"lip_sync_offset_s": pl.Float64, "lip_sync_pairs": pl.Int64, "
 
 @dataclass(frozen=True)
 class AvSyncParams:
-    rate: float = 12.5             # picture change samples per second (frames decoded)
     max_lag_s: float = 0.5         # offsets searched either way
     on_beat_s: float = 0.1         # a cut this close to a beat is on the beat
     min_sync_correlation: float = 0.3  # lip-sync pairs that count for the offset
 
 
-def visual_change(video: Path, rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """(times, mean absolute change of the grey 64 x 36 picture between samples ``1 / rate`` apart)."""
-    import av
-
-    times, change, previous, next_t = [], [], None, 0.0
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        base = float(stream.time_base)
-        for frame in container.decode(stream):
-            if frame.pts is None or frame.pts * base < next_t:
-                continue
-            t = frame.pts * base
-            next_t = t + 1.0 / rate
-            # swscale shrinks and converts in one pass (area filter, full-range grey, as cv2's INTER_AREA on
-            # to_ndarray("gray") did): converting the whole frame first cost as much as decoding it
-            grey = frame.reformat(width=64, height=36, format="gray", interpolation="AREA").to_ndarray()
-            grey = grey.astype(np.float32)
-            if previous is not None:
-                times.append(t)
-                change.append(float(np.mean(np.abs(grey - previous))) / 255.0)
-            previous = grey
-    return np.array(times), np.array(change)
+def change_signal(picture_change: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """(times, picture change, samples per second) from shot_analysis' ``picture_change`` relation: the mean
+    absolute change of the grey 64 x 36 picture between samples, measured while that stage decodes the film (so
+    the film is not decoded again here). The rate is None when the film gave no sample."""
+    ordered = picture_change.sort("time_s")
+    rate = float(ordered["rate_hz"][0]) if ordered.height else None
+    return ordered["time_s"].to_numpy(), ordered["change"].to_numpy(), rate
 
 
 def audio_onsets(waveform: np.ndarray, rate: int, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
@@ -112,14 +96,17 @@ def nearest(events: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 def summarise(lip_pairs: pl.DataFrame | None, times: np.ndarray, change: np.ndarray, strength: np.ndarray,
               onsets: np.ndarray, tempo: float, beats: np.ndarray, cuts: np.ndarray,
-              params: AvSyncParams) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one summary row, the events table: beats, cuts, onsets and motion events with their nearest partner)."""
+              params: AvSyncParams, rate: float | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one summary row, the events table: beats, cuts, onsets and motion events with their nearest partner);
+    ``rate``: the picture change's samples per second."""
     notes = []
     lip = None if lip_pairs is None or "sync_lag_s" not in lip_pairs.columns else lip_pairs.filter(
         pl.col("sync_correlation") >= params.min_sync_correlation)
     if lip is None or lip.is_empty():
         notes.append("no speaker's mouth followed clearly: no lip-sync offset")
-    offset, correlation = best_lag(strength, change, params.rate, params.max_lag_s) if len(times) else (None, None)
+    if not len(times):
+        notes.append("no picture change sampled (shot_analysis decoded no frame): no onset offset, no motion events")
+    offset, correlation = best_lag(strength, change, rate, params.max_lag_s) if len(times) and rate else (None, None)
     motion = motion_events(times, change, cuts)
     cut_gap, motion_gap = nearest(cuts, beats), nearest(motion, onsets)
     period = float(np.median(np.diff(beats))) if len(beats) > 1 else None

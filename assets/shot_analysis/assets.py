@@ -29,7 +29,8 @@ def shot_analysis(context: AssetExecutionContext, config: CONTRACT.Config, stora
             context.log.info(f"{film}: {out.note}")
         picture = structure_timeline(out.shots)
         path = write_picture(workspace, "shot_analysis", "structure_timeline.png", picture)
-        stage.commit(out.shots, {"scenes": out.scenes, "frame_signals": out.signals},
+        stage.commit(out.shots, {"scenes": out.scenes, "frame_signals": out.signals,
+                                 "picture_change": out.picture_change},
                      note=out.note, decoded_frames=out.decoded_frames)
         return result(stage, {
             "shots": out.shots.height, "scenes": out.scenes.height,

@@ -16,6 +16,7 @@ import polars as pl
 
 from assets.shot_analysis.camera import ShotCamera, camera_row, classify_shot_motion
 from assets.shot_analysis.params import ShotAnalysisParams
+from assets.shot_analysis.picture_change import PICTURE_CHANGE_SCHEMA
 from assets.shot_analysis.scenes import (ShotFeatures, band_energies, duration_stats,
                                          features_from_appearance, group_scenes, scene_table, sequences_of)
 from assets.shot_analysis.shot_types import key_frame_shot_types, shot_type_summary
@@ -55,6 +56,7 @@ class ShotAnalysis:
     note: str | None
     decoded_frames: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    picture_change: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PICTURE_CHANGE_SCHEMA))
 
 
 def _boxes_by_shot(frames: pl.DataFrame, instances: pl.DataFrame | None) -> dict[int, list]:
@@ -155,7 +157,8 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
     stats = {"shot_durations": duration_stats(table["duration_s"].to_list()),
              "scene_durations": duration_stats(scenes["duration_s"].to_list())}
     return ShotAnalysis(table, scenes, scan.signals if scan else empty_signals, key_frames, note,
-                        scan.decoded_frames if scan else 0, stats)
+                        scan.decoded_frames if scan else 0, stats,
+                        scan.picture_change if scan else pl.DataFrame(schema=PICTURE_CHANGE_SCHEMA))
 
 
 def _shot_camera(scan: StreamScan, shot: int, params: ShotAnalysisParams) -> ShotCamera:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 class ShotAnalysisParams:
     analysis_width: int = 192  # px: width of the downscaled stream camera motion and frame signals are measured on
     appearance_every: int = 4  # palette and background are sampled every N frames of a shot
+    change_rate: float = 12.5  # picture-change samples per second (relation picture_change, read by av_sync)
     motion_every: int = 2  # camera motion is measured between frames this far apart (1: every pair), per frame
     # camera motion (frame widths are resolution-free: 0.1 = a tenth of the picture's width)
     max_corners: int = 300  # corners tracked per frame pair

@@ -1,4 +1,5 @@
-"""One pass over a downscaled decode of the film: per-frame signals, background motion, per-shot appearance.
+"""One pass over a downscaled decode of the film: per-frame signals, background motion, per-shot appearance, and
+the picture's change that av_sync reads (``picture_change``).
 
 The frames stage already decodes every frame, but it keeps only what shot detection needs and its decoding is
 being reworked (fades, damage); a second decode at low resolution keeps the two stages independent. Its cost is
@@ -19,6 +20,7 @@ import polars as pl
 from assets.frames.decode import DecodeReport, decode_ahead
 from assets.shot_analysis.camera import PairMotion, background_mask, pair_motion
 from assets.shot_analysis.params import ShotAnalysisParams
+from assets.shot_analysis.picture_change import PictureChangeSampler
 
 SIGNAL_SCHEMA = {
     "frame_index": pl.Int64, "timestamp_s": pl.Float64, "shot": pl.Int32, "luma": pl.Float32,
@@ -61,6 +63,7 @@ class StreamScan:
     fps: float
     decoded_frames: int
     decode_error: str | None
+    picture_change: pl.DataFrame  # relation picture_change (av_sync reads it instead of decoding the film again)
 
 
 def frame_signals(bgr: np.ndarray) -> dict[str, float]:
@@ -114,6 +117,7 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
     anchor: tuple[np.ndarray, int] | None = None  # the last frame motion was measured from, in this shot
     size = (0, 0)
     pending: deque[tuple[Future, int, int, list[dict]]] = deque()  # (motion, shot, gap, rows it fills), film order
+    change = PictureChangeSampler(params.change_rate)
 
     def settle(keep: int) -> None:
         """Fold in the finished motions in order, waiting for the oldest while more than ``keep`` are pending."""
@@ -127,6 +131,7 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
     with ThreadPoolExecutor(1, thread_name_prefix="camera_motion") as tracker:
         for frame in decode_ahead(video, width, report):  # swscale's area filter: cheap and anti-aliased
             small = frame.small_bgr
+            change.add(frame.index, frame.timestamp_s, frame.frame)
             size = (small.shape[1], small.shape[0])
             shot = lookup.shot_of(frame.index)
             grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
@@ -149,7 +154,8 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
             settle(MAX_PENDING_PAIRS)
         settle(0)
     signals = pl.DataFrame(rows, schema=SIGNAL_SCHEMA, strict=False) if rows else pl.DataFrame(schema=SIGNAL_SCHEMA)
-    return StreamScan(signals, pairs, appearance, size[0], size[1], report.fps, report.frames, report.error)
+    return StreamScan(signals, pairs, appearance, size[0], size[1], report.fps, report.frames, report.error,
+                      change.table())
 
 
 def per_frame(motion: PairMotion, gap: int) -> PairMotion:

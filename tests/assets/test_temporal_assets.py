@@ -42,6 +42,10 @@ def test_temporal_assets_on_the_sintel_trailer(sintel_frames_home, copy_home):
     assert 1 <= scenes.height <= shots.height and scenes["shots"].sum() == shots.height
     signals = workspace.read_table("frame_signals")
     assert signals.height > 1200 and signals["frame_index"].is_sorted()
+    change = workspace.read_table("picture_change")  # av_sync's picture change, sampled in this decode
+    assert change.height == pytest.approx(signals.height / 2, abs=2) and set(change["rate_hz"]) == {12.5}
+    assert change["frame_index"].is_in(signals["frame_index"].implode()).all()
+    assert change["change"].is_between(0, 1).all() and change["change"].max() > 0.2  # cuts change the picture
     assert (home / "films/sintel/shot_analysis/structure_timeline.png").stat().st_size > 1000
 
     assert workspace.read_table("character_motion").height == 0  # no characters were segmented
@@ -76,6 +80,7 @@ def test_an_image_folder_film_gets_trivial_rows_with_notes(knn_train_frames_home
     assert analysis["camera_motion"].null_count() == analysis.height
     assert "image folder" in workspace.read_stage_record("shot_analysis")["note"]
     assert workspace.read_table("frame_signals").height == 0
+    assert workspace.read_table("picture_change").height == 0
     effects = workspace.read_table("effects")
     assert set(effects["effect"]) <= {"snow", "rain", "sparkles", "fire", "lens_flare", "depth_of_field",
                                       "motion_blur"}  # nothing along time without a stream
