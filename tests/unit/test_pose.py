@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.pose.cluster import subcluster_labels
+from assets.pose.cluster import cache_numba_functions, subcluster_labels
 from assets.pose.core import PoseParams, assign_subclusters, estimate_one, estimate_poses, subcluster_table, \
     write_subcluster_folders
 from assets.pose.selection import identified_instances, identity_label
@@ -86,6 +86,27 @@ def test_subclusters_kmeans_and_umap_hdbscan_separate_two_pose_groups():
         assert set(labels[:30]) - {-1} != set(labels[30:]) - {-1}
     # too few to split: one sub-cluster
     assert subcluster_labels(feats[:6], "umap_hdbscan", 5, 2).tolist() == [0] * 6
+
+
+def test_numba_functions_are_compiled_once_per_machine(tmp_path):
+    """What keeps UMAP's ~13 CPU-s of numba compiling out of every run but the first: a jitted function of a listed
+    package is written to numba's on-disk cache, and a second process loads it instead of compiling it."""
+    import subprocess
+    import sys
+
+    package = tmp_path / "jitted_package"
+    package.mkdir()
+    (package / "__init__.py").write_text("import numba\n\n\n@numba.njit\ndef twice(x):\n    return 2 * x\n")
+    run = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import jitted_package as p; "
+           "from assets.pose.cluster import cache_numba_functions as c; "
+           "n = c(('jitted_package',)); print(n, p.twice(21), sum(p.twice.stats.cache_hits.values()))")
+    repo = str(Path(__file__).resolve().parents[2])
+    outputs = [subprocess.run([sys.executable, "-c", run, str(tmp_path), repo], capture_output=True, text=True,
+                              check=True).stdout.split() for _ in range(2)]
+    assert outputs[0] == ["1", "42", "0"]          # compiled, then saved
+    assert list((package / "__pycache__").glob("*.nbi"))
+    assert outputs[1] == ["1", "42", "1"]          # loaded from the cache, not compiled
+    assert cache_numba_functions(("no_such_package",)) == 0
 
 
 def test_identity_labels_use_names():
