@@ -6,9 +6,9 @@ whether their tables equal another run's: how a speed change is checked to leave
 
 Each stage's pure work runs in this process on the film's stored inputs (``analyse`` for shot_analysis,
 ``catalogue`` for effects, the picture change, onsets and ``summarise`` for av_sync), as the asset calls it,
-without the catalog write; av_sync reads the ``picture_change`` that shot_analysis produced in this run (or the
-home's), or, with code from before that relation existed, decodes the film itself as it did; its tables are written to
-``--out/<stage>/`` and compared column by column with ``--against/<stage>/`` (an earlier run, e.g. of the code
+without the catalog write. effects and av_sync read the ``frame_signals`` and ``picture_change`` that shot_analysis
+produced in this run (else the home's); av_sync run with code from before ``picture_change`` existed decodes the
+film itself, as it did then. Each stage's tables are written to ``--out/<stage>/`` and compared column by column with ``--against/<stage>/`` (an earlier run, e.g. of the code
 before a change: ``PYTHONPATH=<export of that commit> .venv/bin/python bench/stage_cost.py ...``). CPU seconds
 count every thread of the process (decoding, tracking and measuring threads included); imports are not timed.
 Build a home with ``castforge ingest`` + ``castforge materialize FILM --select effects`` (CASTFORGE_HOME set).
@@ -50,9 +50,10 @@ def shot_analysis_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
     return tables
 
 
-def effects_tables(home: Path, film: str) -> dict[str, pl.DataFrame]:
+def effects_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     workspace = FilmWorkspace(film, home)
-    signals = workspace.read_table("frame_signals")
+    signals = produced.get("frame_signals")
+    signals = signals if signals is not None else workspace.read_table("frame_signals")
     out = catalogue(workspace.read_table("frames"), signals, effects_assets._fps(signals),
                     workspace.read_optional_table("filtered_instances"), workspace.read_optional_table("track_points"),
                     lambda stored: cv2.imread(str(workspace.absolute(stored))),
@@ -84,7 +85,7 @@ def av_sync_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> 
 
 STAGES: dict[str, Callable[[Path, str, dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]] = {
     "shot_analysis": lambda home, film, _: shot_analysis_tables(home, film),
-    "effects": lambda home, film, _: effects_tables(home, film), "av_sync": av_sync_tables}
+    "effects": effects_tables, "av_sync": av_sync_tables}
 
 
 def compare(tables: dict[str, pl.DataFrame], against: Path) -> dict[str, str]:
