@@ -7,6 +7,8 @@ move stays inside).
 """
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +18,7 @@ import polars as pl
 from assets.audio.active_speakers import (EVIDENCE_SCHEMA, ActiveSpeakerParams, grid, shot_evidence,
                                           speech_spans_in_shot)
 from assets.frames.decode import open_video_stream
+from resources.cores import available_cores
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,9 @@ def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]
     """(index into ``times``, RGB frame) for the decoded frame nearest each time, in order; one seek per call."""
     if len(times) == 0:
         return
+    from av.video.reformatter import VideoReformatter
+
+    reformatter = VideoReformatter()  # one swscale context for the window (frame.to_ndarray builds one per frame)
     with open_video_stream(video) as (container, stream):
         base = float(stream.time_base)
         container.seek(max(int((times[0] - 1.0) / base), 0), stream=stream, backward=True)
@@ -37,7 +43,7 @@ def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]
                 # the nearer of this frame and the previous one
                 pick = frame if previous is None or abs(t - times[wanted]) <= abs(previous[0] - times[wanted]) \
                     else previous[1]
-                yield wanted, pick.to_ndarray(format="rgb24")
+                yield wanted, reformatter.reformat(pick, format="rgb24").to_ndarray()
                 wanted += 1
             if wanted >= len(times):
                 return
@@ -57,11 +63,14 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
     kept frames ``frame_width`` wide (None: the video's own size);
     ``mesh`` the mouth reader (resources/backends/mouth_landmarks.py: ``MeshMouth``, ``DrawnMouth``) for every
     face, or a dict identity -> reader, or None (motion only). An identity takes the reader's openness when it
-    measured the face on at least half the samples (a face the reader rejects falls back to motion)."""
+    measured the face on at least half the samples (a face the reader rejects falls back to motion), so once it
+    has missed more than half of them it is no longer asked: its answers could not be used (on drawn faces
+    AnimeFace misses most samples, at ~70 ms of CPU each)."""
     readers = mesh if isinstance(mesh, dict) else {identity: mesh for identity in faces}
     openness = {identity: np.full(len(times), np.nan) for identity in faces}
     motion = {identity: np.full(len(times), np.nan) for identity in faces}
     previous: dict[str, np.ndarray | None] = {identity: None for identity in faces}
+    misses = {identity: 0 for identity in faces}
     for i, image in frames_at(video, times):
         scale = frame_width / image.shape[1] if frame_width else 1.0
         for identity, observations in faces.items():
@@ -70,9 +79,10 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
             patch = lower_face_patch(image, widened(box, box_margin))
             motion[identity][i] = lower_face_motion(previous[identity], patch)
             previous[identity] = patch
-            if readers.get(identity) is not None:
+            if readers.get(identity) is not None and 2 * misses[identity] <= len(times):
                 value = readers[identity].openness(image, box)
                 openness[identity][i] = np.nan if value is None else value
+                misses[identity] += not np.isfinite(openness[identity][i])
     out = {}
     for identity in faces:
         measured = np.isfinite(openness[identity]).mean() if len(times) else 0.0
@@ -86,22 +96,27 @@ DRAWN_DETECTORS = ("animeface", "anime")  # faces these found are drawn: their m
 
 def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, frames: pl.DataFrame,
                       faces: pl.DataFrame, instance_identities: pl.DataFrame, mesh=None,
-                      params: ActiveSpeakerParams = ActiveSpeakerParams(), drawn=None) -> pl.DataFrame:
+                      params: ActiveSpeakerParams = ActiveSpeakerParams(), drawn=None,
+                      workers: int | None = None) -> pl.DataFrame:
     """``active_speakers.EVIDENCE_SCHEMA`` rows for every shot with speech and identified faces. ``mesh`` reads
     the mouths of photo / 3D faces, ``drawn`` those a 2D detector found (``faces.detector`` in DRAWN_DETECTORS);
-    None: lower-face motion for those faces."""
+    None: lower-face motion for those faces. Shots are followed on ``workers`` threads (default: the available
+    cores; decoding, the mesh and the AnimeFace worker release the GIL), each reader called by one thread at a
+    time; rows come in shot order whatever the number of threads."""
     if "detector" not in faces.columns:
         faces = faces.with_columns(pl.lit(None, pl.String).alias("detector"))
     seen = (faces.select("instance_id", "frame_id", "fx0", "fy0", "fx1", "fy1", "detector")
             .join(instance_identities.select("instance_id", pl.col("identity").cast(pl.String)), on="instance_id")
             .join(frames.select("frame_id", "shot", "timestamp_s", "width"), on="frame_id"))
-    rows = []
+    by_shot = seen.partition_by("shot", as_dict=True)
+    one_at_a_time = {id(r): SerialisedReader(r) for r in (mesh, drawn) if r is not None}
+    jobs = []
     for shot in shots.iter_rows(named=True):
         if shot["start_s"] is None or shot["end_s"] is None:
             continue
         span = speech_spans_in_shot(segments, shot["start_s"], shot["end_s"], params.pad_s)
-        in_shot = seen.filter(pl.col("shot") == shot["shot"])
-        if span is None or in_shot.is_empty():
+        in_shot = by_shot.get((shot["shot"],))
+        if span is None or in_shot is None or in_shot.is_empty():
             continue
         observations: dict[str, list] = {}
         drawn_votes: dict[str, list[bool]] = {}
@@ -109,12 +124,32 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
             observations.setdefault(row["identity"], []).append(
                 (row["timestamp_s"], (row["fx0"], row["fy0"], row["fx1"], row["fy1"])))
             drawn_votes.setdefault(row["identity"], []).append(row["detector"] in DRAWN_DETECTORS)
-        readers = {identity: drawn if np.mean(votes) >= 0.5 else mesh for identity, votes in drawn_votes.items()}
+        readers = {identity: one_at_a_time.get(id(drawn if np.mean(votes) >= 0.5 else mesh))
+                   for identity, votes in drawn_votes.items()}
         times = grid(span[0], span[1], params.rate)
         if len(times) < 4:
             continue
-        series = mouth_series(video, times, observations, readers, frame_width=int(in_shot["width"][0] or 0) or None)
-        rows += shot_evidence(segments, int(shot["shot"]), times, series, params)
-        log.info("%s: shot %s, %d face(s) followed over %.1f s", video.name, shot["shot"], len(series),
-                 span[1] - span[0])
+        jobs.append((int(shot["shot"]), span, times, observations, readers, int(in_shot["width"][0] or 0) or None))
+
+    def follow(job: tuple) -> dict[str, tuple[np.ndarray, bool]]:
+        _, _, times, observations, readers, width = job
+        return mouth_series(video, times, observations, readers, frame_width=width)
+
+    workers = max(1, min(workers or available_cores(), len(jobs)))
+    rows = []
+    with ThreadPoolExecutor(workers, thread_name_prefix="mouth_tracks") as pool:
+        for (shot, span, times, *_), series in zip(jobs, pool.map(follow, jobs)):
+            rows += shot_evidence(segments, shot, times, series, params)
+            log.info("%s: shot %s, %d face(s) followed over %.1f s", video.name, shot, len(series), span[1] - span[0])
     return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA)
+
+
+class SerialisedReader:
+    """A mouth reader called by one thread at a time (a TFLite interpreter or a worker pipe is not re-entrant)."""
+
+    def __init__(self, reader):
+        self.reader, self._lock = reader, threading.Lock()
+
+    def openness(self, image: np.ndarray, box: tuple[float, float, float, float]) -> float | None:
+        with self._lock:
+            return self.reader.openness(image, box)

@@ -10,7 +10,7 @@ import pytest
 
 from assets.audio.active_speakers import (ActiveSpeakerParams, film_offset, lagged_correlation, pooled_evidence,
                                           shot_evidence)
-from assets.audio.mouth_tracks import lip_sync_evidence, mouth_series
+from assets.audio.mouth_tracks import frames_at, lip_sync_evidence, mouth_series
 from tests.unit.test_anime_faces import detector as anime_detector  # noqa: F401 (the AnimeFace worker fixture)
 
 FPS, SIZE, DURATION = 25, (320, 160), 8.0
@@ -81,6 +81,59 @@ def test_lip_sync_evidence_reads_the_film_tables(tmp_path: Path):
     assert dict(zip(best["speaker"], best["identity"])) == {"SPEAKER_A": "left", "SPEAKER_B": "right"}
     no_speech = lip_sync_evidence(video, segments().head(0), shots, frames, faces, identities)
     assert no_speech.is_empty()
+
+
+class FakeMouthReader:
+    """Counts its calls; measures every face (the box's height as openness) or none (``misses``)."""
+
+    def __init__(self, misses: bool):
+        self.misses, self.calls = misses, 0
+
+    def openness(self, image: np.ndarray, box: tuple) -> float | None:
+        self.calls += 1
+        return None if self.misses else float(box[3] - box[1]) / image.shape[0]
+
+
+def test_a_reader_that_misses_most_samples_is_no_longer_asked(tmp_path: Path):
+    """An identity keeps the reader's openness only when it measured at least half the samples; once it missed
+    more than half the reader is not asked again (its answers could not be used) and the face falls back to
+    lower-face motion exactly as when every sample was asked."""
+    video = talking_clip(tmp_path / "talk.mp4", 0.0)
+    times = np.arange(0.0, DURATION - 0.2, 1 / ActiveSpeakerParams().rate)
+    missing, measuring = FakeMouthReader(misses=True), FakeMouthReader(misses=False)
+    series = mouth_series(video, times, {face: [(4.0, box)] for face, box in BOXES.items()},
+                          {"left": missing, "right": measuring})
+    assert missing.calls == len(times) // 2 + 1 and measuring.calls == len(times)
+    motion_only = mouth_series(video, times, {face: [(4.0, box)] for face, box in BOXES.items()})
+    assert series["left"][1] and np.array_equal(series["left"][0], motion_only["left"][0], equal_nan=True)
+    assert not series["right"][1] and np.isfinite(series["right"][0]).all()
+
+
+def test_frames_at_gives_the_decoded_frames_pixels(tmp_path: Path):
+    import av
+
+    video = talking_clip(tmp_path / "talk.mp4", 0.0)
+    with av.open(str(video)) as container:
+        every = {float(frame.time): frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)}
+    times = np.array([0.0, 1.01, 2.51, 7.47])
+    picked = dict(frames_at(video, times))
+    assert sorted(picked) == [0, 1, 2, 3]
+    for i, t in enumerate(times):
+        nearest = min(every, key=lambda s: abs(s - t))
+        assert np.array_equal(picked[i], every[nearest])  # the nearest frame, pixel for pixel
+
+
+def test_shots_followed_on_threads_give_the_rows_of_one_thread(tmp_path: Path):
+    video = talking_clip(tmp_path / "talk.mp4", 0.0)
+    frames = pl.DataFrame({"frame_id": ["f0", "f1"], "shot": [0, 1], "timestamp_s": [2.0, 6.0],
+                           "width": [SIZE[0]] * 2})
+    shots = pl.DataFrame({"shot": [0, 1], "start_s": [0.0, 4.0], "end_s": [4.0, DURATION]})
+    faces = pl.DataFrame({"instance_id": ["i0", "i1", "i2", "i3"], "frame_id": ["f0", "f0", "f1", "f1"],
+                          **{c: [b[k] for b in BOXES.values()] * 2 for k, c in enumerate(("fx0", "fy0", "fx1", "fy1"))}})
+    identities = pl.DataFrame({"instance_id": ["i0", "i1", "i2", "i3"], "identity": ["left", "right"] * 2})
+    one = lip_sync_evidence(video, segments(), shots, frames, faces, identities, FakeMouthReader(False), workers=1)
+    two = lip_sync_evidence(video, segments(), shots, frames, faces, identities, FakeMouthReader(False), workers=2)
+    assert one.equals(two) and sorted(set(one["shot"])) == [0, 1] and (one["mouth_source"] == "landmarks").all()
 
 
 def test_lagged_correlation_finds_a_known_shift():

@@ -1,0 +1,162 @@
+"""CPU seconds and wall time of `voice_map` and `pose_subclusters` on a film already materialised (JSON on stdout),
+and whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
+
+    CASTFORGE_MODELS=../shared/models .venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM
+        [--stages voice_map,pose_subclusters] [--out DIR] [--against DIR] [--video FILE] [--profile N]
+
+Each stage's pure work runs in this process on the film's stored inputs, as the asset calls it, without the catalog
+write: for voice_map the co-occurrence map, the mouth tracks (``lip_sync_evidence``) and the pooled lip sync; for
+pose_subclusters the estimates, the sub-clustering and the folders (written under a scratch folder). The models are
+built before timing (the asset builds them once per run too); imports are not timed, except that
+``pose_subclusters`` imports hdbscan / umap inside its timing when the film needs them (a run pays that once).
+CPU seconds count every thread of this process and its children (the AnimeFace worker, whose answer cache is a
+fresh one under a scratch CASTFORGE_HOME, so the film's run's answers are not reused). ``--out`` writes the
+tables under OUT/<stage>/, ``--against`` compares them column by column with an earlier run's (e.g. of the code
+before a change: ``PYTHONPATH=<export of that commit> .venv/bin/python bench/voice_pose_cost.py ...``; an export has
+no ``.venv-animeface``: set ``CASTFORGE_ANIMEFACE_PYTHON=.venv-animeface/bin/python``, else drawn mouths fall back
+to lower-face motion and a warning says so).
+``--profile N`` prints the N most expensive functions (cumulative) of each stage to stderr.
+Build a home with bench/film_scale.py's films: ``castforge ingest`` + ``castforge materialize`` (CASTFORGE_HOME set).
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+if not os.environ.get("PYTHONPATH"):  # an explicit PYTHONPATH (another commit's code) wins over this checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stage_cost import compare  # noqa: E402
+
+from assets.audio import assets as audio_assets  # noqa: E402
+from assets.audio.active_speakers import pooled_evidence  # noqa: E402
+from assets.audio.mouth_tracks import DRAWN_DETECTORS, lip_sync_evidence  # noqa: E402
+from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map, with_lip_sync  # noqa: E402
+from assets.pose.core import PoseParams, assign_subclusters, estimate_poses, write_subcluster_folders  # noqa: E402
+from assets.pose.selection import read_identified_instances  # noqa: E402
+from resources.catalog import Catalog  # noqa: E402
+from resources.face_analyzer import FaceAnalyzerResource  # noqa: E402
+from resources.face_landmarker import FaceLandmarkerResource  # noqa: E402
+from resources.pose_estimator import PoseEstimatorResource  # noqa: E402
+from resources.storage import FilmWorkspace  # noqa: E402
+
+log = logging.getLogger("voice_pose_cost")
+
+
+def voice_map_work(home: Path, film: str, video: Path | None = None) -> Callable[[], dict[str, pl.DataFrame]]:
+    """The voice_map asset's work on the stored tables, its mouth readers built beforehand; ``video`` stands for
+    the film's source (e.g. a 1080p re-encode: face boxes are scaled from the kept frames' width)."""
+    workspace, record = FilmWorkspace(film, home), Catalog(home).film(film)
+    if record is None:
+        raise SystemExit(f"{home}: no film {film!r} in its catalog (castforge ingest it first)")
+    settings = VoiceMapParams()
+    readers = audio_assets.MouthReaders(FaceLandmarkerResource(), FaceAnalyzerResource(), settings, log)
+    faces = workspace.read_table("faces")
+    drawn = faces["detector"].is_in(list(DRAWN_DETECTORS))
+    mesh, drawn_reader = readers.mesh() if (~drawn).any() else None, readers.drawn() if drawn.any() else None
+    tables = {name: workspace.read_table(name) for name in ("speech_segments", "frames", "shots", "instances",
+                                                            "instance_identities")}
+    identities = workspace.read_optional_table("identities")
+
+    def run() -> dict[str, pl.DataFrame]:
+        spans = frame_spans(tables["frames"], tables["shots"], settings.max_frame_span_s)
+        visible = visible_identities(tables["instances"], tables["instance_identities"])
+        pairs, best = voice_map(tables["speech_segments"], spans, visible, identities, settings)
+        evidence = lip_sync_evidence(video or workspace.absolute(record["source_path"]), tables["speech_segments"],
+                                     tables["shots"], tables["frames"], faces, tables["instance_identities"], mesh,
+                                     audio_assets._sync_params(settings), drawn=drawn_reader)
+        pairs, best = with_lip_sync(pairs, best, pooled_evidence(evidence, audio_assets._sync_params(settings)),
+                                    settings)
+        if drawn_reader is not None:
+            drawn_reader.analyzer.close()  # the AnimeFace worker exits, so its CPU counts (os.times children)
+        return {"lip_sync_evidence": evidence, "voice_map": pairs, "speaker_identities": best}
+
+    return run
+
+
+def pose_work(home: Path, film: str, video: Path | None = None) -> Callable[[], dict[str, pl.DataFrame]]:
+    """The pose_subclusters asset's work on the stored tables, the estimator built beforehand."""
+    workspace = FilmWorkspace(film, home)
+    rows, faces = read_identified_instances(workspace), workspace.read_optional_table("faces")
+    estimator, params = PoseEstimatorResource().get(), PoseParams()
+
+    def run() -> dict[str, pl.DataFrame]:
+        with tempfile.TemporaryDirectory(prefix="voice_pose_cost_") as scratch:
+            overlays = Path(scratch) / ".overlays"
+            overlays.mkdir()
+            poses = assign_subclusters(estimate_poses(rows, faces, estimator, params, workspace.absolute, overlays),
+                                       params)
+            write_subcluster_folders(Path(scratch), poses, rows, params, workspace.absolute, overlays)
+        return {"poses": poses}
+
+    return run
+
+
+STAGES: dict[str, Callable[[Path, str, Path | None], Callable[[], dict[str, pl.DataFrame]]]] = {
+    "voice_map": voice_map_work, "pose_subclusters": pose_work}
+
+
+def cpu_seconds() -> float:
+    """CPU of this process's threads and of its finished children (os.times)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--film", required=True)
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--out", type=Path, help="write each stage's tables under OUT/<stage>/")
+    parser.add_argument("--against", type=Path, help="compare with the tables of an earlier run under DIR/<stage>/")
+    parser.add_argument("--video", type=Path, help="voice_map reads this video instead of the film's source "
+                        "(the same film re-encoded, e.g. at 1080p)")
+    parser.add_argument("--profile", type=int, default=0, help="print this many functions of each stage's profile")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    # AnimeFace's answer cache lives under CASTFORGE_HOME: a fresh one, so answers the film's run stored are not reused
+    scratch_home = tempfile.TemporaryDirectory(prefix="voice_pose_cost_home_")
+    os.environ["CASTFORGE_HOME"] = scratch_home.name
+    code = str(Path(voice_map.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run
+    report: dict = {"benchmark": "voice_pose_cost", "film": args.film, "code": code,
+                    "load_avg_1m": round(os.getloadavg()[0], 2), "stages": {}}
+    for stage in args.stages.split(","):
+        if stage not in STAGES:
+            raise SystemExit(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
+        work = STAGES[stage](args.home, args.film, args.video)
+        profiler = cProfile.Profile() if args.profile else None
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        if profiler:
+            profiler.enable()
+        tables = work()
+        if profiler:
+            profiler.disable()
+        entry = {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(cpu_seconds() - cpu, 2),
+                 "rows": {name: table.height for name, table in tables.items()}}
+        if profiler:
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(args.profile)
+            print(f"--- {stage}\n{text.getvalue()}", file=sys.stderr)
+        for name, table in tables.items() if args.out else ():
+            (args.out / stage).mkdir(parents=True, exist_ok=True)
+            table.write_parquet(args.out / stage / f"{name}.parquet")
+        report["stages"][stage] = {**entry, **({"against": compare(tables, args.against / stage)} if args.against
+                                              else {})}
+    report["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
