@@ -159,3 +159,26 @@ def test_audio_continuity_from_the_soundtrack_and_speech_across_a_cut(tmp_path):
     features[1].speech_into = False
     tone = continuity(features[0], features[1], params)[1]["audio"]
     assert tone > 0.9 > changed + 0.3
+
+
+@pytest.mark.parametrize("fps, every", [(24, 2), (30, 3), (12, 1)])
+def test_picture_change_samples_at_its_rate_and_measures_the_grey_change(fps, every):
+    """av_sync's picture change, sampled during shot_analysis' decode: the first frame at least 1/12.5 s after the
+    previous sample, and the mean absolute change of the grey 64 x 36 picture from it, in 0-1."""
+    import av
+
+    from assets.shot_analysis.picture_change import PictureChangeSampler
+
+    sampler = PictureChangeSampler(ShotAnalysisParams().change_rate)
+    levels = [(index * 37) % 200 + 20 for index in range(4 * fps)]  # flat grey frames, a different level each
+    for index, level in enumerate(levels):
+        frame = av.VideoFrame.from_ndarray(np.full((72, 128), level, np.uint8), format="gray")
+        sampler.add(index, index / fps, frame)
+    table = sampler.table()
+    sampled = list(range(0, len(levels), every))
+    assert table["frame_index"].to_list() == sampled[1:]  # the first sample has nothing to change from
+    assert table["time_s"].to_list() == pytest.approx([i / fps for i in sampled[1:]])
+    expected = [abs(levels[b] - levels[a]) / 255 for a, b in zip(sampled, sampled[1:])]
+    assert table["change"].to_list() == pytest.approx(expected, abs=1e-6) and set(table["rate_hz"]) == {12.5}
+    with pytest.raises(ValueError, match="positive"):
+        PictureChangeSampler(0)
