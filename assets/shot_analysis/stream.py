@@ -1,9 +1,10 @@
 """One pass over a downscaled decode of the film: per-frame signals, background motion, per-shot appearance, and
 the picture's change that av_sync reads (``picture_change``).
 
-The frames stage already decodes every frame, but it keeps only what shot detection needs and its decoding is
-being reworked (fades, damage); a second decode at low resolution keeps the two stages independent. Its cost is
-measured against the frames stage in bench/temporal.py (README, "Temporal analysis").
+The frames stage decodes only the reference frames and keeps only what shot detection needs; the measures here
+need every frame (flashes last two frames, camera motion is taken every second one), so this is the one decode of
+every frame, and av_sync reads its picture change instead of decoding again. Its cost is measured with
+bench/stage_cost.py (README, "Temporal analysis").
 """
 
 import bisect
