@@ -14,6 +14,7 @@ from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identiti
 from assets.audio.voice_map import with_lip_sync
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, result, staged_relative
+from resources.backends.sample_source import SAMPLE_RATE, FileSamples
 from resources.diarizer import DiarizerResource
 from resources.errors import CastforgeError
 from resources.face_analyzer import FaceAnalyzerResource
@@ -264,8 +265,8 @@ def voice_features(context: AssetExecutionContext, config: VOICE_FEATURES.Config
         if row is None or segments.height == 0:
             table = describe_voices(None, 16000, segments.head(0))
         else:
-            waveform, rate = read_audio(workspace.absolute(row["speech_path"]))
-            table = describe_voices(waveform[0], rate, segments, VoiceFeatureParams(**params))
+            with FileSamples(workspace.absolute(row["speech_path"])) as speech:  # only the analysed turns are read
+                table = describe_voices(speech, SAMPLE_RATE, segments, VoiceFeatureParams(**params))
         mapped = (workspace.read_table("speaker_identities").select("speaker", "identity", "name")
                   if workspace.has_table("speaker_identities")
                   else pl.DataFrame(schema={"speaker": pl.String, "identity": pl.String, "name": pl.String}))

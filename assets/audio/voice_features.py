@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from resources.backends.sample_source import ArraySamples, Samples
+
 FEATURE_SCHEMA = {
     "speaker": pl.String, "speech_s": pl.Float64, "turns": pl.Int64, "analysed_s": pl.Float64,
     "f0_median_hz": pl.Float64, "f0_mean_hz": pl.Float64, "f0_std_hz": pl.Float64, "f0_p10_hz": pl.Float64,
@@ -29,15 +31,18 @@ class VoiceFeatureParams:
     n_mfcc: int = 13
 
 
-def speaker_audio(waveform: np.ndarray, rate: int, turns: pl.DataFrame, max_s: float, min_turn_s: float) -> np.ndarray:
-    """The speaker's longest turns concatenated, up to ``max_s`` seconds."""
+def speaker_audio(waveform: "np.ndarray | Samples", rate: int, turns: pl.DataFrame, max_s: float,
+                  min_turn_s: float) -> np.ndarray:
+    """The speaker's longest turns concatenated, up to ``max_s`` seconds. ``waveform``: the mono signal, or a
+    reader of it by sample range (``FileSamples``: only those turns are read from the file)."""
+    samples = waveform if hasattr(waveform, "read") else ArraySamples(np.asarray(waveform))
     pieces, total = [], 0.0
     for row in turns.filter(pl.col("duration_s") >= min_turn_s).sort("duration_s", descending=True).iter_rows(named=True):
         take = min(row["duration_s"], max_s - total)
         if take <= 0:
             break
-        start = int(row["start_s"] * rate)
-        pieces.append(waveform[start:start + int(take * rate)])
+        start = min(int(row["start_s"] * rate), samples.n)
+        pieces.append(samples.read(start, min(start + int(take * rate), samples.n)))
         total += take
     return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, dtype=np.float32)
 
@@ -72,8 +77,10 @@ def describe_voice(audio: np.ndarray, rate: int, params: VoiceFeatureParams) -> 
     }
 
 
-def voice_features(waveform: np.ndarray, rate: int, segments: pl.DataFrame,
+def voice_features(waveform: "np.ndarray | Samples | None", rate: int, segments: pl.DataFrame,
                    params: VoiceFeatureParams = VoiceFeatureParams()) -> pl.DataFrame:
+    """One row per speaker of ``segments``; ``waveform`` as ``speaker_audio`` takes it (a film's 16 kHz WAV is
+    best given as ``FileSamples``: memory then holds each speaker's analysed seconds, not the film)."""
     rows = []
     for speaker in sorted(segments["speaker"].unique().to_list()) if segments.height else []:
         turns = segments.filter(pl.col("speaker") == speaker)

@@ -81,3 +81,24 @@ def test_block_loudness_does_not_depend_on_the_piece_sizes(sintel_audio):
         results.append(meter.result())
     assert results[0] == results[1] == results[2]
     assert -30 < results[0][0] < -5
+
+
+def test_voice_features_read_only_the_turns_they_analyse(shared: Path, tmp_path: Path):
+    """The asset hands voice_features the WAV as a reader by sample range: the rows equal those from the array."""
+    import polars as pl
+
+    from assets.audio.speech import read_rttm
+    from assets.audio.voice_features import VoiceFeatureParams, voice_features
+    from resources.backends.sample_source import FileSamples
+
+    folder = shared / "media/audio/pyannote_sample"
+    waveform, rate = sf.read(str(folder / "sample.wav"), dtype="float32")
+    sf.write(tmp_path / "speech16k.wav", waveform, rate, subtype="PCM_16")
+    pcm, _ = sf.read(str(tmp_path / "speech16k.wav"), dtype="float32")
+    segments = read_rttm(folder / "sample.rttm").with_columns(duration_s=pl.col("end_s") - pl.col("start_s"))
+    params = VoiceFeatureParams(max_analysed_s=3.0)
+    with FileSamples(tmp_path / "speech16k.wav") as samples:
+        streamed = voice_features(samples, rate, segments, params)
+    whole = voice_features(pcm, rate, segments, params)
+    assert streamed.height == 2 and streamed.equals(whole)
+    assert streamed["f0_median_hz"].is_between(80, 400).all() and (streamed["analysed_s"] > 2.5).all()
