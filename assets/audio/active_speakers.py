@@ -78,11 +78,12 @@ def lagged_correlation(movement: np.ndarray, activity: np.ndarray, rate: float,
 def speech_spans_in_shot(segments: pl.DataFrame, shot_start: float, shot_end: float,
                          pad_s: float) -> tuple[float, float] | None:
     """The stretch of a shot to analyse: its speech, padded, within the shot; None when nobody speaks in it."""
-    inside = segments.filter((pl.col("end_s") > shot_start) & (pl.col("start_s") < shot_end))
-    if inside.is_empty():
+    # numpy over the columns, not a polars filter: called once per shot, it is the film's shots x its turns
+    starts, ends = segments["start_s"].to_numpy(), segments["end_s"].to_numpy()
+    inside = (ends > shot_start) & (starts < shot_end)
+    if not inside.any():
         return None
-    return (max(shot_start, float(inside["start_s"].min()) - pad_s),
-            min(shot_end, float(inside["end_s"].max()) + pad_s))
+    return (max(shot_start, float(starts[inside].min()) - pad_s), min(shot_end, float(ends[inside].max()) + pad_s))
 
 
 def shot_evidence(segments: pl.DataFrame, shot: int, times: np.ndarray, mouths: dict[str, tuple[np.ndarray, bool]],
@@ -91,11 +92,11 @@ def shot_evidence(segments: pl.DataFrame, shot: int, times: np.ndarray, mouths: 
     ``mouths`` maps an identity to (its openness or motion series on ``times``, whether it is motion)."""
     rows = []
     speakers = segments.filter((pl.col("end_s") > times[0]) & (pl.col("start_s") < times[-1]))["speaker"].unique()
+    activities = {speaker: activity_on_grid(segments, speaker, times) for speaker in sorted(speakers.to_list())}
     for identity, (series, is_motion) in mouths.items():
         movement = mouth_movement(series, is_motion, params.rate, params.smooth_s)
         observed = float(np.isfinite(movement).sum() / params.rate)
-        for speaker in sorted(speakers.to_list()):
-            activity = activity_on_grid(segments, speaker, times)
+        for speaker, activity in activities.items():
             correlation, lag = lagged_correlation(movement, activity, params.rate, params.max_lag_s)
             rows.append({"speaker": speaker, "identity": identity, "shot": int(shot),
                          "sync_correlation": None if not np.isfinite(correlation) else round(correlation, 4),

@@ -10,7 +10,7 @@ import pytest
 
 from assets.audio.active_speakers import (ActiveSpeakerParams, film_offset, lagged_correlation, pooled_evidence,
                                           shot_evidence)
-from assets.audio.mouth_tracks import frames_at, lip_sync_evidence, mouth_series
+from assets.audio.mouth_tracks import every_frame_at, frames_at, lip_sync_evidence, mouth_series, nearest_stamps
 from tests.unit.test_anime_faces import detector as anime_detector  # noqa: F401 (the AnimeFace worker fixture)
 
 FPS, SIZE, DURATION = 25, (320, 160), 8.0
@@ -110,17 +110,26 @@ def test_a_reader_that_misses_most_samples_is_no_longer_asked(tmp_path: Path):
 
 
 def test_frames_at_gives_the_decoded_frames_pixels(tmp_path: Path):
+    """The frames picked from the window's timestamps, B-frames the grid does not pick skipped, are those of a
+    full decode, pixel for pixel, also where the grid needs neighbouring frames and past the film's end."""
     import av
 
     video = talking_clip(tmp_path / "talk.mp4", 0.0)
     with av.open(str(video)) as container:
         every = {float(frame.time): frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)}
-    times = np.array([0.0, 1.01, 2.51, 7.47])
-    picked = dict(frames_at(video, times))
-    assert sorted(picked) == [0, 1, 2, 3]
-    for i, t in enumerate(times):
-        nearest = min(every, key=lambda s: abs(s - t))
-        assert np.array_equal(picked[i], every[nearest])  # the nearest frame, pixel for pixel
+    for times in (np.array([0.0, 1.01, 2.51, 7.47]), np.arange(3.0, 5.0, 1 / 12.5), np.array([7.9, 8.5])):
+        picked = list(frames_at(video, times))
+        assert [i for i, _ in picked] == list(range(len(times) if times[-1] < DURATION else 1))
+        for i, image in picked:
+            nearest = min(every, key=lambda s: abs(s - times[i]))
+            assert np.array_equal(image, every[nearest])
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(picked, every_frame_at(video, times)))
+
+
+def test_nearest_stamps_prefers_the_later_frame_on_a_tie_and_stops_at_the_end():
+    assert nearest_stamps([0.0, 0.04, 0.08], np.array([0.02, 0.05, 0.1])) == [0.04, 0.04]
+    assert nearest_stamps([1.0, 2.0], np.array([0.0, 1.4, 1.6])) == [1.0, 1.0, 2.0]
+    assert nearest_stamps([], np.array([0.0])) == []
 
 
 def test_shots_followed_on_threads_give_the_rows_of_one_thread(tmp_path: Path):
