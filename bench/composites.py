@@ -9,7 +9,7 @@ sita_front and saha_side); the "held_out" split (PySceneDetect's test video and 
 images, saha_front never seen while tuning) is the figure to quote.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency]
+       [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency] [--backgrounds]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
 cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency).
 """
@@ -68,35 +68,17 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
-              worst: int = 5, height: int = HEIGHT) -> dict:
+              worst: int = 5, height: int = HEIGHT, backgrounds: bool = False) -> dict:
     import cv2
     import polars as pl
 
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
-    from assets.instances.core import InstanceParams, extract_instances
-    from assets.instances.filtering import FilterParams, auto_decisions
-    from resources.segmenter import SegmenterResource
 
     scenes, shots = build_scenes(split, count, seed, sequence, height)
-    frames_dir, out_dir = workdir / split / "frames", workdir / split / "out"
-    frames_dir.mkdir(parents=True)
-    rows = []
-    for n, scene in enumerate(scenes):
-        path = frames_dir / f"scene{n:04d}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2BGR))
-        rows.append({"frame_id": f"scene{n:04d}", "shot": shots[n], "timestamp_s": float(n), "kept": True,
-                     "path": str(path)})
     preset = preset_sections(preset_name)
     anime_faces = anime_faces or bool(preset.get("instances", {}).get("anime_faces"))
-    segmenter = SegmenterResource(backend=backend, anime_faces=anime_faces)
-    started, cpu_started = time.perf_counter(), cpu_seconds()
-    table = extract_instances("composites", pl.DataFrame(rows), Path, segmenter.segment_frame, out_dir, str,
-                              backend, segmenter.describe()["model"],
-                              InstanceParams.from_dict({**preset.get("instances", {}), "anime_faces": anime_faces,
-                                                        "shot_consistency": shot_consistency}),
-                              drawn=None)  # the preset chosen here holds in every scene
-    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    decided = auto_decisions(table, FilterParams.from_dict(preset.get("filtered_instances", {})))
+    table, decided, seconds, cpu = cut_frames([scene.rgb for scene in scenes], shots, workdir / split, backend,
+                                              preset, anime_faces, shot_consistency)
     read = lambda p: cv2.cvtColor(cv2.imread(p, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)  # noqa: E731
     scored = []
     for n, scene in enumerate(scenes):
@@ -119,7 +101,56 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
             "by_background": by_video(scored, summarise),
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
-            "worst": sorted(scored, key=lambda r: r["iou"])[:worst]}
+            "worst": sorted(scored, key=lambda r: r["iou"])[:worst],
+            **({"bare_backgrounds": bare_backgrounds(split, backend, workdir, preset, anime_faces, height)}
+               if backgrounds else {})}
+
+
+def cut_frames(images: list, shots: list[int], workdir: Path, backend: str, preset: dict, anime_faces: bool,
+               shot_consistency: bool = True) -> tuple:
+    """(instances table, auto-decided table, wall seconds, CPU seconds): RGB ``images`` through the real
+    ``instances`` core (frames and cut-outs under ``workdir``) and the automatic filter."""
+    import cv2
+    import polars as pl
+
+    from assets.instances.core import InstanceParams, extract_instances
+    from assets.instances.filtering import FilterParams, auto_decisions
+    from resources.segmenter import SegmenterResource
+
+    frames_dir, out_dir = workdir / "frames", workdir / "out"
+    frames_dir.mkdir(parents=True)
+    rows = []
+    for n, rgb in enumerate(images):
+        path = frames_dir / f"scene{n:04d}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        rows.append({"frame_id": f"scene{n:04d}", "shot": shots[n], "timestamp_s": float(n), "kept": True,
+                     "path": str(path)})
+    segmenter = SegmenterResource(backend=backend, anime_faces=anime_faces)
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    table = extract_instances("composites", pl.DataFrame(rows), Path, segmenter.segment_frame, out_dir, str,
+                              backend, segmenter.describe()["model"],
+                              InstanceParams.from_dict({**preset.get("instances", {}), "anime_faces": anime_faces,
+                                                        "shot_consistency": shot_consistency}),
+                              drawn=None)  # the preset chosen here holds in every scene
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    return table, auto_decisions(table, FilterParams.from_dict(preset.get("filtered_instances", {}))), seconds, cpu
+
+
+def bare_backgrounds(split: str, backend: str, workdir: Path, preset: dict, anime_faces: bool,
+                     height: int = HEIGHT) -> dict:
+    """Kept instances on the split's background frames with nothing pasted on them, per video: a change that
+    finds more characters must not find them where none was pasted (the Sintel and Penny & Chip frames hold
+    characters of their own, so the figure is compared before / after, not against zero)."""
+    from assets.instances.composites import read_background
+
+    shared = shared_dir()
+    labels = [v for v, _ in BACKGROUNDS[split]]
+    images = [read_background(shared / VIDEO / v, s, height) for v, s in BACKGROUNDS[split]]
+    table, decided, _, _ = cut_frames(images, list(range(len(images))), workdir / f"{split}_bare", backend, preset,
+                                      anime_faces)
+    kept = decided.filter(decided["kept"])["frame_id"].to_list() if decided.height else []
+    by_video = {v: sum(1 for f in kept if labels[int(f[5:])] == v) for v in sorted(set(labels))}
+    return {"frames": len(images), "instances": table.height, "kept": len(kept), "kept_by_video": by_video}
 
 
 def preset_sections(name: str | None) -> dict:
@@ -164,6 +195,8 @@ def main() -> None:
                                                                  "analysis: every character with a large number)")
     parser.add_argument("--height", type=int, default=HEIGHT, help="rows of every scene (1080: the characters "
                         "composited at 1080p, near their own size, on backgrounds scaled up from the videos)")
+    parser.add_argument("--backgrounds", action="store_true", help="also cut the split's background frames with "
+                        "nothing pasted on them and report the kept instances there (bare_backgrounds)")
     parser.add_argument("--no-shot-consistency", action="store_true", help="leave out the neighbouring-frame vote")
     parser.add_argument("--preset", help="apply configs/presets/<name>.yaml's instances and filtered_instances "
                                          "settings (anime: AnimeFace faces, min_character_score 0.3)")
@@ -175,7 +208,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
-                                not args.no_shot_consistency, args.preset, args.worst, args.height) for s in splits}
+                                not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds)
+                   for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height,
                       "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,
