@@ -88,29 +88,31 @@ def grouped_frames(frames, seconds: float = GROUP_S):
     """Decoded frames joined into frames of about ``seconds`` (each without a timestamp, so the resamplers keep
     their own clock across decoder resets). A decoder hands out ~21 ms frames; every resample and write call has a
     fixed cost, so a film's ~250,000 frames cost more in calls than in samples. FFmpeg's resampler is a stream: the
-    same samples in larger frames give the same output."""
+    same samples in larger frames give the same output. Joined in FFmpeg's own FIFO (no copy through numpy); a
+    change of format, layout or rate starts a new FIFO."""
     import av
 
-    pending, pending_samples, kind = [], 0, None
+    fifo, kind = None, None
     for frame in frames:
         this = (frame.format.name, frame.layout.name, frame.sample_rate)
-        if pending and (this != kind or pending_samples >= seconds * kind[2]):
-            yield _joined(pending, kind)
-            pending, pending_samples = [], 0
-        kind = this
-        pending.append(frame.to_ndarray())  # planar: channels x samples; packed: 1 x samples * channels
-        pending_samples += frame.samples
-    if pending:
-        yield _joined(pending, kind)
+        if fifo is not None and this != kind:
+            yield from _drained(fifo)
+            fifo = None
+        if fifo is None:
+            fifo, kind = av.AudioFifo(), this
+        frame.pts = None
+        fifo.write(frame)
+        if fifo.samples >= seconds * this[2]:
+            yield from _drained(fifo)
+    if fifo is not None:
+        yield from _drained(fifo)
 
 
-def _joined(arrays: list[np.ndarray], kind: tuple[str, str, int]):
-    import av
-
-    joined = av.AudioFrame.from_ndarray(np.concatenate(arrays, axis=1) if len(arrays) > 1 else arrays[0],
-                                        format=kind[0], layout=kind[1])
-    joined.sample_rate = kind[2]
-    return joined
+def _drained(fifo):
+    frame = fifo.read()  # every sample it holds
+    if frame is not None:
+        frame.pts = None
+        yield frame
 
 
 def _write(frames, out: sf.SoundFile, loudness: "BlockLoudness | None") -> int:
