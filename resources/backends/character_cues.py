@@ -103,9 +103,9 @@ class YunetFaceDetector:
     def detect(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(h, w))
+        if scale < 1.0:  # resized first, then reordered: the same pixels (each channel resized alone), less work
+            rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        if scale < 1.0:
-            bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         self.detector.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, found = self.detector.detect(bgr)
         if found is None:
@@ -154,8 +154,7 @@ class YoloxCharacterDetector:
         in the middle of a grey canvas, so a character as tall as the frame looks like one YOLOX-nano was trained
         on: drawn characters filling the frame score near 0 at 1.0 and 0.3-0.7 at 2.0), merged by NMS."""
         h, w = rgb.shape[:2]
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        found = [self._pass(bgr, zoom) for zoom in self.zoom_out]
+        found = [self._pass(rgb, zoom) for zoom in self.zoom_out]
         # a zoomed-out pass is for characters that fill the frame; its smaller boxes are blurred foreground objects
         # and distant scenery more often than characters the plain pass missed
         found = [f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h] for f, zoom in zip(found, self.zoom_out)]
@@ -173,16 +172,18 @@ class YoloxCharacterDetector:
             boxes[j, 4] >= boxes[i, 4] and box_iou(boxes[i, :4], boxes[j, :4]) > 0.45 for j in plain)]
         return boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
 
-    def _pass(self, bgr: np.ndarray, zoom: float) -> np.ndarray:
-        """One letterboxed run on the frame padded to ``zoom`` times its size (centred); boxes in frame pixels."""
-        h, w = bgr.shape[:2]
+    def _pass(self, rgb: np.ndarray, zoom: float) -> np.ndarray:
+        """One letterboxed run on the frame padded to ``zoom`` times its size (centred); boxes in frame pixels. The
+        frame is resized, then put in YOLOX's BGR order (the same pixels as converting the whole frame first)."""
+        h, w = rgb.shape[:2]
         ch, cw = round(h * zoom), round(w * zoom)
         oy, ox = (ch - h) // 2, (cw - w) // 2
         r = min(self.size / ch, self.size / cw)
         canvas = np.full((self.size, self.size, 3), 114, np.uint8)
         nh, nw = max(1, int(h * r)), max(1, int(w * r))
         py, px = int(oy * r), int(ox * r)
-        canvas[py:py + nh, px:px + nw] = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA)
+        canvas[py:py + nh, px:px + nw] = cv2.cvtColor(cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA),
+                                                      cv2.COLOR_RGB2BGR)
         out = self.session.run(None, {"images": canvas.transpose(2, 0, 1)[None].astype(np.float32)})[0][0]
         centre, size = (out[:, :2] + self.grid) * self.stride, np.exp(out[:, 2:4]) * self.stride
         scores = out[:, 4:5] * out[:, 5:]
