@@ -242,7 +242,8 @@ def main() -> None:
             results.append({"backend": backend, "error": done.stderr.strip().splitlines()[-1:]})
             continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print(json.dumps({"film": Path(args.video).stem if args.video else "sintel_trailer_480x204", "cpu_count": os.cpu_count(), "results": results}, indent=2))
+    film = Path(args.video).stem if args.video else "sintel_trailer_480x204"
+    print(json.dumps({"film": film, "cpu_count": os.cpu_count(), "results": results}, indent=2))
 
 
 if __name__ == "__main__":
