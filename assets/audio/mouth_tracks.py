@@ -200,7 +200,8 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
     workers = max(1, min(workers or available_cores(), len(jobs)))
     rows = []
     with ThreadPoolExecutor(workers, thread_name_prefix="mouth_tracks") as pool:
-        for (shot, span, times, *_), series in zip(jobs, pool.map(follow, jobs)):
+        followed = pool.map(follow, jobs) if workers > 1 else map(follow, jobs)  # one: in this thread
+        for (shot, span, times, *_), series in zip(jobs, followed):
             rows += shot_evidence(segments, shot, times, series, params)
             log.info("%s: shot %s, %d face(s) followed over %.1f s", video.name, shot, len(series), span[1] - span[0])
     return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA)
