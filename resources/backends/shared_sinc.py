@@ -8,8 +8,10 @@ Convolution is linear and the normalisation is an affine map of the window:
     conv(gamma * (x - mean) / std + beta) = gamma / std * conv(x) + (beta - gamma * mean / std) * sum(filter taps)
 
 so the filters run once over a batch's whole stretch of audio, each window takes its columns (its first sample a
-multiple of the stride from the stretch's start) and its own affine map, and the rest of the model (the graph from
-the convolution's output on) runs on those. Outputs equal the whole model's to float32 rounding.
+multiple of the stride from the stretch's start) and its own affine map, and the rest of the model runs on those.
+SincNet's next two operations, the absolute value and a max-pool of 3, run here too (numpy, per window, straight
+from the shared convolution: ONNX Runtime spent ~17% of the rest of the model on them over the 3x larger tensor), so
+the graph that is left starts at the pooled features. Outputs equal the whole model's to float32 rounding.
 
 ``split_segmentation`` recognises that structure in an export and returns None for a graph it does not recognise
 (another export then runs whole).
@@ -33,7 +35,8 @@ class SincFront:
     epsilon: float
     filters: np.ndarray
     stride: int
-    feature_input: str  # the name of the rest of the graph's input (the convolution's output)
+    feature_input: str  # the name of the rest of the graph's input (the convolution's output, or the pooling's)
+    pool: int = 0       # > 0: SincNet's Abs and MaxPool (kernel = stride = pool) run here too, in numpy
 
     @property
     def taps(self) -> int:
@@ -72,12 +75,35 @@ def split_segmentation(model_bytes: bytes) -> tuple[SincFront, bytes] | None:
     except (KeyError, IndexError):
         return None
     epsilon = next((a.f for a in norm.attribute if a.name == "epsilon"), 1e-5)
+    pool, cut = _abs_max_pool(nodes, conv_output)
     rest = onnx.utils.Extractor(onnx.shape_inference.infer_shapes(model)).extract_model(
-        [conv_output], [o.name for o in graph.output])
-    rest.graph.input[0].CopyFrom(helper.make_tensor_value_info(conv_output, TensorProto.FLOAT,
-                                                               [None, filters.shape[0], None]))
-    front = SincFront(gamma, beta, float(epsilon), filters, int(attributes.get("strides", [1])[0]), conv_output)
+        [cut], [o.name for o in graph.output])
+    rest.graph.input[0].CopyFrom(helper.make_tensor_value_info(cut, TensorProto.FLOAT, [None, filters.shape[0], None]))
+    front = SincFront(gamma, beta, float(epsilon), filters, int(attributes.get("strides", [1])[0]), cut, pool)
     return front, rest.SerializeToString()
+
+
+def _abs_max_pool(nodes, conv_output: str) -> tuple[int, str]:
+    """(kernel, output name) of ``Abs -> MaxPool`` (kernel = stride, no padding) right after the convolution, where
+    each is the only reader of its input; (0, ``conv_output``) when the graph goes on otherwise."""
+    from onnx import helper
+
+    def readers(name: str) -> list:
+        return [n for n in nodes if name in n.input]
+
+    after = readers(conv_output)
+    if len(after) != 1 or after[0].op_type != "Abs":
+        return 0, conv_output
+    pooling = readers(after[0].output[0])
+    if len(pooling) != 1 or pooling[0].op_type != "MaxPool" or len(pooling[0].output) != 1:
+        return 0, conv_output
+    attributes = {a.name: helper.get_attribute_value(a) for a in pooling[0].attribute}
+    kernel = attributes.get("kernel_shape", [0])
+    if len(kernel) != 1 or attributes.get("strides", [1]) != kernel or any(attributes.get("pads", [0, 0])) \
+            or attributes.get("ceil_mode", 0) or attributes.get("dilations", [1]) != [1] \
+            or attributes.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        return 0, conv_output
+    return int(kernel[0]), pooling[0].output[0]
 
 
 def _first_conv(nodes, source: str):
@@ -117,31 +143,46 @@ class SharedSincSegmentation:
         self.filters = onnxruntime.InferenceSession(conv_model.SerializeToString(), options, providers=providers)
         self.rest = onnxruntime.InferenceSession(rest_bytes, options, providers=providers)
         self._buffer: np.ndarray | None = None
+        self._scratch: np.ndarray | None = None
 
     def features(self, block: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """``windows x channels x columns``: the front's output for the windows starting at ``offsets`` (samples
-        into ``block``; each window ``window_samples`` long)."""
+        into ``block``; each window ``window_samples`` long): the normalised convolution, then, where the graph
+        goes on with them, its absolute value max-pooled (exact operations: the values the graph would compute)."""
         f = self.front
-        shape = (len(offsets), f.filters.shape[0], self.columns)
+        pool = max(f.pool, 1)
+        shape = (len(offsets), f.filters.shape[0], self.columns // pool)
         if self._buffer is None or self._buffer.shape[0] < shape[0]:
             # kept between batches: a fresh 80 MB array costs more in page faults than the arithmetic that fills it
             self._buffer = np.empty(shape, dtype=np.float32)
+            self._scratch = np.empty(shape[1:], dtype=np.float32)
         out = self._buffer[:shape[0]]
         block64 = block.astype(np.float64)
         running = np.concatenate([[0.0], np.cumsum(block64)])
         running_sq = np.concatenate([[0.0], np.cumsum(block64 ** 2)])
+        taps = self.tap_sums[0]
         for phase in np.unique(offsets % f.stride):
             rows = np.flatnonzero(offsets % f.stride == phase)
             first, last = int(offsets[rows].min()), int(offsets[rows].max()) + self.window
-            filtered = self.filters.run(None, {"audio": block[None, None, first:last].astype(np.float32)})[0]
+            filtered = self.filters.run(None, {"audio": block[None, None, first:last].astype(np.float32)})[0][0]
             for row in rows:
                 o = int(offsets[row])
                 mean = (running[o + self.window] - running[o]) / self.window
                 variance = max((running_sq[o + self.window] - running_sq[o]) / self.window - mean ** 2, 0.0)
-                scale = f.gamma / np.sqrt(variance + f.epsilon)
+                scale = np.float32(f.gamma / np.sqrt(variance + f.epsilon))
+                shift = np.float32(f.beta - f.gamma / np.sqrt(variance + f.epsilon) * mean) * taps
                 column = (o - first) // f.stride
-                np.multiply(filtered[:, :, column:column + self.columns], np.float32(scale), out=out[row:row + 1])
-                out[row] += np.float32(f.beta - scale * mean) * self.tap_sums[0]
+                if not f.pool:
+                    np.multiply(filtered[:, column:column + self.columns], scale, out=out[row])
+                    out[row] += shift
+                    continue
+                for k in range(pool):  # max over each pool of |scale * x + shift|, one offset of the pool at a time
+                    part = self._scratch if k else out[row]
+                    np.multiply(filtered[:, column + k:column + shape[2] * pool:pool], scale, out=part)
+                    part += shift
+                    np.abs(part, out=part)
+                    if k:
+                        np.maximum(out[row], part, out=out[row])
         return out
 
     def run(self, block: np.ndarray, offsets: np.ndarray) -> np.ndarray:

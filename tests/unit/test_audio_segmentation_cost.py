@@ -39,6 +39,24 @@ def test_shared_front_gives_the_whole_models_probabilities(shared: Path, session
     assert np.abs(got - expected).max() < 1e-4
     assert np.array_equal(got.argmax(axis=-1), expected.argmax(axis=-1))
     assert (expected[..., 0] < 0.5).mean() > 0.3  # speech is found: the comparison is not on silence
+    assert shared_front.front.pool == 3  # SincNet's Abs + MaxPool were folded in too
+
+
+def test_a_graph_that_goes_on_otherwise_after_the_convolution_is_cut_there(shared: Path, sessions, monkeypatch):
+    """Without the Abs + MaxPool fold (a graph that goes on otherwise) the rest starts at the convolution's output."""
+    import onnxruntime
+
+    from resources.backends import shared_sinc
+
+    whole, _ = sessions
+    monkeypatch.setattr(shared_sinc, "_abs_max_pool", lambda nodes, conv_output: (0, conv_output))
+    front, rest = split_segmentation(bundled_segmentation_model().read_bytes())
+    assert front.pool == 0
+    unpooled = SharedSincSegmentation(front, rest, onnxruntime.SessionOptions(), WINDOW_SAMPLES)
+    audio, _ = sf.read(str(shared / "media/audio/pyannote_sample/sample.wav"), dtype="float32", frames=16000 * 13)
+    starts = np.array([0, 16000, 32007])
+    expected = whole.run(None, {"input": np.stack([audio[o:o + WINDOW_SAMPLES] for o in starts])[:, None]})[0]
+    assert np.abs(np.exp(unpooled.run(audio, starts)) - np.exp(expected)).max() < 1e-4
 
 
 def test_quiet_and_offset_audio_normalise_per_window(sessions):
