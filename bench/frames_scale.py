@@ -63,7 +63,8 @@ def measure(kind: str, video: Path) -> dict:
     """One measurement in this process: ``decode`` (every frame), ``decode_reference`` (reference frames only),
     ``analysis_floor`` (reference frames without the loop filter: inexact, a two-pass design's first pass),
     ``exact_by_seeks`` (its second pass: the stage's chosen frames by seeks), ``frames`` / ``frames_reference``
-    (the stage with frames.skip_non_reference off / on)."""
+    (the stage with frames.skip_non_reference off / on); ``nonref_prediction`` and the handoff kinds measure one
+    decode shared with shot_analysis (see ``nonref_prediction`` and ``handoff``)."""
     import av
 
     from assets.frames.core import FrameParams, extract_video_frames
@@ -87,6 +88,10 @@ def measure(kind: str, video: Path) -> dict:
             for _ in container.decode(stream):
                 frames += 1
         out = {"analysed_frames": frames}
+    elif kind == "nonref_prediction":
+        out = nonref_prediction(video)
+    elif kind in HANDOFF_KINDS:
+        out = handoff(kind, video)
     else:
         params = FrameParams.from_dict({"skip_non_reference": kind == "frames_reference"})
         with tempfile.TemporaryDirectory() as folder:
@@ -96,6 +101,127 @@ def measure(kind: str, video: Path) -> dict:
     return {"kind": kind, "wall_s": round(time.perf_counter() - started, 2),
             "cpu_s": round(time.process_time() - cpu, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **out}
+
+
+HANDOFF_KINDS = ("decode_copies", "handoff_raw", "handoff_zlib", "handoff_ffv1", "read_raw", "read_zlib", "read_ffv1")
+ANALYSIS_WIDTH, CHANGE_SIZE = 192, (64, 36)  # shot_analysis's copies (analysis_width; picture change's grey)
+
+
+def _handoff_file(video: Path, codec: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"frames_scale_handoff_{video.stem}.{'mkv' if codec == 'ffv1' else codec}"
+
+
+def handoff(kind: str, video: Path) -> dict:
+    """What one decode shared by ``frames`` and ``shot_analysis`` would cost beyond decoding every frame: the
+    frames stage would take shot_analysis's copies of every frame (192 px BGR by swscale's area filter, and the
+    64 x 36 grey of its picture change), which must reach shot_analysis losslessly (it measures after the instance
+    boxes exist). ``decode_copies``: every frame decoded and both copies taken; ``handoff_CODEC``: that, and the
+    copies written (``raw`` bytes, ``zlib`` level 1, or an ``ffv1`` Matroska file); ``read_CODEC``: reading them
+    back as shot_analysis would. The shared decode saves the frames stage's reference-only decode and costs the
+    write and the read (and the decode of the non-reference frames frames now skips)."""
+    import zlib
+
+    import av
+    import numpy as np
+    from av.video.reformatter import VideoReformatter
+
+    codec = kind.split("_")[1]
+    path = _handoff_file(video, codec)
+    with av.open(str(video)) as container:  # the small copy's size, as frames.decode rounds it
+        width, height = container.streams.video[0].width, container.streams.video[0].height
+    size = (ANALYSIS_WIDTH, max(2, round(height * min(1.0, ANALYSIS_WIDTH / width))))
+    if kind.startswith("read_"):
+        frames = 0
+        if codec == "ffv1":
+            with av.open(str(path)) as container:
+                for frame in container.decode(*container.streams.video):
+                    frame.to_ndarray(format="bgr24" if frame.format.name == "bgr0" else "gray")
+                    frames += 1
+        else:
+            with path.open("rb") as stored:
+                while header := stored.read(8):
+                    small, grey = int.from_bytes(header[:4], "little"), int.from_bytes(header[4:], "little")
+                    blobs = stored.read(small), stored.read(grey)
+                    if codec == "zlib":
+                        blobs = tuple(zlib.decompress(b) for b in blobs)
+                    np.frombuffer(blobs[0], np.uint8).reshape(size[1], size[0], 3)
+                    frames += 1
+        return {"analysed_frames": frames, "bytes": path.stat().st_size}
+    small_copy, grey_copy = VideoReformatter(), VideoReformatter()
+    frames, writer, streams = 0, None, None
+    if codec == "ffv1":
+        writer = av.open(str(path), "w")
+        streams = [writer.add_stream("ffv1", rate=24), writer.add_stream("ffv1", rate=24)]
+        for stream, size, pix_fmt in zip(streams, (size, CHANGE_SIZE), ("bgr0", "gray")):
+            stream.width, stream.height, stream.pix_fmt = *size, pix_fmt
+    elif codec in ("raw", "zlib"):
+        writer = path.open("wb")
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            small = small_copy.reformat(frame, width=size[0], height=size[1], format="bgr24",
+                                        interpolation="AREA").to_ndarray()
+            grey = grey_copy.reformat(frame, width=CHANGE_SIZE[0], height=CHANGE_SIZE[1], format="gray",
+                                      interpolation="AREA").to_ndarray()
+            if codec == "ffv1":
+                for target, image, pix_fmt in zip(streams, (small, grey), ("bgr24", "gray")):
+                    encoded = av.VideoFrame.from_ndarray(image, format=pix_fmt)
+                    encoded = encoded.reformat(format="bgr0") if pix_fmt == "bgr24" else encoded
+                    encoded.pts = frames
+                    for packet in target.encode(encoded):
+                        writer.mux(packet)
+            elif writer is not None:
+                blobs = [image.tobytes() for image in (small, grey)]
+                if codec == "zlib":
+                    blobs = [zlib.compress(b, 1) for b in blobs]
+                sizes = len(blobs[0]).to_bytes(4, "little") + len(blobs[1]).to_bytes(4, "little")
+                writer.write(sizes + b"".join(blobs))
+            frames += 1
+    if codec == "ffv1":
+        for target in streams:
+            for packet in target.encode(None):
+                writer.mux(packet)
+    if writer is not None:
+        writer.close()
+    return {"analysed_frames": frames, **({"bytes": path.stat().st_size} if writer is not None else {})}
+
+
+def nonref_prediction(video: Path) -> dict:
+    """Whether a decoder of every frame can tell which frames ``skip_frame=NONREF`` drops (so the frames stage could
+    decode every frame for shot_analysis and still see exactly the frames it sees now): an H.264 packet in MP4 /
+    Matroska (length-prefixed NAL units) whose slices all have ``nal_ref_idc`` 0 is one FFmpeg skips. Compares the
+    presentation times of the frames so predicted with those of a NONREF decode."""
+    import av
+
+    def decoded(skip: bool) -> tuple[list[int], set[int]]:
+        times, non_reference = [], set()
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            if stream.codec_context.name != "h264" or not stream.codec_context.extradata:
+                raise SystemExit(f"{video}: nonref_prediction reads H.264 in MP4 / Matroska only")
+            length_size = (stream.codec_context.extradata[4] & 3) + 1
+            stream.thread_type = "AUTO"
+            if skip:
+                stream.codec_context.skip_frame = "NONREF"
+            for packet in container.demux(stream):
+                data, at, references = bytes(packet), 0, []
+                while at + length_size < len(data):
+                    size = int.from_bytes(data[at:at + length_size], "big")
+                    header = data[at + length_size]
+                    if header & 31 in (1, 5):  # coded slice
+                        references.append(header >> 5 & 3)
+                    at += length_size + size
+                if references and max(references) == 0:
+                    non_reference.add(packet.pts)
+                times.extend(frame.pts for frame in packet.decode())
+        return times, non_reference
+
+    every, non_reference = decoded(False)
+    skipped, _ = decoded(True)
+    predicted = [t for t in every if t not in non_reference]
+    return {"analysed_frames": len(every), "reference_frames": len(skipped), "predicted_reference": len(predicted),
+            "prediction_exact": predicted == skipped}
 
 
 def in_process(kind: str, video: Path, code: Path | None = None) -> dict:
@@ -157,7 +283,9 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a checkout (assets/, resources/) to measure as 'before'")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "VIDEO"),
                         help="one figure of one video in this process, as JSON; KIND: decode, decode_reference, "
-                             "analysis_floor, exact_by_seeks, frames or frames_reference (see measure())")
+                             "analysis_floor, exact_by_seeks, frames, frames_reference (see measure()), "
+                             "nonref_prediction or one of "
+                             f"{', '.join(HANDOFF_KINDS)} (see handoff())")
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
