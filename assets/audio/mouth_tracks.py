@@ -24,7 +24,8 @@ from resources.backends.mouth_landmarks import lower_face_motion, lower_face_pat
 log = logging.getLogger(__name__)
 
 
-SEEK_LEAD_S = 1.0     # seek this far before the first time: its nearer neighbour before it is decoded too
+SHORT_LEAD_S = 0.05   # first try: seek just before the first time (a window often starts at a cut, a key frame)
+SEEK_LEAD_S = 1.0     # else this far before it, so that the frame before the first time is decoded too
 REORDER_MARGIN_S = 1.0  # packets read past the last time: a frame's packet comes before its display time plus this
 
 
@@ -43,14 +44,15 @@ def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]
     wanted = 0
     with open_video_stream(video) as (container, stream):
         base = float(stream.time_base)
-        container.seek(max(int((times[0] - SEEK_LEAD_S) / base), 0), stream=stream, backward=True)
-        packets = []
-        for packet in container.demux(stream):
-            if packet.dts is not None and packet.dts * base > times[-1] + REORDER_MARGIN_S:
+        for lead in (SHORT_LEAD_S, SEEK_LEAD_S):
+            target = max(int((times[0] - lead) / base), 0)
+            packets = window_packets(container, stream, target, times[-1] + REORDER_MARGIN_S)
+            stamps = sorted(p.pts * base for p in packets if p.pts is not None)
+            # exact when the first frame read is at or before the first time: from that key frame on every
+            # frame is read, the one before the first time included (a frame at the time itself wins a tie)
+            if not stamps or stamps[0] <= times[0] or target == 0:
                 break
-            if packet.size:
-                packets.append(packet)
-        picks = nearest_stamps(sorted(p.pts * base for p in packets if p.pts is not None), times)
+        picks = nearest_stamps(stamps, times)
         needed, codec = set(picks), stream.codec_context
         for packet in [*packets, None]:   # None: flush the decoder's delayed frames
             if packet is not None:
@@ -71,6 +73,20 @@ def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]
         log.warning("%s: frames near %.2f s not decoded as picked; decoding every frame there", video.name,
                     times[wanted])
         yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:]))
+
+
+def window_packets(container, stream, target: int, until_s: float) -> list:
+    """The stream's packets from the key frame at or before ``target`` (in ``stream.time_base``) until their
+    decoding times pass ``until_s``."""
+    base = float(stream.time_base)
+    container.seek(target, stream=stream, backward=True)
+    packets = []
+    for packet in container.demux(stream):
+        if packet.dts is not None and packet.dts * base > until_s:
+            break
+        if packet.size:
+            packets.append(packet)
+    return packets
 
 
 def nearest_stamps(stamps: list[float], times: np.ndarray) -> list[float]:
