@@ -19,13 +19,15 @@ BOXES = {"left": (20.0, 20.0, 140.0, 140.0), "right": (180.0, 20.0, 300.0, 140.0
 VOICE_OF = {"left": "A", "right": "B"}
 
 
-def talking_clip(path: Path, offset_s: float) -> Path:
+def talking_clip(path: Path, offset_s: float, key_frame_every: int | None = None) -> Path:
     """Each face's mouth opens 4 times a second while its speaker talks, ``offset_s`` after the voice."""
     import av
 
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        if key_frame_every:
+            stream.codec_context.gop_size = key_frame_every
         for index in range(int(DURATION * FPS)):
             t = index / FPS - offset_s
             image = np.full((SIZE[1], SIZE[0], 3), 200, np.uint8)
@@ -124,6 +126,20 @@ def test_frames_at_gives_the_decoded_frames_pixels(tmp_path: Path):
             nearest = min(every, key=lambda s: abs(s - times[i]))
             assert np.array_equal(image, every[nearest])
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(picked, every_frame_at(video, times)))
+
+
+def test_frames_at_seeks_earlier_when_the_first_frame_read_is_late(tmp_path: Path, monkeypatch):
+    """Where the seek just before the window lands on a key frame after its start (here forced), the window is
+    read again from 1 s before: the frames are still a full decode's."""
+    import assets.audio.mouth_tracks as mouth_tracks
+
+    video = talking_clip(tmp_path / "talk.mp4", 0.0, key_frame_every=10)
+    times = np.arange(3.03, 4.5, 1 / 12.5)
+    monkeypatch.setattr(mouth_tracks, "SHORT_LEAD_S", -0.3)   # a seek target after the first time
+    picked = list(frames_at(video, times))
+    every = list(every_frame_at(video, times))
+    assert [i for i, _ in picked] == list(range(len(times)))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(picked, every))
 
 
 def test_nearest_stamps_prefers_the_later_frame_on_a_tie_and_stops_at_the_end():
