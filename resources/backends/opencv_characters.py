@@ -1,121 +1,24 @@
 """Offline character segmenter: face / person / animal detections as seeds, refined with OpenCV GrabCut inside a
 DeepLab character mask, and split between touching characters with a seeded watershed.
 
-One seed per character: every YOLOX person/animal box, with the YuNet faces inside it attached (one face per
-box); a face with no box of its own becomes a seed whose box is extrapolated from the face (head and torso).
+One seed per character (resources/backends/character_seeds.py): every YOLOX person/animal box, with the face that
+is its head; a face with no box of its own becomes a seed whose box is extrapolated from the face (head and torso).
 Each seed's GrabCut gives its pixels; where two characters' masks overlap, a watershed over the image gradient
 from each seed's core (its face, else the pixels only it claims) draws the border between them.
 """
 
 import logging
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from resources.backends.character_cues import COCO_CHARACTERS, CharacterCues, Cues
+from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
 from resources.backends.character_regions import border_regions, colour_regions, flat_parts
+from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
 from resources.backends.character_skeleton import skeleton_cue
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Seed:
-    box: np.ndarray  # x0, y0, x1, y1 frame pixels
-    score: float
-    kind: str  # person | bird | ... | face
-    face: np.ndarray | None = None  # x0, y0, x1, y1, score
-    shared: bool = False  # a detector box split between characters: outside it is only probably background
-
-
-def _contains(box: np.ndarray, x: float, y: float) -> bool:
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
-
-
-# A face well below the box's head and at least this tall (fraction of the head's height) is another character in
-# front, not a hand or jewellery taken for a face (those are smaller than the head they belong to)
-FRONT_FACE_SIZE = 0.8
-
-
-def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0.3) -> list[Seed]:
-    """Pairs faces with body boxes; a face that no box holds gets a body box guessed from the face. In a box that
-    holds several faces the highest is its head; a face level with it, or one well below it at least
-    FRONT_FACE_SIZE of its size, is a second character (its own seed); a smaller one well below it is dropped (drawn
-    hands and jewellery get taken for faces). A person box scoring below
-    ``person_score`` (a weak one: drawn characters often score low) is a seed only with a face."""
-    seeds = [Seed(b[:4].astype(np.float32), float(b[4]), COCO_CHARACTERS.get(int(b[5]), "object"))
-             for b in cues.bodies]
-    unclaimed = list(cues.faces)
-    boxes: dict[int, np.ndarray] = {}  # id(face) -> its part of a box it shares with another character
-    # strongest, then tightest boxes choose first
-    for body in sorted([s for s in seeds if s.kind == "person"], key=lambda s: (s.score < person_score, _area(s.box))):
-        inside = [i for i, f in enumerate(unclaimed) if _holds(body.box, f)]
-        if inside:
-            face = unclaimed[min(inside, key=lambda i: unclaimed[i][1])]
-            body.face = face
-            head_y, head_h = (face[1] + face[3]) / 2, face[3] - face[1]
-            body.box[1] = min(body.box[1], face[1] - 0.5 * head_h)
-            # a face level with the head is a second character sharing the box; a small one well below it is not a
-            # head (a drawn hand or a brooch), a large one is a character standing in front (its own seed)
-            below = [i for i in inside if (unclaimed[i][1] + unclaimed[i][3]) / 2 - head_y > 0.8 * head_h
-                     and unclaimed[i][3] - unclaimed[i][1] < FRONT_FACE_SIZE * head_h]
-            if SPLIT_SHARED_BOXES:
-                boxes.update(_split_shared_box(body, [unclaimed[i] for i in inside
-                                                      if unclaimed[i] is not face and i not in below]))
-            unclaimed = [f for i, f in enumerate(unclaimed) if f is not face and i not in below]
-    for face in sorted(unclaimed, key=lambda f: -f[4]):
-        fw, fh = face[2] - face[0], face[3] - face[1]
-        if id(face) in boxes:  # a character sharing a detector box: its side of that box
-            seeds.append(Seed(boxes[id(face)], float(face[4]), "face", face))
-            continue
-        # no body box: the body is guessed below the face, wide enough for arms and tall enough for a drawn
-        # character's legs (2D characters are 3-6 heads tall); GrabCut and the colour regions trim the excess
-        box = np.array([face[0] - 2.0 * fw, face[1] - 1.2 * fh, face[2] + 2.0 * fw, face[3] + 5.5 * fh], np.float32)
-        seeds.append(Seed(np.clip(box, 0, [width, height, width, height]), float(face[4]), "face", face))
-    return [s for s in seeds if s.kind != "person" or s.score >= person_score or s.face is not None]
-
-
-# Split a detector box that holds several characters' faces side by side (tune split, seeds 7 / 11 / 13, anime
-# preset: mean IoU 0.8256 / 0.5747 / 0.7314 -> 0.8256 / 0.5874 / 0.7297, found@0.8 over the 90 characters 0.51 -> 0.52)
-SPLIT_SHARED_BOXES = True
-
-
-def _split_shared_box(body: Seed, others: list[np.ndarray]) -> dict[int, np.ndarray]:
-    """A detector box that holds several characters' faces side by side (two overlapping drawn characters get one
-    box): each character gets its side of the box, cut halfway between neighbouring faces plus half a face width
-    of overlap (an arm reaching across), and the box stops being trusted (``body.shared``: outside it is only
-    probably background). Returns id(face) -> box for the other faces; ``body.box`` is narrowed in place."""
-    head = body.face
-    centre = lambda f: (f[0] + f[2]) / 2  # noqa: E731
-    apart = [f for f in others if abs(centre(f) - centre(head)) >= head[2] - head[0]]
-    if not apart:
-        return {}
-    faces = sorted([head, *apart], key=centre)
-    x0, y0, x1, y1 = body.box
-    out = {}
-    for k, f in enumerate(faces):
-        pad = 0.5 * (f[2] - f[0])
-        left = x0 if k == 0 else (centre(faces[k - 1]) + centre(f)) / 2 - pad
-        right = x1 if k == len(faces) - 1 else (centre(f) + centre(faces[k + 1])) / 2 + pad
-        part = np.array([max(x0, left), min(y0, f[1] - 0.5 * (f[3] - f[1])), min(x1, right), y1], np.float32)
-        if f is head:
-            body.box, body.shared = part, True
-        else:
-            out[id(f)] = part
-    return out
-
-
-def _area(box: np.ndarray) -> float:
-    return float((box[2] - box[0]) * (box[3] - box[1]))
-
-
-def _holds(box: np.ndarray, face: np.ndarray) -> bool:
-    """The face is this body's head: its centre in the box (the head may stick out above it a little), in the
-    upper 60 %."""
-    cx, cy, fh = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2, face[3] - face[1]
-    return _contains(box + np.array([0, -0.5 * fh, 0, 0]), cx, cy) and cy <= box[1] + 0.6 * (box[3] - box[1])
 
 
 def _shrink(box: np.ndarray, fraction: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Seeds of the offline character segmenter (resources/backends/opencv_characters.py: seeds_from_cues): a detector
+"""Seeds of the offline character segmenter (resources/backends/character_seeds.py: seeds_from_cues): a detector
 box that two characters share is split between their faces, a large face below another is a character in front
 while a small one (a drawn hand, a brooch) is not. Exact truth: two 2D characters (exact alpha) overlapping on a
 real Sintel frame, cut with one shared person box and their two faces."""
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from assets.instances.composites import load_character, mask_iou, read_background
-from resources.backends.character_cues import Cues
+import resources.backends.character_seeds as seeding
 import resources.backends.opencv_characters as characters
-from resources.backends.opencv_characters import seeds_from_cues
+from resources.backends.character_cues import Cues
+from resources.backends.character_seeds import seeds_from_cues
 
 
 def test_a_box_two_faces_share_side_by_side_becomes_two_seeds_each_on_its_side():
@@ -22,6 +23,15 @@ def test_a_box_two_faces_share_side_by_side_becomes_two_seeds_each_on_its_side()
     assert 40 < right.box[0] < 55 and right.box[2] == 110 and right.box[3] == 150
     alone = seeds_from_cues(Cues(faces=cues.faces[:1], bodies=cues.bodies), 200, 160)
     assert len(alone) == 1 and not alone[0].shared and list(alone[0].box[[0, 2, 3]]) == [0, 110, 150]
+
+
+def test_two_lone_faces_side_by_side_get_body_boxes_that_end_between_them():
+    cues = Cues(faces=np.array([[100, 50, 130, 80, 0.9], [160, 55, 190, 85, 0.8], [300, 300, 330, 330, 0.7]],
+                               np.float32))
+    left, right, apart = seeds_from_cues(cues, 400, 400)
+    assert left.box[2] == pytest.approx(145 + 15) and right.box[0] == pytest.approx(145 - 15)  # halfway, +- half a face
+    assert left.box[0] == pytest.approx(100 - 60) and right.box[2] == pytest.approx(190 + 60)  # outer sides as guessed
+    assert apart.box[0] == pytest.approx(300 - 60)  # a face lower down is not a neighbour
 
 
 @pytest.mark.parametrize("height, seeds", [(30, 2), (12, 1)])
@@ -75,7 +85,7 @@ def _best_matches(rgb, truths, cues):
 def test_two_characters_sharing_one_box_are_cut_apart(two_characters, monkeypatch):
     rgb, truths, cues = two_characters
     (sita, sita_on_saha), (saha, saha_on_sita) = _best_matches(rgb, truths, cues)
-    monkeypatch.setattr(characters, "SPLIT_SHARED_BOXES", False)
+    monkeypatch.setattr(seeding, "SPLIT_SHARED_BOXES", False)
     (sita_whole, _), (saha_whole, _) = _best_matches(rgb, truths, cues)
     # measured: Sita 0.99 split, 0.66 when the box is one seed (her mask took Saha's head); Saha 0.50 (his mask
     # keeps the dark street between them, which the box encloses) and 0.71
