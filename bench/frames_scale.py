@@ -63,7 +63,8 @@ def measure(kind: str, video: Path) -> dict:
     """One measurement in this process: ``decode`` (every frame), ``decode_reference`` (reference frames only),
     ``analysis_floor`` (reference frames without the loop filter: inexact, a two-pass design's first pass),
     ``exact_by_seeks`` (its second pass: the stage's chosen frames by seeks), ``frames`` / ``frames_reference``
-    (the stage with frames.skip_non_reference off / on); ``nonref_prediction`` and the handoff kinds measure one
+    (the stage with frames.skip_non_reference off / on), ``frames_shared`` (the stage seeing the reference frames of a
+    decode of every frame: ``reference_view``); ``nonref_prediction`` and the handoff kinds measure one
     decode shared with shot_analysis (see ``nonref_prediction`` and ``handoff``)."""
     import av
 
@@ -93,14 +94,29 @@ def measure(kind: str, video: Path) -> dict:
     elif kind in HANDOFF_KINDS:
         out = handoff(kind, video)
     else:
-        params = FrameParams.from_dict({"skip_non_reference": kind == "frames_reference"})
+        if kind == "frames_shared":  # every frame decoded, the stage sees the reference frames only
+            import assets.frames.core
+
+            assets.frames.core.decode_ahead = reference_view
+        params = FrameParams.from_dict({"skip_non_reference": kind in ("frames_reference", "frames_shared")})
         with tempfile.TemporaryDirectory() as folder:
             result = extract_video_frames(video, Path(folder), params)
+            digest = _rows_digest(result.frames, Path(folder))
         out = {"frames": result.decoded_frames, "analysed_frames": getattr(result, "analysed_frames", None),
-               "shot_starts": result.shots["start_frame"].to_list(), "kept": int(result.frames["kept"].sum())}
+               "shot_starts": result.shots["start_frame"].to_list(), "kept": int(result.frames["kept"].sum()),
+               "rows_sha1": digest}
     return {"kind": kind, "wall_s": round(time.perf_counter() - started, 2),
             "cpu_s": round(time.process_time() - cpu, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **out}
+
+
+def _rows_digest(frames, folder: Path) -> str:
+    """SHA-1 of the frames table (stored paths by file name) and of every JPEG written: equal digests, equal output."""
+    import hashlib
+
+    table = frames.with_columns(frames["path"].str.replace(r".*/", "")).write_csv().encode()
+    return hashlib.sha1(table + b"".join(hashlib.sha1(p.read_bytes()).digest()
+                                          for p in sorted(folder.glob("*.jpg")))).hexdigest()
 
 
 HANDOFF_KINDS = ("decode_copies", "handoff_raw", "handoff_zlib", "handoff_ffv1", "read_raw", "read_zlib", "read_ffv1")
@@ -187,32 +203,41 @@ def handoff(kind: str, video: Path) -> dict:
     return {"analysed_frames": frames, **({"bytes": path.stat().st_size} if writer is not None else {})}
 
 
+def _h264_length_size(stream, video: Path) -> int:
+    """Bytes of each NAL unit's length prefix in an MP4 / Matroska H.264 stream (from its avcC extradata)."""
+    if stream.codec_context.name != "h264" or not stream.codec_context.extradata:
+        raise SystemExit(f"{video}: reads H.264 in MP4 / Matroska only")
+    return (stream.codec_context.extradata[4] & 3) + 1
+
+
+def _is_non_reference(packet, length_size: int) -> bool:
+    """Whether every coded slice of an H.264 packet has ``nal_ref_idc`` 0: a frame ``skip_frame=NONREF`` drops."""
+    data, at, references = bytes(packet), 0, []
+    while at + length_size < len(data):
+        size = int.from_bytes(data[at:at + length_size], "big")
+        header = data[at + length_size]
+        if header & 31 in (1, 5):  # coded slice
+            references.append(header >> 5 & 3)
+        at += length_size + size
+    return bool(references) and max(references) == 0
+
+
 def nonref_prediction(video: Path) -> dict:
     """Whether a decoder of every frame can tell which frames ``skip_frame=NONREF`` drops (so the frames stage could
-    decode every frame for shot_analysis and still see exactly the frames it sees now): an H.264 packet in MP4 /
-    Matroska (length-prefixed NAL units) whose slices all have ``nal_ref_idc`` 0 is one FFmpeg skips. Compares the
-    presentation times of the frames so predicted with those of a NONREF decode."""
+    decode every frame for shot_analysis and still see exactly the frames it sees now): compares the presentation
+    times of the frames ``_is_non_reference`` leaves with those of a NONREF decode."""
     import av
 
     def decoded(skip: bool) -> tuple[list[int], set[int]]:
         times, non_reference = [], set()
         with av.open(str(video)) as container:
             stream = container.streams.video[0]
-            if stream.codec_context.name != "h264" or not stream.codec_context.extradata:
-                raise SystemExit(f"{video}: nonref_prediction reads H.264 in MP4 / Matroska only")
-            length_size = (stream.codec_context.extradata[4] & 3) + 1
+            length_size = _h264_length_size(stream, video)
             stream.thread_type = "AUTO"
             if skip:
                 stream.codec_context.skip_frame = "NONREF"
             for packet in container.demux(stream):
-                data, at, references = bytes(packet), 0, []
-                while at + length_size < len(data):
-                    size = int.from_bytes(data[at:at + length_size], "big")
-                    header = data[at + length_size]
-                    if header & 31 in (1, 5):  # coded slice
-                        references.append(header >> 5 & 3)
-                    at += length_size + size
-                if references and max(references) == 0:
+                if _is_non_reference(packet, length_size):
                     non_reference.add(packet.pts)
                 times.extend(frame.pts for frame in packet.decode())
         return times, non_reference
@@ -222,6 +247,50 @@ def nonref_prediction(video: Path) -> dict:
     predicted = [t for t in every if t not in non_reference]
     return {"analysed_frames": len(every), "reference_frames": len(skipped), "predicted_reference": len(predicted),
             "prediction_exact": predicted == skipped}
+
+
+def reference_view(video: Path, detect_width: int, report, depth: int = 8, skip_non_reference: bool = False):
+    """A stand-in for ``decode_ahead`` (frames_shared): decodes EVERY frame, as a decode shared with shot_analysis
+    would, and yields only those a NONREF decode gives, numbered and timed as it numbers them (undamaged H.264;
+    the non-reference frames are where shot_analysis's copies would be taken). One thread."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from assets.frames.decode import DecodedFrame, _declared_seconds
+
+    small_copy, full_copy = VideoReformatter(), VideoReformatter()
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        length_size = _h264_length_size(stream, video)
+        report.fps, report.declared_s = float(stream.average_rate or 0), _declared_seconds(container, stream)
+        time_base, non_reference, skipped, size = float(stream.time_base), set(), [], None
+        for packet in container.demux(stream):
+            if _is_non_reference(packet, length_size):
+                non_reference.add(packet.pts)
+            for frame in packet.decode():
+                if size is None:
+                    report.width, report.height = frame.width, frame.height
+                    scale = min(1.0, detect_width / frame.width)
+                    size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
+                if frame.pts in non_reference:
+                    skipped.append(frame.pts * time_base)
+                    continue
+                for skipped_s in skipped:
+                    report.add_frame_time(skipped_s)
+                report.frames += len(skipped)
+                small = small_copy.reformat(frame, width=size[0], height=size[1], format="bgr24",
+                                            interpolation="AREA").to_ndarray()
+                report.add_frame_time(frame.pts * time_base)
+                yield DecodedFrame(report.frames, frame.pts * time_base, small, frame, full_copy, tuple(skipped))
+                skipped = []
+                report.frames += 1
+                report.analysed += 1
+        report.skipped_tail_s = skipped
+        for skipped_s in skipped:
+            report.add_frame_time(skipped_s)
+        report.frames += len(skipped)
+        report.finish()
 
 
 def in_process(kind: str, video: Path, code: Path | None = None) -> dict:
@@ -284,7 +353,7 @@ def main() -> None:
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "VIDEO"),
                         help="one figure of one video in this process, as JSON; KIND: decode, decode_reference, "
                              "analysis_floor, exact_by_seeks, frames, frames_reference (see measure()), "
-                             "nonref_prediction or one of "
+                             "frames_shared, nonref_prediction or one of "
                              f"{', '.join(HANDOFF_KINDS)} (see handoff())")
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)
