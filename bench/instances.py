@@ -8,6 +8,7 @@ Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-
        seconds then count the whole process tree)
        [--video PATH] [--limit N] (another video's first N kept frames, e.g. bench/film_scale.py's 1080p minute
        /tmp/castforge_film_scale/clip_1min_1080p.mp4 and its 480p twin clip_1min_480p.mp4: CPU per 1080p frame)
+       [--analysis-max-height 480] (frames taller than this are segmented scaled down to it; 0: at their own size)
        .venv/bin/python bench/instances.py --cue-costs: CPU-ms a frame of each cue model (YuNet, YOLOX, DeepLab) on
        30 Sintel frames, one frame of each Penny & Chip clip (720p) and both upscaled to 1080p, and YuNet at smaller
        input sizes against its default (faces found, and how many of the default's it finds again)
@@ -41,7 +42,8 @@ def sintel_frames(out: Path, video: Path | None = None):
 
 
 def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None,
-                workers: int | None = None, video: Path | None = None, limit: int | None = None) -> dict:
+                workers: int | None = None, video: Path | None = None, limit: int | None = None,
+                analysis_max_height: int | None = 480) -> dict:
     import polars as pl
 
     from assets.instances.core import InstanceParams, extract_instances
@@ -74,9 +76,9 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
     else:
         from resources.segmenter import SegmenterResource
 
-        resource_ = SegmenterResource(backend="characters")
+        resource_ = SegmenterResource(backend="characters", analysis_max_height=analysis_max_height)
         segment = resource_.segment_frame
-        extra = {"model": resource_.get().model}
+        extra = {"model": resource_.get().model, "analysis_max_height": analysis_max_height}
     frames = frames.with_columns(pl.col("frame_id").is_in(kept["frame_id"].to_list()).alias("kept"))
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(keep) / backend) if keep else tmp
@@ -216,6 +218,8 @@ def main() -> None:
     parser.add_argument("--cue-costs", action="store_true", help="CPU-ms a frame of each cue model; YuNet sizes")
     parser.add_argument("--video", help="another video instead of the Sintel trailer (e.g. a 1080p film)")
     parser.add_argument("--limit", type=int, help="only the first N kept frames (by frame id)")
+    parser.add_argument("--analysis-max-height", type=int, default=480, help="characters: frames taller than this "
+                        "are analysed scaled down to it (the segmenter's analysis_max_height; 0: at their own size)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if shared_dir() is None:
@@ -228,7 +232,8 @@ def main() -> None:
     if args.one:
         with tempfile.TemporaryDirectory() as frames_dir:
             print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep,
-                                         args.workers, Path(args.video) if args.video else None, args.limit)))
+                                         args.workers, Path(args.video) if args.video else None, args.limit,
+                                         args.analysis_max_height or None)))
         return
     results = []
     for backend in args.backends.split(","):
@@ -236,7 +241,8 @@ def main() -> None:
                                "--sam2-frames", str(args.sam2_frames)] + (["--keep", args.keep] if args.keep else [])
                               + (["--workers", str(args.workers)] if args.workers else [])
                               + (["--video", args.video] if args.video else [])
-                              + (["--limit", str(args.limit)] if args.limit else []),
+                              + (["--limit", str(args.limit)] if args.limit else [])
+                              + ["--analysis-max-height", str(args.analysis_max_height)],
                               capture_output=True, text=True)
         if done.returncode != 0:
             results.append({"backend": backend, "error": done.stderr.strip().splitlines()[-1:]})
