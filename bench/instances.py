@@ -8,7 +8,8 @@ Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-
        seconds then count the whole process tree)
        [--video PATH] [--limit N] (another video's first N kept frames, e.g. bench/film_scale.py's 1080p minute
        /tmp/castforge_film_scale/clip_1min_1080p.mp4 and its 480p twin clip_1min_480p.mp4: CPU per 1080p frame)
-       [--analysis-max-height 480] (frames taller than this are segmented scaled down to it; 0: at their own size)
+       [--analysis-max-height 480] (frames taller than this are segmented scaled down to it, as the anime preset
+       does; 0: at their own size)
        .venv/bin/python bench/instances.py --cue-costs: CPU-ms a frame of each cue model (YuNet, YOLOX, DeepLab) on
        30 Sintel frames, one frame of each Penny & Chip clip (720p) and both upscaled to 1080p, and YuNet at smaller
        input sizes against its default (faces found, and how many of the default's it finds again)
@@ -43,7 +44,7 @@ def sintel_frames(out: Path, video: Path | None = None):
 
 def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None,
                 workers: int | None = None, video: Path | None = None, limit: int | None = None,
-                analysis_max_height: int | None = 480) -> dict:
+                analysis_max_height: int | None = None) -> dict:
     import polars as pl
 
     from assets.instances.core import InstanceParams, extract_instances
@@ -76,19 +77,21 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
     else:
         from resources.segmenter import SegmenterResource
 
-        resource_ = SegmenterResource(backend="characters", analysis_max_height=analysis_max_height)
+        resource_ = SegmenterResource(backend="characters")
         segment = resource_.segment_frame
         extra = {"model": resource_.get().model, "analysis_max_height": analysis_max_height}
     frames = frames.with_columns(pl.col("frame_id").is_in(kept["frame_id"].to_list()).alias("kept"))
+    # the analysis cap is the characters backend's (segment_frame); the sam2 bench calls its segmenter directly
+    params = InstanceParams(analysis_max_height=analysis_max_height if backend == "characters" else None)
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(keep) / backend) if keep else tmp
         started, cpu_started = time.perf_counter(), cpu_seconds()
         if workers and backend == "characters":
-            table, made = pooled_instances(frames, resource_, Path(out), extra["model"], workers)
+            table, made = pooled_instances(frames, resource_, Path(out), extra["model"], workers, params)
             extra["workers"], extra["peak_rss_mb_per_worker"] = made["workers"], made["peak_rss_mb_per_worker"]
         else:
             table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
-                                      extra["model"], InstanceParams())
+                                      extra["model"], params)
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
         decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "filtered_instances")))
         coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None
@@ -105,17 +108,17 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
             "face_coverage": coverage, **extra}
 
 
-def pooled_instances(frames, segmenter, out: Path, model: str, workers: int):
-    """The stage's own path (assets/instances/parallel.py) on ``workers`` processes; paths stay absolute."""
-    from assets.instances.core import InstanceParams
+def pooled_instances(frames, segmenter, out: Path, model: str, workers: int, params):
+    """The stage's own path (assets/instances/parallel.py) on ``workers`` processes with the stage's ``params``
+    (InstanceParams); paths stay absolute."""
+    import polars as pl
+
     from assets.instances.parallel import segment_film
     from resources.storage import FilmWorkspace
 
-    import polars as pl
-
     workspace = FilmWorkspace("sintel", Path("/"))   # home is the root: stored paths are absolute without the "/"
     table, made = segment_film("sintel", frames, workspace, segmenter, False, out, out, "characters", model,
-                               InstanceParams(), workers=workers)
+                               params, workers=workers)
     return table.with_columns(("/" + pl.col(c)).alias(c) for c in ("path", "mask_path", "overlay_path")), made
 
 
@@ -218,8 +221,9 @@ def main() -> None:
     parser.add_argument("--cue-costs", action="store_true", help="CPU-ms a frame of each cue model; YuNet sizes")
     parser.add_argument("--video", help="another video instead of the Sintel trailer (e.g. a 1080p film)")
     parser.add_argument("--limit", type=int, help="only the first N kept frames (by frame id)")
-    parser.add_argument("--analysis-max-height", type=int, default=480, help="characters: frames taller than this "
-                        "are analysed scaled down to it (the segmenter's analysis_max_height; 0: at their own size)")
+    parser.add_argument("--analysis-max-height", type=int, default=0, help="frames taller than this are segmented "
+                        "scaled down to it (the instances stage's analysis_max_height, anime preset 480; 0: at their "
+                        "own size, the default)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if shared_dir() is None:

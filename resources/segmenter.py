@@ -5,9 +5,9 @@ refined with OpenCV GrabCut and a seeded watershed; weights in CASTFORGE_MODELS)
 generator from a local checkpoint; its part masks are merged into whole characters by the characters backend's
 coarse masks), ``auto`` (sam2 when its checkpoint is present, else characters). Whatever the backend, the same
 cue models score every mask (faces inside it, detector boxes, class pixels) for the filter, and the instances
-stage refines every mask's edge at the source resolution (assets/instances/matting.py). A frame taller than
-``analysis_max_height`` (480 rows) is analysed scaled down to it, as its 480p twin would be, and its masks and cues
-come back in the frame's own pixels (resources/analysis_frame.py).
+stage refines every mask's edge at the source resolution (assets/instances/matting.py). A frame taller than the
+stage's ``analysis_max_height`` (anime preset: 480 rows) is analysed scaled down to it, as its 480p twin would be,
+and its masks and cues come back in the frame's own pixels (resources/analysis_frame.py).
 """
 
 from typing import TYPE_CHECKING, Literal
@@ -41,11 +41,6 @@ class SegmenterResource(LazyBackendResource):
     max_side: int = 640
     body_keypoints: bool = True  # characters: MoveNet limb lines are sure foreground (pose/movenet_... weights)
     merge_sam2_parts: bool = True  # sam2: group its part masks into whole characters with the characters backend
-    # frames taller than this are analysed (cues, seeds, GrabCut, regions) scaled down to this many rows, the masks
-    # scaled back up; the matting gives them their edge at the source resolution (resources/analysis_frame.py).
-    # Tune composites at 1080p, mean IoU (anime preset / 3D defaults): None 0.777 / 0.706, 720 0.791 / 0.681,
-    # 600 0.800 / -, 480 0.838 / 0.703 (bench/composites.py --height 1080)
-    analysis_max_height: int | None = 480
 
     def resolved_backend(self) -> str:
         if self.backend != "auto":
@@ -78,13 +73,15 @@ class SegmenterResource(LazyBackendResource):
                              self.points_per_batch, self.pred_iou_thresh, self.stability_score_thresh,
                              self.min_mask_area_1080p, characters=characters if self.merge_sam2_parts else None)
 
-    def segment_frame(self, rgb: np.ndarray, anime_faces: bool | None = None) -> tuple[list[SegmentedInstance], "Cues"]:
+    def segment_frame(self, rgb: np.ndarray, anime_faces: bool | None = None,
+                      analysis_max_height: int | None = None) -> tuple[list[SegmentedInstance], "Cues"]:
         """(instances, cues) for one RGB frame; ``anime_faces`` (the instances stage's parameter, on in the anime
         preset) adds AnimeFace 2D faces to the cues, None keeps the resource's choice. A frame taller than
-        ``analysis_max_height`` is analysed scaled down; masks and cues come back in the frame's own pixels."""
+        ``analysis_max_height`` (the stage's parameter; None: no cap) is analysed scaled down to it; masks and cues
+        come back in the frame's own pixels."""
         from resources.analysis_frame import analysis_scale, full_cues, full_instances, scaled_frame
 
-        scale = analysis_scale(rgb.shape[0], self.analysis_max_height)
+        scale = analysis_scale(rgb.shape[0], analysis_max_height)
         small = scaled_frame(rgb, scale)
         cues = self.cue_models()(small, anime_faces)
         found = self.get().segment(small, cues)

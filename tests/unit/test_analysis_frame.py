@@ -55,10 +55,10 @@ def test_a_1080p_frame_is_cut_out_as_its_480p_analysis_frame_and_returned_at_108
     background = read_background(shared / "media/video/big_buck_bunny_0_30.webm", 6.5, 1080)
     scene = compose_scene(background, "bbb@6.5", [character], np.random.default_rng(5), max_characters=1)
     shape = scene.rgb.shape[:2]
-    found, cues = SegmenterResource(backend="characters").segment_frame(scene.rgb)
+    segmenter = SegmenterResource(backend="characters")
+    found, cues = segmenter.segment_frame(scene.rgb, analysis_max_height=480)
     scale = analysis_scale(shape[0], 480)
-    small_found, small_cues = SegmenterResource(backend="characters", analysis_max_height=None).segment_frame(
-        scaled_frame(scene.rgb, scale))
+    small_found, small_cues = segmenter.segment_frame(scaled_frame(scene.rgb, scale))
     assert found and all(item["mask"].shape == shape for item in found)
     assert [(item["seed"], full_mask(item["mask"], shape).sum()) for item in small_found] == \
         [(item["seed"], item["mask"].sum()) for item in found]
@@ -66,3 +66,26 @@ def test_a_1080p_frame_is_cut_out_as_its_480p_analysis_frame_and_returned_at_108
     assert cues.class_mask.shape == shape
     truth = scene.characters[0].mask
     assert max(mask_iou(item["mask"], truth) for item in found) >= 0.8
+
+
+@pytest.mark.parametrize("cap, expected", [(None, {}), (480, {"analysis_max_height": 480})])
+def test_the_stage_passes_its_analysis_cap_to_the_segmenter_only_when_set(tmp_path, cap, expected):
+    """The anime preset's cap reaches ``segment``; without one the call is the plain ``segment(rgb)`` that other
+    segmenters (and the 3D defaults) take."""
+    import cv2
+    import polars as pl
+
+    from assets.instances.core import InstanceParams, extract_instances
+
+    path = tmp_path / "f0.png"
+    cv2.imwrite(str(path), np.zeros((72, 128, 3), np.uint8))
+    frames = pl.DataFrame([{"frame_id": "f0", "shot": 0, "timestamp_s": 0.0, "kept": True, "path": str(path)}])
+    calls = []
+
+    def segment(rgb, **options):
+        calls.append(options)
+        return [], Cues()
+
+    table = extract_instances("film", frames, lambda p: tmp_path / p, segment, tmp_path / "out", str, "fake", "m",
+                              InstanceParams(analysis_max_height=cap), drawn=None)
+    assert table.is_empty() and calls == [expected]
