@@ -44,9 +44,9 @@ class InstanceParams:
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
     anime_faces: bool = False     # add AnimeFace 2D faces to the segmenter's cues (anime preset; .venv-animeface)
     shot_consistency: bool = True  # majority of each mask and its counterparts in the shot's neighbouring key frames
-    # frames taller than this are segmented scaled down to it, masks and cues scaled back up (resources/
-    # analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 -> 0.838 mean
-    # IoU; the 3D defaults lose with it (held out 0.624 -> 0.592), so they keep null
+    # frames taller than this are segmented scaled down to it, masks and cues scaled back up
+    # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->
+    # 0.838 mean IoU; the 3D defaults lose with it (held out 0.624 -> 0.592), so they keep null
     analysis_max_height: int | None = None
 
     @classmethod
