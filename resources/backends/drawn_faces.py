@@ -21,6 +21,11 @@ DRAWN_DETECTORS = ("animeface", "yunet", "anime", "scrfd")
 # detector's box to one convention (ratios from the anime grid); it raised Penny & Chip's detected-face AUC only
 # from 0.869 to 0.882 and HDBSCAN then found no Penny cluster there, so version 3 crops the detector's box as is.
 CROP_VERSION = 3
+# AnimeFace reads a taller image (a 720p / 1080p frame, a large head crop of voice_map's mouth reader) scaled to this
+# many rows, boxes and landmarks scaled back (the embedding crop is cut from the full frame): the anime preset's
+# ``instances.analysis_max_height``, so its AnimeFace cue and this detector send the same pixels and share the
+# result cache; 480-row frames are read as they are.
+ANIMEFACE_MAX_HEIGHT = 480
 
 
 class DrawnFaceAnalyzer:
@@ -30,7 +35,8 @@ class DrawnFaceAnalyzer:
     name = "drawn_faces"
 
     def __init__(self, detectors: Sequence[str], recogniser: ImageEmbedder, det_threshold: float = 0.5,
-                 thresholds: dict[str, float] | None = None, animeface_max_side: int | None = 1280):
+                 thresholds: dict[str, float] | None = None, animeface_max_side: int | None = 1280,
+                 animeface_max_height: int | None = ANIMEFACE_MAX_HEIGHT):
         unknown = [d for d in detectors if d not in DRAWN_DETECTORS]
         if unknown or not detectors:
             raise ValueError(f"faces: unknown 2D detectors {unknown}; choose from {', '.join(DRAWN_DETECTORS)}")
@@ -41,7 +47,7 @@ class DrawnFaceAnalyzer:
             from resources.backends.animeface import AnimeFaceDetector
 
             self._animeface = AnimeFaceDetector(min_score=thresholds.get("animeface", det_threshold),
-                                                max_side=animeface_max_side)
+                                                max_side=animeface_max_side, max_height=animeface_max_height)
         others = tuple(d for d in self.detectors if d != "animeface")
         self._onnx = None
         if others:
