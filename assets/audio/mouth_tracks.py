@@ -29,9 +29,20 @@ SEEK_LEAD_S = 1.0     # else this far before it, so that the frame before the fi
 REORDER_MARGIN_S = 1.0  # packets read past the last time: a frame's packet comes before its display time plus this
 
 
-def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+def rgb_of(reformatter, frame, max_height: int | None = None) -> np.ndarray:
+    """The decoded ``frame`` as RGB; one taller than ``max_height`` rows (None: no cap) scaled to that many rows in
+    the same swscale pass (area interpolation), its width rounded as resources/analysis_frame.py rounds it."""
+    if not max_height or frame.height <= max_height:
+        return reformatter.reformat(frame, format="rgb24").to_ndarray()
+    width = max(1, round(frame.width * max_height / frame.height))
+    return reformatter.reformat(frame, width=width, height=max_height, format="rgb24",
+                                interpolation="AREA").to_ndarray()
+
+
+def frames_at(video: Path, times: np.ndarray, max_height: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """(index into ``times``, RGB frame) for the decoded frame nearest each time (a tie: the later one), in order;
-    one seek per call. The window's packets are read first, so which frames are picked is known from their
+    one seek per call; frames taller than ``max_height`` rows come scaled to it (``rgb_of``). The window's packets
+    are read first, so which frames are picked is known from their
     timestamps before decoding: frames no other frame is predicted from (most B-frames) are skipped unless picked
     (the grid at 12.5 Hz picks about every other frame of a 24 fps film; the frames between the seek point and
     the window are never picked). Where the decoder does not give a picked frame, the window is decoded again
@@ -62,7 +73,7 @@ def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]
                     continue
                 if frame.pts * base > picks[wanted]:
                     break   # the picked frame never came out of the decoder
-                image = reformatter.reformat(frame, format="rgb24").to_ndarray()
+                image = rgb_of(reformatter, frame, max_height)
                 while wanted < len(picks) and picks[wanted] == frame.pts * base:
                     yield wanted, image
                     wanted += 1
@@ -72,7 +83,7 @@ def frames_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]
     if wanted < len(picks):
         log.warning("%s: frames near %.2f s not decoded as picked; decoding every frame there", video.name,
                     times[wanted])
-        yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:]))
+        yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:], max_height))
 
 
 def window_packets(container, stream, target: int, until_s: float) -> list:
@@ -102,7 +113,8 @@ def nearest_stamps(stamps: list[float], times: np.ndarray) -> list[float]:
     return picks
 
 
-def every_frame_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+def every_frame_at(video: Path, times: np.ndarray,
+                   max_height: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """``frames_at`` decoding every frame of the window (its fallback)."""
     if len(times) == 0:
         return
@@ -121,7 +133,7 @@ def every_frame_at(video: Path, times: np.ndarray) -> Iterator[tuple[int, np.nda
                 # the nearer of this frame and the previous one
                 pick = frame if previous is None or abs(t - times[wanted]) <= abs(previous[0] - times[wanted]) \
                     else previous[1]
-                yield wanted, reformatter.reformat(pick, format="rgb24").to_ndarray()
+                yield wanted, rgb_of(reformatter, pick, max_height)
                 wanted += 1
             if wanted >= len(times):
                 return
@@ -135,7 +147,8 @@ def widened(box: tuple[float, float, float, float], margin: float) -> tuple[floa
 
 
 def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[float, tuple]]], mesh=None,
-                 box_margin: float = 0.1, frame_width: int | None = None) -> dict[str, tuple[np.ndarray, bool]]:
+                 box_margin: float = 0.1, frame_width: int | None = None,
+                 max_height: int | None = None) -> dict[str, tuple[np.ndarray, bool]]:
     """Per identity: (its series on ``times``, whether it is lower-face motion rather than mouth openness).
     ``faces`` maps an identity to its (kept-frame time, face box) observations in this shot, boxes in pixels of
     kept frames ``frame_width`` wide (None: the video's own size);
@@ -143,13 +156,14 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
     face, or a dict identity -> reader, or None (motion only). An identity takes the reader's openness when it
     measured the face on at least half the samples (a face the reader rejects falls back to motion), so once it
     has missed more than half of them it is no longer asked: its answers could not be used (on drawn faces
-    AnimeFace misses most samples, at ~70 ms of CPU each)."""
+    AnimeFace misses most samples, at ~70 ms of CPU each). Frames taller than ``max_height`` rows (None: no cap)
+    are read scaled to it, boxes with them (``frame_width`` is then needed)."""
     readers = mesh if isinstance(mesh, dict) else {identity: mesh for identity in faces}
     openness = {identity: np.full(len(times), np.nan) for identity in faces}
     motion = {identity: np.full(len(times), np.nan) for identity in faces}
     previous: dict[str, np.ndarray | None] = {identity: None for identity in faces}
     misses = {identity: 0 for identity in faces}
-    for i, image in frames_at(video, times):
+    for i, image in frames_at(video, times, max_height):
         scale = frame_width / image.shape[1] if frame_width else 1.0
         for identity, observations in faces.items():
             nearest = min(observations, key=lambda o: abs(o[0] - times[i]))
@@ -170,6 +184,10 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
 
 
 DRAWN_DETECTORS = ("animeface", "anime")  # faces these found are drawn: their mouths are read by ``drawn``
+# a shot whose followed faces are all drawn is read at most this many rows high: AnimeFace, reading each sampled
+# face with its head, costs with the pixels and reads drawn faces at this size (resources/backends/drawn_faces.py
+# ANIMEFACE_MAX_HEIGHT); a 480-row film is read as it is
+DRAWN_MAX_HEIGHT = 480
 
 
 def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, frames: pl.DataFrame,
@@ -207,11 +225,14 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
         times = grid(span[0], span[1], params.rate)
         if len(times) < 4:
             continue
-        jobs.append((int(shot["shot"]), span, times, observations, readers, int(in_shot["width"][0] or 0) or None))
+        width = int(in_shot["width"][0] or 0) or None  # the boxes' frame: scaled reads need it
+        all_drawn = drawn is not None and all(np.mean(votes) >= 0.5 for votes in drawn_votes.values())
+        jobs.append((int(shot["shot"]), span, times, observations, readers, width,
+                     DRAWN_MAX_HEIGHT if all_drawn and width else None))
 
     def follow(job: tuple) -> dict[str, tuple[np.ndarray, bool]]:
-        _, _, times, observations, readers, width = job
-        return mouth_series(video, times, observations, readers, frame_width=width)
+        _, _, times, observations, readers, width, max_height = job
+        return mouth_series(video, times, observations, readers, frame_width=width, max_height=max_height)
 
     workers = max(1, min(workers or available_cores(), len(jobs)))
     rows = []

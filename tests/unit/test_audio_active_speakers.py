@@ -128,6 +128,21 @@ def test_frames_at_gives_the_decoded_frames_pixels(tmp_path: Path):
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(picked, every_frame_at(video, times)))
 
 
+def test_frames_at_reads_a_tall_frame_at_the_height_cap_and_a_short_one_as_it_is(tmp_path: Path):
+    """``max_height`` (a drawn shot's mouths read at 480 rows): frames taller than the cap come scaled to it in the
+    decode's own pass (the area-resized full frame within a few levels), those at or under it pixel for pixel."""
+    video = talking_clip(tmp_path / "talk.mp4", 0.0)
+    times = np.array([1.01, 2.51, 5.0])
+    full = dict(frames_at(video, times))
+    assert all(np.array_equal(image, full[i]) for i, image in frames_at(video, times, max_height=SIZE[1]))
+    for i, image in frames_at(video, times, max_height=SIZE[1] // 2):
+        assert image.shape == (SIZE[1] // 2, SIZE[0] // 2, 3)
+        expected = cv2.resize(full[i], (SIZE[0] // 2, SIZE[1] // 2), interpolation=cv2.INTER_AREA)
+        assert np.abs(image.astype(int) - expected).mean() < 3.0
+    scaled = dict(every_frame_at(video, times, max_height=SIZE[1] // 2))
+    assert all(image.shape == (SIZE[1] // 2, SIZE[0] // 2, 3) for image in scaled.values())
+
+
 def test_frames_at_seeks_earlier_when_the_first_frame_read_is_late(tmp_path: Path, monkeypatch):
     """Where the seek just before the window lands on a key frame after its start (here forced), the window is
     read again from 1 s before: the frames are still a full decode's."""
