@@ -18,8 +18,9 @@
   (bench/data/penny_and_chip_faces_found.csv: the 197 faces a run found in Penny & Chip ingested as film ``pc``, and
   the 17 that the upscaled second pass (faces ``upscale_pass: 2``) found on that run's faceless instances,
   each labelled penny / chip / other from its context crop; keyed by instance id, which depends on the
-  segmentation, so relabel after the cut-outs change; bench/data/penny_and_chip_instances.csv: an older
-  segmentation's instances). ``--reassign`` re-runs the identity step on the stored faces with the current settings.
+  segmentation: a label whose id a later run lacks moves to that run's face nearest in time (0.25 s) whose box
+  overlaps the labelled box by IoU >= 0.5, and the JSON says how many moved; relabel when few still match;
+  bench/data/penny_and_chip_instances.csv: an older segmentation's instances). ``--reassign`` re-runs the identity step on the stored faces with the current settings.
 
 Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--skip-identity] [--samples 40]
        .venv/bin/python bench/faces_2d.py --film pc [--labels CSV] [--reassign]
@@ -334,6 +335,38 @@ def reassigned(film: str) -> "pl.DataFrame":
                          "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in assignment.labels]})
 
 
+def labels_on_this_run(labels, faces, max_dt_s: float = 0.25, min_iou: float = 0.5):
+    """Labels keyed by the instance ids of the run they were made on, moved to this run's instances: instance ids
+    hash the mask and key frames move with the frames stage, so a label whose id this run lacks goes to the face of
+    this run nearest in time (within ``max_dt_s``) whose box overlaps the labelled face box by ``min_iou`` or more
+    (the best overlap; each face taken once). Returns (instance_id, label) and how many labels were moved."""
+    import polars as pl
+
+    from resources.backends.character_cues import box_iou
+
+    known = set(faces["instance_id"].to_list())
+    kept = labels.filter(pl.col("instance_id").is_in(list(known)))
+    if kept.height == labels.height or "fx0" not in labels.columns:
+        return labels.select("instance_id", "label"), 0
+    rows, taken = [], set(kept["instance_id"].to_list())
+    candidates = faces.select("instance_id", "timestamp_s", "fx0", "fy0", "fx1", "fy1").rows(named=True)
+    for label in labels.filter(~pl.col("instance_id").is_in(list(known))).iter_rows(named=True):
+        best, best_key = None, None
+        for face in candidates:
+            dt = abs(face["timestamp_s"] - label["timestamp_s"])
+            if dt > max_dt_s or face["instance_id"] in taken:
+                continue
+            overlap = box_iou((label["fx0"], label["fy0"], label["fx1"], label["fy1"]),
+                              (face["fx0"], face["fy0"], face["fx1"], face["fy1"]))
+            if overlap >= min_iou and (best_key is None or (overlap, -dt) > best_key):
+                best, best_key = face["instance_id"], (overlap, -dt)
+        if best is not None:
+            taken.add(best)
+            rows.append({"instance_id": best, "label": label["label"]})
+    moved = pl.DataFrame(rows, schema={"instance_id": pl.String, "label": pl.String})
+    return pl.concat([kept.select("instance_id", "label"), moved]), moved.height
+
+
 def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
     """A materialised film's identities against labels (CSV: instance_id, label (penny, chip, other), optional
     face_label: whose face the run found in an instance labelled ``both`` or ``other``). Per character (all shots,
@@ -346,16 +379,20 @@ def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
     labels = pl.read_csv(labels_csv)
     if "face_label" in labels.columns:  # instances holding both characters: who the face found in them shows
         labels = labels.with_columns(pl.coalesce("face_label", "label").alias("label"))
-    labels = labels.select("instance_id", "label")
-    faces = workspace.read_table("faces").select("instance_id", "detector").unique("instance_id")
+    instances = workspace.read_table("filtered_instances")
+    all_faces = workspace.read_table("faces").join(instances.select("instance_id", "timestamp_s"), on="instance_id")
+    labels_in_csv = labels.height
+    labels, rekeyed = labels_on_this_run(labels, all_faces)
+    faces = all_faces.select("instance_id", "detector").unique("instance_id")
     assigned = (reassigned(film) if reassign else workspace.read_table("instance_identities")).select(
         "instance_id", "identity", "by")
-    shots = workspace.read_table("filtered_instances").select(
-        "instance_id", (pl.col("timestamp_s") // 8).cast(pl.Int32).alias("source_shot"))
+    shots = instances.select("instance_id", (pl.col("timestamp_s") // 8).cast(pl.Int32).alias("source_shot"))
     table = (labels.join(faces, on="instance_id", how="left").join(assigned, on="instance_id", how="left")
              .join(shots, on="instance_id", how="left"))
     faced = table.filter(pl.col("detector").is_not_null())
-    out: dict = {"film": film, "instances_labelled": labels.height, "faced": faced.height,
+    out: dict = {"film": film, "labels_in_csv": labels_in_csv, "instances_labelled": labels.height,
+                 "labels_rekeyed_by_face_box": rekeyed,
+                 "faced": faced.height,
                  "faced_by_label": dict(faced.group_by("label").len().iter_rows()),
                  "identities": faced.filter(pl.col("identity").is_not_null() & (pl.col("identity") != "noise"))
                  ["identity"].n_unique(),
