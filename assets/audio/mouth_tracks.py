@@ -186,7 +186,7 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
 DRAWN_DETECTORS = ("animeface", "anime")  # faces these found are drawn: their mouths are read by ``drawn``
 # a shot whose followed faces are all drawn is read at most this many rows high: AnimeFace, reading each sampled
 # face with its head, costs with the pixels and reads drawn faces at this size (resources/backends/drawn_faces.py
-# ANIMEFACE_MAX_HEIGHT); a 480-row film is read as it is
+# ANALYSIS_MAX_HEIGHT); a 480-row film is read as it is
 DRAWN_MAX_HEIGHT = 480
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from resources.analysis_frame import analysis_scale, scaled_frame
 from resources.backends.drawn_identity import CROP_SIZE, DrawnIdentityEmbedder, context_crop
 from resources.backends.memory import release_model
 from resources.protocols import FaceDetection, ImageEmbedder
@@ -21,11 +22,13 @@ DRAWN_DETECTORS = ("animeface", "yunet", "anime", "scrfd")
 # detector's box to one convention (ratios from the anime grid); it raised Penny & Chip's detected-face AUC only
 # from 0.869 to 0.882 and HDBSCAN then found no Penny cluster there, so version 3 crops the detector's box as is.
 CROP_VERSION = 3
-# AnimeFace reads a taller image (a 720p / 1080p frame, a large head crop of voice_map's mouth reader) scaled to this
-# many rows, boxes and landmarks scaled back (the embedding crop is cut from the full frame): the anime preset's
-# ``instances.analysis_max_height``, so its AnimeFace cue and this detector send the same pixels and share the
-# result cache; 480-row frames are read as they are.
-ANIMEFACE_MAX_HEIGHT = 480
+# The 2D detectors read a taller image (a 720p / 1080p frame, a large head crop of voice_map's mouth reader) scaled
+# to this many rows, boxes and landmarks scaled back (the embedding crop is cut from the full frame): the size their
+# drawn-face figures were measured at and the anime preset's ``instances.analysis_max_height``, so the instances
+# stage's AnimeFace cue and this detector send the same pixels and share the result cache; the LBP cascade and YuNet
+# cost with the pixels (on a 1080p minute of Penny & Chip they took 21 and 9.5 of 41 CPU-s). 480-row frames are
+# read as they are.
+ANALYSIS_MAX_HEIGHT = 480
 
 
 class DrawnFaceAnalyzer:
@@ -36,7 +39,7 @@ class DrawnFaceAnalyzer:
 
     def __init__(self, detectors: Sequence[str], recogniser: ImageEmbedder, det_threshold: float = 0.5,
                  thresholds: dict[str, float] | None = None, animeface_max_side: int | None = 1280,
-                 animeface_max_height: int | None = ANIMEFACE_MAX_HEIGHT):
+                 analysis_max_height: int | None = ANALYSIS_MAX_HEIGHT):
         unknown = [d for d in detectors if d not in DRAWN_DETECTORS]
         if unknown or not detectors:
             raise ValueError(f"faces: unknown 2D detectors {unknown}; choose from {', '.join(DRAWN_DETECTORS)}")
@@ -47,13 +50,14 @@ class DrawnFaceAnalyzer:
             from resources.backends.animeface import AnimeFaceDetector
 
             self._animeface = AnimeFaceDetector(min_score=thresholds.get("animeface", det_threshold),
-                                                max_side=animeface_max_side, max_height=animeface_max_height)
+                                                max_side=animeface_max_side, max_height=analysis_max_height)
         others = tuple(d for d in self.detectors if d != "animeface")
         self._onnx = None
         if others:
             from resources.backends.onnx_faces import OnnxFaceDetectors
 
             self._onnx = OnnxFaceDetectors(others, det_threshold, thresholds=thresholds)
+        self.analysis_max_height = analysis_max_height
         self.recogniser = recogniser
         self.embedding_dim = recogniser.embedding_dim
         self.model = (f"{'+'.join(self.detectors)}:crop{CROP_VERSION}:{recogniser.name}:"
@@ -62,10 +66,12 @@ class DrawnFaceAnalyzer:
     def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
         name = detector or self.detectors[0]
         if name == "animeface":
-            return [face.to_detection() for face in self._animeface.detect(image)]
+            return [face.to_detection() for face in self._animeface.detect(image)]  # it scales the image itself
         if name not in self.detectors:
             raise ValueError(f"faces: detector {name!r} is not among {self.detectors}")
-        return self._onnx.detect(image, name)
+        scale = analysis_scale(image.shape[0], self.analysis_max_height)
+        found = self._onnx.detect(scaled_frame(image, scale), name)
+        return found if scale >= 1.0 else [scaled_back(face, scale) for face in found]
 
     def align(self, image: np.ndarray, face: FaceDetection) -> np.ndarray:
         return context_crop(image, face, CROP_SIZE)
@@ -85,6 +91,12 @@ class DrawnFaceAnalyzer:
         for held in (self._onnx, self.recogniser):
             if held is not None:
                 release_model(held)
+
+
+def scaled_back(face: FaceDetection, scale: float) -> FaceDetection:
+    """A detection on an image scaled by ``scale`` in the source image's pixels (box and landmarks)."""
+    landmarks = None if face.landmarks is None else np.asarray(face.landmarks, np.float32) / scale
+    return FaceDetection(tuple(float(v / scale) for v in face.box), face.score, face.detector, landmarks)
 
 
 def drawn_recogniser(kind: str, image_embedder: ImageEmbedder | None = None, ccip_model: str | None = None,

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from assets.faces.evaluation import matches
 from assets.faces.identity_eval import bcubed, pair_auc, threshold_clusters
 from resources.backends.drawn_identity import (REGIONS, colour_histogram, colour_signature, context_crop,
                                                region_pixels)
@@ -139,6 +140,32 @@ def export_ccip_shaped(folder: Path, dim: int = 768) -> None:
                       input_names=["input"], output_names=["output"], opset_version=13, dynamo=False,
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch", 1: "batch2"}})
     (folder / "metrics.json").write_text(json.dumps({"threshold": 0.178}))
+
+
+def test_drawn_detectors_read_a_1080_row_frame_at_480_rows_and_map_faces_back(shared, castforge_home):
+    """A 1080-row drawn frame is searched at 480 rows (the 2D detectors' size; far less CPU) and its faces come back
+    in the frame's pixels: Chip's face on the 1080-row copy is the one found on the 480p frame, scaled."""
+    from resources.analysis_frame import analysis_scale, scaled_frame
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    analyzer = FaceAnalyzerResource(drawn_detectors=["yunet", "anime"]).get(anime=True)
+    assert analyzer.analysis_max_height == 480
+    capture = cv2.VideoCapture(str(shared / PENNY_CHIP))
+    capture.set(cv2.CAP_PROP_POS_MSEC, (8 * 11 + 3.5) * 1000)
+    frame = cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB)
+    assert frame.shape[0] == 480
+    factor = 1080 / 480
+    tall = cv2.resize(frame, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    small = analyzer._onnx.detect(scaled_frame(tall, analysis_scale(1080, 480)), "yunet")
+    faces = analyzer.detect(tall, "yunet")
+    assert faces and len(faces) == len(small)
+    for face, at_480 in zip(faces, small):
+        np.testing.assert_allclose(face.box, np.array(at_480.box) * 1080 / 480, rtol=1e-5)
+        np.testing.assert_allclose(face.landmarks, at_480.landmarks * 1080 / 480, rtol=1e-5)
+    on_frame = analyzer.detect(frame, "yunet")  # a 480-row frame: searched as it is
+    assert [f.box for f in on_frame] == [f.box for f in analyzer._onnx.detect(frame, "yunet")]
+    best = max(on_frame, key=lambda f: f.score).box
+    assert any(matches(tuple(np.array(f.box) / factor), best, size_ratio=1.3) for f in faces)
 
 
 def test_ccip_backend_on_its_real_signature(tmp_path, monkeypatch, shared):
