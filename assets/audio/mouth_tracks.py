@@ -184,9 +184,10 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
 
 
 DRAWN_DETECTORS = ("animeface", "anime")  # faces these found are drawn: their mouths are read by ``drawn``
-# a shot whose followed faces are all drawn is read at most this many rows high: AnimeFace, reading each sampled
-# face with its head, costs with the pixels and reads drawn faces at this size (resources/backends/drawn_faces.py
-# ANALYSIS_MAX_HEIGHT); a 480-row film is read as it is
+# a shot following a drawn face is read at most this many rows high (its other faces, on a drawn film YuNet's
+# drawn faces, with it): AnimeFace, reading each sampled face with its head, costs with the pixels and reads drawn
+# faces at this size (resources/backends/drawn_faces.py ANALYSIS_MAX_HEIGHT), and the frame's conversion to RGB
+# costs less; a 480-row film, and a shot without drawn faces (every shot of a 3D film), is read as it is
 DRAWN_MAX_HEIGHT = 480
 
 
@@ -226,9 +227,9 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
         if len(times) < 4:
             continue
         width = int(in_shot["width"][0] or 0) or None  # the boxes' frame: scaled reads need it
-        all_drawn = drawn is not None and all(np.mean(votes) >= 0.5 for votes in drawn_votes.values())
+        any_drawn = drawn is not None and any(np.mean(votes) >= 0.5 for votes in drawn_votes.values())
         jobs.append((int(shot["shot"]), span, times, observations, readers, width,
-                     DRAWN_MAX_HEIGHT if all_drawn and width else None))
+                     DRAWN_MAX_HEIGHT if any_drawn and width else None))
 
     def follow(job: tuple) -> dict[str, tuple[np.ndarray, bool]]:
         _, _, times, observations, readers, width, max_height = job
