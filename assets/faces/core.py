@@ -154,6 +154,8 @@ def upscaled_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analy
     ``detectors`` in order; the first face that the instance's box holds (largest, then most confident) is mapped
     back to frame pixels. A face must reach ``min_size`` in frame pixels, as in the first pass."""
     height, width = image.shape[:2]
+    # the enlarged region as it is: an analyzer that caps the image height (drawn faces) would shrink it back
+    detect_as_is = getattr(analyzer, "detect_as_is", analyzer.detect)
     found: list[tuple[str, FaceDetection]] = []
     for instance_id, box in boxes.items():
         pad = 0.1 * max(box[2] - box[0], box[3] - box[1])
@@ -166,7 +168,7 @@ def upscaled_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analy
             continue  # already as large as the pass would make it: nothing new to see
         region = cv2.resize(image[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         for detector in detectors:
-            faces = [_to_frame(face, scale, x0, y0) for face in analyzer.detect(region, detector)]
+            faces = [_to_frame(face, scale, x0, y0) for face in detect_as_is(region, detector)]
             usable = [f for f in faces if containment(f.box, box) >= params.min_containment
                       and min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_size]
             if usable:

@@ -50,7 +50,7 @@ class DrawnFaceAnalyzer:
             from resources.backends.animeface import AnimeFaceDetector
 
             self._animeface = AnimeFaceDetector(min_score=thresholds.get("animeface", det_threshold),
-                                                max_side=animeface_max_side, max_height=analysis_max_height)
+                                                max_side=animeface_max_side)
         others = tuple(d for d in self.detectors if d != "animeface")
         self._onnx = None
         if others:
@@ -64,14 +64,20 @@ class DrawnFaceAnalyzer:
                       f"{recogniser.model.rsplit('/', 1)[-1]}")
 
     def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
+        """Faces in ``image`` (searched at most ``analysis_max_height`` rows high), in its pixels."""
+        scale = analysis_scale(image.shape[0], self.analysis_max_height)
+        found = self.detect_as_is(scaled_frame(image, scale), detector)
+        return found if scale >= 1.0 else [scaled_back(face, scale) for face in found]
+
+    def detect_as_is(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
+        """``detect`` on the image at its own size: one already sized for the detectors (the faces stage's upscaled
+        pass, assets/faces/core.py, whose enlarged regions the height cap would shrink back)."""
         name = detector or self.detectors[0]
         if name == "animeface":
-            return [face.to_detection() for face in self._animeface.detect(image)]  # it scales the image itself
+            return [face.to_detection() for face in self._animeface.detect(image)]
         if name not in self.detectors:
             raise ValueError(f"faces: detector {name!r} is not among {self.detectors}")
-        scale = analysis_scale(image.shape[0], self.analysis_max_height)
-        found = self._onnx.detect(scaled_frame(image, scale), name)
-        return found if scale >= 1.0 else [scaled_back(face, scale) for face in found]
+        return self._onnx.detect(image, name)
 
     def align(self, image: np.ndarray, face: FaceDetection) -> np.ndarray:
         return context_crop(image, face, CROP_SIZE)

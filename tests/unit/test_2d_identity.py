@@ -164,6 +164,8 @@ def test_drawn_detectors_read_a_1080_row_frame_at_480_rows_and_map_faces_back(sh
         np.testing.assert_allclose(face.landmarks, at_480.landmarks * 1080 / 480, rtol=1e-5)
     on_frame = analyzer.detect(frame, "yunet")  # a 480-row frame: searched as it is
     assert [f.box for f in on_frame] == [f.box for f in analyzer._onnx.detect(frame, "yunet")]
+    as_is = analyzer.detect_as_is(tall, "yunet")  # the upscaled pass's regions: at their own size
+    assert [f.box for f in as_is] == [f.box for f in analyzer._onnx.detect(tall, "yunet")]
     best = max(on_frame, key=lambda f: f.score).box
     assert any(matches(tuple(np.array(f.box) / factor), best, size_ratio=1.3) for f in faces)
 
