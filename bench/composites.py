@@ -10,6 +10,7 @@ images, saha_front never seen while tuning) is the figure to quote.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
        [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency] [--backgrounds]
+       [--height 1080] [--analysis-max-height 480]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
 cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency).
 """
@@ -68,7 +69,8 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
-              worst: int = 5, height: int = HEIGHT, backgrounds: bool = False) -> dict:
+              worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
+              analysis_max_height: int | None = None) -> dict:
     import cv2
     import polars as pl
 
@@ -76,6 +78,8 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
 
     scenes, shots = build_scenes(split, count, seed, sequence, height)
     preset = preset_sections(preset_name)
+    if analysis_max_height is not None:  # --analysis-max-height overrides the preset's (0: frames at their own size)
+        preset["instances"] = {**preset.get("instances", {}), "analysis_max_height": analysis_max_height or None}
     anime_faces = anime_faces or bool(preset.get("instances", {}).get("anime_faces"))
     table, decided, seconds, cpu = cut_frames([scene.rgb for scene in scenes], shots, workdir / split, backend,
                                               preset, anime_faces, shot_consistency)
@@ -200,6 +204,8 @@ def main() -> None:
     parser.add_argument("--no-shot-consistency", action="store_true", help="leave out the neighbouring-frame vote")
     parser.add_argument("--preset", help="apply configs/presets/<name>.yaml's instances and filtered_instances "
                                          "settings (anime: AnimeFace faces, min_character_score 0.3)")
+    parser.add_argument("--analysis-max-height", type=int, help="segment frames taller than this scaled down to "
+                        "it, overriding the preset's instances.analysis_max_height (0: at their own size)")
     args = parser.parse_args()
     if shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with media/characters_rgba and the videos is needed")
@@ -208,10 +214,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
-                                not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds)
+                                not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
+                                args.analysis_max_height)
                    for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
-                      "seed": args.seed, "height": args.height,
+                      "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
                       "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
