@@ -40,7 +40,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from resources.analysis_frame import analysis_scale, scaled_frame
 from resources.backends.result_cache import ResultCache, content_key
 from resources.errors import CastforgeError
 from resources.paths import castforge_home
@@ -123,20 +122,17 @@ def animeface_python() -> Path:
 
 
 class AnimeFaceDetector:
-    """AnimeFace 2009 in a subprocess worker. ``max_height`` (None: no cap) brings a taller image to that many rows
-    first, with the instances stage's own scaling (resources/analysis_frame.py), so a drawn 1080p frame reaches
-    AnimeFace as the same pixels the instances stage's AnimeFace cue sent (its cached answer is reused) and at the
-    size AnimeFace reads drawn faces well (at 1280 px it missed faces and invented others). ``max_side`` then bounds
-    the image side sent to the worker (AnimeFace's cost grows with the pixel count: ~14 s for 3072 x 3072 on this
-    CPU); boxes come back in the input's frame."""
+    """AnimeFace 2009 in a subprocess worker. ``max_side`` bounds the image side sent to the worker (AnimeFace's
+    cost grows with the pixel count: ~14 s for 3072 x 3072 on this CPU); boxes come back in the input's frame. Its
+    callers hand it a drawn frame already at its analysis size (resources/analysis_frame.py: the instances cue and
+    ``DrawnFaceAnalyzer.detect`` scale the same way), so both ask with the same pixels and share the cache."""
 
     name = "animeface"
 
     def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None,
-                 cache_dir: Path | str | None = DEFAULT_CACHE, max_height: int | None = None):
+                 cache_dir: Path | str | None = DEFAULT_CACHE):
         self.min_score = min_score
         self.max_side = max_side
-        self.max_height = max_height
         self.python = python or animeface_python()
         if cache_dir == DEFAULT_CACHE:
             cache_dir = castforge_home() / "cache" / "animeface"
@@ -168,8 +164,7 @@ class AnimeFaceDetector:
         """2D faces in an RGB uint8 (H, W, 3) image, best first; [] for an image without any."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"animeface: expected an RGB uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
-        scale = analysis_scale(image.shape[0], self.max_height)
-        image = scaled_frame(image, scale)
+        scale = 1.0
         if self.max_side and max(image.shape[:2]) > self.max_side:
             side_scale = self.max_side / max(image.shape[:2])
             image = cv2.resize(image, None, fx=side_scale, fy=side_scale, interpolation=cv2.INTER_AREA)

@@ -192,38 +192,43 @@ def test_the_upscaled_pass_finds_small_drawn_faces_the_frame_scale_pass_misses(s
                                                           upscale_max_side=image.shape[1])) == []
 
 
-def test_a_tall_frame_is_read_at_480_rows_and_shares_the_instances_cue_answer(shared, tmp_path):
-    """``max_height``: a 1080-row frame reaches AnimeFace at 480 rows with the instances stage's own scaling, so the
-    instances cue (given the scaled frame) and face_embeddings (given the full frame) ask the worker once; boxes and
-    landmarks come back in full-frame pixels, on the labelled faces. A 480-row frame is read as it is."""
+def test_a_tall_frame_is_read_at_480_rows_and_shares_the_instances_cue_answer(shared, castforge_home):
+    """face_embeddings' drawn analyzer reads a 1080-row frame at 480 rows with the instances stage's own scaling, so
+    the instances cue (given the scaled frame) and face_embeddings (given the full frame) ask the worker once; boxes
+    and landmarks come back in full-frame pixels, on the labelled faces. A 480-row frame is read as it is."""
+    from types import SimpleNamespace
+
     from resources.analysis_frame import analysis_scale, scaled_frame
     from resources.backends.animeface import AnimeFaceDetector
+    from resources.backends.drawn_faces import DrawnFaceAnalyzer
 
     tile = np.ascontiguousarray(grid(shared)[:512, 2560:])  # two labelled faces (tile row 0, col 5)
     factor = 1080 / 512
     tall = cv2.resize(tile, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     assert tall.shape[0] == 1080
+    recogniser = SimpleNamespace(name="drawn", model="test/none", embedding_dim=4)  # detection only: never embeds
     try:
-        faces_stage = AnimeFaceDetector(cache_dir=tmp_path, max_height=480)
+        analyzer = DrawnFaceAnalyzer(("animeface",), recogniser)
     except CastforgeError as error:
         pytest.skip(str(error))
-    cue = AnimeFaceDetector(cache_dir=tmp_path)  # the instances cue: no cap, handed the analysis frame
+    faces_stage = analyzer._animeface
+    cue = AnimeFaceDetector()  # the instances cue: the same cache under CASTFORGE_HOME, handed the analysis frame
     scale = analysis_scale(tall.shape[0], 480)
     at_analysis = cue.detect(scaled_frame(tall, scale))
-    faces = faces_stage.detect(tall)
+    faces = analyzer.detect(tall)
     assert cue.calls == {"worker": 1, "cached": 0} and faces_stage.calls == {"worker": 0, "cached": 1}
     assert faces_stage._process is None
     assert len(faces) == len(at_analysis) >= 1
     for full, small in zip(faces, at_analysis):
         np.testing.assert_allclose(full.box, np.array(small.box) / scale, rtol=1e-6)
-        np.testing.assert_allclose(full.landmarks5(), small.landmarks5() / scale, rtol=1e-5)
+        np.testing.assert_allclose(full.landmarks, small.landmarks5() / scale, rtol=1e-5)
     labels = [[factor * (v - o) for v, o in zip(b, (2560, 0, 2560, 0))] for b in ([2833, 110, 2913, 190],
                                                                                 [2717, 132, 2805, 220])]
     assert score_detections([f.box for f in faces], labels).hits >= 1
 
     short = np.ascontiguousarray(tall[:480])  # 480 rows: the frame itself, the same question as without a cap
-    faces_stage.detect(short)
+    analyzer.detect(short)
     assert faces_stage.calls["worker"] == 1
-    assert cue.detect(short) == faces_stage.detect(short) and cue.calls["cached"] == 1
+    assert [f.box for f in cue.detect(short)] == [f.box for f in analyzer.detect(short)] and cue.calls["cached"] == 1
     cue.close()
-    faces_stage.close()
+    analyzer.close()
