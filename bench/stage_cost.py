@@ -106,13 +106,20 @@ def compare(tables: dict[str, pl.DataFrame], against: Path) -> dict[str, str]:
     return verdicts
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def stage_arguments(description: str, stages: dict) -> argparse.ArgumentParser:
+    """The options a stage-cost bench shares: the materialised film, which stages, where their tables go and what
+    they are compared with (bench/voice_pose_cost.py adds its own)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--film", required=True)
-    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--stages", default=",".join(stages))
     parser.add_argument("--out", type=Path, help="write each stage's tables under OUT/<stage>/")
     parser.add_argument("--against", type=Path, help="compare with the tables of an earlier run under DIR/<stage>/")
+    return parser
+
+
+def main() -> None:
+    parser = stage_arguments(__doc__.splitlines()[0], STAGES)
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage (figures of each)")
     args = parser.parse_args()
     code = str(Path(analyse.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run

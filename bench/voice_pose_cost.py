@@ -19,7 +19,6 @@ to lower-face motion and a warning says so).
 Build a home with bench/film_scale.py's films: ``castforge ingest`` + ``castforge materialize`` (CASTFORGE_HOME set).
 """
 
-import argparse
 import cProfile
 import io
 import json
@@ -38,7 +37,7 @@ if not os.environ.get("PYTHONPATH"):  # an explicit PYTHONPATH (another commit's
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stage_cost import compare  # noqa: E402
+from stage_cost import compare, stage_arguments  # noqa: E402
 
 from assets.audio import assets as audio_assets  # noqa: E402
 from assets.audio.active_speakers import pooled_evidence  # noqa: E402
@@ -115,12 +114,7 @@ def cpu_seconds() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--film", required=True)
-    parser.add_argument("--stages", default=",".join(STAGES))
-    parser.add_argument("--out", type=Path, help="write each stage's tables under OUT/<stage>/")
-    parser.add_argument("--against", type=Path, help="compare with the tables of an earlier run under DIR/<stage>/")
+    parser = stage_arguments(__doc__.splitlines()[0], STAGES)
     parser.add_argument("--video", type=Path, help="voice_map reads this video instead of the film's source "
                         "(the same film re-encoded, e.g. at 1080p)")
     parser.add_argument("--profile", type=int, default=0, help="print this many functions of each stage's profile")
