@@ -14,13 +14,17 @@
 - timing: seconds per frame of each 2D detector, seconds per face of the embedder.
 
 - style (``--style``): ``preset: auto``'s choice on every shared video, each Penny & Chip clip and the photo folders.
-- film (``--film FILM``): a materialised film's identities against labels made by hand
-  (bench/data/penny_and_chip_faces_found.csv: the 197 faces a run found in Penny & Chip ingested as film ``pc``, and
-  the 17 that the upscaled second pass (faces ``upscale_pass: 2``) found on that run's faceless instances,
-  each labelled penny / chip / other from its context crop; keyed by instance id, which depends on the
-  segmentation: a label whose id a later run lacks moves to that run's face nearest in time (0.25 s) whose box
-  overlaps the labelled box by IoU >= 0.5, and the JSON says how many moved; relabel when few still match;
-  bench/data/penny_and_chip_instances.csv: an older segmentation's instances). ``--reassign`` re-runs the identity step on the stored faces with the current settings.
+- film (``--film FILM``): a materialised film's identities against labels made by hand. Default
+  bench/data/penny_and_chip_faces_found_e22a8ac.csv: all 202 faces of Penny & Chip ingested as film ``pc`` at commit
+  e22a8ac (session 8), each labelled from its frame as penny / chip / other, and ``is_face`` (false: a torso, shoe,
+  wheel, hand, ball or a box over two bodies; true: the characters' and extras' faces, ghosts and faced trains
+  included). Keyed by instance id, which depends on the segmentation, and by film time and face box: a label whose
+  id a later run lacks moves to that run's face nearest in time (0.25 s) that is the same face (``labels_on_this_run``),
+  and the JSON counts the moved labels and why the others did not land. Older files, kept for history:
+  penny_and_chip_faces_found.csv (session 6's run: 197 faces + 17 of the upscaled second pass; on e22a8ac's run
+  54 of them have no key frame within 0.25 s, since the frames stage decodes only reference frames) and
+  penny_and_chip_instances.csv (an older segmentation's instances). ``--reassign`` re-runs the identity step on the
+  stored faces with the current settings.
 
 Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--skip-identity] [--samples 40]
        .venv/bin/python bench/faces_2d.py --film pc [--labels CSV] [--reassign]
@@ -335,36 +339,50 @@ def reassigned(film: str) -> "pl.DataFrame":
                          "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in assignment.labels]})
 
 
-def labels_on_this_run(labels, faces, max_dt_s: float = 0.25, min_iou: float = 0.5):
+def labels_on_this_run(labels, faces, frame_times, max_dt_s: float = 0.25, min_iou: float = 0.5):
     """Labels keyed by the instance ids of the run they were made on, moved to this run's instances: instance ids
     hash the mask and key frames move with the frames stage, so a label whose id this run lacks goes to the face of
-    this run nearest in time (within ``max_dt_s``) whose box overlaps the labelled face box by ``min_iou`` or more
-    (the best overlap; each face taken once). Returns (instance_id, label) and how many labels were moved."""
+    this run nearest in time (within ``max_dt_s``) that is the same face: box IoU >= ``min_iou``, or, when the face
+    was found by a detector with another box convention (AnimeFace's eye band, YuNet's face), one box's centre in the
+    other and sides within 3x (assets/faces/evaluation.matches); best IoU first, each face taken once.
+    ``frame_times``: this run's kept key-frame times. Returns (instance_id, label), how many labels moved and, for
+    those that did not, why: no key frame of this run within ``max_dt_s`` (the frames stage picked other frames),
+    no face found on such a frame, no face there matching the labelled box, or the matching face already taken."""
     import polars as pl
 
+    from assets.faces.evaluation import matches
     from resources.backends.character_cues import box_iou
 
     known = set(faces["instance_id"].to_list())
     kept = labels.filter(pl.col("instance_id").is_in(list(known)))
     if kept.height == labels.height or "fx0" not in labels.columns:
-        return labels.select("instance_id", "label"), 0
-    rows, taken = [], set(kept["instance_id"].to_list())
+        return labels.select("instance_id", "label"), 0, {}
+    times = np.sort(np.asarray(frame_times, np.float64))
+    rows, taken, lost = [], set(kept["instance_id"].to_list()), Counter()
     candidates = faces.select("instance_id", "timestamp_s", "fx0", "fy0", "fx1", "fy1").rows(named=True)
     for label in labels.filter(~pl.col("instance_id").is_in(list(known))).iter_rows(named=True):
-        best, best_key = None, None
-        for face in candidates:
-            dt = abs(face["timestamp_s"] - label["timestamp_s"])
-            if dt > max_dt_s or face["instance_id"] in taken:
-                continue
-            overlap = box_iou((label["fx0"], label["fy0"], label["fx1"], label["fy1"]),
-                              (face["fx0"], face["fy0"], face["fx1"], face["fy1"]))
-            if overlap >= min_iou and (best_key is None or (overlap, -dt) > best_key):
-                best, best_key = face["instance_id"], (overlap, -dt)
-        if best is not None:
-            taken.add(best)
-            rows.append({"instance_id": best, "label": label["label"]})
+        box = (label["fx0"], label["fy0"], label["fx1"], label["fy1"])
+        near = [f for f in candidates if abs(f["timestamp_s"] - label["timestamp_s"]) <= max_dt_s]
+        same = []
+        for face in near:
+            other = (face["fx0"], face["fy0"], face["fx1"], face["fy1"])
+            overlap = box_iou(box, other)
+            if overlap >= min_iou or matches(other, box) or matches(box, other):
+                same.append(((overlap, -abs(face["timestamp_s"] - label["timestamp_s"])), face["instance_id"]))
+        free = sorted((s for s in same if s[1] not in taken), reverse=True)
+        if free:
+            taken.add(free[0][1])
+            rows.append({"instance_id": free[0][1], "label": label["label"]})
+        elif same:
+            lost["its face already took another label"] += 1
+        elif near:
+            lost["no face on a frame that near matches its box"] += 1
+        elif times.size and np.abs(times - label["timestamp_s"]).min() <= max_dt_s:
+            lost["no face found on a frame that near"] += 1
+        else:
+            lost[f"no key frame within {max_dt_s} s"] += 1
     moved = pl.DataFrame(rows, schema={"instance_id": pl.String, "label": pl.String})
-    return pl.concat([kept.select("instance_id", "label"), moved]), moved.height
+    return pl.concat([kept.select("instance_id", "label"), moved]), moved.height, dict(lost)
 
 
 def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
@@ -382,7 +400,9 @@ def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
     instances = workspace.read_table("filtered_instances")
     all_faces = workspace.read_table("faces").join(instances.select("instance_id", "timestamp_s"), on="instance_id")
     labels_in_csv = labels.height
-    labels, rekeyed = labels_on_this_run(labels, all_faces)
+    frames = workspace.read_table("frames")
+    frame_times = frames.filter(pl.col("kept"))["timestamp_s"] if "kept" in frames.columns else frames["timestamp_s"]
+    labels, rekeyed, not_landed = labels_on_this_run(labels, all_faces, frame_times.to_list())
     faces = all_faces.select("instance_id", "detector").unique("instance_id")
     assigned = (reassigned(film) if reassign else workspace.read_table("instance_identities")).select(
         "instance_id", "identity", "by")
@@ -391,7 +411,7 @@ def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
              .join(shots, on="instance_id", how="left"))
     faced = table.filter(pl.col("detector").is_not_null())
     out: dict = {"film": film, "labels_in_csv": labels_in_csv, "instances_labelled": labels.height,
-                 "labels_rekeyed_by_face_box": rekeyed,
+                 "labels_rekeyed_by_face_box": rekeyed, "labels_not_landed": not_landed,
                  "faced": faced.height,
                  "faced_by_label": dict(faced.group_by("label").len().iter_rows()),
                  "identities": faced.filter(pl.col("identity").is_not_null() & (pl.col("identity") != "noise"))
@@ -413,7 +433,7 @@ def main() -> None:
     parser.add_argument("--style", action="store_true", help="preset auto's choice on the shared media, then stop")
     parser.add_argument("--film", help="evaluate this materialised film's identities against --labels instead")
     parser.add_argument("--labels", type=Path,
-                        default=Path(__file__).parent / "data" / "penny_and_chip_faces_found.csv")
+                        default=Path(__file__).parent / "data" / "penny_and_chip_faces_found_e22a8ac.csv")
     parser.add_argument("--reassign", action="store_true",
                         help="--film: run the identity step again on the stored faces with the current settings")
     parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")

@@ -290,3 +290,38 @@ def test_drawn_faces_framed_by_another_detector_are_placed_by_that_detectors_pro
     assert np.median(leads(per_detector)) > np.median(leads(single)) + 0.03
     placed, _, joined = join_by_calibrated_lead(per_detector, labels_in, 0.05)
     assert joined >= 16 and (placed[loose][placed[loose] >= 0] == own[placed[loose] >= 0]).all()
+
+
+def test_penny_and_chip_labels_move_to_a_new_segmentations_faces_and_say_why_some_cannot():
+    """bench/faces_2d.py's re-keying on the hand labels of e22a8ac's run: new instance ids, key frames 1/24 s later
+    and AnimeFace's eye-band boxes now framed as a whole face (IoU < 0.5, the same face) all land on the right
+    face; labels whose shot lost its key frames are counted as such, not moved to a wrong face."""
+    import importlib.util
+
+    import polars as pl
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    spec = importlib.util.spec_from_file_location("faces_2d_bench", bench / "faces_2d.py")
+    faces_2d = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(faces_2d)
+    labels = pl.read_csv(bench / "data" / "penny_and_chip_faces_found_e22a8ac.csv")
+    assert labels.height == 202 and set(labels["label"]) == {"penny", "chip", "other"}
+    assert labels.filter(pl.col("label") != "other")["is_face"].all()
+    width, height = pl.col("fx1") - pl.col("fx0"), pl.col("fy1") - pl.col("fy0")
+    cx, cy = (pl.col("fx0") + pl.col("fx1")) / 2, (pl.col("fy0") + pl.col("fy1")) / 2 + 0.1 * height
+    anime = pl.col("detector") == "animeface"
+    faces = labels.with_columns(("new_" + pl.col("instance_id")).alias("instance_id"),
+                                pl.col("timestamp_s") + 1 / 24,
+                                *(pl.when(anime).then(centre + sign * 0.8 * side).otherwise(pl.col(name)).alias(name)
+                                  for name, centre, side, sign in (("fx0", cx, width, -1), ("fy0", cy, height, -1),
+                                                                   ("fx1", cx, width, 1), ("fy1", cy, height, 1))))
+    moved, count, lost = faces_2d.labels_on_this_run(labels, faces, faces["timestamp_s"].to_list())
+    assert count == 202 and not lost
+    truth = dict(zip("new_" + labels["instance_id"], labels["label"]))
+    assert all(truth[i] == label for i, label in moved.iter_rows())
+
+    later = faces.filter((pl.col("timestamp_s") < 8) | (pl.col("timestamp_s") >= 16))  # shot 1's frames are gone
+    moved, count, lost = faces_2d.labels_on_this_run(labels, later, later["timestamp_s"].to_list())
+    gone = labels.filter((pl.col("timestamp_s") + 1 / 24 >= 8) & (pl.col("timestamp_s") + 1 / 24 < 16)).height
+    assert gone > 0 and lost == {"no key frame within 0.25 s": gone} and count == 202 - gone
+    assert all(truth[i] == label for i, label in moved.iter_rows())
