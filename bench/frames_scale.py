@@ -63,7 +63,8 @@ def measure(kind: str, video: Path) -> dict:
     """One measurement in this process: ``decode`` (every frame), ``decode_reference`` (reference frames only),
     ``analysis_floor`` (reference frames without the loop filter: inexact, a two-pass design's first pass),
     ``exact_by_seeks`` (its second pass: the stage's chosen frames by seeks), ``frames`` / ``frames_reference``
-    (the stage with frames.skip_non_reference off / on), ``frames_shared`` (the stage seeing the reference frames of a
+    (the stage with frames.skip_non_reference off / on), ``frames_handoff`` (the stage as the asset runs it: with
+    the handoff to shot_analysis at 720 rows and more, assets/frames/handoff.py), ``frames_shared`` (the stage seeing the reference frames of a
     decode of every frame: ``reference_view``); ``nonref_prediction`` and the handoff kinds measure one
     decode shared with shot_analysis (see ``nonref_prediction`` and ``handoff``)."""
     import av
@@ -93,6 +94,8 @@ def measure(kind: str, video: Path) -> dict:
         out = nonref_prediction(video)
     elif kind in HANDOFF_KINDS:
         out = handoff(kind, video)
+    elif kind == "frames_handoff":
+        out = frames_handoff(video)
     else:
         if kind == "frames_shared":  # every frame decoded, the stage sees the reference frames only
             import assets.frames.core
@@ -108,6 +111,30 @@ def measure(kind: str, video: Path) -> dict:
     return {"kind": kind, "wall_s": round(time.perf_counter() - started, 2),
             "cpu_s": round(time.process_time() - cpu, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **out}
+
+
+def frames_handoff(video: Path) -> dict:
+    """The frames stage with the handoff the asset takes for a film of the video's height, into a scratch film
+    workspace (deleted after): its rows digest (equal to ``frames_reference``'s) and the handoff's size."""
+    import av
+
+    from assets.frames.core import FrameParams, extract_video_frames
+    from assets.frames.handoff import HandoffWriter, settle_handoff, wants_handoff
+    from resources.storage import FilmWorkspace
+
+    with av.open(str(video)) as container:
+        height = container.streams.video[0].height
+    with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as folder:
+        workspace = FilmWorkspace("bench", Path(home))
+        writer = HandoffWriter(workspace, "bench") if wants_handoff("video", height) else None
+        result = extract_video_frames(video, Path(folder), FrameParams(),
+                                      on_every_frame=writer.add if writer else None)
+        handed_off = settle_handoff(writer, result.report, workspace)
+        digest = _rows_digest(result.frames, Path(folder))
+    return {"frames": result.decoded_frames, "analysed_frames": result.analysed_frames,
+            "shot_starts": result.shots["start_frame"].to_list(), "kept": int(result.frames["kept"].sum()),
+            "rows_sha1": digest, "handoff_frames": handed_off.get("handoff_frames", 0),
+            "handoff_bytes": handed_off.get("handoff_bytes", 0)}
 
 
 def _rows_digest(frames, folder: Path) -> str:
@@ -205,21 +232,18 @@ def handoff(kind: str, video: Path) -> dict:
 
 def _h264_length_size(stream, video: Path) -> int:
     """Bytes of each NAL unit's length prefix in an MP4 / Matroska H.264 stream (from its avcC extradata)."""
-    if stream.codec_context.name != "h264" or not stream.codec_context.extradata:
+    from assets.frames.decode import h264_length_size
+
+    length_size = h264_length_size(stream)
+    if length_size is None:
         raise SystemExit(f"{video}: reads H.264 in MP4 / Matroska only")
-    return (stream.codec_context.extradata[4] & 3) + 1
+    return length_size
 
 
 def _is_non_reference(packet, length_size: int) -> bool:
-    """Whether every coded slice of an H.264 packet has ``nal_ref_idc`` 0: a frame ``skip_frame=NONREF`` drops."""
-    data, at, references = bytes(packet), 0, []
-    while at + length_size < len(data):
-        size = int.from_bytes(data[at:at + length_size], "big")
-        header = data[at + length_size]
-        if header & 31 in (1, 5):  # coded slice
-            references.append(header >> 5 & 3)
-        at += length_size + size
-    return bool(references) and max(references) == 0
+    from assets.frames.decode import is_non_reference
+
+    return is_non_reference(packet, length_size)
 
 
 def nonref_prediction(video: Path) -> dict:
@@ -353,7 +377,7 @@ def main() -> None:
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "VIDEO"),
                         help="one figure of one video in this process, as JSON; KIND: decode, decode_reference, "
                              "analysis_floor, exact_by_seeks, frames, frames_reference (see measure()), "
-                             "frames_shared, nonref_prediction or one of "
+                             "frames_handoff, frames_shared, nonref_prediction or one of "
                              f"{', '.join(HANDOFF_KINDS)} (see handoff())")
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)

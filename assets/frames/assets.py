@@ -5,6 +5,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.frames.core import FRAME_SCHEMA, SHOT_SCHEMA, FrameParams, contact_sheet, extract_image_frames, extract_video_frames
+from assets.frames.handoff import HandoffWriter, settle_handoff, wants_handoff
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
 from resources.partitions import film_partitions
@@ -29,15 +30,25 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
             return result(stage, {"frames_kept": 0, "note": "audio-only film: no frames"})
         started = time.perf_counter()
         extract = extract_image_frames if source["kind"] == "images" else extract_video_frames
-        with workspace.staged_dir("frames") as staging:
-            total = int(source["frame_count"] or source["image_count"] or 0)
-            out = extract(workspace.absolute(source["source_path"]), staging, params,
-                          staged_relative(workspace, "frames", staging),
-                          on_frame=lambda n: stage.progress(min(n, total), total, "frames decoded"))
+        # what shot_analysis measures of every frame, taken from this decode (assets/frames/handoff.py)
+        handoff = HandoffWriter(workspace, stage.fingerprint) if wants_handoff(source["kind"], source["height"]) \
+            else None
+        try:
+            with workspace.staged_dir("frames") as staging:
+                total = int(source["frame_count"] or source["image_count"] or 0)
+                out = extract(workspace.absolute(source["source_path"]), staging, params,
+                              staged_relative(workspace, "frames", staging),
+                              on_frame=lambda n: stage.progress(min(n, total), total, "frames decoded"),
+                              **({"on_every_frame": handoff.add} if handoff else {}))
+        except BaseException:
+            if handoff is not None:
+                handoff.discard()
+            raise
         if out.decode_error:
             context.log.warning(f"{source['source_path']}: {out.decode_error}; kept what decoded")
+        handed_off = settle_handoff(handoff, out.report, workspace)
         stage.commit(out.frames, {"shots": out.shots}, decoded_frames=out.decoded_frames,
-                     decode_error=out.decode_error, coverage=out.coverage)
+                     decode_error=out.decode_error, coverage=out.coverage, **handed_off)
         kept = out.frames.filter(pl.col("kept"))
         strip = contact_sheet([workspace.absolute(p) for p in kept["path"]])
         return result(stage, {
@@ -47,6 +58,7 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
                 pl.col("drop_reason").str.replace(r":.*", "")), "drop_reason"),
             "decode_error": out.decode_error or "", "decode_coverage": out.coverage.get("coverage"),
             "seconds": round(time.perf_counter() - started, 2),
+            "handoff_mb": round(handed_off.get("handoff_bytes", 0) / 1e6, 1),
             "preview": image_markdown(strip, "kept frames") or MetadataValue.text("no kept frames"),
         })
 

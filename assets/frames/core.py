@@ -78,6 +78,7 @@ class FramesResult:
     seconds: dict[str, float] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)  # DecodeReport.summary(): declared/decoded seconds, gaps
     analysed_frames: int = 0  # frames actually decoded and seen by shot detection
+    report: DecodeReport | None = None  # the decode's own report (fps, size, frames handed to on_every_frame)
 
 
 def frame_name(shot: int, pos: int, frame_index: int) -> str:
@@ -134,9 +135,12 @@ def _wanted_for_shot(params: FrameParams, length_frames: int, duration_s: float)
 
 def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
                          relative: Callable[[Path], str] = str,
-                         on_frame: Callable[[int], None] | None = None) -> FramesResult:
+                         on_frame: Callable[[int], None] | None = None,
+                         on_every_frame: Callable[[int, float, Any], None] | None = None) -> FramesResult:
     """Key frames of a video: one decoding pass, shots, N frames per shot (or by interval), quality, dedup.
-    ``on_frame(n)`` is told after each decoded frame (progress)."""
+    ``on_frame(n)`` is told after each decoded frame (progress); ``on_every_frame``: see ``decode`` (an H.264 film
+    is then decoded whole, and the stage still sees exactly the reference frames; ``report.every_frame`` says
+    whether it was called for every frame)."""
     report = DecodeReport()
     writer = _FrameWriter(out_dir, params, relative)
     shots: list[Shot] = []
@@ -170,7 +174,8 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
                 reservoir.add(index, frame)
 
     skip = params.skip_non_reference and params.mode != "interval"
-    for frame in decode_ahead(video, params.detect_width, report, skip_non_reference=skip):
+    for frame in decode_ahead(video, params.detect_width, report, skip_non_reference=skip,
+                              on_every_frame=on_every_frame):
         if detector is None:
             detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
             reservoir = ShotReservoir(params.frames_per_shot, 0)
@@ -200,7 +205,8 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
     end_s = timestamps[last_index] + (1.0 / report.fps if report.fps else 0.0)
     close_shot(last_index, end_s, [])
     return FramesResult(writer.finish(), pl.DataFrame([s.__dict__ for s in shots], schema=SHOT_SCHEMA),
-                        report.frames, report.error, coverage=report.summary(), analysed_frames=report.analysed)
+                        report.frames, report.error, coverage=report.summary(), analysed_frames=report.analysed,
+                        report=report)
 
 
 def check_coverage(video: Path, report: DecodeReport, min_coverage: float) -> None:

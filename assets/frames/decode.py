@@ -53,6 +53,7 @@ class DecodeReport:
     damaged_packets: int = 0
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (from_s, to_s) not decoded, first ones
     skipped_tail_s: list[float] = field(default_factory=list)  # skipped frames after the last decoded one
+    every_frame: int = 0  # frames handed to ``on_every_frame`` (0: none, or not every frame was decoded)
     _last_s: float | None = None
 
     def add_frame_time(self, timestamp_s: float) -> None:
@@ -87,6 +88,28 @@ def _declared_seconds(container, stream) -> float | None:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     return container.duration / 1_000_000 if container.duration else None
+
+
+def h264_length_size(stream) -> int | None:
+    """Bytes of each NAL unit's length prefix of an H.264 stream stored as MP4 / Matroska do (avcC extradata);
+    None for another codec or Annex B."""
+    extradata = stream.codec_context.extradata
+    if stream.codec_context.name != "h264" or not extradata or extradata[0] != 1 or len(extradata) < 5:
+        return None
+    return (extradata[4] & 3) + 1
+
+
+def is_non_reference(packet: Any, length_size: int) -> bool:
+    """Whether every coded slice of an H.264 packet has ``nal_ref_idc`` 0: exactly a frame ``skip_frame=NONREF``
+    drops (bench/frames_scale.py ``--measure nonref_prediction``: the same frames on four films, 4,993 frames)."""
+    data, at, references = bytes(packet), 0, []
+    while at + length_size < len(data):
+        size = int.from_bytes(data[at:at + length_size], "big")
+        header = data[at + length_size]
+        if header & 31 in (1, 5):  # a coded slice
+            references.append(header >> 5 & 3)
+        at += length_size + size
+    return bool(references) and max(references) == 0
 
 
 class _FrameClock:
@@ -158,13 +181,19 @@ def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
 
 
 def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: str = "AREA",
-           skip_non_reference: bool = False) -> Iterator[DecodedFrame]:
+           skip_non_reference: bool = False,
+           on_every_frame: Callable[[int, float, Any], None] | None = None) -> Iterator[DecodedFrame]:
     """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
     of the declared duration was decoded. A file with no decodable frame raises BadMediaError. ``interpolation``:
     swscale's filter for the small copy (``AREA``, anti-aliased, is 2-4x cheaper than ``BILINEAR`` from 720p or
     1080p to 256 px). ``skip_non_reference``: the decoder skips frames no other frame is predicted from (most
     B-frames: about 40% of an H.264 film's frames), in MP4 / Matroska where packets carry presentation times;
-    the frames it yields are decoded exactly and numbered in display order counting the skipped ones."""
+    the frames it yields are decoded exactly and numbered in display order counting the skipped ones.
+    ``on_every_frame(index, timestamp_s, av_frame)`` is told of every frame, numbered and timed as a decode
+    without skipping numbers them: with ``skip_non_reference`` on H.264 every frame is then decoded and the
+    non-reference ones (``is_non_reference``) are withheld from the frames yielded, so these stay exactly those
+    of a skipping decode; on another codec the decoder skips and ``on_every_frame`` is never called
+    (``report.every_frame`` stays 0)."""
     from av.video.reformatter import VideoReformatter
 
     small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
@@ -173,17 +202,34 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
         report.declared_s = _declared_seconds(container, stream)
         time_base = float(stream.time_base) if stream.time_base else None
-        clock = None
+        clock, length_size, non_reference = None, None, set()
         if skip_non_reference and time_base and any(f in container.format.name for f in SKIPPABLE_FORMATS):
-            stream.codec_context.skip_frame = "NONREF"
             clock = _FrameClock()
+            length_size = h264_length_size(stream) if on_every_frame is not None else None
+            if length_size is None:  # the decoder skips; nothing sees every frame
+                stream.codec_context.skip_frame = "NONREF"
+                on_every_frame = None
+
+        def on_packet(packet: Any) -> None:
+            if clock is not None:
+                clock.packet(packet.pts)
+            if length_size is not None and is_non_reference(packet, length_size):
+                non_reference.add(packet.pts)
+
         small_size: tuple[int, int] | None = None
-        for frame in _packet_frames(container, stream, report, path,
-                                    lambda packet: clock.packet(packet.pts) if clock else None):
+        every = 0
+        for frame in _packet_frames(container, stream, report, path, on_packet):
             if small_size is None:
                 report.width, report.height = frame.width, frame.height
                 scale = min(1.0, detect_width / frame.width)
                 small_size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
+            if on_every_frame is not None:
+                on_every_frame(every, float(frame.pts * time_base) if frame.pts is not None and time_base
+                               else every / report.fps if report.fps else 0.0, frame)
+                every += 1
+                if frame.pts in non_reference:  # a frame the skipping decoder would not have produced
+                    non_reference.discard(frame.pts)
+                    continue
             skipped: tuple[float, ...] = ()
             if frame.pts is not None and time_base:
                 timestamp = frame.pts * time_base
@@ -209,6 +255,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                 report.add_frame_time(skipped_s)
             report.frames += len(report.skipped_tail_s)
         report.finish()
+        report.every_frame = every
         if report.damaged_packets and not report.error:
             report.error = f"skipped {report.damaged_packets} damaged packet(s)"
     if report.analysed == 0:
@@ -219,9 +266,10 @@ _END = object()
 
 
 def decode_ahead(path: Path, detect_width: int, report: DecodeReport, depth: int = 8,
-                 skip_non_reference: bool = False) -> Iterator[DecodedFrame]:
+                 skip_non_reference: bool = False,
+                 on_every_frame: Callable[[int, float, Any], None] | None = None) -> Iterator[DecodedFrame]:
     """``decode`` run in a background thread, ``depth`` frames ahead of the consumer: FFmpeg's decoding and scaling
-    release the GIL, so shot detection overlaps with decoding on a second core."""
+    release the GIL, so shot detection overlaps with decoding on a second core (``on_every_frame`` runs there)."""
     import queue
     import threading
 
@@ -230,7 +278,8 @@ def decode_ahead(path: Path, detect_width: int, report: DecodeReport, depth: int
 
     def produce() -> None:
         try:
-            for frame in decode(path, detect_width, report, skip_non_reference=skip_non_reference):
+            for frame in decode(path, detect_width, report, skip_non_reference=skip_non_reference,
+                                on_every_frame=on_every_frame):
                 while not stop.is_set():
                     try:
                         frames.put(frame, timeout=0.1)

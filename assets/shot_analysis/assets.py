@@ -1,6 +1,7 @@
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.frames.handoff import remove_handoff
 from assets.shot_analysis.core import Inputs, analyse
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.shot_analysis.timeline import structure_timeline
@@ -31,11 +32,14 @@ def shot_analysis(context: AssetExecutionContext, config: CONTRACT.Config, stora
         path = write_picture(workspace, "shot_analysis", "structure_timeline.png", picture)
         stage.commit(out.shots, {"scenes": out.scenes, "frame_signals": out.signals,
                                  "picture_change": out.picture_change},
-                     note=out.note, decoded_frames=out.decoded_frames)
+                     note=out.note, decoded_frames=out.decoded_frames, handed_off=out.handed_off)
+        if out.handed_off:  # read once: a later run (new instances) decodes the film itself
+            remove_handoff(workspace)
         return result(stage, {
             "shots": out.shots.height, "scenes": out.scenes.height,
             "sequences": out.shots["sequence"].n_unique() if out.shots.height else 0,
             "decoded_frames": out.decoded_frames, "note": out.note or "",
+            "frames_from": "frames stage's handoff" if out.handed_off else "own decode",
             "shot_types": counts_markdown(out.shots, "shot_type") if out.shots.height else MetadataValue.text("none"),
             "camera_motion": counts_markdown(out.shots, "camera_motion") if out.shots.height
             else MetadataValue.text("none"),

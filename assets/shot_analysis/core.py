@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assets.frames.handoff import Handoff
 from assets.shot_analysis.camera import ShotCamera, camera_row, classify_shot_motion
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.shot_analysis.picture_change import PICTURE_CHANGE_SCHEMA
@@ -45,6 +46,7 @@ class Inputs:
     speech_segments: pl.DataFrame | None = None
     speech_wav: Path | None = None
     image_reader: Callable[[str], np.ndarray | None] | None = None  # stored frame path -> BGR (image folders)
+    handoff: Handoff | None = None  # what the frames stage's decode measured of every frame (read, not decoded)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class ShotAnalysis:
     decoded_frames: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     picture_change: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PICTURE_CHANGE_SCHEMA))
+    handed_off: bool = False  # the frames stage's handoff was read instead of decoding the film
 
 
 def _boxes_by_shot(frames: pl.DataFrame, instances: pl.DataFrame | None) -> dict[int, list]:
@@ -114,10 +117,12 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
                             empty_signals, pl.DataFrame(), note)
     key_frames = key_frame_shot_types(inputs.frames, inputs.instances, inputs.faces, params)
     scan: StreamScan | None = None
+    handoff: Handoff | None = None
     note = None
     if inputs.kind == "video" and inputs.source is not None:
         lookup = ShotLookup(shots, _boxes_by_shot(inputs.frames, inputs.instances))
-        scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params)
+        handoff = inputs.handoff if inputs.handoff and inputs.handoff.taken_at(params.analysis_width) else None
+        scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params, handoff)
         appearance = scan.appearance
     else:
         note = "image folder: every image is its own shot; no camera motion"
@@ -158,7 +163,8 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
              "scene_durations": duration_stats(scenes["duration_s"].to_list())}
     return ShotAnalysis(table, scenes, scan.signals if scan else empty_signals, key_frames, note,
                         scan.decoded_frames if scan else 0, stats,
-                        scan.picture_change if scan else pl.DataFrame(schema=PICTURE_CHANGE_SCHEMA))
+                        scan.picture_change if scan else pl.DataFrame(schema=PICTURE_CHANGE_SCHEMA),
+                        handed_off=scan is not None and handoff is not None)
 
 
 def _shot_camera(scan: StreamScan, shot: int, params: ShotAnalysisParams) -> ShotCamera:

@@ -6,14 +6,16 @@ film again for it, which at 1080p costs as much as the decode here. Each sample 
 absolute difference from the previous sample, in 0-1: the values av_sync measured itself.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from assets.frames.handoff import CHANGE_SIZE, ChangeGrey
+
 PICTURE_CHANGE_SCHEMA = {"frame_index": pl.Int64, "time_s": pl.Float64, "change": pl.Float64,
                          "rate_hz": pl.Float64}
-CHANGE_SIZE = (64, 36)  # small enough that noise and grain average out, large enough to see a character move
 
 
 class PictureChangeSampler:
@@ -21,23 +23,26 @@ class PictureChangeSampler:
     sets the exact spacing: every second frame at 24 fps for 12.5 Hz) and measures its change."""
 
     def __init__(self, rate: float):
-        from av.video.reformatter import VideoReformatter
-
         if rate <= 0:
             raise ValueError(f"picture change rate must be positive, got {rate}")
         self.rate = rate
-        self._reformatter = VideoReformatter()  # one swscale context for the film (frame.reformat builds one a call)
+        self._grey: ChangeGrey | None = None  # one swscale context for the film (frame.reformat builds one a call)
         self._previous: np.ndarray | None = None
         self._next_s = 0.0
         self._rows: list[tuple[int, float, float]] = []
 
     def add(self, index: int, timestamp_s: float, frame: Any) -> None:
         """``frame``: the decoded av.VideoFrame at ``timestamp_s`` (presentation time), ``index`` its number."""
+        if self._grey is None:
+            self._grey = ChangeGrey()
+        self.add_grey(index, timestamp_s, lambda: self._grey(frame))
+
+    def add_grey(self, index: int, timestamp_s: float, grey_of: Callable[[], np.ndarray]) -> None:
+        """As ``add``, with the frame's CHANGE_SIZE grey (uint8) from ``grey_of`` (called only when sampled)."""
         if timestamp_s < self._next_s:
             return
         self._next_s = timestamp_s + 1.0 / self.rate
-        grey = self._reformatter.reformat(frame, width=CHANGE_SIZE[0], height=CHANGE_SIZE[1], format="gray",
-                                          interpolation="AREA").to_ndarray().astype(np.float32)
+        grey = grey_of().astype(np.float32)
         if self._previous is not None:
             self._rows.append((index, timestamp_s, float(np.mean(np.abs(grey - self._previous))) / 255.0))
         self._previous = grey

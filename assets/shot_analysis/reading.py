@@ -8,12 +8,14 @@ import cv2
 import numpy as np
 import polars as pl
 
+from assets.frames.handoff import read_handoff
 from assets.shot_analysis.core import Inputs
 from resources.storage import FilmWorkspace
 
 
 def read_inputs(workspace: FilmWorkspace, source: dict[str, Any]) -> Inputs:
-    """The film's source and every table shot_analysis uses; optional tables are None when absent."""
+    """The film's source and every table shot_analysis uses; optional tables are None when absent; the frames
+    stage's handoff when it is whole and of the current frames (else None: the film is decoded)."""
     audio = workspace.read_optional_table("audio")
     speech = None
     if audio is not None and audio.height and audio["speech_path"][0]:
@@ -28,7 +30,8 @@ def read_inputs(workspace: FilmWorkspace, source: dict[str, Any]) -> Inputs:
                   faces=workspace.read_optional_table("faces"),
                   instance_identities=workspace.read_optional_table("instance_identities"),
                   speech_segments=workspace.read_optional_table("speech_segments"), speech_wav=speech,
-                  image_reader=reader)
+                  image_reader=reader,
+                  handoff=read_handoff(workspace, (workspace.read_stage_record("frames") or {}).get("fingerprint")))
 
 
 def write_picture(workspace: FilmWorkspace, folder: str, name: str, picture: np.ndarray | None) -> Path | None:

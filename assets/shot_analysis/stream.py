@@ -1,15 +1,16 @@
-"""One pass over a downscaled decode of the film: per-frame signals, background motion, per-shot appearance, and
-the picture's change that av_sync reads (``picture_change``).
+"""One pass over a downscaled copy of every frame of the film: per-frame signals, background motion, per-shot
+appearance, and the picture's change that av_sync reads (``picture_change``).
 
-The frames stage decodes only the reference frames and keeps only what shot detection needs; the measures here
-need every frame (flashes last two frames, camera motion is taken every second one), so this is the one decode of
-every frame, and av_sync reads its picture change instead of decoding again. Its cost is measured with
-bench/stage_cost.py (README, "Temporal analysis").
+The measures need every frame (flashes last two frames, camera motion is taken every second one). On a video of 720
+rows or more in H.264 the frames stage decodes every frame anyway and hands over what is measured here
+(assets/frames/handoff.py): the scan reads that instead of decoding (``handed_off_frames``), with the same tables.
+Otherwise (no handoff, a stale one, another ``analysis_width``) it decodes the film itself (``decoded_frames``).
+Its cost is measured with bench/stage_cost.py (README, "Temporal analysis").
 """
 
 import bisect
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from assets.frames.decode import DecodeReport, decode_ahead
+from assets.frames.handoff import HIST_BINS, THUMB_SIZE, ChangeGrey, Handoff, appearance_sample, frame_signals
 from assets.shot_analysis.camera import PairMotion, background_mask, pair_motion
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.shot_analysis.picture_change import PictureChangeSampler
@@ -28,8 +30,6 @@ SIGNAL_SCHEMA = {
     "bright_share": pl.Float32, "lab_a": pl.Float32, "lab_b": pl.Float32, "saturation": pl.Float32,
     "dx": pl.Float32, "dy": pl.Float32, "log_scale": pl.Float32, "rotation_deg": pl.Float32, "inliers": pl.Int32,
 }
-HIST_BINS = (8, 4, 4)  # hue x saturation x value: coarse enough that lighting noise does not split a palette
-THUMB_SIZE = (32, 18)
 MAX_PENDING_PAIRS = 32  # frame pairs queued for the motion tracker at most (their grey frames stay in memory)
 
 
@@ -42,11 +42,12 @@ class ShotAppearance:
     samples: int = 0
 
     def add(self, bgr: np.ndarray) -> None:
-        hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
-        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256]).reshape(-1)
+        self.add_sample(*appearance_sample(bgr))
+
+    def add_sample(self, hist: np.ndarray, thumbnail: np.ndarray) -> None:
+        """One frame's ``appearance_sample``: HSV histogram counts (float32) and grey thumbnail."""
         self.histogram += hist / max(hist.sum(), 1.0)
-        grey = cv2.cvtColor(cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
-        self.thumbnail += grey
+        self.thumbnail += thumbnail
         self.samples += 1
 
     def normalised(self) -> tuple[np.ndarray, np.ndarray]:
@@ -65,21 +66,6 @@ class StreamScan:
     decoded_frames: int
     decode_error: str | None
     picture_change: pl.DataFrame  # relation picture_change (av_sync reads it instead of decoding the film again)
-
-
-def frame_signals(bgr: np.ndarray) -> dict[str, float]:
-    """Whole-frame light and colour: mean grey, share of near-white pixels, mean Lab chroma (a, b about 0),
-    mean saturation. Flashes, lighting changes and colour casts are read from these."""
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)  # OpenCV's 8-bit L is scaled to 0-255
-    pixels = lab.shape[0] * lab.shape[1]
-    sums = cv2.sumElems(lab)  # exact channel sums in one pass, no float copy of the frame
-
-    def mean(total: float) -> float:  # single precision, as the float32 means these columns were first taken with
-        return float(np.float32(total) / np.float32(pixels))
-
-    saturation = cv2.sumElems(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV))[1]
-    return {"luma": mean(sums[0]), "bright_share": np.count_nonzero(lab[..., 0] >= 240) / pixels,
-            "lab_a": mean(sums[1]) - 128.0, "lab_b": mean(sums[2]) - 128.0, "saturation": saturation / pixels}
 
 
 class ShotLookup:
@@ -103,9 +89,44 @@ class ShotLookup:
         return [tuple(v * scale for v in box) for box in nearest]
 
 
+@dataclass
+class MeasuredFrame:
+    """One frame as the scan reads it, decoded here or handed off by the frames stage (assets/frames/handoff.py)."""
+
+    index: int
+    timestamp_s: float
+    grey: np.ndarray  # the analysed width's grey picture
+    signals: dict[str, float]  # frame_signals
+    appearance: Callable[[], tuple[np.ndarray, np.ndarray]]  # appearance_sample, taken when the scan samples it
+    change_grey: Callable[[], np.ndarray]  # the picture change's grey, taken when sampled
+
+
+def decoded_frames(video: Path, width: int, report: DecodeReport) -> Iterator[MeasuredFrame]:
+    """Every frame of ``video`` decoded (a thread ahead) and shrunk to ``width`` px by swscale's area filter."""
+    change = ChangeGrey()
+    for frame in decode_ahead(video, width, report):
+        small = frame.small_bgr
+        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+        yield MeasuredFrame(frame.index, frame.timestamp_s, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY),
+                            frame_signals(small, hsv), lambda small=small, hsv=hsv: appearance_sample(small, hsv),
+                            lambda decoded=frame.frame: change(decoded))
+
+
+def handed_off_frames(handoff: Handoff, report: DecodeReport) -> Iterator[MeasuredFrame]:
+    """The frames stage's handoff read back, ``report`` filled as a decode of the film would fill it."""
+    manifest = handoff.manifest
+    report.fps, report.width, report.height = manifest["fps"], manifest["source_width"], manifest["source_height"]
+    report.frames, report.error = manifest["frames"], manifest["decode_error"]
+    for frame in handoff.frames():
+        yield MeasuredFrame(frame.index, frame.timestamp_s, frame.grey, frame.signals,
+                            lambda frame=frame: (frame.histogram, frame.thumbnail),
+                            lambda frame=frame: frame.change_grey)
+
+
 def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_every: int = 4,
-               params: ShotAnalysisParams = ShotAnalysisParams()) -> StreamScan:
-    """Decode ``video`` once at ``width`` px and measure every frame (see module docstring).
+               params: ShotAnalysisParams = ShotAnalysisParams(), handoff: Handoff | None = None) -> StreamScan:
+    """Decode ``video`` once at ``width`` px and measure every frame (see module docstring); with ``handoff``
+    (taken at ``width`` by the frames stage's decode) read that instead of decoding: the same tables.
 
     Three threads share the work: one decodes and scales (``decode_ahead``), this one measures the frames' light
     and colour, one tracks the background between frame pairs (``pair_motion``); FFmpeg and OpenCV release the
@@ -130,26 +151,26 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
                 row.update(_motion_columns(motion, size[0]))
 
     with ThreadPoolExecutor(1, thread_name_prefix="camera_motion") as tracker:
-        for frame in decode_ahead(video, width, report):  # swscale's area filter: cheap and anti-aliased
-            small = frame.small_bgr
-            change.add(frame.index, frame.timestamp_s, frame.frame)
-            size = (small.shape[1], small.shape[0])
+        frames = handed_off_frames(handoff, report) if handoff else decoded_frames(video, width, report)
+        for frame in frames:
+            grey = frame.grey
+            change.add_grey(frame.index, frame.timestamp_s, frame.change_grey)
+            size = (grey.shape[1], grey.shape[0])
             shot = lookup.shot_of(frame.index)
-            grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
             row = {"frame_index": frame.index, "timestamp_s": round(frame.timestamp_s, 4), "shot": shot,
-                   **frame_signals(small), **_motion_columns(None, small.shape[1])}
+                   **frame.signals, **_motion_columns(None, grey.shape[1])}
             if shot != previous_shot:
                 anchor = (grey, frame.index)
             elif frame.index - anchor[1] >= params.motion_every:
                 gap = frame.index - anchor[1]
-                scale = small.shape[1] / report.width if report.width else 1.0
+                scale = grey.shape[1] / report.width if report.width else 1.0
                 mask = background_mask(grey.shape, lookup.boxes_near(shot, frame.index, scale))
                 skipped = rows[len(rows) - (gap - 1):] if gap > 1 else []
                 pending.append((tracker.submit(pair_motion, anchor[0], grey, mask, params), shot, gap,
                                 [*skipped, row]))
                 anchor = (grey, frame.index)
             if frame.index % appearance_every == 0 or shot != previous_shot:
-                appearance.setdefault(shot, ShotAppearance()).add(small)
+                appearance.setdefault(shot, ShotAppearance()).add_sample(*frame.appearance())
             rows.append(row)
             previous_shot = shot
             settle(MAX_PENDING_PAIRS)

@@ -1,0 +1,213 @@
+"""What ``shot_analysis`` measures of every frame, taken while ``frames`` decodes the film, so a film of 720 rows or
+more is decoded once for both stages (README, "Temporal analysis").
+
+Per decoded frame: its light and colour signals, the 192 px wide grey picture (camera motion), the 64 x 36 grey of
+the picture change (straight from the decoded frame, swscale's area filter), the 32 x 18 grey thumbnail and the
+hue x saturation x value histogram counts (appearance). Camera motion itself cannot be measured here (it masks the
+characters' boxes, found later), nor the appearance (sampled per shot, and the shots are final only at the end),
+so the pictures travel: each frame's as one zlib level-1 record (lossless; about 10 KB a frame at 16:9), in
+``<film>/frame_handoff/frames.bin``. ``manifest.json`` is written last and names the frames stage's fingerprint,
+the sizes and what the decode reported, so a reader takes a whole handoff of the current frames or none.
+shot_analysis deletes the folder once its own tables are committed."""
+
+import json
+import os
+import shutil
+import struct
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from resources.storage import FilmWorkspace, swap_in
+
+HANDOFF_DIR = "frame_handoff"
+HANDOFF_MIN_ROWS = 720  # below this a frame decodes cheaply and the handoff's writing and reading cost what it saves
+ANALYSIS_WIDTH = 192  # shot_analysis.analysis_width the handoff is taken at (another width decodes again)
+CHANGE_SIZE = (64, 36)  # the picture change's grey: small enough that grain averages out
+HIST_BINS = (8, 4, 4)  # hue x saturation x value: coarse enough that lighting noise does not split a palette
+THUMB_SIZE = (32, 18)
+FORMAT = 1  # bump when the record layout changes
+_HEADER = struct.Struct("<qd5dI")  # index, timestamp, five signals, compressed length
+SIGNALS = ("luma", "bright_share", "lab_a", "lab_b", "saturation")
+
+
+def frame_signals(bgr: np.ndarray, hsv: np.ndarray | None = None) -> dict[str, float]:
+    """Whole-frame light and colour: mean grey, share of near-white pixels, mean Lab chroma (a, b about 0),
+    mean saturation. Flashes, lighting changes and colour casts are read from these. ``hsv``: the frame in HSV
+    when the caller has it."""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)  # OpenCV's 8-bit L is scaled to 0-255
+    pixels = lab.shape[0] * lab.shape[1]
+    sums = cv2.sumElems(lab)  # exact channel sums in one pass, no float copy of the frame
+
+    def mean(total: float) -> float:  # single precision, as the float32 means these columns were first taken with
+        return float(np.float32(total) / np.float32(pixels))
+
+    saturation = cv2.sumElems(hsv if hsv is not None else cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV))[1]
+    return {"luma": mean(sums[0]), "bright_share": np.count_nonzero(lab[..., 0] >= 240) / pixels,
+            "lab_a": mean(sums[1]) - 128.0, "lab_b": mean(sums[2]) - 128.0, "saturation": saturation / pixels}
+
+
+def appearance_sample(bgr: np.ndarray, hsv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's palette (HSV histogram counts, float32) and its grey thumbnail (uint8, THUMB_SIZE)."""
+    hsv = hsv if hsv is not None else cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256]).reshape(-1)
+    thumbnail = cv2.cvtColor(cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    return hist, thumbnail
+
+
+def small_size(width: int, height: int, target_width: int) -> tuple[int, int]:
+    """The downscaled copy's size, as frames.decode rounds it."""
+    scale = min(1.0, target_width / width)
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
+class ChangeGrey:
+    """The picture change's 64 x 36 grey of a decoded frame (one swscale context for the film)."""
+
+    def __init__(self) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self._reformatter = VideoReformatter()
+
+    def __call__(self, frame: Any) -> np.ndarray:
+        return self._reformatter.reformat(frame, width=CHANGE_SIZE[0], height=CHANGE_SIZE[1], format="gray",
+                                          interpolation="AREA").to_ndarray()
+
+
+@dataclass
+class HandoffFrame:
+    index: int  # display order, as a decode of every frame numbers it
+    timestamp_s: float
+    signals: dict[str, float]
+    grey: np.ndarray  # ANALYSIS_WIDTH wide
+    change_grey: np.ndarray  # CHANGE_SIZE
+    histogram: np.ndarray  # float32 counts, HIST_BINS flattened
+    thumbnail: np.ndarray  # uint8, THUMB_SIZE
+
+
+class HandoffWriter:
+    """Takes every decoded frame (``add``, called from the decoding thread) into a staging folder beside the
+    film's ``frame_handoff``; ``finish`` writes the manifest and swaps the folder in, ``discard`` removes it."""
+
+    def __init__(self, workspace: FilmWorkspace, frames_fingerprint: str):
+        self.final = workspace.artefact_dir(HANDOFF_DIR)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        # named as resources/storage.py names staging folders, so `castforge runs clear` removes a killed run's
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{HANDOFF_DIR}.staging.{os.getpid()}.", dir=self.final.parent))
+        self.fingerprint = frames_fingerprint
+        self._file = (self.staging / "frames.bin").open("wb")
+        self._change = ChangeGrey()
+        self._small = None
+        self._size: tuple[int, int] | None = None
+        self.frames = 0
+
+    def add(self, index: int, timestamp_s: float, frame: Any) -> None:
+        if self._size is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._small = VideoReformatter()
+            self._size = small_size(frame.width, frame.height, ANALYSIS_WIDTH)
+        bgr = self._small.reformat(frame, width=self._size[0], height=self._size[1], format="bgr24",
+                                   interpolation="AREA").to_ndarray()
+        hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+        signals = frame_signals(bgr, hsv)
+        histogram, thumbnail = appearance_sample(bgr, hsv)
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        blob = zlib.compress(b"".join((grey.tobytes(), self._change(frame).tobytes(), thumbnail.tobytes(),
+                                       histogram.astype(np.float32).tobytes())), 1)
+        self._file.write(_HEADER.pack(index, timestamp_s, *(signals[s] for s in SIGNALS), len(blob)))
+        self._file.write(blob)
+        self.frames += 1
+
+    def finish(self, fps: float, width: int, height: int, decode_error: str | None) -> Path:
+        """The manifest (last), then the folder in place of the film's previous handoff; its size in bytes."""
+        self._file.close()
+        manifest = {"format": FORMAT, "frames_fingerprint": self.fingerprint, "frames": self.frames,
+                    "fps": fps, "source_width": width, "source_height": height,
+                    "width": self._size[0] if self._size else 0, "height": self._size[1] if self._size else 0,
+                    "decode_error": decode_error, "bytes": (self.staging / "frames.bin").stat().st_size}
+        (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        swap_in(self.staging, self.final)
+        return self.final
+
+    def discard(self) -> None:
+        self._file.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def wants_handoff(kind: str, height: int | None) -> bool:
+    """Whether ``frames`` takes the handoff for a film (a video of HANDOFF_MIN_ROWS rows or more)."""
+    return kind == "video" and (height or 0) >= HANDOFF_MIN_ROWS
+
+
+def settle_handoff(writer: HandoffWriter | None, report: Any, workspace: FilmWorkspace) -> dict[str, Any]:
+    """After the frames stage's decode: the handoff swapped in when ``writer`` saw every frame the decode produced
+    (``report``: its DecodeReport), else discarded; a film without one loses any earlier one (it would be stale).
+    Returns what goes into the stage record: the handoff's frames and bytes, or why there is none."""
+    if writer is None:
+        remove_handoff(workspace)
+        return {"handoff": "none: below 720 rows or not a video"}
+    if report is None or not report.every_frame or report.every_frame != writer.frames:
+        writer.discard()
+        remove_handoff(workspace)
+        return {"handoff": "none: the decoder skipped frames (not H.264 in MP4 / Matroska)"}
+    folder = writer.finish(report.fps, report.width, report.height, report.error)
+    return {"handoff": str(workspace.relative(folder)), "handoff_frames": writer.frames,
+            "handoff_bytes": (folder / "frames.bin").stat().st_size}
+
+
+def remove_handoff(workspace: FilmWorkspace) -> None:
+    """Deletes the film's handoff (a new frames run that makes none, or shot_analysis done with it)."""
+    shutil.rmtree(workspace.artefact_dir(HANDOFF_DIR), ignore_errors=True)
+
+
+@dataclass
+class Handoff:
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.manifest["width"], self.manifest["height"]
+
+    def taken_at(self, width: int) -> bool:
+        """Whether its pictures are those a decode shrunk to ``width`` px wide gives."""
+        return width == ANALYSIS_WIDTH and self.size == small_size(self.manifest["source_width"],
+                                                                   self.manifest["source_height"], width)
+
+    def frames(self) -> Iterator[HandoffFrame]:
+        width, height = self.size
+        cuts = np.cumsum([width * height, CHANGE_SIZE[0] * CHANGE_SIZE[1], THUMB_SIZE[0] * THUMB_SIZE[1]])
+        with (self.folder / "frames.bin").open("rb") as stored:
+            while header := stored.read(_HEADER.size):
+                index, timestamp_s, *values, length = _HEADER.unpack(header)
+                data = np.frombuffer(zlib.decompress(stored.read(length)), np.uint8)
+                grey, change, thumbnail, histogram = np.split(data, cuts)
+                yield HandoffFrame(index, timestamp_s, dict(zip(SIGNALS, values)), grey.reshape(height, width),
+                                   change.reshape(CHANGE_SIZE[::-1]), histogram.copy().view(np.float32),
+                                   thumbnail.reshape(THUMB_SIZE[::-1]))
+
+
+def read_handoff(workspace: FilmWorkspace, frames_fingerprint: str | None) -> Handoff | None:
+    """The film's handoff when it is whole and of the frames stage's current run (``frames_fingerprint``); else
+    None (the reader decodes the film itself)."""
+    folder = workspace.artefact_dir(HANDOFF_DIR)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if (manifest.get("format") != FORMAT or manifest.get("frames_fingerprint") != frames_fingerprint
+            or frames_fingerprint is None or not manifest.get("frames")):
+        return None
+    try:
+        if (folder / "frames.bin").stat().st_size != manifest.get("bytes"):
+            return None
+    except OSError:
+        return None
+    return Handoff(folder, manifest)

@@ -1,0 +1,105 @@
+"""One decode for `frames` and `shot_analysis` (assets/frames/handoff.py): on a real 720p H.264 film with B-frames
+the frames stage decodes every frame and still writes exactly what its reference-only decode writes, and
+shot_analysis' scan of the handoff equals its scan of its own decode; stale, partial or foreign handoffs are refused."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assets.frames.core import FrameParams, extract_video_frames
+from assets.frames.handoff import (HANDOFF_DIR, HandoffWriter, read_handoff, remove_handoff, settle_handoff,
+                                   wants_handoff)
+from assets.shot_analysis.params import ShotAnalysisParams
+from assets.shot_analysis.stream import ShotLookup, scan_video
+from resources.storage import FilmWorkspace
+
+TESTVIDEO = "media/video/pyscenedetect/testvideo.mp4"  # 1280x720 H.264, B-frames, 720 frames, three shots
+
+
+def _digest(out, folder: Path) -> str:
+    table = out.frames.with_columns(out.frames["path"].str.replace(r".*/", "")).write_csv().encode()
+    return hashlib.sha1(table + b"".join(p.read_bytes() for p in sorted(folder.glob("*.jpg")))).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def handed_off(shared: Path, tmp_path_factory):
+    """testvideo through the frames stage twice: its own reference-only decode, and with the handoff."""
+    video, root = shared / TESTVIDEO, tmp_path_factory.mktemp("handoff")
+    plain_dir, shared_dir = root / "plain", root / "shared"
+    plain = extract_video_frames(video, plain_dir, FrameParams())
+    workspace = FilmWorkspace("tv", root / "home")
+    writer = HandoffWriter(workspace, "frames-fingerprint")
+    out = extract_video_frames(video, shared_dir, FrameParams(), on_every_frame=writer.add)
+    record = settle_handoff(writer, out.report, workspace)
+    return video, workspace, plain, _digest(plain, plain_dir), out, _digest(out, shared_dir), record
+
+
+def test_frames_decoding_every_frame_writes_what_its_reference_only_decode_writes(handed_off):
+    _, workspace, plain, plain_digest, out, out_digest, record = handed_off
+    assert out_digest == plain_digest and out.shots.equals(plain.shots)  # same rows, byte-identical JPEGs
+    assert out.coverage == plain.coverage and out.decoded_frames == plain.decoded_frames == 720
+    # the stage still sees only the reference frames; the handoff got all 720
+    assert out.analysed_frames == plain.analysed_frames < 0.5 * 720
+    assert out.report.every_frame == record["handoff_frames"] == 720
+    folder = workspace.artefact_dir(HANDOFF_DIR)
+    assert record["handoff_bytes"] == (folder / "frames.bin").stat().st_size > 720 * 2000
+    assert not list(folder.parent.glob(f".{HANDOFF_DIR}.staging.*"))
+
+
+def test_shot_analysis_scan_of_the_handoff_equals_its_own_decode(handed_off):
+    video, workspace, plain, *_ = handed_off
+    handoff = read_handoff(workspace, "frames-fingerprint")
+    assert handoff is not None and handoff.taken_at(192) and not handoff.taken_at(160)
+    # a shot's boxes mask the camera's background: the handoff's grey must be masked the same way
+    lookup = ShotLookup(plain.shots, {1: [(300, [(200.0, 100.0, 700.0, 650.0)])]})
+    params = ShotAnalysisParams()
+    own, read = scan_video(video, lookup, 192, 4, params), scan_video(video, lookup, 192, 4, params, handoff)
+    assert own.signals.height == 720 and own.signals.equals(read.signals)
+    assert own.signals["dx"].drop_nulls().len() > 300  # camera motion was measured, not all null on both sides
+    assert own.picture_change.height > 200 and own.picture_change.equals(read.picture_change)
+    assert own.pairs == read.pairs and sum(len(p) for p in own.pairs.values()) > 600
+    assert (own.width, own.height, own.fps, own.decoded_frames, own.decode_error) == \
+        (read.width, read.height, read.fps, read.decoded_frames, read.decode_error) == (192, 108, own.fps, 720, None)
+    assert sorted(own.appearance) == sorted(read.appearance) == [0, 1, 2]
+    for shot, mine in own.appearance.items():
+        theirs = read.appearance[shot]
+        assert mine.samples == theirs.samples > 10
+        assert np.array_equal(mine.histogram, theirs.histogram) and np.array_equal(mine.thumbnail, theirs.thumbnail)
+
+
+def test_a_stale_partial_or_missing_handoff_is_refused(handed_off, tmp_path):
+    _, workspace, *_ = handed_off
+    assert read_handoff(workspace, "another-frames-run") is None and read_handoff(workspace, None) is None
+    copy = FilmWorkspace("tv", tmp_path / "home")
+    folder = copy.artefact_dir(HANDOFF_DIR)
+    folder.mkdir(parents=True)
+    stored = workspace.artefact_dir(HANDOFF_DIR)
+    assert read_handoff(copy, "frames-fingerprint") is None  # no manifest: not finished
+    (folder / "manifest.json").write_bytes((stored / "manifest.json").read_bytes())
+    (folder / "frames.bin").write_bytes((stored / "frames.bin").read_bytes()[:-1000])  # cut short
+    assert read_handoff(copy, "frames-fingerprint") is None
+    manifest = json.loads((stored / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 0}))  # written by another layout
+    assert read_handoff(copy, "frames-fingerprint") is None
+    remove_handoff(copy)
+    assert not folder.exists()
+
+
+def test_no_handoff_below_720_rows_or_where_the_decoder_skips_frames(shared: Path, tmp_path: Path):
+    assert not wants_handoff("video", 480) and not wants_handoff("images", 1080) and wants_handoff("video", 720)
+    workspace = FilmWorkspace("bbb", tmp_path / "home")
+    stale = workspace.artefact_dir(HANDOFF_DIR)
+    stale.mkdir(parents=True)  # an earlier run's handoff goes when the new run makes none
+    writer = HandoffWriter(workspace, "fp")
+    # VP9 in WebM, 720p: reference frames are not told apart from the packets, so the decoder skips them itself
+    out = extract_video_frames(shared / "media/video/big_buck_bunny_0_30.webm", tmp_path / "frames", FrameParams(),
+                               on_every_frame=writer.add)
+    record = settle_handoff(writer, out.report, workspace)
+    assert out.report.every_frame == 0 and writer.frames == 0 and "skipped" in record["handoff"]
+    assert not stale.exists() and not list(stale.parent.glob(f".{HANDOFF_DIR}.staging.*"))
+    every = extract_video_frames(shared / "media/video/big_buck_bunny_0_30.webm", tmp_path / "all",
+                                 FrameParams(skip_non_reference=False), on_every_frame=lambda *frame: None)
+    assert every.report.every_frame == every.analysed_frames == 720  # a decode of every frame tells every frame
