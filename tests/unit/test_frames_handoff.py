@@ -103,3 +103,27 @@ def test_no_handoff_below_720_rows_or_where_the_decoder_skips_frames(shared: Pat
     every = extract_video_frames(shared / "media/video/big_buck_bunny_0_30.webm", tmp_path / "all",
                                  FrameParams(skip_non_reference=False), on_every_frame=lambda *frame: None)
     assert every.report.every_frame == every.analysed_frames == 720  # a decode of every frame tells every frame
+
+
+def test_a_damaged_film_keeps_its_frames_and_its_handoff_equals_shot_analysis_own_decode(shared: Path, tmp_path):
+    """Garbage in the middle of testvideo: the decoder conceals it from the last picture it made, a non-reference
+    one when every frame is decoded, so the frames stage takes its key frames again from a skipping decode (same
+    rows and JPEGs), while the handoff is what shot_analysis' own decode of every frame gives."""
+    data = bytearray((shared / TESTVIDEO).read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 200_000] = np.random.default_rng(0).integers(0, 256, 200_000, dtype=np.uint8).tobytes()
+    video = tmp_path / "damaged.mp4"
+    video.write_bytes(bytes(data))
+    plain = extract_video_frames(video, tmp_path / "plain", FrameParams())
+    workspace = FilmWorkspace("tv", tmp_path / "home")
+    writer = HandoffWriter(workspace, "fp")
+    out = extract_video_frames(video, tmp_path / "shared", FrameParams(), on_every_frame=writer.add)
+    assert plain.coverage["damaged_packets"] > 0 and out.coverage == plain.coverage
+    assert _digest(out, tmp_path / "shared") == _digest(plain, tmp_path / "plain")
+    assert settle_handoff(writer, out.report, workspace)["handoff_frames"] == out.report.every_frame > 600
+    lookup, params = ShotLookup(plain.shots, {}), ShotAnalysisParams()
+    own = scan_video(video, lookup, 192, 4, params)
+    read = scan_video(video, lookup, 192, 4, params, read_handoff(workspace, "fp"))
+    assert own.decode_error == read.decode_error and "damaged" in own.decode_error
+    assert own.signals.equals(read.signals) and own.picture_change.equals(read.picture_change)
+    assert own.pairs == read.pairs
