@@ -40,6 +40,7 @@ class SegmenterResource(LazyBackendResource):
     anime_faces: bool = False  # add AnimeFace 2D face boxes to the cues (needs .venv-animeface; ~0.5 s per 480p frame)
     max_side: int = 640
     body_keypoints: bool = True  # characters: MoveNet limb lines are sure foreground (pose/movenet_... weights)
+    person_matte: bool = True  # characters: BlazePose's sure person matte is probable foreground (pose/mp_pose_...)
     merge_sam2_parts: bool = True  # sam2: group its part masks into whole characters with the characters backend
 
     def resolved_backend(self) -> str:
@@ -64,7 +65,7 @@ class SegmenterResource(LazyBackendResource):
         from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
         characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score,
-                                              body_keypoints=self.body_keypoints)
+                                              body_keypoints=self.body_keypoints, person_matte=self.person_matte)
         if self.resolved_backend() != "sam2":
             return characters
         from resources.backends.sam2 import Sam2Segmenter

@@ -16,7 +16,7 @@ from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
 from resources.backends.character_regions import border_regions, colour_regions, flat_parts
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
-from resources.backends.character_skeleton import skeleton_cue
+from resources.backends.character_skeleton import matte_cue, skeleton_cue
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _fit(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations: int = 4,
-                 limbs: np.ndarray | None = None) -> np.ndarray:
+                 limbs: np.ndarray | None = None, matte: np.ndarray | None = None) -> np.ndarray:
     """The seed's whole character. In the search window (at most GRABCUT_MAX_SIDE): colour regions that reach the
     window's border start as background, the other regions inside the seed box, DeepLab's character pixels and a
     band along a body box's axis as probable foreground, the core (face) as sure foreground; GrabCut then decides
@@ -113,6 +113,8 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
         axis[int(((by0 - ry0) + 0.1 * (by1 - by0)) * scale):int(((by0 - ry0) + 0.98 * (by1 - by0)) * scale),
              max(0, int((cx - 0.08 * (bx1 - bx0)) * scale)):int((cx + 0.08 * (bx1 - bx0)) * scale) + 1] = True
         labels[axis & inside] = cv2.GC_PR_FGD
+    if matte is not None:  # BlazePose's confident person matte, in or out of the box (an arm reaching past it)
+        labels[fit(matte[ry0:ry1, rx0:rx1])] = cv2.GC_PR_FGD
     labels[core] = cv2.GC_FGD
     if limbs is not None:
         labels[fit(limbs[ry0:ry1, rx0:rx1])] = cv2.GC_FGD
@@ -217,9 +219,10 @@ class OpencvCharacterSegmenter:
     name = "characters"
 
     def __init__(self, cues: CharacterCues | None = None, max_side: int = 640, iterations: int = 4,
-                 person_score: float = 0.3, body_keypoints: bool = True):
+                 person_score: float = 0.3, body_keypoints: bool = True, person_matte: bool = True):
         self.cues = cues or CharacterCues()
         self.skeleton = skeleton_cue() if body_keypoints else None
+        self.matte = matte_cue() if person_matte else None
         self.person_score = person_score
         self.model = f"opencv-grabcut+{self.cues.name}"
         self.max_side, self.iterations = max_side, iterations
@@ -240,7 +243,8 @@ class OpencvCharacterSegmenter:
             class_mask = cv2.resize(class_mask.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST) > 0
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
-        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s)) for s in scaled]
+        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s), self._matte(bgr, s))
+                 for s in scaled]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
@@ -269,3 +273,14 @@ class OpencvCharacterSegmenter:
         box, _ = _window(seed, width, height)
         thickness = round(0.015 * (box[3] - box[1]))
         return self.skeleton.lines(np.ascontiguousarray(bgr[..., ::-1]), box, thickness)
+
+    def _matte(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
+        """The pixels BlazePose's person matte is sure are the seed's (people and guessed bodies below a face; not
+        animals), or None. Run on every such seed, not only where DeepLab is blind: on the Sintel trailer it gives
+        a girl whose cut held only her head her torso and arm back."""
+        if self.matte is None or seed.kind not in ("person", "face"):
+            return None
+        height, width = bgr.shape[:2]
+        box, _ = _window(seed, width, height)
+        core = _core(seed, width, height) if seed.face is not None else None
+        return self.matte.character(np.ascontiguousarray(bgr[..., ::-1]), box, core)
