@@ -126,7 +126,7 @@ class HandoffWriter:
         self.frames += 1
 
     def finish(self, fps: float, width: int, height: int, decode_error: str | None) -> Path:
-        """The manifest (last), then the folder in place of the film's previous handoff; its size in bytes."""
+        """The manifest (last), then the folder swapped in for the film's previous handoff; returns the folder."""
         self._file.close()
         manifest = {"format": FORMAT, "frames_fingerprint": self.fingerprint, "frames": self.frames,
                     "fps": fps, "source_width": width, "source_height": height,
