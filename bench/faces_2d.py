@@ -18,9 +18,11 @@
   bench/data/penny_and_chip_faces_found_e22a8ac.csv: all 202 faces of Penny & Chip ingested as film ``pc`` at commit
   e22a8ac (session 8), each labelled from its frame as penny / chip / other, and ``is_face`` (false: a torso, shoe,
   wheel, hand, ball or a box over two bodies; true: the characters' and extras' faces, ghosts and faced trains
-  included). Keyed by instance id, which depends on the segmentation, and by film time and face box: a label whose
-  id a later run lacks moves to that run's face nearest in time (0.25 s) that is the same face (``labels_on_this_run``),
-  and the JSON counts the moved labels and why the others did not land. Older files, kept for history:
+  included); ``found_by_run`` e22a8ac, and 11 more faces that a later run (a300c3d's cut-outs, AnimeFace's skin
+  rule) found and no label reached (``a300c3d+skin``). Keyed by instance id, which depends on the segmentation, and
+  by film time and face box: a label whose id a later run lacks, or whose instance now holds another face, moves to
+  that run's face nearest in time (0.25 s) that is the same face (``labels_on_this_run``), and the JSON counts the
+  moved labels and why the others did not land. Older files, kept for history:
   penny_and_chip_faces_found.csv (session 6's run: 197 faces + 17 of the upscaled second pass; on e22a8ac's run
   54 of them have no key frame within 0.25 s, since the frames stage decodes only reference frames) and
   penny_and_chip_instances.csv (an older segmentation's instances). ``--reassign`` re-runs the identity step on the
@@ -341,34 +343,40 @@ def reassigned(film: str) -> "pl.DataFrame":
 
 def labels_on_this_run(labels, faces, frame_times, max_dt_s: float = 0.25, min_iou: float = 0.5):
     """Labels keyed by the instance ids of the run they were made on, moved to this run's instances: instance ids
-    hash the mask and key frames move with the frames stage, so a label whose id this run lacks goes to the face of
-    this run nearest in time (within ``max_dt_s``) that is the same face: box IoU >= ``min_iou``, or, when the face
-    was found by a detector with another box convention (AnimeFace's eye band, YuNet's face), one box's centre in the
-    other and sides within 3x (assets/faces/evaluation.matches); best IoU first, each face taken once.
-    ``frame_times``: this run's kept key-frame times. Returns (instance_id, label), how many labels moved and, for
-    those that did not, why: no key frame of this run within ``max_dt_s`` (the frames stage picked other frames),
-    no face found on such a frame, no face there matching the labelled box, or the matching face already taken."""
+    hash the mask and key frames move with the frames stage, so a label whose id this run lacks, or whose instance
+    now holds another face (a detector change), goes to the face of this run nearest in time (within ``max_dt_s``)
+    that is the same face: box IoU >= ``min_iou``, or, when the face was found by a detector with another box
+    convention (AnimeFace's eye band, YuNet's face), one box's centre in the other and sides within 3x
+    (assets/faces/evaluation.matches); best IoU first, each face taken once. ``frame_times``: this run's kept
+    key-frame times. Returns (instance_id, label), how many labels moved and, for those that did not, why: no key
+    frame of this run within ``max_dt_s`` (the frames stage picked other frames), no face found on such a frame, no
+    face there matching the labelled box, or the matching face already taken."""
     import polars as pl
 
     from assets.faces.evaluation import matches
     from resources.backends.character_cues import box_iou
 
-    known = set(faces["instance_id"].to_list())
-    kept = labels.filter(pl.col("instance_id").is_in(list(known)))
-    if kept.height == labels.height or "fx0" not in labels.columns:
+    def same_face(a: tuple, b: tuple) -> bool:
+        return box_iou(a, b) >= min_iou or matches(a, b) or matches(b, a)
+
+    if "fx0" not in labels.columns:  # instance labels without face boxes: by id only
+        return labels.filter(pl.col("instance_id").is_in(faces["instance_id"].to_list())).select(
+            "instance_id", "label"), 0, {}
+    boxes = {row[0]: row[1:] for row in faces.select("instance_id", "fx0", "fy0", "fx1", "fy1").iter_rows()}
+    held = [label["instance_id"] in boxes and same_face(boxes[label["instance_id"]], (
+        label["fx0"], label["fy0"], label["fx1"], label["fy1"])) for label in labels.iter_rows(named=True)]
+    kept = labels.filter(pl.Series(held))
+    if kept.height == labels.height:
         return labels.select("instance_id", "label"), 0, {}
+    known = set(kept["instance_id"].to_list())
     times = np.sort(np.asarray(frame_times, np.float64))
-    rows, taken, lost = [], set(kept["instance_id"].to_list()), Counter()
+    rows, taken, lost = [], set(known), Counter()
     candidates = faces.select("instance_id", "timestamp_s", "fx0", "fy0", "fx1", "fy1").rows(named=True)
-    for label in labels.filter(~pl.col("instance_id").is_in(list(known))).iter_rows(named=True):
+    for label in labels.filter(~pl.Series(held)).iter_rows(named=True):
         box = (label["fx0"], label["fy0"], label["fx1"], label["fy1"])
         near = [f for f in candidates if abs(f["timestamp_s"] - label["timestamp_s"]) <= max_dt_s]
-        same = []
-        for face in near:
-            other = (face["fx0"], face["fy0"], face["fx1"], face["fy1"])
-            overlap = box_iou(box, other)
-            if overlap >= min_iou or matches(other, box) or matches(box, other):
-                same.append(((overlap, -abs(face["timestamp_s"] - label["timestamp_s"])), face["instance_id"]))
+        same = [((box_iou(box, other), -abs(f["timestamp_s"] - label["timestamp_s"])), f["instance_id"])
+                for f in near if same_face(box, other := (f["fx0"], f["fy0"], f["fx1"], f["fy1"]))]
         free = sorted((s for s in same if s[1] not in taken), reverse=True)
         if free:
             taken.add(free[0][1])
