@@ -1,12 +1,13 @@
-"""CPU seconds and wall time of `voice_map` and `pose_subclusters` on a film already materialised (JSON on stdout),
+"""CPU seconds and wall time of `voice_map`, `pose_subclusters` and `captions` on a film already materialised (JSON on stdout),
 and whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
 
     CASTFORGE_MODELS=../shared/models .venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM
-        [--stages voice_map,pose_subclusters] [--out DIR] [--against DIR] [--video FILE] [--profile N]
+        [--stages voice_map,pose_subclusters,captions] [--out DIR] [--against DIR] [--video FILE] [--profile N]
 
 Each stage's pure work runs in this process on the film's stored inputs, as the asset calls it, without the catalog
 write: for voice_map the co-occurrence map, the mouth tracks (``lip_sync_evidence``) and the pooled lip sync; for
-pose_subclusters the estimates, the sub-clustering and the folders (written under a scratch folder). The models are
+pose_subclusters the estimates, the sub-clustering and the folders (written under a scratch folder); for captions
+the facts and the captioner's bodies with the film's settings (its preset's prefix). The models are
 built before timing (the asset builds them once per run too); imports are not timed, except that
 ``pose_subclusters`` imports hdbscan / umap inside its timing when the film needs them (a run pays that once).
 CPU seconds count every thread of this process and its children (the AnimeFace worker, whose answer cache is a
@@ -103,8 +104,31 @@ def pose_work(home: Path, film: str, video: Path | None = None) -> Callable[[], 
     return run
 
 
+def captions_work(home: Path, film: str, _: Path | None = None) -> Callable[[], dict[str, pl.DataFrame]]:
+    """The captions asset's work on the stored tables with the film's settings (its preset's prefix), the
+    captioner built beforehand."""
+    from assets.captions.core import CaptionParams, caption_facts, caption_instances
+    from resources.captioner import CaptionerResource
+    from resources.film_settings import stage_params
+
+    scratch, os.environ["CASTFORGE_HOME"] = os.environ.get("CASTFORGE_HOME"), str(home)
+    params = CaptionParams.from_dict(stage_params(film, "captions"))   # the film's settings live in its home
+    if scratch is not None:
+        os.environ["CASTFORGE_HOME"] = scratch
+    workspace = FilmWorkspace(film, home)
+    captioner = CaptionerResource().get()
+
+    def run() -> dict[str, pl.DataFrame]:
+        rows = read_identified_instances(workspace)
+        facts = caption_facts(rows, workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
+                              workspace.read_optional_table("frames"), params)
+        return {"captions": caption_instances(rows, facts, captioner, params, workspace.absolute)}
+
+    return run
+
+
 STAGES: dict[str, Callable[[Path, str, Path | None], Callable[[], dict[str, pl.DataFrame]]]] = {
-    "voice_map": voice_map_work, "pose_subclusters": pose_work}
+    "voice_map": voice_map_work, "pose_subclusters": pose_work, "captions": captions_work}
 
 
 def cpu_seconds() -> float:

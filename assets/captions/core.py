@@ -96,10 +96,9 @@ def caption_instances(rows: pl.DataFrame, facts: list[dict[str, Any]], captioner
         for i, (row, fact) in enumerate(zip(chunk.iter_rows(named=True), facts[start:start + batch_size])):
             chunk_facts.append(dict(fact))
             try:
-                rgb, alpha = load_cutout_rgb(absolute(row["path"]))
+                rgb, alpha = load_cutout_rgb(absolute(row["path"]), params.background)
             except ValueError:
                 continue
-            rgb[~alpha] = params.background
             images.append(rgb)
             chunk_facts[-1]["alpha"] = alpha
             readable.append(i)

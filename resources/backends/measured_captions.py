@@ -17,42 +17,64 @@ MAX_PIXELS = 40_000  # measurements use an even subsample of the character's pix
 
 
 def character_pixels(rgb: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    pixels = rgb[mask] if mask is not None else rgb.reshape(-1, 3)  # an empty mask measures nothing
-    if len(pixels) > MAX_PIXELS:
-        pixels = pixels[np.linspace(0, len(pixels) - 1, MAX_PIXELS).astype(np.int64)]
-    return pixels
+    """The masked pixels (N x 3, row-major order), an even subsample of ``MAX_PIXELS`` of them beyond that. Only the
+    sampled pixels are copied: a 1080p cut-out's whole masked area would be copied just to keep one in ten."""
+    flat = rgb.reshape(-1, 3)
+    if mask is None:
+        chosen = np.arange(len(flat))
+    else:
+        chosen = np.flatnonzero(mask)  # an empty mask measures nothing
+    if len(chosen) > MAX_PIXELS:
+        chosen = chosen[np.linspace(0, len(chosen) - 1, MAX_PIXELS).astype(np.int64)]
+    return flat[chosen]
+
+
+# the names' codes in alphabetical order, so counting codes ranks ties as np.unique over the names did
+COLOUR_CODES = ("", "beige", "black", "blue", "brown", "green", "grey", "orange", "pink", "purple", "red", "teal",
+                "white", "yellow")
+_CODE = {name: code for code, name in enumerate(COLOUR_CODES)}
+HUE_BINS = ((0, 8, "red"), (8, 20, "orange"), (20, 33, "yellow"), (33, 85, "green"), (85, 100, "teal"),
+            (100, 130, "blue"), (130, 150, "purple"), (150, 170, "pink"), (170, 180, "red"))
 
 
 def colour_names(rgb: np.ndarray, mask: np.ndarray | None, min_share: float = 0.15, top: int = 3) -> list[str]:
     """Named colours covering at least ``min_share`` of the masked pixels, most common first (OpenCV HSV rules)."""
+    return pixel_colour_names(character_pixels(rgb, mask), min_share, top)
+
+
+def pixel_colour_names(pixels: np.ndarray, min_share: float = 0.15, top: int = 3) -> list[str]:
+    """``colour_names`` of pixels already sampled (N x 3 RGB)."""
     import cv2
 
-    pixels = character_pixels(rgb, mask)
     if pixels.size == 0:
         return []
     hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(np.int32)
     h, s, v = hsv[:, 0], hsv[:, 1], hsv[:, 2]
-    names = np.full(h.shape, "", dtype=object)
+    codes = np.zeros(h.shape, np.int8)
     chromatic = (s >= 50) & (v >= 50)
-    names[v < 50] = "black"
-    names[(v >= 50) & (s < 50)] = np.where(v[(v >= 50) & (s < 50)] > 200, "white", "grey")
-    hue_bins = [(0, 8, "red"), (8, 20, "orange"), (20, 33, "yellow"), (33, 85, "green"), (85, 100, "teal"),
-                (100, 130, "blue"), (130, 150, "purple"), (150, 170, "pink"), (170, 180, "red")]
-    for lo, hi, name in hue_bins:
-        names[chromatic & (h >= lo) & (h < hi)] = name
+    codes[v < 50] = _CODE["black"]
+    codes[(v >= 50) & (s < 50)] = np.where(v[(v >= 50) & (s < 50)] > 200, _CODE["white"], _CODE["grey"])
+    for lo, hi, name in HUE_BINS:
+        codes[chromatic & (h >= lo) & (h < hi)] = _CODE[name]
     warm = chromatic & (h < 25)
-    names[warm & (v < 150)] = "brown"                # dark orange / red-orange reads as brown
-    names[warm & (v >= 150) & (s < 110)] = "beige"   # light, desaturated warm tones (skin, sand)
-    values, counts = np.unique(names.astype(str), return_counts=True)
+    codes[warm & (v < 150)] = _CODE["brown"]                # dark orange / red-orange reads as brown
+    codes[warm & (v >= 150) & (s < 110)] = _CODE["beige"]   # light, desaturated warm tones (skin, sand)
+    counts = np.bincount(codes, minlength=len(COLOUR_CODES))
+    values = np.flatnonzero(counts)   # the names present, alphabetical, as np.unique gives them
+    counts = counts[values]
     order = np.argsort(-counts)
     total = counts.sum()
-    return [str(values[i]) for i in order[:top] if values[i] and counts[i] / total >= min_share]
+    return [COLOUR_CODES[values[i]] for i in order[:top] if values[i] and counts[i] / total >= min_share]
 
 
 def lighting_phrases(rgb: np.ndarray, mask: np.ndarray | None) -> list[str]:
     """Mean luminance (ITU-R 601) of the character: < 70 dark, < 110 dim, > 170 brightly lit, else medium;
     luminance standard deviation > 60: high contrast."""
-    pixels = character_pixels(rgb, mask)
+    return pixel_lighting_phrases(character_pixels(rgb, mask))
+
+
+def pixel_lighting_phrases(pixels: np.ndarray) -> list[str]:
+    """``lighting_phrases`` of pixels already sampled (N x 3 RGB)."""
     if pixels.size == 0:
         return []
     luma = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -81,9 +103,9 @@ class MeasuredCaptioner:
     def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]:
         bodies = []
         for image, fact in zip(images, facts):
-            mask = fact.get("alpha")
-            phrases = fact_phrases(fact) + lighting_phrases(image, mask)
-            colours = colour_names(image, mask)
+            pixels = character_pixels(image, fact.get("alpha"))  # sampled once for both measures
+            phrases = fact_phrases(fact) + pixel_lighting_phrases(pixels)
+            colours = pixel_colour_names(pixels)
             if colours:
                 phrases.append(" and ".join(colours) + " colours")
             bodies.append(", ".join(phrases))

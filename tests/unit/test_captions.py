@@ -11,7 +11,8 @@ import pytest
 
 from assets.captions.core import CaptionParams, caption_facts, caption_instances, compose, shot_size
 from assets.captions.tokens import clip_token_count, clip_tokenizer
-from resources.backends.measured_captions import MeasuredCaptioner, colour_names, lighting_phrases
+from resources.backends.measured_captions import (MAX_PIXELS, MeasuredCaptioner, character_pixels, colour_names,
+                                                  lighting_phrases)
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,49 @@ def test_colour_names(colour, name):
     mask[10:30, 10:30] = True
     image[~mask] = (255, 255, 0)  # outside the character: must not count
     assert colour_names(image, mask) == [name]
+
+
+def colour_names_by_string(rgb: np.ndarray, mask: np.ndarray, min_share: float = 0.15, top: int = 3) -> list[str]:
+    """The string-based count ``colour_names`` had before it counted codes (session 8): the reference."""
+    pixels = rgb[mask]
+    if len(pixels) > MAX_PIXELS:
+        pixels = pixels[np.linspace(0, len(pixels) - 1, MAX_PIXELS).astype(np.int64)]
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(np.int32)
+    h, s, v = hsv[:, 0], hsv[:, 1], hsv[:, 2]
+    names = np.full(h.shape, "", dtype=object)
+    chromatic = (s >= 50) & (v >= 50)
+    names[v < 50] = "black"
+    names[(v >= 50) & (s < 50)] = np.where(v[(v >= 50) & (s < 50)] > 200, "white", "grey")
+    for lo, hi, name in [(0, 8, "red"), (8, 20, "orange"), (20, 33, "yellow"), (33, 85, "green"), (85, 100, "teal"),
+                         (100, 130, "blue"), (130, 150, "purple"), (150, 170, "pink"), (170, 180, "red")]:
+        names[chromatic & (h >= lo) & (h < hi)] = name
+    warm = chromatic & (h < 25)
+    names[warm & (v < 150)] = "brown"
+    names[warm & (v >= 150) & (s < 110)] = "beige"
+    values, counts = np.unique(names.astype(str), return_counts=True)
+    order = np.argsort(-counts)
+    return [str(values[i]) for i in order[:top] if values[i] and counts[i] / counts.sum() >= min_share]
+
+
+def test_colour_names_match_the_string_count_on_real_photos_and_ties(shared):
+    """Counting colour codes names the same colours in the same order as counting names did: real photos (one
+    above MAX_PIXELS, so the subsample is taken), and four colours in equal shares (ties ranked alike)."""
+    checked = 0
+    for p in sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))[:8]:
+        rgb = cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)
+        mask = np.zeros(rgb.shape[:2], bool)
+        mask[rgb.shape[0] // 8:, rgb.shape[1] // 6:] = True
+        assert np.array_equal(character_pixels(rgb, mask), rgb[mask][np.linspace(
+            0, mask.sum() - 1, MAX_PIXELS).astype(np.int64)] if mask.sum() > MAX_PIXELS else rgb[mask])
+        for share in (0.15, 0.05, 0.01):
+            assert colour_names(rgb, mask, share, top=5) == colour_names_by_string(rgb, mask, share, top=5)
+        checked += mask.sum() > MAX_PIXELS
+    assert checked > 0
+    tied = np.zeros((40, 40, 3), np.uint8)
+    tied[:10], tied[10:20], tied[20:30], tied[30:] = (220, 30, 30), (30, 40, 200), (20, 20, 20), (240, 240, 240)
+    full = np.ones((40, 40), bool)
+    assert colour_names(tied, full, 0.1, top=4) == colour_names_by_string(tied, full, 0.1, top=4)
+    assert sorted(colour_names(tied, full, 0.1, top=4)) == ["black", "blue", "red", "white"]
 
 
 @pytest.mark.parametrize("grey,phrase", [(30, "dark low-key lighting"), (90, "dim lighting"),
