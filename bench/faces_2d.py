@@ -26,10 +26,11 @@
   penny_and_chip_faces_found.csv (session 6's run: 197 faces + 17 of the upscaled second pass; on e22a8ac's run
   54 of them have no key frame within 0.25 s, since the frames stage decodes only reference frames) and
   penny_and_chip_instances.csv (an older segmentation's instances). ``--reassign`` re-runs the identity step on the
-  stored faces with the current settings.
+  stored faces with the current settings; ``--animeface`` scores every AnimeFace face on the film's key frames
+  against the labels' ``is_face``, with and without the skin rule (resources/backends/animeface.has_skin_colour).
 
 Usage: .venv/bin/python bench/faces_2d.py [--calibrate] [--skip-detection] [--skip-identity] [--samples 40]
-       .venv/bin/python bench/faces_2d.py --film pc [--labels CSV] [--reassign]
+       .venv/bin/python bench/faces_2d.py --film pc [--labels CSV] [--reassign | --animeface]
        .venv/bin/python bench/faces_2d.py --style
 """
 
@@ -232,6 +233,7 @@ def run_detection(shared: Path) -> dict:
     pc_labels = json.loads((DATA / "penny_and_chip_faces.json").read_text())["frames"]
     frames = {shot: read_frame(shared / PENNY_CHIP, 8 * int(shot) + 3.5) for shot in pc_labels}
     detectors = {"animeface": AnimeFaceDetector(max_side=None),
+                 "animeface+skin": AnimeFaceDetector(max_side=None, require_skin=True),
                  "yunet@0.35": OnnxFaceDetectors(("yunet",), thresholds={"yunet": 0.35}),
                  "yunet@0.5": OnnxFaceDetectors(("yunet",), 0.5),
                  "anime_lbp_cascade": OnnxFaceDetectors(("anime",))}
@@ -251,6 +253,7 @@ def run_detection(shared: Path) -> dict:
                      "penny_and_chip": {**total.as_dict(),
                                         "seconds_per_frame": round((time.perf_counter() - started) / len(frames), 3)}}
     detectors["animeface"].close()
+    detectors["animeface+skin"].close()
     return out
 
 
@@ -433,6 +436,39 @@ def run_film(film: str, labels_csv: Path, reassign: bool = False) -> dict:
     return out
 
 
+def run_animeface_on_film(film: str, labels_csv: Path) -> dict:
+    """Every face AnimeFace finds on a materialised film's kept key frames (the faces stage's pixels, so answers
+    come from the film's AnimeFace cache), with and without the skin rule (``has_skin_colour``), against the labels'
+    ``is_face`` (a labelled face box at that time, matched as ``labels_on_this_run`` matches): faces, not faces and
+    unlabelled detections, odd and even source shots apart (shot = timestamp // 8 s)."""
+    import polars as pl
+
+    from assets.faces.core import read_rgb
+    from assets.faces.evaluation import matches
+    from resources.backends.animeface import AnimeFaceDetector, has_skin_colour
+    from resources.backends.character_cues import box_iou
+    from resources.storage import FilmWorkspace
+
+    workspace = FilmWorkspace(film)
+    labels = pl.read_csv(labels_csv).rows(named=True)
+    detector = AnimeFaceDetector()
+    counts = {f"{rule} {half}": Counter() for rule in ("animeface", "animeface+skin") for half in ("odd", "even")}
+    for frame in workspace.read_table("frames").filter(pl.col("kept")).iter_rows(named=True):
+        half = "odd" if int(frame["timestamp_s"] // 8) % 2 else "even"
+        near = [label for label in labels if abs(label["timestamp_s"] - frame["timestamp_s"]) <= 0.25]
+        for face in detector.detect(read_rgb(workspace.absolute(frame["path"]))):
+            same = [label["is_face"] for label in near
+                    if box_iou(face.box, box := (label["fx0"], label["fy0"], label["fx1"], label["fy1"])) >= 0.5
+                    or matches(face.box, box) or matches(box, face.box)]
+            kind = "unlabelled" if not same else "face" if same[0] else "not a face"
+            counts[f"animeface {half}"][kind] += 1
+            if has_skin_colour(face):
+                counts[f"animeface+skin {half}"][kind] += 1
+    detector.close()
+    return {name: {**found, "precision_of_labelled": round(found["face"] / max(found["face"] + found["not a face"], 1),
+                                                           3)} for name, found in counts.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calibrate", action="store_true", help="grid-search the block weights on the composites")
@@ -445,12 +481,16 @@ def main() -> None:
     parser.add_argument("--reassign", action="store_true",
                         help="--film: run the identity step again on the stored faces with the current settings")
     parser.add_argument("--samples", type=int, default=40, help="composites per RGBA image")
+    parser.add_argument("--animeface", action="store_true",
+                        help="--film: AnimeFace's faces on the film's key frames against the labels' is_face")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
         sys.exit("bench/faces_2d.py needs ../shared (or CASTFORGE_SHARED) with the media and models")
     if args.film:
-        print(json.dumps(run_film(args.film, args.labels, args.reassign), indent=2, default=str))
+        run = run_animeface_on_film(args.film, args.labels) if args.animeface else run_film(args.film, args.labels,
+                                                                                               args.reassign)
+        print(json.dumps(run, indent=2, default=str))
         return
     if args.style:
         print(json.dumps(run_style(shared), indent=2))

@@ -17,6 +17,8 @@ Stable API (other stages use it as a seed cue, keep it backward compatible):
     face.landmarks5()   (5, 2) float32: image-left eye, image-right eye, nose, mouth left, mouth right corners
     face.to_detection() resources.protocols.FaceDetection (detector "animeface", with landmarks5)
     detector.close()    stops the worker (also on garbage collection / interpreter exit)
+    has_skin_colour(face)  whether the skin colour AnimeFace read could be a drawn face's (see below);
+                        ``AnimeFaceDetector(require_skin=True)`` keeps only such faces (the faces stage does)
 
 The interpreter is ``$CASTFORGE_ANIMEFACE_PYTHON`` when set, else ``<repo>/.venv-animeface/bin/python``.
 
@@ -27,6 +29,7 @@ the same frames, so the second stage reads the first one's answers instead of ru
 turns it off; a missing or corrupt entry is computed again.
 """
 
+import colorsys
 import json
 import logging
 import os
@@ -53,6 +56,16 @@ HOW = ("build it with `make setup` (install/setup_env.sh creates .venv-animeface
        "animeface==2.0.3), or set CASTFORGE_ANIMEFACE_PYTHON to a Python that has both")
 
 Box = tuple[float, float, float, float]
+# AnimeFace also fires on clothing, wheels, balls and snow (Penny & Chip: 42 of the 103 faces it found on a run's key
+# frames), and the skin colour it then reads is the cloth's: green, grey, blue. A drawn face's skin reads warm
+# (peach to brown) or light (pale anime skin, white ghosts, and glasses lenses, where AnimeFace samples a bespectacled
+# face): HLS lightness >= SKIN_MIN_LIGHTNESS, or a hue within SKIN_WARM_HUES (degrees, red wraps round) with
+# saturation >= SKIN_MIN_SATURATION (a grey's hue means nothing). Chosen on the odd shots of a labelled Penny & Chip
+# run (lightness 0.7-0.8 and hue limits 50-70 lose the same one face; 0.8 drops one more false one; 0.85 loses 5);
+# figures in README "2D animation and anime". Hands are skin-coloured and pass; so would a green or blue character.
+SKIN_MIN_LIGHTNESS = 0.8
+SKIN_WARM_HUES = (340.0, 60.0)
+SKIN_MIN_SATURATION = 0.1
 DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/animeface``, resolved when the detector is built
 
 
@@ -91,6 +104,13 @@ class AnimeFace:
         return FaceDetection(self.box, self.score, detector, self.landmarks5())
 
 
+def has_skin_colour(face: "AnimeFace") -> bool:
+    """Whether the skin colour AnimeFace read on ``face`` is light or warm, as a drawn face's is (see SKIN_*)."""
+    hue, lightness, saturation = colorsys.rgb_to_hls(*(v / 255 for v in face.skin_rgb))
+    warm = hue * 360 >= SKIN_WARM_HUES[0] or hue * 360 <= SKIN_WARM_HUES[1]
+    return lightness >= SKIN_MIN_LIGHTNESS or (warm and saturation >= SKIN_MIN_SATURATION)
+
+
 def _box(xywh: list[float], scale: float) -> Box:
     x, y, w, h = (float(v) / scale for v in xywh)
     return x, y, x + w, y + h
@@ -125,13 +145,16 @@ class AnimeFaceDetector:
     """AnimeFace 2009 in a subprocess worker. ``max_side`` bounds the image side sent to the worker (AnimeFace's
     cost grows with the pixel count: ~14 s for 3072 x 3072 on this CPU); boxes come back in the input's frame. Its
     callers hand it a drawn frame already at its analysis size (resources/analysis_frame.py: the instances cue and
-    ``DrawnFaceAnalyzer.detect`` scale the same way), so both ask with the same pixels and share the cache."""
+    ``DrawnFaceAnalyzer.detect`` scale the same way), so both ask with the same pixels and share the cache.
+    ``require_skin`` drops faces whose skin colour no drawn face has (``has_skin_colour``), after the cache, so
+    detectors with and without it share answers."""
 
     name = "animeface"
 
     def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None,
-                 cache_dir: Path | str | None = DEFAULT_CACHE):
+                 cache_dir: Path | str | None = DEFAULT_CACHE, require_skin: bool = False):
         self.min_score = min_score
+        self.require_skin = require_skin
         self.max_side = max_side
         self.python = python or animeface_python()
         if cache_dir == DEFAULT_CACHE:
@@ -178,7 +201,8 @@ class AnimeFaceDetector:
             if key is not None:
                 self.cache.put(key, reply)
             faces = [parse_face(raw, scale) for raw in reply["faces"]]
-        return sorted((f for f in faces if f.score >= self.min_score), key=lambda f: -f.score)
+        return sorted((f for f in faces if f.score >= self.min_score and (not self.require_skin or has_skin_colour(f))),
+                      key=lambda f: -f.score)
 
     def _cached(self, key: str | None, scale: float) -> list[AnimeFace] | None:
         """The faces of a stored answer, or None when there is none or it does not parse (then it is recomputed)."""

@@ -22,6 +22,9 @@ DRAWN_DETECTORS = ("animeface", "yunet", "anime", "scrfd")
 # detector's box to one convention (ratios from the anime grid); it raised Penny & Chip's detected-face AUC only
 # from 0.869 to 0.882 and HDBSCAN then found no Penny cluster there, so version 3 crops the detector's box as is.
 CROP_VERSION = 3
+# Part of ``model`` too: AnimeFace's faces are kept only where the skin colour it read is a drawn face's
+# (resources/backends/animeface.has_skin_colour); bump when that rule changes.
+ANIMEFACE_SKIN_RULE = 1
 # The 2D detectors read a taller image (a 720p / 1080p frame, a large head crop of voice_map's mouth reader) scaled
 # to this many rows, boxes and landmarks scaled back (the embedding crop is cut from the full frame): the size their
 # drawn-face figures were measured at and the anime preset's ``instances.analysis_max_height``, so the instances
@@ -50,7 +53,7 @@ class DrawnFaceAnalyzer:
             from resources.backends.animeface import AnimeFaceDetector
 
             self._animeface = AnimeFaceDetector(min_score=thresholds.get("animeface", det_threshold),
-                                                max_side=animeface_max_side)
+                                                max_side=animeface_max_side, require_skin=True)
         others = tuple(d for d in self.detectors if d != "animeface")
         self._onnx = None
         if others:
@@ -60,7 +63,8 @@ class DrawnFaceAnalyzer:
         self.analysis_max_height = analysis_max_height
         self.recogniser = recogniser
         self.embedding_dim = recogniser.embedding_dim
-        self.model = (f"{'+'.join(self.detectors)}:crop{CROP_VERSION}:{recogniser.name}:"
+        skin = f":skin{ANIMEFACE_SKIN_RULE}" if self._animeface is not None else ""
+        self.model = (f"{'+'.join(self.detectors)}{skin}:crop{CROP_VERSION}:{recogniser.name}:"
                       f"{recogniser.model.rsplit('/', 1)[-1]}")
 
     def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:

@@ -39,6 +39,10 @@ def test_animeface_finds_the_labelled_faces_of_a_grid_region(shared, detector):
     score = score_detections([f.box for f in faces], labels)
     assert len(labels) == 13
     assert score.recall >= 0.5 and score.precision >= 0.9, score
+    from resources.backends.animeface import has_skin_colour
+
+    hits = [f for f in faces if any(matches(f.box, label) for label in labels)]
+    assert all(has_skin_colour(f) for f in hits)  # require_skin keeps every anime face found here
     face = faces[0]
     left, right, nose, mouth_left, mouth_right = face.landmarks5()
     assert left[0] < right[0] and mouth_left[0] < mouth_right[0]
@@ -125,6 +129,43 @@ def test_a_second_detector_reads_the_first_ones_answers_and_recomputes_a_corrupt
         third.close()
         assert json.loads(stored[0].read_text())["faces"]
     same.close()
+
+
+def test_faces_whose_skin_reads_as_cloth_are_dropped_and_the_drawn_face_kept(shared, tmp_path):
+    """Penny & Chip shot 6 (t = 51.5 s, hand-labelled): AnimeFace finds Penny's face (the skin it reads is her
+    glasses' pale lens) and a 'face' on her grey T-shirt; with require_skin only the face is left, read from the
+    same stored answer. Skin colours AnimeFace read on that run: Chip's warm skin and a ghost's white pass, green
+    overalls, a grey shirt and a blue jersey do not."""
+    from resources.backends.animeface import AnimeFace, AnimeFaceDetector, has_skin_colour
+
+    capture = cv2.VideoCapture(str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"))
+    capture.set(cv2.CAP_PROP_POS_MSEC, 51.5 * 1000)
+    ok, bgr = capture.read()
+    capture.release()
+    assert ok
+    frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    penny = json.loads((LABELS.parent / "penny_and_chip_faces.json").read_text())["frames"]["6"]["penny"]
+    try:
+        plain = AnimeFaceDetector(max_side=None, cache_dir=tmp_path)
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    every = plain.detect(frame)
+    plain.close()
+    assert any(matches(f.box, penny) for f in every) and any(not matches(f.box, penny) for f in every)
+    skinned = AnimeFaceDetector(max_side=None, cache_dir=tmp_path, require_skin=True)
+    kept = skinned.detect(frame)
+    assert skinned.calls == {"worker": 0, "cached": 1}
+    assert kept and all(matches(f.box, penny) for f in kept)
+    assert kept == [f for f in every if has_skin_colour(f)]
+
+    def face(skin: tuple[int, int, int]) -> AnimeFace:
+        return AnimeFace((0, 0, 9, 9), 0.9, (0, 0, 1, 1), (2, 0, 3, 1), (0, 2, 3, 3), (1, 1), (1, 3), (0, 0, 0), skin,
+                         (0, 0, 0), (0, 0, 0))
+
+    assert has_skin_colour(face((235, 198, 152))) and has_skin_colour(face((252, 252, 252)))  # Chip, a ghost
+    assert has_skin_colour(face((182, 134, 92)))  # Penny's brown skin where AnimeFace reads it
+    for cloth in ((165, 222, 126), (150, 150, 151), (100, 130, 200)):
+        assert not has_skin_colour(face(cloth))
 
 
 @pytest.mark.parametrize("box, label, expected", [
