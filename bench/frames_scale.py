@@ -230,20 +230,20 @@ def handoff(kind: str, video: Path) -> dict:
     return {"analysed_frames": frames, **({"bytes": path.stat().st_size} if writer is not None else {})}
 
 
-def _h264_length_size(stream, video: Path) -> int:
-    """Bytes of each NAL unit's length prefix in an MP4 / Matroska H.264 stream (from its avcC extradata)."""
-    from assets.frames.decode import h264_length_size
+def _nal_length_size(stream, video: Path) -> int:
+    """Bytes of each NAL unit's length prefix in an MP4 / Matroska H.264 or HEVC stream (avcC / hvcC extradata)."""
+    from assets.frames.decode import nal_length_size
 
-    length_size = h264_length_size(stream)
+    length_size = nal_length_size(stream)
     if length_size is None:
-        raise SystemExit(f"{video}: reads H.264 in MP4 / Matroska only")
+        raise SystemExit(f"{video}: reads H.264 or HEVC in MP4 / Matroska only")
     return length_size
 
 
-def _is_non_reference(packet, length_size: int) -> bool:
+def _is_non_reference(packet, length_size: int, codec: str) -> bool:
     from assets.frames.decode import is_non_reference
 
-    return is_non_reference(packet, length_size)
+    return is_non_reference(packet, length_size, codec)
 
 
 def nonref_prediction(video: Path) -> dict:
@@ -256,12 +256,12 @@ def nonref_prediction(video: Path) -> dict:
         times, non_reference = [], set()
         with av.open(str(video)) as container:
             stream = container.streams.video[0]
-            length_size = _h264_length_size(stream, video)
+            length_size, codec = _nal_length_size(stream, video), stream.codec_context.name
             stream.thread_type = "AUTO"
             if skip:
                 stream.codec_context.skip_frame = "NONREF"
             for packet in container.demux(stream):
-                if _is_non_reference(packet, length_size):
+                if _is_non_reference(packet, length_size, codec):
                     non_reference.add(packet.pts)
                 times.extend(frame.pts for frame in packet.decode())
         return times, non_reference
@@ -275,7 +275,7 @@ def nonref_prediction(video: Path) -> dict:
 
 def reference_view(video: Path, detect_width: int, report, depth: int = 8, skip_non_reference: bool = False):
     """A stand-in for ``decode_ahead`` (frames_shared): decodes EVERY frame, as a decode shared with shot_analysis
-    would, and yields only those a NONREF decode gives, numbered and timed as it numbers them (undamaged H.264;
+    would, and yields only those a NONREF decode gives, numbered and timed as it numbers them (undamaged H.264 or HEVC;
     the non-reference frames are where shot_analysis's copies would be taken). One thread."""
     import av
     from av.video.reformatter import VideoReformatter
@@ -286,11 +286,11 @@ def reference_view(video: Path, detect_width: int, report, depth: int = 8, skip_
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        length_size = _h264_length_size(stream, video)
+        length_size, codec = _nal_length_size(stream, video), stream.codec_context.name
         report.fps, report.declared_s = float(stream.average_rate or 0), _declared_seconds(container, stream)
         time_base, non_reference, skipped, size = float(stream.time_base), set(), [], None
         for packet in container.demux(stream):
-            if _is_non_reference(packet, length_size):
+            if _is_non_reference(packet, length_size, codec):
                 non_reference.add(packet.pts)
             for frame in packet.decode():
                 if size is None:

@@ -90,26 +90,46 @@ def _declared_seconds(container, stream) -> float | None:
     return container.duration / 1_000_000 if container.duration else None
 
 
-def h264_length_size(stream) -> int | None:
-    """Bytes of each NAL unit's length prefix of an H.264 stream stored as MP4 / Matroska do (avcC extradata);
-    None for another codec or Annex B."""
-    extradata = stream.codec_context.extradata
-    if stream.codec_context.name != "h264" or not extradata or extradata[0] != 1 or len(extradata) < 5:
+def nal_length_size(stream) -> int | None:
+    """Bytes of each NAL unit's length prefix of an H.264 or HEVC stream stored as MP4 / Matroska store them
+    (avcC / hvcC extradata, configuration version 1); None for another codec or Annex B."""
+    extradata, name = stream.codec_context.extradata, stream.codec_context.name
+    if not extradata or extradata[0] != 1:
         return None
-    return (extradata[4] & 3) + 1
+    if name == "h264" and len(extradata) >= 5:
+        return (extradata[4] & 3) + 1
+    if name == "hevc" and len(extradata) >= 23:  # hvcC byte 21: ..., lengthSizeMinusOne in its two low bits
+        return (extradata[21] & 3) + 1
+    return None
 
 
-def is_non_reference(packet: Any, length_size: int) -> bool:
-    """Whether every coded slice of an H.264 packet has ``nal_ref_idc`` 0: exactly a frame ``skip_frame=NONREF``
-    drops (bench/frames_scale.py ``--measure nonref_prediction``: the same frames on four films, 4,993 frames)."""
+# HEVC NAL unit types FFmpeg's skip_frame=NONREF drops (ff_hevc_nal_is_nonref): the sub-layer non-reference
+# pictures TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N and the reserved RSV_VCL_N10 / N12 / N14
+HEVC_NON_REFERENCE = frozenset((0, 2, 4, 6, 8, 10, 12, 14))
+
+
+def _slice_references(header: int, codec: str) -> bool | None:
+    """Whether a NAL unit is a coded slice of a picture others may refer to (True), of a non-reference picture
+    (False), or no slice (None), from the first byte of its header."""
+    if codec == "h264":
+        return bool(header >> 5 & 3) if header & 31 in (1, 5) else None
+    nal_type = header >> 1 & 63  # HEVC: forbidden bit, six bits of type, then the layer id (second byte)
+    return nal_type not in HEVC_NON_REFERENCE if nal_type < 32 else None
+
+
+def is_non_reference(packet: Any, length_size: int, codec: str = "h264") -> bool:
+    """Whether a packet holds coded slices and each is of a non-reference picture: exactly a frame
+    ``skip_frame=NONREF`` drops. H.264: ``nal_ref_idc`` 0 (bench/frames_scale.py ``--measure nonref_prediction``:
+    the same frames on four films, 4,993 frames). HEVC (``codec`` "hevc"): a NAL unit type of
+    ``HEVC_NON_REFERENCE``, as FFmpeg drops each such NAL unit before it is parsed (tests/unit/test_frames_hevc.py)."""
     data, at, references = bytes(packet), 0, []
     while at + length_size < len(data):
         size = int.from_bytes(data[at:at + length_size], "big")
-        header = data[at + length_size]
-        if header & 31 in (1, 5):  # a coded slice
-            references.append(header >> 5 & 3)
+        referenced = _slice_references(data[at + length_size], codec)
+        if referenced is not None:
+            references.append(referenced)
         at += length_size + size
-    return bool(references) and max(references) == 0
+    return bool(references) and not any(references)
 
 
 class _FrameClock:
@@ -190,9 +210,9 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
     B-frames: about 40% of an H.264 film's frames), in MP4 / Matroska where packets carry presentation times;
     the frames it yields are decoded exactly and numbered in display order counting the skipped ones.
     ``on_every_frame(index, timestamp_s, av_frame)`` is told of every frame, numbered and timed as a decode
-    without skipping numbers them: with ``skip_non_reference`` on H.264 every frame is then decoded and the
-    non-reference ones (``is_non_reference``) are withheld from the frames yielded, so these stay exactly those
-    of a skipping decode; on another codec the decoder skips and ``on_every_frame`` is never called
+    without skipping numbers them: with ``skip_non_reference`` on H.264 or HEVC (avcC / hvcC) every frame is
+    then decoded and the non-reference ones (``is_non_reference``) are withheld from the frames yielded, so these
+    stay exactly those of a skipping decode; on another codec the decoder skips and ``on_every_frame`` is never called
     (``report.every_frame`` stays 0)."""
     from av.video.reformatter import VideoReformatter
 
@@ -202,10 +222,10 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
         report.declared_s = _declared_seconds(container, stream)
         time_base = float(stream.time_base) if stream.time_base else None
-        clock, length_size, non_reference = None, None, set()
+        clock, length_size, non_reference, codec = None, None, set(), stream.codec_context.name
         if skip_non_reference and time_base and any(f in container.format.name for f in SKIPPABLE_FORMATS):
             clock = _FrameClock()
-            length_size = h264_length_size(stream) if on_every_frame is not None else None
+            length_size = nal_length_size(stream) if on_every_frame is not None else None
             if length_size is None:  # the decoder skips; nothing sees every frame
                 stream.codec_context.skip_frame = "NONREF"
                 on_every_frame = None
@@ -213,7 +233,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
         def on_packet(packet: Any) -> None:
             if clock is not None:
                 clock.packet(packet.pts)
-            if length_size is not None and is_non_reference(packet, length_size):
+            if length_size is not None and is_non_reference(packet, length_size, codec):
                 non_reference.add(packet.pts)
 
         small_size: tuple[int, int] | None = None

@@ -156,7 +156,7 @@ def settle_handoff(writer: HandoffWriter | None, report: Any, workspace: FilmWor
     if report is None or not report.every_frame or report.every_frame != writer.frames:
         writer.discard()
         remove_handoff(workspace)
-        return {"handoff": "none: the decoder skipped frames (not H.264 in MP4 / Matroska)"}
+        return {"handoff": "none: the decoder skipped frames (not H.264 or HEVC in MP4 / Matroska)"}
     folder = writer.finish(report.fps, report.width, report.height, report.error)
     return {"handoff": str(workspace.relative(folder)), "handoff_frames": writer.frames,
             "handoff_bytes": (folder / "frames.bin").stat().st_size}

@@ -2,7 +2,7 @@
 appearance, and the picture's change that av_sync reads (``picture_change``).
 
 The measures need every frame (flashes last two frames, camera motion is taken every second one). On a video of 720
-rows or more in H.264 the frames stage decodes every frame anyway and hands over what is measured here
+rows or more in H.264 or HEVC the frames stage decodes every frame anyway and hands over what is measured here
 (assets/frames/handoff.py): the scan reads that instead of decoding (``handed_off_frames``), with the same tables.
 Otherwise (no handoff, a stale one, another ``analysis_width``) it decodes the film itself (``decoded_frames``).
 Its cost is measured with bench/stage_cost.py (README, "Temporal analysis").
