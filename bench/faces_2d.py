@@ -2,7 +2,8 @@
 
 - detection: recall / precision (assets/faces/evaluation.py matching) of each 2D detector on the anime face grid
   (39 faces labelled by hand, tests/data/anime_face_grid_labels.json) and on 26 Penny & Chip frames (one per shot,
-  52 faces labelled by hand with who they are, tests/data/penny_and_chip_faces.json); seconds per image.
+  52 faces labelled by hand with who they are, tests/data/penny_and_chip_faces.json); seconds per image; recall
+  on 58 composites of the CC0 characters (see identity) on 3D / live frames, other drawn designs.
 - identity: the drawn-identity embedding's block weights are CALIBRATED on the anime grid's 39 characters, each
   in several jittered, rescaled, mirrored, blurred or compressed variants, and the clustering distance on the
   hand-labelled Penny & Chip faces of ODD shots (variants of one image are closer than one character across scenes,
@@ -47,7 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assets.faces.evaluation import DetectionScore, score_detections  # noqa: E402
+from assets.faces.evaluation import DetectionScore, matches, score_detections  # noqa: E402
 from assets.faces.identity_eval import bcubed, pair_auc, threshold_clusters  # noqa: E402
 from resources.paths import shared_dir  # noqa: E402
 from resources.protocols import FaceDetection  # noqa: E402
@@ -232,6 +233,7 @@ def run_detection(shared: Path) -> dict:
     grid = cv2.cvtColor(cv2.imread(str(shared / grid_labels["image"])), cv2.COLOR_BGR2RGB)
     pc_labels = json.loads((DATA / "penny_and_chip_faces.json").read_text())["frames"]
     frames = {shot: read_frame(shared / PENNY_CHIP, 8 * int(shot) + 3.5) for shot in pc_labels}
+    composites, composite_faces_, _ = composite_faces(shared, 20)  # other drawn designs (CC0): recall only
     detectors = {"animeface": AnimeFaceDetector(max_side=None),
                  "animeface+skin": AnimeFaceDetector(max_side=None, require_skin=True),
                  "yunet@0.35": OnnxFaceDetectors(("yunet",), thresholds={"yunet": 0.35}),
@@ -249,9 +251,12 @@ def run_detection(shared: Path) -> dict:
         for shot, entry in pc_labels.items():
             total = total + score_detections(boxes(frames[shot]), [entry["penny"], entry["chip"]],
                                              entry.get("ignore", []))
+        found = sum(any(matches(box, face.box) for box in boxes(image)) for image, face in zip(composites,
+                                                                                          composite_faces_))
         out[name] = {"anime_grid": {**grid_score.as_dict(), "seconds": round(grid_seconds, 2)},
                      "penny_and_chip": {**total.as_dict(),
-                                        "seconds_per_frame": round((time.perf_counter() - started) / len(frames), 3)}}
+                                        "seconds_per_frame": round((time.perf_counter() - started) / len(frames), 3)},
+                     "rgba_composites_recall": f"{found} of {len(composites)}"}
     detectors["animeface"].close()
     detectors["animeface+skin"].close()
     return out
