@@ -127,8 +127,39 @@ def captions_work(home: Path, film: str, _: Path | None = None) -> Callable[[], 
     return run
 
 
+def datasets_work(home: Path, film: str, _: Path | None = None) -> Callable[[], dict[str, pl.DataFrame]]:
+    """The character_datasets asset's work on the stored tables with the film's settings, exported into a scratch
+    folder (every file written, as on a first export); ``dataset_files`` holds a digest of every exported file."""
+    import hashlib
+
+    from assets.datasets.assets import film_candidates
+    from assets.datasets.core import export_datasets
+    from assets.datasets.params import DatasetParams
+    from resources.film_settings import stage_params
+
+    scratch, os.environ["CASTFORGE_HOME"] = os.environ.get("CASTFORGE_HOME"), str(home)
+    params = DatasetParams.from_dict(stage_params(film, "character_datasets"))
+    if scratch is not None:
+        os.environ["CASTFORGE_HOME"] = scratch
+    workspace = FilmWorkspace(film, home)
+
+    def run() -> dict[str, pl.DataFrame]:
+        candidates, decisions, _ = film_candidates(workspace, film, params)
+        with tempfile.TemporaryDirectory(prefix="voice_pose_cost_datasets_") as out:
+            table, decisions, _ = export_datasets(candidates, decisions, workspace.read_optional_table("frames"),
+                                                  Path(out), film, params, workspace.absolute,
+                                                  lambda path: Path(path).relative_to(out).as_posix())
+            files = pl.DataFrame([{"file": path.relative_to(out).as_posix(), "sha1": hashlib.sha1(
+                path.read_bytes()).hexdigest()} for path in sorted(Path(out).rglob("*")) if path.is_file()
+                and path.suffix in (".png", ".txt")])
+        return {"dataset_items": table, "dataset_decisions": decisions, "dataset_files": files}
+
+    return run
+
+
 STAGES: dict[str, Callable[[Path, str, Path | None], Callable[[], dict[str, pl.DataFrame]]]] = {
-    "voice_map": voice_map_work, "pose_subclusters": pose_work, "captions": captions_work}
+    "voice_map": voice_map_work, "pose_subclusters": pose_work, "captions": captions_work,
+    "character_datasets": datasets_work}
 
 
 def cpu_seconds() -> float:

@@ -34,13 +34,7 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
-        candidates, decisions = export_candidates(
-            read_identified_instances(workspace), workspace.read_table("captions"),
-            workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
-            workspace.read_optional_table("identities"), film, params)
-        candidates, effect_decisions = apply_frame_effects(candidates, workspace.read_optional_table("frame_effects"),
-                                                           params.effects)
-        decisions = pl.concat([decisions, effect_decisions], how="vertical_relaxed")
+        candidates, decisions, effect_decisions = film_candidates(workspace, film, params)
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")
         upscaler = sr_upscaler(params)
@@ -65,6 +59,19 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             "preview": image_markdown(preview(table, workspace), "exported items") or MetadataValue.text("no items"),
             "folder": MetadataValue.path(str(out_dir)),
         })
+
+
+def film_candidates(workspace: FilmWorkspace, film: str,
+                    params: DatasetParams) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The export's candidates from the film's stored tables, every decision so far, and those the frame effects
+    made (tagged or dropped)."""
+    candidates, decisions = export_candidates(
+        read_identified_instances(workspace), workspace.read_table("captions"),
+        workspace.read_optional_table("poses"), workspace.read_optional_table("faces"),
+        workspace.read_optional_table("identities"), film, params)
+    candidates, effect_decisions = apply_frame_effects(candidates, workspace.read_optional_table("frame_effects"),
+                                                       params.effects)
+    return candidates, pl.concat([decisions, effect_decisions], how="vertical_relaxed"), effect_decisions
 
 
 def sr_upscaler(params: DatasetParams) -> ImageUpscaler | None:

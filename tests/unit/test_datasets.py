@@ -307,3 +307,25 @@ def test_item_captions_stay_within_clip_tokens():
     text = item_caption(row, "upper_body")
     assert clip_token_count(text) <= 77
     assert text.startswith("a 3d animated character, pixar style, sintel_trailer_480x204_char0, upper body, detail")
+
+
+@pytest.mark.parametrize("background", [(127, 127, 127), (255, 255, 255), (12, 200, 77)])
+def test_load_cutout_composites_every_pixel_as_the_float_formula(shared, tmp_path, background):
+    """Opaque and transparent pixels are copied and only the soft edge is computed in floats: every pixel equals
+    ``rgb * a + background * (1 - a)`` rounded in float32, and the covered mask is ``a / 255 > COVERED``."""
+    from assets.datasets.images import COVERED, load_cutout
+
+    bgr = cv2.imread(sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))[0])
+    h, w = bgr.shape[:2]
+    ramp = np.tile(np.linspace(-255, 510, w), (h, 1))   # transparent, soft, opaque across the image
+    alpha = np.clip(ramp, 0, 255).astype(np.uint8)
+    alpha[: h // 4] = 255 - alpha[: h // 4]             # and the other way round on top
+    path = tmp_path / "cut.png"
+    cv2.imwrite(str(path), np.dstack([bgr, alpha]))
+    cut = load_cutout(path, background)
+    a = alpha[:, :, None].astype(np.float32) / 255.0
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32)
+    expected = np.clip(rgb * a + np.asarray(background, np.float32) * (1.0 - a) + 0.5, 0, 255).astype(np.uint8)
+    assert {0, 255} < set(np.unique(alpha).tolist()) and ((alpha > 0) & (alpha < 255)).mean() > 0.1
+    assert np.array_equal(cut.rgb, expected)
+    assert np.array_equal(cut.alpha, a[:, :, 0] > COVERED)
