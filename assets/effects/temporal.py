@@ -134,11 +134,11 @@ def appearance_histogram(rgba: np.ndarray) -> np.ndarray | None:
     """Hue-saturation histogram of a cut-out's covered pixels, normalised (None when nearly nothing is covered)."""
     if rgba is None or rgba.ndim != 3 or rgba.shape[2] < 4:
         return None
-    covered = rgba[..., 3] > 127
-    if covered.sum() < 64:
+    covered = cv2.threshold(rgba[..., 3], 127, 1, cv2.THRESH_BINARY)[1]   # alpha > 127, as the mask calcHist takes
+    if cv2.countNonZero(covered) < 64:
         return None
-    hsv = cv2.cvtColor(np.ascontiguousarray(rgba[..., :3]), cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], covered.astype(np.uint8), [12, 4], [0, 180, 0, 256]).reshape(-1)
+    hsv = cv2.cvtColor(rgba, cv2.COLOR_BGR2HSV)  # a fourth channel is ignored: no copy of the colour planes first
+    hist = cv2.calcHist([hsv], [0, 1], covered, [12, 4], [0, 180, 0, 256]).reshape(-1)
     return hist / max(hist.sum(), 1.0)
 
 

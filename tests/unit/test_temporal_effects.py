@@ -138,3 +138,26 @@ def test_key_frames_measured_on_threads_give_the_one_thread_list(frame, characte
     assert [(f["frame_id"], f["effect"]) for f in one if f["effect"] in ("snow", "depth_of_field")] == [
         ("f0", "snow"), ("f2", "depth_of_field"), ("f5", "snow")]
     assert key_frame_detections(kept, boxes, pictures.get, PARAMS, workers=3) == one
+
+
+def test_appearance_histogram_counts_covered_pixels_only(shared):
+    """The histogram of a real photo's pixels whose alpha is above 127 (HSV of the colour planes), whatever the
+    uncovered pixels hold; too few covered pixels give None."""
+    import glob
+
+    from assets.effects.temporal import appearance_histogram
+
+    bgr = cv2.imread(sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))[0])
+    alpha = np.zeros(bgr.shape[:2], np.uint8)
+    alpha[:, : bgr.shape[1] // 2] = 128          # covered (just above 127)
+    alpha[: bgr.shape[0] // 3, :] = 127          # not covered
+    hist = appearance_histogram(np.dstack([bgr, alpha]))
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    expected = cv2.calcHist([hsv], [0, 1], (alpha > 127).astype(np.uint8), [12, 4], [0, 180, 0, 256]).reshape(-1)
+    assert np.allclose(hist, expected / expected.sum())
+    painted = bgr.copy()
+    painted[alpha <= 127] = (0, 0, 255)           # uncovered pixels repainted: the histogram does not move
+    assert np.allclose(appearance_histogram(np.dstack([painted, alpha])), hist)
+    few = np.zeros_like(alpha)
+    few[:7, :9] = 255                             # 63 covered pixels
+    assert appearance_histogram(np.dstack([bgr, few])) is None
