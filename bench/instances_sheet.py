@@ -2,9 +2,13 @@
 whole character, from labels a person gave by looking at them. Prints JSON; writes the sheet PNG.
 
 Usage: .venv/bin/python bench/instances.py --backends characters --keep /tmp/run
-       .venv/bin/python bench/instances_sheet.py /tmp/run/characters [--labels bench/data/sintel_whole_character.csv]
-                                                   [--out docs/screenshots/instances_sintel.png]
-Labels CSV: frame_id,inst,label,note with label one of whole | part | not_character (see the file's header).
+       .venv/bin/python bench/instances_sheet.py /tmp/run/characters [--labels bench/data/sintel_whole_character_s8.csv]
+                                                   [--out docs/screenshots/instances_sintel.png] [--template T.csv]
+Labels CSV: label one of whole | with_background | part | not_character (see the file's header), keyed by
+instance_id,frame_id,x0,y0,x1,y1 (the id, else the same frame and a box at IoU >= 0.7, so a label survives a
+re-segmentation that moves the mask a little; the ids also change with the film's name) or, in the older files,
+frame_id,inst. --template writes the kept cut-outs as a labels CSV (label and note from --labels where one lands)
+to fill in by eye.
 """
 
 import argparse
@@ -19,7 +23,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TILE = 160
-COLOURS = {"whole": (60, 180, 75), "part": (0, 140, 255), "not_character": (40, 40, 230)}  # BGR
+COLOURS = {"whole": (60, 180, 75), "with_background": (90, 90, 90), "part": (0, 140, 255),
+           "not_character": (40, 40, 230)}  # BGR
+BOX_IOU = 0.7  # a label keyed by frame and box lands on a kept cut-out of that frame whose box overlaps this much
+KEY = ("instance_id", "frame_id", "inst", "x0", "y0", "x1", "y1")
 
 
 def checkerboard(height: int, width: int, cell: int = 8) -> np.ndarray:
@@ -44,25 +51,74 @@ def tile(path: str, caption: str, label: str | None) -> np.ndarray:
     return canvas
 
 
+def read_labels(path: str) -> list[dict]:
+    with open(path) as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+def match_labels(rows: list[dict], labels: list[dict]) -> tuple[list[dict | None], dict]:
+    """The label row of each kept row (or None) and how many landed by which key. Each label lands at most once:
+    by instance id, else on the same frame's kept row with the best box IoU >= BOX_IOU, else (older files without
+    boxes) by frame id and instance number."""
+    from resources.backends.character_cues import box_iou
+
+    found: list[dict | None] = [None] * len(rows)
+    ways = {"instance_id": 0, "frame_and_box": 0, "frame_and_inst": 0, "not_landed": 0}
+    by_id = {r["instance_id"]: i for i, r in enumerate(rows)}
+    left = []
+    for label in labels:
+        index = by_id.get(label.get("instance_id") or "")
+        if index is not None and found[index] is None:
+            found[index] = label
+            ways["instance_id"] += 1
+        else:
+            left.append(label)
+    for label in left:
+        candidates = [i for i, r in enumerate(rows) if found[i] is None and r["frame_id"] == label["frame_id"]]
+        index, way = None, None
+        if label.get("x0"):
+            box = [float(label[k]) for k in ("x0", "y0", "x1", "y1")]
+            scored = [(box_iou(box, [rows[i][k] for k in ("x0", "y0", "x1", "y1")]), i) for i in candidates]
+            best = max(scored, default=(0.0, None))
+            index, way = (best[1], "frame_and_box") if best[0] >= BOX_IOU else (None, None)
+        elif label.get("inst"):
+            index = next((i for i in candidates if rows[i]["inst"] == int(label["inst"])), None)
+            way = "frame_and_inst"
+        if index is None:
+            ways["not_landed"] += 1
+        else:
+            found[index] = label
+            ways[way] += 1
+    return found, ways
+
+
+def write_template(path: str, rows: list[dict], found: list[dict | None]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*KEY, "label", "note"])
+        for row, label in zip(rows, found):
+            writer.writerow([*(row[k] for k in KEY), (label or {}).get("label", ""), (label or {}).get("note", "")])
+
+
 def main() -> None:
     import polars as pl
 
     parser = argparse.ArgumentParser()
     parser.add_argument("run", help="the --keep folder of bench/instances.py for one backend")
-    parser.add_argument("--labels", help="CSV frame_id,inst,label,note")
+    parser.add_argument("--labels", help="labels CSV (see above)")
+    parser.add_argument("--template", help="write the kept cut-outs as a labels CSV to fill in")
     parser.add_argument("--out", default="docs/screenshots/instances_sintel.png")
     parser.add_argument("--columns", type=int, default=8)
     args = parser.parse_args()
     table = pl.read_parquet(Path(args.run) / "filtered_instances.parquet")
     table = table.filter(pl.col("kept")).sort("frame_id", "inst")
-    labels = {}
-    if args.labels:
-        with open(args.labels) as handle:
-            labels = {(r["frame_id"], int(r["inst"])): r["label"] for r in csv.DictReader(
-                line for line in handle if not line.startswith("#"))}
+    rows = list(table.iter_rows(named=True))
+    found, landed = match_labels(rows, read_labels(args.labels)) if args.labels else ([None] * len(rows), None)
+    if args.template:
+        write_template(args.template, rows, found)
     tiles, counts = [], {}
-    for row in table.iter_rows(named=True):
-        label = labels.get((row["frame_id"], row["inst"]))
+    for row, labelled_row in zip(rows, found):
+        label = labelled_row["label"] if labelled_row else None
         counts[label or "unlabelled"] = counts.get(label or "unlabelled", 0) + 1
         edge = "|edge" if row.get("touches_frame_edge") else ""
         tiles.append(tile(row["path"], f"{row['frame_id'][-11:]}#{row['inst']} {label or ''}{edge}", label))
@@ -74,7 +130,7 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(args.out, sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     labelled = sum(v for k, v in counts.items() if k != "unlabelled")
-    print(json.dumps({"kept": table.height, "labels": counts, "sheet": args.out,
+    print(json.dumps({"kept": table.height, "labels": counts, "landed": landed, "sheet": args.out,
                       "whole_share": round(counts.get("whole", 0) / labelled, 3) if labelled else None}, indent=2))
 
 
