@@ -168,6 +168,7 @@ class SegmentedInstance(TypedDict):
     seed: str                     # what found it, e.g. "face+person", "sam2", "sam2+face+person"
     stability: NotRequired[float]  # sam2: the mask's stability score
     parts: NotRequired[int]        # sam2 merged into characters: how many part masks it joined
+    person_score: NotRequired[float]  # characters: BlazePose's pose flag on its seed's box (0: not run)
 
 
 @runtime_checkable

@@ -73,9 +73,10 @@ MATTE_HIGH = 0.9
 
 
 class MatteCue:
-    """BlazePose lite (resources/backends/mediapipe_person.py) on each seed's box: ``character(rgb, box, core)`` ->
-    frame-sized bool plane of the pixels its person matte is sure of, or None where the model is unsure (pose flag
-    below MATTE_MIN_SCORE) or disagrees with the seed (its matte misses most of the seed's face ``core``)."""
+    """BlazePose lite (resources/backends/mediapipe_person.py) on each seed's box: ``estimate(rgb, box)`` -> its
+    PersonMatte; ``trusted(found, core)``: the model is sure (pose flag at least MATTE_MIN_SCORE) and agrees with
+    the seed (its matte holds most of the seed's face ``core``); the segmenter then takes the pixels at or above
+    ``high`` as probable foreground."""
 
     def __init__(self, min_score: float = MATTE_MIN_SCORE, high: float = MATTE_HIGH):
         from resources.backends.mediapipe_person import MediapipePersonMatte
@@ -84,17 +85,16 @@ class MatteCue:
         self.model = self.estimator.model
         self.min_score, self.high = min_score, high
 
-    def character(self, rgb: np.ndarray, box: tuple[int, int, int, int],
-                  core: np.ndarray | None = None) -> np.ndarray | None:
+    def estimate(self, rgb: np.ndarray, box: tuple[int, int, int, int]):
+        """BlazePose's PersonMatte for ``box`` (its pose flag, keypoints, matte), or None for a box under 8 px."""
         x0, y0, x1, y1 = box
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            return None
-        found = self.estimator.estimate(rgb, box)
-        if found.score < self.min_score:
-            return None
-        if core is not None and core.any() and (found.matte[core] >= 0.5).mean() < 0.5:
-            return None
-        return found.matte >= self.high
+        return None if x1 - x0 < 8 or y1 - y0 < 8 else self.estimator.estimate(rgb, box)
+
+    def trusted(self, found, core: np.ndarray | None = None) -> bool:
+        """The model is sure (pose flag >= min_score) and agrees with the seed (its matte holds most of ``core``)."""
+        if found is None or found.score < self.min_score:
+            return False
+        return core is None or not core.any() or (found.matte[core] >= 0.5).mean() >= 0.5
 
 
 def matte_cue() -> "MatteCue | None":

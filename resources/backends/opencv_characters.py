@@ -243,8 +243,9 @@ class OpencvCharacterSegmenter:
             class_mask = cv2.resize(class_mask.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST) > 0
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
-        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s), self._matte(bgr, s))
-                 for s in scaled]
+        people = [self._person(bgr, s) for s in scaled]
+        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s), self._sure(p))
+                 for s, p in zip(scaled, people)]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
@@ -258,11 +259,12 @@ class OpencvCharacterSegmenter:
                 mask = cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_LINEAR) > 0
             coarse.append(mask)
         out = []
-        for seed, mask in zip(seeds, refine_apart(rgb, coarse)):
+        flags = [0.0 if p is None else round(float(p[0].score), 4) for p in people]
+        for seed, mask, person in zip(seeds, refine_apart(rgb, coarse), flags):
             if mask.sum() < 16:
                 continue
             kind = f"face+{seed.kind}" if seed.face is not None and seed.kind != "face" else seed.kind
-            out.append({"mask": mask, "score": seed.score, "seed": kind})
+            out.append({"mask": mask, "score": seed.score, "seed": kind, "person_score": person})
         return out
 
     def _limbs(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
@@ -274,13 +276,20 @@ class OpencvCharacterSegmenter:
         thickness = round(0.015 * (box[3] - box[1]))
         return self.skeleton.lines(np.ascontiguousarray(bgr[..., ::-1]), box, thickness)
 
-    def _matte(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
-        """The pixels BlazePose's person matte is sure are the seed's (people and guessed bodies below a face; not
-        animals), or None. Run on every such seed, not only where DeepLab is blind: on the Sintel trailer it gives
-        a girl whose cut held only her head her torso and arm back."""
+    def _person(self, bgr: np.ndarray, seed: Seed) -> tuple | None:
+        """(BlazePose's PersonMatte on the seed's box, whether it is trusted: sure and holding the seed's face) for
+        people and guessed bodies below a face (not animals), or None. Run on every such seed, not only where
+        DeepLab is blind: on the Sintel trailer it gives a girl whose cut held only her head her torso and arm back."""
         if self.matte is None or seed.kind not in ("person", "face"):
             return None
         height, width = bgr.shape[:2]
         box, _ = _window(seed, width, height)
+        found = self.matte.estimate(np.ascontiguousarray(bgr[..., ::-1]), box)
+        if found is None:
+            return None
         core = _core(seed, width, height) if seed.face is not None else None
-        return self.matte.character(np.ascontiguousarray(bgr[..., ::-1]), box, core)
+        return found, self.matte.trusted(found, core)
+
+    def _sure(self, person: tuple | None) -> np.ndarray | None:
+        """The pixels a trusted person matte is sure of (GrabCut's probable foreground), or None."""
+        return person[0].matte >= self.matte.high if person is not None and person[1] else None

@@ -71,3 +71,17 @@ def test_segmenter_cuts_without_the_matte_when_its_weights_are_missing(shared, t
     rgb = cv2.cvtColor(cv2.imread(str(shared / PHOTO)), cv2.COLOR_BGR2RGB)
     found = OpencvCharacterSegmenter(body_keypoints=False).segment(rgb)
     assert len(found) >= 1 and found[0]["mask"][300:400, 650:800].all()
+
+
+def test_segmenter_reports_the_pose_flag_of_each_person_seed(shared, monkeypatch):
+    """Each instance carries ``person_score``: BlazePose's pose flag on its seed's box (the photo's man: near 1),
+    0 where the matte is off, so the instances stage can count it as character evidence."""
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    rgb = cv2.cvtColor(cv2.imread(str(shared / PHOTO)), cv2.COLOR_BGR2RGB)
+    found = OpencvCharacterSegmenter(body_keypoints=False).segment(rgb)
+    assert found and found[0]["person_score"] > 0.9
+    assert all(0.0 <= f["person_score"] <= 1.0 for f in found)
+    off = OpencvCharacterSegmenter(body_keypoints=False, person_matte=False).segment(rgb)
+    assert off and all(f["person_score"] == 0.0 for f in off)
