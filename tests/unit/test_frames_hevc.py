@@ -85,14 +85,19 @@ def handed_off(hevc10: Path, tmp_path_factory):
     return workspace, plain, _digest(plain, root / "plain"), out, _digest(out, root / "shared"), record, root
 
 
-def test_the_sub_layer_non_reference_nal_types_are_exactly_the_frames_nonref_skipping_drops(hevc10: Path):
-    with av.open(str(hevc10)) as container:
-        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p10le"
-    types = _nal_types(hevc10)
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_the_sub_layer_non_reference_nal_types_are_exactly_the_frames_nonref_skipping_drops(hevc10: Path, container):
+    video = hevc10
+    if container == "mkv":  # Matroska stores HEVC as MP4 does (hvcC, length-prefixed NAL units)
+        video = hevc10.with_suffix(".mkv")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(hevc10), "-c", "copy", str(video)], check=True)
+    with av.open(str(video)) as opened:
+        assert opened.streams.video[0].codec_context.pix_fmt == "yuv420p10le"
+    types = _nal_types(video)
     # TRAIL_N and RASL_N pictures (non-reference), TRAIL_R (referenced B and P), CRA and IDR: each rule is exercised
     assert {0, 8} <= types & HEVC_NON_REFERENCE and {1, 21} <= types
-    every, non_reference = _presentation_times(hevc10, skip=False)
-    skipped, _ = _presentation_times(hevc10, skip=True)
+    every, non_reference = _presentation_times(video, skip=False)
+    skipped, _ = _presentation_times(video, skip=True)
     assert len(every) == FRAMES and 0.3 * FRAMES < len(non_reference) < 0.7 * FRAMES
     assert [t for t in every if t not in non_reference] == skipped
 
