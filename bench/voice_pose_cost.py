@@ -1,14 +1,17 @@
-"""CPU seconds and wall time of `voice_map`, `pose_subclusters` and `captions` on a film already materialised (JSON on stdout),
-and whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
+"""CPU seconds and wall time of `voice_map`, `pose_subclusters`, `captions` and `character_datasets` on a film
+already materialised (JSON on stdout), and whether their tables equal another run's: how a speed change is checked
+to leave the rows as they were.
 
     CASTFORGE_MODELS=../shared/models .venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM
-        [--stages voice_map,pose_subclusters,captions] [--out DIR] [--against DIR] [--video FILE] [--profile N]
+        [--stages voice_map,pose_subclusters,captions,character_datasets] [--out DIR] [--against DIR]
+        [--video FILE] [--profile N]
 
 Each stage's pure work runs in this process on the film's stored inputs, as the asset calls it, without the catalog
 write: for voice_map the co-occurrence map, the mouth tracks (``lip_sync_evidence``) and the pooled lip sync; for
 pose_subclusters the estimates, the sub-clustering and the folders (written under a scratch folder); for captions
-the facts and the captioner's bodies with the film's settings (its preset's prefix). The models are
-built before timing (the asset builds them once per run too); imports are not timed, except that
+the facts and the captioner's bodies with the film's settings (its preset's prefix); for character_datasets the
+candidates and the export into a scratch folder (``dataset_files``: a digest of every PNG and caption written).
+The models are built before timing (the asset builds them once per run too); imports are not timed, except that
 ``pose_subclusters`` imports hdbscan / umap inside its timing when the film needs them (a run pays that once).
 CPU seconds count every thread of this process and its children (the AnimeFace worker, whose answer cache is a
 fresh one under a scratch CASTFORGE_HOME, so the film's run's answers are not reused). ``--out`` writes the
