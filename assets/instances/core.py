@@ -69,11 +69,15 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
         mask = item["mask"]
         if params.matting == "guided":
             alpha = refine_alpha(rgb, mask, matting_radius(mask, params.matting_band))
-            theirs = ((claims - mask) > 0) & ~mask | taken
-            alpha[theirs] = np.minimum(alpha[theirs], 127)
+            # only where alpha is non-zero (the mask's box and the matting's reach) can it reach 0.5
+            x, y, w, h = cv2.boundingRect(alpha)
+            window = np.s_[y:y + h, x:x + w]
+            theirs = ((claims[window] - mask[window]) > 0) & ~mask[window] | taken[window]
+            held = alpha[window]
+            held[theirs] = np.minimum(held[theirs], 127)
             mask = alpha >= 128
-            taken |= mask
-            if mask.sum() < 16:
+            taken[window] |= mask[window]
+            if np.count_nonzero(mask) < 16:
                 continue
             out.append((item, mask, alpha))
         else:
@@ -84,18 +88,18 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
 def character_evidence(mask: np.ndarray, cues: Any) -> dict[str, float]:
     """How much a mask looks like a character: faces whose centre it holds, the best detector box that mostly
     holds it, and the share of its pixels DeepLab calls a person or an animal."""
-    area = float(mask.sum())
+    area = float(np.count_nonzero(mask))   # count_nonzero: a bool sum costs 10x as much on a 1080p mask
     faces = [f for f in getattr(cues, "faces", np.zeros((0, 5)))
              if mask[min(mask.shape[0] - 1, int((f[1] + f[3]) / 2)), min(mask.shape[1] - 1, int((f[0] + f[2]) / 2))]]
     body_score = 0.0
     for box in getattr(cues, "bodies", np.zeros((0, 6))):
         x0, y0, x1, y1 = (int(round(v)) for v in box[:4])
-        inside = float(mask[max(0, y0):y1, max(0, x0):x1].sum())
+        inside = float(np.count_nonzero(mask[max(0, y0):y1, max(0, x0):x1]))
         box_area = max(1.0, float((x1 - x0) * (y1 - y0)))
         if area and inside / area >= 0.5 and inside / box_area >= 0.1:
             body_score = max(body_score, float(box[4]))
     class_mask = getattr(cues, "class_mask", None)
-    class_fraction = float((mask & class_mask).sum() / area) if class_mask is not None and area else 0.0
+    class_fraction = float(np.count_nonzero(mask & class_mask) / area) if class_mask is not None and area else 0.0
     face_score = max((float(f[4]) for f in faces), default=0.0)
     return {"face_count": len(faces), "face_score": face_score, "body_score": body_score,
             "class_fraction": class_fraction, "character_score": max(face_score, body_score, class_fraction)}
@@ -134,12 +138,13 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
         name = f"{frame_id}_inst{n}"
         cut_path, mask_path = out_dir / "cutouts" / f"{name}.png", out_dir / "masks" / f"{name}.png"
         cv2.imwrite(str(cut_path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-        cv2.imwrite(str(mask_path), mask.astype(np.uint8) * 255)
+        # a 1-bit PNG: read back as 0 / 255 grey like the 8-bit one (cv2, PIL "L"), written in half the time
+        cv2.imwrite(str(mask_path), mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
         masks.append(mask)
         rows.append({
             "instance_id": instance_id(film, frame_id, mask), "frame_id": frame_id, "shot": frame["shot"],
             "timestamp_s": frame["timestamp_s"], "inst": n, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
-            "area": int(mask.sum()),
+            "area": int(np.count_nonzero(mask)),
             "alpha_coverage": float((box_alpha > params.alpha_threshold * 255).mean()),
             "score": float(item.get("score", 0.0)), "backend": backend, "model": model,
             "seed": str(item.get("seed", backend)), "path": relative(cut_path), "mask_path": relative(mask_path),

@@ -34,18 +34,27 @@ def flow_between(rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
     return flow
 
 
-def carry_over(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """A neighbour's mask seen from this frame: each pixel takes the neighbour's value where the flow points."""
-    height, width = mask.shape
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    moved = cv2.remap(mask.astype(np.uint8) * 255, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
+def sample_points(flow: np.ndarray) -> np.ndarray:
+    """H x W x 2 float32: where each pixel's flow points (its own x, y plus the flow), the map ``carry_over`` reads."""
+    height, width = flow.shape[:2]
+    points = flow.astype(np.float32, copy=True)
+    points[..., 0] += np.arange(width, dtype=np.float32)
+    points[..., 1] += np.arange(height, dtype=np.float32)[:, None]
+    return points
+
+
+def carry_over(mask: np.ndarray, flow: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+    """A neighbour's mask seen from this frame: each pixel takes the neighbour's value where the flow points.
+    ``points``: ``sample_points(flow)``, when several masks are carried by one flow."""
+    points = sample_points(flow) if points is None else points
+    moved = cv2.remap(mask.astype(np.uint8) * 255, points, None, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return moved >= 128
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = float(np.logical_or(a, b).sum())
-    return float(np.logical_and(a, b).sum()) / union if union else 0.0
+    union = float(np.count_nonzero(a | b))
+    return float(np.count_nonzero(a & b)) / union if union else 0.0
 
 
 def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: float = 0.5) -> list[list[np.ndarray]]:
@@ -70,4 +79,5 @@ def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: 
 
 def _carried(rgb: np.ndarray, neighbour_rgb: np.ndarray, neighbour_masks: list[np.ndarray]) -> list[np.ndarray]:
     flow = flow_between(rgb, neighbour_rgb)
-    return [carry_over(m, flow) for m in neighbour_masks]
+    points = sample_points(flow)
+    return [carry_over(m, flow, points) for m in neighbour_masks]

@@ -1,10 +1,15 @@
-"""The per-frame overlay and mask boxes, computed on the instances' pixels only, equal the whole-frame reference
-(two overlapping characters: the second tint applies on the first's unrounded value)."""
+"""The per-frame overlay, mask boxes, occlusion and carried-over masks, computed on the instances' pixels or boxes
+only, equal the whole-frame reference (two overlapping characters: the second tint applies on the first's unrounded
+value); the 1-bit mask PNG reads back as the 8-bit one did."""
 
 import cv2
 import numpy as np
+import pytest
+from PIL import Image
 
-from assets.instances.artefacts import PALETTE, mask_box, overlay
+from assets.instances.artefacts import PALETTE, mask_box, occlusion, overlay
+from assets.instances.core import InstanceParams, frame_instances
+from assets.instances.shot_consistency import carry_over
 
 
 def _reference(rgb: np.ndarray, masks: list[np.ndarray], labels: list[str]) -> np.ndarray:
@@ -40,3 +45,73 @@ def test_mask_box_is_the_tight_box_with_exclusive_ends():
     assert mask_box(mask) == (12, 7, 71, 31)
     mask[:] = True
     assert mask_box(mask) == (0, 0, 80, 50)
+
+
+def _occlusion_reference(mask: np.ndarray, others: list[np.ndarray]) -> tuple[float, list[int]]:
+    """The whole-frame version: the hull of every pixel of the mask, filled on a frame-sized plane."""
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    if points is None or not others:
+        return 0.0, []
+    hull = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    outside = hull.astype(bool) & ~mask
+    hidden = [outside & other for other in others]
+    hidden_px = int(np.any(hidden, axis=0).sum())
+    by = [i for i, part in enumerate(hidden) if part.sum() >= max(16, 0.01 * mask.sum())]
+    return (hidden_px / float(mask.sum() + hidden_px) if by else 0.0), by
+
+
+def _blobs(rng: np.random.Generator, shape: tuple[int, int], count: int) -> np.ndarray:
+    """Ragged shapes in pieces: ellipses with holes and stray pixels, some cut by the frame's edge."""
+    plane = np.zeros(shape, np.uint8)
+    for _ in range(count):
+        centre = (int(rng.integers(-20, shape[1] + 20)), int(rng.integers(-20, shape[0] + 20)))
+        axes = (int(rng.integers(3, shape[1] // 3)), int(rng.integers(3, shape[0] // 3)))
+        cv2.ellipse(plane, centre, axes, float(rng.integers(0, 180)), 0, 360, 1, -1)
+    return plane.astype(bool) & (rng.random(shape) > 0.03)
+
+
+def test_occlusion_on_the_mask_box_from_its_contours_equals_the_whole_frame_hull():
+    rng = np.random.default_rng(11)
+    seen = set()
+    for _ in range(40):
+        mask = _blobs(rng, (270, 480), int(rng.integers(1, 3)))
+        others = [_blobs(rng, (270, 480), 1) & ~mask for _ in range(int(rng.integers(1, 4)))]
+        expected = _occlusion_reference(mask, others)
+        assert occlusion(mask, others) == expected
+        seen.add(bool(expected[1]))
+    assert seen == {True, False}   # both occluded and unoccluded characters were compared
+    assert occlusion(np.zeros((20, 30), bool), [np.ones((20, 30), bool)]) == (0.0, [])
+
+
+def test_carried_masks_equal_the_remap_through_a_pixel_grid():
+    rng = np.random.default_rng(5)
+    height, width = 180, 320
+    flow = (rng.normal(0, 6, (height, width, 2)) + [4.5, -2.25]).astype(np.float32)
+    mask = _blobs(rng, (height, width), 3)
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    expected = cv2.remap(mask.astype(np.uint8) * 255, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0) >= 128
+    carried = carry_over(mask, flow)
+    assert np.array_equal(carried, expected) and not np.array_equal(carried, mask)
+
+
+@pytest.mark.parametrize("matting", ["guided", "feather"])
+def test_stored_masks_are_1_bit_pngs_that_read_back_as_0_and_255(tmp_path, matting):
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 256, (120, 200, 3), np.uint8)
+    mask = np.zeros((120, 200), bool)
+    mask[20:100, 40:150] = True
+    for sub in ("cutouts", "masks", "overlays"):
+        (tmp_path / sub).mkdir()
+    rows = frame_instances("film", {"frame_id": "f0", "shot": 0, "timestamp_s": 0.0}, rgb,
+                           [{"mask": mask, "score": 0.9}], None, tmp_path, str, "test", "test",
+                           InstanceParams(matting=matting))
+    path = rows[0]["mask_path"]
+    with Image.open(path) as image:
+        assert image.mode == "1"   # one bit a pixel
+        grey = np.asarray(image.convert("L"))
+    stored = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    assert stored.dtype == np.uint8 and set(np.unique(stored)) == {0, 255} and np.array_equal(grey, stored)
+    assert int(np.count_nonzero(stored)) == rows[0]["area"]
+    assert np.array_equal(stored > 127, cv2.imread(path, cv2.IMREAD_UNCHANGED) > 0)
