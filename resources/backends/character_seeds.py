@@ -50,7 +50,7 @@ def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0
             # a face level with the head is a second character sharing the box; a small one well below it is not a
             # head (a drawn hand or a brooch), a large one is a character standing in front (its own seed)
             below = [i for i in inside if (unclaimed[i][1] + unclaimed[i][3]) / 2 - head_y > 0.8 * head_h
-                     and unclaimed[i][3] - unclaimed[i][1] < FRONT_FACE_SIZE * head_h]
+                     and _face_size(unclaimed[i]) < FRONT_FACE_SIZE * _face_size(face)]
             if SPLIT_SHARED_BOXES:
                 boxes.update(_split_shared_box(body, [unclaimed[i] for i in inside
                                                       if unclaimed[i] is not face and i not in below]))
@@ -118,6 +118,16 @@ def _split_shared_box(body: Seed, others: list[np.ndarray]) -> dict[int, np.ndar
         else:
             out[id(f)] = part
     return out
+
+
+# A face's size is the side of the square of its area, not its height: a profile's box (a drawn face seen from the
+# side) is tall and narrow, so a frontal face below it of the same size read as a small one (a hand) by height
+FACE_SIZE_BY_AREA = True
+
+
+def _face_size(face: np.ndarray) -> float:
+    w, h = face[2] - face[0], face[3] - face[1]
+    return float(np.sqrt(max(w, 0) * max(h, 0))) if FACE_SIZE_BY_AREA else float(h)
 
 
 def _area(box: np.ndarray) -> float:

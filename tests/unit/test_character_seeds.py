@@ -41,6 +41,14 @@ def test_a_large_face_below_the_head_is_a_character_in_front_a_small_one_is_drop
     assert len(seeds_from_cues(cues, 200, 200)) == seeds
 
 
+def test_a_frontal_face_below_a_profile_head_of_the_same_size_is_a_character_in_front():
+    """A drawn profile's face box is tall and narrow (here 20 x 40); a frontal face below it, 28 x 28 (the same
+    area, 0.7 of its height), is a second character, not a hand: sizes compare by area, not height."""
+    head, below = [40, 10, 60, 50, 0.9], [36, 100, 64, 128, 0.8]
+    cues = Cues(faces=np.array([head, below], np.float32), bodies=np.array([[0, 0, 100, 300, 0.7, 0]], np.float32))
+    assert len(seeds_from_cues(cues, 200, 300)) == 2
+
+
 class _HandCues:
     name, model = "hand-placed", "none"
 
