@@ -77,3 +77,21 @@ def test_an_unrecognised_graph_runs_whole():
                               [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, 1, None])],
                               [helper.make_tensor_value_info("output", TensorProto.FLOAT, [None, 1, None])])
     assert split_segmentation(helper.make_model(graph).SerializeToString()) is None
+
+
+def test_the_rest_of_the_model_runs_a_few_windows_at_a_time_with_the_same_outputs(shared: Path, sessions):
+    """``rest_batch`` windows per run of the rest of the model (cheaper on one thread than one run of the whole
+    batch): the same log probabilities, bit for bit, for any batch size, a last run shorter than the others included."""
+    _, shared_front = sessions
+    audio, rate = sf.read(str(shared / "media/audio/ami_seriously/mixture.wav"), dtype="float32")
+    block = audio[: 20 * rate]
+    starts = np.arange(0, 10 * rate + 1, rate // 2)[:11]  # 11 windows: 4 + 4 + 3
+    results = {}
+    for rest_batch in (16, 4, 3, 1):
+        shared_front.rest_batch = rest_batch
+        results[rest_batch] = shared_front.run(block, starts).copy()
+    shared_front.rest_batch = 4
+    assert results[16].shape == (11, 589, 7)
+    for rest_batch in (4, 3, 1):
+        assert np.array_equal(results[rest_batch], results[16]), rest_batch
+    assert (np.exp(results[16])[..., 0] < 0.5).mean() > 0.3  # speech, not silence
