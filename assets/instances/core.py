@@ -27,7 +27,8 @@ INSTANCE_SCHEMA = {
     "score": pl.Float64, "backend": pl.String, "model": pl.String, "seed": pl.String, "path": pl.String,
     "mask_path": pl.String, "overlay_path": pl.String, "crop_x0": pl.Int32, "crop_y0": pl.Int32,
     "frame_width": pl.Int32, "frame_height": pl.Int32, "face_count": pl.Int32, "face_score": pl.Float64,
-    "body_score": pl.Float64, "class_fraction": pl.Float64, "character_score": pl.Float64, "blur": pl.Float64,
+    "body_score": pl.Float64, "class_fraction": pl.Float64, "person_score": pl.Float64, "character_score": pl.Float64,
+    "blur": pl.Float64,
     "inpainted_px": pl.Int64, "touches_frame_edge": pl.Boolean, "frame_edges": pl.String,
     "occluded_fraction": pl.Float64, "occluded_by": pl.String, "matting": pl.String,
 }
@@ -85,9 +86,13 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
     return out
 
 
-def character_evidence(mask: np.ndarray, cues: Any) -> dict[str, float]:
+POSE_MAX_FRAME_SHARE = 0.4  # a mask wider than this is a group or scenery; its seed's pose flag does not vouch for it
+
+
+def character_evidence(mask: np.ndarray, cues: Any, person_score: float = 0.0) -> dict[str, float]:
     """How much a mask looks like a character: faces whose centre it holds, the best detector box that mostly
-    holds it, and the share of its pixels DeepLab calls a person or an animal."""
+    holds it, the share of its pixels DeepLab calls a person or an animal, and ``person_score``, the segmenter's
+    pose flag on the mask's seed (BlazePose), counted for masks of at most ``POSE_MAX_FRAME_SHARE`` of the frame."""
     area = float(np.count_nonzero(mask))   # count_nonzero: a bool sum costs 10x as much on a 1080p mask
     faces = [f for f in getattr(cues, "faces", np.zeros((0, 5)))
              if mask[min(mask.shape[0] - 1, int((f[1] + f[3]) / 2)), min(mask.shape[1] - 1, int((f[0] + f[2]) / 2))]]
@@ -101,8 +106,10 @@ def character_evidence(mask: np.ndarray, cues: Any) -> dict[str, float]:
     class_mask = getattr(cues, "class_mask", None)
     class_fraction = float(np.count_nonzero(mask & class_mask) / area) if class_mask is not None and area else 0.0
     face_score = max((float(f[4]) for f in faces), default=0.0)
+    pose = person_score if area <= POSE_MAX_FRAME_SHARE * mask.size else 0.0
     return {"face_count": len(faces), "face_score": face_score, "body_score": body_score,
-            "class_fraction": class_fraction, "character_score": max(face_score, body_score, class_fraction)}
+            "class_fraction": class_fraction, "person_score": float(person_score),
+            "character_score": max(face_score, body_score, class_fraction, pose)}
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -149,7 +156,8 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
             "score": float(item.get("score", 0.0)), "backend": backend, "model": model,
             "seed": str(item.get("seed", backend)), "path": relative(cut_path), "mask_path": relative(mask_path),
             "crop_x0": cx0, "crop_y0": cy0, "frame_width": rgb.shape[1], "frame_height": rgb.shape[0],
-            **character_evidence(mask, cues), "blur": sharpness(rgb, mask), "inpainted_px": inpainted,
+            **character_evidence(mask, cues, float(item.get("person_score", 0.0))), "blur": sharpness(rgb, mask),
+            "inpainted_px": inpainted,
             "touches_frame_edge": bool(edges), "frame_edges": ",".join(edges),
             "occluded_fraction": round(occluded, 4), "occluded_by": ",".join(str(others_index[i]) for i in occluders),
             "matting": params.matting,

@@ -52,6 +52,20 @@ def test_character_evidence_counts_faces_inside_and_detector_boxes():
     assert evidence["character_score"] == pytest.approx(0.9)
 
 
+def test_the_pose_flag_counts_as_character_evidence_only_for_masks_of_at_most_0_4_of_the_frame():
+    """A faceless mask outside any box, DeepLab blind: only its seed's BlazePose pose flag vouches for it, and only
+    while it is not frame-wide (a group or scenery: on the Sintel trailer two dragon-and-girl masks)."""
+    cues = Cues(faces=np.zeros((0, 5), np.float32), bodies=np.zeros((0, 6), np.float32),
+                class_mask=np.zeros((120, 160), bool))
+    small, wide = _disc(), np.zeros((120, 160), bool)
+    wide[:, :80] = True  # 0.5 of the frame
+    assert character_evidence(small, cues)["character_score"] == 0.0
+    evidence = character_evidence(small, cues, person_score=0.8)
+    assert evidence["person_score"] == pytest.approx(0.8) and evidence["character_score"] == pytest.approx(0.8)
+    evidence = character_evidence(wide, cues, person_score=0.8)
+    assert evidence["person_score"] == pytest.approx(0.8) and evidence["character_score"] == 0.0
+
+
 def _row(**values):
     base = {"x0": 0, "y0": 0, "x1": 200, "y1": 300, "frame_height": 1080, "alpha_coverage": 0.5, "face_count": 0,
             "face_score": 0.0, "body_score": 0.0, "class_fraction": 0.0, "character_score": 0.0, "blur": 500.0}

@@ -85,3 +85,34 @@ def test_segmenter_reports_the_pose_flag_of_each_person_seed(shared, monkeypatch
     assert all(0.0 <= f["person_score"] <= 1.0 for f in found)
     off = OpencvCharacterSegmenter(body_keypoints=False, person_matte=False).segment(rgb)
     assert off and all(f["person_score"] == 0.0 for f in off)
+
+
+def test_the_instances_table_carries_the_pose_flag_and_counts_it_for_a_mask_not_frame_wide(shared, monkeypatch,
+                                                                                          tmp_path):
+    """The row builder passes the segmenter's ``person_score`` into the ``instances`` table; with no other cue
+    (no faces, boxes or DeepLab pixels given) it alone makes ``character_score``, for a mask of at most 0.4 of the
+    frame: the photo's man (0.31 of the frame) counts, his cut run into the whole lower half of the frame does not."""
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    import polars as pl
+
+    from assets.instances.core import INSTANCE_SCHEMA, InstanceParams, frame_instances
+    from resources.backends.character_cues import Cues
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    rgb = cv2.cvtColor(cv2.imread(str(shared / PHOTO)), cv2.COLOR_BGR2RGB)
+    man = OpencvCharacterSegmenter(body_keypoints=False).segment(rgb)[0]
+    wide = man["mask"].copy()
+    wide[rgb.shape[0] // 2:] = True
+    for sub in ("cutouts", "masks", "overlays"):
+        (tmp_path / sub).mkdir()
+    blind = Cues(faces=np.zeros((0, 5), np.float32), bodies=np.zeros((0, 6), np.float32),
+                 class_mask=np.zeros(rgb.shape[:2], bool))
+    rows = [row for n, mask in enumerate((wide, man["mask"]))  # one frame each: the two masks overlap
+            for row in frame_instances("film", {"frame_id": f"f{n}", "shot": 0, "timestamp_s": 0.0}, rgb,
+                                       [{**man, "mask": mask}], blind, tmp_path, str, "characters", "test",
+                                       InstanceParams())]
+    table = pl.DataFrame(rows, schema=INSTANCE_SCHEMA)
+    share = table["area"] / (table["frame_width"] * table["frame_height"])
+    assert share[0] > 0.4 and share[1] <= 0.4
+    assert (table["person_score"] > 0.9).all()
+    assert table["character_score"][0] == 0.0 and table["character_score"][1] == table["person_score"][1]
