@@ -273,7 +273,8 @@ def nonref_prediction(video: Path) -> dict:
             "prediction_exact": predicted == skipped}
 
 
-def reference_view(video: Path, detect_width: int, report, depth: int = 8, skip_non_reference: bool = False):
+def reference_view(video: Path, detect_width: int, report, depth: int = 8, skip_non_reference: bool = False,
+                   on_every_frame=None):
     """A stand-in for ``decode_ahead`` (frames_shared): decodes EVERY frame, as a decode shared with shot_analysis
     would, and yields only those a NONREF decode gives, numbered and timed as it numbers them (undamaged H.264 or HEVC;
     the non-reference frames are where shot_analysis's copies would be taken). One thread."""

@@ -144,10 +144,12 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
     whether it was called for every frame)."""
     out = _extract_video_frames(video, out_dir, params, relative, on_frame, on_every_frame)
     skipping = params.skip_non_reference and params.mode != "interval"
-    if out.report.every_frame and out.report.damaged_packets and skipping:
+    if out.report.every_frame and out.report.damaged and skipping:
         # the decoder conceals damage from the last picture it made, which decoding every frame makes a
         # non-reference one: the frames after the damage differ a little from a skipping decode's (sharpness
-        # 613 against 600 on a damaged testvideo), so a damaged film is passed over again as it decodes skipping
+        # 613 against 600 on a damaged testvideo), so a damaged film is passed over again as it decodes skipping.
+        # Damage FFmpeg's HEVC decoder conceals refuses no packet; it shows only in the decoder's log, when at all
+        # (``report.decoder_errors``)
         log.info("%s: damaged; taking the key frames again from a reference-only decode", video)
         shutil.rmtree(out_dir, ignore_errors=True)
         again = _extract_video_frames(video, out_dir, params, relative, on_frame, None)

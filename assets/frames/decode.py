@@ -6,8 +6,9 @@ report measures how much of the declared duration was actually decoded, so a dam
 
 import heapq
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ class DecodeReport:
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (from_s, to_s) not decoded, first ones
     skipped_tail_s: list[float] = field(default_factory=list)  # skipped frames after the last decoded one
     every_frame: int = 0  # frames handed to ``on_every_frame`` (0: none, or not every frame was decoded)
+    codec: str = ""
+    # errors and warnings the decoder logged while decoding every frame for ``on_every_frame``: damage inside a
+    # packet it decodes without refusing it (FFmpeg's HEVC decoder refuses none), when it notices it at all
+    decoder_errors: int = 0
     _last_s: float | None = None
 
     def add_frame_time(self, timestamp_s: float) -> None:
@@ -70,6 +75,10 @@ class DecodeReport:
         if self._last_s is not None:
             self.decoded_s += 1.0 / self.fps if self.fps else 0.0
             self._last_s = None
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.damaged_packets or self.decoder_errors)
 
     @property
     def coverage(self) -> float | None:
@@ -184,6 +193,38 @@ def _packet_frames(container, stream, report: DecodeReport, path: Path,
         yield from frames
 
 
+_LOG_LOCK = threading.Lock()
+_log_captures: list[Any] = [0, None, True]  # captures open; PyAV's log level and skip_repeated before
+
+
+@contextmanager
+def decoder_messages(codec: str) -> Iterator[list[str]]:
+    """The errors and warnings ``codec``'s decoders log meanwhile (FFmpeg's log, through PyAV's capture; it is
+    process-wide, so another decode of the same codec at the same time adds its own). PyAV's log level is raised
+    to WARNING for the while if it was lower (by default it forwards nothing) and restored after the last."""
+    import av.logging
+
+    with _LOG_LOCK:
+        if _log_captures[0] == 0:
+            _log_captures[1:] = av.logging.get_level(), av.logging.get_skip_repeated()
+            if _log_captures[1] is None or _log_captures[1] < av.logging.WARNING:
+                av.logging.set_level(av.logging.WARNING)
+            av.logging.set_skip_repeated(False)  # else a message the last film ended on is not told again
+        _log_captures[0] += 1
+    found: list[str] = []
+    try:
+        with av.logging.Capture(local=False) as logs:
+            yield found
+            found.extend(message.strip() for level, name, message in logs
+                         if name == codec and level <= av.logging.WARNING)
+    finally:
+        with _LOG_LOCK:
+            _log_captures[0] -= 1
+            if _log_captures[0] == 0:
+                av.logging.set_level(_log_captures[1])
+                av.logging.set_skip_repeated(_log_captures[2])
+
+
 @contextmanager
 def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
     """``(container, first video stream)`` of a PyAV-opened file, closed on exit; a file that cannot be opened or has
@@ -238,36 +279,44 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
 
         small_size: tuple[int, int] | None = None
         every = 0
-        for frame in _packet_frames(container, stream, report, path, on_packet):
-            if small_size is None:
-                report.width, report.height = frame.width, frame.height
-                scale = min(1.0, detect_width / frame.width)
-                small_size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
-            if on_every_frame is not None:
-                on_every_frame(every, float(frame.pts * time_base) if frame.pts is not None and time_base
-                               else every / report.fps if report.fps else 0.0, frame)
-                every += 1
-                if frame.pts in non_reference:  # a frame the skipping decoder would not have produced
-                    non_reference.discard(frame.pts)
-                    continue
-            skipped: tuple[float, ...] = ()
-            if frame.pts is not None and time_base:
-                timestamp = frame.pts * time_base
-                if clock is not None:
-                    skipped = tuple(pts * time_base for pts in clock.skipped_before(frame.pts))
-            else:
-                timestamp = report.frames / report.fps if report.fps else 0.0
-            if len(skipped) > MAX_SKIPPED_RUN:  # more than B-frames can be: damaged, counted as a gap
-                skipped = ()
-            for skipped_s in skipped:
-                report.add_frame_time(skipped_s)
-            report.frames += len(skipped)
-            small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
-                                               format="bgr24", interpolation=interpolation).to_ndarray()
-            report.add_frame_time(float(timestamp))
-            yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter, skipped)
-            report.frames += 1
-            report.analysed += 1
+        messages: list[str] = []
+        with ExitStack() as capturing:
+            if on_every_frame is not None:  # every frame decoded: damage may show only in the decoder's log
+                messages = capturing.enter_context(decoder_messages(codec))
+            for frame in _packet_frames(container, stream, report, path, on_packet):
+                if small_size is None:
+                    report.width, report.height = frame.width, frame.height
+                    scale = min(1.0, detect_width / frame.width)
+                    small_size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
+                if on_every_frame is not None:
+                    on_every_frame(every, float(frame.pts * time_base) if frame.pts is not None and time_base
+                                   else every / report.fps if report.fps else 0.0, frame)
+                    every += 1
+                    if frame.pts in non_reference:  # a frame the skipping decoder would not have produced
+                        non_reference.discard(frame.pts)
+                        continue
+                skipped: tuple[float, ...] = ()
+                if frame.pts is not None and time_base:
+                    timestamp = frame.pts * time_base
+                    if clock is not None:
+                        skipped = tuple(pts * time_base for pts in clock.skipped_before(frame.pts))
+                else:
+                    timestamp = report.frames / report.fps if report.fps else 0.0
+                if len(skipped) > MAX_SKIPPED_RUN:  # more than B-frames can be: damaged, counted as a gap
+                    skipped = ()
+                for skipped_s in skipped:
+                    report.add_frame_time(skipped_s)
+                report.frames += len(skipped)
+                small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
+                                                   format="bgr24", interpolation=interpolation).to_ndarray()
+                report.add_frame_time(float(timestamp))
+                yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter, skipped)
+                report.frames += 1
+                report.analysed += 1
+        report.codec, report.decoder_errors = codec, len(messages)
+        if messages:
+            log.warning("%s: the %s decoder logged %d error(s) or warning(s), first: %s", path, codec, len(messages),
+                        messages[0])
         if clock is not None and report.analysed:
             tail = [pts * time_base for pts in clock.rest() if pts * time_base > report._last_s]
             report.skipped_tail_s = tail[:MAX_SKIPPED_RUN]

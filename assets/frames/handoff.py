@@ -157,6 +157,12 @@ def settle_handoff(writer: HandoffWriter | None, report: Any, workspace: FilmWor
         writer.discard()
         remove_handoff(workspace)
         return {"handoff": "none: the decoder skipped frames (not H.264 or HEVC in MP4 / Matroska)"}
+    if report.codec == "hevc" and report.decoder_errors:
+        # damage FFmpeg's HEVC decoder conceals without refusing a packet decodes differently from run to run,
+        # with frame threads or without: no handoff can be proven equal to shot_analysis' own decode there
+        writer.discard()
+        remove_handoff(workspace)
+        return {"handoff": f"none: the HEVC decoder logged {report.decoder_errors} error(s) (damaged)"}
     folder = writer.finish(report.fps, report.width, report.height, report.error)
     return {"handoff": str(workspace.relative(folder)), "handoff_frames": writer.frames,
             "handoff_bytes": (folder / "frames.bin").stat().st_size}

@@ -5,6 +5,7 @@ types), so its rows and JPEGs are byte-identical to its skipping decode's; shot_
 its own decode; and the 10-bit pictures reach both stages as the 8-bit source's colours."""
 
 import hashlib
+import logging
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from assets.frames.core import FrameParams, extract_video_frames
-from assets.frames.decode import HEVC_NON_REFERENCE, is_non_reference, nal_length_size
+from assets.frames.decode import HEVC_NON_REFERENCE, decoder_messages, is_non_reference, nal_length_size
 from assets.frames.handoff import HandoffWriter, read_handoff, settle_handoff
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.shot_analysis.stream import ShotLookup, scan_video
@@ -108,7 +109,7 @@ def test_frames_decoding_every_hevc_frame_writes_what_its_skipping_decode_writes
     assert out.coverage == plain.coverage and out.decoded_frames == plain.decoded_frames == FRAMES
     assert out.analysed_frames == plain.analysed_frames < 0.7 * FRAMES
     assert out.report.every_frame == record["handoff_frames"] == FRAMES and plain.report.every_frame == 0
-    assert out.shots.height >= 3 and out.frames["kept"].sum() >= 3
+    assert out.shots.height >= 3 and out.frames["kept"].sum() >= 3 and out.report.decoder_errors == 0
 
 
 def test_shot_analysis_scan_of_the_hevc_handoff_equals_its_own_decode(hevc10: Path, handed_off):
@@ -124,6 +125,42 @@ def test_shot_analysis_scan_of_the_hevc_handoff_equals_its_own_decode(hevc10: Pa
     for shot, mine in own.appearance.items():
         assert np.array_equal(mine.histogram, read.appearance[shot].histogram)
         assert np.array_equal(mine.thumbnail, read.appearance[shot].thumbnail)
+
+
+def test_a_damaged_hevc_film_whose_decoder_logs_errors_is_passed_over_again_and_hands_nothing_off(hevc10: Path,
+                                                                                                   tmp_path, caplog):
+    """200 random bytes in the middle of the clip (inside a CRA picture): the decoder refuses no packet; of the first
+    damages tried, one it logs (e.g. a cu_qp_delta out of range or CABAC_MAX_BIN; others it decodes in silence).
+    frames then takes its key frames again from a skipping decode and leaves no handoff: FFmpeg's pictures of such
+    damage differ from run to run (with frame threads or without), so no handoff can be proven equal to
+    shot_analysis' own decode (its every-frame scan: 2 different tables in 4 runs). Three runs: each time the
+    skipping decode's rows and JPEGs."""
+    video = tmp_path / "damaged.mp4"
+    for seed in range(20):
+        data = bytearray(hevc10.read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 200] = np.random.default_rng(seed).integers(0, 256, 200, dtype=np.uint8).tobytes()
+        video.write_bytes(bytes(data))
+        with av.open(str(video)) as container, decoder_messages("hevc") as messages:
+            container.streams.video[0].thread_type = "AUTO"
+            assert sum(1 for _ in container.decode(video=0)) == FRAMES
+        if messages:
+            break
+    assert messages, "no damage of 20 the decoder logs"
+    plain = extract_video_frames(video, tmp_path / "plain", FrameParams())
+    assert plain.report.decoder_errors == 0 and plain.report.every_frame == 0  # a skipping decode is not watched
+    caplog.set_level(logging.INFO, logger="assets.frames.core")
+    for run in range(3):
+        caplog.clear()
+        workspace = FilmWorkspace("tv10", tmp_path / f"home{run}")
+        writer = HandoffWriter(workspace, "fp")
+        out = extract_video_frames(video, tmp_path / f"shared{run}", FrameParams(), on_every_frame=writer.add)
+        assert out.report.damaged_packets == 0 and out.report.decoder_errors > 0 and out.report.every_frame == FRAMES
+        assert "again from a reference-only decode" in caplog.text
+        assert out.analysed_frames == plain.analysed_frames and out.coverage == plain.coverage
+        assert _digest(out, tmp_path / f"shared{run}") == _digest(plain, tmp_path / "plain")  # rows and JPEGs
+        assert "logged" in settle_handoff(writer, out.report, workspace)["handoff"]
+        assert read_handoff(workspace, "fp") is None
 
 
 def test_10_bit_pictures_reach_both_stages_in_the_8_bit_sources_colours(shared: Path, hevc10: Path, handed_off):
