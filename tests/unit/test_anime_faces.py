@@ -273,3 +273,48 @@ def test_a_tall_frame_is_read_at_480_rows_and_shares_the_instances_cue_answer(sh
     assert [f.box for f in cue.detect(short)] == [f.box for f in analyzer.detect(short)] and cue.calls["cached"] == 1
     cue.close()
     analyzer.close()
+
+
+def test_a_tall_frame_is_scaled_once_for_every_detector_of_the_fallback_order(shared, monkeypatch):
+    """The faces stage asks each 2D detector in turn about the same frame: a 1080-row frame is scaled to 480 rows
+    once for all of them, each detector's faces those it finds on the scaled frame (mapped back), and the next
+    frame is scaled anew (its own faces, not the last frame's)."""
+    from types import SimpleNamespace
+
+    from resources.analysis_frame import analysis_scale, scaled_frame
+    from resources.backends import drawn_faces
+    from resources.backends.onnx_faces import OnnxFaceDetectors
+
+    capture = cv2.VideoCapture(str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"))
+    tall = []
+    for shot in (3, 5):
+        capture.set(cv2.CAP_PROP_POS_MSEC, (8 * shot + 3.5) * 1000)
+        ok, bgr = capture.read()
+        assert ok
+        tall.append(cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None, fx=1080 / bgr.shape[0],
+                               fy=1080 / bgr.shape[0], interpolation=cv2.INTER_CUBIC))
+    capture.release()
+    scalings = []
+
+    def counted(image: np.ndarray, scale: float) -> np.ndarray:
+        scalings.append(scale)
+        return scaled_frame(image, scale)
+
+    monkeypatch.setattr(drawn_faces, "scaled_frame", counted)
+    recogniser = SimpleNamespace(name="drawn", model="test/none", embedding_dim=4)  # detection only: never embeds
+    thresholds = {"yunet": 0.35}
+    analyzer = drawn_faces.DrawnFaceAnalyzer(("anime", "yunet"), recogniser, thresholds=thresholds)
+    reference = OnnxFaceDetectors(("anime", "yunet"), 0.5, thresholds=thresholds)
+    boxes = []
+    for count, frame in enumerate(tall, start=1):
+        scale = analysis_scale(frame.shape[0], 480)
+        small = scaled_frame(frame, scale)
+        for detector in ("anime", "yunet"):
+            found = analyzer.detect(frame, detector)
+            expected = [drawn_faces.scaled_back(face, scale) for face in reference.detect(small, detector)]
+            assert [f.box for f in found] == [f.box for f in expected]
+            boxes.append([f.box for f in found])
+        assert len(scalings) == count
+    assert any(boxes[:2]) and any(boxes[2:]) and boxes[:2] != boxes[2:]
+    analyzer.release()
+    assert analyzer._last_scaled is None
