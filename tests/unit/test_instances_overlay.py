@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from assets.instances.artefacts import PALETTE, mask_box, occlusion, overlay
+from assets.instances.artefacts import OVERLAY_MAX_HEIGHT, PALETTE, mask_box, occlusion, overlay
 from assets.instances.core import InstanceParams, frame_instances
 from assets.instances.shot_consistency import carry_over
 
@@ -37,6 +37,22 @@ def test_overlay_tints_exactly_as_a_float_copy_of_the_frame():
     assert np.array_equal(drawn, _reference(rgb, [first, second], ["0", "1"]))
     assert not np.array_equal(drawn, _reference(rgb, [second, first], ["0", "1"]))   # the order is seen
     assert np.array_equal(overlay(rgb, [], []), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+
+def test_a_tall_frames_overlay_is_drawn_on_the_frame_scaled_to_the_row_limit():
+    rng = np.random.default_rng(8)
+    rgb = rng.integers(0, 256, (1080, 1920, 3), np.uint8)
+    big, sliver = np.zeros((1080, 1920), bool), np.zeros((1080, 1920), bool)
+    big[200:900, 500:1100] = True
+    sliver[11, 11] = True   # lost at half size (nearest takes the even rows and columns): drawn nowhere, the big one keeps its colour
+    drawn = overlay(rgb, [big, sliver], ["0", "1"])
+    assert drawn.shape == (OVERLAY_MAX_HEIGHT, 960, 3) and OVERLAY_MAX_HEIGHT == 540
+    small = cv2.resize(rgb, (960, 540), interpolation=cv2.INTER_AREA)
+    half = cv2.resize(big.astype(np.uint8), (960, 540), interpolation=cv2.INTER_NEAREST) > 0
+    assert np.array_equal(drawn, overlay(small, [half], ["0"]))
+    assert overlay(rgb, [big], ["0"], max_height=None).shape == rgb.shape   # no limit: the frame's own size
+    short = rgb[:540], [big[:540]], ["0"]   # a frame of at most 540 rows: as it was
+    assert np.array_equal(overlay(*short), overlay(*short, max_height=None))
 
 
 def test_mask_box_is_the_tight_box_with_exclusive_ends():
