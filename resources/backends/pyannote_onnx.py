@@ -33,7 +33,7 @@ from resources.backends import powerset as ps
 from resources.backends.memory import free_torch_memory
 from resources.backends.sample_source import SAMPLE_RATE, ArraySamples, FileSamples, Samples
 from resources.backends.shared_sinc import SharedSincSegmentation, split_segmentation
-from resources.backends.silero_resemblyzer import encode_mels
+from resources.backends.silero_resemblyzer import encode_mels, encode_packed
 from resources.backends.speaker_clustering import agglomerative_clustering, centroids
 from resources.errors import MissingWeightsError
 from resources.protocols import SpeakerTurn
@@ -249,7 +249,13 @@ class PyannoteOnnxDiarizer:
             starts = np.linspace(0, len(frames) - PARTIAL_FRAMES, fit).round().astype(int).tolist()
             partials += [frames[s:s + PARTIAL_FRAMES] for s in starts]
             owner += [i] * len(starts)
-        embedded = encode_mels(self.encoder, partials, self.device)
+        # full partials share one length and batch as they are; the shorter sequences, one length each, go packed
+        full = np.array([len(p) == PARTIAL_FRAMES for p in partials], dtype=bool)
+        embedded = np.zeros((len(partials), 256), dtype=np.float32)
+        if full.any():
+            embedded[full] = encode_mels(self.encoder, [p for p, f in zip(partials, full) if f], self.device)
+        if (~full).any():
+            embedded[~full] = encode_packed(self.encoder, [p for p, f in zip(partials, full) if not f], self.device)
         out = np.zeros((len(sequences), 256), dtype=np.float32)
         np.add.at(out, np.array(owner), embedded)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

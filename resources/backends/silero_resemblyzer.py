@@ -169,6 +169,24 @@ def encode_mels(encoder, mels: list[np.ndarray], device: str = "cpu", batch_size
     return out
 
 
+def encode_packed(encoder, mels: list[np.ndarray], device: str = "cpu") -> np.ndarray:
+    """GE2E embeddings (``n x 256``) of mel sequences of any lengths through one packed run of the LSTM (each
+    sequence's last hidden state at its own length, then resemblyzer's projection and normalisation): on 123 short
+    sequences of a film 0.3 against 0.6 CPU-s one at a time; the embeddings differ from those by < 1e-6."""
+    import torch
+    from torch.nn.utils.rnn import pack_sequence
+
+    if not mels:
+        return np.zeros((0, 256), dtype=np.float32)
+    threads = torch_threads(ENCODER_THREADS) if device == "cpu" else nullcontext()
+    with threads, torch.inference_mode():
+        packed = pack_sequence([torch.from_numpy(np.ascontiguousarray(m)).to(device) for m in mels],
+                               enforce_sorted=False)
+        _, (hidden, _) = encoder.lstm(packed)  # hidden comes back in the sequences' own order
+        raw = encoder.relu(encoder.linear(hidden[-1]))
+        return (raw / torch.norm(raw, dim=1, keepdim=True)).cpu().numpy()
+
+
 def frame_votes_to_turns(regions: list[tuple[int, int]], spans: list[tuple[int, int]], labels: np.ndarray,
                          similarity: np.ndarray, n_samples: int, overlap_share: float = 0.0,
                          second: np.ndarray | None = None) -> list[SpeakerTurn]:
