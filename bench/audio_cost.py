@@ -15,12 +15,8 @@ Build a home with bench/film_scale.py's films: ``castforge ingest`` + ``castforg
 diarization,vocals`` (CASTFORGE_HOME set).
 """
 
-import cProfile
 import hashlib
-import io
-import json
 import os
-import pstats
 import sys
 import tempfile
 import time
@@ -34,7 +30,7 @@ if not os.environ.get("PYTHONPATH"):  # an explicit PYTHONPATH (another commit's
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stage_cost import compare, stage_arguments  # noqa: E402
+from stage_cost import chosen_stages, new_report, print_report, stage_arguments, stage_entry, timed_run  # noqa: E402
 
 from assets.audio.separation import separate_file  # noqa: E402
 from assets.audio.speech import segments_table, speaker_clips, write_rttm  # noqa: E402
@@ -102,38 +98,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage (figures of each)")
     parser.add_argument("--profile", type=int, default=0, help="print this many functions of each stage's profile")
     args = parser.parse_args()
-    code = str(Path(separate_file.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run
-    report: dict = {"benchmark": "audio_cost", "film": args.film, "code": code,
-                    "load_avg_1m": round(os.getloadavg()[0], 2), "stages": {}}
-    for stage in args.stages.split(","):
-        if stage not in STAGES:
-            raise SystemExit(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
+    report = new_report("audio_cost", args.film, separate_file)
+    for stage in chosen_stages(args.stages, STAGES):
         with tempfile.TemporaryDirectory(prefix="audio_cost_") as scratch:
             work = STAGES[stage](args.home, args.film, Path(scratch))
             runs = []
             for repeat in range(max(1, args.repeat)):
-                profiler = cProfile.Profile() if args.profile and repeat == 0 else None
-                wall, cpu = time.perf_counter(), time.process_time()
-                if profiler:
-                    profiler.enable()
-                tables = work()
-                if profiler:
-                    profiler.disable()
-                runs.append({"wall_s": round(time.perf_counter() - wall, 2),
-                             "cpu_s": round(time.process_time() - cpu, 2)})
-                if profiler:
-                    text = io.StringIO()
-                    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(args.profile)
-                    print(f"--- {stage}\n{text.getvalue()}", file=sys.stderr)
-        entry = {"runs": runs, "rows": {name: table.height for name, table in tables.items()}}
-        for name, table in tables.items() if args.out else ():
-            (args.out / stage).mkdir(parents=True, exist_ok=True)
-            table.write_parquet(args.out / stage / f"{name}.parquet")
-        if args.against:
-            entry["against"] = compare(tables, args.against / stage)
-        report["stages"][stage] = entry
-    report["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(report, indent=1))
+                tables, figures = timed_run(stage, work, time.process_time, args.profile if repeat == 0 else 0)
+                runs.append(figures)
+        report["stages"][stage] = stage_entry(stage, tables, args.out, args.against, runs=runs)
+    print_report(report)
 
 
 if __name__ == "__main__":

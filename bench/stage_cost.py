@@ -17,8 +17,11 @@ Build a home with ``castforge ingest`` + ``castforge materialize FILM --select e
 """
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import sys
 import time
 from collections.abc import Callable
@@ -167,33 +170,74 @@ def stage_arguments(description: str, stages: dict) -> argparse.ArgumentParser:
     return parser
 
 
+def timed_run(stage: str, work: Callable[[], dict[str, pl.DataFrame]], cpu_clock: Callable[[], float],
+              profile: int = 0) -> tuple[dict[str, pl.DataFrame], dict[str, float]]:
+    """Run one stage's work: its tables and {wall_s, cpu_s} on ``cpu_clock``; with ``profile`` N, the N costliest
+    functions (cumulative) of a cProfile of the run go to stderr."""
+    profiler = cProfile.Profile() if profile else None
+    wall, cpu = time.perf_counter(), cpu_clock()
+    if profiler:
+        profiler.enable()
+    tables = work()
+    if profiler:
+        profiler.disable()
+    figures = {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(cpu_clock() - cpu, 2)}
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(profile)
+        print(f"--- {stage}\n{text.getvalue()}", file=sys.stderr)
+    return tables, figures
+
+
+def stage_entry(stage: str, tables: dict[str, pl.DataFrame], out: Path | None, against: Path | None,
+                **figures) -> dict:
+    """One stage's report entry: its figures, rows per table, the tables written under OUT/<stage>/ and compared
+    with an earlier run's under AGAINST/<stage>/ (shared by the stage benches)."""
+    entry = {**figures, "rows": {name: table.height for name, table in tables.items()}}
+    if out:
+        (out / stage).mkdir(parents=True, exist_ok=True)
+        for name, table in tables.items():
+            table.write_parquet(out / stage / f"{name}.parquet")
+    if against:
+        entry["against"] = compare(tables, against / stage)
+    return entry
+
+
+def new_report(benchmark: str, film: str, stage_function: Callable) -> dict:
+    """The JSON report's head: the checkout whose stages run (found from one of its functions) and the load."""
+    code = str(Path(stage_function.__code__.co_filename).resolve().parents[2])
+    return {"benchmark": benchmark, "film": film, "code": code, "load_avg_1m": round(os.getloadavg()[0], 2),
+            "stages": {}}
+
+
+def chosen_stages(names: str, stages: dict) -> list[str]:
+    """``--stages`` as a list, every name checked against the bench's stages."""
+    unknown = [stage for stage in names.split(",") if stage not in stages]
+    if unknown:
+        raise SystemExit(f"unknown stage {unknown[0]!r}; one of {', '.join(stages)}")
+    return names.split(",")
+
+
+def print_report(report: dict) -> None:
+    report["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(report, indent=1))
+
+
 def main() -> None:
     parser = stage_arguments(__doc__.splitlines()[0], STAGES)
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage (figures of each)")
     args = parser.parse_args()
-    code = str(Path(analyse.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run
-    report: dict = {"benchmark": "stage_cost", "film": args.film, "code": code,
-                    "load_avg_1m": round(os.getloadavg()[0], 2), "stages": {}}
+    report = new_report("stage_cost", args.film, analyse)
     produced: dict[str, pl.DataFrame] = {}  # tables of the stages run so far (av_sync reads shot_analysis')
-    for stage in args.stages.split(","):
-        if stage not in STAGES:
-            raise SystemExit(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
+    for stage in chosen_stages(args.stages, STAGES):
         runs = []
         for _ in range(max(1, args.repeat)):
             wall, cpu = time.perf_counter(), tree_cpu_seconds()
             tables = STAGES[stage](args.home, args.film, produced)
             runs.append({"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(tree_cpu_seconds() - cpu, 2)})
         produced.update(tables)
-        entry = {"runs": runs, "rows": {name: table.height for name, table in tables.items()}}
-        if args.out:
-            (args.out / stage).mkdir(parents=True, exist_ok=True)
-            for name, table in tables.items():
-                table.write_parquet(args.out / stage / f"{name}.parquet")
-        if args.against:
-            entry["against"] = compare(tables, args.against / stage)
-        report["stages"][stage] = entry
-    report["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(report, indent=1))
+        report["stages"][stage] = stage_entry(stage, tables, args.out, args.against, runs=runs)
+    print_report(report)
 
 
 if __name__ == "__main__":

@@ -23,15 +23,10 @@ to lower-face motion and a warning says so).
 Build a home with bench/film_scale.py's films: ``castforge ingest`` + ``castforge materialize`` (CASTFORGE_HOME set).
 """
 
-import cProfile
-import io
-import json
 import logging
 import os
-import pstats
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +36,7 @@ if not os.environ.get("PYTHONPATH"):  # an explicit PYTHONPATH (another commit's
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stage_cost import compare, stage_arguments  # noqa: E402
+from stage_cost import chosen_stages, new_report, print_report, stage_arguments, stage_entry, timed_run  # noqa: E402
 
 from assets.audio import assets as audio_assets  # noqa: E402
 from assets.audio.active_speakers import pooled_evidence  # noqa: E402
@@ -181,33 +176,12 @@ def main() -> None:
     # AnimeFace's answer cache lives under CASTFORGE_HOME: a fresh one, so answers the film's run stored are not reused
     scratch_home = tempfile.TemporaryDirectory(prefix="voice_pose_cost_home_")
     os.environ["CASTFORGE_HOME"] = scratch_home.name
-    code = str(Path(voice_map.__code__.co_filename).resolve().parents[2])  # the checkout whose stages run
-    report: dict = {"benchmark": "voice_pose_cost", "film": args.film, "code": code,
-                    "load_avg_1m": round(os.getloadavg()[0], 2), "stages": {}}
-    for stage in args.stages.split(","):
-        if stage not in STAGES:
-            raise SystemExit(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
+    report = new_report("voice_pose_cost", args.film, voice_map)
+    for stage in chosen_stages(args.stages, STAGES):
         work = STAGES[stage](args.home, args.film, args.video)
-        profiler = cProfile.Profile() if args.profile else None
-        wall, cpu = time.perf_counter(), cpu_seconds()
-        if profiler:
-            profiler.enable()
-        tables = work()
-        if profiler:
-            profiler.disable()
-        entry = {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(cpu_seconds() - cpu, 2),
-                 "rows": {name: table.height for name, table in tables.items()}}
-        if profiler:
-            text = io.StringIO()
-            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(args.profile)
-            print(f"--- {stage}\n{text.getvalue()}", file=sys.stderr)
-        for name, table in tables.items() if args.out else ():
-            (args.out / stage).mkdir(parents=True, exist_ok=True)
-            table.write_parquet(args.out / stage / f"{name}.parquet")
-        report["stages"][stage] = {**entry, **({"against": compare(tables, args.against / stage)} if args.against
-                                              else {})}
-    report["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(report, indent=1))
+        tables, figures = timed_run(stage, work, cpu_seconds, args.profile)
+        report["stages"][stage] = stage_entry(stage, tables, args.out, args.against, **figures)
+    print_report(report)
 
 
 if __name__ == "__main__":
