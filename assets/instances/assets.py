@@ -15,7 +15,8 @@ from resources.relations import REVIEW
 from resources.segmenter import SegmenterResource
 from resources.store import StorageResource
 
-CONTRACT = StageContract("instances", InstanceParams, reads=("frames",))
+CONTRACT = StageContract("instances", InstanceParams, reads=("frames",),
+                         per_shot_presets=True)  # drawn shots of a mixed film: the anime analysis cap
 FILTERED_CONTRACT = StageContract("filtered_instances", FilterParams, reads=("instances", REVIEW),
                                    optional_reads=("frames",), per_shot_presets=True)  # mixed films
 

@@ -173,19 +173,24 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
 def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
                       segment: Callable[[np.ndarray], tuple[list[dict], Any]], out_dir: Path,
                       relative: Callable[[Path], str], backend: str, model: str,
-                      params: InstanceParams, drawn: "dict[int, bool] | None | str" = "measure") -> pl.DataFrame:
+                      params: InstanceParams, drawn: "dict[int, bool] | None | str" = "measure",
+                      drawn_max_height: int | None = None) -> pl.DataFrame:
     """Every kept frame through ``segment``; a frame with no character simply adds no rows. ``drawn`` (shot ->
-    drawn; ``"measure"``: ``drawn_shots`` of these frames; None: no per-shot choice): in a film that mixes drawn and
-    rendered shots the 2D cues go to its drawn shots only, ``segment(rgb, anime_faces=...)`` per shot."""
+    drawn; ``"measure"``: ``shot_plan`` of these frames; None: no per-shot choice): in a film that mixes drawn and
+    rendered shots the 2D cues go to its drawn shots only, ``segment(rgb, anime_faces=...)`` per shot, and its drawn
+    shots are analysed at most ``drawn_max_height`` rows high (None: the film's ``analysis_max_height``; 0: at
+    their own size)."""
     for sub in ("cutouts", "masks", "overlays"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
-    drawn = drawn_shots(film, frames, resolve) if drawn == "measure" else drawn  # all frames, as faces reads them
+    if drawn == "measure":  # all frames, as faces reads them
+        drawn, drawn_max_height = shot_plan(film, frames, resolve, params)
     rows: list[dict[str, Any]] = []
-    options = {"analysis_max_height": params.analysis_max_height} if params.analysis_max_height else {}
     for shot in _shots(kept):
         segmented = []
         anime = drawn.get(shot[0].get("shot")) if isinstance(drawn, dict) else None
+        cap = drawn_max_height if anime and drawn_max_height is not None else params.analysis_max_height
+        options = {"analysis_max_height": cap} if cap else {}
         for frame in shot:
             rgb = read_rgb(resolve(frame["path"]))
             found, cues = segment(rgb, **options) if anime is None else segment(rgb, anime_faces=anime, **options)
@@ -207,15 +212,55 @@ def drawn_shots(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path])
     None for a film of one kind or an explicit preset, whose ``anime_faces`` then holds everywhere. A shot too
     bare to tell is left out (the film's setting)."""
     from assets.faces.mixed_styles import measured_shot_styles
+
+    return _drawn(film, measured_shot_styles(film, frames, resolve, "unmeasured"))
+
+
+def _drawn(film: str, styles: "dict[int, Any] | None") -> dict[int, bool] | None:
     from resources.style import is_mixed
 
-    styles = measured_shot_styles(film, frames, resolve, "unmeasured")
     if not styles or not is_mixed(styles):
         return None
     drawn = {shot: style.preset == "anime" for shot, style in styles.items() if style.measured}
     log.info("%s mixes drawn and rendered shots: 2D cues (AnimeFace faces) in the %d drawn of %d shots", film,
              sum(drawn.values()), len(styles))
     return drawn
+
+
+def drawn_analysis_max_height(film: str, params: InstanceParams) -> int:
+    """The analysis cap of the drawn shots of a film that mixes styles: the anime preset's
+    ``instances.analysis_max_height`` (480: drawn characters cut out better at 1080p, and cheaper), under the film's
+    own config (an explicit value, null included, wins) and the run's overrides; 0: at their own size."""
+    from dataclasses import asdict
+
+    from resources.film_settings import stage_params
+
+    configured = stage_params(film, "instances")
+    overrides = {k: v for k, v in asdict(params).items() if configured.get(k) != v}
+    return stage_params(film, "instances", overrides, preset="anime").get("analysis_max_height") or 0
+
+
+def shot_plan(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
+              params: InstanceParams) -> tuple[dict[int, bool] | None, int | None]:
+    """(``drawn_shots``, the drawn shots' analysis cap) for ``extract_instances``; in a film that mixes styles the
+    choice is logged and recorded in its style.json (``shots_used_by["instances"]``). Rendered shots keep the
+    film's ``analysis_max_height``."""
+    from assets.faces.mixed_styles import frames_fingerprint, measured_shot_styles
+    from resources.style import record_shot_styles
+
+    styles = measured_shot_styles(film, frames, resolve, "unmeasured")
+    drawn = _drawn(film, styles)
+    if not drawn:
+        return drawn, None
+    cap = drawn_analysis_max_height(film, params)
+    def size(rows: int | None) -> str:
+        return f"at most {rows} rows high" if rows else "at their own size"
+
+    used = (f"instances: 2D cues (AnimeFace faces) in drawn shots, analysed {size(cap)}; rendered shots "
+            f"{size(params.analysis_max_height)}")
+    log.info("%s: %s", film, used)
+    record_shot_styles(film, styles, used, frames_fingerprint(frames), stage="instances")
+    return drawn, cap
 
 
 def _shots(kept: pl.DataFrame) -> list[list[dict[str, Any]]]:

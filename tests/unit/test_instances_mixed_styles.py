@@ -1,6 +1,8 @@
 """The instances core in a film that mixes drawn and rendered shots (Penny & Chip frames cut together with the
-Sintel trailer's, ``preset: auto``): the 2D cues (AnimeFace faces) go to the drawn shots only."""
+Sintel trailer's, ``preset: auto``): the 2D cues (AnimeFace faces) and the anime preset's analysis cap go to the
+drawn shots only."""
 
+import json
 from pathlib import Path
 
 import cv2
@@ -8,6 +10,8 @@ import polars as pl
 import pytest
 
 from assets.instances.core import InstanceParams, drawn_shots, extract_instances
+from resources.film_settings import stage_params
+from resources.style import style_record_path
 
 PENNY_CHIP, SINTEL = "media/video/2d/penny_and_chip_26shots_480p.mp4", "media/video/sintel_trailer_480x204.mp4"
 SHOTS = {0: (PENNY_CHIP, 3.5), 1: (SINTEL, 25.0), 2: (PENNY_CHIP, 91.5)}
@@ -29,22 +33,37 @@ def mixed_frames(shared, tmp_path) -> pl.DataFrame:
 
 
 class FakeSegment:
-    """Records the ``anime_faces`` choice of every call; finds nothing."""
+    """Records the ``anime_faces`` choice and the analysis cap of every call; finds nothing."""
 
     def __init__(self):
         self.calls: list[bool | None] = []
+        self.caps: list[int | None] = []
 
-    def __call__(self, rgb, anime_faces=None):
+    def __call__(self, rgb, anime_faces=None, analysis_max_height=None):
         self.calls.append(anime_faces)
+        self.caps.append(analysis_max_height)
         return [], None
 
 
-def run(film: str, frames: pl.DataFrame, tmp_path: Path, **options) -> list[bool | None]:
-    segment = FakeSegment()
-    table = extract_instances(film, frames, Path, segment, tmp_path / "out", str, "fake", "fake", InstanceParams(),
-                              **options)
+def run(film: str, frames: pl.DataFrame, tmp_path: Path, params: InstanceParams = InstanceParams(),
+        segment: FakeSegment | None = None, **options) -> list[bool | None]:
+    segment = segment or FakeSegment()
+    table = extract_instances(film, frames, Path, segment, tmp_path / "out", str, "fake", "fake", params, **options)
     assert table.height == 0
     return segment.calls
+
+
+def caps(film: str, frames: pl.DataFrame, tmp_path: Path, **overrides) -> list[int | None]:
+    """The analysis cap each frame was segmented with, the stage's parameters as the film's config sets them."""
+    segment = FakeSegment()
+    run(film, frames, tmp_path, InstanceParams.from_dict(stage_params(film, "instances", overrides)), segment)
+    return segment.caps
+
+
+def write_film_config(home: Path, film: str, text: str) -> None:
+    path = home / "configs" / "films" / f"{film}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 def test_drawn_shots_get_the_2d_cues_and_rendered_shots_do_not(castforge_home, tmp_path, mixed_frames):
@@ -57,8 +76,27 @@ def test_drawn_shots_get_the_2d_cues_and_rendered_shots_do_not(castforge_home, t
 
 
 def test_an_explicit_preset_means_no_per_shot_choice(castforge_home, tmp_path, mixed_frames):
-    film_yaml = castforge_home / "configs" / "films" / "fixed.yaml"
-    film_yaml.parent.mkdir(parents=True, exist_ok=True)
-    film_yaml.write_text("preset: 3d\n")
+    write_film_config(castforge_home, "fixed", "preset: 3d\n")
     assert drawn_shots("fixed", mixed_frames, Path) is None
     assert run("fixed", mixed_frames, tmp_path) == [None, None, None]
+
+
+def test_drawn_shots_of_a_mixed_3d_film_are_analysed_at_the_anime_cap(castforge_home, tmp_path, mixed_frames):
+    # the film (preset auto, nothing ingested: 3d) keeps no cap; its drawn shots take the anime preset's 480
+    assert stage_params("mixed", "instances")["analysis_max_height"] is None
+    assert caps("mixed", mixed_frames, tmp_path) == [480, None, 480]
+    used = json.loads(style_record_path("mixed").read_text())["shots_used_by"]["instances"]
+    assert "drawn shots, analysed at most 480 rows high; rendered shots at their own size" in used
+    # a run override is a choice for every shot
+    assert caps("mixed", mixed_frames, tmp_path, analysis_max_height=720) == [720, 720, 720]
+    # one kind of shot: the film's cap everywhere
+    assert caps("drawn_only", mixed_frames.filter(pl.col("shot") != 1), tmp_path) == [None, None]
+
+
+def test_an_explicit_analysis_cap_in_the_film_config_wins_in_drawn_shots(castforge_home, tmp_path, mixed_frames):
+    write_film_config(castforge_home, "capped", "instances:\n  analysis_max_height: 720\n")
+    assert caps("capped", mixed_frames, tmp_path) == [720, 720, 720]
+    write_film_config(castforge_home, "uncapped", "instances:\n  analysis_max_height: null\n")
+    assert caps("uncapped", mixed_frames, tmp_path) == [None, None, None]
+    write_film_config(castforge_home, "fixed", "preset: 3d\n")  # an explicit preset: no per-shot choice
+    assert caps("fixed", mixed_frames, tmp_path) == [None, None, None]
