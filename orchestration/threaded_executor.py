@@ -96,7 +96,7 @@ class ThreadedExecutor(Executor):
         waiting: list[ExecutionStep] = []
         claims = InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) if self.pools \
             else contextlib.nullcontext(None)
-        with claims as concurrency, \
+        with claims as concurrency, _swallowed_interrupts_raised_again(), \
                 execution_plan.start(retry_mode=job_context.retry_mode, instance_concurrency_context=concurrency,
                                      step_dependency_config=job_context.step_dependency_config) as active:
             log_key = manager.build_log_key_for_run(job_context.run_id, "threads")
@@ -111,6 +111,10 @@ class ThreadedExecutor(Executor):
                             _interrupt(threads[key])
                         yield DagsterEvent.engine_event(job_context, "Interrupted: no new steps; stopping "
                                                         f"{', '.join(running) or 'none'}", EngineEventData())
+                    for key in running if stopping else ():
+                        if threads[key].ident in _SWALLOWED:
+                            _SWALLOWED.discard(threads[key].ident)
+                            _interrupt(threads[key])
                     if stopping and running and time.monotonic() - interrupted_at > self.interrupt_grace_s:
                         yield DagsterEvent.engine_event(
                             job_context, f"Interrupted: {', '.join(running)} did not stop within "
@@ -169,13 +173,40 @@ def _run_step(key: str, context: object, events: queue.Queue) -> None:
                 step_context=context,
                 step_failure_data=_failure_data(sys.exc_info()))))
     finally:
+        _STOPPING.discard(threading.get_ident())
+        _SWALLOWED.discard(threading.get_ident())
         events.put((key, _DONE))
+
+
+_STOPPING: set[int] = set()   # idents of step threads told to stop (until they end)
+_SWALLOWED: set[int] = set()  # ... whose interrupt Python ignored: to be raised again
 
 
 def _interrupt(thread: threading.Thread) -> None:
     """Raises KeyboardInterrupt in ``thread`` at its next Python instruction (a signal reaches the main thread only)."""
     if thread.ident is not None and thread.is_alive():
+        _STOPPING.add(thread.ident)
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
+
+
+@contextlib.contextmanager
+def _swallowed_interrupts_raised_again() -> Iterator[None]:
+    """While steps run: an interrupt that lands where Python ignores exceptions (a weakref callback or a __del__
+    that the step's thread happens to run: "Exception ignored in ...", through sys.unraisablehook) is raised in
+    that thread again by the executor's loop, so the step still stops instead of running to its end."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and threading.get_ident() in _STOPPING:
+            _SWALLOWED.add(threading.get_ident())   # raised again by the executor's loop: raised here, it would land
+        else:                                        # in this hook, where it is ignored too
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _failure_data(exc_info):
