@@ -206,17 +206,11 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
 
 
-def drawn_shots(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path]) -> dict[int, bool] | None:
-    """shot -> drawn (True) or rendered / filmed (False) where the film (``preset: auto``) mixes both, from the
-    per-shot styles the faces stage records in style.json (measured here when absent: resources/style.py);
-    None for a film of one kind or an explicit preset, whose ``anime_faces`` then holds everywhere. A shot too
-    bare to tell is left out (the film's setting)."""
-    from assets.faces.mixed_styles import measured_shot_styles
-
-    return _drawn(film, measured_shot_styles(film, frames, resolve, "unmeasured"))
-
-
-def _drawn(film: str, styles: "dict[int, Any] | None") -> dict[int, bool] | None:
+def drawn_shots(film: str, styles: "dict[int, Any] | None") -> dict[int, bool] | None:
+    """shot -> drawn (True) or rendered / filmed (False) where the film (``preset: auto``) mixes both, from its
+    per-shot ``styles`` (``measured_shot_styles``: recorded in style.json by the faces stage, measured when absent);
+    None for a film of one kind or an explicit preset, whose ``anime_faces`` then holds everywhere. A shot too bare
+    to tell is left out (the film's setting)."""
     from resources.style import is_mixed
 
     if not styles or not is_mixed(styles):
@@ -249,10 +243,11 @@ def shot_plan(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
     from resources.style import record_shot_styles
 
     styles = measured_shot_styles(film, frames, resolve, "unmeasured")
-    drawn = _drawn(film, styles)
+    drawn = drawn_shots(film, styles)
     if not drawn:
         return drawn, None
     cap = drawn_analysis_max_height(film, params)
+
     def size(rows: int | None) -> str:
         return f"at most {rows} rows high" if rows else "at their own size"
 

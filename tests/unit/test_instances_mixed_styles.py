@@ -9,7 +9,7 @@ import cv2
 import polars as pl
 import pytest
 
-from assets.instances.core import InstanceParams, drawn_shots, extract_instances
+from assets.instances.core import InstanceParams, extract_instances, shot_plan
 from resources.film_settings import stage_params
 from resources.style import style_record_path
 
@@ -67,17 +67,17 @@ def write_film_config(home: Path, film: str, text: str) -> None:
 
 
 def test_drawn_shots_get_the_2d_cues_and_rendered_shots_do_not(castforge_home, tmp_path, mixed_frames):
-    assert drawn_shots("mixed", mixed_frames, Path) == {0: True, 1: False, 2: True}
+    assert shot_plan("mixed", mixed_frames, Path, InstanceParams())[0] == {0: True, 1: False, 2: True}
     assert run("mixed", mixed_frames, tmp_path) == [True, False, True]
     # one kind of shot: no per-shot choice, the stage's own anime_faces holds
-    assert drawn_shots("drawn_only", mixed_frames.filter(pl.col("shot") != 1), Path) is None
+    assert shot_plan("drawn_only", mixed_frames.filter(pl.col("shot") != 1), Path, InstanceParams())[0] is None
     assert run("drawn_only", mixed_frames.filter(pl.col("shot") != 1), tmp_path) == [None, None]
     assert run("mixed", mixed_frames, tmp_path, drawn=None) == [None, None, None]
 
 
 def test_an_explicit_preset_means_no_per_shot_choice(castforge_home, tmp_path, mixed_frames):
     write_film_config(castforge_home, "fixed", "preset: 3d\n")
-    assert drawn_shots("fixed", mixed_frames, Path) is None
+    assert shot_plan("fixed", mixed_frames, Path, InstanceParams())[0] is None
     assert run("fixed", mixed_frames, tmp_path) == [None, None, None]
 
 
