@@ -63,7 +63,6 @@ def skeleton_cue() -> "SkeletonCue | None":
     return optional_cue(SkeletonCue, "body keypoints (MoveNet)")
 
 
-
 # The BlazePose matte is evidence where the model is sure: a pose flag at least MATTE_MIN_SCORE and pixels at or above
 # MATTE_HIGH. Tune split, anime preset, seeds 7 / 11 / 13 (mean IoU, matte off -> on): 0.850 / 0.577 / 0.745 ->
 # 0.863 / 0.584 / 0.753; 3D defaults, seed 7: 0.694 -> 0.707. Its low values as probable background lost parts that
