@@ -38,14 +38,18 @@ def require_model(relative: str, backend: str) -> str:
 
 class Cues:
     """faces: N x 5 (x0, y0, x1, y1, score); bodies: M x 6 (x0, y0, x1, y1, score, coco class);
-    class_mask: bool H x W, pixels DeepLab calls a person or an animal. Frame pixels throughout.
+    class_mask: bool H x W, pixels DeepLab calls a person or an animal; weak_faces: K x 5, face detections scored
+    below the trusted face score (only seeds, once other evidence confirms them: character_weak_faces). Frame
+    pixels throughout.
 
     ``class_mask_of`` (instead of ``class_mask``) computes the class map on first read: a frame with no seed and
     no mask to score never reads it, so DeepLab (the costliest cue) runs only where it can matter."""
 
     def __init__(self, faces: np.ndarray | None = None, bodies: np.ndarray | None = None,
-                 class_mask: np.ndarray | None = None, class_mask_of: Callable[[], np.ndarray] | None = None):
+                 class_mask: np.ndarray | None = None, class_mask_of: Callable[[], np.ndarray] | None = None,
+                 weak_faces: np.ndarray | None = None):
         self.faces = np.zeros((0, 5), np.float32) if faces is None else faces
+        self.weak_faces = np.zeros((0, 5), np.float32) if weak_faces is None else weak_faces
         self.bodies = np.zeros((0, 6), np.float32) if bodies is None else bodies
         self._class_mask, self._class_mask_of = class_mask, None if class_mask is not None else class_mask_of
 
@@ -61,7 +65,8 @@ class Cues:
 
     def __getstate__(self) -> dict:
         """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
-        return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None}
+        return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None,
+                "weak_faces": self.weak_faces}
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
@@ -90,6 +95,9 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
 # is cheaper (62 -> 39 / 17 CPU-ms a 720p frame at 960 / 640) but not the same faces: 2-6 of the 12 faces of 30
 # Sintel frames at 1080p are lost and drawn frames gain false ones (bench/instances.py --cue-costs)
 YUNET_MAX_SIDE = 1280
+# YuNet faces from this score up are kept as weak faces (below the trusted face score; drawn faces score 0.05-0.5):
+# seeds only where other evidence confirms them (resources/backends/character_weak_faces.py)
+WEAK_FACE_SCORE = 0.05
 
 
 class YunetFaceDetector:
@@ -263,7 +271,9 @@ class CharacterCues:
 
     def __init__(self, face_score: float = 0.6, person_score: float = 0.3, animal_score: float = 0.5,
                  anime_faces: bool = False):
-        self.faces = YunetFaceDetector(face_score)
+        # one YuNet run gives the trusted faces (face_score and up) and the weak ones below them
+        self.faces = YunetFaceDetector(min(face_score, WEAK_FACE_SCORE))
+        self.face_score = face_score
         self.bodies = YoloxCharacterDetector(person_score, animal_score)
         self.classes = DeeplabCharacterMask()
         self.anime_faces_default = anime_faces
@@ -287,5 +297,8 @@ class CharacterCues:
     def __call__(self, rgb: np.ndarray, anime_faces: bool | None = None) -> Cues:
         use_anime = self.anime_faces_default if anime_faces is None else anime_faces
         anime = self.anime_detector() if use_anime else None
-        faces = merge_faces(self.faces.detect(rgb), *([anime.detect(rgb)] if anime is not None else []))
-        return Cues(faces, self.bodies.detect(rgb), class_mask_of=lambda: self.classes.mask(rgb))
+        found = self.faces.detect(rgb)
+        trusted = found[:, 4] >= self.face_score
+        faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
+        return Cues(faces, self.bodies.detect(rgb), class_mask_of=lambda: self.classes.mask(rgb),
+                    weak_faces=found[~trusted])

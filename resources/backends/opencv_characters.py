@@ -17,6 +17,7 @@ from resources.backends.character_edges import refine_apart, seeded_grabcut
 from resources.backends.character_regions import border_regions, colour_regions, flat_parts
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
 from resources.backends.character_skeleton import matte_cue, skeleton_cue
+from resources.backends.character_weak_faces import with_weak_faces
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ class OpencvCharacterSegmenter:
     def segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
-        seeds = seeds_from_cues(cues, width, height, self.person_score)
+        seeds = seeds_from_cues(with_weak_faces(rgb, cues, self.matte), width, height, self.person_score)
         if not seeds:
             return []
         # GrabCut's cost grows with pixels: refine at most max_side wide, then scale the masks back up

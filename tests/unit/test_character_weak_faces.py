@@ -1,0 +1,94 @@
+"""Weak faces confirmed by other evidence (resources/backends/character_weak_faces.py): a small drawn character
+that no detector finds (YuNet scores her face under 0.6, YOLOX boxes nothing, AnimeFace's window is larger than her
+face) is seeded from YuNet's weak face once its middle is a flat skin fill and BlazePose sees a person below it.
+Exact truth: Sita (characters_rgba, exact alpha) pasted at 0.45 of the frame's height onto a real Big Buck Bunny
+frame (grass and flowers, where YuNet also fires weakly on texture)."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from assets.instances.composites import load_character, mask_iou, read_background
+import resources.backends.character_weak_faces as weak_faces
+from resources.backends.character_weak_faces import _same_character, confirmed_weak_faces, drawn_skin
+
+HEIGHT, X0, Y0 = 216, 207, 250  # Sita's height and top-left corner on the 480-row frame
+
+
+@pytest.fixture(scope="module")
+def grass(shared):
+    return read_background(shared / "media/video/big_buck_bunny_0_30.webm", 12.0, 480)
+
+
+@pytest.fixture(scope="module")
+def small_sita(shared, grass):
+    rgba = load_character(shared / "media/characters_rgba/sita_front.png").rgba
+    rgba = cv2.resize(rgba, (round(rgba.shape[1] * HEIGHT / rgba.shape[0]), HEIGHT), interpolation=cv2.INTER_AREA)
+    alpha = rgba[..., 3:].astype(np.float32) / 255
+    rgb = grass.copy()
+    region = rgb[Y0:Y0 + HEIGHT, X0:X0 + rgba.shape[1]].astype(np.float32)
+    rgb[Y0:Y0 + HEIGHT, X0:X0 + rgba.shape[1]] = np.round(rgba[..., :3] * alpha + region * (1 - alpha))
+    truth = np.zeros(rgb.shape[:2], bool)
+    truth[Y0:Y0 + HEIGHT, X0:X0 + rgba.shape[1]] = alpha[..., 0] >= 0.5
+    return rgb, truth
+
+
+@pytest.fixture(scope="module")
+def models(shared):
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.character_cues import CharacterCues
+    from resources.backends.character_skeleton import matte_cue
+
+    matte = matte_cue()
+    if matte is None:
+        pytest.skip("BlazePose landmark model (pose/mp_pose_landmark_lite.tflite) missing under CASTFORGE_MODELS")
+    return CharacterCues(), matte
+
+
+def test_the_weak_face_of_a_small_drawn_character_is_confirmed_and_texture_is_not(models, small_sita, grass):
+    cues_of, matte = models
+    rgb, truth = small_sita
+    cues = cues_of(rgb)
+    assert len(cues.faces) == 0 and len(cues.bodies) == 0, "the trusted cues find her: the case is not a miss"
+    found = confirmed_weak_faces(rgb, cues.weak_faces, cues.faces, matte)
+    assert len(found) == 1
+    x, y = (found[0, 0] + found[0, 2]) / 2, (found[0, 1] + found[0, 3]) / 2
+    assert truth[int(y), int(x)] and y < Y0 + 0.3 * HEIGHT, f"confirmed face at {x:.0f}, {y:.0f} is not her head"
+    bare = cues_of(grass)
+    assert len(bare.weak_faces) >= 5  # YuNet fires weakly on the grass and flowers ...
+    assert len(confirmed_weak_faces(grass, bare.weak_faces, bare.faces, matte)) == 0  # ... none is confirmed
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_segmenter_cuts_the_character_only_its_weak_face_finds(models, small_sita, monkeypatch, enabled):
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    cues_of, _ = models
+    monkeypatch.setattr(weak_faces, "WEAK_FACES", enabled)
+    rgb, truth = small_sita
+    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb)
+    best = max((mask_iou(f["mask"], truth) for f in found), default=0.0)
+    assert (best >= 0.85) if enabled else (best < 0.1), f"best IoU with Sita {best:.2f}"
+
+
+def test_drawn_skin_is_a_flat_warm_or_light_fill():
+    def patch(rgb, noise=0.0):
+        image = np.full((40, 40, 3), rgb, np.float32) + np.random.default_rng(0).normal(0, noise, (40, 40, 3))
+        return np.clip(image, 0, 255).astype(np.uint8)
+
+    box = np.array([0, 0, 40, 40, 0.2], np.float32)
+    assert drawn_skin(patch((245, 190, 150)), box)  # peach fill
+    assert drawn_skin(patch((250, 245, 240)), box)  # pale anime skin
+    assert not drawn_skin(patch((245, 190, 150), noise=12), box)  # the same hue, textured: not a fill
+    assert not drawn_skin(patch((70, 140, 50)), box)  # grass green
+    assert not drawn_skin(patch((40, 25, 20)), box)  # dark brown hair
+
+
+def test_a_face_on_another_face_s_torso_is_the_same_character():
+    head = np.array([100, 100, 140, 140, 0.3], np.float32)
+    assert _same_character(head, np.array([102, 150, 142, 190, 0.9]))  # a drawn midriff below the face
+    assert _same_character(head, np.array([110, 110, 150, 150, 0.1]))  # the same face framed again, shifted
+    assert not _same_character(head, np.array([160, 100, 200, 140, 0.9]))  # a neighbour beside it
+    assert not _same_character(head, np.array([100, 300, 140, 340, 0.9]))  # far below: someone else
