@@ -9,7 +9,7 @@ import numpy as np
 
 from assets.datasets.params import DatasetParams
 from assets.frames.quality import perceptual_hash
-from assets.pose.core import read_bgra
+from assets.pose.core import composite_on, read_bgra
 from resources.protocols import ImageUpscaler
 
 SHARPNESS_SIDE = 256  # sharpness is measured at a fixed size so a large crop is not judged blurrier for its size
@@ -22,30 +22,18 @@ class Cutout:
     alpha: np.ndarray  # H x W bool, alpha above COVERED
 
 
-COVERED_BY_ALPHA = np.arange(256, dtype=np.float32) / 255.0 > COVERED  # Cutout.alpha of each 8-bit alpha
+# Cutout.alpha is ``alpha / 255 > COVERED`` in float32: from this 8-bit alpha on (the float test of every level)
+COVERED_FROM = int(np.flatnonzero(np.arange(256, dtype=np.float32) / 255.0 > COVERED)[0])
 
 
 def load_cutout(path: Path, background: tuple[int, int, int]) -> Cutout:
     """An RGBA (or RGB) cut-out on ``background``; raises ValueError naming the file when it cannot be read.
 
-    Each pixel is ``rgb * a + background * (1 - a)`` rounded, in float32 (a = alpha / 255). An opaque pixel is its
-    colour and a transparent one the background exactly under that formula, so only the soft edge is computed in
-    floats: most of a cut-out is one or the other, and a 1080p one's float copies cost more than its decode."""
+    Each pixel is ``rgb * a + background * (1 - a)`` rounded, in float32 (a = alpha / 255): ``composite_on``."""
     image = read_bgra(path)  # ValueError "<path>: not a readable image" when missing or damaged
     if image.dtype != np.uint8:
         image = (image.astype(np.float32) / np.iinfo(image.dtype).max * 255).round().astype(np.uint8)
-    a = image[:, :, 3]
-    colour = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    rgb = np.empty_like(colour)
-    rgb[:] = np.asarray(background, np.uint8)
-    cv2.copyTo(colour, (a == 255).view(np.uint8), rgb)
-    soft = np.flatnonzero((a > 0) & (a < 255))
-    if soft.size:
-        alpha = a.reshape(-1)[soft, None].astype(np.float32) / 255.0
-        composite = (colour.reshape(-1, 3)[soft].astype(np.float32) * alpha
-                     + np.asarray(background, np.float32) * (1.0 - alpha))
-        rgb.reshape(-1, 3)[soft] = np.clip(composite + 0.5, 0, 255).astype(np.uint8)
-    return Cutout(rgb, COVERED_BY_ALPHA[a])
+    return Cutout(composite_on(image, background), image[:, :, 3] >= COVERED_FROM)
 
 
 def sharpness(cut: Cutout) -> float:

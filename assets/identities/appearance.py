@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from assets.pose.core import composite_on
 from resources.errors import BadMediaError
 from resources.protocols import ImageEmbedder
 
@@ -25,8 +26,8 @@ def load_cutout(path: Path) -> np.ndarray:
         x, y, w, h = cv2.boundingRect(cv2.extractChannel(image, 3))   # the pixels with alpha > 0
         if w and h:
             image = image[y:y + h, x:x + w]
-        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-        image = (image[:, :, :3].astype(np.float32) * alpha + BACKGROUND * (1 - alpha)).astype(np.uint8)
+        # each pixel (colour * a + grey * (1 - a)).astype(uint8) in float32, a = alpha / 255
+        return composite_on(image, (BACKGROUND,) * 3, round_half_up=False)
     return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2RGB)
 
 

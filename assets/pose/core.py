@@ -80,6 +80,25 @@ def read_bgra(path: Path) -> np.ndarray:
     return image
 
 
+def composite_on(bgra: np.ndarray, background: tuple[int, int, int], round_half_up: bool = True) -> np.ndarray:
+    """RGB of a BGRA uint8 cut-out over ``background`` (RGB): every pixel ``colour * a + background * (1 - a)`` in
+    float32 (a = alpha / 255), rounded half up, else truncated (``astype``). Under that formula an opaque pixel is
+    its colour and a transparent one the background exactly, so only the soft edge is computed in floats, and the
+    rest in OpenCV's masked operations (a 1080p cut-out's float copies cost more than its decode)."""
+    a = cv2.extractChannel(bgra, 3)
+    rgb = cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGB)
+    transparent = cv2.compare(a, 0, cv2.CMP_EQ)
+    cv2.subtract(rgb, rgb, dst=rgb, mask=transparent)
+    cv2.add(rgb, tuple(float(v) for v in background) + (0.0,), dst=rgb, mask=transparent)
+    soft = np.flatnonzero(cv2.inRange(a, 1, 254))
+    if soft.size:
+        alpha = a.reshape(-1)[soft, None].astype(np.float32) / 255.0
+        mixed = rgb.reshape(-1, 3)[soft].astype(np.float32) * alpha + np.asarray(background, np.float32) * (1.0 - alpha)
+        rgb.reshape(-1, 3)[soft] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8) if round_half_up \
+            else mixed.astype(np.uint8)
+    return rgb
+
+
 def load_cutout_rgb(path: Path, background: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(RGB composited on grey level ``background``, black by default; alpha mask) of an RGBA (or RGB) PNG; raises
     ValueError when unreadable."""
