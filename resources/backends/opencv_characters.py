@@ -14,7 +14,8 @@ import numpy as np
 
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
-from resources.backends.character_regions import border_regions, colour_regions, flat_parts
+from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
+                                                    textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
 from resources.backends.character_skeleton import matte_cue, skeleton_cue
 from resources.backends.character_weak_faces import with_weak_faces
@@ -84,11 +85,11 @@ def _fit(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations: int = 4,
                  limbs: np.ndarray | None = None, matte: np.ndarray | None = None) -> np.ndarray:
     """The seed's whole character. In the search window (at most GRABCUT_MAX_SIDE): colour regions that reach the
-    window's border start as background, the other regions inside the seed box, DeepLab's character pixels and a
-    band along a body box's axis as probable foreground, the core (face) as sure foreground; GrabCut then decides
-    by colour; ``limbs`` (frame-sized bool, the character's confident body keypoint lines) are sure foreground.
-    (Snapping the result to whole regions was measured and lowered the composites' IoU: dark
-    clothing merges with dark backgrounds into one region.) The edge is refined later at full resolution."""
+    window's border (or, textured, the frame's edge) start as background, the other regions inside the seed box,
+    DeepLab's character pixels and a band along a body box's axis as probable foreground, the core (face) as sure
+    foreground; GrabCut then decides by colour; ``limbs`` (frame-sized bool, the character's confident body keypoint
+    lines) are sure foreground. (Snapping the result to whole regions was measured and lowered the composites' IoU:
+    dark clothing merges with dark backgrounds into one region.) The edge is refined later at full resolution."""
     height, width = class_mask.shape
     (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1), scale, size = _cut_window(seed, width, height)
     roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
@@ -99,7 +100,8 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     inside, classes = fit(_box_plane(seed, width, height)), fit(class_mask[ry0:ry1, rx0:rx1])
     core = fit(_core(seed, width, height)[ry0:ry1, rx0:rx1])
     regions = colour_regions(roi)
-    outer = border_regions(regions, (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height))
+    sides = (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height)
+    outer = border_regions(regions, sides) | textured_at_frame_edge(roi, regions, sides)
     # a face seed's box is a guess: outside it is only probably background; a detector's box is trusted
     labels = np.full(regions.shape, cv2.GC_PR_BGD if seed.kind == "face" or seed.shared else cv2.GC_BGD, np.uint8)
     labels[inside] = cv2.GC_PR_BGD
