@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import polars as pl
 
-from assets.datasets.formats import replace_if_changed, rle_encode
+from assets.datasets.formats import compress_counts, placed_rle_counts, replace_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +26,17 @@ def read_mask(path: Path) -> np.ndarray:
     return mask > 127
 
 
-def frame_mask(row: dict[str, Any], frame_size: tuple[int, int], absolute: Callable[[str], Path]) -> np.ndarray:
-    """The instance's mask at frame resolution (a mask stored at cut-out size is placed at the cut-out's origin)."""
+def placed_mask(row: dict[str, Any], frame_size: tuple[int, int],
+                absolute: Callable[[str], Path]) -> tuple[np.ndarray, int, int]:
+    """The instance's mask within the frame and its top-left corner in frame pixels: a mask stored at cut-out size
+    sits at the cut-out's origin (clipped to the frame), one stored at frame size at (0, 0)."""
     mask = read_mask(absolute(row["mask_path"]))
     width, height = frame_size
     if mask.shape == (height, width):
-        return mask
+        return mask, 0, 0
     x0 = row["crop_x0"] if row["crop_x0"] is not None else int(row["x0"])
     y0 = row["crop_y0"] if row["crop_y0"] is not None else int(row["y0"])
-    full = np.zeros((height, width), bool)
-    part = mask[:max(0, height - y0), :max(0, width - x0)]
-    full[y0:y0 + part.shape[0], x0:x0 + part.shape[1]] = part
-    return full
+    return mask[:max(0, height - y0), :max(0, width - x0)], x0, y0
 
 
 def coco_header(survivors: pl.DataFrame, frames: pl.DataFrame | None, out_dir: Path,
@@ -67,25 +66,31 @@ def add_coco_instance(coco: "CocoWriter", row: dict[str, Any], image: dict[str, 
     if not row.get("mask_path"):
         return
     try:
-        mask = frame_mask(row, (image["width"], image["height"]), absolute)
+        part, x0, y0 = placed_mask(row, (image["width"], image["height"]), absolute)
     except ValueError as error:
         log.warning("COCO export: instance %s left out: %s", row["instance_id"], error)
         return
-    annotation = coco_annotation(mask, coco.annotations + 1, image["id"], category_id, row["instance_id"])
+    annotation = coco_annotation(part, x0, y0, (image["width"], image["height"]), coco.annotations + 1,
+                                 image["id"], category_id, row["instance_id"])
     if annotation is not None:
         coco.add(annotation)
 
 
-def coco_annotation(mask: np.ndarray, annotation_id: int, image_id: int, category_id: int,
-                    instance_id: str) -> dict[str, Any] | None:
-    """One COCO instance annotation (RLE segmentation, bbox x, y, w, h, area), None for an empty mask."""
-    ys, xs = np.nonzero(mask)
-    if not len(xs):
+def coco_annotation(part: np.ndarray, x0: int, y0: int, frame_size: tuple[int, int], annotation_id: int,
+                    image_id: int, category_id: int, instance_id: str) -> dict[str, Any] | None:
+    """One COCO instance annotation of the frame-sized mask that holds ``part`` at (``x0``, ``y0``) and nothing
+    else (RLE segmentation, bbox x, y, w, h, area), None for an empty mask."""
+    rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))  # no index of every pixel
+    if not len(cols):
         return None
-    x0, y0 = int(xs.min()), int(ys.min())
+    width, height = frame_size
+    left, top = int(cols[0]) + x0, int(rows[0]) + y0
     return {"id": annotation_id, "image_id": image_id, "category_id": category_id, "iscrowd": 0,
-            "segmentation": rle_encode(mask), "area": int(mask.sum()),
-            "bbox": [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1], "castforge_instance_id": instance_id}
+            "segmentation": {"counts": compress_counts(placed_rle_counts(part, x0, y0, height, width)),
+                             "size": [height, width]},
+            "area": int(np.count_nonzero(part)),
+            "bbox": [left, top, int(cols[-1]) + x0 - left + 1, int(rows[-1]) + y0 - top + 1],
+            "castforge_instance_id": instance_id}
 
 
 class CocoWriter:

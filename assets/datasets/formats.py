@@ -138,6 +138,21 @@ def compress_counts(counts: list[int]) -> str:
     return "".join(out)
 
 
-def rle_encode(mask: np.ndarray) -> dict[str, Any]:
-    """COCO compressed RLE of a bool mask, as pycocotools.mask.encode writes it (counts as a str)."""
-    return {"counts": compress_counts(rle_counts(mask)), "size": [int(mask.shape[0]), int(mask.shape[1])]}
+def placed_rle_counts(part: np.ndarray, x0: int, y0: int, height: int, width: int) -> list[int]:
+    """``rle_counts`` of a ``height`` x ``width`` mask that is empty except ``part`` (bool, inside the frame) with
+    its top-left corner at (``x0``, ``y0``): the columns ``part`` spans are run through padded to the frame's
+    height, the empty columns either side add to the first and last background runs (a 1080p frame's mask is not
+    built for an instance that covers a fraction of it)."""
+    h, w = part.shape
+    if not w:
+        return [height * width] if height * width else [0]
+    columns = np.zeros((height, w), bool)
+    columns[y0:y0 + h] = part
+    counts = rle_counts(columns)
+    before, after = x0 * height, (width - x0 - w) * height
+    counts[0] += before                   # a leading 0 (the region starts covered) becomes the empty columns' run
+    if len(counts) % 2:                   # odd: the region ends on background, which the empty columns extend
+        counts[-1] += after
+    elif after:
+        counts.append(after)
+    return counts

@@ -157,3 +157,27 @@ def test_coco_instance_segmentation_loads_with_pycocotools(film):
     assert cut["rule"][0] == "cut_by_frame_edge" and cut["reason"][0] == "head cut by the frame edge"
     assert table.filter(pl.col("instance_id") == "i1", pl.col("crop") == "full")["touches_frame_edge"][0] is True
     assert json.loads((out / "manifest.json").read_text())["formats"]["coco"] == "coco_instances.json"
+
+
+@pytest.mark.parametrize("place", ["inside", "left_top", "right_bottom", "whole_frame", "starts_covered",
+                                   "one_column", "empty"])
+def test_placed_rle_counts_equal_the_frame_masks(place):
+    """The COCO runs of an instance's mask placed in its frame, counted without building the frame-sized mask,
+    equal those of the frame-sized mask: wherever it sits, whether its first or last pixel is covered."""
+    from assets.datasets.formats import placed_rle_counts, rle_counts
+
+    rng = np.random.default_rng(7)
+    height, width = 48, 64
+    h, w, x0, y0 = {"inside": (20, 30, 9, 11), "left_top": (20, 30, 0, 0), "right_bottom": (20, 30, 34, 28),
+                    "whole_frame": (48, 64, 0, 0), "starts_covered": (20, 30, 5, 0), "one_column": (48, 1, 63, 0),
+                    "empty": (20, 30, 9, 11)}[place]
+    part = rng.random((h, w)) > 0.4
+    part[:, :: 3] = cv2.erode(part.astype(np.uint8), np.ones((3, 1), np.uint8))[:, :: 3] > 0  # runs, not noise
+    if place in ("starts_covered", "whole_frame", "one_column", "right_bottom"):
+        part[0, 0] = part[-1, -1] = True
+    if place == "empty":
+        part[:] = False
+    frame = np.zeros((height, width), bool)
+    frame[y0:y0 + h, x0:x0 + w] = part
+    assert placed_rle_counts(part, x0, y0, height, width) == rle_counts(frame)
+    assert sum(rle_counts(frame)) == height * width
