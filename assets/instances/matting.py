@@ -11,6 +11,8 @@ the edge as well (bench/composites.py reports the alpha error in the edge band).
 import cv2
 import numpy as np
 
+from assets.instances.outline import OUTLINE_ALPHA, outline_rim, outline_width_px
+
 
 def box_mean(image: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(image, -1, (2 * radius + 1, 2 * radius + 1), normalize=True,
@@ -102,11 +104,12 @@ def matting_radius(mask: np.ndarray, fraction: float, minimum: int = 2, maximum:
 
 
 def refine_alpha(rgb: np.ndarray, mask: np.ndarray, radius: int, eps: float = 1e-3,
-                 fast: bool = True) -> np.ndarray:
+                 fast: bool = True, outline: bool = True) -> np.ndarray:
     """uint8 alpha, same shape as ``mask``: opaque well inside, transparent well outside, and in a band of
     ``radius`` px around the boundary the guided filter's alpha, which follows the image's own edges. All the
     work is on the mask's box plus a margin (the band and the filter's reach); ``fast``: the guided filter is
-    subsampled for a large radius (FAST_RADIUS_PER_STEP), exact otherwise."""
+    subsampled for a large radius (FAST_RADIUS_PER_STEP), exact otherwise. ``outline``: the dark rim just outside
+    the filtered edge joins the character (``outline_rim``) at OUTLINE_ALPHA."""
     mask = mask.astype(bool)
     alpha = mask.astype(np.uint8) * 255
     bounds = mask_bounds(mask)
@@ -121,5 +124,10 @@ def refine_alpha(rgb: np.ndarray, mask: np.ndarray, radius: int, eps: float = 1e
     subsample = max(1, radius // FAST_RADIUS_PER_STEP) if fast else 1
     filtered = guided_filter(guide, crop.astype(np.float32), radius, eps, needed=band, subsample=subsample)
     soft = np.where(band, np.clip(filtered, 0.0, 1.0), crop.astype(np.float32))
+    if outline:
+        rim = outline_rim(cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY), soft >= 0.5,
+                          outline_width_px(rgb.shape[0]))
+        soft[rim] = np.maximum(soft[rim], OUTLINE_ALPHA)
     alpha[y0:y1, x0:x1] = np.round(soft * 255).astype(np.uint8)
     return alpha
+
