@@ -34,8 +34,12 @@ def seeded_grabcut(image: np.ndarray, labels: np.ndarray, iterations: int) -> No
 
 
 def edge_band_px(frame_height: int) -> int:
-    """Half-width of the band GrabCut may move the edge in: 4 px at 480 rows, scaled with the frame (9 at 1080)."""
-    return max(3, round(frame_height / 120))
+    """Half-width of the band GrabCut may move the edge in: 6 px at 480 rows, scaled with the frame (14 at 1080).
+    The coarse cut, made on a window of at most 256 px and scaled up, is often 4-8 px off (tune composites: 1.5% of
+    a found character's pixels missed and as many taken at 3-8 px from the true edge); 4 px at 480 rows could not
+    reach that far (bench/composites.py --scenes 16: 6 px gains 0.002-0.003 mean IoU on every tune run; 8 px lost
+    seed 13's gain)."""
+    return max(3, round(frame_height / 80))
 
 
 def refine_edge_band(bgr: np.ndarray, mask: np.ndarray, band: int, iterations: int = 1) -> np.ndarray:

@@ -46,6 +46,18 @@ def test_the_edge_snaps_back_to_the_character_at_the_source_resolution(scene):
         assert mask_iou(refined, truth) > mask_iou(coarse, truth)
 
 
+def test_a_cut_five_pixels_off_snaps_back(scene):
+    """The band reaches an edge 5 px off at 480 rows (a coarse cut scaled up from a 256-px window often is): a mask
+    grown by 5 px all round comes back to the character; measured on this scene's three characters IoU 0.75-0.83 ->
+    0.97-0.99, boundary F 0.94-1.0 (the 4-px band of session 4: IoU 0.87-0.91, boundary F 0.67-0.73)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
+    for character in scene.characters:
+        truth = character.mask
+        grown = cv2.dilate(truth.astype(np.uint8), disc).astype(bool)
+        refined = refine_at_source(scene.rgb, grown)
+        assert mask_iou(refined, truth) > 0.95 and boundary_f(refined, truth) > 0.9
+
+
 def test_refined_characters_stay_apart_and_empty_masks_pass_through(scene):
     coarse = [_coarse(c.mask) for c in scene.characters]
     for i in range(1, len(coarse)):  # the coarse masks as the segmenter hands them over: no pixel claimed twice
@@ -55,7 +67,7 @@ def test_refined_characters_stay_apart_and_empty_masks_pass_through(scene):
     for i, a in enumerate(refined):
         for b in refined[i + 1:]:
             assert not (a & b).any()
-    assert edge_band_px(480) == 4 and edge_band_px(1080) == 9 and edge_band_px(100) == 3
+    assert edge_band_px(480) == 6 and edge_band_px(1080) == 14 and edge_band_px(100) == 3
 
 
 @pytest.fixture(scope="module")
