@@ -24,7 +24,7 @@ from resources.backends.animeface import SKIN_MIN_LIGHTNESS, SKIN_MIN_SATURATION
 from resources.backends.character_cues import Cues, _overlap_of_smaller, merge_faces
 from resources.backends.character_seeds import guessed_body
 
-MIN_FACE_SIDE = 20  # px of the analysis frame: smaller candidates are ears, buttons and texture
+MIN_FACE_SIDE = 12  # px of the analysis frame (a face half hidden behind another character is small)
 FLAT_SHARE = 0.5  # share of the face's middle within FLAT_LAB of its median colour: a flat fill
 FLAT_LAB = 3.0
 MIN_SKIN_LIGHTNESS = 0.3  # dark fills (hair, shadow) are not skin whatever their hue
