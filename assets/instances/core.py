@@ -34,6 +34,13 @@ INSTANCE_SCHEMA = {
 }
 
 
+# Frames taller than this are segmented at this many rows with the 3D defaults too (the anime preset's 480). Composites at
+# 1080p (bench/composites.py --height 1080, da5fd77), mean IoU at their own size -> 480 rows: tune seeds 7 / 11 / 13
+# 0.779 / 0.629 / 0.672 -> 0.776 / 0.664 / 0.737 (720: 0.687, 540: 0.688, 480: 0.702 mean at a9f457a), held out
+# 0.662 -> 0.665; 9% less CPU a 1080p frame; on real 1080p Sintel frames 23 of 26 faces covered instead of 26 (README)
+ANALYSIS_MAX_HEIGHT_3D = 480
+
+
 @dataclass(frozen=True)
 class InstanceParams:
     margin: float = 0.08          # cut-out margin around the mask's box, fraction of its longer side
@@ -47,8 +54,8 @@ class InstanceParams:
     shot_consistency: bool = True  # majority of each mask and its counterparts in the shot's neighbouring key frames
     # frames taller than this are segmented scaled down to it, masks and cues scaled back up
     # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->
-    # 0.838 mean IoU; the 3D defaults lose with it (held out 0.624 -> 0.592), so they keep null
-    analysis_max_height: int | None = None
+    # 0.838 mean IoU; the 3D defaults ANALYSIS_MAX_HEIGHT_3D (480 too since session 9)
+    analysis_max_height: int | None = ANALYSIS_MAX_HEIGHT_3D
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "InstanceParams":
@@ -174,22 +181,22 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
                       segment: Callable[[np.ndarray], tuple[list[dict], Any]], out_dir: Path,
                       relative: Callable[[Path], str], backend: str, model: str,
                       params: InstanceParams, drawn: "dict[int, bool] | None | str" = "measure",
-                      drawn_max_height: int | None = None) -> pl.DataFrame:
+                      shot_caps: dict[bool, int] | None = None) -> pl.DataFrame:
     """Every kept frame through ``segment``; a frame with no character simply adds no rows. ``drawn`` (shot ->
     drawn; ``"measure"``: ``shot_plan`` of these frames; None: no per-shot choice): in a film that mixes drawn and
-    rendered shots the 2D cues go to its drawn shots only, ``segment(rgb, anime_faces=...)`` per shot, and its drawn
-    shots are analysed at most ``drawn_max_height`` rows high (None: the film's ``analysis_max_height``; 0: at
-    their own size)."""
+    rendered shots the 2D cues go to its drawn shots only, ``segment(rgb, anime_faces=...)`` per shot, and each
+    shot is analysed at most ``shot_caps[drawn]`` rows high (0: at its own size; None, or a shot left out of
+    ``drawn``: the film's ``analysis_max_height``)."""
     for sub in ("cutouts", "masks", "overlays"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
     if drawn == "measure":  # all frames, as faces reads them
-        drawn, drawn_max_height = shot_plan(film, frames, resolve, params)
+        drawn, shot_caps = shot_plan(film, frames, resolve, params)
     rows: list[dict[str, Any]] = []
     for shot in _shots(kept):
         segmented = []
         anime = drawn.get(shot[0].get("shot")) if isinstance(drawn, dict) else None
-        cap = drawn_max_height if anime and drawn_max_height is not None else params.analysis_max_height
+        cap = shot_caps[anime] if anime is not None and shot_caps is not None else params.analysis_max_height
         options = {"analysis_max_height": cap} if cap else {}
         for frame in shot:
             rgb = read_rgb(resolve(frame["path"]))
@@ -221,24 +228,25 @@ def drawn_shots(film: str, styles: "dict[int, Any] | None") -> dict[int, bool] |
     return drawn
 
 
-def drawn_analysis_max_height(film: str, params: InstanceParams) -> int:
-    """The analysis cap of the drawn shots of a film that mixes styles: the anime preset's
-    ``instances.analysis_max_height`` (480: drawn characters cut out better at 1080p, and cheaper), under the film's
-    own config (an explicit value, null included, wins) and the run's overrides; 0: at their own size."""
+def preset_analysis_max_height(film: str, params: InstanceParams, preset: str) -> int:
+    """The analysis cap of the shots of one style in a film that mixes styles: ``preset``'s
+    ``instances.analysis_max_height`` (anime 480, 3d ANALYSIS_MAX_HEIGHT_3D), under the film's own config (an
+    explicit value, null included, wins) and the run's overrides; 0: at their own size."""
     from dataclasses import asdict
 
     from resources.film_settings import stage_params
 
     configured = stage_params(film, "instances")
     overrides = {k: v for k, v in asdict(params).items() if configured.get(k) != v}
-    return stage_params(film, "instances", overrides, preset="anime").get("analysis_max_height") or 0
+    return stage_params(film, "instances", overrides, preset=preset).get("analysis_max_height") or 0
 
 
 def shot_plan(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
-              params: InstanceParams) -> tuple[dict[int, bool] | None, int | None]:
-    """(``drawn_shots``, the drawn shots' analysis cap) for ``extract_instances``; in a film that mixes styles the
-    choice is logged and recorded in its style.json (``shots_used_by["instances"]``). Rendered shots keep the
-    film's ``analysis_max_height``."""
+              params: InstanceParams) -> tuple[dict[int, bool] | None, dict[bool, int] | None]:
+    """(``drawn_shots``, the analysis cap of drawn (True) and rendered (False) shots) for ``extract_instances``:
+    in a film that mixes styles each shot takes its own preset's cap (the anime preset's for drawn shots, the 3d
+    preset's for rendered ones, whichever the film measured as), and the choice is logged and recorded in its
+    style.json (``shots_used_by["instances"]``)."""
     from assets.faces.mixed_styles import frames_fingerprint, measured_shot_styles
     from resources.style import record_shot_styles
 
@@ -246,16 +254,17 @@ def shot_plan(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
     drawn = drawn_shots(film, styles)
     if not drawn:
         return drawn, None
-    cap = drawn_analysis_max_height(film, params)
+    caps = {True: preset_analysis_max_height(film, params, "anime"),
+            False: preset_analysis_max_height(film, params, "3d")}
 
     def size(rows: int | None) -> str:
         return f"at most {rows} rows high" if rows else "at their own size"
 
-    used = (f"instances: 2D cues (AnimeFace faces) in drawn shots, analysed {size(cap)}; rendered shots "
-            f"{size(params.analysis_max_height)}")
+    used = (f"instances: 2D cues (AnimeFace faces) in drawn shots, analysed {size(caps[True])}; rendered shots "
+            f"{size(caps[False])}")
     log.info("%s: %s", film, used)
     record_shot_styles(film, styles, used, frames_fingerprint(frames), stage="instances")
-    return drawn, cap
+    return drawn, caps
 
 
 def _shots(kept: pl.DataFrame) -> list[list[dict[str, Any]]]:

@@ -73,8 +73,8 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     overrides the automatic choice (``workers_for``)."""
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
     groups = _shots(kept)
-    # per-shot 2D cues and analysis cap in a film mixing styles (core.py)
-    drawn, drawn_max_height = shot_plan(film, frames, workspace.absolute, params)
+    # per-shot 2D cues and analysis caps in a film mixing styles (core.py)
+    drawn, shot_caps = shot_plan(film, frames, workspace.absolute, params)
     workers = workers_for(kept.height, len(groups)) if workers is None else max(1, min(workers, len(groups)))
     if workers > 1 and multiprocessing.current_process().daemon:   # e.g. a pool worker: it may not start processes
         log.info("%s: segmenting in process: a daemonic process cannot start worker processes", film)
@@ -91,7 +91,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
 
         table = extract_instances(film, frames, workspace.absolute, seeded(counted), out_dir,
                                   workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn,
-                                  drawn_max_height)
+                                  shot_caps)
         return table, {"workers": 1, "peak_rss_mb_per_worker": [peak_rss_mb()]}
     chunks = [kept.filter(pl.col("frame_id").is_in([f["frame_id"] for f in group])) for group in groups]
     tables: list[pl.DataFrame | None] = [None] * len(chunks)
@@ -105,7 +105,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
         pending: dict[Future, int] = {}
         for n in sorted(range(len(chunks)), key=lambda i: -chunks[i].height):   # longest shots first
             pending[pool.submit(_segment_chunk, film, chunks[n], workspace.home, out_dir, final_dir, backend, model,
-                                params, drawn, drawn_max_height)] = n
+                                params, drawn, shot_caps)] = n
         done_frames = 0
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -145,10 +145,10 @@ def _start_worker(resource_class: type, config: dict[str, Any], anime_faces: boo
 def _segment_chunk(film: str, frames: pl.DataFrame, home: Path, out_dir: Path, final_dir: Path, backend: str,
                    model: str, params: InstanceParams,
                    drawn: dict[int, bool] | None = None,
-                   drawn_max_height: int | None = None) -> tuple[pl.DataFrame, int, float]:
+                   shot_caps: dict[bool, int] | None = None) -> tuple[pl.DataFrame, int, float]:
     """One shot's rows, this worker's pid and its peak RSS so far."""
     workspace = FilmWorkspace(film, home)
     table = extract_instances(film, frames, workspace.absolute, _worker["segment"], out_dir,
                               workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn,
-                              drawn_max_height)
+                              shot_caps)
     return table, os.getpid(), peak_rss_mb()

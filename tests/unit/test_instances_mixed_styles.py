@@ -1,6 +1,6 @@
 """The instances core in a film that mixes drawn and rendered shots (Penny & Chip frames cut together with the
 Sintel trailer's, ``preset: auto``): the 2D cues (AnimeFace faces) and the anime preset's analysis cap go to the
-drawn shots only."""
+drawn shots only, the 3d preset's cap to the rendered shots, whichever style the film measured as."""
 
 import json
 from pathlib import Path
@@ -9,9 +9,9 @@ import cv2
 import polars as pl
 import pytest
 
-from assets.instances.core import InstanceParams, extract_instances, shot_plan
+from assets.instances.core import ANALYSIS_MAX_HEIGHT_3D, InstanceParams, extract_instances, shot_plan
 from resources.film_settings import stage_params
-from resources.style import style_record_path
+from resources.style import STYLE_VERSION, style_record_path
 
 PENNY_CHIP, SINTEL = "media/video/2d/penny_and_chip_26shots_480p.mp4", "media/video/sintel_trailer_480x204.mp4"
 SHOTS = {0: (PENNY_CHIP, 3.5), 1: (SINTEL, 25.0), 2: (PENNY_CHIP, 91.5)}
@@ -81,16 +81,41 @@ def test_an_explicit_preset_means_no_per_shot_choice(castforge_home, tmp_path, m
     assert run("fixed", mixed_frames, tmp_path) == [None, None, None]
 
 
+def write_preset(home: Path, preset: str, text: str) -> None:
+    """A preset file in the home's configs (it overrides the repository's preset of that name)."""
+    path = home / "configs" / "presets" / f"{preset}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def test_drawn_shots_of_a_mixed_3d_film_are_analysed_at_the_anime_cap(castforge_home, tmp_path, mixed_frames):
-    # the film (preset auto, nothing ingested: 3d) keeps no cap; its drawn shots take the anime preset's 480
-    assert stage_params("mixed", "instances")["analysis_max_height"] is None
-    assert caps("mixed", mixed_frames, tmp_path) == [480, None, 480]
+    # the film (preset auto, nothing ingested: 3d) takes the 3d cap; its drawn shots the anime preset's: 480 both
+    assert stage_params("mixed", "instances")["analysis_max_height"] == ANALYSIS_MAX_HEIGHT_3D == 480
+    assert caps("mixed", mixed_frames, tmp_path) == [480, 480, 480]
+    # where the two presets' caps differ, each shot takes its own preset's
+    write_preset(castforge_home, "3d", "instances:\n  analysis_max_height: 600\n")
+    assert caps("mixed", mixed_frames, tmp_path) == [480, 600, 480]
     used = json.loads(style_record_path("mixed").read_text())["shots_used_by"]["instances"]
-    assert "drawn shots, analysed at most 480 rows high; rendered shots at their own size" in used
+    assert "drawn shots, analysed at most 480 rows high; rendered shots at most 600 rows high" in used
     # a run override is a choice for every shot
     assert caps("mixed", mixed_frames, tmp_path, analysis_max_height=720) == [720, 720, 720]
     # one kind of shot: the film's cap everywhere
-    assert caps("drawn_only", mixed_frames.filter(pl.col("shot") != 1), tmp_path) == [None, None]
+    assert caps("drawn_only", mixed_frames.filter(pl.col("shot") != 1), tmp_path) == [600, 600]
+
+
+def test_rendered_shots_of_a_mixed_anime_film_are_analysed_at_the_3d_cap(castforge_home, tmp_path, mixed_frames):
+    # the film (preset auto) measured as anime takes the anime preset's 480; its rendered shot the 3d preset's cap
+    write_preset(castforge_home, "3d", "instances:\n  analysis_max_height: 600\n")
+    path = style_record_path("mixed_anime")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": STYLE_VERSION, "preset": "anime"}))
+    assert stage_params("mixed_anime", "instances")["analysis_max_height"] == 480
+    assert caps("mixed_anime", mixed_frames, tmp_path) == [480, 600, 480]
+    used = json.loads(path.read_text())["shots_used_by"]["instances"]
+    assert "drawn shots, analysed at most 480 rows high; rendered shots at most 600 rows high" in used
+    # a run override is a choice for every shot; the film's own preset everywhere when it is one kind of shot
+    assert caps("mixed_anime", mixed_frames, tmp_path, analysis_max_height=720) == [720, 720, 720]
+    assert caps("mixed_anime", mixed_frames.filter(pl.col("shot") != 1), tmp_path) == [480, 480]
 
 
 def test_an_explicit_analysis_cap_in_the_film_config_wins_in_drawn_shots(castforge_home, tmp_path, mixed_frames):
@@ -99,4 +124,4 @@ def test_an_explicit_analysis_cap_in_the_film_config_wins_in_drawn_shots(castfor
     write_film_config(castforge_home, "uncapped", "instances:\n  analysis_max_height: null\n")
     assert caps("uncapped", mixed_frames, tmp_path) == [None, None, None]
     write_film_config(castforge_home, "fixed", "preset: 3d\n")  # an explicit preset: no per-shot choice
-    assert caps("fixed", mixed_frames, tmp_path) == [None, None, None]
+    assert caps("fixed", mixed_frames, tmp_path) == [480, 480, 480]
