@@ -18,6 +18,7 @@ Build a home with ``castforge ingest`` + ``castforge materialize FILM --select e
 
 import argparse
 import cProfile
+import inspect
 import io
 import json
 import os
@@ -62,7 +63,10 @@ def effects_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> 
     out = catalogue(workspace.read_table("frames"), signals, effects_assets._fps(signals),
                     workspace.read_optional_table("filtered_instances"), workspace.read_optional_table("track_points"),
                     lambda stored: cv2.imread(str(workspace.absolute(stored))),
-                    lambda stored: read_rgba(workspace.absolute(stored)), EffectParams())
+                    lambda stored: read_rgba(workspace.absolute(stored)), EffectParams(),
+                    # as the asset: tracked instances' appearance from their key frame and mask (code before it: none)
+                    *([lambda stored: cv2.imread(str(workspace.absolute(stored)), cv2.IMREAD_GRAYSCALE)]
+                      if "read_mask" in inspect.signature(catalogue).parameters else []))
     return {"effects": out.effects, "frame_effects": out.frame_effects}
 
 

@@ -28,7 +28,8 @@ def effects(context: AssetExecutionContext, config: CONTRACT.Config, storage: St
         out = catalogue(frames, signals, fps, workspace.read_optional_table("filtered_instances"),
                         workspace.read_optional_table("track_points"),
                         lambda stored: cv2.imread(str(workspace.absolute(stored))),
-                        lambda stored: read_rgba(workspace.absolute(stored)), stage.settings)
+                        lambda stored: read_rgba(workspace.absolute(stored)), stage.settings,
+                        lambda stored: cv2.imread(str(workspace.absolute(stored)), cv2.IMREAD_GRAYSCALE))
         total = film_span(shots)
         picture = effects_timeline(out.effects, total) if total else None
         path = write_picture(workspace, "effects", "effects_timeline.png", picture)

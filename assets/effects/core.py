@@ -15,7 +15,7 @@ import polars as pl
 
 from assets.effects import measures
 from assets.effects.params import EffectParams
-from assets.effects.temporal import colour_cast_events, light_events, transformation_events
+from assets.effects.temporal import colour_cast_events, light_events, mask_histogram, transformation_events
 from resources.cores import available_cores
 
 EFFECT_SCHEMA = {"event": pl.Int32, "shot": pl.Int32, "start_s": pl.Float64, "end_s": pl.Float64,
@@ -84,20 +84,33 @@ class EffectsResult:
 
 def catalogue(frames: pl.DataFrame, signals: pl.DataFrame | None, fps: float, instances: pl.DataFrame | None,
               track_points: pl.DataFrame | None, read_bgr: Callable[[str], np.ndarray | None],
-              read_rgba: Callable[[str], np.ndarray | None], params: EffectParams) -> EffectsResult:
-    """Every effect event of the film and the tags of each kept key frame."""
+              read_rgba: Callable[[str], np.ndarray | None], params: EffectParams,
+              read_mask: Callable[[str], np.ndarray | None] | None = None) -> EffectsResult:
+    """Every effect event of the film and the tags of each kept key frame. With ``read_mask`` (a stored mask path
+    -> grey mask), the appearance of a tracked instance on a kept key frame is measured from that frame, decoded
+    for its own detections, under the instance's mask (``mask_histogram``) instead of from its cut-out's decode."""
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("timestamp_s") if frames.height \
         else frames
     if kept.height == 0 and (signals is None or signals.height == 0):
         return EffectsResult(pl.DataFrame(schema=EFFECT_SCHEMA), pl.DataFrame(schema=FRAME_EFFECT_SCHEMA),
                              "no kept frames and no frame signals: nothing to measure")
-    per_frame = key_frame_detections(kept, _boxes(instances), read_bgr, params)
+    tracked = _tracked_masks(instances, track_points) if read_mask is not None else {}
+    histograms: dict[str, np.ndarray | None] = {}
+
+    def measure_tracked(row: dict, bgr: np.ndarray) -> None:
+        for instance_id, mask_path, origin in tracked.get(row["frame_id"], []):
+            mask = read_mask(mask_path)
+            if mask is not None:   # else its cut-out is read, as without read_mask
+                histograms[instance_id] = mask_histogram(bgr, mask, origin)
+
+    per_frame = key_frame_detections(kept, _boxes(instances), read_bgr, params,
+                                     also=measure_tracked if tracked else None)
     events = _merge_key_frame_detections(per_frame, kept)
     timed = []
     if signals is not None and signals.height:
         timed = light_events(signals, fps, params) + colour_cast_events(signals, params)
     if track_points is not None and instances is not None:
-        timed += transformation_events(track_points, instances, read_rgba, params)
+        timed += transformation_events(track_points, instances, read_rgba, params, histograms)
     events += [_attach_frames(event, kept) for event in timed]
     table = pl.DataFrame(events, schema={k: v for k, v in EFFECT_SCHEMA.items() if k != "event"}, strict=False) \
         if events else pl.DataFrame(schema={k: v for k, v in EFFECT_SCHEMA.items() if k != "event"})
@@ -108,14 +121,18 @@ def catalogue(frames: pl.DataFrame, signals: pl.DataFrame | None, fps: float, in
 
 def key_frame_detections(kept: pl.DataFrame, boxes: dict[str, list[tuple[float, float, float, float]]],
                          read_bgr: Callable[[str], np.ndarray | None], params: EffectParams,
-                         workers: int | None = None) -> list[dict]:
+                         workers: int | None = None,
+                         also: Callable[[dict, np.ndarray], None] | None = None) -> list[dict]:
     """``frame_detections`` of every kept key frame, in the frames' order, each tagged with its frame. Frames are
     independent, and reading them and OpenCV's filters release the GIL, so a thread per core (``workers``, default
-    the available cores) measures them at once; the list is the same as one thread's."""
+    the available cores) measures them at once; the list is the same as one thread's. ``also(row, bgr)`` is called
+    with each frame read (on its thread), for other measures of the same decode."""
     def detect(row: dict) -> list[dict]:
         bgr = read_bgr(row["path"])
         if bgr is None:
             return []
+        if also is not None:
+            also(row, bgr)
         return [{**found, "shot": row["shot"], "frame_id": row["frame_id"], "timestamp_s": row["timestamp_s"]}
                 for found in frame_detections(bgr, boxes.get(row["frame_id"], []), params)]
 
@@ -125,6 +142,21 @@ def key_frame_detections(kept: pl.DataFrame, boxes: dict[str, list[tuple[float, 
         return [found for row in rows for found in detect(row)]
     with ThreadPoolExecutor(workers, thread_name_prefix="effects") as pool:
         return [found for frame in pool.map(detect, rows) for found in frame]
+
+
+def _tracked_masks(instances: pl.DataFrame | None,
+                   track_points: pl.DataFrame | None) -> dict[str, list[tuple[str, str, tuple[int, int]]]]:
+    """frame_id -> (instance_id, mask path, cut-out origin) of the instances on a track that have a mask."""
+    if instances is None or track_points is None or track_points.height == 0 or "mask_path" not in instances.columns:
+        return {}
+    origin = [pl.col(c).fill_null(0) if c in instances.columns else pl.lit(0).alias(c) for c in ("crop_x0", "crop_y0")]
+    rows = (instances.filter(pl.col("instance_id").is_in(track_points["instance_id"].implode())
+                             & pl.col("mask_path").is_not_null())
+            .select("frame_id", "instance_id", "mask_path", *origin))
+    out: dict[str, list] = {}
+    for frame_id, instance_id, mask_path, x0, y0 in rows.iter_rows():
+        out.setdefault(frame_id, []).append((instance_id, mask_path, (int(x0), int(y0))))
+    return out
 
 
 def _boxes(instances: pl.DataFrame | None) -> dict[str, list[tuple[float, float, float, float]]]:

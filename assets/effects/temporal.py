@@ -142,19 +142,37 @@ def appearance_histogram(rgba: np.ndarray) -> np.ndarray | None:
     return hist / max(hist.sum(), 1.0)
 
 
+def mask_histogram(bgr: np.ndarray, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray | None:
+    """``appearance_histogram`` of a key frame's pixels under an instance's mask (grey, covered above 127; a mask
+    smaller than the frame has its top-left corner at ``origin``): the cut-out's colours are the frame's, and its
+    alpha above 127 is the mask but for the matted edge and inpainted occlusions, so the key frame already decoded
+    and the 1-bit mask stand for the cut-out's decode."""
+    x, y, w, h = cv2.boundingRect(mask)   # the mask's non-zero pixels
+    if not w or not h:
+        return None
+    ox, oy = (0, 0) if mask.shape[:2] == bgr.shape[:2] else origin
+    colour = bgr[y + oy:y + oy + h, x + ox:x + ox + w]
+    return appearance_histogram(np.dstack([colour, mask[y:y + colour.shape[0], x:x + colour.shape[1]]]))
+
+
 def transformation_events(points: pl.DataFrame, instances: pl.DataFrame, read_rgba: Callable[[str], np.ndarray | None],
-                          params: EffectParams) -> list[Event]:
+                          params: EffectParams, histograms: dict[str, np.ndarray | None] | None = None) -> list[Event]:
     """A tracked character whose colours change abruptly between consecutive key frames of its track (Hellinger
-    distance of hue-saturation histograms of its cut-outs) while the track continues."""
+    distance of hue-saturation histograms of its cut-outs) while the track continues. ``histograms``: instance_id
+    -> histogram already measured (``mask_histogram``); the other instances' cut-outs are read."""
     events: list[Event] = []
     if points.height == 0 or instances.height == 0:
         return events
     paths = dict(instances.select("instance_id", "path").iter_rows())
+    measured = histograms or {}
     for (track,), track_rows in points.sort("timestamp_s").group_by(["track_id"], maintain_order=True):
         previous = None
         for row in track_rows.iter_rows(named=True):
             path = paths.get(row["instance_id"])
-            hist = appearance_histogram(read_rgba(path)) if path else None
+            if row["instance_id"] in measured:
+                hist = measured[row["instance_id"]]
+            else:
+                hist = appearance_histogram(read_rgba(path)) if path else None
             if hist is not None and previous is not None:
                 distance = float(np.sqrt(max(0.0, 1.0 - np.sqrt(hist * previous[0]).sum())))
                 if distance >= params.transformation_distance:

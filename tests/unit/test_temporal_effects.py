@@ -161,3 +161,55 @@ def test_appearance_histogram_counts_covered_pixels_only(shared):
     few = np.zeros_like(alpha)
     few[:7, :9] = 255                             # 63 covered pixels
     assert appearance_histogram(np.dstack([bgr, few])) is None
+
+
+def test_tracked_appearance_is_read_from_the_key_frame_under_the_mask(frame, character):
+    """A tracked instance's histogram from its key frame (decoded for the frame's detections) under its 1-bit mask
+    equals its cut-out's where the cut-out's alpha above 127 is the mask (a mask at frame size, or at cut-out size
+    placed at the cut-out's origin); the catalogue then reads no cut-out of a tracked instance and finds the same
+    transformation as from the cut-outs."""
+    from assets.effects.temporal import appearance_histogram, mask_histogram
+
+    def paste(picture: np.ndarray, sprite: np.ndarray, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(frame with the sprite, frame-sized mask, the cut-out: the frame's pixels with the binary alpha)."""
+        h, w = sprite.shape[:2]
+        covered = sprite[..., 3] > 127
+        out, mask = picture.copy(), np.zeros(picture.shape[:2], np.uint8)
+        out[y0:y0 + h, x0:x0 + w][covered] = sprite[..., :3][covered]
+        mask[y0:y0 + h, x0:x0 + w][covered] = 255
+        return out, mask, np.dstack([out[y0:y0 + h, x0:x0 + w], mask[y0:y0 + h, x0:x0 + w]])
+
+    sprite = cv2.resize(character, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    recoloured = sprite.copy()
+    recoloured[..., :3] = cv2.cvtColor(cv2.cvtColor(sprite[..., :3], cv2.COLOR_BGR2HSV) + np.array(
+        [70, 0, 0], np.uint8), cv2.COLOR_HSV2BGR)
+    shots = [paste(frame, sprite, 40, 30), paste(frame, sprite, 60, 35), paste(frame, recoloured, 80, 40)]
+    first_frame, first_mask, first_cut = shots[0]
+    hist = appearance_histogram(first_cut)
+    assert hist is not None and np.array_equal(mask_histogram(first_frame, first_mask), hist)
+    assert np.array_equal(mask_histogram(first_frame, first_mask[30:30 + sprite.shape[0], 40:40 + sprite.shape[1]],
+                                         (40, 30)), hist)
+    files = {}
+    for n, (picture, mask, cut) in enumerate(shots):
+        files.update({f"f{n}.jpg": picture, f"m{n}.png": mask, f"c{n}.png": cut})
+    frames = pl.DataFrame({"frame_id": ["f0", "f1", "f2"], "shot": [0, 0, 0], "timestamp_s": [0.5, 1.0, 1.5],
+                           "path": ["f0.jpg", "f1.jpg", "f2.jpg"], "kept": [True] * 3})
+    instances = pl.DataFrame({"instance_id": ["i0", "i1", "i2"], "frame_id": ["f0", "f1", "f2"],
+                              "path": ["c0.png", "c1.png", "c2.png"], "mask_path": ["m0.png", "m1.png", "m2.png"],
+                              "x0": [40.0, 60, 80], "y0": [30.0, 35, 40], "x1": [200.0, 220, 240],
+                              "y1": [300.0, 305, 310], "kept": [True] * 3})
+    points = pl.DataFrame({"track_id": ["t"] * 3, "instance_id": ["i0", "i1", "i2"], "frame_id": ["f0", "f1", "f2"],
+                           "timestamp_s": [0.5, 1.0, 1.5]})
+    cutouts_read = []
+
+    def read_cutout(stored: str) -> np.ndarray:
+        cutouts_read.append(stored)
+        return files[stored]
+
+    from_cutouts = catalogue(frames, None, 24.0, instances, points, files.get, read_cutout, PARAMS)
+    assert sorted(cutouts_read) == ["c0.png", "c1.png", "c2.png"]
+    cutouts_read.clear()
+    from_masks = catalogue(frames, None, 24.0, instances, points, files.get, read_cutout, PARAMS, files.get)
+    assert cutouts_read == []
+    assert from_masks.effects.equals(from_cutouts.effects)
+    assert from_masks.effects.filter(pl.col("effect") == "transformation")["frame_ids"].to_list() == [["f1", "f2"]]
