@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from assets.instances.composites import alpha_error, boundary_f, compose_scene, load_character, mask_iou, read_background
+from assets.instances.composites import (alpha_error, boundary_f, compose_scene, load_character, mask_iou,
+                                         read_background)
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.outline import outline_rim, outline_width_px
 from resources.backends.character_edges import refine_at_source

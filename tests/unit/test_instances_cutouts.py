@@ -209,7 +209,7 @@ def test_fast_matting_at_1080p_follows_the_exact_guided_filter(shared, character
     """A large radius (a 1080p character) runs the guided filter on a subsampled grid: the alpha stays within a
     few levels of the exact filter's and the mask it gives within a fraction of a percent; a small radius is the
     exact filter, and working on the mask's box gives what the whole frame gives."""
-    from assets.instances.matting import boundary_band, guided_filter, matting_radius
+    from assets.instances.matting import MATTING_EPS, boundary_band, guided_filter, matting_radius
 
     scene, truth, coarse = coarse_character(shared, characters, 1080)
     radius = matting_radius(coarse, 0.015)
@@ -222,7 +222,7 @@ def test_fast_matting_at_1080p_follows_the_exact_guided_filter(shared, character
     assert boundary_f(fast >= 128, truth.mask) > boundary_f(coarse, truth.mask) + 0.1
     assert abs(boundary_f(fast >= 128, truth.mask) - boundary_f(exact >= 128, truth.mask)) < 0.01
     # exact mode on the crop is the filter over the whole frame (without the outline rim, which comes after it)
-    whole = guided_filter(scene.rgb.astype(np.float32) / 255.0, coarse.astype(np.float32), radius, 1e-3, band)
+    whole = guided_filter(scene.rgb.astype(np.float32) / 255.0, coarse.astype(np.float32), radius, MATTING_EPS, band)
     reference = np.where(band, np.clip(whole, 0, 1), coarse.astype(np.float32))
     filtered = refine_alpha(scene.rgb, coarse, radius, fast=False, outline=False)
     assert np.abs(np.round(reference * 255).astype(int) - filtered).max() <= 1
