@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from assets.audio.pyin_viterbi import use_sparse_viterbi
 from resources.backends.sample_source import ArraySamples, Samples
 
 FEATURE_SCHEMA = {
@@ -56,6 +57,7 @@ def describe_voice(audio: np.ndarray, rate: int, params: VoiceFeatureParams) -> 
                 "voiced_fraction": 0.0, "onsets_per_s": 0.0, "spectral_centroid_hz": nan,
                 "spectral_bandwidth_hz": nan, "spectral_rolloff_hz": nan, "spectral_flatness": nan,
                 "mfcc_mean": [], "mfcc_std": []}
+    use_sparse_viterbi()  # librosa's decoding with the transition matrix's zeros skipped: same F0, ~4x cheaper
     f0, voiced, _ = librosa.pyin(audio, fmin=params.fmin_hz, fmax=params.fmax_hz, sr=rate, frame_length=1024)
     voiced_f0 = f0[voiced & np.isfinite(f0)]
     stats = (lambda v: {"f0_median_hz": float(np.median(v)), "f0_mean_hz": float(v.mean()),
