@@ -8,8 +8,8 @@ Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-
        seconds then count the whole process tree)
        [--video PATH] [--limit N] (another video's first N kept frames, e.g. bench/film_scale.py's 1080p minute
        /tmp/castforge_film_scale/clip_1min_1080p.mp4 and its 480p twin clip_1min_480p.mp4: CPU per 1080p frame)
-       [--analysis-max-height 480] (frames taller than this are segmented scaled down to it, as the anime preset
-       does; 0: at their own size)
+       [--analysis-max-height 480] (frames taller than this are segmented scaled down to it; by default the
+       instances stage's own default, InstanceParams.analysis_max_height; 0: at their own size)
        .venv/bin/python bench/instances.py --cue-costs: CPU-ms a frame of each cue model (YuNet, YOLOX, DeepLab) on
        30 Sintel frames, one frame of each Penny & Chip clip (720p) and both upscaled to 1080p, and YuNet at smaller
        input sizes against its default (faces found, and how many of the default's it finds again)
@@ -221,11 +221,15 @@ def main() -> None:
     parser.add_argument("--cue-costs", action="store_true", help="CPU-ms a frame of each cue model; YuNet sizes")
     parser.add_argument("--video", help="another video instead of the Sintel trailer (e.g. a 1080p film)")
     parser.add_argument("--limit", type=int, help="only the first N kept frames (by frame id)")
-    parser.add_argument("--analysis-max-height", type=int, default=0, help="frames taller than this are segmented "
-                        "scaled down to it (the instances stage's analysis_max_height, anime preset 480; 0: at their "
-                        "own size, the default)")
+    parser.add_argument("--analysis-max-height", type=int, help="frames taller than this are segmented scaled "
+                        "down to it (default: the instances stage's default analysis_max_height; 0: at their own "
+                        "size)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.analysis_max_height is None:  # as the stage runs by default
+        from assets.instances.core import InstanceParams
+
+        args.analysis_max_height = InstanceParams().analysis_max_height or 0
     if shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with the Sintel trailer is needed")
     os.environ.setdefault("CASTFORGE_MODELS", str(shared_dir() / "models"))
