@@ -70,7 +70,8 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
     frames = workspace.read_table("frames")
     instances = workspace.read_table("filtered_instances")
     offsets = [pl.col(c) if c in instances.columns else pl.lit(0).alias(c) for c in ("crop_x0", "crop_y0")]
-    cutouts = {i: (p, x, y) for i, p, x, y in instances.select("instance_id", "path", *offsets).iter_rows()}
+    masks = pl.col("mask_path") if "mask_path" in instances.columns else pl.lit(None, pl.String).alias("mask_path")
+    cutouts = {i: (p, x, y, m) for i, p, x, y, m in instances.select("instance_id", "path", *offsets, masks).iter_rows()}
     embedder = image_embedder.get()
     landmarker = face_landmarker.get()
     measured, vectors, images = measure_faces(faces, dict(zip(frames["frame_id"], frames["path"])), cutouts,

@@ -38,18 +38,35 @@ def visible_share(cutout_path: Path | None, offset: tuple[int, int], box: tuple[
     image = cv2.imread(str(cutout_path), cv2.IMREAD_UNCHANGED)
     if image is None or image.ndim != 3 or image.shape[2] != 4:
         return None
+    return covered_share(image[:, :, 3], offset, box)
+
+
+def mask_visible_share(mask_path: Path, origin: tuple[int, int], box: tuple[float, ...],
+                       frame_shape: tuple[int, ...]) -> float | None:
+    """``visible_share`` read from the instance's 1-bit mask (frame-sized, or cut-out-sized at ``origin``) instead
+    of its RGBA cut-out: the cut-out's alpha above 127 is the mask except where the matting moves an edge pixel
+    across 127 or occlusions are inpainted (off by default), and a 1080p mask decodes in a third of the time. None
+    when the mask cannot be read (the caller then reads the cut-out)."""
+    mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) if mask_path.exists() else None
+    if mask is None:
+        return None
+    return covered_share(mask, (0, 0) if mask.shape == tuple(frame_shape[:2]) else origin, box)
+
+
+def covered_share(alpha: np.ndarray, offset: tuple[int, int], box: tuple[float, ...]) -> float:
+    """Share of ``box`` (frame pixels) where ``alpha`` (its top-left corner at ``offset``) is above 127."""
     x0, y0 = int(box[0] - offset[0]), int(box[1] - offset[1])
     x1, y1 = int(np.ceil(box[2] - offset[0])), int(np.ceil(box[3] - offset[1]))
     area = max(1, (x1 - x0) * (y1 - y0))
-    alpha = image[max(0, y0):max(0, y1), max(0, x0):max(0, x1), 3]
-    return float((alpha > 127).sum() / area)
+    return float((alpha[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] > 127).sum() / area)
 
 
 def measure_faces(faces: pl.DataFrame, frame_paths: dict[str, str], cutouts: dict[str, tuple[str, int, int]],
                   resolve: Callable[[str], Path], landmarker: FaceLandmarker | None, embedder: ImageEmbedder,
                   params: ReferenceParams) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     """Per face: bins and measures (columns added to ``faces``), general-vision unit vectors (rows aligned) and
-    the RGB image to save per face_id. ``cutouts``: instance_id -> (stored path, crop_x0, crop_y0)."""
+    the RGB image to save per face_id. ``cutouts``: instance_id -> (stored path, crop_x0, crop_y0, stored mask
+    path or None): the mask, where there is one, tells how much of the face is visible (``mask_visible_share``)."""
     rows, images = [], {}
     for (frame_id,), group in faces.group_by(["frame_id"], maintain_order=True):
         stored = frame_paths.get(frame_id)
@@ -63,8 +80,11 @@ def measure_faces(faces: pl.DataFrame, frame_paths: dict[str, str], cutouts: dic
             fx0, fy0, fx1, fy1 = context_box(box, rgb.shape, 0.0)
             luma, asymmetry = face_light(rgb[fy0:fy1, fx0:fx1])
             cutout = cutouts.get(face["instance_id"])
-            visible = visible_share(resolve(cutout[0]) if cutout and cutout[0] else None,
-                                    (cutout[1] or 0, cutout[2] or 0) if cutout else (0, 0), box)
+            origin = (cutout[1] or 0, cutout[2] or 0) if cutout else (0, 0)
+            visible = mask_visible_share(resolve(cutout[3]), origin, box, rgb.shape) \
+                if cutout and len(cutout) > 3 and cutout[3] else None
+            if visible is None:
+                visible = visible_share(resolve(cutout[0]) if cutout and cutout[0] else None, origin, box)
             drawn = any(d in str(face.get("detector") or "") for d in DRAWN_DETECTORS)
             if landmarker is None or drawn:
                 label, how = None, ("drawn face: the 468-point mesh does not fit drawn faces, and the 2D detector's "

@@ -111,3 +111,29 @@ def test_pairs_of_characters_seen_together():
     assert pairs[0]["position"] == "A left of B" and pairs[0]["overlap"] == 0.0
     assert box_overlap((0, 0, 10, 10), (5, 0, 15, 10)) == 0.5
     assert relative_position((0, 50, 1, 60), (0, 0, 1, 10)) == "below"
+
+
+@pytest.mark.parametrize("stored_at", ["frame_size", "cutout_size"])
+def test_visible_share_from_the_mask_equals_the_cutouts_alpha(tmp_path, stored_at):
+    """The share of a face box an instance covers, read from its 1-bit mask (frame-sized, or cut-out-sized at the
+    cut-out's origin), equals the share its cut-out's alpha above 127 covers when the two agree; an unreadable mask
+    gives None (the cut-out is read then)."""
+    import cv2
+
+    from assets.references.measure import mask_visible_share, visible_share
+
+    rng = np.random.default_rng(5)
+    frame_shape, (cx0, cy0), (h, w) = (120, 160, 3), (30, 20), (70, 90)
+    alpha = np.where(rng.random((h, w)) > 0.3, 255, 0).astype(np.uint8)
+    alpha[:10] = 128                                    # just above the line counts as covered
+    cutout = np.dstack([rng.integers(0, 255, (h, w, 3), np.uint8), alpha])
+    cv2.imwrite(str(tmp_path / "cut.png"), cutout)
+    mask = np.zeros(frame_shape[:2], np.uint8)
+    mask[cy0:cy0 + h, cx0:cx0 + w] = np.where(alpha > 127, 255, 0)
+    stored = mask if stored_at == "frame_size" else mask[cy0:cy0 + h, cx0:cx0 + w]
+    cv2.imwrite(str(tmp_path / "mask.png"), stored, [cv2.IMWRITE_PNG_BILEVEL, 1])
+    for box in [(40.0, 25.0, 80.5, 60.2), (25.0, 15.0, 60.0, 40.0), (100.0, 70.0, 130.0, 100.0)]:
+        expected = visible_share(tmp_path / "cut.png", (cx0, cy0), box)
+        assert 0 < expected < 1
+        assert mask_visible_share(tmp_path / "mask.png", (cx0, cy0), box, frame_shape) == expected
+    assert mask_visible_share(tmp_path / "missing.png", (cx0, cy0), (40.0, 25.0, 80.0, 60.0), frame_shape) is None
