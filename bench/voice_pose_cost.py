@@ -1,16 +1,20 @@
-"""CPU seconds and wall time of `voice_map`, `pose_subclusters`, `captions` and `character_datasets` on a film
-already materialised (JSON on stdout), and whether their tables equal another run's: how a speed change is checked
+"""CPU seconds and wall time of `voice_map`, `pose_subclusters`, `captions`, `character_datasets`,
+`identity_clusters`' appearance vectors and `identity_references` on a film already materialised (JSON on stdout), and whether their tables equal another run's: how a speed change is checked
 to leave the rows as they were.
 
     CASTFORGE_MODELS=../shared/models .venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM
-        [--stages voice_map,pose_subclusters,captions,character_datasets] [--out DIR] [--against DIR]
+        [--stages voice_map,pose_subclusters,captions,character_datasets,identity_appearance,identity_references]
+        [--out DIR] [--against DIR]
         [--video FILE] [--profile N]
 
 Each stage's pure work runs in this process on the film's stored inputs, as the asset calls it, without the catalog
 write: for voice_map the co-occurrence map, the mouth tracks (``lip_sync_evidence``) and the pooled lip sync; for
 pose_subclusters the estimates, the sub-clustering and the folders (written under a scratch folder); for captions
 the facts and the captioner's bodies with the film's settings (its preset's prefix); for character_datasets the
-candidates and the export into a scratch folder (``dataset_files``: a digest of every PNG and caption written).
+candidates and the export into a scratch folder (``dataset_files``: a digest of every PNG and caption written); for
+identity_appearance the appearance vectors of the kept instances' cut-outs (the part of `identity_clusters` that
+reads images; ``appearance``: one row per kept instance); for identity_references the faces' measures and the
+reference sets with the film's settings, written under a scratch folder (``reference_images``).
 The models are built before timing (the asset builds them once per run too); imports are not timed, except that
 ``pose_subclusters`` imports hdbscan / umap inside its timing when the film needs them (a run pays that once).
 CPU seconds count every thread of this process and its children (the AnimeFace worker, whose answer cache is a
@@ -155,9 +159,58 @@ def datasets_work(home: Path, film: str, _: Path | None = None) -> Callable[[], 
     return run
 
 
+def appearance_work(home: Path, film: str, _: Path | None = None) -> Callable[[], dict[str, pl.DataFrame]]:
+    """identity_clusters' appearance vectors of the kept instances' cut-outs, the embedder built beforehand."""
+    from assets.identities.appearance import appearance_vectors
+    from resources.image_embedder import ImageEmbedderResource
+
+    workspace = FilmWorkspace(film, home)
+    instances = workspace.read_table("filtered_instances")
+    kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
+    embedder = ImageEmbedderResource().get()
+
+    def run() -> dict[str, pl.DataFrame]:
+        vectors = appearance_vectors(kept["path"].to_list(), embedder, workspace.absolute)
+        return {"appearance": pl.DataFrame({"instance_id": kept["instance_id"], "vector": vectors.tolist()})}
+
+    return run
+
+
+def references_work(home: Path, film: str, _: Path | None = None) -> Callable[[], dict[str, pl.DataFrame]]:
+    """The identity_references asset's work (``_build``: faces measured, sets selected and written) with the film's
+    settings into a scratch folder, the landmarker and embedder built beforehand."""
+    from assets.identities.prototypes import face_quality
+    from assets.references.assets import _build, _identity_params
+    from assets.references.core import ReferenceParams
+    from assets.references.measure import REFERENCE_SCHEMA
+    from resources.film_settings import stage_params
+    from resources.image_embedder import ImageEmbedderResource
+
+    scratch, os.environ["CASTFORGE_HOME"] = os.environ.get("CASTFORGE_HOME"), str(home)
+    params = ReferenceParams.from_dict(stage_params(film, "identity_references"))
+    identity_params = _identity_params(film)
+    if scratch is not None:
+        os.environ["CASTFORGE_HOME"] = scratch
+    workspace = FilmWorkspace(film, home)
+    landmarker, embedder = FaceLandmarkerResource(), ImageEmbedderResource()
+    landmarker.get(), embedder.get()   # built once (the resources keep them); the stage's get() finds them built
+
+    def run() -> dict[str, pl.DataFrame]:
+        members = workspace.read_table("instance_identities").filter(pl.col("identity") != "noise")
+        faces = face_quality(workspace.read_table("faces"), identity_params).join(
+            members.select("instance_id", "identity", "stability"), on="instance_id")
+        with tempfile.TemporaryDirectory(prefix="voice_pose_cost_references_") as staging:
+            rows, _ = _build(workspace, faces, workspace.read_table("identities"), params, Path(staging), landmarker,
+                             embedder)
+        return {"reference_images": pl.DataFrame(rows, schema=REFERENCE_SCHEMA)}
+
+    return run
+
+
 STAGES: dict[str, Callable[[Path, str, Path | None], Callable[[], dict[str, pl.DataFrame]]]] = {
     "voice_map": voice_map_work, "pose_subclusters": pose_work, "captions": captions_work,
-    "character_datasets": datasets_work}
+    "character_datasets": datasets_work, "identity_appearance": appearance_work,
+    "identity_references": references_work}
 
 
 def cpu_seconds() -> float:
