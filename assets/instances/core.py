@@ -5,7 +5,7 @@ No Dagster and no model import: the segmenter arrives as a callable ``segment(rg
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,10 @@ class InstanceParams:
     max_instances_per_frame: int = 12
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
     anime_faces: bool = False     # add AnimeFace 2D faces to the segmenter's cues (anime preset; .venv-animeface)
+    # guided matting: the dark rim just outside a cut joins a drawn character (its outline; assets/instances/outline.py)
+    # at partial alpha. Drawn films only (anime preset; a mixed film's drawn shots): a rendered character has no line
+    # art, and there the rim is the dark background beside it, a fringe on the cut-out
+    outline_rim: bool = False
     shot_consistency: bool = True  # majority of each mask and its counterparts in the shot's neighbouring key frames
     # frames taller than this are segmented scaled down to it, masks and cues scaled back up
     # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->
@@ -76,7 +80,7 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
     for item in found:
         mask = item["mask"]
         if params.matting == "guided":
-            alpha = refine_alpha(rgb, mask, matting_radius(mask, params.matting_band))
+            alpha = refine_alpha(rgb, mask, matting_radius(mask, params.matting_band), outline=params.outline_rim)
             # only where alpha is non-zero (the mask's box and the matting's reach) can it reach 0.5
             x, y, w, h = cv2.boundingRect(alpha)
             window = np.s_[y:y + h, x:x + w]
@@ -184,9 +188,9 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
                       shot_caps: dict[bool, int] | None = None) -> pl.DataFrame:
     """Every kept frame through ``segment``; a frame with no character simply adds no rows. ``drawn`` (shot ->
     drawn; ``"measure"``: ``shot_plan`` of these frames; None: no per-shot choice): in a film that mixes drawn and
-    rendered shots the 2D cues go to its drawn shots only, ``segment(rgb, anime_faces=...)`` per shot, and each
-    shot is analysed at most ``shot_caps[drawn]`` rows high (0: at its own size; None, or a shot left out of
-    ``drawn``: the film's ``analysis_max_height``)."""
+    rendered shots the 2D cues and the outline rim go to its drawn shots only, ``segment(rgb, anime_faces=...)``
+    per shot, and each shot is analysed at most ``shot_caps[drawn]`` rows high (0: at its own size; None, or a shot
+    left out of ``drawn``: the film's ``analysis_max_height`` and ``outline_rim``)."""
     for sub in ("cutouts", "masks", "overlays"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
@@ -198,6 +202,7 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         anime = drawn.get(shot[0].get("shot")) if isinstance(drawn, dict) else None
         cap = shot_caps[anime] if anime is not None and shot_caps is not None else params.analysis_max_height
         options = {"analysis_max_height": cap} if cap else {}
+        shot_params = params if anime is None else replace(params, outline_rim=anime)
         for frame in shot:
             rgb = read_rgb(resolve(frame["path"]))
             found, cues = segment(rgb, **options) if anime is None else segment(rgb, anime_faces=anime, **options)
@@ -209,7 +214,7 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
             segmented = [(frame, rgb, [{**f, "mask": m} for f, m in zip(found, masks)], cues)
                          for (frame, rgb, found, cues), masks in zip(segmented, voted)]
         for frame, rgb, found, cues in segmented:
-            rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, params)
+            rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, shot_params)
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
 
 

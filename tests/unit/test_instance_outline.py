@@ -68,3 +68,21 @@ def test_the_rim_is_one_line_wide_and_needs_line_art():
     assert rim.sum() > 0.9 * ring.sum() and not (rim & ~ring).any()
     assert outline_width_px(480) == 1 and outline_width_px(1080) == 2
     assert (outline_rim(grey, mask, 2) & ~ring).any()
+
+
+def test_the_rim_follows_the_style(shared, castforge_home):
+    """The rim is a drawn character's outline: the anime preset joins it (saha_side on the dark street, as above),
+    the 3D defaults do not (a rendered character has no line art; the rim there is the background's dark fringe)."""
+    from assets.instances.core import InstanceParams, refined
+    from resources.film_settings import stage_params
+
+    scene, truth, cut = cut_on_sintel(shared, "saha_side")
+    radius = matting_radius(cut, InstanceParams().matting_band)
+    without = refine_alpha(scene.rgb, cut, radius, outline=False) >= 128
+    anime = InstanceParams.from_dict(stage_params("drawn", "instances", preset="anime"))
+    rendered = InstanceParams.from_dict(stage_params("rendered", "instances", preset="3d"))
+    assert anime.outline_rim and not rendered.outline_rim and not InstanceParams().outline_rim
+    (_, drawn_mask, _), = refined(scene.rgb, [{"mask": cut}], anime)
+    (_, rendered_mask, _), = refined(scene.rgb, [{"mask": cut}], rendered)
+    assert (rendered_mask == without).all()
+    assert (drawn_mask & ~without).sum() > 500 and mask_iou(drawn_mask, truth.mask) > mask_iou(without, truth.mask)

@@ -125,3 +125,32 @@ def test_an_explicit_analysis_cap_in_the_film_config_wins_in_drawn_shots(castfor
     assert caps("uncapped", mixed_frames, tmp_path) == [None, None, None]
     write_film_config(castforge_home, "fixed", "preset: 3d\n")  # an explicit preset: no per-shot choice
     assert caps("fixed", mixed_frames, tmp_path) == [480, 480, 480]
+
+
+def test_the_outline_rim_goes_to_drawn_shots_only(castforge_home, tmp_path, mixed_frames, monkeypatch):
+    """A mixed film's drawn shots join a drawn outline to the cut (the anime preset's ``outline_rim``), its rendered
+    shots do not; a film of one kind, or an explicit preset, keeps its own setting everywhere."""
+    import numpy as np
+
+    import assets.instances.core as core
+
+    outlines: list[bool] = []
+
+    def recording(rgb, mask, radius, outline=True):
+        outlines.append(outline)
+        return mask.astype(np.uint8) * 255
+
+    def one_square(rgb, anime_faces=None, analysis_max_height=None):
+        mask = np.zeros(rgb.shape[:2], bool)
+        mask[40:120, 40:120] = True
+        return [{"mask": mask}], None
+
+    monkeypatch.setattr(core, "refine_alpha", recording)
+    extract_instances("mixed", mixed_frames, Path, one_square, tmp_path / "a", str, "t", "t", InstanceParams())
+    assert outlines == [True, False, True]
+    outlines.clear()
+    drawn_only = mixed_frames.filter(pl.col("shot") != 1)
+    for params, expected in ((InstanceParams(), [False, False]), (InstanceParams(outline_rim=True), [True, True])):
+        extract_instances("drawn_only", drawn_only, Path, one_square, tmp_path / "b", str, "t", "t", params)
+        assert outlines == expected
+        outlines.clear()
