@@ -80,6 +80,9 @@ def use_sparse_viterbi() -> None:
     import librosa.sequence
 
     with _INSTALLING:
-        if librosa.sequence._viterbi is not sparse_viterbi:
+        core = getattr(librosa.sequence, "_viterbi", None)
+        if core is None:  # a librosa without this private core (not the locked version): librosa decodes as it is
+            return
+        if core is not sparse_viterbi:
             _LIBROSA_CORE = librosa.sequence._viterbi
             librosa.sequence._viterbi = sparse_viterbi

@@ -55,3 +55,11 @@ def test_pyin_on_speech_is_unchanged(shared: Path):
     assert np.isfinite(expected[0]).sum() > 100  # voiced frames with an F0: the decoding had work to do
     for a, b in zip(expected, got):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_a_librosa_without_the_private_core_is_left_as_it_is(monkeypatch):
+    import librosa.sequence
+
+    monkeypatch.delattr(librosa.sequence, "_viterbi")
+    use_sparse_viterbi()  # no AttributeError, nothing installed
+    assert not hasattr(librosa.sequence, "_viterbi")
