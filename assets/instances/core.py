@@ -37,7 +37,8 @@ INSTANCE_SCHEMA = {
 # Frames taller than this are segmented at this many rows with the 3D defaults too (the anime preset's 480). Composites at
 # 1080p (bench/composites.py --height 1080, da5fd77), mean IoU at their own size -> 480 rows: tune seeds 7 / 11 / 13
 # 0.779 / 0.629 / 0.672 -> 0.776 / 0.664 / 0.737 (720: 0.687, 540: 0.688, 480: 0.702 mean at a9f457a), held out
-# 0.662 -> 0.665; 9% less CPU a 1080p frame; on real 1080p Sintel frames 23 of 26 faces covered instead of 26 (README)
+# 0.662 -> 0.665; 9% less CPU a 1080p frame. Real 1080p Sintel frames (bench/instances.py --limit 32): 26 -> 23 of 26
+# faces covered at da5fd77; 24 and 24 at 7a3d5a6, after the session's other segmenter changes (README)
 ANALYSIS_MAX_HEIGHT_3D = 480
 
 

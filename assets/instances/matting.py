@@ -137,4 +137,3 @@ def refine_alpha(rgb: np.ndarray, mask: np.ndarray, radius: int, eps: float = MA
         soft[rim] = np.maximum(soft[rim], OUTLINE_ALPHA)
     alpha[y0:y1, x0:x1] = np.round(soft * 255).astype(np.uint8)
     return alpha
-

@@ -254,12 +254,13 @@ def merge_faces(*groups: np.ndarray, overlap: float = 0.5) -> np.ndarray:
     faces = np.concatenate([g.reshape(-1, 5) for g in groups]).astype(np.float32)
     kept: list[np.ndarray] = []
     for face in faces[np.argsort(-faces[:, 4])]:
-        if all(_overlap_of_smaller(face, other) < overlap for other in kept):
+        if all(overlap_of_smaller(face, other) < overlap for other in kept):
             kept.append(face)
     return np.array(kept, np.float32).reshape(-1, 5)
 
 
-def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller of two boxes (x0, y0, x1, y1, ...) that the other overlaps."""
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return float(inter / smaller) if smaller > 0 else 0.0

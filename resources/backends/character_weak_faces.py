@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from resources.backends.animeface import SKIN_MIN_LIGHTNESS, SKIN_MIN_SATURATION, SKIN_WARM_HUES
-from resources.backends.character_cues import Cues, _overlap_of_smaller, merge_faces
+from resources.backends.character_cues import Cues, overlap_of_smaller, merge_faces
 from resources.backends.character_seeds import guessed_body
 
 MIN_FACE_SIDE = 12  # px of the analysis frame (a face half hidden behind another character is small)
@@ -69,7 +69,7 @@ def _same_character(a: np.ndarray, b: np.ndarray) -> bool:
         x, y = (p[0] + p[2]) / 2, (p[1] + p[3]) / 2
         return q[0] <= x <= q[2] and q[1] <= y <= q[3]
 
-    return _overlap_of_smaller(a, b) >= 0.5 or centre_in(a, b) or centre_in(b, a) or _stacked(a, b) or _stacked(b, a)
+    return overlap_of_smaller(a, b) >= 0.5 or centre_in(a, b) or centre_in(b, a) or _stacked(a, b) or _stacked(b, a)
 
 
 def confirmed_weak_faces(rgb: np.ndarray, weak: np.ndarray, faces: np.ndarray, matte) -> np.ndarray:
