@@ -24,6 +24,11 @@ DEEPLAB = "seg/deeplabv3_mnv2_pascal_quant.tflite"
 # COCO classes that are characters in a film: person and animals (a dragon is often called a bird or a horse)
 COCO_CHARACTERS = {0: "person", 14: "bird", 15: "cat", 16: "dog", 17: "horse", 18: "sheep", 19: "cow",
                    20: "elephant", 21: "bear", 22: "zebra", 23: "giraffe"}
+# COCO classes a detector trained on photographs gives drawn and toy-like characters instead of "person": a drawn
+# character with a large head, round eyes and flat fills reads as a teddy bear (tune composites: 0.26-0.75 on Sita,
+# box IoU 0.65-0.96 with her). Not characters by themselves: seeds only where nothing else boxes the character and
+# BlazePose confirms a figure in the box (resources/backends/character_toys.py)
+COCO_TOYS = {77: "teddy bear"}
 # PASCAL VOC classes counted as character pixels: bird, cat, cow, dog, horse, person, sheep
 VOC_CHARACTERS = (3, 8, 10, 12, 13, 15, 17)
 
@@ -39,17 +44,18 @@ def require_model(relative: str, backend: str) -> str:
 class Cues:
     """faces: N x 5 (x0, y0, x1, y1, score); bodies: M x 6 (x0, y0, x1, y1, score, coco class);
     class_mask: bool H x W, pixels DeepLab calls a person or an animal; weak_faces: K x 5, face detections scored
-    below the trusted face score (only seeds, once other evidence confirms them: character_weak_faces). Frame
-    pixels throughout.
+    below the trusted face score (only seeds, once other evidence confirms them: character_weak_faces); toys: T x 6
+    boxes of COCO_TOYS classes (likewise: character_toys). Frame pixels throughout.
 
     ``class_mask_of`` (instead of ``class_mask``) computes the class map on first read: a frame with no seed and
     no mask to score never reads it, so DeepLab (the costliest cue) runs only where it can matter."""
 
     def __init__(self, faces: np.ndarray | None = None, bodies: np.ndarray | None = None,
                  class_mask: np.ndarray | None = None, class_mask_of: Callable[[], np.ndarray] | None = None,
-                 weak_faces: np.ndarray | None = None):
+                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None):
         self.faces = np.zeros((0, 5), np.float32) if faces is None else faces
         self.weak_faces = np.zeros((0, 5), np.float32) if weak_faces is None else weak_faces
+        self.toys = np.zeros((0, 6), np.float32) if toys is None else toys
         self.bodies = np.zeros((0, 6), np.float32) if bodies is None else bodies
         self._class_mask, self._class_mask_of = class_mask, None if class_mask is not None else class_mask_of
 
@@ -66,7 +72,7 @@ class Cues:
     def __getstate__(self) -> dict:
         """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
         return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None,
-                "weak_faces": self.weak_faces}
+                "weak_faces": self.weak_faces, "toys": self.toys}
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
@@ -123,6 +129,7 @@ class YunetFaceDetector:
         return np.c_[boxes, found[:, 14]].astype(np.float32)
 
 
+TOY_SCORE = 0.3  # COCO_TOYS boxes from here up are returned (as candidate seeds: character_toys)
 WEAK_PERSON_SCORE = 0.1  # person boxes from here up are returned; below person_score they only serve a face inside
 ZOOM_OUT = (1.0, 2.0)  # YOLOX passes: the frame as is, and at half size on a grey canvas (characters filling the frame)
 ZOOM_MIN_HEIGHT = 0.4  # a zoomed-out pass's box counts only this tall (fraction of the frame's height) or taller
@@ -136,7 +143,8 @@ class YoloxCharacterDetector:
     name, size = "yolox_nano", 416
 
     def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5,
-                 weak_score: float = WEAK_PERSON_SCORE, zoom_out: tuple[float, ...] = ZOOM_OUT):
+                 weak_score: float = WEAK_PERSON_SCORE, zoom_out: tuple[float, ...] = ZOOM_OUT,
+                 toy_score: float = TOY_SCORE):
         import onnxruntime as ort
 
         self.model = require_model(YOLOX, "yolox_nano")
@@ -146,7 +154,7 @@ class YoloxCharacterDetector:
         # (measured under load: 91 -> 53 CPU-ms a frame at 2 threads, 46 at 1; the boxes are the same)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(self.model, options, providers=["CPUExecutionProvider"])
-        self.score_threshold, self.animal_threshold = score_threshold, animal_threshold
+        self.score_threshold, self.animal_threshold, self.toy_score = score_threshold, animal_threshold, toy_score
         self.weak_score = min(weak_score, score_threshold)
         self.zoom_out = zoom_out
         grids, strides = [], []
@@ -158,7 +166,12 @@ class YoloxCharacterDetector:
         self.grid, self.stride = np.concatenate(grids), np.concatenate(strides)
 
     def detect(self, rgb: np.ndarray) -> np.ndarray:
-        """N x 6 boxes from every pass in ``zoom_out`` (1.0: the frame fills the input; 2.0: the frame at half size
+        """N x 6 person and animal boxes (x0, y0, x1, y1, score, COCO class); see ``detect_with_toys``."""
+        return self.detect_with_toys(rgb)[0]
+
+    def detect_with_toys(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(person and animal boxes, COCO_TOYS boxes), N x 6 each, from one set of passes. Every pass in
+        ``zoom_out`` (1.0: the frame fills the input; 2.0: the frame at half size
         in the middle of a grey canvas, so a character as tall as the frame looks like one YOLOX-nano was trained
         on: drawn characters filling the frame score near 0 at 1.0 and 0.3-0.7 at 2.0), merged by NMS."""
         h, w = rgb.shape[:2]
@@ -168,17 +181,19 @@ class YoloxCharacterDetector:
         found = [f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h] for f, zoom in zip(found, self.zoom_out)]
         boxes = np.concatenate(found)
         if not len(boxes):
-            return np.zeros((0, 6), np.float32)
+            return np.zeros((0, 6), np.float32), np.zeros((0, 6), np.float32)
         zoomed = np.concatenate([np.full(len(f), zoom > 1.0) for f, zoom in zip(found, self.zoom_out)])
         boxes[:, :4] = np.clip(boxes[:, :4], 0, [w, h, w, h])
         chosen = [i for c in np.unique(boxes[:, 5]) for i in np.flatnonzero(boxes[:, 5] == c)[
             nms(boxes[boxes[:, 5] == c, :4], boxes[boxes[:, 5] == c, 4], 0.45)]]
         # a zoomed-out box on a better plain box of another class is the same character named again (a girl seen
         # as a person at full size and as a bird zoomed out): one seed, not two
-        plain = [j for j in chosen if not zoomed[j]]
+        plain = [j for j in chosen if not zoomed[j] and int(boxes[j, 5]) not in COCO_TOYS]  # toys never drop a box
         chosen = [i for i in chosen if not zoomed[i] or not any(
             boxes[j, 4] >= boxes[i, 4] and box_iou(boxes[i, :4], boxes[j, :4]) > 0.45 for j in plain)]
-        return boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
+        boxes = boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
+        toy = np.isin(boxes[:, 5], list(COCO_TOYS))
+        return boxes[~toy], boxes[toy]
 
     def _pass(self, rgb: np.ndarray, zoom: float) -> np.ndarray:
         """One letterboxed run on the frame padded to ``zoom`` times its size (centred); boxes in frame pixels. The
@@ -196,8 +211,9 @@ class YoloxCharacterDetector:
         centre, size = (out[:, :2] + self.grid) * self.stride, np.exp(out[:, 2:4]) * self.stride
         scores = out[:, 4:5] * out[:, 5:]
         cls, conf = scores.argmax(1), scores.max(1)
-        wanted = np.isin(cls, list(COCO_CHARACTERS))
-        threshold = np.where(cls == 0, self.weak_score, self.animal_threshold)
+        wanted = np.isin(cls, [*COCO_CHARACTERS, *COCO_TOYS])
+        threshold = np.where(cls == 0, self.weak_score,
+                             np.where(np.isin(cls, list(COCO_TOYS)), self.toy_score, self.animal_threshold))
         keep = wanted & (conf >= threshold)
         boxes = (np.c_[centre[keep] - size[keep] / 2, centre[keep] + size[keep] / 2] - [px, py, px, py]) \
             * [w / nw, h / nh, w / nw, h / nh]
@@ -301,5 +317,6 @@ class CharacterCues:
         found = self.faces.detect(rgb)
         trusted = found[:, 4] >= self.face_score
         faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
-        return Cues(faces, self.bodies.detect(rgb), class_mask_of=lambda: self.classes.mask(rgb),
-                    weak_faces=found[~trusted])
+        bodies, toys = self.bodies.detect_with_toys(rgb)
+        return Cues(faces, bodies, class_mask_of=lambda: self.classes.mask(rgb), weak_faces=found[~trusted],
+                    toys=toys)

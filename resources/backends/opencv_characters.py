@@ -18,6 +18,7 @@ from resources.backends.character_regions import (border_regions, colour_regions
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
 from resources.backends.character_skeleton import matte_cue, skeleton_cue
+from resources.backends.character_toys import with_toy_boxes
 from resources.backends.character_weak_faces import with_weak_faces
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,8 @@ class OpencvCharacterSegmenter:
     def segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
-        seeds = seeds_from_cues(with_weak_faces(rgb, cues, self.matte), width, height, self.person_score)
+        seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
+                                                self.matte), width, height, self.person_score)
         if not seeds:
             return []
         # GrabCut's cost grows with pixels: refine at most max_side wide, then scale the masks back up

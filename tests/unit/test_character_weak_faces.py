@@ -4,9 +4,6 @@ face) is seeded from YuNet's weak face once its middle is a flat skin fill and B
 Exact truth: Sita (characters_rgba, exact alpha) pasted at 0.45 of the frame's height onto a real Big Buck Bunny
 frame (grass and flowers, where YuNet also fires weakly on texture)."""
 
-import os
-
-import cv2
 import numpy as np
 import pytest
 
@@ -23,32 +20,14 @@ def grass(shared):
 
 
 @pytest.fixture(scope="module")
-def small_sita(shared, grass):
-    rgba = load_character(shared / "media/characters_rgba/sita_front.png").rgba
-    rgba = cv2.resize(rgba, (round(rgba.shape[1] * HEIGHT / rgba.shape[0]), HEIGHT), interpolation=cv2.INTER_AREA)
-    alpha = rgba[..., 3:].astype(np.float32) / 255
+def small_sita(shared, grass, paste_character):
     rgb = grass.copy()
-    region = rgb[Y0:Y0 + HEIGHT, X0:X0 + rgba.shape[1]].astype(np.float32)
-    rgb[Y0:Y0 + HEIGHT, X0:X0 + rgba.shape[1]] = np.round(rgba[..., :3] * alpha + region * (1 - alpha))
-    truth = np.zeros(rgb.shape[:2], bool)
-    truth[Y0:Y0 + HEIGHT, X0:X0 + rgba.shape[1]] = alpha[..., 0] >= 0.5
+    truth = paste_character(rgb, load_character(shared / "media/characters_rgba/sita_front.png").rgba, X0, Y0, HEIGHT)
     return rgb, truth
 
 
-@pytest.fixture(scope="module")
-def models(shared):
-    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
-    from resources.backends.character_cues import CharacterCues
-    from resources.backends.character_skeleton import matte_cue
-
-    matte = matte_cue()
-    if matte is None:
-        pytest.skip("BlazePose landmark model (pose/mp_pose_landmark_lite.tflite) missing under CASTFORGE_MODELS")
-    return CharacterCues(), matte
-
-
-def test_the_weak_face_of_a_small_drawn_character_is_confirmed_and_texture_is_not(models, small_sita, grass):
-    cues_of, matte = models
+def test_the_weak_face_of_a_small_drawn_character_is_confirmed_and_texture_is_not(cue_models, small_sita, grass):
+    cues_of, matte = cue_models
     rgb, truth = small_sita
     cues = cues_of(rgb)
     assert len(cues.faces) == 0 and len(cues.bodies) == 0, "the trusted cues find her: the case is not a miss"
@@ -62,10 +41,10 @@ def test_the_weak_face_of_a_small_drawn_character_is_confirmed_and_texture_is_no
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_segmenter_cuts_the_character_only_its_weak_face_finds(models, small_sita, monkeypatch, enabled):
+def test_the_segmenter_cuts_the_character_only_its_weak_face_finds(cue_models, small_sita, monkeypatch, enabled):
     from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-    cues_of, _ = models
+    cues_of, _ = cue_models
     monkeypatch.setattr(weak_faces, "WEAK_FACES", enabled)
     rgb, truth = small_sita
     found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb)
@@ -95,32 +74,25 @@ def test_a_face_on_another_face_s_torso_is_the_same_character():
 
 
 @pytest.fixture(scope="module")
-def two_sahas(shared):
+def two_sahas(shared, paste_character):
     """saha_side twice, mirrored, the second standing in front of the first and hiding most of his face (a tune
     composite: bench/composites.py --split tune --seed 13, scene 11); truths are what stays visible of each."""
     rgb = read_background(shared / "media/video/big_buck_bunny_0_30.webm", 23.0, 480)
     saha = load_character(shared / "media/characters_rgba/saha_side.png").rgba
     truths: list[np.ndarray] = []
     for x0, y0, height in [(453, 90, 393), (504, 120, 337)]:
-        width = round(saha.shape[1] * height / saha.shape[0])
-        layer = cv2.resize(saha, (width, height), interpolation=cv2.INTER_AREA)[:, ::-1]
-        rows = min(rgb.shape[0], y0 + height) - y0
-        alpha = layer[:rows, :, 3:].astype(np.float32) / 255
-        region = rgb[y0:y0 + rows, x0:x0 + width].astype(np.float32)
-        rgb[y0:y0 + rows, x0:x0 + width] = np.round(layer[:rows, :, :3] * alpha + region * (1 - alpha))
-        truth = np.zeros(rgb.shape[:2], bool)
-        truth[y0:y0 + rows, x0:x0 + width] = alpha[..., 0] >= 0.5
+        truth = paste_character(rgb, saha, x0, y0, height, mirror=True)
         truths = [t & ~truth for t in truths] + [truth]
     return rgb, truths
 
 
 @pytest.mark.parametrize("min_side", [12, 20])
-def test_a_half_hidden_face_seeds_the_character_behind(models, two_sahas, monkeypatch, min_side):
+def test_a_half_hidden_face_seeds_the_character_behind(cue_models, two_sahas, monkeypatch, min_side):
     """The back Saha's face shows a 15 x 18 px strip beside the front one's head: at MIN_FACE_SIDE 12 it is
     confirmed and he gets his own seed; at 20 the two are cut as one."""
     from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-    cues_of, matte = models
+    cues_of, matte = cue_models
     monkeypatch.setattr(weak_faces, "MIN_FACE_SIDE", min_side)
     rgb, (back, front) = two_sahas
     cues = cues_of(rgb)

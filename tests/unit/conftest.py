@@ -1,0 +1,41 @@
+"""Fixtures of the character segmenter's cue tests: the cue models and drawn characters pasted with exact alpha."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def cue_models(shared):
+    """(CharacterCues with the declared (3D) settings, the BlazePose MatteCue); skips without BlazePose."""
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.character_cues import CharacterCues
+    from resources.backends.character_skeleton import matte_cue
+
+    matte = matte_cue()
+    if matte is None:
+        pytest.skip("BlazePose landmark model (pose/mp_pose_landmark_lite.tflite) missing under CASTFORGE_MODELS")
+    return CharacterCues(), matte
+
+
+def paste(rgb: np.ndarray, rgba: np.ndarray, x0: int, y0: int, height: int, mirror: bool = False) -> np.ndarray:
+    """Pastes ``rgba`` scaled to ``height`` rows onto ``rgb`` (in place) with its top-left corner at x0, y0 (the
+    frame's bottom edge may cut it); returns its exact truth mask (alpha >= 0.5) in frame pixels."""
+    width = round(rgba.shape[1] * height / rgba.shape[0])
+    layer = cv2.resize(rgba, (width, height), interpolation=cv2.INTER_AREA)
+    layer = layer[:, ::-1] if mirror else layer
+    rows = min(rgb.shape[0], y0 + height) - y0
+    alpha = layer[:rows, :, 3:].astype(np.float32) / 255
+    region = rgb[y0:y0 + rows, x0:x0 + width].astype(np.float32)
+    rgb[y0:y0 + rows, x0:x0 + width] = np.round(layer[:rows, :, :3] * alpha + region * (1 - alpha))
+    truth = np.zeros(rgb.shape[:2], bool)
+    truth[y0:y0 + rows, x0:x0 + width] = alpha[..., 0] >= 0.5
+    return truth
+
+
+@pytest.fixture(scope="session")
+def paste_character():
+    """``paste`` (above), for tests that build scenes with exact truth."""
+    return paste
