@@ -26,6 +26,7 @@ class ActiveSpeakerParams:
     smooth_s: float = 0.24      # movement is averaged over this long (syllables last ~0.1-0.3 s)
     min_observed_s: float = 1.0  # a face must be followed this long for its correlation to count
     min_correlation: float = 0.15  # below this the mouth evidence says nothing
+    drawn_first_misses: int = 8  # a drawn face AnimeFace missed on its first n samples is read by its motion (0: off)
 
 
 def grid(start_s: float, end_s: float, rate: float) -> np.ndarray:

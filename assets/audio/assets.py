@@ -198,7 +198,8 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
 
 def _sync_params(settings: VoiceMapParams) -> ActiveSpeakerParams:
     return ActiveSpeakerParams(rate=settings.sync_rate, max_lag_s=settings.max_lag_s,
-                               min_correlation=settings.min_sync_correlation)
+                               min_correlation=settings.min_sync_correlation,
+                               drawn_first_misses=settings.drawn_first_misses)
 
 
 class MouthReaders:

@@ -147,8 +147,8 @@ def widened(box: tuple[float, float, float, float], margin: float) -> tuple[floa
 
 
 def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[float, tuple]]], mesh=None,
-                 box_margin: float = 0.1, frame_width: int | None = None,
-                 max_height: int | None = None) -> dict[str, tuple[np.ndarray, bool]]:
+                 box_margin: float = 0.1, frame_width: int | None = None, max_height: int | None = None,
+                 first_misses: dict[str, int] | None = None) -> dict[str, tuple[np.ndarray, bool]]:
     """Per identity: (its series on ``times``, whether it is lower-face motion rather than mouth openness).
     ``faces`` maps an identity to its (kept-frame time, face box) observations in this shot, boxes in pixels of
     kept frames ``frame_width`` wide (None: the video's own size);
@@ -157,12 +157,16 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
     measured the face on at least half the samples (a face the reader rejects falls back to motion), so once it
     has missed more than half of them it is no longer asked: its answers could not be used (on drawn faces
     AnimeFace misses most samples, at ~70 ms of CPU each). Frames taller than ``max_height`` rows (None: no cap)
-    are read scaled to it, boxes with them (``frame_width`` is then needed)."""
+    are read scaled to it, boxes with them (``frame_width`` is then needed). ``first_misses`` maps an identity to
+    n: a reader that missed each of the face's first n samples is not asked again either (a trade, not a proof:
+    the face could still have been measured on half the samples; absent or 0: asked until that is impossible)."""
     readers = mesh if isinstance(mesh, dict) else {identity: mesh for identity in faces}
     openness = {identity: np.full(len(times), np.nan) for identity in faces}
     motion = {identity: np.full(len(times), np.nan) for identity in faces}
     previous: dict[str, np.ndarray | None] = {identity: None for identity in faces}
     misses = {identity: 0 for identity in faces}
+    asked = {identity: 0 for identity in faces}
+    patience = first_misses or {}
     for i, image in frames_at(video, times, max_height):
         scale = frame_width / image.shape[1] if frame_width else 1.0
         for identity, observations in faces.items():
@@ -171,9 +175,11 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
             patch = lower_face_patch(image, widened(box, box_margin))
             motion[identity][i] = lower_face_motion(previous[identity], patch)
             previous[identity] = patch
-            if readers.get(identity) is not None and 2 * misses[identity] <= len(times):
+            gave_up = 0 < patience.get(identity, 0) <= asked[identity] == misses[identity]
+            if readers.get(identity) is not None and 2 * misses[identity] <= len(times) and not gave_up:
                 value = readers[identity].openness(image, box)
                 openness[identity][i] = np.nan if value is None else value
+                asked[identity] += 1
                 misses[identity] += not np.isfinite(openness[identity][i])
     out = {}
     for identity in faces:
@@ -223,17 +229,21 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
             drawn_votes.setdefault(row["identity"], []).append(row["detector"] in DRAWN_DETECTORS)
         readers = {identity: one_at_a_time.get(id(drawn if np.mean(votes) >= 0.5 else mesh))
                    for identity, votes in drawn_votes.items()}
+        # AnimeFace, at ~10-70 ms of CPU a drawn face, is given up on a face it missed from the start
+        patience = {identity: params.drawn_first_misses for identity, votes in drawn_votes.items()
+                    if drawn is not None and np.mean(votes) >= 0.5}
         times = grid(span[0], span[1], params.rate)
         if len(times) < 4:
             continue
         width = int(in_shot["width"][0] or 0) or None  # the boxes' frame: scaled reads need it
         any_drawn = drawn is not None and any(np.mean(votes) >= 0.5 for votes in drawn_votes.values())
         jobs.append((int(shot["shot"]), span, times, observations, readers, width,
-                     DRAWN_MAX_HEIGHT if any_drawn and width else None))
+                     DRAWN_MAX_HEIGHT if any_drawn and width else None, patience))
 
     def follow(job: tuple) -> dict[str, tuple[np.ndarray, bool]]:
-        _, _, times, observations, readers, width, max_height = job
-        return mouth_series(video, times, observations, readers, frame_width=width, max_height=max_height)
+        _, _, times, observations, readers, width, max_height, patience = job
+        return mouth_series(video, times, observations, readers, frame_width=width, max_height=max_height,
+                            first_misses=patience)
 
     workers = max(1, min(workers or available_cores(), len(jobs)))
     rows = []

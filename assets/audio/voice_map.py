@@ -40,6 +40,9 @@ class VoiceMapParams:
     min_sync_correlation: float = 0.15  # below this a mouth does not follow the voice
     face_mesh_mouths: bool = True  # photo / 3D mouths from the face_landmarker resource (missing: lower-face motion)
     drawn_mouths: bool = True      # 2D mouths from the drawn face detector's mouth corners (face_analyzer resource)
+    # a drawn face whose mouth the 2D reader missed on each of its first n samples in a shot is read by lower-face
+    # motion (0: asked until it missed half of them; AnimeFace costs 10-70 ms of CPU a sample)
+    drawn_first_misses: int = 8
 
 
 def frame_spans(frames: pl.DataFrame, shots: pl.DataFrame | None, max_span_s: float) -> pl.DataFrame:

@@ -111,6 +111,59 @@ def test_a_reader_that_misses_most_samples_is_no_longer_asked(tmp_path: Path):
     assert not series["right"][1] and np.isfinite(series["right"][0]).all()
 
 
+class FakeLateReader(FakeMouthReader):
+    """Misses the first ``late`` samples it is asked about, then measures every face."""
+
+    def __init__(self, late: int):
+        super().__init__(misses=False)
+        self.late = late
+
+    def openness(self, image: np.ndarray, box: tuple) -> float | None:
+        value = super().openness(image, box)
+        return None if self.calls <= self.late else value
+
+
+def test_a_reader_that_missed_a_face_from_the_start_is_given_up_after_first_misses(tmp_path: Path):
+    """``first_misses``: a reader that missed each of a face's first n samples is not asked again and the face is
+    read by its lower-face motion; one that measured any of them is asked on as without it. The trade: a face the
+    reader only finds after n samples loses its openness (here 10 misses, then 88 of 98 samples measured)."""
+    video = talking_clip(tmp_path / "talk.mp4", 0.0)
+    times = np.arange(0.0, DURATION - 0.2, 1 / ActiveSpeakerParams().rate)
+    faces = {face: [(4.0, box)] for face, box in BOXES.items()}
+    missing, early = FakeMouthReader(misses=True), FakeLateReader(late=3)
+    series = mouth_series(video, times, faces, {"left": missing, "right": early}, first_misses={"left": 8, "right": 8})
+    assert missing.calls == 8 and early.calls == len(times)
+    assert series["left"][1] and not series["right"][1] and np.isfinite(series["right"][0][3:]).all()
+    motion_only = mouth_series(video, times, faces)
+    assert np.array_equal(series["left"][0], motion_only["left"][0], equal_nan=True)
+    late, kept_asking = FakeLateReader(late=10), FakeLateReader(late=10)
+    given_up = mouth_series(video, times, faces, {"left": late}, first_misses={"left": 8})
+    asked_on = mouth_series(video, times, faces, {"left": kept_asking})
+    assert late.calls == 8 and given_up["left"][1]
+    assert kept_asking.calls == len(times) and not asked_on["left"][1] and np.isfinite(asked_on["left"][0]).sum() == 88
+
+
+def test_lip_sync_evidence_gives_up_on_drawn_faces_only(tmp_path: Path):
+    """``ActiveSpeakerParams.drawn_first_misses`` reaches the faces read by the drawn reader (a 2D detector found
+    them), not those the face mesh reads, which are asked until they missed half their samples."""
+    video = talking_clip(tmp_path / "talk.mp4", 0.0)
+    frames = pl.DataFrame({"frame_id": ["f0"], "shot": [0], "timestamp_s": [4.0], "width": [SIZE[0]]})
+    shots = pl.DataFrame({"shot": [0], "start_s": [0.0], "end_s": [DURATION]})
+    faces = pl.DataFrame({"instance_id": ["i0", "i1"], "frame_id": ["f0", "f0"],
+                          "fx0": [b[0] for b in BOXES.values()], "fy0": [b[1] for b in BOXES.values()],
+                          "fx1": [b[2] for b in BOXES.values()], "fy1": [b[3] for b in BOXES.values()],
+                          "detector": ["animeface", "scrfd"]})
+    identities = pl.DataFrame({"instance_id": ["i0", "i1"], "identity": ["left", "right"]})
+    for first_misses in (8, 0):
+        drawn, mesh = FakeMouthReader(misses=True), FakeMouthReader(misses=True)
+        evidence = lip_sync_evidence(video, segments(), shots, frames, faces, identities, mesh,
+                                     ActiveSpeakerParams(drawn_first_misses=first_misses), drawn=drawn)
+        samples = len(np.arange(0.0, DURATION, 1 / ActiveSpeakerParams().rate))
+        assert mesh.calls == samples // 2 + 1
+        assert drawn.calls == (8 if first_misses else samples // 2 + 1)
+        assert set(evidence["mouth_source"]) == {"motion"}
+
+
 def test_frames_at_gives_the_decoded_frames_pixels(tmp_path: Path):
     """The frames picked from the window's timestamps, B-frames the grid does not pick skipped, are those of a
     full decode, pixel for pixel, also where the grid needs neighbouring frames and past the film's end."""
