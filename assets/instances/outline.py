@@ -15,23 +15,24 @@ background does come back. numpy / OpenCV only; grey images uint8, masks bool.
 import cv2
 import numpy as np
 
-from resources.backends.character_enclosed import line_strokes, line_width
-
 OUTLINE_CONTRAST = 15.0   # grey levels the rim is darker than the mask's edge beside it
 LINE_TOLERANCE = 70.0     # grey levels the rim may differ from the character's line art nearby
+LINE_HAT = 20             # black-hat response (grey levels) of a thin dark stroke inside the mask
 OUTLINE_ALPHA = 0.63      # the rim's alpha: the truth there is part line, part mixed edge (0.5-1)
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def outline_width_px(frame_height: int) -> int:
-    """How far out the rim reaches: one line width (one pixel at 480 rows, two at 1080)."""
-    return line_width(frame_height)
+    """How far out the rim reaches: one pixel at 480 rows, scaled with the frame (two at 1080)."""
+    return max(1, round(frame_height / 480))
 
 
 def line_art(grey: np.ndarray, mask: np.ndarray, width: int) -> np.ndarray:
     """The thin dark strokes inside ``mask`` (black-hat of a disc a few line widths across), its own edge left out."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * width + 3, 4 * width + 3))
+    hat = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, disc)
     inside = cv2.erode(mask.astype(np.uint8), _CROSS, iterations=2).astype(bool)
-    return inside & line_strokes(grey, width)
+    return inside & (hat >= LINE_HAT)
 
 
 def local_mean(values: np.ndarray, where: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,8 +19,6 @@ import logging
 import cv2
 import numpy as np
 
-from resources.backends.character_enclosed import with_enclosed_parts
-
 log = logging.getLogger(__name__)
 
 
@@ -107,8 +105,7 @@ def refine_apart(rgb: np.ndarray, masks: list[np.ndarray], max_side: int | None 
 
 
 def _refine_apart(rgb: np.ndarray, masks: list[np.ndarray]) -> list[np.ndarray]:
-    """Each mask's edge re-cut, kept apart, then given back the parts its line art encloses (character_enclosed)."""
-    return with_enclosed_parts(rgb, _kept_apart([refine_at_source(rgb, mask) for mask in masks], masks))
+    return _kept_apart([refine_at_source(rgb, mask) for mask in masks], masks)
 
 
 def _kept_apart(refined: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarray]:
