@@ -10,7 +10,8 @@ re-cut's (character_edges.refine_edge_band, the mask's crop, 1 iteration). Each 
 - the call run one iteration at a time (``GC_EVAL`` with the colour models carried over): whether that gives the
   same labels as one call, after which iteration neither the labels nor the colour models change (a fixed point:
   stopping there would be exact) and how many pixels each later iteration moves;
-- fewer iterations against the call's own: CPU, mean and lowest IoU of the masks, how many identical.
+- fewer iterations against the call's own: CPU, mean and lowest IoU of the masks, how many identical; likewise
+  stopping after the first iteration (from the second on) that moves at most a share of the pixels (0, 0.1%).
 """
 
 import argparse
@@ -93,7 +94,37 @@ def _stepwise(image: np.ndarray, labels: np.ndarray, iterations: int) -> tuple[n
     return labels, moved, fixed
 
 
-def replayed(calls: list[Call]) -> dict:
+def _until_settled(image: np.ndarray, labels: np.ndarray, iterations: int,
+                   share: float) -> tuple[np.ndarray, float, int]:
+    """(labels, CPU seconds, iterations run): at most ``iterations``, one at a time, stopping after the first from
+    the second on that moves at most ``share`` of the pixels between character and background (not exact: the
+    colour models still move)."""
+    labels = labels.copy()
+    cv2.setRNGSeed(GRABCUT_SEED)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    started = time.process_time()
+    cv2.grabCut(image, labels, None, bgd, fgd, 1, cv2.GC_INIT_WITH_MASK)
+    done = 1
+    while done < iterations:
+        before = _foreground(labels)
+        cv2.grabCut(image, labels, None, bgd, fgd, 1, cv2.GC_EVAL)
+        done += 1
+        if np.count_nonzero(before != _foreground(labels)) <= share * labels.size:
+            break
+    return labels, time.process_time() - started, done
+
+
+def _agreement(masks: list[np.ndarray], references: list[np.ndarray]) -> dict:
+    """Mean and lowest IoU of ``masks`` against ``references``, how many identical."""
+    ious = []
+    for mask, reference in zip(masks, references):
+        union = np.count_nonzero(mask | reference)
+        ious.append(np.count_nonzero(mask & reference) / union if union else 1.0)
+    return {"mean_iou": round(float(np.mean(ious)), 4), "min_iou": round(float(np.min(ious)), 3),
+            "identical": int(sum(i == 1.0 for i in ious))}
+
+
+def replayed(calls: list[Call], settle_shares: tuple[float, ...] = (0.0, 0.001)) -> dict:
     """The figures of one kind of call (see the module's docstring)."""
     if not calls:
         return {"calls": 0}
@@ -117,17 +148,18 @@ def replayed(calls: list[Call]) -> dict:
               "later_iteration_pixels_moved_median": float(np.median(moved)) if moved else None}
     fewer = {}
     for n in range(1, max(c[2] for c in calls)):
-        cpu, ious = 0.0, []
-        for (image, labels, iterations), reference in zip(calls, outputs):
-            out, seconds = _grabcut(image, labels, min(n, iterations))
-            cpu += seconds
-            mask = _foreground(out)
-            union = np.count_nonzero(mask | reference)
-            ious.append(np.count_nonzero(mask & reference) / union if union else 1.0)
-        fewer[str(n)] = {"cpu_s": round(cpu, 3), "mean_iou": round(float(np.mean(ious)), 4),
-                         "min_iou": round(float(np.min(ious)), 3), "identical": int(sum(i == 1.0 for i in ious))}
+        runs = [_grabcut(image, labels, min(n, iterations)) for image, labels, iterations in calls]
+        fewer[str(n)] = {"cpu_s": round(sum(cpu for _, cpu in runs), 3),
+                         **_agreement([_foreground(out) for out, _ in runs], outputs)}
     if fewer:
         report["fewer_iterations"] = fewer
+        settled = {}
+        for share in settle_shares:
+            runs = [_until_settled(image, labels, iterations, share) for image, labels, iterations in calls]
+            settled[str(share)] = {"cpu_s": round(sum(cpu for _, cpu, _ in runs), 3),
+                                   "iterations": sum(n for _, _, n in runs),
+                                   **_agreement([_foreground(out) for out, _, _ in runs], outputs)}
+        report["stop_when_settled"] = settled
     return report
 
 
