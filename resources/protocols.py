@@ -120,15 +120,17 @@ class Diarizer(Protocol):
 class PoseEstimator(Protocol):
     """Single-person 2D pose on a crop holding one character.
 
-    ``estimate(image)`` takes one RGB ``uint8`` image ``H x W x 3`` (an instance crop) and returns a ``float32``
-    array ``17 x 3``: COCO-17 keypoints (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee, ankle) as
-    ``x, y`` in pixels of the image given and a confidence in [0, 1].
+    ``estimate(image, margin)`` takes one RGB ``uint8`` image ``H x W x 3`` (an instance crop) and returns a
+    ``float32`` array ``17 x 3``: COCO-17 keypoints (nose, left/right eye, ear, shoulder, elbow, wrist, hip, knee,
+    ankle) as ``x, y`` in pixels of the image given and a confidence in [0, 1]. ``margin``: the model sees the image
+    surrounded by that many black pixels on each side (the context single-person models expect around a tight
+    crop); the keypoints stay in the image's pixels.
     """
 
     name: str
     model: str
 
-    def estimate(self, image: np.ndarray) -> np.ndarray: ...
+    def estimate(self, image: np.ndarray, margin: int = 0) -> np.ndarray: ...
 
 
 class CaptionFacts(TypedDict, total=False):

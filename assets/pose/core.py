@@ -126,9 +126,7 @@ def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, flo
     # single-person models are trained on people with context around them: a tight crop loses keypoints
     # (Sintel trailer, MoveNet: 14 of 38 identified instances usable without margin, 28 with 0.75)
     margin = int(round(params.crop_padding * max(h, w)))
-    padded = cv2.copyMakeBorder(rgb, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    kp = np.asarray(estimator.estimate(padded), np.float32).copy()
-    kp[:, :2] -= margin
+    kp = np.asarray(estimator.estimate(rgb, margin=margin), np.float32).copy()
     x0, y0, x1, y1 = box
     # the cut-out covers the box; scale in case it was stored at another size
     kp[:, 0] = x0 + kp[:, 0] * ((x1 - x0) / w if x1 > x0 else 1.0)

@@ -8,6 +8,7 @@ mmpose is not needed; where it is installed it can export these files.
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from resources.errors import MissingWeightsError
@@ -46,9 +47,14 @@ class RtmlibPoseEstimator:
         """Frees the ONNX Runtime session (and the GPU memory it held)."""
         self._model = None
 
-    def estimate(self, image: np.ndarray) -> np.ndarray:
+    def estimate(self, image: np.ndarray, margin: int = 0) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 2 or image.shape[1] < 2:
             raise ValueError(f"rtmpose: expected an RGB image H x W x 3, got shape {image.shape}")
+        if margin:
+            padded = cv2.copyMakeBorder(image, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            keypoints = self.estimate(padded)
+            keypoints[:, :2] -= margin
+            return keypoints
         # rtmlib follows OpenMMLab: images are BGR
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         h, w = image.shape[:2]

@@ -185,7 +185,7 @@ def test_no_pose_reasons(tmp_path):
     class FakeBlindEstimator:
         name, model = "fake", "fake"
 
-        def estimate(self, image):
+        def estimate(self, image, margin=0):
             return np.zeros((17, 3), np.float32)
 
     params = PoseParams()

@@ -124,3 +124,60 @@ def test_profiles_pick_movenet_locally_and_rtmpose_on_gpu():
     assert profile_resources("local")["pose_estimator"].backend == "movenet"
     gpu = profile_resources("gpu")["pose_estimator"]
     assert gpu.backend == "rtmpose" and gpu.device == "cuda"
+
+
+@pytest.fixture
+def cutouts(shared) -> list[np.ndarray]:
+    """The real RGBA character cut-outs of ../shared composited on black, as pose_subclusters feeds MoveNet."""
+    from assets.pose.core import load_cutout_rgb
+
+    return [load_cutout_rgb(Path(p))[0] for p in sorted(glob.glob(str(shared / "media/characters_rgba/*.png")))]
+
+
+def test_area_resize_on_black_is_opencvs_inter_area_of_the_canvas(cutouts):
+    from resources.backends.litert_pose import area_resize_on_black
+
+    rng = np.random.default_rng(3)
+    shapes = [(int(h), int(w)) for h, w in rng.integers(20, 1300, (12, 2))]
+    images = cutouts + [rng.integers(0, 256, (*shape, 3), np.uint8) for shape in shapes]
+    # shrinks by fractional scales, by whole numbers (OpenCV's integer path), 1:1 and an enlargement
+    placements = [(lambda s: int(2.5 * s)), (lambda s: s + 37), (lambda s: 384), (lambda s: 576), (lambda s: 192),
+                  (lambda s: 150)]
+    checked = 0
+    for image in images:
+        for side_of in placements:
+            small = cv2.resize(image, (120, 120)) if side_of(0) in (150, 192, 384, 576) else image
+            h, w = small.shape[:2]
+            side = max(side_of(max(h, w)), h, w)
+            x, y = (side - w) // 2, (side - h) // 3
+            canvas = np.zeros((side, side, 3), np.uint8)
+            canvas[y:y + h, x:x + w] = small
+            expected = cv2.resize(canvas, (192, 192), interpolation=cv2.INTER_AREA)
+            assert np.array_equal(area_resize_on_black(small, side, x, y, 192), expected), (small.shape, side)
+            checked += 1
+    assert checked == 6 * len(images) and len(cutouts) >= 3
+
+
+def test_movenet_margin_is_the_padded_crop(cutouts, castforge_home):
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    estimator = LitertMoveNetPoseEstimator()
+    for rgb in cutouts:
+        margin = int(round(0.75 * max(rgb.shape[:2])))
+        padded = cv2.copyMakeBorder(rgb, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        expected = estimator.estimate(padded)
+        expected[:, :2] -= margin
+        found = estimator.estimate(rgb, margin=margin)
+        assert np.array_equal(found, expected)
+        assert (found[:, 2] >= 0.3).sum() >= 5   # a real pose, not two empty answers alike
+
+
+def test_rtmpose_margin_is_the_padded_crop(tmp_path):
+    from resources.backends.rtmlib import RtmlibPoseEstimator
+
+    estimator = RtmlibPoseEstimator(str(write_simcc_onnx(tmp_path / "rtmpose-m.onnx", 100, 140)))
+    image = np.random.default_rng(2).integers(0, 255, (150, 90, 3), dtype=np.uint8)
+    expected = estimator.estimate(cv2.copyMakeBorder(image, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(0, 0, 0)))
+    expected[:, :2] -= 40
+    np.testing.assert_array_equal(estimator.estimate(image, margin=40), expected)
+    assert not np.allclose(estimator.estimate(image), expected)
