@@ -48,11 +48,13 @@ class Cues:
     boxes of COCO_TOYS classes (likewise: character_toys). Frame pixels throughout.
 
     ``class_mask_of`` (instead of ``class_mask``) computes the class map on first read: a frame with no seed and
-    no mask to score never reads it, so DeepLab (the costliest cue) runs only where it can matter."""
+    no mask to score never reads it, so DeepLab (the costliest cue) runs only where it can matter. ``drawn``: the
+    frame's cues were made for a drawn shot (with AnimeFace's 2D faces), where a character is not textured."""
 
     def __init__(self, faces: np.ndarray | None = None, bodies: np.ndarray | None = None,
                  class_mask: np.ndarray | None = None, class_mask_of: Callable[[], np.ndarray] | None = None,
-                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None):
+                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None, drawn: bool = False):
+        self.drawn = drawn
         self.faces = np.zeros((0, 5), np.float32) if faces is None else faces
         self.weak_faces = np.zeros((0, 5), np.float32) if weak_faces is None else weak_faces
         self.toys = np.zeros((0, 6), np.float32) if toys is None else toys
@@ -319,4 +321,4 @@ class CharacterCues:
         faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
         bodies, toys = self.bodies.detect_with_toys(rgb)
         return Cues(faces, bodies, class_mask_of=lambda: self.classes.mask(rgb), weak_faces=found[~trusted],
-                    toys=toys)
+                    toys=toys, drawn=bool(use_anime))

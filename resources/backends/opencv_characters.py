@@ -84,13 +84,15 @@ def _fit(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations: int = 4,
-                 limbs: np.ndarray | None = None, matte: np.ndarray | None = None) -> np.ndarray:
+                 limbs: np.ndarray | None = None, matte: np.ndarray | None = None, drawn: bool = False) -> np.ndarray:
     """The seed's whole character. In the search window (at most GRABCUT_MAX_SIDE): colour regions that reach the
     window's border (or, textured, the frame's edge) start as background, the other regions inside the seed box,
     DeepLab's character pixels and a band along a body box's axis as probable foreground, the core (face) as sure
     foreground; GrabCut then decides by colour; ``limbs`` (frame-sized bool, the character's confident body keypoint
-    lines) are sure foreground. (Snapping the result to whole regions was measured and lowered the composites' IoU:
-    dark clothing merges with dark backgrounds into one region.) The edge is refined later at full resolution."""
+    lines) are sure foreground; outside ``drawn`` shots (rendered, filmed) a textured region inside the outline of
+    ``matte`` (BlazePose's sure person pixels) is the person's. (Snapping the result to whole regions was measured
+    and lowered the composites' IoU: dark clothing merges with dark backgrounds into one region.) The edge is
+    refined later at full resolution."""
     height, width = class_mask.shape
     (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1), scale, size = _cut_window(seed, width, height)
     roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
@@ -107,7 +109,8 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
         labels[inside & classes] = cv2.GC_PR_FGD  # DeepLab sees this character (photos, 3D): trust its pixels
     else:  # DeepLab is blind here (drawn characters): enclosed colour regions instead (only here: 34 ms a window)
         regions, sides = colour_regions(roi), (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height)
-        outer = border_regions(regions, sides) | textured_at_frame_edge(roi, regions, sides)
+        person = None if matte is None or drawn else fit(matte[ry0:ry1, rx0:rx1])  # a rendered beard, fur
+        outer = border_regions(regions, sides) | textured_at_frame_edge(roi, regions, sides, person)
         labels[inside & (~outer | classes)] = cv2.GC_PR_FGD
     if seed.kind != "face":
         axis = np.zeros_like(inside)
@@ -248,7 +251,7 @@ class OpencvCharacterSegmenter:
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
         people = [self._person(bgr, s) for s in scaled]
-        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s), self._sure(p))
+        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s), self._sure(p), cues.drawn)
                  for s, p in zip(scaled, people)]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]

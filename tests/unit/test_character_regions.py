@@ -152,3 +152,46 @@ def test_a_drawn_fill_the_frame_cuts_is_not_textured(shared):
     assert textured.sum() > 0.1 * (~inside).sum()  # the grass and rocks beside her
     assert (textured & inside).sum() < 0.02 * inside.sum()
     assert not character_regions.textured_at_frame_edge(window, regions, (True,) * 4).any()
+
+
+def test_a_textured_region_inside_a_person_s_outline_is_not_taken_for_ground(shared):
+    """The same window: the textured regions beside Sita, less whatever lies inside the convex hull of a person's
+    sure matte (here a diagonal stroke across the grass and rocks at the bottom right, and a point: its hull is a
+    triangle)."""
+    bgr, truth, box = pasted_at(shared, "sita_front", "big_buck_bunny_0_30.webm", 12.0, 420, 560, 100)
+    y0, x0 = int(box[1]) - 40, int(box[0]) - 60
+    window = bgr[y0:, x0:]
+    regions = character_regions.colour_regions(window)
+    sides = (True, True, False, False)
+    textured = character_regions.textured_at_frame_edge(window, regions, sides)
+    person = np.zeros(textured.shape, bool)
+    height, width = person.shape
+    cv2.line(person.view(np.uint8), (width - 120, height - 150), (width - 1, height - 1), 1, 3)
+    person[height - 150, width - 1] = True
+    hull = character_regions.convex_hull_plane(person)
+    assert (textured & hull).sum() > 1000  # the person's outline covers textured ground here ...
+    kept = character_regions.textured_at_frame_edge(window, regions, sides, person)
+    assert not (kept & hull).any() and np.array_equal(kept, textured & ~hull)  # ... which is no longer flagged
+    assert np.array_equal(character_regions.textured_at_frame_edge(window, regions, sides, np.zeros_like(person)),
+                          textured)
+
+
+@pytest.mark.parametrize("drawn", [False, True])
+def test_a_rendered_character_s_beard_the_frame_cuts_stays_with_him(shared, cue_models, drawn):
+    """Sintel trailer at 13.42 s (frame 322): the Shaman fills the frame, and his grey beard and his shoulder are
+    textured regions that reach only the frame's bottom edge. As ground they taught GrabCut his beard's colours and
+    the cut lost its left half (without the person matte's outline: 0.0 of the patch below); inside the outline of
+    his BlazePose person matte they stay his. In a drawn shot's cues (``drawn``: a drawn character is not textured)
+    the rule stays as it was."""
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    cues_of, _ = cue_models
+    rgb = read_background(shared / BACKGROUND, 322 / 24, 204)
+    cues = cues_of(rgb)
+    cues.drawn = drawn
+    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues)
+    shaman = [f["mask"] for f in found if f["mask"][90, 255]]  # his face's middle
+    assert len(shaman) == 1
+    beard = shaman[0][150:200, 200:240].mean()  # the left half of his beard
+    assert (beard < 0.1) if drawn else (beard > 0.9), f"{beard:.2f} of the beard's patch"
+    assert shaman[0][60:120, 40:110].mean() < 0.02  # the wall behind him
