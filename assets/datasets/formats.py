@@ -146,9 +146,10 @@ def placed_rle_counts(part: np.ndarray, x0: int, y0: int, height: int, width: in
     h, w = part.shape
     if not w:
         return [height * width] if height * width else [0]
-    columns = np.zeros((height, w), bool)
-    columns[y0:y0 + h] = part
-    counts = rle_counts(columns)
+    # the spanned columns one after another (column-major order) without a column-major copy of them
+    columns = np.zeros((w, height), bool)
+    columns[:, y0:y0 + h] = part.T
+    counts = rle_counts(columns.T)
     before, after = x0 * height, (width - x0 - w) * height
     counts[0] += before                   # a leading 0 (the region starts covered) becomes the empty columns' run
     if len(counts) % 2:                   # odd: the region ends on background, which the empty columns extend
