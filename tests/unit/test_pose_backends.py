@@ -140,9 +140,10 @@ def test_area_resize_on_black_is_opencvs_inter_area_of_the_canvas(cutouts):
     rng = np.random.default_rng(3)
     shapes = [(int(h), int(w)) for h, w in rng.integers(20, 1300, (12, 2))]
     images = cutouts + [rng.integers(0, 256, (*shape, 3), np.uint8) for shape in shapes]
-    # shrinks by fractional scales, by whole numbers (OpenCV's integer path), 1:1 and an enlargement
-    placements = [(lambda s: int(2.5 * s)), (lambda s: s + 37), (lambda s: 384), (lambda s: 576), (lambda s: 192),
-                  (lambda s: 150)]
+    # shrinks by fractional scales (a mostly black square: summed over the image; a square the image fills mostly:
+    # OpenCV on the built canvas), by whole numbers (OpenCV's integer path), 1:1 and an enlargement
+    placements = [(lambda s: int(2.5 * s)), (lambda s: 3 * s), (lambda s: 2 * s + 1), (lambda s: s),
+                  (lambda s: s + 37), (lambda s: 384), (lambda s: 576), (lambda s: 192), (lambda s: 150)]
     checked = 0
     for image in images:
         for side_of in placements:
@@ -155,7 +156,7 @@ def test_area_resize_on_black_is_opencvs_inter_area_of_the_canvas(cutouts):
             expected = cv2.resize(canvas, (192, 192), interpolation=cv2.INTER_AREA)
             assert np.array_equal(area_resize_on_black(small, side, x, y, 192), expected), (small.shape, side)
             checked += 1
-    assert checked == 6 * len(images) and len(cutouts) >= 3
+    assert checked == len(placements) * len(images) and len(cutouts) >= 3
 
 
 def test_movenet_margin_is_the_padded_crop(cutouts, castforge_home):
