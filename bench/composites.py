@@ -6,11 +6,14 @@ edge band. Prints JSON.
 
 Held-out split: the defaults were tuned only on the "tune" split (Sintel and Big Buck Bunny backgrounds, characters
 sita_front and saha_side); the "held_out" split (PySceneDetect's test video and Penny & Chip backgrounds, all three
-images, saha_front never seen while tuning) is the figure to quote.
+images, saha_front never seen while tuning) is the figure to quote. With --drawn-backgrounds the tune split's
+backgrounds are redrawn as cartoons (flat fills, black line art: composites.cartoon_background), a stand-in for
+the drawn backgrounds of the held-out split, which it never changes: a rule that rises on rendered backgrounds and
+falls on drawn ones shows it there without a look at the held-out figures.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
        [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency] [--backgrounds]
-       [--height 1080] [--analysis-max-height 480]
+       [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
 cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency).
 """
@@ -38,15 +41,32 @@ CHARACTERS = {"tune": ["sita_front", "saha_side"], "held_out": ["sita_front", "s
 HEIGHT = 480  # every background is resized to this many rows
 
 
+def drawn_split(split: str, drawn_backgrounds: bool) -> bool:
+    """Whether ``split``'s backgrounds are drawn as cartoons: only the tune split's, with --drawn-backgrounds."""
+    return drawn_backgrounds and split == "tune"
+
+
+def split_backgrounds(split: str, height: int = HEIGHT, drawn_backgrounds: bool = False) -> list[tuple[str, object]]:
+    """(label, RGB frame) of every background of ``split``; the tune split's redrawn as cartoons (fixed k-means
+    seed) with ``drawn_backgrounds``, the held-out split's never."""
+    from assets.instances.composites import cartoon_background, read_background
+
+    shared = shared_dir()
+    frames = [(f"{v}@{s}", read_background(shared / VIDEO / v, s, height)) for v, s in BACKGROUNDS[split]]
+    if drawn_split(split, drawn_backgrounds):
+        return [(label, cartoon_background(rgb)) for label, rgb in frames]
+    return frames
+
+
 def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
-                 height: int = HEIGHT) -> tuple[list, list[int]]:
+                 height: int = HEIGHT, drawn_backgrounds: bool = False) -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
     frames each, the characters walking 1% of the width per frame."""
-    from assets.instances.composites import compose_scene, compose_sequence, load_character, read_background
+    from assets.instances.composites import compose_scene, compose_sequence, load_character
 
     shared = shared_dir()
     characters = [load_character(shared / "media" / "characters_rgba" / f"{n}.png") for n in CHARACTERS[split]]
-    backgrounds = [(f"{v}@{s}", read_background(shared / VIDEO / v, s, height)) for v, s in BACKGROUNDS[split]]
+    backgrounds = split_backgrounds(split, height, drawn_backgrounds)
     rng = __import__("numpy").random.default_rng(seed)
     if sequence <= 1:
         return [compose_scene(*backgrounds[i % len(backgrounds)][::-1], characters, rng) for i in range(count)], \
@@ -70,13 +90,13 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
-              analysis_max_height: int | None = None) -> dict:
+              analysis_max_height: int | None = None, drawn_backgrounds: bool = False) -> dict:
     import cv2
     import polars as pl
 
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
-    scenes, shots = build_scenes(split, count, seed, sequence, height)
+    scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds)
     preset = preset_sections(preset_name)
     if analysis_max_height is not None:  # --analysis-max-height overrides the preset's (0: frames at their own size)
         preset["instances"] = {**preset.get("instances", {}), "analysis_max_height": analysis_max_height or None}
@@ -99,14 +119,16 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
                            **({"dropped_reason": dropped} if dropped else {})})
     by = lambda key: {k: summarise([r for r in scored if r[key] == k])  # noqa: E731
                       for k in sorted({r[key] for r in scored})}
-    return {"scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
+    return {"backgrounds": "cartoon" if drawn_split(split, drawn_backgrounds) else "frames",
+            "scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
             "cpu_seconds_per_frame": round(cpu / len(scenes), 3),
             "instances": table.height, "kept": int(decided["kept"].sum()) if decided.height else 0,
             **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
             "by_background": by_video(scored, summarise),
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
             "worst": sorted(scored, key=lambda r: r["iou"])[:worst],
-            **({"bare_backgrounds": bare_backgrounds(split, backend, workdir, preset, anime_faces, height)}
+            **({"bare_backgrounds": bare_backgrounds(split, backend, workdir, preset, anime_faces, height,
+                                                     drawn_backgrounds)}
                if backgrounds else {})}
 
 
@@ -141,15 +163,12 @@ def cut_frames(images: list, shots: list[int], workdir: Path, backend: str, pres
 
 
 def bare_backgrounds(split: str, backend: str, workdir: Path, preset: dict, anime_faces: bool,
-                     height: int = HEIGHT) -> dict:
+                     height: int = HEIGHT, drawn_backgrounds: bool = False) -> dict:
     """Kept instances on the split's background frames with nothing pasted on them, per video: a change that
     finds more characters must not find them where none was pasted (the Sintel and Penny & Chip frames hold
     characters of their own, so the figure is compared before / after, not against zero)."""
-    from assets.instances.composites import read_background
-
-    shared = shared_dir()
     labels = [v for v, _ in BACKGROUNDS[split]]
-    images = [read_background(shared / VIDEO / v, s, height) for v, s in BACKGROUNDS[split]]
+    images = [rgb for _, rgb in split_backgrounds(split, height, drawn_backgrounds)]
     table, decided, _, _ = cut_frames(images, list(range(len(images))), workdir / f"{split}_bare", backend, preset,
                                       anime_faces)
     kept = decided.filter(decided["kept"])["frame_id"].to_list() if decided.height else []
@@ -206,7 +225,12 @@ def main() -> None:
                                          "settings (anime: AnimeFace faces, min_character_score 0.3)")
     parser.add_argument("--analysis-max-height", type=int, help="segment frames taller than this scaled down to "
                         "it, overriding the preset's instances.analysis_max_height (0: at their own size)")
+    parser.add_argument("--drawn-backgrounds", action="store_true", help="the tune split's backgrounds redrawn as "
+                        "cartoons (flat fills, black line art), a stand-in for drawn backgrounds; the held-out split "
+                        "is never changed")
     args = parser.parse_args()
+    if args.drawn_backgrounds and args.split == "held_out":
+        parser.error("--drawn-backgrounds redraws the tune split only; the held-out split keeps its frames")
     if shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with media/characters_rgba and the videos is needed")
     os.environ.setdefault("CASTFORGE_MODELS", str(shared_dir() / "models"))
@@ -215,11 +239,11 @@ def main() -> None:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
-                                args.analysis_max_height)
+                                args.analysis_max_height, args.drawn_backgrounds)
                    for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
-                      "sequence": args.sequence, "shot_consistency": not args.no_shot_consistency,
+                      "sequence": args.sequence, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
 
