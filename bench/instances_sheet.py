@@ -2,8 +2,9 @@
 whole character, from labels a person gave by looking at them. Prints JSON; writes the sheet PNG.
 
 Usage: .venv/bin/python bench/instances.py --backends characters --keep /tmp/run
-       .venv/bin/python bench/instances_sheet.py /tmp/run/characters [--labels bench/data/sintel_whole_character_s9.csv]
-                                                   [--out docs/screenshots/instances_sintel.png] [--template T.csv]
+       .venv/bin/python bench/instances_sheet.py /tmp/run/characters
+           [--labels bench/data/sintel_whole_character_s10.csv]
+           [--out docs/screenshots/instances_sintel.png] [--template T.csv]
 Labels CSV: label one of whole | with_background | part | not_character (see the file's header), keyed by
 instance_id,frame_id,x0,y0,x1,y1 (the id, else the same frame and a box at IoU >= 0.7, so a label survives a
 re-segmentation that moves the mask a little; the ids also change with the film's name) or, in the older files,
