@@ -1,8 +1,8 @@
 """CPU seconds and wall time of the temporal stages' work on a film already materialised (JSON on stdout), and
 whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
 
-    .venv/bin/python bench/stage_cost.py --home HOME --film FILM [--stages shot_analysis,effects,av_sync] [--out DIR]
-        [--against DIR] [--repeat N]
+    .venv/bin/python bench/stage_cost.py --home HOME --film FILM [--stages shot_analysis,effects,av_sync,...]
+        [--out DIR] [--against DIR] [--repeat N]
 
 Each stage's pure work runs in this process on the film's stored inputs (``analyse`` for shot_analysis,
 ``catalogue`` for effects, the picture change, onsets and ``summarise`` for av_sync), as the asset calls it,
@@ -12,7 +12,9 @@ film itself, as it did then. Each stage's tables are written to ``--out/<stage>/
 before a change: ``PYTHONPATH=<export of that commit> .venv/bin/python bench/stage_cost.py ...``). CPU seconds
 count every thread of the process (decoding, tracking and measuring threads included) and its child processes
 (instances' AnimeFace worker); imports are not timed. ``instances`` runs the stage in process on the film's kept
-frames and also compares the decoded pixels of its cut-outs, masks and overlays (``instance_pixels``).
+frames and also compares the decoded pixels of its cut-outs, masks and overlays (``instance_pixels``);
+``face_embeddings`` and ``identity_clusters`` run their stage's work in one process (crops compared by pixels,
+identities by group index, without the prototype store or the review: see their functions).
 Build a home with ``castforge ingest`` + ``castforge materialize FILM --select effects`` (CASTFORGE_HOME set).
 """
 
@@ -122,9 +124,69 @@ def instances_tables(home: Path, film: str, _: dict[str, pl.DataFrame]) -> dict[
     return {"instances": table, "instance_pixels": pl.DataFrame(digests)}
 
 
+def face_embeddings_tables(home: Path, film: str, _: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The faces stage in process (its one-worker path: ``detect_faces`` with the film's settings, detector plan
+    and analyzer, models loaded in the run), crops into a scratch folder; ``face_crop_pixels`` holds a digest of
+    every crop's decoded pixels and ``crop_path`` is the crop's name, so ``--against`` compares the artefacts."""
+    import hashlib
+    import tempfile
+
+    from assets.faces.assets import CONTRACT
+    from assets.faces.core import detect_faces
+    from assets.faces.mixed_styles import shot_mix
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    os.environ["CASTFORGE_HOME"] = str(home)
+    workspace, resource = FilmWorkspace(film, home), FaceAnalyzerResource()
+    params, frames = CONTRACT.settings(film), workspace.read_table("frames")
+    mix = shot_mix(film, frames, workspace.absolute, params.anime_detector, resource.drawn_detectors,
+                   resource.backend, resource.detectors)
+    analyzer, misses = resource.get(anime=params.anime_detector, also=mix.also), {}
+    with tempfile.TemporaryDirectory(dir=home) as staging:
+        faces = detect_faces(frames, workspace.read_table("filtered_instances"), analyzer, params,
+                             workspace.absolute, Path(staging), lambda target: target.name, misses,
+                             mix.detectors_for())
+        digests = [{"file": name, "sha1": hashlib.sha1(cv2.imread(str(Path(staging) / name)).tobytes()).hexdigest()}
+                   for name in faces["crop_path"].drop_nulls().to_list()]
+    getattr(analyzer, "close", lambda: None)()   # the AnimeFace worker
+    missed = pl.DataFrame({"instance_id": list(misses), "reason": list(misses.values())})
+    return {"faces": faces, "face_misses": missed, "face_crop_pixels": pl.DataFrame(digests)}
+
+
+def identity_clusters_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The identities stage's work in process: the best face per instance, the appearance vectors of the kept
+    cut-outs, the assignment (HDBSCAN, faceless placement, tracks) and its tables; reads the ``faces`` that
+    face_embeddings produced in this run (else the home's). Each group's id is its index (the prototype store is
+    neither read nor written) and no review is applied; folders, map and summary are not written."""
+    from assets.faces.core import embedding_matrix
+    from assets.identities.appearance import appearance_vectors
+    from assets.identities.assets import CONTRACT
+    from assets.identities.assignment import assign_identities, tables
+    from assets.identities.prototypes import best_faces
+    from resources.image_embedder import ImageEmbedderResource
+
+    os.environ["CASTFORGE_HOME"] = str(home)
+    workspace, params = FilmWorkspace(film, home), CONTRACT.settings(film)
+    instances = workspace.read_table("filtered_instances")
+    kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
+    faces = produced.get("faces")
+    chosen = best_faces(faces if faces is not None else workspace.read_table("faces"), params)
+    face_vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
+    ids_in_order = kept["instance_id"].to_list()
+    appearance = None
+    if any(i not in face_vectors for i in ids_in_order) or params.tracks:
+        appearance = appearance_vectors(kept["path"].to_list(), ImageEmbedderResource().get(), workspace.absolute)
+    assignment = assign_identities(ids_in_order, face_vectors, appearance, params,
+                                   dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"]))),
+                                   kept, face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])))
+    identities, instance_identities = tables(assignment, [f"group{i}" for i in range(len(assignment.groups))], {})
+    return {"identities": identities, "instance_identities": instance_identities}
+
+
 STAGES: dict[str, Callable[[Path, str, dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]] = {
     "shot_analysis": lambda home, film, _: shot_analysis_tables(home, film),
-    "effects": effects_tables, "av_sync": av_sync_tables, "instances": instances_tables}
+    "effects": effects_tables, "av_sync": av_sync_tables, "instances": instances_tables,
+    "face_embeddings": face_embeddings_tables, "identity_clusters": identity_clusters_tables}
 
 
 def compare(tables: dict[str, pl.DataFrame], against: Path) -> dict[str, str]:
