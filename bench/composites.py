@@ -13,9 +13,13 @@ falls on drawn ones shows it there without a look at the held-out figures.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
        [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency] [--backgrounds]
-       [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds]
+       [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
-cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency).
+cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency). With --carry K (and --sequence N)
+only key frames 0, K, 2K, ... of each shot are segmented; every other key frame gets the kept masks of its nearest
+segmented frame (the earlier on a tie) carried by Farneback flow (shot_consistency.flow_between / carry_over): what
+segmenting every K-th key frame would cost in quality; the CPU figure then counts the flow too. --step: how far
+the characters walk per key frame (share of the width; 0.01 by default).
 """
 
 import argparse
@@ -59,9 +63,9 @@ def split_backgrounds(split: str, height: int = HEIGHT, drawn_backgrounds: bool 
 
 
 def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
-                 height: int = HEIGHT, drawn_backgrounds: bool = False) -> tuple[list, list[int]]:
+                 height: int = HEIGHT, drawn_backgrounds: bool = False, step: float = 0.01) -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
-    frames each, the characters walking 1% of the width per frame."""
+    frames each, the characters walking ``step`` of the width per frame."""
     from assets.instances.composites import compose_scene, compose_sequence, load_character
 
     shared = shared_dir()
@@ -71,7 +75,7 @@ def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
     if sequence <= 1:
         return [compose_scene(*backgrounds[i % len(backgrounds)][::-1], characters, rng) for i in range(count)], \
             list(range(count))
-    shots = [compose_sequence(*backgrounds[i % len(backgrounds)][::-1], characters, rng, sequence)
+    shots = [compose_sequence(*backgrounds[i % len(backgrounds)][::-1], characters, rng, sequence, step)
              for i in range(count)]
     return [scene for shot in shots for scene in shot], [i for i in range(count) for _ in range(sequence)]
 
@@ -90,29 +94,30 @@ def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
 def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, anime_faces: bool,
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
-              analysis_max_height: int | None = None, drawn_backgrounds: bool = False) -> dict:
+              analysis_max_height: int | None = None, drawn_backgrounds: bool = False, carry: int = 1,
+              step: float = 0.01) -> dict:
     import cv2
-    import polars as pl
 
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
-    scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds)
+    scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step)
+    sources = carry_sources(shots, carry)
+    full = sorted(set(sources))  # the key frames segmented in full
     preset = preset_sections(preset_name)
     if analysis_max_height is not None:  # --analysis-max-height overrides the preset's (0: frames at their own size)
         preset["instances"] = {**preset.get("instances", {}), "analysis_max_height": analysis_max_height or None}
     anime_faces = anime_faces or bool(preset.get("instances", {}).get("anime_faces"))
-    table, decided, seconds, cpu = cut_frames([scene.rgb for scene in scenes], shots, workdir / split, backend,
-                                              preset, anime_faces, shot_consistency)
+    table, decided, seconds, cpu = cut_frames([scenes[n].rgb for n in full], [shots[n] for n in full],
+                                              workdir / split, backend, preset, anime_faces, shot_consistency)
     read = lambda p: cv2.cvtColor(cv2.imread(p, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)  # noqa: E731
-    scored = []
+    scored, flow_cpu = [], 0.0
     for n, scene in enumerate(scenes):
-        kept = decided.filter((pl.col("frame_id") == f"scene{n:04d}") & pl.col("kept")) if decided.height else decided
-        shape = scene.rgb.shape[:2]
-        masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in kept.iter_rows(named=True)]
-        alphas = [frame_alpha(r, shape, read) for r in kept.iter_rows(named=True)]
-        every = decided.filter(pl.col("frame_id") == f"scene{n:04d}") if decided.height else decided
-        any_masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in every.iter_rows(named=True)]
-        reasons = every["reason"].to_list() if every.height else []
+        masks, alphas, any_masks, reasons = frame_masks(decided, f"scene{full.index(sources[n]):04d}",
+                                                        scene.rgb.shape[:2], read)
+        if sources[n] != n:
+            started = cpu_seconds()
+            masks, alphas, any_masks = carried_masks(scene.rgb, scenes[sources[n]].rgb, masks, alphas, any_masks)
+            flow_cpu += cpu_seconds() - started
         for row, best_any in zip(score_scene(scene, masks, alphas), score_scene(scene, any_masks)):
             dropped = reasons[best_any["match"]] if best_any["iou"] > row["iou"] else None
             scored.append({**row, "scene": n, "iou_any": best_any["iou"], "loss": loss_cause(row, best_any["iou"]),
@@ -121,7 +126,8 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
                       for k in sorted({r[key] for r in scored})}
     return {"backgrounds": "cartoon" if drawn_split(split, drawn_backgrounds) else "frames",
             "scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
-            "cpu_seconds_per_frame": round(cpu / len(scenes), 3),
+            "cpu_seconds_per_frame": round((cpu + flow_cpu) / len(scenes), 3), "carry": carry,
+            "segmented_frames": len(full), "flow_cpu_seconds_per_frame": round(flow_cpu / len(scenes), 3),
             "instances": table.height, "kept": int(decided["kept"].sum()) if decided.height else 0,
             **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
             "by_background": by_video(scored, summarise),
@@ -130,6 +136,47 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             **({"bare_backgrounds": bare_backgrounds(split, backend, workdir, preset, anime_faces, height,
                                                      drawn_backgrounds)}
                if backgrounds else {})}
+
+
+def carry_sources(shots: list[int], carry: int) -> list[int]:
+    """For each key frame, the key frame whose masks it gets: itself when segmented in full (key frames 0, K, 2K, ...
+    of its shot; ``carry`` 1: every one), otherwise the nearest segmented one of its shot (the earlier on a tie)."""
+    starts = {shot: shots.index(shot) for shot in shots}
+    ends = {shot: len(shots) - shots[::-1].index(shot) for shot in shots}
+    sources = []
+    for n, shot in enumerate(shots):
+        full = range(starts[shot], ends[shot], max(1, carry))
+        sources.append(min(full, key=lambda f: (abs(f - n), f)))
+    return sources
+
+
+def frame_masks(decided, frame_id: str, shape: tuple[int, int], read) -> tuple[list, list, list, list]:
+    """(kept masks, their frame-sized alphas, every instance's mask, every instance's filter reason) of a frame."""
+    import cv2
+    import polars as pl
+
+    if not decided.height:
+        return [], [], [], []
+    kept = decided.filter((pl.col("frame_id") == frame_id) & pl.col("kept"))
+    every = decided.filter(pl.col("frame_id") == frame_id)
+    masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in kept.iter_rows(named=True)]
+    alphas = [frame_alpha(r, shape, read) for r in kept.iter_rows(named=True)]
+    any_masks = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in every.iter_rows(named=True)]
+    return masks, alphas, any_masks, every["reason"].to_list()
+
+
+def carried_masks(rgb, source_rgb, masks: list, alphas: list, any_masks: list) -> tuple[list, list, list]:
+    """The segmented frame's masks and alphas seen from frame ``rgb``: Farneback flow from this frame to the source
+    (shot_consistency.flow_between), masks carried by ``carry_over``, alphas resampled along the same flow."""
+    import cv2
+
+    from assets.instances.shot_consistency import carry_over, flow_between, sample_points
+
+    flow = flow_between(rgb, source_rgb)
+    points = sample_points(flow)
+    alphas = [cv2.remap(a, points, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+              for a in alphas]
+    return [carry_over(m, flow, points) for m in masks], alphas, [carry_over(m, flow, points) for m in any_masks]
 
 
 def cut_frames(images: list, shots: list[int], workdir: Path, backend: str, preset: dict, anime_faces: bool,
@@ -212,8 +259,12 @@ def main() -> None:
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
     parser.add_argument("--sequence", type=int, default=1,
-                        help="key frames per shot: each scene becomes a shot whose characters walk 1%% of the "
+                        help="key frames per shot: each scene becomes a shot whose characters walk --step of the "
                              "width per frame (measures the neighbouring-frame cue)")
+    parser.add_argument("--carry", type=int, default=1, help="with --sequence: segment only key frames 0, K, 2K, "
+                        "... of each shot and carry their masks to the others by optical flow (1: every frame)")
+    parser.add_argument("--step", type=float, default=0.01, help="with --sequence: how far the characters walk "
+                        "per key frame, as a share of the frame width")
     parser.add_argument("--worst", type=int, default=5, help="how many of the worst characters to list (the loss "
                                                                  "analysis: every character with a large number)")
     parser.add_argument("--height", type=int, default=HEIGHT, help="rows of every scene (1080: the characters "
@@ -239,11 +290,11 @@ def main() -> None:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
-                                args.analysis_max_height, args.drawn_backgrounds)
+                                args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step)
                    for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
-                      "sequence": args.sequence, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,
+                      "sequence": args.sequence, "carry": args.carry, "step": args.step, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
 
