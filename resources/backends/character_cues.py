@@ -74,7 +74,7 @@ class Cues:
     def __getstate__(self) -> dict:
         """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
         return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None,
-                "weak_faces": self.weak_faces, "toys": self.toys}
+                "weak_faces": self.weak_faces, "toys": self.toys, "drawn": self.drawn}
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:

@@ -87,6 +87,10 @@ def test_cues_pickle_with_their_class_map(segmenter, photo):
     copy = pickle.loads(pickle.dumps(cues))
     assert np.array_equal(copy.faces, cues.faces) and np.array_equal(copy.bodies, cues.bodies)
     assert copy.class_mask.any() and (copy.class_mask == cues.class_mask).all()
+    # a drawn shot's cues stay drawn when they travel (the segmenter keeps textured frame-edge ground out there)
+    from resources.backends.character_cues import Cues
+
+    assert pickle.loads(pickle.dumps(Cues(drawn=True))).drawn is True and copy.drawn is False
 
 
 def test_yunet_reads_a_large_frame_at_its_input_cap_and_answers_in_frame_pixels(shared, photo):
