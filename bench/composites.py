@@ -13,13 +13,14 @@ falls on drawn ones shows it there without a look at the held-out figures.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
        [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency] [--backgrounds]
-       [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3] [--step 0.05]
+       [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
 cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency). With --carry K (and --sequence N)
 only key frames 0, K, 2K, ... of each shot are segmented; every other key frame gets the kept masks of its nearest
 segmented frame (the earlier on a tie) carried by Farneback flow (shot_consistency.flow_between / carry_over): what
 segmenting every K-th key frame would cost in quality; the CPU figure then counts the flow too. --step: how far
-the characters walk per key frame (share of the width; 0.01 by default).
+the characters walk per key frame (share of the width; 0.01 by default). With --carry K --gate the stage carries
+(instances.carry_max K-1, the motion gate of assets/instances/carry.py deciding each key frame; CPU counts the gate).
 """
 
 import argparse
@@ -95,15 +96,18 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
               analysis_max_height: int | None = None, drawn_backgrounds: bool = False, carry: int = 1,
-              step: float = 0.01) -> dict:
+              step: float = 0.01, gate: bool = False) -> dict:
     import cv2
 
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
     scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step)
-    sources = carry_sources(shots, carry)
-    full = sorted(set(sources))  # the key frames segmented in full
+    # --gate: the stage itself carries (instances.carry_max K-1 behind the motion gate), so every key frame goes in
+    sources = list(range(len(scenes))) if gate else carry_sources(shots, carry)
+    full = sorted(set(sources))  # the key frames segmented in full (with --gate: handed to the stage)
     preset = preset_sections(preset_name)
+    if gate:
+        preset["instances"] = {**preset.get("instances", {}), "carry_max": max(0, carry - 1)}
     if analysis_max_height is not None:  # --analysis-max-height overrides the preset's (0: frames at their own size)
         preset["instances"] = {**preset.get("instances", {}), "analysis_max_height": analysis_max_height or None}
     anime_faces = anime_faces or bool(preset.get("instances", {}).get("anime_faces"))
@@ -126,7 +130,9 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
                       for k in sorted({r[key] for r in scored})}
     return {"backgrounds": "cartoon" if drawn_split(split, drawn_backgrounds) else "frames",
             "scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
-            "cpu_seconds_per_frame": round((cpu + flow_cpu) / len(scenes), 3), "carry": carry,
+            "cpu_seconds_per_frame": round((cpu + flow_cpu) / len(scenes), 3), "carry": carry, "gate": gate,
+            **({"carried_frames": carried_frames(table), "carried_share": round(carried_frames(table) / len(scenes), 3)}
+               if gate else {}),
             "segmented_frames": len(full), "flow_cpu_seconds_per_frame": round(flow_cpu / len(scenes), 3),
             "instances": table.height, "kept": int(decided["kept"].sum()) if decided.height else 0,
             **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
@@ -148,6 +154,13 @@ def carry_sources(shots: list[int], carry: int) -> list[int]:
         full = range(starts[shot], ends[shot], max(1, carry))
         sources.append(min(full, key=lambda f: (abs(f - n), f)))
     return sources
+
+
+def carried_frames(table) -> int:
+    """Key frames whose instances the stage carried by flow (seed ``carried+...``) instead of segmenting them."""
+    if not table.height:
+        return 0
+    return table.filter(table["seed"].str.starts_with("carried"))["frame_id"].n_unique()
 
 
 def frame_masks(decided, frame_id: str, shape: tuple[int, int], read) -> tuple[list, list, list, list]:
@@ -263,6 +276,9 @@ def main() -> None:
                              "width per frame (measures the neighbouring-frame cue)")
     parser.add_argument("--carry", type=int, default=1, help="with --sequence: segment only key frames 0, K, 2K, "
                         "... of each shot and carry their masks to the others by optical flow (1: every frame)")
+    parser.add_argument("--gate", action="store_true", help="with --carry K: the stage carries instead "
+                        "(instances.carry_max K-1): after each fully segmented key frame at most K-1 key frames get "
+                        "its masks by flow, each only where the motion gate (assets/instances/carry.py) passes")
     parser.add_argument("--step", type=float, default=0.01, help="with --sequence: how far the characters walk "
                         "per key frame, as a share of the frame width")
     parser.add_argument("--worst", type=int, default=5, help="how many of the worst characters to list (the loss "
@@ -290,11 +306,12 @@ def main() -> None:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
-                                args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step)
+                                args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step,
+                                args.gate)
                    for s in splits}
     print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
-                      "sequence": args.sequence, "carry": args.carry, "step": args.step, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,
+                      "sequence": args.sequence, "carry": args.carry, "gate": args.gate, "step": args.step, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
                       "goal": {"mean_iou": 0.85, "found_at_0_8": 0.8}, "splits": results}, indent=2))
 

@@ -58,6 +58,8 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
             "backend": described["backend"], "model": described["model"], "seconds": round(seconds, 2),
             "workers": pool["workers"], "worker_peak_rss_mb": max(pool["peak_rss_mb_per_worker"]),
             "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),
+            # key frames whose masks came from the shot's last segmented key frame by flow (carry_max, carry.py)
+            "carried_frames": table.filter(pl.col("seed").str.starts_with("carried"))["frame_id"].n_unique(),
             "preview": image_markdown(read_rgb(workspace.absolute(preview[0]))[..., ::-1], "overlay")
             if preview else MetadataValue.text("no instances"),
         })

@@ -15,6 +15,7 @@ import polars as pl
 
 from assets.instances.artefacts import (cutout, frame_edges_touched, inpaint_occlusion, instance_id, mask_box,
                                         occlusion, overlay, sharpness)
+from assets.instances.carry import CarryChain
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import vote_shot
 from resources.errors import BadMediaError
@@ -57,6 +58,9 @@ class InstanceParams:
     # art, and there the rim is the dark background beside it, a fringe on the cut-out
     outline_rim: bool = False
     shot_consistency: bool = True  # majority of each mask and its counterparts in the shot's neighbouring key frames
+    # at most this many key frames in a row after a fully segmented one get its masks carried by optical flow instead
+    # of the segmenter, each only where the motion gate (assets/instances/carry.py) passes; 0: every key frame segmented
+    carry_max: int = 0
     # frames taller than this are segmented scaled down to it, masks and cues scaled back up
     # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->
     # 0.838 mean IoU; the 3D defaults ANALYSIS_MAX_HEIGHT_3D (480 too since session 9)
@@ -168,7 +172,8 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
             "score": float(item.get("score", 0.0)), "backend": backend, "model": model,
             "seed": str(item.get("seed", backend)), "path": relative(cut_path), "mask_path": relative(mask_path),
             "crop_x0": cx0, "crop_y0": cy0, "frame_width": rgb.shape[1], "frame_height": rgb.shape[0],
-            **character_evidence(mask, cues, float(item.get("person_score", 0.0))), "blur": sharpness(rgb, mask),
+            **(item.get("evidence") or character_evidence(mask, cues, float(item.get("person_score", 0.0)))),
+            "blur": sharpness(rgb, mask),
             "inpainted_px": inpainted,
             "touches_frame_edge": bool(edges), "frame_edges": ",".join(edges),
             "occluded_fraction": round(occluded, 4), "occluded_by": ",".join(str(others_index[i]) for i in occluders),
@@ -204,10 +209,17 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         cap = shot_caps[anime] if anime is not None and shot_caps is not None else params.analysis_max_height
         options = {"analysis_max_height": cap} if cap else {}
         shot_params = params if anime is None else replace(params, outline_rim=anime)
+        chain = CarryChain(params.carry_max, character_evidence)
         for frame in shot:
             rgb = read_rgb(resolve(frame["path"]))
-            found, cues = segment(rgb, **options) if anime is None else segment(rgb, anime_faces=anime, **options)
-            segmented.append((frame, rgb, [f for f in found if f["mask"].any()], cues))
+            found = chain.carried(rgb, frame["frame_id"])
+            if found is None:
+                found, cues = segment(rgb, **options) if anime is None else segment(rgb, anime_faces=anime, **options)
+                found = [f for f in found if f["mask"].any()]
+                chain.segmented(rgb, found, cues)
+            else:
+                cues = None
+            segmented.append((frame, rgb, found, cues))
             log.debug("%s: %d instances", frame["frame_id"], len(found))
         if params.shot_consistency and len(segmented) >= 3:
             voted = vote_shot([rgb for _, rgb, _, _ in segmented], [[f["mask"] for f in found]

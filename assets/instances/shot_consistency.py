@@ -23,15 +23,34 @@ def _grey(rgb: np.ndarray, scale: float) -> np.ndarray:
     return grey
 
 
-def flow_between(rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
-    """H x W x 2 float32: for each pixel of ``rgb``, where it lies in ``neighbour`` (dx, dy in frame pixels)."""
-    height, width = rgb.shape[:2]
-    scale = min(1.0, FLOW_MAX_SIDE / max(height, width))
-    flow = cv2.calcOpticalFlowFarneback(_grey(rgb, scale), _grey(neighbour, scale), None, pyr_scale=0.5, levels=4,
-                                        winsize=21, iterations=3, poly_n=7, poly_sigma=1.5, flags=0)
+def flow_scale(shape: tuple[int, ...]) -> float:
+    """The factor (at most 1) that brings a frame of ``shape`` to the flow's size."""
+    return min(1.0, FLOW_MAX_SIDE / max(shape[0], shape[1]))
+
+
+def grey_at_flow_size(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as grey at the size the flow is estimated at (``flow_scale``)."""
+    return _grey(rgb, flow_scale(rgb.shape))
+
+
+def small_flow(grey: np.ndarray, neighbour_grey: np.ndarray) -> np.ndarray:
+    """Farneback flow between two grey frames already at the flow's size (``grey_at_flow_size``), in their pixels."""
+    return cv2.calcOpticalFlowFarneback(grey, neighbour_grey, None, pyr_scale=0.5, levels=4, winsize=21,
+                                        iterations=3, poly_n=7, poly_sigma=1.5, flags=0)
+
+
+def full_size_flow(flow: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A ``small_flow`` brought to a frame of ``shape`` (frame pixels)."""
+    height, width = shape[:2]
+    scale = flow_scale(shape)
     if scale < 1.0:
         flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) / scale
     return flow
+
+
+def flow_between(rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
+    """H x W x 2 float32: for each pixel of ``rgb``, where it lies in ``neighbour`` (dx, dy in frame pixels)."""
+    return full_size_flow(small_flow(grey_at_flow_size(rgb), grey_at_flow_size(neighbour)), rgb.shape)
 
 
 def sample_points(flow: np.ndarray) -> np.ndarray:
