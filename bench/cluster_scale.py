@@ -1,16 +1,18 @@
 """How identity clustering scales: N x 512-d face-like embeddings (identities on the unit sphere with per-face noise
 tuned to same-identity cosine ~0.5-0.7 and 10% outliers), clustered with identity_clusters' own `cluster()`
 (PCA to 16-d above 3000 rows and HDBSCAN up to 20k faces; beyond, density over a kNN graph of every face,
-assets/identities/scale.py; verification re-split). Prints JSON: seconds per size, purity, and identities recovered
-(a cluster's majority holding at least half of the identity's faces) against those planted with >= 10 faces.
+assets/identities/scale.py: faiss neighbours on the full vectors; verification re-split). Prints JSON per size:
+wall and CPU seconds, the process's peak RSS so far, purity, and identities recovered (a cluster's majority holding
+at least half of the identity's faces) against those planted with >= 10 faces.
 
-    .venv/bin/python bench/cluster_scale.py [--sizes 10000 30000 100000] [--dim 512]
+    .venv/bin/python bench/cluster_scale.py [--sizes 10000 30000 100000 1000000] [--dim 512]
 """
 
 import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -20,6 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets.identities.core import IdentityParams, cluster  # noqa: E402
+
+CHUNK_ROWS = 100_000
 
 
 def synthetic(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -31,10 +35,12 @@ def synthetic(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.choice(identities, size=n - n_noise, p=weights)
     centers = rng.standard_normal((identities, dim)).astype(np.float32)
     centers /= np.linalg.norm(centers, axis=1, keepdims=True)
-    spread = 0.045  # per-dimension noise: same-identity cosine ~0.6 at 512-d
-    faces = centers[labels] + rng.normal(0, spread, (len(labels), dim)).astype(np.float32)
-    outliers = rng.standard_normal((n_noise, dim)).astype(np.float32)
-    x = np.concatenate([faces, outliers])
+    spread = 0.045  # per-dimension noise: same-identity cosine ~0.5 at 512-d (face to its centre ~0.7)
+    x = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, len(labels), CHUNK_ROWS):  # in chunks (1M faces: no 4 GB float64 draw); same values
+        stop = min(len(labels), start + CHUNK_ROWS)
+        x[start:stop] = centers[labels[start:stop]] + rng.normal(0, spread, (stop - start, dim)).astype(np.float32)
+    x[len(labels):] = rng.standard_normal((n_noise, dim)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     return x, np.concatenate([labels, np.full(n_noise, -1)])
 
@@ -71,6 +77,11 @@ def quality(pred: np.ndarray, truth: np.ndarray, min_faces: int = 10) -> dict[st
             "identities_generated": int(len(np.unique(truth[real])))}
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
@@ -82,10 +93,11 @@ def main() -> None:
     runs = []
     for n in args.sizes:
         x, truth = synthetic(n, args.dim)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         labels, _, info = cluster(x, params)
-        seconds = time.perf_counter() - started
-        runs.append({"n": n, "dim": args.dim, "seconds": round(seconds, 2), **info,
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+        runs.append({"n": n, "dim": args.dim, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1),
+                     "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2), **info,
                      **quality(labels, truth, args.min_cluster_size)})
     growth = [{"from": a["n"], "to": b["n"], "time_ratio": round(b["seconds"] / max(a["seconds"], 1e-9), 2)}
               for a, b in zip(runs, runs[1:])]

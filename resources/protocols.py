@@ -213,3 +213,21 @@ class FaceLandmarker(Protocol):
     topology: str
 
     def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, float]: ...
+
+
+@runtime_checkable
+class NeighbourIndex(Protocol):
+    """k-nearest-neighbour search over the rows of one float32 ``n x d`` array by inner product (cosine when the rows
+    are unit vectors), for identity clustering at film scale (assets/identities/scale.py).
+
+    ``neighbours(data, k)`` returns ``(indices, sims)``: int64 and float32 ``n x k``, each row's ``k`` most similar
+    other rows, most similar first, never the row itself; where fewer than ``k`` were found the index is -1 and the
+    similarity -inf. ``describe()`` names the search and its settings (exact or approximate).
+    """
+
+    name: str
+    model: str
+
+    def neighbours(self, data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def describe(self) -> str: ...

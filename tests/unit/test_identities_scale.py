@@ -1,11 +1,15 @@
 """Identity clustering beyond `sample_above` faces: every face clustered by density over its kNN graph
-(assets/identities/scale.py), through identity_clusters' own `cluster()`. Small sizes stand in for the film-scale
-figures of bench/cluster_scale.py (30k faces: 92 of 94 planted identities, purity 1.0)."""
+(assets/identities/scale.py), through identity_clusters' own `cluster()`, with faiss neighbours on the full vectors
+(resources/backends/faiss_index.py) or the exact search where faiss is missing. Small sizes stand in for the
+film-scale figures of bench/cluster_scale.py (100k faces: 155 of 155 planted identities, purity 1.0)."""
+
+import sys
 
 import numpy as np
+import pytest
 
-from assets.identities.core import IdentityParams, cluster
-from assets.identities.scale import knn
+from assets.identities.core import IdentityParams, cluster, normalise
+from assets.identities.scale import ExactNeighbourIndex, graph_density_clusters, knn, neighbour_index
 
 
 def _faces(identity_sizes: list[int], outliers: int, dim: int = 128, seed: int = 1):
@@ -42,3 +46,77 @@ def test_above_sample_above_minor_characters_are_kept_and_outliers_stay_noise():
     assert found == set(range(23))           # every identity with >= 10 faces, the 12-face ones included
     assert (labels[truth == -1] == -1).mean() > 0.95
     assert ((strength > 0) == (labels >= 0)).all()
+
+
+def _many_identities(identities: int = 600, faces_each: int = 12, outliers: int = 800, dim: int = 512, seed: int = 3):
+    """A film's worth of characters in miniature: more identity directions than a 128-axis projection holds, each
+    face at cosine ~0.7 from its identity's centre (same identity ~0.5, as bench/cluster_scale.py), 10% outliers."""
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((identities, dim))
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    labels = np.repeat(np.arange(identities), faces_each)
+    x = centers[labels] + rng.normal(0, 0.045, (len(labels), dim))
+    x = np.concatenate([x, rng.standard_normal((outliers, dim))])
+    return normalise(x), np.concatenate([labels, np.full(outliers, -1)])
+
+
+def _recovered(labels: np.ndarray, truth: np.ndarray) -> tuple[set[int], float]:
+    """Identities that are some cluster's majority holding at least half of their faces, and the purity."""
+    found, pure = set(), 0
+    for label in np.unique(labels[labels >= 0]):
+        members = truth[labels == label]
+        counts = np.bincount(members[members >= 0]) if (members >= 0).any() else np.zeros(1, dtype=int)
+        major = int(counts.argmax())
+        pure += counts.max()
+        if counts.max() * 2 >= (truth == major).sum():
+            found.add(major)
+    return found, pure / max((labels >= 0).sum(), 1)
+
+
+def test_hundreds_of_identities_are_recovered_on_the_full_vectors():
+    """600 identities at 512-d: the former 128-axis PCA projection kept 467 of them (more identity directions than
+    axes: the rest fell onto noise); the search on the full vectors keeps them all."""
+    x, truth = _many_identities()
+    labels, _, info = cluster(x, IdentityParams(min_cluster_size=10, sample_above=1000))
+    assert info["reduced"].startswith("knn_graph")
+    found, purity = _recovered(labels, truth)
+    assert len(found) >= 0.95 * 600
+    assert purity > 0.99
+    assert (labels[truth == -1] == -1).mean() > 0.95
+
+
+def test_faiss_ivf_and_the_exact_search_give_the_same_identities():
+    """The approximate index (forced here at a small size) finds the same graph the exact search does, up to the
+    odd border face."""
+    pytest.importorskip("faiss")
+    from resources.backends.faiss_index import FaissNeighbourIndex
+
+    x, truth = _many_identities(identities=120, seed=5)
+    ivf = FaissNeighbourIndex(exact_up_to=0, lists_per_root=4.0, probes=8)
+    approx, _, info = graph_density_clusters(x, 10, 0.7, index=ivf)
+    exact, _, _ = graph_density_clusters(x, 10, 0.7, index=ExactNeighbourIndex())
+    assert info["reduced"].startswith("knn_graph(k=15, faiss_ivf_flat(")
+    assert len(np.unique(exact[exact >= 0])) == len(np.unique(approx[approx >= 0])) == 120
+    pairs = {(int(a), int(b)) for a, b in zip(approx, exact) if a >= 0 and b >= 0}
+    assert len(pairs) == 120                                   # one-to-one: the same partition, relabelled
+    assert (approx == -1).sum() == pytest.approx((exact == -1).sum(), abs=5)
+
+
+def test_faiss_exact_neighbours_match_the_exact_search():
+    pytest.importorskip("faiss")
+    from resources.backends.faiss_index import FaissNeighbourIndex
+
+    rng = np.random.default_rng(0)
+    data = normalise(rng.standard_normal((800, 32)))
+    data[1] = data[0]                                          # a duplicate may outrank the row itself
+    found, found_sims = FaissNeighbourIndex().neighbours(data, 6)
+    indices, sims = knn(data, 6)
+    assert (found != np.arange(800)[:, None]).all()
+    np.testing.assert_array_equal(np.sort(found[2:], axis=1), np.sort(indices[2:], axis=1))
+    np.testing.assert_allclose(found_sims, sims, atol=1e-5)
+    assert found[0, 0] == 1 and found[1, 0] == 0
+
+
+def test_without_faiss_the_exact_search_is_used(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faiss", None)            # import faiss raises ImportError
+    assert isinstance(neighbour_index(), ExactNeighbourIndex)
