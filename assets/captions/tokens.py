@@ -2,7 +2,9 @@
 
 No hub: the tokenizer files (``vocab.json`` + ``merges.txt``) are built from the BPE merge list that the
 ``open_clip_torch`` wheel ships (``open_clip/bpe_simple_vocab_16e6.txt.gz``, the file OpenAI's CLIP uses), exactly as
-CLIP's ``SimpleTokenizer`` derives its 49,408-entry vocabulary, and loaded into transformers' ``CLIPTokenizer``.
+CLIP's ``SimpleTokenizer`` derives its 49,408-entry vocabulary, and loaded into the ``tokenizers`` pipeline that
+transformers' ``CLIPTokenizer`` builds (the same normaliser, pre-tokeniser, BPE model, special tokens and
+post-processor; tests/unit/test_captions.py compares the two), without importing transformers (about 3 CPU-s a process).
 A CLIP tokenizer folder under CASTFORGE_MODELS (``clip-tokenizer/`` with vocab.json and merges.txt) wins when present.
 """
 
@@ -65,18 +67,35 @@ def tokenizer_dir() -> Path:
 
 @functools.lru_cache(maxsize=2)
 def _tokenizer(folder: str):
-    from transformers import CLIPTokenizer
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import BPE
 
-    return CLIPTokenizer.from_pretrained(folder)
+    vocab = json.loads((Path(folder) / "vocab.json").read_text(encoding="utf-8"))
+    lines = (Path(folder) / "merges.txt").read_text(encoding="utf-8").splitlines()
+    merges = [tuple(line.split()) for line in lines if line and not line.startswith("#version")]
+    start, end = "<|startoftext|>", "<|endoftext|>"
+    tokenizer = Tokenizer(BPE(vocab=vocab, merges=merges, dropout=None, continuing_subword_prefix="",
+                              end_of_word_suffix="</w>", fuse_unk=False, unk_token=end))
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "),
+                                                 normalizers.Lowercase()])
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|"""
+                                   r"""[^\s\p{L}\p{N}]+"""), behavior="removed", invert=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.add_special_tokens([AddedToken(token, special=True, normalized=False) for token in (start, end)])
+    tokenizer.post_processor = processors.RobertaProcessing((end, vocab[end]), (start, vocab[start]), False, False)
+    return tokenizer
 
 
 def clip_tokenizer():
+    """CLIP's tokenizer (a ``tokenizers.Tokenizer``; ``encode(text).ids`` starts and ends with CLIP's special ids)."""
     return _tokenizer(str(tokenizer_dir()))
 
 
 def clip_token_count(text: str) -> int:
     """Tokens CLIP's text encoder sees for ``text``, start and end tokens included."""
-    return len(clip_tokenizer()(text, truncation=False)["input_ids"])
+    return len(clip_tokenizer().encode(text).ids)
 
 
 def fit_phrases(phrases: list[str], fixed: int, max_tokens: int = CLIP_MAX_TOKENS) -> tuple[list[str], int]:

@@ -22,9 +22,23 @@ def _home(castforge_home):
 
 def test_clip_tokenizer_is_clip():
     # OpenAI CLIP's ids for this sentence (49406 = <|startoftext|>, 49407 = <|endoftext|>)
-    assert clip_tokenizer()("a photo of a cat")["input_ids"] == [49406, 320, 1125, 539, 320, 2368, 49407]
-    assert len(clip_tokenizer()) == 49408
+    assert clip_tokenizer().encode("a photo of a cat").ids == [49406, 320, 1125, 539, 320, 2368, 49407]
+    assert clip_tokenizer().get_vocab_size() == 49408
     assert clip_token_count("") == 2
+    # tokens.py builds CLIPTokenizer's tokenizers pipeline itself (importing transformers costs seconds a process):
+    # the same pipeline, serialised, and the same ids on captions, odd spacing, case, accents, digits, apostrophes,
+    # punctuation runs, non-Latin scripts and the special tokens written in the text
+    from transformers import CLIPTokenizer
+
+    from assets.captions.tokens import tokenizer_dir
+
+    reference = CLIPTokenizer.from_pretrained(str(tokenizer_dir()))
+    assert clip_tokenizer().to_str() == reference.backend_tokenizer.to_str()
+    texts = ["a 3d animated character, pixar style, Sintel, full body, front view, red hair",
+             "  Two\tspaces\n\nand   tabs ", "CAFÉ naïve Ünïcödé e\u0301", "it's they'll we'd I'M 1080p 24fps 3.5",
+             "!!! ... ?!, --- :-) <3", "漫画のキャラクター, 미소", "<|startoftext|>x<|endoftext|>", "", "a" * 300]
+    for text in texts:
+        assert clip_tokenizer().encode(text).ids == reference(text, truncation=False)["input_ids"], text
 
 
 def test_compose_keeps_prefix_and_trigger_and_fits_77_tokens():
