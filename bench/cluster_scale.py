@@ -1,11 +1,19 @@
-"""How identity clustering scales: N x 512-d face-like embeddings (identities on the unit sphere with per-face noise
-tuned to same-identity cosine ~0.5-0.7 and 10% outliers), clustered with identity_clusters' own `cluster()`
-(PCA to 16-d above 3000 rows and HDBSCAN up to 20k faces; beyond, density over a kNN graph of every face,
-assets/identities/scale.py: faiss neighbours on the full vectors; verification re-split). Prints JSON per size:
-wall and CPU seconds, the process's peak RSS so far, purity, and identities recovered (a cluster's majority holding
-at least half of the identity's faces) against those planted with >= 10 faces.
+"""How identity clustering scales: N x --dim (512) face-like embeddings (identities on the unit sphere with per-face
+noise tuned to same-identity cosine ~0.5 at 512-d, ~0.8 at 128-d, and 10% outliers), clustered with
+identity_clusters' own `cluster()` (PCA to 16-d above 3000 rows and HDBSCAN up to 20k faces; beyond, density over a
+mutual kNN graph of every face, assets/identities/scale.py: faiss neighbours on the full vectors; verification
+re-split). Prints JSON per size: wall and CPU seconds, the process's peak RSS so far, purity, and identities
+recovered (a cluster's majority holding at least half of the identity's faces) against those planted with >= 10.
 
     .venv/bin/python bench/cluster_scale.py [--sizes 10000 30000 100000 1000000] [--dim 512]
+
+Is the planted data a fair model of real faces? ``--real-faces DIR`` (folders of photographs named by person, e.g.
+../shared/media/faces/knn_examples/train) prints the same- and different-person cosine quantiles of the local
+profile's face embedder (OnnxFaceAnalyzer, MobileFaceNet 128-d; the largest face of each photo) beside the planted
+data's at ``--dim``. On knn_examples/train (9 photos of 5 people; 4 same-person pairs, 32 different), quantiles
+10 / 50 / 90 %: same person 0.67 / 0.71 / 0.78, different -0.11 / 0.01 / 0.12; planted at --dim 128: same
+0.76 / 0.80 / 0.83, different -0.12 / -0.02 / 0.08; at 512-d: same 0.45 / 0.49 / 0.53, different -0.05 / 0.01 / 0.06.
+So ``--dim 128`` models the default embedder; 512-d is looser within an identity and tighter between them.
 """
 
 import argparse
@@ -16,6 +24,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +86,40 @@ def quality(pred: np.ndarray, truth: np.ndarray, min_faces: int = 10) -> dict[st
             "identities_generated": int(len(np.unique(truth[real])))}
 
 
+def _cosine_quantiles(unit: np.ndarray, who: np.ndarray) -> dict[str, list[float]]:
+    sims = unit @ unit.T
+    pairs = np.triu_indices(len(unit), 1)
+    same = (who[:, None] == who[None, :])[pairs]
+    q = [0.0, 0.1, 0.5, 0.9, 1.0]
+    return {"same_q0_10_50_90_100": [round(float(v), 3) for v in np.quantile(sims[pairs][same], q)],
+            "different_q0_10_50_90_100": [round(float(v), 3) for v in np.quantile(sims[pairs][~same], q)],
+            "pairs_same_different": [int(same.sum()), int((~same).sum())]}
+
+
+def real_face_spread(folder: Path, dim: int) -> dict[str, Any]:
+    """Cosines between real faces (the largest face of each photo, ``folder/<person>/*``) against the planted
+    data's (1000 planted faces at ``dim``)."""
+    from PIL import Image
+
+    from resources.backends.onnx_faces import OnnxFaceAnalyzer
+
+    analyzer = OnnxFaceAnalyzer()
+    embeddings, who = [], []
+    for path in sorted(p for p in folder.glob("*/*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"}):
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        faces = sorted(analyzer.detect(rgb), key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        if faces:
+            embeddings.append(analyzer.embed([analyzer.align(rgb, faces[0])])[0])
+            who.append(path.parent.name)
+    real = np.stack(embeddings).astype(np.float32)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    planted, truth = synthetic(1000, dim)
+    keep = truth >= 0
+    return {"real": {"embedder": analyzer.model, "faces": len(who), "people": len(set(who)),
+                     **_cosine_quantiles(real, np.array(who))},
+            f"planted_{dim}d": _cosine_quantiles(planted[keep], truth[keep])}
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -87,7 +130,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--min-cluster-size", type=int, default=10)
+    parser.add_argument("--real-faces", type=Path, help="folders of photos by person: compare their cosines instead")
     args = parser.parse_args()
+    if args.real_faces:
+        print(json.dumps({"benchmark": "cluster_scale_real_spread", **real_face_spread(args.real_faces, args.dim)},
+                         indent=2))
+        return
     params = IdentityParams(min_cluster_size=args.min_cluster_size)
     cluster(*synthetic(200, args.dim)[:1], params)  # imports and numba/cython warm-up outside the timings
     runs = []

@@ -6,10 +6,14 @@ identities at 30k). Here every face takes part: each face's ``K`` nearest neighb
 normalised embeddings are found by a ``NeighbourIndex`` (faiss: exact up to 50k faces, an IVF-Flat index above,
 resources/backends/faiss_index.py; where faiss is missing, the exact search below in row blocks, which grows with
 n^2), and DBSCAN runs on that graph: a face is a core face when its ``CORE_NEIGHBOURS``-th neighbour lies within
-``max_distance``; core faces within ``max_distance`` of each other form one identity (connected components); any
-other face joins the identity of its closest core neighbour within ``max_distance``, or stays noise. Identities
-smaller than ``min_cluster_size`` become noise. No PCA before the search: 128 axes could not hold the identity
-directions of a film's hundreds of characters (100k faces: 88 of 155 identities recovered).
+``max_distance``; core faces that are MUTUAL neighbours within ``max_distance`` form one identity (connected
+components of at least ``min_cluster_size`` core faces); every other face joins the identity of its closest
+neighbour within ``max_distance`` that holds one, or stays noise. Mutual links only: an outlier or an in-between face
+lists faces of several characters while those faces list their own kind, so a one-sided link chained characters
+together (bench/cluster_scale.py --dim 128, a real 128-d face embedder's spread: 94 identities became 2 components
+at 30k faces, and verification, cutting big clusters on a sample, lost the minor ones: 78 of 94 recovered). No PCA
+before the search: 128 axes could not hold the identity directions of a film's hundreds of characters (100k faces:
+88 of 155 identities recovered).
 """
 
 import logging
@@ -23,6 +27,7 @@ log = logging.getLogger(__name__)
 K = 15                 # neighbours per face in the graph
 CORE_NEIGHBOURS = 4    # a core face has at least this many neighbours within max_distance
 BLOCK_ROWS = 1024      # exact search: rows per matrix product, memory ~ BLOCK_ROWS * n * 4 bytes
+MUTUAL_BLOCK_ROWS = 65536
 
 
 class ExactNeighbourIndex:
@@ -86,34 +91,55 @@ def graph_density_clusters(unit: np.ndarray, min_cluster_size: int, max_distance
     """DBSCAN over the kNN graph of ``unit`` (n, d unit vectors; ``index``: the neighbour search, default
     ``neighbour_index()``). Returns raw labels (-1 noise), strengths in [0, 1] (similarity to the closest core face
     of the identity) and what was done."""
+    index = index or neighbour_index()
+    indices, sims = index.neighbours(unit, K)
+    raw, strength, core = density_labels(indices, sims, min_cluster_size, max_distance)
+    return raw, strength, {"reduced": f"knn_graph(k={indices.shape[1]}, {index.describe()})",
+                           "core_faces": int(core.sum())}
+
+
+def mutual(indices: np.ndarray) -> np.ndarray:
+    """(n, k) bool: row i's m-th neighbour j also lists i among its own neighbours."""
+    n = indices.shape[0]
+    out = np.zeros(indices.shape, dtype=bool)
+    for start in range(0, n, MUTUAL_BLOCK_ROWS):
+        rows = np.arange(start, min(n, start + MUTUAL_BLOCK_ROWS))
+        theirs = indices[np.clip(indices[rows], 0, None)]            # (block, k, k) the neighbours' neighbours
+        out[rows] = (theirs == rows[:, None, None]).any(axis=2) & (indices[rows] >= 0)
+    return out
+
+
+def density_labels(indices: np.ndarray, sims: np.ndarray, min_cluster_size: int, max_distance: float,
+                   mutual_only: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DBSCAN on a kNN graph (``indices``, ``sims``: (n, k), most similar first), core faces linked only where they
+    are mutual neighbours (``mutual_only``). Returns raw labels (-1 noise), strengths (similarity to the closest
+    neighbour, or to the labelled neighbour a face joined) and the core mask."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    n = unit.shape[0]
-    index = index or neighbour_index()
-    indices, sims = index.neighbours(unit, K)
+    n = indices.shape[0]
     within = sims >= 1.0 - max_distance
     core = within[:, min(CORE_NEIGHBOURS, sims.shape[1]) - 1]
     core_edges = within & core[:, None] & core[indices]
+    if mutual_only:
+        core_edges &= mutual(indices)
     rows = np.repeat(np.arange(n), indices.shape[1])[core_edges.ravel()]
     cols = indices.ravel()[core_edges.ravel()]
     graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
     _, component = connected_components(graph, directed=True, connection="weak")
-    raw = np.where(core, component, -1).astype(np.int64)
-    strength = np.where(core, sims[:, 0], 0.0).astype(np.float32)
-    # border faces: the closest core neighbour within max_distance (neighbours are sorted, so the first one)
-    border_ok = within & core[indices]
-    has = ~core & border_ok.any(axis=1)
-    first = border_ok.argmax(axis=1)
-    picked = np.flatnonzero(has)
-    raw[picked] = raw[indices[picked, first[picked]]]
-    strength[picked] = sims[picked, first[picked]]
-    # identities below the minimum size are noise; labels renumbered 0..m-1
-    ids, inverse, counts = np.unique(raw, return_inverse=True, return_counts=True)
-    keep = (ids >= 0) & (counts >= min_cluster_size)
-    new_id = np.full(len(ids), -1, dtype=np.int64)
-    new_id[keep] = np.arange(int(keep.sum()))
-    raw = new_id[inverse]
+    # identities: components holding at least min_cluster_size core faces; labels renumbered 0..m-1
+    ids, counts = np.unique(component[core], return_counts=True)
+    new_id = np.full(n, -1, dtype=np.int64)
+    kept = ids[counts >= min_cluster_size]
+    new_id[kept] = np.arange(len(kept))
+    raw = np.where(core, new_id[component], -1)
+    strength = np.where(raw >= 0, sims[:, 0], 0.0).astype(np.float32)
+    # every other face (border faces, core faces of too small a component) joins the identity of its closest
+    # neighbour within max_distance that holds one, or stays noise: joining links nothing, so nothing chains
+    labelled = within & (raw[indices] >= 0) & (indices >= 0)
+    picked = np.flatnonzero((raw < 0) & labelled.any(axis=1))
+    first = labelled[picked].argmax(axis=1)
+    raw[picked] = raw[indices[picked, first]]
+    strength[picked] = sims[picked, first]
     strength = np.where(raw >= 0, np.clip(strength, 0.0, 1.0), 0.0).astype(np.float32)
-    return raw, strength, {"reduced": f"knn_graph(k={indices.shape[1]}, {index.describe()})",
-                           "core_faces": int(core.sum())}
+    return raw, strength, core

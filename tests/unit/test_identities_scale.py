@@ -120,3 +120,30 @@ def test_faiss_exact_neighbours_match_the_exact_search():
 def test_without_faiss_the_exact_search_is_used(monkeypatch):
     monkeypatch.setitem(sys.modules, "faiss", None)            # import faiss raises ImportError
     assert isinstance(neighbour_index(), ExactNeighbourIndex)
+
+
+def test_a_face_between_two_identities_does_not_join_them():
+    """Faces halfway between two characters list both among their neighbours while neither character's faces list
+    them (their own faces are closer): the graph keeps the two apart. Counting one-sided links, as before, made the
+    two one component (at film scale with 128-d embeddings, chains like this joined 94 identities into 2)."""
+    from assets.identities.scale import density_labels
+
+    rng = np.random.default_rng(7)
+    a, b = np.eye(64)[0], np.eye(64)[1]
+    faces = np.concatenate([a + rng.normal(0, 0.04, (20, 64)), b + rng.normal(0, 0.04, (20, 64)),
+                            (a + b) / np.sqrt(2) + rng.normal(0, 0.04, (4, 64))])
+    unit = normalise(faces)
+    indices, sims = knn(unit, 15)
+    labels, strength, core = density_labels(indices, sims, 10, 0.7)
+    assert core[40:].all()                                     # the in-between faces are dense enough to be core
+    assert len(set(labels[:20])) == len(set(labels[20:40])) == 1 and labels[0] != labels[20] and labels[0] >= 0
+    assert set(labels[40:]) <= {labels[0], labels[20]}         # each joins one side, links nothing
+    one_sided, _, _ = density_labels(indices, sims, 10, 0.7, mutual_only=False)
+    assert one_sided[0] == one_sided[20]                       # the rule this replaces chains them
+
+
+def test_mutual_neighbours():
+    from assets.identities.scale import mutual
+
+    indices = np.array([[1, 2], [0, 2], [0, -1]])
+    np.testing.assert_array_equal(mutual(indices), [[True, True], [True, False], [True, False]])
