@@ -1,0 +1,50 @@
+"""A face-less seed's guessed core (resources/backends/opencv_characters.py: ``_core``, an ellipse at the person
+box's upper centre) is only probable foreground where the seed's confident limbs give GrabCut sure pixels of its
+own: as sure foreground it put the sky beside a character into the cut (Sintel trailer, real frames)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from assets.instances.composites import read_background
+
+BACKGROUND = "media/video/sintel_trailer_480x204.mp4"
+
+
+def cut(shared, cue_models, frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB frame of the Sintel trailer, the one character mask the segmenter cuts there)."""
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    cues_of, _ = cue_models
+    rgb = read_background(shared / BACKGROUND, frame / 24, 204)
+    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues_of(rgb))
+    assert len(found) == 1 and found[0]["seed"] == "person"  # a person box, no face found
+    return rgb, found[0]["mask"]
+
+
+@pytest.mark.parametrize("probable", [True, False])
+def test_the_guessed_core_of_a_face_less_guard_does_not_put_sky_in_his_cut(shared, cue_models, monkeypatch,
+                                                                           probable):
+    """Frame 406: the guard seen from below, arms above his head, against a light snowy sky. The box's upper
+    centre lies on the sky beside his arm; as sure foreground it gave the cut a round patch of sky (6% of the cut is
+    light; with the guess only probable under 1%)."""
+    from resources.backends import opencv_characters
+
+    monkeypatch.setattr(opencv_characters, "GUESSED_CORE_PROBABLE", probable)
+    rgb, mask = cut(shared, cue_models, 406)
+    light = (cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[mask] >= 150).mean()
+    assert (light < 0.02) if probable else (light > 0.04), f"{light:.3f} of the cut is light sky"
+    assert mask[60:160, 250:300].mean() > 0.9  # his chest and belly stay
+
+
+@pytest.mark.parametrize("probable", [True, False])
+def test_the_guessed_core_of_a_girl_from_behind_does_not_put_sky_beside_her_hair_in_her_cut(
+        shared, cue_models, monkeypatch, probable):
+    """Frame 699: the girl from behind (no face), the sky beside her hair sits where the box's upper centre is."""
+    from resources.backends import opencv_characters
+
+    monkeypatch.setattr(opencv_characters, "GUESSED_CORE_PROBABLE", probable)
+    _, mask = cut(shared, cue_models, 699)
+    sky = mask[106:126, 90:104].mean()  # the sky right of her hair, above her shoulder
+    assert (sky < 0.5) if probable else (sky > 0.9), f"{sky:.2f} of the sky patch"
+    assert mask[80:100, 55:75].mean() > 0.9  # her hair stays
