@@ -53,8 +53,12 @@ CLASS_SHARE = 0.3  # DeepLab pixels covering this share of the seed box: its cla
 FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are kept (character_regions)
 # A face-less seed's core (_core: an ellipse at the box's upper centre) is a guess; as sure foreground it put the sky
 # beside a head or an arm into the cut (Sintel trailer: the guard's round patch of sky at 00406, the sky beside the
-# girl's hair from behind at 00699 / 00703). Where the seed's confident limbs give GrabCut sure pixels of its own, the
-# guess is only probable foreground (tests/unit/test_guessed_core.py; composites tune +0.001-0.004 on six runs).
+# girl's hair from behind at 00699-00711). Where the seed's confident limbs give GrabCut sure pixels of its own, the
+# guess is only probable foreground (29e47ff: composites tune +0.001-0.004 on six runs, drawn backgrounds the same);
+# without them, sure only where DeepLab's class map, the enclosed colour regions or the trusted person matte also see
+# the character (tune +0.0000-0.0002, drawn backgrounds +0.0008; tests/unit/test_guessed_core.py). Tried: the guess
+# probable everywhere (tune +0.0016 on seed 13 in both presets, drawn +0.0003-0.0004, but held out anime 0.7389 ->
+# 0.7382, 3D 0.7023 -> 0.7017, and four more Sintel cut-outs change whether they are kept).
 GUESSED_CORE_PROBABLE = True
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
@@ -117,6 +121,7 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
         person = None if matte is None or drawn else fit(matte[ry0:ry1, rx0:rx1])  # a rendered beard, fur
         outer = border_regions(regions, sides) | textured_at_frame_edge(roi, regions, sides, person)
         labels[inside & (~outer | classes)] = cv2.GC_PR_FGD
+    evidence = labels == cv2.GC_PR_FGD  # the class map's or the enclosed regions' character, before any guess
     if seed.kind != "face":
         axis = np.zeros_like(inside)
         h, w = axis.shape
@@ -126,11 +131,17 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
         labels[axis & inside] = cv2.GC_PR_FGD
     if matte is not None:  # BlazePose's confident person matte, in or out of the box (an arm reaching past it)
         labels[fit(matte[ry0:ry1, rx0:rx1])] = cv2.GC_PR_FGD
+        evidence |= fit(matte[ry0:ry1, rx0:rx1])
     sure = None if limbs is None else fit(limbs[ry0:ry1, rx0:rx1])
     # a face-less seed's core is a guess (an ellipse at the box's upper centre, often on the sky beside the head):
-    # where the seed's confident limbs give sure pixels of its own, the guess is only probable
-    labels[core] = cv2.GC_PR_FGD if GUESSED_CORE_PROBABLE and seed.face is None and sure is not None and sure.any() \
-        else cv2.GC_FGD
+    # only probable foreground where the seed's confident limbs give sure pixels of its own; without them sure only
+    # where the class map, the enclosed regions or the person matte also see the character
+    if GUESSED_CORE_PROBABLE and seed.face is None:
+        labels[core] = cv2.GC_PR_FGD
+        if sure is None or not sure.any():
+            labels[core & evidence] = cv2.GC_FGD
+    else:
+        labels[core] = cv2.GC_FGD
     if sure is not None:
         labels[sure] = cv2.GC_FGD
     if not (labels == cv2.GC_FGD).any() and not (labels == cv2.GC_PR_FGD).any():

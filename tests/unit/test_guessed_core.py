@@ -48,3 +48,18 @@ def test_the_guessed_core_of_a_girl_from_behind_does_not_put_sky_beside_her_hair
     sky = mask[106:126, 90:104].mean()  # the sky right of her hair, above her shoulder
     assert (sky < 0.5) if probable else (sky > 0.9), f"{sky:.2f} of the sky patch"
     assert mask[80:100, 55:75].mean() > 0.9  # her hair stays
+
+
+@pytest.mark.parametrize("probable", [True, False])
+def test_without_limbs_the_guessed_core_is_sure_only_where_the_class_map_sees_the_girl(shared, cue_models,
+                                                                                      monkeypatch, probable):
+    """Frame 707: the girl from behind again, but MoveNet gives no confident limb, so the guess was all sure
+    foreground and kept a patch of sky beside her hair (1459 px); now only its part on DeepLab's person pixels
+    (her hair) is sure, the rest probable."""
+    from resources.backends import opencv_characters
+
+    monkeypatch.setattr(opencv_characters, "GUESSED_CORE_PROBABLE", probable)
+    _, mask = cut(shared, cue_models, 707)
+    sky = mask[106:135, 68:94].mean()  # the sky right of her hair, above her shoulder
+    assert (sky < 0.5) if probable else (sky > 0.9), f"{sky:.2f} of the sky patch"
+    assert mask[80:100, 30:50].mean() > 0.9  # her hair stays
