@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--min-cluster-size", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0, help="planted data (0: the data the index was tuned on)")
     parser.add_argument("--real-faces", type=Path, help="folders of photos by person: compare their cosines instead")
     args = parser.parse_args()
     if args.real_faces:
@@ -140,7 +141,7 @@ def main() -> None:
     cluster(*synthetic(200, args.dim)[:1], params)  # imports and numba/cython warm-up outside the timings
     runs = []
     for n in args.sizes:
-        x, truth = synthetic(n, args.dim)
+        x, truth = synthetic(n, args.dim, args.seed)
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         labels, _, info = cluster(x, params)
         seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
@@ -151,9 +152,9 @@ def main() -> None:
               for a, b in zip(runs, runs[1:])]
     print(json.dumps({"benchmark": "cluster_scale", "machine": {"cpus": os.cpu_count(),
                                                                 "python": platform.python_version()},
-                      "params": {"min_cluster_size": params.min_cluster_size, "min_samples": params.min_samples,
-                                 "reduce": params.reduce, "reduce_dims": params.reduce_dims,
-                                 "max_distance": params.max_distance},
+                      "params": {"seed": args.seed, "min_cluster_size": params.min_cluster_size,
+                                 "min_samples": params.min_samples, "reduce": params.reduce,
+                                 "reduce_dims": params.reduce_dims, "max_distance": params.max_distance},
                       "runs": runs, "growth": growth,
                       "under_60s_at_100k": next((r["seconds"] < 60 for r in runs if r["n"] == 100_000), None),
                       "recall_at_least_0_95": all(r["recall"] >= 0.95 for r in runs)},
