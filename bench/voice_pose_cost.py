@@ -11,7 +11,8 @@ Each stage's pure work runs in this process on the film's stored inputs, as the 
 write: for voice_map the co-occurrence map, the mouth tracks (``lip_sync_evidence``) and the pooled lip sync; for
 pose_subclusters the estimates, the sub-clustering and the folders (written under a scratch folder); for captions
 the facts and the captioner's bodies with the film's settings (its preset's prefix); for character_datasets the
-candidates and the export into a scratch folder (``dataset_files``: a digest of every PNG and caption written); for
+candidates and the export into a scratch folder (``dataset_files``: a digest of every file written but the TOML,
+which names the scratch folder: PNGs, captions, the COCO JSON, the Parquet and the manifest); for
 identity_appearance the appearance vectors of the kept instances' cut-outs (the part of `identity_clusters` that
 reads images; ``appearance``: one row per kept instance); for identity_references the faces' measures and the
 reference sets with the film's settings, written under a scratch folder (``reference_images``).
@@ -153,7 +154,7 @@ def datasets_work(home: Path, film: str, _: Path | None = None) -> Callable[[], 
                                                   lambda path: Path(path).relative_to(out).as_posix())
             files = pl.DataFrame([{"file": path.relative_to(out).as_posix(), "sha1": hashlib.sha1(
                 path.read_bytes()).hexdigest()} for path in sorted(Path(out).rglob("*")) if path.is_file()
-                and path.suffix in (".png", ".txt")])
+                and path.suffix != ".toml"])   # the TOML names the scratch folder, different each run
         return {"dataset_items": table, "dataset_decisions": decisions, "dataset_files": files}
 
     return run
