@@ -134,6 +134,19 @@ def cutouts(shared) -> list[np.ndarray]:
     return [load_cutout_rgb(Path(p))[0] for p in sorted(glob.glob(str(shared / "media/characters_rgba/*.png")))]
 
 
+@pytest.mark.parametrize("channels,dtype", [(1, np.uint8), (3, np.uint8), (4, np.uint8), (5, np.uint8),
+                                            (3, np.float32)])
+def test_columns_first_is_the_contiguous_transpose(channels, dtype):
+    """The column-major copy area_resize_on_black sums from: OpenCV's transpose where it takes the pixel size, NumPy's
+    elsewhere, the same values and layout as NumPy's contiguous transpose (a single channel keeps its axis)."""
+    from resources.backends.litert_pose import columns_first
+
+    image = np.random.default_rng(channels).integers(0, 256, (37, 53, channels)).astype(dtype)
+    turned = columns_first(image[3:, 5:])    # a view, as a cropped cut-out may be
+    assert turned.shape == (48, 34, channels) and turned.flags.c_contiguous and turned.dtype == dtype
+    assert np.array_equal(turned, image[3:, 5:].transpose(1, 0, 2))
+
+
 def test_area_resize_on_black_is_opencvs_inter_area_of_the_canvas(cutouts):
     from resources.backends.litert_pose import area_resize_on_black
 
