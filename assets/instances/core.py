@@ -59,7 +59,11 @@ class InstanceParams:
     outline_rim: bool = False
     shot_consistency: bool = True  # majority of each mask and its counterparts in the shot's neighbouring key frames
     # at most this many key frames in a row after a fully segmented one get its masks carried by optical flow instead
-    # of the segmenter, each only where the motion gate (assets/instances/carry.py) passes; 0: every key frame segmented
+    # of the segmenter, each only where the motion gate (assets/instances/carry.py) passes; 0: every key frame
+    # segmented. Off by default: on real films the gate passes no key frame pair (6-min 1080p film 0 of 205, Penny &
+    # Chip 0 of 134, Sintel trailer 0 of 56; the frames stage keeps only key frames that changed), so it would only
+    # add ~0.04 CPU-s a pair (6-min film: 187.0 -> 196.8 CPU-s, rows identical). Composites walking 1% of the width a
+    # key frame, carry_max 1: 14-21% carried, IoU within 0.006, 5% walks never carried (docs/instances.md, session 11)
     carry_max: int = 0
     # frames taller than this are segmented scaled down to it, masks and cues scaled back up
     # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->

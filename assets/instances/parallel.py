@@ -92,6 +92,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
         table = extract_instances(film, frames, workspace.absolute, seeded(counted), out_dir,
                                   workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn,
                                   shot_caps)
+        progress(kept.height)   # key frames carried by flow (instances.carry_max) never reach the segmenter
         return table, {"workers": 1, "peak_rss_mb_per_worker": [peak_rss_mb()]}
     chunks = [kept.filter(pl.col("frame_id").is_in([f["frame_id"] for f in group])) for group in groups]
     tables: list[pl.DataFrame | None] = [None] * len(chunks)
