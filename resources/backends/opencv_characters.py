@@ -14,6 +14,7 @@ import numpy as np
 
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
+from resources.backends.character_extent import with_legs
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
@@ -271,8 +272,7 @@ class OpencvCharacterSegmenter:
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
         people = [self._person(bgr, s) for s in scaled]
-        masks = [grabcut_seed(bgr, s, class_mask, self.iterations, self._limbs(bgr, s), self._sure(p), cues.drawn)
-                 for s, p in zip(scaled, people)]
+        masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
@@ -293,6 +293,18 @@ class OpencvCharacterSegmenter:
             kind = f"face+{seed.kind}" if seed.face is not None and seed.kind != "face" else seed.kind
             out.append({"mask": mask, "score": seed.score, "seed": kind, "person_score": person})
         return out
+
+    def _cut(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray,
+             drawn: bool) -> np.ndarray:
+        """The seed's GrabCut (``grabcut_seed``), made again with the legs BlazePose sees as sure foreground where
+        the first cut left them out (``character_extent.with_legs``)."""
+        sure = self._sure(person)
+
+        def cut(limbs: np.ndarray | None, iterations: int = self.iterations) -> np.ndarray:
+            return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn)
+
+        box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
+        return with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
 
     def _limbs(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
         """The seed's confident body keypoint lines (people and guessed bodies below a face; not animals)."""
