@@ -99,6 +99,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
               step: float = 0.01, gate: bool = False) -> dict:
     import cv2
 
+    from assets.instances.carry import carried_frame_count
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
     scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step)
@@ -131,7 +132,8 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
     return {"backgrounds": "cartoon" if drawn_split(split, drawn_backgrounds) else "frames",
             "scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
             "cpu_seconds_per_frame": round((cpu + flow_cpu) / len(scenes), 3), "carry": carry, "gate": gate,
-            **({"carried_frames": carried_frames(table), "carried_share": round(carried_frames(table) / len(scenes), 3)}
+            **({"carried_frames": carried_frame_count(table),
+                "carried_share": round(carried_frame_count(table) / len(scenes), 3)}
                if gate else {}),
             "segmented_frames": len(full), "flow_cpu_seconds_per_frame": round(flow_cpu / len(scenes), 3),
             "instances": table.height, "kept": int(decided["kept"].sum()) if decided.height else 0,
@@ -154,13 +156,6 @@ def carry_sources(shots: list[int], carry: int) -> list[int]:
         full = range(starts[shot], ends[shot], max(1, carry))
         sources.append(min(full, key=lambda f: (abs(f - n), f)))
     return sources
-
-
-def carried_frames(table) -> int:
-    """Key frames whose instances the stage carried by flow (seed ``carried+...``) instead of segmenting them."""
-    if not table.height:
-        return 0
-    return table.filter(table["seed"].str.starts_with("carried"))["frame_id"].n_unique()
 
 
 def frame_masks(decided, frame_id: str, shape: tuple[int, int], read) -> tuple[list, list, list, list]:

@@ -5,6 +5,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetExecutio
                      MetadataValue, asset, asset_check)
 
 from assets.faces.mixed_styles import filter_by_shot_style
+from assets.instances.carry import carried_frame_count
 from assets.instances.core import InstanceParams, read_rgb
 from assets.instances.filtering import FilterParams
 from assets.instances.parallel import segment_film
@@ -59,7 +60,7 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
             "workers": pool["workers"], "worker_peak_rss_mb": max(pool["peak_rss_mb_per_worker"]),
             "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),
             # key frames whose masks came from the shot's last segmented key frame by flow (carry_max, carry.py)
-            "carried_frames": table.filter(pl.col("seed").str.starts_with("carried"))["frame_id"].n_unique(),
+            "carried_frames": carried_frame_count(table),
             "preview": image_markdown(read_rgb(workspace.absolute(preview[0]))[..., ::-1], "overlay")
             if preview else MetadataValue.text("no instances"),
         })

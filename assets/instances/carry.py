@@ -29,6 +29,8 @@ from assets.instances.shot_consistency import (carry_over, full_size_flow, grey_
 
 log = logging.getLogger(__name__)
 
+CARRIED_SEED = "carried"  # a carried instance's seed column reads ``carried+<source seed>``
+
 FB_TOLERANCE = 1.0      # pixels at the flow's size (480 on the longer side): forward-backward miss counted as an error
 UNEXPLAINED_GREY = 24   # grey levels: a pixel the warped source misses by more than this is not explained by it
 RING_SHARE = 0.015      # ring width around a carried mask, share of the frame's longer side (at least 2 pixels)
@@ -137,7 +139,7 @@ class CarryChain:
         if self.carry_max <= 0:
             return
         items = [{**item, "evidence": self.evidence(item["mask"], cues, float(item.get("person_score", 0.0))),
-                  "seed": f"carried+{item.get('seed', 'segmenter')}"} for item in found]
+                  "seed": f"{CARRIED_SEED}+{item.get('seed', 'segmenter')}"} for item in found]
         self.source, self.run = (rgb, items), 0
 
     def carried(self, rgb: np.ndarray, frame_id: str = "") -> list[dict] | None:
@@ -153,3 +155,10 @@ class CarryChain:
             return None
         self.run += 1
         return [{**item, "mask": mask} for item, mask in zip(items, carried_masks(check, masks, rgb.shape))]
+
+
+def carried_frame_count(table: Any) -> int:
+    """Key frames of an instances table whose masks were carried by flow (seed ``carried+...``), not segmented."""
+    if not table.height:
+        return 0
+    return table.filter(table["seed"].str.starts_with(CARRIED_SEED))["frame_id"].n_unique()
