@@ -30,16 +30,32 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assets.identities import scale  # noqa: E402
 from assets.identities.core import IdentityParams, cluster  # noqa: E402
 
 CHUNK_ROWS = 100_000
+RANK_EXPONENT = 1.3   # --planted rank: the identity of rank r gets a share ~ r^-1.3 of the faces
 
 
-def synthetic(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def identity_weights(identities: int, planted: str, rng: np.random.Generator) -> np.ndarray:
+    """Each identity's share of the faces. ``zipf`` (sessions 10-11): zipf(1.6) draws, where a few draws take nearly
+    all the mass as the count grows (1M faces: 3333 identities, 13 with >= 10 faces). ``rank``: the share falls with
+    the identity's rank, r^-1.3, as over a catalogue of films (leads, supporting cast, minor characters, walk-ons):
+    seed 0: 100k faces, 333 identities, 332 with >= 10 faces; 300k, 1000 and 927 (349 of them 10-19 faces); 1M,
+    3333 and 2522 (1074 of them 10-19)."""
+    if planted == "zipf":
+        weights = rng.zipf(1.6, identities).astype(np.float64)
+    elif planted == "rank":
+        weights = np.arange(1, identities + 1, dtype=np.float64) ** -RANK_EXPONENT
+    else:
+        raise ValueError(f"planted must be zipf or rank, not {planted!r}")
+    return weights / weights.sum()
+
+
+def synthetic(n: int, dim: int, seed: int = 0, planted: str = "zipf") -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     identities = max(20, n // 300)
-    weights = rng.zipf(1.6, identities).astype(np.float64)  # a few leads, many minor characters
-    weights /= weights.sum()
+    weights = identity_weights(identities, planted, rng)  # a few leads, many minor characters
     n_noise = n // 10
     labels = rng.choice(identities, size=n - n_noise, p=weights)
     centers = rng.standard_normal((identities, dim)).astype(np.float32)
@@ -126,8 +142,13 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--min-cluster-size", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0, help="planted data (0: the data the index was tuned on)")
+    parser.add_argument("--planted", choices=["zipf", "rank"], default="zipf",
+                        help="identity sizes: zipf draws (sessions 10-11) or by rank (a catalogue of films)")
+    parser.add_argument("--no-recheck", action="store_true",
+                        help="A/B: without the second search among unsettled faces (scale.RECHECK_UNSETTLED)")
     parser.add_argument("--real-faces", type=Path, help="folders of photos by person: compare their cosines instead")
     args = parser.parse_args()
+    scale.RECHECK_UNSETTLED = not args.no_recheck
     if args.real_faces:
         print(json.dumps({"benchmark": "cluster_scale_real_spread", **real_face_spread(args.real_faces, args.dim)},
                          indent=2))
@@ -136,7 +157,7 @@ def main() -> None:
     cluster(*synthetic(200, args.dim)[:1], params)  # imports and numba/cython warm-up outside the timings
     runs = []
     for n in args.sizes:
-        x, truth = synthetic(n, args.dim, args.seed)
+        x, truth = synthetic(n, args.dim, args.seed, args.planted)
         started, cpu_started = time.perf_counter(), time.process_time()
         labels, _, info = cluster(x, params)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -147,7 +168,7 @@ def main() -> None:
               for a, b in zip(runs, runs[1:])]
     print(json.dumps({"benchmark": "cluster_scale", "machine": {"cpus": os.cpu_count(),
                                                                 "python": platform.python_version()},
-                      "params": {"seed": args.seed, "min_cluster_size": params.min_cluster_size,
+                      "params": {"seed": args.seed, "planted": args.planted, "recheck": scale.RECHECK_UNSETTLED, "min_cluster_size": params.min_cluster_size,
                                  "min_samples": params.min_samples, "reduce": params.reduce,
                                  "reduce_dims": params.reduce_dims, "max_distance": params.max_distance},
                       "runs": runs, "growth": growth,

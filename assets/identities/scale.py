@@ -13,7 +13,11 @@ lists faces of several characters while those faces list their own kind, so a on
 together (bench/cluster_scale.py --dim 128, a real 128-d face embedder's spread: 94 identities became 2 components
 at 30k faces, and verification, cutting big clusters on a sample, lost the minor ones: 78 of 94 recovered). No PCA
 before the search: 128 axes could not hold the identity directions of a film's hundreds of characters (100k faces:
-88 of 155 identities recovered).
+88 of 155 identities recovered). An approximate index misses some same-identity neighbours of small identities
+(they own no list of their own, so their faces scatter over the lists): the faces the first graph leaves unsettled
+(not core faces of an identity, yet with a neighbour within ``max_distance``) are searched again among themselves,
+where a small identity's faces are all present and the search is exact up to the index's exact size, and each keeps
+its best ``K`` of both lists before the graph is labelled again.
 """
 
 import logging
@@ -28,6 +32,7 @@ K = 15                 # neighbours per face in the graph
 CORE_NEIGHBOURS = 4    # a core face has at least this many neighbours within max_distance
 BLOCK_ROWS = 1024      # exact search: rows per matrix product, memory ~ BLOCK_ROWS * n * 4 bytes
 MUTUAL_BLOCK_ROWS = 65536
+RECHECK_UNSETTLED = True  # search again among the faces the first graph left unsettled (bench A/B: --no-recheck)
 
 
 class ExactNeighbourIndex:
@@ -93,9 +98,42 @@ def graph_density_clusters(unit: np.ndarray, min_cluster_size: int, max_distance
     of the identity) and what was done."""
     index = index or neighbour_index()
     indices, sims = index.neighbours(unit, K)
+    how = index.describe()
     raw, strength, core = density_labels(indices, sims, min_cluster_size, max_distance)
-    return raw, strength, {"reduced": f"knn_graph(k={indices.shape[1]}, {index.describe()})",
-                           "core_faces": int(core.sum())}
+    info = {"reduced": f"knn_graph(k={indices.shape[1]}, {how})"}
+    unsettled = unsettled_faces(sims, raw, core, max_distance)
+    if RECHECK_UNSETTLED and min_cluster_size <= len(unsettled) < len(unit):
+        # the unsettled faces' neighbours among themselves: a small identity's faces are all unsettled, and on this
+        # subset the search is exact (or an index trained on them), so they find each other
+        found, found_sims = index.neighbours(unit[unsettled], K)
+        found = np.where(found >= 0, unsettled[np.clip(found, 0, None)], -1)
+        indices[unsettled], sims[unsettled] = best_neighbours(np.hstack([indices[unsettled], found]),
+                                                              np.hstack([sims[unsettled], found_sims]),
+                                                              indices.shape[1])
+        raw, strength, core = density_labels(indices, sims, min_cluster_size, max_distance)
+        info["rechecked"] = f"{len(unsettled)} faces ({index.describe()})"
+    return raw, strength, {**info, "core_faces": int(core.sum())}
+
+
+def unsettled_faces(sims: np.ndarray, raw: np.ndarray, core: np.ndarray, max_distance: float) -> np.ndarray:
+    """Rows that are not core faces of an identity yet have a neighbour within ``max_distance``: faces of identities
+    too small to own a list of an approximate index, whose own kind it may have missed (outliers have no such
+    neighbour)."""
+    return np.flatnonzero(~(core & (raw >= 0)) & (sims[:, 0] >= 1.0 - max_distance))
+
+
+def best_neighbours(indices: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` most similar distinct neighbours out of candidate lists that may repeat one (-1 / -inf:
+    none)."""
+    by_index = np.argsort(indices, axis=1, kind="stable")
+    ordered = np.take_along_axis(indices, by_index, axis=1)
+    ordered_sims = np.take_along_axis(sims, by_index, axis=1)
+    repeated = np.zeros(ordered.shape, dtype=bool)
+    repeated[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+    ordered_sims = np.where(repeated | (ordered < 0), -np.inf, ordered_sims).astype(np.float32)
+    best = np.argsort(-ordered_sims, axis=1, kind="stable")[:, :k]
+    picked, picked_sims = np.take_along_axis(ordered, best, axis=1), np.take_along_axis(ordered_sims, best, axis=1)
+    return np.where(np.isfinite(picked_sims), picked, -1), picked_sims
 
 
 def mutual(indices: np.ndarray) -> np.ndarray:

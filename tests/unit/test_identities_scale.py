@@ -147,3 +147,42 @@ def test_mutual_neighbours():
 
     indices = np.array([[1, 2], [0, 2], [0, -1]])
     np.testing.assert_array_equal(mutual(indices), [[True, True], [True, False], [True, False]])
+
+
+def test_faces_a_coarse_search_missed_are_searched_again_among_the_unsettled(monkeypatch):
+    """An IVF search probing one list misses same-identity neighbours of small identities (their faces scatter over
+    lists they own none of): 12-face identities lose core faces and fall under min_cluster_size. The second search
+    among the faces left unsettled finds them all again."""
+    pytest.importorskip("faiss")
+    from assets.identities import scale
+    from resources.backends.faiss_index import FaissNeighbourIndex
+
+    x, truth = _many_identities(identities=120, seed=5)
+    coarse = FaissNeighbourIndex(exact_up_to=0, lists_per_root=4.0, probes=1)
+    monkeypatch.setattr(scale, "RECHECK_UNSETTLED", False)
+    once, _, info = graph_density_clusters(x, 10, 0.7, index=coarse)
+    assert "rechecked" not in info and len(_recovered(once, truth)[0]) <= 110
+    monkeypatch.setattr(scale, "RECHECK_UNSETTLED", True)
+    twice, _, info = graph_density_clusters(x, 10, 0.7, index=coarse)
+    found, purity = _recovered(twice, truth)
+    assert info["rechecked"].startswith(f"{len(scale.unsettled_faces(*_first_graph(x, coarse)))} faces")
+    assert len(found) == 120 and purity > 0.99
+    assert (twice[truth == -1] == -1).mean() > 0.95
+
+
+def _first_graph(x: np.ndarray, index) -> tuple:
+    from assets.identities.scale import density_labels
+
+    indices, sims = index.neighbours(x, 15)
+    raw, _, core = density_labels(indices, sims, 10, 0.7)
+    return sims, raw, core, 0.7
+
+
+def test_best_neighbours_keeps_the_most_similar_distinct_rows():
+    from assets.identities.scale import best_neighbours
+
+    indices = np.array([[4, 7, -1, 7, 2, 9], [1, 2, 3, 3, -1, -1]])
+    sims = np.array([[0.9, 0.5, -np.inf, 0.5, 0.6, 0.2], [0.3, 0.8, 0.4, 0.4, -np.inf, -np.inf]], dtype=np.float32)
+    picked, picked_sims = best_neighbours(indices, sims, 4)
+    np.testing.assert_array_equal(picked, [[4, 2, 7, 9], [2, 3, 1, -1]])
+    np.testing.assert_allclose(picked_sims, [[0.9, 0.6, 0.5, 0.2], [0.8, 0.4, 0.3, -np.inf]])
