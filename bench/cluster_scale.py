@@ -136,6 +136,25 @@ def real_face_spread(folder: Path, dim: int) -> dict[str, Any]:
             f"planted_{dim}d": _cosine_quantiles(planted[keep], truth[keep])}
 
 
+class ReusedSearch:
+    """``--ab``: the neighbour index, its search of a given shape done once (the first arm's whole-set search serves
+    the second arm; the second search among a subset is a new shape)."""
+
+    def __init__(self, index: Any):
+        self.index, self.found = index, {}
+        self.name, self.model = index.name, index.model
+
+    def describe(self) -> str:
+        return self.index.describe()
+
+    def neighbours(self, data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        key = (data.shape, k, data[0].tobytes(), data[-1].tobytes())
+        if key not in self.found:
+            self.found[key] = self.index.neighbours(data, k)
+        indices, sims = self.found[key]
+        return indices.copy(), sims.copy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
@@ -145,30 +164,40 @@ def main() -> None:
     parser.add_argument("--planted", choices=["zipf", "rank"], default="zipf",
                         help="identity sizes: zipf draws (sessions 10-11) or by rank (a catalogue of films)")
     parser.add_argument("--no-recheck", action="store_true",
-                        help="A/B: without the second search among unsettled faces (scale.RECHECK_UNSETTLED)")
+                        help="without the second search among unsettled faces (scale.RECHECK_UNSETTLED)")
+    parser.add_argument("--ab", action="store_true",
+                        help="each size without, then with the second search, on one first search (its CPU seconds "
+                             "count in the first arm only)")
     parser.add_argument("--real-faces", type=Path, help="folders of photos by person: compare their cosines instead")
     args = parser.parse_args()
-    scale.RECHECK_UNSETTLED = not args.no_recheck
     if args.real_faces:
         print(json.dumps({"benchmark": "cluster_scale_real_spread", **real_face_spread(args.real_faces, args.dim)},
                          indent=2))
         return
+    arms = [False, True] if args.ab else [not args.no_recheck]
+    if args.ab:
+        reused = ReusedSearch(scale.neighbour_index())
+        scale.neighbour_index = lambda: reused
     params = IdentityParams(min_cluster_size=args.min_cluster_size)
     cluster(*synthetic(200, args.dim)[:1], params)  # imports and numba/cython warm-up outside the timings
     runs = []
     for n in args.sizes:
         x, truth = synthetic(n, args.dim, args.seed, args.planted)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        labels, _, info = cluster(x, params)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        runs.append({"n": n, "dim": args.dim, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1),
-                     "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2), **info,
-                     **quality(labels, truth, args.min_cluster_size)})
+        for recheck in arms:
+            scale.RECHECK_UNSETTLED = recheck
+            started, cpu_started = time.perf_counter(), time.process_time()
+            labels, _, info = cluster(x, params)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            runs.append({"n": n, "dim": args.dim, "recheck": recheck, "seconds": round(seconds, 2),
+                         "cpu_seconds": round(cpu, 1),
+                         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2), **info,
+                         **quality(labels, truth, args.min_cluster_size)})
     growth = [{"from": a["n"], "to": b["n"], "time_ratio": round(b["seconds"] / max(a["seconds"], 1e-9), 2)}
-              for a, b in zip(runs, runs[1:])]
+              for a, b in zip(runs[len(arms) - 1::len(arms)], runs[2 * len(arms) - 1::len(arms)])]
     print(json.dumps({"benchmark": "cluster_scale", "machine": {"cpus": os.cpu_count(),
                                                                 "python": platform.python_version()},
-                      "params": {"seed": args.seed, "planted": args.planted, "recheck": scale.RECHECK_UNSETTLED, "min_cluster_size": params.min_cluster_size,
+                      "params": {"seed": args.seed, "planted": args.planted,
+                                 "min_cluster_size": params.min_cluster_size,
                                  "min_samples": params.min_samples, "reduce": params.reduce,
                                  "reduce_dims": params.reduce_dims, "max_distance": params.max_distance},
                       "runs": runs, "growth": growth,

@@ -21,6 +21,7 @@ its best ``K`` of both lists before the graph is labelled again.
 """
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,7 @@ def graph_density_clusters(unit: np.ndarray, min_cluster_size: int, max_distance
     info = {"reduced": f"knn_graph(k={indices.shape[1]}, {how})"}
     unsettled = unsettled_faces(sims, raw, core, max_distance)
     if RECHECK_UNSETTLED and min_cluster_size <= len(unsettled) < len(unit):
+        cpu_started = time.process_time()
         # the unsettled faces' neighbours among themselves: a small identity's faces are all unsettled, and on this
         # subset the search is exact (or an index trained on them), so they find each other
         found, found_sims = index.neighbours(unit[unsettled], K)
@@ -112,6 +114,7 @@ def graph_density_clusters(unit: np.ndarray, min_cluster_size: int, max_distance
                                                               indices.shape[1])
         raw, strength, core = density_labels(indices, sims, min_cluster_size, max_distance)
         info["rechecked"] = f"{len(unsettled)} faces ({index.describe()})"
+        info["recheck_cpu_seconds"] = round(time.process_time() - cpu_started, 1)
     return raw, strength, {**info, "core_faces": int(core.sum())}
 
 
