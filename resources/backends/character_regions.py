@@ -20,8 +20,9 @@ REGION_SCALE = 800.0
 
 def colour_regions(bgr: np.ndarray, scale: float = REGION_SCALE, sigma: float = 0.6,
                    min_size: int | None = None) -> np.ndarray:
-    """int32 region labels (0..n-1) of ``bgr``; ``min_size`` defaults to 0.05 % of the pixels (at least 20)."""
-    from skimage.segmentation import felzenszwalb
+    """int32 region labels (0..n-1) of ``bgr``; ``min_size`` defaults to 0.05 % of the pixels (at least 20).
+    scikit-image's Felzenszwalb labels, computed by resources/backends/felzenszwalb.py in a third of its CPU."""
+    from resources.backends.felzenszwalb import felzenszwalb
 
     if min_size is None:
         min_size = max(20, int(0.0005 * bgr.shape[0] * bgr.shape[1]))

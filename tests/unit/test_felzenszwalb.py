@@ -1,0 +1,63 @@
+"""The compiled Felzenszwalb segmentation (resources/backends/felzenszwalb.py) gives scikit-image's labels: on
+windows of real frames at both scales the segmenter uses, on flat drawn characters (many equal edge costs, where
+only the same edge order gives the same regions) and on odd shapes."""
+
+import cv2
+import numpy as np
+import pytest
+from skimage.segmentation import felzenszwalb as skimage_felzenszwalb
+
+from assets.instances.composites import load_character, read_background
+from resources.backends.character_regions import FINE_SCALE, REGION_SCALE, colour_regions
+from resources.backends.felzenszwalb import felzenszwalb
+
+
+def windows(shared) -> list[np.ndarray]:
+    """RGB windows of the sizes the segmenter cuts: parts of Sintel and Big Buck Bunny frames, scaled like its
+    GrabCut windows, and a drawn character pasted on a Sintel frame (flat fills)."""
+    found, first = [], read_background(shared / "media" / "video" / "sintel_trailer_480x204.mp4", 14.0, 480)
+    for name, seconds in (("sintel_trailer_480x204.mp4", 14.0), ("sintel_trailer_480x204.mp4", 30.0),
+                          ("big_buck_bunny_0_30.webm", 12.0)):
+        frame = read_background(shared / "media" / "video" / name, seconds, 480)
+        for x0, y0, w, h in ((0, 0, 300, 200), (400, 100, 180, 300), (700, 250, 150, 230)):
+            part = np.ascontiguousarray(frame[y0:y0 + h, x0:x0 + w])
+            scale = 256 / max(part.shape[:2])
+            found.append(cv2.resize(part, (round(part.shape[1] * scale), round(part.shape[0] * scale)),
+                                    interpolation=cv2.INTER_AREA))
+    character = load_character(shared / "media" / "characters_rgba" / "sita_front.png").rgba
+    drawn = cv2.resize(character, (160, round(character.shape[0] * 160 / character.shape[1])),
+                       interpolation=cv2.INTER_AREA)
+    background = first[:drawn.shape[0], 300:300 + drawn.shape[1]].astype(np.float32)
+    alpha = drawn[..., 3:].astype(np.float32) / 255
+    pasted = drawn[..., :3] * alpha + background * (1 - alpha)
+    found.append(np.round(pasted).astype(np.uint8))
+    return found
+
+
+@pytest.mark.parametrize("scale", [REGION_SCALE, FINE_SCALE])
+def test_the_labels_of_real_windows_are_scikit_images(shared, scale):
+    for rgb in windows(shared):
+        min_size = max(20, int(0.0005 * rgb.shape[0] * rgb.shape[1]))
+        expected = skimage_felzenszwalb(rgb, scale=scale, sigma=0.6, min_size=min_size)
+        labels = felzenszwalb(rgb, scale=scale, sigma=0.6, min_size=min_size)
+        assert expected.max() > 3   # a window with regions to tell apart
+        np.testing.assert_array_equal(labels, expected)
+
+
+def test_flat_fills_and_odd_shapes_give_scikit_images_labels():
+    rng = np.random.default_rng(7)
+    for height, width in ((1, 1), (1, 40), (40, 1), (2, 2), (37, 91), (120, 64)):
+        blocks = rng.integers(0, 4, (max(1, height // 6), max(1, width // 6), 3)) * 60
+        flat = cv2.resize(blocks.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+        flat = flat.reshape(height, width, 3)
+        noisy = np.clip(flat + rng.integers(-3, 4, flat.shape), 0, 255).astype(np.uint8)
+        for rgb in (flat, noisy):
+            for scale, min_size in ((REGION_SCALE, 20), (FINE_SCALE, 5), (1.0, 1)):
+                np.testing.assert_array_equal(felzenszwalb(rgb, scale=scale, sigma=0.6, min_size=min_size),
+                                              skimage_felzenszwalb(rgb, scale=scale, sigma=0.6, min_size=min_size))
+
+
+def test_colour_regions_reads_bgr_as_scikit_image_reads_rgb(shared):
+    bgr = cv2.cvtColor(windows(shared)[1], cv2.COLOR_RGB2BGR)
+    expected = skimage_felzenszwalb(bgr[..., ::-1], scale=REGION_SCALE, sigma=0.6, min_size=20).astype(np.int32)
+    np.testing.assert_array_equal(colour_regions(bgr), expected)
