@@ -76,27 +76,108 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a & b)) / union if union else 0.0
 
 
-def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: float = 0.5) -> list[list[np.ndarray]]:
-    """``masks[t]``: the instance masks of key frame t (frames in time order, one shot). Returns the same structure,
-    each mask replaced by the pixel majority of itself and its counterparts in frames t-1 and t+1 (the carried-over
-    mask with the best IoU, if at least ``min_iou``) when both neighbours hold one; otherwise unchanged."""
-    out = [list(frame_masks) for frame_masks in masks]
-    for t, frame_masks in enumerate(masks):
-        if not frame_masks or t == 0 or t == len(masks) - 1 or not masks[t - 1] or not masks[t + 1]:
-            continue
-        carried = [_carried(frames[t], frames[n], masks[n]) for n in (t - 1, t + 1)]
-        for i, own in enumerate(frame_masks):
-            votes = [own]
-            for neighbour in carried:
-                scores = [_iou(own, other) for other in neighbour]
-                if scores and max(scores) >= min_iou:
-                    votes.append(neighbour[int(np.argmax(scores))])
-            if len(votes) == 3:
-                out[t][i] = np.sum(votes, axis=0) >= 2
+def carry_window(small: np.ndarray, shape: tuple[int, ...], box: tuple[int, int, int, int]
+                 ) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the part of a frame of ``shape`` outside which ``carry_over`` of a mask whose pixels lie in
+    ``box`` (x0, y0, x1, y1, ends exclusive) by ``full_size_flow(small, shape)`` is empty. The full-size flow is
+    ``small`` (at most FLOW_MAX_SIDE) scaled up linearly, so a pixel's flow lies between the least and the greatest
+    of the small flow around the small pixel it comes from (``cv2.erode`` / ``cv2.dilate`` over 3 x 3); a pixel
+    whose flow so bounded cannot reach the box (one pixel wider for the bilinear read, one more for its 1/32 px
+    rounding) carries nothing. Windows only the flow's outliers near the mask make large."""
+    height, width = shape[:2]
+    scale = flow_scale(shape)
+    low, high = cv2.erode(small, None) / scale, cv2.dilate(small, None) / scale
+    bounds = []
+    for axis, (size, cells, start, end) in enumerate(((width, small.shape[1], box[0], box[2]),
+                                                      (height, small.shape[0], box[1], box[3]))):
+        ratio = cells / size   # OpenCV's inverse scale: pixel p reads small cells floor((p + 0.5) ratio - 0.5) and +1
+        index = np.arange(cells)
+        first = np.where(index == 0, 0.0, (index + 0.5) / ratio - 1.0)          # the pixels each cell starts from
+        last = np.where(index == cells - 1, size, (index + 1.5) / ratio + 1.0)
+        bounds.append((first, last, start - 2, end + 1))
+    (fx, lx, sx, ex), (fy, ly, sy, ey) = bounds
+    reach = ((lx[None, :] + high[..., 0] >= sx) & (fx[None, :] + low[..., 0] <= ex)
+             & (ly[:, None] + high[..., 1] >= sy) & (fy[:, None] + low[..., 1] <= ey))
+    rows, cols = np.nonzero(reach)
+    if not rows.size:
+        return 0, 0, 0, 0
+    return (max(0, int(np.floor(fx[cols.min()]))), max(0, int(np.floor(fy[rows.min()]))),
+            min(width, int(np.ceil(lx[cols.max()])) + 1), min(height, int(np.ceil(ly[rows.max()])) + 1))
+
+
+def carry_in_window(mask: np.ndarray, flow: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """``carry_over(mask, flow)`` computed in ``window`` only (``carry_window``; False outside it): the same pixels,
+    since remapping reads each pixel's own sample point."""
+    x0, y0, x1, y1 = window
+    out = np.zeros(mask.shape, bool)
+    if x1 > x0 and y1 > y0:
+        points = flow[y0:y1, x0:x1].astype(np.float32, copy=True)  # sample_points' sums, pixel by pixel
+        points[..., 0] += np.arange(x0, x1, dtype=np.float32)
+        points[..., 1] += np.arange(y0, y1, dtype=np.float32)[:, None]
+        out[y0:y1, x0:x1] = cv2.remap(mask.astype(np.uint8) * 255, points, None, cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_CONSTANT, borderValue=0) >= 128
     return out
 
 
-def _carried(rgb: np.ndarray, neighbour_rgb: np.ndarray, neighbour_masks: list[np.ndarray]) -> list[np.ndarray]:
-    flow = flow_between(rgb, neighbour_rgb)
-    points = sample_points(flow)
-    return [carry_over(m, flow, points) for m in neighbour_masks]
+def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(mask).view(np.uint8))
+    return x, y, x + w, y + h
+
+
+def _union(*boxes: tuple[int, int, int, int]) -> tuple[slice, slice]:
+    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]] or [(0, 0, 0, 0)]
+    return (slice(min(b[1] for b in boxes), max(b[3] for b in boxes)),
+            slice(min(b[0] for b in boxes), max(b[2] for b in boxes)))
+
+
+def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: float = 0.5) -> list[list[np.ndarray]]:
+    """``masks[t]``: the instance masks of key frame t (frames in time order, one shot). Returns the same structure,
+    each mask replaced by the pixel majority of itself and its counterparts in frames t-1 and t+1 (the carried-over
+    mask with the best IoU, if at least ``min_iou``) when both neighbours hold one; otherwise unchanged. Each frame's
+    grey is made once, masks are carried in their ``carry_window`` and compared and voted in their boxes."""
+    out = [list(frame_masks) for frame_masks in masks]
+    greys: dict[int, np.ndarray] = {}
+    boxes = [[_box(m) for m in frame_masks] for frame_masks in masks]
+
+    def grey(n: int) -> np.ndarray:
+        if n not in greys:
+            greys[n] = grey_at_flow_size(frames[n])
+        return greys[n]
+
+    for t, frame_masks in enumerate(masks):
+        if not frame_masks or t == 0 or t == len(masks) - 1 or not masks[t - 1] or not masks[t + 1]:
+            continue
+        carried = [_carried(grey(t), grey(n), frames[t].shape, masks[n], boxes[n]) for n in (t - 1, t + 1)]
+        for i, own in enumerate(frame_masks):
+            votes, held = [own], [boxes[t][i]]
+            for neighbour in carried:
+                scores = [_iou(own, other, _union(boxes[t][i], box)) for other, box in neighbour]
+                if scores and max(scores) >= min_iou:
+                    other, box = neighbour[int(np.argmax(scores))]
+                    votes.append(other)
+                    held.append(box)
+            if len(votes) == 3:
+                window = _union(*held)
+                voted = np.zeros(own.shape, bool)
+                voted[window] = np.sum([v[window] for v in votes], axis=0) >= 2
+                out[t][i] = voted
+    return out
+
+
+def _iou(a: np.ndarray, b: np.ndarray, window: tuple[slice, slice] | None = None) -> float:
+    """IoU of two masks; ``window``: where both lie (their boxes' union), the rest being empty in both."""
+    a, b = (a, b) if window is None else (a[window], b[window])
+    union = float(np.count_nonzero(a | b))
+    return float(np.count_nonzero(a & b)) / union if union else 0.0
+
+
+def _carried(grey: np.ndarray, neighbour_grey: np.ndarray, shape: tuple[int, ...], neighbour_masks: list[np.ndarray],
+             neighbour_boxes: list[tuple[int, int, int, int]]) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """The neighbour's masks carried to this frame, each with the window outside which it is empty."""
+    small = small_flow(grey, neighbour_grey)
+    flow = full_size_flow(small, shape)
+    if flow_scale(shape) >= 1.0:   # the flow at the frame's size: carried whole
+        points = sample_points(flow)
+        return [(carry_over(m, flow, points), (0, 0, shape[1], shape[0])) for m in neighbour_masks]
+    windows = [carry_window(small, shape, box) for box in neighbour_boxes]
+    return [(carry_in_window(m, flow, w), w) for m, w in zip(neighbour_masks, windows)]

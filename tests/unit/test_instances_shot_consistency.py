@@ -2,11 +2,13 @@
 frame for three key frames of one shot. A leak and a missed arm in the middle frame's mask are outvoted by the
 masks of the two neighbours carried over by optical flow; a character the neighbours do not hold is left alone."""
 
+import cv2
 import numpy as np
 import pytest
 
 from assets.instances.composites import compose_sequence, load_character, mask_iou, read_background
-from assets.instances.shot_consistency import vote_shot
+from assets.instances.shot_consistency import (carry_in_window, carry_over, carry_window, flow_scale, full_size_flow,
+                                               grey_at_flow_size, small_flow, vote_shot)
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +39,25 @@ def test_a_mask_without_counterparts_in_both_neighbours_is_unchanged(walking):
     elsewhere[:40, :40] = True
     voted = vote_shot(frames, [[truths[0]], [truths[1], elsewhere], []])
     assert voted[1][0] is truths[1] and voted[1][1] is elsewhere
+
+
+def test_masks_carried_in_their_window_are_the_masks_carried_over_the_whole_frame(walking):
+    """The vote carries each neighbour's mask only where the flow can bring it (carry_window): pixel for pixel the
+    whole frame's remap, on the real walk and on masks at the frame's edges and corners."""
+    frames, truths = walking
+    small = small_flow(grey_at_flow_size(frames[1]), grey_at_flow_size(frames[0]))
+    flow = full_size_flow(small, frames[1].shape)
+    assert flow_scale(frames[1].shape) < 1.0   # the small flow scaled up, as at 1080p
+    height, width = truths[0].shape
+    edges = []
+    for x0, y0 in ((0, 0), (width - 50, 0), (0, height - 60), (width - 50, height - 60), (width // 2, 0)):
+        mask = np.zeros_like(truths[0])
+        mask[y0:y0 + 60, x0:x0 + 50] = True
+        edges.append(mask)
+    smaller = 0
+    for mask in [truths[0], *edges]:
+        x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+        window = carry_window(small, mask.shape, (x, y, x + w, y + h))
+        np.testing.assert_array_equal(carry_in_window(mask, flow, window), carry_over(mask, flow))
+        smaller += (window[2] - window[0]) * (window[3] - window[1]) < 0.5 * mask.size
+    assert smaller >= 4   # most windows skip most of the frame
