@@ -2,7 +2,7 @@
 whether their tables equal another run's: how a speed change is checked to leave the rows as they were.
 
     .venv/bin/python bench/stage_cost.py --home HOME --film FILM [--stages shot_analysis,effects,av_sync,...]
-        [--out DIR] [--against DIR] [--repeat N]
+        [--out DIR] [--against DIR] [--repeat N] [--profile N]
 
 Each stage's pure work runs in this process on the film's stored inputs (``analyse`` for shot_analysis,
 ``catalogue`` for effects, the picture change, onsets and ``summarise`` for av_sync), as the asset calls it,
@@ -241,7 +241,10 @@ def timed_run(stage: str, work: Callable[[], dict[str, pl.DataFrame]], cpu_clock
     """Run one stage's work: its tables and {wall_s, cpu_s} on ``cpu_clock``; with ``profile`` N, the N costliest
     functions (cumulative) of a cProfile of the run go to stderr, timed on this process's CPU clock (a wall clock
     on 2 shared cores counts other processes' turns); the profiler's own cost inflates Python-heavy functions (many
-    small calls) against OpenCV's and NumPy's."""
+    small calls) against OpenCV's and NumPy's. It sees only the calling thread: run under ``taskset -c 0`` so that
+    the stages' thread pools (effects' frames, voice_map's shots) and the faces stage's worker processes size
+    themselves to one core (``resources.cores.available_cores``) and work in this thread, else their work shows
+    as one wait."""
     profiler = cProfile.Profile(time.process_time) if profile else None
     wall, cpu = time.perf_counter(), cpu_clock()
     if profiler:
@@ -294,15 +297,17 @@ def print_report(report: dict) -> None:
 def main() -> None:
     parser = stage_arguments(__doc__.splitlines()[0], STAGES)
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage (figures of each)")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="print this many functions of each run's profile (under taskset -c 0: see timed_run)")
     args = parser.parse_args()
     report = new_report("stage_cost", args.film, analyse)
     produced: dict[str, pl.DataFrame] = {}  # tables of the stages run so far (av_sync reads shot_analysis')
     for stage in chosen_stages(args.stages, STAGES):
         runs = []
         for _ in range(max(1, args.repeat)):
-            wall, cpu = time.perf_counter(), tree_cpu_seconds()
-            tables = STAGES[stage](args.home, args.film, produced)
-            runs.append({"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(tree_cpu_seconds() - cpu, 2)})
+            tables, figures = timed_run(stage, lambda: STAGES[stage](args.home, args.film, produced),
+                                        tree_cpu_seconds, args.profile)
+            runs.append(figures)
         produced.update(tables)
         report["stages"][stage] = stage_entry(stage, tables, args.out, args.against, runs=runs)
     print_report(report)

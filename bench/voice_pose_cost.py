@@ -24,7 +24,9 @@ tables under OUT/<stage>/, ``--against`` compares them column by column with an 
 before a change: ``PYTHONPATH=<export of that commit> .venv/bin/python bench/voice_pose_cost.py ...``; an export has
 no ``.venv-animeface``: set ``CASTFORGE_ANIMEFACE_PYTHON=.venv-animeface/bin/python``, else drawn mouths fall back
 to lower-face motion and a warning says so).
-``--profile N`` prints the N most expensive functions (cumulative) of each stage to stderr.
+``--profile N`` prints the N most expensive functions (cumulative) of each stage to stderr. cProfile sees only the
+calling thread: run under ``taskset -c 0`` so that the stages' thread pools (voice_map's shots) size themselves
+to one core and work in that thread, else their work shows as one wait.
 Build a home with bench/film_scale.py's films: ``castforge ingest`` + ``castforge materialize`` (CASTFORGE_HOME set).
 """
 
