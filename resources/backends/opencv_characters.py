@@ -15,6 +15,7 @@ import numpy as np
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
 from resources.backends.character_extent import with_legs
+from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
@@ -278,7 +279,7 @@ class OpencvCharacterSegmenter:
                                                                      or [np.zeros_like(m)], axis=0))
                      for i, (s, m) in enumerate(zip(scaled, masks))]
         cores = [_core(s, small[0], small[1]) for s in scaled]
-        masks = split_overlaps(bgr, masks, cores)
+        masks = split_overlaps(bgr, nested_in_front(masks), cores)
         coarse = []
         for mask, core in zip(masks, cores):
             mask = component_with(mask, core)
