@@ -114,4 +114,5 @@ def with_weak_faces(rgb: np.ndarray, cues: Cues, matte) -> Cues:
     if not len(more):
         return cues
     return Cues(np.concatenate([cues.faces, more]).astype(np.float32), cues.bodies,
-                class_mask_of=lambda: cues.class_mask, drawn=getattr(cues, "drawn", False))
+                class_mask_of=lambda: cues.class_mask, drawn=getattr(cues, "drawn", False),
+                objects=getattr(cues, "objects", None))
