@@ -45,8 +45,7 @@ class Cues:
     """faces: N x 5 (x0, y0, x1, y1, score); bodies: M x 6 (x0, y0, x1, y1, score, coco class);
     class_mask: bool H x W, pixels DeepLab calls a person or an animal; weak_faces: K x 5, face detections scored
     below the trusted face score (only seeds, once other evidence confirms them: character_weak_faces); toys: T x 6
-    boxes of COCO_TOYS classes (likewise: character_toys); objects: O x 6 class-agnostic YOLOX boxes (x0, y0, x1,
-    y1, objectness, best COCO class) from OBJECT_SCORE up (likewise: character_figures). Frame pixels throughout.
+    boxes of COCO_TOYS classes (likewise: character_toys). Frame pixels throughout.
 
     ``class_mask_of`` (instead of ``class_mask``) computes the class map on first read: a frame with no seed and
     no mask to score never reads it, so DeepLab (the costliest cue) runs only where it can matter. ``drawn``: the
@@ -54,10 +53,8 @@ class Cues:
 
     def __init__(self, faces: np.ndarray | None = None, bodies: np.ndarray | None = None,
                  class_mask: np.ndarray | None = None, class_mask_of: Callable[[], np.ndarray] | None = None,
-                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None, drawn: bool = False,
-                 objects: np.ndarray | None = None):
+                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None, drawn: bool = False):
         self.drawn = drawn
-        self.objects = np.zeros((0, 6), np.float32) if objects is None else objects
         self.faces = np.zeros((0, 5), np.float32) if faces is None else faces
         self.weak_faces = np.zeros((0, 5), np.float32) if weak_faces is None else weak_faces
         self.toys = np.zeros((0, 6), np.float32) if toys is None else toys
@@ -77,7 +74,7 @@ class Cues:
     def __getstate__(self) -> dict:
         """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
         return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None,
-                "weak_faces": self.weak_faces, "toys": self.toys, "drawn": self.drawn, "objects": self.objects}
+                "weak_faces": self.weak_faces, "toys": self.toys, "drawn": self.drawn}
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
@@ -135,7 +132,6 @@ class YunetFaceDetector:
 
 
 TOY_SCORE = 0.3  # COCO_TOYS boxes from here up are returned (as candidate seeds: character_toys)
-OBJECT_SCORE = 0.2  # class-agnostic boxes from this objectness up are returned (candidate seeds: character_figures)
 WEAK_PERSON_SCORE = 0.1  # person boxes from here up are returned; below person_score they only serve a face inside
 ZOOM_OUT = (1.0, 2.0)  # YOLOX passes: the frame as is, and at half size on a grey canvas (characters filling the frame)
 ZOOM_MIN_HEIGHT = 0.4  # a zoomed-out pass's box counts only this tall (fraction of the frame's height) or taller
@@ -176,28 +172,18 @@ class YoloxCharacterDetector:
         return self.detect_with_toys(rgb)[0]
 
     def detect_with_toys(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(person and animal boxes, COCO_TOYS boxes); see ``detect_all``."""
-        return self.detect_all(rgb)[:2]
-
-    def detect_all(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(person and animal boxes, COCO_TOYS boxes, objects), N x 6 each, from one set of passes; objects are
-        every box whose objectness is at least OBJECT_SCORE, whatever its class (x0, y0, x1, y1, objectness,
-        best class), merged by NMS on objectness. Every pass in
+        """(person and animal boxes, COCO_TOYS boxes), N x 6 each, from one set of passes. Every pass in
         ``zoom_out`` (1.0: the frame fills the input; 2.0: the frame at half size
         in the middle of a grey canvas, so a character as tall as the frame looks like one YOLOX-nano was trained
         on: drawn characters filling the frame score near 0 at 1.0 and 0.3-0.7 at 2.0), merged by NMS."""
         h, w = rgb.shape[:2]
-        passes = [self._pass(rgb, zoom) for zoom in self.zoom_out]
+        found = [self._pass(rgb, zoom) for zoom in self.zoom_out]
         # a zoomed-out pass is for characters that fill the frame; its smaller boxes are blurred foreground objects
         # and distant scenery more often than characters the plain pass missed
-        tall = lambda f, zoom: f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h]  # noqa: E731
-        found = [tall(f, zoom) for (f, _), zoom in zip(passes, self.zoom_out)]
-        objects = np.concatenate([tall(o, zoom) for (_, o), zoom in zip(passes, self.zoom_out)])
-        objects[:, :4] = np.clip(objects[:, :4], 0, [w, h, w, h])
-        objects = objects[nms(objects[:, :4], objects[:, 4], 0.45)].astype(np.float32)
+        found = [f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h] for f, zoom in zip(found, self.zoom_out)]
         boxes = np.concatenate(found)
         if not len(boxes):
-            return np.zeros((0, 6), np.float32), np.zeros((0, 6), np.float32), objects
+            return np.zeros((0, 6), np.float32), np.zeros((0, 6), np.float32)
         zoomed = np.concatenate([np.full(len(f), zoom > 1.0) for f, zoom in zip(found, self.zoom_out)])
         boxes[:, :4] = np.clip(boxes[:, :4], 0, [w, h, w, h])
         chosen = [i for c in np.unique(boxes[:, 5]) for i in np.flatnonzero(boxes[:, 5] == c)[
@@ -209,12 +195,11 @@ class YoloxCharacterDetector:
             boxes[j, 4] >= boxes[i, 4] and box_iou(boxes[i, :4], boxes[j, :4]) > 0.45 for j in plain)]
         boxes = boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
         toy = np.isin(boxes[:, 5], list(COCO_TOYS))
-        return boxes[~toy], boxes[toy], objects
+        return boxes[~toy], boxes[toy]
 
-    def _pass(self, rgb: np.ndarray, zoom: float) -> tuple[np.ndarray, np.ndarray]:
-        """One letterboxed run on the frame padded to ``zoom`` times its size (centred): (character and toy boxes,
-        class-agnostic boxes from OBJECT_SCORE objectness), frame pixels. The frame is resized, then put in
-        YOLOX's BGR order (the same pixels as converting the whole frame first)."""
+    def _pass(self, rgb: np.ndarray, zoom: float) -> np.ndarray:
+        """One letterboxed run on the frame padded to ``zoom`` times its size (centred); boxes in frame pixels. The
+        frame is resized, then put in YOLOX's BGR order (the same pixels as converting the whole frame first)."""
         h, w = rgb.shape[:2]
         ch, cw = round(h * zoom), round(w * zoom)
         oy, ox = (ch - h) // 2, (cw - w) // 2
@@ -231,11 +216,10 @@ class YoloxCharacterDetector:
         wanted = np.isin(cls, [*COCO_CHARACTERS, *COCO_TOYS])
         threshold = np.where(cls == 0, self.weak_score,
                              np.where(np.isin(cls, list(COCO_TOYS)), self.toy_score, self.animal_threshold))
-        keep, objects = wanted & (conf >= threshold), out[:, 4] >= OBJECT_SCORE
-        frame = lambda k: (np.c_[centre[k] - size[k] / 2, centre[k] + size[k] / 2] - [px, py, px, py]) \
-            * [w / nw, h / nh, w / nw, h / nh]  # noqa: E731
-        return (np.c_[frame(keep), conf[keep], cls[keep]].reshape(-1, 6),
-                np.c_[frame(objects), out[objects, 4], cls[objects]].reshape(-1, 6))
+        keep = wanted & (conf >= threshold)
+        boxes = (np.c_[centre[keep] - size[keep] / 2, centre[keep] + size[keep] / 2] - [px, py, px, py]) \
+            * [w / nw, h / nh, w / nw, h / nh]
+        return np.c_[boxes, conf[keep], cls[keep]].reshape(-1, 6)
 
 
 class DeeplabCharacterMask:
@@ -335,6 +319,6 @@ class CharacterCues:
         found = self.faces.detect(rgb)
         trusted = found[:, 4] >= self.face_score
         faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
-        bodies, toys, objects = self.bodies.detect_all(rgb)
+        bodies, toys = self.bodies.detect_with_toys(rgb)
         return Cues(faces, bodies, class_mask_of=lambda: self.classes.mask(rgb), weak_faces=found[~trusted],
-                    toys=toys, drawn=bool(use_anime), objects=objects)
+                    toys=toys, drawn=bool(use_anime))

@@ -114,5 +114,4 @@ def with_weak_faces(rgb: np.ndarray, cues: Cues, matte) -> Cues:
     if not len(more):
         return cues
     return Cues(np.concatenate([cues.faces, more]).astype(np.float32), cues.bodies,
-                class_mask_of=lambda: cues.class_mask, drawn=getattr(cues, "drawn", False),
-                objects=getattr(cues, "objects", None))
+                class_mask_of=lambda: cues.class_mask, drawn=getattr(cues, "drawn", False))

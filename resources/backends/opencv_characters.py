@@ -16,7 +16,6 @@ from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import refine_apart, seeded_grabcut
 from resources.backends.character_extent import with_legs
 from resources.backends.character_nesting import nested_in_front
-from resources.backends.character_figures import with_figures
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
@@ -259,9 +258,8 @@ class OpencvCharacterSegmenter:
     def segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
-        cues = with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score), self.matte)
-        seeds = seeds_from_cues(with_figures(rgb, cues, self.matte, self.person_score), width, height,
-                                self.person_score)
+        seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
+                                                self.matte), width, height, self.person_score)
         if not seeds:
             return []
         # GrabCut's cost grows with pixels: refine at most max_side wide, then scale the masks back up
