@@ -85,15 +85,23 @@ def frames_fingerprint(frames: pl.DataFrame) -> str:
 def measured_shot_styles(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
                          film_preset: str) -> "dict[int, ShotStyle] | None":
     """With ``preset: auto``, each shot's style (``resources/style.shot_styles``), read back from the film's
-    style.json when it was measured on these frames; None with an explicit preset or no frames."""
-    from resources.style import ShotStyle, configured_preset, read_style_record, shot_styles
+    style.json when it was measured on these frames, else measured and recorded there (stage ``measured``), so
+    instances, filtered_instances and faces decode the shots' frames once between them, whether or not the film
+    mixes styles; a bare shot read back takes ``film_preset``, as measuring it again would give. None with an
+    explicit preset or no frames."""
+    from resources.style import ShotStyle, configured_preset, read_style_record, record_shot_styles, shot_styles
 
     if configured_preset(film) != "auto" or frames.height == 0:
         return None
-    record = read_style_record(film)
-    if record.get("shots_frames") == frames_fingerprint(frames) and isinstance(record.get("shots"), dict):
-        return {int(k): ShotStyle(**v) for k, v in record["shots"].items()}
-    return shot_styles(shot_frames(frames, resolve), film_preset)
+    record, fingerprint = read_style_record(film), frames_fingerprint(frames)
+    if record.get("shots_frames") == fingerprint and isinstance(record.get("shots"), dict):
+        return {int(k): ShotStyle(**{**v, "preset": v["preset"] if v.get("measured") else film_preset})
+                for k, v in record["shots"].items()}
+    by_shot = shot_frames(frames, resolve)
+    styles = shot_styles(by_shot, film_preset)
+    record_shot_styles(film, styles, f"measured: {sum(map(len, by_shot.values()))} frames of {len(by_shot)} shots "
+                       "(at most 3 a shot), read back by the later stages", fingerprint, stage="measured")
+    return styles
 
 
 def shot_mix(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path], anime: bool,

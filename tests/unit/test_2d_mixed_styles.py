@@ -190,3 +190,31 @@ def test_shots_without_a_decision_take_the_films_values_and_say_so():
     assert decided["reason"].to_list()[1:] == ["not_character: score 0.4 < 0.5; shot 7 not measured: 3d values",
                                                "not_character: score 0.4 < 0.5; shot ? unknown: 3d values"]
     assert decisions_by_shot_style(table.clear(), by_preset, {}, "3d").is_empty()
+
+
+def test_a_film_of_one_style_is_measured_once_for_the_three_stages(castforge_home, tmp_path, mixed_film,
+                                                                   monkeypatch):
+    """instances (placeholder preset), filtered_instances and faces ask for the shots' styles in turn: a film
+    that does not mix styles is measured by the first and read back by the others, each getting what measuring
+    again would give (the bare title card with its own caller's preset) and faces recording it so."""
+    from assets.faces.mixed_styles import filter_by_shot_style, measured_shot_styles, shot_mix
+    from assets.instances.filtering import FilterParams
+    from resources.style import style_record_path
+
+    sintel = {shot: mixed_film[shot] for shot in (1, 3, 4)}
+    frames = frames_table(tmp_path, sintel)
+    first = measured_shot_styles("rendered", frames, Path, "unmeasured")    # as instances' shot_plan asks
+    assert not is_mixed(first) and first[4].preset == "unmeasured" and not first[4].measured
+    monkeypatch.setattr("resources.style.shot_styles", lambda *a: pytest.fail("shots measured twice"))
+    assert measured_shot_styles("rendered", frames, Path, "anime") == shot_styles(sintel, "anime")
+    assert measured_shot_styles("rendered", frames, Path, "3d") == shot_styles(sintel, "3d")
+    instances = pl.DataFrame([{"instance_id": f"i_{f}", "frame_id": f, "shot": s, "x0": 0, "y0": 0, "x1": 200,
+                               "y1": 300, "frame_height": 480, "alpha_coverage": 0.5, "face_count": 0,
+                               "face_score": 0.0, "blur": 90.0, "character_score": 0.4, "body_score": 0.4,
+                               "class_fraction": 0.0} for f, s in frames.select("frame_id", "shot").iter_rows()])
+    assert not filter_by_shot_style("rendered", instances, frames, Path, FilterParams())["reason"].str.contains(
+        "; shot").any()
+    assert not shot_mix("rendered", frames, Path, True, ["anime", "yunet"]).mixed
+    record = json.loads(style_record_path("rendered").read_text())
+    assert record["shots"]["4"] == {**record["shots"]["4"], "preset": "anime", "measured": False}
+    assert record["shots_used_by"]["measured"].startswith("measured: 6 frames of 3 shots")
