@@ -1,17 +1,27 @@
 """Where the characters segmenter's GrabCut CPU goes, and what cheaper ways of running it would change (JSON on stdout).
 
-    .venv/bin/python bench/grabcut_cost.py --home HOME --film FILM [--limit 32]
+    .venv/bin/python bench/grabcut_cost.py --home HOME --film FILM [--limit 32] [--alternatives]
 
 The segmenter cuts the film's first ``--limit`` kept frames (a home built with ``castforge ingest`` + ``castforge
 materialize FILM --select frames``; the film's ``instances`` parameters) while every GrabCut call's inputs are
 recorded: the seed cut's (opencv_characters.grabcut_seed, a window of at most 256 px, 4 iterations) and the edge
 re-cut's (character_edges.refine_edge_band, the mask's crop, 1 iteration). Each call is then replayed on one thread:
-- CPU of the whole call and of its k-means start alone (0 iterations), so the cost of one iteration;
+- CPU of the whole call, of its k-means start alone (0 iterations) and of its first iteration, so the cost of
+  the first iteration and of a later one;
 - the call run one iteration at a time (``GC_EVAL`` with the colour models carried over): whether that gives the
   same labels as one call, after which iteration neither the labels nor the colour models change (a fixed point:
   stopping there would be exact) and how many pixels each later iteration moves;
 - fewer iterations against the call's own: CPU, mean and lowest IoU of the masks, how many identical; likewise
   stopping after the first iteration (from the second on) that moves at most a share of the pixels (0, 0.1%).
+With --alternatives, the seed cut's calls also against cheaper ways of reaching its masks (CPU against the calls'
+own, mean / lowest / 10th-percentile IoU of the masks, how many identical):
+- ``reseeded``: the same call from another random state (GRABCUT_SEED 1, 2, 3): how far GrabCut's k-means start
+  alone moves a mask, the agreement any other change has to be read against;
+- ``coarse_to_fine``: GrabCut on the window scaled by 0.5 / 0.75 (labels nearest, sure pixels kept), its mask
+  scaled back up, then one iteration at the window's size free only within 3 px of that edge (colour models carried
+  over, ``GC_EVAL``), or none;
+- ``banded_later``: the first 1 / 2 iterations free everywhere, the rest free only within 3 / 6 / 10 px of the
+  edge they left (pixels further away fixed as they are).
 """
 
 import argparse
@@ -63,10 +73,11 @@ def recorded_calls(home: Path, film: str, limit: int) -> dict[str, list[Call]]:
     return calls
 
 
-def _grabcut(image: np.ndarray, labels: np.ndarray, iterations: int) -> tuple[np.ndarray, float]:
-    """(labels after the call, its CPU seconds), from the segmenter's fixed random state."""
+def _grabcut(image: np.ndarray, labels: np.ndarray, iterations: int,
+             seed: int = GRABCUT_SEED) -> tuple[np.ndarray, float]:
+    """(labels after the call, its CPU seconds), from the random state ``seed`` (the segmenter's fixed one)."""
     labels = labels.copy()
-    cv2.setRNGSeed(GRABCUT_SEED)
+    cv2.setRNGSeed(seed)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     started = time.process_time()
     cv2.grabCut(image, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
@@ -128,11 +139,12 @@ def replayed(calls: list[Call], settle_shares: tuple[float, ...] = (0.0, 0.001))
     """The figures of one kind of call (see the module's docstring)."""
     if not calls:
         return {"calls": 0}
-    full, start, same, fixed, moved, outputs = 0.0, 0.0, 0, 0, [], []
+    full, start, first, same, fixed, moved, outputs = 0.0, 0.0, 0.0, 0, 0, [], []
     for image, labels, iterations in calls:
         out, cpu = _grabcut(image, labels, iterations)
         full += cpu
         start += _grabcut(image, labels, 0)[1]
+        first += _grabcut(image, labels, 1)[1]
         stepped, moves, fixed_at = _stepwise(image, labels, iterations)
         same += bool((stepped == out).all())
         fixed += fixed_at is not None
@@ -142,6 +154,9 @@ def replayed(calls: list[Call], settle_shares: tuple[float, ...] = (0.0, 0.001))
     report = {"calls": len(calls), "pixels_median": int(np.median([c[1].size for c in calls])),
               "iterations_each": sorted({c[2] for c in calls}), "cpu_s": round(full, 3),
               "ms_a_call": round(1000 * full / len(calls), 1), "ms_kmeans_start": round(1000 * start / len(calls), 1),
+              "ms_first_iteration": round(1000 * (first - start) / len(calls), 1),
+              "ms_a_later_iteration": round(1000 * (full - first) / (iterations - len(calls)), 1)
+              if iterations > len(calls) else None,
               "ms_an_iteration": round(1000 * (full - start) / iterations, 1),
               "stepwise_identical": same, "fixed_point_before_last": fixed,
               "later_iterations_moving_no_pixel": sum(m == 0 for m in moved), "later_iterations": len(moved),
@@ -163,16 +178,107 @@ def replayed(calls: list[Call], settle_shares: tuple[float, ...] = (0.0, 0.001))
     return report
 
 
+def _fixed_beyond_band(labels: np.ndarray, band: int) -> np.ndarray:
+    """``labels`` with every probable pixel further than ``band`` px from the foreground's edge made sure on its
+    side; sure pixels and those near the edge as they are."""
+    foreground = _foreground(labels).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    far = ~(cv2.dilate(foreground, kernel).astype(bool) & ~cv2.erode(foreground, kernel).astype(bool))
+    out = labels.copy()
+    out[far & (labels == cv2.GC_PR_FGD)] = cv2.GC_FGD
+    out[far & (labels == cv2.GC_PR_BGD)] = cv2.GC_BGD
+    return out
+
+
+def _coarse_to_fine(image: np.ndarray, labels: np.ndarray, iterations: int, factor: float,
+                    band: int, fine: int) -> tuple[np.ndarray, float]:
+    """(foreground, CPU seconds): GrabCut on the window scaled by ``factor``, then ``fine`` iterations at its size
+    free only within ``band`` px of the coarse edge (colour models carried over)."""
+    started = time.process_time()
+    height, width = labels.shape
+    size = (max(8, round(width * factor)), max(8, round(height * factor)))
+    coarse = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+    coarse[cv2.resize((labels == cv2.GC_FGD).astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0] = \
+        cv2.GC_FGD
+    cv2.setRNGSeed(GRABCUT_SEED)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(cv2.resize(image, size, interpolation=cv2.INTER_AREA), coarse, None, bgd, fgd, iterations,
+                cv2.GC_INIT_WITH_MASK)
+    foreground = cv2.resize(_foreground(coarse).astype(np.uint8) * 255, (width, height),
+                            interpolation=cv2.INTER_LINEAR) > 127
+    if fine:
+        fine_labels, free = labels.copy(), (labels == cv2.GC_PR_FGD) | (labels == cv2.GC_PR_BGD)
+        fine_labels[free] = np.where(foreground, cv2.GC_PR_FGD, cv2.GC_PR_BGD)[free]
+        fine_labels = _fixed_beyond_band(fine_labels, band)
+        cv2.grabCut(image, fine_labels, None, bgd, fgd, fine, cv2.GC_EVAL)
+        foreground = _foreground(fine_labels)
+    return foreground, time.process_time() - started
+
+
+def _banded_later(image: np.ndarray, labels: np.ndarray, iterations: int, full: int,
+                  band: int) -> tuple[np.ndarray, float]:
+    """(foreground, CPU seconds): ``full`` iterations free everywhere, the rest (colour models carried over) free
+    only within ``band`` px of the edge they left."""
+    started = time.process_time()
+    labels = labels.copy()
+    cv2.setRNGSeed(GRABCUT_SEED)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(image, labels, None, bgd, fgd, min(full, iterations), cv2.GC_INIT_WITH_MASK)
+    if iterations > full:
+        labels = _fixed_beyond_band(labels, band)
+        cv2.grabCut(image, labels, None, bgd, fgd, iterations - full, cv2.GC_EVAL)
+    return _foreground(labels), time.process_time() - started
+
+
+def alternatives(calls: list[Call]) -> dict:
+    """The seed cut's masks by cheaper ways against its own (see the module's docstring)."""
+    runs = [_grabcut(image, labels, iterations) for image, labels, iterations in calls]
+    outputs, own_cpu = [_foreground(out) for out, _ in runs], sum(cpu for _, cpu in runs)
+
+    def figures(results: list[tuple[np.ndarray, float]]) -> dict:
+        ious = []
+        for (mask, _), reference in zip(results, outputs):
+            union = np.count_nonzero(mask | reference)
+            ious.append(np.count_nonzero(mask & reference) / union if union else 1.0)
+        return {"cpu_ratio": round(sum(cpu for _, cpu in results) / own_cpu, 3),
+                "mean_iou": round(float(np.mean(ious)), 4), "min_iou": round(float(np.min(ious)), 3),
+                "p10_iou": round(float(np.percentile(ious, 10)), 3), "identical": int(sum(i == 1.0 for i in ious))}
+
+    def guarded(run, image: np.ndarray, labels: np.ndarray, *args) -> tuple[np.ndarray, float]:
+        try:
+            return run(image, labels, *args)
+        except cv2.error:  # a degenerate window: the segmenter keeps the initial labelling
+            return _foreground(labels), 0.0
+
+    report = {"calls": len(calls), "own_cpu_s": round(own_cpu, 3), "reseeded": {}, "coarse_to_fine": {},
+              "banded_later": {}}
+    for seed in (1, 2, 3):
+        reseeded = [_grabcut(i, l, n, seed) for i, l, n in calls]
+        report["reseeded"][str(seed)] = figures([(_foreground(out), cpu) for out, cpu in reseeded])
+    for factor in (0.5, 0.75):
+        for fine in (0, 1):
+            report["coarse_to_fine"][f"x{factor}_fine{fine}"] = figures(
+                [guarded(_coarse_to_fine, i, l, n, factor, 3, fine) for i, l, n in calls])
+    for full in (1, 2):
+        for band in (3, 6, 10):
+            report["banded_later"][f"full{full}_band{band}"] = figures(
+                [guarded(_banded_later, i, l, n, full, band) for i, l, n in calls])
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--film", required=True)
     parser.add_argument("--limit", type=int, default=32, help="kept frames to cut (the film's first)")
+    parser.add_argument("--alternatives", action="store_true", help="also the seed cut's masks by cheaper ways")
     args = parser.parse_args()
     calls = recorded_calls(args.home, args.film, args.limit)
     cv2.setNumThreads(1)
     report = {"benchmark": "grabcut_cost", "film": args.film, "frames": args.limit, "opencv": cv2.__version__,
               "load_avg_1m": round(os.getloadavg()[0], 2), **{kind: replayed(c) for kind, c in calls.items()}}
+    if args.alternatives:
+        report["seed_cut_alternatives"] = alternatives(calls["seed_cut"])
     print(json.dumps(report, indent=1))
 
 
