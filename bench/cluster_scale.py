@@ -141,17 +141,17 @@ class ReusedSearch:
     the second arm; the second search among a subset is a new shape)."""
 
     def __init__(self, index: Any):
-        self.index, self.found = index, {}
+        self.index, self.found, self.last = index, {}, ""
         self.name, self.model = index.name, index.model
 
     def describe(self) -> str:
-        return self.index.describe()
+        return self.last
 
     def neighbours(self, data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         key = (data.shape, k, data[0].tobytes(), data[-1].tobytes())
         if key not in self.found:
-            self.found[key] = self.index.neighbours(data, k)
-        indices, sims = self.found[key]
+            self.found[key] = (*self.index.neighbours(data, k), self.index.describe())
+        indices, sims, self.last = self.found[key]
         return indices.copy(), sims.copy()
 
 

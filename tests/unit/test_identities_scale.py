@@ -175,7 +175,7 @@ def _first_graph(x: np.ndarray, index) -> tuple:
 
     indices, sims = index.neighbours(x, 15)
     raw, _, core = density_labels(indices, sims, 10, 0.7)
-    return sims, raw, core, 0.7
+    return raw, core
 
 
 def test_best_neighbours_keeps_the_most_similar_distinct_rows():
