@@ -45,9 +45,10 @@ class FaceParams:
     upscale_max_side: int = 960      # px: the upscaled box's longer side stays under this
     # the 2D analyzer's YuNet and anime cascade search only the part of the frame around the instances still without
     # a face, each box widened by this x its longer side (0: the whole frame). 6-minute 1080p film: the stage
-    # 25.6 -> 22.0 CPU-s, 202 of 240 faces identical, 36 moved by a few px, 2 lost, 1 gained; Penny & Chip's
-    # identities unchanged (bench/faces_2d.py --film pc; docs/film_scale.md, session 12)
-    search_margin: float = 0.5
+    # 25.6 -> 22.0 CPU-s, 202 of 240 faces identical, 36 moved by a few px, 2 lost, 1 gained (docs/film_scale.md,
+    # session 12). Off by default: on the whole Penny & Chip chain (bench/faces_2d.py --film pc) 0.5 left 6 of
+    # Penny's 24 held-out faces as noise (holds 1.00 -> 0.75, BCubed F 1.00 -> 0.92), 0 keeps them
+    search_margin: float = 0.0
     save_crops: bool = True          # aligned face crops (112 px; drawn faces: 192 px context crops) in faces/
     jpeg_quality: int = 92
 
