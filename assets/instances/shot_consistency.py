@@ -53,12 +53,13 @@ def flow_between(rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
     return full_size_flow(small_flow(grey_at_flow_size(rgb), grey_at_flow_size(neighbour)), rgb.shape)
 
 
-def sample_points(flow: np.ndarray) -> np.ndarray:
-    """H x W x 2 float32: where each pixel's flow points (its own x, y plus the flow), the map ``carry_over`` reads."""
+def sample_points(flow: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """H x W x 2 float32: where each pixel's flow points (its own x, y plus the flow), the map ``carry_over`` reads;
+    ``origin``: the frame position (x, y) of ``flow``'s first pixel, when ``flow`` is a window of the frame's flow."""
     height, width = flow.shape[:2]
     points = flow.astype(np.float32, copy=True)
-    points[..., 0] += np.arange(width, dtype=np.float32)
-    points[..., 1] += np.arange(height, dtype=np.float32)[:, None]
+    points[..., 0] += np.arange(origin[0], origin[0] + width, dtype=np.float32)
+    points[..., 1] += np.arange(origin[1], origin[1] + height, dtype=np.float32)[:, None]
     return points
 
 
@@ -69,11 +70,6 @@ def carry_over(mask: np.ndarray, flow: np.ndarray, points: np.ndarray | None = N
     moved = cv2.remap(mask.astype(np.uint8) * 255, points, None, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return moved >= 128
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = float(np.count_nonzero(a | b))
-    return float(np.count_nonzero(a & b)) / union if union else 0.0
 
 
 def carry_window(small: np.ndarray, shape: tuple[int, ...], box: tuple[int, int, int, int]
@@ -111,11 +107,8 @@ def carry_in_window(mask: np.ndarray, flow: np.ndarray, window: tuple[int, int, 
     x0, y0, x1, y1 = window
     out = np.zeros(mask.shape, bool)
     if x1 > x0 and y1 > y0:
-        points = flow[y0:y1, x0:x1].astype(np.float32, copy=True)  # sample_points' sums, pixel by pixel
-        points[..., 0] += np.arange(x0, x1, dtype=np.float32)
-        points[..., 1] += np.arange(y0, y1, dtype=np.float32)[:, None]
-        out[y0:y1, x0:x1] = cv2.remap(mask.astype(np.uint8) * 255, points, None, cv2.INTER_LINEAR,
-                                      borderMode=cv2.BORDER_CONSTANT, borderValue=0) >= 128
+        part = flow[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = carry_over(mask, part, sample_points(part, (x0, y0)))
     return out
 
 
