@@ -1,6 +1,6 @@
 """Where the characters segmenter's GrabCut CPU goes, and what cheaper ways of running it would change (JSON on stdout).
 
-    .venv/bin/python bench/grabcut_cost.py --home HOME --film FILM [--limit 32] [--alternatives]
+    .venv/bin/python bench/grabcut_cost.py --home HOME --film FILM [--limit 32] [--alternatives | --compiled]
 
 The segmenter cuts the film's first ``--limit`` kept frames (a home built with ``castforge ingest`` + ``castforge
 materialize FILM --select frames``; the film's ``instances`` parameters) while every GrabCut call's inputs are
@@ -22,6 +22,9 @@ own, mean / lowest / 10th-percentile IoU of the masks, how many identical):
   over, ``GC_EVAL``), or none;
 - ``banded_later``: the first 1 / 2 iterations free everywhere, the rest free only within 3 / 6 / 10 px of the
   edge they left (pixels further away fixed as they are).
+With --compiled, instead of the replays: every call (seed cut and edge re-cut) by ``cv2.grabCut`` and by the compiled
+GrabCut (resources/backends/grabcut_compiled.py) from the same random state, alternating: CPU of each, how many
+calls give identical labels, and the masks' agreement.
 """
 
 import argparse
@@ -266,17 +269,46 @@ def alternatives(calls: list[Call]) -> dict:
     return report
 
 
+def compiled(calls: list[Call]) -> dict:
+    """OpenCV's GrabCut against the compiled one on each call (the compiled one's first call, which loads its
+    numba cache, is left out of its CPU)."""
+    from resources.backends.grabcut_compiled import compiled_grabcut
+
+    if not calls:
+        return {"calls": 0}
+    warm = calls[0][1].copy()
+    compiled_grabcut(calls[0][0], warm, calls[0][2])
+    seconds, masks, identical = {"opencv": 0.0, "compiled": 0.0}, {"opencv": [], "compiled": []}, 0
+    for image, labels, iterations in calls:
+        opencv, spent = _grabcut(image, labels, iterations)
+        mine = labels.copy()
+        cv2.setRNGSeed(GRABCUT_SEED)
+        started = time.process_time()
+        compiled_grabcut(image, mine, iterations)
+        seconds["compiled"] += time.process_time() - started
+        seconds["opencv"] += spent
+        identical += int(np.array_equal(opencv, mine))
+        masks["opencv"].append(_foreground(opencv))
+        masks["compiled"].append(_foreground(mine))
+    return {"calls": len(calls), "opencv_ms": round(1000 * seconds["opencv"] / len(calls), 1),
+            "compiled_ms": round(1000 * seconds["compiled"] / len(calls), 1),
+            "speedup": round(seconds["opencv"] / seconds["compiled"], 2), "identical_labels": identical,
+            "masks": _agreement(masks["compiled"], masks["opencv"])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--film", required=True)
     parser.add_argument("--limit", type=int, default=32, help="kept frames to cut (the film's first)")
     parser.add_argument("--alternatives", action="store_true", help="also the seed cut's masks by cheaper ways")
+    parser.add_argument("--compiled", action="store_true", help="OpenCV's GrabCut against the compiled one")
     args = parser.parse_args()
     calls = recorded_calls(args.home, args.film, args.limit)
     cv2.setNumThreads(1)
+    figures = compiled if args.compiled else replayed
     report = {"benchmark": "grabcut_cost", "film": args.film, "frames": args.limit, "opencv": cv2.__version__,
-              "load_avg_1m": round(os.getloadavg()[0], 2), **{kind: replayed(c) for kind, c in calls.items()}}
+              "load_avg_1m": round(os.getloadavg()[0], 2), **{kind: figures(c) for kind, c in calls.items()}}
     if args.alternatives:
         report["seed_cut_alternatives"] = alternatives(calls["seed_cut"])
     print(json.dumps(report, indent=1))

@@ -42,6 +42,8 @@ class SegmenterResource(LazyBackendResource):
     body_keypoints: bool = True  # characters: MoveNet limb lines are sure foreground (pose/movenet_... weights)
     person_matte: bool = True  # characters: BlazePose's sure person matte is probable foreground (pose/mp_pose_...)
     merge_sam2_parts: bool = True  # sam2: group its part masks into whole characters with the characters backend
+    grabcut: Literal["compiled", "opencv"] = "compiled"  # characters: GrabCut compiled (numba + PyMaxflow, the
+    # same masks in 0.6x the CPU) or cv2.grabCut (resources/backends/grabcut_compiled.py)
 
     def resolved_backend(self) -> str:
         if self.backend != "auto":
@@ -65,7 +67,8 @@ class SegmenterResource(LazyBackendResource):
         from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
         characters = OpencvCharacterSegmenter(self.cue_models(), self.max_side, person_score=self.person_score,
-                                              body_keypoints=self.body_keypoints, person_matte=self.person_matte)
+                                              body_keypoints=self.body_keypoints, person_matte=self.person_matte,
+                                              grabcut=self.grabcut)
         if self.resolved_backend() != "sam2":
             return characters
         from resources.backends.sam2 import Sam2Segmenter

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from resources.backends.character_cues import CharacterCues, Cues
-from resources.backends.character_edges import refine_apart, seeded_grabcut
+from resources.backends.character_edges import GRABCUTS, grabcut_backend, refine_apart, seeded_grabcut
 from resources.backends.character_extent import with_legs
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
@@ -247,15 +247,23 @@ class OpencvCharacterSegmenter:
     name = "characters"
 
     def __init__(self, cues: CharacterCues | None = None, max_side: int = 640, iterations: int = 4,
-                 person_score: float = 0.3, body_keypoints: bool = True, person_matte: bool = True):
+                 person_score: float = 0.3, body_keypoints: bool = True, person_matte: bool = True,
+                 grabcut: str = GRABCUTS[0]):
         self.cues = cues or CharacterCues()
         self.skeleton = skeleton_cue() if body_keypoints else None
         self.matte = matte_cue() if person_matte else None
         self.person_score = person_score
-        self.model = f"opencv-grabcut+{self.cues.name}"
+        if grabcut not in GRABCUTS:
+            raise ValueError(f"unknown GrabCut {grabcut!r}: one of {', '.join(GRABCUTS)}")
+        self.grabcut = grabcut  # GrabCut's implementation (character_edges.GRABCUTS): the same masks, other CPU
+        self.model = f"{grabcut}-grabcut+{self.cues.name}"
         self.max_side, self.iterations = max_side, iterations
 
     def segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:
+        with grabcut_backend(self.grabcut):
+            return self._segment(rgb, cues)
+
+    def _segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
         seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
