@@ -21,6 +21,7 @@ from resources.backends.character_regions import (border_regions, colour_regions
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
 from resources.backends.character_skeleton import matte_cue, skeleton_cue
 from resources.backends.character_toys import with_toy_boxes
+from resources.backends.character_upper_body import without_upper_bodies
 from resources.backends.character_weak_faces import with_weak_faces
 
 log = logging.getLogger(__name__)
@@ -268,6 +269,7 @@ class OpencvCharacterSegmenter:
         height, width = rgb.shape[:2]
         seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
                                                 self.matte), width, height, self.person_score)
+        seeds = without_upper_bodies(seeds, cues.drawn)
         if not seeds:
             return []
         # GrabCut's cost grows with pixels: refine at most max_side wide, then scale the masks back up
