@@ -94,7 +94,8 @@ def split(video: Path) -> dict:
         stored = handoff.read_handoff(workspace, "bench")
         for frame in stored.frames() if stored else ():
             content.update(json.dumps([frame.index, frame.timestamp_s, frame.signals]).encode())
-            record = b"".join(a.tobytes() for a in (frame.grey, frame.change_grey, frame.thumbnail, frame.histogram))
+            record = b"".join(a.tobytes() for a in (frame.grey, frame.change_grey, frame.thumbnail, frame.histogram)
+                              if a is not None)  # a frame the picture change does not sample has no change grey
             content.update(record)
             records.append(record)
         digest = _rows_digest(result.frames, Path(folder))

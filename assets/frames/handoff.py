@@ -1,9 +1,10 @@
 """What ``shot_analysis`` measures of every frame, taken while ``frames`` decodes the film, so a film of 720 rows or
 more is decoded once for both stages (README, "Temporal analysis").
 
-Per decoded frame: its light and colour signals, the 192 px wide grey picture (camera motion), the 64 x 36 grey of
-the picture change (straight from the decoded frame, swscale's area filter), the 32 x 18 grey thumbnail and the
-hue x saturation x value histogram counts (appearance). Camera motion itself cannot be measured here (it masks the
+Per decoded frame: its light and colour signals, the 192 px wide grey picture (camera motion), the 32 x 18 grey
+thumbnail and the hue x saturation x value histogram counts (appearance); on the frames the picture change samples
+(CHANGE_RATE, ``SampleClock``: every second frame at 24 fps) the 64 x 36 grey of the picture change (straight from
+the decoded frame, swscale's area filter). Camera motion itself cannot be measured here (it masks the
 characters' boxes, found later), nor the appearance (sampled per shot, and the shots are final only at the end),
 so the pictures travel: each frame's as one zlib record (lossless; about 14 KB a frame at 16:9; level 1 with the
 run-length strategy, Z_RLE: a third less CPU than the default strategy for 7% more bytes, read by plain
@@ -32,9 +33,10 @@ HANDOFF_DIR = "frame_handoff"
 HANDOFF_MIN_ROWS = 720  # below this a frame decodes cheaply and the handoff's writing and reading cost what it saves
 ANALYSIS_WIDTH = 192  # shot_analysis.analysis_width the handoff is taken at (another width decodes again)
 CHANGE_SIZE = (64, 36)  # the picture change's grey: small enough that grain averages out
+CHANGE_RATE = 12.5  # shot_analysis.change_rate the picture change's greys are taken at (another rate decodes again)
 HIST_BINS = (8, 4, 4)  # hue x saturation x value: coarse enough that lighting noise does not split a palette
 THUMB_SIZE = (32, 18)
-FORMAT = 1  # bump when the record layout changes
+FORMAT = 2  # bump when the record layout changes (2: the picture change's grey on sampled frames only)
 _HEADER = struct.Struct("<qd5dI")  # index, timestamp, five signals, compressed length
 SIGNALS = ("luma", "bright_share", "lab_a", "lab_b", "saturation")
 
@@ -69,6 +71,22 @@ def small_size(width: int, height: int, target_width: int) -> tuple[int, int]:
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 
+class SampleClock:
+    """When the picture change takes a sample: the first frame at least ``1 / rate`` seconds after the previous
+    sample (so the film's frame rate sets the exact spacing: every second frame at 24 fps for 12.5 Hz)."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+        self._next_s = 0.0
+
+    def due(self, timestamp_s: float) -> bool:
+        """Whether the frame at ``timestamp_s`` (frames in display order) is a sample."""
+        if timestamp_s < self._next_s:
+            return False
+        self._next_s = timestamp_s + 1.0 / self.rate
+        return True
+
+
 class ChangeGrey:
     """The picture change's 64 x 36 grey of a decoded frame (one swscale context for the film)."""
 
@@ -88,7 +106,7 @@ class HandoffFrame:
     timestamp_s: float
     signals: dict[str, float]
     grey: np.ndarray  # ANALYSIS_WIDTH wide
-    change_grey: np.ndarray  # CHANGE_SIZE
+    change_grey: np.ndarray | None  # CHANGE_SIZE, on the frames a picture change at the handoff's rate samples
     histogram: np.ndarray  # float32 counts, HIST_BINS flattened
     thumbnail: np.ndarray  # uint8, THUMB_SIZE
 
@@ -105,6 +123,7 @@ class HandoffWriter:
         self.fingerprint = frames_fingerprint
         self._file = (self.staging / "frames.bin").open("wb")
         self._change = ChangeGrey()
+        self._change_clock = SampleClock(CHANGE_RATE)  # the frames shot_analysis' picture change will sample
         self._small = None
         self._size: tuple[int, int] | None = None
         self.frames = 0
@@ -121,8 +140,10 @@ class HandoffWriter:
         signals = frame_signals(bgr, hsv)
         histogram, thumbnail = appearance_sample(bgr, hsv)
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        # swscale's 64 x 36 grey costs a third of a CPU-ms a 1080p frame: taken only where it will be sampled
+        change = self._change(frame).tobytes() if self._change_clock.due(timestamp_s) else b""
         packer = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
-        blob = packer.compress(b"".join((grey.tobytes(), self._change(frame).tobytes(), thumbnail.tobytes(),
+        blob = packer.compress(b"".join((grey.tobytes(), change, thumbnail.tobytes(),
                                          histogram.astype(np.float32).tobytes()))) + packer.flush()
         self._file.write(_HEADER.pack(index, timestamp_s, *(signals[s] for s in SIGNALS), len(blob)))
         self._file.write(blob)
@@ -132,7 +153,7 @@ class HandoffWriter:
         """The manifest (last), then the folder swapped in for the film's previous handoff; returns the folder."""
         self._file.close()
         manifest = {"format": FORMAT, "frames_fingerprint": self.fingerprint, "frames": self.frames,
-                    "fps": fps, "source_width": width, "source_height": height,
+                    "change_rate": CHANGE_RATE, "fps": fps, "source_width": width, "source_height": height,
                     "width": self._size[0] if self._size else 0, "height": self._size[1] if self._size else 0,
                     "decode_error": decode_error, "bytes": (self.staging / "frames.bin").stat().st_size}
         (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -185,22 +206,27 @@ class Handoff:
     def size(self) -> tuple[int, int]:
         return self.manifest["width"], self.manifest["height"]
 
-    def taken_at(self, width: int) -> bool:
-        """Whether its pictures are those a decode shrunk to ``width`` px wide gives."""
-        return width == ANALYSIS_WIDTH and self.size == small_size(self.manifest["source_width"],
-                                                                   self.manifest["source_height"], width)
+    def taken_at(self, width: int, change_rate: float) -> bool:
+        """Whether its pictures are those a decode shrunk to ``width`` px wide gives, with the picture change's
+        greys on the frames a sampling at ``change_rate`` Hz takes."""
+        return (width == ANALYSIS_WIDTH and change_rate == self.manifest.get("change_rate")
+                and self.size == small_size(self.manifest["source_width"], self.manifest["source_height"], width))
 
     def frames(self) -> Iterator[HandoffFrame]:
         width, height = self.size
-        cuts = np.cumsum([width * height, CHANGE_SIZE[0] * CHANGE_SIZE[1], THUMB_SIZE[0] * THUMB_SIZE[1]])
+        change_bytes = CHANGE_SIZE[0] * CHANGE_SIZE[1]
+        with_change = np.cumsum([width * height, change_bytes, THUMB_SIZE[0] * THUMB_SIZE[1]])
+        without_change = np.cumsum([width * height, 0, THUMB_SIZE[0] * THUMB_SIZE[1]])
+        whole = width * height + change_bytes + THUMB_SIZE[0] * THUMB_SIZE[1] + 4 * int(np.prod(HIST_BINS))
         with (self.folder / "frames.bin").open("rb") as stored:
             while header := stored.read(_HEADER.size):
                 index, timestamp_s, *values, length = _HEADER.unpack(header)
                 data = np.frombuffer(zlib.decompress(stored.read(length)), np.uint8)
-                grey, change, thumbnail, histogram = np.split(data, cuts)
+                sampled = len(data) == whole  # a record without the picture change's grey is shorter by it
+                grey, change, thumbnail, histogram = np.split(data, with_change if sampled else without_change)
                 yield HandoffFrame(index, timestamp_s, dict(zip(SIGNALS, values)), grey.reshape(height, width),
-                                   change.reshape(CHANGE_SIZE[::-1]), histogram.copy().view(np.float32),
-                                   thumbnail.reshape(THUMB_SIZE[::-1]))
+                                   change.reshape(CHANGE_SIZE[::-1]) if sampled else None,
+                                   histogram.copy().view(np.float32), thumbnail.reshape(THUMB_SIZE[::-1]))
 
 
 def read_handoff(workspace: FilmWorkspace, frames_fingerprint: str | None) -> Handoff | None:

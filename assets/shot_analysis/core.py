@@ -121,7 +121,8 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
     note = None
     if inputs.kind == "video" and inputs.source is not None:
         lookup = ShotLookup(shots, _boxes_by_shot(inputs.frames, inputs.instances))
-        handoff = inputs.handoff if inputs.handoff and inputs.handoff.taken_at(params.analysis_width) else None
+        usable = inputs.handoff and inputs.handoff.taken_at(params.analysis_width, params.change_rate)
+        handoff = inputs.handoff if usable else None
         scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params, handoff)
         appearance = scan.appearance
     else:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from assets.frames.handoff import CHANGE_SIZE, ChangeGrey
+from assets.frames.handoff import CHANGE_SIZE, ChangeGrey, SampleClock
 
 PICTURE_CHANGE_SCHEMA = {"frame_index": pl.Int64, "time_s": pl.Float64, "change": pl.Float64,
                          "rate_hz": pl.Float64}
@@ -28,7 +28,7 @@ class PictureChangeSampler:
         self.rate = rate
         self._grey: ChangeGrey | None = None  # one swscale context for the film (frame.reformat builds one a call)
         self._previous: np.ndarray | None = None
-        self._next_s = 0.0
+        self._clock = SampleClock(rate)  # the frames stage's handoff takes its greys on the same frames
         self._rows: list[tuple[int, float, float]] = []
 
     def add(self, index: int, timestamp_s: float, frame: Any) -> None:
@@ -39,9 +39,8 @@ class PictureChangeSampler:
 
     def add_grey(self, index: int, timestamp_s: float, grey_of: Callable[[], np.ndarray]) -> None:
         """As ``add``, with the frame's CHANGE_SIZE grey (uint8) from ``grey_of`` (called only when sampled)."""
-        if timestamp_s < self._next_s:
+        if not self._clock.due(timestamp_s):
             return
-        self._next_s = timestamp_s + 1.0 / self.rate
         grey = grey_of().astype(np.float32)
         if self._previous is not None:
             self._rows.append((index, timestamp_s, float(np.mean(np.abs(grey - self._previous))) / 255.0))

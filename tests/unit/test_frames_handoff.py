@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from assets.frames.core import FrameParams, extract_video_frames
-from assets.frames.handoff import (HANDOFF_DIR, HandoffWriter, read_handoff, remove_handoff, settle_handoff,
-                                   wants_handoff)
+from assets.frames.decode import open_video_stream
+from assets.frames.handoff import (CHANGE_SIZE, HANDOFF_DIR, ChangeGrey, HandoffWriter, read_handoff, remove_handoff,
+                                   settle_handoff, wants_handoff)
 from assets.shot_analysis.params import ShotAnalysisParams
+from assets.shot_analysis.picture_change import PictureChangeSampler
 from assets.shot_analysis.stream import ShotLookup, scan_video
 from resources.storage import FilmWorkspace
 
@@ -52,7 +54,8 @@ def test_frames_decoding_every_frame_writes_what_its_reference_only_decode_write
 def test_shot_analysis_scan_of_the_handoff_equals_its_own_decode(handed_off):
     video, workspace, plain, *_ = handed_off
     handoff = read_handoff(workspace, "frames-fingerprint")
-    assert handoff is not None and handoff.taken_at(192) and not handoff.taken_at(160)
+    assert handoff is not None and handoff.taken_at(192, 12.5) and not handoff.taken_at(160, 12.5)
+    assert not handoff.taken_at(192, 25.0)  # its picture change greys are those of a 12.5 Hz sampling only
     # a shot's boxes mask the camera's background: the handoff's grey must be masked the same way
     lookup = ShotLookup(plain.shots, {1: [(300, [(200.0, 100.0, 700.0, 650.0)])]})
     params = ShotAnalysisParams()
@@ -68,6 +71,26 @@ def test_shot_analysis_scan_of_the_handoff_equals_its_own_decode(handed_off):
         theirs = read.appearance[shot]
         assert mine.samples == theirs.samples > 10
         assert np.array_equal(mine.histogram, theirs.histogram) and np.array_equal(mine.thumbnail, theirs.thumbnail)
+
+
+def test_the_handoff_holds_the_picture_change_grey_of_the_sampled_frames_only(handed_off):
+    """swscale's 64 x 36 grey is taken on the frames shot_analysis' picture change samples (every third frame of
+    this 30 fps film at 12.5 Hz), each equal to that frame's own; the other records go without it."""
+    video, workspace, *_ = handed_off
+    stored = list(read_handoff(workspace, "frames-fingerprint").frames())
+    with_grey = [frame.index for frame in stored if frame.change_grey is not None]
+    sampler = PictureChangeSampler(12.5)
+    for frame in stored:
+        sampler.add_grey(frame.index, frame.timestamp_s, lambda: np.zeros(CHANGE_SIZE[::-1], np.uint8))
+    assert with_grey == [0, *sampler.table()["frame_index"].to_list()] and len(with_grey) == 240
+    checked, decoded = {with_grey[0], with_grey[1], with_grey[-2], with_grey[-1]}, {}
+    change = ChangeGrey()
+    with open_video_stream(video) as (container, stream):
+        for index, frame in enumerate(container.decode(stream)):
+            if index in checked:
+                decoded[index] = change(frame)
+    assert all(np.array_equal(frame.change_grey, decoded[frame.index]) for frame in stored if frame.index in checked)
+    assert len(decoded) == 4
 
 
 def test_a_stale_partial_or_missing_handoff_is_refused(handed_off, tmp_path):

@@ -115,7 +115,7 @@ def test_frames_decoding_every_hevc_frame_writes_what_its_skipping_decode_writes
 def test_shot_analysis_scan_of_the_hevc_handoff_equals_its_own_decode(hevc10: Path, handed_off):
     workspace, plain, *_ = handed_off
     handoff = read_handoff(workspace, "fp")
-    assert handoff is not None and handoff.taken_at(192)
+    assert handoff is not None and handoff.taken_at(192, 12.5)
     lookup, params = ShotLookup(plain.shots, {}), ShotAnalysisParams()
     own, read = scan_video(hevc10, lookup, 192, 4, params), scan_video(hevc10, lookup, 192, 4, params, handoff)
     assert own.signals.height == FRAMES and own.signals.equals(read.signals)
