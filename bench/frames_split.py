@@ -4,8 +4,12 @@ wrapping them (thread CPU: swscale's and FFmpeg's own worker threads show only i
 JPEG digest and a digest of the handoff's decoded content (equal digests: equal output, whatever the compression),
 and the handoff's stored records compressed again with zlib level 1 under each strategy (CPU-ms a record, bytes).
 
-Usage: .venv/bin/python bench/frames_split.py VIDEO [--code DIR]   (DIR: another checkout's assets/ and resources/,
-e.g. a worktree of the code before a change). Prints JSON. Compare with the floor, a bare decode of every frame:
+Usage: .venv/bin/python bench/frames_split.py VIDEO [--code DIR] [--scan-check] [--handoff-cost N]
+(DIR: another checkout's assets/ and resources/, e.g. a worktree of the code before a change). ``--scan-check``: also
+shot_analysis' scan of the handoff against its own decode of the film (equal tables: the handoff is exact);
+``--handoff-cost N``: also the handoff writer's process CPU-ms a frame on N consecutive frames from the film's
+middle, decoded beforehand (three rounds; run it under ``taskset -c K`` so that swscale's threads count on one core).
+Prints JSON. Compare with the floor, a bare decode of every frame:
 .venv/bin/python bench/frames_scale.py --measure decode VIDEO."""
 
 import argparse
@@ -57,7 +61,51 @@ def recompress(records: list[bytes]) -> dict:
     return out
 
 
-def split(video: Path) -> dict:
+def handoff_cost(video: Path, frames: int) -> list[float]:
+    """Process CPU-ms a frame of ``HandoffWriter.add`` on ``frames`` consecutive decoded frames (three rounds)."""
+    import av
+
+    from assets.frames.handoff import HandoffWriter
+    from resources.storage import FilmWorkspace
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        start, base, decoded = (stream.frames or 2 * frames) // 2, float(stream.time_base), []
+        for index, frame in enumerate(container.decode(stream)):
+            if index >= start:
+                decoded.append((index, float(frame.pts * base), frame))
+            if len(decoded) == frames:
+                break
+    rounds = []
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as home:
+            writer = HandoffWriter(FilmWorkspace("bench", Path(home)), "bench")
+            started = time.process_time()
+            for index, timestamp_s, frame in decoded:
+                writer.add(index, timestamp_s, frame)
+            rounds.append(round(1000 * (time.process_time() - started) / len(decoded), 3))
+            writer.discard()
+    return rounds
+
+
+def scan_check(video: Path, shots, stored) -> dict:
+    """shot_analysis' scan of the handoff ``stored`` against its own decode of ``video`` (no character boxes)."""
+    from assets.shot_analysis.params import ShotAnalysisParams
+    from assets.shot_analysis.stream import ShotLookup, scan_video
+
+    lookup, params = ShotLookup(shots, {}), ShotAnalysisParams()
+    read, own = scan_video(video, lookup, 192, 4, params, stored), scan_video(video, lookup, 192, 4, params)
+    appearance = sorted(own.appearance) == sorted(read.appearance) and all(
+        mine.samples == theirs.samples and (mine.histogram == theirs.histogram).all()
+        and (mine.thumbnail == theirs.thumbnail).all()
+        for mine, theirs in ((own.appearance[shot], read.appearance[shot]) for shot in own.appearance))
+    return {"signals": own.signals.equals(read.signals),
+            "picture_change": own.picture_change.equals(read.picture_change),
+            "picture_change_rows": own.picture_change.height, "motion_pairs": own.pairs == read.pairs,
+            "appearance": appearance}
+
+
+def split(video: Path, check_scan: bool = False) -> dict:
     import assets.frames.core as core
     import assets.frames.decode as decode
     import assets.frames.handoff as handoff
@@ -99,22 +147,31 @@ def split(video: Path) -> dict:
             content.update(record)
             records.append(record)
         digest = _rows_digest(result.frames, Path(folder))
+        scan = scan_check(video, result.shots, stored) if check_scan and stored else None
     dropped = result.frames["drop_reason"].str.starts_with("duplicate_of").sum()
     return {"video": video.name, "code": str(Path(handoff.__file__).parents[2]), "cpu_s": round(cpu, 2), "wall_s": round(wall, 1),
             "thread_cpu_s": {k: round(v, 2) for k, v in sorted(totals.items())},
             "not_in_python_threads_s": round(cpu - totals["main_thread"] - totals.get("decoding_thread", 0.0), 2),
             "chosen_frames": len(result.frames), "duplicates": int(dropped), "rows_sha1": digest,
             "handoff_bytes": settled.get("handoff_bytes"), "handoff_frames": len(records),
-            "handoff_content_sha1": content.hexdigest(), "zlib_level1_of_records": recompress(records[::5])}
+            "handoff_content_sha1": content.hexdigest(), "zlib_level1_of_records": recompress(records[::5]),
+            **({"scan_of_handoff_equals_own_decode": scan} if scan is not None else {})}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", type=Path)
     parser.add_argument("--code", type=Path, help="a checkout whose assets/ and resources/ are measured")
+    parser.add_argument("--scan-check", action="store_true",
+                        help="also shot_analysis' scan of the handoff against its own decode")
+    parser.add_argument("--handoff-cost", type=int, default=0, metavar="N",
+                        help="also the handoff writer's CPU-ms a frame on N frames (run under taskset -c K)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve() if args.code else Path(__file__).resolve().parents[1]))
-    print(json.dumps(split(args.video), indent=1))
+    out = split(args.video, args.scan_check)
+    if args.handoff_cost:
+        out["handoff_cpu_ms_a_frame"] = handoff_cost(args.video, args.handoff_cost)
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
