@@ -28,3 +28,15 @@ def test_missing_default_weights_are_listed_with_their_source(castforge_home, mo
     assert main(["models"]) == 1
     out = capsys.readouterr().out
     assert "MISSING local segmenter" in out and "opencv_zoo" in out
+
+
+def test_every_weights_file_a_local_resource_names_is_registered():
+    # a resource whose `model` field names a weights file (face_landmarker, image_embedder) must be in the registry,
+    # or `castforge models` passes while the stage that builds it fails for the missing file
+    from orchestration.profiles import resources_for
+
+    registered = {path for entry in yaml.safe_load(REGISTRY.read_text())["models"] if entry["profile"] == "local"
+                  for path in entry["paths"]}
+    named = {getattr(resource, "model", None) for resource in resources_for("local").values()}
+    files = {name for name in named if isinstance(name, str) and "/" in name}
+    assert "face/mp_face_landmark.tflite" in files and files <= registered, files - registered
