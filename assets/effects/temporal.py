@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from assets.effects.params import EffectParams
+from resources.image_codec import read_image
 
 Event = dict  # start_s, end_s, effect, intensity, confidence, measure, detail, frame_indices / instance ids
 
@@ -206,4 +207,4 @@ def _event(effect: str, start_s: float, end_s: float, intensity: float, confiden
 
 
 def read_rgba(path: Path) -> np.ndarray | None:
-    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    return read_image(path)

@@ -8,6 +8,7 @@ import numpy as np
 
 from assets.pose.core import composite_on
 from resources.errors import BadMediaError
+from resources.image_codec import read_image
 from resources.protocols import ImageEmbedder
 
 BACKGROUND = 127  # cut-outs are composited on mid grey so the background colour carries no identity
@@ -15,7 +16,7 @@ BACKGROUND = 127  # cut-outs are composited on mid grey so the background colour
 
 def load_cutout(path: Path) -> np.ndarray:
     """An RGBA (or RGB) cut-out as RGB on a neutral background, cropped to its visible part."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    image = read_image(path)
     if image is None:
         raise BadMediaError(path, "instance cut-out cannot be read; re-materialise `instances`")
     if image.ndim == 2:

@@ -20,6 +20,7 @@ import polars as pl
 from assets.pose.cluster import subcluster_labels
 from assets.pose.selection import face_yaws
 from assets.pose.views import VIEWS, body_extent, classify_view, pose_features
+from resources.image_codec import read_image
 from resources.storage import contained
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class PoseParams:
 
 def read_bgra(path: Path) -> np.ndarray:
     """An image file as BGRA (grey and BGR get an opaque alpha); raises ValueError when unreadable."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    image = read_image(path)
     if image is None:
         raise ValueError(f"{path}: not a readable image")
     if image.ndim == 2:

@@ -15,6 +15,7 @@ import polars as pl
 from assets.references.core import (ReferenceParams, expression, face_light, lighting_bin, occlusion_bin, pitch_bin,
                                     yaw_bin)
 from resources.errors import BadMediaError
+from resources.image_codec import read_image
 from resources.protocols import FaceLandmarker, ImageEmbedder
 from resources.storage import write_json_atomic
 
@@ -35,7 +36,7 @@ def visible_share(cutout_path: Path | None, offset: tuple[int, int], box: tuple[
     behind something else or cut away. None when the cut-out has no alpha."""
     if cutout_path is None or not cutout_path.exists():
         return None
-    image = cv2.imread(str(cutout_path), cv2.IMREAD_UNCHANGED)
+    image = read_image(cutout_path)
     if image is None or image.ndim != 3 or image.shape[2] != 4:
         return None
     return covered_share(image[:, :, 3], offset, box)
