@@ -19,8 +19,9 @@ cut: the new links are added as differences, ``maxflow(reuse_trees=True)``). A d
 inf) is linked with 1e6, more than any cut through the pixel's other links.
 
 Measured (bench/grabcut_cost.py --compiled: the 2-minute 1080p film's first 104 kept frames, one thread, CPU clock):
-the seed cut's 110 calls and the edge re-cut's 91 give labels identical to ``cv2.grabCut``'s, 118.5 -> 71.9 ms a seed
-cut (1.65x) and 46.7 -> 34.0 ms an edge re-cut (1.37x).
+the seed cut's 110 calls and the edge re-cut's 91 give labels identical to ``cv2.grabCut``'s, 128.5 -> 78.6 ms a seed
+cut (1.64x) and 52.4 -> 38.1 ms an edge re-cut (1.38x); the instances stage 58.7 -> 51.5 CPU-s on that film
+(docs/film_scale.md, session 13).
 
 Images are BGR uint8 (H x W x 3, C order); labels uint8 GC_* values, updated in place like ``cv2.grabCut``'s mask.
 """

@@ -128,3 +128,13 @@ def test_an_unknown_grabcut_is_refused():
     with pytest.raises(ValueError, match="compiled, opencv"):
         with edges.grabcut_backend("fast"):
             pass
+
+
+def test_the_segmenter_resource_chooses_its_grabcut_and_names_it(shared, monkeypatch):
+    """``segmenter.grabcut`` reaches the characters backend and its model name (the stage's cache key)."""
+    from resources.segmenter import SegmenterResource
+
+    monkeypatch.setenv("CASTFORGE_MODELS", str(shared / "models"))
+    for name in edges.GRABCUTS:
+        backend = SegmenterResource(backend="characters", grabcut=name).get()
+        assert backend.grabcut == name and backend.model.startswith(f"{name}-grabcut+")
