@@ -66,5 +66,7 @@ ui: setup
 review: setup
 	.venv/bin/castforge review
 
+# every bench that needs no arguments (ONLY=drop_folder,review_app: just these); the ones that measure a film or
+# video you name are listed with their command; exits non-zero naming the benches that failed
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
+	$(PY) bench/run_all.py $(if $(ONLY),--only $(ONLY))

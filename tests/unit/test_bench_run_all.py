@@ -1,0 +1,72 @@
+"""bench/run_all.py (`make bench`): which bench scripts need an input is read from their argparse without running
+them, the others run, and the exit status names the ones that failed."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _driver():
+    spec = importlib.util.spec_from_file_location("run_all_bench", BENCH / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
+    benches = {b.name: b for b in _driver().plan(BENCH)}
+    needing = {name: b.command() for name, b in benches.items() if b.needs}
+    assert needing == {
+        "audio_cost": ".venv/bin/python bench/audio_cost.py --home HOME --film FILM",  # via stage_cost's helper
+        "datasets": ".venv/bin/python bench/datasets.py --home HOME --film FILM",
+        "faces_av_cpu": ".venv/bin/python bench/faces_av_cpu.py HOME FILM",
+        "frames_split": ".venv/bin/python bench/frames_split.py VIDEO",
+        "grabcut_cost": ".venv/bin/python bench/grabcut_cost.py --home HOME --film FILM",
+        "instances_sheet": ".venv/bin/python bench/instances_sheet.py RUN",
+        "review_grid_control": ".venv/bin/python bench/review_grid_control.py --home HOME",
+        "stage_cost": ".venv/bin/python bench/stage_cost.py --home HOME --film FILM",
+        "voice_pose_cost": ".venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM",
+    }
+    assert {name for name, b in benches.items() if not b.runnable} == {"frame_trace", "temporal_real_effects"}
+    assert "run_all" not in benches
+    # optional --home/--film (pose_captions, identities) and sys.argv with defaults (frames, drop_folder) run bare
+    assert {"pose_captions", "identities", "frames", "drop_folder"} <= {n for n, b in benches.items() if not b.needs}
+
+
+def test_run_skips_what_needs_input_and_names_the_failures(tmp_path, capfd):
+    (tmp_path / "helper.py").write_text(
+        "import argparse\n"
+        "def arguments():\n"
+        "    parser = argparse.ArgumentParser()\n"
+        "    parser.add_argument('--film-home', required=True, metavar='DIR')\n"
+        "    return parser\n")
+    (tmp_path / "uses_helper.py").write_text(
+        "from helper import arguments\n"
+        "def main():\n"
+        "    arguments().parse_args()\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n")
+    (tmp_path / "optional.py").write_text(
+        "import argparse\n"
+        "def main():\n"
+        "    parser = argparse.ArgumentParser()\n"
+        "    parser.add_argument('video', nargs='?')\n"
+        "    parser.add_argument('--home', required=False)\n"
+        "    parser.parse_args()\n"
+        "    print('optional ran')\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n")
+    (tmp_path / "broken.py").write_text("import sys\nif __name__ == '__main__':\n    sys.exit(3)\n")
+    driver = _driver()
+    benches = driver.plan(tmp_path)
+    assert [(b.name, b.runnable, b.needs) for b in benches] == [
+        ("broken", True, []), ("helper", False, []), ("optional", True, []),
+        ("uses_helper", True, ["--film-home DIR"])]
+    failed = driver.run(benches, sys.executable, tmp_path)
+    assert failed == ["broken.py (exit 3)"]
+    out = capfd.readouterr().out
+    assert "optional ran" in out
+    assert "== skipped uses_helper.py (it measures an input you name): .venv/bin/python bench/uses_helper.py " \
+           "--film-home DIR" in out
