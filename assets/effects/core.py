@@ -53,14 +53,14 @@ def frame_detections(bgr: np.ndarray, boxes: list[tuple[float, float, float, flo
     if specks.round_colourful_per_megapixel >= params.sparkle_specks:
         add("sparkles", specks.round_colourful_per_megapixel, params.sparkle_specks, "round_colourful_specks_per_mp",
             f"{specks.round_colourful_per_megapixel:.0f} specks/MP")
-    flame, glowing = measures.fire_share(work)
+    flame, glowing = measures.fire_share(work, at_least=params.fire_share)
     if flame >= params.fire_share and glowing >= params.fire_glowing:
         add("fire", flame, params.fire_share, "glowing_flame_share",
             f"{flame:.1%} glowing flame colours ({glowing:.0%} of the flame-coloured pixels)")
-    glow = measures.bloom(work)
+    maps = measures.detail_maps(work)  # grey level and detail maps, shared by the measures below
+    glow = measures.bloom(work, maps=maps)
     if glow >= params.bloom_share:
         add("bloom", glow, params.bloom_share, "glowing_highlight_share", f"{glow:.0%} of the lights glow")
-    maps = measures.detail_maps(work)  # grey level and detail maps, shared by the measures below
     streak, source = measures.lens_flare(work, maps)
     if streak >= params.flare_streak and source >= params.flare_source:
         add("lens_flare", streak, params.flare_streak, "streak_width_share", f"streak over {streak:.0%} of the width")
@@ -68,7 +68,7 @@ def frame_detections(bgr: np.ndarray, boxes: list[tuple[float, float, float, flo
     if focus is not None and focus[0] >= params.dof_ratio:
         add("depth_of_field", focus[0], params.dof_ratio, "subject_background_detail_ratio",
             f"subject {focus[0]:.1f}x the background's detail")
-    agreement, direction, detail = measures.directional_blur(work, maps=maps)
+    agreement, direction, detail = measures.directional_blur(work, maps=maps, most_detail=params.blur_detail)
     if agreement >= params.blur_agreement and detail <= params.blur_detail:
         add("motion_blur", agreement, params.blur_agreement, "blur_direction_agreement",
             f"along {direction:.0f} deg, detail ratio {detail:.1f}")

@@ -79,14 +79,16 @@ def _specks(bgr: np.ndarray) -> tuple[float, float, float, float]:
             float(streaks.sum() * alignment / megapixels), float((round_ & colourful).sum() / megapixels))
 
 
-def fire_share(bgr: np.ndarray) -> tuple[float, float]:
+def fire_share(bgr: np.ndarray, at_least: float = 0.0) -> tuple[float, float]:
     """Flames are light sources: (share of the frame in flame colours, saturated red-orange-yellow and bright, that
     is also 40 grey levels brighter than its surroundings; that share over all flame-coloured pixels). A sunset sky
-    or a red costume has flame colours but is no brighter than what is around it."""
+    or a red costume has flame colours but is no brighter than what is around it. A frame whose flame colours
+    cover less than ``at_least`` of it gives (0.0, 0.0) without the surroundings' blur: the glowing share, a part
+    of them, cannot reach ``at_least``."""
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     flame = (hue <= 22) & (sat >= 150) & (val >= 170)
-    if not flame.any():
+    if not flame.any() or flame.mean() < at_least:
         return 0.0, 0.0
     value = val.astype(np.float32)
     surroundings = cv2.GaussianBlur(value, (0, 0), bgr.shape[1] / 40)
@@ -141,17 +143,22 @@ def depth_of_field(bgr: np.ndarray, boxes: list[tuple[float, float, float, float
     return subject_ratio / max(background_ratio, 1e-3), structure
 
 
-def directional_blur(bgr: np.ndarray, grid: int = 8, maps: DetailMaps | None = None) -> tuple[float, float, float]:
+def directional_blur(bgr: np.ndarray, grid: int = 8, maps: DetailMaps | None = None,
+                     most_detail: float = float("inf")) -> tuple[float, float, float]:
     """Agreement of blur direction across the picture: each textured patch's gradient structure tensor gives a
     coherence and the direction with the least gradient energy; motion blur smears every patch the same way.
     Returns (agreement 0..1, blur direction in degrees 0..180 counter-clockwise on screen, detail ratio of
-    the whole frame). ``maps``: the frame's ``detail_maps`` when the caller has them."""
+    the whole frame). ``maps``: the frame's ``detail_maps`` when the caller has them. A frame whose detail ratio
+    is above ``most_detail`` (too sharp to be blurred) gives (0.0, 0.0, ratio) without reading its patches."""
     maps = maps or detail_maps(bgr)
     grey = maps.grey
+    ratio, _ = _detail_ratio(maps, np.ones(grey.shape, bool))
+    if ratio > most_detail:
+        return 0.0, 0.0, ratio
     gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     height, width = grey.shape
     energy = gx ** 2 + gy ** 2
-    floor = max(50.0, float(np.percentile(energy, 50)) * 0.5)  # black or flat frames have no direction
+    floor = _direction_floor(energy)  # black or flat frames have no direction
     vectors = []
     for row in range(grid):
         for col in range(grid):
@@ -164,12 +171,20 @@ def directional_blur(bgr: np.ndarray, grid: int = 8, maps: DetailMaps | None = N
             coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy)
             gradient_angle = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # strongest gradient; blur runs across it
             vectors.append(coherence * np.exp(2j * (gradient_angle + np.pi / 2)))
-    ratio, _ = _detail_ratio(maps, np.ones(grey.shape, bool))
     if len(vectors) < grid:
         return 0.0, 0.0, ratio
     mean = np.mean(vectors)
     # image y points down: report the direction counter-clockwise on screen (0 horizontal, 90 vertical)
     return float(abs(mean)), float(-np.degrees(np.angle(mean) / 2) % 180), ratio
+
+
+def _direction_floor(energy: np.ndarray, least: float = 50.0) -> float:
+    """The gradient energy a patch needs to have a direction: ``max(least, median energy / 2)``. When at most
+    half the pixels lie above ``2 * least`` the median (numpy's, between the two middle values) cannot exceed it,
+    and the answer is ``least`` without sorting the frame's energies."""
+    if np.count_nonzero(energy > 2 * least) <= (energy.size - 1) // 2:
+        return least
+    return max(least, float(np.percentile(energy, 50)) * 0.5)
 
 
 def lens_flare(bgr: np.ndarray, maps: DetailMaps | None = None) -> tuple[float, float]:
@@ -193,22 +208,23 @@ def lens_flare(bgr: np.ndarray, maps: DetailMaps | None = None) -> tuple[float, 
 
 
 def bloom(bgr: np.ndarray, highlight: float = 235, rise: float = 20, cover: float = 0.8,
-          roughness: float = 6.0) -> float:
+          roughness: float = 6.0, maps: DetailMaps | None = None) -> float:
     """Glow around bright lights: of the compact highlights (grey >= ``highlight``, each at most 2% of the frame),
     the share (by area) whose surrounding ring (2-10 px out at 640 px wide) is almost all (``cover``) at least
     ``rise`` grey levels brighter than the ring 22-36 px out, and smooth (mean |Laplacian| at most ``roughness``:
     a halo is a soft gradient, the bright bits of a textured wall are not). A crisp light against a dark background
     has a dark ring; a glowing one spills light into it. Large bright areas (sky, white walls) are not lights.
     The spill must also fade out gradually (``_fades_out``): a white collar against a dark suit drops at once, a
-    bright plateau (a lit wall) does not fall at all."""
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    bright plateau (a lit wall) does not fall at all. ``maps``: the frame's ``detail_maps`` (its grey) if at hand;
+    the halo's roughness map is made only once a light's ring is lit."""
+    grey = maps.grey if maps is not None else cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     scale = bgr.shape[1] / WORK_WIDTH
     highlights = (grey >= highlight).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(highlights, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     glowing = total = 0.0
     pad = int(np.ceil(40 * scale))
-    detail = np.abs(cv2.Laplacian(cv2.GaussianBlur(grey, (0, 0), 0.8), cv2.CV_32F))
+    detail = None
     for index in np.argsort(-areas)[:12]:  # the largest lights decide what a viewer sees
         area = areas[index]
         if area < 12 * scale ** 2 or area > 0.02 * grey.size:
@@ -224,8 +240,11 @@ def bloom(bgr: np.ndarray, highlight: float = 235, rise: float = 20, cover: floa
             continue
         total += area
         lit = float((grey[box][ring] >= np.median(grey[box][outer]) + rise).mean())
-        if lit >= cover and float(detail[box][ring].mean()) <= roughness and \
-                _fades_out(grey[box], distance, elsewhere, scale):
+        if lit < cover:
+            continue
+        if detail is None:
+            detail = np.abs(cv2.Laplacian(cv2.GaussianBlur(grey, (0, 0), 0.8), cv2.CV_32F))
+        if float(detail[box][ring].mean()) <= roughness and _fades_out(grey[box], distance, elsewhere, scale):
             glowing += area
     return glowing / total if total else 0.0
 

@@ -213,3 +213,45 @@ def test_tracked_appearance_is_read_from_the_key_frame_under_the_mask(frame, cha
     assert cutouts_read == []
     assert from_masks.effects.equals(from_cutouts.effects)
     assert from_masks.effects.filter(pl.col("effect") == "transformation")["frame_ids"].to_list() == [["f1", "f2"]]
+
+
+@pytest.mark.parametrize("size", [10, 11, 640 * 360])
+def test_the_direction_floor_skips_the_median_only_where_it_cannot_exceed_the_least(size):
+    from assets.effects.measures import _direction_floor
+
+    rng = np.random.default_rng(size)
+    half = (size - 1) // 2
+    for above in (half - 1, half, half + 1, half + 2):   # pixels above 2 x 50 around the middle of the sorted frame
+        for high in (100.5, 160.0, 400.0):
+            energy = np.concatenate([rng.uniform(0, 100, size - above), rng.uniform(100.25, high, above)])
+            energy = rng.permutation(energy).astype(np.float32)
+            assert _direction_floor(energy) == max(50.0, float(np.percentile(energy, 50)) * 0.5)
+    assert _direction_floor(np.full(size, 100.0, np.float32)) == 50.0
+
+
+def test_the_effect_measures_cut_short_only_what_cannot_be_detected(frame):
+    from assets.effects import measures
+
+    work, _ = measures.working_copy(frame)
+    flames = work.copy()
+    cv2.circle(flames, (320, 200), 40, (0, 120, 255), -1)   # bright orange light on the interior: flame colours
+    share, glowing = measures.fire_share(flames)
+    assert share > 0 and glowing > 0
+    flame_colours = float(((lambda h: (h[..., 0] <= 22) & (h[..., 1] >= 150) & (h[..., 2] >= 170))(
+        cv2.cvtColor(flames, cv2.COLOR_BGR2HSV))).mean())
+    assert measures.fire_share(flames, at_least=flame_colours) == (share, glowing)
+    assert measures.fire_share(flames, at_least=flame_colours + 1e-6) == (0.0, 0.0)
+
+    blurred = synthetic.add_motion_blur(work, 20.0, 15)
+    for picture in (work, blurred):
+        whole = measures.directional_blur(picture)
+        assert measures.directional_blur(picture, most_detail=whole[2]) == whole
+        assert measures.directional_blur(picture, most_detail=whole[2] - 1e-6) == (0.0, 0.0, whole[2])
+    assert measures.directional_blur(blurred)[0] >= PARAMS.blur_agreement   # the cut-short case is a real one
+
+    glows = []
+    for glow in (0.0, 0.7):   # the roughness map is made once a ring is lit: not for crisp lamps, for glowing ones
+        lit = synthetic.add_lights(work, np.random.default_rng(0), glow=glow)
+        glows.append(measures.bloom(lit))
+        assert measures.bloom(lit, maps=measures.detail_maps(lit)) == glows[-1]
+    assert glows[0] == 0.0 < glows[1]
