@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from resources.errors import CastforgeError, ConfigError, FilmNotFoundError, did_you_mean
+from resources.media import IMAGE_SUFFIXES
 from resources.paths import castforge_home, ensure_dagster_home
 
 log = logging.getLogger("castforge")
@@ -175,8 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="echo the full log (Dagster's event lines, library warnings) and show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest", help="register a video file or an image folder as a film")
-    p.add_argument("path")
+    p = sub.add_parser("ingest", help="register a video, an audio file or a folder of images as a film")
+    p.add_argument("path", help="a video or audio file FFmpeg reads (audio only: the audio stages run, the picture "
+                   "stages see no frames), or a folder of images (" + " ".join(sorted(IMAGE_SUFFIXES)) +
+                   ", subfolders included; a single image is refused: ingest its folder)")
     p.add_argument("--film", help="film key (default: a slug of the file or folder name)")
     p.set_defaults(handler=_cmd_ingest)
     p = sub.add_parser("materialize", help="materialise assets for a film (with upstream assets it needs)")

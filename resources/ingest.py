@@ -1,4 +1,4 @@
-"""Registering a source (video file or image folder) as a film in the catalog. No Dagster here: callers add the
+"""Registering a source (video or audio file, or image folder) as a film in the catalog. No Dagster here: callers add the
 dynamic partition (the CLI through the instance, the sensor through its SensorResult)."""
 
 from dataclasses import dataclass
