@@ -21,6 +21,10 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; fi
+	@# optional: libdeflate reads the PNG cut-outs ~40% faster (resources/image_codec.py); without it, OpenCV reads them
+	@ldconfig -p 2>/dev/null | grep -q 'libdeflate\.so' || { if [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libdeflate0 || echo "libdeflate0 not installed: cut-outs are read by OpenCV"; \
+	  else echo "optional: sudo apt-get install libdeflate0 (faster cut-out reads)"; fi; }
 
 demo: setup
 	@test -n "$(VIDEO)" || { echo "give a video: make demo VIDEO=path/to/film.mp4"; exit 2; }
