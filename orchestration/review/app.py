@@ -26,6 +26,7 @@ from orchestration.review.limits import (
 from resources import review_state as rs
 from resources.catalog import Catalog
 from resources.errors import CastforgeError
+from resources.image_codec import read_image
 from resources.paths import castforge_home
 from resources.storage import FilmWorkspace
 
@@ -227,7 +228,7 @@ def thumbnail(path: Path, box: tuple[int, int], films_root: Path) -> Path:
     cached = film_dir / ".review_cache" / "thumbs" / f"{key}.png"
     if cached.exists():
         return cached
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    image = read_image(path)  # cv2.imread's array; castforge's own PNG cut-outs inflated by libdeflate
     if image is None:
         raise HTTPException(422, f"{path.name}: not a readable image")
     scale = min(box[0] / image.shape[1], box[1] / image.shape[0])

@@ -202,3 +202,20 @@ def test_identity_members_page_through_in_the_view_order_and_follow_the_review(c
     assert page["size"] == 39 and page["more"] == 38
     assert client.get("/api/films/big/identities/nobody/members").status_code == 404
     assert client.get("/api/films/big/identities/identity_000/members", params={"limit": 0}).status_code == 422
+
+
+def test_thumbnail_of_a_real_cutout_is_opencvs_resize_of_it(shared, tmp_path):
+    """The review grid's thumbnail (read through resources.image_codec) has the pixels of cv2.imread + INTER_AREA."""
+    from orchestration.review.app import thumbnail
+
+    source = next(iter(sorted((shared / "media/characters_rgba").glob("*.png"))))
+    bgra = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
+    films_root = tmp_path / "films"
+    cutout = films_root / "toy" / "instances" / "a.png"
+    cutout.parent.mkdir(parents=True)
+    cv2.imwrite(str(cutout), bgra)  # as instances writes its cut-outs
+    made = thumbnail(cutout, (128, 512), films_root)
+    scale = min(128 / bgra.shape[1], 512 / bgra.shape[0])
+    expected = cv2.resize(bgra, (max(1, round(bgra.shape[1] * scale)), max(1, round(bgra.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
+    assert made != cutout and np.array_equal(cv2.imread(str(made), cv2.IMREAD_UNCHANGED), expected)
