@@ -135,10 +135,16 @@ def appearance_histogram(rgba: np.ndarray) -> np.ndarray | None:
     """Hue-saturation histogram of a cut-out's covered pixels, normalised (None when nearly nothing is covered)."""
     if rgba is None or rgba.ndim != 3 or rgba.shape[2] < 4:
         return None
-    covered = cv2.threshold(rgba[..., 3], 127, 1, cv2.THRESH_BINARY)[1]   # alpha > 127, as the mask calcHist takes
+    return _covered_histogram(rgba, rgba[..., 3])
+
+
+def _covered_histogram(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray | None:
+    """``appearance_histogram`` of ``colour`` (BGR, a fourth channel ignored) where ``alpha`` (same rows and columns)
+    is above 127."""
+    covered = cv2.threshold(alpha, 127, 1, cv2.THRESH_BINARY)[1]   # alpha > 127, as the mask calcHist takes
     if cv2.countNonZero(covered) < 64:
         return None
-    hsv = cv2.cvtColor(rgba, cv2.COLOR_BGR2HSV)  # a fourth channel is ignored: no copy of the colour planes first
+    hsv = cv2.cvtColor(colour, cv2.COLOR_BGR2HSV)  # a fourth channel is ignored: no copy of the colour planes first
     hist = cv2.calcHist([hsv], [0, 1], covered, [12, 4], [0, 180, 0, 256]).reshape(-1)
     return hist / max(hist.sum(), 1.0)
 
@@ -152,8 +158,8 @@ def mask_histogram(bgr: np.ndarray, mask: np.ndarray, origin: tuple[int, int] = 
     if not w or not h:
         return None
     ox, oy = (0, 0) if mask.shape[:2] == bgr.shape[:2] else origin
-    colour = bgr[y + oy:y + oy + h, x + ox:x + ox + w]
-    return appearance_histogram(np.dstack([colour, mask[y:y + colour.shape[0], x:x + colour.shape[1]]]))
+    colour = bgr[y + oy:y + oy + h, x + ox:x + ox + w]   # the frame's pixels in place: no cut-out is assembled
+    return _covered_histogram(colour, mask[y:y + colour.shape[0], x:x + colour.shape[1]])
 
 
 def transformation_events(points: pl.DataFrame, instances: pl.DataFrame, read_rgba: Callable[[str], np.ndarray | None],
