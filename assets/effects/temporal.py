@@ -66,15 +66,14 @@ def fade_ramps(luma: np.ndarray, black_level: float, from_black: bool, to_black:
 def _flashes(luma: np.ndarray, times: np.ndarray, frames: np.ndarray, fading: np.ndarray, window: int, back: int,
              params: EffectParams) -> list[Event]:
     flagged = np.zeros(len(luma), bool)
-    for i in range(1, len(luma)):
-        before = luma[max(0, i - window):i]
-        if fading[i] or fading[max(0, i - window):i].any():
-            continue
-        rise = luma[i] - np.median(before)
-        if rise < params.flash_rise:
-            continue
+    before = trailing_medians(luma, window)   # the median of the (up to) ``window`` frames before each frame
+    fades_seen = np.concatenate([[0], np.cumsum(fading)])   # fading frames before each index
+    starts = np.maximum(np.arange(len(luma)) - window, 0)
+    quiet = ~fading & (fades_seen[:len(luma)] == fades_seen[starts])   # no fade in the frame nor the ones before it
+    rise = luma - before
+    for i in np.flatnonzero(quiet[1:] & (rise[1:] >= params.flash_rise)) + 1:
         after = luma[i + 1:i + 1 + back]
-        if after.size and after.min() - np.median(before) < rise / 2:
+        if after.size and after.min() - before[i] < rise[i] / 2:
             flagged[i] = True
     events = []
     for start, end in _runs(flagged):
@@ -83,6 +82,18 @@ def _flashes(luma: np.ndarray, times: np.ndarray, frames: np.ndarray, fading: np
                              min(1.0, peak / (2 * params.flash_rise)), "luma_rise", f"+{peak:.0f} grey levels",
                              frames[start:end + 1]))
     return events
+
+
+def trailing_medians(values: np.ndarray, window: int) -> np.ndarray:
+    """``np.median(values[max(0, i - window):i])`` for every i >= 1 (NaN at 0): the same numbers, the full windows
+    taken at once (numpy's median along an axis partitions each row as it partitions one array)."""
+    medians = np.full(len(values), np.nan)
+    for i in range(1, min(window, len(values))):
+        medians[i] = np.median(values[:i])
+    if len(values) > window:
+        medians[window:] = np.median(np.lib.stride_tricks.sliding_window_view(values, window)[:len(values) - window],
+                                     axis=1)
+    return medians
 
 
 def _lighting_changes(luma: np.ndarray, times: np.ndarray, frames: np.ndarray, fading: np.ndarray, window: int,

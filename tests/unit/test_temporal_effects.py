@@ -255,3 +255,17 @@ def test_the_effect_measures_cut_short_only_what_cannot_be_detected(frame):
         glows.append(measures.bloom(lit))
         assert measures.bloom(lit, maps=measures.detail_maps(lit)) == glows[-1]
     assert glows[0] == 0.0 < glows[1]
+
+
+@pytest.mark.parametrize("window", [3, 24, 25])
+def test_trailing_medians_are_each_frames_own_median(window):
+    from assets.effects.temporal import trailing_medians
+
+    rng = np.random.default_rng(window)
+    for length in (1, 2, window - 1, window, window + 1, 500):
+        luma = np.round(rng.normal(90, 30, length), 3)   # repeated values too: ties in the windows
+        luma[rng.random(length) < 0.3] = 90.0
+        medians = trailing_medians(luma, window)
+        assert np.isnan(medians[0])
+        expected = [np.median(luma[max(0, i - window):i]) for i in range(1, length)]
+        assert np.array_equal(medians[1:], np.array(expected, np.float64))   # bit for bit, not close
