@@ -22,8 +22,8 @@ from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
 from assets.datasets.crops import CROP_PHRASES, caption_variant, crop_boxes
 from assets.datasets.coco import CocoWriter, add_coco_instance, coco_header
 from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
-from assets.datasets.images import (Cutout, HeldCutouts, cutout_hash, cutout_on, encode_png, sharpness,
-                                    size_decision, to_training_size)
+from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
+                                    to_training_size)
 from assets.datasets.params import DatasetParams
 from assets.datasets.selection import DECISION_SCHEMA
 from assets.datasets.summary import dataset_manifest
@@ -43,9 +43,6 @@ EXPORTED_RULE = {"area": "downscaled", "none": "kept_size", "lanczos": "upscaled
 PARQUET_FROM_ITEM = ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s", "instance_id", "width",
                      "height", "source_width", "source_height", "resize", "effects")
 PARQUET_NAME, TOML_NAME, COCO_NAME = "{film}_dataset.parquet", "dataset_config.toml", "coco_instances.json"
-# decoded cut-outs the near-duplicate pass hands to the writing pass: a 1080p cut-out is ~2 MB decoded (the 2-min
-# 1080p film's 101: 1.9 MB on average), so ~130 of them; a longer film's others are read a second time
-HELD_CUTOUT_BYTES = 256 << 20
 
 
 def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: str | None,
@@ -55,17 +52,15 @@ def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: s
             "source_height": size[1] if size else None}
 
 
-def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams, absolute: Callable[[str], Path],
-                           held: HeldCutouts | None = None) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams,
+                           absolute: Callable[[str], Path]) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs and, per identity, near-duplicates
-    (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed. ``held``: where
-    the decoded cut-outs are kept for the writing pass (a removed one is released)."""
-    held = held if held is not None else HeldCutouts(0)
+    (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed."""
     hashes, sharp, readable, skipped = [], [], [], []
     for i, row in enumerate(candidates.iter_rows(named=True)):
         try:
             # on mid grey: the mask's outline against white would weigh more in the hash than the character
-            cut = cutout_on(held.read(absolute(row["path"])), HASH_BACKGROUND)
+            cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
         except ValueError as error:
             skipped.append(decision(row, "*", "skipped", "unreadable", str(error)))
             continue
@@ -89,7 +84,6 @@ def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams, abso
                                     f"near-duplicate of {table['instance_id'][int(members[kept])]} (pHash distance "
                                     f"{distance} <= {params.dedup_distance}; that one is sharper)"))
             dropped_rows.add(int(members[dropped]))
-            held.drop(absolute(row["path"]))
     return table[[i for i in range(table.height) if i not in dropped_rows]], skipped
 
 
@@ -112,13 +106,12 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     """Writes under ``out_dir``: ``kohya/{repeats}_{label}/<item>.png + .txt``, ``dataset_config.toml``,
     ``<film>_dataset.parquet``, ``coco_instances.json`` and ``manifest.json``; returns the ``dataset_items`` rows,
     every decision and the manifest. ``candidates`` and ``decisions`` come from ``selection.export_candidates``."""
-    held = HeldCutouts(HELD_CUTOUT_BYTES)  # each survivor's pixels decoded once where the budget allows
-    survivors, skipped = remove_near_duplicates(candidates, params, absolute, held)
+    survivors, skipped = remove_near_duplicates(candidates, params, absolute)
     survivors = survivors.sort(["label", "instance_id"])
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
     images, categories, images_dir = coco_header(survivors, frames, out_dir, absolute)
     coco = CocoWriter(out_dir / COCO_NAME, images, categories, film, images_dir)
-    writer = ItemWriter(out_dir, film, params, relative, parquet, upscaler, held)
+    writer = ItemWriter(out_dir, film, params, relative, parquet, upscaler)
     writer.decided.extend(skipped)
     image_by_frame = {image["castforge_frame_id"]: image for image in images}
     category_ids = {category["castforge_identity"]: category["id"] for category in categories}
@@ -165,10 +158,9 @@ class ItemWriter:
     decisions; nothing but the current item's pixels is held."""
 
     def __init__(self, out_dir: Path, film: str, params: DatasetParams, relative: Callable[[Path], str],
-                 parquet: HfParquetWriter, upscaler: ImageUpscaler | None, held: HeldCutouts | None = None):
+                 parquet: HfParquetWriter, upscaler: ImageUpscaler | None):
         self.kohya, self.film, self.params, self.relative = out_dir / "kohya", film, params, relative
         self.parquet, self.upscaler = parquet, upscaler
-        self.held = held if held is not None else HeldCutouts(0)
         self.records: list[dict[str, Any]] = []
         self.decided: list[dict[str, Any]] = []
         self.expected: set[Path] = set()
@@ -177,7 +169,7 @@ class ItemWriter:
     def write_instance(self, row: dict[str, Any], absolute: Callable[[str], Path]) -> bool:
         """Every wanted crop of one candidate; True when at least one was exported."""
         try:
-            cut = cutout_on(self.held.take(absolute(row["path"])), self.params.background)
+            cut = load_cutout(absolute(row["path"]), self.params.background)
         except ValueError as error:  # removed or damaged since it was measured
             self.decided.append(decision(row, "*", "skipped", "unreadable", str(error)))
             return False

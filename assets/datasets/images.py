@@ -26,57 +26,14 @@ class Cutout:
 COVERED_FROM = int(np.flatnonzero(np.arange(256, dtype=np.float32) / 255.0 > COVERED)[0])
 
 
-def read_cutout(path: Path) -> np.ndarray:
-    """A cut-out's BGRA in 8 bits (16-bit files scaled); raises ValueError naming the file when it cannot be read."""
+def load_cutout(path: Path, background: tuple[int, int, int]) -> Cutout:
+    """An RGBA (or RGB) cut-out on ``background``; raises ValueError naming the file when it cannot be read.
+
+    Each pixel is ``rgb * a + background * (1 - a)`` rounded, in float32 (a = alpha / 255): ``composite_on``."""
     image = read_bgra(path)  # ValueError "<path>: not a readable image" when missing or damaged
     if image.dtype != np.uint8:
         image = (image.astype(np.float32) / np.iinfo(image.dtype).max * 255).round().astype(np.uint8)
-    return image
-
-
-def cutout_on(image: np.ndarray, background: tuple[int, int, int]) -> Cutout:
-    """An 8-bit BGRA cut-out on ``background`` (the array is not changed).
-
-    Each pixel is ``rgb * a + background * (1 - a)`` rounded, in float32 (a = alpha / 255): ``composite_on``."""
     return Cutout(composite_on(image, background), image[:, :, 3] >= COVERED_FROM)
-
-
-def load_cutout(path: Path, background: tuple[int, int, int]) -> Cutout:
-    """An RGBA (or RGB) cut-out on ``background``; raises ValueError naming the file when it cannot be read."""
-    return cutout_on(read_cutout(path), background)
-
-
-class HeldCutouts:
-    """Cut-outs decoded by one pass of a stage and held for its next pass, up to ``budget`` bytes: the first ones
-    read are kept (later ones are read again), and each leaves as soon as it is taken or dropped, so a film of any
-    length holds at most ``budget`` bytes of pixels."""
-
-    def __init__(self, budget: int):
-        self.budget, self.held, self.images = budget, 0, {}
-        self.hits = self.misses = 0
-
-    def read(self, path: Path) -> np.ndarray:
-        """The cut-out of ``path`` (``read_cutout``), held when the budget has room for it."""
-        image = read_cutout(path)
-        if self.held + image.nbytes <= self.budget and path not in self.images:
-            self.images[path] = image
-            self.held += image.nbytes
-        return image
-
-    def take(self, path: Path) -> np.ndarray:
-        """The held cut-out of ``path``, released; else read from the file (ValueError when unreadable)."""
-        image = self.images.pop(path, None)
-        if image is None:
-            self.misses += 1
-            return read_cutout(path)
-        self.hits += 1
-        self.held -= image.nbytes
-        return image
-
-    def drop(self, path: Path) -> None:
-        image = self.images.pop(path, None)
-        if image is not None:
-            self.held -= image.nbytes
 
 
 def sharpness(cut: Cutout) -> float:

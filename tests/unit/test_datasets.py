@@ -329,39 +329,3 @@ def test_load_cutout_composites_every_pixel_as_the_float_formula(shared, tmp_pat
     assert {0, 255} < set(np.unique(alpha).tolist()) and ((alpha > 0) & (alpha < 255)).mean() > 0.1
     assert np.array_equal(cut.rgb, expected)
     assert np.array_equal(cut.alpha, a[:, :, 0] > COVERED)
-
-
-def test_each_cutout_is_decoded_once_and_the_export_is_the_same(inputs, monkeypatch):
-    """The near-duplicate pass hands its decoded cut-outs to the writing pass (within HELD_CUTOUT_BYTES): one
-    decode a candidate, and the same files, items and decisions as reading every survivor again."""
-    import collections
-    import hashlib
-
-    from assets.datasets import core, images
-
-    rows, captions, poses, faces, home = inputs
-    source = cv2.imread(rows["path"][3], cv2.IMREAD_UNCHANGED)  # a near-duplicate, dropped after its one read
-    blurred = home / "cuts" / "blurred.png"
-    cv2.imwrite(str(blurred), np.dstack([cv2.GaussianBlur(source[:, :, :3], (7, 7), 2.0), source[:, :, 3]]))
-    rows = pl.concat([rows, rows[3].with_columns(pl.lit("i3blur").alias("instance_id"),
-                                                 pl.lit(str(blurred)).alias("path"))])
-    captions = pl.concat([captions, captions[3].with_columns(pl.lit("i3blur").alias("instance_id"))])
-    params = DatasetParams(target_size=128, min_source_size=16)
-    decoded = collections.Counter()
-    read_bgra = images.read_bgra
-    monkeypatch.setattr(images, "read_bgra", lambda path: decoded.update([str(path)]) or read_bgra(path))
-
-    def export(budget: int) -> tuple:
-        monkeypatch.setattr(core, "HELD_CUTOUT_BYTES", budget)
-        decoded.clear()
-        table, decisions, _ = run((rows, captions, poses, faces, home), params)
-        files = {p.relative_to(home).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
-                 for p in sorted((home / "datasets").rglob("*")) if p.is_file()}
-        return table, decisions, files, dict(decoded)
-
-    table, decisions, files, once = export(core.HELD_CUTOUT_BYTES)
-    assert "i3blur" not in table["instance_id"].to_list() and table.height > 0
-    assert once == {p: 1 for p in rows["path"]}
-    table0, decisions0, files0, twice = export(0)  # nothing held: every survivor is decoded again
-    assert twice == {p: 1 if p == str(blurred) else 2 for p in rows["path"]}
-    assert table.equals(table0) and decisions.equals(decisions0) and files == files0
