@@ -10,6 +10,7 @@ the edge as well (bench/composites.py reports the alpha error in the edge band).
 
 import cv2
 import numpy as np
+from numba import njit
 
 from assets.instances.outline import OUTLINE_ALPHA, outline_rim, outline_width_px
 
@@ -52,16 +53,23 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     ``source``). ``subsample`` > 1 is the fast guided filter (He and Sun, 2015): the coefficients are computed on
     both images scaled down by that factor (radius too) and scaled back up, then applied to the full-resolution
     guide, so the output keeps the guide's edges at a fraction of the cost."""
+    a, b = full_size_coefficients(guide, source, radius, eps, needed, subsample)
+    return _applied(a, b, guide, source, needed)
+
+
+def full_size_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps: float,
+                           needed: np.ndarray | None = None, subsample: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``guided_filter``'s (a, b) at the guide's size: computed there (``subsample`` 1) or on both images scaled
+    down by ``subsample`` and scaled back up."""
     if subsample <= 1:
-        a, b = guided_coefficients(guide, source, radius, eps, needed)
-        return _applied(a, b, guide, source, needed)
+        return guided_coefficients(guide, source, radius, eps, needed)
     height, width = source.shape
     small = (max(1, -(-width // subsample)), max(1, -(-height // subsample)))
     shrink = lambda image: cv2.resize(image, small, interpolation=cv2.INTER_AREA)  # noqa: E731
     near = None if needed is None else shrink(needed.astype(np.uint8) * 255) > 0
     a, b = guided_coefficients(shrink(guide), shrink(source), max(1, round(radius / subsample)), eps, near)
     grow = lambda plane: cv2.resize(plane, (width, height), interpolation=cv2.INTER_LINEAR)  # noqa: E731
-    return _applied(grow(a), grow(b), guide, source, needed)
+    return grow(a), grow(b)
 
 
 def _applied(a: np.ndarray, b: np.ndarray, guide: np.ndarray, source: np.ndarray,
@@ -73,6 +81,37 @@ def _applied(a: np.ndarray, b: np.ndarray, guide: np.ndarray, source: np.ndarray
     out = source.astype(np.float32, copy=True)
     out[needed] = (a[needed] * guide[needed]).sum(-1) + b[needed]
     return out
+
+
+# uint8 level -> the guide's float32 value, the very ``astype(np.float32) / 255.0`` (cv2.LUT: one pass, no temporary)
+GUIDE_LEVELS = np.arange(256, dtype=np.float32) / 255.0
+
+
+def guide_of(rgb: np.ndarray) -> np.ndarray:
+    """H x W x 3 float32 in [0, 1]: ``rgb.astype(np.float32) / 255.0``, value for value."""
+    return cv2.LUT(np.ascontiguousarray(rgb), GUIDE_LEVELS)
+
+
+@njit(cache=True)
+def _band_soft(a: np.ndarray, b: np.ndarray, rgb: np.ndarray, band: np.ndarray,
+               inside: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``np.where(band, np.clip(_applied(a, b, guide, inside, band), 0, 1), inside)`` in one pass, the guide read
+    from ``rgb`` through GUIDE_LEVELS: the same float32 products, summed channel by channel from the first as
+    NumPy's ``sum(-1)`` does, then ``b`` added (tests/unit/test_matting_compiled.py)."""
+    height, width = band.shape
+    zero, one = np.float32(0.0), np.float32(1.0)
+    soft = np.empty((height, width), np.float32)
+    for y in range(height):
+        for x in range(width):
+            if band[y, x]:
+                value = a[y, x, 0] * GUIDE_LEVELS[rgb[y, x, 0]]
+                value = value + a[y, x, 1] * GUIDE_LEVELS[rgb[y, x, 1]]
+                value = value + a[y, x, 2] * GUIDE_LEVELS[rgb[y, x, 2]]
+                value = value + b[y, x]
+                soft[y, x] = min(max(value, zero), one)
+            else:
+                soft[y, x] = one if inside[y, x] else zero
+    return soft
 
 
 # The guided filter is subsampled by radius // FAST_RADIUS_PER_STEP (He and Sun suggest radius / 4): a radius under
@@ -117,23 +156,21 @@ def refine_alpha(rgb: np.ndarray, mask: np.ndarray, radius: int, eps: float = MA
     work is on the mask's box plus a margin (the band and the filter's reach); ``fast``: the guided filter is
     subsampled for a large radius (FAST_RADIUS_PER_STEP), exact otherwise. ``outline``: the dark rim just outside
     the filtered edge joins the character (``outline_rim``) at OUTLINE_ALPHA."""
-    mask = mask.astype(bool)
-    alpha = mask.astype(np.uint8) * 255
+    mask = mask.astype(bool, copy=False)
     bounds = mask_bounds(mask)
     if bounds is None or mask.all():
-        return alpha
+        return mask.astype(np.uint8) * 255
     pad = 3 * radius + 1  # the band reaches radius beyond the mask, the filter 2 * radius beyond the band
     x0, y0 = max(0, bounds[0] - pad), max(0, bounds[1] - pad)
     x1, y1 = min(mask.shape[1], bounds[2] + pad), min(mask.shape[0], bounds[3] + pad)
-    crop = mask[y0:y1, x0:x1]
+    crop, window = mask[y0:y1, x0:x1], np.ascontiguousarray(rgb[y0:y1, x0:x1])
     band = boundary_band(crop, radius)
-    guide = rgb[y0:y1, x0:x1].astype(np.float32) / 255.0
     subsample = max(1, radius // FAST_RADIUS_PER_STEP) if fast else 1
-    filtered = guided_filter(guide, crop.astype(np.float32), radius, eps, needed=band, subsample=subsample)
-    soft = np.where(band, np.clip(filtered, 0.0, 1.0), crop.astype(np.float32))
+    a, b = full_size_coefficients(guide_of(window), crop.astype(np.float32), radius, eps, band, subsample)
+    soft = _band_soft(a, b, window, band, np.ascontiguousarray(crop))
     if outline:
-        rim = outline_rim(cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY), soft >= 0.5,
-                          outline_width_px(rgb.shape[0]))
+        rim = outline_rim(cv2.cvtColor(window, cv2.COLOR_RGB2GRAY), soft >= 0.5, outline_width_px(rgb.shape[0]))
         soft[rim] = np.maximum(soft[rim], OUTLINE_ALPHA)
+    alpha = np.zeros(mask.shape, np.uint8)   # outside the crop the mask is empty
     alpha[y0:y1, x0:x1] = np.round(soft * 255).astype(np.uint8)
     return alpha
