@@ -269,3 +269,21 @@ def test_trailing_medians_are_each_frames_own_median(window):
         assert np.isnan(medians[0])
         expected = [np.median(luma[max(0, i - window):i]) for i in range(1, length)]
         assert np.array_equal(medians[1:], np.array(expected, np.float64))   # bit for bit, not close
+
+
+@pytest.mark.parametrize("shape", [(360, 640), (361, 641), (1138, 640)])
+def test_components_are_opencvs_with_the_labels_that_fit(frame, shape):
+    """As many components as a picture can hold (every other pixel of every other row) and a real frame's specks:
+    count, labels and stats as ``cv2.connectedComponentsWithStats``; 16-bit labels only where they cannot overflow."""
+    from assets.effects.measures import components
+
+    dotted = np.zeros(shape, np.uint8)
+    dotted[::2, ::2] = 1
+    grey = cv2.cvtColor(cv2.resize(frame, shape[::-1]), cv2.COLOR_BGR2GRAY)
+    specks = (cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) >= 28)
+    for binary in (dotted, specks.astype(np.uint8)):
+        count, labels, stats = components(binary)
+        expected = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        assert count == expected[0] and np.array_equal(labels, expected[1]) and np.array_equal(stats, expected[2])
+        assert labels.dtype == (np.uint16 if shape[0] * shape[1] < 4 * 65535 else np.int32)
+    assert components(dotted)[0] == ((shape[0] + 1) // 2) * ((shape[1] + 1) // 2) + 1
