@@ -28,22 +28,68 @@ def guided_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps:
     mean_i = box_mean(guide, radius)
     mean_p = box_mean(source, radius)
     mean_ip = box_mean(guide * source[..., None], radius)
-    cov_ip = mean_ip - mean_i * mean_p[..., None]
-    # per-pixel 3 x 3 covariance of the guide, regularised by eps
-    var = np.empty(guide.shape[:2] + (3, 3), np.float32)
-    for a in range(3):
-        for b in range(a, 3):
-            value = box_mean(guide[..., a] * guide[..., b], radius) - mean_i[..., a] * mean_i[..., b]
-            var[..., a, b] = var[..., b, a] = value
-    var += eps * np.eye(3, dtype=np.float32)
+    # the guide's channel products box-averaged: the per-pixel 3 x 3 covariance is these less the means' products
+    products = [box_mean(guide[..., a] * guide[..., b], radius) for a, b in _PAIRS]
     if needed is None:
+        cov_ip = mean_ip - mean_i * mean_p[..., None]
+        var = np.empty(guide.shape[:2] + (3, 3), np.float32)
+        for (a, b), product in zip(_PAIRS, products):
+            var[..., a, b] = var[..., b, a] = product - mean_i[..., a] * mean_i[..., b]
+        var += eps * np.eye(3, dtype=np.float32)   # regularised by eps
         coeff = np.linalg.solve(var, cov_ip[..., None])[..., 0]
+        offset = mean_p - (coeff * mean_i).sum(-1)
     else:
-        near = cv2.dilate(needed.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).astype(bool)
-        coeff = np.zeros_like(cov_ip)
-        coeff[near] = np.linalg.solve(var[near], cov_ip[near][..., None])[..., 0]
-    offset = mean_p - (coeff * mean_i).sum(-1)
+        near = cv2.dilate(needed.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+        rows, cols = np.nonzero(near)
+        var, cov = _near_systems(mean_i, mean_p, mean_ip, *products, rows, cols, np.float32(eps))
+        coeff, offset = _near_coefficients(np.linalg.solve(var, cov)[..., 0], rows, cols, mean_i, mean_p)
     return box_mean(coeff, radius), box_mean(offset, radius)
+
+
+_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+
+
+@njit(cache=True)
+def _near_systems(mean_i, mean_p, mean_ip, p00, p01, p02, p11, p12, p22, rows, cols,
+                  eps):  # pragma: no cover - compiled
+    """The 3 x 3 systems of the ``needed`` path at the pixels (rows, cols) only, in the whole-grid path's float32
+    arithmetic: ``var`` (N x 3 x 3, the products less the means' products, eps on the diagonal, 0 added elsewhere as
+    ``eps * np.eye`` adds it) and ``cov`` (N x 3 x 1, ``mean_ip - mean_i * mean_p``)."""
+    count = rows.size
+    var = np.empty((count, 3, 3), np.float32)
+    cov = np.empty((count, 3, 1), np.float32)
+    zero = np.float32(0.0)
+    for n in range(count):
+        y, x = rows[n], cols[n]
+        m0, m1, m2 = mean_i[y, x, 0], mean_i[y, x, 1], mean_i[y, x, 2]
+        var[n, 0, 0] = (p00[y, x] - m0 * m0) + eps
+        var[n, 1, 1] = (p11[y, x] - m1 * m1) + eps
+        var[n, 2, 2] = (p22[y, x] - m2 * m2) + eps
+        var[n, 0, 1] = var[n, 1, 0] = (p01[y, x] - m0 * m1) + zero
+        var[n, 0, 2] = var[n, 2, 0] = (p02[y, x] - m0 * m2) + zero
+        var[n, 1, 2] = var[n, 2, 1] = (p12[y, x] - m1 * m2) + zero
+        for c in range(3):
+            cov[n, c, 0] = mean_ip[y, x, c] - mean_i[y, x, c] * mean_p[y, x]
+    return var, cov
+
+
+@njit(cache=True)
+def _near_coefficients(solved, rows, cols, mean_i, mean_p):  # pragma: no cover - compiled
+    """(coeff H x W x 3: ``solved`` at (rows, cols), 0 elsewhere; offset H x W: ``mean_p - (coeff * mean_i).sum(-1)``,
+    the products summed from the first channel as NumPy's ``sum(-1)`` does)."""
+    height, width = mean_p.shape
+    coeff = np.zeros((height, width, 3), np.float32)
+    for n in range(rows.size):
+        for c in range(3):
+            coeff[rows[n], cols[n], c] = solved[n, c]
+    offset = np.empty((height, width), np.float32)
+    for y in range(height):
+        for x in range(width):
+            total = coeff[y, x, 0] * mean_i[y, x, 0]
+            total = total + coeff[y, x, 1] * mean_i[y, x, 1]
+            total = total + coeff[y, x, 2] * mean_i[y, x, 2]
+            offset[y, x] = mean_p[y, x] - total
+    return coeff, offset
 
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float,

@@ -1,18 +1,52 @@
-"""The matting's compiled band pass (assets/instances/matting.py ``_band_soft``, ``guide_of``) against the NumPy
-arithmetic it replaces: the same alpha, level for level, on real characters composited on a real film frame."""
+"""The matting's compiled parts (assets/instances/matting.py: the band pass ``_band_soft`` and ``guide_of``, the
+coefficients' systems near the band ``_near_systems`` / ``_near_coefficients``) against the NumPy arithmetic they
+replace: the same alpha, level for level, on real characters composited on a real film frame."""
 
 import cv2
 import numpy as np
 import pytest
 
 from assets.instances.composites import compose_scene, load_character, read_background
-from assets.instances.matting import (FAST_RADIUS_PER_STEP, MATTING_EPS, _applied, _band_soft, boundary_band,
-                                      full_size_coefficients, guide_of, guided_filter, mask_bounds, matting_radius,
-                                      refine_alpha)
+from assets.instances.matting import (FAST_RADIUS_PER_STEP, MATTING_EPS, _applied, _band_soft, box_mean,
+                                      boundary_band, full_size_coefficients, guide_of, guided_coefficients,
+                                      mask_bounds, matting_radius, refine_alpha)
 from assets.instances.outline import OUTLINE_ALPHA, outline_rim, outline_width_px
 
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
 CHARACTERS = ("sita_front", "saha_side", "saha_front")
+
+
+def numpy_coefficients(guide, source, radius, eps, needed):
+    """guided_coefficients' ``needed`` path as it was before its systems were compiled (session 12): the reference."""
+    mean_i = box_mean(guide, radius)
+    mean_p = box_mean(source, radius)
+    mean_ip = box_mean(guide * source[..., None], radius)
+    cov_ip = mean_ip - mean_i * mean_p[..., None]
+    var = np.empty(guide.shape[:2] + (3, 3), np.float32)
+    for a in range(3):
+        for b in range(a, 3):
+            value = box_mean(guide[..., a] * guide[..., b], radius) - mean_i[..., a] * mean_i[..., b]
+            var[..., a, b] = var[..., b, a] = value
+    var += eps * np.eye(3, dtype=np.float32)
+    near = cv2.dilate(needed.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).astype(bool)
+    coeff = np.zeros_like(cov_ip)
+    coeff[near] = np.linalg.solve(var[near], cov_ip[near][..., None])[..., 0]
+    offset = mean_p - (coeff * mean_i).sum(-1)
+    return box_mean(coeff, radius), box_mean(offset, radius)
+
+
+def numpy_guided_filter(guide, source, radius, eps, needed, subsample):
+    """guided_filter as it was (session 12), on ``numpy_coefficients``."""
+    if subsample <= 1:
+        a, b = numpy_coefficients(guide, source, radius, eps, needed)
+        return _applied(a, b, guide, source, needed)
+    height, width = source.shape
+    small = (max(1, -(-width // subsample)), max(1, -(-height // subsample)))
+    shrink = lambda image: cv2.resize(image, small, interpolation=cv2.INTER_AREA)  # noqa: E731
+    near = shrink(needed.astype(np.uint8) * 255) > 0
+    a, b = numpy_coefficients(shrink(guide), shrink(source), max(1, round(radius / subsample)), eps, near)
+    grow = lambda plane: cv2.resize(plane, (width, height), interpolation=cv2.INTER_LINEAR)  # noqa: E731
+    return _applied(grow(a), grow(b), guide, source, needed)
 
 
 def numpy_refine_alpha(rgb, mask, radius, eps=MATTING_EPS, fast=True, outline=True):
@@ -29,7 +63,7 @@ def numpy_refine_alpha(rgb, mask, radius, eps=MATTING_EPS, fast=True, outline=Tr
     band = boundary_band(crop, radius)
     guide = rgb[y0:y1, x0:x1].astype(np.float32) / 255.0
     subsample = max(1, radius // FAST_RADIUS_PER_STEP) if fast else 1
-    filtered = guided_filter(guide, crop.astype(np.float32), radius, eps, needed=band, subsample=subsample)
+    filtered = numpy_guided_filter(guide, crop.astype(np.float32), radius, eps, band, subsample)
     soft = np.where(band, np.clip(filtered, 0.0, 1.0), crop.astype(np.float32))
     if outline:
         rim = outline_rim(cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY), soft >= 0.5,
@@ -109,3 +143,17 @@ def test_band_pass_matches_numpy_where_rounding_order_shows(scenes):
     expected = np.where(band, np.clip(_applied(a, b, guide, inside.astype(np.float32), band), 0, 1),
                         inside.astype(np.float32))
     assert np.array_equal(_band_soft(a, b, rgb, band, inside), expected)
+
+
+def test_coefficients_near_the_band_are_numpys(scenes):
+    """The ``needed`` path's coefficients over a whole real frame (every pixel's system where the band reaches, the
+    offsets everywhere): the same float32 values as the NumPy reference, and the whole-grid path's where needed."""
+    for scene in scenes[:2]:
+        guide = scene.rgb.astype(np.float32) / 255.0
+        source = coarse(scene.characters[0].mask).astype(np.float32)
+        band = boundary_band(source > 0, 4)
+        a, b = guided_coefficients(guide, source, 4, MATTING_EPS, band)
+        ref_a, ref_b = numpy_coefficients(guide, source, 4, MATTING_EPS, band)
+        assert np.array_equal(a, ref_a) and np.array_equal(b, ref_b)
+        whole_a, whole_b = guided_coefficients(guide, source, 4, MATTING_EPS)
+        assert np.abs(whole_a - a)[band].max() < 1e-3 and np.abs(whole_b - b)[band].max() < 1e-3
