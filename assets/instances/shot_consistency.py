@@ -9,6 +9,8 @@ last key frame, a character that only appears once, a cut the flow cannot follow
 Images RGB uint8 H x W x 3; masks bool H x W, frame pixels. numpy / OpenCV only.
 """
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 
@@ -46,6 +48,36 @@ def full_size_flow(flow: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if scale < 1.0:
         flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) / scale
     return flow
+
+
+def full_size_flow_in(small: np.ndarray, shape: tuple[int, ...], window: tuple[int, int, int, int]
+                      ) -> np.ndarray | None:
+    """``full_size_flow(small, shape)[y0:y1, x0:x1]`` for ``window`` (x0, y0, x1, y1), computed from the part of
+    ``small`` around it only: the same values, or None where that cannot be assured (then scale up the whole flow).
+    OpenCV's linear resize reads, for output pixel d, source cells floor(f) and +1 with f = (d + 0.5) s - 0.5 and
+    s = 1 / (output size / input size) (clamped at the ends): a part that starts on a cell whose output pixel is a
+    whole number, whose sizes have the same ratio, and a margin of 2 cells (or the flow's own end) reads the same
+    cells with the same weights, as long as s is a dyadic fraction so that every f is exact (1080p: 1/4, 720p: 3/8);
+    tests/unit/test_instances_shot_consistency.py compares it with the whole resize on real flows, windows anywhere."""
+    height, width = shape[:2]
+    x0, y0, x1, y1 = window
+    cells, spans = [], []
+    for size, count, start, end in ((width, small.shape[1], x0, x1), (height, small.shape[0], y0, y1)):
+        ratio = Fraction(count, size)
+        dyadic = not ratio.denominator & (ratio.denominator - 1) and ratio.denominator <= 1024
+        if not dyadic or 1.0 / (size / count) != count / size:
+            return None
+        step = count // np.gcd(count, size)   # source cells per aligned block
+        first = max(0, (int(start * count // size) - 2) // step * step)
+        last = min(count, -(-(int(-(-end * count // size)) + 2) // step) * step)
+        cells.append((first, last))
+        spans.append(first * size // count)   # the part's first output pixel
+    (sx0, sx1), (sy0, sy1) = cells
+    ox, oy = spans
+    part = small[sy0:sy1, sx0:sx1]
+    grown = cv2.resize(part, ((sx1 - sx0) * width // small.shape[1], (sy1 - sy0) * height // small.shape[0]),
+                       interpolation=cv2.INTER_LINEAR)[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+    return grown / flow_scale(shape)
 
 
 def flow_between(rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
@@ -105,9 +137,14 @@ def carry_in_window(mask: np.ndarray, flow: np.ndarray, window: tuple[int, int, 
     """``carry_over(mask, flow)`` computed in ``window`` only (``carry_window``; False outside it): the same pixels,
     since remapping reads each pixel's own sample point."""
     x0, y0, x1, y1 = window
+    return carry_by_part(mask, flow[y0:y1, x0:x1], window)
+
+
+def carry_by_part(mask: np.ndarray, part: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    """``carry_in_window`` given only the flow's ``part`` in ``window`` (``full_size_flow_in``)."""
+    x0, y0, x1, y1 = window
     out = np.zeros(mask.shape, bool)
     if x1 > x0 and y1 > y0:
-        part = flow[y0:y1, x0:x1]
         out[y0:y1, x0:x1] = carry_over(mask, part, sample_points(part, (x0, y0)))
     return out
 
@@ -168,9 +205,15 @@ def _carried(grey: np.ndarray, neighbour_grey: np.ndarray, shape: tuple[int, ...
              neighbour_boxes: list[tuple[int, int, int, int]]) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
     """The neighbour's masks carried to this frame, each with the window outside which it is empty."""
     small = small_flow(grey, neighbour_grey)
-    flow = full_size_flow(small, shape)
     if flow_scale(shape) >= 1.0:   # the flow at the frame's size: carried whole
+        flow = full_size_flow(small, shape)
         points = sample_points(flow)
         return [(carry_over(m, flow, points), (0, 0, shape[1], shape[0])) for m in neighbour_masks]
     windows = [carry_window(small, shape, box) for box in neighbour_boxes]
-    return [(carry_in_window(m, flow, w), w) for m, w in zip(neighbour_masks, windows)]
+    # the flow scaled up in each window only (the windows are 1-21% of a 1080p frame), else over the whole frame
+    parts = [full_size_flow_in(small, shape, w) if w[2] > w[0] and w[3] > w[1] else np.zeros((0, 0, 2), np.float32)
+             for w in windows]
+    if any(part is None for part in parts):
+        flow = full_size_flow(small, shape)
+        return [(carry_in_window(m, flow, w), w) for m, w in zip(neighbour_masks, windows)]
+    return [(carry_by_part(m, part, w), w) for m, part, w in zip(neighbour_masks, parts, windows)]

@@ -8,7 +8,7 @@ import pytest
 
 from assets.instances.composites import compose_sequence, load_character, mask_iou, read_background
 from assets.instances.shot_consistency import (carry_in_window, carry_over, carry_window, flow_scale, full_size_flow,
-                                               grey_at_flow_size, small_flow, vote_shot)
+                                               full_size_flow_in, grey_at_flow_size, small_flow, vote_shot)
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,25 @@ def test_masks_carried_in_their_window_are_the_masks_carried_over_the_whole_fram
         np.testing.assert_array_equal(carry_in_window(mask, flow, window), carry_over(mask, flow))
         smaller += (window[2] - window[0]) * (window[3] - window[1]) < 0.5 * mask.size
     assert smaller >= 4   # most windows skip most of the frame
+
+
+def test_the_flow_scaled_up_in_a_window_is_the_whole_frames_flow_there(shared):
+    """The vote scales the small flow up only in each carry window (full_size_flow_in): the same float32 values as
+    the whole frame's ``full_size_flow`` cut to the window, on real Big Buck Bunny key frames at 1080, 720 and 360
+    rows (scales 1/4, 3/8, 3/4), windows anywhere and touching every edge; a scale that is no dyadic fraction gives
+    None (the caller scales the whole flow)."""
+    video = shared / "media/video/big_buck_bunny_0_30.webm"
+    rng = np.random.default_rng(1)
+    for height in (1080, 720, 360):
+        first, second = read_background(video, 6.5, height), read_background(video, 7.0, height)
+        small = small_flow(grey_at_flow_size(first), grey_at_flow_size(second))
+        flow = full_size_flow(small, first.shape)
+        rows, cols = first.shape[:2]
+        windows = [(0, 0, cols, rows), (0, 0, 37, 23), (cols - 41, rows - 19, cols, rows), (5, rows - 3, 300, rows)]
+        for _ in range(12):
+            x0, y0 = int(rng.integers(0, cols - 2)), int(rng.integers(0, rows - 2))
+            windows.append((x0, y0, int(rng.integers(x0 + 1, cols + 1)), int(rng.integers(y0 + 1, rows + 1))))
+        for x0, y0, x1, y1 in windows:
+            part = full_size_flow_in(small, first.shape, (x0, y0, x1, y1))
+            np.testing.assert_array_equal(part, flow[y0:y1, x0:x1])
+    assert full_size_flow_in(small, (1080, 1998, 3), (0, 0, 10, 10)) is None
