@@ -31,12 +31,17 @@ GRABCUTS = ("compiled", "opencv")  # the segmenter's `grabcut` setting: grabcut_
 _grabcut: ContextVar[str] = ContextVar("grabcut", default=GRABCUTS[0])
 
 
+def checked_grabcut(name: str) -> str:
+    """``name`` when it is one of GRABCUTS, else a ValueError naming the choices."""
+    if name not in GRABCUTS:
+        raise ValueError(f"unknown GrabCut backend {name!r}: one of {', '.join(GRABCUTS)}")
+    return name
+
+
 @contextmanager
 def grabcut_backend(name: str) -> Iterator[None]:
     """Every ``seeded_grabcut`` inside the block runs on ``name`` (one of GRABCUTS): the same labels, other CPU."""
-    if name not in GRABCUTS:
-        raise ValueError(f"unknown GrabCut backend {name!r}: one of {', '.join(GRABCUTS)}")
-    token = _grabcut.set(name)
+    token = _grabcut.set(checked_grabcut(name))
     try:
         yield
     finally:

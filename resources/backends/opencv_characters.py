@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from resources.backends.character_cues import CharacterCues, Cues
-from resources.backends.character_edges import GRABCUTS, grabcut_backend, refine_apart, seeded_grabcut
+from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
+                                                seeded_grabcut)
 from resources.backends.character_extent import with_legs
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
@@ -254,9 +255,7 @@ class OpencvCharacterSegmenter:
         self.skeleton = skeleton_cue() if body_keypoints else None
         self.matte = matte_cue() if person_matte else None
         self.person_score = person_score
-        if grabcut not in GRABCUTS:
-            raise ValueError(f"unknown GrabCut {grabcut!r}: one of {', '.join(GRABCUTS)}")
-        self.grabcut = grabcut  # GrabCut's implementation (character_edges.GRABCUTS): the same masks, other CPU
+        self.grabcut = checked_grabcut(grabcut)  # GrabCut's implementation (GRABCUTS): the same masks, other CPU
         self.model = f"{grabcut}-grabcut+{self.cues.name}"
         self.max_side, self.iterations = max_side, iterations
 
