@@ -112,19 +112,23 @@ class YunetFaceDetector:
     name, model = "yunet", YUNET
 
     def __init__(self, score_threshold: float = 0.6, max_side: int = YUNET_MAX_SIDE):
+        from resources.backends.yunet_answers import CachedYunet
+
         self.model = require_model(YUNET, "yunet")
-        self.detector = cv2.FaceDetectorYN.create(self.model, "", (320, 320), score_threshold, 0.3, 5000)
+        # answers stored for face_embeddings where asked (``detect``'s keep), never read here
+        self.detector = CachedYunet(self.model, score_threshold, read=False)
         self.max_side = max_side
 
-    def detect(self, rgb: np.ndarray) -> np.ndarray:
+    def detect(self, rgb: np.ndarray, keep: bool = False) -> np.ndarray:
+        """N x 5 faces (box, score); ``keep``: the answer stored for the faces stage (resources/backends/
+        yunet_answers.py), which reads it where it asks YuNet about the same pixels: a drawn frame at its analysis
+        size (its 2D analyzer scales the frame the same way)."""
         h, w = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(h, w))
         if scale < 1.0:  # resized first, then reordered: the same pixels (each channel resized alone), less work
             rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        self.detector.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, found = self.detector.detect(bgr)
-        if found is None:
+        found = self.detector.rows(rgb, keep)
+        if not len(found):
             return np.zeros((0, 5), np.float32)
         boxes = np.c_[found[:, 0], found[:, 1], found[:, 0] + found[:, 2], found[:, 1] + found[:, 3]] / scale
         boxes = np.clip(boxes, 0, [w, h, w, h])
@@ -316,7 +320,7 @@ class CharacterCues:
     def __call__(self, rgb: np.ndarray, anime_faces: bool | None = None) -> Cues:
         use_anime = self.anime_faces_default if anime_faces is None else anime_faces
         anime = self.anime_detector() if use_anime else None
-        found = self.faces.detect(rgb)
+        found = self.faces.detect(rgb, keep=bool(use_anime))
         trusted = found[:, 4] >= self.face_score
         faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
         bodies, toys = self.bodies.detect_with_toys(rgb)

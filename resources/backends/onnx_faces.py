@@ -107,8 +107,10 @@ class OnnxFaceDetectors:
 
                 model = get_model(path, providers=self.providers, sess_options=session_options())
                 model.prepare(ctx_id=-1, input_size=(self.det_size, self.det_size), det_thresh=self.threshold(name))
-            elif name == "yunet":
-                model = cv2.FaceDetectorYN.create(path, "", (320, 320), self.threshold(name), 0.3, 5000)
+            elif name == "yunet":   # reads the instances cue's answers on the same pixels
+                from resources.backends.yunet_answers import CachedYunet
+
+                model = CachedYunet(path, self.threshold(name))
             else:
                 model = cv2.CascadeClassifier(path)
                 if model.empty():
@@ -119,20 +121,18 @@ class OnnxFaceDetectors:
     def detect(self, image: np.ndarray, detector: str | None = None) -> list[FaceDetection]:
         name = detector or self.detectors[0]
         model = self._detector(name)
+        if name == "yunet":
+            faces = []
+            for row in model.rows(image):
+                x, y, w, h = (float(v) for v in row[:4])
+                faces.append(FaceDetection((x, y, x + w, y + h), float(row[14]), name,
+                                           row[4:14].reshape(5, 2).astype(np.float32)))
+            return faces
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         if name.startswith("scrfd"):
             boxes, kps = model.detect(bgr, max_num=0)
             return [FaceDetection(tuple(float(v) for v in b[:4]), float(b[4]), name, k.astype(np.float32))
                     for b, k in zip(boxes, kps if kps is not None else [None] * len(boxes))]
-        if name == "yunet":
-            model.setInputSize((bgr.shape[1], bgr.shape[0]))
-            _, rows = model.detect(bgr)
-            faces = []
-            for row in rows if rows is not None else []:
-                x, y, w, h = (float(v) for v in row[:4])
-                faces.append(FaceDetection((x, y, x + w, y + h), float(row[14]), name,
-                                           row[4:14].reshape(5, 2).astype(np.float32)))
-            return faces
         grey = cv2.equalizeHist(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
         hits = model.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
         # the cascade has no score; 1.0 marks "accepted by the cascade's stages"
