@@ -65,7 +65,10 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None) -> 
                 break
         picks = nearest_stamps(stamps, times)
         needed, codec = set(picks), stream.codec_context
-        for packet in [*packets, None]:   # None: flush the decoder's delayed frames
+        # up to the last picked frame's packet, then None: flush the decoder's delayed frames (the packets read past
+        # it, up to REORDER_MARGIN_S of them, only push frames out: no picked frame is predicted from them)
+        last = max((i for i, p in enumerate(packets) if p.pts is not None and p.pts * base in needed), default=-1)
+        for packet in [*packets[:last + 1], None]:
             if packet is not None:
                 codec.skip_frame = "DEFAULT" if packet.pts is not None and packet.pts * base in needed else "NONREF"
             for frame in codec.decode(packet):
@@ -77,6 +80,8 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None) -> 
                 while wanted < len(picks) and picks[wanted] == frame.pts * base:
                     yield wanted, image
                     wanted += 1
+                if wanted == len(picks):
+                    return
             else:
                 continue
             break

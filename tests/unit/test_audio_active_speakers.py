@@ -181,6 +181,37 @@ def test_frames_at_gives_the_decoded_frames_pixels(tmp_path: Path):
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(picked, every_frame_at(video, times)))
 
 
+def test_frames_at_stops_at_the_last_picked_frame_and_gives_a_full_decodes_pixels(shared, monkeypatch):
+    """A real film's B-pyramid (Penny & Chip, H.264 with B-frames as references): windows ending on every frame of
+    a second, so the last picked frame is an I-, P- or B-frame, decoded up to its packet and flushed (the packets
+    read past it are not decoded), are the full decode's frames pixel for pixel, without the frame-by-frame
+    fallback (a picked frame missing from the decoder's output)."""
+    import av
+
+    from assets.audio import mouth_tracks
+
+    def no_fallback(*_):
+        raise AssertionError("frames_at fell back to decoding every frame")
+
+    monkeypatch.setattr(mouth_tracks, "every_frame_at", no_fallback)
+    video = shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"
+    start = 40.0
+    with av.open(str(video)) as container:
+        container.seek(int((start - 3.0) * 1_000_000))
+        every = {}
+        for frame in container.decode(video=0):
+            if float(frame.time) > start + 3.5:
+                break
+            every[float(frame.time)] = frame.to_ndarray(format="rgb24")
+    for end in start + 1.0 + np.arange(25) / 24:
+        times = np.arange(start, end, 1 / 12.5)
+        picked = list(frames_at(video, times))
+        assert [i for i, _ in picked] == list(range(len(times)))
+        for i, image in picked:
+            nearest = min(every, key=lambda s: (abs(s - times[i]), -s))
+            assert np.array_equal(image, every[nearest]), (end, times[i])
+
+
 def test_frames_at_reads_a_tall_frame_at_the_height_cap_and_a_short_one_as_it_is(tmp_path: Path):
     """``max_height`` (a drawn shot's mouths read at 480 rows): frames taller than the cap come scaled to it in the
     decode's own pass (the area-resized full frame within a few levels), those at or under it pixel for pixel."""
