@@ -94,3 +94,15 @@ def test_answers_that_cannot_serve_are_asked_again(frames, weights, tmp_path):
     assert np.array_equal(again.rows(frame), rows) and again.calls["network"] == 1
     key.write_text('{"threshold": 0.05, "rows": [[1, 2, 3]]}')
     assert np.array_equal(again.rows(frame), rows) and again.calls["network"] == 2
+
+
+def test_the_segmenters_cues_store_yunets_answer_on_drawn_frames_only(frames, castforge_home):
+    """``CharacterCues`` (the instances stage's cue models): a frame cut with the 2D faces (a drawn shot, whose
+    analysis frame the faces stage's 2D analyzer reads) leaves YuNet's answer in the cache, a rendered one none."""
+    from resources.segmenter import SegmenterResource
+
+    cues = SegmenterResource().cue_models()
+    cues(frames[0], False)
+    assert not list(castforge_home.rglob("yunet/*/*.json"))
+    cues(frames[0], True)
+    assert len(list(castforge_home.rglob("yunet/*/*.json"))) == 1
