@@ -10,6 +10,11 @@ second cut adds outside the matte is dropped. Why not the matte's sure pixels (e
 beside a drawn character (a dragon beside saha_side: IoU 0.97 -> 0.40); only along the legs, in a band 0.04 of the
 box's height wide, is it the character's. Arms were tried too and spill the same way (a wrist landmark on the dragon).
 
+A rendered character's part that DeepLab's person / animal map holds but GrabCut's colour models gave to a
+background of its colours (an arm patterned like the rubble behind it, hair against a sky of its hue) comes back
+too (``with_class_extent``), but only pieces that extend the cut's silhouette: the class map also fills the
+background between legs or between overlapping characters, and joins a character to a dragon beside it.
+
 Boxes are x0, y0, x1, y1 and planes bool, in the pixels of the frame the segmenter cuts; ``found`` is a
 mediapipe_person.PersonMatte on that frame.
 """
@@ -64,3 +69,61 @@ def with_legs(cut: Callable[..., np.ndarray], limbs: np.ndarray | None, found,
         return first
     second = cut(legs if limbs is None else limbs | legs, SECOND_CUT_ITERATIONS)
     return first | (second & (found.matte >= MATTE_SUPPORT))
+
+
+# A rendered character whose cut (GrabCut on colour) left out a part DeepLab's person / animal map holds (an arm or
+# legs in the colours of the rubble or the snow haze behind them) gets that part back: the class map's parts that
+# hold the seed's face (else the most of its cut), inside the seed's box. Only where DeepLab sees the character
+# (its class map covers CLASS_SHARE of the box: grabcut_seed's own test) and outside drawn shots.
+CLASS_EXTENT = True
+CLASS_SHARE = 0.3  # opencv_characters.CLASS_SHARE: DeepLab sees the character in its box
+CLASS_MIN_LEFT_OUT = 0.1  # only where the cut left out at least this share of the class map's part in the box
+# a left-out piece larger than this share of the cut is not a limb but another character the class map joins to it
+# (a dragon beside the girl, a second drawn character overlapping the first)
+CLASS_MAX_PIECE = 0.3
+# the left-out pixels are opened by a disc of this share of the box's height first: the class map's coarse rim
+# around the cut and the background between two legs are thinner than a limb
+CLASS_OPENING = 0.025
+# a left-out piece lying mostly inside the cut's convex hull is background the class map fills between the legs or
+# between an arm and the back; a lost limb, hair or the back of a head extends the silhouette
+CLASS_OUTSIDE_HULL = 0.5
+
+
+def with_class_extent(first: np.ndarray, class_mask: np.ndarray, core: np.ndarray,
+                      box: tuple[int, int, int, int], drawn: bool) -> np.ndarray:
+    """``first`` (the seed's cut) plus the pixels of DeepLab's ``class_mask`` inside ``box`` that belong to the
+    class map's connected parts holding the seed's ``core`` (its face or guessed core; else the part holding most
+    of the cut), where the cut left out at least CLASS_MIN_LEFT_OUT of them: each left-out piece, opened by a disc
+    of CLASS_OPENING of the box's height, joins when it is at most CLASS_MAX_PIECE of the cut and lies at least
+    CLASS_OUTSIDE_HULL outside the cut's convex hull. Drawn shots and seeds DeepLab does not see keep ``first``."""
+    x0, y0, x1, y1 = box
+    if not CLASS_EXTENT or drawn or not first.any() or x1 <= x0 or y1 <= y0:
+        return first
+    if class_mask[y0:y1, x0:x1].sum() < CLASS_SHARE * (x1 - x0) * (y1 - y0):
+        return first
+    _, labels = cv2.connectedComponents(class_mask.astype(np.uint8), connectivity=8)
+    held = labels[core & first]
+    if not held.any():
+        held = labels[first]
+    held = held[held > 0]
+    if held.size == 0:
+        return first
+    ids = np.unique(held) if (core & first).any() else [np.bincount(held).argmax()]
+    part = np.zeros_like(first)
+    part[y0:y1, x0:x1] = np.isin(labels[y0:y1, x0:x1], ids)
+    left = part & ~first
+    if left.sum() < CLASS_MIN_LEFT_OUT * part.sum():
+        return first
+    radius = max(1, round(CLASS_OPENING * (y1 - y0)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    left = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, disc)
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    if count <= 1:
+        return first
+    hull = np.zeros(first.shape, np.uint8)
+    cv2.fillPoly(hull, [cv2.convexHull(cv2.findNonZero(first.astype(np.uint8)))], 1)
+    outside = np.bincount(pieces[hull == 0], minlength=count)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    keep = [i for i in range(1, count)
+            if areas[i] <= CLASS_MAX_PIECE * first.sum() and outside[i] >= CLASS_OUTSIDE_HULL * areas[i]]
+    return first | np.isin(pieces, keep)

@@ -15,7 +15,7 @@ import numpy as np
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
-from resources.backends.character_extent import with_legs
+from resources.backends.character_extent import with_class_extent, with_legs
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
@@ -314,7 +314,8 @@ class OpencvCharacterSegmenter:
             return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn)
 
         box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
-        return with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
+        first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
+        return with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
 
     def _limbs(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
         """The seed's confident body keypoint lines (people and guessed bodies below a face; not animals)."""
