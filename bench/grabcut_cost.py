@@ -24,7 +24,8 @@ own, mean / lowest / 10th-percentile IoU of the masks, how many identical):
   edge they left (pixels further away fixed as they are).
 With --compiled, instead of the replays: every call (seed cut and edge re-cut) by ``cv2.grabCut`` and by the compiled
 GrabCut (resources/backends/grabcut_compiled.py) from the same random state, alternating: CPU of each, how many
-calls give identical labels, and the masks' agreement.
+calls give identical labels, and the masks' agreement; the compiled one with its compiled k-means start (as the
+segmenter runs it) and from OpenCV's.
 """
 
 import argparse
@@ -270,29 +271,34 @@ def alternatives(calls: list[Call]) -> dict:
 
 
 def compiled(calls: list[Call]) -> dict:
-    """OpenCV's GrabCut against the compiled one on each call (the compiled one's first call, which loads its
-    numba cache, is left out of its CPU)."""
+    """OpenCV's GrabCut against the compiled one on each call, as the segmenter runs it (its k-means start compiled
+    from GRABCUT_SEED) and from OpenCV's k-means start (``opencv_start``); the compiled one's first call, which loads
+    its numba cache, is left out of its CPU."""
     from resources.backends.grabcut_compiled import compiled_grabcut
 
     if not calls:
         return {"calls": 0}
-    warm = calls[0][1].copy()
-    compiled_grabcut(calls[0][0], warm, calls[0][2])
-    seconds, masks, identical = {"opencv": 0.0, "compiled": 0.0}, {"opencv": [], "compiled": []}, 0
+    for seed in (GRABCUT_SEED, None):
+        compiled_grabcut(calls[0][0], calls[0][1].copy(), calls[0][2], seed)
+    seconds = {"opencv": 0.0, "compiled": 0.0, "opencv_start": 0.0}
+    masks, identical = {"opencv": [], "compiled": []}, {"compiled": 0, "opencv_start": 0}
     for image, labels, iterations in calls:
         opencv, spent = _grabcut(image, labels, iterations)
-        mine = labels.copy()
-        cv2.setRNGSeed(GRABCUT_SEED)
-        started = time.process_time()
-        compiled_grabcut(image, mine, iterations)
-        seconds["compiled"] += time.process_time() - started
         seconds["opencv"] += spent
-        identical += int(np.array_equal(opencv, mine))
+        for name, seed in (("compiled", GRABCUT_SEED), ("opencv_start", None)):
+            mine = labels.copy()
+            cv2.setRNGSeed(GRABCUT_SEED)
+            started = time.process_time()
+            compiled_grabcut(image, mine, iterations, seed)
+            seconds[name] += time.process_time() - started
+            identical[name] += int(np.array_equal(opencv, mine))
         masks["opencv"].append(_foreground(opencv))
         masks["compiled"].append(_foreground(mine))
     return {"calls": len(calls), "opencv_ms": round(1000 * seconds["opencv"] / len(calls), 1),
             "compiled_ms": round(1000 * seconds["compiled"] / len(calls), 1),
-            "speedup": round(seconds["opencv"] / seconds["compiled"], 2), "identical_labels": identical,
+            "compiled_opencv_start_ms": round(1000 * seconds["opencv_start"] / len(calls), 1),
+            "speedup": round(seconds["opencv"] / seconds["compiled"], 2), "identical_labels": identical["compiled"],
+            "identical_labels_opencv_start": identical["opencv_start"],
             "masks": _agreement(masks["compiled"], masks["opencv"])}
 
 

@@ -55,7 +55,7 @@ def seeded_grabcut(image: np.ndarray, labels: np.ndarray, iterations: int) -> No
     if _grabcut.get() == "compiled":
         from resources.backends.grabcut_compiled import compiled_grabcut
 
-        compiled_grabcut(image, labels, iterations)
+        compiled_grabcut(image, labels, iterations, GRABCUT_SEED)
         return
     bg_model, fg_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.grabCut(image, labels, None, bg_model, fg_model, iterations, cv2.GC_INIT_WITH_MASK)

@@ -21,9 +21,14 @@ def _opencv(image: np.ndarray, labels: np.ndarray, iterations: int, seed: int) -
 
 
 def _compiled(image: np.ndarray, labels: np.ndarray, iterations: int, seed: int) -> np.ndarray:
+    """The compiled GrabCut twice, from OpenCV's k-means start (random state set by the caller) and from its
+    compiled start (the seed given): the same labels either way."""
+    started = labels.copy()
+    compiled_grabcut(image, started, iterations, seed)
     labels = labels.copy()
     cv2.setRNGSeed(seed)
     compiled_grabcut(image, labels, iterations)
+    assert np.array_equal(started, labels)
     return labels
 
 
@@ -61,9 +66,9 @@ def test_the_same_labels_as_opencv_on_a_drawn_scene(iterations, seed):
     assert not np.array_equal(compiled, labels)
 
 
-def test_the_same_labels_as_opencv_on_a_real_frame_where_the_random_start_alone_moves_them(shared):
-    """Sita on a Big Buck Bunny frame, the seed cut's labelling in her loose box: the compiled cut gives OpenCV's
-    labels at each of three random states, while OpenCV's own masks from one state to another differ."""
+def sita_window(shared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(BGR window, truth, the seed cut's labelling): Sita on a Big Buck Bunny frame, sure background on the
+    window's border, probable character in her loose box, sure character at her middle."""
     bgr, truth, box = pasted_at(shared, "sita_front", "big_buck_bunny_0_30.webm", 12.0, 300, 300, 100)
     x0, y0, x1, y1 = (box + np.array([-60, -40, 60, 40])).astype(int)
     window, inside = np.ascontiguousarray(bgr[y0:y1, x0:x1]), truth[y0:y1, x0:x1]
@@ -72,6 +77,13 @@ def test_the_same_labels_as_opencv_on_a_real_frame_where_the_random_start_alone_
     bx0, by0, bx1, by1 = (box - [x0, y0, x0, y0]).astype(int)
     labels[by0:by1, bx0 + 20:bx1 - 20] = cv2.GC_PR_FGD
     labels[by0 + 30:by0 + 60, (bx0 + bx1) // 2 - 10:(bx0 + bx1) // 2 + 10] = cv2.GC_FGD
+    return window, inside, labels
+
+
+def test_the_same_labels_as_opencv_on_a_real_frame_where_the_random_start_alone_moves_them(shared):
+    """Sita on a Big Buck Bunny frame, the seed cut's labelling in her loose box: the compiled cut gives OpenCV's
+    labels at each of three random states, while OpenCV's own masks from one state to another differ."""
+    window, inside, labels = sita_window(shared)
     masks = []
     for seed in (edges.GRABCUT_SEED, 1, 2):
         opencv = _opencv(window, labels, 4, seed)
