@@ -111,19 +111,61 @@ def with_class_extent(first: np.ndarray, class_mask: np.ndarray, core: np.ndarra
     ids = np.unique(held) if (core & first).any() else [np.bincount(held).argmax()]
     part = np.zeros_like(first)
     part[y0:y1, x0:x1] = np.isin(labels[y0:y1, x0:x1], ids)
-    left = part & ~first
-    if left.sum() < CLASS_MIN_LEFT_OUT * part.sum():
-        return first
+    return first | silhouette_pieces(first, part & ~first, part, box)
+
+
+def silhouette_pieces(first: np.ndarray, left: np.ndarray, part: np.ndarray,
+                      box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pieces of ``left`` (an evidence map's ``part`` that the cut ``first`` left out) that extend the cut's
+    silhouette, where it left out at least CLASS_MIN_LEFT_OUT of ``part``: ``left`` opened by a disc of CLASS_OPENING
+    of ``box``'s height, each piece at most CLASS_MAX_PIECE of the cut and at least CLASS_OUTSIDE_HULL outside its
+    convex hull."""
+    out = np.zeros_like(first)
+    x0, y0, x1, y1 = box
+    if left.sum() < CLASS_MIN_LEFT_OUT * part.sum() or not left.any():
+        return out
     radius = max(1, round(CLASS_OPENING * (y1 - y0)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    left = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, disc)
-    count, pieces, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    opened = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, disc)
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     if count <= 1:
-        return first
+        return out
     hull = np.zeros(first.shape, np.uint8)
     cv2.fillPoly(hull, [cv2.convexHull(cv2.findNonZero(first.astype(np.uint8)))], 1)
     outside = np.bincount(pieces[hull == 0], minlength=count)
     areas = stats[:, cv2.CC_STAT_AREA]
     keep = [i for i in range(1, count)
             if areas[i] <= CLASS_MAX_PIECE * first.sum() and outside[i] >= CLASS_OUTSIDE_HULL * areas[i]]
-    return first | np.isin(pieces, keep)
+    return np.isin(pieces, keep)
+
+
+# A rendered character seen close (a head and shoulders: a seed with a face) whose hair or arm GrabCut gave to a
+# background of its colours, where DeepLab's map misses it too: MediaPipe's selfie matte (trained on people close to
+# a camera) on the seed's box holds it; its sure pixels touching the cut, inside GrabCut's window, give the same
+# silhouette-extending pieces. Rendered shots only (on drawn characters the matte spills onto the background).
+SELFIE_EXTENT = True
+SELFIE_HIGH = 0.9  # the matte's sure pixels
+# the seed's face is this much DeepLab's person / animal pixels: a rendered (or filmed) face; DeepLab rarely sees a
+# drawn one, whose background the selfie matte takes for hair (tune 3D seed 7: a dragon behind a Saha's head)
+SELFIE_FACE_CLASS = 0.5
+
+
+def selfie_applies(has_face: bool, core: np.ndarray, class_mask: np.ndarray, drawn: bool) -> bool:
+    """Whether the selfie matte is evidence for this seed: outside drawn shots, a seed with a face (``core``, its
+    face's centre) that DeepLab's ``class_mask`` holds for at least SELFIE_FACE_CLASS."""
+    return SELFIE_EXTENT and has_face and not drawn and core.any() and class_mask[core].mean() >= SELFIE_FACE_CLASS
+
+
+def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tuple[int, int, int, int],
+                       box: tuple[int, int, int, int]) -> np.ndarray:
+    """``first`` plus the pieces of the selfie matte's sure pixels (``selfie``: float, frame-sized, or None) inside
+    ``window`` that touch the cut, where they extend its silhouette (``silhouette_pieces``, sized by ``box``)."""
+    if not SELFIE_EXTENT or selfie is None or not first.any():
+        return first
+    x0, y0, x1, y1 = window
+    sure = np.zeros_like(first)
+    sure[y0:y1, x0:x1] = selfie[y0:y1, x0:x1] >= SELFIE_HIGH
+    count, labels = cv2.connectedComponents(sure.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[cv2.dilate(first.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
+    part = np.isin(labels, touching[touching > 0])
+    return first | silhouette_pieces(first, part & ~first, part, box)

@@ -99,3 +99,13 @@ class MatteCue:
 def matte_cue() -> "MatteCue | None":
     """The BlazePose matte cue, or None (logged) where its weights are missing."""
     return optional_cue(MatteCue, "person matte (BlazePose)")
+
+
+def selfie_cue():
+    """MediaPipe's selfie matte (resources/backends/mediapipe_selfie.py), or None (logged) where its weights are
+    missing."""
+    def build():
+        from resources.backends.mediapipe_selfie import MediapipeSelfieMatte
+
+        return MediapipeSelfieMatte(threads=model_threads())
+    return optional_cue(build, "selfie matte (MediaPipe)")

@@ -15,12 +15,12 @@ import numpy as np
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
-from resources.backends.character_extent import with_class_extent, with_legs
+from resources.backends.character_extent import selfie_applies, with_class_extent, with_legs, with_selfie_extent
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
-from resources.backends.character_skeleton import matte_cue, skeleton_cue
+from resources.backends.character_skeleton import matte_cue, selfie_cue, skeleton_cue
 from resources.backends.character_toys import with_toy_boxes
 from resources.backends.character_upper_body import without_upper_bodies
 from resources.backends.character_weak_faces import with_weak_faces
@@ -254,6 +254,7 @@ class OpencvCharacterSegmenter:
         self.cues = cues or CharacterCues()
         self.skeleton = skeleton_cue() if body_keypoints else None
         self.matte = matte_cue() if person_matte else None
+        self.selfie = selfie_cue() if person_matte else None
         self.person_score = person_score
         self.grabcut = checked_grabcut(grabcut)  # GrabCut's implementation (GRABCUTS): the same masks, other CPU
         self.model = f"{grabcut}-grabcut+{self.cues.name}"
@@ -313,9 +314,20 @@ class OpencvCharacterSegmenter:
         def cut(limbs: np.ndarray | None, iterations: int = self.iterations) -> np.ndarray:
             return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn)
 
-        box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
+        box, window = _window(seed, bgr.shape[1], bgr.shape[0])
         first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
-        return with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
+        core = _core(seed, bgr.shape[1], bgr.shape[0])
+        first = with_class_extent(first, class_mask, core, box, drawn)
+        return with_selfie_extent(first, self._selfie(bgr, seed, core, class_mask, drawn), window, box)
+
+    def _selfie(self, bgr: np.ndarray, seed: Seed, core: np.ndarray, class_mask: np.ndarray,
+                drawn: bool) -> np.ndarray | None:
+        """MediaPipe's selfie matte on the seed's box where the seed is a rendered character DeepLab sees as a
+        person at its face (``character_extent.selfie_applies``), else None."""
+        if self.selfie is None or not selfie_applies(seed.face is not None, core, class_mask, drawn):
+            return None
+        box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
+        return self.selfie.estimate(np.ascontiguousarray(bgr[..., ::-1]), box)
 
     def _limbs(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
         """The seed's confident body keypoint lines (people and guessed bodies below a face; not animals)."""

@@ -24,6 +24,7 @@ def test_the_arm_of_the_girl_looking_up_in_the_rubble_is_hers(shared, cue_models
     the rubble, is in DeepLab's person map but GrabCut gave it to the rubble (0.0 of it in her cut); with the class
     map's part it is 0.9 hers, and the rubble beside it stays out."""
     monkeypatch.setattr(extent, "CLASS_EXTENT", enabled)
+    monkeypatch.setattr(extent, "SELFIE_EXTENT", False)  # the selfie matte's pieces (test_character_selfie_extent)
     rgb = read_background(shared / SINTEL, 540 / 24, 204)
     masks = _cut(cue_models, rgb)
     girl = max(masks, key=lambda m: m[60:120, 140:200].mean())  # the cut holding her face
@@ -41,21 +42,26 @@ TUNE = [("sintel_trailer_480x204.mp4", s) for s in (4.0, 10.5, 16.0, 21.0, 27.0,
     + [("big_buck_bunny_0_30.webm", s) for s in (1.0, 6.5, 12.0, 16.0, 23.0, 28.0)]
 
 
-@pytest.fixture(scope="module")
-def overlapping(shared):
-    """The tune composite of bench/composites.py --split tune --seed 11, scene 7 (drawn with the same random
-    draws): a small Sita in front of a man and a second Sita on a real Big Buck Bunny frame; each truth is what
-    stays visible of the character."""
+def tune_scene(shared, seed: int, index: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(RGB composite, each character's truth: what stays visible of it) of bench/composites.py --split tune --seed
+    ``seed``, scene ``index``, drawn with the same random draws."""
     from assets.instances.composites import compose_scene
 
     characters = [load_character(shared / "media/characters_rgba" / f"{n}.png") for n in ("sita_front", "saha_side")]
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(seed)
     scene = None
-    for i in range(8):
+    for i in range(index + 1):
         video, seconds = TUNE[i % len(TUNE)]
         scene = compose_scene(read_background(shared / "media/video" / video, seconds, 480), f"{video}@{seconds}",
                               characters, rng)
     return scene.rgb, [c.mask for c in scene.characters]
+
+
+@pytest.fixture(scope="module")
+def overlapping(shared):
+    """The tune composite of seed 11, scene 7: a small Sita in front of a man and a second Sita on a real Big Buck
+    Bunny frame."""
+    return tune_scene(shared, 11, 7)
 
 
 @pytest.mark.parametrize("guarded", [True, False])
@@ -65,6 +71,7 @@ def test_the_class_map_between_overlapping_characters_stays_out(cue_models, over
     character keeps its IoU of the segmenter without the rule (0.44 / 0.50 / 0.82); unguarded (any piece of the map
     added) the small Sita in front falls to 0.49."""
     rgb, truths = overlapping
+    monkeypatch.setattr(extent, "SELFIE_EXTENT", False)
     monkeypatch.setattr(extent, "CLASS_EXTENT", False)
     before = [max(mask_iou(m, t) for m in _cut(cue_models, rgb)) for t in truths]
     monkeypatch.setattr(extent, "CLASS_EXTENT", True)
