@@ -288,6 +288,7 @@ class OpencvCharacterSegmenter:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
                      for i, (s, m) in enumerate(zip(scaled, masks))]
+        masks = [self._selfie_pieces(bgr, s, m, class_mask, cues.drawn) for s, m in zip(scaled, masks)]
         cores = [_core(s, small[0], small[1]) for s in scaled]
         masks = split_overlaps(bgr, nested_in_front(masks), cores)
         coarse = []
@@ -314,11 +315,18 @@ class OpencvCharacterSegmenter:
         def cut(limbs: np.ndarray | None, iterations: int = self.iterations) -> np.ndarray:
             return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn)
 
-        box, window = _window(seed, bgr.shape[1], bgr.shape[0])
+        box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
         first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
+        return with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
+
+    def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, class_mask: np.ndarray,
+                       drawn: bool) -> np.ndarray:
+        """``mask`` (the seed's cut with its flat parts) plus the selfie matte's silhouette-extending pieces
+        (``character_extent.with_selfie_extent``); after the flat parts, which give a drawn leg back without the
+        background between the legs."""
+        box, window = _window(seed, bgr.shape[1], bgr.shape[0])
         core = _core(seed, bgr.shape[1], bgr.shape[0])
-        first = with_class_extent(first, class_mask, core, box, drawn)
-        return with_selfie_extent(first, self._selfie(bgr, seed, core, class_mask, drawn), window, box)
+        return with_selfie_extent(mask, self._selfie(bgr, seed, core, class_mask, drawn), window, box)
 
     def _selfie(self, bgr: np.ndarray, seed: Seed, core: np.ndarray, class_mask: np.ndarray,
                 drawn: bool) -> np.ndarray | None:
