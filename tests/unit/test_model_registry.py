@@ -40,3 +40,17 @@ def test_every_weights_file_a_local_resource_names_is_registered():
     named = {getattr(resource, "model", None) for resource in resources_for("local").values()}
     files = {name for name in named if isinstance(name, str) and "/" in name}
     assert "face/mp_face_landmark.tflite" in files and files <= registered, files - registered
+
+
+def test_every_weights_file_the_characters_segmenter_loads_is_registered():
+    # the characters segmenter loads its cues' weights itself (no resource field names them): each file it looks for
+    # must be listed under segmenter/characters, the optional cues (skipped with a warning when absent) as optional
+    from resources.backends import character_cues, mediapipe_person, mediapipe_selfie
+
+    entries = [entry for entry in yaml.safe_load(REGISTRY.read_text())["models"]
+               if entry["capability"] == "segmenter" and entry["backend"] == "characters" and entry["profile"] == "local"]
+    listed = {path: bool(entry.get("optional")) for entry in entries for path in entry["paths"]}
+    required = {character_cues.YUNET, character_cues.YOLOX, character_cues.DEEPLAB}
+    optional = {mediapipe_person.BLAZEPOSE_LANDMARK, mediapipe_selfie.SELFIE_SEGMENTATION}
+    assert {path: listed.get(path) for path in required | optional} == (
+        {path: False for path in required} | {path: True for path in optional})
