@@ -4,8 +4,9 @@ A kept cut-out is written once (by ``instances``) and decoded three or four time
 pose, captions, datasets, effects). Most of a decode is the inflate, and OpenCV's libpng inflates with the system's
 zlib. libdeflate (Debian's ``libdeflate0``, a dependency of libtiff) inflates a whole buffer in less than half that
 time. So the PNGs OpenCV writes by default (8-bit grey / RGB / RGBA, not interlaced, every row Sub- or un-filtered)
-are read here: the chunks checked (CRCs, the zlib stream's Adler-32), inflated by libdeflate, un-filtered with
-numpy, in OpenCV's channel order: the same array as ``cv2.imread``. Anything else (other filters, bit depths,
+and the 1-bit masks it writes with ``IMWRITE_PNG_BILEVEL`` (a bit a pixel, 0 or 255 once read) are read here: the
+chunks checked (CRCs, the zlib stream's Adler-32), inflated by libdeflate, un-filtered with numpy, in OpenCV's
+channel order: the same array as ``cv2.imread``. Anything else (other filters, bit depths,
 palettes, transparency chunks, interlacing, a damaged or truncated file, JPEG, a machine without libdeflate) is read
 by ``cv2.imread`` itself, so the result never depends on which path read it.
 """
@@ -63,17 +64,18 @@ def fast_png_reads() -> bool:
 
 
 def read_image(path: str | Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray | None:
-    """``cv2.imread(str(path), flags)``: the same array, or None where the file is missing or unreadable."""
-    if flags == cv2.IMREAD_UNCHANGED:
-        pixels = read_png(path)
+    """``cv2.imread(str(path), flags)``: the same array, or None where the file is missing or unreadable.
+    ``IMREAD_GRAYSCALE`` takes the fast path for grey PNGs only (a grey file's pixels are the same either way)."""
+    if flags in (cv2.IMREAD_UNCHANGED, cv2.IMREAD_GRAYSCALE):
+        pixels = read_png(path, grey_only=flags == cv2.IMREAD_GRAYSCALE)
         if pixels is not None:
             return pixels
     return cv2.imread(str(path), flags)
 
 
-def read_png(path: str | Path) -> np.ndarray | None:
+def read_png(path: str | Path, grey_only: bool = False) -> np.ndarray | None:
     """The pixels of a PNG of the plain kind OpenCV writes, as ``cv2.imread(.., IMREAD_UNCHANGED)`` gives them; None
-    for any other file (and any other PNG) or where libdeflate is missing."""
+    for any other file (and any other PNG, or a colour one with ``grey_only``) or where libdeflate is missing."""
     lib = _libdeflate()
     if lib is None:
         return None
@@ -82,14 +84,15 @@ def read_png(path: str | Path) -> np.ndarray | None:
     except OSError:
         return None
     header = _plain_header(data)
-    if header is None:
+    if header is None or (grey_only and header[2] != 1):
         return None
-    width, height, channels = header
+    width, height, channels, bits = header
+    row_bytes = (width * channels * bits + 7) // 8   # a 1-bit row's last byte is padded
     base = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value  # ``data``'s own buffer (no copy)
     stream = _image_stream(lib, data, base)
     if stream is None:
         return None
-    rows = np.empty((height, 1 + width * channels), np.uint8)
+    rows = np.empty((height, 1 + row_bytes), np.uint8)
     decompressor = getattr(_local, "decompressor", None)
     if decompressor is None:
         decompressor = _local.decompressor = _Decompressor(lib)
@@ -103,25 +106,31 @@ def read_png(path: str | Path) -> np.ndarray | None:
     filters = rows[:, 0]
     if filters.max() > 1:  # Up, Average or Paeth rows: OpenCV reads those
         return None
-    pixels = rows[:, 1:].reshape(height, width, channels)
+    # Sub adds the byte one pixel to the left, or the byte to the left where a pixel is less than a byte
+    pixels = rows[:, 1:].reshape(height, width, channels) if bits == 8 else rows[:, 1:, None]
     sub = filters == 1
     if sub.all():
         pixels = np.cumsum(pixels, axis=1, dtype=np.uint8)  # Sub: each byte adds the pixel to its left, modulo 256
     elif sub.any():
         pixels = pixels.copy()
         pixels[sub] = np.cumsum(pixels[sub], axis=1, dtype=np.uint8)
+    if bits == 1:  # libpng expands each bit to 0 or 255
+        return np.unpackbits(pixels[:, :, 0], axis=1, count=width) * np.uint8(255)
     code = TO_OPENCV[channels]
     return pixels[:, :, 0].copy() if code is None else cv2.cvtColor(pixels, code)
 
 
-def _plain_header(data: bytes) -> tuple[int, int, int] | None:
-    """(width, height, channels) of an 8-bit, non-interlaced grey / RGB / RGBA PNG whose IHDR is intact."""
+def _plain_header(data: bytes) -> tuple[int, int, int, int] | None:
+    """(width, height, channels, bits a sample) of a non-interlaced 8-bit grey / RGB / RGBA or 1-bit grey PNG whose
+    IHDR is intact."""
     if len(data) < 33 or data[:8] != SIGNATURE or data[12:16] != b"IHDR" or data[8:12] != b"\x00\x00\x00\x0d":
         return None
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", data[16:29])
-    if depth != 8 or colour not in CHANNELS or compression or filtering or interlace or not width or not height:
+    if (depth, colour) != (1, 0) and (depth != 8 or colour not in CHANNELS):
         return None
-    return width, height, CHANNELS[colour]
+    if compression or filtering or interlace or not width or not height:
+        return None
+    return width, height, CHANNELS[colour], depth
 
 
 def _image_stream(lib: ctypes.CDLL, data: bytes, base: int) -> bytes | tuple[int, int] | None:

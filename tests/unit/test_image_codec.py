@@ -1,5 +1,5 @@
 """resources.image_codec: the cut-outs castforge writes are read by libdeflate with exactly cv2.imread's pixels; every
-other PNG (other filters, transparency chunks, 16 bits, 1-bit masks) and every damaged file is left to OpenCV, so
+other PNG (other filters, transparency chunks, 16 bits) and every damaged file is left to OpenCV, so
 ``read_image`` always equals ``cv2.imread``. Real pictures: the RGBA characters in ../shared and a Sintel frame."""
 
 import io
@@ -25,7 +25,8 @@ def _same(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray | None:
 @pytest.fixture(scope="module")
 def pictures(shared, tmp_path_factory) -> dict[str, Path]:
     """The characters written as `instances` writes a cut-out (BGRA through cv2.imwrite), a Sintel frame as RGB and
-    as grey, and the same frame written by Pillow with adaptive filters (Paeth, Up, ... rows) and with a tRNS chunk."""
+    as grey, and the same frame written by Pillow with adaptive filters (Paeth, Up, ... rows) and with a tRNS chunk;
+    1-bit masks as `instances` writes them, one 477 px wide (each row's last byte padded)."""
     from PIL import Image
 
     folder = tmp_path_factory.mktemp("codec")
@@ -48,6 +49,8 @@ def pictures(shared, tmp_path_factory) -> dict[str, Path]:
     out["deep"], out["mask"] = folder / "deep.png", folder / "mask.png"
     assert cv2.imwrite(str(out["deep"]), frame.astype(np.uint16) * 257)
     assert cv2.imwrite(str(out["mask"]), (frame[:, :, 1] > 100).astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
+    out["mask_odd"] = folder / "mask_odd.png"
+    assert cv2.imwrite(str(out["mask_odd"]), (frame[:, 3:, 2] > 60).astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
     return out
 
 
@@ -65,8 +68,25 @@ def test_opencv_written_pictures_take_the_fast_path_with_cv2s_pixels(pictures):
     assert len(np.unique(read_png(pictures["sita_front"])[:, :, 3])) > 2
 
 
+def test_bilevel_masks_take_the_fast_path_with_cv2s_pixels(pictures):
+    """The 1-bit masks `instances` writes: each bit 0 or 255, the padded last byte of a row dropped, as OpenCV reads
+    them with either flag; a grey 8-bit file under IMREAD_GRAYSCALE too, a colour one goes to OpenCV."""
+    if not fast_png_reads():
+        pytest.skip("libdeflate is not on this machine: every read is cv2.imread (the equality tests still run)")
+    for name, width in (("mask", 480), ("mask_odd", 477)):
+        assert pictures[name].read_bytes()[24] == 1  # IHDR: 1 bit a sample
+        fast = read_png(pictures[name], grey_only=True)
+        assert fast is not None and fast.shape == (204, width), name
+        assert set(np.unique(fast)) == {0, 255}, name
+        _same(pictures[name])
+        _same(pictures[name], cv2.IMREAD_GRAYSCALE)
+    assert read_png(pictures["frame_grey"], grey_only=True) is not None
+    _same(pictures["frame_grey"], cv2.IMREAD_GRAYSCALE)
+    assert read_png(pictures["frame_rgb"], grey_only=True) is None
+
+
 def test_other_pngs_and_damaged_files_are_left_to_opencv(pictures, tmp_path, shared):
-    for name in ("pillow_adaptive", "pillow_trns", "deep", "mask"):
+    for name in ("pillow_adaptive", "pillow_trns", "deep"):
         assert read_png(pictures[name]) is None, name
         _same(pictures[name])
     assert _same(pictures["pillow_trns"]).shape[2] == 4  # OpenCV turns the tRNS colour into an alpha channel
