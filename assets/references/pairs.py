@@ -2,6 +2,7 @@
 prototype, with little mutual occlusion; for references of two characters in one image. Choice is pure (no Dagster);
 ``write_pairs`` saves the images."""
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,27 @@ def relative_position(a: tuple[float, ...], b: tuple[float, ...]) -> str:
     return "above" if dy < 0 else "below"
 
 
+def _weaker(a: float | None, b: float | None) -> float:
+    """The lower of two qualities; NaN when either is unknown (``min`` with a NaN depends on the argument order)."""
+    if a is None or b is None or math.isnan(a) or math.isnan(b):
+        return math.nan
+    return min(a, b)
+
+
 def select_pairs(faces: pl.DataFrame, boxes: dict[str, tuple[float, ...]], min_stability: float,
                  max_overlap: float, per_couple: int) -> list[dict[str, Any]]:
     """The best ``per_couple`` key frames for each pair of identities. ``faces``: instance_id, frame_id, identity,
     stability, quality (one row per face); ``boxes``: instance_id -> its box. Both faces must be at least
     ``min_stability`` alike to their prototypes and the boxes overlap at most ``max_overlap``; the best frames have
-    the clearest weaker face and the least overlap."""
+    the clearest weaker face and the least overlap. A face of unknown quality (NaN: no pose angles) ranks below
+    every known one. The same faces in any row order give the same pairs (polars' ``unique`` and an unstable sort
+    otherwise hand ties and NaN out in a different order each run)."""
     stable = faces.filter(pl.col("stability").is_not_null() & (pl.col("stability") >= min_stability))
-    best = (stable.sort("quality", descending=True).unique(["frame_id", "identity"], keep="first")
+    best = (stable.sort(pl.col("quality").fill_nan(None), "instance_id", descending=[True, False], nulls_last=True)
+            .unique(["frame_id", "identity"], keep="first", maintain_order=True)
             .filter(pl.col("instance_id").is_in(list(boxes))))
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for (frame_id,), group in best.group_by(["frame_id"], maintain_order=True):
+    for (frame_id,), group in best.sort("frame_id").group_by(["frame_id"], maintain_order=True):
         rows = sorted(group.iter_rows(named=True), key=lambda r: r["identity"])
         for i in range(len(rows)):
             for j in range(i + 1, len(rows)):
@@ -55,10 +66,10 @@ def select_pairs(faces: pl.DataFrame, boxes: dict[str, tuple[float, ...]], min_s
                     "instances": [a["instance_id"], b["instance_id"]],
                     "stability": [a["stability"], b["stability"]], "overlap": round(overlap, 3),
                     "position": f"{a['identity']} {relative_position(box_a, box_b)} {b['identity']}",
-                    "score": min(a["quality"], b["quality"]) * (1 - overlap)})
+                    "score": _weaker(a["quality"], b["quality"]) * (1 - overlap)})
     out = []
-    for couple in sorted(found):
-        out += sorted(found[couple], key=lambda p: -p["score"])[:per_couple]
+    for couple in sorted(found):   # best score first, unknown last, then by frame
+        out += sorted(found[couple], key=lambda p: (math.isnan(p["score"]), -p["score"], p["frame_id"]))[:per_couple]
     return out
 
 

@@ -113,6 +113,34 @@ def test_pairs_of_characters_seen_together():
     assert relative_position((0, 50, 1, 60), (0, 0, 1, 10)) == "below"
 
 
+def test_pairs_are_the_same_in_any_row_order_and_unknown_quality_ranks_last():
+    """Faces of unknown quality (NaN, as `face_quality` gives a face without pose angles) and tied qualities: the
+    same pairs whatever the rows' order (the 6-minute film's pairs changed between runs of the same table before), the
+    known faces' pairs first, the NaN face not taken over a known one of its identity on the same frame."""
+    from assets.references.pairs import select_pairs
+
+    nan = float("nan")
+    faces = pl.DataFrame({
+        "instance_id": ["a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4", "b4x", "a5", "b5"],
+        "frame_id": ["f1", "f1", "f2", "f2", "f3", "f3", "f4", "f4", "f4", "f5", "f5"],
+        "identity": ["A", "B", "A", "B", "A", "B", "A", "B", "B", "A", "B"],
+        "stability": [0.9] * 11,
+        "quality": [nan, 3.0, 2.0, 3.0, 2.0, 2.5, 2.0, nan, 1.5, 3.0, 2.0]})
+    boxes = {i: ((0, 0, 50, 100) if i.startswith("a") else (60, 0, 110, 100)) for i in faces["instance_id"]}
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(30):
+        shuffled = faces[rng.permutation(faces.height).tolist()]
+        pairs = select_pairs(shuffled, boxes, min_stability=0.3, max_overlap=0.2, per_couple=3)
+        seen.add(tuple((p["frame_id"], tuple(p["instances"])) for p in pairs))
+    assert len(seen) == 1
+    # f2, f3, f5 tie at 2.0; f4 is b4x's (1.5: b4's NaN is not preferred); f1's A is unknown, so it ranks last
+    everything = select_pairs(faces, boxes, min_stability=0.3, max_overlap=0.2, per_couple=5)
+    assert [(p["frame_id"], p["instances"]) for p in everything] == [
+        ("f2", ["a2", "b2"]), ("f3", ["a3", "b3"]), ("f5", ["a5", "b5"]), ("f4", ["a4", "b4x"]), ("f1", ["a1", "b1"])]
+    assert np.isnan(everything[-1]["score"])
+
+
 @pytest.mark.parametrize("stored_at", ["frame_size", "cutout_size"])
 def test_visible_share_from_the_mask_equals_the_cutouts_alpha(tmp_path, stored_at):
     """The share of a face box an instance covers, read from its 1-bit mask (frame-sized, or cut-out-sized at the
