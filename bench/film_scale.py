@@ -8,6 +8,10 @@ Penny & Chip (2D, 26 shots). Each film gets a fresh CASTFORGE_HOME and runs as `
 `instances` on a pool of worker processes; `--no-threads` runs one step at a time, CASTFORGE_WORKERS=1 keeps
 `instances` in process), while the process tree's RSS and CPU time are sampled every 0.5 s. Per asset: wall seconds
 and rows (the catalog's lineage rows) and peak RSS during it; the largest single worker process's RSS.
+Each run's `timeline` (the catalog's start and end of every step, in seconds from the first) gives `alone_s`, the
+seconds each step ran by itself (where a one-threaded step leaves the other core idle), and `idle_s`, the seconds
+with no step running (the executor's own time between steps): where a run leaves cores to spare whatever the
+machine's load.
 
 The projection for a 90-minute 1080p film fits each asset's seconds to a line in film length over the runs, takes
 it to 90 minutes, and scales the `frames` stage by its measured 1080p/480p ratio on the same 60 s of content; the
@@ -181,7 +185,34 @@ def run_film(video: Path, home: Path, shared: Path, film: str, select: str | Non
             "cores_used": round(cpu / wall, 2), "peak_rss_mb": sampler.peak(),
             "largest_worker_rss_mb": round(sampler.child_peak_mb, 1),
             "executor": "in_process_threads" if threads else "in_process",
-            "instances_workers": os.environ.get("CASTFORGE_WORKERS") or available_cores(), "assets": assets}
+            "instances_workers": os.environ.get("CASTFORGE_WORKERS") or available_cores(), "assets": assets,
+            "timeline": timeline([r for r in rows if r["started_at"] and r["finished_at"]])}
+
+
+def timeline(steps: list[dict]) -> dict:
+    """Where a run leaves cores to spare, from its steps' start and end times (``asset``, ``started_at``,
+    ``finished_at``: datetimes, as the catalog's materializations give them): each step's [start, end] in seconds
+    from the first start; ``alone_s``, the seconds when one step ran by itself, per step (a one-threaded step alone
+    leaves the other cores idle; `instances` alone still has its workers); ``idle_s``, the seconds between the
+    first start and the last end when no step ran (the executor's own time between steps); ``concurrent_s``, the
+    seconds at each count of steps running at once."""
+    if not steps:
+        return {"steps": [], "alone_s": {}, "idle_s": 0.0, "concurrent_s": {}}
+    origin = min(s["started_at"] for s in steps)
+    spans = [(s["asset"], (s["started_at"] - origin).total_seconds(), (s["finished_at"] - origin).total_seconds())
+             for s in steps]
+    edges = sorted({t for _, start, end in spans for t in (start, end)})
+    alone: dict[str, float] = {}
+    concurrent: dict[int, float] = {}
+    for left, right in zip(edges, edges[1:]):
+        running = [asset for asset, start, end in spans if start <= left and end >= right]
+        concurrent[len(running)] = concurrent.get(len(running), 0.0) + right - left
+        if len(running) == 1:
+            alone[running[0]] = alone.get(running[0], 0.0) + right - left
+    return {"steps": [[asset, round(start, 1), round(end, 1)] for asset, start, end in sorted(spans, key=lambda s: s[1])],
+            "alone_s": {asset: round(s, 1) for asset, s in sorted(alone.items(), key=lambda kv: -kv[1])},
+            "idle_s": round(concurrent.pop(0, 0.0), 1),
+            "concurrent_s": {str(n): round(s, 1) for n, s in sorted(concurrent.items())}}
 
 
 def decode_floor(video: Path) -> dict:
