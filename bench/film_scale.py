@@ -8,7 +8,7 @@ Penny & Chip (2D, 26 shots). Each film gets a fresh CASTFORGE_HOME and runs as `
 `instances` on a pool of worker processes; `--no-threads` runs one step at a time, CASTFORGE_WORKERS=1 keeps
 `instances` in process), while the process tree's RSS and CPU time are sampled every 0.5 s. Per asset: wall seconds
 and rows (the catalog's lineage rows) and peak RSS during it; the largest single worker process's RSS.
-Each run's `timeline` (the catalog's start and end of every step, in seconds from the first) gives `alone_s`, the
+Each run's `timeline` (Dagster's start and end of every step, in seconds from the first) gives `alone_s`, the
 seconds each step ran by itself (where a one-threaded step leaves the other core idle), and `idle_s`, the seconds
 with no step running (the executor's own time between steps): where a run leaves cores to spare whatever the
 machine's load.
@@ -186,16 +186,37 @@ def run_film(video: Path, home: Path, shared: Path, film: str, select: str | Non
             "largest_worker_rss_mb": round(sampler.child_peak_mb, 1),
             "executor": "in_process_threads" if threads else "in_process",
             "instances_workers": os.environ.get("CASTFORGE_WORKERS") or available_cores(), "assets": assets,
-            "timeline": timeline([r for r in rows if r["started_at"] and r["finished_at"]])}
+            "timeline": timeline(dagster_steps(home / "dagster"))}
+
+
+def dagster_steps(dagster_home: Path) -> list[dict]:
+    """Every step of the latest run in ``dagster_home``: its key as ``asset`` (asset checks have their own), its
+    ``started_at`` and ``finished_at`` (Dagster's STEP_START and STEP_SUCCESS / STEP_FAILURE events: a step's whole
+    time, its inputs' loading and its outputs' handling with it)."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+
+    ends = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs(limit=1)
+        records = instance.all_logs(runs[0].run_id, of_type={DagsterEventType.STEP_START, *ends}) if runs else []
+    started, steps = {}, []
+    for record in records:
+        at = datetime.fromtimestamp(record.timestamp, tz=timezone.utc)
+        if record.dagster_event_type == DagsterEventType.STEP_START:
+            started[record.step_key] = at
+        elif record.step_key in started:
+            steps.append({"asset": record.step_key, "started_at": started[record.step_key], "finished_at": at})
+    return steps
 
 
 def timeline(steps: list[dict]) -> dict:
     """Where a run leaves cores to spare, from its steps' start and end times (``asset``, ``started_at``,
-    ``finished_at``: datetimes, as the catalog's materializations give them): each step's [start, end] in seconds
-    from the first start; ``alone_s``, the seconds when one step ran by itself, per step (a one-threaded step alone
-    leaves the other cores idle; `instances` alone still has its workers); ``idle_s``, the seconds between the
-    first start and the last end when no step ran (the executor's own time between steps); ``concurrent_s``, the
-    seconds at each count of steps running at once."""
+    ``finished_at``: datetimes, as ``dagster_steps`` gives them): each step's [start, end] in seconds from the first
+    start; ``alone_s``, the seconds when one step ran by itself, per step (a one-threaded step alone leaves the
+    other cores idle; `instances` and `face_embeddings` alone still have their worker processes); ``idle_s``, the
+    seconds between the first start and the last end when no step ran (the executor's own time between steps);
+    ``concurrent_s``, the seconds at each count of steps running at once."""
     if not steps:
         return {"steps": [], "alone_s": {}, "idle_s": 0.0, "concurrent_s": {}}
     origin = min(s["started_at"] for s in steps)

@@ -35,3 +35,23 @@ def test_a_step_alone_overlapped_steps_and_gaps_are_told_apart():
 
 def test_no_steps_give_an_empty_timeline():
     assert _bench().timeline([]) == {"steps": [], "alone_s": {}, "idle_s": 0.0, "concurrent_s": {}}
+
+
+def test_a_dagster_runs_steps_are_read_from_its_event_log(tmp_path):
+    import dagster as dg
+
+    @dg.asset
+    def upstream() -> int:
+        return 1
+
+    @dg.asset
+    def downstream(upstream: int) -> int:
+        return upstream + 1
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert dg.materialize([upstream, downstream], instance=instance).success
+    steps = _bench().dagster_steps(tmp_path)
+    assert [s["asset"] for s in steps] == ["upstream", "downstream"]
+    assert steps[0]["started_at"] <= steps[0]["finished_at"] <= steps[1]["started_at"] <= steps[1]["finished_at"]
+    line = _bench().timeline(steps)
+    assert set(line["alone_s"]) == {"upstream", "downstream"} and line["concurrent_s"].keys() <= {"1"}
