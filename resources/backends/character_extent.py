@@ -156,11 +156,38 @@ def selfie_applies(has_face: bool, core: np.ndarray, class_mask: np.ndarray, dra
     return SELFIE_EXTENT and has_face and not drawn and core.any() and class_mask[core].mean() >= SELFIE_FACE_CLASS
 
 
+# Above a rendered head, GrabCut keeps background strips of the hair's colours (Sintel: the debris above the looking-up
+# girl's head) that the selfie matte gives nearly nothing; hair and headwear the face box reaches (a turban cut by the
+# frame's top) stay: only pixels higher than SELFIE_ABOVE_FACE of the face's height above its box go
+SELFIE_DEBRIS = True
+SELFIE_LOW = 0.1  # the matte's "not a person" pixels
+SELFIE_ABOVE_FACE = 0.1
+
+
+def without_debris_above(first: np.ndarray, selfie: np.ndarray, face, class_mask: np.ndarray) -> np.ndarray:
+    """``first`` less its pixels above the ``face`` box (x0, y0, x1, y1, ...) by more than SELFIE_ABOVE_FACE of its
+    height that the selfie matte holds below SELFIE_LOW and DeepLab's ``class_mask`` does not hold (an arm raised
+    above the head)."""
+    if not SELFIE_DEBRIS or face is None:
+        return first
+    above = int(np.floor(face[1] - SELFIE_ABOVE_FACE * (face[3] - face[1])))
+    if above <= 0:
+        return first
+    debris = np.zeros_like(first)
+    debris[:above] = first[:above] & (selfie[:above] < SELFIE_LOW) & ~class_mask[:above]
+    return first & ~debris
+
+
 def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tuple[int, int, int, int],
-                       box: tuple[int, int, int, int]) -> np.ndarray:
-    """``first`` plus the pieces of the selfie matte's sure pixels (``selfie``: float, frame-sized, or None) inside
-    ``window`` that touch the cut, where they extend its silhouette (``silhouette_pieces``, sized by ``box``)."""
+                       box: tuple[int, int, int, int], face=None, class_mask: np.ndarray | None = None) -> np.ndarray:
+    """``first`` without the background above its head the matte does not hold (``without_debris_above``, where
+    ``face`` and ``class_mask`` are given) plus the pieces of the selfie matte's sure pixels (``selfie``: float, frame-sized, or None)
+    inside ``window`` that touch the cut, where they extend its silhouette (``silhouette_pieces``, sized by ``box``)."""
     if not SELFIE_EXTENT or selfie is None or not first.any():
+        return first
+    if class_mask is not None:
+        first = without_debris_above(first, selfie, face, class_mask)
+    if not first.any():
         return first
     x0, y0, x1, y1 = window
     sure = np.zeros_like(first)

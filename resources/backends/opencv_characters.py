@@ -326,7 +326,8 @@ class OpencvCharacterSegmenter:
         background between the legs."""
         box, window = _window(seed, bgr.shape[1], bgr.shape[0])
         core = _core(seed, bgr.shape[1], bgr.shape[0])
-        return with_selfie_extent(mask, self._selfie(bgr, seed, core, class_mask, drawn), window, box)
+        return with_selfie_extent(mask, self._selfie(bgr, seed, core, class_mask, drawn), window, box, seed.face,
+                                  class_mask)
 
     def _selfie(self, bgr: np.ndarray, seed: Seed, core: np.ndarray, class_mask: np.ndarray,
                 drawn: bool) -> np.ndarray | None:
