@@ -43,6 +43,7 @@ from assets.effects.temporal import read_rgba  # noqa: E402
 from assets.shot_analysis.core import analyse  # noqa: E402
 from assets.shot_analysis.reading import read_inputs  # noqa: E402
 from resources.catalog import Catalog  # noqa: E402
+from resources.image_codec import read_image  # noqa: E402
 from resources.storage import FilmWorkspace  # noqa: E402
 
 
@@ -67,7 +68,7 @@ def effects_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> 
                     lambda stored: cv2.imread(str(workspace.absolute(stored))),
                     lambda stored: read_rgba(workspace.absolute(stored)), EffectParams(),
                     # as the asset: tracked instances' appearance from their key frame and mask (code before it: none)
-                    *([lambda stored: cv2.imread(str(workspace.absolute(stored)), cv2.IMREAD_GRAYSCALE)]
+                    *([lambda stored: read_image(workspace.absolute(stored), cv2.IMREAD_GRAYSCALE)]
                       if "read_mask" in inspect.signature(catalogue).parameters else []))
     return {"effects": out.effects, "frame_effects": out.frame_effects}
 

@@ -15,12 +15,13 @@ import numpy as np
 import polars as pl
 
 from assets.datasets.formats import compress_counts, placed_rle_counts, replace_if_changed
+from resources.image_codec import read_image
 
 log = logging.getLogger(__name__)
 
 
 def read_mask(path: Path) -> np.ndarray:
-    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    mask = read_image(path, cv2.IMREAD_GRAYSCALE)   # cv2.imread's pixels (a 1-bit mask by libdeflate)
     if mask is None:
         raise ValueError(f"{path}: missing or not a readable mask image")
     return mask > 127

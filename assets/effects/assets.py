@@ -8,6 +8,7 @@ from assets.shot_analysis.reading import film_span, table_markdown, thumbnails, 
 from assets.shot_analysis.timeline import effects_timeline
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result
+from resources.image_codec import read_image
 from resources.store import StorageResource
 
 CONTRACT = StageContract("effects", EffectParams, reads=("frames", "shots", "frame_signals"),
@@ -29,7 +30,7 @@ def effects(context: AssetExecutionContext, config: CONTRACT.Config, storage: St
                         workspace.read_optional_table("track_points"),
                         lambda stored: cv2.imread(str(workspace.absolute(stored))),
                         lambda stored: read_rgba(workspace.absolute(stored)), stage.settings,
-                        lambda stored: cv2.imread(str(workspace.absolute(stored)), cv2.IMREAD_GRAYSCALE))
+                        lambda stored: read_image(workspace.absolute(stored), cv2.IMREAD_GRAYSCALE))
         total = film_span(shots)
         picture = effects_timeline(out.effects, total) if total else None
         path = write_picture(workspace, "effects", "effects_timeline.png", picture)
