@@ -18,7 +18,9 @@ def face_quality(faces: pl.DataFrame, params: Any) -> pl.DataFrame:
     (a detector without landmarks) fail the pose part of the gate."""
     if faces.height == 0:
         return faces.with_columns(pl.lit(None, pl.Float64).alias("quality"), pl.lit(None, pl.Boolean).alias("gated"))
-    yaw, roll = pl.col("yaw").cast(pl.Float64), pl.col("roll").cast(pl.Float64)
+    # A detector without landmarks stores NaN angles (faces/core.head_pose): read them as missing, or a NaN quality
+    # would rank first in a descending sort (polars puts NaN above every number) and the least known face would win.
+    yaw, roll = (pl.col(name).cast(pl.Float64).fill_nan(None) for name in ("yaw", "roll"))
     frontal = (1.0 - (yaw.abs().fill_null(90.0) / 90.0)).clip(0.05, 1.0)
     quality = (pl.col("det_score").cast(pl.Float64).clip(0.01, 1.0) * pl.col("face_size").cast(pl.Float64).log1p()
                * pl.col("blur").cast(pl.Float64).clip(1, 500).log1p() * frontal)

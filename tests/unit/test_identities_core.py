@@ -98,6 +98,20 @@ def test_best_face_per_instance():
     assert chosen.filter(pl.col("face_id") == "only")["gated"].to_list() == [False]  # blurred
 
 
+def test_a_face_without_landmarks_ranks_below_a_known_one_of_the_same_instance():
+    # faces/core.head_pose stores NaN angles for a detector without landmarks (the LBP cascade); a NaN quality
+    # would sort above every number and the unknown face would be chosen.
+    faces = pl.DataFrame({"instance_id": ["a", "a"], "face_id": ["cascade", "yunet"],
+                          "det_score": [0.9, 0.6], "face_size": [60.0, 50.0], "blur": [40.0, 30.0],
+                          "yaw": [float("nan"), 50.0], "roll": [float("nan"), 0.0]})
+    chosen = best_faces(faces, IdentityParams())
+    assert chosen["face_id"].to_list() == ["yunet"]
+    assert chosen["gated"].to_list() == [False]  # yaw 50 is beyond the gate: the order is by quality alone
+    scored = best_faces(faces.filter(pl.col("face_id") == "cascade"), IdentityParams())
+    assert scored["quality"].is_nan().to_list() == [False] and scored["quality"].item() > 0
+    assert scored["gated"].to_list() == [False]  # missing angles fail the pose gate
+
+
 def test_stable_ids_survive_reruns_and_carry_names(tmp_path):
     x, _ = blobs([10, 6], dim=16)
     groups = [{"space": "face:m", "vector": x[0]}, {"space": "face:m", "vector": x[10]}]
