@@ -15,9 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from resources.cores import model_threads
-from resources.errors import MissingWeightsError
-from resources.paths import find_model
+from resources.backends.litert_interpreter import open_litert_model
 
 BLAZEPOSE_LANDMARK = "pose/mp_pose_landmark_lite.tflite"
 ROI_GROWTH = 1.25  # MediaPipe's pose ROI: the body's square, grown by this much
@@ -54,19 +52,8 @@ class MediapipePersonMatte:
     name = "blazepose_lite"
 
     def __init__(self, model: str | None = None, threads: int | None = None):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as error:
-            raise ImportError("the BlazePose person matte needs ai-edge-litert: "
-                              "`pip install ai-edge-litert` (listed in install/requirements.txt)") from error
-        path = model or find_model(BLAZEPOSE_LANDMARK)
-        if path is None:
-            raise MissingWeightsError("blazepose_lite", BLAZEPOSE_LANDMARK,
-                                      "Put mp_pose_landmark_lite.tflite under $CASTFORGE_MODELS/pose/ "
-                                      "(../shared/models/pose has it).")
-        self.model = str(path)
-        self._interpreter = Interpreter(model_path=self.model, num_threads=threads or model_threads())
-        self._interpreter.allocate_tensors()
+        self._interpreter, self.model = open_litert_model("blazepose_lite", BLAZEPOSE_LANDMARK,
+                                                          "BlazePose person matte", model, threads)
         entry = self._interpreter.get_input_details()[0]
         self._input, self.size = entry["index"], int(entry["shape"][1])
         outputs = {tuple(d["shape"][1:]): d["index"] for d in self._interpreter.get_output_details()}

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from resources.cores import model_threads
-from resources.errors import MissingWeightsError
-from resources.paths import find_model
+from resources.backends.litert_interpreter import open_litert_model
+
 
 BLAZEPOSE_DETECTOR = "pose/mp_pose_detection.tflite"
 INPUT_SIZE = 224
@@ -129,19 +128,9 @@ class MediapipePoseDetector:
     name = "blazepose_detector"
 
     def __init__(self, model: str | None = None, threads: int | None = None, min_score: float = MIN_SCORE):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as error:
-            raise ImportError("the BlazePose person detector needs ai-edge-litert: "
-                              "`pip install ai-edge-litert` (listed in install/requirements.txt)") from error
-        path = model or find_model(BLAZEPOSE_DETECTOR)
-        if path is None:
-            raise MissingWeightsError("blazepose_detector", BLAZEPOSE_DETECTOR,
-                                      "Put mp_pose_detection.tflite under $CASTFORGE_MODELS/pose/ "
-                                      "(../shared/models/pose has it).")
-        self.model, self.min_score = str(path), min_score
-        self._interpreter = Interpreter(model_path=self.model, num_threads=threads or model_threads())
-        self._interpreter.allocate_tensors()
+        self._interpreter, self.model = open_litert_model("blazepose_detector", BLAZEPOSE_DETECTOR,
+                                                          "BlazePose person detector", model, threads)
+        self.min_score = min_score
         entry = self._interpreter.get_input_details()[0]
         self._input = entry["index"]
         outputs = {int(d["shape"][-1]): d["index"] for d in self._interpreter.get_output_details()}

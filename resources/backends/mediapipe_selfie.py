@@ -13,10 +13,8 @@ Boxes are x0, y0, x1, y1 in the image's pixels; the image is RGB uint8 H x W x 3
 import cv2
 import numpy as np
 
+from resources.backends.litert_interpreter import open_litert_model
 from resources.backends.mediapipe_person import ROI_GROWTH, roi_transform
-from resources.cores import model_threads
-from resources.errors import MissingWeightsError
-from resources.paths import find_model
 
 SELFIE_SEGMENTATION = "seg/mp_selfie_segmentation.tflite"
 
@@ -28,19 +26,8 @@ class MediapipeSelfieMatte:
     name = "mediapipe_selfie"
 
     def __init__(self, model: str | None = None, threads: int | None = None):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as error:
-            raise ImportError("the selfie matte needs ai-edge-litert: "
-                              "`pip install ai-edge-litert` (listed in install/requirements.txt)") from error
-        path = model or find_model(SELFIE_SEGMENTATION)
-        if path is None:
-            raise MissingWeightsError("mediapipe_selfie", SELFIE_SEGMENTATION,
-                                      "Put mp_selfie_segmentation.tflite under $CASTFORGE_MODELS/seg/ "
-                                      "(../shared/models/seg has it).")
-        self.model = str(path)
-        self._interpreter = Interpreter(model_path=self.model, num_threads=threads or model_threads())
-        self._interpreter.allocate_tensors()
+        self._interpreter, self.model = open_litert_model("mediapipe_selfie", SELFIE_SEGMENTATION, "selfie matte",
+                                                          model, threads)
         entry = self._interpreter.get_input_details()[0]
         self._input, self.size = entry["index"], int(entry["shape"][1])
         self._output = self._interpreter.get_output_details()[0]["index"]

@@ -116,3 +116,16 @@ def test_the_instances_table_carries_the_pose_flag_and_counts_it_for_a_mask_not_
     assert share[0] > 0.4 and share[1] <= 0.4
     assert (table["person_score"] > 0.9).all()
     assert table["character_score"][0] == 0.0 and table["character_score"][1] == table["person_score"][1]
+
+
+def test_a_missing_matte_model_names_the_file_and_where_to_put_it(tmp_path, monkeypatch):
+    from resources.backends.mediapipe_person import MediapipePersonMatte
+    from resources.backends.mediapipe_selfie import MediapipeSelfieMatte
+    from resources.errors import MissingWeightsError
+
+    monkeypatch.setenv("CASTFORGE_MODELS", str(tmp_path))
+    monkeypatch.setenv("CASTFORGE_HOME", str(tmp_path / "home"))
+    for adapter, name, folder in ((MediapipePersonMatte, "mp_pose_landmark_lite.tflite", "pose"),
+                                  (MediapipeSelfieMatte, "mp_selfie_segmentation.tflite", "seg")):
+        with pytest.raises(MissingWeightsError, match=f"{name}.*CASTFORGE_MODELS/{folder}/"):
+            adapter()
