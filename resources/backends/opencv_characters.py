@@ -24,6 +24,7 @@ from resources.backends.character_skeleton import matte_cue, selfie_cue, skeleto
 from resources.backends.character_toys import with_toy_boxes
 from resources.backends.character_upper_body import without_upper_bodies
 from resources.backends.character_weak_faces import with_weak_faces
+from resources.backends.segmenter_code import segmenter_code_version
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,10 @@ class OpencvCharacterSegmenter:
         self.selfie = selfie_cue() if person_matte else None
         self.person_score = person_score
         self.grabcut = checked_grabcut(grabcut)  # GrabCut's implementation (GRABCUTS): the same masks, other CPU
-        self.model = f"{grabcut}-grabcut+{self.cues.name}"
+        # the optional cues present and the segmenter's code: either changes the cut-outs, so the cache key
+        optional = "".join(f"+{name}" for name, cue in (("movenet", self.skeleton), ("blazepose", self.matte),
+                                                        ("selfie", self.selfie)) if cue is not None)
+        self.model = f"{grabcut}-grabcut+{self.cues.name}{optional}+code-{segmenter_code_version()}"
         self.max_side, self.iterations = max_side, iterations
 
     def segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:

@@ -1,0 +1,22 @@
+"""The characters segmenter's code version. The instances stage's cache key holds its own package's code
+(assets/instances/) and the described backends, not the segmenter's modules under resources/backends/: without this
+a film cut before a change of a seed, extent or matting rule there would be served its old cut-outs from the cache."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+# every module the characters segmenter runs (its rules, cues, GrabCut and MediaPipe adapters)
+SEGMENTER_SOURCES = ("opencv_characters.py", "character_*.py", "grabcut_*.py", "mediapipe_*.py", "litert_*.py",
+                     "yunet_answers.py")
+
+
+def segmenter_code_version(folder: Path | None = None) -> str:
+    """12 hex digits of a hash over the segmenter's source files in ``folder`` (default: this package), by name."""
+    folder = folder or Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted({path for pattern in SEGMENTER_SOURCES for path in folder.glob(pattern)}):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
