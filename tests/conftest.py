@@ -1,8 +1,10 @@
 """Shared fixtures: a temporary CASTFORGE_HOME, the ../shared media, and films already taken through `frames`."""
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -11,6 +13,15 @@ from resources.paths import ensure_dagster_home, shared_dir
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
 KNN_TRAIN = "media/faces/knn_examples/train"
 KNN_TEST = "media/faces/knn_examples/test"
+BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
+
+
+def load_bench(name: str) -> ModuleType:
+    """bench/<name>.py loaded as a module (the bench scripts are not a package), as ``<name>_bench``."""
+    spec = importlib.util.spec_from_file_location(f"{name}_bench", BENCH_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -296,14 +296,12 @@ def test_penny_and_chip_labels_move_to_a_new_segmentations_faces_and_say_why_som
     """bench/faces_2d.py's re-keying on the hand labels of e22a8ac's run: new instance ids, key frames 1/24 s later
     and AnimeFace's eye-band boxes now framed as a whole face (IoU < 0.5, the same face) all land on the right
     face; labels whose shot lost its key frames are counted as such, not moved to a wrong face."""
-    import importlib.util
 
     import polars as pl
 
-    bench = Path(__file__).resolve().parents[2] / "bench"
-    spec = importlib.util.spec_from_file_location("faces_2d_bench", bench / "faces_2d.py")
-    faces_2d = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(faces_2d)
+    from tests.conftest import BENCH_DIR as bench, load_bench
+
+    faces_2d = load_bench("faces_2d")
     labels = pl.read_csv(bench / "data" / "penny_and_chip_faces_found_e22a8ac.csv")
     assert labels.height == 213 and set(labels["label"]) == {"penny", "chip", "other"}
     labels = labels.filter(pl.col("found_by_run") == "e22a8ac")  # one run's faces: each face labelled once

@@ -1,18 +1,13 @@
 """bench/run_all.py (`make bench`): which bench scripts need an input is read from their argparse without running
 them, the others run, and the exit status names the ones that failed."""
 
-import importlib.util
 import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.conftest import BENCH_DIR as BENCH, load_bench
 
 
 def _driver():
-    spec = importlib.util.spec_from_file_location("run_all_bench", BENCH / "run_all.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("run_all")
 
 
 def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():

@@ -2,16 +2,13 @@
 bench/composites.py --drawn-backgrounds) on a real Big Buck Bunny frame: flat fills of ``colours`` colours,
 thin dark strokes, the same picture for a seed, and the held-out split's frames never redrawn."""
 
-import importlib.util
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
 from assets.instances.composites import STROKE_RGB, cartoon_background, read_background
+from tests.conftest import load_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "composites.py"
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +58,7 @@ def test_the_same_picture_for_a_seed(frame, cartoon):
 
 
 def test_the_bench_redraws_the_tune_split_only(shared):
-    spec = importlib.util.spec_from_file_location("composites_bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_bench("composites")
     bench.BACKGROUNDS = {"tune": [("big_buck_bunny_0_30.webm", 12.0)],
                          "held_out": [("2d/penny_and_chip_26shots_480p.mp4", 27.0)]}
     (_, drawn), = bench.split_backgrounds("tune", 480, drawn_backgrounds=True)

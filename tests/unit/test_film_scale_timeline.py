@@ -1,18 +1,13 @@
 """bench/film_scale.py's timeline: from the steps' start and end times, the seconds each step ran by itself (the
 stretches where a one-threaded step leaves the other core idle), the seconds with no step and with 2 at once."""
 
-import importlib.util
 from datetime import datetime, timedelta
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.conftest import load_bench
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("film_scale_bench", BENCH / "film_scale.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("film_scale")
 
 
 def _step(asset: str, start: float, end: float) -> dict:

@@ -2,18 +2,13 @@
 instance id, else by frame and box (a re-segmentation or another film name changes the ids), and never on another
 cut-out of the frame."""
 
-import importlib.util
-from pathlib import Path
+from tests.conftest import BENCH_DIR as BENCH, load_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 LABELS = BENCH / "data" / "sintel_whole_character_s8.csv"
 
 
 def sheet_module():
-    spec = importlib.util.spec_from_file_location("instances_sheet_bench", BENCH / "instances_sheet.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("instances_sheet")
 
 
 def kept_rows(labels: list[dict], rename: str = "", shift: int = 0) -> list[dict]:
