@@ -292,8 +292,8 @@ class OpencvCharacterSegmenter:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
                      for i, (s, m) in enumerate(zip(scaled, masks))]
-        masks = [self._selfie_pieces(bgr, s, m, class_mask, cues.drawn) for s, m in zip(scaled, masks)]
         cores = [_core(s, small[0], small[1]) for s in scaled]
+        masks = [self._selfie_pieces(bgr, s, m, c, class_mask, cues.drawn) for s, m, c in zip(scaled, masks, cores)]
         masks = split_overlaps(bgr, nested_in_front(masks), cores)
         coarse = []
         for mask, core in zip(masks, cores):
@@ -323,23 +323,21 @@ class OpencvCharacterSegmenter:
         first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
         return with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
 
-    def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, class_mask: np.ndarray,
-                       drawn: bool) -> np.ndarray:
+    def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, core: np.ndarray,
+                       class_mask: np.ndarray, drawn: bool) -> np.ndarray:
         """``mask`` (the seed's cut with its flat parts) plus the selfie matte's silhouette-extending pieces
         (``character_extent.with_selfie_extent``); after the flat parts, which give a drawn leg back without the
         background between the legs."""
         box, window = _window(seed, bgr.shape[1], bgr.shape[0])
-        core = _core(seed, bgr.shape[1], bgr.shape[0])
-        return with_selfie_extent(mask, self._selfie(bgr, seed, core, class_mask, drawn), window, box, seed.face,
-                                  class_mask)
+        return with_selfie_extent(mask, self._selfie(bgr, seed.face is not None, box, core, class_mask, drawn),
+                                  window, box, seed.face, class_mask)
 
-    def _selfie(self, bgr: np.ndarray, seed: Seed, core: np.ndarray, class_mask: np.ndarray,
-                drawn: bool) -> np.ndarray | None:
+    def _selfie(self, bgr: np.ndarray, has_face: bool, box: tuple[int, int, int, int], core: np.ndarray,
+                class_mask: np.ndarray, drawn: bool) -> np.ndarray | None:
         """MediaPipe's selfie matte on the seed's box where the seed is a rendered character DeepLab sees as a
         person at its face (``character_extent.selfie_applies``), else None."""
-        if self.selfie is None or not selfie_applies(seed.face is not None, core, class_mask, drawn):
+        if self.selfie is None or not selfie_applies(has_face, core, class_mask, drawn):
             return None
-        box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
         return self.selfie.estimate(np.ascontiguousarray(bgr[..., ::-1]), box)
 
     def _limbs(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
