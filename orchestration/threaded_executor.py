@@ -17,6 +17,9 @@ as Dagster's in-process executor does its one step: a KeyboardInterrupt raised i
 staging folder is removed, its stage hold released and its earlier outputs left as they were. A thread blocked in
 one long native call sees it only when that call returns: after ``interrupt_grace_s`` the run ends without it (a
 daemon thread; the process's exit releases its file locks, and the next run removes its staging folder).
+Ready steps start by the longest remaining path through the run (``step_order: longest_path``, the default): the
+step heading the most expected seconds of work still to do goes first (orchestration/step_costs.py), so the tail
+after `identity_clusters` keeps both cores busy longer; ``step_order: plan`` keeps Dagster's topological order.
 """
 
 import contextlib
@@ -40,14 +43,17 @@ from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.execution.plan.step import ExecutionStep
 from dagster._core.execution.retries import RetryMode, get_retries_config
 from dagster._core.executor.base import Executor
+from dagster._core.storage.tags import PARTITION_NAME_TAG, PRIORITY_TAG
 from dagster._utils.error import serializable_error_info_from_exc_info
 
+from orchestration.step_costs import expected_seconds, film_history, longest_remaining
 from resources.cores import available_cores
 
 NAME = "in_process_threads"
 SHARED_RESOURCES = frozenset({"storage", "io_manager"})   # thread-safe (the catalog holds a process lock)
 _DONE = object()
 INTERRUPT_GRACE_S = 60.0   # how long an interrupted run waits for its running steps to stop
+STEP_ORDERS = ("longest_path", "plan")
 
 
 def pools_matter() -> bool:
@@ -62,9 +68,12 @@ def pools_matter() -> bool:
 
 class ThreadedExecutor(Executor):
     def __init__(self, retries: RetryMode, max_concurrent: int | None = None, pools: bool | None = None,
-                 interrupt_grace_s: float = INTERRUPT_GRACE_S):
+                 interrupt_grace_s: float = INTERRUPT_GRACE_S, step_order: str = "longest_path"):
+        if step_order not in STEP_ORDERS:
+            raise ValueError(f"step_order must be one of {STEP_ORDERS}, not {step_order!r}")
         self._retries = retries
         self.interrupt_grace_s = interrupt_grace_s
+        self.step_order = step_order
         self.max_concurrent = max(1, max_concurrent or available_cores())
         self.pools = pools_matter() if pools is None else pools
 
@@ -96,8 +105,19 @@ class ThreadedExecutor(Executor):
         waiting: list[ExecutionStep] = []
         claims = InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) if self.pools \
             else contextlib.nullcontext(None)
+        remaining = self._remaining_seconds(job_context, execution_plan)
+        if remaining:
+            ranked = sorted(((seconds, key) for key, seconds in remaining.items() if seconds > 0), reverse=True)
+            yield DagsterEvent.engine_event(job_context, "Ready steps start by their longest remaining path: "
+                                            + ", ".join(f"{key} {seconds:.0f} s" for seconds, key in ranked),
+                                            EngineEventData())
+
+        def sort_key(step: ExecutionStep) -> tuple[int, float]:   # Dagster's priority tag still comes first
+            return -int(step.tags.get(PRIORITY_TAG, 0)), -remaining.get(step.key, 0.0)
+
         with claims as concurrency, _swallowed_interrupts_raised_again(), \
-                execution_plan.start(retry_mode=job_context.retry_mode, instance_concurrency_context=concurrency,
+                execution_plan.start(retry_mode=job_context.retry_mode, sort_key_fn=sort_key,
+                                     instance_concurrency_context=concurrency,
                                      step_dependency_config=job_context.step_dependency_config) as active:
             log_key = manager.build_log_key_for_run(job_context.run_id, "threads")
             with manager.capture_logs(log_key) as log_context:
@@ -158,6 +178,17 @@ class ThreadedExecutor(Executor):
                     yield from _trigger_hook(context, step_events)
                 if stopping:
                     raise DagsterExecutionInterruptedError()
+
+    def _remaining_seconds(self, job_context: PlanExecutionContext, execution_plan: ExecutionPlan) -> dict[str, float]:
+        """Each step's longest remaining path in expected seconds ({} with ``step_order: plan``)."""
+        if self.step_order == "plan":
+            return {}
+        steps = execution_plan.get_steps_to_execute_in_topo_order()
+        film = job_context.dagster_run.tags.get(PARTITION_NAME_TAG)
+        storage = job_context.scoped_resources_builder.resource_instance_dict.get("storage")
+        minutes, last_run = film_history(storage, film)
+        seconds = expected_seconds([step.key for step in steps], minutes, last_run)
+        return longest_remaining({step.key: step.get_execution_dependency_keys() for step in steps}, seconds)
 
 
 def _run_step(key: str, context: object, events: queue.Queue) -> None:
@@ -223,11 +254,14 @@ def _failure_data(exc_info):
                       description="claim pool slots (default: unless the resources are the offline CPU set)"),
     "interrupt_grace_s": dg.Field(float, is_required=False, default_value=INTERRUPT_GRACE_S,
                                   description="after Ctrl-C, how long to wait for the running steps to stop"),
+    "step_order": dg.Field(str, is_required=False, default_value="longest_path", description=(
+        "longest_path: ready steps by the most expected work after them; plan: Dagster's topological order")),
     "retries": get_retries_config()})
 def in_process_threads_executor(init_context) -> ThreadedExecutor:
     config = init_context.executor_config
     return ThreadedExecutor(RetryMode.from_config(config["retries"]), config.get("max_concurrent"), config.get("pools"),
-                            config.get("interrupt_grace_s", INTERRUPT_GRACE_S))
+                            config.get("interrupt_grace_s", INTERRUPT_GRACE_S),
+                            config.get("step_order", "longest_path"))
 
 
 def execute_with_threads(job_def: dg.JobDefinition, run_config: dict, instance: dg.DagsterInstance,

@@ -11,10 +11,10 @@ from orchestration.threaded_executor import NAME, execute_with_threads, in_proce
 WAIT_S = 30   # a safety bound: the barrier releases as soon as both steps reach it
 
 
-def _run(assets: list, max_concurrent: int = 2, resources: dict | None = None):
+def _run(assets: list, max_concurrent: int = 2, resources: dict | None = None, step_order: str = "longest_path"):
     defs = dg.Definitions(assets=assets, resources=resources or {},
                           jobs=[dg.define_asset_job("j", executor_def=in_process_threads_executor)])
-    config = {"execution": {"config": {"max_concurrent": max_concurrent, "pools": False}}}
+    config = {"execution": {"config": {"max_concurrent": max_concurrent, "pools": False, "step_order": step_order}}}
     return execute_with_threads(defs.resolve_job_def("j"), config, dg.DagsterInstance.ephemeral(), None, {})
 
 
@@ -90,6 +90,39 @@ def test_a_failed_step_stops_its_dependants_and_not_the_other_branch():
     assert [e.step_key for e in failures] == ["broken"]
     assert "cannot be decoded" in failures[0].step_failure_data.error.cause.message
     assert not any(e.step_key == "after_broken" and e.is_step_start for e in result.all_events)
+
+
+def test_ready_steps_start_by_their_longest_remaining_path(monkeypatch):
+    from orchestration import step_costs
+
+    # one step at a time; the plan's order is by name: a_short, b_long, c_tail_head, d_tail_end. c_tail_head heads
+    # the most work (its own 2 s and d_tail_end's 6 s), b_long costs the most on its own
+    monkeypatch.setattr(step_costs, "SECONDS_PER_FILM_MINUTE", {"a_short": 1.0, "b_long": 5.0, "c_tail_head": 2.0,
+                                                                 "d_tail_end": 6.0})
+    order = []
+
+    @dg.asset
+    def a_short() -> None:
+        order.append("a_short")
+
+    @dg.asset
+    def b_long() -> None:
+        order.append("b_long")
+
+    @dg.asset
+    def c_tail_head() -> None:
+        order.append("c_tail_head")
+
+    @dg.asset(deps=[c_tail_head])
+    def d_tail_end() -> None:
+        order.append("d_tail_end")
+
+    assets = [a_short, b_long, c_tail_head, d_tail_end]
+    assert _run(assets, max_concurrent=1).success
+    assert order == ["c_tail_head", "d_tail_end", "b_long", "a_short"]
+    order.clear()
+    assert _run(assets, max_concurrent=1, step_order="plan").success
+    assert order == ["a_short", "b_long", "c_tail_head", "d_tail_end"]
 
 
 def test_the_executor_is_chosen_by_name(monkeypatch):
