@@ -5,35 +5,41 @@ With two cores and the tail's eleven steps after `identity_clusters`, which read
 the last one runs alone: Dagster's own order (the plan's topological order) left `character_datasets` alone at the
 end; the step that heads the longest chain of work still to do, taken first, keeps both cores busy longer
 (docs/film_scale.md, "Session 15: the tail by its longest remaining path"). A step's cost is the seconds its stage
-took in the film's last successful run (the catalog's lineage rows), else its seconds per film minute from
-SECONDS_PER_FILM_MINUTE times the film's minutes; a step known to neither (an asset check) costs nothing."""
+took in the film's last successful run (the catalog's lineage rows), else STEP_SECONDS' fixed seconds and seconds
+per film minute at the film's length; a step known to neither (an asset check) costs nothing."""
 
 import logging
 from collections.abc import Iterable, Mapping
 
 log = logging.getLogger(__name__)
 
-# Seconds per film minute of each step (Dagster's STEP_START to STEP_SUCCESS), from the quiet machine's 6-minute
-# 1080p run at 2fec1cf (bench/film_scale.py --height 1080 --minutes 2 6 --no-floor, the run's `timeline`, session
-# 14): only their ratios order the steps. Ordered by this table, that run's steps give the simulated order's end of
-# run as the measured step seconds themselves do (docs/film_scale.md).
-SECONDS_PER_FILM_MINUTE: dict[str, float] = {
-    "audio": 0.80, "frames": 7.58, "vocals": 1.22, "diarization": 1.37, "instances": 16.38,
-    "filtered_instances": 0.05, "face_embeddings": 2.12, "identity_clusters": 1.13, "identity_references": 0.85,
-    "pose_subclusters": 0.78, "shot_analysis": 1.57, "voice_map": 2.02, "captions": 0.58, "motion": 0.12,
-    "av_sync": 0.75, "voice_features": 0.43, "effects": 1.25, "multimodal_datasets": 0.52,
-    "character_datasets": 1.48,
+# Each step's seconds (Dagster's STEP_START to STEP_SUCCESS) as a fixed part and a part per film minute: the line
+# through the quiet machine's 2- and 6-minute 1080p runs at 2fec1cf (bench/film_scale.py --height 1080 --minutes 2 6
+# --no-floor, the runs' `timeline`, session 14), never below zero. Only their ratios order the steps; the fixed part
+# counts (av_sync's and multimodal_datasets' 3.5 s whatever the film): with seconds per film minute alone the
+# 2-minute film's tail ordered by them ends 0.8 s later than in the plan's order, with the line 0.1 s.
+STEP_SECONDS: dict[str, tuple[float, float]] = {   # step: (fixed seconds, seconds per film minute)
+    "audio": (2.55, 0.38), "frames": (3.35, 7.03), "vocals": (2.2, 0.85), "diarization": (2.2, 1.0),
+    "instances": (0.0, 17.93), "filtered_instances": (0.3, 0.0), "face_embeddings": (7.6, 0.85),
+    "identity_clusters": (0.2, 1.1), "identity_references": (0.0, 0.9), "pose_subclusters": (0.0, 0.9),
+    "shot_analysis": (0.4, 1.5), "voice_map": (0.0, 2.55), "captions": (0.0, 0.62), "motion": (0.85, 0.0),
+    "av_sync": (3.45, 0.17), "voice_features": (0.0, 0.45), "effects": (0.3, 1.2), "multimodal_datasets": (3.55, 0.0),
+    "character_datasets": (0.0, 1.68),
 }
+UNKNOWN_FILM_MINUTES = 90.0   # a film whose length the catalog does not tell: the length castforge is built for
 
 
 def expected_seconds(steps: Iterable[str], film_minutes: float | None,
                      last_run_seconds: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Each step's expected seconds: its stage's seconds in the film's last run, else the table's seconds per film
-    minute times ``film_minutes`` (one minute when unknown: the ratios are what order steps), else 0."""
+    """Each step's expected seconds: its stage's seconds in the film's last run, else STEP_SECONDS' line at
+    ``film_minutes`` (UNKNOWN_FILM_MINUTES when unknown), else 0."""
     last_run_seconds = last_run_seconds or {}
-    minutes = film_minutes if film_minutes and film_minutes > 0 else 1.0
-    return {step: float(last_run_seconds[step]) if step in last_run_seconds
-            else SECONDS_PER_FILM_MINUTE.get(step, 0.0) * minutes for step in steps}
+    minutes = film_minutes if film_minutes and film_minutes > 0 else UNKNOWN_FILM_MINUTES
+    expected = {}
+    for step in steps:
+        fixed, per_minute = STEP_SECONDS.get(step, (0.0, 0.0))
+        expected[step] = float(last_run_seconds.get(step, fixed + per_minute * minutes))
+    return expected
 
 
 def longest_remaining(dependencies: Mapping[str, Iterable[str]], seconds: Mapping[str, float]) -> dict[str, float]:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.step_costs import SECONDS_PER_FILM_MINUTE, expected_seconds, film_history, longest_remaining
+from orchestration.step_costs import (STEP_SECONDS, UNKNOWN_FILM_MINUTES, expected_seconds, film_history,
+                                      longest_remaining)
 
 GRAPH = Path(__file__).resolve().parents[1] / "e2e" / "asset_graph.json"
 
@@ -23,16 +24,17 @@ def test_steps_outside_the_run_and_unknown_costs_count_nothing():
 
 
 def test_the_films_last_run_wins_over_the_table_and_the_table_scales_with_the_film():
-    seconds = expected_seconds(["effects", "character_datasets", "frames_decode_coverage"], 10.0,
-                               {"effects": 3.5})
-    assert seconds == {"effects": 3.5, "character_datasets": pytest.approx(10 * SECONDS_PER_FILM_MINUTE[
-        "character_datasets"]), "frames_decode_coverage": 0.0}
-    assert expected_seconds(["effects"], None) == {"effects": SECONDS_PER_FILM_MINUTE["effects"]}
+    seconds = expected_seconds(["effects", "av_sync", "frames_decode_coverage"], 10.0, {"effects": 3.5})
+    fixed, per_minute = STEP_SECONDS["av_sync"]
+    assert seconds == {"effects": 3.5, "av_sync": pytest.approx(fixed + 10 * per_minute),
+                       "frames_decode_coverage": 0.0}
+    fixed, per_minute = STEP_SECONDS["effects"]
+    assert expected_seconds(["effects"], None) == {"effects": pytest.approx(fixed + UNKNOWN_FILM_MINUTES * per_minute)}
 
 
 def test_the_table_names_only_assets_of_the_graph():
     # a renamed asset would silently cost nothing: the asset graph snapshot must know every name
-    assert set(SECONDS_PER_FILM_MINUTE) <= set(json.loads(GRAPH.read_text()))
+    assert set(STEP_SECONDS) <= set(json.loads(GRAPH.read_text()))
 
 
 def test_the_tail_starts_with_the_steps_heading_the_most_work():

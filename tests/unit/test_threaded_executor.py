@@ -97,8 +97,8 @@ def test_ready_steps_start_by_their_longest_remaining_path(monkeypatch):
 
     # one step at a time; the plan's order is by name: a_short, b_long, c_tail_head, d_tail_end. c_tail_head heads
     # the most work (its own 2 s and d_tail_end's 6 s), b_long costs the most on its own
-    monkeypatch.setattr(step_costs, "SECONDS_PER_FILM_MINUTE", {"a_short": 1.0, "b_long": 5.0, "c_tail_head": 2.0,
-                                                                 "d_tail_end": 6.0})
+    monkeypatch.setattr(step_costs, "STEP_SECONDS", {"a_short": (1.0, 0.0), "b_long": (5.0, 0.0),
+                                                      "c_tail_head": (2.0, 0.0), "d_tail_end": (6.0, 0.0)})
     order = []
 
     @dg.asset
