@@ -61,22 +61,6 @@ def coco_header(survivors: pl.DataFrame, frames: pl.DataFrame | None, out_dir: P
     return images, categories, Path(os.path.relpath(root, out_dir)).as_posix()
 
 
-def add_coco_instance(coco: "CocoWriter", row: dict[str, Any], image: dict[str, Any], category_id: int,
-                      absolute: Callable[[str], Path]) -> None:
-    """Adds the instance's annotation; an unreadable or empty mask is logged and left out, never a failure."""
-    if not row.get("mask_path"):
-        return
-    try:
-        part, x0, y0 = placed_mask(row, (image["width"], image["height"]), absolute)
-    except ValueError as error:
-        log.warning("COCO export: instance %s left out: %s", row["instance_id"], error)
-        return
-    annotation = coco_annotation(part, x0, y0, (image["width"], image["height"]), coco.annotations + 1,
-                                 image["id"], category_id, row["instance_id"])
-    if annotation is not None:
-        coco.add(annotation)
-
-
 def coco_annotation(part: np.ndarray, x0: int, y0: int, frame_size: tuple[int, int], annotation_id: int,
                     image_id: int, category_id: int, instance_id: str) -> dict[str, Any] | None:
     """One COCO instance annotation of the frame-sized mask that holds ``part`` at (``x0``, ``y0``) and nothing

@@ -19,15 +19,15 @@ import numpy as np
 import polars as pl
 
 from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
-from assets.datasets.crops import CROP_PHRASES, caption_variant, crop_boxes
-from assets.datasets.coco import CocoWriter, add_coco_instance, coco_header
+from assets.datasets.coco import CocoWriter, coco_header
+from assets.datasets.crops import CROP_PHRASES, caption_variant
 from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
-from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
-                                    to_training_size)
 from assets.datasets.params import DatasetParams
+from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure
 from assets.datasets.selection import DECISION_SCHEMA
 from assets.datasets.summary import dataset_manifest
 from assets.frames.quality import hamming, near_duplicates
+from resources.ordered_map import ordered_map
 from resources.protocols import ImageUpscaler
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ ITEM_SCHEMA = {"identity": pl.String, "label": pl.String, "trigger": pl.String, 
                "width": pl.Int32, "height": pl.Int32, "source_width": pl.Int32, "source_height": pl.Int32,
                "resize": pl.String, "touches_frame_edge": pl.Boolean, "phash": pl.String, "sharpness": pl.Float64,
                "effects": pl.String}
-HASH_BACKGROUND = (128, 128, 128)
 EXPORTED_RULE = {"area": "downscaled", "none": "kept_size", "lanczos": "upscaled_lanczos", "sr": "upscaled_sr"}
 PARQUET_FROM_ITEM = ("caption", "trigger", "crop", "view", "pose_bucket", "timestamp_s", "instance_id", "width",
                      "height", "source_width", "source_height", "resize", "effects")
@@ -52,21 +51,21 @@ def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: s
             "source_height": size[1] if size else None}
 
 
-def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams,
-                           absolute: Callable[[str], Path]) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams, absolute: Callable[[str], Path],
+                           workers: int | None = None) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs and, per identity, near-duplicates
-    (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed."""
+    (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed. The cut-outs
+    are measured on ``workers`` threads (default the available cores)."""
     hashes, sharp, readable, skipped = [], [], [], []
-    for i, row in enumerate(candidates.iter_rows(named=True)):
-        try:
-            # on mid grey: the mask's outline against white would weigh more in the hash than the character
-            cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
-        except ValueError as error:
-            skipped.append(decision(row, "*", "skipped", "unreadable", str(error)))
+    measured_rows = ordered_map(lambda row: (row, measure(row, absolute)), candidates.iter_rows(named=True),
+                                workers, name="dataset_hash")
+    for i, (row, measured) in enumerate(measured_rows):
+        if isinstance(measured, str):
+            skipped.append(decision(row, "*", "skipped", "unreadable", measured))
             continue
         readable.append(i)
-        hashes.append(cutout_hash(cut))
-        sharp.append(sharpness(cut))
+        hashes.append(measured[0])
+        sharp.append(measured[1])
     table = candidates[readable].with_columns(pl.Series("phash", [f"{h:016x}" for h in hashes], pl.String),
                                               pl.Series("sharpness", sharp, pl.Float64))
     if params.dedup_distance < 0 or table.height < 2:
@@ -101,12 +100,16 @@ def item_caption(row: dict[str, Any], crop: str) -> str:
 
 def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: pl.DataFrame | None, out_dir: Path,
                     film: str, params: DatasetParams, absolute: Callable[[str], Path],
-                    relative: Callable[[Path], str],
-                    upscaler: ImageUpscaler | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+                    relative: Callable[[Path], str], upscaler: ImageUpscaler | None = None,
+                    workers: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """Writes under ``out_dir``: ``kohya/{repeats}_{label}/<item>.png + .txt``, ``dataset_config.toml``,
     ``<film>_dataset.parquet``, ``coco_instances.json`` and ``manifest.json``; returns the ``dataset_items`` rows,
-    every decision and the manifest. ``candidates`` and ``decisions`` come from ``selection.export_candidates``."""
-    survivors, skipped = remove_near_duplicates(candidates, params, absolute)
+    every decision and the manifest. ``candidates`` and ``decisions`` come from ``selection.export_candidates``.
+    Each candidate's pixels are made on ``workers`` threads (default the available cores; one with an upscaler,
+    a model not made to be shared between threads), the files and rows written in order on this one: the same
+    bytes as one thread writes."""
+    workers = 1 if upscaler is not None else workers
+    survivors, skipped = remove_near_duplicates(candidates, params, absolute, workers)
     survivors = survivors.sort(["label", "instance_id"])
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
     images, categories, images_dir = coco_header(survivors, frames, out_dir, absolute)
@@ -115,11 +118,16 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     writer.decided.extend(skipped)
     image_by_frame = {image["castforge_frame_id"]: image for image in images}
     category_ids = {category["castforge_identity"]: category["id"] for category in categories}
+
+    def pixels(row: dict[str, Any]) -> tuple[dict[str, Any], InstancePixels]:
+        image = image_by_frame.get(row["frame_id"])
+        return row, instance_pixels(row, params, absolute, upscaler, image,
+                                    category_ids[row["identity"]] if image is not None else None)
+
     try:
-        for row in survivors.iter_rows(named=True):
-            if writer.write_instance(row, absolute) and row["frame_id"] in image_by_frame:
-                add_coco_instance(coco, row, image_by_frame[row["frame_id"]], category_ids[row["identity"]],
-                                  absolute)
+        for row, made in ordered_map(pixels, survivors.iter_rows(named=True), workers, name="dataset_items"):
+            if writer.write_instance(row, made):
+                add_coco_instance(coco, row, made)
     except BaseException:
         parquet.abort()
         coco.abort()
@@ -140,17 +148,13 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     return table, all_decisions, {**manifest, "files": stats}
 
 
-def instance_crops(row: dict[str, Any], cut: Cutout, params: DatasetParams) -> dict[str, tuple | str]:
-    """The wanted crops' boxes (or reasons) of one candidate, from its keypoints, face box and place in the frame."""
-    kp = None
-    if row["keypoints"] is not None and row["no_pose_reason"] is None and len(row["keypoints"]) == 51:
-        kp = np.asarray(row["keypoints"], np.float32).reshape(17, 3)
-    face = (row["fx0"], row["fy0"], row["fx1"], row["fy1"]) if row["fx0"] is not None else None
-    origin = (row["crop_x0"] if row["crop_x0"] is not None else int(row["x0"]),
-              row["crop_y0"] if row["crop_y0"] is not None else int(row["y0"]))
-    frame_size = (row["frame_width"], row["frame_height"]) if row["frame_width"] and row["frame_height"] else None
-    return crop_boxes(cut.alpha, origin, kp, face, frame_size, row.get("touches_frame_edge"), params.crops,
-                      frame_edges=row.get("frame_edges"))
+def add_coco_instance(coco: CocoWriter, row: dict[str, Any], made: InstancePixels) -> None:
+    """Adds an exported instance's annotation, numbered next; an unreadable mask is logged and left out, never a
+    failure (an empty one, or an instance without a mask or frame, has none)."""
+    if made.coco_error is not None:
+        log.warning("COCO export: instance %s left out: %s", row["instance_id"], made.coco_error)
+    elif made.coco is not None:
+        coco.add({**made.coco, "id": coco.annotations + 1})
 
 
 class ItemWriter:
@@ -166,31 +170,23 @@ class ItemWriter:
         self.expected: set[Path] = set()
         self.stats = {"written": 0, "unchanged": 0, "removed": 0}
 
-    def write_instance(self, row: dict[str, Any], absolute: Callable[[str], Path]) -> bool:
-        """Every wanted crop of one candidate; True when at least one was exported."""
-        try:
-            cut = load_cutout(absolute(row["path"]), self.params.background)
-        except ValueError as error:  # removed or damaged since it was measured
-            self.decided.append(decision(row, "*", "skipped", "unreadable", str(error)))
+    def write_instance(self, row: dict[str, Any], made: InstancePixels) -> bool:
+        """Every wanted crop of one candidate (its pixels made by ``pixels.instance_pixels``); True when at least
+        one was exported."""
+        if made.unreadable is not None:  # removed or damaged since it was measured
+            self.decided.append(decision(row, "*", "skipped", "unreadable", made.unreadable))
             return False
         exported = False
-        for crop, box in instance_crops(row, cut, self.params).items():
-            if isinstance(box, str):
-                rule = "cut_by_frame_edge" if "frame edge" in box else "crop_not_placed"
-                self.decided.append(decision(row, crop, "skipped", rule, box))
+        for crop in made.crops:
+            if crop.png is None:
+                self.decided.append(decision(row, crop.crop, "skipped", crop.skip_rule, crop.skip_reason, crop.size))
                 continue
-            exported |= self.write_item(row, crop, cut.rgb[box[1]:box[3], box[0]:box[2]])
+            self.write_item(row, crop)
+            exported = True
         return exported
 
-    def write_item(self, row: dict[str, Any], crop: str, source: np.ndarray) -> bool:
-        size = (source.shape[1], source.shape[0])
-        method, reason = size_decision(*size, self.params)
-        if method is None:
-            rule = "too_small" if "min_source_size" in reason else "below_target"
-            self.decided.append(decision(row, crop, "skipped", rule, reason, size))
-            return False
-        rgb = to_training_size(source, method, self.params, self.upscaler)
-        png = encode_png(rgb, row["path"])
+    def write_item(self, row: dict[str, Any], made: CropPixels) -> None:
+        crop, size, method, png = made.crop, made.size, made.method, made.png
         item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
         folder = self.kohya / f"{self.params.repeats}_{row['label']}"
         image_path, caption_path = folder / f"{item_id}.png", folder / f"{item_id}.txt"
@@ -204,7 +200,7 @@ class ItemWriter:
                 "instance_id": row["instance_id"], "item_id": item_id, "crop": crop,
                 "image_path": self.relative(image_path), "caption_path": self.relative(caption_path),
                 "caption": caption, "view": row["view"], "pose_bucket": row["pose_bucket"],
-                "timestamp_s": row["timestamp_s"], "width": rgb.shape[1], "height": rgb.shape[0],
+                "timestamp_s": row["timestamp_s"], "width": made.shape[0], "height": made.shape[1],
                 "source_width": size[0], "source_height": size[1], "resize": resize,
                 "touches_frame_edge": row.get("touches_frame_edge"), "phash": row["phash"],
                 "sharpness": row["sharpness"], "effects": row.get("effects")}
@@ -212,7 +208,6 @@ class ItemWriter:
         self.parquet.add({**{k: item[k] for k in PARQUET_FROM_ITEM}, "identity": row["label"], "film": self.film,
                           "image": {"bytes": png if self.params.parquet_images == "bytes" else None,
                                     "path": image_path.relative_to(self.kohya.parent).as_posix()}})
-        return True
 
 
 def remove_stale(kohya: Path, expected: set[Path]) -> int:

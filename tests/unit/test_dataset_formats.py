@@ -181,3 +181,24 @@ def test_placed_rle_counts_equal_the_frame_masks(place):
     frame[y0:y0 + h, x0:x0 + w] = part
     assert placed_rle_counts(part, x0, y0, height, width) == rle_counts(frame)
     assert sum(rle_counts(frame)) == height * width
+
+
+def test_the_export_on_threads_writes_the_bytes_one_thread_writes(film, tmp_path):
+    # each candidate's pixels on two threads, the files and rows written in order: every file and row the same
+    rows, captions, faces, frames, home = film
+    params = DatasetParams(target_size=256, min_source_size=32, min_instances=1)
+    candidates, decisions = export_candidates(rows, captions, None, faces, None, "Sintel", params)
+    outputs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"workers{workers}" / "datasets"
+        table, all_decisions, _ = export_datasets(candidates, decisions, frames, out, "sintel", params, Path,
+                                                  lambda p, out=out: str(Path(p).relative_to(out.parent)),
+                                                  workers=workers)
+        files = {p.relative_to(out).as_posix(): p.read_bytes().replace(str(out).encode(), b"OUT")
+                 for p in sorted(out.rglob("*")) if p.is_file()}
+        outputs[workers] = (table, all_decisions, files)
+    (table_1, decisions_1, files_1), (table_2, decisions_2, files_2) = outputs[1], outputs[2]
+    assert table_1.height >= 3 and any(name.endswith(".png") for name in files_1)
+    assert json.loads(files_1["coco_instances.json"])["annotations"]   # the masks' annotations are among them
+    assert table_1.equals(table_2) and decisions_1.equals(decisions_2)
+    assert files_1 == files_2
