@@ -9,6 +9,7 @@ import numpy as np
 from assets.pose.core import composite_on
 from resources.errors import BadMediaError
 from resources.image_codec import read_image
+from resources.ordered_map import ordered_map
 from resources.protocols import ImageEmbedder
 
 BACKGROUND = 127  # cut-outs are composited on mid grey so the background colour carries no identity
@@ -34,10 +35,13 @@ def load_cutout(path: Path) -> np.ndarray:
 
 def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve: Callable[[str], Path],
                        batch_size: int = 16) -> np.ndarray:
-    """(N, D) unit vectors; rows whose cut-out is missing are zero (they match nothing)."""
+    """(N, D) unit vectors; rows whose cut-out is missing are zero (they match nothing). The cut-outs are read on a
+    thread per core, the next batch while the embedder takes this one (PNG inflate and compositing release the GIL;
+    the embedder is called from this thread only)."""
     out = np.zeros((len(paths), embedder.embedding_dim), dtype=np.float32)
     index = [i for i, p in enumerate(paths) if p]
+    images = ordered_map(lambda i: load_cutout(resolve(paths[i])), index, ahead=batch_size, name="appearance")
     for start in range(0, len(index), batch_size):
         chunk = index[start:start + batch_size]
-        out[chunk] = embedder.embed([load_cutout(resolve(paths[i])) for i in chunk])
+        out[chunk] = embedder.embed([next(images) for _ in chunk])
     return out

@@ -44,3 +44,34 @@ def test_load_cutout_crops_then_composites_to_the_same_pixels(shared, tmp_path, 
     assert got.shape == expected.shape and np.array_equal(got, expected)
     if visible == "none":
         assert got.shape == (h, w, 3) and (got == BACKGROUND).all()
+
+
+class FakeEmbedder:
+    """A vector from each image's own pixels (its size and mean colour), so a row shows whose cut-out it came from."""
+    embedding_dim = 5
+
+    def __init__(self):
+        self.batches = []
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        self.batches.append(len(images))
+        return np.array([[*image.shape[:2], *image.reshape(-1, 3).mean(axis=0)] for image in images], np.float32)
+
+
+def test_appearance_vectors_keep_each_cutouts_row_when_read_on_threads(shared, tmp_path):
+    from assets.identities.appearance import appearance_vectors
+
+    photos = sorted(glob.glob(str(shared / "media/faces/knn_examples/train/*/*")))[:7]
+    paths = []
+    for n, photo in enumerate(photos):
+        bgr = cv2.imread(photo)
+        bgr = cv2.resize(bgr, (40 + 9 * n, 50 + 7 * n), interpolation=cv2.INTER_AREA)   # a size each
+        cv2.imwrite(str(tmp_path / f"c{n}.png"), np.dstack([bgr, np.full(bgr.shape[:2], 255, np.uint8)]))
+        paths.append(f"c{n}.png")
+    paths.insert(3, None)   # a missing cut-out: a zero row
+    embedder = FakeEmbedder()
+    vectors = appearance_vectors(paths, embedder, lambda p: tmp_path / p, batch_size=3)
+    assert embedder.batches == [3, 3, 1]
+    for row, path in zip(vectors, paths):
+        expected = np.zeros(5, np.float32) if path is None else embedder.embed([load_cutout(tmp_path / path)])[0]
+        assert np.array_equal(row, expected)
