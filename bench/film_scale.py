@@ -110,11 +110,12 @@ def build_film(segments: list[Path], minutes: float, target: Path) -> Path:
 
 
 class TreeSampler:
-    """RSS of a process and its descendants every ``interval`` s, with wall-clock times (UTC)."""
+    """RSS and CPU seconds of a process and its descendants every ``interval`` s, with wall-clock times (UTC)."""
 
     def __init__(self, pid: int, interval: float = 0.5):
         self.process, self.interval = psutil.Process(pid), interval
         self.samples: list[tuple[datetime, float]] = []
+        self.cpu_samples: list[tuple[datetime, float]] = []   # the tree's CPU seconds so far (ended workers' too)
         self.cpu_s = 0.0
         self.child_peak_mb = 0.0   # the largest single descendant (an instances worker) at any sample
         self._stop = threading.Event()
@@ -133,10 +134,14 @@ class TreeSampler:
                             self.child_peak_mb = max(self.child_peak_mb, p.memory_info().rss / 2**20)
                         t = p.cpu_times()
                         cpu += t.user + t.system
+                        if p.pid == self.process.pid:   # workers that ended and were reaped count there
+                            cpu += t.children_user + t.children_system
                     except psutil.Error:
                         pass
-                self.samples.append((datetime.now(timezone.utc).replace(tzinfo=None), rss / 2**20))
+                now = datetime.now(timezone.utc).replace(tzinfo=None)
+                self.samples.append((now, rss / 2**20))
                 self.cpu_s = max(self.cpu_s, cpu)
+                self.cpu_samples.append((now, self.cpu_s))
             except psutil.Error:
                 break
             self._stop.wait(self.interval)
@@ -186,7 +191,7 @@ def run_film(video: Path, home: Path, shared: Path, film: str, select: str | Non
             "largest_worker_rss_mb": round(sampler.child_peak_mb, 1),
             "executor": "in_process_threads" if threads else "in_process",
             "instances_workers": os.environ.get("CASTFORGE_WORKERS") or available_cores(), "assets": assets,
-            "timeline": timeline(dagster_steps(home / "dagster"))}
+            "timeline": timeline(dagster_steps(home / "dagster"), sampler.cpu_samples)}
 
 
 def dagster_steps(dagster_home: Path) -> list[dict]:
@@ -210,13 +215,16 @@ def dagster_steps(dagster_home: Path) -> list[dict]:
     return steps
 
 
-def timeline(steps: list[dict]) -> dict:
+def timeline(steps: list[dict], cpu: list[tuple[datetime, float]] | None = None) -> dict:
     """Where a run leaves cores to spare, from its steps' start and end times (``asset``, ``started_at``,
     ``finished_at``: datetimes, as ``dagster_steps`` gives them): each step's [start, end] in seconds from the first
     start; ``alone_s``, the seconds when one step ran by itself, per step (a one-threaded step alone leaves the
     other cores idle; `instances` and `face_embeddings` alone still have their worker processes); ``idle_s``, the
     seconds between the first start and the last end when no step ran (the executor's own time between steps);
-    ``concurrent_s``, the seconds at each count of steps running at once."""
+    ``concurrent_s``, the seconds at each count of steps running at once. With ``cpu`` (the process tree's CPU
+    seconds so far at wall-clock times, ``TreeSampler.cpu_samples``) also ``alone_cores``: the cores each step kept
+    busy while it ran alone (CPU seconds over its alone seconds, for steps alone 2 s or more: the samples are 0.5 s
+    apart), on a quiet machine what a step alone leaves idle."""
     if not steps:
         return {"steps": [], "alone_s": {}, "idle_s": 0.0, "concurrent_s": {}}
     origin = min(s["started_at"] for s in steps)
@@ -224,16 +232,36 @@ def timeline(steps: list[dict]) -> dict:
              for s in steps]
     edges = sorted({t for _, start, end in spans for t in (start, end)})
     alone: dict[str, float] = {}
+    alone_cpu: dict[str, float] = {}
     concurrent: dict[int, float] = {}
+    cpu_at = _cpu_clock(cpu, origin)
     for left, right in zip(edges, edges[1:]):
         running = [asset for asset, start, end in spans if start <= left and end >= right]
         concurrent[len(running)] = concurrent.get(len(running), 0.0) + right - left
         if len(running) == 1:
             alone[running[0]] = alone.get(running[0], 0.0) + right - left
-    return {"steps": [[asset, round(start, 1), round(end, 1)] for asset, start, end in sorted(spans, key=lambda s: s[1])],
+            if cpu_at is not None:
+                alone_cpu[running[0]] = alone_cpu.get(running[0], 0.0) + cpu_at(right) - cpu_at(left)
+    line = {"steps": [[asset, round(start, 1), round(end, 1)] for asset, start, end in sorted(spans, key=lambda s: s[1])],
             "alone_s": {asset: round(s, 1) for asset, s in sorted(alone.items(), key=lambda kv: -kv[1])},
             "idle_s": round(concurrent.pop(0, 0.0), 1),
             "concurrent_s": {str(n): round(s, 1) for n, s in sorted(concurrent.items())}}
+    if cpu_at is not None:
+        line["alone_cores"] = {asset: round(alone_cpu[asset] / s, 2) for asset, s in line["alone_s"].items()
+                               if s >= 2.0}
+    return line
+
+
+def _cpu_clock(cpu: list[tuple[datetime, float]] | None, origin: datetime):
+    """CPU seconds at a time in seconds from ``origin``, interpolated between the samples; None without two."""
+    if not cpu or len(cpu) < 2:
+        return None
+    def utc(at: datetime) -> datetime:   # the sampler's times are naive UTC, Dagster's aware
+        return at if at.tzinfo is None else at.astimezone(timezone.utc).replace(tzinfo=None)
+
+    times = np.array([(utc(at) - utc(origin)).total_seconds() for at, _ in cpu])
+    seconds = np.array([value for _, value in cpu])
+    return lambda t: float(np.interp(t, times, seconds))
 
 
 def decode_floor(video: Path) -> dict:

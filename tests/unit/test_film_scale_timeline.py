@@ -50,3 +50,26 @@ def test_a_dagster_runs_steps_are_read_from_its_event_log(tmp_path):
     assert steps[0]["started_at"] <= steps[0]["finished_at"] <= steps[1]["started_at"] <= steps[1]["finished_at"]
     line = _bench().timeline(steps)
     assert set(line["alone_s"]) == {"upstream", "downstream"} and line["concurrent_s"].keys() <= {"1"}
+
+
+def test_the_cores_a_step_kept_busy_alone_come_from_the_trees_cpu_samples():
+    # frames alone 10 s at 1.9 cores after the soundtrack's branch, instances alone 99.5 s at 2 cores, a short
+    # step alone (under 2 s) left out: the samples are 0.5 s apart
+    from datetime import timezone
+
+    steps = [_step("frames", 10, 40), _step("audio", 10, 30), _step("instances", 40, 139.5),
+             _step("filtered_instances", 139.5, 140.5)]
+    origin = datetime(2026, 12, 2, 4, 0, 0)
+    rate = {0: 0.0, 10: 2.0, 30: 1.9, 40: 2.0, 139.5: 1.0}   # cores busy from each second on (from the origin)
+    samples, cpu = [], 0.0
+    for tenth in range(0, 1500):
+        at = tenth / 10
+        samples.append((origin + timedelta(seconds=at), cpu))
+        cpu += 0.1 * rate[max(k for k in rate if k <= at)]
+    # Dagster's times are aware (UTC), the sampler's naive UTC
+    aware = [{**s, "started_at": s["started_at"].replace(tzinfo=timezone.utc),
+              "finished_at": s["finished_at"].replace(tzinfo=timezone.utc)} for s in steps]
+    line = _bench().timeline(aware, samples)
+    assert line["alone_s"] == {"instances": 99.5, "frames": 10.0, "filtered_instances": 1.0}
+    assert line["alone_cores"] == {"instances": 2.0, "frames": 1.9}
+    assert "alone_cores" not in _bench().timeline(steps)
