@@ -8,6 +8,8 @@ Usage: .venv/bin/python bench/instances.py [--backends characters,sam2] [--sam2-
        seconds then count the whole process tree)
        [--video PATH] [--limit N] (another video's first N kept frames, e.g. bench/film_scale.py's 1080p minute
        /tmp/castforge_film_scale/clip_1min_1080p.mp4 and its 480p twin clip_1min_480p.mp4: CPU per 1080p frame)
+       [--interval S] (one frame every S seconds, the frames stage's interval mode, instead of key frames per shot:
+       more frames of a short film, e.g. Big Buck Bunny's 30 s at 0.25)
        [--analysis-max-height 480] (frames taller than this are segmented scaled down to it; by default the
        instances stage's own default, InstanceParams.analysis_max_height; 0: at their own size)
        .venv/bin/python bench/instances.py --cue-costs: CPU-ms a frame of each cue model (YuNet, YOLOX, DeepLab) on
@@ -35,23 +37,25 @@ from resources.paths import shared_dir  # noqa: E402
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
 
 
-def sintel_frames(out: Path, video: Path | None = None):
-    """The frames table of ``video`` (default: the Sintel trailer), key frames written under ``out``."""
+def sintel_frames(out: Path, video: Path | None = None, interval: float | None = None):
+    """The frames table of ``video`` (default: the Sintel trailer), key frames written under ``out`` (with
+    ``interval``: one frame every ``interval`` seconds, the frames stage's interval mode, instead of per shot)."""
     from assets.frames.core import FrameParams, extract_video_frames
 
-    return extract_video_frames(video or shared_dir() / SINTEL, out, FrameParams()).frames
+    params = FrameParams(mode="interval", interval_s=interval) if interval else FrameParams()
+    return extract_video_frames(video or shared_dir() / SINTEL, out, params).frames
 
 
 def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: int, keep: str | None = None,
                 workers: int | None = None, video: Path | None = None, limit: int | None = None,
-                analysis_max_height: int | None = None) -> dict:
+                analysis_max_height: int | None = None, interval: float | None = None) -> dict:
     import polars as pl
 
     from assets.instances.core import InstanceParams, extract_instances
     from assets.instances.filtering import FilterParams, auto_decisions
     from resources.film_settings import stage_params
 
-    frames = sintel_frames(frames_dir, video)
+    frames = sintel_frames(frames_dir, video, interval)
     kept = frames.filter(pl.col("kept")).sort("frame_id")
     if limit:
         kept = kept.head(limit)
@@ -221,6 +225,8 @@ def main() -> None:
     parser.add_argument("--cue-costs", action="store_true", help="CPU-ms a frame of each cue model; YuNet sizes")
     parser.add_argument("--video", help="another video instead of the Sintel trailer (e.g. a 1080p film)")
     parser.add_argument("--limit", type=int, help="only the first N kept frames (by frame id)")
+    parser.add_argument("--interval", type=float, help="frames every INTERVAL seconds (the frames stage's interval "
+                        "mode) instead of its default key frames per shot")
     parser.add_argument("--analysis-max-height", type=int, help="frames taller than this are segmented scaled "
                         "down to it (default: the instances stage's default analysis_max_height; 0: at their own "
                         "size)")
@@ -241,7 +247,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as frames_dir:
             print(json.dumps(run_backend(args.one, Path(frames_dir), args.sam2_points, args.sam2_frames, args.keep,
                                          args.workers, Path(args.video) if args.video else None, args.limit,
-                                         args.analysis_max_height or None)))
+                                         args.analysis_max_height or None, args.interval)))
         return
     results = []
     for backend in args.backends.split(","):
@@ -250,6 +256,7 @@ def main() -> None:
                               + (["--workers", str(args.workers)] if args.workers else [])
                               + (["--video", args.video] if args.video else [])
                               + (["--limit", str(args.limit)] if args.limit else [])
+                              + (["--interval", str(args.interval)] if args.interval else [])
                               + ["--analysis-max-height", str(args.analysis_max_height)],
                               capture_output=True, text=True)
         if done.returncode != 0:
