@@ -115,18 +115,19 @@ class ShotStyle:
 
 
 def shot_styles(frames_by_shot: dict[int, list[np.ndarray]], film_preset: str) -> dict[int, ShotStyle]:
-    """Each shot's preset from a few of its frames; a shot too bare to tell (no frame, under ``MIN_EDGE_SHARE``
+    """Each shot's preset from a few of its frames (``shot_style``), in shot order."""
+    return {shot: shot_style(frames, film_preset) for shot, frames in sorted(frames_by_shot.items())}
+
+
+def shot_style(frames: list[np.ndarray], film_preset: str) -> ShotStyle:
+    """One shot's preset from a few of its frames; a shot too bare to tell (no frame, under ``MIN_EDGE_SHARE``
     edge pixels) keeps ``film_preset`` and says so."""
-    styles = {}
-    for shot, frames in sorted(frames_by_shot.items()):
-        share = float(np.median([edge_share(f) for f in frames])) if frames else 0.0
-        if share < MIN_EDGE_SHARE:
-            why = "no frame readable" if not frames else f"{share:.1%} edge pixels (< {MIN_EDGE_SHARE:.1%})"
-            styles[shot] = ShotStyle(film_preset, f"{why}: too bare to tell; the film's preset kept", False)
-            continue
-        measure = measure_style(frames)
-        styles[shot] = ShotStyle(measure.preset, measure.reason, True)
-    return styles
+    share = float(np.median([edge_share(f) for f in frames])) if frames else 0.0
+    if share < MIN_EDGE_SHARE:
+        why = "no frame readable" if not frames else f"{share:.1%} edge pixels (< {MIN_EDGE_SHARE:.1%})"
+        return ShotStyle(film_preset, f"{why}: too bare to tell; the film's preset kept", False)
+    measure = measure_style(frames)
+    return ShotStyle(measure.preset, measure.reason, True)
 
 
 def is_mixed(styles: dict[int, ShotStyle]) -> bool:

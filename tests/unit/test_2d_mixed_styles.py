@@ -205,9 +205,10 @@ def test_a_film_of_one_style_is_measured_once_for_the_three_stages(castforge_hom
     frames = frames_table(tmp_path, sintel)
     first = measured_shot_styles("rendered", frames, Path, "unmeasured")    # as instances' shot_plan asks
     assert not is_mixed(first) and first[4].preset == "unmeasured" and not first[4].measured
-    monkeypatch.setattr("resources.style.shot_styles", lambda *a: pytest.fail("shots measured twice"))
-    assert measured_shot_styles("rendered", frames, Path, "anime") == shot_styles(sintel, "anime")
-    assert measured_shot_styles("rendered", frames, Path, "3d") == shot_styles(sintel, "3d")
+    expected = {preset: shot_styles(sintel, preset) for preset in ("anime", "3d")}
+    monkeypatch.setattr("resources.style.shot_style", lambda *a: pytest.fail("shots measured twice"))
+    assert measured_shot_styles("rendered", frames, Path, "anime") == expected["anime"]
+    assert measured_shot_styles("rendered", frames, Path, "3d") == expected["3d"]
     instances = pl.DataFrame([{"instance_id": f"i_{f}", "frame_id": f, "shot": s, "x0": 0, "y0": 0, "x1": 200,
                                "y1": 300, "frame_height": 480, "alpha_coverage": 0.5, "face_count": 0,
                                "face_score": 0.0, "blur": 90.0, "character_score": 0.4, "body_score": 0.4,
@@ -218,3 +219,16 @@ def test_a_film_of_one_style_is_measured_once_for_the_three_stages(castforge_hom
     record = json.loads(style_record_path("rendered").read_text())
     assert record["shots"]["4"] == {**record["shots"]["4"], "preset": "anime", "measured": False}
     assert record["shots_used_by"]["measured"].startswith("measured: 6 frames of 3 shots")
+
+
+def test_shots_measured_one_by_one_on_threads_get_what_all_frames_at_once_give(castforge_home, tmp_path, mixed_film):
+    """measured_shot_styles reads a few shots' frames at a time on a thread per core (a long film's frames are
+    never all held): each shot's style, reason and order as shot_styles gives them from every frame read at once."""
+    from assets.faces.mixed_styles import measured_shot_styles
+    from resources.style import style_record_path
+
+    styles = measured_shot_styles("mixed", frames_table(tmp_path, mixed_film), Path, "3d")
+    assert list(styles.items()) == list(shot_styles(mixed_film, "3d").items()) and is_mixed(styles)
+    frames_read = sum(map(len, mixed_film.values()))
+    assert json.loads(style_record_path("mixed").read_text())["shots_used_by"]["measured"].startswith(
+        f"measured: {frames_read} frames of {len(mixed_film)} shots")
