@@ -8,6 +8,7 @@ character (faces inside it, detector boxes over it, class-map coverage). Images 
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -227,18 +228,30 @@ class YoloxCharacterDetector:
 
 
 class DeeplabCharacterMask:
-    """DeepLabV3 MobileNetV2 (PASCAL VOC, 513 x 513 uint8) -> bool mask of person/animal pixels."""
+    """DeepLabV3 MobileNetV2 (PASCAL VOC, 513 x 513 uint8) -> bool mask of person/animal pixels. The model runs cut
+    before its upsampling to 513 x 513 and ARG_MAX, which are done for the frame's pixels only, with the same
+    classes (resources/backends/litert_deeplab.py); ``whole=True`` runs the whole graph."""
 
     name, size = "deeplabv3_mnv2", 513
 
-    def __init__(self):
+    def __init__(self, whole: bool = False):
         from ai_edge_litert.interpreter import Interpreter
 
+        from resources.backends.litert_deeplab import upsampling_tail
+
         self.model = require_model(DEEPLAB, "deeplabv3")
-        self.interpreter = Interpreter(model_path=self.model, num_threads=model_threads())
+        content = Path(self.model).read_bytes()
+        if not whole:
+            probe = Interpreter(model_content=content, num_threads=1)
+            self.tail = upsampling_tail(content, {t["index"]: t for t in probe.get_tensor_details()})
+            content = self.tail.content if self.tail is not None else content
+        else:
+            self.tail = None
+        self.interpreter = Interpreter(model_content=content, num_threads=model_threads())
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
+        self.wanted = np.isin(np.arange(256), VOC_CHARACTERS)
 
     def mask(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
@@ -248,8 +261,15 @@ class DeeplabCharacterMask:
         canvas[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
         self.interpreter.set_tensor(self.input, canvas[None])
         self.interpreter.invoke()
-        classes = self.interpreter.get_tensor(self.output)[0][:nh, :nw]
-        hit = np.isin(classes, VOC_CHARACTERS).astype(np.uint8)
+        if self.tail is not None:
+            from resources.backends.litert_deeplab import character_pixels
+
+            logits = self.interpreter.get_tensor(self.output)[0]
+            hit = character_pixels(logits, self.tail.height, self.tail.width, nh, nw,
+                                   self.wanted[:logits.shape[2]]).view(np.uint8)
+        else:
+            classes = self.interpreter.get_tensor(self.output)[0][:nh, :nw]
+            hit = np.isin(classes, VOC_CHARACTERS).astype(np.uint8)
         return cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
