@@ -163,6 +163,7 @@ class YoloxCharacterDetector:
         self.session = ort.InferenceSession(self.model, options, providers=["CPUExecutionProvider"])
         self.score_threshold, self.animal_threshold, self.toy_score = score_threshold, animal_threshold, toy_score
         self.weak_score = min(weak_score, score_threshold)
+        self.lowest_score = min(self.weak_score, self.toy_score, self.animal_threshold)
         self.zoom_out = zoom_out
         grids, strides = [], []
         for stride in (8, 16, 32):
@@ -215,7 +216,13 @@ class YoloxCharacterDetector:
         canvas[py:py + nh, px:px + nw] = cv2.cvtColor(cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA),
                                                       cv2.COLOR_RGB2BGR)
         out = self.session.run(None, {"images": canvas.transpose(2, 0, 1)[None].astype(np.float32)})[0][0]
-        centre, size = (out[:, :2] + self.grid) * self.stride, np.exp(out[:, 2:4]) * self.stride
+        # a row's score is objectness x its best class's; with objectness >= 0 (a sigmoid's) rounding keeps the
+        # products' order, so the best product is objectness x the best class score, and a row whose best is under
+        # every class's threshold is never kept: only the others are scored (the same boxes, 1 of ~17 ms a pass)
+        rows = np.flatnonzero(out[:, 4] * out[:, 5:].max(1) >= self.lowest_score) if out[:, 4].min() >= 0 \
+            else np.arange(len(out))
+        out, grid, stride = out[rows], self.grid[rows], self.stride[rows]
+        centre, size = (out[:, :2] + grid) * stride, np.exp(out[:, 2:4]) * stride
         scores = out[:, 4:5] * out[:, 5:]
         cls, conf = scores.argmax(1), scores.max(1)
         wanted = np.isin(cls, [*COCO_CHARACTERS, *COCO_TOYS])
