@@ -39,6 +39,22 @@ def test_matte_covers_the_person_in_a_photo_and_not_the_background(shared, blaze
     assert found.keypoints.shape == (33, 4) and found.roi[y0:y1, x0:x1].all()
 
 
+def test_a_matte_read_after_other_calls_is_the_one_its_call_made(shared, blazepose):
+    """``matte`` and ``roi`` are made on first read: read after two more calls on other boxes (the interpreter's
+    tensors overwritten), they are the ones read at once."""
+    rgb = cv2.cvtColor(cv2.imread(str(shared / PHOTO)), cv2.COLOR_BGR2RGB)
+    late = blazepose.estimate(rgb, PERSON_BOX)
+    other = blazepose.estimate(rgb, FACE_BOX)
+    blazepose.estimate(rgb, (0, 0, 400, 400)).matte
+    at_once = blazepose.estimate(rgb, PERSON_BOX)
+    matte, roi = at_once.matte, at_once.roi
+    assert not np.array_equal(other.matte, matte)   # the calls between gave other mattes
+    np.testing.assert_array_equal(late.matte, matte)
+    np.testing.assert_array_equal(late.roi, roi)
+    np.testing.assert_array_equal(late.keypoints, at_once.keypoints)
+    assert late.score == at_once.score and roi.dtype == bool and 0 < roi.mean() < 1
+
+
 def test_matte_of_a_drawn_character_matches_its_exact_alpha(shared, blazepose):
     """Trained on real people, the matte still outlines a drawn character standing in the frame: IoU of matte >= 0.5
     with the exact truth on four placements of saha_side on a Big Buck Bunny frame (measured 0.90-0.94), and the
