@@ -26,6 +26,7 @@ through the 1080p runs alone, so the 1080p figure is measured rather than scaled
 
     nice -n 5 .venv/bin/python bench/film_scale.py [--minutes 2 6 15] [--height 480|1080] [--work /tmp/film_scale]
         [--no-floor] [--no-threads] [--merge earlier.json ...]   # runs measured separately (one length at a time) join one projection
+        [--step-order plan|longest_path]   # the threaded executor's order of ready steps (CASTFORGE_STEP_ORDER)
 """
 
 import argparse
@@ -173,12 +174,14 @@ def castforge(env: dict[str, str], *args: str) -> tuple[float, float, TreeSample
 
 
 def run_film(video: Path, home: Path, shared: Path, film: str, select: str | None = None,
-             threads: bool = True) -> dict:
+             threads: bool = True, step_order: str | None = None) -> dict:
     from resources.catalog import Catalog
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASTFORGE_", "DAGSTER_"))}
     env.update(CASTFORGE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), CASTFORGE_MODELS=str(shared / "models"),
                HF_HUB_OFFLINE="1", PYTHONWARNINGS="ignore")
+    if step_order:   # the threaded executor's order of ready steps (orchestration/threaded_executor.py)
+        env["CASTFORGE_STEP_ORDER"] = step_order
     castforge(env, "ingest", str(video), "--film", film)
     wall, cpu, sampler = castforge(env, "materialize", film, "--threads" if threads else "--no-threads",
                                    *(["--select", select] if select else []))
@@ -189,7 +192,7 @@ def run_film(video: Path, home: Path, shared: Path, film: str, select: str | Non
     return {"film_minutes": round(duration(video) / 60, 2), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "cores_used": round(cpu / wall, 2), "peak_rss_mb": sampler.peak(),
             "largest_worker_rss_mb": round(sampler.child_peak_mb, 1),
-            "executor": "in_process_threads" if threads else "in_process",
+            "executor": "in_process_threads" if threads else "in_process", "step_order": step_order or "default",
             "instances_workers": os.environ.get("CASTFORGE_WORKERS") or available_cores(), "assets": assets,
             "timeline": timeline(dagster_steps(home / "dagster"), sampler.cpu_samples)}
 
@@ -339,6 +342,8 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true", help="skip the 1080p decode floor and frames ratio")
     parser.add_argument("--threads", action=argparse.BooleanOptionalAction, default=True,
                         help="independent steps at once (castforge materialize --threads; --no-threads: one by one)")
+    parser.add_argument("--step-order", choices=("plan", "longest_path"),
+                        help="the threaded executor's order of ready steps (default: the executor's own)")
     parser.add_argument("--merge", type=Path, nargs="*", default=[],
                         help="earlier outputs of this bench whose runs (and frames ratio) join the projection")
     args = parser.parse_args()
@@ -352,7 +357,8 @@ def main() -> None:
         video = build_film(segments, minutes, args.work / f"film_{minutes:g}min_{args.height}p.mp4")
         with tempfile.TemporaryDirectory(dir=args.work) as home:
             runs.append({"height": args.height, **run_film(video, Path(home), shared,
-                                                           f"film_{minutes:g}min".replace(".", "_"), threads=args.threads)})
+                                                           f"film_{minutes:g}min".replace(".", "_"), threads=args.threads,
+                                                           step_order=args.step_order)})
         print(json.dumps({"progress": runs[-1]}), file=sys.stderr, flush=True)
     floor, ratio = None, None
     if not args.no_floor:

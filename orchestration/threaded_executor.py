@@ -19,7 +19,8 @@ one long native call sees it only when that call returns: after ``interrupt_grac
 daemon thread; the process's exit releases its file locks, and the next run removes its staging folder).
 Ready steps start by the longest remaining path through the run (``step_order: longest_path``, the default): the
 step heading the most expected seconds of work still to do goes first (orchestration/step_costs.py), so the tail
-after `identity_clusters` keeps both cores busy longer; ``step_order: plan`` keeps Dagster's topological order.
+after `identity_clusters` keeps both cores busy longer; ``step_order: plan`` keeps Dagster's topological order
+(``CASTFORGE_STEP_ORDER`` sets the default, e.g. for an A/B of whole runs: bench/film_scale.py --step-order).
 """
 
 import contextlib
@@ -54,6 +55,7 @@ SHARED_RESOURCES = frozenset({"storage", "io_manager"})   # thread-safe (the cat
 _DONE = object()
 INTERRUPT_GRACE_S = 60.0   # how long an interrupted run waits for its running steps to stop
 STEP_ORDERS = ("longest_path", "plan")
+STEP_ORDER_ENV = "CASTFORGE_STEP_ORDER"
 
 
 def pools_matter() -> bool:
@@ -254,14 +256,15 @@ def _failure_data(exc_info):
                       description="claim pool slots (default: unless the resources are the offline CPU set)"),
     "interrupt_grace_s": dg.Field(float, is_required=False, default_value=INTERRUPT_GRACE_S,
                                   description="after Ctrl-C, how long to wait for the running steps to stop"),
-    "step_order": dg.Field(str, is_required=False, default_value="longest_path", description=(
-        "longest_path: ready steps by the most expected work after them; plan: Dagster's topological order")),
+    "step_order": dg.Field(dg.Noneable(str), is_required=False, default_value=None, description=(
+        "longest_path: ready steps by the most expected work after them; plan: Dagster's topological order "
+        f"(default: {STEP_ORDER_ENV}, else longest_path)")),
     "retries": get_retries_config()})
 def in_process_threads_executor(init_context) -> ThreadedExecutor:
     config = init_context.executor_config
     return ThreadedExecutor(RetryMode.from_config(config["retries"]), config.get("max_concurrent"), config.get("pools"),
                             config.get("interrupt_grace_s", INTERRUPT_GRACE_S),
-                            config.get("step_order", "longest_path"))
+                            config.get("step_order") or os.environ.get(STEP_ORDER_ENV) or "longest_path")
 
 
 def execute_with_threads(job_def: dg.JobDefinition, run_config: dict, instance: dg.DagsterInstance,

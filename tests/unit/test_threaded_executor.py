@@ -11,10 +11,11 @@ from orchestration.threaded_executor import NAME, execute_with_threads, in_proce
 WAIT_S = 30   # a safety bound: the barrier releases as soon as both steps reach it
 
 
-def _run(assets: list, max_concurrent: int = 2, resources: dict | None = None, step_order: str = "longest_path"):
+def _run(assets: list, max_concurrent: int = 2, resources: dict | None = None, step_order: str | None = None):
     defs = dg.Definitions(assets=assets, resources=resources or {},
                           jobs=[dg.define_asset_job("j", executor_def=in_process_threads_executor)])
-    config = {"execution": {"config": {"max_concurrent": max_concurrent, "pools": False, "step_order": step_order}}}
+    config = {"execution": {"config": {"max_concurrent": max_concurrent, "pools": False,
+                                       **({"step_order": step_order} if step_order else {})}}}
     return execute_with_threads(defs.resolve_job_def("j"), config, dg.DagsterInstance.ephemeral(), None, {})
 
 
@@ -122,6 +123,10 @@ def test_ready_steps_start_by_their_longest_remaining_path(monkeypatch):
     assert order == ["c_tail_head", "d_tail_end", "b_long", "a_short"]
     order.clear()
     assert _run(assets, max_concurrent=1, step_order="plan").success
+    assert order == ["a_short", "b_long", "c_tail_head", "d_tail_end"]
+    order.clear()
+    monkeypatch.setenv("CASTFORGE_STEP_ORDER", "plan")   # the default for a run whose config names none
+    assert _run(assets, max_concurrent=1).success
     assert order == ["a_short", "b_long", "c_tail_head", "d_tail_end"]
 
 
