@@ -132,14 +132,27 @@ def read_image_rgb(path: Path, max_pixels: int = DECODE_PIXELS):
                 handle.draft("RGB", (max(1, target[0] // 2), max(1, target[1] // 2)))
                 if handle.size[0] * handle.size[1] > MAX_FULL_DECODE_PIXELS:
                     raise BadMediaError(path, f"is {width}x{height} px and its format cannot be decoded reduced")
-                image = handle.convert("RGB")
+                image = opaque_rgb(handle)
                 image.thumbnail(target, Image.Resampling.BILINEAR)  # from at most 4x the pixels: fast, enough
             else:
-                image = handle.convert("RGB")
+                image = opaque_rgb(handle)
             image = ImageOps.exif_transpose(image)
         except (OSError, ValueError, SyntaxError) as error:
             raise BadMediaError(path, f"cannot be decoded ({error.__class__.__name__}: {error})") from error
         return np.asarray(image)
+
+
+def opaque_rgb(image):
+    """A Pillow image as RGB; a transparent one (a cut-out character in RGBA, LA or a palette with transparency)
+    laid on white, as trainers' loaders do: Pillow's plain conversion keeps the hidden colour under the alpha,
+    black in most exports, which merges with dark hair and outlines."""
+    from PIL import Image
+
+    if image.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in image.info:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
 
 
 def _image_problem(path: Path) -> str | None:
