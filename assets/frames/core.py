@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
-from assets.frames.quality import FrameQuality, measure, near_duplicates, quality_drop_reason
+from assets.frames.quality import COLOUR_CHROMA, FrameQuality, measure, near_duplicates, quality_drop_reason
 from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
 from resources.errors import BadMediaError
@@ -120,7 +120,8 @@ class _FrameWriter:
     def finish(self) -> pl.DataFrame:
         candidates = [i for i, row in enumerate(self.rows) if row["kept"]]
         duplicates = near_duplicates([self.qualities[i].phash for i in candidates],
-                                     [self.qualities[i].sharpness for i in candidates], self.params.dedup_hamming)
+                                     [self.qualities[i].sharpness for i in candidates], self.params.dedup_hamming,
+                                     [self.qualities[i].chroma >= COLOUR_CHROMA for i in candidates])
         for dropped, kept in duplicates.items():
             row = self.rows[candidates[dropped]]
             (self.out_dir / Path(row["path"]).name).unlink(missing_ok=True)
