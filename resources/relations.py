@@ -43,8 +43,9 @@ RELATIONS: dict[str, Relation] = _relations(
     Relation("identity_clusters", "identity_clusters", ("instance_id", "identity"), "instance -> identity"),
     Relation("identities", "identity_clusters", ("identity", "name", "size", "has_faces"), "one row per identity"),
     Relation("instance_identities", "identity_clusters", ("instance_id", "identity", "source", "confidence", "by",
-                                                          "track_id", "stability"),
-             "instance -> identity with how it was decided, its track within the shot and cos(face, prototype)"),
+                                                          "track_id", "stability", "why"),
+             "instance -> identity with how it was decided, its track within the shot, cos(face, prototype) and, "
+             "for noise, why"),
     Relation("identity_changes", "identity_clusters", ("instance_id", "from_identity", "to_identity", "revision"),
              "changes a re-run made to reviewed identities, until a reviewer accepts or undoes them"),
     Relation("identity_references", "identity_references", ("identity", "set", "path"),

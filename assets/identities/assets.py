@@ -9,7 +9,8 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import appearance_vectors
 from assets.identities.assignment import assign_identities, identity_table, tables
-from assets.identities.core import IdentityParams
+from assets.identities.core import NOISE, IdentityParams
+from assets.identities.noise_reasons import with_noise_reasons
 from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
 from assets.identities.prototypes import best_faces
 from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,
@@ -22,7 +23,8 @@ from resources.image_embedder import ImageEmbedderResource
 from resources.relations import REVIEW
 from resources.store import StorageResource
 
-CONTRACT = StageContract("identity_clusters", IdentityParams, reads=("faces", "filtered_instances", REVIEW))
+CONTRACT = StageContract("identity_clusters", IdentityParams,
+                         reads=("faces", "face_misses", "filtered_instances", REVIEW))
 NO_FACE_WARN_RATIO = 0.3
 
 
@@ -80,6 +82,11 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             workspace, catalog, film, review, revision, context.run_id, instance_identities, assignment, ids,
             face_vectors, appearance)
         messages += kept_messages
+        noise = instance_identities.filter(pl.col("identity") == NOISE)["instance_id"].to_list()
+        instance_identities = with_noise_reasons(
+            instance_identities, workspace.read_optional_table("face_misses"),
+            nearest_identities(assignment, ids, face_vectors, appearance, noise), params,
+            sum(1 for group in assignment.groups if group["has_faces"]))
         identities = identity_table(instance_identities, {ids[i]: g for i, g in enumerate(assignment.groups)},
                                     ids_in_order, names)
         for message in messages:

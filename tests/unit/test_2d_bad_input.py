@@ -110,3 +110,46 @@ def test_anime_faces_too_small_are_named_too_small(shared, castforge_home, tmp_p
                               min_face_size=32)
     assert faces.height == 0 and list(misses) == ["small_0"]
     assert misses["small_0"].startswith(("face too small", "no face found by")), misses
+
+
+def test_bad_input_ends_as_noise_with_a_reason_per_instance(shared, castforge_home, tmp_path):
+    """Colour, black-and-white, line-art and tiled Penny & Chip frames through faces and identities with the
+    anime preset: every instance no identity takes carries a ``why``; a faceless one names its face miss."""
+    import yaml
+
+    from assets.identities.assignment import assign_identities, tables
+    from assets.identities.core import NOISE, IdentityParams
+    from assets.identities.noise_reasons import with_noise_reasons
+    from assets.identities.prototypes import best_faces
+    from assets.identities.review_effects import nearest_identities
+    from assets.faces.core import embedding_matrix
+
+    frames = penny_chip_frames(shared)
+    images, boxes = {}, {}
+    for shot, frame in frames.items():
+        for name, image in (("colour", frame), ("grey", greyscale(frame)), ("lines", line_art(frame))):
+            images[f"{name}{shot}"], boxes[f"{name}{shot}"] = image, character_boxes(shot)
+    images["crowd"] = tiled(frames[11], 6)
+    boxes["crowd"] = [(c * 142, r * 80, (c + 1) * 142, (r + 1) * 80) for r in range(3) for c in range(3)]
+    faces, misses = run_faces(tmp_path, images, boxes, ["anime", "yunet"])
+    preset = yaml.safe_load((Path(__file__).resolve().parents[2] / "configs/presets/anime.yaml").read_text())
+    params = IdentityParams.from_dict(preset["identities"])
+    chosen = best_faces(faces, params)
+    vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
+    quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
+    instance_ids = sorted(set(faces["instance_id"]) | set(misses))
+    assignment = assign_identities(instance_ids, vectors, None, params, quality)
+    ids = [f"identity_{k:03d}" for k in range(len(assignment.groups))]
+    _, table = tables(assignment, ids, {})
+    noise = table.filter(pl.col("identity") == NOISE)["instance_id"].to_list()
+    table = with_noise_reasons(table, pl.DataFrame({"instance_id": list(misses), "reason": list(misses.values())}),
+                               nearest_identities(assignment, ids, vectors, None, noise), params,
+                               sum(group["has_faces"] for group in assignment.groups))
+    rows = {row["instance_id"]: row for row in table.iter_rows(named=True)}
+    assert len(noise) >= len(misses) >= 9  # at least the crowd's faces are missed or too small
+    for instance_id, row in rows.items():
+        assert (row["why"] is None) == (row["identity"] != NOISE), row
+        if instance_id in misses:
+            assert row["why"].startswith(f"no face ({misses[instance_id]})"), row
+        elif row["identity"] == NOISE:
+            assert row["why"].startswith("its face"), row
