@@ -150,3 +150,48 @@ def test_a_damaged_film_keeps_its_frames_and_its_handoff_equals_shot_analysis_ow
     assert own.decode_error == read.decode_error and "damaged" in own.decode_error
     assert own.signals.equals(read.signals) and own.picture_change.equals(read.picture_change)
     assert own.pairs == read.pairs
+
+
+def _decoded(video: Path, count: int) -> list:
+    import av
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        base, frames = float(stream.time_base), []
+        for index, frame in enumerate(container.decode(stream)):
+            frames.append((index, float(frame.pts * base), frame))
+            if len(frames) == count:
+                return frames
+    return frames
+
+
+def test_the_writing_thread_writes_what_writing_on_the_decoding_thread_writes(shared: Path, tmp_path: Path):
+    # add() only queues (the decoding thread goes back to FFmpeg); the writing thread's records, in order, are the
+    # bytes write() makes on the caller's thread; more frames than the queue holds
+    frames = _decoded(shared / TESTVIDEO, 3 * HandoffWriter.QUEUED)
+    stored = {}
+    for way in ("add", "write"):
+        workspace = FilmWorkspace("tv", tmp_path / way)
+        writer = HandoffWriter(workspace, "fp")
+        for frame in frames:
+            getattr(writer, way)(*frame)
+        writer.frames = len(frames)   # write() on the caller's thread does not count what add() takes
+        stored[way] = (writer.finish(24.0, 1280, 720, None) / "frames.bin").read_bytes()
+    assert len(stored["add"]) > len(frames) * 2000 and stored["add"] == stored["write"]
+
+
+def test_a_frame_the_writing_thread_cannot_write_fails_the_handoff_and_a_discard_drops_the_queue(shared: Path,
+                                                                                                 tmp_path: Path):
+    frames = _decoded(shared / TESTVIDEO, 4)
+    workspace = FilmWorkspace("tv", tmp_path)
+    broken = HandoffWriter(workspace, "fp")
+    broken.add(*frames[0])
+    broken.add(1, 0.04, "not a frame")   # the writing thread's error is raised by finish, the staging folder gone
+    with pytest.raises(Exception):
+        broken.finish(24.0, 1280, 720, None)
+    assert not broken.staging.exists() and read_handoff(workspace, "fp") is None
+    dropped = HandoffWriter(workspace, "fp")
+    for frame in frames:
+        dropped.add(*frame)
+    dropped.discard()
+    assert not dropped.staging.exists() and dropped._worker is None
