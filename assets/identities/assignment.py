@@ -19,6 +19,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, effective_mi
                                     relabel_by_size)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
+from assets.identities.shared_frames import face_conflicts, split_shared_frames
 from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_tracks,
                                       veto_contradicted_inheritance)
 
@@ -71,6 +72,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         q = np.array([quality.get(instance_ids[k], (1.0, True))[0] for k in with_face], dtype=np.float64)
         gated = np.array([quality.get(instance_ids[k], (1.0, True))[1] for k in with_face], dtype=bool)
         face_labels, strength, info = cluster(x, params)
+        face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
+            x, face_labels, face_conflicts(boxes, with_face), info.get("min_cluster_size", params.min_cluster_size))
+        strength = np.where(face_labels >= 0, strength, 0.0).astype(np.float32)
         stats["face_clustering"] = info
         stats["gated_faces"] = int(gated.sum())
         face_labels, proto_rows, counts, merged = _prototype_groups(x, face_labels, gated, q, params)

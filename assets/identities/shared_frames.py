@@ -1,0 +1,72 @@
+"""Two faces in one frame are two characters: a face cluster holding both is several characters collapsed into
+one (drawn faces of one style embed close: an image of many anime portraits became one identity). No Dagster."""
+
+import numpy as np
+import polars as pl
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from assets.identities.core import relabel_by_size
+
+SAME_INSTANCE_IOU = 0.5  # two instances of one frame this overlapping may be one character cut twice
+
+
+def conflicts(frame_ids: list, boxes: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs (i < j) of rows from one frame whose instance boxes (x0, y0, x1, y1) are apart: two characters."""
+    pairs: set[tuple[int, int]] = set()
+    by_frame: dict = {}
+    for row, frame in enumerate(frame_ids):
+        if frame is not None:
+            by_frame.setdefault(frame, []).append(row)
+    for rows in by_frame.values():
+        for a, i in enumerate(rows):
+            for j in rows[a + 1:]:
+                if _iou(boxes[i], boxes[j]) < SAME_INSTANCE_IOU:
+                    pairs.add((i, j))
+    return pairs
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[int, int]],
+                        min_cluster_size: int) -> tuple[np.ndarray, int]:
+    """Each cluster holding a conflicting pair is cut by average linkage at the largest cosine distance that
+    leaves no part with both faces of a pair; parts below ``min_cluster_size`` become noise. Returns the labels
+    (renumbered by size) and how many clusters were cut."""
+    out = np.asarray(labels).copy()
+    next_label, cut = int(out.max()) + 1 if out.size else 0, 0
+    for label in [v for v in np.unique(out) if v >= 0]:
+        members = np.flatnonzero(out == label)
+        index = {int(m): k for k, m in enumerate(members)}
+        inside = [(index[i], index[j]) for i, j in pairs if i in index and j in index]
+        if not inside:
+            continue
+        cut += 1
+        distance = np.clip(1.0 - unit[members] @ unit[members].T, 0.0, 2.0)
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform((distance + distance.T) / 2, checks=False), method="average")
+        for height in np.unique(tree[:, 2])[::-1]:  # the highest cut first
+            parts = fcluster(tree, t=height - 1e-9, criterion="distance")
+            if all(parts[a] != parts[b] for a, b in inside):
+                break
+        else:
+            parts = np.arange(1, len(members) + 1)
+        for part in np.unique(parts):
+            rows = members[parts == part]
+            if len(rows) >= min_cluster_size:
+                out[rows], next_label = next_label, next_label + 1
+            else:
+                out[rows] = -1
+    return (relabel_by_size(out) if cut else out), cut
+
+
+def face_conflicts(boxes: pl.DataFrame | None, rows: list[int]) -> set[tuple[int, int]]:
+    """Conflicting pairs among ``rows`` of ``boxes`` (frame_id, x0..y1), numbered by their place in ``rows``."""
+    if boxes is None or "frame_id" not in boxes.columns or not rows:
+        return set()
+    picked = boxes[rows]
+    return conflicts(picked["frame_id"].to_list(), picked.select("x0", "y0", "x1", "y1").to_numpy().astype(float))

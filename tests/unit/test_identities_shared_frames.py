@@ -1,0 +1,75 @@
+"""Two faces of one frame are two characters (issue 12): the anime face grid's portraits, all in one image,
+embedded by the 2D analyzer, must not end as one identity; synthetic cases pin the cut."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+import yaml
+
+from assets.identities.shared_frames import conflicts, split_shared_frames
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_cluster_with_two_faces_of_one_frame_is_cut_and_the_rest_kept():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=16), rng.normal(size=16)
+    unit = np.stack([a + 0.05 * rng.normal(size=16) for _ in range(4)] + [b + 0.05 * rng.normal(size=16)
+                                                                          for _ in range(4)])
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    labels = np.zeros(8, dtype=np.int64)  # one cluster of two characters
+    frames = ["f0", "f1", "f2", "f3", "f0", "f4", "f5", "f6"]  # rows 0 and 4 share frame f0, apart
+    boxes = np.array([[0, 0, 10, 10]] * 4 + [[50, 0, 60, 10]] * 4, dtype=float)
+    pairs = conflicts(frames, boxes)
+    assert pairs == {(0, 4)}
+    out, cut = split_shared_frames(unit, labels, pairs, min_cluster_size=3)
+    assert cut == 1 and len(set(out[:4])) == 1 and len(set(out[4:])) == 1 and out[0] != out[4] and (out >= 0).all()
+    untouched, cut = split_shared_frames(unit, labels, set(), min_cluster_size=3)
+    assert cut == 0 and (untouched == labels).all()
+
+
+def test_overlapping_instances_of_one_frame_are_no_conflict():
+    boxes = np.array([[0, 0, 100, 200], [5, 0, 100, 190], [300, 0, 400, 200]], dtype=float)
+    assert conflicts(["f", "f", "f"], boxes) == {(0, 2), (1, 2)}
+
+
+def test_the_anime_grid_portraits_are_not_one_identity(shared, castforge_home, tmp_path):
+    from assets.faces.core import FaceParams, detect_faces, embedding_matrix
+    from assets.identities.assignment import assign_identities
+    from assets.identities.core import IdentityParams
+    from assets.identities.prototypes import best_faces
+    from resources.face_analyzer import FaceAnalyzerResource
+
+    labels = json.loads((DATA / "anime_face_grid_labels.json").read_text())
+    grid = cv2.imread(str(shared / labels["image"]))
+    path = tmp_path / "grid.jpg"
+    cv2.imwrite(str(path), cv2.resize(grid, (1024, 1024), interpolation=cv2.INTER_AREA))  # as a user's 1024 px
+    scale = 1024 / grid.shape[1]
+    rows = []
+    for k, (x0, y0, x1, y1) in enumerate(labels["faces"]):  # each portrait's head and shoulders as its instance
+        w, h = (x1 - x0) * scale, (y1 - y0) * scale
+        rows.append({"instance_id": f"p{k:02d}", "frame_id": "grid", "x0": max(0.0, x0 * scale - w),
+                     "y0": max(0.0, y0 * scale - h), "x1": min(1024.0, x1 * scale + w),
+                     "y1": min(1024.0, y1 * scale + 2 * h), "kept": True})
+    instances = pl.DataFrame(rows)
+    analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).get(anime=True)
+    faces = detect_faces(pl.DataFrame([{"frame_id": "grid", "path": str(path)}]), instances, analyzer,
+                         FaceParams(min_face_size=32, anime_detector=True), Path, None, str, {})
+    preset = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())
+    params = IdentityParams.from_dict({**preset["identities"], "tracks": False})
+    chosen = best_faces(faces, params)
+    ids = chosen["instance_id"].to_list()
+    assert len(ids) >= 10, "enough portraits found to cluster"
+    order = instances["instance_id"].to_list()
+    assignment = assign_identities(order, dict(zip(ids, embedding_matrix(chosen))), None, params,
+                                   dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), instances)
+    assigned = assignment.labels[assignment.labels >= 0]
+    assert all(count == 1 for count in np.unique(assigned, return_counts=True)[1]), assignment.labels
+    # without the frames (no boxes) the same faces collapse: the rule, not the embedding, keeps them apart
+    collapsed = assign_identities(order, dict(zip(ids, embedding_matrix(chosen))), None, params,
+                                  dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), None)
+    assert np.unique(collapsed.labels[collapsed.labels >= 0], return_counts=True)[1].max() >= 3
