@@ -142,3 +142,12 @@ def test_image_folder_frames_keep_sources_and_record_unreadable(shared, tmp_path
     kept = frames.filter(pl.col("kept"))
     assert set(kept["source"]) >= {"set é/obama_and_biden.jpg", "set é/kit_with_rose.jpg"}
     assert json.dumps(frames.to_dicts(), default=str)  # plain types only
+
+
+def test_a_jpeg_the_writing_thread_cannot_write_fails_the_extraction(shared, tmp_path, monkeypatch):
+    # the kept frames' JPEGs are written on a thread of their own: a failed write still fails the stage, naming it
+    import assets.frames.core as core
+
+    monkeypatch.setattr(core.cv2, "imwrite", lambda *args, **kwargs: False)
+    with pytest.raises(OSError, match=r"could not write .*\.jpg"):
+        extract_video_frames(shared / "media/video/sintel_trailer_480x204.mp4", tmp_path / "frames", FrameParams())
