@@ -163,11 +163,22 @@ def _image_problem(path: Path) -> str | None:
             if handle.format != "JPEG" and width * height > MAX_FULL_DECODE_PIXELS:
                 return f"{width}x{height} px and its format cannot be decoded reduced"
             handle.verify()
+            if handle.format == "JPEG" and not _jpeg_ends(path):
+                return "is truncated: it ends without JPEG's end-of-image marker (a half-copied or cut file)"
     except BadMediaError as error:
         return error.reason
     except Exception as error:  # verify() raises format-specific errors on damaged files
         return f"{error.__class__.__name__}: {error}"
     return None
+
+
+def _jpeg_ends(path: Path, tail_bytes: int = 65536) -> bool:
+    """Whether the JPEG's end-of-image marker (FF D9) is in its last ``tail_bytes``: entropy-coded data never holds
+    it (an FF there is followed by 00 or a restart marker), so a cut file lacks it; data some cameras append after
+    the image rarely runs to 64 KB. Pillow's verify() does not look (it decodes only the header)."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - tail_bytes))
+        return b"\xff\xd9" in handle.read()
 
 
 def _probe_image_folder(folder: Path) -> MediaInfo:

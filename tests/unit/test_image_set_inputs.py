@@ -50,3 +50,22 @@ def test_a_folder_keeps_the_colour_image_over_its_black_and_white_copy(shared: P
     assert sorted(kept) == ["b_colour_16.png", "b_colour_5.png"]
     assert dropped["a_grey_5.png"] == f"duplicate_of:{kept['b_colour_5.png']['frame_id']}"
     assert dropped["a_grey_16.png"] == f"duplicate_of:{kept['b_colour_16.png']['frame_id']}"
+
+
+def test_a_cut_jpeg_is_named_at_ingest_and_whole_ones_are_not(shared: Path, tmp_path: Path):
+    from resources.media import probe
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    whole = (shared / "media/faces/anime_face_grid.jpg").read_bytes()
+    (folder / "grid.jpg").write_bytes(whole)
+    (folder / "grid_cut.jpg").write_bytes(whole[: len(whole) * 2 // 5])  # a copy stopped part way
+    Image.fromarray(penny_chip_frame(shared, 3)).save(folder / "frame.jpg", quality=90)
+    (folder / "photo.jpg").write_bytes((shared / "media/faces/knn_examples/test/obama_and_biden.jpg").read_bytes())
+    info = probe(folder)
+    assert info.image_count == 4
+    assert info.unusable == ("grid_cut.jpg: is truncated: it ends without JPEG's end-of-image marker "
+                             "(a half-copied or cut file)",)
+    frames = extract_image_frames(folder, tmp_path / "frames", FrameParams()).frames
+    dropped = {row["source"]: row["drop_reason"] for row in frames.iter_rows(named=True) if not row["kept"]}
+    assert dropped["grid_cut.jpg"].startswith("unreadable: cannot be decoded")  # the frames stage agrees
