@@ -135,11 +135,15 @@ class _FrameWriter:
             "phash": f"{quality.phash:016x}", "kept": reason is None, "drop_reason": reason,
         })
 
+    def close(self) -> None:
+        """Stops the writing thread: the write under way ends, those not started are dropped."""
+        self._writing.shutdown(wait=True, cancel_futures=True)
+
     def finish(self) -> pl.DataFrame:
         try:
             self._written()
         finally:
-            self._writing.shutdown(wait=True, cancel_futures=True)
+            self.close()
         candidates = [i for i, row in enumerate(self.rows) if row["kept"]]
         duplicates = near_duplicates([self.qualities[i].phash for i in candidates],
                                      [self.qualities[i].sharpness for i in candidates], self.params.dedup_hamming,
@@ -184,8 +188,16 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
 def _extract_video_frames(video: Path, out_dir: Path, params: FrameParams, relative: Callable[[Path], str],
                           on_frame: Callable[[int], None] | None,
                           on_every_frame: Callable[[int, float, Any], None] | None) -> FramesResult:
-    report = DecodeReport()
     writer = _FrameWriter(out_dir, params, relative)
+    try:
+        return _extract_into(writer, video, params, on_frame, on_every_frame)
+    finally:   # a refused film's pending JPEG writes end before its staging folder is removed
+        writer.close()
+
+
+def _extract_into(writer: "_FrameWriter", video: Path, params: FrameParams, on_frame: Callable[[int], None] | None,
+                  on_every_frame: Callable[[int, float, Any], None] | None) -> FramesResult:
+    report = DecodeReport()
     shots: list[Shot] = []
     detector: ShotDetector | None = None
     reservoir: ShotReservoir[DecodedFrame] | None = None
