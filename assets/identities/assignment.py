@@ -153,11 +153,16 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
     floors = [max(params.appearance_threshold, float(np.quantile(appearance[m] @ p, params.appearance_quantile)))
               for m, p in zip(members, protos)]
     sims = appearance[faceless] @ np.stack(protos).T
+    # the margin needs a runner-up: with one identity, the instances seen with a face that no identity took
+    # (other characters, or this one unrecognised) stand in for it
+    loose = np.setdiff1d(np.flatnonzero(labels < 0), faceless)
+    stand_in = ((appearance[faceless] @ appearance[loose].T).max(axis=1) if len(groups) == 1 and loose.size
+                else np.full(len(faceless), -1.0))
     remaining, adopted = [], 0
     for j, k in enumerate(faceless):
         order = np.argsort(-sims[j])
         best = sims[j, order[0]]
-        runner = sims[j, order[1]] if len(order) > 1 else -1.0
+        runner = sims[j, order[1]] if len(order) > 1 else stand_in[j]
         if best >= floors[order[0]] and best - runner >= params.appearance_margin:
             labels[k], confidence[k] = int(order[0]), float(best)
             adopted += 1
