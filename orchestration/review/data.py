@@ -71,7 +71,7 @@ def instance_items(workspace: FilmWorkspace, catalog: Catalog) -> list[dict[str,
             "thumb": media_url(row.get("path"), 200), "image": media_url(row.get("path")),
             "identity": identity.get("identity"), "identity_name": identity.get("name"),
             "track_id": identity.get("track_id"), "by": identity.get("by"), "stability": identity.get("stability"),
-            "frame": media_url(frame_paths.get(row["frame_id"])), "overlay": media_url(row.get("overlay_path")),
+            "why": identity.get("why"), "frame": media_url(frame_paths.get(row["frame_id"])), "overlay": media_url(row.get("overlay_path")),
             "box": [row.get(c) for c in ("x0", "y0", "x1", "y1")] if row.get("x0") is not None else None,
         })
     return items
@@ -96,7 +96,9 @@ def _reviewed_identities(workspace: FilmWorkspace, catalog: Catalog) -> dict[str
                                    "name": rs.identity_display_name(row["identity"], names),
                                    "track_id": row.get("track_id"), "by": row.get("by"),
                                    "stability": None if stability is None or stability != stability
-                                   else round(float(stability), 3)}
+                                   else round(float(stability), 3),
+                                   # why clustering left it in noise; moot once a decision placed it
+                                   "why": row.get("why") if row["identity"] == rs.NOISE else None}
     return out
 
 

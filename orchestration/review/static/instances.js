@@ -195,7 +195,7 @@ function openLarge() {
     item.overlay ? Review.el("figure", {}, Review.el("img", {src: item.overlay, alt: "overlay"}), Review.el("figcaption", {text: "segmentation overlay"})) : null,
     Review.el("p", {text: `${item.identity_name || "no identity"}${item.track_id ? " · track " + item.track_id : ""}` +
       `${item.by ? " · placed by " + item.by : ""}${item.stability != null ? " · stability " + item.stability : ""}` +
-      ` · score ${item.score ?? "?"}`}));
+      ` · score ${item.score ?? "?"}${item.why ? " · noise: " + item.why : ""}`}));
   dialog.showModal();
 }
 
