@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from resources.backends.character_cues import CharacterCues, Cues
+from resources.backends.character_creatures import without_creature_limbs
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
 from resources.backends.character_extent import selfie_applies, with_class_extent, with_legs, with_selfie_extent
@@ -287,6 +288,7 @@ class OpencvCharacterSegmenter:
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
         people = [self._person(bgr, s) for s in scaled]
+        seeds, scaled, people = without_creature_limbs(seeds, scaled, people)
         masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
