@@ -9,7 +9,7 @@ from pathlib import Path
 
 # every module the characters segmenter runs (its rules, cues, GrabCut and MediaPipe adapters)
 SEGMENTER_SOURCES = ("opencv_characters.py", "character_*.py", "grabcut_*.py", "mediapipe_*.py", "litert_*.py",
-                     "yunet_answers.py")
+                     "yunet_answers.py", "onnx_yunet.py")
 
 
 def segmenter_code_version(folder: Path | None = None) -> str:

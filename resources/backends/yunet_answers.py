@@ -1,6 +1,7 @@
-"""YuNet (OpenCV's FaceDetectorYN) with its answer for one image kept in the content-addressed result cache
-(resources/backends/result_cache.py), so that ``face_embeddings`` reads the faces that the ``instances`` stage's
-YuNet cue found on the same frame instead of running the network again.
+"""YuNet (its network on onnxruntime with OpenCV FaceDetectorYN's decoding: resources/backends/onnx_yunet.py) with
+its answer for one image kept in the content-addressed result cache (resources/backends/result_cache.py), so that
+``face_embeddings`` reads the faces that the ``instances`` stage's YuNet cue found on the same frame instead of running
+the network again.
 
 On drawn films both stages give YuNet the same pixels: the key frame scaled to the analysis height (480 rows,
 resources/analysis_frame.py), in RGB; on films of 480 rows or fewer, the key frame itself. The cue asks at a low
@@ -22,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.backends.onnx_yunet import OnnxYunet
 from resources.backends.result_cache import ResultCache, content_key
 from resources.paths import castforge_home
 
@@ -29,7 +31,6 @@ log = logging.getLogger(__name__)
 
 NMS_THRESHOLD = 0.3
 TOP_K = 5000
-INPUT_SIZE = (320, 320)   # replaced by each image's own size before detecting
 ROW_WIDTH = 15            # x, y, w, h, five (x, y) landmarks, score
 DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/yunet``, resolved when the detector is built
 
@@ -37,8 +38,11 @@ DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/yunet``, resolved when the 
 @lru_cache(maxsize=4)
 def cache_version(weights: str) -> str:
     """Part of every cache key: the weights' bytes, OpenCV's version and the suppression's settings."""
+    import onnxruntime
+
     digest = hashlib.blake2b(Path(weights).read_bytes(), digest_size=12).hexdigest()
-    return f"yunet:{digest};opencv {cv2.__version__};nms {NMS_THRESHOLD};top_k {TOP_K};rows {ROW_WIDTH}"
+    return (f"yunet:{digest};onnxruntime {onnxruntime.__version__};opencv {cv2.__version__};nms {NMS_THRESHOLD};"
+            f"top_k {TOP_K};rows {ROW_WIDTH}")
 
 
 class CachedYunet:
@@ -50,8 +54,7 @@ class CachedYunet:
     def __init__(self, weights: str, score_threshold: float, cache_dir: Path | str | None = DEFAULT_CACHE,
                  read: bool = True):
         self.weights, self.score_threshold, self.read = str(weights), float(score_threshold), read
-        self.detector = cv2.FaceDetectorYN.create(self.weights, "", INPUT_SIZE, self.score_threshold,
-                                                  NMS_THRESHOLD, TOP_K)
+        self.detector = OnnxYunet(self.weights, self.score_threshold, NMS_THRESHOLD, TOP_K)
         if cache_dir == DEFAULT_CACHE:
             cache_dir = castforge_home() / "cache" / "yunet"
         self.cache = ResultCache(Path(cache_dir)) if cache_dir is not None else None
@@ -68,11 +71,8 @@ class CachedYunet:
             if stored is not None:
                 self.calls["cached"] += 1
                 return stored
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        self.detector.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, found = self.detector.detect(bgr)
+        rows = self.detector.detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         self.calls["network"] += 1
-        rows = np.zeros((0, ROW_WIDTH), np.float32) if found is None else np.asarray(found, np.float32)
         if key is not None and keep:
             self.cache.put(key, {"threshold": self.score_threshold, "rows": rows.tolist()})
         return rows
