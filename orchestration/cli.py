@@ -2,7 +2,8 @@
 
 Every mistake a person can make on the command line (an unknown asset, film, parameter or value, a bad config file)
 exits with status 2 and one line that says what is wrong and suggests close matches; ``-v`` adds the traceback and
-echoes the log. A failed step exits with status 1.
+echoes the log. A failed run exits with status 1 (130 when interrupted) and names each failed step and its
+error's first line, or the run's failure reason, on stderr.
 """
 
 import argparse
@@ -155,8 +156,10 @@ def steps_on_threads(flag: bool | None) -> bool:
 
 
 def _cmd_materialize(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
     from orchestration.console import Console, attach, detach
-    from orchestration.summary import summary_lines
+    from orchestration.summary import failure_lines, run_failure, summary_lines
 
     log_path = castforge_home() / "logs" / f"{args.film}-{datetime.now():%Y%m%d-%H%M%S}.log"
     console = Console(log_path, verbose=args.verbose)
@@ -167,8 +170,14 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
         for line in summary_lines(args.film, console.results, result.success, log_path):
             console.say(line)
     finally:
-        detach(console, handlers)
-    return 0 if result.success else 1
+        detach(console, handlers)   # the terminal's stderr again
+    if result.success:
+        return 0
+    # stdout may go nowhere (a script, a pipe to a file): a run that failed says why on stderr too
+    lines, interrupted = failure_lines(console.results, run_failure(DagsterInstance.get(), result.run_id),
+                                       result.run_id, log_path)
+    print("\n".join(lines), file=sys.stderr)
+    return 130 if interrupted else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

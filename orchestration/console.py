@@ -124,7 +124,8 @@ class Console:
             error = event.step_failure_data.error
             cause = error.cause if error is not None and error.cause is not None else error
             message = (cause.message if cause is not None else "unknown error").strip().splitlines()
-            self.results[asset] = {"status": "failed", "error": message[-1] if message else ""}
+            self.results[asset] = {"status": "failed", "error": message[-1] if message else "",
+                                   "first_line": message[0] if message else "unknown error"}
             self.say(f"  {asset:<20} FAILED: {message[-1] if message else ''}")
         elif kind == "STEP_SKIPPED":
             self.results[asset] = {"status": "skipped"}
@@ -156,6 +157,15 @@ def console_logger(init_context) -> logging.Logger:
     if ACTIVE:
         run_logger.addHandler(_ConsoleHandler(ACTIVE[-1]))
     return run_logger
+
+
+def say_on_stderr(text: str) -> None:
+    """``text`` on the terminal's stderr, also while a run's console sends the process's stderr to its log file."""
+    saved = next((c.saved_stderr for c in reversed(ACTIVE) if c.saved_stderr is not None), None)
+    if saved is None:
+        print(text, file=sys.stderr, flush=True)
+    else:
+        os.write(saved, (text + "\n").encode())
 
 
 def attach(console: Console) -> list[logging.Handler]:

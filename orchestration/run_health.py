@@ -260,6 +260,9 @@ def guarded_run(instance, home: Path, poll_s: float = 2.0) -> Iterator[dict[str,
                 if time.monotonic() - interrupted_at >= poll_s:  # no step picked it up: we are only waiting
                     clear_run(instance, own.run_id, "interrupted (Ctrl-C or SIGTERM) while waiting for a pool slot")
                     print("castforge: interrupted while waiting; run marked failed", flush=True)
+                    from orchestration.console import say_on_stderr   # stdout may go nowhere: stderr says it too
+
+                    say_on_stderr("castforge: interrupted while waiting for a pool slot; run marked failed")
                     os._exit(130)
 
     watcher = threading.Thread(target=watch, name="castforge-run-watcher", daemon=True) if in_main else None

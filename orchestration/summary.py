@@ -28,3 +28,40 @@ def summary_lines(film: str, results: dict[str, dict[str, Any]], success: bool, 
                      f" then `castforge materialize {film}` applies the decisions")
     lines.append(f"  log: {log_path}" + ("" if success else " (or run again with -v)"))
     return lines
+
+
+INTERRUPTIONS = ("KeyboardInterrupt", "DagsterExecutionInterruptedError")
+
+
+def run_failure(instance, run_id: str) -> str | None:
+    """The first line of the run's RUN_FAILURE event (its reason and error), or None when it has none."""
+    from dagster import DagsterEventType
+
+    try:
+        records = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
+    except Exception as error:  # the run storage unreadable: the steps' errors still say why
+        return f"(the run's events could not be read: {error})"
+    for record in records:
+        event = record.dagster_event
+        error = getattr(event.event_specific_data, "error", None)
+        cause = error.cause if error is not None and error.cause is not None else error
+        detail = cause.message.strip().splitlines()[0] if cause is not None and cause.message.strip() else ""
+        return " ".join(part for part in ((event.message or "").strip(), detail) if part) or "no reason recorded"
+    return None
+
+
+def failure_lines(results: dict[str, dict[str, Any]], reason: str | None, run_id: str,
+                  log_path: Path) -> tuple[list[str], bool]:
+    """What `castforge materialize` writes on stderr when its run did not succeed: each failed step with its error's
+    first line, else the run's failure reason; and whether the run was interrupted (Ctrl-C, SIGTERM)."""
+    failed = {asset: outcome.get("first_line") or outcome.get("error") or "unknown error"
+              for asset, outcome in results.items() if outcome.get("status") == "failed"}
+    said = " ".join([*failed.values(), reason or ""])
+    interrupted = any(word in said for word in INTERRUPTIONS)
+    lines = [f"castforge: step {asset} failed: {error}" for asset, error in failed.items()]
+    if not failed:
+        lines.append(f"castforge: run {run_id} failed with no step failure: {reason or 'no reason recorded'}")
+    if interrupted:
+        lines.append("castforge: interrupted (Ctrl-C or SIGTERM)")
+    lines.append(f"castforge: log: {log_path}")
+    return lines, interrupted

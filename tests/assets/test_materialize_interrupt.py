@@ -1,5 +1,6 @@
 """`castforge materialize` (threads, the default) interrupted while a step runs: the run ends promptly, the
-interrupted stage leaves no output and no hold behind, and what earlier steps wrote is intact."""
+interrupted stage leaves no output and no hold behind, and what earlier steps wrote is intact; it exits 130 and
+says on stderr which step was interrupted."""
 
 import fcntl
 import hashlib
@@ -49,7 +50,7 @@ def test_an_interrupted_run_ends_releases_the_stage_and_keeps_earlier_outputs(ca
     hold = Path(workspace.stage_record_path("diarization")).with_suffix(".hold")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     run = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "materialize", FILM, "--select", "diarization"],
-                           cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            start_new_session=True,  # default signal handlers, whatever the shell running pytest set
                            preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)])
     try:
@@ -61,13 +62,17 @@ def test_an_interrupted_run_ends_releases_the_stage_and_keeps_earlier_outputs(ca
         assert "tables/audio.parquet" in earlier
         os.kill(run.pid, signum)
         sent = time.monotonic()
-        output, _ = run.communicate(timeout=STOP_WITHIN_S + 60)
+        output, err = run.communicate(timeout=STOP_WITHIN_S + 60)
     finally:
         if run.poll() is None:
             run.kill()
             run.wait()
     assert time.monotonic() - sent < STOP_WITHIN_S, output
-    assert run.returncode != 0, output
+    assert run.returncode == 130, output + err
+    said = err.strip().splitlines()   # stdout may go nowhere: stderr says which step and that it was interrupted
+    assert any(line.startswith("castforge: step diarization failed: ") and "KeyboardInterrupt" in line
+               for line in said), err
+    assert "castforge: interrupted (Ctrl-C or SIGTERM)" in said, err
     failures = [line for line in output.splitlines() if "diarization" in line and "FAILED" in line]
     assert len(failures) == 1 and "KeyboardInterrupt" in failures[0], output   # reported once, as interrupted
     assert not _held(hold)

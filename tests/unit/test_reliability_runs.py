@@ -143,6 +143,7 @@ def test_a_run_waiting_for_a_held_pool_says_so_and_stops_on_sigterm(castforge_ho
     waiting.send_signal(signal.SIGTERM)
     out, _ = waiting.communicate(timeout=30)
     assert waiting.returncode == 130, out
+    assert "castforge: interrupted while waiting for a pool slot; run marked failed" in out   # its stderr line
     failed = [s for s in instance.get_runs() if s.run_id != holder]
     assert failed and failed[0].status == DagsterRunStatus.FAILURE
     assert {s.run_id for s in instance.event_log_storage.get_concurrency_info("gpu").claimed_slots} == {holder}
