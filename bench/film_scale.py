@@ -30,14 +30,17 @@ through the 1080p runs alone, so the 1080p figure is measured rather than scaled
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -171,6 +174,19 @@ def castforge(env: dict[str, str], *args: str) -> tuple[float, float, TreeSample
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return wall, cpu, sampler
+
+
+@contextlib.contextmanager
+def run_home(work: Path) -> Iterator[Path]:
+    """A fresh castforge home under ``work``, removed after a run that succeeded and kept after one that failed
+    (its logs, Dagster event log and catalog say why), with its path on stderr."""
+    home = Path(tempfile.mkdtemp(dir=work))
+    try:
+        yield home
+    except BaseException:
+        print(f"film_scale: the failed run's home is kept: {home}", file=sys.stderr, flush=True)
+        raise
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def run_film(video: Path, home: Path, shared: Path, film: str, select: str | None = None,
@@ -355,8 +371,8 @@ def main() -> None:
     runs, load_before = [], os.getloadavg()[0]
     for minutes in args.minutes:
         video = build_film(segments, minutes, args.work / f"film_{minutes:g}min_{args.height}p.mp4")
-        with tempfile.TemporaryDirectory(dir=args.work) as home:
-            runs.append({"height": args.height, **run_film(video, Path(home), shared,
+        with run_home(args.work) as home:
+            runs.append({"height": args.height, **run_film(video, home, shared,
                                                            f"film_{minutes:g}min".replace(".", "_"), threads=args.threads,
                                                            step_order=args.step_order)})
         print(json.dumps({"progress": runs[-1]}), file=sys.stderr, flush=True)
@@ -371,8 +387,8 @@ def main() -> None:
         floor["decode_cpu_s_per_film_s_480p"] = at_480["decode_cpu_s_per_film_s"]
         frames_s = {}
         for name, clip in (("480p", clip_480), ("1080p", clip_1080)):
-            with tempfile.TemporaryDirectory(dir=args.work) as home:
-                frames_s[name] = run_film(clip, Path(home), shared, f"clip_{name}", "frames")["assets"]["frames"]["seconds"]
+            with run_home(args.work) as home:
+                frames_s[name] = run_film(clip, home, shared, f"clip_{name}", "frames")["assets"]["frames"]["seconds"]
         ratio = round(frames_s["1080p"] / frames_s["480p"], 2)
         floor["frames_stage_s"] = frames_s
     for earlier in map(json.loads, (p.read_text() for p in args.merge)):
