@@ -14,6 +14,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
     benches = {b.name: b for b in _driver().plan(BENCH)}
     needing = {name: b.command() for name, b in benches.items() if b.needs}
     assert needing == {
+        "anime_image_set": ".venv/bin/python bench/anime_image_set.py FOLDER HOME FILM",
         "audio_cost": ".venv/bin/python bench/audio_cost.py --home HOME --film FILM",  # via stage_cost's helper
         "datasets": ".venv/bin/python bench/datasets.py --home HOME --film FILM",
         "faces_av_cpu": ".venv/bin/python bench/faces_av_cpu.py HOME FILM",
