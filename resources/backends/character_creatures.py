@@ -6,7 +6,9 @@ with the sky between leg and claw another).
 
 A creature's limb differs from a rider or a person in front of an animal: it has no face (a person's face makes the
 box a person), its box lies inside the animal's higher-scoring box, and BlazePose finds no person on it (its pose
-flag is under POSE_FLAG: 0.10 on the dragon's leg at 00735, 0.41-1.0 on the girl's back or side at 00715-00729)."""
+flag is under POSE_FLAG: 0.10 on the dragon's leg at 00735, 0.41-1.0 on the girl's back or side at 00715-00729).
+Rendered and filmed shots only: BlazePose's flag on a drawn person is often as low (0.08-0.33, docs/instances.md
+session 10), so there its silence says nothing."""
 
 import numpy as np
 
@@ -34,10 +36,11 @@ def is_creature_limb(seed, person, seeds: list) -> bool:
                for o in seeds if o is not seed)
 
 
-def without_creature_limbs(seeds: list, scaled: list, people: list) -> tuple[list, list, list]:
+def without_creature_limbs(seeds: list, scaled: list, people: list, drawn: bool) -> tuple[list, list, list]:
     """(seeds, scaled seeds, BlazePose per seed) less the person seeds that are a creature's limb
-    (``is_creature_limb``, decided on the scaled seeds): the animal's own seed cuts the limb."""
-    if not DROP_CREATURE_LIMBS:
+    (``is_creature_limb``, decided on the scaled seeds): the animal's own seed cuts the limb. Not in ``drawn``
+    shots."""
+    if not DROP_CREATURE_LIMBS or drawn:
         return seeds, scaled, people
     keep = [not is_creature_limb(s, p, scaled) for s, p in zip(scaled, people)]
     pick = lambda items: [x for x, k in zip(items, keep) if k]  # noqa: E731

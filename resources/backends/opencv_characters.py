@@ -288,7 +288,7 @@ class OpencvCharacterSegmenter:
         scaled = [Seed(s.box * scale, s.score, s.kind, None if s.face is None else
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
         people = [self._person(bgr, s) for s in scaled]
-        seeds, scaled, people = without_creature_limbs(seeds, scaled, people)
+        seeds, scaled, people = without_creature_limbs(seeds, scaled, people, cues.drawn)
         masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]

@@ -31,6 +31,9 @@ def test_a_faceless_person_box_inside_a_better_animal_box_with_no_pose_is_a_limb
     assert not creatures.is_creature_limb(rider, None, [horse, rider])  # a face: a person
     assert not creatures.is_creature_limb(_Seed([0, 0, 262, 201], 0.7, "person"), None, [horse])  # the better box
     assert not creatures.is_creature_limb(_Seed([200, 0, 480, 204], 0.31, "person"), None, [horse])  # beside it
+    # a drawn shot: BlazePose's silence on a drawn person says nothing, the seed stays
+    assert creatures.without_creature_limbs([horse, leg], [horse, leg], [None, None], drawn=False)[0] == [horse]
+    assert creatures.without_creature_limbs([horse, leg], [horse, leg], [None, None], drawn=True)[0] == [horse, leg]
 
 
 @pytest.mark.parametrize("enabled", [True, False])
