@@ -20,6 +20,22 @@ def cue_models(shared):
     return CharacterCues(), matte
 
 
+@pytest.fixture(scope="module")
+def sintel_cut(shared, cue_models):
+    """The segmenter's cut-outs (its ``segment`` answer) of the Sintel trailer's frame ``index`` (24 fps, 480 x 204),
+    with the cue models."""
+    from assets.instances.composites import read_background
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    cues_of, _ = cue_models
+
+    def cut(index: int) -> list[dict]:
+        rgb = read_background(shared / "media/video/sintel_trailer_480x204.mp4", index / 24, 204)
+        return OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues_of(rgb))
+
+    return cut
+
+
 def paste(rgb: np.ndarray, rgba: np.ndarray, x0: int, y0: int, height: int, mirror: bool = False) -> np.ndarray:
     """Pastes ``rgba`` scaled to ``height`` rows onto ``rgb`` (in place) with its top-left corner at x0, y0 (the
     frame's bottom edge may cut it); returns its exact truth mask (alpha >= 0.5) in frame pixels."""

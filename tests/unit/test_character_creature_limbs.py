@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import resources.backends.character_creatures as creatures
-from assets.instances.composites import read_background
 
 
 class _Seed:
@@ -37,13 +36,9 @@ def test_a_faceless_person_box_inside_a_better_animal_box_with_no_pose_is_a_limb
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_dragons_leg_and_claw_are_one_cut_out_without_the_girls_hair(shared, cue_models, monkeypatch, enabled):
-    from resources.backends.opencv_characters import OpencvCharacterSegmenter
-
-    cues_of, _ = cue_models
+def test_the_dragons_leg_and_claw_are_one_cut_out_without_the_girls_hair(sintel_cut, monkeypatch, enabled):
     monkeypatch.setattr(creatures, "DROP_CREATURE_LIMBS", enabled)
-    rgb = read_background(shared / "media/video/sintel_trailer_480x204.mp4", 735 / 24, 204)
-    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues_of(rgb))
+    found = sintel_cut(735)
     claw = max(found, key=lambda f: f["mask"][60:150, 240:330].mean())["mask"]
     assert claw[60:150, 240:330].mean() > 0.9  # the dragon's claw
     leg = claw[80:140, 95:130].mean()  # the dragon's leg, left of the claw

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import resources.backends.character_seeds as seeding
-from assets.instances.composites import read_background
 from resources.backends.character_cues import Cues
 
 
@@ -23,13 +22,9 @@ def test_a_box_the_frames_bottom_cuts_takes_a_face_low_in_it(bottom, paired):
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_girl_seen_close_from_above_is_one_cut_out_with_her_hair(shared, cue_models, monkeypatch, enabled):
-    from resources.backends.opencv_characters import OpencvCharacterSegmenter
-
-    cues_of, _ = cue_models
+def test_the_girl_seen_close_from_above_is_one_cut_out_with_her_hair(sintel_cut, monkeypatch, enabled):
     monkeypatch.setattr(seeding, "CUT_BOX_FACES", enabled)
-    rgb = read_background(shared / "media/video/sintel_trailer_480x204.mp4", 566 / 24, 204)
-    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues_of(rgb))
+    found = sintel_cut(566)
     face = max(found, key=lambda f: f["mask"][150:195, 160:220].mean())["mask"]
     assert face[150:195, 160:220].mean() > 0.95  # her face
     hair = face[70:110, 120:230].mean()  # her hair, above her face
