@@ -23,11 +23,13 @@ path: its parts merged into whole characters by the characters backend (same cue
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -94,8 +96,11 @@ def run_backend(backend: str, frames_dir: Path, sam2_points: int, sam2_frames: i
             table, made = pooled_instances(frames, resource_, Path(out), extra["model"], workers, params)
             extra["workers"], extra["peak_rss_mb_per_worker"] = made["workers"], made["peak_rss_mb_per_worker"]
         else:
+            misses: list[dict] = []   # the kept frames without an instance, with the reason (`instance_misses`)
             table = extract_instances("sintel", frames, lambda p: Path(p), segment, Path(out), str, backend,
-                                      extra["model"], params)
+                                      extra["model"], params, empty=misses)
+            extra["frames_without_instances"] = len(misses)
+            extra["no_instance_reasons"] = dict(Counter(re.sub(r"\d+", "N", m["reason"].split(":")[0]) for m in misses))
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
         decided = auto_decisions(table, FilterParams.from_dict(stage_params("sintel", "filtered_instances")))
         coverage = face_coverage(kept, decided, Path(out)) if backend == "characters" else None

@@ -50,7 +50,8 @@ def asset_states(film: str, graph: dict[str, set[str]] | None = None) -> list[di
         record = workspace.read_stage_record(asset) or {}
         relation = RELATIONS.get(asset)
         states[asset] = {"asset": asset, "state": state, "why": why, "rows": record.get("row_count"),
-                         "counts": relation.description if relation else "rows", "run": run}
+                         "counts": relation.description if relation else "rows", "run": run,
+                         "without": record.get("frames_without_instances")}   # instances: `instance_misses`
     return list(states.values())
 
 
@@ -74,6 +75,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
             when = f"{run['finished_at']:%Y-%m-%d %H:%M} run {str(run['run_id'])[:8]}" if run else ""
             state = row["state"].upper() if row["state"] in ("stale", "failed") else row["state"]
             rows = f"{row['rows']} {row['counts']}" if row["rows"] is not None else ""
+            if row.get("without"):
+                rows = f"{rows}; {row['without']} frames without one"
             print(f"    {row['asset']:<20} {state:<8} {rows[:70]:<70} {when}")
             if row["why"]:
                 print(f"    {'':<20} {'':<8} ({row['why']})")

@@ -32,6 +32,8 @@ RELATIONS: dict[str, Relation] = _relations(
     Relation("instances", "instances", ("instance_id", "frame_id", "shot", "timestamp_s", "x0", "y0", "x1", "y1",
                                         "area", "alpha_coverage", "score", "backend", "path", "mask_path"),
              "one RGBA cut-out per character per frame"),
+    Relation("instance_misses", "instances", ("frame_id", "shot", "timestamp_s", "reason"),
+             "kept frames that gave no instance, with why (no seed: the best face and person box; cuts too small)"),
     Relation("filtered_instances", "filtered_instances", ("instance_id", "frame_id", "path", "kept", "reason",
                                                           "decided_by"), "instances with a keep/drop decision"),
     Relation("face_embeddings", "face_embeddings", ("face_id", "instance_id", "frame_id", "embedding"),

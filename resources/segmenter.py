@@ -89,12 +89,37 @@ class SegmenterResource(LazyBackendResource):
         small = scaled_frame(rgb, scale)
         cues = self.cue_models()(small, anime_faces)
         found = self.get().segment(small, cues)
-        if scale >= 1.0:
-            return found, cues
-        return full_instances(found, rgb.shape[:2]), full_cues(cues, scale, rgb.shape[:2])
+        reason = None if found else no_instance_reason(cues, self.face_score, self.person_score)
+        if scale < 1.0:
+            found, cues = full_instances(found, rgb.shape[:2]), full_cues(cues, scale, rgb.shape[:2])
+        cues.empty_reason = reason
+        return found, cues
 
     def describe(self) -> dict[str, str]:
         return {**super().describe(), "cues": self.cue_models().model}
+
+
+def no_instance_reason(cues: "Cues", face_score: float, person_score: float) -> str:
+    """Why the segmenter found no instance in a frame, from the cues it computed: no seed (the best face and person
+    box against their thresholds; face detections below ``face_score`` and person boxes below ``person_score`` are
+    seeds only where other evidence confirms them), seeds dropped by its rules, or seeds whose every cut was too
+    small. ``cues.seeds``: the seeds it cut (set by the characters segmenter; None: not told)."""
+    faces = [f[4] for f in (*cues.faces, *getattr(cues, "weak_faces", ()))]
+    people = [b[4] for b in cues.bodies if int(b[5]) == 0]
+    animals = [b[4] for b in cues.bodies if int(b[5]) != 0]
+    seeds = getattr(cues, "seeds", None)
+
+    def best(scores: list, what: str, threshold: float, model: str) -> str:
+        return f"best {what} {max(scores):.2f} < {threshold:.2f} ({model})" if scores else f"no {what} ({model})"
+
+    if seeds:
+        return f"{seeds} seed{'s' * (seeds > 1)} found but every cut was below the minimum size"
+    if seeds == 0 and (len(cues.faces) or animals or any(p >= person_score for p in people)):
+        return ("no seed: its faces and boxes were dropped as an upper body or a creature's limb "
+                f"(faces {len(cues.faces)}, person boxes {len(people)}, animal boxes {len(animals)})")
+    face_model = "YuNet+AnimeFace" if getattr(cues, "drawn", False) else "YuNet"
+    return (f"no face or person box: {best(faces, 'face', face_score, face_model)}, "
+            f"{best(people, 'person box', person_score, 'YOLOX')}")
 
 
 def profile_resources(profile: str) -> dict[str, ConfigurableResource]:

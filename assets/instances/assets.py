@@ -51,11 +51,15 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
                                        workspace.artefact_dir("instances"), described["backend"],
                                        described["model"], params,
                                        lambda done: stage.progress(min(done, total), total, "frames segmented"))
-        stage.commit(table, backend=described["backend"], model=described["model"])
+        # `instance_misses`: the kept frames that gave no instance, each with the reason (issue #13)
+        misses = pool["misses"]
+        stage.commit(table, {"instance_misses": misses}, backend=described["backend"], model=described["model"],
+                     frames_without_instances=misses.height)
         seconds = time.perf_counter() - started
         preview = table["overlay_path"].drop_nulls().unique(maintain_order=True).head(1).to_list()
         return result(stage, {
             "instances": table.height, "frames_with_instances": table["frame_id"].n_unique(),
+            "frames_without_instances": misses.height,   # each with the reason in `instance_misses`
             "backend": described["backend"], "model": described["model"], "seconds": round(seconds, 2),
             "workers": pool["workers"], "worker_peak_rss_mb": max(pool["peak_rss_mb_per_worker"]),
             "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),

@@ -16,6 +16,7 @@ import polars as pl
 from assets.instances.artefacts import (cutout, frame_edges_touched, inpaint_occlusion, instance_id, mask_box,
                                         occlusion, overlay, sharpness)
 from assets.instances.carry import CarryChain
+from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import vote_shot
 from resources.errors import BadMediaError
@@ -195,8 +196,9 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
                       segment: Callable[[np.ndarray], tuple[list[dict], Any]], out_dir: Path,
                       relative: Callable[[Path], str], backend: str, model: str,
                       params: InstanceParams, drawn: "dict[int, bool] | None | str" = "measure",
-                      shot_caps: dict[bool, int] | None = None) -> pl.DataFrame:
-    """Every kept frame through ``segment``; a frame with no character simply adds no rows. ``drawn`` (shot ->
+                      shot_caps: dict[bool, int] | None = None, empty: list[dict] | None = None) -> pl.DataFrame:
+    """Every kept frame through ``segment``; a frame with no character adds no rows, and its row with the reason to
+    ``empty`` where given (assets/instances/misses.py). ``drawn`` (shot ->
     drawn; ``"measure"``: ``shot_plan`` of these frames; None: no per-shot choice): in a film that mixes drawn and
     rendered shots the 2D cues and the outline rim go to its drawn shots only, ``segment(rgb, anime_faces=...)``
     per shot, and each shot is analysed at most ``shot_caps[drawn]`` rows high (0: at its own size; None, or a shot
@@ -231,7 +233,10 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
             segmented = [(frame, rgb, [{**f, "mask": m} for f, m in zip(found, masks)], cues)
                          for (frame, rgb, found, cues), masks in zip(segmented, voted)]
         for frame, rgb, found, cues in segmented:
-            rows += frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, shot_params)
+            made = frame_instances(film, frame, rgb, found, cues, out_dir, relative, backend, model, shot_params)
+            rows += made
+            if not made and empty is not None:
+                empty.append(miss_row(frame, found, cues))
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
 
 

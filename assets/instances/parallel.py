@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from assets.instances.core import INSTANCE_SCHEMA, InstanceParams, _shots, extract_instances, shot_plan
+from assets.instances.misses import misses_table
 from resources.cores import MODEL_THREADS_ENV, available_cores, positive_setting, threads_per_worker
 from resources.storage import FilmWorkspace
 
@@ -67,8 +68,9 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
                  out_dir: Path, final_dir: Path, backend: str, model: str, params: InstanceParams,
                  progress: Callable[[int], None] = lambda frames_done: None,
                  workers: int | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The instances table of ``frames`` (as ``extract_instances`` writes it) and how it was made: workers used and
-    the peak RSS of each worker. ``out_dir`` is the staging folder whose files will move to ``final_dir``;
+    """The instances table of ``frames`` (as ``extract_instances`` writes it) and how it was made: workers used,
+    the peak RSS of each worker and ``misses``, the frames that gave no instance with the reason
+    (assets/instances/misses.py). ``out_dir`` is the staging folder whose files will move to ``final_dir``;
     ``progress(n)`` is called with the number of kept frames segmented so far; ``workers`` (at most one per shot)
     overrides the automatic choice (``workers_for``)."""
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("frame_id")
@@ -79,6 +81,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
     if workers > 1 and multiprocessing.current_process().daemon:   # e.g. a pool worker: it may not start processes
         log.info("%s: segmenting in process: a daemonic process cannot start worker processes", film)
         workers = 1
+    empty: list[dict] = []
     if workers == 1:
         done, segment = 0, with_anime_faces(segmenter, anime_faces)
 
@@ -91,9 +94,10 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
 
         table = extract_instances(film, frames, workspace.absolute, seeded(counted), out_dir,
                                   workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn,
-                                  shot_caps)
+                                  shot_caps, empty)
         progress(kept.height)   # key frames carried by flow (instances.carry_max) never reach the segmenter
-        return table, {"workers": 1, "peak_rss_mb_per_worker": [peak_rss_mb()]}
+        return table, {"workers": 1, "peak_rss_mb_per_worker": [peak_rss_mb()],
+                       "misses": misses_table(empty)}
     chunks = [kept.filter(pl.col("frame_id").is_in([f["frame_id"] for f in group])) for group in groups]
     tables: list[pl.DataFrame | None] = [None] * len(chunks)
     log.info("%s: %d kept frames in %d shots on %d worker processes", film, kept.height, len(chunks), workers)
@@ -112,7 +116,8 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 n = pending.pop(future)
-                tables[n], pid, peak = future.result()
+                tables[n], chunk_empty, pid, peak = future.result()
+                empty += chunk_empty
                 peaks[pid] = max(peaks.get(pid, 0.0), peak)
                 done_frames += chunks[n].height
                 progress(done_frames)
@@ -120,7 +125,8 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
         pool.shutdown(wait=True, cancel_futures=True)
     rows = [t for t in tables if t is not None and t.height]
     table = pl.concat(rows) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
-    return table, {"workers": workers, "peak_rss_mb_per_worker": sorted(peaks.values(), reverse=True)}
+    return table, {"workers": workers, "peak_rss_mb_per_worker": sorted(peaks.values(), reverse=True),
+                   "misses": misses_table(empty)}
 
 
 def with_anime_faces(segmenter: Any, anime_faces: bool) -> Segment:
@@ -146,10 +152,10 @@ def _start_worker(resource_class: type, config: dict[str, Any], anime_faces: boo
 def _segment_chunk(film: str, frames: pl.DataFrame, home: Path, out_dir: Path, final_dir: Path, backend: str,
                    model: str, params: InstanceParams,
                    drawn: dict[int, bool] | None = None,
-                   shot_caps: dict[bool, int] | None = None) -> tuple[pl.DataFrame, int, float]:
-    """One shot's rows, this worker's pid and its peak RSS so far."""
-    workspace = FilmWorkspace(film, home)
+                   shot_caps: dict[bool, int] | None = None) -> tuple[pl.DataFrame, list[dict], int, float]:
+    """One shot's rows, its frames that gave no instance (with the reason), this worker's pid and its peak RSS."""
+    workspace, empty = FilmWorkspace(film, home), []
     table = extract_instances(film, frames, workspace.absolute, _worker["segment"], out_dir,
                               workspace.relative_once_moved(out_dir, final_dir), backend, model, params, drawn,
-                              shot_caps)
-    return table, os.getpid(), peak_rss_mb()
+                              shot_caps, empty)
+    return table, empty, os.getpid(), peak_rss_mb()

@@ -61,6 +61,10 @@ class Cues:
         self.toys = np.zeros((0, 6), np.float32) if toys is None else toys
         self.bodies = np.zeros((0, 6), np.float32) if bodies is None else bodies
         self._class_mask, self._class_mask_of = class_mask, None if class_mask is not None else class_mask_of
+        # set by the segmenter, never pickled: the seeds it cut after its rules (None: not told), and where it found
+        # no instance, why (the instances stage records it per frame: `instance_misses`)
+        self.seeds: int | None = None
+        self.empty_reason: str | None = None
 
     @property
     def class_mask(self) -> np.ndarray | None:

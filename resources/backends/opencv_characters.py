@@ -275,6 +275,7 @@ class OpencvCharacterSegmenter:
         seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
                                                 self.matte), width, height, self.person_score)
         seeds = without_upper_bodies(seeds, cues.drawn)
+        cues.seeds = len(seeds)   # why a frame has no instance (SegmenterResource.segment_frame)
         if not seeds:
             return []
         # GrabCut's cost grows with pixels: refine at most max_side wide, then scale the masks back up
@@ -289,6 +290,7 @@ class OpencvCharacterSegmenter:
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
         people = [self._person(bgr, s) for s in scaled]
         seeds, scaled, people = without_creature_limbs(seeds, scaled, people, cues.drawn)
+        cues.seeds = len(seeds)
         masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]

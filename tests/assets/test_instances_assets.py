@@ -60,6 +60,12 @@ def test_sintel_faces_are_covered_by_kept_instances_and_review_decisions_win(sin
     assert faces_checked >= 8
     for title in TITLE_FRAMES:  # frames without characters: no kept instances, no error
         assert table.filter((pl.col("frame_id") == title) & pl.col("kept")).is_empty()
+    # every kept frame has its instances or its `instance_misses` row with the reason (issue #13), never both
+    misses, kept_frames = workspace.read_table("instance_misses"), workspace.read_table("frames").filter("kept")
+    assert misses.height > 0 and misses["reason"].str.starts_with("no face or person box: ").all()
+    assert not set(misses["frame_id"]) & set(table["frame_id"])
+    assert set(misses["frame_id"]) | set(table["frame_id"]) == set(kept_frames["frame_id"])
+    assert workspace.read_stage_record("instances")["frames_without_instances"] == misses.height
     row = table.filter(pl.col("kept")).row(0, named=True)
     cut = cv2.imread(str(workspace.absolute(row["path"])), cv2.IMREAD_UNCHANGED)
     assert cut.shape[2] == 4 and 0 < cut[..., 3].mean() < 255

@@ -42,6 +42,7 @@ def test_two_worker_processes_write_the_rows_and_files_of_one(sintel_frames_home
     one, two = tables[1], tables[2]
     assert one.height >= SHOTS and one["frame_id"].n_unique() >= SHOTS
     assert one.equals(two), "rows differ between one process and two"
+    assert reports[1]["misses"].equals(reports[2]["misses"])   # the frames without an instance, with their reasons
     for column in ("path", "mask_path", "overlay_path"):   # the same files, byte for byte
         for stored in one[column].drop_nulls().unique().to_list():
             name = workspace.absolute(stored).relative_to(final)
