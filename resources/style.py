@@ -15,7 +15,7 @@ some dark outlines too, ~30 %, but ~40 % of their pixels on shading ramps; cel a
 after measuring every shared source (``bench/faces_2d.py --style``: all 26 Penny & Chip clips and the 480p cut,
 Sintel, Big Buck Bunny, PySceneDetect's test video, the knn photographs), so no held-out check of it remains here.
 
-Per shot (``shot_styles``), a film that mixes drawn and rendered shots is told apart shot by shot from a few frames
+Per shot (``shot_style``), a film that mixes drawn and rendered shots is told apart shot by shot from a few frames
 of each; a shot with under ``MIN_EDGE_SHARE`` of its pixels on edges (black frames, title cards on black, dark
 night shots) is too bare to tell and keeps the film's preset. The decisions and reasons go into ``style.json``
 under ``shots`` (``record_shot_styles``); filtered_instances reads them to apply each shot's preset values and the
@@ -112,11 +112,6 @@ class ShotStyle:
     preset: str
     reason: str
     measured: bool       # False: too bare to tell, the film's preset kept
-
-
-def shot_styles(frames_by_shot: dict[int, list[np.ndarray]], film_preset: str) -> dict[int, ShotStyle]:
-    """Each shot's preset from a few of its frames (``shot_style``), in shot order."""
-    return {shot: shot_style(frames, film_preset) for shot, frames in sorted(frames_by_shot.items())}
 
 
 def shot_style(frames: list[np.ndarray], film_preset: str) -> ShotStyle:

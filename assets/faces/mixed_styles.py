@@ -1,7 +1,7 @@
 """A film that mixes drawn (2D) and rendered or filmed shots: which face detectors each shot gets. No Dagster.
 
 With ``preset: auto`` the faces stage measures every shot's style from a few of its frames
-(resources/style.shot_styles). When measured shots disagree, one embedding still serves the whole film (two
+(resources/style.shot_style). When measured shots disagree, one embedding still serves the whole film (two
 embedding spaces cannot be clustered together), the one of the film's preset, whose identity thresholds the
 identities stage applies: a film measured ``anime`` keeps the drawn-face analyzer (its general-vision + colour
 embedding reads rendered faces too) and its rendered shots get the photo detectors (SCRFD, then YuNet); a film
@@ -89,7 +89,7 @@ def frames_fingerprint(frames: pl.DataFrame) -> str:
 
 def measured_shot_styles(film: str, frames: pl.DataFrame, resolve: Callable[[str], Path],
                          film_preset: str) -> "dict[int, ShotStyle] | None":
-    """With ``preset: auto``, each shot's style (``resources/style.shot_styles``), read back from the film's
+    """With ``preset: auto``, each shot's style (``resources/style.shot_style``), read back from the film's
     style.json when it was measured on these frames, else measured and recorded there (stage ``measured``), so
     instances, filtered_instances and faces decode the shots' frames once between them, whether or not the film
     mixes styles; a bare shot read back takes ``film_preset``, as measuring it again would give. None with an

@@ -10,7 +10,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from resources.style import is_mixed, shot_styles
+from resources.style import is_mixed, shot_style
+
+
+def shot_styles(frames_by_shot: dict[int, list[np.ndarray]], film_preset: str) -> dict:
+    """Each shot's style from all its frames at once, in shot order: the reference measured_shot_styles must match."""
+    return {shot: shot_style(frames, film_preset) for shot, frames in sorted(frames_by_shot.items())}
+
 
 PENNY_CHIP = "media/video/2d/penny_and_chip_26shots_480p.mp4"
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
@@ -72,7 +78,7 @@ def test_mixed_film_gets_detectors_per_shot_and_records_why(shared, castforge_ho
     assert record["mixed"] and record["shots"]["1"]["preset"] == "3d"
     assert "drawn identity embedding for every face" in record["shots_used_for"]
     # measured once per set of frames: the record is read back, not measured again
-    monkeypatch.setattr("resources.style.shot_styles", lambda *a: pytest.fail("shots measured twice"))
+    monkeypatch.setattr("resources.style.shot_style", lambda *a: pytest.fail("shots measured twice"))
     assert shot_mix("mixed", frames, Path, True, ["anime", "yunet"]).plan == mix.plan
 
     analyzer = FaceAnalyzerResource(drawn_detectors=["anime", "yunet"]).get(anime=True, also=mix.also)
@@ -223,7 +229,7 @@ def test_a_film_of_one_style_is_measured_once_for_the_three_stages(castforge_hom
 
 def test_shots_measured_one_by_one_on_threads_get_what_all_frames_at_once_give(castforge_home, tmp_path, mixed_film):
     """measured_shot_styles reads a few shots' frames at a time on a thread per core (a long film's frames are
-    never all held): each shot's style, reason and order as shot_styles gives them from every frame read at once."""
+    never all held): each shot's style, reason and order as shot_style gives them from every frame read at once."""
     from assets.faces.mixed_styles import measured_shot_styles
     from resources.style import style_record_path
 
