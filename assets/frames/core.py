@@ -124,7 +124,9 @@ class _FrameWriter:
         if reason is None:
             target = self.out_dir / f"{frame_id}.jpg"
             self._written(self.PENDING - 1)
-            self._pending.append(self._writing.submit(self._write, target, bgr))
+            # PyAV's to_ndarray is a view of a buffer it hands out again: the writing thread gets its own copy
+            # (without it a damaged HEVC film's JPEGs differed from run to run: tests/unit/test_frames_hevc.py)
+            self._pending.append(self._writing.submit(self._write, target, bgr if bgr.flags.owndata else bgr.copy()))
             path = self.relative(target)
         self.qualities.append(quality)
         self.rows.append({
