@@ -1,14 +1,17 @@
 """An anime image set as a user brings it (issue 12), built from ../shared media only, and each stage's outcome
 per image kind, printed as text (not a test).
 
-``build DIR``: ~50 images: Penny & Chip frames (both children, one child, none; face boxes from
+``build DIR [--split s15|tune|held_out]``: ~50 images: Penny & Chip frames (both children, one child, none; face boxes from
 tests/data/penny_and_chip_faces.json), the CC0 characters as RGBA and composited on frames, crops of the anime
 face grid at several sizes (some too small for a detector), greyscale and line-art copies, a 40 px and a 4000 px
-image, a CMYK JPEG, a 16-bit PNG, a 0-byte file and a truncated JPEG; truth in ``DIR.truth.json``.
+image, a CMYK JPEG, a 16-bit PNG, a 0-byte file and a truncated JPEG; truth in ``DIR.truth.json``. ``--split``
+(SPLITS below): ``tune`` takes Penny & Chip's odd shots and Saha, ``held_out`` the even shots and Sita (measured once,
+at the end of a change); ``s15`` (the default) is session 15's set, byte for byte.
 ``eval HOME FILM DIR``: after ``castforge ingest DIR --film FILM`` and ``castforge materialize FILM`` under
 CASTFORGE_HOME=HOME: per kind images / kept frames / instances / kept / with a face / given an identity, every
 drop and face-miss reason, and BCubed precision / recall / F of the labelled instances (Penny, Chip, Sita, Saha;
-noise counts as a cluster of one).
+noise counts as a cluster of one). ``--reassign [--set PARAM=VALUE ...]``: the identity step run again on the stored
+faces and instances with the film's settings and those identity_clusters values, before any code is committed.
 """
 
 import argparse
@@ -29,7 +32,27 @@ ROOT = Path(__file__).resolve().parents[1]
 S = os.environ.get("CASTFORGE_SHARED", str(ROOT.parent / "shared")) + "/media"
 
 
-def build(OUT: str) -> None:
+# The split (session 16): the tune set is built from Penny & Chip's ODD shots (the shots every Penny & Chip figure
+# tunes on) and the CC0 character Saha (front and side), the held-out set from the EVEN shots and Sita, never seen
+# while tuning. ``s15`` is session 15's set (both parities and all three sheets), kept to compare with its figures.
+SPLITS = {
+    "s15": {"both": [0, 3, 5, 9, 12, 16, 19, 22], "one": [1, 6, 11, 14, 17, 20], "grey": [5, 16], "huge": 19,
+            "cmyk": 12, "png16": 9, "rgba": ["sita_front", "saha_front", "saha_side"],
+            "comp": [("sita_front", 25, 380, 300), ("saha_front", 25, 360, 80), ("saha_side", 2, 400, 420),
+                     ("sita_front", 10, 300, 560), ("saha_front", 18, 420, 330), ("saha_side", 13, 330, 40)]},
+    "tune": {"both": [1, 5, 9, 13, 17, 21, 25], "one": [3, 7, 11, 15, 19, 23], "grey": [9, 21], "huge": 13,
+             "cmyk": 17, "png16": 5, "rgba": ["saha_front", "saha_side"],
+             "comp": [("saha_front", 1, 380, 300), ("saha_side", 25, 360, 80), ("saha_front", 7, 300, 560),
+                      ("saha_side", 15, 420, 330), ("saha_front", 23, 330, 40), ("saha_side", 11, 260, 600)]},
+    "held_out": {"both": [0, 4, 8, 12, 16, 20, 24], "one": [2, 6, 10, 14, 18, 22], "grey": [8, 20], "huge": 16,
+                 "cmyk": 4, "png16": 24, "rgba": ["sita_front"],
+                 "comp": [("sita_front", 2, 380, 300), ("sita_front", 24, 360, 80), ("sita_front", 6, 300, 560),
+                          ("sita_front", 14, 420, 330), ("sita_front", 22, 330, 40), ("sita_front", 10, 260, 600)]},
+}
+
+
+def build(OUT: str, split: str = "s15") -> None:
+    plan = SPLITS[split]
     shutil.rmtree(OUT, ignore_errors=True); os.makedirs(OUT)
     CACHE = tempfile.mkdtemp()
     faces = json.load(open(ROOT / "tests/data/penny_and_chip_faces.json"))["frames"]
@@ -43,10 +66,10 @@ def build(OUT: str) -> None:
     def put(name, im, kind, chars, **kw):
         im.save(f'{OUT}/{name}', **kw); truth[name] = {'kind': kind, 'chars': chars}
     # Penny & Chip: both, one child, none
-    for k in [0, 3, 5, 9, 12, 16, 19, 22]:
+    for k in plan["both"]:
         f = faces[str(k)]
         put(f'pc_both_{k:02d}.png', pc(k), 'pc_both', [['penny', f['penny']], ['chip', f['chip']]])
-    for k in [1, 6, 11, 14, 17, 20]:
+    for k in plan["one"]:
         f = faces[str(k)]; im = pc(k)
         cut = f['chip'][0] - 45
         put(f'pc_penny_{k:02d}.png', im.crop((0, 0, cut, 480)), 'pc_one', [['penny', f['penny']]])
@@ -56,14 +79,15 @@ def build(OUT: str) -> None:
     put('pc_none_24.png', pc(2).crop((0, 0, 200, 160)), 'pc_none', [])  # a corner of shot 2 (named 24 in the first set)
     # RGBA characters as they are, and composited on frames
     cz = {}
-    for n in ['sita_front', 'saha_front', 'saha_side']:
-        im = Image.open(f'{S}/characters_rgba/{n}.png'); cz[n] = im
+    for n in sorted({n for n, *_ in plan["comp"]} | set(plan["rgba"])):
+        cz[n] = Image.open(f'{S}/characters_rgba/{n}.png')
+    for n in plan["rgba"]:
+        im = cz[n]
         a = np.array(im)[:, :, 3]; ys, xs = np.nonzero(a > 127)
         put(f'rgba_{n}.png', im, 'rgba', [[n.split('_')[0], [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]]])
-    for i, (n, k, h, x) in enumerate([('sita_front', 25, 380, 300), ('saha_front', 25, 360, 80), ('saha_side', 2, 400, 420),
-                                       ('sita_front', 10, 300, 560), ('saha_front', 18, 420, 330), ('saha_side', 13, 330, 40)]):
+    for i, (n, k, h, x) in enumerate(plan["comp"]):
         bg = pc(k).convert('RGBA'); ch = cz[n]; w = round(ch.width * h / ch.height); ch = ch.resize((w, h), Image.LANCZOS)
-        y = 480 - h; bg.alpha_composite(ch, (x, y))
+        x = min(x, bg.width - w); y = 480 - h; bg.alpha_composite(ch, (x, y))
         a = np.array(ch)[:, :, 3]; ys, xs = np.nonzero(a > 127)
         chars = [[n.split('_')[0], [x + int(xs.min()), y + int(ys.min()), x + int(xs.max()) + 1, y + int(ys.max()) + 1]]]
         put(f'comp_{n}_{k:02d}.png', bg.convert('RGB'), 'composite', chars)
@@ -77,27 +101,28 @@ def build(OUT: str) -> None:
     put('grid_tile_11_small.png', g.crop((512, 512, 1024, 1024)).resize((96, 96), Image.LANCZOS), 'grid_too_small', [])
     put('grid_3x3_small.png', g.crop((0, 0, 1536, 1536)).resize((360, 360), Image.LANCZOS), 'grid_too_small', [])
     # greyscale and line art (edges only, no colour)
-    for k in [5, 16]:
+    for k in plan["grey"]:
         f = faces[str(k)]
         put(f'grey_pc_{k:02d}.png', pc(k).convert('L'), 'grey', [['penny', f['penny']], ['chip', f['chip']]])
         e = cv2.Canny(cv2.cvtColor(np.array(pc(k)), cv2.COLOR_RGB2GRAY), 60, 140)
         put(f'lineart_pc_{k:02d}.png', Image.fromarray(255 - e), 'lineart', [['penny', f['penny']], ['chip', f['chip']]])
     put('grey_grid_tile_02.png', g.crop((1024, 0, 1536, 512)).convert('L'), 'grey', [])
     # tiny and huge
-    put('tiny_40.png', pc(0).resize((40, 22), Image.LANCZOS), 'tiny', [])
-    f = faces['19']; s = 4000 / 854
-    put('huge_4000.jpg', pc(19).resize((4000, round(480 * s)), Image.LANCZOS), 'huge',
+    put('tiny_40.png', pc(plan["both"][0]).resize((40, 22), Image.LANCZOS), 'tiny', [])
+    k = plan["huge"]; f = faces[str(k)]; s = 4000 / 854
+    put('huge_4000.jpg', pc(k).resize((4000, round(480 * s)), Image.LANCZOS), 'huge',
         [[n, [round(v * s) for v in f[n]]] for n in ('penny', 'chip')], quality=90)
     # CMYK JPEG and 16-bit PNG
-    f = faces['12']
-    put('cmyk_pc_12.jpg', pc(12).convert('CMYK'), 'cmyk', [['penny', f['penny']], ['chip', f['chip']]], quality=92)
-    f = faces['9']
-    a16 = (np.array(pc(9))[:, :, ::-1].astype(np.uint16) * 257)
-    cv2.imwrite(f'{OUT}/png16_pc_09.png', a16); truth['png16_pc_09.png'] = {'kind': 'png16', 'chars': [['penny', f['penny']], ['chip', f['chip']]]}
+    k = plan["cmyk"]; f = faces[str(k)]
+    put(f'cmyk_pc_{k:02d}.jpg', pc(k).convert('CMYK'), 'cmyk', [['penny', f['penny']], ['chip', f['chip']]], quality=92)
+    k = plan["png16"]; f = faces[str(k)]
+    a16 = (np.array(pc(k))[:, :, ::-1].astype(np.uint16) * 257)
+    cv2.imwrite(f'{OUT}/png16_pc_{k:02d}.png', a16); truth[f'png16_pc_{k:02d}.png'] = {'kind': 'png16', 'chars': [['penny', f['penny']], ['chip', f['chip']]]}
     # broken: 0-byte, truncated JPEG
     open(f'{OUT}/empty.jpg', 'wb').close(); truth['empty.jpg'] = {'kind': 'empty', 'chars': []}
-    pc(3).save(f'{CACHE}/full3.jpg', quality=92); b = open(f'{CACHE}/full3.jpg', 'rb').read()
-    open(f'{OUT}/truncated_pc_03.jpg', 'wb').write(b[: len(b) * 2 // 5]); truth['truncated_pc_03.jpg'] = {'kind': 'truncated', 'chars': []}
+    k = plan["both"][1]
+    pc(k).save(f'{CACHE}/full.jpg', quality=92); b = open(f'{CACHE}/full.jpg', 'rb').read()
+    open(f'{OUT}/truncated_pc_{k:02d}.jpg', 'wb').write(b[: len(b) * 2 // 5]); truth[f'truncated_pc_{k:02d}.jpg'] = {'kind': 'truncated', 'chars': []}
     json.dump(truth, open(OUT.rstrip("/") + ".truth.json", "w"), indent=1)
     print(len(truth), "images in", OUT)
 
@@ -126,13 +151,46 @@ def bcubed(pairs):
     P /= len(pairs); R /= len(pairs); return P, R, 2 * P * R / (P + R)
 
 
-def evaluate(home: str, film: str, folder: str, verbose: bool) -> None:
+def reassigned(home: str, film: str, overrides: dict) -> pl.DataFrame:
+    """The identity step (the functions identity_clusters calls, minus review and stable ids) run again on the
+    film's stored faces and instances with the film's settings and ``overrides`` (identity_clusters parameters)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from assets.faces.core import embedding_matrix
+    from assets.identities.appearance import appearance_vectors
+    from assets.identities.assignment import assign_identities
+    from assets.identities.core import IdentityParams
+    from assets.identities.prototypes import best_faces
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+    from resources.film_settings import stage_params
+    from resources.storage import FilmWorkspace
+
+    os.environ["CASTFORGE_HOME"] = home
+    workspace = FilmWorkspace(film, Path(home))
+    instances = workspace.read_table("filtered_instances")
+    kept = instances.filter(pl.col("kept"))
+    params = IdentityParams.from_dict({**stage_params(film, "identity_clusters"), **overrides})
+    chosen = best_faces(workspace.read_table("faces"), params)
+    ids = chosen["instance_id"].to_list()
+    a = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))),
+                          appearance_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute),
+                          params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
+                          face_detectors=dict(zip(ids, chosen["detector"])))
+    print("reassigned:", json.dumps({k: v for k, v in a.stats.items() if not isinstance(v, dict)}),
+          "min_cluster_size", a.stats.get("face_clustering", {}).get("min_cluster_size"))
+    return pl.DataFrame({"instance_id": a.instance_ids, "by": a.by,
+                         "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in a.labels]})
+
+
+def evaluate(home: str, film: str, folder: str, verbose: bool, overrides: dict | None = None) -> None:
     truth = json.load(open(folder.rstrip("/") + ".truth.json"))
     T = f'{home}/films/{film}/tables/'
     fr = pl.read_parquet(T + 'frames.parquet')
     ins = pl.read_parquet(T + 'filtered_instances.parquet')
     faces = pl.read_parquet(T + 'faces.parquet')
-    ids = pl.read_parquet(T + 'identity_clusters.parquet')
+    ids = (reassigned(home, film, overrides) if overrides is not None
+           else pl.read_parquet(T + 'identity_clusters.parquet'))
     miss = dict(pl.read_parquet(T + 'face_misses.parquet').select('instance_id', 'reason').iter_rows())
     src = dict(fr.select('frame_id', 'source').iter_rows())
     idof = {r['instance_id']: r for r in ids.iter_rows(named=True)}
@@ -171,8 +229,16 @@ def evaluate(home: str, film: str, folder: str, verbose: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build").add_argument("folder")
+    bu = sub.add_parser("build")
+    bu.add_argument("folder"); bu.add_argument("--split", choices=sorted(SPLITS), default="s15")
     ev = sub.add_parser("eval")
     ev.add_argument("home"); ev.add_argument("film"); ev.add_argument("folder"); ev.add_argument("-v", action="store_true")
+    ev.add_argument("--reassign", action="store_true", help="run the identity step again on the stored faces")
+    ev.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                    help="an identity_clusters parameter for --reassign (JSON value), e.g. min_cluster_size=4")
     args = parser.parse_args()
-    build(args.folder) if args.command == "build" else evaluate(args.home, args.film, args.folder, args.v)
+    if args.command == "build":
+        build(args.folder, args.split)
+    else:
+        sets = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+        evaluate(args.home, args.film, args.folder, args.v, sets if args.reassign or sets else None)
