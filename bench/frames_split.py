@@ -150,6 +150,7 @@ def split(video: Path, check_scan: bool = False) -> dict:
             content.update(record)
             records.append(record)
         digest = _rows_digest(result.frames, Path(folder))
+        stored_sha1 = hashlib.sha1((stored.folder / "frames.bin").read_bytes()).hexdigest() if stored else None
         scan = scan_check(video, result.shots, stored) if check_scan and stored else None
     dropped = result.frames["drop_reason"].str.starts_with("duplicate_of").sum()
     return {"video": video.name, "code": str(Path(handoff.__file__).parents[2]), "cpu_s": round(cpu, 2), "wall_s": round(wall, 1),
@@ -159,7 +160,7 @@ def split(video: Path, check_scan: bool = False) -> dict:
                                              - (totals.get("handoff", 0.0) if own_thread else 0.0), 2),
             "chosen_frames": len(result.frames), "duplicates": int(dropped), "rows_sha1": digest,
             "handoff_bytes": settled.get("handoff_bytes"), "handoff_frames": len(records),
-            "handoff_content_sha1": content.hexdigest(), "zlib_level1_of_records": recompress(records[::5]),
+            "handoff_content_sha1": content.hexdigest(), "handoff_file_sha1": stored_sha1, "zlib_level1_of_records": recompress(records[::5]),
             **({"scan_of_handoff_equals_own_decode": scan} if scan is not None else {})}
 
 

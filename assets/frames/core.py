@@ -8,9 +8,7 @@ chosen frames are measured, filtered and written. Near-duplicates across the fil
 import logging
 import shutil
 from array import array
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
 from assets.frames.quality import COLOUR_CHROMA, FrameQuality, measure, near_duplicates, quality_drop_reason
 from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
+from resources.background_writer import BackgroundWriter
 from resources.errors import BadMediaError
 from resources.media import image_files, read_image_rgb
 
@@ -90,9 +89,9 @@ def frame_name(shot: int, pos: int, frame_index: int) -> str:
 
 class _FrameWriter:
     """Measures chosen frames, applies the quality filter and writes the survivors as JPEG. The JPEG encoding and
-    writing (about 6 CPU-ms a 1080p frame) run on a thread of their own, at most ``PENDING`` frames behind, so the
-    stage's thread takes the next decoded frames sooner when a shot closes: the decoding thread waits on it
-    then. Every write is done (or its error raised) by ``finish``."""
+    writing (about 6 CPU-ms a 1080p frame) run on a thread of their own, at most ``PENDING`` frames not yet written
+    (resources/background_writer.py), so the stage's thread takes the next decoded frames sooner when a shot
+    closes: the decoding thread waits on it then. Every write is done (or its error raised) by ``finish``."""
 
     PENDING = 4
 
@@ -103,17 +102,11 @@ class _FrameWriter:
         self.relative = relative
         self.rows: list[dict[str, Any]] = []
         self.qualities: list[FrameQuality] = []
-        self._writing = ThreadPoolExecutor(1, thread_name_prefix="frame_jpeg")
-        self._pending: deque[Future] = deque()
+        self._jpegs = BackgroundWriter(self._write, self.PENDING, "frame_jpeg", lambda target, bgr: str(target))
 
     def _write(self, target: Path, bgr: np.ndarray) -> None:
         if not cv2.imwrite(str(target), bgr, [cv2.IMWRITE_JPEG_QUALITY, self.params.jpeg_quality]):
             raise OSError(f"could not write {target}")
-
-    def _written(self, keep: int = 0) -> None:
-        """Waits until at most ``keep`` writes are pending; a failed write raises its error here."""
-        while len(self._pending) > keep:
-            self._pending.popleft().result()
 
     def add(self, bgr: np.ndarray, shot: int, pos: int, frame_index: int, timestamp_s: float, source: str) -> None:
         quality = measure(bgr)
@@ -123,10 +116,9 @@ class _FrameWriter:
         path = None
         if reason is None:
             target = self.out_dir / f"{frame_id}.jpg"
-            self._written(self.PENDING - 1)
             # PyAV's to_ndarray is a view of a buffer it hands out again: the writing thread gets its own copy
             # (without it a damaged HEVC film's JPEGs differed from run to run: tests/unit/test_frames_hevc.py)
-            self._pending.append(self._writing.submit(self._write, target, bgr if bgr.flags.owndata else bgr.copy()))
+            self._jpegs.submit(target, bgr if bgr.flags.owndata else bgr.copy())
             path = self.relative(target)
         self.qualities.append(quality)
         self.rows.append({
@@ -139,11 +131,11 @@ class _FrameWriter:
 
     def close(self) -> None:
         """Stops the writing thread: the write under way ends, those not started are dropped."""
-        self._writing.shutdown(wait=True, cancel_futures=True)
+        self._jpegs.stop()
 
     def finish(self) -> pl.DataFrame:
         try:
-            self._written()
+            self._jpegs.finish()
         finally:
             self.close()
         candidates = [i for i, row in enumerate(self.rows) if row["kept"]]

@@ -15,11 +15,9 @@ shot_analysis deletes the folder once its own tables are committed."""
 
 import json
 import os
-import queue
 import shutil
 import struct
 import tempfile
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from resources.background_writer import BackgroundWriter
 from resources.storage import FilmWorkspace, swap_in
 
 HANDOFF_DIR = "frame_handoff"
@@ -117,8 +116,9 @@ class HandoffWriter:
     """Takes every decoded frame (``add``, called from the decoding thread) into a staging folder beside the
     film's ``frame_handoff``; ``finish`` writes the manifest and swaps the folder in, ``discard`` removes it.
     The measuring and writing (``write``, about 1 CPU-ms a 1080p frame) run on a thread of their own, in the frames'
-    order, so the decoding thread hands FFmpeg its next packet sooner: on the decoding thread they were the
-    decode's serial part and `frames` kept little more than one core busy. At most ``QUEUED`` frames wait."""
+    order (resources/background_writer.py), so the decoding thread hands FFmpeg its next packet sooner: on the
+    decoding thread they were the decode's serial part and `frames` kept little more than one core busy. At most
+    ``QUEUED`` frames are taken and not yet written."""
 
     QUEUED = 16
 
@@ -134,37 +134,19 @@ class HandoffWriter:
         self._small = None
         self._size: tuple[int, int] | None = None
         self.frames = 0  # frames taken (``add``); all written once ``finish`` returns
-        self._queue: queue.Queue = queue.Queue(self.QUEUED)
-        self._worker: threading.Thread | None = None
-        self._error: BaseException | None = None
-        self._stopping = False
+        self._writing = BackgroundWriter(self.write, self.QUEUED, HANDOFF_DIR,
+                                         lambda index, *_: f"frame {index} of {self._file.name}")
+
+    @property
+    def writing(self) -> bool:
+        """Whether its writing thread is running."""
+        return self._writing.alive
 
     def add(self, index: int, timestamp_s: float, frame: Any) -> None:
-        """Queues a frame for ``write`` on the writing thread; an error that thread met is raised here."""
-        if self._error is not None:
-            raise self._error
-        if self._stopping:   # discarded while the decode was still winding down
-            return
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._write_queued, name="frame_handoff", daemon=True)
-            self._worker.start()
-        self._queue.put((index, timestamp_s, frame))
-        self.frames += 1
-
-    def _write_queued(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None and not self._stopping:
-                try:
-                    self.write(*item)
-                except BaseException as error:  # raised on the decoding thread's next add, or by finish
-                    self._error = error
-
-    def _drain(self) -> None:
-        """Waits until every queued frame is written (or dropped, when stopping)."""
-        if self._worker is not None:
-            self._queue.put(None)
-            self._worker.join()
-            self._worker = None
+        """Queues a frame for ``write`` on the writing thread; an error that thread met is raised here. A frame
+        given after ``discard`` (the decode still winding down) is dropped."""
+        if self._writing.submit(index, timestamp_s, frame):
+            self.frames += 1
 
     def write(self, index: int, timestamp_s: float, frame: Any) -> None:
         """One frame's record: its signals and compressed pictures, appended to frames.bin."""
@@ -190,10 +172,11 @@ class HandoffWriter:
     def finish(self, fps: float, width: int, height: int, decode_error: str | None) -> Path:
         """Every queued frame written, the manifest (last), then the folder swapped in for the film's previous
         handoff; returns the folder. A frame the writing thread could not write raises its error here."""
-        self._drain()
-        if self._error is not None:
+        try:
+            self._writing.finish()
+        except BaseException:
             self.discard()
-            raise self._error
+            raise
         self._file.close()
         manifest = {"format": FORMAT, "frames_fingerprint": self.fingerprint, "frames": self.frames,
                     "change_rate": CHANGE_RATE, "fps": fps, "source_width": width, "source_height": height,
@@ -204,8 +187,9 @@ class HandoffWriter:
         return self.final
 
     def discard(self) -> None:
-        self._stopping = True   # the frames still queued are dropped, not written
-        self._drain()
+        """Drops the frames still queued (the one being written ends), ends the writing thread, removes the
+        staging folder."""
+        self._writing.stop()
         self._file.close()
         shutil.rmtree(self.staging, ignore_errors=True)
 

@@ -194,4 +194,4 @@ def test_a_frame_the_writing_thread_cannot_write_fails_the_handoff_and_a_discard
     for frame in frames:
         dropped.add(*frame)
     dropped.discard()
-    assert not dropped.staging.exists() and dropped._worker is None
+    assert not dropped.staging.exists() and not dropped.writing
