@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
-                                    relabel_by_size)
+                                    relabel_by_size, shot_min_cluster_size)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, split_shared_frames
@@ -71,7 +71,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         face_unit[with_face] = x
         q = np.array([quality.get(instance_ids[k], (1.0, True))[0] for k in with_face], dtype=np.float64)
         gated = np.array([quality.get(instance_ids[k], (1.0, True))[1] for k in with_face], dtype=bool)
-        face_labels, strength, info = cluster(x, params)
+        by_shots = (shot_min_cluster_size(boxes["frame_id"].gather(with_face).to_list(),
+                                          boxes["shot"].gather(with_face).to_list(), params.min_cluster_shots)
+                    if boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) else None)
+        face_labels, strength, info = cluster(x, params, min(params.min_cluster_size, by_shots or 10**9))
+        info["min_cluster_size_by_shots"] = by_shots
         face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
             x, face_labels, face_conflicts(boxes, with_face), info.get("min_cluster_size", params.min_cluster_size))
         strength = np.where(face_labels >= 0, strength, 0.0).astype(np.float32)

@@ -22,6 +22,9 @@ class IdentityParams:
     min_cluster_size: int = 10
     min_cluster_fraction: float | None = 0.15  # short films: clusters need at most this share of the faces (>= 2),
                                            # so a preset's size for feature films does not erase a trailer's cast
+    min_cluster_shots: int | None = 3      # ... and at most the faces one character gives in this many shots (the
+                                           # faced key frames per shot, times this): an image folder, every image a
+                                           # shot of its own, needs 3 looks; a film 3 shots' worth of key frames
     min_samples: int | None = 1            # HDBSCAN min_samples (None: = min_cluster_size); 1 is permissive because
                                            # every cluster is then verified against max_distance
     distance_threshold: float = 0.0        # cosine distance under which clusters are not split further (epsilon)
@@ -103,6 +106,18 @@ def effective_min_cluster_size(rows: int, configured: int, fraction: float | Non
     if not fraction or fraction <= 0:
         return configured
     return max(2, min(configured, int(round(fraction * rows))))
+
+
+def shot_min_cluster_size(frame_ids: list, shots: list, min_shots: int | None) -> int | None:
+    """The faces one character seen in ``min_shots`` shots gives: ``min_shots`` x the key frames with a face per
+    shot with a face (``frame_ids``, ``shots``: of each face). Key frames of one shot are one look repeated, so a
+    film's cluster must span shots' worth of them; an image folder is a set of independent looks (each image its own
+    shot), where a character drawn in three images is a character. None without shots (null shots are skipped)."""
+    known = [(frame, shot) for frame, shot in zip(frame_ids, shots) if shot is not None]
+    if not min_shots or not known:
+        return None
+    per_shot = len({frame for frame, _ in known}) / len({shot for _, shot in known})
+    return max(2, int(round(min_shots * per_shot)))
 
 
 def cluster(x: np.ndarray, params: IdentityParams, min_cluster_size: int | None = None,

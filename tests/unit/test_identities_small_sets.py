@@ -1,0 +1,80 @@
+"""An image folder is a set of independent looks (issue 12): a character drawn in a few images is a character,
+where a film's cluster must span a few shots' worth of key frames (``identities.min_cluster_shots``)."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+import yaml
+
+from assets.identities.assignment import assign_identities
+from assets.identities.core import IdentityParams, shot_min_cluster_size
+
+ROOT = Path(__file__).resolve().parents[2]
+PENNY_CHIP = "media/video/2d/penny_and_chip_26shots_480p.mp4"
+
+
+def test_min_cluster_size_counts_shots_not_key_frames():
+    # an image folder: every image a shot of its own, one or two faces in each
+    assert shot_min_cluster_size(["a", "a", "b", "c"], [0, 0, 1, 2], 3) == 3
+    # a film: 8 key frames with a face per shot, so 3 shots are 24 faces
+    frames, shots = [f"f{k}" for k in range(40)], [k // 8 for k in range(40)]
+    assert shot_min_cluster_size(frames, shots, 3) == 24
+    assert shot_min_cluster_size(frames, [None] * 40, 3) is None and shot_min_cluster_size(frames, shots, None) is None
+    assert shot_min_cluster_size(["a", "b"], [0, None], 1) == 2   # a null shot is skipped; never below 2
+
+
+def drawn_faces(shared: Path) -> tuple[list[np.ndarray], list[str], pl.DataFrame]:
+    """As an image folder holds them: Penny and Chip in 4 frames of different shots (their hand-labelled faces),
+    and one image of 39 anime portraits (the grid, 39 characters); each image its own shot. Returns the drawn faces'
+    context crops, who each is, and the instances' table (frame_id, shot, box: the face box)."""
+    from resources.backends.drawn_identity import context_crop
+    from resources.protocols import FaceDetection
+
+    labels = json.loads((ROOT / "tests/data/penny_and_chip_faces.json").read_text())["frames"]
+    capture, crops, names, rows = cv2.VideoCapture(str(shared / PENNY_CHIP)), [], [], []
+    for image, shot in enumerate((1, 7, 13, 19)):
+        capture.set(cv2.CAP_PROP_POS_MSEC, (8 * shot + 3.5) * 1000)
+        frame = cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB)
+        for name in ("penny", "chip"):
+            box = tuple(map(float, labels[str(shot)][name]))
+            crops.append(context_crop(frame, FaceDetection(box, 1.0, "label")))
+            names.append(name)
+            rows.append((f"image_{image}", image, *box))
+    capture.release()
+    grid = json.loads((ROOT / "tests/data/anime_face_grid_labels.json").read_text())
+    image = cv2.cvtColor(cv2.imread(str(shared / grid["image"])), cv2.COLOR_BGR2RGB)
+    for k, box in enumerate(grid["faces"]):
+        crops.append(context_crop(image, FaceDetection(tuple(map(float, box)), 1.0, "label")))
+        names.append(f"portrait_{k}")
+        rows.append(("image_4", 4, *map(float, box)))
+    table = pl.DataFrame(rows, schema=["frame_id", "shot", "x0", "y0", "x1", "y1"], orient="row")
+    return crops, names, table.with_columns(pl.Series("instance_id", [f"i{k}" for k in range(len(rows))]),
+                                            pl.col("shot").cast(pl.Float64).alias("timestamp_s"))
+
+
+def test_an_image_folder_with_four_looks_of_each_child_and_a_sheet_of_portraits_gives_both_identities(
+        shared, castforge_home):
+    """47 drawn faces in 5 images: with the share of the faces alone (0.15 x 47 = 7) Penny's and Chip's 4 looks
+    each are noise; counted in shots (1 key frame per image, 3 images), each child is one identity holding 3 of
+    their 4 faces and nothing else, and no portrait joins one (the sheet's faces are 39 characters). Shot 13's
+    two faces stay noise: they are closer to each other (0.81) than to their own character's other looks."""
+    from resources.backends.drawn_identity import DrawnIdentityEmbedder
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    crops, names, boxes = drawn_faces(shared)
+    ids = boxes["instance_id"].to_list()
+    faces = dict(zip(ids, DrawnIdentityEmbedder(TfliteImageEmbedder()).embed(crops)))
+    preset = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
+
+    def labels_of(params: dict) -> tuple[list[int], list[int], set[int]]:
+        labels = assign_identities(ids, faces, None, IdentityParams.from_dict(params), boxes=boxes).labels.tolist()
+        return labels[0:8:2], labels[1:8:2], set(labels[8:])   # Penny's, Chip's, the portraits'
+
+    penny, chip, _ = labels_of({**preset, "min_cluster_shots": None})
+    assert set(penny) == {-1} and set(chip) == {-1}
+    penny, chip, portraits = labels_of(preset)
+    assert penny.count(-1) == 1 and len(set(penny) - {-1}) == 1 and chip.count(-1) == 1 and len(set(chip) - {-1}) == 1
+    assert set(penny) & set(chip) == {-1} and portraits == {-1}
