@@ -222,6 +222,11 @@ def evaluate(home: str, film: str, folder: str, verbose: bool, overrides: dict |
     for group, names in [('pc', ('penny', 'chip')), ('rgba', ('sita', 'saha')), ('all', ('penny', 'chip', 'sita', 'saha'))]:
         sub = [x for x in lab if x[0] in names]
         if sub: print(group, 'labelled', len(sub), 'P/R/F %.3f %.3f %.3f' % bcubed(sub), Counter(sub and [(l, c if not c.startswith('noise') else 'noise') for l, c in sub]))
+    kinds = {image: truth[image]['kind'] for image in truth}
+    for kind in sorted({kinds[image] for image, _, l, *_ in rows if l}):  # BCubed among one kind's instances
+        sub = [(l, i if i not in (None, 'noise') else 'noise:' + iid) for image, iid, l, i, _, _ in rows
+               if l and kinds[image] == kind]
+        print('  kind', kind, 'labelled', len(sub), 'P/R/F %.3f %.3f %.3f' % bcubed(sub))
     if verbose:
         for r in rows: print(*r)
 
