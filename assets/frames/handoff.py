@@ -1,4 +1,4 @@
-"""What ``shot_analysis`` measures of every frame, taken while ``frames`` decodes the film, so a film of 720 rows or
+"""What ``shot_analysis`` measures of every frame, taken while ``frames`` decodes the film, so a film of 480 rows or
 more is decoded once for both stages (README, "Temporal analysis").
 
 Per decoded frame: its light and colour signals, the 192 px wide grey picture (camera motion), the 32 x 18 grey
@@ -31,7 +31,9 @@ from resources.background_writer import BackgroundWriter
 from resources.storage import FilmWorkspace, swap_in
 
 HANDOFF_DIR = "frame_handoff"
-HANDOFF_MIN_ROWS = 720  # below this a frame decodes cheaply and the handoff's writing and reading cost what it saves
+# below this a frame decodes so cheaply that the handoff's writing and reading cost what it saves (the Sintel trailer,
+# 204 rows: 3.88 CPU-s for frames and the scan either way); at 480 rows it saves 9% of the two (docs/frames.md, s. 16)
+HANDOFF_MIN_ROWS = 480
 ANALYSIS_WIDTH = 192  # shot_analysis.analysis_width the handoff is taken at (another width decodes again)
 CHANGE_SIZE = (64, 36)  # the picture change's grey: small enough that grain averages out
 CHANGE_RATE = 12.5  # shot_analysis.change_rate the picture change's greys are taken at (another rate decodes again)
@@ -205,7 +207,7 @@ def settle_handoff(writer: HandoffWriter | None, report: Any, workspace: FilmWor
     Returns what goes into the stage record: the handoff's frames and bytes, or why there is none."""
     if writer is None:
         remove_handoff(workspace)
-        return {"handoff": "none: below 720 rows or not a video"}
+        return {"handoff": f"none: below {HANDOFF_MIN_ROWS} rows or not a video"}
     if report is None or not report.every_frame or report.every_frame != writer.frames:
         writer.discard()
         remove_handoff(workspace)

@@ -111,8 +111,9 @@ def test_a_stale_partial_or_missing_handoff_is_refused(handed_off, tmp_path):
     assert not folder.exists()
 
 
-def test_no_handoff_below_720_rows_or_where_the_decoder_skips_frames(shared: Path, tmp_path: Path):
-    assert not wants_handoff("video", 480) and not wants_handoff("images", 1080) and wants_handoff("video", 720)
+def test_no_handoff_below_480_rows_or_where_the_decoder_skips_frames(shared: Path, tmp_path: Path):
+    assert not wants_handoff("video", 479) and not wants_handoff("images", 1080) and not wants_handoff("video", None)
+    assert wants_handoff("video", 480) and wants_handoff("video", 720)
     workspace = FilmWorkspace("bbb", tmp_path / "home")
     stale = workspace.artefact_dir(HANDOFF_DIR)
     stale.mkdir(parents=True)  # an earlier run's handoff goes when the new run makes none
@@ -126,6 +127,35 @@ def test_no_handoff_below_720_rows_or_where_the_decoder_skips_frames(shared: Pat
     every = extract_video_frames(shared / "media/video/big_buck_bunny_0_30.webm", tmp_path / "all",
                                  FrameParams(skip_non_reference=False), on_every_frame=lambda *frame: None)
     assert every.report.every_frame == every.analysed_frames == 720  # a decode of every frame tells every frame
+
+
+def test_a_480_row_film_takes_the_handoff_and_the_scan_of_it_equals_shot_analysis_own_decode(shared: Path,
+                                                                                              tmp_path: Path):
+    """Penny & Chip, 2D, 854x480 H.264 (its first 20 s, cut without re-encoding): since session 16 a film of 480 rows
+    takes the handoff too (it saves CPU there); its rows and JPEGs are those of the reference-only decode."""
+    import subprocess
+
+    clip = tmp_path / "penny_and_chip_480p_20s.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"),
+                    "-t", "20", "-an", "-c", "copy", str(clip)], check=True)
+    assert wants_handoff("video", 480)
+    plain = extract_video_frames(clip, tmp_path / "plain", FrameParams())
+    workspace = FilmWorkspace("pc", tmp_path / "home")
+    writer = HandoffWriter(workspace, "fp")
+    out = extract_video_frames(clip, tmp_path / "shared", FrameParams(), on_every_frame=writer.add)
+    assert _digest(out, tmp_path / "shared") == _digest(plain, tmp_path / "plain") and out.shots.equals(plain.shots)
+    every = out.report.every_frame  # 20 s at 24 fps, and the frames the copy's cut keeps to its next key frame
+    assert settle_handoff(writer, out.report, workspace)["handoff_frames"] == every and 480 <= every < 500
+    assert out.analysed_frames == plain.analysed_frames < 0.6 * every  # the stage still sees the reference frames
+    lookup, params = ShotLookup(plain.shots, {}), ShotAnalysisParams()
+    own = scan_video(clip, lookup, 192, 4, params)
+    read = scan_video(clip, lookup, 192, 4, params, read_handoff(workspace, "fp"))
+    assert own.signals.height == every and own.signals.equals(read.signals) and (read.width, read.height) == (192, 108)
+    assert own.picture_change.height > 200 and own.picture_change.equals(read.picture_change)
+    assert own.pairs == read.pairs and plain.shots.height > 1
+    assert all(own.appearance[shot].samples == read.appearance[shot].samples
+               and np.array_equal(own.appearance[shot].histogram, read.appearance[shot].histogram)
+               for shot in own.appearance) and sorted(own.appearance) == sorted(read.appearance)
 
 
 def test_a_damaged_film_keeps_its_frames_and_its_handoff_equals_shot_analysis_own_decode(shared: Path, tmp_path):
