@@ -139,6 +139,42 @@ def silhouette_pieces(first: np.ndarray, left: np.ndarray, part: np.ndarray,
     return np.isin(pieces, keep)
 
 
+def touching_parts(evidence: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The connected parts of ``evidence`` (bool) that touch the cut ``first`` (8-connected, within a pixel)."""
+    _, labels = cv2.connectedComponents(evidence.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[cv2.dilate(first.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
+    return np.isin(labels, touching[touching > 0])
+
+
+# BlazePose's pose flag asks whether a whole person fills its ROI, so a person seen close, from behind or in part gets
+# a low flag and an untrusted matte (the Sintel girl beside the dragon at 00723-00733: flags 0.10-0.50), while the
+# matte itself still outlines her arm and back; DeepLab's map holds them too, but also the dragon it calls a person,
+# and GrabCut gave her arm to the dragon's colours. Where the two person models agree (the matte's sure pixels that
+# DeepLab's map holds), inside GrabCut's window and touching the cut, the agreement gives the same
+# silhouette-extending pieces as the class map. Only for the seed's own untrusted matte (the segmenter's ``_unsure``:
+# a low flag, the seed's face in the matte); a trusted one's sure pixels were already GrabCut's probable foreground.
+# Rendered and filmed shots only (drawn: the matte spills).
+MATTE_CLASS_EXTENT = True
+MATTE_SURE = 0.9  # the matte's sure pixels (character_skeleton.MATTE_HIGH)
+
+
+def with_matte_class_extent(first: np.ndarray, found, class_mask: np.ndarray, window: tuple[int, int, int, int],
+                            box: tuple[int, int, int, int], drawn: bool) -> np.ndarray:
+    """``first`` (the seed's cut) plus the pieces of the agreement of BlazePose's matte (``found``, a PersonMatte
+    the segmenter does not trust: a low pose flag) at MATTE_SURE and up with DeepLab's ``class_mask`` inside
+    ``window`` that touch the cut, where they extend its silhouette (``silhouette_pieces``, sized by ``box``). Drawn
+    shots, seeds without such a matte (animals, trusted mattes) and empty cuts keep ``first``."""
+    if not MATTE_CLASS_EXTENT or drawn or found is None or not first.any():
+        return first
+    x0, y0, x1, y1 = window
+    agree = np.zeros_like(first)
+    agree[y0:y1, x0:x1] = (found.matte[y0:y1, x0:x1] >= MATTE_SURE) & class_mask[y0:y1, x0:x1]
+    if not agree.any():
+        return first
+    part = touching_parts(agree, first)
+    return first | silhouette_pieces(first, part & ~first, part, box)
+
+
 # A rendered character seen close (a head and shoulders: a seed with a face) whose hair or arm GrabCut gave to a
 # background of its colours, where DeepLab's map misses it too: MediaPipe's selfie matte (trained on people close to
 # a camera) on the seed's box holds it; its sure pixels touching the cut, inside GrabCut's window, give the same
@@ -192,7 +228,5 @@ def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tup
     x0, y0, x1, y1 = window
     sure = np.zeros_like(first)
     sure[y0:y1, x0:x1] = selfie[y0:y1, x0:x1] >= SELFIE_HIGH
-    count, labels = cv2.connectedComponents(sure.astype(np.uint8), connectivity=8)
-    touching = np.unique(labels[cv2.dilate(first.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
-    part = np.isin(labels, touching[touching > 0])
+    part = touching_parts(sure, first)
     return first | silhouette_pieces(first, part & ~first, part, box)

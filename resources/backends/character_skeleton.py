@@ -93,6 +93,11 @@ class MatteCue:
         """The model is sure (pose flag >= min_score) and agrees with the seed (its matte holds most of ``core``)."""
         if found is None or found.score < self.min_score:
             return False
+        return self.holds(found, core)
+
+    @staticmethod
+    def holds(found, core: np.ndarray | None = None) -> bool:
+        """The matte holds most of ``core`` (the seed's face; None or empty: a face-less seed, always)."""
         return core is None or not core.any() or (found.matte[core] >= 0.5).mean() >= 0.5
 
 

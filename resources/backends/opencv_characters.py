@@ -16,7 +16,8 @@ from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_creatures import without_creature_limbs
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
-from resources.backends.character_extent import selfie_applies, with_class_extent, with_legs, with_selfie_extent
+from resources.backends.character_extent import (selfie_applies, with_class_extent, with_legs, with_matte_class_extent,
+                                                 with_selfie_extent)
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
@@ -317,15 +318,18 @@ class OpencvCharacterSegmenter:
     def _cut(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray,
              drawn: bool) -> np.ndarray:
         """The seed's GrabCut (``grabcut_seed``), made again with the legs BlazePose sees as sure foreground where
-        the first cut left them out (``character_extent.with_legs``)."""
+        the first cut left them out (``character_extent.with_legs``), plus the silhouette-extending pieces of
+        DeepLab's map (``with_class_extent``) and of its agreement with BlazePose's untrusted matte
+        (``with_matte_class_extent``)."""
         sure = self._sure(person)
 
         def cut(limbs: np.ndarray | None, iterations: int = self.iterations) -> np.ndarray:
             return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn)
 
-        box, _ = _window(seed, bgr.shape[1], bgr.shape[0])
+        box, window = _window(seed, bgr.shape[1], bgr.shape[0])
         first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
-        return with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
+        first = with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
+        return with_matte_class_extent(first, self._unsure(bgr, seed, person), class_mask, window, box, drawn)
 
     def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, core: np.ndarray,
                        class_mask: np.ndarray, drawn: bool) -> np.ndarray:
@@ -366,6 +370,16 @@ class OpencvCharacterSegmenter:
             return None
         core = _core(seed, width, height) if seed.face is not None else None
         return found, self.matte.trusted(found, core)
+
+    def _unsure(self, bgr: np.ndarray, seed: Seed, person: tuple | None):
+        """BlazePose's PersonMatte on the seed where it is the seed's own but not trusted, else None: its pose flag
+        under the trust bar (a person seen close, from behind or in part) and its matte holding the seed's face, if
+        any. A trusted matte already seeded the cut (``_sure``); a sure flag on a matte without the seed's face is
+        another person's (tune 3D seed 13 scene 0: a face between two drawn Sahas, flag 0.81)."""
+        if person is None or person[1] or person[0].score >= self.matte.min_score:
+            return None
+        core = _core(seed, bgr.shape[1], bgr.shape[0]) if seed.face is not None else None
+        return person[0] if self.matte.holds(person[0], core) else None
 
     def _sure(self, person: tuple | None) -> np.ndarray | None:
         """The pixels a trusted person matte is sure of (GrabCut's probable foreground), or None."""
