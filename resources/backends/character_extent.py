@@ -214,11 +214,41 @@ def without_debris_above(first: np.ndarray, selfie: np.ndarray, face, class_mask
     return first & ~debris
 
 
+# The selfie matte's sure pixels beside and just above a rendered face are its hair and the back of its head, which
+# the silhouette tests leave out: a notch of the head lies inside the cut's convex hull (the Shaman's ear and the back
+# of his head at 00304), a side of hair is larger than CLASS_MAX_PIECE of a cut that held only the face (the girl
+# looking up at 00540: 3361 px against a cap of 2734). Within the head's reach they join (opened like the silhouette
+# pieces, touching the cut). HEAD_ABOVE: the crown lies 0.2 of the face's height above YuNet's box at 00540; 0.6 also
+# took the lit debris above her hair that the selfie matte calls hair.
+HEAD_REACH = True
+HEAD_SIDE = 0.5  # the head's reach beside the face's box, share of the face's width
+HEAD_ABOVE = 0.3  # and above it, share of the face's height; it ends at the face's bottom (not the shoulders)
+
+
+def head_pieces(first: np.ndarray, left: np.ndarray, face, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pieces of ``left`` (the selfie matte's sure part the cut ``first`` left out) inside the head's reach of
+    ``face`` (x0, y0, x1, y1, ...; HEAD_SIDE of its width to each side, HEAD_ABOVE of its height above, down to its
+    bottom), opened by a disc of CLASS_OPENING of ``box``'s height, that touch the cut. None without a face."""
+    out = np.zeros_like(first)
+    if not HEAD_REACH or face is None:
+        return out
+    x0, y0, x1, y1 = (float(v) for v in face[:4])
+    height, width = first.shape
+    rx0, ry0 = max(0, int(x0 - HEAD_SIDE * (x1 - x0))), max(0, int(y0 - HEAD_ABOVE * (y1 - y0)))
+    rx1, ry1 = min(width, int(np.ceil(x1 + HEAD_SIDE * (x1 - x0)))), min(height, int(np.ceil(y1)))
+    out[ry0:ry1, rx0:rx1] = left[ry0:ry1, rx0:rx1]
+    radius = max(1, round(CLASS_OPENING * (box[3] - box[1])))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    opened = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+    return touching_parts(opened, first) if opened.any() else opened
+
+
 def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tuple[int, int, int, int],
                        box: tuple[int, int, int, int], face=None, class_mask: np.ndarray | None = None) -> np.ndarray:
     """``first`` without the background above its head the matte does not hold (``without_debris_above``, where
     ``face`` and ``class_mask`` are given) plus the pieces of the selfie matte's sure pixels (``selfie``: float, frame-sized, or None)
-    inside ``window`` that touch the cut, where they extend its silhouette (``silhouette_pieces``, sized by ``box``)."""
+    inside ``window`` that touch the cut, where they extend its silhouette (``silhouette_pieces``, sized by ``box``)
+    or lie within the head's reach of ``face`` (``head_pieces``)."""
     if not SELFIE_EXTENT or selfie is None or not first.any():
         return first
     if class_mask is not None:
@@ -229,4 +259,4 @@ def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tup
     sure = np.zeros_like(first)
     sure[y0:y1, x0:x1] = selfie[y0:y1, x0:x1] >= SELFIE_HIGH
     part = touching_parts(sure, first)
-    return first | silhouette_pieces(first, part & ~first, part, box)
+    return first | head_pieces(first, part & ~first, face, box) | silhouette_pieces(first, part & ~first, part, box)
