@@ -19,7 +19,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, effective_mi
                                     relabel_by_size, shot_min_cluster_size)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
-from assets.identities.shared_frames import face_conflicts, split_shared_frames
+from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
 from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_tracks,
                                       veto_contradicted_inheritance)
 
@@ -76,14 +76,16 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                     if boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) else None)
         face_labels, strength, info = cluster(x, params, min(params.min_cluster_size, by_shots or 10**9))
         info["min_cluster_size_by_shots"] = by_shots
+        shared_frames = face_conflicts(boxes, with_face)
         face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
-            x, face_labels, face_conflicts(boxes, with_face), info.get("min_cluster_size", params.min_cluster_size))
+            x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size))
         strength = np.where(face_labels >= 0, strength, 0.0).astype(np.float32)
         stats["face_clustering"] = info
         stats["gated_faces"] = int(gated.sum())
         face_labels, proto_rows, counts, merged = _prototype_groups(x, face_labels, gated, q, params)
         stats["merged_by_prototype"] = merged
         prototypes = x[proto_rows] if proto_rows else np.zeros((0, x.shape[1]), dtype=np.float32)
+        clustered = face_labels.copy()
         face_labels, joined_similarity, joined = join_by_prototype(
             x, face_labels, prototypes, params.prototype_threshold, params.prototype_margin)
         stats["joined_by_prototype"] = joined
@@ -96,6 +98,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             face_labels, lead_similarity, stats["joined_by_lead"] = join_by_calibrated_lead(
                 sims, face_labels, params.join_lead_quantile)
             joined_similarity = np.maximum(joined_similarity, lead_similarity)
+        face_labels, stats["joins_undone_by_shared_frames"] = keep_joins_apart(clustered, face_labels,
+                                                                               joined_similarity, shared_frames)
+        joined_similarity = np.where(face_labels >= 0, joined_similarity, 0.0).astype(np.float32)
         for j, k in enumerate(with_face):
             labels[k] = face_labels[j]
             confidence[k] = joined_similarity[j] if joined_similarity[j] > 0 else strength[j]

@@ -70,3 +70,26 @@ def face_conflicts(boxes: pl.DataFrame | None, rows: list[int]) -> set[tuple[int
         return set()
     picked = boxes[rows]
     return conflicts(picked["frame_id"].to_list(), picked.select("x0", "y0", "x1", "y1").to_numpy().astype(float))
+
+
+def keep_joins_apart(before: np.ndarray, after: np.ndarray, similarity: np.ndarray,
+                     pairs: set[tuple[int, int]]) -> tuple[np.ndarray, int]:
+    """Faces that joined an identity after clustering (``before`` -1, ``after`` an identity: by prototype or by
+    calibrated lead) are taken closest first (``similarity``); one whose frame already holds another face of that
+    identity with its box apart (``pairs``, as ``conflicts``) goes back to noise: two faces of one frame are two
+    characters, and a small identity of near-copies (one portrait in several crops of a sheet) draws its
+    neighbours on the sheet. Returns the labels and how many joins were undone."""
+    joined = np.flatnonzero((np.asarray(before) < 0) & (np.asarray(after) >= 0))
+    if not joined.size or not pairs:
+        return np.asarray(after).copy(), 0
+    partners: dict[int, set[int]] = {}
+    for i, j in pairs:
+        partners.setdefault(i, set()).add(j)
+        partners.setdefault(j, set()).add(i)
+    out, undone = np.asarray(before).copy(), 0
+    for row in sorted(joined.tolist(), key=lambda r: -float(similarity[r])):
+        if any(out[other] == after[row] for other in partners.get(row, ())):
+            undone += 1
+        else:
+            out[row] = after[row]
+    return out, undone

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import yaml
 
-from assets.identities.shared_frames import conflicts, split_shared_frames
+from assets.identities.shared_frames import conflicts, keep_joins_apart, split_shared_frames
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +73,19 @@ def test_the_anime_grid_portraits_are_not_one_identity(shared, castforge_home, t
     collapsed = assign_identities(order, dict(zip(ids, embedding_matrix(chosen))), None, params,
                                   dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), None)
     assert np.unique(collapsed.labels[collapsed.labels >= 0], return_counts=True)[1].max() >= 3
+
+
+
+def test_a_face_joining_an_identity_that_already_has_a_face_in_its_frame_goes_back_to_noise():
+    """Joins after clustering (by prototype or calibrated lead) keep two faces of one frame apart: row 1 shares
+    frame A with identity 0's member row 0 and is undone; row 2 (frame B) stays; rows 3 and 4 (frame C, apart) both
+    reach identity 1, the closer (row 4) stays; row 5 overlaps row 0 (one character cut twice) and stays."""
+    frames = ["A", "A", "B", "C", "C", "A", "D"]
+    boxes = np.array([[0, 0, 10, 10], [50, 0, 60, 10], [0, 0, 10, 10], [0, 0, 10, 10], [50, 0, 60, 10],
+                      [1, 0, 11, 10], [0, 0, 10, 10]], float)
+    before = np.array([0, -1, -1, -1, -1, -1, 1])
+    after = np.array([0, 0, 0, 1, 1, 0, 1])
+    similarity = np.array([0, 0.8, 0.8, 0.7, 0.9, 0.8, 0], np.float32)
+    out, undone = keep_joins_apart(before, after, similarity, conflicts(frames, boxes))
+    assert out.tolist() == [0, -1, 0, -1, 1, 0, 1] and undone == 2
+    assert keep_joins_apart(before, after, similarity, set())[0].tolist() == after.tolist()

@@ -78,3 +78,39 @@ def test_an_image_folder_with_four_looks_of_each_child_and_a_sheet_of_portraits_
     penny, chip, portraits = labels_of(preset)
     assert penny.count(-1) == 1 and len(set(penny) - {-1}) == 1 and chip.count(-1) == 1 and len(set(chip) - {-1}) == 1
     assert set(penny) & set(chip) == {-1} and portraits == {-1}
+
+
+
+def test_portraits_of_one_style_seen_in_three_crops_of_a_sheet_are_each_an_identity_of_their_own(shared,
+                                                                                                castforge_home):
+    """The anime grid (39 portraits of 39 characters, one drawing style) as an image set holds it: the whole sheet at
+    1024 px, its top-left 2 x 2 tiles, tile (1, 1) and its top-left 3 x 3 tiles shrunk to 360 px; hand-labelled
+    faces. At 3 looks a portrait in three or four of the crops may be a character, but every identity must be one
+    portrait: portraits of one style embed close (the sheet was one identity in session 15)."""
+    from resources.backends.drawn_identity import DrawnIdentityEmbedder, context_crop
+    from resources.protocols import FaceDetection
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    grid = json.loads((ROOT / "tests/data/anime_face_grid_labels.json").read_text())
+    sheet = cv2.cvtColor(cv2.imread(str(shared / grid["image"])), cv2.COLOR_BGR2RGB)
+    views = {"whole": ((0, 0, 3072, 3072), 1024 / 3072), "2x2": ((0, 0, 1024, 1024), 1.0),
+             "tile_11": ((512, 512, 1024, 1024), 1.0), "3x3": ((0, 0, 1536, 1536), 360 / 1536)}
+    crops, names, rows = [], [], []
+    for shot, (view, ((x0, y0, x1, y1), scale)) in enumerate(views.items()):
+        image = cv2.resize(sheet[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        for k, (a, b, c, d) in enumerate(grid["faces"]):
+            if a >= x0 and b >= y0 and c <= x1 and d <= y1:
+                box = tuple(float(v) for v in ((a - x0) * scale, (b - y0) * scale, (c - x0) * scale, (d - y0) * scale))
+                crops.append(context_crop(image, FaceDetection(box, 1.0, "label")))
+                names.append(k)
+                rows.append((view, shot, *box))
+    boxes = pl.DataFrame(rows, schema=["frame_id", "shot", "x0", "y0", "x1", "y1"], orient="row").with_columns(
+        pl.Series("instance_id", [f"i{k}" for k in range(len(rows))]), pl.col("shot").cast(pl.Float64).alias("timestamp_s"))
+    ids = boxes["instance_id"].to_list()
+    faces = dict(zip(ids, DrawnIdentityEmbedder(TfliteImageEmbedder()).embed(crops)))
+    params = IdentityParams.from_dict(yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"])
+    labels = assign_identities(ids, faces, None, params, boxes=boxes).labels
+    found = {int(label): [k for lab, k in zip(labels, names) if lab == label] for label in set(labels) - {-1}}
+    assert len(found) >= 2, found
+    for members in found.values():
+        assert len(set(members)) == 1 and len(members) >= 3, found   # one portrait, seen in 3 crops or more
