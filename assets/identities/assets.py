@@ -86,7 +86,7 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         instance_identities = with_noise_reasons(
             instance_identities, workspace.read_optional_table("face_misses"),
             nearest_identities(assignment, ids, face_vectors, appearance, noise), params,
-            sum(1 for group in assignment.groups if group["has_faces"]))
+            sum(1 for group in assignment.groups if group["has_faces"]), assignment.notes)
         identities = identity_table(instance_identities, {ids[i]: g for i, g in enumerate(assignment.groups)},
                                     ids_in_order, names)
         for message in messages:

@@ -24,6 +24,10 @@ from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, li
                                       veto_contradicted_inheritance)
 
 
+SHARED_FRAME_NOTE = ("its face was nearest an identity that already holds another face of its frame (two faces of "
+                     "one frame are two characters)")
+
+
 @dataclass
 class Assignment:
     """Per-instance result before ids are stable: ``label`` indexes ``groups``; -1 is noise. ``stability`` is
@@ -38,6 +42,7 @@ class Assignment:
     stats: dict[str, Any]
     stability: np.ndarray | None = None
     track_ids: list[str] | None = None
+    notes: dict[str, str] | None = None   # instance id -> why it may end as noise, where the reasons' rules cannot tell
 
 
 def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarray],
@@ -64,6 +69,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     face_sims = np.zeros((n, 0), dtype=np.float32)
     prototypes = np.zeros((0, 0), dtype=np.float32)
     groups: list[dict[str, Any]] = []
+    notes: dict[str, str] = {}
 
     if with_face:
         x = normalise(np.stack([face_vectors[instance_ids[k]] for k in with_face]))
@@ -98,8 +104,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             face_labels, lead_similarity, stats["joined_by_lead"] = join_by_calibrated_lead(
                 sims, face_labels, params.join_lead_quantile)
             joined_similarity = np.maximum(joined_similarity, lead_similarity)
-        face_labels, stats["joins_undone_by_shared_frames"] = keep_joins_apart(clustered, face_labels,
-                                                                               joined_similarity, shared_frames)
+        face_labels, undone = keep_joins_apart(clustered, face_labels, joined_similarity, shared_frames)
+        stats["joins_undone_by_shared_frames"] = len(undone)
+        notes.update({instance_ids[with_face[j]]: SHARED_FRAME_NOTE for j in undone})
         joined_similarity = np.where(face_labels >= 0, joined_similarity, 0.0).astype(np.float32)
         for j, k in enumerate(with_face):
             labels[k] = face_labels[j]
@@ -129,7 +136,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
     steady = stability(face_unit, face_labels_only, prototypes) if len(prototypes) else np.full(n, np.nan, np.float32)
-    return Assignment(instance_ids, labels, confidence, by, groups, stats, steady, track_ids)
+    return Assignment(instance_ids, labels, confidence, by, groups, stats, steady, track_ids, notes)
 
 
 def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray, quality: np.ndarray,

@@ -32,11 +32,14 @@ def noise_reason(by: str, source: str | None, face_miss: str | None, nearest: tu
 
 def with_noise_reasons(table: pl.DataFrame, face_misses: pl.DataFrame | None,
                        nearest: dict[str, tuple[str, float, str]], params: IdentityParams,
-                       face_identities: int) -> pl.DataFrame:
-    """``table`` (instance_identities) with ``why``: the reason for each noise row, null for the others."""
+                       face_identities: int, notes: dict[str, str] | None = None) -> pl.DataFrame:
+    """``table`` (instance_identities) with ``why``: the reason for each noise row, null for the others. ``notes``:
+    reasons the assignment recorded itself (a join undone: its frame holds another face of that identity)."""
     misses = (dict(face_misses.select("instance_id", "reason").iter_rows())
               if face_misses is not None and face_misses.height else {})
-    why = [noise_reason(row["by"], row.get("source"), misses.get(row["instance_id"]),
-                        nearest.get(row["instance_id"]), params, face_identities)
+    notes = notes or {}
+    why = [((notes.get(row["instance_id"]) if row.get("source") != "review" else None)
+            or noise_reason(row["by"], row.get("source"), misses.get(row["instance_id"]),
+                            nearest.get(row["instance_id"]), params, face_identities))
            if row["identity"] == NOISE else None for row in table.iter_rows(named=True)]
     return table.with_columns(pl.Series("why", why, dtype=pl.String))

@@ -73,23 +73,23 @@ def face_conflicts(boxes: pl.DataFrame | None, rows: list[int]) -> set[tuple[int
 
 
 def keep_joins_apart(before: np.ndarray, after: np.ndarray, similarity: np.ndarray,
-                     pairs: set[tuple[int, int]]) -> tuple[np.ndarray, int]:
+                     pairs: set[tuple[int, int]]) -> tuple[np.ndarray, list[int]]:
     """Faces that joined an identity after clustering (``before`` -1, ``after`` an identity: by prototype or by
     calibrated lead) are taken closest first (``similarity``); one whose frame already holds another face of that
     identity with its box apart (``pairs``, as ``conflicts``) goes back to noise: two faces of one frame are two
     characters, and a small identity of near-copies (one portrait in several crops of a sheet) draws its
-    neighbours on the sheet. Returns the labels and how many joins were undone."""
+    neighbours on the sheet. Returns the labels and the rows whose join was undone."""
     joined = np.flatnonzero((np.asarray(before) < 0) & (np.asarray(after) >= 0))
     if not joined.size or not pairs:
-        return np.asarray(after).copy(), 0
+        return np.asarray(after).copy(), []
     partners: dict[int, set[int]] = {}
     for i, j in pairs:
         partners.setdefault(i, set()).add(j)
         partners.setdefault(j, set()).add(i)
-    out, undone = np.asarray(before).copy(), 0
+    out, undone = np.asarray(before).copy(), []
     for row in sorted(joined.tolist(), key=lambda r: -float(similarity[r])):
         if any(out[other] == after[row] for other in partners.get(row, ())):
-            undone += 1
+            undone.append(row)
         else:
             out[row] = after[row]
     return out, undone

@@ -87,5 +87,17 @@ def test_a_face_joining_an_identity_that_already_has_a_face_in_its_frame_goes_ba
     after = np.array([0, 0, 0, 1, 1, 0, 1])
     similarity = np.array([0, 0.8, 0.8, 0.7, 0.9, 0.8, 0], np.float32)
     out, undone = keep_joins_apart(before, after, similarity, conflicts(frames, boxes))
-    assert out.tolist() == [0, -1, 0, -1, 1, 0, 1] and undone == 2
+    assert out.tolist() == [0, -1, 0, -1, 1, 0, 1] and sorted(undone) == [1, 3]
     assert keep_joins_apart(before, after, similarity, set())[0].tolist() == after.tolist()
+
+
+def test_a_join_undone_says_so_in_its_noise_reason():
+    from assets.identities.assignment import SHARED_FRAME_NOTE
+    from assets.identities.core import IdentityParams
+    from assets.identities.noise_reasons import with_noise_reasons
+
+    table = pl.DataFrame({"instance_id": ["a", "b", "c"], "identity": ["noise", "noise", "identity_000"],
+                          "source": ["auto", "review", "auto"], "by": ["face", "face", "face"]})
+    notes = {"a": SHARED_FRAME_NOTE, "b": SHARED_FRAME_NOTE, "c": SHARED_FRAME_NOTE}
+    why = with_noise_reasons(table, None, {}, IdentityParams(), 1, notes)["why"].to_list()
+    assert why == [SHARED_FRAME_NOTE, "put in noise by review", None]
