@@ -61,3 +61,50 @@ def test_colour_regions_reads_bgr_as_scikit_image_reads_rgb(shared):
     bgr = cv2.cvtColor(windows(shared)[1], cv2.COLOR_RGB2BGR)
     expected = skimage_felzenszwalb(bgr[..., ::-1], scale=REGION_SCALE, sigma=0.6, min_size=20).astype(np.int32)
     np.testing.assert_array_equal(colour_regions(bgr), expected)
+
+
+def merged_by_runs(rgb: np.ndarray, scale: float, sigma: float, min_size: int) -> np.ndarray:
+    """The fast path alone: the costs in radix order merged run by run (empty where its checks fail)."""
+    from scipy import ndimage
+    from skimage.util import img_as_float64
+
+    from resources.backends.felzenszwalb import _ascending, _edge_costs, _merged_in_cost_runs
+
+    smooth = ndimage.gaussian_filter(img_as_float64(np.atleast_3d(rgb)), [sigma, sigma, 0], mode="reflect")
+    costs = _edge_costs(np.ascontiguousarray(smooth))
+    order = _ascending(costs.view(np.uint64))
+    assert np.all(np.diff(costs[order]) >= 0) and order.size == costs.size
+    return _merged_in_cost_runs(costs, order, smooth.shape[0], smooth.shape[1], scale / 255.0, min_size)
+
+
+@pytest.mark.parametrize("scale", [REGION_SCALE, FINE_SCALE])
+def test_real_windows_take_the_radix_order_and_get_scikit_images_labels(shared, scale):
+    """The radix-ordered merge (equal costs in index order, not argsort's) is what gives the labels on real windows:
+    its checks pass there, and its labels are scikit-image's."""
+    for rgb in windows(shared):
+        min_size = max(20, int(0.0005 * rgb.shape[0] * rgb.shape[1]))
+        labels = merged_by_runs(rgb, scale, 0.6, min_size)
+        assert labels.size, "the checks failed on a real window"
+        np.testing.assert_array_equal(labels, skimage_felzenszwalb(rgb, scale=scale, sigma=0.6, min_size=min_size))
+
+
+def test_a_run_of_equal_costs_that_could_join_either_way_falls_back_to_argsorts_order():
+    """Three pixels a, b, a: the two edges cost the same; too small a scale to join them, so the min_size pass has
+    two qualifying edges in one run (which one joins first decides the regions): the fast path declines, and the
+    labels are still scikit-image's."""
+    rgb = np.array([[[10, 20, 30], [200, 150, 90], [10, 20, 30]]], np.uint8)
+    assert merged_by_runs(rgb, 1e-6, 0.0, 2).size == 0
+    for min_size in (1, 2, 3):
+        np.testing.assert_array_equal(felzenszwalb(rgb, scale=1e-6, sigma=0.0, min_size=min_size),
+                                      skimage_felzenszwalb(rgb, scale=1e-6, sigma=0.0, min_size=min_size))
+
+
+def test_the_radix_order_sorts_costs_and_keeps_equal_ones_in_index_order():
+    from resources.backends.felzenszwalb import _ascending
+
+    rng = np.random.default_rng(3)
+    costs = np.round(rng.random(200_000) * 50) / 7   # many equal costs, zeros included
+    order = _ascending(costs.view(np.uint64))
+    np.testing.assert_array_equal(order, np.argsort(costs, kind="stable"))
+    assert _ascending(np.array([0.5, -1.0]).view(np.uint64)).size == 0      # a negative cost: argsort's order
+    assert _ascending(np.array([0.5, np.nan]).view(np.uint64)).size == 0
