@@ -64,7 +64,7 @@ def measure(kind: str, video: Path) -> dict:
     ``analysis_floor`` (reference frames without the loop filter: inexact, a two-pass design's first pass),
     ``exact_by_seeks`` (its second pass: the stage's chosen frames by seeks), ``frames`` / ``frames_reference``
     (the stage with frames.skip_non_reference off / on), ``frames_handoff`` (the stage as the asset runs it: with
-    the handoff to shot_analysis at 720 rows and more, assets/frames/handoff.py), ``frames_shared`` (the stage seeing the reference frames of a
+    the handoff to shot_analysis from HANDOFF_MIN_ROWS rows, assets/frames/handoff.py), ``frames_shared`` (the stage seeing the reference frames of a
     decode of every frame: ``reference_view``); ``nonref_prediction`` and the handoff kinds measure one
     decode shared with shot_analysis (see ``nonref_prediction`` and ``handoff``)."""
     import av
