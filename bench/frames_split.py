@@ -1,8 +1,9 @@
 """Where the `frames` stage spends its CPU above the decode (issue #17): the stage as the asset runs it on a video of
-HANDOFF_MIN_ROWS rows or more (480; 720 before session 16: handoff to shot_analysis on), each Python thread's CPU
-and the stage's costly calls timed by wrapping them (thread CPU: swscale's and FFmpeg's own worker threads show only in the process total), the rows /
-JPEG digest and a digest of the handoff's decoded content (equal digests: equal output, whatever the compression),
-and the handoff's stored records compressed again with zlib level 1 under each strategy (CPU-ms a record, bytes).
+HANDOFF_MIN_ROWS rows or more (480; 720 before session 16: handoff to shot_analysis on), each Python thread's CPU and
+the stage's costly calls timed by wrapping them (thread CPU: swscale's and FFmpeg's own worker threads show only in
+the process total), the rows / JPEG digest and a digest of the handoff's decoded content (equal digests: equal
+output, whatever the compression), and the handoff's stored records compressed again with zlib level 1 under each
+strategy (CPU-ms a record, bytes).
 
 Usage: .venv/bin/python bench/frames_split.py VIDEO [--code DIR] [--scan-check] [--handoff-cost N]
 (DIR: another checkout's assets/ and resources/, e.g. a worktree of the code before a change). ``--scan-check``: also
