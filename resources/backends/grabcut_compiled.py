@@ -42,6 +42,10 @@ LAMBDA = 9 * GAMMA
 NO_DENSITY = 1e6  # the terminal link of a colour a model gives density 0 (OpenCV: -log 0 = inf)
 EPSILON = float(np.finfo(np.float64).eps)
 NEIGHBOURS = ((0, -1, GAMMA), (-1, -1, GAMMA_DIAGONAL), (-1, 0, GAMMA), (-1, 1, GAMMA_DIAGONAL))
+# a pixel's terminal links and its components depend only on its colour: _terminal_links and _learn_models keep each
+# colour's answer in a table of this many slots (a power of 2, keyed by the colour; a colour whose slot another took
+# is computed again): about half of a GrabCut window's pixels repeat a colour (6-minute 1080p film)
+COLOUR_SLOTS = 8192
 
 
 def compiled_grabcut(image: np.ndarray, labels: np.ndarray, iterations: int, seed: int | None = None) -> None:
@@ -169,14 +173,21 @@ def _learn_models(image, labels, coefs, means, covs, inverses, factors, ids, nea
     height, width = labels.shape
     sums, products = np.zeros((2, COMPONENTS, 3)), np.zeros((2, COMPONENTS, 9))
     counts = np.zeros((2, COMPONENTS), np.int64)
+    held, held_best = np.full((2, COLOUR_SLOTS), -1, np.int64), np.empty((2, COLOUR_SLOTS), np.int8)
     for y in range(height):
         for x in range(width):
             model = 1 if labels[y, x] == 1 or labels[y, x] == 3 else 0
             b, g, r = float(image[y, x, 0]), float(image[y, x, 1]), float(image[y, x, 2])
             node = ids[y, x]
             best = -1 if node < 0 else nearest[model, node]
-            if best < 0:
-                best = _nearest(model, b, g, r, coefs, means, inverses, factors)
+            if best < 0:  # the colour's component, computed once per colour met (as in _terminal_links)
+                colour = (np.int64(image[y, x, 0]) << 16) | (np.int64(image[y, x, 1]) << 8) | np.int64(image[y, x, 2])
+                slot = ((colour * 2654435761) >> 11) & (COLOUR_SLOTS - 1)
+                if held[model, slot] == colour:
+                    best = held_best[model, slot]
+                else:
+                    best = _nearest(model, b, g, r, coefs, means, inverses, factors)
+                    held[model, slot], held_best[model, slot] = colour, best
             _add_sample(sums[model], products[model], counts[model], best, b, g, r)
     for model in range(2):
         _end_learning(sums[model], products[model], counts[model], coefs[model], means[model], covs[model])
@@ -232,12 +243,23 @@ def _end_learning(sums, products, counts, coefs, means, covs):
 @njit(cache=True)
 def _terminal_links(image, ids, coefs, means, inverses, factors, source, sink, nearest):
     """-log of the background / character mixture densities of every free pixel (node ``ids[y, x]``), and its
-    component of highest density in each model (``nearest``, for the next assignment)."""
+    component of highest density in each model (``nearest``, for the next assignment). Both depend only on the
+    pixel's colour: a colour met again (the last one held in its slot of a COLOUR_SLOTS table) takes the numbers
+    computed for it, the very same."""
     height, width = ids.shape
+    held = np.full(COLOUR_SLOTS, -1, np.int64)
+    held_source, held_sink = np.empty(COLOUR_SLOTS), np.empty(COLOUR_SLOTS)
+    held_nearest = np.empty((2, COLOUR_SLOTS), np.int8)
     for y in range(height):
         for x in range(width):
             node = ids[y, x]
             if node < 0:
+                continue
+            colour = (np.int64(image[y, x, 0]) << 16) | (np.int64(image[y, x, 1]) << 8) | np.int64(image[y, x, 2])
+            slot = ((colour * 2654435761) >> 11) & (COLOUR_SLOTS - 1)
+            if held[slot] == colour:
+                source[node], sink[node] = held_source[slot], held_sink[slot]
+                nearest[0, node], nearest[1, node] = held_nearest[0, slot], held_nearest[1, slot]
                 continue
             b, g, r = float(image[y, x, 0]), float(image[y, x, 1]), float(image[y, x, 2])
             background, character = 0.0, 0.0
@@ -249,12 +271,14 @@ def _terminal_links(image, ids, coefs, means, inverses, factors, source, sink, n
                     if density > highest:
                         best, highest = ci, density
                 nearest[model, node] = best
+                held_nearest[model, slot] = best
                 if model == 0:
                     background = mixture
                 else:
                     character = mixture
             source[node] = -math.log(background) if background > 0 else NO_DENSITY
             sink[node] = -math.log(character) if character > 0 else NO_DENSITY
+            held[slot], held_source[slot], held_sink[slot] = colour, source[node], sink[node]
 
 
 @njit(cache=True, inline="always")

@@ -150,3 +150,19 @@ def test_the_segmenter_resource_chooses_its_grabcut_and_names_it(shared, monkeyp
     for name in edges.GRABCUTS:
         backend = SegmenterResource(backend="characters", grabcut=name).get()
         assert backend.grabcut == name and backend.model.startswith(f"{name}-grabcut+")
+
+
+
+def test_colours_that_share_a_slot_of_the_colour_table_keep_their_own_links():
+    """The compiled GrabCut keeps each colour's terminal links and components in a table of COLOUR_SLOTS slots,
+    where colours that share a slot take turns: on the noisy drawn scene thousands of colours share slots, and the
+    labels are still OpenCV's."""
+    from resources.backends.grabcut_compiled import COLOUR_SLOTS
+
+    image, labels, _ = _drawn_scene()
+    colours = np.unique((image[..., 0].astype(np.int64) << 16) | (image[..., 1].astype(np.int64) << 8) | image[..., 2])
+    slots = ((colours * 2654435761) >> 11) & (COLOUR_SLOTS - 1)
+    assert colours.size - np.unique(slots).size > 1000   # colours that found their slot taken
+    for iterations in (1, 4):
+        assert np.array_equal(_compiled(image, labels, iterations, edges.GRABCUT_SEED),
+                              _opencv(image, labels, iterations, edges.GRABCUT_SEED))
