@@ -4,9 +4,7 @@ Drawn frames are outlined: a large share of their edges are thin dark ink lines 
 colour. Rendered 3D (and live action) frames have their edges between shaded surfaces, few of them dark lines, and
 smooth shading ramps across surfaces. ``frame_style`` measures, per frame (at 320 px width):
 
-- ``line_art``: share of Canny edges lying on a thin dark line (darker than its 7 x 7 surroundings by 25+ levels),
-  measured on a copy shrunk by each block's darkest pixel (``_line_grey``), so an ink line of 1-2 px in a large
-  image or a line drawing stays dark at 320 px where averaging would grey it out (Canny line art 1 % -> 98 %);
+- ``line_art``: share of Canny edges lying on a thin dark line (darker than its 7 x 7 surroundings by 25+ levels);
 - ``flat``: share of pixels whose 5 x 5 Lab neighbourhood is flat (std < 1.5): cel-painted regions;
 - ``shading``: share of pixels on a gentle luminance ramp (0.7-4 levels per pixel): smooth 3D shading.
 
@@ -47,7 +45,7 @@ WIDTH = 320
 # a shot needs this share of edge pixels to be told apart (Sintel's title cards 1.4-1.9 %, its dark shots 0-1.3 %,
 # Penny & Chip frames 18-24 %; set after seeing those two films, so not a held-out figure)
 MIN_EDGE_SHARE = 0.025
-STYLE_VERSION = 2       # 2: line_art on the darkest-pixel shrink (session 16); older records are measured again
+STYLE_VERSION = 1
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
@@ -73,24 +71,6 @@ def edge_share(rgb: np.ndarray) -> float:
     return float((cv2.Canny(cv2.cvtColor(_small(rgb), cv2.COLOR_RGB2GRAY), 60, 150) > 0).mean())
 
 
-def _line_grey(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The frame's grey at ``shape`` (the ``WIDTH`` copy's rows, columns), each pixel the darkest of the block it
-    shrinks (a grey erosion over the shrink factor, then area averaging): thin dark lines keep their ink. A frame
-    at or under ``WIDTH`` is the plain grey copy."""
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    factor = int(round(rgb.shape[1] / WIDTH))
-    if factor > 1:
-        grey = cv2.erode(grey, np.ones((factor, factor), np.uint8))
-    return cv2.resize(grey, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-
-
-def _line_art(grey: np.ndarray) -> float:
-    edges = cv2.Canny(grey, 60, 150) > 0
-    dark = grey.astype(np.int32) < np.minimum(cv2.blur(grey, (7, 7)).astype(np.int32) - 25, 90)
-    near_dark = cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    return float((edges & near_dark).sum() / max(int(edges.sum()), 1))
-
-
 def frame_style(rgb: np.ndarray) -> tuple[float, float, float]:
     """(line_art, flat, shading) of one RGB uint8 frame; see the module docstring."""
     small = _small(rgb)
@@ -99,7 +79,10 @@ def frame_style(rgb: np.ndarray) -> tuple[float, float, float]:
     local_std = np.sqrt(np.maximum(square - mean * mean, 0)).max(axis=2)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)) / 8
-    line_art = _line_art(_line_grey(rgb, grey.shape))
+    edges = cv2.Canny(grey, 60, 150) > 0
+    dark = grey.astype(np.int32) < np.minimum(cv2.blur(grey, (7, 7)).astype(np.int32) - 25, 90)
+    near_dark = cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    line_art = float((edges & near_dark).sum() / max(int(edges.sum()), 1))
     return line_art, float((local_std < 1.5).mean()), float(((gradient > 0.7) & (gradient < 4)).mean())
 
 
@@ -165,18 +148,13 @@ def configured_preset(film: str) -> str | None:
 
 
 def read_style_record(film: str) -> dict:
-    """The film's ``style.json`` as a dict ({} when absent or unreadable), without its per-shot decisions when
-    they were made by an older rule (``shots_version``)."""
+    """The film's ``style.json`` as a dict ({} when absent or unreadable)."""
     path = style_record_path(film)
     try:
         record = json.loads(path.read_text()) if path.exists() else {}
     except (OSError, ValueError):
         return {}
-    if not isinstance(record, dict):
-        return {}
-    if record.get("shots_version") != STYLE_VERSION:  # per-shot decisions of an older rule: measured again
-        record = {k: v for k, v in record.items() if not k.startswith("shots") and k != "mixed"}
-    return record
+    return record if isinstance(record, dict) else {}
 
 
 def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, frames_fingerprint: str,
@@ -195,7 +173,6 @@ def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, f
     record["shots_used_by"] = used_by
     record["shots_used_for"] = "; ".join(used_by[k] for k in sorted(used_by))
     record["shots_frames"] = frames_fingerprint
-    record["shots_version"] = STYLE_VERSION
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, record)
 

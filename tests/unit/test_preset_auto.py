@@ -65,34 +65,3 @@ def test_auto_preset_is_recorded_once_and_an_explicit_preset_wins(shared, castfo
     assert film_settings("pc")["preset"] == "anime"
     assert film_settings("never_ingested")["preset"] == "3d"
     assert not style_record_path("never_ingested").exists()
-
-
-def _line_drawing(frame: np.ndarray) -> np.ndarray:
-    """A line-art copy of a drawn frame, as a scanned or traced sketch looks: its 1 px Canny edges in black on
-    white, no colour and no fill (bench/anime_image_set.py builds its line-art images the same way)."""
-    grey = cv2.cvtColor(cv2.resize(frame, (854, 480), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    return cv2.cvtColor(255 - cv2.Canny(grey, 100, 200), cv2.COLOR_GRAY2RGB)
-
-
-def test_line_art_and_large_drawn_images_keep_their_outlines(shared):
-    """Thin ink lines in an image wider than the 320 px measure were averaged to grey and lost: Canny line art of
-    Penny & Chip frames measured 1-8 % of edges on dark outlines and large anime portrait sheets 17-27 %, so both
-    were called 3d. Each block's darkest pixel keeps them."""
-    frames = sample_frames(shared / VIDEO / "2d/penny_and_chip/penny_and_chip_summer.mp4", 3)
-    line_art = measure_style([_line_drawing(f) for f in frames])
-    assert line_art.preset == "anime" and line_art.line_art > 0.9 and line_art.colourless, line_art.reason
-    sheet = cv2.cvtColor(cv2.imread(str(shared / "media/faces/anime_face_grid.jpg")), cv2.COLOR_BGR2RGB)
-    portraits = measure_style([sheet[:1024, :1024]])    # four of the sheet's digital anime portraits at 1024 px
-    assert portraits.preset == "anime" and portraits.line_art > 0.3, portraits.reason
-
-
-def test_shot_decisions_of_an_older_rule_are_measured_again(castforge_home):
-    from resources.style import STYLE_VERSION, ShotStyle, read_style_record, record_shot_styles, style_record_path
-
-    record_shot_styles("film", {0: ShotStyle("anime", "why", True)}, "faces: used", "fingerprint")
-    assert read_style_record("film")["shots_version"] == STYLE_VERSION and read_style_record("film")["shots"]
-    stale = json.loads(style_record_path("film").read_text())
-    stale.pop("shots_version")
-    style_record_path("film").write_text(json.dumps({**stale, "preset": "anime"}))
-    kept = read_style_record("film")
-    assert kept == {"preset": "anime"}     # the film's own record stays; its per-shot decisions go
