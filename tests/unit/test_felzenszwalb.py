@@ -99,6 +99,18 @@ def test_a_run_of_equal_costs_that_could_join_either_way_falls_back_to_argsorts_
                                       skimage_felzenszwalb(rgb, scale=1e-6, sigma=0.0, min_size=min_size))
 
 
+def test_a_small_region_between_two_of_one_colour_falls_back_to_argsorts_order():
+    """A A A B A A A: the one-pixel region B ties with both of its neighbours; as the min_size pass's run starts both
+    edges qualify, and whichever joins first leaves the other no longer qualifying, so the order decides which side
+    B joins: the fast path declines (counting the qualifying edges as it joined them accepted this run), and the
+    labels are still scikit-image's."""
+    a, b = [10, 20, 30], [200, 150, 90]
+    rgb = np.array([[a, a, a, b, a, a, a]], np.uint8)
+    assert merged_by_runs(rgb, 1e-6, 0.0, 3).size == 0
+    np.testing.assert_array_equal(felzenszwalb(rgb, scale=1e-6, sigma=0.0, min_size=3),
+                                  skimage_felzenszwalb(rgb, scale=1e-6, sigma=0.0, min_size=3))
+
+
 def test_the_radix_order_sorts_costs_and_keeps_equal_ones_in_index_order():
     from resources.backends.felzenszwalb import _ascending
 
