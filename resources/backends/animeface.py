@@ -3,7 +3,10 @@
 animeface's C extension reads Pillow's internal image struct (Pillow 4 layout): with Pillow >= 12, which castforge's
 main environment needs, it returns no faces and no error. ``install/setup_env.sh`` therefore builds a small
 ``.venv-animeface`` (Pillow 11.3 + animeface, nothing else) and this adapter drives
-``resources/backends/animeface_worker.py`` there as one long-lived subprocess, passing RGB frames over a pipe.
+``resources/backends/animeface_worker.py`` there as one long-lived subprocess, passing RGB frames over a pipe. The
+worker calls the C library of animeface's wheel (nvxs) through ctypes, not animeface's Python glue: the same faces
+and boxes, the window search's parameters (``search``) reachable, and colours that depend on the pixels only
+(animeface's k-means colour reading runs on a random state the glue never seeds; the worker seeds it per image).
 
 Stable API (other stages use it as a seed cue, keep it backward compatible):
 
@@ -69,9 +72,18 @@ SKIN_MIN_SATURATION = 0.1
 DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/animeface``, resolved when the detector is built
 
 
-def cache_version() -> str:
-    """Part of every cache key: the library and the worker's code (its reply format); changing either misses."""
-    return "animeface==2.0.3;worker:" + content_key(WORKER.read_text(), b"")[:12]
+# AnimeFace 2009's window search as animeface 2.0.3 runs it: (stride in 1/32 of the window, window growth per scale,
+# smallest window side in px). The largest window is min(height, width) / smallest * 32 px, so a larger smallest
+# window also lowers the largest. Every other search is a trade: on 105 Penny & Chip frames at 480 rows, a scale
+# factor of 1.2 costs 47 % less CPU but keeps 32 of the 52 faces and finds 8 others (docs/film_scale.md, session 17).
+ANIMEFACE_SEARCH = (4.0, 1.095, 42.592)
+
+
+def cache_version(search: tuple[float, float, float] = ANIMEFACE_SEARCH) -> str:
+    """Part of every cache key: the library, the worker's code (its reply format) and the window search; changing
+    any of them misses."""
+    version = "animeface==2.0.3;worker:" + content_key(WORKER.read_text(), b"")[:12]
+    return version if tuple(search) == ANIMEFACE_SEARCH else version + ";search:" + ",".join(map(str, search))
 
 
 @dataclass(frozen=True)
@@ -147,27 +159,29 @@ class AnimeFaceDetector:
     callers hand it a drawn frame already at its analysis size (resources/analysis_frame.py: the instances cue and
     ``DrawnFaceAnalyzer.detect`` scale the same way), so both ask with the same pixels and share the cache.
     ``require_skin`` drops faces whose skin colour no drawn face has (``has_skin_colour``), after the cache, so
-    detectors with and without it share answers."""
+    detectors with and without it share answers. ``search``: AnimeFace's window search (``ANIMEFACE_SEARCH``)."""
 
     name = "animeface"
 
     def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None,
-                 cache_dir: Path | str | None = DEFAULT_CACHE, require_skin: bool = False):
+                 cache_dir: Path | str | None = DEFAULT_CACHE, require_skin: bool = False,
+                 search: tuple[float, float, float] = ANIMEFACE_SEARCH):
         self.min_score = min_score
+        self.search = tuple(float(v) for v in search)
         self.require_skin = require_skin
         self.max_side = max_side
         self.python = python or animeface_python()
         if cache_dir == DEFAULT_CACHE:
             cache_dir = castforge_home() / "cache" / "animeface"
         self.cache = ResultCache(Path(cache_dir)) if cache_dir is not None else None
-        self._version = cache_version()
+        self._version = cache_version(self.search)
         self.calls = {"worker": 0, "cached": 0}
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen:
-        process = subprocess.Popen([str(self.python), "-I", str(WORKER)], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen([str(self.python), "-I", str(WORKER), *map(repr, self.search)],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         hello = self._reply(process)
         if not hello.get("ready"):
             process.kill()

@@ -1,9 +1,17 @@
-"""AnimeFace 2009 worker: runs inside the isolated ``.venv-animeface`` (Pillow <= 11.3 + animeface 2.0.3).
+"""AnimeFace 2009 worker: runs inside the isolated ``.venv-animeface`` (animeface 2.0.3's wheel + Pillow).
 
-animeface's C extension reads Pillow's internal image object with Pillow 4's struct layout; with Pillow >= 12 it
-silently returns no faces, and castforge's main environment needs a newer Pillow. So the detector lives in its own
-small environment and this script serves it over stdin/stdout. It imports only the standard library, Pillow and
-animeface (never castforge), so the main environment's packages are never needed here.
+animeface's Python glue (its ``_nvxs`` C extension) reads Pillow's internal image object with Pillow 4's struct
+layout (with Pillow >= 12 it silently returns no faces) and fixes AnimeFace's window search (4-step stride, scale
+factor 1.095, smallest window 42.592 px). This worker calls the C library that the wheel bundles
+(``animeface.libs/libnvxs*.so``) through ctypes instead, doing what ``_nvxs.detect`` does (BGR float image, grey,
+5x5 Gaussian, Laplacian edges, both integral images, ``nv_face_detect``, ``nv_face_analyze`` per face) with the
+search parameters given on the command line (AnimeFace's own by default: the same faces and boxes as
+``animeface.detect``). ``nv_face_analyze`` reads the hair, skin and eye colours with a k-means seeded from the
+library's random state, which ``animeface.detect`` leaves running from call to call (the same frame's skin colour
+then differs between calls, and so can ``has_skin_colour``); the worker seeds it (``nv_srand(0)``) before every
+image, so an answer depends on the pixels only. It imports only the standard library and Pillow (never castforge).
+
+Usage: python -I animeface_worker.py [STEP SCALE_FACTOR MIN_WINDOW]
 
 Protocol (binary, one request at a time):
   request:  8-byte header ``>II`` (height, width), then height * width * 3 bytes of RGB uint8, row-major
@@ -14,26 +22,136 @@ Protocol (binary, one request at a time):
 At start it prints one JSON line ``{"ready": true, "pillow": VERSION}`` or ``{"error": ...}`` and exits.
 """
 
+import ctypes
+import importlib.util
 import json
 import struct
 import sys
+from array import array
+from pathlib import Path
+
+# animeface 2.0.3's _nvxs.detect: stride in 1/32 window units, window growth per scale, smallest window (px)
+ANIMEFACE_SEARCH = (4.0, 1.095, 42.592)
+MAX_FACES = 4096
+FEATURE_FLOATS = 114  # nv_face_feature_t: 456 bytes; colours are float (b, g, r) triples at these float offsets
+COLOUR_AT = {"skin_color": 2, "hair_color": 10, "left_eye_color": 18, "right_eye_color": 34}
 
 
-def _face_dict(face) -> dict:
-    def box(part):
-        return [part.pos.x, part.pos.y, part.pos.width, part.pos.height]
+class Matrix(ctypes.Structure):
+    """nvxs's nv_matrix_t (nv_core_matrix.c): float rows of ``step`` floats; a 3D matrix holds rows x cols of them."""
 
-    def colour(part):
-        return [part.color.r, part.color.g, part.color.b]
+    _fields_ = [("list", ctypes.c_int), ("list_step", ctypes.c_int), ("n", ctypes.c_int), ("m", ctypes.c_int),
+                ("rows", ctypes.c_int), ("cols", ctypes.c_int), ("step", ctypes.c_int), ("alias", ctypes.c_int),
+                ("v", ctypes.POINTER(ctypes.c_float))]
 
-    return {
-        "likelihood": float(face.likelihood),
-        "face_box": box(face.face), "left_eye_box": box(face.left_eye), "right_eye_box": box(face.right_eye),
-        "mouth_box": box(face.mouth), "nose_point": [face.nose.pos.x, face.nose.pos.y],
-        "chin_point": [face.chin.pos.x, face.chin.pos.y], "skin_color": colour(face.skin),
-        "hair_color": colour(face.hair), "left_eye_color": colour(face.left_eye),
-        "right_eye_color": colour(face.right_eye),
-    }
+
+class Rect(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int)]
+
+
+class Position(ctypes.Structure):
+    """nv_face_position_t (nv_face_detect.h)."""
+
+    _fields_ = [("likelihood", ctypes.c_float), ("face", Rect), ("left_eye", Rect), ("right_eye", Rect),
+                ("nose", Rect), ("mouth", Rect), ("chin", Rect)]
+
+
+MatrixP = ctypes.POINTER(Matrix)
+
+
+def load_nvxs() -> ctypes.CDLL:
+    """The nvxs library that animeface's wheel bundles, with the signatures this worker calls."""
+    spec = importlib.util.find_spec("animeface")
+    if spec is None or spec.origin is None:
+        raise ImportError("animeface is not installed in this environment")
+    found = sorted((Path(spec.origin).parent.parent / "animeface.libs").glob("libnvxs*.so*"))
+    if not found:
+        raise ImportError(f"animeface's nvxs library not found next to {spec.origin}")
+    nv = ctypes.CDLL(str(found[0]))
+    pointer = ctypes.c_void_p
+    for name, args, result in [
+            ("nv_matrix3d_alloc", [ctypes.c_int] * 3, MatrixP), ("nv_matrix_zero", [MatrixP], None),
+            ("nv_matrix_free", [ctypes.POINTER(MatrixP)], None), ("nv_gray", [MatrixP, MatrixP], None),
+            ("nv_gaussian5x5", [MatrixP, ctypes.c_int, MatrixP, ctypes.c_int], None),
+            ("nv_laplacian1", [MatrixP, MatrixP, ctypes.c_float], None),
+            ("nv_integral", [MatrixP, MatrixP, ctypes.c_int], None), ("nv_srand", [ctypes.c_ulong], None),
+            ("nv_face_analyze", [pointer, ctypes.POINTER(Position), MatrixP], None),
+            ("nv_face_detect", [ctypes.POINTER(Position), ctypes.c_int, MatrixP, MatrixP, ctypes.POINTER(Rect),
+                                pointer, pointer, ctypes.POINTER(pointer), ctypes.c_int, pointer,
+                                ctypes.c_float, ctypes.c_float, ctypes.c_float], ctypes.c_int)]:
+        function = getattr(nv, name)
+        function.argtypes, function.restype = args, result
+    return nv
+
+
+class Detector:
+    """``_nvxs.detect`` over ctypes, with the window search's (step, scale_factor, min_window) as given."""
+
+    def __init__(self, search: tuple[float, float, float] = ANIMEFACE_SEARCH):
+        from PIL import Image
+
+        self.image = Image
+        self.nv = load_nvxs()
+        self.search = search
+
+        def model(name: str) -> int:
+            return ctypes.addressof(ctypes.c_char.in_dll(self.nv, name))
+
+        self.direction, self.detector, self.parts = (ctypes.c_void_p(model(f"nv_face_mlp_{name}"))
+                                                     for name in ("dir", "face_00", "parts"))
+        self.bagging = (ctypes.c_void_p * 2)(model("nv_face_mlp_face_01"), model("nv_face_mlp_face_02"))
+        self.positions = (Position * MAX_FACES)()
+
+    def _matrix(self, n: int, rows: int, cols: int):
+        matrix = self.nv.nv_matrix3d_alloc(n, rows, cols)
+        self.nv.nv_matrix_zero(matrix)
+        return matrix
+
+    def _bgr(self, data: bytes, height: int, width: int):
+        """A 3-channel float matrix of the image, (b, g, r) per pixel as _nvxs fills it."""
+        floats = array("f", bytes(height * width * 12))
+        bands = self.image.frombytes("RGB", (width, height), data).split()
+        for channel, band in zip((2, 1, 0), bands):
+            floats[channel::3] = array("f", band.convert("F").tobytes())
+        bgr = self.nv.nv_matrix3d_alloc(3, height, width)
+        ctypes.memmove(bgr.contents.v, floats.buffer_info()[0], len(floats) * floats.itemsize)
+        return bgr
+
+    def detect(self, data: bytes, height: int, width: int) -> list[dict]:
+        nv = self.nv
+        bgr = self._bgr(data, height, width)
+        gray, smooth, edge = (self._matrix(1, height, width) for _ in range(3))
+        gray_integral, edge_integral = (self._matrix(1, height + 1, width + 1) for _ in range(2))
+        try:
+            nv.nv_gray(gray, bgr)
+            nv.nv_gaussian5x5(smooth, 0, gray, 0)
+            nv.nv_laplacian1(edge, smooth, 4.0)
+            nv.nv_integral(gray_integral, gray, 0)
+            nv.nv_integral(edge_integral, edge, 0)
+            size = Rect(0, 0, width, height)
+            count = nv.nv_face_detect(self.positions, MAX_FACES, gray_integral, edge_integral, ctypes.byref(size),
+                                      self.direction, self.detector, self.bagging, 2, self.parts, *self.search)
+            nv.nv_srand(0)
+            faces = [self._face(self.positions[index], bgr) for index in range(count)]
+        finally:
+            for matrix in (bgr, gray, smooth, edge, gray_integral, edge_integral):
+                nv.nv_matrix_free(ctypes.byref(matrix))
+        return faces
+
+    def _face(self, position: Position, bgr) -> dict:
+        feature = (ctypes.c_float * FEATURE_FLOATS)()
+        self.nv.nv_face_analyze(feature, ctypes.byref(position), bgr)
+
+        def box(rect: Rect) -> list[int]:
+            return [rect.x, rect.y, rect.width, rect.height]
+
+        face = {"likelihood": float(position.likelihood), "face_box": box(position.face),
+                "left_eye_box": box(position.left_eye), "right_eye_box": box(position.right_eye),
+                "mouth_box": box(position.mouth), "nose_point": [position.nose.x, position.nose.y],
+                "chin_point": [position.chin.x, position.chin.y]}
+        for name, at in COLOUR_AT.items():  # (b, g, r) floats, truncated to ints as _nvxs does
+            face[name] = [int(feature[at + 2]), int(feature[at + 1]), int(feature[at])]
+        return face
 
 
 def _read_exact(stream, size: int) -> bytes:
@@ -47,20 +165,16 @@ def _read_exact(stream, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     out = sys.stdout
     try:
-        import animeface
+        search = tuple(float(v) for v in argv) if argv else ANIMEFACE_SEARCH
+        if len(search) != 3:
+            raise ValueError(f"expected STEP SCALE_FACTOR MIN_WINDOW, got {argv}")
+        detector = Detector(search)
         import PIL
-        from PIL import Image
-    except ImportError as error:
-        out.write(json.dumps({"error": f"cannot import animeface / Pillow: {error}"}) + "\n")
-        out.flush()
-        return 2
-    major, minor = (int(v) for v in PIL.__version__.split(".")[:2])
-    if (major, minor) > (11, 3):
-        out.write(json.dumps({"error": f"Pillow {PIL.__version__} is too new for animeface (needs <= 11.3: "
-                                       "its C extension then returns no faces)"}) + "\n")
+    except (ImportError, OSError, ValueError, AttributeError) as error:
+        out.write(json.dumps({"error": f"cannot load AnimeFace (animeface's nvxs library / Pillow): {error}"}) + "\n")
         out.flush()
         return 2
     out.write(json.dumps({"ready": True, "pillow": PIL.__version__}) + "\n")
@@ -78,8 +192,7 @@ def main() -> int:
         except EOFError:
             return 1
         try:
-            image = Image.frombytes("RGB", (width, height), data)
-            reply = {"faces": [_face_dict(f) for f in animeface.detect(image)]}
+            reply = {"faces": detector.detect(data, height, width)}
         except Exception as error:  # noqa: BLE001 - reported to the caller, the worker lives on
             reply = {"error": f"{type(error).__name__}: {error}"}
         out.write(json.dumps(reply) + "\n")
@@ -87,4 +200,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

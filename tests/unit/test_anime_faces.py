@@ -82,20 +82,113 @@ def test_a_missing_animeface_environment_names_the_interpreter_and_the_fix(tmp_p
         AnimeFaceDetector()
 
 
-def test_a_worker_with_a_too_new_pillow_fails_loudly(tmp_path, monkeypatch):
-    """The main environment's Pillow is too new for animeface: the worker says so instead of returning []."""
+def test_a_worker_without_animeface_fails_loudly(monkeypatch):
+    """An interpreter without animeface's library (here the main environment's): the worker says so when it starts,
+    instead of returning []."""
+    import importlib.util
     import sys
-
-    import PIL
 
     from resources.backends.animeface import AnimeFaceDetector
 
-    if tuple(int(v) for v in PIL.__version__.split(".")[:2]) <= (11, 3):
-        pytest.skip("this environment's Pillow is old enough for animeface")
+    if importlib.util.find_spec("animeface") is not None:
+        pytest.skip("this environment has animeface")
     monkeypatch.setenv("CASTFORGE_ANIMEFACE_PYTHON", sys.executable)
     detector = AnimeFaceDetector(cache_dir=None)
-    with pytest.raises(CastforgeError, match="(too new|cannot import)"):
+    with pytest.raises(CastforgeError, match="cannot load AnimeFace"):
         detector.detect(np.zeros((64, 64, 3), np.uint8))
+
+
+def penny_and_chip_frame(shared: Path, seconds: float) -> np.ndarray:
+    capture = cv2.VideoCapture(str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"))
+    capture.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000)
+    ok, bgr = capture.read()
+    capture.release()
+    assert ok
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+# Runs in the animeface environment: the worker's ctypes detector against animeface's own detect (its random state
+# seeded as the worker seeds it), on the PNG files named in argv; prints how many answers are identical.
+SAME_AS_ANIMEFACE = """
+import json, sys
+sys.path.append(sys.argv[1])
+import animeface
+from PIL import Image
+from animeface_worker import Detector
+detector = Detector()
+def theirs(image):
+    detector.nv.nv_srand(0)
+    box = lambda part: [part.pos.x, part.pos.y, part.pos.width, part.pos.height]
+    colour = lambda part: [part.color.r, part.color.g, part.color.b]
+    return [{"likelihood": float(f.likelihood), "face_box": box(f.face), "left_eye_box": box(f.left_eye),
+             "right_eye_box": box(f.right_eye), "mouth_box": box(f.mouth), "nose_point": [f.nose.pos.x, f.nose.pos.y],
+             "chin_point": [f.chin.pos.x, f.chin.pos.y], "skin_color": colour(f.skin), "hair_color": colour(f.hair),
+             "left_eye_color": colour(f.left_eye), "right_eye_color": colour(f.right_eye)}
+            for f in animeface.detect(image)]
+same, faces = 0, 0
+for path in sys.argv[2:]:
+    image = Image.open(path).convert("RGB")
+    answer = theirs(image)
+    same += detector.detect(image.tobytes(), image.size[1], image.size[0]) == answer
+    faces += len(answer)
+print(json.dumps({"same": same, "faces": faces}))
+"""
+
+
+@pytest.mark.slow
+def test_the_worker_finds_what_animefaces_own_detect_finds(shared, tmp_path):
+    """The worker drives AnimeFace's C library through ctypes: on real drawn frames (three Penny & Chip frames, a
+    grid tile) every face, box, landmark and colour is the one animeface.detect gives (its colour k-means seeded
+    alike), so the search and the parts' and colours' reading are AnimeFace's own."""
+    import subprocess
+
+    from resources.backends.animeface import WORKER, animeface_python
+
+    try:
+        python = animeface_python()
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    images = [penny_and_chip_frame(shared, t) for t in (27.0, 51.5, 54.0)] + [grid(shared)[:512, 2560:]]
+    paths = []
+    for index, image in enumerate(images):
+        paths.append(str(tmp_path / f"{index}.png"))
+        cv2.imwrite(paths[-1], cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    run = subprocess.run([str(python), "-c", SAME_AS_ANIMEFACE, str(WORKER.parent), *paths], capture_output=True,
+                         text=True, check=True)
+    result = json.loads(run.stdout)
+    assert result["same"] == len(images) and result["faces"] >= 5, result
+
+
+@pytest.mark.slow
+def test_an_answer_depends_on_the_pixels_only(shared, detector):
+    """AnimeFace reads colours with a k-means on a random state; animeface's glue leaves it running, so one frame's
+    skin colour (and has_skin_colour) changed from call to call (Penny & Chip at 54 s: [252, 193, 248] then
+    [244, 97, 186]). The worker seeds it per image: the same frame, asked between other frames, answers the same."""
+    frame = penny_and_chip_frame(shared, 54.0)
+    others = [penny_and_chip_frame(shared, t) for t in (27.0, 51.5)]
+    first = detector.detect(frame)
+    assert first
+    for other in others:
+        detector.detect(other)
+        assert detector.detect(frame) == first
+
+
+def test_a_window_search_other_than_animefaces_is_its_own_cache_entry(shared, tmp_path):
+    """``search`` reaches the worker (a coarser search finds other faces) and keys its answers apart."""
+    from resources.backends.animeface import ANIMEFACE_SEARCH, AnimeFaceDetector, cache_version
+
+    frame = penny_and_chip_frame(shared, 54.0)
+    try:
+        own = AnimeFaceDetector(max_side=None, cache_dir=tmp_path, min_score=0.0)
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    coarse = AnimeFaceDetector(max_side=None, cache_dir=tmp_path, min_score=0.0, search=(4.0, 1.2, 42.592))
+    assert cache_version(ANIMEFACE_SEARCH) == cache_version() != cache_version(coarse.search)
+    found, coarse_found = own.detect(frame), coarse.detect(frame)
+    own.close()
+    coarse.close()
+    assert coarse.calls == {"worker": 1, "cached": 0} and len(list(tmp_path.glob("*/*.json"))) == 2
+    assert found != coarse_found
 
 
 def test_a_second_detector_reads_the_first_ones_answers_and_recomputes_a_corrupt_one(shared, tmp_path):
