@@ -17,7 +17,7 @@ POSE_FLAG = 0.3  # BlazePose's pose flag on the person box under this: no person
 DROP_CREATURE_LIMBS = True
 
 
-def _inside(inner: np.ndarray, outer: np.ndarray) -> float:
+def share_inside(inner: np.ndarray, outer: np.ndarray) -> float:
     """Share of box ``inner``'s area (x0, y0, x1, y1) inside box ``outer``."""
     area = max(0.0, float(inner[2] - inner[0])) * max(0.0, float(inner[3] - inner[1]))
     overlap = max(0.0, float(min(inner[2], outer[2]) - max(inner[0], outer[0]))) * \
@@ -32,7 +32,7 @@ def is_creature_limb(seed, person, seeds: list) -> bool:
         return False
     if person is not None and person[0].score >= POSE_FLAG:
         return False
-    return any(o.kind not in ("person", "face") and o.score > seed.score and _inside(seed.box, o.box) >= INSIDE
+    return any(o.kind not in ("person", "face") and o.score > seed.score and share_inside(seed.box, o.box) >= INSIDE
                for o in seeds if o is not seed)
 
 

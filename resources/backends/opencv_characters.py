@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from resources.backends.character_cues import CharacterCues, Cues
+from resources.backends.character_boxed_again import without_boxed_again
 from resources.backends.character_creatures import without_creature_limbs
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
@@ -291,6 +292,7 @@ class OpencvCharacterSegmenter:
                        np.r_[s.face[:4] * scale, s.face[4:]], s.shared) for s in seeds]
         people = [self._person(bgr, s) for s in scaled]
         seeds, scaled, people = without_creature_limbs(seeds, scaled, people, cues.drawn)
+        seeds, scaled, people = without_boxed_again(seeds, scaled, people, cues.drawn)
         cues.seeds = len(seeds)
         masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
         if FLAT_PARTS:
