@@ -45,3 +45,19 @@ def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve
         chunk = index[start:start + batch_size]
         out[chunk] = embedder.embed([next(images) for _ in chunk])
     return out
+
+
+def held_out_similarities(members: np.ndarray) -> np.ndarray:
+    """Each row's cosine to the mean of the OTHER rows (``members``: unit vectors of one identity); a single row
+    gets 1.0 (nothing to hold it out against). A member counted in the prototype it is compared with looks closer
+    than a new look of the character can: with four members each is a quarter of its own prototype, so a floor
+    taken from inclusive similarities shuts out the character's other looks in a small identity (an image folder:
+    4 faces of a child). Held out, the floor is what a new member would show; with many members the two agree."""
+    members = np.asarray(members, dtype=np.float64)
+    if len(members) < 2:
+        return np.ones(len(members))
+    total = members.sum(axis=0)
+    dots = members @ total                      # a_j . S
+    own = np.einsum("ij,ij->i", members, members)  # |a_j|^2 (1 for unit rows, 0 for a missing cut-out)
+    rest_norm = np.sqrt(np.maximum(total @ total - 2 * dots + own, 1e-24))
+    return (dots - own) / rest_norm

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assets.identities.appearance import held_out_similarities
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size, shot_min_cluster_size)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
@@ -166,8 +167,8 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
     members = [np.flatnonzero(labels == index) for index in range(len(groups))]
     protos = [normalise(appearance[m].mean(axis=0, keepdims=True))[0] for m in members]
     # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
-    floors = [max(params.appearance_threshold, float(np.quantile(appearance[m] @ p, params.appearance_quantile)))
-              for m, p in zip(members, protos)]
+    # (identities.appearance_floor held_out: each to the prototype of the others)
+    floors = [max(params.appearance_threshold, _own_floor(appearance[m], p, params)) for m, p in zip(members, protos)]
     sims = appearance[faceless] @ np.stack(protos).T
     # the margin needs a runner-up: with one identity, the instances seen with a face that no identity took
     # (other characters, or this one unrecognised) stand in for it
@@ -185,6 +186,13 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
         else:
             remaining.append(k)
     return remaining, adopted
+
+
+def _own_floor(members: np.ndarray, prototype: np.ndarray, params: IdentityParams) -> float:
+    """The ``appearance_quantile`` of how close an identity's members come to its appearance prototype: each to
+    the prototype itself (``inclusive``), or to the mean of the others (``held_out``: what a new look shows)."""
+    close = held_out_similarities(members) if params.appearance_floor == "held_out" else members @ prototype
+    return float(np.quantile(close, params.appearance_quantile))
 
 
 def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str], boxes: pl.DataFrame,

@@ -38,6 +38,9 @@ class IdentityParams:
                                            # identity's appearance prototype as this quantile of its face members,
     appearance_threshold: float = 0.6      # ... and at least this close (cosine) ...
     appearance_margin: float = 0.05        # ... and this much closer than to the runner-up
+    appearance_floor: str = "inclusive"    # the quantile's members compared with their identity's prototype
+                                           # (inclusive) or each with the mean of the others (held_out: a small
+                                           # identity's members are a large part of their own prototype)
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
@@ -70,6 +73,8 @@ class IdentityParams:
         params = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
         if params.reduce not in ("none", "pca", "umap", "auto") or params.plot not in ("pca", "umap"):
             raise ValueError("identities.reduce must be none|pca|umap|auto and identities.plot pca|umap")
+        if params.appearance_floor not in ("inclusive", "held_out"):
+            raise ValueError("identities.appearance_floor must be inclusive|held_out")
         if params.min_cluster_size < 2:
             raise ValueError("identities.min_cluster_size must be >= 2")
         return params

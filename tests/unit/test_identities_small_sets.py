@@ -114,3 +114,58 @@ def test_portraits_of_one_style_seen_in_three_crops_of_a_sheet_are_each_an_ident
     assert len(found) >= 2, found
     for members in found.values():
         assert len(set(members)) == 1 and len(members) >= 3, found   # one portrait, seen in 3 crops or more
+
+
+def test_held_out_similarities_leave_each_member_out_of_its_prototype():
+    from assets.identities.appearance import held_out_similarities
+    from assets.identities.core import normalise
+
+    members = normalise(np.random.default_rng(0).normal(size=(5, 16)))
+    expected = [float(members[j] @ normalise(np.delete(members, j, axis=0).sum(axis=0, keepdims=True))[0])
+                for j in range(5)]
+    assert np.allclose(held_out_similarities(members), expected, atol=1e-6)
+    inclusive = members @ normalise(members.mean(axis=0, keepdims=True))[0]
+    assert (held_out_similarities(members) < inclusive).all()   # counted in its own prototype, each looks closer
+    assert held_out_similarities(members[:1]).tolist() == [1.0]
+
+
+def test_a_faceless_look_of_a_small_drawn_identity_joins_it_when_members_are_held_out(shared):
+    """Penny's and Chip's faces in 4 shots each (an image folder's handful of looks) and faceless crops of both in 9
+    other shots (each child's body below the hand-labelled face). The anime preset's appearance floor holds each
+    member out of the prototype it is compared with: one more crop joins its own child (Chip's of shot 21), none the
+    other child; each member counted in its own prototype (inclusive), the floor shuts that look out."""
+    from resources.backends.drawn_identity import DrawnIdentityEmbedder, context_crop
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+    from resources.protocols import FaceDetection
+
+    labels = json.loads((ROOT / "tests/data/penny_and_chip_faces.json").read_text())["frames"]
+    embedder = TfliteImageEmbedder()
+    capture, ids, names, rows, faces, bodies = cv2.VideoCapture(str(shared / PENNY_CHIP)), [], [], [], {}, []
+    for shot in (1, 7, 13, 19, 3, 5, 9, 11, 15, 17, 21, 23, 25):
+        capture.set(cv2.CAP_PROP_POS_MSEC, (8 * shot + 3.5) * 1000)
+        frame = cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB)
+        for name in ("penny", "chip"):
+            x0, y0, x1, y1 = box = tuple(map(float, labels[str(shot)][name]))
+            ids.append(f"{name}_{shot}"), names.append(name), rows.append((f"frame_{shot}", shot, *box))
+            w, h = x1 - x0, y1 - y0
+            bodies.append(frame[max(0, int(y0 - 0.3 * h)):, max(0, int(x0 - 0.4 * w)):int(x1 + 0.4 * w)])
+            if shot in (1, 7, 13, 19):
+                faces[ids[-1]] = DrawnIdentityEmbedder(embedder).embed(
+                    [context_crop(frame, FaceDetection(box, 1.0, "label"))])[0]
+    capture.release()
+    appearance = embedder.embed(bodies)
+    boxes = pl.DataFrame(rows, schema=["frame_id", "shot", "x0", "y0", "x1", "y1"], orient="row").with_columns(
+        pl.Series("instance_id", ids), pl.col("shot").cast(pl.Float64).alias("timestamp_s"))
+    preset = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
+    assert preset["appearance_floor"] == "held_out"
+
+    def adopted(floor: str) -> list[tuple[str, str]]:
+        params = IdentityParams.from_dict({**preset, "appearance_floor": floor, "tracks": False})
+        result = assign_identities(ids, faces, appearance, params, boxes=boxes)
+        child = {label: names[k] for k, label in enumerate(result.labels) if ids[k] in faces and label >= 0}
+        assert sorted(child.values()) == ["chip", "penny"]   # each child one identity from their faces
+        return [(names[k], child[label]) for k, label in enumerate(result.labels) if ids[k] not in faces and label >= 0]
+
+    inclusive, held_out = adopted("inclusive"), adopted("held_out")
+    assert all(mine == theirs for mine, theirs in inclusive + held_out)
+    assert len(held_out) > len(inclusive) >= 1
