@@ -3,12 +3,15 @@ YOLOX's two passes (the frame, then zoomed out) can box one rendered character t
 and a loose one reaching into the background beside her; the loose one loses her face to the tight one (strongest,
 then tightest boxes choose their faces first) and became a face-less seed of its own, whose cut the split between
 characters then took away from her (Sintel trailer 00570: the girl seen close from above loses her shoulder to the
-loose box's cut, which is dropped).
+loose box's cut, which the filter drops as a non-character; 00741: her head at the frame's edge loses her collar and
+shoulder to a box over her and the dragon's tail, dropped as blurry).
 
 It differs from a second character whose box holds the first (a parent holding a child, a group boxed as one) by
-what BlazePose finds in the loose box: the person whose face the tight seed holds (its matte holds that face), not
-another one; and the loose box scores lower than the tight one (0.43 against 0.73 there). Rendered and filmed
-shots only: BlazePose's matte spills over drawn characters beside each other."""
+what BlazePose finds in the loose box: the person whose face the tight seed holds (its matte holds that face), and
+the loose box scores lower than the tight one (00570: 0.43 against 0.73); or no person at all (a pose flag under
+NOBODY: 0.0007 at 00741, where the loose box scores 0.62 against 0.50), where a second character filling the box
+would have given BlazePose one. Rendered and filmed shots only: BlazePose's matte spills over drawn characters beside
+each other and its flag on a drawn person is often low."""
 
 import numpy as np
 
@@ -17,6 +20,7 @@ from resources.backends.character_creatures import share_inside
 INSIDE = 0.9  # share of the tight box's area inside the loose one
 MATTE_HOLDS = 0.5  # the loose box's matte at least this over at least this share of the tight seed's face core
 DROP_BOXED_AGAIN = True
+NOBODY = 0.05  # BlazePose's pose flag on the loose box under this: no person in it
 
 
 def _face_core(face: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -31,11 +35,15 @@ def _face_core(face: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def is_boxed_again(seed, person, seeds: list) -> bool:
     """Whether the face-less person ``seed`` (BlazePose's ``person`` on it: (PersonMatte, trusted) or None) holds
-    INSIDE of a higher-scoring seed's box and that seed's face, and BlazePose's matte on it holds that face."""
+    INSIDE of another seed's box and that seed's face, and BlazePose on it finds no person (flag under NOBODY) or,
+    where that seed scores higher, its matte holds that face."""
     if seed.kind != "person" or seed.face is not None or person is None:
         return False
     for other in seeds:
-        if other is seed or other.face is None or other.score <= seed.score:
+        if other is seed or other.face is None:
+            continue
+        nobody = person[0].score < NOBODY
+        if not nobody and other.score <= seed.score:
             continue
         if share_inside(other.box, seed.box) < INSIDE:
             continue
@@ -43,7 +51,7 @@ def is_boxed_again(seed, person, seeds: list) -> bool:
             continue
         matte = person[0].matte  # read (warped to the frame) only for a seed that holds another's face
         core = _face_core(other.face, matte.shape)
-        if core.any() and (matte[core] >= MATTE_HOLDS).mean() >= MATTE_HOLDS:
+        if nobody or core.any() and (matte[core] >= MATTE_HOLDS).mean() >= MATTE_HOLDS:
             return True
     return False
 
