@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from assets.identities.core import normalise
 from assets.pose.core import composite_on
 from resources.errors import BadMediaError
 from resources.image_codec import read_image
@@ -13,6 +14,9 @@ from resources.ordered_map import ordered_map
 from resources.protocols import ImageEmbedder
 
 BACKGROUND = 127  # cut-outs are composited on mid grey so the background colour carries no identity
+# a cut-out's colours: CIELAB L* x a* x b* bins (a*, b* clipped to +-COLOUR_AB), of its opaque pixels
+COLOUR_BINS = (4, 6, 6)
+COLOUR_AB = 60.0
 
 
 def load_cutout(path: Path) -> np.ndarray:
@@ -45,6 +49,55 @@ def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve
         chunk = index[start:start + batch_size]
         out[chunk] = embedder.embed([next(images) for _ in chunk])
     return out
+
+
+def colour_descriptor(image: np.ndarray) -> np.ndarray:
+    """The colours of a cut-out (BGR or BGRA uint8, as read): a histogram of its opaque pixels (alpha >= 128) in
+    coarse CIELAB bins, each pixel one count, so a character's hair, skin and main clothing weigh by their area
+    and the size of the cut-out does not matter; square-rooted and L2-normalised (Hellinger), so the cosine of two
+    is their Bhattacharyya coefficient. A partly hidden character keeps the colours of what shows. Zero without
+    an opaque pixel."""
+    lightness_bins, a_bins, b_bins = COLOUR_BINS
+    opaque = image[:, :, 3] >= 128 if image.ndim == 3 and image.shape[2] == 4 else np.ones(image.shape[:2], bool)
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    pixels = np.ascontiguousarray(image[:, :, :3][opaque]).reshape(-1, 1, 3)
+    if not len(pixels):
+        return np.zeros(lightness_bins * a_bins * b_bins, np.float32)
+    lab = cv2.cvtColor(pixels.astype(np.float32) / 255, cv2.COLOR_BGR2LAB).reshape(-1, 3)
+
+    def binned(values: np.ndarray, low: float, high: float, bins: int) -> np.ndarray:
+        return np.clip((values - low) / (high - low) * bins, 0, bins - 1).astype(np.int64)
+
+    index = ((binned(lab[:, 0], 0, 100, lightness_bins) * a_bins + binned(lab[:, 1], -COLOUR_AB, COLOUR_AB, a_bins))
+             * b_bins + binned(lab[:, 2], -COLOUR_AB, COLOUR_AB, b_bins))
+    histogram = np.sqrt(np.bincount(index, minlength=lightness_bins * a_bins * b_bins) / len(index))
+    return (histogram / np.linalg.norm(histogram)).astype(np.float32)
+
+
+def colour_vectors(paths: list[str | None], resolve: Callable[[str], Path]) -> np.ndarray:
+    """(N, D) ``colour_descriptor`` rows of the cut-outs; a missing cut-out's row is zero (it matches nothing)."""
+    out = np.zeros((len(paths), int(np.prod(COLOUR_BINS))), dtype=np.float32)
+    index = [i for i, p in enumerate(paths) if p]
+
+    def read(i: int) -> np.ndarray:
+        image = read_image(resolve(paths[i]))
+        if image is None:
+            raise BadMediaError(resolve(paths[i]), "instance cut-out cannot be read; re-materialise `instances`")
+        return colour_descriptor(image)
+
+    for i, row in zip(index, ordered_map(read, index, ahead=16, name="colours")):
+        out[i] = row
+    return out
+
+
+def with_colours(appearance: np.ndarray, colours: np.ndarray | None, weight: float) -> np.ndarray:
+    """Appearance rows with a cut-out's colours joined in: each block unit-normalised and scaled by the square root
+    of its weight (1 - ``weight``, ``weight``), so the cosine of two rows is the weighted mean of the blocks'
+    cosines. Unchanged without colours or at weight 0."""
+    if colours is None or weight <= 0:
+        return appearance
+    return np.hstack([np.sqrt(1 - weight) * normalise(appearance), np.sqrt(weight) * normalise(colours)])
 
 
 def held_out_similarities(members: np.ndarray) -> np.ndarray:

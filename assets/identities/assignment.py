@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from assets.identities.appearance import held_out_similarities
+from assets.identities.appearance import held_out_similarities, with_colours
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size, shot_min_cluster_size)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
@@ -50,7 +50,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                       appearance: np.ndarray | None, params: IdentityParams,
                       face_quality: dict[str, tuple[float, bool]] | None = None,
                       boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None,
-                      face_detectors: dict[str, str] | None = None) -> Assignment:
+                      face_detectors: dict[str, str] | None = None, colours: np.ndarray | None = None
+                      ) -> Assignment:
     """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
     clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
     among themselves.
@@ -58,7 +59,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     ``appearance``: (len(instance_ids), D) unit vectors, or None. ``face_quality``: instance -> (quality, passes
     the gate) of its face (absent: every face counts as gated with quality 1). ``boxes``: a table aligned with
     ``instance_ids`` (shot, timestamp_s, frame_id, x0..y1) to link tracks; None: no tracks. ``face_detectors``:
-    instance -> the detector that found its face (per-detector prototypes, ``params.prototype_per_detector``)."""
+    instance -> the detector that found its face (per-detector prototypes, ``params.prototype_per_detector``).
+    ``colours``: (len(instance_ids), C) colour descriptors of the cut-outs, joined to ``appearance`` by
+    ``params.appearance_colour_weight`` where a faceless instance is adopted by a face identity; None: not used."""
     n = len(instance_ids)
     quality = face_quality or {}
     labels = np.full(n, -1, dtype=np.int64)
@@ -118,7 +121,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             groups.append({"has_faces": True, "members": [], "prototype_row": with_face[row], "space": "face",
                            "vector": x[row], "prototype_faces": counts[label]})
 
-    remaining, adopted = _adopt_by_appearance(labels, confidence, appearance, groups, params,
+    adoption_space = (with_colours(appearance, colours, params.appearance_colour_weight) if appearance is not None
+                      else None)
+    remaining, adopted = _adopt_by_appearance(labels, confidence, adoption_space, groups, params,
                                               [k for k in range(n) if instance_ids[k] not in face_vectors])
     stats["faceless_adopted"] = adopted
     track_ids = None

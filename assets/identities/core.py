@@ -41,6 +41,9 @@ class IdentityParams:
     appearance_floor: str = "inclusive"    # the quantile's members compared with their identity's prototype
                                            # (inclusive) or each with the mean of the others (held_out: a small
                                            # identity's members are a large part of their own prototype)
+    appearance_colour_weight: float = 0.0  # the share of a cut-out's colours (appearance.colour_descriptor) in the
+                                           # appearance a faceless instance joins a face identity by (0: the image
+                                           # embedding alone); its floor and margin are taken on the mix
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
@@ -73,6 +76,8 @@ class IdentityParams:
         params = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
         if params.reduce not in ("none", "pca", "umap", "auto") or params.plot not in ("pca", "umap"):
             raise ValueError("identities.reduce must be none|pca|umap|auto and identities.plot pca|umap")
+        if not 0 <= params.appearance_colour_weight < 1:
+            raise ValueError("identities.appearance_colour_weight must be in [0, 1)")
         if params.appearance_floor not in ("inclusive", "held_out"):
             raise ValueError("identities.appearance_floor must be inclusive|held_out")
         if params.min_cluster_size < 2:
