@@ -180,7 +180,7 @@ def reassigned(home: str, film: str, overrides: dict) -> pl.DataFrame:
 
     sys.path.insert(0, str(ROOT))
     from assets.faces.core import embedding_matrix
-    from assets.identities.appearance import appearance_vectors, colour_vectors
+    from assets.identities.appearance import cutout_vectors
     from assets.identities.assignment import assign_identities
     from assets.identities.core import IdentityParams
     from assets.identities.prototypes import best_faces
@@ -195,12 +195,11 @@ def reassigned(home: str, film: str, overrides: dict) -> pl.DataFrame:
     params = IdentityParams.from_dict({**stage_params(film, "identity_clusters"), **overrides})
     chosen = best_faces(workspace.read_table("faces"), params)
     ids = chosen["instance_id"].to_list()
-    a = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))),
-                          appearance_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute),
+    appearance, colours = cutout_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute,
+                                         colours=params.appearance_colour_weight > 0)
+    a = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
                           params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
-                          face_detectors=dict(zip(ids, chosen["detector"])),
-                          colours=(colour_vectors(kept["path"].to_list(), workspace.absolute)
-                                   if params.appearance_colour_weight > 0 else None))
+                          face_detectors=dict(zip(ids, chosen["detector"])), colours=colours)
     print("reassigned:", json.dumps({k: v for k, v in a.stats.items() if not isinstance(v, dict)}),
           "min_cluster_size", a.stats.get("face_clustering", {}).get("min_cluster_size"))
     return pl.DataFrame({"instance_id": a.instance_ids, "by": a.by,

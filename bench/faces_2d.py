@@ -327,7 +327,7 @@ def reassigned(film: str) -> "pl.DataFrame":
     import polars as pl
 
     from assets.faces.core import embedding_matrix
-    from assets.identities.appearance import appearance_vectors, colour_vectors
+    from assets.identities.appearance import cutout_vectors
     from assets.identities.assignment import assign_identities
     from assets.identities.core import IdentityParams
     from assets.identities.prototypes import best_faces
@@ -341,12 +341,11 @@ def reassigned(film: str) -> "pl.DataFrame":
     params = IdentityParams.from_dict(stage_params(film, "identity_clusters"))
     chosen = best_faces(workspace.read_table("faces"), params)
     ids = chosen["instance_id"].to_list()
-    assignment = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))),
-                                   appearance_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute),
+    appearance, colours = cutout_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute,
+                                         colours=params.appearance_colour_weight > 0)
+    assignment = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
                                    params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
-                                   face_detectors=dict(zip(ids, chosen["detector"])),
-                                   colours=(colour_vectors(kept["path"].to_list(), workspace.absolute)
-                                            if params.appearance_colour_weight > 0 else None))
+                                   face_detectors=dict(zip(ids, chosen["detector"])), colours=colours)
     return pl.DataFrame({"instance_id": assignment.instance_ids, "by": assignment.by,
                          "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in assignment.labels]})
 

@@ -21,6 +21,11 @@ COLOUR_AB = 60.0
 
 def load_cutout(path: Path) -> np.ndarray:
     """An RGBA (or RGB) cut-out as RGB on a neutral background, cropped to its visible part."""
+    return cutout_on_grey(read_cutout(path))
+
+
+def read_cutout(path: Path) -> np.ndarray:
+    """A cut-out as read (BGR or BGRA uint8), cropped to its visible part (the pixels with alpha > 0)."""
     image = read_image(path)
     if image is None:
         raise BadMediaError(path, "instance cut-out cannot be read; re-materialise `instances`")
@@ -29,9 +34,15 @@ def load_cutout(path: Path) -> np.ndarray:
     if image.shape[2] == 4:
         # cropped first, then composited: the same pixels as compositing the whole cut-out (a 1080p one's float
         # copies cost more than its decode, and most of a cut-out's margin is transparent)
-        x, y, w, h = cv2.boundingRect(cv2.extractChannel(image, 3))   # the pixels with alpha > 0
+        x, y, w, h = cv2.boundingRect(cv2.extractChannel(image, 3))
         if w and h:
             image = image[y:y + h, x:x + w]
+    return image
+
+
+def cutout_on_grey(image: np.ndarray) -> np.ndarray:
+    """A cut-out as ``read_cutout`` gives it, as RGB on a neutral background."""
+    if image.shape[2] == 4:
         # each pixel (colour * a + grey * (1 - a)).astype(uint8) in float32, a = alpha / 255
         return composite_on(image, (BACKGROUND,) * 3, round_half_up=False)
     return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_BGR2RGB)
@@ -42,13 +53,32 @@ def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve
     """(N, D) unit vectors; rows whose cut-out is missing are zero (they match nothing). The cut-outs are read on a
     thread per core, the next batch while the embedder takes this one (PNG inflate and compositing release the GIL;
     the embedder is called from this thread only)."""
+    return cutout_vectors(paths, embedder, resolve, colours=False, batch_size=batch_size)[0]
+
+
+def cutout_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve: Callable[[str], Path], colours: bool,
+                   batch_size: int = 16) -> tuple[np.ndarray, np.ndarray | None]:
+    """``appearance_vectors`` and, with ``colours``, the cut-outs' ``colour_descriptor`` rows (else None), each
+    cut-out read once; a missing cut-out's rows are zero."""
     out = np.zeros((len(paths), embedder.embedding_dim), dtype=np.float32)
+    colour_rows = np.zeros((len(paths), int(np.prod(COLOUR_BINS))), dtype=np.float32) if colours else None
     index = [i for i, p in enumerate(paths) if p]
-    images = ordered_map(lambda i: load_cutout(resolve(paths[i])), index, ahead=batch_size, name="appearance")
+
+    def load(i: int) -> tuple[np.ndarray, np.ndarray | None]:
+        image = read_cutout(resolve(paths[i]))
+        return cutout_on_grey(image), colour_descriptor(image) if colours else None
+
+    loaded = ordered_map(load, index, ahead=batch_size, name="appearance")
     for start in range(0, len(index), batch_size):
         chunk = index[start:start + batch_size]
-        out[chunk] = embedder.embed([next(images) for _ in chunk])
-    return out
+        images = []
+        for i in chunk:
+            image, colour = next(loaded)
+            images.append(image)
+            if colour_rows is not None:
+                colour_rows[i] = colour
+        out[chunk] = embedder.embed(images)
+    return out, colour_rows
 
 
 def colour_descriptor(image: np.ndarray) -> np.ndarray:
@@ -73,22 +103,6 @@ def colour_descriptor(image: np.ndarray) -> np.ndarray:
              * b_bins + binned(lab[:, 2], -COLOUR_AB, COLOUR_AB, b_bins))
     histogram = np.sqrt(np.bincount(index, minlength=lightness_bins * a_bins * b_bins) / len(index))
     return (histogram / np.linalg.norm(histogram)).astype(np.float32)
-
-
-def colour_vectors(paths: list[str | None], resolve: Callable[[str], Path]) -> np.ndarray:
-    """(N, D) ``colour_descriptor`` rows of the cut-outs; a missing cut-out's row is zero (it matches nothing)."""
-    out = np.zeros((len(paths), int(np.prod(COLOUR_BINS))), dtype=np.float32)
-    index = [i for i, p in enumerate(paths) if p]
-
-    def read(i: int) -> np.ndarray:
-        image = read_image(resolve(paths[i]))
-        if image is None:
-            raise BadMediaError(resolve(paths[i]), "instance cut-out cannot be read; re-materialise `instances`")
-        return colour_descriptor(image)
-
-    for i, row in zip(index, ordered_map(read, index, ahead=16, name="colours")):
-        out[i] = row
-    return out
 
 
 def with_colours(appearance: np.ndarray, colours: np.ndarray | None, weight: float) -> np.ndarray:

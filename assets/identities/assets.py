@@ -7,7 +7,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.faces.core import embedding_matrix
-from assets.identities.appearance import appearance_vectors, colour_vectors
+from assets.identities.appearance import cutout_vectors
 from assets.identities.assignment import assign_identities, identity_table, tables
 from assets.identities.core import NOISE, IdentityParams
 from assets.identities.noise_reasons import with_noise_reasons
@@ -62,9 +62,8 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         appearance = colours = None
         if any(i not in face_vectors for i in ids_in_order) or params.tracks:
             embedder = image_embedder.get()
-            appearance = appearance_vectors(kept["path"].to_list(), embedder, workspace.absolute)
-            if params.appearance_colour_weight > 0:
-                colours = colour_vectors(kept["path"].to_list(), workspace.absolute)
+            appearance, colours = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
+                                                 colours=params.appearance_colour_weight > 0)
         assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
                                        face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])),
                                        colours=colours)

@@ -65,3 +65,17 @@ def test_the_anime_preset_mixes_colours_and_the_weight_is_checked():
     assert IdentityParams().appearance_colour_weight == 0.0                  # 3d and the defaults: the image alone
     with pytest.raises(ValueError):
         IdentityParams.from_dict({"appearance_colour_weight": 1.0})
+
+
+def test_appearance_and_colours_come_from_one_read_of_each_cut_out(shared):
+    from assets.identities.appearance import appearance_vectors, cutout_vectors
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    paths = ["saha_front.png", None, "sita_front.png"]   # a missing cut-out's rows are zero
+    embedder = TfliteImageEmbedder()
+    appearance, colours = cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=True)
+    assert np.array_equal(appearance, appearance_vectors(paths, embedder, lambda p: shared / CHARACTERS / p))
+    looks = characters(shared)   # the whole file, not cropped to its visible part: the same counts
+    assert np.array_equal(colours, np.stack([colour_descriptor(looks["saha_front"]), np.zeros(colours.shape[1]),
+                                             colour_descriptor(looks["sita_front"])]))
+    assert cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=False)[1] is None
