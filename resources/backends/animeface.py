@@ -79,10 +79,12 @@ DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/animeface``, resolved when 
 ANIMEFACE_SEARCH = (4.0, 1.095, 42.592)
 
 
-def cache_version(search: tuple[float, float, float] = ANIMEFACE_SEARCH) -> str:
-    """Part of every cache key: the library, the worker's code (its reply format) and the window search; changing
-    any of them misses."""
+def cache_version(search: tuple[float, float, float] = ANIMEFACE_SEARCH, nvxs: Path | None = None) -> str:
+    """Part of every cache key: the library (the wheel's, or the bytes of the ``nvxs`` build given), the worker's code
+    (its reply format) and the window search; changing any of them misses."""
     version = "animeface==2.0.3;worker:" + content_key(WORKER.read_text(), b"")[:12]
+    if nvxs is not None:
+        version += ";nvxs:" + content_key("nvxs", nvxs.read_bytes())[:12]
     return version if tuple(search) == ANIMEFACE_SEARCH else version + ";search:" + ",".join(map(str, search))
 
 
@@ -144,6 +146,19 @@ def parse_face(raw: dict, scale: float = 1.0) -> AnimeFace:
         left_eye_rgb=colour_a, right_eye_rgb=colour_b)
 
 
+def nvxs_library() -> Path | None:
+    """``$CASTFORGE_ANIMEFACE_NVXS``: an nvxs library for the worker to load instead of the one animeface's wheel
+    bundles (a build for this CPU: docs/film_scale.md, session 17); None: the wheel's."""
+    configured = os.environ.get("CASTFORGE_ANIMEFACE_NVXS")
+    if not configured:
+        return None
+    path = Path(configured)
+    if not path.is_file():
+        raise CastforgeError(f"animeface: CASTFORGE_ANIMEFACE_NVXS={configured} is not a file; build nvxs (animeface's "
+                             "sdist, third_party/nvxs-1.0.2: ./configure && make, .libs/libnvxs.so) or unset it")
+    return path
+
+
 def animeface_python() -> Path:
     """The interpreter of the isolated animeface environment; a clear error when it is missing."""
     configured = os.environ.get("CASTFORGE_ANIMEFACE_PYTHON")
@@ -174,13 +189,15 @@ class AnimeFaceDetector:
         if cache_dir == DEFAULT_CACHE:
             cache_dir = castforge_home() / "cache" / "animeface"
         self.cache = ResultCache(Path(cache_dir)) if cache_dir is not None else None
-        self._version = cache_version(self.search)
+        self.nvxs = nvxs_library()
+        self._version = cache_version(self.search, self.nvxs)
         self.calls = {"worker": 0, "cached": 0}
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen:
-        process = subprocess.Popen([str(self.python), "-I", str(WORKER), *map(repr, self.search)],
+        library = [str(self.nvxs)] if self.nvxs is not None else []
+        process = subprocess.Popen([str(self.python), "-I", str(WORKER), *map(repr, self.search), *library],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         hello = self._reply(process)
         if not hello.get("ready"):

@@ -11,7 +11,8 @@ library's random state, which ``animeface.detect`` leaves running from call to c
 then differs between calls, and so can ``has_skin_colour``); the worker seeds it (``nv_srand(0)``) before every
 image, so an answer depends on the pixels only. It imports only the standard library and Pillow (never castforge).
 
-Usage: python -I animeface_worker.py [STEP SCALE_FACTOR MIN_WINDOW]
+Usage: python -I animeface_worker.py [STEP SCALE_FACTOR MIN_WINDOW [NVXS_LIBRARY]]
+(NVXS_LIBRARY: an nvxs build to load instead of the wheel's, e.g. one built for this CPU.)
 
 Protocol (binary, one request at a time):
   request:  8-byte header ``>II`` (height, width), then height * width * 3 bytes of RGB uint8, row-major
@@ -59,15 +60,20 @@ class Position(ctypes.Structure):
 MatrixP = ctypes.POINTER(Matrix)
 
 
-def load_nvxs() -> ctypes.CDLL:
-    """The nvxs library that animeface's wheel bundles, with the signatures this worker calls."""
+def wheel_nvxs() -> Path:
+    """The nvxs library that animeface's wheel bundles."""
     spec = importlib.util.find_spec("animeface")
     if spec is None or spec.origin is None:
         raise ImportError("animeface is not installed in this environment")
     found = sorted((Path(spec.origin).parent.parent / "animeface.libs").glob("libnvxs*.so*"))
     if not found:
         raise ImportError(f"animeface's nvxs library not found next to {spec.origin}")
-    nv = ctypes.CDLL(str(found[0]))
+    return found[0]
+
+
+def load_nvxs(library: Path | None = None) -> ctypes.CDLL:
+    """nvxs (``library``, else the wheel's), with the signatures this worker calls."""
+    nv = ctypes.CDLL(str(library or wheel_nvxs()))
     pointer = ctypes.c_void_p
     for name, args, result in [
             ("nv_matrix3d_alloc", [ctypes.c_int] * 3, MatrixP), ("nv_matrix_zero", [MatrixP], None),
@@ -87,11 +93,11 @@ def load_nvxs() -> ctypes.CDLL:
 class Detector:
     """``_nvxs.detect`` over ctypes, with the window search's (step, scale_factor, min_window) as given."""
 
-    def __init__(self, search: tuple[float, float, float] = ANIMEFACE_SEARCH):
+    def __init__(self, search: tuple[float, float, float] = ANIMEFACE_SEARCH, library: Path | None = None):
         from PIL import Image
 
         self.image = Image
-        self.nv = load_nvxs()
+        self.nv = load_nvxs(library)
         self.search = search
 
         def model(name: str) -> int:
@@ -168,10 +174,10 @@ def _read_exact(stream, size: int) -> bytes:
 def main(argv: list[str]) -> int:
     out = sys.stdout
     try:
-        search = tuple(float(v) for v in argv) if argv else ANIMEFACE_SEARCH
-        if len(search) != 3:
-            raise ValueError(f"expected STEP SCALE_FACTOR MIN_WINDOW, got {argv}")
-        detector = Detector(search)
+        if len(argv) not in (0, 3, 4):
+            raise ValueError(f"expected STEP SCALE_FACTOR MIN_WINDOW [NVXS_LIBRARY], got {argv}")
+        search = tuple(float(v) for v in argv[:3]) if argv else ANIMEFACE_SEARCH
+        detector = Detector(search, Path(argv[3]) if len(argv) == 4 else None)
         import PIL
     except (ImportError, OSError, ValueError, AttributeError) as error:
         out.write(json.dumps({"error": f"cannot load AnimeFace (animeface's nvxs library / Pillow): {error}"}) + "\n")

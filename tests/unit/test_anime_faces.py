@@ -224,6 +224,35 @@ def test_a_second_detector_reads_the_first_ones_answers_and_recomputes_a_corrupt
     same.close()
 
 
+def test_the_worker_loads_the_nvxs_build_it_is_given_and_a_missing_one_is_named(shared, tmp_path, monkeypatch):
+    """``CASTFORGE_ANIMEFACE_NVXS``: the worker maps that library (here a copy of the wheel's, so the same faces and,
+    the same bytes, the same cache key); a path that is no file fails when the detector is built, naming it."""
+    import shutil
+
+    from resources.backends.animeface import AnimeFaceDetector, animeface_python, cache_version
+
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_NVXS", str(tmp_path / "nowhere.so"))
+    with pytest.raises(CastforgeError, match="nowhere.so is not a file"):
+        AnimeFaceDetector()
+    monkeypatch.delenv("CASTFORGE_ANIMEFACE_NVXS")
+    try:
+        bundled_worker = AnimeFaceDetector(cache_dir=None)
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    tile = np.ascontiguousarray(grid(shared)[:512, 2560:])
+    faces, _ = bundled_worker.detect(tile), bundled_worker.close()
+    bundled = next(animeface_python().parents[1].glob("lib/python*/site-packages/animeface.libs/libnvxs*.so*"))
+    copy = tmp_path / "build" / "libnvxs.so"
+    copy.parent.mkdir()
+    shutil.copy(bundled, copy)
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_NVXS", str(copy))
+    given = AnimeFaceDetector(cache_dir=None)
+    assert given.detect(tile) == faces and faces
+    assert str(copy) in Path(f"/proc/{given._process.pid}/maps").read_text()
+    given.close()
+    assert cache_version(nvxs=copy) != cache_version() and cache_version(nvxs=copy) == cache_version(nvxs=bundled)
+
+
 def test_faces_whose_skin_reads_as_cloth_are_dropped_and_the_drawn_face_kept(shared, tmp_path):
     """Penny & Chip shot 6 (t = 51.5 s, hand-labelled): AnimeFace finds Penny's face (the skin it reads is her
     glasses' pale lens) and a 'face' on her grey T-shirt; with require_skin only the face is left, read from the
