@@ -74,8 +74,9 @@ DEFAULT_CACHE = "default"  # ``$CASTFORGE_HOME/cache/animeface``, resolved when 
 
 # AnimeFace 2009's window search as animeface 2.0.3 runs it: (stride in 1/32 of the window, window growth per scale,
 # smallest window side in px). The largest window is min(height, width) / smallest * 32 px, so a larger smallest
-# window also lowers the largest. Every other search is a trade: on 105 Penny & Chip frames at 480 rows, a scale
-# factor of 1.2 costs 47 % less CPU but keeps 32 of the 52 faces and finds 8 others (docs/film_scale.md, session 17).
+# window also lowers the largest. Every other search is a trade: on 105 Penny & Chip frames at 480 rows, every other
+# scale (factor 1.095 ** 2) costs 46 % less CPU but keeps 38 of the 52 faces (bench/animeface_cost.py; held-out anime
+# composites 0.7399 -> 0.7360: docs/film_scale.md, session 17).
 ANIMEFACE_SEARCH = (4.0, 1.095, 42.592)
 
 
