@@ -12,6 +12,7 @@ import logging
 import cv2
 import numpy as np
 
+from resources.backends.character_axis import body_axis_x
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_boxed_again import without_boxed_again
 from resources.backends.character_creatures import without_creature_limbs
@@ -133,7 +134,7 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     if seed.kind != "face":
         axis = np.zeros_like(inside)
         h, w = axis.shape
-        cx = (bx0 + bx1) / 2 - rx0
+        cx = body_axis_x(bx0, bx1, seed.face, seed.shared) - rx0
         axis[int(((by0 - ry0) + 0.1 * (by1 - by0)) * scale):int(((by0 - ry0) + 0.98 * (by1 - by0)) * scale),
              max(0, int((cx - 0.08 * (bx1 - bx0)) * scale)):int((cx + 0.08 * (bx1 - bx0)) * scale) + 1] = True
         labels[axis & inside] = cv2.GC_PR_FGD
