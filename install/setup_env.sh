@@ -16,6 +16,8 @@ $PIP install -q --upgrade "pip>=25.3" wheel "setuptools>=77.0.3,<81"
 AF=${VENV_ANIMEFACE:-.venv-animeface}
 [ -x "$AF/bin/python" ] || "$PY" -m venv "$AF"
 "$AF/bin/python" -m pip install -q "pillow==11.3.0" "animeface==2.0.3" 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
+# AnimeFace's C library built with -O3 (half the wheel's CPU a frame; the wheel's build stays the fallback)
+bash install/build_nvxs.sh "$AF"
 # environments layered over $VENV (they read its packages through a .pth file): built once $VENV is complete
 layered_envs() {
   bash install/setup_dg.sh "$VENV"   # .venv-dg: the `dg` command (dg check defs)

@@ -147,16 +147,21 @@ def parse_face(raw: dict, scale: float = 1.0) -> AnimeFace:
         left_eye_rgb=colour_a, right_eye_rgb=colour_b)
 
 
-def nvxs_library() -> Path | None:
-    """``$CASTFORGE_ANIMEFACE_NVXS``: an nvxs library for the worker to load instead of the one animeface's wheel
-    bundles (a build for this CPU: docs/film_scale.md, session 17); None: the wheel's."""
+def nvxs_library(python: Path) -> Path | None:
+    """The nvxs library the worker loads: ``$CASTFORGE_ANIMEFACE_NVXS`` when set (``wheel``: the one animeface's
+    wheel bundles), else the -O3 build install/build_nvxs.sh leaves in the animeface environment
+    (``<env>/nvxs/libnvxs.so``, half the wheel's CPU a frame: docs/film_scale.md, session 17) where it exists;
+    None: the wheel's."""
     configured = os.environ.get("CASTFORGE_ANIMEFACE_NVXS")
-    if not configured:
+    if configured == "wheel":
         return None
+    if not configured:
+        built = python.parent.parent / "nvxs" / "libnvxs.so"
+        return built if built.is_file() else None
     path = Path(configured)
     if not path.is_file():
-        raise CastforgeError(f"animeface: CASTFORGE_ANIMEFACE_NVXS={configured} is not a file; build nvxs (animeface's "
-                             "sdist, third_party/nvxs-1.0.2: ./configure && make, .libs/libnvxs.so) or unset it")
+        raise CastforgeError(f"animeface: CASTFORGE_ANIMEFACE_NVXS={configured} is not a file; build nvxs with "
+                             "`bash install/build_nvxs.sh .venv-animeface`, set it to `wheel` or unset it")
     return path
 
 
@@ -190,7 +195,7 @@ class AnimeFaceDetector:
         if cache_dir == DEFAULT_CACHE:
             cache_dir = castforge_home() / "cache" / "animeface"
         self.cache = ResultCache(Path(cache_dir)) if cache_dir is not None else None
-        self.nvxs = nvxs_library()
+        self.nvxs = nvxs_library(self.python)
         self._version = cache_version(self.search, self.nvxs)
         self.calls = {"worker": 0, "cached": 0}
         self._process: subprocess.Popen | None = None

@@ -234,7 +234,7 @@ def test_the_worker_loads_the_nvxs_build_it_is_given_and_a_missing_one_is_named(
     monkeypatch.setenv("CASTFORGE_ANIMEFACE_NVXS", str(tmp_path / "nowhere.so"))
     with pytest.raises(CastforgeError, match="nowhere.so is not a file"):
         AnimeFaceDetector()
-    monkeypatch.delenv("CASTFORGE_ANIMEFACE_NVXS")
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_NVXS", "wheel")
     try:
         bundled_worker = AnimeFaceDetector(cache_dir=None)
     except CastforgeError as error:
@@ -251,6 +251,42 @@ def test_the_worker_loads_the_nvxs_build_it_is_given_and_a_missing_one_is_named(
     assert str(copy) in Path(f"/proc/{given._process.pid}/maps").read_text()
     given.close()
     assert cache_version(nvxs=copy) != cache_version() and cache_version(nvxs=copy) == cache_version(nvxs=bundled)
+
+
+def test_the_default_is_the_o3_build_where_setup_made_it_and_it_finds_the_wheels_faces(shared, tmp_path,
+                                                                                       monkeypatch):
+    """Unset, ``CASTFORGE_ANIMEFACE_NVXS`` means ``<env>/nvxs/libnvxs.so`` where install/build_nvxs.sh built it (else
+    the wheel's); ``wheel`` forces the wheel's. The -O3 build is not bit-exact (the wheel's -ffast-math code): on a
+    grid region of labelled faces it finds the wheel's faces at the same boxes, likelihoods within 0.03."""
+    from resources.backends.animeface import AnimeFaceDetector, animeface_python, nvxs_library
+
+    monkeypatch.delenv("CASTFORGE_ANIMEFACE_NVXS", raising=False)
+    python = tmp_path / "env" / "bin" / "python"
+    assert nvxs_library(python) is None
+    (tmp_path / "env" / "nvxs").mkdir(parents=True)
+    (tmp_path / "env" / "nvxs" / "libnvxs.so").write_bytes(b"\x7fELF")
+    assert nvxs_library(python) == tmp_path / "env" / "nvxs" / "libnvxs.so"
+    monkeypatch.setenv("CASTFORGE_ANIMEFACE_NVXS", "wheel")
+    assert nvxs_library(python) is None
+
+    built = animeface_python().parents[1] / "nvxs" / "libnvxs.so"
+    if not built.is_file():
+        pytest.skip(f"no -O3 nvxs build at {built} (bash install/build_nvxs.sh .venv-animeface)")
+    tile = np.ascontiguousarray(grid(shared)[:1024, 1024:2048])
+    try:
+        wheel = AnimeFaceDetector(cache_dir=None, min_score=0.0)
+    except CastforgeError as error:
+        pytest.skip(str(error))
+    expected, _ = wheel.detect(tile), wheel.close()
+    monkeypatch.delenv("CASTFORGE_ANIMEFACE_NVXS")
+    fast = AnimeFaceDetector(cache_dir=None, min_score=0.0)
+    assert fast.nvxs == built
+    found, _ = fast.detect(tile), fast.close()
+    confident = [f for f in expected if f.score >= 0.6]
+    assert len(confident) >= 3
+    for face in confident:
+        twin = [f for f in found if f.box == face.box]
+        assert twin and abs(twin[0].score - face.score) < 0.03, (face, found)
 
 
 def test_faces_whose_skin_reads_as_cloth_are_dropped_and_the_drawn_face_kept(shared, tmp_path):
