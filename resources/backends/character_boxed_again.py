@@ -15,7 +15,7 @@ each other and its flag on a drawn person is often low."""
 
 import numpy as np
 
-from resources.backends.character_creatures import share_inside
+from resources.backends.character_creatures import seeds_kept, share_inside
 
 INSIDE = 0.9  # share of the tight box's area inside the loose one
 MATTE_HOLDS = 0.5  # the loose box's matte at least this over at least this share of the tight seed's face core
@@ -62,6 +62,4 @@ def without_boxed_again(seeds: list, scaled: list, people: list, drawn: bool) ->
     ``drawn`` shots."""
     if not DROP_BOXED_AGAIN or drawn:
         return seeds, scaled, people
-    keep = [not is_boxed_again(s, p, scaled) for s, p in zip(scaled, people)]
-    pick = lambda items: [x for x, k in zip(items, keep) if k]  # noqa: E731
-    return pick(seeds), pick(scaled), pick(people)
+    return seeds_kept(seeds, scaled, people, [not is_boxed_again(s, p, scaled) for s, p in zip(scaled, people)])

@@ -42,6 +42,10 @@ def without_creature_limbs(seeds: list, scaled: list, people: list, drawn: bool)
     shots."""
     if not DROP_CREATURE_LIMBS or drawn:
         return seeds, scaled, people
-    keep = [not is_creature_limb(s, p, scaled) for s, p in zip(scaled, people)]
+    return seeds_kept(seeds, scaled, people, [not is_creature_limb(s, p, scaled) for s, p in zip(scaled, people)])
+
+
+def seeds_kept(seeds: list, scaled: list, people: list, keep: list[bool]) -> tuple[list, list, list]:
+    """(seeds, scaled seeds, BlazePose per seed), the three parallel lists, with only the rows ``keep`` marks."""
     pick = lambda items: [x for x, k in zip(items, keep) if k]  # noqa: E731
     return pick(seeds), pick(scaled), pick(people)
