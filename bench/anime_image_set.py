@@ -179,27 +179,15 @@ def reassigned(home: str, film: str, overrides: dict) -> pl.DataFrame:
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from assets.faces.core import embedding_matrix
-    from assets.identities.appearance import cutout_vectors
-    from assets.identities.assignment import assign_identities
     from assets.identities.core import IdentityParams
-    from assets.identities.prototypes import best_faces
+    from assets.identities.reassign import reassign_stored
     from resources.backends.tflite_embedder import TfliteImageEmbedder
     from resources.film_settings import stage_params
     from resources.storage import FilmWorkspace
 
     os.environ["CASTFORGE_HOME"] = home
-    workspace = FilmWorkspace(film, Path(home))
-    instances = workspace.read_table("filtered_instances")
-    kept = instances.filter(pl.col("kept"))
     params = IdentityParams.from_dict({**stage_params(film, "identity_clusters"), **overrides})
-    chosen = best_faces(workspace.read_table("faces"), params)
-    ids = chosen["instance_id"].to_list()
-    appearance, colours = cutout_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute,
-                                         colours=params.appearance_colour_weight > 0)
-    a = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
-                          params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
-                          face_detectors=dict(zip(ids, chosen["detector"])), colours=colours)
+    a = reassign_stored(FilmWorkspace(film, Path(home)), params, TfliteImageEmbedder())
     print("reassigned:", json.dumps({k: v for k, v in a.stats.items() if not isinstance(v, dict)}),
           "min_cluster_size", a.stats.get("face_clustering", {}).get("min_cluster_size"))
     return pl.DataFrame({"instance_id": a.instance_ids, "by": a.by,

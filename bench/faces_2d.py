@@ -326,26 +326,14 @@ def reassigned(film: str) -> "pl.DataFrame":
     detection: the same functions identity_clusters calls, minus review and stable ids."""
     import polars as pl
 
-    from assets.faces.core import embedding_matrix
-    from assets.identities.appearance import cutout_vectors
-    from assets.identities.assignment import assign_identities
     from assets.identities.core import IdentityParams
-    from assets.identities.prototypes import best_faces
+    from assets.identities.reassign import reassign_stored
     from resources.backends.tflite_embedder import TfliteImageEmbedder
     from resources.film_settings import stage_params
     from resources.storage import FilmWorkspace
 
-    workspace = FilmWorkspace(film)
-    instances = workspace.read_table("filtered_instances")
-    kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     params = IdentityParams.from_dict(stage_params(film, "identity_clusters"))
-    chosen = best_faces(workspace.read_table("faces"), params)
-    ids = chosen["instance_id"].to_list()
-    appearance, colours = cutout_vectors(kept["path"].to_list(), TfliteImageEmbedder(), workspace.absolute,
-                                         colours=params.appearance_colour_weight > 0)
-    assignment = assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
-                                   params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
-                                   face_detectors=dict(zip(ids, chosen["detector"])), colours=colours)
+    assignment = reassign_stored(FilmWorkspace(film), params, TfliteImageEmbedder())
     return pl.DataFrame({"instance_id": assignment.instance_ids, "by": assignment.by,
                          "identity": [f"identity_{k:03d}" if k >= 0 else "noise" for k in assignment.labels]})
 
