@@ -18,6 +18,8 @@ AF=${VENV_ANIMEFACE:-.venv-animeface}
 "$AF/bin/python" -m pip install -q "pillow==11.3.0" "animeface==2.0.3" 2>&1 | sed "/is ignored: it is neither a file nor a directory/d"
 # AnimeFace's C library built with -O3 (half the wheel's CPU a frame; the wheel's build stays the fallback)
 bash install/build_nvxs.sh "$AF"
+# media the benches read beside ../shared (Kenney's CC0 characters inside arcade's wheel; nothing installed)
+PYTHON="$VENV/bin/python" bash install/fetch_bench_media.sh
 # environments layered over $VENV (they read its packages through a .pth file): built once $VENV is complete
 layered_envs() {
   bash install/setup_dg.sh "$VENV"   # .venv-dg: the `dg` command (dg check defs)
