@@ -7,6 +7,11 @@ face grid at several sizes (some too small for a detector), greyscale and line-a
 image, a CMYK JPEG, a 16-bit PNG, a 0-byte file and a truncated JPEG; truth in ``DIR.truth.json``. ``--split``
 (SPLITS below): ``tune`` takes Penny & Chip's odd shots and Saha, ``held_out`` the even shots and Sita (measured once,
 at the end of a change); ``s15`` (the default) is session 15's set, byte for byte.
+``build DIR --characters kenney --split tune|held_out``: Kenney's six CC0 drawn characters instead (session 18,
+bench/kenney_image_set.py: RGBA sprites, single and paired composites on real frames, greyscale and small ones);
+an instance is a character's when more than half of its cut-out lies on the character's visible mask
+(``DIR.masks/``) and their IoU is over 0.2; ``eval`` adds BCubed over every character pasted (a missed one is
+noise of its own) and purity / coverage per identity and character.
 ``eval HOME FILM DIR``: after ``castforge ingest DIR --film FILM`` and ``castforge materialize FILM`` under
 CASTFORGE_HOME=HOME: per kind images / kept frames / instances / kept / with a face / given an identity, every
 drop and face-miss reason, and BCubed precision / recall / F of the labelled instances (Penny, Chip, Sita, Saha;
@@ -51,7 +56,9 @@ SPLITS = {
 }
 
 
-def build(OUT: str, split: str = "s15") -> None:
+def build(OUT: str, split: str = "s15", characters: str = "cc0") -> None:
+    if characters == "kenney":
+        return build_kenney(OUT, split)
     plan = SPLITS[split]
     shutil.rmtree(OUT, ignore_errors=True); os.makedirs(OUT)
     CACHE = tempfile.mkdtemp()
@@ -127,6 +134,19 @@ def build(OUT: str, split: str = "s15") -> None:
     print(len(truth), "images in", OUT)
 
 
+def build_kenney(OUT: str, split: str) -> None:
+    import sys
+
+    sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+    from kenney_image_set import build as build_set
+
+    if split not in ("tune", "held_out"):
+        raise SystemExit("--characters kenney: --split tune or held_out")
+    truth = build_set(OUT, split, S)
+    json.dump(truth, open(OUT.rstrip("/") + ".truth.json", "w"), indent=1)
+    print(len(truth), "images in", OUT)
+
+
 # Where each crop of the anime grid comes from: (x0, y0, x1, y1) in the 3072 px grid, and its scale. The grid's
 # hand-labelled faces (tests/data/anime_face_grid_labels.json) are 39 portraits of 39 characters: eval labels them
 # ``portrait_K`` in every crop that holds them whole, so a cluster of portraits of two characters counts against
@@ -149,7 +169,9 @@ def grid_portraits(image: str) -> list:
             for k, (x0, y0, x1, y1) in enumerate(faces) if x0 >= cx0 and y0 >= cy0 and x1 <= cx1 and y1 <= cy1]
 
 
-def label(truth, row, image):
+def label(truth, row, image, masks=None):
+    if masks is not None:  # the Kenney set: mask IoU with each character's visible mask
+        return masks(row, image)
     best, lab = 0.0, None
     for name, b in truth[image]['chars'] + grid_portraits(image):
         if name in ('penny', 'chip') or name.startswith('portrait'):  # face box: its centre inside the instance box, the instance not much wider than 4 faces
@@ -206,6 +228,7 @@ def evaluate(home: str, film: str, folder: str, verbose: bool, overrides: dict |
     src = dict(fr.select('frame_id', 'source').iter_rows())
     idof = {r['instance_id']: r for r in ids.iter_rows(named=True)}
     faced = set(faces['instance_id'])
+    masks = kenney_masks(home, film, folder, truth, fr) if any(len(c) == 3 for t in truth.values() for c in t['chars']) else None
     per = defaultdict(Counter); rows = []; notes = defaultdict(Counter)
     for image, t in truth.items(): per[t['kind']]['images'] += 1
     for r in fr.iter_rows(named=True):
@@ -222,15 +245,17 @@ def evaluate(home: str, film: str, folder: str, verbose: bool, overrides: dict |
         ident = idof.get(r['instance_id'], {}).get('identity')
         per[k]['identity'] += ident not in (None, 'noise')
         if r['instance_id'] in miss: notes[k]['miss: ' + miss[r['instance_id']][:45]] += 1
-        lab = label(truth, r, image)
-        rows.append((image, r['instance_id'], lab, ident, r['instance_id'] in faced, [round(r[c]) for c in ('x0', 'y0', 'x1', 'y1')]))
+        lab = label(truth, r, image, masks)
+        rows.append((image, r["instance_id"], lab, ident, r["instance_id"] in faced, [round(r[c]) for c in ("x0", "y0", "x1", "y1")]) + ((round(masks.found[(image, r["instance_id"])][1], 2),) if masks else ()))
     print(f"{'kind':18s} images frames_kept inst kept face identity")
     for k, c in per.items():
         print(f"{k:18s} {c['images']:6d} {c['frames_kept']:11d} {c['instances']:4d} {c['kept']:4d} {c['face']:4d} {c['identity']:8d}")
     for k, c in notes.items():
         for n, v in c.items(): print('   ', k, n, v)
-    lab = [(l, i if i not in (None, 'noise') else 'noise:' + iid) for _, iid, l, i, _, _ in rows if l]
+    lab = [(l, i if i not in (None, 'noise') else 'noise:' + iid) for _, iid, l, i, *_ in rows if l]
+    kenney = {c for t in truth.values() for c, *m in t['chars'] if m and len(m) == 2}
     groups = [('pc', lambda n: n in ('penny', 'chip')), ('rgba', lambda n: n in ('sita', 'saha')),
+              ('kenney', lambda n: n in kenney),
               ('all', lambda n: not n.startswith('portrait')), ('grid', lambda n: n.startswith('portrait')),
               ('all+grid', lambda n: True)]
     for group, wanted in groups:
@@ -238,11 +263,58 @@ def evaluate(home: str, film: str, folder: str, verbose: bool, overrides: dict |
         if sub: print(group, 'labelled', len(sub), 'P/R/F %.3f %.3f %.3f' % bcubed(sub), Counter(sub and [(l, c if not c.startswith('noise') else 'noise') for l, c in sub]))
     kinds = {image: truth[image]['kind'] for image in truth}
     for kind in sorted({kinds[image] for image, _, l, *_ in rows if l}):  # BCubed among one kind's instances
-        sub = [(l, i if i not in (None, 'noise') else 'noise:' + iid) for image, iid, l, i, _, _ in rows
+        sub = [(l, i if i not in (None, 'noise') else 'noise:' + iid) for image, iid, l, i, *_ in rows
                if l and kinds[image] == kind]
         print('  kind', kind, 'labelled', len(sub), 'P/R/F %.3f %.3f %.3f' % bcubed(sub))
+    if kenney:
+        from kenney_image_set import purity_coverage
+
+        print('kenney', json.dumps(purity_coverage([x for x in lab if x[0] in kenney]), indent=None))
+        # every character pasted, found or not: its best instance's identity, else noise of its own (a character
+        # whose frame was dropped or that no instance covers counts against recall, as a user would see it)
+        best = {}
+        for image, iid, l, i, *_ in rows:
+            if l in kenney:
+                iou = masks.found[(image, iid)][1]
+                if iou > best.get((image, l), (0.0,))[0]:
+                    best[(image, l)] = (iou, i if i not in (None, 'noise') else 'noise:' + iid)
+        pasted = [(c, best.get((image, c), (0, f'noise:missed:{image}:{c}'))[1])
+                  for image, t in truth.items() for c, *_ in t['chars'] if c in kenney]
+        print('kenney pasted', len(pasted), 'found', len(best), 'P/R/F %.3f %.3f %.3f' % bcubed(pasted))
+        print('kenney pasted', json.dumps(purity_coverage(pasted)['characters']))
+        ious = defaultdict(list)
+        for (image, iid), (name, iou) in masks.found.items():
+            if name: ious[name].append(iou)
+        print('kenney mask IoU of labelled instances', {n: round(float(np.mean(v)), 3) for n, v in sorted(ious.items())})
     if verbose:
         for r in rows: print(*r)
+
+
+def kenney_masks(home, film, folder, truth, frames):
+    """label(row, image) for the Kenney set: the character the instance's cut-out mostly shows
+    (bench/kenney_image_set.mask_label); ``.found`` keeps (image, instance) -> (character, IoU)."""
+    import sys
+
+    sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+    from kenney_image_set import instance_mask, mask_label
+    from resources.storage import FilmWorkspace
+
+    os.environ["CASTFORGE_HOME"] = home
+    workspace = FilmWorkspace(film, Path(home))
+    size = {r['source']: (r['width'], r['height']) for r in frames.iter_rows(named=True)}
+    mask_dir = folder.rstrip("/") + ".masks"
+
+    def masks(row, image):
+        key = (image, row['instance_id'])
+        if key not in masks.found:
+            h, w = cv2.imread(f'{folder}/{image}', cv2.IMREAD_UNCHANGED).shape[:2]
+            fw, fh = size[image]
+            box = (row['x0'] * w / fw, row['y0'] * h / fh, row['x1'] * w / fw, row['y1'] * h / fh)
+            masks.found[key] = mask_label(truth[image]['chars'], mask_dir,
+                                          instance_mask(workspace.absolute(row['path']), box, (h, w)))
+        return masks.found[key][0]
+    masks.found = {}
+    return masks
 
 
 if __name__ == "__main__":
@@ -250,6 +322,8 @@ if __name__ == "__main__":
     sub = parser.add_subparsers(dest="command", required=True)
     bu = sub.add_parser("build")
     bu.add_argument("folder"); bu.add_argument("--split", choices=sorted(SPLITS), default="s15")
+    bu.add_argument("--characters", choices=["cc0", "kenney"], default="cc0",
+                    help="cc0: ../shared's Penny & Chip, Sita and Saha (as before); kenney: Kenney's six characters")
     ev = sub.add_parser("eval")
     ev.add_argument("home"); ev.add_argument("film"); ev.add_argument("folder"); ev.add_argument("-v", action="store_true")
     ev.add_argument("--reassign", action="store_true", help="run the identity step again on the stored faces")
@@ -257,7 +331,7 @@ if __name__ == "__main__":
                     help="an identity_clusters parameter for --reassign (JSON value), e.g. min_cluster_size=4")
     args = parser.parse_args()
     if args.command == "build":
-        build(args.folder, args.split)
+        build(args.folder, args.split, args.characters)
     else:
         sets = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
         evaluate(args.home, args.film, args.folder, args.v, sets if args.reassign or sets else None)
