@@ -17,7 +17,7 @@ import polars as pl
 
 from assets.identities.appearance import held_out_similarities, with_colours
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
-                                    relabel_by_size, shot_min_cluster_size)
+                                    relabel_by_size, shot_min_cluster_size, split_by_gap)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
@@ -86,6 +86,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                     if boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) else None)
         face_labels, strength, info = cluster(x, params, min(params.min_cluster_size, by_shots or 10**9))
         info["min_cluster_size_by_shots"] = by_shots
+        face_labels, info["clusters_split_by_gap"] = split_by_gap(
+            x, face_labels, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
+            normalise(colours[with_face]) if colours is not None else None, params.split_colour_gap)
+        if info["clusters_split_by_gap"]:
+            face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face)
         face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
             x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size))

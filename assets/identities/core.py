@@ -44,6 +44,13 @@ class IdentityParams:
     appearance_colour_weight: float = 0.0  # the share of a cut-out's colours (appearance.colour_descriptor) in the
                                            # appearance a faceless instance joins a face identity by (0: the image
                                            # embedding alone); its floor and margin are taken on the mix
+    split_gap: float | None = None         # a face cluster is cut in two (average linkage) when each part holds
+                                           # min_cluster_size faces and each is this much closer within itself
+                                           # (mean cosine) than to the other part; None: off (anime: drawn
+                                           # characters of one body design, told apart by hair and clothes)
+    split_colour_gap: float = 0.0          # ... and the parts' cut-out colours (appearance.colour_descriptor)
+                                           # are this much apart in the same measure (> 0: no cut where the
+                                           # colours are not read, appearance_colour_weight 0)
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
@@ -249,6 +256,52 @@ def verify(unit: np.ndarray, labels: np.ndarray, max_distance: float, min_cluste
                 out[members] = next_label
                 next_label += 1
     return out, resplit
+
+
+def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cluster_size: int,
+                 colours: np.ndarray | None = None, colour_gap: float = 0.0,
+                 max_rows: int = 2000) -> tuple[np.ndarray, int]:
+    """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
+    into two parts, kept when both parts hold ``min_cluster_size`` members and the lower of the parts' mean
+    within-part cosines exceeds their mean cross cosine by ``gap`` (and by ``colour_gap`` in ``colours``, the
+    rows' cut-out colours, when it is > 0); repeated on the parts. ``verify`` cuts by an
+    absolute distance, which two designs sharing one body (the same face shape and skin, other hair and clothes)
+    stay within; this cut is relative to how alike each character's own looks are. Off with ``gap`` None; a
+    cluster larger than ``max_rows`` is left as it is. Returns new labels and how many cuts were made."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    out = np.asarray(labels).copy()
+    if gap is None or not out.size:
+        return out, 0
+    pending = [v for v in np.unique(out) if v >= 0]
+    next_label = int(out.max()) + 1
+    cuts = 0
+    while pending:
+        label = pending.pop()
+        rows = np.flatnonzero(out == label)
+        if len(rows) < 2 * min_cluster_size or len(rows) > max_rows:
+            continue
+        parts = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(unit[rows])
+        a, b = rows[parts == 0], rows[parts == 1]
+        if min(len(a), len(b)) < min_cluster_size or _gap(unit, a, b) < gap:
+            continue
+        if colour_gap > 0 and (colours is None or _gap(colours, a, b) < colour_gap):
+            continue   # a colour gap asked for and not read, or not there
+        out[b] = next_label
+        pending += [label, next_label]
+        next_label += 1
+        cuts += 1
+    return out, cuts
+
+
+def _gap(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """How much closer two groups of unit rows are within themselves than to each other: the lower of the two
+    mean within-group cosines less the mean cross cosine."""
+    def within(members: np.ndarray) -> float:
+        sims = vectors[members] @ vectors[members].T
+        return float((sims.sum() - np.trace(sims)) / (len(members) * (len(members) - 1)))
+
+    return min(within(a), within(b)) - float((vectors[a] @ vectors[b].T).mean())
 
 
 def relabel_by_size(labels: np.ndarray) -> np.ndarray:
