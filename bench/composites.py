@@ -11,8 +11,18 @@ backgrounds are redrawn as cartoons (flat fills, black line art: composites.cart
 the drawn backgrounds of the held-out split, which it never changes: a rule that rises on rendered backgrounds and
 falls on drawn ones shows it there without a look at the held-out figures.
 
+With --characters kenney the pasted characters are Kenney's six CC0 platformer characters
+(assets/instances/kenney_characters.py) instead of ../shared's Sita and Saha: the tune split pastes their tune poses
+on the tune backgrounds, the held-out split their held-out poses on the held-out backgrounds, with the same scene
+generator; no rule was tuned on them before session 18, so ``--characters kenney --split held_out`` is a figure on
+characters never seen. Each sprite (128 rows) is upscaled (Lanczos) to a 720-row canvas, KENNEY_CANVAS_HEIGHT: the
+character then stands 520-650 px tall, a 720p film's full-body size, and the scene generator (0.4-1.16 of the
+480-row frame, at most 554 px) shrinks it, or enlarges it by 7 % at most. ``by_character`` then groups by
+character, over its poses.
+
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5] [--no-shot-consistency] [--backgrounds]
+       [--characters shared|kenney] [--anime-faces] [--preset anime] [--keep DIR] [--sequence 5]
+       [--no-shot-consistency] [--backgrounds]
        [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
 cue of assets/instances/shot_consistency.py; compare with --no-shot-consistency). With --carry K (and --sequence N)
@@ -43,6 +53,8 @@ BACKGROUNDS = {  # split -> [(video under media/video, seconds)]: frames with a 
     + [("2d/penny_and_chip_26shots_480p.mp4", s) for s in (3.0, 27.0, 51.0, 83.0, 115.0, 139.0, 171.0, 195.0)],
 }
 CHARACTERS = {"tune": ["sita_front", "saha_side"], "held_out": ["sita_front", "saha_side", "saha_front"]}
+CHARACTER_SETS = ("shared", "kenney")  # ../shared's Sita and Saha; Kenney's CC0 characters (never tuned on)
+KENNEY_CANVAS_HEIGHT = 720  # rows each 128-row Kenney sprite is upscaled to (the character 520-650 px tall)
 HEIGHT = 480  # every background is resized to this many rows
 
 
@@ -63,14 +75,35 @@ def split_backgrounds(split: str, height: int = HEIGHT, drawn_backgrounds: bool 
     return frames
 
 
-def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
-                 height: int = HEIGHT, drawn_backgrounds: bool = False, step: float = 0.01) -> tuple[list, list[int]]:
-    """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
-    frames each, the characters walking ``step`` of the width per frame."""
-    from assets.instances.composites import compose_scene, compose_sequence, load_character
+def split_characters(split: str, character_set: str = "shared") -> list:
+    """The characters pasted in ``split``'s scenes: ../shared's Sita and Saha (CHARACTERS), or Kenney's six
+    characters in the split's poses (``kenney_characters.POSES``), upscaled to KENNEY_CANVAS_HEIGHT (each then
+    520-650 px tall)."""
+    if character_set == "kenney":
+        from assets.instances.kenney_characters import load_kenney_split
 
-    shared = shared_dir()
-    characters = [load_character(shared / "media" / "characters_rgba" / f"{n}.png") for n in CHARACTERS[split]]
+        return load_kenney_split(split, KENNEY_CANVAS_HEIGHT)
+    if character_set != "shared":
+        raise ValueError(f"unknown character set {character_set!r}: one of {CHARACTER_SETS}")
+    from assets.instances.composites import load_character
+
+    return [load_character(shared_dir() / "media" / "characters_rgba" / f"{n}.png") for n in CHARACTERS[split]]
+
+
+def character_of(name: str, character_set: str = "shared") -> str:
+    """The character a pasted image shows: its name, or for Kenney's ``<character>_<pose>`` the part before the
+    pose (``by_character`` groups a character's poses)."""
+    return name.rsplit("_", 1)[0] if character_set == "kenney" else name
+
+
+def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
+                 height: int = HEIGHT, drawn_backgrounds: bool = False, step: float = 0.01,
+                 character_set: str = "shared") -> tuple[list, list[int]]:
+    """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
+    frames each, the characters walking ``step`` of the width per frame; ``character_set`` names who is pasted."""
+    from assets.instances.composites import compose_scene, compose_sequence
+
+    characters = split_characters(split, character_set)
     backgrounds = split_backgrounds(split, height, drawn_backgrounds)
     rng = __import__("numpy").random.default_rng(seed)
     if sequence <= 1:
@@ -96,13 +129,13 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
               sequence: int = 1, shot_consistency: bool = True, preset_name: str | None = None,
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
               analysis_max_height: int | None = None, drawn_backgrounds: bool = False, carry: int = 1,
-              step: float = 0.01, gate: bool = False) -> dict:
+              step: float = 0.01, gate: bool = False, character_set: str = "shared") -> dict:
     import cv2
 
     from assets.instances.carry import carried_frame_count
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
-    scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step)
+    scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step, character_set)
     # --gate: the stage itself carries (instances.carry_max K-1 behind the motion gate), so every key frame goes in
     sources = list(range(len(scenes))) if gate else carry_sources(shots, carry)
     full = sorted(set(sources))  # the key frames segmented in full (with --gate: handed to the stage)
@@ -127,8 +160,8 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             dropped = reasons[best_any["match"]] if best_any["iou"] > row["iou"] else None
             scored.append({**row, "scene": n, "iou_any": best_any["iou"], "loss": loss_cause(row, best_any["iou"]),
                            **({"dropped_reason": dropped} if dropped else {})})
-    by = lambda key: {k: summarise([r for r in scored if r[key] == k])  # noqa: E731
-                      for k in sorted({r[key] for r in scored})}
+    who = lambda r: character_of(r["character"], character_set)  # noqa: E731
+    by_character = {k: summarise([r for r in scored if who(r) == k]) for k in sorted({who(r) for r in scored})}
     return {"backgrounds": "cartoon" if drawn_split(split, drawn_backgrounds) else "frames",
             "scenes": len(scenes), "seconds": round(seconds, 2), "seconds_per_frame": round(seconds / len(scenes), 3),
             "cpu_seconds_per_frame": round((cpu + flow_cpu) / len(scenes), 3), "carry": carry, "gate": gate,
@@ -137,7 +170,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
                if gate else {}),
             "segmented_frames": len(full), "flow_cpu_seconds_per_frame": round(flow_cpu / len(scenes), 3),
             "instances": table.height, "kept": int(decided["kept"].sum()) if decided.height else 0,
-            **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by("character"),
+            **summarise(scored), "loss_profile": loss_profile(scored), "by_character": by_character,
             "by_background": by_video(scored, summarise),
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
             "worst": sorted(scored, key=lambda r: r["iou"])[:worst],
@@ -264,6 +297,9 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=16, help="scenes per split")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--split", default="both", choices=["both", "tune", "held_out"])
+    parser.add_argument("--characters", default="shared", choices=CHARACTER_SETS, help="who is pasted: ../shared's "
+                        "Sita and Saha (shared) or Kenney's six CC0 characters, tune poses in the tune split and "
+                        "held-out poses in the held-out split (kenney; never tuned on before session 18)")
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
     parser.add_argument("--sequence", type=int, default=1,
@@ -302,9 +338,10 @@ def main() -> None:
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
                                 args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step,
-                                args.gate)
+                                args.gate, args.characters)
                    for s in splits}
-    print(json.dumps({"backend": args.backend, "anime_faces": args.anime_faces, "preset": args.preset,
+    named = {} if args.characters == "shared" else {"characters": args.characters}  # the default's JSON unchanged
+    print(json.dumps({"backend": args.backend, **named, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
                       "sequence": args.sequence, "carry": args.carry, "gate": args.gate, "step": args.step, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,
                       "cpu_count": os.cpu_count(),
