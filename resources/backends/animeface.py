@@ -2,11 +2,14 @@
 
 animeface's C extension reads Pillow's internal image struct (Pillow 4 layout): with Pillow >= 12, which castforge's
 main environment needs, it returns no faces and no error. ``install/setup_env.sh`` therefore builds a small
-``.venv-animeface`` (Pillow 11.3 + animeface, nothing else) and this adapter drives
-``resources/backends/animeface_worker.py`` there as one long-lived subprocess, passing RGB frames over a pipe. The
-worker calls the C library of animeface's wheel (nvxs) through ctypes, not animeface's Python glue: the same faces
-and boxes, the window search's parameters (``search``) reachable, and colours that depend on the pixels only
-(animeface's k-means colour reading runs on a random state the glue never seeds; the worker seeds it per image).
+``.venv-animeface`` (Pillow 11.3 + animeface, nothing else). castforge never uses that glue: the detector in
+``resources/backends/animeface_worker.py`` calls the C library of animeface's wheel (nvxs; or the -O3 build
+install/build_nvxs.sh leaves in that environment) through ctypes: the same faces and boxes, the window search's
+parameters (``search``) reachable, and colours that depend on the pixels only (animeface's k-means colour reading
+runs on a random state the glue never seeds; the detector seeds it per image). That library needs no Pillow, so this
+adapter loads it in its own process (``in_process``, the default: no subprocess, no pipe copy, no start-up); where it
+cannot be loaded there it runs the same module as one long-lived subprocess in the environment, passing RGB frames
+over a pipe (the same answers: tests/unit/test_animeface_in_process.py).
 
 Stable API (other stages use it as a seed cue, keep it backward compatible):
 
@@ -19,11 +22,12 @@ Stable API (other stages use it as a seed cue, keep it backward compatible):
     face.hair_rgb / skin_rgb / left_eye_rgb / right_eye_rgb   (r, g, b) ints, as AnimeFace measured them
     face.landmarks5()   (5, 2) float32: image-left eye, image-right eye, nose, mouth left, mouth right corners
     face.to_detection() resources.protocols.FaceDetection (detector "animeface", with landmarks5)
-    detector.close()    stops the worker (also on garbage collection / interpreter exit)
+    detector.close()    stops the worker if one runs (also on garbage collection / interpreter exit)
     has_skin_colour(face)  whether the skin colour AnimeFace read could be a drawn face's (see below);
                         ``AnimeFaceDetector(require_skin=True)`` keeps only such faces (the faces stage does)
 
-The interpreter is ``$CASTFORGE_ANIMEFACE_PYTHON`` when set, else ``<repo>/.venv-animeface/bin/python``.
+The environment is ``$CASTFORGE_ANIMEFACE_PYTHON``'s when set, else ``<repo>/.venv-animeface/bin/python``'s.
+``CASTFORGE_ANIMEFACE_IN_PROCESS=0`` always uses the subprocess worker.
 
 Each answer is kept in a content-addressed cache (``$CASTFORGE_HOME/cache/animeface``; resources/backends/
 result_cache.py) keyed by the exact pixels sent to the worker, their shape and the worker's version, before the
@@ -165,6 +169,36 @@ def nvxs_library(python: Path) -> Path | None:
     return path
 
 
+def wheel_library(python: Path) -> Path | None:
+    """The nvxs library animeface's wheel bundles in the environment of ``python``, or None."""
+    found = sorted(python.parent.parent.glob("lib/python*/site-packages/animeface.libs/libnvxs*.so*"))
+    return found[0] if found else None
+
+
+# nvxs keeps the random state of its colour k-means in the library: one image at a time per process
+_IN_PROCESS_LOCK = threading.Lock()
+
+
+class InProcessAnimeFace:
+    """The worker's ctypes detector (animeface_worker.Detector) on nvxs loaded into this process: numpy makes the
+    float (b, g, r) pixels the worker makes with Pillow, so the answers are the worker's, without its process."""
+
+    def __init__(self, search: tuple[float, float, float], library: Path):
+        from resources.backends.animeface_worker import Detector
+
+        self.library = library
+        self.detector = Detector(search, library, pillow=False)
+
+    def ask(self, image: np.ndarray) -> dict:
+        bgr = np.ascontiguousarray(image[:, :, ::-1], dtype=np.float32)
+        with _IN_PROCESS_LOCK:
+            return {"faces": self.detector.detect_bgr(bgr.ctypes.data, image.shape[0], image.shape[1])}
+
+
+def in_process_wanted() -> bool:
+    return os.environ.get("CASTFORGE_ANIMEFACE_IN_PROCESS", "1") not in ("0", "false", "no")
+
+
 def animeface_python() -> Path:
     """The interpreter of the isolated animeface environment; a clear error when it is missing."""
     configured = os.environ.get("CASTFORGE_ANIMEFACE_PYTHON")
@@ -175,18 +209,20 @@ def animeface_python() -> Path:
 
 
 class AnimeFaceDetector:
-    """AnimeFace 2009 in a subprocess worker. ``max_side`` bounds the image side sent to the worker (AnimeFace's
+    """AnimeFace 2009, in this process (``in_process``, unless CASTFORGE_ANIMEFACE_IN_PROCESS=0) or, where nvxs
+    cannot be loaded here, in a subprocess worker. ``max_side`` bounds the image side sent to the worker (AnimeFace's
     cost grows with the pixel count: ~14 s for 3072 x 3072 on this CPU); boxes come back in the input's frame. Its
     callers hand it a drawn frame already at its analysis size (resources/analysis_frame.py: the instances cue and
     ``DrawnFaceAnalyzer.detect`` scale the same way), so both ask with the same pixels and share the cache.
     ``require_skin`` drops faces whose skin colour no drawn face has (``has_skin_colour``), after the cache, so
-    detectors with and without it share answers. ``search``: AnimeFace's window search (``ANIMEFACE_SEARCH``)."""
+    detectors with and without it share answers. ``search``: AnimeFace's window search (``ANIMEFACE_SEARCH``).
+    ``calls["worker"]`` counts the answers computed (in this process or the worker), ``calls["cached"]`` those read."""
 
     name = "animeface"
 
     def __init__(self, min_score: float = 0.5, max_side: int | None = 1280, python: Path | None = None,
                  cache_dir: Path | str | None = DEFAULT_CACHE, require_skin: bool = False,
-                 search: tuple[float, float, float] = ANIMEFACE_SEARCH):
+                 search: tuple[float, float, float] = ANIMEFACE_SEARCH, in_process: bool | None = None):
         self.min_score = min_score
         self.search = tuple(float(v) for v in search)
         self.require_skin = require_skin
@@ -200,6 +236,22 @@ class AnimeFaceDetector:
         self.calls = {"worker": 0, "cached": 0}
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        self.in_process = in_process_wanted() if in_process is None else in_process
+        self._native: InProcessAnimeFace | None | bool = None  # loaded on first use; False: use the worker
+
+    def _in_process(self) -> InProcessAnimeFace | None:
+        """The in-process detector, loaded on first use; None where it is off or nvxs cannot be loaded here."""
+        if self._native is None:
+            self._native = False
+            library = self.nvxs or wheel_library(self.python)
+            if self.in_process and library is not None:
+                try:
+                    self._native = InProcessAnimeFace(self.search, library)
+                except (OSError, AttributeError) as error:
+                    log.warning("animeface: cannot load %s in this process (%s); using the worker", library, error)
+            elif self.in_process:
+                log.warning("animeface: no nvxs library in %s's environment; using the worker", self.python)
+        return self._native or None
 
     def _start(self) -> subprocess.Popen:
         library = [str(self.nvxs)] if self.nvxs is not None else []
@@ -234,7 +286,7 @@ class AnimeFaceDetector:
         key = content_key(self._version, shape, data) if self.cache is not None else None
         faces = self._cached(key, scale)
         if faces is None:
-            reply = self._ask(shape, data)
+            reply = self._ask(image, shape, data)
             if key is not None:
                 self.cache.put(key, reply)
             faces = [parse_face(raw, scale) for raw in reply["faces"]]
@@ -254,8 +306,14 @@ class AnimeFaceDetector:
         self.calls["cached"] += 1
         return faces
 
-    def _ask(self, shape: bytes, data: bytes) -> dict:
-        """The worker's reply for one image (``shape``: the ``>II`` header), starting the worker when needed."""
+    def _ask(self, image: np.ndarray, shape: bytes, data: bytes) -> dict:
+        """The answer for one image (``data``: its bytes, ``shape``: the ``>II`` header): in this process, else from
+        the worker, started when needed."""
+        native = self._in_process()
+        if native is not None:
+            reply = native.ask(image)
+            self.calls["worker"] += 1
+            return reply
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._process = self._start()

@@ -10,6 +10,9 @@ search parameters given on the command line (AnimeFace's own by default: the sam
 library's random state, which ``animeface.detect`` leaves running from call to call (the same frame's skin colour
 then differs between calls, and so can ``has_skin_colour``); the worker seeds it (``nv_srand(0)``) before every
 image, so an answer depends on the pixels only. It imports only the standard library and Pillow (never castforge).
+castforge's own process imports this module too: it loads the same library with ``Detector(pillow=False)`` and
+hands ``detect_bgr`` the float pixels it made with numpy (resources/backends/animeface.py; this script, run as
+a subprocess, is the fallback where the library cannot be loaded there).
 
 Usage: python -I animeface_worker.py [STEP SCALE_FACTOR MIN_WINDOW [NVXS_LIBRARY]]
 (NVXS_LIBRARY: an nvxs build to load instead of the wheel's, e.g. one built for this CPU.)
@@ -93,10 +96,12 @@ def load_nvxs(library: Path | None = None) -> ctypes.CDLL:
 class Detector:
     """``_nvxs.detect`` over ctypes, with the window search's (step, scale_factor, min_window) as given."""
 
-    def __init__(self, search: tuple[float, float, float] = ANIMEFACE_SEARCH, library: Path | None = None):
-        from PIL import Image
+    def __init__(self, search: tuple[float, float, float] = ANIMEFACE_SEARCH, library: Path | None = None,
+                 pillow: bool = True):
+        if pillow:  # ``detect`` converts bytes with Pillow; without it only ``detect_bgr`` works (castforge's process)
+            from PIL import Image
 
-        self.image = Image
+            self.image = Image
         self.nv = load_nvxs(library)
         self.search = search
 
@@ -113,25 +118,31 @@ class Detector:
         self.nv.nv_matrix_zero(matrix)
         return matrix
 
-    def _bgr(self, data: bytes, height: int, width: int):
-        """A 3-channel float matrix of the image, (b, g, r) per pixel as _nvxs fills it."""
+    def detect(self, data: bytes, height: int, width: int) -> list[dict]:
+        """Faces in ``height`` x ``width`` RGB uint8 pixels (row-major bytes)."""
         floats = array("f", bytes(height * width * 12))
         bands = self.image.frombytes("RGB", (width, height), data).split()
         for channel, band in zip((2, 1, 0), bands):
             floats[channel::3] = array("f", band.convert("F").tobytes())
-        bgr = self.nv.nv_matrix3d_alloc(3, height, width)
-        ctypes.memmove(bgr.contents.v, floats.buffer_info()[0], len(floats) * floats.itemsize)
-        return bgr
+        return self.detect_bgr(floats.buffer_info()[0], height, width)
 
-    def detect(self, data: bytes, height: int, width: int) -> list[dict]:
+    def detect_bgr(self, address: int, height: int, width: int, edges=None) -> list[dict]:
+        """Faces in the image whose float32 (b, g, r) pixels, row-major (as _nvxs fills its matrix: 0-255 values),
+        are at ``address``; the caller keeps that memory alive during the call. ``edges``, if given, is called with
+        the address of the edge image (height x width float32) before its integral is taken: where it zeroes the
+        edges, AnimeFace's edge test prunes the windows before any Haar feature (bench/animeface_cost.py
+        --regions: a measured trade, not used by castforge)."""
         nv = self.nv
-        bgr = self._bgr(data, height, width)
+        bgr = nv.nv_matrix3d_alloc(3, height, width)
+        ctypes.memmove(bgr.contents.v, address, height * width * 12)
         gray, smooth, edge = (self._matrix(1, height, width) for _ in range(3))
         gray_integral, edge_integral = (self._matrix(1, height + 1, width + 1) for _ in range(2))
         try:
             nv.nv_gray(gray, bgr)
             nv.nv_gaussian5x5(smooth, 0, gray, 0)
             nv.nv_laplacian1(edge, smooth, 4.0)
+            if edges is not None:
+                edges(ctypes.addressof(edge.contents.v.contents))
             nv.nv_integral(gray_integral, gray, 0)
             nv.nv_integral(edge_integral, edge, 0)
             size = Rect(0, 0, width, height)

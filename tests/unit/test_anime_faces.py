@@ -23,7 +23,7 @@ def detector():
     from resources.backends.animeface import AnimeFaceDetector
 
     try:
-        built = AnimeFaceDetector(max_side=None, cache_dir=None)  # always the worker, never a stored answer
+        built = AnimeFaceDetector(max_side=None, cache_dir=None)  # always computed, never a stored answer
     except CastforgeError as error:
         pytest.skip(f"the animeface environment is not built here: {error}")
     yield built
@@ -246,10 +246,12 @@ def test_the_worker_loads_the_nvxs_build_it_is_given_and_a_missing_one_is_named(
     copy.parent.mkdir()
     shutil.copy(bundled, copy)
     monkeypatch.setenv("CASTFORGE_ANIMEFACE_NVXS", str(copy))
-    given = AnimeFaceDetector(cache_dir=None)
+    given = AnimeFaceDetector(cache_dir=None, in_process=False)  # the worker; in this process: below
     assert given.detect(tile) == faces and faces
     assert str(copy) in Path(f"/proc/{given._process.pid}/maps").read_text()
     given.close()
+    here = AnimeFaceDetector(cache_dir=None)
+    assert here.detect(tile) == faces and str(copy) in Path("/proc/self/maps").read_text()
     assert cache_version(nvxs=copy) != cache_version() and cache_version(nvxs=copy) == cache_version(nvxs=bundled)
 
 
