@@ -44,6 +44,14 @@ def _libdeflate() -> ctypes.CDLL | None:
         lib.libdeflate_zlib_decompress.restype = ctypes.c_int
         lib.libdeflate_crc32.argtypes = [ctypes.c_uint32, ctypes.c_void_p, ctypes.c_size_t]
         lib.libdeflate_crc32.restype = ctypes.c_uint32
+        lib.libdeflate_alloc_compressor.argtypes = [ctypes.c_int]
+        lib.libdeflate_alloc_compressor.restype = ctypes.c_void_p
+        lib.libdeflate_free_compressor.argtypes = [ctypes.c_void_p]
+        lib.libdeflate_zlib_compress.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                                 ctypes.c_void_p, ctypes.c_size_t]
+        lib.libdeflate_zlib_compress.restype = ctypes.c_size_t
+        lib.libdeflate_zlib_compress_bound.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.libdeflate_zlib_compress_bound.restype = ctypes.c_size_t
     return lib
 
 

@@ -20,6 +20,7 @@ from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import vote_shot
 from resources.errors import BadMediaError
+from resources.png_writer import write_mask_png, write_rgba_png
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +166,9 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
         box_alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
         name = f"{frame_id}_inst{n}"
         cut_path, mask_path = out_dir / "cutouts" / f"{name}.png", out_dir / "masks" / f"{name}.png"
-        cv2.imwrite(str(cut_path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+        write_rgba_png(cut_path, rgba)   # OpenCV's pixels, deflated by libdeflate (resources/png_writer.py)
         # a 1-bit PNG: read back as 0 / 255 grey like the 8-bit one (cv2, PIL "L"), written in half the time
-        cv2.imwrite(str(mask_path), mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
+        write_mask_png(mask_path, mask)
         masks.append(mask)
         rows.append({
             "instance_id": instance_id(film, frame_id, mask), "frame_id": frame_id, "shot": frame["shot"],
