@@ -23,6 +23,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "frames_split": ".venv/bin/python bench/frames_split.py VIDEO",
         "grabcut_cost": ".venv/bin/python bench/grabcut_cost.py --home HOME --film FILM",
         "instances_sheet": ".venv/bin/python bench/instances_sheet.py RUN",
+        "png_write_cost": ".venv/bin/python bench/png_write_cost.py --home HOME --film FILM",
         "review_grid_control": ".venv/bin/python bench/review_grid_control.py --home HOME",
         "stage_cost": ".venv/bin/python bench/stage_cost.py --home HOME --film FILM",
         "voice_pose_cost": ".venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM",
