@@ -21,6 +21,7 @@ from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
 from assets.frames.quality import COLOUR_CHROMA, FrameQuality, measure, near_duplicates, quality_drop_reason
 from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
+from assets.instances.image_alpha import alpha_path, image_alpha, write_frame_alpha
 from resources.background_writer import BackgroundWriter
 from resources.errors import BadMediaError
 from resources.media import image_files, read_image_rgb
@@ -145,6 +146,7 @@ class _FrameWriter:
         for dropped, kept in duplicates.items():
             row = self.rows[candidates[dropped]]
             (self.out_dir / Path(row["path"]).name).unlink(missing_ok=True)
+            alpha_path(self.out_dir / Path(row["path"]).name).unlink(missing_ok=True)
             row.update(kept=False, path=None, drop_reason=f"duplicate_of:{self.rows[candidates[kept]]['frame_id']}")
         return pl.DataFrame(self.rows, schema=FRAME_SCHEMA)
 
@@ -292,6 +294,10 @@ def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
             writer.qualities.append(FrameQuality(0.0, 0.0, 0.0, 0))
             continue
         writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source)
+        if writer.rows[-1]["kept"]:  # a cut-out's own alpha, kept beside its key frame for the instances stage
+            alpha = image_alpha(image_path, (rgb.shape[1], rgb.shape[0]))
+            if alpha is not None:
+                write_frame_alpha(out_dir / f"{writer.rows[-1]['frame_id']}.jpg", alpha)
     if not shots:
         raise BadMediaError(folder, "holds no images")
     return FramesResult(writer.finish(), pl.DataFrame(shots, schema=SHOT_SCHEMA), len(shots),

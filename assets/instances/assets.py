@@ -8,6 +8,7 @@ from assets.faces.mixed_styles import filter_by_shot_style
 from assets.instances.carry import carried_frame_count
 from assets.instances.core import InstanceParams, read_rgb
 from assets.instances.filtering import FilterParams
+from assets.instances.image_alpha import MASK_SOURCE
 from assets.instances.parallel import segment_film
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
@@ -53,13 +54,17 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
                                        lambda done: stage.progress(min(done, total), total, "frames segmented"))
         # `instance_misses`: the kept frames that gave no instance, each with the reason (issue #13)
         misses = pool["misses"]
+        # key frames of transparent images cut by their own alpha, not segmented (image_alpha.py), in the lineage
+        own_alpha = table.filter(pl.col("seed") == MASK_SOURCE)["frame_id"].n_unique()
         stage.commit(table, {"instance_misses": misses}, backend=described["backend"], model=described["model"],
-                     frames_without_instances=misses.height)
+                     frames_without_instances=misses.height,
+                     **({"frames_cut_by_image_alpha": own_alpha} if own_alpha else {}))
         seconds = time.perf_counter() - started
         preview = table["overlay_path"].drop_nulls().unique(maintain_order=True).head(1).to_list()
         return result(stage, {
             "instances": table.height, "frames_with_instances": table["frame_id"].n_unique(),
             "frames_without_instances": misses.height,   # each with the reason in `instance_misses`
+            "frames_cut_by_image_alpha": own_alpha,
             "backend": described["backend"], "model": described["model"], "seconds": round(seconds, 2),
             "workers": pool["workers"], "worker_peak_rss_mb": max(pool["peak_rss_mb_per_worker"]),
             "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),

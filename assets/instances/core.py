@@ -16,6 +16,7 @@ import polars as pl
 from assets.instances.artefacts import (cutout, frame_edges_touched, inpaint_occlusion, instance_id, mask_box,
                                         occlusion, overlay, sharpness)
 from assets.instances.carry import CarryChain
+from assets.instances.image_alpha import ALPHA_CUES, alpha_instances, read_frame_alpha
 from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import vote_shot
@@ -90,7 +91,10 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
     taken = np.zeros(rgb.shape[:2], bool)
     for item in found:
         mask = item["mask"]
-        if params.matting == "guided":
+        if item.get("alpha") is not None:  # the image file's own alpha (image_alpha.py): used as is
+            taken |= mask
+            out.append((item, mask, item["alpha"]))
+        elif params.matting == "guided":
             alpha = refine_alpha(rgb, mask, matting_radius(mask, params.matting_band), outline=params.outline_rim)
             # only where alpha is non-zero (the mask's box and the matting's reach) can it reach 0.5
             x, y, w, h = cv2.boundingRect(alpha)
@@ -219,6 +223,10 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         chain = CarryChain(params.carry_max, character_evidence)
         for frame in shot:
             rgb = read_rgb(resolve(frame["path"]))
+            own = read_frame_alpha(resolve(frame["path"]), rgb.shape[:2])
+            if own is not None:  # a transparent image's own cut-out: no segmenter (image_alpha.py)
+                segmented.append((frame, rgb, alpha_instances(own), ALPHA_CUES))
+                continue
             found = chain.carried(rgb, frame["frame_id"])
             if found is None:
                 found, cues = segment(rgb, **options) if anime is None else segment(rgb, anime_faces=anime, **options)

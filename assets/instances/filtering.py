@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 
+IMAGE_ALPHA = "image_alpha"  # the seed of an instance cut by its image's own alpha (assets/instances/image_alpha.py)
+
 
 @dataclass(frozen=True)
 class FilterParams:
@@ -34,9 +36,10 @@ def min_side(params: FilterParams, frame_height: pl.Expr) -> pl.Expr:
 
 
 def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFrame:
-    """Adds kept, reason, decided_by. Order: size, alpha coverage, occlusion, frame edge (when configured to
-    drop), then a face keeps it (a detected face is proof enough, even on a soft-focus 3D frame), then blur, then
-    character likelihood. A kept character the frame edge cuts says so in its reason (``; cut by frame edge: ...``)."""
+    """Adds kept, reason, decided_by. Order: size, an image's own alpha (kept: ``seed`` IMAGE_ALPHA), alpha
+    coverage, occlusion, frame edge (when configured to drop), then a face keeps it (a detected face is proof
+    enough, even on a soft-focus 3D frame), then blur, then character likelihood. A kept character the frame edge
+    cuts says so in its reason (``; cut by frame edge: ...``)."""
     if instances.is_empty():
         return instances.with_columns(pl.lit(None, pl.Boolean).alias("kept"), pl.lit(None, pl.String).alias("reason"),
                                       pl.lit(None, pl.String).alias("decided_by"))
@@ -46,10 +49,14 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
             instances = instances.with_columns(pl.lit(value, dtype).alias(name))
     width, height = pl.col("x1") - pl.col("x0"), pl.col("y1") - pl.col("y0")
     side = min_side(params, pl.col("frame_height"))
+    own_alpha = pl.col("seed") == IMAGE_ALPHA if "seed" in instances.columns else pl.lit(False)
     fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
     reason = (
         pl.when((width < side) | (height < side))
         .then(fmt("too_small: {}x{} < {}px", width, height, side.cast(pl.Int32)))
+        # the image file's own alpha (image_alpha.py): whoever drew it said it is a figure; no blur or score drop
+        .when(own_alpha)
+        .then(pl.lit("character: the image's own alpha"))
         .when(pl.col("alpha_coverage") <= params.min_alpha_coverage)
         .then(fmt("low_alpha_coverage: {}", pl.col("alpha_coverage").round(3)))
         .when(pl.col("occluded_fraction") > params.max_occluded_fraction)
