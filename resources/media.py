@@ -142,13 +142,18 @@ def read_image_rgb(path: Path, max_pixels: int = DECODE_PIXELS):
         return np.asarray(image)
 
 
+def has_transparency(image) -> bool:
+    """Whether a Pillow image carries an alpha channel or a transparent palette / colour key."""
+    return image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+
+
 def opaque_rgb(image):
     """A Pillow image as RGB; a transparent one (a cut-out character in RGBA, LA or a palette with transparency)
     laid on white, as trainers' loaders do: Pillow's plain conversion keeps the hidden colour under the alpha,
     black in most exports, which merges with dark hair and outlines."""
     from PIL import Image
 
-    if image.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in image.info:
+    if not has_transparency(image):
         return image.convert("RGB")
     rgba = image.convert("RGBA")
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -29,10 +29,10 @@ def image_alpha(path: Path, size: tuple[int, int]) -> np.ndarray | None:
     stage resized its pixels) where the file has real transparency (``has_cutout``), else None."""
     from PIL import ImageOps
 
-    from resources.media import open_image
+    from resources.media import has_transparency, open_image
 
     with open_image(path) as handle:
-        if handle.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in handle.info:
+        if not has_transparency(handle):
             return None
         alpha = ImageOps.exif_transpose(handle.convert("RGBA")).getchannel("A")
         if alpha.size != size:
