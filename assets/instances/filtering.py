@@ -12,6 +12,9 @@ from typing import Any
 import polars as pl
 
 IMAGE_ALPHA = "image_alpha"  # the seed of an instance cut by its image's own alpha (assets/instances/image_alpha.py)
+# the seed name of an instance whose box (a YOLOX toy box, or a weak person box) BlazePose confirmed as a figure
+# (resources/backends/character_toys.py; opencv_characters.FIGURE_SEED, also in "face+figure", "carried+figure")
+FIGURE_SEED = "figure"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,10 @@ class FilterParams:
     # more blurred objects and scenery than characters)
     max_occluded_fraction: float = 0.6  # more of the character hidden by others than this: dropped as "occluded"
     drop_cut_by_frame_edge: bool = False  # drop characters the frame edge cuts (else kept, the reason says so)
+    # a figure confirmed twice (a box BlazePose confirmed at seeding, and the cut's own pose flag at least this)
+    # skips the blur test: a drawn character of flat fills and smooth shading has no inner detail to be sharp with
+    # (Kenney's characters: Laplacian 15-150), while the test stays for every other face-less cut (0: off)
+    figure_pose: float = 0.5
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FilterParams":
@@ -50,6 +57,8 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
     width, height = pl.col("x1") - pl.col("x0"), pl.col("y1") - pl.col("y0")
     side = min_side(params, pl.col("frame_height"))
     own_alpha = pl.col("seed") == IMAGE_ALPHA if "seed" in instances.columns else pl.lit(False)
+    figure = (pl.col("seed").str.contains(FIGURE_SEED, literal=True) & pl.lit(params.figure_pose > 0)
+              & (pl.col("person_score") >= params.figure_pose)) if "seed" in instances.columns else pl.lit(False)
     fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
     reason = (
         pl.when((width < side) | (height < side))
@@ -66,7 +75,7 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .then(fmt("cut_by_frame_edge: {}", pl.col("frame_edges")))
         .when(pl.col("face_count") > 0)
         .then(fmt("character: {} face(s) inside, score {}", pl.col("face_count"), pl.col("face_score").round(2)))
-        .when(pl.col("blur") < params.min_blur)
+        .when((pl.col("blur") < params.min_blur) & ~figure)
         .then(fmt("blurry: {} < {}", pl.col("blur").round(1), pl.lit(params.min_blur)))
         .when(pl.col("character_score") >= params.min_character_score)
         .then(fmt("character: body {} class {}", pl.col("body_score").round(2), pl.col("class_fraction").round(2)))

@@ -16,6 +16,7 @@ class Seed:
     kind: str  # person | bird | ... | face
     face: np.ndarray | None = None  # x0, y0, x1, y1, score
     shared: bool = False  # a detector box split between characters: outside it is only probably background
+    figure: bool = False  # a toy or weak person box BlazePose confirmed as a figure (character_toys)
 
 
 def _contains(box: np.ndarray, x: float, y: float) -> bool:
@@ -27,16 +28,18 @@ def _contains(box: np.ndarray, x: float, y: float) -> bool:
 FRONT_FACE_SIZE = 0.8
 
 
-def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0.3) -> list[Seed]:
+def seeds_from_cues(cues: Cues, width: int, height: int, person_score: float = 0.3,
+                    figures_from: int | None = None) -> list[Seed]:
     """Pairs faces with body boxes; a face that no box holds gets a body box guessed from the face. In a box that
     holds several faces the highest is its head; a face level with it, or one well below it at least
     FRONT_FACE_SIZE of its size, is a second character (its own seed); a smaller one well below it is dropped (drawn
     hands and jewellery get taken for faces); a box whose faces stand side by side is split between them
     (``_split_shared_box``), and guessed boxes of faces side by side end between them (``_part_guessed_boxes``).
     A person box scoring below ``person_score`` (a weak one: drawn characters often score low) is a seed only with
-    a face."""
-    seeds = [Seed(b[:4].astype(np.float32), float(b[4]), COCO_CHARACTERS.get(int(b[5]), "object"))
-             for b in cues.bodies]
+    a face. Body boxes from index ``figures_from`` on are the toy and weak person boxes BlazePose confirmed
+    (``character_toys.with_toy_boxes`` appends them): their seeds say so (``Seed.figure``)."""
+    seeds = [Seed(b[:4].astype(np.float32), float(b[4]), COCO_CHARACTERS.get(int(b[5]), "object"),
+                  figure=figures_from is not None and i >= figures_from) for i, b in enumerate(cues.bodies)]
     unclaimed = list(cues.faces)
     boxes: dict[int, np.ndarray] = {}  # id(face) -> its part of a box it shares with another character
     # strongest, then tightest boxes choose first

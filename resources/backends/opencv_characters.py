@@ -69,6 +69,7 @@ FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are
 # probable everywhere (tune +0.0016 on seed 13 in both presets, drawn +0.0003-0.0004, but held out anime 0.7389 ->
 # 0.7382, 3D 0.7023 -> 0.7017, and four more Sintel cut-outs change whether they are kept).
 GUESSED_CORE_PROBABLE = True
+FIGURE_SEED = "figure"  # an instance's seed name where its box is one BlazePose confirmed (character_toys)
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
 
@@ -276,7 +277,7 @@ class OpencvCharacterSegmenter:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
         seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
-                                                self.matte), width, height, self.person_score)
+                                                self.matte), width, height, self.person_score, len(cues.bodies))
         seeds = without_upper_bodies(seeds, cues.drawn)
         cues.seeds = len(seeds)   # why a frame has no instance (SegmenterResource.segment_frame)
         if not seeds:
@@ -314,7 +315,8 @@ class OpencvCharacterSegmenter:
         for seed, mask, person in zip(seeds, refine_apart(rgb, coarse), flags):
             if mask.sum() < 16:
                 continue
-            kind = f"face+{seed.kind}" if seed.face is not None and seed.kind != "face" else seed.kind
+            kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed
+            kind = f"face+{kind}" if seed.face is not None and seed.kind != "face" else kind
             out.append({"mask": mask, "score": seed.score, "seed": kind, "person_score": person})
         return out
 
