@@ -65,6 +65,8 @@ def instances(context: AssetExecutionContext, config: CONTRACT.Config, storage: 
             "instances": table.height, "frames_with_instances": table["frame_id"].n_unique(),
             "frames_without_instances": misses.height,   # each with the reason in `instance_misses`
             "frames_cut_by_image_alpha": own_alpha,
+            # the soft edges' colour: the character's own (edge_colour.py) or the frame's pixels
+            "edge_colour": counts_markdown(table, "edge_colour") if table.height else params.edge_colour,
             "backend": described["backend"], "model": described["model"], "seconds": round(seconds, 2),
             "workers": pool["workers"], "worker_peak_rss_mb": max(pool["peak_rss_mb_per_worker"]),
             "seeds": counts_markdown(table, "seed") if table.height else MetadataValue.text("none"),

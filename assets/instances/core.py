@@ -16,7 +16,8 @@ import polars as pl
 from assets.instances.artefacts import (cutout, frame_edges_touched, inpaint_occlusion, instance_id, mask_box,
                                         occlusion, overlay, sharpness)
 from assets.instances.carry import CarryChain
-from assets.instances.image_alpha import ALPHA_CUES, alpha_instances, read_frame_alpha
+from assets.instances.edge_colour import METHODS as EDGE_COLOUR_METHODS, cutout_colour
+from assets.instances.image_alpha import ALPHA_CUES, MASK_SOURCE, alpha_instances, read_frame_alpha
 from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import vote_shot
@@ -34,7 +35,7 @@ INSTANCE_SCHEMA = {
     "body_score": pl.Float64, "class_fraction": pl.Float64, "person_score": pl.Float64, "character_score": pl.Float64,
     "blur": pl.Float64,
     "inpainted_px": pl.Int64, "touches_frame_edge": pl.Boolean, "frame_edges": pl.String,
-    "occluded_fraction": pl.Float64, "occluded_by": pl.String, "matting": pl.String,
+    "occluded_fraction": pl.Float64, "occluded_by": pl.String, "matting": pl.String, "edge_colour": pl.String,
 }
 
 
@@ -53,6 +54,11 @@ class InstanceParams:
     matting: str = "guided"       # guided: edge-aware alpha at the source resolution | feather: blurred mask edge
     matting_band: float = 0.015   # guided: band half-width around the mask edge, fraction of the box's longer side
     alpha_threshold: float = 0.15  # alpha above which a cut-out pixel counts as covered
+    # the colour of a cut-out's soft edge (0 < alpha < 1), assets/instances/edge_colour.py. known_background: a
+    # transparent image's cut-out (laid on white by the frames stage) gets its own colour back (Kenney's images: the
+    # white fringe gone); other cut-outs keep the frame's pixels | blur_fusion: every cut-out's edge colour estimated
+    # (a trade on the composites: Kenney's characters better, Sita and Saha worse) | none: the frame's pixels
+    edge_colour: str = "known_background"
     max_instances_per_frame: int = 12
     inpaint_occlusions: bool = False  # fill what other characters hide in each cut-out (OpenCV inpainting)
     anime_faces: bool = False     # add AnimeFace 2D faces to the segmenter's cues (anime preset; .venv-animeface)
@@ -78,6 +84,9 @@ class InstanceParams:
         params = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
         if params.matting not in ("guided", "feather"):
             raise ValueError(f"instances.matting must be 'guided' or 'feather', not {params.matting!r}")
+        if params.edge_colour not in EDGE_COLOUR_METHODS:
+            raise ValueError(f"instances.edge_colour must be one of {EDGE_COLOUR_METHODS}, "
+                             f"not {params.edge_colour!r}")
         return params
 
 
@@ -165,6 +174,10 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
                 soft = np.maximum(soft, (shown & ~mask).astype(np.uint8) * 255)
         rgba, (cx0, cy0, _, _), alpha = cutout(pixels, shown if inpainted else mask, params.margin, params.feather,
                                                soft)
+        # the soft edge's colour the character's, not the background's (edge_colour.py)
+        colour, edge_colour = cutout_colour(rgba[..., :3], alpha, params.edge_colour, item.get("seed") == MASK_SOURCE)
+        if edge_colour != "none":
+            rgba[..., :3] = colour
         edges = frame_edges_touched(mask)
         x0, y0, x1, y1 = mask_box(mask)
         box_alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
@@ -187,7 +200,7 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
             "inpainted_px": inpainted,
             "touches_frame_edge": bool(edges), "frame_edges": ",".join(edges),
             "occluded_fraction": round(occluded, 4), "occluded_by": ",".join(str(others_index[i]) for i in occluders),
-            "matting": params.matting,
+            "matting": params.matting, "edge_colour": edge_colour,
         })
     if masks:
         overlay_path = out_dir / "overlays" / f"{frame_id}.jpg"
