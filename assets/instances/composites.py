@@ -30,6 +30,9 @@ class PlacedCharacter:
     full_alpha: np.ndarray           # float32 H x W: the character as if nothing stood in front of it
     occluded_fraction: float         # share of its in-frame pixels that characters in front hide
     cut_by_frame: bool               # part of the character lies outside the frame
+    # uint8 H x W x 3: the character's own (foreground) colour where it was pasted, 0 elsewhere: the exact colour its
+    # soft edge should have in a cut-out (bench/edge_colour.py)
+    colour: np.ndarray | None = None
 
     @property
     def mask(self) -> np.ndarray:
@@ -135,17 +138,19 @@ def compose_scene(background: np.ndarray, label: str, characters: list[Character
             round(rng.uniform(0.0, 0.15) * height) * (1 if rng.random() < 0.8 else -1)
         y0 = min(y0, height - target_h // 2)
         plane = _paste(canvas, rgba[..., :3], alpha, x0, y0)
+        colour = np.zeros_like(canvas)
+        _paste(colour, rgba[..., :3], np.ones_like(alpha), x0, y0)  # the sprite's colour, opaque
         planes.append((character.name, (x0, y0, x0 + target_w, y0 + target_h), plane,
-                       bool(plane.sum() < 0.99 * alpha.sum())))
+                       bool(plane.sum() < 0.99 * alpha.sum()), colour))
     placed = []
-    for i, (name, box, full, cut) in enumerate(planes):
+    for i, (name, box, full, cut, colour) in enumerate(planes):
         in_front = np.zeros_like(full)
-        for _, _, other, _ in planes[i + 1:]:
+        for _, _, other, _, _ in planes[i + 1:]:
             in_front = np.maximum(in_front, other)
         visible = full * (1.0 - in_front)
         shown = float((full >= 0.5).sum())
         hidden = float(((full >= 0.5) & (visible < 0.5)).sum())
-        placed.append(PlacedCharacter(name, box, visible, full, hidden / shown if shown else 1.0, cut))
+        placed.append(PlacedCharacter(name, box, visible, full, hidden / shown if shown else 1.0, cut, colour))
     return Scene(label, canvas, placed)
 
 
