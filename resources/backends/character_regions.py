@@ -78,7 +78,7 @@ def textured_at_frame_edge(bgr: np.ndarray, labels: np.ndarray, sides: tuple[boo
     if not at_frame.any():
         return at_frame
     count = int(labels.max()) + 1
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)   # 8-bit: dominant_share counts its values
     share = dominant_share(lab[at_frame], labels[at_frame], count, EDGE_FILL_TOLERANCE)
     textured = at_frame & (share < EDGE_FILL_SHARE)[labels]
     if person is not None and person.any() and textured.any():
@@ -121,7 +121,8 @@ def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
     regions = colour_regions(bgr, scale=FINE_SCALE)
     outer = border_regions(regions, sides)
     count = int(regions.max()) + 1
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab_bytes = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+    lab = lab_bytes.astype(np.float32)
     # spread measured on each region's interior: its anti-aliased rim mixes in the neighbours' colours
     interior = cv2.erode(np.ones(regions.shape, np.uint8), None) > 0
     interior &= regions == cv2.erode(regions.astype(np.float32), None).astype(np.int32)
@@ -139,7 +140,7 @@ def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
     on_fg = np.bincount(regions[foreground], minlength=count)
     flat = spread <= FLAT_STD
     if FLAT_SHARE < 1.0:
-        flat |= dominant_share(lab[interior], interior_ids, count) >= FLAT_SHARE
+        flat |= dominant_share(lab_bytes[interior], interior_ids, count) >= FLAT_SHARE
     candidate = (pixels >= 10) & flat & (in_box >= 0.9 * area) & (on_fg < 0.5 * area)
     outer_ids = np.unique(regions[outer])
     candidate[outer_ids] = False
@@ -182,7 +183,14 @@ def _stands_out(regions: np.ndarray, region: int, means: np.ndarray, foreground:
 
 def dominant_share(lab: np.ndarray, ids: np.ndarray, count: int, tolerance: float = FLAT_TOLERANCE) -> np.ndarray:
     """Per region: the share of its pixels (``lab``: N x 3, region ``ids``) within ``tolerance`` Lab units, in every
-    channel, of the region's per-channel median: a cel fill with a few stray pixels scores near 1, a gradient low."""
+    channel, of the region's per-channel median (the value of rank n // 2 of its n pixels, from 0): a cel fill with a
+    few stray pixels scores near 1, a gradient low. ``lab`` as OpenCV's 8-bit Lab (uint8) takes a compiled count of
+    each region's values instead of sorting them (the same medians, the same shares); floats are sorted."""
+    if lab.dtype == np.uint8 and len(ids):
+        from resources.backends.region_medians import dominant_share_bytes
+
+        return dominant_share_bytes(np.ascontiguousarray(lab), np.ascontiguousarray(ids), int(count),
+                                     float(tolerance))
     pixels = np.bincount(ids, minlength=count)
     starts = np.concatenate([[0], np.cumsum(pixels)[:-1]])
     near = np.ones(len(ids), bool)

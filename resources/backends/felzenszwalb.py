@@ -26,53 +26,101 @@ about a fifth of ``argsort``'s CPU, and a window where a check fails (none of 12
 is merged again in ``argsort``'s order.
 """
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 from numba import njit
+
+DIGIT_BITS = 11                      # the radix sort's digit: 6 digits cover a float64's 64 bits
+RADIX = 1 << DIGIT_BITS
+DIGITS = -(-64 // DIGIT_BITS)
 
 
 def felzenszwalb(rgb: np.ndarray, scale: float = 1.0, sigma: float = 0.8, min_size: int = 20) -> np.ndarray:
     """int64 H x W region labels (0..n-1) of ``rgb`` (H x W x C uint8, or floats in [0, 1]), equal to
     ``skimage.segmentation.felzenszwalb(rgb, scale, sigma, min_size)``."""
+    image = np.ascontiguousarray(np.atleast_3d(rgb))
+    edges = _graph(image, sigma)
+    height, width, scale, min_size = image.shape[0], image.shape[1], float(scale) / 255.0, int(min_size)
+    if edges is not None:   # else a cost that is not a finite number >= 0
+        labels = _merged_in_cost_runs(*edges, height, width, scale, min_size)
+        if labels.size:
+            return labels
+    costs = _smoothed_costs(image, sigma)
+    order = np.argsort(costs)  # scikit-image's call on the same array: the same order, ties included
+    return _merged_regions(costs, order, height, width, scale, min_size)
+
+
+# The segmenter asks for the regions of one GrabCut window twice or more: at the border prior's scale for the seed
+# cut (again where BlazePose's legs re-cut it) and at the flat parts' fine scale. Only the merging depends on the
+# scale, so a window's edges in ascending cost are kept for the last GRAPHS windows met (keyed by the pixels and
+# sigma; 16 bytes an edge, about 2.4 MB for a 256 x 150 window), computed once per window.
+GRAPHS = 12
+_graphs: "OrderedDict[tuple, tuple | None]" = OrderedDict()
+_graphs_lock = threading.Lock()
+
+
+def _smoothed_costs(image: np.ndarray, sigma: float) -> np.ndarray:
+    """The edge costs of ``image`` (C-contiguous) smoothed by ``sigma``, in scikit-image's order."""
     from scipy import ndimage
     from skimage.util import img_as_float64
 
-    image = img_as_float64(np.atleast_3d(rgb))
-    smooth = ndimage.gaussian_filter(image, [sigma, sigma, 0], mode="reflect", cval=0.0, truncate=4.0)
-    costs = _edge_costs(np.ascontiguousarray(smooth))
-    height, width, scale, min_size = smooth.shape[0], smooth.shape[1], float(scale) / 255.0, int(min_size)
+    smooth = ndimage.gaussian_filter(img_as_float64(image), [sigma, sigma, 0], mode="reflect", cval=0.0,
+                                     truncate=4.0)
+    return _edge_costs(np.ascontiguousarray(smooth))
+
+
+def _graph(image: np.ndarray, sigma: float) -> tuple | None:
+    """(first pixel, second pixel, cost) of the edges of ``image`` (C-contiguous) smoothed by ``sigma``, in
+    ascending cost (``_sorted_edges``), from the kept windows where met; None where a cost is not a finite number
+    >= 0."""
+    key = (image.shape, image.dtype.str, float(sigma), hashlib.sha1(image.view(np.uint8).ravel()).digest())
+    with _graphs_lock:
+        if key in _graphs:
+            _graphs.move_to_end(key)
+            return _graphs[key]
+    costs = _smoothed_costs(image, sigma)
     order = _ascending(costs.view(np.uint64))
-    if order.size == costs.size:   # else a cost that is not a finite number >= 0
-        labels = _merged_in_cost_runs(costs, order, height, width, scale, min_size)
-        if labels.size:
-            return labels
-    order = np.argsort(costs)  # scikit-image's call on the same array: the same order, ties included
-    return _merged_regions(costs, order, height, width, scale, min_size)
+    edges = _sorted_edges(costs, order, image.shape[0], image.shape[1]) if order.size == costs.size else None
+    with _graphs_lock:
+        _graphs[key] = edges
+        while len(_graphs) > GRAPHS:
+            _graphs.popitem(last=False)
+    return edges
 
 
 @njit(cache=True)
 def _ascending(keys: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Indices of ``keys`` (float64 bit patterns) in ascending order, equal keys in index order: a stable LSD radix
-    sort on 16-bit digits (a digit every key shares is skipped). Empty when a key is negative, infinite or NaN,
-    whose bit patterns do not order as the values."""
+    sort on 11-bit digits (2,048 counters, which stay in the first-level cache; every digit's counts taken in one
+    read of the keys; a digit every key shares is skipped). Empty when a key is negative, infinite or NaN, whose bit
+    patterns do not order as the values."""
     count = keys.size
     for i in range(count):
         if keys[i] >= np.uint64(0x7FF0000000000000):
             return np.empty(0, np.int64)
+    counts = np.zeros((DIGITS, RADIX), np.int64)
+    for i in range(count):
+        key = keys[i]
+        for digit in range(DIGITS):
+            counts[digit, (key >> np.uint64(DIGIT_BITS * digit)) & np.uint64(RADIX - 1)] += 1
     order, spare = np.arange(count), np.empty(count, np.int64)
-    starts = np.empty(65537, np.int64)
-    for shift in (np.uint64(0), np.uint64(16), np.uint64(32), np.uint64(48)):
-        starts[:] = 0
-        for i in range(count):
-            starts[((keys[i] >> shift) & np.uint64(0xFFFF)) + 1] += 1
-        if starts.max() == count:
+    starts = np.empty(RADIX, np.int64)
+    for digit in range(DIGITS):
+        if counts[digit].max() == count:
             continue
-        for digit in range(65536):
-            starts[digit + 1] += starts[digit]
+        total = 0
+        for value in range(RADIX):
+            starts[value] = total
+            total += counts[digit, value]
+        shift = np.uint64(DIGIT_BITS * digit)
         for i in range(count):
             n = order[i]
-            digit = (keys[n] >> shift) & np.uint64(0xFFFF)
-            spare[starts[digit]] = n
-            starts[digit] += 1
+            value = (keys[n] >> shift) & np.uint64(RADIX - 1)
+            spare[starts[value]] = n
+            starts[value] += 1
         order, spare = spare, order
     return order
 
@@ -133,55 +181,71 @@ def _pixels(edge: int, height: int, width: int) -> tuple[int, int]:  # pragma: n
 
 
 @njit(cache=True)
-def _joined_by_cost(costs: np.ndarray, order: np.ndarray, height: int, width: int, scale: float, parent: np.ndarray,
+def _sorted_edges(costs: np.ndarray, order: np.ndarray, height: int,
+                  width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """(first pixel, second pixel, cost) of every edge in ``order``: the passes over the edges then read three
+    arrays in turn instead of decoding each edge's pixels (two integer divisions) and gathering its cost per pass."""
+    first, second, cost = np.empty(order.size, np.int32), np.empty(order.size, np.int32), np.empty(order.size)
+    for i in range(order.size):
+        edge = order[i]
+        first[i], second[i] = _pixels(edge, height, width)
+        cost[i] = costs[edge]
+    return first, second, cost
+
+
+@njit(cache=True)
+def _joined_by_cost(first: np.ndarray, second: np.ndarray, cost: np.ndarray, scale: float, parent: np.ndarray,
                     size: np.ndarray, checked: bool) -> bool:  # pragma: no cover - compiled
-    """The merging pass over the edges in ``order``: two regions join across an edge cheaper than both their
+    """The merging pass over the edges (``_sorted_edges``): two regions join across an edge cheaper than both their
     thresholds (``parent`` and ``size`` updated). ``checked``: False as soon as a region joined at cost c has a
     threshold at or below c (check (1) of the module's docstring), else True."""
-    internal = np.zeros(height * width)
-    for e in order:
-        a, b = _pixels(e, height, width)
-        ra, rb = _root(parent, a), _root(parent, b)
+    internal = np.zeros(parent.size)
+    for i in range(cost.size):
+        ra, rb = _root(parent, first[i]), _root(parent, second[i])
         if ra == rb:
             continue
         # scikit-image holds these two in C floats
         inner_a = np.float32(internal[ra] + scale / size[ra])
         inner_b = np.float32(internal[rb] + scale / size[rb])
-        cost = costs[e]
-        if cost < np.float64(min(inner_a, inner_b)):
+        if cost[i] < np.float64(min(inner_a, inner_b)):
             low, high = min(ra, rb), max(ra, rb)
             parent[high] = low
             size[low] += size[high]
-            internal[low] = cost
-            if checked and np.float64(np.float32(cost + scale / size[low])) <= cost:
+            internal[low] = cost[i]
+            if checked and np.float64(np.float32(cost[i] + scale / size[low])) <= cost[i]:
                 return False
     return True
 
 
 @njit(cache=True)
-def _merged_in_cost_runs(costs: np.ndarray, order: np.ndarray, height: int, width: int, scale: float,
-                         min_size: int) -> np.ndarray:  # pragma: no cover - compiled
-    """``_merged_regions`` for an ``order`` that sorts the costs in any order among equal ones, or an empty array
-    where the two checks of the module's docstring fail (the regions could then depend on that order)."""
-    parent, size = np.arange(height * width), np.ones(height * width, np.int64)
+def _union_find(pixels: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """(parent, size) of ``pixels`` one-pixel regions, int32 (half the memory the passes' random reads touch)."""
+    return np.arange(pixels).astype(np.int32), np.ones(pixels, np.int32)
+
+
+@njit(cache=True)
+def _merged_in_cost_runs(first: np.ndarray, second: np.ndarray, cost: np.ndarray, height: int, width: int,
+                         scale: float, min_size: int) -> np.ndarray:  # pragma: no cover - compiled
+    """``_merged_regions`` for edges (``_sorted_edges``) in an order that sorts the costs in any order among equal
+    ones, or an empty array where the two checks of the module's docstring fail (the regions could then depend on
+    that order)."""
+    parent, size = _union_find(height * width)
     failed = np.empty((0, 0), np.int64)
-    if not _joined_by_cost(costs, order, height, width, scale, parent, size, True):
+    if not _joined_by_cost(first, second, cost, scale, parent, size, True):
         return failed
-    start, edges = 0, order.size
+    start, edges = 0, cost.size
     while start < edges:
-        end, cost, first = start + 1, costs[order[start]], -1
-        while end < edges and costs[order[end]] == cost:
+        end, chosen = start + 1, -1
+        while end < edges and cost[end] == cost[start]:
             end += 1
         for n in range(start, end):  # the edges that qualify as the run starts, before any of its joins
-            a, b = _pixels(order[n], height, width)
-            ra, rb = _root(parent, a), _root(parent, b)
+            ra, rb = _root(parent, first[n]), _root(parent, second[n])
             if ra != rb and (size[ra] < min_size or size[rb] < min_size):
-                if first >= 0:  # check (2): two qualify, and which joins first could decide the regions
+                if chosen >= 0:  # check (2): two qualify, and which joins first could decide the regions
                     return failed
-                first = n
-        if first >= 0:
-            a, b = _pixels(order[first], height, width)
-            ra, rb = _root(parent, a), _root(parent, b)
+                chosen = n
+        if chosen >= 0:
+            ra, rb = _root(parent, first[chosen]), _root(parent, second[chosen])
             low, high = min(ra, rb), max(ra, rb)
             parent[high] = low
             size[low] += size[high]
@@ -209,11 +273,11 @@ def _numbered(parent: np.ndarray, height: int, width: int) -> np.ndarray:  # pra
 def _merged_regions(costs: np.ndarray, order: np.ndarray, height: int, width: int, scale: float,
                     min_size: int) -> np.ndarray:  # pragma: no cover - compiled
     """scikit-image's two passes over the edges in ``order`` (NumPy's ``argsort`` of the costs, as it sorts them)."""
-    parent, size = np.arange(height * width), np.ones(height * width, np.int64)
-    _joined_by_cost(costs, order, height, width, scale, parent, size, False)
-    for e in order:  # regions under min_size join their neighbour across the cheapest edge
-        a, b = _pixels(e, height, width)
-        ra, rb = _root(parent, a), _root(parent, b)
+    first, second, cost = _sorted_edges(costs, order, height, width)
+    parent, size = _union_find(height * width)
+    _joined_by_cost(first, second, cost, scale, parent, size, False)
+    for i in range(cost.size):  # regions under min_size join their neighbour across the cheapest edge
+        ra, rb = _root(parent, first[i]), _root(parent, second[i])
         if ra != rb and (size[ra] < min_size or size[rb] < min_size):
             low, high = min(ra, rb), max(ra, rb)
             parent[high] = low

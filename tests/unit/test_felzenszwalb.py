@@ -68,13 +68,14 @@ def merged_by_runs(rgb: np.ndarray, scale: float, sigma: float, min_size: int) -
     from scipy import ndimage
     from skimage.util import img_as_float64
 
-    from resources.backends.felzenszwalb import _ascending, _edge_costs, _merged_in_cost_runs
+    from resources.backends.felzenszwalb import _ascending, _edge_costs, _merged_in_cost_runs, _sorted_edges
 
     smooth = ndimage.gaussian_filter(img_as_float64(np.atleast_3d(rgb)), [sigma, sigma, 0], mode="reflect")
     costs = _edge_costs(np.ascontiguousarray(smooth))
     order = _ascending(costs.view(np.uint64))
     assert np.all(np.diff(costs[order]) >= 0) and order.size == costs.size
-    return _merged_in_cost_runs(costs, order, smooth.shape[0], smooth.shape[1], scale / 255.0, min_size)
+    return _merged_in_cost_runs(*_sorted_edges(costs, order, smooth.shape[0], smooth.shape[1]), smooth.shape[0],
+                                smooth.shape[1], scale / 255.0, min_size)
 
 
 @pytest.mark.parametrize("scale", [REGION_SCALE, FINE_SCALE])
