@@ -7,6 +7,8 @@ face grid at several sizes (some too small for a detector), greyscale and line-a
 image, a CMYK JPEG, a 16-bit PNG, a 0-byte file and a truncated JPEG; truth in ``DIR.truth.json``. ``--split``
 (SPLITS below): ``tune`` takes Penny & Chip's odd shots and Saha, ``held_out`` the even shots and Sita (measured once,
 at the end of a change); ``s15`` (the default) is session 15's set, byte for byte.
+``build DIR --characters creatures --split held_out``: Kenney's CC0 alien and 13 enemies (session 19,
+bench/creatures_image_set.py: mostly faceless, designs of one body in two or three colours; held out only).
 ``build DIR --characters kenney --split tune|held_out``: Kenney's six CC0 drawn characters instead (session 18,
 bench/kenney_image_set.py: RGBA sprites, single and paired composites on real frames, greyscale and small ones);
 an instance is a character's when more than half of its cut-out lies on the character's visible mask
@@ -57,8 +59,8 @@ SPLITS = {
 
 
 def build(OUT: str, split: str = "s15", characters: str = "cc0") -> None:
-    if characters == "kenney":
-        return build_kenney(OUT, split)
+    if characters in ("kenney", "creatures"):
+        return build_kenney(OUT, split, characters)
     plan = SPLITS[split]
     shutil.rmtree(OUT, ignore_errors=True); os.makedirs(OUT)
     CACHE = tempfile.mkdtemp()
@@ -134,14 +136,18 @@ def build(OUT: str, split: str = "s15", characters: str = "cc0") -> None:
     print(len(truth), "images in", OUT)
 
 
-def build_kenney(OUT: str, split: str) -> None:
+def build_kenney(OUT: str, split: str, characters: str = "kenney") -> None:
     import sys
 
     sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
-    from kenney_image_set import build as build_set
-
-    if split not in ("tune", "held_out"):
-        raise SystemExit("--characters kenney: --split tune or held_out")
+    if characters == "creatures":  # held out only (bench/creatures_image_set.py)
+        from creatures_image_set import build as build_set
+        if split != "held_out":
+            raise SystemExit("--characters creatures: a held-out set only, --split held_out")
+    else:
+        from kenney_image_set import build as build_set
+        if split not in ("tune", "held_out"):
+            raise SystemExit("--characters kenney: --split tune or held_out")
     truth = build_set(OUT, split, S)
     json.dump(truth, open(OUT.rstrip("/") + ".truth.json", "w"), indent=1)
     print(len(truth), "images in", OUT)
@@ -322,8 +328,9 @@ if __name__ == "__main__":
     sub = parser.add_subparsers(dest="command", required=True)
     bu = sub.add_parser("build")
     bu.add_argument("folder"); bu.add_argument("--split", choices=sorted(SPLITS), default="s15")
-    bu.add_argument("--characters", choices=["cc0", "kenney"], default="cc0",
-                    help="cc0: ../shared's Penny & Chip, Sita and Saha (as before); kenney: Kenney's six characters")
+    bu.add_argument("--characters", choices=["cc0", "kenney", "creatures"], default="cc0",
+                    help="cc0: ../shared's Penny & Chip, Sita and Saha (as before); kenney: Kenney's six characters; "
+                         "creatures: Kenney's alien and enemies, mostly faceless (held out only, session 19)")
     ev = sub.add_parser("eval")
     ev.add_argument("home"); ev.add_argument("film"); ev.add_argument("folder"); ev.add_argument("-v", action="store_true")
     ev.add_argument("--reassign", action="store_true", help="run the identity step again on the stored faces")

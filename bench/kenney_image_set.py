@@ -101,17 +101,18 @@ def sprite(character: str, pose: str, rows: int, whole_canvas: bool, flip: bool,
     return np.ascontiguousarray(out[:, ::-1]) if flip else out
 
 
-def compose(item: dict, media: str, cache: str, wheel) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The image (RGB, or RGBA for ``rgba``) and each character's visible mask (bool, image-sized)."""
+def compose(item: dict, media: str, cache: str, wheel, sprite_of=sprite) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The image (RGB, or RGBA for ``rgba``) and each character's visible mask (bool, image-sized); ``sprite_of``:
+    how a character's RGBA is made (``sprite``'s arguments; bench/creatures_image_set.py passes its own)."""
     if item["background"] is None:
         c = item["chars"][0]
-        rgba = sprite(c["character"], c["pose"], c["height"], True, c["flip"], wheel)
+        rgba = sprite_of(c["character"], c["pose"], c["height"], True, c["flip"], wheel)
         return rgba, [rgba[..., 3] >= 128]
     canvas = frame(media, *item["background"], cache).astype(np.float32)
     height, width = canvas.shape[:2]
     masks, x_next = [], None
     for c in item["chars"]:
-        rgba = sprite(c["character"], c["pose"], max(8, round(c["height"] * height)), False, c["flip"], wheel)
+        rgba = sprite_of(c["character"], c["pose"], max(8, round(c["height"] * height)), False, c["flip"], wheel)
         h, w = rgba.shape[:2]
         if x_next is None:
             x = round(c["x"] * max(0, width - w) * (0.5 if len(item["chars"]) > 1 else 1.0))
@@ -138,8 +139,9 @@ def compose(item: dict, media: str, cache: str, wheel) -> tuple[np.ndarray, list
     return image, masks
 
 
-def build(out: str, split: str, media: str) -> dict:
-    """Writes the split's images into ``out``, masks into ``out.masks``; returns the truth (``DIR.truth.json``)."""
+def build(out: str, split: str, media: str, plan_of=plan, sprite_of=sprite) -> dict:
+    """Writes the split's images into ``out``, masks into ``out.masks``; returns the truth (``DIR.truth.json``).
+    ``plan_of`` / ``sprite_of``: another set's plan and sprites on the same builder (bench/creatures_image_set.py)."""
     import shutil
     import tempfile
 
@@ -151,8 +153,8 @@ def build(out: str, split: str, media: str) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
     truth = {}
-    for item in plan(split):
-        image, masks = compose(item, media, cache, wheel)
+    for item in plan_of(split):
+        image, masks = compose(item, media, cache, wheel, sprite_of)
         bgr = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
         cv2.imwrite(f"{out}/{item['name']}", bgr)
         chars = []
