@@ -88,7 +88,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         info["min_cluster_size_by_shots"] = by_shots
         face_labels, info["clusters_split_by_gap"] = split_by_gap(
             x, face_labels, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
-            normalise(colours[with_face]) if colours is not None else None, params.split_colour_gap)
+            normalise(colours[with_face]) if colours is not None else None, params.split_colour_gap,
+            link_colour_weight=params.split_link_colour_weight)
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face)
@@ -142,7 +143,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                                                                           track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
-    _group_faceless(labels, confidence, appearance, groups, params, remaining, stats, shots)
+    _group_faceless(labels, confidence, with_colours(appearance, colours, params.faceless_colour_weight)
+                    if appearance is not None else None, groups, params, remaining, stats, shots)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
@@ -183,6 +185,8 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
     # the margin needs a runner-up: with one identity, the instances seen with a face that no identity took
     # (other characters, or this one unrecognised) stand in for it
     loose = np.setdiff1d(np.flatnonzero(labels < 0), faceless)
+    if params.appearance_floor_cap:
+        floors = _capped_by_impostors(floors, appearance, members, protos, loose, params)
     stand_in = ((appearance[faceless] @ appearance[loose].T).max(axis=1) if len(groups) == 1 and loose.size
                 else np.full(len(faceless), -1.0))
     remaining, adopted = [], 0
@@ -196,6 +200,28 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
         else:
             remaining.append(k)
     return remaining, adopted
+
+
+def _capped_by_impostors(floors: list[float], appearance: np.ndarray, members: list[np.ndarray],
+                         protos: list[np.ndarray], loose: np.ndarray, params: IdentityParams) -> list[float]:
+    """Each identity's floor lowered to its appearance impostor ceiling (the closest any instance seen with a face
+    and not its member comes to its prototype: another identity's members and the ``loose`` faces no identity
+    took, which stand for the characters without an identity) plus ``appearance_margin``, never under
+    ``appearance_threshold``. The floor says how close the identity's own looks come; where they are a few
+    near-identical views (a sprite's poses: a zombie's 3 faces at 0.98) it shuts out every other look of the
+    character (its back, 0.90-0.97), though nothing else seen with a face comes within 0.75. Unchanged with one
+    identity (no impostor to measure)."""
+    if len(protos) < 2:
+        return floors
+    out = []
+    for index, floor in enumerate(floors):
+        others = np.concatenate([m for j, m in enumerate(members) if j != index] + [loose]).astype(np.int64)
+        if not others.size:
+            out.append(floor)
+            continue
+        ceiling = float((appearance[others] @ protos[index]).max())
+        out.append(max(params.appearance_threshold, min(floor, ceiling + params.appearance_margin)))
+    return out
 
 
 def _own_floor(members: np.ndarray, prototype: np.ndarray, params: IdentityParams) -> float:

@@ -41,6 +41,11 @@ class IdentityParams:
     appearance_floor: str = "inclusive"    # the quantile's members compared with their identity's prototype
                                            # (inclusive) or each with the mean of the others (held_out: a small
                                            # identity's members are a large part of their own prototype)
+    appearance_floor_cap: bool = False     # an identity's floor is at most its appearance impostor ceiling (the
+                                           # closest another identity's face member comes to its prototype) plus
+                                           # appearance_margin: a few near-identical looks (one character's
+                                           # sprites) set a floor no other look reaches, though nothing else
+                                           # comes near (anime: on)
     appearance_colour_weight: float = 0.0  # the share of a cut-out's colours (appearance.colour_descriptor) in the
                                            # appearance a faceless instance joins a face identity by (0: the image
                                            # embedding alone); its floor and margin are taken on the mix
@@ -51,7 +56,13 @@ class IdentityParams:
     split_colour_gap: float = 0.0          # ... and the parts' cut-out colours (appearance.colour_descriptor)
                                            # are this much apart in the same measure (> 0: no cut where the
                                            # colours are not read, appearance_colour_weight 0)
+    split_link_colour_weight: float = 0.0  # the two parts are found by linkage on the face embedding and the
+                                           # cut-out's colours mixed by this share (0: the face alone); the gaps
+                                           # are tested as above. Two designs of one body differ in colour more
+                                           # than in the face, so a face-only cut can fall across poses instead
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
+    faceless_colour_weight: float = 0.0    # faceless groups are clustered on the image embedding and the cut-outs'
+                                           # colours mixed by this share (0: the image embedding alone)
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
                                            # followed through the key frames of one shot always looks alike
@@ -85,6 +96,8 @@ class IdentityParams:
             raise ValueError("identities.reduce must be none|pca|umap|auto and identities.plot pca|umap")
         if not 0 <= params.appearance_colour_weight < 1:
             raise ValueError("identities.appearance_colour_weight must be in [0, 1)")
+        if not 0 <= params.split_link_colour_weight < 1:
+            raise ValueError("identities.split_link_colour_weight must be in [0, 1)")
         if params.appearance_floor not in ("inclusive", "held_out"):
             raise ValueError("identities.appearance_floor must be inclusive|held_out")
         if params.min_cluster_size < 2:
@@ -260,19 +273,27 @@ def verify(unit: np.ndarray, labels: np.ndarray, max_distance: float, min_cluste
 
 def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cluster_size: int,
                  colours: np.ndarray | None = None, colour_gap: float = 0.0,
-                 max_rows: int = 2000) -> tuple[np.ndarray, int]:
+                 max_rows: int = 2000, link_colour_weight: float = 0.0) -> tuple[np.ndarray, int]:
     """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
     into two parts, kept when both parts hold ``min_cluster_size`` members and the lower of the parts' mean
     within-part cosines exceeds their mean cross cosine by ``gap`` (and by ``colour_gap`` in ``colours``, the
     rows' cut-out colours, when it is > 0); repeated on the parts. ``verify`` cuts by an
     absolute distance, which two designs sharing one body (the same face shape and skin, other hair and clothes)
     stay within; this cut is relative to how alike each character's own looks are. Off with ``gap`` None; a
-    cluster larger than ``max_rows`` is left as it is. Returns new labels and how many cuts were made."""
+    cluster larger than ``max_rows`` is left as it is. With ``link_colour_weight`` > 0 and ``colours``, the two parts
+    are found by linkage on the face rows and the colour rows joined (each block scaled by the square root of its
+    share, so a cosine there is the weighted mean of the two cosines): two designs of one body sit closer in the
+    face than in colour, and a face-only linkage can cut a cluster across poses (three of one character's looks
+    with another's four), a cut the colour gap then refuses, leaving the two designs together. Returns new labels
+    and how many cuts were made."""
     from sklearn.cluster import AgglomerativeClustering
 
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
+    linked = unit
+    if link_colour_weight > 0 and colours is not None:
+        linked = np.hstack([np.sqrt(1 - link_colour_weight) * unit, np.sqrt(link_colour_weight) * colours])
     pending = [v for v in np.unique(out) if v >= 0]
     next_label = int(out.max()) + 1
     cuts = 0
@@ -281,7 +302,7 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
         rows = np.flatnonzero(out == label)
         if len(rows) < 2 * min_cluster_size or len(rows) > max_rows:
             continue
-        parts = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(unit[rows])
+        parts = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(linked[rows])
         a, b = rows[parts == 0], rows[parts == 1]
         if min(len(a), len(b)) < min_cluster_size or _gap(unit, a, b) < gap:
             continue
