@@ -31,7 +31,7 @@ demo: setup
 	film=$$(.venv/bin/castforge ingest "$(VIDEO)") && .venv/bin/castforge materialize "$$film" && .venv/bin/castforge status "$$film"
 
 test: setup
-	$(PY) -m pytest -q -m "not cluster"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not cluster"
 
 # the scale-out path on loopback (Postgres, Redis, two Celery workers; ~3-6 min on 2 cores): tests/cluster
 test-cluster: setup
