@@ -134,7 +134,7 @@ def test_a_damaged_hevc_film_whose_decoder_logs_errors_is_passed_over_again_and_
     frames then takes its key frames again from a skipping decode and leaves no handoff: FFmpeg's pictures of such
     damage differ from run to run (with frame threads or without), so no handoff can be proven equal to
     shot_analysis' own decode (its every-frame scan: 2 different tables in 4 runs). Three runs: each time the
-    skipping decode's rows and JPEGs."""
+    skipping decode's key frames (their pixels, the concealment's, may differ)."""
     video = tmp_path / "damaged.mp4"
     for seed in range(20):
         data = bytearray(hevc10.read_bytes())
@@ -158,7 +158,13 @@ def test_a_damaged_hevc_film_whose_decoder_logs_errors_is_passed_over_again_and_
         assert out.report.damaged_packets == 0 and out.report.decoder_errors > 0 and out.report.every_frame == FRAMES
         assert "again from a reference-only decode" in caplog.text
         assert out.analysed_frames == plain.analysed_frames and out.coverage == plain.coverage
-        assert _digest(out, tmp_path / f"shared{run}") == _digest(plain, tmp_path / "plain")  # rows and JPEGs
+        # the same key frames as the skipping decode (which frames, in which shots); their pixels are FFmpeg's
+        # concealment of the damage, which differs from decode to decode (session 20: the JPEG digests differed in
+        # 2 of 4 runs of this test alone on an idle machine), so they are not compared
+        key = ["frame_id", "shot", "pos", "frame_index", "timestamp_s"]
+        assert out.frames.select(key).equals(plain.frames.select(key))
+        assert sorted(p.name for p in (tmp_path / f"shared{run}").glob("*.jpg")) == \
+            sorted(p.name for p in (tmp_path / "plain").glob("*.jpg"))
         assert "logged" in settle_handoff(writer, out.report, workspace)["handoff"]
         assert read_handoff(workspace, "fp") is None
 
