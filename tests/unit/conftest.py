@@ -55,3 +55,20 @@ def paste(rgb: np.ndarray, rgba: np.ndarray, x0: int, y0: int, height: int, mirr
 def paste_character():
     """``paste`` (above), for tests that build scenes with exact truth."""
     return paste
+
+
+@pytest.fixture(scope="session")
+def kenney_idle_sprites():
+    """Kenney's zombie and female person, idle, as RGBA on the sprite's whole canvas (transparent around the
+    figure) at 480 rows; skips without arcade's wheel in .bench-media (install/fetch_bench_media.sh)."""
+    import zipfile
+
+    from assets.instances import kenney_characters as kenney
+
+    try:
+        wheel = kenney.kenney_wheel()
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+    with zipfile.ZipFile(wheel) as archive:
+        return {name: kenney.upscale_rgba(kenney.read_sprite(archive, name, "idle"), 480 / kenney.SPRITE_HEIGHT)
+                for name in ("zombie", "female_person")}

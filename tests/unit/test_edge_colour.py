@@ -3,7 +3,6 @@ sprites (arcade's wheel, install/fetch_bench_media.sh; skips where it was not fe
 image folder, and pasted on a real Sintel frame (exact alpha and exact foreground colour). Alpha and opaque pixels
 never change; only the soft band's colour does."""
 
-import zipfile
 
 import cv2
 import numpy as np
@@ -11,20 +10,13 @@ import pytest
 from PIL import Image
 
 from assets.frames.core import FrameParams, extract_image_frames
-from assets.instances import kenney_characters as kenney
 from assets.instances.core import InstanceParams, extract_instances, frame_instances
 from assets.instances.edge_colour import foreground_colour
 
 
 @pytest.fixture(scope="module")
-def sprites():
-    try:
-        wheel = kenney.kenney_wheel()
-    except FileNotFoundError as error:
-        pytest.skip(str(error))
-    with zipfile.ZipFile(wheel) as archive:
-        return {name: kenney.upscale_rgba(kenney.read_sprite(archive, name, "idle"), 480 / kenney.SPRITE_HEIGHT)
-                for name in ("zombie", "female_person")}
+def sprites(kenney_idle_sprites):
+    return kenney_idle_sprites
 
 
 def _read_rgba(path):

@@ -3,7 +3,6 @@ wheel, install/fetch_bench_media.sh) written as RGBA PNGs into an image folder, 
 path and the instances stage's core. Skips where the wheel was not fetched."""
 
 import shutil
-import zipfile
 from types import SimpleNamespace
 
 import cv2
@@ -12,21 +11,14 @@ import pytest
 from PIL import Image
 
 from assets.frames.core import FrameParams, extract_image_frames
-from assets.instances import kenney_characters as kenney
 from assets.instances.core import InstanceParams, extract_instances
 from assets.instances.filtering import FilterParams, auto_decisions
 from assets.instances.image_alpha import alpha_instances
 
 
 @pytest.fixture(scope="module")
-def sprites():
-    try:
-        wheel = kenney.kenney_wheel()
-    except FileNotFoundError as error:
-        pytest.skip(str(error))
-    with zipfile.ZipFile(wheel) as archive:  # the sprite's whole canvas (transparent around the figure), 480 rows
-        return {name: kenney.upscale_rgba(kenney.read_sprite(archive, name, "idle"), 480 / kenney.SPRITE_HEIGHT)
-                for name in ("zombie", "female_person")}
+def sprites(kenney_idle_sprites):
+    return kenney_idle_sprites
 
 
 def _segmenter(calls):
