@@ -18,7 +18,8 @@ import numpy as np
 import polars as pl
 
 from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
-from assets.frames.quality import COLOUR_CHROMA, FrameQuality, measure, near_duplicates, quality_drop_reason
+from assets.frames.quality import (COLOUR_CHROMA, Figure, FrameQuality, figure, measure, near_duplicates,
+                                   quality_drop_reason)
 from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
 from assets.instances.image_alpha import alpha_path, image_alpha, write_frame_alpha
@@ -103,14 +104,20 @@ class _FrameWriter:
         self.relative = relative
         self.rows: list[dict[str, Any]] = []
         self.qualities: list[FrameQuality] = []
+        self.figures: list[Figure | None] = []  # an image folder's figures (quality.figure); a video's stay empty
         self._jpegs = BackgroundWriter(self._write, self.PENDING, "frame_jpeg", lambda target, bgr: str(target))
 
     def _write(self, target: Path, bgr: np.ndarray) -> None:
         if not cv2.imwrite(str(target), bgr, [cv2.IMWRITE_JPEG_QUALITY, self.params.jpeg_quality]):
             raise OSError(f"could not write {target}")
 
-    def add(self, bgr: np.ndarray, shot: int, pos: int, frame_index: int, timestamp_s: float, source: str) -> None:
+    def add(self, bgr: np.ndarray, shot: int, pos: int, frame_index: int, timestamp_s: float, source: str,
+            cutout: bool | None = None) -> None:
+        """``cutout``: for an image, whether it was laid on white from its own alpha (its figure is compared with
+        the others', quality.figure); None for a video frame (its canvas hash only)."""
         quality = measure(bgr)
+        if cutout is not None:
+            self.figures.append(figure(bgr, cutout, quality.chroma >= COLOUR_CHROMA))
         reason = quality_drop_reason(quality, self.params.min_sharpness, self.params.min_brightness,
                                      self.params.min_contrast)
         frame_id = frame_name(shot, pos, frame_index)
@@ -142,7 +149,8 @@ class _FrameWriter:
         candidates = [i for i, row in enumerate(self.rows) if row["kept"]]
         duplicates = near_duplicates([self.qualities[i].phash for i in candidates],
                                      [self.qualities[i].sharpness for i in candidates], self.params.dedup_hamming,
-                                     [self.qualities[i].chroma >= COLOUR_CHROMA for i in candidates])
+                                     [self.qualities[i].chroma >= COLOUR_CHROMA for i in candidates],
+                                     [self.figures[i] for i in candidates] if self.figures else None)
         for dropped, kept in duplicates.items():
             row = self.rows[candidates[dropped]]
             (self.out_dir / Path(row["path"]).name).unlink(missing_ok=True)
@@ -292,12 +300,12 @@ def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
                                 "shot": index, "pos": 0, "frame_index": index, "source": source, "kept": False,
                                 "drop_reason": f"unreadable: {error.reason}"})
             writer.qualities.append(FrameQuality(0.0, 0.0, 0.0, 0))
+            writer.figures.append(None)
             continue
-        writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source)
-        if writer.rows[-1]["kept"]:  # a cut-out's own alpha, kept beside its key frame for the instances stage
-            alpha = image_alpha(image_path, (rgb.shape[1], rgb.shape[0]))
-            if alpha is not None:
-                write_frame_alpha(out_dir / f"{writer.rows[-1]['frame_id']}.jpg", alpha)
+        alpha = image_alpha(image_path, (rgb.shape[1], rgb.shape[0]))
+        writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source, cutout=alpha is not None)
+        if writer.rows[-1]["kept"] and alpha is not None:  # a cut-out's own alpha, beside its key frame for instances
+            write_frame_alpha(out_dir / f"{writer.rows[-1]['frame_id']}.jpg", alpha)
     if not shots:
         raise BadMediaError(folder, "holds no images")
     return FramesResult(writer.finish(), pl.DataFrame(shots, schema=SHOT_SCHEMA), len(shots),
