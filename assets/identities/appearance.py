@@ -17,6 +17,7 @@ BACKGROUND = 127  # cut-outs are composited on mid grey so the background colour
 # a cut-out's colours: CIELAB L* x a* x b* bins (a*, b* clipped to +-COLOUR_AB), of its opaque pixels
 COLOUR_BINS = (4, 6, 6)
 COLOUR_AB = 60.0
+SHAPE_SIDE = 16  # a cut-out's silhouette: its box padded to a square, at this many pixels a side
 
 
 def load_cutout(path: Path) -> np.ndarray:
@@ -57,28 +58,33 @@ def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve
 
 
 def cutout_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve: Callable[[str], Path], colours: bool,
-                   batch_size: int = 16) -> tuple[np.ndarray, np.ndarray | None]:
-    """``appearance_vectors`` and, with ``colours``, the cut-outs' ``colour_descriptor`` rows (else None), each
-    cut-out read once; a missing cut-out's rows are zero."""
+                   batch_size: int = 16, shapes: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``appearance_vectors``, with ``colours`` the cut-outs' ``colour_descriptor`` rows and with ``shapes`` their
+    ``shape_descriptor`` rows (else None), each cut-out read once; a missing cut-out's rows are zero."""
     out = np.zeros((len(paths), embedder.embedding_dim), dtype=np.float32)
     colour_rows = np.zeros((len(paths), int(np.prod(COLOUR_BINS))), dtype=np.float32) if colours else None
+    shape_rows = np.zeros((len(paths), SHAPE_SIDE * SHAPE_SIDE), dtype=np.float32) if shapes else None
     index = [i for i, p in enumerate(paths) if p]
 
-    def load(i: int) -> tuple[np.ndarray, np.ndarray | None]:
+    def load(i: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         image = read_cutout(resolve(paths[i]))
-        return cutout_on_grey(image), colour_descriptor(image) if colours else None
+        return (cutout_on_grey(image), colour_descriptor(image) if colours else None,
+                shape_descriptor(image) if shapes else None)
 
     loaded = ordered_map(load, index, ahead=batch_size, name="appearance")
     for start in range(0, len(index), batch_size):
         chunk = index[start:start + batch_size]
         images = []
         for i in chunk:
-            image, colour = next(loaded)
+            image, colour, shape = next(loaded)
             images.append(image)
             if colour_rows is not None:
                 colour_rows[i] = colour
+            if shape_rows is not None:
+                shape_rows[i] = shape
         out[chunk] = embedder.embed(images)
-    return out, colour_rows
+    return out, colour_rows, shape_rows
 
 
 def colour_descriptor(image: np.ndarray) -> np.ndarray:
@@ -105,6 +111,26 @@ def colour_descriptor(image: np.ndarray) -> np.ndarray:
     return (histogram / np.linalg.norm(histogram)).astype(np.float32)
 
 
+def shape_descriptor(image: np.ndarray) -> np.ndarray:
+    """The silhouette of a cut-out (BGRA uint8, as read): its opaque pixels (alpha >= 128), the box padded to a
+    square (the aspect is kept), SHAPE_SIDE pixels a side, made left-right symmetric (a character facing either way
+    is one shape), centred and L2-normalised, so the cosine of two is the correlation of their silhouettes. What
+    colours cannot tell: one-colour designs of other shapes (a worm, a frog and a fish, all green). Zero for an
+    opaque crop (no alpha) or an empty one."""
+    if image.ndim != 3 or image.shape[2] != 4 or not (image[:, :, 3] >= 128).any():
+        return np.zeros(SHAPE_SIDE * SHAPE_SIDE, np.float32)
+    x, y, width, height = cv2.boundingRect((image[:, :, 3] >= 128).astype(np.uint8))
+    opaque = (image[y:y + height, x:x + width, 3] >= 128).astype(np.float32)
+    side = max(height, width)
+    square = np.zeros((side, side), np.float32)
+    square[(side - height) // 2:(side - height) // 2 + height, (side - width) // 2:(side - width) // 2 + width] = opaque
+    small = cv2.resize(square, (SHAPE_SIDE, SHAPE_SIDE), interpolation=cv2.INTER_AREA)
+    symmetric = (small + small[:, ::-1]).ravel() / 2
+    centred = symmetric - symmetric.mean()
+    norm = np.linalg.norm(centred)
+    return (centred / norm).astype(np.float32) if norm > 0 else np.zeros(SHAPE_SIDE * SHAPE_SIDE, np.float32)
+
+
 def with_colours(appearance: np.ndarray, colours: np.ndarray | None, weight: float) -> np.ndarray:
     """Appearance rows with a cut-out's colours joined in: each block unit-normalised and scaled by the square root
     of its weight (1 - ``weight``, ``weight``), so the cosine of two rows is the weighted mean of the blocks'
@@ -128,3 +154,12 @@ def held_out_similarities(members: np.ndarray) -> np.ndarray:
     own = np.einsum("ij,ij->i", members, members)  # |a_j|^2 (1 for unit rows, 0 for a missing cut-out)
     rest_norm = np.sqrt(np.maximum(total @ total - 2 * dots + own, 1e-24))
     return (dots - own) / rest_norm
+
+
+def with_shapes(rows: np.ndarray, shapes: np.ndarray | None, weight: float) -> np.ndarray:
+    """``rows`` (an appearance mix) with the cut-outs' ``shape_descriptor`` joined in as ``with_colours`` joins
+    colours: the cosine of two rows is (1 - ``weight``) x the rows' cosine + ``weight`` x the silhouettes'.
+    Unchanged without shapes or at weight 0."""
+    if shapes is None or weight <= 0:
+        return rows
+    return np.hstack([np.sqrt(1 - weight) * normalise(rows), np.sqrt(weight) * normalise(shapes)])

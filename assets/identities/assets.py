@@ -59,14 +59,15 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         face_quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
         ids_in_order = kept["instance_id"].to_list()
         embedder = None
-        appearance = colours = None
+        appearance = colours = shapes = None
         if any(i not in face_vectors for i in ids_in_order) or params.tracks:
             embedder = image_embedder.get()
-            appearance, colours = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
-                                                 colours=params.appearance_colour_weight > 0)
+            appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
+                                                         colours=params.appearance_colour_weight > 0,
+                                                         shapes=params.faceless_shape_weight > 0)
         assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
                                        face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])),
-                                       colours=colours)
+                                       colours=colours, shapes=shapes)
         face_model = faces["model"][0] if faces.height else "none"
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from assets.identities.appearance import held_out_similarities, with_colours
+from assets.identities.appearance import held_out_similarities, with_colours, with_shapes
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size, shot_min_cluster_size, split_by_gap)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
@@ -50,8 +50,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                       appearance: np.ndarray | None, params: IdentityParams,
                       face_quality: dict[str, tuple[float, bool]] | None = None,
                       boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None,
-                      face_detectors: dict[str, str] | None = None, colours: np.ndarray | None = None
-                      ) -> Assignment:
+                      face_detectors: dict[str, str] | None = None, colours: np.ndarray | None = None,
+                      shapes: np.ndarray | None = None) -> Assignment:
     """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
     clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
     among themselves.
@@ -61,7 +61,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     ``instance_ids`` (shot, timestamp_s, frame_id, x0..y1) to link tracks; None: no tracks. ``face_detectors``:
     instance -> the detector that found its face (per-detector prototypes, ``params.prototype_per_detector``).
     ``colours``: (len(instance_ids), C) colour descriptors of the cut-outs, joined to ``appearance`` by
-    ``params.appearance_colour_weight`` where a faceless instance is adopted by a face identity; None: not used."""
+    ``params.appearance_colour_weight`` where a faceless instance is adopted by a face identity; None: not used.
+    ``shapes``: (len(instance_ids), S) silhouettes of the cut-outs (appearance.shape_descriptor), joined by
+    ``params.faceless_shape_weight`` where faceless instances are grouped among themselves; None: not used."""
     n = len(instance_ids)
     quality = face_quality or {}
     labels = np.full(n, -1, dtype=np.int64)
@@ -143,8 +145,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                                                                           track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
-    _group_faceless(labels, confidence, with_colours(appearance, colours, params.faceless_colour_weight)
-                    if appearance is not None else None, groups, params, remaining, stats, shots)
+    faceless_space = (with_shapes(with_colours(appearance, colours, params.faceless_colour_weight), shapes,
+                                  params.faceless_shape_weight) if appearance is not None else None)
+    _group_faceless(labels, confidence, faceless_space, groups, params, remaining, stats, shots)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)

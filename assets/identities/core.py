@@ -63,6 +63,8 @@ class IdentityParams:
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_colour_weight: float = 0.0    # faceless groups are clustered on the image embedding and the cut-outs'
                                            # colours mixed by this share (0: the image embedding alone)
+    faceless_shape_weight: float = 0.0     # ... and that mix joined with the cut-outs' silhouettes
+                                           # (appearance.shape_descriptor) by this share (0: no shape)
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
                                            # followed through the key frames of one shot always looks alike
@@ -98,6 +100,8 @@ class IdentityParams:
             raise ValueError("identities.appearance_colour_weight must be in [0, 1)")
         if not 0 <= params.split_link_colour_weight < 1:
             raise ValueError("identities.split_link_colour_weight must be in [0, 1)")
+        if not 0 <= params.faceless_shape_weight < 1:
+            raise ValueError("identities.faceless_shape_weight must be in [0, 1)")
         if params.appearance_floor not in ("inclusive", "held_out"):
             raise ValueError("identities.appearance_floor must be inclusive|held_out")
         if params.min_cluster_size < 2:

@@ -19,8 +19,10 @@ def reassign_stored(workspace, params: IdentityParams, embedder: ImageEmbedder) 
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     chosen = best_faces(workspace.read_table("faces"), params)
     ids = chosen["instance_id"].to_list()
-    appearance, colours = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
-                                         colours=params.appearance_colour_weight > 0)
+    appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
+                                                 colours=params.appearance_colour_weight > 0,
+                                                 shapes=params.faceless_shape_weight > 0)
     return assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
                              params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
-                             face_detectors=dict(zip(ids, chosen["detector"])), colours=colours)
+                             face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,
+                             shapes=shapes)

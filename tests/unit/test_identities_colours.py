@@ -73,7 +73,7 @@ def test_appearance_and_colours_come_from_one_read_of_each_cut_out(shared):
 
     paths = ["saha_front.png", None, "sita_front.png"]   # a missing cut-out's rows are zero
     embedder = TfliteImageEmbedder()
-    appearance, colours = cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=True)
+    appearance, colours, _ = cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=True)
     assert np.array_equal(appearance, appearance_vectors(paths, embedder, lambda p: shared / CHARACTERS / p))
     looks = characters(shared)   # the whole file, not cropped to its visible part: the same counts
     assert np.array_equal(colours, np.stack([colour_descriptor(looks["saha_front"]), np.zeros(colours.shape[1]),
