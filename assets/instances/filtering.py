@@ -12,8 +12,9 @@ from typing import Any
 import polars as pl
 
 IMAGE_ALPHA = "image_alpha"  # the seed of an instance cut by its image's own alpha (assets/instances/image_alpha.py)
-# the seed name of an instance whose box (a YOLOX toy box, or a weak person box) BlazePose confirmed as a figure
-# (resources/backends/character_toys.py; opencv_characters.FIGURE_SEED, also in "face+figure", "carried+figure")
+# the seed name of an instance whose box (a YOLOX toy box, or a weak person box) was confirmed as a figure at seeding:
+# by BlazePose, or in a drawn shot by a weak person box and a toy box on the same figure (resources/backends/
+# character_toys.py; opencv_characters.FIGURE_SEED, also in "face+figure", "carried+figure")
 FIGURE_SEED = "figure"
 
 
@@ -28,10 +29,16 @@ class FilterParams:
     # more blurred objects and scenery than characters)
     max_occluded_fraction: float = 0.6  # more of the character hidden by others than this: dropped as "occluded"
     drop_cut_by_frame_edge: bool = False  # drop characters the frame edge cuts (else kept, the reason says so)
-    # a figure confirmed twice (a box BlazePose confirmed at seeding, and the cut's own pose flag at least this)
-    # skips the blur test: a drawn character of flat fills and smooth shading has no inner detail to be sharp with
-    # (Kenney's characters: Laplacian 15-150), while the test stays for every other face-less cut (0: off)
-    figure_pose: float = 0.5
+    # a figure confirmed at seeding (the seed ``figure``: a toy box or, in a drawn shot, a weak person box that
+    # BlazePose or the other of the two confirmed, resources/backends/character_toys.py) is a character by that:
+    # spared the blur test (a drawn character of flat fills and smooth shading has no inner detail to be sharp with:
+    # Kenney's, Laplacian 15-150) and the character-score test (its cut's own pose flag may be low: Kenney's robot
+    # jumping, arms up, 0.92 on its box, 0.08 on the cut's window), unless its mask covers more than
+    # ``figure_max_frame_share`` of the frame (a group or scenery, as core.POSE_MAX_FRAME_SHARE). Every other
+    # face-less cut keeps both tests (False: off; session 19 asked the cut's own pose flag >= 0.5 as well, and only
+    # spared the blur test)
+    confirmed_figures: bool = True
+    figure_max_frame_share: float = 0.4
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FilterParams":
@@ -45,7 +52,8 @@ def min_side(params: FilterParams, frame_height: pl.Expr) -> pl.Expr:
 def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFrame:
     """Adds kept, reason, decided_by. Order: size, an image's own alpha (kept: ``seed`` IMAGE_ALPHA), alpha
     coverage, occlusion, frame edge (when configured to drop), then a face keeps it (a detected face is proof
-    enough, even on a soft-focus 3D frame), then blur, then character likelihood. A kept character the frame edge
+    enough, even on a soft-focus 3D frame), so does a figure confirmed at seeding (``confirmed_figures``),
+    then blur, then character likelihood. A kept character the frame edge
     cuts says so in its reason (``; cut by frame edge: ...``)."""
     if instances.is_empty():
         return instances.with_columns(pl.lit(None, pl.Boolean).alias("kept"), pl.lit(None, pl.String).alias("reason"),
@@ -57,8 +65,11 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
     width, height = pl.col("x1") - pl.col("x0"), pl.col("y1") - pl.col("y0")
     side = min_side(params, pl.col("frame_height"))
     own_alpha = pl.col("seed") == IMAGE_ALPHA if "seed" in instances.columns else pl.lit(False)
-    figure = (pl.col("seed").str.contains(FIGURE_SEED, literal=True) & pl.lit(params.figure_pose > 0)
-              & (pl.col("person_score") >= params.figure_pose)) if "seed" in instances.columns else pl.lit(False)
+    seeded = {"seed", "area", "frame_width", "person_score"} <= set(instances.columns)  # hand-made tables lack them
+    frame_share = pl.col("area") / (pl.col("frame_width") * pl.col("frame_height")).cast(pl.Float64)
+    figure = (pl.col("seed").str.contains(FIGURE_SEED, literal=True) & pl.lit(params.confirmed_figures)
+              & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
+    pose_flag = pl.col("person_score").round(2) if seeded else pl.lit(None, pl.Float64)
     fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
     reason = (
         pl.when((width < side) | (height < side))
@@ -75,7 +86,9 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .then(fmt("cut_by_frame_edge: {}", pl.col("frame_edges")))
         .when(pl.col("face_count") > 0)
         .then(fmt("character: {} face(s) inside, score {}", pl.col("face_count"), pl.col("face_score").round(2)))
-        .when((pl.col("blur") < params.min_blur) & ~figure)
+        .when(figure)
+        .then(fmt("character: a figure confirmed at seeding, its cut's pose flag {}", pose_flag))
+        .when(pl.col("blur") < params.min_blur)
         .then(fmt("blurry: {} < {}", pl.col("blur").round(1), pl.lit(params.min_blur)))
         .when(pl.col("character_score") >= params.min_character_score)
         .then(fmt("character: body {} class {}", pl.col("body_score").round(2), pl.col("class_fraction").round(2)))

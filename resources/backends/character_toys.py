@@ -10,14 +10,16 @@ only where:
 - no person or animal box the segmenter trusts already holds the same character (box IoU above SAME_BOX, or one
   box mostly inside the other: a toy box on a character's head and torso, or round a group), and
 - BlazePose (resources/backends/mediapipe_person.py), run on the box, is sure a figure fills it (pose flag at
-  least POSE_FLAG), as it confirms a weak face's body (character_weak_faces).
+  least POSE_FLAG), as it confirms a weak face's body (character_weak_faces), or, in a drawn shot, YOLOX also
+  boxes the same figure as a person, too weakly to seed (below ``person_score``; box IoU at least SAME_FIGURE):
+  two of the detector's classes on one drawn figure (TOY_AND_PERSON).
 Confirmed toy boxes join the cues' person boxes, so faces pair with them as heads and the cut treats them as
 bodies (limbs, matte, body axis). Boxes are x0, y0, x1, y1, score, COCO class in the image's pixels.
 
 In drawn shots a weak person box (YOLOX below ``person_score``, no face at its head) joins them the same way where
 BlazePose is sure of a figure inside it (``confirmed_weak_people``: pose flag at least WEAK_POSE_FLAG, most of its
 visible keypoints inside the box). The seeds of both say so (``Seed.figure``; the instance's seed ``figure``), and
-the filter spares such a figure the blur test (assets/instances/filtering.py, ``FilterParams.figure_pose``).
+the filter keeps such a figure as a character (assets/instances/filtering.py, ``FilterParams.confirmed_figures``).
 """
 
 import numpy as np
@@ -31,11 +33,12 @@ POSE_FLAG = 0.5  # BlazePose's pose flag on the toy box
 
 
 def confirmed_toy_boxes(rgb: np.ndarray, toys: np.ndarray, bodies: np.ndarray, matte,
-                        person_score: float = 0.3) -> np.ndarray:
+                        person_score: float = 0.3, drawn: bool = False) -> np.ndarray:
     """The ``toys`` boxes (N x 6) that no trusted ``bodies`` box (person boxes from ``person_score``, animal boxes)
     already holds and on which ``matte`` (a ``character_skeleton.MatteCue``, or None: nothing is confirmed) finds a
-    figure; of toy boxes overlapping by TOYS_APART the best scored is kept (YOLOX boxes a drawn character's arm and
-    the background beside it again)."""
+    figure or, in a ``drawn`` shot, which a weak person box of ``bodies`` boxes again (TOY_AND_PERSON); of toy boxes
+    overlapping by TOYS_APART the best scored is kept (YOLOX boxes a drawn character's arm and the background
+    beside it again)."""
     if matte is None or not len(toys):
         return np.zeros((0, 6), np.float32)
     trusted = [b for b in bodies if b[5] != 0 or b[4] >= person_score]
@@ -43,6 +46,10 @@ def confirmed_toy_boxes(rgb: np.ndarray, toys: np.ndarray, bodies: np.ndarray, m
     for toy in toys[np.argsort(-toys[:, 4])]:
         if any(box_iou(toy[:4], b[:4]) > SAME_BOX or overlap_of_smaller(toy, b) >= INSIDE for b in trusted) \
                 or any(overlap_of_smaller(toy, b) >= TOYS_APART for b in kept):
+            continue
+        if drawn and TOY_AND_PERSON and any(int(b[5]) == 0 and b[4] < person_score
+                                            and box_iou(toy[:4], b[:4]) >= SAME_FIGURE for b in bodies):
+            kept.append(toy)
             continue
         x0, y0, x1, y1 = np.round(toy[:4]).astype(int)
         found = matte.estimate(rgb, (int(x0), int(y0), int(x1), int(y1)))
@@ -52,6 +59,13 @@ def confirmed_toy_boxes(rgb: np.ndarray, toys: np.ndarray, bodies: np.ndarray, m
 
 
 TOY_SEEDS = True
+# In a drawn shot a toy box that a weak person box (YOLOX, below person_score) boxes again is a figure without
+# BlazePose, which sees none in a drawn character from behind or in a flat-fill design (Kenney's zombie walking: flag
+# 0.01, a 0.27 person box and a 0.38 teddy bear box at IoU 0.99). Kenney tune seeds 7 / 11, anime preset: 0.5679 /
+# 0.4825 -> 0.6014 / 0.4825; the shared tune runs, their bare backgrounds and Penny & Chip: docs/instances.md
+# session 21 (d1)
+TOY_AND_PERSON = True
+SAME_FIGURE = 0.8  # box IoU of the toy box and the weak person box
 
 # A weak person box (YOLOX below person_score, no face at its head: a faceless drawn character YOLOX scores 0.1-0.3
 # as a person) seeds where BlazePose, run on the box, is surer of a figure than on a toy box (pose flag at least
@@ -97,7 +111,7 @@ def with_toy_boxes(rgb: np.ndarray, cues: Cues, matte, person_score: float = 0.3
     toys = getattr(cues, "toys", None)  # cues pickled before toy boxes existed have none
     more = np.zeros((0, 6), np.float32)
     if TOY_SEEDS and toys is not None and len(toys):
-        more = confirmed_toy_boxes(rgb, toys, cues.bodies, matte, person_score)
+        more = confirmed_toy_boxes(rgb, toys, cues.bodies, matte, person_score, getattr(cues, "drawn", False))
     weak = confirmed_weak_people(rgb, cues, matte, person_score)
     if len(weak) and len(more):
         weak = weak[[not any(overlap_of_smaller(w, t) >= TOYS_APART for t in more) for w in weak]]
