@@ -20,6 +20,7 @@ from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabc
                                                 seeded_grabcut)
 from resources.backends.character_extent import (selfie_applies, with_class_extent, with_legs, with_matte_class_extent,
                                                  with_selfie_extent)
+from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
@@ -59,6 +60,7 @@ def _core(seed: Seed, width: int, height: int) -> np.ndarray:
 
 GRABCUT_MAX_SIDE = 256  # GrabCut's cost grows with the pixels it models; larger windows are cut at this size
 CLASS_SHARE = 0.3  # DeepLab pixels covering this share of the seed box: its class map, not colour regions, seeds
+BIG_HEADS = True  # a lone face's guessed body cut again in a big-headed character's box (character_head_share)
 FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are kept (character_regions)
 # A face-less seed's core (_core: an ellipse at the box's upper centre) is a guess; as sure foreground it put the sky
 # beside a head or an arm into the cut (Sintel trailer: the guard's round patch of sky at 00406, the sky beside the
@@ -297,6 +299,12 @@ class OpencvCharacterSegmenter:
         seeds, scaled, people = without_boxed_again(seeds, scaled, people, cues.drawn)
         cues.seeds = len(seeds)
         masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
+        if BIG_HEADS:
+            for i, (seed, small_seed) in enumerate(zip(seeds, scaled)):
+                better = self._big_head(bgr, small_seed, people[i], class_mask, cues.drawn, masks[i])
+                if better is not None:
+                    scaled[i], masks[i] = better
+                    seeds[i] = Seed(better[0].box / scale, seed.score, seed.kind, seed.face, seed.shared, seed.figure)
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
@@ -335,6 +343,20 @@ class OpencvCharacterSegmenter:
         first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
         first = with_class_extent(first, class_mask, _core(seed, bgr.shape[1], bgr.shape[0]), box, drawn)
         return with_matte_class_extent(first, self._unsure(bgr, seed, person), class_mask, window, box, drawn)
+
+    def _big_head(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray, drawn: bool,
+                  mask: np.ndarray) -> tuple[Seed, np.ndarray] | None:
+        """(the seed in a big-headed character's body box, its cut) where a lone face's guessed body
+        (``character_head_share``) is too big for the character: its cut reaches beyond the big-head box while
+        the cut in that box closes inside it; else None."""
+        if seed.kind != "face" or seed.face is None or seed.shared:
+            return None
+        box = big_head_box(seed.face, seed.box, bgr.shape[1], bgr.shape[0])
+        if not reaches_beyond(mask, box):
+            return None
+        small = Seed(box, seed.score, seed.kind, seed.face, seed.shared, seed.figure)
+        cut = self._cut(bgr, small, person, class_mask, drawn)
+        return (small, cut) if closes_inside(cut, box) else None
 
     def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, core: np.ndarray,
                        class_mask: np.ndarray, drawn: bool) -> np.ndarray:
