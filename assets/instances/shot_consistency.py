@@ -231,29 +231,50 @@ def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: 
     for t, frame_masks in enumerate(masks):
         if not frame_masks or t == 0 or t == len(masks) - 1 or not masks[t - 1] or not masks[t + 1]:
             continue
-        flows = [small_flow(grey(t), grey(n)) for n in (t - 1, t + 1)]
-        carried = [_carried(small, frames[t].shape, masks[n], boxes[n]) for small, n in zip(flows, (t - 1, t + 1))]
+        # each neighbour in turn: its flow, its carried masks and each mask's counterpart; a mask is voted only when
+        # both neighbours hold one, so the later work (the second flow, the explained planes) is skipped where no
+        # mask can get both (the same masks as computing everything first)
+        smalls, counterparts = [], []
+        for n in (t - 1, t + 1):
+            small = small_flow(grey(t), grey(n))
+            carried = _carried(small, frames[t].shape, masks[n], boxes[n])
+            pending = range(len(frame_masks)) if not counterparts else \
+                [i for i, held in enumerate(counterparts[0]) if held is not None]
+            found: list[tuple[np.ndarray, tuple[int, int, int, int]] | None] = [None] * len(frame_masks)
+            for i in pending:
+                found[i] = _counterpart(frame_masks[i], boxes[t][i], carried, min_iou)
+            if not any(held is not None for held in found):
+                break
+            smalls.append((small, n))
+            counterparts.append(found)
+        if len(counterparts) < 2:
+            continue
         fits = [explained(small, colour(t), colour(n), frames[t].shape) if EXPLAINED_VOTE else None
-                for small, n in zip(flows, (t - 1, t + 1))]
+                for small, n in smalls]
         for i, own in enumerate(frame_masks):
-            votes, held = [], [boxes[t][i]]
-            for neighbour, fit in zip(carried, fits):
-                scores = [_iou(own, other, _union(boxes[t][i], box)) for other, box in neighbour]
-                if scores and max(scores) >= min_iou:
-                    other, box = neighbour[int(np.argmax(scores))]
-                    votes.append((other, fit))
-                    held.append(box)
-            if len(votes) == 2:
-                window = _union(*held)
-                mine = own[window]
-                counts = mine.astype(np.uint8)
-                rim = _inner_rim(mine, frames[t].shape) if EXPLAINED_VOTE else None
-                for other, fit in votes:  # where the flow does not explain the frame, its own mask votes again
-                    counts += other[window] if fit is None else np.where(fit[window] | rim, other[window], mine)
-                voted = np.zeros(own.shape, bool)
-                voted[window] = counts >= 2
-                out[t][i] = voted
+            if counterparts[0][i] is None or counterparts[1][i] is None:
+                continue
+            votes = [(counterparts[k][i][0], fits[k]) for k in range(2)]
+            window = _union(boxes[t][i], counterparts[0][i][1], counterparts[1][i][1])
+            mine = own[window]
+            counts = mine.astype(np.uint8)
+            rim = _inner_rim(mine, frames[t].shape) if EXPLAINED_VOTE else None
+            for other, fit in votes:  # where the flow does not explain the frame, its own mask votes again
+                counts += other[window] if fit is None else np.where(fit[window] | rim, other[window], mine)
+            voted = np.zeros(own.shape, bool)
+            voted[window] = counts >= 2
+            out[t][i] = voted
     return out
+
+
+def _counterpart(own: np.ndarray, box: tuple[int, int, int, int],
+                 carried: list[tuple[np.ndarray, tuple[int, int, int, int]]], min_iou: float
+                 ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The carried mask (with its window) of best IoU with ``own`` (the first of equals), if at least ``min_iou``."""
+    scores = [_iou(own, other, _union(box, window)) for other, window in carried]
+    if scores and max(scores) >= min_iou:
+        return carried[int(np.argmax(scores))]
+    return None
 
 
 def _iou(a: np.ndarray, b: np.ndarray, window: tuple[slice, slice] | None = None) -> float:

@@ -41,6 +41,47 @@ def test_a_mask_without_counterparts_in_both_neighbours_is_unchanged(walking):
     assert voted[1][0] is truths[1] and voted[1][1] is elsewhere
 
 
+def test_a_frame_computes_only_the_flows_and_explained_planes_a_vote_can_use(walking, monkeypatch):
+    """Each neighbour in turn: with no counterpart of any mask in the frame before, the frame after is not looked at;
+    with counterparts of different masks in the two, no mask gets both votes, so no explained plane is made; a mask
+    held by both is voted exactly as when everything is computed first (the damaged middle frame of the first test:
+    the same pixels as the vote of every flow and plane)."""
+    from assets.instances import shot_consistency
+
+    frames, truths = walking
+    elsewhere = np.zeros_like(truths[1])
+    elsewhere[:40, :40] = True
+    calls = {"small_flow": 0, "explained": 0}
+    for name in calls:
+        def counted(*args, _run=getattr(shot_consistency, name), _name=name):
+            calls[_name] += 1
+            return _run(*args)
+        monkeypatch.setattr(shot_consistency, name, counted)
+
+    voted = vote_shot(frames, [[elsewhere], [truths[1]], [truths[2]]])
+    assert voted[1][0] is truths[1] and calls == {"small_flow": 1, "explained": 0}
+    calls.update(small_flow=0, explained=0)
+    voted = vote_shot(frames, [[truths[0]], [truths[1], elsewhere], [elsewhere, truths[2][::-1]]])
+    assert voted[1][0] is truths[1] and voted[1][1] is elsewhere and calls == {"small_flow": 2, "explained": 0}
+
+    ys, _ = np.nonzero(truths[1])
+    damaged = truths[1].copy()
+    damaged[ys.min():ys.min() + (ys.max() - ys.min()) // 4] = False
+    calls.update(small_flow=0, explained=0)
+    voted = vote_shot(frames, [[truths[0]], [damaged], [truths[2]]])
+    assert calls == {"small_flow": 2, "explained": 2}
+    grey = [grey_at_flow_size(f) for f in frames]   # the vote with every flow and plane computed first, by hand
+    flows = [small_flow(grey[1], grey[n]) for n in (0, 2)]
+    carried = [carry_over(truths[n], full_size_flow(flow, frames[1].shape)) for flow, n in zip(flows, (0, 2))]
+    colours = [shot_consistency.rgb_at_flow_size(f) for f in frames]
+    fits = [shot_consistency.explained(flow, colours[1], colours[n], frames[1].shape) for flow, n in zip(flows, (0, 2))]
+    rim = shot_consistency._inner_rim(damaged, frames[1].shape)
+    counts = damaged.astype(np.uint8)
+    for other, fit in zip(carried, fits):
+        counts += np.where(fit | rim, other, damaged)
+    assert np.array_equal(voted[1][0], counts >= 2)
+
+
 def test_masks_carried_in_their_window_are_the_masks_carried_over_the_whole_frame(walking):
     """The vote carries each neighbour's mask only where the flow can bring it (carry_window): pixel for pixel the
     whole frame's remap, on the real walk and on masks at the frame's edges and corners."""
