@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 
 from assets.identities.appearance import held_out_similarities, with_colours, with_shapes
+from assets.identities.clear_lead import clear_lead_targets
+from assets.identities.faceless_groups import absorb_near, pair_up
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size, shot_min_cluster_size, split_by_gap)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
@@ -132,7 +134,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     adoption_space = (with_colours(appearance, colours, params.appearance_colour_weight) if appearance is not None
                       else None)
     remaining, adopted = _adopt_by_appearance(labels, confidence, adoption_space, groups, params,
-                                              [k for k in range(n) if instance_ids[k] not in face_vectors])
+                                              [k for k in range(n) if instance_ids[k] not in face_vectors],
+                                              [b for b in (appearance, colours) if b is not None])
     stats["faceless_adopted"] = adopted
     track_ids = None
     track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share)
@@ -147,7 +150,10 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
     faceless_space = (with_shapes(with_colours(appearance, colours, params.faceless_colour_weight), shapes,
                                   params.faceless_shape_weight) if appearance is not None else None)
-    _group_faceless(labels, confidence, faceless_space, groups, params, remaining, stats, shots)
+    single_frames = (boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) and boxes.height > 0
+                     and boxes.group_by("shot").agg(pl.col("frame_id").n_unique())["frame_id"].max() == 1)
+    _group_faceless(labels, confidence, faceless_space, groups, params, remaining, stats, shots,
+                    [b for b in (appearance, colours, shapes) if b is not None], single_frames)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
@@ -173,9 +179,10 @@ def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray,
 
 
 def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
-                         groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int]
-                         ) -> tuple[list[int], int]:
-    """Faceless rows join a face identity they resemble closely in appearance; returns the rest and the count."""
+                         groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
+                         blocks: list[np.ndarray] | None = None) -> tuple[list[int], int]:
+    """Faceless rows join a face identity they resemble closely in appearance; returns the rest and the count.
+    ``blocks``: the parts ``appearance`` mixes (image embedding, colours), read by ``appearance_clear_lead``."""
     if not faceless or appearance is None or not groups:
         return list(faceless), 0
     appearance = normalise(appearance)
@@ -192,12 +199,14 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
         floors = _capped_by_impostors(floors, appearance, members, protos, loose, params)
     stand_in = ((appearance[faceless] @ appearance[loose].T).max(axis=1) if len(groups) == 1 and loose.size
                 else np.full(len(faceless), -1.0))
+    clear = (clear_lead_targets(appearance, blocks or [], members, faceless, loose, params.appearance_margin)
+             if params.appearance_clear_lead else np.full(len(faceless), -1))
     remaining, adopted = [], 0
     for j, k in enumerate(faceless):
         order = np.argsort(-sims[j])
         best = sims[j, order[0]]
         runner = sims[j, order[1]] if len(order) > 1 else stand_in[j]
-        if best >= floors[order[0]] and best - runner >= params.appearance_margin:
+        if (best >= floors[order[0]] and best - runner >= params.appearance_margin) or clear[j] >= 0:
             labels[k], confidence[k] = int(order[0]), float(best)
             adopted += 1
         else:
@@ -297,9 +306,12 @@ def join_agreeing_track_faces(track_ids: list[str], labels: np.ndarray, confiden
 
 def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
                     groups: list[dict[str, Any]], params: IdentityParams, remaining: list[int],
-                    stats: dict[str, Any], shots: list | None = None) -> None:
+                    stats: dict[str, Any], shots: list | None = None, blocks: list[np.ndarray] | None = None,
+                    one_frame_per_shot: bool = False) -> None:
     """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups). With
-    ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise."""
+    ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise. ``blocks``:
+    the parts the appearance mixes, read by ``faceless_pair_similarity`` where every shot is one frame (an image
+    folder)."""
     if not remaining or appearance is None:
         return
     appearance = normalise(appearance)
@@ -309,6 +321,12 @@ def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.n
                                             or params.min_cluster_size, params.min_cluster_fraction))
     group_labels, strength, info = cluster(appearance[remaining], replace(params, min_cluster_fraction=None), mcs,
                                            max_distance=params.faceless_max_distance)
+    if params.faceless_absorb:
+        group_labels, info["absorbed"] = absorb_near(appearance[remaining], group_labels, params.faceless_max_distance)
+    if params.faceless_pair_similarity is not None and one_frame_per_shot and shots is not None:
+        group_labels, info["pairs"] = pair_up([normalise(b[remaining]) for b in blocks or []] or [appearance[remaining]],
+                                              appearance[remaining], group_labels, [shots[k] for k in remaining],
+                                              params.faceless_pair_similarity)
     stats["faceless_clustering"] = info
     if shots is not None and params.faceless_min_shots > 1:
         group_labels = _recurring_only(group_labels, [shots[k] for k in remaining], params.faceless_min_shots, stats)

@@ -46,6 +46,11 @@ class IdentityParams:
                                            # appearance_margin: a few near-identical looks (one character's
                                            # sprites) set a floor no other look reaches, though nothing else
                                            # comes near (anime: on)
+    appearance_clear_lead: bool = False    # ... or, under its floor, when the image embedding and the colours both
+                                           # name the identity, it is as close as the identity's least-alike face
+                                           # member and it leads the runner-up by appearance_margin and by more than
+                                           # any face not the identity's leads toward it (assets/identities/
+                                           # clear_lead.py: a character's back view; anime: on)
     appearance_colour_weight: float = 0.0  # the share of a cut-out's colours (appearance.colour_descriptor) in the
                                            # appearance a faceless instance joins a face identity by (0: the image
                                            # embedding alone); its floor and margin are taken on the mix
@@ -65,6 +70,12 @@ class IdentityParams:
                                            # colours mixed by this share (0: the image embedding alone)
     faceless_shape_weight: float = 0.0     # ... and that mix joined with the cut-outs' silhouettes
                                            # (appearance.shape_descriptor) by this share (0: no shape)
+    faceless_absorb: bool = False          # rows density clustering left as noise join the faceless group they
+                                           # are on average within faceless_max_distance of (faceless_groups.py)
+    faceless_pair_similarity: float | None = None  # where every shot is one frame (an image folder): two rows
+                                           # left as noise, each the other's nearest, at least this alike in the
+                                           # image embedding, the colours and the silhouettes each, form a group
+                                           # (faceless_groups.pair_up; None: off, a group needs three)
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
                                            # followed through the key frames of one shot always looks alike
