@@ -9,8 +9,10 @@ a big-headed character's box (``big_head_box``: BIG_HEAD_WIDTH face widths wide,
 below the face), the face is cut again in that box, and the second cut is taken where the character shows it is
 that short: its silhouette closes inside the small box (``closes_inside``: it does not run through the box's bottom,
 save where the frame ends there). A taller character's legs or dress run through the bottom, and it keeps the
-photograph's box (Sita and Saha: the shared tune composites unchanged; docs/instances.md, session 21 d1). Boxes and
-masks in the pixels of the frame the segmenter cuts.
+photograph's box (Sita and Saha: the shared tune composites unchanged; docs/instances.md, session 21 d1). A person
+box holding a face is cut again the same way where the box itself ends at a big-headed character's feet
+(``short_figure_box``: one box round several Kenney characters standing together; session 21 d6). Boxes and masks
+in the pixels of the frame the segmenter cuts.
 """
 
 import numpy as np
@@ -30,6 +32,15 @@ def big_head_box(face: np.ndarray, box: np.ndarray, width: int, height: int) -> 
     small = np.array([cx - half, box[1], cx + half, face[3] + BIG_HEAD_BELOW * fh], np.float32)
     small = np.r_[np.maximum(small[:2], box[:2]), np.minimum(small[2:], box[2:])]
     return np.clip(small, 0, [width, height, width, height]).astype(np.float32)
+
+
+def short_figure_box(face: np.ndarray, box: np.ndarray, height: int) -> bool:
+    """A detector's person ``box`` round this ``face`` ends where a big-headed character's feet do: at most
+    BIG_HEAD_BELOW face heights below the face, above the frame's bottom edge (a box the frame cuts says nothing of
+    the character's height). Then the character the face heads is big-headed, and a box wider than one
+    (BIG_HEAD_WIDTH face widths) holds its neighbours too (Kenney's characters standing together; Sita and Saha,
+    3.6-5.7 face heights tall, never pass)."""
+    return bool(box[3] <= face[3] + BIG_HEAD_BELOW * (face[3] - face[1]) and box[3] < height - 1)
 
 
 def closes_inside(mask: np.ndarray, box: np.ndarray) -> bool:

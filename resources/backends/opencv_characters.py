@@ -20,7 +20,7 @@ from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabc
                                                 seeded_grabcut)
 from resources.backends.character_extent import (selfie_applies, with_class_extent, with_legs, with_matte_class_extent,
                                                  with_selfie_extent)
-from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond
+from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
@@ -61,6 +61,9 @@ def _core(seed: Seed, width: int, height: int) -> np.ndarray:
 GRABCUT_MAX_SIDE = 256  # GrabCut's cost grows with the pixels it models; larger windows are cut at this size
 CLASS_SHARE = 0.3  # DeepLab pixels covering this share of the seed box: its class map, not colour regions, seeds
 BIG_HEADS = True  # a lone face's guessed body cut again in a big-headed character's box (character_head_share)
+# ... and a person box with its face that ends at a big-headed character's feet (short_figure_box): one box round
+# Kenney's characters standing together, one face found (session 21, d6: Kenney tune seed 11 +0.0009 / +0.0010)
+BIG_HEAD_BOXES = True
 FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are kept (character_regions)
 # A face-less seed's core (_core: an ellipse at the box's upper centre) is a guess; as sure foreground it put the sky
 # beside a head or an arm into the cut (Sintel trailer: the guard's round patch of sky at 00406, the sky beside the
@@ -347,9 +350,12 @@ class OpencvCharacterSegmenter:
     def _big_head(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray, drawn: bool,
                   mask: np.ndarray) -> tuple[Seed, np.ndarray] | None:
         """(the seed in a big-headed character's body box, its cut) where a lone face's guessed body
-        (``character_head_share``) is too big for the character: its cut reaches beyond the big-head box while
-        the cut in that box closes inside it; else None."""
-        if seed.kind != "face" or seed.face is None or seed.shared:
+        (``character_head_share``), or a person box with its face that ends at a big-headed character's feet
+        (``short_figure_box``: a group's box), is too big for the character: its cut reaches beyond the big-head
+        box while the cut in that box closes inside it; else None."""
+        if seed.face is None or seed.shared or seed.kind not in ("face", "person"):
+            return None
+        if seed.kind == "person" and not (BIG_HEAD_BOXES and short_figure_box(seed.face, seed.box, bgr.shape[0])):
             return None
         box = big_head_box(seed.face, seed.box, bgr.shape[1], bgr.shape[0])
         if not reaches_beyond(mask, box):

@@ -17,6 +17,12 @@ SEED, SCENE, NAME = 11, 2, "male_person_idle"
 
 
 def _best_iou(shared, tmp_path, monkeypatch, big_heads: bool) -> float:
+    return kept_iou(shared, tmp_path, monkeypatch, (SEED, SCENE, NAME), "BIG_HEADS", big_heads)
+
+
+def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch: str, on: bool) -> float:
+    """The best IoU of a kept instance with character ``name`` of Kenney tune scene ``scene`` of seed ``seed``
+    (``where``), the anime preset, with the segmenter's module switch ``switch`` set to ``on``."""
     import os
 
     import cv2
@@ -30,10 +36,11 @@ def _best_iou(shared, tmp_path, monkeypatch, big_heads: bool) -> float:
     except FileNotFoundError as missing:
         pytest.skip(str(missing))
     os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
-    monkeypatch.setattr(characters, "BIG_HEADS", big_heads)
+    seed, number, name = where
+    monkeypatch.setattr(characters, switch, on)
     bench = load_bench("composites")
-    scene = bench.build_scenes("tune", SCENE + 1, SEED, character_set="kenney")[0][SCENE]
-    truth = next(c for c in scene.characters if c.name == NAME).mask
+    scene = bench.build_scenes("tune", number + 1, seed, character_set="kenney")[0][number]
+    truth = next(c for c in scene.characters if c.name == name).mask
     _, decided, _, _ = bench.cut_frames([scene.rgb], [0], tmp_path, "characters", bench.preset_sections("anime"),
                                         anime_faces=True)
     kept = [r for r in decided.iter_rows(named=True) if r["kept"]]
