@@ -15,11 +15,17 @@ some dark outlines too, ~30 %, but ~40 % of their pixels on shading ramps; cel a
 after measuring every shared source (``bench/faces_2d.py --style``: all 26 Penny & Chip clips and the 480p cut,
 Sintel, Big Buck Bunny, PySceneDetect's test video, the knn photographs), so no held-out check of it remains here.
 
+Every figure is taken on the picture alone (``picture_area``): black letterbox or pillarbox bars are cut off after
+the shrink, so a film scaled into a 16:9 frame of any height measures as its own frames do (the bars' edges are
+dark lines to the outline share, their flat black lowers the shading share: Sintel's 2.35:1 shots in a 16:9
+frame measured anime, docs/anime_2d.md "Session 21 (d5)").
+
 Per shot (``shot_style``), a film that mixes drawn and rendered shots is told apart shot by shot from a few frames
 of each; a shot with under ``MIN_EDGE_SHARE`` of its pixels on edges (black frames, title cards on black, dark
-night shots) is too bare to tell and keeps the film's preset. The decisions and reasons go into ``style.json``
-under ``shots`` (``record_shot_styles``); filtered_instances reads them to apply each shot's preset values and the
-faces stage to pick detectors per shot.
+night shots) is too bare to tell and keeps the film's preset; of a shot that can be told, its bare frames are left
+out of the medians. The decisions and reasons go into ``style.json`` under ``shots`` (``record_shot_styles``, with
+``shots_version``: decisions of another ``STYLE_VERSION`` are measured again); filtered_instances reads them to apply
+each shot's preset values and the faces stage to pick detectors per shot.
 
 ``auto_preset(film)`` measures the film's source once (a video: ``SAMPLE_FRAMES`` frames spread over 5-95 % of it;
 an image folder: up to that many images) and records the choice, the figures and the reason in the film's
@@ -45,7 +51,12 @@ WIDTH = 320
 # a shot needs this share of edge pixels to be told apart (Sintel's title cards 1.4-1.9 %, its dark shots 0-1.3 %,
 # Penny & Chip frames 18-24 %; set after seeing those two films, so not a held-out figure)
 MIN_EDGE_SHARE = 0.025
-STYLE_VERSION = 1
+# letterbox and pillarbox bars are measured away (``picture_area``): their edges are dark lines to the measure, and
+# a film letterboxed into 16:9 (bench/film_scale.py builds) called Sintel shots anime that its own frames call 3d
+BAR_LEVEL = 24           # a bar's pixels: no channel above this (x264's black stays at 0-16)
+MIN_PICTURE_SHARE = 0.55  # a 2.39:1 picture in 16:9 keeps 74 % of the height; a caption on black far less
+BAR_MARGIN = 2           # measured pixels (at WIDTH) trimmed along a bar: the scaler's and encoder's ringing
+STYLE_VERSION = 2
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
@@ -61,9 +72,30 @@ class StyleMeasure:
     version: int = STYLE_VERSION
 
 
-def _small(rgb: np.ndarray) -> np.ndarray:
+def picture_area(rgb: np.ndarray) -> np.ndarray:
+    """The image without black letterbox or pillarbox bars: rows and columns at the borders with no channel above
+    ``BAR_LEVEL``, when what lies between them keeps ``MIN_PICTURE_SHARE`` of the height and width (a dark frame
+    with a caption is no letterbox), less ``BAR_MARGIN`` pixels along each bar (the scaler's and encoder's ringing)."""
     height, width = rgb.shape[:2]
-    return cv2.resize(rgb, (WIDTH, max(8, round(height * WIDTH / width))), interpolation=cv2.INTER_AREA)
+    flat = np.ascontiguousarray(rgb).reshape(height, -1)   # the brightest value of each row and column, any channel
+    rows = np.flatnonzero(cv2.reduce(flat, 1, cv2.REDUCE_MAX).ravel() > BAR_LEVEL)
+    cols = np.flatnonzero(cv2.reduce(flat, 0, cv2.REDUCE_MAX).reshape(width, -1).max(axis=1) > BAR_LEVEL)
+    if rows.size == 0:
+        return rgb
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if bottom - top < MIN_PICTURE_SHARE * height or right - left < MIN_PICTURE_SHARE * width:
+        return rgb
+    top, bottom = (top + BAR_MARGIN if top else 0), (bottom - BAR_MARGIN if bottom < height else height)
+    left, right = (left + BAR_MARGIN if left else 0), (right - BAR_MARGIN if right < width else width)
+    return rgb[top:bottom, left:right] if min(bottom - top, right - left) >= 8 else rgb   # a tiny image: as it is
+
+
+def _small(rgb: np.ndarray) -> np.ndarray:
+    """The frame at ``WIDTH`` (area averaging), its picture without bars: the same share of the picture per measured
+    pixel whatever the film's resolution."""
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (WIDTH, max(8, round(height * WIDTH / width))), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(picture_area(small))
 
 
 def edge_share(rgb: np.ndarray) -> float:
@@ -116,12 +148,14 @@ class ShotStyle:
 
 def shot_style(frames: list[np.ndarray], film_preset: str) -> ShotStyle:
     """One shot's preset from a few of its frames; a shot too bare to tell (no frame, under ``MIN_EDGE_SHARE``
-    edge pixels) keeps ``film_preset`` and says so."""
-    share = float(np.median([edge_share(f) for f in frames])) if frames else 0.0
+    edge pixels) keeps ``film_preset`` and says so. Of a shot that can be told, its bare frames are left out (a
+    dark frame's few edges swing the medians)."""
+    shares = [edge_share(f) for f in frames]
+    share = float(np.median(shares)) if frames else 0.0
     if share < MIN_EDGE_SHARE:
         why = "no frame readable" if not frames else f"{share:.1%} edge pixels (< {MIN_EDGE_SHARE:.1%})"
         return ShotStyle(film_preset, f"{why}: too bare to tell; the film's preset kept", False)
-    measure = measure_style(frames)
+    measure = measure_style([f for f, s in zip(frames, shares) if s >= MIN_EDGE_SHARE])
     return ShotStyle(measure.preset, measure.reason, True)
 
 
@@ -148,13 +182,18 @@ def configured_preset(film: str) -> str | None:
 
 
 def read_style_record(film: str) -> dict:
-    """The film's ``style.json`` as a dict ({} when absent or unreadable)."""
+    """The film's ``style.json`` as a dict ({} when absent or unreadable); per-shot decisions of another
+    ``STYLE_VERSION`` are left out, so they are measured again."""
     path = style_record_path(film)
     try:
         record = json.loads(path.read_text()) if path.exists() else {}
     except (OSError, ValueError):
         return {}
-    return record if isinstance(record, dict) else {}
+    if not isinstance(record, dict):
+        return {}
+    if record.get("shots_version") != STYLE_VERSION:
+        record = {k: v for k, v in record.items() if not k.startswith("shots") and k != "mixed"}
+    return record
 
 
 def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, frames_fingerprint: str,
@@ -173,6 +212,7 @@ def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, f
     record["shots_used_by"] = used_by
     record["shots_used_for"] = "; ".join(used_by[k] for k in sorted(used_by))
     record["shots_frames"] = frames_fingerprint
+    record["shots_version"] = STYLE_VERSION
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, record)
 
