@@ -48,9 +48,10 @@ def _impostor_leads(space: np.ndarray, protos: np.ndarray, members: list[np.ndar
     shows toward it (0 where none is nearest it)."""
     rows = np.concatenate(members + [others]).astype(np.int64)
     owner = np.concatenate([np.full(len(m), i) for i, m in enumerate(members)] + [np.full(len(others), -1)])
-    sims = np.sort(space[rows] @ protos.T, axis=1)
-    nearest = (space[rows] @ protos.T).argmax(axis=1)
-    leads = sims[:, -1] - sims[:, -2]
+    similarities = space[rows] @ protos.T
+    nearest = similarities.argmax(axis=1)
+    ranked = np.sort(similarities, axis=1)
+    leads = ranked[:, -1] - ranked[:, -2]
     bars = np.zeros(len(members))
     for r in range(len(rows)):
         if nearest[r] != owner[r]:

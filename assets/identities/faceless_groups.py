@@ -38,11 +38,11 @@ def pair_up(blocks: list[np.ndarray], space: np.ndarray, labels: np.ndarray, sho
     sims = space[loose] @ space[loose].T
     np.fill_diagonal(sims, -np.inf)
     nearest = sims.argmax(axis=1)
-    least = np.min([block[loose] @ block[loose].T for block in blocks], axis=0)
     next_label = int(out.max()) + 1 if out.size else 0
     pairs = 0
     for a, b in enumerate(nearest):
-        if a < b and nearest[b] == a and least[a, b] >= bar and shots[loose[a]] != shots[loose[b]]:
+        if a < b and nearest[b] == a and shots[loose[a]] != shots[loose[b]] \
+                and min(float(block[loose[a]] @ block[loose[b]]) for block in blocks) >= bar:
             out[loose[[a, b]]] = next_label
             next_label += 1
             pairs += 1
