@@ -17,7 +17,7 @@ import polars as pl
 
 from assets.identities.appearance import held_out_similarities, with_colours, with_shapes
 from assets.identities.clear_lead import clear_lead_targets
-from assets.identities.faceless_groups import absorb_near, pair_up
+from assets.identities.faceless_groups import absorb_near, pair_up, release_other_designs, split_designs
 from assets.identities.core import (NOISE, IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size, shot_min_cluster_size, split_by_gap)
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
@@ -136,6 +136,18 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     remaining, adopted = _adopt_by_appearance(labels, confidence, adoption_space, groups, params,
                                               [k for k in range(n) if instance_ids[k] not in face_vectors],
                                               [b for b in (appearance, colours) if b is not None])
+    single_frames = (boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) and boxes.height > 0
+                     and boxes.group_by("shot").agg(pl.col("frame_id").n_unique())["frame_id"].max() == 1)
+    pairs_allowed = params.faceless_pair_similarity is not None and single_frames
+    if params.appearance_release_designs and appearance is not None and colours is not None:
+        left = set(remaining)
+        released = release_other_designs(
+            normalise(appearance), normalise(colours), labels,
+            [k for k in range(n) if instance_ids[k] not in face_vectors and k not in left and labels[k] >= 0],
+            params, 2 if pairs_allowed else 3)
+        labels[released], confidence[released] = -1, 0.0
+        remaining, adopted = sorted(remaining + released), adopted - len(released)
+        stats["adoptions_released_as_designs"] = len(released)
     stats["faceless_adopted"] = adopted
     track_ids = None
     track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share)
@@ -147,13 +159,21 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             stats["track_vetoed_by_face"] = veto_contradicted_inheritance(labels, confidence, by, face_sims,
                                                                           track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
+    loose_faces = [k for k in with_face if labels[k] < 0] if params.faceless_with_loose_faces else []
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
     faceless_space = (with_shapes(with_colours(appearance, colours, params.faceless_colour_weight), shapes,
                                   params.faceless_shape_weight) if appearance is not None else None)
-    single_frames = (boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) and boxes.height > 0
-                     and boxes.group_by("shot").agg(pl.col("frame_id").n_unique())["frame_id"].max() == 1)
-    _group_faceless(labels, confidence, faceless_space, groups, params, remaining, stats, shots,
-                    [b for b in (appearance, colours, shapes) if b is not None], single_frames)
+    pool = sorted(remaining + loose_faces)
+    by_shots = (shot_min_cluster_size(boxes["frame_id"].gather(pool).to_list(), [shots[k] for k in pool],
+                                      params.min_cluster_shots)
+                if params.faceless_min_cluster_shots and shots is not None and "frame_id" in boxes.columns else None)
+    _group_faceless(labels, confidence, faceless_space, groups, params, pool, stats, shots,
+                    [b for b in (appearance, colours, shapes) if b is not None], single_frames, (appearance, colours),
+                    by_shots)
+    for k in loose_faces:  # a face no identity took, its look grouped by appearance
+        if labels[k] >= 0:
+            by[k] = "appearance"
+    stats["loose_faces_grouped"] = sum(1 for k in loose_faces if labels[k] >= 0)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
@@ -307,11 +327,14 @@ def join_agreeing_track_faces(track_ids: list[str], labels: np.ndarray, confiden
 def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
                     groups: list[dict[str, Any]], params: IdentityParams, remaining: list[int],
                     stats: dict[str, Any], shots: list | None = None, blocks: list[np.ndarray] | None = None,
-                    one_frame_per_shot: bool = False) -> None:
+                    one_frame_per_shot: bool = False,
+                    designs: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+                    min_size_by_shots: int | None = None) -> None:
     """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups). With
     ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise. ``blocks``:
     the parts the appearance mixes, read by ``faceless_pair_similarity`` where every shot is one frame (an image
-    folder)."""
+    folder). ``designs``: the image embedding and the colours, where ``faceless_split`` cuts a group in two.
+    ``min_size_by_shots``: the rows one character gives in min_cluster_shots shots, a cap on the group size."""
     if not remaining or appearance is None:
         return
     appearance = normalise(appearance)
@@ -319,11 +342,17 @@ def _group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.n
     # background fragments that look alike are not a character)
     mcs = max(3, effective_min_cluster_size(len(remaining), params.faceless_min_cluster_size
                                             or params.min_cluster_size, params.min_cluster_fraction))
+    mcs = max(3, min(mcs, min_size_by_shots or mcs))
     group_labels, strength, info = cluster(appearance[remaining], replace(params, min_cluster_fraction=None), mcs,
                                            max_distance=params.faceless_max_distance)
+    pairs_allowed = params.faceless_pair_similarity is not None and one_frame_per_shot and shots is not None
+    if params.faceless_split and designs[0] is not None and designs[1] is not None:
+        group_labels, info["split_by_gap"] = split_designs(
+            normalise(designs[0][remaining]), normalise(designs[1][remaining]), group_labels, params,
+            2 if pairs_allowed else mcs)
     if params.faceless_absorb:
         group_labels, info["absorbed"] = absorb_near(appearance[remaining], group_labels, params.faceless_max_distance)
-    if params.faceless_pair_similarity is not None and one_frame_per_shot and shots is not None:
+    if pairs_allowed:
         group_labels, info["pairs"] = pair_up([normalise(b[remaining]) for b in blocks or []] or [appearance[remaining]],
                                               appearance[remaining], group_labels, [shots[k] for k in remaining],
                                               params.faceless_pair_similarity)

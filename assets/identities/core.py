@@ -51,6 +51,9 @@ class IdentityParams:
                                            # member and it leads the runner-up by appearance_margin and by more than
                                            # any face not the identity's leads toward it (assets/identities/
                                            # clear_lead.py: a character's back view; anime: on)
+    appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
+                                           # as a design of their own (split_gap, split_colour_gap, as a face
+                                           # cluster is cut) go back to the faceless pool (faceless_groups.py)
     appearance_colour_weight: float = 0.0  # the share of a cut-out's colours (appearance.colour_descriptor) in the
                                            # appearance a faceless instance joins a face identity by (0: the image
                                            # embedding alone); its floor and margin are taken on the mix
@@ -76,7 +79,18 @@ class IdentityParams:
                                            # left as noise, each the other's nearest, at least this alike in the
                                            # image embedding, the colours and the silhouettes each, form a group
                                            # (faceless_groups.pair_up; None: off, a group needs three)
+    faceless_with_loose_faces: bool = False  # rows whose face joined no identity are grouped with the faceless
+                                           # ones (by appearance): a face a detector found on a drawn character
+                                           # without a face identity (a robot's jump) no longer keeps that look
+                                           # out of its faceless group
+    faceless_split: bool = False           # a faceless group is cut in two as split_by_gap cuts a face cluster
+                                           # (split_gap in the image embedding, split_colour_gap in the colours,
+                                           # linkage by split_link_colour_weight): two designs of one body without
+                                           # face identities (two persons walking) are one group to density alone
     faceless_min_cluster_size: int | None = None  # null: = min_cluster_size
+    faceless_min_cluster_shots: bool = False  # ... at most the rows one character gives in min_cluster_shots shots
+                                           # (as face clusters): an image folder's faceless character drawn in 3
+                                           # images is a group, however many faceless rows the folder holds
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
                                            # followed through the key frames of one shot always looks alike
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
@@ -319,9 +333,9 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
             continue
         parts = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(linked[rows])
         a, b = rows[parts == 0], rows[parts == 1]
-        if min(len(a), len(b)) < min_cluster_size or _gap(unit, a, b) < gap:
+        if min(len(a), len(b)) < min_cluster_size or group_gap(unit, a, b) < gap:
             continue
-        if colour_gap > 0 and (colours is None or _gap(colours, a, b) < colour_gap):
+        if colour_gap > 0 and (colours is None or group_gap(colours, a, b) < colour_gap):
             continue   # a colour gap asked for and not read, or not there
         out[b] = next_label
         pending += [label, next_label]
@@ -330,7 +344,7 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     return out, cuts
 
 
-def _gap(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+def group_gap(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """How much closer two groups of unit rows are within themselves than to each other: the lower of the two
     mean within-group cosines less the mean cross cosine."""
     def within(members: np.ndarray) -> float:

@@ -1,6 +1,9 @@
-"""Faceless groups in a handful of rows: what density clustering leaves out. No Dagster."""
+"""Faceless groups in a handful of rows: what density clustering leaves out, what it holds together, and the designs
+adoption took that are not the identity's. No Dagster."""
 
 import numpy as np
+
+from assets.identities.core import IdentityParams, group_gap, relabel_by_size, split_by_gap
 
 
 def absorb_near(unit: np.ndarray, labels: np.ndarray, max_distance: float) -> tuple[np.ndarray, int]:
@@ -47,3 +50,54 @@ def pair_up(blocks: list[np.ndarray], space: np.ndarray, labels: np.ndarray, sho
             next_label += 1
             pairs += 1
     return out, pairs
+
+
+def split_designs(image_rows: np.ndarray, colour_rows: np.ndarray, labels: np.ndarray, params: IdentityParams,
+                  min_part: int) -> tuple[np.ndarray, int]:
+    """Faceless groups cut in two where they hold two designs: ``core.split_by_gap`` with the face clusters' values
+    (``split_gap`` on the image embedding, ``split_colour_gap`` on the colours, the parts found by linkage on the two
+    mixed by ``split_link_colour_weight``), each part at least ``min_part`` rows. Density alone holds two designs
+    of one body together when each shows only a few looks (two persons walking, two looks each: 0.85 alike in the
+    faceless mix, 0.11-0.19 apart in the image embedding and 0.14 in colour); a character's own looks part by
+    less than nothing there (a back view's part is further from the rest than the rest is spread).
+    ``image_rows``, ``colour_rows``: unit rows aligned with ``labels`` (-1 noise). Returns the labels (renumbered
+    by size when cut) and how many cuts were made."""
+    if params.split_gap is None:
+        return np.asarray(labels).copy(), 0
+    out, cuts = split_by_gap(image_rows, labels, params.split_gap, min_part, colour_rows, params.split_colour_gap,
+                             link_colour_weight=params.split_link_colour_weight)
+    return (relabel_by_size(out) if cuts else out), cuts
+
+
+def release_other_designs(image_rows: np.ndarray, colour_rows: np.ndarray, labels: np.ndarray, adopted: list[int],
+                          params: IdentityParams, min_part: int) -> list[int]:
+    """Faceless rows adopted by a face identity that part from it as a design of their own. The identity's floor
+    is capped by the faces it has seen (``appearance_floor_cap``), so a design that shows no face anywhere (a woman
+    whose twin design, the man, has a face identity) is adopted by its look-alike. Per identity, the adopted rows
+    more alike the other adopted rows than its face members (on average, in the image embedding and the colours
+    mixed by ``split_link_colour_weight``) are a candidate design; it is released when it holds ``min_part`` rows
+    and parts from the face members as ``split_by_gap`` parts two designs (``split_gap`` in the image embedding,
+    ``split_colour_gap`` in the colours). On the Kenney tune rows with her faces left out, her looks part from his
+    face members by 0.05-0.11 and 0.10-0.13; a character's own back views and jumps lie nearer its face members.
+    ``image_rows``, ``colour_rows``: unit rows aligned with ``labels`` (the identities after adoption, -1 noise);
+    ``adopted``: the rows adoption placed. Returns the rows to release, in order."""
+    released: list[int] = []
+    if params.split_gap is None:
+        return released
+    weight = params.split_link_colour_weight
+    linked = np.hstack([np.sqrt(1 - weight) * image_rows, np.sqrt(weight) * colour_rows])
+    taken = set(adopted)
+    for label in sorted({int(labels[k]) for k in adopted if labels[k] >= 0}):
+        members = np.flatnonzero(labels == label)
+        faced = np.array([k for k in members if k not in taken])
+        others = np.array([k for k in members if k in taken])
+        if len(faced) < 2 or len(others) < max(min_part, 2):
+            continue
+        to_faced = (linked[others] @ linked[faced].T).mean(axis=1)
+        among = linked[others] @ linked[others].T
+        to_others = (among.sum(axis=1) - np.diag(among)) / (len(others) - 1)
+        design = others[to_others > to_faced]
+        if (len(design) >= max(min_part, 2) and group_gap(image_rows, faced, design) >= params.split_gap
+                and group_gap(colour_rows, faced, design) >= params.split_colour_gap):
+            released += [int(k) for k in design]
+    return sorted(released)
