@@ -1,9 +1,13 @@
 """Faceless groups in a handful of rows: what density clustering leaves out, what it holds together, and the designs
 adoption took that are not the identity's. No Dagster."""
 
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 
-from assets.identities.core import IdentityParams, group_gap, relabel_by_size, split_by_gap
+from assets.identities.core import (IdentityParams, cluster, effective_min_cluster_size, group_gap, medoid, normalise,
+                                    relabel_by_size, split_by_gap)
 
 
 def absorb_near(unit: np.ndarray, labels: np.ndarray, max_distance: float) -> tuple[np.ndarray, int]:
@@ -101,3 +105,63 @@ def release_other_designs(image_rows: np.ndarray, colour_rows: np.ndarray, label
                 and group_gap(colour_rows, faced, design) >= params.split_colour_gap):
             released += [int(k) for k in design]
     return sorted(released)
+
+
+def group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
+                   groups: list[dict[str, Any]], params: IdentityParams, remaining: list[int],
+                   stats: dict[str, Any], shots: list | None = None, blocks: list[np.ndarray] | None = None,
+                   one_frame_per_shot: bool = False,
+                   designs: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+                   min_size_by_shots: int | None = None) -> None:
+    """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups). With
+    ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise. ``blocks``:
+    the parts the appearance mixes, read by ``faceless_pair_similarity`` where every shot is one frame (an image
+    folder). ``designs``: the image embedding and the colours, where ``faceless_split`` cuts a group in two.
+    ``min_size_by_shots``: the rows one character gives in min_cluster_shots shots, a cap on the group size."""
+    if not remaining or appearance is None:
+        return
+    appearance = normalise(appearance)
+    # appearance alone is a thin basis: a faceless group needs three members even in a short clip (two blurred
+    # background fragments that look alike are not a character)
+    mcs = max(3, effective_min_cluster_size(len(remaining), params.faceless_min_cluster_size
+                                            or params.min_cluster_size, params.min_cluster_fraction))
+    mcs = max(3, min(mcs, min_size_by_shots or mcs))
+    group_labels, strength, info = cluster(appearance[remaining], replace(params, min_cluster_fraction=None), mcs,
+                                           max_distance=params.faceless_max_distance)
+    pairs_allowed = params.faceless_pair_similarity is not None and one_frame_per_shot and shots is not None
+    if params.faceless_split and designs[0] is not None and designs[1] is not None:
+        group_labels, info["split_by_gap"] = split_designs(
+            normalise(designs[0][remaining]), normalise(designs[1][remaining]), group_labels, params,
+            2 if pairs_allowed else mcs)
+    if params.faceless_absorb:
+        group_labels, info["absorbed"] = absorb_near(appearance[remaining], group_labels, params.faceless_max_distance)
+    if pairs_allowed:
+        group_labels, info["pairs"] = pair_up([normalise(b[remaining]) for b in blocks or []] or [appearance[remaining]],
+                                              appearance[remaining], group_labels, [shots[k] for k in remaining],
+                                              params.faceless_pair_similarity)
+    stats["faceless_clustering"] = info
+    if shots is not None and params.faceless_min_shots > 1:
+        group_labels = recurring_only(group_labels, [shots[k] for k in remaining], params.faceless_min_shots, stats)
+    offset = len(groups)
+    for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
+        rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
+        center = medoid(appearance[rows])
+        groups.append({"has_faces": False, "members": rows, "prototype_row": rows[center],
+                       "space": "appearance", "vector": appearance[rows][center], "prototype_faces": 0})
+    for j, k in enumerate(remaining):
+        if group_labels[j] >= 0:
+            labels[k], confidence[k] = offset + group_labels[j], strength[j]
+
+
+def recurring_only(group_labels: np.ndarray, shots: list, min_shots: int, stats: dict[str, Any]) -> np.ndarray:
+    """Groups seen in fewer than ``min_shots`` distinct shots become noise; the rest renumbered by size. A row
+    whose shot is unknown (null) counts as a shot of its own: missing shot data never erases a group."""
+    out = np.asarray(group_labels).copy()
+    dropped = 0
+    for label in [v for v in np.unique(out) if v >= 0]:
+        rows = np.flatnonzero(out == label)
+        if len({shots[r] if shots[r] is not None else ("unknown", r) for r in rows}) < min_shots:
+            out[rows] = -1
+            dropped += 1
+    stats["faceless_groups_in_one_shot"] = dropped
+    return relabel_by_size(out) if dropped else out
