@@ -168,8 +168,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                                       params.min_cluster_shots)
                 if params.faceless_min_cluster_shots and shots is not None and "frame_id" in boxes.columns else None)
     group_faceless(labels, confidence, faceless_space, groups, params, pool, stats, shots,
-                    [b for b in (appearance, colours, shapes) if b is not None], single_frames, (appearance, colours),
-                    by_shots)
+                   [b for b in (appearance, colours, shapes) if b is not None], single_frames, (appearance, colours),
+                   by_shots)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"
