@@ -46,7 +46,8 @@ class Cues:
     """faces: N x 5 (x0, y0, x1, y1, score); bodies: M x 6 (x0, y0, x1, y1, score, coco class);
     class_mask: bool H x W, pixels DeepLab calls a person or an animal; weak_faces: K x 5, face detections scored
     below the trusted face score (only seeds, once other evidence confirms them: character_weak_faces); toys: T x 6
-    boxes of COCO_TOYS classes (likewise: character_toys). Frame pixels throughout.
+    boxes of COCO_TOYS classes (likewise: character_toys); objects: O x 5 (box, objectness) where YOLOX sees an
+    object of any class (likewise: character_objects). Frame pixels throughout.
 
     ``class_mask_of`` (instead of ``class_mask``) computes the class map on first read: a frame with no seed and
     no mask to score never reads it, so DeepLab (the costliest cue) runs only where it can matter. ``drawn``: the
@@ -54,8 +55,10 @@ class Cues:
 
     def __init__(self, faces: np.ndarray | None = None, bodies: np.ndarray | None = None,
                  class_mask: np.ndarray | None = None, class_mask_of: Callable[[], np.ndarray] | None = None,
-                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None, drawn: bool = False):
+                 weak_faces: np.ndarray | None = None, toys: np.ndarray | None = None, drawn: bool = False,
+                 objects: np.ndarray | None = None):
         self.drawn = drawn
+        self.objects = np.zeros((0, 5), np.float32) if objects is None else objects
         self.faces = np.zeros((0, 5), np.float32) if faces is None else faces
         self.weak_faces = np.zeros((0, 5), np.float32) if weak_faces is None else weak_faces
         self.toys = np.zeros((0, 6), np.float32) if toys is None else toys
@@ -79,7 +82,8 @@ class Cues:
     def __getstate__(self) -> dict:
         """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
         return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None,
-                "weak_faces": self.weak_faces, "toys": self.toys, "drawn": self.drawn}
+                "weak_faces": self.weak_faces, "toys": self.toys, "drawn": self.drawn,
+                "objects": self.objects}
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
@@ -144,6 +148,9 @@ TOY_SCORE = 0.3  # COCO_TOYS boxes from here up are returned (as candidate seeds
 WEAK_PERSON_SCORE = 0.1  # person boxes from here up are returned; below person_score they only serve a face inside
 ZOOM_OUT = (1.0, 2.0)  # YOLOX passes: the frame as is, and at half size on a grey canvas (characters filling the frame)
 ZOOM_MIN_HEIGHT = 0.4  # a zoomed-out pass's box counts only this tall (fraction of the frame's height) or taller
+# Boxes of any class from this objectness up are returned as objects (YOLOX sees a thing there, whatever it calls it: a
+# faceless drawn character is a teddy bear, a fire hydrant or a chair to it): candidate seeds (character_objects)
+OBJECT_SCORE = 0.2
 
 
 class YoloxCharacterDetector:
@@ -155,7 +162,7 @@ class YoloxCharacterDetector:
 
     def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5,
                  weak_score: float = WEAK_PERSON_SCORE, zoom_out: tuple[float, ...] = ZOOM_OUT,
-                 toy_score: float = TOY_SCORE):
+                 toy_score: float = TOY_SCORE, object_score: float = OBJECT_SCORE):
         import onnxruntime as ort
 
         self.model = require_model(YOLOX, "yolox_nano")
@@ -166,6 +173,7 @@ class YoloxCharacterDetector:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(self.model, options, providers=["CPUExecutionProvider"])
         self.score_threshold, self.animal_threshold, self.toy_score = score_threshold, animal_threshold, toy_score
+        self.object_score = object_score
         self.weak_score = min(weak_score, score_threshold)
         self.lowest_score = min(self.weak_score, self.toy_score, self.animal_threshold)
         self.zoom_out = zoom_out
@@ -182,18 +190,27 @@ class YoloxCharacterDetector:
         return self.detect_with_toys(rgb)[0]
 
     def detect_with_toys(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(person and animal boxes, COCO_TOYS boxes), N x 6 each, from one set of passes. Every pass in
-        ``zoom_out`` (1.0: the frame fills the input; 2.0: the frame at half size
+        """(person and animal boxes, COCO_TOYS boxes), N x 6 each; see ``detect_all``."""
+        return self.detect_all(rgb)[:2]
+
+    def detect_all(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(person and animal boxes, COCO_TOYS boxes, N x 6 each; objects of any class, O x 5 with their
+        objectness from ``object_score`` up, merged by NMS whatever their class) from one set of passes. Every pass
+        in ``zoom_out`` (1.0: the frame fills the input; 2.0: the frame at half size
         in the middle of a grey canvas, so a character as tall as the frame looks like one YOLOX-nano was trained
         on: drawn characters filling the frame score near 0 at 1.0 and 0.3-0.7 at 2.0), merged by NMS."""
         h, w = rgb.shape[:2]
-        found = [self._pass(rgb, zoom) for zoom in self.zoom_out]
+        passes = [self._pass(rgb, zoom) for zoom in self.zoom_out]
         # a zoomed-out pass is for characters that fill the frame; its smaller boxes are blurred foreground objects
         # and distant scenery more often than characters the plain pass missed
-        found = [f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h] for f, zoom in zip(found, self.zoom_out)]
+        tall = lambda f, zoom: f if zoom <= 1.0 else f[f[:, 3] - f[:, 1] >= ZOOM_MIN_HEIGHT * h]  # noqa: E731
+        found = [tall(f, zoom) for (f, _), zoom in zip(passes, self.zoom_out)]
+        objects = np.concatenate([tall(o, zoom) for (_, o), zoom in zip(passes, self.zoom_out)])
+        objects[:, :4] = np.clip(objects[:, :4], 0, [w, h, w, h])
+        objects = objects[nms(objects[:, :4], objects[:, 4], 0.45)].astype(np.float32).reshape(-1, 5)
         boxes = np.concatenate(found)
         if not len(boxes):
-            return np.zeros((0, 6), np.float32), np.zeros((0, 6), np.float32)
+            return np.zeros((0, 6), np.float32), np.zeros((0, 6), np.float32), objects
         zoomed = np.concatenate([np.full(len(f), zoom > 1.0) for f, zoom in zip(found, self.zoom_out)])
         boxes[:, :4] = np.clip(boxes[:, :4], 0, [w, h, w, h])
         chosen = [i for c in np.unique(boxes[:, 5]) for i in np.flatnonzero(boxes[:, 5] == c)[
@@ -205,11 +222,12 @@ class YoloxCharacterDetector:
             boxes[j, 4] >= boxes[i, 4] and box_iou(boxes[i, :4], boxes[j, :4]) > 0.45 for j in plain)]
         boxes = boxes[sorted(chosen, key=lambda i: -boxes[i, 4])].astype(np.float32)
         toy = np.isin(boxes[:, 5], list(COCO_TOYS))
-        return boxes[~toy], boxes[toy]
+        return boxes[~toy], boxes[toy], objects
 
-    def _pass(self, rgb: np.ndarray, zoom: float) -> np.ndarray:
-        """One letterboxed run on the frame padded to ``zoom`` times its size (centred); boxes in frame pixels. The
-        frame is resized, then put in YOLOX's BGR order (the same pixels as converting the whole frame first)."""
+    def _pass(self, rgb: np.ndarray, zoom: float) -> tuple[np.ndarray, np.ndarray]:
+        """One letterboxed run on the frame padded to ``zoom`` times its size (centred): (character and toy boxes
+        N x 6, object boxes O x 5), in frame pixels. The frame is resized, then put in YOLOX's BGR order (the same
+        pixels as converting the whole frame first)."""
         h, w = rgb.shape[:2]
         ch, cw = round(h * zoom), round(w * zoom)
         oy, ox = (ch - h) // 2, (cw - w) // 2
@@ -223,8 +241,8 @@ class YoloxCharacterDetector:
         # a row's score is objectness x its best class's; with objectness >= 0 (a sigmoid's) rounding keeps the
         # products' order, so the best product is objectness x the best class score, and a row whose best is under
         # every class's threshold is never kept: only the others are scored (the same boxes, 1 of ~17 ms a pass)
-        rows = np.flatnonzero(out[:, 4] * out[:, 5:].max(1) >= self.lowest_score) if out[:, 4].min() >= 0 \
-            else np.arange(len(out))
+        rows = np.flatnonzero((out[:, 4] * out[:, 5:].max(1) >= self.lowest_score)
+                              | (out[:, 4] >= self.object_score)) if out[:, 4].min() >= 0 else np.arange(len(out))
         out, grid, stride = out[rows], self.grid[rows], self.stride[rows]
         centre, size = (out[:, :2] + grid) * stride, np.exp(out[:, 2:4]) * stride
         scores = out[:, 4:5] * out[:, 5:]
@@ -233,9 +251,10 @@ class YoloxCharacterDetector:
         threshold = np.where(cls == 0, self.weak_score,
                              np.where(np.isin(cls, list(COCO_TOYS)), self.toy_score, self.animal_threshold))
         keep = wanted & (conf >= threshold)
-        boxes = (np.c_[centre[keep] - size[keep] / 2, centre[keep] + size[keep] / 2] - [px, py, px, py]) \
-            * [w / nw, h / nh, w / nw, h / nh]
-        return np.c_[boxes, conf[keep], cls[keep]].reshape(-1, 6)
+        boxes = (np.c_[centre - size / 2, centre + size / 2] - [px, py, px, py]) * [w / nw, h / nh, w / nw, h / nh]
+        thing = out[:, 4] >= self.object_score
+        return (np.c_[boxes[keep], conf[keep], cls[keep]].reshape(-1, 6),
+                np.c_[boxes[thing], out[thing, 4]].reshape(-1, 5))
 
 
 class DeeplabCharacterMask:
@@ -354,6 +373,6 @@ class CharacterCues:
         found = self.faces.detect(rgb, keep=bool(use_anime))
         trusted = found[:, 4] >= self.face_score
         faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
-        bodies, toys = self.bodies.detect_with_toys(rgb)
+        bodies, toys, objects = self.bodies.detect_all(rgb)
         return Cues(faces, bodies, class_mask_of=lambda: self.classes.mask(rgb), weak_faces=found[~trusted],
-                    toys=toys, drawn=bool(use_anime))
+                    toys=toys, drawn=bool(use_anime), objects=objects)

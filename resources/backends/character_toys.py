@@ -94,15 +94,21 @@ def confirmed_weak_people(rgb: np.ndarray, cues: Cues, matte, person_score: floa
         if any(box_iou(box[:4], b[:4]) > SAME_BOX or overlap_of_smaller(box, b) >= INSIDE for b in trusted) \
                 or any(overlap_of_smaller(box, b) >= TOYS_APART for b in kept):
             continue
-        x0, y0, x1, y1 = (int(v) for v in np.round(box[:4]))
-        found = matte.estimate(rgb, (max(0, x0), max(0, y0), x1, y1))
-        if found is None or found.score < WEAK_POSE_FLAG:
-            continue
-        points = found.keypoints[found.keypoints[:, 2] >= 0.5]
-        inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
-        if len(points) and inside.mean() >= WEAK_KEYPOINTS_INSIDE:
+        if posed_figure(rgb, box, matte):
             kept.append(np.r_[box[:4], max(float(box[4]), person_score), 0.0])
     return np.array(kept, np.float32).reshape(-1, 6)
+
+
+def posed_figure(rgb: np.ndarray, box: np.ndarray, matte) -> bool:
+    """Whether BlazePose (``matte``, a ``character_skeleton.MatteCue``) is sure of a figure in ``box`` and sees it
+    there: pose flag at least WEAK_POSE_FLAG, WEAK_KEYPOINTS_INSIDE of its visible keypoints inside the box."""
+    x0, y0, x1, y1 = (int(v) for v in np.round(box[:4]))
+    found = matte.estimate(rgb, (max(0, x0), max(0, y0), x1, y1))
+    if found is None or found.score < WEAK_POSE_FLAG:
+        return False
+    points = found.keypoints[found.keypoints[:, 2] >= 0.5]
+    inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+    return bool(len(points)) and float(inside.mean()) >= WEAK_KEYPOINTS_INSIDE
 
 
 def with_toy_boxes(rgb: np.ndarray, cues: Cues, matte, person_score: float = 0.3) -> Cues:

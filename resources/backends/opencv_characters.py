@@ -22,6 +22,7 @@ from resources.backends.character_extent import (selfie_applies, with_class_exte
                                                  with_selfie_extent)
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_nesting import nested_in_front
+from resources.backends.character_objects import with_figure_objects
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
@@ -281,8 +282,10 @@ class OpencvCharacterSegmenter:
     def _segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[dict]:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
-        seeds = seeds_from_cues(with_weak_faces(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
-                                                self.matte), width, height, self.person_score, len(cues.bodies))
+        boxed = with_figure_objects(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
+                                    getattr(cues, "objects", None), self.matte, self.person_score)
+        seeds = seeds_from_cues(with_weak_faces(rgb, boxed, self.matte), width, height, self.person_score,
+                                len(cues.bodies))
         seeds = without_upper_bodies(seeds, cues.drawn)
         cues.seeds = len(seeds)   # why a frame has no instance (SegmenterResource.segment_frame)
         if not seeds:

@@ -20,9 +20,10 @@ def _best_iou(shared, tmp_path, monkeypatch, big_heads: bool) -> float:
     return kept_iou(shared, tmp_path, monkeypatch, (SEED, SCENE, NAME), "BIG_HEADS", big_heads)
 
 
-def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch: str, on: bool) -> float:
+def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch: str, on: bool,
+             module=None) -> float:
     """The best IoU of a kept instance with character ``name`` of Kenney tune scene ``scene`` of seed ``seed``
-    (``where``), the anime preset, with the segmenter's module switch ``switch`` set to ``on``."""
+    (``where``), the anime preset, with the switch ``switch`` of ``module`` (None: the segmenter's) set to ``on``."""
     import os
 
     import cv2
@@ -37,7 +38,7 @@ def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch:
         pytest.skip(str(missing))
     os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
     seed, number, name = where
-    monkeypatch.setattr(characters, switch, on)
+    monkeypatch.setattr(module or characters, switch, on)
     bench = load_bench("composites")
     scene = bench.build_scenes("tune", number + 1, seed, character_set="kenney")[0][number]
     truth = next(c for c in scene.characters if c.name == name).mask

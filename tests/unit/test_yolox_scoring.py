@@ -28,8 +28,9 @@ def test_real_frames_give_the_boxes_of_scoring_every_row(shared, detectors):
     frames += [read_background(video / "2d" / "penny_and_chip_26shots_480p.mp4", s, 480) for s in (3.0, 20.0, 47.0)]
     for rgb in frames:
         for zoom in (1.0, 2.0):
-            boxes = detector._pass(rgb, zoom)
-            np.testing.assert_array_equal(boxes, reference._pass(rgb, zoom))
+            (boxes, objects), (expected, expected_objects) = detector._pass(rgb, zoom), reference._pass(rgb, zoom)
+            np.testing.assert_array_equal(boxes, expected)
+            np.testing.assert_array_equal(objects, expected_objects)   # any class, by objectness
             found += len(boxes)
     assert found >= 10
 
@@ -60,6 +61,7 @@ def test_equal_class_scores_and_rows_at_a_threshold_are_kept_as_before(detectors
     rgb = np.full((480, 854, 3), 90, np.uint8)
     monkeypatch.setattr(detector, "session", MadeOutputs(out))
     monkeypatch.setattr(reference, "session", MadeOutputs(out))
-    boxes, expected = detector._pass(rgb, 1.0), reference._pass(rgb, 1.0)
+    (boxes, objects), (expected, expected_objects) = detector._pass(rgb, 1.0), reference._pass(rgb, 1.0)
     assert len(expected) > 100
     np.testing.assert_array_equal(boxes, expected)
+    np.testing.assert_array_equal(objects, expected_objects)

@@ -1,0 +1,97 @@
+"""Drawn characters that no face, person box or toy box seeds: a box YOLOX draws round an object of any class,
+kept in a drawn shot where a figure is confirmed in it.
+
+A faceless drawn character (a robot, a zombie, a figure from behind or in profile, flat fills and no line art) is,
+to YOLOX-nano trained on photographs, an object it cannot name: it boxes the whole figure well (box IoU 0.7-0.96
+with the character on Kenney's tune composites) with a fair objectness (0.25-0.7) but calls it a teddy bear, a fire
+hydrant, a chair or a person too weakly to seed (``character_cues.Cues.objects``: every box of any class from
+``character_cues.OBJECT_SCORE``). An object box is no character by itself (a cup, a lamp, a rock), so it seeds only
+in a drawn shot (``Cues.drawn``), where nothing the segmenter trusts already holds it (a person or animal box, a
+confirmed toy or weak person box, a trusted face at or just above it), where it has a figure's shape and is seen
+whole (``figure_shaped``: at least MIN_HEIGHT of the frame's height, an upright box, clear of the frame's top and
+sides: on Penny & Chip, BlazePose is sure of a figure in wide clouds, and in a sofa, a tree or a sun the frame cuts)
+and where a figure is confirmed in it:
+- a weak face at its head (YuNet below the trusted score, which scores drawn faces 0.05-0.5: ``Cues.weak_faces``):
+  at least MIN_HEAD_SCORE, its centre in the box's upper HEAD_SHARE and inside its middle columns, and at least
+  HEAD_WIDTH of the box's width (a drawn character's head is big: a face on a prop's corner is not its head); or
+- BlazePose on the box, as a weak person box is confirmed (``character_toys.posed_figure``: pose flag at least
+  WEAK_POSE_FLAG, WEAK_KEYPOINTS_INSIDE of its visible keypoints inside the box), for a figure with no face at all.
+The confirmed boxes join the person boxes as figures (``Seed.figure``; the instance's seed ``figure``), as the
+confirmed toy boxes do. Boxes are x0, y0, x1, y1 (plus scores) in the image's pixels; the image is RGB uint8.
+"""
+
+import numpy as np
+
+from resources.backends.character_cues import Cues, box_iou, overlap_of_smaller
+from resources.backends.character_toys import INSIDE, SAME_BOX, TOYS_APART, posed_figure
+
+OBJECT_SEEDS = True
+MIN_HEAD_SCORE = 0.1  # a weak face's YuNet score
+HEAD_SHARE = 0.45  # the face's centre in this upper share of the box (its top may stick out by HEAD_ABOVE)
+HEAD_ABOVE = 0.1
+HEAD_SIDES = 0.15  # ... and at least this share of the box's width in from either side
+HEAD_WIDTH = 0.12  # the face at least this share of the box's width
+FACE_ABOVE = 0.5  # a trusted face this many box heights above the box (or in it) heads the character there
+MIN_HEIGHT = 0.2  # of the frame's height: a smaller thing is a prop (a ball, a cushion, a parcel)
+ASPECT = (0.75, 2.5)  # the box's height over its width: a figure standing, sitting or jumping, not a cloud or a bench
+EDGE_PX = 2  # a box this close to the frame's top or sides is cut by it: not seen whole
+
+
+def _centre(box: np.ndarray) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def _headed(box: np.ndarray, face: np.ndarray, above: float) -> bool:
+    """Whether ``face``'s centre lies in ``box``'s columns, from ``above`` box heights over its top to its bottom."""
+    x, y = _centre(face)
+    return box[0] <= x <= box[2] and box[1] - above * (box[3] - box[1]) <= y <= box[3]
+
+
+def head_face(box: np.ndarray, weak_faces: np.ndarray) -> np.ndarray | None:
+    """The best weak face that is the head of a figure filling ``box`` (see the module's docstring), or None."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    heads = [f for f in weak_faces if f[4] >= MIN_HEAD_SCORE and f[2] - f[0] >= HEAD_WIDTH * width
+             and box[0] + HEAD_SIDES * width <= _centre(f)[0] <= box[2] - HEAD_SIDES * width
+             and box[1] - HEAD_ABOVE * height <= _centre(f)[1] <= box[1] + HEAD_SHARE * height]
+    return max(heads, key=lambda f: f[4]) if heads else None
+
+
+def figure_shaped(box: np.ndarray, width: int, height: int) -> bool:
+    """Whether ``box`` could hold a whole figure (its feet may be cut by the frame's bottom): MIN_HEIGHT, ASPECT,
+    clear of the frame's top and sides by EDGE_PX."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    return bool(h >= MIN_HEIGHT * height and w > 0 and ASPECT[0] <= h / w <= ASPECT[1] and box[1] > EDGE_PX
+                and box[0] > EDGE_PX and box[2] < width - EDGE_PX)
+
+
+def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, person_score: float = 0.3) -> np.ndarray:
+    """The ``objects`` boxes (O x 5) of a drawn shot that nothing in ``cues`` seeds already (its trusted person and
+    animal boxes, with the confirmed toy and weak person boxes among them; its trusted faces) and in which a figure
+    is confirmed (``figure_shaped``, then ``head_face`` on the cues' weak faces, else ``posed_figure``); as person
+    boxes scored ``person_score`` (N x 6). Of overlapping candidates the best objectness is taken."""
+    if not OBJECT_SEEDS or matte is None or not cues.drawn or not len(objects):
+        return np.zeros((0, 6), np.float32)
+    trusted = [b for b in cues.bodies if b[5] != 0 or b[4] >= person_score]
+    kept: list[np.ndarray] = []
+    for box in objects[np.argsort(-objects[:, 4])]:
+        if not figure_shaped(box, rgb.shape[1], rgb.shape[0]) \
+                or any(box_iou(box[:4], b[:4]) > SAME_BOX or overlap_of_smaller(box, b) >= INSIDE for b in trusted) \
+                or any(overlap_of_smaller(box, b) >= TOYS_APART for b in kept) \
+                or any(_headed(box, f, FACE_ABOVE) for f in cues.faces):
+            continue
+        if head_face(box, cues.weak_faces) is not None or posed_figure(rgb, box, matte):
+            kept.append(np.r_[box[:4], person_score, 0.0])
+    return np.array(kept, np.float32).reshape(-1, 6)
+
+
+def with_figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray | None, matte,
+                        person_score: float = 0.3) -> Cues:
+    """``cues`` (after ``character_toys.with_toy_boxes``) with its confirmed object boxes (``figure_objects`` of
+    ``objects``, the frame's ``Cues.objects``; None: cues made before objects existed) appended to its person boxes,
+    for seeding as figures."""
+    more = figure_objects(rgb, cues, np.zeros((0, 5), np.float32) if objects is None else objects, matte,
+                          person_score)
+    if not len(more):
+        return cues
+    return Cues(cues.faces, np.concatenate([cues.bodies, more]).astype(np.float32),
+                class_mask_of=lambda: cues.class_mask, weak_faces=cues.weak_faces, drawn=cues.drawn)
