@@ -25,12 +25,14 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "grabcut_repeats": ".venv/bin/python bench/grabcut_repeats.py --home HOME --film FILM",
         "grabcut_split": ".venv/bin/python bench/grabcut_split.py --home HOME --film FILM",
         "instances_sheet": ".venv/bin/python bench/instances_sheet.py RUN",
+        "kenney_film": ".venv/bin/python bench/kenney_film.py OUT --split SPLIT HOME FILM",
         "png_write_cost": ".venv/bin/python bench/png_write_cost.py --home HOME --film FILM",
         "review_grid_control": ".venv/bin/python bench/review_grid_control.py --home HOME",
         "stage_cost": ".venv/bin/python bench/stage_cost.py --home HOME --film FILM",
         "voice_pose_cost": ".venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM",
     }
-    assert {name for name, b in benches.items() if not b.runnable} == {"frame_trace", "temporal_real_effects"}
+    assert {name for name, b in benches.items() if not b.runnable} == {"frame_trace", "kenney_film_scores",
+                                                                        "temporal_real_effects"}
     assert "run_all" not in benches
     # optional --home/--film (pose_captions, identities) and sys.argv with defaults (frames, drop_folder) run bare
     assert {"pose_captions", "identities", "frames", "drop_folder"} <= {n for n, b in benches.items() if not b.needs}
