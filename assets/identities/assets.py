@@ -9,6 +9,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import cutout_vectors
 from assets.identities.assignment import assign_identities, identity_table, tables
+from assets.identities.shared_frames import face_boxes_of
 from assets.identities.core import NOISE, IdentityParams
 from assets.identities.noise_reasons import with_noise_reasons
 from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
@@ -67,7 +68,7 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
                                                          shapes=params.faceless_shape_weight > 0)
         assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
                                        face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])),
-                                       colours=colours, shapes=shapes)
+                                       colours=colours, shapes=shapes, face_boxes=face_boxes_of(chosen))
         face_model = faces["model"][0] if faces.height else "none"
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"

@@ -53,7 +53,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                       face_quality: dict[str, tuple[float, bool]] | None = None,
                       boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None,
                       face_detectors: dict[str, str] | None = None, colours: np.ndarray | None = None,
-                      shapes: np.ndarray | None = None) -> Assignment:
+                      shapes: np.ndarray | None = None, face_boxes: dict[str, tuple] | None = None) -> Assignment:
     """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
     clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
     among themselves.
@@ -65,7 +65,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     ``colours``: (len(instance_ids), C) colour descriptors of the cut-outs, joined to ``appearance`` by
     ``params.appearance_colour_weight`` where a faceless instance is adopted by a face identity; None: not used.
     ``shapes``: (len(instance_ids), S) silhouettes of the cut-outs (appearance.shape_descriptor), joined by
-    ``params.faceless_shape_weight`` where faceless instances are grouped among themselves; None: not used."""
+    ``params.faceless_shape_weight`` where faceless instances are grouped among themselves; None: not used.
+    ``face_boxes``: instance -> its face's box (``shared_frames.face_boxes_of``): two instances of one frame whose
+    faces overlap are one face cut twice, not two characters (``shared_frames.conflicts``); None: not used."""
     n = len(instance_ids)
     quality = face_quality or {}
     labels = np.full(n, -1, dtype=np.int64)
@@ -96,7 +98,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             link_colour_weight=params.split_link_colour_weight)
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
-        shared_frames = face_conflicts(boxes, with_face)
+        shared_frames = face_conflicts(boxes, with_face, face_boxes)
         face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
             x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size))
         strength = np.where(face_labels >= 0, strength, 0.0).astype(np.float32)

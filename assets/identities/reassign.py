@@ -9,6 +9,7 @@ from assets.identities.appearance import cutout_vectors
 from assets.identities.assignment import Assignment, assign_identities
 from assets.identities.core import IdentityParams
 from assets.identities.prototypes import best_faces
+from assets.identities.shared_frames import face_boxes_of
 from resources.protocols import ImageEmbedder
 
 
@@ -25,4 +26,4 @@ def reassign_stored(workspace, params: IdentityParams, embedder: ImageEmbedder) 
     return assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
                              params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
                              face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,
-                             shapes=shapes)
+                             shapes=shapes, face_boxes=face_boxes_of(chosen))

@@ -9,10 +9,16 @@ from scipy.spatial.distance import squareform
 from assets.identities.core import relabel_by_size
 
 SAME_INSTANCE_IOU = 0.5  # two instances of one frame this overlapping may be one character cut twice
+# two faces of one frame sharing this much of the smaller face's box are one face found twice (two detectors, or a
+# character cut twice, each cut holding its face: a face seed's cut and a figure's round the same head); two
+# characters' faces never cover each other that much and both stay found
+SAME_FACE_OVERLAP = 0.3
 
 
-def conflicts(frame_ids: list, boxes: np.ndarray) -> set[tuple[int, int]]:
-    """Pairs (i < j) of rows from one frame whose instance boxes (x0, y0, x1, y1) are apart: two characters."""
+def conflicts(frame_ids: list, boxes: np.ndarray, face_boxes: np.ndarray | None = None) -> set[tuple[int, int]]:
+    """Pairs (i < j) of rows from one frame whose instance boxes (x0, y0, x1, y1) are apart: two characters;
+    unless their ``face_boxes`` (rows aligned, x0, y0, x1, y1; NaN where unknown) overlap by SAME_FACE_OVERLAP of
+    the smaller face: one face in two instances."""
     pairs: set[tuple[int, int]] = set()
     by_frame: dict = {}
     for row, frame in enumerate(frame_ids):
@@ -21,7 +27,8 @@ def conflicts(frame_ids: list, boxes: np.ndarray) -> set[tuple[int, int]]:
     for rows in by_frame.values():
         for a, i in enumerate(rows):
             for j in rows[a + 1:]:
-                if _iou(boxes[i], boxes[j]) < SAME_INSTANCE_IOU:
+                if _iou(boxes[i], boxes[j]) < SAME_INSTANCE_IOU and not (
+                        face_boxes is not None and _smaller_share(face_boxes[i], face_boxes[j]) >= SAME_FACE_OVERLAP):
                     pairs.add((i, j))
     return pairs
 
@@ -30,6 +37,15 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def _smaller_share(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of the smaller box that the two boxes share (0 where either is unknown or empty)."""
+    if np.isnan(a).any() or np.isnan(b).any():
+        return 0.0
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(inter / smaller) if smaller > 0 else 0.0
 
 
 def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[int, int]],
@@ -64,12 +80,26 @@ def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[i
     return (relabel_by_size(out) if cut else out), cut
 
 
-def face_conflicts(boxes: pl.DataFrame | None, rows: list[int]) -> set[tuple[int, int]]:
-    """Conflicting pairs among ``rows`` of ``boxes`` (frame_id, x0..y1), numbered by their place in ``rows``."""
+def face_conflicts(boxes: pl.DataFrame | None, rows: list[int],
+                   face_boxes: dict[str, tuple] | None = None) -> set[tuple[int, int]]:
+    """Conflicting pairs among ``rows`` of ``boxes`` (frame_id, x0..y1, and instance_id where ``face_boxes``,
+    instance -> its face's box, is given), numbered by their place in ``rows``."""
     if boxes is None or "frame_id" not in boxes.columns or not rows:
         return set()
     picked = boxes[rows]
-    return conflicts(picked["frame_id"].to_list(), picked.select("x0", "y0", "x1", "y1").to_numpy().astype(float))
+    faces = None
+    if face_boxes and "instance_id" in picked.columns:
+        unknown = (np.nan,) * 4
+        faces = np.array([face_boxes.get(i, unknown) for i in picked["instance_id"].to_list()], dtype=float)
+    return conflicts(picked["frame_id"].to_list(), picked.select("x0", "y0", "x1", "y1").to_numpy().astype(float),
+                     faces)
+
+
+def face_boxes_of(faces: pl.DataFrame) -> dict[str, tuple]:
+    """instance -> its face's box (fx0, fy0, fx1, fy1) from a faces table (e.g. ``prototypes.best_faces``')."""
+    if not {"instance_id", "fx0", "fy0", "fx1", "fy1"} <= set(faces.columns):
+        return {}
+    return dict(zip(faces["instance_id"].to_list(), faces.select("fx0", "fy0", "fx1", "fy1").rows()))
 
 
 def keep_joins_apart(before: np.ndarray, after: np.ndarray, similarity: np.ndarray,

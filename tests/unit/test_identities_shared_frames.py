@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import yaml
 
-from assets.identities.shared_frames import conflicts, keep_joins_apart, split_shared_frames
+from assets.identities.shared_frames import conflicts, face_conflicts, keep_joins_apart, split_shared_frames
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,20 @@ def test_a_cluster_with_two_faces_of_one_frame_is_cut_and_the_rest_kept():
 def test_overlapping_instances_of_one_frame_are_no_conflict():
     boxes = np.array([[0, 0, 100, 200], [5, 0, 100, 190], [300, 0, 400, 200]], dtype=float)
     assert conflicts(["f", "f", "f"], boxes) == {(0, 2), (1, 2)}
+
+
+def test_one_face_in_two_instances_of_a_frame_is_no_conflict():
+    """Penny & Chip frame 2024 (session 23): Chip on his bike cut twice, by a face seed round his head and body and
+    by a larger cut round him and the hill (instance boxes IoU 0.10), each holding a YuNet box on his one face (the
+    two face boxes share 0.46 of the smaller): not two characters, so his face cluster is not cut. Penny's face
+    apart in the same frame still conflicts with both."""
+    boxes = pl.DataFrame({"instance_id": ["chip_head", "chip_wide", "penny"], "frame_id": ["f"] * 3,
+                          "x0": [465, 350, 197], "y0": [11, 7, 229], "x1": [542, 655, 368], "y1": [172, 402, 441]})
+    faces = {"chip_head": (466.8, 32.2, 518.2, 92.5), "chip_wide": (494.8, 29.5, 543.1, 86.2),
+             "penny": (284.0, 208.0, 358.0, 285.0)}
+    assert face_conflicts(boxes, [0, 1, 2]) == {(0, 1), (0, 2), (1, 2)}  # instance boxes alone
+    assert face_conflicts(boxes, [0, 1, 2], faces) == {(0, 2), (1, 2)}
+    assert face_conflicts(boxes, [0, 1, 2], {"chip_head": faces["chip_head"]}) == {(0, 1), (0, 2), (1, 2)}
 
 
 def test_the_anime_grid_portraits_are_not_one_identity(shared, castforge_home, tmp_path):
