@@ -114,9 +114,11 @@ def no_instance_reason(cues: "Cues", face_score: float, person_score: float) -> 
 
     if seeds:
         return f"{seeds} seed{'s' * (seeds > 1)} found but every cut was below the minimum size"
-    if seeds == 0 and (len(cues.faces) or animals or any(p >= person_score for p in people)):
-        return ("no seed: its faces and boxes were dropped as an upper body or a creature's limb "
-                f"(faces {len(cues.faces)}, person boxes {len(people)}, animal boxes {len(animals)})")
+    dropped_faces = getattr(cues, "false_faces", 0)  # faces heading no character (character_face_guard)
+    if seeds == 0 and (len(cues.faces) or dropped_faces or animals or any(p >= person_score for p in people)):
+        return ("no seed: its faces and boxes were dropped as an upper body, a creature's limb or a face heading "
+                "no character "
+                f"(faces {len(cues.faces) + dropped_faces}, person boxes {len(people)}, animal boxes {len(animals)})")
     face_model = "YuNet+AnimeFace" if getattr(cues, "drawn", False) else "YuNet"
     return (f"no face or person box: {best(faces, 'face', face_score, face_model)}, "
             f"{best(people, 'person box', person_score, 'YOLOX')}")

@@ -20,6 +20,7 @@ from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabc
                                                 seeded_grabcut)
 from resources.backends.character_extent import (selfie_applies, with_class_extent, with_legs, with_matte_class_extent,
                                                  with_selfie_extent)
+from resources.backends.character_face_guard import false_faces
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_objects import with_figure_objects
@@ -75,6 +76,7 @@ FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are
 # probable everywhere (tune +0.0016 on seed 13 in both presets, drawn +0.0003-0.0004, but held out anime 0.7389 ->
 # 0.7382, 3D 0.7023 -> 0.7017, and four more Sintel cut-outs change whether they are kept).
 GUESSED_CORE_PROBABLE = True
+FALSE_FACES = True  # drawn shots: a lone face heading no character gives no instance (character_face_guard; s. 23)
 FIGURE_SEED = "figure"  # an instance's seed name where its box is one BlazePose confirmed (character_toys)
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
@@ -311,6 +313,12 @@ class OpencvCharacterSegmenter:
                 if better is not None:
                     scaled[i], masks[i] = better
                     seeds[i] = Seed(better[0].box / scale, seed.score, seed.kind, seed.face, seed.shared, seed.figure)
+        false = [False] * len(seeds)  # false faces' seeds: cut with the others, their instances dropped
+        if FALSE_FACES:
+            false = false_faces(bgr, seeds, scaled, masks, cues)
+            cues.seeds = len(seeds) - sum(false)
+            if not cues.seeds:
+                return []
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
                                                                      or [np.zeros_like(m)], axis=0))
@@ -326,8 +334,8 @@ class OpencvCharacterSegmenter:
             coarse.append(mask)
         out = []
         flags = [0.0 if p is None else round(float(p[0].score), 4) for p in people]
-        for seed, mask, person in zip(seeds, refine_apart(rgb, coarse), flags):
-            if mask.sum() < 16:
+        for seed, mask, person, drop in zip(seeds, refine_apart(rgb, coarse), flags, false):
+            if drop or mask.sum() < 16:
                 continue
             kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed
             kind = f"face+{kind}" if seed.face is not None and seed.kind != "face" else kind

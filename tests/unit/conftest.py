@@ -21,6 +21,18 @@ def cue_models(shared):
 
 
 @pytest.fixture(scope="module")
+def drawn_cues(shared):
+    """CharacterCues with AnimeFace's 2D faces (the anime preset's cues); skips without the animeface environment."""
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
+    from resources.backends.character_cues import CharacterCues
+
+    cues = CharacterCues(anime_faces=True)
+    if cues.anime_detector() is None:
+        pytest.skip("the animeface environment is not built here")
+    return cues
+
+
+@pytest.fixture(scope="module")
 def sintel_cut(shared, cue_models):
     """The segmenter's cut-outs (its ``segment`` answer) of the Sintel trailer's frame ``index`` (24 fps, 480 x 204),
     with the cue models."""

@@ -18,19 +18,6 @@ def tall_sita(shared, paste_character):
     return rgb, paste_character(rgb, sita, 630, 9, 482, mirror=True)
 
 
-@pytest.fixture(scope="module")
-def drawn_cues(shared):
-    import os
-
-    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
-    from resources.backends.character_cues import CharacterCues
-
-    cues = CharacterCues(anime_faces=True)
-    if cues.anime_detector() is None:
-        pytest.skip("the animeface environment is not built here")
-    return cues
-
-
 @pytest.mark.parametrize("enabled", [True, False])
 def test_an_upper_body_box_does_not_cut_the_head_off(drawn_cues, tall_sita, monkeypatch, enabled):
     from resources.backends.opencv_characters import OpencvCharacterSegmenter
