@@ -1,7 +1,8 @@
 """Kenney's drawn characters told apart by the identity step (issue 12, session 19), with the anime preset's values:
 - two designs of one body (the female and male adventurer: one face, other hair and clothes) are cut apart when the
   cut is found on the face and the cut-outs' colours together (``split_link_colour_weight``): on the face alone the
-  cluster the pipeline formed on the Kenney tune images was cut across poses, a cut the colour gap refused;
+  cluster the pipeline formed on the Kenney tune images was cut across poses, a cut the colour gap refused; and
+  when one odd cut-out is what the linkage parts first (the Kenney film at 720p), the cut below it is taken;
 - a character's other looks (a zombie's back and jump; the male adventurer's back) join its identity when its few
   near-identical sprites set a floor no other look reaches but nothing else seen with a face comes near
   (``appearance_floor_cap``); a character with no identity (the robot) joins none;
@@ -46,6 +47,31 @@ def test_two_designs_of_one_body_are_cut_on_face_and_colours_together():
     # the face alone cuts 3 of the woman's looks with the man's 4 from her other 5: the colours refuse that cut
     alone, none = split_by_gap(faces, one, preset["split_gap"], 3, colours, preset["split_colour_gap"])
     assert none == 0 and (alone == 0).all()
+
+
+@pytest.mark.parametrize("min_cluster_size", [3, 9])
+def test_an_odd_cut_out_does_not_keep_two_designs_together(min_cluster_size):
+    """The adventurers' 15 + 14 faces the pipeline clustered as one on the Kenney film at 720p (bench/kenney_film.py
+    build --split tune --height 720, anime; tests/data/kenney_film_adventurer_faces.npz, the rows ``split_by_gap``
+    was given): one of his cut-outs took in the background (its colours 0.62 alike the others on average, the
+    rest 0.81 and up), and the linkage's first cut parts that row from the other 28, a part too small to keep. The
+    cut is found under it: she and he apart (9: the film's cluster size); each one's looks stay together."""
+    stored = np.load(ROOT / "tests/data/kenney_film_adventurer_faces.npz")
+    faces = normalise(stored["face"].astype(np.float32))
+    colours = normalise(stored["colour"].astype(np.float32))
+    male = stored["character"] == "male_adventurer"
+    preset = anime()
+
+    def split(rows: np.ndarray) -> tuple[np.ndarray, int]:
+        return split_by_gap(faces[rows], np.zeros(rows.sum(), dtype=np.int64), preset["split_gap"], min_cluster_size,
+                            colours[rows], preset["split_colour_gap"],
+                            link_colour_weight=preset["split_link_colour_weight"])
+
+    labels, cuts = split(np.ones(len(faces), dtype=bool))
+    assert cuts == 1
+    assert len(set(labels[male])) == 1 and len(set(labels[~male])) == 1 and labels[male][0] != labels[~male][0]
+    for character in (male, ~male):
+        assert split(character)[1] == 0
 
 
 @pytest.fixture(scope="module")
