@@ -152,11 +152,13 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["adoptions_released_as_designs"] = len(released)
     stats["faceless_adopted"] = adopted
     track_ids = None
-    track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share)
+    inherit_look = params.appearance_threshold if params.track_inherit_look else None
+    track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share,
+                                               min_inherit_look=inherit_look)
     if boxes is not None and track_params.enabled and n:
         labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
                                                           prototypes, params.max_distance, instance_ids, quality,
-                                                          track_params, stats)
+                                                          track_params, stats, adoption_space)
         if track_params.face_veto:
             stats["track_vetoed_by_face"] = veto_contradicted_inheritance(labels, confidence, by, face_sims,
                                                                           track_params.lean_margin)
@@ -268,8 +270,8 @@ def _own_floor(members: np.ndarray, prototype: np.ndarray, params: IdentityParam
 def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str], boxes: pl.DataFrame,
                       appearance: np.ndarray | None, face_unit: np.ndarray, prototypes: np.ndarray,
                       max_distance: float, instance_ids: list[str],
-                      quality: dict[str, tuple[float, bool]], track_params: TrackParams, stats: dict[str, Any]
-                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                      quality: dict[str, tuple[float, bool]], track_params: TrackParams, stats: dict[str, Any],
+                      looks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     gated_faces = {k: face_unit[k] for k, i in enumerate(instance_ids)
                    if face_unit.shape[1] and np.abs(face_unit[k]).sum() > 0 and quality.get(i, (1.0, True))[1]}
     leans = face_leans(face_unit, labels, prototypes, sorted(gated_faces), track_params.lean_margin)
@@ -280,7 +282,8 @@ def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str],
     votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0
                       for k, i in enumerate(instance_ids)], dtype=np.float64)
     own = np.array([b in ("face", "prototype") for b in by])
-    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params, own)
+    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params, own,
+                                             normalise(looks) if looks is not None else None)
     for k, changed in enumerate(inherited):
         if changed:
             by[k], confidence[k] = "track", share[k]

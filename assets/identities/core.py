@@ -115,6 +115,10 @@ class IdentityParams:
     plot: str = "pca"                      # pca | umap
     tracks: bool = True                    # link instances into tracks within shots; a track is one identity
     track_vote_share: float = 0.6          # share of a track's clear-face votes its identity needs
+    track_inherit_look: bool = False       # a row inherits its track's identity only when its cut-out (the image
+                                           # embedding and colours mixed by appearance_colour_weight) is as alike to
+                                           # one of the track's voting rows as an adoption needs
+                                           # (appearance_threshold); off: every row inherits (anime: on)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "IdentityParams":

@@ -31,6 +31,9 @@ class TrackParams:
                                       # (0.02 chosen on the odd shots of Penny & Chip; 0.0 ties, 0.05 links them)
     face_veto: bool = True            # a face that looks like another identity (nearer its prototype by
                                       # lean_margin) never inherits its track's identity (stays loose)
+    min_inherit_look: float | None = None  # a row inherits its track's identity only when its cut-out is at least
+                                      # this alike (cosine of ``looks`` in decide_tracks) to one of the track's rows
+                                      # that voted for it; None: every row inherits
 
 
 def _boxes(table: pl.DataFrame) -> np.ndarray:
@@ -183,7 +186,8 @@ def face_leans(face_unit: np.ndarray, labels: np.ndarray, prototypes: np.ndarray
 
 
 def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, params: TrackParams,
-                  own: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+                  own: np.ndarray | None = None, looks: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """Each track's identity from its members' votes, and who inherits it.
 
     ``labels``: each row's identity index (-1 none); ``votes``: each row's vote weight (its face quality when the
@@ -191,7 +195,10 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
     identity to every member without a vote of its own (noise, faceless, or an unclear face); members that vote
     keep their own identity, and so do the rows ``own`` marks (an unclear face that its own embedding placed in
     an identity: direct evidence, where the track's is indirect, and two characters whose boxes overlap can share
-    a track). A track without any clear face is left as it is: appearance alone does not decide a track. Returns
+    a track). A track without any clear face is left as it is: appearance alone does not decide a track.
+    ``looks``: unit cut-out vectors per row; with ``params.min_inherit_look`` a row inherits only when it looks
+    like one of the winner's voters that much: a drawn character whose face no detector finds (a zombie) walks
+    into another's track where their cut-outs cross, and a track's one clear face is then all its vote. Returns
     (labels, track share per row (0 where no decision), inherited per row)."""
     out = np.asarray(labels).copy()
     share = np.zeros(len(out), dtype=np.float32)
@@ -211,13 +218,22 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
         fraction = weight / sum(tally.values())
         if fraction < params.vote_share:
             continue
+        voters = [row for row in rows if votes[row] > 0 and labels[row] == winner]
         for row in rows:
             share[row] = fraction
             voted = votes[row] > 0 and labels[row] >= 0
             kept_own = own is not None and bool(own[row]) and labels[row] >= 0
-            if not voted and not kept_own and out[row] != winner:
+            if not voted and not kept_own and out[row] != winner and _looks_alike(row, voters, looks, params):
                 out[row], inherited[row] = winner, True
     return out, share, inherited
+
+
+def _looks_alike(row: int, voters: list[int], looks: np.ndarray | None, params: TrackParams) -> bool:
+    """Whether ``row``'s cut-out is at least ``params.min_inherit_look`` alike to one of ``voters``' (always when
+    the rule is off or the looks are unknown: a zero row)."""
+    if params.min_inherit_look is None or looks is None or not np.abs(looks[row]).sum():
+        return True
+    return bool((looks[voters] @ looks[row]).max() >= params.min_inherit_look)
 
 
 def veto_contradicted_inheritance(labels: np.ndarray, confidence: np.ndarray, by: list[str], face_sims: np.ndarray,
