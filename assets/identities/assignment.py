@@ -18,8 +18,9 @@ import polars as pl
 from assets.identities.appearance import held_out_similarities, with_colours, with_shapes
 from assets.identities.clear_lead import clear_lead_targets
 from assets.identities.faceless_groups import group_faceless, release_other_designs
-from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size, shot_min_cluster_size,
-                                    split_by_gap)
+from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
+                                    shot_min_cluster_size)
+from assets.identities.design_split import split_by_gap
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames

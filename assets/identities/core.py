@@ -1,5 +1,6 @@
 """Who is who, the clustering half: the identities parameters and density clustering of embeddings (HDBSCAN,
-verification re-split, merging, sampling for large sets). No Dagster. How instances become identities (prototypes,
+verification re-split, merging, sampling for large sets). No Dagster. The split of two designs in one cluster is in
+design_split.py; how instances become identities (prototypes,
 tracks, faceless placement, the output tables) is in assignment.py.
 """
 
@@ -302,83 +303,6 @@ def verify(unit: np.ndarray, labels: np.ndarray, max_distance: float, min_cluste
                 out[members] = next_label
                 next_label += 1
     return out, resplit
-
-
-def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cluster_size: int,
-                 colours: np.ndarray | None = None, colour_gap: float = 0.0,
-                 max_rows: int = 2000, link_colour_weight: float = 0.0) -> tuple[np.ndarray, int]:
-    """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
-    into two parts, kept when both parts hold ``min_cluster_size`` members and the lower of the parts' mean
-    within-part cosines exceeds their mean cross cosine by ``gap`` (and by ``colour_gap`` in ``colours``, the
-    rows' cut-out colours, when it is > 0); repeated on the parts. ``verify`` cuts by an
-    absolute distance, which two designs sharing one body (the same face shape and skin, other hair and clothes)
-    stay within; this cut is relative to how alike each character's own looks are. Off with ``gap`` None; a
-    cluster larger than ``max_rows`` is left as it is. With ``link_colour_weight`` > 0 and ``colours``, the two parts
-    are found by linkage on the face rows and the colour rows joined (each block scaled by the square root of its
-    share, so a cosine there is the weighted mean of the two cosines): two designs of one body sit closer in the
-    face than in colour, and a face-only linkage can cut a cluster across poses (three of one character's looks
-    with another's four), a cut the colour gap then refuses, leaving the two designs together. The dendrogram's
-    root cut can part one odd row from the rest (a cut-out that took in the background, its colours far from all:
-    the Kenney film's two adventurers, 15 + 14 faces, stayed one at 720p); ``linkage_parts`` sets such rows aside
-    and cuts where both sides are large enough. Returns new labels and how many cuts were made."""
-    out = np.asarray(labels).copy()
-    if gap is None or not out.size:
-        return out, 0
-    linked = unit
-    if link_colour_weight > 0 and colours is not None:
-        linked = np.hstack([np.sqrt(1 - link_colour_weight) * unit, np.sqrt(link_colour_weight) * colours])
-    pending = [v for v in np.unique(out) if v >= 0]
-    next_label = int(out.max()) + 1
-    cuts = 0
-    while pending:
-        label = pending.pop()
-        rows = np.flatnonzero(out == label)
-        if len(rows) < 2 * min_cluster_size or len(rows) > max_rows:
-            continue
-        parts = linkage_parts(linked, rows, min_cluster_size)
-        if parts is None or group_gap(unit, *parts) < gap:
-            continue
-        if colour_gap > 0 and (colours is None or group_gap(colours, *parts) < colour_gap):
-            continue   # a colour gap asked for and not read, or not there
-        out[parts[1]] = next_label
-        pending += [label, next_label]
-        next_label += 1
-        cuts += 1
-    return out, cuts
-
-
-def linkage_parts(space: np.ndarray, rows: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``rows`` in two parts by average linkage (cosine) on ``space``: the dendrogram is followed down from its root
-    while one side of a cut holds fewer than ``min_size`` rows (a few odd rows: a cut-out that took in the
-    background, a pose no other row shares), those rows set aside; the first cut with both sides that large gives
-    the parts, and each row set aside joins the part it is on average nearer (cosine). None when no such cut."""
-    from scipy.cluster.hierarchy import linkage, to_tree
-
-    unit = normalise(space[rows])
-    node, aside = to_tree(linkage(unit, method="average", metric="cosine")), []
-    while not node.is_leaf():
-        left, right = node.get_left().pre_order(), node.get_right().pre_order()
-        if min(len(left), len(right)) >= min_size:
-            break
-        small, node = (left, node.get_right()) if len(left) < len(right) else (right, node.get_left())
-        aside += small
-    else:
-        return None
-    parts = [list(left), list(right)]
-    for row in aside:
-        near = [float((unit[row] @ unit[part].T).mean()) for part in parts]
-        parts[int(near[1] > near[0])].append(row)
-    return rows[np.sort(parts[0])], rows[np.sort(parts[1])]
-
-
-def group_gap(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """How much closer two groups of unit rows are within themselves than to each other: the lower of the two
-    mean within-group cosines less the mean cross cosine."""
-    def within(members: np.ndarray) -> float:
-        sims = vectors[members] @ vectors[members].T
-        return float((sims.sum() - np.trace(sims)) / (len(members) * (len(members) - 1)))
-
-    return min(within(a), within(b)) - float((vectors[a] @ vectors[b].T).mean())
 
 
 def relabel_by_size(labels: np.ndarray) -> np.ndarray:

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from assets.identities.core import (IdentityParams, cluster, effective_min_cluster_size, group_gap, medoid, normalise,
-                                    relabel_by_size, split_by_gap)
+from assets.identities.core import (IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
+                                    relabel_by_size)
+from assets.identities.design_split import group_gap, split_by_gap
 
 
 def absorb_near(unit: np.ndarray, labels: np.ndarray, max_distance: float) -> tuple[np.ndarray, int]:
@@ -58,7 +59,7 @@ def pair_up(blocks: list[np.ndarray], space: np.ndarray, labels: np.ndarray, sho
 
 def split_designs(image_rows: np.ndarray, colour_rows: np.ndarray, labels: np.ndarray, params: IdentityParams,
                   min_part: int) -> tuple[np.ndarray, int]:
-    """Faceless groups cut in two where they hold two designs: ``core.split_by_gap`` with the face clusters' values
+    """Faceless groups cut in two where they hold two designs: ``design_split.split_by_gap`` with the face clusters' values
     (``split_gap`` on the image embedding, ``split_colour_gap`` on the colours, the parts found by linkage on the two
     mixed by ``split_link_colour_weight``), each part at least ``min_part`` rows. Density alone holds two designs
     of one body together when each shows only a few looks (two persons walking, two looks each: 0.85 alike in the

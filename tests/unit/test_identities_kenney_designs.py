@@ -22,7 +22,8 @@ import yaml
 
 from assets.identities.appearance import colour_descriptor, cutout_on_grey, with_colours
 from assets.identities.assignment import _adopt_by_appearance, assign_identities
-from assets.identities.core import IdentityParams, normalise, split_by_gap
+from assets.identities.core import IdentityParams, normalise
+from assets.identities.design_split import split_by_gap
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONT = ("idle", "jump", "walk0", "walk2", "walk4", "walk6")

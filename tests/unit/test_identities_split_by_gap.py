@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from assets.identities.appearance import colour_descriptor, cutout_on_grey
-from assets.identities.core import normalise, split_by_gap
+from assets.identities.core import normalise
+from assets.identities.design_split import split_by_gap
 from resources.protocols import FaceDetection
 
 ROOT = Path(__file__).resolve().parents[2]
