@@ -7,6 +7,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from assets.identities.core import relabel_by_size
+from resources.backends.character_cues import box_iou, overlap_of_smaller
 
 SAME_INSTANCE_IOU = 0.5  # two instances of one frame this overlapping may be one character cut twice
 # two faces of one frame sharing this much of the smaller face's box are one face found twice (two detectors, or a
@@ -27,25 +28,17 @@ def conflicts(frame_ids: list, boxes: np.ndarray, face_boxes: np.ndarray | None 
     for rows in by_frame.values():
         for a, i in enumerate(rows):
             for j in rows[a + 1:]:
-                if _iou(boxes[i], boxes[j]) < SAME_INSTANCE_IOU and not (
-                        face_boxes is not None and _smaller_share(face_boxes[i], face_boxes[j]) >= SAME_FACE_OVERLAP):
+                if box_iou(boxes[i], boxes[j]) < SAME_INSTANCE_IOU and not _same_face(face_boxes, i, j):
                     pairs.add((i, j))
     return pairs
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def _smaller_share(a: np.ndarray, b: np.ndarray) -> float:
-    """The share of the smaller box that the two boxes share (0 where either is unknown or empty)."""
-    if np.isnan(a).any() or np.isnan(b).any():
-        return 0.0
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(inter / smaller) if smaller > 0 else 0.0
+def _same_face(face_boxes: np.ndarray | None, i: int, j: int) -> bool:
+    """Whether rows ``i`` and ``j`` hold one face: both face boxes known (not NaN), sharing SAME_FACE_OVERLAP of
+    the smaller."""
+    if face_boxes is None or np.isnan(face_boxes[[i, j]]).any():
+        return False
+    return overlap_of_smaller(face_boxes[i], face_boxes[j]) >= SAME_FACE_OVERLAP
 
 
 def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[int, int]],

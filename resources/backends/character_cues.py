@@ -79,6 +79,14 @@ class Cues:
     def class_mask(self, value: np.ndarray | None) -> None:
         self._class_mask, self._class_mask_of = value, None
 
+    def with_bodies(self, more: np.ndarray) -> "Cues":
+        """These cues with ``more`` person boxes (N x 6) appended to ``bodies``, for seeding (confirmed toy, weak
+        person and object boxes); the class map still computed on first read. Cues pickled before an attribute
+        existed lack it: read with a default."""
+        return Cues(self.faces, np.concatenate([self.bodies, more]).astype(np.float32),
+                    class_mask_of=lambda: self.class_mask, weak_faces=getattr(self, "weak_faces", None),
+                    drawn=getattr(self, "drawn", False))
+
     def __getstate__(self) -> dict:
         """Pickled (e.g. cached cues, or sent to another process) with the class map computed."""
         return {"faces": self.faces, "bodies": self.bodies, "_class_mask": self.class_mask, "_class_mask_of": None,

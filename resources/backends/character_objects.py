@@ -91,7 +91,4 @@ def with_figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray | None,
     for seeding as figures."""
     more = figure_objects(rgb, cues, np.zeros((0, 5), np.float32) if objects is None else objects, matte,
                           person_score)
-    if not len(more):
-        return cues
-    return Cues(cues.faces, np.concatenate([cues.bodies, more]).astype(np.float32),
-                class_mask_of=lambda: cues.class_mask, weak_faces=cues.weak_faces, drawn=cues.drawn)
+    return cues.with_bodies(more) if len(more) else cues

@@ -124,7 +124,4 @@ def with_toy_boxes(rgb: np.ndarray, cues: Cues, matte, person_score: float = 0.3
     more = np.concatenate([more, weak]).astype(np.float32)
     if not len(more):
         return cues
-    as_people = np.c_[more[:, :5], np.zeros(len(more))].astype(np.float32)
-    return Cues(cues.faces, np.concatenate([cues.bodies, as_people]).astype(np.float32),
-                class_mask_of=lambda: cues.class_mask, weak_faces=cues.weak_faces,
-                drawn=getattr(cues, "drawn", False))
+    return cues.with_bodies(np.c_[more[:, :5], np.zeros(len(more))])
