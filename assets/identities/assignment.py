@@ -93,10 +93,14 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                     if boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) else None)
         face_labels, strength, info = cluster(x, params, min(params.min_cluster_size, by_shots or 10**9))
         info["min_cluster_size_by_shots"] = by_shots
+        face_shots = (np.array(boxes["shot"].gather(with_face).to_list(), dtype=object)
+                      if boxes is not None and "shot" in boxes.columns else None)
+        face_colours = normalise(colours[with_face]) if colours is not None else None
         face_labels, info["clusters_split_by_gap"] = split_by_gap(
             x, face_labels, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
-            normalise(colours[with_face]) if colours is not None else None, params.split_colour_gap,
-            link_colour_weight=params.split_link_colour_weight)
+            face_colours, params.split_colour_gap,
+            link_colour_weight=params.split_link_colour_weight, shots=face_shots,
+            min_part_shots=params.split_min_shots)
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)

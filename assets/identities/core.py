@@ -69,6 +69,9 @@ class IdentityParams:
                                            # cut-out's colours mixed by this share (0: the face alone); the gaps
                                            # are tested as above. Two designs of one body differ in colour more
                                            # than in the face, so a face-only cut can fall across poses instead
+    split_min_shots: int | None = None     # ... a part also counts as large enough when its faces come from this many
+                                           # shots (and number at least this many): a design seen in a few shots
+                                           # with fewer faces than a cluster needs (None: min_cluster_size faces)
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_colour_weight: float = 0.0    # faceless groups are clustered on the image embedding and the cut-outs'
                                            # colours mixed by this share (0: the image embedding alone)

@@ -2,6 +2,8 @@
 further apart than either is spread is cut in two (``split_by_gap``), by average linkage on the face and colour
 rows joined, past a few odd rows (``linkage_parts``); ``group_gap`` measures the gap. No Dagster."""
 
+from collections.abc import Callable
+
 import numpy as np
 
 from assets.identities.core import normalise
@@ -9,39 +11,49 @@ from assets.identities.core import normalise
 
 def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cluster_size: int,
                  colours: np.ndarray | None = None, colour_gap: float = 0.0,
-                 max_rows: int = 2000, link_colour_weight: float = 0.0) -> tuple[np.ndarray, int]:
+                 max_rows: int = 2000, link_colour_weight: float = 0.0, shots: np.ndarray | None = None,
+                 min_part_shots: int | None = None) -> tuple[np.ndarray, int]:
     """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
-    into two parts, kept when both parts hold ``min_cluster_size`` members and the lower of the parts' mean
-    within-part cosines exceeds their mean cross cosine by ``gap`` (and by ``colour_gap`` in ``colours``, the
-    rows' cut-out colours, when it is > 0); repeated on the parts. ``verify`` cuts by an
-    absolute distance, which two designs sharing one body (the same face shape and skin, other hair and clothes)
-    stay within; this cut is relative to how alike each character's own looks are. Off with ``gap`` None; a
+    into two parts, kept when both parts are large enough (``min_cluster_size`` members, or see ``min_part_shots``)
+    and the lower of the parts' mean within-part cosines exceeds their mean cross cosine by ``gap`` (and by
+    ``colour_gap`` in ``colours``, the rows' cut-out colours, when it is > 0); repeated on the parts. ``verify``
+    cuts by an absolute distance, which two designs sharing one body (the same face shape and skin, other hair and
+    clothes) stay within; this cut is relative to how alike each character's own looks are. Off with ``gap`` None; a
     cluster larger than ``max_rows`` is left as it is. With ``link_colour_weight`` > 0 and ``colours``, the two parts
     are found by linkage on the face rows and the colour rows joined (each block scaled by the square root of its
     share, so a cosine there is the weighted mean of the two cosines): two designs of one body sit closer in the
     face than in colour, and a face-only linkage can cut a cluster across poses (three of one character's looks
     with another's four), a cut the colour gap then refuses, leaving the two designs together. The dendrogram's
     root cut can part one odd row from the rest (a cut-out that took in the background, its colours far from all:
-    the Kenney film's two adventurers, 15 + 14 faces, stayed one at 720p); ``linkage_parts`` sets such rows aside
-    and cuts where both sides are large enough. Returns new labels and how many cuts were made."""
+    the Kenney film's two adventurers, 15 + 14 faces, stayed one at 720p); ``linkage_parts`` sets such rows aside,
+    cuts where both sides are large enough and the gaps are read on those two sides, the odd rows left out (two
+    cut-outs that took in the sky pulled one adventurer's colour spread down to the gap across). With ``shots``
+    (each row's shot) and ``min_part_shots``, a part is also large enough when it holds rows of that many shots
+    (and at least that many rows): a minor design with fewer faces than a cluster needs (a man in 3 shots, 6
+    faces, in the woman's cluster of 19) is cut out as a character of its own. Returns new labels and how many
+    cuts were made."""
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
     linked = unit
     if link_colour_weight > 0 and colours is not None:
         linked = np.hstack([np.sqrt(1 - link_colour_weight) * unit, np.sqrt(link_colour_weight) * colours])
+    smallest = min(min_cluster_size, min_part_shots or min_cluster_size) if shots is not None else min_cluster_size
     pending = [v for v in np.unique(out) if v >= 0]
     next_label = int(out.max()) + 1
     cuts = 0
     while pending:
         label = pending.pop()
         rows = np.flatnonzero(out == label)
-        if len(rows) < 2 * min_cluster_size or len(rows) > max_rows:
+        if len(rows) < 2 * smallest or len(rows) > max_rows:
             continue
-        parts = linkage_parts(linked, rows, min_cluster_size)
-        if parts is None or group_gap(unit, *parts) < gap:
+        found = linkage_parts(linked, rows, part_size_rule(min_cluster_size, shots, min_part_shots))
+        if found is None:
             continue
-        if colour_gap > 0 and (colours is None or group_gap(colours, *parts) < colour_gap):
+        cores, parts = found
+        if group_gap(unit, *cores) < gap:
+            continue
+        if colour_gap > 0 and (colours is None or group_gap(colours, *cores) < colour_gap):
             continue   # a colour gap asked for and not read, or not there
         out[parts[1]] = next_label
         pending += [label, next_label]
@@ -50,28 +62,46 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     return out, cuts
 
 
-def linkage_parts(space: np.ndarray, rows: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray] | None:
+def part_size_rule(min_size: int, shots: np.ndarray | None = None,
+                   min_shots: int | None = None) -> Callable[[np.ndarray], bool]:
+    """Whether a part (row indices) is large enough to be a design: ``min_size`` rows, or, with ``shots`` and
+    ``min_shots``, rows of ``min_shots`` shots (at least ``min_shots`` rows): a character is one from the looks of
+    a few shots, as a face cluster is (``core.shot_min_cluster_size``); one shot's key frames are one look."""
+    def large(part: np.ndarray) -> bool:
+        if len(part) >= min_size:
+            return True
+        return bool(shots is not None and min_shots and len(part) >= min_shots
+                    and len(set(shots[part].tolist())) >= min_shots)
+
+    return large
+
+
+def linkage_parts(space: np.ndarray, rows: np.ndarray, min_size: int | Callable[[np.ndarray], bool]
+                  ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
     """``rows`` in two parts by average linkage (cosine) on ``space``: the dendrogram is followed down from its root
-    while one side of a cut holds fewer than ``min_size`` rows (a few odd rows: a cut-out that took in the
-    background, a pose no other row shares), those rows set aside; the first cut with both sides that large gives
-    the parts, and each row set aside joins the part it is on average nearer (cosine). None when no such cut."""
+    while one side of a cut is not large enough (fewer than ``min_size`` rows, or ``min_size(part)`` false: a few
+    odd rows, a cut-out that took in the background, a pose no other row shares), those rows set aside; the first
+    cut with both sides that large gives the cores, and each row set aside joins the core it is on average nearer
+    (cosine) to give the parts. Returns (cores, parts), or None when no such cut."""
     from scipy.cluster.hierarchy import linkage, to_tree
 
+    large = min_size if callable(min_size) else part_size_rule(min_size)
     unit = normalise(space[rows])
     node, aside = to_tree(linkage(unit, method="average", metric="cosine")), []
     while not node.is_leaf():
         left, right = node.get_left().pre_order(), node.get_right().pre_order()
-        if min(len(left), len(right)) >= min_size:
+        if large(rows[left]) and large(rows[right]):
             break
         small, node = (left, node.get_right()) if len(left) < len(right) else (right, node.get_left())
         aside += small
     else:
         return None
+    cores = [list(left), list(right)]
     parts = [list(left), list(right)]
     for row in aside:
-        near = [float((unit[row] @ unit[part].T).mean()) for part in parts]
+        near = [float((unit[row] @ unit[core].T).mean()) for core in cores]
         parts[int(near[1] > near[0])].append(row)
-    return rows[np.sort(parts[0])], rows[np.sort(parts[1])]
+    return (rows[np.sort(cores[0])], rows[np.sort(cores[1])]), (rows[np.sort(parts[0])], rows[np.sort(parts[1])])
 
 
 def group_gap(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
