@@ -275,7 +275,7 @@ def run_style(shared: Path) -> dict:
         started = time.perf_counter()
         measure = measure_style(sample_frames(path))
         out[name] = {"preset": measure.preset, "line_art": measure.line_art, "flat": measure.flat,
-                     "shading": measure.shading, "seconds": round(time.perf_counter() - started, 2)}
+                     "shading": measure.shading, "cel_fills": measure.cel_fills, "seconds": round(time.perf_counter() - started, 2)}
     drawn = [k for k in out if "/2d/" in k]
     others = [k for k in out if k not in drawn and k != "characters_rgba"]
     out["summary"] = {"2d_sources_called_anime": f"{sum(out[k]['preset'] == 'anime' for k in drawn)} of {len(drawn)}",

@@ -6,14 +6,24 @@ smooth shading ramps across surfaces. ``frame_style`` measures, per frame (at 32
 
 - ``line_art``: share of Canny edges lying on a thin dark line (darker than its 7 x 7 surroundings by 25+ levels);
 - ``flat``: share of pixels whose 5 x 5 Lab neighbourhood is flat (std < 1.5): cel-painted regions;
-- ``shading``: share of pixels on a gentle luminance ramp (0.7-4 levels per pixel): smooth 3D shading.
+- ``shading``: share of pixels on a gentle luminance ramp (0.7-4 levels per pixel): smooth 3D shading;
+- ``cel_fills`` (beside ``frame_style``: ``resources/cel_fills.py``): share of pixels in cel fills, the flat-colour
+  regions of drawn figures: measured where the characters are, whatever the background.
 
 ``measure_style`` takes the median over the frames and calls a film ``anime`` when its outline share, discounted by
 smooth shading, ``line_art - SHADING_WEIGHT * shading``, reaches ``DRAWN_SCORE`` (photographs and live action have
-some dark outlines too, ~30 %, but ~40 % of their pixels on shading ramps; cel animation 40-70 % and ~20 %), else
-``3d``, with the figures in its reason. The rule was first set on Penny & Chip and the Sintel trailer, then revised
-after measuring every shared source (``bench/faces_2d.py --style``: all 26 Penny & Chip clips and the 480p cut,
-Sintel, Big Buck Bunny, PySceneDetect's test video, the knn photographs), so no held-out check of it remains here.
+some dark outlines too, ~30 %, but ~40 % of their pixels on shading ramps; cel animation 40-70 % and ~20 %), or when
+its cel fills reach ``FILL_SHARE`` (drawn characters on a painted or rendered background, or drawn without ink
+lines: the outline measure is taken on the whole frame and the background outvotes them), else ``3d``, with the
+figures in its reason. A shot is measured against its film's measured style (``film_style``): it departs from it
+only on clear evidence, its cel fills judged against ``FILL_SHARE`` times ``FILL_SHARE_IN_DRAWN_FILM`` in a film
+measured ``anime`` and times ``FILL_SHARE_IN_RENDERED_FILM`` in one measured ``3d`` or not measured yet (three
+frames of a shot swing more than twelve of a film, and a single figure is small in a wide shot). The outline rule
+was first set on Penny & Chip and the Sintel trailer, then revised after measuring every shared source
+(``bench/faces_2d.py --style``: all 26 Penny & Chip clips and the 480p cut, Sintel, Big Buck Bunny, PySceneDetect's
+test video, the knn photographs), so no held-out check of it remains here; the cel-fill rule was tuned on drawn
+films of Kenney's characters (bench/kenney_film.py, tune split) and those sources, and checked once on the held-out
+film (docs/anime_2d.md, "Session 24 (d3)").
 
 Every figure is taken on the picture alone (``picture_area``): black letterbox or pillarbox bars are cut off after
 the shrink, so a film scaled into a 16:9 frame of any height measures as its own frames do (the bars' edges are
@@ -42,10 +52,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.cel_fills import cel_fill_share
+
 log = logging.getLogger(__name__)
 
 DRAWN_SCORE = 0.17       # line_art - SHADING_WEIGHT * shading (medians) at which a film counts as drawn
 SHADING_WEIGHT = 0.5
+# cel fills (median share of pixels) at which a film counts as drawn: the tune films' drawn characters on rendered
+# backgrounds 0.052-0.102, Penny & Chip 0.27; Sintel 0.000, the test video 0.0004, Big Buck Bunny 0.003
+# (docs/anime_2d.md "Session 24 (d3)")
+FILL_SHARE = 0.015
+FILL_SHARE_IN_DRAWN_FILM = 0.25    # a shot of a film measured anime: drawn from a quarter of FILL_SHARE
+FILL_SHARE_IN_RENDERED_FILM = 3.0  # a shot of a film measured 3d: drawn from three times FILL_SHARE
 SAMPLE_FRAMES = 12
 WIDTH = 320
 # a shot needs this share of edge pixels to be told apart (Sintel's title cards 1.4-1.9 %, its dark shots 0-1.3 %,
@@ -56,7 +74,7 @@ MIN_EDGE_SHARE = 0.025
 BAR_LEVEL = 24           # a bar's pixels: no channel above this (x264's black stays at 0-16)
 MIN_PICTURE_SHARE = 0.55  # a 2.39:1 picture in 16:9 keeps 74 % of the height; a caption on black far less
 BAR_MARGIN = 2           # measured pixels (at WIDTH) trimmed along a bar: the scaler's and encoder's ringing
-STYLE_VERSION = 2
+STYLE_VERSION = 3
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
@@ -69,6 +87,7 @@ class StyleMeasure:
     flat: float
     shading: float
     colourless: bool
+    cel_fills: float = 0.0
     version: int = STYLE_VERSION
 
 
@@ -105,7 +124,10 @@ def edge_share(rgb: np.ndarray) -> float:
 
 def frame_style(rgb: np.ndarray) -> tuple[float, float, float]:
     """(line_art, flat, shading) of one RGB uint8 frame; see the module docstring."""
-    small = _small(rgb)
+    return _frame_style(_small(rgb))
+
+
+def _frame_style(small: np.ndarray) -> tuple[float, float, float]:
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     mean, square = cv2.blur(lab, (5, 5)), cv2.blur(lab * lab, (5, 5))
     local_std = np.sqrt(np.maximum(square - mean * mean, 0)).max(axis=2)
@@ -122,21 +144,37 @@ def _colourless(frames: list[np.ndarray]) -> bool:
     return all(float(cv2.cvtColor(f, cv2.COLOR_RGB2HSV)[..., 1].mean()) < 12 for f in frames)
 
 
-def measure_style(frames: list[np.ndarray]) -> StyleMeasure:
-    """The preset for frames of one film, with the figures and a reason a person can check."""
+def fill_threshold(film_style: str | None, shot: bool = False) -> float:
+    """The cel-fill share from which frames count as drawn: ``FILL_SHARE`` for a film, scaled for a shot of a film
+    measured ``anime`` or ``3d`` (``film_style``); a shot of a film not measured is held to the ``3d`` scale (the
+    default preset: a few frames call a film's shot drawn only on clear evidence)."""
+    if film_style == "anime":
+        return FILL_SHARE * FILL_SHARE_IN_DRAWN_FILM
+    return FILL_SHARE * (FILL_SHARE_IN_RENDERED_FILM if film_style == "3d" or shot else 1.0)
+
+
+def measure_style(frames: list[np.ndarray], film_style: str | None = None, shot: bool = False) -> StyleMeasure:
+    """The preset for frames of one film (or, ``shot``, of one shot of a film measured ``film_style``), with the
+    figures and a reason a person can check."""
     if not frames:
         return StyleMeasure("3d", "no frame could be read to measure the style; 3d (the default) kept", 0,
                             0.0, 0.0, 0.0, False)
-    line_art, flat, shading = (float(v) for v in np.median([frame_style(f) for f in frames], axis=0))
+    smalls = [_small(f) for f in frames]
+    line_art, flat, shading = (float(v) for v in np.median([_frame_style(s) for s in smalls], axis=0))
+    fills = float(np.median([cel_fill_share(s) for s in smalls]))
     colourless = _colourless(frames)
-    score = line_art - SHADING_WEIGHT * shading
-    drawn = score >= DRAWN_SCORE
+    score, fill_from = line_art - SHADING_WEIGHT * shading, fill_threshold(film_style, shot)
+    outlined, filled = score >= DRAWN_SCORE, fills >= fill_from
     figures = (f"{len(frames)} frames: {line_art:.0%} of edges on dark outlines, {shading:.0%} of pixels on shading "
-               f"ramps (score {score:.2f}, anime from {DRAWN_SCORE}), {flat:.0%} flat-colour pixels")
-    verdict = ("outlined drawing: anime" if drawn else "few outlines for its shading (rendered or filmed): 3d")
+               f"ramps (score {score:.2f}, anime from {DRAWN_SCORE}), {flat:.0%} flat-colour pixels, "
+               f"{fills:.1%} in cel fills (anime from {fill_from:.2%}"
+               + (f" in a film measured {film_style}" if film_style in ("anime", "3d") else
+                  " in a film not measured" if shot else "") + ")")
+    verdict = ("outlined drawing: anime" if outlined else "drawn figures in flat cel paint: anime" if filled
+               else "few outlines for its shading and no cel-painted figures (rendered or filmed): 3d")
     note = "; black-and-white footage: no colour cue, decided on the outlines alone" if colourless else ""
-    return StyleMeasure("anime" if drawn else "3d", f"{figures}; {verdict}{note}", len(frames),
-                        round(line_art, 4), round(flat, 4), round(shading, 4), colourless)
+    return StyleMeasure("anime" if outlined or filled else "3d", f"{figures}; {verdict}{note}", len(frames),
+                        round(line_art, 4), round(flat, 4), round(shading, 4), colourless, round(fills, 4))
 
 
 @dataclass(frozen=True)
@@ -146,16 +184,17 @@ class ShotStyle:
     measured: bool       # False: too bare to tell, the film's preset kept
 
 
-def shot_style(frames: list[np.ndarray], film_preset: str) -> ShotStyle:
-    """One shot's preset from a few of its frames; a shot too bare to tell (no frame, under ``MIN_EDGE_SHARE``
-    edge pixels) keeps ``film_preset`` and says so. Of a shot that can be told, its bare frames are left out (a
-    dark frame's few edges swing the medians)."""
+def shot_style(frames: list[np.ndarray], film_preset: str, film_style: str | None = None) -> ShotStyle:
+    """One shot's preset from a few of its frames, measured against the film's measured style ``film_style``
+    (``anime``, ``3d`` or None: see ``fill_threshold``); a shot too bare to tell (no frame, under
+    ``MIN_EDGE_SHARE`` edge pixels) keeps ``film_preset`` and says so. Of a shot that can be told, its bare frames
+    are left out (a dark frame's few edges swing the medians)."""
     shares = [edge_share(f) for f in frames]
     share = float(np.median(shares)) if frames else 0.0
     if share < MIN_EDGE_SHARE:
         why = "no frame readable" if not frames else f"{share:.1%} edge pixels (< {MIN_EDGE_SHARE:.1%})"
         return ShotStyle(film_preset, f"{why}: too bare to tell; the film's preset kept", False)
-    measure = measure_style([f for f, s in zip(frames, shares) if s >= MIN_EDGE_SHARE])
+    measure = measure_style([f for f, s in zip(frames, shares) if s >= MIN_EDGE_SHARE], film_style, shot=True)
     return ShotStyle(measure.preset, measure.reason, True)
 
 
@@ -194,6 +233,19 @@ def read_style_record(film: str) -> dict:
     if record.get("shots_version") != STYLE_VERSION:
         record = {k: v for k, v in record.items() if not k.startswith("shots") and k != "mixed"}
     return record
+
+
+def measured_film_style(film: str) -> str | None:
+    """The film's own measured preset from its ``style.json`` (written by ``auto_preset``; None when absent or of
+    another ``STYLE_VERSION``): what its shots are measured against."""
+    path = style_record_path(film)
+    try:
+        record = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("version") != STYLE_VERSION:
+        return None
+    return record.get("preset") if record.get("preset") in ("anime", "3d") else None
 
 
 def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, frames_fingerprint: str,

@@ -95,7 +95,8 @@ def measured_shot_styles(film: str, frames: pl.DataFrame, resolve: Callable[[str
     mixes styles; a bare shot read back takes ``film_preset``, as measuring it again would give. None with an
     explicit preset or no frames."""
     from resources.ordered_map import ordered_map
-    from resources.style import ShotStyle, configured_preset, read_style_record, record_shot_styles, shot_style
+    from resources.style import (ShotStyle, configured_preset, measured_film_style, read_style_record,
+                                 record_shot_styles, shot_style)
 
     if configured_preset(film) != "auto" or frames.height == 0:
         return None
@@ -104,9 +105,11 @@ def measured_shot_styles(film: str, frames: pl.DataFrame, resolve: Callable[[str
         return {int(k): ShotStyle(**{**v, "preset": v["preset"] if v.get("measured") else film_preset})
                 for k, v in record["shots"].items()}
 
+    film_style = measured_film_style(film)   # each shot measured against the film's own measured style
+
     def measured(item: tuple[int, list[str]]) -> tuple[int, int, ShotStyle]:
         shot_frames = read_rgb_frames(item[1], resolve)
-        return item[0], len(shot_frames), shot_style(shot_frames, film_preset)
+        return item[0], len(shot_frames), shot_style(shot_frames, film_preset, film_style)
 
     # shot by shot on a thread per core (reading and measuring release the GIL), a few shots' frames held at a time:
     # a 90-minute 1080p film's three frames of each of ~800 shots would be ~15 GB at once
