@@ -74,6 +74,9 @@ class InstanceParams:
     # add ~0.04 CPU-s a pair (6-min film: 187.0 -> 196.8 CPU-s, rows identical). Composites walking 1% of the width a
     # key frame, carry_max 1: 14-21% carried, IoU within 0.006, 5% walks never carried (docs/instances.md, session 11)
     carry_max: int = 0
+    # a drawn figure's object box that no face or pose confirms is confirmed where it moves against its shot's
+    # neighbouring key frames (resources/backends/character_motion.py; anime preset: on). Images: no neighbours
+    motion_seeds: bool = False
     # frames taller than this are segmented scaled down to it, masks and cues scaled back up
     # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->
     # 0.838 mean IoU; the 3D defaults ANALYSIS_MAX_HEIGHT_3D (480 too since session 9)
@@ -234,15 +237,17 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         options = {"analysis_max_height": cap} if cap else {}
         shot_params = params if anime is None else replace(params, outline_rim=anime)
         chain = CarryChain(params.carry_max, character_evidence)
-        for frame in shot:
-            rgb = read_rgb(resolve(frame["path"]))
+        shot_rgbs = [read_rgb(resolve(frame["path"])) for frame in shot]
+        for n, (frame, rgb) in enumerate(zip(shot, shot_rgbs)):
             own = read_frame_alpha(resolve(frame["path"]), rgb.shape[:2])
             if own is not None:  # a transparent image's own cut-out: no segmenter (image_alpha.py)
                 segmented.append((frame, rgb, alpha_instances(own), ALPHA_CUES))
                 continue
             found = chain.carried(rgb, frame["frame_id"])
             if found is None:
-                found, cues = segment(rgb, **options) if anime is None else segment(rgb, anime_faces=anime, **options)
+                motion = {"motion": neighbour_motion(shot_rgbs, n)} if params.motion_seeds else {}
+                found, cues = segment(rgb, **options, **motion) if anime is None else \
+                    segment(rgb, anime_faces=anime, **options, **motion)
                 found = [f for f in found if f["mask"].any()]
                 chain.segmented(rgb, found, cues)
             else:
@@ -260,6 +265,14 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
             if not made and empty is not None:
                 empty.append(miss_row(frame, found, cues))
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
+
+
+def neighbour_motion(shot_rgbs: list[np.ndarray], n: int):
+    """Key frame ``n``'s moving map against its shot's neighbouring key frames, computed when the segmenter first
+    asks for it (resources/backends/character_motion.py)."""
+    from resources.backends.character_motion import shot_motion
+
+    return shot_motion(shot_rgbs[n], shot_rgbs[max(0, n - 1):n] + shot_rgbs[n + 1:n + 2])
 
 
 def drawn_shots(film: str, styles: "dict[int, Any] | None") -> dict[int, bool] | None:

@@ -14,6 +14,8 @@ and where a figure is confirmed in it:
 - a weak face at its head (YuNet below the trusted score, which scores drawn faces 0.05-0.5: ``Cues.weak_faces``):
   at least MIN_HEAD_SCORE, its centre in the box's upper HEAD_SHARE and inside its middle columns, and at least
   HEAD_WIDTH of the box's width (a drawn character's head is big: a face on a prop's corner is not its head); or
+- in a film, the box moving against its shot's neighbouring key frames while the rest of the frame stands still or
+  pans as a whole (``character_motion.moving_figure``): a faceless figure seen from behind, a robot; or
 - BlazePose on the box, as a weak person box is confirmed (``character_toys.posed_figure``: pose flag at least
   WEAK_POSE_FLAG, WEAK_KEYPOINTS_INSIDE of its visible keypoints inside the box), for a figure with no face at all.
 The confirmed boxes join the person boxes as figures (``Seed.figure``; the instance's seed ``figure``), as the
@@ -23,6 +25,7 @@ confirmed toy boxes do. Boxes are x0, y0, x1, y1 (plus scores) in the image's pi
 import numpy as np
 
 from resources.backends.character_cues import Cues, box_iou, overlap_of_smaller
+from resources.backends.character_motion import Motion, moving_figure
 from resources.backends.character_toys import INSIDE, SAME_BOX, TOYS_APART, posed_figure
 
 OBJECT_SEEDS = True
@@ -64,11 +67,13 @@ def figure_shaped(box: np.ndarray, width: int, height: int) -> bool:
                 and box[0] > EDGE_PX and box[2] < width - EDGE_PX)
 
 
-def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, person_score: float = 0.3) -> np.ndarray:
+def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, person_score: float = 0.3,
+                   motion: Motion | None = None) -> np.ndarray:
     """The ``objects`` boxes (O x 5) of a drawn shot that nothing in ``cues`` seeds already (its trusted person and
     animal boxes, with the confirmed toy and weak person boxes among them; its trusted faces) and in which a figure
-    is confirmed (``figure_shaped``, then ``head_face`` on the cues' weak faces, else ``posed_figure``); as person
-    boxes scored ``person_score`` (N x 6). Of overlapping candidates the best objectness is taken."""
+    is confirmed (``figure_shaped``, then ``head_face`` on the cues' weak faces, else ``moving_figure`` on the
+    frame's ``motion`` where given, else ``posed_figure``); as person boxes scored ``person_score`` (N x 6). Of
+    overlapping candidates the best objectness is taken."""
     if not OBJECT_SEEDS or matte is None or not cues.drawn or not len(objects):
         return np.zeros((0, 6), np.float32)
     trusted = [b for b in cues.bodies if b[5] != 0 or b[4] >= person_score]
@@ -79,16 +84,17 @@ def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, pers
                 or any(overlap_of_smaller(box, b) >= TOYS_APART for b in kept) \
                 or any(_headed(box, f, FACE_ABOVE) for f in cues.faces):
             continue
-        if head_face(box, cues.weak_faces) is not None or posed_figure(rgb, box, matte):
+        if head_face(box, cues.weak_faces) is not None or moving_figure(box, rgb.shape, motion) \
+                or posed_figure(rgb, box, matte):
             kept.append(np.r_[box[:4], person_score, 0.0])
     return np.array(kept, np.float32).reshape(-1, 6)
 
 
 def with_figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray | None, matte,
-                        person_score: float = 0.3) -> Cues:
+                        person_score: float = 0.3, motion: Motion | None = None) -> Cues:
     """``cues`` (after ``character_toys.with_toy_boxes``) with its confirmed object boxes (``figure_objects`` of
-    ``objects``, the frame's ``Cues.objects``; None: cues made before objects existed) appended to its person boxes,
-    for seeding as figures."""
+    ``objects``, the frame's ``Cues.objects``; None: cues made before objects existed; ``motion``: the frame's
+    moving map against its shot, None for an image) appended to its person boxes, for seeding as figures."""
     more = figure_objects(rgb, cues, np.zeros((0, 5), np.float32) if objects is None else objects, matte,
-                          person_score)
+                          person_score, motion)
     return cues.with_bodies(more) if len(more) else cues

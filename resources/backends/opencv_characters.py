@@ -285,7 +285,8 @@ class OpencvCharacterSegmenter:
         cues = cues if cues is not None else self.cues(rgb)
         height, width = rgb.shape[:2]
         boxed = with_figure_objects(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
-                                    getattr(cues, "objects", None), self.matte, self.person_score)
+                                    getattr(cues, "objects", None), self.matte, self.person_score,
+                                    getattr(cues, "motion", None))
         seeds = seeds_from_cues(with_weak_faces(rgb, boxed, self.matte), width, height, self.person_score,
                                 len(cues.bodies))
         seeds = without_upper_bodies(seeds, cues.drawn)

@@ -39,7 +39,7 @@ class FakeSegment:
         self.calls: list[bool | None] = []
         self.caps: list[int | None] = []
 
-    def __call__(self, rgb, anime_faces=None, analysis_max_height=None):
+    def __call__(self, rgb, anime_faces=None, analysis_max_height=None, motion=None):
         self.calls.append(anime_faces)
         self.caps.append(analysis_max_height)
         return [], None
