@@ -24,6 +24,7 @@ from assets.identities.design_split import split_by_gap
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
+from assets.identities.track_merges import tracks_cut_at_merges
 from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_tracks,
                                       veto_contradicted_inheritance)
 
@@ -159,7 +160,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     track_ids = None
     inherit_look = params.appearance_threshold if params.track_inherit_look else None
     track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share,
-                                               min_inherit_look=inherit_look)
+                                               min_inherit_look=inherit_look,
+                                               merge_area_ratio=params.track_merge_area_ratio)
     if boxes is not None and track_params.enabled and n:
         labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
                                                           prototypes, params.max_distance, instance_ids, quality,
@@ -287,7 +289,8 @@ def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str],
     votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0
                       for k, i in enumerate(instance_ids)], dtype=np.float64)
     own = np.array([b in ("face", "prototype") for b in by])
-    labels, share, inherited = decide_tracks(track_ids, labels, votes, track_params, own,
+    deciding, stats["track_merged_rows"] = tracks_cut_at_merges(track_ids, boxes, track_params.merge_area_ratio)
+    labels, share, inherited = decide_tracks(deciding, labels, votes, track_params, own,
                                              normalise(looks) if looks is not None else None)
     for k, changed in enumerate(inherited):
         if changed:

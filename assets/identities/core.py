@@ -123,6 +123,8 @@ class IdentityParams:
                                            # embedding and colours mixed by appearance_colour_weight) is as alike to
                                            # one of the track's voting rows as an adoption needs
                                            # (appearance_threshold); off: every row inherits (anime: on)
+    track_merge_area_ratio: float | None = None  # a track is decided apart on the two sides of a row this many
+                                           # times larger than its neighbours in it, a merged cut-out (anime 1.5)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "IdentityParams":

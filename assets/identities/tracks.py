@@ -34,6 +34,9 @@ class TrackParams:
     min_inherit_look: float | None = None  # a row inherits its track's identity only when its cut-out is at least
                                       # this alike (cosine of ``looks`` in decide_tracks) to one of the track's rows
                                       # that voted for it; None: every row inherits
+    merge_area_ratio: float | None = None  # a row whose cut-out is this many times larger than its track's rows on
+                                      # either side is a merged cut-out (two characters): the track is decided
+                                      # apart before it, at it and after it (track_merges.py); None: off
 
 
 def _boxes(table: pl.DataFrame) -> np.ndarray:
