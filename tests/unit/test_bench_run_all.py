@@ -29,6 +29,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "png_write_cost": ".venv/bin/python bench/png_write_cost.py --home HOME --film FILM",
         "review_grid_control": ".venv/bin/python bench/review_grid_control.py --home HOME",
         "stage_cost": ".venv/bin/python bench/stage_cost.py --home HOME --film FILM",
+        "style_shots": ".venv/bin/python bench/style_shots.py VIDEOS",
         "voice_pose_cost": ".venv/bin/python bench/voice_pose_cost.py --home HOME --film FILM",
     }
     assert {name for name, b in benches.items() if not b.runnable} == {"frame_trace", "kenney_film_scores",
