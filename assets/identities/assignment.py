@@ -21,6 +21,7 @@ from assets.identities.faceless_groups import group_faceless, release_other_desi
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
+from assets.identities.loose_face_looks import adopt_loose_faces
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
@@ -141,6 +142,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
 
     adoption_space = (with_colours(appearance, colours, params.appearance_colour_weight) if appearance is not None
                       else None)
+    face_labels_before_adoption = labels.copy()
     remaining, adopted = _adopt_by_appearance(labels, confidence, adoption_space, groups, params,
                                               [k for k in range(n) if instance_ids[k] not in face_vectors],
                                               [b for b in (appearance, colours) if b is not None])
@@ -170,6 +172,10 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             stats["track_vetoed_by_face"] = veto_contradicted_inheritance(labels, confidence, by, face_sims,
                                                                           track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
+    if params.appearance_adopts_loose_faces:
+        stats["loose_faces_adopted"] = adopt_loose_faces(
+            labels, confidence, by, face_labels_before_adoption, adoption_space, groups, params,
+            [k for k in with_face if labels[k] < 0], [b for b in (appearance, colours) if b is not None], face_sims)
     loose_faces = [k for k in with_face if labels[k] < 0] if params.faceless_with_loose_faces else []
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
     faceless_space = (with_shapes(with_colours(appearance, colours, params.faceless_colour_weight), shapes,
@@ -211,9 +217,11 @@ def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray,
 
 def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
                          groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
-                         blocks: list[np.ndarray] | None = None) -> tuple[list[int], int]:
+                         blocks: list[np.ndarray] | None = None, impostors: np.ndarray | None = None
+                         ) -> tuple[list[int], int]:
     """Faceless rows join a face identity they resemble closely in appearance; returns the rest and the count.
-    ``blocks``: the parts ``appearance`` mixes (image embedding, colours), read by ``appearance_clear_lead``."""
+    ``blocks``: the parts ``appearance`` mixes (image embedding, colours), read by ``appearance_clear_lead``.
+    ``impostors``: the rows seen with a face that no identity took (None: every unlabelled row not in ``faceless``)."""
     if not faceless or appearance is None or not groups:
         return list(faceless), 0
     appearance = normalise(appearance)
@@ -225,7 +233,7 @@ def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance:
     sims = appearance[faceless] @ np.stack(protos).T
     # the margin needs a runner-up: with one identity, the instances seen with a face that no identity took
     # (other characters, or this one unrecognised) stand in for it
-    loose = np.setdiff1d(np.flatnonzero(labels < 0), faceless)
+    loose = np.setdiff1d(np.flatnonzero(labels < 0), faceless) if impostors is None else impostors
     if params.appearance_floor_cap:
         floors = _capped_by_impostors(floors, appearance, members, protos, loose, params)
     stand_in = ((appearance[faceless] @ appearance[loose].T).max(axis=1) if len(groups) == 1 and loose.size

@@ -52,6 +52,9 @@ class IdentityParams:
                                            # member and it leads the runner-up by appearance_margin and by more than
                                            # any face not the identity's leads toward it (assets/identities/
                                            # clear_lead.py: a character's back view; anime: on)
+    appearance_adopts_loose_faces: bool = False  # a row whose face no identity took (nor its track) is adopted
+                                           # by its cut-out's look as a faceless row is, the other such faces its
+                                           # impostors (anime: on; a detector framing a drawn face otherwise)
     appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
                                            # as a design of their own (split_gap, split_colour_gap, as a face
                                            # cluster is cut) go back to the faceless pool (faceless_groups.py)
