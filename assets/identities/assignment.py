@@ -97,12 +97,14 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         info["min_cluster_size_by_shots"] = by_shots
         face_shots = (np.array(boxes["shot"].gather(with_face).to_list(), dtype=object)
                       if boxes is not None and "shot" in boxes.columns else None)
+        face_frames = (np.array(boxes["frame_id"].gather(with_face).to_list(), dtype=object)
+                       if face_shots is not None and "frame_id" in boxes.columns else None)
         face_colours = normalise(colours[with_face]) if colours is not None else None
         face_labels, info["clusters_split_by_gap"] = split_by_gap(
             x, face_labels, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
             face_colours, params.split_colour_gap,
             link_colour_weight=params.split_link_colour_weight, shots=face_shots,
-            min_part_shots=params.split_min_shots)
+            min_part_shots=params.split_min_shots, frames=face_frames)
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)

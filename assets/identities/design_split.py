@@ -7,12 +7,13 @@ from collections.abc import Callable
 import numpy as np
 
 from assets.identities.core import normalise
+from assets.identities.shot_looks import cut_parts_a_look
 
 
 def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cluster_size: int,
                  colours: np.ndarray | None = None, colour_gap: float = 0.0,
                  max_rows: int = 2000, link_colour_weight: float = 0.0, shots: np.ndarray | None = None,
-                 min_part_shots: int | None = None) -> tuple[np.ndarray, int]:
+                 min_part_shots: int | None = None, frames: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
     into two parts, kept when both parts are large enough (``min_cluster_size`` members, or see ``min_part_shots``)
     and the lower of the parts' mean within-part cosines exceeds their mean cross cosine by ``gap`` (and by
@@ -30,8 +31,10 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     cut-outs that took in the sky pulled one adventurer's colour spread down to the gap across). With ``shots``
     (each row's shot) and ``min_part_shots``, a part is also large enough when it holds rows of that many shots
     (and at least that many rows): a minor design with fewer faces than a cluster needs (a man in 3 shots, 6
-    faces, in the woman's cluster of 19) is cut out as a character of its own. Returns new labels and how many
-    cuts were made."""
+    faces, in the woman's cluster of 19) is cut out as a character of its own, unless, with ``frames`` (each row's
+    key frame), it is a look of the other part's character (shot_looks.py: in each of its shots that character's
+    faces fill other key frames, never one of its own: Chip's cheer, one face in each of 3 shots). Returns new
+    labels and how many cuts were made."""
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
@@ -55,6 +58,8 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
             continue
         if colour_gap > 0 and (colours is None or group_gap(colours, *cores) < colour_gap):
             continue   # a colour gap asked for and not read, or not there
+        if cut_parts_a_look(parts, min_cluster_size, shots, frames):
+            continue
         out[parts[1]] = next_label
         pending += [label, next_label]
         next_label += 1
