@@ -96,6 +96,8 @@ def shot_motion(rgb: np.ndarray, neighbours: Sequence[np.ndarray]) -> Motion:
             made.append(moving_map(rgb, neighbours))
         return made[0]
 
+    # the camera's whole-pixel shift to each neighbour (MOTION_WIDTH pixels), when asked for (character_moving_seeds)
+    motion.shifts = lambda: [camera_shift(motion_grey(rgb), motion_grey(other)) for other in neighbours]
     return motion
 
 

@@ -23,6 +23,7 @@ from resources.backends.character_extent import (selfie_applies, with_class_exte
 from resources.backends.character_face_guard import false_faces
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_nesting import nested_in_front
+from resources.backends.character_moving_seeds import with_moving_seeds
 from resources.backends.character_objects import with_figure_objects
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
@@ -290,6 +291,7 @@ class OpencvCharacterSegmenter:
         seeds = seeds_from_cues(with_weak_faces(rgb, boxed, self.matte), width, height, self.person_score,
                                 len(cues.bodies))
         seeds = without_upper_bodies(seeds, cues.drawn)
+        seeds = with_moving_seeds(seeds, rgb.shape, getattr(cues, "motion", None), cues.drawn, self.person_score)
         cues.seeds = len(seeds)   # why a frame has no instance (SegmenterResource.segment_frame)
         if not seeds:
             return []
