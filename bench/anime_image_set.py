@@ -139,7 +139,9 @@ def build(OUT: str, split: str = "s15", characters: str = "cc0") -> None:
 def build_kenney(OUT: str, split: str, characters: str = "kenney") -> None:
     import sys
 
-    sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+    sys.path.insert(0, str(ROOT))   # the bench folder last: its datasets.py never shadows Hugging Face's `datasets`
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.append(str(Path(__file__).resolve().parent))
     if characters == "creatures":  # held out only (bench/creatures_image_set.py)
         from creatures_image_set import build as build_set
         if split != "held_out":
@@ -301,7 +303,9 @@ def kenney_masks(home, film, folder, truth, frames):
     (bench/kenney_image_set.mask_label); ``.found`` keeps (image, instance) -> (character, IoU)."""
     import sys
 
-    sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+    sys.path.insert(0, str(ROOT))   # the bench folder last: its datasets.py never shadows Hugging Face's `datasets`
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.append(str(Path(__file__).resolve().parent))
     from kenney_image_set import instance_mask, mask_label
     from resources.storage import FilmWorkspace
 

@@ -30,7 +30,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+# the repository first (castforge's packages), the bench folder last: its sibling scripts (composites,
+# kenney_film_scores) are found, and its datasets.py never shadows Hugging Face's `datasets` in a process that
+# loads this file (tests load it in-process)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
 
 FPS = 24
 SCALES = (0.4, 0.55, 0.7, 0.85, 1.05)  # a character's height / the frame's height, one per shot (1.05: cut by the edge)
