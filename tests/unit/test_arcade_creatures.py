@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_plan_shows_every_creature_three_times_and_pairs_one_design_in_two_colours():
-    sys.path.insert(0, str(ROOT / "bench"))
+    if str(ROOT / "bench") not in sys.path:   # last: bench/datasets.py must not shadow Hugging Face's `datasets`
+        sys.path.append(str(ROOT / "bench"))
     from creatures_image_set import plan
 
     from assets.instances.arcade_creatures import CHARACTERS
