@@ -235,15 +235,10 @@ def read_style_record(film: str) -> dict:
     return record
 
 
-def measured_film_style(film: str) -> str | None:
-    """The film's own measured preset from its ``style.json`` (written by ``auto_preset``; None when absent or of
-    another ``STYLE_VERSION``): what its shots are measured against."""
-    path = style_record_path(film)
-    try:
-        record = json.loads(path.read_text()) if path.exists() else {}
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("version") != STYLE_VERSION:
+def measured_film_style(record: dict) -> str | None:
+    """The film's own measured preset from its style record (``read_style_record``; written by ``auto_preset``;
+    None when absent or of another ``STYLE_VERSION``): what its shots are measured against."""
+    if record.get("version") != STYLE_VERSION:
         return None
     return record.get("preset") if record.get("preset") in ("anime", "3d") else None
 

@@ -105,7 +105,7 @@ def measured_shot_styles(film: str, frames: pl.DataFrame, resolve: Callable[[str
         return {int(k): ShotStyle(**{**v, "preset": v["preset"] if v.get("measured") else film_preset})
                 for k, v in record["shots"].items()}
 
-    film_style = measured_film_style(film)   # each shot measured against the film's own measured style
+    film_style = measured_film_style(record)   # each shot measured against the film's own measured style
 
     def measured(item: tuple[int, list[str]]) -> tuple[int, int, ShotStyle]:
         shot_frames = read_rgb_frames(item[1], resolve)

@@ -56,10 +56,10 @@ def camera_shift(grey: np.ndarray, other: np.ndarray) -> tuple[int, int]:
     return round(dx), round(dy)
 
 
-def aligned_difference(grey: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """|grey - other| with ``other`` moved by the camera's shift, the least over that shift and the 8 one pixel
-    away."""
-    dx, dy = camera_shift(grey, other)
+def aligned_difference(grey: np.ndarray, other: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
+    """|grey - other| with ``other`` moved by the camera's ``shift`` (``camera_shift``), the least over that shift
+    and the 8 one pixel away."""
+    dx, dy = shift
     size = grey.shape[::-1]
     least = None
     for ox in (-1, 0, 1):
@@ -74,30 +74,45 @@ def aligned_difference(grey: np.ndarray, other: np.ndarray) -> np.ndarray:
     return least
 
 
+def _pictures(rgb: np.ndarray, neighbours: Sequence[np.ndarray]) -> tuple[np.ndarray, list, list[tuple[int, int]]]:
+    """The frame's and its neighbours' motion pictures and the camera's shift to each neighbour."""
+    grey = motion_grey(rgb)
+    others = [motion_grey(other) for other in neighbours]
+    return grey, others, [camera_shift(grey, other) for other in others]
+
+
+def _moving(grey: np.ndarray, others: list[np.ndarray], shifts: list[tuple[int, int]]) -> np.ndarray | None:
+    if not others:
+        return None
+    moving = np.ones(grey.shape, bool)
+    for other, shift in zip(others, shifts):
+        moving &= aligned_difference(grey, other, shift) >= DIFFERENCE
+    return cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+
+
 def moving_map(rgb: np.ndarray, neighbours: Sequence[np.ndarray]) -> np.ndarray | None:
     """Bool map (MOTION_WIDTH wide) of where ``rgb`` moves against every one of ``neighbours`` (RGB frames of its
     shot) once the camera's shift is taken out; None without neighbours."""
-    if not neighbours:
-        return None
-    grey = motion_grey(rgb)
-    moving = np.ones(grey.shape, bool)
-    for other in neighbours:
-        moving &= aligned_difference(grey, motion_grey(other)) >= DIFFERENCE
-    return cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    return _moving(*_pictures(rgb, neighbours)) if neighbours else None
 
 
 def shot_motion(rgb: np.ndarray, neighbours: Sequence[np.ndarray]) -> Motion:
     """``moving_map`` of ``rgb`` against ``neighbours``, computed once, when first asked for (most frames have no
-    box that needs it)."""
-    made: list = []
+    box that needs it); ``motion.shifts()`` gives the camera's whole-pixel shift to each neighbour (MOTION_WIDTH
+    pixels; character_moving_seeds), from the same pictures."""
+    made: dict = {}
+
+    def pictures() -> tuple[np.ndarray, list, list[tuple[int, int]]]:
+        if "pictures" not in made:
+            made["pictures"] = _pictures(rgb, neighbours)
+        return made["pictures"]
 
     def motion() -> np.ndarray | None:
-        if not made:
-            made.append(moving_map(rgb, neighbours))
-        return made[0]
+        if "map" not in made:
+            made["map"] = _moving(*pictures()) if neighbours else None
+        return made["map"]
 
-    # the camera's whole-pixel shift to each neighbour (MOTION_WIDTH pixels), when asked for (character_moving_seeds)
-    motion.shifts = lambda: [camera_shift(motion_grey(rgb), motion_grey(other)) for other in neighbours]
+    motion.shifts = lambda: pictures()[2] if neighbours else []
     return motion
 
 

@@ -60,15 +60,15 @@ def test_rendered_films_have_no_cel_fills_to_speak_of_and_stay_3d(shared, video)
 
 
 def test_shots_are_measured_against_the_films_recorded_style(castforge_home):
-    from resources.style import STYLE_VERSION, measured_film_style, style_record_path
+    from resources.style import STYLE_VERSION, measured_film_style, read_style_record, style_record_path
 
-    assert measured_film_style("kf") is None                   # not measured yet: shots judged on their own
+    assert measured_film_style(read_style_record("kf")) is None   # not measured yet: shots judged on their own
     path = style_record_path("kf")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"version": STYLE_VERSION, "preset": "anime"}))
-    assert measured_film_style("kf") == "anime"
+    assert measured_film_style(read_style_record("kf")) == "anime"
     path.write_text(json.dumps({"version": STYLE_VERSION - 1, "preset": "anime"}))
-    assert measured_film_style("kf") is None                   # another rule's decision: not a prior
+    assert measured_film_style(read_style_record("kf")) is None   # another rule's decision: not a prior
 
 
 def test_cel_fills_of_plain_images():
