@@ -17,6 +17,7 @@ import polars as pl
 
 from assets.identities.appearance import held_out_similarities, with_colours, with_shapes
 from assets.identities.clear_lead import clear_lead_targets
+from assets.identities.faceless_designs import join_faceless_designs
 from assets.identities.faceless_groups import group_faceless, release_other_designs
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
@@ -189,6 +190,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     group_faceless(labels, confidence, faceless_space, groups, params, pool, stats, shots,
                    [b for b in (appearance, colours, shapes) if b is not None], single_frames, (appearance, colours),
                    by_shots)
+    if appearance is not None and colours is not None:
+        join_faceless_designs(labels, confidence, [appearance, colours], groups, params, pool, track_ids, shots, stats,
+                              faceless_space)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

@@ -100,6 +100,10 @@ class IdentityParams:
                                            # images is a group, however many faceless rows the folder holds
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
                                            # followed through the key frames of one shot always looks alike
+    faceless_design_join: float | None = None  # then the tracks still noise join the faceless group, or form one
+                                           # with the tracks of other shots, they are this alike to in the image
+                                           # embedding and the colours each (faceless_designs.py; None: off) ...
+    faceless_design_lead: float = 0.1      # ... and this much more alike than to any other identity
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
     gate_min_face_size: float = 24.0       # the strict gate a face passes to shape a prototype or vote in a track:
     gate_min_blur: float = 15.0            # size (px), sharpness (Laplacian variance), ...
