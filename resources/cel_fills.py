@@ -51,14 +51,21 @@ def _per_region(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarra
 
 def cel_fill_share(small_rgb: np.ndarray) -> float:
     """Share of the pixels of ``small_rgb`` (RGB uint8, already shrunk) in cel fills; see the module docstring."""
-    lab = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    fills = cel_fill_map(small_rgb)
+    return float(np.count_nonzero(fills) / fills.size)
+
+
+def cel_fill_map(rgb: np.ndarray) -> np.ndarray:
+    """bool image, true on the pixels of ``rgb`` (RGB uint8) in cel fills (the module docstring); the constants are
+    pixels of a 320 px wide frame."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     mean, square = cv2.blur(lab, (3, 3)), cv2.blur(lab * lab, (3, 3))
     local_std = np.sqrt(np.maximum(square - mean * mean, 0)).max(axis=2)
     gradient = _lab_gradient(lab)
     flat = ((local_std < FLAT_STD) & (gradient < SOFT_GRADIENT)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
     if count <= 1:
-        return 0.0
+        return np.zeros(flat.shape, bool)
     crisp = cv2.dilate((gradient >= CRISP_GRADIENT).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     border = (flat > 0) & (cv2.erode(flat, np.ones((3, 3), np.uint8)) == 0)   # the picture's edge is no border
     border_total = np.bincount(labels[border], minlength=count)
@@ -73,7 +80,7 @@ def cel_fill_share(small_rgb: np.ndarray) -> float:
     paint[0] = False   # not flat
     fill = paint & (stats[:, cv2.CC_STAT_AREA] >= MIN_FILL_PIXELS)
     if not fill.any():
-        return 0.0
+        return np.zeros(flat.shape, bool)
     # beside another fill: within FILL_GAP pixels some pixel of another fill (largest and smallest label around)
     fill_labels = np.where(paint[labels], labels, 0).astype(np.float32)
     window = np.ones((2 * FILL_GAP + 1, 2 * FILL_GAP + 1), np.uint8)
@@ -82,4 +89,4 @@ def cel_fill_share(small_rgb: np.ndarray) -> float:
     inside = fill_labels > 0
     touching = inside & ((largest != fill_labels) | (smallest < fill_labels))
     paired = np.bincount(fill_labels[touching].astype(np.int64), minlength=count) > 0
-    return float(stats[fill & paired, cv2.CC_STAT_AREA].sum() / flat.size)
+    return (fill & paired)[labels]

@@ -15,6 +15,7 @@ import numpy as np
 from resources.backends.character_axis import body_axis_x
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_boxed_again import without_boxed_again
+from resources.backends.character_cel_fills import frame_mosaics, seed_mosaic
 from resources.backends.character_creatures import without_creature_limbs
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
@@ -79,6 +80,8 @@ FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are
 GUESSED_CORE_PROBABLE = True
 FALSE_FACES = True  # drawn shots: a lone face heading no character gives no instance (character_face_guard; s. 23)
 FIGURE_SEED = "figure"  # an instance's seed name where its box is one BlazePose confirmed (character_toys)
+# drawn shots: the cel-fill mosaic a seed's core lies on is its probable foreground (character_cel_fills; s. 25)
+CEL_MOSAIC = True
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
 
@@ -112,7 +115,8 @@ def _fit(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations: int = 4,
-                 limbs: np.ndarray | None = None, matte: np.ndarray | None = None, drawn: bool = False) -> np.ndarray:
+                 limbs: np.ndarray | None = None, matte: np.ndarray | None = None, drawn: bool = False,
+                 mosaics: tuple | None = None) -> np.ndarray:
     """The seed's whole character. In the search window (at most GRABCUT_MAX_SIDE): colour regions that reach the
     window's border (or, textured, the frame's edge) start as background, the other regions inside the seed box,
     DeepLab's character pixels and a band along a body box's axis as probable foreground, the core (face) as sure
@@ -120,7 +124,9 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     lines) are sure foreground; outside ``drawn`` shots (rendered, filmed) a textured region inside the outline of
     ``matte`` (BlazePose's sure person pixels) is the person's. (Snapping the result to whole regions was measured
     and lowered the composites' IoU: dark clothing merges with dark backgrounds into one region.) The edge is
-    refined later at full resolution."""
+    refined later at full resolution. ``mosaics`` (drawn shots: ``character_cel_fills.frame_mosaics``): the cel-fill
+    mosaic a detector-boxed seed's core lies on is probable foreground, in or out of the box (a lone face's box is a
+    guess: on Penny & Chip its mosaic was the painted wave behind her)."""
     height, width = class_mask.shape
     (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1), scale, size = _cut_window(seed, width, height)
     roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
@@ -141,6 +147,11 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
         outer = border_regions(regions, sides) | textured_at_frame_edge(roi, regions, sides, person)
         labels[inside & (~outer | classes)] = cv2.GC_PR_FGD
     evidence = labels == cv2.GC_PR_FGD  # the class map's or the enclosed regions' character, before any guess
+    if mosaics is not None and seed.kind != "face":  # drawn: the cel-fill mosaic the core lies on (character_cel_fills)
+        fills, joined = (plane[ry0:ry1, rx0:rx1] for plane in mosaics)
+        labels[fit(seed_mosaic(fills, joined, _core(seed, width, height)[ry0:ry1, rx0:rx1],
+                               _box_plane(seed, width, height), (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height)))] = \
+            cv2.GC_PR_FGD
     if seed.kind != "face":
         axis = np.zeros_like(inside)
         h, w = axis.shape
@@ -309,10 +320,11 @@ class OpencvCharacterSegmenter:
         seeds, scaled, people = without_creature_limbs(seeds, scaled, people, cues.drawn)
         seeds, scaled, people = without_boxed_again(seeds, scaled, people, cues.drawn)
         cues.seeds = len(seeds)
-        masks = [self._cut(bgr, s, p, class_mask, cues.drawn) for s, p in zip(scaled, people)]
+        mosaics = frame_mosaics(bgr) if CEL_MOSAIC and cues.drawn else None
+        masks = [self._cut(bgr, s, p, class_mask, cues.drawn, mosaics) for s, p in zip(scaled, people)]
         if BIG_HEADS:
             for i, (seed, small_seed) in enumerate(zip(seeds, scaled)):
-                better = self._big_head(bgr, small_seed, people[i], class_mask, cues.drawn, masks[i])
+                better = self._big_head(bgr, small_seed, people[i], class_mask, cues.drawn, masks[i], mosaics)
                 if better is not None:
                     scaled[i], masks[i] = better
                     seeds[i] = Seed(better[0].box / scale, seed.score, seed.kind, seed.face, seed.shared, seed.figure)
@@ -346,7 +358,7 @@ class OpencvCharacterSegmenter:
         return out
 
     def _cut(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray,
-             drawn: bool) -> np.ndarray:
+             drawn: bool, mosaics: tuple | None = None) -> np.ndarray:
         """The seed's GrabCut (``grabcut_seed``), made again with the legs BlazePose sees as sure foreground where
         the first cut left them out (``character_extent.with_legs``), plus the silhouette-extending pieces of
         DeepLab's map (``with_class_extent``) and of its agreement with BlazePose's untrusted matte
@@ -354,7 +366,7 @@ class OpencvCharacterSegmenter:
         sure = self._sure(person)
 
         def cut(limbs: np.ndarray | None, iterations: int = self.iterations) -> np.ndarray:
-            return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn)
+            return grabcut_seed(bgr, seed, class_mask, iterations, limbs, sure, drawn, mosaics)
 
         box, window = _window(seed, bgr.shape[1], bgr.shape[0])
         first = with_legs(cut, self._limbs(bgr, seed), None if sure is None else person[0], sure, box)
@@ -362,7 +374,7 @@ class OpencvCharacterSegmenter:
         return with_matte_class_extent(first, self._unsure(bgr, seed, person), class_mask, window, box, drawn)
 
     def _big_head(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray, drawn: bool,
-                  mask: np.ndarray) -> tuple[Seed, np.ndarray] | None:
+                  mask: np.ndarray, mosaics: tuple | None = None) -> tuple[Seed, np.ndarray] | None:
         """(the seed in a big-headed character's body box, its cut) where a lone face's guessed body
         (``character_head_share``), or a person box with its face that ends at a big-headed character's feet
         (``short_figure_box``: a group's box), is too big for the character: its cut reaches beyond the big-head
@@ -375,7 +387,7 @@ class OpencvCharacterSegmenter:
         if not reaches_beyond(mask, box):
             return None
         small = Seed(box, seed.score, seed.kind, seed.face, seed.shared, seed.figure)
-        cut = self._cut(bgr, small, person, class_mask, drawn)
+        cut = self._cut(bgr, small, person, class_mask, drawn, mosaics)
         return (small, cut) if closes_inside(cut, box) else None
 
     def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, core: np.ndarray,

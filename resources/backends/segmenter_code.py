@@ -10,6 +10,8 @@ from pathlib import Path
 # every module the characters segmenter runs (its rules, cues, GrabCut and MediaPipe adapters)
 SEGMENTER_SOURCES = ("opencv_characters.py", "character_*.py", "grabcut_*.py", "mediapipe_*.py", "litert_*.py",
                      "yunet_answers.py", "onnx_yunet.py")
+# modules of resources/ the segmenter reads too (the cel-fill mosaics of drawn seeds' cuts)
+SEGMENTER_SHARED_SOURCES = ("cel_fills.py",)
 
 
 def segmenter_code_version(folder: Path | None = None) -> str:
@@ -19,4 +21,8 @@ def segmenter_code_version(folder: Path | None = None) -> str:
     for path in sorted({path for pattern in SEGMENTER_SOURCES for path in folder.glob(pattern)}):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    for path in (folder.parent / name for name in SEGMENTER_SHARED_SOURCES):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -37,3 +37,15 @@ def test_the_segmenter_names_its_code_and_optional_cues(monkeypatch):
     monkeypatch.setattr(opencv_characters, "selfie_cue", lambda: object())
     with_selfie = opencv_characters.OpencvCharacterSegmenter(body_keypoints=False)
     assert "+selfie+code-" in with_selfie.model and with_selfie.model != bare.model
+
+
+def test_a_changed_cel_fill_constant_changes_the_version(tmp_path):
+    """The drawn seeds' cuts read resources/cel_fills.py's mosaics: a change there must re-cut cached films."""
+    backends = tmp_path / "resources" / "backends"
+    backends.parent.mkdir()
+    _copy(backends, ["opencv_characters.py", "character_cel_fills.py"])
+    cel_fills = backends.parent / "cel_fills.py"
+    cel_fills.write_text((BACKENDS.parent / "cel_fills.py").read_text())
+    before = segmenter_code_version(backends)
+    cel_fills.write_text(cel_fills.read_text().replace("FLAT_STD = 4.0", "FLAT_STD = 4.5", 1))
+    assert segmenter_code_version(backends) != before
