@@ -27,6 +27,7 @@ through the 1080p runs alone, so the 1080p figure is measured rather than scaled
     nice -n 5 .venv/bin/python bench/film_scale.py [--minutes 2 6 15] [--height 480|1080] [--work /tmp/film_scale]
         [--no-floor] [--no-threads] [--merge earlier.json ...]   # runs measured separately (one length at a time) join one projection
         [--step-order plan|longest_path]   # the threaded executor's order of ready steps (CASTFORGE_STEP_ORDER)
+        [--speed fast]   # each fresh home's configs/defaults.yaml names this speed (configs/speeds/<speed>.yaml)
 """
 
 import argparse
@@ -190,8 +191,12 @@ def run_home(work: Path) -> Iterator[Path]:
 
 
 def run_film(video: Path, home: Path, shared: Path, film: str, select: str | None = None,
-             threads: bool = True, step_order: str | None = None) -> dict:
+             threads: bool = True, step_order: str | None = None, speed: str | None = None) -> dict:
     from resources.catalog import Catalog
+
+    if speed:  # as a user sets it for every film of a home: its own defaults.yaml (resources/film_settings.py)
+        (home / "configs").mkdir(parents=True, exist_ok=True)
+        (home / "configs" / "defaults.yaml").write_text(f"speed: {speed}\n")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASTFORGE_", "DAGSTER_"))}
     env.update(CASTFORGE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), CASTFORGE_MODELS=str(shared / "models"),
@@ -205,7 +210,8 @@ def run_film(video: Path, home: Path, shared: Path, film: str, select: str | Non
                                "FROM materializations WHERE film = ? ORDER BY started_at", [film]).to_dicts()
     assets = {r["asset"]: {"seconds": round(r["duration_s"], 2), "rows": r["row_count"], "status": r["status"],
                            "peak_rss_mb": sampler.peak(r["started_at"], r["finished_at"])} for r in rows}
-    return {"film_minutes": round(duration(video) / 60, 2), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+    return {"film_minutes": round(duration(video) / 60, 2), "speed": speed or "default",
+            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "cores_used": round(cpu / wall, 2), "peak_rss_mb": sampler.peak(),
             "largest_worker_rss_mb": round(sampler.child_peak_mb, 1),
             "executor": "in_process_threads" if threads else "in_process", "step_order": step_order or "default",
@@ -362,6 +368,7 @@ def main() -> None:
                         help="the threaded executor's order of ready steps (default: the executor's own)")
     parser.add_argument("--merge", type=Path, nargs="*", default=[],
                         help="earlier outputs of this bench whose runs (and frames ratio) join the projection")
+    parser.add_argument("--speed", help="run every film at this speed (configs/speeds/<speed>.yaml; default: none)")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
@@ -374,7 +381,7 @@ def main() -> None:
         with run_home(args.work) as home:
             runs.append({"height": args.height, **run_film(video, home, shared,
                                                            f"film_{minutes:g}min".replace(".", "_"), threads=args.threads,
-                                                           step_order=args.step_order)})
+                                                           step_order=args.step_order, speed=args.speed)})
         print(json.dumps({"progress": runs[-1]}), file=sys.stderr, flush=True)
     floor, ratio = None, None
     if not args.no_floor:
@@ -392,7 +399,8 @@ def main() -> None:
         ratio = round(frames_s["1080p"] / frames_s["480p"], 2)
         floor["frames_stage_s"] = frames_s
     for earlier in map(json.loads, (p.read_text() for p in args.merge)):
-        runs = sorted([*runs, *earlier["runs"]], key=lambda r: r["film_minutes"])
+        same_speed = [r for r in earlier["runs"] if r.get("speed", "default") == (args.speed or "default")]
+        runs = sorted([*runs, *same_speed], key=lambda r: r["film_minutes"])
         ratio = ratio or earlier.get("frames_1080p_over_480p")
         floor = floor or earlier.get("decode_floor_1080p")
     by_height = {h: [r for r in runs if r.get("height", 480) == h] for h in (480, 1080)}

@@ -1,4 +1,5 @@
-"""A film's effective settings: parameter defaults, then its preset, then configs/films/<film>.yaml, then run overrides.
+"""A film's effective settings: parameter defaults, then its preset, then its speed, then configs/films/<film>.yaml,
+then run overrides.
 
 Each parameter is declared once, in its stage's parameter dataclass (name, type, default and comment; see
 assets/stage_contract.py). YAML layers hold only deliberate departures, in sections named after assets
@@ -27,7 +28,7 @@ ALIASES = {"faces": "face_embeddings", "identities": "identity_clusters", "pose"
            "datasets": "character_datasets"}
 # the old `instances:` section also held the thresholds of filtered_instances: its keys go to whichever declares them
 SHARED_SECTIONS = {"instances": ("instances", "filtered_instances")}
-TOP_LEVEL_KEYS = ("preset",)
+TOP_LEVEL_KEYS = ("preset", "speed")
 
 Schema = dict[str, type]  # asset name -> its parameter dataclass
 
@@ -184,12 +185,31 @@ def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
 
 
 def preset_names() -> list[str]:
-    return sorted({p.stem for d in config_dirs() for p in (d / "presets").glob("*.yaml")})
+    return layer_names("presets")
+
+
+def layer_names(folder: str) -> list[str]:
+    """The named layers of configs/<folder>/ (presets, speeds), shipped or the user's."""
+    return sorted({p.stem for d in config_dirs() for p in (d / folder).glob("*.yaml")})
+
+
+def _named_layer(settings: dict[str, Any], film: str, kind: str, name: str, schema: Schema) -> dict[str, Any]:
+    """``settings`` with configs/<kind>s/<name>.yaml (a preset or a speed) merged over them."""
+    paths = _first_existing(f"{kind}s/{name}.yaml")
+    if not paths:
+        names = layer_names(f"{kind}s")
+        raise ConfigError(f"film '{film}': unknown {kind} '{name}'{_close(str(name), names)} "
+                          f"(configs/{kind}s/ has {', '.join(names)})")
+    for path in paths:
+        settings = _merge(settings, normalise(_load_yaml(path), schema, str(path), top_level=False))
+    return settings
 
 
 def film_settings(film: str, schema: Schema | None = None, preset: str | None = None) -> dict[str, Any]:
-    """Every stage's departures from its declared defaults for this film (asset-keyed sections) and ``preset``.
-    ``preset``: this preset in place of the film's (the shots of the other style in a film that mixes styles)."""
+    """Every stage's departures from its declared defaults for this film (asset-keyed sections), its ``preset`` and
+    its ``speed`` (configs/speeds/<speed>.yaml, applied after the preset: a throughput trade the film's own values
+    still override). ``preset``: this preset in place of the film's (the shots of the other style in a film that
+    mixes styles)."""
     schema = schema if schema is not None else default_schema()
     settings: dict[str, Any] = {}
     for path in _first_existing("defaults.yaml"):
@@ -202,15 +222,13 @@ def film_settings(film: str, schema: Schema | None = None, preset: str | None = 
 
         preset = auto_preset(film)
     if preset:
-        preset_files = _first_existing(f"presets/{preset}.yaml")
-        if not preset_files:
-            raise ConfigError(f"film '{film}': unknown preset '{preset}'{_close(str(preset), preset_names())} "
-                              f"(configs/presets/ has {', '.join(preset_names())})")
-        for path in preset_files:
-            settings = _merge(settings, normalise(_load_yaml(path), schema, str(path), top_level=False))
+        settings = _named_layer(settings, film, "preset", preset, schema)
+    speed = next((layer["speed"] for layer in reversed(film_layers) if "speed" in layer), settings.get("speed"))
+    if speed:
+        settings = _named_layer(settings, film, "speed", speed, schema)
     for layer in film_layers:
         settings = _merge(settings, layer)
-    settings["preset"] = preset
+    settings["preset"], settings["speed"] = preset, speed
     return settings
 
 

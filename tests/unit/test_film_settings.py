@@ -1,4 +1,5 @@
-"""Configuration layering: declared defaults -> defaults.yaml -> preset -> configs/films/<film>.yaml -> run overrides;
+"""Configuration layering: declared defaults -> defaults.yaml -> preset -> speed -> configs/films/<film>.yaml -> run
+overrides;
 unknown sections and keys and ill-typed values are errors naming the file, section and key."""
 
 import dataclasses
@@ -72,6 +73,34 @@ def test_an_unknown_preset_suggests_the_close_one(castforge_home):
         film_settings("f")
 
 
+def test_a_speed_applies_after_the_preset_is_recorded_and_keyed_and_an_explicit_film_value_wins(castforge_home):
+    from resources.film_settings import _load_yaml
+    from resources.paths import REPO_ROOT
+
+    fast = _load_yaml(Path(REPO_ROOT) / "configs" / "speeds" / "fast.yaml")
+    declared = parameters(parameter_schema()["frames"])["frames_per_shot"].default
+    assert fast["frames"]["frames_per_shot"] < declared   # fast segments fewer key frames a shot
+    frames = load_contracts()["frames"]
+    _film_yaml(castforge_home, "drawn", "preset: anime\n")
+    quality_key = frames.parameters_key("drawn")
+    _film_yaml(castforge_home, "drawn", "preset: anime\nspeed: fast\n")
+    assert stage_params("drawn", "frames")["frames_per_shot"] == fast["frames"]["frames_per_shot"]
+    assert stage_params("drawn", "frames")["dedup_hamming"] == 8          # the preset still applies beneath it
+    assert film_settings("drawn")["speed"] == "fast" and film_settings("drawn")["preset"] == "anime"
+    assert frames.parameters_key("drawn") != quality_key                  # its values are in the cache key
+    _film_yaml(castforge_home, "drawn", "preset: anime\nspeed: fast\nframes: {frames_per_shot: 8}\n")
+    assert stage_params("drawn", "frames")["frames_per_shot"] == 8        # the film's own value wins
+    # a home's defaults.yaml names the speed of every film; a film's file may name another
+    (castforge_home / "configs" / "defaults.yaml").write_text("speed: fast\n")
+    assert stage_params("plain", "frames")["frames_per_shot"] == fast["frames"]["frames_per_shot"]
+    _film_yaml(castforge_home, "slow", "speed: quality\n")
+    assert stage_params("slow", "frames")["frames_per_shot"] == declared
+    assert film_settings("slow")["speed"] == "quality"
+    _film_yaml(castforge_home, "f", "speed: fats\n")
+    with pytest.raises(ConfigError, match="unknown speed 'fats'.*did you mean 'fast'"):
+        film_settings("f")
+
+
 def test_every_declared_parameter_is_a_launchpad_field_with_its_comment():
     contracts = load_contracts()
     assert {"frames", "instances", "filtered_instances", "face_embeddings", "identity_clusters", "voice_map"} <= set(contracts)
@@ -90,12 +119,13 @@ def _same(value, default) -> bool:
 
 
 def test_the_shipped_yaml_layers_are_valid_and_hold_only_departures():
-    from resources.film_settings import _load_yaml, preset_names
+    from resources.film_settings import _load_yaml, layer_names
     from resources.paths import REPO_ROOT
 
     schema = parameter_schema()
     configs = Path(REPO_ROOT) / "configs"
-    for path in [configs / "defaults.yaml", *(configs / "presets" / f"{p}.yaml" for p in preset_names())]:
+    layers = [configs / folder / f"{name}.yaml" for folder in ("presets", "speeds") for name in layer_names(folder)]
+    for path in [configs / "defaults.yaml", *layers]:
         layer = normalise(_load_yaml(path), schema, str(path))
         for asset, values in layer.items():
             if asset == "preset":
