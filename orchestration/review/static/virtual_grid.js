@@ -67,7 +67,10 @@ class VirtualGrid {
     this.range = [-1, -1];
   }
 
+  // a node put away stops fetching its picture (nobody will see it): a jump past the window hides the nodes it does
+  // not re-fill in that frame, and they must not keep a screen of fetches and decodes going
   hide(node) {
+    this.cancelThumbnail(node);
     node.index = -1;
     node.hidden = true;
     node.className = "item";  // a hidden node keeps no state of the item it showed (selection, focus)
@@ -237,13 +240,17 @@ class VirtualGrid {
   showThumbnail(node, src, alt = "") {
     if (node.image.dataset.src === src) return;
     Object.assign(node.image.dataset, {src: src || "", alt});
-    if (node.image.loader) {
+    this.cancelThumbnail(node);
+    node.image.removeAttribute("src");
+    node.image.alt = "";
+  }
+
+  cancelThumbnail(node) {
+    if (node.image && node.image.loader) {
       node.image.loader.removeAttribute("src");
       node.image.loader = null;
     }
-    node.image.fetching = null;
-    node.image.removeAttribute("src");
-    node.image.alt = "";
+    if (node.image) node.image.fetching = null;
   }
 
   // Scrolls the least that shows item ``index`` below ``obscuredTop`` (the sticky bars) and lays the window out now.
