@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -222,6 +223,7 @@ def _console_logging(verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.captureWarnings(True)  # library warnings are log records: in the run's log file, on screen with -v
+    program = argv is None   # the program itself; a test calls main with its arguments
     argv = sys.argv[1:] if argv is None else argv
     _console_logging("-v" in argv or "--verbose" in argv)  # before subcommands import Dagster (and its warnings)
     args = build_parser().parse_args(argv)
@@ -236,6 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("castforge: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if program:   # its exit status is decided
+            _exit_undisturbed()
+
+
+def _exit_undisturbed() -> None:
+    """A Ctrl-C or SIGTERM that comes while the program exits (a second press, a supervisor's repeated SIGTERM)
+    no longer turns the status just decided (130 for an interrupted run) into a KeyboardInterrupt traceback or a
+    death by SIGINT: there is nothing left to stop."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -220,6 +220,17 @@ def _own_run(instance, tags: dict[str, str]) -> RunState | None:
     return None
 
 
+def sigterm_as_ctrl_c(signum, frame) -> None:
+    """SIGTERM does at once what Ctrl-C would do now: calls the SIGINT handler in place (Dagster's, which records
+    the interruption while a run executes; else Python's, which raises KeyboardInterrupt). Not a SIGINT sent to this
+    process: that one is handled later, by whatever handler is in place by then, and could land while the process
+    exits. Where SIGINT is ignored (a background job of a script), SIGTERM still stops the run."""
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):
+        raise KeyboardInterrupt
+    handler(signal.SIGINT, frame)
+
+
 @contextmanager
 def guarded_run(instance, home: Path, poll_s: float = 2.0) -> Iterator[dict[str, str]]:
     """Around one in-process run: clear dead runs first, tag the run with this process, say what it waits for,
@@ -233,7 +244,7 @@ def guarded_run(instance, home: Path, poll_s: float = 2.0) -> Iterator[dict[str,
     previous_term = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:  # SIGTERM behaves like Ctrl-C: Dagster records the interruption when a step is running
-        previous_term = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+        previous_term = signal.signal(signal.SIGTERM, sigterm_as_ctrl_c)
 
     def watch() -> None:
         from dagster._utils.interrupts import check_captured_interrupt
