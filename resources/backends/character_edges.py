@@ -97,15 +97,19 @@ def refine_at_source(rgb: np.ndarray, mask: np.ndarray, band: int | None = None)
     three bands; ``band`` defaults to ``edge_band_px`` of the frame's height."""
     if not mask.any():
         return mask
-    height, width = mask.shape
-    band = band or edge_band_px(height)
-    ys, xs = np.nonzero(mask)
-    pad = 3 * band
-    y0, y1 = max(0, ys.min() - pad), min(height, ys.max() + pad + 1)
-    x0, x1 = max(0, xs.min() - pad), min(width, xs.max() + pad + 1)
+    band = band or edge_band_px(mask.shape[0])
+    rows, cols = mask_window(mask, 3 * band)
     out = mask.copy()
-    out[y0:y1, x0:x1] = refine_edge_band(np.ascontiguousarray(rgb[y0:y1, x0:x1, ::-1]), mask[y0:y1, x0:x1], band)
+    out[rows, cols] = refine_edge_band(np.ascontiguousarray(rgb[rows, cols, ::-1]), mask[rows, cols], band)
     return out
+
+
+def mask_window(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """(rows, columns) of the box of ``mask``'s pixels (bool, not empty) plus ``pad`` px, inside the frame."""
+    height, width = mask.shape
+    ys, xs = np.nonzero(mask)
+    return (slice(max(0, ys.min() - pad), min(height, ys.max() + pad + 1)),
+            slice(max(0, xs.min() - pad), min(width, xs.max() + pad + 1)))
 
 
 # The edge re-cut runs on the frame scaled to at most this many pixels on its longer side: a 480p frame (854 wide) as

@@ -22,7 +22,9 @@ from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabc
 from resources.backends.character_extent import (selfie_applies, with_class_extent, with_legs, with_matte_class_extent,
                                                  with_selfie_extent)
 from resources.backends.character_face_guard import false_faces
+from resources.backends.character_fill_seeds import with_fill_seeds
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
+from resources.backends.character_ink_outline import on_ink_outlines
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_moving_seeds import with_moving_seeds
 from resources.backends.character_objects import with_figure_objects
@@ -82,6 +84,7 @@ FALSE_FACES = True  # drawn shots: a lone face heading no character gives no ins
 FIGURE_SEED = "figure"  # an instance's seed name where its box is one BlazePose confirmed (character_toys)
 # drawn shots: the cel-fill mosaic a seed's core lies on is its probable foreground (character_cel_fills; s. 25)
 CEL_MOSAIC = True
+INK_OUTLINE = True  # drawn shots: a cut's edge moved onto the character's ink outline (character_ink_outline; s. 26)
 WINDOW_MARGIN = 0.2  # background around the seed box GrabCut learns colours from, fraction of the box's sides
 
 
@@ -303,6 +306,7 @@ class OpencvCharacterSegmenter:
                                 len(cues.bodies))
         seeds = without_upper_bodies(seeds, cues.drawn)
         seeds = with_moving_seeds(seeds, rgb.shape, getattr(cues, "motion", None), cues.drawn, self.person_score)
+        seeds = with_fill_seeds(seeds, rgb, getattr(cues, "objects", None), cues.drawn, self.person_score)
         cues.seeds = len(seeds)   # why a frame has no instance (SegmenterResource.segment_frame)
         if not seeds:
             return []
@@ -349,7 +353,9 @@ class OpencvCharacterSegmenter:
             coarse.append(mask)
         out = []
         flags = [0.0 if p is None else round(float(p[0].score), 4) for p in people]
-        for seed, mask, person, drop in zip(seeds, refine_apart(rgb, coarse), flags, false):
+        refined = refine_apart(rgb, coarse)
+        refined = on_ink_outlines(rgb, refined) if INK_OUTLINE and cues.drawn else refined
+        for seed, mask, person, drop in zip(seeds, refined, flags, false):
             if drop or mask.sum() < 16:
                 continue
             kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed

@@ -17,9 +17,9 @@ from tests.conftest import load_bench
 SHOT, FRAME, APART = 8, 76, 12  # the shot, the key frame, its neighbours this many frames (0.5 s) away
 
 
-@pytest.fixture(scope="module")
-def zombie_frames(shared):
-    """(the previous, the key and the next frame of the shot (RGB), the zombie's visible alpha at the key frame)."""
+def tune_film_shot(number: int):
+    """Shot ``number`` of the Kenney tune film (seed 23, 480 rows) as ``bench/kenney_film.py`` builds it: (its plan,
+    its frames as ``render_shot`` yields them); skips without the Kenney characters."""
     from assets.instances.kenney_characters import kenney_wheel
 
     try:
@@ -30,12 +30,19 @@ def zombie_frames(shared):
 
     film = load_bench("kenney_film")
     backgrounds = film.shot_backgrounds("tune", 480)
-    shot = film.plan_film("tune", 12, 23, (3.0, 5.0), len(backgrounds))[SHOT]
-    assert [c["character"] for c in shot["characters"]] == ["zombie"]
+    shot = film.plan_film("tune", 12, 23, (3.0, 5.0), len(backgrounds))[number]
     with zipfile.ZipFile(wheel) as archive:
         drawings = [film.sprites(archive, c, 480) for c in shot["characters"]]
+    return shot, film.render_shot(backgrounds[shot["background"]][1], shot, drawings)
+
+
+@pytest.fixture(scope="module")
+def zombie_frames(shared):
+    """(the previous, the key and the next frame of the shot (RGB), the zombie's visible alpha at the key frame)."""
+    shot, rendered = tune_film_shot(SHOT)
+    assert [c["character"] for c in shot["characters"]] == ["zombie"]
     frames, truth = {}, None
-    for index, (rgb, layers) in enumerate(film.render_shot(backgrounds[shot["background"]][1], shot, drawings)):
+    for index, (rgb, layers) in enumerate(rendered):
         if index in (FRAME - APART, FRAME, FRAME + APART):
             frames[index] = rgb
             truth = layers[0][1] >= 0.5 if index == FRAME else truth

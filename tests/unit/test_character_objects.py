@@ -27,6 +27,9 @@ def test_a_faceless_drawn_character_is_found_and_kept(shared, tmp_path, monkeypa
 
 @pytest.mark.parametrize("scene, name", [(9, "robot_walk6"), (2, "male_person_idle")])
 def test_without_the_object_box_it_is_missed(shared, tmp_path, monkeypatch, scene, name):
+    import resources.backends.character_fill_seeds as fill_seeds
+
+    monkeypatch.setattr(fill_seeds, "FILL_SEEDS", False)  # the object box's other confirmation (its own fills)
     assert _best_iou(shared, tmp_path, monkeypatch, scene, name, on=False) < 0.1
 
 
