@@ -19,6 +19,7 @@ from assets.identities.appearance import held_out_similarities, with_colours, wi
 from assets.identities.clear_lead import clear_lead_targets
 from assets.identities.faceless_designs import join_faceless_designs
 from assets.identities.faceless_groups import group_faceless, release_other_designs
+from assets.identities.inherited_designs import release_inherited_designs
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
@@ -175,6 +176,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             stats["track_vetoed_by_face"] = veto_contradicted_inheritance(labels, confidence, by, face_sims,
                                                                           track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
+    if params.track_release_designs and appearance is not None and colours is not None:
+        released = release_inherited_designs(labels, confidence, by, [i in face_vectors for i in instance_ids],
+                                             appearance, colours, params, 2 if pairs_allowed else 3)
+        remaining = sorted(set(remaining) | {k for k in released if instance_ids[k] not in face_vectors})
+        stats["inherited_released_as_designs"] = len(released)
     if params.appearance_adopts_loose_faces:
         stats["loose_faces_adopted"] = adopt_loose_faces(
             labels, confidence, by, face_labels_before_adoption, adoption_space, groups, params,

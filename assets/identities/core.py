@@ -58,6 +58,10 @@ class IdentityParams:
     appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
                                            # as a design of their own (split_gap, split_colour_gap, as a face
                                            # cluster is cut) go back to the faceless pool (faceless_groups.py)
+    track_release_designs: bool = False    # after the tracks decide, rows their track or their look placed in an
+                                           # identity that part from its face members as a design of their own
+                                           # (split_gap, split_colour_gap) go back to the faceless pool: a track
+                                           # two crossing characters share (inherited_designs.py)
     appearance_colour_weight: float = 0.0  # the share of a cut-out's colours (appearance.colour_descriptor) in the
                                            # appearance a faceless instance joins a face identity by (0: the image
                                            # embedding alone); its floor and margin are taken on the mix

@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests/data/kenney_film_tune_faceless_rows.npz"
 
 
-def assigned(**settings):
-    """The identity step on the stored rows with the anime preset (and ``settings`` over it)."""
-    stored = np.load(STORED)
+def assigned(rows: Path = STORED, **settings):
+    """The identity step on the stored rows (``rows``: a file of this form) with the anime preset (and ``settings``
+    over it)."""
+    stored = np.load(rows)
     ids = [f"row{k}" for k in range(len(stored["character"]))]
     faced = np.flatnonzero(stored["has_face"])
     anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
