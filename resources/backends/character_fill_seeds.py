@@ -37,12 +37,17 @@ MAX_REST_FILLS = 0.1  # share of the frame outside the box that is cel fill
 APART = 0.3  # a seed's box overlapping this share of the smaller of it and the candidate: the same character
 
 
+def _clipped(box: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """``box``'s x0, y0, x1, y1 rounded to pixels and kept inside a frame of ``shape`` (height, width)."""
+    height, width = shape[:2]
+    x0, y0, x1, y1 = (int(round(float(v))) for v in box[:4])
+    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+
 def own_fills(box: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     """bool plane: the fill pieces (``pieces``: int32 labels of the frame's 4-connected cel-fill pieces, 0 off the
     fills, frame-sized) with at least INSIDE of their pixels inside ``box``, where they lie inside it."""
-    height, width = pieces.shape
-    x0, y0, x1, y1 = (int(round(float(v))) for v in box[:4])
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    x0, y0, x1, y1 = _clipped(box, pieces.shape)
     window = pieces[y0:y1, x0:x1]
     inside = np.bincount(window.ravel(), minlength=1)
     total = np.bincount(pieces.ravel(), minlength=inside.size)[:inside.size]
@@ -54,9 +59,7 @@ def own_fills(box: np.ndarray, pieces: np.ndarray) -> np.ndarray:
 
 def rest_fill_share(box: np.ndarray, pieces: np.ndarray) -> float:
     """The share of the frame outside ``box`` that is cel fill (``pieces`` > 0)."""
-    height, width = pieces.shape
-    x0, y0, x1, y1 = (int(round(float(v))) for v in box[:4])
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    x0, y0, x1, y1 = _clipped(box, pieces.shape)
     inside = max(0, x1 - x0) * max(0, y1 - y0)
     fills = np.count_nonzero(pieces) - np.count_nonzero(pieces[y0:y1, x0:x1])
     return fills / max(1, pieces.size - inside)

@@ -109,7 +109,7 @@ def on_ink_outline(rgb: np.ndarray, mask: np.ndarray, band: int | None = None) -
 
 def on_ink_outlines(rgb: np.ndarray, masks: list[np.ndarray]) -> list[np.ndarray]:
     """Every mask snapped to its ink outline (``on_ink_outline``), gaining no pixel another mask holds."""
-    snapped = [on_ink_outline(rgb, mask) for mask in masks]
-    others = [np.any([m for j, m in enumerate(masks) if j != i] or [np.zeros_like(mask)], axis=0)
-              for i, mask in enumerate(masks)]
-    return [new & (~other | mask) for new, mask, other in zip(snapped, masks, others)]
+    if not masks:
+        return []
+    held = np.sum(masks, axis=0, dtype=np.int32)   # how many cuts hold each pixel
+    return [on_ink_outline(rgb, mask) & ((held == mask) | mask) for mask in masks]

@@ -246,11 +246,11 @@ class VirtualGrid {
   }
 
   cancelThumbnail(node) {
-    if (node.image && node.image.loader) {
+    if (node.image.loader) {
       node.image.loader.removeAttribute("src");
       node.image.loader = null;
     }
-    if (node.image) node.image.fetching = null;
+    node.image.fetching = null;
   }
 
   // Scrolls the least that shows item ``index`` below ``obscuredTop`` (the sticky bars) and lays the window out now.
