@@ -13,7 +13,8 @@ bottom), and only against a background not itself painted in fills: at most MAX_
 the box is cel fill (in a wholly painted frame every prop, a pumpkin, a television, a sofa's arm, a mountain, holds
 its own fills as a character does: on Penny & Chip the rest of the frame is 0.15-0.33 fill; round the Kenney
 characters found on rendered backgrounds 0.02-0.06). The box must be figure-shaped
-(``character_objects.figure_shaped``: size, upright, clear of the frame's top and sides) and stand apart from every
+(``character_objects.figure_shaped``: size, upright, clear of the frame's top and sides; or ``cut_figure_shaped``:
+the same with one of the frame's sides cutting it, session 27) and stand apart from every
 seed (it overlaps each seed's box less than APART of the smaller of the two: a box over a seeded character is that
 character again). It is seeded as a figure (``Seed.figure``, kind person, scored as a trusted person box). Drawn
 shots only; boxes are x0, y0, x1, y1 in the frame's pixels.
@@ -26,7 +27,7 @@ but for the Big Buck Bunny title's white letters (0.34, span 0.87) and a mossy r
 import numpy as np
 
 from resources.backends.character_cues import overlap_of_smaller
-from resources.backends.character_objects import figure_shaped
+from resources.backends.character_objects import cut_figure_shaped, figure_shaped
 from resources.backends.character_seeds import Seed
 
 FILL_SEEDS = True
@@ -89,13 +90,14 @@ def fill_pieces(rgb: np.ndarray) -> np.ndarray:
 
 
 def fill_figure_boxes(rgb: np.ndarray, objects: np.ndarray, seed_boxes: list[np.ndarray]) -> list[np.ndarray]:
-    """The ``objects`` boxes (O x 5, best objectness first) that are figure-shaped, apart from every box in
-    ``seed_boxes`` and from each other, and hold a figure's own fills; the fill map made only when a box asks."""
+    """The ``objects`` boxes (O x 5, best objectness first) that are figure-shaped (whole or cut by a side), apart
+    from every box in ``seed_boxes`` and from each other, and hold a figure's own fills; the fill map made only
+    when a box asks."""
     height, width = rgb.shape[:2]
     found: list[np.ndarray] = []
     pieces = None
     for box in objects[np.argsort(-objects[:, 4])]:
-        if not figure_shaped(box, width, height) \
+        if not (figure_shaped(box, width, height) or cut_figure_shaped(box, width, height)) \
                 or any(overlap_of_smaller(box, other) >= APART for other in [*seed_boxes, *found]):
             continue
         pieces = fill_pieces(rgb) if pieces is None else pieces

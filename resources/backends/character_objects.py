@@ -9,7 +9,8 @@ hydrant, a chair or a person too weakly to seed (``character_cues.Cues.objects``
 in a drawn shot (``Cues.drawn``), where nothing the segmenter trusts already holds it (a person or animal box, a
 confirmed toy or weak person box, a trusted face at or just above it), where it has a figure's shape and is seen
 whole (``figure_shaped``: at least MIN_HEIGHT of the frame's height, an upright box, clear of the frame's top and
-sides: on Penny & Chip, BlazePose is sure of a figure in wide clouds, and in a sofa, a tree or a sun the frame cuts)
+sides: on Penny & Chip, BlazePose is sure of a figure in wide clouds, and in a sofa, a tree or a sun the frame cuts;
+or cut by one of the frame's sides, ``cut_figure_shaped``, CUT_FIGURES, and then not confirmed by BlazePose alone)
 and where a figure is confirmed in it:
 - a weak face at its head (YuNet below the trusted score, which scores drawn faces 0.05-0.5: ``Cues.weak_faces``):
   at least MIN_HEAD_SCORE, its centre in the box's upper HEAD_SHARE and inside its middle columns, and at least
@@ -38,6 +39,15 @@ FACE_ABOVE = 0.5  # a trusted face this many box heights above the box (or in it
 MIN_HEIGHT = 0.2  # of the frame's height: a smaller thing is a prop (a ball, a cushion, a parcel)
 ASPECT = (0.75, 2.5)  # the box's height over its width: a figure standing, sitting or jumping, not a cloud or a bench
 EDGE_PX = 2  # a box this close to the frame's top or sides is cut by it: not seen whole
+# A character walking into or out of the shot is cut by the frame's side: its object box touches one side, and what
+# is seen of it is narrower than the figure (session 27, h2: on the Kenney tune films 16 of 42 missed characters,
+# their object boxes 0.75-0.96 box IoU with them, refused only for their shape). Such a box is judged with that side
+# open: clear of the top and the other side, at least MIN_HEIGHT, its height over its width from ASPECT's lower
+# bound (a sofa, a cloud at the edge stays refused) to CUT_ASPECT_MAX (a strip a fifth as wide as tall: a pole, a
+# trunk is refused), and confirmed by a weak face at its head or by its motion, never by BlazePose alone (on Penny &
+# Chip BlazePose is sure of figures in clouds and trees the frame cuts). Off: CUT_FIGURES False.
+CUT_FIGURES = True
+CUT_ASPECT_MAX = 5.0
 
 
 def _centre(box: np.ndarray) -> tuple[float, float]:
@@ -67,6 +77,16 @@ def figure_shaped(box: np.ndarray, width: int, height: int) -> bool:
                 and box[0] > EDGE_PX and box[2] < width - EDGE_PX)
 
 
+def cut_figure_shaped(box: np.ndarray, width: int, height: int) -> bool:
+    """Whether ``box`` could hold a figure the frame's left or right side cuts (CUT_FIGURES): it touches exactly one
+    of them (within EDGE_PX), is clear of the top, at least MIN_HEIGHT tall, and ASPECT[0] <= height / width <=
+    CUT_ASPECT_MAX."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    left, right = box[0] <= EDGE_PX, box[2] >= width - EDGE_PX
+    return bool(CUT_FIGURES and left != right and box[1] > EDGE_PX and h >= MIN_HEIGHT * height and w > 0
+                and ASPECT[0] <= h / w <= CUT_ASPECT_MAX)
+
+
 def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, person_score: float = 0.3,
                    motion: Motion | None = None) -> np.ndarray:
     """The ``objects`` boxes (O x 5) of a drawn shot that nothing in ``cues`` seeds already (its trusted person and
@@ -79,13 +99,14 @@ def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, pers
     trusted = [b for b in cues.bodies if b[5] != 0 or b[4] >= person_score]
     kept: list[np.ndarray] = []
     for box in objects[np.argsort(-objects[:, 4])]:
-        if not figure_shaped(box, rgb.shape[1], rgb.shape[0]) \
+        whole = figure_shaped(box, rgb.shape[1], rgb.shape[0])
+        if not (whole or cut_figure_shaped(box, rgb.shape[1], rgb.shape[0])) \
                 or any(box_iou(box[:4], b[:4]) > SAME_BOX or overlap_of_smaller(box, b) >= INSIDE for b in trusted) \
                 or any(overlap_of_smaller(box, b) >= TOYS_APART for b in kept) \
                 or any(_headed(box, f, FACE_ABOVE) for f in cues.faces):
             continue
         if head_face(box, cues.weak_faces) is not None or moving_figure(box, rgb.shape, motion) \
-                or posed_figure(rgb, box, matte):
+                or (whole and posed_figure(rgb, box, matte)):
             kept.append(np.r_[box[:4], person_score, 0.0])
     return np.array(kept, np.float32).reshape(-1, 6)
 

@@ -111,6 +111,12 @@ FLAT_STD = 0.5
 FLAT_SHARE = 0.8
 FLAT_TOLERANCE = 1.0
 MIN_CONTRAST = 5.0
+# A cel fill the fine scale cuts into pieces along the compression's ripples (a JPEG key frame: Kenney's dark hair
+# at the frame's top, one piece flat, its neighbours of its colour 2-4 Lab apart, spread 2-3 Lab) is one fill: the
+# pieces chained to a flat candidate by steps under MIN_CONTRAST (none of them on the cut) join the candidates where
+# the chain stays inside the seed box and never reaches the window's border (there it is the background); each
+# piece then differs from everything round the chain by construction (session 27, h2). Off: FILL_PIECES False.
+FILL_PIECES = True
 
 
 def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
@@ -144,12 +150,15 @@ def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
     candidate = (pixels >= 10) & flat & (in_box >= 0.9 * area) & (on_fg < 0.5 * area)
     outer_ids = np.unique(regions[outer])
     candidate[outer_ids] = False
+    means = np.stack([np.bincount(regions.ravel(), lab[..., c].ravel(), count) for c in range(3)], 1) \
+        / np.maximum(area, 1)[:, None]
+    if FILL_PIECES:
+        candidate |= same_fill_pieces(regions, candidate, (on_fg < 0.5 * area),
+                                      (in_box >= 0.9 * area) & ~np.isin(np.arange(count), outer_ids), means)
     # at the frame's edge enclosure says nothing (the region may go on outside the frame): such a region must
     # also differ from every region that reaches the window's border (the background between a character's legs)
     frame_sides = tuple(not side for side in sides)
     at_frame = set(np.unique(regions[border_regions(regions, frame_sides)]).tolist()) if any(frame_sides) else set()
-    means = np.stack([np.bincount(regions.ravel(), lab[..., c].ravel(), count) for c in range(3)], 1) \
-        / np.maximum(area, 1)[:, None]
     # a fill the fine scale splits into pieces of one colour: its pieces are not each other's background
     flat_pieces = candidate[regions]
     added = np.zeros(regions.shape, bool)
@@ -166,6 +175,28 @@ def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
         added |= part
         grown |= part
     return added
+
+
+def same_fill_pieces(regions: np.ndarray, flat: np.ndarray, off_cut: np.ndarray, enclosed: np.ndarray,
+                     means: np.ndarray) -> np.ndarray:
+    """bool per region: the regions chained to a ``flat`` one (bool per region) by 4-neighbour steps of mean colour
+    (``means``, Lab per region) under MIN_CONTRAST through regions ``off_cut``, where every region of the chain is
+    ``enclosed`` (inside the box, off the window's border); the flat ones themselves left out."""
+    pairs = np.concatenate([np.stack([regions[:, :-1].ravel(), regions[:, 1:].ravel()], 1),
+                            np.stack([regions[:-1].ravel(), regions[1:].ravel()], 1)])
+    pairs = np.unique(np.sort(pairs[pairs[:, 0] != pairs[:, 1]], axis=1), axis=0)
+    pairs = pairs[off_cut[pairs[:, 0]] & off_cut[pairs[:, 1]]
+                  & (np.linalg.norm(means[pairs[:, 0]] - means[pairs[:, 1]], axis=1) < MIN_CONTRAST)]
+    if not len(pairs):
+        return np.zeros(len(flat), bool)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(flat),) * 2)
+    chain = connected_components(graph, directed=False)[1]
+    anchored = np.bincount(chain, flat & off_cut, chain.max() + 1) > 0
+    closed = np.bincount(chain, ~enclosed, chain.max() + 1) == 0
+    return anchored[chain] & closed[chain] & ~flat & off_cut
 
 
 def _stands_out(regions: np.ndarray, region: int, means: np.ndarray, foreground: np.ndarray,

@@ -26,6 +26,10 @@ def test_dark_trousers_on_a_dark_street_stay_the_character_s(cue_models, saha_in
 
     cues_of, _ = cue_models
     monkeypatch.setattr(extent, "LEGS_FROM_POSE", enabled)
+    if not enabled:  # the trousers' pieces of one fill chained (FILL_PIECES, session 27) bring them back too:
+        import resources.backends.character_regions as regions  # IoU 0.856, legs held 0.56 without the pose's legs
+
+        monkeypatch.setattr(regions, "FILL_PIECES", False)
     rgb, truth = saha_in_the_dark
     found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb)
     best = max(found, key=lambda f: mask_iou(f["mask"], truth))["mask"]
@@ -35,7 +39,7 @@ def test_dark_trousers_on_a_dark_street_stay_the_character_s(cue_models, saha_in
     iou = mask_iou(best, truth)
     if enabled:
         assert iou >= 0.85 and held >= 0.5, f"IoU {iou:.3f}, legs held {held:.2f}"
-    else:  # what the first cut gives: the legs go to the street
+    else:  # what the first cut gives (no pose legs, no chained fill pieces): the legs go to the street
         assert iou < 0.8 and held < 0.3, f"IoU {iou:.3f}, legs held {held:.2f}"
 
 

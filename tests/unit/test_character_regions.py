@@ -51,11 +51,22 @@ def test_black_hair_lost_to_a_dark_background_comes_back_and_no_background_does(
     assert hair.sum() > 0.15 * truth.sum()
     cut = truth & ~hair
     added = flat_parts(bgr, cut, inside, (True, True, True, False))  # the window ends at the frame's bottom
-    # measured: 0.22 of the hair back (its inner curls; the outer ones meet the street in one colour: GrabCut keeps
-    # more of it than this test's cut, which drops every dark pixel), 0.1% of the added pixels on the background
+    # measured: 0.31 of the hair back with its flat pieces alone (its inner curls; the outer ones meet the street in
+    # one colour: GrabCut keeps more of it than this test's cut, which drops every dark pixel), 1 px on the background;
+    # with the pieces of one fill chained (FILL_PIECES, session 27) 0.76 back, 67 px (2.6 % of the added) on it
     assert (added & hair).sum() > 0.15 * hair.sum()
-    assert (added & ~truth).sum() < 0.01 * added.sum()
+    assert (added & ~truth).sum() < 0.03 * added.sum()
     assert (added & cut).sum() < 0.05 * added.sum()  # regions mostly off the cut: a few of their pixels were on it
+
+
+@pytest.mark.parametrize("chained, back", [(True, 0.6), (False, 0.4)])
+def test_a_fill_the_fine_scale_splits_into_pieces_comes_back_whole(window, monkeypatch, chained, back):
+    """The hair's pieces of one colour chained to a flat piece (FILL_PIECES): 0.76 of the hair back, 0.31 without."""
+    bgr, truth, inside = window
+    hair = truth & (cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)[..., 0] < 40)
+    monkeypatch.setattr(character_regions, "FILL_PIECES", chained)
+    added = flat_parts(bgr, truth & ~hair, inside, (True, True, True, False))
+    assert bool((added & hair).sum() > back * hair.sum()) is chained
 
 
 def test_nothing_is_added_outside_the_seed_box_or_to_an_empty_cut(window):
