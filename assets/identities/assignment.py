@@ -23,7 +23,7 @@ from assets.identities.inherited_designs import release_inherited_designs
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
-from assets.identities.loose_face_looks import adopt_loose_faces
+from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
@@ -185,6 +185,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["loose_faces_adopted"] = adopt_loose_faces(
             labels, confidence, by, face_labels_before_adoption, adoption_space, groups, params,
             [k for k in with_face if labels[k] < 0], [b for b in (appearance, colours) if b is not None], face_sims)
+    if params.loose_face_look_agrees and adoption_space is not None and params.join_lead_quantile is not None:
+        stats["loose_faces_agreeing"] = join_agreeing_loose_faces(
+            labels, confidence, by, face_labels_before_adoption, adoption_space,
+            [b for b in (appearance, colours) if b is not None], face_sims, [k for k in with_face if labels[k] < 0],
+            params, boxes["frame_id"].to_list() if boxes is not None and "frame_id" in boxes.columns else None)
     loose_faces = [k for k in with_face if labels[k] < 0] if params.faceless_with_loose_faces else []
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
     faceless_space = (with_shapes(with_colours(appearance, colours, params.faceless_colour_weight), shapes,

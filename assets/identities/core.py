@@ -55,6 +55,10 @@ class IdentityParams:
     appearance_adopts_loose_faces: bool = False  # a row whose face no identity took (nor its track) is adopted
                                            # by its cut-out's look as a faceless row is, the other such faces its
                                            # impostors (anime: on; a detector framing a drawn face otherwise)
+    loose_face_look_agrees: bool = False   # ... or joins the identity its face leads by the calibrated lead
+                                           # (join_lead_quantile; the impostor ceiling waived) where its cut-out is
+                                           # nearest it in the image embedding and the colours alike, at least
+                                           # its appearance floor (loose_face_looks.py; anime: on)
     appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
                                            # as a design of their own (split_gap, split_colour_gap, as a face
                                            # cluster is cut) go back to the faceless pool (faceless_groups.py)

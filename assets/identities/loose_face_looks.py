@@ -1,15 +1,26 @@
-"""A face no identity took, judged by its cut-out's look (``identities.appearance_adopts_loose_faces``). No Dagster.
+"""A face no identity took, judged by its cut-out's look (``identities.appearance_adopts_loose_faces``), or by its
+face and its look together (``identities.loose_face_look_agrees``). No Dagster.
 
 A drawn face found by another detector than the identity's faces sits apart from them in the face embedding: the LBP
 cascade frames a Kenney character's whole head where YuNet framed her face, and that face, nearest her identity but
 too little ahead of the character of her body design, joins nothing. Her cut-out still looks like her: such a row is
 given to the same appearance adoption a faceless row gets (floor, margin, clear lead), and joins where its face too is
 nearest that identity, so the face and the look agree.
+
+Each signal alone can fall short where the other is clear. In an image folder of many drawn characters the film's
+impostor ceiling (the closest any clustered face came to another identity) is high, so a face leading its identity by
+four times the lead a clustered face shows is still refused; its look, nearest that identity in the image embedding
+and in the colours alike and above its floor, leads by a little less than adoption's margin (Chip's face on the cc0
+tune set: lead 0.15, look lead 0.045). Three signals agreeing (the face, the image embedding of the cut-out, its
+colours) stand in for a prototype join's ceiling and for adoption's margin; the look's floor stays: without it,
+strangers nearest an identity in every signal join it.
 """
 
 from typing import Any
 
 import numpy as np
+
+from assets.identities.core import normalise
 
 
 def adopt_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: list[str], face_labels: np.ndarray,
@@ -30,3 +41,69 @@ def adopt_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: list[str],
             labels[k], confidence[k], by[k] = trial[k], trial_confidence[k], "appearance"
             adopted += 1
     return adopted
+
+
+def calibrated_face_lead(face_sims: np.ndarray, face_labels: np.ndarray, quantile: float) -> float | None:
+    """The ``quantile`` of the leads the faces placed in an identity show (own identity's prototype cosine minus the
+    nearest other's; ``face_sims``: (rows, identities), NaN where a row has no face; ``face_labels``: -1 unplaced),
+    as ``prototypes.join_by_calibrated_lead`` reads it. None with fewer than two identities or no placed face."""
+    if face_sims.shape[1] < 2:
+        return None
+    placed = np.flatnonzero((face_labels >= 0) & ~np.isnan(face_sims).any(axis=1))
+    placed = placed[face_labels[placed] < face_sims.shape[1]]
+    if not placed.size:
+        return None
+    own = face_sims[placed, face_labels[placed]]
+    others = face_sims[placed].copy()
+    others[np.arange(len(placed)), face_labels[placed]] = -np.inf
+    return float(np.quantile(own - others.max(axis=1), quantile))
+
+
+def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: list[str], face_labels: np.ndarray,
+                              appearance: np.ndarray, blocks: list[np.ndarray], face_sims: np.ndarray,
+                              loose_faces: list[int], params: Any, frames: list | None = None) -> int:
+    """Each of the ``loose_faces`` rows still unplaced joins identity A when its face and its look name A together:
+    its face is nearest A's prototype (``face_sims``) by at least the film's calibrated lead
+    (``calibrated_face_lead`` at ``params.join_lead_quantile``; the impostor ceiling a prototype join also asks is
+    waived), and its cut-out is nearest A's face members (``face_labels``: the labels before any adoption) in
+    ``appearance`` (the adoption mix) and in every one of ``blocks`` (the image embedding, the colours), and at least
+    A's appearance floor there, as adoption computes it (its members' spread, capped by the faces not A's, the other
+    loose faces among them); adoption's margin is waived: the face gives the lead. With ``frames`` (each row's key
+    frame), A must hold no face of the row's frame, its own or one joined here (two faces of one frame are two
+    characters). Changes ``labels``,
+    ``confidence`` and ``by`` (appearance) in place; returns how many joined."""
+    from assets.identities.assignment import _capped_by_impostors, _own_floor  # assignment imports this module
+
+    lead_bar = calibrated_face_lead(face_sims, face_labels, params.join_lead_quantile)
+    identities = face_sims.shape[1]
+    members = [np.flatnonzero(face_labels == index) for index in range(identities)]
+    if lead_bar is None or any(not m.size for m in members):
+        return 0
+    spaces = [normalise(appearance)] + [normalise(block) for block in blocks]
+    protos = [np.stack([normalise(space[m].mean(axis=0, keepdims=True))[0] for m in members]) for space in spaces]
+    mix = spaces[0]
+    own_floors = [max(params.appearance_threshold, _own_floor(mix[m], p, params)) for m, p in zip(members, protos[0])]
+    has_face = ~np.isnan(face_sims).any(axis=1)
+    faced_frames = ([{frames[k] for k in np.flatnonzero((labels == index) & has_face)} for index in range(identities)]
+                    if frames is not None else None)
+    joined = 0
+    for k in loose_faces:
+        if labels[k] >= 0 or not has_face[k]:
+            continue
+        order = np.argsort(-face_sims[k])
+        target = int(order[0])
+        if face_sims[k, target] - face_sims[k, order[1]] < lead_bar:
+            continue
+        looks = [space[k] @ proto.T for space, proto in zip(spaces, protos)]
+        floors = (_capped_by_impostors(own_floors, mix, members, list(protos[0]),
+                                       np.array([j for j in loose_faces if j != k], dtype=np.int64), params)
+                  if params.appearance_floor_cap else own_floors)
+        if any(int(np.argmax(look)) != target for look in looks) or looks[0][target] < floors[target]:
+            continue
+        if faced_frames is not None and frames[k] in faced_frames[target]:
+            continue
+        labels[k], confidence[k], by[k] = target, float(looks[0][target]), "appearance"
+        if faced_frames is not None:
+            faced_frames[target].add(frames[k])
+        joined += 1
+    return joined
