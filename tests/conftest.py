@@ -24,6 +24,29 @@ def load_bench(name: str) -> ModuleType:
     return module
 
 
+def kenney_tune_film(seed: int):
+    """The Kenney tune film of ``seed`` at 480 rows as ``bench/kenney_film.py`` builds it: (its plan, one dict a shot,
+    and ``render(shot)`` giving that shot's frames as ``render_shot`` yields them); skips without the Kenney
+    characters."""
+    import zipfile
+
+    from assets.instances.kenney_characters import kenney_wheel
+
+    try:
+        wheel = kenney_wheel()
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+    film = load_bench("kenney_film")
+    backgrounds = film.shot_backgrounds("tune", 480)
+
+    def render(shot: dict):
+        with zipfile.ZipFile(wheel) as archive:
+            drawings = [film.sprites(archive, c, 480) for c in shot["characters"]]
+        return film.render_shot(backgrounds[shot["background"]][1], shot, drawings)
+
+    return film.plan_film("tune", 12, seed, (3.0, 5.0), len(backgrounds)), render
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     path = shared_dir()

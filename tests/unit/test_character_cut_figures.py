@@ -7,37 +7,26 @@ object, box IoU 0.92; a weak face at his head), at frame 198 the zombie walks in
 0.92). Both were missed (their box touches the side: not ``figure_shaped``); with the side open each is cut whole and
 its mask touches that side. Hand-made boxes for the shape rule."""
 
-import zipfile
-
 import numpy as np
 import pytest
 
 import resources.backends.character_objects as objects
 from resources.backends.character_objects import cut_figure_shaped
-from tests.conftest import load_bench
+from tests.conftest import kenney_tune_film
 
 SEED = 25
 
 
 def _film_frame(frame: int, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(film frame ``frame`` RGB, ``name``'s visible alpha >= 0.5) of the seed-25 tune film, as it is built."""
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        wheel = kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
-    film = load_bench("kenney_film")
-    backgrounds = film.shot_backgrounds("tune", 480)
+    plan, render = kenney_tune_film(SEED)
     start = 0
-    for shot in film.plan_film("tune", 12, SEED, (3.0, 5.0), len(backgrounds)):
+    for shot in plan:
         if start <= frame < start + shot["frames"]:
             break
         start += shot["frames"]
     names = [c["character"] for c in shot["characters"]]
-    with zipfile.ZipFile(wheel) as archive:
-        drawings = [film.sprites(archive, c, 480) for c in shot["characters"]]
-    for index, (rgb, layers) in enumerate(film.render_shot(backgrounds[shot["background"]][1], shot, drawings)):
+    for index, (rgb, layers) in enumerate(render(shot)):
         if index == frame - start:
             return rgb, dict(zip(names, (layer[1] for layer in layers)))[name] >= 0.5
     raise AssertionError(f"frame {frame} not rendered")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from resources.backends.character_motion import moving_figure, moving_map, moving_shares, shot_motion
-from tests.conftest import load_bench
+from tests.conftest import kenney_tune_film
 
 SHOT, FRAME, APART = 8, 76, 12  # the shot, the key frame, its neighbours this many frames (0.5 s) away
 
@@ -20,20 +20,8 @@ SHOT, FRAME, APART = 8, 76, 12  # the shot, the key frame, its neighbours this m
 def tune_film_shot(number: int):
     """Shot ``number`` of the Kenney tune film (seed 23, 480 rows) as ``bench/kenney_film.py`` builds it: (its plan,
     its frames as ``render_shot`` yields them); skips without the Kenney characters."""
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        wheel = kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
-    import zipfile
-
-    film = load_bench("kenney_film")
-    backgrounds = film.shot_backgrounds("tune", 480)
-    shot = film.plan_film("tune", 12, 23, (3.0, 5.0), len(backgrounds))[number]
-    with zipfile.ZipFile(wheel) as archive:
-        drawings = [film.sprites(archive, c, 480) for c in shot["characters"]]
-    return shot, film.render_shot(backgrounds[shot["background"]][1], shot, drawings)
+    plan, render = kenney_tune_film(23)
+    return plan[number], render(plan[number])
 
 
 @pytest.fixture(scope="module")
