@@ -24,6 +24,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "grabcut_cost": ".venv/bin/python bench/grabcut_cost.py --home HOME --film FILM",
         "grabcut_repeats": ".venv/bin/python bench/grabcut_repeats.py --home HOME --film FILM",
         "grabcut_split": ".venv/bin/python bench/grabcut_split.py --home HOME --film FILM",
+        "image_set_compare": ".venv/bin/python bench/image_set_compare.py HOME_A FILM_A HOME_B FILM_B FOLDER",
         "instances_sheet": ".venv/bin/python bench/instances_sheet.py RUN",
         "kenney_film": ".venv/bin/python bench/kenney_film.py OUT --split SPLIT HOME FILM",
         "png_write_cost": ".venv/bin/python bench/png_write_cost.py --home HOME --film FILM",
