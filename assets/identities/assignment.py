@@ -23,6 +23,7 @@ from assets.identities.inherited_designs import release_inherited_designs
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
+from assets.identities.lone_looks import adopt_lone_looks
 from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
@@ -204,6 +205,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if appearance is not None and colours is not None:
         join_faceless_designs(labels, confidence, [appearance, colours], groups, params, pool, track_ids, shots, stats,
                               faceless_space)
+    if params.appearance_lone_looks and adoption_space is not None:
+        stats["lone_looks_adopted"] = adopt_lone_looks(
+            labels, confidence, adoption_space, [b for b in (appearance, colours) if b is not None], groups, params,
+            [k for k in pool if instance_ids[k] not in face_vectors], [k for k in with_face if labels[k] < 0],
+            track_ids)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

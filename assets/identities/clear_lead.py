@@ -10,7 +10,8 @@ from assets.identities.core import normalise
 
 
 def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: list[np.ndarray],
-                       faceless: list[int], others: np.ndarray, margin: float) -> np.ndarray:
+                       faceless: list[int], others: np.ndarray, margin: float, least_alike: bool = True
+                       ) -> np.ndarray:
     """For each of the ``faceless`` rows, the identity it clearly belongs to (-1: none). A row belongs to identity A
     when, in the adoption ``space`` (the mix of the image embedding and the cut-outs' colours: unit rows),
     1. A is its nearest identity prototype, and it is nearest A in every one of ``blocks`` too (the image embedding
@@ -21,7 +22,8 @@ def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: lis
        member (another identity's member, or ``others``: faces no identity took) leads toward A: a portrait
        whose loose faces are all nearest one identity, by 0.25, is no identity whose looks can be told by
        appearance alone.
-    ``members``: each identity's row indices in ``space``. Needs two identities (a lead needs a runner-up)."""
+    ``members``: each identity's row indices in ``space``. Needs two identities (a lead needs a runner-up).
+    ``least_alike`` False: condition 2 waived (lone_looks.py: a look no faceless group took)."""
     out = np.full(len(faceless), -1, dtype=np.int64)
     if len(members) < 2 or not faceless:
         return out
@@ -31,12 +33,13 @@ def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: lis
     block_nearest = [(normalise(block[faceless]) @ np.stack(
         [normalise(normalise(block[m]).mean(axis=0, keepdims=True))[0] for m in members]).T).argmax(axis=1)
         for block in blocks]
-    least_alike = [float(held_out_similarities(space[m]).min()) for m in members]
+    bars_in = ([float(held_out_similarities(space[m]).min()) for m in members] if least_alike
+               else [-1.0] * len(members))
     bars = _impostor_leads(space, protos, members, others)
     for j in range(len(faceless)):
         order = np.argsort(-sims[j])
         target, best, lead = int(order[0]), sims[j, order[0]], sims[j, order[0]] - sims[j, order[1]]
-        if (all(nearest[j] == target for nearest in block_nearest) and best >= least_alike[target]
+        if (all(nearest[j] == target for nearest in block_nearest) and best >= bars_in[target]
                 and lead >= margin and lead > bars[target]):
             out[j] = target
     return out

@@ -52,6 +52,9 @@ class IdentityParams:
                                            # member and it leads the runner-up by appearance_margin and by more than
                                            # any face not the identity's leads toward it (assets/identities/
                                            # clear_lead.py: a character's back view; anime: on)
+    appearance_lone_looks: bool = False    # ... or, once the faceless groups are formed, a faceless row still noise
+                                           # by the clear lead without the least-alike bar (lone_looks.py: a drawn
+                                           # character's back view seen once; anime: on)
     appearance_adopts_loose_faces: bool = False  # a row whose face no identity took (nor its track) is adopted
                                            # by its cut-out's look as a faceless row is, the other such faces its
                                            # impostors (anime: on; a detector framing a drawn face otherwise)

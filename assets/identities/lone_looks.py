@@ -1,0 +1,61 @@
+"""A lone faceless look of a face identity's character: a view its face members never show (a drawn character seen
+from behind) that no faceless group took. No Dagster.
+
+Adoption's clear lead (clear_lead.py) asks a faceless row to be as close to the identity as its least-alike face
+member: a drawn character's face members are a few near-identical sprites (0.89-0.93 alike in the adoption mix on
+the Kenney tune films), so its back view (0.81, nearest it in the image embedding and the colours, 0.10 ahead of the
+runner-up) stays noise. Waiving that bar at adoption time gives a character with no face identity to its nearest
+one (the Kenney tune film's zombie: 3 rows into the female person's identity); after the faceless grouping such a
+character's looks recur across shots and form a group of their own (faceless_groups.py, faceless_designs.py), so
+what is still noise then is mostly a look seen once. It joins the face identity it clearly leads toward, every
+other identity, faceless groups included, its rivals, unless a row still noise in another track is as alike to it as
+that identity is: a character of its own whose looks did not group (the zombie's rows with ``faceless_design_join``
+off lead toward the female person, yet its other shots' rows are nearer).
+"""
+
+from typing import Any
+
+import numpy as np
+
+from assets.identities.clear_lead import clear_lead_targets
+from assets.identities.core import IdentityParams, normalise
+
+
+def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, blocks: list[np.ndarray],
+                     groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
+                     loose_faces: list[int], track_ids: list[str] | None = None) -> int:
+    """The ``faceless`` rows (no face) still noise once the faceless groups are formed join the face identity
+    ``clear_lead_targets`` names for them with the least-alike bar waived: nearest it in ``space`` (the adoption
+    mix: unit rows) and in every one of ``blocks`` (the image embedding, the colours), ahead of the runner-up by
+    ``appearance_margin`` and by more than any row not the identity's leads toward it. Every identity (faceless
+    groups too) is a rival; only a face identity adopts. ``loose_faces``: rows whose face no identity took, the
+    impostors of every identity. ``track_ids``: each row's track (None or "": a row is a track of its own); a
+    row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise, is at least as
+    alike to it in ``space`` as the identity's prototype is. Changes ``labels`` and ``confidence`` in place; returns
+    how many rows joined."""
+    rows = [k for k in faceless if labels[k] < 0]
+    if not rows or len(groups) < 2:
+        return 0
+    space = normalise(space)
+    members = [np.flatnonzero(labels == index) for index in range(len(groups))]
+    present = [index for index, m in enumerate(members) if m.size]
+    if len(present) < 2:
+        return 0
+    others = np.array([k for k in loose_faces if labels[k] < 0], dtype=np.int64)
+    targets = clear_lead_targets(space, blocks, [members[i] for i in present], rows, others,
+                                 params.appearance_margin, least_alike=False)
+    unplaced = np.array(rows + [k for k in loose_faces if labels[k] < 0], dtype=np.int64)
+    tracks = [(track_ids[k] if track_ids and track_ids[k] else ("row", k)) for k in range(len(labels))]
+    chosen = []
+    for k, target in zip(rows, targets):
+        if target < 0 or not groups[present[target]]["has_faces"]:
+            continue
+        identity = present[target]
+        closeness = float(space[k] @ normalise(space[members[identity]].mean(axis=0, keepdims=True))[0])
+        peers = [j for j in unplaced if tracks[j] != tracks[k]]
+        if peers and float((space[peers] @ space[k]).max()) >= closeness:
+            continue
+        chosen.append((k, identity, closeness))
+    for k, identity, closeness in chosen:  # decided on the labels before any of them joined
+        labels[k], confidence[k] = identity, closeness
+    return len(chosen)
