@@ -8,48 +8,25 @@ core and the automatic filter with the anime preset. YOLOX boxes him as a person
 cut is the character (IoU 0.97), but the Laplacian variance inside it is 33 (anime min_blur 100): the filter dropped
 him as blurry."""
 
-import numpy as np
 import polars as pl
 import pytest
 
 from tests.conftest import load_bench
+from tests.unit.test_figure_blur import best_cut, kenney_scene_cut
 
 SEED, SCENE, NAME = 29, 2, "male_adventurer_climb0"
 
 
 @pytest.fixture(scope="module")
 def climber_cut(shared, tmp_path_factory):
-    """(decided instances table, truth mask) of the scene, anime preset."""
-    import os
-
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
-    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
-    bench = load_bench("composites")
-    scene = bench.build_scenes("tune", SCENE + 1, SEED, character_set="kenney")[0][SCENE]
-    truth = next(c for c in scene.characters if c.name == NAME).mask
-    _, decided, _, _ = bench.cut_frames([scene.rgb], [0], tmp_path_factory.mktemp("boxed"), "characters",
-                                        bench.preset_sections("anime"), anime_faces=True)
-    return decided, truth, bench.preset_sections("anime")
-
-
-def _best(decided: pl.DataFrame, truth: np.ndarray) -> tuple[float, dict]:
-    import cv2
-
-    from assets.instances.composites import mask_iou
-
-    rows = list(decided.iter_rows(named=True))
-    ious = [mask_iou(cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0, truth) for r in rows]
-    return max(ious, default=0.0), rows[int(np.argmax(ious))] if rows else {}
+    """(decided instances table, truth mask, the anime preset's sections) of the scene."""
+    decided, truth = kenney_scene_cut(shared, tmp_path_factory.mktemp("boxed"), SEED, SCENE, NAME)
+    return decided, truth, load_bench("composites").preset_sections("anime")
 
 
 def test_a_boxed_drawn_character_is_kept_though_its_fills_read_as_blurry(climber_cut):
     decided, truth, _ = climber_cut
-    iou, row = _best(decided, truth)
+    iou, row = best_cut(decided, truth)
     assert iou > 0.9, iou  # measured 0.967
     assert row["seed"] == "person" and row["face_count"] == 0
     assert row["blur"] < 80, row["blur"]  # blurry by either preset's test (measured 33.1)
@@ -60,7 +37,7 @@ def test_without_the_rule_the_same_cut_is_dropped_as_blurry(climber_cut):
     from assets.instances.filtering import FilterParams, auto_decisions
 
     decided, truth, preset = climber_cut
-    _, row = _best(decided, truth)
+    _, row = best_cut(decided, truth)
     values = {**preset.get("instances", {}), **preset.get("filtered_instances", {})}
     table = decided.drop("kept", "reason", "decided_by")
     off = auto_decisions(table, FilterParams.from_dict({**values, "boxed_characters": False}))
@@ -75,7 +52,7 @@ def test_rendered_shots_keep_the_blur_test(climber_cut):
     from assets.instances.filtering import FilterParams, auto_decisions
 
     decided, truth, _ = climber_cut
-    _, row = _best(decided, truth)
+    _, row = best_cut(decided, truth)
     table = decided.drop("kept", "reason", "decided_by")
     decided_3d = auto_decisions(table, FilterParams())
     assert decided_3d.filter(pl.col("instance_id") == row["instance_id"])["reason"][0].startswith("blurry")

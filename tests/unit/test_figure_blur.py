@@ -26,10 +26,11 @@ CASES = {  # Kenney tune split: (seed, scene, the character pasted there with no
 }
 
 
-@pytest.fixture(scope="module", params=list(CASES))
-def zombie_cut(request, shared, tmp_path_factory):
-    """(decided instances table, truth mask) of a Kenney zombie pasted with its exact alpha on a Big Buck Bunny
-    or Sintel trailer frame (the bench's scene, other characters included)."""
+def kenney_scene_cut(shared, out_dir, seed: int, number: int, name: str) -> tuple[pl.DataFrame, np.ndarray]:
+    """(decided instances table, ``name``'s truth mask) of Kenney tune composite scene ``number`` of ``seed``
+    (bench/composites.py: the character pasted with its exact alpha on a real frame, other characters included) cut
+    through the real instances core and the automatic filter with the anime preset (a drawn shot: weak person boxes
+    seed only there); skips without the Kenney characters."""
     import os
 
     from assets.instances.kenney_characters import kenney_wheel
@@ -40,16 +41,21 @@ def zombie_cut(request, shared, tmp_path_factory):
         pytest.skip(str(missing))
     os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
     bench = load_bench("composites")
-    seed, number, name = CASES[request.param]
     scene = bench.build_scenes("tune", number + 1, seed, character_set="kenney")[0][number]
-    zombie = next(c for c in scene.characters if c.name == name)
-    # the anime preset (a drawn shot: weak person boxes seed only there), its instances and filter values
-    table, decided, _, _ = bench.cut_frames([scene.rgb], [0], tmp_path_factory.mktemp("figure"), "characters",
-                                            bench.preset_sections("anime"), anime_faces=True)
-    return decided, zombie.mask
+    truth = next(c for c in scene.characters if c.name == name).mask
+    _, decided, _, _ = bench.cut_frames([scene.rgb], [0], out_dir, "characters", bench.preset_sections("anime"),
+                                        anime_faces=True)
+    return decided, truth
 
 
-def _best(decided: pl.DataFrame, truth: np.ndarray) -> tuple[float, dict]:
+@pytest.fixture(scope="module", params=list(CASES))
+def zombie_cut(request, shared, tmp_path_factory):
+    """(decided instances table, truth mask) of a Kenney zombie pasted with its exact alpha on a Big Buck Bunny
+    or Sintel trailer frame (the bench's scene, other characters included)."""
+    return kenney_scene_cut(shared, tmp_path_factory.mktemp("figure"), *CASES[request.param])
+
+
+def best_cut(decided: pl.DataFrame, truth: np.ndarray) -> tuple[float, dict]:
     import cv2
 
     from assets.instances.composites import mask_iou
@@ -63,7 +69,7 @@ def _best(decided: pl.DataFrame, truth: np.ndarray) -> tuple[float, dict]:
 
 def test_a_confirmed_figure_is_cut_and_kept_though_its_flat_fills_read_as_blurry(zombie_cut):
     decided, truth = zombie_cut
-    iou, row = _best(decided, truth)
+    iou, row = best_cut(decided, truth)
     assert iou > 0.9, iou  # the cut is the zombie
     assert row["kept"], row["reason"]
     assert row["seed"] == "figure" and row["face_count"] == 0
@@ -76,7 +82,7 @@ def test_without_the_figure_rule_the_same_cut_is_dropped_as_blurry(zombie_cut, p
     from assets.instances.filtering import FilterParams, auto_decisions
 
     decided, truth = zombie_cut
-    iou, row = _best(decided, truth)
+    iou, row = best_cut(decided, truth)
     assert iou > 0.9, iou
     table = decided.drop("kept", "reason", "decided_by")
     off = auto_decisions(table, FilterParams.from_dict({**preset, "confirmed_figures": False}))
