@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from assets.identities.appearance import held_out_similarities, with_colours, with_shapes
-from assets.identities.clear_lead import clear_lead_targets
+from assets.identities.appearance import with_colours, with_shapes
+from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.faceless_designs import join_faceless_designs
 from assets.identities.faceless_groups import group_faceless, release_other_designs
 from assets.identities.inherited_designs import release_inherited_designs
@@ -147,10 +147,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
 
     adoption_space = (with_colours(appearance, colours, params.appearance_colour_weight) if appearance is not None
                       else None)
+    look_blocks = [b for b in (appearance, colours) if b is not None]  # the parts the adoption mix is made of
     face_labels_before_adoption = labels.copy()
-    remaining, adopted = _adopt_by_appearance(labels, confidence, adoption_space, groups, params,
-                                              [k for k in range(n) if instance_ids[k] not in face_vectors],
-                                              [b for b in (appearance, colours) if b is not None])
+    remaining, adopted = adopt_by_appearance(labels, confidence, adoption_space, groups, params,
+                                             [k for k in range(n) if instance_ids[k] not in face_vectors],
+                                             look_blocks)
     single_frames = (boxes is not None and {"frame_id", "shot"} <= set(boxes.columns) and boxes.height > 0
                      and boxes.group_by("shot").agg(pl.col("frame_id").n_unique())["frame_id"].max() == 1)
     pairs_allowed = params.faceless_pair_similarity is not None and single_frames
@@ -185,11 +186,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if params.appearance_adopts_loose_faces:
         stats["loose_faces_adopted"] = adopt_loose_faces(
             labels, confidence, by, face_labels_before_adoption, adoption_space, groups, params,
-            [k for k in with_face if labels[k] < 0], [b for b in (appearance, colours) if b is not None], face_sims)
+            [k for k in with_face if labels[k] < 0], look_blocks, face_sims)
     if params.loose_face_look_agrees and adoption_space is not None and params.join_lead_quantile is not None:
         stats["loose_faces_agreeing"] = join_agreeing_loose_faces(
             labels, confidence, by, face_labels_before_adoption, adoption_space,
-            [b for b in (appearance, colours) if b is not None], face_sims, [k for k in with_face if labels[k] < 0],
+            look_blocks, face_sims, [k for k in with_face if labels[k] < 0],
             params, boxes["frame_id"].to_list() if boxes is not None and "frame_id" in boxes.columns else None)
     loose_faces = [k for k in with_face if labels[k] < 0] if params.faceless_with_loose_faces else []
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
@@ -207,7 +208,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                               faceless_space)
     if params.appearance_lone_looks and adoption_space is not None:
         stats["lone_looks_adopted"] = adopt_lone_looks(
-            labels, confidence, adoption_space, [b for b in (appearance, colours) if b is not None], groups, params,
+            labels, confidence, adoption_space, look_blocks, groups, params,
             [k for k in pool if instance_ids[k] not in face_vectors], [k for k in with_face if labels[k] < 0],
             track_ids)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
@@ -236,73 +237,6 @@ def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray,
             return face_labels, rows, [c for _, c in found], merged
         merged += sum(1 for i, t in enumerate(target) if t != i)
         face_labels = relabel_by_size(np.array([target[v] if v >= 0 else -1 for v in face_labels]))
-
-
-def _adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
-                         groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
-                         blocks: list[np.ndarray] | None = None, impostors: np.ndarray | None = None
-                         ) -> tuple[list[int], int]:
-    """Faceless rows join a face identity they resemble closely in appearance; returns the rest and the count.
-    ``blocks``: the parts ``appearance`` mixes (image embedding, colours), read by ``appearance_clear_lead``.
-    ``impostors``: the rows seen with a face that no identity took (None: every unlabelled row not in ``faceless``)."""
-    if not faceless or appearance is None or not groups:
-        return list(faceless), 0
-    appearance = normalise(appearance)
-    members = [np.flatnonzero(labels == index) for index in range(len(groups))]
-    protos = [normalise(appearance[m].mean(axis=0, keepdims=True))[0] for m in members]
-    # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
-    # (identities.appearance_floor held_out: each to the prototype of the others)
-    floors = [max(params.appearance_threshold, _own_floor(appearance[m], p, params)) for m, p in zip(members, protos)]
-    sims = appearance[faceless] @ np.stack(protos).T
-    # the margin needs a runner-up: with one identity, the instances seen with a face that no identity took
-    # (other characters, or this one unrecognised) stand in for it
-    loose = np.setdiff1d(np.flatnonzero(labels < 0), faceless) if impostors is None else impostors
-    if params.appearance_floor_cap:
-        floors = _capped_by_impostors(floors, appearance, members, protos, loose, params)
-    stand_in = ((appearance[faceless] @ appearance[loose].T).max(axis=1) if len(groups) == 1 and loose.size
-                else np.full(len(faceless), -1.0))
-    clear = (clear_lead_targets(appearance, blocks or [], members, faceless, loose, params.appearance_margin)
-             if params.appearance_clear_lead else np.full(len(faceless), -1))
-    remaining, adopted = [], 0
-    for j, k in enumerate(faceless):
-        order = np.argsort(-sims[j])
-        best = sims[j, order[0]]
-        runner = sims[j, order[1]] if len(order) > 1 else stand_in[j]
-        if (best >= floors[order[0]] and best - runner >= params.appearance_margin) or clear[j] >= 0:
-            labels[k], confidence[k] = int(order[0]), float(best)
-            adopted += 1
-        else:
-            remaining.append(k)
-    return remaining, adopted
-
-
-def _capped_by_impostors(floors: list[float], appearance: np.ndarray, members: list[np.ndarray],
-                         protos: list[np.ndarray], loose: np.ndarray, params: IdentityParams) -> list[float]:
-    """Each identity's floor lowered to its appearance impostor ceiling (the closest any instance seen with a face
-    and not its member comes to its prototype: another identity's members and the ``loose`` faces no identity
-    took, which stand for the characters without an identity) plus ``appearance_margin``, never under
-    ``appearance_threshold``. The floor says how close the identity's own looks come; where they are a few
-    near-identical views (a sprite's poses: a zombie's 3 faces at 0.98) it shuts out every other look of the
-    character (its back, 0.90-0.97), though nothing else seen with a face comes within 0.75. Unchanged with one
-    identity (no impostor to measure)."""
-    if len(protos) < 2:
-        return floors
-    out = []
-    for index, floor in enumerate(floors):
-        others = np.concatenate([m for j, m in enumerate(members) if j != index] + [loose]).astype(np.int64)
-        if not others.size:
-            out.append(floor)
-            continue
-        ceiling = float((appearance[others] @ protos[index]).max())
-        out.append(max(params.appearance_threshold, min(floor, ceiling + params.appearance_margin)))
-    return out
-
-
-def _own_floor(members: np.ndarray, prototype: np.ndarray, params: IdentityParams) -> float:
-    """The ``appearance_quantile`` of how close an identity's members come to its appearance prototype: each to
-    the prototype itself (``inclusive``), or to the mean of the others (``held_out``: what a new look shows)."""
-    close = held_out_similarities(members) if params.appearance_floor == "held_out" else members @ prototype
-    return float(np.quantile(close, params.appearance_quantile))
 
 
 def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str], boxes: pl.DataFrame,

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from assets.identities.appearance_adoption import adopt_by_appearance, capped_by_impostors, own_floor
 from assets.identities.core import normalise
 
 
@@ -30,12 +31,10 @@ def adopt_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: list[str],
     row is, against the face identities' members (``face_labels``: the labels before any adoption), the other loose
     faces its impostors; it joins (``labels``, ``confidence``, ``by`` = appearance, in place) where its face is
     nearest that identity too (``face_sims``: (rows, identities) face-prototype cosines). Returns how many joined."""
-    from assets.identities.assignment import _adopt_by_appearance  # here: assignment imports this module
-
     adopted = 0
     for k in loose_faces:
         trial, trial_confidence = face_labels.copy(), confidence.copy()
-        rest, _ = _adopt_by_appearance(trial, trial_confidence, appearance, groups, params, [k], blocks,
+        rest, _ = adopt_by_appearance(trial, trial_confidence, appearance, groups, params, [k], blocks,
                                        impostors=np.array([j for j in loose_faces if j != k], dtype=np.int64))
         if not rest and trial[k] == int(np.nanargmax(face_sims[k])):
             labels[k], confidence[k], by[k] = trial[k], trial_confidence[k], "appearance"
@@ -72,8 +71,6 @@ def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: li
     frame), A must hold no face of the row's frame, its own or one joined here (two faces of one frame are two
     characters). Changes ``labels``,
     ``confidence`` and ``by`` (appearance) in place; returns how many joined."""
-    from assets.identities.assignment import _capped_by_impostors, _own_floor  # assignment imports this module
-
     lead_bar = calibrated_face_lead(face_sims, face_labels, params.join_lead_quantile)
     identities = face_sims.shape[1]
     members = [np.flatnonzero(face_labels == index) for index in range(identities)]
@@ -82,7 +79,7 @@ def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: li
     spaces = [normalise(appearance)] + [normalise(block) for block in blocks]
     protos = [np.stack([normalise(space[m].mean(axis=0, keepdims=True))[0] for m in members]) for space in spaces]
     mix = spaces[0]
-    own_floors = [max(params.appearance_threshold, _own_floor(mix[m], p, params)) for m, p in zip(members, protos[0])]
+    own_floors = [max(params.appearance_threshold, own_floor(mix[m], p, params)) for m, p in zip(members, protos[0])]
     has_face = ~np.isnan(face_sims).any(axis=1)
     faced_frames = ([{frames[k] for k in np.flatnonzero((labels == index) & has_face)} for index in range(identities)]
                     if frames is not None else None)
@@ -95,7 +92,7 @@ def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: li
         if face_sims[k, target] - face_sims[k, order[1]] < lead_bar:
             continue
         looks = [space[k] @ proto.T for space, proto in zip(spaces, protos)]
-        floors = (_capped_by_impostors(own_floors, mix, members, list(protos[0]),
+        floors = (capped_by_impostors(own_floors, mix, members, list(protos[0]),
                                        np.array([j for j in loose_faces if j != k], dtype=np.int64), params)
                   if params.appearance_floor_cap else own_floors)
         if any(int(np.argmax(look)) != target for look in looks) or looks[0][target] < floors[target]:

@@ -27,7 +27,7 @@ def body_crops(shared: Path, shots: range) -> dict[str, list[np.ndarray]]:
 
 
 def test_with_one_identity_another_characters_faceless_cut_outs_stay_out(shared):
-    from assets.identities.assignment import _adopt_by_appearance
+    from assets.identities.appearance_adoption import adopt_by_appearance
     from assets.identities.core import IdentityParams, normalise
     from resources.backends.tflite_embedder import TfliteImageEmbedder
 
@@ -39,6 +39,6 @@ def test_with_one_identity_another_characters_faceless_cut_outs_stay_out(shared)
     labels[:8] = 0  # Chip's faces in shots 0-7 are the one identity; Penny's (rows 12-19) stayed noise
     faceless = [*range(8, 12), *range(20, 24)]  # shots 8-11 of each without a face
     confidence = np.zeros(24, np.float32)
-    _, adopted = _adopt_by_appearance(labels, confidence, appearance, [{"has_faces": True}], params, faceless)
+    _, adopted = adopt_by_appearance(labels, confidence, appearance, [{"has_faces": True}], params, faceless)
     assert (labels[20:24] == -1).all(), "none of Penny's cut-outs joins Chip's identity"
     assert adopted >= 1 and (labels[8:12] == 0).sum() == adopted  # Chip's own still can

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from assets.identities.appearance import with_colours
-from assets.identities.assignment import _adopt_by_appearance
+from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.core import IdentityParams, normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def adopted(data: str, clear_lead: bool) -> tuple[dict[str, str], dict[str, str]
     params = IdentityParams.from_dict({**anime(), "appearance_clear_lead": clear_lead})
     faceless = list(np.flatnonzero(stored["faceless"]))
     rows = with_colours(appearance, colours, params.appearance_colour_weight)
-    _adopt_by_appearance(labels, np.zeros(len(labels), np.float32), rows, [{}] * len(owner), params, faceless,
+    adopt_by_appearance(labels, np.zeros(len(labels), np.float32), rows, [{}] * len(owner), params, faceless,
                          [appearance, colours])
     names = [f"{i}:{c}:{k}" for k, (i, c) in enumerate(zip(stored["image"], characters))]
     return ({names[k]: owner[labels[k]] for k in faceless if labels[k] >= 0},

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from assets.identities.appearance import colour_descriptor, cutout_on_grey, shape_descriptor, with_colours
-from assets.identities.assignment import _adopt_by_appearance, assign_identities
+from assets.identities.appearance_adoption import adopt_by_appearance
+from assets.identities.assignment import assign_identities
 from assets.identities.core import IdentityParams, normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +118,7 @@ def test_rows_left_beside_a_faceless_group_join_it():
     colours, shapes = stored["colour"].astype(np.float32), stored["shape"].astype(np.float32)
     params = IdentityParams.from_dict(anime())
     labels = stored["face_label"].copy()
-    remaining, _ = _adopt_by_appearance(labels, np.zeros(len(labels), np.float32),
+    remaining, _ = adopt_by_appearance(labels, np.zeros(len(labels), np.float32),
                                         with_colours(appearance, colours, params.appearance_colour_weight),
                                         [{}] * (labels.max() + 1), params,
                                         list(np.flatnonzero(stored["faceless"])), [appearance, colours])

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from assets.identities.appearance import colour_descriptor, cutout_on_grey, with_colours
-from assets.identities.assignment import _adopt_by_appearance, assign_identities
+from assets.identities.appearance_adoption import adopt_by_appearance
+from assets.identities.assignment import assign_identities
 from assets.identities.core import IdentityParams, normalise
 from assets.identities.design_split import split_by_gap
 
@@ -110,7 +111,7 @@ def adopt(sprites: dict, cap: bool) -> dict:
                         anime()["appearance_colour_weight"])
     labels = np.array([k for _, k in members] + [-1] * len(faceless))
     params = IdentityParams.from_dict({**anime(), "appearance_floor_cap": cap})
-    _adopt_by_appearance(labels, np.zeros(len(rows), np.float32), rows, [{}] * len(identities), params,
+    adopt_by_appearance(labels, np.zeros(len(rows), np.float32), rows, [{}] * len(identities), params,
                          list(range(len(members), len(rows))))
     return {n: identities[k] if k >= 0 else None for n, k in zip(faceless, labels[len(members):])}
 
