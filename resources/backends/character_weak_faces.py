@@ -8,6 +8,8 @@ heads, it is cut with that character (merged). Most weak detections are texture 
 face differs in two ways that need no training on drawn faces:
 - its middle is a flat fill of a skin colour (``drawn_skin``: most of the pixels within a few Lab units of their
   median, whose colour is warm or light, as ``animeface.has_skin_colour`` reads a drawn face's skin);
+  in drawn shots, a big-featured face seen close, whose eyes, nose and mouth fill its middle, is instead a skin fill
+  round features of its own (``character_close_faces.features_in_skin``, CLOSE_FACES);
 - BlazePose (resources/backends/mediapipe_person.py), run on the body the face implies
   (``character_seeds.guessed_body``, the box a lone face is cut in), is sure a person fills it (pose flag) and its
   matte holds the face.
@@ -21,6 +23,7 @@ import cv2
 import numpy as np
 
 from resources.backends.animeface import SKIN_MIN_LIGHTNESS, SKIN_MIN_SATURATION, SKIN_WARM_HUES
+from resources.backends.character_close_faces import features_in_skin
 from resources.backends.character_cues import Cues, overlap_of_smaller, merge_faces
 from resources.backends.character_seeds import guessed_body
 
@@ -77,18 +80,34 @@ def _same_character(a: np.ndarray, b: np.ndarray) -> bool:
     return overlap_of_smaller(a, b) >= 0.5 or centre_in(a, b) or centre_in(b, a) or _stacked(a, b) or _stacked(b, a)
 
 
-def confirmed_weak_faces(rgb: np.ndarray, weak: np.ndarray, faces: np.ndarray, matte) -> np.ndarray:
+# In drawn shots, a weak face whose box is a skin fill round features of its own (character_close_faces: a big-featured
+# drawn face seen close, whose middle ``drawn_skin`` reads as no fill) counts as a drawn face too; and scored
+# SURE_WEAK_SCORE or more it needs no pose: BlazePose's flag on a close figure's guessed body, cut by the frame's
+# bottom, is low (Kenney tune seed 29, scene 17: 0.01 / 0.31 on two faces YuNet scores 0.52 / 0.53; session 29, h1)
+CLOSE_FACES = True
+
+
+def confirmed_weak_faces(rgb: np.ndarray, weak: np.ndarray, faces: np.ndarray, matte,
+                         drawn: bool = False) -> np.ndarray:
     """The ``weak`` face boxes (N x 5) that no trusted face in ``faces`` already holds, at least MIN_FACE_SIDE,
     with a drawn skin middle, and on which ``matte`` (a ``character_skeleton.MatteCue``, or None: nothing is
     confirmed) finds a person: pose flag at least POSE_FLAG on its guessed body, its matte holding the face (or the
-    face scored SURE_WEAK_SCORE or more). Overlapping candidates keep the best scored."""
+    face scored SURE_WEAK_SCORE or more). In ``drawn`` shots with CLOSE_FACES, a face that is a skin fill round its
+    features (``features_in_skin``) also has a drawn skin, and is kept without the pose where it scored
+    SURE_WEAK_SCORE or more. Overlapping candidates keep the best scored."""
     if matte is None or not len(weak):
         return np.zeros((0, 5), np.float32)
     height, width = rgb.shape[:2]
     kept: list[np.ndarray] = []
     for face in merge_faces(weak):
         if min(face[2] - face[0], face[3] - face[1]) < MIN_FACE_SIDE \
-                or any(_same_character(face, f) for f in [*faces, *kept]) or not drawn_skin(rgb, face):
+                or any(_same_character(face, f) for f in [*faces, *kept]):
+            continue
+        close = CLOSE_FACES and drawn and features_in_skin(rgb, face)
+        if not close and not drawn_skin(rgb, face):
+            continue
+        if close and face[4] >= SURE_WEAK_SCORE:
+            kept.append(face)
             continue
         x0, y0, x1, y1 = guessed_body(face, width, height).round().astype(int)
         found = matte.estimate(rgb, (int(x0), int(y0), int(x1), int(y1)))
@@ -110,7 +129,7 @@ def with_weak_faces(rgb: np.ndarray, cues: Cues, matte) -> Cues:
     weak = getattr(cues, "weak_faces", None)  # cues pickled before weak faces existed have none
     if not WEAK_FACES or weak is None or not len(weak):
         return cues
-    more = confirmed_weak_faces(rgb, weak, cues.faces, matte)
+    more = confirmed_weak_faces(rgb, weak, cues.faces, matte, getattr(cues, "drawn", False))
     if not len(more):
         return cues
     return Cues(np.concatenate([cues.faces, more]).astype(np.float32), cues.bodies,
