@@ -10,7 +10,8 @@ at the end of a change); ``s15`` (the default) is session 15's set, byte for byt
 ``build DIR --characters creatures --split held_out``: Kenney's CC0 alien and 13 enemies (session 19,
 bench/creatures_image_set.py: mostly faceless, designs of one body in two or three colours; held out only).
 ``build DIR --characters kenney --split tune|held_out``: Kenney's six CC0 drawn characters instead (session 18,
-bench/kenney_image_set.py: RGBA sprites, single and paired composites on real frames, greyscale and small ones);
+bench/kenney_image_set.py: RGBA sprites, single and paired composites on real frames, greyscale and small ones;
+``--redraw SEED``: the split's composites drawn again, another set of the same split's poses and frames);
 an instance is a character's when more than half of its cut-out lies on the character's visible mask
 (``DIR.masks/``) and their IoU is over 0.2; ``eval`` adds BCubed over every character pasted (a missed one is
 noise of its own) and purity / coverage per identity and character.
@@ -58,9 +59,11 @@ SPLITS = {
 }
 
 
-def build(OUT: str, split: str = "s15", characters: str = "cc0") -> None:
+def build(OUT: str, split: str = "s15", characters: str = "cc0", redraw: int | None = None) -> None:
     if characters in ("kenney", "creatures"):
-        return build_kenney(OUT, split, characters)
+        return build_kenney(OUT, split, characters, redraw)
+    if redraw is not None:
+        raise SystemExit("--redraw: Kenney's characters only (--characters kenney)")
     plan = SPLITS[split]
     shutil.rmtree(OUT, ignore_errors=True); os.makedirs(OUT)
     CACHE = tempfile.mkdtemp()
@@ -136,7 +139,7 @@ def build(OUT: str, split: str = "s15", characters: str = "cc0") -> None:
     print(len(truth), "images in", OUT)
 
 
-def build_kenney(OUT: str, split: str, characters: str = "kenney") -> None:
+def build_kenney(OUT: str, split: str, characters: str = "kenney", redraw: int | None = None) -> None:
     import sys
 
     sys.path.insert(0, str(ROOT))   # the bench folder last: its datasets.py never shadows Hugging Face's `datasets`
@@ -148,9 +151,13 @@ def build_kenney(OUT: str, split: str, characters: str = "kenney") -> None:
             raise SystemExit("--characters creatures: a held-out set only, --split held_out")
     else:
         from kenney_image_set import build as build_set
+        from kenney_image_set import redrawn_plan
         if split not in ("tune", "held_out"):
             raise SystemExit("--characters kenney: --split tune or held_out")
-    truth = build_set(OUT, split, S)
+    if redraw is not None and characters != "kenney":
+        raise SystemExit("--redraw: Kenney's characters only (--characters kenney)")
+    truth = (build_set(OUT, split, S) if redraw is None
+             else build_set(OUT, split, S, plan_of=lambda name: redrawn_plan(name, redraw)))
     json.dump(truth, open(OUT.rstrip("/") + ".truth.json", "w"), indent=1)
     print(len(truth), "images in", OUT)
 
@@ -335,6 +342,9 @@ if __name__ == "__main__":
     bu.add_argument("--characters", choices=["cc0", "kenney", "creatures"], default="cc0",
                     help="cc0: ../shared's Penny & Chip, Sita and Saha (as before); kenney: Kenney's six characters; "
                          "creatures: Kenney's alien and enemies, mostly faceless (held out only, session 19)")
+    bu.add_argument("--redraw", type=int, metavar="SEED",
+                    help="kenney: the split's composites drawn again from SEED (other poses, places, sizes, flips, "
+                         "pairs and frames of the split; the RGBA sprites as before): another set of the same split")
     ev = sub.add_parser("eval")
     ev.add_argument("home"); ev.add_argument("film"); ev.add_argument("folder"); ev.add_argument("-v", action="store_true")
     ev.add_argument("--reassign", action="store_true", help="run the identity step again on the stored faces")
@@ -342,7 +352,7 @@ if __name__ == "__main__":
                     help="an identity_clusters parameter for --reassign (JSON value), e.g. min_cluster_size=4")
     args = parser.parse_args()
     if args.command == "build":
-        build(args.folder, args.split, args.characters)
+        build(args.folder, args.split, args.characters, args.redraw)
     else:
         sets = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
         evaluate(args.home, args.film, args.folder, args.v, sets if args.reassign or sets else None)

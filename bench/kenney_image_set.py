@@ -77,6 +77,38 @@ def plan(split: str) -> list[dict]:
     return images
 
 
+def redrawn_plan(split: str, seed: int) -> list[dict]:
+    """``plan(split)`` with its composites drawn again from ``seed`` (session 29): the same RGBA sprites, then each
+    character twice alone and eight of the fifteen pairs (half overlapping), each at a pose, place, height and flip
+    drawn from the split's poses on one of the split's frames. Another image set of the same split: more rows to
+    tune on without reading the other split's."""
+    from assets.instances.kenney_characters import CHARACTERS, kenney_poses
+
+    poses, names, backgrounds = kenney_poses(split), list(CHARACTERS), BACKGROUNDS[split]
+    rng = np.random.default_rng(seed)
+    images = [item for item in plan(split) if item["kind"] == "rgba"]
+    pairs = [(a, b) for a in names for b in names if a < b]
+    rng.shuffle(pairs)
+
+    def char(character: str, height: float, flip: bool) -> dict:
+        return {"character": character, "pose": poses[int(rng.integers(len(poses)))], "height": height,
+                "x": round(float(rng.uniform(0.05, 0.95)), 3), "flip": flip}
+
+    def background() -> list:
+        return list(backgrounds[int(rng.integers(len(backgrounds)))])
+
+    for character in names:
+        for j in range(2):
+            images.append({"name": f"single_{character}_{j}.png", "kind": "single", "background": background(),
+                           "chars": [char(character, float(rng.uniform(0.4, 0.9)), bool(rng.integers(2)))]})
+    for i, (a, b) in enumerate(pairs[:8]):
+        height = float(rng.uniform(0.45, 0.85))
+        images.append({"name": f"pair_{a}_{b}.png", "kind": "pair", "background": background(),
+                       "overlap": [0.0, 0.15][i % 2], "chars": [char(a, height, bool(rng.integers(2))),
+                                                                char(b, height * 0.95, bool(rng.integers(2)))]})
+    return images
+
+
 def frame(media: str, video: str, second: float, cache: str) -> np.ndarray:
     """A real frame of a shared video (RGB)."""
     path = f"{cache}/{Path(video).stem}_{second}.png"

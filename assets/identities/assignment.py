@@ -24,7 +24,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, r
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
 from assets.identities.lone_looks import adopt_lone_looks
-from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces
+from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces, join_clear_loose_looks
 from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
@@ -187,11 +187,16 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["loose_faces_adopted"] = adopt_loose_faces(
             labels, confidence, by, face_labels_before_adoption, adoption_space, groups, params,
             [k for k in with_face if labels[k] < 0], look_blocks, face_sims)
+    frame_ids = boxes["frame_id"].to_list() if boxes is not None and "frame_id" in boxes.columns else None
     if params.loose_face_look_agrees and adoption_space is not None and params.join_lead_quantile is not None:
         stats["loose_faces_agreeing"] = join_agreeing_loose_faces(
-            labels, confidence, by, face_labels_before_adoption, adoption_space,
-            look_blocks, face_sims, [k for k in with_face if labels[k] < 0],
-            params, boxes["frame_id"].to_list() if boxes is not None and "frame_id" in boxes.columns else None)
+            labels, confidence, by, face_labels_before_adoption, adoption_space, look_blocks, face_sims,
+            [k for k in with_face if labels[k] < 0], params, frame_ids)
+    if params.loose_face_clear_looks and adoption_space is not None and params.join_lead_quantile is not None:
+        stats["loose_faces_clear_looks"] = join_clear_loose_looks(
+            labels, confidence, by, face_labels_before_adoption, adoption_space, look_blocks, face_sims,
+            [k for k in with_face if labels[k] < 0], params, frame_ids, track_ids,
+            np.array([quality.get(i, (1.0, True))[1] for i in instance_ids], dtype=bool))
     loose_faces = [k for k in with_face if labels[k] < 0] if params.faceless_with_loose_faces else []
     shots = boxes["shot"].to_list() if boxes is not None and "shot" in boxes.columns else None
     faceless_space = (with_shapes(with_colours(appearance, colours, params.faceless_colour_weight), shapes,

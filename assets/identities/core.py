@@ -62,6 +62,10 @@ class IdentityParams:
                                            # (join_lead_quantile; the impostor ceiling waived) where its cut-out is
                                            # nearest it in the image embedding and the colours alike, at least
                                            # its appearance floor (loose_face_looks.py; anime: on)
+    loose_face_clear_looks: bool = False   # ... or joins the identity its cut-out's look clearly leads toward
+                                           # (the clear lead, least-alike bar waived, as a lone look) where its
+                                           # face names no other identity by the calibrated lead (a drawn face
+                                           # the face embedder cannot place; loose_face_looks.py; anime: on)
     appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
                                            # as a design of their own (split_gap, split_colour_gap, as a face
                                            # cluster is cut) go back to the faceless pool (faceless_groups.py)

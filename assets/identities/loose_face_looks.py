@@ -14,6 +14,13 @@ and in the colours alike and above its floor, leads by a little less than adopti
 tune set: lead 0.15, look lead 0.045). Three signals agreeing (the face, the image embedding of the cut-out, its
 colours) stand in for a prototype join's ceiling and for adoption's margin; the look's floor stays: without it,
 strangers nearest an identity in every signal join it.
+
+A drawn face the face embedder cannot place is no vote at all: a Kenney adventurer's face 0.013 nearer his
+look-alike twin's prototype than his own, a zombie's (one the quality gate refused) 0.11 nearer the female person's,
+while the cut-out's look leads its identity by 0.10-0.25 in the mix and is nearest it in the image embedding and the
+colours alike. Such a row joins as a lone faceless look does (``identities.loose_face_clear_looks``): the clear lead
+with the least-alike bar waived (a sprite character's face members are near-identical, so its floor shuts out any
+other view), where the face names no other identity by the calibrated lead.
 """
 
 from typing import Any
@@ -21,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from assets.identities.appearance_adoption import adopt_by_appearance, capped_by_impostors, own_floor
+from assets.identities.clear_lead import clear_lead_targets
 from assets.identities.core import normalise
 
 
@@ -104,3 +112,57 @@ def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: li
             faced_frames[target].add(frames[k])
         joined += 1
     return joined
+
+
+def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[str], face_labels: np.ndarray,
+                           appearance: np.ndarray, blocks: list[np.ndarray], face_sims: np.ndarray,
+                           loose_faces: list[int], params: Any, frames: list | None = None,
+                           track_ids: list[str] | None = None, gated: np.ndarray | None = None) -> int:
+    """Each of the ``loose_faces`` rows still unplaced joins identity A when its cut-out's look clearly leads toward A
+    (``clear_lead_targets`` with the least-alike bar waived, against A's face members (``face_labels``: the labels
+    before any adoption) in ``appearance`` (the adoption mix) and every one of ``blocks``: nearest A in each, ahead
+    of the runner-up by ``appearance_margin`` and by more than any face not A's leads toward A, the other loose
+    faces among them), at least ``appearance_threshold`` close, and its face names no other identity: no prototype
+    is nearer its face than A's by the calibrated lead (``calibrated_face_lead``); a face the quality gate refused
+    (``gated``: per row, None: every face passed) names none. Refused where a row still noise (faceless or a loose
+    face) of another track (``track_ids``; None or "": each row its own) is at least as alike to it in
+    ``appearance`` as A's prototype is and does not itself clearly lead toward A: a character of its own, whose
+    looks are not grouped yet (a background boy seen in three images, his face placing nowhere). With ``frames``,
+    A must hold no face of the row's frame. Decided on the labels before any of them joined; changes ``labels``, ``confidence`` and ``by``
+    (appearance) in place; returns how many joined."""
+    lead_bar = calibrated_face_lead(face_sims, face_labels, params.join_lead_quantile)
+    identities = face_sims.shape[1]
+    members = [np.flatnonzero(face_labels == index) for index in range(identities)]
+    if lead_bar is None or any(not m.size for m in members):
+        return 0
+    space = normalise(appearance)
+    has_face = ~np.isnan(face_sims).any(axis=1)
+    unplaced = [k for k in loose_faces if labels[k] < 0 and has_face[k]]
+    faced_frames = ([{frames[k] for k in np.flatnonzero((labels == index) & has_face)} for index in range(identities)]
+                    if frames is not None else None)
+    tracks = [(track_ids[k] if track_ids and track_ids[k] else ("row", k)) for k in range(len(labels))]
+    noise = np.flatnonzero(labels < 0)
+    leads_to = np.full(len(labels), -1, dtype=np.int64)   # where each row still noise clearly leads by its look
+    leads_to[noise] = clear_lead_targets(space, blocks, members, noise.tolist(), np.array(unplaced, dtype=np.int64),
+                                         params.appearance_margin, least_alike=False)
+    for k in unplaced:   # a loose face is not its own impostor
+        leads_to[k] = clear_lead_targets(space, blocks, members, [k], np.array([j for j in unplaced if j != k],
+                                         dtype=np.int64), params.appearance_margin, least_alike=False)[0]
+    chosen = []
+    for k in unplaced:
+        target = int(leads_to[k])
+        if target < 0:
+            continue
+        closeness = float(space[k] @ normalise(space[members[target]].mean(axis=0, keepdims=True))[0])
+        names_other = (gated is None or gated[k]) and np.max(face_sims[k]) - face_sims[k, target] >= lead_bar
+        if closeness < params.appearance_threshold or names_other:
+            continue
+        peers = [j for j in noise if tracks[j] != tracks[k] and leads_to[j] != target]
+        if peers and float((space[peers] @ space[k]).max()) >= closeness:
+            continue
+        if faced_frames is not None and frames[k] in faced_frames[target]:
+            continue
+        chosen.append((k, target, closeness))
+    for k, target, closeness in chosen:
+        labels[k], confidence[k], by[k] = target, closeness, "appearance"
+    return len(chosen)

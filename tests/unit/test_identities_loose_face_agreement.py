@@ -23,15 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests/data/cc0_tune_loose_faces.npz"
 
 
-def assigned(agrees: bool, stored: dict | None = None):
-    """The identity step on the stored rows (``stored``: the file's arrays, changed by a test) as an image folder
-    gives them (each image its own shot and frame)."""
-    stored = stored or dict(np.load(STORED))
+def assigned(agrees: bool, stored: dict | None = None, path: Path = STORED, **overrides):
+    """The identity step on the stored rows (``stored``: the file's arrays, changed by a test; else ``path``'s) as an
+    image folder gives them (each image its own shot and frame), the anime preset with ``overrides``."""
+    stored = stored or dict(np.load(path))
     ids = [str(k) for k in range(len(stored["image"]))]
     images = [str(i) for i in stored["image"]]
     faced = np.flatnonzero(stored["has_face"])
     anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
-    params = IdentityParams.from_dict({**anime, "loose_face_look_agrees": agrees})
+    params = IdentityParams.from_dict({**anime, "loose_face_look_agrees": agrees, **overrides})
     shot_of = {image: number for number, image in enumerate(dict.fromkeys(images))}
     box = stored["box"]
     boxes = pl.DataFrame({"instance_id": ids, "shot": [shot_of[i] for i in images], "frame_id": images, "timestamp_s": [0.0] * len(ids),

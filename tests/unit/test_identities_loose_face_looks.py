@@ -29,14 +29,14 @@ def her_row(stored) -> int:
                               & (stored["character"] == "female_adventurer"))[0])
 
 
-def assigned(adopt_loose_faces: bool):
+def assigned(adopt_loose_faces: bool, **overrides):
     """The identity step on the stored rows as an image folder gives them (each image its own shot and frame)."""
     stored = np.load(STORED)
     ids = [str(k) for k in range(len(stored["image"]))]
     images = [str(i) for i in stored["image"]]
     faced = np.flatnonzero(stored["has_face"])
     anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
-    params = IdentityParams.from_dict({**anime, "appearance_adopts_loose_faces": adopt_loose_faces})
+    params = IdentityParams.from_dict({**anime, "appearance_adopts_loose_faces": adopt_loose_faces, **overrides})
     shot_of = {image: number for number, image in enumerate(dict.fromkeys(images))}
     boxes = pl.DataFrame({"shot": [shot_of[i] for i in images], "frame_id": images, "timestamp_s": [0.0] * len(ids),
                           "x0": [100.0 * k for k in range(len(ids))], "y0": [0.0] * len(ids),
@@ -67,6 +67,15 @@ def test_her_face_framed_by_the_cascade_joins_her_identity_by_its_look():
 
 
 def test_without_it_her_face_is_noise():
-    stored, result = assigned(adopt_loose_faces=False)
+    stored, result = assigned(adopt_loose_faces=False, loose_face_clear_looks=False)
     her = her_row(stored)
     assert result.labels[her] == -1
+
+
+def test_the_clear_look_alone_places_her_too():
+    """Session 29's ``loose_face_clear_looks`` (her look clearly leads her identity, her face names no other one)
+    places her where this step is off."""
+    stored, result = assigned(adopt_loose_faces=False)
+    her = her_row(stored)
+    assert result.labels[her] >= 0 and result.stats["loose_faces_clear_looks"] == 1
+    assert {str(c) for c in stored["character"][result.labels == result.labels[her]] if c} == {"female_adventurer"}
