@@ -21,6 +21,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "frames_cost": ".venv/bin/python bench/frames_cost.py VIDEO",
         "frames_handoff_cost": ".venv/bin/python bench/frames_handoff_cost.py VIDEO",
         "frames_split": ".venv/bin/python bench/frames_split.py VIDEO",
+        "gpu_stages": ".venv/bin/python bench/gpu_stages.py COMMAND FOLDER",
         "grabcut_cost": ".venv/bin/python bench/grabcut_cost.py --home HOME --film FILM",
         "grabcut_repeats": ".venv/bin/python bench/grabcut_repeats.py --home HOME --film FILM",
         "grabcut_split": ".venv/bin/python bench/grabcut_split.py --home HOME --film FILM",

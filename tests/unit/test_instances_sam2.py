@@ -32,6 +32,22 @@ def test_sam2_amg_on_the_real_architecture_with_random_weights(shared, no_models
     segmenter.release()
 
 
+def test_sam2_runs_under_bfloat16_autocast_on_cuda_only(shared, no_models):
+    import torch
+
+    from resources.backends.sam2 import Sam2Segmenter
+
+    segmenter = Sam2Segmenter("tiny", points_per_side=4, allow_random_weights=True)
+    assert not isinstance(segmenter.precision(), torch.autocast)  # CPU: float32, as before
+    segmenter.device = "cuda:0"
+    with pytest.warns(UserWarning):  # this machine's torch has no CUDA: the context is built, not entered
+        cuda = segmenter.precision()
+    assert isinstance(cuda, torch.autocast) and cuda.device == "cuda" and cuda.fast_dtype == torch.bfloat16
+    segmenter.bfloat16 = False
+    assert not isinstance(segmenter.precision(), torch.autocast)
+    assert SegmenterResource(backend="sam2").sam2_bfloat16
+
+
 def test_sam2_without_a_checkpoint_names_the_file_and_how_to_get_it(no_models):
     from resources.backends.sam2 import Sam2Segmenter
 
