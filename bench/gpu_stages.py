@@ -260,42 +260,14 @@ def demucs_stage(gpu: Gpu, audio: np.ndarray) -> dict:
 
 
 def pyannote_stage(gpu: Gpu, audio: np.ndarray) -> dict:
-    import lightning
-    import torch
-    from pyannote.audio.core.task import Problem, Resolution, Specifications
-    from pyannote.audio.models.embedding import WeSpeakerResNet34
-    from pyannote.audio.models.segmentation import PyanNet
     from scipy.signal import resample_poly
 
     from resources.backends.pyannote import PyannoteDiarizer
+    from tests.random_models import build_random_pyannote_parts
 
     gpu.reset()
-    torch.manual_seed(0)
-    folder = Path(tempfile.mkdtemp())
-
-    def save(model, specifications, name):
-        model.specifications = specifications
-        model.build()
-        checkpoint = {"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
-                      "pytorch-lightning_version": lightning.__version__}
-        model.on_save_checkpoint(checkpoint)
-        torch.save(checkpoint, folder / name)
-        return str(folder / name)
-
-    segmentation = save(PyanNet(), Specifications(
-        problem=Problem.MONO_LABEL_CLASSIFICATION, resolution=Resolution.FRAME, duration=10.0,
-        classes=["speaker#1", "speaker#2", "speaker#3"], powerset_max_classes=2, permutation_invariant=True),
-        "segmentation.ckpt")
-    embedding = save(WeSpeakerResNet34(), Specifications(
-        problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=10.0), "embedding.ckpt")
-    rng = np.random.default_rng(0)
-    plda = folder / "plda"
-    plda.mkdir()
-    np.savez(plda / "xvec_transform.npz", mean1=rng.standard_normal(256) * 0.01, mean2=rng.standard_normal(128) * 0.01,
-             lda=rng.standard_normal((256, 128)) / 16)
-    np.savez(plda / "plda.npz", mu=np.zeros(128), tr=np.eye(128) + 0.01 * rng.standard_normal((128, 128)),
-             psi=np.linspace(2.0, 0.1, 128))
-    diarizer = PyannoteDiarizer(device=gpu.device, segmentation=segmentation, embedding=embedding, plda=str(plda))
+    parts = build_random_pyannote_parts(Path(tempfile.mkdtemp()), duration=10.0)  # community-1's 10 s windows
+    diarizer = PyannoteDiarizer(device=gpu.device, **parts)
     mono = resample_poly(audio.mean(axis=0), 160, 441).astype(np.float32)
     diarizer.diarize(mono[:16000 * 15], 16000)
     seconds, turns = gpu.timed(lambda: diarizer.diarize(mono, 16000))

@@ -11,6 +11,7 @@ from orchestration.eval_diarization import diarization_error
 from assets.audio.speech import segments_table, write_rttm
 from resources.errors import MissingWeightsError
 from resources.protocols import Diarizer, VocalSeparator
+from tests.random_models import build_random_pyannote_parts
 
 SAMPLE = "media/audio/pyannote_sample"
 
@@ -70,42 +71,7 @@ def test_demucs_without_weights_says_how_to_get_them(castforge_home: Path):
 
 @pytest.fixture(scope="module")
 def random_pyannote_parts(tmp_path_factory) -> dict[str, str]:
-    from resources.backends import torch_cpu_fixes
-
-    torch_cpu_fixes.apply()
-    import lightning
-    import torch
-    from pyannote.audio.core.task import Problem, Resolution, Specifications
-    from pyannote.audio.models.embedding import WeSpeakerResNet34
-    from pyannote.audio.models.segmentation import PyanNet
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("pyannote")
-
-    def save(model, specifications, name: str) -> str:
-        model.specifications = specifications
-        model.build()
-        checkpoint = {"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
-                      "pytorch-lightning_version": lightning.__version__}
-        model.on_save_checkpoint(checkpoint)
-        torch.save(checkpoint, folder / name)
-        return str(folder / name)
-
-    segmentation = save(PyanNet(), Specifications(
-        problem=Problem.MONO_LABEL_CLASSIFICATION, resolution=Resolution.FRAME, duration=5.0,
-        classes=["speaker#1", "speaker#2", "speaker#3"], powerset_max_classes=2, permutation_invariant=True),
-        "segmentation.ckpt")
-    embedding = save(WeSpeakerResNet34(), Specifications(
-        problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=5.0), "embedding.ckpt")
-    rng = np.random.default_rng(0)
-    dim, lda = 256, 128
-    plda = folder / "plda"
-    plda.mkdir()
-    np.savez(plda / "xvec_transform.npz", mean1=rng.standard_normal(dim) * 0.01, mean2=rng.standard_normal(lda) * 0.01,
-             lda=rng.standard_normal((dim, lda)) / np.sqrt(dim))
-    np.savez(plda / "plda.npz", mu=np.zeros(lda), tr=np.eye(lda) + 0.01 * rng.standard_normal((lda, lda)),
-             psi=np.linspace(2.0, 0.1, lda))
-    return {"segmentation": segmentation, "embedding": embedding, "plda": str(plda)}
+    return build_random_pyannote_parts(tmp_path_factory.mktemp("pyannote"))
 
 
 def test_pyannote_pipeline_with_random_models(shared: Path, random_pyannote_parts: dict[str, str]):
