@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assets.identities.adopted_faceless_looks import return_adopted_looks
 from assets.identities.appearance import with_colours, with_shapes
 from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.faceless_designs import join_faceless_designs
@@ -211,6 +212,10 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if appearance is not None and colours is not None:
         join_faceless_designs(labels, confidence, [appearance, colours], groups, params, pool, track_ids, shots, stats,
                               faceless_space)
+    if params.adopted_looks_follow_faceless and adoption_space is not None:
+        stats["adopted_looks_returned"] = return_adopted_looks(
+            labels, confidence, by, groups, adoption_space, look_blocks, face_labels_before_adoption,
+            [k for k in range(n) if instance_ids[k] not in face_vectors], params, frame_ids)
     if params.appearance_lone_looks and adoption_space is not None:
         stats["lone_looks_adopted"] = adopt_lone_looks(
             labels, confidence, adoption_space, look_blocks, groups, params,

@@ -66,6 +66,10 @@ class IdentityParams:
                                            # (the clear lead, least-alike bar waived, as a lone look) where its
                                            # face names no other identity by the calibrated lead (a drawn face
                                            # the face embedder cannot place; loose_face_looks.py; anime: on)
+    adopted_looks_follow_faceless: bool = False  # a faceless row a face identity adopted by its look moves to
+                                           # the faceless group formed later that it is nearer than the identity's
+                                           # face members in the image embedding and the colours each, by
+                                           # appearance_margin (adopted_faceless_looks.py; anime: on)
     appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
                                            # as a design of their own (split_gap, split_colour_gap, as a face
                                            # cluster is cut) go back to the faceless pool (faceless_groups.py)
