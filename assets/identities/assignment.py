@@ -26,9 +26,10 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, r
 from assets.identities.design_split import split_by_gap
 from assets.identities.lone_looks import adopt_lone_looks
 from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces, join_clear_loose_looks
-from assets.identities.prototypes import (detector_prototype_similarities, impostor_ceiling, join_by_calibrated_lead,
+from assets.identities.prototypes import (detector_prototype_similarities, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
 from assets.identities.shared_frames import face_conflicts, keep_joins_apart, split_shared_frames
+from assets.identities.track_faces import join_agreeing_track_faces
 from assets.identities.track_merges import tracks_cut_at_merges
 from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_tracks,
                                       veto_contradicted_inheritance)
@@ -273,43 +274,6 @@ def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str],
     stats["tracks"] = len(set(track_ids))
     stats["track_inherited"] = int(sum(inherited))
     return labels, confidence, track_ids
-
-
-def join_agreeing_track_faces(track_ids: list[str], labels: np.ndarray, confidence: np.ndarray, by: list[str],
-                              face_unit: np.ndarray, prototypes: np.ndarray, max_distance: float) -> int:
-    """Faces left unplaced that share a track and agree join an identity together (``by = prototype``).
-
-    One masked or turned face near no prototype is weak evidence, and a stranger's face can come as close; two
-    or more faces of one track that are alike (mean pairwise cosine >= 1 - ``max_distance``) and each lean to the
-    same identity (closest to its prototype, above the film's impostor ceiling) are independent looks that agree,
-    which stands in for the single face's margin. A track holding a face already placed elsewhere is left alone.
-    Changes ``labels``, ``confidence`` and ``by`` in place; returns how many faces joined."""
-    if len(prototypes) < 2 or not face_unit.shape[1]:
-        return 0  # with one identity there is no impostor ceiling to calibrate the bar on
-    has_face = np.abs(face_unit).sum(axis=1) > 0
-    ceiling = impostor_ceiling(face_unit, np.where(has_face, labels, -1), prototypes)
-    members: dict[str, list[int]] = {}
-    for row, track in enumerate(track_ids):
-        if track and has_face[row]:
-            members.setdefault(track, []).append(row)
-    joined = 0
-    for rows in members.values():
-        loose = [r for r in rows if labels[r] < 0]
-        if len(loose) < 2 or ceiling is None:
-            continue
-        sims = face_unit[loose] @ prototypes.T
-        best = sims.argmax(axis=1)
-        target = int(best[0])
-        placed_elsewhere = any(labels[r] >= 0 and labels[r] != target for r in rows)
-        alike = face_unit[loose] @ face_unit[loose].T
-        agreement = (alike.sum() - len(loose)) / (len(loose) * (len(loose) - 1))
-        if (placed_elsewhere or (best != target).any() or (sims[:, target] <= ceiling).any()
-                or agreement < 1 - max_distance):
-            continue
-        for j, r in enumerate(loose):
-            labels[r], confidence[r], by[r] = target, float(sims[j, target]), "prototype"
-        joined += len(loose)
-    return joined
 
 
 def tables(assignment: Assignment, ids: list[str], names: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -7,7 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.identities.assignment import assign_identities, join_agreeing_track_faces
+from assets.identities.assignment import assign_identities
+from assets.identities.track_faces import join_agreeing_track_faces
 from assets.identities.core import IdentityParams
 from assets.identities.prototypes import (detector_prototype_similarities, face_quality, impostor_ceiling,
                                           join_by_calibrated_lead, join_by_prototype, merge_by_prototype, prototype,
