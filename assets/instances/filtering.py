@@ -16,6 +16,9 @@ IMAGE_ALPHA = "image_alpha"  # the seed of an instance cut by its image's own al
 # by BlazePose, or in a drawn shot by a weak person box and a toy box on the same figure (resources/backends/
 # character_toys.py; opencv_characters.FIGURE_SEED, also in "face+figure", "carried+figure")
 FIGURE_SEED = "figure"
+# the seed name of an instance a lone drawn face seeded, its face a skin fill round features of its own
+# (resources/backends/opencv_characters.DRAWN_FACE_SEED, also in "carried+drawn_face")
+DRAWN_FACE_SEED = "drawn_face"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,16 @@ class FilterParams:
     # kept Kenney cut there measures 29-89). Rendered and filmed shots keep the test (a background person out of
     # focus is boxed as well as a sharp one). False: the blur test for every cut without a face or a confirmed figure
     boxed_characters: bool = False
+    # a cut a drawn face seeded (the seed ``drawn_face``, also in ``carried+drawn_face``: a lone face seed in a drawn
+    # shot whose face is a skin fill round features of its own, resources/backends/opencv_characters.DRAWN_FACE_SEED)
+    # is a character by that face, spared the blur test and the character-score test, as a cut holding a trusted face
+    # is (``face_count``), where its mask covers at most ``figure_max_frame_share`` of the frame. A weak face the
+    # segmenter confirmed is not among the faces the evidence counts, so its drawn cut was judged by blur (session
+    # 29, h4: Kenney tune seed 7 scene 10, the male adventurer's cut, IoU 0.958, dropped at 48.6 < 100). Any face seed
+    # is not enough: on Penny & Chip five weak faces on steam clouds, flowers and snow (white middles BlazePose
+    # confirmed) seed cuts the blur test drops. The anime preset turns it on. False: a face seed counts only through
+    # ``face_count``
+    drawn_face_characters: bool = False
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FilterParams":
@@ -61,7 +74,8 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
     """Adds kept, reason, decided_by. Order: size, an image's own alpha (kept: ``seed`` IMAGE_ALPHA), alpha
     coverage, occlusion, frame edge (when configured to drop), then a face keeps it (a detected face is proof
     enough, even on a soft-focus 3D frame), so does a figure confirmed at seeding (``confirmed_figures``) and, in
-    drawn shots, a cut a person or animal box holds (``boxed_characters``), then blur, then character likelihood.
+    drawn shots, a cut a person or animal box holds (``boxed_characters``) or a drawn face seeded
+    (``drawn_face_characters``), then blur, then character likelihood.
     A kept character the frame edge cuts says so in its reason (``; cut by frame edge: ...``)."""
     if instances.is_empty():
         return instances.with_columns(pl.lit(None, pl.Boolean).alias("kept"), pl.lit(None, pl.String).alias("reason"),
@@ -79,6 +93,8 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
               & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
     boxed = ((pl.col("body_score") >= params.min_character_score) & pl.lit(params.boxed_characters)
              & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
+    drawn_face = (pl.col("seed").str.contains(DRAWN_FACE_SEED, literal=True) & pl.lit(params.drawn_face_characters)
+                  & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
     pose_flag = pl.col("person_score").round(2) if seeded else pl.lit(None, pl.Float64)
     fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
     reason = (
@@ -100,6 +116,8 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .then(fmt("character: a figure confirmed at seeding, its cut's pose flag {}", pose_flag))
         .when(boxed)
         .then(fmt("character: a person or animal box {} holds it", pl.col("body_score").round(2)))
+        .when(drawn_face)
+        .then(pl.lit("character: a drawn face seeded it"))
         .when(pl.col("blur") < params.min_blur)
         .then(fmt("blurry: {} < {}", pl.col("blur").round(1), pl.lit(params.min_blur)))
         .when(pl.col("character_score") >= params.min_character_score)

@@ -16,6 +16,7 @@ from resources.backends.character_axis import body_axis_x
 from resources.backends.character_cues import CharacterCues, Cues
 from resources.backends.character_boxed_again import without_boxed_again
 from resources.backends.character_cel_fills import frame_mosaics, seed_mosaic
+from resources.backends.character_close_faces import features_in_skin
 from resources.backends.character_creatures import without_creature_limbs
 from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabcut_backend, refine_apart,
                                                 seeded_grabcut)
@@ -82,6 +83,10 @@ FLAT_PARTS = True  # drawn characters: flat enclosed regions joining the cut are
 GUESSED_CORE_PROBABLE = True
 FALSE_FACES = True  # drawn shots: a lone face heading no character gives no instance (character_face_guard; s. 23)
 FIGURE_SEED = "figure"  # an instance's seed name where its box is one BlazePose confirmed (character_toys)
+# an instance's seed name where a lone face seeded it in a drawn shot and that face is a skin fill round features of
+# its own (character_close_faces.features_in_skin): a drawn face by its look, whoever scored it (the filter reads it:
+# assets/instances/filtering.py, ``drawn_face_characters``; session 29, h4)
+DRAWN_FACE_SEED = "drawn_face"
 # drawn shots: the cel-fill mosaic a seed's core lies on is its probable foreground (character_cel_fills; s. 25)
 CEL_MOSAIC = True
 INK_OUTLINE = True  # drawn shots: a cut's edge moved onto the character's ink outline (character_ink_outline; s. 26)
@@ -359,6 +364,8 @@ class OpencvCharacterSegmenter:
             if drop or mask.sum() < 16:
                 continue
             kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed
+            if kind == "face" and cues.drawn and seed.face is not None and features_in_skin(rgb, seed.face):
+                kind = DRAWN_FACE_SEED
             kind = f"face+{kind}" if seed.face is not None and seed.kind != "face" else kind
             out.append({"mask": mask, "score": seed.score, "seed": kind, "person_score": person})
         return out
