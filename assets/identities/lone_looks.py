@@ -21,6 +21,23 @@ from assets.identities.clear_lead import clear_lead_targets
 from assets.identities.core import IdentityParams, normalise
 
 
+def row_tracks(track_ids: list[str] | None, rows: int) -> list:
+    """Each row's track; a row with none (``track_ids`` None or "") is a track of its own."""
+    return [(track_ids[k] if track_ids and track_ids[k] else ("row", k)) for k in range(rows)]
+
+
+def prototype_closeness(space: np.ndarray, k: int, members: np.ndarray) -> float:
+    """The cosine of row ``k`` to the mean of ``members`` in ``space`` (unit rows): how close it is to that
+    identity's prototype."""
+    return float(space[k] @ normalise(space[members].mean(axis=0, keepdims=True))[0])
+
+
+def a_look_of_its_own(space: np.ndarray, k: int, peers: list[int], closeness: float) -> bool:
+    """Whether one of ``peers`` (rows still noise, of other tracks) is at least ``closeness`` alike to row ``k`` in
+    ``space``: a character of its own whose looks are not grouped yet, rather than the identity's."""
+    return bool(peers) and float((space[peers] @ space[k]).max()) >= closeness
+
+
 def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, blocks: list[np.ndarray],
                      groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
                      loose_faces: list[int], track_ids: list[str] | None = None) -> int:
@@ -45,15 +62,14 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
     targets = clear_lead_targets(space, blocks, [members[i] for i in present], rows, others,
                                  params.appearance_margin, least_alike=False)
     unplaced = np.array(rows + [k for k in loose_faces if labels[k] < 0], dtype=np.int64)
-    tracks = [(track_ids[k] if track_ids and track_ids[k] else ("row", k)) for k in range(len(labels))]
+    tracks = row_tracks(track_ids, len(labels))
     chosen = []
     for k, target in zip(rows, targets):
         if target < 0 or not groups[present[target]]["has_faces"]:
             continue
         identity = present[target]
-        closeness = float(space[k] @ normalise(space[members[identity]].mean(axis=0, keepdims=True))[0])
-        peers = [j for j in unplaced if tracks[j] != tracks[k]]
-        if peers and float((space[peers] @ space[k]).max()) >= closeness:
+        closeness = prototype_closeness(space, k, members[identity])
+        if a_look_of_its_own(space, k, [j for j in unplaced if tracks[j] != tracks[k]], closeness):
             continue
         chosen.append((k, identity, closeness))
     for k, identity, closeness in chosen:  # decided on the labels before any of them joined

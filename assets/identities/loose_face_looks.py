@@ -30,6 +30,7 @@ import numpy as np
 from assets.identities.appearance_adoption import adopt_by_appearance, capped_by_impostors, own_floor
 from assets.identities.clear_lead import clear_lead_targets
 from assets.identities.core import normalise
+from assets.identities.lone_looks import a_look_of_its_own, prototype_closeness, row_tracks
 
 
 def adopt_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: list[str], face_labels: np.ndarray,
@@ -140,7 +141,7 @@ def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
     unplaced = [k for k in loose_faces if labels[k] < 0 and has_face[k]]
     faced_frames = ([{frames[k] for k in np.flatnonzero((labels == index) & has_face)} for index in range(identities)]
                     if frames is not None else None)
-    tracks = [(track_ids[k] if track_ids and track_ids[k] else ("row", k)) for k in range(len(labels))]
+    tracks = row_tracks(track_ids, len(labels))
     noise = np.flatnonzero(labels < 0)
     leads_to = np.full(len(labels), -1, dtype=np.int64)   # where each row still noise clearly leads by its look
     leads_to[noise] = clear_lead_targets(space, blocks, members, noise.tolist(), np.array(unplaced, dtype=np.int64),
@@ -153,12 +154,12 @@ def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
         target = int(leads_to[k])
         if target < 0:
             continue
-        closeness = float(space[k] @ normalise(space[members[target]].mean(axis=0, keepdims=True))[0])
+        closeness = prototype_closeness(space, k, members[target])
         names_other = (gated is None or gated[k]) and np.max(face_sims[k]) - face_sims[k, target] >= lead_bar
         if closeness < params.appearance_threshold or names_other:
             continue
-        peers = [j for j in noise if tracks[j] != tracks[k] and leads_to[j] != target]
-        if peers and float((space[peers] @ space[k]).max()) >= closeness:
+        if a_look_of_its_own(space, k, [j for j in noise if tracks[j] != tracks[k] and leads_to[j] != target],
+                             closeness):
             continue
         if faced_frames is not None and frames[k] in faced_frames[target]:
             continue
