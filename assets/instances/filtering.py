@@ -89,12 +89,16 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
     own_alpha = pl.col("seed") == IMAGE_ALPHA if "seed" in instances.columns else pl.lit(False)
     seeded = {"seed", "area", "frame_width", "person_score"} <= set(instances.columns)  # hand-made tables lack them
     frame_share = pl.col("area") / (pl.col("frame_width") * pl.col("frame_height")).cast(pl.Float64)
-    figure = (pl.col("seed").str.contains(FIGURE_SEED, literal=True) & pl.lit(params.confirmed_figures)
-              & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
-    boxed = ((pl.col("body_score") >= params.min_character_score) & pl.lit(params.boxed_characters)
-             & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
-    drawn_face = (pl.col("seed").str.contains(DRAWN_FACE_SEED, literal=True) & pl.lit(params.drawn_face_characters)
-                  & (frame_share <= params.figure_max_frame_share)) if seeded else pl.lit(False)
+
+    def spared(evidence: pl.Expr, switched_on: bool) -> pl.Expr:
+        """A character by ``evidence`` found at seeding, where its rule is on and the cut is no larger than a figure."""
+        if not (seeded and switched_on):
+            return pl.lit(False)
+        return evidence & (frame_share <= params.figure_max_frame_share)
+
+    figure = spared(pl.col("seed").str.contains(FIGURE_SEED, literal=True), params.confirmed_figures)
+    boxed = spared(pl.col("body_score") >= params.min_character_score, params.boxed_characters)
+    drawn_face = spared(pl.col("seed").str.contains(DRAWN_FACE_SEED, literal=True), params.drawn_face_characters)
     pose_flag = pl.col("person_score").round(2) if seeded else pl.lit(None, pl.Float64)
     fmt = lambda template, *cols: pl.format(template, *cols)  # noqa: E731
     reason = (

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import load_bench
-from tests.unit.test_figure_blur import best_cut, kenney_scene_cut
+from tests.unit.test_figure_blur import best_cut, decided_again, kenney_scene_cut
 
 SEED, SCENE, NAME = 29, 2, "male_adventurer_climb0"
 
@@ -34,28 +34,18 @@ def test_a_boxed_drawn_character_is_kept_though_its_fills_read_as_blurry(climber
 
 
 def test_without_the_rule_the_same_cut_is_dropped_as_blurry(climber_cut):
-    from assets.instances.filtering import FilterParams, auto_decisions
-
     decided, truth, preset = climber_cut
     _, row = best_cut(decided, truth)
     values = {**preset.get("instances", {}), **preset.get("filtered_instances", {})}
-    table = decided.drop("kept", "reason", "decided_by")
-    off = auto_decisions(table, FilterParams.from_dict({**values, "boxed_characters": False}))
-    on = auto_decisions(table, FilterParams.from_dict(values))
-    pick = pl.col("instance_id") == row["instance_id"]
-    assert off.filter(pick)["reason"][0].startswith("blurry")
-    assert on.filter(pick)["kept"][0]
+    assert decided_again(decided, row, {**values, "boxed_characters": False})["reason"].startswith("blurry")
+    assert decided_again(decided, row, values)["kept"]
 
 
 def test_rendered_shots_keep_the_blur_test(climber_cut):
     """The default (3D) values: the same boxed cut, blurry, is dropped."""
-    from assets.instances.filtering import FilterParams, auto_decisions
-
     decided, truth, _ = climber_cut
     _, row = best_cut(decided, truth)
-    table = decided.drop("kept", "reason", "decided_by")
-    decided_3d = auto_decisions(table, FilterParams())
-    assert decided_3d.filter(pl.col("instance_id") == row["instance_id"])["reason"][0].startswith("blurry")
+    assert decided_again(decided, row)["reason"].startswith("blurry")
 
 
 def test_a_boxed_cut_over_much_of_the_frame_keeps_the_blur_test():

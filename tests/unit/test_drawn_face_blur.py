@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import load_bench
-from tests.unit.test_figure_blur import best_cut, kenney_scene_cut
+from tests.unit.test_figure_blur import best_cut, decided_again, kenney_scene_cut
 
 SEED, SCENE, NAME = 7, 10, "male_adventurer_idle"
 
@@ -36,24 +36,16 @@ def test_a_cut_seeded_by_a_confirmed_weak_face_is_kept_though_its_fills_read_as_
 
 
 def test_without_the_rule_the_same_cut_is_dropped_as_blurry(adventurer_cut):
-    from assets.instances.filtering import FilterParams, auto_decisions
-
     decided, truth, values = adventurer_cut
     _, row = best_cut(decided, truth)
-    table = decided.drop("kept", "reason", "decided_by")
-    off = auto_decisions(table, FilterParams.from_dict({**values, "drawn_face_characters": False}))
-    pick = pl.col("instance_id") == row["instance_id"]
-    assert off.filter(pick)["reason"][0].startswith("blurry")
+    assert decided_again(decided, row, {**values, "drawn_face_characters": False})["reason"].startswith("blurry")
 
 
 def test_rendered_shots_keep_the_blur_test(adventurer_cut):
     """The default (3D) values: the same face-seeded cut, blurry, is dropped."""
-    from assets.instances.filtering import FilterParams, auto_decisions
-
     decided, truth, _ = adventurer_cut
     _, row = best_cut(decided, truth)
-    decided_3d = auto_decisions(decided.drop("kept", "reason", "decided_by"), FilterParams())
-    assert decided_3d.filter(pl.col("instance_id") == row["instance_id"])["reason"][0].startswith("blurry")
+    assert decided_again(decided, row)["reason"].startswith("blurry")
 
 
 def test_drawn_face_seeds_are_told_by_the_seed_name_and_a_big_cut_keeps_the_blur_test():

@@ -67,6 +67,16 @@ def best_cut(decided: pl.DataFrame, truth: np.ndarray) -> tuple[float, dict]:
     return max(ious), rows[int(np.argmax(ious))]
 
 
+def decided_again(decided: pl.DataFrame, row: dict, values: dict | None = None) -> dict:
+    """``row``'s automatic decision (kept, reason) on the same table with the filter values ``values`` (None: the
+    defaults, the 3D ones)."""
+    from assets.instances.filtering import FilterParams, auto_decisions
+
+    params = FilterParams() if values is None else FilterParams.from_dict(values)
+    again = auto_decisions(decided.drop("kept", "reason", "decided_by"), params)
+    return again.filter(pl.col("instance_id") == row["instance_id"]).row(0, named=True)
+
+
 def test_a_confirmed_figure_is_cut_and_kept_though_its_flat_fills_read_as_blurry(zombie_cut):
     decided, truth = zombie_cut
     iou, row = best_cut(decided, truth)
@@ -79,14 +89,8 @@ def test_a_confirmed_figure_is_cut_and_kept_though_its_flat_fills_read_as_blurry
 
 @pytest.mark.parametrize("preset", [{}, {"min_blur": 100.0, "min_character_score": 0.3}])
 def test_without_the_figure_rule_the_same_cut_is_dropped_as_blurry(zombie_cut, preset):
-    from assets.instances.filtering import FilterParams, auto_decisions
-
     decided, truth = zombie_cut
     iou, row = best_cut(decided, truth)
     assert iou > 0.9, iou
-    table = decided.drop("kept", "reason", "decided_by")
-    off = auto_decisions(table, FilterParams.from_dict({**preset, "confirmed_figures": False}))
-    on = auto_decisions(table, FilterParams.from_dict(preset))
-    pick = pl.col("instance_id") == row["instance_id"]
-    assert off.filter(pick)["reason"][0].startswith("blurry")
-    assert on.filter(pick)["kept"][0]
+    assert decided_again(decided, row, {**preset, "confirmed_figures": False})["reason"].startswith("blurry")
+    assert decided_again(decided, row, preset)["kept"]
