@@ -45,10 +45,10 @@ KEY_FRAMES_PER_MINUTE = 252 / 6
 INSTANCES_PER_MINUTE = 441 / 6
 FILM_MINUTES = 90
 # --smoke (a CPU check of the script's whole path): tiny sizes of the same architectures
-SMOKE = {"sam2_size": "tiny", "points_per_side": 4, "batches": (16,), "qwen_layers": 2, "qwen_depth": 2, "qwen_batches": (2,),
-         "frames": 2, "audio_s": 12.0}
-FULL = {"sam2_size": "large", "points_per_side": 32, "batches": (256, 64), "qwen_layers": 36, "qwen_depth": 32, "qwen_batches": (8, 32),
-        "frames": None, "audio_s": None}
+SMOKE = {"sam2_size": "tiny", "points_per_side": 4, "batches": (16,), "qwen_layers": 2, "qwen_depth": 2,
+         "qwen_batches": (2,), "frames": 2, "audio_s": 12.0}
+FULL = {"sam2_size": "large", "points_per_side": 32, "batches": (256, 64), "qwen_layers": 36, "qwen_depth": 32,
+        "qwen_batches": (8, 32), "frames": None, "audio_s": None}
 SIZE = dict(FULL)
 
 
@@ -164,39 +164,28 @@ def sam2_stage(gpu: Gpu, frames: list[np.ndarray]) -> dict:
             "projected_min": round(best * KEY_FRAMES_PER_MINUTE * FILM_MINUTES / 60, 1)}
 
 
-def qwen_3b(device: str, folder: Path):
+def qwen_3b(device: str):
     """Qwen2.5-VL-3B-Instruct's published dimensions, random bfloat16 weights, built on the device; a processor
     with a small locally trained tokenizer (the chat template and vision tokens of the real one)."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
-                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
+    from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
+                              Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
 
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                "<|image_pad|>", "<|video_pad|>"]
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(["a 3d animated character, soft lighting, close-up, three-quarter view"] * 20,
-                            trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                                initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in specials}
-    template = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{% for c in message['content'] %}"
-                "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% elif c['type'] == 'text'"
-                " %}{{ c['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endfor %}"
-                "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    from tests.random_models import QWEN_CHAT_TEMPLATE, qwen_chat_tokenizer
+
+    tokenizer, ids = qwen_chat_tokenizer()
     processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tokenizer,
-                                    video_processor=Qwen2VLVideoProcessor(), chat_template=template)
+                                    video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
     config = Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=151936, hidden_size=2048, intermediate_size=11008, num_hidden_layers=SIZE["qwen_layers"],
-                         num_attention_heads=16, num_key_value_heads=2, max_position_embeddings=128000,
-                         rms_norm_eps=1e-6, tie_word_embeddings=True,
+        text_config=dict(vocab_size=151936, hidden_size=2048, intermediate_size=11008,
+                         num_hidden_layers=SIZE["qwen_layers"], num_attention_heads=16, num_key_value_heads=2,
+                         max_position_embeddings=128000, rms_norm_eps=1e-6, tie_word_embeddings=True,
                          rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [16, 24, 24]},
                          bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
                          pad_token_id=ids["<|endoftext|>"]),
-        vision_config=dict(depth=SIZE["qwen_depth"], hidden_size=1280, intermediate_size=3420, num_heads=16, out_hidden_size=2048,
-                           window_size=112, fullatt_block_indexes=[7, 15, 23, 31], tokens_per_second=2),
+        vision_config=dict(depth=SIZE["qwen_depth"], hidden_size=1280, intermediate_size=3420, num_heads=16,
+                           out_hidden_size=2048, window_size=112, fullatt_block_indexes=[7, 15, 23, 31],
+                           tokens_per_second=2),
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
     default = torch.get_default_dtype()
@@ -212,21 +201,21 @@ def qwen_3b(device: str, folder: Path):
 
 
 def qwen_stage(gpu: Gpu, frames: list[np.ndarray]) -> dict:
+    from qwen_vl_utils import process_vision_info
+
     from resources.backends.qwen_vl import QwenVLCaptioner
 
     gpu.reset()
-    processor, model = qwen_3b(gpu.device, Path(tempfile.mkdtemp()))
+    processor, model = qwen_3b(gpu.device)
+    processor.tokenizer.padding_side = "left"
+    captioner = QwenVLCaptioner.__new__(QwenVLCaptioner)  # the adapter's own caption(), on the built model
+    captioner.model, captioner.device, captioner.max_new_tokens = "Qwen2.5-VL-3B (random)", gpu.device, 60
+    captioner.max_pixels, captioner._torch = 448 * 448, gpu.torch
+    captioner._process_vision_info, captioner._processor, captioner._model = process_vision_info, processor, model
     crops = [frame[y:y + 720, x:x + 540] for frame in frames for y, x in ((0, 300), (360, 1000))]
     report = {"parameters_b": round(sum(p.numel() for p in model.parameters()) / 1e9, 2)}
     for batch in SIZE["qwen_batches"]:
-        captioner = QwenVLCaptioner.__new__(QwenVLCaptioner)  # the adapter's own caption(), on the built model
-        captioner.model, captioner.device, captioner.max_new_tokens = "Qwen2.5-VL-3B (random)", gpu.device, 60
-        captioner.batch_size, captioner.max_pixels = batch, 448 * 448
-        from qwen_vl_utils import process_vision_info
-
-        captioner._process_vision_info, captioner._torch = process_vision_info, gpu.torch
-        captioner._processor, captioner._model = processor, model
-        processor.tokenizer.padding_side = "left"
+        captioner.batch_size = batch
         images = (crops * (64 // len(crops) + 1))[:2 * batch if SIZE["frames"] else max(2 * batch, 16)]
         facts = [{"name": "a character", "view": "front"}] * len(images)
         captioner.caption(images[:batch], facts[:batch])

@@ -45,3 +45,30 @@ def build_random_pyannote_parts(folder: Path, duration: float = 5.0) -> dict[str
     np.savez(plda / "plda.npz", mu=np.zeros(lda), tr=np.eye(lda) + 0.01 * rng.standard_normal((lda, lda)),
              psi=np.linspace(2.0, 0.1, lda))
     return {"segmentation": segmentation, "embedding": embedding, "plda": str(plda)}
+
+
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for c in message['content'] %}"
+    "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
+                 "<|video_pad|>"]
+
+
+def qwen_chat_tokenizer():
+    """A small byte-level BPE tokenizer trained here with Qwen-VL's special tokens (the chat template
+    ``QWEN_CHAT_TEMPLATE`` and the vision tokens of the real one): (tokenizer, {special token: id})."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    corpus = ["a 3d animated character with smooth shading, soft lighting, close-up, three-quarter view"] * 20
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=400, special_tokens=QWEN_SPECIALS,
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                        unk_token=None)
+    return tokenizer, {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIALS}
