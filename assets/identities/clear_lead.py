@@ -35,7 +35,7 @@ def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: lis
         for block in blocks]
     bars_in = ([float(held_out_similarities(space[m]).min()) for m in members] if least_alike
                else [-1.0] * len(members))
-    bars = _impostor_leads(space, protos, members, others)
+    bars = impostor_leads(space, protos, members, others)
     for j in range(len(faceless)):
         order = np.argsort(-sims[j])
         target, best, lead = int(order[0]), sims[j, order[0]], sims[j, order[0]] - sims[j, order[1]]
@@ -45,7 +45,7 @@ def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: lis
     return out
 
 
-def _impostor_leads(space: np.ndarray, protos: np.ndarray, members: list[np.ndarray], others: np.ndarray
+def impostor_leads(space: np.ndarray, protos: np.ndarray, members: list[np.ndarray], others: np.ndarray
                     ) -> np.ndarray:
     """Per identity, the largest lead over the runner-up that an instance seen with a face and not its member
     shows toward it (0 where none is nearest it)."""

@@ -66,6 +66,12 @@ class IdentityParams:
                                            # (the clear lead, least-alike bar waived, as a lone look) where its
                                            # face names no other identity by the calibrated lead (a drawn face
                                            # the face embedder cannot place; loose_face_looks.py; anime: on)
+    appearance_view_looks: float | None = None  # ... or, after the lone looks, a faceless row still noise
+                                           # joins the identity (faceless groups too) its adoption mix and its
+                                           # colours both name by appearance_margin, at least this alike to it in
+                                           # the colours, the image embedding at most that margin behind (a back
+                                           # view it reads as another character's; view_looks.py; None: off;
+                                           # anime: 0.8)
     adopted_looks_follow_faceless: bool = False  # a faceless row a face identity adopted by its look moves to
                                            # the faceless group formed later that it is nearer than the identity's
                                            # face members in the image embedding and the colours each, by
