@@ -110,6 +110,13 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
     return keep
 
 
+def seed_objects(objects: np.ndarray | None) -> np.ndarray | None:
+    """The object boxes (O x 5) the seeding rules read: from FAINT_OBJECT_SCORE where FAINT_OBJECTS, else from
+    OBJECT_SCORE (None stays None: cues made before objects existed)."""
+    return objects if objects is None else objects[objects[:, 4] >= (FAINT_OBJECT_SCORE if FAINT_OBJECTS
+                                                                     else OBJECT_SCORE)]
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
@@ -159,6 +166,14 @@ ZOOM_MIN_HEIGHT = 0.4  # a zoomed-out pass's box counts only this tall (fraction
 # Boxes of any class from this objectness up are returned as objects (YOLOX sees a thing there, whatever it calls it: a
 # faceless drawn character is a teddy bear, a fire hydrant or a chair to it): candidate seeds (character_objects)
 OBJECT_SCORE = 0.2
+# ... and from this fainter objectness too (session 30, h1): YOLOX boxes a faceless drawn figure standing clear of
+# everything (a robot, a zombie, a climber seen from behind) tightly (box IoU 0.73-0.97 with it) but often with an
+# objectness of 0.1-0.2 only (Kenney tune composites, seeds 29 / 7 / 31 / 33: 10 of 35 characters no cut-out covers).
+# A faint box seeds only where ``character_objects.figure_objects`` finds BlazePose sure of a figure in it (not a weak
+# face at its head, its motion or its cel fills: on Penny & Chip those confirm pumpkins, flowers, clouds and the moon
+# in faint boxes). Off (FAINT_OBJECTS False): boxes from OBJECT_SCORE only (``seed_objects``), as before.
+FAINT_OBJECTS = True
+FAINT_OBJECT_SCORE = 0.1
 
 
 class YoloxCharacterDetector:
@@ -170,7 +185,7 @@ class YoloxCharacterDetector:
 
     def __init__(self, score_threshold: float = 0.35, animal_threshold: float = 0.5,
                  weak_score: float = WEAK_PERSON_SCORE, zoom_out: tuple[float, ...] = ZOOM_OUT,
-                 toy_score: float = TOY_SCORE, object_score: float = OBJECT_SCORE):
+                 toy_score: float = TOY_SCORE, object_score: float = FAINT_OBJECT_SCORE):
         import onnxruntime as ort
 
         self.model = require_model(YOLOX, "yolox_nano")

@@ -26,7 +26,7 @@ but for the Big Buck Bunny title's white letters (0.34, span 0.87) and a mossy r
 
 import numpy as np
 
-from resources.backends.character_cues import overlap_of_smaller
+from resources.backends.character_cues import OBJECT_SCORE, overlap_of_smaller
 from resources.backends.character_objects import cut_figure_shaped, figure_shaped
 from resources.backends.character_seeds import Seed
 
@@ -109,6 +109,8 @@ def fill_figure_boxes(rgb: np.ndarray, objects: np.ndarray, seed_boxes: list[np.
 def with_fill_seeds(seeds: list[Seed], rgb: np.ndarray, objects: np.ndarray | None, drawn: bool,
                       score: float) -> list[Seed]:
     """``seeds`` and, in a drawn shot, a figure seed (scored ``score``) for every ``fill_figure_boxes`` box."""
+    if objects is not None:  # not the faint boxes (character_cues.FAINT_OBJECT_SCORE): their fills are props' too
+        objects = objects[objects[:, 4] >= OBJECT_SCORE]
     if not FILL_SEEDS or not drawn or objects is None or not len(objects):
         return seeds
     boxes = fill_figure_boxes(rgb, objects, [s.box for s in seeds])

@@ -5,14 +5,16 @@ A faceless drawn character (a robot, a zombie, a figure from behind or in profil
 to YOLOX-nano trained on photographs, an object it cannot name: it boxes the whole figure well (box IoU 0.7-0.96
 with the character on Kenney's tune composites) with a fair objectness (0.25-0.7) but calls it a teddy bear, a fire
 hydrant, a chair or a person too weakly to seed (``character_cues.Cues.objects``: every box of any class from
-``character_cues.OBJECT_SCORE``). An object box is no character by itself (a cup, a lamp, a rock), so it seeds only
-in a drawn shot (``Cues.drawn``), where nothing the segmenter trusts already holds it (a person or animal box, a
-confirmed toy or weak person box, a trusted face at or just above it), where it has a figure's shape and is seen
-whole (``figure_shaped``: at least MIN_HEIGHT of the frame's height, an upright box, clear of the frame's top and
-sides: on Penny & Chip, BlazePose is sure of a figure in wide clouds, and in a sofa, a tree or a sun the frame cuts;
-or cut by one of the frame's sides, ``cut_figure_shaped``, CUT_FIGURES, and then not confirmed by BlazePose alone;
-or a close figure whose box reaches the frame's top, ``top_figure_shaped``, TOP_FIGURES, confirmed only by a clear
-weak face at its head)
+``character_cues.OBJECT_SCORE``, or from its ``FAINT_OBJECT_SCORE`` where ``FAINT_OBJECTS``, session 30: a faceless
+figure standing clear is often boxed tightly but faintly, and a faint box is confirmed by BlazePose only;
+``seed_objects``). An object box is no character by itself (a cup, a lamp, a rock), so it seeds only in a drawn shot
+(``Cues.drawn``), where nothing the segmenter trusts already holds it (a person or animal box, a confirmed toy or
+weak person box, a trusted face at or just above it), where it has a figure's shape and is seen whole
+(``figure_shaped``: at least MIN_HEIGHT of the frame's height, an upright box, clear of the frame's top and sides:
+on Penny & Chip, BlazePose is sure of a figure in wide clouds, and in a sofa, a tree or a sun the frame cuts; or cut
+by one of the frame's sides, ``cut_figure_shaped``, CUT_FIGURES, and then not confirmed by BlazePose alone; or a
+close figure whose box reaches the frame's top, ``top_figure_shaped``, TOP_FIGURES, confirmed only by a clear weak
+face at its head)
 and where a figure is confirmed in it:
 - a weak face at its head (YuNet below the trusted score, which scores drawn faces 0.05-0.5: ``Cues.weak_faces``):
   at least MIN_HEAD_SCORE, its centre in the box's upper HEAD_SHARE and inside its middle columns, and at least
@@ -27,7 +29,7 @@ confirmed toy boxes do. Boxes are x0, y0, x1, y1 (plus scores) in the image's pi
 
 import numpy as np
 
-from resources.backends.character_cues import Cues, box_iou, overlap_of_smaller
+from resources.backends.character_cues import OBJECT_SCORE, Cues, box_iou, overlap_of_smaller, seed_objects
 from resources.backends.character_motion import Motion, moving_figure
 from resources.backends.character_toys import INSIDE, SAME_BOX, TOYS_APART, posed_figure
 
@@ -114,6 +116,7 @@ def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, pers
     is confirmed (``figure_shaped``, then ``head_face`` on the cues' weak faces, else ``moving_figure`` on the
     frame's ``motion`` where given, else ``posed_figure``); as person boxes scored ``person_score`` (N x 6). Of
     overlapping candidates the best objectness is taken."""
+    objects = seed_objects(objects)  # faint boxes too (character_cues.FAINT_OBJECTS)
     if not OBJECT_SEEDS or matte is None or not cues.drawn or not len(objects):
         return np.zeros((0, 6), np.float32)
     trusted = [b for b in cues.bodies if b[5] != 0 or b[4] >= person_score]
@@ -126,12 +129,16 @@ def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, pers
                 or any(overlap_of_smaller(box, b) >= TOYS_APART for b in kept) \
                 or any(_headed(box, f, FACE_ABOVE) for f in cues.faces):
             continue
-        head = head_face(box, cues.weak_faces)
+        # a faint box is confirmed by BlazePose's pose alone: on Penny & Chip weak faces on pumpkins and flowers head
+        # faint boxes, and a camera move or a zoom moves props against the shot (session 30, h1)
+        faint = box[4] < OBJECT_SCORE
+        head = None if faint else head_face(box, cues.weak_faces)
         if top and not whole:  # a close figure at the top: only a clear weak face at its head confirms it
             if head is not None and head[4] >= TOP_HEAD_SCORE:
                 kept.append(np.r_[box[:4], person_score, 0.0])
             continue
-        if head is not None or moving_figure(box, rgb.shape, motion) or (whole and posed_figure(rgb, box, matte)):
+        moves = not faint and moving_figure(box, rgb.shape, motion)
+        if head is not None or moves or (whole and posed_figure(rgb, box, matte)):
             kept.append(np.r_[box[:4], person_score, 0.0])
     return np.array(kept, np.float32).reshape(-1, 6)
 
