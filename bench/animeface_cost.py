@@ -185,7 +185,8 @@ def masked_faces(native, image: np.ndarray, mask: np.ndarray | None) -> list:
 
 def region_trial(frames: list[np.ndarray], labelled: list) -> dict:
     from resources.backends.animeface import AnimeFaceDetector
-    from resources.backends.character_cues import YoloxCharacterDetector, YunetFaceDetector
+    from resources.backends.character_cues import YunetFaceDetector
+    from resources.backends.yolox_boxes import YoloxCharacterDetector
 
     native = AnimeFaceDetector(max_side=None, cache_dir=None)._in_process()
     bodies, faces = YoloxCharacterDetector(0.3, 0.5), YunetFaceDetector(0.3)

@@ -176,8 +176,8 @@ def cue_costs() -> dict:
     """CPU-ms a frame of each cue model, and YuNet at smaller input sizes against its default."""
     import cv2
 
-    from resources.backends.character_cues import (YUNET_MAX_SIDE, DeeplabCharacterMask, YoloxCharacterDetector,
-                                                   YunetFaceDetector, box_iou)
+    from resources.backends.character_cues import YUNET_MAX_SIDE, DeeplabCharacterMask, YunetFaceDetector, box_iou
+    from resources.backends.yolox_boxes import YoloxCharacterDetector
 
     shared = shared_dir()
     sintel = video_frames(shared / SINTEL, 40, 30)

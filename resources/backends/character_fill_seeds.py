@@ -26,9 +26,10 @@ but for the Big Buck Bunny title's white letters (0.34, span 0.87) and a mossy r
 
 import numpy as np
 
-from resources.backends.character_cues import OBJECT_SCORE, overlap_of_smaller
+from resources.backends.character_cues import overlap_of_smaller
 from resources.backends.character_objects import cut_figure_shaped, figure_shaped
 from resources.backends.character_seeds import Seed
+from resources.backends.yolox_boxes import OBJECT_SCORE
 
 FILL_SEEDS = True
 INSIDE = 0.8  # a fill piece with at least this share of its pixels inside the box is the box's own
@@ -109,7 +110,7 @@ def fill_figure_boxes(rgb: np.ndarray, objects: np.ndarray, seed_boxes: list[np.
 def with_fill_seeds(seeds: list[Seed], rgb: np.ndarray, objects: np.ndarray | None, drawn: bool,
                       score: float) -> list[Seed]:
     """``seeds`` and, in a drawn shot, a figure seed (scored ``score``) for every ``fill_figure_boxes`` box."""
-    if objects is not None:  # not the faint boxes (character_cues.FAINT_OBJECT_SCORE): their fills are props' too
+    if objects is not None:  # not the faint boxes (yolox_boxes.FAINT_OBJECT_SCORE): their fills are props' too
         objects = objects[objects[:, 4] >= OBJECT_SCORE]
     if not FILL_SEEDS or not drawn or objects is None or not len(objects):
         return seeds

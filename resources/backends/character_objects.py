@@ -5,7 +5,7 @@ A faceless drawn character (a robot, a zombie, a figure from behind or in profil
 to YOLOX-nano trained on photographs, an object it cannot name: it boxes the whole figure well (box IoU 0.7-0.96
 with the character on Kenney's tune composites) with a fair objectness (0.25-0.7) but calls it a teddy bear, a fire
 hydrant, a chair or a person too weakly to seed (``character_cues.Cues.objects``: every box of any class from
-``character_cues.OBJECT_SCORE``, or from its ``FAINT_OBJECT_SCORE`` where ``FAINT_OBJECTS``, session 30: a faceless
+``yolox_boxes.OBJECT_SCORE``, or from its ``FAINT_OBJECT_SCORE`` where ``FAINT_OBJECTS``, session 30: a faceless
 figure standing clear is often boxed tightly but faintly, and a faint box is confirmed by BlazePose only;
 ``seed_objects``). An object box is no character by itself (a cup, a lamp, a rock), so it seeds only in a drawn shot
 (``Cues.drawn``), where nothing the segmenter trusts already holds it (a person or animal box, a confirmed toy or
@@ -29,9 +29,10 @@ confirmed toy boxes do. Boxes are x0, y0, x1, y1 (plus scores) in the image's pi
 
 import numpy as np
 
-from resources.backends.character_cues import OBJECT_SCORE, Cues, box_iou, overlap_of_smaller, seed_objects
+from resources.backends.character_cues import Cues, box_iou, overlap_of_smaller
 from resources.backends.character_motion import Motion, moving_figure
 from resources.backends.character_toys import INSIDE, SAME_BOX, TOYS_APART, posed_figure
+from resources.backends.yolox_boxes import OBJECT_SCORE, seed_objects
 
 OBJECT_SEEDS = True
 MIN_HEAD_SCORE = 0.1  # a weak face's YuNet score
@@ -116,7 +117,7 @@ def figure_objects(rgb: np.ndarray, cues: Cues, objects: np.ndarray, matte, pers
     is confirmed (``figure_shaped``, then ``head_face`` on the cues' weak faces, else ``moving_figure`` on the
     frame's ``motion`` where given, else ``posed_figure``); as person boxes scored ``person_score`` (N x 6). Of
     overlapping candidates the best objectness is taken."""
-    objects = seed_objects(objects)  # faint boxes too (character_cues.FAINT_OBJECTS)
+    objects = seed_objects(objects)  # faint boxes too (yolox_boxes.FAINT_OBJECTS)
     if not OBJECT_SEEDS or matte is None or not cues.drawn or not len(objects):
         return np.zeros((0, 6), np.float32)
     trusted = [b for b in cues.bodies if b[5] != 0 or b[4] >= person_score]

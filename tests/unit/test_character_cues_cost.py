@@ -55,7 +55,8 @@ def test_the_class_map_runs_once_when_read_and_equals_deeplabs_own(segmenter, ph
 
 
 def test_cue_models_find_the_same_on_one_thread_as_on_two(shared, photo, monkeypatch):
-    from resources.backends.character_cues import DeeplabCharacterMask, YoloxCharacterDetector
+    from resources.backends.character_cues import DeeplabCharacterMask
+    from resources.backends.yolox_boxes import YoloxCharacterDetector
 
     found = {}
     for threads in ("1", "2"):

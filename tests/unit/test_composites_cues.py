@@ -34,7 +34,7 @@ def tall_sita(shared):
 @pytest.mark.parametrize("zoom_out, found", [((1.0,), False), ((1.0, 2.0), True)])
 def test_zoomed_out_pass_finds_a_character_that_fills_the_frame(shared, tall_sita, zoom_out, found):
     os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
-    from resources.backends.character_cues import YoloxCharacterDetector
+    from resources.backends.yolox_boxes import YoloxCharacterDetector
 
     rgb, truth = tall_sita
     boxes = YoloxCharacterDetector(zoom_out=zoom_out).detect(rgb)

@@ -1,5 +1,5 @@
 """A faceless drawn figure YOLOX boxes tightly but faintly (objectness 0.1-0.2) is a candidate seed
-(resources/backends/character_cues.py, FAINT_OBJECTS; docs/instances.md, "Session 30 (h1)").
+(resources/backends/yolox_boxes.py, FAINT_OBJECTS; docs/instances.md, "Session 30 (h1)").
 
 On real media: Kenney's characters pasted with their exact alpha on Sintel trailer and Big Buck Bunny frames
 (bench/composites.py, Kenney tune seed 33, a seed nobody tuned on before session 30), through the real instances core
@@ -9,8 +9,8 @@ all (the bench's loss kind ``missed``); BlazePose is sure of a figure in that bo
 
 import numpy as np
 
-import resources.backends.character_cues as cues
-from resources.backends.character_cues import seed_objects
+import resources.backends.yolox_boxes as cues
+from resources.backends.yolox_boxes import seed_objects
 from tests.unit.test_big_head_body import kept_iou
 
 ROBOT = (33, 17, "robot_idle")  # objectness 0.16, BlazePose sure of a figure in the box (pose flag 0.99)

@@ -1,4 +1,4 @@
-"""YOLOX-nano's boxes (resources/backends/character_cues.py) scored only on the rows whose best score can pass a
+"""YOLOX-nano's boxes (resources/backends/yolox_boxes.py) scored only on the rows whose best score can pass a
 threshold are the boxes of scoring every row: on real frames, and on network outputs made to hold equal class
 scores, rows exactly at a threshold and a negative objectness (where the shortcut does not hold and every row is
 scored)."""
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assets.instances.composites import read_background
-from resources.backends.character_cues import YoloxCharacterDetector
+from resources.backends.yolox_boxes import YoloxCharacterDetector
 
 
 @pytest.fixture(scope="module")
