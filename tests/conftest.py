@@ -24,18 +24,23 @@ def load_bench(name: str) -> ModuleType:
     return module
 
 
+def kenney_wheel_or_skip() -> Path:
+    """The wheel holding Kenney's CC0 characters (``install/fetch_bench_media.sh``), or the test skipped naming it."""
+    from assets.instances.kenney_characters import kenney_wheel
+
+    try:
+        return kenney_wheel()
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+
+
 def kenney_tune_film(seed: int):
     """The Kenney tune film of ``seed`` at 480 rows as ``bench/kenney_film.py`` builds it: (its plan, one dict a shot,
     and ``render(shot)`` giving that shot's frames as ``render_shot`` yields them); skips without the Kenney
     characters."""
     import zipfile
 
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        wheel = kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    wheel = kenney_wheel_or_skip()
     film = load_bench("kenney_film")
     backgrounds = film.shot_backgrounds("tune", 480)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond
-from tests.conftest import load_bench
+from tests.conftest import kenney_wheel_or_skip, load_bench
 
 SEED, SCENE, NAME = 11, 2, "male_person_idle"
 
@@ -30,12 +30,8 @@ def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch:
 
     import resources.backends.opencv_characters as characters
     from assets.instances.composites import mask_iou
-    from assets.instances.kenney_characters import kenney_wheel
 
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    kenney_wheel_or_skip()
     os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
     seed, number, name = where
     monkeypatch.setattr(module or characters, switch, on)

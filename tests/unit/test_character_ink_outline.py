@@ -8,7 +8,7 @@ import pytest
 
 from assets.instances.composites import compose_scene, load_character, mask_iou, read_background
 from resources.backends.character_ink_outline import on_ink_outline, on_ink_outlines
-from tests.conftest import load_bench
+from tests.conftest import kenney_wheel_or_skip, load_bench
 
 BACKGROUND = "media/video/2d/penny_and_chip_26shots_480p.mp4"
 
@@ -59,12 +59,9 @@ def test_the_exact_cut_stays_nearly_as_it_is(inked):
 def test_a_character_without_ink_keeps_its_cut(shared):
     """Kenney's flat designs have no ink lines: their cut, off by 3 px either way, stays (measured: short, no pixel
     changes; leaking over the inked background, 203 of 29163 px)."""
-    from assets.instances.kenney_characters import kenney_wheel, load_kenney_character
+    from assets.instances.kenney_characters import load_kenney_character
 
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    kenney_wheel_or_skip()
     scene = _scene(shared, [load_kenney_character("male_person", "idle", 480)], 3)
     truth = scene.characters[0].mask
     for morph in (cv2.dilate, cv2.erode):

@@ -5,18 +5,13 @@ scene generator; the default character set (../shared's Sita and Saha) draws the
 import numpy as np
 import pytest
 
-from tests.conftest import load_bench
+from tests.conftest import kenney_wheel_or_skip, load_bench
 from tests.unit.test_character_class_extent import tune_scene
 
 
 @pytest.fixture(scope="module")
 def bench(shared):
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    kenney_wheel_or_skip()
     return load_bench("composites")
 
 

@@ -7,22 +7,19 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 import yaml
 
 from assets.frames.core import FrameParams, extract_image_frames
+from tests.conftest import kenney_wheel_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_kenney_characters_as_images_pass_the_anime_frames_check_not_the_default(tmp_path):
-    from assets.instances.kenney_characters import (SPRITE_HEIGHT, kenney_wheel, read_sprite,
+    from assets.instances.kenney_characters import (SPRITE_HEIGHT, read_sprite,
                                                     upscale_rgba)
 
-    try:
-        wheel = kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    wheel = kenney_wheel_or_skip()
     folder = tmp_path / "images"
     folder.mkdir()
     with zipfile.ZipFile(wheel) as archive:   # four characters of other designs (no near-duplicate pair)

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import load_bench
+from tests.conftest import kenney_wheel_or_skip, load_bench
 
 
 CASES = {  # Kenney tune split: (seed, scene, the character pasted there with no face YuNet finds)
@@ -33,12 +33,7 @@ def kenney_scene_cut(shared, out_dir, seed: int, number: int, name: str) -> tupl
     seed only there); skips without the Kenney characters."""
     import os
 
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    kenney_wheel_or_skip()
     os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
     bench = load_bench("composites")
     scene = bench.build_scenes("tune", number + 1, seed, character_set="kenney")[0][number]

@@ -12,6 +12,7 @@ from PIL import Image
 
 from assets.frames.core import FrameParams, extract_image_frames
 from assets.frames.quality import figure
+from tests.conftest import kenney_wheel_or_skip
 
 ANIME_FRAMES = FrameParams(dedup_hamming=8, min_sharpness=1.0)  # configs/presets/anime.yaml
 POSES = ("idle", "jump", "walk0", "walk2", "walk4", "walk6", "climb0")
@@ -21,10 +22,7 @@ POSES = ("idle", "jump", "walk0", "walk2", "walk4", "walk6", "climb0")
 def sprites():
     from assets.instances import kenney_characters as kenney
 
-    try:
-        wheel = kenney.kenney_wheel()
-    except FileNotFoundError as error:
-        pytest.skip(str(error))
+    wheel = kenney_wheel_or_skip()
     with zipfile.ZipFile(wheel) as archive:
         return {(name, pose): kenney.read_sprite(archive, name, pose)
                 for name in ("female_person", "robot") for pose in POSES}

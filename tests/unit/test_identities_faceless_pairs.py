@@ -18,6 +18,7 @@ from assets.identities.appearance import colour_descriptor, cutout_on_grey, shap
 from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.assignment import assign_identities
 from assets.identities.core import IdentityParams, normalise
+from tests.conftest import kenney_wheel_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARACTERS = ("female_adventurer", "female_person", "male_adventurer", "male_person", "robot", "zombie")
@@ -36,10 +37,7 @@ def two_looks() -> tuple[list[str], list[np.ndarray]]:
 
     from assets.instances import kenney_characters as kenney
 
-    try:
-        wheel = kenney.kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    wheel = kenney_wheel_or_skip()
     names, images = [], []
     with zipfile.ZipFile(wheel) as archive:
         for character in CHARACTERS:

@@ -25,6 +25,7 @@ from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.assignment import assign_identities
 from assets.identities.core import IdentityParams, normalise
 from assets.identities.design_split import split_by_gap
+from tests.conftest import kenney_wheel_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONT = ("idle", "jump", "walk0", "walk2", "walk4", "walk6")
@@ -79,13 +80,10 @@ def test_an_odd_cut_out_does_not_keep_two_designs_together(min_cluster_size):
 @pytest.fixture(scope="module")
 def sprites(shared):
     """name -> (MobileNet of the cut-out on grey, the cut-out's colour descriptor)."""
-    from assets.instances.kenney_characters import kenney_wheel, load_kenney_character
+    from assets.instances.kenney_characters import load_kenney_character
     from resources.backends.tflite_embedder import TfliteImageEmbedder
 
-    try:
-        wheel = kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    wheel = kenney_wheel_or_skip()
     wanted = ([(c, p) for c in HUMANS for p in FRONT] + [("zombie", p) for p in ("idle", "walk4", "walk6", "jump")]
               + [(c, "climb0") for c in HUMANS + ("zombie", "robot")]
               + [("robot", p) for p in ("idle", "walk0", "walk4", "walk6")])

@@ -15,6 +15,7 @@ import yaml
 from assets.identities.appearance import SHAPE_SIDE, colour_descriptor, cutout_on_grey, shape_descriptor
 from assets.identities.assignment import assign_identities
 from assets.identities.core import IdentityParams, normalise
+from tests.conftest import kenney_wheel_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("gemGreen", "coinGold", "star", "keyGreen", "flagGreen1")
@@ -32,10 +33,7 @@ def silhouettes() -> dict[str, np.ndarray]:
 
     from assets.instances import kenney_characters as kenney
 
-    try:
-        wheel = kenney.kenney_wheel()
-    except FileNotFoundError as error:
-        pytest.skip(str(error))
+    wheel = kenney_wheel_or_skip()
     out = {}
     with zipfile.ZipFile(wheel) as archive:
         for design in DESIGNS:

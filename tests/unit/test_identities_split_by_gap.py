@@ -15,6 +15,7 @@ from assets.identities.appearance import colour_descriptor, cutout_on_grey
 from assets.identities.core import normalise
 from assets.identities.design_split import split_by_gap
 from resources.protocols import FaceDetection
+from tests.conftest import kenney_wheel_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 POSES = ("idle", "jump", "walk0", "walk2", "walk4", "walk6")   # the tune split's front poses (climb0: the back)
@@ -23,14 +24,11 @@ POSES = ("idle", "jump", "walk0", "walk2", "walk4", "walk6")   # the tune split'
 @pytest.fixture(scope="module")
 def looks(shared):
     """Per character: (face vectors, colour descriptors) of its six poses, each also mirrored (12 looks)."""
-    from assets.instances.kenney_characters import kenney_wheel, load_kenney_character
+    from assets.instances.kenney_characters import load_kenney_character
     from resources.backends.drawn_identity import DrawnIdentityEmbedder, context_crop
     from resources.backends.tflite_embedder import TfliteImageEmbedder
 
-    try:
-        wheel = kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    wheel = kenney_wheel_or_skip()
     embedder = DrawnIdentityEmbedder(TfliteImageEmbedder())
     out = {}
     archive = zipfile.ZipFile(wheel)

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import load_bench
+from tests.conftest import kenney_wheel_or_skip, load_bench
 
 pytestmark = pytest.mark.slow  # builds and decodes a film (about 10 s)
 
@@ -16,12 +16,7 @@ pytestmark = pytest.mark.slow  # builds and decodes a film (about 10 s)
 @pytest.fixture(scope="module")
 def tiny_film(tmp_path_factory, shared):
     pytest.importorskip("av")
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    kenney_wheel_or_skip()
     film = load_bench("kenney_film")
     out = tmp_path_factory.mktemp("kenney_film")
     truth = film.build(out, "tune", shots=2, seed=23, height=480, seconds=(1.0, 1.0))

@@ -4,17 +4,12 @@ a small man standing in front of a big woman, cut with her as one cut-out)."""
 import numpy as np
 import pytest
 
-from tests.conftest import load_bench
+from tests.conftest import kenney_wheel_or_skip, load_bench
 
 
 @pytest.fixture(scope="module")
 def scene(shared):
-    from assets.instances.kenney_characters import kenney_wheel
-
-    try:
-        kenney_wheel()
-    except FileNotFoundError as missing:
-        pytest.skip(str(missing))
+    kenney_wheel_or_skip()
     composites = load_bench("composites")
     return composites.build_scenes("tune", 1, 29, character_set="kenney")[0][0]
 
