@@ -9,7 +9,7 @@ import numpy as np
 
 from assets.identities.appearance import held_out_similarities
 from assets.identities.clear_lead import clear_lead_targets
-from assets.identities.core import IdentityParams, normalise
+from assets.identities.core import IdentityParams, member_prototypes, normalise
 
 
 def adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray | None,
@@ -23,7 +23,7 @@ def adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: 
         return list(faceless), 0
     appearance = normalise(appearance)
     members = [np.flatnonzero(labels == index) for index in range(len(groups))]
-    protos = [normalise(appearance[m].mean(axis=0, keepdims=True))[0] for m in members]
+    protos = member_prototypes(appearance, members)
     # calibrated per identity and per embedder: how close the identity's own face members are to its prototype
     # (identities.appearance_floor held_out: each to the prototype of the others)
     floors = [max(params.appearance_threshold, own_floor(appearance[m], p, params)) for m, p in zip(members, protos)]
@@ -51,7 +51,7 @@ def adopt_by_appearance(labels: np.ndarray, confidence: np.ndarray, appearance: 
 
 
 def capped_by_impostors(floors: list[float], appearance: np.ndarray, members: list[np.ndarray],
-                        protos: list[np.ndarray], loose: np.ndarray, params: IdentityParams) -> list[float]:
+                        protos: np.ndarray, loose: np.ndarray, params: IdentityParams) -> list[float]:
     """Each identity's floor lowered to its appearance impostor ceiling (the closest any instance seen with a face
     and not its member comes to its prototype: another identity's members and the ``loose`` faces no identity
     took, which stand for the characters without an identity) plus ``appearance_margin``, never under

@@ -6,7 +6,7 @@ by more than any instance known not to be the character leads toward it. No Dags
 import numpy as np
 
 from assets.identities.appearance import held_out_similarities
-from assets.identities.core import normalise
+from assets.identities.core import member_prototypes, normalise
 
 
 def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: list[np.ndarray],
@@ -28,11 +28,10 @@ def clear_lead_targets(space: np.ndarray, blocks: list[np.ndarray], members: lis
     if len(members) < 2 or not faceless:
         return out
     blocks = blocks or [space]
-    protos = np.stack([normalise(space[m].mean(axis=0, keepdims=True))[0] for m in members])
+    protos = member_prototypes(space, members)
     sims = space[faceless] @ protos.T
-    block_nearest = [(normalise(block[faceless]) @ np.stack(
-        [normalise(normalise(block[m]).mean(axis=0, keepdims=True))[0] for m in members]).T).argmax(axis=1)
-        for block in blocks]
+    block_nearest = [(normalise(block[faceless]) @ member_prototypes(normalise(block), members).T).argmax(axis=1)
+                     for block in blocks]
     bars_in = ([float(held_out_similarities(space[m]).min()) for m in members] if least_alike
                else [-1.0] * len(members))
     bars = impostor_leads(space, protos, members, others)

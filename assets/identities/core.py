@@ -181,6 +181,12 @@ def normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12) if x.size else x
 
 
+def member_prototypes(unit: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
+    """Each identity's prototype (one row per entry of ``members``, its row indices): the normalised mean of its
+    members' rows of ``unit`` (rows already unit length)."""
+    return np.stack([normalise(unit[m].mean(axis=0, keepdims=True))[0] for m in members])
+
+
 def reduce(x: np.ndarray, params: IdentityParams, seed: int = 0) -> tuple[np.ndarray, str]:
     """Optional PCA / UMAP before density clustering (keeps the result re-normalised for cosine)."""
     method = params.reduce

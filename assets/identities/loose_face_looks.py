@@ -29,7 +29,7 @@ import numpy as np
 
 from assets.identities.appearance_adoption import adopt_by_appearance, capped_by_impostors, own_floor
 from assets.identities.clear_lead import clear_lead_targets
-from assets.identities.core import normalise
+from assets.identities.core import member_prototypes, normalise
 from assets.identities.lone_looks import a_look_of_its_own, prototype_closeness, row_tracks
 
 
@@ -86,7 +86,7 @@ def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: li
     if lead_bar is None or any(not m.size for m in members):
         return 0
     spaces = [normalise(appearance)] + [normalise(block) for block in blocks]
-    protos = [np.stack([normalise(space[m].mean(axis=0, keepdims=True))[0] for m in members]) for space in spaces]
+    protos = [member_prototypes(space, members) for space in spaces]
     mix = spaces[0]
     own_floors = [max(params.appearance_threshold, own_floor(mix[m], p, params)) for m, p in zip(members, protos[0])]
     has_face = ~np.isnan(face_sims).any(axis=1)
@@ -101,7 +101,7 @@ def join_agreeing_loose_faces(labels: np.ndarray, confidence: np.ndarray, by: li
         if face_sims[k, target] - face_sims[k, order[1]] < lead_bar:
             continue
         looks = [space[k] @ proto.T for space, proto in zip(spaces, protos)]
-        floors = (capped_by_impostors(own_floors, mix, members, list(protos[0]),
+        floors = (capped_by_impostors(own_floors, mix, members, protos[0],
                                        np.array([j for j in loose_faces if j != k], dtype=np.int64), params)
                   if params.appearance_floor_cap else own_floors)
         if any(int(np.argmax(look)) != target for look in looks) or looks[0][target] < floors[target]:

@@ -32,14 +32,8 @@ from typing import Any
 import numpy as np
 
 from assets.identities.clear_lead import impostor_leads
-from assets.identities.core import IdentityParams, normalise
+from assets.identities.core import IdentityParams, member_prototypes, normalise
 from assets.identities.lone_looks import a_look_of_its_own, prototype_closeness, row_tracks
-
-
-def prototypes_of(block: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
-    """Each identity's prototype in ``block``: the normalised mean of its members' unit rows."""
-    unit = normalise(block)
-    return np.stack([normalise(unit[m].mean(axis=0, keepdims=True))[0] for m in members])
 
 
 def lead_of(similarities: np.ndarray) -> tuple[int, float, float]:
@@ -67,7 +61,7 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
     if len(present) < 2:
         return 0
     kept = [members[i] for i in present]
-    mix, image, colour = (prototypes_of(block, kept) for block in (space, appearance, colours))
+    mix, image, colour = (member_prototypes(normalise(block), kept) for block in (space, appearance, colours))
     unit_image, unit_colours = normalise(appearance), normalise(colours)
     others = np.array([k for k in loose_faces if labels[k] < 0], dtype=np.int64)
     bars = impostor_leads(space, mix, kept, others)
