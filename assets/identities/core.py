@@ -72,6 +72,12 @@ class IdentityParams:
                                            # the colours, the image embedding at most that margin behind (a back
                                            # view it reads as another character's; view_looks.py; None: off;
                                            # anime: 0.8)
+    appearance_view_colour_leads: bool = False  # ... the adoption mix need only name that identity (nearest, by
+                                           # any lead) where the colours lead by appearance_margin and by more
+                                           # than any row not its member leads there: a drawn back view leads its
+                                           # own identity by 0.001-0.04 in the mix, 0.036-0.075 in the colours,
+                                           # the other design of its palette by 0.016 at most in the colours
+                                           # (view_looks.py; anime: on)
     adopted_looks_follow_faceless: bool = False  # a faceless row a face identity adopted by its look moves to
                                            # the faceless group formed later that it is nearer than the identity's
                                            # face members in the image embedding and the colours each, by

@@ -23,8 +23,14 @@ face identity or a faceless group, when
 4. no member of A shares its frame (two rows of one frame are two characters), and no row still noise of another
    track is at least as alike to it in the mix as A's prototype is (a character of its own whose looks did not
    group: lone_looks.a_look_of_its_own).
-Decided on the labels before any row joined. Its known failure (the held-out creatures set, session 30): creatures
-of one palette in other designs (a green fish, a frog, a slime) pass it too, into a faceless group of green ones.
+With ``appearance_view_colour_leads`` (anime: on) condition 1 is met too where the mix only names A (nearest, by
+any lead; its impostor bar waived) and the colours lead toward A by ``appearance_margin`` and by more than
+any row not A's leads toward A there (the impostor bar, in the colours): two designs that share a palette (Kenney's
+adventurers; its persons) put a back view 0.001-0.04 ahead of its own identity in the mix, 0.036-0.075 in the
+colours, while no row of the other design leads there by more than 0.016 (the Kenney tune redraws 31-38; the
+silhouette and the box's size do not tell the designs apart: one body). Decided on the labels before any row joined.
+Its known failure (the held-out creatures set, session 30): creatures of one palette in other designs (a green fish,
+a frog, a slime) pass it too, into a faceless group of green ones.
 """
 
 from typing import Any
@@ -65,6 +71,8 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
     unit_image, unit_colours = normalise(appearance), normalise(colours)
     others = np.array([k for k in loose_faces if labels[k] < 0], dtype=np.int64)
     bars = impostor_leads(space, mix, kept, others)
+    colour_leads = params.appearance_view_colour_leads
+    colour_bars = impostor_leads(unit_colours, colour, kept, others) if colour_leads else np.zeros(len(kept))
     unplaced = np.array(rows + others.tolist(), dtype=np.int64)
     tracks = row_tracks(track_ids, len(labels))
     margin = params.appearance_margin
@@ -73,7 +81,11 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
         target, best, lead = lead_of(space[k] @ mix.T)
         colour_sims, image_sims = unit_colours[k] @ colour.T, unit_image[k] @ image.T
         colour_target, _, colour_lead = lead_of(colour_sims)
-        if (best < params.appearance_threshold or lead < margin or lead <= bars[target]
+        # the mix names A by margin ahead of any impostor face's lead; or (colour_leads) it only names A and the
+        # colours lead by margin ahead of any impostor row's lead in the colours (a back view of a palette shared)
+        mix_named = (lead >= margin and lead > bars[target]) or (colour_leads and lead > 0
+                                                                 and colour_lead > colour_bars[target])
+        if (best < params.appearance_threshold or not mix_named
                 or colour_target != target or colour_lead < margin
                 or colour_sims[target] < params.appearance_view_looks
                 or image_sims[target] < image_sims.max() - margin):
