@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import polars as pl
 
+from assets.frames.canvas_match import Canvas, canvas
 from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
 from assets.frames.quality import (COLOUR_CHROMA, Figure, FrameQuality, figure, measure, near_duplicates,
                                    quality_drop_reason)
@@ -58,6 +59,10 @@ class FrameParams:
     # scene / hybrid modes decode only the frames others are predicted from (I, P, reference B): shots are found
     # and key frames chosen among them, decoded exactly; interval mode decodes every frame for exact times
     skip_non_reference: bool = True
+    # an image folder's images whose hashes are within dedup_hamming are near-duplicates only when they are also one
+    # picture pixel by pixel (assets/frames/canvas_match.py): the hash reads the canvas's layout, and composites of
+    # other characters on one background frame read as one (Kenney tune sets). Video frames keep the hash alone
+    image_dedup_pixels: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -105,6 +110,7 @@ class _FrameWriter:
         self.rows: list[dict[str, Any]] = []
         self.qualities: list[FrameQuality] = []
         self.figures: list[Figure | None] = []  # an image folder's figures (quality.figure); a video's stay empty
+        self.canvases: list[Canvas | None] = []  # an image folder's thumbnails (frames.image_dedup_pixels)
         self._jpegs = BackgroundWriter(self._write, self.PENDING, "frame_jpeg", lambda target, bgr: str(target))
 
     def _write(self, target: Path, bgr: np.ndarray) -> None:
@@ -118,6 +124,8 @@ class _FrameWriter:
         quality = measure(bgr)
         if cutout is not None:
             self.figures.append(figure(bgr, cutout, quality.chroma >= COLOUR_CHROMA))
+            if self.params.image_dedup_pixels:
+                self.canvases.append(canvas(bgr, quality.chroma >= COLOUR_CHROMA))
         reason = quality_drop_reason(quality, self.params.min_sharpness, self.params.min_brightness,
                                      self.params.min_contrast)
         frame_id = frame_name(shot, pos, frame_index)
@@ -150,7 +158,8 @@ class _FrameWriter:
         duplicates = near_duplicates([self.qualities[i].phash for i in candidates],
                                      [self.qualities[i].sharpness for i in candidates], self.params.dedup_hamming,
                                      [self.qualities[i].chroma >= COLOUR_CHROMA for i in candidates],
-                                     [self.figures[i] for i in candidates] if self.figures else None)
+                                     [self.figures[i] for i in candidates] if self.figures else None,
+                                     [self.canvases[i] for i in candidates] if self.canvases else None)
         for dropped, kept in duplicates.items():
             row = self.rows[candidates[dropped]]
             (self.out_dir / Path(row["path"]).name).unlink(missing_ok=True)
@@ -301,6 +310,8 @@ def extract_image_frames(folder: Path, out_dir: Path, params: FrameParams,
                                 "drop_reason": f"unreadable: {error.reason}"})
             writer.qualities.append(FrameQuality(0.0, 0.0, 0.0, 0))
             writer.figures.append(None)
+            if params.image_dedup_pixels:
+                writer.canvases.append(None)
             continue
         alpha = image_alpha(image_path, (rgb.shape[1], rgb.shape[0]))
         writer.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), index, 0, index, 0.0, source, cutout=alpha is not None)

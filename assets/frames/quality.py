@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from assets.frames.canvas_match import Canvas, same_picture
+
 SHARPNESS_WIDTH = 512  # sharpness is measured at a fixed width so thresholds do not depend on resolution
 COLOUR_CHROMA = 4.0  # a frame whose mean channel spread reaches this is in colour (JPEG noise on grey stays below 2)
 # An image folder's cut-outs (RGBA sprites) and figures on a plain canvas are compared by their figure, not their
@@ -143,14 +145,17 @@ def _opened(masks: np.ndarray) -> np.ndarray:
 
 def near_duplicates(hashes: list[int], sharpness: list[float], max_distance: int,
                     preferred: list[bool] | None = None,
-                    figures: list[Figure | None] | None = None) -> dict[int, int]:
+                    figures: list[Figure | None] | None = None,
+                    canvases: list[Canvas | None] | None = None) -> dict[int, int]:
     """Groups near-duplicate frames and keeps the sharpest of each group.
 
     Returns {dropped index: index of the kept frame it duplicates}. Greedy in order of decreasing sharpness,
     so a kept frame is at least as sharp as every frame it stands for; with ``preferred``, those frames
     come first, each kind by sharpness (an image set's colour original before its black-and-white copy, whose grey hash is the same).
     Two frames that both have a ``figures`` entry are duplicates when their figures are (``figure_changes`` at most
-    FIGURE_MAX_CHANGED), whatever their canvases' hashes; other pairs compare hashes.
+    FIGURE_MAX_CHANGED), whatever their canvases' hashes; other pairs compare hashes, and with ``canvases`` (an
+    image folder's) two that both have one are near-duplicates only when they are also one picture pixel by pixel
+    (canvas_match.same_picture).
     """
     order = np.argsort(-np.asarray(sharpness, dtype=np.float64), kind="stable")
     if preferred is not None:
@@ -171,6 +176,13 @@ def near_duplicates(hashes: list[int], sharpness: list[float], max_distance: int
                 both = [kept_figures[k] for k in close]
                 same = figure_changes(own, [figures[kept_idx[k]] for k in both]) <= FIGURE_MAX_CHANGED
                 distances[both] = np.where(same, 0, max_distance + 1)
+            own_canvas = canvases[i] if canvases is not None else None
+            if own_canvas is not None:
+                by_figure = set(kept_figures) if own is not None else set()
+                for k in np.flatnonzero(distances <= max_distance):
+                    other = canvases[kept_idx[k]]
+                    if k not in by_figure and other is not None and not same_picture(own_canvas, other):
+                        distances[k] = max_distance + 1
             nearest = int(np.argmin(distances))
             if distances[nearest] <= max_distance:
                 dropped[int(i)] = kept_idx[nearest]
