@@ -38,6 +38,14 @@ def a_look_of_its_own(space: np.ndarray, k: int, peers: list[int], closeness: fl
     return bool(peers) and float((space[peers] @ space[k]).max()) >= closeness
 
 
+def noise_rows_and_identities(labels: np.ndarray, faceless: list[int], identities: int
+                              ) -> tuple[list[int], list[np.ndarray], list[int]]:
+    """The ``faceless`` rows still noise, each identity's member rows, and the identities that have members."""
+    rows = [k for k in faceless if labels[k] < 0]
+    members = [np.flatnonzero(labels == index) for index in range(identities)]
+    return rows, members, [index for index, m in enumerate(members) if m.size]
+
+
 def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, blocks: list[np.ndarray],
                      groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
                      loose_faces: list[int], track_ids: list[str] | None = None) -> int:
@@ -50,14 +58,10 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
     row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise, is at least as
     alike to it in ``space`` as the identity's prototype is. Changes ``labels`` and ``confidence`` in place; returns
     how many rows joined."""
-    rows = [k for k in faceless if labels[k] < 0]
-    if not rows or len(groups) < 2:
+    rows, members, present = noise_rows_and_identities(labels, faceless, len(groups))
+    if not rows or len(present) < 2:
         return 0
     space = normalise(space)
-    members = [np.flatnonzero(labels == index) for index in range(len(groups))]
-    present = [index for index, m in enumerate(members) if m.size]
-    if len(present) < 2:
-        return 0
     others = np.array([k for k in loose_faces if labels[k] < 0], dtype=np.int64)
     targets = clear_lead_targets(space, blocks, [members[i] for i in present], rows, others,
                                  params.appearance_margin, least_alike=False)

@@ -39,7 +39,8 @@ import numpy as np
 
 from assets.identities.clear_lead import impostor_leads
 from assets.identities.core import IdentityParams, member_prototypes, normalise
-from assets.identities.lone_looks import a_look_of_its_own, prototype_closeness, row_tracks
+from assets.identities.lone_looks import (a_look_of_its_own, noise_rows_and_identities, prototype_closeness,
+                                         row_tracks)
 
 
 def lead_of(similarities: np.ndarray) -> tuple[int, float, float]:
@@ -58,14 +59,10 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
     identity, and rows of a character of its own). ``track_ids``: each row's track (None or "": a track of its
     own); ``frame_ids``: each row's frame (None: not used). Changes ``labels`` and ``confidence`` in place; returns
     how many rows joined."""
-    rows = [k for k in faceless if labels[k] < 0]
-    if not rows:
+    rows, members, present = noise_rows_and_identities(labels, faceless, len(groups))
+    if not rows or len(present) < 2:
         return 0
     space = normalise(space)
-    members = [np.flatnonzero(labels == index) for index in range(len(groups))]
-    present = [index for index, m in enumerate(members) if m.size]
-    if len(present) < 2:
-        return 0
     kept = [members[i] for i in present]
     mix, image, colour = (member_prototypes(normalise(block), kept) for block in (space, appearance, colours))
     unit_image, unit_colours = normalise(appearance), normalise(colours)
