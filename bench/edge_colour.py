@@ -27,7 +27,6 @@ Usage: .venv/bin/python bench/edge_colour.py [--part composites|images|both] [--
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -35,17 +34,13 @@ import tempfile
 import time
 from pathlib import Path
 
+# the repository first (castforge's packages), the bench folder last: composites.py is found, and the bench's
+# datasets.py never shadows Hugging Face's `datasets` (as bench/kenney_film.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
 
 BACKGROUNDS = {"grey": (128, 128, 128), "green": (0, 255, 0)}
-
-
-def composites_bench():
-    """bench/composites.py as a module (the bench scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location("composites_bench", Path(__file__).with_name("composites.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def kept_cutouts(decided, frame_id: str, shape: tuple[int, int]) -> list[tuple]:
@@ -184,7 +179,8 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--edge-colour", default="blur_fusion", help="instances.edge_colour for the run")
     args = parser.parse_args()
-    bench = composites_bench()
+    import composites as bench  # bench/composites.py, a sibling script
+
     if bench.shared_dir() is None:
         sys.exit("../shared (or CASTFORGE_SHARED) with media/characters_rgba and the videos is needed")
     os.environ.setdefault("CASTFORGE_MODELS", str(bench.shared_dir() / "models"))

@@ -17,27 +17,22 @@ Usage: .venv/bin/python bench/merged_pairs.py [--scenes 32] [--seed 29] [--split
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+# the repository first (castforge's packages), the bench folder last: composites.py is found, and the bench's
+# datasets.py never shadows Hugging Face's `datasets` (as bench/kenney_film.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
 
 from resources.paths import shared_dir  # noqa: E402
 
 MIN_WEAK = 0.2  # a weak face from this score up counts as a cue (the weak faces' seeding floor, session 29)
 OWN_BOX = 0.5  # a box at this IoU with the character's own box is its own
-
-
-def composites_bench():
-    """bench/composites.py as a module (the bench scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location("composites_bench", Path(__file__).with_name("composites.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def box_of(mask) -> list[float]:
@@ -130,7 +125,8 @@ def main() -> None:
     from assets.instances.composites import loss_cause, score_scene
     from resources.segmenter import SegmenterResource
 
-    bench = composites_bench()
+    import composites as bench  # bench/composites.py, a sibling script
+
     scenes, shots = bench.build_scenes(args.split, args.scenes, args.seed, character_set=args.characters)
     preset = bench.preset_sections(args.preset)
     anime_faces = bool(preset.get("instances", {}).get("anime_faces"))
