@@ -33,6 +33,7 @@ from assets.identities.track_faces import join_agreeing_track_faces
 from assets.identities.track_merges import tracks_cut_at_merges
 from assets.identities.tracks import (TrackParams, decide_tracks, face_leans, link_tracks,
                                       veto_contradicted_inheritance)
+from assets.identities.view_groups import join_view_groups
 from assets.identities.view_looks import join_view_looks
 
 
@@ -228,6 +229,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             labels, confidence, adoption_space, appearance, colours, groups, params,
             [k for k in pool if instance_ids[k] not in face_vectors], [k for k in with_face if labels[k] < 0],
             track_ids, frame_ids)
+    if (params.appearance_view_groups and params.appearance_view_looks is not None and adoption_space is not None
+            and colours is not None):
+        stats["view_groups_joined"] = join_view_groups(
+            labels, confidence, adoption_space, appearance, colours, groups, params,
+            [k for k in with_face if labels[k] < 0], frame_ids)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

@@ -78,6 +78,16 @@ class IdentityParams:
                                            # own identity by 0.001-0.04 in the mix, 0.036-0.075 in the colours,
                                            # the other design of its palette by 0.016 at most in the colours
                                            # (view_looks.py; anime: on)
+    appearance_view_groups: bool = False   # ... and then a faceless group whose members are all nearest one face
+                                           # identity in the colours joins it where the group's colour prototype
+                                           # names it as the view looks ask of a row (that bar, the margin, the
+                                           # colour impostor bar; nearest in the mix, the image embedding at most
+                                           # the margin behind), no frame shared: one character's back views
+                                           # paired into a group of their own (view_groups.py; anime: on)
+    appearance_view_group_members: bool = False  # ... and a faceless group whose members name two identities
+                                           # in the colours is taken member by member, each by that rule for a
+                                           # group of one (both persons' back views paired; view_groups.py;
+                                           # anime: on)
     adopted_looks_follow_faceless: bool = False  # a faceless row a face identity adopted by its look moves to
                                            # the faceless group formed later that it is nearer than the identity's
                                            # face members in the image embedding and the colours each, by
