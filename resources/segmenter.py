@@ -81,18 +81,21 @@ class SegmenterResource(LazyBackendResource):
 
     def segment_frame(self, rgb: np.ndarray, anime_faces: bool | None = None,
                       analysis_max_height: int | None = None,
-                      motion=None) -> tuple[list[SegmentedInstance], "Cues"]:
+                      motion=None, shot_seeds: list | None = None) -> tuple[list[SegmentedInstance], "Cues"]:
         """(instances, cues) for one RGB frame; ``anime_faces`` (the instances stage's parameter, on in the anime
         preset) adds AnimeFace 2D faces to the cues, None keeps the resource's choice. A frame taller than
         ``analysis_max_height`` (the stage's parameter; None: no cap) is analysed scaled down to it; masks and cues
         come back in the frame's own pixels. ``motion``: the frame's moving map against its shot, computed when asked
-        for (resources/backends/character_motion.py; the instances stage's ``motion_seeds``)."""
+        for (resources/backends/character_motion.py; the instances stage's ``motion_seeds``). ``shot_seeds``: boxes
+        (x0, y0, x1, y1, frame pixels) of characters cut in a neighbouring key frame of the shot and carried here
+        (assets/instances/shot_seeds.py), each a figure seed."""
         from resources.analysis_frame import analysis_scale, full_cues, full_instances, scaled_frame
 
         scale = analysis_scale(rgb.shape[0], analysis_max_height)
         small = scaled_frame(rgb, scale)
         cues = self.cue_models()(small, anime_faces)
         cues.motion = motion
+        cues.shot_seeds = [np.asarray(b, np.float32) * scale for b in shot_seeds or ()]
         found = self.get().segment(small, cues)
         reason = None if found else no_instance_reason(cues, self.face_score, self.person_score)
         if scale < 1.0:

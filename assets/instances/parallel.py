@@ -27,6 +27,7 @@ import polars as pl
 
 from assets.instances.core import INSTANCE_SCHEMA, InstanceParams, _shots, extract_instances, shot_plan
 from assets.instances.misses import misses_table
+from assets.instances.shot_seeds import SEED_KEY
 from resources.cores import MODEL_THREADS_ENV, available_cores, positive_setting, threads_per_worker
 from resources.storage import FilmWorkspace
 
@@ -88,7 +89,7 @@ def segment_film(film: str, frames: pl.DataFrame, workspace: FilmWorkspace, segm
         def counted(rgb: np.ndarray, **options: Any) -> tuple[list[dict], Any]:
             nonlocal done
             value = segment(rgb, **options)
-            done += 1
+            done += SEED_KEY not in options   # a key frame cut again from its shot's seeds counts once
             progress(done)
             return value
 

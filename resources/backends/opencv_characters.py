@@ -32,6 +32,7 @@ from resources.backends.character_objects import with_figure_objects
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
+from resources.backends.character_shot_seeds import SHOT_SEED_KIND, with_shot_seeds
 from resources.backends.character_skeleton import matte_cue, selfie_cue, skeleton_cue
 from resources.backends.character_toys import with_toy_boxes
 from resources.backends.character_upper_body import without_upper_bodies
@@ -312,6 +313,7 @@ class OpencvCharacterSegmenter:
         seeds = without_upper_bodies(seeds, cues.drawn)
         seeds = with_moving_seeds(seeds, rgb.shape, getattr(cues, "motion", None), cues.drawn, self.person_score)
         seeds = with_fill_seeds(seeds, rgb, getattr(cues, "objects", None), cues.drawn, self.person_score)
+        seeds = with_shot_seeds(seeds, getattr(cues, "shot_seeds", None), cues.drawn, self.person_score)
         cues.seeds = len(seeds)   # why a frame has no instance (SegmenterResource.segment_frame)
         if not seeds:
             return []
@@ -364,6 +366,7 @@ class OpencvCharacterSegmenter:
             if drop or mask.sum() < 16:
                 continue
             kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed
+            kind = f"{SHOT_SEED_KIND}+{FIGURE_SEED}" if seed.kind == SHOT_SEED_KIND else kind
             if kind == "face" and cues.drawn and seed.face is not None and features_in_skin(rgb, seed.face):
                 kind = DRAWN_FACE_SEED
             kind = f"face+{kind}" if seed.face is not None and seed.kind != "face" else kind

@@ -1,0 +1,113 @@
+"""A character cut in one key frame of a drawn shot and uncut in the next: seeded there from its carried mask.
+
+A drawn character that no detector boxes in one key frame (cut by the frame's edge, turned, half behind another)
+is often cut in the key frame before or after it in the same shot. After a shot's key frames are segmented, each
+cut of a key frame is carried to its neighbouring key frames by dense optical flow (Farneback,
+``shot_consistency``). Where the carried mask lies mostly on pixels no cut of that frame holds
+(``MAX_COVERED``), the flow explains most of it (the neighbour warped by the flow matches the frame's colours there,
+``shot_consistency.explained``: the character's own colours are seen in this frame) and it is large enough
+(``MIN_SHARE`` of the frame and ``MIN_KEPT`` of the mask it came from), its box is handed back to the segmenter as a
+seed (``resources/backends/character_shot_seeds.py``), which cuts the frame again. The carried mask itself is never
+an instance: the new cut is GrabCut's on this frame's pixels, and it is kept only where it matches the carried mask
+(``MIN_MATCH``); otherwise the frame keeps its first cuts.
+
+Drawn shots only (the frame's cues say ``drawn``); one pass, from the first cuts of each neighbour; a neighbour's cut
+that one of the frame's own cuts overlaps where it stood (``PRESENT_IOU``) is not carried (no flow is estimated for
+it). On by default (``SHOT_SEEDS``): measured in docs/instances.md, session 31 (h2). Images RGB uint8 H x W x 3,
+masks bool H x W, frame pixels. numpy / OpenCV only.
+"""
+
+from typing import Any, Callable
+
+import numpy as np
+
+# on (session 31, h2; the lead's review): the held-out Kenney film's cut-outs mean IoU 0.499 -> 0.522, found@0.5
+# 0.561 -> 0.592, visible-character identity F 0.623 -> 0.646 (labelled F 0.838 -> 0.828); the cost: the neighbours'
+# own props carried on as well (Penny & Chip: 9 characters no cut held and 9 props or parts, identities F equal;
+# held-out film: 5 of 9 new cut-outs on no character) and +7% of the stage's CPU on a drawn film; docs/instances.md
+SHOT_SEEDS = True
+MAX_COVERED = 0.2  # at most this share of the carried mask on the frame's own cuts: the character has no cut here
+MIN_EXPLAINED = 0.6  # at least this share of the carried mask where the flow explains the frame's colours
+MIN_SHARE = 0.005  # the carried mask at least this share of the frame's pixels
+MIN_KEPT = 0.5  # ... and at least this share of the mask it was carried from (the flow followed the character)
+PRESENT_IOU = 0.3  # a neighbour's cut this close to one of the frame's own, uncarried, is that cut's character
+MIN_MATCH = 0.4  # the new cut's IoU with the carried mask for the frame's new cuts to be kept
+SEED_KEY = "shot_seeds"  # the keyword the segmenter takes the boxes by (x0, y0, x1, y1, frame pixels)
+
+
+def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[tuple[np.ndarray, list[np.ndarray]]]
+                       ) -> list[np.ndarray]:
+    """The masks of ``neighbours`` ((rgb, masks) of the shot's adjacent key frames) carried to this frame (``rgb``,
+    cut into ``own``) that no cut of it holds, the flow explains and that kept their size; one per place (a mask
+    overlapping one already taken at IoU 0.3 or more is left out)."""
+    from assets.instances.shot_consistency import (carry_over, explained, full_size_flow, grey_at_flow_size,
+                                                   rgb_at_flow_size, sample_points, small_flow)
+
+    held = np.any(own, axis=0) if own else np.zeros(rgb.shape[:2], bool)
+    frame_px = rgb.shape[0] * rgb.shape[1]
+    found: list[np.ndarray] = []
+    for neighbour, masks in neighbours:
+        # a neighbour's cut that one of this frame's cuts already overlaps where it stood (IoU PRESENT_IOU) is that
+        # character's: no flow is estimated for it (most key frames, whose characters are cut in both)
+        masks = [m for m in masks if m.sum() >= MIN_SHARE * frame_px
+                 and not any(_iou(m, o) >= PRESENT_IOU for o in own)]
+        if not masks:
+            continue
+        small = small_flow(grey_at_flow_size(rgb), grey_at_flow_size(neighbour))
+        flow = full_size_flow(small, rgb.shape)
+        points = sample_points(flow)
+        fits = None
+        for mask in masks:
+            carried = carry_over(mask, flow, points)
+            area = int(carried.sum())
+            if area < MIN_SHARE * frame_px or area < MIN_KEPT * mask.sum():
+                continue
+            if (carried & held).sum() > MAX_COVERED * area:
+                continue
+            if fits is None:
+                fits = explained(small, rgb_at_flow_size(rgb), rgb_at_flow_size(neighbour), rgb.shape)
+            if (carried & fits).sum() < MIN_EXPLAINED * area:
+                continue
+            if any(_iou(carried, other) >= 0.3 for other in found):
+                continue
+            found.append(carried)
+    return found
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = float(np.count_nonzero(a | b))
+    return float(np.count_nonzero(a & b)) / union if union else 0.0
+
+
+def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def matches(found: list[dict], carried: list[np.ndarray]) -> bool:
+    """Whether every carried mask has a cut of ``found`` at IoU MIN_MATCH or more."""
+    return all(any(_iou(f["mask"], c) >= MIN_MATCH for f in found) for c in carried)
+
+
+def with_shot_seeds(segmented: list[tuple[dict, np.ndarray, list[dict], Any]],
+                    segment_again: Callable[[int, list[tuple[int, int, int, int]]], tuple[list[dict], Any]]
+                    ) -> tuple[list[tuple[dict, np.ndarray, list[dict], Any]], int]:
+    """One shot's ``segmented`` key frames ((frame, rgb, found, cues), time order) with the drawn frames that have a
+    carried candidate cut again by ``segment_again(n, boxes)`` and kept where every candidate got a matching cut;
+    and how many frames changed."""
+    if not SHOT_SEEDS or len(segmented) < 2:
+        return segmented, 0
+    out, changed = list(segmented), 0
+    for n, (frame, rgb, found, cues) in enumerate(segmented):
+        if cues is None or not getattr(cues, "drawn", False):
+            continue   # a transparent image's own cut-out, a carried key frame or a rendered shot
+        neighbours = [(segmented[k][1], [f["mask"] for f in segmented[k][2]]) for k in (n - 1, n + 1)
+                      if 0 <= k < len(segmented) and segmented[k][3] is not None]
+        carried = carried_candidates(rgb, [f["mask"] for f in found], neighbours)
+        if not carried:
+            continue
+        again, again_cues = segment_again(n, [box_of(c) for c in carried])
+        again = [f for f in again if f["mask"].any()]
+        if matches(again, carried):
+            out[n], changed = (frame, rgb, again, again_cues), changed + 1
+    return out, changed
