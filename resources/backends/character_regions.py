@@ -182,9 +182,7 @@ def same_fill_pieces(regions: np.ndarray, flat: np.ndarray, off_cut: np.ndarray,
     """bool per region: the regions chained to a ``flat`` one (bool per region) by 4-neighbour steps of mean colour
     (``means``, Lab per region) under MIN_CONTRAST through regions ``off_cut``, where every region of the chain is
     ``enclosed`` (inside the box, off the window's border); the flat ones themselves left out."""
-    pairs = np.concatenate([np.stack([regions[:, :-1].ravel(), regions[:, 1:].ravel()], 1),
-                            np.stack([regions[:-1].ravel(), regions[1:].ravel()], 1)])
-    pairs = np.unique(np.sort(pairs[pairs[:, 0] != pairs[:, 1]], axis=1), axis=0)
+    pairs = neighbour_pairs(regions, len(flat))
     pairs = pairs[off_cut[pairs[:, 0]] & off_cut[pairs[:, 1]]
                   & (np.linalg.norm(means[pairs[:, 0]] - means[pairs[:, 1]], axis=1) < MIN_CONTRAST)]
     if not len(pairs):
@@ -197,6 +195,28 @@ def same_fill_pieces(regions: np.ndarray, flat: np.ndarray, off_cut: np.ndarray,
     anchored = np.bincount(chain, flat & off_cut, chain.max() + 1) > 0
     closed = np.bincount(chain, ~enclosed, chain.max() + 1) == 0
     return anchored[chain] & closed[chain] & ~flat & off_cut
+
+
+# ``neighbour_pairs`` finds the distinct pairs as one int64 key each (smaller x count + larger) instead of NumPy's
+# ``unique(..., axis=0)``, which sorts the rows as opaque records (a byte comparison a pair): the same pairs in the
+# same order (the keys order as the pairs do, lexicographically), in a fifth of the CPU (4.5 of 5.5 ms a call on
+# Penny & Chip's windows; session 31, h3). False: the rows' unique, as before.
+PAIRS_BY_KEY = True
+
+
+def neighbour_pairs(regions: np.ndarray, count: int) -> np.ndarray:
+    """P x 2 (``regions``' dtype): every pair of distinct labels (smaller, larger) of 4-neighbour pixels of
+    ``regions`` (labels 0..``count``-1), sorted and each once."""
+    if not PAIRS_BY_KEY:
+        pairs = np.concatenate([np.stack([regions[:, :-1].ravel(), regions[:, 1:].ravel()], 1),
+                                np.stack([regions[:-1].ravel(), regions[1:].ravel()], 1)])
+        return np.unique(np.sort(pairs[pairs[:, 0] != pairs[:, 1]], axis=1), axis=0)
+    first = np.concatenate([regions[:, :-1].ravel(), regions[:-1].ravel()]).astype(np.int64)
+    second = np.concatenate([regions[:, 1:].ravel(), regions[1:].ravel()]).astype(np.int64)
+    apart = first != second
+    first, second = first[apart], second[apart]
+    keys = np.unique(np.minimum(first, second) * count + np.maximum(first, second))
+    return np.stack([keys // count, keys % count], 1).astype(regions.dtype)
 
 
 def _stands_out(regions: np.ndarray, region: int, means: np.ndarray, foreground: np.ndarray,
