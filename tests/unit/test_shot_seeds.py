@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import assets.instances.shot_seeds as shot_seeds
-from assets.instances.shot_seeds import carried_candidates, matches, with_shot_seeds
+from assets.instances.shot_seeds import box_of, carried_candidates, matches, with_shot_seeds
 from resources.backends.character_seeds import Seed
 from resources.backends.character_shot_seeds import with_shot_seeds as with_seed_boxes
 from tests.unit.test_character_motion import tune_film_shot
@@ -82,7 +82,8 @@ def test_without_the_switch_the_same_key_frame_has_no_cut_of_it(segmenter, zombi
     assert _best_iou(out[0][2], truth) < 0.1
 
 
-def test_a_carried_mask_on_the_frames_own_cut_or_off_its_colours_is_no_candidate():
+def test_a_carried_mask_on_the_frames_own_cut_or_off_its_colours_is_no_candidate(monkeypatch):
+    monkeypatch.setattr(shot_seeds, "STILL_GUARD", False)   # the frame is its own neighbour: nothing moves
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
     mask = np.zeros((120, 160), bool)
@@ -116,3 +117,54 @@ def test_a_carried_box_a_seed_already_has_or_outside_a_drawn_frame_adds_nothing(
     assert len(with_seed_boxes(seeds, [np.array([100, 10, 140, 90])], False, 0.3)) == 1
     added = with_seed_boxes(seeds, [np.array([100, 10, 140, 90])], True, 0.3)
     assert len(added) == 2 and added[1].figure and added[1].kind == "shot"
+
+
+def test_a_carried_mask_that_kept_its_place_in_the_scene_is_no_candidate(monkeypatch):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), (0, 0), 2)
+    mask = np.zeros((120, 160), bool)
+    mask[30:90, 40:80] = True
+    monkeypatch.setattr(shot_seeds, "STILL_GUARD", True)
+    assert carried_candidates(frame, [], [(frame, [mask])]) == []              # still against a still frame
+    moved = frame.copy()                                                       # the neighbour: the figure 6 px on
+    moved[30:90, 46:86] = frame[30:90, 40:80]
+    assert len(carried_candidates(frame, [], [(moved, [np.roll(mask, 6, axis=1)])])) == 1
+
+
+@pytest.fixture(scope="module")
+def creature_shot(shared):
+    """The Kenney tune film's shot 3 (seed 23) rendered at its key frames 315, 323 and 331, with their first cuts
+    in the film's run (tests/data/kenney_film_tune_shot3_cuts.npz: h2's run of the tune film, switch off) and the
+    characters' visible alpha at 323. 331 cuts, besides the man, a creature painted in the Sintel background at
+    the frame's right (a figure seed, BlazePose's flag); 323 does not."""
+    from pathlib import Path
+
+    shot, rendered = tune_film_shot(3)
+    frames, characters = [], None
+    for index, (rgb, layers) in enumerate(rendered):
+        if index in (14, 22, 30):
+            frames.append(rgb)
+            characters = np.any([layer[1] >= 0.5 for layer in layers], axis=0) if index == 22 else characters
+        if index >= 30:
+            break
+    saved = np.load(Path(__file__).parents[1] / "data" / "kenney_film_tune_shot3_cuts.npz")
+    width = frames[0].shape[1]
+    cuts = [list(np.unpackbits(saved[key], axis=-1)[..., :width].astype(bool)) for key in ("f315", "f323", "f331")]
+    return frames, cuts, characters
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_a_painted_figure_still_in_the_background_is_carried_to_no_key_frame(creature_shot, monkeypatch, guard):
+    """Without the guard 331's creature, which did not move against 323's background, is 323's candidate (the prop
+    kept as a figure in session 31 (h2)'s run), mostly off the characters; with it (on) 323 has no candidate."""
+    monkeypatch.setattr(shot_seeds, "STILL_GUARD", guard)
+    (before, rgb, after), (cuts_before, own, cuts_after), characters = creature_shot
+    found = carried_candidates(rgb, own, [(before, cuts_before), (after, cuts_after)])
+    if guard:
+        assert found == []
+    else:
+        assert len(found) == 1
+        assert (found[0] & characters).sum() < 0.5 * found[0].sum()           # 0.32 on the man in front
+        assert box_of(found[0])[2] == rgb.shape[1]                             # at the frame's right edge
