@@ -20,6 +20,7 @@ from assets.identities.appearance import with_colours, with_shapes
 from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.faceless_designs import join_faceless_designs
 from assets.identities.faceless_groups import group_faceless, release_other_designs
+from assets.identities.grey_faces import join_grey_faces
 from assets.identities.inherited_designs import release_inherited_designs
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
@@ -238,6 +239,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         if labels[k] >= 0:
             by[k] = "appearance"
     stats["loose_faces_grouped"] = sum(1 for k in loose_faces if labels[k] >= 0)
+    if params.grey_faces_colourless:
+        stats["grey_faces_joined"] = join_grey_faces(labels, confidence, by, face_unit, groups, params,
+                                                     [k for k in with_face if labels[k] < 0], frame_ids)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)

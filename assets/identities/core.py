@@ -66,6 +66,10 @@ class IdentityParams:
                                            # (the clear lead, least-alike bar waived, as a lone look) where its
                                            # face names no other identity by the calibrated lead (a drawn face
                                            # the face embedder cannot place; loose_face_looks.py; anime: on)
+    loose_face_named_not_impostor: bool = False  # ... where loose faces whose faces are nearest A and whose
+                                           # looks lead toward A by appearance_margin are no impostors against
+                                           # one another (one character's loose faces of one image set refused
+                                           # one another; loose_face_looks.py; anime: on)
     appearance_view_looks: float | None = None  # ... or, after the lone looks, a faceless row still noise
                                            # joins the identity (faceless groups too) its adoption mix and its
                                            # colours both name by appearance_margin, at least this alike to it in
@@ -88,6 +92,12 @@ class IdentityParams:
                                            # in the colours is taken member by member, each by that rule for a
                                            # group of one (both persons' back views paired; view_groups.py;
                                            # anime: on)
+    grey_faces_colourless: bool = False    # a faced row still noise whose drawn face is grey (no coloured pixel
+                                           # in its hair, skin, clothing) is compared with every face without the
+                                           # colour block and joins the face identity it is nearest at least
+                                           # prototype_threshold alike, ahead of every other face by
+                                           # grey_face_margin (grey_faces.py; anime: on)
+    grey_face_margin: float = 0.05         # ... that lead
     adopted_looks_follow_faceless: bool = False  # a faceless row a face identity adopted by its look moves to
                                            # the faceless group formed later that it is nearer than the identity's
                                            # face members in the image embedding and the colours each, by

@@ -20,7 +20,9 @@ look-alike twin's prototype than his own, a zombie's (one the quality gate refus
 while the cut-out's look leads its identity by 0.10-0.25 in the mix and is nearest it in the image embedding and the
 colours alike. Such a row joins as a lone faceless look does (``identities.loose_face_clear_looks``): the clear lead
 with the least-alike bar waived (a sprite character's face members are near-identical, so its floor shuts out any
-other view), where the face names no other identity by the calibrated lead.
+other view), where the face names no other identity by the calibrated lead. One character's loose faces of one image
+set, all leading her identity, are each other's impostors there; with ``identities.loose_face_named_not_impostor`` a
+loose face whose face and look both name A is none against another whose face and look name A too.
 """
 
 from typing import Any
@@ -146,9 +148,17 @@ def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
     leads_to = np.full(len(labels), -1, dtype=np.int64)   # where each row still noise clearly leads by its look
     leads_to[noise] = clear_lead_targets(space, blocks, members, noise.tolist(), np.array(unplaced, dtype=np.int64),
                                          params.appearance_margin, least_alike=False)
-    for k in unplaced:   # a loose face is not its own impostor
-        leads_to[k] = clear_lead_targets(space, blocks, members, [k], np.array([j for j in unplaced if j != k],
-                                         dtype=np.int64), params.appearance_margin, least_alike=False)[0]
+    named = (faces_and_looks_naming(space, members, face_sims, unplaced, params.appearance_margin)
+             if params.loose_face_named_not_impostor else None)
+    for j, k in enumerate(unplaced):   # a loose face is not its own impostor
+        others = np.array([i for i in unplaced if i != k], dtype=np.int64)
+        leads_to[k] = clear_lead_targets(space, blocks, members, [k], others, params.appearance_margin,
+                                         least_alike=False)[0]
+        if leads_to[k] < 0 and named is not None:   # the loose faces its face and look name with it are no impostors
+            target = clear_lead_targets(space, blocks, members, [k], others, params.appearance_margin,
+                                        least_alike=False, others_named=np.delete(named, j))[0]
+            if target >= 0 and target == named[j]:
+                leads_to[k] = target
     chosen = []
     for k in unplaced:
         target = int(leads_to[k])
@@ -167,3 +177,25 @@ def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
     for k, target, closeness in chosen:
         labels[k], confidence[k], by[k] = target, closeness, "appearance"
     return len(chosen)
+
+
+def faces_and_looks_naming(space: np.ndarray, members: list[np.ndarray], face_sims: np.ndarray, rows: list[int],
+                           margin: float) -> np.ndarray:
+    """Per row of ``rows`` (loose faces), the identity both its face and its look name (-1: none): its face is
+    nearest that identity's prototype (``face_sims``; by any lead, a refused face too) and its cut-out's look
+    (``space``, the adoption mix) is nearest that identity's members' prototype, ahead of the runner-up by
+    ``margin``. Such faces are no impostors against one another (``identities.loose_face_named_not_impostor``): a
+    drawn character's three loose faces of one image set, each leading her identity by 0.11 in the mix, refused one
+    another; a face whose face names another identity still counts, and a row whose face names another identity
+    than its look does still meets them all (Penny & Chip: a stranger's face nearest Penny, its look 0.10 toward
+    Chip, joined Chip once the faces naming Chip stopped counting)."""
+    out = np.full(len(rows), -1, dtype=np.int64)
+    if not rows or len(members) < 2:
+        return out
+    sims = space[rows] @ member_prototypes(space, members).T
+    for j, k in enumerate(rows):
+        order = np.argsort(-sims[j])
+        face = int(np.nanargmax(face_sims[k]))
+        if int(order[0]) == face and sims[j, order[0]] - sims[j, order[1]] >= margin:
+            out[j] = face
+    return out
