@@ -25,6 +25,20 @@ def characters_of(stored, result, label: int) -> set[str]:
     return {str(c) for c in stored["character"][result.labels == label] if c}
 
 
+def assert_only_views_joined(stored, result, before, views: list[tuple[str, str]]) -> None:
+    """Each faceless view ((image, character)) of ``result`` sits in its character's face identity, every identity
+    holds one character, and against ``before`` (the same rows, a rule off) only those views moved."""
+    for image, character in views:
+        k = row(stored, image, character)
+        assert not stored["has_face"][k]
+        assert result.labels[k] == identity_of(stored, result, character)
+        assert result.groups[result.labels[k]]["has_faces"]
+    for label in set(result.labels[result.labels >= 0].tolist()):
+        assert len(characters_of(stored, result, label)) <= 1
+    moved = np.flatnonzero(before.labels != result.labels)
+    assert sorted(int(k) for k in moved) == sorted(row(stored, *view) for view in views)
+
+
 def test_back_views_join_their_characters_identities():
     stored, result = assigned(True, path=ROWS)
     for image, character in BACK_VIEWS:
