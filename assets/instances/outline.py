@@ -9,7 +9,10 @@ outside the mask against 0.4% taken there wrongly, and 4.2% of 6.1% missed were 
 The rim is the pixels just outside the mask (one line width: 1 px at 480 rows, 2 at 1080) that are darker than the
 mask's edge beside them and about as dark as the character's own line art nearby (the thin dark strokes inside the
 mask): a pink dress without a dark outline does not take a strip of a dark street, a black outline on a black
-background does come back. numpy / OpenCV only; grey images uint8, masks bool.
+background does come back. A character whose line art is only a few strokes (a flat vector design's eyes and mouth:
+Kenney's characters) has no outline to bring back: beside it the dark pixels are background, so the rim joins only
+a character whose strokes cover LINE_ART_MIN_SHARE of its mask (LINE_ART_GATE; session 31, docs/instances.md).
+numpy / OpenCV only; grey images uint8, masks bool.
 """
 
 import cv2
@@ -19,6 +22,10 @@ OUTLINE_CONTRAST = 15.0   # grey levels the rim is darker than the mask's edge b
 LINE_TOLERANCE = 70.0     # grey levels the rim may differ from the character's line art nearby
 LINE_HAT = 20             # black-hat response (grey levels) of a thin dark stroke inside the mask
 OUTLINE_ALPHA = 0.63      # the rim's alpha: the truth there is part line, part mixed edge (0.5-1)
+# a rim only for a character drawn with line art: at least this share of its mask's inside is thin dark strokes
+# (tune composites: Sita / Saha 0.05-0.11, Kenney's flat vector figures 0.000-0.032, their eyes and mouths)
+LINE_ART_GATE = True
+LINE_ART_MIN_SHARE = 0.04
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
@@ -49,7 +56,7 @@ def outline_rim(grey: np.ndarray, mask: np.ndarray, width: int, contrast: float 
     if not mask.any():
         return np.zeros_like(mask)
     lines = line_art(grey, mask, width)
-    if not lines.any():
+    if not lines.any() or LINE_ART_GATE and np.count_nonzero(lines) < LINE_ART_MIN_SHARE * np.count_nonzero(mask):
         return np.zeros_like(mask)
     edge = mask & ~cv2.erode(mask.astype(np.uint8), _CROSS, borderType=cv2.BORDER_REPLICATE).astype(bool)
     beside, touches = local_mean(grey, edge, 2 * width + 3)
