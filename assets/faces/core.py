@@ -35,6 +35,11 @@ class FaceParams:
     min_face_size: int = 64          # px, shorter side of the face box
     min_face_fraction: float = 0.15  # ... but never more than this fraction of the frame height (low-res sources)
     min_containment: float = 0.6     # share of the face box inside the instance box for the face to belong to it
+    # ... and the share of the face box the instance's own mask (instances' mask_path) must cover (0: boxes only).
+    # A box holds what stands behind the character too: on the Kenney tune redraws a background boy's face at the
+    # edge of a zombie's or robot's box became its face (mask share 0.01-0.27); every true face of a labelled
+    # character covered 0.46 or more (510 rows, docs/anime_2d.md session 31 h8). A face no mask holds goes to none
+    min_mask_share: float = 0.0
     # drawn films (the anime preset): 2D face detectors (AnimeFace, YuNet, the LBP anime cascade) and the 2D identity
     # embedding instead of photo face recognition (resources/face_analyzer.py)
     anime_detector: bool = False
@@ -68,12 +73,29 @@ def containment(face: tuple[float, ...], box: tuple[float, ...]) -> float:
     return ix * iy / area
 
 
-def owner(face: tuple[float, ...], boxes: dict[str, tuple[float, ...]], min_containment: float) -> str | None:
-    """The instance whose box holds the face best (ties: the smaller box, i.e. the tighter fit)."""
+def mask_share(face: tuple[float, ...], mask: np.ndarray) -> float:
+    """Share of ``face``'s box area on ``mask`` (a boolean frame-sized mask; outside the frame counts as off)."""
+    height, width = mask.shape[:2]
+    x0, y0, x1, y1 = (int(round(v)) for v in face[:4])
+    area = max((x1 - x0) * (y1 - y0), 1)
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return 0.0
+    return float(np.count_nonzero(mask[cy0:cy1, cx0:cx1])) / area
+
+
+def owner(face: tuple[float, ...], boxes: dict[str, tuple[float, ...]], min_containment: float,
+          masks: dict[str, np.ndarray] | None = None, min_mask_share: float = 0.0) -> str | None:
+    """The instance whose box holds the face best (ties: the smaller box, i.e. the tighter fit). With
+    ``min_mask_share`` > 0 an instance whose mask (``masks``; one without a mask is judged by its box) covers less
+    of the face box than that is no candidate."""
     best, best_key = None, None
     for instance_id, box in boxes.items():
         share = containment(face, box)
         if share < min_containment:
+            continue
+        mask = masks.get(instance_id) if masks and min_mask_share > 0 else None
+        if mask is not None and mask_share(face, mask) < min_mask_share:
             continue
         key = (round(share, 3), -(box[2] - box[0]) * (box[3] - box[1]))
         if best_key is None or key > best_key:
@@ -118,11 +140,13 @@ def read_rgb(path: Path) -> np.ndarray:
 
 def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer: FaceAnalyzer,
                 params: FaceParams, misses: dict[str, str] | None = None,
-                detectors: Sequence[str] | None = None) -> list[tuple[str, FaceDetection]]:
+                detectors: Sequence[str] | None = None,
+                masks: dict[str, np.ndarray] | None = None) -> list[tuple[str, FaceDetection]]:
     """(instance_id, face) pairs, at most one face per instance: each detector in fallback order (``detectors``,
     else the analyzer's) serves the instances still without a face; where one box holds several faces (two
     characters cut out together) the largest, then the most confident, is the instance's. ``misses`` collects why
-    an instance got none, where a detector saw a face too small to use."""
+    an instance got none, where a detector saw a face too small to use. ``masks`` (instance_id -> boolean frame
+    mask) refuse a face to an instance whose mask covers less than ``params.min_mask_share`` of it."""
     pending = set(boxes)
     min_size = params.min_size_for(image.shape[0])
     found: list[tuple[str, FaceDetection]] = []
@@ -136,11 +160,11 @@ def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer
         for face in faces:
             side = min(face.box[2] - face.box[0], face.box[3] - face.box[1])
             if side < min_size:
-                small_owner = owner(face.box, boxes, params.min_containment)
+                small_owner = owner(face.box, boxes, params.min_containment, masks, params.min_mask_share)
                 if misses is not None and small_owner is not None:
                     misses[small_owner] = f"face too small: {side:.0f} px < {min_size:.0f} px ({detector})"
                 continue
-            instance_id = owner(face.box, boxes, params.min_containment)
+            instance_id = owner(face.box, boxes, params.min_containment, masks, params.min_mask_share)
             if instance_id not in pending:
                 continue
             held = best.get(instance_id)
@@ -151,17 +175,19 @@ def frame_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer
         pending -= set(best)
     if pending and params.upscale_pass > 1:
         found.extend(upscaled_faces(image, {k: boxes[k] for k in boxes if k in pending}, analyzer, params,
-                                    min_size, detectors or analyzer.detectors, misses))
+                                    min_size, detectors or analyzer.detectors, misses, masks))
     return found
 
 
 def upscaled_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analyzer: FaceAnalyzer,
                    params: FaceParams, min_size: float, detectors: Sequence[str],
-                   misses: dict[str, str] | None = None) -> list[tuple[str, FaceDetection]]:
+                   misses: dict[str, str] | None = None,
+                   masks: dict[str, np.ndarray] | None = None) -> list[tuple[str, FaceDetection]]:
     """The second pass of ``frame_faces``: each instance's box, padded by a tenth, upscaled by
     ``params.upscale_pass`` (less when its longer side would pass ``upscale_max_side``) and searched with
     ``detectors`` in order; the first face that the instance's box holds (largest, then most confident) is mapped
-    back to frame pixels. A face must reach ``min_size`` in frame pixels, as in the first pass."""
+    back to frame pixels. A face must reach ``min_size`` in frame pixels (and its instance's mask cover
+    ``params.min_mask_share`` of it), as in the first pass."""
     height, width = image.shape[:2]
     # the enlarged region as it is: an analyzer that caps the image height (drawn faces) would shrink it back
     detect_as_is = getattr(analyzer, "detect_as_is", analyzer.detect)
@@ -175,11 +201,13 @@ def upscaled_faces(image: np.ndarray, boxes: dict[str, tuple[float, ...]], analy
         scale = min(params.upscale_pass, params.upscale_max_side / max(x1 - x0, y1 - y0))
         if scale <= 1.05:
             continue  # already as large as the pass would make it: nothing new to see
+        mask = masks.get(instance_id) if masks and params.min_mask_share > 0 else None
         region = cv2.resize(image[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         for detector in detectors:
             faces = [_to_frame(face, scale, x0, y0) for face in detect_as_is(region, detector)]
             usable = [f for f in faces if containment(f.box, box) >= params.min_containment
-                      and min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_size]
+                      and min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_size
+                      and (mask is None or mask_share(f.box, mask) >= params.min_mask_share)]
             if usable:
                 found.append((instance_id, max(usable, key=lambda f: (min(f.box[2] - f.box[0],
                                                                           f.box[3] - f.box[1]), f.score))))
@@ -217,7 +245,8 @@ def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAn
         boxes = {r["instance_id"]: (r["x0"], r["y0"], r["x1"], r["y1"]) for r in group.iter_rows(named=True)}
         frame_misses: dict[str, str] = {}
         order = tuple(detectors_for(frame_id)) if detectors_for else tuple(analyzer.detectors)
-        pairs = frame_faces(image, boxes, analyzer, params, frame_misses, order)
+        masks = instance_masks(group, resolve, image.shape[:2]) if params.min_mask_share > 0 else None
+        pairs = frame_faces(image, boxes, analyzer, params, frame_misses, order, masks)
         if misses is not None:
             faced = {instance_id for instance_id, _ in pairs}
             for instance_id in boxes:
@@ -244,6 +273,20 @@ def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAn
                 "crop_path": crop_path,
             })
     return pl.DataFrame(rows, schema=FACE_SCHEMA)
+
+
+def instance_masks(group: pl.DataFrame, resolve: Callable[[str], Path],
+                   shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """The frame's instances' masks (``mask_path``, >= 128 on), frame-sized; an instance without a readable mask
+    of the frame's size is left out (its box alone decides)."""
+    if "mask_path" not in group.columns:
+        return {}
+    masks = {}
+    for instance_id, path in zip(group["instance_id"], group["mask_path"]):
+        mask = cv2.imread(str(resolve(path)), cv2.IMREAD_GRAYSCALE) if path else None
+        if mask is not None and mask.shape == tuple(shape):
+            masks[instance_id] = mask >= 128
+    return masks
 
 
 def misses_table(misses: dict[str, str], instances: pl.DataFrame) -> pl.DataFrame:
