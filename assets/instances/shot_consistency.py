@@ -271,13 +271,13 @@ def _counterpart(own: np.ndarray, box: tuple[int, int, int, int],
                  carried: list[tuple[np.ndarray, tuple[int, int, int, int]]], min_iou: float
                  ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
     """The carried mask (with its window) of best IoU with ``own`` (the first of equals), if at least ``min_iou``."""
-    scores = [_iou(own, other, _union(box, window)) for other, window in carried]
+    scores = [mask_iou(own, other, _union(box, window)) for other, window in carried]
     if scores and max(scores) >= min_iou:
         return carried[int(np.argmax(scores))]
     return None
 
 
-def _iou(a: np.ndarray, b: np.ndarray, window: tuple[slice, slice] | None = None) -> float:
+def mask_iou(a: np.ndarray, b: np.ndarray, window: tuple[slice, slice] | None = None) -> float:
     """IoU of two masks; ``window``: where both lie (their boxes' union), the rest being empty in both."""
     a, b = (a, b) if window is None else (a[window], b[window])
     union = float(np.count_nonzero(a | b))

@@ -25,6 +25,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from assets.instances.artefacts import mask_box
+from assets.instances.shot_consistency import (carry_over, explained, flow_scale, full_size_flow, grey_at_flow_size,
+                                               mask_iou, rgb_at_flow_size, sample_points, small_flow)
+
 # on (session 31, h2; the lead's review): the held-out Kenney film's cut-outs mean IoU 0.499 -> 0.522, found@0.5
 # 0.561 -> 0.592, visible-character identity F 0.623 -> 0.646 (labelled F 0.838 -> 0.828); the cost: the neighbours'
 # own props carried on as well (Penny & Chip: 9 characters no cut held and 9 props or parts, identities F equal;
@@ -48,9 +52,6 @@ def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[
     """The masks of ``neighbours`` ((rgb, masks) of the shot's adjacent key frames) carried to this frame (``rgb``,
     cut into ``own``) that no cut of it holds, the flow explains and that kept their size; one per place (a mask
     overlapping one already taken at IoU 0.3 or more is left out)."""
-    from assets.instances.shot_consistency import (carry_over, explained, full_size_flow, grey_at_flow_size,
-                                                   rgb_at_flow_size, sample_points, small_flow)
-
     held = np.any(own, axis=0) if own else np.zeros(rgb.shape[:2], bool)
     frame_px = rgb.shape[0] * rgb.shape[1]
     found: list[np.ndarray] = []
@@ -58,7 +59,7 @@ def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[
         # a neighbour's cut that one of this frame's cuts already overlaps where it stood (IoU PRESENT_IOU) is that
         # character's: no flow is estimated for it (most key frames, whose characters are cut in both)
         masks = [m for m in masks if m.sum() >= MIN_SHARE * frame_px
-                 and not any(_iou(m, o) >= PRESENT_IOU for o in own)]
+                 and not any(mask_iou(m, o) >= PRESENT_IOU for o in own)]
         if not masks:
             continue
         small = small_flow(grey_at_flow_size(rgb), grey_at_flow_size(neighbour))
@@ -78,7 +79,7 @@ def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[
                 continue
             if STILL_GUARD and stood_still(flow, carried, held):
                 continue
-            if any(_iou(carried, other) >= 0.3 for other in found):
+            if any(mask_iou(carried, other) >= 0.3 for other in found):
                 continue
             found.append(carried)
     return found
@@ -89,8 +90,6 @@ def stood_still(flow: np.ndarray, carried: np.ndarray, held: np.ndarray) -> bool
     the flow's grid of the median flow of the frame's pixels that neither it nor a cut (``held``) holds: it kept its
     place in the scene while the neighbour's detectors cut it and this frame's did not, on the same drawing (a prop or
     a painted figure of the background; a character the detectors lost moved, turned or was hidden)."""
-    from assets.instances.shot_consistency import flow_scale
-
     rest = ~carried & ~held
     if not rest.any():
         return False
@@ -98,19 +97,9 @@ def stood_still(flow: np.ndarray, carried: np.ndarray, held: np.ndarray) -> bool
     return float(np.hypot(*shift)) * flow_scale(flow.shape) <= STILL_SHIFT
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = float(np.count_nonzero(a | b))
-    return float(np.count_nonzero(a & b)) / union if union else 0.0
-
-
-def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(mask)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-
-
 def matches(found: list[dict], carried: list[np.ndarray]) -> bool:
     """Whether every carried mask has a cut of ``found`` at IoU MIN_MATCH or more."""
-    return all(any(_iou(f["mask"], c) >= MIN_MATCH for f in found) for c in carried)
+    return all(any(mask_iou(f["mask"], c) >= MIN_MATCH for f in found) for c in carried)
 
 
 def with_shot_seeds(segmented: list[tuple[dict, np.ndarray, list[dict], Any]],
@@ -130,7 +119,7 @@ def with_shot_seeds(segmented: list[tuple[dict, np.ndarray, list[dict], Any]],
         carried = carried_candidates(rgb, [f["mask"] for f in found], neighbours)
         if not carried:
             continue
-        again, again_cues = segment_again(n, [box_of(c) for c in carried])
+        again, again_cues = segment_again(n, [mask_box(c) for c in carried])
         again = [f for f in again if f["mask"].any()]
         if matches(again, carried):
             out[n], changed = (frame, rgb, again, again_cues), changed + 1

@@ -6,18 +6,11 @@ a second seed there would cut the same). Frame pixels throughout."""
 
 import numpy as np
 
+from resources.backends.character_cues import box_iou
 from resources.backends.character_seeds import Seed
 
 SHOT_SEED_KIND = "shot"  # the instance's seed reads "shot+figure"
 SAME_BOX_IOU = 0.7  # a carried box this close to a seed's box is that seed's
-
-
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def with_shot_seeds(seeds: list[Seed], boxes: "list[np.ndarray] | None", drawn: bool, score: float) -> list[Seed]:
@@ -25,5 +18,5 @@ def with_shot_seeds(seeds: list[Seed], boxes: "list[np.ndarray] | None", drawn: 
     if not boxes or not drawn:
         return seeds
     added = [Seed(np.asarray(box[:4], np.float32), score, SHOT_SEED_KIND, figure=True) for box in boxes
-             if not any(_box_iou(np.asarray(box[:4], np.float32), s.box) >= SAME_BOX_IOU for s in seeds)]
+             if not any(box_iou(np.asarray(box[:4], np.float32), s.box) >= SAME_BOX_IOU for s in seeds)]
     return seeds + added

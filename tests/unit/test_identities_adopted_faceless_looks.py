@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.unit.test_identities_loose_face_agreement import assigned, identity_of, row
+from tests.unit.test_identities_loose_face_agreement import assigned, identity_of, in_frame_of, row
 
 ROWS = Path(__file__).resolve().parents[2] / "tests/data/kenney_tune_d_adopted_robot_rows.npz"
 ADOPTED = [("pair_female_person_robot.png", "robot"), ("single_robot_0.png", "robot")]
@@ -53,10 +53,8 @@ def test_a_faceless_group_sharing_the_frame_takes_no_row():
     """Two rows of one frame are two characters: with a robot sprite of the faceless group moved into the adopted
     row's frame, that row stays where adoption put it."""
     stored = dict(np.load(ROWS))
-    k = row(stored, *ADOPTED[1])
-    sprite = row(stored, "rgba_robot_idle.png", "robot")
-    stored["image"] = stored["image"].copy()
-    stored["image"][sprite] = stored["image"][k]
+    k, sprite = row(stored, *ADOPTED[1]), row(stored, "rgba_robot_idle.png", "robot")
+    stored = in_frame_of(ROWS, sprite, k)
     _, result = assigned(True, stored=stored)
     assert result.groups[result.labels[k]]["has_faces"]
     assert result.labels[row(stored, *ADOPTED[0])] == result.labels[sprite]

@@ -51,6 +51,14 @@ def row(stored, image: str, character: str) -> int:
     return int(np.flatnonzero((stored["image"] == image) & (stored["character"] == character))[0])
 
 
+def in_frame_of(path: Path, moved: int, into: int) -> dict:
+    """The rows stored at ``path`` with row ``moved``'s image set to row ``into``'s: the two in one frame."""
+    stored = dict(np.load(path))
+    stored["image"] = stored["image"].copy()
+    stored["image"][moved] = stored["image"][into]
+    return stored
+
+
 def identity_of(stored, result, character: str) -> int:
     """The identity holding most of ``character``'s rows."""
     labels = result.labels[(stored["character"] == character) & (result.labels >= 0)]
@@ -104,8 +112,5 @@ def test_a_face_of_a_frame_the_identity_already_holds_stays_out():
     chip = identity_of(stored, base, "chip")
     other = next(j for j in np.flatnonzero(base.labels == chip) if base.by[j] == "face"
                  and str(stored["image"][j]) != "pc_chip_03.jpg")
-    moved = dict(np.load(STORED))
-    moved["image"] = moved["image"].copy()
-    moved["image"][k] = moved["image"][other]
-    _, result = assigned(agrees=True, stored=moved)
+    _, result = assigned(agrees=True, stored=in_frame_of(STORED, k, other))
     assert result.labels[k] != chip

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.unit.test_identities_loose_face_agreement import assigned, identity_of, row
+from tests.unit.test_identities_loose_face_agreement import assigned, identity_of, in_frame_of, row
 
 ROWS = Path(__file__).resolve().parents[2] / "tests/data/kenney_tune_b_view_look_rows.npz"
 BACK_VIEWS = [("rgba_male_person_climb0.png", "male_person"), ("rgba_robot_climb0.png", "robot")]
@@ -68,10 +68,8 @@ def test_a_member_in_the_back_views_frame_keeps_it_out():
     """Two rows of one frame are two characters: with one of the robot group's sprites moved into the robot back
     view's frame, the back view stays noise; the male person's still joins."""
     stored = dict(np.load(ROWS))
-    k = row(stored, *BACK_VIEWS[1])
-    sprite = row(stored, "rgba_robot_idle.png", "robot")
-    stored["image"] = stored["image"].copy()
-    stored["image"][sprite] = stored["image"][k]
+    k, sprite = row(stored, *BACK_VIEWS[1]), row(stored, "rgba_robot_idle.png", "robot")
+    stored = in_frame_of(ROWS, sprite, k)
     _, result = assigned(True, stored=stored)
     assert result.labels[k] == -1
     assert result.labels[row(stored, *BACK_VIEWS[0])] == identity_of(stored, result, "male_person")

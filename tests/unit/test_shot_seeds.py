@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import assets.instances.shot_seeds as shot_seeds
-from assets.instances.shot_seeds import box_of, carried_candidates, matches, with_shot_seeds
+from assets.instances.artefacts import mask_box
+from assets.instances.shot_seeds import carried_candidates, matches, with_shot_seeds
 from resources.backends.character_seeds import Seed
 from resources.backends.character_shot_seeds import with_shot_seeds as with_seed_boxes
 from tests.unit.test_character_motion import tune_film_shot
@@ -167,4 +168,4 @@ def test_a_painted_figure_still_in_the_background_is_carried_to_no_key_frame(cre
     else:
         assert len(found) == 1
         assert (found[0] & characters).sum() < 0.5 * found[0].sum()           # 0.32 on the man in front
-        assert box_of(found[0])[2] == rgb.shape[1]                             # at the frame's right edge
+        assert mask_box(found[0])[2] == rgb.shape[1]                             # at the frame's right edge
