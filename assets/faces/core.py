@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from resources.errors import BadMediaError
+from resources.image_codec import read_image
 from resources.protocols import FaceAnalyzer, FaceDetection
 
 log = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ def instance_masks(group: pl.DataFrame, resolve: Callable[[str], Path],
         return {}
     masks = {}
     for instance_id, path in zip(group["instance_id"], group["mask_path"]):
-        mask = cv2.imread(str(resolve(path)), cv2.IMREAD_GRAYSCALE) if path else None
+        mask = read_image(resolve(path), cv2.IMREAD_GRAYSCALE) if path else None
         if mask is not None and mask.shape == tuple(shape):
             masks[instance_id] = mask >= 128
     return masks
