@@ -65,7 +65,8 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             embedder = image_embedder.get()
             appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
                                                          colours=params.appearance_colour_weight > 0,
-                                                         shapes=params.faceless_shape_weight > 0)
+                                                         shapes=params.faceless_shape_weight > 0
+                                                         or params.appearance_view_shape is not None)
         assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
                                        face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])),
                                        colours=colours, shapes=shapes, face_boxes=face_boxes_of(chosen))

@@ -229,12 +229,12 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["view_looks_joined"] = join_view_looks(
             labels, confidence, adoption_space, appearance, colours, groups, params,
             [k for k in pool if instance_ids[k] not in face_vectors], [k for k in with_face if labels[k] < 0],
-            track_ids, frame_ids)
+            track_ids, frame_ids, shapes)
     if (params.appearance_view_groups and params.appearance_view_looks is not None and adoption_space is not None
             and colours is not None):
         stats["view_groups_joined"] = join_view_groups(
             labels, confidence, adoption_space, appearance, colours, groups, params,
-            [k for k in with_face if labels[k] < 0], frame_ids)
+            [k for k in with_face if labels[k] < 0], frame_ids, shapes)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

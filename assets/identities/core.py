@@ -92,6 +92,11 @@ class IdentityParams:
                                            # in the colours is taken member by member, each by that rule for a
                                            # group of one (both persons' back views paired; view_groups.py;
                                            # anime: on)
+    appearance_view_shape: float | None = None  # ... and a view look or a view group joins only where each
+                                           # of its rows' silhouettes (appearance.shape_descriptor) is at least
+                                           # this alike to one of the identity's members: one colour in other
+                                           # designs (a green fish, a frog, a slime) is another shape
+                                           # (view_shapes.py; None: off; anime: 0.5)
     grey_faces_colourless: bool = False    # a faced row still noise whose drawn face is grey (no coloured pixel
                                            # in its hair, skin, clothing) is compared with every face without the
                                            # colour block and joins the face identity it is nearest at least

@@ -22,7 +22,8 @@ def reassign_stored(workspace, params: IdentityParams, embedder: ImageEmbedder) 
     ids = chosen["instance_id"].to_list()
     appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
                                                  colours=params.appearance_colour_weight > 0,
-                                                 shapes=params.faceless_shape_weight > 0)
+                                                 shapes=params.faceless_shape_weight > 0
+                                                 or params.appearance_view_shape is not None)
     return assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
                              params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
                              face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,

@@ -38,6 +38,7 @@ import numpy as np
 from assets.identities.clear_lead import impostor_leads
 from assets.identities.core import IdentityParams, member_prototypes, normalise
 from assets.identities.view_looks import lead_of
+from assets.identities.view_shapes import silhouette_agrees
 
 VIEW_SHARE = 0.5   # a group joins an identity only when it holds at most this share of the identity's rows: a
                    # character's other views are fewer than its looks; a faceless group as large as the identity is
@@ -47,13 +48,16 @@ VIEW_SHARE = 0.5   # a group joins an identity only when it holds at most this s
 
 def join_view_groups(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, appearance: np.ndarray,
                      colours: np.ndarray, groups: list[dict[str, Any]], params: IdentityParams,
-                     loose_faces: list[int], frame_ids: list | None = None) -> int:
+                     loose_faces: list[int], frame_ids: list | None = None,
+                     shapes: np.ndarray | None = None) -> int:
     """Faceless groups (``groups[i]["has_faces"]`` false) join the face identity the module's rule names: ``space``
     the adoption mix, ``appearance`` the image embedding, ``colours`` the cut-outs' colours (rows aligned with
     ``labels``); ``loose_faces``: rows whose face no identity took (impostors of every identity). With
     ``params.appearance_view_group_members`` a group whose members name other identities (condition 2 unmet) is
     taken member by member: each joins the face identity conditions 1, 3 and 4 name for it alone, and a member left
-    alone in its group is noise again. Changes ``labels`` and ``confidence`` in place; returns how many rows moved."""
+    alone in its group is noise again. ``shapes``: the cut-outs' silhouettes, asked with
+    ``params.appearance_view_shape`` (view_shapes.py). Changes ``labels`` and ``confidence`` in place; returns how
+    many rows moved."""
     members = [np.flatnonzero(labels == index) for index in range(len(groups))]
     present = [index for index, m in enumerate(members) if m.size]
     faceless = [index for index in present if not groups[index]["has_faces"]]
@@ -83,6 +87,8 @@ def join_view_groups(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
             if len(rows) > VIEW_SHARE * len(members[identity]):
                 return -1, 0.0
             if frame_ids is not None and {frame_ids[k] for k in rows} & {frame_ids[k] for k in members[identity]}:
+                return -1, 0.0
+            if not silhouette_agrees(shapes, rows, members[identity], params.appearance_view_shape):
                 return -1, 0.0
             return identity, float(mix_sims[target])
 

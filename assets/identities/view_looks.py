@@ -41,6 +41,7 @@ from assets.identities.clear_lead import impostor_leads
 from assets.identities.core import IdentityParams, member_prototypes, normalise
 from assets.identities.lone_looks import (a_look_of_its_own, noise_rows_and_identities, prototype_closeness,
                                          row_tracks)
+from assets.identities.view_shapes import silhouette_agrees
 
 
 def lead_of(similarities: np.ndarray) -> tuple[int, float, float]:
@@ -52,7 +53,7 @@ def lead_of(similarities: np.ndarray) -> tuple[int, float, float]:
 def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, appearance: np.ndarray,
                     colours: np.ndarray, groups: list[dict[str, Any]], params: IdentityParams,
                     faceless: list[int], loose_faces: list[int], track_ids: list[str] | None = None,
-                    frame_ids: list | None = None) -> int:
+                    frame_ids: list | None = None, shapes: np.ndarray | None = None) -> int:
     """The ``faceless`` rows (no face) still noise join the identity (a face identity or a faceless group) the
     module's rule names: ``space`` the adoption mix, ``appearance`` the image embedding, ``colours`` the cut-outs'
     colours (rows aligned with ``labels``). ``loose_faces``: rows whose face no identity took (impostors of every
@@ -89,6 +90,8 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
             continue
         identity = present[target]
         if frame_ids is not None and any(frame_ids[j] == frame_ids[k] for j in members[identity]):
+            continue
+        if not silhouette_agrees(shapes, [k], members[identity], params.appearance_view_shape):
             continue
         closeness = prototype_closeness(space, k, members[identity])
         if a_look_of_its_own(space, k, [j for j in unplaced if j != k and tracks[j] != tracks[k]], closeness):
