@@ -112,6 +112,23 @@ def _paste(canvas: np.ndarray, layer: np.ndarray, alpha: np.ndarray, x0: int, y0
     return plane
 
 
+COLOURINGS = ("colour", "grey", "sepia")  # how a composited frame is shown: as painted, greyscale, sepia toned
+SEPIA = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)  # RGB rows
+
+
+def recolour(rgb: np.ndarray, colouring: str) -> np.ndarray:
+    """``rgb`` (uint8 H x W x 3) as a monochrome film shows it: ``grey`` its luma (OpenCV's BT.601 weights) in all
+    three channels, ``sepia`` the classic sepia tone matrix (a brown tint of the luma, clipped), ``colour`` unchanged.
+    The truth of a scene never changes with it: only what the camera shows does."""
+    if colouring == "colour":
+        return rgb
+    if colouring == "grey":
+        return np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    if colouring == "sepia":
+        return np.clip(rgb.astype(np.float32) @ SEPIA.T, 0, 255).round().astype(np.uint8)
+    raise ValueError(f"unknown colouring {colouring!r}: one of {COLOURINGS}")
+
+
 def compose_scene(background: np.ndarray, label: str, characters: list[Character],
                   rng: np.random.Generator, max_characters: int = 3, shift: float = 0.0) -> Scene:
     """1..max_characters characters on ``background``: random scale from SCALES, random mirror, positions spread

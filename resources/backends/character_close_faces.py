@@ -31,11 +31,12 @@ MAX_HOLES = 0.7  # ... a fill that is mostly holes is an outline round something
 MIN_SKIN_LIGHTNESS = 0.3  # as character_weak_faces: dark fills (hair, shadow) are not skin whatever their hue
 
 
-def skin_colour(rgb_pixel: np.ndarray) -> bool:
-    """Whether an RGB colour is a drawn face's skin: light, or warm and saturated (animeface.has_skin_colour)."""
+def skin_colour(rgb_pixel: np.ndarray, monochrome: bool = False) -> bool:
+    """Whether an RGB colour is a drawn face's skin: light, or warm and saturated (animeface.has_skin_colour); in a
+    ``monochrome`` frame (``character_monochrome``) any colour not dark enough for hair or shadow."""
     hue, lightness, saturation = colorsys.rgb_to_hls(*(rgb_pixel / 255.0))
     warm = hue * 360 >= SKIN_WARM_HUES[0] or hue * 360 <= SKIN_WARM_HUES[1]
-    return lightness >= MIN_SKIN_LIGHTNESS and (lightness >= SKIN_MIN_LIGHTNESS or
+    return lightness >= MIN_SKIN_LIGHTNESS and (monochrome or lightness >= SKIN_MIN_LIGHTNESS or
                                                  (warm and saturation >= SKIN_MIN_SATURATION))
 
 
@@ -46,17 +47,17 @@ def _closed(mask: np.ndarray) -> np.ndarray:
     return outside[1:-1, 1:-1] != 2
 
 
-def features_in_skin(rgb: np.ndarray, face: np.ndarray) -> bool:
+def features_in_skin(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False) -> bool:
     """Whether ``face`` (at least MIN_SIDE) is a skin fill round features of its own (``skin_round_features``): the
     fill, its holes closed, covers MIN_COVER of the middle half, and the holes are MIN_HOLES to MAX_HOLES of it."""
     x0, y0, x1, y1 = face[:4]
     if min(x1 - x0, y1 - y0) < MIN_SIDE:
         return False
-    found = skin_round_features(rgb, face)
+    found = skin_round_features(rgb, face, monochrome)
     return found is not None and found[0] >= MIN_COVER and MIN_HOLES <= found[1] <= MAX_HOLES
 
 
-def skin_round_features(rgb: np.ndarray, face: np.ndarray) -> tuple[float, float] | None:
+def skin_round_features(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False) -> tuple[float, float] | None:
     """(cover, holes): where the middle half's most common colour is a skin colour, the share of the middle half
     that the part of its fill joined to the middle covers once its holes are closed, and the share the holes take;
     None where that colour is no skin's."""
@@ -80,7 +81,7 @@ def skin_round_features(rgb: np.ndarray, face: np.ndarray) -> tuple[float, float
     fullest = keys == values[np.argmax(counts)]
     skin_lab = np.median(lab[middle][fullest], axis=0)
     skin_rgb = np.median(crop[middle][fullest], axis=0).astype(np.float64)
-    if not skin_colour(skin_rgb):
+    if not skin_colour(skin_rgb, monochrome):
         return None
     fill = (np.abs(lab - skin_lab).max(axis=2) <= SPREAD_LAB).astype(np.uint8)
     count, labels = cv2.connectedComponents(fill, connectivity=4)

@@ -41,8 +41,9 @@ BELOW_HEAD = (1.0, 4.0)  # face heights (of the lower face) from the head's cent
 FACE_COLUMNS = 0.2  # the face's columns: its box less this share of its width on each side
 
 
-def skin_share(bgr: np.ndarray, face: np.ndarray) -> float:
-    """Share of the face box's lower middle (0.3-0.95 of its height, its middle 70% wide) in a drawn skin colour."""
+def skin_share(bgr: np.ndarray, face: np.ndarray, monochrome: bool = False) -> float:
+    """Share of the face box's lower middle (0.3-0.95 of its height, its middle 70% wide) in a drawn skin colour;
+    in a ``monochrome`` frame (``character_monochrome``) in a skin's lightness, whatever its (absent) hue."""
     x0, y0, x1, y1 = face[:4]
     w, h = x1 - x0, y1 - y0
     patch = bgr[max(0, int(y0 + 0.3 * h)):max(0, int(y1 - 0.05 * h)),
@@ -53,7 +54,7 @@ def skin_share(bgr: np.ndarray, face: np.ndarray) -> float:
     hue, lightness, saturation = hls[:, 0] * (360.0 / 256.0), hls[:, 1] / 255.0, hls[:, 2] / 255.0
     warm = (hue >= SKIN_HUES[0]) | (hue <= SKIN_HUES[1])
     light = (lightness >= SKIN_LIGHTNESS[0]) & (lightness <= SKIN_LIGHTNESS[1])
-    skin = warm & (saturation >= SKIN_MIN_SATURATION) & light
+    skin = light if monochrome else warm & (saturation >= SKIN_MIN_SATURATION) & light
     return float(skin.mean())
 
 
@@ -80,10 +81,10 @@ def held_above(cut: np.ndarray, face: np.ndarray) -> bool:
     return bool(rows.size and face[1] - rows.min() >= HEAD_ABOVE * (face[3] - face[1]))
 
 
-def heads_character(bgr: np.ndarray, face: np.ndarray, cut: np.ndarray) -> bool:
+def heads_character(bgr: np.ndarray, face: np.ndarray, cut: np.ndarray, monochrome: bool = False) -> bool:
     """Whether ``face`` heads a character (its cut shows a body below it, or its box a drawn skin fill), or lies on
     a figure its cut holds above it."""
-    return body_below(cut, face) or skin_share(bgr, face) >= SKIN_SHARE or held_above(cut, face)
+    return body_below(cut, face) or skin_share(bgr, face, monochrome) >= SKIN_SHARE or held_above(cut, face)
 
 
 def on_body_below(face: np.ndarray, head: np.ndarray, head_cut: np.ndarray) -> bool:
@@ -98,25 +99,27 @@ def on_body_below(face: np.ndarray, head: np.ndarray, head_cut: np.ndarray) -> b
                 and head_cut[min(height - 1, max(0, int(cy))), min(width - 1, max(0, int(cx)))])
 
 
-def false_face_seeds(bgr: np.ndarray, seeds: list, cuts: list[np.ndarray], drawn: bool) -> list[bool]:
+def false_face_seeds(bgr: np.ndarray, seeds: list, cuts: list[np.ndarray], drawn: bool,
+                     monochrome: bool = False) -> list[bool]:
     """Per seed, whether it is a lone face's seed on a drawn shot whose face lies on the body below another seed's
-    face (``on_body_below``) or heads no character (``heads_character``)."""
+    face (``on_body_below``) or heads no character (``heads_character``; ``monochrome``: the frame has no colour)."""
     if not drawn:
         return [False] * len(seeds)
     heads = [(seed.face, cut) for seed, cut in zip(seeds, cuts) if seed.face is not None]
     return [seed.kind == "face" and seed.face is not None and
             (any(on_body_below(seed.face, head, head_cut) for head, head_cut in heads if head is not seed.face)
-             or not heads_character(bgr, seed.face, cut)) for seed, cut in zip(seeds, cuts)]
+             or not heads_character(bgr, seed.face, cut, monochrome)) for seed, cut in zip(seeds, cuts)]
 
 
-def false_faces(bgr: np.ndarray, seeds: list, scaled: list, masks: list[np.ndarray], cues) -> list[bool]:
+def false_faces(bgr: np.ndarray, seeds: list, scaled: list, masks: list[np.ndarray], cues,
+                monochrome: bool = False) -> list[bool]:
     """Per seed, whether it is a false face's seed (``false_face_seeds``, on ``scaled`` and the cuts). Such a seed
     stays a competitor in the watershed that parts the cuts, and only its instance is dropped after it: the other
     cuts keep the borders they had. (Dropped first, a neighbour's cut grew over its object: a ghost's over the
     Halloween scene, 69.7 s, then kept by the filter.) The false faces leave ``cues.faces``: no instance is
     confirmed by them (the filter's face evidence); ``cues.false_faces`` counts them (a frame left without an
     instance says why: segmenter.no_instance_reason)."""
-    false = false_face_seeds(bgr, scaled, masks, cues.drawn)
+    false = false_face_seeds(bgr, scaled, masks, cues.drawn, monochrome)
     if any(false):
         dropped = [seed.face[:4] for seed, drop in zip(seeds, false) if drop]
         cues.false_faces = len(dropped)

@@ -40,8 +40,9 @@ MATTE_HOLDS_FACE = 0.5  # share of the face's core the matte gives 0.5 or more
 SURE_WEAK_SCORE = 0.3
 
 
-def drawn_skin(rgb: np.ndarray, face: np.ndarray) -> bool:
-    """Whether the middle half of ``face`` is a flat fill of a skin colour (a drawn face's cheeks and forehead)."""
+def drawn_skin(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False) -> bool:
+    """Whether the middle half of ``face`` is a flat fill of a skin colour (a drawn face's cheeks and forehead);
+    in a ``monochrome`` frame (``character_monochrome``) a flat fill not dark enough for hair or shadow."""
     x0, y0, x1, y1 = face[:4]
     w, h = x1 - x0, y1 - y0
     middle = rgb[max(0, int(y0 + 0.25 * h)):max(0, int(y1 - 0.25 * h)),
@@ -53,7 +54,7 @@ def drawn_skin(rgb: np.ndarray, face: np.ndarray) -> bool:
         return False
     hue, lightness, saturation = colorsys.rgb_to_hls(*(np.median(middle, axis=0) / 255.0))
     warm = hue * 360 >= SKIN_WARM_HUES[0] or hue * 360 <= SKIN_WARM_HUES[1]
-    return lightness >= MIN_SKIN_LIGHTNESS and (lightness >= SKIN_MIN_LIGHTNESS or
+    return lightness >= MIN_SKIN_LIGHTNESS and (monochrome or lightness >= SKIN_MIN_LIGHTNESS or
                                                  (warm and saturation >= SKIN_MIN_SATURATION))
 
 
@@ -88,13 +89,14 @@ CLOSE_FACES = True
 
 
 def confirmed_weak_faces(rgb: np.ndarray, weak: np.ndarray, faces: np.ndarray, matte,
-                         drawn: bool = False) -> np.ndarray:
+                         drawn: bool = False, monochrome: bool = False) -> np.ndarray:
     """The ``weak`` face boxes (N x 5) that no trusted face in ``faces`` already holds, at least MIN_FACE_SIDE,
     with a drawn skin middle, and on which ``matte`` (a ``character_skeleton.MatteCue``, or None: nothing is
     confirmed) finds a person: pose flag at least POSE_FLAG on its guessed body, its matte holding the face (or the
     face scored SURE_WEAK_SCORE or more). In ``drawn`` shots with CLOSE_FACES, a face that is a skin fill round its
     features (``features_in_skin``) also has a drawn skin, and is kept without the pose where it scored
-    SURE_WEAK_SCORE or more. Overlapping candidates keep the best scored."""
+    SURE_WEAK_SCORE or more. In a ``monochrome`` frame skin is read by lightness alone (``character_monochrome``).
+    Overlapping candidates keep the best scored."""
     if matte is None or not len(weak):
         return np.zeros((0, 5), np.float32)
     height, width = rgb.shape[:2]
@@ -103,8 +105,8 @@ def confirmed_weak_faces(rgb: np.ndarray, weak: np.ndarray, faces: np.ndarray, m
         if min(face[2] - face[0], face[3] - face[1]) < MIN_FACE_SIDE \
                 or any(_same_character(face, f) for f in [*faces, *kept]):
             continue
-        close = CLOSE_FACES and drawn and features_in_skin(rgb, face)
-        if not close and not drawn_skin(rgb, face):
+        close = CLOSE_FACES and drawn and features_in_skin(rgb, face, monochrome)
+        if not close and not drawn_skin(rgb, face, monochrome):
             continue
         if close and face[4] >= SURE_WEAK_SCORE:
             kept.append(face)
@@ -124,12 +126,13 @@ def confirmed_weak_faces(rgb: np.ndarray, weak: np.ndarray, faces: np.ndarray, m
 WEAK_FACES = True
 
 
-def with_weak_faces(rgb: np.ndarray, cues: Cues, matte) -> Cues:
-    """``cues`` with its confirmed weak faces (``confirmed_weak_faces``) among its faces, for seeding."""
+def with_weak_faces(rgb: np.ndarray, cues: Cues, matte, monochrome: bool = False) -> Cues:
+    """``cues`` with its confirmed weak faces (``confirmed_weak_faces``; ``monochrome``: the frame has no colour)
+    among its faces, for seeding."""
     weak = getattr(cues, "weak_faces", None)  # cues pickled before weak faces existed have none
     if not WEAK_FACES or weak is None or not len(weak):
         return cues
-    more = confirmed_weak_faces(rgb, weak, cues.faces, matte, getattr(cues, "drawn", False))
+    more = confirmed_weak_faces(rgb, weak, cues.faces, matte, getattr(cues, "drawn", False), monochrome)
     if not len(more):
         return cues
     return Cues(np.concatenate([cues.faces, more]).astype(np.float32), cues.bodies,

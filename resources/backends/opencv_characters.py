@@ -27,6 +27,7 @@ from resources.backends.character_fill_seeds import with_fill_seeds
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_ink_outline import on_ink_outlines
 from resources.backends.character_nesting import nested_in_front
+from resources.backends.character_monochrome import is_monochrome
 from resources.backends.character_moving_seeds import with_moving_seeds
 from resources.backends.character_objects import with_figure_objects
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
@@ -308,7 +309,8 @@ class OpencvCharacterSegmenter:
         boxed = with_figure_objects(rgb, with_toy_boxes(rgb, cues, self.matte, self.person_score),
                                     getattr(cues, "objects", None), self.matte, self.person_score,
                                     getattr(cues, "motion", None))
-        seeds = seeds_from_cues(with_weak_faces(rgb, boxed, self.matte), width, height, self.person_score,
+        monochrome = is_monochrome(rgb)  # no colour: skin read by lightness alone (character_monochrome)
+        seeds = seeds_from_cues(with_weak_faces(rgb, boxed, self.matte, monochrome), width, height, self.person_score,
                                 len(cues.bodies))
         seeds = without_upper_bodies(seeds, cues.drawn)
         seeds = with_moving_seeds(seeds, rgb.shape, getattr(cues, "motion", None), cues.drawn, self.person_score)
@@ -341,7 +343,7 @@ class OpencvCharacterSegmenter:
                     seeds[i] = Seed(better[0].box / scale, seed.score, seed.kind, seed.face, seed.shared, seed.figure)
         false = [False] * len(seeds)  # false faces' seeds: cut with the others, their instances dropped
         if FALSE_FACES:
-            false = false_faces(bgr, seeds, scaled, masks, cues)
+            false = false_faces(bgr, seeds, scaled, masks, cues, monochrome)
             cues.seeds = len(seeds) - sum(false)
             if not cues.seeds:
                 return []
@@ -367,7 +369,8 @@ class OpencvCharacterSegmenter:
                 continue
             kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed
             kind = f"{SHOT_SEED_KIND}+{FIGURE_SEED}" if seed.kind == SHOT_SEED_KIND else kind
-            if kind == "face" and cues.drawn and seed.face is not None and features_in_skin(rgb, seed.face):
+            if kind == "face" and cues.drawn and seed.face is not None and features_in_skin(rgb, seed.face,
+                                                                                             monochrome):
                 kind = DRAWN_FACE_SEED
             kind = f"face+{kind}" if seed.face is not None and seed.kind != "face" else kind
             out.append({"mask": mask, "score": seed.score, "seed": kind, "person_score": person})
