@@ -8,6 +8,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import cutout_vectors
+from assets.identities.colour_layout import face_layouts
 from assets.identities.assignment import assign_identities, identity_table, tables
 from assets.identities.shared_frames import face_boxes_of
 from assets.identities.core import NOISE, IdentityParams
@@ -69,7 +70,8 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
                                                          or params.appearance_view_shape is not None)
         assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
                                        face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])),
-                                       colours=colours, shapes=shapes, face_boxes=face_boxes_of(chosen))
+                                       colours=colours, shapes=shapes, face_boxes=face_boxes_of(chosen),
+                                       layouts=face_layouts(params, kept, face_vectors, workspace.absolute))
         face_model = faces["model"][0] if faces.height else "none"
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"

@@ -64,7 +64,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
                       face_quality: dict[str, tuple[float, bool]] | None = None,
                       boxes: pl.DataFrame | None = None, track_params: TrackParams | None = None,
                       face_detectors: dict[str, str] | None = None, colours: np.ndarray | None = None,
-                      shapes: np.ndarray | None = None, face_boxes: dict[str, tuple] | None = None) -> Assignment:
+                      shapes: np.ndarray | None = None, face_boxes: dict[str, tuple] | None = None,
+                      layouts: np.ndarray | None = None) -> Assignment:
     """Cluster instances with a face; prototypes from gated faces; loose faces join by prototype; tracks give their
     clear faces' identity to the rest of the track; other faceless instances are placed by appearance, else grouped
     among themselves.
@@ -78,7 +79,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     ``shapes``: (len(instance_ids), S) silhouettes of the cut-outs (appearance.shape_descriptor), joined by
     ``params.faceless_shape_weight`` where faceless instances are grouped among themselves; None: not used.
     ``face_boxes``: instance -> its face's box (``shared_frames.face_boxes_of``): two instances of one frame whose
-    faces overlap are one face cut twice, not two characters (``shared_frames.conflicts``); None: not used."""
+    faces overlap are one face cut twice, not two characters (``shared_frames.conflicts``); None: not used.
+    ``layouts``: (len(instance_ids), G) colour layouts of the cut-outs (colour_layout.layout_rows, zero where not
+    read), where a face cluster is cut in two by ``params.split_layout_gap``; None: not used."""
     n = len(instance_ids)
     quality = face_quality or {}
     labels = np.full(n, -1, dtype=np.int64)
@@ -112,7 +115,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             x, face_labels, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
             face_colours, params.split_colour_gap,
             link_colour_weight=params.split_link_colour_weight, shots=face_shots,
-            min_part_shots=params.split_min_shots, frames=face_frames)
+            min_part_shots=params.split_min_shots, frames=face_frames,
+            layouts=layouts[with_face] if layouts is not None else None, layout_gap=params.split_layout_gap)
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)

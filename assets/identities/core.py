@@ -128,6 +128,10 @@ class IdentityParams:
                                            # cut-out's colours mixed by this share (0: the face alone); the gaps
                                            # are tested as above. Two designs of one body differ in colour more
                                            # than in the face, so a face-only cut can fall across poses instead
+    split_layout_gap: float | None = None  # ... parts closer than split_gap in the face are still cut where their
+                                           # cut-outs' colour layouts (colour_layout.layout_descriptor) are this
+                                           # much apart in the same measure (and the colour gap holds): two designs
+                                           # of one palette drawn with one face; None: off (anime: 0.06)
     split_min_shots: int | None = None     # ... a part also counts as large enough when its faces come from this many
                                            # shots (and number at least this many): a design seen in a few shots
                                            # with fewer faces than a cluster needs (None: min_cluster_size faces)

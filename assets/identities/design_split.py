@@ -1,6 +1,7 @@
 """Two designs of one body in one cluster (issue #12): a face cluster, or a faceless group, holding two tight groups
 further apart than either is spread is cut in two (``split_by_gap``), by average linkage on the face and colour
-rows joined, past a few odd rows (``linkage_parts``); ``group_gap`` measures the gap. No Dagster."""
+rows joined, past a few odd rows (``linkage_parts``), the face gap waived where the colour layouts part
+(``layouts_apart``); ``group_gap`` measures the gap. No Dagster."""
 
 from collections.abc import Callable
 
@@ -13,7 +14,8 @@ from assets.identities.shot_looks import cut_parts_a_look
 def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cluster_size: int,
                  colours: np.ndarray | None = None, colour_gap: float = 0.0,
                  max_rows: int = 2000, link_colour_weight: float = 0.0, shots: np.ndarray | None = None,
-                 min_part_shots: int | None = None, frames: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+                 min_part_shots: int | None = None, frames: np.ndarray | None = None,
+                 layouts: np.ndarray | None = None, layout_gap: float | None = None) -> tuple[np.ndarray, int]:
     """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
     into two parts, kept when both parts are large enough (``min_cluster_size`` members, or see ``min_part_shots``)
     and the lower of the parts' mean within-part cosines exceeds their mean cross cosine by ``gap`` (and by
@@ -33,8 +35,12 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     (and at least that many rows): a minor design with fewer faces than a cluster needs (a man in 3 shots, 6
     faces, in the woman's cluster of 19) is cut out as a character of its own, unless, with ``frames`` (each row's
     key frame), it is a look of the other part's character (shot_looks.py: in each of its shots that character's
-    faces fill other key frames, never one of its own: Chip's cheer, one face in each of 3 shots). Returns new
-    labels and how many cuts were made."""
+    faces fill other key frames, never one of its own: Chip's cheer, one face in each of 3 shots). With
+    ``layouts`` (each row's ``colour_layout.layout_descriptor``, zero where not read) and ``layout_gap``, parts
+    closer than ``gap`` in the face are still cut where their colour layouts are ``layout_gap`` apart (every core
+    row's layout read) and the colour gap holds: two designs of one palette drawn with one face (Kenney's male and
+    female adventurer, face gap 0.029, colours 0.147, layouts 0.105), which one character's outfits, views and
+    poses never are (layout gap 0.00 at most, session 32). Returns new labels and how many cuts were made."""
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
@@ -54,7 +60,7 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
         if found is None:
             continue
         cores, parts = found
-        if group_gap(unit, *cores) < gap:
+        if group_gap(unit, *cores) < gap and not layouts_apart(layouts, cores, layout_gap):
             continue
         if colour_gap > 0 and (colours is None or group_gap(colours, *cores) < colour_gap):
             continue   # a colour gap asked for and not read, or not there
@@ -65,6 +71,15 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
         next_label += 1
         cuts += 1
     return out, cuts
+
+
+def layouts_apart(layouts: np.ndarray | None, cores: tuple[np.ndarray, np.ndarray], gap: float | None) -> bool:
+    """Whether two cores' colour layouts are at least ``gap`` apart (``group_gap``), every row's layout read (a
+    zero row: an opaque crop, its layout unknown); False when off (``layouts`` or ``gap`` None)."""
+    if layouts is None or gap is None:
+        return False
+    rows = np.concatenate(cores)
+    return bool(np.abs(layouts[rows]).sum(axis=1).all()) and group_gap(layouts, *cores) >= gap
 
 
 def part_size_rule(min_size: int, shots: np.ndarray | None = None,

@@ -6,6 +6,7 @@ import polars as pl
 
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import cutout_vectors
+from assets.identities.colour_layout import face_layouts
 from assets.identities.assignment import Assignment, assign_identities
 from assets.identities.core import IdentityParams
 from assets.identities.prototypes import best_faces
@@ -27,4 +28,5 @@ def reassign_stored(workspace, params: IdentityParams, embedder: ImageEmbedder) 
     return assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
                              params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
                              face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,
-                             shapes=shapes, face_boxes=face_boxes_of(chosen))
+                             shapes=shapes, face_boxes=face_boxes_of(chosen),
+                             layouts=face_layouts(params, kept, ids, workspace.absolute))
