@@ -10,6 +10,8 @@ Images are BGR uint8 (OpenCV order); masks bool, same size.
 import cv2
 import numpy as np
 
+from resources.backends.character_own_fills import own_fill_regions, own_fills_apply
+
 
 # Felzenszwalb's scale: at 150 a textured background (foliage, water, rock) breaks into small regions that do not
 # reach the window's border and so started as the character; at 800 texture merges into regions that do, while a
@@ -120,10 +122,11 @@ FILL_PIECES = True
 
 
 def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
-               sides: tuple[bool, bool, bool, bool], rounds: int = 3) -> np.ndarray:
+               sides: tuple[bool, bool, bool, bool], rounds: int = 3, own_fills: bool = False) -> np.ndarray:
     """bool mask: the flat, enclosed fine regions of ``bgr`` that lie (at least 90 %) inside the seed box
     ``inside`` and join ``foreground`` (GrabCut's character), directly or through each other; the parts of a drawn
-    character that colour alone gave to the background. ``sides`` as for ``border_regions``."""
+    character that colour alone gave to the background. ``sides`` as for ``border_regions``. ``own_fills`` (drawn
+    shots, with OWN_FILLS): shaded regions in the cut's own colours join too (``own_fill_regions``)."""
     regions = colour_regions(bgr, scale=FINE_SCALE)
     outer = border_regions(regions, sides)
     count = int(regions.max()) + 1
@@ -161,6 +164,12 @@ def flat_parts(bgr: np.ndarray, foreground: np.ndarray, inside: np.ndarray,
     at_frame = set(np.unique(regions[border_regions(regions, frame_sides)]).tolist()) if any(frame_sides) else set()
     # a fill the fine scale splits into pieces of one colour: its pieces are not each other's background
     flat_pieces = candidate[regions]
+    if own_fills and own_fills_apply(bgr, foreground):
+        # shaded parts in the cut's own colours (character_own_fills): not flat, yet in the box, off its border and
+        # off the cut, and (below) standing out from every neighbour off the cut as a flat part must
+        enclosed = (pixels >= 10) & (in_box >= 0.9 * area) & (on_fg < 0.5 * area) & ~candidate
+        enclosed[outer_ids] = False
+        candidate |= own_fill_regions(lab, foreground, means, enclosed, outer)
     added = np.zeros(regions.shape, bool)
     grown = foreground.copy()
     for _ in range(rounds):

@@ -203,11 +203,12 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
 
 
 def with_flat_parts(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, mask: np.ndarray,
-                    others: np.ndarray) -> np.ndarray:
+                    others: np.ndarray, drawn: bool = False) -> np.ndarray:
     """``mask`` (the seed's GrabCut cut) plus the flat, enclosed parts of a drawn character that join it
     (``character_regions.flat_parts``: black hair or dark trousers that colour alone gave to a dark background), on
     the same window as ``grabcut_seed``; pixels ``others`` (the other characters' cuts) hold are never added. A
-    character DeepLab sees (photos, 3D) keeps its mask: its fills are not flat."""
+    character DeepLab sees (photos, 3D) keeps its mask: its fills are not flat. In ``drawn`` shots shaded parts in
+    the cut's own colours join too (``character_regions.own_fill_regions``)."""
     height, width = class_mask.shape
     _, (rx0, ry0, rx1, ry1), _, size = _cut_window(seed, width, height)
     if not mask[ry0:ry1, rx0:rx1].any():
@@ -217,7 +218,7 @@ def with_flat_parts(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, mask: n
         return mask
     roi = cv2.resize(np.ascontiguousarray(bgr[ry0:ry1, rx0:rx1]), size, interpolation=cv2.INTER_AREA)
     added = flat_parts(roi, _fit(mask[ry0:ry1, rx0:rx1], size), inside & ~_fit(others[ry0:ry1, rx0:rx1], size),
-                       (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height))
+                       (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height), own_fills=drawn)
     if not added.any():
         return mask
     grown = np.zeros_like(mask)
@@ -349,7 +350,7 @@ class OpencvCharacterSegmenter:
                 return []
         if FLAT_PARTS:
             masks = [with_flat_parts(bgr, s, class_mask, m, np.any([o for j, o in enumerate(masks) if j != i]
-                                                                     or [np.zeros_like(m)], axis=0))
+                                                                     or [np.zeros_like(m)], axis=0), cues.drawn)
                      for i, (s, m) in enumerate(zip(scaled, masks))]
         cores = [_core(s, small[0], small[1]) for s in scaled]
         masks = [self._selfie_pieces(bgr, s, m, c, class_mask, cues.drawn) for s, m, c in zip(scaled, masks, cores)]
