@@ -24,6 +24,17 @@ def load_bench(name: str) -> ModuleType:
     return module
 
 
+def kept_cut_masks(bench: ModuleType, rgb, out_dir: Path) -> list:
+    """The kept cut-outs' masks (bool arrays) of one composite frame ``rgb`` cut through the real instances core with
+    the anime preset, as ``bench`` (bench/composites.py, ``load_bench("composites")``) cuts it; the artefacts go to
+    ``out_dir``."""
+    import cv2
+
+    _, decided, _, _ = bench.cut_frames([rgb], [0], out_dir, "characters", bench.preset_sections("anime"),
+                                        anime_faces=True)
+    return [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in decided.iter_rows(named=True) if r["kept"]]
+
+
 def kenney_wheel_or_skip() -> Path:
     """The wheel holding Kenney's CC0 characters (``install/fetch_bench_media.sh``), or the test skipped naming it."""
     from assets.instances.kenney_characters import kenney_wheel

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond
-from tests.conftest import kenney_wheel_or_skip, load_bench
+from tests.conftest import kenney_wheel_or_skip, kept_cut_masks, load_bench
 
 SEED, SCENE, NAME = 11, 2, "male_person_idle"
 
@@ -26,8 +26,6 @@ def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch:
     (``where``), the anime preset, with the switch ``switch`` of ``module`` (None: the segmenter's) set to ``on``."""
     import os
 
-    import cv2
-
     import resources.backends.opencv_characters as characters
     from assets.instances.composites import mask_iou
 
@@ -38,10 +36,7 @@ def kept_iou(shared, tmp_path, monkeypatch, where: tuple[int, int, str], switch:
     bench = load_bench("composites")
     scene = bench.build_scenes("tune", number + 1, seed, character_set="kenney")[0][number]
     truth = next(c for c in scene.characters if c.name == name).mask
-    _, decided, _, _ = bench.cut_frames([scene.rgb], [0], tmp_path, "characters", bench.preset_sections("anime"),
-                                        anime_faces=True)
-    kept = [r for r in decided.iter_rows(named=True) if r["kept"]]
-    return max((mask_iou(cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0, truth) for r in kept), default=0.0)
+    return max((mask_iou(mask, truth) for mask in kept_cut_masks(bench, scene.rgb, tmp_path)), default=0.0)
 
 
 def test_a_big_headed_character_is_cut_without_its_neighbour_and_the_sky(shared, tmp_path, monkeypatch):

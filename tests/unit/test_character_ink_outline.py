@@ -8,7 +8,7 @@ import pytest
 
 from assets.instances.composites import compose_scene, load_character, mask_iou, read_background
 from resources.backends.character_ink_outline import on_ink_outline, on_ink_outlines
-from tests.conftest import kenney_wheel_or_skip, load_bench
+from tests.conftest import kenney_wheel_or_skip, kept_cut_masks, load_bench
 
 BACKGROUND = "media/video/2d/penny_and_chip_26shots_480p.mp4"
 
@@ -92,10 +92,7 @@ def _kept_boundary_f(shared, tmp_path, monkeypatch, on: bool) -> float:
     bench = load_bench("composites")
     scene = bench.build_scenes("tune", 8, 7)[0][7]
     truth = next(c for c in scene.characters if c.name == "saha_side").mask
-    _, decided, _, _ = bench.cut_frames([scene.rgb], [0], tmp_path, "characters", bench.preset_sections("anime"),
-                                        anime_faces=True)
-    kept = [cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0 for r in decided.iter_rows(named=True) if r["kept"]]
-    return max(boundary_f(mask, truth) for mask in kept)
+    return max(boundary_f(mask, truth) for mask in kept_cut_masks(bench, scene.rgb, tmp_path))
 
 
 def test_the_segmenter_puts_a_drawn_cuts_edge_on_its_outline(shared, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ import numpy as np
 import resources.backends.character_monochrome as monochrome
 from resources.backends.character_face_guard import skin_share
 from resources.backends.character_weak_faces import drawn_skin
-from tests.conftest import kenney_wheel_or_skip, load_bench
+from tests.conftest import kenney_wheel_or_skip, kept_cut_masks, load_bench
 
 SEED, SCENE, NAME = 7, 6, "male_adventurer_walk4"
 
@@ -28,17 +28,12 @@ def _grey_scene(shared):
 
 
 def _kept_iou(shared, tmp_path, monkeypatch, on: bool) -> float:
-    import cv2
-
     from assets.instances.composites import mask_iou
 
     monkeypatch.setattr(monochrome, "MONOCHROME_SKIN", on)
     bench, scene = _grey_scene(shared)
     truth = next(c for c in scene.characters if c.name == NAME).mask
-    _, decided, _, _ = bench.cut_frames([scene.rgb], [0], tmp_path, "characters", bench.preset_sections("anime"),
-                                        anime_faces=True)
-    kept = [r for r in decided.iter_rows(named=True) if r["kept"]]
-    return max((mask_iou(cv2.imread(r["mask_path"], cv2.IMREAD_GRAYSCALE) > 0, truth) for r in kept), default=0.0)
+    return max((mask_iou(mask, truth) for mask in kept_cut_masks(bench, scene.rgb, tmp_path)), default=0.0)
 
 
 def test_the_grey_adventurer_is_cut_out(shared, tmp_path, monkeypatch):

@@ -13,13 +13,10 @@ layout, so without the layout they were one identity (labelled precision 0.824).
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pytest
-import yaml
 
-from assets.identities.assignment import assign_identities
 from assets.identities.colour_layout import layout_descriptor
-from assets.identities.core import IdentityParams, normalise
+from tests.identity_rows import assign_stored
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests/data/kenney_tune_r41_design_layout_rows.npz"
@@ -29,25 +26,7 @@ DESIGNS = ("male_adventurer", "female_adventurer")
 def assigned(stored: dict, **overrides):
     """The identity step on the stored rows as an image folder gives them (each image its own shot and frame), the
     anime preset with ``overrides``."""
-    ids = [str(k) for k in range(len(stored["image"]))]
-    images = [str(i) for i in stored["image"]]
-    faced = np.flatnonzero(stored["has_face"])
-    anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
-    params = IdentityParams.from_dict({**anime, **overrides})
-    shot_of = {image: number for number, image in enumerate(dict.fromkeys(images))}
-    box = stored["box"]
-    boxes = pl.DataFrame({"instance_id": ids, "shot": [shot_of[i] for i in images], "frame_id": images,
-                          "timestamp_s": [0.0] * len(ids),
-                          "x0": box[:, 0], "y0": box[:, 1], "x1": box[:, 2], "y1": box[:, 3]})
-    return assign_identities(
-        ids, {ids[k]: stored["face"][k].astype(np.float32) for k in faced},
-        normalise(stored["appearance"].astype(np.float32)), params,
-        face_quality={ids[k]: (float(stored["quality"][k]), bool(stored["gated"][k])) for k in faced},
-        boxes=boxes, face_detectors={ids[k]: str(stored["detector"][k]) for k in faced},
-        colours=stored["colour"].astype(np.float32), shapes=stored["shape"].astype(np.float32),
-        face_boxes={ids[k]: tuple(float(v) for v in stored["face_box"][k]) for k in faced
-                    if not np.isnan(stored["face_box"][k]).any()},
-        layouts=stored["layout"].astype(np.float32))
+    return assign_stored(stored, **overrides)
 
 
 @pytest.fixture(scope="module")

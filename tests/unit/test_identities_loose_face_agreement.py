@@ -13,11 +13,8 @@ margin (0.05)."""
 from pathlib import Path
 
 import numpy as np
-import polars as pl
-import yaml
 
-from assets.identities.assignment import assign_identities
-from assets.identities.core import IdentityParams, normalise
+from tests.identity_rows import assign_stored
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests/data/cc0_tune_loose_faces.npz"
@@ -27,24 +24,7 @@ def assigned(agrees: bool, stored: dict | None = None, path: Path = STORED, **ov
     """The identity step on the stored rows (``stored``: the file's arrays, changed by a test; else ``path``'s) as an
     image folder gives them (each image its own shot and frame), the anime preset with ``overrides``."""
     stored = stored or dict(np.load(path))
-    ids = [str(k) for k in range(len(stored["image"]))]
-    images = [str(i) for i in stored["image"]]
-    faced = np.flatnonzero(stored["has_face"])
-    anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
-    params = IdentityParams.from_dict({**anime, "loose_face_look_agrees": agrees, **overrides})
-    shot_of = {image: number for number, image in enumerate(dict.fromkeys(images))}
-    box = stored["box"]
-    boxes = pl.DataFrame({"instance_id": ids, "shot": [shot_of[i] for i in images], "frame_id": images, "timestamp_s": [0.0] * len(ids),
-                          "x0": box[:, 0], "y0": box[:, 1], "x1": box[:, 2], "y1": box[:, 3]})
-    result = assign_identities(
-        ids, {ids[k]: stored["face"][k].astype(np.float32) for k in faced},
-        normalise(stored["appearance"].astype(np.float32)), params,
-        face_quality={ids[k]: (float(stored["quality"][k]), bool(stored["gated"][k])) for k in faced},
-        boxes=boxes, face_detectors={ids[k]: str(stored["detector"][k]) for k in faced},
-        colours=stored["colour"].astype(np.float32), shapes=stored["shape"].astype(np.float32),
-        face_boxes={ids[k]: tuple(float(v) for v in stored["face_box"][k]) for k in faced
-                    if not np.isnan(stored["face_box"][k]).any()})
-    return stored, result
+    return stored, assign_stored(stored, loose_face_look_agrees=agrees, **overrides)
 
 
 def row(stored, image: str, character: str) -> int:

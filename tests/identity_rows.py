@@ -1,0 +1,44 @@
+"""The identity step replayed on rows saved from a real run (tests/data/*.npz): each kept cut-out's face embedding,
+detector, gate and face box where it has a face, its image embedding, colours, silhouette and (where saved) colour
+layout, the image it came from and the character it shows. An image folder's rows: each image its own shot and
+frame."""
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import yaml
+
+from assets.identities.assignment import assign_identities
+from assets.identities.core import IdentityParams, normalise
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def anime_params(**overrides) -> IdentityParams:
+    """The anime preset's identity settings with ``overrides``."""
+    anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
+    return IdentityParams.from_dict({**anime, **overrides})
+
+
+def assign_stored(stored: dict, **overrides):
+    """``assign_identities`` on the ``stored`` rows (a dict of the file's arrays), the anime preset with
+    ``overrides``."""
+    ids = [str(k) for k in range(len(stored["image"]))]
+    images = [str(i) for i in stored["image"]]
+    faced = np.flatnonzero(stored["has_face"])
+    shot_of = {image: number for number, image in enumerate(dict.fromkeys(images))}
+    box = stored["box"]
+    boxes = pl.DataFrame({"instance_id": ids, "shot": [shot_of[i] for i in images], "frame_id": images,
+                          "timestamp_s": [0.0] * len(ids),
+                          "x0": box[:, 0], "y0": box[:, 1], "x1": box[:, 2], "y1": box[:, 3]})
+    layouts = stored["layout"].astype(np.float32) if "layout" in stored else None
+    return assign_identities(
+        ids, {ids[k]: stored["face"][k].astype(np.float32) for k in faced},
+        normalise(stored["appearance"].astype(np.float32)), anime_params(**overrides),
+        face_quality={ids[k]: (float(stored["quality"][k]), bool(stored["gated"][k])) for k in faced},
+        boxes=boxes, face_detectors={ids[k]: str(stored["detector"][k]) for k in faced},
+        colours=stored["colour"].astype(np.float32), shapes=stored["shape"].astype(np.float32),
+        face_boxes={ids[k]: tuple(float(v) for v in stored["face_box"][k]) for k in faced
+                    if not np.isnan(stored["face_box"][k]).any()},
+        layouts=layouts)
