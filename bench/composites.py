@@ -21,7 +21,7 @@ character then stands 520-650 px tall, a 720p film's full-body size, and the sce
 character, over its poses.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--characters shared|kenney] [--colour colour|grey|sepia] [--anime-faces] [--preset anime] [--keep DIR]
+       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--anime-faces] [--preset anime] [--keep DIR]
        [--sequence 5] [--no-shot-consistency] [--backgrounds]
        [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
@@ -101,7 +101,7 @@ def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
                  character_set: str = "shared", colouring: str = "colour") -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
     frames each, the characters walking ``step`` of the width per frame; ``character_set`` names who is pasted;
-    ``colouring`` (composites.recolour) turns every composited frame grey or sepia, its truth unchanged."""
+    ``colouring`` (composites.recolour) turns every composited frame grey, sepia or tinted, its truth unchanged."""
     from assets.instances.composites import compose_scene, compose_sequence, recolour
 
     characters = split_characters(split, character_set)
@@ -310,8 +310,9 @@ def main() -> None:
     parser.add_argument("--characters", default="shared", choices=CHARACTER_SETS, help="who is pasted: ../shared's "
                         "Sita and Saha (shared) or Kenney's six CC0 characters, tune poses in the tune split and "
                         "held-out poses in the held-out split (kenney; never tuned on before session 18)")
-    parser.add_argument("--colour", default="colour", choices=["colour", "grey", "sepia"], help="show every "
-                        "composited frame in colour, greyscale or sepia (a monochrome film); the truth is unchanged")
+    parser.add_argument("--colour", default="colour", choices=["colour", "grey", "sepia", "tint"], help="show every "
+                        "composited frame in colour, greyscale, sepia or a cool duotone tint (a monochrome film); the "
+                        "truth is unchanged")
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
     parser.add_argument("--sequence", type=int, default=1,

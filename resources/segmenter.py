@@ -88,11 +88,13 @@ class SegmenterResource(LazyBackendResource):
         come back in the frame's own pixels. ``motion``: the frame's moving map against its shot, computed when asked
         for (resources/backends/character_motion.py; the instances stage's ``motion_seeds``). ``shot_seeds``: boxes
         (x0, y0, x1, y1, frame pixels) of characters cut in a neighbouring key frame of the shot and carried here
-        (assets/instances/shot_seeds.py), each a figure seed."""
+        (assets/instances/shot_seeds.py), each a figure seed. A tinted monochrome frame (sepia, a duotone) is analysed
+        as its luma (``character_monochrome.without_tint``; switch TINTED_AS_GREY)."""
         from resources.analysis_frame import analysis_scale, full_cues, full_instances, scaled_frame
+        from resources.backends.character_monochrome import without_tint
 
         scale = analysis_scale(rgb.shape[0], analysis_max_height)
-        small = scaled_frame(rgb, scale)
+        small = without_tint(scaled_frame(rgb, scale))  # a tinted frame (sepia, duotone) is analysed as its luma
         cues = self.cue_models()(small, anime_faces)
         cues.motion = motion
         cues.shot_seeds = [np.asarray(b, np.float32) * scale for b in shot_seeds or ()]

@@ -112,13 +112,16 @@ def _paste(canvas: np.ndarray, layer: np.ndarray, alpha: np.ndarray, x0: int, y0
     return plane
 
 
-COLOURINGS = ("colour", "grey", "sepia")  # how a composited frame is shown: as painted, greyscale, sepia toned
+COLOURINGS = ("colour", "grey", "sepia", "tint")  # how a composited frame is shown: as painted, grey, sepia, tinted
+# a cool duotone (a night or underwater scene): the luma mapped onto the line from a dark blue to a pale cyan
+TINT_DARK, TINT_LIGHT = np.array([12, 24, 64], np.float32), np.array([196, 236, 255], np.float32)
 SEPIA = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)  # RGB rows
 
 
 def recolour(rgb: np.ndarray, colouring: str) -> np.ndarray:
     """``rgb`` (uint8 H x W x 3) as a monochrome film shows it: ``grey`` its luma (OpenCV's BT.601 weights) in all
-    three channels, ``sepia`` the classic sepia tone matrix (a brown tint of the luma, clipped), ``colour`` unchanged.
+    three channels, ``sepia`` the classic sepia tone matrix (a brown tint of the luma, clipped), ``tint`` a cool duotone
+    (the luma mapped onto the line from TINT_DARK to TINT_LIGHT), ``colour`` unchanged.
     The truth of a scene never changes with it: only what the camera shows does."""
     if colouring == "colour":
         return rgb
@@ -126,6 +129,9 @@ def recolour(rgb: np.ndarray, colouring: str) -> np.ndarray:
         return np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     if colouring == "sepia":
         return np.clip(rgb.astype(np.float32) @ SEPIA.T, 0, 255).round().astype(np.uint8)
+    if colouring == "tint":
+        luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None] / 255.0
+        return (TINT_DARK + luma * (TINT_LIGHT - TINT_DARK)).round().astype(np.uint8)
     raise ValueError(f"unknown colouring {colouring!r}: one of {COLOURINGS}")
 
 

@@ -12,8 +12,22 @@ colour tests unchanged.
 
 A frame is monochrome (``is_monochrome``) where fewer than COLOURED_SHARE of its pixels (every other row and column)
 have channels more than CHROMA_MAX apart: a decoded grey video or a grey PNG is grey to within the codec's rounding.
-Sepia or tinted frames are not monochrome by this test: their hue is one warm tint, which the colour tests read as
-warm skin already.
+Sepia or tinted frames are not monochrome by this test (their hue is one tint, which the colour tests read as warm
+skin or as none): they are analysed as their luma instead (below), which is monochrome.
+
+A tinted monochrome frame (issue #13, session 32 h5: a sepia flashback, a blue night scene, a red alarm scene, a
+duotone) is a grey picture shown through one tint: its colour is a function of its lightness, so the colour cues
+read the tint and nothing of the picture (every pixel passes a warm-skin test in sepia, none in blue). Where a frame is
+tinted (``is_tinted``) the segmenter analyses its luma (``without_tint``: the cues, the seeding rules and the cut all
+see the grey frame, which ``is_monochrome`` then calls monochrome); the masks apply to the frame as shown. A frame is
+tinted where, among its mid-light pixels (luma MID_LUMA, no channel clipped; every other row and column), the tint is
+visible (their median chroma at least TINT_STRENGTH levels) and fewer than TINTED_SHARE of them have a chroma more
+than TINT_DEVIATION levels from the median chroma of the pixels of their lightness (LUMA_BIN levels wide): one colour
+per lightness, to the rounding of an image file. Colour frames graded towards one hue are not tinted: Sintel's dusk
+alley and sunset close-up (one warm grade, her red hair and the lamps keep their own colour) have 8 % or more such
+pixels; a weakly graded frame (a desaturated snow scene, chroma under TINT_STRENGTH) keeps its colour analysis. The
+bound is tight: a tint that went through a lossy video codec bleeds chroma across edges, and only about half of such
+frames (a cool tint) or few (sepia over a colourful picture) are caught; those keep the colour analysis, as before.
 """
 
 import numpy as np
@@ -21,6 +35,14 @@ import numpy as np
 MONOCHROME_SKIN = True  # switch: in a monochrome frame the skin tests read lightness only
 CHROMA_MAX = 8  # a pixel whose channels lie within this many levels of each other carries no colour
 COLOURED_SHARE = 0.005  # a frame with fewer coloured pixels than this share is monochrome
+TINTED_AS_GREY = True  # switch: a tinted monochrome frame (sepia, a duotone) is analysed as its luma
+MID_LUMA = (64, 192)  # the lightness range whose pixels show a tint (darker and lighter ones carry little chroma)
+CLIPPED = 250  # a pixel with a channel this bright is clipped: its tint is bent, not its picture
+LUMA_BIN = 8  # pixels of one lightness: luma levels per bin
+TINT_STRENGTH = 12.0  # the median chroma (levels) of the mid-light pixels a visible tint has at least
+TINT_DEVIATION = 4.0  # a pixel this many levels of chroma off its lightness's tint has a colour of its own
+TINTED_SHARE = 0.02  # a frame with fewer such pixels than this share (of its mid-light ones) is tinted
+MIN_MID_SHARE = 0.05  # a frame with fewer mid-light pixels is too dark or too light to tell
 
 
 def is_monochrome(rgb: np.ndarray) -> bool:
@@ -31,3 +53,36 @@ def is_monochrome(rgb: np.ndarray) -> bool:
     sample = rgb[::2, ::2, :3]
     chroma = sample.max(axis=2).astype(np.int16) - sample.min(axis=2)
     return bool((chroma > CHROMA_MAX).mean() < COLOURED_SHARE)
+
+
+def is_tinted(rgb: np.ndarray) -> bool:
+    """Whether the uint8 H x W x 3 frame is a grey picture shown through one visible tint (see the module's
+    docstring); False where the switch is off."""
+    if not TINTED_AS_GREY or rgb.ndim != 3 or rgb.shape[2] < 3:
+        return False
+    sample = rgb[::2, ::2, :3].astype(np.float32)
+    luma = sample @ np.array([0.299, 0.587, 0.114], np.float32)
+    usable = (luma >= MID_LUMA[0]) & (luma <= MID_LUMA[1]) & (sample.max(axis=2) < CLIPPED)
+    if usable.mean() < MIN_MID_SHARE:
+        return False
+    luma = luma[usable]
+    chroma = np.stack([sample[..., 0][usable] - luma, sample[..., 2][usable] - luma], axis=1)
+    if np.median(np.hypot(chroma[:, 0], chroma[:, 1])) < TINT_STRENGTH:
+        return False
+    bins = (luma // LUMA_BIN).astype(np.int32)
+    off = np.zeros(len(luma), bool)
+    for level in np.unique(bins):
+        members = bins == level
+        tint = np.median(chroma[members], axis=0)
+        off[members] = np.abs(chroma[members] - tint).max(axis=1) > TINT_DEVIATION
+    return bool(off.mean() < TINTED_SHARE)
+
+
+def without_tint(rgb: np.ndarray) -> np.ndarray:
+    """The frame to analyse: a tinted frame's luma (OpenCV's BT.601 weights) in all three channels, any other frame
+    itself."""
+    if not is_tinted(rgb):
+        return rgb
+    import cv2
+
+    return np.repeat(cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
