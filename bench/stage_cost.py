@@ -155,31 +155,21 @@ def face_embeddings_tables(home: Path, film: str, _: dict[str, pl.DataFrame]) ->
 
 
 def identity_clusters_tables(home: Path, film: str, produced: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """The identities stage's work in process: the best face per instance, the appearance vectors of the kept
-    cut-outs, the assignment (HDBSCAN, faceless placement, tracks) and its tables; reads the ``faces`` that
-    face_embeddings produced in this run (else the home's). Each group's id is its index (the prototype store is
-    neither read nor written) and no review is applied; folders, map and summary are not written."""
-    from assets.faces.core import embedding_matrix
-    from assets.identities.appearance import appearance_vectors
+    """The identities stage's work in process: the assignment as the stage makes it (``reassign.assign_film``: the
+    best face per instance, the kept cut-outs' appearance, HDBSCAN, faceless placement, tracks) and its tables;
+    reads the ``faces`` that face_embeddings produced in this run (else the home's). Each group's id is its index
+    (the prototype store is neither read nor written) and no review is applied; folders, map and summary are not
+    written."""
     from assets.identities.assets import CONTRACT
-    from assets.identities.assignment import assign_identities, tables
-    from assets.identities.prototypes import best_faces
+    from assets.identities.assignment import tables
+    from assets.identities.reassign import assign_film
     from resources.image_embedder import ImageEmbedderResource
 
     os.environ["CASTFORGE_HOME"] = str(home)
     workspace, params = FilmWorkspace(film, home), CONTRACT.settings(film)
-    instances = workspace.read_table("filtered_instances")
-    kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     faces = produced.get("faces")
-    chosen = best_faces(faces if faces is not None else workspace.read_table("faces"), params)
-    face_vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
-    ids_in_order = kept["instance_id"].to_list()
-    appearance = None
-    if any(i not in face_vectors for i in ids_in_order) or params.tracks:
-        appearance = appearance_vectors(kept["path"].to_list(), ImageEmbedderResource().get(), workspace.absolute)
-    assignment = assign_identities(ids_in_order, face_vectors, appearance, params,
-                                   dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"]))),
-                                   kept, face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])))
+    assignment = assign_film(workspace, params, faces if faces is not None else workspace.read_table("faces"),
+                             ImageEmbedderResource().get).assignment
     identities, instance_identities = tables(assignment, [f"group{i}" for i in range(len(assignment.groups))], {})
     return {"identities": identities, "instance_identities": instance_identities}
 

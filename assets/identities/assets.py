@@ -6,15 +6,11 @@ import polars as pl
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
                      MaterializeResult, MetadataValue, asset, asset_check)
 
-from assets.faces.core import embedding_matrix
-from assets.identities.appearance import cutout_vectors
-from assets.identities.colour_layout import face_layouts
-from assets.identities.assignment import assign_identities, identity_table, tables
-from assets.identities.shared_frames import face_boxes_of
+from assets.identities.assignment import identity_table, tables
 from assets.identities.core import NOISE, IdentityParams
 from assets.identities.noise_reasons import with_noise_reasons
+from assets.identities.reassign import assign_film
 from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
-from assets.identities.prototypes import best_faces
 from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,
                                              reviewed_identities)
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
@@ -53,25 +49,11 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         if stage.cached:
             return cached_result(stage)
         started = time.perf_counter()
-        instances = workspace.read_table("filtered_instances")
-        kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
         faces = workspace.read_table("faces")
-        chosen = best_faces(faces, params)
-        face_vectors = dict(zip(chosen["instance_id"].to_list(), embedding_matrix(chosen)))
-        face_quality = dict(zip(chosen["instance_id"].to_list(), zip(chosen["quality"], chosen["gated"])))
+        film_assignment = assign_film(workspace, params, faces, image_embedder.get)
+        kept, face_vectors, appearance = film_assignment.kept, film_assignment.face_vectors, film_assignment.appearance
+        embedder, assignment = film_assignment.embedder, film_assignment.assignment
         ids_in_order = kept["instance_id"].to_list()
-        embedder = None
-        appearance = colours = shapes = None
-        if any(i not in face_vectors for i in ids_in_order) or params.tracks:
-            embedder = image_embedder.get()
-            appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
-                                                         colours=params.appearance_colour_weight > 0,
-                                                         shapes=params.faceless_shape_weight > 0
-                                                         or params.appearance_view_shape is not None)
-        assignment = assign_identities(ids_in_order, face_vectors, appearance, params, face_quality, kept,
-                                       face_detectors=dict(zip(chosen["instance_id"], chosen["detector"])),
-                                       colours=colours, shapes=shapes, face_boxes=face_boxes_of(chosen),
-                                       layouts=face_layouts(params, kept, face_vectors, workspace.absolute))
         face_model = faces["model"][0] if faces.height else "none"
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"

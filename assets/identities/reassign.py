@@ -1,32 +1,63 @@
-"""The identity step run again on a film's stored faces and cut-outs, without detection, review or stable ids: the
-functions ``identity_clusters`` calls, in its order. The benches use it to score a changed setting
-(bench/faces_2d.py --film F --reassign, bench/anime_image_set.py eval --reassign)."""
+"""The identity step on a film's stored faces and cut-outs, before review and stable ids: ``assign_film`` is what
+``identity_clusters`` runs, and what the benches run again to score a changed setting (bench/faces_2d.py --film F
+--reassign, bench/anime_image_set.py eval --reassign, bench/stage_cost.py)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from assets.faces.core import embedding_matrix
 from assets.identities.appearance import cutout_vectors
-from assets.identities.colour_layout import face_layouts
 from assets.identities.assignment import Assignment, assign_identities
+from assets.identities.colour_layout import face_layouts
 from assets.identities.core import IdentityParams
 from assets.identities.prototypes import best_faces
 from assets.identities.shared_frames import face_boxes_of
 from resources.protocols import ImageEmbedder
 
 
-def reassign_stored(workspace, params: IdentityParams, embedder: ImageEmbedder) -> Assignment:
-    """``workspace`` (resources.storage.FilmWorkspace) holds the film's `filtered_instances` and `faces` tables;
-    its kept instances are assigned with ``params`` and ``embedder`` for the cut-outs' appearance."""
+@dataclass
+class FilmAssignment:
+    """The kept instances (the assignment's rows, in order), their face vectors (instance id -> embedding, the best
+    face of each faced instance), their appearance vectors (None where no row needed them), the image embedder used
+    (None where none was) and the assignment."""
+    kept: pl.DataFrame
+    face_vectors: dict[str, np.ndarray]
+    appearance: np.ndarray | None
+    embedder: ImageEmbedder | None
+    assignment: Assignment
+
+
+def assign_film(workspace, params: IdentityParams, faces: pl.DataFrame,
+                embedder: Callable[[], ImageEmbedder]) -> FilmAssignment:
+    """``workspace`` (resources.storage.FilmWorkspace) holds the film's `filtered_instances`; its kept instances are
+    assigned with ``params`` from ``faces`` (the faces stage's table). The cut-outs' appearance (image embedding,
+    colours, silhouettes) is read only where a kept instance has no face or tracks vote, with ``embedder()`` (called
+    once, then)."""
     instances = workspace.read_table("filtered_instances")
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
-    chosen = best_faces(workspace.read_table("faces"), params)
+    chosen = best_faces(faces, params)
     ids = chosen["instance_id"].to_list()
-    appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), embedder, workspace.absolute,
-                                                 colours=params.appearance_colour_weight > 0,
-                                                 shapes=params.faceless_shape_weight > 0
-                                                 or params.appearance_view_shape is not None)
-    return assign_identities(kept["instance_id"].to_list(), dict(zip(ids, embedding_matrix(chosen))), appearance,
-                             params, dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
-                             face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,
-                             shapes=shapes, face_boxes=face_boxes_of(chosen),
-                             layouts=face_layouts(params, kept, ids, workspace.absolute))
+    face_vectors = dict(zip(ids, embedding_matrix(chosen)))
+    kept_ids = kept["instance_id"].to_list()
+    model = appearance = colours = shapes = None
+    if any(i not in face_vectors for i in kept_ids) or params.tracks:
+        model = embedder()
+        appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), model, workspace.absolute,
+                                                     colours=params.appearance_colour_weight > 0,
+                                                     shapes=params.faceless_shape_weight > 0
+                                                     or params.appearance_view_shape is not None)
+    assignment = assign_identities(kept_ids, face_vectors, appearance, params,
+                                   dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
+                                   face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,
+                                   shapes=shapes, face_boxes=face_boxes_of(chosen),
+                                   layouts=face_layouts(params, kept, ids, workspace.absolute))
+    return FilmAssignment(kept, face_vectors, appearance, model, assignment)
+
+
+def reassign_stored(workspace, params: IdentityParams, embedder: ImageEmbedder) -> Assignment:
+    """The assignment ``identity_clusters`` makes of ``workspace``'s stored `faces` and kept instances with
+    ``params`` and ``embedder``."""
+    return assign_film(workspace, params, workspace.read_table("faces"), lambda: embedder).assignment
