@@ -22,6 +22,11 @@ def test_the_zombie_is_cut_whole_with_its_mosaic(shared, tmp_path, monkeypatch):
 
 
 def test_without_its_mosaic_the_zombie_loses_its_arms_and_feet(shared, tmp_path, monkeypatch):
+    """The mosaic alone: session 32's own fills (character_own_fills.OWN_FILLS) give back most of the arms and feet
+    after the cut as well (0.807 with the mosaic off), so they are off here."""
+    from resources.backends import character_own_fills
+
+    monkeypatch.setattr(character_own_fills, "OWN_FILLS", False)
     assert kept_iou(shared, tmp_path, monkeypatch, ZOMBIE, "CEL_MOSAIC", False) < 0.8
 
 
