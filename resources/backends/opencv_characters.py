@@ -30,6 +30,7 @@ from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_monochrome import is_monochrome
 from resources.backends.character_moving_seeds import with_moving_seeds
 from resources.backends.character_objects import with_figure_objects
+from resources.backends.character_own_prior import recut_with_own_colours
 from resources.backends.character_regions import (border_regions, colour_regions, flat_parts,
                                                     textured_at_frame_edge)
 from resources.backends.character_seeds import Seed, seeds_from_cues  # noqa: F401 (re-exported)
@@ -191,11 +192,15 @@ def grabcut_seed(bgr: np.ndarray, seed: Seed, class_mask: np.ndarray, iterations
     labels[border & (labels != cv2.GC_FGD)] = cv2.GC_BGD
     if not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
         labels[0, :] = labels[-1, :] = cv2.GC_PR_BGD
+    initial = labels.copy()
     try:
         seeded_grabcut(roi, labels, iterations)
     except cv2.error as error:  # degenerate window (flat colour): keep the initial labelling
         log.debug("grabCut failed on a %dx%d window: %s", size[0], size[1], error)
     foreground = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    if drawn and (inside & classes).sum() < CLASS_SHARE * inside.sum():  # regions in the cut's colours, cut again
+        foreground = recut_with_own_colours(roi, initial, foreground, inside,
+                                            (rx0 > 0, ry0 > 0, rx1 < width, ry1 < height), iterations)
     mask = np.zeros((height, width), bool)
     mask[ry0:ry1, rx0:rx1] = cv2.resize(foreground.astype(np.uint8) * 255, (rx1 - rx0, ry1 - ry0),
                                         interpolation=cv2.INTER_LINEAR) > 127
