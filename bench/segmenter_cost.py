@@ -11,12 +11,12 @@ video. At 1080 the frames are the clips scaled up to 1080 rows (bicubic, as ``be
 builds its films); at 480, the 480-row concatenation of the Penny and Chip clips and the Sintel trailer scaled to
 480 rows. Each frame goes through ``SegmenterResource.segment_frame``'s path: the analysis frame (at most 480 rows),
 the cues on it, then ``OpencvCharacterSegmenter.segment`` timed on the process clock, ``--repeat`` times (the
-figures are each frame's fastest run; the colour regions' kept window graphs are emptied before each, so a repeat
-costs what a frame's one segmentation does). The GrabCut calls (seed cut and edge re-cut, ``seeded_grabcut``), the
-colour regions of the seed cut (``colour_regions``) and the flat parts (``flat_parts``, its own fine regions
-included) are timed inside that. ``--out`` writes the report; ``--against`` an earlier report: whether every
-frame's masks are the same pixels (another checkout's code: ``PYTHONPATH=<its root> .venv/bin/python
-bench/segmenter_cost.py``).
+figures are each frame's fastest run; the colour regions' kept window graphs and labels are emptied before each, so
+a repeat costs what a frame's one segmentation does). The GrabCut calls (seed cut and edge re-cut,
+``seeded_grabcut``), the colour regions of the seed cut (``colour_regions``) and the flat parts (``flat_parts``, its
+own fine regions included) are timed inside that. ``--out`` writes the report; ``--against`` an earlier report:
+whether every frame's masks are the same pixels (another checkout's code: ``PYTHONPATH=<its root>
+.venv/bin/python bench/segmenter_cost.py``).
 """
 
 import argparse
@@ -116,11 +116,12 @@ def instrument(timers: Timers) -> None:
 
 
 def forget_windows() -> None:
-    """Empties the regions' kept window graphs (felzenszwalb._graphs, where the code has them): a repeat then costs
-    what the frame's first segmentation costs, not a second look at the same windows."""
+    """Empties the regions' kept window graphs and labels (felzenszwalb._graphs and _labels, where the code has
+    them): a repeat then costs what the frame's first segmentation costs, not a second look at the same windows."""
     import resources.backends.felzenszwalb as regions
 
     getattr(regions, "_graphs", {}).clear()
+    getattr(regions, "_labels", {}).clear()
 
 
 def digest(found: list[dict]) -> str:

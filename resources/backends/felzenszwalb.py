@@ -42,7 +42,24 @@ def felzenszwalb(rgb: np.ndarray, scale: float = 1.0, sigma: float = 0.8, min_si
     """int64 H x W region labels (0..n-1) of ``rgb`` (H x W x C uint8, or floats in [0, 1]), equal to
     ``skimage.segmentation.felzenszwalb(rgb, scale, sigma, min_size)``."""
     image = np.ascontiguousarray(np.atleast_3d(rgb))
-    edges = _graph(image, sigma)
+    window = (image.shape, image.dtype.str, float(sigma), hashlib.sha1(image.view(np.uint8).ravel()).digest())
+    key = (window, float(scale), int(min_size))
+    with _graphs_lock:
+        if key in _labels:
+            _labels.move_to_end(key)
+            return _labels[key].copy()
+    labels = _labels_of(image, window, scale, sigma, min_size)
+    if LABELS:
+        with _graphs_lock:
+            _labels[key] = labels.copy()
+            while len(_labels) > LABELS:
+                _labels.popitem(last=False)
+    return labels
+
+
+def _labels_of(image: np.ndarray, window: tuple, scale: float, sigma: float, min_size: int) -> np.ndarray:
+    """``felzenszwalb``'s labels of ``image`` (C-contiguous), ``window`` its key in the kept graphs."""
+    edges = _graph(image, sigma, window)
     height, width, scale, min_size = image.shape[0], image.shape[1], float(scale) / 255.0, int(min_size)
     if edges is not None:   # else a cost that is not a finite number >= 0
         labels = _merged_in_cost_runs(*edges, height, width, scale, min_size)
@@ -59,6 +76,11 @@ def felzenszwalb(rgb: np.ndarray, scale: float = 1.0, sigma: float = 0.8, min_si
 # sigma; 16 bytes an edge, about 2.4 MB for a 256 x 150 window), computed once per window.
 GRAPHS = 12
 _graphs: "OrderedDict[tuple, tuple | None]" = OrderedDict()
+# ... and the labels of the last LABELS calls (window, scale, min_size): a drawn cut's fine regions, asked for by the
+# own-colour prior (character_own_prior) and again by the flat parts (character_regions) on the same window, are
+# merged once (session 32, h10). Off: LABELS 0.
+LABELS = 24
+_labels: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
 _graphs_lock = threading.Lock()
 
 
@@ -72,11 +94,10 @@ def _smoothed_costs(image: np.ndarray, sigma: float) -> np.ndarray:
     return _edge_costs(np.ascontiguousarray(smooth))
 
 
-def _graph(image: np.ndarray, sigma: float) -> tuple | None:
+def _graph(image: np.ndarray, sigma: float, key: tuple) -> tuple | None:
     """(first pixel, second pixel, cost) of the edges of ``image`` (C-contiguous) smoothed by ``sigma``, in
-    ascending cost (``_sorted_edges``), from the kept windows where met; None where a cost is not a finite number
-    >= 0."""
-    key = (image.shape, image.dtype.str, float(sigma), hashlib.sha1(image.view(np.uint8).ravel()).digest())
+    ascending cost (``_sorted_edges``), from the kept windows (``key``: its pixels and sigma) where met; None where a
+    cost is not a finite number >= 0."""
     with _graphs_lock:
         if key in _graphs:
             _graphs.move_to_end(key)

@@ -41,12 +41,36 @@ def test_a_window_s_regions_at_both_scales_are_scikit_images_whether_its_graph_i
 
     for rgb in windows(shared)[:4]:
         min_size = max(20, int(0.0005 * rgb.shape[0] * rgb.shape[1]))
-        compiled._graphs.clear()
+        compiled._graphs.clear(), compiled._labels.clear()
         coarse = compiled.felzenszwalb(rgb, REGION_SCALE, 0.6, min_size)
         kept = len(compiled._graphs)
         fine = compiled.felzenszwalb(rgb, FINE_SCALE, 0.6, min_size)
         assert kept == 1 and len(compiled._graphs) == 1   # one graph, computed once, read by the second call
-        compiled._graphs.clear()
+        compiled._graphs.clear(), compiled._labels.clear()
         np.testing.assert_array_equal(fine, compiled.felzenszwalb(rgb, FINE_SCALE, 0.6, min_size))
         np.testing.assert_array_equal(coarse, skimage_felzenszwalb(rgb, REGION_SCALE, 0.6, min_size))
         np.testing.assert_array_equal(fine, skimage_felzenszwalb(rgb, FINE_SCALE, 0.6, min_size))
+
+
+def test_a_window_s_fine_regions_are_merged_once_for_the_own_prior_and_the_flat_parts(shared, monkeypatch):
+    """A drawn cut's fine regions are asked for by the own-colour prior and again by the flat parts on the same
+    window: the second call reads the kept labels (felzenszwalb._labels) and merges nothing, with scikit-image's
+    labels; a caller writing into its labels leaves the kept ones as they were."""
+    from skimage.segmentation import felzenszwalb as skimage_felzenszwalb
+
+    from resources.backends import felzenszwalb as compiled
+
+    merges = []
+    merged = compiled._merged_in_cost_runs
+    monkeypatch.setattr(compiled, "_merged_in_cost_runs", lambda *args: merges.append(1) or merged(*args))
+    for rgb in windows(shared)[:4]:
+        bgr = np.ascontiguousarray(rgb[..., ::-1])
+        compiled._graphs.clear(), compiled._labels.clear(), merges.clear()
+        first = colour_regions(bgr, scale=FINE_SCALE)
+        expected = first.copy()
+        first[:] = -1   # a caller's own array
+        second = colour_regions(bgr, scale=FINE_SCALE)
+        assert len(merges) == 1
+        np.testing.assert_array_equal(second, expected)
+        min_size = max(20, int(0.0005 * rgb.shape[0] * rgb.shape[1]))
+        np.testing.assert_array_equal(second, skimage_felzenszwalb(rgb, FINE_SCALE, 0.6, min_size))
