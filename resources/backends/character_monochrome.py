@@ -26,8 +26,13 @@ than TINT_DEVIATION levels from the median chroma of the pixels of their lightne
 per lightness, to the rounding of an image file. Colour frames graded towards one hue are not tinted: Sintel's dusk
 alley and sunset close-up (one warm grade, her red hair and the lamps keep their own colour) have 8 % or more such
 pixels; a weakly graded frame (a desaturated snow scene, chroma under TINT_STRENGTH) keeps its colour analysis. The
-bound is tight: a tint that went through a lossy video codec bleeds chroma across edges, and only about half of such
-frames (a cool tint) or few (sepia over a colourful picture) are caught; those keep the colour analysis, as before.
+bound is tight, and a tint that went through a lossy video codec (x264, 4:2:0 chroma) bleeds chroma across luma
+edges and carries a few levels of chroma noise: with TINT_THROUGH_CODEC (session 32 h11) each lightness's tint is read
+on its pixels away from luma edges (luma spanning at most EDGE_LUMA levels in an EDGE_WINDOW square), a pixel there
+has its own colour beyond FLAT_DEVIATION levels, one by an edge only beyond EDGE_DEVIATION (the smear), and the frame
+is tinted with fewer than CODEC_TINTED_SHARE such pixels. Every cool tint of the shared videos through x264 crf 18-28
+is caught; sepia only in part (a quarter to a half of Penny & Chip at crf 23-18: its chroma is weaker than the codec noise
+at mid-light); Sintel's dusk alley (1.1 % such pixels at least) stays a colour frame.
 """
 
 import numpy as np
@@ -42,6 +47,12 @@ LUMA_BIN = 8  # pixels of one lightness: luma levels per bin
 TINT_STRENGTH = 12.0  # the median chroma (levels) of the mid-light pixels a visible tint has at least
 TINT_DEVIATION = 4.0  # a pixel this many levels of chroma off its lightness's tint has a colour of its own
 TINTED_SHARE = 0.02  # a frame with fewer such pixels than this share (of its mid-light ones) is tinted
+TINT_THROUGH_CODEC = True  # switch: judge the tint as a lossy video codec leaves it (session 32 h11, below)
+EDGE_WINDOW = 5  # a pixel whose luma spans more than EDGE_LUMA levels in this square round it lies by an edge
+EDGE_LUMA = 12.0
+FLAT_DEVIATION = 4.0  # away from edges: a pixel this many levels of chroma off its lightness's tint has its own colour
+EDGE_DEVIATION = 20.0  # by an edge, where 4:2:0 chroma smears the tint of the neighbouring lightness across it
+CODEC_TINTED_SHARE = 0.008  # a frame with fewer such pixels than this share (of its mid-light ones) is tinted
 MIN_MID_SHARE = 0.05  # a frame with fewer mid-light pixels is too dark or too light to tell
 
 
@@ -70,12 +81,32 @@ def is_tinted(rgb: np.ndarray) -> bool:
     if np.median(np.hypot(chroma[:, 0], chroma[:, 1])) < TINT_STRENGTH:
         return False
     bins = (luma // LUMA_BIN).astype(np.int32)
+    if TINT_THROUGH_CODEC:
+        return _tinted_through_codec(rgb, usable, luma, chroma, bins)
     off = np.zeros(len(luma), bool)
     for level in np.unique(bins):
         members = bins == level
         tint = np.median(chroma[members], axis=0)
         off[members] = np.abs(chroma[members] - tint).max(axis=1) > TINT_DEVIATION
     return bool(off.mean() < TINTED_SHARE)
+
+
+def _tinted_through_codec(rgb, usable, luma, chroma, bins) -> bool:
+    """``is_tinted``'s one-colour-per-lightness test as a lossy codec leaves a tint: each lightness's tint read on its
+    pixels away from luma edges, a pixel off it by more than FLAT_DEVIATION there or EDGE_DEVIATION by an edge."""
+    import cv2
+
+    full = rgb[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    window = np.ones((EDGE_WINDOW, EDGE_WINDOW), np.uint8)
+    flat = ((cv2.dilate(full, window) - cv2.erode(full, window)) <= EDGE_LUMA)[::2, ::2][usable]
+    bound = np.where(flat, FLAT_DEVIATION, EDGE_DEVIATION)
+    off = np.zeros(len(luma), bool)
+    for level in np.unique(bins):
+        members = bins == level
+        reference = members & flat if np.count_nonzero(members & flat) >= 10 else members
+        tint = np.median(chroma[reference], axis=0)
+        off[members] = np.abs(chroma[members] - tint).max(axis=1) > bound[members]
+    return bool(off.mean() < CODEC_TINTED_SHARE)
 
 
 def without_tint(rgb: np.ndarray) -> np.ndarray:
