@@ -20,6 +20,28 @@ def cue_models(shared):
     return CharacterCues(), matte
 
 
+def best_cut(found: list[dict], truth):
+    """The segmenter's answer ``found`` (dicts with a ``mask``) nearest the ``truth`` mask (IoU)."""
+    from assets.instances.composites import mask_iou
+
+    return max((f["mask"] for f in found), key=lambda m: mask_iou(m, truth))
+
+
+def rendered_cuts(rgb, truth, drawn_cues, monkeypatch, module, switch: str) -> list:
+    """The cut of ``rgb`` nearest ``truth`` with the frame's drawn cues marked as a rendered or filmed shot (``drawn``
+    False), with ``module``'s ``switch`` on, then off: a drawn-only step leaves the two equal."""
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    segmenter = OpencvCharacterSegmenter(cues=drawn_cues)
+    cuts = []
+    for on in (True, False):
+        monkeypatch.setattr(module, switch, on)
+        cues = drawn_cues(rgb)
+        cues.drawn = False
+        cuts.append(best_cut(segmenter.segment(rgb, cues), truth))
+    return cuts
+
+
 @pytest.fixture(scope="module")
 def drawn_cues(shared):
     """CharacterCues with AnimeFace's 2D faces (the anime preset's cues); skips without the animeface environment."""

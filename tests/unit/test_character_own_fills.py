@@ -9,6 +9,7 @@ import pytest
 from assets.instances.composites import mask_iou
 from resources.backends import character_own_fills
 from tests.conftest import kenney_wheel_or_skip, load_bench
+from tests.unit.conftest import best_cut, rendered_cuts
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +21,6 @@ def adventurer(shared):
     scene = scenes[4]
     character = next(c for c in scene.characters if c.name.startswith("female_adventurer"))
     return scene.rgb, character.mask
-
-
-def best_cut(found: list[dict], truth: np.ndarray) -> np.ndarray:
-    return max((f["mask"] for f in found), key=lambda m: mask_iou(m, truth))
 
 
 def test_a_drawn_character_s_shaded_legs_and_hair_join_its_cut_and_no_background_does(adventurer, drawn_cues):
@@ -43,15 +40,7 @@ def test_a_rendered_shot_s_cut_takes_no_shaded_region_by_colour(adventurer, draw
     """The same frame's cues marked as a rendered or filmed shot (``drawn`` False): the cut is the one OWN_FILLS
     False gives (0.659), since a rendered character is textured, not shaded in fills (ungated, the step moved 16 of
     the Sintel trailer's 65 masks, by up to 3791 px, with no truth to say it was right)."""
-    from resources.backends.opencv_characters import OpencvCharacterSegmenter
-
     rgb, truth = adventurer
-    segmenter = OpencvCharacterSegmenter(cues=drawn_cues)
-    cuts = []
-    for own_fills in (True, False):
-        monkeypatch.setattr(character_own_fills, "OWN_FILLS", own_fills)
-        cues = drawn_cues(rgb)
-        cues.drawn = False
-        cuts.append(best_cut(segmenter.segment(rgb, cues), truth))
+    cuts = rendered_cuts(rgb, truth, drawn_cues, monkeypatch, character_own_fills, "OWN_FILLS")
     assert np.array_equal(*cuts)
     assert mask_iou(cuts[0], truth) < 0.7

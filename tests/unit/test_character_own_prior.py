@@ -9,6 +9,7 @@ import pytest
 from assets.instances.composites import mask_iou
 from resources.backends import character_own_prior
 from tests.conftest import kenney_wheel_or_skip, load_bench
+from tests.unit.conftest import best_cut, rendered_cuts
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,6 @@ def adventurer(shared):
     scenes, _ = load_bench("composites").build_scenes("tune", 7, 7, character_set="kenney")
     character = next(c for c in scenes[6].characters if c.name.startswith("male_adventurer"))
     return scenes[6].rgb, character.mask
-
-
-def best_cut(found: list[dict], truth: np.ndarray) -> np.ndarray:
-    return max((f["mask"] for f in found), key=lambda m: mask_iou(m, truth))
 
 
 def test_own_colour_regions_as_probable_foreground_give_a_drawn_leg_back(adventurer, drawn_cues):
@@ -41,14 +38,5 @@ def test_own_colour_regions_as_probable_foreground_give_a_drawn_leg_back(adventu
 def test_a_rendered_shot_s_cut_is_not_cut_again(adventurer, drawn_cues, monkeypatch):
     """The same frame's cues marked as a rendered or filmed shot (``drawn`` False): the cut is the one OWN_PRIOR
     False gives (a rendered character is textured, not shaded in fills)."""
-    from resources.backends.opencv_characters import OpencvCharacterSegmenter
-
     rgb, truth = adventurer
-    segmenter = OpencvCharacterSegmenter(cues=drawn_cues)
-    cuts = []
-    for on in (True, False):
-        monkeypatch.setattr(character_own_prior, "OWN_PRIOR", on)
-        cues = drawn_cues(rgb)
-        cues.drawn = False
-        cuts.append(best_cut(segmenter.segment(rgb, cues), truth))
-    assert np.array_equal(*cuts)
+    assert np.array_equal(*rendered_cuts(rgb, truth, drawn_cues, monkeypatch, character_own_prior, "OWN_PRIOR"))
