@@ -28,12 +28,13 @@ SPREAD_LAB = 10.0  # the skin fill: pixels within this of the skin colour (soft 
 MIN_COVER = 0.85  # the fill with its holes closed covers this share of the middle half
 MIN_HOLES = 0.08  # ... and its holes (the features) are this share of the middle half
 MAX_HOLES = 0.7  # ... a fill that is mostly holes is an outline round something else
-MIN_SKIN_LIGHTNESS = 0.3  # as character_weak_faces: dark fills (hair, shadow) are not skin whatever their hue
+MIN_SKIN_LIGHTNESS = 0.3  # dark fills (hair, shadow) are not skin whatever their hue (drawn_skin's too)
 
 
 def skin_colour(rgb_pixel: np.ndarray, monochrome: bool = False) -> bool:
     """Whether an RGB colour is a drawn face's skin: light, or warm and saturated (animeface.has_skin_colour); in a
-    ``monochrome`` frame (``character_monochrome``) any colour not dark enough for hair or shadow."""
+    ``monochrome`` frame (``character_monochrome``) any colour not dark enough for hair or shadow. The one skin rule
+    of the weak faces' middles (``character_weak_faces.drawn_skin``) and the close faces' fills."""
     hue, lightness, saturation = colorsys.rgb_to_hls(*(rgb_pixel / 255.0))
     warm = hue * 360 >= SKIN_WARM_HUES[0] or hue * 360 <= SKIN_WARM_HUES[1]
     return lightness >= MIN_SKIN_LIGHTNESS and (monochrome or lightness >= SKIN_MIN_LIGHTNESS or

@@ -17,20 +17,16 @@ face differs in two ways that need no training on drawn faces:
 Boxes are x0, y0, x1, y1 (plus score) in the image's pixels; the image is RGB uint8.
 """
 
-import colorsys
-
 import cv2
 import numpy as np
 
-from resources.backends.animeface import SKIN_MIN_LIGHTNESS, SKIN_MIN_SATURATION, SKIN_WARM_HUES
-from resources.backends.character_close_faces import features_in_skin
+from resources.backends.character_close_faces import features_in_skin, skin_colour
 from resources.backends.character_cues import Cues, overlap_of_smaller, merge_faces
 from resources.backends.character_seeds import guessed_body
 
 MIN_FACE_SIDE = 12  # px of the analysis frame (a face half hidden behind another character is small)
 FLAT_SHARE = 0.5  # share of the face's middle within FLAT_LAB of its median colour: a flat fill
 FLAT_LAB = 3.0
-MIN_SKIN_LIGHTNESS = 0.3  # dark fills (hair, shadow) are not skin whatever their hue
 POSE_FLAG = 0.5  # BlazePose's pose flag on the face's guessed body
 MATTE_HOLDS_FACE = 0.5  # share of the face's core the matte gives 0.5 or more
 # A weak face YuNet scores this high needs the pose flag but not the matte holding it: where a character stands half
@@ -52,10 +48,7 @@ def drawn_skin(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False) -> b
     lab = cv2.cvtColor(middle[None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
     if (np.abs(lab - np.median(lab, axis=0)).max(axis=1) <= FLAT_LAB).mean() < FLAT_SHARE:
         return False
-    hue, lightness, saturation = colorsys.rgb_to_hls(*(np.median(middle, axis=0) / 255.0))
-    warm = hue * 360 >= SKIN_WARM_HUES[0] or hue * 360 <= SKIN_WARM_HUES[1]
-    return lightness >= MIN_SKIN_LIGHTNESS and (monochrome or lightness >= SKIN_MIN_LIGHTNESS or
-                                                 (warm and saturation >= SKIN_MIN_SATURATION))
+    return skin_colour(np.median(middle, axis=0), monochrome)
 
 
 # A face this many of its heights below another (centre to centre), and within half its width of the same vertical
