@@ -81,32 +81,34 @@ def is_tinted(rgb: np.ndarray) -> bool:
     if np.median(np.hypot(chroma[:, 0], chroma[:, 1])) < TINT_STRENGTH:
         return False
     bins = (luma // LUMA_BIN).astype(np.int32)
-    if TINT_THROUGH_CODEC:
-        return _tinted_through_codec(rgb, usable, luma, chroma, bins)
-    off = np.zeros(len(luma), bool)
-    for level in np.unique(bins):
-        members = bins == level
-        tint = np.median(chroma[members], axis=0)
-        off[members] = np.abs(chroma[members] - tint).max(axis=1) > TINT_DEVIATION
-    return bool(off.mean() < TINTED_SHARE)
+    if not TINT_THROUGH_CODEC:
+        flat = np.ones(len(luma), bool)
+        return bool(_off_their_tint(chroma, bins, flat, np.full(len(luma), TINT_DEVIATION)).mean() < TINTED_SHARE)
+    flat = _away_from_edges(rgb)[usable]
+    bound = np.where(flat, FLAT_DEVIATION, EDGE_DEVIATION)
+    return bool(_off_their_tint(chroma, bins, flat, bound).mean() < CODEC_TINTED_SHARE)
 
 
-def _tinted_through_codec(rgb, usable, luma, chroma, bins) -> bool:
-    """``is_tinted``'s one-colour-per-lightness test as a lossy codec leaves a tint: each lightness's tint read on its
-    pixels away from luma edges, a pixel off it by more than FLAT_DEVIATION there or EDGE_DEVIATION by an edge."""
+def _away_from_edges(rgb: np.ndarray) -> np.ndarray:
+    """bool per sampled pixel (every other row and column): its luma spans at most EDGE_LUMA levels in the
+    EDGE_WINDOW square round it, so a lossy codec's 4:2:0 chroma has not smeared a neighbour's tint over it."""
     import cv2
 
     full = rgb[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     window = np.ones((EDGE_WINDOW, EDGE_WINDOW), np.uint8)
-    flat = ((cv2.dilate(full, window) - cv2.erode(full, window)) <= EDGE_LUMA)[::2, ::2][usable]
-    bound = np.where(flat, FLAT_DEVIATION, EDGE_DEVIATION)
-    off = np.zeros(len(luma), bool)
+    return ((cv2.dilate(full, window) - cv2.erode(full, window)) <= EDGE_LUMA)[::2, ::2]
+
+
+def _off_their_tint(chroma: np.ndarray, bins: np.ndarray, flat: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """bool per pixel: its chroma more than its ``bound`` off its lightness bin's tint, the median chroma of the
+    bin's ``flat`` pixels (of all of them where fewer than 10 are flat)."""
+    off = np.zeros(len(chroma), bool)
     for level in np.unique(bins):
         members = bins == level
         reference = members & flat if np.count_nonzero(members & flat) >= 10 else members
         tint = np.median(chroma[reference], axis=0)
         off[members] = np.abs(chroma[members] - tint).max(axis=1) > bound[members]
-    return bool(off.mean() < CODEC_TINTED_SHARE)
+    return off
 
 
 def without_tint(rgb: np.ndarray) -> np.ndarray:
