@@ -1,11 +1,13 @@
 """Appearance vectors of instance cut-outs for placing faceless instances. No Dagster, no model import."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from assets.identities.colour_layout import LAYOUT_SIZE, layout_descriptor
 from assets.identities.core import normalise
 from assets.pose.core import composite_on
 from resources.errors import BadMediaError
@@ -57,34 +59,59 @@ def appearance_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve
     return cutout_vectors(paths, embedder, resolve, colours=False, batch_size=batch_size)[0]
 
 
+class CutoutRows(NamedTuple):
+    """What ``cutout_vectors`` read off the cut-outs, a row per path (zero where the cut-out is missing): the
+    appearance vectors, and the colours, silhouettes and colour layouts where asked for (else None)."""
+    appearance: np.ndarray
+    colours: np.ndarray | None
+    shapes: np.ndarray | None
+    layouts: np.ndarray | None
+
+
 def cutout_vectors(paths: list[str | None], embedder: ImageEmbedder, resolve: Callable[[str], Path], colours: bool,
-                   batch_size: int = 16, shapes: bool = False
-                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``appearance_vectors``, with ``colours`` the cut-outs' ``colour_descriptor`` rows and with ``shapes`` their
-    ``shape_descriptor`` rows (else None), each cut-out read once; a missing cut-out's rows are zero."""
+                   batch_size: int = 16, shapes: bool = False, layouts: Collection[int] | None = None) -> CutoutRows:
+    """``appearance_vectors``, with ``colours`` the cut-outs' ``colour_descriptor`` rows, with ``shapes`` their
+    ``shape_descriptor`` rows, and with ``layouts`` (row numbers) their ``layout_descriptor`` at those rows (zero at
+    the others: ``layout_rows``), each cut-out read once; a missing cut-out's rows are zero."""
     out = np.zeros((len(paths), embedder.embedding_dim), dtype=np.float32)
     colour_rows = np.zeros((len(paths), int(np.prod(COLOUR_BINS))), dtype=np.float32) if colours else None
     shape_rows = np.zeros((len(paths), SHAPE_SIDE * SHAPE_SIDE), dtype=np.float32) if shapes else None
+    layout_rows_ = np.zeros((len(paths), LAYOUT_SIZE), np.float32) if layouts is not None else None
+    laid_out = set(layouts or ())
     index = [i for i, p in enumerate(paths) if p]
 
-    def load(i: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    def load(i: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
         image = read_cutout(resolve(paths[i]))
         return (cutout_on_grey(image), colour_descriptor(image) if colours else None,
-                shape_descriptor(image) if shapes else None)
+                shape_descriptor(image) if shapes else None, layout_descriptor(image) if i in laid_out else None)
 
     loaded = ordered_map(load, index, ahead=batch_size, name="appearance")
     for start in range(0, len(index), batch_size):
         chunk = index[start:start + batch_size]
         images = []
         for i in chunk:
-            image, colour, shape = next(loaded)
+            image, colour, shape, layout = next(loaded)
             images.append(image)
             if colour_rows is not None:
                 colour_rows[i] = colour
             if shape_rows is not None:
                 shape_rows[i] = shape
+            if layout is not None:
+                layout_rows_[i] = layout
         out[chunk] = embedder.embed(images)
-    return out, colour_rows, shape_rows
+    return CutoutRows(out, colour_rows, shape_rows, layout_rows_)
+
+
+def layout_rows(paths: list[str | None], resolve: Callable[[str], Path], wanted: Iterable[int]) -> np.ndarray:
+    """(len(paths), LAYOUT_SIZE) colour layouts of the cut-outs at the ``wanted`` rows (read on a thread per core),
+    where no appearance is read (``cutout_vectors`` reads them with it); every other row, and a row whose cut-out is
+    missing or opaque, is zero (the layout not read)."""
+    out = np.zeros((len(paths), LAYOUT_SIZE), np.float32)
+    index = [i for i in wanted if paths[i]]
+    for i, row in zip(index, ordered_map(lambda i: layout_descriptor(read_cutout(resolve(paths[i]))), index,
+                                         name="layouts")):
+        out[i] = row
+    return out
 
 
 def colour_descriptor(image: np.ndarray) -> np.ndarray:

@@ -80,7 +80,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     ``params.faceless_shape_weight`` where faceless instances are grouped among themselves; None: not used.
     ``face_boxes``: instance -> its face's box (``shared_frames.face_boxes_of``): two instances of one frame whose
     faces overlap are one face cut twice, not two characters (``shared_frames.conflicts``); None: not used.
-    ``layouts``: (len(instance_ids), G) colour layouts of the cut-outs (colour_layout.layout_rows, zero where not
+    ``layouts``: (len(instance_ids), G) colour layouts of the cut-outs (appearance.cutout_vectors or layout_rows, zero where not
     read), where a face cluster is cut in two by ``params.split_layout_gap``; None: not used."""
     n = len(instance_ids)
     quality = face_quality or {}

@@ -1,17 +1,13 @@
 """Where a drawn character's colours sit on its body (issue #12): a coarse colour layout of a cut-out, read where
-two designs of one palette share a drawn face (``design_split.split_by_gap``'s ``layouts``). No Dagster."""
-
-from collections.abc import Callable, Iterable
-from pathlib import Path
+two designs of one palette share a drawn face (``design_split.split_by_gap``'s ``layouts``; read with the cut-outs'
+other rows by ``appearance.cutout_vectors``). No Dagster."""
 
 import cv2
 import numpy as np
 
-from assets.identities.appearance import read_cutout
-from resources.ordered_map import ordered_map
-
 LAYOUT_GRID = (4, 3)   # rows x columns over the cut-out's alpha box
 LAYOUT_COLOURS = 12    # coarse CIELAB colours: 3 lightness levels x the sign of a* x the sign of b*
+LAYOUT_SIZE = LAYOUT_GRID[0] * LAYOUT_GRID[1] * LAYOUT_COLOURS
 
 
 def layout_descriptor(image: np.ndarray) -> np.ndarray:
@@ -23,7 +19,7 @@ def layout_descriptor(image: np.ndarray) -> np.ndarray:
     where the other's is short) differ here where a colour histogram sees one palette. Zero for an opaque crop (no
     alpha) or an empty one."""
     rows, columns = LAYOUT_GRID
-    size = rows * columns * LAYOUT_COLOURS
+    size = LAYOUT_SIZE
     if image.ndim != 3 or image.shape[2] != 4 or not (image[:, :, 3] >= 128).any():
         return np.zeros(size, np.float32)
     opaque = image[:, :, 3] >= 128
@@ -44,25 +40,3 @@ def layout_descriptor(image: np.ndarray) -> np.ndarray:
     centred = symmetric - symmetric.mean()
     norm = np.linalg.norm(centred)
     return (centred / norm).astype(np.float32) if norm > 0 else np.zeros(size, np.float32)
-
-
-def layout_rows(paths: list[str | None], resolve: Callable[[str], Path], wanted: Iterable[int]) -> np.ndarray:
-    """(len(paths), LAYOUT_GRID x LAYOUT_COLOURS) layouts of the cut-outs at the ``wanted`` rows (read on a thread
-    per core); every other row, and a row whose cut-out is missing or opaque, is zero (the layout not read)."""
-    out = np.zeros((len(paths), LAYOUT_GRID[0] * LAYOUT_GRID[1] * LAYOUT_COLOURS), np.float32)
-    index = [i for i in wanted if paths[i]]
-    for i, row in zip(index, ordered_map(lambda i: layout_descriptor(read_cutout(resolve(paths[i]))), index,
-                                         name="layouts")):
-        out[i] = row
-    return out
-
-
-def face_layouts(params, kept, face_ids: Iterable[str], resolve: Callable[[str], Path]) -> np.ndarray | None:
-    """The layouts ``assign_identities`` reads (its ``layouts``) for the kept instances (a table with
-    ``instance_id`` and ``path``, in the assignment's order): the rows with a face (``face_ids``), the only ones a
-    face cluster's split reads; None where ``params.split_layout_gap`` is off."""
-    if params.split_layout_gap is None:
-        return None
-    faced = set(face_ids)
-    return layout_rows(kept["path"].to_list(), resolve,
-                       [k for k, i in enumerate(kept["instance_id"].to_list()) if i in faced])

@@ -9,9 +9,8 @@ import numpy as np
 import polars as pl
 
 from assets.faces.core import embedding_matrix
-from assets.identities.appearance import cutout_vectors
+from assets.identities.appearance import cutout_vectors, layout_rows
 from assets.identities.assignment import Assignment, assign_identities
-from assets.identities.colour_layout import face_layouts
 from assets.identities.core import IdentityParams
 from assets.identities.prototypes import best_faces
 from assets.identities.shared_frames import face_boxes_of
@@ -35,25 +34,30 @@ def assign_film(workspace, params: IdentityParams, faces: pl.DataFrame,
     """``workspace`` (resources.storage.FilmWorkspace) holds the film's `filtered_instances`; its kept instances are
     assigned with ``params`` from ``faces`` (the faces stage's table). The cut-outs' appearance (image embedding,
     colours, silhouettes) is read only where a kept instance has no face or tracks vote, with ``embedder()`` (called
-    once, then)."""
+    once, then); the faced rows' colour layouts in the same read of each cut-out where ``split_layout_gap`` is on."""
     instances = workspace.read_table("filtered_instances")
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     chosen = best_faces(faces, params)
     ids = chosen["instance_id"].to_list()
     face_vectors = dict(zip(ids, embedding_matrix(chosen)))
     kept_ids = kept["instance_id"].to_list()
+    paths = kept["path"].to_list()
+    # the colour layouts a face cluster's split reads (only where split_layout_gap is on): the faced rows'
+    laid_out = [k for k, i in enumerate(kept_ids) if i in face_vectors] if params.split_layout_gap is not None \
+        else None
     model = appearance = colours = shapes = None
+    layouts = None
     if any(i not in face_vectors for i in kept_ids) or params.tracks:
         model = embedder()
-        appearance, colours, shapes = cutout_vectors(kept["path"].to_list(), model, workspace.absolute,
-                                                     colours=params.appearance_colour_weight > 0,
-                                                     shapes=params.faceless_shape_weight > 0
-                                                     or params.appearance_view_shape is not None)
+        appearance, colours, shapes, layouts = cutout_vectors(
+            paths, model, workspace.absolute, colours=params.appearance_colour_weight > 0,
+            shapes=params.faceless_shape_weight > 0 or params.appearance_view_shape is not None, layouts=laid_out)
+    elif laid_out is not None:   # every kept instance has a face: only the layouts are read
+        layouts = layout_rows(paths, workspace.absolute, laid_out)
     assignment = assign_identities(kept_ids, face_vectors, appearance, params,
                                    dict(zip(ids, zip(chosen["quality"], chosen["gated"]))), kept,
                                    face_detectors=dict(zip(ids, chosen["detector"])), colours=colours,
-                                   shapes=shapes, face_boxes=face_boxes_of(chosen),
-                                   layouts=face_layouts(params, kept, ids, workspace.absolute))
+                                   shapes=shapes, face_boxes=face_boxes_of(chosen), layouts=layouts)
     return FilmAssignment(kept, face_vectors, appearance, model, assignment)
 
 

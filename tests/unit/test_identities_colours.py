@@ -73,9 +73,26 @@ def test_appearance_and_colours_come_from_one_read_of_each_cut_out(shared):
 
     paths = ["saha_front.png", None, "sita_front.png"]   # a missing cut-out's rows are zero
     embedder = TfliteImageEmbedder()
-    appearance, colours, _ = cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=True)
+    appearance, colours, _, _ = cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=True)
     assert np.array_equal(appearance, appearance_vectors(paths, embedder, lambda p: shared / CHARACTERS / p))
     looks = characters(shared)   # the whole file, not cropped to its visible part: the same counts
     assert np.array_equal(colours, np.stack([colour_descriptor(looks["saha_front"]), np.zeros(colours.shape[1]),
                                              colour_descriptor(looks["sita_front"])]))
     assert cutout_vectors(paths, embedder, lambda p: shared / CHARACTERS / p, colours=False)[1] is None
+
+
+def test_the_colour_layouts_come_from_the_same_read_only_at_the_rows_asked_for(shared):
+    from assets.identities.appearance import cutout_vectors, layout_rows, read_cutout
+    from assets.identities.colour_layout import layout_descriptor
+    from resources.backends.tflite_embedder import TfliteImageEmbedder
+
+    paths = ["saha_front.png", None, "sita_front.png", "saha_side.png"]
+    resolve = lambda p: shared / CHARACTERS / p   # noqa: E731
+    rows = cutout_vectors(paths, TfliteImageEmbedder(), resolve, colours=False, layouts=[0, 1, 3])
+    alone = layout_rows(paths, resolve, [0, 1, 3])   # where no appearance is read
+    assert np.array_equal(rows.layouts, alone)
+    assert np.array_equal(rows.layouts[0], layout_descriptor(read_cutout(resolve("saha_front.png"))))
+    assert np.array_equal(rows.layouts[3], layout_descriptor(read_cutout(resolve("saha_side.png"))))
+    assert not rows.layouts[1].any() and not rows.layouts[2].any()   # missing, and not asked for
+    assert rows.layouts[0].any() and not np.array_equal(rows.layouts[0], rows.layouts[3])
+    assert cutout_vectors(paths, TfliteImageEmbedder(), resolve, colours=False).layouts is None
