@@ -135,6 +135,29 @@ def recolour(rgb: np.ndarray, colouring: str) -> np.ndarray:
     raise ValueError(f"unknown colouring {colouring!r}: one of {COLOURINGS}")
 
 
+def through_x264(rgb: np.ndarray, crf: int) -> np.ndarray:
+    """``rgb`` (uint8 H x W x 3) as a film's H.264 video shows it: encoded by x264 at ``crf`` in 4:2:0 (the chroma at
+    half resolution, smeared across edges; an odd row or column padded by its neighbour, then dropped) as one intra
+    frame, and decoded. What a user's film holds where a composite is lossless; the truth of a scene is unchanged."""
+    import io
+
+    import av   # PyAV, FFmpeg's libraries (frames decoding uses it too)
+
+    height, width = rgb.shape[:2]
+    padded = np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+    encoded = io.BytesIO()
+    with av.open(encoded, "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = padded.shape[1], padded.shape[0], "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "medium"}
+        for packet in [*stream.encode(av.VideoFrame.from_ndarray(padded, format="rgb24")), *stream.encode()]:
+            out.mux(packet)
+    encoded.seek(0)
+    with av.open(encoded, format="h264") as source:
+        shown = next(source.decode(video=0)).to_ndarray(format="rgb24")
+    return np.ascontiguousarray(shown[:height, :width])
+
+
 def compose_scene(background: np.ndarray, label: str, characters: list[Character],
                   rng: np.random.Generator, max_characters: int = 3, shift: float = 0.0) -> Scene:
     """1..max_characters characters on ``background``: random scale from SCALES, random mirror, positions spread

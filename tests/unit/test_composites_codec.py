@@ -1,0 +1,33 @@
+"""bench/composites.py --crf: a composite shown as a film's H.264 video shows it (composites.through_x264), its
+truth unchanged. Real characters (../shared's Sita and Saha) on a real film frame, through the real x264."""
+
+import numpy as np
+
+from tests.conftest import load_bench
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(255.0 ** 2 / error)
+
+
+def test_a_composite_through_x264_loses_what_the_codec_loses_and_keeps_its_truth(shared):
+    import cv2
+
+    from assets.instances.composites import through_x264
+
+    bench = load_bench("composites")
+    lossless, _ = bench.build_scenes("tune", 2, 7)
+    coded, _ = bench.build_scenes("tune", 2, 7, crf=23)
+    for plain, shown in zip(lossless, coded):
+        assert shown.rgb.shape == plain.rgb.shape and shown.rgb.dtype == np.uint8
+        assert [c.name for c in shown.characters] == [c.name for c in plain.characters]
+        assert all(np.array_equal(a.alpha, b.alpha) for a, b in zip(plain.characters, shown.characters))
+        assert 30 < _psnr(plain.rgb, shown.rgb) < 50          # lossy, and still the same picture
+    rgb = lossless[0].rgb
+    assert _psnr(rgb, through_x264(rgb, 18)) > _psnr(rgb, through_x264(rgb, 35)) + 3
+    # 4:2:0: the chroma at half resolution is smeared across the characters' edges by 20 levels and more
+    ycc, coded_ycc = (cv2.cvtColor(x, cv2.COLOR_RGB2YCrCb).astype(np.float64) for x in (rgb, through_x264(rgb, 18)))
+    assert np.abs(ycc[..., 1:] - coded_ycc[..., 1:]).max() >= 20
+    odd = rgb[:-1, :-1]   # an odd size is padded for 4:2:0, then cropped back
+    assert through_x264(odd, 23).shape == odd.shape
