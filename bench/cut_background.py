@@ -11,9 +11,15 @@ background that first cut of the seed that made it already held, and how much of
 the box's area over the character's truth box. Session 32 (h6) measured with it that the background a drawn
 character's cut holds comes from its seed's first GrabCut, inside the seed's box (docs/anime_2d.md).
 
-``cut_background.py HOME FILM DIR [--trace] [--min-share S]``: the home after ``castforge ingest DIR --film FILM``
-and ``castforge materialize FILM --select identity_clusters``. Prints one JSON line per cut whose background share
-is at least S (default 0: every labelled cut) or that holds a background face, then a summary line.
+``--rerun`` measures the masks the characters backend cuts again on each stored frame (the film's stored instances
+settings, the code of the tree this script is in; every re-cut instance the truth labels, before the instance
+filter, on the frames that kept one) instead of the stored ones: a change to the segmenter shows in the background
+px without materializing a new home (session 33, h1).
+
+``cut_background.py HOME FILM DIR [--trace | --rerun] [--min-share S]``: the home after ``castforge ingest DIR
+--film FILM`` and ``castforge materialize FILM --select identity_clusters``. Prints one JSON line per cut whose
+background share is at least S (default 0: every labelled cut) or that holds a background face, then a summary line
+(with the labelled cuts' own px, on their character's truth, and their mean IoU).
 """
 
 import argparse
@@ -85,7 +91,7 @@ def first_cuts(home: str, film: str):
     stage = json.load(open(Path(home) / "films" / film / "tables" / "instances.stage.json"))["params"]
     fields = set(SegmenterResource.model_fields)
     segmenter = SegmenterResource(**{k: v for k, v in stage["backends"]["segmenter"].items() if k in fields})
-    calls, original = [], characters.grabcut_seed
+    calls, original, found = [], characters.grabcut_seed, []
 
     def recorded(bgr, seed, *args, **kwargs):
         mask = original(bgr, seed, *args, **kwargs)
@@ -95,8 +101,8 @@ def first_cuts(home: str, film: str):
 
     def cuts(rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         calls.clear()
-        segmenter.segment_frame(rgb, anime_faces=stage["anime_faces"],
-                                analysis_max_height=stage["analysis_max_height"])
+        found[:] = segmenter.segment_frame(rgb, anime_faces=stage["anime_faces"],
+                                           analysis_max_height=stage["analysis_max_height"])[0]
         height, width = rgb.shape[:2]
         out = []
         for small_width, box, mask in calls:
@@ -107,6 +113,7 @@ def first_cuts(home: str, film: str):
             plane[max(0, y0):y1, max(0, x0):x1] = True
             out.append((full, plane))
         return out
+    cuts.found = found  # the re-run's instances of the last frame cut
     return cuts
 
 
@@ -124,14 +131,31 @@ def traced(mask: np.ndarray, truths: dict[str, np.ndarray], character: str, cuts
             "box_over_truth_box": round(float(box.sum()) / truth_box, 2)}
 
 
-def measure(home: str, film: str, folder: str, trace: bool) -> list[dict]:
+def rerun_rows(home: str, film: str, folder: str, image: str, chars: list, frame_id: str, frame_faces: list,
+               cuts) -> list[dict]:
+    """The labelled instances of the characters backend re-run on the stored frame (``--rerun``)."""
+    frame = cv2.imread(str(Path(home) / "films" / film / "frames" / f"{frame_id}.jpg"))
+    recorded = cuts(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    rows = []
+    for k, instance in enumerate(cuts.found):
+        mask = np.asarray(instance["mask"], bool)
+        truths = truth_masks(folder, chars, mask.shape)
+        character, iou = labelled(mask, truths)
+        if character is not None:
+            rows.append({"image": image, "instance_id": f"rerun{k}", "character": character, "seed": instance["seed"],
+                         "iou": round(float(iou), 3), **background_row(mask, truths, character, frame_faces, ""),
+                         **traced(mask, truths, character, recorded)})
+    return rows
+
+
+def measure(home: str, film: str, folder: str, trace: bool, rerun: bool = False) -> list[dict]:
     truth = json.load(open(folder.rstrip("/") + ".truth.json"))
     tables = Path(home) / "films" / film / "tables"
     frames = pl.read_parquet(tables / "frames.parquet")
     source = dict(frames.select("frame_id", "source").iter_rows())
     instances = pl.read_parquet(tables / "filtered_instances.parquet").filter(pl.col("kept"))
     faces = pl.read_parquet(tables / "faces.parquet")
-    cuts = first_cuts(home, film) if trace else None
+    cuts = first_cuts(home, film) if trace or rerun else None
     rows = []
     for frame_id, group in instances.group_by("frame_id", maintain_order=True):
         image = source[frame_id[0]]
@@ -139,6 +163,9 @@ def measure(home: str, film: str, folder: str, trace: bool) -> list[dict]:
         if not chars or len(chars[0]) != 3 or truth[image]["kind"] == "rgba":  # the image's own alpha: exact
             continue
         frame_faces = list(faces.filter(pl.col("frame_id") == frame_id[0]).iter_rows(named=True))
+        if rerun:
+            rows.extend(rerun_rows(home, film, folder, image, chars, frame_id[0], frame_faces, cuts))
+            continue
         recorded = None
         for row in group.iter_rows(named=True):
             mask = cv2.imread(str(Path(home) / row["mask_path"]), cv2.IMREAD_GRAYSCALE)
@@ -163,6 +190,8 @@ def measure(home: str, film: str, folder: str, trace: bool) -> list[dict]:
 
 def summary(rows: list[dict]) -> dict:
     out = {"cuts": len(rows), "background_px": sum(r["background_px"] for r in rows),
+           "own_px": sum(r["area"] - r["outside_own_px"] for r in rows),
+           "mean_iou": round(sum(r["iou"] for r in rows) / max(1, len(rows)), 4),
            "share_at_least_0.2": sum(r["background_share"] >= 0.2 for r in rows),
            "holding_a_background_face": sum(any(f.startswith("bg") for f in r["faces"]) for r in rows)}
     if rows and "background_in_first_cut" in rows[0]:
@@ -175,9 +204,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("home"); parser.add_argument("film"); parser.add_argument("folder")
     parser.add_argument("--trace", action="store_true", help="re-run the characters backend: the first GrabCut's share")
+    parser.add_argument("--rerun", action="store_true", help="measure the re-run backend's masks, not the stored ones")
     parser.add_argument("--min-share", type=float, default=0.0)
     args = parser.parse_args()
-    found = measure(args.home, args.film, args.folder, args.trace)
+    found = measure(args.home, args.film, args.folder, args.trace, args.rerun)
     for r in found:
         if r["background_share"] >= args.min_share or any(f.startswith("bg") for f in r["faces"]):
             print(json.dumps(r))
