@@ -23,6 +23,13 @@ from resources.backends.animeface import SKIN_MIN_LIGHTNESS, SKIN_MIN_SATURATION
 
 MIN_SIDE = 40  # px: a smaller face's features are a few pixels of its fill (``drawn_skin`` reads it)
 MARGIN = 0.1  # the face box shrunk by this share of its side each way (YuNet's box may take in hair or background)
+# In the box shrunk by MARGIN an eye or a moustache near its side touches the side and is then no hole, so a shift of
+# YuNet's box by 3-4 px (what a video codec's noise does to it: Kenney tune seed 7 at x264 crf 23, scene 10, box
+# (579, 124) -> (583, 121)) turned a close face's cover 0.87 into 0.68 on the same pixels. With this switch the face
+# is also judged with its holes closed in the whole box (margin 0), and is a close face where either judgement says so
+# (the whole box alone takes more of a figure's dark parts for holes: Kenney tune seed 29 scene 17's 0.61 -> 0.72,
+# past MAX_HOLES). Session 33 (h4).
+WHOLE_BOX_HOLES = True
 BIN_LAB = 4.0  # Lab units of the bins whose fullest gives the skin colour
 SPREAD_LAB = 10.0  # the skin fill: pixels within this of the skin colour (soft shading across the face)
 MIN_COVER = 0.85  # the fill with its holes closed covers this share of the middle half
@@ -50,23 +57,28 @@ def _closed(mask: np.ndarray) -> np.ndarray:
 
 def features_in_skin(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False) -> bool:
     """Whether ``face`` (at least MIN_SIDE) is a skin fill round features of its own (``skin_round_features``): the
-    fill, its holes closed, covers MIN_COVER of the middle half, and the holes are MIN_HOLES to MAX_HOLES of it."""
+    fill, its holes closed, covers MIN_COVER of the middle half, and the holes are MIN_HOLES to MAX_HOLES of it; in
+    the box shrunk by MARGIN or, with WHOLE_BOX_HOLES, in the whole box."""
     x0, y0, x1, y1 = face[:4]
     if min(x1 - x0, y1 - y0) < MIN_SIDE:
         return False
-    found = skin_round_features(rgb, face, monochrome)
-    return found is not None and found[0] >= MIN_COVER and MIN_HOLES <= found[1] <= MAX_HOLES
+    margins = (MARGIN, 0.0) if WHOLE_BOX_HOLES else (MARGIN,)
+    for found in (skin_round_features(rgb, face, monochrome, margin) for margin in margins):
+        if found is not None and found[0] >= MIN_COVER and MIN_HOLES <= found[1] <= MAX_HOLES:
+            return True
+    return False
 
 
-def skin_round_features(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False) -> tuple[float, float] | None:
+def skin_round_features(rgb: np.ndarray, face: np.ndarray, monochrome: bool = False,
+                        margin: float = MARGIN) -> tuple[float, float] | None:
     """(cover, holes): where the middle half's most common colour is a skin colour, the share of the middle half
-    that the part of its fill joined to the middle covers once its holes are closed, and the share the holes take;
-    None where that colour is no skin's."""
+    that the part of its fill joined to the middle covers once its holes are closed (in the face box shrunk by
+    ``margin`` of its sides), and the share the holes take; None where that colour is no skin's."""
     x0, y0, x1, y1 = face[:4]
     w, h = x1 - x0, y1 - y0
     height, width = rgb.shape[:2]
-    bx0, by0 = max(0, int(x0 + MARGIN * w)), max(0, int(y0 + MARGIN * h))
-    bx1, by1 = min(width, int(x1 - MARGIN * w)), min(height, int(y1 - MARGIN * h))
+    bx0, by0 = max(0, int(x0 + margin * w)), max(0, int(y0 + margin * h))
+    bx1, by1 = min(width, int(x1 - margin * w)), min(height, int(y1 - margin * h))
     if bx1 - bx0 < 8 or by1 - by0 < 8:
         return None
     crop = rgb[by0:by1, bx0:bx1]

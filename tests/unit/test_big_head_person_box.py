@@ -17,6 +17,12 @@ SEED, SCENE, NAME = 11, 10, "female_person_walk0"
 
 
 def _best_iou(shared, tmp_path, monkeypatch, big_head_boxes: bool) -> float:
+    """The man's face (75 px, YuNet 0.53) is a close drawn face where its holes are closed in the whole face box
+    (character_close_faces.WHOLE_BOX_HOLES, session 33 h4): he is then seeded by it and is no faceless neighbour, the
+    case these tests are about, so the switch is off here."""
+    import resources.backends.character_close_faces as close_faces
+
+    monkeypatch.setattr(close_faces, "WHOLE_BOX_HOLES", False)
     return kept_iou(shared, tmp_path, monkeypatch, (SEED, SCENE, NAME), "BIG_HEAD_BOXES", big_head_boxes)
 
 
