@@ -70,6 +70,14 @@ class IdentityParams:
                                            # looks lead toward A by appearance_margin are no impostors against
                                            # one another (one character's loose faces of one image set refused
                                            # one another; loose_face_looks.py; anime: on)
+    loose_face_named_not_rival: bool = False  # ... and a loose face still noise whose face and look (the adoption
+                                           # mix) are both nearest A, by any lead, is no "look of its own" against
+                                           # a loose face joining A: one character's two faced cuts of one image
+                                           # set refused each other (loose_face_looks.py)
+    loose_face_vote_one_identity: bool = False  # ... and a face names another identity only where one identity
+                                           # leads its face's runner-up by the calibrated lead: a drawn face as
+                                           # near two designs (0.600 / 0.597) is no vote against its look
+                                           # (loose_face_looks.py)
     appearance_view_looks: float | None = None  # ... or, after the lone looks, a faceless row still noise
                                            # joins the identity (faceless groups too) its adoption mix and its
                                            # colours both name by appearance_margin, at least this alike to it in

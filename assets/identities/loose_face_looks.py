@@ -130,7 +130,10 @@ def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
     (``gated``: per row, None: every face passed) names none. Refused where a row still noise (faceless or a loose
     face) of another track (``track_ids``; None or "": each row its own) is at least as alike to it in
     ``appearance`` as A's prototype is and does not itself clearly lead toward A: a character of its own, whose
-    looks are not grouped yet (a background boy seen in three images, his face placing nowhere). With ``frames``,
+    looks are not grouped yet (a background boy seen in three images, his face placing nowhere); with
+    ``identities.loose_face_named_not_rival`` a loose face whose face and look are both nearest A is no such row.
+    With ``identities.loose_face_vote_one_identity`` a face names another identity only where it also leads its
+    own runner-up by the calibrated lead (``face_names_other``). With ``frames``,
     A must hold no face of the row's frame. Decided on the labels before any of them joined; changes ``labels``, ``confidence`` and ``by``
     (appearance) in place; returns how many joined."""
     lead_bar = calibrated_face_lead(face_sims, face_labels, params.join_lead_quantile)
@@ -159,17 +162,20 @@ def join_clear_loose_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
                                         least_alike=False, others_named=np.delete(named, j))[0]
             if target >= 0 and target == named[j]:
                 leads_to[k] = target
+    named_rows = (dict(zip(unplaced, faces_and_looks_naming(space, members, face_sims, unplaced, 0.0).tolist()))
+                  if params.loose_face_named_not_rival else {})
     chosen = []
     for k in unplaced:
         target = int(leads_to[k])
         if target < 0:
             continue
         closeness = prototype_closeness(space, k, members[target])
-        names_other = (gated is None or gated[k]) and np.max(face_sims[k]) - face_sims[k, target] >= lead_bar
+        names_other = (gated is None or gated[k]) and face_names_other(face_sims[k], target, lead_bar,
+                                                                       params.loose_face_vote_one_identity)
         if closeness < params.appearance_threshold or names_other:
             continue
-        if a_look_of_its_own(space, k, [j for j in noise if tracks[j] != tracks[k] and leads_to[j] != target],
-                             closeness):
+        if a_look_of_its_own(space, k, [j for j in noise if tracks[j] != tracks[k] and leads_to[j] != target
+                                        and named_rows.get(j) != target], closeness):
             continue
         if faced_frames is not None and frames[k] in faced_frames[target]:
             continue
@@ -199,3 +205,15 @@ def faces_and_looks_naming(space: np.ndarray, members: list[np.ndarray], face_si
         if int(order[0]) == face and sims[j, order[0]] - sims[j, order[1]] >= margin:
             out[j] = face
     return out
+
+
+def face_names_other(sims: np.ndarray, target: int, lead_bar: float, one_identity: bool) -> bool:
+    """Whether a face (``sims``: its cosine to each identity's prototype) names an identity other than ``target``
+    by the calibrated ``lead_bar``: some prototype nearer it than ``target``'s by the bar; with ``one_identity``
+    (``identities.loose_face_vote_one_identity``) only where its nearest prototype also leads the runner-up by the
+    bar: a drawn face as near two other designs (Kenney tune redraw 37: the zombie's face 0.600 / 0.597 to the two
+    women's prototypes, 0.53 to the zombie's) cannot tell which it is, and is no vote against its look."""
+    order = np.argsort(-sims)
+    if sims[order[0]] - sims[target] < lead_bar:
+        return False
+    return not one_identity or len(order) < 2 or sims[order[0]] - sims[order[1]] >= lead_bar
