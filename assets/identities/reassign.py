@@ -12,6 +12,7 @@ from assets.faces.core import embedding_matrix
 from assets.identities.appearance import cutout_vectors, layout_rows
 from assets.identities.assignment import Assignment, assign_identities
 from assets.identities.core import IdentityParams
+from assets.identities.fixed_spot_faces import without_fixed_spot_faces
 from assets.identities.prototypes import best_faces
 from assets.identities.shared_frames import face_boxes_of
 from resources.protocols import ImageEmbedder
@@ -34,9 +35,11 @@ def assign_film(workspace, params: IdentityParams, faces: pl.DataFrame,
     """``workspace`` (resources.storage.FilmWorkspace) holds the film's `filtered_instances`; its kept instances are
     assigned with ``params`` from ``faces`` (the faces stage's table). The cut-outs' appearance (image embedding,
     colours, silhouettes) is read only where a kept instance has no face or tracks vote, with ``embedder()`` (called
-    once, then); the faced rows' colour layouts in the same read of each cut-out where ``split_layout_gap`` is on."""
+    once, then); the faced rows' colour layouts in the same read of each cut-out where ``split_layout_gap`` is on.
+    With ``fixed_spot_face_iou`` the faces found at a fixed spot behind the cut-outs are left out first."""
     instances = workspace.read_table("filtered_instances")
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
+    faces = without_fixed_spot_faces(faces, kept, params.fixed_spot_face_iou)  # faces behind are no one's
     chosen = best_faces(faces, params)
     ids = chosen["instance_id"].to_list()
     face_vectors = dict(zip(ids, embedding_matrix(chosen)))
