@@ -21,7 +21,7 @@ character then stands 520-650 px tall, a 720p film's full-body size, and the sce
 character, over its poses.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--anime-faces] [--preset anime] [--keep DIR]
+       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--key-frame-jpeg [Q]] [--anime-faces] [--preset anime] [--keep DIR]
        [--sequence 5] [--no-shot-consistency] [--backgrounds]
        [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
@@ -98,12 +98,13 @@ def character_of(name: str, character_set: str = "shared") -> str:
 
 def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
                  height: int = HEIGHT, drawn_backgrounds: bool = False, step: float = 0.01,
-                 character_set: str = "shared", colouring: str = "colour", crf: int | None = None
-                 ) -> tuple[list, list[int]]:
+                 character_set: str = "shared", colouring: str = "colour", crf: int | None = None,
+                 jpeg: int | None = None) -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
     frames each, the characters walking ``step`` of the width per frame; ``character_set`` names who is pasted;
-    ``colouring`` (composites.recolour) turns every composited frame grey, sepia or tinted, and ``crf``
-    (composites.through_x264) shows it as an H.264 video at that CRF does, its truth unchanged."""
+    ``colouring`` (composites.recolour) turns every composited frame grey, sepia or tinted, ``crf``
+    (composites.through_x264) shows it as an H.264 video at that CRF does and ``jpeg`` as the key frame `frames`
+    writes at that JPEG quality (composites.through_jpeg), its truth unchanged."""
     from assets.instances.composites import compose_scene, compose_sequence
 
     characters = split_characters(split, character_set)
@@ -118,16 +119,18 @@ def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
         scenes = [scene for shot in sequences for scene in shot]
         shots = [i for i in range(count) for _ in range(sequence)]
     for scene in scenes:  # after composing: the generator draws the same scenes whatever the colouring or codec
-        scene.rgb = shown(scene.rgb, colouring, crf)
+        scene.rgb = shown(scene.rgb, colouring, crf, jpeg)
     return scenes, shots
 
 
-def shown(rgb, colouring: str = "colour", crf: int | None = None):
-    """A composited frame as the camera shows it: recoloured (``--colour``), then through x264 (``--crf``)."""
-    from assets.instances.composites import recolour, through_x264
+def shown(rgb, colouring: str = "colour", crf: int | None = None, jpeg: int | None = None):
+    """A composited frame as the camera shows it: recoloured (``--colour``), then through x264 (``--crf``), then
+    stored as `frames` stores a key frame (``--key-frame-jpeg``)."""
+    from assets.instances.composites import recolour, through_jpeg, through_x264
 
     rgb = recolour(rgb, colouring)
-    return rgb if crf is None else through_x264(rgb, crf)
+    rgb = rgb if crf is None else through_x264(rgb, crf)
+    return rgb if jpeg is None else through_jpeg(rgb, jpeg)
 
 
 def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
@@ -146,14 +149,14 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
               analysis_max_height: int | None = None, drawn_backgrounds: bool = False, carry: int = 1,
               step: float = 0.01, gate: bool = False, character_set: str = "shared",
-              colouring: str = "colour", crf: int | None = None) -> dict:
+              colouring: str = "colour", crf: int | None = None, jpeg: int | None = None) -> dict:
     import cv2
 
     from assets.instances.carry import carried_frame_count
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
     scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step, character_set,
-                                 colouring, crf)
+                                 colouring, crf, jpeg)
     # --gate: the stage itself carries (instances.carry_max K-1 behind the motion gate), so every key frame goes in
     sources = list(range(len(scenes))) if gate else carry_sources(shots, carry)
     full = sorted(set(sources))  # the key frames segmented in full (with --gate: handed to the stage)
@@ -193,7 +196,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
             "worst": sorted(scored, key=lambda r: r["iou"])[:worst],
             **({"bare_backgrounds": bare_backgrounds(split, backend, workdir, preset, anime_faces, height,
-                                                     drawn_backgrounds, colouring, crf)}
+                                                     drawn_backgrounds, colouring, crf, jpeg)}
                if backgrounds else {})}
 
 
@@ -270,12 +273,12 @@ def cut_frames(images: list, shots: list[int], workdir: Path, backend: str, pres
 
 def bare_backgrounds(split: str, backend: str, workdir: Path, preset: dict, anime_faces: bool,
                      height: int = HEIGHT, drawn_backgrounds: bool = False, colouring: str = "colour",
-                     crf: int | None = None) -> dict:
+                     crf: int | None = None, jpeg: int | None = None) -> dict:
     """Kept instances on the split's background frames with nothing pasted on them, per video: a change that
     finds more characters must not find them where none was pasted (the Sintel and Penny & Chip frames hold
     characters of their own, so the figure is compared before / after, not against zero)."""
     labels = [v for v, _ in BACKGROUNDS[split]]
-    images = [shown(rgb, colouring, crf) for _, rgb in split_backgrounds(split, height, drawn_backgrounds)]
+    images = [shown(rgb, colouring, crf, jpeg) for _, rgb in split_backgrounds(split, height, drawn_backgrounds)]
     table, decided, _, _ = cut_frames(images, list(range(len(images))), workdir / f"{split}_bare", backend, preset,
                                       anime_faces)
     kept = decided.filter(decided["kept"])["frame_id"].to_list() if decided.height else []
@@ -325,6 +328,9 @@ def main() -> None:
     parser.add_argument("--crf", type=int, help="show every composited frame as an H.264 video does: x264 at this "
                         "CRF (18 near-lossless, 23 its default, 28 a small web copy), 4:2:0 chroma, each frame one "
                         "intra frame; the truth is unchanged (default: the lossless composite)")
+    parser.add_argument("--key-frame-jpeg", type=int, nargs="?", const=95, help="store every composited frame as "
+                        "`frames` stores a key frame before `instances` reads it: a JPEG at this quality (default 95, "
+                        "FrameParams.jpeg_quality; after --crf where both are given)")
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
     parser.add_argument("--sequence", type=int, default=1,
@@ -363,11 +369,12 @@ def main() -> None:
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
                                 args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step,
-                                args.gate, args.characters, args.colour, args.crf)
+                                args.gate, args.characters, args.colour, args.crf, args.key_frame_jpeg)
                    for s in splits}
     named = {} if args.characters == "shared" else {"characters": args.characters}  # the default's JSON unchanged
     named.update({} if args.colour == "colour" else {"colour": args.colour})
     named.update({} if args.crf is None else {"crf": args.crf})
+    named.update({} if args.key_frame_jpeg is None else {"key_frame_jpeg": args.key_frame_jpeg})
     print(json.dumps({"backend": args.backend, **named, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
                       "sequence": args.sequence, "carry": args.carry, "gate": args.gate, "step": args.step, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,

@@ -31,3 +31,32 @@ def test_a_composite_through_x264_loses_what_the_codec_loses_and_keeps_its_truth
     assert np.abs(ycc[..., 1:] - coded_ycc[..., 1:]).max() >= 20
     odd = rgb[:-1, :-1]   # an odd size is padded for 4:2:0, then cropped back
     assert through_x264(odd, 23).shape == odd.shape
+
+
+def test_a_coded_composite_stored_as_frames_stores_a_key_frame_is_what_instances_reads(shared, tmp_path):
+    """--key-frame-jpeg: the pixels the instances stage reads (frames' cv2.imwrite at jpeg_quality, instances'
+    cv2.imread), and they are not the decoded video frame: the decoder's 2 x 2 chroma blocks are smoothed away."""
+    import cv2
+
+    from assets.frames.core import FrameParams
+    from assets.instances.composites import through_jpeg, through_x264
+
+    bench = load_bench("composites")
+    coded, _ = bench.build_scenes("tune", 1, 7, crf=23)
+    stored, _ = bench.build_scenes("tune", 1, 7, crf=23, jpeg=FrameParams().jpeg_quality)
+    path = tmp_path / "key_frame.jpg"
+    assert cv2.imwrite(str(path), cv2.cvtColor(coded[0].rgb, cv2.COLOR_RGB2BGR),
+                       [cv2.IMWRITE_JPEG_QUALITY, FrameParams().jpeg_quality])
+    read = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(stored[0].rgb, read)
+    assert np.array_equal(through_jpeg(coded[0].rgb), read)
+
+    def block_steps(rgb: np.ndarray) -> tuple[float, float]:  # chroma steps inside and across 2-pixel columns
+        cr = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)[..., 1].astype(np.float64)
+        steps = np.abs(np.diff(cr, axis=1))
+        return steps[:, 0::2].mean(), steps[:, 1::2].mean()
+
+    inside, across = block_steps(through_x264(coded[0].rgb, 23))
+    assert inside < 0.5 * across                       # the decoded frame: chroma repeated over 2 x 2 blocks
+    inside, across = block_steps(read)
+    assert inside > 0.5 * across                       # the stored key frame: no such blocks
