@@ -21,7 +21,7 @@ character then stands 520-650 px tall, a 720p film's full-body size, and the sce
 character, over its poses.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--key-frame-jpeg [Q]] [--anime-faces] [--preset anime] [--keep DIR]
+       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--key-frame-jpeg [Q] [--key-frame-sampling 444|420]] [--anime-faces] [--preset anime] [--keep DIR]
        [--sequence 5] [--no-shot-consistency] [--backgrounds]
        [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
@@ -99,12 +99,12 @@ def character_of(name: str, character_set: str = "shared") -> str:
 def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
                  height: int = HEIGHT, drawn_backgrounds: bool = False, step: float = 0.01,
                  character_set: str = "shared", colouring: str = "colour", crf: int | None = None,
-                 jpeg: int | None = None) -> tuple[list, list[int]]:
+                 jpeg: tuple[int, str] | None = None) -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
     frames each, the characters walking ``step`` of the width per frame; ``character_set`` names who is pasted;
     ``colouring`` (composites.recolour) turns every composited frame grey, sepia or tinted, ``crf``
-    (composites.through_x264) shows it as an H.264 video at that CRF does and ``jpeg`` as the key frame `frames`
-    writes at that JPEG quality (composites.through_jpeg), its truth unchanged."""
+    (composites.through_x264) shows it as an H.264 video at that CRF does and ``jpeg`` (quality, chroma sampling) as
+    the key frame `frames` writes (composites.through_jpeg), its truth unchanged."""
     from assets.instances.composites import compose_scene, compose_sequence
 
     characters = split_characters(split, character_set)
@@ -123,14 +123,14 @@ def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
     return scenes, shots
 
 
-def shown(rgb, colouring: str = "colour", crf: int | None = None, jpeg: int | None = None):
+def shown(rgb, colouring: str = "colour", crf: int | None = None, jpeg: tuple[int, str] | None = None):
     """A composited frame as the camera shows it: recoloured (``--colour``), then through x264 (``--crf``), then
     stored as `frames` stores a key frame (``--key-frame-jpeg``)."""
     from assets.instances.composites import recolour, through_jpeg, through_x264
 
     rgb = recolour(rgb, colouring)
     rgb = rgb if crf is None else through_x264(rgb, crf)
-    return rgb if jpeg is None else through_jpeg(rgb, jpeg)
+    return rgb if jpeg is None else through_jpeg(rgb, *jpeg)
 
 
 def frame_alpha(row: dict, shape: tuple[int, int], read) -> "object":
@@ -149,7 +149,7 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
               analysis_max_height: int | None = None, drawn_backgrounds: bool = False, carry: int = 1,
               step: float = 0.01, gate: bool = False, character_set: str = "shared",
-              colouring: str = "colour", crf: int | None = None, jpeg: int | None = None) -> dict:
+              colouring: str = "colour", crf: int | None = None, jpeg: tuple[int, str] | None = None) -> dict:
     import cv2
 
     from assets.instances.carry import carried_frame_count
@@ -273,7 +273,7 @@ def cut_frames(images: list, shots: list[int], workdir: Path, backend: str, pres
 
 def bare_backgrounds(split: str, backend: str, workdir: Path, preset: dict, anime_faces: bool,
                      height: int = HEIGHT, drawn_backgrounds: bool = False, colouring: str = "colour",
-                     crf: int | None = None, jpeg: int | None = None) -> dict:
+                     crf: int | None = None, jpeg: tuple[int, str] | None = None) -> dict:
     """Kept instances on the split's background frames with nothing pasted on them, per video: a change that
     finds more characters must not find them where none was pasted (the Sintel and Penny & Chip frames hold
     characters of their own, so the figure is compared before / after, not against zero)."""
@@ -331,6 +331,8 @@ def main() -> None:
     parser.add_argument("--key-frame-jpeg", type=int, nargs="?", const=95, help="store every composited frame as "
                         "`frames` stores a key frame before `instances` reads it: a JPEG at this quality (default 95, "
                         "FrameParams.jpeg_quality; after --crf where both are given)")
+    parser.add_argument("--key-frame-sampling", default="444", choices=["444", "422", "420"], help="with "
+                        "--key-frame-jpeg: its chroma sampling (FrameParams.jpeg_sampling; 420 before session 34)")
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
     parser.add_argument("--sequence", type=int, default=1,
@@ -369,12 +371,14 @@ def main() -> None:
         results = {s: run_split(s, args.backend, args.scenes, args.seed, workdir, args.anime_faces, args.sequence,
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
                                 args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step,
-                                args.gate, args.characters, args.colour, args.crf, args.key_frame_jpeg)
+                                args.gate, args.characters, args.colour, args.crf,
+                                None if args.key_frame_jpeg is None else (args.key_frame_jpeg, args.key_frame_sampling))
                    for s in splits}
     named = {} if args.characters == "shared" else {"characters": args.characters}  # the default's JSON unchanged
     named.update({} if args.colour == "colour" else {"colour": args.colour})
     named.update({} if args.crf is None else {"crf": args.crf})
-    named.update({} if args.key_frame_jpeg is None else {"key_frame_jpeg": args.key_frame_jpeg})
+    named.update({} if args.key_frame_jpeg is None else {"key_frame_jpeg": args.key_frame_jpeg,
+                                                         "key_frame_sampling": args.key_frame_sampling})
     print(json.dumps({"backend": args.backend, **named, "anime_faces": args.anime_faces, "preset": args.preset,
                       "seed": args.seed, "height": args.height, "analysis_max_height": args.analysis_max_height,
                       "sequence": args.sequence, "carry": args.carry, "gate": args.gate, "step": args.step, "drawn_backgrounds": args.drawn_backgrounds, "shot_consistency": not args.no_shot_consistency,

@@ -158,11 +158,15 @@ def through_x264(rgb: np.ndarray, crf: int) -> np.ndarray:
     return np.ascontiguousarray(shown[:height, :width])
 
 
-def through_jpeg(rgb: np.ndarray, quality: int = 95) -> np.ndarray:
+def through_jpeg(rgb: np.ndarray, quality: int = 95, sampling: str = "444") -> np.ndarray:
     """``rgb`` (uint8 H x W x 3) as the instances stage reads a key frame: written by ``frames`` as a JPEG at
-    ``quality`` (``cv2.imwrite`` of the BGR frame, OpenCV's 4:2:0 sampling; FrameParams.jpeg_quality 95) and decoded
-    by OpenCV (libjpeg's smooth chroma upsampling, which blurs away the 2 x 2 chroma grid a video decoder leaves)."""
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ``quality`` and chroma ``sampling`` (``cv2.imwrite`` of the BGR frame with frames.core.key_frame_jpeg_params;
+    FrameParams' 95 and "444") and decoded by OpenCV (with "420", libjpeg's smooth chroma upsampling blurs away the
+    2 x 2 chroma grid a video decoder leaves)."""
+    from assets.frames.core import FrameParams, key_frame_jpeg_params
+
+    params = key_frame_jpeg_params(FrameParams(jpeg_quality=quality, jpeg_sampling=sampling))
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
     if not ok:
         raise ValueError(f"a {rgb.shape} frame could not be encoded as JPEG")
     return np.ascontiguousarray(cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))

@@ -34,29 +34,36 @@ def test_a_composite_through_x264_loses_what_the_codec_loses_and_keeps_its_truth
 
 
 def test_a_coded_composite_stored_as_frames_stores_a_key_frame_is_what_instances_reads(shared, tmp_path):
-    """--key-frame-jpeg: the pixels the instances stage reads (frames' cv2.imwrite at jpeg_quality, instances'
-    cv2.imread), and they are not the decoded video frame: the decoder's 2 x 2 chroma blocks are smoothed away."""
+    """--key-frame-jpeg: the pixels the instances stage reads (frames' cv2.imwrite with key_frame_jpeg_params,
+    instances' cv2.imread). With the 4:2:0 chroma OpenCV wrote before session 34 the decoder's 2 x 2 chroma blocks are
+    smoothed away and the colour moves across the characters' edges; 4:4:4 (the default) keeps the decoded colour."""
     import cv2
 
-    from assets.frames.core import FrameParams
-    from assets.instances.composites import through_jpeg, through_x264
+    from assets.frames.core import FrameParams, key_frame_jpeg_params
+    from assets.instances.composites import through_jpeg
 
     bench = load_bench("composites")
     coded, _ = bench.build_scenes("tune", 1, 7, crf=23)
-    stored, _ = bench.build_scenes("tune", 1, 7, crf=23, jpeg=FrameParams().jpeg_quality)
+    params = FrameParams()
+    assert (params.jpeg_quality, params.jpeg_sampling) == (95, "444")
+    stored, _ = bench.build_scenes("tune", 1, 7, crf=23, jpeg=(params.jpeg_quality, params.jpeg_sampling))
     path = tmp_path / "key_frame.jpg"
-    assert cv2.imwrite(str(path), cv2.cvtColor(coded[0].rgb, cv2.COLOR_RGB2BGR),
-                       [cv2.IMWRITE_JPEG_QUALITY, FrameParams().jpeg_quality])
+    assert cv2.imwrite(str(path), cv2.cvtColor(coded[0].rgb, cv2.COLOR_RGB2BGR), key_frame_jpeg_params(params))
     read = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    assert np.array_equal(stored[0].rgb, read)
-    assert np.array_equal(through_jpeg(coded[0].rgb), read)
+    assert np.array_equal(stored[0].rgb, read) and np.array_equal(through_jpeg(coded[0].rgb), read)
 
     def block_steps(rgb: np.ndarray) -> tuple[float, float]:  # chroma steps inside and across 2-pixel columns
         cr = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)[..., 1].astype(np.float64)
         steps = np.abs(np.diff(cr, axis=1))
         return steps[:, 0::2].mean(), steps[:, 1::2].mean()
 
-    inside, across = block_steps(through_x264(coded[0].rgb, 23))
+    def chroma_error(rgb: np.ndarray) -> float:  # at the edges: the 99.9th percentile of the decoded colour's change
+        a, b = (cv2.cvtColor(x, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float64) for x in (coded[0].rgb, rgb))
+        return float(np.percentile(np.abs(a - b).max(axis=2), 99.9))
+
+    inside, across = block_steps(coded[0].rgb)
     assert inside < 0.5 * across                       # the decoded frame: chroma repeated over 2 x 2 blocks
-    inside, across = block_steps(read)
-    assert inside > 0.5 * across                       # the stored key frame: no such blocks
+    old = through_jpeg(coded[0].rgb, 95, "420")
+    inside, across = block_steps(old)
+    assert inside > 0.5 * across                       # 4:2:0 JPEG: no such blocks, the colour re-sampled
+    assert chroma_error(read) < 0.6 * chroma_error(old)  # 4:4:4 keeps the decoded colour at edges (3 against 7)
