@@ -21,7 +21,7 @@ character then stands 520-650 px tall, a 720p film's full-body size, and the sce
 character, over its poses.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--key-frame-jpeg [Q] [--key-frame-sampling 444|420]] [--anime-faces] [--preset anime] [--keep DIR]
+       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--key-frame-jpeg [Q] [--key-frame-sampling 420|444]] [--anime-faces] [--preset anime] [--keep DIR]
        [--sequence 5] [--no-shot-consistency] [--backgrounds]
        [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
@@ -331,8 +331,8 @@ def main() -> None:
     parser.add_argument("--key-frame-jpeg", type=int, nargs="?", const=95, help="store every composited frame as "
                         "`frames` stores a key frame before `instances` reads it: a JPEG at this quality (default 95, "
                         "FrameParams.jpeg_quality; after --crf where both are given)")
-    parser.add_argument("--key-frame-sampling", default="444", choices=["444", "422", "420"], help="with "
-                        "--key-frame-jpeg: its chroma sampling (FrameParams.jpeg_sampling; 420 before session 34)")
+    parser.add_argument("--key-frame-sampling", default="420", choices=["444", "422", "420"], help="with "
+                        "--key-frame-jpeg: its chroma sampling (FrameParams.jpeg_sampling, 420)")
     parser.add_argument("--anime-faces", action="store_true", help="add AnimeFace 2D faces to the cues")
     parser.add_argument("--keep", help="write the scenes and cut-outs here instead of a temporary folder")
     parser.add_argument("--sequence", type=int, default=1,

@@ -57,12 +57,12 @@ class FrameParams:
     min_brightness: float = 12.0     # mean grey level (0-255)
     min_contrast: float = 10.0       # grey-level standard deviation
     jpeg_quality: int = 95
-    # the key frames' JPEG chroma: "444" keeps every pixel's colour (instances cuts, and the datasets' cut-outs come
-    # from, these pixels); "420" halves it both ways, as OpenCV's default did until session 34: a film's decoded
-    # 4:2:0 chroma subsampled a second time, drawn outlines and saturated fills bleed, and the drawn cuts lose
-    # (composites --key-frame-jpeg, tune mean IoU 420 -> 444: Kenney seed 7 0.714 -> 0.726, at crf 23 0.661 -> 0.683,
-    # seed 29 0.553 -> 0.570, Sita and Saha 0.841 -> 0.874, at crf 23 0.815 -> 0.824), for a quarter more bytes
-    jpeg_sampling: str = "444"
+    # the key frames' JPEG chroma (instances cuts, and the datasets' cut-outs come from, these pixels): "420" halves
+    # it both ways (OpenCV's default); "444" keeps every pixel's colour, for a quarter more bytes. Session 34: 4:4:4
+    # raised the composites as instances reads them (--key-frame-jpeg; tune 5 of 5, held out 3 of 4) but lowered the
+    # two Kenney films through the whole chain (cut-outs mean IoU held out 0.513 -> 0.496, tune 0.717 -> 0.706;
+    # tune identities F 1.000 -> 0.963): 4:2:0 stays the default (docs/frames.md, session 34)
+    jpeg_sampling: str = "420"
     min_coverage: float = 0.9  # a video whose decoded share of its declared duration is lower is refused
     # scene / hybrid modes decode only the frames others are predicted from (I, P, reference B): shots are found
     # and key frames chosen among them, decoded exactly; interval mode decodes every frame for exact times

@@ -158,10 +158,10 @@ def through_x264(rgb: np.ndarray, crf: int) -> np.ndarray:
     return np.ascontiguousarray(shown[:height, :width])
 
 
-def through_jpeg(rgb: np.ndarray, quality: int = 95, sampling: str = "444") -> np.ndarray:
+def through_jpeg(rgb: np.ndarray, quality: int = 95, sampling: str = "420") -> np.ndarray:
     """``rgb`` (uint8 H x W x 3) as the instances stage reads a key frame: written by ``frames`` as a JPEG at
     ``quality`` and chroma ``sampling`` (``cv2.imwrite`` of the BGR frame with frames.core.key_frame_jpeg_params;
-    FrameParams' 95 and "444") and decoded by OpenCV (with "420", libjpeg's smooth chroma upsampling blurs away the
+    FrameParams' 95 and "420") and decoded by OpenCV (with "420", libjpeg's smooth chroma upsampling blurs away the
     2 x 2 chroma grid a video decoder leaves)."""
     from assets.frames.core import FrameParams, key_frame_jpeg_params
 

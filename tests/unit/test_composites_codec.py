@@ -35,8 +35,8 @@ def test_a_composite_through_x264_loses_what_the_codec_loses_and_keeps_its_truth
 
 def test_a_coded_composite_stored_as_frames_stores_a_key_frame_is_what_instances_reads(shared, tmp_path):
     """--key-frame-jpeg: the pixels the instances stage reads (frames' cv2.imwrite with key_frame_jpeg_params,
-    instances' cv2.imread). With the 4:2:0 chroma OpenCV wrote before session 34 the decoder's 2 x 2 chroma blocks are
-    smoothed away and the colour moves across the characters' edges; 4:4:4 (the default) keeps the decoded colour."""
+    instances' cv2.imread). With the default 4:2:0 chroma the decoder's 2 x 2 chroma blocks are smoothed away and the
+    colour moves across the characters' edges; `frames.jpeg_sampling: "444"` keeps the decoded colour."""
     import cv2
 
     from assets.frames.core import FrameParams, key_frame_jpeg_params
@@ -45,7 +45,7 @@ def test_a_coded_composite_stored_as_frames_stores_a_key_frame_is_what_instances
     bench = load_bench("composites")
     coded, _ = bench.build_scenes("tune", 1, 7, crf=23)
     params = FrameParams()
-    assert (params.jpeg_quality, params.jpeg_sampling) == (95, "444")
+    assert (params.jpeg_quality, params.jpeg_sampling) == (95, "420")
     stored, _ = bench.build_scenes("tune", 1, 7, crf=23, jpeg=(params.jpeg_quality, params.jpeg_sampling))
     path = tmp_path / "key_frame.jpg"
     assert cv2.imwrite(str(path), cv2.cvtColor(coded[0].rgb, cv2.COLOR_RGB2BGR), key_frame_jpeg_params(params))
@@ -63,7 +63,8 @@ def test_a_coded_composite_stored_as_frames_stores_a_key_frame_is_what_instances
 
     inside, across = block_steps(coded[0].rgb)
     assert inside < 0.5 * across                       # the decoded frame: chroma repeated over 2 x 2 blocks
-    old = through_jpeg(coded[0].rgb, 95, "420")
-    inside, across = block_steps(old)
+    inside, across = block_steps(read)
     assert inside > 0.5 * across                       # 4:2:0 JPEG: no such blocks, the colour re-sampled
-    assert chroma_error(read) < 0.6 * chroma_error(old)  # 4:4:4 keeps the decoded colour at edges (3 against 7)
+    full = through_jpeg(coded[0].rgb, 95, "444")
+    assert np.array_equal(full, bench.build_scenes("tune", 1, 7, crf=23, jpeg=(95, "444"))[0][0].rgb)
+    assert chroma_error(full) < 0.6 * chroma_error(read)  # 4:4:4 keeps the decoded colour at edges (3 against 7)
