@@ -185,8 +185,8 @@ class IdentityParams:
     join_lead_quantile: float | None = None  # then a face still loose joins the identity it is nearest to when
                                            # nearer than the film's impostor ceiling and ahead of the runner-up by
                                            # this quantile of the clustered faces' own leads (None: off; anime 0.05)
-    fixed_spot_face_iou: float | None = None  # a face lying on the same spot (face boxes' IoU at least this) as
-                                           # a face of another shot's frame held by a different cut-out is
+    fixed_spot_face_iou: float | None = None  # a face lying on one spot (face boxes' IoU at least this) in frames
+                                           # of three shots or more, held there by cut-outs that differ, is
                                            # something drawn behind the characters: left out, its row faceless
                                            # (fixed_spot_faces.py; None: off; anime 0.85)
     prototype_per_detector: bool = False   # ... judged against each identity's prototype of the face's own

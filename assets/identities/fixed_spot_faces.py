@@ -13,6 +13,8 @@ as faceless and are placed by their look, as a faceless character's are."""
 import numpy as np
 import polars as pl
 
+from assets.identities.tracks import box_iou
+
 # the cut-outs holding two coinciding faces differ where their boxes overlap less than this (IoU): one character's
 # cut-out standing still keeps its box, as do sprites of one size drawn centred
 # (two designs' centred sprites whose faces coincide: 0.61-0.98 on the Kenney tune sets)
@@ -26,16 +28,6 @@ MIN_SHOTS = 3
 BLOCK = 1024   # faces compared with every other face at a time
 BOX = ("x0", "y0", "x1", "y1")
 FACE_BOX = ("fx0", "fy0", "fx1", "fy1")
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box of ``a`` (n, 4) with every box of ``b`` (m, 4): (n, m)."""
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ix * iy
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def fixed_spot_faces(faces: pl.DataFrame, instances: pl.DataFrame, min_face_iou: float,

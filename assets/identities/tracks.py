@@ -43,16 +43,21 @@ def _boxes(table: pl.DataFrame) -> np.ndarray:
     return table.select("x0", "y0", "x1", "y1").to_numpy().astype(np.float64)
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of ``a`` (n, 4: x0 y0 x1 y1) with every box of ``b`` (m, 4): (n, m)."""
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = ix * iy
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
 def link_cost(a: np.ndarray, b: np.ndarray, params: TrackParams, appearance: np.ndarray | None = None
               ) -> np.ndarray:
     """(len(a), len(b)) link costs in [0, 1] between boxes ``a`` (track ends) and ``b`` (a key frame's instances);
     ``inf`` where a link is not allowed. ``appearance`` is the (len(a), len(b)) cosine matrix, if known."""
-    ix0, iy0 = np.maximum(a[:, None, 0], b[None, :, 0]), np.maximum(a[:, None, 1], b[None, :, 1])
-    ix1, iy1 = np.minimum(a[:, None, 2], b[None, :, 2]), np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    iou = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    iou = box_iou(a, b)
     diag_a = np.hypot(a[:, 2] - a[:, 0], a[:, 3] - a[:, 1])
     diag_b = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
     centre_a = np.stack([(a[:, 0] + a[:, 2]) / 2, (a[:, 1] + a[:, 3]) / 2], axis=1)
