@@ -12,7 +12,10 @@ least MIN_SHARE of the box and reach over at least MIN_SPAN of its height (head 
 bottom), and only against a background not itself painted in fills: at most MAX_REST_FILLS of the frame outside
 the box is cel fill (in a wholly painted frame every prop, a pumpkin, a television, a sofa's arm, a mountain, holds
 its own fills as a character does: on Penny & Chip the rest of the frame is 0.15-0.33 fill; round the Kenney
-characters found on rendered backgrounds 0.02-0.06). The box must be figure-shaped
+characters found on rendered backgrounds 0.02-0.06). The characters already seeded in the frame are no background:
+their boxes are left out of that share (``SEEDED_NOT_REST``, session 35: on a Kenney tune composite the fills of a
+seeded man beside an adventurer seen from behind made the rest 0.108 of the frame, and her box, 0.58 in fills of
+her own, seeded nothing). The box must be figure-shaped
 (``character_objects.figure_shaped``: size, upright, clear of the frame's top and sides; or ``cut_figure_shaped``:
 the same with one of the frame's sides cutting it, session 27) and stand apart from every
 seed (it overlaps each seed's box less than APART of the smaller of the two: a box over a seeded character is that
@@ -37,6 +40,7 @@ MIN_SHARE = 0.1  # the box's own fills cover at least this share of it
 MIN_SPAN = 0.6  # ... and the rows they cover span at least this share of its height
 MAX_REST_FILLS = 0.1  # share of the frame outside the box that is cel fill
 APART = 0.3  # a seed's box overlapping this share of the smaller of it and the candidate: the same character
+SEEDED_NOT_REST = True  # the seeded characters' boxes are left out of the rest of the frame (session 35)
 
 
 def _clipped(box: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -59,18 +63,21 @@ def own_fills(box: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     return plane
 
 
-def rest_fill_share(box: np.ndarray, pieces: np.ndarray) -> float:
-    """The share of the frame outside ``box`` that is cel fill (``pieces`` > 0)."""
-    x0, y0, x1, y1 = _clipped(box, pieces.shape)
-    inside = max(0, x1 - x0) * max(0, y1 - y0)
-    fills = np.count_nonzero(pieces) - np.count_nonzero(pieces[y0:y1, x0:x1])
-    return fills / max(1, pieces.size - inside)
+def rest_fill_share(box: np.ndarray, pieces: np.ndarray, seeded: list[np.ndarray] = ()) -> float:
+    """The share of the frame outside ``box`` and outside every box in ``seeded`` (the characters already seeded:
+    their own fills are no painted background) that is cel fill (``pieces`` > 0)."""
+    rest = np.ones(pieces.shape, bool)
+    for other in (box, *seeded):
+        x0, y0, x1, y1 = _clipped(other, pieces.shape)
+        rest[y0:y1, x0:x1] = False
+    return np.count_nonzero(rest & (pieces > 0)) / max(1, np.count_nonzero(rest))
 
 
-def fill_figure(box: np.ndarray, pieces: np.ndarray) -> bool:
+def fill_figure(box: np.ndarray, pieces: np.ndarray, seeded: list[np.ndarray] = ()) -> bool:
     """Whether ``box`` holds a figure's own fills against a background not painted in fills (module docstring:
-    MIN_SHARE, MIN_SPAN, MAX_REST_FILLS)."""
-    if rest_fill_share(box, pieces) > MAX_REST_FILLS:
+    MIN_SHARE, MIN_SPAN, MAX_REST_FILLS; the boxes in ``seeded``, the characters already seeded, are no
+    background)."""
+    if rest_fill_share(box, pieces, seeded) > MAX_REST_FILLS:
         return False
     own = own_fills(box, pieces)
     area = max(1.0, float((box[2] - box[0]) * (box[3] - box[1])))
@@ -92,8 +99,8 @@ def fill_pieces(rgb: np.ndarray) -> np.ndarray:
 
 def fill_figure_boxes(rgb: np.ndarray, objects: np.ndarray, seed_boxes: list[np.ndarray]) -> list[np.ndarray]:
     """The ``objects`` boxes (O x 5, best objectness first) that are figure-shaped (whole or cut by a side), apart
-    from every box in ``seed_boxes`` and from each other, and hold a figure's own fills; the fill map made only
-    when a box asks."""
+    from every box in ``seed_boxes`` and from each other, and hold a figure's own fills (against the rest of the
+    frame outside the seeds' boxes, SEEDED_NOT_REST); the fill map made only when a box asks."""
     height, width = rgb.shape[:2]
     found: list[np.ndarray] = []
     pieces = None
@@ -102,7 +109,7 @@ def fill_figure_boxes(rgb: np.ndarray, objects: np.ndarray, seed_boxes: list[np.
                 or any(overlap_of_smaller(box, other) >= APART for other in [*seed_boxes, *found]):
             continue
         pieces = fill_pieces(rgb) if pieces is None else pieces
-        if fill_figure(box, pieces):
+        if fill_figure(box, pieces, seed_boxes if SEEDED_NOT_REST else ()):
             found.append(np.asarray(box[:4], np.float32))
     return found
 

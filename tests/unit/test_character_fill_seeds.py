@@ -4,7 +4,9 @@
 On real media: the Kenney tune film (``bench/kenney_film.py``, seed 23, 480 rows) at its frame 102, rendered as the
 film is built: the male adventurer standing with his back turned beside the female adventurer. YOLOX boxes him as an
 object (box IoU 0.79) but no weak face heads the box and BlazePose finds no pose, so he had no seed; his box holds
-his own cel fills, and he is cut. Hand-made planes for the mosaic test's guards."""
+his own cel fills, and he is cut. Hand-made planes for the mosaic test's guards. Session 35 (h1, SEEDED_NOT_REST):
+Kenney tune composite seed 7 scene 13, an adventurer seen from behind beside a seeded man whose fills made the
+rest of the frame look painted."""
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ import pytest
 import resources.backends.character_fill_seeds as fill_seeds
 from resources.backends.character_fill_seeds import (fill_figure, fill_figure_boxes, fill_pieces, own_fills,
                                                      rest_fill_share)
+from resources.backends.character_seeds import Seed
 from tests.unit.test_character_motion import tune_film_shot
 
 LOCAL_FRAME, NAME = 4, "male_adventurer"  # film frame 102
@@ -95,3 +98,63 @@ def test_a_box_over_a_seed_or_outside_a_drawn_shot_adds_nothing():
     assert fill_seeds.with_fill_seeds([], rgb, objects, False, 0.3) == []
     seeded = fill_seeds.with_fill_seeds([], rgb, objects, True, 0.3)
     assert [(s.kind, s.figure) for s in seeded] == [("person", True)]
+
+
+# Session 35 (h1): the characters already seeded are no painted background (SEEDED_NOT_REST)
+
+
+def _beside_a_painted_neighbour() -> tuple[np.ndarray, np.ndarray]:
+    """``_scene()`` with a second, bigger flat-painted character (seeded, its box returned) on the right."""
+    image = _scene()
+    image[10:60, 200:260] = (120, 170, 230)    # the neighbour's head
+    image[60:130, 185:275] = (60, 60, 200)     # its shirt
+    image[130:195, 190:270] = (140, 60, 40)    # its trousers
+    return image, np.array([180.0, 5.0, 280.0, 199.0])
+
+
+def test_a_seeded_neighbours_fills_are_no_painted_background():
+    image, neighbour = _beside_a_painted_neighbour()
+    pieces = fill_pieces(image)
+    assert rest_fill_share(FIGURE, pieces) > fill_seeds.MAX_REST_FILLS    # its fills read as a painted background
+    assert rest_fill_share(FIGURE, pieces, [neighbour]) < 0.05           # left out: the textured background
+    assert not fill_figure(FIGURE, pieces)
+    assert fill_figure(FIGURE, pieces, [neighbour])
+    objects = FIGURE[None].astype(np.float32)
+    neighbour_seed = Seed(neighbour, 0.9, "face")
+    assert [s.figure for s in fill_seeds.with_fill_seeds([neighbour_seed], image, objects, True, 0.3)] == [False, True]
+
+
+def test_a_painted_frame_stays_painted_with_a_seeded_character_left_out():
+    """A flat sky round everything: leaving the seeded neighbour's box out, the rest is still the sky's fill."""
+    image, neighbour = _beside_a_painted_neighbour()
+    sky = np.full_like(image, (120, 180, 230))
+    sky[40:190, 50:110] = image[40:190, 50:110]
+    sky[10:195, 185:275] = image[10:195, 185:275]
+    pieces = fill_pieces(sky)
+    assert rest_fill_share(FIGURE, pieces, [neighbour]) > 0.9
+    assert not fill_figure(FIGURE, pieces, [neighbour])
+
+
+def test_a_back_turned_adventurer_beside_a_seeded_man_is_cut(shared, tmp_path, monkeypatch):
+    """Kenney tune seed 7, scene 13, read as the stored key frame (JPEG q95 4:2:0, ``bench/composites.py
+    --key-frame-jpeg``): the female adventurer climbing, seen from behind (no face), beside a man whose face seeds
+    him. Her object box (objectness 0.35) is 0.58 in fills of her own, but the man's fills made the rest of the
+    frame 0.108 cel fill, over MAX_REST_FILLS: missed (0.0). With his box left out of the rest she is cut (0.856)."""
+    import os
+
+    from assets.instances.composites import mask_iou
+    from tests.conftest import kenney_wheel_or_skip, kept_cut_masks, load_bench
+
+    kenney_wheel_or_skip()
+    os.environ.setdefault("CASTFORGE_MODELS", str(shared / "models"))
+    bench = load_bench("composites")
+    scene = bench.build_scenes("tune", 14, 7, character_set="kenney", jpeg=(95, "420"))[0][13]
+    truth = next(c for c in scene.characters if c.name == "female_adventurer_climb0").mask
+
+    def best(on: bool) -> float:
+        monkeypatch.setattr(fill_seeds, "SEEDED_NOT_REST", on)
+        cut = kept_cut_masks(bench, scene.rgb, tmp_path / str(on))
+        return max((mask_iou(mask, truth) for mask in cut), default=0.0)
+
+    assert best(True) > 0.8    # measured 0.856
+    assert best(False) < 0.1   # measured 0.0
