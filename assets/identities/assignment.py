@@ -22,6 +22,7 @@ from assets.identities.faceless_designs import join_faceless_designs
 from assets.identities.faceless_groups import group_faceless, release_other_designs
 from assets.identities.grey_faces import join_grey_faces
 from assets.identities.inherited_designs import release_inherited_designs
+from assets.identities.inherited_looks import return_inherited_looks
 from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, relabel_by_size,
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
@@ -239,6 +240,10 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["view_groups_joined"] = join_view_groups(
             labels, confidence, adoption_space, appearance, colours, groups, params,
             [k for k in with_face if labels[k] < 0], frame_ids, shapes)
+    if params.inherited_looks_follow and adoption_space is not None and colours is not None:
+        stats["inherited_looks_returned"] = return_inherited_looks(
+            labels, confidence, by, groups, adoption_space, appearance, colours, face_labels_before_adoption,
+            params, [k for k in range(n) if instance_ids[k] not in face_vectors], frame_ids)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

@@ -115,6 +115,12 @@ class IdentityParams:
                                            # the faceless group formed later that it is nearer than the identity's
                                            # face members in the image embedding and the colours each, by
                                            # appearance_margin (adopted_faceless_looks.py; anime: on)
+    inherited_looks_follow: bool = False   # ... and a faceless row a track carried into a face identity moves to
+                                           # the identity (a faceless group too) it is nearer than the carrying
+                                           # identity's face members by appearance_margin in the adoption mix and
+                                           # the colours, the image embedding at most the margin behind:
+                                           # characters crossing swap or share a track (inherited_looks.py;
+                                           # anime: on)
     appearance_release_designs: bool = False  # adopted faceless rows that part from the identity's face members
                                            # as a design of their own (split_gap, split_colour_gap, as a face
                                            # cluster is cut) go back to the faceless pool (faceless_groups.py)

@@ -36,8 +36,12 @@ def test_the_robots_inherited_rows_leave_the_zombies_identity_for_the_robots_gro
 
 
 def test_without_it_the_track_carries_the_robot_into_the_zombie():
-    held, _, _, _ = robot_rows_in_zombie_identity(track_release_designs=False)
+    held, _, _, _ = robot_rows_in_zombie_identity(track_release_designs=False, inherited_looks_follow=False)
     assert held == 7
+    # inherited_looks_follow (session 35) alone returns 5 of the 7 to the robot's look; with both on, the release
+    # decides first and the result is the release's
+    held, _, _, result = robot_rows_in_zombie_identity(track_release_designs=False)
+    assert held == 2 and result.stats["inherited_looks_returned"] == 5
 
 
 def test_one_characters_own_rows_placed_by_track_or_look_stay():
