@@ -65,6 +65,34 @@ def sharpness(rgb: np.ndarray, mask: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F)[inner].var()) if inner.sum() > 1 else 0.0
 
 
+# the widest frame whose cel fills are measured at its own size (wider ones are shrunk to it). resources/cel_fills'
+# constants are pixels of a 320 px wide frame (resources/style shrinks a whole frame to it), but at 320 px a drawn
+# character of a fifth of the frame's height loses its fills (the tune Sita composites: painted 0.00 at 320 px,
+# 0.11-0.14 at 640, 0.28-0.30 at their own 853-1129 px), and a cut is judged alone, not a whole frame
+CEL_FILLS_MAX_WIDTH = 960
+
+
+def frame_cel_fills(rgb: np.ndarray) -> np.ndarray:
+    """bool map of the frame's cel fills (resources/cel_fills.cel_fill_map: flat colours with crisp borders beside
+    each other, as drawn figures are painted), on the frame at its own size up to ``CEL_FILLS_MAX_WIDTH`` wide."""
+    from resources.cel_fills import cel_fill_map
+
+    height, width = rgb.shape[:2]
+    if width <= CEL_FILLS_MAX_WIDTH:
+        return cel_fill_map(rgb)
+    size = (CEL_FILLS_MAX_WIDTH, max(2, round(height * CEL_FILLS_MAX_WIDTH / width)))
+    return cel_fill_map(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+
+
+def painted_share(fills: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the mask's pixels on cel fills (``frame_cel_fills``), the mask shrunk to the map's size: a drawn
+    character's cut is painted (the tune Sita composites' face-less cuts 0.12-0.29), a rendered or filmed one is not
+    (every kept Sintel trailer cut 0.00-0.08)."""
+    small = cv2.resize(mask.astype(np.uint8), (fills.shape[1], fills.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    area = np.count_nonzero(small)
+    return float(np.count_nonzero(fills & small) / area) if area else 0.0
+
+
 # Overlays of taller frames are drawn on the frame scaled to this many rows: a picture to look at (the review UI, the
 # asset's preview), which at 1080p cost about 25 CPU-ms a frame to tint and encode at full size
 OVERLAY_MAX_HEIGHT = 540
