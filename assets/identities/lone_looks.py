@@ -53,7 +53,7 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
     ``clear_lead_targets`` names for them with the least-alike bar waived: nearest it in ``space`` (the adoption
     mix: unit rows) and in every one of ``blocks`` (the image embedding, the colours), ahead of the runner-up by
     ``appearance_margin`` and by more than any row not the identity's leads toward it. Every identity (faceless
-    groups too) is a rival; only a face identity adopts, a faceless group too with ``lone_looks_join_faceless``. ``loose_faces``: rows whose face no identity took, the
+    groups too) is a rival; only a face identity adopts. ``loose_faces``: rows whose face no identity took, the
     impostors of every identity. ``track_ids``: each row's track (None or "": a row is a track of its own); a
     row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise, is at least as
     alike to it in ``space`` as the identity's prototype is. Changes ``labels`` and ``confidence`` in place; returns
@@ -69,7 +69,7 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
     tracks = row_tracks(track_ids, len(labels))
     chosen = []
     for k, target in zip(rows, targets):
-        if target < 0 or not (groups[present[target]]["has_faces"] or params.lone_looks_join_faceless):
+        if target < 0 or not groups[present[target]]["has_faces"]:
             continue
         identity = present[target]
         closeness = prototype_closeness(space, k, members[identity])
