@@ -37,6 +37,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
     os.environ.setdefault("CASTFORGE_REVIEW_URL", f"http://{args.host}:{args.port}")
     app = create_app(on_change=None if args.no_dagster else report_to_dagster,
                      hosts=tuple({"127.0.0.1", "localhost", "::1", args.host}))
-    log.info("castforge review: http://%s:%d/", args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    # said on stdout, flushed: without -v the console shows castforge's warnings only, so this line, logged at INFO,
+    # never showed and the command sat silent (session 36)
+    print(f"castforge review: serving http://{host}:{args.port}/ (Ctrl-C stops it)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -99,8 +99,10 @@ class Console:
             metadata = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
             counts = {k: v for k, v in metadata.items()
                       if isinstance(v, int) and not isinstance(v, bool) and k not in NOT_COUNTS}
+            note = metadata.get("note")   # why a step made what it made (e.g. a video with no audio track)
             self.results[asset] = {"status": "cached" if metadata.get("cached") else "done",
-                                   "rows": metadata.get("rows"), "counts": counts}
+                                   "rows": metadata.get("rows"), "counts": counts,
+                                   "note": note.strip() if isinstance(note, str) else ""}
         elif kind == "ASSET_CHECK_EVALUATION":
             check = event.event_specific_data
             severity = getattr(check.severity, "value", str(check.severity)).lower()
@@ -119,7 +121,7 @@ class Console:
             else:
                 shown = ", ".join(f"{k} {v}" for k, v in list(result["counts"].items())[:MAX_COUNTS])
                 self.say(f"  {asset:<20} done in {seconds:.1f} s: {result['rows']} rows"
-                         + (f" ({shown})" if shown else ""))
+                         + (f" ({shown})" if shown else "") + (f"; {result['note']}" if result["note"] else ""))
         elif kind == "STEP_FAILURE":
             error = event.step_failure_data.error
             cause = error.cause if error is not None and error.cause is not None else error

@@ -20,7 +20,9 @@ def summary_lines(film: str, results: dict[str, dict[str, Any]], success: bool, 
         lines.append(f"  identities found: {identities.height} ({named} named by review)")
     datasets = workspace.artefact_dir("datasets")
     if workspace.has_table("character_datasets") and datasets.exists():
-        lines.append(f"  dataset: {datasets}")
+        lines.append(f"  dataset: {datasets}" + dataset_contents(workspace.read_optional_table("dataset_items"),
+                                                                 workspace.read_optional_table("dataset_decisions"),
+                                                                 identities))
     for asset in by_status.get("failed", []):
         lines.append(f"  {asset} failed: {results[asset].get('error', '')}")
     if success and identities is not None:
@@ -28,6 +30,24 @@ def summary_lines(film: str, results: dict[str, dict[str, Any]], success: bool, 
                      f" then `castforge materialize {film}` applies the decisions")
     lines.append(f"  log: {log_path}" + ("" if success else " (or run again with -v)"))
     return lines
+
+
+def dataset_contents(items, decisions, identities) -> str:
+    """What the dataset folder holds, for the summary line after its path: items per trigger word, or why it is
+    empty (an empty folder given as "the dataset" sends a trainer to an empty Parquet file and a TOML with no
+    subsets)."""
+    if items is not None and items.height:
+        per_trigger = items.group_by("trigger").len().sort(["len", "trigger"], descending=[True, False])
+        return f" ({items.height} items: " + ", ".join(f"{t} {n}" for t, n in per_trigger.iter_rows()) + ")"
+    if identities is None or not identities.height:
+        return (" (empty: no identity was found, so nothing to export; why for each cut-out: the review UI's "
+                "instance detail)")
+    if decisions is not None and decisions.height:
+        skipped = decisions.filter(decisions["decision"] == "skipped").group_by("rule").len().sort("len",
+                                                                                                   descending=True)
+        rules = ", ".join(f"{rule} {n}" for rule, n in skipped.iter_rows())
+        return f" (empty: every candidate was skipped: {rules}; see manifest.json)"
+    return " (empty: no identified, captioned instance to export)"
 
 
 INTERRUPTIONS = ("KeyboardInterrupt", "DagsterExecutionInterruptedError")

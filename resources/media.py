@@ -224,12 +224,40 @@ def _decoded_end(container, stream, duration_s: float) -> float | None:
     return last
 
 
+def mp4_cut_before_index(path: Path) -> str | None:
+    """Why an MP4 / MOV file FFmpeg cannot open is a cut copy, or None: its top-level boxes end inside a box (most
+    often 'mdat', the media data) before any 'moov' box, the index a player needs. A film written without
+    faststart keeps its index at the end, so a half-copied one has none and FFmpeg only says "invalid data"."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        offset, seen = 0, []
+        while offset + 8 <= size:
+            handle.seek(offset)
+            header = handle.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8].decode("latin-1")
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            if not kind.isprintable() or (not seen and kind != "ftyp") or length == 0:
+                return None
+            if length < 8 or kind == "moov":
+                return None
+            seen.append(kind)
+            if offset + length > size:
+                return (f"is truncated: it ends {size - offset:,} bytes into its {length:,}-byte '{kind}' box "
+                        "and has no 'moov' box (the index a player needs; a half-copied file?)")
+            offset += length
+    return None
+
+
 def _probe_av(path: Path) -> MediaInfo:
     import av
 
     try:
         container = av.open(str(path))
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as error:
+        cut = mp4_cut_before_index(path)
+        if cut:
+            raise BadMediaError(path, cut) from error
         raise BadMediaError(path, f"is not a readable video or audio file ({error.__class__.__name__}: "
                                   f"{getattr(error, 'strerror', None) or error})") from error
     with container:

@@ -54,3 +54,31 @@ def test_a_run_that_failed_with_no_step_line_gives_the_runs_reason(tmp_path: Pat
     lines, interrupted = failure_lines({"toy": {"status": "failed", "first_line": "KeyboardInterrupt"},
                                         "done": {"status": "done"}}, reason, result.run_id, tmp_path / "run.log")
     assert lines[0] == "castforge: step toy failed: KeyboardInterrupt" and interrupted
+
+
+def test_a_step_that_made_nothing_says_why_on_its_line(castforge_home: Path, shared: Path, tmp_path: Path):
+    """Session 36 (h14): a video with no audio track (`ffmpeg -an`) printed `audio done in 1.5 s: 0 rows` and nothing
+    else; the stage's note (why it is empty) now ends the step's line."""
+    import av
+
+    from resources.catalog import Catalog
+    from resources.ingest import ingest_source
+
+    source = tmp_path / "bunny no audio.webm"   # Big Buck Bunny's first 4 s, its video stream copied, no audio
+    with av.open(str(shared / "media/video/big_buck_bunny_0_30.webm")) as src, av.open(str(source), "w") as out:
+        video = out.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            if packet.pts is not None and packet.pts * packet.time_base > 4:
+                break
+            packet.stream = video
+            out.mux(packet)
+    ingest_source(Catalog(castforge_home), source, "bunny_no_audio")
+    run = subprocess.run([sys.executable, "-m", "orchestration.cli", "materialize", "bunny_no_audio", "--select",
+                          "audio"], cwd=REPO_ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    line = [x for x in run.stdout.splitlines() if x.strip().startswith("audio") and " done in " in x]
+    assert len(line) == 1 and line[0].endswith(f"0 rows; {source}: no audio track (video); audio stages yield "
+                                               "empty tables"), run.stdout

@@ -9,7 +9,7 @@ import pytest
 from orchestration.ingest import ingest_source
 from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
-from resources.media import film_slug, probe
+from resources.media import film_slug, mp4_cut_before_index, probe
 from resources.storage import FilmWorkspace
 
 
@@ -58,6 +58,18 @@ def test_probe_bad_input_names_the_file_and_reason(shared, tmp_path, case):
     with pytest.raises(BadMediaError) as error:
         probe(path)
     assert str(path) in str(error.value) and error.value.reason
+
+
+def test_half_copied_mp4_with_its_index_at_the_end_is_called_truncated(shared, tmp_path):
+    # Penny & Chip keeps its 'moov' index after the media data (no faststart): half a copy has no index, and
+    # FFmpeg alone said only "is not a readable video or audio file (InvalidDataError: Invalid data found ...)"
+    half = _truncated(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4", tmp_path / "pc half.mp4", 0.5)
+    with pytest.raises(BadMediaError) as error:
+        probe(half)
+    message = str(error.value)
+    assert str(half) in message and "is truncated" in message and "'mdat' box" in message and "'moov'" in message
+    assert mp4_cut_before_index(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4") is None
+    assert mp4_cut_before_index(shared / "media/video/sintel_trailer_480x204.mp4") is None
 
 
 def test_catalog_views_span_films_and_survive_a_concurrent_writer(tmp_path):
