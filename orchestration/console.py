@@ -106,7 +106,10 @@ class Console:
         elif kind == "ASSET_CHECK_EVALUATION":
             check = event.event_specific_data
             severity = getattr(check.severity, "value", str(check.severity)).lower()
-            verdict = "passed" if check.passed else f"FAILED ({severity})"
+            # a check of WARN severity that does not pass is a warning, not a failure: the run goes on and its
+            # results stand (session 36: `face_coverage FAILED (warn)` on every 2D film read as a failed run)
+            verdict = ("passed" if check.passed else "warning (the run goes on)" if severity == "warn"
+                       else f"FAILED ({severity})")
             values = ", ".join(f"{k} {getattr(v, 'value', v)}" for k, v in list(check.metadata.items())[:3])
             target = check.asset_key.to_user_string()
             self.say(f"  {target:<20} check {check.check_name} {verdict}" + (f": {values}" if values else ""))

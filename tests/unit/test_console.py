@@ -130,3 +130,30 @@ def test_a_review_marks_its_dependants_stale_in_dagster_from_the_first_decision(
     review_state.record_decision(Catalog(ingested), "sintel_trailer", "discard", "instance-1", True)
     report_to_dagster("sintel_trailer", review_state.review_revision(Catalog(ingested), "sintel_trailer"))
     assert status() == StaleStatus.STALE   # the first decision already shows
+
+
+@pytest.mark.parametrize("severity, verdict", [("WARN", "warning (the run goes on)"), ("ERROR", "FAILED (error)")])
+def test_a_check_that_does_not_pass_reads_as_a_warning_or_a_failure_by_its_severity(tmp_path, severity, verdict):
+    from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
+
+    @dagster_asset
+    def toy() -> MaterializeResult:
+        return MaterializeResult(metadata={"rows": 3})
+
+    @asset_check(asset=toy, name="coverage", blocking=False)
+    def toy_coverage() -> AssetCheckResult:
+        return AssetCheckResult(passed=False, severity=getattr(AssetCheckSeverity, severity),
+                                metadata={"no_face_ratio": 0.6})
+
+    out = io.StringIO()
+    console = Console(tmp_path / "run.log", stream=out)
+    defs = Definitions(assets=[toy], asset_checks=[toy_coverage], jobs=[define_asset_job("j")],
+                       loggers={"castforge_console": console_logger})
+    handlers = attach(console)
+    try:
+        defs.resolve_job_def("j").execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                                                     run_config={"loggers": {"castforge_console": {}}})
+    finally:
+        detach(console, handlers)
+    lines = [line for line in out.getvalue().splitlines() if "check coverage" in line]
+    assert lines == [f"  toy                  check coverage {verdict}: no_face_ratio 0.6"], out.getvalue()
