@@ -55,6 +55,10 @@ class IdentityParams:
     appearance_lone_looks: bool = False    # ... or, once the faceless groups are formed, a faceless row still noise
                                            # by the clear lead without the least-alike bar (lone_looks.py: a drawn
                                            # character's back view seen once; anime: on)
+    lone_looks_join_faceless: bool = False  # ... and a faceless group adopts such a row too, not only a face
+                                           # identity, where no other identity's row nor loose face is nearest
+                                           # the group (lone_looks.py: a faceless character's view seen once;
+                                           # anime: on)
     appearance_adopts_loose_faces: bool = False  # a row whose face no identity took (nor its track) is adopted
                                            # by its cut-out's look as a faceless row is, the other such faces its
                                            # impostors (anime: on; a detector framing a drawn face otherwise)

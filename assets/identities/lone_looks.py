@@ -11,14 +11,22 @@ what is still noise then is mostly a look seen once. It joins the face identity 
 other identity, faceless groups included, its rivals, unless a row still noise in another track is as alike to it as
 that identity is: a character of its own whose looks did not group (the zombie's rows with ``faceless_design_join``
 off lead toward the female person, yet its other shots' rows are nearer).
+
+With ``lone_looks_join_faceless`` a faceless group adopts such a look too (a faceless character's view seen once),
+but only a group no other identity's member and no face no identity took is nearest (the clear lead's impostors:
+none at all). A faceless group is a look and nothing else, no face vouching for its members, so a look that rows of
+other characters are nearest is a look several characters share, not one character's: on the cc0 image set, anime
+grid portrait 3's three cut-outs are a group that 13 other portraits' loose faces are nearest, and a cut-out of
+another image led toward it by 0.107, the impostors' best lead 0.103; the Kenney zombie's group (tune seed 11),
+nearest no such row, takes the zombie's view seen once.
 """
 
 from typing import Any
 
 import numpy as np
 
-from assets.identities.clear_lead import clear_lead_targets
-from assets.identities.core import IdentityParams, normalise
+from assets.identities.clear_lead import clear_lead_targets, impostor_leads
+from assets.identities.core import IdentityParams, member_prototypes, normalise
 
 
 def row_tracks(track_ids: list[str] | None, rows: int) -> list:
@@ -38,6 +46,13 @@ def a_look_of_its_own(space: np.ndarray, k: int, peers: list[int], closeness: fl
     return bool(peers) and float((space[peers] @ space[k]).max()) >= closeness
 
 
+def looks_faces_lean_toward(space: np.ndarray, members: list[np.ndarray], others: np.ndarray) -> np.ndarray:
+    """Per identity (``members``: its rows in ``space``, unit rows), whether a row not its member (another
+    identity's member, or one of ``others``: faces no identity took) is nearest its prototype (``impostor_leads``:
+    that row leads toward it)."""
+    return impostor_leads(space, member_prototypes(space, members), members, others) > 0
+
+
 def noise_rows_and_identities(labels: np.ndarray, faceless: list[int], identities: int
                               ) -> tuple[list[int], list[np.ndarray], list[int]]:
     """The ``faceless`` rows still noise, each identity's member rows, and the identities that have members."""
@@ -53,11 +68,12 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
     ``clear_lead_targets`` names for them with the least-alike bar waived: nearest it in ``space`` (the adoption
     mix: unit rows) and in every one of ``blocks`` (the image embedding, the colours), ahead of the runner-up by
     ``appearance_margin`` and by more than any row not the identity's leads toward it. Every identity (faceless
-    groups too) is a rival; only a face identity adopts. ``loose_faces``: rows whose face no identity took, the
-    impostors of every identity. ``track_ids``: each row's track (None or "": a row is a track of its own); a
-    row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise, is at least as
-    alike to it in ``space`` as the identity's prototype is. Changes ``labels`` and ``confidence`` in place; returns
-    how many rows joined."""
+    groups too) is a rival; only a face identity adopts (with ``lone_looks_join_faceless`` a faceless group too,
+    where no row of another identity nor of ``loose_faces`` is nearest it). ``loose_faces``: rows whose face no
+    identity took, the impostors of every identity. ``track_ids``: each row's track (None or "": a row is a track
+    of its own); a row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise,
+    is at least as alike to it in ``space`` as the identity's prototype is. Changes ``labels`` and ``confidence`` in
+    place; returns how many rows joined."""
     rows, members, present = noise_rows_and_identities(labels, faceless, len(groups))
     if not rows or len(present) < 2:
         return 0
@@ -65,11 +81,15 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
     others = np.array([k for k in loose_faces if labels[k] < 0], dtype=np.int64)
     targets = clear_lead_targets(space, blocks, [members[i] for i in present], rows, others,
                                  params.appearance_margin, least_alike=False)
+    adopts = [groups[i]["has_faces"] for i in present]
+    if params.lone_looks_join_faceless:
+        leaned_on = looks_faces_lean_toward(space, [members[i] for i in present], others)
+        adopts = [faced or not leaned for faced, leaned in zip(adopts, leaned_on)]
     unplaced = np.array(rows + [k for k in loose_faces if labels[k] < 0], dtype=np.int64)
     tracks = row_tracks(track_ids, len(labels))
     chosen = []
     for k, target in zip(rows, targets):
-        if target < 0 or not groups[present[target]]["has_faces"]:
+        if target < 0 or not adopts[target]:
             continue
         identity = present[target]
         closeness = prototype_closeness(space, k, members[identity])
