@@ -230,18 +230,17 @@ def mp4_cut_before_index(path: Path) -> str | None:
     faststart keeps its index at the end, so a half-copied one has none and FFmpeg only says "invalid data"."""
     size = path.stat().st_size
     with open(path, "rb") as handle:
-        offset, seen = 0, []
+        offset = 0
         while offset + 8 <= size:
             handle.seek(offset)
             header = handle.read(16)
             length, kind = int.from_bytes(header[:4], "big"), header[4:8].decode("latin-1")
             if length == 1 and len(header) == 16:
                 length = int.from_bytes(header[8:16], "big")
-            if not kind.isprintable() or (not seen and kind != "ftyp") or length == 0:
+            # not an ISO-BMFF file (the first box is 'ftyp'), a box to the file's end (0), a broken length, or the
+            # index found: nothing to say
+            if not kind.isprintable() or (offset == 0 and kind != "ftyp") or length < 8 or kind == "moov":
                 return None
-            if length < 8 or kind == "moov":
-                return None
-            seen.append(kind)
             if offset + length > size:
                 return (f"is truncated: it ends {size - offset:,} bytes into its {length:,}-byte '{kind}' box "
                         "and has no 'moov' box (the index a player needs; a half-copied file?)")

@@ -169,7 +169,7 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
     rows, masks = [], []
     # what of the frame and of a cut is painted in cel fills, measured only for the cuts the filter's
     # drop_unseen_faceless asks about (no face, no DeepLab person / animal pixel): the map costs 47-61 CPU-ms a frame
-    fills = None
+    fills, frame_share = None, None
     for n, (item, mask, soft) in enumerate(instances):
         pixels, inpainted = rgb, 0
         others = [m for i, m in enumerate(all_masks) if i != n]
@@ -198,6 +198,7 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
         unseen = evidence.get("face_count") == 0 and (evidence.get("class_fraction") or 0.0) <= 0.0
         if unseen and fills is None:
             fills = frame_cel_fills(rgb)
+            frame_share = float(np.count_nonzero(fills) / fills.size)
         rows.append({
             "instance_id": instance_id(film, frame_id, mask), "frame_id": frame_id, "shot": frame["shot"],
             "timestamp_s": frame["timestamp_s"], "inst": n, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
@@ -208,7 +209,7 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
             "crop_x0": cx0, "crop_y0": cy0, "frame_width": rgb.shape[1], "frame_height": rgb.shape[0],
             **evidence, "blur": sharpness(rgb, mask),
             "painted_share": painted_share(fills, mask) if unseen else None,
-            "frame_painted_share": float(np.count_nonzero(fills) / fills.size) if unseen else None,
+            "frame_painted_share": frame_share if unseen else None,
             "inpainted_px": inpainted,
             "touches_frame_edge": bool(edges), "frame_edges": ",".join(edges),
             "occluded_fraction": round(occluded, 4), "occluded_by": ",".join(str(others_index[i]) for i in occluders),
