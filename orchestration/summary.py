@@ -34,8 +34,8 @@ def summary_lines(film: str, results: dict[str, dict[str, Any]], success: bool, 
 
 def dataset_contents(items, decisions, identities) -> str:
     """What the dataset folder holds, for the summary line after its path: items per trigger word, or why it is
-    empty (an empty folder given as "the dataset" sends a trainer to an empty Parquet file and a TOML with no
-    subsets)."""
+    empty (an empty folder given as "the dataset" sends a trainer to a TOML with no subsets and no Parquet file:
+    an empty export writes none, since ``datasets.load_dataset`` refuses a 0-row one)."""
     if items is not None and items.height:
         per_trigger = items.group_by("trigger").len().sort(["len", "trigger"], descending=[True, False])
         return f" ({items.height} items: " + ", ".join(f"{t} {n}" for t, n in per_trigger.iter_rows()) + ")"

@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.audio.extract import extract_audio, read_audio
 from assets.audio.separation import separate_file
 from assets.audio.speech import markdown_table, segments_table, speaker_clips, write_rttm
-from assets.audio.voice_features import VoiceFeatureParams, voice_features as describe_voices
+from assets.audio.voice_features import VoiceFeatureParams, speaker_reuse, voice_features as describe_voices
 from assets.audio.active_speakers import EVIDENCE_SCHEMA, ActiveSpeakerParams, pooled_evidence
 from assets.audio.mouth_tracks import DRAWN_DETECTORS, lip_sync_evidence
 from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
@@ -16,6 +16,7 @@ from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, result, staged_relative
 from resources.backends.sample_source import SAMPLE_RATE, FileSamples
 from resources.diarizer import DiarizerResource
+from resources.item_reuse import ItemReuse
 from resources.errors import CastforgeError
 from resources.face_analyzer import FaceAnalyzerResource
 from resources.face_landmarker import FaceLandmarkerResource
@@ -263,14 +264,20 @@ def voice_features(context: AssetExecutionContext, config: VOICE_FEATURES.Config
         if stage.cached:
             return cached_result(stage)
         started, segments, row = time.perf_counter(), workspace.read_table("speech_segments"), _audio_row(workspace)
+        reuse, known = None, {}
         if row is None or segments.height == 0:
             table = describe_voices(None, 16000, segments.head(0))
         else:
+            # a review renames or merges identities: the speakers' voices are as they were (speaker_reuse)
+            reuse = ItemReuse(workspace, stage)
+            known = speaker_reuse(reuse, segments, workspace.absolute(row["speech_path"]),
+                                  workspace.read_optional_table("voice_features"))
             with FileSamples(workspace.absolute(row["speech_path"])) as speech:  # only the analysed turns are read
-                table = describe_voices(speech, SAMPLE_RATE, segments, VoiceFeatureParams(**params))
+                table = describe_voices(speech, SAMPLE_RATE, segments, VoiceFeatureParams(**params), known)
         mapped = (workspace.read_table("speaker_identities").select("speaker", "identity", "name")
                   if workspace.has_table("speaker_identities")
                   else pl.DataFrame(schema={"speaker": pl.String, "identity": pl.String, "name": pl.String}))
         table = table.join(mapped.cast({"identity": pl.String, "name": pl.String}), on="speaker", how="left")
-        stage.commit(table)
-        return result(stage, {"speakers": table.height, "seconds": round(time.perf_counter() - started, 2)})
+        stage.commit(table, **(reuse.record() if reuse else {}))
+        return result(stage, {"speakers": table.height, "speakers_reused": len(known),
+                              "seconds": round(time.perf_counter() - started, 2)})

@@ -7,12 +7,14 @@ first) is analysed, so a feature film's main character costs no more than a side
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from assets.audio.pyin_viterbi import use_sparse_viterbi
 from resources.backends.sample_source import ArraySamples, Samples
+from resources.item_reuse import ItemReuse, file_digest
 
 FEATURE_SCHEMA = {
     "speaker": pl.String, "speech_s": pl.Float64, "turns": pl.Int64, "analysed_s": pl.Float64,
@@ -80,14 +82,32 @@ def describe_voice(audio: np.ndarray, rate: int, params: VoiceFeatureParams) -> 
 
 
 def voice_features(waveform: "np.ndarray | Samples | None", rate: int, segments: pl.DataFrame,
-                   params: VoiceFeatureParams = VoiceFeatureParams()) -> pl.DataFrame:
+                   params: VoiceFeatureParams = VoiceFeatureParams(),
+                   known: dict[str, dict] | None = None) -> pl.DataFrame:
     """One row per speaker of ``segments``; ``waveform`` as ``speaker_audio`` takes it (a film's 16 kHz WAV is
-    best given as ``FileSamples``: memory then holds each speaker's analysed seconds, not the film)."""
+    best given as ``FileSamples``: memory then holds each speaker's analysed seconds, not the film). ``known``:
+    speaker -> the row an earlier run made from the same turns, audio and parameters, taken as it is (a speaker's
+    row depends on its own turns only)."""
     rows = []
     for speaker in sorted(segments["speaker"].unique().to_list()) if segments.height else []:
+        if known and speaker in known:
+            rows.append({k: known[speaker][k] for k in FEATURE_SCHEMA})
+            continue
         turns = segments.filter(pl.col("speaker") == speaker)
         audio = speaker_audio(waveform, rate, turns, params.max_analysed_s, params.min_turn_s)
         rows.append({"speaker": speaker, "speech_s": round(float(turns["duration_s"].sum()), 3),
                      "turns": turns.height, "analysed_s": round(audio.size / rate, 3),
                      **describe_voice(audio, rate, params)})
     return pl.DataFrame(rows, schema=FEATURE_SCHEMA)
+
+
+def speaker_reuse(reuse: ItemReuse, segments: pl.DataFrame, speech: Path,
+                  last: pl.DataFrame | None) -> dict[str, dict]:
+    """Keys each speaker on the speech track's content and its turns; the last run's row of each speaker whose
+    key is unchanged (a row does not depend on the identities it is joined with)."""
+    digest = file_digest(speech)
+    for (speaker,), turns in segments.sort("start_s").group_by(["speaker"], maintain_order=True):
+        reuse.key(str(speaker), digest, turns.select("start_s", "end_s", "duration_s").rows())
+    if last is None:
+        return {}
+    return {r["speaker"]: r for r in last.iter_rows(named=True) if reuse.reusable(str(r["speaker"]))}

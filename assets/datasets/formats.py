@@ -89,9 +89,16 @@ class HfParquetWriter:
             self.pending = []
 
     def close(self) -> bool:
-        """Finish the file; True when it replaced a different one."""
+        """Finish the file; True when it replaced a different one. With no rows there is no file (an older one is
+        removed): ``datasets.load_dataset`` refuses a 0-row Parquet file (``Instruction "train" corresponds to no
+        data!``), where a missing one is named as missing and the run's summary says why the dataset is empty."""
         self._flush()
         self.writer.close()
+        if self.rows == 0:
+            self.tmp.unlink(missing_ok=True)
+            existed = self.final.exists()
+            self.final.unlink(missing_ok=True)
+            return existed
         return replace_if_changed(self.tmp, self.final)
 
     def abort(self) -> None:

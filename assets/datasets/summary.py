@@ -53,7 +53,7 @@ def dataset_manifest(items: pl.DataFrame, decisions: pl.DataFrame, film: str,
         "skipped": _counts(skipped, "rule"),
         "skipped_instances": skipped.filter(pl.col("crop") == "*").height,
         "formats": {"kohya": "kohya/", "sd_scripts": "dataset_config.toml",
-                    "parquet": f"{film}_dataset.parquet", "coco": "coco_instances.json"},
+                    "parquet": f"{film}_dataset.parquet" if items.height else None, "coco": "coco_instances.json"},
     }
 
 

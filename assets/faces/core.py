@@ -291,10 +291,17 @@ def instance_masks(group: pl.DataFrame, resolve: Callable[[str], Path],
 
 
 def misses_table(misses: dict[str, str], instances: pl.DataFrame) -> pl.DataFrame:
-    """``face_misses``: one row per kept instance without a face, with why (no face found, too small, no image)."""
+    """``face_misses``: one row per kept instance without a face, with why (no face found, too small, no image).
+    Where the cut-out step's face cue saw a face inside (``face_count``; filtered_instances then keeps it as
+    "character: 1 face(s) inside"), the reason says so: that face is not one this stage's detectors confirmed, and
+    the two messages no longer read as contradicting each other (session 36, Big Buck Bunny)."""
     frame_of = dict(zip(instances["instance_id"], instances["frame_id"]))
+    cues = ({i: (n, s) for i, n, s in instances.select("instance_id", "face_count", "face_score").iter_rows()
+             if n and s is not None} if {"face_count", "face_score"} <= set(instances.columns) else {})
+    reasons = [why + (f"; the cut-out step's face cue saw {cues[i][0]} inside (score {cues[i][1]:.2f}), a face "
+                      f"these detectors did not confirm" if i in cues else "") for i, why in misses.items()]
     return pl.DataFrame({"instance_id": list(misses), "frame_id": [frame_of.get(i) for i in misses],
-                         "reason": list(misses.values())},
+                         "reason": reasons},
                         schema={"instance_id": pl.String, "frame_id": pl.String, "reason": pl.String})
 
 

@@ -275,10 +275,15 @@ def test_empty_export(tmp_path):
     candidates, decisions = export_candidates(
         empty_rows, pl.DataFrame(schema={"instance_id": pl.String, "caption": pl.String}), None, None, None, "none",
         DatasetParams())
+    older = tmp_path / "d" / "none_dataset.parquet"   # an earlier export's items, all discarded since
+    older.parent.mkdir()
+    older.write_bytes(b"PAR1 an earlier export")
     table, decisions, manifest = export_datasets(candidates, decisions, None, tmp_path / "d", "none", DatasetParams(),
                                                  Path, str)
     assert table.height == 0 and manifest["items"] == 0 and identity_summary(table).height == 0
-    assert (tmp_path / "d" / "none_dataset.parquet").exists() and (tmp_path / "d" / "dataset_config.toml").exists()
+    # no 0-row Parquet file (datasets.load_dataset refuses one) and no earlier one left behind; the TOML stays
+    assert not older.exists() and manifest["formats"]["parquet"] is None
+    assert (tmp_path / "d" / "dataset_config.toml").exists()
 
 
 def test_pad_to_square_keeps_the_character_centred(inputs):

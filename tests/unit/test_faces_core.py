@@ -151,6 +151,13 @@ def test_instances_without_a_face_say_why(tmp_path):
     table = misses_table(misses, instances)
     assert table.height == 4 and dict(zip(table["instance_id"], table["frame_id"]))["d"] == "g"
     check_relation("face_embeddings", "face_misses", table)  # registered, with its declared columns
+    # the cut-out step kept "c" for a face its cue saw ("character: 1 face(s) inside, score 0.64"): the miss says
+    # that face is not one these detectors confirmed, so the two messages do not contradict each other
+    cued = instances.with_columns(pl.Series("face_count", [0, 0, 1, 0]), pl.Series("face_score", [0.0, 0.0, 0.64, 0.0]))
+    reasons = dict(zip(*misses_table(misses, cued).select("instance_id", "reason")))
+    assert reasons["c"] == ("no face found by first, second; the cut-out step's face cue saw 1 inside (score 0.64), "
+                            "a face these detectors did not confirm")
+    assert reasons["d"] == "frame has no image"
 
 
 @pytest.mark.parametrize("face,box,expected", [
