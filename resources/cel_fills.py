@@ -22,7 +22,8 @@ luminance edge) that are
 
 Measured over the tune films (bench/kenney_film.py's drawn characters on Sintel / Big Buck Bunny / Penny & Chip
 backgrounds, Penny & Chip, the Sintel trailer, Big Buck Bunny, PySceneDetect's test video), docs/anime_2d.md
-"Session 24 (d3)". About 8 CPU-ms a frame on top of the outline measure.
+"Session 24 (d3)". About 3 CPU-ms a frame on top of the outline measure (6 before session 37's exact rewrite,
+docs/film_scale.md "Session 37 (h20)").
 """
 
 import cv2
@@ -39,14 +40,21 @@ DARK_FILL_L = 40         # mean L (0-255) from which a fill is paint, not a crus
 FILL_GAP = 4             # pixels between two fills of one figure (the step between them and the 3 x 3 window)
 
 
-def _lab_gradient(lab: np.ndarray) -> np.ndarray:
-    """Per pixel, the largest Lab channel's Sobel gradient in levels a pixel."""
-    return np.max([np.hypot(cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3),
-                            cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3)) for c in range(3)], axis=0) / 8
+def _squared_steps(lab: np.ndarray) -> np.ndarray:
+    """float32 per pixel: the largest channel's squared Sobel step, dx * dx + dy * dy, of the uint8 Lab image: exact
+    integers (a step is at most 4 * 255 levels). Its square root over 8 is the largest channel's Sobel gradient in
+    levels a pixel, ``np.hypot(dx, dy) / 8`` (of integer steps ``np.hypot`` is the correctly rounded root of their
+    exact sum of squares), so ``_step_bound`` compares it with no root taken (tests/unit/test_cel_fills_exact.py)."""
+    dx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3)
+    squared = np.add(np.multiply(dx, dx, out=dx), np.multiply(dy, dy, out=dy), out=dx).reshape(-1, 3)
+    largest = np.maximum(squared[:, 0], squared[:, 1])
+    return np.maximum(largest, squared[:, 2], out=largest).reshape(lab.shape[:2])
 
 
-def _per_region(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
-    return np.bincount(labels, values, minlength=count)
+def _step_bound(levels: float) -> float:
+    """The squared Sobel step (``_squared_steps``) at which the Sobel gradient reaches ``levels`` levels a pixel."""
+    return (8 * levels) ** 2
 
 
 def cel_fill_share(small_rgb: np.ndarray) -> float:
@@ -58,22 +66,27 @@ def cel_fill_share(small_rgb: np.ndarray) -> float:
 def cel_fill_map(rgb: np.ndarray) -> np.ndarray:
     """bool image, true on the pixels of ``rgb`` (RGB uint8) in cel fills (the module docstring); the constants are
     pixels of a 320 px wide frame."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    from resources.region_sums import colour_sums
+
+    lab_levels = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    lab = lab_levels.astype(np.float32)
     mean, square = cv2.blur(lab, (3, 3)), cv2.blur(lab * lab, (3, 3))
-    local_std = np.sqrt(np.maximum(square - mean * mean, 0)).max(axis=2)
-    gradient = _lab_gradient(lab)
-    flat = ((local_std < FLAT_STD) & (gradient < SOFT_GRADIENT)).astype(np.uint8)
+    spread = np.subtract(square, np.multiply(mean, mean, out=mean), out=square)   # float32, as before
+    # the largest channel's 3 x 3 std: the square root of the largest variance (sqrt is monotone: the same value)
+    local_std = np.sqrt(np.maximum(np.maximum(np.maximum(spread[..., 0], spread[..., 1]), spread[..., 2]), 0))
+    steps = _squared_steps(lab_levels)
+    flat = ((local_std < FLAT_STD) & (steps < _step_bound(SOFT_GRADIENT))).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
     if count <= 1:
         return np.zeros(flat.shape, bool)
-    crisp = cv2.dilate((gradient >= CRISP_GRADIENT).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    crisp = cv2.dilate((steps >= _step_bound(CRISP_GRADIENT)).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     border = (flat > 0) & (cv2.erode(flat, np.ones((3, 3), np.uint8)) == 0)   # the picture's edge is no border
     border_total = np.bincount(labels[border], minlength=count)
     border_crisp = np.bincount(labels[border & crisp], minlength=count)
-    flat_labels, pixels = labels.ravel(), lab.reshape(-1, 3)
-    area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
-    means = [_per_region(flat_labels, count, pixels[:, c]) / area for c in range(3)]
-    variance = sum(_per_region(flat_labels, count, pixels[:, c] ** 2) / area - means[c] ** 2 for c in range(3))
+    # each region's colour sums (float64 sums of uint8 levels and their squares: exact integers, in any order)
+    sums, area = colour_sums(lab_levels, labels, count), np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    means = [sums[c] / area for c in range(3)]
+    variance = sum(sums[3 + c] / area - means[c] ** 2 for c in range(3))
     paint = ((stats[:, cv2.CC_STAT_AREA] >= MIN_PARTNER_PIXELS) & (border_total > 0)
              & (border_crisp >= CRISP_BOUNDARY * border_total)
              & (np.sqrt(np.maximum(variance, 0)) < FILL_COLOUR_STD) & (means[0] >= DARK_FILL_L))

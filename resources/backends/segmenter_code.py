@@ -10,8 +10,8 @@ from pathlib import Path
 # every module the characters segmenter runs (its rules, cues, GrabCut and MediaPipe adapters)
 SEGMENTER_SOURCES = ("opencv_characters.py", "character_*.py", "grabcut_*.py", "mediapipe_*.py", "litert_*.py",
                      "yunet_answers.py", "onnx_yunet.py")
-# modules of resources/ the segmenter reads too (the cel-fill mosaics of drawn seeds' cuts)
-SEGMENTER_SHARED_SOURCES = ("cel_fills.py",)
+# modules of resources/ the segmenter reads too (the cel-fill mosaics of drawn seeds' cuts, their regions' colour sums)
+SEGMENTER_SHARED_SOURCES = ("cel_fills.py", "region_sums.py")
 
 
 def segmenter_code_version(folder: Path | None = None) -> str:
