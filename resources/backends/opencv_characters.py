@@ -26,6 +26,7 @@ from resources.backends.character_face_guard import false_faces
 from resources.backends.character_fill_seeds import with_fill_seeds
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_ink_outline import on_ink_outlines
+from resources.backends.character_lower_body import joined_bodies, may_be_body
 from resources.backends.character_nesting import nested_in_front
 from resources.backends.character_monochrome import is_monochrome
 from resources.backends.character_moving_seeds import with_moving_seeds
@@ -370,8 +371,10 @@ class OpencvCharacterSegmenter:
         flags = [0.0 if p is None else round(float(p[0].score), 4) for p in people]
         refined = refine_apart(rgb, coarse)
         refined = on_ink_outlines(rgb, refined) if INK_OUTLINE and cues.drawn else refined
-        for seed, mask, person, drop in zip(seeds, refined, flags, false):
-            if drop or mask.sum() < 16:
+        # a faceless body cut apart from the head cut above it joins that cut (character_lower_body)
+        refined, joined = joined_bodies(refined, [may_be_body(s) for s in seeds], false, cues.drawn)
+        for seed, mask, person, drop, gone in zip(seeds, refined, flags, false, joined):
+            if drop or gone or mask.sum() < 16:
                 continue
             kind = FIGURE_SEED if seed.figure else seed.kind  # the filter reads a confirmed figure's seed
             kind = f"{SHOT_SEED_KIND}+{FIGURE_SEED}" if seed.kind == SHOT_SEED_KIND else kind
