@@ -8,6 +8,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 
 from assets.identities.assignment import identity_table, tables
 from assets.identities.core import NOISE, IdentityParams
+from assets.identities.cutout_reuse import ROWS_FILE, CutoutRowReuse
 from assets.identities.noise_reasons import with_noise_reasons
 from assets.identities.reassign import assign_film
 from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
@@ -18,6 +19,7 @@ from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, result
 from resources.partitions import film_partitions
 from resources.image_embedder import ImageEmbedderResource
+from resources.item_reuse import ItemReuse
 from resources.relations import REVIEW
 from resources.store import StorageResource
 
@@ -50,7 +52,8 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             return cached_result(stage)
         started = time.perf_counter()
         faces = workspace.read_table("faces")
-        film_assignment = assign_film(workspace, params, faces, image_embedder.get)
+        cutout_reuse = CutoutRowReuse(ItemReuse(workspace, stage), workspace.artefact_dir("identities") / ROWS_FILE)
+        film_assignment = assign_film(workspace, params, faces, image_embedder.get, cutout_reuse)
         kept, face_vectors, appearance = film_assignment.kept, film_assignment.face_vectors, film_assignment.appearance
         embedder, assignment = film_assignment.embedder, film_assignment.assignment
         ids_in_order = kept["instance_id"].to_list()
@@ -92,12 +95,14 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
                                     asdict(params), assignment.stats,
                                     {"faces": face_model, "appearance": embedder.model if embedder else "unused"},
                                     messages, {"review_revision": revision, "changes_to_review": changes.height})
+            cutout_reuse.save(staging / ROWS_FILE)
         update_store(store_file, store, assignment.groups, ids, names, film)
         # the value HDBSCAN ran with (small sets lower the configured one: min_cluster_fraction)
         effective = {"min_cluster_size": assignment.stats.get("face_clustering", {}).get("min_cluster_size")}
         stage.commit(instance_identities, {"identities": identities, "instance_identities": instance_identities,
                                            "identity_changes": changes},
-                     no_face_ratio=summary["no_face_ratio"], identities=identities.height, effective=effective)
+                     no_face_ratio=summary["no_face_ratio"], identities=identities.height, effective=effective,
+                     **cutout_reuse.record())
         return result(stage, {
             "effective_min_cluster_size": effective["min_cluster_size"] or "no faces clustered",
             "identities": identities.height, "faceless_groups": summary["faceless_groups"],
@@ -109,6 +114,9 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             "changes_to_review": changes.height, "tracks": assignment.stats.get("tracks", 0),
             "track_inherited": assignment.stats.get("track_inherited", 0),
             "prototype_store": str(store_file), "seconds": round(time.perf_counter() - started, 2),
+            "cutouts_reused": cutout_reuse.reused,
+            "note": (f"appearance of {cutout_reuse.reused} of {len(cutout_reuse.reuse.keys)} cut-outs reused from "
+                     f"the last run (cut-out and settings unchanged)" if cutout_reuse.reused else ""),
         })
 
 

@@ -12,6 +12,7 @@ from assets.faces.core import embedding_matrix
 from assets.identities.appearance import cutout_vectors, layout_rows
 from assets.identities.assignment import Assignment, assign_identities
 from assets.identities.core import IdentityParams
+from assets.identities.cutout_reuse import CutoutRowReuse
 from assets.identities.fixed_spot_faces import without_fixed_spot_faces
 from assets.identities.prototypes import best_faces
 from assets.identities.shared_frames import face_boxes_of
@@ -30,13 +31,14 @@ class FilmAssignment:
     assignment: Assignment
 
 
-def assign_film(workspace, params: IdentityParams, faces: pl.DataFrame,
-                embedder: Callable[[], ImageEmbedder]) -> FilmAssignment:
+def assign_film(workspace, params: IdentityParams, faces: pl.DataFrame, embedder: Callable[[], ImageEmbedder],
+                cutout_reuse: CutoutRowReuse | None = None) -> FilmAssignment:
     """``workspace`` (resources.storage.FilmWorkspace) holds the film's `filtered_instances`; its kept instances are
     assigned with ``params`` from ``faces`` (the faces stage's table). The cut-outs' appearance (image embedding,
     colours, silhouettes) is read only where a kept instance has no face or tracks vote, with ``embedder()`` (called
     once, then); the faced rows' colour layouts in the same read of each cut-out where ``split_layout_gap`` is on.
-    With ``fixed_spot_face_iou`` the faces found at a fixed spot behind the cut-outs are left out first."""
+    With ``fixed_spot_face_iou`` the faces found at a fixed spot behind the cut-outs are left out first. With
+    ``cutout_reuse`` (the stage's run) an unchanged cut-out's rows come from the last run."""
     instances = workspace.read_table("filtered_instances")
     kept = instances.filter(pl.col("kept")) if "kept" in instances.columns else instances
     faces = without_fixed_spot_faces(faces, kept, params.fixed_spot_face_iou)  # faces behind are no one's
@@ -52,9 +54,11 @@ def assign_film(workspace, params: IdentityParams, faces: pl.DataFrame,
     layouts = None
     if any(i not in face_vectors for i in kept_ids) or params.tracks:
         model = embedder()
-        appearance, colours, shapes, layouts = cutout_vectors(
-            paths, model, workspace.absolute, colours=params.appearance_colour_weight > 0,
-            shapes=params.faceless_shape_weight > 0 or params.appearance_view_shape is not None, layouts=laid_out)
+        wanted = {"colours": params.appearance_colour_weight > 0, "layouts": laid_out,
+                  "shapes": params.faceless_shape_weight > 0 or params.appearance_view_shape is not None}
+        appearance, colours, shapes, layouts = (
+            cutout_reuse.vectors(kept_ids, paths, model, workspace.absolute, **wanted) if cutout_reuse is not None
+            else cutout_vectors(paths, model, workspace.absolute, **wanted))
     elif laid_out is not None:   # every kept instance has a face: only the layouts are read
         layouts = layout_rows(paths, workspace.absolute, laid_out)
     assignment = assign_identities(kept_ids, face_vectors, appearance, params,

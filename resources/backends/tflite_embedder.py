@@ -12,6 +12,7 @@ DEFAULT_MODEL = "embed/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"
 
 class TfliteImageEmbedder:
     name = "tflite"
+    batch_invariant = True   # one image per invoke: a cut-out's vector does not depend on the rest of its batch
 
     def __init__(self, model: str = DEFAULT_MODEL, threads: int = 2):
         from ai_edge_litert.interpreter import Interpreter
