@@ -8,12 +8,14 @@ from assets.datasets.core import export_datasets
 from assets.datasets.effects import apply_frame_effects
 from assets.datasets.images import contact_sheet
 from assets.datasets.params import DatasetParams
+from assets.datasets.pixel_reuse import PIXELS_FILE, PixelReuse
 from assets.datasets.selection import export_candidates
 from assets.datasets.summary import identity_summary
 from assets.pose.selection import read_identified_instances
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from resources.backends.memory import release_model
+from resources.item_reuse import ItemReuse
 from resources.protocols import ImageUpscaler
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
@@ -38,14 +40,17 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
         # written in place, not staged: unchanged files must stay untouched across re-exports
         out_dir = workspace.artefact_dir("datasets")
         upscaler = sr_upscaler(params)
+        reuse = PixelReuse(ItemReuse(workspace, stage), workspace.artefact_dir(PIXELS_FILE), out_dir,
+                           workspace.absolute)
         try:
             table, decisions, manifest = export_datasets(
                 candidates, decisions, workspace.read_optional_table("frames"), out_dir, film, params,
-                workspace.absolute, workspace.relative, upscaler=upscaler)
+                workspace.absolute, workspace.relative, upscaler=upscaler, reuse=reuse)
         finally:
             if upscaler is not None:   # the super-resolution network is freed as soon as the export is written
                 release_model(upscaler)
-        stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions})
+        stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions},
+                     **reuse.reuse.record())
         workspace.publish_dir("datasets")   # exports written in place: to the object store when configured
         return result(stage, {
             "items": table.height, "identities": len(manifest["identities"]),
@@ -53,9 +58,12 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             "source_sizes": MetadataValue.json(manifest["source_sizes"]),
             "exported": MetadataValue.json(manifest["exported"]), "skipped": MetadataValue.json(manifest["skipped"]),
             "files_written": manifest["files"]["written"], "files_unchanged": manifest["files"]["unchanged"],
-            "files_removed": manifest["files"]["removed"], "crops": counts_markdown(table, "crop"),
+            "files_removed": manifest["files"]["removed"], "candidates_reused": reuse.reused,
+            "crops": counts_markdown(table, "crop"),
             "effects": params.effects, "tagged_or_dropped_for_effects": effect_decisions.height,
             "views": counts_markdown(table, "view"), "seconds": round(time.perf_counter() - started, 2),
+            "note": (f"crops of {reuse.reused} of {len(reuse.made_ids)} candidates reused from the last run "
+                     "(cut-out and settings unchanged)" if reuse.reused else ""),
             "preview": image_markdown(preview(table, workspace), "exported items") or MetadataValue.text("no items"),
             "folder": MetadataValue.path(str(out_dir)),
         })

@@ -23,6 +23,7 @@ from assets.datasets.coco import CocoWriter, coco_header
 from assets.datasets.crops import CROP_PHRASES, caption_variant
 from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
 from assets.datasets.params import DatasetParams
+from assets.datasets.pixel_reuse import PixelReuse
 from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure
 from assets.datasets.selection import DECISION_SCHEMA
 from assets.datasets.summary import dataset_manifest
@@ -52,13 +53,14 @@ def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: s
 
 
 def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams, absolute: Callable[[str], Path],
-                           workers: int | None = None) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+                           workers: int | None = None, reuse: PixelReuse | None = None
+                           ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs and, per identity, near-duplicates
     (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed. The cut-outs
-    are measured on ``workers`` threads (default the available cores)."""
+    are measured on ``workers`` threads (default the available cores), an unchanged one's taken from ``reuse``."""
     hashes, sharp, readable, skipped = [], [], [], []
-    measured_rows = ordered_map(lambda row: (row, measure(row, absolute)), candidates.iter_rows(named=True),
-                                workers, name="dataset_hash")
+    measured_rows = ordered_map(lambda row: (row, reuse.measure(row) if reuse else measure(row, absolute)),
+                                candidates.iter_rows(named=True), workers, name="dataset_hash")
     for i, (row, measured) in enumerate(measured_rows):
         if isinstance(measured, str):
             skipped.append(decision(row, "*", "skipped", "unreadable", measured))
@@ -101,15 +103,16 @@ def item_caption(row: dict[str, Any], crop: str) -> str:
 def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: pl.DataFrame | None, out_dir: Path,
                     film: str, params: DatasetParams, absolute: Callable[[str], Path],
                     relative: Callable[[Path], str], upscaler: ImageUpscaler | None = None,
-                    workers: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+                    workers: int | None = None, reuse: PixelReuse | None = None
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """Writes under ``out_dir``: ``kohya/{repeats}_{label}/<item>.png + .txt``, ``dataset_config.toml``,
     ``<film>_dataset.parquet``, ``coco_instances.json`` and ``manifest.json``; returns the ``dataset_items`` rows,
     every decision and the manifest. ``candidates`` and ``decisions`` come from ``selection.export_candidates``.
     Each candidate's pixels are made on ``workers`` threads (default the available cores; one with an upscaler,
     a model not made to be shared between threads), the files and rows written in order on this one: the same
-    bytes as one thread writes."""
+    bytes as one thread writes. With ``reuse`` an unchanged candidate's pixels are the last export's."""
     workers = 1 if upscaler is not None else workers
-    survivors, skipped = remove_near_duplicates(candidates, params, absolute, workers)
+    survivors, skipped = remove_near_duplicates(candidates, params, absolute, workers, reuse)
     survivors = survivors.sort(["label", "instance_id"])
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
     images, categories, images_dir = coco_header(survivors, frames, out_dir, absolute)
@@ -121,13 +124,18 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
 
     def pixels(row: dict[str, Any]) -> tuple[dict[str, Any], InstancePixels]:
         image = image_by_frame.get(row["frame_id"])
-        return row, instance_pixels(row, params, absolute, upscaler, image,
-                                    category_ids[row["identity"]] if image is not None else None)
+        category = category_ids[row["identity"]] if image is not None else None
+        if reuse is not None:
+            return row, reuse.pixels(row, params, upscaler, image, category)
+        return row, instance_pixels(row, params, absolute, upscaler, image, category)
 
     try:
         for row, made in ordered_map(pixels, survivors.iter_rows(named=True), workers, name="dataset_items"):
             if writer.write_instance(row, made):
                 add_coco_instance(coco, row, made)
+            if reuse is not None:
+                reuse.remember(row, made, image_by_frame.get(row["frame_id"]),
+                               {c.crop: writer.item_paths(row, c.crop)[0] for c in made.crops})
     except BaseException:
         parquet.abort()
         coco.abort()
@@ -145,6 +153,8 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
                                pl.DataFrame(writer.decided, schema=DECISION_SCHEMA)], how="vertical_relaxed")
     manifest = dataset_manifest(table, all_decisions, film, params)
     write_bytes_if_changed(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
+    if reuse is not None:
+        reuse.save()
     return table, all_decisions, {**manifest, "files": stats}
 
 
@@ -185,11 +195,16 @@ class ItemWriter:
             exported = True
         return exported
 
+    def item_paths(self, row: dict[str, Any], crop: str) -> tuple[Path, Path]:
+        """The (image, caption) files of one crop of a candidate."""
+        item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
+        folder = self.kohya / f"{self.params.repeats}_{row['label']}"
+        return folder / f"{item_id}.png", folder / f"{item_id}.txt"
+
     def write_item(self, row: dict[str, Any], made: CropPixels) -> None:
         crop, size, method, png = made.crop, made.size, made.method, made.png
         item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
-        folder = self.kohya / f"{self.params.repeats}_{row['label']}"
-        image_path, caption_path = folder / f"{item_id}.png", folder / f"{item_id}.txt"
+        image_path, caption_path = self.item_paths(row, crop)
         caption = item_caption(row, crop)
         for path, data in ((image_path, png), (caption_path, (caption + "\n").encode())):
             self.stats["written" if write_bytes_if_changed(path, data) else "unchanged"] += 1
