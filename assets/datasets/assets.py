@@ -50,7 +50,7 @@ def character_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             if upscaler is not None:   # the super-resolution network is freed as soon as the export is written
                 release_model(upscaler)
         stage.commit(identity_summary(table), {"dataset_items": table, "dataset_decisions": decisions},
-                     **reuse.reuse.record())
+                     **reuse.record())
         workspace.publish_dir("datasets")   # exports written in place: to the object store when configured
         return result(stage, {
             "items": table.height, "identities": len(manifest["identities"]),

@@ -203,8 +203,8 @@ class ItemWriter:
 
     def write_item(self, row: dict[str, Any], made: CropPixels) -> None:
         crop, size, method, png = made.crop, made.size, made.method, made.png
-        item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
         image_path, caption_path = self.item_paths(row, crop)
+        item_id = image_path.stem
         caption = item_caption(row, crop)
         for path, data in ((image_path, png), (caption_path, (caption + "\n").encode())):
             self.stats["written" if write_bytes_if_changed(path, data) else "unchanged"] += 1

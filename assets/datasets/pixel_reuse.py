@@ -89,6 +89,10 @@ class PixelReuse:
                            "png": image_paths[c.crop].relative_to(self.out_dir).as_posix() if c.png else None,
                            "digest": png_digest(c.png) if c.png else None} for c in made.crops]
 
+    def record(self) -> dict[str, Any]:
+        """The stage record's item fields (``stage.commit(..., **record())``)."""
+        return self.reuse.record()
+
     @property
     def reused(self) -> int:
         return len(self.reused_ids)
