@@ -27,10 +27,13 @@ def report_to_dagster(film: str, revision: int) -> None:
 
 def _cmd_review(args: argparse.Namespace) -> int:
     import os
+    import signal
+    import sys
 
     import uvicorn
 
     from orchestration.review.app import create_app
+    from resources.review_server import serving
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("castforge review: serving on %s: anyone who can reach it can change the review", args.host)
@@ -41,5 +44,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
     # said on stdout, flushed: without -v the console shows castforge's warnings only, so this line, logged at INFO,
     # never showed and the command sat silent (session 36)
     print(f"castforge review: serving http://{host}:{args.port}/ (Ctrl-C stops it)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # recorded while it serves: `castforge materialize`'s summary names this URL, not the default (session 38).
+    # uvicorn raises SIGTERM again once it has shut down: exit through Python so the record is removed
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    with serving(f"http://{host}:{args.port}"):
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

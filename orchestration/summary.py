@@ -23,13 +23,32 @@ def summary_lines(film: str, results: dict[str, dict[str, Any]], success: bool, 
         lines.append(f"  dataset: {datasets}" + dataset_contents(workspace.read_optional_table("dataset_items"),
                                                                  workspace.read_optional_table("dataset_decisions"),
                                                                  identities))
+    voices = workspace.artefact_dir("multimodal") / "voices"
+    items = workspace.read_optional_table("multimodal_items")
+    if items is not None and items.height and voices.exists():
+        lines.append(f"  voices: {voices}" + voice_contents(items))
     for asset in by_status.get("failed", []):
         lines.append(f"  {asset} failed: {results[asset].get('error', '')}")
     if success and identities is not None:
-        lines.append(f"  next: review cut-outs and identities with `castforge review` ({review_state.review_url(film)}),"
-                     f" then `castforge materialize {film}` applies the decisions")
+        lines.append(f"  next: {review_step(review_state.review_url(film))}, then `castforge materialize {film}` "
+                     "applies the decisions")
     lines.append(f"  log: {log_path}" + ("" if success else " (or run again with -v)"))
     return lines
+
+
+def review_step(url: str) -> str:
+    """The review step as it stands: the URL when something serves it (a running `castforge review` records where,
+    resources/review_server.py), else the command that serves it there (session 38: the line named the default
+    port while the review ran on another, and named it when nothing served it)."""
+    from urllib.parse import urlsplit
+
+    from resources.review_server import answers
+
+    if answers(url):
+        return f"review cut-outs and identities at {url} (`castforge review` serves it)"
+    port = urlsplit(url).port
+    command = "castforge review" + ("" if port in (None, 8765) else f" --port {port}")
+    return f"start `{command}` and review cut-outs and identities at {url}"
 
 
 def dataset_contents(items, decisions, identities) -> str:
@@ -48,6 +67,22 @@ def dataset_contents(items, decisions, identities) -> str:
         rules = ", ".join(f"{rule} {n}" for rule, n in skipped.iter_rows())
         return f" (empty: every candidate was skipped: {rules}; see manifest.json)"
     return " (empty: no identified, captioned instance to export)"
+
+
+def voice_contents(items) -> str:
+    """What the LJSpeech voice folders hold, for the summary line after their path: clips per character and how many
+    are transcribed; a clip without a transcript is not in metadata.csv (session 38), so the line says where it is
+    and why it has none."""
+    from assets.multimodal.core import UNTRANSCRIBED, transcribed
+
+    per_character = items.group_by("character").len().sort(["len", "character"], descending=[True, False])
+    said = f" (LJSpeech: {items.height} clips: " + ", ".join(f"{c} {n}" for c, n in per_character.iter_rows())
+    done = int(transcribed(items).sum())
+    if done == items.height:
+        return said + "; all transcribed)"
+    reasons = sorted({r for r in items.filter(~transcribed(items))["transcript_note"].fill_null("").to_list() if r})
+    return (said + f"; {done} transcribed (metadata.csv), {items.height - done} not ({UNTRANSCRIBED}): "
+            + ("; ".join(reasons) or "the ASR heard no words") + ")")
 
 
 INTERRUPTIONS = ("KeyboardInterrupt", "DagsterExecutionInterruptedError")

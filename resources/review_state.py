@@ -219,9 +219,12 @@ def apply_instance_review(table: pl.DataFrame, review: dict[str, dict[str, Any]]
 
 
 def review_url(film: str | None = None, view: str = "instances") -> str:
-    """Where the review UI shows a film (``CASTFORGE_REVIEW_URL`` or http://127.0.0.1:8765). For asset metadata:
+    """Where the review UI shows a film: ``CASTFORGE_REVIEW_URL``, else where a running `castforge review` of this
+    home serves (resources/review_server.py), else http://127.0.0.1:8765. For asset metadata:
     ``"review": MetadataValue.url(review_url(film, "identities"))``."""
-    base = (os.environ.get("CASTFORGE_REVIEW_URL") or DEFAULT_REVIEW_URL).rstrip("/")
+    from resources.review_server import served_url
+
+    base = (os.environ.get("CASTFORGE_REVIEW_URL") or served_url() or DEFAULT_REVIEW_URL).rstrip("/")
     return f"{base}/films/{film}/{view}" if film else f"{base}/"
 
 

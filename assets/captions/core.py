@@ -26,7 +26,8 @@ CAPTION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl
 
 @dataclass(frozen=True)
 class CaptionParams:
-    prefix: str = ""                 # per film / preset, e.g. "a 3d animated character, pixar style, smooth shading"
+    prefix: str = ""                 # per film / preset: "2d animation, cel shading" (anime), "a 3d animated
+                                     # character, smooth shading" (3d): what the style measure tells, no more
     max_tokens: int = CLIP_MAX_TOKENS  # CLIP's context, start/end tokens included; trailing phrases are dropped to fit
     background: int = 127            # grey the cut-out is composited on before captioning
     min_confidence: float = 0.3

@@ -5,7 +5,10 @@ separated vocals and one from the mix, the face crops and cut-outs of that ident
 (``context_s`` either side, within its shot's reach), identity and name, timing and the speaker's voice features.
 Exports: a Hugging Face ``datasets`` folder (Parquet with ``Audio`` and ``Image`` features; one row per
 utterance-image pair, and utterances without an image once, image None), an LJSpeech folder per character
-(``wavs/``, ``metadata.csv``; loudness-normalised 22.05 kHz mono PCM16) and a manifest per character.
+(``wavs/``, ``metadata.csv``; loudness-normalised 22.05 kHz mono PCM16) and a manifest per character. A clip without
+a transcript (no ASR weights, ASR off, or nothing heard) is left out of ``metadata.csv``, whose every line a TTS
+trainer reads as a clip and its text, and listed in ``untranscribed.txt`` beside it; the manifest counts both and
+its note says why (session 38: ``chip_00000_00067.160||`` lines trained on empty text).
 """
 
 import csv
@@ -26,7 +29,8 @@ ITEM_SCHEMA = {"item_id": pl.String, "identity": pl.String, "name": pl.String, "
                "speaking_rate": pl.Float64, "loudness_lufs": pl.Float64}
 MANIFEST_SCHEMA = {"character": pl.String, "identity": pl.String, "name": pl.String, "utterances": pl.Int64,
                    "speech_s": pl.Float64, "images": pl.Int64, "faces": pl.Int64, "cutouts": pl.Int64,
-                   "voice_folder": pl.String, "note": pl.String}
+                   "voice_folder": pl.String, "transcribed": pl.Int64, "note": pl.String}
+UNTRANSCRIBED = "untranscribed.txt"   # beside metadata.csv: the ids of the clips in wavs/ that have no transcript
 
 
 @dataclass(frozen=True)
@@ -120,14 +124,38 @@ def voice_clip(source: Path, start_s: float, end_s: float, out_path: Path, rate:
 
 
 def write_ljspeech_metadata(items: pl.DataFrame, folder: Path) -> Path:
-    """``metadata.csv``: ``id|transcript|normalised transcript`` per clip, pipe-separated, no header (LJSpeech)."""
+    """``metadata.csv``: ``id|transcript|normalised transcript`` per transcribed clip, pipe-separated, no header
+    (LJSpeech); the ids of clips without a transcript go to ``untranscribed.txt``, one a line (written only when
+    there are some): an empty transcript column is no LJSpeech line, a trainer would learn the clip says nothing."""
     path = folder / "metadata.csv"
+    untranscribed = []
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter="|", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         for row in items.iter_rows(named=True):
             text = (row["transcript"] or "").strip()
-            writer.writerow([Path(row["voice_clip"]).stem, text, " ".join(text.lower().split())])
+            if text:
+                writer.writerow([Path(row["voice_clip"]).stem, text, " ".join(text.lower().split())])
+            else:
+                untranscribed.append(Path(row["voice_clip"]).stem)
+    (folder / UNTRANSCRIBED).unlink(missing_ok=True)
+    if untranscribed:
+        (folder / UNTRANSCRIBED).write_text("".join(f"{clip}\n" for clip in untranscribed), encoding="utf-8")
     return path
+
+
+def transcribed(items: pl.DataFrame) -> pl.Series:
+    """Per item: whether its transcript has text (what ``metadata.csv`` holds)."""
+    return items["transcript"].fill_null("").str.strip_chars().str.len_chars() > 0
+
+
+def untranscribed_note(group: pl.DataFrame) -> str:
+    """Why some of a character's clips are not in its ``metadata.csv`` ("" when all are)."""
+    missing = group.filter(~transcribed(group))
+    if missing.is_empty():
+        return ""
+    reasons = sorted({r for r in missing["transcript_note"].fill_null("").to_list() if r}) or ["the ASR heard no words"]
+    return (f"{missing.height} of {group.height} clips have no transcript ({'; '.join(reasons)}): left out of "
+            f"metadata.csv, their ids in {UNTRANSCRIBED}")
 
 
 def manifest(items: pl.DataFrame, voice_folders: dict[str, str], note: str = "") -> pl.DataFrame:
@@ -140,7 +168,8 @@ def manifest(items: pl.DataFrame, voice_folders: dict[str, str], note: str = "")
         rows.append({"character": character, "identity": group["identity"][0], "name": group["name"][0],
                      "utterances": group.height, "speech_s": round(float(group["duration_s"].sum()), 3),
                      "images": faces + cutouts, "faces": faces, "cutouts": cutouts,
-                     "voice_folder": voice_folders.get(character, ""), "note": note})
+                     "voice_folder": voice_folders.get(character, ""), "transcribed": int(transcribed(group).sum()),
+                     "note": "; ".join(n for n in (note, untranscribed_note(group)) if n)})
     return pl.DataFrame(rows, schema=MANIFEST_SCHEMA)
 
 

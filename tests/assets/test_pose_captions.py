@@ -40,7 +40,7 @@ def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_fr
     labels = dict(zip(poses["instance_id"], poses["label"]))
     for cap in captions.iter_rows(named=True):
         # preset 3d prefix, then the identity as trigger word
-        assert cap["caption"].startswith(f"a 3d animated character, pixar style, smooth shading, {labels[cap['instance_id']]}")
+        assert cap["caption"].startswith(f"a 3d animated character, smooth shading, {labels[cap['instance_id']]}")
         assert cap["clip_tokens"] <= 77
 
     items = pl.read_parquet(tables / "dataset_items.parquet")
@@ -49,7 +49,7 @@ def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_fr
         # the caption's trigger word is film-scoped until the identity is named; the crop adds its phrase
         text = (home / item["caption_path"]).read_text().strip()
         assert text == item["caption"] and item["trigger"].startswith("knn_train_char")
-        assert text.startswith(f"a 3d animated character, pixar style, smooth shading, {item['trigger']}")
+        assert text.startswith(f"a 3d animated character, smooth shading, {item['trigger']}")
         assert (home / item["image_path"]).exists() and max(item["width"], item["height"]) == 512
     assert {"full", "head"} <= set(items["crop"])  # every photo has a face: head crops
     datasets = home / "films" / "knn_train" / "datasets"

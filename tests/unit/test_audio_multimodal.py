@@ -103,9 +103,20 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
     assert manifest.filter(pl.col("character") == "Ada_Lovelace")["speech_s"][0] == pytest.approx(
         items.filter(pl.col("identity") == "0")["duration_s"].sum(), abs=0.01)
     voice = tmp_path / "out/voices/Ada_Lovelace"
-    lines = list(csv.reader(open(voice / "metadata.csv"), delimiter="|"))
-    assert len(lines) == items.filter(pl.col("identity") == "0").height and all(len(line) == 3 for line in lines)
-    wav = voice / "wavs" / f"{lines[0][0]}.wav"
+    # no transcripts: metadata.csv holds no line (an empty transcript is no LJSpeech line, session 38), the clips'
+    # ids are in untranscribed.txt and the manifest says how many are transcribed and why the others are not
+    assert (voice / "metadata.csv").read_text() == ""
+    ids = (voice / "untranscribed.txt").read_text().split()
+    assert ids == [Path(p).stem for p in items.filter(pl.col("identity") == "0")["voice_clip"]]
+    ada = manifest.filter(pl.col("character") == "Ada_Lovelace").row(0, named=True)
+    assert ada["transcribed"] == 0 and ada["note"] == (
+        f"{len(ids)} of {len(ids)} clips have no transcript (no ASR weights: test): left out of metadata.csv, their "
+        "ids in untranscribed.txt")
+    from orchestration.summary import voice_contents
+
+    assert voice_contents(items).endswith(f"; 0 transcribed (metadata.csv), {items.height} not (untranscribed.txt): "
+                                          "no ASR weights: test)")
+    wav = voice / "wavs" / f"{ids[0]}.wav"
     info = sf.info(str(wav))
     assert info.samplerate == 22050 and info.channels == 1 and info.subtype == "PCM_16"
     import pyloudnorm
@@ -119,6 +130,35 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
     assert with_image.num_rows >= 4 and with_image[0]["image"].size == (12, 12)
     audio = loaded.cast_column("audio", datasets.Audio(decode=False))[0]["audio"]
     assert audio["bytes"] and sf.info(__import__("io").BytesIO(audio["bytes"])).samplerate == 44100
+
+
+class FakeTranscriber:
+    """Words for the clips of the first speaker, nothing heard in the others' (as an ASR returns "" on noise)."""
+
+    def __init__(self, speaker_clips: set[str]):
+        self.speaker_clips = speaker_clips
+
+    def transcribe_file(self, path: Path) -> str:
+        return " Hello,  World " if Path(path).name.removesuffix(".vocals.wav") in self.speaker_clips else ""
+
+
+def test_ljspeech_metadata_holds_the_transcribed_clips_and_lists_the_others(film: dict, tmp_path: Path):
+    items, _, _ = _build(film, tmp_path / "a")
+    first = set(items.filter(pl.col("identity") == "0")["item_id"].head(2))
+    items, manifest, _ = _build(film, tmp_path / "b", FakeTranscriber(first))
+    voice = tmp_path / "b/voices/Ada_Lovelace"
+    lines = list(csv.reader(open(voice / "metadata.csv"), delimiter="|"))
+    assert sorted(line[0] for line in lines) == sorted(first)
+    assert all(line[1:] == ["Hello,  World", "hello, world"] for line in lines)
+    others = (voice / "untranscribed.txt").read_text().split()
+    assert len(others) == items.filter(pl.col("identity") == "0").height - 2 and not set(others) & first
+    assert all((voice / "wavs" / f"{clip}.wav").exists() for clip in [*first, *others])
+    ada = manifest.filter(pl.col("character") == "Ada_Lovelace").row(0, named=True)
+    assert ada["transcribed"] == 2 and "the ASR heard no words" in ada["note"]
+    # every clip of the other character untranscribed; a character whose clips all have text has no list
+    items, manifest, _ = _build(film, tmp_path / "c", FakeTranscriber(set(items["item_id"])))
+    assert not list((tmp_path / "c/voices").glob("*/untranscribed.txt")) and (manifest["note"] == "").all()
+    assert (manifest["transcribed"] == manifest["utterances"]).all()
 
 
 def test_films_without_speech_or_faces_give_empty_tables_with_a_note(film: dict, tmp_path: Path):
