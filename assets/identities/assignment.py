@@ -117,7 +117,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             face_colours, params.split_colour_gap,
             link_colour_weight=params.split_link_colour_weight, shots=face_shots,
             min_part_shots=params.split_min_shots, frames=face_frames,
-            layouts=layouts[with_face] if layouts is not None else None, layout_gap=params.split_layout_gap)
+            layouts=layouts[with_face] if layouts is not None else None, layout_gap=params.split_layout_gap,
+            minor_gaps=(None if params.split_minor_gap is None or params.split_minor_colour_gap is None
+                        else (params.split_minor_gap, params.split_minor_colour_gap)))
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)

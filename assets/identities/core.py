@@ -153,6 +153,11 @@ class IdentityParams:
     split_min_shots: int | None = None     # ... a part also counts as large enough when its faces come from this many
                                            # shots (and number at least this many): a design seen in a few shots
                                            # with fewer faces than a cluster needs (None: min_cluster_size faces)
+    split_minor_gap: float | None = None   # then a cluster still whole is cut where a part of any size (3 faces and
+                                           # up) is this far apart in the face embedding ...
+    split_minor_colour_gap: float | None = None  # ... and this far in the colours both: a character seen in one or
+                                           # two shots inside another's cluster (design_split.minor_part_cut;
+                                           # None: off; anime: 0.07, 0.08)
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_colour_weight: float = 0.0    # faceless groups are clustered on the image embedding and the cut-outs'
                                            # colours mixed by this share (0: the image embedding alone)

@@ -1,7 +1,8 @@
 """Two designs of one body in one cluster (issue #12): a face cluster, or a faceless group, holding two tight groups
 further apart than either is spread is cut in two (``split_by_gap``), by average linkage on the face and colour
 rows joined, past a few odd rows (``linkage_parts``), the face gap waived where the colour layouts part
-(``layouts_apart``); ``group_gap`` measures the gap. No Dagster."""
+(``layouts_apart``); a small part apart in the face and the colours both is cut whatever its size
+(``minor_part_cut``); ``group_gap`` measures the gap. No Dagster."""
 
 from collections.abc import Callable
 
@@ -15,7 +16,8 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
                  colours: np.ndarray | None = None, colour_gap: float = 0.0,
                  max_rows: int = 2000, link_colour_weight: float = 0.0, shots: np.ndarray | None = None,
                  min_part_shots: int | None = None, frames: np.ndarray | None = None,
-                 layouts: np.ndarray | None = None, layout_gap: float | None = None) -> tuple[np.ndarray, int]:
+                 layouts: np.ndarray | None = None, layout_gap: float | None = None,
+                 minor_gaps: tuple[float, float] | None = None) -> tuple[np.ndarray, int]:
     """Clusters that hold two tight groups further apart than either is spread are cut in two: average linkage
     into two parts, kept when both parts are large enough (``min_cluster_size`` members, or see ``min_part_shots``)
     and the lower of the parts' mean within-part cosines exceeds their mean cross cosine by ``gap`` (and by
@@ -40,7 +42,9 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     closer than ``gap`` in the face are still cut where their colour layouts are ``layout_gap`` apart (every core
     row's layout read) and the colour gap holds: two designs of one palette drawn with one face (Kenney's male and
     female adventurer, face gap 0.029, colours 0.147, layouts 0.105), which one character's outfits, views and
-    poses never are (layout gap 0.00 at most, session 32). Returns new labels and how many cuts were made."""
+    poses never are (layout gap 0.00 at most, session 32). With ``minor_gaps`` (face, colour), a cluster no such cut
+    parts is cut where a part of any size (``MINOR_MIN_ROWS`` rows and up) is that far apart in the face and in the
+    colours both (``minor_part_cut``). Returns new labels and how many cuts were made."""
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
@@ -54,23 +58,57 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     while pending:
         label = pending.pop()
         rows = np.flatnonzero(out == label)
-        if len(rows) < 2 * smallest or len(rows) > max_rows:
+        if len(rows) > max_rows:
             continue
-        found = linkage_parts(linked, rows, part_size_rule(min_cluster_size, shots, min_part_shots))
-        if found is None:
-            continue
-        cores, parts = found
-        if group_gap(unit, *cores) < gap and not layouts_apart(layouts, cores, layout_gap):
-            continue
-        if colour_gap > 0 and (colours is None or group_gap(colours, *cores) < colour_gap):
-            continue   # a colour gap asked for and not read, or not there
-        if cut_parts_a_look(parts, min_cluster_size, shots, frames):
+        parts = None
+        if len(rows) >= 2 * smallest:
+            parts = design_cut(unit, linked, rows, (gap, colour_gap), part_size_rule(min_cluster_size, shots,
+                               min_part_shots), colours, layouts, layout_gap)
+        if parts is None and minor_gaps is not None and colours is not None:
+            parts = minor_part_cut(unit, linked, colours, rows, minor_gaps)
+        if parts is None or cut_parts_a_look(parts, min_cluster_size, shots, frames):
             continue
         out[parts[1]] = next_label
         pending += [label, next_label]
         next_label += 1
         cuts += 1
     return out, cuts
+
+
+def design_cut(unit: np.ndarray, linked: np.ndarray, rows: np.ndarray, gaps: tuple[float, float],
+               large: Callable[[np.ndarray], bool], colours: np.ndarray | None,
+               layouts: np.ndarray | None = None, layout_gap: float | None = None
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two parts of ``rows`` (``linkage_parts`` on ``linked``, parts ``large`` enough) when their cores are
+    ``gaps[0]`` apart in the face (``unit``), or their colour layouts part (``layouts_apart``), and ``gaps[1]`` apart
+    in ``colours`` where that is > 0 (a colour gap asked for and not read: no cut); else None."""
+    found = linkage_parts(linked, rows, large)
+    if found is None:
+        return None
+    cores, parts = found
+    if group_gap(unit, *cores) < gaps[0] and not layouts_apart(layouts, cores, layout_gap):
+        return None
+    if gaps[1] > 0 and (colours is None or group_gap(colours, *cores) < gaps[1]):
+        return None
+    return parts
+
+
+MINOR_MIN_ROWS = 3   # a minor part's faces at least: a 2-face identity (a zombie's, tune seed 21) took its
+                     # faceless rows out of their faceless group and held none of them
+
+
+def minor_part_cut(unit: np.ndarray, linked: np.ndarray, colours: np.ndarray, rows: np.ndarray,
+                   gaps: tuple[float, float]) -> tuple[np.ndarray, np.ndarray] | None:
+    """A small part of a cluster cut off whatever its size (issue #12, session 38): the dendrogram's first cut with
+    ``MINOR_MIN_ROWS`` rows on each side (``linkage_parts``), kept when its cores are ``gaps`` (face, colour) apart
+    in the face embedding and in the colours both. A character seen in one or two shots sits in another's cluster
+    when its faces are fewer than a cluster needs and than ``split_min_shots`` admits (Kenney tune films: the male
+    adventurer's 5-6 faces in the female adventurer's, face 0.07-0.11 and colours 0.11-0.12 apart; the male
+    person's 6 in the female person's, 0.10 and 0.09; a zombie's 6 in the female person's, 0.21 and 0.22); one
+    character's own looks that such a cut reaches part on one of the two at most (4 faces of one shot: face 0.065,
+    colours 0.11; 3 faces: 0.14, 0.05) or are looks within its shots, which the caller keeps (shot_looks.py).
+    None when no such cut."""
+    return design_cut(unit, linked, rows, gaps, part_size_rule(MINOR_MIN_ROWS), colours)
 
 
 def layouts_apart(layouts: np.ndarray | None, cores: tuple[np.ndarray, np.ndarray], gap: float | None) -> bool:

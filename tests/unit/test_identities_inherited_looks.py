@@ -35,12 +35,14 @@ def main_identity(characters: np.ndarray, result, character: str) -> int:
     return int(np.bincount(labels).argmax())
 
 
-def test_the_rows_a_crossing_track_carried_join_their_characters_faceless_groups():
+def test_the_rows_a_crossing_track_carried_join_their_characters_identities():
     characters, _, result = assigned(SEED_7)
     for k, character in CARRIED_7.items():
         assert characters[k] == character
         own = main_identity(characters, result, character)
-        assert not result.groups[own]["has_faces"]   # the zombie and the robot show no face: faceless groups
+        # the robot shows no face: a faceless group; the zombie's 6 faces (one shot) are an identity of their own
+        # since session 38 (design_split.minor_part_cut: apart from the female person's in the face and the colours)
+        assert result.groups[own]["has_faces"] == (character == "zombie")
         assert result.labels[k] == own and result.by[k] == "appearance"
     assert result.stats["inherited_looks_returned"] == 3
 
