@@ -1,7 +1,7 @@
 """Per-item reuse inside a stage that runs again: an item whose inputs did not change keeps its last result.
 
-A stage is cached or recomputed as a whole (resources/lineage.py): one discarded cut-out changes the fingerprint of
-``filtered_instances`` and so of every stage below it. A stage whose items are independent (the faces of one key
+A stage is cached or recomputed as a whole (resources/lineage.py): one discarded cut-out changes the content of
+``filtered_instances`` and so the input key of every stage that reads it. A stage whose items are independent (the faces of one key
 frame, the pose of one cut-out) names each item's inputs here: the item's key hashes the stage's code version and
 effective parameters and backends (``StageRun.config_hash``: a settings change recomputes every item) with the
 item's own content (file bytes, boxes, never a time stamp). The keys go into the stage record (``item_keys``); the
@@ -9,26 +9,13 @@ next run of the stage takes the last run's rows of an item whose key is unchange
 its tables equal a full recompute's. No Dagster.
 """
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
-from resources.lineage import StageRun, stable_hash
+from resources.lineage import StageRun, file_digest, stable_hash  # file_digest: an item's file contents
 from resources.storage import FilmWorkspace
 
 ITEM_KEYS = "item_keys"      # stage record field: item id -> key of what the item's rows were made from
 ITEM_SCOPE = "item_scope"    # stage record field: asset, code version and parameters the keys were made under
-
-
-def file_digest(path: Path | None) -> str:
-    """The content hash of a file (``missing`` when it is not there: such an item is never reused)."""
-    if path is None or not Path(path).is_file():
-        return "missing"
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
 
 
 class ItemReuse:

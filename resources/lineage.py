@@ -1,9 +1,14 @@
 """One stage run of one film: fingerprints, cache hits, atomic commit and the lineage row.
 
-A stage's fingerprint hashes its asset name, code version, effective parameters and the fingerprints of what it
-read (upstream stage records, the film's content hash, the review revision). When the film's stored record carries
-the same fingerprint and its table is on disk, the stage is current and is not recomputed: re-materialising with
-unchanged inputs and config is cheap and yields identical rows.
+A stage's fingerprint hashes its asset name, code version, effective parameters and the keys of what it read (each
+upstream relation's content key, the film's content hash, the review revision). When the film's stored record
+carries the same fingerprint and its table is on disk, the stage is current and is not recomputed: re-materialising
+with unchanged inputs and config is cheap and yields identical rows.
+
+A relation's key is its content (``outputs`` in its writer's stage record, made at commit by ``content_key``): the
+table file's bytes and the bytes of every file or folder its rows name. So an upstream stage that ran again and
+wrote the same rows and files leaves the stages below it current; a record written before content keys falls back
+to the writer's fingerprint.
 """
 
 import functools
@@ -30,25 +35,83 @@ def stable_hash(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+OUTPUTS = "outputs"  # stage record field: relation -> content key of what the stage wrote (``content_key``)
+
+
+def relation_key(record: dict[str, Any], relation: str) -> str:
+    """The key of ``relation`` in its writer's stage ``record``: its content key, or (a record written before
+    content keys) the writer's fingerprint."""
+    return (record.get(OUTPUTS) or {}).get(relation) or record["fingerprint"]
+
+
 def upstream_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
-    """The fingerprint of the stage that wrote ``relation`` (it covers every relation that stage wrote); a
-    ``MissingUpstreamError`` naming the writing asset when the table or its stage record is absent."""
+    """The key of ``relation`` as its writer's stage record gives it (``relation_key``); a ``MissingUpstreamError``
+    naming the writing asset when the table or its stage record is absent."""
     record = workspace.read_stage_record(writer_of(relation))
     if record is None or not workspace.has_table(relation):
         raise MissingUpstreamError(workspace.film, relation)
-    return record["fingerprint"]
+    return relation_key(record, relation)
 
 
 def relation_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
-    """What a stage read, for its own fingerprint: the writing stage's fingerprint, a content hash for a table
-    without a stage record (written by hand or by an older version), or ``absent``."""
+    """What a stage read, for its own fingerprint: the relation's key in its writer's record, a content hash for a
+    table without a stage record (written by hand or by an older version), or ``absent``."""
     path = workspace.table_path(relation)
     if not path.exists():
         return "absent"
     record = workspace.read_stage_record(writer_of(relation))
     if record is not None:
-        return record["fingerprint"]
+        return relation_key(record, relation)
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def content_key(workspace: FilmWorkspace, relation: str) -> str:
+    """The content of a written relation: its table file's bytes and those of every file or folder its rows name
+    (a text column one of whose first values is a path in the film's folder: cut-outs, key frames, stems, crops), so
+    a stage that rewrote a picture under an unchanged path does change the key."""
+    path = workspace.table_path(relation)
+    table = pl.read_parquet(path)
+    named: dict[str, str] = {}
+    for column, dtype in table.schema.items():
+        values = table[column].drop_nulls().unique().sort() if dtype == pl.String else None
+        if values is None or not any(_names_artefact(workspace, value) for value in values.head(16)):
+            continue
+        for value in values:
+            named[value] = _tree_digest(workspace.absolute(value))
+    return stable_hash([file_digest(path), sorted(named.items())])
+
+
+def _names_artefact(workspace: FilmWorkspace, value: str) -> bool:
+    """Whether ``value`` names a file or folder here inside the film's folder (not the folder itself; looked up
+    locally, never fetched from the object store)."""
+    if not value or len(value) > 4096 or "\n" in value:
+        return False
+    try:
+        stored = Path(value)
+        target = (stored if stored.is_absolute() else workspace.home / stored).resolve()
+        root = workspace.root.resolve()
+        return target != root and target.is_relative_to(root) and target.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _tree_digest(path: Path) -> str:
+    """A file's content hash; a folder's: every file under it, by relative path."""
+    if path.is_dir():
+        return stable_hash([(p.relative_to(path).as_posix(), file_digest(p))
+                            for p in sorted(path.rglob("*")) if p.is_file()])
+    return file_digest(path)
+
+
+def file_digest(path: Path | None) -> str:
+    """The content hash of a file (``missing`` when it is not there)."""
+    if path is None or not Path(path).is_file():
+        return "missing"
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def check_relation(asset: str, name: str, table: pl.DataFrame, logger: logging.Logger = log) -> None:
@@ -164,6 +227,7 @@ class StageRun:
         self.workspace.write_table(self.asset, table)
         self.row_count = table.height
         self.extra_record = record
+        outputs = {relation: content_key(self.workspace, relation) for relation in (self.asset, *(extra_tables or {}))}
         self.workspace.write_stage_record(self.asset, {
             "asset": self.asset,
             "fingerprint": self.fingerprint,
@@ -171,6 +235,7 @@ class StageRun:
             "config_hash": self.config_hash,
             "params": self.params,
             "inputs": self.inputs,
+            OUTPUTS: outputs,
             "row_count": self.row_count,
             "run_id": self.run_id,
             "finished_at": datetime.now(timezone.utc).isoformat(),

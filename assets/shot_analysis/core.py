@@ -107,8 +107,9 @@ def _add_audio_cues(features: list[ShotFeatures], spans: list[tuple[float, float
                 feature.speech_into = any(s < start - 0.2 and e > start + 0.2 for s, e in turns)
 
 
-def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -> ShotAnalysis:
-    """The film's shot-level structure (see module docstring)."""
+def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams(), reuse: Any = None) -> ShotAnalysis:
+    """The film's shot-level structure (see module docstring). ``reuse`` (shot_reuse.ShotScanReuse): take the last
+    run's scan of the shots whose inputs did not change."""
     shots = inputs.shots.sort("shot")
     empty_signals = pl.DataFrame(schema=SIGNAL_SCHEMA)
     if inputs.kind == "audio" or shots.height == 0:
@@ -123,7 +124,11 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
         lookup = ShotLookup(shots, _boxes_by_shot(inputs.frames, inputs.instances))
         usable = inputs.handoff and inputs.handoff.taken_at(params.analysis_width, params.change_rate)
         handoff = inputs.handoff if usable else None
-        scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params, handoff)
+        scan = reuse.scan(inputs.source, lookup, shots, params, handoff is not None) if reuse is not None else None
+        if scan is None:
+            scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params, handoff)
+        if reuse is not None:
+            reuse.keep(scan)
         appearance = scan.appearance
     else:
         note = "image folder: every image is its own shot; no camera motion"
@@ -140,12 +145,14 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams()) -
     rows = []
     for index, shot in enumerate(numbers):
         dominant, shares, characters = shot_type_summary(key_frames, shot)
-        camera = _shot_camera(scan, shot, params) if scan else ShotCamera(
-            None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, "image folder: no motion")
+        camera = scan.cameras.get(shot) if scan else None
+        if camera is None:
+            camera = camera_row(_shot_camera(scan, shot, params) if scan else ShotCamera(
+                None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, "image folder: no motion"))
         start, end = spans[index]
         rows.append({"shot": shot, "scene": scene_of[index], "shot_type": dominant,
                      "shot_type_shares": json.dumps(shares), "establishing": dominant == "wide" and characters == 0,
-                     "characters": characters, **camera_row(camera), "continuity": links[index],
+                     "characters": characters, **camera, "continuity": links[index],
                      "continuity_cues": json.dumps(link_cues[index]), "start_s": start, "end_s": end,
                      "duration_s": round(end - start, 4) if start is not None and end is not None else None,
                      "key_frames": int((key_frames["shot"] == shot).sum()) if key_frames.height else 0})

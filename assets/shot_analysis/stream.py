@@ -66,6 +66,7 @@ class StreamScan:
     decoded_frames: int
     decode_error: str | None
     picture_change: pl.DataFrame  # relation picture_change (av_sync reads it instead of decoding the film again)
+    cameras: dict[int, dict] = field(default_factory=dict)  # shot -> camera row taken from the last run (shot_reuse.py)
 
 
 class ShotLookup:
@@ -105,11 +106,14 @@ def decoded_frames(video: Path, width: int, report: DecodeReport) -> Iterator[Me
     """Every frame of ``video`` decoded (a thread ahead) and shrunk to ``width`` px by swscale's area filter."""
     change = ChangeGrey()
     for frame in decode_ahead(video, width, report):
-        small = frame.small_bgr
-        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-        yield MeasuredFrame(frame.index, frame.timestamp_s, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY),
-                            frame_signals(small, hsv), lambda small=small, hsv=hsv: appearance_sample(small, hsv),
-                            lambda decoded=frame.frame: change(decoded))
+        yield measured_frame(frame.index, frame.timestamp_s, frame.small_bgr, frame.frame, change)
+
+
+def measured_frame(index: int, timestamp_s: float, small: np.ndarray, decoded, change: ChangeGrey) -> MeasuredFrame:
+    """A decoded frame (``small``: its BGR copy at the analysed width; ``decoded``: the av.VideoFrame) as measured."""
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    return MeasuredFrame(index, timestamp_s, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), frame_signals(small, hsv),
+                         lambda: appearance_sample(small, hsv), lambda: change(decoded))
 
 
 def handed_off_frames(handoff: Handoff, report: DecodeReport) -> Iterator[MeasuredFrame]:
@@ -124,9 +128,14 @@ def handed_off_frames(handoff: Handoff, report: DecodeReport) -> Iterator[Measur
 
 
 def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_every: int = 4,
-               params: ShotAnalysisParams = ShotAnalysisParams(), handoff: Handoff | None = None) -> StreamScan:
+               params: ShotAnalysisParams = ShotAnalysisParams(), handoff: Handoff | None = None,
+               motion_shots: set[int] | None = None, stop_at: int | None = None,
+               source: Callable[[DecodeReport], Iterable[MeasuredFrame]] | None = None) -> StreamScan:
     """Decode ``video`` once at ``width`` px and measure every frame (see module docstring); with ``handoff``
     (taken at ``width`` by the frames stage's decode) read that instead of decoding: the same tables.
+    ``motion_shots``: measure the camera motion of these shots only (the rest have none); ``stop_at``: stop
+    decoding at this frame index; ``source``: the frames to measure instead (shot_reuse.py decodes a few shots; their
+    rows are a full scan's).
 
     Three threads share the work: one decodes and scales (``decode_ahead``), this one measures the frames' light
     and colour, one tracks the background between frame pairs (``pair_motion``); FFmpeg and OpenCV release the
@@ -151,8 +160,11 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
                 row.update(_motion_columns(motion, size[0]))
 
     with ThreadPoolExecutor(1, thread_name_prefix="camera_motion") as tracker:
-        frames = handed_off_frames(handoff, report) if handoff else decoded_frames(video, width, report)
+        frames = source(report) if source else handed_off_frames(handoff, report) if handoff else \
+            decoded_frames(video, width, report)
         for frame in frames:
+            if stop_at is not None and frame.index >= stop_at:
+                break
             grey = frame.grey
             change.add_grey(frame.index, frame.timestamp_s, frame.change_grey)
             size = (grey.shape[1], grey.shape[0])
@@ -161,7 +173,7 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
                    **frame.signals, **_motion_columns(None, grey.shape[1])}
             if shot != previous_shot:
                 anchor = (grey, frame.index)
-            elif frame.index - anchor[1] >= params.motion_every:
+            elif frame.index - anchor[1] >= params.motion_every and (motion_shots is None or shot in motion_shots):
                 gap = frame.index - anchor[1]
                 scale = grey.shape[1] / report.width if report.width else 1.0
                 mask = background_mask(grey.shape, lookup.boxes_near(shot, frame.index, scale))

@@ -324,6 +324,7 @@ def review_reach(workspace: FilmWorkspace, revision: int) -> tuple[list[str], li
     """What the review reaches in this film, from its stage records: (the last of the assets that read the review or
     read what such an asset wrote: identity folders, references, exports; the reached assets not yet built from the
     review's current revision: they read an older revision, or inputs since rebuilt, or an asset that is behind)."""
+    from resources.lineage import relation_key
     from resources.relations import FILM_SOURCE, REVIEW, writer_of
 
     records: dict[str, dict[str, Any]] = {}
@@ -345,7 +346,7 @@ def review_reach(workspace: FilmWorkspace, revision: int) -> tuple[list[str], li
             if asset not in reached and parents & reached:
                 reached.add(asset)
                 grew = True
-            rebuilt = any(writer_of(name) in records and records[writer_of(name)].get("fingerprint") != value
+            rebuilt = any(writer_of(name) in records and relation_key(records[writer_of(name)], name) != value
                           for name, value in inputs[asset].items() if name not in (FILM_SOURCE, REVIEW))
             if asset in reached and asset not in behind and (rebuilt or parents & behind):
                 behind.add(asset)

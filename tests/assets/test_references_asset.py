@@ -55,7 +55,8 @@ def test_reference_sets_per_identity_with_meta(knn_refs_home, copy_home):
     faces = workspace.read_table("faces")
     workspace.write_table("faces", faces.head(0))
     record = workspace.read_stage_record("face_embeddings")
-    workspace.write_stage_record("face_embeddings", {**record, "fingerprint": "test-no-faces"})  # a new input
+    workspace.write_stage_record("face_embeddings", {**record, "fingerprint": "test-no-faces",  # a new input
+                                                     "outputs": {}})  # hand-written: keyed by its fingerprint
     assert run_references("knn_train").success
     assert workspace.read_table("reference_images").height == 0
     note = json.loads((root / "summary.json").read_text())["note"]

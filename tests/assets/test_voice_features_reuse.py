@@ -43,7 +43,8 @@ def test_renamed_speakers_keep_their_voices_and_changed_turns_are_described_agai
     workspace.write_table("speaker_identities", pl.DataFrame(
         {"speaker": speakers, "identity": ["identity_000", "identity_001"], "name": ["ann", "bob"]}))
     record = workspace.read_stage_record("voice_map")   # as voice_map's run after the review leaves it
-    workspace.write_stage_record("voice_map", {**record, "fingerprint": record["fingerprint"] + "-named"})
+    workspace.write_stage_record("voice_map", {**record, "fingerprint": record["fingerprint"] + "-named",
+                                             "outputs": {}})  # hand-written: keyed by its fingerprint
     renamed, metadata = _voices(castforge_home, shared)
     assert metadata["speakers_reused"] == 2
     assert renamed["name"].to_list() == ["ann", "bob"]
@@ -59,7 +60,8 @@ def test_renamed_speakers_keep_their_voices_and_changed_turns_are_described_agai
                                      .alias("duration_s"))
     workspace.write_table("speech_segments", segments)
     record = workspace.read_stage_record("diarization")
-    workspace.write_stage_record("diarization", {**record, "fingerprint": record["fingerprint"] + "-edited"})
+    workspace.write_stage_record("diarization", {**record, "fingerprint": record["fingerprint"] + "-edited",
+                                               "outputs": {}})
     edited, metadata = _voices(castforge_home, shared)
     assert metadata["speakers_reused"] == 1
     assert edited.equals(_full_recompute(castforge_home, shared))

@@ -46,3 +46,13 @@ def test_a_film_without_records_is_offered_the_clustering(tmp_path):
     last, behind = review_reach(FilmWorkspace("g", tmp_path), 2)
     assert (last, behind) == ([], [])
     assert rerun_command("g", last) == "castforge materialize g --select identity_clusters"
+
+
+def test_a_writer_that_ran_again_and_wrote_the_same_content_leaves_its_readers_current(film):
+    path = film.stage_record_path("identity_clusters")   # ran again (new fingerprint), same instance_identities
+    path.write_text(json.dumps({"asset": "identity_clusters", "fingerprint": "IC3", "outputs": {
+        "instance_identities": "IC2"}, "inputs": {"faces": "FE", "filtered_instances": "FI", "review": "r3"}}))
+    assert review_reach(film, 3)[1] == ["identity_references"]      # character_datasets read IC2: still current
+    path.write_text(json.dumps({"asset": "identity_clusters", "fingerprint": "IC3", "outputs": {
+        "instance_identities": "IC4"}, "inputs": {"faces": "FE", "filtered_instances": "FI", "review": "r3"}}))
+    assert review_reach(film, 3)[1] == ["character_datasets", "identity_references"]
