@@ -22,7 +22,9 @@ face identity or a faceless group, when
    another character's, not another character);
 4. no member of A shares its frame (two rows of one frame are two characters), and no row still noise of another
    track is at least as alike to it in the mix as A's prototype is (a character of its own whose looks did not
-   group: lone_looks.a_look_of_its_own).
+   group: lone_looks.a_look_of_its_own). A row still noise that the mix and the colours both put nearest A is no
+   such rival but more of A's looks: the Kenney tune film's robot, seen from the side in two shots, its rows 0.86
+   alike to each other and 0.84-0.86 to the robot's group, each refused the other (seed 26; session 38, h29).
 With ``appearance_view_colour_leads`` (anime: on) condition 1 is met too where the mix only names A (nearest, by
 any lead; its impostor bar waived) and the colours lead toward A by ``appearance_margin`` and by more than
 any row not A's leads toward A there (the impostor bar, in the colours): two designs that share a palette (Kenney's
@@ -74,11 +76,13 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
     unplaced = np.array(rows + others.tolist(), dtype=np.int64)
     tracks = row_tracks(track_ids, len(labels))
     margin = params.appearance_margin
-    chosen = []
+    named = {}   # row -> the identity conditions 1-3 name for it, before the look-of-its-own check
+    nearest = {}  # row -> the identity nearest it in the mix and in the colours both (-1: they differ)
     for k in rows:
         target, best, lead = lead_of(space[k] @ mix.T)
         colour_sims, image_sims = unit_colours[k] @ colour.T, unit_image[k] @ image.T
         colour_target, _, colour_lead = lead_of(colour_sims)
+        nearest[k] = present[target] if colour_target == target else -1
         # the mix names A by margin ahead of any impostor face's lead; or (colour_leads) it only names A and the
         # colours lead by margin ahead of any impostor row's lead in the colours (a back view of a palette shared)
         mix_named = (lead >= margin and lead > bars[target]) or (colour_leads and lead > 0
@@ -93,8 +97,13 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
             continue
         if not silhouette_agrees(shapes, [k], members[identity], params.appearance_view_shape):
             continue
+        named[k] = identity
+    chosen = []
+    for k, identity in named.items():
+        # a row still noise that the mix and the colours both put nearest the same identity: its looks, no rival
         closeness = prototype_closeness(space, k, members[identity])
-        if a_look_of_its_own(space, k, [j for j in unplaced if j != k and tracks[j] != tracks[k]], closeness):
+        peers = [j for j in unplaced if j != k and tracks[j] != tracks[k] and nearest.get(int(j)) != identity]
+        if a_look_of_its_own(space, k, peers, closeness):
             continue
         chosen.append((k, identity, closeness))
     for k, identity, closeness in chosen:  # decided on the labels before any of them joined
