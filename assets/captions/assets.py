@@ -16,7 +16,9 @@ CONTRACT = StageContract("captions", CaptionParams, optional_reads=(
 @asset(**CONTRACT.asset_args(group_name="characters", pool="gpu"))
 def captions(context: AssetExecutionContext, config: CONTRACT.Config, storage: StorageResource,
              captioner: CaptionerResource) -> MaterializeResult:
-    """One training caption per kept, identified instance: film prefix, trigger word (identity name), description."""
+    """One training caption per kept, identified instance: film prefix, trigger word (the character's name in
+    every export: its reviewed name, else ``<film>_char<n>``; assets/datasets/selection.py ``character_names``),
+    description."""
     film, catalog = context.partition_key, storage.catalog()
     workspace = storage.workspace(film)
     with CONTRACT.open(context, storage, config) as stage:

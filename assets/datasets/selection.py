@@ -24,17 +24,19 @@ def film_slug(film: str) -> str:
 
 
 def export_triggers(identities: list[str], names: list[str | None], film: str) -> dict[str, tuple[str, str]]:
-    """identity -> (trigger word, folder label). A named identity keeps its name (label: its slug); an unnamed one
-    gets a film-scoped word, ``<film>_char<n>``, n from its stable id (``identity_003`` -> 3) so it survives re-runs,
-    else its rank among the unnamed."""
+    """identity -> (trigger word, folder label). A named identity keeps its name (label: its slug, letters of any
+    script kept: ``ペニー`` stays ``ペニー``); an unnamed one gets a film-scoped word, ``<film>_char<n>``, n from its
+    stable id (``identity_003`` -> 3) so it survives re-runs, else its rank among the unnamed. Two identities share a
+    folder only when a person gave them one name (case and spacing aside); different names whose slugs meet, or a
+    name that reads as an unnamed one's word, get the identity's number after the slug."""
     out: dict[str, tuple[str, str]] = {}
     slug = film_slug(film)
     taken: set[int] = set()
     unnamed = []
+    named: list[tuple[str, str]] = []
     for identity, name in sorted(zip(identities, names), key=lambda pair: str(pair[0])):
         if name and str(name).strip():
-            label = re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_") or f"{slug}_named"
-            out[str(identity)] = (str(name).strip(), label)
+            named.append((str(identity), str(name).strip()))
             continue
         match = NUMBERED.match(str(identity))
         if match and int(match.group(1)) not in taken:
@@ -48,7 +50,37 @@ def export_triggers(identities: list[str], names: list[str | None], film: str) -
             n += 1
         taken.add(n)
         out[identity] = (f"{slug}_char{n}",) * 2
+    owners = {label: label for label, _ in out.values()}   # folder label -> the name that holds it
+    for identity, name in named:
+        key = " ".join(name.casefold().split())
+        label = re.sub(r"\W+", "_", key).strip("_") or f"{slug}_named"
+        if owners.setdefault(label, key) != key:
+            match = NUMBERED.match(identity)
+            suffix = str(int(match.group(1))) if match else re.sub(r"\W+", "_", identity).strip("_")
+            label = f"{label}_{suffix}"
+            owners.setdefault(label, key)
+        out[identity] = (name, label)
     return out
+
+
+NOT_CHARACTERS = ("noise", "", "-1")   # the noise bin and unassigned rows: never a character, never a name
+
+
+def character_names(identities: pl.DataFrame | None, film: str,
+                    present: dict[str, str | None] | None = None) -> dict[str, tuple[str, str]]:
+    """``export_triggers`` of every identity of a film: the ``identities`` table's, with their reviewed names, and the
+    ids of ``present`` (id -> name where a table lacks it). The one name each character has wherever castforge
+    names it (kohya folders and captions, the Parquet, COCO, the captions table, pose folders, reference sets, voice
+    folders, the summary, the review), so an unnamed id gets the same ``<film>_char<n>`` in every export."""
+    named: dict[str, str | None] = {}
+    if identities is not None and "identity" in identities.columns:
+        names = identities["name"] if "name" in identities.columns else [None] * identities.height
+        named = {str(i): n for i, n in zip(identities["identity"], names) if i is not None}
+    for identity, name in (present or {}).items():
+        if identity is not None and not named.get(str(identity)):
+            named[str(identity)] = name
+    named = {i: n for i, n in named.items() if i not in NOT_CHARACTERS}
+    return export_triggers(list(named), list(named.values()), film)
 
 
 def _largest_faces(faces: pl.DataFrame | None) -> pl.DataFrame:
@@ -82,7 +114,7 @@ def export_candidates(rows: pl.DataFrame, captions: pl.DataFrame, poses: pl.Data
         pl.col("view").fill_null("unknown"), pl.col("pose_bucket").fill_null("noise"),
         pl.col("identity").cast(pl.String), pl.col("fx0").is_not_null().alias("has_face"))
     names = dict(zip(table["identity"], table["name"] if "name" in table.columns else [None] * table.height))
-    triggers = export_triggers(list(names), list(names.values()), film)
+    triggers = character_names(identities, film, names)
     table = table.with_columns(
         pl.col("identity").replace_strict({k: v[0] for k, v in triggers.items()}, return_dtype=pl.String)
         .alias("trigger"),

@@ -57,7 +57,7 @@ def multimodal_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             faces=workspace.read_optional_table("faces"), voice_features=workspace.read_optional_table("voice_features"),
             vocals_path=workspace.absolute(vocals["vocals_path"][0]) if vocals is not None and vocals.height else None,
             mix_path=workspace.absolute(audio["separation_path"][0]) if audio.height else None,
-            transcription_note=transcription_note)
+            film=film, transcription_note=transcription_note)
         with workspace.staged_dir("multimodal") as staging:
             items, manifest, note = build(inputs, staging, staged_relative(workspace, "multimodal", staging),
                                           workspace.absolute, params, transcriber)

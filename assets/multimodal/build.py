@@ -27,6 +27,7 @@ class Inputs:
     voice_features: pl.DataFrame | None
     vocals_path: Path | None                # separated dialogue (44.1 kHz); None: the mix stands in
     mix_path: Path | None
+    film: str                               # the partition: unnamed characters are called ``<film>_char<n>``
     transcription_note: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -48,7 +49,8 @@ def build(inputs: Inputs, out_dir: Path, relative: Callable[[Path], str], absolu
     if inputs.mix_path is None or inputs.segments.is_empty() or inputs.speaker_identities is None \
             or inputs.speaker_identities.is_empty():
         return pl.DataFrame(schema=ITEM_SCHEMA), manifest(pl.DataFrame(schema=ITEM_SCHEMA), {}), note
-    utterances = mapped_utterances(inputs.segments, inputs.speaker_identities, inputs.identities, params)
+    utterances = mapped_utterances(inputs.segments, inputs.speaker_identities, inputs.identities, params,
+                                   inputs.film)
     if utterances.is_empty():
         return pl.DataFrame(schema=ITEM_SCHEMA), manifest(pl.DataFrame(schema=ITEM_SCHEMA), {}), \
             note or "no mapped utterance is long enough"

@@ -12,13 +12,14 @@ its note says why (session 38: ``chip_00000_00067.160||`` lines trained on empty
 """
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import soundfile as sf
+
+from assets.datasets.selection import character_names
 
 ITEM_SCHEMA = {"item_id": pl.String, "identity": pl.String, "name": pl.String, "character": pl.String,
                "speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64, "duration_s": pl.Float64,
@@ -44,15 +45,10 @@ class MultimodalParams:
     asr_model: str = ""               # Whisper save_pretrained folder ("" = $CASTFORGE_MODELS/asr/whisper-*; off)
 
 
-def character_slug(identity: str, name: str | None) -> str:
-    """The folder and column name of a character: its reviewed name when it has one, else its identity."""
-    text = (name or "").strip() or str(identity)
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or str(identity)
-
-
 def mapped_utterances(segments: pl.DataFrame, speaker_identities: pl.DataFrame, identities: pl.DataFrame | None,
-                      params: MultimodalParams) -> pl.DataFrame:
-    """speech segments of mapped speakers, with identity, current name and character slug."""
+                      params: MultimodalParams, film: str) -> pl.DataFrame:
+    """speech segments of mapped speakers, with identity, current name and ``character``: the character's folder
+    name in every export (``character_names``: its reviewed name slugged, else ``<film>_char<n>``)."""
     if segments.is_empty() or speaker_identities.is_empty():
         return pl.DataFrame(schema={"speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64,
                                     "identity": pl.String, "name": pl.String, "character": pl.String,
@@ -69,8 +65,8 @@ def mapped_utterances(segments: pl.DataFrame, speaker_identities: pl.DataFrame, 
            .select("speaker", "start_s", pl.min_horizontal(pl.col("end_s"), pl.col("start_s") + params.max_utterance_s)
                    .alias("end_s"))
            .join(mapped, on="speaker").sort("start_s"))
-    slugs = [character_slug(i, n) for i, n in zip(out["identity"], out["name"])]
-    return out.with_columns(pl.Series("character", slugs, dtype=pl.String))
+    names = character_names(identities, film, dict(zip(out["identity"], out["name"])))
+    return out.with_columns(pl.Series("character", [names[i][1] for i in out["identity"]], dtype=pl.String))
 
 
 def images_during(utterances: pl.DataFrame, instances: pl.DataFrame, faces: pl.DataFrame | None,

@@ -1,35 +1,16 @@
 """Which instances the character stages work on: kept by the filter and assigned to an identity. Polars over the film's stored tables."""
 
-import re
-
 import polars as pl
 
+from assets.datasets.selection import NOT_CHARACTERS, character_names
 from resources.errors import CastforgeError
 from resources.storage import FilmWorkspace
 
-NOISE_IDENTITIES = ("noise", "", "-1")
-
-
-def identity_label(identity: object, name: str | None) -> str:
-    """Folder and trigger label: the identity's name (slugged) when it has one, else ``identity_007``."""
-    if name and str(name).strip():
-        slug = re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
-        if slug:
-            return slug
-    if isinstance(identity, int) or (isinstance(identity, str) and identity.isdigit()):
-        return f"identity_{int(identity):03d}"
-    text = re.sub(r"[^a-zA-Z0-9]+", "_", str(identity)).strip("_")
-    return text if text.startswith("identity_") else f"identity_{text}"
-
-
-def trigger_word(identity: object, name: str | None) -> str:
-    """The caption trigger: the identity's name as written, or its folder label when unnamed."""
-    return str(name).strip() if name and str(name).strip() else identity_label(identity, None)
-
-
 def identified_instances(filtered: pl.DataFrame, assignments: pl.DataFrame,
-                         identities: pl.DataFrame | None) -> pl.DataFrame:
-    """Kept instances joined with their identity (``identity``, ``name``, ``label``, ``trigger``), sorted by id."""
+                         identities: pl.DataFrame | None, film: str) -> pl.DataFrame:
+    """Kept instances joined with their identity (``identity``, ``name``, ``label``, ``trigger``), sorted by id.
+    ``trigger`` and ``label`` (folder names) are the character's name in every export (``character_names``): the
+    reviewed name, else the film-scoped ``<film>_char<n>``; ``identity`` stays the stable key."""
     for table, needed, relation in ((filtered, ("instance_id", "kept", "path", "x0", "y0", "x1", "y1"),
                                      "filtered_instances"), (assignments, ("instance_id", "identity"),
                                                              "instance_identities")):
@@ -41,7 +22,7 @@ def identified_instances(filtered: pl.DataFrame, assignments: pl.DataFrame,
     if assigned.schema["identity"].is_numeric():
         assigned = assigned.filter(pl.col("identity") >= 0)  # -1: noise / unassigned
     else:
-        assigned = assigned.filter(~pl.col("identity").cast(pl.String).is_in(list(NOISE_IDENTITIES)))
+        assigned = assigned.filter(~pl.col("identity").cast(pl.String).is_in(list(NOT_CHARACTERS)))
     rows = kept.join(assigned, on="instance_id", how="inner")
     if identities is not None and identities.height and "identity" in identities.columns:
         names = identities.select("identity", pl.col("name") if "name" in identities.columns
@@ -50,10 +31,10 @@ def identified_instances(filtered: pl.DataFrame, assignments: pl.DataFrame,
                          on="identity", how="left")
     else:
         rows = rows.with_columns(pl.lit(None, pl.String).alias("name"))
-    labels = [identity_label(i, n) for i, n in zip(rows["identity"].to_list(), rows["name"].to_list())]
-    triggers = [trigger_word(i, n) for i, n in zip(rows["identity"].to_list(), rows["name"].to_list())]
-    return rows.with_columns(pl.Series("label", labels, pl.String),
-                             pl.Series("trigger", triggers, pl.String)).sort("instance_id")
+    names = character_names(identities, film, dict(zip(rows["identity"].cast(pl.String), rows["name"])))
+    ids = rows["identity"].cast(pl.String).to_list()
+    return rows.with_columns(pl.Series("label", [names[i][1] for i in ids], pl.String),
+                             pl.Series("trigger", [names[i][0] for i in ids], pl.String)).sort("instance_id")
 
 
 def face_yaws(faces: pl.DataFrame | None) -> dict[str, tuple[float, float]]:
@@ -74,4 +55,4 @@ def face_yaws(faces: pl.DataFrame | None) -> dict[str, tuple[float, float]]:
 def read_identified_instances(workspace: FilmWorkspace) -> pl.DataFrame:
     """``identified_instances`` of a film's stored filter and identity tables (what the character stages read)."""
     return identified_instances(workspace.read_table("filtered_instances"), workspace.read_table("instance_identities"),
-                                workspace.read_optional_table("identities"))
+                                workspace.read_optional_table("identities"), workspace.film)

@@ -4,6 +4,7 @@ from pathlib import Path
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.datasets.selection import character_names
 from assets.identities.prototypes import face_quality
 from assets.references.core import ReferenceParams, select_references
 from assets.references.pairs import select_pairs, write_pairs
@@ -67,6 +68,7 @@ def _identity_params(film: str):
 
 
 def _build(workspace, faces, identities, params, staging, face_landmarker, image_embedder):
+    film = workspace.film
     frames = workspace.read_table("frames")
     instances = workspace.read_table("filtered_instances")
     offsets = [pl.col(c) if c in instances.columns else pl.lit(0).alias(c) for c in ("crop_x0", "crop_y0")]
@@ -79,7 +81,7 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
     versions = {"faces": str(faces["model"][0]), "landmarks": Path(landmarker.model).name,
                 "novelty": Path(embedder.model).name}
     names = dict(zip(identities["identity"], identities["name"]))
-    folders = unique_folders(names)
+    folders = unique_folders({identity: label for identity, (_, label) in character_names(identities, film).items()})
     rows, skipped = [], {}
     root = workspace.artefact_dir("references")
     for (identity,), group in measured.with_row_index("_i").group_by(["identity"], maintain_order=True):

@@ -3,7 +3,6 @@ occlusion, lighting), a general-vision vector for novelty, and the image to save
 protocol objects (FaceLandmarker, ImageEmbedder)."""
 
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,21 +105,15 @@ def measure_faces(faces: pl.DataFrame, frame_paths: dict[str, str], cutouts: dic
     return table, vectors, images
 
 
-def folder_name(identity: str, name: str | None) -> str:
-    """A file-system-safe folder for an identity: its display name, else its id."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", (name or identity).strip()).strip("._")
-    return safe or identity
-
-
-def unique_folders(names: dict[str, str | None]) -> dict[str, str]:
-    """identity -> its folder: the display name, or ``<name>_<identity>`` where two identities share a name (two
-    identities renamed alike must not write into one folder)."""
-    wanted = {identity: folder_name(identity, name) for identity, name in names.items()}
+def unique_folders(labels: dict[str, str]) -> dict[str, str]:
+    """identity -> its folder: its label (``character_names``, the name it has in every export), or
+    ``<label>_<identity>`` where two identities share one (two identities renamed alike must not write into one
+    folder)."""
     counts: dict[str, int] = {}
-    for folder in wanted.values():
+    for folder in labels.values():
         counts[folder] = counts.get(folder, 0) + 1
     return {identity: folder if counts[folder] == 1 or folder == identity else f"{folder}_{identity}"
-            for identity, folder in wanted.items()}
+            for identity, folder in labels.items()}
 
 
 def write_sets(staging: Path, identity: str, name: str | None, folder_name_: str, picked: pl.DataFrame,

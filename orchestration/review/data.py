@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assets.datasets.selection import character_names
 from resources import review_state as rs
 from resources.catalog import Catalog
 from resources.storage import FilmWorkspace
@@ -77,6 +78,15 @@ def instance_items(workspace: FilmWorkspace, catalog: Catalog) -> list[dict[str,
     return items
 
 
+def shown_names(film: str, identities: list[str], names: dict[str, str]) -> dict[str, str]:
+    """identity -> what the review calls it: the name it has in every export (``character_names``: the reviewed
+    name, else ``<film>_char<n>``); ``rs.identity_display_name`` over this shows it (noise stays "noise")."""
+    ids = sorted({str(i) for i in [*identities, *names] if i is not None})
+    table = pl.DataFrame({"identity": ids, "name": [names.get(i) for i in ids]},
+                         schema={"identity": pl.String, "name": pl.String})
+    return {identity: trigger for identity, (trigger, _) in character_names(table, film).items()}
+
+
 def _reviewed_identities(workspace: FilmWorkspace, catalog: Catalog) -> dict[str, dict[str, Any]]:
     """instance_id -> its identity as the review has it (id, display name, track, how placed, stability)."""
     assignments = workspace.read_optional_table("instance_identities")
@@ -89,6 +99,8 @@ def _reviewed_identities(workspace: FilmWorkspace, catalog: Catalog) -> dict[str
     if identities is not None:
         names = {i: n for i, n in zip(identities["identity"], identities["name"]) if n}
     names.update(review.names)
+    names = shown_names(workspace.film, [*reviewed["identity"].unique().to_list(),
+                                         *(identities["identity"] if identities is not None else [])], names)
     out = {}
     for row in reviewed.iter_rows(named=True):
         stability = row.get("stability")
@@ -224,12 +236,14 @@ def _full_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str,
     # a name that came from a rename since undone is not shown
     history = rs.decisions(catalog, workspace.film, active_only=False)
     renamed_before = {(r["item_id"], r["to_value"]) for r in history.iter_rows(named=True) if r["kind"] == "rename"}
-    names = {}
+    names, known = {}, list(reviewed["identity"].unique())
     if workspace.has_table("identities"):
         for row in workspace.read_table("identities").iter_rows(named=True):
+            known.append(row["identity"])
             if row.get("name") and (row["identity"], row["name"]) not in renamed_before:
                 names[row["identity"]] = row["name"]
     names.update(review.names)
+    shown = shown_names(workspace.film, known, names)
 
     instances = _instances_table(workspace)
     paths = dict(zip(instances["instance_id"], instances["path"])) if instances is not None else {}
@@ -263,16 +277,16 @@ def _full_identity_view(workspace: FilmWorkspace, catalog: Catalog) -> dict[str,
             "track_id": r.get("track_id"),
         } for r in rows]
         identities.append({
-            "identity": identity, "name": rs.identity_display_name(identity, names), "renamed": identity in names,
+            "identity": identity, "name": rs.identity_display_name(identity, shown), "renamed": identity in names,
             "size": len(rows), "noise": identity == rs.NOISE or review.noise.get(identity, False),
             "faces": [m["face"] for m in members if m["face"]][:12],
             "members": members, "tracks": _track_strip(members),
         })
     identities.sort(key=lambda i: (i["noise"], -i["size"], i["identity"]))
     run_messages = _run_summary(workspace).get("review", [])
-    return {"identities": identities, "suggestions": merge_suggestions(prototypes, names),
+    return {"identities": identities, "suggestions": merge_suggestions(prototypes, shown),
             "missing": list(dict.fromkeys([*missing, *run_messages])), "available": True,
-            "effects": review_effects(workspace, catalog, review, names, paths)}
+            "effects": review_effects(workspace, catalog, review, shown, paths)}
 
 
 def _run_summary(workspace: FilmWorkspace) -> dict[str, Any]:

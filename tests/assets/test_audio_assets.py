@@ -139,11 +139,11 @@ def test_voice_map_on_sintel_with_identities(copy_home, sintel_frames_home: Path
     assert result.success, _failure_messages(result)
     items = workspace.read_table("multimodal_items")
     hero_items = items.filter(pl.col("speaker") == talker["speaker"])
-    assert hero_items.height >= 1 and set(hero_items["character"]) == {"Hero"} and set(hero_items["name"]) == {"Hero"}
+    assert hero_items.height >= 1 and set(hero_items["character"]) == {"hero"} and set(hero_items["name"]) == {"Hero"}
     assert all(workspace.absolute(p).exists() for p in hero_items["vocals_clip"].to_list() + hero_items["mix_clip"].to_list())
     assert (hero_items["transcript_note"].str.contains("no ASR weights")).all()  # no Whisper in ../shared
     manifest = Catalog(home).query("SELECT * FROM multimodal_datasets WHERE film = 'sintel'")
-    assert manifest.filter(pl.col("character") == "Hero")["utterances"][0] == hero_items.height
+    assert manifest.filter(pl.col("character") == "hero")["utterances"][0] == hero_items.height
     folder = workspace.artefact_dir("multimodal")
-    assert (folder / "voices/Hero/metadata.csv").exists()
+    assert (folder / "voices/hero/metadata.csv").exists()   # the folder the kohya export names 10_hero
     assert datasets.load_dataset(str(folder / "hf"), split="train").num_rows >= hero_items.height

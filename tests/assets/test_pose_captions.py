@@ -57,6 +57,10 @@ def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_fr
     assert manifest["instances"] == len(identified) and manifest["items"] == items.height
     assert pl.read_parquet(datasets / "knn_train_dataset.parquet").height == items.height
 
+    # one name per character in every export (issue #13): the captions table, the pose folders, the kohya folders,
+    # the Parquet and COCO call an unnamed identity by the same film-scoped word (never its id, identity_000)
+    names_agree(home, items, captions, poses)
+
     # review: name one identity; only its files change, the others stay untouched
     from resources.catalog import Catalog
     from resources.review_state import record_decision
@@ -76,6 +80,28 @@ def test_chain_on_real_photos_and_incremental_reexport_after_review(knn_train_fr
     assert others and len(others) < len(before)
     assert all(after.get(p) == t for p, t in others.items())
     assert any(d.name.startswith("mira_vale_") for d in pose_dir.iterdir())
+    captions2 = pl.read_parquet(tables / "captions.parquet")
+    assert set(captions2.filter(pl.col("identity") == renamed)["trigger"]) == {"Mira Vale"}
+    names_agree(home, items2, captions2, pl.read_parquet(tables / "poses.parquet"))
+
+
+def names_agree(home, items, captions, poses):
+    """Every place the knn_train export names a character uses the dataset's trigger word and folder label."""
+    trigger = dict(zip(items["identity"], items["trigger"]))
+    label = dict(zip(items["identity"], items["label"]))
+    assert all(t == "Mira Vale" or t.startswith("knn_train_char") for t in trigger.values())
+    assert {i: t for i, t in zip(captions["identity"], captions["trigger"]) if i in trigger} == trigger
+    assert all(c.split(", ")[2] == t for c, t in zip(captions["caption"], captions["trigger"]))
+    assert not any(t.startswith("identity_") for t in captions["trigger"])
+    pose_label = dict(zip(poses["instance_id"], poses["label"]))
+    assert all(pose_label[i] == label[d] for i, d in zip(items["instance_id"], items["identity"]))
+    assert all(f.startswith(f"{pose_label[i]}_") for i, f in zip(poses["instance_id"], poses["folder"]))
+    datasets = home / "films" / "knn_train" / "datasets"
+    assert {p.name.split("_", 1)[1] for p in (datasets / "kohya").iterdir()} == set(label.values())
+    parquet = pl.read_parquet(datasets / "knn_train_dataset.parquet")
+    assert set(zip(parquet["identity"], parquet["trigger"])) == {(label[i], trigger[i]) for i in trigger}
+    categories = json.loads((datasets / "coco_instances.json").read_text())["categories"]
+    assert {c["castforge_identity"]: c["name"] for c in categories} == trigger
 
 
 def _materialize(selection, home):

@@ -43,8 +43,8 @@ def test_reference_sets_per_identity_with_meta(knn_refs_home, copy_home):
                                                                      "lighting"}
         assert meta["model_versions"]["landmarks"] == "mp_face_landmark.tflite"
         assert meta["bins"]["expression"] in ("neutral", "smile", "mouth_open", "eyes_closed")  # photos: judged
-    for identity in identities["identity"]:
-        meta = json.loads((root / identity / "meta.json").read_text())
+    for identity in identities["identity"]:   # unnamed: the folder is the film-scoped name the datasets use
+        meta = json.loads((root / f"knn_train_char{int(identity.removeprefix('identity_'))}" / "meta.json").read_text())
         assert meta["faces"] == 2 and meta["stop_reason"]
         # two photos cannot fill 7 yaw buckets: the empty ones say why
         empty = [b for b in meta["coverage"]["yaw"].values() if b["face_id"] is None]

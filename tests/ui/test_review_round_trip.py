@@ -112,14 +112,14 @@ def test_every_decision_reaches_the_dataset_after_the_offered_re_run(review_home
     assert (folders / kit / f"{moved}.png").exists() and (folders / split / f"{split_out}.png").exists()
     assert {p.name for p in (folders / obama).glob("*.png")} >= {f"{i}.png" for i in members[biden]}
     assert not (folders / biden).exists() and (folders / identity[alex] / f"{alex}.png").exists()
-    # the reference sets: one folder per identity, named by its reviewed name
+    # the reference sets: one folder per identity, named as the export names it (the reviewed name, slugged)
     references = workspace.read_table("reference_images")
     by_identity = {k: set(g["name"]) for (k,), g in references.group_by("identity")}
     assert {k: by_identity.get(k) for k in names} == {k: {v} for k, v in names.items()}
     assert biden not in by_identity
     root = workspace.artefact_dir("references")
-    assert {"Barack_Obama", "kit_harington", "obama_2012"} <= {p.name for p in root.iterdir() if p.is_dir()}
-    assert all(p.startswith(f"films/{FILM}/references/Barack_Obama/")
+    assert {"barack_obama", "kit_harington", "obama_2012"} <= {p.name for p in root.iterdir() if p.is_dir()}
+    assert all(p.startswith(f"films/{FILM}/references/barack_obama/")
                for p in references.filter(pl.col("identity") == obama)["path"])
     # the export: trigger words and folders from the names, every reviewed item where the review put it
     items = workspace.read_table("dataset_items")

@@ -86,7 +86,7 @@ def film(shared: Path, tmp_path: Path) -> dict:
 def _build(film: dict, out: Path, transcriber=None, **changes) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     inputs = Inputs(segments=film["segments"], speaker_identities=film["speaker_identities"],
                     identities=film["identities"], instances=film["instances"], faces=film["faces"],
-                    voice_features=None, vocals_path=None, mix_path=film["mix"],
+                    voice_features=None, vocals_path=None, mix_path=film["mix"], film="pyannote",
                     transcription_note="" if transcriber else "no ASR weights: test")
     for key, value in changes.items():
         setattr(inputs, key, value)
@@ -97,18 +97,19 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
     import datasets
 
     items, manifest, note = _build(film, tmp_path / "out")
-    assert note == "" and items.height >= 8 and set(items["character"]) == {"Ada_Lovelace", "1"}  # the review's name
+    assert note == "" and items.height >= 8 and set(items["character"]) == {"ada_lovelace", "pyannote_char1"}
+    # the reviewed name, else the film-scoped word: the names the kohya folders and captions use
     assert (items["face_paths"].list.len() > 0).sum() >= 4 and (items["cutout_paths"].list.len() > 0).sum() >= 4
     assert (items["transcript"] == "").all() and (items["transcript_note"] == "no ASR weights: test").all()
-    assert manifest.filter(pl.col("character") == "Ada_Lovelace")["speech_s"][0] == pytest.approx(
+    assert manifest.filter(pl.col("character") == "ada_lovelace")["speech_s"][0] == pytest.approx(
         items.filter(pl.col("identity") == "0")["duration_s"].sum(), abs=0.01)
-    voice = tmp_path / "out/voices/Ada_Lovelace"
+    voice = tmp_path / "out/voices/ada_lovelace"
     # no transcripts: metadata.csv holds no line (an empty transcript is no LJSpeech line, session 38), the clips'
     # ids are in untranscribed.txt and the manifest says how many are transcribed and why the others are not
     assert (voice / "metadata.csv").read_text() == ""
     ids = (voice / "untranscribed.txt").read_text().split()
     assert ids == [Path(p).stem for p in items.filter(pl.col("identity") == "0")["voice_clip"]]
-    ada = manifest.filter(pl.col("character") == "Ada_Lovelace").row(0, named=True)
+    ada = manifest.filter(pl.col("character") == "ada_lovelace").row(0, named=True)
     assert ada["transcribed"] == 0 and ada["note"] == (
         f"{len(ids)} of {len(ids)} clips have no transcript (no ASR weights: test): left out of metadata.csv, their "
         "ids in untranscribed.txt")
@@ -146,14 +147,14 @@ def test_ljspeech_metadata_holds_the_transcribed_clips_and_lists_the_others(film
     items, _, _ = _build(film, tmp_path / "a")
     first = set(items.filter(pl.col("identity") == "0")["item_id"].head(2))
     items, manifest, _ = _build(film, tmp_path / "b", FakeTranscriber(first))
-    voice = tmp_path / "b/voices/Ada_Lovelace"
+    voice = tmp_path / "b/voices/ada_lovelace"
     lines = list(csv.reader(open(voice / "metadata.csv"), delimiter="|"))
     assert sorted(line[0] for line in lines) == sorted(first)
     assert all(line[1:] == ["Hello,  World", "hello, world"] for line in lines)
     others = (voice / "untranscribed.txt").read_text().split()
     assert len(others) == items.filter(pl.col("identity") == "0").height - 2 and not set(others) & first
     assert all((voice / "wavs" / f"{clip}.wav").exists() for clip in [*first, *others])
-    ada = manifest.filter(pl.col("character") == "Ada_Lovelace").row(0, named=True)
+    ada = manifest.filter(pl.col("character") == "ada_lovelace").row(0, named=True)
     assert ada["transcribed"] == 2 and "the ASR heard no words" in ada["note"]
     # every clip of the other character untranscribed; a character whose clips all have text has no list
     items, manifest, _ = _build(film, tmp_path / "c", FakeTranscriber(set(items["item_id"])))

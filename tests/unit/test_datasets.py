@@ -198,6 +198,20 @@ def test_caption_variants(caption, old, new, crop, expected):
     assert ", ".join(phrases) == expected
 
 
+def test_names_in_any_script_keep_their_own_folders_and_one_name_shares_one():
+    # session 38: every name without an ASCII letter became `<film>_named`, so two Japanese names shared one folder
+    triggers = export_triggers(["identity_000", "identity_001", "identity_002", "identity_003", "identity_004"],
+                               ["ペニー", "チップ", "Chip", " chip ", "Ch-ip"], "pc")
+    assert triggers["identity_000"] == ("ペニー", "ペニー")
+    assert triggers["identity_001"] == ("チップ", "チップ")
+    # one name given twice is one character to the person who gave it: one folder
+    assert triggers["identity_002"][1] == triggers["identity_003"][1] == "chip"
+    # a different name whose slug meets another's gets the identity's number
+    assert triggers["identity_004"] == ("Ch-ip", "ch_ip")
+    clash = export_triggers(["identity_000", "identity_001"], ["Ch ip", "ch-ip"], "pc")
+    assert clash["identity_000"][1] == "ch_ip" and clash["identity_001"][1] == "ch_ip_1"
+
+
 def test_trigger_words_film_scoped_and_faceless_identities_left_out(inputs):
     triggers = export_triggers(["identity_000", "identity_002", "7", "abc", "xyz"],
                                [None, "Mira Vale", None, None, ""], "Sintel Trailer")

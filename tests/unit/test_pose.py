@@ -13,7 +13,7 @@ import pytest
 from assets.pose.cluster import cache_numba_functions, subcluster_labels
 from assets.pose.core import PoseParams, assign_subclusters, estimate_one, estimate_poses, subcluster_table, \
     write_subcluster_folders
-from assets.pose.selection import identified_instances, identity_label
+from assets.pose.selection import identified_instances
 from assets.pose.views import classify_view, pose_features, pose_phrases, view_from_keypoints, view_from_yaw
 
 
@@ -109,11 +109,14 @@ def test_numba_functions_are_compiled_once_per_machine(tmp_path):
     assert cache_numba_functions(("no_such_package",)) == 0
 
 
-def test_identity_labels_use_names():
-    assert identity_label("3", None) == "identity_003"
-    assert identity_label(7, "") == "identity_007"
-    assert identity_label("identity_002", None) == "identity_002"
-    assert identity_label("id_2", "Sintel the Girl") == "sintel_the_girl"
+def test_unnamed_identities_get_the_film_scoped_name_the_datasets_give_them():
+    filtered = pl.DataFrame({"instance_id": ["a", "b", "c"], "kept": [True] * 3, "path": ["p"] * 3,
+                             "x0": [0.0] * 3, "y0": [0.0] * 3, "x1": [1.0] * 3, "y1": [1.0] * 3})
+    assign = pl.DataFrame({"instance_id": ["a", "b", "c"], "identity": ["identity_003", "identity_002", "7"]})
+    names = pl.DataFrame({"identity": ["identity_002", "identity_003"], "name": ["Sintel the Girl", None]})
+    rows = identified_instances(filtered, assign, names, "Big Buck")
+    assert rows["label"].to_list() == ["big_buck_char3", "sintel_the_girl", "big_buck_char7"]
+    assert rows["trigger"].to_list() == ["big_buck_char3", "Sintel the Girl", "big_buck_char7"]
 
 
 def test_identified_instances_skips_discarded_noise_and_unassigned():
@@ -122,7 +125,7 @@ def test_identified_instances_skips_discarded_noise_and_unassigned():
     assign = pl.DataFrame({"instance_id": ["a", "b", "c", "d"], "identity": ["identity_001", "identity_001",
                                                                             "noise", None]})
     names = pl.DataFrame({"identity": ["identity_001"], "name": ["Sintel"]})
-    rows = identified_instances(filtered, assign, names)
+    rows = identified_instances(filtered, assign, names, "sintel")
     assert rows["instance_id"].to_list() == ["a"] and rows["label"][0] == "sintel" and rows["trigger"][0] == "Sintel"
 
 
@@ -142,7 +145,7 @@ def photo_rows(shared, tmp_path) -> pl.DataFrame:
     filtered = pl.DataFrame(rows)
     assign = filtered.select("instance_id", pl.col("person").alias("identity"))
     names = pl.DataFrame({"identity": sorted(set(filtered["person"])), "name": sorted(set(filtered["person"]))})
-    return identified_instances(filtered.drop("person"), assign, names)
+    return identified_instances(filtered.drop("person"), assign, names, "knn")
 
 
 def test_estimate_poses_on_real_photos_in_frame_coordinates(photo_rows, castforge_home, tmp_path):

@@ -90,10 +90,13 @@ def test_few_faces_fill_what_they_can_and_say_why():
 def test_identities_named_alike_get_their_own_folders():
     from assets.references.measure import unique_folders
 
-    folders = unique_folders({"identity_000": "Sintel", "identity_001": "Sintel", "identity_002": None,
-                              "identity_003": "../etc/x y"})
-    assert folders["identity_000"] == "Sintel_identity_000" and folders["identity_001"] == "Sintel_identity_001"
-    assert folders["identity_002"] == "identity_002" and "/" not in folders["identity_003"]
+    from assets.datasets.selection import character_names
+
+    names = pl.DataFrame({"identity": ["identity_000", "identity_001", "identity_002", "identity_003"],
+                          "name": ["Sintel", "Sintel", None, "../etc/x y"]})
+    folders = unique_folders({i: label for i, (_, label) in character_names(names, "sintel").items()})
+    assert folders["identity_000"] == "sintel_identity_000" and folders["identity_001"] == "sintel_identity_001"
+    assert folders["identity_002"] == "sintel_char2" and "/" not in folders["identity_003"]
 
 
 def test_pairs_of_characters_seen_together():
