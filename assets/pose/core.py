@@ -141,16 +141,22 @@ def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, flo
 
 
 def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: Any, params: PoseParams,
-                   absolute: Callable[[str], Path], overlay_dir: Path | None = None) -> pl.DataFrame:
+                   absolute: Callable[[str], Path], overlay_dir: Path | None = None,
+                   estimate: Callable[..., tuple[np.ndarray | None, str | None]] | None = None) -> pl.DataFrame:
     """One row per identified instance: keypoints (flat x, y, score in frame pixels), view, no_pose_reason.
     ``overlay_dir``: each keypoint overlay is drawn there as ``<instance_id>_pose.jpg`` from the cut-out already
-    decoded for the estimate, so ``write_subcluster_folders`` does not decode every cut-out a second time."""
+    decoded for the estimate, so ``write_subcluster_folders`` does not decode every cut-out a second time.
+    ``estimate(instance_id, path, box, overlay)``: a cut-out's (keypoints, no-pose reason) instead of
+    ``estimate_one`` (assets/pose/pose_reuse.py takes an unchanged cut-out's from the last run)."""
+    if estimate is None:
+        def estimate(_instance_id, path, box, overlay):
+            return estimate_one(estimator, path, box, params, overlay)
     yaws = face_yaws(faces)
     out = []
     for row in rows.iter_rows(named=True):
-        kp, reason = estimate_one(estimator, absolute(row["path"]),
-                                  (row["x0"], row["y0"], row["x1"], row["y1"]), params,
-                                  overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None)
+        kp, reason = estimate(row["instance_id"], absolute(row["path"]),
+                              (row["x0"], row["y0"], row["x1"], row["y1"]),
+                              overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None)
         yaw = yaws.get(row["instance_id"], (float("nan"), 0.0))[0]
         usable = kp if reason is None else None
         view, source = classify_view(usable, yaw if np.isfinite(yaw) else None, params.min_confidence,
