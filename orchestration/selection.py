@@ -8,6 +8,7 @@ from dagster import AssetKey, AssetsDefinition
 
 from resources.catalog import Catalog
 from resources.errors import CastforgeError, ConfigError, MissingUpstreamError, did_you_mean
+from resources.lineage import changed_outputs
 from resources.storage import FilmWorkspace
 
 
@@ -86,6 +87,9 @@ def stale_reason(workspace: FilmWorkspace, catalog: Catalog, asset: str,
     current = contract.parameters_key(workspace.film, overrides)
     if _jsonish(stored) != _jsonish(current):
         return "parameters changed"
+    changed = changed_outputs(workspace, record)[0] if workspace.mirror is None else []
+    if changed:   # a file its rows name edited or deleted by hand, a table left by a killed run
+        return f"{', '.join(changed)} changed on disk"
     return None
 
 

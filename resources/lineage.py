@@ -8,7 +8,10 @@ with unchanged inputs and config is cheap and yields identical rows.
 A relation's key is its content (``outputs`` in its writer's stage record, made at commit by ``content_key``): the
 table file's bytes and the bytes of every file or folder its rows name. So an upstream stage that ran again and
 wrote the same rows and files leaves the stages below it current; a record written before content keys falls back
-to the writer's fingerprint.
+to the writer's fingerprint. A stage is current only while what it wrote is still on disk as written
+(``changed_outputs``: the sizes and times of its table and named files, ``output_stamps`` in its record, then their
+content when those differ): a cut-out or key frame edited or deleted by hand, or a table left by a killed run, makes
+it compute again rather than serve rows over files that no longer match them.
 """
 
 import functools
@@ -36,6 +39,7 @@ def stable_hash(payload: Any) -> str:
 
 
 OUTPUTS = "outputs"  # stage record field: relation -> content key of what the stage wrote (``content_key``)
+OUTPUT_STAMPS = "output_stamps"  # stage record field: relation -> ``output_stamp`` of what the stage wrote
 
 
 def relation_key(record: dict[str, Any], relation: str) -> str:
@@ -70,15 +74,61 @@ def content_key(workspace: FilmWorkspace, relation: str) -> str:
     (a text column one of whose first values is a path in the film's folder: cut-outs, key frames, stems, crops), so
     a stage that rewrote a picture under an unchanged path does change the key."""
     path = workspace.table_path(relation)
-    table = pl.read_parquet(path)
-    named: dict[str, str] = {}
+    named = {value: _tree_digest(target) for value, target in _named_artefacts(workspace, relation).items()}
+    return stable_hash([file_digest(path), sorted(named.items())])
+
+
+def output_stamp(workspace: FilmWorkspace, relation: str) -> str:
+    """A cheap stand-in for ``content_key``: the size and modification time of the table file and of every file
+    its rows name (no bytes read), so a cached stage notices a file edited or deleted by hand without hashing."""
+    path = workspace.table_path(relation)
+    stats = [(value, _tree_stat(target)) for value, target in sorted(_named_artefacts(workspace, relation).items())]
+    return stable_hash([_tree_stat(path), stats])
+
+
+def _named_artefacts(workspace: FilmWorkspace, relation: str) -> dict[str, Path]:
+    """Every file or folder the rows of ``relation`` name, by the stored value: the values of each text column one
+    of whose first values names an artefact in the film's folder (a value whose file is gone stays, as missing)."""
+    table = pl.read_parquet(workspace.table_path(relation))
+    named: dict[str, Path] = {}
     for column, dtype in table.schema.items():
         values = table[column].drop_nulls().unique().sort() if dtype == pl.String else None
         if values is None or not any(_names_artefact(workspace, value) for value in values.head(16)):
             continue
-        for value in values:
-            named[value] = _tree_digest(workspace.absolute(value))
-    return stable_hash([file_digest(path), sorted(named.items())])
+        named.update((value, workspace.absolute(value)) for value in values)
+    return named
+
+
+def _tree_stat(path: Path) -> Any:
+    """Size and modification time of a file; of every file under a folder, by relative path; ``missing``."""
+    if path.is_dir():
+        return [(p.relative_to(path).as_posix(), _tree_stat(p)) for p in sorted(path.rglob("*")) if p.is_file()]
+    try:
+        status = path.stat()
+    except OSError:
+        return "missing"
+    return [status.st_size, status.st_mtime_ns]
+
+
+def changed_outputs(workspace: FilmWorkspace, record: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """The relations a stage record says its stage wrote whose content on disk is no longer what it wrote (a
+    cut-out, key frame or table edited or deleted by hand, a run killed while rewriting them), and the fresh
+    ``output_stamp`` of those whose files were touched but not changed. Each one's stamp is compared first, its
+    ``content_key`` only when the stamp differs. A record written before content keys has nothing to compare."""
+    stamps = record.get(OUTPUT_STAMPS) or {}
+    changed, restamped = [], {}
+    for relation, key in (record.get(OUTPUTS) or {}).items():
+        if not workspace.table_path(relation).exists():
+            changed.append(relation)
+            continue
+        stamp = output_stamp(workspace, relation)
+        if stamps.get(relation) == stamp:
+            continue
+        if content_key(workspace, relation) == key:
+            restamped[relation] = stamp
+        else:
+            changed.append(relation)
+    return changed, restamped
 
 
 def _names_artefact(workspace: FilmWorkspace, value: str) -> bool:
@@ -178,7 +228,7 @@ class StageRun:
         self.log = logger or log
         self.config_hash = stable_hash(params)
         self.fingerprint = stable_hash([asset, code_version, self.config_hash, sorted(inputs.items())])
-        self.cached_record = self._cached_record()
+        self.cached_record = self._cached_record(check_outputs=False)   # checked in full once the hold is taken
         self.row_count: int | None = None
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -200,10 +250,23 @@ class StageRun:
     def cached(self) -> bool:
         return self.cached_record is not None
 
-    def _cached_record(self) -> dict[str, Any] | None:
+    def _cached_record(self, check_outputs: bool = True) -> dict[str, Any] | None:
         record = self.workspace.read_stage_record(self.asset)
-        return record if record and record.get("fingerprint") == self.fingerprint and \
-            self.workspace.has_table(self.asset) else None
+        if not (record and record.get("fingerprint") == self.fingerprint and self.workspace.has_table(self.asset)):
+            return None
+        # with an object store, what was published there is the stage's output (checking would fetch it all)
+        if not check_outputs or self.workspace.mirror is not None:
+            return record
+        changed, restamped = changed_outputs(self.workspace, record)
+        if changed:
+            self.log.warning("%s: %s changed on disk since the stage wrote %s (a file its rows name edited or "
+                             "deleted, or a write cut short): computing the stage again", self.asset,
+                             ", ".join(changed), "it" if len(changed) == 1 else "them")
+            return None
+        if restamped:   # touched, or a record without stamps: hash them once, not on every later run
+            record = {**record, OUTPUT_STAMPS: {**(record.get(OUTPUT_STAMPS) or {}), **restamped}}
+            self.workspace.write_stage_record(self.asset, record)
+        return record
 
     def __enter__(self) -> "StageRun":
         # one writer per film and stage on every machine (a second run of the film, a step its queue delivered
@@ -227,7 +290,9 @@ class StageRun:
         self.workspace.write_table(self.asset, table)
         self.row_count = table.height
         self.extra_record = record
-        outputs = {relation: content_key(self.workspace, relation) for relation in (self.asset, *(extra_tables or {}))}
+        written = (self.asset, *(extra_tables or {}))
+        stamps = {relation: output_stamp(self.workspace, relation) for relation in written}
+        outputs = {relation: content_key(self.workspace, relation) for relation in written}
         self.workspace.write_stage_record(self.asset, {
             "asset": self.asset,
             "fingerprint": self.fingerprint,
@@ -236,6 +301,7 @@ class StageRun:
             "params": self.params,
             "inputs": self.inputs,
             OUTPUTS: outputs,
+            OUTPUT_STAMPS: stamps,
             "row_count": self.row_count,
             "run_id": self.run_id,
             "finished_at": datetime.now(timezone.utc).isoformat(),

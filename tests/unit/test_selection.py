@@ -101,3 +101,11 @@ def test_status_lists_assets_in_graph_order_with_stale_failed_and_what_rows_coun
     assert main(["status", "f"]) == 0
     out = capsys.readouterr().out
     assert "identity_clusters    STALE" in out and "(review changed)" in out and "captions             FAILED" in out
+
+
+def test_a_table_changed_under_its_record_is_stale_and_pulled_into_the_run(complete_film):
+    workspace, catalog, graph = complete_film   # by hand, or a run killed between the table and its record
+    table = workspace.read_table("instances")
+    workspace.write_table("instances", pl.concat([table, table.clear(1)], how="vertical_relaxed"))
+    assert stale_reason(workspace, catalog, "instances") == "instances changed on disk"
+    assert run_selection(workspace, graph, ["filtered_instances"], catalog) == ["instances", "filtered_instances"]
