@@ -76,7 +76,8 @@ def voice_contents(items) -> str:
     from assets.multimodal.core import UNTRANSCRIBED, transcribed
 
     per_character = items.group_by("character").len().sort(["len", "character"], descending=[True, False])
-    said = f" (LJSpeech: {items.height} clips: " + ", ".join(f"{c} {n}" for c, n in per_character.iter_rows())
+    clips = f"{items.height} clip" + ("" if items.height == 1 else "s")
+    said = f" (LJSpeech: {clips}: " + ", ".join(f"{c} {n}" for c, n in per_character.iter_rows())
     done = int(transcribed(items).sum())
     if done == items.height:
         return said + "; all transcribed)"

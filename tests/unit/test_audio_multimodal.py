@@ -117,6 +117,8 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
 
     assert voice_contents(items).endswith(f"; 0 transcribed (metadata.csv), {items.height} not (untranscribed.txt): "
                                           "no ASR weights: test)")
+    assert voice_contents(items).startswith(f" (LJSpeech: {items.height} clips: ")
+    assert voice_contents(items.head(1)).startswith(" (LJSpeech: 1 clip: ")   # the Sintel trailer's one clip
     wav = voice / "wavs" / f"{ids[0]}.wav"
     info = sf.info(str(wav))
     assert info.samplerate == 22050 and info.channels == 1 and info.subtype == "PCM_16"
