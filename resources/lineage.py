@@ -69,21 +69,22 @@ def relation_fingerprint(workspace: FilmWorkspace, relation: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def content_key(workspace: FilmWorkspace, relation: str) -> str:
+def content_key(workspace: FilmWorkspace, relation: str, named: dict[str, Path] | None = None) -> str:
     """The content of a written relation: its table file's bytes and those of every file or folder its rows name
     (a text column one of whose first values is a path in the film's folder: cut-outs, key frames, stems, crops), so
-    a stage that rewrote a picture under an unchanged path does change the key."""
+    a stage that rewrote a picture under an unchanged path does change the key. ``named``: ``_named_artefacts``
+    when the caller has read it already."""
     path = workspace.table_path(relation)
-    named = {value: _tree_digest(target) for value, target in _named_artefacts(workspace, relation).items()}
-    return stable_hash([file_digest(path), sorted(named.items())])
+    named = _named_artefacts(workspace, relation) if named is None else named
+    return stable_hash([file_digest(path), sorted((value, _tree_digest(target)) for value, target in named.items())])
 
 
-def output_stamp(workspace: FilmWorkspace, relation: str) -> str:
+def output_stamp(workspace: FilmWorkspace, relation: str, named: dict[str, Path] | None = None) -> str:
     """A cheap stand-in for ``content_key``: the size and modification time of the table file and of every file
     its rows name (no bytes read), so a cached stage notices a file edited or deleted by hand without hashing."""
     path = workspace.table_path(relation)
-    stats = [(value, _tree_stat(target)) for value, target in sorted(_named_artefacts(workspace, relation).items())]
-    return stable_hash([_tree_stat(path), stats])
+    named = _named_artefacts(workspace, relation) if named is None else named
+    return stable_hash([_tree_stat(path), [(value, _tree_stat(target)) for value, target in sorted(named.items())]])
 
 
 def _named_artefacts(workspace: FilmWorkspace, relation: str) -> dict[str, Path]:
@@ -121,10 +122,11 @@ def changed_outputs(workspace: FilmWorkspace, record: dict[str, Any]) -> tuple[l
         if not workspace.table_path(relation).exists():
             changed.append(relation)
             continue
-        stamp = output_stamp(workspace, relation)
+        named = _named_artefacts(workspace, relation)   # the table read once for the stamp and the key
+        stamp = output_stamp(workspace, relation, named)
         if stamps.get(relation) == stamp:
             continue
-        if content_key(workspace, relation) == key:
+        if content_key(workspace, relation, named) == key:
             restamped[relation] = stamp
         else:
             changed.append(relation)
@@ -290,9 +292,10 @@ class StageRun:
         self.workspace.write_table(self.asset, table)
         self.row_count = table.height
         self.extra_record = record
-        written = (self.asset, *(extra_tables or {}))
-        stamps = {relation: output_stamp(self.workspace, relation) for relation in written}
-        outputs = {relation: content_key(self.workspace, relation) for relation in written}
+        named = {relation: _named_artefacts(self.workspace, relation)   # each table read once for stamp and key
+                 for relation in (self.asset, *(extra_tables or {}))}
+        stamps = {relation: output_stamp(self.workspace, relation, files) for relation, files in named.items()}
+        outputs = {relation: content_key(self.workspace, relation, files) for relation, files in named.items()}
         self.workspace.write_stage_record(self.asset, {
             "asset": self.asset,
             "fingerprint": self.fingerprint,
