@@ -9,6 +9,7 @@ from assets.audio.separation import separate_file
 from assets.audio.speech import markdown_table, segments_table, speaker_clips, write_rttm
 from assets.audio.voice_features import VoiceFeatureParams, speaker_reuse, voice_features as describe_voices
 from assets.audio.active_speakers import EVIDENCE_SCHEMA, ActiveSpeakerParams, pooled_evidence
+from assets.audio.mouth_reuse import STORE as MOUTH_STORE, MouthReuse
 from assets.audio.mouth_tracks import DRAWN_DETECTORS, lip_sync_evidence
 from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
 from assets.audio.voice_map import with_lip_sync
@@ -171,6 +172,8 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
             return cached_result(stage)
         segments = workspace.read_table("speech_segments")
         have = {r: workspace.has_table(r) for r in ("frames", "shots", *IDENTITY_TABLES)}
+        mouths = MouthReuse(ItemReuse(workspace, stage), workspace.artefact_dir("voice_map") / MOUTH_STORE,
+                            stage.inputs[FILM_SOURCE])
         if segments.is_empty():
             pairs, best = map_voices(segments, segments.head(0), segments.head(0), None)
             note = "no speech in this film: nothing to map"
@@ -183,17 +186,18 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
             pairs, best = map_voices(segments, spans, visible,
                                      workspace.read_table("identities") if have["identities"] else None, settings)
             sync, note = _lip_sync(context, workspace, film_record(catalog, film), segments, settings,
-                                   MouthReaders(face_landmarker, face_analyzer, settings, context.log))
+                                   MouthReaders(face_landmarker, face_analyzer, settings, context.log), mouths)
             pairs, best = with_lip_sync(pairs, best, pooled_evidence(sync, _sync_params(settings)), settings)
         else:
             pairs, best = map_voices(segments.head(0), segments.head(0), segments.head(0), None)
             note = "no identity tables (instances / instance_identities) for this film yet: nothing to map"
             context.log.info(note)
-        stage.commit(pairs, {"speaker_identities": best}, note=note)
+        stage.commit(pairs, {"speaker_identities": best}, note=note, **mouths.reuse.record())
         preview = markdown_table(best.select("speaker", "identity", "name", "confidence", "evidence",
                                         "sync_correlation", "sync_lag_s")) if best.height else (note or "no speaker mapped")
         return result(stage, {"pairs": pairs.height, "mapped_speakers": best.height, "note": note,
                               "lip_sync_mapped": int((best["evidence"] == "lip_sync").sum()) if best.height else 0,
+                              "mouths_reused": mouths.reused, "mouths_read": mouths.read,
                               "preview": MetadataValue.md(preview)})
 
 
@@ -235,8 +239,9 @@ class MouthReaders:
 
 
 def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: dict, segments: pl.DataFrame,
-              settings: VoiceMapParams, readers: MouthReaders) -> tuple[pl.DataFrame, str]:
-    """Mouth evidence for the film (active_speakers.EVIDENCE_SCHEMA) and a note saying why there is none."""
+              settings: VoiceMapParams, readers: MouthReaders, mouths: MouthReuse) -> tuple[pl.DataFrame, str]:
+    """Mouth evidence for the film (active_speakers.EVIDENCE_SCHEMA) and a note saying why there is none; the
+    series of faces whose inputs did not change come from the last run (``mouths``), which keeps this run's."""
     empty = pl.DataFrame(schema=EVIDENCE_SCHEMA)
     if not settings.lip_sync:
         return empty, "lip sync off (voice_map.lip_sync): co-occurrence only"
@@ -249,9 +254,11 @@ def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: 
     evidence = lip_sync_evidence(workspace.absolute(source["source_path"]), segments, workspace.read_table("shots"),
                                  workspace.read_table("frames"), faces, workspace.read_table("instance_identities"),
                                  readers.mesh() if photo_faces else None, _sync_params(settings),
-                                 drawn=readers.drawn() if drawn_faces else None)
+                                 drawn=readers.drawn() if drawn_faces else None, reuse=mouths)
+    mouths.keep()
     context.log.info(f"lip sync: {evidence.height} speaker-face-shot measurements in "
-                     f"{time.perf_counter() - started:.1f} s (mouths: {', '.join(readers.used) or 'lower-face motion'})")
+                     f"{time.perf_counter() - started:.1f} s (mouths: {', '.join(readers.used) or 'lower-face motion'});"
+                     f" {mouths.note()}")
     return evidence, "" if evidence.height else "no identified face seen while someone speaks: co-occurrence only"
 
 

@@ -205,12 +205,13 @@ DRAWN_MAX_HEIGHT = 480
 def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, frames: pl.DataFrame,
                       faces: pl.DataFrame, instance_identities: pl.DataFrame, mesh=None,
                       params: ActiveSpeakerParams = ActiveSpeakerParams(), drawn=None,
-                      workers: int | None = None) -> pl.DataFrame:
+                      workers: int | None = None, reuse=None) -> pl.DataFrame:
     """``active_speakers.EVIDENCE_SCHEMA`` rows for every shot with speech and identified faces. ``mesh`` reads
     the mouths of photo / 3D faces, ``drawn`` those a 2D detector found (``faces.detector`` in DRAWN_DETECTORS);
     None: lower-face motion for those faces. Shots are followed on ``workers`` threads (default: the available
     cores; decoding, the mesh and the AnimeFace worker release the GIL), each reader called by one thread at a
-    time; rows come in shot order whatever the number of threads."""
+    time; rows come in shot order whatever the number of threads. ``reuse`` (mouth_reuse.MouthReuse) gives the
+    last run's series of a face whose inputs did not change: a shot is decoded only for the faces it has not."""
     if "detector" not in faces.columns:
         faces = faces.with_columns(pl.lit(None, pl.String).alias("detector"))
     seen = (faces.select("instance_id", "frame_id", "fx0", "fy0", "fx1", "fy1", "detector")
@@ -246,9 +247,18 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
                      DRAWN_MAX_HEIGHT if any_drawn and width else None, patience))
 
     def follow(job: tuple) -> dict[str, tuple[np.ndarray, bool]]:
-        _, _, times, observations, readers, width, max_height, patience = job
-        return mouth_series(video, times, observations, readers, frame_width=width, max_height=max_height,
-                            first_misses=patience)
+        shot, span, times, observations, readers, width, max_height, patience = job
+        keys = {identity: reuse.key(shot, identity, span, params.rate, seen, readers.get(identity), width,
+                                    max_height, patience.get(identity, 0))
+                for identity, seen in observations.items()} if reuse is not None else {}
+        taken = {identity: reuse.taken(key) for identity, key in keys.items()}
+        unread = {identity: seen for identity, seen in observations.items() if taken.get(identity) is None}
+        read = mouth_series(video, times, unread, readers, frame_width=width, max_height=max_height,
+                            first_misses=patience) if unread else {}
+        for identity, series in read.items():
+            if reuse is not None:
+                reuse.made(keys[identity], series)
+        return {identity: read[identity] if identity in read else taken[identity] for identity in observations}
 
     workers = max(1, min(workers or available_cores(), len(jobs)))
     rows = []

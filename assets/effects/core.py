@@ -85,10 +85,11 @@ class EffectsResult:
 def catalogue(frames: pl.DataFrame, signals: pl.DataFrame | None, fps: float, instances: pl.DataFrame | None,
               track_points: pl.DataFrame | None, read_bgr: Callable[[str], np.ndarray | None],
               read_rgba: Callable[[str], np.ndarray | None], params: EffectParams,
-              read_mask: Callable[[str], np.ndarray | None] | None = None) -> EffectsResult:
+              read_mask: Callable[[str], np.ndarray | None] | None = None, reuse=None) -> EffectsResult:
     """Every effect event of the film and the tags of each kept key frame. With ``read_mask`` (a stored mask path
     -> grey mask), the appearance of a tracked instance on a kept key frame is measured from that frame, decoded
-    for its own detections, under the instance's mask (``mask_histogram``) instead of from its cut-out's decode."""
+    for its own detections, under the instance's mask (``mask_histogram``) instead of from its cut-out's decode.
+    ``reuse`` (frame_reuse.FrameReuse) gives the last run's measures of a key frame whose inputs did not change."""
     kept = frames.filter(pl.col("kept") & pl.col("path").is_not_null()).sort("timestamp_s") if frames.height \
         else frames
     if kept.height == 0 and (signals is None or signals.height == 0):
@@ -97,14 +98,18 @@ def catalogue(frames: pl.DataFrame, signals: pl.DataFrame | None, fps: float, in
     tracked = _tracked_masks(instances, track_points) if read_mask is not None else {}
     histograms: dict[str, np.ndarray | None] = {}
 
-    def measure_tracked(row: dict, bgr: np.ndarray) -> None:
+    def measure_tracked(row: dict, bgr: np.ndarray) -> dict[str, np.ndarray | None]:
+        measured = {}
         for instance_id, mask_path, origin in tracked.get(row["frame_id"], []):
             mask = read_mask(mask_path)
             if mask is not None:   # else its cut-out is read, as without read_mask
-                histograms[instance_id] = mask_histogram(bgr, mask, origin)
+                measured[instance_id] = mask_histogram(bgr, mask, origin)
+        histograms.update(measured)
+        return measured
 
     per_frame = key_frame_detections(kept, _boxes(instances), read_bgr, params,
-                                     also=measure_tracked if tracked else None)
+                                     also=measure_tracked if tracked else None,
+                                     reuse=_FrameItems(reuse, tracked, histograms) if reuse is not None else None)
     events = _merge_key_frame_detections(per_frame, kept)
     timed = []
     if signals is not None and signals.height:
@@ -122,19 +127,27 @@ def catalogue(frames: pl.DataFrame, signals: pl.DataFrame | None, fps: float, in
 def key_frame_detections(kept: pl.DataFrame, boxes: dict[str, list[tuple[float, float, float, float]]],
                          read_bgr: Callable[[str], np.ndarray | None], params: EffectParams,
                          workers: int | None = None,
-                         also: Callable[[dict, np.ndarray], None] | None = None) -> list[dict]:
+                         also: Callable[[dict, np.ndarray], dict | None] | None = None,
+                         reuse=None) -> list[dict]:
     """``frame_detections`` of every kept key frame, in the frames' order, each tagged with its frame. Frames are
     independent, and reading them and OpenCV's filters release the GIL, so a thread per core (``workers``, default
     the available cores) measures them at once; the list is the same as one thread's. ``also(row, bgr)`` is called
-    with each frame read (on its thread), for other measures of the same decode."""
+    with each frame read (on its thread), for other measures of the same decode; what it returns is kept with the
+    frame's detections by ``reuse`` (``_FrameItems``), which gives back an unchanged frame's without reading it."""
     def detect(row: dict) -> list[dict]:
-        bgr = read_bgr(row["path"])
-        if bgr is None:
-            return []
-        if also is not None:
-            also(row, bgr)
+        frame_boxes = boxes.get(row["frame_id"], [])
+        key = reuse.key(row, frame_boxes) if reuse is not None else None
+        taken = reuse.taken(key) if key is not None else None
+        if taken is None:
+            bgr = read_bgr(row["path"])
+            if bgr is None:
+                return []
+            extra = also(row, bgr) if also is not None else None
+            taken = frame_detections(bgr, frame_boxes, params)
+            if key is not None:
+                reuse.made(key, taken, extra or {})
         return [{**found, "shot": row["shot"], "frame_id": row["frame_id"], "timestamp_s": row["timestamp_s"]}
-                for found in frame_detections(bgr, boxes.get(row["frame_id"], []), params)]
+                for found in taken]
 
     rows = kept.select("frame_id", "shot", "timestamp_s", "path").to_dicts() if kept.height else []
     workers = max(1, min(workers or available_cores(), len(rows)))
@@ -142,6 +155,27 @@ def key_frame_detections(kept: pl.DataFrame, boxes: dict[str, list[tuple[float, 
         return [found for row in rows for found in detect(row)]
     with ThreadPoolExecutor(workers, thread_name_prefix="effects") as pool:
         return [found for frame in pool.map(detect, rows) for found in frame]
+
+
+class _FrameItems:
+    """``FrameReuse`` seen from ``key_frame_detections``: a frame's key names its tracked masks too, and a taken
+    frame hands its tracked instances' histograms to the catalogue as a measured one does."""
+
+    def __init__(self, reuse, tracked: dict[str, list], histograms: dict[str, np.ndarray | None]):
+        self.reuse, self.tracked, self.histograms = reuse, tracked, histograms
+
+    def key(self, row: dict, boxes: list) -> str:
+        return self.reuse.key(row["frame_id"], row["path"], boxes, self.tracked.get(row["frame_id"], []))
+
+    def taken(self, key: str) -> list[dict] | None:
+        found = self.reuse.taken(key)
+        if found is None:
+            return None
+        self.histograms.update(found[1])
+        return found[0]
+
+    def made(self, key: str, detections: list[dict], histograms: dict) -> None:
+        self.reuse.made(key, detections, histograms)
 
 
 def _tracked_masks(instances: pl.DataFrame | None,
