@@ -32,7 +32,7 @@ from resources.catalog import Catalog
 from resources.errors import FilmNotFoundError
 from resources.film_settings import Schema, parameters, preset_names, stage_params
 from resources.lineage import StageRun, package_code_hash, record_failure, relation_fingerprint, upstream_fingerprint
-from resources.relations import FILM_SOURCE, REVIEW, writer_of
+from resources.relations import FILM_SOURCE, REVIEW, SIDECAR_SUBTITLES, writer_of
 from resources.storage import FilmWorkspace
 
 REVIEW_ASSET = "review_decisions"   # the observable source asset whose data version is the review revision
@@ -47,7 +47,8 @@ class NoParams:
 
 class StageContract:
     """``reads``: relations the stage needs (a missing one is an error naming its writer), ``FILM_SOURCE``
-    (``"film"``: the ingested source's content hash) and ``REVIEW`` (``"review"``: the film's review revision).
+    (``"film"``: the ingested source's content hash), ``REVIEW`` (``"review"``: the film's review revision) and
+    ``SIDECAR_SUBTITLES`` (the subtitle files beside the source, hashed).
     ``optional_reads``: relations it uses when present. ``params``: the parameter dataclass (one declaration per
     parameter: type, default, comment); it may define ``from_dict`` to build itself from plain values.
     ``per_shot_presets``: the stage gives each shot of a film that mixes styles its own preset's values, so with
@@ -72,7 +73,7 @@ class StageContract:
     def upstream_assets(self) -> list[str]:
         names: list[str] = []
         for name in (*self.reads, *self.optional_reads):
-            if name == FILM_SOURCE:
+            if name in (FILM_SOURCE, SIDECAR_SUBTITLES):
                 continue
             writer = REVIEW_ASSET if name == REVIEW else writer_of(name)
             if writer != self.asset and writer not in names:
@@ -118,6 +119,13 @@ class StageContract:
                 from resources import review_state
 
                 inputs[name] = f"r{review_state.review_revision(catalog, workspace.film)}"
+            elif name == SIDECAR_SUBTITLES:
+                from resources.media import sidecar_fingerprint
+
+                record = catalog.film(workspace.film)
+                if record is None:
+                    raise FilmNotFoundError(workspace.film)
+                inputs[name] = sidecar_fingerprint(workspace.absolute(record["source_path"]))
             else:
                 inputs[name] = upstream_fingerprint(workspace, name)
         for name in self.optional_reads:

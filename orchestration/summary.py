@@ -79,6 +79,9 @@ def voice_contents(items) -> str:
     clips = f"{items.height} clip" + ("" if items.height == 1 else "s")
     said = f" (LJSpeech: {clips}: " + ", ".join(f"{c} {n}" for c, n in per_character.iter_rows())
     done = int(transcribed(items).sum())
+    subtitled = int((items["transcript_source"] == "subtitles").sum()) if "transcript_source" in items.columns else 0
+    if subtitled:
+        said += f"; {subtitled} transcribed from subtitles"
     if done == items.height:
         return said + "; all transcribed)"
     reasons = sorted({r for r in items.filter(~transcribed(items))["transcript_note"].fill_null("").to_list() if r})

@@ -15,6 +15,7 @@ from resources.errors import BadMediaError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
+SIDECAR_SUFFIXES = (".srt", ".ass", ".ssa", ".vtt")  # subtitle files beside a film, read by the audio stage
 # Images above this many pixels are decoded reduced (JPEG: in the DCT, 1/2 to 1/8, without the full image in
 # memory; other formats: decoded, then resized). Above MAX_IMAGE_PIXELS (or a format with no reduced decoding above
 # MAX_FULL_DECODE_PIXELS) an image is reported unusable by name instead of exhausting memory.
@@ -284,3 +285,25 @@ def _probe_av(path: Path) -> MediaInfo:
         frames = video.frames or (round(duration * fps) if duration and fps else None)
         return MediaInfo("video", duration, fps, first.width, first.height, frames, None, audio is not None,
                          path.stat().st_size)
+
+
+def sidecar_subtitle_files(source: Path) -> list[Path]:
+    """Subtitle files beside a film named after it: ``Film.srt``, ``Film.en.srt``, ``Film.ass``, ``Film.vtt``."""
+    source = Path(source)
+    if not source.is_file():
+        return []
+    return sorted(p for p in source.parent.iterdir()
+                  if p.is_file() and p.suffix.lower() in SIDECAR_SUFFIXES
+                  and (p.stem == source.stem or p.name.startswith(source.stem + ".")))
+
+
+def sidecar_fingerprint(source: Path) -> str:
+    """The names and bytes of a film's sidecar subtitle files, hashed ("none" without any): a stage input, so a new
+    or edited ``Film.en.srt`` makes the audio stage stale."""
+    files = sidecar_subtitle_files(source)
+    if not files:
+        return "none"
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # What a stage can read that is not a table: the film's source (content hash) and its review revision.
 FILM_SOURCE = "film"
 REVIEW = "review"
+SIDECAR_SUBTITLES = "sidecar_subtitles"  # subtitle files beside the film's source (names and bytes hashed)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ RELATIONS: dict[str, Relation] = _relations(
     Relation("dataset_decisions", "character_datasets", ("instance_id", "crop", "decision", "rule", "reason"),
              "every export decision (exported: resize method; skipped: why)"),
     Relation("audio", "audio", ("has_audio", "separation_path", "speech_path", "duration_s"), "decoded soundtrack"),
+    Relation("subtitle_cues", "audio", ("start_s", "end_s", "text", "source", "kind"),
+             "the chosen subtitle track's cues (embedded text stream or sidecar file): dialogue and signs"),
+    Relation("subtitle_tracks", "audio", ("source", "codec", "language", "used", "reason"),
+             "every subtitle stream and sidecar file of the film: used or why not (bitmap, another chosen)"),
     Relation("vocals", "vocals", ("vocals_path", "rest_path", "vocals16k_path"), "separated dialogue stems"),
     Relation("diarization", "diarization", ("speaker",), "one row per speaker with sample clips"),
     Relation("speech_segments", "diarization", ("speaker", "start_s", "end_s", "duration_s"), "who speaks when"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from resources.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, image_files
+from resources.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, SIDECAR_SUFFIXES, image_files
 
 REJECTED = "rejected"
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
@@ -41,11 +41,14 @@ def _signature(path: Path) -> list:
 
 
 def classify(entry: Path) -> str:
-    """"film" (video, audio, folder), "partial" (a download in progress), "ignored" (hidden, reason files) or
+    """"film" (video, audio, folder), "partial" (a download in progress), "ignored" (hidden, reason files,
+    sidecar subtitles) or
     "unknown"."""
     name = entry.name
     if name.startswith(".") or name == REJECTED or name.endswith(".reason.txt"):
         return "ignored"
+    if entry.is_file() and entry.suffix.lower() in SIDECAR_SUFFIXES:
+        return "ignored"  # a sidecar subtitle file: the audio stage reads it beside its film
     if entry.is_dir():
         return "film"
     suffix = entry.suffix.lower()

@@ -5,6 +5,8 @@ import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.audio.extract import extract_audio, read_audio
+from assets.audio.subtitle_streams import CUE_SCHEMA, TRACK_SCHEMA, film_subtitles, film_tracks
+from assets.audio.tracks import AudioParams, choose_audio_track
 from assets.audio.separation import separate_file
 from assets.audio.speech import markdown_table, segments_table, speaker_clips, write_rttm
 from assets.audio.voice_features import VoiceFeatureParams, speaker_reuse, voice_features as describe_voices
@@ -21,14 +23,16 @@ from resources.item_reuse import ItemReuse
 from resources.errors import CastforgeError
 from resources.face_analyzer import FaceAnalyzerResource
 from resources.face_landmarker import FaceLandmarkerResource
-from resources.relations import FILM_SOURCE
+from resources.relations import FILM_SOURCE, SIDECAR_SUBTITLES
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
 from resources.vocal_separator import VocalSeparatorResource
 
 AUDIO_SCHEMA = {"has_audio": pl.Boolean, "separation_path": pl.String, "speech_path": pl.String,
                 "duration_s": pl.Float64, "source_rate": pl.Int64, "source_channels": pl.Int64, "codec": pl.String,
-                "loudness_lufs": pl.Float64, "peak_dbfs": pl.Float64, "note": pl.String}
+                "loudness_lufs": pl.Float64, "peak_dbfs": pl.Float64, "note": pl.String, "track_index": pl.Int64,
+                "track_position": pl.Int64, "track_language": pl.String, "track_title": pl.String,
+                "track_reason": pl.String, "audio_tracks": pl.String, "subtitles": pl.String}
 VOCALS_SCHEMA = {"vocals_path": pl.String, "rest_path": pl.String, "vocals16k_path": pl.String,
                  "duration_s": pl.Float64, "backend": pl.String, "model": pl.String, "vocals_rms_db": pl.Float64,
                  "rest_rms_db": pl.Float64}
@@ -56,7 +60,7 @@ class DiarizationStageParams:
             raise ValueError(f"diarization.source must be 'mix' or 'vocals', not {self.source!r}")
 
 
-AUDIO = StageContract("audio", reads=(FILM_SOURCE,))
+AUDIO = StageContract("audio", AudioParams, reads=(FILM_SOURCE, SIDECAR_SUBTITLES))  # Film.en.srt beside it
 VOCALS = StageContract("vocals", VocalsParams, reads=("audio",))
 # reads vocals only with source=vocals; a missing vocals table then names its writer
 DIARIZATION = StageContract("diarization", DiarizationStageParams, reads=("audio",), optional_reads=("vocals",))
@@ -68,30 +72,44 @@ VOICE_FEATURES = StageContract("voice_features", VoiceFeatureParams, reads=("spe
 
 
 @asset(**AUDIO.asset_args(group_name="audio"))
-def audio(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:
-    """The film's soundtrack decoded once: 44.1 kHz stereo (separation) and 16 kHz mono (speech), with loudness."""
+def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: StorageResource) -> MaterializeResult:
+    """The film's soundtrack (the chosen audio track) decoded once, 44.1 kHz stereo and 16 kHz mono, with loudness;
+    its subtitles' cues (embedded text stream or sidecar file)."""
     film, catalog = context.partition_key, storage.catalog()
     workspace, source = storage.workspace(film), film_record(catalog, film)
-    with AUDIO.open(context, storage) as stage:
+    path = workspace.absolute(source["source_path"])
+    with AUDIO.open(context, storage, config) as stage:
         if stage.cached:
             return cached_result(stage)
+        empty = {"subtitle_cues": pl.DataFrame(schema=CUE_SCHEMA), "subtitle_tracks": pl.DataFrame(schema=TRACK_SCHEMA)}
         if source["kind"] == "images" or not source["has_audio"]:
             note = f"{source['source_path']}: no audio track ({source['kind']}); audio stages yield empty tables"
             context.log.info(note)
-            stage.commit(pl.DataFrame(schema=AUDIO_SCHEMA), note=note)
+            stage.commit(pl.DataFrame(schema=AUDIO_SCHEMA), empty, note=note)
             return result(stage, {"note": note})
-        started = time.perf_counter()
+        started, params = time.perf_counter(), stage.settings
+        tracks, embedded_subtitles = film_tracks(path)
+        track, why = choose_audio_track(tracks, params, film)
+        cues, subtitle_tracks, subtitle_note = film_subtitles(path, embedded_subtitles, params.subtitle_language,
+                                                              track.language, track.start_s)
         with workspace.staged_dir("audio") as staging:
-            out = extract_audio(workspace.absolute(source["source_path"]), staging)
+            out = extract_audio(path, staging, track.position)
             rel = staged_relative(workspace, "audio", staging)
             note = "" if out.loudness_lufs is not None else "silent soundtrack (below the -70 LUFS gate)"
             row = {"has_audio": True, "separation_path": rel(out.separation_path), "speech_path": rel(out.speech_path),
                    "duration_s": round(out.duration_s, 3), "source_rate": out.source_rate,
                    "source_channels": out.source_channels, "codec": out.codec, "loudness_lufs": out.loudness_lufs,
-                   "peak_dbfs": out.peak_dbfs, "note": note}
-        stage.commit(pl.DataFrame([row], schema=AUDIO_SCHEMA))
+                   "peak_dbfs": out.peak_dbfs, "note": note, "track_index": track.index,
+                   "track_position": track.position, "track_language": track.language, "track_title": track.title,
+                   "track_reason": why, "audio_tracks": "; ".join(t.describe() for t in tracks),
+                   "subtitles": subtitle_note}
+        stage.commit(pl.DataFrame([row], schema=AUDIO_SCHEMA),
+                     {"subtitle_cues": cues, "subtitle_tracks": subtitle_tracks})
+        context.log.info(f"{film}: audio {track.describe()} ({why}); {subtitle_note}")
         return result(stage, {"duration_s": row["duration_s"], "loudness_lufs": out.loudness_lufs or "silent",
-                              "codec": out.codec, "note": note, "seconds": round(time.perf_counter() - started, 2)})
+                              "codec": out.codec, "note": note, "track": track.describe(), "track_reason": why,
+                              "subtitles": subtitle_note, "subtitle_cues": cues.height,
+                              "seconds": round(time.perf_counter() - started, 2)})
 
 
 @asset(**VOCALS.asset_args(group_name="audio", pool="gpu"))

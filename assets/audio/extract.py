@@ -36,8 +36,9 @@ class ExtractedAudio:
     peak_dbfs: float | None
 
 
-def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
-    """Decode the first audio stream of ``source`` into ``out_dir``; BadMediaError naming the file if it cannot."""
+def extract_audio(source: Path, out_dir: Path, track: int = 0) -> ExtractedAudio:
+    """Decode audio track ``track`` (its position among the audio streams, 0 = the first) of ``source`` into
+    ``out_dir``; BadMediaError naming the file if it cannot."""
     import av
 
     source = Path(source)
@@ -52,7 +53,9 @@ def extract_audio(source: Path, out_dir: Path) -> ExtractedAudio:
     with container:
         if not container.streams.audio:
             raise BadMediaError(source, "has no audio stream")
-        stream = container.streams.audio[0]
+        if track >= len(container.streams.audio):
+            raise BadMediaError(source, f"has no audio track #{track} ({len(container.streams.audio)} audio tracks)")
+        stream = container.streams.audio[track]
         to_stereo = av.AudioResampler(format="flt", layout="stereo", rate=SEPARATION_RATE)
         to_mono = av.AudioResampler(format="flt", layout="mono", rate=SPEECH_RATE)
         with sf.SoundFile(separation_path, "w", SEPARATION_RATE, 2, AUDIO_SUBTYPE) as stereo_out, \

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from assets.identities.core import NOISE
+
 PAIR_SCHEMA = {"speaker": pl.String, "identity": pl.String, "name": pl.String, "cooccurrence_s": pl.Float64,
                "speech_s": pl.Float64, "observed_s": pl.Float64, "presence": pl.Float64,
                "specificity": pl.Float64, "confidence": pl.Float64, "frames": pl.Int64, "segments": pl.Int64}
@@ -67,9 +69,11 @@ def frame_spans(frames: pl.DataFrame, shots: pl.DataFrame | None, max_span_s: fl
 
 
 def visible_identities(instances: pl.DataFrame, instance_identities: pl.DataFrame) -> pl.DataFrame:
-    """frame_id, identity: which identities appear on which frame (once per frame)."""
+    """frame_id, identity: which identities appear on which frame (once per frame). Cut-outs left as noise are
+    no character: a voice mapped to "noise" had no dataset to go to (multimodal_datasets failed on it, session 39)."""
     return (instances.select("instance_id", "frame_id")
             .join(instance_identities.select("instance_id", "identity"), on="instance_id")
+            .filter(pl.col("identity").is_not_null() & (pl.col("identity").cast(pl.String) != NOISE))
             .select("frame_id", "identity").unique())
 
 

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.audio.speech import markdown_table
 from assets.multimodal.build import Inputs, build
 from assets.multimodal.core import MultimodalParams
+from assets.multimodal.transcripts import ASR, SUBTITLES, count_from
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, result, staged_relative
 from resources.errors import MissingWeightsError
@@ -13,7 +14,7 @@ from resources.storage import FilmWorkspace
 from resources.store import StorageResource
 
 CONTRACT = StageContract("multimodal_datasets", MultimodalParams, reads=("speech_segments", "audio"), optional_reads=(
-    "vocals", "speaker_identities", "identities", "instances", "instance_identities", "faces", "voice_features"))
+    "vocals", "speaker_identities", "identities", "instances", "instance_identities", "faces", "voice_features", "subtitle_cues"))
 
 
 def _identified_instances(workspace: FilmWorkspace) -> pl.DataFrame | None:
@@ -57,7 +58,7 @@ def multimodal_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             faces=workspace.read_optional_table("faces"), voice_features=workspace.read_optional_table("voice_features"),
             vocals_path=workspace.absolute(vocals["vocals_path"][0]) if vocals is not None and vocals.height else None,
             mix_path=workspace.absolute(audio["separation_path"][0]) if audio.height else None,
-            film=film, transcription_note=transcription_note)
+            film=film, transcription_note=transcription_note, cues=workspace.read_optional_table("subtitle_cues"))
         with workspace.staged_dir("multimodal") as staging:
             items, manifest, note = build(inputs, staging, staged_relative(workspace, "multimodal", staging),
                                           workspace.absolute, params, transcriber)
@@ -72,6 +73,7 @@ def multimodal_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             "speech_s": round(float(items["duration_s"].sum()), 2) if items.height else 0.0,
             "transcripts": int((items["transcript"].str.len_chars() > 0).sum()) if items.height else 0,
             "transcription": transcription_note or "whisper",
+            "transcripts_from_subtitles": count_from(items, SUBTITLES), "transcripts_from_asr": count_from(items, ASR),
             "seconds": round(time.perf_counter() - started, 2),
             "preview": MetadataValue.md(markdown_table(preview)) if preview is not None else MetadataValue.text(note),
             "folder": MetadataValue.path(str(workspace.artefact_dir("multimodal")))})

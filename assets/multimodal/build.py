@@ -9,6 +9,7 @@ from typing import Callable
 
 import polars as pl
 
+from assets.multimodal.transcripts import ASR, SUBTITLES, dialogue_cues, overlapping_text
 from assets.multimodal.core import (ITEM_SCHEMA, MultimodalParams, cut_clip, images_during, manifest,
                                     mapped_utterances, voice_clip, write_hf_dataset, write_ljspeech_metadata)
 
@@ -29,6 +30,7 @@ class Inputs:
     mix_path: Path | None
     film: str                               # the partition: unnamed characters are called ``<film>_char<n>``
     transcription_note: str = ""
+    cues: pl.DataFrame | None = None        # subtitle_cues (start_s, end_s, text, kind): transcripts before the ASR
     extra: dict = field(default_factory=dict)
 
 
@@ -62,6 +64,7 @@ def build(inputs: Inputs, out_dir: Path, relative: Callable[[Path], str], absolu
     if inputs.voice_features is not None and not inputs.voice_features.is_empty():
         features = {r["speaker"]: r for r in inputs.voice_features.iter_rows(named=True)}
     vocals = inputs.vocals_path or inputs.mix_path
+    cues = dialogue_cues(inputs.cues)
     rows = []
     for index, (row, (ids, face_paths, cutout_paths)) in enumerate(zip(utterances.iter_rows(named=True), images)):
         item = f"{row['character']}_{index:05d}_{row['start_s']:09.3f}"
@@ -71,15 +74,18 @@ def build(inputs: Inputs, out_dir: Path, relative: Callable[[Path], str], absolu
         voice, loudness = voice_clip(vocals, row["start_s"], row["end_s"],
                                      out_dir / "voices" / row["character"] / "wavs" / f"{item}.wav",
                                      params.voice_rate, params.target_lufs)
-        transcript, transcript_note = "", inputs.transcription_note
-        if transcriber is not None:
-            transcript, transcript_note = transcriber.transcribe_file(vocals_clip), ""
+        transcript, transcript_source = overlapping_text(row["start_s"], row["end_s"], cues), SUBTITLES
+        transcript_note = "" if transcript else "; ".join(
+            n for n in ("no subtitle cue over it" if cues is not None else "", inputs.transcription_note) if n)
+        if not transcript and transcriber is not None:  # the ASR only where the subtitles say nothing
+            transcript, transcript_note, transcript_source = transcriber.transcribe_file(vocals_clip), "", ASR
         voice_of = features.get(row["speaker"], {})
         rows.append({"item_id": item, "identity": row["identity"], "name": row["name"], "character": row["character"],
                      "speaker": row["speaker"], "start_s": row["start_s"], "end_s": row["end_s"],
                      "duration_s": round(row["end_s"] - row["start_s"], 3), "vocals_clip": relative(vocals_clip),
                      "mix_clip": relative(mix_clip), "voice_clip": relative(voice), "face_paths": face_paths,
                      "cutout_paths": cutout_paths, "instance_ids": ids, "transcript": transcript,
+                     "transcript_source": transcript_source if transcript else None,
                      "transcript_note": transcript_note, "confidence": row["confidence"], "evidence": row["evidence"],
                      "f0_median_hz": voice_of.get("f0_median_hz"), "speaking_rate": voice_of.get("onsets_per_s"),
                      "loudness_lufs": None if loudness is None else round(loudness, 2)})

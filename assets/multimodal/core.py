@@ -25,12 +25,14 @@ ITEM_SCHEMA = {"item_id": pl.String, "identity": pl.String, "name": pl.String, "
                "speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64, "duration_s": pl.Float64,
                "vocals_clip": pl.String, "mix_clip": pl.String, "voice_clip": pl.String,
                "face_paths": pl.List(pl.String), "cutout_paths": pl.List(pl.String),
-               "instance_ids": pl.List(pl.String), "transcript": pl.String, "transcript_note": pl.String,
+               "instance_ids": pl.List(pl.String), "transcript": pl.String, "transcript_source": pl.String,
+               "transcript_note": pl.String,
                "confidence": pl.Float64, "evidence": pl.String, "f0_median_hz": pl.Float64,
                "speaking_rate": pl.Float64, "loudness_lufs": pl.Float64}
 MANIFEST_SCHEMA = {"character": pl.String, "identity": pl.String, "name": pl.String, "utterances": pl.Int64,
                    "speech_s": pl.Float64, "images": pl.Int64, "faces": pl.Int64, "cutouts": pl.Int64,
-                   "voice_folder": pl.String, "transcribed": pl.Int64, "note": pl.String}
+                   "voice_folder": pl.String, "transcribed": pl.Int64, "from_subtitles": pl.Int64,
+                   "note": pl.String}
 UNTRANSCRIBED = "untranscribed.txt"   # beside metadata.csv: the ids of the clips in wavs/ that have no transcript
 
 
@@ -165,6 +167,7 @@ def manifest(items: pl.DataFrame, voice_folders: dict[str, str], note: str = "")
                      "utterances": group.height, "speech_s": round(float(group["duration_s"].sum()), 3),
                      "images": faces + cutouts, "faces": faces, "cutouts": cutouts,
                      "voice_folder": voice_folders.get(character, ""), "transcribed": int(transcribed(group).sum()),
+                     "from_subtitles": int((group["transcript_source"] == "subtitles").sum()),
                      "note": "; ".join(n for n in (note, untranscribed_note(group)) if n)})
     return pl.DataFrame(rows, schema=MANIFEST_SCHEMA)
 

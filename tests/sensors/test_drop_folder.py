@@ -112,6 +112,17 @@ def test_a_dropped_audio_file_becomes_an_audio_film_and_unknown_files_are_report
     assert scan_drop_folder(drop, second.cursor, now=1e10).unknown == []
 
 
+def test_sidecar_subtitles_in_the_drop_folder_are_neither_films_nor_reported(tmp_path: Path):
+    """``Film.en.srt`` beside ``Film.mkv`` is read by the film's audio stage (session 39), not ingested or reported."""
+    from sensors.scan import classify
+
+    for name in ("Film.en.srt", "Film.ass", "Film.SSA", "Film.vtt"):
+        (tmp_path / name).write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n")
+        assert classify(tmp_path / name) == "ignored"
+    scan = scan_drop_folder(tmp_path, None, now=1e10)
+    assert scan.ready == [] and scan.unknown == []
+
+
 def test_quiet_period_and_open_for_writing_hold_an_entry_back(shared, castforge_home, drop):
     video = drop / "slow copy.mp4"
     video.write_bytes((shared / TEST_VIDEO).read_bytes())

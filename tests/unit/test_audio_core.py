@@ -141,6 +141,21 @@ def test_voice_map_follows_who_is_on_screen():
     assert (best["confidence"] > 0.9).all()
 
 
+def test_voice_map_never_maps_a_voice_to_noise():
+    """Cut-outs a review (or the clustering) left as noise are no character: the voice over them stays unmapped
+    (session 39: a speaker mapped to "noise" failed multimodal_datasets with KeyError 'noise')."""
+    frames = pl.DataFrame({"frame_id": ["f0", "f1", "f2", "f3"], "shot": [0, 0, 1, 1],
+                           "timestamp_s": [0.5, 1.5, 2.5, 3.5], "kept": [True] * 4})
+    shots = pl.DataFrame({"shot": [0, 1], "start_s": [0.0, 2.0], "end_s": [2.0, 4.0]})
+    instances = pl.DataFrame({"instance_id": ["a0", "a1", "n2", "n3"], "frame_id": ["f0", "f1", "f2", "f3"]})
+    assigned = pl.DataFrame({"instance_id": ["a0", "a1", "n2", "n3"], "identity": ["alice", "alice", "noise", None]})
+    visible = visible_identities(instances, assigned)
+    assert sorted(visible["identity"]) == ["alice", "alice"]
+    segments = segments_table([SpeakerTurn(0.0, 2.0, "S0", 1.0), SpeakerTurn(2.0, 4.0, "S1", 1.0)])
+    _, best = voice_map(segments, frame_spans(frames, shots, 2.0), visible, None)
+    assert dict(zip(best["speaker"], best["identity"])) == {"S0": "alice"}
+
+
 def test_voice_map_with_nothing_to_map_is_empty():
     empty = segments_table([])
     pairs, best = voice_map(empty, pl.DataFrame(schema={"frame_id": pl.String, "start_s": pl.Float64,

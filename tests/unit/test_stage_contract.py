@@ -13,7 +13,7 @@ import pytest
 from assets.stage_contract import describe_backends, load_contracts
 from resources.catalog import Catalog
 from resources.errors import MissingUpstreamError
-from resources.relations import FILM_SOURCE, RELATIONS, REVIEW, writer_of
+from resources.relations import FILM_SOURCE, RELATIONS, REVIEW, SIDECAR_SUBTITLES, writer_of
 from resources.storage import FilmWorkspace
 
 CONTRACTS = load_contracts()
@@ -57,6 +57,10 @@ def test_every_declared_read_changes_the_key(film, asset):
             catalog.execute("UPDATE films SET content_hash = ? WHERE film = 'f'", [f"content-{n + 2}"])
         elif name == REVIEW:
             review_state.record_decision(catalog, "f", "discard", "instance-1", True)
+        elif name == SIDECAR_SUBTITLES:  # a subtitle file put beside the film's source
+            source = workspace.absolute(catalog.film("f")["source_path"])
+            source.write_bytes(b"not read")
+            source.with_name(f"{source.stem}.en.srt").write_text(f"1\n00:00:01,000 --> 00:00:02,000\nline {n}\n")
         else:
             workspace.write_stage_record(writer_of(name), {"fingerprint": f"{writer_of(name)}-{n + 2}"})
         after = _key(contract, workspace, catalog)
