@@ -1,3 +1,4 @@
+import json
 import time
 from dataclasses import asdict, dataclass
 
@@ -13,6 +14,7 @@ from assets.audio.voice_features import VoiceFeatureParams, speaker_reuse, voice
 from assets.audio.active_speakers import EVIDENCE_SCHEMA, ActiveSpeakerParams, pooled_evidence
 from assets.audio.mouth_reuse import STORE as MOUTH_STORE, MouthReuse
 from assets.audio.mouth_tracks import DRAWN_DETECTORS, lip_sync_evidence
+from assets.frames.picture import recorded_picture
 from assets.audio.voice_map import VoiceMapParams, frame_spans, visible_identities, voice_map as map_voices
 from assets.audio.voice_map import with_lip_sync
 from assets.stage_contract import StageContract
@@ -190,8 +192,10 @@ def voice_map(context: AssetExecutionContext, config: VOICE_MAP.Config, storage:
             return cached_result(stage)
         segments = workspace.read_table("speech_segments")
         have = {r: workspace.has_table(r) for r in ("frames", "shots", *IDENTITY_TABLES)}
+        # the picture's geometry (crop, pixel aspect, rotation) decides which pixels a mouth series reads
+        picture = json.dumps(_picture_summary(workspace), sort_keys=True, default=str)
         mouths = MouthReuse(ItemReuse(workspace, stage), workspace.artefact_dir("voice_map") / MOUTH_STORE,
-                            stage.inputs[FILM_SOURCE])
+                            f"{stage.inputs[FILM_SOURCE]}:{picture}")
         if segments.is_empty():
             pairs, best = map_voices(segments, segments.head(0), segments.head(0), None)
             note = "no speech in this film: nothing to map"
@@ -256,6 +260,11 @@ class MouthReaders:
             if self.settings.drawn_mouths else None
 
 
+def _picture_summary(workspace: FilmWorkspace) -> dict | None:
+    """The picture geometry the frames stage recorded (assets/frames/picture.py), None where none was."""
+    return (workspace.read_stage_record("frames") or {}).get("picture")
+
+
 def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: dict, segments: pl.DataFrame,
               settings: VoiceMapParams, readers: MouthReaders, mouths: MouthReuse) -> tuple[pl.DataFrame, str]:
     """Mouth evidence for the film (active_speakers.EVIDENCE_SCHEMA) and a note saying why there is none; the
@@ -272,7 +281,8 @@ def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: 
     evidence = lip_sync_evidence(workspace.absolute(source["source_path"]), segments, workspace.read_table("shots"),
                                  workspace.read_table("frames"), faces, workspace.read_table("instance_identities"),
                                  readers.mesh() if photo_faces else None, _sync_params(settings),
-                                 drawn=readers.drawn() if drawn_faces else None, reuse=mouths)
+                                 drawn=readers.drawn() if drawn_faces else None, reuse=mouths,
+                                 picture=recorded_picture(_picture_summary(workspace)))
     mouths.keep()
     context.log.info(f"lip sync: {evidence.height} speaker-face-shot measurements in "
                      f"{time.perf_counter() - started:.1f} s (mouths: {', '.join(readers.used) or 'lower-face motion'});"

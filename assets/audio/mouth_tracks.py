@@ -12,12 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
+import cv2
 import numpy as np
 import polars as pl
 
 from assets.audio.active_speakers import (EVIDENCE_SCHEMA, ActiveSpeakerParams, grid, shot_evidence,
                                           speech_spans_in_shot)
 from assets.frames.decode import open_video_stream
+from assets.frames.picture import PictureGeometry, shown
 from resources.cores import available_cores
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
 
@@ -29,9 +31,16 @@ SEEK_LEAD_S = 1.0     # else this far before it, so that the frame before the fi
 REORDER_MARGIN_S = 1.0  # packets read past the last time: a frame's packet comes before its display time plus this
 
 
-def rgb_of(reformatter, frame, max_height: int | None = None) -> np.ndarray:
+def rgb_of(reformatter, frame, max_height: int | None = None, picture: PictureGeometry | None = None) -> np.ndarray:
     """The decoded ``frame`` as RGB; one taller than ``max_height`` rows (None: no cap) scaled to that many rows in
-    the same swscale pass (area interpolation), its width rounded as resources/analysis_frame.py rounds it."""
+    the same swscale pass (area interpolation), its width rounded as resources/analysis_frame.py rounds it.
+    ``picture``: the frames stage's picture geometry (the key frames' boxes are in its pixels), applied first."""
+    if picture is not None and not picture.identity:
+        image = shown(reformatter.reformat(frame, format="rgb24").to_ndarray(), picture)
+        if not max_height or image.shape[0] <= max_height:
+            return image
+        width = max(1, round(image.shape[1] * max_height / image.shape[0]))
+        return cv2.resize(image, (width, max_height), interpolation=cv2.INTER_AREA)
     if not max_height or frame.height <= max_height:
         return reformatter.reformat(frame, format="rgb24").to_ndarray()
     width = max(1, round(frame.width * max_height / frame.height))
@@ -39,7 +48,8 @@ def rgb_of(reformatter, frame, max_height: int | None = None) -> np.ndarray:
                                 interpolation="AREA").to_ndarray()
 
 
-def frames_at(video: Path, times: np.ndarray, max_height: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def frames_at(video: Path, times: np.ndarray, max_height: int | None = None,
+              picture: PictureGeometry | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """(index into ``times``, RGB frame) for the decoded frame nearest each time (a tie: the later one), in order;
     one seek per call; frames taller than ``max_height`` rows come scaled to it (``rgb_of``). The window's packets
     are read first, so which frames are picked is known from their
@@ -76,7 +86,7 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None) -> 
                     continue
                 if frame.pts * base > picks[wanted]:
                     break   # the picked frame never came out of the decoder
-                image = rgb_of(reformatter, frame, max_height)
+                image = rgb_of(reformatter, frame, max_height, picture)
                 while wanted < len(picks) and picks[wanted] == frame.pts * base:
                     yield wanted, image
                     wanted += 1
@@ -88,7 +98,8 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None) -> 
     if wanted < len(picks):
         log.warning("%s: frames near %.2f s not decoded as picked; decoding every frame there", video.name,
                     times[wanted])
-        yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:], max_height))
+        yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:], max_height,
+                                                                                    picture))
 
 
 def window_packets(container, stream, target: int, until_s: float) -> list:
@@ -118,8 +129,8 @@ def nearest_stamps(stamps: list[float], times: np.ndarray) -> list[float]:
     return picks
 
 
-def every_frame_at(video: Path, times: np.ndarray,
-                   max_height: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def every_frame_at(video: Path, times: np.ndarray, max_height: int | None = None,
+                   picture: PictureGeometry | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """``frames_at`` decoding every frame of the window (its fallback)."""
     if len(times) == 0:
         return
@@ -138,7 +149,7 @@ def every_frame_at(video: Path, times: np.ndarray,
                 # the nearer of this frame and the previous one
                 pick = frame if previous is None or abs(t - times[wanted]) <= abs(previous[0] - times[wanted]) \
                     else previous[1]
-                yield wanted, rgb_of(reformatter, pick, max_height)
+                yield wanted, rgb_of(reformatter, pick, max_height, picture)
                 wanted += 1
             if wanted >= len(times):
                 return
@@ -153,7 +164,8 @@ def widened(box: tuple[float, float, float, float], margin: float) -> tuple[floa
 
 def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[float, tuple]]], mesh=None,
                  box_margin: float = 0.1, frame_width: int | None = None, max_height: int | None = None,
-                 first_misses: dict[str, int] | None = None) -> dict[str, tuple[np.ndarray, bool]]:
+                 first_misses: dict[str, int] | None = None,
+                 picture: PictureGeometry | None = None) -> dict[str, tuple[np.ndarray, bool]]:
     """Per identity: (its series on ``times``, whether it is lower-face motion rather than mouth openness).
     ``faces`` maps an identity to its (kept-frame time, face box) observations in this shot, boxes in pixels of
     kept frames ``frame_width`` wide (None: the video's own size);
@@ -172,7 +184,7 @@ def mouth_series(video: Path, times: np.ndarray, faces: dict[str, list[tuple[flo
     misses = {identity: 0 for identity in faces}
     asked = {identity: 0 for identity in faces}
     patience = first_misses or {}
-    for i, image in frames_at(video, times, max_height):
+    for i, image in frames_at(video, times, max_height, picture):
         scale = frame_width / image.shape[1] if frame_width else 1.0
         for identity, observations in faces.items():
             nearest = min(observations, key=lambda o: abs(o[0] - times[i]))
@@ -205,13 +217,14 @@ DRAWN_MAX_HEIGHT = 480
 def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, frames: pl.DataFrame,
                       faces: pl.DataFrame, instance_identities: pl.DataFrame, mesh=None,
                       params: ActiveSpeakerParams = ActiveSpeakerParams(), drawn=None,
-                      workers: int | None = None, reuse=None) -> pl.DataFrame:
+                      workers: int | None = None, reuse=None, picture: PictureGeometry | None = None) -> pl.DataFrame:
     """``active_speakers.EVIDENCE_SCHEMA`` rows for every shot with speech and identified faces. ``mesh`` reads
     the mouths of photo / 3D faces, ``drawn`` those a 2D detector found (``faces.detector`` in DRAWN_DETECTORS);
     None: lower-face motion for those faces. Shots are followed on ``workers`` threads (default: the available
     cores; decoding, the mesh and the AnimeFace worker release the GIL), each reader called by one thread at a
     time; rows come in shot order whatever the number of threads. ``reuse`` (mouth_reuse.MouthReuse) gives the
-    last run's series of a face whose inputs did not change: a shot is decoded only for the faces it has not."""
+    last run's series of a face whose inputs did not change: a shot is decoded only for the faces it has not.
+    ``picture``: the frames stage's picture geometry (the faces' boxes are in its pixels)."""
     if "detector" not in faces.columns:
         faces = faces.with_columns(pl.lit(None, pl.String).alias("detector"))
     seen = (faces.select("instance_id", "frame_id", "fx0", "fy0", "fx1", "fy1", "detector")
@@ -254,7 +267,7 @@ def lip_sync_evidence(video: Path, segments: pl.DataFrame, shots: pl.DataFrame, 
         taken = {identity: reuse.taken(key) for identity, key in keys.items()}
         unread = {identity: seen for identity, seen in observations.items() if taken.get(identity) is None}
         read = mouth_series(video, times, unread, readers, frame_width=width, max_height=max_height,
-                            first_misses=patience) if unread else {}
+                            first_misses=patience, picture=picture) if unread else {}
         for identity, series in read.items():
             if reuse is not None:
                 reuse.made(keys[identity], series)

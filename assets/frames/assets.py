@@ -48,7 +48,7 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
             context.log.warning(f"{source['source_path']}: {out.decode_error}; kept what decoded")
         handed_off = settle_handoff(handoff, out.report, workspace)
         stage.commit(out.frames, {"shots": out.shots}, decoded_frames=out.decoded_frames,
-                     decode_error=out.decode_error, coverage=out.coverage, **handed_off)
+                     decode_error=out.decode_error, coverage=out.coverage, picture=out.picture, **handed_off)
         kept = out.frames.filter(pl.col("kept"))
         strip = contact_sheet([workspace.absolute(p) for p in kept["path"]])
         return result(stage, {
@@ -59,8 +59,25 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
             "decode_error": out.decode_error or "", "decode_coverage": out.coverage.get("coverage"),
             "seconds": round(time.perf_counter() - started, 2),
             "handoff_mb": round(handed_off.get("handoff_bytes", 0) / 1e6, 1),
+            **picture_metadata(out.picture),
             "preview": image_markdown(strip, "kept frames") or MetadataValue.text("no kept frames"),
         })
+
+
+def picture_metadata(picture: dict | None) -> dict[str, str]:
+    """What was done to a video's picture (assets/frames/picture.py), as the asset's metadata."""
+    if not picture:
+        return {}
+    crop = picture["crop"]
+    return {"picture": f"{picture['stored_width']}x{picture['stored_height']} SAR {picture['sar']} -> "
+                       f"{picture['output_width']}x{picture['output_height']}",
+            "picture_corrections": ", ".join(filter(None, (
+                f"deinterlaced ({picture['deinterlace']}, {picture['combed_share']:.0%} of samples combed)"
+                if picture["deinterlace"] else "",
+                f"bars cropped to {crop[2]}x{crop[3]} at {crop[0]},{crop[1]}" if crop else "",
+                f"rotated {picture['rotation']} deg" if picture["rotation"] else "",
+                "square pixels" if picture["sar"] != "1:1" else "",
+                f"HDR {picture['transfer']} not tone-mapped" if picture["transfer"] else ""))) or "none"}
 
 
 @asset_check(asset=frames, name="decode_coverage", blocking=False, partitions_def=film_partitions)

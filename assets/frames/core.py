@@ -19,6 +19,7 @@ import polars as pl
 
 from assets.frames.canvas_match import Canvas, canvas
 from assets.frames.decode import DecodedFrame, DecodeReport, decode_ahead
+from assets.frames.picture_probe import PictureSettings, probe_picture
 from assets.frames.quality import (COLOUR_CHROMA, Figure, FrameQuality, figure, measure, near_duplicates,
                                    quality_drop_reason)
 from assets.frames.sampling import ShotReservoir
@@ -30,6 +31,7 @@ from resources.media import image_files, read_image_rgb
 
 log = logging.getLogger(__name__)
 MODES = ("scene", "interval", "hybrid")
+DEINTERLACE = ("auto", "always", "never")
 JPEG_SAMPLING = {"444": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444, "422": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
                  "420": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420}
 
@@ -71,6 +73,14 @@ class FrameParams:
     # picture pixel by pixel (assets/frames/canvas_match.py): the hash reads the canvas's layout, and composites of
     # other characters on one background frame read as one (Kenney tune sets). Video frames keep the hash alone
     image_dedup_pixels: bool = True
+    # the film's picture as a viewer sees it (assets/frames/picture.py, docs/frames.md session 39): key frames and the
+    # frames every stage reads at square pixels (the stream's sample aspect ratio), deinterlaced with bwdif when the
+    # sampled frames are combed ("auto"; "always" | "never"), turned upright by the display matrix, without the black
+    # bars that hold over the film ("auto"; false keeps them). A film needing none of these decodes as before
+    square_pixels: bool = True
+    deinterlace: str = "auto"
+    rotate: bool = True
+    crop_bars: str = "auto"  # auto | false (YAML false is read as "false")
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -79,8 +89,16 @@ class FrameParams:
             raise ValueError("frames.frames_per_shot must be >= 1 and frames.interval_s > 0")
         if self.jpeg_sampling not in JPEG_SAMPLING:
             raise ValueError(f"frames.jpeg_sampling must be one of {tuple(JPEG_SAMPLING)}, not {self.jpeg_sampling!r}")
+        if self.deinterlace not in DEINTERLACE:
+            raise ValueError(f"frames.deinterlace must be one of {DEINTERLACE}, not {self.deinterlace!r}")
+        if str(self.crop_bars).lower() not in ("auto", "true", "false"):
+            raise ValueError(f"frames.crop_bars must be auto or false, not {self.crop_bars!r}")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"frames.min_coverage must be within [0, 1], not {self.min_coverage}")
+
+    def picture_settings(self) -> PictureSettings:
+        return PictureSettings(self.square_pixels, self.deinterlace, self.rotate,
+                               "auto" if str(self.crop_bars).lower() in ("auto", "true") else "false")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FrameParams":
@@ -98,6 +116,7 @@ class FramesResult:
     coverage: dict[str, Any] = field(default_factory=dict)  # DecodeReport.summary(): declared/decoded seconds, gaps
     analysed_frames: int = 0  # frames actually decoded and seen by shot detection
     report: DecodeReport | None = None  # the report of the decode on_every_frame saw (fps, size, error, frames)
+    picture: dict[str, Any] | None = None  # PictureGeometry.summary() of a video: stored size, SAR, crop, output size
 
 
 def key_frame_jpeg_params(params: FrameParams) -> list[int]:
@@ -210,6 +229,7 @@ def extract_video_frames(video: Path, out_dir: Path, params: FrameParams,
         shutil.rmtree(out_dir, ignore_errors=True)
         again = _extract_video_frames(video, out_dir, params, relative, on_frame, None)
         again.report = out.report  # the decode on_every_frame saw (the handoff's manifest tells of it)
+        again.picture = out.picture
         return again
     return out
 
@@ -257,9 +277,11 @@ def _extract_into(writer: "_FrameWriter", video: Path, params: FrameParams, on_f
             if reservoir.offer(index):
                 reservoir.add(index, frame)
 
-    skip = params.skip_non_reference and params.mode != "interval"
+    picture = probe_picture(video, params.picture_settings())
+    # deinterlacing reads each frame's neighbours' fields: every frame is decoded
+    skip = params.skip_non_reference and params.mode != "interval" and not (picture and picture.deinterlace)
     for frame in decode_ahead(video, params.detect_width, report, skip_non_reference=skip,
-                              on_every_frame=on_every_frame):
+                              on_every_frame=on_every_frame, picture=picture):
         if detector is None:
             detector = ShotDetector(params.content_threshold, params.min_shot_frames, report.fps)
             reservoir = ShotReservoir(params.frames_per_shot, 0)
@@ -290,7 +312,7 @@ def _extract_into(writer: "_FrameWriter", video: Path, params: FrameParams, on_f
     close_shot(last_index, end_s, [])
     return FramesResult(writer.finish(), pl.DataFrame([s.__dict__ for s in shots], schema=SHOT_SCHEMA),
                         report.frames, report.error, coverage=report.summary(), analysed_frames=report.analysed,
-                        report=report)
+                        report=report, picture=picture.summary() if picture else None)
 
 
 def check_coverage(video: Path, report: DecodeReport, min_coverage: float) -> None:

@@ -11,11 +11,14 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from resources.errors import BadMediaError
+
+if TYPE_CHECKING:
+    from assets.frames.picture import PictureGeometry
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +246,8 @@ def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
 
 def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: str = "AREA",
            skip_non_reference: bool = False,
-           on_every_frame: Callable[[int, float, Any], None] | None = None) -> Iterator[DecodedFrame]:
+           on_every_frame: Callable[[int, float, Any], None] | None = None,
+           picture: "PictureGeometry | None" = None) -> Iterator[DecodedFrame]:
     """Yields every decodable frame of the first video stream, skipping damaged packets; ``report`` says how much
     of the declared duration was decoded. A file with no decodable frame raises BadMediaError. ``interpolation``:
     swscale's filter for the small copy (``AREA``, anti-aliased, is 2-4x cheaper than ``BILINEAR`` from 720p or
@@ -254,8 +258,11 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
     without skipping numbers them: with ``skip_non_reference`` on H.264 or HEVC (avcC / hvcC) every frame is
     then decoded and the non-reference ones (``is_non_reference``) are withheld from the frames yielded, so these
     stay exactly those of a skipping decode; on another codec the decoder skips and ``on_every_frame`` is never called
-    (``report.every_frame`` stays 0)."""
+    (``report.every_frame`` stays 0). ``picture``: the film's picture geometry (assets/frames/picture.py), applied
+    to every decoded frame before anything sees it (the report's size is then the corrected picture's)."""
     from av.video.reformatter import VideoReformatter
+
+    from assets.frames.picture_probe import corrected
 
     small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
     with open_video_stream(path) as (container, stream):
@@ -283,7 +290,8 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
         with ExitStack() as capturing:
             if on_every_frame is not None:  # every frame decoded: damage may show only in the decoder's log
                 messages = capturing.enter_context(decoder_messages(codec))
-            for frame in _packet_frames(container, stream, report, path, on_packet):
+            for frame in corrected(_packet_frames(container, stream, report, path, on_packet), picture,
+                                   stream.time_base):
                 if small_size is None:
                     report.width, report.height = frame.width, frame.height
                     scale = min(1.0, detect_width / frame.width)
@@ -336,7 +344,8 @@ _END = object()
 
 def decode_ahead(path: Path, detect_width: int, report: DecodeReport, depth: int = 8,
                  skip_non_reference: bool = False,
-                 on_every_frame: Callable[[int, float, Any], None] | None = None) -> Iterator[DecodedFrame]:
+                 on_every_frame: Callable[[int, float, Any], None] | None = None,
+                 picture: "PictureGeometry | None" = None) -> Iterator[DecodedFrame]:
     """``decode`` run in a background thread, ``depth`` frames ahead of the consumer: FFmpeg's decoding and scaling
     release the GIL, so shot detection overlaps with decoding on a second core (``on_every_frame`` runs there)."""
     import queue
@@ -348,7 +357,7 @@ def decode_ahead(path: Path, detect_width: int, report: DecodeReport, depth: int
     def produce() -> None:
         try:
             for frame in decode(path, detect_width, report, skip_non_reference=skip_non_reference,
-                                on_every_frame=on_every_frame):
+                                on_every_frame=on_every_frame, picture=picture):
                 while not stop.is_set():
                     try:
                         frames.put(frame, timeout=0.1)

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 import soundfile as sf
 
-from assets.datasets.selection import character_names
+from assets.datasets.selection import NOT_CHARACTERS, character_names
 
 ITEM_SCHEMA = {"item_id": pl.String, "identity": pl.String, "name": pl.String, "character": pl.String,
                "speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64, "duration_s": pl.Float64,
@@ -55,7 +55,9 @@ def mapped_utterances(segments: pl.DataFrame, speaker_identities: pl.DataFrame, 
         return pl.DataFrame(schema={"speaker": pl.String, "start_s": pl.Float64, "end_s": pl.Float64,
                                     "identity": pl.String, "name": pl.String, "character": pl.String,
                                     "confidence": pl.Float64, "evidence": pl.String})
-    mapped = speaker_identities.filter(pl.col("confidence") >= params.min_confidence)
+    # a speaker voice_map put on the noise bin (its lip-synced faces were in no identity) is no character's voice
+    mapped = speaker_identities.filter((pl.col("confidence") >= params.min_confidence)
+                                       & ~pl.col("identity").cast(pl.String).is_in(list(NOT_CHARACTERS)))
     mapped = mapped.select("speaker", pl.col("identity").cast(pl.String), "confidence",
                            (pl.col("evidence") if "evidence" in mapped.columns else pl.lit("cooccurrence")).alias("evidence"))
     if identities is not None and "name" in identities.columns:  # the review's current names, not voice_map's copy

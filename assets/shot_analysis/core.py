@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from assets.frames.handoff import Handoff
+from assets.frames.picture import PictureGeometry
 from assets.shot_analysis.camera import ShotCamera, camera_row, classify_shot_motion
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.shot_analysis.picture_change import PICTURE_CHANGE_SCHEMA
@@ -47,6 +48,7 @@ class Inputs:
     speech_wav: Path | None = None
     image_reader: Callable[[str], np.ndarray | None] | None = None  # stored frame path -> BGR (image folders)
     handoff: Handoff | None = None  # what the frames stage's decode measured of every frame (read, not decoded)
+    picture: PictureGeometry | None = None  # the frames stage's picture geometry: a decode here shows the same picture
 
 
 @dataclass
@@ -124,9 +126,11 @@ def analyse(inputs: Inputs, params: ShotAnalysisParams = ShotAnalysisParams(), r
         lookup = ShotLookup(shots, _boxes_by_shot(inputs.frames, inputs.instances))
         usable = inputs.handoff and inputs.handoff.taken_at(params.analysis_width, params.change_rate)
         handoff = inputs.handoff if usable else None
-        scan = reuse.scan(inputs.source, lookup, shots, params, handoff is not None) if reuse is not None else None
+        scan = reuse.scan(inputs.source, lookup, shots, params, handoff is not None, inputs.picture) \
+            if reuse is not None else None
         if scan is None:
-            scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params, handoff)
+            scan = scan_video(inputs.source, lookup, params.analysis_width, params.appearance_every, params, handoff,
+                              picture=inputs.picture)
         if reuse is not None:
             reuse.keep(scan)
         appearance = scan.appearance

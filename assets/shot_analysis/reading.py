@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from assets.frames.handoff import read_handoff
+from assets.frames.picture import recorded_picture
 from assets.shot_analysis.core import Inputs
 from resources.storage import FilmWorkspace
 
@@ -17,6 +18,7 @@ def read_inputs(workspace: FilmWorkspace, source: dict[str, Any]) -> Inputs:
     """The film's source and every table shot_analysis uses; optional tables are None when absent; the frames
     stage's handoff when it is whole and of the current frames (else None: the film is decoded)."""
     audio = workspace.read_optional_table("audio")
+    frames_record = workspace.read_stage_record("frames") or {}
     speech = None
     if audio is not None and audio.height and audio["speech_path"][0]:
         speech = workspace.absolute(audio["speech_path"][0])
@@ -31,7 +33,8 @@ def read_inputs(workspace: FilmWorkspace, source: dict[str, Any]) -> Inputs:
                   instance_identities=workspace.read_optional_table("instance_identities"),
                   speech_segments=workspace.read_optional_table("speech_segments"), speech_wav=speech,
                   image_reader=reader,
-                  handoff=read_handoff(workspace, (workspace.read_stage_record("frames") or {}).get("fingerprint")))
+                  handoff=read_handoff(workspace, frames_record.get("fingerprint")),
+                  picture=recorded_picture(frames_record.get("picture")))
 
 
 def write_picture(workspace: FilmWorkspace, folder: str, name: str, picture: np.ndarray | None) -> Path | None:

@@ -22,6 +22,7 @@ import polars as pl
 from assets.shot_analysis.params import ShotAnalysisParams
 from assets.frames.decode import DecodeReport
 from assets.frames.handoff import ChangeGrey
+from assets.frames.picture import PictureGeometry
 from assets.shot_analysis.stream import (SIGNAL_SCHEMA, MeasuredFrame, ShotAppearance, ShotLookup, StreamScan,
                                          measured_frame, scan_video)
 from resources.item_reuse import ItemReuse
@@ -52,7 +53,7 @@ class ShotScanReuse:
         return [shot for shot, _, _ in bounds]
 
     def scan(self, video: Path, lookup: ShotLookup, shots: pl.DataFrame, params: ShotAnalysisParams,
-             handed_off: bool = False) -> StreamScan | None:
+             handed_off: bool = False, picture: PictureGeometry | None = None) -> StreamScan | None:
         """Keys the film and its shots; with ``handed_off`` (the frames stage measured every frame) or no usable
         last run, None."""
         numbers = self._keys(shots, lookup)
@@ -64,7 +65,8 @@ class ShotScanReuse:
         pairs: dict = {}
         self.measured_by = "nothing"
         if changed:
-            partial = self._seeking(video, lookup, params, signals, changed) if not measures["decode_error"] else None
+            partial = self._seeking(video, lookup, params, signals, changed, picture) \
+                if not measures["decode_error"] else None
             self.measured_by = "a seek to each changed shot"
             if partial is None:  # decode from the start to the end of the last changed shot
                 self.measured_by = "a decode from the start to the last changed shot"
@@ -72,7 +74,7 @@ class ShotScanReuse:
                 last_start = max(start for start, shot in starts if shot in changed)
                 after = sorted(start for start, _ in starts if start > last_start)
                 partial = scan_video(video, lookup, params.analysis_width, params.appearance_every, params,
-                                     motion_shots=set(changed), stop_at=after[0] if after else None)
+                                     motion_shots=set(changed), stop_at=after[0] if after else None, picture=picture)
             measured = partial.signals.filter(pl.col("shot").is_in(changed))
             signals = pl.concat([signals.filter(~pl.col("shot").is_in(changed)), measured]).sort("frame_index")
             pairs = partial.pairs
@@ -82,7 +84,7 @@ class ShotScanReuse:
                           cameras={shot: cameras[shot] for shot in numbers if shot not in changed})
 
     def _seeking(self, video: Path, lookup: ShotLookup, params: ShotAnalysisParams, signals: pl.DataFrame,
-                 changed: list[int]) -> StreamScan | None:
+                 changed: list[int], picture: PictureGeometry | None = None) -> StreamScan | None:
         """The changed shots measured by seeking to each (``shot_frames``); None when a frame is not where the
         last run's full decode put it (its number, its time or its light and colour differ): decode from the start."""
         spans = signals.filter(pl.col("shot").is_in(changed)).group_by("shot").agg(
@@ -92,7 +94,7 @@ class ShotScanReuse:
             partial = scan_video(video, lookup, params.analysis_width, params.appearance_every, params,
                                  motion_shots=set(changed), source=lambda report: shot_frames(
                                      video, spans.select("first", "last").rows(), params.analysis_width, index_of,
-                                     report))
+                                     report, picture))
         except FrameMismatch:
             return None
         looks = [c for c in SIGNAL_SCHEMA if c not in MOTION_COLUMNS]
@@ -135,13 +137,14 @@ class FrameMismatch(Exception):
 
 
 def shot_frames(video: Path, spans: list[tuple[int, int]], width: int, index_of: dict[float, int],
-                report: DecodeReport) -> Iterator[MeasuredFrame]:
+                report: DecodeReport, picture: PictureGeometry | None = None) -> Iterator[MeasuredFrame]:
     """Frames ``first``..``last`` of each span, decoded from the key frame before it (a seek) and measured as
     stream.decoded_frames measures them; ``index_of`` (the last full scan's time -> frame number) numbers them,
     and a frame it does not know, or a span not decoded whole, raises FrameMismatch."""
     from av.video.reformatter import VideoReformatter
 
     from assets.frames.decode import open_video_stream
+    from assets.frames.picture_probe import corrected
 
     small_reformatter, change = VideoReformatter(), ChangeGrey()
     time_of = {index: time for time, index in index_of.items()}
@@ -152,7 +155,7 @@ def shot_frames(video: Path, spans: list[tuple[int, int]], width: int, index_of:
         for first, last in spans:
             container.seek(int(time_of[first] / time_base), stream=stream, backward=True)
             expected = first
-            for frame in _decoded(container, stream):
+            for frame in corrected(_decoded(container, stream), picture, stream.time_base):
                 if frame.pts is None:
                     raise FrameMismatch(f"{video}: a frame without a time")
                 timestamp = float(frame.pts * time_base)

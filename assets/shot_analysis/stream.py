@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from assets.frames.decode import DecodeReport, decode_ahead
+from assets.frames.picture import PictureGeometry
 from assets.frames.handoff import HIST_BINS, THUMB_SIZE, ChangeGrey, Handoff, appearance_sample, frame_signals
 from assets.shot_analysis.camera import PairMotion, background_mask, pair_motion
 from assets.shot_analysis.params import ShotAnalysisParams
@@ -102,10 +103,12 @@ class MeasuredFrame:
     change_grey: Callable[[], np.ndarray]  # the picture change's grey, taken when sampled
 
 
-def decoded_frames(video: Path, width: int, report: DecodeReport) -> Iterator[MeasuredFrame]:
-    """Every frame of ``video`` decoded (a thread ahead) and shrunk to ``width`` px by swscale's area filter."""
+def decoded_frames(video: Path, width: int, report: DecodeReport,
+                   picture: PictureGeometry | None = None) -> Iterator[MeasuredFrame]:
+    """Every frame of ``video`` decoded (a thread ahead), as the frames stage's ``picture`` shows it, and shrunk to
+    ``width`` px by swscale's area filter."""
     change = ChangeGrey()
-    for frame in decode_ahead(video, width, report):
+    for frame in decode_ahead(video, width, report, picture=picture):
         yield measured_frame(frame.index, frame.timestamp_s, frame.small_bgr, frame.frame, change)
 
 
@@ -130,12 +133,13 @@ def handed_off_frames(handoff: Handoff, report: DecodeReport) -> Iterator[Measur
 def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_every: int = 4,
                params: ShotAnalysisParams = ShotAnalysisParams(), handoff: Handoff | None = None,
                motion_shots: set[int] | None = None, stop_at: int | None = None,
-               source: Callable[[DecodeReport], Iterable[MeasuredFrame]] | None = None) -> StreamScan:
+               source: Callable[[DecodeReport], Iterable[MeasuredFrame]] | None = None,
+               picture: PictureGeometry | None = None) -> StreamScan:
     """Decode ``video`` once at ``width`` px and measure every frame (see module docstring); with ``handoff``
     (taken at ``width`` by the frames stage's decode) read that instead of decoding: the same tables.
     ``motion_shots``: measure the camera motion of these shots only (the rest have none); ``stop_at``: stop
     decoding at this frame index; ``source``: the frames to measure instead (shot_reuse.py decodes a few shots; their
-    rows are a full scan's).
+    rows are a full scan's); ``picture``: the frames stage's picture geometry (a decode here shows the same picture).
 
     Three threads share the work: one decodes and scales (``decode_ahead``), this one measures the frames' light
     and colour, one tracks the background between frame pairs (``pair_motion``); FFmpeg and OpenCV release the
@@ -161,7 +165,7 @@ def scan_video(video: Path, lookup: ShotLookup, width: int = 192, appearance_eve
 
     with ThreadPoolExecutor(1, thread_name_prefix="camera_motion") as tracker:
         frames = source(report) if source else handed_off_frames(handoff, report) if handoff else \
-            decoded_frames(video, width, report)
+            decoded_frames(video, width, report, picture)
         for frame in frames:
             if stop_at is not None and frame.index >= stop_at:
                 break

@@ -191,3 +191,18 @@ def test_missing_whisper_says_where_to_put_it(castforge_home: Path):
 
     with pytest.raises(MissingWeightsError, match="asr/whisper-small"):
         WhisperTranscriber()
+
+
+def test_a_speaker_mapped_to_the_noise_bin_has_no_utterances():
+    """voice_map can put a speaker on ``noise`` (its lip-synced faces were in no identity): a DVD-like Penny & Chip
+    run (session 39, h35) then failed multimodal_datasets with KeyError 'noise'. Its speech is no character's voice."""
+    from assets.multimodal.core import mapped_utterances
+
+    segments = pl.DataFrame({"speaker": ["S0", "S1", "S0"], "start_s": [0.0, 2.0, 5.0], "end_s": [1.5, 4.0, 6.0],
+                             "duration_s": [1.5, 2.0, 1.0]})
+    speakers = pl.DataFrame({"speaker": ["S0", "S1"], "identity": ["identity_000", "noise"], "confidence": [0.9, 0.8]})
+    identities = pl.DataFrame({"identity": ["identity_000", "identity_001"], "name": [None, None]},
+                              schema={"identity": pl.String, "name": pl.String})
+    out = mapped_utterances(segments, speakers, identities, MultimodalParams(), "dvd")
+    assert out["speaker"].to_list() == ["S0", "S0"] and set(out["identity"]) == {"identity_000"}
+    assert out["character"].to_list() == ["dvd_char0", "dvd_char0"]
