@@ -20,8 +20,9 @@ from assets.instances.edge_colour import METHODS as EDGE_COLOUR_METHODS, cutout_
 from assets.instances.image_alpha import ALPHA_CUES, MASK_SOURCE, alpha_instances, read_frame_alpha
 from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
-from assets.instances.shot_consistency import vote_shot
+from assets.instances.shot_consistency import ShotFlows, vote_shot
 from assets.instances.shot_seeds import SEED_KEY, with_shot_seeds
+from resources.backends.grabcut_memo import remembered_grabcuts
 from resources.errors import BadMediaError
 from resources.png_writer import write_mask_png, write_rgba_png
 
@@ -250,34 +251,38 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         chain = CarryChain(params.carry_max, character_evidence)
         shot_rgbs = [read_rgb(resolve(frame["path"])) for frame in shot]
         motions: dict[int, dict] = {}
-        for n, (frame, rgb) in enumerate(zip(shot, shot_rgbs)):
-            own = read_frame_alpha(resolve(frame["path"]), rgb.shape[:2])
-            if own is not None:  # a transparent image's own cut-out: no segmenter (image_alpha.py)
-                segmented.append((frame, rgb, alpha_instances(own), ALPHA_CUES))
-                continue
-            found = chain.carried(rgb, frame["frame_id"])
-            if found is None:
-                motion = motions[n] = {"motion": neighbour_motion(shot_rgbs, n)} if params.motion_seeds else {}
-                found, cues = segment(rgb, **options, **motion) if anime is None else \
-                    segment(rgb, anime_faces=anime, **options, **motion)
-                found = [f for f in found if f["mask"].any()]
-                chain.segmented(rgb, found, cues)
-            else:
-                cues = None
-            segmented.append((frame, rgb, found, cues))
-            log.debug("%s: %d instances", frame["frame_id"], len(found))
+        # a key frame the shot seeds cut again repeats its other cuts' GrabCuts, and the vote asks for the flows the
+        # seeds made: both answered from the first time (grabcut_memo.py, shot_consistency.ShotFlows), the same values
+        flows = ShotFlows()
+        with remembered_grabcuts():
+            for n, (frame, rgb) in enumerate(zip(shot, shot_rgbs)):
+                own = read_frame_alpha(resolve(frame["path"]), rgb.shape[:2])
+                if own is not None:  # a transparent image's own cut-out: no segmenter (image_alpha.py)
+                    segmented.append((frame, rgb, alpha_instances(own), ALPHA_CUES))
+                    continue
+                found = chain.carried(rgb, frame["frame_id"])
+                if found is None:
+                    motion = motions[n] = {"motion": neighbour_motion(shot_rgbs, n)} if params.motion_seeds else {}
+                    found, cues = segment(rgb, **options, **motion) if anime is None else \
+                        segment(rgb, anime_faces=anime, **options, **motion)
+                    found = [f for f in found if f["mask"].any()]
+                    chain.segmented(rgb, found, cues)
+                else:
+                    cues = None
+                segmented.append((frame, rgb, found, cues))
+                log.debug("%s: %d instances", frame["frame_id"], len(found))
 
-        def segment_again(n: int, boxes: list[tuple[int, int, int, int]]) -> tuple[list[dict], Any]:
-            extra = {**options, **motions.get(n, {}), SEED_KEY: boxes}
-            return segment(segmented[n][1], **extra) if anime is None else \
-                segment(segmented[n][1], anime_faces=anime, **extra)
+            def segment_again(n: int, boxes: list[tuple[int, int, int, int]]) -> tuple[list[dict], Any]:
+                extra = {**options, **motions.get(n, {}), SEED_KEY: boxes}
+                return segment(segmented[n][1], **extra) if anime is None else \
+                    segment(segmented[n][1], anime_faces=anime, **extra)
 
-        segmented, reseeded = with_shot_seeds(segmented, segment_again)
+            segmented, reseeded = with_shot_seeds(segmented, segment_again, flows)
         if reseeded:
             log.debug("shot %s: %d key frames cut again from a neighbour's carried cut", shot[0].get("shot"), reseeded)
         if params.shot_consistency and len(segmented) >= 3:
             voted = vote_shot([rgb for _, rgb, _, _ in segmented], [[f["mask"] for f in found]
-                                                                    for _, _, found, _ in segmented])
+                                                                    for _, _, found, _ in segmented], flows=flows)
             segmented = [(frame, rgb, [{**f, "mask": m} for f, m in zip(found, masks)], cues)
                          for (frame, rgb, found, cues), masks in zip(segmented, voted)]
         for frame, rgb, found, cues in segmented:

@@ -206,27 +206,69 @@ def _inner_rim(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return mask & ~cv2.erode(mask.astype(np.uint8), disc, borderType=cv2.BORDER_REPLICATE).astype(bool)
 
 
-def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: float = 0.5) -> list[list[np.ndarray]]:
+class ShotFlows:
+    """The flow maps between a shot's key frames, each made once: the grey and colour at the flow's size of a frame,
+    the ``small_flow`` from a frame to a neighbour and where it ``explained`` the frame. The shot seeds
+    (shot_seeds.carried_candidates) and the vote (``vote_shot``) ask for the same pairs of the same frames; Farneback
+    is deterministic, so the second ask gets the very same arrays. Frames are told apart by the arrays themselves
+    (held here while their maps are)."""
+
+    def __init__(self) -> None:
+        self._frames: dict[int, np.ndarray] = {}
+        self._greys: dict[int, np.ndarray] = {}
+        self._colours: dict[int, np.ndarray] = {}
+        self._flows: dict[tuple[int, int], np.ndarray] = {}
+        self._fits: dict[tuple[int, int], np.ndarray] = {}
+
+    def _held(self, rgb: np.ndarray) -> int:
+        self._frames[id(rgb)] = rgb
+        return id(rgb)
+
+    def grey(self, rgb: np.ndarray) -> np.ndarray:
+        key = self._held(rgb)
+        if key not in self._greys:
+            self._greys[key] = grey_at_flow_size(rgb)
+        return self._greys[key]
+
+    def colour(self, rgb: np.ndarray) -> np.ndarray:
+        key = self._held(rgb)
+        if key not in self._colours:
+            self._colours[key] = rgb_at_flow_size(rgb)
+        return self._colours[key]
+
+    def small(self, rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
+        """``small_flow`` from ``rgb``'s grey to ``neighbour``'s."""
+        key = (self._held(rgb), self._held(neighbour))
+        if key not in self._flows:
+            self._flows[key] = small_flow(self.grey(rgb), self.grey(neighbour))
+        return self._flows[key]
+
+    def explained(self, rgb: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
+        """``explained`` of ``rgb`` by ``neighbour`` warped with ``small(rgb, neighbour)``."""
+        key = (self._held(rgb), self._held(neighbour))
+        if key not in self._fits:
+            self._fits[key] = explained(self.small(rgb, neighbour), self.colour(rgb), self.colour(neighbour),
+                                        rgb.shape)
+        return self._fits[key]
+
+    def forget(self, rgb: np.ndarray) -> None:
+        """Drops the flows and fits from ``rgb`` (asked for no more)."""
+        for held in (self._flows, self._fits):
+            for key in [key for key in held if key[0] == id(rgb)]:
+                del held[key]
+
+
+def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: float = 0.5,
+              flows: ShotFlows | None = None) -> list[list[np.ndarray]]:
     """``masks[t]``: the instance masks of key frame t (frames in time order, one shot). Returns the same structure,
     each mask replaced by the pixel majority of itself and its counterparts in frames t-1 and t+1 (the carried-over
     mask with the best IoU, if at least ``min_iou``) when both neighbours hold one; otherwise unchanged. A
     neighbour's vote counts only where the flow explains the frame (``explained``; EXPLAINED_VOTE), elsewhere the
     frame's own mask does. Each frame's grey is made once, masks are carried in their ``carry_window`` and compared
-    and voted in their boxes."""
+    and voted in their boxes. ``flows``: the shot's flow maps (those the shot seeds made are not made again)."""
     out = [list(frame_masks) for frame_masks in masks]
-    greys: dict[int, np.ndarray] = {}
-    colours: dict[int, np.ndarray] = {}
+    flows = ShotFlows() if flows is None else flows
     boxes = [[_box(m) for m in frame_masks] for frame_masks in masks]
-
-    def grey(n: int) -> np.ndarray:
-        if n not in greys:
-            greys[n] = grey_at_flow_size(frames[n])
-        return greys[n]
-
-    def colour(n: int) -> np.ndarray:
-        if n not in colours:
-            colours[n] = rgb_at_flow_size(frames[n])
-        return colours[n]
 
     for t, frame_masks in enumerate(masks):
         if not frame_masks or t == 0 or t == len(masks) - 1 or not masks[t - 1] or not masks[t + 1]:
@@ -236,7 +278,7 @@ def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: 
         # mask can get both (the same masks as computing everything first)
         smalls, counterparts = [], []
         for n in (t - 1, t + 1):
-            small = small_flow(grey(t), grey(n))
+            small = flows.small(frames[t], frames[n])
             carried = _carried(small, frames[t].shape, masks[n], boxes[n])
             pending = range(len(frame_masks)) if not counterparts else \
                 [i for i, held in enumerate(counterparts[0]) if held is not None]
@@ -248,9 +290,10 @@ def vote_shot(frames: list[np.ndarray], masks: list[list[np.ndarray]], min_iou: 
             smalls.append((small, n))
             counterparts.append(found)
         if len(counterparts) < 2:
+            flows.forget(frames[t])
             continue
-        fits = [explained(small, colour(t), colour(n), frames[t].shape) if EXPLAINED_VOTE else None
-                for small, n in smalls]
+        fits = [flows.explained(frames[t], frames[n]) if EXPLAINED_VOTE else None for _, n in smalls]
+        flows.forget(frames[t])
         for i, own in enumerate(frame_masks):
             if counterparts[0][i] is None or counterparts[1][i] is None:
                 continue

@@ -26,8 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from assets.instances.artefacts import mask_box
-from assets.instances.shot_consistency import (carry_over, explained, flow_scale, full_size_flow, grey_at_flow_size,
-                                               mask_iou, rgb_at_flow_size, sample_points, small_flow)
+from assets.instances.shot_consistency import ShotFlows, carry_over, flow_scale, full_size_flow, mask_iou, sample_points
 
 # on (session 31, h2; the lead's review): the held-out Kenney film's cut-outs mean IoU 0.499 -> 0.522, found@0.5
 # 0.561 -> 0.592, visible-character identity F 0.623 -> 0.646 (labelled F 0.838 -> 0.828); the cost: the neighbours'
@@ -47,11 +46,13 @@ MIN_MATCH = 0.4  # the new cut's IoU with the carried mask for the frame's new c
 SEED_KEY = "shot_seeds"  # the keyword the segmenter takes the boxes by (x0, y0, x1, y1, frame pixels)
 
 
-def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[tuple[np.ndarray, list[np.ndarray]]]
-                       ) -> list[np.ndarray]:
+def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[tuple[np.ndarray, list[np.ndarray]]],
+                       flows: ShotFlows | None = None) -> list[np.ndarray]:
     """The masks of ``neighbours`` ((rgb, masks) of the shot's adjacent key frames) carried to this frame (``rgb``,
     cut into ``own``) that no cut of it holds, the flow explains and that kept their size; one per place (a mask
-    overlapping one already taken at IoU 0.3 or more is left out)."""
+    overlapping one already taken at IoU 0.3 or more is left out). ``flows``: the shot's flow maps (kept for its
+    vote)."""
+    flows = ShotFlows() if flows is None else flows
     held = np.any(own, axis=0) if own else np.zeros(rgb.shape[:2], bool)
     frame_px = rgb.shape[0] * rgb.shape[1]
     found: list[np.ndarray] = []
@@ -62,7 +63,7 @@ def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[
                  and not any(mask_iou(m, o) >= PRESENT_IOU for o in own)]
         if not masks:
             continue
-        small = small_flow(grey_at_flow_size(rgb), grey_at_flow_size(neighbour))
+        small = flows.small(rgb, neighbour)
         flow = full_size_flow(small, rgb.shape)
         points = sample_points(flow)
         fits = None
@@ -74,7 +75,7 @@ def carried_candidates(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[
             if (carried & held).sum() > MAX_COVERED * area:
                 continue
             if fits is None:
-                fits = explained(small, rgb_at_flow_size(rgb), rgb_at_flow_size(neighbour), rgb.shape)
+                fits = flows.explained(rgb, neighbour)
             if (carried & fits).sum() < MIN_EXPLAINED * area:
                 continue
             if STILL_GUARD and stood_still(flow, carried, held):
@@ -103,8 +104,8 @@ def matches(found: list[dict], carried: list[np.ndarray]) -> bool:
 
 
 def with_shot_seeds(segmented: list[tuple[dict, np.ndarray, list[dict], Any]],
-                    segment_again: Callable[[int, list[tuple[int, int, int, int]]], tuple[list[dict], Any]]
-                    ) -> tuple[list[tuple[dict, np.ndarray, list[dict], Any]], int]:
+                    segment_again: Callable[[int, list[tuple[int, int, int, int]]], tuple[list[dict], Any]],
+                    flows: ShotFlows | None = None) -> tuple[list[tuple[dict, np.ndarray, list[dict], Any]], int]:
     """One shot's ``segmented`` key frames ((frame, rgb, found, cues), time order) with the drawn frames that have a
     carried candidate cut again by ``segment_again(n, boxes)`` and kept where every candidate got a matching cut;
     and how many frames changed."""
@@ -116,7 +117,7 @@ def with_shot_seeds(segmented: list[tuple[dict, np.ndarray, list[dict], Any]],
             continue   # a transparent image's own cut-out, a carried key frame or a rendered shot
         neighbours = [(segmented[k][1], [f["mask"] for f in segmented[k][2]]) for k in (n - 1, n + 1)
                       if 0 <= k < len(segmented) and segmented[k][3] is not None]
-        carried = carried_candidates(rgb, [f["mask"] for f in found], neighbours)
+        carried = carried_candidates(rgb, [f["mask"] for f in found], neighbours, flows)
         if not carried:
             continue
         again, again_cues = segment_again(n, [mask_box(c) for c in carried])

@@ -5,11 +5,13 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.audio.speech import markdown_table
 from assets.multimodal.build import Inputs, build
+from assets.multimodal.clip_reuse import STORE, ClipReuse
 from assets.multimodal.core import MultimodalParams
 from assets.multimodal.transcripts import ASR, SUBTITLES, count_from
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, result, staged_relative
 from resources.errors import MissingWeightsError
+from resources.item_reuse import ItemReuse
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
 
@@ -59,14 +61,19 @@ def multimodal_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             vocals_path=workspace.absolute(vocals["vocals_path"][0]) if vocals is not None and vocals.height else None,
             mix_path=workspace.absolute(audio["separation_path"][0]) if audio.height else None,
             film=film, transcription_note=transcription_note, cues=workspace.read_optional_table("subtitle_cues"))
+        # a review round renames and discards: the utterances' sound is as it was (clip_reuse.py)
+        clips = ClipReuse(ItemReuse(workspace, stage), workspace.artefact_dir("multimodal") / STORE,
+                          workspace.absolute, inputs.vocals_path or inputs.mix_path, inputs.mix_path)
         with workspace.staged_dir("multimodal") as staging:
             items, manifest, note = build(inputs, staging, staged_relative(workspace, "multimodal", staging),
-                                          workspace.absolute, params, transcriber)
+                                          workspace.absolute, params, transcriber, reuse=clips)
+            clips.keep(staging / STORE)
+        context.log.info(f"{film}: {clips.note()}")
         if transcriber is not None:
             transcriber.release()  # free Whisper before the stage records its outputs
         if note:
             context.log.info(f"{film}: {note}")
-        stage.commit(manifest, {"multimodal_items": items}, note=note)
+        stage.commit(manifest, {"multimodal_items": items}, note=note, **clips.reuse.record())
         preview = manifest.select("character", "utterances", "speech_s", "images") if manifest.height else None
         return result(stage, {
             "characters": manifest.height, "utterances": items.height, "note": note,
@@ -74,7 +81,7 @@ def multimodal_datasets(context: AssetExecutionContext, config: CONTRACT.Config,
             "transcripts": int((items["transcript"].str.len_chars() > 0).sum()) if items.height else 0,
             "transcription": transcription_note or "whisper",
             "transcripts_from_subtitles": count_from(items, SUBTITLES), "transcripts_from_asr": count_from(items, ASR),
-            "seconds": round(time.perf_counter() - started, 2),
+            "clips_reused": clips.reused, "clips_cut": clips.cut, "seconds": round(time.perf_counter() - started, 2),
             "preview": MetadataValue.md(markdown_table(preview)) if preview is not None else MetadataValue.text(note),
             "folder": MetadataValue.path(str(workspace.artefact_dir("multimodal")))})
 

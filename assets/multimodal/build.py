@@ -45,8 +45,9 @@ def why_empty(inputs: Inputs) -> str:
 
 
 def build(inputs: Inputs, out_dir: Path, relative: Callable[[Path], str], absolute: Callable[[str], Path],
-          params: MultimodalParams, transcriber=None) -> tuple[pl.DataFrame, pl.DataFrame, str]:
-    """(multimodal_items, multimodal_manifest, note), files written under ``out_dir`` (a staging folder)."""
+          params: MultimodalParams, transcriber=None, reuse=None) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """(multimodal_items, multimodal_manifest, note), files written under ``out_dir`` (a staging folder);
+    ``reuse`` (clip_reuse.ClipReuse) copies the last run's clips of an unchanged utterance."""
     note = why_empty(inputs)
     if inputs.mix_path is None or inputs.segments.is_empty() or inputs.speaker_identities is None \
             or inputs.speaker_identities.is_empty():
@@ -69,11 +70,15 @@ def build(inputs: Inputs, out_dir: Path, relative: Callable[[Path], str], absolu
     for index, (row, (ids, face_paths, cutout_paths)) in enumerate(zip(utterances.iter_rows(named=True), images)):
         item = f"{row['character']}_{index:05d}_{row['start_s']:09.3f}"
         folder = out_dir / "clips" / row["character"]
-        vocals_clip = cut_clip(vocals, row["start_s"], row["end_s"], folder / f"{item}.vocals.wav")
-        mix_clip = cut_clip(inputs.mix_path, row["start_s"], row["end_s"], folder / f"{item}.mix.wav")
-        voice, loudness = voice_clip(vocals, row["start_s"], row["end_s"],
-                                     out_dir / "voices" / row["character"] / "wavs" / f"{item}.wav",
-                                     params.voice_rate, params.target_lufs)
+        vocals_clip, mix_clip, voice = paths = (folder / f"{item}.vocals.wav", folder / f"{item}.mix.wav",
+                                                out_dir / "voices" / row["character"] / "wavs" / f"{item}.wav")
+
+        def cut(row=row, paths=paths) -> float | None:
+            cut_clip(vocals, row["start_s"], row["end_s"], paths[0])
+            cut_clip(inputs.mix_path, row["start_s"], row["end_s"], paths[1])
+            return voice_clip(vocals, row["start_s"], row["end_s"], paths[2], params.voice_rate, params.target_lufs)[1]
+        loudness = cut() if reuse is None else reuse.clips(item, row["start_s"], row["end_s"], paths,
+                                                           [relative(p) for p in paths], cut)
         transcript, transcript_source = overlapping_text(row["start_s"], row["end_s"], cues), SUBTITLES
         transcript_note = "" if transcript else "; ".join(
             n for n in ("no subtitle cue over it" if cues is not None else "", inputs.transcription_note) if n)

@@ -50,12 +50,21 @@ def grabcut_backend(name: str) -> Iterator[None]:
 
 def seeded_grabcut(image: np.ndarray, labels: np.ndarray, iterations: int) -> None:
     """``cv2.grabCut`` initialised with ``labels`` (updated in place), from a fixed random state; by default its
-    compiled twin (resources/backends/grabcut_compiled.py: the same labels in about 0.6x the CPU)."""
+    compiled twin (resources/backends/grabcut_compiled.py: the same labels in about 0.6x the CPU), a call repeated
+    inside a ``grabcut_memo.remembered_grabcuts`` block answered from the first."""
     cv2.setRNGSeed(GRABCUT_SEED)
     if _grabcut.get() == "compiled":
-        from resources.backends.grabcut_compiled import compiled_grabcut
+        from resources.backends.grabcut_compiled import compiled_grabcut, compiled_start_applies
+        from resources.backends.grabcut_memo import call_key, recalled, remember
 
+        # a repeat of an earlier call of the shot gets its labels (grabcut_memo.py); only where the compiled start
+        # runs, which leaves OpenCV's random state as the seed set it, as a repeat does
+        key = call_key(image, labels, iterations, "compiled") if compiled_start_applies(image, labels, iterations) \
+            else None
+        if recalled(key, labels):
+            return
         compiled_grabcut(image, labels, iterations, GRABCUT_SEED)
+        remember(key, labels)
         return
     bg_model, fg_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.grabCut(image, labels, None, bg_model, fg_model, iterations, cv2.GC_INIT_WITH_MASK)

@@ -101,8 +101,7 @@ def _start(image: np.ndarray, labels: np.ndarray, iterations: int,
     """(coefs, means, covariances) of the background (0) and the character (1) after GrabCut's k-means start:
     compiled from ``seed`` where the input is one ``cv2.grabCut`` takes (BGR uint8, labels 0-3 of its size), else
     OpenCV's own (which raises on a bad input)."""
-    if seed is not None and iterations > 0 and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 \
-            and labels.dtype == np.uint8 and labels.shape == image.shape[:2] and labels.max(initial=0) <= 3:
+    if seed is not None and compiled_start_applies(image, labels, iterations):
         from resources.backends.grabcut_start import start_models
 
         models = start_models(image, labels, seed)
@@ -114,6 +113,13 @@ def _start(image: np.ndarray, labels: np.ndarray, iterations: int,
     models = np.stack([background[0], character[0]])
     return (models[:, :COMPONENTS].copy(), models[:, COMPONENTS:4 * COMPONENTS].reshape(2, COMPONENTS, 3).copy(),
             models[:, 4 * COMPONENTS:].reshape(2, COMPONENTS, 9).copy())
+
+
+def compiled_start_applies(image: np.ndarray, labels: np.ndarray, iterations: int) -> bool:
+    """Whether a seeded call starts from the compiled k-means (an input ``cv2.grabCut`` takes: BGR uint8, labels 0-3
+    of its size, iterations to run), OpenCV's own random state then untouched."""
+    return iterations > 0 and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 \
+        and labels.dtype == np.uint8 and labels.shape == image.shape[:2] and labels.max(initial=0) <= 3
 
 
 @njit(cache=True)

@@ -1,0 +1,143 @@
+"""A shot's repeated work answered from the first time gives the very answers of doing it again (docs/film_scale.md,
+"Session 39 (h33)"): GrabCut calls repeated inside a ``grabcut_memo.remembered_grabcuts`` block, and the flows the
+shot seeds and the vote share through ``shot_consistency.ShotFlows``.
+
+On real media: Sita pasted on a Big Buck Bunny frame (the seed cut's window, test_grabcut_compiled.py) and the
+Kenney tune film's zombie shot (test_shot_seeds.py), where the first key frame is cut again from its neighbour's
+carried cut: the second segmentation repeats the frame's other GrabCuts, and the vote asks for the flows the seeds
+made."""
+
+from contextlib import nullcontext
+
+import cv2
+import numpy as np
+import pytest
+
+import assets.instances.shot_consistency as shot_consistency
+import assets.instances.shot_seeds as shot_seeds
+import resources.backends.grabcut_compiled as grabcut_compiled
+import resources.backends.grabcut_memo as grabcut_memo
+from assets.instances.shot_consistency import ShotFlows, grey_at_flow_size, small_flow, vote_shot
+from assets.instances.shot_seeds import with_shot_seeds
+from resources.backends.character_edges import seeded_grabcut
+from resources.backends.grabcut_memo import call_key, remembered_grabcuts
+from tests.unit.test_grabcut_compiled import sita_window
+from tests.unit.test_shot_seeds import _segmented, segmenter, zombie_shot  # noqa: F401 (fixtures)
+
+
+def _counting(monkeypatch, module, name: str) -> list[int]:
+    """Counts the calls of ``module.name`` (patched in place) in the returned one-item list."""
+    calls, original = [0], getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_repeated_grabcut_in_a_block_is_answered_with_the_first_calls_labels(shared, monkeypatch):
+    window, _, labels = sita_window(shared)
+    alone = labels.copy()
+    seeded_grabcut(window, alone, 4)                       # outside a block: nothing kept, nothing looked up
+    assert call_key(window, labels, 4, "compiled") is None
+    calls = _counting(monkeypatch, grabcut_compiled, "compiled_grabcut")
+    with remembered_grabcuts():
+        first, again = labels.copy(), labels.copy()
+        seeded_grabcut(window, first, 4)
+        seeded_grabcut(window, again, 4)
+        assert calls[0] == 1                               # the repeat was answered
+        other = labels.copy()
+        seeded_grabcut(window, other, 2)                   # other iterations: another call
+        moved = labels.copy()
+        seeded_grabcut(np.ascontiguousarray(window[:, ::-1]), moved, 4)   # other pixels: another call
+        assert calls[0] == 3
+    assert np.array_equal(first, alone) and np.array_equal(again, alone)
+    assert not np.array_equal(alone, labels)               # a real cut, not the starting labels
+    with remembered_grabcuts():                            # a new block starts empty
+        seeded_grabcut(window, labels.copy(), 4)
+    assert calls[0] == 4
+
+
+def test_a_block_keeps_no_more_than_its_bytes_and_no_failed_call(shared, monkeypatch):
+    window, _, labels = sita_window(shared)
+    calls = _counting(monkeypatch, grabcut_compiled, "compiled_grabcut")
+    monkeypatch.setattr(grabcut_memo, "MEMO_BYTES", labels.nbytes - 1)
+    with remembered_grabcuts():
+        for _ in range(2):
+            seeded_grabcut(window, labels.copy(), 1)
+    assert calls[0] == 2
+    monkeypatch.setattr(grabcut_memo, "MEMO_BYTES", 64 << 20)
+    background = np.full(labels.shape, cv2.GC_PR_FGD, np.uint8)   # no background to learn from: GrabCut raises
+    with remembered_grabcuts():
+        for _ in range(2):
+            with pytest.raises(cv2.error):
+                seeded_grabcut(window, background.copy(), 1)
+    assert calls[0] == 4
+
+
+def test_the_shot_flows_are_small_flows_made_once():
+    rng = np.random.default_rng(1)
+    frame = cv2.GaussianBlur(rng.integers(0, 255, (270, 480, 3), dtype=np.uint8), (0, 0), 2)
+    moved = np.roll(frame, 5, axis=1)
+    flows = ShotFlows()
+    small = flows.small(frame, moved)
+    assert np.array_equal(small, small_flow(grey_at_flow_size(frame), grey_at_flow_size(moved)))
+    assert flows.small(frame, moved) is small and flows.small(moved, frame) is not small
+    fit = flows.explained(frame, moved)
+    assert flows.explained(frame, moved) is fit and fit.shape == frame.shape[:2]
+    flows.forget(frame)
+    assert flows.small(frame, moved) is not small and np.array_equal(flows.small(frame, moved), small)
+
+
+def test_the_vote_takes_the_flows_the_shot_seeds_made_and_votes_alike(monkeypatch):
+    """A figure moving 4 px a key frame on a textured ground: the seeds of the middle frame carry both neighbours'
+    masks (flows from it to each), then the vote asks for those two flows again."""
+    rng = np.random.default_rng(2)
+    ground = cv2.GaussianBlur(rng.integers(0, 255, (200, 320, 3), dtype=np.uint8), (0, 0), 2)
+    figure = cv2.GaussianBlur(rng.integers(0, 255, (80, 50, 3), dtype=np.uint8), (0, 0), 1)
+    frames, masks = [], []
+    for step in range(3):
+        frame, mask = ground.copy(), np.zeros((200, 320), bool)
+        frame[60:140, 100 + 4 * step:150 + 4 * step] = figure
+        mask[60:140, 100 + 4 * step:150 + 4 * step] = True
+        frames.append(frame)
+        masks.append([mask])
+    made = _counting(monkeypatch, shot_consistency, "small_flow")
+    flows = ShotFlows()
+    assert len(shot_seeds.carried_candidates(frames[1], [], [(frames[0], masks[0]), (frames[2], masks[2])],
+                                             flows)) == 1
+    assert made[0] == 2
+    voted = vote_shot(frames, masks, flows=flows)
+    assert made[0] == 2                                    # no flow made again
+    alone = vote_shot(frames, masks)
+    assert made[0] == 4
+    assert all(np.array_equal(a, b) for frame_a, frame_b in zip(voted, alone) for a, b in zip(frame_a, frame_b))
+
+
+def test_a_shot_cut_again_gives_the_same_masks_with_fewer_grabcuts_and_flows(segmenter, zombie_shot,  # noqa: F811
+                                                                          monkeypatch):
+    monkeypatch.setattr(shot_seeds, "SHOT_SEEDS", True)
+    frames, _ = zombie_shot
+    grabcuts = _counting(monkeypatch, grabcut_compiled, "compiled_grabcut")
+    flows_made = _counting(monkeypatch, shot_consistency, "small_flow")
+    runs = {}
+    for shared_work in (False, True):
+        grabcuts[0] = flows_made[0] = 0
+        flows = ShotFlows() if shared_work else None
+        with remembered_grabcuts() if shared_work else nullcontext():
+            segmented, cut = _segmented(segmenter, frames)
+            out, changed = with_shot_seeds(segmented, cut, flows)
+        voted = vote_shot([rgb for _, rgb, _, _ in out], [[f["mask"] for f in found] for _, _, found, _ in out],
+                          flows=flows)
+        runs[shared_work] = (changed, [[f["mask"] for f in found] for _, _, found, _ in out], voted,
+                             grabcuts[0], flows_made[0])
+    (changed, cuts, voted, grabcut_calls, flow_calls), (changed2, cuts2, voted2, grabcut_calls2, flow_calls2) = \
+        runs[False], runs[True]
+    assert changed == changed2 >= 1
+    assert all(np.array_equal(a, b) for frame_a, frame_b in zip(cuts, cuts2) for a, b in zip(frame_a, frame_b))
+    assert [len(f) for f in cuts] == [len(f) for f in cuts2]
+    assert all(np.array_equal(a, b) for frame_a, frame_b in zip(voted, voted2) for a, b in zip(frame_a, frame_b))
+    assert grabcut_calls2 < grabcut_calls and flow_calls2 <= flow_calls   # 17 -> 12 GrabCuts
+
