@@ -39,10 +39,13 @@ HF_COLUMNS: dict[str, tuple[pa.DataType, dict[str, str]]] = {
 }
 
 
-def hf_schema() -> pa.Schema:
-    features = {name: feature for name, (_, feature) in HF_COLUMNS.items()}
+HfColumns = dict[str, tuple[pa.DataType, dict[str, str]]]
+
+
+def hf_schema(columns: HfColumns = HF_COLUMNS) -> pa.Schema:
+    features = {name: feature for name, (_, feature) in columns.items()}
     metadata = {"huggingface": json.dumps({"info": {"features": features}})}
-    return pa.schema([(name, dtype) for name, (dtype, _) in HF_COLUMNS.items()], metadata=metadata)
+    return pa.schema([(name, dtype) for name, (dtype, _) in columns.items()], metadata=metadata)
 
 
 def replace_if_changed(tmp: Path, final: Path) -> bool:
@@ -66,13 +69,14 @@ def write_bytes_if_changed(path: Path, data: bytes) -> bool:
 
 
 class HfParquetWriter:
-    """Streams rows into ``<film>_dataset.parquet`` a row group at a time (images are never all in memory)."""
+    """Streams rows into ``final`` (``<film>_dataset.parquet``, or another export's ``columns``) a row group at a
+    time (images and clips are never all in memory)."""
 
-    def __init__(self, final: Path, row_group: int = 64):
+    def __init__(self, final: Path, row_group: int = 64, columns: HfColumns = HF_COLUMNS):
         self.final, self.row_group = final, row_group
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-        self.schema = hf_schema()
+        self.schema = hf_schema(columns)
         self.writer = pq.ParquetWriter(self.tmp, self.schema)
         self.pending: list[dict[str, Any]] = []
         self.rows = 0

@@ -12,13 +12,16 @@ its note says why (session 38: ``chip_00000_00067.160||`` lines trained on empty
 """
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import soundfile as sf
 
+from assets.datasets.formats import HfParquetWriter
 from assets.datasets.selection import NOT_CHARACTERS, character_names
 
 ITEM_SCHEMA = {"item_id": pl.String, "identity": pl.String, "name": pl.String, "character": pl.String,
@@ -174,20 +177,28 @@ def manifest(items: pl.DataFrame, voice_folders: dict[str, str], note: str = "")
     return pl.DataFrame(rows, schema=MANIFEST_SCHEMA)
 
 
-def hf_rows(items: pl.DataFrame, absolute) -> dict[str, list]:
-    """Columns for a ``datasets.Dataset``: one row per (utterance, image), an utterance without images once."""
-    columns: dict[str, list] = {k: [] for k in ("item_id", "character", "identity", "name", "speaker", "start_s",
-                                                "end_s", "transcript", "audio", "mix_audio", "image", "image_kind")}
+_BLOB = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+_TEXT = (pa.string(), {"dtype": "string", "_type": "Value"})
+_SECONDS = (pa.float64(), {"dtype": "float64", "_type": "Value"})
+# the `datasets` feature schema of the export (assets/datasets/formats.py writes it into the Parquet metadata), so
+# `datasets.load_dataset` decodes `audio` / `mix_audio` as audio and `image` as an image
+HF_COLUMNS = {"item_id": _TEXT, "character": _TEXT, "identity": _TEXT, "name": _TEXT, "speaker": _TEXT,
+              "start_s": _SECONDS, "end_s": _SECONDS, "transcript": _TEXT, "audio": (_BLOB, {"_type": "Audio"}),
+              "mix_audio": (_BLOB, {"_type": "Audio"}), "image": (_BLOB, {"_type": "Image"}), "image_kind": _TEXT}
+HF_SHARD = "train-00000-of-00001.parquet"
+
+
+def hf_rows(items: pl.DataFrame, absolute) -> Iterator[dict]:
+    """The export's rows, one per (utterance, image), an utterance without images once; each file's bytes are read
+    as its row is made."""
     for row in items.iter_rows(named=True):
         images = [(p, "face") for p in row["face_paths"]] + [(p, "cutout") for p in row["cutout_paths"]]
         for path, kind in images or [(None, None)]:
-            for key in ("item_id", "character", "identity", "name", "speaker", "start_s", "end_s", "transcript"):
-                columns[key].append(row[key])
-            columns["audio"].append(_embedded(absolute(row["vocals_clip"])))
-            columns["mix_audio"].append(_embedded(absolute(row["mix_clip"])))
-            columns["image"].append(None if path is None else _embedded(absolute(path)))
-            columns["image_kind"].append(kind)
-    return columns
+            yield {**{key: row[key] for key in ("item_id", "character", "identity", "name", "speaker", "start_s",
+                                                "end_s", "transcript")},
+                   "audio": _embedded(absolute(row["vocals_clip"])),
+                   "mix_audio": _embedded(absolute(row["mix_clip"])),
+                   "image": None if path is None else _embedded(absolute(path)), "image_kind": kind}
 
 
 def _embedded(path: Path) -> dict:
@@ -196,15 +207,16 @@ def _embedded(path: Path) -> dict:
 
 
 def write_hf_dataset(items: pl.DataFrame, absolute, folder: Path) -> Path:
-    """A Parquet shard under ``folder/data/`` with the audio and image bytes embedded (``datasets`` ``Audio`` /
-    ``Image`` features): ``datasets.load_dataset(str(folder))`` reads it with nothing else on disk."""
-    from datasets import Audio, Dataset, Features, Image, Value
-
-    features = Features({"item_id": Value("string"), "character": Value("string"), "identity": Value("string"),
-                         "name": Value("string"), "speaker": Value("string"), "start_s": Value("float64"),
-                         "end_s": Value("float64"), "transcript": Value("string"), "audio": Audio(),
-                         "mix_audio": Audio(), "image": Image(), "image_kind": Value("string")})
-    dataset = Dataset.from_dict(hf_rows(items, absolute), features=features)
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    dataset.to_parquet(str(folder / "data" / "train-00000-of-00001.parquet"))
+    """A Parquet shard ``folder/data/train-00000-of-00001.parquet`` with the audio and image bytes embedded
+    (``datasets`` ``Audio`` / ``Image`` features): ``datasets.load_dataset(str(folder))`` reads it with nothing else
+    on disk. Written with pyarrow a row group at a time and moved into place whole (no `datasets` import: it pulls
+    in torch, about 7 s a process); no rows: no shard (``load_dataset`` refuses a 0-row file)."""
+    writer = HfParquetWriter(folder / "data" / HF_SHARD, row_group=16, columns=HF_COLUMNS)
+    try:
+        for row in hf_rows(items, absolute):
+            writer.add(row)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
     return folder

@@ -133,6 +133,11 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
     assert with_image.num_rows >= 4 and with_image[0]["image"].size == (12, 12)
     audio = loaded.cast_column("audio", datasets.Audio(decode=False))[0]["audio"]
     assert audio["bytes"] and sf.info(__import__("io").BytesIO(audio["bytes"])).samplerate == 44100
+    # written a row group at a time (a feature film's clips and images are never all in memory at once)
+    import pyarrow.parquet as pq
+
+    shard = pq.ParquetFile(tmp_path / "out/hf/data/train-00000-of-00001.parquet")
+    assert loaded.num_rows > 16 and shard.metadata.num_row_groups == -(-loaded.num_rows // 16)
 
 
 class FakeTranscriber:
