@@ -34,6 +34,9 @@ class Inputs:
     extra: dict = field(default_factory=dict)
 
 
+NO_SUBTITLES = "no subtitles (a film.srt / .ass beside the film gives transcripts)"
+
+
 def why_empty(inputs: Inputs) -> str:
     if inputs.mix_path is None or inputs.segments.is_empty():
         return "no speech in this film: no voice to pair with a face"
@@ -81,7 +84,8 @@ def build(inputs: Inputs, out_dir: Path, relative: Callable[[Path], str], absolu
                                                            [relative(p) for p in paths], cut)
         transcript, transcript_source = overlapping_text(row["start_s"], row["end_s"], cues), SUBTITLES
         transcript_note = "" if transcript else "; ".join(
-            n for n in ("no subtitle cue over it" if cues is not None else "", inputs.transcription_note) if n)
+            n for n in ("no subtitle cue over it" if cues is not None else NO_SUBTITLES, inputs.transcription_note)
+            if n)
         if not transcript and transcriber is not None:  # the ASR only where the subtitles say nothing
             transcript, transcript_note, transcript_source = transcriber.transcribe_file(vocals_clip), "", ASR
         voice_of = features.get(row["speaker"], {})

@@ -13,7 +13,7 @@ import soundfile as sf
 from PIL import Image
 
 from assets.audio.speech import read_rttm
-from assets.multimodal.build import Inputs, build
+from assets.multimodal.build import NO_SUBTITLES, Inputs, build
 from assets.multimodal.core import MultimodalParams
 
 SAMPLE = "media/audio/pyannote_sample"
@@ -100,7 +100,7 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
     assert note == "" and items.height >= 8 and set(items["character"]) == {"ada_lovelace", "pyannote_char1"}
     # the reviewed name, else the film-scoped word: the names the kohya folders and captions use
     assert (items["face_paths"].list.len() > 0).sum() >= 4 and (items["cutout_paths"].list.len() > 0).sum() >= 4
-    assert (items["transcript"] == "").all() and (items["transcript_note"] == "no ASR weights: test").all()
+    assert (items["transcript"] == "").all() and (items["transcript_note"] == f"{NO_SUBTITLES}; no ASR weights: test").all()
     assert manifest.filter(pl.col("character") == "ada_lovelace")["speech_s"][0] == pytest.approx(
         items.filter(pl.col("identity") == "0")["duration_s"].sum(), abs=0.01)
     voice = tmp_path / "out/voices/ada_lovelace"
@@ -111,12 +111,12 @@ def test_triplets_voice_folders_and_a_dataset_that_loads(film: dict, tmp_path: P
     assert ids == [Path(p).stem for p in items.filter(pl.col("identity") == "0")["voice_clip"]]
     ada = manifest.filter(pl.col("character") == "ada_lovelace").row(0, named=True)
     assert ada["transcribed"] == 0 and ada["note"] == (
-        f"{len(ids)} of {len(ids)} clips have no transcript (no ASR weights: test): left out of metadata.csv, their "
+        f"{len(ids)} of {len(ids)} clips have no transcript ({NO_SUBTITLES}; no ASR weights: test): left out of metadata.csv, their "
         "ids in untranscribed.txt")
     from orchestration.summary import voice_contents
 
     assert voice_contents(items).endswith(f"; 0 transcribed (metadata.csv), {items.height} not (untranscribed.txt): "
-                                          "no ASR weights: test)")
+                                          f"{NO_SUBTITLES}; no ASR weights: test)")
     assert voice_contents(items).startswith(f" (LJSpeech: {items.height} clips: ")
     assert voice_contents(items.head(1)).startswith(" (LJSpeech: 1 clip: ")   # the Sintel trailer's one clip
     wav = voice / "wavs" / f"{ids[0]}.wav"
