@@ -22,7 +22,7 @@ from assets.stage_support import cached_result, film_record, result, staged_rela
 from resources.backends.sample_source import SAMPLE_RATE, FileSamples
 from resources.diarizer import DiarizerResource
 from resources.item_reuse import ItemReuse
-from resources.errors import CastforgeError
+from resources.errors import BadMediaError, CastforgeError
 from resources.face_analyzer import FaceAnalyzerResource
 from resources.face_landmarker import FaceLandmarkerResource
 from resources.relations import FILM_SOURCE, SIDECAR_SUBTITLES
@@ -91,6 +91,8 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
             return result(stage, {"note": note})
         started, params = time.perf_counter(), stage.settings
         tracks, embedded_subtitles = film_tracks(path)
+        if not tracks:   # ingest saw one: the file changed or is damaged since
+            raise BadMediaError(path, "has no audio stream")
         track, why = choose_audio_track(tracks, params, film)
         cues, subtitle_tracks, subtitle_note = film_subtitles(path, embedded_subtitles, params.subtitle_language,
                                                               track.language, track.start_s)
