@@ -21,6 +21,9 @@ bash install/build_nvxs.sh "$AF"
 # media the benches read beside ../shared (Kenney's CC0 characters inside arcade's wheel; nothing installed)
 PYTHON="$VENV/bin/python" bash install/fetch_bench_media.sh
 # environments layered over $VENV (they read its packages through a .pth file): built once $VENV is complete
+warm_caches() {
+  $VENV/bin/python install/warm_numba.py   # librosa's gufuncs compiled once, before any two processes race for them
+}
 layered_envs() {
   bash install/setup_dg.sh "$VENV"   # .venv-dg: the `dg` command (dg check defs)
   bash install/setup_cluster.sh "$VENV"   # .venv-cluster: dagster-postgres/celery/k8s for the scale-out profiles
@@ -31,6 +34,7 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   $PIP install -c $L --build-constraint $L -r install/requirements.txt
   $PIP install --no-deps -e .
   $PIP check
+  warm_caches
   layered_envs
   exit 0
 fi
@@ -57,4 +61,5 @@ rm -f "$SITE"/torchaudio/lib/*.so
 $PIP install --no-deps -e .
 $PIP check
 $VENV/bin/python -c "import resources.backends.torch_cpu_fixes as f; f.apply(); import torchvision, torchaudio; print('torch stack ok')"
+warm_caches
 layered_envs
