@@ -18,9 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from resources.item_reuse import ItemReuse
+from resources.item_reuse import ItemReuse, file_digest
 from resources.item_store import load_items, save_items
-from resources.lineage import file_digest
 
 STORE = "onset_reuse.npz"   # in <film>/av_sync/: the soundtrack's onset analysis under its key
 ITEM = "soundtrack"         # the item's id in the stage record's item_keys

@@ -18,9 +18,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from resources.item_reuse import ItemReuse
+from resources.item_reuse import ItemReuse, file_digest
 from resources.item_store import load_items, save_items
-from resources.lineage import file_digest
 
 STORE = "clip_reuse.npz"   # in <film>/multimodal/: each utterance's loudness and clip files under its key
 

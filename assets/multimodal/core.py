@@ -182,9 +182,10 @@ _TEXT = (pa.string(), {"dtype": "string", "_type": "Value"})
 _SECONDS = (pa.float64(), {"dtype": "float64", "_type": "Value"})
 # the `datasets` feature schema of the export (assets/datasets/formats.py writes it into the Parquet metadata), so
 # `datasets.load_dataset` decodes `audio` / `mix_audio` as audio and `image` as an image
-HF_COLUMNS = {"item_id": _TEXT, "character": _TEXT, "identity": _TEXT, "name": _TEXT, "speaker": _TEXT,
-              "start_s": _SECONDS, "end_s": _SECONDS, "transcript": _TEXT, "audio": (_BLOB, {"_type": "Audio"}),
-              "mix_audio": (_BLOB, {"_type": "Audio"}), "image": (_BLOB, {"_type": "Image"}), "image_kind": _TEXT}
+MULTIMODAL_HF_COLUMNS = {
+    "item_id": _TEXT, "character": _TEXT, "identity": _TEXT, "name": _TEXT, "speaker": _TEXT, "start_s": _SECONDS,
+    "end_s": _SECONDS, "transcript": _TEXT, "audio": (_BLOB, {"_type": "Audio"}),
+    "mix_audio": (_BLOB, {"_type": "Audio"}), "image": (_BLOB, {"_type": "Image"}), "image_kind": _TEXT}
 HF_SHARD = "train-00000-of-00001.parquet"
 
 
@@ -211,7 +212,7 @@ def write_hf_dataset(items: pl.DataFrame, absolute, folder: Path) -> Path:
     (``datasets`` ``Audio`` / ``Image`` features): ``datasets.load_dataset(str(folder))`` reads it with nothing else
     on disk. Written with pyarrow a row group at a time and moved into place whole (no `datasets` import: it pulls
     in torch, about 7 s a process); no rows: no shard (``load_dataset`` refuses a 0-row file)."""
-    writer = HfParquetWriter(folder / "data" / HF_SHARD, row_group=16, columns=HF_COLUMNS)
+    writer = HfParquetWriter(folder / "data" / HF_SHARD, row_group=16, columns=MULTIMODAL_HF_COLUMNS)
     try:
         for row in hf_rows(items, absolute):
             writer.add(row)
