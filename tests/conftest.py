@@ -10,6 +10,28 @@ import pytest
 
 from resources.paths import ensure_dagster_home, shared_dir
 
+
+def _import_anyio_eagerly() -> None:
+    """anyio imports its submodules lazily, and pytest rewrites them on import (anyio is a pytest plugin): an
+    ast.parse. Starlette's TestClient first reaches some of them (anyio.open_file) in its portal thread, and CPython
+    3.11's AST state once raised "AST constructor recursion depth mismatch" there in a CI run. Imported here, on the
+    main thread at start-up, they are parsed once before any thread runs."""
+    import importlib
+    import pkgutil
+
+    try:
+        import anyio._core
+    except ImportError:
+        return
+    for module in pkgutil.iter_modules(anyio._core.__path__, "anyio._core."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:   # an optional backend's module (its library absent)
+            pass
+
+
+_import_anyio_eagerly()
+
 SINTEL = "media/video/sintel_trailer_480x204.mp4"
 KNN_TRAIN = "media/faces/knn_examples/train"
 KNN_TEST = "media/faces/knn_examples/test"
