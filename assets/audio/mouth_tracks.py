@@ -19,6 +19,7 @@ import polars as pl
 from assets.audio.active_speakers import (EVIDENCE_SCHEMA, ActiveSpeakerParams, grid, shot_evidence,
                                           speech_spans_in_shot)
 from assets.frames.decode import open_video_stream
+from assets.frames.frame_pixels import frame_pixels
 from assets.frames.picture import PictureGeometry, shown
 from resources.cores import available_cores
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
@@ -34,18 +35,20 @@ REORDER_MARGIN_S = 1.0  # packets read past the last time: a frame's packet come
 def rgb_of(reformatter, frame, max_height: int | None = None, picture: PictureGeometry | None = None) -> np.ndarray:
     """The decoded ``frame`` as RGB; one taller than ``max_height`` rows (None: no cap) scaled to that many rows in
     the same swscale pass (area interpolation), its width rounded as resources/analysis_frame.py rounds it.
-    ``picture``: the frames stage's picture geometry (the key frames' boxes are in its pixels), applied first."""
+    ``picture``: the frames stage's picture geometry (the key frames' boxes are in its pixels), applied first, and
+    its tone map (an HDR film's pixels as the key frames show them)."""
+    tone = picture.tone if picture is not None else None
     if picture is not None and not picture.identity:
-        image = shown(reformatter.reformat(frame, format="rgb24").to_ndarray(), picture)
+        image = shown(frame_pixels(reformatter, frame, tone, format="rgb24"), picture)
         if not max_height or image.shape[0] <= max_height:
             return image
         width = max(1, round(image.shape[1] * max_height / image.shape[0]))
         return cv2.resize(image, (width, max_height), interpolation=cv2.INTER_AREA)
     if not max_height or frame.height <= max_height:
-        return reformatter.reformat(frame, format="rgb24").to_ndarray()
+        return frame_pixels(reformatter, frame, tone, format="rgb24")
     width = max(1, round(frame.width * max_height / frame.height))
-    return reformatter.reformat(frame, width=width, height=max_height, format="rgb24",
-                                interpolation="AREA").to_ndarray()
+    return frame_pixels(reformatter, frame, tone, format="rgb24", width=width, height=max_height,
+                        interpolation="AREA")
 
 
 def frames_at(video: Path, times: np.ndarray, max_height: int | None = None,

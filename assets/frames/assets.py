@@ -77,7 +77,9 @@ def picture_metadata(picture: dict | None) -> dict[str, str]:
                 f"bars cropped to {crop[2]}x{crop[3]} at {crop[0]},{crop[1]}" if crop else "",
                 f"rotated {picture['rotation']} deg" if picture["rotation"] else "",
                 "square pixels" if picture["sar"] != "1:1" else "",
-                f"HDR {picture['transfer']} not tone-mapped" if picture["transfer"] else ""))) or "none"}
+                (f"HDR {picture['transfer']} tone-mapped to SDR (peak {picture.get('peak_nits', 0):.0f} nits)"
+                 if picture.get("tone_mapped") else f"HDR {picture['transfer']} not tone-mapped")
+                if picture["transfer"] else ""))) or "none"}
 
 
 @asset_check(asset=frames, name="decode_coverage", blocking=False, partitions_def=film_partitions)

@@ -76,11 +76,13 @@ class FrameParams:
     # the film's picture as a viewer sees it (assets/frames/picture.py, docs/frames.md session 39): key frames and the
     # frames every stage reads at square pixels (the stream's sample aspect ratio), deinterlaced with bwdif when the
     # sampled frames are combed ("auto"; "always" | "never"), turned upright by the display matrix, without the black
-    # bars that hold over the film ("auto"; false keeps them). A film needing none of these decodes as before
+    # bars that hold over the film ("auto"; false keeps them). A film needing none of these decodes as before. An HDR
+    # film (PQ / HLG) has its key frames and the pictures lip sync reads tone-mapped to SDR (assets/frames/tone_map.py)
     square_pixels: bool = True
     deinterlace: str = "auto"
     rotate: bool = True
     crop_bars: str = "auto"  # auto | false (YAML false is read as "false")
+    tone_map: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -98,7 +100,8 @@ class FrameParams:
 
     def picture_settings(self) -> PictureSettings:
         return PictureSettings(self.square_pixels, self.deinterlace, self.rotate,
-                               "auto" if str(self.crop_bars).lower() in ("auto", "true") else "false")
+                               "auto" if str(self.crop_bars).lower() in ("auto", "true") else "false",
+                               bool(self.tone_map))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FrameParams":

@@ -19,6 +19,7 @@ from resources.errors import BadMediaError
 
 if TYPE_CHECKING:
     from assets.frames.picture import PictureGeometry
+    from assets.frames.tone_map import ToneMap
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,16 @@ log = logging.getLogger(__name__)
 class DecodedFrame:
     index: int  # display order, 0-based, counting frames skipped undecoded
     timestamp_s: float  # presentation time (correct for variable frame rate)
-    small_bgr: np.ndarray  # downscaled copy for shot detection
+    small_bgr: np.ndarray  # downscaled copy for shot detection (an HDR film's signal as stored: not tone-mapped)
     frame: Any  # the av.VideoFrame; converted to full-size pixels only when chosen
     reformatter: Any  # shared swscale context (PyAV builds a new one per call of frame.to_ndarray)
     skipped_s: tuple[float, ...] = ()  # times of the non-reference frames skipped just before this one
+    tone: "ToneMap | None" = None  # an HDR film's tone map, applied to the full-size pixels
 
     def full_bgr(self) -> np.ndarray:
-        return self.reformatter.reformat(self.frame, format="bgr24").to_ndarray()
+        from assets.frames.frame_pixels import frame_pixels
+
+        return frame_pixels(self.reformatter, self.frame, self.tone)
 
 
 MAX_REPORTED_GAPS = 20
@@ -259,12 +263,14 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
     then decoded and the non-reference ones (``is_non_reference``) are withheld from the frames yielded, so these
     stay exactly those of a skipping decode; on another codec the decoder skips and ``on_every_frame`` is never called
     (``report.every_frame`` stays 0). ``picture``: the film's picture geometry (assets/frames/picture.py), applied
-    to every decoded frame before anything sees it (the report's size is then the corrected picture's)."""
+    to every decoded frame before anything sees it (the report's size is then the corrected picture's); its tone
+    map (an HDR film) to the full-size pixels ``full_bgr`` gives."""
     from av.video.reformatter import VideoReformatter
 
     from assets.frames.picture_probe import corrected
 
     small_reformatter, full_reformatter = VideoReformatter(), VideoReformatter()
+    tone = picture.tone if picture is not None else None
     with open_video_stream(path) as (container, stream):
         stream.thread_type = "AUTO"
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
@@ -318,7 +324,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                 small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
                                                    format="bgr24", interpolation=interpolation).to_ndarray()
                 report.add_frame_time(float(timestamp))
-                yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter, skipped)
+                yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter, skipped, tone)
                 report.frames += 1
                 report.analysed += 1
         report.codec, report.decoder_errors = codec, len(messages)

@@ -3,7 +3,8 @@ up, without black bars. Pure measures and the decision; assets/frames/picture_pr
 assets/frames/picture_filter.py applies the result to decoded frames.
 
 Order of the corrections (as a player applies them): deinterlace the stored frame, crop the bars (stored pixels),
-scale the width by the sample aspect ratio (square pixels), rotate by the display matrix."""
+scale the width by the sample aspect ratio (square pixels), rotate by the display matrix. An HDR film's pixels are
+then tone-mapped to SDR where they are converted to RGB (assets/frames/tone_map.py, frame_pixels.py)."""
 
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -11,6 +12,8 @@ from typing import Any
 
 import cv2
 import numpy as np
+
+from assets.frames.tone_map import DEFAULT_PEAK_NITS, ToneMap
 
 # a bar row / column: mean luma at most BAR_MEAN and no pixel above BAR_MAX (8-bit grey, limited range black is 16;
 # cropdetect's default limit is 24 on the mean)
@@ -32,6 +35,7 @@ COMBED_SHARE = 0.002
 COMBED_FILM_SHARE = 0.1
 MIN_COMBED_SAMPLES = 3  # and at least this many combed samples (one noisy title card on a short clip is no interlacing)
 HDR_TRANSFERS = {16: "smpte2084 (PQ)", 18: "arib-std-b67 (HLG)"}  # AVColorTransferCharacteristic
+TONE_MAP_TRANSFERS = {"smpte2084 (PQ)": "pq", "arib-std-b67 (HLG)": "hlg"}
 BT2020_PRIMARIES = 9
 
 
@@ -56,8 +60,10 @@ class PictureGeometry:
     interlaced_flag_share: float = 0.0  # share of the sampled frames the codec flags interlaced
     samples: int = 0
     pix_fmt: str = ""
-    transfer: str = ""  # HDR transfer when PQ / HLG: recorded, not tone-mapped (no zscale in PyAV's FFmpeg)
+    transfer: str = ""  # HDR transfer when PQ / HLG
     bt2020: bool = False
+    peak_nits: float = 0.0  # the HDR signal's peak the tone map is normalised by (MaxCLL, the mastering display's)
+    tone_map: bool = False  # an HDR picture shown as SDR (``tone``) wherever its pixels are converted to RGB
 
     @property
     def output_size(self) -> tuple[int, int]:
@@ -68,14 +74,23 @@ class PictureGeometry:
 
     @property
     def identity(self) -> bool:
+        """No change to the picture's geometry (the frames pass the filter graph untouched; ``tone`` may still
+        change their colours)."""
         return self.sar == 1 and not self.rotation and self.crop is None and not self.deinterlace
+
+    @property
+    def tone(self) -> ToneMap | None:
+        """How the film's HDR pixels become SDR, or None (SDR, or frames.tone_map false)."""
+        if not self.tone_map or self.transfer not in TONE_MAP_TRANSFERS:
+            return None
+        return ToneMap(TONE_MAP_TRANSFERS[self.transfer], self.bt2020, self.peak_nits or DEFAULT_PEAK_NITS)
 
     def summary(self) -> dict[str, Any]:
         values = asdict(self)
         values.update(sar=f"{self.sar.numerator}:{self.sar.denominator}", output_width=self.output_size[0],
                       output_height=self.output_size[1], crop=[self.crop.x, self.crop.y, self.crop.width,
                                                                self.crop.height] if self.crop else None,
-                      deinterlace="bwdif" if self.deinterlace else "", tone_mapped=False)
+                      deinterlace="bwdif" if self.deinterlace else "", tone_mapped=self.tone is not None)
         return values
 
 
@@ -105,7 +120,10 @@ def recorded_picture(summary: dict[str, Any] | None) -> PictureGeometry | None:
     numerator, denominator = (int(part) for part in summary["sar"].split(":"))
     crop = Crop(*summary["crop"]) if summary.get("crop") else None
     return PictureGeometry(summary["stored_width"], summary["stored_height"], sar=Fraction(numerator, denominator),
-                           rotation=summary["rotation"], crop=crop, deinterlace=bool(summary["deinterlace"]))
+                           rotation=summary["rotation"], crop=crop, deinterlace=bool(summary["deinterlace"]),
+                           transfer=summary.get("transfer", ""), bt2020=bool(summary.get("bt2020")),
+                           peak_nits=float(summary.get("peak_nits") or 0.0),
+                           tone_map=bool(summary.get("tone_mapped")))
 
 
 def square_pixel_width(width: int, sar: Fraction) -> int:

@@ -1,6 +1,7 @@
 """Samples a film with PyAV to find its picture geometry (assets/frames/picture.py) and applies it to decoded frames
 through an FFmpeg filter graph (bwdif, crop, scale to square pixels, transpose), so every reader of the film's
-frames (key frames, shot detection, the shot_analysis handoff) sees the same picture."""
+frames (key frames, shot detection, the shot_analysis handoff) sees the same picture. An HDR film's light levels
+(MaxCLL, the mastering display) are read here for its tone map."""
 
 import logging
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 from assets.frames.picture import (BT2020_PRIMARIES, COMBED_FILM_SHARE, HDR_TRANSFERS, MIN_COMBED_SAMPLES,
                                    PictureGeometry, bar_sizes, clean_sar, combed_share, combing, display_turn,
                                    film_crop)
+from assets.frames.tone_map import content_light_max, mastering_max, signal_peak_nits
 
 log = logging.getLogger(__name__)
 SAMPLES = 24  # seek points spread over the film
@@ -26,6 +28,7 @@ class PictureSettings:
     deinterlace: str = "auto"  # auto | always | never
     rotate: bool = True
     crop_bars: str = "auto"  # auto | false
+    tone_map: bool = True  # an HDR film's pictures shown as SDR (frames.tone_map)
 
 
 def _sample_frames(container: Any, stream: Any) -> list[Any]:
@@ -63,6 +66,22 @@ def _sample_frames(container: Any, stream: Any) -> list[Any]:
     return frames
 
 
+def light_levels(frames: list[Any]) -> tuple[float | None, float | None]:
+    """(MaxCLL, the mastering display's maximum luminance) in nits from the first sampled frame that carries them
+    (HEVC / AV1 SEI or the container's boxes, as PyAV gives them to each frame); None where none does."""
+    max_cll = mastering = None
+    for frame in frames:
+        for data in frame.side_data:
+            name = getattr(data.type, "name", str(data.type))
+            if name == "CONTENT_LIGHT_LEVEL" and max_cll is None:
+                max_cll = content_light_max(bytes(data))
+            elif name == "MASTERING_DISPLAY_METADATA" and mastering is None:
+                mastering = mastering_max(bytes(data))
+        if max_cll is not None or mastering is not None:
+            break
+    return max_cll, mastering
+
+
 def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> PictureGeometry | None:
     """The film's picture geometry from SAMPLES frames spread over it; None when it cannot be sampled (decoding
     then goes on as before and meets the damage itself)."""
@@ -78,6 +97,7 @@ def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> 
             sar = clean_sar(declared.numerator, declared.denominator) if declared else clean_sar(0, 0)
             first = frames[0]
             greys = [frame.reformat(format="gray").to_ndarray() for frame in frames]
+            levels = light_levels(frames)
     except Exception as error:  # noqa: BLE001 - a film the probe cannot read is decoded as stored
         log.warning("%s: picture probe failed (%s); decoding the frames as stored", path, error)
         return None
@@ -87,17 +107,20 @@ def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> 
     enough = combed >= COMBED_FILM_SHARE and round(combed * len(frames)) >= MIN_COMBED_SAMPLES
     deinterlace = settings.deinterlace == "always" or (settings.deinterlace == "auto" and enough)
     trc, primaries = int(first.color_trc or 0), int(first.color_primaries or 0)
+    transfer = HDR_TRANSFERS.get(trc, "")
     geometry = PictureGeometry(
         width, height, sar=sar if settings.square_pixels else clean_sar(0, 0),
         rotation=display_turn(first.rotation) if settings.rotate else 0,
         crop=film_crop([bar_sizes(grey) for grey in greys], width, height) if settings.crop_bars == "auto" else None,
         deinterlace=deinterlace, combed_share=round(combed, 3),
         interlaced_flag_share=round(sum(bool(f.interlaced_frame) for f in frames) / len(frames), 3),
-        samples=len(frames), pix_fmt=first.format.name, transfer=HDR_TRANSFERS.get(trc, ""),
-        bt2020=primaries == BT2020_PRIMARIES)
+        samples=len(frames), pix_fmt=first.format.name, transfer=transfer,
+        bt2020=primaries == BT2020_PRIMARIES, peak_nits=signal_peak_nits(*levels) if transfer else 0.0,
+        tone_map=bool(transfer) and settings.tone_map)
     if geometry.transfer:
-        log.warning("%s: HDR video (%s%s): recorded, not tone-mapped (PyAV's FFmpeg has no zscale); key frames "
-                    "look flat", path, geometry.transfer, ", BT.2020" if geometry.bt2020 else "")
+        log.info("%s: HDR video (%s%s, peak %.0f nits): %s", path, geometry.transfer,
+                 ", BT.2020" if geometry.bt2020 else "", geometry.peak_nits,
+                 "tone-mapped to SDR" if geometry.tone else "not tone-mapped (frames.tone_map false)")
     return geometry
 
 

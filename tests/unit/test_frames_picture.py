@@ -220,4 +220,5 @@ def test_ten_bit_decodes_to_the_8_bit_colours_and_hdr_is_recorded(clips, shared,
     for index, bgr in decoded.items():
         assert np.abs(bgr.astype(int) - original[index]).mean() < 3.0
     pq = probe_picture(tmp_path / "pq.mp4")
-    assert pq.transfer == "smpte2084 (PQ)" and pq.bt2020 and pq.identity  # recorded; nothing tone-maps it
+    # recorded; the geometry is untouched and the pixels are tone-mapped (tests/unit/test_frames_tone_map.py)
+    assert pq.transfer == "smpte2084 (PQ)" and pq.bt2020 and pq.identity and pq.tone is not None
