@@ -13,7 +13,10 @@ from typing import Any
 
 from resources.errors import BadMediaError
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+# images as users collect them: camera and web formats, AVIF, HEIC / HEIF (phones; through pillow-heif), GIF (an
+# animated GIF, WebP or AVIF gives its first frame)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".gif", ".heic", ".heif"}
+HEIF_SUFFIXES = {".heic", ".heif"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
 SIDECAR_SUFFIXES = (".srt", ".ass", ".ssa", ".vtt")  # subtitle files beside a film, read by the audio stage
 # Images above this many pixels are decoded reduced (JPEG: in the DCT, 1/2 to 1/8, without the full image in
@@ -96,6 +99,8 @@ def open_image(path: Path) -> Iterator:
     is not an image or claims more than MAX_IMAGE_PIXELS."""
     from PIL import Image, UnidentifiedImageError
 
+    if Path(path).suffix.lower() in HEIF_SUFFIXES:
+        _register_heif(path)
     try:
         with _pil_limit:  # PIL reads the limit from a module global when opening
             previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS // 2
@@ -109,6 +114,16 @@ def open_image(path: Path) -> Iterator:
         raise BadMediaError(path, f"is not a readable image ({error.__class__.__name__}: {error})") from error
     with handle:
         yield handle
+
+
+def _register_heif(path: Path) -> None:
+    """Pillow reads HEIC / HEIF once pillow-heif registers its opener (install/requirements.txt has it)."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError as error:
+        raise BadMediaError(path, "is a HEIC / HEIF image, which needs the pillow-heif package "
+                                  "(`pip install pillow-heif`)") from error
+    register_heif_opener()
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -53,6 +53,8 @@ import cv2
 import numpy as np
 
 from resources.cel_fills import cel_fill_share
+from resources.errors import BadMediaError
+from resources.media import image_files, read_image_rgb
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,6 @@ BAR_LEVEL = 24           # a bar's pixels: no channel above this (x264's black s
 MIN_PICTURE_SHARE = 0.55  # a 2.39:1 picture in 16:9 keeps 74 % of the height; a caption on black far less
 BAR_MARGIN = 2           # measured pixels (at WIDTH) trimmed along a bar: the scaler's and encoder's ringing
 STYLE_VERSION = 3
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
 @dataclass(frozen=True)
@@ -264,14 +265,25 @@ def record_shot_styles(film: str, styles: dict[int, ShotStyle], used_for: str, f
     write_json_atomic(path, record)
 
 
+def _readable_rgb(path: Path) -> np.ndarray | None:
+    """An image's RGB as OpenCV reads it; a format OpenCV does not read (HEIC / HEIF) through Pillow as the frames
+    stage reads it; None when unreadable."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is not None:
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    try:
+        return read_image_rgb(path)
+    except BadMediaError:
+        return None
+
+
 def sample_frames(source: Path, count: int = SAMPLE_FRAMES) -> list[np.ndarray]:
     """Up to ``count`` RGB frames spread over a video (5-95 % of it) or an image folder; unreadable ones skipped."""
     source = Path(source)
     if source.is_dir():
-        images = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = image_files(source)
         picked = [images[int(i)] for i in np.linspace(0, len(images) - 1, min(count, len(images)))] if images else []
-        frames = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in picked]
-        return [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames if f is not None]
+        return [rgb for rgb in (_readable_rgb(p) for p in picked) if rgb is not None]
     capture = cv2.VideoCapture(str(source))
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     frames = []

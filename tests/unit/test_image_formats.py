@@ -1,0 +1,81 @@
+"""An image folder as users collect it: JFIF, WebP, AVIF, HEIC (pillow-heif), animated GIF, and an AVIF with a
+character's exact alpha, each read by the frames stage as the picture it holds (resources/media.py). The pictures
+are crops of the shared anime face grid and a shared RGBA character, saved here by Pillow."""
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from assets.frames.core import FrameParams, extract_image_frames
+from assets.instances.image_alpha import read_frame_alpha
+from resources.errors import BadMediaError
+from resources.media import probe, read_image_rgb
+from resources.style import sample_frames
+
+GRID = "media/faces/anime_face_grid.jpg"
+CHARACTER = "media/characters_rgba/sita_front.png"
+# per format, the largest mean difference (grey levels) from the saved picture: lossy AVIF / HEIC at Pillow's
+# default quality, GIF's 256-colour palette
+TOLERANCE = {"jfif": 1.0, "webp": 4.0, "avif": 3.0, "heic": 3.0, "gif": 5.0}  # measured 0.28, 2.15, 1.15, 1.17, 2.41
+
+
+@pytest.fixture(scope="module")
+def folder(shared, tmp_path_factory) -> tuple[Path, dict[str, np.ndarray]]:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    grid = np.asarray(Image.open(shared / GRID).convert("RGB"))
+    folder = tmp_path_factory.mktemp("formats")
+    crops = {}
+    for i, suffix in enumerate(("jfif", "webp", "avif", "heic", "gif")):
+        crops[suffix] = np.ascontiguousarray(grid[i * 512:(i + 1) * 512, 1024:1536])
+        image = Image.fromarray(crops[suffix])
+        if suffix == "gif":  # animated: the first frame is the picture, the second another face
+            other = Image.fromarray(np.ascontiguousarray(grid[2560:3072, 0:512]))
+            image.save(folder / "face.gif", save_all=True, append_images=[other], duration=100, loop=0)
+        else:
+            image.save(folder / f"face.{suffix}", format="JPEG" if suffix == "jfif" else None)
+    Image.open(shared / CHARACTER).convert("RGBA").save(folder / "character.avif", quality=95)
+    return folder, crops
+
+
+def test_every_format_is_a_frame_with_its_picture(folder, tmp_path):
+    path, crops = folder
+    assert probe(path).image_count == 6 and probe(path).unusable == ()
+    out = extract_image_frames(path, tmp_path / "frames", FrameParams())
+    rows = {row["source"]: row for row in out.frames.iter_rows(named=True)}
+    assert set(rows) == {f"face.{suffix}" for suffix in crops} | {"character.avif"}
+    for suffix, crop in crops.items():
+        row = rows[f"face.{suffix}"]
+        assert row["kept"], (suffix, row["drop_reason"])
+        key_frame = cv2.cvtColor(cv2.imread(str(tmp_path / "frames" / f"{row['frame_id']}.jpg")), cv2.COLOR_BGR2RGB)
+        off = np.abs(key_frame.astype(int) - crop).mean()
+        assert off < TOLERANCE[suffix], (suffix, off)
+
+
+def test_an_avif_characters_alpha_is_kept_as_its_cut_out(folder, shared, tmp_path):
+    path, _ = folder
+    out = extract_image_frames(path, tmp_path / "frames", FrameParams())
+    row = next(r for r in out.frames.iter_rows(named=True) if r["source"] == "character.avif")
+    assert row["kept"]
+    truth = np.asarray(Image.open(shared / CHARACTER).convert("RGBA"))[..., 3]
+    alpha = read_frame_alpha(tmp_path / "frames" / f"{row['frame_id']}.jpg", truth.shape)
+    assert alpha is not None
+    assert np.abs(alpha.astype(int) - truth).mean() < 2.0
+
+
+def test_style_samples_read_every_format(folder):
+    path, _ = folder
+    assert len(sample_frames(path)) == 6
+
+
+def test_heic_without_pillow_heif_names_the_file_and_the_package(folder, monkeypatch):
+    path, _ = folder
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)
+    with pytest.raises(BadMediaError) as raised:
+        read_image_rgb(path / "face.heic")
+    assert "face.heic" in str(raised.value) and "pillow-heif" in str(raised.value)
