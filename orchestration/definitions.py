@@ -1,7 +1,7 @@
 """The one Definitions of the castforge code location.
 
 Every asset and asset check under ``assets/`` (the defs folder, ``[tool.dg]`` in pyproject.toml) is loaded by
-Dagster's own loader (``dg.load_defs``), so a new stage needs no edit here; the jobs, the sensor and the active
+Dagster's own loader (``dg.load_defs``), so a new stage needs no edit here; the jobs, the sensors and the active
 profile's resources (orchestration/profiles.py) are added to it. Loading this module imports no model library.
 """
 
@@ -12,6 +12,7 @@ from orchestration.executors import executor_for, gpu_pool_steps
 from orchestration.jobs import JOBS
 from orchestration.profiles import active_profile, resources_for
 from sensors.drop_folder import drop_folder_sensor
+from sensors.sidecar_sensor import sidecar_subtitles_sensor
 
 
 def build_definitions(profile: str | None = None) -> dg.Definitions:
@@ -21,7 +22,7 @@ def build_definitions(profile: str | None = None) -> dg.Definitions:
         asset_defs,
         dg.Definitions(
             jobs=JOBS,
-            sensors=[drop_folder_sensor],
+            sensors=[drop_folder_sensor, sidecar_subtitles_sensor],
             resources=resources_for(profile),
             # local: one process, so one model instance serves the whole run; gpu: parallel, GPU assets share a
             # pool; cluster: Celery, gpu-pool steps on the gpu queue; k8s: a pod per step (orchestration/executors.py)

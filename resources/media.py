@@ -307,9 +307,14 @@ def sidecar_subtitle_files(source: Path) -> list[Path]:
     source = Path(source)
     if not source.is_file():
         return []
-    return sorted(p for p in source.parent.iterdir()
-                  if p.is_file() and p.suffix.lower() in SIDECAR_SUFFIXES
-                  and (p.stem == source.stem or p.name.startswith(source.stem + ".")))
+    return sorted(p for p in source.parent.iterdir() if is_sidecar_of(p.name, source.stem) and p.is_file())
+
+
+def is_sidecar_of(file_name: str, film_stem: str) -> bool:
+    """Whether a file's name makes it a sidecar subtitle file of the film whose file name's stem is ``film_stem``."""
+    stem, dot, suffix = file_name.rpartition(".")
+    return bool(dot) and f".{suffix.lower()}" in SIDECAR_SUFFIXES and (stem == film_stem
+                                                                     or stem.startswith(film_stem + "."))
 
 
 def sidecar_fingerprint(source: Path) -> str:
