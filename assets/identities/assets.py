@@ -11,7 +11,8 @@ from assets.identities.core import NOISE, IdentityParams
 from assets.identities.cutout_reuse import ROWS_FILE, CutoutRowReuse
 from assets.identities.noise_reasons import with_noise_reasons
 from assets.identities.reassign import assign_film
-from assets.identities.outputs import FACE_BY, plot_map, write_folders, write_summary
+from assets.identities.map_reuse import MapReuse
+from assets.identities.outputs import FACE_BY, write_folders, write_summary
 from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,
                                              reviewed_identities)
 from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
@@ -87,10 +88,11 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             write_folders(staging, workspace.artefact_dir("identities"), instance_identities, kept, faces,
                           workspace.absolute, copy=params.copy)
             face_rows = [i for i, by in enumerate(assignment.by) if by == "face"]
-            plotted = plot_map(staging / "identity_map.png",
-                               np.stack([face_vectors[ids_in_order[i]] for i in face_rows]) if face_rows
-                               else np.zeros((0, 1)),
-                               [instance_identities["identity"][i] for i in face_rows], params.plot)
+            map_reuse = MapReuse(cutout_reuse.reuse, workspace.artefact_dir("identities"))
+            plotted = map_reuse.plot(staging / "identity_map.png",
+                                     np.stack([face_vectors[ids_in_order[i]] for i in face_rows]) if face_rows
+                                     else np.zeros((0, 1)),
+                                     [instance_identities["identity"][i] for i in face_rows], params.plot)
             summary = write_summary(staging / "identity_clustering.json", identities, instance_identities,
                                     asdict(params), assignment.stats,
                                     {"faces": face_model, "appearance": embedder.model if embedder else "unused"},
@@ -114,9 +116,12 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
             "changes_to_review": changes.height, "tracks": assignment.stats.get("tracks", 0),
             "track_inherited": assignment.stats.get("track_inherited", 0),
             "prototype_store": str(store_file), "seconds": round(time.perf_counter() - started, 2),
-            "cutouts_reused": cutout_reuse.reused,
-            "note": (f"appearance of {cutout_reuse.reused} of {len(cutout_reuse.reuse.keys)} cut-outs reused from "
-                     f"the last run (cut-out and settings unchanged)" if cutout_reuse.reused else ""),
+            "cutouts_reused": cutout_reuse.reused, "map_reused": map_reuse.reused,
+            "note": "; ".join(
+                ([f"appearance of {cutout_reuse.reused} of {len(cutout_reuse.reuse.keys)} cut-outs reused from the "
+                  "last run (cut-out and settings unchanged)"] if cutout_reuse.reused else [])
+                + (["the identity map copied from the last run (its faces and labels unchanged)"]
+                   if map_reuse.reused else [])),
         })
 
 

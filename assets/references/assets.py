@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.datasets.selection import character_names
 from assets.identities.prototypes import face_quality
 from assets.references.core import ReferenceParams, select_references
+from assets.references.face_reuse import STORE, FaceReuse
 from assets.references.pairs import select_pairs, write_pairs
 from assets.references.sheet import contact_sheet
 from assets.references.measure import REFERENCE_SCHEMA, measure_faces, note, unique_folders, write_sets
@@ -14,6 +15,7 @@ from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, result
 from resources.face_landmarker import FaceLandmarkerResource
 from resources.image_embedder import ImageEmbedderResource
+from resources.item_reuse import ItemReuse
 from resources.store import StorageResource
 
 CONTRACT = StageContract("identity_references", ReferenceParams,
@@ -39,23 +41,27 @@ def identity_references(context: AssetExecutionContext, config: CONTRACT.Config,
                                                           on="instance_id")
         rows: list[dict] = []
         skipped: dict[str, str] = {}
+        items, reuse_note, reuse_counts = ItemReuse(workspace, stage), "", (0, 0)
         with workspace.staged_dir("references") as staging:
             if faces.height == 0:
                 note(staging / "summary.json", f"film '{film}' has no faces of any identity: no reference sets")
             else:
-                rows, skipped = _build(workspace, faces, identities, params, staging, face_landmarker,
-                                       image_embedder)
+                rows, skipped, reuse = _build(workspace, faces, identities, params, staging, face_landmarker,
+                                              image_embedder, items)
+                reuse_note, reuse_counts = reuse.note(), (reuse.reused, reuse.measured)
+                context.log.info(reuse_note)
             table = pl.DataFrame(rows, schema=REFERENCE_SCHEMA)
             root = workspace.artefact_dir("references")
             sheet = contact_sheet(staging / "contact_sheet.png", table,
                                   lambda stored: staging / workspace.absolute(stored).relative_to(root))
-        stage.commit(table, {"reference_images": table}, identities=table["identity"].n_unique())
+        stage.commit(table, {"reference_images": table}, identities=table["identity"].n_unique(), **items.record())
         return result(stage, {
             "images": table.height, "identities": table["identity"].n_unique(),
             "per_set": MetadataValue.json({s: table.filter(pl.col("set") == s).height
                                            for s in ("anchors", "coverage", "challenge", "pairs")}),
             "skipped": MetadataValue.json(skipped) if skipped else "none",
-            "note": "no faces: no reference sets" if faces.height == 0 else "",
+            "faces_reused": reuse_counts[0], "faces_measured": reuse_counts[1],
+            "note": "no faces: no reference sets" if faces.height == 0 else reuse_note,
             "contact_sheet": str(workspace.artefact_dir("references") / "contact_sheet.png") if sheet else "none",
             "seconds": round(time.perf_counter() - started, 2)})
 
@@ -67,7 +73,7 @@ def _identity_params(film: str):
     return IDENTITIES.settings(film)
 
 
-def _build(workspace, faces, identities, params, staging, face_landmarker, image_embedder):
+def _build(workspace, faces, identities, params, staging, face_landmarker, image_embedder, items):
     film = workspace.film
     frames = workspace.read_table("frames")
     instances = workspace.read_table("filtered_instances")
@@ -76,10 +82,13 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
     cutouts = {i: (p, x, y, m) for i, p, x, y, m in instances.select("instance_id", "path", *offsets, masks).iter_rows()}
     embedder = image_embedder.get()
     landmarker = face_landmarker.get()
-    measured, vectors, images = measure_faces(faces, dict(zip(frames["frame_id"], frames["path"])), cutouts,
-                                              workspace.absolute, landmarker, embedder, params)
     versions = {"faces": str(faces["model"][0]), "landmarks": Path(landmarker.model).name,
                 "novelty": Path(embedder.model).name}
+    reuse = FaceReuse(items, workspace.artefact_dir("references") / STORE, workspace.absolute, embedder,
+                      {"landmarks": versions["landmarks"], "novelty": versions["novelty"]})
+    measured, vectors, images = measure_faces(faces, dict(zip(frames["frame_id"], frames["path"])), cutouts,
+                                              workspace.absolute, landmarker, embedder, params, reuse)
+    reuse.keep(staging)
     names = dict(zip(identities["identity"], identities["name"]))
     folders = unique_folders({identity: label for identity, (_, label) in character_names(identities, film).items()})
     rows, skipped = [], {}
@@ -104,4 +113,4 @@ def _build(workspace, faces, identities, params, staging, face_landmarker, image
         rows += [{**row, "name": names.get(row["identity"])} for row in write_pairs(
             staging, pairs, boxes, dict(zip(frames["frame_id"], frames["path"])), workspace.absolute, folders,
             workspace.relative, root, params.context)]
-    return rows, skipped
+    return rows, skipped, reuse

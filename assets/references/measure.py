@@ -13,6 +13,7 @@ import polars as pl
 
 from assets.references.core import (ReferenceParams, expression, face_light, lighting_bin, occlusion_bin, pitch_bin,
                                     yaw_bin)
+from assets.references.face_reuse import FaceImages, FaceReuse
 from resources.errors import BadMediaError
 from resources.image_codec import read_image
 from resources.protocols import FaceLandmarker, ImageEmbedder
@@ -64,45 +65,78 @@ def covered_share(alpha: np.ndarray, offset: tuple[int, int], box: tuple[float, 
 
 def measure_faces(faces: pl.DataFrame, frame_paths: dict[str, str], cutouts: dict[str, tuple[str, int, int]],
                   resolve: Callable[[str], Path], landmarker: FaceLandmarker | None, embedder: ImageEmbedder,
-                  params: ReferenceParams) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+                  params: ReferenceParams, reuse: FaceReuse | None = None
+                  ) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     """Per face: bins and measures (columns added to ``faces``), general-vision unit vectors (rows aligned) and
     the RGB image to save per face_id. ``cutouts``: instance_id -> (stored path, crop_x0, crop_y0, stored mask
-    path or None): the mask, where there is one, tells how much of the face is visible (``mask_visible_share``)."""
-    rows, images = [], {}
+    path or None): the mask, where there is one, tells how much of the face is visible (``mask_visible_share``).
+    ``reuse`` (face_reuse.FaceReuse) gives the last run's measures and vector of a face whose inputs did not change:
+    its key frame is then read only if another of its faces is measured or its image is saved."""
+    rows, measured, sources, kept_vectors = [], {}, {}, {}
+    images = FaceImages(sources, resolve)
     for (frame_id,), group in faces.group_by(["frame_id"], maintain_order=True):
         stored = frame_paths.get(frame_id)
-        bgr = cv2.imread(str(resolve(stored))) if stored else None
-        if bgr is None:
-            raise BadMediaError(resolve(stored) if stored else Path(str(frame_id)),
-                                "key frame image cannot be read; re-materialise `frames`")
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        found = {}
         for face in group.iter_rows(named=True):
-            box = (face["fx0"], face["fy0"], face["fx1"], face["fy1"])
-            fx0, fy0, fx1, fy1 = context_box(box, rgb.shape, 0.0)
-            luma, asymmetry = face_light(rgb[fy0:fy1, fx0:fx1])
-            cutout = cutouts.get(face["instance_id"])
-            origin = (cutout[1] or 0, cutout[2] or 0) if cutout else (0, 0)
-            visible = mask_visible_share(resolve(cutout[3]), origin, box, rgb.shape) \
-                if cutout and len(cutout) > 3 and cutout[3] else None
-            if visible is None:
-                visible = visible_share(resolve(cutout[0]) if cutout and cutout[0] else None, origin, box)
-            drawn = any(d in str(face.get("detector") or "") for d in DRAWN_DETECTORS)
-            if landmarker is None or drawn:
-                label, how = None, ("drawn face: the 468-point mesh does not fit drawn faces, and the 2D detector's "
-                                    "points give no eye or lip opening" if drawn else "no landmarker")
+            key = reuse.key(face, stored, cutouts.get(face["instance_id"])) if reuse is not None else None
+            found[face["face_id"]] = (key, reuse.taken(key) if reuse is not None else None)
+        rgb = None
+        if any(taken is None for _, taken in found.values()):
+            bgr = cv2.imread(str(resolve(stored))) if stored else None
+            if bgr is None:
+                raise BadMediaError(resolve(stored) if stored else Path(str(frame_id)),
+                                    "key frame image cannot be read; re-materialise `frames`")
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        for face in group.iter_rows(named=True):
+            key, taken = found[face["face_id"]]
+            if taken is None:
+                measures = measure_face(face, rgb, cutouts.get(face["instance_id"]), resolve, landmarker, params)
+                cx0, cy0, cx1, cy1 = measures["image_box"]
+                images[face["face_id"]] = rgb[cy0:cy1, cx0:cx1].copy()
+                measured[face["face_id"]] = key
             else:
-                points, score = landmarker.landmarks(rgb, box)
-                label, how = expression(points, score, params)
-            cx0, cy0, cx1, cy1 = context_box(box, rgb.shape, params.context)
-            images[face["face_id"]] = rgb[cy0:cy1, cx0:cx1].copy()
+                measures, kept_vectors[face["face_id"]] = taken
+                sources[face["face_id"]] = (stored, measures["image_box"])
             rows.append({**face, "yaw_bin": yaw_bin(face["yaw"]), "pitch_bin": pitch_bin(face["pitch"]),
-                         "expression": label, "expression_how": how, "visible": visible,
-                         "occlusion": occlusion_bin(visible, params), "luma": luma, "light_asymmetry": asymmetry,
-                         "lighting": lighting_bin(luma, asymmetry, params),
-                         "image_box": [cx0, cy0, cx1, cy1]})
+                         "expression": measures["expression"], "expression_how": measures["expression_how"],
+                         "visible": measures["visible"], "occlusion": occlusion_bin(measures["visible"], params),
+                         "luma": measures["luma"], "light_asymmetry": measures["light_asymmetry"],
+                         "lighting": lighting_bin(measures["luma"], measures["light_asymmetry"], params),
+                         "image_box": measures["image_box"]})
     table = pl.DataFrame(rows, infer_schema_length=None) if rows else faces
-    vectors = embedder.embed([images[f] for f in table["face_id"]]) if rows else np.zeros((0, 1), np.float32)
-    return table, vectors, images
+    if not rows:
+        return table, np.zeros((0, 1), np.float32), images
+    made = dict(zip(measured, embedder.embed([images[f] for f in measured]))) if measured else {}
+    if reuse is not None:
+        for row in rows:
+            if row["face_id"] in made:
+                reuse.made(measured[row["face_id"]], {k: row[k] for k in MEASURES}, made[row["face_id"]])
+    return table, np.stack([made.get(f, kept_vectors.get(f)) for f in table["face_id"]]), images
+
+
+MEASURES = ("visible", "expression", "expression_how", "luma", "light_asymmetry", "image_box")  # what a face keeps
+
+
+def measure_face(face: dict[str, Any], rgb: np.ndarray, cutout: tuple | None, resolve: Callable[[str], Path],
+                 landmarker: FaceLandmarker | None, params: ReferenceParams) -> dict[str, Any]:
+    """One face's ``MEASURES`` on its key frame ``rgb``: what depends on the pixels, never on its identity."""
+    box = (face["fx0"], face["fy0"], face["fx1"], face["fy1"])
+    fx0, fy0, fx1, fy1 = context_box(box, rgb.shape, 0.0)
+    luma, asymmetry = face_light(rgb[fy0:fy1, fx0:fx1])
+    origin = (cutout[1] or 0, cutout[2] or 0) if cutout else (0, 0)
+    visible = mask_visible_share(resolve(cutout[3]), origin, box, rgb.shape) \
+        if cutout and len(cutout) > 3 and cutout[3] else None
+    if visible is None:
+        visible = visible_share(resolve(cutout[0]) if cutout and cutout[0] else None, origin, box)
+    drawn = any(d in str(face.get("detector") or "") for d in DRAWN_DETECTORS)
+    if landmarker is None or drawn:
+        label, how = None, ("drawn face: the 468-point mesh does not fit drawn faces, and the 2D detector's "
+                            "points give no eye or lip opening" if drawn else "no landmarker")
+    else:
+        points, score = landmarker.landmarks(rgb, box)
+        label, how = expression(points, score, params)
+    return {"visible": visible, "expression": label, "expression_how": how, "luma": luma,
+            "light_asymmetry": asymmetry, "image_box": list(context_box(box, rgb.shape, params.context))}
 
 
 def unique_folders(labels: dict[str, str]) -> dict[str, str]:
