@@ -22,6 +22,7 @@ from resources.backends.character_edges import (GRABCUTS, checked_grabcut, grabc
                                                 seeded_grabcut)
 from resources.backends.character_extent import (selfie_applies, with_class_extent, with_legs, with_matte_class_extent,
                                                  with_selfie_extent)
+from resources.backends.character_colour_parts import PARTED_SEED, parted_by_colour
 from resources.backends.character_face_guard import false_faces
 from resources.backends.character_fill_seeds import with_fill_seeds
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
@@ -382,7 +383,13 @@ class OpencvCharacterSegmenter:
                                                                                              monochrome):
                 kind = DRAWN_FACE_SEED
             kind = f"face+{kind}" if seed.face is not None and seed.kind != "face" else kind
+            # a second character in other colours beside the seed's face is parted off (character_colour_parts);
+            # the filter reads its seed as a figure's, as a shot seed's
+            mask, part = parted_by_colour(rgb, mask, seed.face, cues.drawn)
             out.append({"mask": mask, "score": seed.score, "seed": kind, "person_score": person})
+            if part is not None:
+                out.append({"mask": part, "score": seed.score, "seed": f"{PARTED_SEED}+{FIGURE_SEED}",
+                            "person_score": person})
         return out
 
     def _cut(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray,
