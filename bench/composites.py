@@ -21,7 +21,7 @@ character then stands 520-650 px tall, a 720p film's full-body size, and the sce
 character, over its poses.
 
 Usage: .venv/bin/python bench/composites.py [--backend characters] [--scenes 16] [--seed 7] [--split both]
-       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--crf N] [--key-frame-jpeg [Q] [--key-frame-sampling 420|444]] [--anime-faces] [--preset anime] [--keep DIR]
+       [--characters shared|kenney] [--colour colour|grey|sepia|tint] [--grain SIGMA [--grain-size PX]] [--crf N] [--key-frame-jpeg [Q] [--key-frame-sampling 420|444]] [--anime-faces] [--preset anime] [--keep DIR]
        [--sequence 5] [--no-shot-consistency] [--backgrounds]
        [--height 1080] [--analysis-max-height 480] [--drawn-backgrounds] [--carry 3 [--gate]] [--step 0.05]
 With --sequence N every scene becomes a shot of N key frames whose characters walk a little (the neighbouring-frame
@@ -99,12 +99,14 @@ def character_of(name: str, character_set: str = "shared") -> str:
 def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
                  height: int = HEIGHT, drawn_backgrounds: bool = False, step: float = 0.01,
                  character_set: str = "shared", colouring: str = "colour", crf: int | None = None,
-                 jpeg: tuple[int, str] | None = None) -> tuple[list, list[int]]:
+                 jpeg: tuple[int, str] | None = None, grain: tuple[float, float] = (0.0, 0.0)
+                 ) -> tuple[list, list[int]]:
     """(scenes, shot of each scene): ``count`` scenes, or with ``sequence`` > 1 ``count`` shots of that many key
     frames each, the characters walking ``step`` of the width per frame; ``character_set`` names who is pasted;
     ``colouring`` (composites.recolour) turns every composited frame grey, sepia or tinted, ``crf``
     (composites.through_x264) shows it as an H.264 video at that CRF does and ``jpeg`` (quality, chroma sampling) as
-    the key frame `frames` writes (composites.through_jpeg), its truth unchanged."""
+    the key frame `frames` writes (composites.through_jpeg), its truth unchanged; ``grain`` (sigma, size) adds
+    luma film grain (composites.with_grain, seeded by ``seed`` and the scene's index) before the codec."""
     from assets.instances.composites import compose_scene, compose_sequence
 
     characters = split_characters(split, character_set)
@@ -118,17 +120,18 @@ def build_scenes(split: str, count: int, seed: int, sequence: int = 1,
                      for i in range(count)]
         scenes = [scene for shot in sequences for scene in shot]
         shots = [i for i in range(count) for _ in range(sequence)]
-    for scene in scenes:  # after composing: the generator draws the same scenes whatever the colouring or codec
-        scene.rgb = shown(scene.rgb, colouring, crf, jpeg)
+    for n, scene in enumerate(scenes):  # after composing: the same scenes whatever the colouring, grain or codec
+        scene.rgb = shown(scene.rgb, colouring, crf, jpeg, grain, seed * 1000 + n)
     return scenes, shots
 
 
-def shown(rgb, colouring: str = "colour", crf: int | None = None, jpeg: tuple[int, str] | None = None):
-    """A composited frame as the camera shows it: recoloured (``--colour``), then through x264 (``--crf``), then
-    stored as `frames` stores a key frame (``--key-frame-jpeg``)."""
-    from assets.instances.composites import recolour, through_jpeg, through_x264
+def shown(rgb, colouring: str = "colour", crf: int | None = None, jpeg: tuple[int, str] | None = None,
+          grain: tuple[float, float] = (0.0, 0.0), grain_seed: int = 0):
+    """A composited frame as the camera shows it: recoloured (``--colour``), grained (``--grain``, ``--grain-size``),
+    then through x264 (``--crf``), then stored as `frames` stores a key frame (``--key-frame-jpeg``)."""
+    from assets.instances.composites import recolour, through_jpeg, through_x264, with_grain
 
-    rgb = recolour(rgb, colouring)
+    rgb = with_grain(recolour(rgb, colouring), *grain, seed=grain_seed)
     rgb = rgb if crf is None else through_x264(rgb, crf)
     return rgb if jpeg is None else through_jpeg(rgb, *jpeg)
 
@@ -149,14 +152,15 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
               worst: int = 5, height: int = HEIGHT, backgrounds: bool = False,
               analysis_max_height: int | None = None, drawn_backgrounds: bool = False, carry: int = 1,
               step: float = 0.01, gate: bool = False, character_set: str = "shared",
-              colouring: str = "colour", crf: int | None = None, jpeg: tuple[int, str] | None = None) -> dict:
+              colouring: str = "colour", crf: int | None = None, jpeg: tuple[int, str] | None = None,
+              grain: tuple[float, float] = (0.0, 0.0)) -> dict:
     import cv2
 
     from assets.instances.carry import carried_frame_count
     from assets.instances.composites import loss_cause, loss_profile, score_scene, summarise
 
     scenes, shots = build_scenes(split, count, seed, sequence, height, drawn_backgrounds, step, character_set,
-                                 colouring, crf, jpeg)
+                                 colouring, crf, jpeg, grain)
     # --gate: the stage itself carries (instances.carry_max K-1 behind the motion gate), so every key frame goes in
     sources = list(range(len(scenes))) if gate else carry_sources(shots, carry)
     full = sorted(set(sources))  # the key frames segmented in full (with --gate: handed to the stage)
@@ -196,7 +200,8 @@ def run_split(split: str, backend: str, count: int, seed: int, workdir: Path, an
             "occluded_or_cut": summarise([r for r in scored if r["occluded_fraction"] > 0.2 or r["cut_by_frame"]]),
             "worst": sorted(scored, key=lambda r: r["iou"])[:worst],
             **({"bare_backgrounds": bare_backgrounds(split, backend, workdir, preset, anime_faces, height,
-                                                     drawn_backgrounds, colouring, crf, jpeg)}
+                                                     drawn_backgrounds, colouring, crf, jpeg,
+                                                     grain)}
                if backgrounds else {})}
 
 
@@ -273,12 +278,14 @@ def cut_frames(images: list, shots: list[int], workdir: Path, backend: str, pres
 
 def bare_backgrounds(split: str, backend: str, workdir: Path, preset: dict, anime_faces: bool,
                      height: int = HEIGHT, drawn_backgrounds: bool = False, colouring: str = "colour",
-                     crf: int | None = None, jpeg: tuple[int, str] | None = None) -> dict:
+                     crf: int | None = None, jpeg: tuple[int, str] | None = None,
+                     grain: tuple[float, float] = (0.0, 0.0)) -> dict:
     """Kept instances on the split's background frames with nothing pasted on them, per video: a change that
     finds more characters must not find them where none was pasted (the Sintel and Penny & Chip frames hold
     characters of their own, so the figure is compared before / after, not against zero)."""
     labels = [v for v, _ in BACKGROUNDS[split]]
-    images = [shown(rgb, colouring, crf, jpeg) for _, rgb in split_backgrounds(split, height, drawn_backgrounds)]
+    images = [shown(rgb, colouring, crf, jpeg, grain, n)
+              for n, (_, rgb) in enumerate(split_backgrounds(split, height, drawn_backgrounds))]
     table, decided, _, _ = cut_frames(images, list(range(len(images))), workdir / f"{split}_bare", backend, preset,
                                       anime_faces)
     kept = decided.filter(decided["kept"])["frame_id"].to_list() if decided.height else []
@@ -325,6 +332,11 @@ def main() -> None:
     parser.add_argument("--colour", default="colour", choices=["colour", "grey", "sepia", "tint"], help="show every "
                         "composited frame in colour, greyscale, sepia or a cool duotone tint (a monochrome film); the "
                         "truth is unchanged")
+    parser.add_argument("--grain", type=float, default=0.0, help="add luma film grain to every composited frame "
+                        "after pasting (before --crf / --key-frame-jpeg): Gaussian noise of this standard deviation in "
+                        "grey levels, seeded per scene; the truth is unchanged (default 0: none)")
+    parser.add_argument("--grain-size", type=float, default=0.0, help="with --grain: blur the noise by a Gaussian "
+                        "of this many pixels (clumped grain), rescaled to the same standard deviation (default 0)")
     parser.add_argument("--crf", type=int, help="show every composited frame as an H.264 video does: x264 at this "
                         "CRF (18 near-lossless, 23 its default, 28 a small web copy), 4:2:0 chroma, each frame one "
                         "intra frame; the truth is unchanged (default: the lossless composite)")
@@ -372,10 +384,12 @@ def main() -> None:
                                 not args.no_shot_consistency, args.preset, args.worst, args.height, args.backgrounds,
                                 args.analysis_max_height, args.drawn_backgrounds, args.carry, args.step,
                                 args.gate, args.characters, args.colour, args.crf,
-                                None if args.key_frame_jpeg is None else (args.key_frame_jpeg, args.key_frame_sampling))
+                                None if args.key_frame_jpeg is None else (args.key_frame_jpeg, args.key_frame_sampling),
+                                (args.grain, args.grain_size))
                    for s in splits}
     named = {} if args.characters == "shared" else {"characters": args.characters}  # the default's JSON unchanged
     named.update({} if args.colour == "colour" else {"colour": args.colour})
+    named.update({} if not args.grain else {"grain": args.grain, "grain_size": args.grain_size})
     named.update({} if args.crf is None else {"crf": args.crf})
     named.update({} if args.key_frame_jpeg is None else {"key_frame_jpeg": args.key_frame_jpeg,
                                                          "key_frame_sampling": args.key_frame_sampling})

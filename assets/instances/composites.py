@@ -135,6 +135,20 @@ def recolour(rgb: np.ndarray, colouring: str) -> np.ndarray:
     raise ValueError(f"unknown colouring {colouring!r}: one of {COLOURINGS}")
 
 
+def with_grain(rgb: np.ndarray, sigma: float, size: float = 0.0, seed: int = 0) -> np.ndarray:
+    """``rgb`` (uint8 H x W x 3) with luma film grain: Gaussian noise of standard deviation ``sigma`` (grey levels)
+    added alike to R, G and B; with ``size`` > 0 the noise is first blurred by a Gaussian of that many pixels (grain
+    clumps, as film grain and upscaled video noise have) and rescaled to the same ``sigma``. ``seed`` draws the
+    noise, so one frame always gets the same grain. The truth of a scene never changes with it."""
+    if sigma <= 0:
+        return rgb
+    noise = np.random.default_rng(seed).normal(0.0, 1.0, rgb.shape[:2]).astype(np.float32)
+    if size > 0:
+        noise = cv2.GaussianBlur(noise, (0, 0), size)
+        noise /= max(float(noise.std()), 1e-6)
+    return np.clip(rgb.astype(np.float32) + sigma * noise[..., None], 0, 255).round().astype(np.uint8)
+
+
 def through_x264(rgb: np.ndarray, crf: int) -> np.ndarray:
     """``rgb`` (uint8 H x W x 3) as a film's H.264 video shows it: encoded by x264 at ``crf`` in 4:2:0 (the chroma at
     half resolution, smeared across edges; an odd row or column padded by its neighbour, then dropped) as one intra
