@@ -98,7 +98,8 @@ def clips(shared, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("picture")
     source = ["-ss", "20", "-t", "3", "-i", str(shared / PC), "-an"]
     x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-g", "24"]
-    made = {name: folder / f"{name}.mp4" for name in ("orig", "anamorphic", "bars", "interlaced", "rotated")}
+    made = {name: folder / f"{name}.mp4" for name in ("orig", "anamorphic", "bars", "interlaced", "rotated",
+                                                      "grainy", "interlaced_grainy")}
     _ffmpeg(*source, *x264, str(made["orig"]))
     _ffmpeg(*source, "-vf", "scale=720:480,setsar=32/27", *x264, str(made["anamorphic"]))
     _ffmpeg(*source, "-vf", "pad=854:640:0:80", *x264, str(made["bars"]))
@@ -106,6 +107,11 @@ def clips(shared, tmp_path_factory) -> dict[str, Path]:
     _ffmpeg("-ss", "20", "-t", "6", "-i", str(shared / PC), "-an", "-vf",
             "setpts=0.5*PTS,interlace=scan=tff:lowpass=0", *x264, "-flags", "+ildct+ilme", str(made["interlaced"]))
     _ffmpeg("-i", str(made["orig"]), "-c", "copy", "-metadata:s:v", "rotate=90", str(made["rotated"]))
+    # film grain (noise changing every frame) on the progressive film and on the interlaced one
+    _ffmpeg(*source, "-vf", "noise=alls=12:allf=t", *x264, str(made["grainy"]))
+    _ffmpeg("-ss", "20", "-t", "6", "-i", str(shared / PC), "-an", "-vf",
+            "setpts=0.5*PTS,interlace=scan=tff:lowpass=0,noise=alls=12:allf=t", *x264, "-flags", "+ildct+ilme",
+            str(made["interlaced_grainy"]))
     return made
 
 
@@ -167,6 +173,16 @@ def test_interlaced_frames_are_deinterlaced(clips):
     combed = [i for i in indices if combing(grey[i]) > 0.005]
     assert len(combed) >= 4
     assert all(combing(clean[i]) < 0.1 * combing(grey[i]) for i in combed)
+
+
+@needs_ffmpeg
+def test_grain_is_no_interlacing(clips):
+    """Grain made every pixel a tooth to the unaveraged measure (a grainy progressive film was deinterlaced);
+    interlacing under grain is still found."""
+    grainy = probe_picture(clips["grainy"])
+    assert not grainy.deinterlace and grainy.combed_share == 0.0
+    interlaced = probe_picture(clips["interlaced_grainy"])
+    assert interlaced.deinterlace and interlaced.combed_share > 0.3
 
 
 @needs_ffmpeg
