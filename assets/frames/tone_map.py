@@ -9,6 +9,7 @@ MaxCLL, else its mastering display's maximum, else 1000 nits (HDR10's usual grad
 
 from dataclasses import dataclass
 
+import functools
 import struct
 
 import cv2
@@ -110,13 +111,10 @@ def _display_table() -> np.ndarray:
                     * 255.0).astype(np.uint8)
 
 
-_TABLES: dict[str, np.ndarray] = {}
-
-
+@functools.cache
 def _table(name: str) -> np.ndarray:
-    if name not in _TABLES:
-        _TABLES[name] = _display_table() if name == "display" else _signal_table(name)
-    return _TABLES[name]
+    """The 65,536-entry table ``name`` ("pq", "hlg" or "display"), made once a process."""
+    return _display_table() if name == "display" else _signal_table(name)
 
 
 def linear_light(rgb16: np.ndarray, tone: ToneMap) -> np.ndarray:
