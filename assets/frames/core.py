@@ -31,7 +31,7 @@ from resources.media import image_files, read_image_rgb
 
 log = logging.getLogger(__name__)
 MODES = ("scene", "interval", "hybrid")
-DEINTERLACE = ("auto", "always", "never")
+DEINTERLACE = ("auto", "always", "field_match", "never")
 JPEG_SAMPLING = {"444": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444, "422": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
                  "420": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420}
 
@@ -74,8 +74,9 @@ class FrameParams:
     # other characters on one background frame read as one (Kenney tune sets). Video frames keep the hash alone
     image_dedup_pixels: bool = True
     # the film's picture as a viewer sees it (assets/frames/picture.py, docs/frames.md session 39): key frames and the
-    # frames every stage reads at square pixels (the stream's sample aspect ratio), deinterlaced with bwdif when the
-    # sampled frames are combed ("auto"; "always" | "never"), turned upright by the display matrix, without the black
+    # frames every stage reads at square pixels (the stream's sample aspect ratio), deinterlaced when the sampled
+    # frames are combed ("auto": a hard-telecined film by matching fields, video interlacing by bwdif; "always" is
+    # bwdif, "field_match" matching fields, "never"), turned upright by the display matrix, without the black
     # bars that hold over the film ("auto"; false keeps them). A film needing none of these decodes as before. An HDR
     # film (PQ / HLG) has its key frames and the pictures lip sync reads tone-mapped to SDR (assets/frames/tone_map.py)
     square_pixels: bool = True

@@ -1,8 +1,9 @@
 """The film's picture as a viewer sees it, from how it is stored: square pixels, no interlacing combs, the right way
 up, without black bars. Pure measures and the decision; assets/frames/picture_probe.py samples the film and
-assets/frames/picture_filter.py applies the result to decoded frames.
+applies the result to decoded frames.
 
-Order of the corrections (as a player applies them): deinterlace the stored frame, crop the bars (stored pixels),
+Order of the corrections (as a player applies them): deinterlace the stored frame (a hard-telecined film's pulldown
+undone by matching fields, video interlacing by bwdif), crop the bars (stored pixels),
 scale the width by the sample aspect ratio (square pixels), rotate by the display matrix. An HDR film's pixels are
 then tone-mapped to SDR where they are converted to RGB (assets/frames/tone_map.py, frame_pixels.py)."""
 
@@ -38,6 +39,13 @@ COMBED_SHARE = 0.002
 # something moves: 0.167 of 24 samples on the telecined Penny & Chip clip; every progressive film measured: 0)
 COMBED_FILM_SHARE = 0.1
 MIN_COMBED_SAMPLES = 3  # and at least this many combed samples (one noisy title card on a short clip is no interlacing)
+# pulldown (hard telecine: 24 fps pictures spread over 30 fps frames, 2 frames in 5 woven of two pictures) against
+# video interlacing (every frame's fields two moments): runs of consecutive frames at the combed samples are passed
+# through FFmpeg's fieldmatch; where it leaves at most PULLDOWN_LEFT of their combed frames combed, the film's
+# frames are rebuilt from their matching fields (the pictures as drawn) instead of interpolated by bwdif. Penny & Chip
+# telecined: 24 combed frames -> 0 in its runs; woven of two moments (interlaced): 90 -> 90
+PULLDOWN_LEFT = 0.25
+MIN_RUN_COMBED = 3
 HDR_TRANSFERS = {16: "smpte2084 (PQ)", 18: "arib-std-b67 (HLG)"}  # AVColorTransferCharacteristic
 TONE_MAP_TRANSFERS = {"smpte2084 (PQ)": "pq", "arib-std-b67 (HLG)": "hlg"}
 BT2020_PRIMARIES = 9
@@ -60,6 +68,8 @@ class PictureGeometry:
     rotation: int = 0  # clockwise turn applied to show the picture upright: 0, 90, 180 or 270
     crop: Crop | None = None  # in stored pixels
     deinterlace: bool = False
+    field_match: bool = False  # deinterlaced by matching fields (pulldown undone), bwdif only on frames left combed
+    run_combed: tuple[int, int] = (0, 0)  # combed frames of the probe's consecutive runs before / after fieldmatch
     combed_share: float = 0.0  # share of the sampled frames combed
     interlaced_flag_share: float = 0.0  # share of the sampled frames the codec flags interlaced
     samples: int = 0
@@ -89,12 +99,20 @@ class PictureGeometry:
             return None
         return ToneMap(TONE_MAP_TRANSFERS[self.transfer], self.bt2020, self.peak_nits or DEFAULT_PEAK_NITS)
 
+    @property
+    def deinterlacer(self) -> str:
+        """The filters that deinterlace the frames, as recorded: "" for none."""
+        if not self.deinterlace:
+            return ""
+        return "fieldmatch+bwdif" if self.field_match else "bwdif"
+
     def summary(self) -> dict[str, Any]:
         values = asdict(self)
         values.update(sar=f"{self.sar.numerator}:{self.sar.denominator}", output_width=self.output_size[0],
                       output_height=self.output_size[1], crop=[self.crop.x, self.crop.y, self.crop.width,
                                                                self.crop.height] if self.crop else None,
-                      deinterlace="bwdif" if self.deinterlace else "", tone_mapped=self.tone is not None)
+                      deinterlace=self.deinterlacer, run_combed=list(self.run_combed),
+                      tone_mapped=self.tone is not None)
         return values
 
 
@@ -125,6 +143,7 @@ def recorded_picture(summary: dict[str, Any] | None) -> PictureGeometry | None:
     crop = Crop(*summary["crop"]) if summary.get("crop") else None
     return PictureGeometry(summary["stored_width"], summary["stored_height"], sar=Fraction(numerator, denominator),
                            rotation=summary["rotation"], crop=crop, deinterlace=bool(summary["deinterlace"]),
+                           field_match=str(summary["deinterlace"]).startswith("fieldmatch"),
                            transfer=summary.get("transfer", ""), bt2020=bool(summary.get("bt2020")),
                            peak_nits=float(summary.get("peak_nits") or 0.0),
                            tone_map=bool(summary.get("tone_mapped")))
@@ -198,6 +217,13 @@ def combing(grey: np.ndarray) -> float:
         & (np.abs(above - below) <= COMB_STEP) & (np.abs(here - above2) <= COMB_STEP) \
         & (np.abs(here - below2) <= COMB_STEP)
     return float(teeth.mean())
+
+
+def is_pulldown(combed_before: int, combed_after: int) -> bool:
+    """Whether runs of consecutive frames with ``combed_before`` combed frames, ``combed_after`` once fieldmatch has
+    matched their fields, are hard telecine (their combs were two pictures woven together, and matching finds each
+    picture's own fields) rather than video interlacing (no field of another frame matches)."""
+    return combed_before >= MIN_RUN_COMBED and combed_after <= PULLDOWN_LEFT * combed_before
 
 
 def combed_share(combing_scores: list[float]) -> float:

@@ -1,17 +1,18 @@
 """Samples a film with PyAV to find its picture geometry (assets/frames/picture.py) and applies it to decoded frames
-through an FFmpeg filter graph (bwdif, crop, scale to square pixels, transpose), so every reader of the film's
-frames (key frames, shot detection, the shot_analysis handoff) sees the same picture. An HDR film's light levels
+through an FFmpeg filter graph (fieldmatch or bwdif, crop, scale to square pixels, transpose), so every reader of the
+film's frames (key frames, shot detection, the shot_analysis handoff) sees the same picture. An HDR film's light levels
 (MaxCLL, the mastering display) are read here for its tone map."""
 
 import logging
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assets.frames.picture import (BT2020_PRIMARIES, COMBED_FILM_SHARE, HDR_TRANSFERS, MIN_COMBED_SAMPLES,
-                                   PictureGeometry, bar_sizes, clean_sar, combed_share, combing, display_turn,
-                                   film_crop)
+from assets.frames.picture import (BT2020_PRIMARIES, COMBED_FILM_SHARE, COMBED_SHARE, HDR_TRANSFERS,
+                                   MIN_COMBED_SAMPLES, PictureGeometry, bar_sizes, clean_sar, combed_share, combing,
+                                   display_turn, film_crop, is_pulldown)
 from assets.frames.tone_map import content_light_max, mastering_max, signal_peak_nits
 
 log = logging.getLogger(__name__)
@@ -19,13 +20,22 @@ SAMPLES = 24  # seek points spread over the film
 # reference frames decoded after a seek to reach its time (the decoder skips the others while sampling): about a
 # second of a long GOP
 FRAMES_AFTER_SEEK = 10
+RUN_FRAMES = 15  # consecutive frames (three pulldown cycles) decoded at a combed sample to tell telecine from video
+MAX_RUNS = 6
+PRE_ROLL = 2
+MAX_FRAMES_TO_START = 300  # frames decoded from the seek's key frame towards a run's start before the run begins
+# ffmpeg's documented inverse telecine without its decimate (the frame count and times every stage numbers frames by
+# stay the stream's; the pulldown's repeated picture is one more near-duplicate the key frames' dedup drops): fields
+# matched to rebuild each drawn picture, the frames it still finds combed (video inserts, a broken cadence) bwdif'ed
+FIELD_MATCH = (("fieldmatch", "order=auto:combmatch=full"), ("bwdif", "mode=send_frame:parity=auto:deint=interlaced"))
+BWDIF = (("bwdif", "mode=send_frame:parity=auto:deint=all"),)
 
 
 @dataclass(frozen=True)
 class PictureSettings:
     """What the frames stage corrects (frames.square_pixels, frames.deinterlace, frames.rotate, frames.crop_bars)."""
     square_pixels: bool = True
-    deinterlace: str = "auto"  # auto | always | never
+    deinterlace: str = "auto"  # auto | always (bwdif) | field_match | never
     rotate: bool = True
     crop_bars: str = "auto"  # auto | false
     tone_map: bool = True  # an HDR film's pictures shown as SDR (frames.tone_map)
@@ -82,6 +92,38 @@ def light_levels(frames: list[Any]) -> tuple[float | None, float | None]:
     return max_cll, mastering
 
 
+def _combed_runs(container: Any, stream: Any, starts: list[int]) -> tuple[int, int]:
+    """Combed frames in runs of RUN_FRAMES consecutive frames from each of ``starts`` (presentation times), as
+    decoded and once fieldmatch has matched their fields: pulldown's combs go, video interlacing's stay. PRE_ROLL
+    frames before a run and one after it are matched with it, not counted: a run's ends have fields to match."""
+    import av
+
+    stream.codec_context.skip_frame = "DEFAULT"
+    before = after = 0
+    for start in starts:
+        run: deque = deque(maxlen=PRE_ROLL)
+        try:
+            container.seek(start, stream=stream, backward=True)
+            for n, frame in enumerate(container.decode(stream)):
+                if run.maxlen == PRE_ROLL and (frame.pts is None or frame.pts >= start or n >= MAX_FRAMES_TO_START):
+                    run = deque(run, maxlen=None)
+                run.append(frame)
+                if len(run) >= PRE_ROLL + RUN_FRAMES + 1:
+                    break
+        except (av.error.FFmpegError, StopIteration):
+            continue
+        if run.maxlen is not None or len(run) < PRE_ROLL + 3:
+            continue
+        matched = list(filtered(run, FIELD_MATCH[:1], stream.time_base))
+        before += _combed_frames(list(run)[PRE_ROLL:-1])
+        after += _combed_frames(matched[PRE_ROLL:-1])
+    return before, after
+
+
+def _combed_frames(frames: list[Any]) -> int:
+    return sum(combing(frame.reformat(format="gray").to_ndarray()) > COMBED_SHARE for frame in frames)
+
+
 def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> PictureGeometry | None:
     """The film's picture geometry from SAMPLES frames spread over it; None when it cannot be sampled (decoding
     then goes on as before and meets the damage itself)."""
@@ -98,25 +140,35 @@ def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> 
             first = frames[0]
             greys = [frame.reformat(format="gray").to_ndarray() for frame in frames]
             levels = light_levels(frames)
+            scores = [combing(grey) for grey in greys]
+            combed = combed_share(scores)
+            enough = combed >= COMBED_FILM_SHARE and round(combed * len(frames)) >= MIN_COMBED_SAMPLES
+            runs = (0, 0)
+            if settings.deinterlace == "auto" and enough:
+                starts = [frame.pts for frame, score in zip(frames, scores) if score > COMBED_SHARE]
+                runs = _combed_runs(container, stream, starts[:: max(1, len(starts) // MAX_RUNS)][:MAX_RUNS])
     except Exception as error:  # noqa: BLE001 - a film the probe cannot read is decoded as stored
         log.warning("%s: picture probe failed (%s); decoding the frames as stored", path, error)
         return None
     width, height = first.width, first.height
-    scores = [combing(grey) for grey in greys]
-    combed = combed_share(scores)
-    enough = combed >= COMBED_FILM_SHARE and round(combed * len(frames)) >= MIN_COMBED_SAMPLES
-    deinterlace = settings.deinterlace == "always" or (settings.deinterlace == "auto" and enough)
+    deinterlace = settings.deinterlace in ("always", "field_match") or (settings.deinterlace == "auto" and enough)
+    field_match = settings.deinterlace == "field_match" or (settings.deinterlace == "auto" and is_pulldown(*runs))
     trc, primaries = int(first.color_trc or 0), int(first.color_primaries or 0)
     transfer = HDR_TRANSFERS.get(trc, "")
     geometry = PictureGeometry(
         width, height, sar=sar if settings.square_pixels else clean_sar(0, 0),
         rotation=display_turn(first.rotation) if settings.rotate else 0,
         crop=film_crop([bar_sizes(grey) for grey in greys], width, height) if settings.crop_bars == "auto" else None,
-        deinterlace=deinterlace, combed_share=round(combed, 3),
+        deinterlace=deinterlace, field_match=deinterlace and field_match, run_combed=runs,
+        combed_share=round(combed, 3),
         interlaced_flag_share=round(sum(bool(f.interlaced_frame) for f in frames) / len(frames), 3),
         samples=len(frames), pix_fmt=first.format.name, transfer=transfer,
         bt2020=primaries == BT2020_PRIMARIES, peak_nits=signal_peak_nits(*levels) if transfer else 0.0,
         tone_map=bool(transfer) and settings.tone_map)
+    if deinterlace:
+        log.info("%s: %d%% of the sampled frames combed; %s", path, round(100 * combed),
+                 f"telecine: fields matched (combed frames in runs {runs[0]} -> {runs[1]})" if geometry.field_match
+                 else f"deinterlaced with bwdif (combed frames in runs {runs[0]} -> {runs[1]} matched)")
     if geometry.transfer:
         log.info("%s: HDR video (%s%s, peak %.0f nits): %s", path, geometry.transfer,
                  ", BT.2020" if geometry.bt2020 else "", geometry.peak_nits,
@@ -126,9 +178,9 @@ def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> 
 
 def _chain(geometry: PictureGeometry) -> list[tuple[str, str]]:
     """The filters, in order, that turn a stored frame into the picture ``geometry`` describes."""
-    chain = []
+    chain: list[tuple[str, str]] = []
     if geometry.deinterlace:
-        chain.append(("bwdif", "mode=send_frame:parity=auto:deint=all"))
+        chain.extend(FIELD_MATCH if geometry.field_match else BWDIF)
     if geometry.crop is not None:
         c = geometry.crop
         chain.append(("crop", f"{c.width}:{c.height}:{c.x}:{c.y}:exact=1"))
@@ -147,19 +199,25 @@ def _chain(geometry: PictureGeometry) -> list[tuple[str, str]]:
 
 def corrected(frames: Iterator[Any], geometry: PictureGeometry | None, time_base: Any) -> Iterator[Any]:
     """``frames`` (av.VideoFrame, display order) as ``geometry`` shows them; unchanged when it is None or asks
-    nothing. The graph is built at the first frame (its pixel format) and flushed at the end (bwdif holds one)."""
-    import av
-
+    nothing."""
     if geometry is None or geometry.identity:
         yield from frames
         return
+    yield from filtered(frames, _chain(geometry), time_base)
+
+
+def filtered(frames: Iterable[Any], chain: Sequence[tuple[str, str]], time_base: Any) -> Iterator[Any]:
+    """``frames`` through the FFmpeg filters ``chain`` ((name, arguments) in order). The graph is built at the first
+    frame (its pixel format) and flushed at the end (bwdif and fieldmatch hold frames)."""
+    import av
+
     graph = None
     for frame in frames:
         if graph is None:
             graph = av.filter.Graph()
             nodes = [graph.add_buffer(width=frame.width, height=frame.height, format=frame.format.name,
                                       time_base=time_base)]
-            nodes += [graph.add(name, args) if args else graph.add(name) for name, args in _chain(geometry)]
+            nodes += [graph.add(name, args) if args else graph.add(name) for name, args in chain]
             nodes.append(graph.add("buffersink"))
             graph.link_nodes(*nodes).configure()
         graph.vpush(frame)
