@@ -264,6 +264,20 @@ def mp4_cut_before_index(path: Path) -> str | None:
     return None
 
 
+ATTACHED_PICTURE = 1024  # AV_DISPOSITION_ATTACHED_PIC: a cover picture (album art) stored as a one-frame video stream
+
+
+def main_video_stream(container: Any) -> Any | None:
+    """The film's picture stream, as a player picks it (FFmpeg's av_find_best_stream among the video streams), never
+    a cover picture (an MP3's or M4A's album art, flagged as attached): None when there is no other. A Matroska file
+    whose first video stream is a one-frame still before the film gives the film's stream."""
+    videos = [stream for stream in container.streams.video if not int(stream.disposition) & ATTACHED_PICTURE]
+    if not videos:
+        return None
+    best = container.streams.best("video")
+    return best if best in videos else videos[0]
+
+
 def _probe_av(path: Path) -> MediaInfo:
     import av
 
@@ -276,7 +290,7 @@ def _probe_av(path: Path) -> MediaInfo:
         raise BadMediaError(path, f"is not a readable video or audio file ({error.__class__.__name__}: "
                                   f"{getattr(error, 'strerror', None) or error})") from error
     with container:
-        video = next(iter(container.streams.video), None)
+        video = main_video_stream(container)
         audio = next(iter(container.streams.audio), None)
         if video is None and audio is None:
             raise BadMediaError(path, "has no video or audio stream")
@@ -284,7 +298,7 @@ def _probe_av(path: Path) -> MediaInfo:
         if video is None:
             return MediaInfo("audio", duration, None, None, None, None, None, True, path.stat().st_size)
         try:
-            first = next(container.decode(video=0))
+            first = next(container.decode(video))
         except (StopIteration, av.error.FFmpegError) as error:
             raise BadMediaError(path, f"its video stream cannot be decoded ({error or 'no frames'}); "
                                       "the file may be truncated or corrupt") from error

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from resources.errors import BadMediaError
+from resources.media import main_video_stream
 
 if TYPE_CHECKING:
     from assets.frames.picture import PictureGeometry
@@ -41,6 +42,7 @@ class DecodedFrame:
 
 
 MAX_REPORTED_GAPS = 20
+MAX_FRAME_DURATION_S = 10.0  # a frame's own duration trusted up to this (a still held in a screen recording)
 # H.264 and HEVC allow at most 16 consecutive B-frames: a longer run of frames that produced no picture is
 # missing (damaged), not skipped
 MAX_SKIPPED_RUN = 16
@@ -67,20 +69,28 @@ class DecodeReport:
     # packet it decodes without refusing it (FFmpeg's HEVC decoder refuses none), when it notices it at all
     decoder_errors: int = 0
     _last_s: float | None = None
+    _last_duration_s: float | None = None
 
-    def add_frame_time(self, timestamp_s: float) -> None:
-        frame_s = 1.0 / self.fps if self.fps else 0.04
+    def add_frame_time(self, timestamp_s: float, duration_s: float | None = None) -> None:
+        """Count the time up to this frame as decoded, as far as the last frame lasted: one frame interval of the
+        average rate, or the last frame's own duration where the container gives a longer one (a variable frame
+        rate film's slower passages; a gap left by missing data is longer than the frame before it says)."""
         if self._last_s is not None:
             step = timestamp_s - self._last_s
-            self.decoded_s += min(max(step, 0.0), frame_s)
-            if step > 2 * frame_s and len(self.gaps) < MAX_REPORTED_GAPS:
-                self.gaps.append((round(self._last_s + frame_s, 3), round(timestamp_s, 3)))
-        self._last_s = timestamp_s
+            lasted = self._lasted()
+            self.decoded_s += min(max(step, 0.0), lasted)
+            if step > 2 * lasted and len(self.gaps) < MAX_REPORTED_GAPS:
+                self.gaps.append((round(self._last_s + lasted, 3), round(timestamp_s, 3)))
+        self._last_s, self._last_duration_s = timestamp_s, duration_s
+
+    def _lasted(self) -> float:
+        frame_s = 1.0 / self.fps if self.fps else 0.04
+        return max(frame_s, min(self._last_duration_s or 0.0, MAX_FRAME_DURATION_S))
 
     def finish(self) -> None:
         """Count the last frame's own duration."""
         if self._last_s is not None:
-            self.decoded_s += 1.0 / self.fps if self.fps else 0.0
+            self.decoded_s += self._lasted() if self.fps or self._last_duration_s else 0.0
             self._last_s = None
 
     @property
@@ -234,8 +244,8 @@ def decoder_messages(codec: str) -> Iterator[list[str]]:
 
 @contextmanager
 def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
-    """``(container, first video stream)`` of a PyAV-opened file, closed on exit; a file that cannot be opened or has
-    no video stream raises BadMediaError naming it."""
+    """``(container, the film's video stream: resources.media.main_video_stream)`` of a PyAV-opened file, closed on
+    exit; a file that cannot be opened or has no video stream but a cover picture raises BadMediaError naming it."""
     import av
 
     try:
@@ -243,9 +253,11 @@ def open_video_stream(path: Path) -> Iterator[tuple[Any, Any]]:
     except av.error.FFmpegError as error:
         raise BadMediaError(path, f"cannot be opened as a video ({error})") from error
     with container:
-        if not container.streams.video:
-            raise BadMediaError(path, "has no video stream")
-        yield container, container.streams.video[0]
+        stream = main_video_stream(container)
+        if stream is None:
+            raise BadMediaError(path, "has no video stream" + (" (only a cover picture)" if container.streams.video
+                                                                else ""))
+        yield container, stream
 
 
 def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: str = "AREA",
@@ -323,7 +335,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                 report.frames += len(skipped)
                 small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
                                                    format="bgr24", interpolation=interpolation).to_ndarray()
-                report.add_frame_time(float(timestamp))
+                report.add_frame_time(float(timestamp), _duration_s(frame, time_base))
                 yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter, skipped, tone)
                 report.frames += 1
                 report.analysed += 1
@@ -343,6 +355,12 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
             report.error = f"skipped {report.damaged_packets} damaged packet(s)"
     if report.analysed == 0:
         raise BadMediaError(path, f"no frame could be decoded{': ' + report.error if report.error else ''}")
+
+
+def _duration_s(frame: Any, time_base: float | None) -> float | None:
+    """How long the container says ``frame`` shows (variable frame rate films say it frame by frame); None unknown."""
+    duration = getattr(frame, "duration", None)
+    return float(duration * time_base) if duration and time_base and duration > 0 else None
 
 
 _END = object()

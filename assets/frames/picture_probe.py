@@ -228,8 +228,8 @@ def filtered(frames: Iterable[Any], chain: Sequence[tuple[str, str]], time_base:
 
 
 def _drain(graph: Any, time_base: Any) -> Iterator[Any]:
-    """The frames the graph has ready, their times back in the stream's ``time_base`` (bwdif halves it: it may
-    make a frame of each field)."""
+    """The frames the graph has ready, their times and durations back in the stream's ``time_base`` (bwdif halves
+    it: it may make a frame of each field)."""
     import av
 
     while True:
@@ -237,6 +237,8 @@ def _drain(graph: Any, time_base: Any) -> Iterator[Any]:
             frame = graph.vpull()
             if frame.pts is not None and frame.time_base is not None and frame.time_base != time_base:
                 frame.pts = round(frame.pts * frame.time_base / time_base)
+                if frame.duration:
+                    frame.duration = round(frame.duration * frame.time_base / time_base)
                 frame.time_base = time_base
             yield frame
         except (BlockingIOError, av.error.EOFError):

@@ -1,0 +1,85 @@
+"""Files as users have them, beyond one constant-rate video stream (resources/media.py ``main_video_stream``,
+assets/frames/decode.py): a variable frame rate film (phone clips, screen recordings, anime encodes whose passages
+run at different rates), a Matroska file whose first video stream is a one-frame still before the film, and audio
+files carrying their cover picture as an attached video stream. Made here with ffmpeg from Penny & Chip."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assets.frames.core import FrameParams, extract_video_frames
+from assets.frames.decode import DecodeReport, decode, open_video_stream
+from resources.errors import BadMediaError
+from resources.media import probe
+
+PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def files(shared, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("streams")
+    source = ["-ss", "30", "-t", "8", "-i", str(shared / PC)]
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "24"]
+    made = {name: folder / name for name in ("vfr.mp4", "vfr_cut.mp4", "still_first.mkv", "song.m4a", "song.mp3",
+                                             "cover.jpg")}
+    _ffmpeg("-ss", "5", "-i", str(shared / PC), "-frames:v", "1", str(made["cover.jpg"]))
+    # 24 fps for 4 s, then every frame held twice as long (12 fps): 12 s, 192 frames, nothing missing
+    _ffmpeg(*source, "-an", "-vf", "setpts='(N+if(gt(N\\,96)\\,N-96\\,0))/(24*TB)'", "-fps_mode", "vfr", *x264,
+            str(made["vfr.mp4"]))
+    # the same film with its index first (as a streaming copy has it), then cut at 60% of its bytes (half-copied)
+    _ffmpeg("-i", str(made["vfr.mp4"]), "-c", "copy", "-movflags", "+faststart", str(folder / "vfr_fast.mp4"))
+    data = (folder / "vfr_fast.mp4").read_bytes()
+    made["vfr_cut.mp4"].write_bytes(data[:int(len(data) * 0.6)])
+    _ffmpeg("-i", str(made["cover.jpg"]), *source, "-map", "0", "-map", "1:v", "-c:v:0", "mjpeg", "-c:v:1", "libx264",
+            "-preset", "ultrafast", "-disposition:v:0", "attached_pic", str(made["still_first.mkv"]))
+    for name, codec in (("song.m4a", "aac"), ("song.mp3", "libmp3lame")):
+        _ffmpeg(*source, "-i", str(made["cover.jpg"]), "-map", "0:a", "-map", "1", "-c:a", codec, "-c:v", "mjpeg",
+                "-disposition:v", "attached_pic", str(made[name]))
+    return made
+
+
+def test_a_variable_frame_rate_film_is_whole(files, tmp_path):
+    """Its average rate (16 fps) is no frame's interval: counted by it, the 12 fps half was a third missing and the
+    film was refused as damaged (83% of its duration)."""
+    report = DecodeReport()
+    frames = list(decode(files["vfr.mp4"], 256, report))
+    assert len(frames) == 192 and report.coverage > 0.99 and not report.gaps
+    assert abs(frames[-1].timestamp_s - 11.917) < 0.01
+    out = extract_video_frames(files["vfr.mp4"], tmp_path / "frames", FrameParams())
+    assert out.frames.filter(out.frames["kept"]).height >= 3
+    assert probe(files["vfr.mp4"]).kind == "video"
+
+
+def test_a_half_copied_variable_rate_film_is_still_refused(files, tmp_path):
+    """The frames' own durations are no licence for a missing end: decoding stops where the bytes do."""
+    report = DecodeReport()
+    list(decode(files["vfr_cut.mp4"], 256, report))
+    assert report.coverage < 0.9
+    with pytest.raises(BadMediaError, match="vfr_cut.mp4"):
+        extract_video_frames(files["vfr_cut.mp4"], tmp_path / "frames", FrameParams())
+
+
+def test_the_film_not_a_still_before_it(files, tmp_path):
+    with open_video_stream(files["still_first.mkv"]) as (_, stream):
+        assert stream.codec_context.name == "h264" and stream.index == 1
+    info = probe(files["still_first.mkv"])
+    assert (info.kind, info.width, info.frame_count) == ("video", 854, 192)
+    out = extract_video_frames(files["still_first.mkv"], tmp_path / "frames", FrameParams())
+    assert out.frames.filter(out.frames["kept"]).height >= 3
+
+
+@pytest.mark.parametrize("name", ["song.m4a", "song.mp3"])
+def test_cover_art_is_no_video(files, name):
+    """An audio file's album art was taken for a one-frame video and the file refused as truncated."""
+    info = probe(files[name])
+    assert info.kind == "audio" and info.has_audio and abs(info.duration_s - 8.0) < 0.2
+    with pytest.raises(BadMediaError, match="only a cover picture"):
+        with open_video_stream(files[name]):
+            pass
