@@ -278,6 +278,15 @@ def main_video_stream(container: Any) -> Any | None:
     return best if best in videos else videos[0]
 
 
+def film_origin_s(container: Any) -> float:
+    """The time a film's clock starts from, in its streams' timestamps: the container's start (its earliest stream's
+    first timestamp), as a player shows a film from 0:00. A broadcast capture (MPEG-TS) or a Blu-ray stream (M2TS)
+    starts at an arbitrary time (hundreds or thousands of seconds), which the audio, decoded from its first sample,
+    and subtitle cues never carry; a negative start (audio priming) is no later start: 0."""
+    start = container.start_time
+    return max(0.0, start / 1_000_000) if start else 0.0
+
+
 def _probe_av(path: Path) -> MediaInfo:
     import av
 

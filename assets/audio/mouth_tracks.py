@@ -23,12 +23,16 @@ from assets.frames.frame_pixels import frame_pixels
 from assets.frames.picture import PictureGeometry, shown
 from resources.cores import available_cores
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
+from resources.media import film_origin_s
 
 log = logging.getLogger(__name__)
 
 
 SHORT_LEAD_S = 0.05   # first try: seek just before the first time (a window often starts at a cut, a key frame)
 SEEK_LEAD_S = 1.0     # else this far before it, so that the frame before the first time is decoded too
+# containers without an index (MPEG-TS, M2TS) seek to a packet near the time, not to a key frame: the packets before
+# the next key frame are dropped, and where that key frame comes after the first time the seek goes further back
+LONG_LEAD_S = 30.0
 REORDER_MARGIN_S = 1.0  # packets read past the last time: a frame's packet comes before its display time plus this
 
 
@@ -68,13 +72,15 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None,
     wanted = 0
     with open_video_stream(video) as (container, stream):
         base = float(stream.time_base)
-        for lead in (SHORT_LEAD_S, SEEK_LEAD_S):
-            target = max(int((times[0] - lead) / base), 0)
+        origin = film_origin_s(container)
+        times = np.asarray(times, dtype=float) + origin  # the film's clock (decode.py's timestamps) -> the stream's
+        for lead in (SHORT_LEAD_S, SEEK_LEAD_S, LONG_LEAD_S, None):
+            target = max(int((times[0] - lead) / base), 0) if lead is not None else 0
             packets = window_packets(container, stream, target, times[-1] + REORDER_MARGIN_S)
             stamps = sorted(p.pts * base for p in packets if p.pts is not None)
             # exact when the first frame read is at or before the first time: from that key frame on every
             # frame is read, the one before the first time included (a frame at the time itself wins a tie)
-            if not stamps or stamps[0] <= times[0] or target == 0:
+            if (stamps and stamps[0] <= times[0]) or target == 0:
                 break
         picks = nearest_stamps(stamps, times)
         needed, codec = set(picks), stream.codec_context
@@ -100,9 +106,9 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None,
             break
     if wanted < len(picks):
         log.warning("%s: frames near %.2f s not decoded as picked; decoding every frame there", video.name,
-                    times[wanted])
-        yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:], max_height,
-                                                                                    picture))
+                    times[wanted] - origin)
+        yield from ((wanted + i, image) for i, image in every_frame_at(video, times[wanted:] - origin,
+                                                                                    max_height, picture))
 
 
 def window_packets(container, stream, target: int, until_s: float) -> list:
@@ -114,7 +120,7 @@ def window_packets(container, stream, target: int, until_s: float) -> list:
     for packet in container.demux(stream):
         if packet.dts is not None and packet.dts * base > until_s:
             break
-        if packet.size:
+        if packet.size and (packets or packet.is_keyframe):  # decoding starts at a key frame
             packets.append(packet)
     return packets
 
@@ -142,11 +148,9 @@ def every_frame_at(video: Path, times: np.ndarray, max_height: int | None = None
     reformatter = VideoReformatter()
     with open_video_stream(video) as (container, stream):
         base = float(stream.time_base)
-        container.seek(max(int((times[0] - SEEK_LEAD_S) / base), 0), stream=stream, backward=True)
+        times = np.asarray(times, dtype=float) + film_origin_s(container)
         wanted, previous = 0, None
-        for frame in container.decode(stream):
-            if frame.pts is None:
-                continue
+        for frame in _decoded_from(container, stream, times[0]):
             t = frame.pts * base
             while wanted < len(times) and t >= times[wanted]:
                 # the nearer of this frame and the previous one
@@ -157,6 +161,21 @@ def every_frame_at(video: Path, times: np.ndarray, max_height: int | None = None
             if wanted >= len(times):
                 return
             previous = (t, frame)
+
+
+def _decoded_from(container, stream, time_s: float) -> Iterator:
+    """The stream's frames from one at or before ``time_s`` (its clock) on: seeking SEEK_LEAD_S before it, else
+    LONG_LEAD_S, else from the start, until the first frame decoded is not after it."""
+    base = float(stream.time_base)
+    for lead in (SEEK_LEAD_S, LONG_LEAD_S, None):
+        container.seek(max(int((time_s - lead) / base), 0) if lead is not None else 0, stream=stream, backward=True)
+        frames = (frame for frame in container.decode(stream) if frame.pts is not None)
+        first = next(frames, None)
+        if first is None or (first.pts * base > time_s and lead is not None):
+            continue
+        yield first
+        yield from frames
+        return
 
 
 def widened(box: tuple[float, float, float, float], margin: float) -> tuple[float, float, float, float]:

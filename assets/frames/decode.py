@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from resources.errors import BadMediaError
-from resources.media import main_video_stream
+from resources.media import film_origin_s, main_video_stream
 
 if TYPE_CHECKING:
     from assets.frames.picture import PictureGeometry
@@ -288,6 +288,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
         report.declared_s = _declared_seconds(container, stream)
         time_base = float(stream.time_base) if stream.time_base else None
+        origin = film_origin_s(container)  # timestamps on the film's clock (0:00 at its start), as players show
         clock, length_size, non_reference, codec = None, None, set(), stream.codec_context.name
         if skip_non_reference and time_base and any(f in container.format.name for f in SKIPPABLE_FORMATS):
             clock = _FrameClock()
@@ -315,7 +316,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                     scale = min(1.0, detect_width / frame.width)
                     small_size = (max(2, round(frame.width * scale)), max(2, round(frame.height * scale)))
                 if on_every_frame is not None:
-                    on_every_frame(every, float(frame.pts * time_base) if frame.pts is not None and time_base
+                    on_every_frame(every, float(frame.pts * time_base - origin) if frame.pts is not None and time_base
                                    else every / report.fps if report.fps else 0.0, frame)
                     every += 1
                     if frame.pts in non_reference:  # a frame the skipping decoder would not have produced
@@ -323,9 +324,9 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                         continue
                 skipped: tuple[float, ...] = ()
                 if frame.pts is not None and time_base:
-                    timestamp = frame.pts * time_base
+                    timestamp = frame.pts * time_base - origin
                     if clock is not None:
-                        skipped = tuple(pts * time_base for pts in clock.skipped_before(frame.pts))
+                        skipped = tuple(pts * time_base - origin for pts in clock.skipped_before(frame.pts))
                 else:
                     timestamp = report.frames / report.fps if report.fps else 0.0
                 if len(skipped) > MAX_SKIPPED_RUN:  # more than B-frames can be: damaged, counted as a gap
@@ -344,7 +345,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
             log.warning("%s: the %s decoder logged %d error(s) or warning(s), first: %s", path, codec, len(messages),
                         messages[0])
         if clock is not None and report.analysed:
-            tail = [pts * time_base for pts in clock.rest() if pts * time_base > report._last_s]
+            tail = [pts * time_base - origin for pts in clock.rest() if pts * time_base - origin > report._last_s]
             report.skipped_tail_s = tail[:MAX_SKIPPED_RUN]
             for skipped_s in report.skipped_tail_s:
                 report.add_frame_time(skipped_s)

@@ -145,20 +145,21 @@ def shot_frames(video: Path, spans: list[tuple[int, int]], width: int, index_of:
 
     from assets.frames.decode import open_video_stream
     from assets.frames.picture_probe import corrected
+    from resources.media import film_origin_s
 
     small_reformatter, change = VideoReformatter(), ChangeGrey()
     time_of = {index: time for time, index in index_of.items()}
     with open_video_stream(video) as (container, stream):
         stream.thread_type = "AUTO"
         report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
-        time_base = float(stream.time_base)
+        time_base, origin = float(stream.time_base), film_origin_s(container)
         for first, last in spans:
-            container.seek(int(time_of[first] / time_base), stream=stream, backward=True)
+            container.seek(int((time_of[first] + origin) / time_base), stream=stream, backward=True)
             expected = first
             for frame in corrected(_decoded(container, stream), picture, stream.time_base):
                 if frame.pts is None:
                     raise FrameMismatch(f"{video}: a frame without a time")
-                timestamp = float(frame.pts * time_base)
+                timestamp = float(frame.pts * time_base - origin)
                 index = index_of.get(round(timestamp, 4))
                 if index is None or index > expected:
                     raise FrameMismatch(f"{video}: frame at {timestamp:.4f} s is not frame {expected}")

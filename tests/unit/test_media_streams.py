@@ -1,14 +1,19 @@
-"""Files as users have them, beyond one constant-rate video stream (resources/media.py ``main_video_stream``,
-assets/frames/decode.py): a variable frame rate film (phone clips, screen recordings, anime encodes whose passages
-run at different rates), a Matroska file whose first video stream is a one-frame still before the film, and audio
-files carrying their cover picture as an attached video stream. Made here with ffmpeg from Penny & Chip."""
+"""Files as users have them, beyond one constant-rate video stream starting at 0 (resources/media.py
+``main_video_stream``, ``film_origin_s``, assets/frames/decode.py, assets/audio/mouth_tracks.py): a variable frame
+rate film (phone clips, screen recordings, anime encodes whose passages run at different rates), a Matroska file whose
+first video stream is a one-frame still before the film, audio files carrying their cover picture as an attached video
+stream, and a broadcast capture (MPEG-TS) whose clock starts at an hour and whose one key frame is its first. Made
+here with ffmpeg from Penny & Chip."""
 
 import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from assets.audio.extract import extract_audio
+from assets.audio.mouth_tracks import every_frame_at, frames_at
 from assets.frames.core import FrameParams, extract_video_frames
 from assets.frames.decode import DecodeReport, decode, open_video_stream
 from resources.errors import BadMediaError
@@ -28,7 +33,7 @@ def files(shared, tmp_path_factory) -> dict[str, Path]:
     source = ["-ss", "30", "-t", "8", "-i", str(shared / PC)]
     x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "24"]
     made = {name: folder / name for name in ("vfr.mp4", "vfr_cut.mp4", "still_first.mkv", "song.m4a", "song.mp3",
-                                             "cover.jpg")}
+                                             "cover.jpg", "capture.ts")}
     _ffmpeg("-ss", "5", "-i", str(shared / PC), "-frames:v", "1", str(made["cover.jpg"]))
     # 24 fps for 4 s, then every frame held twice as long (12 fps): 12 s, 192 frames, nothing missing
     _ffmpeg(*source, "-an", "-vf", "setpts='(N+if(gt(N\\,96)\\,N-96\\,0))/(24*TB)'", "-fps_mode", "vfr", *x264,
@@ -42,6 +47,9 @@ def files(shared, tmp_path_factory) -> dict[str, Path]:
     for name, codec in (("song.m4a", "aac"), ("song.mp3", "libmp3lame")):
         _ffmpeg(*source, "-i", str(made["cover.jpg"]), "-map", "0:a", "-map", "1", "-c:a", codec, "-c:v", "mjpeg",
                 "-disposition:v", "attached_pic", str(made[name]))
+    # a broadcast capture: the transport stream's clock at 3601.4 s, x264's default key frame interval (10 s)
+    _ffmpeg(*source, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-output_ts_offset", "3600",
+            str(made["capture.ts"]))
     return made
 
 
@@ -83,3 +91,25 @@ def test_cover_art_is_no_video(files, name):
     with pytest.raises(BadMediaError, match="only a cover picture"):
         with open_video_stream(files[name]):
             pass
+
+
+def test_a_capture_is_timed_from_its_start_as_its_sound_is(files, tmp_path):
+    """Its frames were timed at 3601-3609 s while its sound, decoded from its first sample, and its subtitles ran
+    from 0: no voice met a face."""
+    frames = list(decode(files["capture.ts"], 256, DecodeReport()))
+    assert len(frames) == 192 and 0.0 <= frames[0].timestamp_s < 0.1 and abs(frames[-1].timestamp_s - 7.96) < 0.1
+    sound = extract_audio(files["capture.ts"], tmp_path / "audio")
+    assert abs(sound.duration_s - (frames[-1].timestamp_s + 1 / 24)) < 0.1
+
+
+def test_single_frames_of_a_capture_are_the_decoded_ones(files):
+    """Lip sync reads single frames by seeking: in a transport stream the seek lands on a packet, not a key frame
+    (it gave no frame at all), and the times are the film's clock."""
+    frames = list(decode(files["capture.ts"], 256, DecodeReport()))
+    picked = [40, 100, 150]
+    times = np.array([frames[k].timestamp_s for k in picked])
+    for read in (frames_at, every_frame_at):
+        got = dict(read(files["capture.ts"], times))
+        assert sorted(got) == [0, 1, 2]
+        for i, k in enumerate(picked):
+            assert np.array_equal(got[i], frames[k].full_bgr()[:, :, ::-1])
