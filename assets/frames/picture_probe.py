@@ -20,6 +20,8 @@ SAMPLES = 24  # seek points spread over the film
 # reference frames decoded after a seek to reach its time (the decoder skips the others while sampling): about a
 # second of a long GOP
 FRAMES_AFTER_SEEK = 10
+GOLDEN = 0.6180339887498949
+SEQUENTIAL_MAX_S = 600.0  # a film this short that seeking samples poorly is sampled in one decoding pass
 RUN_FRAMES = 15  # consecutive frames (three pulldown cycles) decoded at a combed sample to tell telecine from video
 MAX_RUNS = 6
 PRE_ROLL = 2
@@ -73,6 +75,33 @@ def _sample_frames(container: Any, stream: Any) -> list[Any]:
         if frame is not None and frame.pts not in seen:
             seen.add(frame.pts)
             frames.append(frame)
+    if len(frames) < SAMPLES // 2 and duration <= SEQUENTIAL_MAX_S:
+        return _sequential_samples(container, stream, start, duration, time_base)
+    return frames
+
+
+def _sequential_samples(container: Any, stream: Any, start: int, duration: float, time_base: float) -> list[Any]:
+    """The reference frame at or after each of SAMPLES times, decoded in one pass from the start: a short film whose
+    key frames are further apart than the samples (x264's default: 10 s) gives the same few frames to every seek.
+    Each time lies at a golden-ratio fraction of its slot, so that the samples do not all fall on one phase of a
+    cadence (a 40 s telecined clip's slots are 50 frames: ten pulldown cycles, every sample clean or every one
+    combed)."""
+    import av
+
+    frames, i = [], 0
+    try:
+        container.seek(start, stream=stream, backward=True)
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            while i < SAMPLES and frame.pts >= start + int(duration * (i + GOLDEN * i % 1.0) / SAMPLES / time_base):
+                if not frames or frames[-1] is not frame:
+                    frames.append(frame)
+                i += 1
+            if i >= SAMPLES:
+                break
+    except av.error.FFmpegError:
+        pass
     return frames
 
 

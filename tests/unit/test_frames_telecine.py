@@ -29,7 +29,7 @@ def _ffmpeg(*args: str) -> None:
 @pytest.fixture(scope="module")
 def clips(shared, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("telecine")
-    made = {name: folder / f"{name}.mp4" for name in ("drawn", "telecined", "interlaced")}
+    made = {name: folder / f"{name}.mp4" for name in ("drawn", "telecined", "interlaced", "long_gop")}
     _ffmpeg("-ss", "20", "-t", "12", "-i", str(shared / PC), "-an", *X264, "-g", "24", str(made["drawn"]))
     _ffmpeg("-i", str(made["drawn"]), "-vf", "telecine=first_field=t:pattern=23", *X264, "-g", "30",
             "-flags", "+ildct+ilme", str(made["telecined"]))
@@ -37,6 +37,9 @@ def clips(shared, tmp_path_factory) -> dict[str, Path]:
     _ffmpeg("-ss", "20", "-t", "6", "-i", str(shared / PC), "-an", "-vf",
             "setpts=0.5*PTS,interlace=scan=tff:lowpass=0", *X264, "-g", "24", "-flags", "+ildct+ilme",
             str(made["interlaced"]))
+    # 40 s telecined with x264's default key frames (10 s apart): seeking gives the same few frames to every sample
+    _ffmpeg("-ss", "60", "-t", "40", "-i", str(shared / PC), "-an", "-vf", "telecine", "-c:v", "libx264", "-preset",
+            "ultrafast", "-flags", "+ildct+ilme", str(made["long_gop"]))
     return made
 
 
@@ -101,3 +104,12 @@ def test_the_choice_survives_the_record_and_can_be_forced(clips):
     assert FrameParams(deinterlace="field_match").picture_settings().deinterlace == "field_match"
     # the video woven of two moments, forced through field matching, is still combless (bwdif takes what is left)
     assert not any(combing(g) > 0.002 for g in _greys(clips["interlaced"], forced)[:48])
+
+
+@needs_ffmpeg
+def test_a_short_film_with_far_key_frames_is_sampled_whole(clips):
+    """Seeking sampled 5 distinct frames of it, none combed (its telecine was left); one decoding pass samples 24 at
+    staggered phases of the cadence."""
+    picture = probe_picture(clips["long_gop"])
+    assert picture.samples == 24 and picture.combed_share >= 0.1
+    assert picture.field_match and picture.run_combed[0] >= 10 and picture.run_combed[1] == 0
