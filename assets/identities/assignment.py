@@ -19,7 +19,7 @@ from assets.identities.adopted_faceless_looks import return_adopted_looks
 from assets.identities.appearance import with_colours, with_shapes
 from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.faceless_designs import join_faceless_designs
-from assets.identities.faceless_groups import group_faceless, release_other_designs
+from assets.identities.faceless_groups import group_faceless, one_shot_groups, release_other_designs
 from assets.identities.grey_faces import join_grey_faces
 from assets.identities.inherited_designs import release_inherited_designs
 from assets.identities.inherited_looks import return_inherited_looks
@@ -217,9 +217,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     by_shots = (shot_min_cluster_size(boxes["frame_id"].gather(pool).to_list(), [shots[k] for k in pool],
                                       params.min_cluster_shots)
                 if params.faceless_min_cluster_shots and shots is not None and "frame_id" in boxes.columns else None)
-    group_faceless(labels, confidence, faceless_space, groups, params, pool, stats, shots,
-                   [b for b in (appearance, colours, shapes) if b is not None], single_frames, (appearance, colours),
-                   by_shots)
+    one_shot = group_faceless(labels, confidence, faceless_space, groups, params, pool, stats, shots,
+                              [b for b in (appearance, colours, shapes) if b is not None], single_frames,
+                              (appearance, colours), by_shots)
     if appearance is not None and colours is not None:
         join_faceless_designs(labels, confidence, [appearance, colours], groups, params, pool, track_ids, shots, stats,
                               faceless_space)
@@ -246,6 +246,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["inherited_looks_returned"] = return_inherited_looks(
             labels, confidence, by, groups, adoption_space, appearance, colours, face_labels_before_adoption,
             params, [k for k in range(n) if instance_ids[k] not in face_vectors], frame_ids)
+    if params.faceless_one_shot_frames is not None and faceless_space is not None:
+        stats["one_shot_groups_formed"] = one_shot_groups(labels, confidence, faceless_space, groups, one_shot,
+                                                          frame_ids, params.faceless_one_shot_frames)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

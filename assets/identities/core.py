@@ -183,6 +183,9 @@ class IdentityParams:
                                            # images is a group, however many faceless rows the folder holds
     faceless_min_shots: int = 2            # a faceless group must recur in this many shots: one prop or fragment
                                            # followed through the key frames of one shot always looks alike
+    faceless_one_shot_frames: int | None = None  # ... but a one-shot group on this many key frames that every
+                                           # later rule left wholly noise is a group after all: a character seen in
+                                           # one shot only (faceless_groups.one_shot_groups; None: off)
     faceless_design_join: float | None = None  # then the tracks still noise join the faceless group, or form one
                                            # with the tracks of other shots, they are this alike to in the image
                                            # embedding and the colours each (faceless_designs.py; None: off) ...

@@ -113,14 +113,15 @@ def group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.nd
                    stats: dict[str, Any], shots: list | None = None, blocks: list[np.ndarray] | None = None,
                    one_frame_per_shot: bool = False,
                    designs: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
-                   min_size_by_shots: int | None = None) -> None:
+                   min_size_by_shots: int | None = None) -> list[list[int]]:
     """Faceless rows that joined nothing are clustered among themselves in appearance space (new groups). With
-    ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise. ``blocks``:
+    ``shots`` (each row's shot), a group seen in fewer than ``faceless_min_shots`` shots stays noise; its rows are
+    returned (``one_shot_groups``' input), one list per such group. ``blocks``:
     the parts the appearance mixes, read by ``faceless_pair_similarity`` where every shot is one frame (an image
     folder). ``designs``: the image embedding and the colours, where ``faceless_split`` cuts a group in two.
     ``min_size_by_shots``: the rows one character gives in min_cluster_shots shots, a cap on the group size."""
     if not remaining or appearance is None:
-        return
+        return []
     appearance = normalise(appearance)
     # appearance alone is a thin basis: a faceless group needs three members even in a short clip (two blurred
     # background fragments that look alike are not a character)
@@ -141,8 +142,11 @@ def group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.nd
                                               appearance[remaining], group_labels, [shots[k] for k in remaining],
                                               params.faceless_pair_similarity)
     stats["faceless_clustering"] = info
+    one_shot: list[list[int]] = []
     if shots is not None and params.faceless_min_shots > 1:
-        group_labels = recurring_only(group_labels, [shots[k] for k in remaining], params.faceless_min_shots, stats)
+        group_labels, dropped = recurring_only(group_labels, [shots[k] for k in remaining], params.faceless_min_shots,
+                                               stats)
+        one_shot = [[remaining[j] for j in rows] for rows in dropped]
     offset = len(groups)
     for label in range(int(group_labels.max()) + 1 if group_labels.size else 0):
         rows = [remaining[j] for j in np.flatnonzero(group_labels == label)]
@@ -152,17 +156,49 @@ def group_faceless(labels: np.ndarray, confidence: np.ndarray, appearance: np.nd
     for j, k in enumerate(remaining):
         if group_labels[j] >= 0:
             labels[k], confidence[k] = offset + group_labels[j], strength[j]
+    return one_shot
 
 
-def recurring_only(group_labels: np.ndarray, shots: list, min_shots: int, stats: dict[str, Any]) -> np.ndarray:
+def recurring_only(group_labels: np.ndarray, shots: list, min_shots: int, stats: dict[str, Any]
+                   ) -> tuple[np.ndarray, list[list[int]]]:
     """Groups seen in fewer than ``min_shots`` distinct shots become noise; the rest renumbered by size. A row
-    whose shot is unknown (null) counts as a shot of its own: missing shot data never erases a group."""
+    whose shot is unknown (null) counts as a shot of its own: missing shot data never erases a group. Returns the
+    labels and the positions (in ``group_labels``) of each group dropped."""
     out = np.asarray(group_labels).copy()
-    dropped = 0
+    dropped: list[list[int]] = []
     for label in [v for v in np.unique(out) if v >= 0]:
         rows = np.flatnonzero(out == label)
         if len({shots[r] if shots[r] is not None else ("unknown", r) for r in rows}) < min_shots:
             out[rows] = -1
-            dropped += 1
-    stats["faceless_groups_in_one_shot"] = dropped
-    return relabel_by_size(out) if dropped else out
+            dropped.append([int(r) for r in rows])
+    stats["faceless_groups_in_one_shot"] = len(dropped)
+    return (relabel_by_size(out) if dropped else out), dropped
+
+
+def one_shot_groups(labels: np.ndarray, confidence: np.ndarray, appearance: np.ndarray,
+                    groups: list[dict[str, Any]], dropped: list[list[int]], frame_ids: list | None,
+                    min_frames: int | None) -> int:
+    """The faceless groups ``recurring_only`` dropped for recurring in one shot (``dropped``: their rows) that every
+    later rule left wholly noise (no identity adopted a row of theirs, no other shot's group or track joined them)
+    become groups after all, when their rows lie on at least ``min_frames`` key frames (``frame_ids``: each row's;
+    a character shows once in a frame, so an image folder's image, one frame, never qualifies).
+    ``faceless_min_shots`` is kept for props and fragments followed through one shot, and a group dropped early
+    can still join its character's group of other shots (faceless_designs.py: the Kenney tune film 19's robot, 7
+    rows of one shot); what none of that places by the end is a character seen in one shot only. On the five
+    Kenney tune films every one-shot group is one character (robot 7 and 6 rows, zombie 8, each row a key frame).
+    ``appearance``: the faceless grouping's mix (unit rows), for each group's medoid. Changes ``labels``,
+    ``confidence`` and ``groups`` in place; returns how many groups formed."""
+    if min_frames is None or frame_ids is None:
+        return 0
+    formed = 0
+    for rows in dropped:
+        if len({frame_ids[k] for k in rows}) < min_frames or (labels[rows] >= 0).any():
+            continue
+        unit = normalise(appearance[rows])
+        center = medoid(unit)
+        labels[rows] = len(groups)
+        confidence[rows] = (unit @ unit[center]).astype(confidence.dtype)
+        groups.append({"has_faces": False, "members": list(rows), "prototype_row": rows[center],
+                       "space": "appearance", "vector": unit[center], "prototype_faces": 0})
+        formed += 1
+    return formed
