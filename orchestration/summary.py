@@ -29,7 +29,8 @@ def summary_lines(film: str, results: dict[str, dict[str, Any]], success: bool, 
         lines.append(f"  voices: {voices}" + voice_contents(items))
     for asset in by_status.get("failed", []):
         lines.append(f"  {asset} failed: {results[asset].get('error', '')}")
-    if success and identities is not None:
+    instances = workspace.read_optional_table("instances")
+    if success and identities is not None and (identities.height or (instances is not None and instances.height)):
         lines.append(f"  next: {review_step(review_state.review_url(film))}, then `castforge materialize {film}` "
                      "applies the decisions")
     lines.append(f"  log: {log_path}" + ("" if success else " (or run again with -v)"))

@@ -48,3 +48,18 @@ def test_an_empty_dataset_is_called_empty_with_the_reason(castforge_home: Path, 
     identities = pl.DataFrame({"identity": ["identity_000"]})
     assert dataset_contents(items.head(0), skipped, identities) == (
         " (empty: every candidate was skipped: too_small 2; see manifest.json)")
+
+
+def test_no_review_step_for_a_film_with_nothing_to_review(castforge_home: Path, tmp_path: Path):
+    """An audio-only film (an M4A, a podcast) ends with no cut-out and no identity: the summary sent its user to review
+    cut-outs and identities anyway. A film with cut-outs but no identity (above) still has its cut-outs to review."""
+    from orchestration.summary import summary_lines
+    from resources.storage import FilmWorkspace
+
+    workspace = FilmWorkspace("song", castforge_home)
+    workspace.write_table("identities", pl.DataFrame(schema={"identity": pl.Utf8, "name": pl.Utf8}))
+    lines = summary_lines("song", {}, True, tmp_path / "run.log")
+    assert "  identities found: 0 (0 named by review)" in lines and not any("next:" in line for line in lines)
+    workspace.write_table("instances", pl.DataFrame({"instance_id": ["song_0001_00"]}))
+    assert any(line.startswith("  next: ") and "review cut-outs" in line
+               for line in summary_lines("song", {}, True, tmp_path / "run.log"))
