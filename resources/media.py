@@ -169,11 +169,28 @@ def opaque_rgb(image):
     black in most exports, which merges with dark hair and outlines."""
     from PIL import Image
 
+    if image.mode.startswith("I") or image.mode == "F":
+        image = eight_bit_grey(image)
     if not has_transparency(image):
         return image.convert("RGB")
     rgba = image.convert("RGBA")
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     return Image.alpha_composite(white, rgba).convert("RGB")
+
+
+def eight_bit_grey(image):
+    """A 16-bit (``I;16``: PNG, TIFF scans), 32-bit integer (``I``) or float (``F``) grey image as 8-bit ``L``, its
+    range kept: Pillow's own conversion clips each value to 255, so a 16-bit image came out white but for its
+    darkest tones."""
+    import numpy as np
+    from PIL import Image
+
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16") or (image.mode == "I" and values.max(initial=0) > 255):
+        values = values / 257.0
+    elif image.mode == "F" and values.max(initial=0) <= 1.0:
+        values = values * 255.0
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
 
 
 def _image_problem(path: Path) -> str | None:

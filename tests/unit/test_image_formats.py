@@ -79,3 +79,13 @@ def test_heic_without_pillow_heif_names_the_file_and_the_package(folder, monkeyp
     with pytest.raises(BadMediaError) as raised:
         read_image_rgb(path / "face.heic")
     assert "face.heic" in str(raised.value) and "pillow-heif" in str(raised.value)
+
+
+def test_a_16_bit_grey_scan_keeps_its_tones(shared, tmp_path):
+    """A 16-bit grey PNG (line-art scans, TIFF-like exports) came out white but for its darkest tones: Pillow clips
+    each 16-bit value to 255 when it converts to RGB."""
+    grey = np.asarray(Image.open(shared / GRID).convert("L"))[:512, :512]
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "scan.png")
+    assert Image.open(tmp_path / "scan.png").mode.startswith("I")
+    read = read_image_rgb(tmp_path / "scan.png")
+    assert read.shape == (512, 512, 3) and np.abs(read[:, :, 1].astype(int) - grey).max() == 0
