@@ -304,6 +304,17 @@ def film_origin_s(container: Any) -> float:
     return max(0.0, start / 1_000_000) if start else 0.0
 
 
+def media_origin_s(path: Path) -> float:
+    """``film_origin_s`` of a media file (0 when it cannot be opened: reading it then fails with its own error)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return film_origin_s(container)
+    except (av.error.FFmpegError, UnicodeDecodeError):
+        return 0.0
+
+
 def _probe_av(path: Path) -> MediaInfo:
     import av
 

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from assets.audio.extract import extract_audio, read_audio
+from assets.audio.extract import LEAD_MIN_S, extract_audio, read_audio
 from assets.audio.subtitle_streams import CUE_SCHEMA, TRACK_SCHEMA, film_subtitles, film_tracks
 from assets.audio.tracks import AudioParams, choose_audio_track
 from assets.audio.separation import separate_file
@@ -25,6 +25,7 @@ from resources.item_reuse import ItemReuse
 from resources.errors import BadMediaError, CastforgeError
 from resources.face_analyzer import FaceAnalyzerResource
 from resources.face_landmarker import FaceLandmarkerResource
+from resources.media import media_origin_s
 from resources.relations import FILM_SOURCE, SIDECAR_SUBTITLES
 from resources.storage import FilmWorkspace
 from resources.store import StorageResource
@@ -94,10 +95,12 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
         if not tracks:   # ingest saw one: the file changed or is damaged since
             raise BadMediaError(path, "has no audio stream")
         track, why = choose_audio_track(tracks, params, film)
+        origin = media_origin_s(path)  # the film's clock: the frames' (assets/frames/decode.py), a player's
         cues, subtitle_tracks, subtitle_note = film_subtitles(path, embedded_subtitles, params.subtitle_language,
-                                                              track.language, track.start_s)
+                                                              track.language, origin)
+        lead = track.start_s - origin if track.start_s - origin > LEAD_MIN_S else 0.0
         with workspace.staged_dir("audio") as staging:
-            out = extract_audio(path, staging, track.position)
+            out = extract_audio(path, staging, track.position, lead_s=lead)
             rel = staged_relative(workspace, "audio", staging)
             note = "" if out.loudness_lufs is not None else "silent soundtrack (below the -70 LUFS gate)"
             row = {"has_audio": True, "separation_path": rel(out.separation_path), "speech_path": rel(out.speech_path),
@@ -109,7 +112,8 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
                    "subtitles": subtitle_note}
         stage.commit(pl.DataFrame([row], schema=AUDIO_SCHEMA),
                      {"subtitle_cues": cues, "subtitle_tracks": subtitle_tracks})
-        context.log.info(f"{film}: audio {track.describe()} ({why}); {subtitle_note}")
+        context.log.info(f"{film}: audio {track.describe()} ({why}); {subtitle_note}"
+                         + (f"; its sound starts {lead:.3f} s after the film: led in by silence" if lead else ""))
         return result(stage, {"duration_s": row["duration_s"], "loudness_lufs": out.loudness_lufs or "silent",
                               "codec": out.codec, "note": note, "track": track.describe(), "track_reason": why,
                               "subtitles": subtitle_note, "subtitle_cues": cues.height,

@@ -22,6 +22,8 @@ SPEECH_RATE = 16000
 TRUNCATION_SHARE = 0.9  # decoding less than this share of the declared duration means a damaged file
 GROUP_S = 2.0  # seconds of decoded audio per resample / write call
 AUDIO_SUBTYPE = "PCM_16"  # intermediate WAVs: speech models and separators work at this precision anyway
+# a track starting this much or more after the film is led in by silence (less: a codec's priming, rounding)
+LEAD_MIN_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,10 @@ class ExtractedAudio:
     peak_dbfs: float | None
 
 
-def extract_audio(source: Path, out_dir: Path, track: int = 0) -> ExtractedAudio:
+def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0.0) -> ExtractedAudio:
     """Decode audio track ``track`` (its position among the audio streams, 0 = the first) of ``source`` into
-    ``out_dir``; BadMediaError naming the file if it cannot."""
+    ``out_dir``, after ``lead_s`` seconds of silence (a track that starts after the film: its sound then lies on the
+    film's clock, where the frames are); BadMediaError naming the file if it cannot."""
     import av
 
     source = Path(source)
@@ -60,6 +63,9 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0) -> ExtractedAudio
         to_mono = av.AudioResampler(format="flt", layout="mono", rate=SPEECH_RATE)
         with sf.SoundFile(separation_path, "w", SEPARATION_RATE, 2, AUDIO_SUBTYPE) as stereo_out, \
                 sf.SoundFile(speech_path, "w", SPEECH_RATE, 1, AUDIO_SUBTYPE) as mono_out:
+            if lead_s > 0:
+                written += _write_silence(stereo_out, round(lead_s * SEPARATION_RATE))
+                _write_silence(mono_out, round(lead_s * SPEECH_RATE))
             try:
                 for frame in grouped_frames(container.decode(stream)):
                     written += _write(to_stereo.resample(frame), stereo_out, loudness)
@@ -127,6 +133,11 @@ def _write(frames, out: sf.SoundFile, loudness: "BlockLoudness | None") -> int:
             loudness.add(block)
         total += block.shape[0]
     return total
+
+
+def _write_silence(out: sf.SoundFile, samples: int) -> int:
+    out.write(np.zeros((samples, out.channels), dtype=np.float32))
+    return samples
 
 
 def write_clipped(out: sf.SoundFile, block: np.ndarray) -> None:

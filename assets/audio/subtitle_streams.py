@@ -27,7 +27,7 @@ class AudioTrack:
     language: str
     title: str
     default: bool
-    start_s: float = 0.0  # the stream's first timestamp: subtitle times are taken relative to it
+    start_s: float = 0.0  # the stream's first timestamp (its sound begins this long after the film's start)
 
     def describe(self) -> str:
         flags = ", default" if self.default else ""
@@ -74,9 +74,12 @@ def sidecar_candidates(source: Path) -> list[SubtitleCandidate]:
 
 
 def read_cues(candidate: SubtitleCandidate, source: Path, offset_s: float = 0.0) -> pl.DataFrame:
-    """Every event of a text subtitle track: start, end (seconds on the decoded audio's clock: ``offset_s``, the
-    audio stream's start time, is subtracted), cleaned text, source, style, ``kind`` (dialogue | sign) and why it
-    is a sign. Empty events are dropped."""
+    """Every event of a text subtitle track: start, end (seconds on the film's clock: an embedded stream's times
+    have ``offset_s``, the film's start in its container's timestamps, subtracted; a sidecar file's are already a
+    player's times), cleaned text, source, style, ``kind`` (dialogue | sign) and why it is a sign. Empty events are
+    dropped."""
+    if candidate.path:
+        offset_s = 0.0
     import av
 
     path = candidate.path or str(source)

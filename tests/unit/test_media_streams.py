@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assets.audio.extract import extract_audio
+from assets.audio.extract import extract_audio, read_audio
+from assets.audio.subtitle_streams import film_tracks, read_cues
+from assets.audio.subtitles import SubtitleCandidate
 from assets.audio.mouth_tracks import every_frame_at, frames_at
 from assets.frames.core import FrameParams, extract_video_frames
 from assets.frames.decode import DecodeReport, decode, open_video_stream
 from resources.errors import BadMediaError
-from resources.media import probe
+from resources.media import media_origin_s, probe
 
 PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
@@ -33,7 +35,7 @@ def files(shared, tmp_path_factory) -> dict[str, Path]:
     source = ["-ss", "30", "-t", "8", "-i", str(shared / PC)]
     x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "24"]
     made = {name: folder / name for name in ("vfr.mp4", "vfr_cut.mp4", "still_first.mkv", "song.m4a", "song.mp3",
-                                             "cover.jpg", "capture.ts")}
+                                             "cover.jpg", "capture.ts", "delayed.mkv", "source.wav")}
     _ffmpeg("-ss", "5", "-i", str(shared / PC), "-frames:v", "1", str(made["cover.jpg"]))
     # 24 fps for 4 s, then every frame held twice as long (12 fps): 12 s, 192 frames, nothing missing
     _ffmpeg(*source, "-an", "-vf", "setpts='(N+if(gt(N\\,96)\\,N-96\\,0))/(24*TB)'", "-fps_mode", "vfr", *x264,
@@ -50,6 +52,12 @@ def files(shared, tmp_path_factory) -> dict[str, Path]:
     # a broadcast capture: the transport stream's clock at 3601.4 s, x264's default key frame interval (10 s)
     _ffmpeg(*source, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-output_ts_offset", "3600",
             str(made["capture.ts"]))
+    # the sound muxed 0.5 s after the picture (mkvmerge --sync, ffmpeg -itsoffset), as a player plays it
+    _ffmpeg(*source, "-vn", "-ac", "1", "-ar", "16000", str(made["source.wav"]))
+    _ffmpeg(*source, "-an", *x264, str(folder / "picture.mp4"))
+    _ffmpeg(*source, "-vn", "-c:a", "aac", str(folder / "sound.m4a"))
+    _ffmpeg("-i", str(folder / "picture.mp4"), "-itsoffset", "0.5", "-i", str(folder / "sound.m4a"), "-map", "0:v",
+            "-map", "1:a", "-c", "copy", str(made["delayed.mkv"]))
     return made
 
 
@@ -113,3 +121,44 @@ def test_single_frames_of_a_capture_are_the_decoded_ones(files):
         assert sorted(got) == [0, 1, 2]
         for i, k in enumerate(picked):
             assert np.array_equal(got[i], frames[k].full_bgr()[:, :, ::-1])
+
+
+def test_a_sound_that_starts_late_is_led_in_on_the_films_clock(files, tmp_path):
+    """The audio stage decoded a track from its first sample, so a sound muxed 0.5 s after the picture came 0.5 s
+    early against the frames (lip sync and voices off by that much); it is now led in by the silence before it."""
+    tracks, _ = film_tracks(files["delayed.mkv"])
+    origin = media_origin_s(files["delayed.mkv"])
+    lead = tracks[0].start_s - origin
+    assert origin == 0.0 and abs(lead - 0.5) < 0.03
+    sound = extract_audio(files["delayed.mkv"], tmp_path / "audio", lead_s=lead)
+    heard, rate = read_audio(sound.speech_path)
+    said, _ = read_audio(files["source.wav"])
+    heard, said = heard[0], said[0]
+    assert not heard[:int(0.45 * rate)].any()
+    # where the source's sound best matches the extracted one: 0.5 s later, within 20 ms
+    window = said[rate:3 * rate]
+    scores = [float(np.dot(heard[rate + k:3 * rate + k], window)) for k in range(0, int(0.8 * rate), 16)]
+    assert abs(int(np.argmax(scores)) * 16 / rate - 0.5) < 0.02
+
+
+def test_sidecar_cues_are_a_players_times(files, tmp_path):
+    """An embedded subtitle stream's times are the container's (a capture's begin at 3601 s); a sidecar file's are
+    what a player shows, and were shifted by the capture's start too."""
+    sidecar = tmp_path / "capture.srt"
+    sidecar.write_text("1\n00:00:02,000 --> 00:00:03,500\nHello there.\n")
+    cues = read_cues(SubtitleCandidate("sidecar capture.srt", "subrip", "", path=str(sidecar)), files["capture.ts"],
+                     media_origin_s(files["capture.ts"]))
+    assert cues["start_s"].to_list() == [2.0] and cues["end_s"].to_list() == [3.5]
+
+
+def test_the_audio_stage_leads_a_late_sound_in(files, castforge_home):
+    """The same through the `audio` asset: its WAV is silent for the 0.48 s before the track starts."""
+    from resources.storage import FilmWorkspace
+    from tests.conftest import build_film
+
+    assert build_film(castforge_home, files["delayed.mkv"], "delayed", ["audio"]).success
+    workspace = FilmWorkspace("delayed", castforge_home)
+    row = workspace.read_table("audio").row(0, named=True)
+    heard, rate = read_audio(workspace.absolute(row["speech_path"]))
+    silent = int(np.argmax(np.abs(heard[0]) > 1e-4)) / rate
+    assert 0.45 < silent < 0.55 and abs(row["duration_s"] - 8.5) < 0.1
