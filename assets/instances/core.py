@@ -22,6 +22,7 @@ from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import ShotFlows, vote_shot
 from assets.instances.shot_seeds import SEED_KEY, with_shot_seeds
+from resources.backends.cue_memo import remembered_cues
 from resources.backends.grabcut_memo import remembered_grabcuts
 from resources.errors import BadMediaError
 from resources.png_writer import write_mask_png, write_rgba_png
@@ -251,10 +252,11 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         chain = CarryChain(params.carry_max, character_evidence)
         shot_rgbs = [read_rgb(resolve(frame["path"])) for frame in shot]
         motions: dict[int, dict] = {}
-        # a key frame the shot seeds cut again repeats its other cuts' GrabCuts, and the vote asks for the flows the
-        # seeds made: both answered from the first time (grabcut_memo.py, shot_consistency.ShotFlows), the same values
+        # a key frame the shot seeds cut again repeats its cues and its other cuts' GrabCuts, and the vote asks for the
+        # flows the seeds made: all answered from the first time (cue_memo.py, grabcut_memo.py,
+        # shot_consistency.ShotFlows), the same values
         flows = ShotFlows()
-        with remembered_grabcuts():
+        with remembered_cues(), remembered_grabcuts():
             for n, (frame, rgb) in enumerate(zip(shot, shot_rgbs)):
                 own = read_frame_alpha(resolve(frame["path"]), rgb.shape[:2])
                 if own is not None:  # a transparent image's own cut-out: no segmenter (image_alpha.py)

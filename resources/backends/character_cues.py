@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.backends.cue_memo import class_map, frame_answers
 from resources.cores import model_threads
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
@@ -267,9 +268,15 @@ class CharacterCues:
     def __call__(self, rgb: np.ndarray, anime_faces: bool | None = None) -> Cues:
         use_anime = self.anime_faces_default if anime_faces is None else anime_faces
         anime = self.anime_detector() if use_anime else None
-        found = self.faces.detect(rgb, keep=bool(use_anime))
-        trusted = found[:, 4] >= self.face_score
-        faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
-        bodies, toys, objects = self.bodies.detect_all(rgb)
-        return Cues(faces, bodies, class_mask_of=lambda: self.classes.mask(rgb), weak_faces=found[~trusted],
-                    toys=toys, drawn=bool(use_anime), objects=objects)
+
+        def detect() -> dict[str, np.ndarray]:
+            found = self.faces.detect(rgb, keep=bool(use_anime))
+            trusted = found[:, 4] >= self.face_score
+            faces = merge_faces(found[trusted], *([anime.detect(rgb)] if anime is not None else []))
+            bodies, toys, objects = self.bodies.detect_all(rgb)
+            return {"faces": faces, "bodies": bodies, "weak_faces": found[~trusted], "toys": toys, "objects": objects}
+
+        # a frame segmented again in the shot (a key frame the shot seeds cut again): the first answers (cue_memo)
+        got, key = frame_answers(rgb, bool(use_anime), anime is not None, detect)
+        return Cues(got["faces"], got["bodies"], class_mask_of=lambda: class_map(key, lambda: self.classes.mask(rgb)),
+                    weak_faces=got["weak_faces"], toys=got["toys"], drawn=bool(use_anime), objects=got["objects"])

@@ -91,3 +91,37 @@ def test_rendered_shots_and_faceless_cuts_are_left_as_they_are():
     frame, cut, _, _, face = _pair("zombie", "robot", 0.7)
     assert colour.parted_by_colour(frame, cut, face, drawn=False)[1] is None
     assert colour.parted_by_colour(frame, cut, None, drawn=True)[1] is None
+
+
+def _placed(front_name: str, behind_name: str, shift: float, top: int, left: int):
+    """``_pair`` pasted at (top, left) into a 1080p frame of the same ground: (frame, cut, face)."""
+    frame, cut, _, _, face = _pair(front_name, behind_name, shift)
+    big = np.zeros((1080, 1920, 3), np.uint8)
+    big[:] = frame[0, 0]
+    big[top:top + frame.shape[0], left:left + frame.shape[1]] = frame
+    mask = np.zeros(big.shape[:2], bool)
+    mask[top:top + cut.shape[0], left:left + cut.shape[1]] = cut
+    return big, mask, face + np.array([left, top, left, top, 0])
+
+
+@pytest.mark.parametrize("top, left", [(0, 0), (37, 101), (411, 613), (1080 - 260, 1920 - 420), (5, 1921 - 420)])
+@pytest.mark.parametrize("front_name, behind_name, shift", [("zombie", "robot", 0.7), ("robot", "male_adventurer", 0.5),
+                                                           ("female_adventurer", "zombie", 0.5)])
+def test_the_cut_window_parts_as_the_whole_frame(front_name, behind_name, shift, top, left):
+    """In the cut's window the part and its distances are the whole frame's, at odd places and at the frame's
+    edges. Made to fail by a window of the cut's box alone (WINDOW_PAD 0, WINDOW_ALIGN 1): the distances of IPP's
+    transform differ on cut pixels there."""
+    frame, mask, face = _placed(front_name, behind_name, shift, top, left)
+    lab = colour.cv2.cvtColor(frame, colour.cv2.COLOR_RGB2LAB).astype(np.int32)
+    whole = colour.second_character(lab, mask, face)  # origin (0, 0): the whole frame, as before session 41
+    kept, part = colour.parted_by_colour(frame, mask, face, drawn=True)
+    assert whole is not None and part is not None
+    assert (part == whole).all() and (kept == (mask & ~whole)).all()
+    piece, own = colour.foreign_piece(lab, mask, face)
+    rows, columns = colour.cut_window(mask)
+    assert rows.stop - rows.start < 400 and columns.stop - columns.start < 640  # a window, not the frame
+    for sources in (piece, own):
+        frame_distances = colour.cv2.distanceTransform((~sources).astype(np.uint8), colour.cv2.DIST_L2, 3)
+        window_distances = colour.cv2.distanceTransform((~sources[rows, columns]).astype(np.uint8),
+                                                        colour.cv2.DIST_L2, 3)
+        assert (window_distances[mask[rows, columns]] == frame_distances[rows, columns][mask[rows, columns]]).all()

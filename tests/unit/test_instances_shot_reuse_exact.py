@@ -20,6 +20,7 @@ import resources.backends.grabcut_memo as grabcut_memo
 from assets.instances.shot_consistency import ShotFlows, grey_at_flow_size, small_flow, vote_shot
 from assets.instances.shot_seeds import with_shot_seeds
 from resources.backends.character_edges import seeded_grabcut
+from resources.backends.cue_memo import remembered_cues
 from resources.backends.grabcut_memo import call_key, remembered_grabcuts
 from tests.unit.test_grabcut_compiled import sita_window
 from tests.unit.test_shot_seeds import _segmented, segmenter, zombie_shot  # noqa: F401 (fixtures)
@@ -122,17 +123,20 @@ def test_a_shot_cut_again_gives_the_same_masks_with_fewer_grabcuts_and_flows(seg
     frames, _ = zombie_shot
     grabcuts = _counting(monkeypatch, grabcut_compiled, "compiled_grabcut")
     flows_made = _counting(monkeypatch, shot_consistency, "small_flow")
-    runs = {}
+    detected = _counting(monkeypatch, segmenter.cues.bodies, "detect_all")    # YOLOX: one per frame cued
+    runs, detections = {}, {}
     for shared_work in (False, True):
-        grabcuts[0] = flows_made[0] = 0
+        grabcuts[0] = flows_made[0] = detected[0] = 0
         flows = ShotFlows() if shared_work else None
-        with remembered_grabcuts() if shared_work else nullcontext():
+        with remembered_cues() if shared_work else nullcontext(), \
+                remembered_grabcuts() if shared_work else nullcontext():
             segmented, cut = _segmented(segmenter, frames)
             out, changed = with_shot_seeds(segmented, cut, flows)
         voted = vote_shot([rgb for _, rgb, _, _ in out], [[f["mask"] for f in found] for _, _, found, _ in out],
                           flows=flows)
         runs[shared_work] = (changed, [[f["mask"] for f in found] for _, _, found, _ in out], voted,
                              grabcuts[0], flows_made[0])
+        detections[shared_work] = detected[0]
     (changed, cuts, voted, grabcut_calls, flow_calls), (changed2, cuts2, voted2, grabcut_calls2, flow_calls2) = \
         runs[False], runs[True]
     assert changed == changed2 >= 1
@@ -140,4 +144,36 @@ def test_a_shot_cut_again_gives_the_same_masks_with_fewer_grabcuts_and_flows(seg
     assert [len(f) for f in cuts] == [len(f) for f in cuts2]
     assert all(np.array_equal(a, b) for frame_a, frame_b in zip(voted, voted2) for a, b in zip(frame_a, frame_b))
     assert grabcut_calls2 < grabcut_calls and flow_calls2 <= flow_calls   # 17 -> 12 GrabCuts
+    assert detections[True] == len(frames) < detections[False]           # the frame cut again: its cues recalled
 
+
+
+def test_a_frames_cues_asked_again_in_a_block_are_the_first_answers(shared, cue_models, monkeypatch):
+    """Session 41 (h45): in a ``cue_memo.remembered_cues`` block, a drawn frame's cues (2D faces wanted) asked again
+    about the same pixels run no cue model and equal a call outside any block, whatever a caller did to the first
+    answer's arrays; other pixels, a frame not drawn, and any frame after the block are detected anew. On two Sintel
+    trailer frames (a character in each)."""
+    from assets.instances.composites import read_background
+
+    cues_of, _ = cue_models
+    video = shared / "media/video/sintel_trailer_480x204.mp4"
+    rgb, other = read_background(video, 15.0, 204), read_background(video, 30.0, 204)
+    alone = cues_of(rgb, True)
+    expected = {name: getattr(alone, name).copy() for name in ("faces", "bodies", "weak_faces", "toys", "objects")}
+    expected["class_mask"] = alone.class_mask.copy()
+    boxes, maps = _counting(monkeypatch, cues_of.bodies, "detect_all"), _counting(monkeypatch, cues_of.classes, "mask")
+    with remembered_cues():
+        first = cues_of(rgb, True)
+        first.class_mask[:] = ~first.class_mask
+        first.bodies[:] = -1
+        again = cues_of(rgb, True)
+        assert (boxes[0], maps[0]) == (1, 1)                 # the class map read once, kept for the repeat
+        cues_of(other, True).class_mask
+        assert (boxes[0], maps[0]) == (2, 2)
+        cues_of(rgb, False), cues_of(rgb, False)             # not drawn: never cut again, nothing kept
+        assert boxes[0] == 4
+    for name, array in expected.items():
+        assert np.array_equal(getattr(again, name), array), name
+    assert expected["bodies"].size and expected["class_mask"].any()
+    cues_of(rgb, True)
+    assert boxes[0] == 5                                     # outside a block nothing is kept
