@@ -21,6 +21,10 @@ from assets.frames.tone_map import DEFAULT_PEAK_NITS, ToneMap
 BAR_MEAN = 32.0
 BAR_MAX = 48
 MIN_BAR = 2  # bars thinner than this are left (a scaler's edge, not a letterbox)
+# subtitles burned into a letterbox bar: a row mostly black (median) with at most TEXT_ROW_SHARE bright glyph pixels,
+# in a band of at most TEXT_BAND of the frame's rows with black bar rows on both sides, is bar
+TEXT_ROW_SHARE = 0.4
+TEXT_BAND = 0.12
 # a side's crop is the bar that BAR_HOLD of the usable samples have at least: bars hold over most of the film, a
 # dark scene's black sky or a fade does not make one
 BAR_HOLD = 0.8
@@ -175,14 +179,38 @@ def display_turn(rotation_deg: float | None) -> int:
 
 def bar_sizes(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right) black rows and columns at the borders of one 8-bit grey frame; None when the whole
-    frame is dark (a fade, a black card): it says nothing of bars."""
+    frame is dark (a fade, a black card): it says nothing of bars. A letterbox bar keeps its size through a line of
+    subtitles drawn in it (``through_text``)."""
     rows = (grey.mean(axis=1) <= BAR_MEAN) & (grey.max(axis=1) <= BAR_MAX)
     cols = (grey.mean(axis=0) <= BAR_MEAN) & (grey.max(axis=0) <= BAR_MAX)
     if rows.all() or cols.all():
         return None
-    picture_rows, picture_cols = np.flatnonzero(~rows), np.flatnonzero(~cols)
-    return (int(picture_rows[0]), int(len(rows) - 1 - picture_rows[-1]), int(picture_cols[0]),
-            int(len(cols) - 1 - picture_cols[-1]))
+    picture_cols = np.flatnonzero(~cols)
+    texty = (np.median(grey, axis=1) <= BAR_MEAN) & ((grey > BAR_MAX).mean(axis=1) <= TEXT_ROW_SHARE)
+    top = through_text(rows, texty)
+    bottom = through_text(rows[::-1], texty[::-1])
+    return (top, bottom, int(picture_cols[0]), int(len(cols) - 1 - picture_cols[-1]))
+
+
+def through_text(bar: np.ndarray, texty: np.ndarray) -> int:
+    """The bar's size from the frame's edge (index 0 on): its black rows, continued through bands of text rows
+    (mostly black, a minority of bright glyph pixels: subtitles burned into a letterbox bar) that have black bar rows
+    beyond them too, MIN_BAR at least; a band at most TEXT_BAND of the frame's rows. Text touching the picture
+    (nothing black beyond it) ends the bar where the text starts, as before."""
+    size, limit = 0, max(1, int(TEXT_BAND * len(bar)))
+    while size < len(bar) and bar[size]:
+        size += 1
+    while size < len(bar):
+        band = size
+        while band < len(bar) and texty[band] and not bar[band] and band - size < limit:
+            band += 1
+        beyond = band
+        while beyond < len(bar) and bar[beyond]:
+            beyond += 1
+        if band == size or beyond - band < MIN_BAR or beyond == len(bar):
+            return size
+        size = beyond
+    return size
 
 
 def film_crop(samples: list[tuple[int, int, int, int] | None], width: int, height: int) -> Crop | None:

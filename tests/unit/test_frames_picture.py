@@ -60,6 +60,22 @@ def test_bars_found_on_a_padded_frame_and_a_dark_frame_says_nothing(shared):
     assert bar_sizes(grey) == (0, 0, 0, 0)
 
 
+def test_a_subtitle_burned_into_the_bar_leaves_it_a_bar(shared):
+    """Fansubs put a letterboxed film's lines in its bottom bar: the bar ended at the text's top, so the film kept
+    36 rows of bar and text (subs_in_bar: crop 396 rows of a 360-row picture); text reaching into the picture
+    still ends the bar where it starts."""
+    grey = _pc_frames(shared, 1)[0][:360]
+    padded = cv2.copyMakeBorder(grey, 60, 60, 0, 0, cv2.BORDER_CONSTANT, value=16)
+    for thickness, colour in ((4, 0), (1, 255)):  # white glyphs with a black outline, as subtitle renderers draw them
+        cv2.putText(padded, "Where are you going, Chip?", (250, 452), cv2.FONT_HERSHEY_SIMPLEX, 0.8, colour, thickness)
+    assert bar_sizes(padded) == (60, 60, 0, 0)
+    cv2.putText(padded, "Chip?", (600, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 1)  # a sign in the top bar too
+    assert bar_sizes(padded) == (60, 60, 0, 0)
+    touching = padded.copy()
+    touching[418:422, 300:400] = 255  # a line of text against the picture: no black between
+    assert bar_sizes(touching)[1] < 60
+
+
 def test_film_crop_needs_bars_on_most_samples(shared):
     greys = _pc_frames(shared)
     boxed = [cv2.copyMakeBorder(g, 0, 0, 107, 107, cv2.BORDER_CONSTANT, value=16) for g in greys]
