@@ -17,7 +17,8 @@ from resources.errors import BadMediaError
 # animated GIF, WebP or AVIF gives its first frame)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".gif", ".heic", ".heif"}
 HEIF_SUFFIXES = {".heic", ".heif"}
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".mka", ".wma", ".ac3", ".eac3", ".dts",
+                  ".aiff", ".aif", ".m4b"}
 SIDECAR_SUFFIXES = (".srt", ".ass", ".ssa", ".vtt")  # subtitle files beside a film, read by the audio stage
 # Images above this many pixels are decoded reduced (JPEG: in the DCT, 1/2 to 1/8, without the full image in
 # memory; other formats: decoded, then resized). Above MAX_IMAGE_PIXELS (or a format with no reduced decoding above

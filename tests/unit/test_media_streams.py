@@ -162,3 +162,15 @@ def test_the_audio_stage_leads_a_late_sound_in(files, castforge_home):
     heard, rate = read_audio(workspace.absolute(row["speech_path"]))
     silent = int(np.argmax(np.abs(heard[0]) > 1e-4)) / rate
     assert 0.45 < silent < 0.55 and abs(row["duration_s"] - 8.5) < 0.1
+
+
+def test_a_matroska_audio_file_is_an_audio_film(files, tmp_path):
+    """An anime release's external dub (``.mka``) or an AC-3 / DTS track dropped on its own was "unknown" to the
+    watched folder."""
+    from sensors.scan import classify
+
+    sound = tmp_path / "dub.mka"
+    _ffmpeg("-i", str(files["song.m4a"]), "-map", "0:a", "-c", "copy", str(sound))
+    assert classify(sound) == "film"
+    info = probe(sound)
+    assert info.kind == "audio" and abs(info.duration_s - 8.0) < 0.2
