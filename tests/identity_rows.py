@@ -42,3 +42,27 @@ def assign_stored(stored: dict, **overrides):
         face_boxes={ids[k]: tuple(float(v) for v in stored["face_box"][k]) for k in faced
                     if not np.isnan(stored["face_box"][k]).any()},
         layouts=layouts)
+
+
+def assign_film_rows(path: Path, **overrides):
+    """``assign_identities`` on a film's stored rows (tests/data/kenney_film_tune_*_rows.npz: each row's shot, key
+    frame, time, area and box; the faced rows' embeddings in row order), the anime preset with ``overrides``;
+    returns (each row's character, its shot, the result)."""
+    stored = np.load(path)
+    ids = [f"row{k}" for k in range(len(stored["character"]))]
+    faced = np.flatnonzero(stored["has_face"])
+    boxes = pl.DataFrame({"instance_id": ids, "shot": stored["shot"].tolist(),
+                          "frame_id": [str(f) for f in stored["frame_id"]],
+                          "timestamp_s": stored["timestamp_s"].tolist(), "area": stored["area"].tolist(),
+                          **{name: stored["box"][:, i].tolist() for i, name in enumerate(("x0", "y0", "x1", "y1"))}})
+    faces = stored["face"].astype(np.float32)  # the faced rows' embeddings, in row order
+    result = assign_identities(
+        ids, {ids[k]: faces[j] for j, k in enumerate(faced)}, normalise(stored["appearance"].astype(np.float32)),
+        anime_params(**overrides),
+        face_quality={ids[k]: (float(stored["quality"][k]), bool(stored["gated"][k])) for k in faced},
+        boxes=boxes, face_detectors={ids[k]: str(stored["detector"][k]) for k in faced},
+        colours=stored["colour"].astype(np.float32), shapes=stored["shape"].astype(np.float32),
+        face_boxes={ids[k]: tuple(stored["face_box"][k].tolist()) for k in faced
+                    if np.isfinite(stored["face_box"][k]).all()},
+        layouts=stored["layout"].astype(np.float32) if "layout" in stored.files else None)
+    return stored["character"], stored["shot"], result

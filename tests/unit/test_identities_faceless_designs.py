@@ -13,12 +13,10 @@ character its mask overlaps best ("" none))."""
 from pathlib import Path
 
 import numpy as np
-import polars as pl
-import yaml
 
-from assets.identities.assignment import assign_identities
-from assets.identities.core import IdentityParams, normalise
+from assets.identities.core import normalise
 from assets.identities.faceless_designs import design_units
+from tests.identity_rows import assign_film_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests/data/kenney_film_tune_faceless_rows.npz"
@@ -27,24 +25,7 @@ STORED = ROOT / "tests/data/kenney_film_tune_faceless_rows.npz"
 def assigned(rows: Path = STORED, **settings):
     """The identity step on the stored rows (``rows``: a file of this form) with the anime preset (and ``settings``
     over it)."""
-    stored = np.load(rows)
-    ids = [f"row{k}" for k in range(len(stored["character"]))]
-    faced = np.flatnonzero(stored["has_face"])
-    anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
-    params = IdentityParams.from_dict({**anime, **settings})
-    boxes = pl.DataFrame({"instance_id": ids, "shot": stored["shot"].tolist(),
-                          "frame_id": [str(f) for f in stored["frame_id"]],
-                          "timestamp_s": stored["timestamp_s"].tolist(), "area": stored["area"].tolist(),
-                          **{name: stored["box"][:, i].tolist() for i, name in enumerate(("x0", "y0", "x1", "y1"))}})
-    faces = stored["face"].astype(np.float32)  # the faced rows' embeddings, in row order
-    result = assign_identities(
-        ids, {ids[k]: faces[j] for j, k in enumerate(faced)}, normalise(stored["appearance"].astype(np.float32)),
-        params, face_quality={ids[k]: (float(stored["quality"][k]), bool(stored["gated"][k])) for k in faced},
-        boxes=boxes, face_detectors={ids[k]: str(stored["detector"][k]) for k in faced},
-        colours=stored["colour"].astype(np.float32), shapes=stored["shape"].astype(np.float32),
-        face_boxes={ids[k]: tuple(stored["face_box"][k].tolist()) for k in faced
-                    if np.isfinite(stored["face_box"][k]).all()})
-    return stored["character"], stored["shot"], result
+    return assign_film_rows(rows, **settings)
 
 
 def test_the_zombies_tracks_of_three_shots_form_one_faceless_group():

@@ -13,12 +13,10 @@ mask overlaps best ("" none))."""
 from pathlib import Path
 
 import numpy as np
-import polars as pl
-import yaml
 
-from assets.identities.assignment import assign_identities
-from assets.identities.core import IdentityParams, normalise
+from assets.identities.core import normalise
 from assets.identities.faceless_groups import one_shot_groups, recurring_only
+from tests.identity_rows import assign_film_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests/data/kenney_film_tune_s13_one_shot_rows.npz"
@@ -26,25 +24,7 @@ STORED = ROOT / "tests/data/kenney_film_tune_s13_one_shot_rows.npz"
 
 def assigned(**settings):
     """The identity step on the stored rows with the anime preset (and ``settings`` over it)."""
-    stored = np.load(STORED)
-    ids = [f"row{k}" for k in range(len(stored["character"]))]
-    faced = np.flatnonzero(stored["has_face"])
-    anime = yaml.safe_load((ROOT / "configs/presets/anime.yaml").read_text())["identities"]
-    params = IdentityParams.from_dict({**anime, **settings})
-    boxes = pl.DataFrame({"instance_id": ids, "shot": stored["shot"].tolist(),
-                          "frame_id": [str(f) for f in stored["frame_id"]],
-                          "timestamp_s": stored["timestamp_s"].tolist(), "area": stored["area"].tolist(),
-                          **{name: stored["box"][:, i].tolist() for i, name in enumerate(("x0", "y0", "x1", "y1"))}})
-    faces = stored["face"].astype(np.float32)
-    result = assign_identities(
-        ids, {ids[k]: faces[j] for j, k in enumerate(faced)}, normalise(stored["appearance"].astype(np.float32)),
-        params, face_quality={ids[k]: (float(stored["quality"][k]), bool(stored["gated"][k])) for k in faced},
-        boxes=boxes, face_detectors={ids[k]: str(stored["detector"][k]) for k in faced},
-        colours=stored["colour"].astype(np.float32), shapes=stored["shape"].astype(np.float32),
-        face_boxes={ids[k]: tuple(stored["face_box"][k].tolist()) for k in faced
-                    if np.isfinite(stored["face_box"][k]).all()},
-        layouts=stored["layout"].astype(np.float32))
-    return stored["character"], stored["shot"], result
+    return assign_film_rows(STORED, **settings)
 
 
 def test_the_robot_and_the_zombie_of_one_shot_each_form_a_faceless_group():
@@ -63,9 +43,8 @@ def test_the_robot_and_the_zombie_of_one_shot_each_form_a_faceless_group():
 def test_without_the_design_join_a_zombies_shot_of_its_own_is_still_a_group():
     # the stored rows of test_identities_faceless_designs.py (its Kenney tune film): with faceless_design_join
     # off, the zombie's shots are three one-shot groups; the one on 5 key frames (shot 8) forms, all of it zombie
-    from tests.unit.test_identities_faceless_designs import assigned as design_rows_assigned
-
-    characters, shots, result = design_rows_assigned(faceless_design_join=None)
+    characters, shots, result = assign_film_rows(ROOT / "tests/data/kenney_film_tune_faceless_rows.npz",
+                                                 faceless_design_join=None)
     grouped = np.flatnonzero((characters == "zombie") & (result.labels >= 0))
     assert set(shots[grouped].tolist()) == {8} and len(grouped) == 5
     group = result.groups[int(result.labels[grouped[0]])]
