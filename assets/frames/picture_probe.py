@@ -130,22 +130,24 @@ def _combed_runs(container: Any, stream: Any, starts: list[int]) -> tuple[int, i
     stream.codec_context.skip_frame = "DEFAULT"
     before = after = 0
     for start in starts:
-        run: deque = deque(maxlen=PRE_ROLL)
+        lead: deque = deque(maxlen=PRE_ROLL)  # the frames just before the run
+        run: list[Any] = []
         try:
             container.seek(start, stream=stream, backward=True)
             for n, frame in enumerate(container.decode(stream)):
-                if run.maxlen == PRE_ROLL and (frame.pts is None or frame.pts >= start or n >= MAX_FRAMES_TO_START):
-                    run = deque(run, maxlen=None)
-                run.append(frame)
-                if len(run) >= PRE_ROLL + RUN_FRAMES + 1:
+                if run or frame.pts is None or frame.pts >= start or n >= MAX_FRAMES_TO_START:
+                    run.append(frame)
+                else:
+                    lead.append(frame)
+                if len(run) > RUN_FRAMES:
                     break
         except (av.error.FFmpegError, StopIteration):
             continue
-        if run.maxlen is not None or len(run) < PRE_ROLL + 3:
+        if len(run) < 3:
             continue
-        matched = list(filtered(run, FIELD_MATCH[:1], stream.time_base))
-        before += _combed_frames(list(run)[PRE_ROLL:-1])
-        after += _combed_frames(matched[PRE_ROLL:-1])
+        matched = list(filtered([*lead, *run], FIELD_MATCH[:1], stream.time_base))[len(lead):]
+        before += _combed_frames(run[:-1])
+        after += _combed_frames(matched[:-1])
     return before, after
 
 
