@@ -58,8 +58,8 @@ def face_region(mask: np.ndarray, face: np.ndarray, origin: tuple[int, int] = (0
     height = y1 - y0
     top, left = origin
     region = np.zeros_like(mask, dtype=bool)
-    region[max(0, max(0, int(y0 - ABOVE * height)) - top):max(0, max(0, int(y1 + BELOW * height)) - top),
-           max(0, max(0, int(x0)) - left):max(0, max(0, int(x1)) - left)] = True
+    region[max(0, int(y0 - ABOVE * height) - top):max(0, int(y1 + BELOW * height) - top),
+           max(0, int(x0) - left):max(0, int(x1) - left)] = True  # top, left >= 0: clipping once is enough
     return region & mask
 
 
