@@ -188,8 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="register a video, an audio file or a folder of images as a film")
     p.add_argument("path", help="a video or audio file FFmpeg reads (audio only: the audio stages run, the picture "
-                   "stages see no frames), or a folder of images (" + " ".join(sorted(IMAGE_SUFFIXES)) +
-                   ", subfolders included; a single image is refused: ingest its folder)")
+                   "stages see no frames), an animated GIF or PNG (a clip without sound), or a folder of images (" +
+                   " ".join(sorted(IMAGE_SUFFIXES)) + ", subfolders included; a single image is refused: ingest its "
+                   "folder)")
     p.add_argument("--film", help="film key (default: a slug of the file or folder name)")
     p.set_defaults(handler=_cmd_ingest)
     p = sub.add_parser("materialize", help="materialise assets for a film (with upstream assets it needs)")

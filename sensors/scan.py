@@ -2,7 +2,8 @@
 
 An entry (a video or audio file, or a folder of images) is ready once it has kept the same size and modification
 time for a quiet period and no process has it open for writing (where /proc tells). Nothing here reads a file's
-contents: hashing and probing happen in the ingest run, so a tick stays fast however large the drops are.
+contents but a loose PNG's or WebP's header (whether it is animated): hashing and probing happen in the ingest run,
+so a tick stays fast however large the drops are.
 """
 
 import json
@@ -13,11 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from resources.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, SIDECAR_SUFFIXES, image_files
+from resources.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, SIDECAR_SUFFIXES, image_files, is_animated_image
 
 REJECTED = "rejected"
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
                   ".flv", ".ogv", ".3gp", ".vob"}
+# loose files that are clips: GIF and APNG (an ingest run refuses a still one, with its reason); a loose PNG or WebP
+# is one where its header says it is animated (a still image is a folder's business)
+ANIMATION_SUFFIXES = {".gif", ".apng"}
+MAYBE_ANIMATED_SUFFIXES = {".png", ".webp"}
 PARTIAL_SUFFIXES = {".part", ".crdownload", ".tmp", ".download", ".partial"}
 DEFAULT_QUIET_S = 30.0
 
@@ -41,9 +46,8 @@ def _signature(path: Path) -> list:
 
 
 def classify(entry: Path) -> str:
-    """"film" (video, audio, folder), "partial" (a download in progress), "ignored" (hidden, reason files,
-    sidecar subtitles) or
-    "unknown"."""
+    """"film" (video, audio, an animation, folder), "partial" (a download in progress), "ignored" (hidden, reason
+    files, sidecar subtitles) or "unknown"."""
     name = entry.name
     if name.startswith(".") or name == REJECTED or name.endswith(".reason.txt"):
         return "ignored"
@@ -54,9 +58,11 @@ def classify(entry: Path) -> str:
     suffix = entry.suffix.lower()
     if suffix in PARTIAL_SUFFIXES:
         return "partial"
-    if suffix in VIDEO_SUFFIXES | AUDIO_SUFFIXES:
+    if suffix in VIDEO_SUFFIXES | AUDIO_SUFFIXES | ANIMATION_SUFFIXES:
         return "film"
-    return "unknown"  # loose images (ingest their folder), documents, anything else
+    if suffix in MAYBE_ANIMATED_SUFFIXES and is_animated_image(entry):
+        return "film"
+    return "unknown"  # still images (ingest their folder), documents, anything else
 
 
 def paths_open_for_writing(folder: Path) -> dict[str, int]:

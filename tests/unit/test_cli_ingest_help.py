@@ -12,7 +12,8 @@ def test_ingest_help_names_video_audio_and_image_folders(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["ingest", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for words in ("video", "audio file", "folder of images", "subfolders included", "a single image is refused"):
+    for words in ("video", "audio file", "animated GIF or PNG", "folder of images", "subfolders included",
+                  "a single image is refused"):
         assert words in text
     for suffix in IMAGE_SUFFIXES:
         assert suffix in text

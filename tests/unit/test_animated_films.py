@@ -1,0 +1,104 @@
+"""An animated GIF or PNG (APNG) is a short clip: ingested alone, or dropped loose in the watched folder, it is a
+video film without sound (resources/media.py ``_probe_animation``, sensors/scan.py ``classify``). A cut copy is
+refused by name (a GIF without its trailer byte, an APNG short of the frames it declares), and so is an animated
+WebP, whose frames FFmpeg cannot decode. Made here with ffmpeg and Pillow from Penny & Chip."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from assets.frames.core import FrameParams, extract_video_frames
+from resources.errors import BadMediaError
+from resources.media import is_animated_image, probe
+from sensors.scan import classify, scan_drop_folder
+
+PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def clips(shared, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("animations")
+    # 6 s across a cut between two shots, 12 frames a second
+    source = ["-ss", "5", "-t", "6", "-i", str(shared / PC), "-vf", "fps=12,scale=480:-1"]
+    made = {name: folder / name for name in ("clip.gif", "clip.png", "clip.apng", "still.gif", "still.png")}
+    _ffmpeg(*source, str(made["clip.gif"]))
+    _ffmpeg(*source, "-f", "apng", "-plays", "0", str(made["clip.png"]))
+    shutil.copy(made["clip.png"], made["clip.apng"])
+    _ffmpeg("-ss", "25", "-i", str(shared / PC), "-frames:v", "1", "-update", "1", str(made["still.gif"]))
+    _ffmpeg("-ss", "25", "-i", str(shared / PC), "-frames:v", "1", "-update", "1", str(made["still.png"]))
+    with Image.open(made["clip.gif"]) as gif:
+        frames = []
+        for index in range(0, gif.n_frames, 6):
+            gif.seek(index)
+            frames.append(gif.convert("RGB"))
+    made["clip.webp"] = folder / "clip.webp"
+    frames[0].save(made["clip.webp"], save_all=True, append_images=frames[1:], duration=500, loop=0)
+    for name in ("clip.gif", "clip.png"):
+        data = made[name].read_bytes()
+        made["cut_" + name] = folder / ("cut_" + name)
+        made["cut_" + name].write_bytes(data[:int(len(data) * 0.6)])
+    return made
+
+
+@pytest.mark.parametrize("name", ["clip.gif", "clip.png", "clip.apng"])
+def test_an_animation_is_a_video_film_without_sound(clips, name):
+    info = probe(clips[name])
+    assert info.kind == "video" and not info.has_audio
+    assert info.frame_count == 72 and info.width == 480
+    assert 5.9 < info.duration_s < 6.1 and 11.5 < info.fps < 12.5
+
+
+@pytest.mark.parametrize("name", ["clip.gif", "clip.png"])
+def test_its_key_frames_are_the_clips_shots(clips, name, tmp_path):
+    out = extract_video_frames(clips[name], tmp_path / "frames", FrameParams())
+    kept = out.frames.filter(out.frames["kept"])
+    assert kept.height >= 2
+    assert kept["shot"].n_unique() >= 2
+    assert kept["timestamp_s"].max() < 6.1
+
+
+@pytest.mark.parametrize("name, reason", [("cut_clip.gif", "does not end with its trailer byte"),
+                                          ("cut_clip.png", "declares 72 frames but holds|stops reading after")])
+def test_a_half_copied_animation_is_refused_by_name(clips, name, reason):
+    with pytest.raises(BadMediaError, match=reason) as refused:
+        probe(clips[name])
+    assert name in str(refused.value)
+
+
+def test_an_animated_webp_is_refused_with_what_to_do(clips):
+    assert is_animated_image(clips["clip.webp"])
+    with pytest.raises(BadMediaError, match="animated WEBP image, whose frames FFmpeg .* cannot read; save it as"):
+        probe(clips["clip.webp"])
+
+
+@pytest.mark.parametrize("name", ["still.gif", "still.png"])
+def test_a_still_image_is_still_refused(clips, name):
+    assert not is_animated_image(clips[name])
+    with pytest.raises(BadMediaError, match="single image"):
+        probe(clips[name])
+
+
+def test_the_watched_folder_takes_loose_animations_and_leaves_still_pngs(clips, tmp_path):
+    import json
+    import time
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name in ("clip.gif", "clip.png", "clip.webp", "still.png"):
+        shutil.copy(clips[name], drop / name)
+    assert [classify(drop / n) for n in ("clip.gif", "clip.png", "clip.webp", "still.png")] == \
+        ["film", "film", "film", "unknown"]
+    now = time.time()
+    first = scan_drop_folder(drop, None, now=now, quiet_s=30.0)
+    later = scan_drop_folder(drop, json.dumps(first.cursor), now=now + 60, quiet_s=30.0)
+    assert sorted(p.name for p in later.ready) == ["clip.gif", "clip.png", "clip.webp"]
+    assert [p.name for p in first.unknown] == ["still.png"]
+
