@@ -97,7 +97,7 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
         track, why = choose_audio_track(tracks, params, film)
         origin = media_origin_s(path)  # the film's clock: the frames' (assets/frames/decode.py), a player's
         cues, subtitle_tracks, subtitle_note = film_subtitles(path, embedded_subtitles, params.subtitle_language,
-                                                              track.language, origin)
+                                                              track.language, origin, params.subtitle_encoding)
         lead = track.start_s - origin if track.start_s - origin > LEAD_MIN_S else 0.0
         with workspace.staged_dir("audio") as staging:
             out = extract_audio(path, staging, track.position, lead_s=lead)

@@ -10,6 +10,7 @@ import polars as pl
 
 from assets.audio.subtitles import (SubtitleCandidate, ass_styles, dialogue_text, language_code,
                                     sidecar_language, sign_reason, split_event)
+from assets.audio.subtitle_text import SubtitleEncodingError, sidecar_as_utf8
 from resources.errors import BadMediaError
 from resources.media import sidecar_subtitle_files
 
@@ -73,18 +74,32 @@ def sidecar_candidates(source: Path) -> list[SubtitleCandidate]:
             for p in sidecar_subtitle_files(source)]
 
 
-def read_cues(candidate: SubtitleCandidate, source: Path, offset_s: float = 0.0) -> pl.DataFrame:
+def read_cues(candidate: SubtitleCandidate, source: Path, offset_s: float = 0.0, encoding: str = "auto") -> pl.DataFrame:
     """Every event of a text subtitle track: start, end (seconds on the film's clock: an embedded stream's times
     have ``offset_s``, the film's start in its container's timestamps, subtracted; a sidecar file's are already a
     player's times), cleaned text, source, style, ``kind`` (dialogue | sign) and why it is a sign. Empty events are
-    dropped."""
-    if candidate.path:
-        offset_s = 0.0
+    dropped. A sidecar file is read in its own encoding (``encoding``: auto, or a codec name; subtitle_text.py)."""
+    return read_track(candidate, source, offset_s, encoding)[0]
+
+
+def read_track(candidate: SubtitleCandidate, source: Path, offset_s: float = 0.0,
+               encoding: str = "auto") -> tuple[pl.DataFrame, str]:
+    """``read_cues`` and the encoding a sidecar file was read in ("" for an embedded stream: UTF-8 by its
+    container's rules); BadMediaError naming the file when its text cannot be read."""
     import av
 
+    if candidate.path:
+        offset_s = 0.0
     path = candidate.path or str(source)
+    read_as = ""
     try:
-        container = av.open(path)
+        if candidate.path:
+            text, demuxer, read_as = sidecar_as_utf8(Path(path), encoding)
+            container = av.open(text, format=demuxer)
+        else:
+            container = av.open(path)
+    except SubtitleEncodingError as error:
+        raise BadMediaError(Path(path), str(error)) from error
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise BadMediaError(Path(path), f"its subtitles cannot be read ({error})") from error
     rows = []
@@ -93,36 +108,47 @@ def read_cues(candidate: SubtitleCandidate, source: Path, offset_s: float = 0.0)
                   next(s for s in container.streams if s.index == candidate.stream_index))
         styles = ass_styles((stream.codec_context.extradata or b"").decode("utf-8", "replace"))
         time_base = float(stream.time_base)
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            for subtitle in stream.codec_context.decode(packet):
-                event = bytes(getattr(subtitle, "ass", b"") or b"").decode("utf-8", "replace")
-                style, raw = split_event(event)
-                text = dialogue_text(raw)
-                if not text:
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is None or packet.size == 0:
                     continue
-                start = packet.pts * time_base - offset_s
-                end = start + (packet.duration or 0) * time_base
-                why = sign_reason(style, raw, styles)
-                rows.append({"start_s": round(start, 3), "end_s": round(end, 3), "text": text,
-                             "source": candidate.source, "style": style, "kind": "sign" if why else "dialogue",
-                             "why": why})
-    return pl.DataFrame(rows, schema=CUE_SCHEMA).sort("start_s")
+                for subtitle in stream.codec_context.decode(packet):
+                    event = bytes(getattr(subtitle, "ass", b"") or b"").decode("utf-8", "replace")
+                    style, raw = split_event(event)
+                    text = dialogue_text(raw)
+                    if not text:
+                        continue
+                    start = packet.pts * time_base - offset_s
+                    end = start + (packet.duration or 0) * time_base
+                    why = sign_reason(style, raw, styles)
+                    rows.append({"start_s": round(start, 3), "end_s": round(end, 3), "text": text,
+                                 "source": candidate.source, "style": style, "kind": "sign" if why else "dialogue",
+                                 "why": why})
+        except av.error.FFmpegError as error:
+            raise BadMediaError(Path(path), f"its subtitles cannot be read past cue {len(rows)} ({error})") from error
+    return pl.DataFrame(rows, schema=CUE_SCHEMA).sort("start_s"), read_as
 
 
 def film_subtitles(source: Path, embedded: list[SubtitleCandidate], wanted: str, audio_language: str,
-                   offset_s: float) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+                   offset_s: float, encoding: str = "auto") -> tuple[pl.DataFrame, pl.DataFrame, str]:
     """(cues of the chosen track, one row per candidate track, note): sidecar files beside ``source`` and its
-    embedded streams, chosen by ``choose_subtitles``."""
+    embedded streams, chosen by ``choose_subtitles``. A chosen track whose text cannot be read gives no cues and
+    says why (the transcripts then come from speech), never a failure of the film's audio."""
     from assets.audio.subtitles import choose_subtitles
 
     candidates = sidecar_candidates(source) + embedded
     chosen, why = choose_subtitles(candidates, wanted, audio_language)
-    cues = read_cues(chosen, source, offset_s) if chosen is not None else pl.DataFrame(schema=CUE_SCHEMA)
+    cues, read_as = pl.DataFrame(schema=CUE_SCHEMA), ""
+    if chosen is not None:
+        try:
+            cues, read_as = read_track(chosen, source, offset_s, encoding)
+        except BadMediaError as error:
+            why = f"{why}; unreadable: {error.reason}"
+            return cues, track_rows(candidates, chosen, why), f"subtitles: none ({chosen.source}, {why})"
     if chosen is not None:
         dialogue = int((cues["kind"] == "dialogue").sum())
-        note = f"subtitles: {chosen.source} ({chosen.codec}, {chosen.language or 'untagged'}; {why}): " \
+        read = f"; read as {read_as}" if read_as and read_as not in ("utf-8", "utf-8-sig") else ""
+        note = f"subtitles: {chosen.source} ({chosen.codec}, {chosen.language or 'untagged'}; {why}{read}): " \
                f"{dialogue} dialogue cues, {cues.height - dialogue} signs"
     else:
         note = f"subtitles: none ({why})"

@@ -14,6 +14,7 @@ class AudioParams:
     language: str = "auto"           # audio track by language (eng, jpn, en...); auto: default-flagged, else first
     track: int = -1                  # audio track by position among the audio tracks (0 = first); -1: by language
     subtitle_language: str = "auto"  # auto: the audio's language, else default-flagged, else first text | none | eng
+    subtitle_encoding: str = "auto"  # a sidecar file's text: auto (byte-order mark, UTF-8, else detected) | cp1252...
 
     def __post_init__(self) -> None:
         if self.track < -1:
