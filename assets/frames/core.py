@@ -273,7 +273,10 @@ def _extract_into(writer: "_FrameWriter", video: Path, params: FrameParams, on_f
             wanted = _wanted_for_shot(params, end_frame - shot_start + 1, end_s - shot_start_s)
             chosen = reservoir.pick(end_frame, wanted, lambda f: not ShotDetector.is_dark(f.small_bgr))
         for pos, (_, frame) in enumerate(chosen):
-            writer.add(frame.full_bgr(), shot.shot, pos, frame.index, frame.timestamp_s, "")
+            bgr, alpha = frame.key_frame()
+            writer.add(bgr, shot.shot, pos, frame.index, frame.timestamp_s, "")
+            if writer.rows[-1]["kept"] and alpha is not None:  # the frame's own cut-out, beside it for instances
+                write_frame_alpha(writer.out_dir / f"{writer.rows[-1]['frame_id']}.jpg", alpha)
         shot_start = end_frame + 1
         shot_start_s = timestamps[shot_start] if shot_start < len(timestamps) else end_s
         reservoir = ShotReservoir(params.frames_per_shot, shot_start)

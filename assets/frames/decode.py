@@ -40,6 +40,12 @@ class DecodedFrame:
 
         return frame_pixels(self.reformatter, self.frame, self.tone)
 
+    def key_frame(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Full-size BGR and, where the frame's own alpha cuts a figure out, that alpha (frame_pixels.py)."""
+        from assets.frames.frame_pixels import key_frame_pixels
+
+        return key_frame_pixels(self.reformatter, self.frame, self.tone)
+
 
 MAX_REPORTED_GAPS = 20
 MAX_FRAME_DURATION_S = 10.0  # a frame's own duration trusted up to this (a still held in a screen recording)

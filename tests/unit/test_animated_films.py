@@ -1,16 +1,20 @@
 """An animated GIF or PNG (APNG) is a short clip: ingested alone, or dropped loose in the watched folder, it is a
 video film without sound (resources/media.py ``_probe_animation``, sensors/scan.py ``classify``). A cut copy is
 refused by name (a GIF without its trailer byte, an APNG short of the frames it declares), and so is an animated
-WebP, whose frames FFmpeg cannot decode. Made here with ffmpeg and Pillow from Penny & Chip."""
+WebP, whose frames FFmpeg cannot decode. A clip whose frames carry alpha (a sticker GIF, ProRes 4444, QuickTime
+Animation) keeps each key frame's alpha as its cut-out, its colours laid on white (assets/frames/frame_pixels.py).
+Made here with ffmpeg and Pillow from Penny & Chip and a character with exact alpha."""
 
 import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from assets.frames.core import FrameParams, extract_video_frames
+from assets.instances.image_alpha import alpha_instances, read_frame_alpha
 from resources.errors import BadMediaError
 from resources.media import is_animated_image, probe
 from sensors.scan import classify, scan_drop_folder
@@ -102,3 +106,58 @@ def test_the_watched_folder_takes_loose_animations_and_leaves_still_pngs(clips, 
     assert sorted(p.name for p in later.ready) == ["clip.gif", "clip.png", "clip.webp"]
     assert [p.name for p in first.unknown] == ["still.png"]
 
+
+
+STEP_PX = 24  # the sticker's character moves this far right each frame
+
+
+@pytest.fixture(scope="module")
+def stickers(shared, tmp_path_factory) -> dict[str, Path]:
+    """A character with exact alpha walking across a transparent 480x320 canvas, 12 frames: as a GIF (1-bit alpha),
+    ProRes 4444 (soft alpha) and QuickTime Animation; and the same laid on grey as an opaque GIF."""
+    folder = tmp_path_factory.mktemp("stickers")
+    sprite = Image.open(shared / "media/characters_rgba/sita_front.png").convert("RGBA")
+    sprite.thumbnail((220, 220))
+    frames = []
+    for k in range(12):
+        canvas = Image.new("RGBA", (480, 320), (0, 0, 0, 0))
+        canvas.paste(sprite, (20 + STEP_PX * k, 60), sprite)
+        frames.append(canvas)
+    made = {"sticker.gif": folder / "sticker.gif", "opaque.gif": folder / "opaque.gif"}
+    frames[0].save(made["sticker.gif"], save_all=True, append_images=frames[1:], duration=100, loop=0, disposal=2)
+    grey = [Image.alpha_composite(Image.new("RGBA", f.size, (128, 128, 128, 255)), f).convert("RGB") for f in frames]
+    grey[0].save(made["opaque.gif"], save_all=True, append_images=grey[1:], duration=100, loop=0)
+    for name, codec in (("sticker.mov", ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"]),
+                        ("sticker_rle.mov", ["-c:v", "qtrle"])):
+        made[name] = folder / name
+        _ffmpeg("-i", str(made["sticker.gif"]), *codec, str(made[name]))
+    made["truth"] = folder / "truth"  # each frame's alpha as the GIF holds it (1 bit: Pillow's palette threshold)
+    made["truth"].mkdir()
+    with Image.open(made["sticker.gif"]) as gif:
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            gif.convert("RGBA").getchannel("A").save(made["truth"] / f"{k:02d}.png")
+    return made
+
+
+@pytest.mark.parametrize("name", ["sticker.gif", "sticker.mov", "sticker_rle.mov"])
+def test_a_clip_with_alpha_keeps_each_key_frame_s_own_cut_out(stickers, name, tmp_path):
+    out = extract_video_frames(stickers[name], tmp_path / "frames", FrameParams())
+    kept = out.frames.filter(out.frames["kept"])
+    assert kept.height >= 3
+    for row in kept.iter_rows(named=True):
+        key_frame = np.asarray(Image.open(tmp_path / "frames" / Path(row["path"]).name))
+        alpha = read_frame_alpha(tmp_path / "frames" / Path(row["path"]).name, key_frame.shape[:2])
+        truth = np.asarray(Image.open(stickers["truth"] / f"{row['frame_index']:02d}.png")) >= 128
+        mine = alpha >= 128
+        assert (mine & truth).sum() / (mine | truth).sum() > 0.99
+        assert (key_frame[~mine & ~truth] > 240).mean() > 0.99  # laid on white where transparent (JPEG's ringing aside)
+        figures = alpha_instances(alpha)
+        assert len(figures) == 1 and figures[0]["seed"] == "image_alpha"
+
+
+def test_an_opaque_clip_keeps_no_alpha(stickers, tmp_path):
+    out = extract_video_frames(stickers["opaque.gif"], tmp_path / "frames", FrameParams())
+    kept = out.frames.filter(out.frames["kept"])
+    assert kept.height >= 3
+    assert not list((tmp_path / "frames").glob("*_alpha.png"))
