@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from resources.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, SIDECAR_SUFFIXES, image_files, is_animated_image
+from resources.animation import is_animated_image
+from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, image_files
 
 REJECTED = "rejected"
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",

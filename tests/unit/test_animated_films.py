@@ -1,5 +1,5 @@
 """An animated GIF or PNG (APNG) is a short clip: ingested alone, or dropped loose in the watched folder, it is a
-video film without sound (resources/media.py ``_probe_animation``, sensors/scan.py ``classify``). A cut copy is
+video film without sound (resources/animation.py ``probe_animation``, sensors/scan.py ``classify``). A cut copy is
 refused by name (a GIF without its trailer byte, an APNG short of the frames it declares), and so is an animated
 WebP, whose frames FFmpeg cannot decode. A clip whose frames carry alpha (a sticker GIF, ProRes 4444, QuickTime
 Animation) keeps each key frame's alpha as its cut-out, its colours laid on white (assets/frames/frame_pixels.py).
@@ -16,7 +16,8 @@ from PIL import Image
 from assets.frames.core import FrameParams, extract_video_frames
 from assets.instances.image_alpha import alpha_instances, read_frame_alpha
 from resources.errors import BadMediaError
-from resources.media import is_animated_image, probe
+from resources.animation import is_animated_image
+from resources.media import probe
 from sensors.scan import classify, scan_drop_folder
 
 PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
