@@ -254,7 +254,7 @@ def _decoded_end(container, stream, duration_s: float) -> float | None:
     last = None
     try:
         container.seek(int(max(0.0, duration_s - 3.0) * 1_000_000), any_frame=False, backward=True)
-        for frame in container.decode(stream):
+        for frame in decoded_frames(container, stream):
             if frame.time is not None:
                 last = frame.time
                 if last >= reach:
@@ -286,6 +286,35 @@ def mp4_cut_before_index(path: Path) -> str | None:
                         "and has no 'moov' box (the index a player needs; a half-copied file?)")
             offset += length
     return None
+
+
+MAX_FRAME_RATE = 1000.0  # above this an average rate is a clock, not frames (a DV file's reads 60000)
+
+
+def frame_rate(stream: Any) -> float | None:
+    """A video stream's frames per second: its average rate, else FFmpeg's guess from its timestamps (the rate
+    players assume); None when neither is known. A DV stream's average rate reads its clock's 60000 ticks a second
+    through PyAV, where the frames come 30000/1001 times a second."""
+    average = float(stream.average_rate) if stream.average_rate else None
+    if average and average <= MAX_FRAME_RATE:
+        return average
+    guessed = float(stream.guessed_rate) if stream.guessed_rate else None
+    return guessed if guessed and guessed <= MAX_FRAME_RATE else average
+
+
+def held_picture(packet: Any) -> bool:
+    """Whether a demuxed packet is an empty one inside a stream: Ogg Theora's and AVI's way to show the previous
+    picture on (a repeated or dropped frame). PyAV decodes an empty packet as the end of the stream, after which the
+    decoder refuses every later packet; the stream's own last, timeless empty packet is that end."""
+    return packet.size == 0 and packet.pts is not None
+
+
+def decoded_frames(container: Any, stream: Any) -> Iterator[Any]:
+    """``container.decode(stream)`` without the held pictures' empty packets (``held_picture``): every frame a
+    player shows, once. Used wherever castforge decodes a film's pictures."""
+    for packet in container.demux(stream):
+        if not held_picture(packet):
+            yield from packet.decode()
 
 
 ATTACHED_PICTURE = 1024  # AV_DISPOSITION_ATTACHED_PIC: a cover picture (album art) stored as a one-frame video stream
@@ -343,7 +372,7 @@ def probe_av(path: Path) -> MediaInfo:
         if video is None:
             return MediaInfo("audio", duration, None, None, None, None, None, True, path.stat().st_size)
         try:
-            first = next(container.decode(video))
+            first = next(decoded_frames(container, video))
         except (StopIteration, av.error.FFmpegError) as error:
             raise BadMediaError(path, f"its video stream cannot be decoded ({error or 'no frames'}); "
                                       "the file may be truncated or corrupt") from error
@@ -353,7 +382,7 @@ def probe_av(path: Path) -> MediaInfo:
                 reached = f"decoding ends at {end:.1f} s" if end is not None else "nothing decodes near its end"
                 raise BadMediaError(path, f"is truncated: it declares {duration:.1f} s but {reached} "
                                           "(a half-copied or damaged file?)")
-        fps = float(video.average_rate) if video.average_rate else (float(video.guessed_rate or 0) or None)
+        fps = frame_rate(video)
         if duration is None and video.duration and video.time_base:
             duration = float(video.duration * video.time_base)
         frames = video.frames or (round(duration * fps) if duration and fps else None)

@@ -19,7 +19,9 @@ from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, image_files
 
 REJECTED = "rejected"
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
-                  ".flv", ".ogv", ".3gp", ".vob"}
+                  ".flv", ".ogv", ".3gp", ".vob",
+                  # older fansub and archive containers, and the capture / editing ones
+                  ".ogm", ".rm", ".rmvb", ".divx", ".asf", ".f4v", ".mk3d", ".m2t", ".mxf", ".dv", ".y4m", ".ivf"}
 # loose files that are clips: GIF and APNG (an ingest run refuses a still one, with its reason); a loose PNG or WebP
 # is one where its header says it is animated (a still image is a folder's business)
 ANIMATION_SUFFIXES = {".gif", ".apng"}

@@ -23,7 +23,7 @@ from assets.frames.frame_pixels import frame_pixels
 from assets.frames.picture import PictureGeometry, shown
 from resources.cores import available_cores
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
-from resources.media import film_origin_s
+from resources.media import decoded_frames, film_origin_s
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def _decoded_from(container, stream, time_s: float) -> Iterator:
     base = float(stream.time_base)
     for lead in (SEEK_LEAD_S, LONG_LEAD_S, None):
         container.seek(max(int((time_s - lead) / base), 0) if lead is not None else 0, stream=stream, backward=True)
-        frames = (frame for frame in container.decode(stream) if frame.pts is not None)
+        frames = (frame for frame in decoded_frames(container, stream) if frame.pts is not None)
         first = next(frames, None)
         if first is None or (first.pts * base > time_s and lead is not None):
             continue

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from resources.errors import BadMediaError
-from resources.media import film_origin_s, main_video_stream
+from resources.media import film_origin_s, frame_rate, held_picture, main_video_stream
 
 if TYPE_CHECKING:
     from assets.frames.picture import PictureGeometry
@@ -190,8 +190,10 @@ class _FrameClock:
 
 
 def _packet_frames(container, stream, report: DecodeReport, path: Path,
-                   on_packet: Callable[[Any], None] | None = None) -> Iterator[Any]:
-    """Frames of ``stream``, packet by packet: a packet the decoder refuses is skipped and counted."""
+                   on_packet: Callable[[Any], None] | None = None,
+                   on_held: Callable[[Any], None] | None = None) -> Iterator[Any]:
+    """Frames of ``stream``, packet by packet: a packet the decoder refuses is skipped and counted; an empty packet
+    holding the previous picture (resources.media.held_picture) is told to ``on_held`` and not decoded."""
     import av
 
     packets = container.demux(stream)
@@ -204,6 +206,10 @@ def _packet_frames(container, stream, report: DecodeReport, path: Path,
             report.error = f"demuxing stopped at frame {report.frames}: {error}"
             log.warning("%s: %s", path, report.error)
             return
+        if held_picture(packet):
+            if on_held is not None:
+                on_held(packet)
+            continue
         if on_packet is not None and packet.size:
             on_packet(packet)
         try:
@@ -291,7 +297,7 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
     tone = picture.tone if picture is not None else None
     with open_video_stream(path) as (container, stream):
         stream.thread_type = "AUTO"
-        report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
+        report.fps = frame_rate(stream) or 0.0
         report.declared_s = _declared_seconds(container, stream)
         time_base = float(stream.time_base) if stream.time_base else None
         origin = film_origin_s(container)  # timestamps on the film's clock (0:00 at its start), as players show
@@ -309,14 +315,22 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
             if length_size is not None and is_non_reference(packet, length_size, codec):
                 non_reference.add(packet.pts)
 
+        # the times of pictures held on by empty packets (Ogg Theora, AVI): shown, so covered, though not decoded
+        held: list[Any] = []
+
+        def add_held_before(pts: float) -> None:
+            while held and (held[0].pts < pts):
+                packet = held.pop(0)
+                report.add_frame_time(packet.pts * time_base - origin, _duration_s(packet, time_base))
+
         small_size: tuple[int, int] | None = None
         every = 0
         messages: list[str] = []
         with ExitStack() as capturing:
             if on_every_frame is not None:  # every frame decoded: damage may show only in the decoder's log
                 messages = capturing.enter_context(decoder_messages(codec))
-            for frame in corrected(_packet_frames(container, stream, report, path, on_packet), picture,
-                                   stream.time_base):
+            for frame in corrected(_packet_frames(container, stream, report, path, on_packet, held.append),
+                                   picture, stream.time_base):
                 if small_size is None:
                     report.width, report.height = frame.width, frame.height
                     scale = min(1.0, detect_width / frame.width)
@@ -342,6 +356,8 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                 report.frames += len(skipped)
                 small = small_reformatter.reformat(frame, width=small_size[0], height=small_size[1],
                                                    format="bgr24", interpolation=interpolation).to_ndarray()
+                if held and frame.pts is not None and time_base:
+                    add_held_before(frame.pts)
                 report.add_frame_time(float(timestamp), _duration_s(frame, time_base))
                 yield DecodedFrame(report.frames, float(timestamp), small, frame, full_reformatter, skipped, tone)
                 report.frames += 1
@@ -356,6 +372,8 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
             for skipped_s in report.skipped_tail_s:
                 report.add_frame_time(skipped_s)
             report.frames += len(report.skipped_tail_s)
+        if held and time_base and report.analysed:  # pictures held on after the last decoded one
+            add_held_before(float("inf"))
         report.finish()
         report.every_frame = every
         if report.damaged_packets and not report.error:

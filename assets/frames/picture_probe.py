@@ -14,6 +14,7 @@ from assets.frames.picture import (BT2020_PRIMARIES, COMBED_FILM_SHARE, COMBED_S
                                    MIN_COMBED_SAMPLES, PictureGeometry, bar_sizes, clean_sar, combed_share, combing,
                                    display_turn, film_crop, is_pulldown)
 from assets.frames.tone_map import content_light_max, mastering_max, signal_peak_nits
+from resources.media import decoded_frames
 
 log = logging.getLogger(__name__)
 SAMPLES = 24  # seek points spread over the film
@@ -53,7 +54,7 @@ def _sample_frames(container: Any, stream: Any) -> list[Any]:
     start = stream.start_time or 0
     if not duration or not time_base:
         frames = []
-        for frame in container.decode(stream):
+        for frame in decoded_frames(container, stream):
             frames.append(frame)
             if len(frames) >= SAMPLES:
                 break
@@ -67,7 +68,7 @@ def _sample_frames(container: Any, stream: Any) -> list[Any]:
         frame = None
         try:
             container.seek(target, stream=stream, backward=True)
-            for n, frame in enumerate(container.decode(stream)):
+            for n, frame in enumerate(decoded_frames(container, stream)):
                 if frame.pts is None or frame.pts >= target or n + 1 >= FRAMES_AFTER_SEEK:
                     break
         except (av.error.FFmpegError, StopIteration):
@@ -91,7 +92,7 @@ def _sequential_samples(container: Any, stream: Any, start: int, duration: float
     frames, i = [], 0
     try:
         container.seek(start, stream=stream, backward=True)
-        for frame in container.decode(stream):
+        for frame in decoded_frames(container, stream):
             if frame.pts is None:
                 continue
             while i < SAMPLES and frame.pts >= start + int(duration * (i + GOLDEN * i % 1.0) / SAMPLES / time_base):
@@ -134,7 +135,7 @@ def _combed_runs(container: Any, stream: Any, starts: list[int]) -> tuple[int, i
         run: list[Any] = []
         try:
             container.seek(start, stream=stream, backward=True)
-            for n, frame in enumerate(container.decode(stream)):
+            for n, frame in enumerate(decoded_frames(container, stream)):
                 if run or frame.pts is None or frame.pts >= start or n >= MAX_FRAMES_TO_START:
                     run.append(frame)
                 else:

@@ -26,6 +26,7 @@ from assets.frames.picture import PictureGeometry
 from assets.shot_analysis.stream import (SIGNAL_SCHEMA, MeasuredFrame, ShotAppearance, ShotLookup, StreamScan,
                                          measured_frame, scan_video)
 from resources.item_reuse import ItemReuse
+from resources.media import decoded_frames, frame_rate
 from resources.storage import FilmWorkspace
 
 STORE = "scan_reuse.npz"  # in <film>/shot_analysis/: every shot's appearance sums and the decode's measures
@@ -151,7 +152,7 @@ def shot_frames(video: Path, spans: list[tuple[int, int]], width: int, index_of:
     time_of = {index: time for time, index in index_of.items()}
     with open_video_stream(video) as (container, stream):
         stream.thread_type = "AUTO"
-        report.fps = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
+        report.fps = frame_rate(stream) or 0.0
         time_base, origin = float(stream.time_base), film_origin_s(container)
         for first, last in spans:
             container.seek(int((time_of[first] + origin) / time_base), stream=stream, backward=True)
@@ -180,5 +181,4 @@ def shot_frames(video: Path, spans: list[tuple[int, int]], width: int, index_of:
 
 
 def _decoded(container, stream) -> Iterator:
-    for packet in container.demux(stream):
-        yield from packet.decode()
+    return decoded_frames(container, stream)
