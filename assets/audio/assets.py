@@ -102,7 +102,8 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
         with workspace.staged_dir("audio") as staging:
             out = extract_audio(path, staging, track.position, lead_s=lead)
             rel = staged_relative(workspace, "audio", staging)
-            note = "" if out.loudness_lufs is not None else "silent soundtrack (below the -70 LUFS gate)"
+            note = "; ".join(filter(None, [out.timeline_note, "" if out.loudness_lufs is not None
+                                           else "silent soundtrack (below the -70 LUFS gate)"]))
             row = {"has_audio": True, "separation_path": rel(out.separation_path), "speech_path": rel(out.speech_path),
                    "duration_s": round(out.duration_s, 3), "source_rate": out.source_rate,
                    "source_channels": out.source_channels, "codec": out.codec, "loudness_lufs": out.loudness_lufs,

@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from assets.audio.loudness import BlockLoudness
+from assets.audio.timeline import TimelineReport, on_timeline
 from resources.errors import BadMediaError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class ExtractedAudio:
     codec: str
     loudness_lufs: float | None  # None: silent (every gating block below -70 LUFS)
     peak_dbfs: float | None
+    timeline_note: str = ""  # gaps in the track's timestamps filled with silence (timeline.py), when any
 
 
 def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0.0) -> ExtractedAudio:
@@ -52,6 +54,7 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise BadMediaError(source, f"cannot be opened to read its audio ({error})") from error
     loudness = BlockLoudness(SEPARATION_RATE)
+    timeline = TimelineReport()
     written = 0
     with container:
         if not container.streams.audio:
@@ -67,7 +70,7 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0
                 written += _write_silence(stereo_out, round(lead_s * SEPARATION_RATE))
                 _write_silence(mono_out, round(lead_s * SPEECH_RATE))
             try:
-                for frame in grouped_frames(container.decode(stream)):
+                for frame in grouped_frames(on_timeline(container.decode(stream), timeline)):
                     written += _write(to_stereo.resample(frame), stereo_out, loudness)
                     _write(to_mono.resample(frame), mono_out, None)
                 written += _write(to_stereo.resample(None), stereo_out, loudness)
@@ -84,7 +87,7 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0
                                     f"{declared:.1f} s its header declares; the file is truncated or corrupt")
     lufs, peak = loudness.result()
     return ExtractedAudio(separation_path, speech_path, written / SEPARATION_RATE, int(source_rate or 0),
-                          int(source_channels or 0), codec, lufs, peak)
+                          int(source_channels or 0), codec, lufs, peak, timeline.note())
 
 
 def _declared_duration(container, stream) -> float | None:

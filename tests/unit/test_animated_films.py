@@ -6,7 +6,6 @@ Animation) keeps each key frame's alpha as its cut-out, its colours laid on whit
 Made here with ffmpeg and Pillow from Penny & Chip and a character with exact alpha."""
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +18,10 @@ from resources.errors import BadMediaError
 from resources.animation import is_animated_image
 from resources.media import probe
 from sensors.scan import classify, scan_drop_folder
+from tests.made_media import PENNY_AND_CHIP, needs_ffmpeg, run_ffmpeg
 
-PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+PC = PENNY_AND_CHIP
+pytestmark = needs_ffmpeg
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +30,11 @@ def clips(shared, tmp_path_factory) -> dict[str, Path]:
     # 6 s across a cut between two shots, 12 frames a second
     source = ["-ss", "5", "-t", "6", "-i", str(shared / PC), "-vf", "fps=12,scale=480:-1"]
     made = {name: folder / name for name in ("clip.gif", "clip.png", "clip.apng", "still.gif", "still.png")}
-    _ffmpeg(*source, str(made["clip.gif"]))
-    _ffmpeg(*source, "-f", "apng", "-plays", "0", str(made["clip.png"]))
+    run_ffmpeg(*source, str(made["clip.gif"]))
+    run_ffmpeg(*source, "-f", "apng", "-plays", "0", str(made["clip.png"]))
     shutil.copy(made["clip.png"], made["clip.apng"])
-    _ffmpeg("-ss", "25", "-i", str(shared / PC), "-frames:v", "1", "-update", "1", str(made["still.gif"]))
-    _ffmpeg("-ss", "25", "-i", str(shared / PC), "-frames:v", "1", "-update", "1", str(made["still.png"]))
+    run_ffmpeg("-ss", "25", "-i", str(shared / PC), "-frames:v", "1", "-update", "1", str(made["still.gif"]))
+    run_ffmpeg("-ss", "25", "-i", str(shared / PC), "-frames:v", "1", "-update", "1", str(made["still.png"]))
     with Image.open(made["clip.gif"]) as gif:
         frames = []
         for index in range(0, gif.n_frames, 6):
@@ -131,7 +127,7 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     for name, codec in (("sticker.mov", ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"]),
                         ("sticker_rle.mov", ["-c:v", "qtrle"])):
         made[name] = folder / name
-        _ffmpeg("-i", str(made["sticker.gif"]), *codec, str(made[name]))
+        run_ffmpeg("-i", str(made["sticker.gif"]), *codec, str(made[name]))
     made["truth"] = folder / "truth"  # each frame's alpha as the GIF holds it (1 bit: Pillow's palette threshold)
     made["truth"].mkdir()
     with Image.open(made["sticker.gif"]) as gif:

@@ -4,8 +4,6 @@ every picture held on, which PyAV decoded as the end of the stream, so every lat
 film was called truncated; DV, whose average rate reads 60000 frames a second through PyAV; RealMedia, ASF and MXF.
 Made here with ffmpeg from 6 s of Penny & Chip (two shots) with sound."""
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import av
@@ -17,9 +15,10 @@ from assets.frames.core import FrameParams, extract_video_frames
 from assets.frames.decode import DecodeReport, decode
 from resources.media import decoded_frames, held_picture, probe
 from sensors.scan import classify
+from tests.made_media import PENNY_AND_CHIP, needs_ffmpeg, run_ffmpeg
 
-PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
+PC = PENNY_AND_CHIP
+pytestmark = needs_ffmpeg
 CODECS = {
     "clip.ogv": ["-c:v", "libtheora", "-c:a", "libvorbis"],
     "clip.dv": ["-vf", "scale=720:480,fps=30000/1001", "-c:v", "dvvideo", "-pix_fmt", "yuv411p",
@@ -37,8 +36,7 @@ def clips(shared, tmp_path_factory) -> dict[str, Path]:
     made = {}
     for name, codec in CODECS.items():
         made[name] = folder / name
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", "30", "-t", "6", "-i", str(shared / PC), *codec,
-                        str(made[name])], check=True)
+        run_ffmpeg("-ss", "30", "-t", "6", "-i", str(shared / PC), *codec, str(made[name]))
     return made
 
 

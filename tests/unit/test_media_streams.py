@@ -5,8 +5,6 @@ first video stream is a one-frame still before the film, audio files carrying th
 stream, and a broadcast capture (MPEG-TS) whose clock starts at an hour and whose one key frame is its first. Made
 here with ffmpeg from Penny & Chip."""
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +18,10 @@ from assets.frames.core import FrameParams, extract_video_frames
 from assets.frames.decode import DecodeReport, decode, open_video_stream
 from resources.errors import BadMediaError
 from resources.media import media_origin_s, probe
+from tests.made_media import PENNY_AND_CHIP, needs_ffmpeg, run_ffmpeg
 
-PC = "media/video/2d/penny_and_chip_26shots_480p.mp4"
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+PC = PENNY_AND_CHIP
+pytestmark = needs_ffmpeg
 
 
 @pytest.fixture(scope="module")
@@ -36,27 +31,27 @@ def files(shared, tmp_path_factory) -> dict[str, Path]:
     x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "24"]
     made = {name: folder / name for name in ("vfr.mp4", "vfr_cut.mp4", "still_first.mkv", "song.m4a", "song.mp3",
                                              "cover.jpg", "capture.ts", "delayed.mkv", "source.wav")}
-    _ffmpeg("-ss", "5", "-i", str(shared / PC), "-frames:v", "1", str(made["cover.jpg"]))
+    run_ffmpeg("-ss", "5", "-i", str(shared / PC), "-frames:v", "1", str(made["cover.jpg"]))
     # 24 fps for 4 s, then every frame held twice as long (12 fps): 12 s, 192 frames, nothing missing
-    _ffmpeg(*source, "-an", "-vf", "setpts='(N+if(gt(N\\,96)\\,N-96\\,0))/(24*TB)'", "-fps_mode", "vfr", *x264,
+    run_ffmpeg(*source, "-an", "-vf", "setpts='(N+if(gt(N\\,96)\\,N-96\\,0))/(24*TB)'", "-fps_mode", "vfr", *x264,
             str(made["vfr.mp4"]))
     # the same film with its index first (as a streaming copy has it), then cut at 60% of its bytes (half-copied)
-    _ffmpeg("-i", str(made["vfr.mp4"]), "-c", "copy", "-movflags", "+faststart", str(folder / "vfr_fast.mp4"))
+    run_ffmpeg("-i", str(made["vfr.mp4"]), "-c", "copy", "-movflags", "+faststart", str(folder / "vfr_fast.mp4"))
     data = (folder / "vfr_fast.mp4").read_bytes()
     made["vfr_cut.mp4"].write_bytes(data[:int(len(data) * 0.6)])
-    _ffmpeg("-i", str(made["cover.jpg"]), *source, "-map", "0", "-map", "1:v", "-c:v:0", "mjpeg", "-c:v:1", "libx264",
+    run_ffmpeg("-i", str(made["cover.jpg"]), *source, "-map", "0", "-map", "1:v", "-c:v:0", "mjpeg", "-c:v:1", "libx264",
             "-preset", "ultrafast", "-disposition:v:0", "attached_pic", str(made["still_first.mkv"]))
     for name, codec in (("song.m4a", "aac"), ("song.mp3", "libmp3lame")):
-        _ffmpeg(*source, "-i", str(made["cover.jpg"]), "-map", "0:a", "-map", "1", "-c:a", codec, "-c:v", "mjpeg",
+        run_ffmpeg(*source, "-i", str(made["cover.jpg"]), "-map", "0:a", "-map", "1", "-c:a", codec, "-c:v", "mjpeg",
                 "-disposition:v", "attached_pic", str(made[name]))
     # a broadcast capture: the transport stream's clock at 3601.4 s, x264's default key frame interval (10 s)
-    _ffmpeg(*source, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-output_ts_offset", "3600",
+    run_ffmpeg(*source, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-output_ts_offset", "3600",
             str(made["capture.ts"]))
     # the sound muxed 0.5 s after the picture (mkvmerge --sync, ffmpeg -itsoffset), as a player plays it
-    _ffmpeg(*source, "-vn", "-ac", "1", "-ar", "16000", str(made["source.wav"]))
-    _ffmpeg(*source, "-an", *x264, str(folder / "picture.mp4"))
-    _ffmpeg(*source, "-vn", "-c:a", "aac", str(folder / "sound.m4a"))
-    _ffmpeg("-i", str(folder / "picture.mp4"), "-itsoffset", "0.5", "-i", str(folder / "sound.m4a"), "-map", "0:v",
+    run_ffmpeg(*source, "-vn", "-ac", "1", "-ar", "16000", str(made["source.wav"]))
+    run_ffmpeg(*source, "-an", *x264, str(folder / "picture.mp4"))
+    run_ffmpeg(*source, "-vn", "-c:a", "aac", str(folder / "sound.m4a"))
+    run_ffmpeg("-i", str(folder / "picture.mp4"), "-itsoffset", "0.5", "-i", str(folder / "sound.m4a"), "-map", "0:v",
             "-map", "1:a", "-c", "copy", str(made["delayed.mkv"]))
     return made
 
@@ -170,7 +165,7 @@ def test_a_matroska_audio_file_is_an_audio_film(files, tmp_path):
     from sensors.scan import classify
 
     sound = tmp_path / "dub.mka"
-    _ffmpeg("-i", str(files["song.m4a"]), "-map", "0:a", "-c", "copy", str(sound))
+    run_ffmpeg("-i", str(files["song.m4a"]), "-map", "0:a", "-c", "copy", str(sound))
     assert classify(sound) == "film"
     info = probe(sound)
     assert info.kind == "audio" and abs(info.duration_s - 8.0) < 0.2
