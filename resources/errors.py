@@ -1,6 +1,7 @@
 """Errors that name the file or film and say what to do."""
 
 import difflib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,6 +14,12 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as text that can be printed and stored: a name that is not UTF-8 (a Shift-JIS name from an old archive,
+    held by Python as surrogate escapes) shows its odd bytes as ``\\x83``."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
 class CastforgeError(Exception):
     """Base class for errors castforge reports to a person."""
 
@@ -23,7 +30,7 @@ class BadMediaError(CastforgeError):
     def __init__(self, path: Path | str, reason: str):
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{shown_path(self.path)}: {reason}")
 
 
 class FilmNotFoundError(CastforgeError):

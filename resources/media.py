@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from resources.errors import BadMediaError
+from resources.errors import BadMediaError, shown_path
 
 # images as users collect them: camera and web formats, AVIF, HEIC / HEIF (phones; through pillow-heif), GIF and
 # APNG (in an image folder an animated GIF, APNG, WebP or AVIF gives its first frame; ingested alone, an animated GIF
@@ -55,13 +56,43 @@ def film_slug(name: str) -> str:
     return slug or "film_" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
+def name_problem(path: Path) -> str | None:
+    """Why a path cannot be a film's or an image's name, or None: one that is not UTF-8 text (a Shift-JIS or cp1252
+    name unpacked from an old archive) cannot be stored in the catalog or a table, so it is named, with what its
+    bytes likely say, for the user to rename."""
+    try:
+        str(path).encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        pass
+    name = os.fsencode(Path(path).name)
+    guess = ""
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(name).best()
+        if best is not None and best.encoding not in ("utf_8", "ascii"):
+            guess = f" (read as {best.encoding} it is '{best}')"
+    except ImportError:
+        pass
+    return f"its name is not UTF-8 text{guess}; rename it (e.g. with convmv) for castforge to store it"
+
+
+def _image_candidates(folder: Path) -> Iterator[Path]:
+    return (p for p in folder.rglob("*")
+            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
 def image_files(folder: Path) -> list[Path]:
-    """Images under a folder, recursively, in a stable order; hidden files and folders are skipped."""
-    return sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    """Images under a folder, recursively, in a stable order; hidden files and folders are skipped, and so are
+    images whose names are not UTF-8 (``misnamed_images``)."""
+    return sorted(p for p in _image_candidates(folder) if name_problem(p) is None)
+
+
+def misnamed_images(folder: Path) -> list[Path]:
+    """The images under a folder ``image_files`` leaves out for their names (``name_problem``)."""
+    return sorted(p for p in _image_candidates(folder) if name_problem(p) is not None)
 
 
 def content_hash(path: Path) -> str:
@@ -84,6 +115,8 @@ def _file_sha256(path: Path) -> str:
 def probe(path: Path) -> MediaInfo:
     """What a source is, or a BadMediaError naming the file and why it cannot be used."""
     path = Path(path)
+    if (problem := name_problem(path)) is not None:
+        raise BadMediaError(path, problem)
     if not path.exists():
         raise BadMediaError(path, "does not exist")
     if path.is_dir():
@@ -228,14 +261,18 @@ def _jpeg_ends(path: Path, tail_bytes: int = 65536) -> bool:
 
 def _probe_image_folder(folder: Path) -> MediaInfo:
     images = image_files(folder)
+    misnamed = tuple(f"{shown_path(image.relative_to(folder))}: {name_problem(image)}"
+                     for image in misnamed_images(folder))
     if not images:
-        raise BadMediaError(folder, f"holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}), nor any in subfolders")
-    unusable = tuple(f"{image.relative_to(folder)}: {problem}" for image in images
-                     if (problem := _image_problem(image)) is not None)
-    if len(unusable) == len(images):
-        raise BadMediaError(folder, "none of its images can be decoded: " + "; ".join(unusable[:5]))
+        found = "; ".join(misnamed[:5]) if misnamed else \
+            f"({', '.join(sorted(IMAGE_SUFFIXES))}), nor any in subfolders"
+        raise BadMediaError(folder, f"holds no usable images {found}" if misnamed else f"holds no images {found}")
+    broken = tuple(f"{image.relative_to(folder)}: {problem}" for image in images
+                   if (problem := _image_problem(image)) is not None)
+    if len(broken) == len(images):
+        raise BadMediaError(folder, "none of its images can be decoded: " + "; ".join((broken + misnamed)[:5]))
     return MediaInfo("images", None, None, None, None, None, len(images), False,
-                     sum(p.stat().st_size for p in images), unusable)
+                     sum(p.stat().st_size for p in images), broken + misnamed)
 
 
 def end_tolerance_s(duration_s: float) -> float:

@@ -12,6 +12,7 @@ from dagster import (
     sensor,
 )
 
+from resources.errors import shown_path
 from resources.partitions import film_partitions
 from resources.store import StorageResource
 from sensors.film_job import film_pipeline_job
@@ -47,7 +48,10 @@ def drop_folder_sensor(context: SensorEvaluationContext, storage: StorageResourc
         context.log.info(f"{entry.name} changed after it was rejected: considering it again")
     scan = scan_drop_folder(drop, json.dumps(cursor), time.time(), quiet_period_s(), paths_open_for_writing(drop))
     for entry in scan.unknown:
-        context.log.warning(f"{entry.name}: not a video, audio file or image folder; left alone (reported once)")
+        context.log.warning(f"{shown_path(entry.name)}: not a video, audio file or image folder; left alone "
+                            "(reported once)")
+    for name, why in scan.misnamed:
+        context.log.warning(f"{name}: {why}; left alone (reported once)")
     run_requests = []
     for entry in scan.ready:
         signature = scan.cursor["seen"][entry.name][0]

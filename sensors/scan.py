@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from resources.animation import is_animated_image
-from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, image_files
+from resources.errors import shown_path
+from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, image_files, name_problem
 
 REJECTED = "rejected"
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
@@ -35,6 +36,7 @@ class DropScan:
     ready: list[Path] = field(default_factory=list)  # quiet long enough, not open for writing, not yet requested
     waiting: list[tuple[Path, str]] = field(default_factory=list)  # (entry, why it is not ready yet)
     unknown: list[Path] = field(default_factory=list)  # files castforge cannot use, reported once
+    misnamed: list[tuple[str, str]] = field(default_factory=list)  # (shown name, why): names not UTF-8, reported once
     cursor: dict = field(default_factory=dict)
 
 
@@ -124,6 +126,12 @@ def scan_drop_folder(folder: Path, cursor_json: str | None, now: float, quiet_s:
             if kind == "ignored":
                 continue
             names.add(entry.name)
+            if kind != "unknown" and (problem := name_problem(entry)) is not None:
+                # no run, tag or cursor can carry such a name: the user renames it, and the new name is picked up
+                if entry.name not in reported:
+                    scan.misnamed.append((shown_path(entry.name), problem))
+                    reported.add(entry.name)
+                continue
             if kind == "unknown":
                 if entry.name not in reported:
                     scan.unknown.append(entry)

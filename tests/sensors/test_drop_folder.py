@@ -172,3 +172,27 @@ def test_one_bad_entry_never_stops_the_tick(shared, castforge_home, drop):
     assert (drop / "rejected" / "garbage.mkv").exists() and (drop / "empty.mp4").exists()  # empty: still waiting
     after = _tick(castforge_home, result.cursor)
     assert sorted(r.partition_key for r in after.run_requests) == ["good", "huge_stills"]
+
+
+def test_a_name_that_is_not_utf_8_is_reported_and_the_rest_go_on(shared, castforge_home, drop):
+    """A video unpacked from an old Japanese archive keeps its Shift-JIS name: no run, tag or cursor can carry it
+    (before, its ingest run failed in the catalog's write). It is named with what it likely says, left alone, and
+    picked up once renamed."""
+    import os
+
+    misnamed = Path(os.fsdecode(bytes(drop) + b"/" + "テスト動画".encode("shift_jis") + b".mp4"))
+    shutil.copy(shared / TEST_VIDEO, misnamed)
+    shutil.copy(shared / TEST_VIDEO, drop / "good.mp4")
+    result = _ticks_until_requests(castforge_home, None)
+    assert [r.run_config["ops"]["ingest_dropped"]["config"]["path"] for r in result.run_requests] == \
+        [str(drop / "good.mp4")]
+    result.cursor.encode("utf-8")
+    scan = scan_drop_folder(drop, None, now=1e10)
+    assert [name for name, _ in scan.misnamed] == ["\\x83e\\x83X\\x83g\\x93\\xae\\x89\\xe6.mp4"]
+    assert "read as cp932 it is 'テスト動画.mp4'" in scan.misnamed[0][1]
+    assert scan_drop_folder(drop, json.dumps(scan.cursor), now=1e10).misnamed == []  # reported once
+    assert misnamed.exists()
+    misnamed.rename(drop / "テスト動画.mp4")
+    after = _ticks_until_requests(castforge_home, result.cursor)
+    assert str(drop / "テスト動画.mp4") in [r.run_config["ops"]["ingest_dropped"]["config"]["path"]
+                                          for r in after.run_requests]
