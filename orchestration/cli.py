@@ -138,14 +138,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from resources.ingest import ingest_source
+    from resources.series import ingest_series, is_series
     from resources.store import StorageResource
 
-    outcome = ingest_source(StorageResource().catalog(), Path(args.path), args.film)
+    storage = StorageResource()
+    if is_series(Path(args.path)):  # a folder of episodes: one film each, identities shared
+        series = ingest_series(storage.catalog(), Path(args.path), storage.home_path(), args.film)
+        films, message = series.films, series.message
+    else:
+        outcome = ingest_source(storage.catalog(), Path(args.path), args.film)
+        films, message = [outcome.film], outcome.message
     instance = DagsterInstance.get()
-    instance.add_dynamic_partitions("film", [outcome.film])
-    observe_review(instance, outcome.film)  # runs launched from the UI then record review revision 0 as well
-    print(outcome.message, file=sys.stderr)
-    print(outcome.film)
+    instance.add_dynamic_partitions("film", films)
+    for film in films:
+        observe_review(instance, film)  # runs launched from the UI then record review revision 0 as well
+    print(message, file=sys.stderr)
+    print("\n".join(films))
     return 0
 
 
@@ -188,10 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="register a video, an audio file or a folder of images as a film")
     p.add_argument("path", help="a video or audio file FFmpeg reads (audio only: the audio stages run, the picture "
-                   "stages see no frames), an animated GIF or PNG (a clip without sound), or a folder of images (" +
+                   "stages see no frames), an animated GIF or PNG (a clip without sound), a folder of images (" +
                    " ".join(sorted(IMAGE_SUFFIXES)) + ", subfolders included; a single image is refused: ingest its "
-                   "folder)")
-    p.add_argument("--film", help="film key (default: a slug of the file or folder name)")
+                   "folder), or a folder of episodes (a series: one film per video, <series>_<episode>, identities "
+                   "shared)")
+    p.add_argument("--film", help="film key (default: a slug of the file or folder name; for a series, its name)")
     p.set_defaults(handler=_cmd_ingest)
     p = sub.add_parser("materialize", help="materialise assets for a film (with upstream assets it needs)")
     p.add_argument("film")

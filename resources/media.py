@@ -22,6 +22,10 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".apng", ".webp", ".bmp", ".
 HEIF_SUFFIXES = {".heic", ".heif"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".mka", ".wma", ".ac3", ".eac3", ".dts",
                   ".aiff", ".aif", ".m4b"}
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
+                  ".flv", ".ogv", ".3gp", ".vob",
+                  # older fansub and archive containers, and the capture / editing ones
+                  ".ogm", ".rm", ".rmvb", ".divx", ".asf", ".f4v", ".mk3d", ".m2t", ".mxf", ".dv", ".y4m", ".ivf"}
 SIDECAR_SUFFIXES = (".srt", ".ass", ".ssa", ".vtt")  # subtitle files beside a film, read by the audio stage
 # Images above this many pixels are decoded reduced (JPEG: in the DCT, 1/2 to 1/8, without the full image in
 # memory; other formats: decoded, then resized). Above MAX_IMAGE_PIXELS (or a format with no reduced decoding above

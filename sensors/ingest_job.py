@@ -11,10 +11,11 @@ import duckdb
 from dagster import Config, MetadataValue, OpExecutionContext, Output, job, op
 
 from assets.review.assets import observe_review_revision
-from resources.errors import BadMediaError
+from resources.errors import BadMediaError, CastforgeError, shown_path
 from resources.review_state import review_revision
 from resources.ingest import ingest_source
 from resources.partitions import film_partitions
+from resources.series import ingest_series, is_series
 from resources.store import StorageResource
 from sensors.scan import reject
 
@@ -33,6 +34,8 @@ def ingest_dropped(context: OpExecutionContext, config: DroppedEntry, storage: S
     if not entry.exists():
         context.log.info(f"{entry.name} is gone from {drop}; nothing to ingest")
         return Output(None, metadata={"note": "gone before its run"})
+    if is_series(entry):
+        return _ingest_series(context, entry, drop, storage)
     try:
         outcome = ingest_source(storage.catalog(), entry)
     except duckdb.Error:  # the catalog's trouble, not the entry's: fail the run, keep the file where it is
@@ -42,13 +45,38 @@ def ingest_dropped(context: OpExecutionContext, config: DroppedEntry, storage: S
         moved = reject(drop, entry, reason)
         context.log.warning(f"rejected {entry.name}: {reason} (moved to {moved})")
         return Output(None, metadata={"rejected": MetadataValue.path(str(moved)), "reason": reason})
-    if not context.instance.has_dynamic_partition(film_partitions.name, outcome.film):
-        context.instance.add_dynamic_partitions(film_partitions.name, [outcome.film])
-        # its pipeline run then records the review revision it used, and the first decision shows it stale
-        observe_review_revision(context.instance, outcome.film, review_revision(storage.catalog(), outcome.film))
+    _add_partition(context, storage, outcome.film)
     context.log.info(outcome.message)
     return Output(outcome.film, metadata={"film": outcome.film, "created": outcome.created,
                                           "message": outcome.message})
+
+
+def _add_partition(context: OpExecutionContext, storage: StorageResource, film: str) -> None:
+    if not context.instance.has_dynamic_partition(film_partitions.name, film):
+        context.instance.add_dynamic_partitions(film_partitions.name, [film])
+        # its pipeline run then records the review revision it used, and the first decision shows it stale
+        observe_review_revision(context.instance, film, review_revision(storage.catalog(), film))
+
+
+def _ingest_series(context: OpExecutionContext, folder: Path, drop: Path, storage: StorageResource) -> Output:
+    """A dropped folder of episodes: each a film (resources/series.py); an episode that cannot be used is moved to
+    drop/rejected/ with its reason, and the others go on."""
+    try:
+        series = ingest_series(storage.catalog(), folder, storage.home_path())
+    except duckdb.Error:
+        raise
+    except CastforgeError as error:
+        moved = reject(drop, folder, str(error))
+        context.log.warning(f"rejected {folder.name}: {error} (moved to {moved})")
+        return Output(None, metadata={"rejected": MetadataValue.path(str(moved)), "reason": str(error)})
+    for episode, reason in series.refused:
+        moved = reject(drop, episode, reason)
+        context.log.warning(f"rejected {shown_path(episode.name)}: {reason} (moved to {shown_path(moved)})")
+    for film in series.films:
+        _add_partition(context, storage, film)
+    context.log.info(series.message)
+    return Output(series.films, metadata={"series": series.series, "films": ", ".join(series.films),
+                                          "created": len(series.created), "message": series.message})
 
 
 @job(name=INGEST_JOB, description="Ingest one entry dropped into CASTFORGE_HOME/drop/ (launched by the sensor).")

@@ -16,13 +16,10 @@ from pathlib import Path
 
 from resources.animation import is_animated_image
 from resources.errors import shown_path
-from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, image_files, name_problem
+from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, VIDEO_SUFFIXES, image_files, name_problem
+from resources.series import episode_files
 
 REJECTED = "rejected"
-VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
-                  ".flv", ".ogv", ".3gp", ".vob",
-                  # older fansub and archive containers, and the capture / editing ones
-                  ".ogm", ".rm", ".rmvb", ".divx", ".asf", ".f4v", ".mk3d", ".m2t", ".mxf", ".dv", ".y4m", ".ivf"}
 # loose files that are clips: GIF and APNG (an ingest run refuses a still one, with its reason); a loose PNG or WebP
 # is one where its header says it is animated (a still image is a folder's business)
 ANIMATION_SUFFIXES = {".gif", ".apng"}
@@ -43,7 +40,7 @@ class DropScan:
 def _signature(path: Path) -> list:
     """Count, total size and newest modification time of a file, or of an image folder's images."""
     if path.is_dir():
-        files = image_files(path)
+        files = image_files(path) + episode_files(path)  # an image set's images, a series' episodes
         stats = [f.stat() for f in files]
         return [len(files), sum(s.st_size for s in stats), max((s.st_mtime for s in stats), default=0)]
     stat = path.stat()

@@ -196,3 +196,21 @@ def test_a_name_that_is_not_utf_8_is_reported_and_the_rest_go_on(shared, castfor
     after = _ticks_until_requests(castforge_home, result.cursor)
     assert str(drop / "テスト動画.mp4") in [r.run_config["ops"]["ingest_dropped"]["config"]["path"]
                                           for r in after.run_requests]
+
+
+def test_a_dropped_folder_of_episodes_becomes_one_film_each(shared, castforge_home, drop):
+    """A series folder: one ingest run, a film per episode (the bad one rejected with its reason), then a pipeline
+    run for each."""
+    from tests.made_media import PENNY_AND_CHIP, run_ffmpeg
+
+    series = drop / "Penny Show"
+    series.mkdir()
+    for k, start in ((1, "0"), (2, "60")):
+        run_ffmpeg("-ss", start, "-t", "10", "-i", str(shared / PENNY_AND_CHIP), "-c", "copy",
+                   str(series / f"Penny Show - {k:02d}.mp4"))
+    (series / "Penny Show - 03.mp4").write_bytes(b"\x00" * 5000)
+    result = _ticks_until_requests(castforge_home, None)
+    assert _run_ingests(castforge_home, result) == [["penny_show_01", "penny_show_02"]]
+    assert (drop / "rejected" / "Penny Show - 03.mp4").exists()
+    after = _tick(castforge_home, result.cursor)
+    assert sorted(r.partition_key for r in after.run_requests) == ["penny_show_01", "penny_show_02"]
