@@ -102,9 +102,8 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
     hands one character's pixels to another: where a refined mask spreads onto a pixel another instance held (or an
     earlier one took), its alpha stays below 0.5 there."""
     out = []
-    claims = np.sum([item["mask"] for item in found], axis=0, dtype=np.int32) if found else None
     taken = np.zeros(rgb.shape[:2], bool)
-    for item in found:
+    for n, item in enumerate(found):
         mask = item["mask"]
         if item.get("alpha") is not None:  # the image file's own alpha (image_alpha.py): used as is
             taken |= mask
@@ -114,7 +113,7 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
             # only where alpha is non-zero (the mask's box and the matting's reach) can it reach 0.5
             x, y, w, h = cv2.boundingRect(alpha)
             window = np.s_[y:y + h, x:x + w]
-            theirs = ((claims[window] - mask[window]) > 0) & ~mask[window] | taken[window]
+            theirs = held_by_others(found, n, window) & ~mask[window] | taken[window]
             held = alpha[window]
             held[theirs] = np.minimum(held[theirs], 127)
             mask = alpha >= 128
@@ -125,6 +124,16 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
         else:
             out.append((item, mask, None))
     return out
+
+
+def held_by_others(found: list[dict], n: int, window: tuple[slice, slice]) -> np.ndarray:
+    """bool, ``window``'s shape: the pixels of the window some other item of ``found`` (not the ``n``-th) holds in
+    its mask. Worked out in the window only (a frame-wide count of every mask cost ~3 CPU-ms a 1080p frame)."""
+    held = np.zeros(found[n]["mask"][window].shape, bool)
+    for other, item in enumerate(found):
+        if other != n:
+            np.logical_or(held, item["mask"][window], out=held)
+    return held
 
 
 POSE_MAX_FRAME_SHARE = 0.4  # a mask wider than this is a group or scenery; its seed's pose flag does not vouch for it

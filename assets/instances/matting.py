@@ -174,8 +174,10 @@ def boundary_band(mask: np.ndarray, width: int) -> np.ndarray:
 
 
 def mask_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) of the mask's pixels, exclusive ends; None for an empty mask."""
-    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    """(x0, y0, x1, y1) of the mask's pixels, exclusive ends; None for an empty mask (a bool mask read as its 0 / 1
+    bytes, not copied)."""
+    pixels = mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8)
+    x, y, w, h = cv2.boundingRect(pixels)
     return (x, y, x + w, y + h) if w and h else None
 
 

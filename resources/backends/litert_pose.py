@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.backends.cue_memo import model_outputs
 from resources.errors import MissingWeightsError
 from resources.paths import find_model
 
@@ -123,13 +124,18 @@ class LitertMoveNetPoseEstimator:
         side = max(h, w) + 2 * margin
         ox, oy = (side - w - 2 * margin) // 2, (side - h - 2 * margin) // 2
         resized = area_resize_on_black(image, side, ox + margin, oy + margin, self.input_size)
-        tensor = resized[None].astype(self._input["dtype"])
-        self._interpreter.set_tensor(self._input["index"], tensor)
-        self._interpreter.invoke()
-        out = self._interpreter.get_tensor(self._output["index"]).reshape(17, 3)
+        # a re-cut key frame's seed with the same pixels (cue_memo.py): the first run's keypoints
+        out, = model_outputs(self.model, resized, lambda: (self._run(resized),))
+        out = out.reshape(17, 3)
         keypoints = np.empty((17, 3), np.float32)
         keypoints[:, 0] = out[:, 1] * side - ox
         keypoints[:, 1] = out[:, 0] * side - oy
         keypoints[:, 2] = out[:, 2]
         keypoints[:, :2] -= margin   # into the image's pixels (two steps, as when the caller padded it)
         return keypoints
+
+    def _run(self, resized: np.ndarray) -> np.ndarray:
+        """MoveNet's raw output (1 x 1 x 17 x 3: y, x, score) for the model-sized uint8 square."""
+        self._interpreter.set_tensor(self._input["index"], resized[None].astype(self._input["dtype"]))
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output["index"])

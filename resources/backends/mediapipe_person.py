@@ -13,6 +13,7 @@ Boxes are x0, y0, x1, y1 in the image's pixels; the image is RGB uint8 H x W x 3
 import cv2
 import numpy as np
 
+from resources.backends.cue_memo import model_outputs
 from resources.backends.litert_interpreter import open_litert_model
 
 BLAZEPOSE_LANDMARK = "pose/mp_pose_landmark_lite.tflite"
@@ -91,12 +92,17 @@ class MediapipePersonMatte:
         forward = roi_transform(box, self.size)
         crop = cv2.warpAffine(rgb, forward, (self.size, self.size), flags=cv2.INTER_AREA,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-        self._interpreter.set_tensor(self._input, (crop[None].astype(np.float32) / 255.0))
-        self._interpreter.invoke()
-        points = self._interpreter.get_tensor(self._points).reshape(39, 5)[:33]
-        flag = float(self._interpreter.get_tensor(self._flag).reshape(-1)[0])
-        logits = self._interpreter.get_tensor(self._matte)[0, :, :, 0]
+        # a re-cut key frame's seed with the same pixels in its ROI: the first run's outputs (cue_memo.py)
+        points, flag, logits = model_outputs(self.model, crop, lambda: self._run(crop))
+        points, flag = points.reshape(39, 5)[:33], float(flag.reshape(-1)[0])
         scale, ox, oy = forward[0, 0], forward[0, 2], forward[1, 2]
         keypoints = np.c_[(points[:, 0] - ox) / scale, (points[:, 1] - oy) / scale,
                           _sigmoid(points[:, 3]), _sigmoid(points[:, 4])].astype(np.float32)
         return PersonMatte(keypoints, flag, logits, forward, (width, height))
+
+    def _run(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The landmark model's raw outputs for the 256 x 256 uint8 ROI: points (195,), pose flag, matte logits."""
+        self._interpreter.set_tensor(self._input, (crop[None].astype(np.float32) / 255.0))
+        self._interpreter.invoke()
+        return (self._interpreter.get_tensor(self._points), self._interpreter.get_tensor(self._flag),
+                self._interpreter.get_tensor(self._matte)[0, :, :, 0])

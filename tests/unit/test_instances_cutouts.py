@@ -200,6 +200,34 @@ def test_matting_never_gives_one_characters_pixels_to_another(shared, characters
         assert all(not (a & b).any() for _, b, _ in out[i + 1:])
 
 
+def test_the_pixels_other_cuts_hold_are_counted_in_the_window_as_in_the_whole_frame(shared, characters):
+    """Session 42 (h47): ``held_by_others`` (the pixels some other cut holds, in a refined cut's window) equals the
+    frame-wide count it replaced, ``(sum of every mask - own mask) > 0`` in that window, for every cut and window of
+    touching and overlapping characters on a Sintel frame, at the frame's size and scaled to 1080 rows."""
+    from assets.instances.core import held_by_others
+
+    background = read_background(shared / SINTEL, 21.0, 480)
+    compared = 0
+    for n in range(40):
+        scene = compose_scene(background, "sintel@21", characters, np.random.default_rng(n))
+        masks = [c.mask for c in scene.characters if c.mask.any()]
+        if len(masks) < 2:
+            continue
+        for size in (None, (1920, 1080)):
+            cuts = masks if size is None else [cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+                                               > 0 for m in masks]
+            found = [{"mask": m} for m in cuts] + [{"mask": cuts[0]}]   # a repeated mask counts as another's
+            claims = np.sum(cuts + [cuts[0]], axis=0, dtype=np.int32)
+            for i, mask in enumerate(cuts + [cuts[0]]):
+                x, y, w, h = cv2.boundingRect(cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)))
+                for window in (np.s_[y:y + h, x:x + w], np.s_[0:0, 0:0], np.s_[:, :]):
+                    expected = (claims[window] - mask[window]) > 0
+                    got = held_by_others(found, i, window)
+                    assert got.shape == expected.shape and np.array_equal(got, expected)
+                    compared += int(expected.any())
+    assert compared >= 20                                    # windows where another cut holds pixels
+
+
 def scene_mask(scene, n: int) -> np.ndarray:
     visible = [c.mask for c in scene.characters if c.mask.any()]
     return visible[n].astype(np.uint8) if n < len(visible) else np.zeros(scene.rgb.shape[:2], np.uint8)

@@ -177,3 +177,38 @@ def test_a_frames_cues_asked_again_in_a_block_are_the_first_answers(shared, cue_
     assert expected["bodies"].size and expected["class_mask"].any()
     cues_of(rgb, True)
     assert boxes[0] == 5                                     # outside a block nothing is kept
+
+
+def test_a_seeds_pose_models_asked_again_in_a_block_give_the_first_outputs(shared, monkeypatch):
+    """Session 42 (h47): in a ``cue_memo.remembered_cues`` block, BlazePose (person matte) and MoveNet asked again
+    about a seed whose model input is the same pixels do not run their model, and give what a call outside any block
+    gives, whatever a caller did to the first answer; another box, other pixels and any call after the block run
+    the model again. On a Sintel trailer frame with a character (its YOLOX person box: pose flag 0.94, limbs drawn)."""
+    from assets.instances.composites import read_background
+    from resources.backends.character_skeleton import MatteCue, SkeletonCue
+
+    rgb = read_background(shared / "media/video/sintel_trailer_480x204.mp4", 30.0, 204)
+    box, other_box = (0, 53, 269, 202), (297, 77, 480, 201)
+    matte, skeleton = MatteCue(), SkeletonCue()
+    alone = matte.estimate(rgb, box)
+    expected = (alone.keypoints.copy(), alone.score, alone.matte.copy(), alone.roi.copy())
+    limbs = skeleton.lines(rgb, box, 2)
+    keypoints = skeleton.estimator.estimate(np.ascontiguousarray(rgb[53:202, 0:269]))
+    invoked = {name: _counting(monkeypatch, cue.estimator._interpreter, "invoke")
+               for name, cue in (("blazepose", matte), ("movenet", skeleton))}
+    with remembered_cues():
+        first = matte.estimate(rgb, box)
+        first.keypoints[:] = -1
+        first.matte[:] = 0
+        again = matte.estimate(rgb, box)
+        assert skeleton.lines(rgb, box, 2).sum() and np.array_equal(skeleton.lines(rgb, box, 2), limbs)
+        assert invoked["blazepose"][0] == invoked["movenet"][0] == 1
+        matte.estimate(rgb, other_box), skeleton.lines(np.ascontiguousarray(rgb[::-1]), box, 2)
+        assert invoked["blazepose"][0] == invoked["movenet"][0] == 2
+        assert np.array_equal(skeleton.estimator.estimate(np.ascontiguousarray(rgb[53:202, 0:269])), keypoints)
+        assert invoked["movenet"][0] == 2                    # the same crop's square as lines' first call
+    assert np.array_equal(again.keypoints, expected[0]) and again.score == expected[1]
+    assert np.array_equal(again.matte, expected[2]) and np.array_equal(again.roi, expected[3])
+    assert expected[1] > 0.9 and expected[2].max() > 0.5     # a real matte, not an empty one
+    matte.estimate(rgb, box), skeleton.lines(rgb, box, 2)
+    assert invoked["blazepose"][0] == invoked["movenet"][0] == 3   # outside a block nothing is kept
