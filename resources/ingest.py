@@ -2,12 +2,14 @@
 dynamic partition (the CLI through the instance, the sensor through its SensorResult)."""
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
 
 from resources.catalog import Catalog
-from resources.errors import CastforgeError
+from resources.errors import BadMediaError, CastforgeError
 from resources.media import content_hash, film_slug, probe
+from resources.storage import FilmWorkspace
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,12 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     digest = content_hash(path)
     same_content = catalog.film_by_hash(digest)
     if same_content is not None:
+        recorded = Path(same_content["source_path"])
+        if recorded != path and not recorded.exists():  # the film library moved: read the film from here now
+            catalog.execute("UPDATE films SET source_path = ? WHERE film = ?", [str(path), same_content["film"]])
+            return IngestOutcome(same_content["film"], False,
+                                 f"film '{same_content['film']}' (same content) was read from {recorded}, which is "
+                                 f"gone: it is read from {path} now; its results stay", digest)
         return IngestOutcome(same_content["film"], False,
                              f"already ingested as film '{same_content['film']}' (same content); nothing to do",
                              digest)
@@ -49,3 +57,14 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     skipped = (f"; {len(info.unusable)} unusable image(s) will be skipped: " + "; ".join(info.unusable[:10])
                if info.unusable else "")
     return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind}){skipped}", digest)
+
+
+def source_file(workspace: FilmWorkspace, record: dict[str, Any]) -> Path:
+    """The film's source (file or image folder) as its catalog row names it; BadMediaError saying what to do when it
+    is no longer there (a film library moved or renamed: ingesting the same content from its new place points the
+    film at it, and every result made from it stays)."""
+    path = workspace.absolute(record["source_path"])
+    if not path.exists():
+        raise BadMediaError(path, f"is gone (moved, renamed or deleted?); `castforge ingest NEW_PATH` points film "
+                                  f"'{record['film']}' at where it is now")
+    return path

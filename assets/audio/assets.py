@@ -21,6 +21,7 @@ from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, film_record, result, staged_relative
 from resources.backends.sample_source import SAMPLE_RATE, FileSamples
 from resources.diarizer import DiarizerResource
+from resources.ingest import source_file
 from resources.item_reuse import ItemReuse
 from resources.errors import BadMediaError, CastforgeError
 from resources.face_analyzer import FaceAnalyzerResource
@@ -80,7 +81,6 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
     its subtitles' cues (embedded text stream or sidecar file)."""
     film, catalog = context.partition_key, storage.catalog()
     workspace, source = storage.workspace(film), film_record(catalog, film)
-    path = workspace.absolute(source["source_path"])
     with AUDIO.open(context, storage, config) as stage:
         if stage.cached:
             return cached_result(stage)
@@ -90,7 +90,7 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
             context.log.info(note)
             stage.commit(pl.DataFrame(schema=AUDIO_SCHEMA), empty, note=note)
             return result(stage, {"note": note})
-        started, params = time.perf_counter(), stage.settings
+        started, params, path = time.perf_counter(), stage.settings, source_file(workspace, source)
         tracks, embedded_subtitles = film_tracks(path)
         if not tracks:   # ingest saw one: the file changed or is damaged since
             raise BadMediaError(path, "has no audio stream")
@@ -285,7 +285,7 @@ def _lip_sync(context: AssetExecutionContext, workspace: FilmWorkspace, source: 
     drawn_faces = "detector" in faces.columns and faces["detector"].is_in(list(DRAWN_DETECTORS)).any()
     photo_faces = "detector" not in faces.columns or (~faces["detector"].is_in(list(DRAWN_DETECTORS))).any()
     started = time.perf_counter()
-    evidence = lip_sync_evidence(workspace.absolute(source["source_path"]), segments, workspace.read_table("shots"),
+    evidence = lip_sync_evidence(source_file(workspace, source), segments, workspace.read_table("shots"),
                                  workspace.read_table("frames"), faces, workspace.read_table("instance_identities"),
                                  readers.mesh() if photo_faces else None, _sync_params(settings),
                                  drawn=readers.drawn() if drawn_faces else None, reuse=mouths,

@@ -8,6 +8,7 @@ from assets.frames.core import FRAME_SCHEMA, SHOT_SCHEMA, FrameParams, contact_s
 from assets.frames.handoff import HandoffWriter, settle_handoff, wants_handoff
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, image_markdown, result, staged_relative
+from resources.ingest import source_file
 from resources.partitions import film_partitions
 from resources.relations import FILM_SOURCE
 from resources.store import StorageResource
@@ -36,7 +37,7 @@ def frames(context: AssetExecutionContext, config: CONTRACT.Config, storage: Sto
         try:
             with workspace.staged_dir("frames") as staging:
                 total = int(source["frame_count"] or source["image_count"] or 0)
-                out = extract(workspace.absolute(source["source_path"]), staging, params,
+                out = extract(source_file(workspace, source), staging, params,
                               staged_relative(workspace, "frames", staging),
                               on_frame=lambda n: stage.progress(min(n, total), total, "frames decoded"),
                               **({"on_every_frame": handoff.add} if handoff else {}))

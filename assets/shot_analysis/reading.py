@@ -11,6 +11,7 @@ import polars as pl
 from assets.frames.handoff import read_handoff
 from assets.frames.picture import recorded_picture
 from assets.shot_analysis.core import Inputs
+from resources.ingest import source_file
 from resources.storage import FilmWorkspace
 
 
@@ -26,7 +27,7 @@ def read_inputs(workspace: FilmWorkspace, source: dict[str, Any]) -> Inputs:
     def reader(stored: str) -> np.ndarray | None:
         return cv2.imread(str(workspace.absolute(stored)))
 
-    return Inputs(kind=source["kind"], source=workspace.absolute(source["source_path"]),
+    return Inputs(kind=source["kind"], source=source_file(workspace, source),
                   frames=workspace.read_table("frames"), shots=workspace.read_table("shots"),
                   instances=workspace.read_optional_table("filtered_instances"),
                   faces=workspace.read_optional_table("faces"),
