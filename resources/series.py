@@ -9,7 +9,7 @@ from pathlib import Path
 
 from resources.catalog import Catalog
 from resources.errors import CastforgeError, shown_path
-from resources.media import VIDEO_SUFFIXES, film_slug, name_problem
+from resources.media import VIDEO_SUFFIXES, film_slug, image_files, name_problem
 
 
 @dataclass
@@ -87,7 +87,10 @@ def ingest_series(catalog: Catalog, folder: Path, home: Path, series: str | None
         raise CastforgeError(f"{shown_path(folder)}: no episode of the series could be ingested: {reasons}")
     refused = ("; refused: " + "; ".join(f"{shown_path(e.relative_to(folder))}: {why}" for e, why in outcome.refused)
                if outcome.refused else "")
+    images = image_files(folder)
+    beside = (f"; {len(images)} image(s) beside the episodes left out (ingest their folder on its own)"
+              if images else "")
     outcome.message = (f"ingested {folder.name} as the series '{outcome.series}': {len(outcome.films)} episode(s) "
                        f"({len(outcome.created)} new), identities shared through the franchise '{outcome.series}'"
-                       f"{refused}")
+                       f"{refused}{beside}")
     return outcome

@@ -37,6 +37,7 @@ def series(shared, tmp_path) -> Path:
     whole = (folder / "Season 1" / "[Fans] Penny Show - 02.mp4").read_bytes()
     (folder / "Season 1" / "[Fans] Penny Show - 03.mp4").write_bytes(whole[:20000])  # a half-copied episode
     (folder / "notes.txt").write_text("not an episode")
+    run_ffmpeg("-ss", "5", "-i", str(shared / PENNY_AND_CHIP), "-frames:v", "1", str(folder / "poster.jpg"))
     return folder
 
 
@@ -47,6 +48,7 @@ def test_a_folder_of_episodes_is_a_series_of_films_sharing_identities(series, ca
     assert outcome.films == outcome.created == ["penny_show_season_1_01", "penny_show_season_1_02"]
     assert [(e.name, why[:12]) for e, why in outcome.refused] == [("[Fans] Penny Show - 03.mp4", "is truncated")]
     assert "2 episode(s) (2 new)" in outcome.message and "refused: Season 1/[Fans] Penny Show - 03.mp4" in outcome.message
+    assert outcome.message.endswith("; 1 image(s) beside the episodes left out (ingest their folder on its own)")
     for film in outcome.films:
         assert catalog.film(film)["kind"] == "video"
         assert film_settings(film)["identity_clusters"]["franchise"] == "penny_show"
