@@ -214,3 +214,10 @@ def test_a_dropped_folder_of_episodes_becomes_one_film_each(shared, castforge_ho
     assert (drop / "rejected" / "Penny Show - 03.mp4").exists()
     after = _tick(castforge_home, result.cursor)
     assert sorted(r.partition_key for r in after.run_requests) == ["penny_show_01", "penny_show_02"]
+    # next week's episode lands in the same folder: one more film and its run, the others left as they are
+    run_ffmpeg("-ss", "120", "-t", "10", "-i", str(shared / PENNY_AND_CHIP), "-c", "copy",
+               str(series / "Penny Show - 04.mp4"))
+    again = _ticks_until_requests(castforge_home, after.cursor)
+    assert _run_ingests(castforge_home, again) == [["penny_show_01", "penny_show_02", "penny_show_04"]]
+    newest = _tick(castforge_home, again.cursor)
+    assert [r.partition_key for r in newest.run_requests] == ["penny_show_04"]
