@@ -18,7 +18,9 @@ from resources.errors import BadMediaError, shown_path
 # APNG (in an image folder an animated GIF, APNG, WebP or AVIF gives its first frame; ingested alone, an animated GIF
 # or APNG is a video film)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".apng", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".gif", ".heic",
-                  ".heif"}
+                  ".heif",
+                  # game sprites (Targa), archives and scans (JPEG 2000, Netpbm), QOI: read by Pillow, alpha kept
+                  ".tga", ".jp2", ".j2k", ".qoi", ".ppm", ".pgm", ".pnm"}
 HEIF_SUFFIXES = {".heic", ".heif"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".mka", ".wma", ".ac3", ".eac3", ".dts",
                   ".aiff", ".aif", ".m4b"}

@@ -89,3 +89,25 @@ def test_a_16_bit_grey_scan_keeps_its_tones(shared, tmp_path):
     assert Image.open(tmp_path / "scan.png").mode.startswith("I")
     read = read_image_rgb(tmp_path / "scan.png")
     assert read.shape == (512, 512, 3) and np.abs(read[:, :, 1].astype(int) - grey).max() == 0
+
+
+@pytest.mark.parametrize("suffix", ["tga", "qoi", "jp2", "ppm"])
+def test_sprite_and_archive_formats_are_frames_and_keep_their_alpha(shared, tmp_path, suffix):
+    """Targa (game sprites), QOI, JPEG 2000 (lossless here) and Netpbm: before session 42 the folder's scan passed
+    them over, so a folder of them held "no images". Where the format has alpha, it is the cut-out."""
+    character = Image.open(shared / CHARACTER).convert("RGBA")
+    folder = tmp_path / "sprites"
+    folder.mkdir()
+    saved = character.convert("RGB") if suffix == "ppm" else character
+    saved.save(folder / f"sita.{suffix}", **({"irreversible": False} if suffix == "jp2" else {}))
+    assert probe(folder).image_count == 1
+    out = extract_image_frames(folder, tmp_path / "frames", FrameParams())
+    row = out.frames.filter(out.frames["kept"]).row(0, named=True)
+    assert row["source"] == f"sita.{suffix}"
+    frame_path = tmp_path / "frames" / Path(row["path"]).name
+    alpha = read_frame_alpha(frame_path, (character.height, character.width))
+    if suffix == "ppm":
+        assert alpha is None
+    else:
+        truth = np.asarray(character.getchannel("A")) >= 128
+        assert ((alpha >= 128) == truth).mean() > 0.999
