@@ -8,7 +8,8 @@ from pathlib import Path
 
 from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
-from resources.media import content_hash, film_slug, probe
+from resources.archives import is_archive, unpack_images, unpack_root
+from resources.media import MediaInfo, content_hash, film_slug, name_problem, probe
 from resources.storage import FilmWorkspace
 
 
@@ -27,6 +28,8 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     error (pick another with ``--film``). A file that is not usable media raises BadMediaError naming it.
     """
     path = Path(path).expanduser().resolve()
+    if is_archive(path) and path.is_file():
+        return _ingest_archive(catalog, path, film)
     info = probe(path)
     # kind "audio" (an audio-only film) is accepted: the audio stages handle it; image stages have no frames to use
     film = film_slug(film) if film else film_slug(path.stem if path.is_file() else path.name)
@@ -48,15 +51,45 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
             f"{path}: film '{film}' already exists for other content ({existing['source_path']}); "
             f"choose another name with --film"
         )
+    _record(catalog, film, path, digest, info)
+    return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind}){_skipped(info)}", digest)
+
+
+def _record(catalog: Catalog, film: str, source: Path, digest: str, info: MediaInfo) -> None:
     catalog.insert_rows("films", [{
-        "film": film, "source_path": str(path), "content_hash": digest, "kind": info.kind,
+        "film": film, "source_path": str(source), "content_hash": digest, "kind": info.kind,
         "duration_s": info.duration_s, "fps": info.fps, "width": info.width, "height": info.height,
         "frame_count": info.frame_count, "image_count": info.image_count, "has_audio": info.has_audio,
         "size_bytes": info.size_bytes, "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }])
-    skipped = (f"; {len(info.unusable)} unusable image(s) will be skipped: " + "; ".join(info.unusable[:10])
-               if info.unusable else "")
-    return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind}){skipped}", digest)
+
+
+def _skipped(info: MediaInfo) -> str:
+    return (f"; {len(info.unusable)} unusable image(s) will be skipped: " + "; ".join(info.unusable[:10])
+            if info.unusable else "")
+
+
+def _ingest_archive(catalog: Catalog, archive: Path, film: str | None) -> IngestOutcome:
+    """A zip of images: unpacked into the home (resources/archives.py), the film that folder, its hash the archive's."""
+    if (problem := name_problem(archive)) is not None:
+        raise BadMediaError(archive, problem)
+    film = film_slug(film) if film else film_slug(archive.stem)
+    digest = content_hash(archive)
+    same_content = catalog.film_by_hash(digest)
+    if same_content is not None:
+        return IngestOutcome(same_content["film"], False,
+                             f"already ingested as film '{same_content['film']}' (same content); nothing to do",
+                             digest)
+    existing = catalog.film(film)
+    if existing is not None:
+        raise CastforgeError(f"{archive}: film '{film}' already exists for other content "
+                             f"({existing['source_path']}); choose another name with --film")
+    folder = unpack_root(catalog.home, archive) / film
+    count = unpack_images(archive, folder)
+    info = probe(folder)
+    _record(catalog, film, folder, digest, info)
+    return IngestOutcome(film, True, f"ingested {archive.name} as film '{film}' (images: {count} unpacked into "
+                                     f"{folder}){_skipped(info)}", digest)
 
 
 def source_file(workspace: FilmWorkspace, record: dict[str, Any]) -> Path:

@@ -221,3 +221,17 @@ def test_a_dropped_folder_of_episodes_becomes_one_film_each(shared, castforge_ho
     assert _run_ingests(castforge_home, again) == [["penny_show_01", "penny_show_02", "penny_show_04"]]
     newest = _tick(castforge_home, again.cursor)
     assert [r.partition_key for r in newest.run_requests] == ["penny_show_04"]
+
+
+def test_a_dropped_zip_of_images_becomes_an_image_set_and_gets_its_run(shared, castforge_home, drop):
+    import zipfile
+
+    with zipfile.ZipFile(drop / "Fan Pack.zip", "w") as archive:
+        for name in ("sita_front.png", "saha_front.png"):
+            archive.write(shared / "media/characters_rgba" / name, name)
+    result = _ticks_until_requests(castforge_home, None)
+    assert _run_ingests(castforge_home, result) == ["fan_pack"]
+    assert Catalog(castforge_home).film("fan_pack")["source_path"] == str(drop.resolve() / ".unpacked" / "fan_pack")
+    after = _tick(castforge_home, result.cursor)
+    assert [r.partition_key for r in after.run_requests] == ["fan_pack"]
+    assert scan_drop_folder(drop, after.cursor, now=1e10).unknown == []  # the unpacked folder is not an entry
