@@ -143,7 +143,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     storage = StorageResource()
     if is_series(Path(args.path)):  # a folder of episodes: one film each, identities shared
-        series = ingest_series(storage.catalog(), Path(args.path), storage.home_path(), args.film)
+        series = ingest_series(storage.catalog(), Path(args.path), args.film)
         films, message = series.films, series.message
     else:
         outcome = ingest_source(storage.catalog(), Path(args.path), args.film)

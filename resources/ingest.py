@@ -2,13 +2,13 @@
 dynamic partition (the CLI through the instance, the sensor through its SensorResult)."""
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from resources.archives import is_archive, unpack_images, unpack_root
 from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
-from resources.archives import is_archive, unpack_images, unpack_root
 from resources.media import MediaInfo, content_hash, film_slug, name_problem, probe
 from resources.storage import FilmWorkspace
 
@@ -34,25 +34,29 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     # kind "audio" (an audio-only film) is accepted: the audio stages handle it; image stages have no frames to use
     film = film_slug(film) if film else film_slug(path.stem if path.is_file() else path.name)
     digest = content_hash(path)
-    same_content = catalog.film_by_hash(digest)
-    if same_content is not None:
-        recorded = Path(same_content["source_path"])
-        if recorded != path and not recorded.exists():  # the film library moved: read the film from here now
-            catalog.execute("UPDATE films SET source_path = ? WHERE film = ?", [str(path), same_content["film"]])
-            return IngestOutcome(same_content["film"], False,
-                                 f"film '{same_content['film']}' (same content) was read from {recorded}, which is "
-                                 f"gone: it is read from {path} now; its results stay", digest)
-        return IngestOutcome(same_content["film"], False,
-                             f"already ingested as film '{same_content['film']}' (same content); nothing to do",
-                             digest)
-    existing = catalog.film(film)
-    if existing is not None:
-        raise CastforgeError(
-            f"{path}: film '{film}' already exists for other content ({existing['source_path']}); "
-            f"choose another name with --film"
-        )
+    if (known := _known(catalog, path, film, digest, repoint=True)) is not None:
+        return known
     _record(catalog, film, path, digest, info)
     return IngestOutcome(film, True, f"ingested {path.name} as film '{film}' ({info.kind}){_skipped(info)}", digest)
+
+
+def _known(catalog: Catalog, path: Path, film: str, digest: str, repoint: bool) -> IngestOutcome | None:
+    """The outcome when ``digest`` is already a film's content (a no-op; with ``repoint``, a film whose recorded
+    source is gone is read from ``path`` from now on: the film library moved); a CastforgeError when ``film`` names
+    other content; None for new content under a free name."""
+    same_content = catalog.film_by_hash(digest)
+    if same_content is not None:
+        known, recorded = same_content["film"], Path(same_content["source_path"])
+        if repoint and recorded != path and not recorded.exists():
+            catalog.execute("UPDATE films SET source_path = ? WHERE film = ?", [str(path), known])
+            return IngestOutcome(known, False, f"film '{known}' (same content) was read from {recorded}, which is "
+                                               f"gone: it is read from {path} now; its results stay", digest)
+        return IngestOutcome(known, False, f"already ingested as film '{known}' (same content); nothing to do", digest)
+    existing = catalog.film(film)
+    if existing is not None:
+        raise CastforgeError(f"{path}: film '{film}' already exists for other content ({existing['source_path']}); "
+                             f"choose another name with --film")
+    return None
 
 
 def _record(catalog: Catalog, film: str, source: Path, digest: str, info: MediaInfo) -> None:
@@ -75,15 +79,9 @@ def _ingest_archive(catalog: Catalog, archive: Path, film: str | None) -> Ingest
         raise BadMediaError(archive, problem)
     film = film_slug(film) if film else film_slug(archive.stem)
     digest = content_hash(archive)
-    same_content = catalog.film_by_hash(digest)
-    if same_content is not None:
-        return IngestOutcome(same_content["film"], False,
-                             f"already ingested as film '{same_content['film']}' (same content); nothing to do",
-                             digest)
-    existing = catalog.film(film)
-    if existing is not None:
-        raise CastforgeError(f"{archive}: film '{film}' already exists for other content "
-                             f"({existing['source_path']}); choose another name with --film")
+    # the film's source is the unpacked folder, not the archive: never re-pointed at it
+    if (known := _known(catalog, archive, film, digest, repoint=False)) is not None:
+        return known
     folder = unpack_root(catalog.home, archive) / film
     count = unpack_images(archive, folder)
     info = probe(folder)

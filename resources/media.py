@@ -71,34 +71,31 @@ def name_problem(path: Path) -> str | None:
         return None
     except UnicodeEncodeError:
         pass
-    name = os.fsencode(Path(path).name)
-    guess = ""
-    try:
-        from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes
 
-        best = from_bytes(name).best()
-        if best is not None and best.encoding not in ("utf_8", "ascii"):
-            guess = f" (read as {best.encoding} it is '{best}')"
-    except ImportError:
-        pass
+    best = from_bytes(os.fsencode(Path(path).name)).best()
+    guess = f" (read as {best.encoding} it is '{best}')" if best is not None and best.encoding not in (
+        "utf_8", "ascii") else ""
     return f"its name is not UTF-8 text{guess}; rename it (e.g. with convmv) for castforge to store it"
 
 
-def _image_candidates(folder: Path) -> Iterator[Path]:
+def files_under(folder: Path, suffixes: set[str]) -> Iterator[Path]:
+    """Files under a folder, recursively, whose suffix is one of ``suffixes``; hidden files and folders skipped."""
+    folder = Path(folder)
     return (p for p in folder.rglob("*")
-            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            if p.is_file() and p.suffix.lower() in suffixes
             and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def image_files(folder: Path) -> list[Path]:
     """Images under a folder, recursively, in a stable order; hidden files and folders are skipped, and so are
     images whose names are not UTF-8 (``misnamed_images``)."""
-    return sorted(p for p in _image_candidates(folder) if name_problem(p) is None)
+    return sorted(p for p in files_under(folder, IMAGE_SUFFIXES) if name_problem(p) is None)
 
 
 def misnamed_images(folder: Path) -> list[Path]:
     """The images under a folder ``image_files`` leaves out for their names (``name_problem``)."""
-    return sorted(p for p in _image_candidates(folder) if name_problem(p) is not None)
+    return sorted(p for p in files_under(folder, IMAGE_SUFFIXES) if name_problem(p) is not None)
 
 
 def content_hash(path: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from resources.catalog import Catalog
 from resources.errors import CastforgeError, shown_path
-from resources.media import VIDEO_SUFFIXES, film_slug, image_files, name_problem
+from resources.media import VIDEO_SUFFIXES, film_slug, files_under, image_files, name_problem
 
 
 @dataclass
@@ -23,9 +23,7 @@ class SeriesOutcome:
 
 def episode_files(folder: Path) -> list[Path]:
     """The videos under a folder, recursively, in name order; hidden files and folders skipped."""
-    return sorted(p for p in Path(folder).rglob("*")
-                  if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return sorted(files_under(folder, VIDEO_SUFFIXES))
 
 
 def is_series(path: Path) -> bool:
@@ -61,7 +59,7 @@ def franchise_settings(home: Path, film: str, series: str) -> Path | None:
     return path
 
 
-def ingest_series(catalog: Catalog, folder: Path, home: Path, series: str | None = None) -> SeriesOutcome:
+def ingest_series(catalog: Catalog, folder: Path, series: str | None = None) -> SeriesOutcome:
     """Each episode of ``folder`` ingested as its own film (``resources.ingest.ingest_source``); an episode that
     cannot be used is refused with its reason and the others go on. CastforgeError when none can be ingested."""
     from resources.ingest import ingest_source
@@ -78,7 +76,7 @@ def ingest_series(catalog: Catalog, folder: Path, home: Path, series: str | None
         except CastforgeError as error:
             outcome.refused.append((episode, getattr(error, "reason", str(error))))
             continue
-        franchise_settings(home, ingested.film, outcome.series)
+        franchise_settings(catalog.home, ingested.film, outcome.series)
         outcome.films.append(ingested.film)
         if ingested.created:
             outcome.created.append(ingested.film)

@@ -62,7 +62,7 @@ def _ingest_series(context: OpExecutionContext, folder: Path, drop: Path, storag
     """A dropped folder of episodes: each a film (resources/series.py); an episode that cannot be used is moved to
     drop/rejected/ with its reason, and the others go on."""
     try:
-        series = ingest_series(storage.catalog(), folder, storage.home_path())
+        series = ingest_series(storage.catalog(), folder)
     except duckdb.Error:
         raise
     except CastforgeError as error:

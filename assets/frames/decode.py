@@ -7,6 +7,7 @@ report measures how much of the declared duration was actually decoded, so a dam
 import heapq
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -316,11 +317,11 @@ def decode(path: Path, detect_width: int, report: DecodeReport, interpolation: s
                 non_reference.add(packet.pts)
 
         # the times of pictures held on by empty packets (Ogg Theora, AVI): shown, so covered, though not decoded
-        held: list[Any] = []
+        held: deque[Any] = deque()
 
         def add_held_before(pts: float) -> None:
             while held and (held[0].pts < pts):
-                packet = held.pop(0)
+                packet = held.popleft()
                 report.add_frame_time(packet.pts * time_base - origin, _duration_s(packet, time_base))
 
         small_size: tuple[int, int] | None = None

@@ -44,7 +44,7 @@ def series(shared, tmp_path) -> Path:
 def test_a_folder_of_episodes_is_a_series_of_films_sharing_identities(series, castforge_home):
     assert is_series(series) and not is_series(series / "notes.txt")
     catalog = Catalog(castforge_home)
-    outcome = ingest_series(catalog, series, castforge_home)
+    outcome = ingest_series(catalog, series)
     assert outcome.films == outcome.created == ["penny_show_season_1_01", "penny_show_season_1_02"]
     assert [(e.name, why[:12]) for e, why in outcome.refused] == [("[Fans] Penny Show - 03.mp4", "is truncated")]
     assert "2 episode(s) (2 new)" in outcome.message and "refused: Season 1/[Fans] Penny Show - 03.mp4" in outcome.message
@@ -52,7 +52,7 @@ def test_a_folder_of_episodes_is_a_series_of_films_sharing_identities(series, ca
     for film in outcome.films:
         assert catalog.film(film)["kind"] == "video"
         assert film_settings(film)["identity_clusters"]["franchise"] == "penny_show"
-    again = ingest_series(catalog, series, castforge_home)
+    again = ingest_series(catalog, series)
     assert again.films == outcome.films and again.created == []
 
 
@@ -60,7 +60,7 @@ def test_a_user_s_own_settings_for_an_episode_are_kept(series, castforge_home):
     mine = castforge_home / "configs" / "films" / "penny_show_season_1_01.yaml"
     mine.parent.mkdir(parents=True)
     mine.write_text("preset: anime\n")
-    ingest_series(Catalog(castforge_home), series, castforge_home)
+    ingest_series(Catalog(castforge_home), series)
     assert mine.read_text() == "preset: anime\n"
 
 
@@ -68,4 +68,4 @@ def test_a_series_with_no_usable_episode_says_why(series, castforge_home):
     for episode in (series / "Season 1").glob("*0[12].mp4"):
         episode.unlink()
     with pytest.raises(CastforgeError, match="no episode of the series could be ingested: .*03.mp4: is truncated"):
-        ingest_series(Catalog(castforge_home), series, castforge_home)
+        ingest_series(Catalog(castforge_home), series)
