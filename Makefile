@@ -25,6 +25,11 @@ system-deps:
 	@ldconfig -p 2>/dev/null | grep -q 'libdeflate\.so' || { if [ "$$(id -u)" = 0 ]; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libdeflate0 || echo "libdeflate0 not installed: cut-outs are read by OpenCV"; \
 	  else echo "optional: sudo apt-get install libdeflate0 (faster cut-out reads)"; fi; }
+	@# libarchive reads 7-Zip, RAR and tar archives of images (resources/archives.py); zip archives need nothing
+	@ldconfig -p 2>/dev/null | grep -q 'libarchive\.so' || { if [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libarchive13 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libarchive13t64 \
+	  || echo "libarchive not installed: 7-Zip / RAR / tar archives of images cannot be ingested"; \
+	  else echo "optional: sudo apt-get install libarchive13 (7-Zip / RAR / tar archives of images)"; fi; }
 
 demo: setup
 	@test -n "$(VIDEO)" || { echo "give a video: make demo VIDEO=path/to/film.mp4"; exit 2; }

@@ -198,8 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="a video or audio file FFmpeg reads (audio only: the audio stages run, the picture "
                    "stages see no frames), an animated GIF or PNG (a clip without sound), a folder of images (" +
                    " ".join(sorted(IMAGE_SUFFIXES)) + ", subfolders included; a single image is refused: ingest its "
-                   "folder; a .zip / .cbz of images is unpacked into the home as one), or a folder of episodes (a "
-                   "series: one film per video, <series>_<episode>, identities shared)")
+                   "folder; an archive of images (.zip .cbz .7z .cb7 .rar .cbr .tar .cbt .tar.gz .tar.xz ...) is unpacked "
+                   "into the home as one), or a folder of episodes (a series: one film per video, "
+                   "<series>_<episode>, identities shared)")
     p.add_argument("--film", help="film key (default: a slug of the file or folder name; for a series, its name)")
     p.set_defaults(handler=_cmd_ingest)
     p = sub.add_parser("materialize", help="materialise assets for a film (with upstream assets it needs)")

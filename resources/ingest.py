@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from resources.archives import is_archive, unpack_images, unpack_root
+from resources.archives import archive_stem, is_archive, unpack_images, unpack_root
 from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
 from resources.media import MediaInfo, content_hash, film_slug, name_problem, probe
@@ -74,10 +74,10 @@ def _skipped(info: MediaInfo) -> str:
 
 
 def _ingest_archive(catalog: Catalog, archive: Path, film: str | None) -> IngestOutcome:
-    """A zip of images: unpacked into the home (resources/archives.py), the film that folder, its hash the archive's."""
+    """An archive of images: unpacked into the home (resources/archives.py), the film that folder, its hash the archive's."""
     if (problem := name_problem(archive)) is not None:
         raise BadMediaError(archive, problem)
-    film = film_slug(film) if film else film_slug(archive.stem)
+    film = film_slug(film) if film else film_slug(archive_stem(archive))
     digest = content_hash(archive)
     # the film's source is the unpacked folder, not the archive: never re-pointed at it
     if (known := _known(catalog, archive, film, digest, repoint=False)) is not None:

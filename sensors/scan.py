@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from resources.animation import is_animated_image
-from resources.archives import ARCHIVE_SUFFIXES
+from resources.archives import is_archive
 from resources.errors import shown_path
 from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, VIDEO_SUFFIXES, image_files, name_problem
 from resources.series import episode_files
@@ -61,7 +61,7 @@ def classify(entry: Path) -> str:
     suffix = entry.suffix.lower()
     if suffix in PARTIAL_SUFFIXES:
         return "partial"
-    if suffix in VIDEO_SUFFIXES | AUDIO_SUFFIXES | ANIMATION_SUFFIXES | ARCHIVE_SUFFIXES:
+    if suffix in VIDEO_SUFFIXES | AUDIO_SUFFIXES | ANIMATION_SUFFIXES or is_archive(entry):
         return "film"
     if suffix in MAYBE_ANIMATED_SUFFIXES and is_animated_image(entry):
         return "film"

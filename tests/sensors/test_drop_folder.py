@@ -10,6 +10,7 @@ from resources.store import StorageResource
 from sensors.drop_folder import QUIET_ENV, drop_folder_sensor
 from sensors.ingest_job import INGEST_JOB, ingest_drop_job
 from sensors.scan import paths_open_for_writing, scan_drop_folder
+from tests.made_archives import write_libarchive
 
 TEST_VIDEO = "media/video/pyscenedetect/testvideo.mp4"
 
@@ -223,12 +224,13 @@ def test_a_dropped_folder_of_episodes_becomes_one_film_each(shared, castforge_ho
     assert [r.partition_key for r in newest.run_requests] == ["penny_show_04"]
 
 
-def test_a_dropped_zip_of_images_becomes_an_image_set_and_gets_its_run(shared, castforge_home, drop):
-    import zipfile
-
-    with zipfile.ZipFile(drop / "Fan Pack.zip", "w") as archive:
-        for name in ("sita_front.png", "saha_front.png"):
-            archive.write(shared / "media/characters_rgba" / name, name)
+@pytest.mark.parametrize("archive_name", ["Fan Pack.zip", "Fan Pack.tar.gz"])
+def test_a_dropped_archive_of_images_becomes_an_image_set_and_gets_its_run(shared, castforge_home, drop,
+                                                                         archive_name):
+    images = [(name, (shared / "media/characters_rgba" / name).read_bytes())
+              for name in ("sita_front.png", "saha_front.png")]
+    archive_format = ("zip", None) if archive_name.endswith(".zip") else ("gnutar", "gzip")
+    write_libarchive(drop / archive_name, images, *archive_format)
     result = _ticks_until_requests(castforge_home, None)
     assert _run_ingests(castforge_home, result) == ["fan_pack"]
     assert Catalog(castforge_home).film("fan_pack")["source_path"] == str(drop.resolve() / ".unpacked" / "fan_pack")
