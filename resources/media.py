@@ -20,8 +20,9 @@ from resources.errors import BadMediaError, shown_path
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".apng", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".gif", ".heic",
                   ".heif",
                   # game sprites (Targa), archives and scans (JPEG 2000, Netpbm), QOI: read by Pillow, alpha kept
-                  ".tga", ".jp2", ".j2k", ".qoi", ".ppm", ".pgm", ".pnm"}
-HEIF_SUFFIXES = {".heic", ".heif"}
+                  ".tga", ".jp2", ".j2k", ".qoi", ".ppm", ".pgm", ".pnm",
+                  ".jxl"}  # JPEG XL (phones' and artists' newer exports): read through pillow-jxl-plugin
+PLUGIN_SUFFIXES = {".heic": "pillow_heif", ".heif": "pillow_heif", ".jxl": "pillow_jxl"}  # Pillow needs these plugins
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".mka", ".wma", ".ac3", ".eac3", ".dts",
                   ".aiff", ".aif", ".m4b"}
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
@@ -142,8 +143,8 @@ def open_image(path: Path) -> Iterator:
     is not an image or claims more than MAX_IMAGE_PIXELS."""
     from PIL import Image, UnidentifiedImageError
 
-    if Path(path).suffix.lower() in HEIF_SUFFIXES:
-        _register_heif(path)
+    if (plugin := PLUGIN_SUFFIXES.get(Path(path).suffix.lower())) is not None:
+        _register_plugin(path, plugin)
     try:
         with _pil_limit:  # PIL reads the limit from a module global when opening
             previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS // 2
@@ -159,14 +160,20 @@ def open_image(path: Path) -> Iterator:
         yield handle
 
 
-def _register_heif(path: Path) -> None:
-    """Pillow reads HEIC / HEIF once pillow-heif registers its opener (install/requirements.txt has it)."""
+def _register_plugin(path: Path, plugin: str) -> None:
+    """Pillow reads HEIC / HEIF once pillow-heif registers its opener, JPEG XL once pillow-jxl-plugin is imported
+    (install/requirements.txt has both)."""
+    import importlib
+
     try:
-        from pillow_heif import register_heif_opener
+        module = importlib.import_module(plugin)
     except ImportError as error:
-        raise BadMediaError(path, "is a HEIC / HEIF image, which needs the pillow-heif package "
-                                  "(`pip install pillow-heif`)") from error
-    register_heif_opener()
+        kind, package = (("a HEIC / HEIF", "pillow-heif") if plugin == "pillow_heif" else
+                         ("a JPEG XL", "pillow-jxl-plugin"))
+        raise BadMediaError(path, f"is {kind} image, which needs the {package} package "
+                                  f"(`pip install {package}`)") from error
+    if plugin == "pillow_heif":
+        module.register_heif_opener()
 
 
 def image_size(path: Path) -> tuple[int, int]:

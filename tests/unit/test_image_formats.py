@@ -15,6 +15,7 @@ from assets.instances.image_alpha import read_frame_alpha
 from resources.errors import BadMediaError
 from resources.media import probe, read_image_rgb
 from resources.style import sample_frames
+from tests.made_media import run_ffmpeg
 
 GRID = "media/faces/anime_face_grid.jpg"
 CHARACTER = "media/characters_rgba/sita_front.png"
@@ -81,6 +82,13 @@ def test_heic_without_pillow_heif_names_the_file_and_the_package(folder, monkeyp
     assert "face.heic" in str(raised.value) and "pillow-heif" in str(raised.value)
 
 
+def test_jpeg_xl_without_its_plugin_names_the_file_and_the_package(tmp_path, monkeypatch):
+    (tmp_path / "art.jxl").write_bytes(b"\xff\x0a not read")
+    monkeypatch.setitem(sys.modules, "pillow_jxl", None)
+    with pytest.raises(BadMediaError, match="art.jxl: is a JPEG XL image, which needs the pillow-jxl-plugin"):
+        read_image_rgb(tmp_path / "art.jxl")
+
+
 def test_a_16_bit_grey_scan_keeps_its_tones(shared, tmp_path):
     """A 16-bit grey PNG (line-art scans, TIFF-like exports) came out white but for its darkest tones: Pillow clips
     each 16-bit value to 255 when it converts to RGB."""
@@ -91,15 +99,19 @@ def test_a_16_bit_grey_scan_keeps_its_tones(shared, tmp_path):
     assert read.shape == (512, 512, 3) and np.abs(read[:, :, 1].astype(int) - grey).max() == 0
 
 
-@pytest.mark.parametrize("suffix", ["tga", "qoi", "jp2", "ppm"])
+@pytest.mark.parametrize("suffix", ["tga", "qoi", "jp2", "ppm", "jxl"])
 def test_sprite_and_archive_formats_are_frames_and_keep_their_alpha(shared, tmp_path, suffix):
     """Targa (game sprites), QOI, JPEG 2000 (lossless here) and Netpbm: before session 42 the folder's scan passed
-    them over, so a folder of them held "no images". Where the format has alpha, it is the cut-out."""
+    them over, so a folder of them held "no images"; JPEG XL since session 43 (pillow-jxl-plugin). Where the
+    format has alpha, it is the cut-out."""
     character = Image.open(shared / CHARACTER).convert("RGBA")
     folder = tmp_path / "sprites"
     folder.mkdir()
     saved = character.convert("RGB") if suffix == "ppm" else character
-    saved.save(folder / f"sita.{suffix}", **({"irreversible": False} if suffix == "jp2" else {}))
+    if suffix == "jxl":  # written by FFmpeg's libjxl, so only castforge's own reader registers Pillow's plugin here
+        run_ffmpeg("-i", str(shared / CHARACTER), "-c:v", "libjxl", "-distance", "0", str(folder / "sita.jxl"))
+    else:
+        saved.save(folder / f"sita.{suffix}", **({"irreversible": False} if suffix == "jp2" else {}))
     assert probe(folder).image_count == 1
     out = extract_image_frames(folder, tmp_path / "frames", FrameParams())
     row = out.frames.filter(out.frames["kept"]).row(0, named=True)
