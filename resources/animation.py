@@ -1,13 +1,15 @@
 """Animated images as films: an animated GIF or APNG ingested alone (or dropped loose in the watched folder) is a
-short clip, a video film without sound, which FFmpeg decodes; an animated WebP, which FFmpeg cannot decode, is refused
-with what to do. Its frames are counted at ingest, so a half-copied file is refused by name."""
+short clip, a video film without sound, which FFmpeg decodes (an animated WebP, which FFmpeg cannot decode, is written
+as a clip at ingest: resources/webp_clips.py). Its frames are counted at ingest, so a half-copied file is refused by
+name."""
 
 from pathlib import Path
 
 from resources.errors import BadMediaError
 from resources.media import MediaInfo, open_image, probe_av
 
-# animated images FFmpeg decodes as a clip: GIF, and APNG (often named .png); an animated WebP it cannot
+# animated images FFmpeg decodes as a clip: GIF, and APNG (often named .png); an animated WebP it cannot (ingest
+# writes it as a clip first)
 ANIMATION_FORMATS = {"GIF", "PNG"}
 GIF_TRAILER = b";"  # the byte a whole GIF ends with
 

@@ -11,6 +11,7 @@ from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
 from resources.media import MediaInfo, content_hash, film_slug, name_problem, probe
 from resources.storage import FilmWorkspace
+from resources.webp_clips import is_animated_webp, write_webp_clip
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     path = Path(path).expanduser().resolve()
     if is_archive(path) and path.is_file():
         return _ingest_archive(catalog, path, film)
+    if is_animated_webp(path):
+        return _ingest_webp_clip(catalog, path, film)
     info = probe(path)
     # kind "audio" (an audio-only film) is accepted: the audio stages handle it; image stages have no frames to use
     film = film_slug(film) if film else film_slug(path.stem if path.is_file() else path.name)
@@ -88,6 +91,23 @@ def _ingest_archive(catalog: Catalog, archive: Path, film: str | None) -> Ingest
     _record(catalog, film, folder, digest, info)
     return IngestOutcome(film, True, f"ingested {archive.name} as film '{film}' (images: {count} unpacked into "
                                      f"{folder}){_skipped(info)}", digest)
+
+
+def _ingest_webp_clip(catalog: Catalog, webp: Path, film: str | None) -> IngestOutcome:
+    """An animated WebP, which FFmpeg cannot decode: its frames written once into a lossless clip in the home
+    (resources/webp_clips.py), the film that clip, its hash the WebP's."""
+    if (problem := name_problem(webp)) is not None:
+        raise BadMediaError(webp, problem)
+    film = film_slug(film) if film else film_slug(webp.stem)
+    digest = content_hash(webp)
+    if (known := _known(catalog, webp, film, digest, repoint=False)) is not None:
+        return known
+    clip = unpack_root(catalog.home, webp) / f"{film}.mov"
+    frames = write_webp_clip(webp, clip)
+    info = probe(clip)
+    _record(catalog, film, clip, digest, info)
+    return IngestOutcome(film, True, f"ingested {webp.name} as film '{film}' (an animated WebP: {frames} frames, "
+                                     f"{info.duration_s:.2f} s, written as a clip FFmpeg reads into {clip})", digest)
 
 
 def source_file(workspace: FilmWorkspace, record: dict[str, Any]) -> Path:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assets.frames.frame_pixels import has_alpha
 from assets.frames.picture import (BT2020_PRIMARIES, COMBED_FILM_SHARE, COMBED_SHARE, HDR_TRANSFERS,
                                    MIN_COMBED_SAMPLES, PictureGeometry, bar_sizes, clean_sar, combed_share, combing,
                                    display_turn, film_crop, is_pulldown)
@@ -152,6 +153,19 @@ def _combed_runs(container: Any, stream: Any, starts: list[int]) -> tuple[int, i
     return before, after
 
 
+def grey_as_shown(frame: Any) -> Any:
+    """A sampled frame in 8-bit grey as castforge's key frames show it: a frame with alpha laid on white (the
+    transparent margins of a sticker or a ProRes 4444 export, often stored black, are no letterbox bars)."""
+    if not has_alpha(frame):
+        return frame.reformat(format="gray").to_ndarray()
+    import numpy as np
+
+    rgba = frame.reformat(format="rgba").to_ndarray().astype(np.float32)
+    weight = rgba[..., 3:] / 255.0
+    shown = rgba[..., :3] * weight + 255.0 * (1.0 - weight)
+    return np.rint(shown @ np.array([0.299, 0.587, 0.114], np.float32)).clip(0, 255).astype(np.uint8)
+
+
 def _combed_frames(frames: list[Any]) -> int:
     return sum(combing(frame.reformat(format="gray").to_ndarray()) > COMBED_SHARE for frame in frames)
 
@@ -170,7 +184,7 @@ def probe_picture(path: Path, settings: PictureSettings = PictureSettings()) -> 
             declared = stream.sample_aspect_ratio or codec.sample_aspect_ratio
             sar = clean_sar(declared.numerator, declared.denominator) if declared else clean_sar(0, 0)
             first = frames[0]
-            greys = [frame.reformat(format="gray").to_ndarray() for frame in frames]
+            greys = [grey_as_shown(frame) for frame in frames]
             levels = light_levels(frames)
             scores = [combing(grey) for grey in greys]
             combed = combed_share(scores)

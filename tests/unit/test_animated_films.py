@@ -1,7 +1,8 @@
 """An animated GIF or PNG (APNG) is a short clip: ingested alone, or dropped loose in the watched folder, it is a
 video film without sound (resources/animation.py ``probe_animation``, sensors/scan.py ``classify``). A cut copy is
-refused by name (a GIF without its trailer byte, an APNG short of the frames it declares), and so is an animated
-WebP, whose frames FFmpeg cannot decode. A clip whose frames carry alpha (a sticker GIF, ProRes 4444, QuickTime
+refused by name (a GIF without its trailer byte, an APNG short of the frames it declares). An animated WebP, whose
+frames FFmpeg cannot decode, is written as a lossless clip at ingest (resources/webp_clips.py; refused before session
+43). A clip whose frames carry alpha (a sticker GIF, ProRes 4444, QuickTime
 Animation) keeps each key frame's alpha as its cut-out, its colours laid on white (assets/frames/frame_pixels.py).
 Made here with ffmpeg and Pillow from Penny & Chip and a character with exact alpha."""
 
@@ -16,7 +17,10 @@ from assets.frames.core import FrameParams, extract_video_frames
 from assets.instances.image_alpha import alpha_instances, read_frame_alpha
 from resources.errors import BadMediaError
 from resources.animation import is_animated_image
+from resources.catalog import Catalog
+from resources.ingest import ingest_source
 from resources.media import probe
+from resources.webp_clips import write_webp_clip
 from sensors.scan import classify, scan_drop_folder
 from tests.made_media import PENNY_AND_CHIP, needs_ffmpeg, run_ffmpeg
 
@@ -74,10 +78,22 @@ def test_a_half_copied_animation_is_refused_by_name(clips, name, reason):
     assert name in str(refused.value)
 
 
-def test_an_animated_webp_is_refused_with_what_to_do(clips):
-    assert is_animated_image(clips["clip.webp"])
-    with pytest.raises(BadMediaError, match="animated WEBP image, whose frames FFmpeg .* cannot read; save it as"):
-        probe(clips["clip.webp"])
+def test_an_animated_webp_is_ingested_as_a_clip_of_its_frames(clips, castforge_home, tmp_path):
+    catalog = Catalog(castforge_home)
+    outcome = ingest_source(catalog, clips["clip.webp"])
+    row = catalog.film(outcome.film)
+    assert outcome.created and row["kind"] == "video" and not row["has_audio"]
+    assert row["frame_count"] == 12 and row["width"] == 480 and abs(row["duration_s"] - 6.0) < 0.01
+    out = extract_video_frames(Path(row["source_path"]), tmp_path / "frames", FrameParams())
+    kept = out.frames.filter(out.frames["kept"])
+    times = kept["timestamp_s"].to_numpy()  # each WebP frame at its own time: 0.5 s apart
+    assert kept.height >= 2 and times.max() < 6.0 and np.abs(times * 2 - np.round(times * 2)).max() < 0.01
+    assert not ingest_source(catalog, clips["clip.webp"]).created
+    cut = tmp_path / "cut.webp"
+    cut.write_bytes(clips["clip.webp"].read_bytes()[:-5000])
+    with pytest.raises(BadMediaError, match="cut.webp: is truncated: it ends .* bytes into the .* its header declares"):
+        ingest_source(catalog, cut)
+    assert classify(cut) == "film"  # dropped, its ingest run refuses it by name
 
 
 @pytest.mark.parametrize("name", ["still.gif", "still.png"])
@@ -111,7 +127,9 @@ STEP_PX = 24  # the sticker's character moves this far right each frame
 @pytest.fixture(scope="module")
 def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     """A character with exact alpha walking across a transparent 480x320 canvas, 12 frames: as a GIF (1-bit alpha),
-    ProRes 4444 (soft alpha) and QuickTime Animation; and the same laid on grey as an opaque GIF."""
+    ProRes 4444 (soft alpha), QuickTime Animation, a lossless animated WebP (as ingest writes it) and ProRes 4444
+    from RGBA frames whose transparent pixels are black (no letterbox bars: cropped as such before session 43); and
+    the same laid on grey as an opaque GIF."""
     folder = tmp_path_factory.mktemp("stickers")
     sprite = Image.open(shared / "media/characters_rgba/sita_front.png").convert("RGBA")
     sprite.thumbnail((220, 220))
@@ -124,6 +142,18 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     frames[0].save(made["sticker.gif"], save_all=True, append_images=frames[1:], duration=100, loop=0, disposal=2)
     grey = [Image.alpha_composite(Image.new("RGBA", f.size, (128, 128, 128, 255)), f).convert("RGB") for f in frames]
     grey[0].save(made["opaque.gif"], save_all=True, append_images=grey[1:], duration=100, loop=0)
+    frames[0].save(folder / "sticker.webp", save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   lossless=True)
+    made["sticker_webp.mov"] = folder / "sticker_webp.mov"  # what ingest writes an animated WebP as
+    write_webp_clip(folder / "sticker.webp", made["sticker_webp.mov"])
+    made["truth_rgba"] = folder / "truth_rgba"  # each frame's own alpha, for the clips made from the RGBA frames
+    made["truth_rgba"].mkdir()
+    for k, frame in enumerate(frames):  # transparent pixels stored black, as After Effects' exports have them
+        frame.save(folder / f"rgba_{k:02d}.png")
+        frame.getchannel("A").save(made["truth_rgba"] / f"{k:02d}.png")
+    made["sticker_black.mov"] = folder / "sticker_black.mov"
+    run_ffmpeg("-framerate", "10", "-i", str(folder / "rgba_%02d.png"), "-c:v", "prores_ks", "-profile:v", "4444",
+               "-pix_fmt", "yuva444p10le", str(made["sticker_black.mov"]))
     for name, codec in (("sticker.mov", ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"]),
                         ("sticker_rle.mov", ["-c:v", "qtrle"])):
         made[name] = folder / name
@@ -137,7 +167,8 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     return made
 
 
-@pytest.mark.parametrize("name", ["sticker.gif", "sticker.mov", "sticker_rle.mov"])
+@pytest.mark.parametrize("name", ["sticker.gif", "sticker.mov", "sticker_rle.mov", "sticker_webp.mov",
+                                  "sticker_black.mov"])
 def test_a_clip_with_alpha_keeps_each_key_frame_s_own_cut_out(stickers, name, tmp_path):
     out = extract_video_frames(stickers[name], tmp_path / "frames", FrameParams())
     kept = out.frames.filter(out.frames["kept"])
@@ -145,7 +176,8 @@ def test_a_clip_with_alpha_keeps_each_key_frame_s_own_cut_out(stickers, name, tm
     for row in kept.iter_rows(named=True):
         key_frame = np.asarray(Image.open(tmp_path / "frames" / Path(row["path"]).name))
         alpha = read_frame_alpha(tmp_path / "frames" / Path(row["path"]).name, key_frame.shape[:2])
-        truth = np.asarray(Image.open(stickers["truth"] / f"{row['frame_index']:02d}.png")) >= 128
+        truths = stickers["truth_rgba" if name in ("sticker_webp.mov", "sticker_black.mov") else "truth"]
+        truth = np.asarray(Image.open(truths / f"{row['frame_index']:02d}.png")) >= 128
         mine = alpha >= 128
         assert (mine & truth).sum() / (mine | truth).sum() > 0.99
         assert (key_frame[~mine & ~truth] > 240).mean() > 0.99  # laid on white where transparent (JPEG's ringing aside)
