@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from resources.alpha_video import alpha_decoder, decode_packet
 from resources.errors import BadMediaError, shown_path
 
 # images as users collect them: camera and web formats, AVIF, HEIC / HEIF (phones; through pillow-heif), GIF and
@@ -358,10 +359,12 @@ def held_picture(packet: Any) -> bool:
 
 def decoded_frames(container: Any, stream: Any) -> Iterator[Any]:
     """``container.decode(stream)`` without the held pictures' empty packets (``held_picture``): every frame a
-    player shows, once. Used wherever castforge decodes a film's pictures."""
+    player shows, once, with its alpha where a WebM carries it (resources/alpha_video.py). Used wherever castforge
+    decodes a film's pictures."""
+    decoder = alpha_decoder(stream)  # a transparent WebM's alpha layer decoded too
     for packet in container.demux(stream):
         if not held_picture(packet):
-            yield from packet.decode()
+            yield from decode_packet(packet, decoder)
 
 
 ATTACHED_PICTURE = 1024  # AV_DISPOSITION_ATTACHED_PIC: a cover picture (album art) stored as a one-frame video stream

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from resources.alpha_video import alpha_decoder, decode_packet
 from resources.errors import BadMediaError
 from resources.media import film_origin_s, frame_rate, held_picture, main_video_stream
 
@@ -197,6 +198,7 @@ def _packet_frames(container, stream, report: DecodeReport, path: Path,
     holding the previous picture (resources.media.held_picture) is told to ``on_held`` and not decoded."""
     import av
 
+    decoder = alpha_decoder(stream)  # a transparent WebM's alpha layer decoded too
     packets = container.demux(stream)
     while True:
         try:
@@ -214,7 +216,7 @@ def _packet_frames(container, stream, report: DecodeReport, path: Path,
         if on_packet is not None and packet.size:
             on_packet(packet)
         try:
-            frames = packet.decode()
+            frames = decode_packet(packet, decoder)
         except av.error.FFmpegError as error:
             report.damaged_packets += 1
             if report.damaged_packets == 1:

@@ -127,9 +127,10 @@ STEP_PX = 24  # the sticker's character moves this far right each frame
 @pytest.fixture(scope="module")
 def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     """A character with exact alpha walking across a transparent 480x320 canvas, 12 frames: as a GIF (1-bit alpha),
-    ProRes 4444 (soft alpha), QuickTime Animation, a lossless animated WebP (as ingest writes it) and ProRes 4444
-    from RGBA frames whose transparent pixels are black (no letterbox bars: cropped as such before session 43); and
-    the same laid on grey as an opaque GIF."""
+    ProRes 4444 (soft alpha), QuickTime Animation, a lossless animated WebP (as ingest writes it), ProRes 4444
+    from RGBA frames whose transparent pixels are black (no letterbox bars: cropped as such before session 43) and
+    transparent VP9 / VP8 WebM (a video sticker: its alpha was dropped before session 43); and the same laid on grey
+    as an opaque GIF."""
     folder = tmp_path_factory.mktemp("stickers")
     sprite = Image.open(shared / "media/characters_rgba/sita_front.png").convert("RGBA")
     sprite.thumbnail((220, 220))
@@ -154,6 +155,10 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     made["sticker_black.mov"] = folder / "sticker_black.mov"
     run_ffmpeg("-framerate", "10", "-i", str(folder / "rgba_%02d.png"), "-c:v", "prores_ks", "-profile:v", "4444",
                "-pix_fmt", "yuva444p10le", str(made["sticker_black.mov"]))
+    for name, encoder in (("sticker_vp9.webm", "libvpx-vp9"), ("sticker_vp8.webm", "libvpx")):  # Telegram's kind
+        made[name] = folder / name
+        run_ffmpeg("-framerate", "10", "-i", str(folder / "rgba_%02d.png"), "-c:v", encoder, "-pix_fmt", "yuva420p",
+                   "-b:v", "0", "-crf", "20", "-auto-alt-ref", "0", str(made[name]))
     for name, codec in (("sticker.mov", ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"]),
                         ("sticker_rle.mov", ["-c:v", "qtrle"])):
         made[name] = folder / name
@@ -168,7 +173,7 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", ["sticker.gif", "sticker.mov", "sticker_rle.mov", "sticker_webp.mov",
-                                  "sticker_black.mov"])
+                                  "sticker_black.mov", "sticker_vp9.webm", "sticker_vp8.webm"])
 def test_a_clip_with_alpha_keeps_each_key_frame_s_own_cut_out(stickers, name, tmp_path):
     out = extract_video_frames(stickers[name], tmp_path / "frames", FrameParams())
     kept = out.frames.filter(out.frames["kept"])
@@ -176,7 +181,7 @@ def test_a_clip_with_alpha_keeps_each_key_frame_s_own_cut_out(stickers, name, tm
     for row in kept.iter_rows(named=True):
         key_frame = np.asarray(Image.open(tmp_path / "frames" / Path(row["path"]).name))
         alpha = read_frame_alpha(tmp_path / "frames" / Path(row["path"]).name, key_frame.shape[:2])
-        truths = stickers["truth_rgba" if name in ("sticker_webp.mov", "sticker_black.mov") else "truth"]
+        truths = stickers["truth" if name in ("sticker.gif", "sticker.mov", "sticker_rle.mov") else "truth_rgba"]
         truth = np.asarray(Image.open(truths / f"{row['frame_index']:02d}.png")) >= 128
         mine = alpha >= 128
         assert (mine & truth).sum() / (mine | truth).sum() > 0.99
