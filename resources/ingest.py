@@ -11,7 +11,7 @@ from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
 from resources.media import MediaInfo, content_hash, film_slug, name_problem, probe
 from resources.storage import FilmWorkspace
-from resources.webp_clips import is_animated_webp, write_webp_clip
+from resources.image_sequences import is_image_sequence, write_sequence_clip
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ def ingest_source(catalog: Catalog, path: Path, film: str | None = None) -> Inge
     path = Path(path).expanduser().resolve()
     if is_archive(path) and path.is_file():
         return _ingest_archive(catalog, path, film)
-    if is_animated_webp(path):
-        return _ingest_webp_clip(catalog, path, film)
+    if is_image_sequence(path):
+        return _ingest_sequence_clip(catalog, path, film)
     info = probe(path)
     # kind "audio" (an audio-only film) is accepted: the audio stages handle it; image stages have no frames to use
     film = film_slug(film) if film else film_slug(path.stem if path.is_file() else path.name)
@@ -93,20 +93,21 @@ def _ingest_archive(catalog: Catalog, archive: Path, film: str | None) -> Ingest
                                      f"{folder}){_skipped(info)}", digest)
 
 
-def _ingest_webp_clip(catalog: Catalog, webp: Path, film: str | None) -> IngestOutcome:
-    """An animated WebP, which FFmpeg cannot decode: its frames written once into a lossless clip in the home
-    (resources/webp_clips.py), the film that clip, its hash the WebP's."""
-    if (problem := name_problem(webp)) is not None:
-        raise BadMediaError(webp, problem)
-    film = film_slug(film) if film else film_slug(webp.stem)
-    digest = content_hash(webp)
-    if (known := _known(catalog, webp, film, digest, repoint=False)) is not None:
+def _ingest_sequence_clip(catalog: Catalog, image: Path, film: str | None) -> IngestOutcome:
+    """An animated WebP or AVIF, which FFmpeg cannot decode whole: its frames written once into a lossless clip in
+    the home (resources/image_sequences.py), the film that clip, its hash the image's."""
+    if (problem := name_problem(image)) is not None:
+        raise BadMediaError(image, problem)
+    film = film_slug(film) if film else film_slug(image.stem)
+    digest = content_hash(image)
+    if (known := _known(catalog, image, film, digest, repoint=False)) is not None:
         return known
-    clip = unpack_root(catalog.home, webp) / f"{film}.mov"
-    frames = write_webp_clip(webp, clip)
+    clip = unpack_root(catalog.home, image) / f"{film}.mov"
+    frames = write_sequence_clip(image, clip)
     info = probe(clip)
     _record(catalog, film, clip, digest, info)
-    return IngestOutcome(film, True, f"ingested {webp.name} as film '{film}' (an animated WebP: {frames} frames, "
+    kind = image.suffix.lstrip(".").upper()
+    return IngestOutcome(film, True, f"ingested {image.name} as film '{film}' (an animated {kind}: {frames} frames, "
                                      f"{info.duration_s:.2f} s, written as a clip FFmpeg reads into {clip})", digest)
 
 

@@ -17,15 +17,15 @@ from pathlib import Path
 from resources.animation import is_animated_image
 from resources.archives import is_archive
 from resources.errors import shown_path
+from resources.image_sequences import is_image_sequence
 from resources.media import AUDIO_SUFFIXES, SIDECAR_SUFFIXES, VIDEO_SUFFIXES, image_files, name_problem
 from resources.series import episode_files
-from resources.webp_clips import is_animated_webp
 
 REJECTED = "rejected"
-# loose files that are clips: GIF and APNG (an ingest run refuses a still one, with its reason); a loose PNG or WebP
-# is one where its header says it is animated (a still image is a folder's business)
+# loose files that are clips: GIF and APNG (an ingest run refuses a still one, with its reason); a loose PNG, WebP
+# or AVIF is one where its header says it is animated (a still image is a folder's business)
 ANIMATION_SUFFIXES = {".gif", ".apng"}
-MAYBE_ANIMATED_SUFFIXES = {".png", ".webp"}
+MAYBE_ANIMATED_SUFFIXES = {".png", ".webp", ".avif"}
 PARTIAL_SUFFIXES = {".part", ".crdownload", ".tmp", ".download", ".partial"}
 DEFAULT_QUIET_S = 30.0
 
@@ -64,8 +64,8 @@ def classify(entry: Path) -> str:
         return "partial"
     if suffix in VIDEO_SUFFIXES | AUDIO_SUFFIXES | ANIMATION_SUFFIXES or is_archive(entry):
         return "film"
-    if suffix in MAYBE_ANIMATED_SUFFIXES and (is_animated_image(entry) or is_animated_webp(entry)):
-        return "film"  # a half-copied animated WebP too: its ingest run refuses it by name
+    if suffix in MAYBE_ANIMATED_SUFFIXES and (is_animated_image(entry) or is_image_sequence(entry)):
+        return "film"  # a half-copied animated WebP / AVIF too: its ingest run refuses it by name
     return "unknown"  # still images (ingest their folder), documents, anything else
 
 

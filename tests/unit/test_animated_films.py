@@ -1,8 +1,8 @@
 """An animated GIF or PNG (APNG) is a short clip: ingested alone, or dropped loose in the watched folder, it is a
 video film without sound (resources/animation.py ``probe_animation``, sensors/scan.py ``classify``). A cut copy is
-refused by name (a GIF without its trailer byte, an APNG short of the frames it declares). An animated WebP, whose
-frames FFmpeg cannot decode, is written as a lossless clip at ingest (resources/webp_clips.py; refused before session
-43). A clip whose frames carry alpha (a sticker GIF, ProRes 4444, QuickTime
+refused by name (a GIF without its trailer byte, an APNG short of the frames it declares). An animated WebP or AVIF,
+which FFmpeg cannot decode whole, is written as a lossless clip at ingest (resources/image_sequences.py; refused
+before session 43). A clip whose frames carry alpha (a sticker GIF, ProRes 4444, QuickTime
 Animation) keeps each key frame's alpha as its cut-out, its colours laid on white (assets/frames/frame_pixels.py).
 Made here with ffmpeg and Pillow from Penny & Chip and a character with exact alpha."""
 
@@ -20,7 +20,7 @@ from resources.animation import is_animated_image
 from resources.catalog import Catalog
 from resources.ingest import ingest_source
 from resources.media import probe
-from resources.webp_clips import write_webp_clip
+from resources.image_sequences import write_sequence_clip
 from sensors.scan import classify, scan_drop_folder
 from tests.made_media import PENNY_AND_CHIP, needs_ffmpeg, run_ffmpeg
 
@@ -46,6 +46,8 @@ def clips(shared, tmp_path_factory) -> dict[str, Path]:
             frames.append(gif.convert("RGB"))
     made["clip.webp"] = folder / "clip.webp"
     frames[0].save(made["clip.webp"], save_all=True, append_images=frames[1:], duration=500, loop=0)
+    made["clip.avif"] = folder / "clip.avif"
+    frames[0].save(made["clip.avif"], save_all=True, append_images=frames[1:], duration=500, loop=0)
     for name in ("clip.gif", "clip.png"):
         data = made[name].read_bytes()
         made["cut_" + name] = folder / ("cut_" + name)
@@ -78,20 +80,21 @@ def test_a_half_copied_animation_is_refused_by_name(clips, name, reason):
     assert name in str(refused.value)
 
 
-def test_an_animated_webp_is_ingested_as_a_clip_of_its_frames(clips, castforge_home, tmp_path):
+@pytest.mark.parametrize("name", ["clip.webp", "clip.avif"])
+def test_an_animated_webp_or_avif_is_ingested_as_a_clip_of_its_frames(clips, castforge_home, tmp_path, name):
     catalog = Catalog(castforge_home)
-    outcome = ingest_source(catalog, clips["clip.webp"])
+    outcome = ingest_source(catalog, clips[name])
     row = catalog.film(outcome.film)
     assert outcome.created and row["kind"] == "video" and not row["has_audio"]
     assert row["frame_count"] == 12 and row["width"] == 480 and abs(row["duration_s"] - 6.0) < 0.01
     out = extract_video_frames(Path(row["source_path"]), tmp_path / "frames", FrameParams())
     kept = out.frames.filter(out.frames["kept"])
-    times = kept["timestamp_s"].to_numpy()  # each WebP frame at its own time: 0.5 s apart
+    times = kept["timestamp_s"].to_numpy()  # each frame at its own time: 0.5 s apart
     assert kept.height >= 2 and times.max() < 6.0 and np.abs(times * 2 - np.round(times * 2)).max() < 0.01
-    assert not ingest_source(catalog, clips["clip.webp"]).created
-    cut = tmp_path / "cut.webp"
-    cut.write_bytes(clips["clip.webp"].read_bytes()[:-5000])
-    with pytest.raises(BadMediaError, match="cut.webp: is truncated: it ends .* bytes into the .* its header declares"):
+    assert not ingest_source(catalog, clips[name]).created
+    cut = tmp_path / f"cut_{name}"
+    cut.write_bytes(clips[name].read_bytes()[:-5000])
+    with pytest.raises(BadMediaError, match=f"cut_{name}: is truncated: it ends .* bytes into the .* its header"):
         ingest_source(catalog, cut)
     assert classify(cut) == "film"  # dropped, its ingest run refuses it by name
 
@@ -127,7 +130,8 @@ STEP_PX = 24  # the sticker's character moves this far right each frame
 @pytest.fixture(scope="module")
 def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     """A character with exact alpha walking across a transparent 480x320 canvas, 12 frames: as a GIF (1-bit alpha),
-    ProRes 4444 (soft alpha), QuickTime Animation, a lossless animated WebP (as ingest writes it), ProRes 4444
+    ProRes 4444 (soft alpha), QuickTime Animation, a lossless animated WebP and an AVIF (as ingest writes them),
+    ProRes 4444
     from RGBA frames whose transparent pixels are black (no letterbox bars: cropped as such before session 43) and
     transparent VP9 / VP8 WebM (a video sticker: its alpha was dropped before session 43); and the same laid on grey
     as an opaque GIF."""
@@ -145,8 +149,11 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
     grey[0].save(made["opaque.gif"], save_all=True, append_images=grey[1:], duration=100, loop=0)
     frames[0].save(folder / "sticker.webp", save_all=True, append_images=frames[1:], duration=100, loop=0,
                    lossless=True)
-    made["sticker_webp.mov"] = folder / "sticker_webp.mov"  # what ingest writes an animated WebP as
-    write_webp_clip(folder / "sticker.webp", made["sticker_webp.mov"])
+    frames[0].save(folder / "sticker.avif", save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   quality=100)
+    for kind in ("webp", "avif"):  # what ingest writes an animated WebP or AVIF as
+        made[f"sticker_{kind}.mov"] = folder / f"sticker_{kind}.mov"
+        write_sequence_clip(folder / f"sticker.{kind}", made[f"sticker_{kind}.mov"])
     made["truth_rgba"] = folder / "truth_rgba"  # each frame's own alpha, for the clips made from the RGBA frames
     made["truth_rgba"].mkdir()
     for k, frame in enumerate(frames):  # transparent pixels stored black, as After Effects' exports have them
@@ -173,7 +180,7 @@ def stickers(shared, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", ["sticker.gif", "sticker.mov", "sticker_rle.mov", "sticker_webp.mov",
-                                  "sticker_black.mov", "sticker_vp9.webm", "sticker_vp8.webm"])
+                                  "sticker_avif.mov", "sticker_black.mov", "sticker_vp9.webm", "sticker_vp8.webm"])
 def test_a_clip_with_alpha_keeps_each_key_frame_s_own_cut_out(stickers, name, tmp_path):
     out = extract_video_frames(stickers[name], tmp_path / "frames", FrameParams())
     kept = out.frames.filter(out.frames["kept"])
