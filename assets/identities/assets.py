@@ -15,7 +15,8 @@ from assets.identities.map_reuse import MapReuse
 from assets.identities.outputs import FACE_BY, write_folders, write_summary
 from assets.identities.review_effects import (identity_changes, nearest_identities, place_kept,
                                              reviewed_identities)
-from assets.identities.stable_ids import load_store, match_ids, store_path, stored_names, update_store
+from assets.identities.stable_ids import (franchise_vectors, load_store, match_ids, store_path, stored_names,
+                                          update_store)
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, film_record, result
 from resources.partitions import film_partitions
@@ -62,6 +63,7 @@ def identity_clusters(context: AssetExecutionContext, config: CONTRACT.Config, s
         for group in assignment.groups:
             group["space"] = (f"face:{face_model}" if group["space"] == "face"
                               else f"appearance:{embedder.model if embedder else 'none'}")
+        franchise_vectors(assignment.groups, assignment.instance_ids, face_vectors, f"face:{face_model}")
         store_file = store_path(storage.home_path(), params.franchise or film)
         store = load_store(store_file)
         ids = match_ids(assignment.groups, store, {"face": params.match_threshold,

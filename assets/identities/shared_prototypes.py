@@ -16,8 +16,11 @@ from resources.errors import CastforgeError
 from resources.holds import LEASE_SETTING, SharedLease, lease_seconds, shared_lease
 
 TABLE = """CREATE TABLE IF NOT EXISTS franchise_prototypes (franchise VARCHAR NOT NULL, identity VARCHAR NOT NULL,
-    space VARCHAR NOT NULL, name VARCHAR, prototype BLOB NOT NULL, film VARCHAR, updated_at VARCHAR)"""
-COLUMNS = ("identity", "space", "name", "prototype", "film", "updated_at")
+    space VARCHAR NOT NULL, name VARCHAR, prototype BLOB NOT NULL, film VARCHAR, updated_at VARCHAR, weight BIGINT)"""
+# a table made before session 43 lacks the rows' weights (stable_ids: an identity's prototype is the weighted mean of
+# its films' rows); its rows read as null
+WEIGHT_COLUMN = "ALTER TABLE franchise_prototypes ADD COLUMN IF NOT EXISTS weight BIGINT"
+COLUMNS = ("identity", "space", "name", "prototype", "film", "updated_at", "weight")
 
 
 class SharedPrototypeStore:
@@ -35,7 +38,8 @@ class SharedPrototypeStore:
         dsn = self.catalog.shared.dsn  # type: ignore[union-attr]
         if dsn not in self._ready:
             from resources.catalog_shared import is_ddl_race, retry_conflicts
-            retry_conflicts(lambda: self.catalog.transaction(lambda con: con.execute(TABLE)),
+            retry_conflicts(lambda: self.catalog.transaction(lambda con: (con.execute(TABLE),
+                                                                           con.execute(WEIGHT_COLUMN))),
                             self.catalog.lock_wait_s, also=is_ddl_race)
             self._ready.add(dsn)
         return self.lease.acquire(timeout_s, self.describe())
@@ -55,7 +59,7 @@ class SharedPrototypeStore:
         then release it."""
         token = self.acquire(timeout_s)
         values = [[self.franchise, r["identity"], r["space"], r["name"],
-                   np.asarray(r["prototype"], dtype=np.float32).tobytes(), r["film"], r["updated_at"]]
+                   np.asarray(r["prototype"], dtype=np.float32).tobytes(), r["film"], r["updated_at"], r["weight"]]
                   for r in merged.iter_rows(named=True)]
 
         def replace(con) -> None:
@@ -67,7 +71,7 @@ class SharedPrototypeStore:
             con.execute("DELETE FROM franchise_prototypes WHERE franchise = ?", [self.franchise])
             if values:
                 con.executemany(f"INSERT INTO franchise_prototypes (franchise, {', '.join(COLUMNS)}) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
 
         try:
             self.catalog.transaction(replace)

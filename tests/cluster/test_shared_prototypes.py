@@ -56,6 +56,37 @@ store = load_store(store_path(Path(sys.argv[1]), "saga"))
 print(json.dumps(store.drop("prototype").to_dicts()))
 """
 
+# a franchise_prototypes table as sessions before 43 made it (no weights), holding one identity
+OLD_TABLE = r"""
+import numpy as np
+from resources.catalog import Catalog
+def make(con):
+    con.execute("CREATE TABLE franchise_prototypes (franchise VARCHAR NOT NULL, identity VARCHAR NOT NULL, "
+                "space VARCHAR NOT NULL, name VARCHAR, prototype BLOB NOT NULL, film VARCHAR, updated_at VARCHAR)")
+    con.execute("INSERT INTO franchise_prototypes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ["saga", "identity_000", "face:m", "Hero", np.array([1, 0, 0], np.float32).tobytes(), "old", "x"])
+Catalog().transaction(make)
+print("MADE")
+"""
+
+# one film on that store: its group keeps the identity, whose prototype becomes the mean of both films' rows
+FOLD = r"""
+import json, sys
+from pathlib import Path
+import numpy as np
+from assets.identities.stable_ids import load_store, match_ids, prototypes, store_path, stored_names, update_store
+path = store_path(Path(sys.argv[1]), "saga")
+store = load_store(path)
+before = store["weight"].to_list()
+face = np.array([0.6, 0.8, 0.0], np.float32)
+group = {"space": "face:m", "vector": face, "franchise": {"face:m": (face, 4)}}
+ids = match_ids([group], store, {"face": 0.5})
+merged = update_store(path, store, [group], ids, stored_names(store), "new")
+names, vectors = prototypes(load_store(path), "face:m")
+print(json.dumps({"before": before, "ids": ids, "rows": merged.select("film", "weight", "name").rows(),
+                  "prototype": [round(float(v), 4) for v in vectors[0]]}))
+"""
+
 HOLD = r"""
 import sys, time
 from pathlib import Path
@@ -103,13 +134,18 @@ def _run(env: dict[str, str], code: str, *args: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def _catalog_env(postgres, home: Path, kind: str, database: str) -> dict[str, str]:
+    """A fresh database ``database`` on the loopback Postgres, as a Postgres or a DuckLake catalog for ``home``."""
+    host, port = postgres
+    _createdb(port, database)
+    return _env(home, f"postgresql://castforge@{host}/{database}" if kind == "postgres" else
+                f"ducklake:postgres:host=127.0.0.1 port={port} user=castforge dbname={database}")
+
+
 @pytest.mark.parametrize("kind", ["postgres", "ducklake"])
 def test_two_writers_on_one_franchise_lose_no_prototype(postgres, tmp_path, kind):
-    host, port = postgres
-    _createdb(port, f"prototypes_{kind}")
     home = tmp_path / "home"
-    env = _env(home, f"postgresql://castforge@{host}/prototypes_{kind}" if kind == "postgres" else
-               f"ducklake:postgres:host=127.0.0.1 port={port} user=castforge dbname=prototypes_{kind}")
+    env = _catalog_env(postgres, home, kind, f"prototypes_{kind}")
     start = tmp_path / "start"
     writers = [subprocess.Popen([str(CLUSTER_PY), "-c", WRITER, name, str(home), str(start), str(FILMS_PER_WRITER)],
                                 cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -127,11 +163,26 @@ def test_two_writers_on_one_franchise_lose_no_prototype(postgres, tmp_path, kind
     assert len(heroes) == 1, minted                       # the recurring character kept one id across writers
     assert len(set(newcomers)) == 2 * FILMS_PER_WRITER and not heroes & set(newcomers), minted  # none minted twice
     rows = json.loads(_run(env, READ, str(home)))
-    assert sorted(r["identity"] for r in rows) == sorted([*heroes, *newcomers])   # no film's update was lost
-    assert {r["identity"]: r["name"] for r in rows}[heroes.pop()] == "Hero"
-    assert {r["film"] for r in rows} >= {f"{w}_{i}" for w in ("writer_a", "writer_b")
-                                         for i in range(1, FILMS_PER_WRITER)}
+    films = {f"{w}_{i}" for w in ("writer_a", "writer_b") for i in range(FILMS_PER_WRITER)}
+    hero = heroes.pop()
+    # no film's update was lost: a row per film that showed it (the hero in every film, each newcomer in one)
+    assert sorted((r["identity"], r["film"]) for r in rows if r["identity"] != hero) == sorted(
+        (ids[1], film) for film, ids in minted.items())
+    assert {r["film"] for r in rows if r["identity"] == hero} == films
+    assert {r["name"] for r in rows if r["identity"] == hero} == {"Hero"}
     assert not list(home.rglob("prototypes.parquet*")), "the shared store wrote the embedded file"
+
+
+@pytest.mark.parametrize("kind", ["postgres", "ducklake"])
+def test_a_table_from_before_the_weights_gains_them_and_its_rows_still_match(postgres, tmp_path, kind):
+    home = tmp_path / "home"
+    env = _catalog_env(postgres, home, kind, f"prototypes_old_{kind}")
+    assert _run(env, OLD_TABLE) == "MADE"
+    folded = json.loads(_run(env, FOLD, str(home)))
+    assert folded["before"] == [None] and folded["ids"] == ["identity_000"]
+    assert folded["rows"] == [["new", 4, "Hero"], ["old", None, "Hero"]]
+    # the old row counts as much as this film's: the mean of (1, 0, 0) and (0.6, 0.8, 0)
+    assert folded["prototype"] == [0.8944, 0.4472, 0.0]
 
 
 def test_a_killed_holder_and_a_lapsed_lease_are_taken_over(postgres, tmp_path):
