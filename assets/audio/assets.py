@@ -100,9 +100,9 @@ def audio(context: AssetExecutionContext, config: AUDIO.Config, storage: Storage
                                                               track.language, origin, params.subtitle_encoding)
         lead = track.start_s - origin if track.start_s - origin > LEAD_MIN_S else 0.0
         with workspace.staged_dir("audio") as staging:
-            out = extract_audio(path, staging, track.position, lead_s=lead)
+            out = extract_audio(path, staging, track.position, lead_s=lead, speech_channel=params.speech_channel)
             rel = staged_relative(workspace, "audio", staging)
-            note = "; ".join(filter(None, [out.timeline_note, "" if out.loudness_lufs is not None
+            note = "; ".join(filter(None, [out.timeline_note, out.speech_note, "" if out.loudness_lufs is not None
                                            else "silent soundtrack (below the -70 LUFS gate)"]))
             row = {"has_audio": True, "separation_path": rel(out.separation_path), "speech_path": rel(out.speech_path),
                    "duration_s": round(out.duration_s, 3), "source_rate": out.source_rate,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from assets.audio.dialogue_channel import SpeechChannel
 from assets.audio.loudness import BlockLoudness
 from assets.audio.timeline import TimelineReport, on_timeline
 from resources.errors import BadMediaError
@@ -38,12 +39,15 @@ class ExtractedAudio:
     loudness_lufs: float | None  # None: silent (every gating block below -70 LUFS)
     peak_dbfs: float | None
     timeline_note: str = ""  # gaps in the track's timestamps filled with silence (timeline.py), when any
+    speech_note: str = ""  # the speech track from the dialogue channel (dialogue_channel.py), when it is
 
 
-def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0.0) -> ExtractedAudio:
+def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0.0,
+                  speech_channel: str = "auto") -> ExtractedAudio:
     """Decode audio track ``track`` (its position among the audio streams, 0 = the first) of ``source`` into
     ``out_dir``, after ``lead_s`` seconds of silence (a track that starts after the film: its sound then lies on the
-    film's clock, where the frames are); BadMediaError naming the file if it cannot."""
+    film's clock, where the frames are); BadMediaError naming the file if it cannot. ``speech_channel``: the speech
+    track from a surround mix's dialogue channel (``auto``) or from every channel (``mix``): dialogue_channel.py."""
     import av
 
     source = Path(source)
@@ -54,7 +58,7 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise BadMediaError(source, f"cannot be opened to read its audio ({error})") from error
     loudness = BlockLoudness(SEPARATION_RATE)
-    timeline = TimelineReport()
+    timeline, speech = TimelineReport(), SpeechChannel(speech_channel)
     written = 0
     with container:
         if not container.streams.audio:
@@ -72,7 +76,7 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0
             try:
                 for frame in grouped_frames(on_timeline(container.decode(stream), timeline)):
                     written += _write(to_stereo.resample(frame), stereo_out, loudness)
-                    _write(to_mono.resample(frame), mono_out, None)
+                    _write(to_mono.resample(speech.mono_input(frame)), mono_out, None)
                 written += _write(to_stereo.resample(None), stereo_out, loudness)
                 _write(to_mono.resample(None), mono_out, None)
             except (av.error.FFmpegError, ValueError) as error:
@@ -87,7 +91,7 @@ def extract_audio(source: Path, out_dir: Path, track: int = 0, lead_s: float = 0
                                     f"{declared:.1f} s its header declares; the file is truncated or corrupt")
     lufs, peak = loudness.result()
     return ExtractedAudio(separation_path, speech_path, written / SEPARATION_RATE, int(source_rate or 0),
-                          int(source_channels or 0), codec, lufs, peak, timeline.note())
+                          int(source_channels or 0), codec, lufs, peak, timeline.note(), speech.note)
 
 
 def _declared_duration(container, stream) -> float | None:

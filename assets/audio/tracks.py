@@ -4,6 +4,7 @@ the choice among a film's audio tracks. Pure functions, no PyAV (the tracks come
 
 from dataclasses import dataclass
 
+from assets.audio.dialogue_channel import SPEECH_CHANNELS
 from assets.audio.subtitle_streams import AudioTrack
 from assets.audio.subtitles import language_code
 from resources.errors import CastforgeError
@@ -15,8 +16,12 @@ class AudioParams:
     track: int = -1                  # audio track by position among the audio tracks (0 = first); -1: by language
     subtitle_language: str = "auto"  # auto: the audio's language, else default-flagged, else first text | none | eng
     subtitle_encoding: str = "auto"  # a sidecar file's text: auto (byte-order mark, UTF-8, else detected) | cp1252...
+    speech_channel: str = "auto"     # the speech track: auto (a surround mix's front centre, its dialogue) | mix
 
     def __post_init__(self) -> None:
+        if self.speech_channel not in SPEECH_CHANNELS:
+            raise ValueError(f"audio.speech_channel must be one of {', '.join(SPEECH_CHANNELS)}, "
+                             f"not {self.speech_channel!r}")
         if self.track < -1:
             raise ValueError(f"audio.track must be -1 (choose by language / default) or a track number, "
                              f"not {self.track}")
