@@ -1,5 +1,6 @@
-"""A faceless character's view seen once joins its faceless group (issue 12, sessions 35-36 h9 / h10 / h12, anime
-preset: ``lone_looks_join_faceless``), unless rows of other characters are nearest that group.
+"""A faceless character's view seen once joins its faceless group (issue 12, sessions 35-36 h9 / h10 / h12:
+``lone_looks_join_faceless``, off in the anime preset since session 43), unless rows of other characters are nearest
+that group.
 
 The rows are the ones the identity step saw on the Kenney tune film of seed 11 (tests/data/
 kenney_film_tune_s11_inherited_looks.npz, described in test_identities_inherited_looks.py). The zombie shows no
@@ -46,7 +47,7 @@ def leaned_on(stored: np.lib.npyio.NpzFile, labels: np.ndarray, faced: np.ndarra
 
 
 def test_the_zombies_lone_view_joins_its_faceless_group():
-    characters, shots, result = assigned(SEED_11)
+    characters, shots, result = assigned(SEED_11, lone_looks_join_faceless=True)
     assert characters[LONE_ZOMBIE] == "zombie" and shots[LONE_ZOMBIE] == 0
     group = zombie_group(characters, result.labels)
     assert not result.groups[group]["has_faces"]
@@ -55,7 +56,7 @@ def test_the_zombies_lone_view_joins_its_faceless_group():
 
 
 def test_without_the_setting_only_a_face_identity_adopts_and_the_view_stays_noise():
-    characters, _, on = assigned(SEED_11)
+    characters, _, on = assigned(SEED_11, lone_looks_join_faceless=True)
     _, _, off = assigned(SEED_11, lone_looks_join_faceless=False)
     assert off.labels[LONE_ZOMBIE] < 0
     assert on.stats["lone_looks_adopted"] > off.stats["lone_looks_adopted"]
@@ -64,16 +65,23 @@ def test_without_the_setting_only_a_face_identity_adopts_and_the_view_stays_nois
 
 
 def test_no_row_of_another_character_is_nearest_the_zombies_group():
-    characters, _, result = assigned(SEED_11)
+    characters, _, result = assigned(SEED_11, lone_looks_join_faceless=True)
     stored = np.load(SEED_11)
     flags = leaned_on(stored, result.labels, stored["has_face"].astype(bool))
     assert flags[zombie_group(characters, result.labels)] is False
 
 
 def test_a_group_other_portraits_faces_are_nearest_adopts_no_other_images_cut_out():
-    labels, characters, _ = assigned_image_set(CC0, {})
+    labels, characters, _ = assigned_image_set(CC0, {"lone_looks_join_faceless": True})
     stored = np.load(DATA / CC0)
     group = labels[characters.index("portrait_3")]
     assert group >= 0 and leaned_on(stored, labels, ~stored["faceless"])[group] is True
     assert labels[OTHER_IMAGES_CUT_OUT] < 0
     assert sorted(np.flatnonzero(labels == group)) == [k for k, c in enumerate(characters) if c == "portrait_3"]
+
+
+def test_the_anime_preset_leaves_it_off():
+    """Session 43: on the held-out creature image set the setting joins a green creature's lone look to another
+    green creature's group (labelled precision 0.825 -> 0.795); the eight held-out Kenney films, Penny & Chip and
+    the other image sets are identical either way, so the held-out evidence is against it."""
+    assert IdentityParams.from_dict(anime()).lone_looks_join_faceless is False
