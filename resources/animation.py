@@ -1,7 +1,7 @@
 """Animated images as films: an animated GIF or APNG ingested alone (or dropped loose in the watched folder) is a
-short clip, a video film without sound, which FFmpeg decodes (an animated WebP or AVIF, which FFmpeg cannot decode whole,
-is written as a clip at ingest: resources/image_sequences.py). Its frames are counted at ingest, so a half-copied file is refused by
-name."""
+short clip, a video film without sound, which FFmpeg decodes (an animated WebP or AVIF, which FFmpeg cannot decode
+whole, is written as a clip at ingest: resources/image_sequences.py). Its frames are counted at ingest, so a
+half-copied file is refused by name."""
 
 from pathlib import Path
 

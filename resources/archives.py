@@ -41,8 +41,9 @@ def archive_stem(path: Path) -> str:
 
 
 def unpack_root(home: Path, archive: Path) -> Path:
-    """Where an archive's images go: beside the drop folder's entries (hidden from its scan) for a dropped archive,
-    so its film counts as dropped, else under ``sources/``."""
+    """Where a source castforge derives from a file goes (an archive's images, an animated image's clip): beside
+    the drop folder's entries (hidden from its scan) for a dropped file, so its film counts as dropped, else under
+    ``sources/``."""
     drop = (home / "drop").resolve()
     return drop / ".unpacked" if drop in Path(archive).resolve().parents else home / "sources"
 

@@ -79,8 +79,8 @@ def write_sequence_clip(image_path: Path, clip: Path) -> int:
 
     header, size = sequence_header(image_path), image_path.stat().st_size
     if header is not None and size < header[1]:
-        raise BadMediaError(image_path, f"is truncated: it ends {size:,} bytes into the {header[1]:,} its header declares "
-                                  "(a half-copied file?)")
+        raise BadMediaError(image_path, f"is truncated: it ends {size:,} bytes into the {header[1]:,} its header "
+                                        "declares (a half-copied file?)")
     clip.parent.mkdir(parents=True, exist_ok=True)
     partial = clip.with_name(f".{clip.name}.writing")
     written = 0
@@ -95,8 +95,8 @@ def write_sequence_clip(image_path: Path, clip: Path) -> int:
                     image.seek(index)
                     rgba = np.asarray(image.convert("RGBA"))
                 except (OSError, ValueError, EOFError) as error:
-                    raise BadMediaError(image_path, f"is truncated or damaged: its frame {index + 1} of {declared} cannot "
-                                              f"be decoded ({error}; a half-copied file?)") from error
+                    raise BadMediaError(image_path, f"is truncated or damaged: its frame {index + 1} of {declared} "
+                                                    f"cannot be decoded ({error}; a half-copied file?)") from error
                 frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format="argb")
                 frame.pts, frame.time_base = at_ms, MILLISECONDS
                 duration = frame_duration_ms(image.info.get("duration"))

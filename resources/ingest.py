@@ -1,6 +1,7 @@
 """Registering a source (video or audio file, or image folder) as a film in the catalog. No Dagster here: callers add the
 dynamic partition (the CLI through the instance, the sensor through its SensorResult)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,9 +10,9 @@ from typing import Any
 from resources.archives import archive_stem, is_archive, unpack_images, unpack_root
 from resources.catalog import Catalog
 from resources.errors import BadMediaError, CastforgeError
+from resources.image_sequences import is_image_sequence, write_sequence_clip
 from resources.media import MediaInfo, content_hash, film_slug, name_problem, probe
 from resources.storage import FilmWorkspace
-from resources.image_sequences import is_image_sequence, write_sequence_clip
 
 
 @dataclass(frozen=True)
@@ -77,38 +78,43 @@ def _skipped(info: MediaInfo) -> str:
 
 
 def _ingest_archive(catalog: Catalog, archive: Path, film: str | None) -> IngestOutcome:
-    """An archive of images: unpacked into the home (resources/archives.py), the film that folder, its hash the archive's."""
-    if (problem := name_problem(archive)) is not None:
-        raise BadMediaError(archive, problem)
-    film = film_slug(film) if film else film_slug(archive_stem(archive))
-    digest = content_hash(archive)
-    # the film's source is the unpacked folder, not the archive: never re-pointed at it
-    if (known := _known(catalog, archive, film, digest, repoint=False)) is not None:
-        return known
-    folder = unpack_root(catalog.home, archive) / film
-    count = unpack_images(archive, folder)
-    info = probe(folder)
-    _record(catalog, film, folder, digest, info)
-    return IngestOutcome(film, True, f"ingested {archive.name} as film '{film}' (images: {count} unpacked into "
-                                     f"{folder}){_skipped(info)}", digest)
+    """An archive of images: unpacked into the home (resources/archives.py), the film that folder."""
+    def unpack(root: Path, key: str) -> tuple[Path, str]:
+        folder = root / key
+        return folder, f"images: {unpack_images(archive, folder)} unpacked into {folder}"
+
+    return _ingest_derived(catalog, archive, film, archive_stem(archive), unpack)
 
 
 def _ingest_sequence_clip(catalog: Catalog, image: Path, film: str | None) -> IngestOutcome:
     """An animated WebP or AVIF, which FFmpeg cannot decode whole: its frames written once into a lossless clip in
-    the home (resources/image_sequences.py), the film that clip, its hash the image's."""
-    if (problem := name_problem(image)) is not None:
-        raise BadMediaError(image, problem)
-    film = film_slug(film) if film else film_slug(image.stem)
-    digest = content_hash(image)
-    if (known := _known(catalog, image, film, digest, repoint=False)) is not None:
+    the home (resources/image_sequences.py), the film that clip."""
+    def write(root: Path, key: str) -> tuple[Path, str]:
+        clip = root / f"{key}.mov"
+        frames = write_sequence_clip(image, clip)
+        kind = image.suffix.lstrip(".").upper()
+        return clip, f"an animated {kind}: {frames} frames written as a clip FFmpeg reads into {clip}"
+
+    return _ingest_derived(catalog, image, film, image.stem, write)
+
+
+def _ingest_derived(catalog: Catalog, given: Path, film: str | None, stem: str,
+                    derive: Callable[[Path, str], tuple[Path, str]]) -> IngestOutcome:
+    """A file castforge reads through a source it derives once into the home (``derive(root, film)`` -> that source
+    and what it says of it): the film's content hash is the given file's, so the same file again is a no-op, and
+    the film is never re-pointed at the given file."""
+    if (problem := name_problem(given)) is not None:
+        raise BadMediaError(given, problem)
+    film = film_slug(film) if film else film_slug(stem)
+    digest = content_hash(given)
+    if (known := _known(catalog, given, film, digest, repoint=False)) is not None:
         return known
-    clip = unpack_root(catalog.home, image) / f"{film}.mov"
-    frames = write_sequence_clip(image, clip)
-    info = probe(clip)
-    _record(catalog, film, clip, digest, info)
-    kind = image.suffix.lstrip(".").upper()
-    return IngestOutcome(film, True, f"ingested {image.name} as film '{film}' (an animated {kind}: {frames} frames, "
-                                     f"{info.duration_s:.2f} s, written as a clip FFmpeg reads into {clip})", digest)
+    source, said = derive(unpack_root(catalog.home, given), film)
+    info = probe(source)
+    _record(catalog, film, source, digest, info)
+    length = f"; {info.duration_s:.2f} s" if info.kind == "video" and info.duration_s else ""
+    return IngestOutcome(film, True, f"ingested {given.name} as film '{film}' ({said}{length}){_skipped(info)}",
+                         digest)
 
 
 def source_file(workspace: FilmWorkspace, record: dict[str, Any]) -> Path:

@@ -23,7 +23,11 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".apng", ".webp", ".bmp", ".
                   # game sprites (Targa), archives and scans (JPEG 2000, Netpbm), QOI: read by Pillow, alpha kept
                   ".tga", ".jp2", ".j2k", ".qoi", ".ppm", ".pgm", ".pnm",
                   ".jxl"}  # JPEG XL (phones' and artists' newer exports): read through pillow-jxl-plugin
-PLUGIN_SUFFIXES = {".heic": "pillow_heif", ".heif": "pillow_heif", ".jxl": "pillow_jxl"}  # Pillow needs these plugins
+# formats Pillow reads through a plugin: suffix -> (its module, its package, what the image is, the function that
+# registers it, or None where importing the module registers it)
+PILLOW_PLUGINS = {".heic": ("pillow_heif", "pillow-heif", "a HEIC / HEIF", "register_heif_opener"),
+                  ".heif": ("pillow_heif", "pillow-heif", "a HEIC / HEIF", "register_heif_opener"),
+                  ".jxl": ("pillow_jxl", "pillow-jxl-plugin", "a JPEG XL", None)}
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".mka", ".wma", ".ac3", ".eac3", ".dts",
                   ".aiff", ".aif", ".m4b"}
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".wmv",
@@ -144,8 +148,8 @@ def open_image(path: Path) -> Iterator:
     is not an image or claims more than MAX_IMAGE_PIXELS."""
     from PIL import Image, UnidentifiedImageError
 
-    if (plugin := PLUGIN_SUFFIXES.get(Path(path).suffix.lower())) is not None:
-        _register_plugin(path, plugin)
+    if Path(path).suffix.lower() in PILLOW_PLUGINS:
+        _register_plugin(path)
     try:
         with _pil_limit:  # PIL reads the limit from a module global when opening
             previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS // 2
@@ -161,20 +165,19 @@ def open_image(path: Path) -> Iterator:
         yield handle
 
 
-def _register_plugin(path: Path, plugin: str) -> None:
+def _register_plugin(path: Path) -> None:
     """Pillow reads HEIC / HEIF once pillow-heif registers its opener, JPEG XL once pillow-jxl-plugin is imported
-    (install/requirements.txt has both)."""
+    (install/requirements.txt has both); without the package the image is refused naming it."""
     import importlib
 
+    module_name, package, kind, register = PILLOW_PLUGINS[Path(path).suffix.lower()]
     try:
-        module = importlib.import_module(plugin)
+        module = importlib.import_module(module_name)
     except ImportError as error:
-        kind, package = (("a HEIC / HEIF", "pillow-heif") if plugin == "pillow_heif" else
-                         ("a JPEG XL", "pillow-jxl-plugin"))
         raise BadMediaError(path, f"is {kind} image, which needs the {package} package "
                                   f"(`pip install {package}`)") from error
-    if plugin == "pillow_heif":
-        module.register_heif_opener()
+    if register is not None:
+        getattr(module, register)()
 
 
 def image_size(path: Path) -> tuple[int, int]:

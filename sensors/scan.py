@@ -64,7 +64,7 @@ def classify(entry: Path) -> str:
         return "partial"
     if suffix in VIDEO_SUFFIXES | AUDIO_SUFFIXES | ANIMATION_SUFFIXES or is_archive(entry):
         return "film"
-    if suffix in MAYBE_ANIMATED_SUFFIXES and (is_animated_image(entry) or is_image_sequence(entry)):
+    if suffix in MAYBE_ANIMATED_SUFFIXES and (is_image_sequence(entry) or is_animated_image(entry)):
         return "film"  # a half-copied animated WebP / AVIF too: its ingest run refuses it by name
     return "unknown"  # still images (ingest their folder), documents, anything else
 

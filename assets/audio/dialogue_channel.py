@@ -13,6 +13,13 @@ SPEECH_CHANNELS = ("auto", "mix")
 FRONT_CENTRE = "FC"
 
 
+def checked_choice(choice: str) -> str:
+    """``choice`` when it is an ``audio.speech_channel`` value, else a ValueError naming the values."""
+    if choice not in SPEECH_CHANNELS:
+        raise ValueError(f"audio.speech_channel must be one of {', '.join(SPEECH_CHANNELS)}, not {choice!r}")
+    return choice
+
+
 def dialogue_channel(channel_names: list[str], choice: str) -> int | None:
     """The index of the channel the speech track takes, or None to mix them all."""
     if choice == "mix" or len(channel_names) < 3 or FRONT_CENTRE not in channel_names:
@@ -28,9 +35,12 @@ class SpeechChannel:
     speech track came from."""
 
     def __init__(self, choice: str = "auto"):
-        if choice not in SPEECH_CHANNELS:
-            raise ValueError(f"audio.speech_channel must be one of {', '.join(SPEECH_CHANNELS)}, not {choice!r}")
-        self.choice, self.kind, self.index, self.packed, self.channels, self.notes = choice, None, None, None, 0, []
+        self.choice = checked_choice(choice)
+        self.kind: tuple[str, int] | None = None   # the layout and rate decided for
+        self.index: int | None = None
+        self.packed: Any = None   # FFmpeg's resampler to packed float in that layout
+        self.channels = 0
+        self.note = ""   # what the speech track came from, once the dialogue channel is taken
 
     def mono_input(self, frame: Any) -> Any:
         import av
@@ -39,11 +49,12 @@ class SpeechChannel:
         if kind != self.kind:
             names = [channel.name for channel in frame.layout.channels]
             self.kind, self.index = kind, dialogue_channel(names, self.choice)
-            self.packed = av.AudioResampler(format="flt", layout=frame.layout.name, rate=frame.sample_rate)
+            self.packed = None if self.index is None else \
+                av.AudioResampler(format="flt", layout=frame.layout.name, rate=frame.sample_rate)
             self.channels = len(names)
-            if self.index is not None and not self.notes:
-                self.notes.append(f"speech track from the front centre (dialogue) channel of the {frame.layout.name} "
-                                  "mix (audio.speech_channel: auto; mix folds every channel)")
+            if self.index is not None and not self.note:
+                self.note = (f"speech track from the front centre (dialogue) channel of the {frame.layout.name} mix "
+                             "(audio.speech_channel: auto; mix folds every channel)")
         if self.index is None:
             return frame
         blocks = [converted.to_ndarray().reshape(-1, self.channels)[:, self.index]
@@ -53,7 +64,3 @@ class SpeechChannel:
                                           layout="mono")
         mono.sample_rate = frame.sample_rate
         return mono
-
-    @property
-    def note(self) -> str:
-        return "; ".join(self.notes)

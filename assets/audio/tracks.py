@@ -4,7 +4,7 @@ the choice among a film's audio tracks. Pure functions, no PyAV (the tracks come
 
 from dataclasses import dataclass
 
-from assets.audio.dialogue_channel import SPEECH_CHANNELS
+from assets.audio.dialogue_channel import checked_choice
 from assets.audio.subtitle_streams import AudioTrack
 from assets.audio.subtitles import language_code
 from resources.errors import CastforgeError
@@ -19,9 +19,7 @@ class AudioParams:
     speech_channel: str = "auto"     # the speech track: auto (a surround mix's front centre, its dialogue) | mix
 
     def __post_init__(self) -> None:
-        if self.speech_channel not in SPEECH_CHANNELS:
-            raise ValueError(f"audio.speech_channel must be one of {', '.join(SPEECH_CHANNELS)}, "
-                             f"not {self.speech_channel!r}")
+        checked_choice(self.speech_channel)
         if self.track < -1:
             raise ValueError(f"audio.track must be -1 (choose by language / default) or a track number, "
                              f"not {self.track}")

@@ -45,6 +45,10 @@ def key_frame_pixels(reformatter: Any, frame: Any, tone: ToneMap | None) -> tupl
     alpha = np.ascontiguousarray(bgra[..., 3])
     if not has_cutout(alpha):
         return frame_pixels(reformatter, frame, tone), None
-    weight = alpha[..., None].astype(np.float32) / 255.0
-    bgr = np.rint(bgra[..., :3] * weight + 255.0 * (1.0 - weight)).astype(np.uint8)
-    return bgr, alpha
+    return on_white(bgra), alpha
+
+
+def on_white(bgra: np.ndarray) -> np.ndarray:
+    """A BGRA picture's colours laid on white where it is transparent (BGR uint8), as key frames show it."""
+    weight = bgra[..., 3:].astype(np.float32) / 255.0
+    return np.rint(bgra[..., :3] * weight + 255.0 * (1.0 - weight)).astype(np.uint8)

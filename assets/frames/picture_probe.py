@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assets.frames.frame_pixels import has_alpha
+from assets.frames.frame_pixels import has_alpha, on_white
 from assets.frames.picture import (BT2020_PRIMARIES, COMBED_FILM_SHARE, COMBED_SHARE, HDR_TRANSFERS,
                                    MIN_COMBED_SAMPLES, PictureGeometry, bar_sizes, clean_sar, combed_share, combing,
                                    display_turn, film_crop, is_pulldown)
@@ -158,12 +158,9 @@ def grey_as_shown(frame: Any) -> Any:
     transparent margins of a sticker or a ProRes 4444 export, often stored black, are no letterbox bars)."""
     if not has_alpha(frame):
         return frame.reformat(format="gray").to_ndarray()
-    import numpy as np
+    import cv2
 
-    rgba = frame.reformat(format="rgba").to_ndarray().astype(np.float32)
-    weight = rgba[..., 3:] / 255.0
-    shown = rgba[..., :3] * weight + 255.0 * (1.0 - weight)
-    return np.rint(shown @ np.array([0.299, 0.587, 0.114], np.float32)).clip(0, 255).astype(np.uint8)
+    return cv2.cvtColor(on_white(frame.reformat(format="bgra").to_ndarray()), cv2.COLOR_BGR2GRAY)
 
 
 def _combed_frames(frames: list[Any]) -> int:
