@@ -22,7 +22,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".apng", ".webp", ".bmp", ".
                   ".heif",
                   # game sprites (Targa), archives and scans (JPEG 2000, Netpbm), QOI: read by Pillow, alpha kept
                   ".tga", ".jp2", ".j2k", ".qoi", ".ppm", ".pgm", ".pnm",
-                  ".jxl"}  # JPEG XL (phones' and artists' newer exports): read through pillow-jxl-plugin
+                  ".jxl",  # JPEG XL (phones' and artists' newer exports): read through pillow-jxl-plugin
+                  # artists' layered documents, read flattened (resources/layered_images.py)
+                  ".psd", ".psb", ".kra", ".ora"}
 # formats Pillow reads through a plugin: suffix -> (its module, its package, what the image is, the function that
 # registers it, or None where importing the module registers it)
 PILLOW_PLUGINS = {".heic": ("pillow_heif", "pillow-heif", "a HEIC / HEIF", "register_heif_opener"),
@@ -145,9 +147,16 @@ def probe(path: Path) -> MediaInfo:
 def open_image(path: Path) -> Iterator:
     """A PIL image opened for its header only (size, mode), past PIL's decompression-bomb refusal, which would
     otherwise stop at any image over 179 MP with an error that does not name the file. BadMediaError when the file
-    is not an image or claims more than MAX_IMAGE_PIXELS."""
+    is not an image or claims more than MAX_IMAGE_PIXELS. A layered document (Photoshop, Krita, OpenRaster) is
+    its flattened picture, decoded."""
     from PIL import Image, UnidentifiedImageError
 
+    from resources.layered_images import flattened_image, is_layered
+
+    if is_layered(path):
+        with flattened_image(path, MAX_FULL_DECODE_PIXELS) as picture:
+            yield picture
+        return
     if Path(path).suffix.lower() in PILLOW_PLUGINS:
         _register_plugin(path)
     try:
@@ -249,12 +258,15 @@ def eight_bit_grey(image):
 
 def _image_problem(path: Path) -> str | None:
     """Why an image cannot be used, from its header and a structural check (no full decode), or None."""
+    from PIL import ImageFile
+
     try:
         with open_image(path) as handle:
             width, height = handle.size
             if handle.format != "JPEG" and width * height > MAX_FULL_DECODE_PIXELS:
                 return f"{width}x{height} px and its format cannot be decoded reduced"
-            handle.verify()
+            if isinstance(handle, ImageFile.ImageFile):  # a layered document's picture is decoded already
+                handle.verify()
             if handle.format == "JPEG" and not _jpeg_ends(path):
                 return "is truncated: it ends without JPEG's end-of-image marker (a half-copied or cut file)"
     except BadMediaError as error:
