@@ -8,15 +8,22 @@ would repeat the full cut-out, is not made and its reason is returned instead.
 
 import numpy as np
 
+from assets.pose.views import HEAD_POINTS, upright_body_problem
+
 Box = tuple[int, int, int, int]
 
 NOSE, EYES, EARS, SHOULDERS, HIPS = 0, (1, 2), (3, 4), (5, 6), (11, 12)
-HEAD_POINTS = (NOSE, *EYES, *EARS)
 # phrases the captions stage writes for the shot size of the whole cut-out: wrong for a smaller crop of it
 SHOT_PHRASES = ("close-up", "medium close-up", "medium shot", "full body shot", "wide shot")
 CROP_PHRASES = {"full": None, "upper_body": "upper body", "head": "portrait"}
 REPEATS_WHOLE = 0.85  # a crop this tall (share of the cut-out's height) would be the full cut-out again
 EDGE_CUT = 0.1  # a head box more than this share beyond the frame: the head is cut (less is the hair margin)
+# an upper-body crop wider than this (width / height) is no upright head and torso: a band across a face or a body
+# placed by wrong keypoints, or a character lying down
+MAX_UPPER_BODY_ASPECT = 2.5
+# without a face, a head the keypoints place under this share of the cut-out's height is no head (a realistic
+# adult's head with its hair is ~0.15 of the figure, a chibi's ~0.4; the box drawn round it is larger still)
+MIN_HEAD_SHARE = 0.1
 
 
 def _seen(keypoints: np.ndarray | None, indices: tuple[int, ...], min_confidence: float) -> np.ndarray:
@@ -27,8 +34,10 @@ def _seen(keypoints: np.ndarray | None, indices: tuple[int, ...], min_confidence
 
 
 def head_box_frame(face: tuple[float, float, float, float] | None, keypoints: np.ndarray | None,
-                   min_confidence: float) -> tuple[tuple[float, float, float, float] | None, str | None]:
-    """The head with its hair in frame pixels, from the face box (preferred) or the head keypoints."""
+                   min_confidence: float, figure_height: int | None = None
+                   ) -> tuple[tuple[float, float, float, float] | None, str | None]:
+    """The head with its hair in frame pixels, from the face box (preferred) or the head keypoints where they draw
+    a body (``keypoint_problem``; ``figure_height``: the cut-out's height in pixels)."""
     if face is not None:
         fx0, fy0, fx1, fy1 = face
         fw, fh = fx1 - fx0, fy1 - fy0
@@ -37,23 +46,48 @@ def head_box_frame(face: tuple[float, float, float, float] | None, keypoints: np
             half = 0.9 * max(fw, fh)
             cx = (fx0 + fx1) / 2
             return (cx - half, fy0 - 0.6 * fh, cx + half, fy1 + 0.35 * fh), None
+    if (problem := keypoint_problem(keypoints, None, min_confidence, figure_height)) is not None:
+        return None, f"no face box, and the keypoints place no head ({problem})"
+    box = _keypoint_head_box(keypoints, min_confidence)
+    return (box, None) if box is not None else (None, "no face box and too few head keypoints")
+
+
+def keypoint_problem(keypoints: np.ndarray | None, face: tuple[float, float, float, float] | None,
+                     min_confidence: float, figure_height: int | None) -> str | None:
+    """Why the body keypoints cannot place a crop, or None: they draw no upright body
+    (``pose.views.upright_body_problem``), or, with no face to check them against, the head they place is under
+    MIN_HEAD_SHARE of the cut-out's height (a pose model's joints bunched on a drawn character's face)."""
+    if keypoints is None:
+        return None
+    if (problem := upright_body_problem(keypoints, face, min_confidence)) is not None:
+        return problem
+    if face is None and figure_height:
+        box = _keypoint_head_box(keypoints, min_confidence)
+        if box is not None and box[3] - box[1] < MIN_HEAD_SHARE * figure_height:
+            return f"the head they place is under {MIN_HEAD_SHARE:.0%} of the cut-out's height"
+    return None
+
+
+def _keypoint_head_box(keypoints: np.ndarray | None, min_confidence: float
+                       ) -> tuple[float, float, float, float] | None:
     head = _seen(keypoints, HEAD_POINTS, min_confidence)
-    if len(head) >= 2:
-        # the head's width from the widest pair seen: ear to ear ~ the skull, eye to eye ~ 0.4 of it
-        ears, eyes = _seen(keypoints, EARS, min_confidence), _seen(keypoints, EYES, min_confidence)
-        shoulders = _seen(keypoints, SHOULDERS, min_confidence)
-        if len(ears) == 2:
-            side = 1.3 * float(np.hypot(*(ears[1] - ears[0])))
-        elif len(eyes) == 2:
-            side = 2.8 * float(np.hypot(*(eyes[1] - eyes[0])))
-        elif len(shoulders) == 2:
-            side = 0.55 * float(np.hypot(*(shoulders[1] - shoulders[0])))
-        else:
-            side = 2.2 * float(np.ptp(head, axis=0).max())
-        if side >= 4:
-            cx, cy = head.mean(axis=0)
-            return (cx - 0.8 * side, cy - 1.0 * side, cx + 0.8 * side, cy + 0.7 * side), None
-    return None, "no face box and too few head keypoints"
+    if len(head) < 2:
+        return None
+    # the head's width from the widest pair seen: ear to ear ~ the skull, eye to eye ~ 0.4 of it
+    ears, eyes = _seen(keypoints, EARS, min_confidence), _seen(keypoints, EYES, min_confidence)
+    shoulders = _seen(keypoints, SHOULDERS, min_confidence)
+    if len(ears) == 2:
+        side = 1.3 * float(np.hypot(*(ears[1] - ears[0])))
+    elif len(eyes) == 2:
+        side = 2.8 * float(np.hypot(*(eyes[1] - eyes[0])))
+    elif len(shoulders) == 2:
+        side = 0.55 * float(np.hypot(*(shoulders[1] - shoulders[0])))
+    else:
+        side = 2.2 * float(np.ptp(head, axis=0).max())
+    if side < 4:
+        return None
+    cx, cy = head.mean(axis=0)
+    return cx - 0.8 * side, cy - 1.0 * side, cx + 0.8 * side, cy + 0.7 * side
 
 
 def head_outside_frame(box: tuple[float, float, float, float], frame_size: tuple[int, int]) -> dict[str, float]:
@@ -93,7 +127,7 @@ def crop_boxes(alpha: np.ndarray, origin: tuple[int, int], keypoints: np.ndarray
     out: dict[str, Box | str] = {}
     if "full" in wanted:
         out["full"] = (0, 0, width, height)
-    head_frame, head_reason = head_box_frame(face, keypoints, min_confidence)
+    head_frame, head_reason = head_box_frame(face, keypoints, min_confidence, height)
     head: Box | None = None
     if head_frame is not None:
         head = _clip((head_frame[0] - ox, head_frame[1] - oy, head_frame[2] - ox, head_frame[3] - oy), width, height)
@@ -116,11 +150,15 @@ def crop_boxes(alpha: np.ndarray, origin: tuple[int, int], keypoints: np.ndarray
 def _upper_body(alpha: np.ndarray, head: Box | None, face: tuple[float, float, float, float] | None,
                 keypoints: np.ndarray | None, origin: tuple[int, int], min_confidence: float) -> Box | str:
     height, width = alpha.shape
+    face = face if face is not None and face[3] > face[1] else None
     hips = _seen(keypoints, HIPS, min_confidence)
-    if len(hips):
+    problem = keypoint_problem(keypoints, face, min_confidence, height) if len(hips) else None
+    if len(hips) and problem is None:
         bottom = float(hips[:, 1].mean()) - origin[1]
-    elif face is not None and face[3] > face[1]:
+    elif face is not None:
         bottom = face[3] + 2.0 * (face[3] - face[1]) - origin[1]  # chin plus two face heights: about the waist
+    elif problem is not None:
+        return f"no face to place the waist, and the keypoints draw no upright body ({problem})"
     else:
         return "no hip keypoints and no face to place the waist"
     top = head[1] if head is not None else 0
@@ -132,6 +170,8 @@ def _upper_body(alpha: np.ndarray, head: Box | None, face: tuple[float, float, f
     columns = np.flatnonzero(alpha[top:bottom].any(axis=0))
     if not len(columns):
         return "no character pixels above the waist"
+    if columns[-1] + 1 - columns[0] > MAX_UPPER_BODY_ASPECT * (bottom - top):
+        return f"wider than {MAX_UPPER_BODY_ASPECT:g}:1 (no upright head and torso)"
     return int(columns[0]), int(top), int(columns[-1]) + 1, bottom
 
 

@@ -111,10 +111,29 @@ def load_cutout_rgb(path: Path, background: int = 0) -> tuple[np.ndarray, np.nda
     return rgb, alpha
 
 
-def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, float],
-                 params: PoseParams, overlay: Path | None = None) -> tuple[np.ndarray | None, str | None]:
-    """Keypoints (17 x 3, frame pixels) and a no-pose reason (None when the pose is usable). ``overlay``: where to
-    write the keypoint overlay while the cut-out is decoded (``write_subcluster_folders`` then moves it)."""
+Box = tuple[float, float, float | None, float | None]
+
+
+def cutout_box(row: dict[str, Any]) -> Box:
+    """The frame rectangle a cut-out image covers (x0, y0, x1, y1): from the instance's crop origin at frame scale,
+    its far corner the image's own size (None until the image is read), since the cut-out keeps a margin round the
+    instance's box (clipped at the frame's edges); a row without an origin (an older table) maps the image onto
+    the instance's box, as before."""
+    if row.get("crop_x0") is not None and row.get("crop_y0") is not None:
+        return float(row["crop_x0"]), float(row["crop_y0"]), None, None
+    return row["x0"], row["y0"], row["x1"], row["y1"]
+
+
+def _on_image(box: Box, shape: tuple[int, ...]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    return x0, y0, x0 + shape[1] if x1 is None else x1, y0 + shape[0] if y1 is None else y1
+
+
+def estimate_one(estimator: Any, path: Path, box: Box, params: PoseParams,
+                 overlay: Path | None = None) -> tuple[np.ndarray | None, str | None]:
+    """Keypoints (17 x 3, frame pixels) and a no-pose reason (None when the pose is usable). ``box``: the frame
+    rectangle the cut-out covers (``cutout_box``). ``overlay``: where to write the keypoint overlay while the
+    cut-out is decoded (``write_subcluster_folders`` then moves it)."""
     if not path.exists():
         return None, f"cut-out missing: {path.name}"
     try:
@@ -128,7 +147,7 @@ def estimate_one(estimator: Any, path: Path, box: tuple[float, float, float, flo
     # (Sintel trailer, MoveNet: 14 of 38 identified instances usable without margin, 28 with 0.75)
     margin = int(round(params.crop_padding * max(h, w)))
     kp = np.asarray(estimator.estimate(rgb, margin=margin), np.float32).copy()
-    x0, y0, x1, y1 = box
+    box = x0, y0, x1, y1 = _on_image(box, rgb.shape)
     # the cut-out covers the box; scale in case it was stored at another size
     kp[:, 0] = x0 + kp[:, 0] * ((x1 - x0) / w if x1 > x0 else 1.0)
     kp[:, 1] = y0 + kp[:, 1] * ((y1 - y0) / h if y1 > y0 else 1.0)
@@ -154,8 +173,7 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
     yaws = face_yaws(faces)
     out = []
     for row in rows.iter_rows(named=True):
-        kp, reason = estimate(row["instance_id"], absolute(row["path"]),
-                              (row["x0"], row["y0"], row["x1"], row["y1"]),
+        kp, reason = estimate(row["instance_id"], absolute(row["path"]), cutout_box(row),
                               overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None)
         yaw = yaws.get(row["instance_id"], (float("nan"), 0.0))[0]
         usable = kp if reason is None else None
@@ -197,9 +215,10 @@ def assign_subclusters(poses: pl.DataFrame, params: PoseParams) -> pl.DataFrame:
                               pl.Series("folder", folders, pl.String)).select(order)
 
 
-def cutout_keypoints(kp: np.ndarray, box: tuple[float, float, float, float], shape: tuple[int, ...]) -> np.ndarray:
-    """Keypoints in frame pixels (17 x 3) moved into the pixels of the cut-out of ``box`` (``shape``: its array's)."""
-    x0, y0, x1, y1 = box
+def cutout_keypoints(kp: np.ndarray, box: Box, shape: tuple[int, ...]) -> np.ndarray:
+    """Keypoints in frame pixels (17 x 3) moved into the pixels of the cut-out covering ``box`` (``cutout_box``;
+    ``shape``: its array's)."""
+    x0, y0, x1, y1 = _on_image(box, shape)
     local = np.asarray(kp, np.float32).reshape(17, 3).copy()
     local[:, 0] = (local[:, 0] - x0) * shape[1] / max(x1 - x0, 1e-6)
     local[:, 1] = (local[:, 1] - y0) * shape[0] / max(y1 - y0, 1e-6)
@@ -225,8 +244,9 @@ def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFr
     """``<label>_pose_YYY/`` and ``<label>_noise/`` with each cut-out and a keypoint overlay (moved from
     ``overlay_dir`` where ``estimate_poses`` drew it, which is then removed; else drawn here); returns the summary
     also written to ``pose_subclustering.json``."""
-    boxes = {r["instance_id"]: r for r in rows.select("instance_id", "path", "x0", "y0", "x1", "y1").iter_rows(
-        named=True)}
+    boxes = {r["instance_id"]: r for r in rows.select(
+        "instance_id", "path", "x0", "y0", "x1", "y1",
+        *[c for c in ("crop_x0", "crop_y0") if c in rows.columns]).iter_rows(named=True)}
     for pose in poses.iter_rows(named=True):
         folder = contained(out_dir, pose["folder"])  # a label never names a folder outside
         folder.mkdir(parents=True, exist_ok=True)
@@ -239,9 +259,8 @@ def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFr
             if overlay_dir is not None and (overlay_dir / name).exists():
                 os.replace(overlay_dir / name, folder / name)
                 continue
-            b = boxes[pose["instance_id"]]
             rgb, _ = load_cutout_rgb(src)
-            kp = cutout_keypoints(pose["keypoints"], (b["x0"], b["y0"], b["x1"], b["y1"]), rgb.shape)
+            kp = cutout_keypoints(pose["keypoints"], cutout_box(boxes[pose["instance_id"]]), rgb.shape)
             cv2.imwrite(str(folder / name), draw_overlay(rgb, kp, params.min_confidence))
     if overlay_dir is not None:
         shutil.rmtree(overlay_dir, ignore_errors=True)  # overlays of instances without a folder entry

@@ -2,8 +2,8 @@
 overlay from the last run. No Dagster.
 
 A cut-out's keypoints (``core.estimate_one``: the estimator on the cut-out composited on black, mapped back through
-its box) and its overlay depend only on the cut-out file's bytes and its box, under the stage's code version, every
-setting and the estimator (``StageRun.config_hash``: a settings change or another model recomputes every item). They
+the frame rectangle it covers) and its overlay depend only on the cut-out file's bytes and that rectangle, under
+the stage's code version, every setting and the estimator (``StageRun.config_hash``: a settings change or another model recomputes every item). They
 never depend on the identity, its name or the other cut-outs, which a review changes. An item is an identified
 instance; its key hashes those inputs (resources/item_reuse.py). A reusable item takes its keypoints and no-pose
 reason from the last run's ``poses`` row and its overlay from the last run's folder (where it is gone the item is
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from assets.pose.core import PoseParams, estimate_one
+from assets.pose.core import Box, PoseParams, estimate_one
 from resources.item_reuse import ItemReuse, file_digest
 
 
@@ -35,9 +35,10 @@ class PoseReuse:
         self.last = {r["instance_id"]: r for r in last_poses.select(columns).iter_rows(named=True)} if usable else {}
         self.reused = self.estimated = 0
 
-    def __call__(self, instance_id: str, path: Path, box: tuple[float, float, float, float],
+    def __call__(self, instance_id: str, path: Path, box: Box,
                  overlay: Path | None) -> tuple[np.ndarray | None, str | None]:
-        self.reuse.key(instance_id, file_digest(path) if path.is_file() else None, [float(v) for v in box])
+        self.reuse.key(instance_id, file_digest(path) if path.is_file() else None,
+                       [None if v is None else float(v) for v in box])
         last = self.last.get(instance_id)
         taken = self._taken(instance_id, last, overlay) if last and self.reuse.reusable(instance_id) else None
         if taken is not None:

@@ -9,6 +9,9 @@ import numpy as np
 VIEWS = ("front", "three_quarter", "profile", "back")
 NOSE, L_EYE, R_EYE, L_EAR, R_EAR, L_SHO, R_SHO = 0, 1, 2, 3, 4, 5, 6
 L_WRI, R_WRI, L_HIP, R_HIP, L_ANK, R_ANK = 9, 10, 11, 12, 15, 16
+HEAD_POINTS = (NOSE, L_EYE, R_EYE, L_EAR, R_EAR)
+# the waist of any upright character, a chibi's included, lies at least this many face heights below its chin
+MIN_WAIST_BELOW_CHIN = 1.0
 
 
 def view_from_yaw(yaw_deg: float, front_max: float = 20.0, three_quarter_max: float = 55.0) -> str:
@@ -106,3 +109,26 @@ def body_extent(kp: np.ndarray | None, min_conf: float = 0.3) -> str:
     if seen[:7].any():
         return "head_shoulders"
     return "unknown"
+
+
+def upright_body_problem(kp: np.ndarray, face_box: tuple[float, float, float, float] | None = None,
+                         min_conf: float = 0.3) -> str | None:
+    """Why the confident keypoints draw no upright body (head over shoulders over hips, the hips below the chin),
+    or None. Pose models trained on photos place joints on drawn characters where there are none (MoveNet on a
+    cartoon boy's head and shoulders: both hips at his eyes, the shoulders above his nose, at confidence 0.3-0.5);
+    a crop placed by such points is a band across the face. ``face_box``: (x0, y0, x1, y1) of the character's
+    face in the keypoints' pixels, when one was found."""
+    seen = kp[:, 2] >= min_conf
+    head = [i for i in HEAD_POINTS if seen[i]]
+    shoulders = [i for i in (L_SHO, R_SHO) if seen[i]]
+    hips = [i for i in (L_HIP, R_HIP) if seen[i]]
+    y = kp[:, 1]
+    if head and shoulders and y[shoulders].mean() <= y[head].mean():
+        return "the shoulders are level with or above the head"
+    if shoulders and hips and y[hips].mean() <= y[shoulders].mean():
+        return "the hips are level with or above the shoulders"
+    if face_box is not None and hips:
+        chin, face_height = face_box[3], face_box[3] - face_box[1]
+        if y[hips].mean() < chin + MIN_WAIST_BELOW_CHIN * face_height:
+            return f"the hips are less than {MIN_WAIST_BELOW_CHIN:g} face height below the chin"
+    return None

@@ -185,6 +185,54 @@ def test_crops_from_movenet_keypoints_on_a_full_body_character(shared):
                                  ("head",))["head"], tuple)
 
 
+# MoveNet's keypoints (x, y, score; frame pixels) on four Penny & Chip cut-outs of a session 44 run, with the
+# cut-out's origin and size and the face the faces stage found there: a pose model trained on photos puts a drawn
+# boy's hips at his eyes and his shoulders above his nose. Before session 44 each became an "upper body" crop that is
+# a band across the face (the first: 607 x 123 px from Chip's hat to his nose).
+PENNY_AND_CHIP_POSES = {
+    "chip close-up, face found (YuNet)": ((247, 0), (289, 607), (471.8, 84.2, 592.7, 216.0), [
+        [556.4, 106.9, .4], [537.8, 119.4, .4], [531.6, 113.1, .4], [587.5, 106.9, .4], [562.7, 63.4, .3],
+        [606.2, 94.5, .5], [519.1, 88.3, .4], [587.5, 119.4, .4], [432.1, 82.1, .2], [556.4, 19.9, .2],
+        [407.3, 26.1, .4], [587.5, 125.6, .5], [531.6, 131.8, .3], [537.8, 150.4, .4], [512.9, 150.4, .4],
+        [525.4, 100.7, .2], [506.7, 162.9, .2]]),
+    "penny standing, face found (AnimeFace)": ((229, 108), (276, 216), (298.0, 159.0, 341.0, 202.0), [
+        [348.2, 195.0, .4], [362.3, 192.2, .5], [348.2, 197.8, .4], [368.0, 178.0, .4], [339.7, 169.5, .4],
+        [376.4, 192.2, .4], [300.1, 195.0, .4], [393.4, 240.2, .4], [280.3, 226.1, .2], [384.9, 240.2, .4],
+        [277.5, 228.9, .2], [359.5, 245.9, .3], [305.8, 226.1, .4], [351.0, 291.1, .3], [328.4, 282.6, .2],
+        [339.7, 344.8, .4], [331.2, 342.0, .2]]),
+    "penny close-up, no face found": ((175, 31), (278, 270), None, [
+        [341.1, 161.3, .4], [349.7, 172.7, .5], [338.3, 167.0, .4], [352.5, 178.4, .3], [338.3, 135.8, .3],
+        [378.1, 175.6, .4], [292.8, 127.2, .4], [369.6, 169.9, .3], [238.8, 175.6, .3], [344.0, 206.8, .4],
+        [238.8, 184.1, .4], [341.1, 186.9, .5], [298.5, 164.2, .4], [324.1, 167.0, .4], [250.2, 178.4, .3],
+        [272.9, 195.5, .2], [244.5, 186.9, .2]]),
+    "penny standing, no face found": ((191, 133), (309, 244), None, [
+        [326.0, 230.4, .4], [332.4, 230.4, .6], [326.0, 227.2, .4], [335.5, 220.9, .4], [332.4, 214.5, .4],
+        [348.2, 230.4, .4], [288.0, 217.7, .2], [364.0, 255.7, .4], [250.0, 255.7, .3], [351.4, 274.7, .4],
+        [253.2, 233.5, .5], [329.2, 293.7, .4], [275.4, 281.0, .2], [322.9, 312.7, .4], [269.0, 300.0, .4],
+        [360.9, 363.4, .2], [246.9, 372.9, .4]]),
+}
+
+
+@pytest.mark.parametrize("case", list(PENNY_AND_CHIP_POSES))
+def test_keypoints_that_draw_no_body_place_no_crop(case):
+    origin, shape, face, keypoints = PENNY_AND_CHIP_POSES[case]
+    alpha = np.ones(shape, bool)
+    boxes = crop_boxes(alpha, origin, np.asarray(keypoints, np.float32), face, (854, 480), False,
+                       ("upper_body", "head"))
+    upper = boxes["upper_body"]
+    if face is None:  # nothing to check the joints against: no crop placed by them
+        assert isinstance(upper, str) and "no upright body" in upper
+        assert isinstance(boxes["head"], str) and "place no head" in boxes["head"]
+        return
+    # with a face, the waist is placed from it: chin plus two face heights, past this close-up's bottom
+    bottom = face[3] + 2 * (face[3] - face[1]) - origin[1]
+    if bottom >= 0.85 * shape[0]:
+        assert upper == "upper body is most of the cut-out (the full crop holds it)"
+    else:
+        x0, y0, x1, y1 = upper
+        assert y1 == round(bottom) and y0 == boxes["head"][1] and (x1 - x0) <= 2.5 * (y1 - y0)
+
+
 @pytest.mark.parametrize("caption, old, new, crop, expected", [
     ("pixar style, identity_000, close-up, front view", "identity_000", "film_char0", "head",
      "pixar style, film_char0, portrait, front view"),

@@ -14,7 +14,8 @@ from assets.pose.cluster import cache_numba_functions, subcluster_labels
 from assets.pose.core import PoseParams, assign_subclusters, estimate_one, estimate_poses, subcluster_table, \
     write_subcluster_folders
 from assets.pose.selection import identified_instances
-from assets.pose.views import classify_view, pose_features, pose_phrases, view_from_keypoints, view_from_yaw
+from assets.pose.views import classify_view, pose_features, pose_phrases, upright_body_problem, view_from_keypoints, \
+    view_from_yaw
 
 
 def skeleton(facing: str) -> np.ndarray:
@@ -64,6 +65,22 @@ def test_pose_features_are_translation_and_scale_invariant():
     assert a[34:].tolist() == [2.0, 0.0, 0.0, 0.0]
     seen = kp[:, 2] >= 0.3
     assert np.allclose(a[:34].reshape(17, 2)[~seen], 0)
+
+
+def test_an_upright_body_has_its_head_over_its_shoulders_over_its_hips_below_the_chin():
+    body = skeleton("front")  # nose at 20, shoulders at 50, hips at 100
+    assert upright_body_problem(body) is None
+    assert upright_body_problem(body, face_box=(40, 5, 60, 30)) is None  # hips 70 px (3.5 faces) below the chin
+    assert "hips" in upright_body_problem(body, face_box=(30, 10, 70, 80))  # hips 20 px below a 70-px face's chin
+    raised = body.copy()
+    raised[[5, 6], 1] = 10  # shoulders above the nose
+    assert "shoulders" in upright_body_problem(raised)
+    high_hips = body.copy()
+    high_hips[[11, 12], 1] = 40
+    assert "hips" in upright_body_problem(high_hips)
+    unsure = high_hips.copy()
+    unsure[[11, 12], 2] = 0.1  # joints under the confidence asked for are not read
+    assert upright_body_problem(unsure) is None
 
 
 def test_pose_phrases_arms_raised():
@@ -214,3 +231,36 @@ def test_empty_film_gives_empty_tables(tmp_path):
     assert poses.height == 0 and "subcluster" in poses.columns
     assert subcluster_table(poses).height == 0
     assert write_subcluster_folders(tmp_path, poses, empty, PoseParams(), Path)["instances"] == 0
+
+
+def test_keypoints_are_placed_from_the_cut_outs_own_origin(shared, tmp_path):
+    """The instances stage writes a cut-out with a margin round the instance's box, clipped at the frame's edges
+    (``crop_x0`` / ``crop_y0``: its origin). Keypoints are the estimator's on that image moved by its origin; before
+    session 44 the image was stretched onto the box, which moved them toward the box's centre by up to the margin
+    (Penny & Chip: 14 px median, 39 px at most)."""
+    from assets.pose.core import load_cutout_rgb
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    rgba = cv2.imread(str(shared / "media/characters_rgba/saha_front.png"), cv2.IMREAD_UNCHANGED)
+    rgba = cv2.resize(rgba, (rgba.shape[1] // 2, rgba.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    ys, xs = np.nonzero(rgba[..., 3] > 127)
+    character = rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = character.shape[:2]
+    x0, y0, margin = 40, 120, 80  # the character's box in the frame; the frame's left edge clips the margin
+    cutout = np.zeros((h + 2 * margin, x0 + w + margin, 4), np.uint8)
+    cutout[margin:margin + h, x0:x0 + w] = character
+    path = tmp_path / "saha.png"
+    cv2.imwrite(str(path), cutout)
+    rows = pl.DataFrame([{"instance_id": "saha", "identity": "a", "label": "a", "path": str(path),
+                          "x0": float(x0), "y0": float(y0), "x1": float(x0 + w), "y1": float(y0 + h),
+                          "crop_x0": 0, "crop_y0": y0 - margin}])
+    estimator = LitertMoveNetPoseEstimator(str(shared / "models/pose/movenet_singlepose_lightning_int8_4.tflite"))
+    params = PoseParams()
+    kp = np.asarray(estimate_poses(rows, None, estimator, params, Path)["keypoints"][0]).reshape(17, 3)
+    rgb, _ = load_cutout_rgb(path)
+    local = np.asarray(estimator.estimate(rgb, margin=int(round(params.crop_padding * max(rgb.shape[:2])))))
+    assert np.allclose(kp[:, :2], local[:, :2] + [0, y0 - margin], atol=0.01)
+    seen = kp[:, 2] >= params.min_confidence
+    assert seen.sum() >= 10  # and they lie on the character: within its box
+    assert (kp[seen, 0] >= x0 - 5).all() and (kp[seen, 0] <= x0 + w + 5).all()
+    assert (kp[seen, 1] >= y0 - 5).all() and (kp[seen, 1] <= y0 + h + 5).all()
