@@ -124,7 +124,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)
         face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
-            x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size))
+            x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size),
+            params.shared_frame_part_faces)
         strength = np.where(face_labels >= 0, strength, 0.0).astype(np.float32)
         stats["face_clustering"] = info
         stats["gated_faces"] = int(gated.sum())

@@ -158,6 +158,11 @@ class IdentityParams:
     split_minor_colour_gap: float | None = None  # ... and this far in the colours both: a character seen in one or
                                            # two shots inside another's cluster (design_split.minor_part_cut;
                                            # None: off; anime: 0.07, 0.08)
+    shared_frame_part_faces: int | None = None  # a part the shared-frame cut parts from its cluster is kept as a
+                                           # cluster of its own, though under min_cluster_size, from this many
+                                           # faces where one of them shares a frame with another part's face:
+                                           # another character, not odd faces (shared_frames.split_shared_frames;
+                                           # None: such parts are noise; anime: 3)
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_colour_weight: float = 0.0    # faceless groups are clustered on the image embedding and the cut-outs'
                                            # colours mixed by this share (0: the image embedding alone)

