@@ -53,7 +53,9 @@ def identity_references(context: AssetExecutionContext, config: CONTRACT.Config,
             table = pl.DataFrame(rows, schema=REFERENCE_SCHEMA)
             root = workspace.artefact_dir("references")
             sheet = contact_sheet(staging / "contact_sheet.png", table,
-                                  lambda stored: staging / workspace.absolute(stored).relative_to(root))
+                                  lambda stored: staging / workspace.absolute(stored).relative_to(root),
+                                  labels={identity: label for identity, (_, label)
+                                          in character_names(identities, film).items()})
         stage.commit(table, {"reference_images": table}, identities=table["identity"].n_unique(), **items.record())
         return result(stage, {
             "images": table.height, "identities": table["identity"].n_unique(),

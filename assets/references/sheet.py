@@ -15,8 +15,11 @@ COLOURS = {"anchors": (60, 170, 60), "coverage": (200, 140, 40), "challenge": (4
 ORDER = {"anchors": 0, "coverage": 1, "challenge": 2}
 
 
-def contact_sheet(path: Path, references: pl.DataFrame, resolve, max_per_row: int = 16) -> bool:
-    """Write the sheet to ``path`` (PNG); False when there is nothing to show."""
+def contact_sheet(path: Path, references: pl.DataFrame, resolve, max_per_row: int = 16,
+                  labels: dict[str, str] | None = None) -> bool:
+    """Write the sheet to ``path`` (PNG); False when there is nothing to show. ``labels``: identity -> the name the
+    character has in every export (``character_names``: ``<film>_char<n>`` until a person names it), shown above
+    its stable id."""
     if references.height == 0:
         return False
     rows = []
@@ -27,8 +30,10 @@ def contact_sheet(path: Path, references: pl.DataFrame, resolve, max_per_row: in
         group = group.with_columns(pl.col("set").replace_strict(ORDER, default=3).alias("_order")).sort("_order")
         tiles = [_tile(resolve(r["path"]), r) for r in group.head(max_per_row).iter_rows(named=True)]
         label = np.full((TILE + CAPTION, 150, 3), 255, np.uint8)
-        name = group["name"][0] or identity
-        cv2.putText(label, str(name)[:18], (4, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        name = (labels or {}).get(identity) or group["name"][0] or identity
+        cv2.putText(label, str(name)[:18], (4, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        if name != identity:
+            cv2.putText(label, identity[:24], (4, 47), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (60, 60, 60), 1, cv2.LINE_AA)
         counts = ", ".join(f"{s[:3]} {group.filter(pl.col('set') == s).height}" for s in ORDER)
         cv2.putText(label, counts, (4, 62), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (60, 60, 60), 1, cv2.LINE_AA)
         row = np.hstack([label, *tiles])

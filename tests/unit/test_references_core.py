@@ -168,3 +168,28 @@ def test_visible_share_from_the_mask_equals_the_cutouts_alpha(tmp_path, stored_a
         assert 0 < expected < 1
         assert mask_visible_share(tmp_path / "mask.png", (cx0, cy0), box, frame_shape) == expected
     assert mask_visible_share(tmp_path / "missing.png", (cx0, cy0), (40.0, 25.0, 80.0, 60.0), frame_shape) is None
+
+
+def test_the_contact_sheet_names_each_character_as_the_exports_do(shared, tmp_path, monkeypatch):
+    """Until a person names it a character is ``<film>_char<n>`` in every export (its folder here too); the sheet
+    showed ``identity_000`` (session 44)."""
+    import cv2
+    import polars as pl
+
+    from assets.references import sheet
+
+    written: list[str] = []
+    real = cv2.putText
+
+    def put_text(image, text, *args, **kwargs):
+        written.append(text)
+        return real(image, text, *args, **kwargs)
+
+    monkeypatch.setattr(sheet.cv2, "putText", put_text)
+    face = str(shared / "media/faces/anime_face_grid.jpg")
+    rows = [{"identity": f"identity_00{i}", "name": name, "set": "anchors", "path": face, "yaw_bin": "yaw0",
+             "pitch_bin": "pitch0", "expression": None, "lighting": None} for i, name in ((0, None), (1, "Penny"))]
+    assert sheet.contact_sheet(tmp_path / "sheet.png", pl.DataFrame(rows), lambda p: p,
+                               labels={"identity_000": "pc_char0", "identity_001": "Penny"})
+    assert "pc_char0" in written and "identity_000" in written and "Penny" in written
+    assert cv2.imread(str(tmp_path / "sheet.png")).shape[0] == 2 * (sheet.TILE + sheet.CAPTION + 4)
