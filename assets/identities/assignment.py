@@ -18,6 +18,7 @@ import polars as pl
 from assets.identities.adopted_faceless_looks import return_adopted_looks
 from assets.identities.appearance import with_colours, with_shapes
 from assets.identities.appearance_adoption import adopt_by_appearance
+from assets.identities.faced_faceless_looks import faced_rows_to_faceless_groups
 from assets.identities.faceless_designs import join_faceless_designs
 from assets.identities.faceless_groups import group_faceless, one_shot_groups, release_other_designs
 from assets.identities.grey_faces import join_grey_faces
@@ -250,6 +251,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if params.faceless_one_shot_frames is not None and faceless_space is not None:
         stats["one_shot_groups_formed"] = one_shot_groups(labels, confidence, faceless_space, groups, one_shot,
                                                           frame_ids, params.faceless_one_shot_frames)
+    if params.faced_rows_follow_faceless and appearance is not None and colours is not None:
+        moved = faced_rows_to_faceless_groups(labels, confidence, [appearance, colours], groups, params, with_face)
+        for k in moved:  # placed by its look, as the group's other rows
+            by[k] = "appearance"
+        stats["faced_rows_to_faceless"] = len(moved)
     for k in loose_faces:  # a face no identity took, its look grouped by appearance
         if labels[k] >= 0:
             by[k] = "appearance"

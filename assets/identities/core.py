@@ -195,6 +195,10 @@ class IdentityParams:
                                            # with the tracks of other shots, they are this alike to in the image
                                            # embedding and the colours each (faceless_designs.py; None: off) ...
     faceless_design_lead: float = 0.1      # ... and this much more alike than to any other identity
+    faced_rows_follow_faceless: bool = False  # at the end, a faced row in a face identity whose cut-out is not
+                                           # faceless_design_join alike to that identity's other members moves to
+                                           # the faceless group it is that alike to, appearance_margin ahead of every
+                                           # other identity (a faceless character's stray face; faced_faceless_looks.py)
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
     gate_min_face_size: float = 24.0       # the strict gate a face passes to shape a prototype or vote in a track:
     gate_min_blur: float = 15.0            # size (px), sharpness (Laplacian variance), ...

@@ -44,8 +44,9 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     female adventurer, face gap 0.029, colours 0.147, layouts 0.105), which one character's outfits, views and
     poses never are (layout gap 0.00 at most, session 32). With ``minor_gaps`` (face, colour), a cluster no such cut
     parts is cut where a part of any size (``MINOR_MIN_ROWS`` rows and up) is that far apart in the face and in the
-    colours both (``minor_part_cut``; where the layouts part, ``gap`` apart in the face is enough). Returns new labels
-    and how many cuts were made."""
+    colours both (``minor_part_cut``; where the layouts part, ``gap`` apart in the face is enough; where its smaller
+    part fills ``min_part_shots`` shots of its own, a film's shots, the face alone). Returns new labels and how many
+    cuts were made."""
     out = np.asarray(labels).copy()
     if gap is None or not out.size:
         return out, 0
@@ -53,6 +54,7 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
     if link_colour_weight > 0 and colours is not None:
         linked = np.hstack([np.sqrt(1 - link_colour_weight) * unit, np.sqrt(link_colour_weight) * colours])
     smallest = min(min_cluster_size, min_part_shots or min_cluster_size) if shots is not None else min_cluster_size
+    own_shots = min_part_shots if shots_hold_frames(shots, frames) else None
     pending = [v for v in np.unique(out) if v >= 0]
     next_label = int(out.max()) + 1
     cuts = 0
@@ -66,7 +68,8 @@ def split_by_gap(unit: np.ndarray, labels: np.ndarray, gap: float | None, min_cl
             parts = design_cut(unit, linked, rows, (gap, colour_gap), part_size_rule(min_cluster_size, shots,
                                min_part_shots), colours, layouts, layout_gap)
         if parts is None and minor_gaps is not None and colours is not None:
-            parts = minor_part_cut(unit, linked, colours, rows, minor_gaps, layouts, layout_gap, gap)
+            parts = minor_part_cut(unit, linked, colours, rows, minor_gaps, layouts, layout_gap, gap,
+                                   shots, own_shots)
         if parts is None or cut_parts_a_look(parts, min_cluster_size, shots, frames):
             continue
         out[parts[1]] = next_label
@@ -103,7 +106,8 @@ MINOR_MIN_ROWS = 3   # a minor part's faces at least: a 2-face identity (a zombi
 
 def minor_part_cut(unit: np.ndarray, linked: np.ndarray, colours: np.ndarray, rows: np.ndarray,
                    gaps: tuple[float, float], layouts: np.ndarray | None = None, layout_gap: float | None = None,
-                   layout_face_gap: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+                   layout_face_gap: float | None = None, shots: np.ndarray | None = None,
+                   own_shots: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """A small part of a cluster cut off whatever its size (issue #12, session 38): the dendrogram's first cut with
     ``MINOR_MIN_ROWS`` rows on each side (``linkage_parts``), kept when its cores are ``gaps`` (face, colour) apart
     in the face embedding and in the colours both. A character seen in one or two shots sits in another's cluster
@@ -116,9 +120,45 @@ def minor_part_cut(unit: np.ndarray, linked: np.ndarray, colours: np.ndarray, ro
     ``layout_face_gap`` (the design cut's own face gap, session 44): a design of one palette and one face drawing seen
     in a few frames (held-out film 41's male adventurer, 3 faces: face 0.059, colours 0.091, layouts 0.067), while a
     few odd cut-outs whose layouts part but not their faces stay (tune film 21: face 0.012, layouts 0.67).
+    With ``shots`` (each row's shot) and ``own_shots``, a minor part whose faces fill ``own_shots`` shots of their
+    own (``in_shots_of_its_own``) needs only the face gap, its colours parting at all (session 44, h52): a design
+    drawn on its look-alike's body and in near its colours, seen across the film (tune film 15's male adventurer, 3
+    faces in 3 shots where she shows none: face 0.090, colours 0.048), while one character's look whose colours
+    part as little sits in one shot (3 faces: face 0.14, colours 0.05) or in its core's shots (Penny: face 0.101,
+    colours 0.003, 6 of the minor part's 10 shots shared).
     None when no such cut."""
-    return design_cut(unit, linked, rows, gaps, part_size_rule(MINOR_MIN_ROWS), colours, layouts, layout_gap,
-                      layout_face_gap)
+    parts = design_cut(unit, linked, rows, gaps, part_size_rule(MINOR_MIN_ROWS), colours, layouts, layout_gap,
+                       layout_face_gap)
+    if parts is not None or shots is None or not own_shots:
+        return parts
+    found = linkage_parts(linked, rows, part_size_rule(MINOR_MIN_ROWS))
+    if found is None:
+        return None
+    cores, parts = found
+    if group_gap(unit, *cores) < gaps[0] or group_gap(colours, *cores) <= 0:
+        return None
+    minor, major = sorted(parts, key=len)
+    return parts if in_shots_of_its_own(minor, major, shots, own_shots) else None
+
+
+def shots_hold_frames(shots: np.ndarray | None, frames: np.ndarray | None) -> bool:
+    """Whether the rows' shots are a film's: some shot holds several key frames. An image folder's pictures are
+    each a shot of one frame (``frames.core.extract_image_frames``): three pictures are no spread across a film."""
+    if shots is None or frames is None:
+        return False
+    known = [(s, f) for s, f in zip(shots.tolist(), frames.tolist()) if s is not None and f is not None]
+    return len({f for _, f in known}) > len({s for s, _ in known})
+
+
+def in_shots_of_its_own(part: np.ndarray, other: np.ndarray, shots: np.ndarray, min_shots: int) -> bool:
+    """Whether ``part``'s faces (row indices) fill ``min_shots`` shots or more, none of which holds a face of the
+    ``other`` part: a second design is seen in shots of its own, across the film; one character's odd looks sit in
+    one shot, or in shots its usual face fills too (Penny's two halves by the face, 24 and 28 faces, share 6
+    shots). A row with an unknown shot (None) is no proof: False."""
+    part_shots = shots[part].tolist()
+    if any(s is None for s in part_shots):
+        return False
+    return len(set(part_shots)) >= min_shots and not set(part_shots) & set(shots[other].tolist())
 
 
 def layouts_apart(layouts: np.ndarray | None, cores: tuple[np.ndarray, np.ndarray], gap: float | None) -> bool:

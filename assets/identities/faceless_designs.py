@@ -79,6 +79,10 @@ def join_faceless_designs(labels: np.ndarray, confidence: np.ndarray, blocks: li
     for i in range(len(units)):
         if not choices.shape[1]:
             break
+        group = _clear_faceless_group(to_identity[i], faceless, bar, params.faceless_design_lead)
+        if group is not None:  # a group that names the track on its own, whatever track of another shot is nearer
+            parent[root(i)] = root(len(units) + group)
+            continue
         choice = int(np.argmax(choices[i]))
         best, target = float(choices[i, choice]), targets[choice]
         rivals = to_identity[i].copy()
@@ -109,3 +113,18 @@ def join_faceless_designs(labels: np.ndarray, confidence: np.ndarray, blocks: li
         for i in linked:
             for k in units[i]:
                 labels[k], confidence[k] = label, float(choices[i].max())
+
+
+def _clear_faceless_group(to_identity: np.ndarray, faceless: list[int], bar: float, lead: float) -> int | None:
+    """The faceless group a track is nearest in design when at least ``bar`` alike and ``lead`` ahead of every other
+    identity, else None. Read before the tracks of other shots: a track as near another shot's track of the same
+    character as to the group that track belongs to (the zombie's shot 0.8425 to a track, 0.8418 to its group,
+    0.44 to every face identity) was linked to the track, and the group, counted among the track's rivals, refused
+    it by a lead of 0.0007 (Kenney tune film 21: its 5 rows stayed noise)."""
+    if not faceless:
+        return None
+    group = max(faceless, key=lambda g: to_identity[g])
+    rivals = np.delete(to_identity, group)
+    if to_identity[group] >= bar and to_identity[group] - rivals.max(initial=-1.0) >= lead:
+        return group
+    return None

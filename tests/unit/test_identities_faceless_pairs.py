@@ -124,9 +124,12 @@ def test_rows_left_beside_a_faceless_group_join_it():
                    and "jump" not in stored["image"][k]]
     assert len(robot_front) == 5
     grouped = {}
-    for absorb in (True, False):   # without it, the pairs' rule off too (the two left out are a pair of their own)
+    # without it, the pairs' rule off too (the two left out are a pair of their own), and the design join (since
+    # session 44 the two, each the other's nearest, join the group of three they name on their own)
+    for absorb in (True, False):
         ids = [str(k) for k in remaining]
-        off = {} if absorb else {"faceless_absorb": False, "faceless_pair_similarity": None}
+        off = {} if absorb else {"faceless_absorb": False, "faceless_pair_similarity": None,
+                                 "faceless_design_join": None}
         grouped[absorb] = assign_identities(
             ids, {}, appearance[remaining], IdentityParams.from_dict({**anime(), **off, "tracks": False}),
             boxes=pl.DataFrame({"shot": list(range(len(ids))), "frame_id": ids, "timestamp_s": [0.0] * len(ids)}),

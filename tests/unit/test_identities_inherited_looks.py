@@ -66,7 +66,8 @@ def carried_state(rows: Path):
     """The stored rows' state where the rule runs, without it: labels, by, groups, the face members' labels, the
     adoption mix, image embedding and colours (the anime preset's half-and-half mix)."""
     stored = np.load(rows)
-    characters, _, result = assigned(rows, inherited_looks_follow=False)
+    # faced_rows_follow_faceless runs after this rule: off, as it is where the rule runs
+    characters, _, result = assigned(rows, inherited_looks_follow=False, faced_rows_follow_faceless=False)
     face_labels = np.where([b in ("face", "prototype") for b in result.by], result.labels, -1)
     image, colours = (normalise(stored[name].astype(np.float32)) for name in ("appearance", "colour"))
     return characters, result, face_labels, image, colours, [str(f) for f in stored["frame_id"]]

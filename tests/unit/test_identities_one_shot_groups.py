@@ -28,7 +28,9 @@ def assigned(**settings):
 
 
 def test_the_robot_and_the_zombie_of_one_shot_each_form_a_faceless_group():
-    characters, shots, result = assigned()
+    # faced_rows_follow_faceless off: after this step it moves the zombie's stray face of shot 2 into the group
+    # (test_identities_faced_faceless_looks.py)
+    characters, shots, result = assigned(faced_rows_follow_faceless=False)
     faceless = ~np.load(STORED)["has_face"]
     for character, shot, rows in (("robot", 7, 6), ("zombie", 2, 8)):
         members = np.flatnonzero((characters == character) & (shots == shot) & faceless & (result.labels >= 0))
