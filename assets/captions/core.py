@@ -15,8 +15,8 @@ import polars as pl
 
 from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
 from assets.pose.core import load_cutout_rgb
-from assets.pose.selection import face_yaws
-from assets.pose.views import body_extent, pose_phrases
+from assets.pose.selection import face_boxes, face_yaws
+from assets.pose.views import body_extent, pose_phrases, upright_body_problem
 from resources.backends.measured_captions import fact_phrases
 
 CAPTION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl.String, "caption": pl.String,
@@ -62,13 +62,15 @@ def caption_facts(rows: pl.DataFrame, poses: pl.DataFrame | None, faces: pl.Data
     pose_by_id = {r["instance_id"]: r for r in poses.iter_rows(named=True)} if poses is not None else {}
     heights = dict(zip(frames["frame_id"], frames["height"])) if frames is not None and "height" in frames.columns \
         else {}
-    faces_by_id = face_yaws(faces)
+    faces_by_id, boxes = face_yaws(faces), face_boxes(faces)
     facts = []
     for row in rows.iter_rows(named=True):
         pose = pose_by_id.get(row["instance_id"], {})
         kp = None
         if pose.get("keypoints") is not None and pose.get("no_pose_reason") is None:
             kp = np.asarray(pose["keypoints"], np.float32).reshape(17, 3)
+            if upright_body_problem(kp, boxes.get(row["instance_id"]), params.min_confidence) is not None:
+                kp = None  # joints that draw no body (a drawn character's hips at its eyes) tell nothing of its pose
         face_height = faces_by_id.get(row["instance_id"], (None, None))[1]
         shot = shot_size(face_height, float(row["y1"] - row["y0"]), heights.get(row.get("frame_id")),
                          body_extent(kp, params.min_confidence), params)

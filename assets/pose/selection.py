@@ -37,16 +37,32 @@ def identified_instances(filtered: pl.DataFrame, assignments: pl.DataFrame,
                              pl.Series("trigger", [names[i][0] for i in ids], pl.String)).sort("instance_id")
 
 
+def _largest_faces(faces: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Each instance's largest face (``_size``, ``_height`` added), or None without faces."""
+    if faces is None or faces.height == 0 or "instance_id" not in faces.columns:
+        return None
+    size = pl.col("face_size") if "face_size" in faces.columns else (pl.col("fy1") - pl.col("fy0"))
+    return (faces.filter(pl.col("instance_id").is_not_null())
+            .with_columns(size.cast(pl.Float64).alias("_size"),
+                          (pl.col("fy1") - pl.col("fy0")).cast(pl.Float64).alias("_height")
+                          if "fy1" in faces.columns else size.cast(pl.Float64).alias("_height"))
+            .sort("_size", descending=True).unique("instance_id", keep="first"))
+
+
+def face_boxes(faces: pl.DataFrame | None) -> dict[str, tuple[float, float, float, float]]:
+    """instance_id -> (x0, y0, x1, y1) of its largest face, in frame pixels."""
+    ranked = _largest_faces(faces)
+    if ranked is None or not {"fx0", "fy0", "fx1", "fy1"} <= set(ranked.columns):
+        return {}
+    return {r["instance_id"]: (r["fx0"], r["fy0"], r["fx1"], r["fy1"])
+            for r in ranked.select("instance_id", "fx0", "fy0", "fx1", "fy1").iter_rows(named=True)}
+
+
 def face_yaws(faces: pl.DataFrame | None) -> dict[str, tuple[float, float]]:
     """instance_id -> (yaw, face height in pixels) of its largest face."""
-    if faces is None or faces.height == 0 or "instance_id" not in faces.columns:
+    ranked = _largest_faces(faces)
+    if ranked is None:
         return {}
-    size = pl.col("face_size") if "face_size" in faces.columns else (pl.col("fy1") - pl.col("fy0"))
-    ranked = (faces.filter(pl.col("instance_id").is_not_null())
-              .with_columns(size.cast(pl.Float64).alias("_size"),
-                            (pl.col("fy1") - pl.col("fy0")).cast(pl.Float64).alias("_height")
-                            if "fy1" in faces.columns else size.cast(pl.Float64).alias("_height"))
-              .sort("_size", descending=True).unique("instance_id", keep="first"))
     yaw = ranked["yaw"] if "yaw" in ranked.columns else pl.Series([None] * ranked.height)
     return {i: (float(y) if y is not None else float("nan"), float(h))
             for i, y, h in zip(ranked["instance_id"], yaw, ranked["_height"])}

@@ -162,3 +162,28 @@ def test_profiles_pick_measured_locally_and_qwen_on_gpu():
 
     assert profile_resources("local")["captioner"].backend == "measured"
     assert profile_resources("gpu")["captioner"].backend == "qwen_vl"
+
+
+def test_keypoints_that_draw_no_body_give_no_pose_phrase():
+    """MoveNet's keypoints on a close-up of Chip (Penny & Chip, session 44's run; tests/unit/test_datasets.py):
+    his right wrist above his shoulder read "one arm raised" though the frame shows his face; keypoints that draw
+    no upright body (``pose.views.upright_body_problem``, checked against his face) give no pose phrase. A drawn
+    body whose keypoints are upright keeps its phrase."""
+    from tests.unit.test_datasets import PENNY_AND_CHIP_POSES
+
+    origin, shape, face, keypoints = PENNY_AND_CHIP_POSES["chip close-up, face found (YuNet)"]
+    x0, y0 = float(origin[0]), float(origin[1])
+    rows = pl.DataFrame([{"instance_id": "chip", "frame_id": "f", "trigger": "pc_char0", "x0": x0, "y0": y0,
+                          "x1": x0 + shape[1], "y1": y0 + shape[0]}])
+    poses = pl.DataFrame({"instance_id": ["chip"], "view": ["front"], "pose_bucket": ["pose_000"],
+                          "keypoints": [np.asarray(keypoints, np.float32).reshape(-1).tolist()],
+                          "no_pose_reason": [None]}, schema_overrides={"keypoints": pl.List(pl.Float32),
+                                                                      "no_pose_reason": pl.String})
+    faces = pl.DataFrame({"instance_id": ["chip"], "fx0": [face[0]], "fy0": [face[1]], "fx1": [face[2]],
+                          "fy1": [face[3]], "yaw": [0.0], "face_size": [face[3] - face[1]]})
+    assert caption_facts(rows, poses, faces, None, CaptionParams())[0]["pose"] == []
+    upright = np.zeros((17, 3), np.float32)  # a hand-made upright body, right wrist above its shoulder
+    upright[[0, 5, 6, 10, 11, 12]] = [(50, 20, .9), (70, 50, .9), (30, 50, .9), (28, 10, .9), (60, 100, .9),
+                                      (40, 100, .9)]
+    raised = poses.with_columns(pl.Series("keypoints", [upright.reshape(-1).tolist()], pl.List(pl.Float32)))
+    assert caption_facts(rows, raised, None, None, CaptionParams())[0]["pose"] == ["one arm raised"]
