@@ -91,13 +91,18 @@ def design_cut(unit: np.ndarray, linked: np.ndarray, rows: np.ndarray, gaps: tup
     if found is None:
         return None
     cores, parts = found
+    return parts if _designs_apart(unit, cores, gaps, colours, layouts, layout_gap, layout_face_gap) else None
+
+
+def _designs_apart(unit: np.ndarray, cores: tuple[np.ndarray, np.ndarray], gaps: tuple[float, float],
+                   colours: np.ndarray | None, layouts: np.ndarray | None, layout_gap: float | None,
+                   layout_face_gap: float | None) -> bool:
+    """``design_cut``'s test on the two parts' cores."""
     face_gap = group_gap(unit, *cores)
     if face_gap < gaps[0] and not (layouts_apart(layouts, cores, layout_gap)
                                    and (layout_face_gap is None or face_gap >= layout_face_gap)):
-        return None
-    if gaps[1] > 0 and (colours is None or group_gap(colours, *cores) < gaps[1]):
-        return None
-    return parts
+        return False
+    return not (gaps[1] > 0 and (colours is None or group_gap(colours, *cores) < gaps[1]))
 
 
 MINOR_MIN_ROWS = 3   # a minor part's faces at least: a 2-face identity (a zombie's, tune seed 21) took its
@@ -127,15 +132,13 @@ def minor_part_cut(unit: np.ndarray, linked: np.ndarray, colours: np.ndarray, ro
     part as little sits in one shot (3 faces: face 0.14, colours 0.05) or in its core's shots (Penny: face 0.101,
     colours 0.003, 6 of the minor part's 10 shots shared).
     None when no such cut."""
-    parts = design_cut(unit, linked, rows, gaps, part_size_rule(MINOR_MIN_ROWS), colours, layouts, layout_gap,
-                       layout_face_gap)
-    if parts is not None or shots is None or not own_shots:
-        return parts
     found = linkage_parts(linked, rows, part_size_rule(MINOR_MIN_ROWS))
     if found is None:
         return None
     cores, parts = found
-    if group_gap(unit, *cores) < gaps[0] or group_gap(colours, *cores) <= 0:
+    if _designs_apart(unit, cores, gaps, colours, layouts, layout_gap, layout_face_gap):
+        return parts
+    if shots is None or not own_shots or group_gap(unit, *cores) < gaps[0] or group_gap(colours, *cores) <= 0:
         return None
     minor, major = sorted(parts, key=len)
     return parts if in_shots_of_its_own(minor, major, shots, own_shots) else None

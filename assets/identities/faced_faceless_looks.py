@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from assets.identities.core import IdentityParams, normalise
-from assets.identities.faceless_designs import design_similarities
+from assets.identities.faceless_designs import clear_faceless_group, design_similarities
 
 
 def faced_rows_to_faceless_groups(labels: np.ndarray, confidence: np.ndarray, blocks: list[np.ndarray],
@@ -35,10 +35,8 @@ def faced_rows_to_faceless_groups(labels: np.ndarray, confidence: np.ndarray, bl
     for k in candidates:
         others = [rows[rows != k] for rows in identities]   # the row's own identity read without it
         alike = design_similarities(blocks, [np.array([k])], others)[0]
-        group = max(faceless, key=lambda g: alike[g])
-        rivals = np.delete(alike, group)
-        if (alike[group] >= bar and alike[labels[k]] < bar
-                and alike[group] - rivals.max(initial=-1.0) >= params.appearance_margin):
+        group = clear_faceless_group(alike, faceless, bar, params.appearance_margin)
+        if group is not None and alike[labels[k]] < bar:
             moves.append((k, group, float(alike[group])))
     for k, group, similarity in moves:
         labels[k], confidence[k] = group, similarity

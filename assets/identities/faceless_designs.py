@@ -79,7 +79,7 @@ def join_faceless_designs(labels: np.ndarray, confidence: np.ndarray, blocks: li
     for i in range(len(units)):
         if not choices.shape[1]:
             break
-        group = _clear_faceless_group(to_identity[i], faceless, bar, params.faceless_design_lead)
+        group = clear_faceless_group(to_identity[i], faceless, bar, params.faceless_design_lead)
         if group is not None:  # a group that names the track on its own, whatever track of another shot is nearer
             parent[root(i)] = root(len(units) + group)
             continue
@@ -115,7 +115,7 @@ def join_faceless_designs(labels: np.ndarray, confidence: np.ndarray, blocks: li
                 labels[k], confidence[k] = label, float(choices[i].max())
 
 
-def _clear_faceless_group(to_identity: np.ndarray, faceless: list[int], bar: float, lead: float) -> int | None:
+def clear_faceless_group(to_identity: np.ndarray, faceless: list[int], bar: float, lead: float) -> int | None:
     """The faceless group a track is nearest in design when at least ``bar`` alike and ``lead`` ahead of every other
     identity, else None. Read before the tracks of other shots: a track as near another shot's track of the same
     character as to the group that track belongs to (the zombie's shot 0.8425 to a track, 0.8418 to its group,
