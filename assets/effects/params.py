@@ -12,6 +12,10 @@ class EffectParams:
                               # fades (an edit, not a change of light)
     lighting_step: float = 20.0  # grey levels between the means of the second before and after: lighting change
     cast_chroma: float = 12.0  # Lab chroma of a shot's mean colour at or above which it has a colour cast
+    # ... and how far that mean stands from grey in units of the colours' spread round it (Gasparini & Schettini's
+    # cast factor): a grade moves every colour one way (Sintel's orange sunset 1.36-2.32), a colourful scene's own
+    # colours spread round their mean (Penny & Chip's meadows, pitches and autumn 0.35-1.27)
+    cast_dominance: float = 1.3
     # particles, fire, flares, blur (per key frame, measured at most 640 px wide)
     snow_specks: float = 1300.0  # round unsaturated bright specks per megapixel: snow, when they also outnumber ...
     snow_excess: float = 500.0  # ... the round dark specks by this many per megapixel (texture makes both alike)

@@ -118,9 +118,17 @@ HUES = ((0, "red / magenta glow"), (40, "warm orange"), (80, "yellow"), (120, "g
         (240, "blue (night / underwater)"), (300, "violet"), (340, "red / magenta glow"))  # Lab hue angle, degrees
 
 
+def cast_factor(chroma: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Per frame, the mean colour's distance from grey over the spread of the colours round it (Gasparini and
+    Schettini's cast factor, 2004)."""
+    return chroma / np.maximum(spread, 1.0)
+
+
 def colour_cast_events(signals: pl.DataFrame, params: EffectParams) -> list[Event]:
-    """A shot whose mean colour sits far from grey (Lab chroma of the mean a*, b*): night blue, underwater green,
-    magic glow. Intensity is the chroma over 50; confidence the share of the shot's frames over the threshold."""
+    """A shot whose mean colour sits far from grey (Lab chroma of the mean a*, b*) and far beyond the spread of its
+    colours round that mean (a grade, not a colourful scene): night blue, underwater green, magic glow. Intensity is
+    the chroma over 50; confidence the share of the shot's frames over the threshold. Signals measured before the
+    spread was (no ``lab_spread``) are read by their chroma alone."""
     events: list[Event] = []
     if signals.height == 0:
         return events
@@ -133,6 +141,9 @@ def colour_cast_events(signals: pl.DataFrame, params: EffectParams) -> list[Even
         chroma = np.hypot(a, b)
         if shot.height < 6 or shot["luma"].mean() < 15 or float(np.median(chroma)) < params.cast_chroma:
             continue  # near-black frames have no meaningful colour
+        if "lab_spread" in shot.columns and float(np.median(cast_factor(chroma, shot["lab_spread"].to_numpy()))
+                                                  ) < params.cast_dominance:
+            continue  # the mean leans one way because the scene's colours do (a meadow), not because all of them do
         angle = float(np.degrees(np.arctan2(np.median(b), np.median(a))) % 360)
         name = next(label for limit, label in reversed(HUES) if angle >= limit)
         events.append(_event("colour_cast", shot["timestamp_s"].min(), shot["timestamp_s"].max(),

@@ -39,15 +39,16 @@ CHANGE_SIZE = (64, 36)  # the picture change's grey: small enough that grain ave
 CHANGE_RATE = 12.5  # shot_analysis.change_rate the picture change's greys are taken at (another rate decodes again)
 HIST_BINS = (8, 4, 4)  # hue x saturation x value: coarse enough that lighting noise does not split a palette
 THUMB_SIZE = (32, 18)
-FORMAT = 2  # bump when the record layout changes (2: the picture change's grey on sampled frames only)
-_HEADER = struct.Struct("<qd5dI")  # index, timestamp, five signals, compressed length
-SIGNALS = ("luma", "bright_share", "lab_a", "lab_b", "saturation")
+# bump when the record layout changes (2: the picture change's grey on sampled frames only; 3: the colours' spread)
+FORMAT = 3
+_HEADER = struct.Struct("<qd6dI")  # index, timestamp, six signals, compressed length
+SIGNALS = ("luma", "bright_share", "lab_a", "lab_b", "lab_spread", "saturation")
 
 
 def frame_signals(bgr: np.ndarray, hsv: np.ndarray | None = None) -> dict[str, float]:
-    """Whole-frame light and colour: mean grey, share of near-white pixels, mean Lab chroma (a, b about 0),
-    mean saturation. Flashes, lighting changes and colour casts are read from these. ``hsv``: the frame in HSV
-    when the caller has it."""
+    """Whole-frame light and colour: mean grey, share of near-white pixels, mean Lab chroma (a, b about 0), the
+    spread of the pixels' a, b round that mean (their standard deviations' hypotenuse), mean saturation. Flashes,
+    lighting changes and colour casts are read from these. ``hsv``: the frame in HSV when the caller has it."""
     lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)  # OpenCV's 8-bit L is scaled to 0-255
     pixels = lab.shape[0] * lab.shape[1]
     sums = cv2.sumElems(lab)  # exact channel sums in one pass, no float copy of the frame
@@ -56,8 +57,10 @@ def frame_signals(bgr: np.ndarray, hsv: np.ndarray | None = None) -> dict[str, f
         return float(np.float32(total) / np.float32(pixels))
 
     saturation = cv2.sumElems(hsv if hsv is not None else cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV))[1]
+    deviations = cv2.meanStdDev(lab)[1].ravel()  # a grade moves every colour one way; a colourful scene spreads them
     return {"luma": mean(sums[0]), "bright_share": np.count_nonzero(lab[..., 0] >= 240) / pixels,
-            "lab_a": mean(sums[1]) - 128.0, "lab_b": mean(sums[2]) - 128.0, "saturation": saturation / pixels}
+            "lab_a": mean(sums[1]) - 128.0, "lab_b": mean(sums[2]) - 128.0,
+            "lab_spread": float(np.hypot(deviations[1], deviations[2])), "saturation": saturation / pixels}
 
 
 def appearance_sample(bgr: np.ndarray, hsv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

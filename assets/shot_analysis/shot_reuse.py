@@ -113,9 +113,12 @@ class ShotScanReuse:
                 return None
             appearance = {int(shot): ShotAppearance(histogram, thumbnail, int(samples)) for shot, histogram, thumbnail,
                           samples in zip(stored["shots"], stored["histogram"], stored["thumbnail"], stored["samples"])}
+        signals = self.workspace.read_table("frame_signals")
+        if not set(SIGNAL_SCHEMA) <= set(signals.columns):
+            return None  # measured before a signal was added: scanned again
         shots = self.workspace.read_table("shot_analysis")
         cameras = {row["shot"]: {c: row[c] for c in CAMERA_COLUMNS} for row in shots.iter_rows(named=True)}
-        signals = self.workspace.read_table("frame_signals").select(list(SIGNAL_SCHEMA)).cast(SIGNAL_SCHEMA)
+        signals = signals.select(list(SIGNAL_SCHEMA)).cast(SIGNAL_SCHEMA)
         picture_change = self.workspace.read_table("picture_change").drop("film")
         return signals, picture_change, cameras, appearance, measures
 

@@ -28,7 +28,8 @@ from assets.shot_analysis.picture_change import PictureChangeSampler
 
 SIGNAL_SCHEMA = {
     "frame_index": pl.Int64, "timestamp_s": pl.Float64, "shot": pl.Int32, "luma": pl.Float32,
-    "bright_share": pl.Float32, "lab_a": pl.Float32, "lab_b": pl.Float32, "saturation": pl.Float32,
+    "bright_share": pl.Float32, "lab_a": pl.Float32, "lab_b": pl.Float32, "lab_spread": pl.Float32,
+    "saturation": pl.Float32,
     "dx": pl.Float32, "dy": pl.Float32, "log_scale": pl.Float32, "rotation_deg": pl.Float32, "inliers": pl.Int32,
 }
 MAX_PENDING_PAIRS = 32  # frame pairs queued for the motion tracker at most (their grey frames stay in memory)

@@ -73,3 +73,32 @@ def test_a_dip_to_black_splits_colour_casts():
     luma = [90.0] * 24 + [2.0] * 6 + [90.0] * 24
     events = colour_cast_events(_signals(luma, lab_b=-25.0), PARAMS)
     assert len(events) == 2 and events[0]["end_s"] < 1.0 < 30 / 24 <= events[1]["start_s"]
+
+
+def _film_signals(path, seconds: tuple[float, float]):
+    """frame_signals of every frame of ``path`` between ``seconds``, at the analysis width, as one shot."""
+    import av
+    import polars as pl
+
+    from assets.frames.handoff import ANALYSIS_WIDTH, frame_signals, small_size
+
+    rows = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for index, frame in enumerate(container.decode(stream)):
+            at = float(frame.pts * stream.time_base)
+            if seconds[0] <= at <= seconds[1]:
+                width, height = small_size(frame.width, frame.height, ANALYSIS_WIDTH)
+                bgr = frame.reformat(width=width, height=height, format="bgr24", interpolation="AREA").to_ndarray()
+                rows.append({"frame_index": index, "timestamp_s": at, "shot": 0, **frame_signals(bgr)})
+    return pl.DataFrame(rows)
+
+
+def test_a_sunset_grade_is_a_colour_cast_and_a_cartoons_meadow_is_not(shared):
+    sunset = colour_cast_events(_film_signals(shared / "media/video/sintel_trailer_480x204.mp4", (26.0, 28.0)),
+                                PARAMS)
+    assert [e["effect"] for e in sunset] == ["colour_cast"] and "orange" in sunset[0]["detail"]
+    # bright green grass under a blue sky, a mean chroma of about 24 (the mean alone called it a cast)
+    for episode in ("football", "spring"):
+        video = shared / f"media/video/2d/penny_and_chip/penny_and_chip_{episode}.mp4"
+        assert colour_cast_events(_film_signals(video, (0.0, 8.0)), PARAMS) == [], episode

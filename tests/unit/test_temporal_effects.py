@@ -61,11 +61,11 @@ def test_each_inserted_effect_is_found(frame, character, effect):
     assert 0 < detection["confidence"] <= 1 and detection["measure"]
 
 
-def _signals(luma: list[float], shot: int = 0, lab_b: float = 0.0) -> pl.DataFrame:
+def _signals(luma: list[float], shot: int = 0, lab_b: float = 0.0, lab_spread: float = 5.0) -> pl.DataFrame:
     n = len(luma)
     return pl.DataFrame({"frame_index": range(n), "timestamp_s": [i / 24 for i in range(n)], "shot": [shot] * n,
                          "luma": luma, "bright_share": [0.0] * n, "lab_a": [0.0] * n, "lab_b": [lab_b] * n,
-                         "saturation": [0.0] * n, "dx": [0.0] * n, "dy": [0.0] * n, "log_scale": [0.0] * n,
+                         "lab_spread": [lab_spread] * n, "saturation": [0.0] * n, "dx": [0.0] * n, "dy": [0.0] * n, "log_scale": [0.0] * n,
                          "rotation_deg": [0.0] * n, "inliers": [50] * n}, schema=SIGNAL_SCHEMA)
 
 
@@ -83,6 +83,15 @@ def test_a_blue_grade_is_a_colour_cast_and_neutral_is_not():
     blue = colour_cast_events(_signals([90.0] * 24, lab_b=-25.0), PARAMS)
     assert len(blue) == 1 and "blue" in blue[0]["detail"] and blue[0]["confidence"] == 1.0
     assert colour_cast_events(_signals([90.0] * 24, lab_b=3.0), PARAMS) == []
+
+
+def test_a_mean_colour_that_leans_because_the_colours_spread_is_no_cast():
+    # the same blue mean: a grade (every colour moved, spread 10) is a cast, a colourful scene (spread 40) is not
+    assert len(colour_cast_events(_signals([90.0] * 24, lab_b=-25.0, lab_spread=10.0), PARAMS)) == 1
+    assert colour_cast_events(_signals([90.0] * 24, lab_b=-25.0, lab_spread=40.0), PARAMS) == []
+    # signals measured before the spread was are read by their mean alone
+    assert len(colour_cast_events(_signals([90.0] * 24, lab_b=-25.0, lab_spread=40.0).drop("lab_spread"),
+                                  PARAMS)) == 1
 
 
 def test_a_character_changing_colour_along_its_track_is_a_transformation(character):

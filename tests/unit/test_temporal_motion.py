@@ -31,7 +31,8 @@ def _pan_signals(frames: int, dx_per_frame: float) -> pl.DataFrame:
     """The background moving ``dx_per_frame`` frame widths per frame (a camera panning the other way)."""
     return pl.DataFrame({"frame_index": range(frames), "timestamp_s": [i / FPS for i in range(frames)],
                          "shot": [0] * frames, "luma": [100.0] * frames, "bright_share": [0.0] * frames,
-                         "lab_a": [0.0] * frames, "lab_b": [0.0] * frames, "saturation": [0.0] * frames,
+                         "lab_a": [0.0] * frames, "lab_b": [0.0] * frames, "lab_spread": [0.0] * frames,
+                         "saturation": [0.0] * frames,
                          "dx": [dx_per_frame] * frames, "dy": [0.0] * frames, "log_scale": [0.0] * frames,
                          "rotation_deg": [0.0] * frames, "inliers": [80] * frames}, schema=SIGNAL_SCHEMA)
 
