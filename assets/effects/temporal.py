@@ -187,31 +187,48 @@ def mask_histogram(bgr: np.ndarray, mask: np.ndarray, origin: tuple[int, int] = 
 def transformation_events(points: pl.DataFrame, instances: pl.DataFrame, read_rgba: Callable[[str], np.ndarray | None],
                           params: EffectParams, histograms: dict[str, np.ndarray | None] | None = None) -> list[Event]:
     """A tracked character whose colours change abruptly between consecutive key frames of its track (Hellinger
-    distance of hue-saturation histograms of its cut-outs) while the track continues. ``histograms``: instance_id
-    -> histogram already measured (``mask_histogram``); the other instances' cut-outs are read."""
+    distance of hue-saturation histograms of its cut-outs) from a look seen on two key frames to one seen on the next
+    two. ``histograms``: instance_id -> histogram already measured (``mask_histogram``); the other instances'
+    cut-outs are read.
+
+    A one-frame jump (a cut-out that took some background, a held object) is no transformation, nor is a track that
+    passes from one identity to another (two characters crossing) or a row of no identity (a noise cut-out): where
+    the points carry identities, only consecutive rows of one identity are compared."""
     events: list[Event] = []
     if points.height == 0 or instances.height == 0:
         return events
     paths = dict(instances.select("instance_id", "path").iter_rows())
     measured = histograms or {}
+    identified = "identity" in points.columns and points["identity"].null_count() < points.height
     for (track,), track_rows in points.sort("timestamp_s").group_by(["track_id"], maintain_order=True):
-        previous = None
+        looks: list[tuple[np.ndarray, dict]] = []
         for row in track_rows.iter_rows(named=True):
+            if identified and row["identity"] is None:
+                continue
             path = paths.get(row["instance_id"])
             if row["instance_id"] in measured:
                 hist = measured[row["instance_id"]]
             else:
                 hist = appearance_histogram(read_rgba(path)) if path else None
-            if hist is not None and previous is not None:
-                distance = float(np.sqrt(max(0.0, 1.0 - np.sqrt(hist * previous[0]).sum())))
-                if distance >= params.transformation_distance:
-                    events.append(_event("transformation", previous[1]["timestamp_s"], row["timestamp_s"],
-                                         distance, min(1.0, distance / (2 * params.transformation_distance) + 0.25),
-                                         "appearance_jump", f"track {track}: colours changed (Hellinger "
-                                         f"{distance:.2f})", [], [previous[1]["frame_id"], row["frame_id"]]))
             if hist is not None:
-                previous = (hist, row)
+                looks.append((hist, row))
+        apart = params.transformation_distance
+        for window in zip(looks, looks[1:], looks[2:], looks[3:]):
+            if identified and len({row["identity"] for _, row in window}) > 1:
+                continue  # the track passes from one character to another
+            (earlier, _), (before, first), (after, second), (then, _) = window
+            distance = _hellinger(before, after)
+            if distance >= apart and _hellinger(earlier, before) < apart and _hellinger(after, then) < apart and \
+                    min(_hellinger(earlier, after), _hellinger(earlier, then), _hellinger(before, then)) >= apart:
+                events.append(_event("transformation", first["timestamp_s"], second["timestamp_s"], distance,
+                                     min(1.0, distance / (2 * params.transformation_distance) + 0.25),
+                                     "appearance_jump", f"track {track}: colours changed (Hellinger "
+                                     f"{distance:.2f}) and stayed", [], [first["frame_id"], second["frame_id"]]))
     return events
+
+
+def _hellinger(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(max(0.0, 1.0 - np.sqrt(a * b).sum())))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

@@ -20,14 +20,14 @@ PARAMS = EffectParams()
 
 
 def write_film(root: Path, frame: np.ndarray, character: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Three key frames with the character pasted (recoloured on the last: a transformation along its track),
-    snow on the middle one; frames, instances (cut-out, mask, box) and track points."""
+    """Four key frames with the character pasted (recoloured on the last two: a transformation along its track),
+    snow on the second; frames, instances (cut-out, mask, box) and track points."""
     sprite = cv2.resize(character, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
     recoloured = sprite.copy()
     recoloured[..., :3] = cv2.cvtColor(cv2.cvtColor(sprite[..., :3], cv2.COLOR_BGR2HSV) + np.array(
         [70, 0, 0], np.uint8), cv2.COLOR_HSV2BGR)
     h, w = sprite.shape[:2]
-    for n, (look, x0) in enumerate([(sprite, 40), (sprite, 60), (recoloured, 80)]):
+    for n, (look, x0) in enumerate([(sprite, 40), (sprite, 60), (recoloured, 80), (recoloured, 100)]):
         picture, mask = frame.copy(), np.zeros(frame.shape[:2], np.uint8)
         covered = look[..., 3] > 127
         picture[30:30 + h, x0:x0 + w][covered] = look[..., :3][covered]
@@ -37,16 +37,16 @@ def write_film(root: Path, frame: np.ndarray, character: np.ndarray) -> tuple[pl
         cv2.imwrite(str(root / f"f{n}.png"), picture)
         cv2.imwrite(str(root / f"m{n}.png"), mask)
         cv2.imwrite(str(root / f"c{n}.png"), np.dstack([picture[30:30 + h, x0:x0 + w], mask[30:30 + h, x0:x0 + w]]))
-    frames = pl.DataFrame({"frame_id": ["f0", "f1", "f2"], "shot": [0, 0, 0], "timestamp_s": [0.5, 1.0, 1.5],
-                           "path": ["f0.png", "f1.png", "f2.png"], "kept": [True] * 3})
-    instances = pl.DataFrame({"instance_id": ["i0", "i1", "i2", "j1"], "frame_id": ["f0", "f1", "f2", "f1"],
-                              "path": ["c0.png", "c1.png", "c2.png", "c1.png"],
-                              "mask_path": ["m0.png", "m1.png", "m2.png", None],
-                              "x0": [40.0, 60, 80, 300], "y0": [30.0, 30, 30, 200],
-                              "x1": [40.0 + w, 60 + w, 80 + w, 420], "y1": [30.0 + h] * 3 + [330.0],
-                              "kept": [True] * 4})
-    points = pl.DataFrame({"track_id": ["t"] * 3, "instance_id": ["i0", "i1", "i2"],
-                           "frame_id": ["f0", "f1", "f2"], "timestamp_s": [0.5, 1.0, 1.5]})
+    frames = pl.DataFrame({"frame_id": ["f0", "f1", "f2", "f3"], "shot": [0] * 4, "timestamp_s": [0.5, 1.0, 1.5, 2.0],
+                           "path": ["f0.png", "f1.png", "f2.png", "f3.png"], "kept": [True] * 4})
+    instances = pl.DataFrame({"instance_id": ["i0", "i1", "i2", "i3", "j1"], "frame_id": ["f0", "f1", "f2", "f3", "f1"],
+                              "path": ["c0.png", "c1.png", "c2.png", "c3.png", "c1.png"],
+                              "mask_path": ["m0.png", "m1.png", "m2.png", "m3.png", None],
+                              "x0": [40.0, 60, 80, 100, 300], "y0": [30.0, 30, 30, 30, 200],
+                              "x1": [40.0 + w, 60 + w, 80 + w, 100 + w, 420], "y1": [30.0 + h] * 4 + [330.0],
+                              "kept": [True] * 5})
+    points = pl.DataFrame({"track_id": ["t"] * 4, "instance_id": ["i0", "i1", "i2", "i3"],
+                           "frame_id": ["f0", "f1", "f2", "f3"], "timestamp_s": [0.5, 1.0, 1.5, 2.0]})
     return frames, instances, points
 
 
@@ -81,7 +81,7 @@ def test_a_discard_measures_only_its_key_frame_and_the_tables_equal_a_full_recom
     workspace = FilmWorkspace("film", tmp_path / "home")
     read: list[str] = []
     first, reuse = run(tmp_path, workspace, frames, instances, points, read)
-    assert (reuse.reused, reuse.measured, sorted(read)) == (0, 3, ["f0.png", "f1.png", "f2.png"])
+    assert (reuse.reused, reuse.measured, sorted(read)) == (0, 4, ["f0.png", "f1.png", "f2.png", "f3.png"])
     expected = full(tmp_path, frames, instances, points)
     assert first.effects.equals(expected.effects) and first.frame_effects.equals(expected.frame_effects)
     assert {"snow", "transformation"} <= set(first.effects["effect"])
@@ -89,7 +89,7 @@ def test_a_discard_measures_only_its_key_frame_and_the_tables_equal_a_full_recom
     # nothing changed: no key frame is read, nor a cut-out (the tracked ones' mask histograms are taken too)
     read.clear()
     again, reuse = run(tmp_path, workspace, frames, instances, points, read)
-    assert (reuse.reused, reuse.measured, read) == (3, 0, [])
+    assert (reuse.reused, reuse.measured, read) == (4, 0, [])
     assert again.effects.equals(expected.effects) and again.frame_effects.equals(expected.frame_effects)
 
     # the review discards j1 (f1's boxes change) and the key frame f2 is written again with snow: those two only
@@ -99,7 +99,7 @@ def test_a_discard_measures_only_its_key_frame_and_the_tables_equal_a_full_recom
                                                              np.random.default_rng(2), flakes_per_megapixel=4000))
     read.clear()
     after, reuse = run(tmp_path, workspace, frames, discarded, points, read)
-    assert (reuse.reused, reuse.measured, sorted(read)) == (1, 2, ["f1.png", "f2.png"])
+    assert (reuse.reused, reuse.measured, sorted(read)) == (2, 2, ["f1.png", "f2.png"])
     expected = full(tmp_path, frames, discarded, points)
     assert after.effects.equals(expected.effects) and after.frame_effects.equals(expected.frame_effects)
     assert not after.effects.equals(first.effects)   # what changed shows: taking the last run's would be wrong
@@ -107,4 +107,4 @@ def test_a_discard_measures_only_its_key_frame_and_the_tables_equal_a_full_recom
     # another setting: every key frame is measured again
     read.clear()
     _, reuse = run(tmp_path, workspace, frames, discarded, points, read, config="b")
-    assert (reuse.reused, reuse.measured) == (0, 3)
+    assert (reuse.reused, reuse.measured) == (0, 4)

@@ -94,16 +94,54 @@ def test_a_mean_colour_that_leans_because_the_colours_spread_is_no_cast():
                                   PARAMS)) == 1
 
 
+def _recoloured(character: np.ndarray) -> np.ndarray:
+    out = character.copy()
+    out[..., :3] = cv2.cvtColor(cv2.cvtColor(character[..., :3], cv2.COLOR_BGR2HSV) + np.array([70, 0, 0], np.uint8),
+                                cv2.COLOR_HSV2BGR)
+    return out
+
+
+def _with_background(character: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """The cut-out as a leaking cut gives it: the frame behind it taken along, beside the character."""
+    h, w = character.shape[:2]
+    leaked = np.zeros((h, 3 * w, 4), np.uint8)
+    leaked[..., :3] = cv2.resize(frame, (3 * w, h), interpolation=cv2.INTER_AREA)
+    leaked[..., 3] = 255
+    covered = character[..., 3] > 127
+    leaked[:, w:2 * w][covered] = character[covered]
+    return leaked
+
+
+def _transformations(looks: list[np.ndarray], identities: list[str | None] | None = None) -> list:
+    n = len(looks)
+    paths = [f"{i}.png" for i in range(n)]
+    points = pl.DataFrame({"track_id": ["t"] * n, "instance_id": [f"i{i}" for i in range(n)],
+                           "frame_id": [f"f{i}" for i in range(n)], "timestamp_s": [0.5 * i for i in range(n)],
+                           **({"identity": identities} if identities else {})})
+    instances = pl.DataFrame({"instance_id": [f"i{i}" for i in range(n)], "path": paths})
+    return transformation_events(points, instances, dict(zip(paths, looks)).get, PARAMS)
+
+
 def test_a_character_changing_colour_along_its_track_is_a_transformation(character):
-    recoloured = character.copy()
-    recoloured[..., :3] = cv2.cvtColor(cv2.cvtColor(character[..., :3], cv2.COLOR_BGR2HSV) + np.array(
-        [70, 0, 0], np.uint8), cv2.COLOR_HSV2BGR)
-    cutouts = {"a.png": character, "b.png": character, "c.png": recoloured}
-    points = pl.DataFrame({"track_id": ["t"] * 3, "instance_id": ["i1", "i2", "i3"], "frame_id": ["f1", "f2", "f3"],
-                           "timestamp_s": [0.0, 0.5, 1.0]})
-    instances = pl.DataFrame({"instance_id": ["i1", "i2", "i3"], "path": ["a.png", "b.png", "c.png"]})
-    events = transformation_events(points, instances, cutouts.get, PARAMS)
-    assert len(events) == 1 and events[0]["frame_ids"] == ["f2", "f3"] and events[0]["measure"] == "appearance_jump"
+    events = _transformations([character, character, _recoloured(character), _recoloured(character)])
+    assert len(events) == 1 and events[0]["frame_ids"] == ["f1", "f2"] and events[0]["measure"] == "appearance_jump"
+    same = ["identity_000"] * 4
+    assert len(_transformations([character, character, _recoloured(character), _recoloured(character)], same)) == 1
+
+
+def test_a_one_frame_jump_a_crossing_or_a_noise_row_is_no_transformation(character, frame):
+    recoloured = _recoloured(character)
+    # a cut that took the frame behind it on one key frame (Penny & Chip's sky and clouds): the next one is clean
+    assert _transformations([character, _with_background(character, frame), character, character]) == []
+    # the new colours, or the old, seen on one key frame only: the track ends or starts on the change
+    assert _transformations([character, character, recoloured]) == []
+    assert _transformations([character, recoloured, recoloured, recoloured]) == []
+    # the track passes from one character to another (their identities differ)
+    crossing = ["identity_000", "identity_000", "identity_001", "identity_001"]
+    assert _transformations([character, character, recoloured, recoloured], crossing) == []
+    # the changed rows are noise cut-outs (no identity) while the character's own rows stay as they were
+    assert _transformations([character, character, recoloured, recoloured, character],
+                            ["identity_000", "identity_000", None, None, "identity_000"]) == []
 
 
 def test_catalogue_tags_frames_and_marks_heavy_ones(frame):
@@ -192,7 +230,8 @@ def test_tracked_appearance_is_read_from_the_key_frame_under_the_mask(frame, cha
     recoloured = sprite.copy()
     recoloured[..., :3] = cv2.cvtColor(cv2.cvtColor(sprite[..., :3], cv2.COLOR_BGR2HSV) + np.array(
         [70, 0, 0], np.uint8), cv2.COLOR_HSV2BGR)
-    shots = [paste(frame, sprite, 40, 30), paste(frame, sprite, 60, 35), paste(frame, recoloured, 80, 40)]
+    shots = [paste(frame, sprite, 40, 30), paste(frame, sprite, 60, 35), paste(frame, recoloured, 80, 40),
+             paste(frame, recoloured, 100, 45)]
     first_frame, first_mask, first_cut = shots[0]
     hist = appearance_histogram(first_cut)
     assert hist is not None and np.array_equal(mask_histogram(first_frame, first_mask), hist)
@@ -201,14 +240,15 @@ def test_tracked_appearance_is_read_from_the_key_frame_under_the_mask(frame, cha
     files = {}
     for n, (picture, mask, cut) in enumerate(shots):
         files.update({f"f{n}.jpg": picture, f"m{n}.png": mask, f"c{n}.png": cut})
-    frames = pl.DataFrame({"frame_id": ["f0", "f1", "f2"], "shot": [0, 0, 0], "timestamp_s": [0.5, 1.0, 1.5],
-                           "path": ["f0.jpg", "f1.jpg", "f2.jpg"], "kept": [True] * 3})
-    instances = pl.DataFrame({"instance_id": ["i0", "i1", "i2"], "frame_id": ["f0", "f1", "f2"],
-                              "path": ["c0.png", "c1.png", "c2.png"], "mask_path": ["m0.png", "m1.png", "m2.png"],
-                              "x0": [40.0, 60, 80], "y0": [30.0, 35, 40], "x1": [200.0, 220, 240],
-                              "y1": [300.0, 305, 310], "kept": [True] * 3})
-    points = pl.DataFrame({"track_id": ["t"] * 3, "instance_id": ["i0", "i1", "i2"], "frame_id": ["f0", "f1", "f2"],
-                           "timestamp_s": [0.5, 1.0, 1.5]})
+    frames = pl.DataFrame({"frame_id": ["f0", "f1", "f2", "f3"], "shot": [0] * 4, "timestamp_s": [0.5, 1.0, 1.5, 2.0],
+                           "path": ["f0.jpg", "f1.jpg", "f2.jpg", "f3.jpg"], "kept": [True] * 4})
+    instances = pl.DataFrame({"instance_id": ["i0", "i1", "i2", "i3"], "frame_id": ["f0", "f1", "f2", "f3"],
+                              "path": ["c0.png", "c1.png", "c2.png", "c3.png"],
+                              "mask_path": ["m0.png", "m1.png", "m2.png", "m3.png"],
+                              "x0": [40.0, 60, 80, 100], "y0": [30.0, 35, 40, 45], "x1": [200.0, 220, 240, 260],
+                              "y1": [300.0, 305, 310, 315], "kept": [True] * 4})
+    points = pl.DataFrame({"track_id": ["t"] * 4, "instance_id": ["i0", "i1", "i2", "i3"],
+                           "frame_id": ["f0", "f1", "f2", "f3"], "timestamp_s": [0.5, 1.0, 1.5, 2.0]})
     cutouts_read = []
 
     def read_cutout(stored: str) -> np.ndarray:
@@ -216,7 +256,7 @@ def test_tracked_appearance_is_read_from_the_key_frame_under_the_mask(frame, cha
         return files[stored]
 
     from_cutouts = catalogue(frames, None, 24.0, instances, points, files.get, read_cutout, PARAMS)
-    assert sorted(cutouts_read) == ["c0.png", "c1.png", "c2.png"]
+    assert sorted(cutouts_read) == ["c0.png", "c1.png", "c2.png", "c3.png"]
     cutouts_read.clear()
     from_masks = catalogue(frames, None, 24.0, instances, points, files.get, read_cutout, PARAMS, files.get)
     assert cutouts_read == []
