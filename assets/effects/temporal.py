@@ -18,7 +18,8 @@ def light_events(signals: pl.DataFrame, fps: float, params: EffectParams) -> lis
     """Flashes (a surge of the mean grey level that falls back within ``flash_max_s``) and lighting changes (a
     lasting step between the second before and the second after), inside each lit stretch of a shot: a cut is not
     an effect, and neither is a fade. Frames darker than ``black_level`` split a shot (a dip to black is a cut by
-    other means), and the ramps that rise out of black or sink into it (fades) are never read as light."""
+    other means), and the ramps that rise out of black or sink into it, or into white at a stretch's end or out of it
+    at its start (fades through black or white), are never read as light."""
     events: list[Event] = []
     if signals.height == 0:
         return events
@@ -31,6 +32,8 @@ def light_events(signals: pl.DataFrame, fps: float, params: EffectParams) -> lis
             luma, times, frames = all_luma[first:last + 1], part["timestamp_s"].to_numpy(), part["frame_index"].to_numpy()
             fading = fade_ramps(luma, params.black_level, from_black=first > 0 or luma[0] < 2 * params.black_level,
                                 to_black=last < len(all_luma) - 1 or luma[-1] < 2 * params.black_level)
+            white = 255.0 - 2 * params.black_level  # as near white as black's fades start near black
+            fading |= fade_ramps(255.0 - luma, params.black_level, from_black=luma[0] > white, to_black=luma[-1] > white)
             events += _flashes(luma, times, frames, fading, window, back, params)
             events += _lighting_changes(luma, times, frames, fading, window, params)
     return events

@@ -102,3 +102,9 @@ def test_a_sunset_grade_is_a_colour_cast_and_a_cartoons_meadow_is_not(shared):
     for episode in ("football", "spring"):
         video = shared / f"media/video/2d/penny_and_chip/penny_and_chip_{episode}.mp4"
         assert colour_cast_events(_film_signals(video, (0.0, 8.0)), PARAMS) == [], episode
+
+
+def test_a_clip_fading_to_white_before_its_cut_is_no_lighting_change(shared):
+    # Penny & Chip's stargazing clip ends in a ramp from grey 190 to white (253) over its last second
+    video = shared / "media/video/2d/penny_and_chip_26shots_480p.mp4"
+    assert light_events(_film_signals(video, (155.0, 160.0)), 24.0, PARAMS) == []

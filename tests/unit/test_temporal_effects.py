@@ -69,6 +69,17 @@ def _signals(luma: list[float], shot: int = 0, lab_b: float = 0.0, lab_spread: f
                          "rotation_deg": [0.0] * n, "inliers": [50] * n}, schema=SIGNAL_SCHEMA)
 
 
+def test_a_fade_through_white_is_an_edit_not_light():
+    # a shot that ramps up to white at its end, and the next that starts in white and comes down: no light event
+    into_white = [120.0] * 48 + list(np.linspace(120, 250, 24))
+    out_of_white = [252.0] * 8 + list(np.linspace(250, 130, 24)) + [130.0] * 48
+    assert light_events(_signals(into_white), 24.0, PARAMS) == []
+    assert light_events(_signals(out_of_white), 24.0, PARAMS) == []
+    # the same ramp that stops short of white is a lighting change
+    assert [e["effect"] for e in light_events(_signals([120.0] * 48 + list(np.linspace(120, 200, 24)) + [200.0] * 24),
+                                              24.0, PARAMS)] == ["lighting_change"]
+
+
 def test_a_flash_and_a_lighting_change_are_told_apart():
     luma = [80.0] * 30 + [170.0, 150.0, 90.0] + [80.0] * 30 + [130.0] * 40
     events = light_events(_signals(luma), 24.0, PARAMS)
