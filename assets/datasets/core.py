@@ -3,8 +3,9 @@ a ``dataset_config.toml``, a Hugging Face Parquet file, a COCO instance-segmenta
 No Dagster, no model import (a super-resolution upscaler is passed in).
 
 Every considered (instance, crop) gets a decision with its rule and reason: exported (downscaled, kept size or
-upscaled by a named method) or skipped (too small, below target with ``upscale: skip``, near-duplicate, crop not
-placeable, head cut by the frame edge, identity without a face and too few instances, unreadable cut-out).
+upscaled by a named method) or skipped (too small, below target with ``upscale: skip``, near-duplicate, holding
+another character, crop not placeable, head cut by the frame edge, identity without a face and too few instances,
+unreadable cut-out).
 Re-exporting is incremental: a file is written only when its bytes differ, and files of items no longer exported
 are removed, so a review that moves a few instances rewrites only those.
 """
@@ -25,6 +26,7 @@ from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_by
 from assets.datasets.params import DatasetParams
 from assets.datasets.pixel_reuse import PixelReuse
 from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure
+from assets.datasets.second_character import PALETTE_BINS, items_holding_another_character
 from assets.datasets.selection import DECISION_SCHEMA
 from assets.datasets.summary import dataset_manifest
 from assets.frames.quality import hamming, near_duplicates
@@ -52,13 +54,15 @@ def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: s
             "source_height": size[1] if size else None}
 
 
-def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams, absolute: Callable[[str], Path],
-                           workers: int | None = None, reuse: PixelReuse | None = None
-                           ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs and, per identity, near-duplicates
-    (pHash distance <= dedup_distance) of a sharper kept one; and the decisions for those removed. The cut-outs
-    are measured on ``workers`` threads (default the available cores), an unchanged one's taken from ``reuse``."""
-    hashes, sharp, readable, skipped = [], [], [], []
+def screen_candidates(candidates: pl.DataFrame, params: DatasetParams, absolute: Callable[[str], Path],
+                      workers: int | None = None, reuse: PixelReuse | None = None
+                      ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs, cut-outs holding another character
+    (``second_character``: before the near-duplicate test, so that a clean item is not dropped as the copy of one
+    holding two) and, per identity, near-duplicates (pHash distance <= dedup_distance) of a sharper kept one; and
+    the decisions for those removed. The cut-outs are measured on ``workers`` threads (default the available
+    cores), an unchanged one's taken from ``reuse``."""
+    hashes, sharp, palettes, readable, skipped = [], [], [], [], []
     measured_rows = ordered_map(lambda row: (row, reuse.measure(row) if reuse else measure(row, absolute)),
                                 candidates.iter_rows(named=True), workers, name="dataset_hash")
     for i, (row, measured) in enumerate(measured_rows):
@@ -68,8 +72,16 @@ def remove_near_duplicates(candidates: pl.DataFrame, params: DatasetParams, abso
         readable.append(i)
         hashes.append(measured[0])
         sharp.append(measured[1])
-    table = candidates[readable].with_columns(pl.Series("phash", [f"{h:016x}" for h in hashes], pl.String),
-                                              pl.Series("sharpness", sharp, pl.Float64))
+        palettes.append(measured[2])
+    table = candidates[readable]
+    holding = items_holding_another_character(table, np.asarray(palettes, np.float32).reshape(-1, PALETTE_BINS),
+                                              params.other_character_share)
+    for n, reason in holding.items():
+        skipped.append(decision(table.row(n, named=True), "*", "skipped", "holds_another_character", reason))
+    clean = [n for n in range(table.height) if n not in holding]
+    hashes, sharp = [hashes[n] for n in clean], [sharp[n] for n in clean]
+    table = table[clean].with_columns(pl.Series("phash", [f"{h:016x}" for h in hashes], pl.String),
+                                      pl.Series("sharpness", sharp, pl.Float64))
     if params.dedup_distance < 0 or table.height < 2:
         return table, skipped
     dropped_rows: set[int] = set()
@@ -112,7 +124,7 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     a model not made to be shared between threads), the files and rows written in order on this one: the same
     bytes as one thread writes. With ``reuse`` an unchanged candidate's pixels are the last export's."""
     workers = 1 if upscaler is not None else workers
-    survivors, skipped = remove_near_duplicates(candidates, params, absolute, workers, reuse)
+    survivors, skipped = screen_candidates(candidates, params, absolute, workers, reuse)
     survivors = survivors.sort(["label", "instance_id"])
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
     images, categories, images_dir = coco_header(survivors, frames, out_dir, absolute)

@@ -24,6 +24,9 @@ class DatasetParams:
     per_bucket: int | None = None    # balanced sampling: at most N instances per (identity, pose bucket)
     parquet_images: str = "bytes"    # bytes (self-contained Parquet) | path (paths relative to the Parquet file)
     min_instances: int = 3           # an identity with no face and fewer instances than this is not exported
+    other_character_share: float = -1.0  # off (-1); e.g. 0.04: items with this share of pixels in another
+                                         # character's colours are skipped (holds_another_character,
+                                         # datasets/second_character.py): for films where characters often overlap
     effects: str = "tag"             # effects on an instance's frame (effects stage): keep (ignore) | tag (caption
                                      # and metadata) | drop_heavy (also leave out frames with a heavy obscuring one)
 
@@ -36,6 +39,9 @@ class DatasetParams:
             problems.append(f"crops must be a non-empty list of {CROP_TYPES}, not {list(self.crops)!r}")
         if self.effects not in EFFECT_MODES:
             problems.append(f"effects must be one of {EFFECT_MODES}, not {self.effects!r}")
+        if not (self.other_character_share < 0 or 0 < self.other_character_share <= 1):
+            problems.append(f"other_character_share must be in (0, 1], or negative (off), not "
+                            f"{self.other_character_share!r}")
         if self.parquet_images not in PARQUET_IMAGES:
             problems.append(f"parquet_images must be one of {PARQUET_IMAGES}, not {self.parquet_images!r}")
         if self.target_size < 64 or self.min_source_size < 1:

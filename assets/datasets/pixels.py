@@ -16,6 +16,7 @@ from assets.datasets.crops import crop_boxes
 from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
                                     to_training_size)
 from assets.datasets.params import DatasetParams
+from assets.datasets.second_character import colour_palette
 from resources.protocols import ImageUpscaler
 
 HASH_BACKGROUND = (128, 128, 128)
@@ -40,14 +41,14 @@ class InstancePixels:
     coco_error: str | None = None          # its mask could not be read: why
 
 
-def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> tuple[int, float] | str:
-    """(pHash, sharpness) of a candidate's cut-out on mid grey (the mask's outline against white would weigh more
-    in the hash than the character), or why it cannot be read."""
+def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> tuple[int, float, np.ndarray] | str:
+    """(pHash, sharpness, colour palette) of a candidate's cut-out on mid grey (the mask's outline against white
+    would weigh more in the hash than the character), or why it cannot be read."""
     try:
         cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
     except ValueError as error:
         return str(error)
-    return cutout_hash(cut), sharpness(cut)
+    return cutout_hash(cut), sharpness(cut), colour_palette(cut.rgb, cut.alpha)
 
 
 def instance_crops(row: dict[str, Any], cut: Cutout, params: DatasetParams) -> dict[str, tuple | str]:

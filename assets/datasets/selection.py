@@ -12,10 +12,10 @@ DECISION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": p
                    "source_height": pl.Int32}
 FACE_COLUMNS = ("fx0", "fy0", "fx1", "fy1")
 POSE_COLUMNS = ("view", "pose_bucket", "keypoints", "no_pose_reason")
-OPTIONAL_COLUMNS = {"caption_trigger": pl.String, "clip_tokens": pl.Int32, "timestamp_s": pl.Float64,
-                    "frame_id": pl.String, "mask_path": pl.String, "crop_x0": pl.Int32, "crop_y0": pl.Int32,
-                    "frame_width": pl.Int32, "frame_height": pl.Int32, "view": pl.String, "pose_bucket": pl.String,
-                    "keypoints": pl.List(pl.Float32), "no_pose_reason": pl.String}
+OPTIONAL_COLUMNS = {"shot": pl.Int32, "caption_trigger": pl.String, "clip_tokens": pl.Int32,
+                    "timestamp_s": pl.Float64, "frame_id": pl.String, "mask_path": pl.String, "crop_x0": pl.Int32,
+                    "crop_y0": pl.Int32, "frame_width": pl.Int32, "frame_height": pl.Int32, "view": pl.String,
+                    "pose_bucket": pl.String, "keypoints": pl.List(pl.Float32), "no_pose_reason": pl.String}
 NUMBERED = re.compile(r"^(?:identity_)?(\d+)$")
 
 

@@ -18,6 +18,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "audio_cost": ".venv/bin/python bench/audio_cost.py --home HOME --film FILM",  # via stage_cost's helper
         "cut_background": ".venv/bin/python bench/cut_background.py HOME FILM FOLDER",
         "datasets": ".venv/bin/python bench/datasets.py --home HOME --film FILM",
+        "export_pairs": ".venv/bin/python bench/export_pairs.py HOME FILMDIR",
         "faces_av_cpu": ".venv/bin/python bench/faces_av_cpu.py HOME FILM",
         "frames_cost": ".venv/bin/python bench/frames_cost.py VIDEO",
         "frames_handoff_cost": ".venv/bin/python bench/frames_handoff_cost.py VIDEO",
