@@ -18,8 +18,9 @@ import numpy as np
 import polars as pl
 
 from assets.pose.cluster import subcluster_labels
+from assets.pose.crossing import crossing_speeds, turned_view
 from assets.pose.selection import face_yaws
-from assets.pose.views import VIEWS, body_extent, classify_view, pose_features
+from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, pose_features
 from resources.image_codec import read_image
 from resources.storage import contained
 
@@ -50,11 +51,21 @@ class PoseParams:
     view_weight: float = 2.0         # weight of the view one-hot beside the 34 normalised keypoint coordinates
     yaw_front_max: float = 20.0      # |face yaw| <= this: front; <= yaw_three_quarter_max: three_quarter; else profile
     yaw_three_quarter_max: float = 55.0
+    # a cut-out without a face takes its view from the keypoints' geometry (shoulder order and span, face points):
+    # all | upright_facing (only keypoints that draw an upright body, and never a back: the anime preset, where a
+    # photo-trained model misses drawn faces' points; views.keypoint_view_kept) | none; a view refused is unknown
+    keypoint_views: str = "all"
+    # a front or unknown view of a character crossing its shot at this many of its heights a second or more is
+    # three_quarter (assets/pose/crossing.py); 0: off. The anime preset turns it on, where a drawn face's yaw
+    # cannot tell a three-quarter turn from the front
+    crossing_turn_speed: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in ("umap_hdbscan", "kmeans"):
             raise ValueError(f"pose.method must be 'umap_hdbscan' or 'kmeans', not {self.method!r}")
+        if self.keypoint_views not in KEYPOINT_VIEWS:
+            raise ValueError(f"pose.keypoint_views must be one of {KEYPOINT_VIEWS}, not {self.keypoint_views!r}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "PoseParams":
@@ -171,6 +182,7 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
         def estimate(_instance_id, path, box, overlay):
             return estimate_one(estimator, path, box, params, overlay)
     yaws = face_yaws(faces)
+    speeds = crossing_speeds(rows) if params.crossing_turn_speed > 0 else {}
     out = []
     for row in rows.iter_rows(named=True):
         kp, reason = estimate(row["instance_id"], absolute(row["path"]), cutout_box(row),
@@ -179,6 +191,9 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
         usable = kp if reason is None else None
         view, source = classify_view(usable, yaw if np.isfinite(yaw) else None, params.min_confidence,
                                      params.yaw_front_max, params.yaw_three_quarter_max)
+        if source == "keypoints" and not keypoint_view_kept(usable, view, params.keypoint_views, params.min_confidence):
+            view, source = "unknown", "none"
+        view, source = turned_view(view, source, speeds.get(row["instance_id"]), params.crossing_turn_speed)
         out.append({
             "instance_id": row["instance_id"], "frame_id": row.get("frame_id"),
             "label": row["label"], "keypoints": kp.reshape(-1).tolist() if kp is not None else None,

@@ -69,6 +69,21 @@ def classify_view(kp: np.ndarray | None, yaw: float | None, min_conf: float = 0.
     return "unknown", "none"
 
 
+KEYPOINT_VIEWS = ("all", "upright_facing", "none")
+
+
+def keypoint_view_kept(kp: np.ndarray, view: str, mode: str, min_conf: float = 0.3) -> bool:
+    """Whether a view read from keypoints alone stands, by ``mode``: ``all``; ``upright_facing`` only where the
+    keypoints draw an upright body (``upright_body_problem``) and the view is not ``back``: on a drawn character a
+    photo-trained model misses the drawn face's points and swaps the shoulders, which reads as a back (Kenney's
+    walking characters, bench/kenney_views.py); ``none`` never."""
+    if mode == "all":
+        return True
+    if mode == "none":
+        return False
+    return view != "back" and upright_body_problem(kp, min_conf=min_conf) is None
+
+
 def pose_features(kp: np.ndarray, view: str, min_conf: float = 0.3, view_weight: float = 1.0) -> np.ndarray:
     """34 numbers (x, y of 17 keypoints, centred on the confident points' mean and divided by their RMS radius;
     unseen points are 0) followed by the view one-hot times ``view_weight``."""
