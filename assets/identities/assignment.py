@@ -19,7 +19,7 @@ from assets.identities.adopted_faceless_looks import return_adopted_looks
 from assets.identities.appearance import with_colours, with_shapes
 from assets.identities.appearance_adoption import adopt_by_appearance
 from assets.identities.faced_faceless_looks import faced_rows_to_faceless_groups
-from assets.identities.faceless_designs import join_faceless_designs
+from assets.identities.faceless_designs import join_faceless_designs, join_late_groups
 from assets.identities.faceless_groups import group_faceless, one_shot_groups, release_other_designs
 from assets.identities.grey_faces import join_grey_faces
 from assets.identities.inherited_designs import release_inherited_designs
@@ -222,6 +222,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     one_shot = group_faceless(labels, confidence, faceless_space, groups, params, pool, stats, shots,
                               [b for b in (appearance, colours, shapes) if b is not None], single_frames,
                               (appearance, colours), by_shots)
+    before_design_join = len(groups)
     if appearance is not None and colours is not None:
         join_faceless_designs(labels, confidence, [appearance, colours], groups, params, pool, track_ids, shots, stats,
                               faceless_space)
@@ -251,6 +252,10 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if params.faceless_one_shot_frames is not None and faceless_space is not None:
         stats["one_shot_groups_formed"] = one_shot_groups(labels, confidence, faceless_space, groups, one_shot,
                                                           frame_ids, params.faceless_one_shot_frames)
+        if appearance is not None and colours is not None:
+            stats["late_group_design_joined"] = join_late_groups(
+                labels, confidence, [appearance, colours], groups, params, pool, track_ids,
+                list(range(before_design_join, len(groups))), frame_ids)
     if params.faced_rows_follow_faceless and appearance is not None and colours is not None:
         moved = faced_rows_to_faceless_groups(labels, confidence, [appearance, colours], groups, params, with_face)
         for k in moved:  # placed by its look, as the group's other rows
