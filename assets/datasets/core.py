@@ -25,7 +25,7 @@ from assets.datasets.crops import CROP_PHRASES, caption_variant
 from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_bytes_if_changed
 from assets.datasets.params import DatasetParams
 from assets.datasets.pixel_reuse import PixelReuse
-from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure
+from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure, measure_solid_colours
 from assets.datasets.second_character import PALETTE_BINS, items_holding_another_character
 from assets.datasets.selection import DECISION_SCHEMA
 from assets.datasets.summary import dataset_manifest
@@ -74,8 +74,9 @@ def screen_candidates(candidates: pl.DataFrame, params: DatasetParams, absolute:
         sharp.append(measured[1])
         palettes.append(measured[2])
     table = candidates[readable]
-    holding = items_holding_another_character(table, np.asarray(palettes, np.float32).reshape(-1, PALETTE_BINS),
-                                              params.other_character_share)
+    holding = items_holding_another_character(
+        table, np.asarray(palettes, np.float32).reshape(-1, PALETTE_BINS), params.other_character_share,
+        lambda n, colours: measure_solid_colours(table.row(n, named=True), absolute, colours))
     for n, reason in holding.items():
         skipped.append(decision(table.row(n, named=True), "*", "skipped", "holds_another_character", reason))
     clean = [n for n in range(table.height) if n not in holding]

@@ -24,9 +24,9 @@ class DatasetParams:
     per_bucket: int | None = None    # balanced sampling: at most N instances per (identity, pose bucket)
     parquet_images: str = "bytes"    # bytes (self-contained Parquet) | path (paths relative to the Parquet file)
     min_instances: int = 3           # an identity with no face and fewer instances than this is not exported
-    other_character_share: float = -1.0  # off (-1); e.g. 0.04: items with this share of pixels in another
-                                         # character's colours are skipped (holds_another_character,
-                                         # datasets/second_character.py): for films where characters often overlap
+    other_character_share: float = 0.04  # items with this share of pixels in another character's colours, in
+                                         # solid areas, are skipped (holds_another_character:
+                                         # datasets/second_character.py); -1 off
     effects: str = "tag"             # effects on an instance's frame (effects stage): keep (ignore) | tag (caption
                                      # and metadata) | drop_heavy (also leave out frames with a heavy obscuring one)
 

@@ -16,7 +16,7 @@ from assets.datasets.crops import crop_boxes
 from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
                                     to_training_size)
 from assets.datasets.params import DatasetParams
-from assets.datasets.second_character import colour_palette
+from assets.datasets.second_character import colour_palette, solid_palette
 from resources.protocols import ImageUpscaler
 
 HASH_BACKGROUND = (128, 128, 128)
@@ -49,6 +49,12 @@ def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> tuple[int, 
     except ValueError as error:
         return str(error)
     return cutout_hash(cut), sharpness(cut), colour_palette(cut.rgb, cut.alpha)
+
+
+def measure_solid_colours(row: dict[str, Any], absolute: Callable[[str], Path], colours: np.ndarray) -> np.ndarray:
+    """A readable candidate's ``solid_palette`` of ``colours``, its cut-out read as ``measure`` reads it."""
+    cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
+    return solid_palette(cut.rgb, cut.alpha, colours)
 
 
 def instance_crops(row: dict[str, Any], cut: Cutout, params: DatasetParams) -> dict[str, tuple | str]:
