@@ -142,6 +142,7 @@ class CaptionFacts(TypedDict, total=False):
     shot: str | None          # shot size phrase, e.g. "close-up"
     pose_bucket: str | None   # the coarse pose group used to balance the dataset
     alpha: np.ndarray         # H x W bool: the character's pixels in the image
+    light_reference: tuple[float, float]  # the character's usual luminance mean and spread (its identity's median)
 
 
 @runtime_checkable
@@ -152,7 +153,9 @@ class Captioner(Protocol):
     background) and, for each, a dict of what the pipeline measured (``name``: trigger word, ``view``,
     ``pose``: list of pose phrases, ``shot``: shot size phrase, ``alpha``: optional ``H x W`` bool mask of the
     character) and returns one caption body per image (no prefix, no trigger word: the caller adds those).
-    ``prompt_version`` names the prompt or template, recorded with every caption.
+    ``prompt_version`` names the prompt or template, recorded with every caption. A captioner whose class sets
+    ``uses_light_reference = True`` also gets ``light_reference`` (its identity's usual luminance mean and spread)
+    in each fact; the caller measures it only for such a captioner.
     """
 
     name: str

@@ -88,16 +88,44 @@ def compose(prefix: str, trigger: str, body: str, max_tokens: int) -> tuple[str,
     return ", ".join(kept), count, len(head) + len(phrases) - len(kept)
 
 
+LIGHT_REFERENCE_MIN_ITEMS = 3  # an identity's usual luminance is its median over at least this many cut-outs
+
+
+def light_references(rows: pl.DataFrame, absolute: Callable[[str], Path], background: int
+                     ) -> dict[str, tuple[float, float]]:
+    """identity -> the median (mean, spread) luminance of its readable cut-outs' pixels: the character's own
+    colours, against which a caption reads the light of one image (measured_captions.pixel_lighting_phrases).
+    Identities with fewer than LIGHT_REFERENCE_MIN_ITEMS readable cut-outs get none."""
+    from resources.backends.measured_captions import character_pixels, luminance_stats
+
+    measured: dict[str, list[tuple[float, float]]] = {}
+    for row in rows.iter_rows(named=True):
+        try:
+            rgb, alpha = load_cutout_rgb(absolute(row["path"]), background)
+        except ValueError:
+            continue
+        stats = luminance_stats(character_pixels(rgb, alpha))
+        if stats is not None:
+            measured.setdefault(str(row["identity"]), []).append(stats)
+    return {identity: (float(np.median([m for m, _ in stats])), float(np.median([s for _, s in stats])))
+            for identity, stats in measured.items() if len(stats) >= LIGHT_REFERENCE_MIN_ITEMS}
+
+
 def caption_instances(rows: pl.DataFrame, facts: list[dict[str, Any]], captioner: Any, params: CaptionParams,
                       absolute: Callable[[str], Path], batch_size: int = 16) -> pl.DataFrame:
     """Caption every row; an unreadable cut-out is not shown to the captioner and gets prefix + trigger + the
-    measured view, pose and shot phrases only."""
+    measured view, pose and shot phrases only. A captioner that reads light against the character's usual light
+    (``uses_light_reference``) gets its identity's ``light_reference`` in each fact."""
+    references = light_references(rows, absolute, params.background) \
+        if getattr(captioner, "uses_light_reference", False) else {}
     out = []
     for start in range(0, rows.height, batch_size):
         chunk = rows.slice(start, batch_size)
         images, chunk_facts, readable = [], [], []
         for i, (row, fact) in enumerate(zip(chunk.iter_rows(named=True), facts[start:start + batch_size])):
             chunk_facts.append(dict(fact))
+            if str(row["identity"]) in references:
+                chunk_facts[-1]["light_reference"] = references[str(row["identity"])]
             try:
                 rgb, alpha = load_cutout_rgb(absolute(row["path"]), params.background)
             except ValueError:

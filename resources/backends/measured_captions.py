@@ -3,6 +3,11 @@
 From the facts the stages measured (view, pose phrases, shot size) and from the character's own pixels (the cut-out's
 opaque area): lighting from mean luminance and its spread, and the dominant colours from an HSV colour-name
 histogram. Every phrase maps to a measurement and a threshold documented below.
+
+Lighting is read against the character's own usual luminance where the caller gives it (``light_reference``: the
+median over its identity's cut-outs): a character drawn in dark colours is not "dim lighting" in every image, nor
+one in white and black outlines "high contrast". A caption names what varies between a character's images; its
+constant colours are what the trigger word learns.
 """
 
 import numpy as np
@@ -67,23 +72,39 @@ def pixel_colour_names(pixels: np.ndarray, min_share: float = 0.15, top: int = 3
     return [COLOUR_CODES[values[i]] for i in order[:top] if values[i] and counts[i] / total >= min_share]
 
 
-def lighting_phrases(rgb: np.ndarray, mask: np.ndarray | None) -> list[str]:
+def lighting_phrases(rgb: np.ndarray, mask: np.ndarray | None,
+                     reference: tuple[float, float] | None = None) -> list[str]:
     """Mean luminance (ITU-R 601) of the character: < 70 dark, < 110 dim, > 170 brightly lit, else medium;
-    luminance standard deviation > 60: high contrast."""
-    return pixel_lighting_phrases(character_pixels(rgb, mask))
+    luminance standard deviation > 60: high contrast. With ``reference`` (the character's usual mean luminance and
+    spread), the same phrases against it: under 0.6 of it dark, under 0.8 dim, over 1.25 brightly lit; a spread
+    over 1.3 times its usual one high contrast."""
+    return pixel_lighting_phrases(character_pixels(rgb, mask), reference)
 
 
-def pixel_lighting_phrases(pixels: np.ndarray) -> list[str]:
-    """``lighting_phrases`` of pixels already sampled (N x 3 RGB)."""
+def luminance_stats(pixels: np.ndarray) -> tuple[float, float] | None:
+    """(mean, standard deviation) of the pixels' luminance (N x 3 RGB); None for no pixels."""
     if pixels.size == 0:
-        return []
+        return None
     luma = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    mean, spread = float(luma.mean()), float(luma.std())
-    phrases = ["dark low-key lighting" if mean < 70 else "dim lighting" if mean < 110
-               else "brightly lit" if mean > 170 else "medium lighting"]
-    if spread > 60:
-        phrases.append("high contrast")
-    return phrases
+    return float(luma.mean()), float(luma.std())
+
+
+def pixel_lighting_phrases(pixels: np.ndarray, reference: tuple[float, float] | None = None) -> list[str]:
+    """``lighting_phrases`` of pixels already sampled (N x 3 RGB)."""
+    stats = luminance_stats(pixels)
+    if stats is None:
+        return []
+    mean, spread = stats
+    if reference is not None and reference[0] > 0:
+        ratio = mean / reference[0]
+        phrases = ["dark low-key lighting" if ratio < 0.6 else "dim lighting" if ratio < 0.8
+                   else "brightly lit" if ratio > 1.25 else "medium lighting"]
+        contrast = spread > 1.3 * reference[1]
+    else:
+        phrases = ["dark low-key lighting" if mean < 70 else "dim lighting" if mean < 110
+                   else "brightly lit" if mean > 170 else "medium lighting"]
+        contrast = spread > 60
+    return phrases + (["high contrast"] if contrast else [])
 
 
 def fact_phrases(fact: dict) -> list[str]:
@@ -98,13 +119,14 @@ class MeasuredCaptioner:
 
     name = "measured"
     model = "measured-template"
-    prompt_version = "measured-1"
+    prompt_version = "measured-2"  # 2: light read against the character's usual light (session 45)
+    uses_light_reference = True
 
     def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]:
         bodies = []
         for image, fact in zip(images, facts):
             pixels = character_pixels(image, fact.get("alpha"))  # sampled once for both measures
-            phrases = fact_phrases(fact) + pixel_lighting_phrases(pixels)
+            phrases = fact_phrases(fact) + pixel_lighting_phrases(pixels, fact.get("light_reference"))
             colours = pixel_colour_names(pixels)
             if colours:
                 phrases.append(" and ".join(colours) + " colours")

@@ -141,7 +141,7 @@ def test_measured_captions_on_real_photos_name_identity_and_fit(shared, tmp_path
     assert captions.height == table.height
     for row, cap in zip(table.iter_rows(named=True), captions.iter_rows(named=True)):
         assert cap["caption"].startswith(f"a photo, realistic, {row['trigger']}")
-        assert cap["clip_tokens"] <= 77 and cap["backend"] == "measured" and cap["prompt_version"] == "measured-1"
+        assert cap["clip_tokens"] <= 77 and cap["backend"] == "measured" and cap["prompt_version"] == "measured-2"
     first = captions.row(0, named=True)
     assert "three-quarter view" in first["caption"] and first["pose_bucket"] == "pose_001"
     assert "colours" in captions.filter(pl.col("instance_id") == "i1")["caption"][0]
@@ -187,3 +187,33 @@ def test_keypoints_that_draw_no_body_give_no_pose_phrase():
                                       (40, 100, .9)]
     raised = poses.with_columns(pl.Series("keypoints", [upright.reshape(-1).tolist()], pl.List(pl.Float32)))
     assert caption_facts(rows, raised, None, None, CaptionParams())[0]["pose"] == ["one arm raised"]
+
+
+def test_a_character_drawn_in_dark_colours_is_not_dim_lighting_in_every_image(shared, tmp_path):
+    """Saha's cut-out as two characters: one as drawn, one drawn in darker colours (every pixel at 0.65: dark hair,
+    skin and clothes); each seen five times in its usual light and once with the light down to half. Only the
+    images whose light went down say so; the darker character's usual images are not "dim lighting"."""
+    saha = cv2.imread(str(shared / "media/characters_rgba/saha_front.png"), cv2.IMREAD_UNCHANGED)
+    saha = cv2.resize(saha, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    rows = []
+    for character, colours in (("light", 1.0), ("dark", 0.65)):
+        for n, light in enumerate((1.0, 0.97, 1.03, 0.98, 1.02, 0.5)):
+            image = saha.copy()
+            image[..., :3] = np.clip(saha[..., :3].astype(np.float32) * colours * light, 0, 255).astype(np.uint8)
+            path = tmp_path / f"{character}{n}.png"
+            cv2.imwrite(str(path), image)
+            rows.append({"instance_id": f"{character}{n}", "frame_id": f"f{n}", "identity": character,
+                         "label": character, "trigger": f"film_{character}", "path": str(path), "x0": 0.0,
+                         "y0": 0.0, "x1": float(image.shape[1]), "y1": float(image.shape[0])})
+    table = pl.DataFrame(rows)
+    params = CaptionParams(prefix="2d animation")
+    captions = caption_instances(table, caption_facts(table, None, None, None, params), MeasuredCaptioner(), params,
+                                 Path)
+    dim = {"dim lighting", "dark low-key lighting"}
+    darkened = {row["instance_id"]: bool(dim & {p.strip() for p in row["caption"].split(",")})
+                for row in captions.iter_rows(named=True)}
+    assert darkened == {f"{c}{n}": n == 5 for c in ("light", "dark") for n in range(6)}
+    # without its usual light to read against (a single image), the absolute rule: the darker one reads dim
+    from assets.pose.core import load_cutout_rgb
+
+    assert lighting_phrases(*load_cutout_rgb(tmp_path / "dark0.png"))[0] in dim
