@@ -143,6 +143,7 @@ class CaptionFacts(TypedDict, total=False):
     pose_bucket: str | None   # the coarse pose group used to balance the dataset
     alpha: np.ndarray         # H x W bool: the character's pixels in the image
     light_reference: tuple[float, float]  # the character's usual luminance mean and spread (its identity's median)
+    usual_colours: list[str]  # the colour names most of the character's cut-outs show (its own colours)
 
 
 @runtime_checkable
@@ -154,8 +155,8 @@ class Captioner(Protocol):
     ``pose``: list of pose phrases, ``shot``: shot size phrase, ``alpha``: optional ``H x W`` bool mask of the
     character) and returns one caption body per image (no prefix, no trigger word: the caller adds those).
     ``prompt_version`` names the prompt or template, recorded with every caption. A captioner whose class sets
-    ``uses_light_reference = True`` also gets ``light_reference`` (its identity's usual luminance mean and spread)
-    in each fact; the caller measures it only for such a captioner.
+    ``uses_usual_look = True`` also gets ``light_reference`` and ``usual_colours`` (its identity's usual luminance
+    and colours) in each fact; the caller measures them only for such a captioner.
     """
 
     name: str

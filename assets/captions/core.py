@@ -88,44 +88,57 @@ def compose(prefix: str, trigger: str, body: str, max_tokens: int) -> tuple[str,
     return ", ".join(kept), count, len(head) + len(phrases) - len(kept)
 
 
-LIGHT_REFERENCE_MIN_ITEMS = 3  # an identity's usual luminance is its median over at least this many cut-outs
+USUAL_LOOK_MIN_ITEMS = 3  # an identity's usual look is read over at least this many of its cut-outs
+USUAL_COLOUR_SHARE = 0.5  # a colour name in at least this share of an identity's cut-outs is part of the character
 
 
-def light_references(rows: pl.DataFrame, absolute: Callable[[str], Path], background: int
-                     ) -> dict[str, tuple[float, float]]:
-    """identity -> the median (mean, spread) luminance of its readable cut-outs' pixels: the character's own
-    colours, against which a caption reads the light of one image (measured_captions.pixel_lighting_phrases).
-    Identities with fewer than LIGHT_REFERENCE_MIN_ITEMS readable cut-outs get none."""
-    from resources.backends.measured_captions import character_pixels, luminance_stats
+def usual_looks(rows: pl.DataFrame, absolute: Callable[[str], Path], background: int
+                ) -> dict[str, dict[str, Any]]:
+    """identity -> its usual look over its readable cut-outs: ``light_reference``, the median (mean, spread) of
+    their pixels' luminance, and ``usual_colours``, the colour names at least USUAL_COLOUR_SHARE of them show.
+    A caption names what varies between a character's images; its constant colours and light are the character's,
+    what the trigger word learns (measured_captions). Identities with fewer than USUAL_LOOK_MIN_ITEMS readable
+    cut-outs get none."""
+    from resources.backends.measured_captions import character_pixels, luminance_stats, pixel_colour_names
 
-    measured: dict[str, list[tuple[float, float]]] = {}
+    measured: dict[str, list[tuple[tuple[float, float], list[str]]]] = {}
     for row in rows.iter_rows(named=True):
         try:
             rgb, alpha = load_cutout_rgb(absolute(row["path"]), background)
         except ValueError:
             continue
-        stats = luminance_stats(character_pixels(rgb, alpha))
+        pixels = character_pixels(rgb, alpha)
+        stats = luminance_stats(pixels)
         if stats is not None:
-            measured.setdefault(str(row["identity"]), []).append(stats)
-    return {identity: (float(np.median([m for m, _ in stats])), float(np.median([s for _, s in stats])))
-            for identity, stats in measured.items() if len(stats) >= LIGHT_REFERENCE_MIN_ITEMS}
+            measured.setdefault(str(row["identity"]), []).append((stats, pixel_colour_names(pixels)))
+    looks = {}
+    for identity, items in measured.items():
+        if len(items) < USUAL_LOOK_MIN_ITEMS:
+            continue
+        counts: dict[str, int] = {}
+        for _, names in items:
+            for name in names:
+                counts[name] = counts.get(name, 0) + 1
+        usual = sorted(name for name, count in counts.items() if count >= USUAL_COLOUR_SHARE * len(items))
+        looks[identity] = {"light_reference": (float(np.median([m for (m, _), _ in items])),
+                                               float(np.median([s for (_, s), _ in items]))),
+                           "usual_colours": usual}
+    return looks
 
 
 def caption_instances(rows: pl.DataFrame, facts: list[dict[str, Any]], captioner: Any, params: CaptionParams,
                       absolute: Callable[[str], Path], batch_size: int = 16) -> pl.DataFrame:
     """Caption every row; an unreadable cut-out is not shown to the captioner and gets prefix + trigger + the
-    measured view, pose and shot phrases only. A captioner that reads light against the character's usual light
-    (``uses_light_reference``) gets its identity's ``light_reference`` in each fact."""
-    references = light_references(rows, absolute, params.background) \
-        if getattr(captioner, "uses_light_reference", False) else {}
+    measured view, pose and shot phrases only. A captioner that reads an image against the character's usual look
+    (``uses_usual_look``) gets its identity's ``light_reference`` and ``usual_colours`` in each fact."""
+    looks = usual_looks(rows, absolute, params.background) if getattr(captioner, "uses_usual_look", False) else {}
     out = []
     for start in range(0, rows.height, batch_size):
         chunk = rows.slice(start, batch_size)
         images, chunk_facts, readable = [], [], []
         for i, (row, fact) in enumerate(zip(chunk.iter_rows(named=True), facts[start:start + batch_size])):
             chunk_facts.append(dict(fact))
-            if str(row["identity"]) in references:
-                chunk_facts[-1]["light_reference"] = references[str(row["identity"])]
+            chunk_facts[-1].update(looks.get(str(row["identity"]), {}))
             try:
                 rgb, alpha = load_cutout_rgb(absolute(row["path"]), params.background)
             except ValueError:

@@ -4,10 +4,12 @@ From the facts the stages measured (view, pose phrases, shot size) and from the 
 opaque area): lighting from mean luminance and its spread, and the dominant colours from an HSV colour-name
 histogram. Every phrase maps to a measurement and a threshold documented below.
 
-Lighting is read against the character's own usual luminance where the caller gives it (``light_reference``: the
-median over its identity's cut-outs): a character drawn in dark colours is not "dim lighting" in every image, nor
-one in white and black outlines "high contrast". A caption names what varies between a character's images; its
-constant colours are what the trigger word learns.
+Each image is read against the character's usual look where the caller gives it (its identity's cut-outs:
+``light_reference``, their median luminance and spread; ``usual_colours``, the colour names most of them show): a
+character drawn in dark colours is not "dim lighting" in every image, nor one in white and black outlines "high
+contrast", and its own colours (Chip's green overalls and yellow cap) are not named in every caption, only colours
+it does not usually show (a costume, a prop). A caption names what varies between a character's images; what stays
+is the character, what the trigger word learns.
 """
 
 import numpy as np
@@ -119,15 +121,15 @@ class MeasuredCaptioner:
 
     name = "measured"
     model = "measured-template"
-    prompt_version = "measured-2"  # 2: light read against the character's usual light (session 45)
-    uses_light_reference = True
+    prompt_version = "measured-2"  # 2: light and colours read against the character's usual look (session 45)
+    uses_usual_look = True
 
     def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]:
         bodies = []
         for image, fact in zip(images, facts):
             pixels = character_pixels(image, fact.get("alpha"))  # sampled once for both measures
             phrases = fact_phrases(fact) + pixel_lighting_phrases(pixels, fact.get("light_reference"))
-            colours = pixel_colour_names(pixels)
+            colours = [c for c in pixel_colour_names(pixels) if c not in fact.get("usual_colours", ())]
             if colours:
                 phrases.append(" and ".join(colours) + " colours")
             bodies.append(", ".join(phrases))

@@ -217,3 +217,29 @@ def test_a_character_drawn_in_dark_colours_is_not_dim_lighting_in_every_image(sh
     from assets.pose.core import load_cutout_rgb
 
     assert lighting_phrases(*load_cutout_rgb(tmp_path / "dark0.png"))[0] in dim
+
+
+def test_a_characters_own_colours_are_not_named_in_every_caption_a_new_costume_is(shared, tmp_path):
+    """Saha five times as drawn and once recoloured (hue turned a third of the way round: a costume): her own
+    colours, in most of her images, are the character and left to the trigger word; the costume's are named."""
+    saha = cv2.imread(str(shared / "media/characters_rgba/saha_front.png"), cv2.IMREAD_UNCHANGED)
+    saha = cv2.resize(saha, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    costume = saha.copy()
+    hsv = cv2.cvtColor(saha[..., :3], cv2.COLOR_BGR2HSV)
+    hsv[..., 0] = (hsv[..., 0].astype(np.int32) + 60) % 180
+    costume[..., :3] = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    rows = []
+    for n, image in enumerate([saha] * 5 + [costume]):
+        cv2.imwrite(str(tmp_path / f"s{n}.png"), image)
+        rows.append({"instance_id": f"s{n}", "frame_id": f"f{n}", "identity": "saha", "label": "saha",
+                     "trigger": "film_saha", "path": str(tmp_path / f"s{n}.png"), "x0": 0.0, "y0": 0.0,
+                     "x1": float(image.shape[1]), "y1": float(image.shape[0])})
+    table = pl.DataFrame(rows)
+    params = CaptionParams(prefix="2d animation")
+    captions = caption_instances(table, caption_facts(table, None, None, None, params), MeasuredCaptioner(), params,
+                                 Path)
+    named = {row["instance_id"]: "colours" in row["caption"] for row in captions.iter_rows(named=True)}
+    assert named == {f"s{n}": n == 5 for n in range(6)}
+    from assets.pose.core import load_cutout_rgb
+
+    assert colour_names(*load_cutout_rgb(tmp_path / "s0.png"))  # her colours are there to name, as before
