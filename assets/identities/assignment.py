@@ -28,6 +28,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, r
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
 from assets.identities.lone_looks import adopt_lone_looks
+from assets.identities.placed_tracks import join_placed_tracks
 from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces, join_clear_loose_looks
 from assets.identities.prototypes import (detector_prototype_similarities, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
@@ -268,6 +269,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if params.grey_faces_colourless:
         stats["grey_faces_joined"] = join_grey_faces(labels, confidence, by, face_unit, groups, params,
                                                      [k for k in with_face if labels[k] < 0], frame_ids)
+    if params.track_rows_follow_placed and appearance is not None and colours is not None:
+        stats["track_rows_followed"] = join_placed_tracks(labels, confidence, by, [appearance, colours], track_ids,
+                                                          frame_ids, params.faceless_design_join)
     for index, group in enumerate(groups):  # adopted and inheriting instances join their identity's members
         group["members"] = [k for k in range(n) if labels[k] == index]
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
