@@ -131,14 +131,19 @@ def items_holding_another_character(items: pl.DataFrame, palettes: np.ndarray, s
     test); none when ``share`` is negative (the test is off)."""
     if share < 0 or items.height == 0:
         return {}
+    # the reason names characters as the export does (pc_char0, a reviewed name), not by their identity ids
+    names = dict(zip(items["identity"].cast(pl.String), items["label"].cast(pl.String))) \
+        if "label" in items.columns else {}
     found = {}
     for n, foreign in enumerate(other_character_colours(items, palettes)):
         if foreign.share < share or foreign.other is None:
             continue
         areas = solid_shown(foreign, solid(n, foreign.apart))
         if areas >= MIN_SOLID_SHOWN:
+            own, other = str(items["identity"][n]), foreign.other
+            own, other = names.get(own) or own, names.get(other) or other
             found[n] = (f"holds another character: {foreign.share:.0%} of its pixels are in colours that "
-                        f"{foreign.other} (in the same shot) shows in most of its items and {items['identity'][n]} "
-                        f"in few, {foreign.shown:.0%} of {foreign.other}'s weight in them, {areas:.0%} in solid "
-                        f"areas (>= other_character_share {share})")
+                        f"{other} (in the same shot) shows in most of its items and {own} in few, "
+                        f"{foreign.shown:.0%} of {other}'s weight in them, {areas:.0%} in solid areas "
+                        f"(>= other_character_share {share})")
     return found

@@ -110,8 +110,11 @@ def test_a_cut_holding_a_second_character_is_skipped_with_the_reason(film):
     held = decisions.filter(pl.col("rule") == "holds_another_character")
     assert sorted(held["instance_id"]) == ["female_adventurer_with_robot", "male_person_with_zombie"]
     reasons = dict(zip(held["instance_id"], held["reason"]))
-    assert "identity_robot" in reasons["female_adventurer_with_robot"]
-    assert "identity_zombie" in reasons["male_person_with_zombie"]
+    # the partner is named as the export names it (the trigger word's label), not by its identity id
+    labels = dict(zip(items["identity"].cast(pl.String), items["label"]))
+    assert f"colours that {labels['identity_robot']} (in the same shot)" in reasons["female_adventurer_with_robot"]
+    assert f"colours that {labels['identity_zombie']} (in the same shot)" in reasons["male_person_with_zombie"]
+    assert "identity_" not in reasons["female_adventurer_with_robot"]
     # every character alone is exported: no single character's colours read as another's
     assert items.height == 20 and not items["instance_id"].str.contains("_with_").any()
     assert manifest["skipped"] == {"holds_another_character": 2}
