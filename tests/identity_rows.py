@@ -3,6 +3,7 @@ detector, gate and face box where it has a face, its image embedding, colours, s
 layout, the image it came from and the character it shows. An image folder's rows: each image its own shot and
 frame."""
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,8 @@ def assign_film_rows(path: Path, **overrides):
                     if np.isfinite(stored["face_box"][k]).all()},
         layouts=stored["layout"].astype(np.float32) if "layout" in stored.files else None)
     return stored["character"], stored["shot"], result
+
+
+def members(characters: np.ndarray, labels: np.ndarray, label: int) -> Counter:
+    """The characters of the rows an identity (``label``) holds, counted."""
+    return Counter(characters[labels == label].tolist())

@@ -5,6 +5,7 @@ vision-language model told the measured view). Captions are kept within CLIP's 7
 CLIP tokenizer, by dropping trailing phrases; the prefix and trigger word are never dropped.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,10 +116,7 @@ def usual_looks(rows: pl.DataFrame, absolute: Callable[[str], Path], background:
     for identity, items in measured.items():
         if len(items) < USUAL_LOOK_MIN_ITEMS:
             continue
-        counts: dict[str, int] = {}
-        for _, names in items:
-            for name in names:
-                counts[name] = counts.get(name, 0) + 1
+        counts = Counter(name for _, names in items for name in names)
         usual = sorted(name for name, count in counts.items() if count >= USUAL_COLOUR_SHARE * len(items))
         looks[identity] = {"light_reference": (float(np.median([m for (m, _), _ in items])),
                                                float(np.median([s for (_, s), _ in items]))),

@@ -33,7 +33,8 @@ def light_events(signals: pl.DataFrame, fps: float, params: EffectParams) -> lis
             fading = fade_ramps(luma, params.black_level, from_black=first > 0 or luma[0] < 2 * params.black_level,
                                 to_black=last < len(all_luma) - 1 or luma[-1] < 2 * params.black_level)
             white = 255.0 - 2 * params.black_level  # as near white as black's fades start near black
-            fading |= fade_ramps(255.0 - luma, params.black_level, from_black=luma[0] > white, to_black=luma[-1] > white)
+            fading |= fade_ramps(255.0 - luma, params.black_level, from_black=luma[0] > white,
+                                 to_black=luma[-1] > white)
             events += _flashes(luma, times, frames, fading, window, back, params)
             events += _lighting_changes(luma, times, frames, fading, window, params)
     return events
@@ -224,7 +225,7 @@ def transformation_events(points: pl.DataFrame, instances: pl.DataFrame, read_rg
             if distance >= apart and _hellinger(earlier, before) < apart and _hellinger(after, then) < apart and \
                     min(_hellinger(earlier, after), _hellinger(earlier, then), _hellinger(before, then)) >= apart:
                 events.append(_event("transformation", first["timestamp_s"], second["timestamp_s"], distance,
-                                     min(1.0, distance / (2 * params.transformation_distance) + 0.25),
+                                     min(1.0, distance / (2 * apart) + 0.25),
                                      "appearance_jump", f"track {track}: colours changed (Hellinger "
                                      f"{distance:.2f}) and stayed", [], [first["frame_id"], second["frame_id"]]))
     return events

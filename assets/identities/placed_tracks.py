@@ -13,12 +13,10 @@ its placed rows (0.45-0.75), nor are the unlabelled fragments riding a character
 adventurer in the female person's) pulls its rest after it.
 """
 
-from collections import defaultdict
-
 import numpy as np
 
 from assets.identities.core import normalise
-from assets.identities.faceless_designs import design_similarities
+from assets.identities.faceless_designs import design_similarities, design_units
 
 
 def placed_track_identity(rows: list[int], labels: np.ndarray) -> int | None:
@@ -36,13 +34,9 @@ def join_placed_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str]
     place; returns how many rows joined."""
     if bar is None or not track_ids or frame_ids is None:
         return 0
-    tracks: dict[str, list[int]] = defaultdict(list)
-    for k, track in enumerate(track_ids):
-        if track:
-            tracks[track].append(k)
     blocks = [normalise(b) for b in blocks]
     joins = []
-    for rows in tracks.values():
+    for rows in design_units(list(range(len(track_ids))), track_ids):  # a row of no track: a unit of its own
         identity = placed_track_identity(rows, labels)
         noise = [k for k in rows if labels[k] < 0]
         if identity is None or not noise:

@@ -19,15 +19,12 @@ import numpy as np
 
 from assets.identities.core import IdentityParams
 from assets.identities.faceless_designs import join_late_groups
-from tests.identity_rows import assign_film_rows
+from tests.identity_rows import assign_film_rows, members
 
 DATA = Path(__file__).resolve().parents[2] / "tests/data"
 FILM_23 = DATA / "kenney_film_tune_s23_late_group_rows.npz"
 FILM_27 = DATA / "kenney_film_tune_s27_late_group_rows.npz"
 
-
-def _only(characters: np.ndarray, labels: np.ndarray, label: int) -> Counter:
-    return Counter(characters[labels == label].tolist())
 
 
 def test_film_23_the_zombies_other_shots_join_its_one_shot_group():
@@ -37,7 +34,7 @@ def test_film_23_the_zombies_other_shots_join_its_one_shot_group():
     assert group >= 0 and not result.groups[group]["has_faces"]
     assert (result.labels[zombie] == group).all()            # 12 of 12 (5, shot 8 only, before)
     assert set(shots[zombie].tolist()) == {1, 5, 8}
-    assert _only(characters, result.labels, group) == {"zombie": 12}
+    assert members(characters, result.labels, group) == {"zombie": 12}
     assert result.stats["late_group_design_joined"] == 7
 
 
@@ -54,7 +51,7 @@ def test_film_27_the_robots_second_track_of_shot_1_joins_the_group_the_join_form
     group = Counter(result.labels[robot].tolist()).most_common(1)[0][0]
     assert not result.groups[group]["has_faces"]
     assert (result.labels[robot] == group).sum() == 11       # of 13 (5 before); 2 faces stay with the female person
-    assert _only(characters, result.labels, group) == {"robot": 11}
+    assert members(characters, result.labels, group) == {"robot": 11}
     assert (result.labels[robot & (shots == 1)] == group).all()
 
 

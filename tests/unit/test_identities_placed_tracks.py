@@ -17,15 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from assets.identities.placed_tracks import join_placed_tracks, placed_track_identity
-from tests.identity_rows import assign_film_rows
+from tests.identity_rows import assign_film_rows, members
 
 DATA = Path(__file__).resolve().parents[2] / "tests/data"
 FILM_27 = DATA / "kenney_film_tune_s27_late_group_rows.npz"
 FILM_5 = DATA / "kenney_film_tune_s5_track_rows.npz"
 
-
-def _members(characters: np.ndarray, labels: np.ndarray, label: int) -> Counter:
-    return Counter(characters[labels == label].tolist())
 
 
 def test_film_27_the_female_persons_track_of_shot_3_joins_her_identity():
@@ -33,7 +30,7 @@ def test_film_27_the_female_persons_track_of_shot_3_joins_her_identity():
     her = characters == "female_person"
     identity = Counter(result.labels[her].tolist()).most_common(1)[0][0]
     assert (result.labels[her] == identity).all()              # 12 of 12 (6 before: shot 3's 6 rows noise)
-    assert _members(characters, result.labels, identity) == {"female_person": 12, "robot": 2}  # the robot's 2 faces
+    assert members(characters, result.labels, identity) == {"female_person": 12, "robot": 2}  # the robot's 2 faces
     assert result.stats["track_rows_followed"] == 6
 
 
@@ -49,7 +46,7 @@ def test_film_5_the_zombies_track_rows_alike_to_its_placed_rows_join_its_group()
     assert not result.groups[group]["has_faces"]
     assert (result.labels[zombie] == group).sum() == 14        # of 15 (11 before)
     assert (result.labels[zombie & (shots == 6)] == -1).sum() == 1   # the row 0.64 alike to its placed rows
-    assert _members(characters, result.labels, group) == {"zombie": 14, "robot": 1}
+    assert members(characters, result.labels, group) == {"zombie": 14, "robot": 1}
 
 
 def test_a_bar_above_the_rows_leaves_them_noise():
