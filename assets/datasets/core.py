@@ -26,6 +26,7 @@ from assets.datasets.formats import HfParquetWriter, sd_scripts_config, write_by
 from assets.datasets.params import DatasetParams
 from assets.datasets.pixel_reuse import PixelReuse
 from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure, measure_solid_colours
+from assets.datasets.repeats import identity_repeats, kohya_folder, move_rebalanced_folders
 from assets.datasets.second_character import PALETTE_BINS, items_holding_another_character
 from assets.datasets.selection import DECISION_SCHEMA
 from assets.datasets.summary import dataset_manifest
@@ -127,11 +128,13 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     workers = 1 if upscaler is not None else workers
     survivors, skipped = screen_candidates(candidates, params, absolute, workers, reuse)
     survivors = survivors.sort(["label", "instance_id"])
+    repeats = identity_repeats(survivors["label"], params)
     parquet = HfParquetWriter(out_dir / PARQUET_NAME.format(film=film))
     images, categories, images_dir = coco_header(survivors, frames, out_dir, absolute)
     coco = CocoWriter(out_dir / COCO_NAME, images, categories, film, images_dir)
-    writer = ItemWriter(out_dir, film, params, relative, parquet, upscaler)
+    writer = ItemWriter(out_dir, film, params, repeats, relative, parquet, upscaler)
     writer.decided.extend(skipped)
+    writer.stats["renamed_folders"] = move_rebalanced_folders(writer.kohya, repeats)
     image_by_frame = {image["castforge_frame_id"]: image for image in images}
     category_ids = {category["castforge_identity"]: category["id"] for category in categories}
 
@@ -156,15 +159,16 @@ def export_datasets(candidates: pl.DataFrame, decisions: pl.DataFrame, frames: p
     stats = writer.stats
     for changed in (parquet.close(), coco.close()):
         stats["written" if changed else "unchanged"] += 1
-    folders = sorted({writer.kohya / f"{params.repeats}_{r['label']}" for r in writer.records})
+    labels = sorted({r["label"] for r in writer.records})
     changed = write_bytes_if_changed(out_dir / TOML_NAME, sd_scripts_config(
-        [(folder.resolve(), params.repeats) for folder in folders], params.target_size).encode())
+        [((writer.kohya / kohya_folder(label, repeats)).resolve(), repeats[label]) for label in labels],
+        params.target_size).encode())
     stats["written" if changed else "unchanged"] += 1
     stats["removed"] += remove_stale(writer.kohya, writer.expected)
     table = pl.DataFrame(writer.records, schema=ITEM_SCHEMA)
     all_decisions = pl.concat([decisions.select(list(DECISION_SCHEMA)),
                                pl.DataFrame(writer.decided, schema=DECISION_SCHEMA)], how="vertical_relaxed")
-    manifest = dataset_manifest(table, all_decisions, film, params)
+    manifest = dataset_manifest(table, all_decisions, film, params, repeats)
     write_bytes_if_changed(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
     if reuse is not None:
         reuse.save()
@@ -184,9 +188,10 @@ class ItemWriter:
     """Writes export items one at a time (kohya image + caption, a Parquet row) and collects their rows and
     decisions; nothing but the current item's pixels is held."""
 
-    def __init__(self, out_dir: Path, film: str, params: DatasetParams, relative: Callable[[Path], str],
-                 parquet: HfParquetWriter, upscaler: ImageUpscaler | None):
+    def __init__(self, out_dir: Path, film: str, params: DatasetParams, repeats: dict[str, int],
+                 relative: Callable[[Path], str], parquet: HfParquetWriter, upscaler: ImageUpscaler | None):
         self.kohya, self.film, self.params, self.relative = out_dir / "kohya", film, params, relative
+        self.repeats = repeats
         self.parquet, self.upscaler = parquet, upscaler
         self.records: list[dict[str, Any]] = []
         self.decided: list[dict[str, Any]] = []
@@ -211,7 +216,7 @@ class ItemWriter:
     def item_paths(self, row: dict[str, Any], crop: str) -> tuple[Path, Path]:
         """The (image, caption) files of one crop of a candidate."""
         item_id = row["instance_id"] if crop == "full" else f"{row['instance_id']}_{crop}"
-        folder = self.kohya / f"{self.params.repeats}_{row['label']}"
+        folder = self.kohya / kohya_folder(row["label"], self.repeats)
         return folder / f"{item_id}.png", folder / f"{item_id}.txt"
 
     def write_item(self, row: dict[str, Any], made: CropPixels) -> None:

@@ -20,7 +20,10 @@ class DatasetParams:
     dedup_distance: int = 10         # perceptual-hash Hamming distance (of 64 bits) at or below: near-duplicate; -1 off
     pad_to_square: bool = False      # False: aspect kept (sd-scripts buckets); True: padded to a target_size square
     background: tuple[int, int, int] = (255, 255, 255)  # RGB behind the cut-out
-    repeats: int = 10                # sd-scripts num_repeats and kohya folder prefix {repeats}_{trigger}
+    repeats: int = 10                # sd-scripts num_repeats and kohya folder prefix {repeats}_{trigger}: the
+                                     # identity with the most instances (all of them with balance_repeats off)
+    balance_repeats: bool = True     # each other identity repeats * most / its own instances (datasets/repeats.py)
+    max_repeats: int = 40            # the balanced repeats' ceiling
     per_bucket: int | None = None    # balanced sampling: at most N instances per (identity, pose bucket)
     parquet_images: str = "bytes"    # bytes (self-contained Parquet) | path (paths relative to the Parquet file)
     min_instances: int = 3           # an identity with no face and fewer instances than this is not exported
@@ -44,6 +47,8 @@ class DatasetParams:
                             f"{self.other_character_share!r}")
         if self.parquet_images not in PARQUET_IMAGES:
             problems.append(f"parquet_images must be one of {PARQUET_IMAGES}, not {self.parquet_images!r}")
+        if not 1 <= self.repeats <= self.max_repeats:
+            problems.append(f"repeats ({self.repeats}) must be >= 1 and at most max_repeats ({self.max_repeats})")
         if self.target_size < 64 or self.min_source_size < 1:
             problems.append(f"target_size ({self.target_size}) must be >= 64 and min_source_size "
                             f"({self.min_source_size}) >= 1")

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from assets.datasets.params import DatasetParams
+from assets.datasets.repeats import kohya_folder
 
 
 def _counts(table: pl.DataFrame, column: str) -> dict[str, int]:
@@ -29,13 +30,14 @@ def size_distribution(decisions: pl.DataFrame, params: DatasetParams) -> dict[st
             "at_or_above_target_size": int((longer >= params.target_size).sum())}
 
 
-def dataset_manifest(items: pl.DataFrame, decisions: pl.DataFrame, film: str,
-                     params: DatasetParams) -> dict[str, Any]:
+def dataset_manifest(items: pl.DataFrame, decisions: pl.DataFrame, film: str, params: DatasetParams,
+                     repeats: dict[str, int]) -> dict[str, Any]:
     identities = {}
     for (label,), group in items.group_by(["label"], maintain_order=True):
         identities[label] = {
             "identity": group["identity"][0], "trigger": group["trigger"][0], "count": group.height,
-            "instances": group["instance_id"].n_unique(), "folder": f"kohya/{params.repeats}_{label}",
+            "instances": group["instance_id"].n_unique(), "folder": f"kohya/{kohya_folder(label, repeats)}",
+            "repeats": repeats[label],
             "crops": _counts(group, "crop"), "views": _counts(group, "view"),
             "pose_buckets": _counts(group, "pose_bucket"),
         }
@@ -44,7 +46,8 @@ def dataset_manifest(items: pl.DataFrame, decisions: pl.DataFrame, film: str,
     return {
         "film": film, "items": items.height, "instances": items["instance_id"].n_unique() if items.height else 0,
         "target_size": params.target_size, "upscale": params.upscale, "min_source_size": params.min_source_size,
-        "crops": list(params.crops), "repeats": params.repeats, "balanced_per_bucket": params.per_bucket,
+        "crops": list(params.crops), "repeats": params.repeats, "balance_repeats": params.balance_repeats,
+        "max_repeats": params.max_repeats, "balanced_per_bucket": params.per_bucket,
         "dedup_distance": params.dedup_distance, "identities": identities,
         "source_sizes": size_distribution(decisions, params),
         "exported_longer_side": ({"min": int(exported.min()), "max": int(exported.max())}

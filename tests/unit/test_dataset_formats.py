@@ -116,7 +116,14 @@ def test_sd_scripts_config_needs_no_flags(film):
     assert dataset["resolution"] == 256 and dataset["enable_bucket"] is True
     assert dataset["min_bucket_reso"] == 128 and dataset["max_bucket_reso"] == 512
     subsets = dataset["subsets"]
-    assert {Path(s["image_dir"]).name for s in subsets} == {f"7_{t}" for t in table["trigger"].unique()}
+    instances = {t: g["instance_id"].n_unique() for (t,), g in table.group_by(["trigger"])}
+    assert len(instances) == 2 and len(set(instances.values())) == 2  # two characters seen unequally often
+    most = max(instances.values())
+    # balanced repeats: the character with the most instances keeps repeats = 7, the other is drawn as often an
+    # epoch (instances x repeats), so one character does not train several times as often as the other
+    repeats = {t: (7 if n == most else round(7 * most / n)) for t, n in instances.items()}
+    assert {Path(s["image_dir"]).name for s in subsets} == {f"{repeats[t]}_{t}" for t in instances}
+    assert sorted(repeats.values())[0] == 7 < sorted(repeats.values())[1]
     # the keys and types sd-scripts' ConfigSanitizer accepts (library/config_util.py, DreamBooth-style subsets with
     # caption files): an unknown key or a wrong type makes train_network.py refuse the file
     general_schema = {"caption_extension": str, "shuffle_caption": bool}
@@ -128,9 +135,23 @@ def test_sd_scripts_config_needs_no_flags(film):
         assert set(values) <= set(schema) and all(isinstance(v, schema[k]) for k, v in values.items())
     assert set(config) == {"general", "datasets"}
     for subset in subsets:
-        assert subset["num_repeats"] == 7
+        assert subset["num_repeats"] == int(Path(subset["image_dir"]).name.split("_", 1)[0])
         images = sorted(Path(subset["image_dir"]).glob("*.png"))
         assert images and all(p.with_suffix(".txt").is_file() for p in images)
+
+
+def test_repeats_are_one_value_when_balancing_is_off_and_capped_when_on(film):
+    table, _, manifest, out = export(film, DatasetParams(target_size=256, min_source_size=32, repeats=7,
+                                                         min_instances=1, balance_repeats=False))
+    config = tomllib.loads((out / "dataset_config.toml").read_text())
+    assert {s["num_repeats"] for s in config["datasets"][0]["subsets"]} == {7}
+    assert {v["repeats"] for v in manifest["identities"].values()} == {7}
+    _, _, capped, _ = export(film, DatasetParams(target_size=256, min_source_size=32, repeats=7, max_repeats=8,
+                                                 min_instances=1))
+    assert sorted(v["repeats"] for v in capped["identities"].values()) == [7, 8]
+    assert all(v["folder"] == f"kohya/{v['repeats']}_{label}" for label, v in capped["identities"].items())
+    with pytest.raises(ValueError, match="max_repeats"):
+        DatasetParams(repeats=50)
 
 
 def test_coco_instance_segmentation_loads_with_pycocotools(film):

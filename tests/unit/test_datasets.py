@@ -290,7 +290,7 @@ def test_reexport_rewrites_only_what_changed(inputs):
     assert first["files"]["written"] == 2 * table.height + 3  # images, captions, Parquet, COCO, toml
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     _, _, again = run(inputs, params)
-    assert again["files"] == {"written": 0, "unchanged": 2 * table.height + 3, "removed": 0}
+    assert again["files"] == {"written": 0, "unchanged": 2 * table.height + 3, "removed": 0, "renamed_folders": 0}
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
     # a review: one caption rewritten, one instance out of the export
     reviewed = captions.with_columns(pl.when(pl.col("instance_id") == "i1").then(pl.lit("a photo, identity_001, x"))
@@ -298,7 +298,11 @@ def test_reexport_rewrites_only_what_changed(inputs):
     reviewed = reviewed.filter(pl.col("instance_id") != "i2")
     table2, _, changed = run(inputs, params, captions=reviewed)
     assert changed["files"]["removed"] == 2 and "i2" not in table2["instance_id"].to_list()
-    assert changed["files"]["written"] == 1 + 1  # the caption and the Parquet (no frames table: COCO unchanged)
+    # i2's identity now has fewer instances: the balanced repeats of the identities change and their folders move
+    # (renamed, not written again); the caption, the Parquet and the sd-scripts config are written
+    rebalanced = {label for label, v in changed["identities"].items() if v["repeats"] != first["identities"][label]["repeats"]}
+    assert rebalanced and changed["files"]["renamed_folders"] == len(rebalanced)
+    assert changed["files"]["written"] == 1 + 1 + 1  # no frames table: COCO unchanged
     assert not any(p.stem == "i2" for p in out.rglob("*"))
 
 
