@@ -2,7 +2,8 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from assets.pose.core import PoseParams, assign_subclusters, estimate_poses, subcluster_table, write_subcluster_folders
+from assets.pose.core import PoseParams, assign_subclusters, bucket_inputs, estimate_poses, subcluster_table, \
+    write_subcluster_folders
 from assets.pose.pose_reuse import PoseReuse
 from assets.pose.selection import read_identified_instances
 from assets.frames.core import contact_sheet
@@ -37,7 +38,8 @@ def pose_subclusters(context: AssetExecutionContext, config: CONTRACT.Config, st
             overlays = staging / ".overlays"  # drawn while each cut-out is decoded for its estimate, then filed
             overlays.mkdir()
             poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator,
-                                                      params, workspace.absolute, overlays, reused), params)
+                                                      params, workspace.absolute, overlays, reused), params,
+                                       *bucket_inputs(rows, params, workspace.absolute))
             write_subcluster_folders(staging, poses, rows, params, workspace.absolute, overlays)
         stage.commit(subcluster_table(poses), {"poses": poses}, **reuse.record())
         overlays = sorted(workspace.artefact_dir("pose_subclusters").glob("*/*_pose.jpg"))

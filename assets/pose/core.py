@@ -20,6 +20,7 @@ import polars as pl
 from assets.pose.cluster import subcluster_labels
 from assets.pose.crossing import crossing_speeds, turned_view
 from assets.pose.selection import face_yaws
+from assets.pose.silhouette import read_silhouettes, silhouette_labels
 from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, pose_features
 from resources.image_codec import read_image
 from resources.storage import contained
@@ -33,6 +34,7 @@ POSE_SCHEMA = {
     "subcluster": pl.Int32, "pose_bucket": pl.String, "folder": pl.String, "no_pose_reason": pl.String,
     "backend": pl.String, "model": pl.String,
 }
+BUCKET_FEATURES = ("keypoints", "silhouette")
 SKELETON = ((0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12),
             (11, 12), (11, 13), (13, 15), (12, 14), (14, 16))
 
@@ -59,11 +61,20 @@ class PoseParams:
     # three_quarter (assets/pose/crossing.py); 0: off. The anime preset turns it on, where a drawn face's yaw
     # cannot tell a three-quarter turn from the front
     crossing_turn_speed: float = 0.0
+    # what a pose bucket groups by: keypoints (the normalised keypoints and the view) | silhouette (the cut-out's
+    # mirror-folded outline, assets/pose/silhouette.py: the anime preset, where a photo-trained model's keypoints
+    # on drawn bodies group nothing, bench/kenney_pose_buckets.py)
+    bucket_features: str = "keypoints"
+    # silhouette buckets: a character crossing its shot at this many of its heights a second or more (the speed of
+    # assets/pose/crossing.py) is bucketed apart from the ones standing; 0: one pool
+    motion_split_speed: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in ("umap_hdbscan", "kmeans"):
             raise ValueError(f"pose.method must be 'umap_hdbscan' or 'kmeans', not {self.method!r}")
+        if self.bucket_features not in BUCKET_FEATURES:
+            raise ValueError(f"pose.bucket_features must be one of {BUCKET_FEATURES}, not {self.bucket_features!r}")
         if self.keypoint_views not in KEYPOINT_VIEWS:
             raise ValueError(f"pose.keypoint_views must be one of {KEYPOINT_VIEWS}, not {self.keypoint_views!r}")
 
@@ -208,19 +219,34 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
     return table.insert_column(2, rows["identity"])
 
 
-def assign_subclusters(poses: pl.DataFrame, params: PoseParams) -> pl.DataFrame:
-    """Per identity, cluster the usable poses' features; unusable poses are noise (-1)."""
+def assign_subclusters(poses: pl.DataFrame, params: PoseParams, silhouettes: dict[str, np.ndarray] | None = None,
+                       speeds: dict[str, float] | None = None) -> pl.DataFrame:
+    """Per identity, cluster the usable poses' features; unusable poses are noise (-1). With ``bucket_features:
+    silhouette`` the features are ``silhouettes`` (instance_id -> ``silhouette_feature``; a cut-out without one is
+    noise) and, with ``motion_split_speed``, the cut-outs whose ``speeds`` (``crossing_speeds``) reach it are
+    clustered apart from the others."""
     labels = np.full(poses.height, -1, np.int32)
+    by_silhouette = params.bucket_features == "silhouette"
     for (identity, label), group in poses.with_row_index("_row").group_by(["identity", "label"],
                                                                           maintain_order=True):
-        usable = group.filter(pl.col("no_pose_reason").is_null())
+        if by_silhouette:
+            usable = group.filter(pl.col("instance_id").is_in(list(silhouettes or {})))
+        else:
+            usable = group.filter(pl.col("no_pose_reason").is_null())
         if usable.height == 0:
             continue
-        feats = np.stack([pose_features(np.asarray(k, np.float32).reshape(17, 3), v, params.min_confidence,
-                                        params.view_weight)
-                          for k, v in zip(usable["keypoints"].to_list(), usable["view"])])
-        found = subcluster_labels(feats, params.method, params.min_cluster_size_for(label, identity),
-                                  params.n_clusters, params.seed, params.umap_min_points)
+
+        def cluster(feats: np.ndarray) -> np.ndarray:
+            return subcluster_labels(feats, params.method, params.min_cluster_size_for(label, identity),
+                                     params.n_clusters, params.seed, params.umap_min_points)
+
+        if by_silhouette:
+            found = silhouette_labels(usable["instance_id"].to_list(), silhouettes, speeds or {},
+                                      params.motion_split_speed, cluster)
+        else:
+            found = cluster(np.stack([pose_features(np.asarray(k, np.float32).reshape(17, 3), v,
+                                                    params.min_confidence, params.view_weight)
+                                      for k, v in zip(usable["keypoints"].to_list(), usable["view"])]))
         labels[usable["_row"].to_numpy()] = found
     folders = [f"{lab}_pose_{s:03d}" if s >= 0 else f"{lab}_noise" for lab, s in zip(poses["label"], labels)]
     buckets = [f"pose_{s:03d}" if s >= 0 else "noise" for s in labels]
@@ -228,6 +254,15 @@ def assign_subclusters(poses: pl.DataFrame, params: PoseParams) -> pl.DataFrame:
     return poses.with_columns(pl.Series("subcluster", labels, pl.Int32),
                               pl.Series("pose_bucket", buckets, pl.String),
                               pl.Series("folder", folders, pl.String)).select(order)
+
+
+def bucket_inputs(rows: pl.DataFrame, params: PoseParams, absolute: Callable[[str], Path]
+                  ) -> tuple[dict[str, np.ndarray] | None, dict[str, float] | None]:
+    """(silhouettes, speeds) that ``assign_subclusters`` needs beside the poses: read only for silhouette buckets."""
+    if params.bucket_features != "silhouette":
+        return None, None
+    silhouettes = read_silhouettes({i: absolute(p) for i, p in zip(rows["instance_id"], rows["path"])})
+    return silhouettes, crossing_speeds(rows) if params.motion_split_speed > 0 else {}
 
 
 def cutout_keypoints(kp: np.ndarray, box: Box, shape: tuple[int, ...]) -> np.ndarray:

@@ -30,6 +30,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "image_set_compare": ".venv/bin/python bench/image_set_compare.py HOME_A FILM_A HOME_B FILM_B FOLDER",
         "instances_sheet": ".venv/bin/python bench/instances_sheet.py RUN",
         "kenney_film": ".venv/bin/python bench/kenney_film.py OUT --split SPLIT HOME FILM",
+        "kenney_pose_buckets": ".venv/bin/python bench/kenney_pose_buckets.py HOME FILM OUT",
         "kenney_views": ".venv/bin/python bench/kenney_views.py HOME FILM OUT",
         "multimodal_export": ".venv/bin/python bench/multimodal_export.py --home HOME --film FILM",
         "png_write_cost": ".venv/bin/python bench/png_write_cost.py --home HOME --film FILM",
