@@ -28,6 +28,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, r
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
 from assets.identities.lone_looks import adopt_lone_looks
+from assets.identities.one_look_clusters import join_clusters_of_one_look
 from assets.identities.placed_tracks import join_placed_tracks
 from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces, join_clear_loose_looks
 from assets.identities.prototypes import (detector_prototype_similarities, join_by_calibrated_lead,
@@ -128,6 +129,12 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
             x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size),
             params.shared_frame_part_faces)
+        if params.face_clusters_join_by_look:
+            face_labels, info["clusters_joined_by_look"] = join_clusters_of_one_look(
+                face_labels, appearance[with_face] if appearance is not None else None,
+                colours[with_face] if colours is not None else None,
+                layouts[with_face] if layouts is not None else None, face_frames,
+                (params.split_gap, params.split_colour_gap, params.split_layout_gap))
         strength = np.where(face_labels >= 0, strength, 0.0).astype(np.float32)
         stats["face_clustering"] = info
         stats["gated_faces"] = int(gated.sum())

@@ -150,6 +150,10 @@ class IdentityParams:
                                            # cut-outs' colour layouts (colour_layout.layout_descriptor) are this
                                            # much apart in the same measure (and the colour gap holds): two designs
                                            # of one palette drawn with one face; None: off (anime: 0.06)
+    face_clusters_join_by_look: bool = False  # ... and two face clusters on no frame together whose cut-outs no
+                                           # look parts (under split_gap in the image embedding, split_colour_gap,
+                                           # split_layout_gap) are one: a drawn face read apart on white and on
+                                           # real frames (one_look_clusters.py; anime: on)
     split_min_shots: int | None = None     # ... a part also counts as large enough when its faces come from this many
                                            # shots (and number at least this many): a design seen in a few shots
                                            # with fewer faces than a cluster needs (None: min_cluster_size faces)
