@@ -39,6 +39,7 @@ def join_clusters_of_one_look(face_labels: np.ndarray, appearance: np.ndarray | 
                 if all(g < bar for g, bar in zip(apart, gaps)):
                     candidates.append((apart[1], a, b))
     root = {label: label for label in members}
+    frames_of = {label: set(frames[rows].tolist()) for label, rows in members.items()}  # per joined group's root
 
     def find(label):
         while root[label] != label:
@@ -48,13 +49,10 @@ def join_clusters_of_one_look(face_labels: np.ndarray, appearance: np.ndarray | 
     joins = 0
     for _, a, b in sorted(candidates):
         ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        rows_a = np.concatenate([members[m] for m in members if find(m) == ra])
-        rows_b = np.concatenate([members[m] for m in members if find(m) == rb])
-        if set(frames[rows_a].tolist()) & set(frames[rows_b].tolist()):
+        if ra == rb or frames_of[ra] & frames_of[rb]:
             continue
         root[rb] = ra
+        frames_of[ra] |= frames_of[rb]
         joins += 1
     if not joins:
         return face_labels, 0
