@@ -3,9 +3,9 @@ a ``dataset_config.toml``, a Hugging Face Parquet file, a COCO instance-segmenta
 No Dagster, no model import (a super-resolution upscaler is passed in).
 
 Every considered (instance, crop) gets a decision with its rule and reason: exported (downscaled, kept size or
-upscaled by a named method) or skipped (too small, below target with ``upscale: skip``, near-duplicate, holding
-another character, crop not placeable, head cut by the frame edge, identity without a face and too few instances,
-unreadable cut-out).
+upscaled by a named method) or skipped (too small, below target with ``upscale: skip``, near-duplicate, scattered
+pieces, holding another character, crop not placeable, head cut by the frame edge, identity without a face and too
+few instances, unreadable cut-out).
 Re-exporting is incremental: a file is written only when its bytes differ, and files of items no longer exported
 are removed, so a review that moves a few instances rewrites only those.
 """
@@ -58,7 +58,8 @@ def decision(row: dict[str, Any], crop: str, decision: str, rule: str, reason: s
 def screen_candidates(candidates: pl.DataFrame, params: DatasetParams, absolute: Callable[[str], Path],
                       workers: int | None = None, reuse: PixelReuse | None = None
                       ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs, cut-outs holding another character
+    """Candidates with ``phash`` and ``sharpness``, less unreadable cut-outs, scattered ones (``min_piece_share``:
+    the largest piece holds too little of the cut: pieces of several things), cut-outs holding another character
     (``second_character``: before the near-duplicate test, so that a clean item is not dropped as the copy of one
     holding two) and, per identity, near-duplicates (pHash distance <= dedup_distance) of a sharper kept one; and
     the decisions for those removed. The cut-outs are measured on ``workers`` threads (default the available
@@ -69,6 +70,11 @@ def screen_candidates(candidates: pl.DataFrame, params: DatasetParams, absolute:
     for i, (row, measured) in enumerate(measured_rows):
         if isinstance(measured, str):
             skipped.append(decision(row, "*", "skipped", "unreadable", measured))
+            continue
+        if measured[3] < params.min_piece_share:
+            skipped.append(decision(row, "*", "skipped", "scattered_pieces",
+                                    f"its largest piece holds {measured[3]:.2f} of the cut-out (< "
+                                    f"{params.min_piece_share}): pieces of several things, not one character"))
             continue
         readable.append(i)
         hashes.append(measured[0])

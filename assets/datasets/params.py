@@ -30,6 +30,8 @@ class DatasetParams:
     other_character_share: float = 0.04  # items with this share of pixels in another character's colours, in
                                          # solid areas, are skipped (holds_another_character:
                                          # datasets/second_character.py); -1 off
+    min_piece_share: float = 0.6     # items whose largest piece (gaps under 3% of the cut's size bridged) holds less
+                                     # of the cut-out are skipped (scattered_pieces: datasets/pieces.py); -1 off
     effects: str = "tag"             # effects on an instance's frame (effects stage): keep (ignore) | tag (caption
                                      # and metadata) | drop_heavy (also leave out frames with a heavy obscuring one)
 
@@ -45,6 +47,9 @@ class DatasetParams:
         if not (self.other_character_share < 0 or 0 < self.other_character_share <= 1):
             problems.append(f"other_character_share must be in (0, 1], or negative (off), not "
                             f"{self.other_character_share!r}")
+        if self.min_piece_share >= 1:
+            problems.append(f"min_piece_share must be below 1 (a share), or negative (off), not "
+                            f"{self.min_piece_share!r}")
         if self.parquet_images not in PARQUET_IMAGES:
             problems.append(f"parquet_images must be one of {PARQUET_IMAGES}, not {self.parquet_images!r}")
         if not 1 <= self.repeats <= self.max_repeats:

@@ -16,6 +16,7 @@ from assets.datasets.crops import crop_boxes
 from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
                                     to_training_size)
 from assets.datasets.params import DatasetParams
+from assets.datasets.pieces import largest_piece_share
 from assets.datasets.second_character import colour_palette, solid_palette
 from resources.protocols import ImageUpscaler
 
@@ -41,14 +42,14 @@ class InstancePixels:
     coco_error: str | None = None          # its mask could not be read: why
 
 
-def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> tuple[int, float, np.ndarray] | str:
-    """(pHash, sharpness, colour palette) of a candidate's cut-out on mid grey (the mask's outline against white
-    would weigh more in the hash than the character), or why it cannot be read."""
+def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> tuple[int, float, np.ndarray, float] | str:
+    """(pHash, sharpness, colour palette, largest piece's share) of a candidate's cut-out on mid grey (the mask's
+    outline against white would weigh more in the hash than the character), or why it cannot be read."""
     try:
         cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
     except ValueError as error:
         return str(error)
-    return cutout_hash(cut), sharpness(cut), colour_palette(cut.rgb, cut.alpha)
+    return cutout_hash(cut), sharpness(cut), colour_palette(cut.rgb, cut.alpha), largest_piece_share(cut.alpha)
 
 
 def measure_solid_colours(row: dict[str, Any], absolute: Callable[[str], Path], colours: np.ndarray) -> np.ndarray:

@@ -44,6 +44,20 @@ def prop_sprite(name: str, height: int, archive: zipfile.ZipFile) -> np.ndarray:
     return cv2.resize(rgba, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
+def add_cut(home: Path, rows: list, captions: list, rgba: np.ndarray, identity: str, name: str, shot: int) -> None:
+    """One cut-out written under ``home``/cuts as an export candidate's row (a frame of its own) and caption."""
+    path = home / "cuts" / f"{name}.png"
+    path.parent.mkdir(exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    n = len(rows)
+    rows.append({"instance_id": name, "identity": identity, "name": None, "label": identity, "trigger": identity,
+                 "path": str(path), "x0": 0.0, "y0": 0.0, "x1": float(rgba.shape[1]), "y1": float(rgba.shape[0]),
+                 "timestamp_s": float(n), "crop_x0": 0, "crop_y0": 0, "frame_width": rgba.shape[1],
+                 "frame_height": rgba.shape[0], "frame_id": f"f{n}", "shot": shot})
+    captions.append({"instance_id": name, "trigger": identity, "clip_tokens": 8,
+                     "caption": f"a drawing, {identity}, full body shot"})
+
+
 def build_film(home: Path, shots: tuple[tuple[str, str, str | None], ...]):
     """Per shot (first, second, prop): the two characters cut out alone in five poses (identity per character), one
     cut of the first with the second half behind it and, with a prop, one of the first beside the prop (half its
@@ -54,16 +68,7 @@ def build_film(home: Path, shots: tuple[tuple[str, str, str | None], ...]):
     rows, captions = [], []
 
     def add(rgba: np.ndarray, identity: str, shot: int, name: str) -> None:
-        path = home / "cuts" / f"{name}.png"
-        path.parent.mkdir(exist_ok=True)
-        cv2.imwrite(str(path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-        n = len(rows)
-        rows.append({"instance_id": name, "identity": identity, "name": None, "label": identity, "trigger": identity,
-                     "path": str(path), "x0": 0.0, "y0": 0.0, "x1": float(rgba.shape[1]), "y1": float(rgba.shape[0]),
-                     "timestamp_s": float(n), "crop_x0": 0, "crop_y0": 0, "frame_width": rgba.shape[1],
-                     "frame_height": rgba.shape[0], "frame_id": f"f{n}", "shot": shot})
-        captions.append({"instance_id": name, "trigger": identity, "clip_tokens": 8,
-                         "caption": f"a drawing, {identity}, full body shot"})
+        add_cut(home, rows, captions, rgba, identity, name, shot)
 
     with zipfile.ZipFile(wheel) as archive:
         for shot, (first, second, prop) in enumerate(shots):
