@@ -7,8 +7,9 @@ face grid at several sizes (some too small for a detector), greyscale and line-a
 image, a CMYK JPEG, a 16-bit PNG, a 0-byte file and a truncated JPEG; truth in ``DIR.truth.json``. ``--split``
 (SPLITS below): ``tune`` takes Penny & Chip's odd shots and Saha, ``held_out`` the even shots and Sita (measured once,
 at the end of a change); ``s15`` (the default) is session 15's set, byte for byte.
-``build DIR --characters creatures --split held_out``: Kenney's CC0 alien and 13 enemies (session 19,
-bench/creatures_image_set.py: mostly faceless, designs of one body in two or three colours; held out only).
+``build DIR --characters creatures --split held_out|tune``: Kenney's CC0 alien and 13 enemies (session 19,
+bench/creatures_image_set.py: mostly faceless, designs of one body in two or three colours; its tune split: the
+pack's other flat-fill figures, session 47).
 ``build DIR --characters kenney --split tune|held_out``: Kenney's six CC0 drawn characters instead (session 18,
 bench/kenney_image_set.py: RGBA sprites, single and paired composites on real frames, greyscale and small ones;
 ``--redraw SEED``: the split's composites drawn again, another set of the same split's poses and frames);
@@ -145,10 +146,10 @@ def build_kenney(OUT: str, split: str, characters: str = "kenney", redraw: int |
     sys.path.insert(0, str(ROOT))   # the bench folder last: its datasets.py never shadows Hugging Face's `datasets`
     if str(Path(__file__).resolve().parent) not in sys.path:
         sys.path.append(str(Path(__file__).resolve().parent))
-    if characters == "creatures":  # held out only (bench/creatures_image_set.py)
+    if characters == "creatures":  # bench/creatures_image_set.py
         from creatures_image_set import build as build_set
-        if split != "held_out":
-            raise SystemExit("--characters creatures: a held-out set only, --split held_out")
+        if split not in ("tune", "held_out"):
+            raise SystemExit("--characters creatures: --split tune or held_out")
     else:
         from kenney_image_set import build as build_set
         from kenney_image_set import redrawn_plan
@@ -341,7 +342,8 @@ if __name__ == "__main__":
     bu.add_argument("folder"); bu.add_argument("--split", choices=sorted(SPLITS), default="s15")
     bu.add_argument("--characters", choices=["cc0", "kenney", "creatures"], default="cc0",
                     help="cc0: ../shared's Penny & Chip, Sita and Saha (as before); kenney: Kenney's six characters; "
-                         "creatures: Kenney's alien and enemies, mostly faceless (held out only, session 19)")
+                         "creatures: Kenney's alien and enemies, mostly faceless (session 19; tune: the pack's other "
+                         "figures, session 47)")
     bu.add_argument("--redraw", type=int, metavar="SEED",
                     help="kenney: the split's composites drawn again from SEED (other poses, places, sizes, flips, "
                          "pairs and frames of the split; the RGBA sprites as before): another set of the same split")
