@@ -44,6 +44,9 @@ from assets.identities.view_looks import join_view_looks
 
 SHARED_FRAME_NOTE = ("its face was nearest an identity that already holds another face of its frame (two faces of "
                      "one frame are two characters)")
+SHARED_FRAME_PAIR_NOTE = ("its face shares a frame with a more typical face of its cluster that parts from it only deep "
+                          "inside the cluster (one design drawn twice on a frame): the cluster was kept whole and this "
+                          "face left out (shared_frame_cut proportionate)")
 
 
 @dataclass
@@ -126,9 +129,11 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)
-        face_labels, info["clusters_cut_by_shared_frames"] = split_shared_frames(
+        face_labels, info["clusters_cut_by_shared_frames"], left_out = split_shared_frames(
             x, face_labels, shared_frames, info.get("min_cluster_size", params.min_cluster_size),
-            params.shared_frame_part_faces)
+            params.shared_frame_part_faces, params.shared_frame_cut)
+        info["faces_left_out_by_shared_frames"] = len(left_out)
+        notes.update({instance_ids[with_face[j]]: SHARED_FRAME_PAIR_NOTE for j in left_out})
         if params.face_clusters_join_by_look:
             face_labels, info["clusters_joined_by_look"] = join_clusters_of_one_look(
                 face_labels, appearance[with_face] if appearance is not None else None,
@@ -156,7 +161,8 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             joined_similarity = np.maximum(joined_similarity, lead_similarity)
         face_labels, undone = keep_joins_apart(clustered, face_labels, joined_similarity, shared_frames)
         stats["joins_undone_by_shared_frames"] = len(undone)
-        notes.update({instance_ids[with_face[j]]: SHARED_FRAME_NOTE for j in undone})
+        for j in undone:   # a face the proportionate cut left out keeps that reason: it is why it was loose
+            notes.setdefault(instance_ids[with_face[j]], SHARED_FRAME_NOTE)
         joined_similarity = np.where(face_labels >= 0, joined_similarity, 0.0).astype(np.float32)
         for j, k in enumerate(with_face):
             labels[k] = face_labels[j]

@@ -167,6 +167,11 @@ class IdentityParams:
                                            # faces where one of them shares a frame with another part's face:
                                            # another character, not odd faces (shared_frames.split_shared_frames;
                                            # None: such parts are noise; anime: 3)
+    shared_frame_cut: str = "whole_tree"   # whole_tree | proportionate: whole_tree cuts a cluster holding two
+                                           # faces of one frame wherever its linkage tree parts them; proportionate
+                                           # cuts only where they part in the tree's top branches, else keeps the
+                                           # cluster whole and leaves the pair's less typical face out: one design
+                                           # drawn twice on a frame (shared_frames.py; anime: proportionate)
     faceless_max_distance: float = 0.15    # faceless groups: verification distance in appearance space
     faceless_colour_weight: float = 0.0    # faceless groups are clustered on the image embedding and the cut-outs'
                                            # colours mixed by this share (0: the image embedding alone)

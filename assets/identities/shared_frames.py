@@ -41,41 +41,101 @@ def _same_face(face_boxes: np.ndarray | None, i: int, j: int) -> bool:
     return overlap_of_smaller(face_boxes[i], face_boxes[j]) >= SAME_FACE_OVERLAP
 
 
+SHARED_FRAME_CUTS = ("whole_tree", "proportionate")
+# proportionate: a pair is evidence of two characters in a cluster only where its faces part in the cluster's top
+# branches, the node of the average-linkage tree that joins them the root or one of the root's children. Two
+# characters collapsed into one cluster are its main structure and part there (Kenney's look-alike designs: depth
+# 0 or 1, cut heights 0.18-0.23); one design drawn twice on a frame joins deep inside its character's body (Penny &
+# Chip's frame 1947: depth 4, under four merges that shed small pieces), where the cut would shed unrelated branches
+TOP_BRANCH_DEPTH = 1
+
+
 def split_shared_frames(unit: np.ndarray, labels: np.ndarray, pairs: set[tuple[int, int]],
-                        min_cluster_size: int, min_paired_part: int | None = None) -> tuple[np.ndarray, int]:
+                        min_cluster_size: int, min_paired_part: int | None = None,
+                        cut: str = "whole_tree") -> tuple[np.ndarray, int, list[int]]:
     """Each cluster holding a conflicting pair is cut by average linkage at the largest cosine distance that
     leaves no part with both faces of a pair; parts below ``min_cluster_size`` become noise, unless, with
     ``min_paired_part``, a part holds that many faces and one of them shares a frame with a face of another part:
     that frame shows it is another character, not a few odd faces (a design drawn on its look-alike's body, seen
     in fewer frames than a cluster needs, whose faces left as noise then join the look-alike by prototype).
-    Returns the labels (renumbered by size) and how many clusters were cut."""
+    ``cut`` "proportionate" (``SHARED_FRAME_CUTS``): a cluster is cut that way only on the pairs that part in its
+    top branches (``TOP_BRANCH_DEPTH``), and each part still holding a pair is judged again as a cluster of its
+    own; a cluster none of whose pairs parts in its top branches stays whole and each pair's less typical face
+    (lower mean cosine to the cluster) goes to noise, a local answer to a local conflict, as ``keep_joins_apart``
+    answers late joins. Returns the labels (renumbered by size), how many clusters were cut and the rows sent to
+    noise as less typical faces."""
+    if cut not in SHARED_FRAME_CUTS:
+        raise ValueError(f"shared_frame_cut must be one of {SHARED_FRAME_CUTS}, not {cut!r}")
     out = np.asarray(labels).copy()
-    next_label, cut = int(out.max()) + 1 if out.size else 0, 0
+    next_label, cut_clusters, left_out = int(out.max()) + 1 if out.size else 0, 0, []
     for label in [v for v in np.unique(out) if v >= 0]:
         members = np.flatnonzero(out == label)
         index = {int(m): k for k, m in enumerate(members)}
         inside = [(index[i], index[j]) for i, j in pairs if i in index and j in index]
         if not inside:
             continue
-        cut += 1
-        distance = np.clip(1.0 - unit[members] @ unit[members].T, 0.0, 2.0)
-        np.fill_diagonal(distance, 0.0)
-        tree = linkage(squareform((distance + distance.T) / 2, checks=False), method="average")
-        for height in np.unique(tree[:, 2])[::-1]:  # the highest cut first
-            parts = fcluster(tree, t=height - 1e-9, criterion="distance")
-            if all(parts[a] != parts[b] for a, b in inside):
-                break
-        else:
-            parts = np.arange(1, len(members) + 1)
-        paired = {a for pair in inside for a in pair}
-        for part in np.unique(parts):
-            rows = members[parts == part]
-            if len(rows) >= min_cluster_size or (min_paired_part is not None and len(rows) >= min_paired_part
-                                                 and any(parts[a] == part for a in paired)):
-                out[rows], next_label = next_label, next_label + 1
-            else:
-                out[rows] = -1
-    return (relabel_by_size(out) if cut else out), cut
+        kept, dropped = _parts_apart(unit, members, inside, (min_cluster_size, min_paired_part), min_cluster_size,
+                                     cut == "proportionate")
+        cut_clusters += len(kept) != 1 or len(kept[0]) + len(dropped) != len(members)
+        out[members] = -1
+        for rows in kept:
+            out[rows], next_label = next_label, next_label + 1
+        left_out += dropped
+    return (relabel_by_size(out) if cut_clusters or left_out else out), cut_clusters, sorted(left_out)
+
+
+def _parts_apart(unit: np.ndarray, members: np.ndarray, inside: list[tuple[int, int]],
+                 sizes: tuple[int, int | None], floor: int, proportionate: bool) -> tuple[list[np.ndarray], list[int]]:
+    """The clusters ``members`` (rows of ``unit``) ends as, holding no pair of ``inside`` (places in ``members``),
+    and the rows left out as a pair's less typical face (``split_shared_frames``). ``sizes``: (min_cluster_size,
+    min_paired_part); ``floor``: the size ``members`` itself needs to stay a cluster."""
+    distance = np.clip(1.0 - unit[members] @ unit[members].T, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform((distance + distance.T) / 2, checks=False), method="average")
+    top = [pair for pair in inside if not proportionate or _joining_depth(tree, *pair) <= TOP_BRANCH_DEPTH]
+    if not top:
+        typical = (unit[members] @ unit[members].T).mean(axis=1)
+        drop = {min(pair, key=lambda k: typical[k]) for pair in inside}
+        rest = members[[k for k in range(len(members)) if k not in drop]]
+        return ([rest] if len(rest) >= floor else []), sorted(int(members[k]) for k in drop)
+    for height in np.unique(tree[:, 2])[::-1]:  # the highest cut first
+        parts = fcluster(tree, t=height - 1e-9, criterion="distance")
+        if all(parts[a] != parts[b] for a, b in top):
+            break
+    else:
+        parts = np.arange(1, len(members) + 1)
+    min_cluster_size, min_paired_part = sizes
+    paired = {a for pair in inside for a in pair}
+    kept, dropped = [], []
+    for part in np.unique(parts):
+        local = np.flatnonzero(parts == part)
+        large = len(local) >= min_cluster_size
+        if not large and not (min_paired_part is not None and len(local) >= min_paired_part
+                              and any(parts[a] == part for a in paired)):
+            continue   # too small to be a cluster: noise
+        place = {int(k): n for n, k in enumerate(local)}
+        still = [(place[a], place[b]) for a, b in inside if a in place and b in place]
+        if not still:
+            kept.append(members[local])
+            continue
+        more, less_typical = _parts_apart(unit, members[local], still, sizes,
+                                          min_cluster_size if large else min_paired_part, proportionate)
+        kept, dropped = kept + more, dropped + less_typical
+    return kept, dropped
+
+
+def _joining_depth(tree: np.ndarray, a: int, b: int) -> int:
+    """How many merges of the linkage ``tree`` lie above the one that joins leaves ``a`` and ``b`` (0: the root)."""
+    leaves = len(tree) + 1
+    parent = {int(child): leaves + k for k, row in enumerate(tree) for child in row[:2]}
+    above_a, node = [], a
+    while node in parent:
+        node = parent[node]
+        above_a.append(node)
+    node = b
+    while node not in above_a:
+        node = parent[node]
+    return len(above_a) - 1 - above_a.index(node)
 
 
 def face_conflicts(boxes: pl.DataFrame | None, rows: list[int],

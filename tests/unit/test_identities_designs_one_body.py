@@ -52,7 +52,8 @@ def identities(stored: dict, film: str, preset: dict, shared_frames: bool = Fals
         minor_gaps=(preset["split_minor_gap"], preset["split_minor_colour_gap"]))
     if shared_frames:
         pairs = {(int(i), int(j)) for i, j in stored[f"{film}_pairs"]}
-        labels, _ = split_shared_frames(face, labels, pairs, size, preset.get("shared_frame_part_faces"))
+        labels, _, _ = split_shared_frames(face, labels, pairs, size, preset.get("shared_frame_part_faces"),
+                                           preset.get("shared_frame_cut", "whole_tree"))
     return labels, stored[f"{film}_character"]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import polars as pl
+import pytest
 import yaml
 
 from assets.identities.shared_frames import conflicts, face_conflicts, keep_joins_apart, split_shared_frames
@@ -26,9 +27,9 @@ def test_a_cluster_with_two_faces_of_one_frame_is_cut_and_the_rest_kept():
     boxes = np.array([[0, 0, 10, 10]] * 4 + [[50, 0, 60, 10]] * 4, dtype=float)
     pairs = conflicts(frames, boxes)
     assert pairs == {(0, 4)}
-    out, cut = split_shared_frames(unit, labels, pairs, min_cluster_size=3)
+    out, cut, _ = split_shared_frames(unit, labels, pairs, min_cluster_size=3)
     assert cut == 1 and len(set(out[:4])) == 1 and len(set(out[4:])) == 1 and out[0] != out[4] and (out >= 0).all()
-    untouched, cut = split_shared_frames(unit, labels, set(), min_cluster_size=3)
+    untouched, cut, _ = split_shared_frames(unit, labels, set(), min_cluster_size=3)
     assert cut == 0 and (untouched == labels).all()
 
 
@@ -115,3 +116,56 @@ def test_a_join_undone_says_so_in_its_noise_reason():
     notes = {"a": SHARED_FRAME_NOTE, "b": SHARED_FRAME_NOTE, "c": SHARED_FRAME_NOTE}
     why = with_noise_reasons(table, None, {}, IdentityParams(), 1, notes)["why"].to_list()
     assert why == [SHARED_FRAME_NOTE, "put in noise by review", None]
+
+
+def _chip_cluster() -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """Chip's face cluster in Penny & Chip with session 46's parted cut-outs (h60), as it reaches the shared-frame
+    cut: 123 drawn identity embeddings (the anime preset's), stored as exact 123-dim coordinates that keep every
+    cosine (the Gram matrix's eigenvectors, float16: tests/data/penny_chip_frame_1947_chip_faces.npz, 28 KB), and
+    its one conflicting pair: frame 1947 draws Chip twice, on two bikes (cut-outs 523ad2c9 and a37a571b, cosine
+    0.814; docs/identities.md session 46 h62)."""
+    stored = np.load(DATA / "penny_chip_frame_1947_chip_faces.npz")
+    face = stored["face"].astype(np.float32)
+    return face / np.linalg.norm(face, axis=1, keepdims=True), {tuple(int(v) for v in stored["pair"])}
+
+
+def test_one_design_drawn_twice_on_a_frame_leaves_its_cluster_whole_and_one_face_out():
+    """The pair joins 4 merges below the root of Chip's tree (height 0.246 under 0.306 0.303 0.284 0.265): the
+    whole-tree cut sheds an unrelated 16-face look of Chip (10 shots) as a cluster of its own (the film's cluster
+    size 14); the proportionate cut keeps his 122 other faces together and leaves out the pair's less typical face."""
+    unit, pairs = _chip_cluster()
+    labels = np.zeros(len(unit), dtype=np.int64)
+    whole, cut, _ = split_shared_frames(unit, labels, pairs, 14, 3, "whole_tree")
+    assert cut == 1 and sorted(np.bincount(whole[whole >= 0]).tolist()) == [16, 101]
+    kept, cut, left_out = split_shared_frames(unit, labels, pairs, 14, 3, "proportionate")
+    (a, b), = pairs
+    typical = (unit @ unit.T).mean(axis=1)
+    assert cut == 0 and left_out == [min((a, b), key=lambda k: typical[k])] == [a]
+    assert np.flatnonzero(kept < 0).tolist() == [a] and set(kept[kept >= 0].tolist()) == {0}
+
+
+def test_two_characters_in_one_cluster_are_still_cut_proportionately():
+    """Two characters collapsed into one cluster part at its root: the proportionate cut is the whole-tree cut."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=16), rng.normal(size=16)
+    unit = np.stack([a + 0.05 * rng.normal(size=16) for _ in range(4)] + [b + 0.05 * rng.normal(size=16)
+                                                                          for _ in range(4)])
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    labels = np.zeros(8, dtype=np.int64)
+    whole = split_shared_frames(unit, labels, {(0, 4)}, 3)
+    kept = split_shared_frames(unit, labels, {(0, 4)}, 3, cut="proportionate")
+    assert kept[0].tolist() == whole[0].tolist() and kept[1:] == (1, []) and kept[0][0] != kept[0][4]
+    with pytest.raises(ValueError, match="shared_frame_cut"):
+        split_shared_frames(unit, labels, {(0, 4)}, 3, cut="halfway")
+
+
+def test_a_face_left_out_of_a_kept_cluster_says_so_in_its_noise_reason():
+    from assets.identities.assignment import SHARED_FRAME_NOTE, SHARED_FRAME_PAIR_NOTE
+    from assets.identities.core import IdentityParams
+    from assets.identities.noise_reasons import with_noise_reasons
+
+    table = pl.DataFrame({"instance_id": ["a", "b"], "identity": ["noise", "identity_000"], "source": ["auto"] * 2,
+                          "by": ["face", "face"]})
+    notes = {"a": SHARED_FRAME_PAIR_NOTE, "b": SHARED_FRAME_NOTE}
+    why = with_noise_reasons(table, None, {}, IdentityParams(), 1, notes)
+    assert why["why"].to_list() == [SHARED_FRAME_PAIR_NOTE, None] and SHARED_FRAME_PAIR_NOTE != SHARED_FRAME_NOTE
