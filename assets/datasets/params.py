@@ -31,7 +31,7 @@ class DatasetParams:
                                          # solid areas, are skipped (holds_another_character:
                                          # datasets/second_character.py); -1 off
     min_piece_share: float = 0.6     # items whose largest piece (gaps under 3% of the cut's size bridged) holds less
-                                     # of the cut-out are skipped (scattered_pieces: instances/pieces.py); -1 off
+                                     # of the cut-out are skipped (scattered_pieces: datasets/pieces.py); -1 off
     effects: str = "tag"             # effects on an instance's frame (effects stage): keep (ignore) | tag (caption
                                      # and metadata) | drop_heavy (also leave out frames with a heavy obscuring one)
 

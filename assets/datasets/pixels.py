@@ -16,7 +16,7 @@ from assets.datasets.crops import crop_boxes
 from assets.datasets.images import (Cutout, cutout_hash, encode_png, load_cutout, sharpness, size_decision,
                                     to_training_size)
 from assets.datasets.params import DatasetParams
-from assets.instances.pieces import largest_piece_share
+from assets.datasets.pieces import largest_piece_share
 from assets.datasets.second_character import colour_palette, solid_palette
 from resources.protocols import ImageUpscaler
 

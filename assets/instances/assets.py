@@ -10,7 +10,6 @@ from assets.instances.core import InstanceParams, read_rgb
 from assets.instances.filtering import FilterParams
 from assets.instances.image_alpha import MASK_SOURCE
 from assets.instances.parallel import segment_film
-from assets.instances.pieces import with_piece_shares
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
 from resources.partitions import film_partitions
@@ -88,8 +87,7 @@ def filtered_instances(context: AssetExecutionContext, config: FILTERED_CONTRACT
         params, inputs = stage.settings, stage.inputs
         if stage.cached:
             return cached_result(stage)
-        candidates = with_piece_shares(workspace.read_table("instances").drop("film"), workspace.absolute)
-        decided = filter_by_shot_style(film, candidates,  # per-shot preset
+        decided = filter_by_shot_style(film, workspace.read_table("instances").drop("film"),  # per-shot preset
                                        workspace.read_table("frames") if workspace.has_table("frames") else None,
                                        workspace.absolute, params)
         table, missing = review_state.apply_instance_review(decided, review_state.instance_review(catalog, film))

@@ -26,12 +26,6 @@ class FilterParams:
     min_size: int = 64                # px at 1080p frame height, on both sides of the box; scaled with the frame
     min_size_floor: int = 16          # never below this many pixels, whatever the frame size
     min_alpha_coverage: float = 0.05  # share of the box the soft alpha covers
-    # a cut whose largest piece (pieces under 3% of its size apart joined) holds less than this share of its mask is
-    # scattered pieces of several things, not a character: a cut grown from a false face or a prop over scraps of
-    # the scene (two ghosts and a hand, a ball and bits of legs, a pair of eyes; instances/pieces.py). Penny & Chip:
-    # 6 kept cuts under 0.6, all such; Kenney films 0-3 a film, none a character at IoU >= 0.5; the Sintel trailer
-    # none under 0.99 (session 47). Before the face test: those cuts were kept for a false face. -1: off
-    min_piece_share: float = 0.6
     min_blur: float = 80.0            # Laplacian variance inside the mask (3D preset 80, 2D 100)
     min_character_score: float = 0.5  # best of face score, person/animal box score, DeepLab class share (the anime
     # preset: 0.3, where faceless drawn characters score 0.3-0.5 as a person; on the Sintel trailer that band holds
@@ -104,9 +98,8 @@ def unseen_faceless(params: FilterParams) -> pl.Expr:
 
 def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFrame:
     """Adds kept, reason, decided_by. Order: size, an image's own alpha (kept: ``seed`` IMAGE_ALPHA), alpha
-    coverage, scattered pieces (``piece_share``, ``pieces.with_piece_shares``; null: not judged), occlusion, frame
-    edge (when configured to drop), then a face keeps it (a detected face is proof enough, even on a soft-focus 3D
-    frame), so does a figure confirmed at seeding (``confirmed_figures``) and, in
+    coverage, occlusion, frame edge (when configured to drop), then a face keeps it (a detected face is proof
+    enough, even on a soft-focus 3D frame), so does a figure confirmed at seeding (``confirmed_figures``) and, in
     drawn shots, a cut a person or animal box holds (``boxed_characters``) or a drawn face seeded
     (``drawn_face_characters``), then blur, then a face-less cut DeepLab does not see at all (``unseen_faceless``),
     then character likelihood.
@@ -116,7 +109,6 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
                                       pl.lit(None, pl.String).alias("decided_by"))
     for name, dtype, value in (("touches_frame_edge", pl.Boolean, False), ("frame_edges", pl.String, ""),
                                ("occluded_fraction", pl.Float64, 0.0), ("painted_share", pl.Float64, None),
-                               ("piece_share", pl.Float64, None),
                                ("frame_painted_share", pl.Float64, None)):  # tables written before these columns
         if name not in instances.columns:
             instances = instances.with_columns(pl.lit(value, dtype).alias(name))
@@ -145,9 +137,6 @@ def auto_decisions(instances: pl.DataFrame, params: FilterParams) -> pl.DataFram
         .then(pl.lit("character: the image's own alpha"))
         .when(pl.col("alpha_coverage") <= params.min_alpha_coverage)
         .then(fmt("low_alpha_coverage: {}", pl.col("alpha_coverage").round(3)))
-        .when(pl.col("piece_share") < params.min_piece_share)
-        .then(fmt("scattered: its largest piece holds {} of the cut (< {}), pieces of several things",
-                  pl.col("piece_share").round(2), pl.lit(params.min_piece_share)))
         .when(pl.col("occluded_fraction") > params.max_occluded_fraction)
         .then(fmt("occluded: {} hidden > {}", pl.col("occluded_fraction").round(2),
                   pl.lit(params.max_occluded_fraction)))

@@ -1,5 +1,5 @@
 """An export item whose cut-out is scattered pieces (two things apart, not one character) is skipped with the
-reason (instances/pieces.py); a whole character, one beside a prop, one with a small thing further off and one whose
+reason (datasets/pieces.py); a whole character, one beside a prop, one with a small thing further off and one whose
 outline parts it by a thin gap are exported. Kenney's CC0 characters and props (docs/datasets.md, session 47)."""
 
 import zipfile
@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from assets.datasets.params import DatasetParams
-from assets.instances.pieces import largest_piece_share
+from assets.datasets.pieces import largest_piece_share
 from tests.conftest import kenney_wheel_or_skip
 from tests.unit.test_datasets_second_character import add_cut, export, over, prop_sprite
 

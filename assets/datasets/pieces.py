@@ -2,18 +2,10 @@
 counted as one. A whole character is one piece, or nearly (a hand or a foot its outline parts from the body, a
 held ball); a cut that the segmenter grew from a false face or a prop over bits of the scene is scattered: two
 ghosts and a hand, two coins and a tuft of grass, a ball and scraps of the legs round it, a pair of eyes, two
-characters side by side (Penny & Chip, session 47: every kept cut under 0.6 is one of these). The filter drops such
-a cut (``filtering.FilterParams.min_piece_share``, measured on its mask) and the export skips it (``datasets``'
-``min_piece_share``, on its cut-out's alpha). numpy / OpenCV."""
-
-from collections.abc import Callable
-from pathlib import Path
+characters side by side (Penny & Chip, session 47: every kept cut under 0.6 is one of these). Pure numpy / OpenCV."""
 
 import cv2
 import numpy as np
-import polars as pl
-
-from resources.ordered_map import ordered_map
 
 # pieces closer than this share of the cut's longer side are one piece: a character's outline, drawn in ink or
 # lost in the matting, parts a hand, a shoe or the head from the body by a few pixels (Penny & Chip's Chip sitting,
@@ -35,19 +27,3 @@ def largest_piece_share(alpha: np.ndarray, gap: float = PIECE_GAP) -> float:
     if count <= 2:  # the background and one piece
         return 1.0
     return float(np.bincount(labels[covered > 0], minlength=count)[1:].max() / total)
-
-
-def with_piece_shares(instances: pl.DataFrame, resolve: Callable[[str], Path], workers: int | None = None
-                      ) -> pl.DataFrame:
-    """``instances`` with ``piece_share``: ``largest_piece_share`` of each row's mask (``mask_path``), read on
-    ``workers`` threads; null where a row has no mask file (a table written by hand, a file gone: the filter then
-    does not judge it by its pieces)."""
-    if instances.is_empty() or "mask_path" not in instances.columns:
-        return instances.with_columns(pl.lit(None, pl.Float64).alias("piece_share"))
-
-    def share(path: str | None) -> float | None:
-        mask = cv2.imread(str(resolve(path)), cv2.IMREAD_GRAYSCALE) if path else None
-        return None if mask is None else largest_piece_share(mask)
-
-    shares = list(ordered_map(share, instances["mask_path"].to_list(), workers, name="piece_share"))
-    return instances.with_columns(pl.Series("piece_share", shares, pl.Float64))
