@@ -71,15 +71,15 @@ def screen_candidates(candidates: pl.DataFrame, params: DatasetParams, absolute:
         if isinstance(measured, str):
             skipped.append(decision(row, "*", "skipped", "unreadable", measured))
             continue
-        if measured[3] < params.min_piece_share:
+        if measured.piece_share < params.min_piece_share:
             skipped.append(decision(row, "*", "skipped", "scattered_pieces",
-                                    f"its largest piece holds {measured[3]:.2f} of the cut-out (< "
+                                    f"its largest piece holds {measured.piece_share:.2f} of the cut-out (< "
                                     f"{params.min_piece_share}): pieces of several things, not one character"))
             continue
         readable.append(i)
-        hashes.append(measured[0])
-        sharp.append(measured[1])
-        palettes.append(measured[2])
+        hashes.append(measured.phash)
+        sharp.append(measured.sharpness)
+        palettes.append(measured.palette)
     table = candidates[readable]
     holding = items_holding_another_character(
         table, np.asarray(palettes, np.float32).reshape(-1, PALETTE_BINS), params.other_character_share,

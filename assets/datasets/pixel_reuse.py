@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from assets.datasets.params import DatasetParams
-from assets.datasets.pixels import CropPixels, InstancePixels, instance_pixels, measure
+from assets.datasets.pixels import CropPixels, CutoutMeasures, InstancePixels, instance_pixels, measure
 from resources.item_reuse import ItemReuse, file_digest
 from resources.protocols import ImageUpscaler
 
@@ -50,20 +50,20 @@ class PixelReuse:
             entry.get("key") == self.reuse.keys[row["instance_id"]]
         return entry if ok else None
 
-    def measure(self, row: dict[str, Any]) -> tuple[int, float, np.ndarray, float] | str:
+    def measure(self, row: dict[str, Any]) -> CutoutMeasures | str:
         """``pixels.measure``, from the last run when the candidate's key is unchanged (the key is made here)."""
         mask = row.get("mask_path")
         self.reuse.key(row["instance_id"], [row.get(name) for name in SHAPING],
                        file_digest(self.absolute(row["path"])),
                        file_digest(self.absolute(mask)) if mask else None)
         entry = self._taken(row)
-        measured = ((int(entry["phash"]), float(entry["sharpness"]), np.asarray(entry["palette"], np.float32),
-                     float(entry["piece"]))
+        measured = (CutoutMeasures(int(entry["phash"]), float(entry["sharpness"]),
+                                   np.asarray(entry["palette"], np.float32), float(entry["piece"]))
                     if entry and "piece" in entry else measure(row, self.absolute))
         if not isinstance(measured, str):
-            self.entries[row["instance_id"]] = {"key": self.reuse.keys[row["instance_id"]], "phash": measured[0],
-                                                "sharpness": measured[1], "palette": measured[2].tolist(),
-                                                "piece": measured[3]}
+            self.entries[row["instance_id"]] = {"key": self.reuse.keys[row["instance_id"]], "phash": measured.phash,
+                                                "sharpness": measured.sharpness, "palette": measured.palette.tolist(),
+                                                "piece": measured.piece_share}
         return measured
 
     def pixels(self, row: dict[str, Any], params: DatasetParams, upscaler: ImageUpscaler | None,

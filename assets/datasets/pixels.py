@@ -7,7 +7,7 @@ and rows in the candidates' order, exactly as one thread did alone. No Dagster."
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,14 +42,23 @@ class InstancePixels:
     coco_error: str | None = None          # its mask could not be read: why
 
 
-def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> tuple[int, float, np.ndarray, float] | str:
-    """(pHash, sharpness, colour palette, largest piece's share) of a candidate's cut-out on mid grey (the mask's
-    outline against white would weigh more in the hash than the character), or why it cannot be read."""
+class CutoutMeasures(NamedTuple):
+    """What the export's screening reads of one candidate's cut-out."""
+    phash: int               # perceptual hash (near-duplicates)
+    sharpness: float         # which near-duplicate is kept
+    palette: np.ndarray      # colour palette (a second character's colours)
+    piece_share: float       # the largest piece's share (scattered pieces)
+
+
+def measure(row: dict[str, Any], absolute: Callable[[str], Path]) -> CutoutMeasures | str:
+    """The ``CutoutMeasures`` of a candidate's cut-out on mid grey (the mask's outline against white would weigh more
+    in the hash than the character), or why it cannot be read."""
     try:
         cut = load_cutout(absolute(row["path"]), HASH_BACKGROUND)
     except ValueError as error:
         return str(error)
-    return cutout_hash(cut), sharpness(cut), colour_palette(cut.rgb, cut.alpha), largest_piece_share(cut.alpha)
+    return CutoutMeasures(cutout_hash(cut), sharpness(cut), colour_palette(cut.rgb, cut.alpha),
+                          largest_piece_share(cut.alpha))
 
 
 def measure_solid_colours(row: dict[str, Any], absolute: Callable[[str], Path], colours: np.ndarray) -> np.ndarray:

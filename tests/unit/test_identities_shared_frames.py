@@ -16,12 +16,17 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_cluster_with_two_faces_of_one_frame_is_cut_and_the_rest_kept():
+def _two_characters() -> np.ndarray:
+    """Eight unit embeddings, four of one character (rows 0-3) and four of another (rows 4-7)."""
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=16), rng.normal(size=16)
     unit = np.stack([a + 0.05 * rng.normal(size=16) for _ in range(4)] + [b + 0.05 * rng.normal(size=16)
                                                                           for _ in range(4)])
-    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    return unit / np.linalg.norm(unit, axis=1, keepdims=True)
+
+
+def test_a_cluster_with_two_faces_of_one_frame_is_cut_and_the_rest_kept():
+    unit = _two_characters()
     labels = np.zeros(8, dtype=np.int64)  # one cluster of two characters
     frames = ["f0", "f1", "f2", "f3", "f0", "f4", "f5", "f6"]  # rows 0 and 4 share frame f0, apart
     boxes = np.array([[0, 0, 10, 10]] * 4 + [[50, 0, 60, 10]] * 4, dtype=float)
@@ -146,11 +151,7 @@ def test_one_design_drawn_twice_on_a_frame_leaves_its_cluster_whole_and_one_face
 
 def test_two_characters_in_one_cluster_are_still_cut_proportionately():
     """Two characters collapsed into one cluster part at its root: the proportionate cut is the whole-tree cut."""
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=16), rng.normal(size=16)
-    unit = np.stack([a + 0.05 * rng.normal(size=16) for _ in range(4)] + [b + 0.05 * rng.normal(size=16)
-                                                                          for _ in range(4)])
-    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    unit = _two_characters()
     labels = np.zeros(8, dtype=np.int64)
     whole = split_shared_frames(unit, labels, {(0, 4)}, 3)
     kept = split_shared_frames(unit, labels, {(0, 4)}, 3, cut="proportionate")
