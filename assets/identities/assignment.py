@@ -206,11 +206,14 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
             stats["track_vetoed_by_face"] = veto_contradicted_inheritance(labels, confidence, by, face_sims,
                                                                           track_params.lean_margin)
         remaining = [k for k in remaining if labels[k] < 0]
+    released_from: dict[int, int] = {}   # a released row a track had carried -> the identity it carried it into
     if params.track_release_designs and appearance is not None and colours is not None:
+        carried_by, carried_to = list(by), labels.copy()
         released = release_inherited_designs(labels, confidence, by, [i in face_vectors for i in instance_ids],
                                              appearance, colours, params, 2 if pairs_allowed else 3)
         remaining = sorted(set(remaining) | {k for k in released if instance_ids[k] not in face_vectors})
         stats["inherited_released_as_designs"] = len(released)
+        released_from = {k: int(carried_to[k]) for k in released if carried_by[k] == "track"}
     if params.appearance_adopts_loose_faces:
         stats["loose_faces_adopted"] = adopt_loose_faces(
             labels, confidence, by, face_labels_before_adoption, adoption_space, groups, params,
@@ -262,7 +265,7 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     if params.inherited_looks_follow and adoption_space is not None and colours is not None:
         stats["inherited_looks_returned"] = return_inherited_looks(
             labels, confidence, by, groups, adoption_space, appearance, colours, face_labels_before_adoption,
-            params, [k for k in range(n) if instance_ids[k] not in face_vectors], frame_ids)
+            params, [k for k in range(n) if instance_ids[k] not in face_vectors], frame_ids, released_from)
     if params.faceless_one_shot_frames is not None and faceless_space is not None:
         stats["one_shot_groups_formed"] = one_shot_groups(labels, confidence, faceless_space, groups, one_shot,
                                                           frame_ids, params.faceless_one_shot_frames)

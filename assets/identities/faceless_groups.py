@@ -9,6 +9,7 @@ import numpy as np
 from assets.identities.core import (IdentityParams, cluster, effective_min_cluster_size, medoid, normalise,
                                     relabel_by_size)
 from assets.identities.design_split import group_gap, split_by_gap
+from assets.identities.placed_designs import placed_designs
 
 
 def absorb_near(unit: np.ndarray, labels: np.ndarray, max_distance: float) -> tuple[np.ndarray, int]:
@@ -79,10 +80,12 @@ def release_other_designs(image_rows: np.ndarray, colour_rows: np.ndarray, label
     """Faceless rows adopted by a face identity that part from it as a design of their own. The identity's floor
     is capped by the faces it has seen (``appearance_floor_cap``), so a design that shows no face anywhere (a woman
     whose twin design, the man, has a face identity) is adopted by its look-alike. Per identity, the adopted rows
-    more alike the other adopted rows than its face members (on average, in the image embedding and the colours
-    mixed by ``split_link_colour_weight``) are a candidate design; it is released when it holds ``min_part`` rows
-    and parts from the face members as ``split_by_gap`` parts two designs (``split_gap`` in the image embedding,
-    ``split_colour_gap`` in the colours). On the Kenney tune rows with her faces left out, her looks part from his
+    are grouped into the designs they show (``placed_designs``: groups more alike each other than the face members,
+    on average, in the image embedding and the colours mixed by ``split_link_colour_weight``; two other characters
+    adopted by one identity are two designs); the groups of two or more rows that part from the face members as
+    ``split_by_gap`` parts two designs (``split_gap`` in the image embedding, ``split_colour_gap`` in the colours)
+    are released together when they hold ``min_part`` rows (two other characters' pairs are, as the mean over all
+    adopted rows let them be). On the Kenney tune rows with her faces left out, her looks part from his
     face members by 0.05-0.11 and 0.10-0.13; a character's own back views and jumps lie nearer its face members.
     ``image_rows``, ``colour_rows``: unit rows aligned with ``labels`` (the identities after adoption, -1 noise);
     ``adopted``: the rows adoption placed. Returns the rows to release, in order."""
@@ -98,13 +101,11 @@ def release_other_designs(image_rows: np.ndarray, colour_rows: np.ndarray, label
         others = np.array([k for k in members if k in taken])
         if len(faced) < 2 or len(others) < max(min_part, 2):
             continue
-        to_faced = (linked[others] @ linked[faced].T).mean(axis=1)
-        among = linked[others] @ linked[others].T
-        to_others = (among.sum(axis=1) - np.diag(among)) / (len(others) - 1)
-        design = others[to_others > to_faced]
-        if (len(design) >= max(min_part, 2) and group_gap(image_rows, faced, design) >= params.split_gap
-                and group_gap(colour_rows, faced, design) >= params.split_colour_gap):
-            released += [int(k) for k in design]
+        apart = [int(k) for design in placed_designs(linked, faced, others) if len(design) >= 2
+                 and group_gap(image_rows, faced, design) >= params.split_gap
+                 and group_gap(colour_rows, faced, design) >= params.split_colour_gap for k in design]
+        if len(apart) >= max(min_part, 2):
+            released += apart
     return sorted(released)
 
 

@@ -29,14 +29,20 @@ from assets.identities.core import IdentityParams, normalise
 
 def return_inherited_looks(labels: np.ndarray, confidence: np.ndarray, by: list[str], groups: list[dict[str, Any]],
                            space: np.ndarray, image_rows: np.ndarray, colour_rows: np.ndarray, face_labels: np.ndarray,
-                           params: IdentityParams, faceless: list[int], frame_ids: list | None = None) -> int:
+                           params: IdentityParams, faceless: list[int], frame_ids: list | None = None,
+                           released_from: dict[int, int] | None = None) -> int:
     """Each of the ``faceless`` rows (no face of its own: a row with one is left to its face, ``face_veto``) that a
     track carried into a face identity A (``by == "track"``) moves to the other identity B it is nearest on average
     in ``space`` (the adoption mix) when B's rows are at least ``appearance_threshold`` alike to it there and
     nearer it on average than A's face members by ``appearance_margin`` there and in the colours
     (``colour_rows``), the image embedding (``image_rows``) putting B at most that margin behind A (it reads a drawn
     character's other view as another character's, as ``appearance_view_looks`` says), and no row of B shares its
-    frame (``frame_ids``; two rows of one frame are two characters). B's rows: a face identity's face members
+    frame (``frame_ids``; two rows of one frame are two characters). ``released_from``: rows the track carried
+    into A that ``track_release_designs`` then released as another design (row -> A); those still noise are
+    weighed as carried rows are, and move only where a row released with them from A already went, one nearer them
+    than A's face members (session 48: a faceless cut of the female person released with her half cuts from the
+    female adventurer's identity had no other way back to hers; a faceless character's released rows, whose own
+    group forms later, stay). B's rows: a face identity's face members
     (``face_labels``: the labels before adoption), a faceless group's members. ``by`` becomes ``appearance``.
     Decided on the labels before any row moves. Changes ``labels``, ``confidence`` and ``by`` in place; returns how
     many rows moved."""
@@ -47,7 +53,9 @@ def return_inherited_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
     moves = []
     for k in faceless:
         carrier = int(labels[k])
-        if by[k] != "track" or carrier < 0 or not groups[carrier]["has_faces"] or not rows_of[carrier].size:
+        if by[k] != "track":   # a row released from its carrier as another design (still noise) is carried too
+            carrier = (released_from or {}).get(k, -1) if carrier < 0 else -1
+        if carrier < 0 or not groups[carrier]["has_faces"] or not rows_of[carrier].size:
             continue
         others = [index for index in range(len(groups)) if index != carrier and rows_of[index].size]
         if not others:
@@ -60,6 +68,10 @@ def return_inherited_looks(labels: np.ndarray, confidence: np.ndarray, by: list[
         if (to_others[choice] < params.appearance_threshold or lead["mix"] < margin or lead["colours"] < margin
                 or lead["image"] < -margin):
             continue
+        if by[k] != "track" and not any(released_from.get(j) == carrier and labels[j] == target
+                                        and float(space[j] @ space[k]) > float(mean_cosines(space, k, [own])[0])
+                                        for j in released_from if j != k):
+            continue   # a released row follows a row of its own design (nearer it than A's face members) to B
         if frame_ids is not None and any(frame_ids[j] == frame_ids[k] for j in np.flatnonzero(labels == target)
                                          if j != k):
             continue

@@ -144,3 +144,23 @@ def test_a_row_sharing_its_frame_with_the_target_stays(tmp_path):
     assert result.labels[24] == zombie
     assert result.labels[48] != zombie and result.by[48] == "track"
     assert result.labels[50] == zombie and result.stats["inherited_looks_returned"] == 2
+
+
+def test_a_carried_row_released_as_another_design_follows_its_design():
+    # session 48: track_release_designs can release carried rows (look-alikes among the carrier's placed rows) before
+    # this rule runs; as noise they are no longer ``by == "track"``. The female adventurer's two carried rows,
+    # released from the female person's identity (noise, ``by`` appearance): once row 98 is in her own identity (as
+    # loose_faces_clear_looks places a faced row), row 16 follows it there when the rule knows whom the track had
+    # carried both into. It stays noise when the rule does not know, or when no released row went there before it.
+    characters, result, face_labels, image, colours, frames = carried_state(SEED_11)
+    own = main_identity(characters, result, "female_adventurer")
+    carrier = {k: int(result.labels[k]) for k in CARRIED_11}
+    assert len(set(carrier.values())) == 1 and own not in carrier.values()
+    faceless = [k for k in range(len(result.by)) if not stored_has_face(SEED_11)[k]]
+    for released_from, placed_98, expected in ((carrier, own, own), (None, own, -1), (carrier, -1, -1)):
+        labels, by = result.labels.copy(), list(result.by)
+        labels[16], by[16] = -1, "appearance"
+        labels[98], by[98] = placed_98, "appearance"
+        return_inherited_looks(labels, result.confidence.copy(), by, result.groups, with_colours(image, colours, 0.5),
+                               image, colours, face_labels, anime_params(), faceless, frames, released_from)
+        assert labels[16] == expected, (released_from, placed_98, labels[16])

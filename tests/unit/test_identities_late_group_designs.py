@@ -50,8 +50,10 @@ def test_film_27_the_robots_second_track_of_shot_1_joins_the_group_the_join_form
     robot = characters == "robot"
     group = Counter(result.labels[robot].tolist()).most_common(1)[0][0]
     assert not result.groups[group]["has_faces"]
-    assert (result.labels[robot] == group).sum() == 11       # of 13 (5 before); 2 faces stay with the female person
-    assert members(characters, result.labels, group) == {"robot": 11}
+    # of 13 (5 before); 1 face stays with the female person (2 before session 48's placed_designs: the release of
+    # the female person's look-placed rows now parts the robot's from hers)
+    assert (result.labels[robot] == group).sum() == 12
+    assert members(characters, result.labels, group) == {"robot": 12}
     assert (result.labels[robot & (shots == 1)] == group).all()
 
 

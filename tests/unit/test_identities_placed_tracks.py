@@ -30,13 +30,15 @@ def test_film_27_the_female_persons_track_of_shot_3_joins_her_identity():
     her = characters == "female_person"
     identity = Counter(result.labels[her].tolist()).most_common(1)[0][0]
     assert (result.labels[her] == identity).all()              # 12 of 12 (6 before: shot 3's 6 rows noise)
-    assert members(characters, result.labels, identity) == {"female_person": 12, "robot": 2}  # the robot's 2 faces
-    assert result.stats["track_rows_followed"] == 6
+    # since session 48 (placed_designs, a released carried row following its design) 5 of shot 3's 6 rows are placed
+    # before this rule and one of the robot's 2 faces leaves her identity; the rule places the sixth
+    assert members(characters, result.labels, identity) == {"female_person": 12, "robot": 1}
+    assert result.stats["track_rows_followed"] == 1
 
 
 def test_film_27_off_leaves_the_track_noise():
     characters, shots, result = assign_film_rows(FILM_27, track_rows_follow_placed=False)
-    assert (result.labels[(characters == "female_person") & (shots == 3)] == -1).sum() == 6
+    assert (result.labels[(characters == "female_person") & (shots == 3)] == -1).sum() == 1   # 6 before session 48
 
 
 def test_film_5_the_zombies_track_rows_alike_to_its_placed_rows_join_its_group():
