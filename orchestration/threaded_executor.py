@@ -25,6 +25,7 @@ after `identity_clusters` keeps both cores busy longer; ``step_order: plan`` kee
 
 import contextlib
 import ctypes
+import importlib
 import os
 import queue
 import sys
@@ -56,6 +57,12 @@ _DONE = object()
 INTERRUPT_GRACE_S = 60.0   # how long an interrupted run waits for its running steps to stop
 STEP_ORDERS = ("longest_path", "plan")
 STEP_ORDER_ENV = "CASTFORGE_STEP_ORDER"
+# Libraries whose first import is not safe on two threads at once, imported once before the steps' threads start.
+# PyAV's Cython modules import each other while they initialise: two steps importing parts of it at the same moment
+# (`audio`'s `import av`, `frames`' `av.video.reformatter`) fail with a _DeadlockError or "partially initialized
+# module" (session 48: 20 of 30 fresh interpreters whose three threads imported parts of av at once; 0 of 30 once
+# `av` was imported first). Each stays a lazy import everywhere else: this runs only when a threaded run starts.
+IMPORTED_BEFORE_THREADS = ("av",)
 
 
 def pools_matter() -> bool:
@@ -107,6 +114,7 @@ class ThreadedExecutor(Executor):
         waiting: list[ExecutionStep] = []
         claims = InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) if self.pools \
             else contextlib.nullcontext(None)
+        import_before_threads()
         remaining = self._remaining_seconds(job_context, execution_plan)
         if remaining:
             ranked = sorted(((seconds, key) for key, seconds in remaining.items() if seconds > 0), reverse=True)
@@ -191,6 +199,16 @@ class ThreadedExecutor(Executor):
         minutes, last_run = film_history(storage, film)
         seconds = expected_seconds([step.key for step in steps], minutes, last_run)
         return longest_remaining({step.key: step.get_execution_dependency_keys() for step in steps}, seconds)
+
+
+def import_before_threads(modules: tuple[str, ...] = IMPORTED_BEFORE_THREADS) -> list[str]:
+    """Imports ``modules`` (those installed) on the calling thread; returns the ones imported."""
+    imported = []
+    for name in modules:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+            imported.append(name)
+    return imported
 
 
 def _run_step(key: str, context: object, events: queue.Queue) -> None:

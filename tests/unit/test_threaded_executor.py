@@ -141,3 +141,35 @@ def test_the_executor_is_chosen_by_name(monkeypatch):
     assert not steps_on_threads(None) and steps_on_threads(True)
     monkeypatch.delenv("CASTFORGE_EXECUTOR")
     assert steps_on_threads(None)   # castforge materialize: independent steps at once by default
+
+
+RACE = """
+import threading, dagster as dg
+from orchestration.threaded_executor import execute_with_threads, in_process_threads_executor
+meet = threading.Barrier(3, timeout=30)
+def importing(name, module):
+    @dg.asset(name=name)
+    def step() -> None:
+        meet.wait()   # the three steps import their part of PyAV at the same moment
+        __import__(module)
+    return step
+parts = [importing("probe", "av"), importing("convert", "av.video.reformatter"), importing("resample", "av.audio.resampler")]
+defs = dg.Definitions(assets=parts, jobs=[dg.define_asset_job("j", executor_def=in_process_threads_executor)])
+result = execute_with_threads(defs.resolve_job_def("j"), {"execution": {"config": {"max_concurrent": 3, "pools": False}}},
+                              dg.DagsterInstance.ephemeral(), None, {})
+print("ok" if result.success else "failed")
+"""
+
+
+def test_steps_importing_pyav_at_the_same_moment_do_not_deadlock():
+    # PyAV's Cython modules import each other while they initialise: before session 48 three steps importing its parts
+    # at once failed in most fresh processes (_DeadlockError on av.video.reformatter, a partially initialised
+    # av.audio.frame); the executor now imports av once before its threads start. Each run is a fresh interpreter.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    outcomes = [subprocess.run([sys.executable, "-c", RACE], cwd=root, capture_output=True, text=True, timeout=120)
+                for _ in range(4)]
+    assert [o.stdout.strip().splitlines()[-1:] for o in outcomes] == [["ok"]] * 4, [o.stderr[-800:] for o in outcomes]
