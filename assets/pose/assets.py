@@ -37,9 +37,11 @@ def pose_subclusters(context: AssetExecutionContext, config: CONTRACT.Config, st
         with workspace.staged_dir("pose_subclusters") as staging:
             overlays = staging / ".overlays"  # drawn while each cut-out is decoded for its estimate, then filed
             overlays.mkdir()
-            poses = assign_subclusters(estimate_poses(rows, workspace.read_optional_table("faces"), estimator,
-                                                      params, workspace.absolute, overlays, reused), params,
-                                       *bucket_inputs(rows, params, workspace.absolute))
+            # silhouette buckets: the silhouettes come from the cut-outs the estimate decodes, not a second decode
+            seen = {} if params.bucket_features == "silhouette" else None
+            poses = estimate_poses(rows, workspace.read_optional_table("faces"), estimator, params,
+                                   workspace.absolute, overlays, reused, seen)
+            poses = assign_subclusters(poses, params, *bucket_inputs(rows, params, workspace.absolute, seen))
             write_subcluster_folders(staging, poses, rows, params, workspace.absolute, overlays)
         stage.commit(subcluster_table(poses), {"poses": poses}, **reuse.record())
         overlays = sorted(workspace.artefact_dir("pose_subclusters").glob("*/*_pose.jpg"))

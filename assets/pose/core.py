@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import polars as pl
 from assets.pose.cluster import subcluster_labels
 from assets.pose.crossing import crossing_speeds, turned_view
 from assets.pose.selection import face_yaws
-from assets.pose.silhouette import read_silhouettes, silhouette_labels
+from assets.pose.silhouette import read_silhouettes, silhouette_feature, silhouette_labels
 from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, pose_features
 from resources.image_codec import read_image
 from resources.storage import contained
@@ -151,17 +152,20 @@ def _on_image(box: Box, shape: tuple[int, ...]) -> tuple[float, float, float, fl
     return x0, y0, x0 + shape[1] if x1 is None else x1, y0 + shape[0] if y1 is None else y1
 
 
-def estimate_one(estimator: Any, path: Path, box: Box, params: PoseParams,
-                 overlay: Path | None = None) -> tuple[np.ndarray | None, str | None]:
+def estimate_one(estimator: Any, path: Path, box: Box, params: PoseParams, overlay: Path | None = None,
+                 on_alpha: Callable[[np.ndarray], None] | None = None) -> tuple[np.ndarray | None, str | None]:
     """Keypoints (17 x 3, frame pixels) and a no-pose reason (None when the pose is usable). ``box``: the frame
     rectangle the cut-out covers (``cutout_box``). ``overlay``: where to write the keypoint overlay while the
-    cut-out is decoded (``write_subcluster_folders`` then moves it)."""
+    cut-out is decoded (``write_subcluster_folders`` then moves it). ``on_alpha``: given the decoded cut-out's
+    opacity mask (bool), whatever the estimate then says (``estimate_poses`` takes the silhouette from it)."""
     if not path.exists():
         return None, f"cut-out missing: {path.name}"
     try:
-        rgb, _ = load_cutout_rgb(path)
+        rgb, alpha = load_cutout_rgb(path)
     except ValueError as error:
         return None, f"unreadable cut-out: {error}"
+    if on_alpha is not None:
+        on_alpha(alpha)
     h, w = rgb.shape[:2]
     if min(h, w) < params.min_crop_px:
         return None, f"crop too small: {w}x{h} px < {params.min_crop_px}"
@@ -183,21 +187,26 @@ def estimate_one(estimator: Any, path: Path, box: Box, params: PoseParams,
 
 def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: Any, params: PoseParams,
                    absolute: Callable[[str], Path], overlay_dir: Path | None = None,
-                   estimate: Callable[..., tuple[np.ndarray | None, str | None]] | None = None) -> pl.DataFrame:
+                   estimate: Callable[..., tuple[np.ndarray | None, str | None]] | None = None,
+                   silhouettes: dict[str, np.ndarray | None] | None = None) -> pl.DataFrame:
     """One row per identified instance: keypoints (flat x, y, score in frame pixels), view, no_pose_reason.
     ``overlay_dir``: each keypoint overlay is drawn there as ``<instance_id>_pose.jpg`` from the cut-out already
     decoded for the estimate, so ``write_subcluster_folders`` does not decode every cut-out a second time.
-    ``estimate(instance_id, path, box, overlay)``: a cut-out's (keypoints, no-pose reason) instead of
-    ``estimate_one`` (assets/pose/pose_reuse.py takes an unchanged cut-out's from the last run)."""
+    ``estimate(instance_id, path, box, overlay, on_alpha)``: a cut-out's (keypoints, no-pose reason) instead of
+    ``estimate_one`` (assets/pose/pose_reuse.py takes an unchanged cut-out's from the last run).
+    ``silhouettes``: filled with instance_id -> ``silhouette_feature`` (None: an empty cut-out) of every cut-out
+    decoded here, so that ``bucket_inputs`` does not decode them again (a 1080p cut-out's PNG costs more than its
+    silhouette and its keypoints together on a drawn film)."""
     if estimate is None:
-        def estimate(_instance_id, path, box, overlay):
-            return estimate_one(estimator, path, box, params, overlay)
+        def estimate(_instance_id, path, box, overlay, on_alpha=None):
+            return estimate_one(estimator, path, box, params, overlay, on_alpha)
     yaws = face_yaws(faces)
     speeds = crossing_speeds(rows) if params.crossing_turn_speed > 0 else {}
     out = []
     for row in rows.iter_rows(named=True):
         kp, reason = estimate(row["instance_id"], absolute(row["path"]), cutout_box(row),
-                              overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None)
+                              overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None,
+                              None if silhouettes is None else partial(_keep_silhouette, silhouettes, row["instance_id"]))
         yaw = yaws.get(row["instance_id"], (float("nan"), 0.0))[0]
         usable = kp if reason is None else None
         view, source = classify_view(usable, yaw if np.isfinite(yaw) else None, params.min_confidence,
@@ -217,6 +226,10 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
     table = pl.DataFrame(out, schema={k: v for k, v in POSE_SCHEMA.items()
                                       if k not in ("subcluster", "pose_bucket", "folder")}, strict=False)
     return table.insert_column(2, rows["identity"])
+
+
+def _keep_silhouette(silhouettes: dict[str, np.ndarray | None], instance_id: str, alpha: np.ndarray) -> None:
+    silhouettes[instance_id] = silhouette_feature(alpha)
 
 
 def assign_subclusters(poses: pl.DataFrame, params: PoseParams, silhouettes: dict[str, np.ndarray] | None = None,
@@ -256,12 +269,18 @@ def assign_subclusters(poses: pl.DataFrame, params: PoseParams, silhouettes: dic
                               pl.Series("folder", folders, pl.String)).select(order)
 
 
-def bucket_inputs(rows: pl.DataFrame, params: PoseParams, absolute: Callable[[str], Path]
+def bucket_inputs(rows: pl.DataFrame, params: PoseParams, absolute: Callable[[str], Path],
+                  seen: dict[str, np.ndarray | None] | None = None
                   ) -> tuple[dict[str, np.ndarray] | None, dict[str, float] | None]:
-    """(silhouettes, speeds) that ``assign_subclusters`` needs beside the poses: read only for silhouette buckets."""
+    """(silhouettes, speeds) that ``assign_subclusters`` needs beside the poses: read only for silhouette buckets.
+    ``seen``: the silhouettes ``estimate_poses`` took from the cut-outs it decoded (None: an empty cut-out); only
+    the others (a cut-out whose keypoints came from the last run, an unreadable one) are read here."""
     if params.bucket_features != "silhouette":
         return None, None
-    silhouettes = read_silhouettes({i: absolute(p) for i, p in zip(rows["instance_id"], rows["path"])})
+    seen = seen or {}
+    silhouettes = {i: f for i, f in seen.items() if f is not None}
+    silhouettes |= read_silhouettes({i: absolute(p) for i, p in zip(rows["instance_id"], rows["path"])
+                                     if i not in seen})
     return silhouettes, crossing_speeds(rows) if params.motion_split_speed > 0 else {}
 
 

@@ -13,6 +13,7 @@ folders equal a full recompute's.
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,8 @@ class PoseReuse:
         self.last = {r["instance_id"]: r for r in last_poses.select(columns).iter_rows(named=True)} if usable else {}
         self.reused = self.estimated = 0
 
-    def __call__(self, instance_id: str, path: Path, box: Box,
-                 overlay: Path | None) -> tuple[np.ndarray | None, str | None]:
+    def __call__(self, instance_id: str, path: Path, box: Box, overlay: Path | None,
+                 on_alpha: Callable[[np.ndarray], None] | None = None) -> tuple[np.ndarray | None, str | None]:
         self.reuse.key(instance_id, file_digest(path) if path.is_file() else None,
                        [None if v is None else float(v) for v in box])
         last = self.last.get(instance_id)
@@ -45,7 +46,7 @@ class PoseReuse:
             self.reused += 1
             return taken
         self.estimated += 1
-        return estimate_one(self.estimator, path, box, self.params, overlay)
+        return estimate_one(self.estimator, path, box, self.params, overlay, on_alpha)
 
     def _taken(self, instance_id: str, last: dict[str, Any],
                overlay: Path | None) -> tuple[np.ndarray | None, str | None] | None:

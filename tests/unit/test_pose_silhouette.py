@@ -80,6 +80,29 @@ def test_the_anime_preset_buckets_a_drawn_character_by_its_silhouette_one_pose_a
     # small, cut by the frame or by another character, they left 30% of them noise and one bucket for the rest)
 
 
+def test_the_silhouettes_come_from_the_estimates_decode_not_a_second_one(robot_rows, tmp_path):
+    """Each cut-out is decoded once: the silhouettes the estimate takes from its decode equal a separate read of
+    the files, and bucket_inputs then reads only what the estimate did not decode (a missing cut-out here)."""
+    class FakeBlindEstimator:
+        def estimate(self, rgb, margin=0):
+            return np.zeros((17, 3), np.float32)
+
+    drawn = PoseParams(bucket_features="silhouette")
+    rows = robot_rows.drop("pose").with_columns(pl.col("path").str.replace(r"^.*/", str(tmp_path) + "/"))
+    for source, copy in zip(robot_rows["path"], rows["path"]):
+        Path(copy).write_bytes(Path(source).read_bytes())
+    rows = pl.concat([rows, rows.head(1).with_columns(instance_id=pl.lit("gone"), path=pl.lit(str(tmp_path / "gone.png")))])
+    read_twice = bucket_inputs(rows, drawn, Path)
+    seen: dict = {}
+    estimate_poses(rows, None, FakeBlindEstimator(), drawn, Path, silhouettes=seen)
+    assert set(seen) == set(robot_rows["instance_id"])   # every cut-out decoded, the missing one not
+    for path in rows["path"]:
+        Path(path).unlink(missing_ok=True)   # a second decode would now find nothing
+    silhouettes, speeds = bucket_inputs(rows, drawn, Path, seen)
+    assert set(silhouettes) == set(read_twice[0]) and speeds == read_twice[1]
+    assert all(np.array_equal(silhouettes[i], read_twice[0][i]) for i in silhouettes)
+
+
 def test_a_3d_film_keeps_its_keypoint_buckets_and_reads_no_silhouette(robot_rows):
     assert PoseParams().bucket_features == "keypoints"
     assert bucket_inputs(robot_rows, PoseParams(), Path) == (None, None)
