@@ -287,6 +287,13 @@ def component_with(mask: np.ndarray, core: np.ndarray, min_share: float = 0.1) -
     return np.isin(labels, np.union1d(touching, large)) & mask
 
 
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    """The RGB pixels of the (uint8) analysis frame ``bgr``, contiguous, as the pose models take them: the array
+    ``np.ascontiguousarray(bgr[..., ::-1])`` makes, by OpenCV's channel swap (1.4 -> 0.03 CPU-ms at 853 x 480, asked
+    once per body seed: docs/film_scale.md, session 48)."""
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 class OpencvCharacterSegmenter:
     """The offline default ``characters`` backend. ``segment(rgb, cues)`` -> [{mask, score, seed, ...}]."""
 
@@ -440,7 +447,7 @@ class OpencvCharacterSegmenter:
         person at its face (``character_extent.selfie_applies``), else None."""
         if self.selfie is None or not selfie_applies(has_face, core, class_mask, drawn):
             return None
-        return self.selfie.estimate(np.ascontiguousarray(bgr[..., ::-1]), box)
+        return self.selfie.estimate(_rgb(bgr), box)
 
     def _limbs(self, bgr: np.ndarray, seed: Seed) -> np.ndarray | None:
         """The seed's confident body keypoint lines (people and guessed bodies below a face; not animals)."""
@@ -449,7 +456,7 @@ class OpencvCharacterSegmenter:
         height, width = bgr.shape[:2]
         box, _ = _window(seed, width, height)
         thickness = round(0.015 * (box[3] - box[1]))
-        return self.skeleton.lines(np.ascontiguousarray(bgr[..., ::-1]), box, thickness)
+        return self.skeleton.lines(_rgb(bgr), box, thickness)
 
     def _person(self, bgr: np.ndarray, seed: Seed) -> tuple | None:
         """(BlazePose's PersonMatte on the seed's box, whether it is trusted: sure and holding the seed's face) for
@@ -459,7 +466,7 @@ class OpencvCharacterSegmenter:
             return None
         height, width = bgr.shape[:2]
         box, _ = _window(seed, width, height)
-        found = self.matte.estimate(np.ascontiguousarray(bgr[..., ::-1]), box)
+        found = self.matte.estimate(_rgb(bgr), box)
         if found is None:
             return None
         core = _core(seed, width, height) if seed.face is not None else None

@@ -255,3 +255,46 @@ def test_fast_matting_at_1080p_follows_the_exact_guided_filter(shared, character
     filtered = refine_alpha(scene.rgb, coarse, radius, fast=False, outline=False)
     assert np.abs(np.round(reference * 255).astype(int) - filtered).max() <= 1
     assert np.array_equal(refine_alpha(scene.rgb, coarse, 4), refine_alpha(scene.rgb, coarse, 4, fast=False))
+
+
+def test_a_cut_outs_rgba_and_the_pose_models_rgb_are_the_arrays_numpy_made(shared, characters):
+    """Session 48 (h68): the cut-out's RGBA (``rgba_of``: OpenCV's RGB -> RGBA with the alpha written in) is
+    ``np.dstack`` of the crop and its alpha, and the pose models' RGB frame (``opencv_characters._rgb``: OpenCV's
+    channel swap) is ``np.ascontiguousarray(bgr[..., ::-1])``: byte for byte, contiguous, a copy, for every character
+    of Sintel composites at 480 and 1080 rows, cut-outs at the frame's corners and edges, a one-pixel cut and frames
+    that are views of a larger array."""
+    from assets.instances.artefacts import cutout, rgba_of, soft_alpha
+    from resources.backends.opencv_characters import _rgb
+
+    background = read_background(shared / SINTEL, 21.0, 480)
+    compared = 0
+    for n in range(6):
+        scene = compose_scene(background, "sintel@21", characters, np.random.default_rng(n))
+        for size in (None, (1920, 1080)):
+            rgb = scene.rgb if size is None else cv2.resize(scene.rgb, size, interpolation=cv2.INTER_LINEAR)
+            height, width = rgb.shape[:2]
+            corner, dot = np.zeros((height, width), bool), np.zeros((height, width), bool)
+            corner[: height // 3, width - width // 4:] = True          # a cut-out the frame's corner crops
+            dot[height - 1, 0] = True                                    # one pixel on the frame's edge
+            masks = [c.mask if size is None else cv2.resize(c.mask.astype(np.uint8), size,
+                                                            interpolation=cv2.INTER_NEAREST) > 0
+                     for c in scene.characters if c.mask.any()] + [corner, dot]
+            framed = np.zeros((height + 6, width + 9, 3), np.uint8)
+            framed[3:-3, 4:-5] = rgb
+            for frame in (rgb, framed[3:-3, 4:-5]):                      # the frame itself and a view of it
+                for mask in masks:
+                    soft = soft_alpha(mask, 0.01)
+                    rgba, (cx0, cy0, cx1, cy1), alpha = cutout(frame, mask, 0.06, 0.01, soft)
+                    expected = np.dstack([frame[cy0:cy1, cx0:cx1], alpha])
+                    assert rgba.dtype == np.uint8 and rgba.flags.c_contiguous and np.array_equal(rgba, expected)
+                    rgba[...] = 7                                        # a copy: the frame is not written
+                    assert np.array_equal(frame, rgb)
+                    compared += 1
+                bgr = cv2.resize(frame, (853, 480), interpolation=cv2.INTER_AREA)[..., ::-1]  # a reversed view too
+                for image in (bgr, np.ascontiguousarray(bgr)):
+                    swapped = _rgb(image)
+                    expected = np.ascontiguousarray(image[..., ::-1])
+                    assert swapped.flags.c_contiguous and np.array_equal(swapped, expected)
+    assert compared >= 40
+    empty = rgba_of(np.zeros((0, 5, 3), np.uint8), np.zeros((0, 5), np.uint8))  # numpy's answer for no pixels
+    assert empty.shape == (0, 5, 4)
