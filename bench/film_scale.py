@@ -61,6 +61,7 @@ SOURCES = (  # one cycle of varied content, in this order
 )
 FPS = 24
 TARGET_MINUTES = 90
+KEPT_ENVIRONMENT = ("CASTFORGE_ANIMEFACE_PYTHON", "CASTFORGE_ANIMEFACE_NVXS")   # where a backend's environment is
 
 
 def ffmpeg(*args: str) -> None:
@@ -198,7 +199,10 @@ def run_film(video: Path, home: Path, shared: Path, film: str, select: str | Non
         (home / "configs").mkdir(parents=True, exist_ok=True)
         (home / "configs" / "defaults.yaml").write_text(f"speed: {speed}\n")
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CASTFORGE_", "DAGSTER_"))}
+    # settings are the embedded default's; where the 2D face environment lives is not a setting (a worktree has no
+    # .venv-animeface of its own: without it the run cuts drawn films without AnimeFace's faces)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CASTFORGE_", "DAGSTER_")) or k in KEPT_ENVIRONMENT}
     env.update(CASTFORGE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), CASTFORGE_MODELS=str(shared / "models"),
                HF_HUB_OFFLINE="1", PYTHONWARNINGS="ignore")
     if step_order:   # the threaded executor's order of ready steps (orchestration/threaded_executor.py)
