@@ -158,9 +158,14 @@ def test_2d_faces_missing_their_environment_degrade_to_the_other_cues(shared, mo
     from resources.segmenter import SegmenterResource
 
     rgb = cv2.cvtColor(cv2.imread(str(shared / "media/faces/knn_examples/test/obama_and_biden.jpg")), cv2.COLOR_BGR2RGB)
-    found, cues = SegmenterResource(backend="characters").segment_frame(rgb, anime_faces=True)
+    segmenter = SegmenterResource(backend="characters")
+    found, cues = segmenter.segment_frame(rgb, anime_faces=True)
     assert len(found) >= 2 and len(cues.faces) >= 2
     assert "AnimeFace" in caplog.text and "CASTFORGE_ANIMEFACE_PYTHON" in caplog.text
+    # the cut-outs made without AnimeFace are keyed apart (session 48), so they are made again once it is installed
+    assert segmenter.describe()["model"].count("+no-animeface") == 1
+    monkeypatch.delenv("CASTFORGE_ANIMEFACE_PYTHON")
+    assert "no-animeface" not in SegmenterResource(backend="characters").describe()["model"]
 
 
 def test_body_keypoint_lines_lie_on_the_character(shared, characters, monkeypatch):
