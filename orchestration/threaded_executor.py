@@ -201,14 +201,11 @@ class ThreadedExecutor(Executor):
         return longest_remaining({step.key: step.get_execution_dependency_keys() for step in steps}, seconds)
 
 
-def import_before_threads(modules: tuple[str, ...] = IMPORTED_BEFORE_THREADS) -> list[str]:
-    """Imports ``modules`` (those installed) on the calling thread; returns the ones imported."""
-    imported = []
+def import_before_threads(modules: tuple[str, ...] = IMPORTED_BEFORE_THREADS) -> None:
+    """Imports ``modules`` (those installed) on the calling thread."""
     for name in modules:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-            imported.append(name)
-    return imported
 
 
 def _run_step(key: str, context: object, events: queue.Queue) -> None:

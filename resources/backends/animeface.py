@@ -208,6 +208,15 @@ def animeface_python() -> Path:
     return path
 
 
+def animeface_environment_found() -> bool:
+    """Whether the isolated environment ``animeface_python`` names is there (a path check, nothing started)."""
+    try:
+        animeface_python()
+    except CastforgeError:
+        return False
+    return True
+
+
 class AnimeFaceDetector:
     """AnimeFace 2009, in this process (``in_process``, unless CASTFORGE_ANIMEFACE_IN_PROCESS=0) or, where nvxs
     cannot be loaded here, in a subprocess worker. ``max_side`` bounds the image side sent to the worker (AnimeFace's

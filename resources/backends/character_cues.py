@@ -15,7 +15,7 @@ import numpy as np
 
 from resources.backends.cue_memo import class_map, frame_answers
 from resources.cores import model_threads
-from resources.errors import CastforgeError, MissingWeightsError
+from resources.errors import MissingWeightsError
 from resources.paths import find_model
 
 log = logging.getLogger(__name__)
@@ -234,17 +234,6 @@ def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / smaller) if smaller > 0 else 0.0
 
 
-def animeface_environment_found() -> bool:
-    """Whether AnimeFace's isolated environment is there (its interpreter: a path check, nothing started)."""
-    from resources.backends.animeface import animeface_python
-
-    try:
-        animeface_python()
-    except CastforgeError:
-        return False
-    return True
-
-
 class CharacterCues:
     """All cue models, loaded once: YuNet faces (plus AnimeFace 2D faces with ``anime_faces``, started on first
     use), YOLOX-nano people and animals, DeepLab character pixels."""
@@ -263,6 +252,8 @@ class CharacterCues:
         self._anime_missing: str | None = None
         # where AnimeFace's environment is missing drawn frames are cut without it (anime_detector): the name, part
         # of the instances stage's cache key, says so, so the cut-outs are made again once the environment exists
+        from resources.backends.animeface import animeface_environment_found
+
         missing = "" if animeface_environment_found() else "+no-animeface"
         self.name = "yunet+" + ("animeface+" if anime_faces else "") + "yolox_nano+deeplabv3" + missing
         self.model = ";".join([self.faces.model] + (["animeface==2.0.3"] if anime_faces else [])
