@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from resources.disk_space import free_bytes, is_disk_full, shown_bytes
 from resources.errors import CastforgeError, ConfigError, FilmNotFoundError, did_you_mean
 from resources.media import IMAGE_SUFFIXES
 from resources.paths import castforge_home, ensure_dagster_home
@@ -238,13 +239,23 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _console_logging("-v" in argv or "--verbose" in argv)  # before subcommands import Dagster (and its warnings)
     args = build_parser().parse_args(argv)
-    ensure_dagster_home()
     try:
+        ensure_dagster_home()
         return args.handler(args)
     except CastforgeError as error:
         if args.verbose:
             log.exception("castforge: %s", error)
         print(f"castforge: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:   # the run's own records (Dagster's home, the catalog) on a full disk
+        if not is_disk_full(error):
+            raise
+        if args.verbose:
+            log.exception("castforge: %s", error)
+        home = castforge_home()
+        print(f"castforge: {error}: the disk holding {home} is full ({shown_bytes(free_bytes(home))} free). Free "
+              "space there (or set CASTFORGE_HOME to a folder on a larger disk) and run the same command again.",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("castforge: interrupted", file=sys.stderr)

@@ -59,3 +59,17 @@ class MissingUpstreamError(CastforgeError):
 
 class ConfigError(CastforgeError):
     """A configuration layer or a run override that names an unknown section or key, or holds a bad value."""
+
+
+class DiskFullError(CastforgeError):
+    """A stage that cannot write: the disk holding the film's folder is full (or under ``CASTFORGE_MIN_FREE_MB``)."""
+
+    def __init__(self, film: str, asset: str, folder: Path | str, free: str, floor: str | None = None):
+        self.film, self.asset, self.folder = film, asset, Path(folder)
+        what = (f"has {free} free, under CASTFORGE_MIN_FREE_MB ({floor}): the stage did not start" if floor else
+                f"is full ({free} free once the stage's partial output was removed): nothing of the stage was "
+                f"kept, earlier results are intact")
+        super().__init__(
+            f"film '{film}', stage '{asset}': the disk holding {shown_path(self.folder)} {what}. Free space there "
+            f"(or set CASTFORGE_HOME to a folder on a larger disk) and run the same command again: finished stages "
+            f"are reused.")

@@ -26,7 +26,8 @@ from typing import Any
 import polars as pl
 
 from resources.catalog import Catalog
-from resources.errors import MissingUpstreamError
+from resources.disk_space import free_bytes, is_disk_full, min_free_bytes, shown_bytes
+from resources.errors import DiskFullError, MissingUpstreamError
 from resources.holds import stage_hold
 from resources.relations import RELATIONS, writer_of
 from resources.storage import FilmWorkspace
@@ -277,10 +278,20 @@ class StageRun:
         self._hold.__enter__()
         try:
             self.cached_record = self._cached_record()
+            if self.cached_record is None:
+                self._refuse_on_a_full_disk()
         except BaseException:
             self._hold.__exit__(None, None, None)
             raise
         return self
+
+    def _refuse_on_a_full_disk(self) -> None:
+        free, floor = free_bytes(self.workspace.root), min_free_bytes()
+        if free is not None and free < floor:
+            error = DiskFullError(self.workspace.film, self.asset, self.workspace.root, shown_bytes(free),
+                                  floor=shown_bytes(floor))
+            record_failure(self.catalog, self.workspace.film, self.asset, self.run_id, error)
+            raise error
 
     def commit(self, table: pl.DataFrame, extra_tables: dict[str, pl.DataFrame] | None = None,
                **record: Any) -> pl.DataFrame:
@@ -313,6 +324,12 @@ class StageRun:
         return table
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        disk_full = None
+        if exc_type is not None and not isinstance(exc, DiskFullError) and is_disk_full(exc):
+            disk_full = DiskFullError(self.workspace.film, self.asset, self.workspace.root,
+                                      shown_bytes(free_bytes(self.workspace.root)))
+            disk_full.__cause__ = exc
+            exc_type, exc = DiskFullError, disk_full
         status = "failed" if exc_type else ("cached" if self.cached and self.row_count is None else "success")
         row_count = self.row_count
         if status == "cached":
@@ -341,5 +358,7 @@ class StageRun:
             self.log.warning("could not record the failed run of %s in the catalog: %s", self.asset, error)
         finally:
             self._hold.__exit__(None, None, None)
+        if disk_full is not None:
+            raise disk_full
         return False
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.disk_space import write_image
 from resources.image_codec import SIGNATURE, _libdeflate
 
 LEVEL = 1  # libdeflate's fastest (its levels 2 and 3: 1-2% fewer bytes for 1.4-1.6x the CPU)
@@ -95,8 +96,7 @@ def write_rgba_png(path: str | Path, rgba: np.ndarray) -> None:
     cannot be written."""
     data = png_bytes(np.ascontiguousarray(rgba))
     if data is None:
-        if not cv2.imwrite(str(path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)):
-            raise OSError(f"cannot write {path}")
+        write_image(path, cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
         return
     Path(path).write_bytes(data)
 
@@ -107,7 +107,6 @@ def write_mask_png(path: str | Path, mask: np.ndarray) -> None:
     cannot be written."""
     data = png_bytes(np.ascontiguousarray(mask, dtype=bool))
     if data is None:
-        if not cv2.imwrite(str(path), mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1]):
-            raise OSError(f"cannot write {path}")
+        write_image(path, mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
         return
     Path(path).write_bytes(data)

@@ -69,8 +69,12 @@ class FilmWorkspace:
         if "film" not in table.columns:
             table = table.with_columns(pl.lit(self.film).alias("film")).select(["film", *table.columns])
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        table.write_parquet(tmp)
-        os.replace(tmp, path)
+        try:
+            table.write_parquet(tmp)
+            os.replace(tmp, path)
+        except BaseException:   # a full disk: no half-written file left beside the table
+            tmp.unlink(missing_ok=True)
+            raise
         if self.mirror is not None:
             self.mirror.publish_file(path)
         return path

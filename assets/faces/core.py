@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import polars as pl
 
+from resources.disk_space import write_image
 from resources.errors import BadMediaError
 from resources.image_codec import read_image
 from resources.protocols import FaceAnalyzer, FaceDetection
@@ -260,8 +261,7 @@ def detect_faces(frames: pl.DataFrame, instances: pl.DataFrame, analyzer: FaceAn
             crop_path = None
             if crops_dir is not None and params.save_crops:
                 target = crops_dir / f"{fid}.jpg"
-                cv2.imwrite(str(target), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR),
-                            [cv2.IMWRITE_JPEG_QUALITY, params.jpeg_quality])
+                write_image(target, cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, params.jpeg_quality])
                 crop_path = relative(target)
             yaw, pitch, roll = head_pose(face.landmarks)
             rows.append({

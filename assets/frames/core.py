@@ -26,6 +26,7 @@ from assets.frames.sampling import ShotReservoir
 from assets.frames.shots import Shot, ShotDetector
 from assets.instances.image_alpha import alpha_path, image_alpha, write_frame_alpha
 from resources.background_writer import BackgroundWriter
+from resources.disk_space import write_image
 from resources.errors import BadMediaError
 from resources.media import image_files, read_image_rgb
 
@@ -153,8 +154,7 @@ class _FrameWriter:
         self._jpegs = BackgroundWriter(self._write, self.PENDING, "frame_jpeg", lambda target, bgr: str(target))
 
     def _write(self, target: Path, bgr: np.ndarray) -> None:
-        if not cv2.imwrite(str(target), bgr, key_frame_jpeg_params(self.params)):
-            raise OSError(f"could not write {target}")
+        write_image(target, bgr, key_frame_jpeg_params(self.params))
 
     def add(self, bgr: np.ndarray, shot: int, pos: int, frame_index: int, timestamp_s: float, source: str,
             cutout: bool | None = None) -> None:

@@ -24,6 +24,7 @@ from assets.instances.shot_consistency import ShotFlows, vote_shot
 from assets.instances.shot_seeds import SEED_KEY, with_shot_seeds
 from resources.backends.cue_memo import remembered_cues
 from resources.backends.grabcut_memo import remembered_grabcuts
+from resources.disk_space import write_image
 from resources.errors import BadMediaError
 from resources.png_writer import write_mask_png, write_rgba_png
 
@@ -229,7 +230,7 @@ def frame_instances(film: str, frame: dict[str, Any], rgb: np.ndarray, found: li
         })
     if masks:
         overlay_path = out_dir / "overlays" / f"{frame_id}.jpg"
-        cv2.imwrite(str(overlay_path), overlay(rgb, masks, [f"{n}" for n in range(len(masks))]))
+        write_image(overlay_path, overlay(rgb, masks, [f"{n}" for n in range(len(masks))]))
         for row in rows:
             row["overlay_path"] = relative(overlay_path)
     return rows

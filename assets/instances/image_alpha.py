@@ -14,6 +14,8 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
+from resources.disk_space import write_image
+
 MASK_SOURCE = "image_alpha"  # filtering.py IMAGE_ALPHA (no import: filtering is pure polars)
 MIN_TRANSPARENT_SHARE = 0.05  # at least this share of pixels below full opacity: a real cut-out, not a stray pixel
 MIN_OPAQUE_SHARE = 0.01       # and at least this share at alpha >= 0.5: there is a figure
@@ -52,8 +54,7 @@ def alpha_path(frame_path: Path) -> Path:
 
 
 def write_frame_alpha(frame_path: Path, alpha: np.ndarray) -> None:
-    if not cv2.imwrite(str(alpha_path(frame_path)), alpha):
-        raise OSError(f"could not write {alpha_path(frame_path)}")
+    write_image(alpha_path(frame_path), alpha)
 
 
 def read_frame_alpha(frame_path: Path, shape: tuple[int, int]) -> np.ndarray | None:

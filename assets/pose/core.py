@@ -23,6 +23,7 @@ from assets.pose.crossing import crossing_speeds, turned_view
 from assets.pose.selection import face_yaws
 from assets.pose.silhouette import read_silhouettes, silhouette_feature, silhouette_labels
 from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, pose_features
+from resources.disk_space import write_image
 from resources.image_codec import read_image
 from resources.storage import contained
 
@@ -178,7 +179,7 @@ def estimate_one(estimator: Any, path: Path, box: Box, params: PoseParams, overl
     kp[:, 0] = x0 + kp[:, 0] * ((x1 - x0) / w if x1 > x0 else 1.0)
     kp[:, 1] = y0 + kp[:, 1] * ((y1 - y0) / h if y1 > y0 else 1.0)
     if overlay is not None:
-        cv2.imwrite(str(overlay), draw_overlay(rgb, cutout_keypoints(kp, box, rgb.shape), params.min_confidence))
+        write_image(overlay, draw_overlay(rgb, cutout_keypoints(kp, box, rgb.shape), params.min_confidence))
     seen = int((kp[:, 2] >= params.min_confidence).sum())
     if seen < params.min_keypoints:
         return kp, f"low confidence: {seen}/17 keypoints >= {params.min_confidence}"
@@ -330,7 +331,7 @@ def write_subcluster_folders(out_dir: Path, poses: pl.DataFrame, rows: pl.DataFr
                 continue
             rgb, _ = load_cutout_rgb(src)
             kp = cutout_keypoints(pose["keypoints"], cutout_box(boxes[pose["instance_id"]]), rgb.shape)
-            cv2.imwrite(str(folder / name), draw_overlay(rgb, kp, params.min_confidence))
+            write_image(folder / name, draw_overlay(rgb, kp, params.min_confidence))
     if overlay_dir is not None:
         shutil.rmtree(overlay_dir, ignore_errors=True)  # overlays of instances without a folder entry
     summary = subcluster_summary(poses)

@@ -14,6 +14,7 @@ import polars as pl
 from assets.references.core import (ReferenceParams, expression, face_light, lighting_bin, occlusion_bin, pitch_bin,
                                     yaw_bin)
 from assets.references.face_reuse import FaceImages, FaceReuse
+from resources.disk_space import write_image
 from resources.errors import BadMediaError
 from resources.image_codec import read_image
 from resources.protocols import FaceLandmarker, ImageEmbedder
@@ -161,8 +162,7 @@ def write_sets(staging: Path, identity: str, name: str | None, folder_name_: str
     for row in picked.iter_rows(named=True):
         target = folder / row["set"] / f"{row['face_id']}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(target), cv2.cvtColor(images[row["face_id"]], cv2.COLOR_RGB2BGR)):
-            raise BadMediaError(target, "cannot write reference image")
+        write_image(target, cv2.cvtColor(images[row["face_id"]], cv2.COLOR_RGB2BGR))
         bins = {"yaw": row["yaw_bin"], "pitch": row["pitch_bin"], "expression": row["expression"],
                 "occlusion": row["occlusion"], "lighting": row["lighting"]}
         image_meta = {

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import polars as pl
 
+from resources.disk_space import write_image
 from resources.errors import BadMediaError
 from resources.storage import write_json_atomic
 
@@ -94,8 +95,7 @@ def write_pairs(staging: Path, pairs: list[dict[str, Any]], boxes: dict[str, tup
         a, b = pair["identities"]
         target = staging / "pairs" / f"{folders.get(a, a)}+{folders.get(b, b)}" / f"{pair['frame_id']}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(target), crop):
-            raise BadMediaError(target, "cannot write pair reference image")
+        write_image(target, crop)
         write_json_atomic(target.with_suffix(".json"), {**{k: v for k, v in pair.items() if k != "score"},
                                                         "type": "pair", "boxes": both.tolist()})
         rows.append({"identity": a, "partner": b, "set": "pairs", "frame_id": pair["frame_id"],

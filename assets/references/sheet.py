@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import polars as pl
 
-from resources.errors import BadMediaError
+from resources.disk_space import write_image
+
 
 TILE = 96
 CAPTION = 28
@@ -41,8 +42,7 @@ def contact_sheet(path: Path, references: pl.DataFrame, resolve, max_per_row: in
     width = max(r.shape[1] for r in rows)
     sheet = np.vstack([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), sheet):
-        raise BadMediaError(path, "cannot write the contact sheet")
+    write_image(path, sheet)
     return True
 
 

@@ -11,6 +11,7 @@ import polars as pl
 from assets.frames.handoff import read_handoff
 from assets.frames.picture import recorded_picture
 from assets.shot_analysis.core import Inputs
+from resources.disk_space import write_image
 from resources.ingest import source_file
 from resources.storage import FilmWorkspace
 
@@ -45,8 +46,7 @@ def write_picture(workspace: FilmWorkspace, folder: str, name: str, picture: np.
     target = workspace.artefact_dir(folder) / name
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{name}.partial.png")
-    if not cv2.imwrite(str(partial), picture):
-        raise OSError(f"could not write {partial}")
+    write_image(partial, picture)
     os.replace(partial, target)
     return target
 

@@ -25,6 +25,7 @@ from orchestration.review.limits import (
 )
 from resources import review_state as rs
 from resources.catalog import Catalog
+from resources.disk_space import write_image
 from resources.errors import CastforgeError
 from resources.image_codec import read_image
 from resources.paths import castforge_home
@@ -238,7 +239,7 @@ def thumbnail(path: Path, box: tuple[int, int], films_root: Path) -> Path:
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_name(f".{cached.name}.tmp.png")
-    cv2.imwrite(str(tmp), small, [cv2.IMWRITE_PNG_COMPRESSION, 1])  # small already: fast beats smallest
+    write_image(tmp, small, [cv2.IMWRITE_PNG_COMPRESSION, 1])  # small already: fast beats smallest
     tmp.replace(cached)
     if next(_thumbnails_written) % 100 == 0:  # bounded cache; counting the folder on every write would cost more
         prune_thumbnails(cached.parent)
