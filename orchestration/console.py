@@ -8,6 +8,7 @@ sees each step event as it happens and decides what a person reads.
 
 import logging
 import os
+import re
 import sys
 import time
 from datetime import datetime
@@ -20,6 +21,8 @@ PROGRESS_LOGGER = "castforge.progress"   # stages report progress here (resource
 # metadata that is bookkeeping, not a count a person wants on the step's line
 NOT_COUNTS = {"rows", "seconds", "fingerprint", "cached", "review_revision", "decoded_frames", "embedding_dim"}
 MAX_COUNTS = 4
+# castforge's own errors are written for a person: Dagster's "module.Class: message" shows them as "Class: message"
+OWN_ERROR_MODULE = re.compile(r"^resources\.errors\.(?=\w+: )")
 PIPED_EVERY_S = 10.0   # progress lines when the output is not a terminal
 
 
@@ -128,7 +131,8 @@ class Console:
         elif kind == "STEP_FAILURE":
             error = event.step_failure_data.error
             cause = error.cause if error is not None and error.cause is not None else error
-            message = (cause.message if cause is not None else "unknown error").strip().splitlines()
+            said = (cause.message if cause is not None else "unknown error").strip()
+            message = OWN_ERROR_MODULE.sub("", said).splitlines()
             self.results[asset] = {"status": "failed", "error": message[-1] if message else "",
                                    "first_line": message[0] if message else "unknown error"}
             self.say(f"  {asset:<20} FAILED: {message[-1] if message else ''}")

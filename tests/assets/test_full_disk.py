@@ -68,7 +68,8 @@ def test_a_full_disk_is_named_keeps_earlier_results_and_the_run_resumes(tmp_path
     assert rc == {"ingest": "0", "first": "0", "full": "1", "floor": "1", "resumed": "0"}
 
     full = (out / "full.err").read_text()
-    assert f"film 's', stage 'frames': the disk holding {mount}/home/films/s is full" in full
+    assert (f"step frames failed: DiskFullError: film 's', stage 'frames': the disk holding {mount}/home/films/s "
+            "is full") in full
     assert "nothing of the stage was kept, earlier results are intact" in full
     assert "run the same command again" in full
     before, after = (json.loads((out / f).read_text()) for f in ("before.json", "after_full.json"))
