@@ -252,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if args.verbose:
             log.exception("castforge: %s", error)
-        home = castforge_home()
-        print(f"castforge: {error}: the disk holding {home} is full ({shown_bytes(free_bytes(home))} free). Free "
+        home, said = castforge_home(), (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"castforge: {said}: the disk holding {home} is full ({shown_bytes(free_bytes(home))} free). Free "
               "space there (or set CASTFORGE_HOME to a folder on a larger disk) and run the same command again.",
               file=sys.stderr)
         return 2

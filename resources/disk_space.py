@@ -17,7 +17,8 @@ from typing import Any
 
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # libraries that report the operating system's error in their own exception's text (polars / Arrow, DuckDB)
-FULL_TEXTS = ("no space left on device", "disk quota exceeded", "os error 28)", "os error 122)")
+FULL_TEXTS = ("no space left on device", "disk quota exceeded", "os error 28)", "os error 122)",
+              "database or disk is full")   # SQLite (Dagster's run storage): SQLITE_FULL
 MIN_FREE_ENV = "CASTFORGE_MIN_FREE_MB"
 DEFAULT_MIN_FREE_MB = 200
 # a failed write of an image this much smaller than the free space is not blamed on the disk

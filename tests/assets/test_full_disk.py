@@ -29,6 +29,9 @@ hidden = [str(p.relative_to(root)) for p in root.rglob(".*") if p.suffix != ".ho
 print(json.dumps({"files": files, "hidden": hidden}))
 PY
 }
+mount -t tmpfs -o size=100k tmpfs "$TINY"   # too small for the run's own records (Dagster's home, the catalog)
+CASTFORGE_HOME="$TINY/home" DAGSTER_HOME="$TINY/home/dagster" cf ingest "$VIDEO" --film s > /dev/null 2> "$OUT/tiny.err"
+echo "tiny $?" >> "$OUT/rc"
 cf ingest "$VIDEO" --film s > /dev/null; echo "ingest $?" >> "$OUT/rc"
 cf materialize s --select frames > /dev/null 2>&1; echo "first $?" >> "$OUT/rc"
 state > "$OUT/before.json"
@@ -58,14 +61,17 @@ def _private_tmpfs_works() -> bool:
 def test_a_full_disk_is_named_keeps_earlier_results_and_the_run_resumes(tmp_path, shared):
     if not _private_tmpfs_works():
         pytest.skip("needs `unshare -rm` and a tmpfs mount in a private namespace (user namespaces off here)")
-    mount, out = tmp_path / "mnt", tmp_path / "out"
-    mount.mkdir(), out.mkdir()
-    env = {**os.environ, "MNT": str(mount), "OUT": str(out), "PY": sys.executable, "PYTHONPATH": str(REPO_ROOT),
+    mount, tiny, out = tmp_path / "mnt", tmp_path / "tiny", tmp_path / "out"
+    mount.mkdir(), tiny.mkdir(), out.mkdir()
+    env = {**os.environ, "MNT": str(mount), "TINY": str(tiny), "OUT": str(out), "PY": sys.executable, "PYTHONPATH": str(REPO_ROOT),
            "VIDEO": str(shared / "media/video/sintel_trailer_480x204.mp4")}
     subprocess.run(["unshare", "-rm", "bash", "-c", SCRIPT], cwd=REPO_ROOT, env=env, check=True, timeout=600)
 
     rc = dict(line.split() for line in (out / "rc").read_text().splitlines())
-    assert rc == {"ingest": "0", "first": "0", "full": "1", "floor": "1", "resumed": "0"}
+    assert rc == {"tiny": "2", "ingest": "0", "first": "0", "full": "1", "floor": "1", "resumed": "0"}
+    tiny_said = (out / "tiny.err").read_text().strip().splitlines()
+    assert len(tiny_said) == 1 and tiny_said[0].startswith("castforge: ")   # no traceback
+    assert f"the disk holding {tiny}/home is full" in tiny_said[0] and "run the same command again" in tiny_said[0]
 
     full = (out / "full.err").read_text()
     assert (f"step frames failed: DiskFullError: film 's', stage 'frames': the disk holding {mount}/home/films/s "
