@@ -204,11 +204,11 @@ class IdentityParams:
                                            # with the tracks of other shots, they are this alike to in the image
                                            # embedding and the colours each (faceless_designs.py; None: off) ...
     faceless_design_lead: float = 0.1      # ... and this much more alike than to any other identity
-    faced_rows_follow_faceless: bool = False  # at the end, a faced row in a face identity whose cut-out is not
+    faced_rows_follow_faceless: bool = False  # last of all, a faced row in a face identity whose cut-out is not
                                            # faceless_design_join alike to that identity's other members moves to
                                            # the faceless group it is that alike to, appearance_margin ahead of every
                                            # other identity (a faceless character's stray face; faced_faceless_looks.py)
-    track_rows_follow_placed: bool = False  # last, a row still noise joins the identity all its track's placed rows
+    track_rows_follow_placed: bool = False  # then a row still noise joins the identity all its track's placed rows
                                            # hold where it is faceless_design_join alike to those rows and its key
                                            # frame holds no row of that identity (placed_tracks.py)
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id

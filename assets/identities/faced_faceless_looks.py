@@ -22,7 +22,8 @@ def faced_rows_to_faceless_groups(labels: np.ndarray, confidence: np.ndarray, bl
     (``design_similarities`` over ``blocks``: the image embedding and the colours) where that group is at least
     ``faceless_design_join`` alike, the row's own identity's other members are not (its look is not theirs), and
     the group leads every other identity by ``appearance_margin``. Changes ``labels`` and ``confidence`` in place;
-    returns the rows moved. Read against the identities as they stand before any row moves."""
+    returns the rows moved. Read against the identities as they stand before any row moves; the identity step runs
+    it last, once a track's rows have followed its placed rows, so a group is read with every row it holds."""
     bar = params.faceless_design_join
     identities = [np.flatnonzero(labels == index) for index in range(len(groups))]
     faceless = [index for index, group in enumerate(groups) if not group["has_faces"] and identities[index].size]

@@ -194,8 +194,8 @@ def face_leans(face_unit: np.ndarray, labels: np.ndarray, prototypes: np.ndarray
 
 
 def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, params: TrackParams,
-                  own: np.ndarray | None = None, looks: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+                  own: np.ndarray | None = None, looks: np.ndarray | None = None,
+                  apart: set[tuple[int, int]] | None = None) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """Each track's identity from its members' votes, and who inherits it.
 
     ``labels``: each row's identity index (-1 none); ``votes``: each row's vote weight (its face quality when the
@@ -206,8 +206,12 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
     a track). A track without any clear face is left as it is: appearance alone does not decide a track.
     ``looks``: unit cut-out vectors per row; with ``params.min_inherit_look`` a row inherits only when it looks
     like one of the winner's voters that much: a drawn character whose face no detector finds (a zombie) walks
-    into another's track where their cut-outs cross, and a track's one clear face is then all its vote. Returns
-    (labels, track share per row (0 where no decision), inherited per row)."""
+    into another's track where their cut-outs cross, and a track's one clear face is then all its vote.
+    ``apart``: pairs (i < j) of rows of one frame whose boxes are apart (``shared_frames.conflicts``: two
+    characters); a row does not inherit an identity that such a row of its frame shows by its own clear face: the
+    character is already there (a track waiting over key frames where its character is hidden can take up another
+    character's cut-out where its character was last seen, while she reappears elsewhere on a track of her own).
+    Returns (labels, track share per row (0 where no decision), inherited per row)."""
     out = np.asarray(labels).copy()
     share = np.zeros(len(out), dtype=np.float32)
     inherited = [False] * len(out)
@@ -215,6 +219,7 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
     for row, track in enumerate(track_of):
         if track:
             members.setdefault(track, []).append(row)
+    shown_beside = _identities_shown_beside(apart or set(), labels, votes)
     for rows in members.values():
         tally: dict[int, float] = {}
         for row in rows:
@@ -231,9 +236,37 @@ def decide_tracks(track_of: list[str], labels: np.ndarray, votes: np.ndarray, pa
             share[row] = fraction
             voted = votes[row] > 0 and labels[row] >= 0
             kept_own = own is not None and bool(own[row]) and labels[row] >= 0
-            if not voted and not kept_own and out[row] != winner and _looks_alike(row, voters, looks, params):
+            if (not voted and not kept_own and out[row] != winner and _looks_alike(row, voters, looks, params)
+                    and winner not in shown_beside.get(row, ())):
                 out[row], inherited[row] = winner, True
     return out, share, inherited
+
+
+def rows_linked_after_a_wait(track_of: list[str], instances: pl.DataFrame) -> set[int]:
+    """Rows whose track skipped at least one key frame of its shot (with instances) before taking them up."""
+    order = {}
+    for shot, frames in _shots_and_frames(instances):
+        for position, rows in enumerate(frames):
+            for row in rows:
+                order[row] = position
+    last: dict[str, int] = {}
+    waited: set[int] = set()
+    for row in sorted((r for r in range(len(track_of)) if track_of[r] and r in order), key=order.get):
+        if track_of[row] in last and order[row] - last[track_of[row]] > 1:
+            waited.add(row)
+        last[track_of[row]] = order[row]
+    return waited
+
+
+def _identities_shown_beside(apart: set[tuple[int, int]], labels: np.ndarray, votes: np.ndarray
+                             ) -> dict[int, set[int]]:
+    """Row -> the identities that rows of its frame, apart from it, hold by their own clear face (a vote)."""
+    shown: dict[int, set[int]] = {}
+    for i, j in apart:
+        for row, other in ((i, j), (j, i)):
+            if votes[other] > 0 and labels[other] >= 0:
+                shown.setdefault(row, set()).add(int(labels[other]))
+    return shown
 
 
 def _looks_alike(row: int, voters: list[int], looks: np.ndarray | None, params: TrackParams) -> bool:
