@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 import polars as pl
 
@@ -21,6 +20,7 @@ from assets.audio.active_speakers import (EVIDENCE_SCHEMA, ActiveSpeakerParams, 
 from assets.frames.decode import open_video_stream
 from assets.frames.frame_pixels import frame_pixels
 from assets.frames.picture import PictureGeometry, shown
+from resources.area_resize import area_resized
 from resources.cores import available_cores
 from resources.backends.mouth_landmarks import lower_face_motion, lower_face_patch
 from resources.media import decoded_frames, film_origin_s
@@ -40,14 +40,20 @@ def rgb_of(reformatter, frame, max_height: int | None = None, picture: PictureGe
     """The decoded ``frame`` as RGB; one taller than ``max_height`` rows (None: no cap) scaled to that many rows in
     the same swscale pass (area interpolation), its width rounded as resources/analysis_frame.py rounds it.
     ``picture``: the frames stage's picture geometry (the key frames' boxes are in its pixels), applied first, and
-    its tone map (an HDR film's pixels as the key frames show them)."""
+    its tone map (an HDR film's pixels as the key frames show them); a picture with a geometry is scaled after it,
+    by OpenCV's area filter (resources/area_resize.py: the same bytes as ``cv2.resize``, half the CPU)."""
     tone = picture.tone if picture is not None else None
     if picture is not None and not picture.identity:
-        image = shown(frame_pixels(reformatter, frame, tone, format="rgb24"), picture)
+        image = frame_pixels(reformatter, frame, tone, format="rgb24")
+        if picture.crop is not None and picture.sar == 1 and not picture.rotation:
+            crop = picture.crop   # only cropped: the resize reads the crop in place (``shown`` would copy it)
+            image = image[crop.y:crop.y + crop.height, crop.x:crop.x + crop.width]
+        else:
+            image = shown(image, picture)
         if not max_height or image.shape[0] <= max_height:
-            return image
+            return np.ascontiguousarray(image)
         width = max(1, round(image.shape[1] * max_height / image.shape[0]))
-        return cv2.resize(image, (width, max_height), interpolation=cv2.INTER_AREA)
+        return area_resized(image, width, max_height)
     if not max_height or frame.height <= max_height:
         return frame_pixels(reformatter, frame, tone, format="rgb24")
     width = max(1, round(frame.width * max_height / frame.height))

@@ -1,6 +1,7 @@
 """Active speakers on a synthetic talking-mouth clip with known truth: two drawn faces, each mouth opening and
 closing (syllables at ~4 Hz) while its own voice talks, the picture late by a known offset."""
 
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -225,6 +226,60 @@ def test_frames_at_reads_a_tall_frame_at_the_height_cap_and_a_short_one_as_it_is
         assert np.abs(image.astype(int) - expected).mean() < 3.0
     scaled = dict(every_frame_at(video, times, max_height=SIZE[1] // 2))
     assert all(image.shape == (SIZE[1] // 2, SIZE[0] // 2, 3) for image in scaled.values())
+
+
+def letterboxed_clip(path: Path, shared: Path, frames: int = 12) -> Path:
+    """Penny & Chip at 1600 x 900 inside a 1920 x 1080 frame with black bars (a letterboxed 1080p film)."""
+    import av
+
+    with av.open(str(shared / "media/video/2d/penny_and_chip_26shots_480p.mp4")) as source, \
+            av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
+        source.seek(40_000_000)
+        for index, frame in enumerate(source.decode(video=0)):
+            if index == frames:
+                break
+            picture = np.zeros((1080, 1920, 3), np.uint8)
+            picture[90:990, 160:1760] = cv2.resize(frame.to_ndarray(format="rgb24"), (1600, 900))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_cropped_1080p_frame_is_read_at_480_rows_as_opencvs_area_resize_of_the_crop(tmp_path: Path, shared,
+                                                                                        monkeypatch):
+    """A letterboxed 1080p film's drawn shot: the crop is read in place and area-resized by the compiled twin
+    (resources/area_resize.py), the bytes OpenCV's resize of the cropped frame gives (what lip sync read before)."""
+    from assets.audio import mouth_tracks
+    from assets.frames.picture import Crop, PictureGeometry, shown
+
+    resized = []
+
+    def counted(image, width, height):
+        resized.append(image.base is not None)   # a view into the converted frame, not a copy
+        return area_resize.area_resized(image, width, height)
+
+    from resources import area_resize
+
+    monkeypatch.setattr(mouth_tracks, "area_resized", counted)
+    video = letterboxed_clip(tmp_path / "boxed.mp4", shared)
+    picture = PictureGeometry(1920, 1080, crop=Crop(160, 90, 1600, 900))
+    times = np.array([0.0, 0.12, 0.28, 0.4])
+    full = dict(frames_at(video, times, picture=picture))
+    read = dict(frames_at(video, times, max_height=480, picture=picture))
+    assert resized == [True] * len(times)
+    assert all(full[i].shape == (900, 1600, 3) for i in full)
+    for i, image in read.items():
+        assert image.shape == (480, 853, 3)
+        assert np.array_equal(image, cv2.resize(full[i], (853, 480), interpolation=cv2.INTER_AREA))
+    # a geometry with square pixels changed as well (here a pixel aspect): shown's picture, resized the same way
+    wide = PictureGeometry(1920, 1080, crop=Crop(160, 90, 1600, 900), sar=Fraction(4, 3))
+    for i, image in frames_at(video, times[:1], max_height=480, picture=wide):
+        expected = shown(np.ascontiguousarray(full[i]), PictureGeometry(1600, 900, sar=Fraction(4, 3)))
+        assert np.array_equal(image, cv2.resize(expected, (1138, 480), interpolation=cv2.INTER_AREA))
 
 
 def test_frames_at_seeks_earlier_when_the_first_frame_read_is_late(tmp_path: Path, monkeypatch):
