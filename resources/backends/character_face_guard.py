@@ -29,6 +29,8 @@ segmenter cuts.
 import cv2
 import numpy as np
 
+from resources.backends.character_seeds import FRONT_FACE_SIZE, _face_size
+
 BODY_BELOW = 0.5  # face heights below the face box's bottom the cut must reach in the face's columns
 SKIN_SHARE = 0.5  # share of the face's lower middle in a drawn skin fill
 # A drawn skin fill: a warm hue (red through yellow, degrees), some saturation (a grey or white object's hue means
@@ -99,15 +101,34 @@ def on_body_below(face: np.ndarray, head: np.ndarray, head_cut: np.ndarray) -> b
                 and head_cut[min(height - 1, max(0, int(cy))), min(width - 1, max(0, int(cx)))])
 
 
+# A face on the body below another seed's face that is a drawn skin fill (SKIN_SHARE) and at least FRONT_FACE_SIZE of
+# that head's size is another character's face, not a face found on a shirt or a lap (those show no skin: 0.00-0.13)
+# nor a hand (skin, but smaller than the head): a character standing behind, shorter than the one in front, whose
+# face the front one's cut (made before the cuts are parted) holds (tune composites, Sita / Saha seed 31 scene 7:
+# Sita's AnimeFace face 0.67 at Saha's chest, skin 0.74, 1.27 times Saha's face; her instance was dropped and Saha's
+# cut kept her; session 49, h74)
+FACE_BEHIND = True
+
+
+def another_characters_face(bgr: np.ndarray, face: np.ndarray, head: np.ndarray, monochrome: bool = False) -> bool:
+    """Whether ``face``, lying on the body below ``head``, is another character's face: a drawn skin fill at least
+    FRONT_FACE_SIZE of the head's size (``character_seeds._face_size``)."""
+    return FACE_BEHIND and _face_size(face) >= FRONT_FACE_SIZE * _face_size(head) \
+        and skin_share(bgr, face, monochrome) >= SKIN_SHARE
+
+
 def false_face_seeds(bgr: np.ndarray, seeds: list, cuts: list[np.ndarray], drawn: bool,
                      monochrome: bool = False) -> list[bool]:
     """Per seed, whether it is a lone face's seed on a drawn shot whose face lies on the body below another seed's
-    face (``on_body_below``) or heads no character (``heads_character``; ``monochrome``: the frame has no colour)."""
+    face (``on_body_below``; unless it is ``another_characters_face``) or heads no character (``heads_character``;
+    ``monochrome``: the frame has no colour)."""
     if not drawn:
         return [False] * len(seeds)
     heads = [(seed.face, cut) for seed, cut in zip(seeds, cuts) if seed.face is not None]
     return [seed.kind == "face" and seed.face is not None and
-            (any(on_body_below(seed.face, head, head_cut) for head, head_cut in heads if head is not seed.face)
+            (any(on_body_below(seed.face, head, head_cut) and not another_characters_face(bgr, seed.face, head,
+                                                                                         monochrome)
+                 for head, head_cut in heads if head is not seed.face)
              or not heads_character(bgr, seed.face, cut, monochrome)) for seed, cut in zip(seeds, cuts)]
 
 

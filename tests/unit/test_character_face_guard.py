@@ -8,9 +8,11 @@ none does, and Chip's face still seeds his head (its skin fill)."""
 import numpy as np
 import pytest
 
+import resources.backends.character_face_guard as guard
 import resources.backends.opencv_characters as characters
 from assets.instances.composites import read_background
-from resources.backends.character_face_guard import body_below, held_above, on_body_below, skin_share
+from resources.backends.character_face_guard import (another_characters_face, body_below, held_above, on_body_below,
+                                                     skin_share)
 
 BUNTING = [(531, 83), (611, 98)]  # the centres of AnimeFace's faces on the bunting (frame pixels, 854 x 480)
 CHIP = (560, 216)  # Chip's face's centre
@@ -79,3 +81,33 @@ def test_a_face_on_a_figure_below_its_head():
     assert not on_body_below(face, np.array([38, 50, 62, 74], np.float32), head_cut)  # level with it: a neighbour
     assert not on_body_below(face, np.array([78, 20, 98, 44], np.float32), head_cut)  # beside it
     assert not on_body_below(face, head, np.zeros_like(head_cut))  # the head's cut does not reach it
+
+
+def _behind_cut_iou(shared, drawn_cues, monkeypatch, enabled: bool) -> float:
+    """Tune composite, Sita / Saha seed 31 scene 7: Sita stands behind Saha, her face (AnimeFace 0.67) at his chest,
+    inside his cut before the cuts are parted. The best IoU of a face-seeded cut with Sita's visible truth."""
+    from assets.instances.composites import mask_iou
+    from bench.composites import build_scenes
+
+    monkeypatch.setattr(guard, "FACE_BEHIND", enabled)
+    scene = build_scenes("tune", 8, 31)[0][7]
+    sita = next(c for c in scene.characters if c.name == "sita_front").mask
+    found = characters.OpencvCharacterSegmenter(cues=drawn_cues).segment(scene.rgb)
+    return max([mask_iou(f["mask"], sita) for f in found if "face" in f["seed"] and "person" not in f["seed"]] or [0.0])
+
+
+def test_a_face_behind_at_another_characters_chest_keeps_its_cut(shared, drawn_cues, monkeypatch):
+    """A face on the body below another seed's face (``on_body_below``) that is a skin fill at least as big as that
+    head (``another_characters_face``) is a character behind, not a face on a shirt: its cut stays an instance."""
+    assert _behind_cut_iou(shared, drawn_cues, monkeypatch, False) < 0.2  # dropped as a face on Saha's shirt
+    assert _behind_cut_iou(shared, drawn_cues, monkeypatch, True) > 0.5
+
+
+def test_a_head_sized_skin_face_on_a_body_is_another_characters():
+    head = np.array([38, 20, 62, 44], np.float32)
+    skin = np.zeros((120, 100, 3), np.uint8)
+    skin[:] = (150, 190, 240)  # BGR of a light peach skin
+    assert another_characters_face(skin, np.array([38, 60, 62, 84], np.float32), head)
+    assert not another_characters_face(skin, np.array([44, 60, 56, 72], np.float32), head)  # a hand: half the head
+    shirt = np.full((120, 100, 3), 200, np.uint8)
+    assert not another_characters_face(shirt, np.array([38, 60, 62, 84], np.float32), head)  # no skin: a shirt
