@@ -72,3 +72,9 @@ def assign_film_rows(path: Path, **overrides):
 def members(characters: np.ndarray, labels: np.ndarray, label: int) -> Counter:
     """The characters of the rows an identity (``label``) holds, counted."""
     return Counter(characters[labels == label].tolist())
+
+
+def stored_row(path: Path, frame: int, inst: int) -> int:
+    """The index of key frame ``frame``'s cut-out ``inst`` among a stored film's rows (``assign_film_rows``' file)."""
+    stored = np.load(path)
+    return int(np.flatnonzero((stored["frame"] == frame) & (stored["inst"] == inst))[0])

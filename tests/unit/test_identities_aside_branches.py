@@ -16,14 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from assets.identities.design_split import linkage_parts, part_size_rule
-from tests.identity_rows import assign_film_rows, members
+from tests.identity_rows import assign_film_rows, members, stored_row
 
 ROWS = Path(__file__).resolve().parents[2] / "tests/data/kenney_film_tune_s7_aside_faces.npz"
 
 
 def row(frame: int, inst: int) -> int:
-    stored = np.load(ROWS)
-    return int(np.flatnonzero((stored["frame"] == frame) & (stored["inst"] == inst))[0])
+    return stored_row(ROWS, frame, inst)
 
 
 def test_the_zombies_faces_are_one_identity_and_the_male_persons_holds_none():

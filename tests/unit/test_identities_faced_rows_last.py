@@ -16,14 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.identity_rows import assign_film_rows
+from tests.identity_rows import assign_film_rows, stored_row
 
 ROWS = Path(__file__).resolve().parents[2] / "tests/data/kenney_film_held_out_s43_faced_rows.npz"
 
 
 def row(frame: int, inst: int) -> int:
-    stored = np.load(ROWS)
-    return int(np.flatnonzero((stored["frame"] == frame) & (stored["inst"] == inst))[0])
+    return stored_row(ROWS, frame, inst)
 
 
 def test_the_male_persons_face_row_joins_his_group_with_his_track_rows():
