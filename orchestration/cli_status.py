@@ -2,8 +2,11 @@
 `castforge params [ASSET]`: every declared parameter with its type, default and meaning."""
 
 import argparse
+from pathlib import Path
 
+from resources.disk_space import free_bytes, min_free_bytes, shown_bytes
 from resources.errors import CastforgeError, did_you_mean
+from resources.paths import castforge_home
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,7 +83,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"    {row['asset']:<20} {state:<8} {rows[:70]:<70} {when}")
             if row["why"]:
                 print(f"    {'':<20} {'':<8} ({row['why']})")
+    print(disk_line(castforge_home()))
     return 0
+
+
+def disk_line(home: Path) -> str:
+    """The free space on the home's disk, and whether it is under the floor a stage needs to start."""
+    free, floor = free_bytes(home), min_free_bytes()
+    under = (f"; under CASTFORGE_MIN_FREE_MB ({shown_bytes(floor)}): stages will not start"
+             if free is not None and free < floor else "")
+    return f"\nhome {home}: {shown_bytes(free)} free on its disk{under}"
 
 
 def _cmd_params(args: argparse.Namespace) -> int:

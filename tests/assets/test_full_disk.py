@@ -44,6 +44,7 @@ state > "$OUT/after_full.json"
 cf status s > "$OUT/status.txt" 2>&1
 CASTFORGE_MIN_FREE_MB=40 cf materialize s --select frames --set frames.frames_per_shot=12 > /dev/null \
   2> "$OUT/floor.err"; echo "floor $?" >> "$OUT/rc"
+CASTFORGE_MIN_FREE_MB=40 cf status s > "$OUT/status_floor.txt" 2>&1
 rm "$MNT/filler"
 cf materialize s --select frames --set frames.frames_per_shot=12 > "$OUT/resumed.out" 2>&1; echo "resumed $?" >> "$OUT/rc"
 state > "$OUT/resumed.json"
@@ -84,6 +85,8 @@ def test_a_full_disk_is_named_keeps_earlier_results_and_the_run_resumes(tmp_path
     assert before["hidden"] == []
     status = (out / "status.txt").read_text()
     assert "frames" in status and "is full" in status  # the catalog recorded why
+    assert f"home {mount}/home: " in status and "free on its disk" in status and "will not start" not in status
+    assert "under CASTFORGE_MIN_FREE_MB (40.0 MB): stages will not start" in (out / "status_floor.txt").read_text()
 
     floor = (out / "floor.err").read_text()
     assert "under CASTFORGE_MIN_FREE_MB (40.0 MB): the stage did not start" in floor
