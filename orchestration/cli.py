@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from resources.disk_space import free_bytes, is_disk_full, shown_bytes
-from resources.errors import CastforgeError, ConfigError, FilmNotFoundError, did_you_mean
+from resources.errors import FREE_SPACE_ADVICE, CastforgeError, ConfigError, FilmNotFoundError, did_you_mean
 from resources.media import IMAGE_SUFFIXES
 from resources.paths import castforge_home, ensure_dagster_home
 
@@ -253,9 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             log.exception("castforge: %s", error)
         home, said = castforge_home(), (str(error).strip().splitlines() or [type(error).__name__])[0]
-        print(f"castforge: {said}: the disk holding {home} is full ({shown_bytes(free_bytes(home))} free). Free "
-              "space there (or set CASTFORGE_HOME to a folder on a larger disk) and run the same command again.",
-              file=sys.stderr)
+        print(f"castforge: {said}: the disk holding {home} is full ({shown_bytes(free_bytes(home))} free). "
+              f"{FREE_SPACE_ADVICE}.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("castforge: interrupted", file=sys.stderr)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from resources.errors import ConfigError
+
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # libraries that report the operating system's error in their own exception's text (polars / Arrow, DuckDB)
 FULL_TEXTS = ("no space left on device", "disk quota exceeded", "os error 28)", "os error 122)",
@@ -64,8 +66,6 @@ def min_free_bytes() -> int:
     try:
         megabytes = float(raw) if raw else DEFAULT_MIN_FREE_MB
     except ValueError:
-        from resources.errors import ConfigError
-
         raise ConfigError(f"{MIN_FREE_ENV}={raw!r} is not a number of megabytes") from None
     return max(0, int(megabytes * (1 << 20)))
 

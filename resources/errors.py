@@ -61,6 +61,9 @@ class ConfigError(CastforgeError):
     """A configuration layer or a run override that names an unknown section or key, or holds a bad value."""
 
 
+FREE_SPACE_ADVICE = "Free space there (or set CASTFORGE_HOME to a folder on a larger disk) and run the same command again"
+
+
 class DiskFullError(CastforgeError):
     """A stage that cannot write: the disk holding the film's folder is full (or under ``CASTFORGE_MIN_FREE_MB``)."""
 
@@ -70,6 +73,5 @@ class DiskFullError(CastforgeError):
                 f"is full ({free} free once the stage's partial output was removed): nothing of the stage was "
                 f"kept, earlier results are intact")
         super().__init__(
-            f"film '{film}', stage '{asset}': the disk holding {shown_path(self.folder)} {what}. Free space there "
-            f"(or set CASTFORGE_HOME to a folder on a larger disk) and run the same command again: finished stages "
-            f"are reused.")
+            f"film '{film}', stage '{asset}': the disk holding {shown_path(self.folder)} {what}. {FREE_SPACE_ADVICE}: "
+            f"finished stages are reused.")
