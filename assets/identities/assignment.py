@@ -197,7 +197,9 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     inherit_look = params.appearance_threshold if params.track_inherit_look else None
     track_params = track_params or TrackParams(enabled=params.tracks, vote_share=params.track_vote_share,
                                                min_inherit_look=inherit_look,
-                                               merge_area_ratio=params.track_merge_area_ratio)
+                                               merge_area_ratio=params.track_merge_area_ratio,
+                                               min_link_look=params.appearance_threshold if params.track_link_look
+                                               else None)
     if boxes is not None and track_params.enabled and n:
         labels, confidence, track_ids = _decide_by_tracks(labels, confidence, by, boxes, appearance, face_unit,
                                                           prototypes, params.max_distance, instance_ids, quality,
@@ -323,7 +325,7 @@ def _decide_by_tracks(labels: np.ndarray, confidence: np.ndarray, by: list[str],
                    if face_unit.shape[1] and np.abs(face_unit[k]).sum() > 0 and quality.get(i, (1.0, True))[1]}
     leans = face_leans(face_unit, labels, prototypes, sorted(gated_faces), track_params.lean_margin)
     track_ids = link_tracks(boxes, track_params, normalise(appearance) if appearance is not None else None,
-                            gated_faces, leans)
+                            gated_faces, leans, normalise(looks) if looks is not None else None)
     stats["track_faces_agreeing"] = join_agreeing_track_faces(track_ids, labels, confidence, by, face_unit,
                                                               prototypes, max_distance)
     votes = np.array([quality.get(i, (1.0, True))[0] if k in gated_faces else 0.0

@@ -243,6 +243,10 @@ class IdentityParams:
                                            # (appearance_threshold); off: every row inherits (anime: on)
     track_merge_area_ratio: float | None = None  # a track is decided apart on the two sides of a row this many
                                            # times larger than its neighbours in it, a merged cut-out (anime 1.5)
+    track_link_look: bool = False          # a track links a key frame's cut-out only when its look (as
+                                           # track_inherit_look reads it) is as alike to one of the track's rows
+                                           # as an adoption needs (appearance_threshold); off: motion and the
+                                           # image embedding alone (anime: on)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "IdentityParams":

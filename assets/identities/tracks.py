@@ -37,6 +37,10 @@ class TrackParams:
     merge_area_ratio: float | None = None  # a row whose cut-out is this many times larger than its track's rows on
                                       # either side is a merged cut-out (two characters): the track is decided
                                       # apart before it, at it and after it (track_merges.py); None: off
+    min_link_look: float | None = None  # a link needs the cut-out's look (``looks`` in link_tracks: image
+                                      # embedding and colours) at least this alike to one of the track's rows:
+                                      # where two characters cross, a link by motion alone can go on with the
+                                      # other one's cut-out; None: off
 
 
 def _boxes(table: pl.DataFrame) -> np.ndarray:
@@ -76,13 +80,15 @@ def link_cost(a: np.ndarray, b: np.ndarray, params: TrackParams, appearance: np.
 
 
 def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.ndarray | None = None,
-                faces: dict[int, np.ndarray] | None = None, leans: dict[int, int] | None = None) -> list[str]:
+                faces: dict[int, np.ndarray] | None = None, leans: dict[int, int] | None = None,
+                looks: np.ndarray | None = None) -> list[str]:
     """A track id per row of ``instances`` (instance_id, shot, timestamp_s, frame_id, x0..y1), in row order.
 
     ``appearance``: (rows, D) unit vectors or None (zero rows: unknown appearance, judged on motion alone);
     ``faces``: row -> unit face embedding of the rows whose face passed the quality gate; ``leans``: row -> the
     identity such a face leans to (``face_leans``): a track whose clear faces lean to one identity takes no clear
-    face leaning to another. Ids read
+    face leaning to another; ``looks``: (rows, D) unit cut-out looks that ``params.min_link_look`` reads (zero rows
+    unknown: no veto). Ids read
     ``s<shot>-t<n>`` (n counts from 0 within the shot, in order of the track's first key frame)."""
     from scipy.optimize import linear_sum_assignment
 
@@ -107,6 +113,8 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
                     unknown = ~known[ends][:, None] | ~known[rows][None, :]
                     similarity = np.where(unknown, 1.0, similarity)  # a missing cut-out does not veto a link
                 cost = link_cost(boxes[ends], boxes[rows], params, similarity)
+                if looks is not None and params.min_link_look is not None:
+                    cost[_unlike_looks(looks, [t["rows"] for t in live], rows, params.min_link_look)] = np.inf
                 if faces:
                     for i, track in enumerate(live):
                         face, lean = _track_face(track, faces), _track_lean(track, leans or {})
@@ -131,6 +139,19 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
             for row in track["rows"]:
                 track_of[row] = f"s{shot_label}-t{number}"
     return track_of
+
+
+def _unlike_looks(looks: np.ndarray, tracks: list[list[int]], rows: list[int], bar: float) -> np.ndarray:
+    """(len(tracks), len(rows)): where a key frame's row looks less alike than ``bar`` to every row a track holds so
+    far (its character at each key frame it was seen: a pose or a partial cut-out changes the look from one key
+    frame to the next, not from all of them); rows of unknown look (zero) never veto."""
+    known = np.abs(looks).sum(axis=1) > 0
+    unlike = np.zeros((len(tracks), len(rows)), dtype=bool)
+    for i, held in enumerate(tracks):
+        held = [r for r in held if known[r]]
+        if held:
+            unlike[i] = (looks[held] @ looks[rows].T).max(axis=0) < bar
+    return unlike & known[rows][None, :]
 
 
 def _shots_and_frames(instances: pl.DataFrame):
