@@ -144,6 +144,7 @@ class CaptionFacts(TypedDict, total=False):
     alpha: np.ndarray         # H x W bool: the character's pixels in the image
     light_reference: tuple[float, float]  # the character's usual luminance mean and spread (its identity's median)
     usual_colours: list[str]  # the colour names most of the character's cut-outs show (its own colours)
+    measures: tuple           # (luminance (mean, spread) or None, colour names) of the character's pixels
 
 
 @runtime_checkable
@@ -156,7 +157,10 @@ class Captioner(Protocol):
     character) and returns one caption body per image (no prefix, no trigger word: the caller adds those).
     ``prompt_version`` names the prompt or template, recorded with every caption. A captioner whose class sets
     ``uses_usual_look = True`` also gets ``light_reference`` and ``usual_colours`` (its identity's usual luminance
-    and colours) in each fact; the caller measures them only for such a captioner.
+    and colours) in each fact; the caller measures them only for such a captioner. One that also sets
+    ``reads_measures = True`` reads from an image only what those measures read (each fact's ``measures``:
+    resources/backends/measured_captions.py ``pixel_measures``): it gets them, and None for the image, which the
+    caller then does not decode again.
     """
 
     name: str

@@ -67,9 +67,10 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None,
     one seek per call; frames taller than ``max_height`` rows come scaled to it (``rgb_of``). The window's packets
     are read first, so which frames are picked is known from their
     timestamps before decoding: frames no other frame is predicted from (most B-frames) are skipped unless picked
-    (the grid at 12.5 Hz picks about every other frame of a 24 fps film; the frames between the seek point and
-    the window are never picked). Where the decoder does not give a picked frame, the window is decoded again
-    frame by frame from there, so the frames are those of a full decode either way."""
+    (the grid at 12.5 Hz picks about every other frame of a 24 fps film), and decoding starts at the last key
+    frame before the first picked frame (``first_key_packet``), not at the seek point. Where the decoder does not
+    give a picked frame, the window is decoded again frame by frame from there, so the frames are those of a full
+    decode either way."""
     if len(times) == 0:
         return
     from av.video.reformatter import VideoReformatter
@@ -93,7 +94,7 @@ def frames_at(video: Path, times: np.ndarray, max_height: int | None = None,
         # up to the last picked frame's packet, then None: flush the decoder's delayed frames (the packets read past
         # it, up to REORDER_MARGIN_S of them, only push frames out: no picked frame is predicted from them)
         last = max((i for i, p in enumerate(packets) if p.pts is not None and p.pts * base in needed), default=-1)
-        for packet in [*packets[:last + 1], None]:
+        for packet in [*packets[first_key_packet(packets, picks, base, last):last + 1], None]:
             if packet is not None:
                 codec.skip_frame = "DEFAULT" if packet.pts is not None and packet.pts * base in needed else "NONREF"
             for frame in codec.decode(packet):
@@ -129,6 +130,18 @@ def window_packets(container, stream, target: int, until_s: float) -> list:
         if packet.size and (packets or packet.is_keyframe):  # decoding starts at a key frame
             packets.append(packet)
     return packets
+
+
+def first_key_packet(packets: list, picks: list[float], base: float, last: int) -> int:
+    """Where decoding starts: the last key frame among ``packets[:last + 1]`` shown at or before the first picked
+    frame (0: the window's own first packet). The packets before it were read only for their timestamps, which
+    decide the picks (the frame nearest the first time may be the one before a cut's key frame, or after it, by
+    less than a frame): no picked frame is predicted from them. A window starting on a cut (a key frame a rounded
+    shot start lies just before or after) decodes from that key frame, not from the one before the seek's lead."""
+    if not picks:
+        return 0
+    return max((i for i, p in enumerate(packets[:last + 1])
+                if p.is_keyframe and p.pts is not None and p.pts * base <= picks[0]), default=0)
 
 
 def nearest_stamps(stamps: list[float], times: np.ndarray) -> list[float]:

@@ -18,7 +18,7 @@ from assets.captions.tokens import CLIP_MAX_TOKENS, fit_phrases
 from assets.pose.core import load_cutout_rgb
 from assets.pose.selection import face_boxes, face_yaws
 from assets.pose.views import body_extent, pose_phrases, upright_body_problem
-from resources.backends.measured_captions import fact_phrases
+from resources.backends.measured_captions import PixelMeasures, fact_phrases
 
 CAPTION_SCHEMA = {"instance_id": pl.String, "identity": pl.String, "trigger": pl.String, "caption": pl.String,
                   "clip_tokens": pl.Int32, "dropped_phrases": pl.Int32, "view": pl.String, "pose_bucket": pl.String,
@@ -93,25 +93,33 @@ USUAL_LOOK_MIN_ITEMS = 3  # an identity's usual look is read over at least this 
 USUAL_COLOUR_SHARE = 0.5  # a colour name in at least this share of an identity's cut-outs is part of the character
 
 
-def usual_looks(rows: pl.DataFrame, absolute: Callable[[str], Path], background: int
-                ) -> dict[str, dict[str, Any]]:
-    """identity -> its usual look over its readable cut-outs: ``light_reference``, the median (mean, spread) of
-    their pixels' luminance, and ``usual_colours``, the colour names at least USUAL_COLOUR_SHARE of them show.
-    A caption names what varies between a character's images; its constant colours and light are the character's,
-    what the trigger word learns (measured_captions). Identities with fewer than USUAL_LOOK_MIN_ITEMS readable
-    cut-outs get none."""
-    from resources.backends.measured_captions import character_pixels, luminance_stats, pixel_colour_names
+def cutout_measures(rows: pl.DataFrame, absolute: Callable[[str], Path], background: int
+                    ) -> list[PixelMeasures | None]:
+    """Per row, its cut-out's ``pixel_measures`` (resources/backends/measured_captions.py: the character's
+    luminance (mean, spread) and colour names); None where the cut-out is unreadable."""
+    from resources.backends.measured_captions import pixel_measures
 
-    measured: dict[str, list[tuple[tuple[float, float], list[str]]]] = {}
+    measures: list[PixelMeasures | None] = []
     for row in rows.iter_rows(named=True):
         try:
             rgb, alpha = load_cutout_rgb(absolute(row["path"]), background)
         except ValueError:
+            measures.append(None)
             continue
-        pixels = character_pixels(rgb, alpha)
-        stats = luminance_stats(pixels)
-        if stats is not None:
-            measured.setdefault(str(row["identity"]), []).append((stats, pixel_colour_names(pixels)))
+        measures.append(pixel_measures(rgb, alpha))
+    return measures
+
+
+def usual_looks(rows: pl.DataFrame, measures: list[PixelMeasures | None]) -> dict[str, dict[str, Any]]:
+    """identity -> its usual look over its readable cut-outs (``measures``: ``cutout_measures`` of ``rows``):
+    ``light_reference``, the median (mean, spread) of their pixels' luminance, and ``usual_colours``, the colour
+    names at least USUAL_COLOUR_SHARE of them show. A caption names what varies between a character's images; its
+    constant colours and light are the character's, what the trigger word learns (measured_captions). Identities
+    with fewer than USUAL_LOOK_MIN_ITEMS readable cut-outs get none."""
+    measured: dict[str, list[tuple[tuple[float, float], list[str]]]] = {}
+    for identity, measure in zip(rows["identity"], measures):
+        if measure is not None and measure[0] is not None:
+            measured.setdefault(str(identity), []).append(measure)
     looks = {}
     for identity, items in measured.items():
         if len(items) < USUAL_LOOK_MIN_ITEMS:
@@ -129,7 +137,11 @@ def caption_instances(rows: pl.DataFrame, facts: list[dict[str, Any]], captioner
     """Caption every row; an unreadable cut-out is not shown to the captioner and gets prefix + trigger + the
     measured view, pose and shot phrases only. A captioner that reads an image against the character's usual look
     (``uses_usual_look``) gets its identity's ``light_reference`` and ``usual_colours`` in each fact."""
-    looks = usual_looks(rows, absolute, params.background) if getattr(captioner, "uses_usual_look", False) else {}
+    measures = cutout_measures(rows, absolute, params.background) \
+        if getattr(captioner, "uses_usual_look", False) else None
+    looks = usual_looks(rows, measures) if measures is not None else {}
+    # a captioner that reads only the measures gets them instead of a second decode of every cut-out
+    from_measures = measures is not None and getattr(captioner, "reads_measures", False)
     out = []
     for start in range(0, rows.height, batch_size):
         chunk = rows.slice(start, batch_size)
@@ -137,6 +149,12 @@ def caption_instances(rows: pl.DataFrame, facts: list[dict[str, Any]], captioner
         for i, (row, fact) in enumerate(zip(chunk.iter_rows(named=True), facts[start:start + batch_size])):
             chunk_facts.append(dict(fact))
             chunk_facts[-1].update(looks.get(str(row["identity"]), {}))
+            if from_measures:
+                if measures[start + i] is not None:
+                    images.append(None)
+                    chunk_facts[-1]["measures"] = measures[start + i]
+                    readable.append(i)
+                continue
             try:
                 rgb, alpha = load_cutout_rgb(absolute(row["path"]), params.background)
             except ValueError:

@@ -93,7 +93,12 @@ def luminance_stats(pixels: np.ndarray) -> tuple[float, float] | None:
 
 def pixel_lighting_phrases(pixels: np.ndarray, reference: tuple[float, float] | None = None) -> list[str]:
     """``lighting_phrases`` of pixels already sampled (N x 3 RGB)."""
-    stats = luminance_stats(pixels)
+    return stats_lighting_phrases(luminance_stats(pixels), reference)
+
+
+def stats_lighting_phrases(stats: tuple[float, float] | None,
+                           reference: tuple[float, float] | None = None) -> list[str]:
+    """``lighting_phrases`` of the luminance (mean, spread) already measured (``luminance_stats``)."""
     if stats is None:
         return []
     mean, spread = stats
@@ -107,6 +112,16 @@ def pixel_lighting_phrases(pixels: np.ndarray, reference: tuple[float, float] | 
                    else "brightly lit" if mean > 170 else "medium lighting"]
         contrast = spread > 60
     return phrases + (["high contrast"] if contrast else [])
+
+
+PixelMeasures = tuple[tuple[float, float] | None, list[str]]  # (``luminance_stats``, ``pixel_colour_names``)
+
+
+def pixel_measures(rgb: np.ndarray, mask: np.ndarray | None) -> PixelMeasures:
+    """What a measured caption reads from an image: its character's luminance (mean, spread) and colour names,
+    from one sample of its pixels."""
+    pixels = character_pixels(rgb, mask)
+    return luminance_stats(pixels), pixel_colour_names(pixels)
 
 
 def fact_phrases(fact: dict) -> list[str]:
@@ -123,13 +138,16 @@ class MeasuredCaptioner:
     model = "measured-template"
     prompt_version = "measured-2"  # 2: light and colours read against the character's usual look (session 45)
     uses_usual_look = True
+    # a fact's ``measures`` (``pixel_measures``, taken by the caller for the usual look) stand for its image: the
+    # caller need not decode the cut-out a second time
+    reads_measures = True
 
-    def caption(self, images: list[np.ndarray], facts: list[CaptionFacts]) -> list[str]:
+    def caption(self, images: list[np.ndarray | None], facts: list[CaptionFacts]) -> list[str]:
         bodies = []
         for image, fact in zip(images, facts):
-            pixels = character_pixels(image, fact.get("alpha"))  # sampled once for both measures
-            phrases = fact_phrases(fact) + pixel_lighting_phrases(pixels, fact.get("light_reference"))
-            colours = [c for c in pixel_colour_names(pixels) if c not in fact.get("usual_colours", ())]
+            stats, names = fact["measures"] if "measures" in fact else pixel_measures(image, fact.get("alpha"))
+            phrases = fact_phrases(fact) + stats_lighting_phrases(stats, fact.get("light_reference"))
+            colours = [c for c in names if c not in fact.get("usual_colours", ())]
             if colours:
                 phrases.append(" and ".join(colours) + " colours")
             bodies.append(", ".join(phrases))

@@ -416,3 +416,67 @@ def test_drawn_mouths_from_the_2d_detector_name_their_voice_and_the_offset(share
         own = evidence.filter(pl.col("identity") == face).sort("sync_correlation", descending=True).row(0, named=True)
         assert own["speaker"] == f"SPEAKER_{speaker}" and own["sync_correlation"] > 0.5
         assert abs(own["sync_lag_s"] - offset_s) <= 1.01 / params.rate  # within one sample of the true offset
+
+
+class _CountingDecoder:
+    """A stream's codec context that counts the packets given to it (frames_at's decodes)."""
+
+    def __init__(self, codec):
+        object.__setattr__(self, "codec", codec)
+        object.__setattr__(self, "fed", [])
+
+    def decode(self, packet=None):
+        if packet is not None:
+            self.fed.append(packet.pts)
+        return self.codec.decode(packet)
+
+    def __getattr__(self, name):
+        return getattr(self.codec, name)
+
+    def __setattr__(self, name, value):
+        setattr(self.codec, name, value)
+
+
+@pytest.mark.parametrize("after_key_s", [-0.00004, 0.008])
+def test_a_window_starting_on_a_key_frame_is_decoded_from_it(tmp_path: Path, monkeypatch, after_key_s: float):
+    """A window whose first time lies on a cut's key frame, as a rounded shot start does (a hair before it, or a
+    few ms after it): the frame nearest that time is the key frame's, so decoding starts there and not at the key
+    frame before the seek's lead (a whole group of pictures more, issue #17); the packets before it are only read
+    for their timestamps. The frames are a full decode's, pixel for pixel."""
+    from contextlib import contextmanager
+
+    from assets.audio import mouth_tracks
+
+    video = talking_clip(tmp_path / "talk.mp4", 0.0, key_frame_every=25)   # key frames at 0, 1, 2, ... s
+    decoders = []
+    real_open = mouth_tracks.open_video_stream
+
+    class Container:   # the real container, seeking and demuxing the real stream
+        def __init__(self, container):
+            self.container = container
+
+        def __getattr__(self, name):
+            return getattr(self.container, name)
+
+        def seek(self, target, stream, backward):
+            self.container.seek(target, stream=stream.real, backward=backward)
+
+        def demux(self, stream):
+            return self.container.demux(stream.real)
+
+    @contextmanager
+    def opened(path):
+        with real_open(path) as (container, stream):
+            decoders.append(_CountingDecoder(stream.codec_context))
+            yield Container(container), type("Stream", (), {"time_base": stream.time_base,
+                                                            "codec_context": decoders[-1], "real": stream})()
+
+    times = np.arange(3.0 + after_key_s, 4.5, 1 / 12.5)
+    every = list(every_frame_at(video, times))
+    monkeypatch.setattr(mouth_tracks, "open_video_stream", opened)
+    picked = list(frames_at(video, times))
+    assert [i for i, _ in picked] == list(range(len(times)))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(picked, every))
+    with real_open(video) as (_, stream):
+        key_pts = int(round(3.0 / float(stream.time_base)))
+    assert min(decoders[0].fed) == key_pts   # nothing before the key frame at 3 s given to the decoder

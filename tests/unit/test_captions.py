@@ -243,3 +243,42 @@ def test_a_characters_own_colours_are_not_named_in_every_caption_a_new_costume_i
     from assets.pose.core import load_cutout_rgb
 
     assert colour_names(*load_cutout_rgb(tmp_path / "s0.png"))  # her colours are there to name, as before
+
+
+def test_measured_captions_decode_each_cut_out_once_and_caption_as_from_the_image(shared, tmp_path, monkeypatch):
+    """The measured captioner reads from an image only its character's luminance and colour names, which the usual
+    look already measured on every cut-out: it gets those, and no cut-out is decoded a second time (issue #17).
+    The captions are those of the same captioner reading each image again, lighting and colours included."""
+    import assets.captions.core as captions_core
+
+    rows = []
+    for n, p in enumerate(sorted(glob.glob(str(shared / "media/characters_rgba/*.png")))[:4]):
+        image = cv2.imread(p, cv2.IMREAD_UNCHANGED)
+        image = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        for k, light in enumerate((1.0, 0.97, 1.03, 0.5, 1.6)):  # a darkened and a brightened image each
+            lit = image.copy()
+            lit[..., :3] = np.clip(image[..., :3].astype(np.float32) * light, 0, 255).astype(np.uint8)
+            path = tmp_path / f"c{n}_{k}.png"
+            cv2.imwrite(str(path), lit)
+            rows.append({"instance_id": f"c{n}_{k}", "frame_id": f"f{k}", "identity": str(n), "label": str(n),
+                         "trigger": f"film_char{n}", "path": str(path), "x0": 0.0, "y0": 0.0,
+                         "x1": float(lit.shape[1]), "y1": float(lit.shape[0])})
+    rows.append({**rows[0], "instance_id": "missing", "path": str(tmp_path / "gone.png")})
+    table = pl.DataFrame(rows)
+    params = CaptionParams(prefix="2d animation")
+    facts = caption_facts(table, None, None, None, params)
+
+    class ImageReadingCaptioner(MeasuredCaptioner):
+        reads_measures = False
+
+    reads: list[str] = []
+    decode = captions_core.load_cutout_rgb
+    monkeypatch.setattr(captions_core, "load_cutout_rgb", lambda path, *a: reads.append(str(path)) or decode(path, *a))
+    once = caption_instances(table, facts, MeasuredCaptioner(), params, Path)
+    assert sorted(reads) == sorted(table["path"])   # every cut-out decoded once (the missing one tried once)
+    reads.clear()
+    again = caption_instances(table, facts, ImageReadingCaptioner(), params, Path)
+    assert len(reads) == 2 * table.height
+    assert once.equals(again)
+    lit = {p.strip() for c in once["caption"] for p in c.split(",")}
+    assert "brightly lit" in lit and lit & {"dim lighting", "dark low-key lighting"}  # light read against the usual
