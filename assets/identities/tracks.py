@@ -99,6 +99,7 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
     faces = faces or {}
     boxes = _boxes(instances)
     known = np.abs(appearance).sum(axis=1) > 0 if appearance is not None else None
+    look_known = np.abs(looks).sum(axis=1) > 0 if looks is not None else None
     for shot, frames in _shots_and_frames(instances):
         shot_label = "x" if shot is None else str(int(shot))
         tracks: list[dict] = []  # {"rows": [...], "last": row, "frame": key-frame index}
@@ -114,7 +115,8 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
                     similarity = np.where(unknown, 1.0, similarity)  # a missing cut-out does not veto a link
                 cost = link_cost(boxes[ends], boxes[rows], params, similarity)
                 if looks is not None and params.min_link_look is not None:
-                    cost[_unlike_looks(looks, [t["rows"] for t in live], rows, params.min_link_look)] = np.inf
+                    cost[_unlike_looks(looks, look_known, [t["rows"] for t in live], rows,
+                                       params.min_link_look)] = np.inf
                 if faces:
                     for i, track in enumerate(live):
                         face, lean = _track_face(track, faces), _track_lean(track, leans or {})
@@ -141,11 +143,11 @@ def link_tracks(instances: pl.DataFrame, params: TrackParams, appearance: np.nda
     return track_of
 
 
-def _unlike_looks(looks: np.ndarray, tracks: list[list[int]], rows: list[int], bar: float) -> np.ndarray:
+def _unlike_looks(looks: np.ndarray, known: np.ndarray, tracks: list[list[int]], rows: list[int],
+                  bar: float) -> np.ndarray:
     """(len(tracks), len(rows)): where a key frame's row looks less alike than ``bar`` to every row a track holds so
     far (its character at each key frame it was seen: a pose or a partial cut-out changes the look from one key
-    frame to the next, not from all of them); rows of unknown look (zero) never veto."""
-    known = np.abs(looks).sum(axis=1) > 0
+    frame to the next, not from all of them); rows of unknown look (``known`` false: a zero look) never veto."""
     unlike = np.zeros((len(tracks), len(rows)), dtype=bool)
     for i, held in enumerate(tracks):
         held = [r for r in held if known[r]]
