@@ -24,6 +24,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from resources.backends.character_hanging_pieces import HANGING_SELFIE, hanging_pieces
+
 LEGS_FROM_POSE = True  # tests switch it off to show the legs lost without it
 # BlazePose's 33 landmarks: 23 / 24 hips, 25 / 26 knees, 27 / 28 ankles
 LEGS = ((23, 25), (25, 27), (24, 26), (26, 28))
@@ -186,10 +188,27 @@ SELFIE_HIGH = 0.9  # the matte's sure pixels
 SELFIE_FACE_CLASS = 0.5
 
 
-def selfie_applies(has_face: bool, core: np.ndarray, class_mask: np.ndarray, drawn: bool) -> bool:
+# A rendered person seen from behind has no face, yet the matte holds the hand DeepLab ends before (Sintel 00711: her
+# hand reaching out past her wrist, in the dark clouds' colours). Its guessed core often lies on the sky beside the
+# head (00711: DeepLab holds 0.18 of it), so a face-less seed qualifies where DeepLab sees the character in its box
+# (CLASS_SHARE); it gets the matte's silhouette pieces and the pieces that hang off its cut (character_hanging_pieces),
+# not the head's reach, which needs a face (issue #13, session 51)
+SELFIE_FACELESS = True
+
+
+def selfie_applies(has_face: bool, core: np.ndarray, class_mask: np.ndarray, drawn: bool,
+                   box: tuple[int, int, int, int] | None = None) -> bool:
     """Whether the selfie matte is evidence for this seed: outside drawn shots, a seed with a face (``core``, its
-    face's centre) that DeepLab's ``class_mask`` holds for at least SELFIE_FACE_CLASS."""
-    return SELFIE_EXTENT and has_face and not drawn and core.any() and class_mask[core].mean() >= SELFIE_FACE_CLASS
+    face's centre) that DeepLab's ``class_mask`` holds for at least SELFIE_FACE_CLASS, or (SELFIE_FACELESS) a
+    face-less seed whose ``box`` DeepLab's map covers for at least CLASS_SHARE."""
+    if not SELFIE_EXTENT or drawn:
+        return False
+    if has_face:
+        return bool(core.any() and class_mask[core].mean() >= SELFIE_FACE_CLASS)
+    if not SELFIE_FACELESS or box is None:
+        return False
+    x0, y0, x1, y1 = box
+    return x1 > x0 and y1 > y0 and class_mask[y0:y1, x0:x1].mean() >= CLASS_SHARE
 
 
 # Above a rendered head, GrabCut keeps background strips of the hair's colours (Sintel: the debris above the looking-up
@@ -259,4 +278,9 @@ def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tup
     sure = np.zeros_like(first)
     sure[y0:y1, x0:x1] = selfie[y0:y1, x0:x1] >= SELFIE_HIGH
     part = touching_parts(sure, first)
-    return first | head_pieces(first, part & ~first, face, box) | silhouette_pieces(first, part & ~first, part, box)
+    extent = first | head_pieces(first, part & ~first, face, box) | silhouette_pieces(first, part & ~first, part, box)
+    if face is None and class_mask is not None:  # seen from behind: a hand hanging off the cut (SELFIE_FACELESS)
+        loose = np.zeros_like(first)
+        loose[y0:y1, x0:x1] = selfie[y0:y1, x0:x1] >= HANGING_SELFIE
+        extent |= hanging_pieces(first, touching_parts(loose, first) & ~first, class_mask, box)
+    return extent

@@ -25,6 +25,7 @@ from resources.backends.character_extent import (selfie_applies, with_class_exte
 from resources.backends.character_colour_parts import PARTED_SEED, parted_by_colour
 from resources.backends.character_face_guard import false_faces
 from resources.backends.character_fill_seeds import with_fill_seeds
+from resources.backends.character_frame_pockets import with_frame_pockets
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_ink_outline import on_ink_outlines
 from resources.backends.character_lower_body import joined_bodies, may_be_body
@@ -379,6 +380,7 @@ class OpencvCharacterSegmenter:
         flags = [0.0 if p is None else round(float(p[0].score), 4) for p in people]
         refined = refine_apart(rgb, coarse)
         refined = on_ink_outlines(rgb, refined) if INK_OUTLINE and cues.drawn else refined
+        refined = self._frame_pockets(refined, seeds, cues)
         # a faceless body cut apart from the head cut above it joins that cut (character_lower_body)
         refined, joined = joined_bodies(refined, [may_be_body(s) for s in seeds], false, cues.drawn)
         for seed, mask, person, drop, gone in zip(seeds, refined, flags, false, joined):
@@ -398,6 +400,19 @@ class OpencvCharacterSegmenter:
                 out.append({"mask": part, "score": seed.score, "seed": f"{PARTED_SEED}+{FIGURE_SEED}",
                             "person_score": person})
         return out
+
+    @staticmethod
+    def _frame_pockets(refined: list[np.ndarray], seeds: list[Seed], cues: Cues) -> list[np.ndarray]:
+        """Each refined cut with its pockets against the frame's edge that DeepLab holds (a rendered character's
+        body where the frame cuts it, left out in the background's colours: ``character_frame_pockets``), inside
+        its seed's box, never over another character's cut. On the refined cuts: a pocket the coarse cut leaves
+        open to the background by a pixel's gap is closed by the refinement at full resolution."""
+        if cues.drawn or cues.class_mask is None:
+            return refined
+        height, width = cues.class_mask.shape
+        return [with_frame_pockets(mask, cues.class_mask, _ints(seed.box, width, height),
+                                   np.any([o for j, o in enumerate(refined) if j != i] or [np.zeros_like(mask)], axis=0),
+                                   cues.drawn) for i, (seed, mask) in enumerate(zip(seeds, refined))]
 
     def _cut(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray,
              drawn: bool, mosaics: tuple | None = None) -> np.ndarray:
@@ -444,8 +459,8 @@ class OpencvCharacterSegmenter:
     def _selfie(self, bgr: np.ndarray, has_face: bool, box: tuple[int, int, int, int], core: np.ndarray,
                 class_mask: np.ndarray, drawn: bool) -> np.ndarray | None:
         """MediaPipe's selfie matte on the seed's box where the seed is a rendered character DeepLab sees as a
-        person at its face (``character_extent.selfie_applies``), else None."""
-        if self.selfie is None or not selfie_applies(has_face, core, class_mask, drawn):
+        person at its face, or, without a face, in its box (``character_extent.selfie_applies``), else None."""
+        if self.selfie is None or not selfie_applies(has_face, core, class_mask, drawn, box):
             return None
         return self.selfie.estimate(_rgb(bgr), box)
 
