@@ -11,6 +11,7 @@ instances stage's matting then gives every mask its soft edge at the source reso
 import cv2
 import numpy as np
 
+from resources.area_resize import area_resized
 from resources.backends.character_cues import Cues
 
 
@@ -26,8 +27,8 @@ def scaled_frame(rgb: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return rgb
     height, width = rgb.shape[:2]
-    return cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
-                      interpolation=cv2.INTER_AREA)
+    # OpenCV's area bytes at about half its CPU (resources/area_resize.py): 1920 x 1078 -> 855 x 480 a key frame
+    return area_resized(rgb, max(1, round(width * scale)), max(1, round(height * scale)))
 
 
 def full_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -5,6 +5,8 @@ import hashlib
 import cv2
 import numpy as np
 
+from resources.area_resize import area_resized
+
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
            (240, 50, 230), (210, 245, 60), (250, 190, 190), (0, 128, 128)]  # RGB
 
@@ -91,7 +93,7 @@ def frame_cel_fills(rgb: np.ndarray) -> np.ndarray:
     if width <= CEL_FILLS_MAX_WIDTH:
         return cel_fill_map(rgb)
     size = (CEL_FILLS_MAX_WIDTH, max(2, round(height * CEL_FILLS_MAX_WIDTH / width)))
-    return cel_fill_map(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+    return cel_fill_map(area_resized(rgb, *size))
 
 
 def painted_share(fills: np.ndarray, mask: np.ndarray) -> float:
@@ -115,7 +117,7 @@ def overlay(rgb: np.ndarray, masks: list[np.ndarray], labels: list[str],
     height, width = rgb.shape[:2]
     if max_height and height > max_height:
         size = (max(1, round(width * max_height / height)), max_height)
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        rgb = area_resized(rgb, *size)
         masks = [cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0 for m in masks]
     # tinted in float32 on the instances' pixels only (the same values as tinting a float copy of the frame)
     tinted = rgb.copy()

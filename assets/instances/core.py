@@ -22,6 +22,7 @@ from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import ShotFlows, vote_shot
 from assets.instances.shot_seeds import SEED_KEY, with_shot_seeds
+from resources.backends.character_motion import greys_once, motion_grey, shot_motion
 from resources.backends.cue_memo import remembered_cues
 from resources.backends.grabcut_memo import remembered_grabcuts
 from resources.disk_space import write_image
@@ -262,6 +263,7 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
         chain = CarryChain(params.carry_max, character_evidence)
         shot_rgbs = [read_rgb(resolve(frame["path"])) for frame in shot]
         motions: dict[int, dict] = {}
+        greys = greys_once(shot_rgbs)  # each key frame's motion picture made once: it is its neighbours' neighbour
         # a key frame the shot seeds cut again repeats its cues and its other cuts' GrabCuts, and the vote asks for the
         # flows the seeds made: all answered from the first time (cue_memo.py, grabcut_memo.py,
         # shot_consistency.ShotFlows), the same values
@@ -274,7 +276,8 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
                     continue
                 found = chain.carried(rgb, frame["frame_id"])
                 if found is None:
-                    motion = motions[n] = {"motion": neighbour_motion(shot_rgbs, n)} if params.motion_seeds else {}
+                    motion = motions[n] = {"motion": neighbour_motion(shot_rgbs, n, greys)} if params.motion_seeds \
+                        else {}
                     found, cues = segment(rgb, **options, **motion) if anime is None else \
                         segment(rgb, anime_faces=anime, **options, **motion)
                     found = [f for f in found if f["mask"].any()]
@@ -305,12 +308,11 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
     return pl.DataFrame(rows, schema=INSTANCE_SCHEMA) if rows else pl.DataFrame(schema=INSTANCE_SCHEMA)
 
 
-def neighbour_motion(shot_rgbs: list[np.ndarray], n: int):
+def neighbour_motion(shot_rgbs: list[np.ndarray], n: int, grey_of: Callable[[np.ndarray], np.ndarray] | None = None):
     """Key frame ``n``'s moving map against its shot's neighbouring key frames, computed when the segmenter first
-    asks for it (resources/backends/character_motion.py)."""
-    from resources.backends.character_motion import shot_motion
-
-    return shot_motion(shot_rgbs[n], shot_rgbs[max(0, n - 1):n] + shot_rgbs[n + 1:n + 2])
+    asks for it (resources/backends/character_motion.py); ``grey_of``: the shot's ``greys_once`` (each key frame's
+    picture made once), else each made anew."""
+    return shot_motion(shot_rgbs[n], shot_rgbs[max(0, n - 1):n] + shot_rgbs[n + 1:n + 2], grey_of or motion_grey)
 
 
 def drawn_shots(film: str, styles: "dict[int, Any] | None") -> dict[int, bool] | None:

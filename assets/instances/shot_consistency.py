@@ -14,6 +14,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from resources.area_resize import area_resized
+
 FLOW_MAX_SIDE = 480  # flow is estimated on the frame scaled to at most this many pixels on its longer side
 
 
@@ -181,7 +183,7 @@ def rgb_at_flow_size(rgb: np.ndarray) -> np.ndarray:
     scale = flow_scale(rgb.shape)
     if scale >= 1.0:
         return rgb
-    return cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    return area_resized(rgb, round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
 
 
 def explained(small: np.ndarray, rgb_small: np.ndarray, neighbour_small: np.ndarray,

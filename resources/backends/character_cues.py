@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from resources.area_resize import area_resized
 from resources.backends.cue_memo import class_map, frame_answers
 from resources.cores import model_threads
 from resources.errors import MissingWeightsError
@@ -144,7 +145,7 @@ class YunetFaceDetector:
         h, w = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(h, w))
         if scale < 1.0:  # resized first, then reordered: the same pixels (each channel resized alone), less work
-            rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            rgb = area_resized(rgb, round(w * scale), round(h * scale))
         found = self.detector.rows(rgb, keep)
         if not len(found):
             return np.zeros((0, 5), np.float32)
@@ -184,7 +185,7 @@ class DeeplabCharacterMask:
         r = self.size / max(h, w)
         nh, nw = max(1, round(h * r)), max(1, round(w * r))
         canvas = np.zeros((self.size, self.size, 3), np.uint8)
-        canvas[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+        canvas[:nh, :nw] = area_resized(rgb, nw, nh)
         self.interpreter.set_tensor(self.input, canvas[None])
         self.interpreter.invoke()
         if self.tail is not None:

@@ -8,6 +8,7 @@ character_objects). Images are RGB uint8 H x W x 3; boxes x0, y0, x1, y1 in the 
 import cv2
 import numpy as np
 
+from resources.area_resize import area_resized
 from resources.backends.character_cues import COCO_CHARACTERS, COCO_TOYS, YOLOX, box_iou, nms, require_model
 from resources.cores import model_threads
 
@@ -110,7 +111,7 @@ class YoloxCharacterDetector:
         canvas = np.full((self.size, self.size, 3), 114, np.uint8)
         nh, nw = max(1, int(h * r)), max(1, int(w * r))
         py, px = int(oy * r), int(ox * r)
-        canvas[py:py + nh, px:px + nw] = cv2.cvtColor(cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA),
+        canvas[py:py + nh, px:px + nw] = cv2.cvtColor(area_resized(rgb, nw, nh),
                                                       cv2.COLOR_RGB2BGR)
         out = self.session.run(None, {"images": canvas.transpose(2, 0, 1)[None].astype(np.float32)})[0][0]
         # a row's score is objectness x its best class's; with objectness >= 0 (a sigmoid's) rounding keeps the
