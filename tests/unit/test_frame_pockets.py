@@ -5,24 +5,16 @@ pocket its cut leaves against the frame's edge; DeepLab holds it, and it joins t
 import numpy as np
 import pytest
 
-from assets.instances.composites import read_background
+from tests.sintel_cuts import one_sintel_cut
 
-BACKGROUND = "media/video/sintel_trailer_480x204.mp4"
 
 
 def segmented(shared, cue_models, frame: int, pockets: bool, monkeypatch) -> tuple[dict, object]:
-    """(the one instance the segmenter cuts on the Sintel trailer's ``frame``, the frame's cues), with or without
-    the frame-edge pockets."""
+    """(the one instance cut on the Sintel trailer's ``frame``, the frame's cues), with or without the frame-edge
+    pockets."""
     from resources.backends import character_frame_pockets
-    from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-    monkeypatch.setattr(character_frame_pockets, "FRAME_POCKETS", pockets)
-    cues_of, _ = cue_models
-    rgb = read_background(shared / BACKGROUND, frame / 24, 204)
-    cues = cues_of(rgb)
-    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues)
-    assert len(found) == 1
-    return found[0], cues
+    return one_sintel_cut(shared, cue_models, frame, character_frame_pockets, "FRAME_POCKETS", pockets, monkeypatch)
 
 
 @pytest.mark.parametrize("pockets", [True, False])

@@ -6,25 +6,17 @@
 import numpy as np
 import pytest
 
-from assets.instances.composites import read_background
+from tests.sintel_cuts import one_sintel_cut
 
-BACKGROUND = "media/video/sintel_trailer_480x204.mp4"
 HAND = (slice(168, 198), slice(150, 192))  # frame 711: her hand reaching out to the right, palm and curled fingers
 
 
 def segmented(shared, cue_models, frame: int, faceless: bool, monkeypatch) -> tuple[dict, object]:
-    """(the one instance the segmenter cuts on the Sintel trailer's ``frame``, the frame's cues), with or without
-    the selfie matte on face-less seeds."""
+    """(the one instance cut on the Sintel trailer's ``frame``, the frame's cues), with or without the selfie matte
+    on face-less seeds."""
     from resources.backends import character_extent
-    from resources.backends.opencv_characters import OpencvCharacterSegmenter
 
-    monkeypatch.setattr(character_extent, "SELFIE_FACELESS", faceless)
-    cues_of, _ = cue_models
-    rgb = read_background(shared / BACKGROUND, frame / 24, 204)
-    cues = cues_of(rgb)
-    found = OpencvCharacterSegmenter(cues=cues_of).segment(rgb, cues)
-    assert len(found) == 1
-    return found[0], cues
+    return one_sintel_cut(shared, cue_models, frame, character_extent, "SELFIE_FACELESS", faceless, monkeypatch)
 
 
 @pytest.mark.parametrize("faceless", [True, False])
