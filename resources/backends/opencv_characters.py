@@ -413,9 +413,11 @@ class OpencvCharacterSegmenter:
         if cues.drawn or cues.class_mask is None:
             return refined
         height, width = cues.class_mask.shape
-        return [with_frame_pockets(mask, cues.class_mask, _ints(seed.box, width, height),
-                                   np.any([o for j, o in enumerate(refined) if j != i] or [np.zeros_like(mask)], axis=0),
-                                   cues.drawn) for i, (seed, mask) in enumerate(zip(seeds, refined))]
+        # how many cuts hold each pixel, counted once: another cut holds it where the count exceeds this cut's own
+        # (a union per cut over the others is quadratic in the cuts, at the source resolution)
+        held = np.sum(refined, axis=0, dtype=np.uint16) if refined else None
+        return [with_frame_pockets(mask, cues.class_mask, _ints(seed.box, width, height), held > mask, cues.drawn)
+                for seed, mask in zip(seeds, refined)]
 
     def _cut(self, bgr: np.ndarray, seed: Seed, person: tuple | None, class_mask: np.ndarray,
              drawn: bool, mosaics: tuple | None = None) -> np.ndarray:
