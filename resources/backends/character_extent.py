@@ -91,6 +91,13 @@ CLASS_OPENING = 0.025
 CLASS_OUTSIDE_HULL = 0.5
 
 
+def deeplab_sees(class_mask: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether DeepLab sees the character in its seed's ``box`` (x0, y0, x1, y1): its ``class_mask`` covers at least
+    CLASS_SHARE of the box (grabcut_seed's own test)."""
+    x0, y0, x1, y1 = box
+    return x1 > x0 and y1 > y0 and class_mask[y0:y1, x0:x1].sum() >= CLASS_SHARE * (x1 - x0) * (y1 - y0)
+
+
 def with_class_extent(first: np.ndarray, class_mask: np.ndarray, core: np.ndarray,
                       box: tuple[int, int, int, int], drawn: bool) -> np.ndarray:
     """``first`` (the seed's cut) plus the pixels of DeepLab's ``class_mask`` inside ``box`` that belong to the
@@ -99,9 +106,7 @@ def with_class_extent(first: np.ndarray, class_mask: np.ndarray, core: np.ndarra
     of CLASS_OPENING of the box's height, joins when it is at most CLASS_MAX_PIECE of the cut and lies at least
     CLASS_OUTSIDE_HULL outside the cut's convex hull. Drawn shots and seeds DeepLab does not see keep ``first``."""
     x0, y0, x1, y1 = box
-    if not CLASS_EXTENT or drawn or not first.any() or x1 <= x0 or y1 <= y0:
-        return first
-    if class_mask[y0:y1, x0:x1].sum() < CLASS_SHARE * (x1 - x0) * (y1 - y0):
+    if not CLASS_EXTENT or drawn or not first.any() or not deeplab_sees(class_mask, box):
         return first
     _, labels = cv2.connectedComponents(class_mask.astype(np.uint8), connectivity=8)
     held = labels[core & first]
@@ -205,10 +210,7 @@ def selfie_applies(has_face: bool, core: np.ndarray, class_mask: np.ndarray, dra
         return False
     if has_face:
         return bool(core.any() and class_mask[core].mean() >= SELFIE_FACE_CLASS)
-    if not SELFIE_FACELESS or box is None:
-        return False
-    x0, y0, x1, y1 = box
-    return x1 > x0 and y1 > y0 and class_mask[y0:y1, x0:x1].mean() >= CLASS_SHARE
+    return SELFIE_FACELESS and box is not None and deeplab_sees(class_mask, box)
 
 
 # Above a rendered head, GrabCut keeps background strips of the hair's colours (Sintel: the debris above the looking-up

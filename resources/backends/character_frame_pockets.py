@@ -12,11 +12,12 @@ background or enclosed by the cut alone; a pocket against the frame's edge is ne
 import cv2
 import numpy as np
 
+from resources.backends.character_extent import deeplab_sees
+
 FRAME_POCKETS = True
 POCKET_CLASS = 0.5  # DeepLab holds at least this share of the pocket: the character's own body, not background
 POCKET_MAX = 0.3  # a pocket larger than this share of the cut is another character (character_extent.CLASS_MAX_PIECE)
 POCKET_OPENING = 0.025  # share of the box's height: a limb is thicker (character_extent.CLASS_OPENING)
-POCKET_CLASS_SHARE = 0.3  # DeepLab sees the character in its box (opencv_characters.CLASS_SHARE)
 
 
 def frame_pockets(cut: np.ndarray, class_mask: np.ndarray, radius: int) -> np.ndarray:
@@ -41,13 +42,11 @@ def frame_pockets(cut: np.ndarray, class_mask: np.ndarray, radius: int) -> np.nd
 def with_frame_pockets(cut: np.ndarray, class_mask: np.ndarray, box: tuple[int, int, int, int], others: np.ndarray,
                        drawn: bool) -> np.ndarray:
     """``cut`` plus its pockets against the frame's edge (``frame_pockets``) inside the seed's ``box`` (x0, y0, x1,
-    y1), less the pixels ``others`` (the other characters' cuts) hold. Only where DeepLab sees the character (its
-    class map covers POCKET_CLASS_SHARE of the box) and outside drawn shots (DeepLab is blind to drawn characters and
-    their pockets are the anime rules' business)."""
+    y1), less the pixels ``others`` (the other characters' cuts) hold. Only where DeepLab sees the character
+    (``character_extent.deeplab_sees``) and outside drawn shots (DeepLab is blind to drawn characters and their
+    pockets are the anime rules' business)."""
     x0, y0, x1, y1 = box
-    if not FRAME_POCKETS or drawn or not cut.any() or x1 <= x0 or y1 <= y0:
-        return cut
-    if class_mask[y0:y1, x0:x1].sum() < POCKET_CLASS_SHARE * (x1 - x0) * (y1 - y0):
+    if not FRAME_POCKETS or drawn or not cut.any() or not deeplab_sees(class_mask, box):
         return cut
     inside = np.zeros_like(cut)
     inside[y0:y1, x0:x1] = True
