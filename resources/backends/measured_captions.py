@@ -80,7 +80,7 @@ def lighting_phrases(rgb: np.ndarray, mask: np.ndarray | None,
     luminance standard deviation > 60: high contrast. With ``reference`` (the character's usual mean luminance and
     spread), the same phrases against it: under 0.6 of it dark, under 0.8 dim, over 1.25 brightly lit; a spread
     over 1.3 times its usual one high contrast."""
-    return pixel_lighting_phrases(character_pixels(rgb, mask), reference)
+    return stats_lighting_phrases(luminance_stats(character_pixels(rgb, mask)), reference)
 
 
 def luminance_stats(pixels: np.ndarray) -> tuple[float, float] | None:
@@ -89,11 +89,6 @@ def luminance_stats(pixels: np.ndarray) -> tuple[float, float] | None:
         return None
     luma = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     return float(luma.mean()), float(luma.std())
-
-
-def pixel_lighting_phrases(pixels: np.ndarray, reference: tuple[float, float] | None = None) -> list[str]:
-    """``lighting_phrases`` of pixels already sampled (N x 3 RGB)."""
-    return stats_lighting_phrases(luminance_stats(pixels), reference)
 
 
 def stats_lighting_phrases(stats: tuple[float, float] | None,
