@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 import polars as pl
 
+from resources.colour_tables import colour_table, packed_colours
+
 # colour bins: 12 hues x (vivid | muted) x 4 values for saturated pixels, then 4 values of grey
 HUES, SATURATED, VIVID = 12, 60, 150
 PALETTE_BINS = HUES * 8 + 4
@@ -53,10 +55,17 @@ NO_FOREIGN = Foreign(0.0, 0.0, None)
 def colour_bins(rgb: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's colour bin, and the character pixels without the soft outline (blended with the background)."""
     inner = cv2.erode(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    hsv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV).astype(np.int32)
-    value = np.minimum(hsv[..., 2] * 4 // 256, 3)
-    coloured = hsv[..., 0] * HUES // 180 * 8 + (hsv[..., 1] >= VIVID) * 4 + value
-    return np.where(hsv[..., 1] >= SATURATED, coloured, HUES * 8 + value), inner
+    # each pixel's ``hsv_bins`` answer, looked up in a table of every colour (resources/colour_tables.py)
+    return colour_table("palette_hsv", hsv_bins)[packed_colours(rgb)], inner
+
+
+def hsv_bins(pixels: np.ndarray) -> np.ndarray:
+    """The palette bin of each of ``pixels`` ((N, 1, 3) RGB uint8): its 8-bit HSV hue in ``HUES`` steps, vivid or
+    not and four levels of value where it is saturated, else grey in four levels of value."""
+    hsv = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(np.int32)
+    value = np.minimum(hsv[:, 2] * 4 // 256, 3)
+    coloured = hsv[:, 0] * HUES // 180 * 8 + (hsv[:, 1] >= VIVID) * 4 + value
+    return np.where(hsv[:, 1] >= SATURATED, coloured, HUES * 8 + value)
 
 
 def colour_palette(rgb: np.ndarray, covered: np.ndarray) -> np.ndarray:

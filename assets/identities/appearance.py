@@ -11,6 +11,7 @@ from assets.identities.colour_layout import LAYOUT_SIZE, layout_descriptor
 from assets.identities.core import normalise
 from assets.pose.core import composite_on
 from resources.errors import BadMediaError
+from resources.colour_tables import colour_table, packed_colours
 from resources.image_codec import read_image
 from resources.ordered_map import ordered_map
 from resources.protocols import ImageEmbedder
@@ -119,23 +120,33 @@ def colour_descriptor(image: np.ndarray) -> np.ndarray:
     coarse CIELAB bins, each pixel one count, so a character's hair, skin and main clothing weigh by their area
     and the size of the cut-out does not matter; square-rooted and L2-normalised (Hellinger), so the cosine of two
     is their Bhattacharyya coefficient. A partly hidden character keeps the colours of what shows. Zero without
-    an opaque pixel."""
+    an opaque pixel. Each pixel's bin is ``lab_bins``' answer for its colour, looked up in a table of every colour
+    (resources/colour_tables.py): 1.5 against 10.7 CPU-ms a 1080p film's cut-out (session 52)."""
     lightness_bins, a_bins, b_bins = COLOUR_BINS
     opaque = image[:, :, 3] >= 128 if image.ndim == 3 and image.shape[2] == 4 else np.ones(image.shape[:2], bool)
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    pixels = np.ascontiguousarray(image[:, :, :3][opaque]).reshape(-1, 1, 3)
-    if not len(pixels):
+    if image.dtype == np.uint8:
+        index = colour_table("appearance_lab", lab_bins)[packed_colours(image)[opaque]]
+    else:   # a 16-bit image's colours are no table's: its pixels converted one by one, as before
+        index = lab_bins(np.ascontiguousarray(image[:, :, :3][opaque]).reshape(-1, 1, 3)) if opaque.any() else []
+    if not len(index):
         return np.zeros(lightness_bins * a_bins * b_bins, np.float32)
+    histogram = np.sqrt(np.bincount(index, minlength=lightness_bins * a_bins * b_bins) / len(index))
+    return (histogram / np.linalg.norm(histogram)).astype(np.float32)
+
+
+def lab_bins(pixels: np.ndarray) -> np.ndarray:
+    """The ``COLOUR_BINS`` bin of each of ``pixels`` ((N, 1, 3) BGR uint8): its CIELAB colour (float) binned, a*
+    and b* clipped to +-COLOUR_AB."""
+    lightness_bins, a_bins, b_bins = COLOUR_BINS
     lab = cv2.cvtColor(pixels.astype(np.float32) / 255, cv2.COLOR_BGR2LAB).reshape(-1, 3)
 
     def binned(values: np.ndarray, low: float, high: float, bins: int) -> np.ndarray:
         return np.clip((values - low) / (high - low) * bins, 0, bins - 1).astype(np.int64)
 
-    index = ((binned(lab[:, 0], 0, 100, lightness_bins) * a_bins + binned(lab[:, 1], -COLOUR_AB, COLOUR_AB, a_bins))
-             * b_bins + binned(lab[:, 2], -COLOUR_AB, COLOUR_AB, b_bins))
-    histogram = np.sqrt(np.bincount(index, minlength=lightness_bins * a_bins * b_bins) / len(index))
-    return (histogram / np.linalg.norm(histogram)).astype(np.float32)
+    return ((binned(lab[:, 0], 0, 100, lightness_bins) * a_bins + binned(lab[:, 1], -COLOUR_AB, COLOUR_AB, a_bins))
+            * b_bins + binned(lab[:, 2], -COLOUR_AB, COLOUR_AB, b_bins))
 
 
 def shape_descriptor(image: np.ndarray) -> np.ndarray:

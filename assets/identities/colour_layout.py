@@ -5,6 +5,8 @@ other rows by ``appearance.cutout_vectors``). No Dagster."""
 import cv2
 import numpy as np
 
+from resources.colour_tables import colour_table, packed_colours
+
 LAYOUT_GRID = (4, 3)   # rows x columns over the cut-out's alpha box
 LAYOUT_COLOURS = 12    # coarse CIELAB colours: 3 lightness levels x the sign of a* x the sign of b*
 LAYOUT_SIZE = LAYOUT_GRID[0] * LAYOUT_GRID[1] * LAYOUT_COLOURS
@@ -24,10 +26,9 @@ def layout_descriptor(image: np.ndarray) -> np.ndarray:
         return np.zeros(size, np.float32)
     opaque = image[:, :, 3] >= 128
     x, y, width, height = cv2.boundingRect(opaque.astype(np.uint8))
-    lab = cv2.cvtColor(np.ascontiguousarray(image[y:y + height, x:x + width, :3]), cv2.COLOR_BGR2LAB)
     inside = opaque[y:y + height, x:x + width]
-    colour = (np.clip(lab[..., 0].astype(np.int64) * 3 // 256, 0, 2) * 4 + (lab[..., 1] > 128) * 2
-              + (lab[..., 2] > 128))
+    # each pixel's ``layout_colours`` answer, looked up in a table of every colour (resources/colour_tables.py)
+    colour = colour_table("layout_lab", layout_colours)[packed_colours(image[y:y + height, x:x + width])]
     cells = np.zeros((rows, columns, LAYOUT_COLOURS), np.float32)
     for i in range(rows):
         for j in range(columns):
@@ -40,3 +41,10 @@ def layout_descriptor(image: np.ndarray) -> np.ndarray:
     centred = symmetric - symmetric.mean()
     norm = np.linalg.norm(centred)
     return (centred / norm).astype(np.float32) if norm > 0 else np.zeros(size, np.float32)
+
+
+def layout_colours(pixels: np.ndarray) -> np.ndarray:
+    """The coarse colour (0 .. LAYOUT_COLOURS - 1) of each of ``pixels`` ((N, 1, 3) BGR uint8): its 8-bit CIELAB
+    lightness in three levels, then the signs of a* and b*."""
+    lab = cv2.cvtColor(pixels, cv2.COLOR_BGR2LAB).reshape(-1, 3)
+    return (np.clip(lab[:, 0].astype(np.int64) * 3 // 256, 0, 2) * 4 + (lab[:, 1] > 128) * 2 + (lab[:, 2] > 128))
