@@ -267,9 +267,24 @@ def main(argv: list[str] | None = None) -> int:
 def _exit_undisturbed() -> None:
     """A Ctrl-C or SIGTERM that comes while the program exits (a second press, a supervisor's repeated SIGTERM)
     no longer turns the status just decided (130 for an interrupted run) into a KeyboardInterrupt traceback or a
-    death by SIGINT: there is nothing left to stop."""
+    death by SIGINT: there is nothing left to stop. Nor does an interrupt that was handled: CPython marks the
+    process to kill itself with SIGINT at exit whenever a KeyboardInterrupt leaves an ``exec`` or ``eval`` of a
+    string, caught later or not, and the interrupt a stopped step's thread receives can land in one (a dataclass
+    made while the step imports torch)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+    _forget_unhandled_interrupt()
+
+
+def _forget_unhandled_interrupt() -> None:
+    """Clears CPython's "a KeyboardInterrupt went unhandled" mark (``_Py_UnhandledKeyboardInterrupt``, read by
+    ``Py_RunMain`` after the interpreter finalises), where this Python exports it."""
+    import ctypes
+
+    try:
+        ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt").value = 0
+    except (ValueError, AttributeError):   # another build or version: nothing to clear here
+        pass
 
 
 if __name__ == "__main__":
