@@ -10,8 +10,8 @@ import numpy as np
 from assets.identities.colour_layout import LAYOUT_SIZE, layout_descriptor
 from assets.identities.core import normalise
 from assets.pose.core import composite_on
-from resources.errors import BadMediaError
 from resources.colour_tables import colour_table, packed_colours
+from resources.errors import BadMediaError
 from resources.image_codec import read_image
 from resources.ordered_map import ordered_map
 from resources.protocols import ImageEmbedder
