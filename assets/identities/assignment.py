@@ -29,7 +29,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, r
 from assets.identities.design_split import split_by_gap
 from assets.identities.lone_looks import adopt_lone_looks
 from assets.identities.one_look_clusters import join_clusters_of_one_look
-from assets.identities.placed_tracks import join_placed_tracks
+from assets.identities.placed_tracks import clear_look_identities, join_placed_tracks
 from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces, join_clear_loose_looks
 from assets.identities.prototypes import (detector_prototype_similarities, join_by_calibrated_lead,
                                           join_by_prototype, merge_by_prototype, prototype, stability)
@@ -283,8 +283,13 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         stats["grey_faces_joined"] = join_grey_faces(labels, confidence, by, face_unit, groups, params,
                                                      [k for k in with_face if labels[k] < 0], frame_ids)
     if params.track_rows_follow_placed and appearance is not None and colours is not None:
+        looks_named = (clear_look_identities(labels, adoption_space, look_blocks,
+                                             [k for k in range(n) if instance_ids[k] not in face_vectors],
+                                             [k for k in with_face if labels[k] < 0], params.appearance_margin,
+                                             track_ids)
+                       if params.track_rows_follow_clear_look and adoption_space is not None else None)
         stats["track_rows_followed"] = join_placed_tracks(labels, confidence, by, [appearance, colours], track_ids,
-                                                          frame_ids, params.faceless_design_join)
+                                                          frame_ids, params.faceless_design_join, looks_named)
     # last: a faceless group is read with every row it will hold, its tracks' rows the rule above placed among them
     # (read before, held-out film 43's male person's group lacked his shot-9 track and his face row stayed behind)
     if params.faced_rows_follow_faceless and appearance is not None and colours is not None:

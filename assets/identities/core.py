@@ -210,7 +210,10 @@ class IdentityParams:
                                            # other identity (a faceless character's stray face; faced_faceless_looks.py)
     track_rows_follow_placed: bool = False  # then a row still noise joins the identity all its track's placed rows
                                            # hold where it is faceless_design_join alike to those rows and its key
-                                           # frame holds no row of that identity (placed_tracks.py)
+                                           # frame holds no row of that identity (placed_tracks.py) ...
+    track_rows_follow_clear_look: bool = False  # ... or, a row with no face, where its look names that identity as
+                                           # a lone look's must (nearest in the adoption mix and each block,
+                                           # appearance_margin ahead of the runner-up and of every row not its own)
     match_threshold: float = 0.45          # face-prototype cosine at which a cluster takes a stored identity's id
     gate_min_face_size: float = 24.0       # the strict gate a face passes to shape a prototype or vote in a track:
     gate_min_blur: float = 15.0            # size (px), sharpness (Laplacian variance), ...

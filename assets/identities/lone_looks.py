@@ -21,6 +21,7 @@ another image led toward it by 0.107, the impostors' best lead 0.103; the Kenney
 nearest no such row, takes the zombie's view seen once.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,30 +62,26 @@ def noise_rows_and_identities(labels: np.ndarray, faceless: list[int], identitie
     return rows, members, [index for index, m in enumerate(members) if m.size]
 
 
-def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, blocks: list[np.ndarray],
-                     groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
-                     loose_faces: list[int], track_ids: list[str] | None = None) -> int:
-    """The ``faceless`` rows (no face) still noise once the faceless groups are formed join the face identity
-    ``clear_lead_targets`` names for them with the least-alike bar waived: nearest it in ``space`` (the adoption
-    mix: unit rows) and in every one of ``blocks`` (the image embedding, the colours), ahead of the runner-up by
-    ``appearance_margin`` and by more than any row not the identity's leads toward it. Every identity (faceless
-    groups too) is a rival; only a face identity adopts (with ``lone_looks_join_faceless`` a faceless group too,
-    where no row of another identity nor of ``loose_faces`` is nearest it). ``loose_faces``: rows whose face no
-    identity took, the impostors of every identity. ``track_ids``: each row's track (None or "": a row is a track
-    of its own); a row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise,
-    is at least as alike to it in ``space`` as the identity's prototype is. Changes ``labels`` and ``confidence`` in
-    place; returns how many rows joined."""
-    rows, members, present = noise_rows_and_identities(labels, faceless, len(groups))
+def lone_look_choices(labels: np.ndarray, space: np.ndarray, blocks: list[np.ndarray], identities: int,
+                      faceless: list[int], loose_faces: list[int], margin: float, track_ids: list[str] | None,
+                      may_adopt: Callable[[np.ndarray, list[np.ndarray], list[int], np.ndarray], list[bool]] | None
+                      = None) -> list[tuple[int, int, float]]:
+    """(row, identity, closeness) for each of the ``faceless`` rows still noise whose look names an identity on its
+    own: ``clear_lead_targets`` with the least-alike bar waived (nearest it in ``space``, the adoption mix: unit
+    rows, and in every one of ``blocks``, the image embedding and the colours, ahead of the runner-up by ``margin``
+    and by more than any row not the identity's leads toward it, ``loose_faces`` still noise among those), unless a
+    row still noise of another track (``track_ids``; None or "": a row is a track of its own), of ``faceless`` or
+    ``loose_faces``, is at least as alike to it in ``space`` as the identity's prototype is (``a_look_of_its_own``).
+    ``may_adopt(space, members, present, others)``: per identity with members, whether it may take such a row (None:
+    every one). ``identities``: how many identities there are (labels 0..identities-1)."""
+    rows, members, present = noise_rows_and_identities(labels, faceless, identities)
     if not rows or len(present) < 2:
-        return 0
+        return []
     space = normalise(space)
     others = np.array([k for k in loose_faces if labels[k] < 0], dtype=np.int64)
-    targets = clear_lead_targets(space, blocks, [members[i] for i in present], rows, others,
-                                 params.appearance_margin, least_alike=False)
-    adopts = [groups[i]["has_faces"] for i in present]
-    if params.lone_looks_join_faceless:
-        leaned_on = looks_faces_lean_toward(space, [members[i] for i in present], others)
-        adopts = [faced or not leaned for faced, leaned in zip(adopts, leaned_on)]
+    targets = clear_lead_targets(space, blocks, [members[i] for i in present], rows, others, margin,
+                                 least_alike=False)
+    adopts = may_adopt(space, members, present, others) if may_adopt is not None else [True] * len(present)
     unplaced = np.array(rows + [k for k in loose_faces if labels[k] < 0], dtype=np.int64)
     tracks = row_tracks(track_ids, len(labels))
     chosen = []
@@ -96,6 +93,32 @@ def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarr
         if a_look_of_its_own(space, k, [j for j in unplaced if tracks[j] != tracks[k]], closeness):
             continue
         chosen.append((k, identity, closeness))
+    return chosen
+
+
+def adopt_lone_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarray, blocks: list[np.ndarray],
+                     groups: list[dict[str, Any]], params: IdentityParams, faceless: list[int],
+                     loose_faces: list[int], track_ids: list[str] | None = None) -> int:
+    """The ``faceless`` rows (no face) still noise once the faceless groups are formed join the face identity
+    ``clear_lead_targets`` names for them with the least-alike bar waived: nearest it in ``space`` (the adoption
+    mix: unit rows) and in every one of ``blocks`` (the image embedding, the colours), ahead of the runner-up by
+    ``appearance_margin`` and by more than any row not the identity's leads toward it. Every identity (faceless
+    groups too) is a rival; only a face identity adopts (with ``lone_looks_join_faceless`` a faceless group too,
+    where no row of another identity nor of ``loose_faces`` is nearest it). ``loose_faces``: rows whose face no
+    identity took, the impostors of every identity. ``track_ids``: each row's track (None or "": a row is a track
+    of its own); a row is refused where a row of another track, of ``faceless`` or ``loose_faces`` and still noise,
+    is at least as alike to it in ``space`` as the identity's prototype is (``lone_look_choices``). Changes
+    ``labels`` and ``confidence`` in place; returns how many rows joined."""
+
+    def may_adopt(space: np.ndarray, members: list[np.ndarray], present: list[int], others: np.ndarray) -> list[bool]:
+        adopts = [groups[i]["has_faces"] for i in present]
+        if params.lone_looks_join_faceless:
+            leaned_on = looks_faces_lean_toward(space, [members[i] for i in present], others)
+            adopts = [faced or not leaned for faced, leaned in zip(adopts, leaned_on)]
+        return adopts
+
+    chosen = lone_look_choices(labels, space, blocks, len(groups), faceless, loose_faces, params.appearance_margin,
+                               track_ids, may_adopt)
     for k, identity, closeness in chosen:  # decided on the labels before any of them joined
         labels[k], confidence[k] = identity, closeness
     return len(chosen)

@@ -24,8 +24,11 @@ def _zombie_identity(characters: np.ndarray, labels: np.ndarray) -> int:
 
 
 def test_the_zombies_shot_7_track_joins_the_zombies_faceless_group():
-    # the zombie's two stray faces in face identities stay there (test_identities_faced_faceless_looks.py)
-    characters, shots, result = assign_film_rows(STORED, faced_rows_follow_faceless=False)
+    # the zombie's two stray faces in face identities stay there (test_identities_faced_faceless_looks.py); its
+    # shot-8 partial cut whose look names the group its track's rows hold joins it too with
+    # track_rows_follow_clear_look (24 of 26, test_identities_track_clear_looks.py): off, the design join's own count
+    characters, shots, result = assign_film_rows(STORED, faced_rows_follow_faceless=False,
+                                                 track_rows_follow_clear_look=False)
     zombie = _zombie_identity(characters, result.labels)
     assert not result.groups[zombie]["has_faces"]
     shot_7 = (characters == "zombie") & (shots == 7)   # one row grouped before the join, the five loose faces
