@@ -21,6 +21,7 @@ import pkgutil
 import sys
 import typing
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,15 @@ class StageContract:
     ``optional_reads``: relations it uses when present. ``params``: the parameter dataclass (one declaration per
     parameter: type, default, comment); it may define ``from_dict`` to build itself from plain values.
     ``per_shot_presets``: the stage gives each shot of a film that mixes styles its own preset's values, so with
-    ``preset: auto`` every preset's values for the stage are in its cache key."""
+    ``preset: auto`` every preset's values for the stage are in its cache key.
+    ``extra_code``: the version of code outside the stage's package that decides its rows (the characters
+    segmenter's modules under resources/backends/ for ``instances``); it joins the code version, so `castforge
+    status` and a run of a later asset see the stage as stale when that code changes, as a run of the stage itself
+    does through its described backends."""
 
     def __init__(self, asset: str, params: type = NoParams, reads: tuple[str, ...] = (),
                  optional_reads: tuple[str, ...] = (), package_dir: Path | None = None,
-                 per_shot_presets: bool = False):
+                 per_shot_presets: bool = False, extra_code: Callable[[], str] | None = None):
         self.asset = asset
         self.per_shot_presets = per_shot_presets  # applies each shot's preset in a film that mixes styles
         self.params = params
@@ -64,7 +69,8 @@ class StageContract:
         self.optional_reads = tuple(optional_reads)
         caller = sys._getframe(1).f_globals.get("__file__")
         self.package_dir = Path(package_dir or Path(caller).parent).resolve()
-        self.code_version = f"{asset}-{package_code_hash(self.package_dir)}"
+        self.code_version = f"{asset}-{package_code_hash(self.package_dir)}" + (
+            f"+{extra_code()}" if extra_code is not None else "")
         self.Config = config_class(asset, params)
         CONTRACTS[asset] = self
 

@@ -12,13 +12,15 @@ from assets.instances.image_alpha import MASK_SOURCE
 from assets.instances.parallel import segment_film
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
+from resources.backends.segmenter_code import segmenter_code_version
 from resources.partitions import film_partitions
 from resources.relations import REVIEW
 from resources.segmenter import SegmenterResource
 from resources.store import StorageResource
 
 CONTRACT = StageContract("instances", InstanceParams, reads=("frames",),
-                         per_shot_presets=True)  # drawn shots of a mixed film: the anime analysis cap
+                         per_shot_presets=True,  # drawn shots of a mixed film: the anime analysis cap
+                         extra_code=segmenter_code_version)  # its rules live under resources/backends/
 FILTERED_CONTRACT = StageContract("filtered_instances", FilterParams, reads=("instances", REVIEW),
                                    optional_reads=("frames",), per_shot_presets=True)  # mixed films
 

@@ -1,6 +1,8 @@
 """The characters segmenter's code version. The instances stage's cache key holds its own package's code
 (assets/instances/) and the described backends, not the segmenter's modules under resources/backends/: without this
-a film cut before a change of a seed, extent or matting rule there would be served its old cut-outs from the cache."""
+a film cut before a change of a seed, extent or matting rule there would be served its old cut-outs from the cache.
+The instances contract adds it to its code version as well (``extra_code``), so `castforge status` and a run of a later
+asset see the stored cut-outs as stale."""
 
 from __future__ import annotations
 

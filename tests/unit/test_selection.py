@@ -109,3 +109,39 @@ def test_a_table_changed_under_its_record_is_stale_and_pulled_into_the_run(compl
     workspace.write_table("instances", pl.concat([table, table.clear(1)], how="vertical_relaxed"))
     assert stale_reason(workspace, catalog, "instances") == "instances changed on disk"
     assert run_selection(workspace, graph, ["filtered_instances"], catalog) == ["instances", "filtered_instances"]
+
+
+def test_a_changed_segmenter_rule_makes_the_stored_cut_outs_stale(complete_film, tmp_path, monkeypatch):
+    """The characters segmenter's rules live under resources/backends/, outside the instances package: a change
+    there makes `castforge status` say the stored cut-outs are stale and pulls `instances` into a run of a later
+    asset, as a run of `instances` itself re-cuts (the segmenter's code is in its described model)."""
+    from assets.instances import assets as instance_assets
+    from assets.stage_contract import CONTRACTS, StageContract
+    from resources.backends import segmenter_code
+
+    workspace, catalog, graph = complete_film
+    backends = Path(segmenter_code.__file__).parent
+    copy = tmp_path / "resources" / "backends"
+    copy.mkdir(parents=True)
+    for pattern in segmenter_code.SEGMENTER_SOURCES:
+        for source in backends.glob(pattern):
+            shutil.copy(source, copy / source.name)
+    for name in segmenter_code.SEGMENTER_SHARED_SOURCES:
+        shutil.copy(backends.parent / name, copy.parent / name)
+    stored = CONTRACTS["instances"]
+
+    def instances_contract() -> StageContract:   # the contract as a process importing the copied code makes it
+        return StageContract("instances", stored.params, reads=stored.reads, package_dir=stored.package_dir,
+                             per_shot_presets=True,
+                             extra_code=lambda: segmenter_code.segmenter_code_version(copy))
+
+    monkeypatch.setitem(CONTRACTS, "instances", stored)   # restored after the test
+    instances_contract()
+    assert stale_reason(workspace, catalog, "instances") is None   # the same code: current
+    rule = copy / "character_extent.py"
+    rule.write_text(rule.read_text() + "\nCHANGED_RULE = 1\n")
+    instances_contract()
+    assert stale_reason(workspace, catalog, "instances") == "code changed"
+    assert run_selection(workspace, graph, ["face_embeddings"], catalog)[:3] == [
+        "instances", "filtered_instances", "face_embeddings"]
+    assert instance_assets.CONTRACT is stored
