@@ -52,9 +52,9 @@ def far(said: str, truth: str) -> bool:
     return said in order and abs(order.index(said) - order.index(truth)) >= 2
 
 
-def tally(rows: list[dict]) -> dict:
-    """right / wrong (of them far: two or more turns off) / none counts and shares per true view and over all; the
-    confusion (true -> said) and the same counts per view source (face / keypoints / none)."""
+def tally(rows: list[dict], true_views: tuple[str, ...] = TRUE_VIEWS) -> dict:
+    """right / wrong (of them far: two or more turns off) / none counts and shares per true view (``true_views``) and
+    over all; the confusion (true -> said) and the same counts per view source (face / keypoints / none)."""
     def counts(subset: list[dict]) -> dict:
         found = Counter(r["verdict"] for r in subset)
         n = len(subset)
@@ -65,11 +65,11 @@ def tally(rows: list[dict]) -> dict:
                 "wrong_of_said": round(found["wrong"] / said, 3) if said else None}
 
     return {"all": counts(rows),
-            "by_true_view": {v: counts([r for r in rows if r["true_view"] == v]) for v in TRUE_VIEWS},
+            "by_true_view": {v: counts([r for r in rows if r["true_view"] == v]) for v in true_views},
             "by_source": {s: counts([r for r in rows if r["source"] == s])
                           for s in sorted({r["source"] for r in rows})},
             "confusion": {v: dict(Counter(r["view"] for r in rows if r["true_view"] == v).most_common())
-                          for v in TRUE_VIEWS}}
+                          for v in true_views}}
 
 
 def view_rows(home: Path, film: str, out: Path) -> list[dict]:
