@@ -20,9 +20,10 @@ import polars as pl
 
 from assets.pose.cluster import subcluster_labels
 from assets.pose.crossing import crossing_speeds, turned_view
-from assets.pose.selection import face_yaws
+from assets.pose.selection import face_landmarks, face_yaws
 from assets.pose.silhouette import read_silhouettes, silhouette_feature, silhouette_labels
-from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, pose_features
+from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, mouth_offset, \
+    mouth_turned_view, pose_features
 from resources.disk_space import write_image
 from resources.image_codec import read_image
 from resources.storage import contained
@@ -63,6 +64,10 @@ class PoseParams:
     # three_quarter (assets/pose/crossing.py); 0: off. The anime preset turns it on, where a drawn face's yaw
     # cannot tell a three-quarter turn from the front
     crossing_turn_speed: float = 0.0
+    # a front read from a face whose mouth sits this many eye distances or more sideways off the eyes' midpoint is
+    # three_quarter (views.mouth_offset); 0: off. The anime preset turns it on, where a drawn character standing
+    # turned is said front by its face's yaw
+    face_turn_mouth_offset: float = 0.0
     # what a pose bucket groups by: keypoints (the normalised keypoints and the view) | silhouette (the cut-out's
     # mirror-folded outline, assets/pose/silhouette.py: the anime preset, where a photo-trained model's keypoints
     # on drawn bodies group nothing, bench/kenney_pose_buckets.py)
@@ -203,6 +208,7 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
             return estimate_one(estimator, path, box, params, overlay, on_alpha)
     yaws = face_yaws(faces)
     speeds = crossing_speeds(rows) if params.crossing_turn_speed > 0 else {}
+    mouths = face_landmarks(faces) if params.face_turn_mouth_offset > 0 else {}
     out = []
     for row in rows.iter_rows(named=True):
         kp, reason = estimate(row["instance_id"], absolute(row["path"]), cutout_box(row),
@@ -214,6 +220,8 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
                                      params.yaw_front_max, params.yaw_three_quarter_max)
         if source == "keypoints" and not keypoint_view_kept(usable, view, params.keypoint_views, params.min_confidence):
             view, source = "unknown", "none"
+        view, source = mouth_turned_view(view, source, mouth_offset(mouths.get(row["instance_id"])),
+                                         params.face_turn_mouth_offset)
         view, source = turned_view(view, source, speeds.get(row["instance_id"]), params.crossing_turn_speed)
         out.append({
             "instance_id": row["instance_id"], "frame_id": row.get("frame_id"),

@@ -1,5 +1,6 @@
 """Which instances the character stages work on: kept by the filter and assigned to an identity. Polars over the film's stored tables."""
 
+import numpy as np
 import polars as pl
 
 from assets.datasets.selection import NOT_CHARACTERS, character_names
@@ -66,6 +67,16 @@ def face_yaws(faces: pl.DataFrame | None) -> dict[str, tuple[float, float]]:
     yaw = ranked["yaw"] if "yaw" in ranked.columns else pl.Series([None] * ranked.height)
     return {i: (float(y) if y is not None else float("nan"), float(h))
             for i, y, h in zip(ranked["instance_id"], yaw, ranked["_height"])}
+
+
+def face_landmarks(faces: pl.DataFrame | None) -> dict[str, np.ndarray]:
+    """instance_id -> the five landmarks (5 x 2, frame pixels) of its largest face, where that face has them."""
+    ranked = _largest_faces(faces)
+    if ranked is None or "landmarks" not in ranked.columns:
+        return {}
+    return {i: np.asarray(points, np.float64).reshape(5, 2)
+            for i, points in zip(ranked["instance_id"], ranked["landmarks"])
+            if points is not None and len(points) == 10}
 
 
 def read_identified_instances(workspace: FilmWorkspace) -> pl.DataFrame:

@@ -69,6 +69,29 @@ def classify_view(kp: np.ndarray | None, yaw: float | None, min_conf: float = 0.
     return "unknown", "none"
 
 
+def mouth_offset(landmarks: np.ndarray | None) -> float | None:
+    """How far sideways the mouth's middle sits from the eyes' midpoint, in eye distances along the image's rows
+    (absolute; None without landmarks). ``landmarks``: five (x, y) points, eyes, nose, mouth corners (ArcFace
+    order). A drawn face turned toward one side is drawn with its mouth toward that side; a drawn nose is a dot or
+    a line the detectors place near the face's middle, so the yaw read from it (``assets/faces/core.head_pose``)
+    does not follow the turn (Kenney's characters, bench/kenney_views.py)."""
+    if landmarks is None:
+        return None
+    points = np.asarray(landmarks, np.float64).reshape(5, 2)
+    eye_gap = float(np.linalg.norm(points[1] - points[0]))
+    if not np.isfinite(points).all() or eye_gap <= 0:
+        return None
+    return abs(float((points[3, 0] + points[4, 0]) / 2 - (points[0, 0] + points[1, 0]) / 2)) / eye_gap
+
+
+def mouth_turned_view(view: str, source: str, offset: float | None, min_offset: float) -> tuple[str, str]:
+    """(view, source): a front read from a face whose mouth sits ``min_offset`` eye distances or more off the eyes'
+    midpoint (``mouth_offset``) is three_quarter (source ``face+mouth``); ``min_offset`` 0 turns it off."""
+    if min_offset <= 0 or offset is None or offset < min_offset or view != "front" or source != "face":
+        return view, source
+    return "three_quarter", "face+mouth"
+
+
 KEYPOINT_VIEWS = ("all", "upright_facing", "none")
 
 
