@@ -32,6 +32,7 @@ def test_the_benches_that_measure_a_named_input_are_found_from_their_argparse():
         "kenney_film": ".venv/bin/python bench/kenney_film.py OUT --split SPLIT HOME FILM",
         "kenney_pose_buckets": ".venv/bin/python bench/kenney_pose_buckets.py HOME FILM OUT",
         "kenney_views": ".venv/bin/python bench/kenney_views.py HOME FILM OUT",
+        "labelled_views": ".venv/bin/python bench/labelled_views.py HOME FILM LABELS",
         "multimodal_export": ".venv/bin/python bench/multimodal_export.py --home HOME --film FILM",
         "png_write_cost": ".venv/bin/python bench/png_write_cost.py --home HOME --film FILM",
         "review_grid_control": ".venv/bin/python bench/review_grid_control.py --home HOME",
