@@ -10,6 +10,10 @@ at the end of a change); ``s15`` (the default) is session 15's set, byte for byt
 ``build DIR --characters creatures --split held_out|tune``: Kenney's CC0 alien and 13 enemies (session 19,
 bench/creatures_image_set.py: mostly faceless, designs of one body in two or three colours; its tune split: the
 pack's other flat-fill figures, session 47).
+``build DIR --characters one_palette --split tune [--redraw SEED]``: the Kenney set below with its six characters
+recoloured into one green (session 54, bench/one_palette_image_set.py: several designs of one palette, several poses
+and flips each, the held-out green creatures' case on tune material); ``--characters creatures_one_palette --split
+tune``: the creature set's tune figures recoloured alike (faceless designs of one palette, other shapes).
 ``build DIR --characters kenney --split tune|held_out``: Kenney's six CC0 drawn characters instead (session 18,
 bench/kenney_image_set.py: RGBA sprites, single and paired composites on real frames, greyscale and small ones;
 ``--redraw SEED``: the split's composites drawn again, another set of the same split's poses and frames);
@@ -61,7 +65,7 @@ SPLITS = {
 
 
 def build(OUT: str, split: str = "s15", characters: str = "cc0", redraw: int | None = None) -> None:
-    if characters in ("kenney", "creatures"):
+    if characters in ("kenney", "creatures", "one_palette", "creatures_one_palette"):
         return build_kenney(OUT, split, characters, redraw)
     if redraw is not None:
         raise SystemExit("--redraw: Kenney's characters only (--characters kenney)")
@@ -150,13 +154,21 @@ def build_kenney(OUT: str, split: str, characters: str = "kenney", redraw: int |
         from creatures_image_set import build as build_set
         if split not in ("tune", "held_out"):
             raise SystemExit("--characters creatures: --split tune or held_out")
+    elif characters in ("one_palette", "creatures_one_palette"):  # bench/one_palette_image_set.py
+        from functools import partial
+
+        from kenney_image_set import redrawn_plan
+        from one_palette_image_set import build as one_palette_build
+        build_set = partial(one_palette_build, figures="creatures" if characters.startswith("creatures") else "kenney")
+        if split not in ("tune", "held_out"):
+            raise SystemExit(f"--characters {characters}: --split tune or held_out")
     else:
         from kenney_image_set import build as build_set
         from kenney_image_set import redrawn_plan
         if split not in ("tune", "held_out"):
             raise SystemExit("--characters kenney: --split tune or held_out")
-    if redraw is not None and characters != "kenney":
-        raise SystemExit("--redraw: Kenney's characters only (--characters kenney)")
+    if redraw is not None and characters not in ("kenney", "one_palette"):
+        raise SystemExit("--redraw: Kenney's characters only (--characters kenney or one_palette)")
     truth = (build_set(OUT, split, S) if redraw is None
              else build_set(OUT, split, S, plan_of=lambda name: redrawn_plan(name, redraw)))
     json.dump(truth, open(OUT.rstrip("/") + ".truth.json", "w"), indent=1)
@@ -340,10 +352,13 @@ if __name__ == "__main__":
     sub = parser.add_subparsers(dest="command", required=True)
     bu = sub.add_parser("build")
     bu.add_argument("folder"); bu.add_argument("--split", choices=sorted(SPLITS), default="s15")
-    bu.add_argument("--characters", choices=["cc0", "kenney", "creatures"], default="cc0",
+    bu.add_argument("--characters", choices=["cc0", "kenney", "creatures", "one_palette", "creatures_one_palette"],
+                    default="cc0",
                     help="cc0: ../shared's Penny & Chip, Sita and Saha (as before); kenney: Kenney's six characters; "
                          "creatures: Kenney's alien and enemies, mostly faceless (session 19; tune: the pack's other "
-                         "figures, session 47)")
+                         "figures, session 47); one_palette: Kenney's six recoloured into one green (session 54: several designs "
+                         "of one palette, several poses each); creatures_one_palette: the creature set's figures recoloured so "
+                         "(faceless, other shapes, one palette)")
     bu.add_argument("--redraw", type=int, metavar="SEED",
                     help="kenney: the split's composites drawn again from SEED (other poses, places, sizes, flips, "
                          "pairs and frames of the split; the RGBA sprites as before): another set of the same split")
