@@ -22,6 +22,7 @@ from assets.instances.misses import miss_row
 from assets.instances.matting import matting_radius, refine_alpha
 from assets.instances.shot_consistency import ShotFlows, vote_shot
 from assets.instances.shot_seeds import SEED_KEY, with_shot_seeds
+from assets.instances.standing_seeds import with_standing_seeds
 from resources.backends.character_motion import greys_once, motion_grey, shot_motion
 from resources.backends.cue_memo import remembered_cues
 from resources.backends.grabcut_memo import remembered_grabcuts
@@ -82,6 +83,9 @@ class InstanceParams:
     # a drawn figure's object box that no face or pose confirms is confirmed where it moves against its shot's
     # neighbouring key frames (resources/backends/character_motion.py; anime preset: on). Images: no neighbours
     motion_seeds: bool = False
+    # a drawn figure standing still whose object box recurs through most of its shot's key frames, uncut, is seeded
+    # there (assets/instances/standing_seeds.py; anime preset). Images: one key frame a shot
+    standing_seeds: bool = False
     # frames taller than this are segmented scaled down to it, masks and cues scaled back up
     # (resources/analysis_frame.py); null: at their own size. Anime preset 480: composites at 1080p, tune 0.777 ->
     # 0.838 mean IoU; the 3D defaults ANALYSIS_MAX_HEIGHT_3D (480 too since session 9)
@@ -287,12 +291,20 @@ def extract_instances(film: str, frames: pl.DataFrame, resolve: Callable[[str], 
                 segmented.append((frame, rgb, found, cues))
                 log.debug("%s: %d instances", frame["frame_id"], len(found))
 
+            asked: dict[int, list] = {}  # the boxes each key frame was last cut again with
+
             def segment_again(n: int, boxes: list[tuple[int, int, int, int]]) -> tuple[list[dict], Any]:
+                asked[n] = list(boxes)
                 extra = {**options, **motions.get(n, {}), SEED_KEY: boxes}
                 return segment(segmented[n][1], **extra) if anime is None else \
                     segment(segmented[n][1], anime_faces=anime, **extra)
 
+            first = segmented
             segmented, reseeded = with_shot_seeds(segmented, segment_again, flows)
+            if params.standing_seeds:  # the carried seeds a frame kept go with its standing figures' boxes
+                kept = {n: asked[n] for n, (was, now) in enumerate(zip(first, segmented)) if was is not now}
+                segmented, standing = with_standing_seeds(segmented, segment_again, kept)
+                reseeded += standing
         if reseeded:
             log.debug("shot %s: %d key frames cut again from a neighbour's carried cut", shot[0].get("shot"), reseeded)
         if params.shot_consistency and len(segmented) >= 3:
