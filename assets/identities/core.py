@@ -109,6 +109,11 @@ class IdentityParams:
                                            # this alike to one of the identity's members: one colour in other
                                            # designs (a green fish, a frog, a slime) is another shape
                                            # (view_shapes.py; None: off; anime: 0.5)
+    appearance_view_palette_image: bool = False  # ... and a view look whose colours fit the identity no better
+                                           # (by appearance_margin) than another faceless row's do joins only
+                                           # where the image embedding puts it nearer the identity than every
+                                           # such row: one palette worn by several designs (palette_peers.py;
+                                           # anime: on)
     grey_faces_colourless: bool = False    # a faced row still noise whose drawn face is grey (no coloured pixel
                                            # in its hair, skin, clothing) is compared with every face without the
                                            # colour block and joins the face identity it is nearest at least

@@ -32,7 +32,9 @@ adventurers; its persons) put a back view 0.001-0.04 ahead of its own identity i
 colours, while no row of the other design leads there by more than 0.016 (the Kenney tune redraws 31-38; the
 silhouette and the box's size do not tell the designs apart: one body). Decided on the labels before any row joined.
 Its known failure (the held-out creatures set, session 30): creatures of one palette in other designs (a green fish,
-a frog, a slime) pass it too, into a faceless group of green ones.
+a frog, a slime) pass it too, into a faceless group of green ones. With ``appearance_view_palette_image`` (anime:
+on) a row whose colours fit A no better than other faceless rows' colours do (one palette, several designs) joins
+only where the image embedding puts it nearer A than every such row (palette_peers.py).
 """
 
 from typing import Any
@@ -43,6 +45,7 @@ from assets.identities.clear_lead import impostor_leads
 from assets.identities.core import IdentityParams, member_prototypes, normalise
 from assets.identities.lone_looks import (a_look_of_its_own, noise_rows_and_identities, prototype_closeness,
                                          row_tracks)
+from assets.identities.palette_peers import image_names_it_among_its_palette
 from assets.identities.view_shapes import silhouette_agrees
 
 
@@ -97,13 +100,17 @@ def join_view_looks(labels: np.ndarray, confidence: np.ndarray, space: np.ndarra
             continue
         if not silhouette_agrees(shapes, [k], members[identity], params.appearance_view_shape):
             continue
-        named[k] = identity
+        named[k] = (identity, target)
     chosen = []
-    for k, identity in named.items():
+    for k, (identity, target) in named.items():
         # a row still noise that the mix and the colours both put nearest the same identity: its looks, no rival
         closeness = prototype_closeness(space, k, members[identity])
         peers = [j for j in unplaced if j != k and tracks[j] != tracks[k] and nearest.get(int(j)) != identity]
         if a_look_of_its_own(space, k, peers, closeness):
+            continue
+        if params.appearance_view_palette_image and not image_names_it_among_its_palette(
+                k, [j for j in faceless if labels[j] != identity and j != k and tracks[j] != tracks[k]
+                    and nearest.get(j) != identity], unit_colours, unit_image, colour[target], image[target], margin):
             continue
         chosen.append((k, identity, closeness))
     for k, identity, closeness in chosen:  # decided on the labels before any of them joined
