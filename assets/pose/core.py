@@ -20,7 +20,8 @@ import polars as pl
 
 from assets.pose.cluster import subcluster_labels
 from assets.pose.crossing import crossing_speeds, turned_view
-from assets.pose.selection import face_landmarks, face_yaws
+from assets.pose.head_turn import head_outline_asymmetry, outline_turned_view
+from assets.pose.selection import face_boxes, face_landmarks, face_yaws
 from assets.pose.silhouette import read_silhouettes, silhouette_feature, silhouette_labels
 from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, mouth_offset, \
     mouth_turned_view, pose_features
@@ -68,6 +69,9 @@ class PoseParams:
     # three_quarter (views.mouth_offset); 0: off. The anime preset turns it on, where a drawn character standing
     # turned is said front by its face's yaw
     face_turn_mouth_offset: float = 0.0
+    # a front read from a face whose head outline is this far or more from mirror symmetry is three_quarter
+    # (assets/pose/head_turn.py); 0: off. The anime preset turns it on, where a drawn face turned keeps a front yaw
+    face_turn_outline_asymmetry: float = 0.0
     # what a pose bucket groups by: keypoints (the normalised keypoints and the view) | silhouette (the cut-out's
     # mirror-folded outline, assets/pose/silhouette.py: the anime preset, where a photo-trained model's keypoints
     # on drawn bodies group nothing, bench/kenney_pose_buckets.py)
@@ -209,11 +213,13 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
     yaws = face_yaws(faces)
     speeds = crossing_speeds(rows) if params.crossing_turn_speed > 0 else {}
     mouths = face_landmarks(faces) if params.face_turn_mouth_offset > 0 else {}
+    heads = face_boxes(faces) if params.face_turn_outline_asymmetry > 0 else {}
     out = []
     for row in rows.iter_rows(named=True):
+        decoded: list[np.ndarray] = []  # the cut-out's opacity where the estimate decodes it (not where reused)
         kp, reason = estimate(row["instance_id"], absolute(row["path"]), cutout_box(row),
                               overlay_dir / f"{row['instance_id']}_pose.jpg" if overlay_dir else None,
-                              None if silhouettes is None else partial(_keep_silhouette, silhouettes, row["instance_id"]))
+                              partial(_keep_alpha, decoded, silhouettes, row["instance_id"]))
         yaw = yaws.get(row["instance_id"], (float("nan"), 0.0))[0]
         usable = kp if reason is None else None
         view, source = classify_view(usable, yaw if np.isfinite(yaw) else None, params.min_confidence,
@@ -222,6 +228,10 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
             view, source = "unknown", "none"
         view, source = mouth_turned_view(view, source, mouth_offset(mouths.get(row["instance_id"])),
                                          params.face_turn_mouth_offset)
+        if view == "front" and source == "face" and row["instance_id"] in heads:
+            view, source = outline_turned_view(view, source, _outline_asymmetry(row, heads[row["instance_id"]],
+                                                                                 absolute, decoded),
+                                               params.face_turn_outline_asymmetry)
         view, source = turned_view(view, source, speeds.get(row["instance_id"]), params.crossing_turn_speed)
         out.append({
             "instance_id": row["instance_id"], "frame_id": row.get("frame_id"),
@@ -237,8 +247,28 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
     return table.insert_column(2, rows["identity"])
 
 
-def _keep_silhouette(silhouettes: dict[str, np.ndarray | None], instance_id: str, alpha: np.ndarray) -> None:
-    silhouettes[instance_id] = silhouette_feature(alpha)
+def _keep_alpha(decoded: list[np.ndarray], silhouettes: dict[str, np.ndarray | None] | None, instance_id: str,
+                alpha: np.ndarray) -> None:
+    decoded.append(alpha)
+    if silhouettes is not None:
+        silhouettes[instance_id] = silhouette_feature(alpha)
+
+
+def _outline_asymmetry(row: dict[str, Any], face: tuple[float, float, float, float],
+                       absolute: Callable[[str], Path], decoded: list[np.ndarray]) -> float | None:
+    """``head_outline_asymmetry`` of a row's cut-out round its face (frame pixels), the opacity the estimate
+    decoded (``decoded``) or, for a reused estimate, read from the cut-out now."""
+    if decoded:
+        alpha = decoded[0]
+    else:
+        try:
+            alpha = read_bgra(absolute(row["path"]))[:, :, 3] > 127  # load_cutout_rgb's opacity
+        except ValueError:
+            return None
+    x0, y0, x1, y1 = _on_image(cutout_box(row), alpha.shape)
+    sx, sy = alpha.shape[1] / max(x1 - x0, 1e-6), alpha.shape[0] / max(y1 - y0, 1e-6)
+    return head_outline_asymmetry(alpha, ((face[0] - x0) * sx, (face[1] - y0) * sy, (face[2] - x0) * sx,
+                                          (face[3] - y0) * sy))
 
 
 def assign_subclusters(poses: pl.DataFrame, params: PoseParams, silhouettes: dict[str, np.ndarray] | None = None,
