@@ -28,6 +28,7 @@ from assets.identities.core import (NOISE, IdentityParams, cluster, normalise, r
                                     shot_min_cluster_size)
 from assets.identities.design_split import split_by_gap
 from assets.identities.lone_looks import adopt_lone_looks
+from assets.identities.merged_cuts import split_placing_merged_cuts
 from assets.identities.one_look_clusters import join_clusters_of_one_look
 from assets.identities.placed_tracks import clear_look_identities, join_placed_tracks
 from assets.identities.loose_face_looks import adopt_loose_faces, join_agreeing_loose_faces, join_clear_loose_looks
@@ -47,6 +48,9 @@ SHARED_FRAME_NOTE = ("its face was nearest an identity that already holds anothe
 SHARED_FRAME_PAIR_NOTE = ("its face shares a frame with a more typical face of its cluster that parts from it only deep "
                           "inside the cluster (one design drawn twice on a frame): the cluster was kept whole and this "
                           "face left out (shared_frame_cut proportionate)")
+
+MERGED_CUT_NOTE = ("its face named another part of the design split than its cut-out's colours (a merged cut: one "
+                   "character's cut, another's face): it was left out of the split and placed by its colours")
 
 
 @dataclass
@@ -118,14 +122,20 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
         face_frames = (np.array(boxes["frame_id"].gather(with_face).to_list(), dtype=object)
                        if face_shots is not None and "frame_id" in boxes.columns else None)
         face_colours = normalise(colours[with_face]) if colours is not None else None
-        face_labels, info["clusters_split_by_gap"] = split_by_gap(
-            x, face_labels, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
-            face_colours, params.split_colour_gap,
-            link_colour_weight=params.split_link_colour_weight, shots=face_shots,
-            min_part_shots=params.split_min_shots, frames=face_frames,
-            layouts=layouts[with_face] if layouts is not None else None, layout_gap=params.split_layout_gap,
-            minor_gaps=(None if params.split_minor_gap is None or params.split_minor_colour_gap is None
-                        else (params.split_minor_gap, params.split_minor_colour_gap)))
+        def split(clusters: np.ndarray) -> tuple[np.ndarray, int]:
+            return split_by_gap(
+                x, clusters, params.split_gap, info.get("min_cluster_size", params.min_cluster_size),
+                face_colours, params.split_colour_gap,
+                link_colour_weight=params.split_link_colour_weight, shots=face_shots,
+                min_part_shots=params.split_min_shots, frames=face_frames,
+                layouts=layouts[with_face] if layouts is not None else None, layout_gap=params.split_layout_gap,
+                minor_gaps=(None if params.split_minor_gap is None or params.split_minor_colour_gap is None
+                            else (params.split_minor_gap, params.split_minor_colour_gap)))
+
+        face_labels, info["clusters_split_by_gap"], merged_cuts = split_placing_merged_cuts(
+            split, face_labels, x, face_colours, _merged_cut_gaps(params))
+        info["merged_cut_faces_placed_by_colours"] = len(merged_cuts)
+        notes.update({instance_ids[with_face[j]]: MERGED_CUT_NOTE for j in merged_cuts})
         if info["clusters_split_by_gap"]:
             face_labels = relabel_by_size(face_labels)
         shared_frames = face_conflicts(boxes, with_face, face_boxes)
@@ -302,6 +312,14 @@ def assign_identities(instance_ids: list[str], face_vectors: dict[str, np.ndarra
     face_labels_only = np.where(labels < len(prototypes), labels, -1)
     steady = stability(face_unit, face_labels_only, prototypes) if len(prototypes) else np.full(n, np.nan, np.float32)
     return Assignment(instance_ids, labels, confidence, by, groups, stats, steady, track_ids, notes)
+
+
+def _merged_cut_gaps(params: IdentityParams) -> tuple[float, float] | None:
+    """The (face, colour) leads that make a faced row a merged cut (``merged_cuts.py``): the minor design cut's
+    gaps, where ``merged_cut_faces_aside`` and the design split are on; else None."""
+    if not params.merged_cut_faces_aside or params.split_gap is None or params.split_minor_gap is None:
+        return None
+    return None if params.split_minor_colour_gap is None else (params.split_minor_gap, params.split_minor_colour_gap)
 
 
 def _prototype_groups(x: np.ndarray, face_labels: np.ndarray, gated: np.ndarray, quality: np.ndarray,

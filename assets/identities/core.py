@@ -167,6 +167,12 @@ class IdentityParams:
     split_minor_colour_gap: float | None = None  # ... and this far in the colours both: a character seen in one or
                                            # two shots inside another's cluster (design_split.minor_part_cut;
                                            # None: off; anime: 0.07, 0.08)
+    merged_cut_faces_aside: bool = False   # ... and a faced row whose face leads one part of the split by
+                                           # split_minor_gap while its cut-out's colours lead another by
+                                           # split_minor_colour_gap, its face as alike to its part as the part's
+                                           # least typical member, is a merged cut (one character's cut, another's
+                                           # face): the split is read again without it and it joins the part its
+                                           # colours are nearest (merged_cuts.py; anime: on)
     shared_frame_part_faces: int | None = None  # a part the shared-frame cut parts from its cluster is kept as a
                                            # cluster of its own, though under min_cluster_size, from this many
                                            # faces where one of them shares a frame with another part's face:

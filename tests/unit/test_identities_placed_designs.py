@@ -29,7 +29,9 @@ def test_the_robot_pair_leaves_the_zombies_identity():
     zombie = zombie_identity(characters, result)
     held = characters[result.labels == zombie].tolist()
     # at e28b29d (the mean over all placed rows) the identity held both robot rows: {"zombie": 16, "robot": 2}
-    assert held.count("robot") == 1 and held.count("zombie") == 16
+    # since session 55 (merged_cut_faces_aside) two zombie cuts holding the female person's face, placed by their
+    # colours, are the zombie's too (16 -> 18; her identity held them)
+    assert held.count("robot") == 1 and held.count("zombie") == 18
     assert result.stats["inherited_released_as_designs"] == 3
 
 
