@@ -8,7 +8,8 @@ second) or standing, some crossing each other, some cut by the frame's edge, one
 frame's height); every character in several shots. Truth: ``OUT/truth/shotNNN.npz`` (every frame's visible alpha
 of each character, uint8, cropped to its box: what stays of it once the characters in front are pasted) and
 ``OUT/truth/film.json`` (the plan: which character is where, per frame its box, visible pixels, occluded share and
-whether the frame's edge cuts it). The same split and seed give the same film.
+whether the frame's edge cuts it). The same split and seed give the same film, byte for byte (x264 with no
+macroblock tree, on one thread: X264_OPTIONS; session 56).
 
 ``eval HOME FILM OUT``: after ``CASTFORGE_HOME=HOME castforge ingest OUT/film.mp4 --film FILM`` and ``castforge
 materialize FILM``: JSON of the identities (BCubed over the kept instances labelled by their best-IoU character,
@@ -42,6 +43,10 @@ SCALES = (0.4, 0.55, 0.7, 0.85, 1.05)  # a character's height / the frame's heig
 FIGURE_SHARE = 0.75  # a Kenney character fills the lower 96 of its sprite's 128 rows
 WALK_DRAWING_FRAMES = 3  # a walk drawing is held 3 frames (8 drawings a second, as drawn films animate "on threes")
 SPLIT_SEEDS = {"tune": 0, "held_out": 1000}
+# the same film on every build: x264's macroblock tree reads heap memory it never wrote when a stream starts (the
+# first shot's frames then vary with what the process's heap held: MALLOC_PERTURB_ shows it), so it is off; and one
+# thread, so that the film is not cut into as many slices as the machine has cores
+X264_OPTIONS = {"crf": "16", "preset": "veryfast", "x264-params": "mbtree=0:threads=1"}
 
 
 def plan_film(split: str, shots: int = 12, seed: int = 23, seconds: tuple[float, float] = (3.0, 5.0),
@@ -166,7 +171,7 @@ def build(out: Path, split: str, shots: int = 12, seed: int = 23, height: int = 
     width = backgrounds[0][1].shape[1]
     start = 0
     with zipfile.ZipFile(kenney_wheel()) as archive, av.open(str(out / "film.mp4"), "w") as container:
-        stream = container.add_stream("libx264", rate=FPS, options={"crf": "16", "preset": "veryfast"})
+        stream = container.add_stream("libx264", rate=FPS, options=X264_OPTIONS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for shot in plan:
             label, background = backgrounds[shot["background"]]

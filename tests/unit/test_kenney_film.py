@@ -1,14 +1,19 @@
 """bench/kenney_film.py: a tiny drawn film (2 shots of 1 s, 480p) whose truth is the pasted characters' exact alpha
-in the decoded film's frames, and the eval's scores of a hand-made perfect answer and an all-in-one answer."""
+in the decoded film's frames, the same film bytes whatever the building process's heap held, and the eval's scores
+of a hand-made perfect answer and an all-in-one answer."""
 
 import json
+import os
+import platform
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import kenney_wheel_or_skip, load_bench
+from tests.conftest import BENCH_DIR, kenney_wheel_or_skip, load_bench
 
 pytestmark = pytest.mark.slow  # builds and decodes a film (about 10 s)
 
@@ -145,3 +150,25 @@ def test_a_seed_gives_one_film_plan_and_every_character_recurs():
     held_out = film.plan_film("held_out", 12, seed=23)
     poses = {p for s in held_out for c in s["characters"] for p in c["poses"]}
     assert poses and not poses & {p for s in first for c in s["characters"] for p in c["poses"]}
+
+
+def test_a_build_writes_the_same_film_whatever_the_heap_held(tmp_path, shared):
+    """The tiny film built three times, each in a process whose fresh and freed heap memory glibc fills with another
+    byte (MALLOC_PERTURB_ unset, 1, 2): the same film.mp4 and truth, byte for byte. An encoder that reads memory it
+    never wrote (x264's macroblock tree at the start of a stream did: three different films) writes the garbage into
+    the film's first shot."""
+    pytest.importorskip("av")
+    kenney_wheel_or_skip()
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("MALLOC_PERTURB_ is glibc's")
+    built = []
+    for perturb in (None, "1", "2"):
+        env = {k: v for k, v in os.environ.items() if k != "MALLOC_PERTURB_"}
+        env.update({"CASTFORGE_SHARED": str(shared), **({"MALLOC_PERTURB_": perturb} if perturb else {})})
+        out = tmp_path / f"perturb_{perturb}"
+        subprocess.run([sys.executable, str(BENCH_DIR / "kenney_film.py"), "build", str(out), "--split", "tune",
+                        "--shots", "2", "--seed", "23", "--seconds", "1", "1"], env=env, check=True,
+                       capture_output=True, cwd=BENCH_DIR.parent)
+        built.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert len(built[0]) == 4  # film.mp4, film.json and each shot's npz
+    assert built[1] == built[0] and built[2] == built[0]
