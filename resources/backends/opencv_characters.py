@@ -289,6 +289,12 @@ def component_with(mask: np.ndarray, core: np.ndarray, min_share: float = 0.1) -
     return np.isin(labels, np.union1d(touching, large)) & mask
 
 
+def _trusted_face(seed: Seed, cues: Cues) -> bool:
+    """Whether ``seed``'s face is one of the frame's trusted faces (``cues.faces``; a weak face the seeding confirmed
+    is not among them)."""
+    return seed.face is not None and any(np.allclose(seed.face[:4], face[:4]) for face in cues.faces)
+
+
 def _rgb(bgr: np.ndarray) -> np.ndarray:
     """The RGB pixels of the (uint8) analysis frame ``bgr``, contiguous, as the pose models take them: the array
     ``np.ascontiguousarray(bgr[..., ::-1])`` makes, by OpenCV's channel swap (1.4 -> 0.03 CPU-ms at 853 x 480, asked
@@ -372,7 +378,10 @@ class OpencvCharacterSegmenter:
                      for i, (s, m) in enumerate(zip(scaled, masks))]
         cores = [_core(s, small[0], small[1]) for s in scaled]
         masks = [self._selfie_pieces(bgr, s, m, c, class_mask, cues.drawn) for s, m, c in zip(scaled, masks, cores)]
-        masks = split_overlaps(bgr, nested_in_front(masks), cores)
+        # a rendered character boxed by the detector with a trusted face of its own, inside a neighbour's cut, is in
+        # front (character_nesting.BOXED_MAX_AREA); a weak face confirmed by a weak box may be a hand
+        boxed = [not cues.drawn and s.kind != "face" and _trusted_face(s, cues) for s in seeds]
+        masks = split_overlaps(bgr, nested_in_front(masks, boxed=boxed), cores)
         coarse = []
         for mask, core in zip(masks, cores):
             mask = component_with(mask, core)

@@ -53,3 +53,31 @@ def test_only_a_cut_well_inside_a_larger_one_counts_as_in_front():
     assert (nesting.nested_in_front([large, outer])[1] == outer).all()
     # never in front: the larger cut keeps its pixels
     assert (nesting.nested_in_front([inner, outer], [False, True])[1] == outer).all()
+
+
+@pytest.fixture(scope="module")
+def man_in_front(shared):
+    """A rendered-path composite (bench/composites.py --split tune --seed 29, scene 12, no preset): a man walking in
+    front of a second man on a real Big Buck Bunny frame, both faces found (YuNet 0.87 / 0.80). The one behind gets a
+    person box (0.85) round both, the one in front a weak person box with his own face; his cut lies inside the
+    other's but is more than half its size."""
+    from tests.conftest import load_bench
+
+    scene = load_bench("composites").build_scenes("tune", 16, 29)[0][12]
+    return scene.rgb, [c.mask for c in scene.characters]
+
+
+@pytest.mark.parametrize("boxed_limit", [nesting.BOXED_MAX_AREA, nesting.NESTED_MAX_AREA])
+def test_a_boxed_faced_cut_inside_its_neighbours_is_in_front(cue_models, man_in_front, monkeypatch, boxed_limit):
+    from assets.instances.composites import mask_iou
+    from resources.backends.opencv_characters import OpencvCharacterSegmenter
+
+    cues_of, _ = cue_models
+    monkeypatch.setattr(nesting, "BOXED_MAX_AREA", boxed_limit)
+    rgb, (behind, front) = man_in_front
+    masks = [f["mask"] for f in OpencvCharacterSegmenter(cues=cues_of).segment(rgb)]
+    best = [max((mask_iou(m, t) for m in masks), default=0.0) for t in (behind, front)]
+    if boxed_limit > nesting.NESTED_MAX_AREA:  # the man in front whole (0.80), the man behind his own (0.70)
+        assert best[1] >= 0.75 and best[0] >= 0.65, f"best IoUs {np.round(best, 2)}"
+    else:  # the cut behind floods over the man in front: he keeps a strip (0.44), the one behind 0.48
+        assert best[1] < 0.5 and best[0] < 0.55, f"best IoUs {np.round(best, 2)}"
