@@ -38,6 +38,13 @@ SKIN_SHARE = 0.5  # share of the face's lower middle in a drawn skin fill
 SKIN_HUES = (345.0, 50.0)
 SKIN_MIN_SATURATION = 0.15
 SKIN_LIGHTNESS = (0.45, 0.92)
+# A darker drawn skin is skin too: with DARK_SKIN the lightness floor is DARK_SKIN_LIGHTNESS, the floor
+# character_close_faces.MIN_SKIN_LIGHTNESS already takes for a drawn skin. At 0.45 the brown-skinned Kenney man's face
+# (median lightness 0.41-0.52) read 0.40-0.49 skin and, with his cut not reaching below it, his own face cut was
+# dropped as a false face (Kenney tune films 31 key frame 997, IoU 0.47, and 19 key frame 697, 0.70; session 53 h89,
+# session 54 h94); at 0.3 it reads 0.52-0.60. Colour frames only: a monochrome frame's skin is read by lightness
+DARK_SKIN = True
+DARK_SKIN_LIGHTNESS = 0.3
 HEAD_ABOVE = 1.0  # face heights above the face box's top the cut reaches where the face lies on a figure's body
 BELOW_HEAD = (1.0, 4.0)  # face heights (of the lower face) from the head's centre down to a face on its body
 FACE_COLUMNS = 0.2  # the face's columns: its box less this share of its width on each side
@@ -56,7 +63,10 @@ def skin_share(bgr: np.ndarray, face: np.ndarray, monochrome: bool = False) -> f
     hue, lightness, saturation = hls[:, 0] * (360.0 / 256.0), hls[:, 1] / 255.0, hls[:, 2] / 255.0
     warm = (hue >= SKIN_HUES[0]) | (hue <= SKIN_HUES[1])
     light = (lightness >= SKIN_LIGHTNESS[0]) & (lightness <= SKIN_LIGHTNESS[1])
-    skin = light if monochrome else warm & (saturation >= SKIN_MIN_SATURATION) & light
+    if monochrome:  # no hue to tell a dark skin from a shadow: the lightness alone, as before
+        return float(light.mean())
+    floor = DARK_SKIN_LIGHTNESS if DARK_SKIN else SKIN_LIGHTNESS[0]
+    skin = warm & (saturation >= SKIN_MIN_SATURATION) & (lightness >= floor) & (lightness <= SKIN_LIGHTNESS[1])
     return float(skin.mean())
 
 
