@@ -158,15 +158,26 @@ def test_a_damaged_hevc_film_whose_decoder_logs_errors_is_passed_over_again_and_
         assert out.report.damaged_packets == 0 and out.report.decoder_errors > 0 and out.report.every_frame == FRAMES
         assert "again from a reference-only decode" in caplog.text
         assert out.analysed_frames == plain.analysed_frames and out.coverage == plain.coverage
-        # the same key frames as the skipping decode (which frames, in which shots); their pixels are FFmpeg's
-        # concealment of the damage, which differs from decode to decode (session 20: the JPEG digests differed in
-        # 2 of 4 runs of this test alone on an idle machine), so they are not compared
-        key = ["frame_id", "shot", "pos", "frame_index", "timestamp_s"]
-        assert out.frames.select(key).equals(plain.frames.select(key))
-        assert sorted(p.name for p in (tmp_path / f"shared{run}").glob("*.jpg")) == \
-            sorted(p.name for p in (tmp_path / "plain").glob("*.jpg"))
+        # the same key frames as the skipping decode (which frames, in which shots) in every shot but the one the
+        # damage reaches: their pixels are FFmpeg's concealment of the damage, which differs from decode to decode
+        # (session 20: the JPEG digests differed in 2 of 4 runs of this test alone on an idle machine; session 56: a
+        # fresh-clone CI picked other key frames once, the quality and near-duplicate tests reading those pixels)
+        assert set(out.frames["shot"]) == set(plain.frames["shot"])
+        differ = shots_whose_key_frames_differ(out.frames, plain.frames)
+        assert len(differ) <= 1
+        if not differ:  # the same files written
+            assert sorted(p.name for p in (tmp_path / f"shared{run}").glob("*.jpg")) == \
+                sorted(p.name for p in (tmp_path / "plain").glob("*.jpg"))
         assert "logged" in settle_handoff(writer, out.report, workspace)["handoff"]
         assert read_handoff(workspace, "fp") is None
+
+
+def shots_whose_key_frames_differ(frames, other) -> list[int]:
+    """The shots whose key frames (ids, positions, indices, times) differ between two frames tables."""
+    key = ["frame_id", "pos", "frame_index", "timestamp_s"]
+    return [shot for shot in sorted(set(frames["shot"]) | set(other["shot"]))
+            if not frames.filter(frames["shot"] == shot).select(key).equals(
+                other.filter(other["shot"] == shot).select(key))]
 
 
 def test_10_bit_pictures_reach_both_stages_in_the_8_bit_sources_colours(shared: Path, hevc10: Path, handed_off):
