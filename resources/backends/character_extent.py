@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from resources.backends.character_hanging_pieces import HANGING_SELFIE, hanging_pieces
+from resources.backends.character_unheld_pieces import without_unheld_pieces
 
 LEGS_FROM_POSE = True  # tests switch it off to show the legs lost without it
 # BlazePose's 33 landmarks: 23 / 24 hips, 25 / 26 knees, 27 / 28 ankles
@@ -274,6 +275,8 @@ def with_selfie_extent(first: np.ndarray, selfie: np.ndarray | None, window: tup
         return first
     if class_mask is not None:
         first = without_debris_above(first, selfie, face, class_mask)
+    if face is None and class_mask is not None:  # seen from behind: a neighbour the matte does not see goes
+        first = without_unheld_pieces(first, selfie, box)
     if not first.any():
         return first
     x0, y0, x1, y1 = window
