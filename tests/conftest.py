@@ -237,6 +237,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def movenet(shared):
+    """MoveNet Lightning (int8, LiteRT), the default profile's pose estimator on the CPU."""
+    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
+
+    return LitertMoveNetPoseEstimator(str(shared / "models/pose/movenet_singlepose_lightning_int8_4.tflite"))
+
+
+@pytest.fixture(scope="session")
 def kenney_sprite_faces(tmp_path_factory) -> tuple:
     """Kenney's six characters standing in the tune poses of two views (idle: front; jump, walk0: three-quarter),
     each as drawn and mirrored, 360 rows tall on a grey 480-row frame: (identified instances, their drawn faces

@@ -6,6 +6,7 @@ from assets.pose.core import PoseParams, assign_subclusters, bucket_inputs, esti
     write_subcluster_folders
 from assets.pose.pose_reuse import PoseReuse
 from assets.pose.selection import read_identified_instances
+from assets.pose.track_views import track_ids
 from assets.frames.core import contact_sheet
 from assets.stage_contract import StageContract
 from assets.stage_support import cached_result, counts_markdown, image_markdown, result
@@ -40,7 +41,8 @@ def pose_subclusters(context: AssetExecutionContext, config: CONTRACT.Config, st
             # silhouette buckets: the silhouettes come from the cut-outs the estimate decodes, not a second decode
             seen = {} if params.bucket_features == "silhouette" else None
             poses = estimate_poses(rows, workspace.read_optional_table("faces"), estimator, params,
-                                   workspace.absolute, overlays, reused, seen)
+                                   workspace.absolute, overlays, reused, seen,
+                                   track_ids(workspace.read_optional_table("instance_identities")))
             poses = assign_subclusters(poses, params, *bucket_inputs(rows, params, workspace.absolute, seen))
             write_subcluster_folders(staging, poses, rows, params, workspace.absolute, overlays)
         stage.commit(subcluster_table(poses), {"poses": poses}, **reuse.record())

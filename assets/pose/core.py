@@ -23,6 +23,7 @@ from assets.pose.crossing import crossing_speeds, turned_view
 from assets.pose.head_turn import head_outline_asymmetry, outline_turned_view
 from assets.pose.selection import face_boxes, face_landmarks, face_yaws
 from assets.pose.silhouette import read_silhouettes, silhouette_feature, silhouette_labels
+from assets.pose.track_views import views_from_tracks
 from assets.pose.views import KEYPOINT_VIEWS, VIEWS, body_extent, classify_view, keypoint_view_kept, mouth_offset, \
     mouth_turned_view, pose_features
 from resources.disk_space import write_image
@@ -72,6 +73,10 @@ class PoseParams:
     # a front read from a face whose head outline is this far or more from mirror symmetry is three_quarter
     # (assets/pose/head_turn.py); 0: off. The anime preset turns it on, where a drawn face turned keeps a front yaw
     face_turn_outline_asymmetry: float = 0.0
+    # a view read from the keypoints alone or the face's yaw alone takes the view more than this share of its
+    # track's other faces say (assets/pose/track_views.py); 0: off. The anime preset turns it on, where a drawn
+    # body's keypoints and a drawn face's yaw misread the turn a character holds through a shot
+    track_face_view_share: float = 0.0
     # what a pose bucket groups by: keypoints (the normalised keypoints and the view) | silhouette (the cut-out's
     # mirror-folded outline, assets/pose/silhouette.py: the anime preset, where a photo-trained model's keypoints
     # on drawn bodies group nothing, bench/kenney_pose_buckets.py)
@@ -198,7 +203,8 @@ def estimate_one(estimator: Any, path: Path, box: Box, params: PoseParams, overl
 def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: Any, params: PoseParams,
                    absolute: Callable[[str], Path], overlay_dir: Path | None = None,
                    estimate: Callable[..., tuple[np.ndarray | None, str | None]] | None = None,
-                   silhouettes: dict[str, np.ndarray | None] | None = None) -> pl.DataFrame:
+                   silhouettes: dict[str, np.ndarray | None] | None = None,
+                   tracks: dict[str, str] | None = None) -> pl.DataFrame:
     """One row per identified instance: keypoints (flat x, y, score in frame pixels), view, no_pose_reason.
     ``overlay_dir``: each keypoint overlay is drawn there as ``<instance_id>_pose.jpg`` from the cut-out already
     decoded for the estimate, so ``write_subcluster_folders`` does not decode every cut-out a second time.
@@ -206,7 +212,8 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
     ``estimate_one`` (assets/pose/pose_reuse.py takes an unchanged cut-out's from the last run).
     ``silhouettes``: filled with instance_id -> ``silhouette_feature`` (None: an empty cut-out) of every cut-out
     decoded here, so that ``bucket_inputs`` does not decode them again (a 1080p cut-out's PNG costs more than its
-    silhouette and its keypoints together on a drawn film)."""
+    silhouette and its keypoints together on a drawn film). ``tracks``: instance_id -> its identity track
+    (``track_views.track_ids``), read with ``track_face_view_share``."""
     if estimate is None:
         def estimate(_instance_id, path, box, overlay, on_alpha=None):
             return estimate_one(estimator, path, box, params, overlay, on_alpha)
@@ -242,6 +249,7 @@ def estimate_poses(rows: pl.DataFrame, faces: pl.DataFrame | None, estimator: An
             "body_extent": body_extent(usable, params.min_confidence), "no_pose_reason": reason,
             "backend": getattr(estimator, "name", None), "model": getattr(estimator, "model", None),
         })
+    out = views_from_tracks(out, tracks or {}, params.track_face_view_share)
     table = pl.DataFrame(out, schema={k: v for k, v in POSE_SCHEMA.items()
                                       if k not in ("subcluster", "pose_bucket", "folder")}, strict=False)
     return table.insert_column(2, rows["identity"])

@@ -33,16 +33,13 @@ def test_only_a_front_read_from_a_face_turns_and_zero_is_off():
 
 
 def test_standing_drawn_three_quarters_said_front_by_their_face_turn_with_the_anime_preset(kenney_sprite_faces,
-                                                                                        shared):
-    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
-
+                                                                                        movenet):
     rows, faces, truth = kenney_sprite_faces
-    estimator = LitertMoveNetPoseEstimator(str(shared / "models/pose/movenet_singlepose_lightning_int8_4.tflite"))
     preset = PoseParams.from_dict(stage_params("mouth_turn_test", "pose_subclusters", preset="anime"))
     assert preset.face_turn_mouth_offset == pytest.approx(0.16)
     drawn = replace(preset, face_turn_outline_asymmetry=0.0)  # the mouth rule alone (the outline's: its own test)
-    before = estimate_poses(rows, faces, estimator, replace(drawn, face_turn_mouth_offset=0.0), Path)
-    after = estimate_poses(rows, faces, estimator, drawn, Path)
+    before = estimate_poses(rows, faces, movenet, replace(drawn, face_turn_mouth_offset=0.0), Path)
+    after = estimate_poses(rows, faces, movenet, drawn, Path)
     with_face = set(faces["instance_id"])
     said_front = [(i, t) for i, t, v, s in zip(before["instance_id"], truth, before["view"], before["view_source"])
                   if i in with_face and v == "front" and s == "face"]

@@ -48,15 +48,12 @@ def test_only_a_front_read_from_a_face_turns_and_zero_is_off():
 
 
 def test_drawn_three_quarters_still_said_front_turn_by_their_head_outline_with_the_anime_preset(kenney_sprite_faces,
-                                                                                               shared):
-    from resources.backends.litert_pose import LitertMoveNetPoseEstimator
-
+                                                                                               movenet):
     rows, faces, truth = kenney_sprite_faces
-    estimator = LitertMoveNetPoseEstimator(str(shared / "models/pose/movenet_singlepose_lightning_int8_4.tflite"))
     drawn = PoseParams.from_dict(stage_params("outline_turn_test", "pose_subclusters", preset="anime"))
     assert drawn.face_turn_outline_asymmetry == pytest.approx(0.22)
-    before = estimate_poses(rows, faces, estimator, replace(drawn, face_turn_outline_asymmetry=0.0), Path)
-    after = estimate_poses(rows, faces, estimator, drawn, Path)
+    before = estimate_poses(rows, faces, movenet, replace(drawn, face_turn_outline_asymmetry=0.0), Path)
+    after = estimate_poses(rows, faces, movenet, drawn, Path)
     said_front = [(i, t) for i, t, v, s in zip(before["instance_id"], truth, before["view"], before["view_source"])
                   if v == "front" and s == "face"]
     # after the mouth rule, YuNet's yaw still says front for most of these faces, the turned ones included
