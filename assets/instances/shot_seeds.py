@@ -78,11 +78,13 @@ def carried_tiers(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[tuple
     clean: list[np.ndarray] = []
     loose: list[np.ndarray] = []
     for neighbour, masks in neighbours:
-        # a neighbour's cut that one of this frame's cuts already overlaps where it stood (IoU PRESENT_IOU) is that
-        # character's: no flow is estimated for it (most key frames, whose characters are cut in both)
+        # a neighbour's cut that one of this frame's cuts already overlaps where it stood (``present``) is that
+        # character's: no flow is estimated for it (most key frames, whose characters are cut in both); one that
+        # overlaps a cut PRESENT_ONCE gave to another neighbour's cut is carried, but is not clean (shared)
         masks = [m for m in masks if m.sum() >= MIN_SHARE * frame_px]
-        once = [m for m, here in zip(masks, present(masks, own)) if not here]
-        masks = [(m, not any(mask_iou(m, o) >= PRESENT_IOU for o in own)) for m in once]
+        ious = own_overlaps(masks, own)
+        masks = [(m, not (row >= PRESENT_IOU).any())
+                 for m, row, here in zip(masks, ious, present(masks, own, ious)) if not here]
         if not masks:
             continue
         small = flows.small(rgb, neighbour)
@@ -115,14 +117,20 @@ def carried_tiers(rgb: np.ndarray, own: list[np.ndarray], neighbours: list[tuple
     return clean, kept_loose
 
 
-def present(masks: list[np.ndarray], own: list[np.ndarray]) -> list[bool]:
+def own_overlaps(masks: list[np.ndarray], own: list[np.ndarray]) -> np.ndarray:
+    """The IoU of each neighbour's cut in ``masks`` (rows) with each of the frame's ``own`` cuts (columns)."""
+    return np.array([[mask_iou(m, o) for o in own] for m in masks], float).reshape(len(masks), len(own))
+
+
+def present(masks: list[np.ndarray], own: list[np.ndarray], ious: np.ndarray | None = None) -> list[bool]:
     """Per neighbour's cut in ``masks``: whether one of the frame's ``own`` cuts overlaps it where it stood (IoU
     PRESENT_IOU or more), so that it is that cut's character and is not carried. With PRESENT_ONCE an own cut
     stands only for the neighbour's cut it overlaps most: two characters of the neighbour seldom share one cut here
-    unless it is a merged cut, and a merged cut holds the carried mask, which MAX_COVERED then refuses."""
+    unless it is a merged cut, and a merged cut holds the carried mask, which MAX_COVERED then refuses. ``ious``:
+    ``own_overlaps(masks, own)`` where the caller has it."""
     if not masks or not own:
         return [False] * len(masks)
-    ious = np.array([[mask_iou(m, o) for o in own] for m in masks])
+    ious = own_overlaps(masks, own) if ious is None else ious
     close = ious >= PRESENT_IOU
     if PRESENT_ONCE:
         close &= ious == ious.max(axis=0, keepdims=True)
