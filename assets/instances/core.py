@@ -17,9 +17,10 @@ from assets.instances.artefacts import (cutout, frame_cel_fills, frame_edges_tou
                                         mask_box, occlusion, overlay, painted_share, sharpness)
 from assets.instances.carry import CarryChain
 from assets.instances.edge_colour import METHODS as EDGE_COLOUR_METHODS, cutout_colour
+from assets.instances.edge_recut import recut_edges
 from assets.instances.image_alpha import ALPHA_CUES, MASK_SOURCE, alpha_instances, read_frame_alpha
 from assets.instances.misses import miss_row
-from assets.instances.matting import matting_radius, refine_alpha
+from assets.instances.matting import mask_level, matting_radius, refine_alpha
 from assets.instances.shot_consistency import ShotFlows, vote_shot
 from assets.instances.shot_seeds import SEED_KEY, with_shot_seeds
 from assets.instances.standing_seeds import with_standing_seeds
@@ -103,12 +104,16 @@ class InstanceParams:
 
 
 def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[tuple[dict, np.ndarray, np.ndarray]]:
-    """(item, mask, alpha or None) per instance: with guided matting the mask is the refined alpha >= 0.5, so mask,
-    box and cut-out agree at the source resolution; instances that vanish in refinement are dropped. Matting never
-    hands one character's pixels to another: where a refined mask spreads onto a pixel another instance held (or an
-    earlier one took), its alpha stays below 0.5 there."""
+    """(item, mask, alpha or None) per instance: with guided matting the mask is the refined alpha from
+    ``mask_level`` (0.5 in drawn shots, 0.3 in rendered ones), so mask, box and cut-out agree at the source
+    resolution; instances that vanish in refinement are dropped. Matting never hands one character's pixels to
+    another: where a refined mask spreads onto a pixel another instance held (or an earlier one took), its alpha stays
+    below that level there."""
     out = []
     taken = np.zeros(rgb.shape[:2], bool)
+    level = mask_level(params.outline_rim)
+    if params.matting == "guided" and not params.outline_rim:  # a rendered shot: its cuts' edges re-cut once more
+        found = [{**item, "mask": mask} for item, mask in zip(found, recut_edges(rgb, found))]
     for n, item in enumerate(found):
         mask = item["mask"]
         if item.get("alpha") is not None:  # the image file's own alpha (image_alpha.py): used as is
@@ -121,8 +126,8 @@ def refined(rgb: np.ndarray, found: list[dict], params: InstanceParams) -> list[
             window = np.s_[y:y + h, x:x + w]
             theirs = held_by_others(found, n, window) & ~mask[window] | taken[window]
             held = alpha[window]
-            held[theirs] = np.minimum(held[theirs], 127)
-            mask = alpha >= 128
+            held[theirs] = np.minimum(held[theirs], level - 1)
+            mask = alpha >= level
             taken[window] |= mask[window]
             if np.count_nonzero(mask) < 16:
                 continue

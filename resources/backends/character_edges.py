@@ -128,25 +128,28 @@ def mask_window(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
 EDGE_MAX_SIDE = 960
 
 
-def refine_apart(rgb: np.ndarray, masks: list[np.ndarray], max_side: int | None = None) -> list[np.ndarray]:
-    """Every mask's edge re-cut (``refine_at_source``) on ``rgb`` scaled to at most ``max_side`` (default
-    EDGE_MAX_SIDE; a larger frame's masks are scaled back up) while characters stay apart: a refined mask gains no
-    pixel another character's mask held before refinement or a character before it took."""
+def refine_apart(rgb: np.ndarray, masks: list[np.ndarray], max_side: int | None = None,
+                 band_scale: float = 1.0) -> list[np.ndarray]:
+    """Every mask's edge re-cut (``refine_at_source``, in a band ``band_scale`` times ``edge_band_px``) on ``rgb``
+    scaled to at most ``max_side`` (default EDGE_MAX_SIDE; a larger frame's masks are scaled back up) while characters
+    stay apart: a refined mask gains no pixel another character's mask held before refinement or a character before
+    it took."""
     height, width = rgb.shape[:2]
     scale = min(1.0, (max_side or EDGE_MAX_SIDE) / max(height, width))
     if scale >= 1.0 or not masks:
-        return _refine_apart(rgb, masks)
+        return _refine_apart(rgb, masks, band_scale)
     size = (round(width * scale), round(height * scale))
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     refined = _refine_apart(small, [cv2.resize(m.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) >= 128
-                                    for m in masks])
+                                    for m in masks], band_scale)
     grown = [cv2.resize(m.astype(np.uint8) * 255, (width, height), interpolation=cv2.INTER_LINEAR) >= 128
              for m in refined]
     return _kept_apart(grown, masks)
 
 
-def _refine_apart(rgb: np.ndarray, masks: list[np.ndarray]) -> list[np.ndarray]:
-    return _kept_apart([refine_at_source(rgb, mask) for mask in masks], masks)
+def _refine_apart(rgb: np.ndarray, masks: list[np.ndarray], band_scale: float = 1.0) -> list[np.ndarray]:
+    band = round(band_scale * edge_band_px(rgb.shape[0]))
+    return _kept_apart([refine_at_source(rgb, mask, band) for mask in masks], masks)
 
 
 def _kept_apart(refined: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarray]:

@@ -82,7 +82,8 @@ def test_frame_edges_and_occlusion_are_recorded_and_used_by_the_filter(tmp_path)
     whole[40:100, 70:150] = True
     whole[60:80, 60:70] = True  # an arm reaching behind ...
     front = np.zeros_like(whole)
-    front[50:90, 100:125] = True  # ... and a character standing in front of its middle
+    front[50:90, 100:125] = True  # ... and a character standing in front of its middle, in colours of its own (a
+    rgb[front] = (60, 200, 60)    # rendered shot's cuts are re-cut at their edges by colour: edge_recut.py)
     whole &= ~front
     assert frame_edges_touched(cut) == ["left", "bottom"] and frame_edges_touched(whole) == []
     hidden, by = occlusion(whole, [cut, front])
@@ -188,7 +189,7 @@ def test_body_keypoint_lines_lie_on_the_character(shared, characters, monkeypatc
 def test_matting_never_gives_one_characters_pixels_to_another(shared, characters):
     """Two characters that touch, each matted on its own, would share edge pixels; the refined masks do not."""
     from assets.instances.core import refined
-    from assets.instances.matting import matting_radius
+    from assets.instances.matting import mask_level, matting_radius
 
     background = read_background(shared / SINTEL, 21.0, 480)
     scene = next(s for s in (compose_scene(background, "sintel@21", characters, np.random.default_rng(n))
@@ -201,7 +202,7 @@ def test_matting_never_gives_one_characters_pixels_to_another(shared, characters
     out = refined(scene.rgb, [{"mask": m} for m in masks], InstanceParams())
     assert len(out) == len(masks)
     for i, (_, a, alpha) in enumerate(out):
-        assert np.array_equal(a, alpha >= 128)  # mask and cut-out still agree
+        assert np.array_equal(a, alpha >= mask_level(outline=False))  # mask and cut-out still agree
         assert all(not (a & b).any() for _, b, _ in out[i + 1:])
 
 
