@@ -27,6 +27,7 @@ from resources.backends.character_colour_parts import PARTED_SEED, parted_by_col
 from resources.backends.character_face_guard import false_faces
 from resources.backends.character_fill_seeds import with_fill_seeds
 from resources.backends.character_frame_pockets import with_frame_pockets
+from resources.backends.character_ground_pieces import without_ground_pieces
 from resources.backends.character_head_share import big_head_box, closes_inside, reaches_beyond, short_figure_box
 from resources.backends.character_ink_outline import on_ink_outlines
 from resources.backends.character_lower_body import joined_bodies, may_be_body
@@ -463,12 +464,15 @@ class OpencvCharacterSegmenter:
 
     def _selfie_pieces(self, bgr: np.ndarray, seed: Seed, mask: np.ndarray, core: np.ndarray,
                        class_mask: np.ndarray, drawn: bool) -> np.ndarray:
-        """``mask`` (the seed's cut with its flat parts) plus the selfie matte's silhouette-extending pieces
+        """``mask`` (the seed's cut with its flat parts) less the ground it closed over between the limbs
+        (``character_ground_pieces``), plus the selfie matte's silhouette-extending pieces
         (``character_extent.with_selfie_extent``); after the flat parts, which give a drawn leg back without the
         background between the legs."""
         box, window = _window(seed, bgr.shape[1], bgr.shape[0])
-        return with_selfie_extent(mask, self._selfie(bgr, seed.face is not None, box, core, class_mask, drawn),
-                                  window, box, seed.face, class_mask)
+        selfie = self._selfie(bgr, seed.face is not None, box, core, class_mask, drawn)
+        if selfie is not None and seed.kind == "person":  # the ground a person's cut closed over between the
+            mask = without_ground_pieces(mask, bgr, selfie, class_mask, box)  # limbs (character_ground_pieces)
+        return with_selfie_extent(mask, selfie, window, box, seed.face, class_mask)
 
     def _selfie(self, bgr: np.ndarray, has_face: bool, box: tuple[int, int, int, int], core: np.ndarray,
                 class_mask: np.ndarray, drawn: bool) -> np.ndarray | None:

@@ -3,8 +3,10 @@ box's upper centre) is only probable foreground where the seed's confident limbs
 own: as sure foreground it put the sky beside a character into the cut (Sintel trailer, real frames).
 
 Since session 57 a face-less seed's cut also loses the pieces MediaPipe's selfie matte calls no person
-(``character_unheld_pieces.UNHELD_PIECES``), which takes the sky of frames 406 and 707 out by itself: the tests
-without the guessed core's rule turn that one off too, so each still shows what the rule alone prevents."""
+(``character_unheld_pieces.UNHELD_PIECES``), which takes the sky of frames 406 and 707 out by itself, and since
+session 58 a rendered person's cut loses the ground it closed over between its parts
+(``character_ground_pieces.GROUND_PIECES``), which takes frame 406's sky out too: the tests without the guessed
+core's rule turn those off too, so each still shows what the rule alone prevents."""
 
 import cv2
 import numpy as np
@@ -27,11 +29,13 @@ def cut(shared, cue_models, frame: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def without_later_rules(monkeypatch, probable: bool) -> None:
-    """The old cut (``probable`` False) is shown without session 57's unheld pieces as well."""
-    from resources.backends import character_unheld_pieces
+    """The old cut (``probable`` False) is shown without session 57's unheld pieces and session 58's ground pieces
+    as well."""
+    from resources.backends import character_ground_pieces, character_unheld_pieces
 
     if not probable:
         monkeypatch.setattr(character_unheld_pieces, "UNHELD_PIECES", False)
+        monkeypatch.setattr(character_ground_pieces, "GROUND_PIECES", False)
 
 
 @pytest.mark.parametrize("probable", [True, False])
