@@ -13,7 +13,11 @@ export HF_HUB_OFFLINE ?= 1
 	bash install/setup_env.sh
 	touch $@
 
+# the environment (once), then castforge's numba kernels and librosa's gufuncs compiled into their on-disk caches in
+# one process (install/warm_numba.py; setup_env.sh ran it too): a kernel whose source changed since is compiled here,
+# not by each test worker or a film's first run; ~6 CPU-s where every cache is warm
 setup: system-deps .venv/.ready
+	@$(PY) install/warm_numba.py
 
 system-deps:
 	@missing=""; command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
